@@ -1,0 +1,43 @@
+# Thin wrapper over CMake. `make demo` and `make check` do all set-up on a fresh Debian 12 box.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench
+
+all: build
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DIOHEME_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# The whole suite twice: normal build, then AddressSanitizer + UndefinedBehaviorSanitizer.
+check: test test-asan
+
+demo: build
+	./scripts/demo $(BUILD)/ioheme
+
+# Regenerates the R oracle fixtures under tests/fixtures/ (needs R; tests never do).
+fixtures:
+	./scripts/make-fixtures
+
+bench: build
+	./bench/run $(BUILD)/ioheme
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,26 @@
+/* A region allocator for per-command and per-request work: many allocations, one free.
+ *
+ * Memory returned by arena_* belongs to the arena and lives until arena_free. Returns NULL on
+ * out-of-memory (never aborts). */
+#ifndef IOHEME_BASE_ARENA_H
+#define IOHEME_BASE_ARENA_H
+
+#include <stddef.h>
+
+struct arena_block;
+struct arena {
+    struct arena_block *head;
+};
+
+#define ARENA_INIT {0}
+
+/* n bytes aligned for any type, zero-filled. */
+void *arena_alloc(struct arena *a, size_t n);
+/* n elements of size sz, zero-filled, with overflow check. */
+void *arena_calloc(struct arena *a, size_t n, size_t sz);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arena_free(struct arena *a);
+
+#endif

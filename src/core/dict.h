@@ -1,0 +1,118 @@
+/* The study protocol as data: a REDCap data dictionary plus REDCap's event, form-event and
+ * repeating-form exports, loaded from a protocol folder (protocols/io-heme/):
+ *
+ *   dictionary.csv    REDCap data dictionary, the 18 columns with REDCap's header strings
+ *   events.csv        event_name,arm_num,day_offset,offset_min,offset_max,unique_event_name,
+ *                     custom_event_label
+ *   form_events.csv   arm_num,unique_event_name,form
+ *   repeating.csv     event_name,form_name,custom_form_label   (forms that repeat at an event)
+ *
+ * dict_load validates everything (duplicate or malformed names, unknown field or validation
+ * types, bad choice lists, min/max that do not fit the validation type, logic that does not
+ * parse or references unknown fields/events/checkbox codes, form-event rows naming unknown
+ * forms/events) and reports ALL errors found, each as "file:line:column: message".
+ *
+ * Action tags recognised in the Field Annotation column: @FORCE-MINMAX (min/max are hard
+ * errors), @READONLY, @HIDDEN, @DEFAULT='x', @NOW, @TODAY, and the study-engine tags
+ * @INCLUSION / @EXCLUSION (a calc field that is one eligibility criterion: 1 met, 0 not met,
+ * blank unknown) and @ELIGIBLE (the calc field giving the overall verdict).
+ *
+ * Everything in a struct dict is owned by its arena; dict_free releases it. */
+#ifndef IOHEME_CORE_DICT_H
+#define IOHEME_CORE_DICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "core/expr.h"
+
+enum field_type {
+    FT_TEXT, FT_NOTES, FT_DROPDOWN, FT_RADIO, FT_CHECKBOX, FT_YESNO, FT_TRUEFALSE, FT_CALC,
+    FT_DESCRIPTIVE, FT_FILE, FT_SLIDER
+};
+
+enum val_type {
+    VT_NONE, VT_INTEGER, VT_NUMBER, VT_NUMBER_1DP, VT_NUMBER_2DP, VT_NUMBER_3DP, VT_NUMBER_4DP,
+    VT_DATE_YMD, VT_DATETIME_YMD, VT_DATETIME_SECONDS_YMD, VT_TIME, VT_TIME_MM_SS, VT_EMAIL,
+    VT_PHONE, VT_ALPHA_ONLY, VT_ZIPCODE
+};
+
+struct dict_choice {
+    const char *code;
+    const char *label;
+};
+
+struct dict_field {
+    const char *name;
+    const char *form;
+    const char *section_header;
+    enum field_type type;
+    const char *label;
+    const char *choices_raw;        /* column 6 as written */
+    struct dict_choice *choices;    /* dropdown/radio/checkbox; yesno/truefalse get 1/0 */
+    size_t nchoices;
+    const char *note;               /* units go here, e.g. "mmHg" */
+    enum val_type vtype;
+    const char *vmin, *vmax;        /* as written ("" when none) */
+    bool has_min, has_max;
+    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch */
+    bool is_identifier, is_required;
+    const char *branching_raw;
+    struct expr *branching;         /* NULL when always shown */
+    struct expr *calc;              /* calc fields */
+    const char *annotation;
+    bool force_minmax, is_readonly, is_hidden;
+    bool is_inclusion, is_exclusion, is_eligible;
+    const char *default_value;      /* @DEFAULT, or NULL */
+    size_t line;                    /* line in dictionary.csv */
+    size_t form_index;              /* index into dict.forms */
+};
+
+struct dict_form {
+    const char *name;
+    const char *label;              /* the form name made readable ("io_procedure" -> "IO procedure" when no better label) */
+    size_t first_field, nfields;    /* fields[first_field .. first_field+nfields) */
+};
+
+struct dict_event {
+    const char *name;               /* unique_event_name, e.g. "screening_arm_1" */
+    const char *label;              /* custom_event_label or event_name */
+    int day_offset;
+    int offset_min, offset_max;
+};
+
+struct dict {
+    struct dict_field *fields;  size_t nfields;   /* in dictionary order; fields[0] = record id */
+    struct dict_form *forms;    size_t nforms;    /* in order of first appearance */
+    struct dict_event *events;  size_t nevents;   /* in events.csv order */
+    bool *form_at_event;        /* [event * nforms + form]: the form is collected at the event */
+    bool *form_repeats;         /* [event * nforms + form]: repeating form at that event */
+    struct arena arena;
+};
+
+/* Loads and validates the protocol folder dir. On failure returns ERR_INVALID (or ERR_IO) and
+ * e->msg lists every error, one per line, "dictionary.csv:12:6: ..."; *d is left empty. */
+int dict_load(const char *dir, struct dict *d, struct err *e);
+/* As dict_load, from the four files' contents in memory (used when the protocol is stored in
+ * the database). Any of the last three may be NULL (no events: one implicit event "event_1"). */
+int dict_load_mem(const char *dictionary_csv, const char *events_csv,
+                  const char *form_events_csv, const char *repeating_csv, struct dict *d,
+                  struct err *e);
+void dict_free(struct dict *d);
+
+/* Lookups; NULL / -1 when absent. */
+const struct dict_field *dict_field(const struct dict *d, const char *name);
+const struct dict_form *dict_form(const struct dict *d, const char *name);
+int dict_event_index(const struct dict *d, const char *event);
+int dict_form_index(const struct dict *d, const char *form);
+/* The checkbox/choice label for code, or NULL. */
+const char *dict_choice_label(const struct dict_field *f, const char *code);
+/* "<form>_complete": REDCap's implicit form-status field name, written to buf. */
+const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len);
+
+const char *field_type_name(enum field_type t);
+const char *val_type_name(enum val_type t);
+
+#endif

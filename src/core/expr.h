@@ -1,0 +1,72 @@
+/* The REDCap logic language: branching logic, calculated fields, eligibility criteria.
+ *
+ * An expression is parsed once into an AST (allocated in a caller-given arena, so it lives as
+ * long as the arena) and evaluated many times against a lookup callback that supplies field
+ * values. The grammar and semantics follow REDCap:
+ *   [field]  [event][field]  [checkbox(code)]  numbers  "text" 'text'
+ *   = <> != < <= > >=   and or not (also && || !)   + - * / ^ unary -   ( )
+ *   if(c, a, b)  datediff(d1, d2, "unit"[, "fmt"][, signed])  round(x[, dp])  rounddown(x[, dp])
+ *   roundup(x[, dp])  abs(x)  min(...)  max(...)  sum(...)  mean(...)  sqrt(x)  isnumber(x)
+ *   isblankormissingcode(x)  "today" / "now" as datediff arguments
+ * Blanks: a blank value is "" (EV_BLANK). Arithmetic with a blank gives blank (a calc field
+ * with a blank input is blank). `=` / `<>` compare as numbers when both sides are numbers (or
+ * numeric strings), otherwise as text, and blank equals "" only. `<` `<=` `>` `>=` with a blank
+ * side are false. min/max/sum/mean skip blanks. Logical operators treat blank as false.
+ * Checkbox [f(code)] is "1" when ticked, "0" otherwise. */
+#ifndef IOHEME_CORE_EXPR_H
+#define IOHEME_CORE_EXPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+
+struct expr; /* an AST node; opaque */
+
+enum expr_kind_value { EV_BLANK, EV_NUM, EV_STR };
+
+struct expr_value {
+    enum expr_kind_value kind;
+    double num;       /* EV_NUM */
+    const char *str;  /* EV_STR (memory owned by the lookup's provider or the eval arena) */
+};
+
+/* Supplies a field's current value. event is NULL for [field] (the "current" event), code is
+ * NULL unless the reference is a checkbox option [f(code)]. Must set *out (EV_BLANK when no
+ * value) and return 0, or return a negative err code (e.g. unknown field) after filling e. */
+typedef int (*expr_lookup_fn)(void *ctx, const char *event, const char *field, const char *code,
+                              struct expr_value *out, struct err *e);
+
+/* Called for each field reference in source order; pos is the 1-based column of the '['. A
+ * non-zero return stops the walk and is returned by expr_foreach_ref. */
+typedef int (*expr_ref_fn)(void *ctx, const char *event, const char *field, const char *code,
+                           size_t pos);
+
+/* Parses src. On error returns ERR_INVALID, sets *err_col to the 1-based column of the fault and
+ * e->msg to "column N: what is wrong". The AST is allocated in ar. */
+int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err_col,
+               struct err *e);
+
+/* Evaluates x. Strings produced during evaluation are allocated in ar. Division by zero and
+ * sqrt of a negative give blank, as in REDCap. `today`/`now` use now_ms (UTC ms since epoch) so
+ * evaluation is deterministic in tests. */
+int expr_eval(const struct expr *x, expr_lookup_fn lookup, void *ctx, long long now_ms,
+              struct arena *ar, struct expr_value *out, struct err *e);
+
+/* REDCap's truth: EV_NUM non-zero, EV_STR that parses as a non-zero number; blank is false. */
+bool expr_truthy(const struct expr_value *v);
+
+/* Formats a value as REDCap stores it: numbers without trailing zeros ("12", "0.5"), blank "". */
+void expr_value_format(const struct expr_value *v, struct strbuf *out);
+
+/* Walks every field reference. */
+int expr_foreach_ref(const struct expr *x, expr_ref_fn fn, void *ctx);
+
+/* Emits the expression as a JavaScript expression for live branching/calc in the browser. The
+ * emitted code calls helper functions of src/web/logic.js (v(event, field, code) for values,
+ * and one function per operator/function with the same blank semantics as expr_eval). */
+int expr_to_js(const struct expr *x, struct strbuf *out, struct err *e);
+
+#endif

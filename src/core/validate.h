@@ -1,0 +1,31 @@
+/* Checks one value against its field in the dictionary: the rules of REDCap's data entry.
+ *
+ * Hard errors block a save: wrong type (not an integer, not a number, not a date_ymd …),
+ * a code not in the choice list, text on a calc/descriptive field, too many decimals for
+ * number_Ndp, a value on a checkbox option that is not 0/1. Out-of-range against min/max is soft
+ * (saved and flagged) unless the field carries @FORCE-MINMAX. Required-ness is checked by
+ * validate_required when a form is marked complete. Values are canonicalised (dates as
+ * YYYY-MM-DD, numbers as written, trimmed) into out->canonical. */
+#ifndef IOHEME_CORE_VALIDATE_H
+#define IOHEME_CORE_VALIDATE_H
+
+#include <stdbool.h>
+
+#include "core/dict.h"
+
+enum validate_level { VALID_OK = 0, VALID_SOFT = 1, VALID_HARD = 2 };
+
+struct validate_result {
+    enum validate_level level;
+    const char *rule;      /* static string: "integer", "number", "date_ymd", "choice", "min",
+                              "max", "decimals", "calc", "checkbox", "required", "length" */
+    char canonical[512];   /* value to store when level != VALID_HARD */
+    char msg[512];         /* "field 'age': 'abc' is not an integer" — names field, rule, value */
+};
+
+/* code is the checkbox option for checkbox fields (value then must be "0"/"1"), else NULL.
+ * An empty value is always valid (it clears the field). */
+enum validate_level validate_value(const struct dict_field *f, const char *code,
+                                   const char *value, struct validate_result *r);
+
+#endif

@@ -1,0 +1,209 @@
+/* CSV reader on libcsv: collects fields into rows, checks the shape, keeps line numbers. */
+#include "formats/csv.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct csv_build {
+    struct csv_table *t;
+    char **cur;          /* fields of the row being read */
+    size_t ncur, capcur;
+    char **rows_flat;    /* growing arrays */
+    size_t caprows;
+    size_t line, row_line;
+    const char *data;
+    int failed;
+    char failmsg[256];
+};
+
+static void on_field(void *s, size_t len, void *p)
+{
+    struct csv_build *b = p;
+    if (b->failed)
+        return;
+    if (b->ncur == b->capcur) {
+        size_t cap = b->capcur ? 2 * b->capcur : 32;
+        char **n = realloc(b->cur, cap * sizeof *n);
+        if (!n) {
+            b->failed = ERR_NOMEM;
+            return;
+        }
+        b->cur = n;
+        b->capcur = cap;
+    }
+    char *f = arena_strndup(&b->t->arena, s ? s : "", s ? len : 0);
+    if (!f) {
+        b->failed = ERR_NOMEM;
+        return;
+    }
+    b->cur[b->ncur++] = f;
+}
+
+static void on_row(int c, void *p)
+{
+    (void)c;
+    struct csv_build *b = p;
+    struct csv_table *t = b->t;
+    if (b->failed)
+        return;
+    if (b->ncur == 1 && b->cur[0][0] == '\0') { /* blank line */
+        b->ncur = 0;
+        return;
+    }
+    if (!t->header) {
+        t->ncols = b->ncur;
+        t->header = arena_calloc(&t->arena, b->ncur, sizeof(char *));
+        if (!t->header) {
+            b->failed = ERR_NOMEM;
+            return;
+        }
+        memcpy(t->header, b->cur, b->ncur * sizeof(char *));
+        b->ncur = 0;
+        return;
+    }
+    if (b->ncur != t->ncols) {
+        b->failed = ERR_INVALID;
+        snprintf(b->failmsg, sizeof b->failmsg, "line %zu: %zu fields, the header has %zu",
+                 b->row_line, b->ncur, t->ncols);
+        return;
+    }
+    if (t->nrows == b->caprows) {
+        size_t cap = b->caprows ? 2 * b->caprows : 64;
+        char ***r = realloc(t->rows, cap * sizeof *r);
+        size_t *l = realloc(t->line, cap * sizeof *l);
+        if (r)
+            t->rows = r;
+        if (l)
+            t->line = l;
+        if (!r || !l) {
+            b->failed = ERR_NOMEM;
+            return;
+        }
+        b->caprows = cap;
+    }
+    char **row = arena_calloc(&t->arena, t->ncols, sizeof(char *));
+    if (!row) {
+        b->failed = ERR_NOMEM;
+        return;
+    }
+    memcpy(row, b->cur, t->ncols * sizeof(char *));
+    t->rows[t->nrows] = row;
+    t->line[t->nrows] = b->row_line;
+    t->nrows++;
+    b->ncur = 0;
+}
+
+int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t, struct err *e)
+{
+    memset(t, 0, sizeof *t);
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    struct csv_parser p;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0)
+        return err_set(e, ERR_NOMEM, "%s: cannot initialise CSV parser", name);
+    struct csv_build b = {.t = t, .line = 1, .row_line = 1};
+    /* Feed line by line so rows carry the line they start on. */
+    size_t i = 0;
+    while (i < len && !b.failed) {
+        const char *nl = memchr(data + i, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
+        if (csv_parse(&p, data + i, n, on_field, on_row, &b) != n) {
+            b.failed = ERR_INVALID;
+            snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
+                     csv_strerror(csv_error(&p)));
+            break;
+        }
+        i += n;
+        b.line++;
+        if (b.ncur == 0)
+            b.row_line = b.line;
+    }
+    if (!b.failed && csv_fini(&p, on_field, on_row, &b) != 0) {
+        b.failed = ERR_INVALID;
+        snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
+                 csv_strerror(csv_error(&p)));
+    }
+    csv_free(&p);
+    free(b.cur);
+    if (!b.failed && !t->header) {
+        b.failed = ERR_INVALID;
+        snprintf(b.failmsg, sizeof b.failmsg, "empty file: no header row");
+    }
+    if (b.failed) {
+        int code = b.failed == ERR_NOMEM ? ERR_NOMEM : ERR_INVALID;
+        err_set(e, code, "%s: %s", name, b.failed == ERR_NOMEM ? "out of memory" : b.failmsg);
+        csv_table_free(t);
+        return code;
+    }
+    return 0;
+}
+
+int file_read_all(const char *path, char **out, size_t *len, struct err *e)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n + 1 < cap)
+            break;
+        cap *= 2;
+        char *nb = realloc(buf, cap);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf = nb;
+        }
+    }
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!buf)
+        return err_set(e, ERR_NOMEM, "%s: out of memory", path);
+    if (bad) {
+        free(buf);
+        return err_set(e, ERR_IO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int csv_read_file(const char *path, struct csv_table *t, struct err *e)
+{
+    char *data;
+    size_t len;
+    memset(t, 0, sizeof *t);
+    int rc = file_read_all(path, &data, &len, e);
+    if (rc)
+        return rc;
+    rc = csv_table_parse(data, len, path, t, e);
+    free(data);
+    return rc;
+}
+
+int csv_col(const struct csv_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->header[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void csv_table_free(struct csv_table *t)
+{
+    free(t->rows);
+    free(t->line);
+    arena_free(&t->arena);
+    memset(t, 0, sizeof *t);
+}

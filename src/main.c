@@ -1,0 +1,42 @@
+/* ioheme: one binary, git-style subcommands dispatched from one table.
+ *
+ * Adding a command is adding a row here and a function in cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+const struct cli_cmd cli_commands[] = {
+    {"help", cmd_help, "list the commands, or show one command's help", CMD_HELP_USAGE},
+    {"version", cmd_version, "print the version", "usage: ioheme version\n"},
+    {"stats", cmd_stats, "run one statistical method on a CSV file and print JSON",
+     CMD_STATS_USAGE},
+    {NULL, NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cmd_help(0, NULL) == 0 ? 2 : 2;
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cmd_help(0, NULL);
+    if (strcmp(name, "--version") == 0)
+        return cmd_version(0, NULL);
+    for (const struct cli_cmd *c = cli_commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            for (int i = 2; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                    break;
+                /* `ioheme CMD --help` for commands without subcommands; commands with
+                 * subcommands handle --help themselves to show the subcommand's help. */
+                if ((strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) && i == 2)
+                    return cli_print_help(c->name);
+            }
+            return c->run(argc - 2, argv + 2);
+        }
+    }
+    fprintf(stderr, "ioheme: '%s' is not a command. See 'ioheme help'.\n", name);
+    return 2;
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# The command table: help, version, unknown commands, --help on every command.
+set -eu
+: "${IOHEME:?}"
+out=$("$IOHEME" help)
+echo "$out" | grep -q "stats" || { echo "help does not list stats"; exit 1; }
+"$IOHEME" version | grep -q '^ioheme ' || { echo "version"; exit 1; }
+if "$IOHEME" no-such-command 2>/dev/null; then echo "unknown command succeeded"; exit 1; fi
+# Every command listed by help answers --help with exit 0 and a usage line.
+for cmd in $("$IOHEME" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
+    "$IOHEME" "$cmd" --help | grep -qi 'usage' || { echo "$cmd --help has no usage"; exit 1; }
+done
+echo ok
