@@ -10,6 +10,9 @@ all: build
 
 deps:
 	./scripts/install-deps
+	@if [ ! -d tests/browser/node_modules/playwright-core ]; then \
+	  echo "deps: installing browser-test tools from the npm registry (tests/browser)"; \
+	  cd tests/browser && npm ci --no-audit --no-fund; fi
 
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
