@@ -1,0 +1,529 @@
+/* The cohort model (see cohort.h and docs/simulator.md, whose section numbers the comments
+ * below cite as "sim §N"). Every probability and distribution here is a documented parameter;
+ * changing one means changing docs/simulator.md too. */
+#include "sim/cohort.h"
+
+#include <math.h>
+#include <string.h>
+
+const int sim_timepoint_min[SIM_NTIMEPOINTS] = {0, 15, 30, 60, 360, 1440};
+const int sim_followup_day[SIM_NFOLLOWUPS] = {7, 28, 90};
+
+/* Study calendar (sim §1): the first patient is screened on 2025-03-03 08:00 UTC; the
+ * accrual period is 540 days whatever the cohort size. */
+#define SIM_START_S 1740988800LL
+#define SIM_ACCRUAL_DAYS 540.0
+#define DAY_S 86400
+
+/* Site codes of the protocol. */
+enum { SITE_HUMERUS = 1, SITE_TIBIA = 2, SITE_DISTAL_TIBIA = 3, SITE_FEMUR = 4 };
+
+static int clampi(double x, int lo, int hi)
+{
+    long v = lround(x);
+    return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+static double clampd(double x, double lo, double hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+static double round1(double x)
+{
+    return round(x * 10.0) / 10.0;
+}
+
+/* Survival (sim §9): piecewise-constant hazard, day 0–28 and day 28–90, multiplied by the
+ * hazard ratios of septic shock (1.8) and overt DIC (1.5). The two baseline hazards are solved
+ * so that the cohort's average survival is 65% at day 28 and 55% at day 90. */
+static const double P_SHOCK = 0.55, P_DIC = 0.20, HR_SHOCK = 1.8, HR_DIC = 1.5;
+
+static double mix_survival(double cum_hazard)
+{
+    double s = 0;
+    for (int sh = 0; sh < 2; sh++)
+        for (int dic = 0; dic < 2; dic++) {
+            double w = (sh ? P_SHOCK : 1 - P_SHOCK) * (dic ? P_DIC : 1 - P_DIC);
+            double hr = (sh ? HR_SHOCK : 1) * (dic ? HR_DIC : 1);
+            s += w * exp(-cum_hazard * hr);
+        }
+    return s;
+}
+
+/* The cumulative baseline hazard H with mix_survival(H) = target, by bisection. */
+static double solve_cumhaz(double target)
+{
+    double lo = 0, hi = 10;
+    for (int i = 0; i < 200; i++) {
+        double mid = (lo + hi) / 2;
+        if (mix_survival(mid) > target)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (lo + hi) / 2;
+}
+
+void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = seed;
+    c->target = target < 1 ? 1 : target;
+    c->clock_s = SIM_START_S;
+    c->mean_gap_s = SIM_ACCRUAL_DAYS * DAY_S / (1.4 * (double)c->target);
+    double h28 = solve_cumhaz(0.65), h90 = solve_cumhaz(0.55);
+    c->haz28 = h28 / 28.0;
+    c->haz90 = (h90 - h28) / 62.0;
+}
+
+/* ---- screening (sim §2) -------------------------------------------------------------------*/
+
+static void draw_screening(struct prng *r, struct sim_patient *p)
+{
+    static const double w_fail[] = {1.0 / 1.4, 0.08, 0.10, 0.06, 0.0457};
+    p->screen_fail = (enum sim_screen_fail)prng_choice(r, w_fail, 5);
+    p->scr_by = (int)prng_choice(r, (const double[]){0, 0.6, 0.2, 0.2}, 4);
+    if (p->screen_fail == SIM_SF_AGE)
+        p->age = prng_bernoulli(r, 0.2) ? (int)prng_int(r, 16, 17) : (int)prng_int(r, 66, 82);
+    else
+        p->age = clampi(prng_gauss(r, 47, 11), 18, 65);
+    p->sex = prng_bernoulli(r, 0.58) ? 1 : 2;
+    p->has_heme = true;
+    /* Diagnosis mix (sim §2): AML 35, ALL 10, lymphoma 20 (NHL 16, Hodgkin 4), myeloma 10,
+     * MDS 8, aplastic anaemia 5, other 12 (APL 3, CML 2, HLH 3, TMA 2, other 2). */
+    static const int dx_code[] = {1, 2, 7, 6, 8, 9, 11, 3, 4, 12, 13, 99};
+    static const double dx_w[] = {35, 10, 16, 4, 10, 8, 5, 3, 2, 3, 2, 2};
+    p->heme_dx = dx_code[prng_choice(r, dx_w, 12)];
+    p->site_plan = prng_bernoulli(r, 0.5) ? SITE_HUMERUS : SITE_TIBIA;
+    p->scr_consent = (int)prng_choice(r, (const double[]){0, 0.25, 0.45, 0.30}, 4);
+    if (p->screen_fail == SIM_SF_CONSENT)
+        p->scr_consent = 4;
+    if (p->screen_fail == SIM_SF_CONTRAINDICATION)
+        p->ci[prng_choice(r, (const double[]){0.3, 0.2, 0.2, 0.2, 0.1}, 5)] = true;
+    p->ci[5] = prng_bernoulli(r, 0.05);
+    p->rel_unsafe = false;
+}
+
+/* ---- baseline (sim §3) --------------------------------------------------------------------*/
+
+static void draw_baseline(struct prng *r, struct sim_patient *p)
+{
+    p->baseline_s = p->screen_s + prng_int(r, 5 * 60, 20 * 60);
+    p->location = (int)prng_choice(r, (const double[]){0, 0.6, 0.25, 0.1, 0.05}, 5);
+    p->ecog = (int)prng_choice(r, (const double[]){0.05, 0.2, 0.3, 0.3, 0.15}, 5);
+    p->dis_status = 1 + (int)prng_choice(r, (const double[]){0.2, 0.3, 0.1, 0.1, 0.25, 0.05}, 6);
+    p->hsct = prng_bernoulli(r, 0.15) ? (prng_bernoulli(r, 0.6) ? 2 : 1) : 0;
+    p->chemo_30d = prng_bernoulli(r, 0.6);
+    p->weight_kg = round1(clampd(prng_gauss(r, 68, 13), 40, 140));
+    p->height_cm = clampi(prng_gauss(r, p->sex == 1 ? 172 : 161, 7), 140, 200);
+    p->abx = prng_bernoulli(r, 0.85);
+    p->plt_tx = prng_bernoulli(r, 0.5);
+    /* Platelets log-normal, median 25, 40% < 20: sigma = ln(25/20) / z(0.60) = 0.881. */
+    p->plt = clampi(prng_lognormal(r, 25, 0.881), 1, 600);
+    /* ANC log-normal, median 0.6, 45% < 0.5: sigma = ln(0.6/0.5) / z(0.55) = 1.450. */
+    p->anc = round(clampd(prng_lognormal(r, 0.6, 1.450), 0.01, 60) * 100) / 100;
+    p->wbc = round1(p->anc * prng_range(r, 1.2, 2.5) + 0.1);
+    p->hb = clampi(prng_gauss(r, 72, 12), 35, 150);
+    /* Overt DIC in ~20% (sim §3): strong D-dimer rise, prolonged PT, low fibrinogen. */
+    bool dic = prng_bernoulli(r, P_DIC);
+    if (dic) {
+        p->ddimer_cat = 3;
+        p->pt_prol = round1(prng_range(r, 3.0, 9.0));
+        p->fib = round(prng_range(r, 0.5, 1.6) * 100) / 100;
+        if (p->plt >= 50) /* the score needs the platelet points too */
+            p->plt = (int)prng_int(r, 15, 49);
+    } else {
+        p->ddimer_cat = prng_bernoulli(r, 0.6) ? 2 : 0;
+        p->pt_prol = round1(prng_range(r, 0.0, 2.9));
+        p->fib = round(prng_range(r, 1.2, 4.5) * 100) / 100;
+    }
+    p->inr = round(clampd(1.0 + p->pt_prol * 0.12 + prng_gauss(r, 0, 0.05), 0.8, 5) * 100) / 100;
+    p->septic_shock = prng_bernoulli(r, P_SHOCK);
+    p->lactate = round1(clampd(prng_lognormal(r, p->septic_shock ? 4.5 : 1.8, 0.45), 0.4, 20));
+    p->creat = clampi(prng_lognormal(r, 110, 0.5), 30, 900);
+    p->bili = round1(clampd(prng_lognormal(r, 18, 0.7), 3, 400));
+    p->resp = (int)prng_choice(r, (const double[]){0.35, 0.2, 0.15, 0.3}, 4);
+    p->fio2 = p->resp == 0 ? 21 + 4 * (int)prng_int(r, 0, 5) : (int)prng_int(r, 30, 90);
+    p->pao2 = clampi(prng_gauss(r, 85, 20), 45, 300);
+    p->gcs = clampi(prng_gauss(r, 13, 2.5), 3, 15);
+    p->altered = p->gcs < 15;
+    p->temp = round1(clampd(prng_gauss(r, 38.2, 0.9), 35, 41.5));
+    p->rr = clampi(prng_gauss(r, 24, 5), 10, 45);
+    p->spo2 = clampi(prng_gauss(r, 94, 3), 80, 100);
+    /* MAP at T0 (sim §6): septic shock ~58 ± 10 on norepinephrine; others: 20% hypotensive
+     * without vasopressors (~60 ± 6), the rest ~76 ± 9. */
+    double map;
+    if (p->septic_shock) {
+        map = prng_gauss(r, 58, 10);
+        p->ne = round(clampd(prng_lognormal(r, 0.15, 0.6), 0.02, 1.5) * 1000) / 1000;
+    } else {
+        map = prng_bernoulli(r, 0.2) ? prng_gauss(r, 60, 6) : prng_gauss(r, 76, 9);
+        p->ne = 0;
+    }
+    map = clampd(map, 35, 120);
+    double pp = clampd(prng_gauss(r, 42, 8), 20, 70);
+    p->sbp = clampi(map + 2.0 * pp / 3.0, 50, 220);
+    p->dbp = clampi(map - pp / 3.0, 20, 130);
+    p->hr = clampi(prng_gauss(r, p->septic_shock ? 116 : 102, 15), 50, 180);
+    double map_calc = round((p->sbp + 2.0 * p->dbp) / 3.0);
+    p->is_shock_t0 = map_calc < 65 || p->ne > 0;
+    p->is_responder = prng_bernoulli(r, 0.65);
+    p->piv_attempts = (int)prng_int(r, 0, 4);
+    p->io_reason = (1u << 1) | (prng_bernoulli(r, 0.5) ? 1u << 3 : 0) |
+                   (p->is_shock_t0 ? 1u << 5 : 0) | (prng_bernoulli(r, 0.3) ? 1u << 2 : 0);
+    p->io_therapy = (1u << 1) | (prng_bernoulli(r, 0.4) ? 1u << 3 : 0) |
+                    (prng_bernoulli(r, 0.4) ? 1u << 4 : 0) | (p->ne > 0 ? 1u << 7 : 0) |
+                    (1u << 8);
+    p->first_drug = p->ne > 0 ? "norepinephrine" : "piperacillin-tazobactam";
+    /* Qualifying categories: every enrolled patient meets at least one. */
+    p->qual[0] = (p->anc < 0.5 ? 1u << 1 : 0) | (p->plt < 20 ? 1u << 2 : 0) |
+                 (p->hb < 60 ? 1u << 3 : 0) | (p->dis_status == 5 ? 1u << 4 : 0);
+    p->qual[1] = (p->septic_shock ? 1u << 1 : 0) | (dic ? 1u << 3 : 0) |
+                 (!p->septic_shock && prng_bernoulli(r, 0.3) ? 1u << 2 : 0);
+    p->qual[2] = p->resp == 3 ? 1u << 3 : 0;
+    p->qual[3] = p->hsct ? 1u << 1 : 0;
+    p->qual[4] = 0;
+    if (p->screen_fail == SIM_SF_NO_CATEGORY) {
+        for (int i = 0; i < 5; i++)
+            p->qual[i] = 0;
+    } else if (!(p->qual[0] | p->qual[1] | p->qual[2] | p->qual[3])) {
+        p->qual[4] = 1u << 4; /* needs life support and 24-hour monitoring */
+    }
+    for (int i = 0; i < 5; i++)
+        if (!p->qual[i])
+            p->qual[i] = 1u; /* "none of these" */
+}
+
+/* ---- IO procedure (sim §4) ----------------------------------------------------------------*/
+
+static double first_attempt_p(int site, double bmi)
+{
+    /* Reades et al. 2011 and adult EZ-IO series: tibia 0.90, humerus 0.83, other 0.80;
+     * obesity (BMI >= 30) lowers it by 10% (assumption). */
+    double p = site == SITE_TIBIA ? 0.90 : site == SITE_HUMERUS ? 0.83 : 0.80;
+    return bmi >= 30 ? p * 0.9 : p;
+}
+
+static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_placement *pl,
+                           int site, int64_t decision_s)
+{
+    double bmi = p->weight_kg / ((p->height_cm / 100.0) * (p->height_cm / 100.0));
+    pl->site = site;
+    pl->side = prng_bernoulli(r, 0.5) ? 1 : 2;
+    static const int devices[] = {1, 3, 2, 5};
+    pl->device = devices[prng_choice(r, (const double[]){0.85, 0.07, 0.05, 0.03}, 4)];
+    pl->gauge = 15;
+    pl->length_mm = site == SITE_HUMERUS || bmi >= 30 ? 45 : 25;
+    static const int ops[] = {1, 2, 3, 4};
+    pl->operator_role = ops[prng_choice(r, (const double[]){0.40, 0.25, 0.25, 0.10}, 4)];
+    pl->op_exp = 1 + (int)prng_choice(r, (const double[]){0.3, 0.45, 0.25}, 3);
+    pl->op_trained = prng_bernoulli(r, 0.9);
+    pl->is_conscious = p->gcs >= 13 && p->resp != 3;
+    pl->has_la = pl->is_conscious && prng_bernoulli(r, 0.85);
+    pl->decision_s = decision_s;
+    /* Time to access (sim §4): log-normal, median 60 s, IQR ~40–100 s (sigma 0.68), split into
+     * preparation 40%, the attempt 30%, confirmation 30%; every further attempt adds a
+     * log-normal median 45 s. */
+    double access = prng_lognormal(r, 60, 0.68);
+    int64_t t = decision_s + (int64_t)lround(access * 0.4) + 5;
+    pl->is_success = false;
+    for (int a = 0; a < SIM_MAX_ATTEMPTS; a++) {
+        struct sim_attempt *at = &pl->att[a];
+        at->site = site;
+        at->side = pl->side;
+        at->start_s = t;
+        at->end_s = t + (int64_t)lround(access * 0.3) + 3;
+        double ps = a == 0 ? first_attempt_p(site, bmi) : 0.8;
+        at->is_success = prng_bernoulli(r, ps);
+        pl->nattempts = a + 1;
+        if (at->is_success) {
+            pl->is_success = true;
+            pl->confirm_s = at->end_s + (int64_t)lround(access * 0.3) + 2;
+            pl->inf_start_s = pl->confirm_s + prng_int(r, 10, 90);
+            break;
+        }
+        static const int reasons[] = {1, 5, 4, 3, 7};
+        at->fail_reason = reasons[prng_choice(r, (const double[]){0.3, 0.3, 0.15, 0.1, 0.15}, 5)];
+        t = at->end_s + (int64_t)lround(prng_lognormal(r, 45, 0.4));
+    }
+    pl->pain_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 3 : 5, 1.8), 0, 10) : -1;
+    pl->pain_inf_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 2 : 6, 2), 0, 10) : -1;
+}
+
+/* Flow (sim §5): under pressure humerus ~80 mL/min, tibia ~25, other ~30; gravity x0.3; a
+ * pump runs at 60% of the pressure-bag flow (assumption); ±30% uniform noise. */
+static double draw_flow(struct prng *r, int site, int method)
+{
+    double base = site == SITE_HUMERUS ? 80 : site == SITE_TIBIA ? 25 : 30;
+    double f = method == 1 ? base * 0.3 : method == 3 ? base * 0.6 : base;
+    return f * prng_range(r, 0.7, 1.3);
+}
+
+static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_no)
+{
+    const struct sim_placement *pl = &p->pl[placement_no - 1];
+    int n = (int)prng_int(r, 1, 4);
+    int64_t t = pl->inf_start_s;
+    for (int i = 0; i < n && p->ninfusions < SIM_MAX_INFUSIONS; i++) {
+        struct sim_infusion *in = &p->inf[p->ninfusions++];
+        in->placement = placement_no;
+        if (i == 0) {
+            in->type = 1;
+            in->volume_ml = prng_bernoulli(r, 0.6) ? 500 : 1000;
+        } else {
+            static const int types[] = {1, 3, 4, 5, 7};
+            in->type = types[prng_choice(r, (const double[]){0.3, 0.25, 0.2, 0.1, 0.15}, 5)];
+            in->volume_ml = in->type == 1 ? 500 : in->type == 3 ? 300 : in->type == 4 ? 250
+                          : in->type == 5 ? 250 : 50;
+        }
+        if (in->type == 7)
+            in->drug = p->ne > 0 ? "norepinephrine" : "meropenem";
+        in->method = 1 + (int)prng_choice(r, (const double[]){0.15, 0.55, 0.30}, 3);
+        double flow = draw_flow(r, pl->site, in->method);
+        double minutes = in->volume_ml / flow;
+        in->start_s = t;
+        in->stop_s = t + (int64_t)lround(minutes * 60);
+        if (in->method == 3)
+            in->pump_rate_ml_h = round(flow * 60);
+        in->as_planned = prng_bernoulli(r, 0.95);
+        if (!in->as_planned)
+            in->stop_reason = 1 + (int)prng_choice(r, (const double[]){0.4, 0.3, 0.2, 0.1}, 4);
+        t = in->stop_s + prng_int(r, 60, 1800);
+    }
+}
+
+/* ---- haemodynamics (sim §6) ---------------------------------------------------------------*/
+
+static void draw_vitals(struct prng *r, struct sim_patient *p)
+{
+    static const double map_resp[] = {0, 2, 4, 6, 10, 12}, map_non[] = {0, 0, 0, 0, 0, -2},
+                        map_calm[] = {0, 1, 2, 2, 3, 3};
+    static const double lac_resp[] = {1, .97, .93, .88, .75, .6}, lac_non[] = {1, 1, 1, 1, 1, 1.05},
+                        lac_calm[] = {1, .98, .95, .92, .85, .8};
+    static const double ne_resp[] = {1, 1, 1, .9, .7, .4}, ne_non[] = {1, 1.05, 1.1, 1.2, 1.3, 1.3};
+    static const double hr_resp[] = {0, -2, -4, -6, -10, -14}, hr_non[] = {0, 0, 1, 2, 2, 3};
+    bool shock = p->is_shock_t0, resp = p->is_responder;
+    const double *dmap = !shock ? map_calm : resp ? map_resp : map_non;
+    const double *lac = !shock ? lac_calm : resp ? lac_resp : lac_non;
+    const double *nef = resp ? ne_resp : ne_non;
+    const double *dhr = resp || !shock ? hr_resp : hr_non;
+    double map0 = (p->sbp + 2.0 * p->dbp) / 3.0, pp = p->sbp - p->dbp;
+    bool art_line = prng_bernoulli(r, 0.3);
+    int64_t fluid = 0;
+    for (int k = 0; k < SIM_NTIMEPOINTS; k++) {
+        struct sim_vitals *v = &p->vit[k];
+        v->t_s = p->t0_s + sim_timepoint_min[k] * 60;
+        if (p->has_death && p->death_s <= v->t_s) {
+            v->status = 2;
+            continue;
+        }
+        v->status = 1;
+        double map = k == 0 ? map0 : map0 + dmap[k] + prng_gauss(r, 0, 4);
+        map = clampd(map, 30, 140);
+        v->sbp = clampi(map + 2.0 * pp / 3.0, 45, 230);
+        v->dbp = clampi(map - pp / 3.0, 20, 140);
+        v->map_invasive = art_line;
+        v->map_meas = art_line ? clampi(map + prng_gauss(r, 0, 2), 25, 170) : 0;
+        v->hr = k == 0 ? p->hr : clampi(p->hr + dhr[k] + prng_gauss(r, 0, 6), 40, 190);
+        v->rr = clampi(p->rr + prng_gauss(r, 0, 2), 8, 50);
+        v->spo2 = clampi(p->spo2 + prng_gauss(r, 0, 1.5), 75, 100);
+        v->lactate = k == 0 ? p->lactate
+                            : round1(clampd(p->lactate * lac[k] * prng_lognormal(r, 1, 0.08), 0.3, 25));
+        v->on_vaso = p->ne > 0 && !(resp && k == 5 && prng_bernoulli(r, 0.5));
+        v->ne = v->on_vaso ? round((k == 0 ? p->ne : p->ne * nef[k]) * 1000) / 1000 : 0;
+        if (v->on_vaso && v->ne <= 0)
+            v->ne = 0.01;
+        v->epi = 0;
+        fluid += k == 0 ? 0 : (int64_t)prng_int(r, 100, 600);
+        v->fluid_ml = (int)fluid;
+    }
+}
+
+/* ---- complications (sim §7) ---------------------------------------------------------------*/
+
+static void add_comp(struct prng *r, struct sim_patient *p, int type, int placement)
+{
+    if (p->ncomps >= SIM_MAX_COMPS)
+        return;
+    struct sim_complication *c = &p->comp[p->ncomps++];
+    const struct sim_placement *pl = &p->pl[placement - 1];
+    c->type = type;
+    c->placement = placement;
+    c->related = 1 + (int)prng_choice(r, (const double[]){0.5, 0.3, 0.2}, 3);
+    c->outcome = 1;
+    switch (type) {
+    case 5: case 7: case 10: /* extravasation, dislodgement, severe pain: during use */
+        c->event = 0; c->assess = 0;
+        c->onset_s = pl->inf_start_s + prng_int(r, 60, 3600);
+        c->grade = prng_bernoulli(r, 0.7) ? 1 : 2;
+        break;
+    case 8: /* bleeding / haematoma: seen at removal */
+        c->event = 2; c->assess = 1;
+        c->onset_s = pl->removal_s;
+        c->grade = prng_bernoulli(r, 0.95) ? (prng_bernoulli(r, 0.7) ? 1 : 2) : 3;
+        break;
+    case 1: /* local infection: 48–72 h or day 7 */
+        c->event = 3; c->assess = prng_bernoulli(r, 0.5) ? 3 : 4;
+        c->onset_s = p->t0_s + prng_int(r, 2, 6) * DAY_S;
+        c->grade = prng_bernoulli(r, 0.7) ? 2 : 3;
+        break;
+    case 3: /* osteomyelitis: day 7 */
+        c->event = 3; c->assess = 4;
+        c->onset_s = p->t0_s + prng_int(r, 4, 7) * DAY_S;
+        c->grade = 3;
+        c->outcome = 2;
+        break;
+    default: /* 4 fat embolism, 6 compartment syndrome: within 24 h */
+        c->event = 1; c->assess = 2;
+        c->onset_s = p->t0_s + prng_int(r, 1, 20) * 3600;
+        c->grade = prng_bernoulli(r, 0.7) ? 3 : 4;
+        c->outcome = 2;
+        break;
+    }
+    c->is_serious = c->grade >= 3;
+    c->pain_nrs = type == 10 ? (int)prng_int(r, 7, 10) : -1;
+}
+
+static void draw_complications(struct prng *r, struct sim_patient *p, int placement)
+{
+    /* Per-patient probabilities (sim §7, io-reference.md). */
+    if (prng_bernoulli(r, 0.05)) add_comp(r, p, 5, placement);
+    if (prng_bernoulli(r, 0.03)) add_comp(r, p, 7, placement);
+    if (prng_bernoulli(r, p->plt < 20 ? 0.08 : 0.04)) add_comp(r, p, 8, placement);
+    if (prng_bernoulli(r, p->anc < 0.5 ? 0.02 : 0.01)) add_comp(r, p, 1, placement);
+    if (prng_bernoulli(r, 0.003)) add_comp(r, p, 3, placement);
+    if (prng_bernoulli(r, 0.002)) add_comp(r, p, 6, placement);
+    if (prng_bernoulli(r, 0.002)) add_comp(r, p, 4, placement);
+    if (p->pl[placement - 1].pain_inf_nrs >= 0 && prng_bernoulli(r, 0.03))
+        add_comp(r, p, 10, placement);
+}
+
+/* ---- survival and follow-up (sim §9) ------------------------------------------------------*/
+
+static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
+{
+    bool dic_overt = (p->plt < 50 ? 2 : p->plt < 100 ? 1 : 0) + p->ddimer_cat +
+                     (p->pt_prol > 6 ? 2 : p->pt_prol >= 3 ? 1 : 0) + (p->fib < 1 ? 1 : 0) >= 5;
+    double hr = (p->septic_shock ? HR_SHOCK : 1) * (dic_overt ? HR_DIC : 1);
+    double e = prng_exponential(r, 1.0); /* unit exponential: death at cumulative hazard e */
+    double h1 = c->haz28 * hr * 28;
+    double days;
+    if (e < h1)
+        days = e / (c->haz28 * hr);
+    else
+        days = 28 + (e - h1) / (c->haz90 * hr);
+    p->has_death = days <= 90;
+    /* Deaths in the first hours are counted from T0; keep at least 30 minutes. */
+    if (days < 1.0 / 48)
+        days = 1.0 / 48;
+    p->death_s = p->t0_s + (int64_t)llround(days * DAY_S);
+    /* 3% lost to follow-up between day 7 and day 90 (assumption). */
+    p->is_lost = prng_bernoulli(r, 0.03);
+    int lost_after = p->is_lost ? (int)prng_int(r, 0, 1) : SIM_NFOLLOWUPS;
+    for (int k = 0; k < SIM_NFOLLOWUPS; k++) {
+        struct sim_followup *f = &p->fu[k];
+        int64_t visit = p->t0_s + (int64_t)sim_followup_day[k] * DAY_S + prng_int(r, 0, 2) * DAY_S;
+        f->is_done = true;
+        f->date_s = visit;
+        f->cause = 0;
+        if (p->has_death && p->death_s <= visit) {
+            f->status = 2;
+            f->death_s = p->death_s;
+            f->cause = p->septic_shock ? 2 : 1 + (int)prng_choice(r, (const double[]){0.4, 0.2, 0.2, 0.1, 0.1}, 5);
+            if (f->cause == 2 && !p->septic_shock)
+                f->cause = 5;
+        } else if (k > lost_after) {
+            f->status = 3;
+            f->last_alive_s = p->fu[lost_after].is_done ? p->fu[lost_after].date_s : p->t0_s;
+        } else {
+            f->status = 1;
+            f->last_alive_s = visit;
+            f->location = k == 0 ? 1 : 2 + (int)prng_int(r, 0, 1);
+        }
+    }
+    if (p->has_death) {
+        p->eos_status = 2;
+        p->eos_s = p->death_s;
+    } else if (p->is_lost) {
+        p->eos_status = 4;
+        p->eos_s = p->fu[SIM_NFOLLOWUPS - 1].date_s;
+    } else {
+        p->eos_status = 1;
+        p->eos_s = p->fu[SIM_NFOLLOWUPS - 1].date_s;
+    }
+}
+
+/* ---- one patient --------------------------------------------------------------------------*/
+
+static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
+{
+    /* Consent (sim §2): by type of the screening answer; deferred consent is confirmed later. */
+    p->cons_type = p->scr_consent == 3 ? 3 : p->scr_consent;
+    p->cons_by = 1 + (int)prng_choice(r, (const double[]){0.3, 0.4, 0.3}, 3);
+    p->cons_s = p->screen_s + prng_int(r, 2 * 60, 10 * 60);
+    draw_baseline(r, p);
+    /* Placement 1 at the planned site; when it fails, placement 2 at the other bone. */
+    int64_t decision = p->baseline_s + prng_int(r, 60, 900);
+    draw_placement(r, p, &p->pl[0], p->site_plan, decision);
+    p->nplacements = 1;
+    if (!p->pl[0].is_success) {
+        p->pl[0].fail_next = 1;
+        int other = p->site_plan == SITE_HUMERUS ? SITE_TIBIA : SITE_HUMERUS;
+        int64_t last_end = p->pl[0].att[p->pl[0].nattempts - 1].end_s;
+        draw_placement(r, p, &p->pl[1], other, last_end + prng_int(r, 30, 120));
+        p->nplacements = 2;
+        if (!p->pl[1].is_success)
+            p->pl[1].fail_next = prng_bernoulli(r, 0.5) ? 2 : 3;
+    }
+    p->t0_s = p->pl[0].att[0].start_s;
+    draw_outcome(r, c, p);
+    int ok = p->pl[0].is_success ? 1 : p->nplacements > 1 && p->pl[1].is_success ? 2 : 0;
+    for (int i = 0; i < p->nplacements; i++) {
+        struct sim_placement *pl = &p->pl[i];
+        if (!pl->is_success)
+            continue;
+        /* Dwell (sim §8): log-normal median 12 h, 10% beyond 24 h (sigma 0.541). */
+        double dwell_h = prng_lognormal(r, 12, 0.541);
+        pl->is_removed = true;
+        pl->removal_s = pl->confirm_s + (int64_t)llround(dwell_h * 3600);
+        pl->removal_reason = dwell_h > 24 ? 3 : prng_bernoulli(r, 0.6) ? 1 : 2;
+        if (p->has_death && p->death_s < pl->removal_s) {
+            pl->removal_s = p->death_s;
+            pl->removal_reason = 7;
+        }
+        draw_infusions(r, p, i + 1);
+        draw_complications(r, p, i + 1);
+    }
+    draw_vitals(r, p);
+    /* Efficacy (sim §6): delivered when an IO works; another emergency access within 60 min in
+     * 4% of the delivered (assumption); the first drug within a log-normal median 4 min. */
+    p->eff_delivered = ok != 0;
+    p->eff_other_access = !ok || prng_bernoulli(r, 0.04);
+    p->eff_other_type = ok ? 1 : p->pl[p->nplacements - 1].fail_next == 2 ? 1 : 2;
+    if (ok) {
+        p->eff_access_s = p->pl[ok - 1].confirm_s;
+        p->eff_drug_s = p->eff_access_s + (int64_t)llround(prng_lognormal(r, 4, 0.6) * 60);
+    }
+    p->eff_grade_inv = !ok ? 3 : p->is_responder || !p->is_shock_t0 ? 1 : 2;
+}
+
+bool sim_cohort_next(struct sim_cohort *c, struct sim_patient *p)
+{
+    if (c->nenrolled >= c->target)
+        return false;
+    struct prng r;
+    prng_seed(&r, c->seed, (uint64_t)c->nscreened);
+    memset(p, 0, sizeof *p);
+    p->index = c->nscreened++;
+    c->clock_s += (int64_t)llround(prng_exponential(&r, 1.0 / c->mean_gap_s));
+    p->screen_s = c->clock_s;
+    draw_screening(&r, p);
+    p->is_enrolled = p->screen_fail == SIM_SF_NONE;
+    /* The course is drawn for screen failures too (then discarded), so a patient's stream
+     * position never depends on the screening outcome of anyone else. */
+    draw_course(&r, c, p);
+    if (p->is_enrolled)
+        c->nenrolled++;
+    return true;
+}
