@@ -29,7 +29,9 @@
 #include <stdio.h>
 
 #include "base/err.h"
+#include "base/arena.h"
 #include "core/dict.h"
+#include "core/eligibility.h"
 
 struct store; /* an open database; opaque */
 
@@ -207,6 +209,11 @@ struct store_put_result;
 int store_screen_create(struct store *st, const struct store_ctx *who,
                         const struct store_change *changes, size_t n, char scr_out[16],
                         struct store_put_result *res, struct err *e);
+
+/* Evaluates the protocol's eligibility criteria (core/eligibility.h) on the record's stored
+ * screening values. Criteria and strings are allocated in ar (caller's arena). */
+int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
+                             struct elig_result *out, struct err *e);
 
 /* Enrols a screened record: writes changes (consent values; may be empty) through the write
  * path, then requires the @ELIGIBLE calc to be 1 and consent to be recorded (a field whose
