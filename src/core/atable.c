@@ -1,0 +1,119 @@
+/* Analysis tables (see atable.h). */
+#include "core/atable.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+const char *acol_type_name(enum acol_type t)
+{
+    switch (t) {
+    case ACOL_TEXT: return "text";
+    case ACOL_INT: return "integer";
+    case ACOL_NUM: return "number";
+    case ACOL_BOOL: return "boolean";
+    case ACOL_DATE: return "date";
+    case ACOL_DATETIME: return "datetime";
+    }
+    return "text";
+}
+
+void atable_init(struct atable *t, const char *name, const struct acol *cols, size_t ncols)
+{
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->cols = cols;
+    t->ncols = ncols;
+}
+
+void atable_free(struct atable *t)
+{
+    free(t->cells);
+    arena_free(&t->arena);
+    t->cells = NULL;
+    t->nrows = t->cap = 0;
+}
+
+int atable_add_row(struct atable *t, size_t *row)
+{
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
+        if (!c)
+            return ERR_NOMEM;
+        t->cells = c;
+        t->cap = cap;
+    }
+    memset(t->cells + t->nrows * t->ncols, 0, t->ncols * sizeof *t->cells);
+    *row = t->nrows++;
+    return 0;
+}
+
+int atable_set(struct atable *t, size_t row, size_t col, const char *s)
+{
+    if (row >= t->nrows || col >= t->ncols)
+        return ERR_INTERNAL;
+    if (!s || !*s) {
+        t->cells[row * t->ncols + col] = NULL;
+        return 0;
+    }
+    char *c = arena_strdup(&t->arena, s);
+    if (!c)
+        return ERR_NOMEM;
+    t->cells[row * t->ncols + col] = c;
+    return 0;
+}
+
+int atable_set_int(struct atable *t, size_t row, size_t col, long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return atable_set(t, row, col, buf);
+}
+
+int atable_set_num(struct atable *t, size_t row, size_t col, double v)
+{
+    if (!isfinite(v))
+        return atable_set(t, row, col, NULL);
+    char buf[64];
+    if (v == 0)
+        v = 0; /* no "-0" */
+    snprintf(buf, sizeof buf, "%.12g", v);
+    return atable_set(t, row, col, buf);
+}
+
+int atable_set_opt(struct atable *t, size_t row, size_t col, bool has, double v)
+{
+    return has ? atable_set_num(t, row, col, v) : 0;
+}
+
+const char *atable_get(const struct atable *t, size_t row, size_t col)
+{
+    if (row >= t->nrows || col >= t->ncols)
+        return NULL;
+    return t->cells[row * t->ncols + col];
+}
+
+bool atable_num(const struct atable *t, size_t row, size_t col, double *out)
+{
+    const char *s = atable_get(t, row, col);
+    if (!s)
+        return false;
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end)
+        return false;
+    *out = x;
+    return true;
+}
+
+int atable_col(const struct atable *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}

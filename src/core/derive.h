@@ -1,0 +1,129 @@
+/* The study's endpoint derivations (docs/sap.md §2–§5): from one record's stored values to the
+ * rows of the analysis dataset. Pure: the input is a value table (core/vtab.h) filled from the
+ * store or by hand; the output is the analysis tables (core/atable.h). No I/O.
+ *
+ * These are the IO study's own derivations, in C by design (DESIGN.md): they name the
+ * protocol's fields (protocols/io-heme/dictionary.csv) directly.
+ *
+ * Tables (one row per ...):
+ *   screening      screened patient: eligibility criteria, enrolment, analysis sets (§2)
+ *   subjects       enrolled subject: primary endpoints, subgroup flags, summaries (§3–§6)
+ *   placements     IO placement: device, site, access times, dwell (§4.1, §5.2, §5.4)
+ *   attempts       insertion attempt (§4.1)
+ *   infusions      infusion episode: flow rate (§5.1)
+ *   haemodynamics  subject × time point: MAP, HR, shock index, lactate, NE-eq, changes (§5.3)
+ *   complications  complication (§5.4)
+ *   completeness   form × field: required values present / expected (§7)
+ * Usage: derive_init, derive_record for every record (screening order), then read ds->t[]. */
+#ifndef IOHEME_CORE_DERIVE_H
+#define IOHEME_CORE_DERIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "core/atable.h"
+#include "core/vtab.h"
+
+enum ads_table {
+    ADS_SCREENING, ADS_SUBJECTS, ADS_PLACEMENTS, ADS_ATTEMPTS, ADS_INFUSIONS, ADS_HAEMO,
+    ADS_COMPLICATIONS, ADS_COMPLETENESS, ADS_NTABLES
+};
+
+enum scr_col {
+    SCR_SCREENING_NO, SCR_SUBJECT_ID, SCR_DATE, SCR_AGE, SCR_INC_AGE, SCR_INC_HEME,
+    SCR_INC_CATEGORY, SCR_EXC_CONTRAINDICATION, SCR_EXC_CONSENT, SCR_ELIGIBLE, SCR_ENROLLED,
+    SCR_ENROL_DATE, SCR_IN_FAS, SCR_NCOLS
+};
+
+enum subj_col {
+    SUB_SUBJECT_ID, SUB_SCREENING_NO, SUB_ENROL_DATE, SUB_IN_FAS, SUB_AGE, SUB_SEX, SUB_HEME_DX,
+    SUB_BMI, SUB_ECOG, SUB_SOFA, SUB_PLT, SUB_ANC, SUB_HB, SUB_LACTATE, SUB_DIC_SCORE,
+    SUB_MECH_VENT, SUB_SG_PLT_LT20, SUB_SG_ANC_LT05, SUB_SG_DIC, SUB_SG_HUMERUS, SUB_SG_HSCT,
+    SUB_SG_SEPTIC_SHOCK, SUB_T0, SUB_N_PLACEMENTS, SUB_FIRST_SITE, SUB_FIRST_DEVICE,
+    SUB_FIRST_OPERATOR, SUB_N_ATTEMPTS_FIRST, SUB_N_ATTEMPTS, SUB_N_ATTEMPTS_SUCCESS,
+    SUB_FIRST_ATTEMPT_SUCCESS, SUB_ANY_SUCCESS, SUB_ACCESS_S, SUB_PUNCTURE_ACCESS_S,
+    SUB_VOL_30MIN, SUB_SHOCK_T0, SUB_MAP_T0, SUB_MAP_6H, SUB_NE_T0, SUB_NE_6H, SUB_LC_6H,
+    SUB_DRUG_MIN, SUB_DELIVERED, SUB_OTHER_ACCESS, SUB_TARGET_MET, SUB_EFF_ASSESSABLE,
+    SUB_EFFICACY_GRADE, SUB_EFFICACY, SUB_IO_HOURS, SUB_DWELL_GT24, SUB_N_COMPLICATIONS,
+    SUB_OS_DAYS, SUB_OS_STATUS, SUB_NCOLS
+};
+
+enum pl_col {
+    PL_SUBJECT_ID, PL_PLACEMENT, PL_DEVICE, PL_GAUGE, PL_LENGTH, PL_SITE, PL_SIDE, PL_OPERATOR,
+    PL_N_ATTEMPTS, PL_SUCCESS, PL_DECISION_DT, PL_CONFIRM_DT, PL_ACCESS_S, PL_PUNCTURE_ACCESS_S,
+    PL_REMOVAL_DT, PL_DWELL_H, PL_DWELL_FROM_LAST_OBS, PL_DWELL_GT24, PL_NCOLS
+};
+
+enum att_col {
+    ATT_SUBJECT_ID, ATT_PLACEMENT, ATT_ATTEMPT, ATT_SITE, ATT_START_DT, ATT_DURATION_S,
+    ATT_SUCCESS, ATT_NCOLS
+};
+
+enum inf_col {
+    INF_SUBJECT_ID, INF_INFUSION, INF_PLACEMENT, INF_SITE, INF_TYPE, INF_METHOD, INF_VOLUME,
+    INF_START_DT, INF_DURATION_MIN, INF_FLOW, INF_NCOLS
+};
+
+enum hd_col {
+    HD_SUBJECT_ID, HD_TIMEPOINT, HD_MINUTES, HD_STATUS, HD_MAP, HD_HR, HD_SBP, HD_SHOCK_INDEX,
+    HD_LACTATE, HD_NE_EQ, HD_MAP_CHANGE, HD_HR_CHANGE, HD_LC, HD_NCOLS
+};
+
+enum comp_col {
+    CMP_SUBJECT_ID, CMP_EVENT, CMP_INSTANCE, CMP_PLACEMENT, CMP_TYPE, CMP_TYPE_LABEL, CMP_GRADE,
+    CMP_SERIOUS, CMP_RELATED, CMP_ONSET, CMP_NCOLS
+};
+
+enum cpl_col { CPL_FORM, CPL_FIELD, CPL_EXPECTED, CPL_PRESENT, CPL_NCOLS };
+
+/* Column specs of each table (static). */
+extern const struct acol *const ads_cols[ADS_NTABLES];
+extern const size_t ads_ncols[ADS_NTABLES];
+extern const char *const ads_names[ADS_NTABLES];
+
+/* Haemodynamic time points: event names, labels, minutes after T0. */
+#define DERIVE_NTP 6
+extern const char *const derive_tp_event[DERIVE_NTP];
+extern const char *const derive_tp_label[DERIVE_NTP];
+extern const int derive_tp_minutes[DERIVE_NTP];
+
+/* Complication types of the protocol (comp_type codes) and their labels, in report order. */
+#define DERIVE_NCOMP_TYPES 11
+extern const int derive_comp_code[DERIVE_NCOMP_TYPES];
+extern const char *const derive_comp_label[DERIVE_NCOMP_TYPES];
+
+/* A completeness counter for one required field of one form (filled by derive_complete.c). */
+struct derive_cpl {
+    const char *form, *field;
+    long expected, present;
+};
+
+struct adataset {
+    struct atable t[ADS_NTABLES];
+    /* completeness counters, turned into the completeness table by derive_finish */
+    struct derive_cpl *cpl;
+    size_t ncpl;
+    struct arena arena;
+};
+
+/* Prepares empty tables. */
+void derive_init(struct adataset *ds);
+/* Frees every table. */
+void derive_free(struct adataset *ds);
+
+/* Derives one record: a screening row for every record; for enrolled records also the
+ * subject, placement, attempt, infusion, haemodynamic and complication rows. Returns 0 or
+ * ERR_NOMEM. */
+int derive_record(struct adataset *ds, struct vtab *v, struct err *e);
+
+/* Seconds since the epoch (UTC) of "YYYY-MM-DD[ HH:MM[:SS]]"; a date without a time counts at
+ * 12:00 (SAP §4.3). false when s is NULL or malformed. */
+bool derive_parse_time(const char *s, double *out);
+/* Norepinephrine equivalents (µg/kg/min) at one haemodynamic event (SAP §5.3): 0 when no
+ * vasopressor, false when unknown. prefix is "hd_" or "bl_". */
+bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double *out);
+/* Mean arterial pressure at an event (SAP §5.3), whole mmHg as the CRF's calc. */
+bool derive_map(struct vtab *v, const char *event, const char *prefix, double *out);
+
+#endif

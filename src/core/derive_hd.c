@@ -1,0 +1,200 @@
+/* Endpoint derivations, part 2 (see derive.h): haemodynamics at the six time points and their
+ * changes (SAP §5.3), therapeutic efficacy (§4.2) and complications (§5.4). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/derive_int.h"
+
+bool derive_map(struct vtab *v, const char *event, const char *prefix, double *out)
+{
+    char f_inv[32], f_meas[32], f_sbp[32], f_dbp[32];
+    snprintf(f_inv, sizeof f_inv, "%smap_inv", prefix);
+    snprintf(f_meas, sizeof f_meas, "%smap_meas", prefix);
+    snprintf(f_sbp, sizeof f_sbp, "%ssbp", prefix);
+    snprintf(f_dbp, sizeof f_dbp, "%sdbp", prefix);
+    double s, d;
+    if (dv_bool(v, event, 0, f_inv) == 1 && dv_num(v, event, 0, f_meas, out))
+        return true;
+    if (!dv_num(v, event, 0, f_sbp, &s) || !dv_num(v, event, 0, f_dbp, &d))
+        return false;
+    /* Whole mmHg, rounded half away from zero, as the CRF's calc (REDCap round()). */
+    *out = round((s + 2 * d) / 3);
+    return true;
+}
+
+bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double *out)
+{
+    static const struct {
+        const char *suffix;
+        double factor;
+    } drugs[] = {{"ne", 1}, {"epi", 1}, {"dopa", 0.01}, {"phenyl", 0.1}, {"vasopressin", 2.5}};
+    char f[32];
+    snprintf(f, sizeof f, "%svaso", prefix);
+    int on = dv_bool(v, event, 0, f);
+    if (on < 0)
+        return false;
+    double sum = 0;
+    if (on == 1)
+        for (size_t i = 0; i < sizeof drugs / sizeof drugs[0]; i++) {
+            double x;
+            snprintf(f, sizeof f, "%s%s", prefix, drugs[i].suffix);
+            if (dv_num(v, event, 0, f, &x))
+                sum += x * drugs[i].factor;
+        }
+    *out = sum;
+    return true;
+}
+
+struct tp {
+    bool has_map, has_hr, has_sbp, has_lac, has_ne;
+    double map, hr, sbp, lac, ne;
+};
+
+static void read_tp(struct vtab *v, const char *ev, struct tp *p)
+{
+    memset(p, 0, sizeof *p);
+    p->has_map = derive_map(v, ev, "hd_", &p->map);
+    p->has_hr = dv_num(v, ev, 0, "hd_hr", &p->hr);
+    p->has_sbp = dv_num(v, ev, 0, "hd_sbp", &p->sbp) && p->sbp > 0;
+    p->has_lac = dv_num(v, ev, 0, "hd_lactate", &p->lac);
+    p->has_ne = derive_ne_eq(v, ev, "hd_", &p->ne);
+}
+
+int derive_haemodynamics(struct adataset *ds, struct vtab *v, const struct derive_subject *s)
+{
+    struct atable *t = &ds->t[ADS_HAEMO];
+    struct tp base;
+    read_tp(v, derive_tp_event[0], &base);
+    int rc = 0;
+    for (int k = 0; k < DERIVE_NTP; k++) {
+        const char *ev = derive_tp_event[k];
+        struct tp p;
+        read_tp(v, ev, &p);
+        double st;
+        const char *status = "missing";
+        if (dv_num(v, ev, 0, "hd_status", &st))
+            status = st == 1 ? "done" : st == 2 ? "died" : "not_done";
+        size_t r;
+        if ((rc = atable_add_row(t, &r)))
+            return rc;
+        rc |= atable_set(t, r, HD_SUBJECT_ID, s->id);
+        rc |= atable_set(t, r, HD_TIMEPOINT, derive_tp_label[k]);
+        rc |= atable_set_int(t, r, HD_MINUTES, derive_tp_minutes[k]);
+        rc |= atable_set(t, r, HD_STATUS, status);
+        rc |= atable_set_opt(t, r, HD_MAP, p.has_map, p.map);
+        rc |= atable_set_opt(t, r, HD_HR, p.has_hr, p.hr);
+        rc |= atable_set_opt(t, r, HD_SBP, p.has_sbp, p.sbp);
+        rc |= atable_set_opt(t, r, HD_SHOCK_INDEX, p.has_hr && p.has_sbp, p.hr / p.sbp);
+        rc |= atable_set_opt(t, r, HD_LACTATE, p.has_lac, p.lac);
+        rc |= atable_set_opt(t, r, HD_NE_EQ, p.has_ne, p.ne);
+        rc |= atable_set_opt(t, r, HD_MAP_CHANGE, p.has_map && base.has_map, p.map - base.map);
+        rc |= atable_set_opt(t, r, HD_HR_CHANGE, p.has_hr && base.has_hr, p.hr - base.hr);
+        rc |= atable_set_opt(t, r, HD_LC, p.has_lac && base.has_lac && base.lac > 0,
+                             (base.lac - p.lac) / base.lac * 100);
+    }
+    return rc ? ERR_NOMEM : 0;
+}
+
+/* Therapeutic efficacy (SAP §4.2):
+ *   ineffective (3)  delivery failed, or another emergency access was needed within 60 min;
+ *   effective (1)    delivered, no other access, and the clinical target met;
+ *   partial (2)      delivered, no other access, target assessed and not met;
+ *   not assessable   target (or delivery) unknown — counts as not effective, grade blank.
+ * Target: in shock at T0 (MAP < 65 or on vasopressors): MAP >= 65 at 6 h with NE-eq at 6 h not
+ * above T0, or lactate clearance >= 10% at 6 h; not in shock: first drug within 10 min of
+ * working access. */
+int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_subject *s)
+{
+    struct atable *t = &ds->t[ADS_SUBJECTS];
+    size_t r = s->row;
+    int rc = 0;
+    struct tp p0, p6;
+    read_tp(v, derive_tp_event[0], &p0);
+    read_tp(v, derive_tp_event[4], &p6);
+    int shock = -1;
+    if ((p0.has_map && p0.map < 65) || (p0.has_ne && p0.ne > 0))
+        shock = 1;
+    else if (p0.has_map && p0.has_ne)
+        shock = 0;
+    else if (p0.has_map && dv_bool(v, derive_tp_event[0], 0, "hd_vaso") == 0)
+        shock = 0;
+    bool has_lc = p0.has_lac && p6.has_lac && p0.lac > 0;
+    double lc = has_lc ? (p0.lac - p6.lac) / p0.lac * 100 : 0;
+    double acc, drug;
+    bool has_drug = dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) &&
+                    dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
+    double drug_min = has_drug ? (drug - acc) / 60.0 : 0;
+    int target = -1;
+    if (shock == 1) {
+        bool map_ok = p6.has_map && p6.map >= 65 && p0.has_ne && p6.has_ne && p6.ne <= p0.ne;
+        if (map_ok || (has_lc && lc >= 10))
+            target = 1;
+        else if (p6.has_map || has_lc)
+            target = 0;
+    } else if (shock == 0 && has_drug) {
+        target = drug_min <= 10;
+    }
+    int delivered = dv_bool(v, EV_EFF, 0, "eff_delivered");
+    int other = dv_bool(v, EV_EFF, 0, "eff_other_access");
+    int grade = -1;
+    if (delivered == 0 || other == 1)
+        grade = 3;
+    else if (delivered == 1 && other == 0 && target >= 0)
+        grade = target == 1 ? 1 : 2;
+    if (shock >= 0)
+        rc |= atable_set_int(t, r, SUB_SHOCK_T0, shock);
+    rc |= atable_set_opt(t, r, SUB_MAP_T0, p0.has_map, p0.map);
+    rc |= atable_set_opt(t, r, SUB_MAP_6H, p6.has_map, p6.map);
+    rc |= atable_set_opt(t, r, SUB_NE_T0, p0.has_ne, p0.ne);
+    rc |= atable_set_opt(t, r, SUB_NE_6H, p6.has_ne, p6.ne);
+    rc |= atable_set_opt(t, r, SUB_LC_6H, has_lc, lc);
+    rc |= atable_set_opt(t, r, SUB_DRUG_MIN, has_drug, drug_min);
+    if (delivered >= 0)
+        rc |= atable_set_int(t, r, SUB_DELIVERED, delivered);
+    if (other >= 0)
+        rc |= atable_set_int(t, r, SUB_OTHER_ACCESS, other);
+    if (target >= 0)
+        rc |= atable_set_int(t, r, SUB_TARGET_MET, target);
+    rc |= atable_set_int(t, r, SUB_EFF_ASSESSABLE, grade > 0);
+    if (grade > 0)
+        rc |= atable_set_int(t, r, SUB_EFFICACY_GRADE, grade);
+    rc |= atable_set_int(t, r, SUB_EFFICACY, grade == 1);
+    return rc ? ERR_NOMEM : 0;
+}
+
+int derive_complications(struct adataset *ds, struct vtab *v, const struct derive_subject *s)
+{
+    static const char *const events[] = {"io_procedure_arm_1", "t24h_arm_1", "removal_arm_1",
+                                         "day7_arm_1"};
+    struct atable *t = &ds->t[ADS_COMPLICATIONS];
+    int rc = 0, n = 0;
+    for (int e = 0; e < 4; e++) {
+        int maxi = vtab_max_instance(v, events[e], "comp_type");
+        for (int i = 1; i <= maxi; i++) {
+            double type;
+            if (!dv_num(v, events[e], i, "comp_type", &type))
+                continue;
+            const char *label = "Other";
+            for (int k = 0; k < DERIVE_NCOMP_TYPES; k++)
+                if (derive_comp_code[k] == (int)type)
+                    label = derive_comp_label[k];
+            size_t r;
+            if ((rc = atable_add_row(t, &r)))
+                return rc;
+            n++;
+            rc |= atable_set(t, r, CMP_SUBJECT_ID, s->id);
+            rc |= atable_set(t, r, CMP_EVENT, events[e]);
+            rc |= atable_set_int(t, r, CMP_INSTANCE, i);
+            rc |= atable_set(t, r, CMP_PLACEMENT, vtab_get(v, events[e], i, "comp_placement", NULL));
+            rc |= atable_set_int(t, r, CMP_TYPE, (long long)type);
+            rc |= atable_set(t, r, CMP_TYPE_LABEL, label);
+            rc |= atable_set(t, r, CMP_GRADE, vtab_get(v, events[e], i, "comp_grade", NULL));
+            rc |= atable_set(t, r, CMP_SERIOUS, vtab_get(v, events[e], i, "comp_serious", NULL));
+            rc |= atable_set(t, r, CMP_RELATED, vtab_get(v, events[e], i, "comp_related", NULL));
+            rc |= atable_set(t, r, CMP_ONSET, vtab_get(v, events[e], i, "comp_onset", NULL));
+        }
+    }
+    rc |= atable_set_int(&ds->t[ADS_SUBJECTS], s->row, SUB_N_COMPLICATIONS, n);
+    return rc ? ERR_NOMEM : 0;
+}

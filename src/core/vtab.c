@@ -1,0 +1,141 @@
+/* The one-record value table (see vtab.h): an array sorted by (field, event, instance, code),
+ * searched by bisection. */
+#include "core/vtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+void vtab_init(struct vtab *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void vtab_reset(struct vtab *t)
+{
+    arena_free(&t->arena);
+    t->n = 0;
+    t->screening_no = t->study_id = NULL;
+    t->is_enrolled = false;
+    t->is_sorted = true;
+}
+
+void vtab_free(struct vtab *t)
+{
+    arena_free(&t->arena);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_id)
+{
+    t->screening_no = arena_strdup(&t->arena, screening_no ? screening_no : "");
+    t->study_id = study_id && *study_id ? arena_strdup(&t->arena, study_id) : NULL;
+    t->is_enrolled = t->study_id != NULL;
+    if (!t->screening_no || (study_id && *study_id && !t->study_id))
+        return ERR_NOMEM;
+    return 0;
+}
+
+int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
+             const char *code, const char *value)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        struct vtab_value *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return ERR_NOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    struct vtab_value *x = &t->v[t->n];
+    x->event = arena_strdup(&t->arena, event ? event : "");
+    x->instance = instance;
+    x->field = arena_strdup(&t->arena, field);
+    x->code = code ? arena_strdup(&t->arena, code) : NULL;
+    x->value = arena_strdup(&t->arena, value ? value : "");
+    if (!x->event || !x->field || !x->value || (code && !x->code))
+        return ERR_NOMEM;
+    t->n++;
+    t->is_sorted = false;
+    return 0;
+}
+
+static int cmp_key(const char *field, const char *event, int instance, const char *code,
+                   const struct vtab_value *b)
+{
+    int c = strcmp(field, b->field);
+    if (c)
+        return c;
+    if ((c = strcmp(event, b->event)))
+        return c;
+    if (instance != b->instance)
+        return instance < b->instance ? -1 : 1;
+    return strcmp(code ? code : "", b->code ? b->code : "");
+}
+
+static int cmp_value(const void *pa, const void *pb)
+{
+    const struct vtab_value *a = pa;
+    return cmp_key(a->field, a->event, a->instance, a->code, pb);
+}
+
+static void ensure_sorted(struct vtab *t)
+{
+    if (!t->is_sorted) {
+        if (t->n)
+            qsort(t->v, t->n, sizeof *t->v, cmp_value);
+        t->is_sorted = true;
+    }
+}
+
+const char *vtab_get(struct vtab *t, const char *event, int instance, const char *field,
+                     const char *code)
+{
+    ensure_sorted(t);
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_key(field, event, instance, code, &t->v[mid]);
+        if (c == 0)
+            return t->v[mid].value[0] ? t->v[mid].value : NULL;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+bool vtab_num(struct vtab *t, const char *event, int instance, const char *field, double *out)
+{
+    const char *s = vtab_get(t, event, instance, field, NULL);
+    if (!s)
+        return false;
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return false;
+    *out = x;
+    return true;
+}
+
+int vtab_max_instance(struct vtab *t, const char *event, const char *field)
+{
+    ensure_sorted(t);
+    int best = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].instance > best && t->v[i].value[0] && strcmp(t->v[i].field, field) == 0 &&
+            strcmp(t->v[i].event, event) == 0)
+            best = t->v[i].instance;
+    return best;
+}
+
+bool vtab_has_event(struct vtab *t, const char *event)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i].event, event) == 0 && t->v[i].value[0])
+            return true;
+    return false;
+}

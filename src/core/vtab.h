@@ -1,0 +1,57 @@
+/* A value table: the stored values of ONE record, in memory, indexed for lookup by
+ * (event, field, instance, code). It is the derivations' input, filled from the store's
+ * study-value callback one record at a time (so memory stays flat for 100,000 patients) or by
+ * hand in tests.
+ *
+ * The table owns copies of every string (in its arena); vtab_reset empties it for the next
+ * record, vtab_free releases everything. */
+#ifndef IOHEME_CORE_VTAB_H
+#define IOHEME_CORE_VTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+
+struct vtab_value {
+    const char *event;
+    int instance;           /* 0 for non-repeating forms */
+    const char *field;
+    const char *code;       /* checkbox option, or NULL */
+    const char *value;
+};
+
+struct vtab {
+    const char *screening_no;  /* "SCR-001" */
+    const char *study_id;      /* "IOH-001", or NULL when not enrolled */
+    bool is_enrolled;
+    struct vtab_value *v;
+    size_t n, cap;
+    bool is_sorted;
+    struct arena arena;
+};
+
+void vtab_init(struct vtab *t);
+/* Forgets the record (keeps the allocation of the value array). */
+void vtab_reset(struct vtab *t);
+void vtab_free(struct vtab *t);
+
+/* Sets the record's identity (strings copied). study_id NULL when not enrolled. */
+int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_id);
+/* Adds one value (strings copied). Returns 0, or ERR_NOMEM. Empty values are kept (they read
+ * as missing). */
+int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
+             const char *code, const char *value);
+
+/* The value, or NULL when absent or empty. For a checkbox pass the option code. The table is
+ * sorted on the first lookup after an add. */
+const char *vtab_get(struct vtab *t, const char *event, int instance, const char *field,
+                     const char *code);
+/* As vtab_get, parsed as a number: true and *out set when present and numeric. */
+bool vtab_num(struct vtab *t, const char *event, int instance, const char *field, double *out);
+/* The largest instance of field at event holding a value (0 when none). */
+int vtab_max_instance(struct vtab *t, const char *event, const char *field);
+/* True when any value is stored at event (any instance). */
+bool vtab_has_event(struct vtab *t, const char *event);
+
+#endif

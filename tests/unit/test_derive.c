@@ -1,0 +1,503 @@
+/* Endpoint derivations on hand-made records with answers worked out by hand (SAP §3–§5):
+ * attempts and first-attempt success, a failed site then success elsewhere, flow rate, volume
+ * in the first 30 min, access and dwell times, survival (death on day 27 vs censoring at day
+ * 90), every branch of the efficacy grade, haemodynamic changes, complications. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/derive.h"
+
+/* ---- building records ---------------------------------------------------------------------*/
+
+static void put(struct vtab *v, const char *ev, int inst, const char *field, const char *val)
+{
+    assert_int_equal(vtab_add(v, ev, inst, field, NULL, val), 0);
+}
+
+#define PROC "io_procedure_arm_1"
+
+/* An enrolled subject with one placement at the tibia, one successful attempt, T0
+ * 2025-03-03 10:00:00, haemodynamics at T0 and 6 h, alive at day 90. */
+static void base_subject(struct vtab *v, const char *id)
+{
+    vtab_reset(v);
+    assert_int_equal(vtab_set_record(v, "SCR-001", id), 0);
+    put(v, "screening_arm_1", 0, "scr_date", "2025-03-03");
+    put(v, "screening_arm_1", 0, "age", "50");
+    put(v, "screening_arm_1", 0, "sex", "1");
+    put(v, "screening_arm_1", 0, "eligible", "1");
+    put(v, "baseline_arm_1", 0, "bl_plt", "15");
+    put(v, "baseline_arm_1", 0, "bl_anc", "0.7");
+    put(v, "baseline_arm_1", 0, "bl_ddimer_cat", "3");
+    put(v, "baseline_arm_1", 0, "bl_pt_prol", "3.5");
+    put(v, "baseline_arm_1", 0, "bl_fib", "1.5");
+    put(v, "baseline_arm_1", 0, "bl_hsct", "2");
+    put(v, "baseline_arm_1", 0, "bl_septic_shock", "1");
+    put(v, PROC, 1, "iop_number", "1");
+    put(v, PROC, 1, "iop_site", "2");
+    put(v, PROC, 1, "iop_device", "1");
+    put(v, PROC, 1, "iop_decision_dt", "2025-03-03 09:59:20");
+    put(v, PROC, 1, "iop_success", "1");
+    put(v, PROC, 1, "iop_confirm_dt", "2025-03-03 10:00:25");
+    put(v, PROC, 1, "att_placement", "1");
+    put(v, PROC, 1, "att_number", "1");
+    put(v, PROC, 1, "att_start_dt", "2025-03-03 10:00:00");
+    put(v, PROC, 1, "att_end_dt", "2025-03-03 10:00:15");
+    put(v, PROC, 1, "att_outcome", "1");
+    put(v, "removal_arm_1", 1, "rem_placement", "1");
+    put(v, "removal_arm_1", 1, "rem_insert_dt", "2025-03-03 10:01");
+    put(v, "removal_arm_1", 1, "rem_dt", "2025-03-03 22:01");
+    put(v, "day90_arm_1", 0, "fu_status", "1");
+    put(v, "day90_arm_1", 0, "fu_last_alive", "2025-06-05");
+}
+
+/* Vitals at an event: SBP/DBP give MAP = round((s + 2d) / 3). */
+static void vitals(struct vtab *v, const char *ev, const char *sbp, const char *dbp,
+                   const char *hr, const char *lac, const char *ne)
+{
+    put(v, ev, 0, "hd_status", "1");
+    put(v, ev, 0, "hd_dt", "2025-03-03 10:00");
+    put(v, ev, 0, "hd_sbp", sbp);
+    put(v, ev, 0, "hd_dbp", dbp);
+    put(v, ev, 0, "hd_hr", hr);
+    put(v, ev, 0, "hd_lactate", lac);
+    put(v, ev, 0, "hd_vaso", ne ? "1" : "0");
+    if (ne)
+        put(v, ev, 0, "hd_ne", ne);
+}
+
+static void efficacy_form(struct vtab *v, const char *delivered, const char *other,
+                          const char *drug_dt)
+{
+    put(v, "t24h_arm_1", 0, "eff_delivered", delivered);
+    put(v, "t24h_arm_1", 0, "eff_other_access", other);
+    if (drug_dt) {
+        put(v, "t24h_arm_1", 0, "eff_access_dt", "2025-03-03 10:00:25");
+        put(v, "t24h_arm_1", 0, "eff_drug_dt", drug_dt);
+    }
+}
+
+struct fx {
+    struct vtab v;
+    struct adataset ds;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    vtab_init(&f->v);
+    derive_init(&f->ds);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    vtab_free(&f->v);
+    derive_free(&f->ds);
+    free(f);
+    return 0;
+}
+
+static void derive_ok(struct fx *f)
+{
+    struct err e = {0};
+    assert_int_equal(derive_record(&f->ds, &f->v, &e), 0);
+}
+
+/* The subject table's cell of the last subject. */
+static const char *cell(struct fx *f, int table, size_t col)
+{
+    const struct atable *t = &f->ds.t[table];
+    assert_true(t->nrows > 0);
+    return atable_get(t, t->nrows - 1, col);
+}
+
+static double num(struct fx *f, int table, size_t col)
+{
+    const char *s = cell(f, table, col);
+    assert_non_null(s);
+    return strtod(s, NULL);
+}
+
+#define SUBJ(col) cell(f, ADS_SUBJECTS, col)
+#define SUBJN(col) num(f, ADS_SUBJECTS, col)
+
+/* ---- tests --------------------------------------------------------------------------------*/
+
+static void test_single_successful_attempt_is_first_attempt_success(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-001");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_FIRST_ATTEMPT_SUCCESS), "1");
+    assert_string_equal(SUBJ(SUB_N_ATTEMPTS), "1");
+    assert_string_equal(SUBJ(SUB_IN_FAS), "1");
+    assert_string_equal(SUBJ(SUB_T0), "2025-03-03 10:00:00");
+    /* decision 09:59:20 -> confirmed 10:00:25 = 65 s; puncture 10:00:00 -> 25 s */
+    assert_float_equal(SUBJN(SUB_ACCESS_S), 65, 1e-9);
+    assert_float_equal(SUBJN(SUB_PUNCTURE_ACCESS_S), 25, 1e-9);
+    /* inserted 10:01, removed 22:01: 12 h, no deviation */
+    assert_float_equal(SUBJN(SUB_IO_HOURS), 12, 1e-9);
+    assert_string_equal(SUBJ(SUB_DWELL_GT24), "0");
+    /* screening row: enrolled and in the FAS */
+    assert_string_equal(cell(f, ADS_SCREENING, SCR_ENROLLED), "1");
+    assert_string_equal(cell(f, ADS_SCREENING, SCR_IN_FAS), "1");
+}
+
+static void test_two_attempts_first_failed(void **state)
+{
+    struct fx *f = *state;
+    /* attempt 1 failed at 10:00:00; attempt 2 succeeded at 10:01:00 */
+    struct vtab *v = &f->v;
+    vtab_reset(v);
+    assert_int_equal(vtab_set_record(v, "SCR-002", "IOH-002"), 0);
+    put(v, PROC, 1, "iop_number", "1");
+    put(v, PROC, 1, "iop_site", "2");
+    put(v, PROC, 1, "iop_decision_dt", "2025-03-03 09:59:00");
+    put(v, PROC, 1, "iop_success", "1");
+    put(v, PROC, 1, "iop_confirm_dt", "2025-03-03 10:01:30");
+    put(v, PROC, 1, "att_placement", "1");
+    put(v, PROC, 1, "att_number", "1");
+    put(v, PROC, 1, "att_start_dt", "2025-03-03 10:00:00");
+    put(v, PROC, 1, "att_outcome", "2");
+    put(v, PROC, 2, "att_placement", "1");
+    put(v, PROC, 2, "att_number", "2");
+    put(v, PROC, 2, "att_start_dt", "2025-03-03 10:01:00");
+    put(v, PROC, 2, "att_outcome", "1");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_FIRST_ATTEMPT_SUCCESS), "0");
+    assert_string_equal(SUBJ(SUB_N_ATTEMPTS), "2");
+    assert_string_equal(SUBJ(SUB_N_ATTEMPTS_FIRST), "2");
+    assert_string_equal(SUBJ(SUB_N_ATTEMPTS_SUCCESS), "1");
+    assert_string_equal(SUBJ(SUB_ANY_SUCCESS), "1");
+    /* T0 is the first puncture, not the successful one */
+    assert_string_equal(SUBJ(SUB_T0), "2025-03-03 10:00:00");
+    /* 09:59:00 -> 10:01:30 = 150 s; from the first puncture 90 s */
+    assert_float_equal(SUBJN(SUB_ACCESS_S), 150, 1e-9);
+    assert_float_equal(SUBJN(SUB_PUNCTURE_ACCESS_S), 90, 1e-9);
+    assert_int_equal(f->ds.t[ADS_ATTEMPTS].nrows, 2);
+}
+
+static void test_failed_site_then_success_at_another_site(void **state)
+{
+    struct fx *f = *state;
+    struct vtab *v = &f->v;
+    vtab_reset(v);
+    assert_int_equal(vtab_set_record(v, "SCR-003", "IOH-003"), 0);
+    /* placement 1: humerus, one failed attempt; placement 2: tibia, success first time */
+    put(v, PROC, 1, "iop_number", "1");
+    put(v, PROC, 1, "iop_site", "1");
+    put(v, PROC, 1, "iop_success", "0");
+    put(v, PROC, 1, "iop_decision_dt", "2025-03-03 09:58:00");
+    put(v, PROC, 2, "iop_number", "2");
+    put(v, PROC, 2, "iop_site", "2");
+    put(v, PROC, 2, "iop_success", "1");
+    put(v, PROC, 2, "iop_decision_dt", "2025-03-03 10:02:00");
+    put(v, PROC, 2, "iop_confirm_dt", "2025-03-03 10:03:00");
+    put(v, PROC, 1, "att_placement", "1");
+    put(v, PROC, 1, "att_number", "1");
+    put(v, PROC, 1, "att_start_dt", "2025-03-03 09:59:00");
+    put(v, PROC, 1, "att_outcome", "2");
+    put(v, PROC, 2, "att_placement", "2");
+    put(v, PROC, 2, "att_number", "1");
+    put(v, PROC, 2, "att_start_dt", "2025-03-03 10:02:30");
+    put(v, PROC, 2, "att_outcome", "1");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_FIRST_ATTEMPT_SUCCESS), "0");
+    assert_string_equal(SUBJ(SUB_ANY_SUCCESS), "1");
+    assert_string_equal(SUBJ(SUB_N_PLACEMENTS), "2");
+    assert_string_equal(SUBJ(SUB_FIRST_SITE), "humerus");
+    assert_string_equal(SUBJ(SUB_SG_HUMERUS), "1");
+    assert_string_equal(SUBJ(SUB_T0), "2025-03-03 09:59:00");
+    /* the first placement never worked: no time to access for it */
+    assert_null(SUBJ(SUB_ACCESS_S));
+    const struct atable *pl = &f->ds.t[ADS_PLACEMENTS];
+    assert_int_equal(pl->nrows, 2);
+    assert_string_equal(atable_get(pl, 1, PL_SITE), "tibia");
+    assert_string_equal(atable_get(pl, 1, PL_ACCESS_S), "60");
+}
+
+static void test_flow_rate_and_volume_in_first_30_min(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-004");
+    /* 500 mL from T0+5 min to T0+30 min: 25 min, 20 mL/min, all inside the window */
+    put(&f->v, PROC, 1, "inf_placement", "1");
+    put(&f->v, PROC, 1, "inf_volume", "500");
+    put(&f->v, PROC, 1, "inf_start_dt", "2025-03-03 10:05:00");
+    put(&f->v, PROC, 1, "inf_stop_dt", "2025-03-03 10:30:00");
+    put(&f->v, PROC, 1, "inf_method", "2");
+    /* 200 mL from T0+20 to T0+40 min: 10 mL/min, half inside the window = 100 mL */
+    put(&f->v, PROC, 2, "inf_placement", "1");
+    put(&f->v, PROC, 2, "inf_volume", "200");
+    put(&f->v, PROC, 2, "inf_start_dt", "2025-03-03 10:20:00");
+    put(&f->v, PROC, 2, "inf_stop_dt", "2025-03-03 10:40:00");
+    put(&f->v, PROC, 2, "inf_method", "1");
+    /* zero duration: no flow rate */
+    put(&f->v, PROC, 3, "inf_placement", "1");
+    put(&f->v, PROC, 3, "inf_volume", "10");
+    put(&f->v, PROC, 3, "inf_start_dt", "2025-03-03 10:50:00");
+    put(&f->v, PROC, 3, "inf_stop_dt", "2025-03-03 10:50:00");
+    derive_ok(f);
+    const struct atable *t = &f->ds.t[ADS_INFUSIONS];
+    assert_int_equal(t->nrows, 3);
+    assert_string_equal(atable_get(t, 0, INF_FLOW), "20");
+    assert_string_equal(atable_get(t, 0, INF_DURATION_MIN), "25");
+    assert_string_equal(atable_get(t, 0, INF_SITE), "tibia");
+    assert_string_equal(atable_get(t, 0, INF_METHOD), "pressure_bag");
+    assert_string_equal(atable_get(t, 1, INF_FLOW), "10");
+    assert_string_equal(atable_get(t, 1, INF_METHOD), "gravity");
+    assert_null(atable_get(t, 2, INF_FLOW));
+    assert_float_equal(SUBJN(SUB_VOL_30MIN), 600, 1e-9);
+}
+
+static void test_death_on_day_27_is_an_event(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-005");
+    /* replace the day-90 contact by a death reported at day 28: died 2025-03-30 (12:00) */
+    struct vtab *v = &f->v;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].event, "day90_arm_1") == 0)
+            v->v[i].value = "";
+    put(v, "day28_arm_1", 0, "fu_status", "2");
+    put(v, "day28_arm_1", 0, "fu_death_date", "2025-03-30");
+    derive_ok(f);
+    /* 2025-03-03 10:00 -> 2025-03-30 12:00 = 27 days + 2 h = 27.083333... days */
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 27 + 2.0 / 24, 1e-9);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "1");
+}
+
+static void test_alive_beyond_day_90_is_censored_at_90(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-006"); /* last known alive 2025-06-05, day 94 */
+    derive_ok(f);
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 90, 1e-12);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "0");
+}
+
+static void test_lost_to_follow_up_censored_at_last_alive(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-007");
+    struct vtab *v = &f->v;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].event, "day90_arm_1") == 0)
+            v->v[i].value = "";
+    put(v, "day7_arm_1", 0, "fu_status", "1");
+    put(v, "day7_arm_1", 0, "fu_last_alive", "2025-03-10");
+    put(v, "day28_arm_1", 0, "fu_status", "3");
+    put(v, "day28_arm_1", 0, "fu_last_alive", "2025-03-10");
+    derive_ok(f);
+    /* 2025-03-03 10:00 -> 2025-03-10 12:00 = 7 days + 2 h */
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 7 + 2.0 / 24, 1e-9);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "0");
+}
+
+static void test_subgroup_flags(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-008");
+    derive_ok(f);
+    /* platelets 15 (< 20), ANC 0.7 (not < 0.5); DIC: plt < 50 -> 2, D-dimer strong 3,
+     * PT +3.5 s -> 1, fibrinogen 1.5 -> 0: score 6, overt */
+    assert_string_equal(SUBJ(SUB_SG_PLT_LT20), "1");
+    assert_string_equal(SUBJ(SUB_SG_ANC_LT05), "0");
+    assert_string_equal(SUBJ(SUB_DIC_SCORE), "6");
+    assert_string_equal(SUBJ(SUB_SG_DIC), "1");
+    assert_string_equal(SUBJ(SUB_SG_HSCT), "1");
+    assert_string_equal(SUBJ(SUB_SG_SEPTIC_SHOCK), "1");
+    assert_string_equal(SUBJ(SUB_SG_HUMERUS), "0");
+}
+
+/* Efficacy: shock at T0 (MAP 55 on NE 0.2); at 6 h MAP 70 with NE 0.1: effective. */
+static void test_efficacy_shock_map_target_met_is_effective(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-010");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");   /* MAP round(165/3) = 55 */
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "4.8", "0.1"); /* MAP 70 */
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "1");
+    assert_float_equal(SUBJN(SUB_MAP_T0), 55, 0);
+    assert_float_equal(SUBJN(SUB_MAP_6H), 70, 0);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY), "1");
+    /* lactate clearance (5.0 - 4.8) / 5.0 = 4% */
+    assert_float_equal(SUBJN(SUB_LC_6H), 4, 1e-9);
+    /* haemodynamics rows: six time points; the 6 h change in MAP is +15, HR -20 */
+    const struct atable *h = &f->ds.t[ADS_HAEMO];
+    assert_int_equal(h->nrows, 6);
+    assert_string_equal(atable_get(h, 4, HD_TIMEPOINT), "6h");
+    assert_string_equal(atable_get(h, 4, HD_MAP_CHANGE), "15");
+    assert_string_equal(atable_get(h, 4, HD_HR_CHANGE), "-20");
+    assert_string_equal(atable_get(h, 0, HD_SHOCK_INDEX), "1.41176470588"); /* 120/85 */
+    assert_string_equal(atable_get(h, 1, HD_STATUS), "missing");
+}
+
+/* Shock, MAP at 6 h >= 65 but the vasopressor escalated, lactate clearance 20%: effective via
+ * lactate. Then the same with clearance 5%: partially effective. */
+static void test_efficacy_shock_escalation_and_lactate(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-011");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "4.0", "0.3");
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_float_equal(SUBJN(SUB_LC_6H), 20, 1e-9);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    base_subject(&f->v, "IOH-012");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "4.75", "0.3");
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_float_equal(SUBJN(SUB_LC_6H), 5, 1e-9);
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "0");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "2");
+    assert_string_equal(SUBJ(SUB_EFFICACY), "0");
+}
+
+/* Not in shock (MAP 80, no vasopressor): first drug after 8 min effective, 12 min partial. */
+static void test_efficacy_no_shock_drug_within_10_min(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-013");
+    vitals(&f->v, "t0_arm_1", "120", "60", "90", "1.5", NULL);
+    efficacy_form(&f->v, "1", "0", "2025-03-03 10:08:25");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "0");
+    assert_float_equal(SUBJN(SUB_DRUG_MIN), 8, 1e-9);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    base_subject(&f->v, "IOH-014");
+    vitals(&f->v, "t0_arm_1", "120", "60", "90", "1.5", NULL);
+    efficacy_form(&f->v, "1", "0", "2025-03-03 10:12:25");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "2");
+    assert_string_equal(SUBJ(SUB_EFFICACY), "0");
+}
+
+/* Delivery failed, or another access needed: ineffective. Shock without 6 h values: not
+ * assessable, counted as not effective. */
+static void test_efficacy_ineffective_and_not_assessable(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-015");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");
+    efficacy_form(&f->v, "0", "1", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "3");
+    assert_string_equal(SUBJ(SUB_EFFICACY), "0");
+
+    base_subject(&f->v, "IOH-016");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "4.0", "0.1");
+    efficacy_form(&f->v, "1", "1", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "3");
+
+    base_subject(&f->v, "IOH-017");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.2");
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_null(SUBJ(SUB_EFFICACY_GRADE));
+    assert_string_equal(SUBJ(SUB_EFF_ASSESSABLE), "0");
+    assert_string_equal(SUBJ(SUB_EFFICACY), "0");
+}
+
+static void test_ne_equivalents(void **state)
+{
+    struct fx *f = *state;
+    struct vtab *v = &f->v;
+    vtab_reset(v);
+    assert_int_equal(vtab_set_record(v, "SCR-020", "IOH-020"), 0);
+    put(v, "t0_arm_1", 0, "hd_vaso", "1");
+    put(v, "t0_arm_1", 0, "hd_ne", "0.1");
+    put(v, "t0_arm_1", 0, "hd_dopa", "5");         /* /100 -> 0.05 */
+    put(v, "t0_arm_1", 0, "hd_phenyl", "1");       /* /10 -> 0.1 */
+    put(v, "t0_arm_1", 0, "hd_vasopressin", "0.04"); /* x2.5 -> 0.1 */
+    double ne;
+    assert_true(derive_ne_eq(v, "t0_arm_1", "hd_", &ne));
+    assert_float_equal(ne, 0.35, 1e-12);
+    put(v, "t6h_arm_1", 0, "hd_vaso", "0");
+    assert_true(derive_ne_eq(v, "t6h_arm_1", "hd_", &ne));
+    assert_float_equal(ne, 0, 0);
+    assert_false(derive_ne_eq(v, "t24h_arm_1", "hd_", &ne));
+}
+
+static void test_complications_and_screen_failure(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-021");
+    put(&f->v, PROC, 1, "comp_type", "5");
+    put(&f->v, PROC, 1, "comp_grade", "1");
+    put(&f->v, "removal_arm_1", 1, "comp_type", "8");
+    put(&f->v, "removal_arm_1", 1, "comp_grade", "2");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_N_COMPLICATIONS), "2");
+    const struct atable *c = &f->ds.t[ADS_COMPLICATIONS];
+    assert_int_equal(c->nrows, 2);
+    assert_string_equal(atable_get(c, 0, CMP_TYPE_LABEL), "Extravasation / infiltration");
+    assert_string_equal(atable_get(c, 1, CMP_GRADE), "2");
+
+    /* a screen failure: a screening row, no subject row */
+    size_t nsub = f->ds.t[ADS_SUBJECTS].nrows;
+    vtab_reset(&f->v);
+    assert_int_equal(vtab_set_record(&f->v, "SCR-022", NULL), 0);
+    put(&f->v, "screening_arm_1", 0, "inc_age", "0");
+    put(&f->v, "screening_arm_1", 0, "eligible", "0");
+    derive_ok(f);
+    assert_int_equal(f->ds.t[ADS_SUBJECTS].nrows, nsub);
+    assert_string_equal(cell(f, ADS_SCREENING, SCR_ENROLLED), "0");
+    assert_string_equal(cell(f, ADS_SCREENING, SCR_INC_AGE), "0");
+    assert_null(cell(f, ADS_SCREENING, SCR_SUBJECT_ID));
+}
+
+static void test_parse_time(void **state)
+{
+    (void)state;
+    double t;
+    assert_true(derive_parse_time("1970-01-02", &t));
+    assert_float_equal(t, 86400 + 12 * 3600, 0); /* a date counts at 12:00 */
+    assert_true(derive_parse_time("2000-03-01 00:00", &t));
+    assert_float_equal(t, 951868800, 0);
+    assert_true(derive_parse_time("2025-03-03 10:00:05", &t));
+    assert_float_equal(t, 1740996005, 0);
+    assert_false(derive_parse_time("2025-13-01", &t));
+    assert_false(derive_parse_time("yesterday", &t));
+    assert_false(derive_parse_time(NULL, &t));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_single_successful_attempt_is_first_attempt_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_attempts_first_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_site_then_success_at_another_site, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_rate_and_volume_in_first_30_min, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_death_on_day_27_is_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_beyond_day_90_is_censored_at_90, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subgroup_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_shock_map_target_met_is_effective, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_shock_escalation_and_lactate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_no_shock_drug_within_10_min, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
+        cmocka_unit_test(test_parse_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
