@@ -246,6 +246,290 @@ def parse_logic(src):
     return p
 
 
+# ------------------------------------------------------------------ evaluator (expr.h semantics)
+def _num(v):
+    """float for a number or numeric string, else None."""
+    if isinstance(v, float):
+        return v
+    if isinstance(v, str) and re.fullmatch(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*", v):
+        return float(v)
+    return None
+
+
+def _blank(v):
+    return v is None or v == ""
+
+
+def _truthy(v):
+    n = _num(v)
+    return n is not None and n != 0
+
+
+def _parse_dt(v):
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(v, fmt)
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
+class Evaluator:
+    """Evaluates logic against one record: values[(event, field)] = str; calc fields are
+    computed on demand (same event unless [event][field])."""
+
+    def __init__(self, fields, values, event):
+        self.fields, self.values, self.event = fields, values, event
+        self.asts = {}
+
+    def ast(self, src):
+        if src not in self.asts:
+            self.asts[src] = Parser(src).parse()
+        return self.asts[src]
+
+    def value(self, event, field, code=None):
+        event = event or self.event
+        f = self.fields[field]
+        if code is not None:
+            v = self.values.get((event, f"{field}({code})"))
+            return "1" if v == "1" else "0"
+        if f["type"] == "calc":
+            saved, self.event = self.event, event
+            try:
+                r = self.eval(self.ast(f["choices_raw"]))
+            finally:
+                self.event = saved
+            return None if _blank(r) else r
+        v = self.values.get((event, field))
+        return None if _blank(v) else v
+
+    def calc(self, field, event=None):
+        r = self.value(event, field)
+        if isinstance(r, float):
+            return round(r, 6)
+        return r
+
+    def eval(self, n):
+        k = n[0]
+        if k == "num":
+            return float(n[1])
+        if k == "str":
+            return n[1]
+        if k == "ref":
+            ev, field, code, _ = n[1]
+            return self.value(ev, field, code)
+        if k == "not":
+            return 0.0 if _truthy(self.eval(n[1])) else 1.0
+        if k == "neg":
+            x = _num(self.eval(n[1]))
+            return None if x is None else -x
+        if k == "call":
+            return self.call(n[1], n[2])
+        op, a, b = n[1], n[2], n[3]
+        if op == "and":
+            return 1.0 if _truthy(self.eval(a)) and _truthy(self.eval(b)) else 0.0
+        if op == "or":
+            return 1.0 if _truthy(self.eval(a)) or _truthy(self.eval(b)) else 0.0
+        x, y = self.eval(a), self.eval(b)
+        if op in ("=", "<>", "!="):
+            if _blank(x) or _blank(y):
+                eq = _blank(x) and _blank(y)
+            elif _num(x) is not None and _num(y) is not None:
+                eq = _num(x) == _num(y)
+            else:
+                eq = str(x) == str(y)
+            return 1.0 if eq == (op == "=") else 0.0
+        if op in ("<", "<=", ">", ">="):
+            if _blank(x) or _blank(y):
+                return 0.0
+            nx, ny = _num(x), _num(y)
+            if nx is None or ny is None:
+                nx, ny = str(x), str(y)
+            return 1.0 if {"<": nx < ny, "<=": nx <= ny, ">": nx > ny, ">=": nx >= ny}[op] else 0.0
+        nx, ny = _num(x), _num(y)
+        if nx is None or ny is None:
+            return None
+        if op == "+":
+            return nx + ny
+        if op == "-":
+            return nx - ny
+        if op == "*":
+            return nx * ny
+        if op == "/":
+            return None if ny == 0 else nx / ny
+        if op == "^":
+            return nx ** ny
+        raise AssertionError(op)
+
+    def call(self, name, args):
+        if name == "if":
+            return self.eval(args[1]) if _truthy(self.eval(args[0])) else self.eval(args[2])
+        vals = [self.eval(a) for a in args]
+        if name in ("sum", "min", "max", "mean"):
+            nums = [_num(v) for v in vals if not _blank(v) and _num(v) is not None]
+            if not nums:
+                return None
+            return {"sum": sum(nums), "min": min(nums), "max": max(nums),
+                    "mean": sum(nums) / len(nums)}[name]
+        if name == "datediff":
+            d1, d2 = _parse_dt(vals[0]), _parse_dt(vals[1])
+            if d1 is None or d2 is None:
+                return None
+            secs = (d2 - d1).total_seconds()
+            signed = len(vals) >= 5 and _truthy(vals[4])
+            secs = secs if signed else abs(secs)
+            div = {"s": 1, "m": 60, "h": 3600, "d": 86400, "M": 86400 * 30.44, "y": 86400 * 365.2425}
+            return secs / div[vals[2]]
+        if name == "isnumber":
+            return 1.0 if _num(vals[0]) is not None else 0.0
+        if name == "isblankormissingcode":
+            return 1.0 if _blank(vals[0]) else 0.0
+        x = _num(vals[0])
+        if x is None:
+            return None
+        if name in ("round", "roundup", "rounddown"):
+            dp = int(_num(vals[1]) or 0) if len(vals) > 1 else 0
+            m = 10 ** dp
+            if name == "round":
+                return float(int(abs(x) * m + 0.5)) / m * (1 if x >= 0 else -1)
+            import math
+            return (math.ceil if name == "roundup" else math.floor)(x * m) / m
+        if name == "abs":
+            return abs(x)
+        if name == "sqrt":
+            return None if x < 0 else x ** 0.5
+        raise AssertionError(name)
+
+
+# ------------------------------------------------------------------ scenarios
+SCR = "screening_arm_1"
+
+
+def _screen(**kw):
+    """A complete, eligible screening; keyword overrides (None deletes)."""
+    v = {"age": "45", "heme_disease": "1", "heme_dx": "1", "qual_cat1(1)": "1",
+         "qual_cat2(0)": "1", "qual_cat3(0)": "1", "qual_cat4(0)": "1", "qual_cat5(0)": "1",
+         "ci_fracture": "0", "ci_prosthesis": "0", "ci_recent_io": "0", "ci_skin": "0",
+         "ci_landmarks": "0", "ci_osteoporosis": "0", "ci_oi": "0", "scr_consent": "1"}
+    for k, x in kw.items():
+        if x is None:
+            v.pop(k, None)
+        else:
+            v[k] = x
+    return {(SCR, k): x for k, x in v.items()}
+
+
+def scenarios():
+    """(description, values, event, field, expected) — worked examples the calcs must reproduce."""
+    S = []
+    S.append(("eligible patient", _screen(), SCR, "eligible", 1))
+    S.append(("age 66 -> not eligible", _screen(age="66"), SCR, "eligible", 0))
+    S.append(("age 17 -> inc_age 0", _screen(age="17"), SCR, "inc_age", 0))
+    S.append(("age 18 boundary", _screen(age="18"), SCR, "inc_age", 1))
+    S.append(("age 65 boundary", _screen(age="65"), SCR, "inc_age", 1))
+    S.append(("age missing -> unknown", _screen(age=None), SCR, "eligible", None))
+    S.append(("age missing but fracture -> not eligible", _screen(age=None, ci_fracture="1"), SCR, "eligible", 0))
+    S.append(("no hematologic disease", _screen(heme_disease="0"), SCR, "eligible", 0))
+    none_all = _screen(**{"qual_cat1(1)": None, "qual_cat1(0)": "1"})
+    S.append(("all categories 'none' -> inc_category 0", none_all, SCR, "inc_category", 0))
+    S.append(("all categories 'none' -> not eligible", none_all, SCR, "eligible", 0))
+    part = _screen(**{"qual_cat1(1)": None, "qual_cat2(0)": None})
+    S.append(("category unanswered -> unknown", part, SCR, "inc_category", None))
+    S.append(("only category 5 other life support", _screen(**{"qual_cat1(1)": None, "qual_cat1(0)": "1",
+                                                                "qual_cat5(0)": None, "qual_cat5(4)": "1"}),
+              SCR, "eligible", 1))
+    S.append(("recent IO in same bone", _screen(ci_recent_io="1"), SCR, "exc_recent_io", 1))
+    S.append(("recent IO in same bone -> not eligible", _screen(ci_recent_io="1"), SCR, "eligible", 0))
+    S.append(("osteoporosis, unsafe not judged -> unknown", _screen(ci_osteoporosis="1"), SCR, "eligible", None))
+    S.append(("osteoporosis judged safe -> eligible", _screen(ci_osteoporosis="1", ci_rel_unsafe="0"), SCR, "eligible", 1))
+    S.append(("osteogenesis imperfecta judged unsafe", _screen(ci_oi="1", ci_rel_unsafe="1"), SCR, "eligible", 0))
+    S.append(("consent refused", _screen(scr_consent="4"), SCR, "eligible", 0))
+    S.append(("deferred emergency consent is eligible", _screen(scr_consent="3"), SCR, "eligible", 1))
+    S.append(("consent status missing -> unknown", _screen(scr_consent=None), SCR, "eligible", None))
+
+    B = "baseline_arm_1"
+    bl = {(B, k): v for k, v in {
+        "bl_plt": "40", "bl_ddimer_cat": "3", "bl_pt_prol": "4.0", "bl_fib": "0.8", "bl_anc": "0.3",
+        "bl_pao2": "75", "bl_fio2": "50", "bl_resp": "3", "bl_bili": "40.0", "bl_gcs": "11",
+        "bl_creat": "180", "bl_sbp": "85", "bl_dbp": "45", "bl_hr": "120", "bl_rr": "26", "bl_altered": "1",
+        "bl_vaso": "1", "bl_vaso_drugs(1)": "1", "bl_ne": "0.2", "bl_vaso_drugs(6)": "1",
+        "bl_vasopressin": "0.04"}.items()}
+    S += [("ISTH DIC 2+3+1+1", bl, B, "dic_score", 7), ("overt DIC", bl, B, "dic_overt", 1),
+          ("P/F ratio 75/0.5", bl, B, "bl_pf", 150), ("SOFA resp ventilated P/F 150", bl, B, "sofa_resp", 3),
+          ("SOFA coag plt 40", bl, B, "sofa_coag", 3), ("SOFA liver bili 40", bl, B, "sofa_liver", 2),
+          ("SOFA cv NE 0.2", bl, B, "sofa_cv", 4), ("SOFA cns GCS 11", bl, B, "sofa_cns", 2),
+          ("SOFA renal creat 180", bl, B, "sofa_renal", 2), ("SOFA total", bl, B, "sofa_total", 16),
+          ("qSOFA 3", bl, B, "bl_qsofa", 3), ("MAP (85+90)/3", bl, B, "bl_map", 58),
+          ("NE-eq 0.2 + 0.04*2.5", bl, B, "bl_ne_eq", 0.3), ("subgroup ANC < 0.5", bl, B, "sg_anc_lt05", 1),
+          ("subgroup plt < 20 (40)", bl, B, "sg_plt_lt20", 0)]
+    bl2 = dict(bl)
+    bl2[(B, "bl_uo24")] = "150"
+    S.append(("SOFA renal by urine output < 200", bl2, B, "sofa_renal", 4))
+    bl3 = {k: v for k, v in bl.items() if k[1] != "bl_gcs"}
+    S.append(("SOFA total blank while a component is missing", bl3, B, "sofa_total", None))
+    bl4 = {(B, "bl_vaso"): "0", (B, "bl_sbp"): "120", (B, "bl_dbp"): "70"}
+    S += [("no vasopressors -> NE-eq 0", bl4, B, "bl_ne_eq", 0), ("SOFA cv MAP 87 no vaso", bl4, B, "sofa_cv", 0)]
+
+    P = "io_procedure_arm_1"
+    inf = {(P, "inf_volume"): "500", (P, "inf_start_dt"): "2026-03-01 10:00:00",
+           (P, "inf_stop_dt"): "2026-03-01 10:10:00"}
+    S.append(("flow 500 mL / 10 min", inf, P, "inf_flow", 50))
+    S.append(("infusion duration", inf, P, "inf_duration_min", 10))
+    S.append(("time to access 95 s", {(P, "iop_decision_dt"): "2026-03-01 10:00:00",
+                                      (P, "iop_confirm_dt"): "2026-03-01 10:01:35"}, P, "iop_access_s", 95))
+    R = "removal_arm_1"
+    rem = {(R, "rem_insert_dt"): "2026-03-01 10:02", (R, "rem_dt"): "2026-03-02 12:32"}
+    S += [("dwell 26.5 h", rem, R, "rem_dwell_h", 26.5), ("dwell > 24 h flag", rem, R, "rem_dwell_gt24", 1)]
+
+    T0, T6, T24 = "t0_arm_1", "t6h_arm_1", "t24h_arm_1"
+    hd = {(T0, "hd_status"): "1", (T0, "hd_sbp"): "80", (T0, "hd_dbp"): "45", (T0, "hd_map_inv"): "0",
+          (T0, "hd_hr"): "120", (T0, "hd_lactate"): "4.0", (T0, "hd_vaso"): "1",
+          (T0, "hd_vaso_drugs(1)"): "1", (T0, "hd_ne"): "0.3",
+          (T6, "hd_status"): "1", (T6, "hd_map_inv"): "1", (T6, "hd_map_meas"): "70", (T6, "hd_sbp"): "110",
+          (T6, "hd_dbp"): "60", (T6, "hd_hr"): "100", (T6, "hd_lactate"): "3.0", (T6, "hd_vaso"): "1",
+          (T6, "hd_vaso_drugs(1)"): "1", (T6, "hd_ne"): "0.2",
+          (T24, "eff_delivered"): "1", (T24, "eff_other_access"): "0"}
+    S += [("T0 MAP (80+90)/3", hd, T0, "hd_map", 57), ("shock index 120/80", hd, T0, "hd_si", 1.5),
+          ("6 h invasive MAP", hd, T6, "hd_map", 70), ("lactate clearance 6 h", hd, T6, "hd_lact_clear", 25),
+          ("shock at T0", hd, T24, "eff_shock_t0", 1), ("no escalation", hd, T24, "eff_no_escal", 1),
+          ("target met", hd, T24, "eff_target", 1), ("effective", hd, T24, "eff_grade_calc", 1)]
+    hd2 = dict(hd)
+    hd2.update({(T6, "hd_map_meas"): "60", (T6, "hd_lactate"): "3.8"})
+    S += [("MAP 60 at 6 h, clearance 5% -> target not met", hd2, T24, "eff_target", 0),
+          ("-> partially effective", hd2, T24, "eff_grade_calc", 2)]
+    hd3 = dict(hd)
+    hd3[(T24, "eff_delivered")] = "0"
+    S.append(("not delivered -> ineffective", hd3, T24, "eff_grade_calc", 3))
+    nos = {(T0, "hd_status"): "1", (T0, "hd_sbp"): "120", (T0, "hd_dbp"): "70", (T0, "hd_map_inv"): "0",
+           (T0, "hd_vaso"): "0", (T24, "eff_delivered"): "1", (T24, "eff_other_access"): "0",
+           (T24, "eff_access_dt"): "2026-03-01 10:01:00", (T24, "eff_drug_dt"): "2026-03-01 10:08:30"}
+    S += [("no shock at T0", nos, T24, "eff_shock_t0", 0), ("drug 7.5 min after access", nos, T24, "eff_drug_min", 7.5),
+          ("no shock, drug in time -> effective", nos, T24, "eff_grade_calc", 1)]
+    return S
+
+
+def run_scenarios(fields):
+    bad = 0
+    for desc, values, event, field, want in scenarios():
+        if field not in fields:
+            err("check.py", 0, f"scenario '{desc}': field '{field}' not in the dictionary")
+            bad += 1
+            continue
+        try:
+            got = Evaluator(fields, values, event).calc(field, event)
+        except (KeyError, LogicError) as ex:
+            err(f"dictionary.csv", fields[field]["line"], f"scenario '{desc}': {field} failed: {ex!r}")
+            bad += 1
+            continue
+        ok = (got is None and want is None) or (
+            got is not None and want is not None and _num(got) is not None and abs(_num(got) - want) < 1e-6)
+        if not ok:
+            err("dictionary.csv", fields[field]["line"],
+                f"scenario '{desc}': {field} = {got!r}, expected {want!r}")
+            bad += 1
+    return len(scenarios()) - bad
+
+
 # ------------------------------------------------------------------ helpers
 def read_csv(path):
     """Rows as (line_number, row) with the header row first."""
@@ -572,8 +856,9 @@ def main():
         if not state.get(n):
             visit(n, [n])
 
+    nscen = run_scenarios(fields) if not problems else 0
     if not problems:
-        print(f"check.py: OK — {len(order)} fields, {len(forms)} forms, {len(events)} events, "
+        print(f"check.py: OK — {nscen} worked examples reproduced; {len(order)} fields, {len(forms)} forms, {len(events)} events, "
               f"{len(seen)} form-event rows, {len(repeats)} repeating rows")
     return finish()
 
