@@ -702,6 +702,20 @@ def main():
     elig = [n for n in order if "@ELIGIBLE" in fields[n]["annot"]]
     if len(elig) != 1:
         err(DF, 1, f"expected exactly one @ELIGIBLE field, found {len(elig)}")
+    crit = [n for n in order if re.search(r"@(INCLUSION|EXCLUSION|ELIGIBLE)\b", fields[n]["annot"])]
+    crit_forms = {fields[n]["form"] for n in crit}
+    if len(crit_forms) > 1:
+        err(DF, fields[crit[0]]["line"], f"eligibility fields are spread over forms {sorted(crit_forms)}; "
+            "they must all be on the screening form")
+    # the README traces every form and every eligibility criterion
+    readme = os.path.join(d, "README.md")
+    if os.path.exists(readme):
+        text = open(readme, encoding="utf-8").read()
+        for n in crit + [n for n in forms]:
+            if f"`{n}`" not in text:
+                err("README.md", 1, f"'{n}' is not mentioned (as `{n}`)")
+    else:
+        err("README.md", 0, "file missing")
 
     # ---- events
     ev_rows = read_csv(os.path.join(d, EF))
