@@ -18,14 +18,6 @@ static int check_counts(long x, long n, struct err *e)
     return 0;
 }
 
-static int check_conf(double conf_level, struct err *e)
-{
-    if (!(conf_level > 0 && conf_level < 1))
-        return err_set_field(e, ERR_INVALID, "conf-level",
-                             "conf.level must be strictly between 0 and 1 (got %g)", conf_level);
-    return 0;
-}
-
 /* The two-sided rule: outcomes no more likely than x, with R's relative fuzz 1 + 1e-7. */
 static double binom_two_sided_p(double x, double n, double p)
 {
@@ -58,7 +50,7 @@ int binom_test(long x, long n, double p, enum stats_alt alt, double conf_level,
         return rc;
     if (!(p >= 0 && p <= 1))
         return err_set_field(e, ERR_INVALID, "p", "p must be between 0 and 1 (got %g)", p);
-    if ((rc = check_conf(conf_level, e)))
+    if ((rc = stats_check_conf_level(conf_level, e)))
         return rc;
     double dx = (double)x, dn = (double)n;
     r->estimate = dx / dn;
@@ -94,7 +86,7 @@ int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_leve
     if (!(p > 0 && p < 1))
         return err_set_field(e, ERR_INVALID, "p", "p must be strictly between 0 and 1 (got %g)",
                              p);
-    if ((rc = check_conf(conf_level, e)))
+    if ((rc = stats_check_conf_level(conf_level, e)))
         return rc;
     double dx = (double)x, dn = (double)n;
     double est = dx / dn;
@@ -142,7 +134,7 @@ int poisson_rate_ci(long events, double exposure, double conf_level, struct pois
     if (!(exposure > 0) || !isfinite(exposure))
         return err_set_field(e, ERR_INVALID, "exposure",
                              "exposure must be a positive finite number (got %g)", exposure);
-    int rc = check_conf(conf_level, e);
+    int rc = stats_check_conf_level(conf_level, e);
     if (rc)
         return rc;
     double x = (double)events;

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 /* R's alternative = "two.sided" | "less" | "greater". */
 enum stats_alt { STATS_ALT_LESS = -1, STATS_ALT_TWO_SIDED = 0, STATS_ALT_GREATER = 1 };
 
@@ -25,6 +27,15 @@ static inline void stats_warn(struct stats_warnings *w, const char *msg)
             return;
     if (w->n < STATS_MAX_WARNINGS)
         w->msg[w->n++] = msg;
+}
+
+/* ERR_INVALID naming --conf-level unless 0 < conf_level < 1 (R's check). */
+static inline int stats_check_conf_level(double conf_level, struct err *e)
+{
+    if (!(conf_level > 0 && conf_level < 1))
+        return err_set_field(e, ERR_INVALID, "conf-level",
+                             "conf.level must be strictly between 0 and 1 (got %g)", conf_level);
+    return 0;
 }
 
 #endif

@@ -110,4 +110,36 @@ __attribute__((unused)) static void fx_data(const char *name, const char *c1, co
     csv_table_free(&t);
 }
 
+/* Loads data/<name>.csv with a numeric value column and a text group column of exactly two
+ * levels (rows with NA in either left out); x gets the first level in byte order, y the other,
+ * as R's sort(unique(group)) does for ASCII labels. */
+__attribute__((unused)) static void fx_groups(const char *name, struct arena *ar, double **x,
+                                              size_t *nx, double **y, size_t *ny)
+{
+    char file[256];
+    snprintf(file, sizeof file, "data/%s.csv", name);
+    struct csv_table t;
+    fx_load(&t, file);
+    const char *first = NULL;
+    for (size_t i = 0; i < t.nrows; i++) {
+        const char *g = fx_str(&t, i, "group");
+        if (strcmp(g, "NA") != 0 && (!first || strcmp(g, first) < 0))
+            first = g;
+    }
+    *x = arena_calloc(ar, t.nrows + 1, sizeof(double));
+    *y = arena_calloc(ar, t.nrows + 1, sizeof(double));
+    *nx = *ny = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+        const char *g = fx_str(&t, i, "group");
+        double v = fx_num(&t, i, "value");
+        if (strcmp(g, "NA") == 0 || isnan(v))
+            continue;
+        if (strcmp(g, first) == 0)
+            (*x)[(*nx)++] = v;
+        else
+            (*y)[(*ny)++] = v;
+    }
+    csv_table_free(&t);
+}
+
 #endif
