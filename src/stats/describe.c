@@ -28,10 +28,12 @@ double stats_var(const double *x, size_t n)
 {
     if (n < 2)
         return NAN;
-    double xm = stats_mean(x, n);
+    /* cov.c keeps the mean in a long double variable (xxm = xm[i]), so each deviation and
+     * product is formed in long double. */
+    long double xxm = stats_mean(x, n);
     long double sum = 0.0;
     for (size_t k = 0; k < n; k++)
-        sum += (x[k] - xm) * (x[k] - xm);
+        sum += (x[k] - xxm) * (x[k] - xxm);
     return (double)(sum / (long double)(n - 1));
 }
 

@@ -11,7 +11,7 @@
 
 /* R's mean(x): long-double sum / n, refined by the mean of the residuals. n >= 1; NaN for n = 0. */
 double stats_mean(const double *x, size_t n);
-/* R's var(x): sum((x - mean)^2)/(n - 1) with a long-double sum; NaN (R: NA) for n < 2. */
+/* R's var(x): sum((x - mean)^2)/(n - 1), deviations and sum in long double (cov.c); NaN for n < 2. */
 double stats_var(const double *x, size_t n);
 /* Sorts x[0..n) ascending in place (no NaN allowed in x). */
 void stats_sort(double *x, size_t n);
