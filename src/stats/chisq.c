@@ -65,6 +65,7 @@ int chisq_test(const double *counts, size_t nrow, size_t ncol, bool correct, str
             s += t * t / ex;
         }
     r->statistic = (double)s;
+    r->yates = yates;
     r->df = (double)((nrow - 1) * (ncol - 1));
     r->p_value = pchisq(r->statistic, r->df, 0, 0);
     return 0;

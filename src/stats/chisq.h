@@ -13,6 +13,7 @@ struct chisq_result {
     double statistic;   /* X-squared */
     double df;          /* (r - 1)(c - 1) */
     double p_value;
+    double yates;       /* continuity correction used: min(0.5, |x - E|) for 2x2, else 0 */
     double *expected;   /* r*c expected counts, row-major; allocated in the caller's arena */
     bool approx_warning;/* R: "Chi-squared approximation may be incorrect" (some E < 5) */
 };
