@@ -329,6 +329,21 @@ static json_t *matrix_json(const double *m, size_t nr, size_t nc)
 
 /* ---- methods ---- */
 
+/* The keys binom and wilson share (R's htest fields for one proportion). */
+static void jb_proportion(struct jb *b, int alt, double statistic, double parameter,
+                          double p_value, double estimate, const double ci[2], double cl,
+                          double null_value)
+{
+    jb_str(b, "alternative", alt_name(alt));
+    jb_num(b, "statistic", statistic);
+    jb_num(b, "parameter", parameter);
+    jb_num(b, "p_value", p_value);
+    jb_num(b, "estimate", estimate);
+    jb_ci(b, ci);
+    jb_num(b, "conf_level", cl);
+    jb_num(b, "null_value", null_value);
+}
+
 int stats_run_binom(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     (void)ar;
@@ -346,14 +361,7 @@ int stats_run_binom(const struct cli_args *a, struct arena *ar, json_t **out, st
     struct jb b;
     jb_init(&b);
     jb_str(&b, "method", "Exact binomial test");
-    jb_str(&b, "alternative", alt_name(alt));
-    jb_num(&b, "statistic", r.statistic);
-    jb_num(&b, "parameter", r.parameter);
-    jb_num(&b, "p_value", r.p_value);
-    jb_num(&b, "estimate", r.estimate);
-    jb_ci(&b, r.conf_int);
-    jb_num(&b, "conf_level", cl);
-    jb_num(&b, "null_value", p);
+    jb_proportion(&b, alt, r.statistic, r.parameter, r.p_value, r.estimate, r.conf_int, cl, p);
     return jb_finish(&b, out, e);
 }
 
@@ -377,14 +385,7 @@ int stats_run_wilson(const struct cli_args *a, struct arena *ar, json_t **out, s
     jb_init(&b);
     jb_str(&b, "method", correct ? "1-sample proportions test with continuity correction"
                                  : "1-sample proportions test without continuity correction");
-    jb_str(&b, "alternative", alt_name(alt));
-    jb_num(&b, "statistic", r.statistic);
-    jb_num(&b, "parameter", r.parameter);
-    jb_num(&b, "p_value", r.p_value);
-    jb_num(&b, "estimate", r.estimate);
-    jb_ci(&b, r.conf_int);
-    jb_num(&b, "conf_level", cl);
-    jb_num(&b, "null_value", p);
+    jb_proportion(&b, alt, r.statistic, r.parameter, r.p_value, r.estimate, r.conf_int, cl, p);
     const char *w = "Chi-squared approximation may be incorrect";
     jb_set(&b, "warnings", str_array(&w, r.approx_warning ? 1 : 0));
     return jb_finish(&b, out, e);
