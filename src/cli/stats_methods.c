@@ -162,7 +162,21 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The sorted distinct values of text[0..n), copied into ar. */
+static int cmp_num_str(const void *a, const void *b)
+{
+    double u = strtod(*(const char *const *)a, NULL), v = strtod(*(const char *const *)b, NULL);
+    return u < v ? -1 : u > v ? 1 : strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_number(const char *s)
+{
+    char *end;
+    strtod(s, &end);
+    return end != s && *end == '\0';
+}
+
+/* The sorted distinct values of text[0..n), copied into ar: in numeric order when every value
+ * is a number (R's factor levels of a numeric vector), else in byte order (R in the C locale). */
 static int levels_of(const char **text, size_t n, struct arena *ar, const char ***lev,
                      size_t *nlev, struct err *e)
 {
@@ -170,7 +184,10 @@ static int levels_of(const char **text, size_t n, struct arena *ar, const char *
     if (!s)
         return err_set(e, ERR_NOMEM, "out of memory");
     memcpy(s, text, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_str);
+    bool numeric = true;
+    for (size_t i = 0; i < n && numeric; i++)
+        numeric = is_number(s[i]);
+    qsort(s, n, sizeof *s, numeric ? cmp_num_str : cmp_str);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (k == 0 || strcmp(s[k - 1], s[i]) != 0)

@@ -1,5 +1,5 @@
 /* wilcox.test against R (tests/fixtures/stats/wilcoxon.csv): signed-rank (paired) and rank-sum,
- * exact and normal paths, n < 50 and >= 50, zeros and ties, forced exact/approximate, all
+ * one sample, exact and normal paths, n < 50 and >= 50, zeros and ties, forced exact/approximate, all
  * alternatives, the degenerate all-equal and single-difference cases, achieved conf.level,
  * R's method string and warnings. Also rank() itself. */
 #include <setjmp.h>
@@ -42,7 +42,12 @@ static void test_wilcoxon_matches_r(void **state)
         struct err e;
         err_clear(&e);
         int rc;
-        if (strcmp(fx_str(&t, i, "kind"), "paired") == 0) {
+        if (strcmp(fx_str(&t, i, "kind"), "one") == 0) {
+            double *x;
+            size_t n;
+            fx_data(fx_str(&t, i, "file"), "x", NULL, &ar, &x, NULL, &n);
+            rc = wilcox_signed_rank(x, n, &o, &ar, &r, &e);
+        } else if (strcmp(fx_str(&t, i, "kind"), "paired") == 0) {
             double *x, *y;
             size_t n;
             fx_data(fx_str(&t, i, "file"), "x", "y", &ar, &x, &y, &n);
