@@ -70,11 +70,23 @@ static void jb_set(struct jb *b, const char *key, json_t *v)
         b->failed = true;
 }
 
-static void jb_num(struct jb *b, const char *key, double v) { jb_set(b, key, stats_json_num(v)); }
-static void jb_int(struct jb *b, const char *key, long v) { jb_set(b, key, json_integer(v)); }
-static void jb_str(struct jb *b, const char *key, const char *v) { jb_set(b, key, json_string(v)); }
+static void jb_num(struct jb *b, const char *key, double v)
+{
+    jb_set(b, key, stats_json_num(v));
+}
+static void jb_int(struct jb *b, const char *key, long v)
+{
+    jb_set(b, key, json_integer(v));
+}
+static void jb_str(struct jb *b, const char *key, const char *v)
+{
+    jb_set(b, key, json_string(v));
+}
 
-static void jb_ci(struct jb *b, const double ci[2]) { jb_set(b, "conf_int", stats_json_nums(ci, 2)); }
+static void jb_ci(struct jb *b, const double ci[2])
+{
+    jb_set(b, "conf_int", stats_json_nums(ci, 2));
+}
 
 static const char *alt_name(int alt)
 {
@@ -95,8 +107,8 @@ static int jb_finish(struct jb *b, json_t **out, struct err *e)
 /* ---- options ---- */
 
 /* A whole, non-negative number option (a count). */
-static int opt_count(const struct cli_args *a, const char *name, bool required, long def,
-                     long *out, struct err *e)
+static int opt_count(const struct cli_args *a, const char *name, bool required, long def, long *out,
+                     struct err *e)
 {
     const char *v = cli_get(a, name);
     if (!v) {
@@ -138,8 +150,8 @@ static int opt_table4(const struct cli_args *a, struct arena *ar, double t[4], s
     for (size_t i = 0; i < 4; i++) {
         if (!(v[i] >= 0) || v[i] != floor(v[i]) || v[i] > (double)(LONG_MAX / 4))
             return err_set_field(e, ERR_INVALID, "table",
-                                 "--table: entry %zu (%g) is not a non-negative whole count",
-                                 i + 1, v[i]);
+                                 "--table: entry %zu (%g) is not a non-negative whole count", i + 1,
+                                 v[i]);
         t[i] = v[i];
     }
     return 0;
@@ -152,7 +164,7 @@ enum sample_kind { SAMPLE_ONE, SAMPLE_PAIRED, SAMPLE_TWO };
 struct samples {
     enum sample_kind kind;
     double *x, *y;
-    size_t nx, ny;       /* paired: nx = ny = pairs */
+    size_t nx, ny; /* paired: nx = ny = pairs */
     size_t n_omitted;
     const char *groups[2];
 };
@@ -177,8 +189,8 @@ static bool is_number(const char *s)
 
 /* The sorted distinct values of text[0..n), copied into ar: in numeric order when every value
  * is a number (R's factor levels of a numeric vector), else in byte order (R in the C locale). */
-static int levels_of(const char **text, size_t n, struct arena *ar, const char ***lev,
-                     size_t *nlev, struct err *e)
+static int levels_of(const char **text, size_t n, struct arena *ar, const char ***lev, size_t *nlev,
+                     struct err *e)
 {
     const char **s = arena_calloc(ar, n ? n : 1, sizeof *s);
     if (!s)
@@ -283,7 +295,7 @@ static int load_samples(const struct cli_args *a, struct arena *ar, struct sampl
 struct xtab {
     const char **rows, **cols;
     size_t nr, nc;
-    double *counts;     /* row-major */
+    double *counts; /* row-major */
     size_t n_omitted;
 };
 
@@ -347,9 +359,8 @@ static json_t *matrix_json(const double *m, size_t nr, size_t nc)
 /* ---- methods ---- */
 
 /* The keys binom and wilson share (R's htest fields for one proportion). */
-static void jb_proportion(struct jb *b, int alt, double statistic, double parameter,
-                          double p_value, double estimate, const double ci[2], double cl,
-                          double null_value)
+static void jb_proportion(struct jb *b, int alt, double statistic, double parameter, double p_value,
+                          double estimate, const double ci[2], double cl, double null_value)
 {
     jb_str(b, "alternative", alt_name(alt));
     jb_num(b, "statistic", statistic);
@@ -400,8 +411,9 @@ int stats_run_wilson(const struct cli_args *a, struct arena *ar, json_t **out, s
         return rc;
     struct jb b;
     jb_init(&b);
-    jb_str(&b, "method", correct ? "1-sample proportions test with continuity correction"
-                                 : "1-sample proportions test without continuity correction");
+    jb_str(&b, "method",
+           correct ? "1-sample proportions test with continuity correction"
+                   : "1-sample proportions test without continuity correction");
     jb_proportion(&b, alt, r.statistic, r.parameter, r.p_value, r.estimate, r.conf_int, cl, p);
     const char *w = "Chi-squared approximation may be incorrect";
     jb_set(&b, "warnings", str_array(&w, r.approx_warning ? 1 : 0));
@@ -432,8 +444,7 @@ int stats_run_poisson(const struct cli_args *a, struct arena *ar, json_t **out, 
 }
 
 /* Options shared by the location tests. */
-static int location_opts(const struct cli_args *a, double *mu, int *alt, double *cl,
-                         struct err *e)
+static int location_opts(const struct cli_args *a, double *mu, int *alt, double *cl, struct err *e)
 {
     int rc;
     if ((rc = stats_opt_double(a, "mu", 0, mu, e)) || (rc = stats_opt_alternative(a, alt, e)) ||
@@ -562,8 +573,7 @@ int stats_run_fisher(const struct cli_args *a, struct arena *ar, json_t **out, s
     if (rc)
         return rc;
     struct fisher_result r;
-    if ((rc = fisher_test_2x2((long)t[0], (long)t[1], (long)t[2], (long)t[3], alt, cl, ar, &r,
-                              e)))
+    if ((rc = fisher_test_2x2((long)t[0], (long)t[1], (long)t[2], (long)t[3], alt, cl, ar, &r, e)))
         return rc;
     struct jb b;
     jb_init(&b);
@@ -604,8 +614,9 @@ int stats_run_chisq(const struct cli_args *a, struct arena *ar, json_t **out, st
         return rc;
     struct jb b;
     jb_init(&b);
-    jb_str(&b, "method", r.yates > 0 ? "Pearson's Chi-squared test with Yates' continuity correction"
-                                     : "Pearson's Chi-squared test");
+    jb_str(&b, "method",
+           r.yates > 0 ? "Pearson's Chi-squared test with Yates' continuity correction"
+                       : "Pearson's Chi-squared test");
     jb_num(&b, "statistic", r.statistic);
     jb_num(&b, "df", r.df);
     jb_num(&b, "p_value", r.p_value);
@@ -669,11 +680,11 @@ static int samplesize_design(const struct cli_args *a, struct jb *b, struct err 
         return rc;
     const char *method = cli_get(a, "method") ? cli_get(a, "method") : "normal";
     if (strcmp(method, "normal") != 0 && strcmp(method, "exact") != 0)
-        return err_set_field(e, ERR_USAGE, "method",
-                             "--method: expected normal or exact, got '%s'", method);
+        return err_set_field(e, ERR_USAGE, "method", "--method: expected normal or exact, got '%s'",
+                             method);
     if (!(dropout >= 0 && dropout < 1))
-        return err_set_field(e, ERR_INVALID, "dropout",
-                             "--dropout must be in [0, 1) (got %g)", dropout);
+        return err_set_field(e, ERR_INVALID, "dropout", "--dropout must be in [0, 1) (got %g)",
+                             dropout);
     long n_normal;
     struct samplesize_exact x;
     if ((rc = samplesize_prop_normal(p0, p1, alpha, power, &raw, &n_normal, e)) ||
@@ -698,8 +709,7 @@ static int samplesize_design(const struct cli_args *a, struct jb *b, struct err 
 }
 
 /* samplesize --n N with --x N or --p1 P: the exact CI's half-width. */
-static int samplesize_precision_ci(const struct cli_args *a, struct jb *b, double cl,
-                                   struct err *e)
+static int samplesize_precision_ci(const struct cli_args *a, struct jb *b, double cl, struct err *e)
 {
     long n;
     double x, p1;
@@ -730,8 +740,7 @@ static int samplesize_precision_ci(const struct cli_args *a, struct jb *b, doubl
     return 0;
 }
 
-int stats_run_samplesize(const struct cli_args *a, struct arena *ar, json_t **out,
-                         struct err *e)
+int stats_run_samplesize(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     (void)ar;
     double cl;

@@ -28,7 +28,6 @@ int stats_run_chisq(const struct cli_args *a, struct arena *ar, json_t **out, st
 /* Descriptives: --input --value COL. */
 int stats_run_quantile(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e);
 /* Sample size for one proportion (design, precision and precision-n modes). */
-int stats_run_samplesize(const struct cli_args *a, struct arena *ar, json_t **out,
-                         struct err *e);
+int stats_run_samplesize(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e);
 
 #endif

@@ -84,8 +84,7 @@ int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_leve
     if (rc)
         return rc;
     if (!(p > 0 && p < 1))
-        return err_set_field(e, ERR_INVALID, "p", "p must be strictly between 0 and 1 (got %g)",
-                             p);
+        return err_set_field(e, ERR_INVALID, "p", "p must be strictly between 0 and 1 (got %g)", p);
     if ((rc = stats_check_conf_level(conf_level, e)))
         return rc;
     double dx = (double)x, dn = (double)n;
@@ -95,13 +94,11 @@ int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_leve
     yates = fmin(yates, fabs(dx - dn * p));
     double z22n = z * z / (2 * dn);
     double pc = est + yates / dn;
-    double pu = pc >= 1 ? 1
-                        : (pc + z22n + z * sqrt(pc * (1 - pc) / dn + z22n / (2 * dn))) /
-                              (1 + 2 * z22n);
+    double pu =
+        pc >= 1 ? 1 : (pc + z22n + z * sqrt(pc * (1 - pc) / dn + z22n / (2 * dn))) / (1 + 2 * z22n);
     pc = est - yates / dn;
-    double pl = pc <= 0 ? 0
-                        : (pc + z22n - z * sqrt(pc * (1 - pc) / dn + z22n / (2 * dn))) /
-                              (1 + 2 * z22n);
+    double pl =
+        pc <= 0 ? 0 : (pc + z22n - z * sqrt(pc * (1 - pc) / dn + z22n / (2 * dn))) / (1 + 2 * z22n);
     r->estimate = est;
     r->conf_int[0] = alt == STATS_ALT_LESS ? 0 : fmax(pl, 0);
     r->conf_int[1] = alt == STATS_ALT_GREATER ? 1 : fmin(pu, 1);

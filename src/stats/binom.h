@@ -10,11 +10,11 @@
 #include "stats/htest.h"
 
 struct binom_result {
-    double estimate;     /* x/n */
-    double conf_int[2];  /* Clopper-Pearson; [0, u] for less, [l, 1] for greater */
+    double estimate;    /* x/n */
+    double conf_int[2]; /* Clopper-Pearson; [0, u] for less, [l, 1] for greater */
     double p_value;
-    double statistic;    /* x */
-    double parameter;    /* n */
+    double statistic; /* x */
+    double parameter; /* n */
 };
 
 /* binom.test(x, n, p, alternative, conf.level). Needs 0 <= x <= n, n >= 1, 0 <= p <= 1,
@@ -23,10 +23,10 @@ int binom_test(long x, long n, double p, enum stats_alt alt, double conf_level,
                struct binom_result *r, struct err *e);
 
 struct prop_result {
-    double estimate;     /* x/n */
-    double conf_int[2];  /* Wilson score interval, continuity-corrected when asked */
-    double statistic;    /* X-squared */
-    double parameter;    /* df = 1 */
+    double estimate;    /* x/n */
+    double conf_int[2]; /* Wilson score interval, continuity-corrected when asked */
+    double statistic;   /* X-squared */
+    double parameter;   /* df = 1 */
     double p_value;
     bool approx_warning; /* R: "Chi-squared approximation may be incorrect" (np or n(1-p) < 5) */
 };
@@ -37,8 +37,8 @@ int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_leve
                   struct prop_result *r, struct err *e);
 
 struct poisson_ci {
-    double rate;         /* events / exposure */
-    double conf_int[2];  /* exact (gamma) interval for the rate */
+    double rate;        /* events / exposure */
+    double conf_int[2]; /* exact (gamma) interval for the rate */
 };
 
 /* poisson.test(events, exposure, conf.level = c)$conf.int, two-sided: lower qgamma(a/2, x)

@@ -13,8 +13,8 @@ int chisq_test(const double *counts, size_t nrow, size_t ncol, bool correct, str
 {
     if (nrow < 2 || ncol < 2)
         return err_set_field(e, ERR_INVALID, "table",
-                             "the table needs at least 2 rows and 2 columns (got %zu x %zu)",
-                             nrow, ncol);
+                             "the table needs at least 2 rows and 2 columns (got %zu x %zu)", nrow,
+                             ncol);
     for (size_t i = 0; i < nrow * ncol; i++)
         if (!(counts[i] >= 0) || !isfinite(counts[i]))
             return err_set_field(e, ERR_INVALID, "table",
@@ -42,7 +42,8 @@ int chisq_test(const double *counts, size_t nrow, size_t ncol, bool correct, str
     }
     double n = (double)total;
     if (!(n > 0))
-        return err_set_field(e, ERR_INVALID, "table", "at least one entry of the table must be positive");
+        return err_set_field(e, ERR_INVALID, "table",
+                             "at least one entry of the table must be positive");
     r->approx_warning = false;
     for (size_t i = 0; i < nrow; i++)
         for (size_t j = 0; j < ncol; j++) {

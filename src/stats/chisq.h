@@ -10,12 +10,12 @@
 #include "base/err.h"
 
 struct chisq_result {
-    double statistic;   /* X-squared */
-    double df;          /* (r - 1)(c - 1) */
+    double statistic; /* X-squared */
+    double df;        /* (r - 1)(c - 1) */
     double p_value;
-    double yates;       /* continuity correction used: min(0.5, |x - E|) for 2x2, else 0 */
-    double *expected;   /* r*c expected counts, row-major; allocated in the caller's arena */
-    bool approx_warning;/* R: "Chi-squared approximation may be incorrect" (some E < 5) */
+    double yates;        /* continuity correction used: min(0.5, |x - E|) for 2x2, else 0 */
+    double *expected;    /* r*c expected counts, row-major; allocated in the caller's arena */
+    bool approx_warning; /* R: "Chi-squared approximation may be incorrect" (some E < 5) */
 };
 
 /* chisq.test(matrix(counts, nrow, byrow = TRUE), correct = correct). counts is row-major with

@@ -74,8 +74,7 @@ double stats_median_sorted(const double *sorted, size_t n)
     return stats_mean(sorted + half - 1, 2);
 }
 
-int describe(const double *x, size_t n, struct arena *ar, struct describe_result *r,
-             struct err *e)
+int describe(const double *x, size_t n, struct arena *ar, struct describe_result *r, struct err *e)
 {
     if (n == 0)
         return err_set(e, ERR_INVALID, "no (non-missing) observations");

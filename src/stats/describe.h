@@ -11,7 +11,8 @@
 
 /* R's mean(x): long-double sum / n, refined by the mean of the residuals. n >= 1; NaN for n = 0. */
 double stats_mean(const double *x, size_t n);
-/* R's var(x): sum((x - mean)^2)/(n - 1), deviations and sum in long double (cov.c); NaN for n < 2. */
+/* R's var(x): sum((x - mean)^2)/(n - 1), deviations and sum in long double (cov.c); NaN for n < 2.
+ */
 double stats_var(const double *x, size_t n);
 /* Sorts x[0..n) ascending in place (no NaN allowed in x). */
 void stats_sort(double *x, size_t n);
@@ -28,7 +29,6 @@ struct describe_result {
 
 /* All of the above for x[0..n) (n >= 1, all values finite or +-Inf, no NaN: ERR_INVALID
  * otherwise). x is not modified; a sorted copy is made in ar. sd is NaN when n = 1. */
-int describe(const double *x, size_t n, struct arena *ar, struct describe_result *r,
-             struct err *e);
+int describe(const double *x, size_t n, struct arena *ar, struct describe_result *r, struct err *e);
 
 #endif

@@ -13,14 +13,14 @@
 #include "stats/zeroin.h"
 
 struct nhyper {
-    double m, n, k, x;  /* column 1 total, column 2 total, row 1 total, the (1,1) cell */
+    double m, n, k, x; /* column 1 total, column 2 total, row 1 total, the (1,1) cell */
     double lo, hi;
-    size_t len;         /* hi - lo + 1 */
-    double *logdc;      /* dhyper(support, m, n, k, log = TRUE) */
-    double *d;          /* scratch: dnhyper */
-    double target;      /* what the root function subtracts: x or alpha */
-    int upper;          /* pnhyper's upper.tail */
-    int invert;         /* evaluate at 1/t */
+    size_t len;    /* hi - lo + 1 */
+    double *logdc; /* dhyper(support, m, n, k, log = TRUE) */
+    double *d;     /* scratch: dnhyper */
+    double target; /* what the root function subtracts: x or alpha */
+    int upper;     /* pnhyper's upper.tail */
+    int invert;    /* evaluate at 1/t */
 };
 
 /* dnhyper(ncp) into h->d. */

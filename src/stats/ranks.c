@@ -20,8 +20,8 @@ static int cmp_keyed(const void *a, const void *b)
     return (u->i > v->i) - (u->i < v->i);
 }
 
-int stats_rank_average(const double *x, size_t n, struct arena *ar, double *r,
-                       struct rank_ties *t, struct err *e)
+int stats_rank_average(const double *x, size_t n, struct arena *ar, double *r, struct rank_ties *t,
+                       struct err *e)
 {
     struct keyed *k = arena_calloc(ar, n ? n : 1, sizeof *k);
     if (!k)

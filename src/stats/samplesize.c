@@ -30,8 +30,8 @@ static int check_design(double p0, double p1, double alpha, double power, struct
     return 0;
 }
 
-int samplesize_prop_normal(double p0, double p1, double alpha, double power, double *n_raw,
-                           long *n, struct err *e)
+int samplesize_prop_normal(double p0, double p1, double alpha, double power, double *n_raw, long *n,
+                           struct err *e)
 {
     int rc = check_design(p0, p1, alpha, power, e);
     if (rc)
@@ -45,7 +45,10 @@ int samplesize_prop_normal(double p0, double p1, double alpha, double power, dou
 }
 
 /* P(X >= k) for X ~ Bin(n, p). */
-static double upper_tail(double k, double n, double p) { return pbinom(k - 1, n, p, 0, 0); }
+static double upper_tail(double k, double n, double p)
+{
+    return pbinom(k - 1, n, p, 0, 0);
+}
 
 /* Critical value, size and power of the exact test at sample size n. */
 static void exact_at(double n, double p0, double p1, double alpha, struct samplesize_exact *r)
@@ -106,8 +109,7 @@ int precision_exact_ci(double x, double n, double conf_level, struct precision_r
     if (!(n > 0) || !isfinite(n))
         return err_set_field(e, ERR_INVALID, "n", "n must be positive (got %g)", n);
     if (!(x >= 0 && x <= n))
-        return err_set_field(e, ERR_INVALID, "x", "x must be between 0 and n = %g (got %g)", n,
-                             x);
+        return err_set_field(e, ERR_INVALID, "x", "x must be between 0 and n = %g (got %g)", n, x);
     int rc = stats_check_conf_level(conf_level, e);
     if (rc)
         return rc;
@@ -118,8 +120,8 @@ int precision_exact_ci(double x, double n, double conf_level, struct precision_r
     return 0;
 }
 
-int samplesize_precision(double p, double half_width, double conf_level, long *n,
-                         double *achieved, struct err *e)
+int samplesize_precision(double p, double half_width, double conf_level, long *n, double *achieved,
+                         struct err *e)
 {
     if (!(p > 0 && p < 1))
         return err_set_field(e, ERR_INVALID, "p1", "p1 must be strictly between 0 and 1 (got %g)",

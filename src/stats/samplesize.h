@@ -13,14 +13,14 @@
 /* n = ((qnorm(1 - alpha/2) sqrt(p0 (1 - p0)) + qnorm(power) sqrt(p1 (1 - p1))) / (p1 - p0))^2;
  * *n_raw gets it unrounded, *n its ceiling. Needs 0 < p0, p1 < 1, p0 != p1,
  * 0 < alpha < 1, 0 < power < 1. */
-int samplesize_prop_normal(double p0, double p1, double alpha, double power, double *n_raw,
-                           long *n, struct err *e);
+int samplesize_prop_normal(double p0, double p1, double alpha, double power, double *n_raw, long *n,
+                           struct err *e);
 
 struct samplesize_exact {
-    long n;                /* smallest n whose exact test reaches the power */
-    long critical_value;   /* reject H0 when x >= k (p1 > p0) or x <= k (p1 < p0); -1: never */
-    double alpha_exact;    /* attained size under p0 (<= alpha/2, the test's tail) */
-    double power_exact;    /* attained power under p1 */
+    long n;              /* smallest n whose exact test reaches the power */
+    long critical_value; /* reject H0 when x >= k (p1 > p0) or x <= k (p1 < p0); -1: never */
+    double alpha_exact;  /* attained size under p0 (<= alpha/2, the test's tail) */
+    double power_exact;  /* attained power under p1 */
 };
 
 /* The exact binomial search: for n = 1, 2, ... the equal-tailed exact test of H0 at level alpha
@@ -34,8 +34,8 @@ int samplesize_prop_exact(double p0, double p1, double alpha, double power,
 long samplesize_inflate(long n, double dropout);
 
 struct precision_result {
-    double conf_int[2];   /* Clopper-Pearson interval for x/n */
-    double half_width;    /* (upper - lower)/2 */
+    double conf_int[2]; /* Clopper-Pearson interval for x/n */
+    double half_width;  /* (upper - lower)/2 */
 };
 
 /* The exact (Clopper-Pearson) interval of x successes in n and its half-width; x may be an
@@ -45,7 +45,7 @@ int precision_exact_ci(double x, double n, double conf_level, struct precision_r
 
 /* The smallest n whose exact interval at the expected count x = p n has half-width <=
  * half_width; *achieved gets that half-width. Needs 0 < p < 1, half_width > 0. */
-int samplesize_precision(double p, double half_width, double conf_level, long *n,
-                         double *achieved, struct err *e);
+int samplesize_precision(double p, double half_width, double conf_level, long *n, double *achieved,
+                         struct err *e);
 
 #endif

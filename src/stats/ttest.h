@@ -11,14 +11,14 @@
 #include "stats/htest.h"
 
 struct ttest_result {
-    double statistic;    /* t */
-    double df;           /* n - 1, or Welch-Satterthwaite df */
+    double statistic; /* t */
+    double df;        /* n - 1, or Welch-Satterthwaite df */
     double p_value;
-    double estimate;     /* mean of x (one-sample), mean difference (paired), mean x - mean y */
-    double estimate_x;   /* R's estimate: mean of x (or of the differences) */
-    double estimate_y;   /* mean of y for two samples; NaN otherwise */
-    double conf_int[2];  /* -Inf/Inf on the open side of a one-sided test */
-    double stderr_;      /* the standard error used */
+    double estimate;    /* mean of x (one-sample), mean difference (paired), mean x - mean y */
+    double estimate_x;  /* R's estimate: mean of x (or of the differences) */
+    double estimate_y;  /* mean of y for two samples; NaN otherwise */
+    double conf_int[2]; /* -Inf/Inf on the open side of a one-sided test */
+    double stderr_;     /* the standard error used */
 };
 
 /* t.test(x, mu, alternative, conf.level). n >= 2; ERR_INVALID "data are essentially constant"

@@ -27,7 +27,8 @@ static const char W_LEVEL_SR[] = "requested conf.level not achievable";
 static const char W_LEVEL_RS[] = "Requested conf.level not achievable";
 static const char W_CI_TIED_SR[] =
     "cannot compute confidence interval when all observations are zero or tied";
-static const char W_CI_TIED_RS[] = "cannot compute confidence interval when all observations are tied";
+static const char W_CI_TIED_RS[] =
+    "cannot compute confidence interval when all observations are tied";
 
 /* psignrank/pwilcox cache their distribution in process-wide statics. */
 static pthread_mutex_t rmath_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,7 +39,10 @@ struct wilcox_opts wilcox_default_opts(void)
     return o;
 }
 
-static double sign_of(double v) { return v > 0 ? 1 : (v < 0 ? -1 : (v == 0 ? 0 : v)); }
+static double sign_of(double v)
+{
+    return v > 0 ? 1 : (v < 0 ? -1 : (v == 0 ? 0 : v));
+}
 
 /* CORRECTION of R's code for a centred statistic z. */
 static double correction(bool correct, enum stats_alt alt, double z)
@@ -75,14 +79,14 @@ static double median_of(const double *x, size_t n, struct arena *ar)
 
 /* Context of R's W(d) closure for either test. */
 struct wctx {
-    const double *x, *y;   /* signed rank: the non-zero differences (+ mu); rank sum: x, y */
+    const double *x, *y; /* signed rank: the non-zero differences (+ mu); rank sum: x, y */
     size_t nx, ny;
-    double *buf, *ranks;   /* scratch, nx + ny */
+    double *buf, *ranks; /* scratch, nx + ny */
     struct arena *ar;
     bool correct;
     enum stats_alt alt;
     struct stats_warnings *w;
-    int failed;            /* out of memory inside W */
+    int failed; /* out of memory inside W */
 };
 
 /* Signed rank: W(d) = (sum(rank(|x - d|)[x - d > 0]) - m(m+1)/4 - CORRECTION)/SIGMA over the
@@ -227,8 +231,8 @@ static int sr_exact(const double *d, size_t nn, double V, const struct wilcox_op
         r->conf_int[0] = w[(size_t)qu - 1];
         r->conf_int[1] = w[(size_t)ql];
     } else {
-        r->p_value = o->alt == STATS_ALT_GREATER ? psignrank(V - 1, n, 0, 0)
-                                                 : psignrank(V, n, 1, 0);
+        r->p_value =
+            o->alt == STATS_ALT_GREATER ? psignrank(V - 1, n, 0, 0) : psignrank(V, n, 1, 0);
         qu = qsignrank(alpha, n, 1, 0);
         if (qu == 0)
             qu = 1;
@@ -294,8 +298,7 @@ static int sr_normal_ci(struct wctx *c, const struct wilcox_opts *o, struct wilc
             double zl = qnorm(alpha / 2, 0, 1, 0, 0), zu = qnorm(alpha / 2, 0, 1, 1, 0);
             rc = root_at(c, sr_W, zl, mumin, mumax, Wmin - zl, Wmax - zl, &r->conf_int[0], e);
             if (rc == 0)
-                rc = root_at(c, sr_W, zu, mumin, mumax, Wmin - zu, Wmax - zu, &r->conf_int[1],
-                             e);
+                rc = root_at(c, sr_W, zu, mumin, mumax, Wmin - zu, Wmax - zu, &r->conf_int[1], e);
         } else {
             r->conf_int[0] = r->conf_int[1] = med;
         }
@@ -320,8 +323,8 @@ static int sr_normal_ci(struct wctx *c, const struct wilcox_opts *o, struct wilc
     return estimate_root(c, sr_W, mumin, mumax, &r->estimate, e);
 }
 
-int wilcox_signed_rank(const double *x, size_t n_in, const struct wilcox_opts *o,
-                       struct arena *ar, struct wilcox_result *r, struct err *e)
+int wilcox_signed_rank(const double *x, size_t n_in, const struct wilcox_opts *o, struct arena *ar,
+                       struct wilcox_result *r, struct err *e)
 {
     memset(r, 0, sizeof *r);
     int rc = check_common(o, e);
@@ -423,8 +426,8 @@ static int rs_exact(const double *x, size_t nx_, const double *y, size_t ny_, do
         r->conf_int[0] = diffs[(size_t)qu - 1];
         r->conf_int[1] = diffs[(size_t)ql];
     } else {
-        r->p_value = o->alt == STATS_ALT_GREATER ? pwilcox(W - 1, nx, ny, 0, 0)
-                                                 : pwilcox(W, nx, ny, 1, 0);
+        r->p_value =
+            o->alt == STATS_ALT_GREATER ? pwilcox(W - 1, nx, ny, 0, 0) : pwilcox(W, nx, ny, 1, 0);
         qu = qwilcox(alpha, nx, ny, 1, 0);
         if (qu == 0)
             qu = 1;
@@ -447,8 +450,8 @@ static int rs_exact(const double *x, size_t nx_, const double *y, size_t ny_, do
 }
 
 /* root() of R's rank-sum branch: the end point itself when f does not change sign. */
-static int rs_root(struct wctx *c, double zq, double mumin, double mumax, double Wmin,
-                   double Wmax, double *out, struct err *e)
+static int rs_root(struct wctx *c, double zq, double mumin, double mumax, double Wmin, double Wmax,
+                   double *out, struct err *e)
 {
     double flo = Wmin - zq;
     if (isnan(flo))
@@ -510,8 +513,8 @@ int wilcox_rank_sum(const double *x, size_t nx_, const double *y, size_t ny_,
         sqrt((nx * ny / 12) * ((nx + ny + 1) - t.tie_term / ((nx + ny) * (nx + ny - 1))));
     z = (z - correction(o->correct, o->alt, z)) / sigma;
     r->p_value = normal_p(z, o->alt);
-    r->method = o->correct ? "Wilcoxon rank sum test with continuity correction"
-                           : "Wilcoxon rank sum test";
+    r->method =
+        o->correct ? "Wilcoxon rank sum test with continuity correction" : "Wilcoxon rank sum test";
 
     double alpha = 1 - o->conf_level;
     double xmin = x[0], xmax = x[0], ymin = y[0], ymax = y[0];
@@ -527,8 +530,8 @@ int wilcox_rank_sum(const double *x, size_t nx_, const double *y, size_t ny_,
     struct wctx c = {x, y, nx_, ny_, buf, ranks, ar, o->correct, o->alt, &r->warnings, 0};
     double Wmin = rs_W(mumin, &c), Wmax = rs_W(mumax, &c);
     if (o->alt == STATS_ALT_TWO_SIDED) {
-        rc = rs_root(&c, qnorm(alpha / 2, 0, 1, 0, 0), mumin, mumax, Wmin, Wmax,
-                     &r->conf_int[0], e);
+        rc =
+            rs_root(&c, qnorm(alpha / 2, 0, 1, 0, 0), mumin, mumax, Wmin, Wmax, &r->conf_int[0], e);
         if (rc == 0)
             rc = rs_root(&c, qnorm(alpha / 2, 0, 1, 1, 0), mumin, mumax, Wmin, Wmax,
                          &r->conf_int[1], e);

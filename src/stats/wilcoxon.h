@@ -17,26 +17,26 @@
 #include "stats/htest.h"
 
 struct wilcox_opts {
-    double mu;            /* location (shift) under H0; R's mu, default 0 */
+    double mu; /* location (shift) under H0; R's mu, default 0 */
     enum stats_alt alt;
-    int exact;            /* -1: R's default (exact when n < 50 and no ties/zeros); 0; 1 */
-    bool correct;         /* continuity correction of the normal approximation (default true) */
-    double conf_level;    /* default 0.95 */
+    int exact;         /* -1: R's default (exact when n < 50 and no ties/zeros); 0; 1 */
+    bool correct;      /* continuity correction of the normal approximation (default true) */
+    double conf_level; /* default 0.95 */
 };
 
 /* R's defaults: mu 0, two-sided, exact NULL, correct TRUE, conf.level 0.95. */
 struct wilcox_opts wilcox_default_opts(void);
 
 struct wilcox_result {
-    double statistic;     /* V (signed rank) or W (rank sum) */
+    double statistic; /* V (signed rank) or W (rank sum) */
     double p_value;
-    double estimate;      /* (pseudo)median / difference in location; midrange in the tied case */
+    double estimate; /* (pseudo)median / difference in location; midrange in the tied case */
     double conf_int[2];
-    double conf_level;    /* achieved level (R's attr(conf.int, "conf.level")); 0 when none */
-    size_t n;             /* signed rank: non-zero differences used; rank sum: nx + ny */
-    size_t n_x, n_y;      /* rank sum: sample sizes (signed rank: n_x = pairs given, n_y = 0) */
-    bool is_exact;        /* exact distribution used */
-    const char *method;   /* R's METHOD string (static) */
+    double conf_level;  /* achieved level (R's attr(conf.int, "conf.level")); 0 when none */
+    size_t n;           /* signed rank: non-zero differences used; rank sum: nx + ny */
+    size_t n_x, n_y;    /* rank sum: sample sizes (signed rank: n_x = pairs given, n_y = 0) */
+    bool is_exact;      /* exact distribution used */
+    const char *method; /* R's METHOD string (static) */
     struct stats_warnings warnings; /* R's warnings, in R's order */
 };
 

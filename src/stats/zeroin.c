@@ -26,7 +26,10 @@ static double truncate_value(double v)
     return v;
 }
 
-static double sign_of(double v) { return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0); }
+static double sign_of(double v)
+{
+    return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0);
+}
 
 static double zeroin2(double ax, double bx, double fa, double fb, zeroin_fn f, void *info,
                       double *Tol, int *Maxit)
@@ -123,8 +126,8 @@ static double zeroin2(double ax, double bx, double fa, double fb, zeroin_fn f, v
     return b;
 }
 
-int zeroin_uniroot(zeroin_fn f, void *info, double ax, double bx, double fa, double fb,
-                   double tol, int maxiter, struct zeroin_result *out)
+int zeroin_uniroot(zeroin_fn f, void *info, double ax, double bx, double fa, double fb, double tol,
+                   int maxiter, struct zeroin_result *out)
 {
     if (isnan(fa) || isnan(fb) || !(ax < bx))
         return -1;

@@ -9,9 +9,9 @@
 typedef double (*zeroin_fn)(double x, void *info);
 
 struct zeroin_result {
-    double root;      /* R's uniroot()$root */
-    int iter;         /* iterations used; -1 when not converged (R only warns) */
-    double estim_prec;/* |c - b| at return; 0 when an end point is a root; -1 if not converged */
+    double root;       /* R's uniroot()$root */
+    int iter;          /* iterations used; -1 when not converged (R only warns) */
+    double estim_prec; /* |c - b| at return; 0 when an end point is a root; -1 if not converged */
 };
 
 /* Runs R_zeroin2 on [ax, bx] with the given end values fa = f(ax), fb = f(bx) (as uniroot's
@@ -19,7 +19,7 @@ struct zeroin_result {
  * 1000). Inside the iteration a non-finite f(b) becomes -DBL_MAX (for -Inf) or +DBL_MAX (+Inf,
  * NaN), as uniroot's wrapper does. Returns 0, or -1 when fa/fb is NaN or both have the same sign
  * (uniroot's errors); nothing is allocated. */
-int zeroin_uniroot(zeroin_fn f, void *info, double ax, double bx, double fa, double fb,
-                   double tol, int maxiter, struct zeroin_result *out);
+int zeroin_uniroot(zeroin_fn f, void *info, double ax, double bx, double fa, double fb, double tol,
+                   int maxiter, struct zeroin_result *out);
 
 #endif

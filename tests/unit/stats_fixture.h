@@ -77,12 +77,12 @@ __attribute__((unused)) static int fx_close(double got, double want)
     return fabs(got - want) <= FX_REL * fabs(want);
 }
 
-#define FX_CHECK(t, row, col, got)                                                              \
-    do {                                                                                        \
-        double w_ = fx_num((t), (row), (col)), g_ = (got);                                      \
-        if (!fx_close(g_, w_))                                                                  \
-            fail_msg("fixture row %zu, %s: got %.17g, R gives %.17g", (size_t)(row) + 1, (col), \
-                     g_, w_);                                                                   \
+#define FX_CHECK(t, row, col, got)                                                                 \
+    do {                                                                                           \
+        double w_ = fx_num((t), (row), (col)), g_ = (got);                                         \
+        if (!fx_close(g_, w_))                                                                     \
+            fail_msg("fixture row %zu, %s: got %.17g, R gives %.17g", (size_t)(row) + 1, (col),    \
+                     g_, w_);                                                                      \
     } while (0)
 
 /* Loads data/<name>.csv and extracts numeric columns c1 (and c2 if not NULL), leaving out rows

@@ -20,8 +20,8 @@ static void test_binom_test_matches_r_all_alternatives(void **state)
         struct binom_result r;
         struct err e;
         assert_int_equal(binom_test((long)fx_num(&t, i, "x"), (long)fx_num(&t, i, "n"),
-                                    fx_num(&t, i, "p"), fx_alt(&t, i),
-                                    fx_num(&t, i, "conf_level"), &r, &e),
+                                    fx_num(&t, i, "p"), fx_alt(&t, i), fx_num(&t, i, "conf_level"),
+                                    &r, &e),
                          0);
         FX_CHECK(&t, i, "estimate", r.estimate);
         FX_CHECK(&t, i, "lo", r.conf_int[0]);
@@ -57,8 +57,8 @@ static void test_prop_test_wilson_matches_r(void **state)
         struct err e;
         assert_int_equal(prop_test_one((long)fx_num(&t, i, "x"), (long)fx_num(&t, i, "n"),
                                        fx_num(&t, i, "p"), fx_alt(&t, i),
-                                       fx_num(&t, i, "conf_level"), fx_bool(&t, i, "correct"),
-                                       &r, &e),
+                                       fx_num(&t, i, "conf_level"), fx_bool(&t, i, "correct"), &r,
+                                       &e),
                          0);
         FX_CHECK(&t, i, "estimate", r.estimate);
         FX_CHECK(&t, i, "lo", r.conf_int[0]);
@@ -90,8 +90,7 @@ static void test_poisson_rate_ci_matches_r(void **state)
     for (size_t i = 0; i < t.nrows; i++) {
         struct poisson_ci r;
         struct err e;
-        assert_int_equal(poisson_rate_ci((long)fx_num(&t, i, "events"),
-                                         fx_num(&t, i, "exposure"),
+        assert_int_equal(poisson_rate_ci((long)fx_num(&t, i, "events"), fx_num(&t, i, "exposure"),
                                          fx_num(&t, i, "conf_level"), &r, &e),
                          0);
         FX_CHECK(&t, i, "rate", r.rate);

@@ -42,8 +42,8 @@ static void test_chisq_matches_r(void **state)
         FX_CHECK(&t, i, "p_value", r.p_value);
         for (size_t k = 0; k < nr * nc; k++)
             if (!fx_close(r.expected[k], want_e[k]))
-                fail_msg("row %zu expected[%zu]: got %.17g, R gives %.17g", i + 1, k,
-                         r.expected[k], want_e[k]);
+                fail_msg("row %zu expected[%zu]: got %.17g, R gives %.17g", i + 1, k, r.expected[k],
+                         want_e[k]);
         arena_free(&ar);
     }
     csv_table_free(&t);

@@ -23,8 +23,8 @@ static void test_fisher_2x2_matches_r(void **state)
         struct err e;
         err_clear(&e);
         int rc = fisher_test_2x2((long)fx_num(&t, i, "a"), (long)fx_num(&t, i, "b"),
-                                 (long)fx_num(&t, i, "c"), (long)fx_num(&t, i, "d"),
-                                 fx_alt(&t, i), fx_num(&t, i, "conf_level"), &ar, &r, &e);
+                                 (long)fx_num(&t, i, "c"), (long)fx_num(&t, i, "d"), fx_alt(&t, i),
+                                 fx_num(&t, i, "conf_level"), &ar, &r, &e);
         if (rc)
             fail_msg("row %zu: %s", i + 1, e.msg);
         FX_CHECK(&t, i, "p_value", r.p_value);

@@ -27,8 +27,7 @@ static void test_samplesize_matches_r(void **state)
         assert_int_equal(samplesize_prop_normal(p0, p1, a, pw, &raw, &n, &e), 0);
         FX_CHECK(&t, i, "n_normal_raw", raw);
         FX_CHECK(&t, i, "n_normal", (double)n);
-        FX_CHECK(&t, i, "n_with_dropout",
-                 (double)samplesize_inflate(n, fx_num(&t, i, "dropout")));
+        FX_CHECK(&t, i, "n_with_dropout", (double)samplesize_inflate(n, fx_num(&t, i, "dropout")));
         assert_int_equal(samplesize_prop_exact(p0, p1, a, pw, &x, &e), 0);
         FX_CHECK(&t, i, "n_exact", (double)x.n);
         FX_CHECK(&t, i, "critical_value", (double)x.critical_value);

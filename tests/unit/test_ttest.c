@@ -62,8 +62,7 @@ static void test_ttest_constant_differences_are_an_error(void **state)
     double x[4] = {3, 5, 9, 4}, y[4] = {1, 3, 7, 2};
     struct ttest_result r;
     struct err e;
-    assert_int_equal(ttest_paired(x, y, 4, 0, STATS_ALT_TWO_SIDED, 0.95, &ar, &r, &e),
-                     ERR_INVALID);
+    assert_int_equal(ttest_paired(x, y, 4, 0, STATS_ALT_TWO_SIDED, 0.95, &ar, &r, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "essentially constant"));
     assert_int_equal(ttest_one(x, 1, 0, STATS_ALT_TWO_SIDED, 0.95, &r, &e), ERR_INVALID);
     assert_int_equal(ttest_welch(x, 4, y, 1, 0, STATS_ALT_TWO_SIDED, 0.95, &r, &e), ERR_INVALID);

@@ -1,7 +1,7 @@
 /* wilcox.test against R (tests/fixtures/stats/wilcoxon.csv): signed-rank (paired) and rank-sum,
- * one sample, exact and normal paths, n < 50 and >= 50, zeros and ties, forced exact/approximate, all
- * alternatives, the degenerate all-equal and single-difference cases, achieved conf.level,
- * R's method string and warnings. Also rank() itself. */
+ * one sample, exact and normal paths, n < 50 and >= 50, zeros and ties, forced exact/approximate,
+ * all alternatives, the degenerate all-equal and single-difference cases, achieved conf.level, R's
+ * method string and warnings. Also rank() itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

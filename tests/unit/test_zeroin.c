@@ -12,12 +12,36 @@
 #include "stats_fixture.h"
 
 /* The functions of make.R, written as R evaluates them (x^2 is x*x; (x-0.3)^3 is pow). */
-static double f_sq(double x, void *info) { (void)info; return x * x - 2; }
-static double f_cosx(double x, void *info) { (void)info; return cos(x) - x; }
-static double f_expx(double x, void *info) { (void)info; return exp(x) - 5; }
-static double f_lin(double x, void *info) { (void)info; return x - 1; }
-static double f_step(double x, void *info) { (void)info; return floor(x * 3) - 1.5; }
-static double f_cube(double x, void *info) { (void)info; return pow(x - 0.3, 3); }
+static double f_sq(double x, void *info)
+{
+    (void)info;
+    return x * x - 2;
+}
+static double f_cosx(double x, void *info)
+{
+    (void)info;
+    return cos(x) - x;
+}
+static double f_expx(double x, void *info)
+{
+    (void)info;
+    return exp(x) - 5;
+}
+static double f_lin(double x, void *info)
+{
+    (void)info;
+    return x - 1;
+}
+static double f_step(double x, void *info)
+{
+    (void)info;
+    return floor(x * 3) - 1.5;
+}
+static double f_cube(double x, void *info)
+{
+    (void)info;
+    return pow(x - 0.3, 3);
+}
 
 static zeroin_fn fn_named(const char *name)
 {
