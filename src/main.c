@@ -15,6 +15,10 @@ const struct cli_cmd cli_commands[] = {
      CMD_STATS_USAGE},
     {"protocol", cmd_protocol, "check or show the protocol; evaluate logic (eval, js)",
      CMD_PROTOCOL_USAGE},
+    {"simulate", cmd_simulate, "fill the study with a synthetic cohort (docs/simulator.md)",
+     CMD_SIMULATE_USAGE},
+    {"dataset", cmd_dataset, "write the analysis dataset (CSV + data dictionary)",
+     CMD_DATASET_USAGE},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -15,4 +15,10 @@ extern const char CMD_STATS_USAGE[];
 int cmd_protocol(int argc, char **argv);
 extern const char CMD_PROTOCOL_USAGE[];
 
+/* cmd_analysis.c */
+int cmd_simulate(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
+extern const char CMD_SIMULATE_USAGE[];
+extern const char CMD_DATASET_USAGE[];
+
 #endif

@@ -117,6 +117,15 @@ void derive_free(struct adataset *ds);
  * ERR_NOMEM. */
 int derive_record(struct adataset *ds, struct vtab *v, struct err *e);
 
+struct dict;
+/* Counts the required values a record's forms should hold and how many it holds (SAP §7);
+ * enrolled records only. Called after derive_record for the same value table. */
+int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v,
+                        struct err *e);
+/* Turns the completeness counts into the completeness table (fields with nothing expected are
+ * left out). Call once, after the last record. */
+int derive_finish(struct adataset *ds, struct err *e);
+
 /* Seconds since the epoch (UTC) of "YYYY-MM-DD[ HH:MM[:SS]]"; a date without a time counts at
  * 12:00 (SAP §4.3). false when s is NULL or malformed. */
 bool derive_parse_time(const char *s, double *out);

@@ -1,0 +1,133 @@
+/* Data completeness (SAP §7): for every enrolled subject, every event where a form is collected
+ * (each existing instance of a repeating form) and every required field the form shows there
+ * (branching logic evaluated with the logic language on the subject's values), one value is
+ * expected; it is present when stored and not empty. Counts are kept per field and written as
+ * the completeness table by derive_finish. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/derive.h"
+#include "core/dict.h"
+#include "core/expr.h"
+
+struct lookup_ctx {
+    struct vtab *v;
+    const char *event;
+    int instance;
+};
+
+static int lookup(void *ctx, const char *event, const char *field, const char *code,
+                  struct expr_value *out, struct err *e)
+{
+    (void)e;
+    struct lookup_ctx *c = ctx;
+    const char *ev = event ? event : c->event;
+    const char *s = vtab_get(c->v, ev, c->instance, field, code);
+    if (!s && c->instance)
+        s = vtab_get(c->v, ev, 0, field, code);
+    if (code && !s)
+        s = "0";
+    if (!s) {
+        out->kind = EV_BLANK;
+        return 0;
+    }
+    out->kind = EV_STR;
+    out->str = s;
+    return 0;
+}
+
+static bool field_present(struct vtab *v, const struct dict_field *f, const char *ev, int inst)
+{
+    if (f->type != FT_CHECKBOX)
+        return vtab_get(v, ev, inst, f->name, NULL) != NULL;
+    for (size_t k = 0; k < f->nchoices; k++) {
+        const char *s = vtab_get(v, ev, inst, f->name, f->choices[k].code);
+        if (s && strcmp(s, "1") == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool form_has_instance(struct vtab *v, const struct dict *d, const struct dict_form *fm,
+                              const char *ev, int inst)
+{
+    for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++)
+        if (vtab_get(v, ev, inst, d->fields[i].name, NULL))
+            return true;
+    return false;
+}
+
+int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v,
+                        struct err *e)
+{
+    if (!v->is_enrolled)
+        return 0;
+    if (!ds->cpl) {
+        ds->cpl = calloc(d->nfields, sizeof *ds->cpl);
+        if (!ds->cpl)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        ds->ncpl = d->nfields;
+        for (size_t i = 0; i < d->nfields; i++) {
+            ds->cpl[i].form = d->fields[i].form;
+            ds->cpl[i].field = d->fields[i].name;
+        }
+    }
+    struct arena ar = ARENA_INIT;
+    for (size_t ev = 0; ev < d->nevents; ev++) {
+        const char *evname = d->events[ev].name;
+        for (size_t fi = 0; fi < d->nforms; fi++) {
+            if (!d->form_at_event[ev * d->nforms + fi])
+                continue;
+            const struct dict_form *fm = &d->forms[fi];
+            bool rep = d->form_repeats[ev * d->nforms + fi];
+            int maxi = 0;
+            if (rep) {
+                for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
+                    int m = vtab_max_instance(v, evname, d->fields[i].name);
+                    if (m > maxi)
+                        maxi = m;
+                }
+            }
+            for (int inst = rep ? 1 : 0; inst <= maxi; inst++) {
+                if (rep && !form_has_instance(v, d, fm, evname, inst))
+                    continue;
+                struct lookup_ctx lc = {v, evname, inst};
+                for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
+                    const struct dict_field *f = &d->fields[i];
+                    if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
+                        continue;
+                    if (f->branching) {
+                        struct expr_value val;
+                        struct err ee = {0};
+                        if (expr_eval(f->branching, lookup, &lc, 0, &ar, &val, &ee) != 0 ||
+                            !expr_truthy(&val))
+                            continue;
+                    }
+                    ds->cpl[i].expected++;
+                    ds->cpl[i].present += field_present(v, f, evname, inst);
+                }
+            }
+        }
+    }
+    arena_free(&ar);
+    return 0;
+}
+
+int derive_finish(struct adataset *ds, struct err *e)
+{
+    struct atable *t = &ds->t[ADS_COMPLETENESS];
+    for (size_t i = 0; i < ds->ncpl; i++) {
+        const struct derive_cpl *c = &ds->cpl[i];
+        if (c->expected == 0)
+            continue;
+        size_t r;
+        int rc = atable_add_row(t, &r);
+        rc |= atable_set(t, r, CPL_FORM, c->form);
+        rc |= atable_set(t, r, CPL_FIELD, c->field);
+        rc |= atable_set_int(t, r, CPL_EXPECTED, c->expected);
+        rc |= atable_set_int(t, r, CPL_PRESENT, c->present);
+        if (rc)
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}

@@ -1,0 +1,230 @@
+/* The analysis dataset: from the store, to CSV files, and back (see dataset.h). */
+#include "report/dataset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/strbuf.h"
+#include "formats/csv.h"
+
+/* ---- from the store -----------------------------------------------------------------------*/
+
+struct load_ctx {
+    struct adataset *ds;
+    const struct dict *d;
+    struct store_record *recs;
+    size_t nrecs, next;         /* recs[next] is the next record expected */
+    long long cur_id;           /* record being collected, -1 none */
+    struct vtab v;
+    struct err *e;
+    int rc;
+};
+
+static const struct store_record *find_rec(struct load_ctx *c, long long id)
+{
+    /* Records arrive in screening order, so a forward scan is amortised O(1). */
+    while (c->next < c->nrecs && c->recs[c->next].id < id)
+        c->next++;
+    if (c->next < c->nrecs && c->recs[c->next].id == id)
+        return &c->recs[c->next];
+    for (size_t i = 0; i < c->nrecs; i++)
+        if (c->recs[i].id == id)
+            return &c->recs[i];
+    return NULL;
+}
+
+static int flush_record(struct load_ctx *c)
+{
+    if (c->cur_id < 0)
+        return 0;
+    int rc = derive_record(c->ds, &c->v, c->e);
+    if (rc == 0)
+        rc = derive_completeness(c->ds, c->d, &c->v, c->e);
+    vtab_reset(&c->v);
+    c->cur_id = -1;
+    return rc;
+}
+
+static int start_record(struct load_ctx *c, long long id)
+{
+    const struct store_record *r = find_rec(c, id);
+    c->cur_id = id;
+    if (!r)
+        return err_set(c->e, ERR_INTERNAL, "value of unknown record id %lld", id);
+    bool enrolled = r->status == STORE_REC_ENROLLED || r->status == STORE_REC_WITHDRAWN;
+    if (vtab_set_record(&c->v, r->screening_no, enrolled ? r->study_id : NULL))
+        return err_set(c->e, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+static int on_value(void *ctx, const struct store_value *sv)
+{
+    struct load_ctx *c = ctx;
+    int rc;
+    if (sv->record_id != c->cur_id) {
+        if ((rc = flush_record(c)) || (rc = start_record(c, sv->record_id)))
+            return c->rc = rc;
+    }
+    if (vtab_add(&c->v, sv->event, sv->instance, sv->field, sv->code, sv->value))
+        return c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
+{
+    struct load_ctx c = {0};
+    derive_init(ds);
+    c.ds = ds;
+    c.d = store_dict(st);
+    c.cur_id = -1;
+    c.e = e;
+    vtab_init(&c.v);
+    int rc = store_record_list(st, &c.recs, &c.nrecs, e);
+    if (rc == 0) {
+        rc = store_study_values(st, on_value, &c, e);
+        if (c.rc)
+            rc = c.rc;
+    }
+    if (rc == 0)
+        rc = flush_record(&c);
+    /* Records without any stored value still belong in the screening log. */
+    if (rc == 0) {
+        for (size_t i = 0; i < c.nrecs && rc == 0; i++) {
+            bool seen = false;
+            const struct atable *t = &ds->t[ADS_SCREENING];
+            for (size_t r = 0; r < t->nrows && !seen; r++)
+                seen = strcmp(atable_get(t, r, SCR_SCREENING_NO), c.recs[i].screening_no) == 0;
+            if (!seen) {
+                if ((rc = start_record(&c, c.recs[i].id)) == 0)
+                    rc = flush_record(&c);
+            }
+        }
+    }
+    if (rc == 0)
+        rc = derive_finish(ds, e);
+    vtab_free(&c.v);
+    free(c.recs);
+    if (rc)
+        derive_free(ds);
+    return rc;
+}
+
+/* ---- files --------------------------------------------------------------------------------*/
+
+int dataset_mkdir(const char *path, struct err *e)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return err_set(e, ERR_IO, "%s: not a directory", path);
+    return 0;
+}
+
+int dataset_write_file(const char *dir, const char *name, const char *data, size_t len,
+                       struct err *e)
+{
+    struct strbuf path = STRBUF_INIT;
+    strbuf_addf(&path, "%s/%s", dir, name);
+    FILE *f = path.failed ? NULL : fopen(path.buf, "wb");
+    int rc = 0;
+    if (!f)
+        rc = err_set(e, ERR_IO, "%s: cannot write: %s", strbuf_str(&path), strerror(errno));
+    else {
+        if (fwrite(data, 1, len, f) != len)
+            rc = err_set(e, ERR_IO, "%s: write failed: %s", path.buf, strerror(errno));
+        if (fclose(f) != 0 && rc == 0)
+            rc = err_set(e, ERR_IO, "%s: write failed: %s", path.buf, strerror(errno));
+    }
+    strbuf_release(&path);
+    return rc;
+}
+
+static void table_csv(const struct atable *t, struct strbuf *sb)
+{
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c)
+            strbuf_addc(sb, ',');
+        strbuf_add_csv(sb, t->cols[c].name);
+    }
+    strbuf_addc(sb, '\n');
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (c)
+                strbuf_addc(sb, ',');
+            const char *s = atable_get(t, r, c);
+            if (s)
+                strbuf_add_csv(sb, s);
+        }
+        strbuf_addc(sb, '\n');
+    }
+}
+
+int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
+{
+    int rc = dataset_mkdir(dir, e);
+    struct strbuf sb = STRBUF_INIT, dict = STRBUF_INIT;
+    strbuf_adds(&dict, "table,column,type,unit,description,sap_section\n");
+    for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
+        const struct atable *t = &ds->t[i];
+        strbuf_reset(&sb);
+        table_csv(t, &sb);
+        char name[64];
+        snprintf(name, sizeof name, "%s.csv", t->name);
+        if (sb.failed)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else
+            rc = dataset_write_file(dir, name, strbuf_str(&sb), sb.len, e);
+        for (size_t c = 0; c < t->ncols; c++) {
+            const struct acol *col = &t->cols[c];
+            strbuf_addf(&dict, "%s,%s,%s,", t->name, col->name, acol_type_name(col->type));
+            strbuf_add_csv(&dict, col->unit);
+            strbuf_addc(&dict, ',');
+            strbuf_add_csv(&dict, col->desc);
+            strbuf_addf(&dict, ",SAP %s\n", col->sap);
+        }
+    }
+    if (rc == 0)
+        rc = dict.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                         : dataset_write_file(dir, "dataset_dictionary.csv", strbuf_str(&dict),
+                                              dict.len, e);
+    strbuf_release(&sb);
+    strbuf_release(&dict);
+    return rc;
+}
+
+int dataset_read(const char *dir, struct adataset *ds, struct err *e)
+{
+    derive_init(ds);
+    int rc = 0;
+    for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
+        struct atable *t = &ds->t[i];
+        struct strbuf path = STRBUF_INIT;
+        strbuf_addf(&path, "%s/%s.csv", dir, t->name);
+        struct csv_table ct;
+        rc = csv_read_file(strbuf_str(&path), &ct, e);
+        strbuf_release(&path);
+        if (rc)
+            break;
+        int map[64];
+        for (size_t c = 0; c < t->ncols && rc == 0; c++) {
+            map[c] = csv_col(&ct, t->cols[c].name);
+            if (map[c] < 0)
+                rc = err_set_field(e, ERR_INVALID, t->cols[c].name, "%s/%s.csv: no column '%s'",
+                                   dir, t->name, t->cols[c].name);
+        }
+        for (size_t r = 0; r < ct.nrows && rc == 0; r++) {
+            size_t row;
+            rc = atable_add_row(t, &row);
+            for (size_t c = 0; c < t->ncols && rc == 0; c++)
+                rc = atable_set(t, row, c, ct.rows[r][map[c]]);
+        }
+        csv_table_free(&ct);
+    }
+    if (rc)
+        derive_free(ds);
+    return rc;
+}
