@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/figure_common.h"
@@ -61,9 +62,16 @@ static int size_fig(const struct fig *f, double *w, double *h, struct err *e)
         *w = l.width;
         *h = l.height;
         return rc;
-    case FIG_FOREST:
-        fig_forest_size(f->u.forest, w, h);
-        return 0;
+    case FIG_FOREST: {
+        struct fig_forest_layout *fl = malloc(sizeof *fl);
+        if (!fl)
+            return err_set(e, ERR_NOMEM, "figure: out of memory");
+        rc = fig_forest_layout(f->u.forest, fl, e);
+        *w = fl->width;
+        *h = fl->height;
+        free(fl);
+        return rc;
+    }
     case FIG_LINES:
         fig_lines_size(f->u.lines, w, h);
         return 0;
@@ -254,6 +262,11 @@ int fig_render_file(const struct fig *f, const char *path, enum fig_format fmt, 
         rc = err_set(e, ERR_IO, "%s: writing: %s", path, strerror(werr ? werr : EIO));
     strbuf_release(&sb);
     return rc;
+}
+
+void fig_release_caches(void)
+{
+    cairo_debug_reset_static_data();
 }
 
 int fig_render_all(const struct fig *f, const char *base, struct err *e)

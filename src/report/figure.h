@@ -113,8 +113,30 @@ struct fig_forest {
     double ref;          /* vertical reference line: 1 (ratios) or 0 (differences) */
     double x_min, x_max; /* axis range; > 0 on a log axis; CIs beyond get an arrow */
     const struct fig_forest_row *rows;
-    size_t n_rows; /* >= 1 */
+    size_t n_rows; /* 1 .. FIG_FOREST_MAX_ROWS */
 };
+
+/* Most rows of a forest plot. */
+#define FIG_FOREST_MAX_ROWS 200
+
+/* Where things are on a forest plot, in points from the top-left corner. */
+struct fig_forest_layout {
+    double width, height;
+    double x_label, x_n, x_est, x_p;   /* label and p columns' left edges; n, estimate centres */
+    double plot_x0, plot_x1;           /* x_min maps to plot_x0, x_max to plot_x1 */
+    double y_head, y_row0, y_axis;     /* header line, top of the first row, the x axis */
+    double row_y[FIG_FOREST_MAX_ROWS]; /* each row's centre line */
+    char est_text[FIG_FOREST_MAX_ROWS][64]; /* "0.84 (0.60–1.20)", "not estimable", "" */
+    bool has_n, has_p;                      /* the n / p columns are shown */
+    double x_min, x_max;
+    bool log_scale;
+};
+
+/* Validates fp and computes its layout and estimate texts into *out (about 15 KB: the caller
+ * may want it off the stack). Returns 0 or a negative err_code. */
+int fig_forest_layout(const struct fig_forest *fp, struct fig_forest_layout *out, struct err *e);
+/* The x (points) of value v on the forest plot's axis (log or linear). */
+double fig_forest_x(const struct fig_forest_layout *l, double v);
 
 /* ---- Flow diagram (CONSORT) -------------------------------------------------------------- */
 
@@ -196,6 +218,11 @@ int fig_render_buf(const struct fig *f, enum fig_format fmt, struct strbuf *out,
 int fig_render_file(const struct fig *f, const char *path, enum fig_format fmt, struct err *e);
 /* Writes base.svg, base.pdf and base.png (base is a path without extension). */
 int fig_render_all(const struct fig *f, const char *base, struct err *e);
+/* Frees cairo's process-wide font caches (font faces, scaled fonts, fontconfig patterns) so
+ * a leak checker stays quiet at exit; fontconfig's own configuration, loaded once per process
+ * by FcInitLoadConfigAndFonts, stays (LeakSanitizer needs a suppression for it). Call at most once, at program exit, when no figure is being rendered
+ * on any thread; rendering after it is not supported. */
+void fig_release_caches(void);
 /* The file extension of fmt without the dot: "svg", "pdf" or "png". */
 const char *fig_format_ext(enum fig_format fmt);
 

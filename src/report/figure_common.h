@@ -91,7 +91,6 @@ int fig_check_array(const double *a, size_t n, const char *what, struct err *e);
 int fig_km_check(const struct fig_km *km, struct err *e);
 int fig_km_draw(cairo_t *cr, const struct fig_km *km, struct err *e);
 int fig_forest_check(const struct fig_forest *fp, struct err *e);
-void fig_forest_size(const struct fig_forest *fp, double *w, double *h);
 int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e);
 int fig_flow_check(const struct fig_flow *fl, struct err *e);
 int fig_flow_size(cairo_t *measure, const struct fig_flow *fl, double *w, double *h, struct err *e);

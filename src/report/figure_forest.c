@@ -7,48 +7,50 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FP_ROW_H 19.0
 #define FP_PLOT_W 230.0
 #define FP_GAP 16.0
-#define FP_MAX_ROWS 200
-
-struct fp_layout {
-    double width, height;
-    double x_label, x_n, x_plot0, x_plot1, x_est, x_p; /* column starts (n, est: centres) */
-    double y_head, y_row0, y_axis;
-    double n_w, est_w;
-    bool has_n, has_p;
-};
+#define FP_MAX_ROWS FIG_FOREST_MAX_ROWS
+/* Axis ranges beyond these are typos, and would make tick loops run away. */
+#define FP_MAX_ABS 1e12
+#define FP_MAX_LOG_SPAN 1e8
 
 static bool on_axis(const struct fig_forest *fp, double v)
 {
     return isfinite(v) && (!fp->log_scale || v > 0.0);
 }
 
-static void fmt_bound(char *buf, size_t len, double v)
+/* A number for the estimate column: two decimals, or 3 significant digits when that would
+ * be long; "NE" for NaN and "∞" for infinities. Never more than 15 bytes. */
+static void fmt_num(char buf[16], double v)
 {
     if (isnan(v))
-        snprintf(buf, len, "NE");
+        snprintf(buf, 16, "NE");
     else if (isinf(v))
-        snprintf(buf, len, "%s∞", v < 0 ? "−" : "");
+        snprintf(buf, 16, "%s∞", v < 0 ? "-" : "");
+    else if (fabs(v) < 1e5)
+        snprintf(buf, 16, "%.2f", v);
     else
-        snprintf(buf, len, "%.2f", v);
+        snprintf(buf, 16, "%.3g", v);
 }
 
-/* "0.52 (0.21–1.30)", or "not estimable". */
-static void fmt_estimate(char *buf, size_t len, const struct fig_forest *fp,
-                         const struct fig_forest_row *r)
+/* "0.52 (0.21–1.30)", "-0.10 (-0.30 to 0.12)", or "not estimable". */
+static void fmt_estimate(char buf[64], const struct fig_forest *fp, const struct fig_forest_row *r)
 {
-    char lo[32], up[32];
+    char est[16], lo[16], up[16];
     if (!on_axis(fp, r->est)) {
-        snprintf(buf, len, "not estimable");
+        snprintf(buf, 64, "not estimable");
         return;
     }
-    fmt_bound(lo, sizeof lo, r->lower);
-    fmt_bound(up, sizeof up, r->upper);
-    snprintf(buf, len, "%.2f (%s–%s)", r->est, lo, up);
+    fmt_num(est, r->est);
+    fmt_num(lo, r->lower);
+    fmt_num(up, r->upper);
+    /* An en dash between two numbers reads as a minus when a bound is negative. */
+    bool neg = r->lower < 0.0 || r->upper < 0.0;
+    snprintf(buf, 64, neg ? "%s (%s to %s)" : "%s (%s–%s)", est, lo, up);
 }
 
 int fig_forest_check(const struct fig_forest *fp, struct err *e)
@@ -81,6 +83,11 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
                              "figure: forest log axis needs x_min > 0 "
                              "(got %g)",
                              fp->x_min);
+    if (fabs(fp->x_min) > FP_MAX_ABS || fabs(fp->x_max) > FP_MAX_ABS ||
+        (fp->log_scale && fp->x_max / fp->x_min > FP_MAX_LOG_SPAN))
+        return err_set_field(e, ERR_INVALID, "x_min",
+                             "figure: forest axis range [%g, %g] is implausibly wide", fp->x_min,
+                             fp->x_max);
     if (!on_axis(fp, fp->ref))
         return err_set_field(e, ERR_INVALID, "ref",
                              "figure: forest reference line %g cannot "
@@ -109,54 +116,63 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
     return 0;
 }
 
-static void forest_layout(const struct fig_forest *fp, struct fp_layout *l)
+int fig_forest_layout(const struct fig_forest *fp, struct fig_forest_layout *l, struct err *e)
 {
     const char *heads[FP_MAX_ROWS], *plain[FP_MAX_ROWS], *ns[FP_MAX_ROWS + 1], *ps[FP_MAX_ROWS + 1],
         *ests[FP_MAX_ROWS + 1];
-    *l = (struct fp_layout){0};
+    int rc = fig_forest_check(fp, e);
+    if (rc != 0)
+        return rc;
+    *l = (struct fig_forest_layout){0};
     for (size_t i = 0; i < fp->n_rows; i++) {
         const struct fig_forest_row *r = &fp->rows[i];
-        heads[i] = r->is_heading ? r->label : NULL;
-        plain[i] = r->is_heading ? NULL : r->label;
-        ns[i] = r->is_heading ? NULL : r->n_text;
-        ps[i] = r->is_heading ? NULL : r->p_text;
-        l->has_n = l->has_n || (!r->is_heading && r->n_text);
-        l->has_p = l->has_p || (!r->is_heading && r->p_text);
+        bool h = r->is_heading;
+        heads[i] = h ? r->label : NULL;
+        plain[i] = h ? NULL : r->label;
+        ns[i] = h ? NULL : r->n_text;
+        ps[i] = h ? NULL : r->p_text;
+        if (!h)
+            fmt_estimate(l->est_text[i], fp, r);
+        ests[i] = l->est_text[i];
+        l->has_n = l->has_n || (!h && r->n_text);
+        l->has_p = l->has_p || (!h && r->p_text);
     }
-    /* Estimate texts all have the same shape; the widest plausible one sizes the column. */
-    ests[0] = "00.00 (00.00–00.00)";
-    ests[1] = "not estimable";
-    ests[2] = fp->est_header;
+    ests[fp->n_rows] = fp->est_header;
     ns[fp->n_rows] = fp->n_header ? fp->n_header : "n";
     ps[fp->n_rows] = "p";
     double lab_w = fig_measure_max_width(heads, fp->n_rows, FIG_FONT_LABEL, true);
     double plain_w = fig_measure_max_width(plain, fp->n_rows, FIG_FONT_LABEL, false) + 10.0;
     if (plain_w > lab_w)
         lab_w = plain_w;
-    l->n_w = l->has_n ? fig_measure_max_width(ns, fp->n_rows + 1, FIG_FONT_LABEL, true) : 0.0;
-    l->est_w = fig_measure_max_width(ests, 3, FIG_FONT_LABEL, true);
+    double n_w = l->has_n ? fig_measure_max_width(ns, fp->n_rows + 1, FIG_FONT_LABEL, true) : 0;
+    double est_w = fig_measure_max_width(ests, fp->n_rows + 1, FIG_FONT_LABEL, true);
     double p_w = l->has_p ? fig_measure_max_width(ps, fp->n_rows + 1, FIG_FONT_LABEL, true) : 0;
 
     l->x_label = 12.0;
-    l->x_n = l->x_label + lab_w + FP_GAP + l->n_w / 2.0;
-    l->x_plot0 = l->x_label + lab_w + FP_GAP + (l->has_n ? l->n_w + FP_GAP : 0.0);
-    l->x_plot1 = l->x_plot0 + FP_PLOT_W;
-    l->x_est = l->x_plot1 + FP_GAP + l->est_w / 2.0;
-    l->x_p = l->x_plot1 + FP_GAP + l->est_w + FP_GAP;
+    l->x_n = l->x_label + lab_w + FP_GAP + n_w / 2.0;
+    l->plot_x0 = l->x_label + lab_w + FP_GAP + (l->has_n ? n_w + FP_GAP : 0.0);
+    l->plot_x1 = l->plot_x0 + FP_PLOT_W;
+    l->x_est = l->plot_x1 + FP_GAP + est_w / 2.0;
+    l->x_p = l->plot_x1 + FP_GAP + est_w + FP_GAP;
     l->width = l->x_p + (l->has_p ? p_w + FP_GAP : 0.0) + 4.0;
     l->y_head = (fp->title && *fp->title ? 36.0 : 14.0) + 8.0;
     l->y_row0 = l->y_head + 20.0;
+    for (size_t i = 0; i < fp->n_rows; i++)
+        l->row_y[i] = l->y_row0 + ((double)i + 0.5) * FP_ROW_H;
     l->y_axis = l->y_row0 + (double)fp->n_rows * FP_ROW_H;
     l->height = l->y_axis + 30.0 + (fp->x_label ? 18.0 : 0.0) +
                 (fp->favours_left || fp->favours_right ? 16.0 : 0.0) + 8.0;
+    l->x_min = fp->x_min;
+    l->x_max = fp->x_max;
+    l->log_scale = fp->log_scale;
+    return 0;
 }
 
-void fig_forest_size(const struct fig_forest *fp, double *w, double *h)
+double fig_forest_x(const struct fig_forest_layout *l, double v)
 {
-    struct fp_layout l;
-    forest_layout(fp, &l);
-    *w = l.width;
-    *h = l.height;
+    struct fig_frame f = {l->plot_x0, 0.0, l->plot_x1, 1.0,         l->x_min,
+                          l->x_max,   0.0, 1.0,        l->log_scale};
+    return fig_frame_x(&f, v);
 }
 
 /* Tick values on the axis: 1-2-5 decades on a log axis (decades only when crowded), a nice
@@ -237,14 +253,20 @@ static void draw_row_interval(cairo_t *cr, const struct fig_forest *fp, const st
 
 int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
 {
-    struct fp_layout l;
     double ticks[64], max_w = 0.0;
-    char buf[128];
     const char *tick_labels[64];
     char tick_buf[64][24];
-    (void)e;
-    forest_layout(fp, &l);
-    struct fig_frame f = {l.x_plot0, l.y_row0 - 4.0, l.x_plot1, l.y_axis, fp->x_min, fp->x_max, 0.0,
+    struct fig_forest_layout *lp = malloc(sizeof *lp);
+    if (!lp)
+        return err_set(e, ERR_NOMEM, "figure: out of memory");
+    int rc = fig_forest_layout(fp, lp, e);
+    if (rc != 0) {
+        free(lp);
+        return rc;
+    }
+    const struct fig_forest_layout l = *lp;
+    free(lp);
+    struct fig_frame f = {l.plot_x0, l.y_row0 - 4.0, l.plot_x1, l.y_axis, fp->x_min, fp->x_max, 0.0,
                           1.0,       fp->log_scale};
     for (size_t i = 0; i < fp->n_rows; i++)
         if (!fp->rows[i].is_heading && fp->rows[i].weight > max_w)
@@ -275,7 +297,7 @@ int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
     }
     for (size_t i = 0; i < fp->n_rows; i++) {
         const struct fig_forest_row *r = &fp->rows[i];
-        double y = l.y_row0 + ((double)i + 0.5) * FP_ROW_H;
+        double y = l.row_y[i];
         cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
         fig_font(cr, FIG_FONT_LABEL, r->is_heading);
         fig_text(cr, l.x_label + (r->is_heading ? 0.0 : 10.0), y, r->label, FIG_LEFT, FIG_MIDDLE);
@@ -283,10 +305,9 @@ int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
             continue;
         if (r->n_text)
             fig_text(cr, l.x_n, y, r->n_text, FIG_CENTER, FIG_MIDDLE);
-        fmt_estimate(buf, sizeof buf, fp, r);
         if (!on_axis(fp, r->est))
             cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-        fig_text(cr, l.x_est, y, buf, FIG_CENTER, FIG_MIDDLE);
+        fig_text(cr, l.x_est, y, l.est_text[i], FIG_CENTER, FIG_MIDDLE);
         cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
         if (r->p_text)
             fig_text(cr, l.x_p, y, r->p_text, FIG_LEFT, FIG_MIDDLE);

@@ -202,6 +202,13 @@ double fig_km_y(const struct fig_km_layout *l, double s)
     return l->plot_y1 - s * (l->plot_y1 - l->plot_y0);
 }
 
+/* fig_km_x for data-driven coordinates: times far past the axis are pulled in to just past
+ * it (the plot is clipped there), so cairo never sees coordinates it cannot represent. */
+static double kx(const struct fig_km_layout *l, double t)
+{
+    return fig_km_x(l, fmax(-l->x_max, fmin(t, 2.0 * l->x_max)));
+}
+
 /* Where the stratum's curve stops: its last step or its last censoring, whichever is later. */
 static double curve_end(const struct fig_km_stratum *st)
 {
@@ -238,16 +245,16 @@ static void draw_band(cairo_t *cr, const struct fig_km_layout *l, const struct f
         while (j + 1 < st->n && !isnan(st->lower[j + 1]) && !isnan(st->upper[j + 1]))
             j++;
         /* Upper edge left to right, lower edge back. */
-        cairo_move_to(cr, fig_km_x(l, st->time[i]), fig_km_y(l, st->upper[i]));
+        cairo_move_to(cr, kx(l, st->time[i]), fig_km_y(l, st->upper[i]));
         for (size_t m = i; m <= j; m++) {
             double t1 = m + 1 < st->n ? st->time[m + 1] : end;
-            cairo_line_to(cr, fig_km_x(l, st->time[m]), fig_km_y(l, st->upper[m]));
-            cairo_line_to(cr, fig_km_x(l, t1), fig_km_y(l, st->upper[m]));
+            cairo_line_to(cr, kx(l, st->time[m]), fig_km_y(l, st->upper[m]));
+            cairo_line_to(cr, kx(l, t1), fig_km_y(l, st->upper[m]));
         }
         for (size_t m = j + 1; m-- > i;) {
             double t1 = m + 1 < st->n ? st->time[m + 1] : end;
-            cairo_line_to(cr, fig_km_x(l, t1), fig_km_y(l, st->lower[m]));
-            cairo_line_to(cr, fig_km_x(l, st->time[m]), fig_km_y(l, st->lower[m]));
+            cairo_line_to(cr, kx(l, t1), fig_km_y(l, st->lower[m]));
+            cairo_line_to(cr, kx(l, st->time[m]), fig_km_y(l, st->lower[m]));
         }
         cairo_close_path(cr);
         cairo_fill(cr);
@@ -259,13 +266,13 @@ static void draw_curve(cairo_t *cr, const struct fig_km_layout *l, const struct 
                        size_t k)
 {
     double s = 1.0;
-    cairo_move_to(cr, fig_km_x(l, 0.0), fig_km_y(l, 1.0));
+    cairo_move_to(cr, kx(l, 0.0), fig_km_y(l, 1.0));
     for (size_t i = 0; i < st->n; i++) {
-        cairo_line_to(cr, fig_km_x(l, st->time[i]), fig_km_y(l, s));
+        cairo_line_to(cr, kx(l, st->time[i]), fig_km_y(l, s));
         s = st->surv[i];
-        cairo_line_to(cr, fig_km_x(l, st->time[i]), fig_km_y(l, s));
+        cairo_line_to(cr, kx(l, st->time[i]), fig_km_y(l, s));
     }
-    cairo_line_to(cr, fig_km_x(l, curve_end(st)), fig_km_y(l, s));
+    cairo_line_to(cr, kx(l, curve_end(st)), fig_km_y(l, s));
     fig_set_series_colour(cr, k, 1.0);
     fig_set_series_dash(cr, k);
     cairo_set_line_width(cr, 1.8);
@@ -274,7 +281,7 @@ static void draw_curve(cairo_t *cr, const struct fig_km_layout *l, const struct 
     cairo_set_dash(cr, NULL, 0, 0.0);
     cairo_set_line_width(cr, 1.2);
     for (size_t i = 0; i < st->n_censor; i++) {
-        double x = fig_km_x(l, st->censor_time[i]);
+        double x = kx(l, st->censor_time[i]);
         double y = fig_km_y(l, surv_at(st, st->censor_time[i]));
         cairo_move_to(cr, x, y - 4.0);
         cairo_line_to(cr, x, y + 4.0);
@@ -351,8 +358,8 @@ int fig_km_draw(cairo_t *cr, const struct fig_km *km, struct err *e)
     cairo_set_line_width(cr, 0.9);
     cairo_set_dash(cr, dots, 2, 0.0);
     for (size_t i = 0; i < km->n_ref; i++) {
-        cairo_move_to(cr, fig_km_x(&l, km->ref_time[i]), l.plot_y0);
-        cairo_line_to(cr, fig_km_x(&l, km->ref_time[i]), l.plot_y1);
+        cairo_move_to(cr, kx(&l, km->ref_time[i]), l.plot_y0);
+        cairo_line_to(cr, kx(&l, km->ref_time[i]), l.plot_y1);
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0.0);

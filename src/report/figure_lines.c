@@ -13,6 +13,8 @@
 #define LN_LEFT 66.0
 #define LN_RIGHT 20.0
 #define LN_MAX_POINTS 24
+/* Beyond this a value is not a measurement (and would overflow the axis arithmetic). */
+#define LN_MAX_ABS 1e12
 
 int fig_lines_check(const struct fig_lines *ln, struct err *e)
 {
@@ -44,10 +46,10 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
                              "figure: trajectory chart needs 1 to %d "
                              "series (got %zu)",
                              FIG_MAX_SERIES, ln->series ? ln->n_series : 0);
-    if (ln->has_ref && !isfinite(ln->ref_y))
-        return err_set_field(e, ERR_INVALID, "ref_y", "figure: reference line is not finite");
-    if (ln->y_min < ln->y_max && !(isfinite(ln->y_min) && isfinite(ln->y_max)))
+    if (ln->y_min < ln->y_max && !(fabs(ln->y_min) <= LN_MAX_ABS && fabs(ln->y_max) <= LN_MAX_ABS))
         return err_set_field(e, ERR_INVALID, "y_min", "figure: y range is not finite");
+    if (ln->has_ref && !(fabs(ln->ref_y) <= LN_MAX_ABS))
+        return err_set_field(e, ERR_INVALID, "ref_y", "figure: reference line is not finite");
     bool any = false;
     for (size_t s = 0; s < ln->n_series; s++) {
         const struct fig_lines_series *se = &ln->series[s];
@@ -61,10 +63,10 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
                                  what);
         for (size_t k = 0; k < ln->n_points; k++) {
             double m = se->median[k], a = se->q1 ? se->q1[k] : NAN, b = se->q3 ? se->q3[k] : NAN;
-            if (isinf(m) || isinf(a) || isinf(b))
+            if (fabs(m) > LN_MAX_ABS || fabs(a) > LN_MAX_ABS || fabs(b) > LN_MAX_ABS)
                 return err_set_field(e, ERR_INVALID, what,
-                                     "figure: %s has an infinite value "
-                                     "at %s",
+                                     "figure: %s has an infinite or implausibly large "
+                                     "value at %s",
                                      what, ln->x_labels[k]);
             if (a > b)
                 return err_set_field(e, ERR_INVALID, what, "figure: %s at %s has Q1 %g > Q3 %g",
