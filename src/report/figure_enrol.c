@@ -62,32 +62,28 @@ int fig_enrol_check(const struct fig_enrol *en, struct err *e)
         return rc;
     if (!parse_date(en->start_date, &start))
         return err_set_field(e, ERR_INVALID, "start_date",
-                             "figure: enrolment start_date \"%s\" "
-                             "is not a YYYY-MM-DD date",
+                             "figure: enrolment start_date \"%s\" is not a YYYY-MM-DD date",
                              en->start_date ? en->start_date : "");
     if (en->n == 0 || !en->day)
         return err_set_field(e, ERR_INVALID, "day", "figure: enrolment curve has no patients");
     for (size_t i = 0; i < en->n; i++) {
         if (!(en->day[i] >= 0.0 && en->day[i] <= EN_MAX_DAYS))
             return err_set_field(e, ERR_INVALID, "day",
-                                 "figure: enrolment day[%zu] = %g is "
-                                 "not within 0..%.0f",
-                                 i, en->day[i], EN_MAX_DAYS);
+                                 "figure: enrolment day[%zu] = %g is not within 0..%.0f", i,
+                                 en->day[i], EN_MAX_DAYS);
         if (i > 0 && en->day[i] < en->day[i - 1])
             return err_set_field(e, ERR_INVALID, "day",
-                                 "figure: enrolment day[] is not "
-                                 "ascending at [%zu] (%g after %g)",
+                                 "figure: enrolment day[] is not ascending at [%zu] (%g after %g)",
                                  i, en->day[i], en->day[i - 1]);
     }
     if (!isfinite(en->target) || !isfinite(en->planned_days) || !isfinite(en->x_max) ||
         en->planned_days > EN_MAX_DAYS || en->x_max > EN_MAX_DAYS || en->target > 1e7)
-        return err_set_field(e, ERR_INVALID, "target",
-                             "figure: enrolment target, planned_days "
-                             "or x_max is not a sensible finite number");
+        return err_set_field(
+            e, ERR_INVALID, "target",
+            "figure: enrolment target, planned_days or x_max is not a sensible finite number");
     if (en->planned_days > 0.0 && !(en->target > 0.0))
         return err_set_field(e, ERR_INVALID, "planned_days",
-                             "figure: planned accrual needs a "
-                             "target > 0");
+                             "figure: planned accrual needs a target > 0");
     return 0;
 }
 

@@ -17,7 +17,7 @@
 #define FL_LINE_H 13.5
 #define FL_MAX_STAGES 12
 #define FL_MAX_EXCL 20
-#define FL_MAX_LINES 12
+#define FL_MAX_LINES 40 /* a 400-byte label wraps to about 12 lines; room to spare */
 #define FL_TEXT_MAX 512
 /* U+00A0: fig_wrap breaks only at ASCII spaces, so "(n = 4)" never splits. */
 #define NBSP "\xC2\xA0"
@@ -40,9 +40,8 @@ int fig_flow_check(const struct fig_flow *fl, struct err *e)
         return err_set_field(e, ERR_INVALID, "stages", "figure: flow diagram has no stages");
     if (fl->n_stages > FL_MAX_STAGES)
         return err_set_field(e, ERR_INVALID, "stages",
-                             "figure: flow diagram has %zu stages; at "
-                             "most %d",
-                             fl->n_stages, FL_MAX_STAGES);
+                             "figure: flow diagram has %zu stages; at most %d", fl->n_stages,
+                             FL_MAX_STAGES);
     for (size_t i = 0; i < fl->n_stages; i++) {
         const struct fig_flow_stage *s = &fl->stages[i];
         long left = s->n;
@@ -55,30 +54,27 @@ int fig_flow_check(const struct fig_flow *fl, struct err *e)
                                  s->label, s->n);
         if (s->n_excl > FL_MAX_EXCL)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: flow %s has %zu exclusion "
-                                 "reasons; at most %d",
-                                 what, s->n_excl, FL_MAX_EXCL);
+                                 "figure: flow %s has %zu exclusion reasons; at most %d", what,
+                                 s->n_excl, FL_MAX_EXCL);
         if (s->n_excl > 0 && !s->excl)
             return err_set_field(e, ERR_INVALID, what, "figure: flow %s excl is NULL", what);
         if (s->n_excl > 0 && i + 1 == fl->n_stages)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: flow %s is the last stage; its "
-                                 "exclusions lead nowhere",
+                                 "figure: flow %s is the last stage; its exclusions lead nowhere",
                                  what);
         for (size_t k = 0; k < s->n_excl; k++) {
             if ((rc = fig_check_str(s->excl[k].reason, what, true, e)) != 0)
                 return rc;
             if (s->excl[k].n < 0)
                 return err_set_field(e, ERR_INVALID, what,
-                                     "figure: flow %s exclusion \"%s\" "
-                                     "has n = %ld < 0",
-                                     what, s->excl[k].reason, s->excl[k].n);
+                                     "figure: flow %s exclusion \"%s\" has n = %ld < 0", what,
+                                     s->excl[k].reason, s->excl[k].n);
             left -= s->excl[k].n;
         }
         if (i + 1 < fl->n_stages && left != fl->stages[i + 1].n)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: flow counts do not add up: %s "
-                                 "(n = %ld) minus %ld excluded is %ld, but %s has n = %ld",
+                                 "figure: flow counts do not add up: %s (n = %ld) minus %ld "
+                                 "excluded is %ld, but %s has n = %ld",
                                  s->label, s->n, s->n - left, left, fl->stages[i + 1].label,
                                  fl->stages[i + 1].n);
     }

@@ -69,20 +69,15 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
     if (!fp->rows || fp->n_rows == 0)
         return err_set_field(e, ERR_INVALID, "rows", "figure: forest plot has no rows");
     if (fp->n_rows > FP_MAX_ROWS)
-        return err_set_field(e, ERR_INVALID, "rows",
-                             "figure: forest plot has %zu rows; at most "
-                             "%d",
+        return err_set_field(e, ERR_INVALID, "rows", "figure: forest plot has %zu rows; at most %d",
                              fp->n_rows, FP_MAX_ROWS);
     if (!(isfinite(fp->x_min) && isfinite(fp->x_max) && fp->x_min < fp->x_max))
         return err_set_field(e, ERR_INVALID, "x_min",
-                             "figure: forest axis range [%g, %g] is "
-                             "empty or not finite",
-                             fp->x_min, fp->x_max);
+                             "figure: forest axis range [%g, %g] is empty or not finite", fp->x_min,
+                             fp->x_max);
     if (fp->log_scale && !(fp->x_min > 0.0))
         return err_set_field(e, ERR_INVALID, "x_min",
-                             "figure: forest log axis needs x_min > 0 "
-                             "(got %g)",
-                             fp->x_min);
+                             "figure: forest log axis needs x_min > 0 (got %g)", fp->x_min);
     if (fabs(fp->x_min) > FP_MAX_ABS || fabs(fp->x_max) > FP_MAX_ABS ||
         (fp->log_scale && fp->x_max / fp->x_min > FP_MAX_LOG_SPAN))
         return err_set_field(e, ERR_INVALID, "x_min",
@@ -90,8 +85,7 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
                              fp->x_max);
     if (!on_axis(fp, fp->ref))
         return err_set_field(e, ERR_INVALID, "ref",
-                             "figure: forest reference line %g cannot "
-                             "be drawn on this axis",
+                             "figure: forest reference line %g cannot be drawn on this axis",
                              fp->ref);
     for (size_t i = 0; i < fp->n_rows; i++) {
         const struct fig_forest_row *r = &fp->rows[i];
@@ -104,14 +98,12 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
             continue;
         if (r->lower > r->upper)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: forest %s (%s) has lower %g > "
-                                 "upper %g",
-                                 what, r->label, r->lower, r->upper);
+                                 "figure: forest %s (%s) has lower %g > upper %g", what, r->label,
+                                 r->lower, r->upper);
         if (r->weight < 0.0 || isinf(r->weight))
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: forest %s weight %g is not a "
-                                 "finite weight >= 0",
-                                 what, r->weight);
+                                 "figure: forest %s weight %g is not a finite weight >= 0", what,
+                                 r->weight);
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #define KM_PLOT_HEIGHT 270.0
 #define KM_RIGHT 26.0
 #define KM_ROW_H 15.0
+#define KM_MAX_COUNT 1e9 /* at-risk counts print in a 32-byte cell */
 
 static int check_stratum(const struct fig_km_stratum *st, size_t k, size_t n_ticks, struct err *e)
 {
@@ -36,48 +37,43 @@ static int check_stratum(const struct fig_km_stratum *st, size_t k, size_t n_tic
         double t = st->time[i], s = st->surv[i];
         if (!isfinite(t) || t < 0.0)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s time[%zu] = %g is not a "
-                                 "finite time >= 0",
-                                 what, i, t);
+                                 "figure: KM %s time[%zu] = %g is not a finite time >= 0", what, i,
+                                 t);
         if (i > 0 && !(t > st->time[i - 1]))
-            return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s time[] is not strictly "
-                                 "ascending at [%zu] (%g after %g)",
-                                 what, i, t, st->time[i - 1]);
+            return err_set_field(
+                e, ERR_INVALID, what,
+                "figure: KM %s time[] is not strictly ascending at [%zu] (%g after %g)", what, i, t,
+                st->time[i - 1]);
         if (!(s >= 0.0 && s <= 1.0))
             return err_set_field(e, ERR_INVALID, what,
                                  "figure: KM %s surv[%zu] = %g is outside [0, 1]", what, i, s);
         if (i > 0 && s > st->surv[i - 1] + 1e-12)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s surv[] increases at "
-                                 "[%zu] (%g after %g)",
-                                 what, i, s, st->surv[i - 1]);
+                                 "figure: KM %s surv[] increases at [%zu] (%g after %g)", what, i,
+                                 s, st->surv[i - 1]);
         if (st->lower) {
             double lo = st->lower[i], up = st->upper[i];
             if ((!isnan(lo) && !(lo >= 0.0 && lo <= 1.0)) ||
                 (!isnan(up) && !(up >= 0.0 && up <= 1.0)) || (lo > up))
-                return err_set_field(e, ERR_INVALID, what,
-                                     "figure: KM %s CI [%g, %g] at "
-                                     "[%zu] is not within [0, 1] or lower > upper",
-                                     what, lo, up, i);
+                return err_set_field(
+                    e, ERR_INVALID, what,
+                    "figure: KM %s CI [%g, %g] at [%zu] is not within [0, 1] or lower > upper",
+                    what, lo, up, i);
         }
-        if (st->n_risk && !(st->n_risk[i] >= 0.0 && isfinite(st->n_risk[i])))
+        if (st->n_risk && !(st->n_risk[i] >= 0.0 && st->n_risk[i] <= KM_MAX_COUNT))
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s n_risk[%zu] = %g is not "
-                                 "a count",
-                                 what, i, st->n_risk[i]);
+                                 "figure: KM %s n_risk[%zu] = %g is not a count", what, i,
+                                 st->n_risk[i]);
     }
     for (size_t i = 0; st->at_risk && i < n_ticks; i++)
-        if (!(st->at_risk[i] >= 0.0 && isfinite(st->at_risk[i])))
+        if (!(st->at_risk[i] >= 0.0 && st->at_risk[i] <= KM_MAX_COUNT))
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s at_risk[%zu] = %g is not "
-                                 "a count",
-                                 what, i, st->at_risk[i]);
+                                 "figure: KM %s at_risk[%zu] = %g is not a count", what, i,
+                                 st->at_risk[i]);
     for (size_t i = 0; i < st->n_censor; i++)
         if (!isfinite(st->censor_time[i]) || st->censor_time[i] < 0.0)
             return err_set_field(e, ERR_INVALID, what,
-                                 "figure: KM %s censor_time[%zu] = %g is "
-                                 "not a finite time >= 0",
+                                 "figure: KM %s censor_time[%zu] = %g is not a finite time >= 0",
                                  what, i, st->censor_time[i]);
     return 0;
 }
@@ -107,17 +103,14 @@ int fig_km_check(const struct fig_km *km, struct err *e)
     if (!(isfinite(km->tick_step) && km->tick_step > 0.0) ||
         km->x_max / km->tick_step >= FIG_KM_MAX_TICKS - 1)
         return err_set_field(e, ERR_INVALID, "tick_step",
-                             "figure: KM tick_step = %g gives "
-                             "more than %d ticks over 0..%g",
+                             "figure: KM tick_step = %g gives more than %d ticks over 0..%g",
                              km->tick_step, FIG_KM_MAX_TICKS, km->x_max);
     if ((rc = fig_check_array(km->ref_time, km->n_ref, "ref_time", e)) != 0)
         return rc;
     for (size_t i = 0; i < km->n_ref; i++)
         if (!isfinite(km->ref_time[i]))
             return err_set_field(e, ERR_INVALID, "ref_time",
-                                 "figure: KM ref_time[%zu] is not "
-                                 "finite",
-                                 i);
+                                 "figure: KM ref_time[%zu] is not finite", i);
     for (size_t k = 0; k < km->n_strata; k++)
         if ((rc = check_stratum(&km->strata[k], k, tick_count(km), e)) != 0)
             return rc;

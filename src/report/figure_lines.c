@@ -29,12 +29,10 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
         return rc;
     if (ln->n_points == 0 || !ln->x_labels)
         return err_set_field(e, ERR_INVALID, "x_labels",
-                             "figure: trajectory chart has no time "
-                             "points");
+                             "figure: trajectory chart has no time points");
     if (ln->n_points > LN_MAX_POINTS)
         return err_set_field(e, ERR_INVALID, "x_labels",
-                             "figure: trajectory chart has %zu time "
-                             "points; at most %d",
+                             "figure: trajectory chart has %zu time points; at most %d",
                              ln->n_points, LN_MAX_POINTS);
     for (size_t k = 0; k < ln->n_points; k++) {
         snprintf(what, sizeof what, "x_labels[%zu]", k);
@@ -43,8 +41,7 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
     }
     if (!ln->series || ln->n_series == 0 || ln->n_series > FIG_MAX_SERIES)
         return err_set_field(e, ERR_INVALID, "series",
-                             "figure: trajectory chart needs 1 to %d "
-                             "series (got %zu)",
+                             "figure: trajectory chart needs 1 to %d series (got %zu)",
                              FIG_MAX_SERIES, ln->series ? ln->n_series : 0);
     if (ln->y_min < ln->y_max && !(fabs(ln->y_min) <= LN_MAX_ABS && fabs(ln->y_max) <= LN_MAX_ABS))
         return err_set_field(e, ERR_INVALID, "y_min", "figure: y range is not finite");
@@ -65,8 +62,7 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
             double m = se->median[k], a = se->q1 ? se->q1[k] : NAN, b = se->q3 ? se->q3[k] : NAN;
             if (fabs(m) > LN_MAX_ABS || fabs(a) > LN_MAX_ABS || fabs(b) > LN_MAX_ABS)
                 return err_set_field(e, ERR_INVALID, what,
-                                     "figure: %s has an infinite or implausibly large "
-                                     "value at %s",
+                                     "figure: %s has an infinite or implausibly large value at %s",
                                      what, ln->x_labels[k]);
             if (a > b)
                 return err_set_field(e, ERR_INVALID, what, "figure: %s at %s has Q1 %g > Q3 %g",
@@ -76,8 +72,7 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
     }
     if (!any && !(ln->y_min < ln->y_max))
         return err_set_field(e, ERR_INVALID, "series",
-                             "figure: trajectory chart has no values "
-                             "and no y range");
+                             "figure: trajectory chart has no values and no y range");
     return 0;
 }
 
