@@ -596,6 +596,53 @@ static void test_corner_cases_render(void **state)
     check_all_formats(&figs[1], "corner_forest_headings", &w, &h);
 }
 
+/* Counts pixels darker than 100 in every channel inside a box given in points. */
+static int dark_pixels(cairo_surface_t *img, double x0, double y0, double x1, double y1)
+{
+    int n = 0, px[3];
+    for (double y = y0; y <= y1; y += 1.0 / FIG_PNG_SCALE)
+        for (double x = x0; x <= x1; x += 1.0 / FIG_PNG_SCALE) {
+            pixel_rgb(img, x, y, px);
+            n += px[0] < 100 && px[1] < 100 && px[2] < 100;
+        }
+    return n;
+}
+
+static void test_km_at_risk_text_drawn_and_second_stratum_dashed(void **state)
+{
+    (void)state;
+    struct fig f = {.kind = FIG_KM, .u.km = &km_fig};
+    struct fig_km_layout l;
+    struct err e = {0};
+    struct strbuf sb = STRBUF_INIT;
+    int px[3];
+    assert_int_equal(fig_km_layout(&km_fig, &l, &e), 0);
+    render_ok(&f, FIG_PNG, &sb);
+    cairo_surface_t *img = png_decode(&sb);
+    /* Each at-risk cell has ink (black digits) centred on its tick; halfway between two ticks
+     * the row is blank. */
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < l.n_ticks; i++) {
+            double x = fig_km_x(&l, l.tick_time[i]), y = l.at_risk_y[k];
+            if (dark_pixels(img, x - 4, y - 7, x + 4, y) == 0)
+                fail_msg("no at-risk digits at stratum %zu tick %zu", k, i);
+            double mid = fig_km_x(&l, l.tick_time[i] + 3.5);
+            if (i + 1 < l.n_ticks)
+                assert_int_equal(dark_pixels(img, mid - 1, y - 7, mid + 1, y), 0);
+        }
+    /* Stratum B is dashed, so a grey print tells it from A: along its level at 80% (days 12
+     * to 40, on the 80% grid line) some pixels are orange and some are not. */
+    int on = 0, off = 0;
+    for (double x = fig_km_x(&l, 14); x < fig_km_x(&l, 38); x += 1.0 / FIG_PNG_SCALE) {
+        pixel_rgb(img, x, fig_km_y(&l, 0.8), px);
+        on += dist_to(px, 0xD5, 0x5E, 0x00) < 60;
+        off += px[0] > 200 && px[1] > 200 && px[2] > 200; /* paper or the grid line */
+    }
+    assert_true(on > 20 && off > 10);
+    cairo_surface_destroy(img);
+    strbuf_release(&sb);
+}
+
 /* ---- determinism ------------------------------------------------------------------------- */
 
 static void test_same_data_gives_same_bytes(void **state)
@@ -748,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_km_curve_pixels_where_the_data_put_them),
         cmocka_unit_test(test_km_layout_maps_axes_onto_plot_area),
         cmocka_unit_test(test_km_at_risk_cells_from_n_risk_and_given),
+        cmocka_unit_test(test_km_at_risk_text_drawn_and_second_stratum_dashed),
         cmocka_unit_test(test_forest_layout_texts_and_pixels),
         cmocka_unit_test(test_corner_cases_render),
         cmocka_unit_test(test_same_data_gives_same_bytes),
