@@ -222,6 +222,70 @@ static void check_refs(struct loader *L)
     }
 }
 
+/* Calc fields that use each other in a circle can never be computed: depth-first search over
+ * same-event references between calc fields, reporting each circle once. */
+struct cycle_walk {
+    struct loader *L;
+    unsigned char *color; /* 0 unseen, 1 on the current path, 2 done */
+    size_t *path;
+    size_t depth;
+};
+
+static int visit_calc(struct cycle_walk *w, size_t i);
+
+static int cycle_ref(void *ctx, const char *event, const char *field, const char *code,
+                     size_t pos)
+{
+    (void)pos;
+    struct cycle_walk *w = ctx;
+    const struct dict_field *t = event || code ? NULL : dict_field(w->L->d, field);
+    if (!t || t->type != FT_CALC || !t->calc)
+        return 0;
+    return visit_calc(w, (size_t)(t - w->L->d->fields));
+}
+
+static int visit_calc(struct cycle_walk *w, size_t i)
+{
+    const struct dict_field *fields = w->L->d->fields;
+    if (w->color[i] == 2)
+        return 0;
+    if (w->color[i] == 1) {
+        struct strbuf chain = STRBUF_INIT;
+        size_t k = w->depth;
+        while (k > 0 && w->path[k - 1] != i)
+            k--;
+        for (k = k ? k - 1 : 0; k < w->depth; k++)
+            strbuf_addf(&chain, "%s -> ", fields[w->path[k]].name);
+        strbuf_adds(&chain, fields[i].name);
+        dict_add_error(w->L, "dictionary.csv", fields[i].line, C_CHOICES + 1,
+                       "calc field '%s' depends on itself: %s", fields[i].name,
+                       strbuf_str(&chain));
+        strbuf_release(&chain);
+        return 1;
+    }
+    w->color[i] = 1;
+    w->path[w->depth++] = i;
+    int rc = expr_foreach_ref(fields[i].calc, cycle_ref, w);
+    w->depth--;
+    w->color[i] = 2;
+    return rc;
+}
+
+static void check_calc_cycles(struct loader *L)
+{
+    size_t n = L->d->nfields;
+    struct cycle_walk w = {L, calloc(n + 1, 1), calloc(n + 1, sizeof(size_t)), 0};
+    if (!w.color || !w.path) {
+        L->nomem = true;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (L->d->fields[i].calc && !w.color[i])
+                visit_calc(&w, i);
+    }
+    free(w.color);
+    free(w.path);
+}
+
 /* ---- events, form-events, repeating forms ---- */
 
 /* Parses an integer cell; blank gives dflt. */
@@ -418,6 +482,8 @@ int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
             load_repeating(&L, &tr, !has_e);
         if (!L.nomem)
             check_refs(&L);
+        if (!L.nomem)
+            check_calc_cycles(&L);
     }
     if (has_d)
         csv_table_free(&td);
