@@ -51,6 +51,15 @@ st=0
 grep -q "column 6: unexpected end of expression" "$tmp/err" || fail "eval error text"
 [ "$("$IOHEME" protocol js '[a] = 1')" = 'L.eq(L.v(null,"a",null),1)' ] || fail "js"
 
+# with --protocol, calc fields are computed: age 70 (1954-01-10 .. 2024-03-01) is ineligible
+[ "$("$IOHEME" protocol eval --protocol "$dicts/good" '[age]' dob=1954-01-10 scr_date=2024-03-01)" = 70 ] ||
+    fail "eval --protocol age"
+[ "$("$IOHEME" protocol eval --protocol "$dicts/good" '[eligible]' dob=1954-01-10 \
+     scr_date=2024-03-01 icu=1 sex=1)" = 0 ] || fail "eval --protocol eligible"
+st=0
+"$IOHEME" protocol eval --protocol "$dicts/good" '[agee] > 1' 2>"$tmp/err" || st=$?
+[ "$st" -eq 3 ] && grep -q "column 1: unknown field \[agee\]" "$tmp/err" || fail "eval --protocol ref"
+
 # the study's own protocol, when this tree has it
 if [ -f "$IOHEME_SRC/protocols/io-heme/dictionary.csv" ]; then
     "$IOHEME" protocol check "$IOHEME_SRC/protocols/io-heme" | grep -q '^ok: ' ||

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "redcap_header.h"
 #include "core/dict.h"
 
 static const char *fixture(const char *name)
@@ -129,19 +130,12 @@ static void test_good_protocol_loads(void **state)
     assert_int_equal(d.nfields, 0);
 }
 
-static const char HEADER[] =
-    "\"Variable / Field Name\",\"Form Name\",\"Section Header\",\"Field Type\",\"Field Label\","
-    "\"Choices, Calculations, OR Slider Labels\",\"Field Note\","
-    "\"Text Validation Type OR Show Slider Number\",\"Text Validation Min\","
-    "\"Text Validation Max\",\"Identifier?\",\"Branching Logic (Show field only if...)\","
-    "\"Required Field?\",\"Custom Alignment\",\"Question Number (surveys only)\","
-    "\"Matrix Group Name\",\"Matrix Ranking?\",\"Field Annotation\"\n";
 
 static void test_in_memory_without_events_has_one_implicit_event(void **state)
 {
     (void)state;
     char csv[2048];
-    snprintf(csv, sizeof csv, "%s%s", HEADER,
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
              "record_id,io_procedure,,text,ID,,,,,,,,,,,,,\n"
              "ae_term,ae,,text,Term,,,,,,,[io_procedure_complete] = '2',,,,,,\n");
     struct dict d;
@@ -298,7 +292,7 @@ static void test_many_errors_are_all_reported_and_msg_is_cut_cleanly(void **stat
 {
     (void)state;
     struct strbuf csv = STRBUF_INIT;
-    strbuf_adds(&csv, HEADER);
+    strbuf_adds(&csv, REDCAP_HEADER);
     strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n");
     for (int i = 0; i < 60; i++)
         strbuf_addf(&csv, "x%d,f,,bogus,X,,,,,,,,,,,,,\n", i);
@@ -322,7 +316,7 @@ static void test_csv_shape_error_and_missing_folder(void **state)
 {
     (void)state;
     char csv[2048];
-    snprintf(csv, sizeof csv, "%s%s", HEADER, "record_id,f,text\n");
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER, "record_id,f,text\n");
     struct dict d;
     struct err e;
     err_clear(&e);

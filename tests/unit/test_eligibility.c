@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redcap_header.h"
 #include "core/eligibility.h"
 
 struct kv {
@@ -145,19 +146,12 @@ static void test_age_boundary_on_18th_birthday(void **state)
     arena_free(&ar);
 }
 
-static const char HEADER[] =
-    "\"Variable / Field Name\",\"Form Name\",\"Section Header\",\"Field Type\",\"Field Label\","
-    "\"Choices, Calculations, OR Slider Labels\",\"Field Note\","
-    "\"Text Validation Type OR Show Slider Number\",\"Text Validation Min\","
-    "\"Text Validation Max\",\"Identifier?\",\"Branching Logic (Show field only if...)\","
-    "\"Required Field?\",\"Custom Alignment\",\"Question Number (surveys only)\","
-    "\"Matrix Group Name\",\"Matrix Ranking?\",\"Field Annotation\"\n";
 
 static void test_without_eligible_field_verdict_comes_from_criteria(void **state)
 {
     (void)state;
     char csv[2048];
-    snprintf(csv, sizeof csv, "%s%s", HEADER,
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
              "record_id,s,,text,ID,,,,,,,,,,,,,\n"
              "plt,s,,text,Platelets,,,integer,,,,,,,,,,\n"
              "inc_plt,s,,calc,Platelets < 20,\"if([plt] = '', '', [plt] < 20)\",,,,,,,,,,,,"
@@ -187,7 +181,7 @@ static void test_calc_cycle_is_refused_when_loading(void **state)
 {
     (void)state;
     char csv[2048];
-    snprintf(csv, sizeof csv, "%s%s", HEADER,
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
              "record_id,s,,text,ID,,,,,,,,,,,,,\n"
              "a,s,,calc,A,[b] + 1,,,,,,,,,,,,@INCLUSION\n"
              "b,s,,calc,B,[c] * 2,,,,,,,,,,,,\n"
