@@ -104,8 +104,8 @@ static void choices_text(const struct dict_field *f, struct strbuf *sb)
 
 static void show_text(const char *dir, const struct dict *d)
 {
-    printf("Protocol %s: %zu fields, %zu forms, %zu events\n\nForms:\n", dir, d->nfields,
-           d->nforms, d->nevents);
+    printf("Protocol %s: %zu fields, %zu forms, %zu events\n\nForms:\n", dir, d->nfields, d->nforms,
+           d->nevents);
     for (size_t i = 0; i < d->nforms; i++)
         printf("  %-24s %-28s %zu fields\n", d->forms[i].name, d->forms[i].label,
                d->forms[i].nfields);
@@ -158,7 +158,10 @@ static void show_text(const char *dir, const struct dict *d)
     strbuf_release(&sb);
 }
 
-static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
+static json_t *jstr(const char *s)
+{
+    return json_string(s ? s : "");
+}
 
 static json_t *show_json(const struct dict *d)
 {
@@ -183,23 +186,23 @@ static json_t *show_json(const struct dict *d)
             if (d->form_repeats[k])
                 json_array_append_new(rep, jstr(d->events[j].name));
         }
-        json_array_append_new(forms, json_pack("{s:s,s:s,s:I,s:o,s:o}", "name",
-                                               d->forms[i].name, "label", d->forms[i].label,
-                                               "nfields", (json_int_t)d->forms[i].nfields,
-                                               "events", at, "repeats_at", rep));
+        json_array_append_new(forms, json_pack("{s:s,s:s,s:I,s:o,s:o}", "name", d->forms[i].name,
+                                               "label", d->forms[i].label, "nfields",
+                                               (json_int_t)d->forms[i].nfields, "events", at,
+                                               "repeats_at", rep));
     }
     for (size_t j = 0; j < d->nevents; j++)
-        json_array_append_new(events, json_pack("{s:s,s:s,s:i,s:i,s:i}", "name",
-                                                d->events[j].name, "label", d->events[j].label,
-                                                "day_offset", d->events[j].day_offset,
-                                                "offset_min", d->events[j].offset_min,
-                                                "offset_max", d->events[j].offset_max));
+        json_array_append_new(events,
+                              json_pack("{s:s,s:s,s:i,s:i,s:i}", "name", d->events[j].name, "label",
+                                        d->events[j].label, "day_offset", d->events[j].day_offset,
+                                        "offset_min", d->events[j].offset_min, "offset_max",
+                                        d->events[j].offset_max));
     for (size_t i = 0; i < d->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form",
-                              f->form, "type", field_type_name(f->type), "label", f->label,
-                              "validation", val_type_name(f->vtype), "note", f->note,
-                              "required", f->is_required, "identifier", f->is_identifier);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form", f->form,
+                              "type", field_type_name(f->type), "label", f->label, "validation",
+                              val_type_name(f->vtype), "note", f->note, "required", f->is_required,
+                              "identifier", f->is_identifier);
         if (!o)
             continue;
         if (f->has_min)
@@ -271,7 +274,10 @@ struct kv_set {
     const char *event; /* what a reference without an event means (--event), or NULL */
 };
 
-static bool same(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
 
 static int kv_lookup(void *ctx, const char *event, const char *field, const char *code,
                      struct expr_value *out, struct err *e)
@@ -281,9 +287,8 @@ static int kv_lookup(void *ctx, const char *event, const char *field, const char
     out->kind = EV_BLANK;
     for (size_t i = 0; i < s->n; i++) {
         const struct kv *k = &s->v[i];
-        if (strcmp(k->field, field) || !same(k->event ? k->event : s->event,
-                                             event ? event : s->event) ||
-            !same(k->code, code))
+        if (strcmp(k->field, field) ||
+            !same(k->event ? k->event : s->event, event ? event : s->event) || !same(k->code, code))
             continue;
         out->kind = EV_STR;
         out->str = k->value;
@@ -341,8 +346,7 @@ struct ref_check {
     struct err *e;
 };
 
-static int check_ref(void *ctx, const char *event, const char *field, const char *code,
-                     size_t pos)
+static int check_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
 {
     struct ref_check *c = ctx;
     const struct dict_field *f = dict_field(c->d, field);
@@ -351,8 +355,7 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
     if (!f && !(strlen(field) > 9 && !strcmp(field + strlen(field) - 9, "_complete")))
         return err_set(c->e, ERR_INVALID, "column %zu: unknown field [%s]", pos, field);
     if (code && f && !dict_choice_label(f, code))
-        return err_set(c->e, ERR_INVALID, "column %zu: [%s] has no option '%s'", pos, field,
-                       code);
+        return err_set(c->e, ERR_INVALID, "column %zu: [%s] has no option '%s'", pos, field, code);
     return 0;
 }
 
@@ -369,9 +372,8 @@ static void check_expr_refs(const struct dict *d, const struct expr *x, const ch
 
 static int protocol_eval(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {{"now", true},      {"json", false},
-                                               {"protocol", true}, {"event", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        {"now", true}, {"json", false}, {"protocol", true}, {"event", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("protocol eval", argc, argv, opts, &a) != 0)
         return 2;
@@ -481,7 +483,9 @@ int cmd_protocol(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } subs[] = {{"check", protocol_check}, {"show", protocol_show}, {"eval", protocol_eval},
+    } subs[] = {{"check", protocol_check},
+                {"show", protocol_show},
+                {"eval", protocol_eval},
                 {"js", protocol_js}};
     if (argc < 1) {
         fputs(CMD_PROTOCOL_USAGE, stderr);

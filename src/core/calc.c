@@ -15,7 +15,8 @@ int calc_field(struct calc_lookup *c, const struct dict_field *f, const char *ev
     if (c->depth >= CALC_MAX_DEPTH)
         return err_set_field(e, ERR_INVALID, f->name,
                              "calc field '%s': calculations nested too deeply (a cycle through "
-                             "events?)", f->name);
+                             "events?)",
+                             f->name);
     const char *saved = c->event;
     c->event = event ? event : c->event;
     c->depth++;

@@ -13,12 +13,12 @@
 
 struct calc_lookup {
     const struct dict *d;
-    expr_lookup_fn inner;   /* entered values; gets event NULL for the current event */
+    expr_lookup_fn inner; /* entered values; gets event NULL for the current event */
     void *inner_ctx;
     long long now_ms;
-    struct arena *ar;       /* strings made while evaluating */
-    const char *event;      /* event of the calc being computed; NULL = the current one */
-    size_t depth;           /* calc fields being computed, nested */
+    struct arena *ar;  /* strings made while evaluating */
+    const char *event; /* event of the calc being computed; NULL = the current one */
+    size_t depth;      /* calc fields being computed, nested */
 };
 
 /* Fills c; no allocation. d, inner_ctx and ar must outlive its use. */

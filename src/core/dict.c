@@ -23,27 +23,49 @@
 #include "core/validate.h"
 
 static const char *const dict_headers[18] = {
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note",
-    "Text Validation Type OR Show Slider Number", "Text Validation Min",
-    "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)",
-    "Matrix Group Name", "Matrix Ranking?", "Field Annotation",
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
 };
 
 static const char *const ftype_names[] = {
-    [FT_TEXT] = "text", [FT_NOTES] = "notes", [FT_DROPDOWN] = "dropdown", [FT_RADIO] = "radio",
-    [FT_CHECKBOX] = "checkbox", [FT_YESNO] = "yesno", [FT_TRUEFALSE] = "truefalse",
-    [FT_CALC] = "calc", [FT_DESCRIPTIVE] = "descriptive", [FT_FILE] = "file",
-    [FT_SLIDER] = "slider",
+    [FT_TEXT] = "text",           [FT_NOTES] = "notes",       [FT_DROPDOWN] = "dropdown",
+    [FT_RADIO] = "radio",         [FT_CHECKBOX] = "checkbox", [FT_YESNO] = "yesno",
+    [FT_TRUEFALSE] = "truefalse", [FT_CALC] = "calc",         [FT_DESCRIPTIVE] = "descriptive",
+    [FT_FILE] = "file",           [FT_SLIDER] = "slider",
 };
 static const char *const vtype_names[] = {
-    [VT_NONE] = "", [VT_INTEGER] = "integer", [VT_NUMBER] = "number",
-    [VT_NUMBER_1DP] = "number_1dp", [VT_NUMBER_2DP] = "number_2dp",
-    [VT_NUMBER_3DP] = "number_3dp", [VT_NUMBER_4DP] = "number_4dp", [VT_DATE_YMD] = "date_ymd",
-    [VT_DATETIME_YMD] = "datetime_ymd", [VT_DATETIME_SECONDS_YMD] = "datetime_seconds_ymd",
-    [VT_TIME] = "time", [VT_TIME_MM_SS] = "time_mm_ss", [VT_EMAIL] = "email",
-    [VT_PHONE] = "phone", [VT_ALPHA_ONLY] = "alpha_only", [VT_ZIPCODE] = "zipcode",
+    [VT_NONE] = "",
+    [VT_INTEGER] = "integer",
+    [VT_NUMBER] = "number",
+    [VT_NUMBER_1DP] = "number_1dp",
+    [VT_NUMBER_2DP] = "number_2dp",
+    [VT_NUMBER_3DP] = "number_3dp",
+    [VT_NUMBER_4DP] = "number_4dp",
+    [VT_DATE_YMD] = "date_ymd",
+    [VT_DATETIME_YMD] = "datetime_ymd",
+    [VT_DATETIME_SECONDS_YMD] = "datetime_seconds_ymd",
+    [VT_TIME] = "time",
+    [VT_TIME_MM_SS] = "time_mm_ss",
+    [VT_EMAIL] = "email",
+    [VT_PHONE] = "phone",
+    [VT_ALPHA_ONLY] = "alpha_only",
+    [VT_ZIPCODE] = "zipcode",
 };
 
 const char *field_type_name(enum field_type t)
@@ -55,7 +77,6 @@ const char *val_type_name(enum val_type t)
 {
     return (unsigned)t < sizeof vtype_names / sizeof vtype_names[0] ? vtype_names[t] : "?";
 }
-
 
 /* ---- the name index ---- */
 
@@ -165,22 +186,24 @@ static void parse_choices(struct loader *L, struct dict_field *f, const char *ra
             char *item = dict_dup_trim(L, p, len);
             if (item)
                 dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                          "choice %zu '%s' of field '%s' has no comma: write 'code, label'", k,
-                          item, f->name);
+                               "choice %zu '%s' of field '%s' has no comma: write 'code, label'", k,
+                               item, f->name);
         } else {
             char *code = dict_dup_trim(L, p, (size_t)(comma - p));
             char *label = dict_dup_trim(L, comma + 1, len - (size_t)(comma + 1 - p));
             if (code && label) {
                 if (!is_code(code))
-                    dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                              "choice %zu of field '%s': code '%s' must be letters, digits, _, "
-                              "., -", k, f->name, code);
+                    dict_add_error(
+                        L, "dictionary.csv", line, C_CHOICES + 1,
+                        "choice %zu of field '%s': code '%s' must be letters, digits, _, "
+                        "., -",
+                        k, f->name, code);
                 else if (dict_choice_label(f, code))
                     dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                              "field '%s': duplicate choice code '%s'", f->name, code);
+                                   "field '%s': duplicate choice code '%s'", f->name, code);
                 else if (!*label)
                     dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                              "field '%s': choice '%s' has no label", f->name, code);
+                                   "field '%s': choice '%s' has no label", f->name, code);
                 else
                     f->choices[f->nchoices++] = (struct dict_choice){code, label};
             }
@@ -208,13 +231,14 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
         double v;
         if (!val_type_is_ordered(f->vtype)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
-                      "field '%s': a %s needs a number, date or time validation type, not "
-                      "'%s'", f->name, k ? "max" : "min",
-                      f->vtype == VT_NONE ? "(none)" : val_type_name(f->vtype));
+                           "field '%s': a %s needs a number, date or time validation type, not "
+                           "'%s'",
+                           f->name, k ? "max" : "min",
+                           f->vtype == VT_NONE ? "(none)" : val_type_name(f->vtype));
         } else if (!validate_parse_ordered(f->vtype, raw[k], &v)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
-                      "field '%s': %s '%s' is not a valid %s", f->name, k ? "max" : "min",
-                      raw[k], val_type_name(f->vtype));
+                           "field '%s': %s '%s' is not a valid %s", f->name, k ? "max" : "min",
+                           raw[k], val_type_name(f->vtype));
         } else if (k == 0) {
             f->has_min = true;
             f->min_num = v;
@@ -225,7 +249,7 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
     }
     if (f->has_min && f->has_max && f->min_num > f->max_num)
         dict_add_error(L, "dictionary.csv", line, C_VMAX + 1,
-                  "field '%s': min '%s' is greater than max '%s'", f->name, f->vmin, f->vmax);
+                       "field '%s': min '%s' is greater than max '%s'", f->name, f->vmin, f->vmax);
 }
 
 /* Action tags are case-sensitive, as in REDCap; unknown tags are left to other tools. */
@@ -264,20 +288,22 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
             const char *end = (quote == '\'' || quote == '"') ? strchr(q + 2, quote) : NULL;
             if (!end)
                 dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
-                          "field '%s': @DEFAULT needs a quoted value, @DEFAULT='x'", f->name);
+                               "field '%s': @DEFAULT needs a quoted value, @DEFAULT='x'", f->name);
             else
                 f->default_value = dict_dup_trim(L, q + 2, (size_t)(end - (q + 2)));
         }
     }
     int ntags = f->is_inclusion + f->is_exclusion + f->is_eligible;
     if (ntags && f->type != FT_CALC)
-        dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
-                  "field '%s': @INCLUSION, @EXCLUSION and @ELIGIBLE belong on calc fields, not "
-                  "%s", f->name, field_type_name(f->type));
+        dict_add_error(
+            L, "dictionary.csv", line, C_ANNOT + 1,
+            "field '%s': @INCLUSION, @EXCLUSION and @ELIGIBLE belong on calc fields, not "
+            "%s",
+            f->name, field_type_name(f->type));
     else if (ntags > 1)
         dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
-                  "field '%s': only one of @INCLUSION, @EXCLUSION, @ELIGIBLE per field",
-                  f->name);
+                       "field '%s': only one of @INCLUSION, @EXCLUSION, @ELIGIBLE per field",
+                       f->name);
 }
 
 /* Parses logic in column col; errors say where inside the cell. */
@@ -296,7 +322,7 @@ static struct expr *parse_logic(struct loader *L, const char *src, size_t line, 
     if (rc) {
         const char *m = strstr(e.msg, ": ");
         dict_add_error(L, "dictionary.csv", line, col, "(%s, char %zu): %s", what, at,
-                  m ? m + 2 : e.msg);
+                       m ? m + 2 : e.msg);
         return NULL;
     }
     return x;
@@ -322,24 +348,24 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
 
     if (!dict_valid_name(f->name))
         dict_add_error(L, "dictionary.csv", line, C_NAME + 1, "field name '%s' %s", f->name,
-                  dict_name_problem(f->name));
+                       dict_name_problem(f->name));
     else if (index_find(d, f->name) >= 0)
         dict_add_error(L, "dictionary.csv", line, C_NAME + 1,
-                  "duplicate field name '%s' (first defined at line %zu)", f->name,
-                  dict_field(d, f->name)->line);
+                       "duplicate field name '%s' (first defined at line %zu)", f->name,
+                       dict_field(d, f->name)->line);
     else
         index_put(d, fi);
 
     /* forms: in order of first appearance, fields of one form together */
     if (!dict_valid_name(f->form)) {
         dict_add_error(L, "dictionary.csv", line, C_FORM + 1, "form name '%s' %s", f->form,
-                  dict_name_problem(f->form));
+                       dict_name_problem(f->form));
     } else if (!d->nforms || strcmp(d->forms[d->nforms - 1].name, f->form) != 0) {
         int prev = dict_form_index(d, f->form);
         if (prev >= 0) {
             dict_add_error(L, "dictionary.csv", line, C_FORM + 1,
-                      "fields of form '%s' are not together (the form starts at line %ld)",
-                      f->form, form_line[prev]);
+                           "fields of form '%s' are not together (the form starts at line %ld)",
+                           f->form, form_line[prev]);
         } else {
             struct dict_form *fm = &d->forms[d->nforms];
             fm->name = f->form;
@@ -359,13 +385,13 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
             t = (int)i;
     if (t < 0) {
         dict_add_error(L, "dictionary.csv", line, C_TYPE + 1, "field '%s': unknown field type '%s'",
-                  f->name, cell[C_TYPE]);
+                       f->name, cell[C_TYPE]);
         t = FT_TEXT;
     }
     f->type = (enum field_type)t;
     if (fi == 0 && f->type != FT_TEXT)
         dict_add_error(L, "dictionary.csv", line, C_TYPE + 1,
-                  "the first field '%s' is the record ID and must be a text field", f->name);
+                       "the first field '%s' is the record ID and must be a text field", f->name);
 
     const char *raw = f->choices_raw;
     switch (f->type) {
@@ -373,8 +399,8 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
     case FT_RADIO:
     case FT_CHECKBOX:
         if (!raw[0])
-            dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                      "%s field '%s' has no choices", field_type_name(f->type), f->name);
+            dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1, "%s field '%s' has no choices",
+                           field_type_name(f->type), f->name);
         else
             parse_choices(L, f, raw, line);
         break;
@@ -392,7 +418,7 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
     case FT_CALC:
         if (!raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                      "calc field '%s' has no calculation", f->name);
+                           "calc field '%s' has no calculation", f->name);
         else
             f->calc = parse_logic(L, raw, line, C_CHOICES + 1, "Calculation");
         break;
@@ -401,9 +427,9 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
     default:
         if (raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                      "field '%s': choices or a calculation on a %s field (only dropdown, "
-                      "radio, checkbox, calc and slider have them)", f->name,
-                      field_type_name(f->type));
+                           "field '%s': choices or a calculation on a %s field (only dropdown, "
+                           "radio, checkbox, calc and slider have them)",
+                           f->name, field_type_name(f->type));
         break;
     }
 
@@ -414,11 +440,11 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
             v = VT_NONE; /* "show the slider's number" */
         else if (v < 0)
             dict_add_error(L, "dictionary.csv", line, C_VTYPE + 1,
-                      "field '%s': unknown or unsupported validation type '%s'", f->name, vt);
+                           "field '%s': unknown or unsupported validation type '%s'", f->name, vt);
         else if (f->type != FT_TEXT)
             dict_add_error(L, "dictionary.csv", line, C_VTYPE + 1,
-                      "field '%s': validation '%s' on a %s field (only text fields have one)",
-                      f->name, vt, field_type_name(f->type));
+                           "field '%s': validation '%s' on a %s field (only text fields have one)",
+                           f->name, vt, field_type_name(f->type));
         f->vtype = v < 0 ? VT_NONE : (enum val_type)v;
     }
     parse_bounds(L, f, line);
@@ -426,17 +452,17 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
     const char *ident = cell[C_IDENT], *req = cell[C_REQUIRED];
     if (ident[0] && strcmp(ident, "y") != 0)
         dict_add_error(L, "dictionary.csv", line, C_IDENT + 1,
-                  "field '%s': Identifier? must be 'y' or empty, not '%s'", f->name, ident);
+                       "field '%s': Identifier? must be 'y' or empty, not '%s'", f->name, ident);
     if (req[0] && strcmp(req, "y") != 0)
         dict_add_error(L, "dictionary.csv", line, C_REQUIRED + 1,
-                  "field '%s': Required Field? must be 'y' or empty, not '%s'", f->name, req);
+                       "field '%s': Required Field? must be 'y' or empty, not '%s'", f->name, req);
     f->is_identifier = strcmp(ident, "y") == 0;
     f->is_required = strcmp(req, "y") == 0;
     const char *al = cell[C_ALIGN];
     if (al[0] && strcmp(al, "RV") && strcmp(al, "RH") && strcmp(al, "LV") && strcmp(al, "LH"))
         dict_add_error(L, "dictionary.csv", line, C_ALIGN + 1,
-                  "field '%s': Custom Alignment must be RV, RH, LV or LH, not '%s'", f->name,
-                  al);
+                       "field '%s': Custom Alignment must be RV, RH, LV or LH, not '%s'", f->name,
+                       al);
 
     if (f->branching_raw[0])
         f->branching = parse_logic(L, f->branching_raw, line, C_BRANCH + 1, "Branching Logic");
@@ -460,18 +486,17 @@ static const char *form_label(struct loader *L, const char *name)
     return s;
 }
 
-
 void dict_load_dictionary(struct loader *L, const struct csv_table *t)
 {
     struct dict *d = L->d;
     bool header_ok = t->ncols == 18;
     if (!header_ok)
         dict_add_error(L, "dictionary.csv", 1, 1, "%zu columns; a REDCap data dictionary has 18",
-                  t->ncols);
+                       t->ncols);
     for (size_t c = 0; c < 18 && c < t->ncols; c++)
         if (strcmp(t->header[c], dict_headers[c]) != 0) {
             dict_add_error(L, "dictionary.csv", 1, c + 1, "header '%s' should be '%s'",
-                      t->header[c], dict_headers[c]);
+                           t->header[c], dict_headers[c]);
             header_ok = false;
         }
     if (!header_ok)
@@ -500,8 +525,8 @@ void dict_load_dictionary(struct loader *L, const struct csv_table *t)
     for (size_t i = 0; i < d->nfields; i++)
         if (d->fields[i].is_eligible && ++neligible == 2)
             dict_add_error(L, "dictionary.csv", d->fields[i].line, C_ANNOT + 1,
-                      "a second @ELIGIBLE field ('%s'); the verdict is one field",
-                      d->fields[i].name);
+                           "a second @ELIGIBLE field ('%s'); the verdict is one field",
+                           d->fields[i].name);
     for (size_t i = 0; i < d->nforms && !L->nomem; i++)
         d->forms[i].label = form_label(L, d->forms[i].name);
 }

@@ -13,14 +13,32 @@
 #define DICT_NAME_MAX 100
 
 /* The dictionary's 18 columns, 0-based; +1 gives the CSV column number in messages. */
-enum { C_NAME, C_FORM, C_SECTION, C_TYPE, C_LABEL, C_CHOICES, C_NOTE, C_VTYPE, C_VMIN, C_VMAX,
-       C_IDENT, C_BRANCH, C_REQUIRED, C_ALIGN, C_QNUM, C_MATRIX, C_MRANK, C_ANNOT };
+enum {
+    C_NAME,
+    C_FORM,
+    C_SECTION,
+    C_TYPE,
+    C_LABEL,
+    C_CHOICES,
+    C_NOTE,
+    C_VTYPE,
+    C_VMIN,
+    C_VMAX,
+    C_IDENT,
+    C_BRANCH,
+    C_REQUIRED,
+    C_ALIGN,
+    C_QNUM,
+    C_MATRIX,
+    C_MRANK,
+    C_ANNOT
+};
 
 struct dict_error {
-    int file_rank;     /* dictionary, events, form_events, repeating: the order they print in */
-    size_t line, col;  /* col 0: the whole line */
-    size_t seq;        /* order of finding, to keep sorting stable */
-    char *msg;         /* the whole "file:line:col: message" (malloc'd) */
+    int file_rank;    /* dictionary, events, form_events, repeating: the order they print in */
+    size_t line, col; /* col 0: the whole line */
+    size_t seq;       /* order of finding, to keep sorting stable */
+    char *msg;        /* the whole "file:line:col: message" (malloc'd) */
 };
 
 struct loader {
@@ -31,8 +49,8 @@ struct loader {
 };
 
 /* Records an error at file:line:col (col 0: none). file is one of the four file names. */
-void dict_add_error(struct loader *L, const char *file, size_t line, size_t col,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 /* Copies into the dict's arena (trimmed: dict_dup_trim); NULL and L->nomem on failure. */
 char *dict_dup(struct loader *L, const char *s);
 char *dict_dup_trim(struct loader *L, const char *s, size_t n);

@@ -58,8 +58,8 @@ static void add_raw(struct loader *L, const char *file, const char *msg)
     push_error(L, file, 0, 0, strdup(msg));
 }
 
-void dict_add_error(struct loader *L, const char *file, size_t line, size_t col,
-                    const char *fmt, ...)
+void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                    ...)
 {
     char msg[1024];
     va_list ap;
@@ -110,8 +110,7 @@ static int report_errors(struct loader *L, struct strbuf *errors, struct err *e)
         }
     }
     if (shown < L->nerrs)
-        err_set(e, ERR_INVALID, "%s\n(and %zu more errors)", strbuf_str(&msg),
-                L->nerrs - shown);
+        err_set(e, ERR_INVALID, "%s\n(and %zu more errors)", strbuf_str(&msg), L->nerrs - shown);
     else
         err_set(e, ERR_INVALID, "%s", strbuf_str(&msg));
     strbuf_release(&msg);
@@ -169,17 +168,16 @@ struct refctx {
     const char *what;
 };
 
-static int check_ref(void *ctx, const char *event, const char *field, const char *code,
-                     size_t pos)
+static int check_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
 {
     struct refctx *r = ctx;
     struct loader *L = r->L;
     const struct dict *d = L->d;
     size_t line = r->f->line;
-#define REF_ERR(...)                                                                          \
-    do {                                                                                      \
-        char m_[600];                                                                         \
-        snprintf(m_, sizeof m_, __VA_ARGS__);                                                 \
+#define REF_ERR(...)                                                                               \
+    do {                                                                                           \
+        char m_[600];                                                                              \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                                      \
         dict_add_error(L, "dictionary.csv", line, r->col, "(%s, char %zu): %s", r->what, pos, m_); \
     } while (0)
     if (event && dict_event_index(d, event) < 0)
@@ -233,8 +231,7 @@ struct cycle_walk {
 
 static int visit_calc(struct cycle_walk *w, size_t i);
 
-static int cycle_ref(void *ctx, const char *event, const char *field, const char *code,
-                     size_t pos)
+static int cycle_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
 {
     (void)pos;
     struct cycle_walk *w = ctx;
@@ -258,8 +255,7 @@ static int visit_calc(struct cycle_walk *w, size_t i)
             strbuf_addf(&chain, "%s -> ", fields[w->path[k]].name);
         strbuf_adds(&chain, fields[i].name);
         dict_add_error(w->L, "dictionary.csv", fields[i].line, C_CHOICES + 1,
-                       "calc field '%s' depends on itself: %s", fields[i].name,
-                       strbuf_str(&chain));
+                       "calc field '%s' depends on itself: %s", fields[i].name, strbuf_str(&chain));
         strbuf_release(&chain);
         return 1;
     }
@@ -324,8 +320,8 @@ static bool need_cols(struct loader *L, const struct csv_table *t, const char *f
 
 static void load_events(struct loader *L, const struct csv_table *t)
 {
-    static const char *const names[] = {"event_name", "arm_num", "day_offset", "offset_min",
-                                        "offset_max", "unique_event_name",
+    static const char *const names[] = {"event_name",        "arm_num",    "day_offset",
+                                        "offset_min",        "offset_max", "unique_event_name",
                                         "custom_event_label"};
     int c[7];
     struct dict *d = L->d;
@@ -349,20 +345,24 @@ static void load_events(struct loader *L, const struct csv_table *t)
         bool ok = true;
         if (!dict_valid_name(ev->name)) {
             dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "event name '%s' %s", ev->name,
-                      dict_name_problem(ev->name));
+                           dict_name_problem(ev->name));
             ok = false;
         } else if (dict_event_index(d, ev->name) >= 0) {
             dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "duplicate event '%s'",
-                      ev->name);
+                           ev->name);
             ok = false;
         }
-        struct { int col; int *out; } ints[] = {
-            {c[1], &arm}, {c[2], &ev->day_offset}, {c[3], &ev->offset_min},
-            {c[4], &ev->offset_max}};
+        struct {
+            int col;
+            int *out;
+        } ints[] = {{c[1], &arm},
+                    {c[2], &ev->day_offset},
+                    {c[3], &ev->offset_min},
+                    {c[4], &ev->offset_max}};
         for (size_t k = 0; k < 4; k++)
             if (!cell_int(row[ints[k].col], k == 0 ? 1 : 0, ints[k].out)) {
                 dict_add_error(L, "events.csv", line, (size_t)ints[k].col + 1,
-                          "%s '%s' is not an integer", names[k + 1], row[ints[k].col]);
+                               "%s '%s' is not an integer", names[k + 1], row[ints[k].col]);
                 ok = false;
             }
         if (ok)
@@ -385,16 +385,16 @@ static void load_form_events(struct loader *L, const struct csv_table *t)
         int fm = dict_form_index(d, row[c[2]]);
         if (ev < 0)
             dict_add_error(L, "form_events.csv", t->line[r], (size_t)c[1] + 1, "unknown event '%s'",
-                      row[c[1]]);
+                           row[c[1]]);
         if (fm < 0)
             dict_add_error(L, "form_events.csv", t->line[r], (size_t)c[2] + 1, "unknown form '%s'",
-                      row[c[2]]);
+                           row[c[2]]);
         if (ev < 0 || fm < 0)
             continue;
         bool *cell = &d->form_at_event[(size_t)ev * d->nforms + (size_t)fm];
         if (*cell)
-            dict_add_error(L, "form_events.csv", t->line[r], 0, "form '%s' listed twice at event '%s'",
-                      row[c[2]], row[c[1]]);
+            dict_add_error(L, "form_events.csv", t->line[r], 0,
+                           "form '%s' listed twice at event '%s'", row[c[2]], row[c[1]]);
         *cell = true;
     }
 }
@@ -413,25 +413,25 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
         int fm = dict_form_index(d, row[c[1]]);
         if (ev < 0)
             dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[0] + 1, "unknown event '%s'",
-                      evname);
+                           evname);
         if (fm < 0)
             dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[1] + 1, "unknown form '%s'",
-                      row[c[1]]);
+                           row[c[1]]);
         if (ev < 0 || fm < 0)
             continue;
         size_t k = (size_t)ev * d->nforms + (size_t)fm;
         if (!d->form_at_event[k])
             dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[1] + 1,
-                      "form '%s' repeats at event '%s' but is not collected there "
-                      "(form_events.csv)", row[c[1]], evname);
+                           "form '%s' repeats at event '%s' but is not collected there "
+                           "(form_events.csv)",
+                           row[c[1]], evname);
         d->form_repeats[k] = true;
     }
 }
 
 /* ---- the whole load ---- */
 
-static bool parse_table(struct loader *L, const char *data, const char *file,
-                        struct csv_table *t)
+static bool parse_table(struct loader *L, const char *data, const char *file, struct csv_table *t)
 {
     struct err e;
     err_clear(&e);
@@ -508,17 +508,15 @@ int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
     return rc;
 }
 
-int dict_load_mem(const char *dictionary_csv, const char *events_csv,
-                  const char *form_events_csv, const char *repeating_csv, struct dict *d,
-                  struct err *e)
+int dict_load_mem(const char *dictionary_csv, const char *events_csv, const char *form_events_csv,
+                  const char *repeating_csv, struct dict *d, struct err *e)
 {
-    return dict_load_mem_full(dictionary_csv, events_csv, form_events_csv, repeating_csv, d,
-                              NULL, NULL, e);
+    return dict_load_mem_full(dictionary_csv, events_csv, form_events_csv, repeating_csv, d, NULL,
+                              NULL, e);
 }
 
 /* Reads dir/name; a missing optional file gives *out = NULL and 0. */
-static int read_member(const char *dir, const char *name, bool required, char **out,
-                       struct err *e)
+static int read_member(const char *dir, const char *name, bool required, char **out, struct err *e)
 {
     *out = NULL;
     char path[4096];

@@ -11,8 +11,8 @@
 
 #include "core/calc.h"
 
-static int eval_state(struct calc_lookup *c, const struct dict_field *f,
-                      enum criterion_state *st, struct err *e)
+static int eval_state(struct calc_lookup *c, const struct dict_field *f, enum criterion_state *st,
+                      struct err *e)
 {
     struct expr_value v;
     int rc = calc_field(c, f, NULL, &v, e);
@@ -64,9 +64,7 @@ int elig_evaluate(const struct dict *d, expr_lookup_fn lookup, void *ctx, long l
                                           : ELIG_INELIGIBLE;
     } else {
         /* no verdict field: one failed criterion excludes; otherwise all must be known */
-        out->verdict = any_fails     ? ELIG_INELIGIBLE
-                       : any_unknown ? ELIG_INCOMPLETE
-                                     : ELIG_ELIGIBLE;
+        out->verdict = any_fails ? ELIG_INELIGIBLE : any_unknown ? ELIG_INCOMPLETE : ELIG_ELIGIBLE;
     }
     return 0;
 }

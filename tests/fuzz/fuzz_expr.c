@@ -9,8 +9,7 @@
 
 #include "core/expr.h"
 
-static int count_ref(void *ctx, const char *event, const char *field, const char *code,
-                     size_t pos)
+static int count_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
 {
     (void)event;
     (void)field;
@@ -27,8 +26,8 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
     (void)ctx;
     (void)event;
     (void)e;
-    static const char *const texts[] = {"12", "-3.5", "abc", "2024-02-29", "2023-12-31 23:59",
-                                        "0", "1e308", ""};
+    static const char *const texts[] = {"12", "-3.5",  "abc", "2024-02-29", "2023-12-31 23:59",
+                                        "0",  "1e308", ""};
     out->kind = EV_STR;
     out->str = code ? "1" : texts[(unsigned char)field[0] % 8];
     if (field[0] == 'z')

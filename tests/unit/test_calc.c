@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +27,9 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
     (void)e;
     static const struct {
         const char *event, *field, *value;
-    } v[] = {{"t0_arm_1", "sbp", "80"}, {"t0_arm_1", "dbp", "45"}, {"t6_arm_1", "sbp", "110"},
+    } v[] = {{"t0_arm_1", "sbp", "80"},
+             {"t0_arm_1", "dbp", "45"},
+             {"t6_arm_1", "sbp", "110"},
              {"t6_arm_1", "dbp", "60"}};
     out->kind = EV_BLANK;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)

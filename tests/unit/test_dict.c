@@ -5,14 +5,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "redcap_header.h"
 #include "core/dict.h"
+#include "redcap_header.h"
 
 static const char *fixture(const char *name)
 {
@@ -45,7 +47,7 @@ static void test_good_protocol_loads(void **state)
     assert_null(dict_form(&d, "nope"));
 
     assert_string_equal(d.events[0].name, "screening_arm_1");
-    assert_string_equal(d.events[1].label, "Day 0");            /* event_name when no label */
+    assert_string_equal(d.events[1].label, "Day 0"); /* event_name when no label */
     assert_string_equal(d.events[2].label, "Day 28 follow-up");
     assert_int_equal(d.events[2].day_offset, 28);
     assert_int_equal(d.events[2].offset_min, 2);
@@ -129,7 +131,6 @@ static void test_good_protocol_loads(void **state)
     dict_free(&d);
     assert_int_equal(d.nfields, 0);
 }
-
 
 static void test_in_memory_without_events_has_one_implicit_event(void **state)
 {

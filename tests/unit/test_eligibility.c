@@ -5,13 +5,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "redcap_header.h"
 #include "core/eligibility.h"
+#include "redcap_header.h"
 
 struct kv {
     const char *field, *value;
@@ -72,8 +74,11 @@ static void test_age_70_is_ineligible_on_age(void **state)
 {
     (void)state;
     /* 1954-01-10 .. 2024-03-01: past the 70th birthday (2024-01-10), before the 71st */
-    const struct kv kv[] = {{"scr_date", "2024-03-01"}, {"dob", "1954-01-10"}, {"icu", "1"},
-                            {"sex", "1"}, {NULL, NULL}};
+    const struct kv kv[] = {{"scr_date", "2024-03-01"},
+                            {"dob", "1954-01-10"},
+                            {"icu", "1"},
+                            {"sex", "1"},
+                            {NULL, NULL}};
     struct arena ar = ARENA_INIT;
     struct elig_result r;
     assert_int_equal(run(kv, &r, &ar), ELIG_INELIGIBLE);
@@ -93,8 +98,9 @@ static void test_complete_eligible_patient(void **state)
 {
     (void)state;
     /* 1980-06-15 .. 2024-03-01: 43 years */
-    const struct kv kv[] = {{"scr_date", "2024-03-01"}, {"dob", "1980-06-15"}, {"icu", "1"},
-                            {"sex", "2"}, {"pregnant", "0"}, {NULL, NULL}};
+    const struct kv kv[] = {
+        {"scr_date", "2024-03-01"}, {"dob", "1980-06-15"}, {"icu", "1"}, {"sex", "2"},
+        {"pregnant", "0"},          {NULL, NULL}};
     struct arena ar = ARENA_INIT;
     struct elig_result r;
     assert_int_equal(run(kv, &r, &ar), ELIG_ELIGIBLE);
@@ -106,7 +112,9 @@ static void test_complete_eligible_patient(void **state)
 static void test_missing_value_gives_incomplete(void **state)
 {
     (void)state;
-    const struct kv kv[] = {{"scr_date", "2024-03-01"}, {"dob", "1980-06-15"}, {"sex", "1"},
+    const struct kv kv[] = {{"scr_date", "2024-03-01"},
+                            {"dob", "1980-06-15"},
+                            {"sex", "1"},
                             {NULL, NULL}}; /* icu not answered */
     struct arena ar = ARENA_INIT;
     struct elig_result r;
@@ -120,8 +128,9 @@ static void test_missing_value_gives_incomplete(void **state)
 static void test_met_exclusion_makes_ineligible(void **state)
 {
     (void)state;
-    const struct kv kv[] = {{"scr_date", "2024-03-01"}, {"dob", "1990-01-01"}, {"icu", "1"},
-                            {"sex", "2"}, {"pregnant", "1"}, {NULL, NULL}};
+    const struct kv kv[] = {
+        {"scr_date", "2024-03-01"}, {"dob", "1990-01-01"}, {"icu", "1"}, {"sex", "2"},
+        {"pregnant", "1"},          {NULL, NULL}};
     struct arena ar = ARENA_INIT;
     struct elig_result r;
     assert_int_equal(run(kv, &r, &ar), ELIG_INELIGIBLE);
@@ -135,8 +144,11 @@ static void test_age_boundary_on_18th_birthday(void **state)
     (void)state;
     /* 2006-03-01 .. 2024-03-01: 18*365 + 5 leap days (2008, 12, 16, 20, 24) = 6575 days,
      * 6575 / 365.2425 = 18.0019 -> 18: included. One day later born: 6574 d = 17.9992 -> 17. */
-    struct kv kv[] = {{"scr_date", "2024-03-01"}, {"dob", "2006-03-01"}, {"icu", "1"},
-                      {"sex", "1"}, {NULL, NULL}};
+    struct kv kv[] = {{"scr_date", "2024-03-01"},
+                      {"dob", "2006-03-01"},
+                      {"icu", "1"},
+                      {"sex", "1"},
+                      {NULL, NULL}};
     struct arena ar = ARENA_INIT;
     struct elig_result r;
     assert_int_equal(run(kv, &r, &ar), ELIG_ELIGIBLE);
@@ -145,7 +157,6 @@ static void test_age_boundary_on_18th_birthday(void **state)
     assert_int_equal(crit(&r, "inc_age")->state, CRIT_NOT_MET);
     arena_free(&ar);
 }
-
 
 static void test_without_eligible_field_verdict_comes_from_criteria(void **state)
 {

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +74,10 @@ static const char *eval_kv(const char *src, const struct kv *kv)
     return result;
 }
 
-static const char *eval0(const char *src) { return eval_kv(src, NULL); }
+static const char *eval0(const char *src)
+{
+    return eval_kv(src, NULL);
+}
 
 #define KV(...) ((const struct kv[]){__VA_ARGS__, {NULL, NULL}})
 
@@ -81,16 +86,16 @@ static void test_arithmetic_and_precedence(void **state)
     (void)state;
     assert_string_equal(eval0("1 + 2 * 3"), "7");
     assert_string_equal(eval0("(1 + 2) * 3"), "9");
-    assert_string_equal(eval0("10 - 4 - 3"), "3");     /* left-assoc: (10-4)-3 */
+    assert_string_equal(eval0("10 - 4 - 3"), "3"); /* left-assoc: (10-4)-3 */
     assert_string_equal(eval0("24 / 4 / 2"), "3");
-    assert_string_equal(eval0("2 ^ 3 ^ 2"), "512");    /* right-assoc: 2^9 */
-    assert_string_equal(eval0("-2 ^ 2"), "-4");        /* -(2^2) */
+    assert_string_equal(eval0("2 ^ 3 ^ 2"), "512"); /* right-assoc: 2^9 */
+    assert_string_equal(eval0("-2 ^ 2"), "-4");     /* -(2^2) */
     assert_string_equal(eval0("2 ^ -1"), "0.5");
     assert_string_equal(eval0("--3"), "3");
     assert_string_equal(eval0("+4"), "4");
     assert_string_equal(eval0(".5 + 1.25"), "1.75");
     assert_string_equal(eval0("1e3 + 1"), "1001");
-    assert_string_equal(eval0("0.1 + 0.2"), "0.3");    /* 15 significant digits */
+    assert_string_equal(eval0("0.1 + 0.2"), "0.3"); /* 15 significant digits */
     assert_string_equal(eval0("1 / 3"), "0.333333333333333");
     assert_string_equal(eval0("7 / 2"), "3.5");
     assert_string_equal(eval0("10 ^ 20"), "1e+20");
@@ -110,20 +115,20 @@ static void test_blank_arithmetic_gives_blank(void **state)
     assert_string_equal(eval0("[a] + 1"), "(blank)");
     assert_string_equal(eval0("-[a]"), "(blank)");
     assert_string_equal(eval_kv("[a] * 2", KV({"a", "abc"})), "(blank)"); /* text */
-    assert_string_equal(eval_kv("[a] * 2", KV({"a", " 2.5 "})), "5");   /* spaces ok */
+    assert_string_equal(eval_kv("[a] * 2", KV({"a", " 2.5 "})), "5");     /* spaces ok */
     assert_string_equal(eval_kv("[a] + [b]", KV({"a", "1"}, {"b", ""})), "(blank)");
 }
 
 static void test_equality_numeric_versus_text(void **state)
 {
     (void)state;
-    assert_string_equal(eval_kv("[a] = 1", KV({"a", "1.0"})), "1");    /* numbers */
-    assert_string_equal(eval_kv("[a] = '1'", KV({"a", "01"})), "1");   /* numeric strings */
+    assert_string_equal(eval_kv("[a] = 1", KV({"a", "1.0"})), "1");  /* numbers */
+    assert_string_equal(eval_kv("[a] = '1'", KV({"a", "01"})), "1"); /* numeric strings */
     assert_string_equal(eval_kv("[a] = 'abc'", KV({"a", "abc"})), "1");
     assert_string_equal(eval_kv("[a] = 'abc'", KV({"a", "ABC"})), "0"); /* case matters */
-    assert_string_equal(eval_kv("[a] = '1a'", KV({"a", "1"})), "0");   /* text compare */
-    assert_string_equal(eval0("'10' < '9'"), "0");                     /* 10 < 9 numerically */
-    assert_string_equal(eval0("'b' > 'a'"), "1");                      /* text order */
+    assert_string_equal(eval_kv("[a] = '1a'", KV({"a", "1"})), "0");    /* text compare */
+    assert_string_equal(eval0("'10' < '9'"), "0");                      /* 10 < 9 numerically */
+    assert_string_equal(eval0("'b' > 'a'"), "1");                       /* text order */
     assert_string_equal(eval0("'abc' < 'abd'"), "1");
     assert_string_equal(eval_kv("[a] <> 2", KV({"a", "2"})), "0");
     assert_string_equal(eval_kv("[a] != 2", KV({"a", "3"})), "1");
@@ -136,7 +141,7 @@ static void test_comparisons_with_blank(void **state)
     assert_string_equal(eval0("[a] = ''"), "1");
     assert_string_equal(eval0("[a] = \"\""), "1");
     assert_string_equal(eval0("[a] <> ''"), "0");
-    assert_string_equal(eval0("[a] = 0"), "0");   /* blank is not zero */
+    assert_string_equal(eval0("[a] = 0"), "0"); /* blank is not zero */
     assert_string_equal(eval0("[a] <> 0"), "1");
     assert_string_equal(eval0("[a] = [b]"), "1"); /* blank equals blank */
     assert_string_equal(eval0("[a] < 5"), "0");
@@ -157,7 +162,7 @@ static void test_logic_operators(void **state)
     assert_string_equal(eval_kv("[x] = 2 OR [y] = 3", v), "0");
     assert_string_equal(eval_kv("[x] = 1 && [y] = 2", v), "1");
     assert_string_equal(eval_kv("[x] = 2 || [y] = 2", v), "1");
-    assert_string_equal(eval_kv("not [x] = 1", v), "0");   /* not binds looser than = */
+    assert_string_equal(eval_kv("not [x] = 1", v), "0"); /* not binds looser than = */
     assert_string_equal(eval_kv("not([x] = 2)", v), "1");
     assert_string_equal(eval_kv("![x]", v), "0");
     /* and binds tighter than or: 1 or (0 and 0) = 1 */
@@ -179,8 +184,8 @@ static void test_if_and_functions(void **state)
     assert_string_equal(eval0("min(3, [a], 1, 2)"), "1");
     assert_string_equal(eval0("max(3, [a], 1, 2)"), "3");
     assert_string_equal(eval0("sum(1, 2, [a], 4)"), "7");
-    assert_string_equal(eval0("mean(1, 2, [a], 6)"), "3");     /* (1+2+6)/3 */
-    assert_string_equal(eval0("median(5, 1, 3, 2)"), "2.5");   /* (2+3)/2 */
+    assert_string_equal(eval0("mean(1, 2, [a], 6)"), "3");   /* (1+2+6)/3 */
+    assert_string_equal(eval0("median(5, 1, 3, 2)"), "2.5"); /* (2+3)/2 */
     assert_string_equal(eval0("median(5, 1, 3)"), "3");
     assert_string_equal(eval0("sum([a], [b])"), "(blank)");
     assert_string_equal(eval0("isnumber('12.5')"), "1");
@@ -196,14 +201,14 @@ static void test_rounding(void **state)
 {
     (void)state;
     assert_string_equal(eval0("round(2.5)"), "3");
-    assert_string_equal(eval0("round(-2.5)"), "-3");           /* half away from zero */
+    assert_string_equal(eval0("round(-2.5)"), "-3"); /* half away from zero */
     assert_string_equal(eval0("round(2.4)"), "2");
     assert_string_equal(eval0("round(1234.5678, 2)"), "1234.57");
-    assert_string_equal(eval0("round(1.005, 2)"), "1.01");     /* 100.49999999999999 pre-cut */
+    assert_string_equal(eval0("round(1.005, 2)"), "1.01"); /* 100.49999999999999 pre-cut */
     assert_string_equal(eval0("round(1250, -2)"), "1300");
     assert_string_equal(eval0("rounddown(2.99)"), "2");
-    assert_string_equal(eval0("rounddown(-2.1)"), "-3");       /* floor */
-    assert_string_equal(eval0("rounddown(0.29, 2)"), "0.29");  /* 28.999999999999996 */
+    assert_string_equal(eval0("rounddown(-2.1)"), "-3");      /* floor */
+    assert_string_equal(eval0("rounddown(0.29, 2)"), "0.29"); /* 28.999999999999996 */
     assert_string_equal(eval0("roundup(2.01)"), "3");
     assert_string_equal(eval0("roundup(0.121, 2)"), "0.13");
     assert_string_equal(eval0("roundup(-2.9)"), "-2");
@@ -227,20 +232,16 @@ static void test_datediff_hand_counted(void **state)
     /* 2000-01-01 .. 2024-01-01: 24*365 + 6 leap days (2000,04,08,12,16,20) = 8766 days;
      * 8766 / 365.2425 = 24.000493 */
     assert_string_equal(eval0("rounddown(datediff('2000-01-01', '2024-01-01', 'y'))"), "24");
-    assert_string_equal(eval0("round(datediff('2000-01-01', '2024-01-01', 'y'), 4)"),
-                        "24.0005");
+    assert_string_equal(eval0("round(datediff('2000-01-01', '2024-01-01', 'y'), 4)"), "24.0005");
     /* age the day before the 34th birthday: 1990-05-02 .. 2024-05-01 = 12418 days
      * (34 years = 12419 days incl. 9 leap days, minus one); 12418/365.2425 = 33.9993 */
-    assert_string_equal(eval_kv("rounddown(datediff([dob], '2024-05-01', 'y'))",
-                                KV({"dob", "1990-05-02"})),
-                        "33");
+    assert_string_equal(
+        eval_kv("rounddown(datediff([dob], '2024-05-01', 'y'))", KV({"dob", "1990-05-02"})), "33");
     /* 60 days / 30.44 = 1.971090 months */
     assert_string_equal(eval0("round(datediff('2024-01-01', '2024-03-01', 'M'), 3)"), "1.971");
     assert_string_equal(eval0("datediff('2024-03-01 06:00', '2024-03-01 18:30', 'h')"), "12.5");
-    assert_string_equal(eval0("datediff('2024-03-01 06:00', '2024-03-01 06:01:30', 's')"),
-                        "90");
-    assert_string_equal(eval0("datediff('2024-03-01 06:00', '2024-03-01 06:01:30', 'm')"),
-                        "1.5");
+    assert_string_equal(eval0("datediff('2024-03-01 06:00', '2024-03-01 06:01:30', 's')"), "90");
+    assert_string_equal(eval0("datediff('2024-03-01 06:00', '2024-03-01 06:01:30', 'm')"), "1.5");
     assert_string_equal(eval0("datediff('2024-02-29 23:00', '2024-03-01 01:00', 'h')"), "2");
     assert_string_equal(eval0("datediff('01-31-2024', '03-01-2024', 'd', 'mdy')"), "30");
     assert_string_equal(eval0("datediff('31-01-2024', '01-03-2024', 'd', 'dmy')"), "30");
@@ -419,11 +420,9 @@ static void test_js_emitter_calls_logic_helpers(void **state)
     /* text is escaped for a <script> element */
     assert_int_equal(expr_parse("if(1, '</script>\"\\', 0.5)", &ar, &x, NULL, &e), 0);
     assert_int_equal(expr_to_js(x, &sb, &e), 0);
-    assert_string_equal(strbuf_str(&sb),
-                        "L.iif(1,\"\\u003c/script\\u003e\\\"\\\\\",0.5)");
+    assert_string_equal(strbuf_str(&sb), "L.iif(1,\"\\u003c/script\\u003e\\\"\\\\\",0.5)");
     strbuf_reset(&sb);
-    assert_int_equal(expr_parse("isblankormissingcode([a]) or not -[b]^2", &ar, &x, NULL, &e),
-                     0);
+    assert_int_equal(expr_parse("isblankormissingcode([a]) or not -[b]^2", &ar, &x, NULL, &e), 0);
     assert_int_equal(expr_to_js(x, &sb, &e), 0);
     assert_string_equal(strbuf_str(&sb), "L.or(L.isblank(L.v(null,\"a\",null)),"
                                          "L.not(L.neg(L.pow(L.v(null,\"b\",null),2))))");

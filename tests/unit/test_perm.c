@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "base/err.h"
@@ -50,7 +52,7 @@ static void test_every_cell_matches_the_documented_matrix(void **state)
 static void test_key_rules(void **state)
 {
     (void)state;
-    assert_false(perm_allows(ROLE_ADMIN, PERM_SIGN));        /* signing is the PI's own act */
+    assert_false(perm_allows(ROLE_ADMIN, PERM_SIGN)); /* signing is the PI's own act */
     assert_true(perm_allows(ROLE_INVESTIGATOR, PERM_SIGN));
     assert_false(perm_allows(ROLE_MONITOR, PERM_DATA_WRITE)); /* SDV stays independent */
     assert_false(perm_allows(ROLE_COORDINATOR, PERM_LOCK));
@@ -58,7 +60,7 @@ static void test_key_rules(void **state)
     assert_false(perm_allows(ROLE_STATISTICIAN, PERM_DATA_WRITE));
     assert_false(perm_allows((enum role)ROLE__COUNT, PERM_DATA_READ));
     assert_false(perm_allows(ROLE_ADMIN, (enum perm_action)PERM__COUNT));
-    assert_false(perm_allows((enum role)-1, PERM_DATA_READ));
+    assert_false(perm_allows((enum role) - 1, PERM_DATA_READ));
 }
 
 static void test_names_round_trip(void **state)

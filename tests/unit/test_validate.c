@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "core/validate.h"
@@ -43,14 +45,14 @@ static void ok(const struct dict_field *f, const char *code, const char *value)
 }
 
 /* value must give level with rule; returns the result for further checks */
-static struct validate_result bad(const struct dict_field *f, const char *code,
-                                  const char *value, enum validate_level level, const char *rule)
+static struct validate_result bad(const struct dict_field *f, const char *code, const char *value,
+                                  enum validate_level level, const char *rule)
 {
     struct validate_result r;
     enum validate_level lv = validate_value(f, code, value, &r);
     if (lv != level || r.level != level || strcmp(r.rule, rule) != 0)
-        fail_msg("'%s': got level %d rule '%s' (%s), want level %d rule '%s'", value, lv,
-                 r.rule, r.msg, level, rule);
+        fail_msg("'%s': got level %d rule '%s' (%s), want level %d rule '%s'", value, lv, r.rule,
+                 r.msg, level, rule);
     return r;
 }
 
@@ -199,7 +201,7 @@ static void test_minmax_soft_and_hard(void **state)
     f.has_min = f.has_max = true;
     f.min_num = 30;
     f.max_num = 250;
-    ok(&f, NULL, "30");  /* bounds are inclusive */
+    ok(&f, NULL, "30"); /* bounds are inclusive */
     ok(&f, NULL, "250");
     struct validate_result r = bad(&f, NULL, "25.5", VALID_SOFT, "min");
     assert_string_equal(r.msg, "field 'weight_kg': 25.5 is below the minimum 30 (saved, "
