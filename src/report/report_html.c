@@ -1,0 +1,463 @@
+/* The HTML study report (see report_html.h). Each section below is one part of the SAP; the
+ * helpers format numbers the same way everywhere (percentages to one decimal, p-values to three
+ * decimals or "< 0.001", medians with [IQR]). */
+#include "report/report_html.h"
+
+#include "report/report_html_int.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char CSS[] =
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:62rem;margin:2rem auto;"
+    "padding:0 1rem;color:#111;line-height:1.45}"
+    "h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;"
+    "padding-bottom:.2rem;margin-top:2.2rem}h3{margin-top:1.6rem}"
+    "table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.92rem}"
+    "th,td{border-bottom:1px solid #ccc;padding:.25rem .6rem;text-align:left;vertical-align:top}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "caption{caption-side:top;text-align:left;font-weight:bold;padding:.3rem 0}"
+    ".sap{font-size:.78rem;color:#555;background:#eef3f8;border-radius:3px;padding:0 .3rem;"
+    "font-weight:normal;white-space:nowrap}"
+    ".meta{color:#444;font-size:.9rem}.hash{font-family:monospace;word-break:break-all}"
+    "figure{margin:1rem 0;page-break-inside:avoid}figure img{max-width:100%;height:auto}"
+    "figcaption{font-size:.9rem;color:#333}.key{font-size:1.05rem}"
+    "@media print{body{max-width:none;margin:0;font-size:10pt}h2{page-break-before:auto;"
+    "page-break-after:avoid}table,figure{page-break-inside:avoid}a{color:inherit}"
+    ".noprint{display:none}}";
+
+/* ---- number formatting --------------------------------------------------------------------*/
+
+const json_t *rh_jp(const json_t *o, const char *path)
+{
+    /* "a.b.c" */
+    char key[64];
+    while (o && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        if (len >= sizeof key)
+            return NULL;
+        memcpy(key, path, len);
+        key[len] = '\0';
+        o = json_object_get(o, key);
+        path += len + (dot ? 1 : 0);
+    }
+    return o;
+}
+
+double rh_jd(const json_t *o, const char *path)
+{
+    const json_t *v = rh_jp(o, path);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *rh_js(const json_t *o, const char *path)
+{
+    const char *s = json_string_value(rh_jp(o, path));
+    return s ? s : "";
+}
+
+double rh_jai(const json_t *o, const char *path, size_t i)
+{
+    const json_t *v = json_array_get(rh_jp(o, path), i);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+void rh_num(struct strbuf *sb, double x, int dp)
+{
+    if (isfinite(x))
+        strbuf_addf(sb, "%.*f", dp, x);
+    else
+        strbuf_adds(sb, "NA");
+}
+
+void rh_pct(struct strbuf *sb, double p)
+{
+    rh_num(sb, 100 * p, 1);
+    if (isfinite(p))
+        strbuf_addc(sb, '%');
+}
+
+void rh_pval(struct strbuf *sb, double p)
+{
+    if (!isfinite(p))
+        strbuf_adds(sb, "NA");
+    else if (p < 0.001)
+        strbuf_adds(sb, "&lt; 0.001");
+    else
+        strbuf_addf(sb, "%.3f", p);
+}
+
+/* "a–b" from a [l, u] array, scaled (100 for percentages), dp decimals, suffix. */
+void rh_ci(struct strbuf *sb, const json_t *o, const char *path, double scale, int dp,
+               const char *suffix)
+{
+    rh_num(sb, scale * rh_jai(o, path, 0), dp);
+    strbuf_adds(sb, "–");
+    rh_num(sb, scale * rh_jai(o, path, 1), dp);
+    strbuf_adds(sb, suffix);
+}
+
+/* "median [q1–q3]" of a describe object. */
+void rh_miqr(struct strbuf *sb, const json_t *d, int dp)
+{
+    if (rh_jd(d, "n") > 0) {
+        rh_num(sb, rh_jd(d, "median"), dp);
+        strbuf_adds(sb, " [");
+        rh_num(sb, rh_jd(d, "q1"), dp);
+        strbuf_adds(sb, "–");
+        rh_num(sb, rh_jd(d, "q3"), dp);
+        strbuf_adds(sb, "]");
+    } else {
+        strbuf_adds(sb, "—");
+    }
+}
+
+void rh_sap(struct strbuf *sb, const char *s)
+{
+    strbuf_addf(sb, " <span class=\"sap\">SAP %s</span>", s);
+}
+
+void rh_td_text(struct strbuf *sb, const char *s)
+{
+    strbuf_adds(sb, "<td>");
+    strbuf_add_html(sb, s);
+    strbuf_adds(sb, "</td>");
+}
+
+void rh_td_int(struct strbuf *sb, double x)
+{
+    strbuf_adds(sb, "<td class=\"n\">");
+    rh_num(sb, x, 0);
+    strbuf_adds(sb, "</td>");
+}
+
+void rh_td_miqr(struct strbuf *sb, const json_t *d, int dp)
+{
+    strbuf_adds(sb, "<td class=\"n\">");
+    rh_miqr(sb, d, dp);
+    strbuf_adds(sb, "</td>");
+}
+
+/* A proportion cell group: x/n, %, exact CI. */
+void rh_td_prop(struct strbuf *sb, const json_t *p)
+{
+    strbuf_adds(sb, "<td class=\"n\">");
+    rh_num(sb, rh_jd(p, "x"), 0);
+    strbuf_adds(sb, "/");
+    rh_num(sb, rh_jd(p, "n"), 0);
+    strbuf_adds(sb, "</td><td class=\"n\">");
+    rh_pct(sb, rh_jd(p, "estimate"));
+    strbuf_adds(sb, "</td><td class=\"n\">");
+    rh_ci(sb, p, "ci_exact", 100, 1, "%");
+    strbuf_adds(sb, "</td>");
+}
+
+void rh_figure(struct strbuf *sb, const struct report_fig *figs, size_t nfigs,
+                   const char *name)
+{
+    for (size_t i = 0; i < nfigs; i++) {
+        if (strcmp(figs[i].name, name) != 0)
+            continue;
+        size_t len = sodium_base64_encoded_len(figs[i].svg.len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(len);
+        if (!b64) {
+            sb->failed = true;
+            return;
+        }
+        sodium_bin2base64(b64, len, (const unsigned char *)strbuf_str(&figs[i].svg),
+                          figs[i].svg.len, sodium_base64_VARIANT_ORIGINAL);
+        strbuf_addf(sb, "<figure id=\"fig-%s\"><img alt=\"", name);
+        strbuf_add_html(sb, figs[i].caption);
+        strbuf_addf(sb, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption>", b64);
+        strbuf_add_html(sb, figs[i].caption);
+        rh_sap(sb, figs[i].sap);
+        strbuf_addf(sb, " — files: figures/%s.svg, .pdf, .png</figcaption></figure>\n", name);
+        free(b64);
+    }
+}
+
+/* ---- sections -----------------------------------------------------------------------------*/
+
+static void s_header(struct strbuf *sb, const json_t *r)
+{
+    strbuf_adds(sb, "<h1>");
+    strbuf_add_html(sb, rh_js(r, "study.title"));
+    strbuf_adds(sb, "</h1>\n<p class=\"meta\">Study report — ");
+    strbuf_add_html(sb, rh_js(r, "study.design"));
+    strbuf_adds(sb, "; analysis as specified in the statistical analysis plan (docs/sap.md).<br>"
+                    "Data snapshot: ");
+    strbuf_add_html(sb, rh_js(r, "study.snapshot_time"));
+    strbuf_adds(sb, " UTC, from ");
+    strbuf_add_html(sb, rh_js(r, "study.source"));
+    strbuf_adds(sb, ".<br>Audit-chain head: ");
+    if (json_is_string(rh_jp(r, "study.audit.head_hash"))) {
+        strbuf_adds(sb, "<span class=\"hash\">");
+        strbuf_add_html(sb, rh_js(r, "study.audit.head_hash"));
+        strbuf_adds(sb, "</span> (");
+        rh_num(sb, rh_jd(r, "study.audit.rows"), 0);
+        strbuf_adds(sb, " audit rows)");
+    } else {
+        strbuf_adds(sb, "not available (report made from an exported dataset)");
+    }
+    strbuf_adds(sb, ".</p>\n");
+}
+
+static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+{
+    const json_t *s = rh_jp(r, "status");
+    strbuf_adds(sb, "<h2 id=\"status\">1. Study status");
+    rh_sap(sb, "§2");
+    strbuf_adds(sb, "</h2>\n<p class=\"key\">");
+    rh_num(sb, rh_jd(s, "enrolled"), 0);
+    strbuf_adds(sb, " of the target ");
+    rh_num(sb, rh_jd(s, "target"), 0);
+    strbuf_adds(sb, " patients enrolled (");
+    rh_pct(sb, rh_jd(s, "enrolled") / rh_jd(s, "target"));
+    strbuf_adds(sb, "); ");
+    rh_num(sb, rh_jd(s, "screened"), 0);
+    strbuf_adds(sb, " screened, ");
+    rh_num(sb, rh_jd(s, "eligible"), 0);
+    strbuf_adds(sb, " eligible, ");
+    rh_num(sb, rh_jd(s, "fas"), 0);
+    strbuf_adds(sb, " in the full analysis set (FAS) and the safety set.");
+    if (rh_jp(s, "enrolment")) {
+        strbuf_adds(sb, " First enrolment ");
+        strbuf_add_html(sb, rh_js(s, "enrolment.first_enrolment"));
+        strbuf_adds(sb, ", last ");
+        strbuf_add_html(sb, rh_js(s, "enrolment.last_enrolment"));
+        strbuf_adds(sb, ".");
+    }
+    strbuf_adds(sb, "</p>\n");
+    rh_figure(sb, f, nf, "flow");
+    static const struct {
+        const char *key, *label;
+    } reasons[] = {{"age_out_of_range", "Age outside 18–65"},
+                   {"no_hematologic_disease", "No hematologic disease"},
+                   {"no_qualifying_category", "No qualifying category ①–⑤"},
+                   {"contraindication", "Contraindication at the planned site"},
+                   {"consent_refused", "Consent refused"},
+                   {"screening_incomplete", "Screening incomplete"}};
+    strbuf_adds(sb, "<table><caption>Reasons for not being eligible (a patient may have several)");
+    rh_sap(sb, "§2");
+    strbuf_adds(sb, "</caption><tr><th>Reason</th><th>Patients</th></tr>");
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "reasons_any.%s", reasons[i].key);
+        strbuf_adds(sb, "<tr>");
+        rh_td_text(sb, reasons[i].label);
+        rh_td_int(sb, rh_jd(s, path));
+        strbuf_adds(sb, "</tr>");
+    }
+    strbuf_adds(sb, "</table>\n");
+    rh_figure(sb, f, nf, "enrolment");
+}
+
+static void s_baseline(struct strbuf *sb, const json_t *r)
+{
+    strbuf_adds(sb, "<h2 id=\"table1\">2. Baseline characteristics (Table 1)");
+    rh_sap(sb, "§6");
+    strbuf_adds(sb, "</h2>\n<table><caption>Full analysis set; n (%) or median [IQR]");
+    rh_sap(sb, "§2, §6");
+    strbuf_adds(sb, "</caption><tr><th>Characteristic</th><th>n</th><th>Value</th></tr>");
+    const json_t *rows = rh_jp(r, "baseline");
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        const json_t *row = json_array_get(rows, i);
+        bool is_pct = strcmp(rh_js(row, "kind"), "n_pct") == 0;
+        if (is_pct && rh_jd(row, "n") == 0 && strncmp(rh_js(row, "label"), "Diagnosis", 9) == 0)
+            continue;
+        strbuf_adds(sb, "<tr><td>");
+        strbuf_add_html(sb, rh_js(row, "label"));
+        if (!is_pct && *rh_js(row, "unit")) {
+            strbuf_adds(sb, " (");
+            strbuf_add_html(sb, rh_js(row, "unit"));
+            strbuf_adds(sb, ")");
+        }
+        strbuf_adds(sb, "</td>");
+        rh_td_int(sb, is_pct ? rh_jd(row, "denominator") : rh_jd(row, "n"));
+        strbuf_adds(sb, "<td class=\"n\">");
+        if (is_pct) {
+            rh_num(sb, rh_jd(row, "n"), 0);
+            strbuf_adds(sb, " (");
+            rh_num(sb, rh_jd(row, "pct"), 1);
+            strbuf_adds(sb, "%)");
+        } else {
+            rh_miqr(sb, row, strcmp(rh_js(row, "label"), "ANC") == 0 ? 2 : 1);
+        }
+        strbuf_adds(sb, "</td></tr>");
+    }
+    strbuf_adds(sb, "</table>\n");
+}
+
+static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+{
+    const json_t *fa = rh_jp(r, "primary.first_attempt_success");
+    strbuf_adds(sb, "<h2 id=\"primary\">3. Primary endpoints");
+    rh_sap(sb, "§4");
+    strbuf_adds(sb, "</h2>\n<h3>3.1 First-attempt puncture success");
+    rh_sap(sb, "§4.1");
+    strbuf_adds(sb, "</h3>\n<p class=\"key\">First-attempt success: ");
+    rh_num(sb, rh_jd(fa, "x"), 0);
+    strbuf_adds(sb, "/");
+    rh_num(sb, rh_jd(fa, "n"), 0);
+    strbuf_adds(sb, " (");
+    rh_pct(sb, rh_jd(fa, "estimate"));
+    strbuf_adds(sb, "); Clopper–Pearson 95% CI ");
+    rh_ci(sb, fa, "ci_exact", 100, 1, "%");
+    strbuf_adds(sb, "; Wilson 95% CI (continuity-corrected) ");
+    rh_ci(sb, fa, "ci_wilson", 100, 1, "%");
+    strbuf_adds(sb, ".</p>\n<table><caption>Insertion success");
+    rh_sap(sb, "§4.1");
+    strbuf_adds(sb, "</caption><tr><th>Measure</th><th>x/n</th><th>%</th><th>95% CI (exact)</th></tr>"
+                    "<tr><td>First attempt, first placement (per patient)</td>");
+    rh_td_prop(sb, fa);
+    strbuf_adds(sb, "</tr><tr><td>Per attempt (successful / all attempts)</td>");
+    rh_td_prop(sb, rh_jp(fa, "per_attempt"));
+    strbuf_adds(sb, "</tr><tr><td>Working IO access at any attempt (per patient)</td>");
+    rh_td_prop(sb, rh_jp(fa, "any_success"));
+    strbuf_adds(sb, "</tr></table>\n<p>Attempts per patient: median [IQR] ");
+    rh_miqr(sb, rh_jp(fa, "attempts_per_patient"), 0);
+    strbuf_adds(sb, " (n = ");
+    rh_num(sb, rh_jd(fa, "attempts_per_patient.n"), 0);
+    strbuf_adds(sb, ")");
+    rh_sap(sb, "§4.1");
+    strbuf_adds(sb, ".</p>\n");
+
+    const json_t *ef = rh_jp(r, "primary.efficacy");
+    strbuf_adds(sb, "<h3>3.2 Therapeutic efficacy");
+    rh_sap(sb, "§4.2");
+    strbuf_adds(sb, "</h3>\n<p class=\"key\">Effective: ");
+    rh_num(sb, rh_jd(ef, "x"), 0);
+    strbuf_adds(sb, "/");
+    rh_num(sb, rh_jd(ef, "n"), 0);
+    strbuf_adds(sb, " (");
+    rh_pct(sb, rh_jd(ef, "estimate"));
+    strbuf_adds(sb, "); Clopper–Pearson 95% CI ");
+    rh_ci(sb, ef, "ci_exact", 100, 1, "%");
+    strbuf_adds(sb, ".</p>\n<table><caption>Efficacy grades (FAS)");
+    rh_sap(sb, "§4.2");
+    strbuf_adds(sb, "</caption><tr><th>Grade</th><th>n</th><th>%</th></tr>");
+    static const struct {
+        const char *key, *label;
+    } grades[] = {{"effective", "Effective"},
+                  {"partially_effective", "Partially effective"},
+                  {"ineffective", "Ineffective"},
+                  {"not_assessable", "Not assessable (counted as not effective)"}};
+    for (size_t i = 0; i < 4; i++) {
+        char p1[64], p2[64];
+        snprintf(p1, sizeof p1, "grades.%s.n", grades[i].key);
+        snprintf(p2, sizeof p2, "grades.%s.pct", grades[i].key);
+        strbuf_adds(sb, "<tr>");
+        rh_td_text(sb, grades[i].label);
+        rh_td_int(sb, rh_jd(ef, p1));
+        strbuf_adds(sb, "<td class=\"n\">");
+        rh_num(sb, rh_jd(ef, p2), 1);
+        strbuf_adds(sb, "%</td></tr>");
+    }
+    strbuf_adds(sb, "</table>\n");
+    const json_t *na = rh_jp(ef, "not_assessable_subjects");
+    if (json_array_size(na)) {
+        strbuf_adds(sb, "<p>Not assessable (missing 6 h values or drug time): ");
+        for (size_t i = 0; i < json_array_size(na); i++) {
+            if (i)
+                strbuf_adds(sb, ", ");
+            strbuf_add_html(sb, json_string_value(json_array_get(na, i)));
+        }
+        strbuf_adds(sb, ".</p>\n");
+    }
+
+    const json_t *os = rh_jp(r, "primary.overall_survival");
+    strbuf_adds(sb, "<h3>3.3 Overall survival");
+    rh_sap(sb, "§4.3");
+    strbuf_adds(sb, "</h3>\n");
+    rh_figure(sb, f, nf, "km_overall");
+    strbuf_adds(sb, "<table><caption>Kaplan–Meier estimates (Greenwood, log-transformed 95% CI)");
+    rh_sap(sb, "§4.3");
+    strbuf_adds(sb, "</caption><tr><th>Measure</th><th>Estimate</th><th>95% CI</th></tr>"
+                    "<tr><td>Patients / deaths</td><td class=\"n\">");
+    rh_num(sb, rh_jd(os, "n"), 0);
+    strbuf_adds(sb, " / ");
+    rh_num(sb, rh_jd(os, "events"), 0);
+    strbuf_adds(sb, "</td><td></td></tr><tr><td>Median OS (days)</td><td class=\"n\">");
+    rh_num(sb, rh_jd(os, "median"), 1);
+    strbuf_adds(sb, "</td><td class=\"n\">");
+    rh_num(sb, rh_jd(os, "median_lower"), 1);
+    strbuf_adds(sb, "–");
+    rh_num(sb, rh_jd(os, "median_upper"), 1);
+    strbuf_adds(sb, "</td></tr>");
+    static const char *const sv[] = {"surv_28", "surv_90"};
+    static const char *const svl[] = {"Survival at day 28", "Survival at day 90"};
+    for (int i = 0; i < 2; i++) {
+        char a[32], b[32], c[32];
+        snprintf(a, sizeof a, "%s.estimate", sv[i]);
+        snprintf(b, sizeof b, "%s.lower", sv[i]);
+        snprintf(c, sizeof c, "%s.upper", sv[i]);
+        strbuf_adds(sb, "<tr>");
+        rh_td_text(sb, svl[i]);
+        strbuf_adds(sb, "<td class=\"n\">");
+        rh_pct(sb, rh_jd(os, a));
+        strbuf_adds(sb, "</td><td class=\"n\">");
+        rh_num(sb, 100 * rh_jd(os, b), 1);
+        strbuf_adds(sb, "–");
+        rh_pct(sb, rh_jd(os, c));
+        strbuf_adds(sb, "</td></tr>");
+    }
+    strbuf_adds(sb, "</table>\n<table><caption>Numbers at risk");
+    rh_sap(sb, "§4.3");
+    strbuf_adds(sb, "</caption><tr><th>Day</th>");
+    const json_t *ar = rh_jp(os, "at_risk");
+    for (size_t i = 0; i < json_array_size(ar); i++) {
+        strbuf_adds(sb, "<th>");
+        rh_num(sb, rh_jd(json_array_get(ar, i), "time"), 0);
+        strbuf_adds(sb, "</th>");
+    }
+    strbuf_adds(sb, "</tr><tr><td>At risk</td>");
+    for (size_t i = 0; i < json_array_size(ar); i++)
+        rh_td_int(sb, rh_jd(json_array_get(ar, i), "n_risk"));
+    strbuf_adds(sb, "</tr></table>\n");
+    if (rh_jd(os, "excluded_no_t0") > 0) {
+        strbuf_adds(sb, "<p>Left out of the survival analysis (no T0): ");
+        rh_num(sb, rh_jd(os, "excluded_no_t0"), 0);
+        strbuf_adds(sb, ".</p>\n");
+    }
+}
+
+
+int report_html(const json_t *r, const struct report_fig *figs, size_t nfigs,
+                struct strbuf *sb, struct err *e)
+{
+    strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>Study report — ");
+    strbuf_add_html(sb, rh_js(r, "study.title"));
+    strbuf_addf(sb, "</title><style>%s</style></head><body>\n", CSS);
+    s_header(sb, r);
+    s_status(sb, r, figs, nfigs);
+    s_baseline(sb, r);
+    s_primary(sb, r, figs, nfigs);
+    s_secondary(sb, r, figs, nfigs);
+    s_subgroups(sb, r, figs, nfigs);
+    s_completeness(sb, r);
+    strbuf_adds(sb, "<h2>8. Software and reproducibility");
+    rh_sap(sb, "§9");
+    strbuf_adds(sb, "</h2>\n<p>Computed by ioheme " IOHEME_VERSION
+                    " (statistics engine reproducing R 4.2.2 and survival 3.5-3). Every number "
+                    "above is in results.json beside this file; the analysis dataset is in "
+                    "dataset/. Audit-chain head ");
+    if (json_is_string(rh_jp(r, "study.audit.head_hash"))) {
+        strbuf_adds(sb, "<span class=\"hash\">");
+        strbuf_add_html(sb, rh_js(r, "study.audit.head_hash"));
+        strbuf_adds(sb, "</span>");
+    } else {
+        strbuf_adds(sb, "not available");
+    }
+    strbuf_adds(sb, ", snapshot ");
+    strbuf_add_html(sb, rh_js(r, "study.snapshot_time"));
+    strbuf_adds(sb, " UTC.</p>\n</body></html>\n");
+    if (sb->failed)
+        return err_set(e, ERR_NOMEM, "out of memory writing the report");
+    return 0;
+}
