@@ -179,4 +179,4 @@ const int derive_comp_code[DERIVE_NCOMP_TYPES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
 const char *const derive_comp_label[DERIVE_NCOMP_TYPES] = {
     "Local infection / cellulitis", "Abscess", "Osteomyelitis", "Fat embolism",
     "Extravasation / infiltration", "Compartment syndrome", "Dislodgement",
-    "Bleeding / haematoma at the site", "Fracture", "Severe pain (NRS >= 7)", "Other"};
+    "Bleeding / haematoma at the site", "Fracture", "Severe pain (NRS ≥ 7)", "Other"};

@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char CSS[] =
-    "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:62rem;margin:2rem auto;"
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:70rem;margin:2rem auto;"
     "padding:0 1rem;color:#111;line-height:1.45}"
     "h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;"
     "padding-bottom:.2rem;margin-top:2.2rem}h3{margin-top:1.6rem}"
@@ -23,9 +23,11 @@ static const char CSS[] =
     ".sap{font-size:.78rem;color:#555;background:#eef3f8;border-radius:3px;padding:0 .3rem;"
     "font-weight:normal;white-space:nowrap}"
     ".meta{color:#444;font-size:.9rem}.hash{font-family:monospace;word-break:break-all}"
-    "figure{margin:1rem 0;page-break-inside:avoid}figure img{max-width:100%;height:auto}"
+    "figure{margin:1rem 0;page-break-inside:avoid}figure img{width:100%;max-width:46rem;height:auto}"
+    ".scroll{overflow-x:auto}table.wide{font-size:.8rem}table.wide td:first-child{min-width:9rem}"
     "figcaption{font-size:.9rem;color:#333}.key{font-size:1.05rem}"
-    "@media print{body{max-width:none;margin:0;font-size:10pt}h2{page-break-before:auto;"
+    "@media print{body{max-width:none;margin:0;font-size:10pt}table.wide{font-size:7.5pt}"
+    ".scroll{overflow:visible}h2{page-break-before:auto;"
     "page-break-after:avoid}table,figure{page-break-inside:avoid}a{color:inherit}"
     ".noprint{display:none}}";
 
@@ -95,9 +97,11 @@ void rh_pval(struct strbuf *sb, double p)
 void rh_ci(struct strbuf *sb, const json_t *o, const char *path, double scale, int dp,
                const char *suffix)
 {
-    rh_num(sb, scale * rh_jai(o, path, 0), dp);
-    strbuf_adds(sb, "–");
-    rh_num(sb, scale * rh_jai(o, path, 1), dp);
+    double lo = scale * rh_jai(o, path, 0), hi = scale * rh_jai(o, path, 1);
+    rh_num(sb, lo, dp);
+    /* an en dash between two numbers reads as a minus when one is negative */
+    strbuf_adds(sb, lo < 0 || hi < 0 ? " to " : "–");
+    rh_num(sb, hi, dp);
     strbuf_adds(sb, suffix);
 }
 
@@ -107,9 +111,10 @@ void rh_miqr(struct strbuf *sb, const json_t *d, int dp)
     if (rh_jd(d, "n") > 0) {
         rh_num(sb, rh_jd(d, "median"), dp);
         strbuf_adds(sb, " [");
-        rh_num(sb, rh_jd(d, "q1"), dp);
-        strbuf_adds(sb, "–");
-        rh_num(sb, rh_jd(d, "q3"), dp);
+        double q1 = rh_jd(d, "q1"), q3 = rh_jd(d, "q3");
+        rh_num(sb, q1, dp);
+        strbuf_adds(sb, q1 < 0 || q3 < 0 ? " to " : "–");
+        rh_num(sb, q3, dp);
         strbuf_adds(sb, "]");
     } else {
         strbuf_adds(sb, "—");

@@ -92,30 +92,31 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
     const json_t *vars = rh_jp(h, "variables"), *tps = rh_jp(h, "timepoints");
     strbuf_adds(sb, "<h3>4.3 Haemodynamic improvement");
     rh_sap(sb, "§5.3");
-    strbuf_adds(sb, "</h3>\n<table><caption>Median [IQR] (n) at each time point");
+    strbuf_adds(sb, "</h3>\n<div class=\"scroll\"><table class=\"wide\"><caption>Median [IQR] "
+                    "(n) at each time point");
     rh_sap(sb, "§5.3");
-    strbuf_adds(sb, "</caption><tr><th>Variable</th>");
-    for (size_t k = 0; k < json_array_size(tps); k++) {
-        strbuf_adds(sb, "<th>");
-        strbuf_add_html(sb, rh_js(json_array_get(tps, k), "timepoint"));
-        strbuf_adds(sb, "</th>");
-    }
-    strbuf_adds(sb, "</tr>");
+    strbuf_adds(sb, "</caption><tr><th>Time point</th>");
     for (size_t v = 0; v < json_array_size(vars); v++) {
         const json_t *var = json_array_get(vars, v);
-        const char *key = rh_js(var, "variable");
-        int dp = strcmp(key, "ne_eq") == 0 ? 3 : strcmp(key, "shock_index") == 0 ? 2
-               : strcmp(key, "lactate") == 0 ? 1 : 0;
-        strbuf_adds(sb, "<tr><td>");
+        strbuf_adds(sb, "<th>");
         strbuf_add_html(sb, rh_js(var, "label"));
         if (*rh_js(var, "unit")) {
             strbuf_adds(sb, " (");
             strbuf_add_html(sb, rh_js(var, "unit"));
             strbuf_adds(sb, ")");
         }
-        strbuf_adds(sb, "</td>");
-        for (size_t k = 0; k < json_array_size(tps); k++) {
-            const json_t *d = json_object_get(json_array_get(tps, k), key);
+        strbuf_adds(sb, "</th>");
+    }
+    strbuf_adds(sb, "</tr>");
+    for (size_t k = 0; k < json_array_size(tps); k++) {
+        const json_t *tp = json_array_get(tps, k);
+        strbuf_adds(sb, "<tr>");
+        rh_td_text(sb, rh_js(tp, "timepoint"));
+        for (size_t v = 0; v < json_array_size(vars); v++) {
+            const char *key = rh_js(json_array_get(vars, v), "variable");
+            int dp = strcmp(key, "ne_eq") == 0 ? 3 : strcmp(key, "shock_index") == 0 ? 2
+                   : strcmp(key, "lactate") == 0 ? 1 : 0;
+            const json_t *d = json_object_get(tp, key);
             strbuf_adds(sb, "<td class=\"n\">");
             rh_miqr(sb, d, dp);
             strbuf_adds(sb, " (");
@@ -124,10 +125,10 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
         }
         strbuf_adds(sb, "</tr>");
     }
-    strbuf_adds(sb, "</table>\n");
+    strbuf_adds(sb, "</table></div>\n");
     rh_figure(sb, f, nf, "trajectory_map");
     rh_figure(sb, f, nf, "trajectory_lactate");
-    strbuf_adds(sb, "<table><caption>Change from T0, complete pairs: Wilcoxon signed-rank "
+    strbuf_adds(sb, "<div class=\"scroll\"><table class=\"wide\"><caption>Change from T0, complete pairs: Wilcoxon signed-rank "
                     "(primary; Hodges–Lehmann estimate and CI) and paired t-test (sensitivity)");
     rh_sap(sb, "§5.3");
     strbuf_adds(sb, "</caption><tr><th>Variable</th><th>To</th><th>Pairs</th>"
@@ -171,7 +172,7 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
         }
         strbuf_adds(sb, "</td></tr>");
     }
-    strbuf_adds(sb, "</table>\n<p>Lactate clearance at 6 h: ");
+    strbuf_adds(sb, "</table></div>\n<p>Lactate clearance at 6 h: ");
     rh_miqr(sb, rh_jp(h, "lactate_clearance_6h"), 1);
     strbuf_adds(sb, " % (n = ");
     rh_num(sb, rh_jd(h, "lactate_clearance_6h.n"), 0);
@@ -260,7 +261,7 @@ void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
 {
     strbuf_adds(sb, "<h2 id=\"subgroups\">5. Subgroups (exploratory)");
     rh_sap(sb, "§6");
-    strbuf_adds(sb, "</h2>\n<table><caption>First-attempt success (Fisher's exact test, "
+    strbuf_adds(sb, "</h2>\n<div class=\"scroll\"><table class=\"wide\"><caption>First-attempt success (Fisher's exact test, "
                     "conditional MLE odds ratio) and overall survival (log-rank, Cox hazard "
                     "ratio), first level vs second");
     rh_sap(sb, "§6");
@@ -271,11 +272,13 @@ void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
     const json_t *sg = rh_jp(r, "subgroups");
     for (size_t i = 0; i < json_array_size(sg); i++) {
         const json_t *g = json_array_get(sg, i);
-        char label[160];
-        snprintf(label, sizeof label, "%s: %s vs %s", rh_js(g, "label"), rh_js(g, "level_1"),
-                 rh_js(g, "level_0"));
-        strbuf_adds(sb, "<tr>");
-        rh_td_text(sb, label);
+        strbuf_adds(sb, "<tr><td><b>");
+        strbuf_add_html(sb, rh_js(g, "label"));
+        strbuf_adds(sb, "</b><br>");
+        strbuf_add_html(sb, rh_js(g, "level_1"));
+        strbuf_adds(sb, " vs ");
+        strbuf_add_html(sb, rh_js(g, "level_0"));
+        strbuf_adds(sb, "</td>");
         static const char *const lv[] = {"first_attempt_success.level_1",
                                          "first_attempt_success.level_0"};
         for (int k = 0; k < 2; k++) {
@@ -314,7 +317,7 @@ void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
         rh_pval(sb, rh_jd(g, "survival.cox.p_value"));
         strbuf_adds(sb, "</td></tr>");
     }
-    strbuf_adds(sb, "</table>\n");
+    strbuf_adds(sb, "</table></div>\n");
     rh_figure(sb, f, nf, "forest_subgroups");
 }
 

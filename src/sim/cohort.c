@@ -252,12 +252,14 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
 }
 
 /* Flow (sim §5): under pressure humerus ~80 mL/min, tibia ~25, other ~30; gravity x0.3; a
- * pump runs at 60% of the pressure-bag flow (assumption); ±30% uniform noise. */
+ * pump runs at 60% of the pressure-bag flow but at most 999 mL/h, a common pump maximum
+ * (assumption); ±30% uniform noise. */
 static double draw_flow(struct prng *r, int site, int method)
 {
     double base = site == SITE_HUMERUS ? 80 : site == SITE_TIBIA ? 25 : 30;
     double f = method == 1 ? base * 0.3 : method == 3 ? base * 0.6 : base;
-    return f * prng_range(r, 0.7, 1.3);
+    f *= prng_range(r, 0.7, 1.3);
+    return method == 3 && f > 999.0 / 60 ? 999.0 / 60 : f;
 }
 
 static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_no)
