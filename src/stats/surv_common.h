@@ -1,0 +1,36 @@
+/* Pieces shared by the survival methods (km.c, logrank.c, cox.c): checking (time, status)
+ * input, R's timefix (aeqSurv) and a stable O(n) radix ordering of doubles.
+ *
+ * Pure functions on arrays; memory comes from the arena the caller passes and belongs to it. */
+#ifndef IOHEME_STATS_SURV_COMMON_H
+#define IOHEME_STATS_SURV_COMMON_H
+
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+
+/* sqrt(DBL_EPSILON): survival's timefix tolerance and print.survfit's median tolerance. */
+#define SURV_TOL 1.4901161193847656e-08
+
+/* Checks that every time is finite and every status is 0 or 1; the error names the 1-based
+ * position. n == 0 is an error ("no observations"). */
+int surv_check(const double *time, const double *status, size_t n, struct err *e);
+
+/* R's aeqSurv(): sorted unique times closer than SURV_TOL (absolute, or relative to the mean
+ * of |unique times|) are chained into clusters and every time is replaced by its cluster's
+ * smallest value. Rewrites time[0..n) in place; scratch memory comes from ar. */
+int surv_timefix(double *time, size_t n, struct arena *ar, struct err *e);
+
+/* Stable ascending order of x[0..n) (ties keep input order), as R's order(). Returns an
+ * index array of n entries allocated in ar (owned by the arena), or NULL on out-of-memory.
+ * LSD radix sort on the IEEE bits: O(n). NaN must not occur. */
+size_t *surv_order(const double *x, size_t n, struct arena *ar);
+
+/* Stable counting sort of idx[0..n) by the small integer key code[idx[i]] in [0, ncodes):
+ * applied after surv_order it gives (code, x) order. Writes the result to out (n entries,
+ * caller-provided). Returns 0, or ERR_NOMEM. */
+int surv_order_by_code(const size_t *idx, size_t n, const int *code, size_t ncodes, size_t *out,
+                       struct arena *ar);
+
+#endif
