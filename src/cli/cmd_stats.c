@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/stats_cli.h"
+#include "cli/stats_surv.h"
 
 const char CMD_STATS_USAGE[] =
     "usage: ioheme stats METHOD [--input FILE.csv] [options]\n"
@@ -44,6 +45,9 @@ static const struct cli_opt_spec stats_opts[] = {
 };
 
 const struct stats_method stats_methods[] = {
+    {"km", stats_run_km, "Kaplan-Meier curves per group, median, CIs (survival::survfit)"},
+    {"logrank", stats_run_logrank, "log-rank / Peto-Peto test, k groups, strata (survdiff)"},
+    {"cox", stats_run_cox, "Cox regression, Efron/Breslow ties (survival::coxph)"},
     {NULL, NULL, NULL},
 };
 
