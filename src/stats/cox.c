@@ -208,19 +208,14 @@ static void imat_full(const double *imat, size_t p, double *m)
             m[i * p + j] = i <= j ? imat[i * p + j] : imat[j * p + i];
 }
 
-/* Sorts, centres and scales; fills w. scale and means: p entries. */
-static int cox_setup(const double *time, const double *status, const double *x, size_t n,
-                     size_t p, struct arena *ar, struct cox_work *w, double *scale)
+/* Puts the covariates in time order, centred and scaled; fills w. scale: p entries. */
+static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, size_t p,
+                     struct arena *ar, struct cox_work *w, double *scale)
 {
-    size_t *ord = surv_order(time, n, ar);
-    double *st = arena_calloc(ar, n, sizeof *st), *ss = arena_calloc(ar, n, sizeof *ss);
+    const size_t *ord = so->ord;
     w->covar = arena_calloc(ar, p, sizeof *w->covar);
-    if (!ord || !st || !ss || !w->covar)
+    if (!w->covar)
         return ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        st[i] = time[ord[i]];
-        ss[i] = status[ord[i]];
-    }
     for (size_t j = 0; j < p; j++) {
         double *c = w->covar[j] = arena_calloc(ar, n, sizeof *c);
         if (!c)
@@ -251,8 +246,8 @@ static int cox_setup(const double *time, const double *status, const double *x, 
     }
     w->n = n;
     w->p = p;
-    w->time = st;
-    w->status = ss;
+    w->time = so->time;
+    w->status = so->status;
     w->u = arena_calloc(ar, p, sizeof(double));
     w->a = arena_calloc(ar, p, sizeof(double));
     w->a2 = arena_calloc(ar, p, sizeof(double));
@@ -354,11 +349,8 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     if (o->iter_max < 1 || !(o->eps > 0) || !(o->conf_level > 0 && o->conf_level < 1))
         return err_set(e, ERR_INVALID, "bad iter_max, eps or conf_level");
 
-    double *time = arena_calloc(ar, n, sizeof *time);
-    if (!time)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    memcpy(time, time_in, n * sizeof *time);
-    if (o->timefix && (rc = surv_timefix(time, n, ar, e)) != 0)
+    struct surv_sorted so;
+    if ((rc = surv_sort(time_in, status, n, o->timefix, ar, &so, e)) != 0)
         return rc;
 
     struct cox_work w = {.efron = o->ties == COX_EFRON};
@@ -373,7 +365,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     out->var = arena_calloc(ar, p * p, sizeof(double));
     if (!scale || !newbeta || !tmp || !vchol || !lp || !out->var || !fields[0] || !fields[1] ||
         !fields[2] || !fields[3] || !fields[4] || !fields[5] || !fields[6] ||
-        cox_setup(time, status, x, n, p, ar, &w, scale) != 0)
+        cox_setup(&so, x, n, p, ar, &w, scale) != 0)
         return err_set(e, ERR_NOMEM, "out of memory");
     out->coef = fields[0];
     out->se = fields[1];
@@ -417,13 +409,14 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     out->wald_p = pchisq(wald, p, 0, 0);
     out->score_p = pchisq(out->score_stat, p, 0, 0);
 
+    /* the linear predictor on the original columns, in time order */
     for (size_t i = 0; i < n; i++) {
         double s = 0;
         for (size_t j = 0; j < p; j++)
-            s += x[j * n + i] * out->coef[j];
+            s += x[j * n + so.ord[i]] * out->coef[j];
         lp[i] = s;
     }
-    if (cox_concordance(time, status, lp, n, ar, &out->conc) != 0)
+    if (cox_concordance_sorted(so.time, so.status, lp, n, ar, &out->conc) != 0)
         return err_set(e, ERR_NOMEM, "out of memory");
     return 0;
 }

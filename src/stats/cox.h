@@ -65,5 +65,8 @@ int cox_fit(const double *time, const double *status, const double *x, size_t n,
  * Returns 0 or ERR_NOMEM. */
 int cox_concordance(const double *time, const double *status, const double *lp, size_t n,
                     struct arena *ar, struct cox_concordance *out);
+/* As cox_concordance, for input already in ascending time order (saves the time sort). */
+int cox_concordance_sorted(const double *time, const double *status, const double *lp, size_t n,
+                           struct arena *ar, struct cox_concordance *out);
 
 #endif

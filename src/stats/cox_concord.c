@@ -37,14 +37,26 @@ static int cmp_size(const void *a, const void *b)
 int cox_concordance(const double *time, const double *status, const double *lp, size_t n,
                     struct arena *ar, struct cox_concordance *out)
 {
+    struct surv_sorted so;
+    struct err e;
+    double *lps = arena_calloc(ar, n ? n : 1, sizeof *lps);
+    if (!lps || surv_sort(time, status, n, false, ar, &so, &e) != 0)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        lps[i] = lp[so.ord[i]];
+    return cox_concordance_sorted(so.time, so.status, lps, n, ar, out);
+}
+
+int cox_concordance_sorted(const double *time, const double *status, const double *lp, size_t n,
+                           struct arena *ar, struct cox_concordance *out)
+{
     memset(out, 0, sizeof *out);
-    size_t *ot = surv_order(time, n, ar);
     size_t *ol = surv_order(lp, n, ar);
     size_t *rank = arena_calloc(ar, n ? n : 1, sizeof *rank);
     size_t *dead = arena_calloc(ar, n ? n : 1, sizeof *dead);
     int64_t *bit = arena_calloc(ar, n + 1, sizeof *bit);
     int64_t *eq = arena_calloc(ar, n ? n : 1, sizeof *eq); /* inserted per rank */
-    if (!ot || !ol || !rank || !dead || !bit || !eq)
+    if (!ol || !rank || !dead || !bit || !eq)
         return ERR_NOMEM;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -58,10 +70,10 @@ int cox_concordance(const double *time, const double *status, const double *lp, 
     size_t i = n;
     while (i > 0) {
         size_t j = i;
-        double t = time[ot[i - 1]];
+        double t = time[i - 1];
         size_t nd = 0;
-        for (; j > 0 && time[ot[j - 1]] == t; j--) {
-            size_t q = ot[j - 1];
+        for (; j > 0 && time[j - 1] == t; j--) {
+            size_t q = j - 1;
             if (status[q] == 0) {
                 bit_add(bit, m, rank[q]);
                 eq[rank[q]]++;

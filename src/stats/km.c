@@ -121,14 +121,13 @@ static int curve_at_times(struct km_curve *c, const double *T, size_t nT, struct
     return 0;
 }
 
-/* One stratum: ix[0..m) are its observations in ascending time order. */
-static int fit_curve(const double *time, const double *status, const size_t *ix, size_t m,
-                     double zval, const struct km_opts *o, struct arena *ar,
-                     struct km_curve *c)
+/* One stratum: time[0..m), status[0..m) in ascending time order. */
+static int fit_curve(const double *time, const double *status, size_t m, double zval,
+                     const struct km_opts *o, struct arena *ar, struct km_curve *c)
 {
     size_t nt = 0;
     for (size_t i = 0; i < m; i++)
-        if (i == 0 || time[ix[i]] != time[ix[i - 1]])
+        if (i == 0 || time[i] != time[i - 1])
             nt++;
     if (curve_alloc(c, nt, ar) != 0)
         return ERR_NOMEM;
@@ -136,10 +135,10 @@ static int fit_curve(const double *time, const double *status, const size_t *ix,
     double km = 1, varhaz = 0, chaz = 0;
     size_t row = 0;
     for (size_t i = 0; i < m;) {
-        double t = time[ix[i]], d = 0, cens = 0;
+        double t = time[i], d = 0, cens = 0;
         double nrisk = (double)(m - i);
-        for (; i < m && time[ix[i]] == t; i++) {
-            if (status[ix[i]] != 0)
+        for (; i < m && time[i] == t; i++) {
+            if (status[i] != 0)
                 d += 1;
             else
                 cens += 1;
@@ -188,28 +187,33 @@ int km_fit(const double *time_in, const double *status, const int *group, size_t
         if (isnan(o->times[k]))
             return err_set_field(e, ERR_INVALID, "times", "times must not be NA");
 
-    double *time = arena_calloc(ar, n, sizeof *time);
-    if (!time)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    memcpy(time, time_in, n * sizeof *time);
-    if (o->timefix && (rc = surv_timefix(time, n, ar, e)) != 0)
+    struct surv_sorted ss;
+    if ((rc = surv_sort(time_in, status, n, o->timefix, ar, &ss, e)) != 0)
         return rc;
-
-    size_t *ord = surv_order(time, n, ar);
-    size_t *byg = arena_calloc(ar, n, sizeof *byg);
+    /* stable counting pass by group: each stratum's rows contiguous, still in time order */
+    double *gt = ss.time, *gs = ss.status;
     size_t *start = arena_calloc(ar, ngroups + 1, sizeof *start);
     out->curves = arena_calloc(ar, ngroups, sizeof *out->curves);
-    if (!ord || !byg || !start || !out->curves)
+    if (!start || !out->curves)
         return err_set(e, ERR_NOMEM, "out of memory");
     if (group) {
-        if (surv_order_by_code(ord, n, group, ngroups, byg, ar) != 0)
+        gt = arena_calloc(ar, n, sizeof *gt);
+        gs = arena_calloc(ar, n, sizeof *gs);
+        size_t *pos = arena_calloc(ar, ngroups, sizeof *pos);
+        if (!gt || !gs || !pos)
             return err_set(e, ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < n; i++)
             start[group[i] + 1]++;
-        for (size_t g = 0; g < ngroups; g++)
+        for (size_t g = 0; g < ngroups; g++) {
             start[g + 1] += start[g];
+            pos[g] = start[g];
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t q = pos[group[ss.ord[i]]]++;
+            gt[q] = ss.time[i];
+            gs[q] = ss.status[i];
+        }
     } else {
-        memcpy(byg, ord, n * sizeof *byg);
         start[1] = n;
     }
 
@@ -237,7 +241,7 @@ int km_fit(const double *time_in, const double *status, const int *group, size_t
         if (m == 0)
             return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations",
                                  g + 1);
-        if (fit_curve(time, status, byg + start[g], m, zval, o, ar, &out->curves[g]) != 0)
+        if (fit_curve(gt + start[g], gs + start[g], m, zval, o, ar, &out->curves[g]) != 0)
             return err_set(e, ERR_NOMEM, "out of memory");
         if (T && curve_at_times(&out->curves[g], T, nT, ar) != 0)
             return err_set(e, ERR_NOMEM, "out of memory");

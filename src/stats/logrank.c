@@ -49,20 +49,20 @@ static int solve_pivot(double *a, double *b, size_t m)
     return 0;
 }
 
-/* One stratum: ix[0..m) in ascending time order. Adds into obs, exp (this stratum's share)
- * and var. risk and kaplan are scratch of ngroups and m entries. */
-static void stratum_pass(const double *time, const double *status, const int *group,
-                         const size_t *ix, size_t m, size_t G, double rho, double *kaplan,
-                         double *risk, double *obs, double *exp, double *var)
+/* One stratum: time, status, group[0..m) in ascending time order. Adds into obs, exp (this
+ * stratum's share) and var. risk and kaplan are scratch of ngroups and m entries. */
+static void stratum_pass(const double *time, const double *status, const int *group, size_t m,
+                         size_t G, double rho, double *kaplan, double *risk, double *obs,
+                         double *exp, double *var)
 {
     if (rho != 0) {
         double km = 1;
         for (size_t i = 0; i < m;) {
             double nrisk = (double)(m - i), deaths = 0;
             size_t j = i;
-            for (; j < m && time[ix[j]] == time[ix[i]]; j++) {
+            for (; j < m && time[j] == time[i]; j++) {
                 kaplan[j] = km;
-                deaths += status[ix[j]];
+                deaths += status[j];
             }
             km = km * (nrisk - deaths) / nrisk;
             i = j;
@@ -71,15 +71,15 @@ static void stratum_pass(const double *time, const double *status, const int *gr
     memset(risk, 0, G * sizeof *risk);
     size_t i = m;
     while (i > 0) {
-        double t = time[ix[i - 1]];
+        double t = time[i - 1];
         double wt = rho == 0 ? 1 : pow(kaplan[i - 1], rho);
         double deaths = 0;
         size_t j = i;
-        for (; j > 0 && time[ix[j - 1]] == t; j--) {
-            size_t k = (size_t)group[ix[j - 1]];
-            deaths += status[ix[j - 1]];
+        for (; j > 0 && time[j - 1] == t; j--) {
+            size_t k = (size_t)group[j - 1];
+            deaths += status[j - 1];
             risk[k] += 1;
-            obs[k] += status[ix[j - 1]] * wt;
+            obs[k] += status[j - 1] * wt;
         }
         i = j;
         double nrisk = (double)(m - j);
@@ -113,7 +113,6 @@ int logrank_test(const double *time_in, const double *status, const int *group, 
         return err_set_field(e, ERR_INVALID, "rho", "rho must be finite");
     if (!strata)
         nstrata = 1;
-    double *time = arena_calloc(ar, n, sizeof *time);
     out->n = arena_calloc(ar, G, sizeof(double));
     out->obs = arena_calloc(ar, G, sizeof(double));
     out->exp = arena_calloc(ar, G, sizeof(double));
@@ -122,10 +121,9 @@ int logrank_test(const double *time_in, const double *status, const int *group, 
     double *o_s = arena_calloc(ar, G, sizeof(double));
     double *e_s = arena_calloc(ar, G, sizeof(double));
     size_t *start = arena_calloc(ar, nstrata + 1, sizeof(size_t));
-    size_t *bys = arena_calloc(ar, n, sizeof(size_t));
     double *kaplan = rho != 0 ? arena_calloc(ar, n, sizeof(double)) : NULL;
-    if (!time || !out->n || !out->obs || !out->exp || !out->var || !risk || !o_s || !e_s ||
-        !start || !bys || (rho != 0 && !kaplan))
+    if (!out->n || !out->obs || !out->exp || !out->var || !risk || !o_s || !e_s || !start ||
+        (rho != 0 && !kaplan))
         return err_set(e, ERR_NOMEM, "out of memory");
     out->ngroups = G;
     for (size_t i = 0; i < n; i++) {
@@ -143,20 +141,26 @@ int logrank_test(const double *time_in, const double *status, const int *group, 
         if (out->n[g] == 0)
             return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations",
                                  g + 1);
-    memcpy(time, time_in, n * sizeof *time);
-    if (timefix && (rc = surv_timefix(time, n, ar, e)) != 0)
+    struct surv_sorted ss;
+    if ((rc = surv_sort(time_in, status, n, timefix, ar, &ss, e)) != 0)
         return rc;
-    size_t *ord = surv_order(time, n, ar);
-    if (!ord)
+    /* stable counting pass by stratum: (stratum, time) order, group codes alongside */
+    double *st = arena_calloc(ar, n, sizeof *st), *sst = arena_calloc(ar, n, sizeof *sst);
+    int *sg = arena_calloc(ar, n, sizeof *sg);
+    size_t *pos = arena_calloc(ar, nstrata, sizeof *pos);
+    if (!st || !sst || !sg || !pos)
         return err_set(e, ERR_NOMEM, "out of memory");
-    if (strata) {
-        if (surv_order_by_code(ord, n, strata, nstrata, bys, ar) != 0)
-            return err_set(e, ERR_NOMEM, "out of memory");
-    } else {
-        memcpy(bys, ord, n * sizeof *bys);
-    }
-    for (size_t s = 0; s < nstrata; s++)
+    for (size_t s = 0; s < nstrata; s++) {
         start[s + 1] += start[s];
+        pos[s] = start[s];
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t q = ss.ord[i];
+        size_t at = pos[strata ? strata[q] : 0]++;
+        st[at] = ss.time[i];
+        sst[at] = ss.status[i];
+        sg[at] = group[q];
+    }
     /* R keeps O and E per stratum (a G x S matrix) and sums the rows afterwards */
     for (size_t s = 0; s < nstrata; s++) {
         size_t m = start[s + 1] - start[s];
@@ -164,8 +168,8 @@ int logrank_test(const double *time_in, const double *status, const int *group, 
             continue;
         memset(o_s, 0, G * sizeof *o_s);
         memset(e_s, 0, G * sizeof *e_s);
-        stratum_pass(time, status, group, bys + start[s], m, G, rho, kaplan, risk, o_s, e_s,
-                     out->var);
+        stratum_pass(st + start[s], sst + start[s], sg + start[s], m, G, rho, kaplan, risk, o_s,
+                     e_s, out->var);
         for (size_t g = 0; g < G; g++) {
             out->obs[g] += o_s[g];
             out->exp[g] += e_s[g];

@@ -32,37 +32,42 @@ static uint64_t key_of(double x)
     return (u & 0x8000000000000000u) ? ~u : (u | 0x8000000000000000u);
 }
 
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+#define RADIX_PASSES 6 /* 6 x 11 bits cover the 64-bit key */
+
 size_t *surv_order(const double *x, size_t n, struct arena *ar)
 {
-    uint64_t *k0 = arena_calloc(ar, n ? n : 1, sizeof *k0);
-    uint64_t *k1 = arena_calloc(ar, n ? n : 1, sizeof *k1);
-    size_t *i0 = arena_calloc(ar, n ? n : 1, sizeof *i0);
-    size_t *i1 = arena_calloc(ar, n ? n : 1, sizeof *i1);
-    size_t *cnt = arena_calloc(ar, 65536, sizeof *cnt);
+    size_t m = n ? n : 1;
+    uint64_t *k0 = arena_calloc(ar, m, sizeof *k0);
+    uint64_t *k1 = arena_calloc(ar, m, sizeof *k1);
+    size_t *i0 = arena_calloc(ar, m, sizeof *i0);
+    size_t *i1 = arena_calloc(ar, m, sizeof *i1);
+    size_t *cnt = arena_calloc(ar, (size_t)RADIX_PASSES * RADIX_SIZE, sizeof *cnt);
     if (!k0 || !k1 || !i0 || !i1 || !cnt)
         return NULL;
-    uint64_t all_or = 0, all_and = ~(uint64_t)0;
+    /* one read pass fills every digit's histogram */
     for (size_t i = 0; i < n; i++) {
-        k0[i] = key_of(x[i]);
+        uint64_t k = key_of(x[i]);
+        k0[i] = k;
         i0[i] = i;
-        all_or |= k0[i];
-        all_and &= k0[i];
+        for (int d = 0; d < RADIX_PASSES; d++)
+            cnt[(size_t)d * RADIX_SIZE + ((k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1))]++;
     }
-    for (int shift = 0; shift < 64; shift += 16) {
+    for (int d = 0; d < RADIX_PASSES; d++) {
+        size_t *c = cnt + (size_t)d * RADIX_SIZE;
+        int shift = d * RADIX_BITS;
         /* a digit that is the same in every key does not reorder anything */
-        if ((((all_or ^ all_and) >> shift) & 0xffff) == 0)
+        if (n == 0 || c[(k0[0] >> shift) & (RADIX_SIZE - 1)] == n)
             continue;
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(k0[i] >> shift) & 0xffff]++;
         size_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
+        for (size_t v = 0; v < RADIX_SIZE; v++) {
+            size_t t = c[v];
+            c[v] = sum;
+            sum += t;
         }
         for (size_t i = 0; i < n; i++) {
-            size_t pos = cnt[(k0[i] >> shift) & 0xffff]++;
+            size_t pos = c[(k0[i] >> shift) & (RADIX_SIZE - 1)]++;
             k1[pos] = k0[i];
             i1[pos] = i0[i];
         }
@@ -91,50 +96,68 @@ int surv_order_by_code(const size_t *idx, size_t n, const int *code, size_t ncod
     return 0;
 }
 
-int surv_timefix(double *time, size_t n, struct arena *ar, struct err *e)
+/* aeqSurv on sorted times st[0..n): rewrites st in place; returns 1 if anything changed. */
+static int timefix_sorted(double *st, size_t n)
 {
-    if (n < 2)
-        return 0;
-    size_t *ord = surv_order(time, n, ar);
-    double *u = arena_calloc(ar, n, sizeof *u);
-    if (!ord || !u)
-        return err_set(e, ERR_NOMEM, "out of memory");
+    /* mean(abs(unique times)) as R computes it: long double sum, then one refinement pass */
+    long double s = 0;
     size_t nu = 0;
     for (size_t i = 0; i < n; i++)
-        if (nu == 0 || time[ord[i]] != u[nu - 1])
-            u[nu++] = time[ord[i]];
+        if (i == 0 || st[i] != st[i - 1]) {
+            s += fabs(st[i]);
+            nu++;
+        }
     if (nu < 2)
         return 0;
-    /* mean(abs(y)) as R computes it: long double sum, then one refinement pass */
-    long double s = 0;
-    for (size_t i = 0; i < nu; i++)
-        s += fabs(u[i]);
-    long double m = s / (long double)nu;
-    long double t = 0;
-    for (size_t i = 0; i < nu; i++)
-        t += fabs(u[i]) - m;
+    long double m = s / (long double)nu, t = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || st[i] != st[i - 1])
+            t += fabs(st[i]) - m;
     m += t / (long double)nu;
     double mean_abs = (double)m;
-    /* cut[j]: the value every member of u[j]'s cluster maps to */
-    double *cut = arena_calloc(ar, nu, sizeof *cut);
-    if (!cut)
+    int changed = 0;
+    double prev_u = st[0], cut = st[0]; /* previous unique value and its cluster's value */
+    for (size_t i = 1; i < n; i++) {
+        double v = st[i];
+        if (v != prev_u) {
+            double dy = v - prev_u;
+            int tied = dy <= SURV_TOL || dy / mean_abs <= SURV_TOL;
+            prev_u = v;
+            if (!tied)
+                cut = v;
+        }
+        if (v != cut) {
+            st[i] = cut;
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+int surv_sort(const double *time, const double *status, size_t n, bool timefix,
+              struct arena *ar, struct surv_sorted *out, struct err *e)
+{
+    size_t m = n ? n : 1;
+    out->ord = surv_order(time, n, ar);
+    out->time = arena_calloc(ar, m, sizeof(double));
+    out->status = arena_calloc(ar, m, sizeof(double));
+    if (!out->ord || !out->time || !out->status)
         return err_set(e, ERR_NOMEM, "out of memory");
-    int any = 0;
-    cut[0] = u[0];
-    for (size_t j = 1; j < nu; j++) {
-        double dy = u[j] - u[j - 1];
-        int tied = dy <= SURV_TOL || dy / mean_abs <= SURV_TOL;
-        cut[j] = tied ? cut[j - 1] : u[j];
-        any |= tied;
+    for (size_t i = 0; i < n; i++)
+        out->time[i] = time[out->ord[i]];
+    if (timefix && timefix_sorted(out->time, n)) {
+        /* merged clusters: R orders the merged ties by input position, so order again */
+        double *fixed = arena_calloc(ar, m, sizeof *fixed);
+        if (!fixed)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            fixed[out->ord[i]] = out->time[i];
+        if (!(out->ord = surv_order(fixed, n, ar)))
+            return err_set(e, ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            out->time[i] = fixed[out->ord[i]];
     }
-    if (!any)
-        return 0;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = time[ord[i]];
-        while (u[j] != v)
-            j++;
-        time[ord[i]] = cut[j];
-    }
+    for (size_t i = 0; i < n; i++)
+        out->status[i] = status[out->ord[i]];
     return 0;
 }

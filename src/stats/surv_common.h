@@ -5,6 +5,7 @@
 #ifndef IOHEME_STATS_SURV_COMMON_H
 #define IOHEME_STATS_SURV_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/arena.h"
@@ -17,10 +18,20 @@
  * position. n == 0 is an error ("no observations"). */
 int surv_check(const double *time, const double *status, size_t n, struct err *e);
 
-/* R's aeqSurv(): sorted unique times closer than SURV_TOL (absolute, or relative to the mean
- * of |unique times|) are chained into clusters and every time is replaced by its cluster's
- * smallest value. Rewrites time[0..n) in place; scratch memory comes from ar. */
-int surv_timefix(double *time, size_t n, struct arena *ar, struct err *e);
+/* Observations in R's time order: ord[i] is the input index of the i-th smallest time (stable:
+ * ties keep input order, as R's order()); time[i], status[i] are that observation's values.
+ * With timefix, times are first merged as R's aeqSurv() does: sorted unique times closer than
+ * SURV_TOL (absolute, or relative to the mean of |unique times|) are chained into clusters and
+ * each takes its cluster's smallest value. */
+struct surv_sorted {
+    size_t *ord;
+    double *time, *status;
+};
+
+/* Fills out (arrays of n entries allocated in ar, owned by the arena). One radix ordering;
+ * a second only when timefix merged something. Returns 0 or ERR_NOMEM (e filled). */
+int surv_sort(const double *time, const double *status, size_t n, bool timefix,
+              struct arena *ar, struct surv_sorted *out, struct err *e);
 
 /* Stable ascending order of x[0..n) (ties keep input order), as R's order(). Returns an
  * index array of n entries allocated in ar (owned by the arena), or NULL on out-of-memory.
