@@ -115,7 +115,8 @@ struct cox_work {
     size_t n, p;
     const double *time;   /* sorted ascending */
     const double *status; /* in the same order */
-    double **covar;       /* covar[j][i]: centred, scaled column j, sorted order */
+    double *x;            /* x[i*p + j]: covariate j of the i-th in time order, centred and
+                           * scaled; row-major so one subject's values share a cache line */
     int efron;
     double *u, *imat;     /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
     double *a, *a2, *cmat, *cmat2;
@@ -124,30 +125,34 @@ struct cox_work {
 /* coxfit6_iter: returns the log partial likelihood at beta; fills w->u and w->imat. */
 static double cox_eval(struct cox_work *w, const double *beta)
 {
-    size_t p = w->p;
+    const size_t p = w->p;
+    const double *restrict X = w->x, *restrict time = w->time, *restrict status = w->status;
+    double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
+    double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
     double loglik = 0, denom = 0;
-    memset(w->u, 0, p * sizeof *w->u);
-    memset(w->a, 0, p * sizeof *w->a);
-    memset(w->a2, 0, p * sizeof *w->a2);
-    memset(w->imat, 0, p * p * sizeof *w->imat);
-    memset(w->cmat, 0, p * p * sizeof *w->cmat);
-    memset(w->cmat2, 0, p * p * sizeof *w->cmat2);
+    memset(u, 0, p * sizeof *u);
+    memset(a, 0, p * sizeof *a);
+    memset(a2, 0, p * sizeof *a2);
+    memset(imat, 0, p * p * sizeof *imat);
+    memset(cmat, 0, p * p * sizeof *cmat);
+    memset(cmat2, 0, p * p * sizeof *cmat2);
     size_t person = w->n;
     while (person > 0) {
-        double dtime = w->time[person - 1];
+        double dtime = time[person - 1];
         double ndead = 0, deadwt = 0, denom2 = 0;
-        while (person > 0 && w->time[person - 1] == dtime) {
+        while (person > 0 && time[person - 1] == dtime) {
             size_t q = --person;
+            const double *xq = X + q * p;
             double zbeta = 0;
             for (size_t i = 0; i < p; i++)
-                zbeta += beta[i] * w->covar[i][q];
+                zbeta += beta[i] * xq[i];
             double risk = exp(zbeta);
-            if (w->status[q] == 0) {
+            if (status[q] == 0) {
                 denom += risk;
                 for (size_t i = 0; i < p; i++) {
-                    w->a[i] += risk * w->covar[i][q];
+                    a[i] += risk * xq[i];
                     for (size_t j = 0; j <= i; j++)
-                        w->cmat[i * p + j] += risk * w->covar[i][q] * w->covar[j][q];
+                        cmat[i * p + j] += risk * xq[i] * xq[j];
                 }
             } else {
                 ndead++;
@@ -155,10 +160,10 @@ static double cox_eval(struct cox_work *w, const double *beta)
                 denom2 += risk;
                 loglik += zbeta;
                 for (size_t i = 0; i < p; i++) {
-                    w->u[i] += w->covar[i][q];
-                    w->a2[i] += risk * w->covar[i][q];
+                    u[i] += xq[i];
+                    a2[i] += risk * xq[i];
                     for (size_t j = 0; j <= i; j++)
-                        w->cmat2[i * p + j] += risk * w->covar[i][q] * w->covar[j][q];
+                        cmat2[i * p + j] += risk * xq[i] * xq[j];
                 }
             }
         }
@@ -168,12 +173,12 @@ static double cox_eval(struct cox_work *w, const double *beta)
             denom += denom2;
             loglik -= deadwt * log(denom);
             for (size_t i = 0; i < p; i++) {
-                w->a[i] += w->a2[i];
-                double mean = w->a[i] / denom;
-                w->u[i] -= deadwt * mean;
+                a[i] += a2[i];
+                double mean = a[i] / denom;
+                u[i] -= deadwt * mean;
                 for (size_t j = 0; j <= i; j++) {
-                    w->cmat[i * p + j] += w->cmat2[i * p + j];
-                    w->imat[j * p + i] += deadwt * (w->cmat[i * p + j] - mean * w->a[j]) / denom;
+                    cmat[i * p + j] += cmat2[i * p + j];
+                    imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
                 }
             }
         } else { /* Efron: add 1/d of the deaths' sums d times */
@@ -182,19 +187,18 @@ static double cox_eval(struct cox_work *w, const double *beta)
                 denom += denom2 / ndead;
                 loglik -= wtave * log(denom);
                 for (size_t i = 0; i < p; i++) {
-                    w->a[i] += w->a2[i] / ndead;
-                    double mean = w->a[i] / denom;
-                    w->u[i] -= wtave * mean;
+                    a[i] += a2[i] / ndead;
+                    double mean = a[i] / denom;
+                    u[i] -= wtave * mean;
                     for (size_t j = 0; j <= i; j++) {
-                        w->cmat[i * p + j] += w->cmat2[i * p + j] / ndead;
-                        w->imat[j * p + i] +=
-                            wtave * (w->cmat[i * p + j] - mean * w->a[j]) / denom;
+                        cmat[i * p + j] += cmat2[i * p + j] / ndead;
+                        imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
                     }
                 }
             }
         }
-        memset(w->a2, 0, p * sizeof *w->a2);
-        memset(w->cmat2, 0, p * p * sizeof *w->cmat2);
+        memset(a2, 0, p * sizeof *a2);
+        memset(cmat2, 0, p * p * sizeof *cmat2);
     }
     return loglik;
 }
@@ -213,18 +217,15 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
                      struct arena *ar, struct cox_work *w, double *scale)
 {
     const size_t *ord = so->ord;
-    w->covar = arena_calloc(ar, p, sizeof *w->covar);
-    if (!w->covar)
+    double *X = w->x = arena_calloc(ar, n * p, sizeof *w->x);
+    if (!X)
         return ERR_NOMEM;
     for (size_t j = 0; j < p; j++) {
-        double *c = w->covar[j] = arena_calloc(ar, n, sizeof *c);
-        if (!c)
-            return ERR_NOMEM;
         const double *xj = x + j * n;
         int zero_one = 1; /* R's nocenter = c(-1, 0, 1): such columns are left untouched */
         for (size_t i = 0; i < n; i++) {
-            c[i] = xj[ord[i]];
-            if (c[i] != 0 && c[i] != 1 && c[i] != -1)
+            double v = X[i * p + j] = xj[ord[i]];
+            if (v != 0 && v != 1 && v != -1)
                 zero_one = 0;
         }
         scale[j] = 1;
@@ -232,17 +233,17 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
             continue;
         double mean = 0;
         for (size_t i = 0; i < n; i++)
-            mean += c[i];
+            mean += X[i * p + j];
         mean /= (double)n;
         double sabs = 0;
         for (size_t i = 0; i < n; i++) {
-            c[i] -= mean;
-            sabs += fabs(c[i]);
+            X[i * p + j] -= mean;
+            sabs += fabs(X[i * p + j]);
         }
         double sc = sabs > 0 ? (double)n / sabs : 1.0;
         scale[j] = sc;
         for (size_t i = 0; i < n; i++)
-            c[i] *= sc;
+            X[i * p + j] *= sc;
     }
     w->n = n;
     w->p = p;

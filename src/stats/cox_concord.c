@@ -8,7 +8,6 @@
 #include "stats/cox.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stats/surv_common.h"
@@ -28,10 +27,64 @@ static int64_t bit_below(const int64_t *bit, size_t pos)
     return s;
 }
 
-static int cmp_size(const void *a, const void *b)
+/* Dense ranks (0 = smallest) of lp[0..n) into rank; *m = number of distinct values.
+ * A linear predictor usually takes few distinct values (factors, rounded covariates), so the
+ * distinct values are collected in a hash table and only they are sorted; when they turn out
+ * to be many, a radix ordering of all n values is cheaper. */
+static int lp_ranks(const double *lp, size_t n, struct arena *ar, size_t *rank, size_t *m)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
+    size_t cap = 4096, limit = n / 8 > 4096 ? n / 8 : 4096;
+    for (;;) {
+        size_t nd = 0, mask = cap - 1;
+        uint64_t *key = arena_calloc(ar, cap, sizeof *key);
+        size_t *slot = arena_calloc(ar, cap, sizeof *slot); /* distinct index + 1 */
+        double *val = arena_calloc(ar, cap / 2, sizeof *val);
+        if (!key || !slot || !val)
+            return ERR_NOMEM;
+        size_t i = 0;
+        for (; i < n; i++) {
+            double v = lp[i] == 0 ? 0 : lp[i]; /* -0.0 and 0.0 are one value */
+            uint64_t k;
+            memcpy(&k, &v, sizeof k);
+            size_t h = (size_t)((k * 0x9E3779B97F4A7C15u) >> 20) & mask;
+            while (slot[h] && key[h] != k)
+                h = (h + 1) & mask;
+            if (!slot[h]) {
+                if (nd == cap / 2)
+                    break; /* table half full: grow */
+                key[h] = k;
+                val[nd] = v;
+                slot[h] = ++nd;
+            }
+            rank[i] = slot[h] - 1;
+        }
+        if (i < n) {
+            if (cap >= limit)
+                break;
+            cap *= 4;
+            continue;
+        }
+        size_t *ord = surv_order(val, nd, ar), *dense = arena_calloc(ar, nd, sizeof *dense);
+        if (!ord || !dense)
+            return ERR_NOMEM;
+        for (size_t r = 0; r < nd; r++)
+            dense[ord[r]] = r;
+        for (size_t q = 0; q < n; q++)
+            rank[q] = dense[rank[q]];
+        *m = nd;
+        return 0;
+    }
+    size_t *ol = surv_order(lp, n, ar);
+    if (!ol)
+        return ERR_NOMEM;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && lp[ol[i]] != lp[ol[i - 1]])
+            r++;
+        rank[ol[i]] = r;
+    }
+    *m = n ? r + 1 : 0;
+    return 0;
 }
 
 int cox_concordance(const double *time, const double *status, const double *lp, size_t n,
@@ -51,20 +104,25 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
                            struct arena *ar, struct cox_concordance *out)
 {
     memset(out, 0, sizeof *out);
-    size_t *ol = surv_order(lp, n, ar);
+    /* arena memory is zero-filled, so size every array by what it holds: the BIT and the
+     * per-rank counts by the number of distinct predictor values, the events of one time by
+     * the largest tie */
     size_t *rank = arena_calloc(ar, n ? n : 1, sizeof *rank);
-    size_t *dead = arena_calloc(ar, n ? n : 1, sizeof *dead);
-    int64_t *bit = arena_calloc(ar, n + 1, sizeof *bit);
-    int64_t *eq = arena_calloc(ar, n ? n : 1, sizeof *eq); /* inserted per rank */
-    if (!ol || !rank || !dead || !bit || !eq)
+    size_t m, maxtie = 1;
+    if (!rank || lp_ranks(lp, n, ar, rank, &m) != 0)
         return ERR_NOMEM;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && lp[ol[i]] != lp[ol[i - 1]])
-            m++;
-        rank[ol[i]] = m;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && time[j] == time[i]; j++)
+            ;
+        if (j - i > maxtie)
+            maxtie = j - i;
     }
-    m++;
+    size_t *dead = arena_calloc(ar, maxtie, sizeof *dead);
+    int64_t *bit = arena_calloc(ar, m + 1, sizeof *bit);
+    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);  /* inserted per rank */
+    int64_t *deq = arena_calloc(ar, m ? m : 1, sizeof *deq); /* this time's events per rank */
+    if (!dead || !bit || !eq || !deq)
+        return ERR_NOMEM;
     int64_t inserted = 0;
     double conc = 0, disc = 0, tx = 0, ty = 0, txy = 0;
     size_t i = n;
@@ -89,14 +147,12 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
             tx += (double)same;
             disc += (double)(inserted - below - same);
         }
-        if (nd > 1) { /* pairs of events at this time */
-            qsort(dead, nd, sizeof *dead, cmp_size);
+        if (nd > 1) { /* pairs of events at this time: tied on y, and on x too or not */
             double pairs = (double)nd * (double)(nd - 1) / 2, same = 0;
-            for (size_t a = 0, b; a < nd; a = b) {
-                for (b = a; b < nd && dead[b] == dead[a]; b++)
-                    ;
-                same += (double)(b - a) * (double)(b - a - 1) / 2;
-            }
+            for (size_t k = 0; k < nd; k++)
+                same += (double)deq[dead[k]]++;
+            for (size_t k = 0; k < nd; k++)
+                deq[dead[k]] = 0;
             txy += same;
             ty += pairs - same;
         }
