@@ -81,21 +81,6 @@ size_t *surv_order(const double *x, size_t n, struct arena *ar)
     return i0;
 }
 
-int surv_order_by_code(const size_t *idx, size_t n, const int *code, size_t ncodes, size_t *out,
-                       struct arena *ar)
-{
-    size_t *cnt = arena_calloc(ar, ncodes + 1, sizeof *cnt);
-    if (!cnt)
-        return ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        cnt[code[idx[i]] + 1]++;
-    for (size_t c = 0; c < ncodes; c++)
-        cnt[c + 1] += cnt[c];
-    for (size_t i = 0; i < n; i++)
-        out[cnt[code[idx[i]]]++] = idx[i];
-    return 0;
-}
-
 /* aeqSurv on sorted times st[0..n): rewrites st in place; returns 1 if anything changed. */
 static int timefix_sorted(double *st, size_t n)
 {

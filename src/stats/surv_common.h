@@ -38,10 +38,4 @@ int surv_sort(const double *time, const double *status, size_t n, bool timefix,
  * LSD radix sort on the IEEE bits: O(n). NaN must not occur. */
 size_t *surv_order(const double *x, size_t n, struct arena *ar);
 
-/* Stable counting sort of idx[0..n) by the small integer key code[idx[i]] in [0, ncodes):
- * applied after surv_order it gives (code, x) order. Writes the result to out (n entries,
- * caller-provided). Returns 0, or ERR_NOMEM. */
-int surv_order_by_code(const size_t *idx, size_t n, const int *code, size_t ncodes, size_t *out,
-                       struct arena *ar);
-
 #endif

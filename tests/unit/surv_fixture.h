@@ -112,4 +112,22 @@ static inline int fx_check(const char *ctx, const char *key, const double *got, 
     return bad;
 }
 
+/* Runs check(case) on every case of fixture file name; returns the number of failing cases, or
+ * -1 when the file holds fewer than min_cases (a truncated fixture must not pass). */
+static inline int fx_run_cases(const char *name, int (*check)(const json_t *), size_t min_cases)
+{
+    json_t *all = fx_load(name);
+    size_t i;
+    int failed = 0;
+    json_t *c;
+    json_array_foreach(all, i, c) failed += check(c) != 0;
+    size_t ncases = json_array_size(all);
+    json_decref(all);
+    if (ncases < min_cases) {
+        fprintf(stderr, "%s: only %zu cases\n", name, ncases);
+        return -1;
+    }
+    return failed;
+}
+
 #endif

@@ -86,14 +86,7 @@ static int check_case(const json_t *c)
 static void test_km_matches_r_survfit_on_every_fixture(void **state)
 {
     (void)state;
-    json_t *all = fx_load("km.json");
-    size_t i, failed = 0;
-    json_t *c;
-    json_array_foreach(all, i, c) failed += check_case(c) != 0;
-    size_t ncases = json_array_size(all);
-    json_decref(all);
-    assert_true(ncases >= 30);
-    assert_int_equal(failed, 0);
+    assert_int_equal(fx_run_cases("km.json", check_case, 30), 0);
 }
 
 /* Hand calculation: times 1,2,3,4 with events at 1, 2, 4: S = 3/4, 1/2, 1/2, 0. S sits at
