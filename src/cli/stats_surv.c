@@ -460,6 +460,20 @@ static int cox_run(const struct cli_args *a, struct csv_table *t, struct arena *
     JSET(out, "concordance", stats_json_num(r.conc.concordance));
     JSET(out, "iter", json_integer(r.iter));
     JSET(out, "converged", json_boolean(r.converged));
+    json_t *warn = json_array();
+    if (!warn)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    JSET(out, "warnings", warn);
+    if (!r.converged)
+        json_array_append_new(warn, json_string("Ran out of iterations and did not converge"));
+    for (size_t j = 0; j < p; j++) {
+        if (!r.maybe_infinite[j])
+            continue;
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "Loglik converged before variable  %zu ; coefficient may be infinite. ", j + 1);
+        json_array_append_new(warn, json_string(msg));
+    }
     JSET(out, "n_omitted", json_integer((json_int_t)f.n_omitted));
     return 0;
 }

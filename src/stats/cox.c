@@ -14,6 +14,10 @@
 
 #include "stats/surv_common.h"
 
+/* coxph.control()'s toler.chol = .Machine$double.eps^0.75 (not eps^0.75: with 1e-9^0.75 a
+ * diverging coefficient's pivot is dropped early and the fit stops short of R's). */
+#define COX_TOLER_CHOL 1.8189894035458565e-12
+
 struct cox_opts cox_default_opts(void)
 {
     struct cox_opts o = {COX_EFRON, true, 20, 1e-9, 0.95};
@@ -265,7 +269,7 @@ static void cox_newton(struct cox_work *w, const struct cox_opts *o, const doubl
                        double *loglik, double *sctest, int *iter, bool *converged)
 {
     size_t p = w->p;
-    double toler = pow(o->eps, 0.75); /* coxph.control's toler.chol */
+    double toler = COX_TOLER_CHOL;
     memset(beta, 0, p * sizeof *beta);
     loglik[0] = cox_eval(w, beta);
     loglik[1] = loglik[0];
@@ -313,7 +317,7 @@ static void cox_newton(struct cox_work *w, const struct cox_opts *o, const doubl
         }
     }
     if (!*converged) {
-        *iter = o->iter_max;
+        *iter = o->iter_max + 1; /* coxfit6's loop counter after the last pass, as R reports */
         if (o->iter_max > 1)
             loglik[1] = cox_eval(w, beta);
         imat_full(w->imat, p, var);
@@ -385,6 +389,18 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     out->nevent = nevent;
     out->loglik_null = loglik[0];
     out->loglik = loglik[1];
+    /* coxph.fit's check: infs = |u' var| with u the score at the estimate (original scale) */
+    out->maybe_infinite = arena_calloc(ar, p, sizeof *out->maybe_infinite);
+    if (!out->maybe_infinite)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t j = 0; out->converged && o->iter_max > 1 && j < p; j++) {
+        double inf = 0;
+        for (size_t i = 0; i < p; i++)
+            inf += w.u[i] / scale[i] * out->var[i * p + j];
+        inf = fabs(inf);
+        out->maybe_infinite[j] = !isfinite(inf) ||
+                                 (inf > o->eps && inf > sqrt(o->eps) * fabs(out->coef[j]));
+    }
 
     double zq = qnorm((1 + o->conf_level) / 2, 0, 1, 1, 0);
     for (size_t j = 0; j < p; j++) {
@@ -400,7 +416,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     out->lrt_p = pchisq(out->lrt_stat, p, 0, 0);
     /* coxph.wtest: b' var^-1 b through the Cholesky of var */
     memcpy(vchol, out->var, p * p * sizeof *vchol);
-    chol_ldl(vchol, p, pow(o->eps, 0.75));
+    chol_ldl(vchol, p, COX_TOLER_CHOL);
     memcpy(tmp, out->coef, p * sizeof *tmp);
     chol_solve(vchol, p, tmp);
     double wald = 0;

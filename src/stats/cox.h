@@ -46,8 +46,10 @@ struct cox_result {
     double lrt_stat, lrt_p, wald_stat, wald_p, score_stat, score_p;
     int df;                                       /* p */
     size_t n, nevent;
-    int iter;                                     /* Newton iterations, as fit$iter */
+    int iter;     /* Newton iterations, as fit$iter (iter_max + 1 when not converged) */
     bool converged;                               /* false: "Ran out of iterations" */
+    bool *maybe_infinite; /* p flags: R's "Loglik converged before variable j; coefficient may
+                           * be infinite." (checked only after convergence, as coxph.fit) */
     struct cox_concordance conc;
 };
 

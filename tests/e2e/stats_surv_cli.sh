@@ -59,6 +59,7 @@ else:
         for k in ["stat", "df", "p"]:
             close(t + "." + k, got[t][k], exp[t][k])
     assert got["terms"] == exp["terms"], (got["terms"], exp["terms"])
+    assert got["warnings"] == exp["warnings"], (got["warnings"], exp["warnings"])
 if bad:
     print(case, *bad[:20], sep="\n  "); sys.exit(1)
 PY
@@ -93,6 +94,9 @@ compare "$tmp/o.json" "$F/cox.json" lung_age_sex_ecog_breslow cox
 "$IOHEME" stats cox --input "$F/ties.csv" --time time --event status --covariates x,grp \
     >"$tmp/o.json"
 compare "$tmp/o.json" "$F/cox.json" ties_x_grp_efron cox
+"$IOHEME" stats cox --input "$F/monotone.csv" --time time --event status --covariates x,z \
+    >"$tmp/o.json"
+compare "$tmp/o.json" "$F/cox.json" monotone_x_z cox
 
 # Bad input: non-zero exit, message naming the CSV line and the column.
 fails() { # expected-substring... -- command...

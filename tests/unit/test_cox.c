@@ -2,7 +2,8 @@
  * tests/fixtures/survival/cox.json (lung, veteran, ovarian, tied synthetic data and a timefix
  * case; Efron and Breslow; numeric and factor-dummy covariates, 1 to 5 columns). Coefficients,
  * SEs, tests and log-likelihoods to 1e-9 relative (coxfit6 is reproduced step by step),
- * iteration counts and concordance counts exactly; plus hand-checked small cases and errors. */
+ * iteration counts, concordance counts and the warnings (non-convergence, infinite coefficient)
+ * exactly; plus hand-checked small cases and errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,39 @@
 #include "surv_fixture.h"
 
 #define TOL 1e-9
+
+/* R's warnings: "Ran out of iterations ..." iff not converged; "Loglik converged before
+ * variable  j ; ..." names exactly the flagged coefficients. */
+static int check_warnings(const char *name, const struct cox_result *r, const json_t *warn)
+{
+    int want_noconv = 0, bad = 0;
+    char flagged[256] = "";
+    size_t i;
+    const json_t *m;
+    json_array_foreach(warn, i, m) {
+        const char *s = json_string_value(m);
+        if (strstr(s, "did not converge"))
+            want_noconv = 1;
+        const char *v = strstr(s, "variable  ");
+        if (v)
+            snprintf(flagged, sizeof flagged, "%s", v + strlen("variable  "));
+    }
+    if (want_noconv != !r->converged) {
+        fprintf(stderr, "%s: converged %d, R warned %d\n", name, r->converged, want_noconv);
+        bad++;
+    }
+    for (size_t j = 0; j < r->p; j++) {
+        char num[32];
+        snprintf(num, sizeof num, "%zu ", j + 1);
+        int want = flagged[0] && strstr(flagged, num) == flagged; /* one flagged variable */
+        if (want != r->maybe_infinite[j]) {
+            fprintf(stderr, "%s: coefficient %zu flagged %d, R %d\n", name, j + 1,
+                    r->maybe_infinite[j], want);
+            bad++;
+        }
+    }
+    return bad;
+}
 
 static int check_case(const json_t *c)
 {
@@ -61,6 +95,7 @@ static int check_case(const json_t *c)
         bad += fx_check(name, "tied_x", &r.conc.tied_x, 1, w, 0);
         bad += fx_check(name, "tied_y", &r.conc.tied_y, 1, w, 0);
         bad += fx_check(name, "concordance", &r.conc.concordance, 1, w, 1e-12);
+        bad += check_warnings(name, &r, json_object_get(w, "warnings"));
     }
     arena_free(&ar);
     free(time);
