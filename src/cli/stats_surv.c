@@ -106,8 +106,8 @@ static int check_surv_rows(const double *time, const double *event, const struct
                                  f->line[i], tcol, time[i]);
         if (event[i] != 0 && event[i] != 1)
             return err_set_field(e, ERR_INVALID, ecol,
-                                 "line %zu, column '%s': event %g is not 0 or 1", f->line[i],
-                                 ecol, event[i]);
+                                 "line %zu, column '%s': event %g is not 0 or 1", f->line[i], ecol,
+                                 event[i]);
     }
     if (f->n == 0)
         return err_set(e, ERR_INVALID, "no complete rows in the input");
@@ -135,13 +135,16 @@ static int load_frame(const struct cli_args *a, struct csv_table *t, struct stat
     return check_surv_rows(cols[0].num, cols[1].num, f, cols[0].name, cols[1].name, e);
 }
 
-#define JSET(obj, key, val)                                                                     \
-    do {                                                                                        \
-        if (json_object_set_new((obj), (key), (val)) != 0)                                      \
-            return err_set(e, ERR_NOMEM, "out of memory");                                      \
+#define JSET(obj, key, val)                                                                        \
+    do {                                                                                           \
+        if (json_object_set_new((obj), (key), (val)) != 0)                                         \
+            return err_set(e, ERR_NOMEM, "out of memory");                                         \
     } while (0)
 
-static json_t *json_count(double x) { return json_integer((json_int_t)x); }
+static json_t *json_count(double x)
+{
+    return json_integer((json_int_t)x);
+}
 
 static json_t *json_counts(const double *x, size_t n)
 {
@@ -229,8 +232,8 @@ static int km_run(const struct cli_args *a, struct csv_table *t, struct arena *a
     o.times = times;
     if (!(o.conf_level > 0 && o.conf_level < 1))
         return err_set_field(e, ERR_USAGE, "conf-level", "--conf-level must be in (0, 1)");
-    struct stats_col cols[3] = {{tcol, true, NULL, NULL}, {ecol, true, NULL, NULL},
-                                {gcol, false, NULL, NULL}};
+    struct stats_col cols[3] = {
+        {tcol, true, NULL, NULL}, {ecol, true, NULL, NULL}, {gcol, false, NULL, NULL}};
     struct stats_frame f;
     if ((rc = load_frame(a, t, cols, gcol ? 3 : 2, ar, &f, e)) != 0)
         return rc;
@@ -257,10 +260,9 @@ static int km_run(const struct cli_args *a, struct csv_table *t, struct arena *a
 }
 
 /* Runs body(a, t, ar, out, e) with the CSV table and JSON object set up and torn down. */
-static int run_with_table(int (*body)(const struct cli_args *, struct csv_table *,
-                                      struct arena *, json_t *, struct err *),
-                          const struct cli_args *a, struct arena *ar, json_t **out,
-                          struct err *e)
+static int run_with_table(int (*body)(const struct cli_args *, struct csv_table *, struct arena *,
+                                      json_t *, struct err *),
+                          const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     struct csv_table t;
     memset(&t, 0, sizeof t);
@@ -283,8 +285,8 @@ int stats_run_km(const struct cli_args *a, struct arena *ar, json_t **out, struc
 
 /* ---- logrank ---- */
 
-static int logrank_run(const struct cli_args *a, struct csv_table *t, struct arena *ar,
-                       json_t *out, struct err *e)
+static int logrank_run(const struct cli_args *a, struct csv_table *t, struct arena *ar, json_t *out,
+                       struct err *e)
 {
     const char *tcol = required(a, "time", e), *ecol = tcol ? required(a, "event", e) : NULL;
     const char *gcol = ecol ? required(a, "group", e) : NULL;
@@ -297,8 +299,10 @@ static int logrank_run(const struct cli_args *a, struct csv_table *t, struct are
         return rc;
     if (!isfinite(rho))
         return err_set_field(e, ERR_USAGE, "rho", "--rho must be a finite number");
-    struct stats_col cols[4] = {{tcol, true, NULL, NULL}, {ecol, true, NULL, NULL},
-                                {gcol, false, NULL, NULL}, {scol, false, NULL, NULL}};
+    struct stats_col cols[4] = {{tcol, true, NULL, NULL},
+                                {ecol, true, NULL, NULL},
+                                {gcol, false, NULL, NULL},
+                                {scol, false, NULL, NULL}};
     struct stats_frame f;
     if ((rc = load_frame(a, t, cols, scol ? 4 : 3, ar, &f, e)) != 0)
         return rc;
@@ -306,13 +310,13 @@ static int logrank_run(const struct cli_args *a, struct csv_table *t, struct are
     if ((rc = factor_make(cols[2].text, f.n, gcol, ar, &g, e)) != 0)
         return rc;
     if (g.nlev < 2)
-        return err_set_field(e, ERR_INVALID, gcol,
-                             "column '%s': need at least 2 groups, found %zu", gcol, g.nlev);
+        return err_set_field(e, ERR_INVALID, gcol, "column '%s': need at least 2 groups, found %zu",
+                             gcol, g.nlev);
     if (scol && (rc = factor_make(cols[3].text, f.n, scol, ar, &s, e)) != 0)
         return rc;
     struct logrank_result r;
-    if ((rc = logrank_test(cols[0].num, cols[1].num, g.code, g.nlev, s.code, s.nlev, f.n, rho,
-                           true, ar, &r, e)) != 0)
+    if ((rc = logrank_test(cols[0].num, cols[1].num, g.code, g.nlev, s.code, s.nlev, f.n, rho, true,
+                           ar, &r, e)) != 0)
         return rc;
     size_t G = r.ngroups;
     json_t *var = json_array();
@@ -357,8 +361,7 @@ static int cox_run(const struct cli_args *a, struct csv_table *t, struct arena *
                                  "--ties: expected efron or breslow, got '%s'", ties);
         o.ties = COX_BRESLOW;
     }
-    struct stats_col cols[2 + COX_MAX_COVS] = {{tcol, true, NULL, NULL},
-                                               {ecol, true, NULL, NULL}};
+    struct stats_col cols[2 + COX_MAX_COVS] = {{tcol, true, NULL, NULL}, {ecol, true, NULL, NULL}};
     size_t k = 2;
     char *copy = arena_strdup(ar, clist);
     if (!copy)
@@ -399,8 +402,7 @@ static int cox_run(const struct cli_args *a, struct csv_table *t, struct arena *
                 return rc;
             if (fac[j].nlev < 2)
                 return err_set_field(e, ERR_INVALID, cols[j].name,
-                                     "column '%s': a factor needs at least 2 levels",
-                                     cols[j].name);
+                                     "column '%s': a factor needs at least 2 levels", cols[j].name);
             p += fac[j].nlev - 1;
         }
     }

@@ -122,7 +122,7 @@ struct cox_work {
     double *x;            /* x[i*p + j]: covariate j of the i-th in time order, centred and
                            * scaled; row-major so one subject's values share a cache line */
     int efron;
-    double *u, *imat;     /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
+    double *u, *imat; /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
     double *a, *a2, *cmat, *cmat2;
 };
 
@@ -265,8 +265,8 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
 /* The coxfit6 loop. On return beta (scaled back), var (p x p inverse information, scaled
  * back), loglik[2], score test, iter, converged. */
 static void cox_newton(struct cox_work *w, const struct cox_opts *o, const double *scale,
-                       double *beta, double *var, double *newbeta, double *tmp,
-                       double *loglik, double *sctest, int *iter, bool *converged)
+                       double *beta, double *var, double *newbeta, double *tmp, double *loglik,
+                       double *sctest, int *iter, bool *converged)
 {
     size_t p = w->p;
     double toler = COX_TOLER_CHOL;
@@ -344,8 +344,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
         for (size_t i = 0; i < n; i++)
             if (!isfinite(x[j * n + i]))
                 return err_set_field(e, ERR_INVALID, "covariates",
-                                     "observation %zu: covariate %zu is not finite", i + 1,
-                                     j + 1);
+                                     "observation %zu: covariate %zu is not finite", i + 1, j + 1);
     size_t nevent = 0;
     for (size_t i = 0; i < n; i++)
         nevent += status[i] != 0;
@@ -398,8 +397,8 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
         for (size_t i = 0; i < p; i++)
             inf += w.u[i] / scale[i] * out->var[i * p + j];
         inf = fabs(inf);
-        out->maybe_infinite[j] = !isfinite(inf) ||
-                                 (inf > o->eps && inf > sqrt(o->eps) * fabs(out->coef[j]));
+        out->maybe_infinite[j] =
+            !isfinite(inf) || (inf > o->eps && inf > sqrt(o->eps) * fabs(out->coef[j]));
     }
 
     double zq = qnorm((1 + o->conf_level) / 2, 0, 1, 1, 0);

@@ -41,13 +41,13 @@ struct cox_concordance {
 struct cox_result {
     size_t p;
     double *coef, *se, *hr, *hr_lower, *hr_upper, *z, *p_value; /* p entries each */
-    double *var;                                  /* p x p, row-major: inverse information */
-    double loglik_null, loglik;                   /* at b = 0 and at the estimate */
+    double *var;                /* p x p, row-major: inverse information */
+    double loglik_null, loglik; /* at b = 0 and at the estimate */
     double lrt_stat, lrt_p, wald_stat, wald_p, score_stat, score_p;
-    int df;                                       /* p */
+    int df; /* p */
     size_t n, nevent;
-    int iter;     /* Newton iterations, as fit$iter (iter_max + 1 when not converged) */
-    bool converged;                               /* false: "Ran out of iterations" */
+    int iter;             /* Newton iterations, as fit$iter (iter_max + 1 when not converged) */
+    bool converged;       /* false: "Ran out of iterations" */
     bool *maybe_infinite; /* p flags: R's "Loglik converged before variable j; coefficient may
                            * be infinite." (checked only after convergence, as coxph.fit) */
     struct cox_concordance conc;
@@ -58,8 +58,7 @@ struct cox_result {
  * Returns 0 or a negative err_code with e filled. Cost per Newton iteration: one backward pass,
  * O(n p^2). */
 int cox_fit(const double *time, const double *status, const double *x, size_t n, size_t p,
-            const struct cox_opts *opts, struct arena *ar, struct cox_result *out,
-            struct err *e);
+            const struct cox_opts *opts, struct arena *ar, struct cox_result *out, struct err *e);
 
 /* survival::concordancefit(Surv(time, status), lp, reverse = TRUE) counts, without weights or
  * strata: pair (i, j) is comparable when i has an event and time_j > time_i, or j is censored

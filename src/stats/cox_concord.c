@@ -119,7 +119,7 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
     }
     size_t *dead = arena_calloc(ar, maxtie, sizeof *dead);
     int64_t *bit = arena_calloc(ar, m + 1, sizeof *bit);
-    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);  /* inserted per rank */
+    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);   /* inserted per rank */
     int64_t *deq = arena_calloc(ar, m ? m : 1, sizeof *deq); /* this time's events per rank */
     if (!dead || !bit || !eq || !deq)
         return ERR_NOMEM;

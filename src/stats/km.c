@@ -37,7 +37,7 @@ static void conf_limits(double p, double se, double zval, enum km_conf_type type
     case KM_CONF_PLAIN: {
         double se2 = se * p * zval;
         double l = p - se2, u = p + se2;
-        *lo = isnan(l) ? NAN : (l > 0 ? l : 0);    /* pmax keeps NaN, fmax would not */
+        *lo = isnan(l) ? NAN : (l > 0 ? l : 0); /* pmax keeps NaN, fmax would not */
         *hi = isnan(u) ? NAN : (u < 1 ? u : 1);
         break;
     }
@@ -68,8 +68,8 @@ static void conf_limits(double p, double se, double zval, enum km_conf_type type
 /* Allocates the nt-row arrays of c. */
 static int curve_alloc(struct km_curve *c, size_t nt, struct arena *ar)
 {
-    double **arr[] = {&c->time, &c->n_risk, &c->n_event, &c->n_censor, &c->surv,
-                      &c->std_err, &c->cumhaz, &c->lower, &c->upper};
+    double **arr[] = {&c->time,    &c->n_risk, &c->n_event, &c->n_censor, &c->surv,
+                      &c->std_err, &c->cumhaz, &c->lower,   &c->upper};
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         if (!(*arr[i] = arena_calloc(ar, nt ? nt : 1, sizeof(double))))
             return ERR_NOMEM;
@@ -83,14 +83,14 @@ static int curve_at_times(struct km_curve *c, const double *T, size_t nT, struct
 {
     struct km_at_times *a = &c->at;
     double **arr[] = {&a->time, &a->n_risk, &a->n_event, &a->n_censor,
-                      &a->surv, &a->lower, &a->upper};
+                      &a->surv, &a->lower,  &a->upper};
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         if (!(*arr[i] = arena_calloc(ar, nT ? nT : 1, sizeof(double))))
             return ERR_NOMEM;
     a->n = 0;
     double last = c->time[c->nt - 1];
-    size_t r = 0;          /* rows with time <= t seen so far */
-    size_t counted = 0;    /* rows whose events/censorings were already reported */
+    size_t r = 0;       /* rows with time <= t seen so far */
+    size_t counted = 0; /* rows whose events/censorings were already reported */
     for (size_t k = 0; k < nT; k++) {
         double t = T[k];
         if (t > last) /* extend = FALSE */
@@ -164,9 +164,8 @@ static int fit_curve(const double *time, const double *status, size_t m, double 
     return 0;
 }
 
-int km_fit(const double *time_in, const double *status, const int *group, size_t ngroups,
-           size_t n, const struct km_opts *o, struct arena *ar, struct km_fit *out,
-           struct err *e)
+int km_fit(const double *time_in, const double *status, const int *group, size_t ngroups, size_t n,
+           const struct km_opts *o, struct arena *ar, struct km_fit *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     int rc = surv_check(time_in, status, n, e);
@@ -239,8 +238,7 @@ int km_fit(const double *time_in, const double *status, const int *group, size_t
     for (size_t g = 0; g < ngroups; g++) {
         size_t m = start[g + 1] - start[g];
         if (m == 0)
-            return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations",
-                                 g + 1);
+            return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations", g + 1);
         if (fit_curve(gt + start[g], gs + start[g], m, zval, o, ar, &out->curves[g]) != 0)
             return err_set(e, ERR_NOMEM, "out of memory");
         if (T && curve_at_times(&out->curves[g], T, nT, ar) != 0)

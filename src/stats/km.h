@@ -41,7 +41,7 @@ struct km_curve {
     double *cumhaz;  /* Nelson–Aalen */
     double *lower, *upper;
     double median, median_lower, median_upper; /* print.survfit rule; NaN when not reached */
-    struct km_at_times at;                    /* filled only when opts->times was given */
+    struct km_at_times at;                     /* filled only when opts->times was given */
 };
 
 struct km_fit {

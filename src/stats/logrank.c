@@ -132,15 +132,13 @@ int logrank_test(const double *time_in, const double *status, const int *group, 
                                  "observation %zu: group code %d out of range", i + 1, group[i]);
         if (strata && (strata[i] < 0 || (size_t)strata[i] >= nstrata))
             return err_set_field(e, ERR_INVALID, "strata",
-                                 "observation %zu: stratum code %d out of range", i + 1,
-                                 strata[i]);
+                                 "observation %zu: stratum code %d out of range", i + 1, strata[i]);
         out->n[group[i]] += 1;
         start[(strata ? strata[i] : 0) + 1]++;
     }
     for (size_t g = 0; g < G; g++)
         if (out->n[g] == 0)
-            return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations",
-                                 g + 1);
+            return err_set_field(e, ERR_INVALID, "group", "group %zu has no observations", g + 1);
     struct surv_sorted ss;
     if ((rc = surv_sort(time_in, status, n, timefix, ar, &ss, e)) != 0)
         return rc;

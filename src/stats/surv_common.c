@@ -119,8 +119,8 @@ static int timefix_sorted(double *st, size_t n)
     return changed;
 }
 
-int surv_sort(const double *time, const double *status, size_t n, bool timefix,
-              struct arena *ar, struct surv_sorted *out, struct err *e)
+int surv_sort(const double *time, const double *status, size_t n, bool timefix, struct arena *ar,
+              struct surv_sorted *out, struct err *e)
 {
     size_t m = n ? n : 1;
     out->ord = surv_order(time, n, ar);

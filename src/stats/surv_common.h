@@ -30,8 +30,8 @@ struct surv_sorted {
 
 /* Fills out (arrays of n entries allocated in ar, owned by the arena). One radix ordering;
  * a second only when timefix merged something. Returns 0 or ERR_NOMEM (e filled). */
-int surv_sort(const double *time, const double *status, size_t n, bool timefix,
-              struct arena *ar, struct surv_sorted *out, struct err *e);
+int surv_sort(const double *time, const double *status, size_t n, bool timefix, struct arena *ar,
+              struct surv_sorted *out, struct err *e);
 
 /* Stable ascending order of x[0..n) (ties keep input order), as R's order(). Returns an
  * index array of n entries allocated in ar (owned by the arena), or NULL on out-of-memory.

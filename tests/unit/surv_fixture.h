@@ -1,5 +1,6 @@
-/* Reading the R oracle fixtures of tests/fixtures/survival/ (km, logrank, cox .json) in the survival unit tests
- * (test_km.c, test_logrank.c, test_cox.c) and comparing numbers with a relative tolerance.
+/* Reading the R oracle fixtures of tests/fixtures/survival/ (km, logrank, cox .json) in the
+ * survival unit tests (test_km.c, test_logrank.c, test_cox.c) and comparing numbers with a relative
+ * tolerance.
  *
  * The fixtures are written by tests/fixtures/survival/make.R: numbers with 17 significant
  * digits, NA as null, infinities as "Inf"/"-Inf"; a length-1 R vector may be a scalar. */
@@ -92,7 +93,7 @@ static inline int fx_close(double got, double want, double tol)
 
 /* Counts mismatches between got[0..n) and the fixture array key, printing each. */
 static inline int fx_check(const char *ctx, const char *key, const double *got, size_t n,
-                    const json_t *o, double tol)
+                           const json_t *o, double tol)
 {
     size_t m;
     double *want = fx_nums(o, key, &m);
@@ -103,8 +104,7 @@ static inline int fx_check(const char *ctx, const char *key, const double *got, 
     } else {
         for (size_t i = 0; i < n; i++)
             if (!fx_close(got[i], want[i], tol)) {
-                fprintf(stderr, "%s %s[%zu]: got %.17g, R %.17g\n", ctx, key, i, got[i],
-                        want[i]);
+                fprintf(stderr, "%s %s[%zu]: got %.17g, R %.17g\n", ctx, key, i, got[i], want[i]);
                 bad++;
             }
     }

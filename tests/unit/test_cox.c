@@ -24,7 +24,8 @@ static int check_warnings(const char *name, const struct cox_result *r, const js
     char flagged[256] = "";
     size_t i;
     const json_t *m;
-    json_array_foreach(warn, i, m) {
+    json_array_foreach(warn, i, m)
+    {
         const char *s = json_string_value(m);
         if (strstr(s, "did not converge"))
             want_noconv = 1;

@@ -27,7 +27,9 @@ static int check_case(const json_t *c)
     struct km_opts o = {.conf_type = strcmp(ct, "log") == 0       ? KM_CONF_LOG
                                      : strcmp(ct, "log-log") == 0 ? KM_CONF_LOGLOG
                                                                   : KM_CONF_PLAIN,
-                        .conf_level = 0.95, .timefix = true, .times = ntimes ? times : NULL,
+                        .conf_level = 0.95,
+                        .timefix = true,
+                        .times = ntimes ? times : NULL,
                         .ntimes = ntimes};
     struct arena ar = ARENA_INIT;
     struct km_fit fit;
@@ -40,8 +42,7 @@ static int check_case(const json_t *c)
     }
     const json_t *strata = json_object_get(json_object_get(c, "expected"), "strata");
     if (!bad && json_array_size(strata) != fit.ncurves) {
-        fprintf(stderr, "%s: %zu curves, R has %zu\n", name, fit.ncurves,
-                json_array_size(strata));
+        fprintf(stderr, "%s: %zu curves, R has %zu\n", name, fit.ncurves, json_array_size(strata));
         bad = 1;
     }
     for (size_t g = 0; !bad && g < fit.ncurves; g++) {
