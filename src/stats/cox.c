@@ -187,15 +187,22 @@ static double cox_eval(struct cox_work *w, const double *beta)
             }
         } else { /* Efron: add 1/d of the deaths' sums d times */
             double wtave = deadwt / ndead;
+            /* the d increments are all the same: divide once (identical values) */
+            double denom2_d = denom2 / ndead;
+            for (size_t i = 0; i < p; i++) {
+                a2[i] /= ndead;
+                for (size_t j = 0; j <= i; j++)
+                    cmat2[i * p + j] /= ndead;
+            }
             for (double k = 0; k < ndead; k++) {
-                denom += denom2 / ndead;
+                denom += denom2_d;
                 loglik -= wtave * log(denom);
                 for (size_t i = 0; i < p; i++) {
-                    a[i] += a2[i] / ndead;
+                    a[i] += a2[i];
                     double mean = a[i] / denom;
                     u[i] -= wtave * mean;
                     for (size_t j = 0; j <= i; j++) {
-                        cmat[i * p + j] += cmat2[i * p + j] / ndead;
+                        cmat[i * p + j] += cmat2[i * p + j];
                         imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
                     }
                 }
