@@ -2,8 +2,9 @@
  * (reverse = TRUE, no weights, no strata): see cox.h for which pairs are comparable.
  *
  * Times are walked from the largest down. Subjects with a later time — and those censored at
- * the current time, who are still at risk — sit in a Fenwick tree indexed by the rank of their
- * predictor; each event queries how many of them have a smaller, equal and larger predictor.
+ * the current time, who are still at risk — are counted by the rank of their predictor (in a
+ * Fenwick tree, or a prefix sum rebuilt per event time when the predictor takes few values);
+ * each event asks how many of them have a smaller, equal and larger predictor.
  * Events at the same time are not comparable with each other (tied.y / tied.xy). O(n log n). */
 #include "stats/cox.h"
 
@@ -108,18 +109,26 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
      * per-rank counts by the number of distinct predictor values, the events of one time by
      * the largest tie */
     size_t *rank = arena_calloc(ar, n ? n : 1, sizeof *rank);
-    size_t m, maxtie = 1;
+    size_t m, maxtie = 1, ndtimes = 0;
     if (!rank || lp_ranks(lp, n, ar, rank, &m) != 0)
         return ERR_NOMEM;
     for (size_t i = 0, j; i < n; i = j) {
-        for (j = i + 1; j < n && time[j] == time[i]; j++)
-            ;
+        int has_event = 0;
+        for (j = i; j < n && time[j] == time[i]; j++)
+            has_event |= status[j] != 0;
         if (j - i > maxtie)
             maxtie = j - i;
+        ndtimes += (size_t)has_event;
     }
+    /* Few distinct predictor values (factors, rounded covariates): a prefix sum over the ranks
+     * rebuilt at each event time (ndtimes * m additions) beats a Fenwick tree (n log m). */
+    size_t logm = 1;
+    while (((size_t)1 << logm) < m + 1)
+        logm++;
+    int use_prefix = (double)ndtimes * (double)m <= (double)n * (double)logm;
     size_t *dead = arena_calloc(ar, maxtie, sizeof *dead);
-    int64_t *bit = arena_calloc(ar, m + 1, sizeof *bit);
-    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);   /* inserted per rank */
+    int64_t *bit = arena_calloc(ar, use_prefix ? m : m + 1, sizeof *bit); /* or the prefix */
+    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);                /* inserted per rank */
     int64_t *deq = arena_calloc(ar, m ? m : 1, sizeof *deq); /* this time's events per rank */
     if (!dead || !bit || !eq || !deq)
         return ERR_NOMEM;
@@ -133,15 +142,23 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
         for (; j > 0 && time[j - 1] == t; j--) {
             size_t q = j - 1;
             if (status[q] == 0) {
-                bit_add(bit, m, rank[q]);
+                if (!use_prefix)
+                    bit_add(bit, m, rank[q]);
                 eq[rank[q]]++;
                 inserted++;
             } else {
                 dead[nd++] = rank[q];
             }
         }
+        if (use_prefix && nd > 0) { /* bit[r] = number inserted with rank < r */
+            int64_t run = 0;
+            for (size_t r = 0; r < m; r++) {
+                bit[r] = run;
+                run += eq[r];
+            }
+        }
         for (size_t k = 0; k < nd; k++) {
-            int64_t below = bit_below(bit, dead[k]);
+            int64_t below = use_prefix ? bit[dead[k]] : bit_below(bit, dead[k]);
             int64_t same = eq[dead[k]];
             conc += (double)below;
             tx += (double)same;
@@ -157,7 +174,8 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
             ty += pairs - same;
         }
         for (size_t k = 0; k < nd; k++) {
-            bit_add(bit, m, dead[k]);
+            if (!use_prefix)
+                bit_add(bit, m, dead[k]);
             eq[dead[k]]++;
             inserted++;
         }

@@ -149,6 +149,54 @@ static void test_cox_concordance_counts_by_hand(void **state)
     arena_free(&ar);
 }
 
+/* Concordance counted by definition, pair by pair (O(n^2)), on data large enough, with few
+ * predictor values and many ties in time, that cox_concordance takes its prefix-sum path;
+ * and with many predictor values (Fenwick tree path). */
+static void brute_concordance(const double *t, const double *s, const double *lp, size_t n,
+                              double *c, double *d, double *tx, double *ty)
+{
+    *c = *d = *tx = *ty = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (i == j || s[i] == 0)
+                continue;
+            if (t[j] > t[i] || (t[j] == t[i] && s[j] == 0)) { /* comparable: i died first */
+                if (lp[i] > lp[j])
+                    *c += 1;
+                else if (lp[i] < lp[j])
+                    *d += 1;
+                else
+                    *tx += 1;
+            } else if (t[j] == t[i] && s[j] != 0 && i < j && lp[i] != lp[j]) {
+                *ty += 1;
+            }
+        }
+}
+
+static void test_cox_concordance_matches_pairwise_count(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static double t[N], s[N], lp[N];
+    unsigned long long x = 12345;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < N; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            t[i] = (double)(1 + (x >> 33) % (pass == 0 ? 12 : 1000));
+            s[i] = (double)((x >> 20) % 3 != 0);
+            lp[i] = pass == 0 ? (double)((x >> 40) % 4) : (double)((x >> 24) % 100000) / 7;
+        }
+        double c, d, tx, ty;
+        brute_concordance(t, s, lp, N, &c, &d, &tx, &ty);
+        struct arena ar = ARENA_INIT;
+        struct cox_concordance r;
+        assert_int_equal(cox_concordance(t, s, lp, N, &ar, &r), 0);
+        assert_true(r.concordant == c && r.discordant == d);
+        assert_true(r.tied_x == tx && r.tied_y == ty);
+        arena_free(&ar);
+    }
+}
+
 static void test_cox_rejects_no_events(void **state)
 {
     (void)state;
@@ -168,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_cox_matches_r_coxph_on_every_fixture),
         cmocka_unit_test(test_cox_score_test_and_null_loglik_by_hand),
         cmocka_unit_test(test_cox_concordance_counts_by_hand),
+        cmocka_unit_test(test_cox_concordance_matches_pairwise_count),
         cmocka_unit_test(test_cox_rejects_no_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
