@@ -27,7 +27,7 @@ static int check_case(const json_t *c)
     struct km_opts o = {.conf_type = strcmp(ct, "log") == 0       ? KM_CONF_LOG
                                      : strcmp(ct, "log-log") == 0 ? KM_CONF_LOGLOG
                                                                   : KM_CONF_PLAIN,
-                        .conf_level = 0.95,
+                        .conf_level = fx_num(c, "conf_level"),
                         .timefix = true,
                         .times = ntimes ? times : NULL,
                         .ntimes = ntimes};
