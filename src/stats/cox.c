@@ -390,14 +390,16 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     cox_newton(&w, o, scale, out->coef, out->var, newbeta, tmp, loglik, &out->score_stat,
                &out->iter, &out->converged);
     out->p = p;
-    out->df = (int)p;
     out->n = n;
     out->nevent = nevent;
     out->loglik_null = loglik[0];
     out->loglik = loglik[1];
     /* coxph.fit's check: infs = |u' var| with u the score at the estimate (original scale) */
     out->maybe_infinite = arena_calloc(ar, p, sizeof *out->maybe_infinite);
-    if (!out->maybe_infinite)
+    bool *sing = arena_calloc(ar, p, sizeof *sing);
+    size_t *keep = arena_calloc(ar, p, sizeof *keep);
+    double *coef_lp = arena_calloc(ar, p, sizeof *coef_lp);
+    if (!out->maybe_infinite || !sing || !keep || !coef_lp)
         return err_set(e, ERR_NOMEM, "out of memory");
     for (size_t j = 0; out->converged && o->iter_max > 1 && j < p; j++) {
         double inf = 0;
@@ -407,10 +409,21 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
         out->maybe_infinite[j] =
             !isfinite(inf) || (inf > o->eps && inf > sqrt(o->eps) * fabs(out->coef[j]));
     }
+    /* A column the Cholesky found redundant (collinear, constant) has a zero row in var: R
+     * reports its coefficient as NA and leaves it out of the tests' degrees of freedom. */
+    size_t nk = 0;
+    for (size_t j = 0; j < p; j++) {
+        sing[j] = out->var[j * p + j] == 0;
+        coef_lp[j] = sing[j] ? 0 : out->coef[j];
+        if (!sing[j])
+            keep[nk++] = j;
+    }
+    out->df = (int)nk;
 
     double zq = qnorm((1 + o->conf_level) / 2, 0, 1, 1, 0);
     for (size_t j = 0; j < p; j++) {
-        double b = out->coef[j], se = sqrt(out->var[j * p + j]);
+        double b = sing[j] ? NAN : out->coef[j], se = sqrt(out->var[j * p + j]);
+        out->coef[j] = b;
         out->se[j] = se;
         out->hr[j] = exp(b);
         out->hr_lower[j] = exp(b - zq * se);
@@ -419,24 +432,27 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
         out->p_value[j] = pchisq((b / se) * (b / se), 1, 0, 0);
     }
     out->lrt_stat = -2 * (loglik[0] - loglik[1]);
-    out->lrt_p = pchisq(out->lrt_stat, p, 0, 0);
-    /* coxph.wtest: b' var^-1 b through the Cholesky of var */
-    memcpy(vchol, out->var, p * p * sizeof *vchol);
-    chol_ldl(vchol, p, COX_TOLER_CHOL);
-    memcpy(tmp, out->coef, p * sizeof *tmp);
-    chol_solve(vchol, p, tmp);
+    out->lrt_p = pchisq(out->lrt_stat, nk, 0, 0);
+    /* coxph.wtest on the non-NA coefficients: b' var^-1 b through the Cholesky of var */
+    for (size_t a = 0; a < nk; a++) {
+        tmp[a] = out->coef[keep[a]];
+        for (size_t b = 0; b < nk; b++)
+            vchol[a * nk + b] = out->var[keep[a] * p + keep[b]];
+    }
+    chol_ldl(vchol, nk, COX_TOLER_CHOL);
+    chol_solve(vchol, nk, tmp);
     double wald = 0;
-    for (size_t j = 0; j < p; j++)
-        wald += out->coef[j] * tmp[j];
+    for (size_t a = 0; a < nk; a++)
+        wald += out->coef[keep[a]] * tmp[a];
     out->wald_stat = wald;
-    out->wald_p = pchisq(wald, p, 0, 0);
-    out->score_p = pchisq(out->score_stat, p, 0, 0);
+    out->wald_p = pchisq(wald, nk, 0, 0);
+    out->score_p = pchisq(out->score_stat, nk, 0, 0);
 
     /* the linear predictor on the original columns, in time order */
     for (size_t i = 0; i < n; i++) {
         double s = 0;
         for (size_t j = 0; j < p; j++)
-            s += x[j * n + so.ord[i]] * out->coef[j];
+            s += x[j * n + so.ord[i]] * coef_lp[j];
         lp[i] = s;
     }
     if (cox_concordance_sorted(so.time, so.status, lp, n, ar, &out->conc) != 0)

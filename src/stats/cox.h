@@ -40,7 +40,8 @@ struct cox_concordance {
 
 struct cox_result {
     size_t p;
-    double *coef, *se, *hr, *hr_lower, *hr_upper, *z, *p_value; /* p entries each */
+    /* p entries each; a redundant (collinear, constant) column has coef NaN (R's NA), se 0 */
+    double *coef, *se, *hr, *hr_lower, *hr_upper, *z, *p_value;
     double *var;                /* p x p, row-major: inverse information */
     double loglik_null, loglik; /* at b = 0 and at the estimate */
     double lrt_stat, lrt_p, wald_stat, wald_p, score_stat, score_p;

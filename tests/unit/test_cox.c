@@ -85,6 +85,10 @@ static int check_case(const json_t *c)
         bad += fx_check(name, "nevent", &ne, 1, w, 0);
         const json_t *lrt = json_object_get(w, "lrt"), *wald = json_object_get(w, "wald"),
                      *score = json_object_get(w, "score");
+        double df = r.df;
+        bad += fx_check(name, "df", &df, 1, lrt, 0);
+        bad += fx_check(name, "df", &df, 1, wald, 0);
+        bad += fx_check(name, "df", &df, 1, score, 0);
         bad += fx_check(name, "stat", &r.lrt_stat, 1, lrt, TOL);
         bad += fx_check(name, "p", &r.lrt_p, 1, lrt, TOL);
         bad += fx_check(name, "stat", &r.wald_stat, 1, wald, TOL);
