@@ -97,6 +97,9 @@ compare "$tmp/o.json" "$F/cox.json" ties_x_grp_efron cox
 "$IOHEME" stats cox --input "$F/monotone.csv" --time time --event status --covariates x,z \
     >"$tmp/o.json"
 compare "$tmp/o.json" "$F/cox.json" monotone_x_z cox
+"$IOHEME" stats cox --input "$F/redundant.csv" --time time --event status --covariates x,x2 \
+    >"$tmp/o.json"
+compare "$tmp/o.json" "$F/cox.json" collinear_x_x2 cox
 
 # Bad input: non-zero exit, message naming the CSV line and the column.
 fails() { # expected-substring... -- command...
