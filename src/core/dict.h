@@ -10,7 +10,11 @@
  * dict_load validates everything (duplicate or malformed names, unknown field or validation
  * types, bad choice lists, min/max that do not fit the validation type, logic that does not
  * parse or references unknown fields/events/checkbox codes, form-event rows naming unknown
- * forms/events) and reports ALL errors found, each as "file:line:column: message".
+ * forms/events, calc fields that depend on themselves) and reports ALL errors found, each as
+ * "file:line:column: message", sorted by file, line and column. column is the CSV column; for
+ * logic the message adds the cell's column name and the character within the cell:
+ * "dictionary.csv:14:12: (Branching Logic, char 7): unknown field [agee]". Logic may name
+ * REDCap's implicit form-status fields, [<form>_complete].
  *
  * Action tags recognised in the Field Annotation column: @FORCE-MINMAX (min/max are hard
  * errors), @READONLY, @HIDDEN, @DEFAULT='x', @NOW, @TODAY, and the study-engine tags
@@ -66,7 +70,8 @@ struct dict_field {
     const char *annotation;
     bool force_minmax, is_readonly, is_hidden;
     bool is_inclusion, is_exclusion, is_eligible;
-    const char *default_value;      /* @DEFAULT, or NULL */
+    const char *default_value;      /* @DEFAULT='x' -> "x"; @TODAY / @NOW -> "today" / "now";
+                                       NULL when none */
     size_t line;                    /* line in dictionary.csv */
     size_t form_index;              /* index into dict.forms */
 };
@@ -95,8 +100,11 @@ struct dict {
     size_t nslots;              /* a power of two, > 2 * nfields */
 };
 
-/* Loads and validates the protocol folder dir. On failure returns ERR_INVALID (or ERR_IO) and
- * e->msg lists every error, one per line, "dictionary.csv:12:6: ..."; *d is left empty. */
+/* Loads and validates the protocol folder dir (dictionary.csv required, the other three
+ * optional). On failure returns ERR_INVALID (or ERR_IO, ERR_NOMEM) and e->msg lists the errors,
+ * one per line, "dictionary.csv:12:6: ..." — as many as fit in its 1 KiB, then
+ * "(and N more errors)" (dict_load_full gives them all); *d is left empty. On success the
+ * caller owns *d and releases it with dict_free. */
 int dict_load(const char *dir, struct dict *d, struct err *e);
 /* As dict_load, from the four files' contents in memory (used when the protocol is stored in
  * the database). Any of the last three may be NULL (no events: one implicit event "event_1"). */
