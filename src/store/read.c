@@ -138,8 +138,8 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
     return rc;
 }
 
-int store_form_status(struct store *st, const char *record, const char *event,
-                      const char *form, int instance, int *status, struct err *e)
+int store_form_status(struct store *st, const char *record, const char *event, const char *form,
+                      int instance, int *status, struct err *e)
 {
     *status = -1;
     struct store_record r;
@@ -195,8 +195,8 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     return rc;
 }
 
-int store_next_instance(struct store *st, const char *record, const char *event,
-                        const char *form, int *out, struct err *e)
+int store_next_instance(struct store *st, const char *record, const char *event, const char *form,
+                        int *out, struct err *e)
 {
     *out = 1;
     struct store_record r;

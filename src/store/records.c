@@ -13,10 +13,14 @@
 const char *store_record_status_name(enum store_record_status s)
 {
     switch (s) {
-    case STORE_REC_SCREENED: return "screened";
-    case STORE_REC_SCREEN_FAILURE: return "screen_failure";
-    case STORE_REC_ENROLLED: return "enrolled";
-    case STORE_REC_WITHDRAWN: return "withdrawn";
+    case STORE_REC_SCREENED:
+        return "screened";
+    case STORE_REC_SCREEN_FAILURE:
+        return "screen_failure";
+    case STORE_REC_ENROLLED:
+        return "enrolled";
+    case STORE_REC_WITHDRAWN:
+        return "withdrawn";
     }
     return "unknown";
 }
@@ -52,13 +56,11 @@ int record_find(struct store *st, const char *record, struct store_record *out, 
         record_from_stmt(s, out);
     sqlite3_reset(s);
     if (r == SQLITE_DONE)
-        return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'",
-                             record ? record : "");
+        return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'", record ? record : "");
     return r == SQLITE_ROW ? 0 : db_fail(st, e, "reading a record");
 }
 
-int store_record_get(struct store *st, const char *record, struct store_record *out,
-                     struct err *e)
+int store_record_get(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
     return record_find(st, record, out, e);
 }
@@ -189,8 +191,8 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = "screen", .record = scr, .instance = -1,
-                                .new_value = scr};
+        struct audit_entry a = {
+            .action = "screen", .record = scr, .instance = -1, .new_value = scr};
         rc = audit_append(st, who, &a, e);
     }
     struct store_record r;
@@ -230,7 +232,8 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
         }
     }
     if (nt == 0)
-        return err_set(e, ERR_INVALID, "the protocol has no consent field (tag one @CONSENT "
+        return err_set(e, ERR_INVALID,
+                       "the protocol has no consent field (tag one @CONSENT "
                        "or add a 'consent' form)");
     *yes = false;
     for (size_t i = 0; i < nt && !*yes; i++) {
@@ -238,8 +241,8 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
             if (!d->form_at_event[ev * d->nforms + tagged[i]->form_index])
                 continue;
             char *v = NULL;
-            int rc = store_get_value(st, r->screening_no, d->events[ev].name, 0,
-                                     tagged[i]->name, NULL, &v, e);
+            int rc = store_get_value(st, r->screening_no, d->events[ev].name, 0, tagged[i]->name,
+                                     NULL, &v, e);
             if (rc)
                 return rc;
             *yes = v && *v && strcmp(v, "0") != 0;
@@ -275,8 +278,8 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     if (!rc)
         rc = consent_recorded(st, &r, &consent, e);
     if (!rc && !consent)
-        rc = err_set_field(e, ERR_CONFLICT, "consent",
-                           "%s: no consent recorded: cannot enrol", r.screening_no);
+        rc = err_set_field(e, ERR_CONFLICT, "consent", "%s: no consent recorded: cannot enrol",
+                           r.screening_no);
     long long num = 0;
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
@@ -297,8 +300,11 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = "enroll", .record = sid, .instance = -1,
-                                .old_value = r.screening_no, .new_value = sid};
+        struct audit_entry a = {.action = "enroll",
+                                .record = sid,
+                                .instance = -1,
+                                .old_value = r.screening_no,
+                                .new_value = sid};
         rc = audit_append(st, who, &a, e);
     }
     if (rc) {
@@ -339,8 +345,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
     } else if (!rc) {
         bool lock = strcmp(action, "lock") == 0;
         if (r.is_locked == lock)
-            rc = err_set(e, ERR_CONFLICT, "%s is already %s", record,
-                         lock ? "locked" : "unlocked");
+            rc = err_set(e, ERR_CONFLICT, "%s is already %s", record, lock ? "locked" : "unlocked");
         oldv = lock ? "unlocked" : "locked";
         newv = lock ? "locked" : "unlocked";
     }
@@ -360,8 +365,11 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = action, .record = store_record_name(&r),
-                                .instance = -1, .old_value = oldv, .new_value = newv,
+        struct audit_entry a = {.action = action,
+                                .record = store_record_name(&r),
+                                .instance = -1,
+                                .old_value = oldv,
+                                .new_value = newv,
                                 .reason = reason};
         rc = audit_append(st, who, &a, e);
     }

@@ -137,8 +137,8 @@ sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
 {
     sqlite3_stmt *s = st->stmts[id];
     if (!s) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
             db_fail(st, e, "preparing a statement");
             return NULL;
         }
@@ -212,10 +212,9 @@ void ts_format(long long ms, char out[32])
     struct tm tm;
     gmtime_r(&s, &tm);
     /* The modulos bound every field's width for the compiler; real values already fit. */
-    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
              (unsigned)(ms % 1000) % 1000u);
 }
 
@@ -245,9 +244,15 @@ void store_set_clock(struct store *st, store_clock_fn fn, void *ctx)
     st->clock_ctx = ctx;
 }
 
-long long store_now_ms(struct store *st) { return st->clock(st->clock_ctx); }
+long long store_now_ms(struct store *st)
+{
+    return st->clock(st->clock_ctx);
+}
 
-const struct dict *store_dict(const struct store *st) { return &st->dict; }
+const struct dict *store_dict(const struct store *st)
+{
+    return &st->dict;
+}
 
 /* Collects the event-qualified references of one calc (for cross-event recomputation). */
 struct ref_walk {
@@ -344,8 +349,10 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, 5000);
-    int rc = exec_sql(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                      "PRAGMA foreign_keys = ON", e);
+    int rc = exec_sql(st->db,
+                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                      "PRAGMA foreign_keys = ON",
+                      e);
     if (rc) {
         err_prefix(e, "%s", path);
         store_close(st);
@@ -465,8 +472,10 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
 {
     *out = NULL;
     if (!store_username_is_valid(admin_user))
-        return err_set_field(e, ERR_INVALID, "admin", "'%s' is not a valid user name "
-                             "([a-z0-9_.-], 2 to 32 characters)", admin_user);
+        return err_set_field(e, ERR_INVALID, "admin",
+                             "'%s' is not a valid user name "
+                             "([a-z0-9_.-], 2 to 32 characters)",
+                             admin_user);
     if (strlen(admin_password) < STORE_PASSWORD_MIN)
         return err_set(e, ERR_INVALID, "the password must have at least %d characters",
                        STORE_PASSWORD_MIN);
@@ -496,8 +505,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
         if (!rc)
             rc = load_dict(st, e);
         struct store_ctx sys = {"system", "system", dict_sha};
-        struct audit_entry a = {.action = "create_db", .instance = -1,
-                                .new_value = protocol_dir};
+        struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)
             rc = audit_append(st, &sys, &a, e);
         struct store_ctx who = {"system", "system", NULL};

@@ -13,17 +13,48 @@
 /* Every statement the store runs, prepared once per connection on first use (store.c holds
  * the SQL text, in the same order). */
 enum stmt_id {
-    SQ_PROTO_GET, SQ_PROTO_PUT,
-    SQ_AUDIT_HEAD_GET, SQ_AUDIT_HEAD_SET, SQ_AUDIT_INSERT, SQ_AUDIT_ALL, SQ_AUDIT_HISTORY,
+    SQ_PROTO_GET,
+    SQ_PROTO_PUT,
+    SQ_AUDIT_HEAD_GET,
+    SQ_AUDIT_HEAD_SET,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_ALL,
+    SQ_AUDIT_HISTORY,
     SQ_AUDIT_LAST,
-    SQ_USER_GET, SQ_USER_LIST, SQ_USER_INSERT, SQ_USER_SET_DISABLED, SQ_USER_SET_FAILED,
-    SQ_USER_SET_PW, SQ_USER_ACTIVE_ADMINS,
-    SQ_SESSION_INSERT, SQ_SESSION_GET, SQ_SESSION_TOUCH, SQ_SESSION_DELETE,
-    SQ_REC_GET, SQ_REC_GET_ID, SQ_REC_LIST, SQ_REC_INSERT, SQ_REC_NEXT_SCR, SQ_REC_NEXT_STUDY,
-    SQ_REC_SET_ENROLLED, SQ_REC_SET_ELIG, SQ_REC_SET_WITHDRAWN, SQ_REC_SET_LOCK,
-    SQ_VAL_GET, SQ_VAL_UPSERT, SQ_VAL_DELETE, SQ_VAL_FORM_HAS_DATA, SQ_VAL_RECORD, SQ_VAL_STUDY,
-    SQ_VAL_INSTANCES, SQ_VAL_FLAG,
-    SQ_FS_GET, SQ_FS_UPSERT, SQ_FS_RECORD, SQ_FS_ALL, SQ_NEXT_INSTANCE,
+    SQ_USER_GET,
+    SQ_USER_LIST,
+    SQ_USER_INSERT,
+    SQ_USER_SET_DISABLED,
+    SQ_USER_SET_FAILED,
+    SQ_USER_SET_PW,
+    SQ_USER_ACTIVE_ADMINS,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_GET,
+    SQ_SESSION_TOUCH,
+    SQ_SESSION_DELETE,
+    SQ_REC_GET,
+    SQ_REC_GET_ID,
+    SQ_REC_LIST,
+    SQ_REC_INSERT,
+    SQ_REC_NEXT_SCR,
+    SQ_REC_NEXT_STUDY,
+    SQ_REC_SET_ENROLLED,
+    SQ_REC_SET_ELIG,
+    SQ_REC_SET_WITHDRAWN,
+    SQ_REC_SET_LOCK,
+    SQ_VAL_GET,
+    SQ_VAL_UPSERT,
+    SQ_VAL_DELETE,
+    SQ_VAL_FORM_HAS_DATA,
+    SQ_VAL_RECORD,
+    SQ_VAL_STUDY,
+    SQ_VAL_INSTANCES,
+    SQ_VAL_FLAG,
+    SQ_FS_GET,
+    SQ_FS_UPSERT,
+    SQ_FS_RECORD,
+    SQ_FS_ALL,
+    SQ_NEXT_INSTANCE,
     SQ__COUNT
 };
 
@@ -47,13 +78,13 @@ struct store {
     sqlite3_stmt *stmts[SQ__COUNT];
     store_clock_fn clock;
     void *clock_ctx;
-    long long last_audit_ms;   /* audit timestamps never go backwards */
-    int tx_depth;              /* 0: no transaction; 1: BEGIN; >1: savepoints */
+    long long last_audit_ms; /* audit timestamps never go backwards */
+    int tx_depth;            /* 0: no transaction; 1: BEGIN; >1: savepoints */
     bool in_batch;
-    struct calc_info *calcs;   /* every calc field, dictionary order */
+    struct calc_info *calcs; /* every calc field, dictionary order */
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
-    struct arena ar;           /* lifetime of the store: calc_info and friends */
+    struct arena ar;                         /* lifetime of the store: calc_info and friends */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
@@ -108,10 +139,9 @@ int record_find(struct store *st, const char *record, struct store_record *out, 
 int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
 
 /* write.c: the write path on an already-found record, inside the caller's transaction. */
-int put_changes_locked(struct store *st, const struct store_ctx *who,
-                       const struct store_record *r, const struct store_change *changes,
-                       size_t n, const char *reason, struct store_put_result *res,
-                       struct err *e);
+int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
+                       const struct store_change *changes, size_t n, const char *reason,
+                       struct store_put_result *res, struct err *e);
 
 /* read.c: the expression lookup over a record's stored values at (event, instance). */
 struct value_lookup {

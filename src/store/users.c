@@ -26,8 +26,7 @@ bool store_username_is_valid(const char *name)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return false;
     }
     return true;
@@ -119,13 +118,11 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
     return 0;
 }
 
-static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
-                         struct err *e)
+static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES], struct err *e)
 {
     if (strlen(password) < STORE_PASSWORD_MIN)
         return err_set_field(e, ERR_INVALID, "password",
-                             "the password must have at least %d characters",
-                             STORE_PASSWORD_MIN);
+                             "the password must have at least %d characters", STORE_PASSWORD_MIN);
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return err_set(e, ERR_NOMEM, "out of memory hashing the password");
@@ -168,7 +165,8 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
     if (!store_role_is_valid(role))
         return err_set_field(e, ERR_INVALID, "role",
                              "'%s' is not a role (admin, investigator, coordinator, monitor, "
-                             "data_manager, statistician)", role ? role : "");
+                             "data_manager, statistician)",
+                             role ? role : "");
     char hash[crypto_pwhash_STRBYTES];
     int rc = hash_password(password, hash, e);
     if (rc)
@@ -198,8 +196,11 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
     }
     sodium_memzero(hash, sizeof hash);
     if (!rc) {
-        struct audit_entry a = {.action = "user_add", .instance = -1, .field = "user",
-                                .new_value = name, .reason = role};
+        struct audit_entry a = {.action = "user_add",
+                                .instance = -1,
+                                .field = "user",
+                                .new_value = name,
+                                .reason = role};
         rc = audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
@@ -233,8 +234,8 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
     if (!rc)
         rc = user_update(st, SQ_USER_SET_DISABLED, name, 1, 0, e);
     if (!rc) {
-        struct audit_entry a = {.action = "user_disable", .instance = -1, .field = "user",
-                                .old_value = name};
+        struct audit_entry a = {
+            .action = "user_disable", .instance = -1, .field = "user", .old_value = name};
         rc = audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
@@ -253,8 +254,8 @@ int store_user_unlock(struct store *st, const struct store_ctx *who, const char 
     if (!rc)
         rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
     if (!rc) {
-        struct audit_entry a = {.action = "unlock_user", .instance = -1, .field = "user",
-                                .new_value = name};
+        struct audit_entry a = {
+            .action = "unlock_user", .instance = -1, .field = "user", .new_value = name};
         rc = audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
@@ -287,8 +288,8 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
     }
     sodium_memzero(hash, sizeof hash);
     if (!rc) {
-        struct audit_entry a = {.action = "password_change", .instance = -1, .field = "user",
-                                .new_value = name};
+        struct audit_entry a = {
+            .action = "password_change", .instance = -1, .field = "user", .new_value = name};
         rc = audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
@@ -302,16 +303,22 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
     int rc = tx_begin(st, e);
     if (rc)
         return rc;
-    struct audit_entry a = {.action = "login_failed", .instance = -1, .field = "user",
-                            .new_value = name, .reason = why};
+    struct audit_entry a = {.action = "login_failed",
+                            .instance = -1,
+                            .field = "user",
+                            .new_value = name,
+                            .reason = why};
     rc = audit_append(st, &ctx, &a, e);
     if (!rc && u && !u->is_locked_out && !u->is_disabled) {
         int failed = u->failed_logins + 1;
         bool lock = failed >= STORE_MAX_FAILED_LOGINS;
         rc = user_update(st, SQ_USER_SET_FAILED, name, failed, lock, e);
         if (!rc && lock) {
-            struct audit_entry l = {.action = "lockout", .instance = -1, .field = "user",
-                                    .new_value = name, .reason = "too many failed logins"};
+            struct audit_entry l = {.action = "lockout",
+                                    .instance = -1,
+                                    .field = "user",
+                                    .new_value = name,
+                                    .reason = "too many failed logins"};
             rc = audit_append(st, &ctx, &l, e);
         }
     }
@@ -331,8 +338,7 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
         why = "user disabled";
     else if (u.is_locked_out)
         why = "user locked out";
-    else if (!password ||
-             crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+    else if (!password || crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
         why = "wrong password";
     sodium_memzero(hash, sizeof hash);
     if (why) {
@@ -341,11 +347,12 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
             return rc;
         if (known && !u.is_disabled && !u.is_locked_out &&
             u.failed_logins + 1 >= STORE_MAX_FAILED_LOGINS)
-            return err_set(e, ERR_AUTH, "authentication failed; the account '%s' is now "
-                           "locked (an admin can unlock it)", name);
-        if (known && u.is_locked_out)
-            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it",
+            return err_set(e, ERR_AUTH,
+                           "authentication failed; the account '%s' is now "
+                           "locked (an admin can unlock it)",
                            name);
+        if (known && u.is_locked_out)
+            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it", name);
         return err_set(e, ERR_AUTH, "authentication failed for '%s'", name ? name : "");
     }
     bool log_login = who && who->source && strcmp(who->source, "api") == 0;
@@ -356,8 +363,8 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
         rc = u.failed_logins ? user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e) : 0;
         if (!rc && log_login) {
             struct store_ctx ctx = {name, who->source, NULL};
-            struct audit_entry a = {.action = "login", .instance = -1, .field = "user",
-                                    .new_value = name};
+            struct audit_entry a = {
+                .action = "login", .instance = -1, .field = "user", .new_value = name};
             rc = audit_append(st, &ctx, &a, e);
         }
         if ((rc = finish(st, rc, e)))
@@ -387,8 +394,11 @@ int store_authorize(struct store *st, const struct store_ctx *who, const char *a
     /* Refusals are audited (P11-05): a pattern of them is worth a monitor's look. */
     int rc = tx_begin(st, e);
     if (!rc) {
-        struct audit_entry a = {.action = "denied", .instance = -1, .field = "permission",
-                                .new_value = action, .reason = u.role};
+        struct audit_entry a = {.action = "denied",
+                                .instance = -1,
+                                .field = "permission",
+                                .new_value = action,
+                                .reason = u.role};
         rc = finish(st, audit_append(st, who, &a, e), e);
     }
     if (rc)
@@ -434,8 +444,7 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     return r == SQLITE_DONE ? 0 : db_fail(st, e, "creating a session");
 }
 
-int store_session_check(struct store *st, const char *token, struct store_user *out,
-                        struct err *e)
+int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)
 {
     char th[65], name[STORE_USERNAME_MAX + 1];
     token_hash(token ? token : "", th);

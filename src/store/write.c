@@ -18,7 +18,10 @@
 #include "core/validate.h"
 #include "store/store_int.h"
 
-void store_put_result_init(struct store_put_result *r) { memset(r, 0, sizeof *r); }
+void store_put_result_init(struct store_put_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
 
 void store_put_result_free(struct store_put_result *r)
 {
@@ -57,10 +60,10 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
 struct plan {
     int ev;
     const struct dict_form *form;
-    const struct dict_field *f;  /* NULL for a form-status change */
-    const char *value;           /* canonical; "" deletes */
-    const char *flag;            /* soft rule, or NULL */
-    char *old;                   /* stored value (arena), NULL when none */
+    const struct dict_field *f; /* NULL for a form-status change */
+    const char *value;          /* canonical; "" deletes */
+    const char *flag;           /* soft rule, or NULL */
+    char *old;                  /* stored value (arena), NULL when none */
     bool is_changed;
 };
 
@@ -111,8 +114,7 @@ static int value_read(struct put_state *ps, const char *event, int instance, con
     bind_text(s, 4, field);
     bind_text(s, 5, code ? code : "");
     int q = sqlite3_step(s);
-    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0))
-                           : NULL;
+    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0)) : NULL;
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
         return db_fail(ps->st, e, "reading a value");
@@ -136,10 +138,9 @@ static int status_read(struct put_state *ps, const char *event, const char *form
 }
 
 /* Writes (or deletes, when value is "") one value and its audit row. */
-static int value_write(struct put_state *ps, const char *action, const char *event,
-                       int instance, const struct dict_field *f, const char *code,
-                       const char *old, const char *value, const char *flag,
-                       const char *reason, struct err *e)
+static int value_write(struct put_state *ps, const char *action, const char *event, int instance,
+                       const struct dict_field *f, const char *code, const char *old,
+                       const char *value, const char *flag, const char *reason, struct err *e)
 {
     struct store *st = ps->st;
     bool del = !*value;
@@ -165,9 +166,14 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         snprintf(afield, sizeof afield, "%s___%s", f->name, code);
     else
         snprintf(afield, sizeof afield, "%s", f->name);
-    struct audit_entry a = {.action = action, .record = ps->rname, .event = event,
-                            .instance = instance, .field = afield, .old_value = old,
-                            .new_value = del ? NULL : value, .reason = reason};
+    struct audit_entry a = {.action = action,
+                            .record = ps->rname,
+                            .event = event,
+                            .instance = instance,
+                            .field = afield,
+                            .old_value = old,
+                            .new_value = del ? NULL : value,
+                            .reason = reason};
     return audit_append(st, ps->who, &a, e);
 }
 
@@ -189,15 +195,20 @@ static int status_write(struct put_state *ps, const char *event, const struct di
         return db_fail(ps->st, e, "writing form status");
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
-    struct audit_entry a = {.action = "form_status", .record = ps->rname, .event = event,
-                            .instance = instance, .field = afield, .old_value = old,
-                            .new_value = value, .reason = reason};
+    struct audit_entry a = {.action = "form_status",
+                            .record = ps->rname,
+                            .event = event,
+                            .instance = instance,
+                            .field = afield,
+                            .old_value = old,
+                            .new_value = value,
+                            .reason = reason};
     return audit_append(ps->st, ps->who, &a, e);
 }
 
 /* Step 1: checks one change, filling p; returns the issue's rule on a hard error (msg set). */
-static const char *plan_change(struct put_state *ps, const struct store_change *c,
-                               struct plan *p, char *msg, size_t msglen)
+static const char *plan_change(struct put_state *ps, const struct store_change *c, struct plan *p,
+                               char *msg, size_t msglen)
 {
     const struct dict *d = &ps->st->dict;
     memset(p, 0, sizeof *p);
@@ -217,8 +228,10 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         p->form = dict_form(d, fname);
         if (p->form && strcmp(value, "0") != 0 && strcmp(value, "1") != 0 &&
             strcmp(value, "2") != 0) {
-            snprintf(msg, msglen, "field '%s': '%s' is not a form status (0 incomplete, "
-                     "1 unverified, 2 complete)", field, value);
+            snprintf(msg, msglen,
+                     "field '%s': '%s' is not a form status (0 incomplete, "
+                     "1 unverified, 2 complete)",
+                     field, value);
             return "status";
         }
     } else if (f) {
@@ -236,9 +249,11 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     }
     bool repeats = d->form_repeats[(size_t)p->ev * d->nforms + fi];
     if (repeats ? c->instance < 1 : c->instance != 0) {
-        snprintf(msg, msglen, "field '%s': form '%s' %s at '%s': instance %d is not allowed "
-                 "(%s)", field, p->form->name, repeats ? "repeats" : "does not repeat",
-                 c->event, c->instance, repeats ? "use 1, 2, ..." : "use 0");
+        snprintf(msg, msglen,
+                 "field '%s': form '%s' %s at '%s': instance %d is not allowed "
+                 "(%s)",
+                 field, p->form->name, repeats ? "repeats" : "does not repeat", c->event,
+                 c->instance, repeats ? "use 1, 2, ..." : "use 0");
         return "instance";
     }
     if (!f) { /* form status */
@@ -288,8 +303,8 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     struct err ee;
     err_clear(&ee);
     if (expr_eval(f->calc, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
-        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name,
-                             event, ee.msg);
+        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
+                             ee.msg);
     struct strbuf sb = STRBUF_INIT;
     expr_value_format(&v, &sb);
     char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
@@ -306,8 +321,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
 }
 
-static bool form_has_data(struct put_state *ps, const char *event, const char *form,
-                          int instance)
+static bool form_has_data(struct put_state *ps, const char *event, const char *form, int instance)
 {
     sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_FORM_HAS_DATA, NULL);
     if (!s)
@@ -383,10 +397,9 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
     return 0;
 }
 
-int put_changes_locked(struct store *st, const struct store_ctx *who,
-                       const struct store_record *r, const struct store_change *changes,
-                       size_t n, const char *reason, struct store_put_result *res,
-                       struct err *e)
+int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
+                       const struct store_change *changes, size_t n, const char *reason,
+                       struct store_put_result *res, struct err *e)
 {
     int rc = user_require_active(st, who->user, e);
     if (rc)
@@ -394,8 +407,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who,
     if (r->is_locked)
         return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
                              store_record_name(r));
-    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r),
-                           .res = res};
+    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r), .res = res};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -406,8 +418,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who,
         const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
         if (rule) {
             if (nhard++ == 0)
-                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "", "%s",
-                              msg);
+                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "", "%s", msg);
             rc = add_issue(res, STORE_ISSUE_HARD, i, &changes[i], rule, msg);
         } else if (plans[i].flag) {
             rc = add_issue(res, STORE_ISSUE_SOFT, i, &changes[i], plans[i].flag, msg);

@@ -84,8 +84,11 @@ static inline void db_digest(const char *path, char out[65])
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     sqlite3_stmt *t;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = "
-                                        "'table' ORDER BY name", -1, &t, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM sqlite_schema WHERE type = "
+                                        "'table' ORDER BY name",
+                                        -1, &t, NULL),
+                     SQLITE_OK);
     while (sqlite3_step(t) == SQLITE_ROW) {
         char sql[256];
         const char *name = (const char *)sqlite3_column_text(t, 0);
@@ -170,7 +173,7 @@ static inline int audit_count(struct tdb *t, const char *action)
 }
 
 static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,
-                 const char *code)
+                        const char *code)
 {
     char *v = NULL;
     struct err e = {0};
@@ -179,14 +182,14 @@ static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst
     return v;
 }
 
-#define assert_value(t, rec, ev, inst, f, code, expect)                                       \
-    do {                                                                                       \
-        char *v_ = get(t, rec, ev, inst, f, code);                                             \
-        if ((expect) == NULL)                                                                  \
-            assert_null(v_);                                                                   \
-        else                                                                                   \
-            assert_string_equal(v_ ? v_ : "(null)", (expect));                                 \
-        free(v_);                                                                              \
+#define assert_value(t, rec, ev, inst, f, code, expect)                                            \
+    do {                                                                                           \
+        char *v_ = get(t, rec, ev, inst, f, code);                                                 \
+        if ((expect) == NULL)                                                                      \
+            assert_null(v_);                                                                       \
+        else                                                                                       \
+            assert_string_equal(v_ ? v_ : "(null)", (expect));                                     \
+        free(v_);                                                                                  \
     } while (0)
 
 #endif

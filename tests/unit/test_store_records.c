@@ -142,20 +142,19 @@ static void test_study_values_in_record_event_instance_field_order(void **state)
     assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 2, NULL, NULL, NULL), 0);
     struct collect col = {""};
     assert_int_equal(store_study_values(t->st, collect_value, &col, NULL), 0);
-    assert_string_equal(col.buf,
-                        "IOH-001|day0_arm_1|1|att_ok=0\n"
-                        "IOH-001|day0_arm_1|2|att_ok=1\n"
-                        "IOH-001|screening_arm_1|0|age=40\n"
-                        "IOH-001|screening_arm_1|0|cats___1=1\n"
-                        "IOH-001|screening_arm_1|0|cons_type=1\n"
-                        "IOH-001|screening_arm_1|0|eligible=1\n"
-                        "IOH-001|screening_arm_1|0|heme=1\n"
-                        "IOH-001|screening_arm_1|0|inc_age=1\n"
-                        "IOH-001|screening_arm_1|0|inc_cat=1\n"
-                        "IOH-001|screening_arm_1|0|inc_heme=1\n"
-                        "SCR-002|screening_arm_1|0|age=70\n"
-                        "SCR-002|screening_arm_1|0|eligible=0\n"
-                        "SCR-002|screening_arm_1|0|inc_age=0\n");
+    assert_string_equal(col.buf, "IOH-001|day0_arm_1|1|att_ok=0\n"
+                                 "IOH-001|day0_arm_1|2|att_ok=1\n"
+                                 "IOH-001|screening_arm_1|0|age=40\n"
+                                 "IOH-001|screening_arm_1|0|cats___1=1\n"
+                                 "IOH-001|screening_arm_1|0|cons_type=1\n"
+                                 "IOH-001|screening_arm_1|0|eligible=1\n"
+                                 "IOH-001|screening_arm_1|0|heme=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_age=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_cat=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_heme=1\n"
+                                 "SCR-002|screening_arm_1|0|age=70\n"
+                                 "SCR-002|screening_arm_1|0|eligible=0\n"
+                                 "SCR-002|screening_arm_1|0|inc_age=0\n");
 }
 
 static void test_withdraw_keeps_data(void **state)

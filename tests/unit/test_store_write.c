@@ -33,8 +33,8 @@ static void test_valid_values_are_saved_and_audited(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "update");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"}, {D0, 0, "height_cm", NULL,
-                                                                     "175"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
+                               {D0, 0, "height_cm", NULL, "175"}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -123,8 +123,7 @@ static void test_calc_is_recomputed_and_audited_as_calc(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "calc");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL,
-                                                                   "180"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL, "180"}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     /* 72 / 1.8^2 = 22.22… -> 22.2 */
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, "22.2");
@@ -228,7 +227,7 @@ static void test_instance_rules(void **state)
     struct tdb *t = *state;
     struct store_put_result res;
     store_put_result_init(&res);
-    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}};   /* repeating needs >= 1 */
+    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}}; /* repeating needs >= 1 */
     assert_int_equal(put(t, rep0, 1, NULL, &res, NULL), ERR_INVALID);
     assert_string_equal(res.issues[0].rule, "instance");
     store_put_result_free(&res);
@@ -312,13 +311,11 @@ static void test_batch_commit_and_rollback(void **state)
 static void test_disabled_user_cannot_write(void **state)
 {
     struct tdb *t = *state;
-    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL),
-                     0);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
     assert_int_equal(store_user_disable(t->st, &ADMIN, "nurse", NULL), 0);
     struct store_ctx nurse = {"nurse", "cli", NULL};
     struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
-    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL),
-                     ERR_AUTH);
+    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL), ERR_AUTH);
 }
 
 int main(void)
