@@ -267,11 +267,7 @@ int cmd_import(int argc, char **argv)
                               "changed", (json_int_t)rep.changed, "calc", (json_int_t)rep.calc,
                               "status", (json_int_t)rep.status, "unchanged",
                               (json_int_t)rep.unchanged, "rejected", rep.errors);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     }
     if (rc)
         status = cli_fail("import", &e);

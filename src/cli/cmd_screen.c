@@ -43,11 +43,7 @@ static void print_log(struct store *st, bool json)
                                 rs[i].study_id[0] ? json_string(rs[i].study_id) : json_null());
             json_array_append_new(arr, o);
         }
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
+        cli_json_print(arr);
     } else {
         printf("%-9s %-9s %-15s %-9s %-25s %s\n", "SCREENING", "STUDY ID", "STATUS", "ELIGIBLE",
                "SCREENED AT", "BY");
@@ -150,11 +146,7 @@ static void print_eligibility(struct store *st, const char *record, bool json,
                               : er.verdict == ELIG_INELIGIBLE ? "ineligible"
                                                               : "incomplete",
                               "flags", flags);
-        char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     } else {
         printf("%s  %s\n", r.screening_no, store_record_status_name(r.status));
         for (size_t i = 0; i < er.ncriteria; i++) {

@@ -247,11 +247,7 @@ static int show(struct store *st, const char *record, bool json)
                       r.screening_no, "status", store_record_status_name(r.status), "locked",
                       r.is_locked, "events", events);
         json_object_set_new(o, "study_id", r.study_id[0] ? json_string(r.study_id) : json_null());
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     }
     free(ss);
     arena_free(&ar);
@@ -338,10 +334,8 @@ int cmd_history(int argc, char **argv)
         h.arr = json_array();
     int rc = store_field_history(st, a.pos[0], a.pos[1], hist_row, &h, &e);
     if (!rc && h.json) {
-        char *s = json_dumps(h.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
+        cli_json_print(h.arr);
+        h.arr = NULL;
     } else if (!rc && h.n == 0) {
         printf("no changes of %s in %s\n", a.pos[1], a.pos[0]);
     }

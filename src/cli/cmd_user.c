@@ -58,11 +58,7 @@ static int list_users(struct store *st, bool json)
                                             "role", us[i].role, "disabled", us[i].is_disabled,
                                             "locked_out", us[i].is_locked_out, "failed_logins",
                                             us[i].failed_logins, "created_at", us[i].created_at));
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
+        cli_json_print(arr);
     } else {
         printf("%-20s %-14s %-10s %s\n", "NAME", "ROLE", "STATE", "CREATED");
         for (size_t i = 0; i < n; i++)

@@ -170,6 +170,15 @@ int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg
     return 0;
 }
 
+void cli_json_print(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(v);
+}
+
 void cli_print_issues(FILE *out, const struct store_put_result *res)
 {
     for (size_t i = 0; res && i < res->nissues; i++) {

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/arena.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -50,6 +52,9 @@ const char *cli_form_event(const struct dict *d, const char *form);
  * naming the argument when malformed; ERR_INVALID when the field is unknown and event NULL. */
 int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg, const char *event,
                          int instance, struct store_change *c, struct err *e);
+
+/* Prints v as indented JSON (keys in insertion order) to stdout and releases v. */
+void cli_json_print(json_t *v);
 
 /* Prints a write's soft flags and hard errors to out, one per line ("  weight_kg: ..."). */
 void cli_print_issues(FILE *out, const struct store_put_result *res);

@@ -65,6 +65,11 @@ int store_record_get(struct store *st, const char *record, struct store_record *
     return record_find(st, record, out, e);
 }
 
+static void record_fill(sqlite3_stmt *s, void *elem)
+{
+    record_from_stmt(s, elem);
+}
+
 int store_record_list(struct store *st, struct store_record **out, size_t *n, struct err *e)
 {
     *out = NULL;
@@ -72,29 +77,10 @@ int store_record_list(struct store *st, struct store_record **out, size_t *n, st
     sqlite3_stmt *s = stmt_get(st, SQ_REC_LIST, e);
     if (!s)
         return ERR_IO;
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct store_record *nr = realloc(*out, cap * sizeof **out);
-            if (!nr) {
-                r = SQLITE_NOMEM;
-                break;
-            }
-            *out = nr;
-        }
-        record_from_stmt(s, &(*out)[(*n)++]);
-    }
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
-                                 : db_fail(st, e, "listing records");
-    }
-    return 0;
+    void *arr = NULL;
+    int rc = rows_to_array(st, s, sizeof **out, record_fill, &arr, n, "listing records", e);
+    *out = arr;
+    return rc;
 }
 
 /* The event where the @ELIGIBLE calc's form is collected first (the screening event). */

@@ -206,6 +206,34 @@ void tx_rollback(struct store *st)
     st->tx_depth--;
 }
 
+int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
+                  size_t *n, const char *what, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *grown = realloc(*out, cap * elem_size);
+            if (!grown) {
+                r = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        fill(s, (char *)*out + (*n)++ * elem_size);
+    }
+    sqlite3_reset(s);
+    if (r == SQLITE_DONE)
+        return 0;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : db_fail(st, e, what);
+}
+
 void ts_format(long long ms, char out[32])
 {
     time_t s = (time_t)(ms / 1000);

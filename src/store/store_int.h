@@ -105,6 +105,12 @@ int bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
 void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
 
+/* Steps s (bound by the caller) and collects one element of elem_size per row, filled by
+ * fill, into a malloc'ed array (*out, *n; caller frees). On failure *out is NULL. */
+typedef void (*row_fill_fn)(sqlite3_stmt *s, void *elem);
+int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
+                  size_t *n, const char *what, struct err *e);
+
 /* Formats UTC ms as "YYYY-MM-DDThh:mm:ss.mmmZ" (needs 25 bytes). */
 void ts_format(long long ms, char out[32]);
 /* Parses that format back; -1 when malformed. */
@@ -142,6 +148,10 @@ int record_refresh_eligibility(struct store *st, const struct store_record *r, s
 int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
                        const struct store_change *changes, size_t n, const char *reason,
                        struct store_put_result *res, struct err *e);
+
+/* read.c: SQ_VAL_GET bound to one key (code NULL for non-checkbox fields), ready to step. */
+sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,
+                         const char *field, const char *code, struct err *e);
 
 /* read.c: the expression lookup over a record's stored values at (event, instance). */
 struct value_lookup {

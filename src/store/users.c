@@ -84,6 +84,11 @@ int user_require_active(struct store *st, const char *name, struct err *e)
     return 0;
 }
 
+static void user_fill(sqlite3_stmt *s, void *elem)
+{
+    user_from_stmt(s, elem);
+}
+
 int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e)
 {
     *out = NULL;
@@ -91,31 +96,10 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
     sqlite3_stmt *s = stmt_get(st, SQ_USER_LIST, e);
     if (!s)
         return ERR_IO;
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct store_user *nu = realloc(*out, cap * sizeof **out);
-            if (!nu) {
-                sqlite3_reset(s);
-                free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(e, ERR_NOMEM, "out of memory");
-            }
-            *out = nu;
-        }
-        user_from_stmt(s, &(*out)[(*n)++]);
-    }
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return db_fail(st, e, "listing users");
-    }
-    return 0;
+    void *arr = NULL;
+    int rc = rows_to_array(st, s, sizeof **out, user_fill, &arr, n, "listing users", e);
+    *out = arr;
+    return rc;
 }
 
 static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES], struct err *e)
@@ -153,6 +137,35 @@ static int finish(struct store *st, int rc, struct err *e)
         return rc;
     }
     return tx_commit(st, e);
+}
+
+/* Opens the transaction of a change by who to the user name, read into *u. On failure nothing
+ * is left open. */
+static int user_change_begin(struct store *st, const struct store_ctx *who, const char *name,
+                             struct store_user *u, struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = user_read(st, name, u, NULL, e);
+    if (rc)
+        tx_rollback(st);
+    return rc;
+}
+
+/* Closes what user_change_begin opened: with rc 0, audits action on name and commits;
+ * otherwise rolls back. */
+static int user_change_end(struct store *st, const struct store_ctx *who, int rc,
+                           const char *action, const char *name, struct err *e)
+{
+    if (!rc) {
+        struct audit_entry a = {
+            .action = action, .instance = -1, .field = "user", .new_value = name};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
 }
 
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
@@ -209,14 +222,11 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
                        struct err *e)
 {
-    int rc = tx_begin(st, e);
+    struct store_user u;
+    int rc = user_change_begin(st, who, name, &u, e);
     if (rc)
         return rc;
-    struct store_user u;
-    rc = user_require_active(st, who->user, e);
-    if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc && u.is_disabled)
+    if (u.is_disabled)
         rc = err_set(e, ERR_CONFLICT, "user '%s' is already disabled", name);
     if (!rc && strcmp(u.role, "admin") == 0) {
         sqlite3_stmt *s = stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
@@ -233,32 +243,18 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
     }
     if (!rc)
         rc = user_update(st, SQ_USER_SET_DISABLED, name, 1, 0, e);
-    if (!rc) {
-        struct audit_entry a = {
-            .action = "user_disable", .instance = -1, .field = "user", .old_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    return user_change_end(st, who, rc, "user_disable", name, e);
 }
 
 int store_user_unlock(struct store *st, const struct store_ctx *who, const char *name,
                       struct err *e)
 {
-    int rc = tx_begin(st, e);
+    struct store_user u;
+    int rc = user_change_begin(st, who, name, &u, e);
     if (rc)
         return rc;
-    struct store_user u;
-    rc = user_require_active(st, who->user, e);
-    if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc)
-        rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
-    if (!rc) {
-        struct audit_entry a = {
-            .action = "unlock_user", .instance = -1, .field = "user", .new_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
+    return user_change_end(st, who, rc, "unlock_user", name, e);
 }
 
 int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
@@ -266,33 +262,25 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
 {
     char hash[crypto_pwhash_STRBYTES];
     int rc = hash_password(password, hash, e);
-    if (rc)
-        return rc;
-    if ((rc = tx_begin(st, e)))
-        return rc;
     struct store_user u;
-    rc = user_require_active(st, who->user, e);
     if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            bind_text(s, 1, name);
-            bind_text(s, 2, hash);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "setting a password");
-            sqlite3_reset(s);
-        }
+        rc = user_change_begin(st, who, name, &u, e);
+    if (rc) {
+        sodium_memzero(hash, sizeof hash);
+        return rc;
+    }
+    sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
+    if (!s) {
+        rc = ERR_IO;
+    } else {
+        bind_text(s, 1, name);
+        bind_text(s, 2, hash);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_fail(st, e, "setting a password");
+        sqlite3_reset(s);
     }
     sodium_memzero(hash, sizeof hash);
-    if (!rc) {
-        struct audit_entry a = {
-            .action = "password_change", .instance = -1, .field = "user", .new_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    return user_change_end(st, who, rc, "password_change", name, e);
 }
 
 /* Records one failed attempt (and the lockout when it is the last allowed), committed. */

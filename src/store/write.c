@@ -105,14 +105,9 @@ static int touch(struct put_state *ps, const char *event, int instance, const ch
 static int value_read(struct put_state *ps, const char *event, int instance, const char *field,
                       const char *code, char **out, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_GET, e);
+    sqlite3_stmt *s = value_stmt(ps->st, ps->r->id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, field);
-    bind_text(s, 5, code ? code : "");
     int q = sqlite3_step(s);
     *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0)) : NULL;
     sqlite3_reset(s);
