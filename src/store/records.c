@@ -83,8 +83,7 @@ int store_record_list(struct store *st, struct store_record **out, size_t *n, st
     return rc;
 }
 
-/* The event where the @ELIGIBLE calc's form is collected first (the screening event). */
-static const char *eligible_event(const struct store *st)
+const char *record_screening_event(const struct store *st)
 {
     const struct dict *d = &st->dict;
     if (!st->eligible_field)
@@ -97,7 +96,7 @@ static const char *eligible_event(const struct store *st)
 
 int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e)
 {
-    const char *ev = eligible_event(st);
+    const char *ev = record_screening_event(st);
     if (!ev)
         return 0;
     char *v = NULL;
@@ -129,7 +128,7 @@ int store_record_eligibility(struct store *st, const char *record, struct arena 
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
-    const char *ev = eligible_event(st);
+    const char *ev = record_screening_event(st);
     if (!ev && st->dict.nevents)
         ev = st->dict.events[0].name;
     struct value_lookup lk = {st, r.id, ev, 0, ar};

@@ -258,7 +258,8 @@ struct store_issue {
     int instance;
     char field[128]; /* checkbox options as "field___code" */
     char rule[24];   /* validate.h rule name, or "unknown_field", "not_on_event",
-                        "instance", "calc", "status", "locked", "reason" */
+                        "instance", "calc", "status", "not_enrolled", "record_id",
+                        "locked", "reason" */
     char value[256];
     char msg[512]; /* names field, rule and value */
 };
@@ -279,6 +280,7 @@ void store_put_result_free(struct store_put_result *r);
 /* THE write path. Applies changes to record atomically:
  *   1. the record exists and is not locked; who->user is an active user;
  *   2. each change: the field exists and is on a form collected at that event (form_events);
+ *      before enrolment only the screening event takes data (rule "not_enrolled");
  *      instance >= 1 for a repeating form at that event, 0 otherwise; calc fields cannot be
  *      written; validate_value: hard errors are all collected into res->issues and the whole
  *      set is refused (ERR_INVALID; e names the first: field, rule, value) — nothing saved;

@@ -141,6 +141,9 @@ int user_require_active(struct store *st, const char *name, struct err *e);
 
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
 int record_find(struct store *st, const char *record, struct store_record *out, struct err *e);
+/* The screening event: where the @ELIGIBLE calc's form is first collected; NULL when the
+ * protocol has no @ELIGIBLE field. Until enrolment, only this event takes data. */
+const char *record_screening_event(const struct store *st);
 /* Reads the stored @ELIGIBLE value and updates the record's eligibility/status. */
 int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
 

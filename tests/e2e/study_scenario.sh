@@ -49,7 +49,9 @@ grep -q "age" "$W/err" || fail "rejection does not name the field"
 grep -q "SCR-001.*screen_failure" "$W/out" || fail "screen failure not kept in the log"
 [ "$(grep -c '^SCR-' "$W/out")" -eq 2 ] || fail "rejected screening left a record"
 
-# ---- enrolment
+# ---- enrolment; before it, only screening data can be entered
+expect 3 "$I" set SCR-002 t0 hd_status=1
+grep -q "not enrolled" "$W/err" || fail "sequencing: data before enrolment"
 expect 7 "$I" enroll SCR-001 cons_type=1
 grep -q "not eligible" "$W/err" || fail "ineligible enrolment message"
 expect 7 "$I" enroll SCR-002

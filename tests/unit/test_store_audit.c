@@ -10,7 +10,9 @@ static int setup(void **state)
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "audit");
     char scr[16];
-    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    char id[16];
+    assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"},
                                {"day0_arm_1", 0, "height_cm", NULL, "170"}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, scr, c, 2, NULL, NULL, NULL), 0);

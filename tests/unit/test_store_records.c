@@ -104,6 +104,23 @@ static void test_enrol_needs_eligibility_and_consent(void **state)
     assert_int_equal(audit_count(t, "enroll"), 1);
 }
 
+static void test_only_screening_data_before_enrolment(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16], id[16];
+    screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, s1, c, 1, NULL, &res, &e), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "not_enrolled");
+    assert_non_null(strstr(e.msg, "not enrolled"));
+    store_put_result_free(&res);
+    assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
+    assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 1, NULL, NULL, &e), 0);
+}
+
 static void test_study_ids_follow_enrolment_order(void **state)
 {
     struct tdb *t = *state;
@@ -272,6 +289,7 @@ int main(void)
         T(test_rejected_screening_creates_no_record),
         T(test_eligibility_criteria_from_the_protocol),
         T(test_enrol_needs_eligibility_and_consent),
+        T(test_only_screening_data_before_enrolment),
         T(test_study_ids_follow_enrolment_order),
         T(test_study_values_in_record_event_instance_field_order),
         T(test_withdraw_keeps_data),

@@ -10,8 +10,10 @@ static int setup(void **state)
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "write");
     char scr[16];
-    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     assert_string_equal(scr, "SCR-001");
+    char id[16];
+    assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     *state = t;
     return 0;
 }
