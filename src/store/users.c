@@ -175,6 +175,9 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
         return err_set_field(e, ERR_INVALID, "user",
                              "'%s' is not a valid user name ([a-z0-9_.-], 2 to 32 characters)",
                              name ? name : "");
+    /* "system" signs the store's own audit rows; no person may carry that name. */
+    if (strcmp(name, "system") == 0)
+        return err_set_field(e, ERR_INVALID, "user", "'system' is reserved");
     if (!store_role_is_valid(role))
         return err_set_field(e, ERR_INVALID, "role",
                              "'%s' is not a role (admin, investigator, coordinator, monitor, "

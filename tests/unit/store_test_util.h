@@ -40,7 +40,7 @@ static inline const char *fixture_dir(void)
 {
     static char buf[512];
     const char *f = getenv("IOHEME_FIXTURES");
-    snprintf(buf, sizeof buf, "%s/store", f ? f : "../tests/fixtures");
+    snprintf(buf, sizeof buf, "%s/store", f ? f : IOHEME_SOURCE_DIR "/tests/fixtures");
     return buf;
 }
 

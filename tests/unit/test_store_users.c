@@ -38,6 +38,8 @@ static void test_add_list_and_name_rules(void **state)
                      ERR_INVALID);
     assert_int_equal(store_user_add(t->st, &ADMIN, "x", "coordinator", "secret-88", &e),
                      ERR_INVALID);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "system", "admin", "secret-88", &e),
+                     ERR_INVALID);
     assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "nurse", "secret-88", &e), ERR_INVALID);
     assert_string_equal(e.field, "role");
     assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "monitor", "short", &e), ERR_INVALID);
