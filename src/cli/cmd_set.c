@@ -83,7 +83,9 @@ int cmd_set(int argc, char **argv)
     int rc = 0;
     for (size_t i = 2; i < a.npos && !rc; i++)
         rc = cli_parse_assignment(d, &ar, a.pos[i], event, instance, &ch[n++], &e);
-    const char *action = status ? "form_status" : "data_write";
+    /* values need data_write, a status change form_status, a reason reason_change */
+    bool has_values = n > 0;
+    const char *action = has_values ? "data_write" : "form_status";
     if (!rc && status) {
         const char *form = cli_get(&a, "form");
         if (!form && n) {
@@ -102,6 +104,8 @@ int cmd_set(int argc, char **argv)
     char me[STORE_USERNAME_MAX + 1];
     if (!rc)
         rc = cli_login(st, &a, action, &who, me, &e);
+    if (!rc && status && has_values)
+        rc = store_authorize(st, &who, "form_status", &e);
     if (!rc && cli_get(&a, "reason"))
         rc = store_authorize(st, &who, "reason_change", &e);
     struct store_put_result res;

@@ -156,7 +156,7 @@ int store_authorize(struct store *st, const struct store_ctx *who, const char *a
 /* ---- sessions (for the web server) --------------------------------------------------------*/
 
 /* Creates a session for an authenticated user valid for ttl_s seconds of inactivity. token gets
- * 64 hex chars of fresh randomness (+ NUL; tok must hold 65 bytes); only its SHA-256 is stored. */
+ * 64 hex chars of fresh randomness and a NUL (65 bytes); only its SHA-256 is stored. */
 int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
                          struct err *e);
 /* Looks a token up: ERR_AUTH when unknown, expired, or its user is disabled or locked out; else
