@@ -14,7 +14,7 @@
 #include "store/store_int.h"
 
 static const char *const migrations[] = {
-    /* 1: the first schema */
+    /* 1: the first schema. meta: created_at, created_by_version, dictionary_sha256. */
     "CREATE TABLE meta("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL) STRICT;"

@@ -27,6 +27,7 @@
 static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
     [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
+    [SQ_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)",
     [SQ_AUDIT_HEAD_GET] = "SELECT last_id, hash FROM audit_head WHERE one = 1",
     [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
                           "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "
@@ -485,6 +486,29 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
     return rc;
 }
 
+/* Facts about the database's birth, for whoever inspects the file (sqlite3 FILE "SELECT * FROM
+ * meta"): when, by which ioheme, with which dictionary. */
+static int put_meta(struct store *st, const char *dict_sha, struct err *e)
+{
+    char ts[32];
+    ts_format(store_now_ms(st), ts);
+    const char *rows[][2] = {{"created_at", ts},
+                             {"created_by_version", IOHEME_VERSION},
+                             {"dictionary_sha256", dict_sha}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sqlite3_stmt *s = stmt_get(st, SQ_META_PUT, e);
+        if (!s)
+            return ERR_IO;
+        bind_text(s, 1, rows[i][0]);
+        bind_text(s, 2, rows[i][1]);
+        int r = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (r != SQLITE_DONE)
+            return db_fail(st, e, "writing meta");
+    }
+    return 0;
+}
+
 static void remove_db_files(const char *path)
 {
     char p[4096];
@@ -532,6 +556,8 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
         rc = put_protocol(st, protocol_dir, dict_sha, e);
         if (!rc)
             rc = load_dict(st, e);
+        if (!rc)
+            rc = put_meta(st, dict_sha, e);
         struct store_ctx sys = {"system", "system", dict_sha};
         struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)

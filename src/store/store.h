@@ -108,10 +108,10 @@ bool store_role_is_valid(const char *role);
 /* True when name matches [a-z0-9_.-]{2,32}. */
 bool store_username_is_valid(const char *name);
 
-/* Adds a user. Name must be valid, not the reserved "system", and never used before (usernames are not reused, even after
- * disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters (ERR_INVALID);
- * stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits). Audited as
- * "user_add" by who->user. */
+/* Adds a user. Name must be valid, not the reserved "system", and never used before (usernames are
+ * not reused, even after disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters
+ * (ERR_INVALID); stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits).
+ * Audited as "user_add" by who->user. */
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
                    const char *role, const char *password, struct err *e);
 

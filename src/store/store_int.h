@@ -15,6 +15,7 @@
 enum stmt_id {
     SQ_PROTO_GET,
     SQ_PROTO_PUT,
+    SQ_META_PUT,
     SQ_AUDIT_HEAD_GET,
     SQ_AUDIT_HEAD_SET,
     SQ_AUDIT_INSERT,

@@ -218,8 +218,10 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     /* Enforced sequencing (21 CFR 11.10(f)): before enrolment, only screening data. */
     const char *scr_event = record_screening_event(ps->st);
     if (!ps->r->study_id[0] && scr_event && strcmp(c->event, scr_event) != 0) {
-        snprintf(msg, msglen, "field '%s' at '%s': %s is not enrolled; only screening data "
-                 "can be entered before enrolment", field, c->event, ps->r->screening_no);
+        snprintf(msg, msglen,
+                 "field '%s' at '%s': %s is not enrolled; only screening data "
+                 "can be entered before enrolment",
+                 field, c->event, ps->r->screening_no);
         return "not_enrolled";
     }
     size_t flen = strlen(field);
