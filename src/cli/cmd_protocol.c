@@ -88,6 +88,25 @@ static int protocol_check(int argc, char **argv)
     return 0;
 }
 
+/* Drops the spaces that padding leaves at the ends of lines. */
+static const char *rtrim_lines(struct strbuf *sb)
+{
+    if (!sb->buf)
+        return "";
+    char *w = sb->buf;
+    for (const char *r = sb->buf; *r; r++) {
+        if (*r == '\n')
+            while (w > sb->buf && w[-1] == ' ')
+                w--;
+        *w++ = *r;
+    }
+    while (w > sb->buf && w[-1] == ' ')
+        w--;
+    *w = '\0';
+    sb->len = (size_t)(w - sb->buf);
+    return sb->buf;
+}
+
 static void range_text(const struct dict_field *f, struct strbuf *sb)
 {
     if (!f->has_min && !f->has_max)
@@ -153,7 +172,7 @@ static void show_text(const char *dir, const struct dict *d)
             strbuf_addf(&sb, "\n      shown if: %s", f->branching_raw);
         if (f->annotation[0])
             strbuf_addf(&sb, "\n      tags: %s", f->annotation);
-        puts(strbuf_str(&sb));
+        puts(rtrim_lines(&sb));
     }
     strbuf_release(&sb);
 }

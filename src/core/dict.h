@@ -62,7 +62,8 @@ struct dict_field {
     enum val_type vtype;
     const char *vmin, *vmax;        /* as written ("" when none) */
     bool has_min, has_max;
-    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch */
+    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch;
+                                       times (HH:MM, MM:SS) as seconds */
     bool is_identifier, is_required;
     const char *branching_raw;
     struct expr *branching;         /* NULL when always shown */
