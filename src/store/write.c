@@ -422,7 +422,8 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
         const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
         if (rule) {
             if (nhard++ == 0)
-                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "", "%s", msg);
+                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "",
+                              "%s (rule: %s)", msg, rule);
             rc = add_issue(res, STORE_ISSUE_HARD, i, &changes[i], rule, msg);
         } else if (plans[i].flag) {
             rc = add_issue(res, STORE_ISSUE_SOFT, i, &changes[i], plans[i].flag, msg);

@@ -60,6 +60,7 @@ static void test_hard_error_blocks_whole_set_and_names_field_rule_value(void **s
     assert_int_equal(put(t, c, 3, NULL, &res, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "height_cm"));
     assert_non_null(strstr(e.msg, "tall"));
+    assert_non_null(strstr(e.msg, "rule: integer"));
     assert_string_equal(e.field, "height_cm");
     /* every hard error is reported, each with its rule */
     assert_int_equal(res.nissues, 2);
