@@ -339,22 +339,30 @@ static bool form_has_data(struct put_state *ps, const char *event, const char *f
     return yes;
 }
 
-/* Should calc ci be evaluated at (ev, inst)? On an event/instance this change set touched,
- * or — through an event-qualified reference to a changed field — wherever its form has data. */
-static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst,
-                        size_t from)
+/* Should calc ci be evaluated at (ev, inst)? Yes when this change set changed its own form
+ * there. When it changed another form on that event and instance, or a field that ci reaches
+ * through an event-qualified reference [event][field], only if ci's form already has data
+ * there: a calc is never the first value of a form nobody has filled (REDCap computes calcs
+ * when their form is saved). */
+static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst)
 {
     const struct dict *d = &ps->st->dict;
     const char *evname = d->events[ev].name;
-    for (size_t i = 0; i < ps->nt; i++)
-        if (strcmp(ps->t[i].event, evname) == 0 && (inst == 0 || ps->t[i].instance == inst))
+    bool is_near = false;
+    for (size_t i = 0; i < ps->nt; i++) {
+        const struct touched *t = &ps->t[i];
+        if (strcmp(t->event, evname) != 0 || (inst != 0 && t->instance != inst))
+            continue;
+        const struct dict_field *tf = dict_field(d, t->field);
+        if (tf && tf->form_index == ci->f->form_index && t->instance == inst)
             return true;
-    for (size_t r = 0; r < ci->nrefs; r++)
-        for (size_t i = from; i < ps->nt; i++)
-            if (strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
-                strcmp(ps->t[i].event, ci->refs[r].event) == 0)
-                return form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
-    return false;
+        is_near = true;
+    }
+    for (size_t r = 0; r < ci->nrefs && !is_near; r++)
+        for (size_t i = 0; i < ps->nt && !is_near; i++)
+            is_near = strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
+                      strcmp(ps->t[i].event, ci->refs[r].event) == 0;
+    return is_near && form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
 }
 
 /* Step 4: recompute calcs until a pass changes nothing. Calcs feed calcs (criteria feed the
@@ -384,7 +392,7 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                             continue;
                         inst = ps->t[k].instance;
                     }
-                    if (!calc_target(ps, ci, ev, inst, 0))
+                    if (!calc_target(ps, ci, ev, inst))
                         continue;
                     bool changed = false;
                     int rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);

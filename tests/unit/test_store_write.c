@@ -136,6 +136,22 @@ static void test_calc_is_recomputed_and_audited_as_calc(void **state)
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, NULL); /* blank input -> blank calc */
 }
 
+static void test_calc_is_not_the_first_value_of_an_empty_form(void **state)
+{
+    struct tdb *t = *state;
+    /* vitals_done is 0 when sbp is blank: it must not appear on vitals forms nobody filled */
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}, {D0, 1, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, NULL);
+    struct store_change v[] = {{D0, 0, "sbp", NULL, "110"}};
+    assert_int_equal(put(t, v, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "1");
+    assert_value(t, "SCR-001", D1, 0, "vitals_done", NULL, NULL);
+    struct store_change clear[] = {{D0, 0, "sbp", NULL, ""}};
+    assert_int_equal(put(t, clear, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "0");
+}
+
 static void test_calc_cannot_be_written(void **state)
 {
     struct tdb *t = *state;
@@ -331,6 +347,7 @@ int main(void)
         T(test_soft_out_of_range_is_saved_and_flagged),
         T(test_soft_flag_is_stored_for_review),
         T(test_calc_is_recomputed_and_audited_as_calc),
+        T(test_calc_is_not_the_first_value_of_an_empty_form),
         T(test_calc_cannot_be_written),
         T(test_cross_event_calc_follows_its_reference),
         T(test_unchanged_value_writes_no_audit_row),
