@@ -169,17 +169,15 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     bind_text(s, 13, row.source_sha256);
     bind_text(s, 14, prev);
     bind_text(s, 15, hash);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return db_fail(st, e, "appending to the audit trail");
-    sqlite3_reset(s);
+    if (stmt_run(st, s, "appending to the audit trail", e))
+        return ERR_IO;
     s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, row.id);
     bind_text(s, 2, hash);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return db_fail(st, e, "updating the audit head");
-    sqlite3_reset(s);
+    if (stmt_run(st, s, "updating the audit head", e))
+        return ERR_IO;
     st->last_audit_ms = now;
     return 0;
 }

@@ -116,9 +116,7 @@ int record_refresh_eligibility(struct store *st, const struct store_record *r, s
     sqlite3_bind_int64(s, 1, r->id);
     sqlite3_bind_int(s, 2, elig);
     sqlite3_bind_int(s, 3, status);
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    return q == SQLITE_DONE ? 0 : db_fail(st, e, "updating eligibility");
+    return stmt_run(st, s, "updating eligibility", e);
 }
 
 int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
@@ -170,9 +168,7 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
             bind_text(s, 2, scr);
             bind_text(s, 3, ts);
             bind_text(s, 4, who->user);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "creating a screening record");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "creating a screening record", e);
         }
     }
     if (!rc) {
@@ -279,9 +275,7 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
             sqlite3_bind_int64(s, 1, r.id);
             bind_text(s, 2, sid);
             bind_text(s, 3, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "enrolling");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "enrolling", e);
         }
     }
     if (!rc) {
@@ -344,9 +338,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
                 sqlite3_bind_int(s, 2, strcmp(action, "lock") == 0);
             else
                 bind_text(s, 2, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, action);
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, action, e);
         }
     }
     if (!rc) {

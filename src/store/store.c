@@ -134,6 +134,14 @@ int db_fail(struct store *st, struct err *e, const char *what)
     return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    int r = sqlite3_step(s);
+    int rc = r == SQLITE_DONE ? 0 : db_fail(st, e, what);
+    sqlite3_reset(s);
+    return rc;
+}
+
 sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
 {
     sqlite3_stmt *s = st->stmts[id];
@@ -477,9 +485,7 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
         sqlite3_bind_text(s, 1, protocol_files[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
         sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = db_fail(st, e, "storing the protocol");
-        sqlite3_reset(s);
+        rc = stmt_run(st, s, "storing the protocol", e);
     }
     for (size_t i = 0; i < 4; i++)
         free(files[i]);
@@ -501,10 +507,8 @@ static int put_meta(struct store *st, const char *dict_sha, struct err *e)
             return ERR_IO;
         bind_text(s, 1, rows[i][0]);
         bind_text(s, 2, rows[i][1]);
-        int r = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (r != SQLITE_DONE)
-            return db_fail(st, e, "writing meta");
+        if (stmt_run(st, s, "writing meta", e))
+            return ERR_IO;
     }
     return 0;
 }

@@ -90,6 +90,8 @@ struct store {
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
 sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e);
+/* Steps s, which must finish without rows, and resets it: 0, or ERR_IO naming what. */
+int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
 int db_fail(struct store *st, struct err *e, const char *what);
 /* Runs SQL without parameters (schema, PRAGMAs, transaction control). */

@@ -124,9 +124,7 @@ static int user_update(struct store *st, enum stmt_id id, const char *name, long
     sqlite3_bind_int64(s, 2, a);
     if (id == SQ_USER_SET_FAILED)
         sqlite3_bind_int64(s, 3, b);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "updating a user");
+    return stmt_run(st, s, "updating a user", e);
 }
 
 /* Wraps body-less user changes: transaction + audit row. */
@@ -205,9 +203,7 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
             bind_text(s, 2, role);
             bind_text(s, 3, hash);
             bind_text(s, 4, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "adding a user");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "adding a user", e);
         }
     }
     sodium_memzero(hash, sizeof hash);
@@ -278,9 +274,7 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
     } else {
         bind_text(s, 1, name);
         bind_text(s, 2, hash);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = db_fail(st, e, "setting a password");
-        sqlite3_reset(s);
+        rc = stmt_run(st, s, "setting a password", e);
     }
     sodium_memzero(hash, sizeof hash);
     return user_change_end(st, who, rc, "password_change", name, e);
@@ -430,9 +424,7 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     sqlite3_bind_int64(s, 3, now + ttl_s * 1000);
     sqlite3_bind_int64(s, 4, ttl_s);
     bind_text(s, 5, ts);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "creating a session");
+    return stmt_run(st, s, "creating a session", e);
 }
 
 int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)
@@ -468,10 +460,8 @@ int store_session_check(struct store *st, const char *token, struct store_user *
         return ERR_IO;
     bind_text(s, 1, th);
     sqlite3_bind_int64(s, 2, now + ttl * 1000);
-    r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE)
-        return db_fail(st, e, "extending a session");
+    if ((rc = stmt_run(st, s, "extending a session", e)))
+        return rc;
     if (out)
         *out = u;
     return 0;
@@ -485,7 +475,5 @@ int store_session_delete(struct store *st, const char *token, struct err *e)
     if (!s)
         return ERR_IO;
     bind_text(s, 1, th);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "ending a session");
+    return stmt_run(st, s, "ending a session", e);
 }

@@ -152,10 +152,8 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         bind_text(s, 7, value);
         bind_text(s, 8, flag);
     }
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (q != SQLITE_DONE)
-        return db_fail(st, e, "writing a value");
+    if (stmt_run(st, s, "writing a value", e))
+        return ERR_IO;
     char afield[300];
     if (code)
         snprintf(afield, sizeof afield, "%s___%s", f->name, code);
@@ -184,10 +182,8 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     bind_text(s, 3, form->name);
     sqlite3_bind_int(s, 4, instance);
     sqlite3_bind_int(s, 5, atoi(value));
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (q != SQLITE_DONE)
-        return db_fail(ps->st, e, "writing form status");
+    if (stmt_run(ps->st, s, "writing form status", e))
+        return ERR_IO;
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
     struct audit_entry a = {.action = "form_status",
