@@ -126,6 +126,21 @@ static inline void db_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* The one integer a query returns, read straight from the file. */
+static inline int db_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
 /* Screens a patient with the given screening values (NULL-terminated field/value pairs). */
 static inline void screen(struct tdb *t, char scr[16], ...)
 {

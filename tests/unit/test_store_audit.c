@@ -228,18 +228,9 @@ static void test_audit_time_never_goes_backwards(void **state)
     assert_int_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL), 0);
     struct store_verify_result r;
     assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM audit a JOIN audit b ON "
-                                        "b.id = a.id + 1 WHERE b.ts < a.ts",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit a JOIN audit b ON "
+                                     "b.id = a.id + 1 WHERE b.ts < a.ts"),
+                     0);
 }
 
 int main(void)

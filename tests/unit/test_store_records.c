@@ -221,15 +221,7 @@ static void test_create_refuses_existing_file_and_open_refuses_other_files(void 
 
 static int user_version(const char *path)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    return db_int(path, "PRAGMA user_version");
 }
 
 static void test_migrations_from_an_empty_file_and_reopen(void **state)
@@ -237,19 +229,9 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     struct tdb *t = *state;
     /* store_create started from an empty file and migrated it to the current version */
     assert_int_equal(user_version(t->path), 1);
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM meta WHERE key IN "
-                                        "('created_at', 'created_by_version', "
-                                        "'dictionary_sha256')",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 3);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM meta WHERE key IN ('created_at', "
+                                     "'created_by_version', 'dictionary_sha256')"),
+                     3);
     char s1[16];
     screen(t, s1, "age", "40", NULL);
     store_close(t->st);
