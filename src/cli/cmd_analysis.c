@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/store_cli.h"
 #include "report/dataset.h"
 #include "sim/simulate.h"
 #include "store/store.h"
@@ -25,7 +26,8 @@ const char CMD_SIMULATE_USAGE[] =
     "  --seed S       PRNG seed (unsigned 64-bit integer)\n"
     "  --batch K      bulk path: K patients per transaction (default: 500 when N > 1000,\n"
     "                 else one transaction per store call); 0 forces the per-call path\n"
-    "  --user NAME    acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD\n";
+    "  --user NAME    acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
+    "                 else asked on the terminal\n";
 
 const char CMD_DATASET_USAGE[] =
     "usage: ioheme dataset [--db FILE] --out DIR\n"
@@ -46,27 +48,6 @@ static int parse_long(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
-}
-
-/* Logs in the acting user with $IOHEME_PASSWORD and checks each action. */
-static int login(struct store *st, const struct cli_args *a, struct store_ctx *who,
-                 const char *const *actions, struct err *e)
-{
-    const char *user = cli_get(a, "user");
-    if (!user || !*user)
-        user = getenv("IOHEME_USER");
-    if (!user || !*user)
-        return err_set(e, ERR_AUTH, "no user: give --user NAME or set IOHEME_USER");
-    const char *pw = getenv("IOHEME_PASSWORD");
-    if (!pw)
-        return err_set(e, ERR_AUTH, "no password: set IOHEME_PASSWORD");
-    who->user = user;
-    who->source = "cli";
-    who->source_sha256 = NULL;
-    int rc = store_authenticate(st, who, user, pw, NULL, e);
-    for (; rc == 0 && *actions; actions++)
-        rc = store_authorize(st, who, *actions, e);
-    return rc;
 }
 
 int cmd_simulate(int argc, char **argv)
@@ -98,9 +79,14 @@ int cmd_simulate(int argc, char **argv)
     struct store *st = NULL;
     int rc = store_open(cli_db_path(&a), &st, &e);
     struct store_ctx who;
-    static const char *const actions[] = {"screen", "enroll", "data_write", NULL};
+    char me[STORE_USERNAME_MAX + 1];
+    /* the simulator screens, enrols and enters data: it needs all three permissions */
     if (rc == 0)
-        rc = login(st, &a, &who, actions, &e);
+        rc = cli_login(st, &a, "data_write", &who, me, &e);
+    if (rc == 0)
+        rc = store_authorize(st, &who, "screen", &e);
+    if (rc == 0)
+        rc = store_authorize(st, &who, "enroll", &e);
     struct sim_summary s;
     if (rc == 0)
         rc = sim_run(st, &who, (uint64_t)seed, n, batch, &s, &e);

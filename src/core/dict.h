@@ -19,7 +19,8 @@
  * Action tags recognised in the Field Annotation column: @FORCE-MINMAX (min/max are hard
  * errors), @READONLY, @HIDDEN, @DEFAULT='x', @NOW, @TODAY, and the study-engine tags
  * @INCLUSION / @EXCLUSION (a calc field that is one eligibility criterion: 1 met, 0 not met,
- * blank unknown) and @ELIGIBLE (the calc field giving the overall verdict).
+ * blank unknown), @ELIGIBLE (the calc field giving the overall verdict) and @CONSENT (the field
+ * recording consent; enrolment requires a value there).
  *
  * Everything in a struct dict is owned by its arena; dict_free releases it. */
 #ifndef IOHEME_CORE_DICT_H

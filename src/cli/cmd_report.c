@@ -1,0 +1,152 @@
+/* `ioheme report`: one command from the study database (or an exported analysis dataset) to
+ * the study report: OUT/report.html (self-contained), OUT/results.json (every number),
+ * OUT/dataset/ (the analysis dataset, as `ioheme dataset`) and OUT/figures/ (each figure as
+ * SVG, PDF and PNG). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/strbuf.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "report/dataset.h"
+#include "report/figure.h"
+#include "report/plan.h"
+#include "report/report_figs.h"
+#include "report/report_html.h"
+#include "store/store.h"
+
+const char CMD_REPORT_USAGE[] =
+    "usage: ioheme report (--db FILE | --dataset DIR) --out DIR\n"
+    "\n"
+    "Runs the statistical analysis plan (docs/sap.md) and writes into DIR (created if missing):\n"
+    "  report.html    the study report, self-contained (figures inline), printable\n"
+    "  results.json   every number of the report, each with its SAP section\n"
+    "  dataset/       the analysis dataset (as 'ioheme dataset')\n"
+    "  figures/       flow, enrolment, Kaplan-Meier, trajectories, forest: .svg .pdf .png\n"
+    "\n"
+    "  --db FILE      the study database (default $IOHEME_DB, else ./ioheme.db)\n"
+    "  --dataset DIR  an analysis dataset written by 'ioheme dataset' instead of a database\n"
+    "                 (the report then has no audit-chain head)\n"
+    "  --out DIR      output directory\n";
+
+/* fontconfig loads its configuration once per process and frees it only in FcFini, which the
+ * build does not link; fig_release_caches() frees everything cairo holds. This tells
+ * LeakSanitizer (in sanitizer builds) about that one process-lifetime allocation, as
+ * tests/unit/test_figure.c does: the rule covers only allocations inside libfontconfig. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+
+static void iso_now(char buf[32], long long ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, 32, "unknown");
+}
+
+static int load(const struct cli_args *a, struct adataset *ds, struct report_meta *m,
+                char snapshot[32], char head[65], struct strbuf *source, struct err *e)
+{
+    const char *dir = cli_get(a, "dataset");
+    if (dir && *dir) {
+        strbuf_addf(source, "dataset %s", dir);
+        iso_now(snapshot, (long long)time(NULL) * 1000);
+        m->has_audit = false;
+        return dataset_read(dir, ds, e);
+    }
+    const char *db = cli_db_path(a);
+    strbuf_addf(source, "database %s", db);
+    struct store *st = NULL;
+    int rc = store_open(db, &st, e);
+    if (rc == 0) {
+        iso_now(snapshot, store_now_ms(st));
+        rc = store_audit_head(st, &m->audit_rows, head, e);
+        m->has_audit = rc == 0;
+    }
+    if (rc == 0)
+        rc = dataset_from_store(st, ds, e);
+    store_close(st);
+    return rc;
+}
+
+static int write_outputs(const char *out, const struct adataset *ds, const json_t *results,
+                         struct err *e)
+{
+    struct strbuf path = STRBUF_INIT;
+    int rc = dataset_mkdir(out, e);
+    if (rc == 0) {
+        strbuf_addf(&path, "%s/dataset", out);
+        rc = dataset_write(ds, strbuf_str(&path), e);
+    }
+    if (rc == 0) {
+        strbuf_reset(&path);
+        strbuf_addf(&path, "%s/figures", out);
+        rc = dataset_mkdir(strbuf_str(&path), e);
+    }
+    struct report_fig figs[REPORT_MAX_FIGS];
+    size_t nfigs = 0;
+    if (rc == 0)
+        rc = report_figs_make(results, strbuf_str(&path), figs, &nfigs, e);
+    struct strbuf html = STRBUF_INIT;
+    if (rc == 0)
+        rc = report_html(results, figs, nfigs, &html, e);
+    if (rc == 0)
+        rc = dataset_write_file(out, "report.html", strbuf_str(&html), html.len, e);
+    char *js = rc == 0 ? json_dumps(results, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+    if (rc == 0 && !js)
+        rc = err_set(e, ERR_NOMEM, "out of memory writing results.json");
+    if (rc == 0) {
+        size_t len = strlen(js);
+        js[len] = '\n';
+        rc = dataset_write_file(out, "results.json", js, len + 1, e);
+    }
+    free(js);
+    strbuf_release(&html);
+    report_figs_free(figs, nfigs);
+    strbuf_release(&path);
+    return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {
+        {"db", true}, {"dataset", true}, {"out", true}, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("report", argc, argv, opts, &a))
+        return 2;
+    if (a.help)
+        return cli_print_help("report");
+    if (a.npos)
+        return cli_usage_error("report", "unexpected argument '%s'", a.pos[0]);
+    const char *out = cli_get(&a, "out");
+    if (!out || !*out)
+        return cli_usage_error("report", "--out DIR is required");
+    if (cli_get(&a, "dataset") && cli_get(&a, "db"))
+        return cli_usage_error("report", "give --db or --dataset, not both");
+    struct err e = {0};
+    struct adataset ds;
+    struct report_meta m = {0};
+    char snapshot[32] = "", head[65] = "";
+    struct strbuf source = STRBUF_INIT;
+    int rc = load(&a, &ds, &m, snapshot, head, &source, &e);
+    json_t *results = NULL;
+    if (rc == 0) {
+        m.source = strbuf_str(&source);
+        m.snapshot = snapshot;
+        m.audit_head = head;
+        rc = report_plan_run(&ds, &m, &results, &e);
+        if (rc == 0)
+            rc = write_outputs(out, &ds, results, &e);
+        derive_free(&ds);
+    }
+    json_decref(results);
+    strbuf_release(&source);
+    fig_release_caches(); /* the command is the process: nothing renders after this */
+    return rc ? cli_fail("report", &e) : 0;
+}

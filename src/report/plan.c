@@ -1,0 +1,537 @@
+/* The analysis plan runner, part 1 (see plan.h): helpers, study status (SAP §2), baseline
+ * characteristics (Table 1) and the primary endpoints (§4). Secondary endpoints, subgroups and
+ * completeness are in plan_secondary.c. */
+#include "report/plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/plan_int.h"
+#include "stats/binom.h"
+#include "stats/describe.h"
+#include "stats/km.h"
+
+/* ---- helpers ------------------------------------------------------------------------------*/
+
+json_t *jnum(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+json_t *jpair(double a, double b)
+{
+    json_t *p = json_array();
+    if (p) {
+        json_array_append_new(p, jnum(a));
+        json_array_append_new(p, jnum(b));
+    }
+    return p;
+}
+
+void jset(struct pctx *c, json_t *o, const char *key, json_t *v)
+{
+    if (!o || !v || json_object_set_new(o, key, v) != 0) {
+        if (c->rc == 0)
+            c->rc = err_set(c->e, ERR_NOMEM, "out of memory building results (%s)", key);
+    }
+}
+
+static bool row_matches(const struct atable *t, size_t r, int filter_col, const char *filter)
+{
+    if (filter_col < 0)
+        return true;
+    const char *s = atable_get(t, r, (size_t)filter_col);
+    if (!s)
+        return false;
+    return !filter || strcmp(s, filter) == 0;
+}
+
+size_t pnums(struct pctx *c, int ti, int col, int filter_col, const char *filter, double **out)
+{
+    const struct atable *t = &c->ds->t[ti];
+    double *x = arena_calloc(&c->ar, t->nrows + 1, sizeof *x);
+    size_t n = 0;
+    if (!x) {
+        c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
+        *out = NULL;
+        return 0;
+    }
+    for (size_t r = 0; r < t->nrows; r++)
+        if (row_matches(t, r, filter_col, filter) && atable_num(t, r, (size_t)col, &x[n]))
+            n++;
+    *out = x;
+    return n;
+}
+
+size_t ppairs(struct pctx *c, int ti, int col_x, int col_y, double **xo, double **yo)
+{
+    const struct atable *t = &c->ds->t[ti];
+    double *x = arena_calloc(&c->ar, t->nrows + 1, sizeof *x);
+    double *y = arena_calloc(&c->ar, t->nrows + 1, sizeof *y);
+    size_t n = 0;
+    if (!x || !y) {
+        c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
+        *xo = *yo = NULL;
+        return 0;
+    }
+    for (size_t r = 0; r < t->nrows; r++)
+        if (atable_num(t, r, (size_t)col_x, &x[n]) && atable_num(t, r, (size_t)col_y, &y[n]))
+            n++;
+    *xo = x;
+    *yo = y;
+    return n;
+}
+
+size_t pcount(struct pctx *c, int ti, int col, const char *v)
+{
+    const struct atable *t = &c->ds->t[ti];
+    size_t n = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *s = atable_get(t, r, (size_t)col);
+        n += s && strcmp(s, v) == 0;
+    }
+    return n;
+}
+
+json_t *jdescribe(struct pctx *c, const double *x, size_t n, const char *sap)
+{
+    json_t *o = json_object();
+    jset(c, o, "n", json_integer((json_int_t)n));
+    if (n > 0 && c->rc == 0) {
+        struct describe_result d;
+        if (describe(x, n, &c->ar, &d, c->e) != 0) {
+            c->rc = c->e->code ? c->e->code : ERR_INTERNAL;
+        } else {
+            jset(c, o, "median", jnum(d.median));
+            jset(c, o, "q1", jnum(d.q1));
+            jset(c, o, "q3", jnum(d.q3));
+            jset(c, o, "mean", jnum(d.mean));
+            jset(c, o, "sd", jnum(d.sd));
+            jset(c, o, "min", jnum(d.min));
+            jset(c, o, "max", jnum(d.max));
+        }
+    }
+    jset(c, o, "sap", json_string(sap));
+    return o;
+}
+
+json_t *jprop(struct pctx *c, long x, long n, bool wilson, const char *sap)
+{
+    json_t *o = json_object();
+    jset(c, o, "x", json_integer(x));
+    jset(c, o, "n", json_integer(n));
+    if (n > 0 && c->rc == 0) {
+        struct binom_result b;
+        if (binom_test(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, &b, c->e) != 0) {
+            c->rc = ERR_INTERNAL;
+            return o;
+        }
+        jset(c, o, "estimate", jnum(b.estimate));
+        jset(c, o, "ci_exact", jpair(b.conf_int[0], b.conf_int[1]));
+        if (wilson) {
+            struct prop_result p;
+            if (prop_test_one(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &p, c->e) != 0) {
+                c->rc = ERR_INTERNAL;
+                return o;
+            }
+            jset(c, o, "ci_wilson", jpair(p.conf_int[0], p.conf_int[1]));
+        }
+    } else {
+        jset(c, o, "estimate", json_null());
+    }
+    jset(c, o, "sap", json_string(sap));
+    return o;
+}
+
+json_t *jcount(long k, long n)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "n", json_integer(k));
+    json_object_set_new(o, "pct", n > 0 ? json_real(100.0 * (double)k / (double)n) : json_null());
+    return o;
+}
+
+/* ---- study status (SAP §2) ----------------------------------------------------------------*/
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *plan_status(struct pctx *c)
+{
+    const struct atable *t = &c->ds->t[ADS_SCREENING];
+    long screened = (long)t->nrows, eligible = 0, enrolled = 0, fas = 0;
+    /* every reason a patient has (several per patient possible) ... */
+    long f_age = 0, f_heme = 0, f_cat = 0, f_contra = 0, f_consent = 0, f_incomplete = 0;
+    /* ... and the first one, so the flow diagram's boxes add up */
+    long p_incl = 0, p_excl = 0, p_refused = 0, p_incomplete = 0, no_consent = 0, no_io = 0;
+    const char **dates = arena_calloc(&c->ar, t->nrows + 1, sizeof *dates);
+    size_t ndates = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        double x;
+        bool elig = atable_num(t, r, SCR_ELIGIBLE, &x) && x == 1;
+        bool enr = atable_num(t, r, SCR_ENROLLED, &x) && x == 1;
+        bool in_fas = atable_num(t, r, SCR_IN_FAS, &x) && x == 1;
+        bool age0 = atable_num(t, r, SCR_INC_AGE, &x) && x == 0;
+        bool heme0 = atable_num(t, r, SCR_INC_HEME, &x) && x == 0;
+        bool cat0 = atable_num(t, r, SCR_INC_CATEGORY, &x) && x == 0;
+        bool contra = atable_num(t, r, SCR_EXC_CONTRAINDICATION, &x) && x == 1;
+        bool refused = atable_num(t, r, SCR_EXC_CONSENT, &x) && x == 1;
+        f_age += age0;
+        f_heme += heme0;
+        f_cat += cat0;
+        f_contra += contra;
+        f_consent += refused;
+        if (elig) {
+            eligible++;
+            if (enr) {
+                enrolled++;
+                fas += in_fas;
+                no_io += !in_fas;
+                const char *d = atable_get(t, r, SCR_ENROL_DATE);
+                if (d && dates)
+                    dates[ndates++] = d;
+            } else {
+                no_consent++;
+            }
+        } else if (age0 || heme0 || cat0) {
+            p_incl++;
+        } else if (contra) {
+            p_excl++;
+        } else if (refused) {
+            p_refused++;
+        } else {
+            p_incomplete++;
+            f_incomplete++;
+        }
+    }
+    json_t *o = json_object();
+    jset(c, o, "sap", json_string("§2"));
+    jset(c, o, "screened", json_integer(screened));
+    jset(c, o, "eligible", json_integer(eligible));
+    jset(c, o, "enrolled", json_integer(enrolled));
+    jset(c, o, "fas", json_integer(fas));
+    jset(c, o, "safety", json_integer(fas));
+    jset(c, o, "target", json_integer(REPORT_TARGET_N));
+    json_t *why = json_object();
+    jset(c, why, "age_out_of_range", json_integer(f_age));
+    jset(c, why, "no_hematologic_disease", json_integer(f_heme));
+    jset(c, why, "no_qualifying_category", json_integer(f_cat));
+    jset(c, why, "contraindication", json_integer(f_contra));
+    jset(c, why, "consent_refused", json_integer(f_consent));
+    jset(c, why, "screening_incomplete", json_integer(f_incomplete));
+    jset(c, o, "reasons_any", why);
+    json_t *flow = json_object();
+    jset(c, flow, "inclusion_not_met", json_integer(p_incl));
+    jset(c, flow, "exclusion_met", json_integer(p_excl));
+    jset(c, flow, "consent_refused", json_integer(p_refused));
+    jset(c, flow, "screening_incomplete", json_integer(p_incomplete));
+    jset(c, flow, "consent_not_recorded", json_integer(no_consent));
+    jset(c, flow, "no_io_attempt", json_integer(no_io));
+    jset(c, o, "reasons_first", flow);
+    /* Enrolment over time: cumulative count by enrolment date. */
+    if (dates && ndates) {
+        qsort(dates, ndates, sizeof *dates, cmp_str);
+        double first;
+        derive_parse_time(t->nrows ? atable_get(t, 0, SCR_DATE) : dates[0], &first);
+        for (size_t r = 0; r < t->nrows; r++) {
+            double d;
+            if (derive_parse_time(atable_get(t, r, SCR_DATE), &d) && d < first)
+                first = d;
+        }
+        json_t *days = json_array();
+        for (size_t i = 0; i < ndates; i++) {
+            double d;
+            if (derive_parse_time(dates[i], &d))
+                json_array_append_new(days, json_real(floor((d - first) / 86400.0 + 0.5)));
+        }
+        char start[11];
+        const char *s0 = atable_get(t, 0, SCR_DATE);
+        snprintf(start, sizeof start, "%s", s0 ? s0 : dates[0]);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *s = atable_get(t, r, SCR_DATE);
+            if (s && strcmp(s, start) < 0)
+                snprintf(start, sizeof start, "%s", s);
+        }
+        json_t *en = json_object();
+        jset(c, en, "start_date", json_string(start));
+        jset(c, en, "first_enrolment", json_string(dates[0]));
+        jset(c, en, "last_enrolment", json_string(dates[ndates - 1]));
+        jset(c, en, "days", days);
+        jset(c, o, "enrolment", en);
+    }
+    return o;
+}
+
+/* ---- Table 1 (SAP §6 characteristics of the FAS) ------------------------------------------*/
+
+static void t1_cont(struct pctx *c, json_t *rows, const char *label, const char *unit, int col)
+{
+    double *x;
+    size_t n = pnums(c, ADS_SUBJECTS, col, SUB_IN_FAS, "1", &x);
+    json_t *o = jdescribe(c, x, n, "§6");
+    jset(c, o, "label", json_string(label));
+    jset(c, o, "unit", json_string(unit));
+    jset(c, o, "kind", json_string("median_iqr"));
+    json_array_append_new(rows, o);
+}
+
+static void t1_level(struct pctx *c, json_t *rows, const char *label, int col, const char *v)
+{
+    const struct atable *t = &c->ds->t[ADS_SUBJECTS];
+    long k = 0, n = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *f = atable_get(t, r, SUB_IN_FAS), *s = atable_get(t, r, (size_t)col);
+        if (!f || strcmp(f, "1") != 0 || !s)
+            continue;
+        n++;
+        k += strcmp(s, v) == 0;
+    }
+    json_t *o = jcount(k, n);
+    jset(c, o, "label", json_string(label));
+    jset(c, o, "denominator", json_integer(n));
+    jset(c, o, "kind", json_string("n_pct"));
+    jset(c, o, "sap", json_string("§6"));
+    json_array_append_new(rows, o);
+}
+
+static json_t *plan_baseline(struct pctx *c)
+{
+    static const char *const dx[] = {"AML", "ALL", "APL", "CML", "CLL", "Hodgkin lymphoma",
+        "Non-Hodgkin lymphoma", "Myeloma", "MDS", "MPN", "Aplastic anaemia", "HLH", "TMA",
+        "other", NULL};
+    json_t *rows = json_array();
+    t1_cont(c, rows, "Age", "years", SUB_AGE);
+    t1_level(c, rows, "Male sex", SUB_SEX, "male");
+    for (const char *const *d = dx; *d; d++) {
+        char label[64];
+        snprintf(label, sizeof label, "Diagnosis: %s", *d);
+        t1_level(c, rows, label, SUB_HEME_DX, *d);
+    }
+    t1_cont(c, rows, "BMI", "kg/m²", SUB_BMI);
+    t1_cont(c, rows, "SOFA score", "points", SUB_SOFA);
+    t1_cont(c, rows, "Platelets", "×10⁹/L", SUB_PLT);
+    t1_level(c, rows, "Platelets < 20 ×10⁹/L", SUB_SG_PLT_LT20, "1");
+    t1_cont(c, rows, "ANC", "×10⁹/L", SUB_ANC);
+    t1_level(c, rows, "ANC < 0.5 ×10⁹/L", SUB_SG_ANC_LT05, "1");
+    t1_cont(c, rows, "Haemoglobin", "g/L", SUB_HB);
+    t1_cont(c, rows, "Lactate", "mmol/L", SUB_LACTATE);
+    t1_cont(c, rows, "ISTH DIC score", "points", SUB_DIC_SCORE);
+    t1_level(c, rows, "ISTH overt DIC (score ≥ 5)", SUB_SG_DIC, "1");
+    t1_level(c, rows, "Septic shock", SUB_SG_SEPTIC_SHOCK, "1");
+    t1_level(c, rows, "In shock at T0", SUB_SHOCK_T0, "1");
+    t1_level(c, rows, "Invasive mechanical ventilation", SUB_MECH_VENT, "1");
+    t1_level(c, rows, "HSCT", SUB_SG_HSCT, "1");
+    t1_level(c, rows, "First site: proximal humerus", SUB_FIRST_SITE, "humerus");
+    t1_level(c, rows, "First site: proximal tibia", SUB_FIRST_SITE, "tibia");
+    t1_level(c, rows, "Device: EZ-IO", SUB_FIRST_DEVICE, "EZ-IO");
+    return rows;
+}
+
+/* ---- primary endpoints (SAP §4) -----------------------------------------------------------*/
+
+static long count_fas(struct pctx *c, int col, const char *v, long *n)
+{
+    const struct atable *t = &c->ds->t[ADS_SUBJECTS];
+    long k = 0;
+    *n = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *f = atable_get(t, r, SUB_IN_FAS), *s = atable_get(t, r, (size_t)col);
+        if (!f || strcmp(f, "1") != 0 || !s)
+            continue;
+        (*n)++;
+        k += strcmp(s, v) == 0;
+    }
+    return k;
+}
+
+static json_t *plan_first_attempt(struct pctx *c)
+{
+    long n, x = count_fas(c, SUB_FIRST_ATTEMPT_SUCCESS, "1", &n);
+    json_t *o = jprop(c, x, n, true, "§4.1");
+    /* per attempt, any success, attempts per patient */
+    long na = 0, sa = 0;
+    double *v;
+    size_t k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
+    for (size_t i = 0; i < k; i++)
+        na += (long)v[i];
+    k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS_SUCCESS, SUB_IN_FAS, "1", &v);
+    for (size_t i = 0; i < k; i++)
+        sa += (long)v[i];
+    jset(c, o, "per_attempt", jprop(c, sa, na, false, "§4.1"));
+    long nn, xa = count_fas(c, SUB_ANY_SUCCESS, "1", &nn);
+    jset(c, o, "any_success", jprop(c, xa, nn, false, "§4.1"));
+    k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
+    jset(c, o, "attempts_per_patient", jdescribe(c, v, k, "§4.1"));
+    return o;
+}
+
+static json_t *plan_efficacy(struct pctx *c)
+{
+    long n, x = count_fas(c, SUB_EFFICACY, "1", &n);
+    json_t *o = jprop(c, x, n, false, "§4.2");
+    long ng, g1 = count_fas(c, SUB_EFFICACY_GRADE, "1", &ng);
+    long g2 = count_fas(c, SUB_EFFICACY_GRADE, "2", &ng);
+    long g3 = count_fas(c, SUB_EFFICACY_GRADE, "3", &ng);
+    long na, not_assessable = count_fas(c, SUB_EFF_ASSESSABLE, "0", &na);
+    json_t *g = json_object();
+    jset(c, g, "effective", jcount(g1, n));
+    jset(c, g, "partially_effective", jcount(g2, n));
+    jset(c, g, "ineffective", jcount(g3, n));
+    jset(c, g, "not_assessable", jcount(not_assessable, n));
+    jset(c, o, "grades", g);
+    /* the subjects counted as not effective because the grade could not be assessed (§4.2) */
+    json_t *list = json_array();
+    const struct atable *t = &c->ds->t[ADS_SUBJECTS];
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *f = atable_get(t, r, SUB_IN_FAS), *a = atable_get(t, r, SUB_EFF_ASSESSABLE);
+        if (f && strcmp(f, "1") == 0 && a && strcmp(a, "0") == 0)
+            json_array_append_new(list, json_string(atable_get(t, r, SUB_SUBJECT_ID)));
+    }
+    jset(c, o, "not_assessable_subjects", list);
+    return o;
+}
+
+static json_t *jarr(const double *x, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, jnum(x[i]));
+    return a;
+}
+
+static json_t *plan_survival(struct pctx *c)
+{
+    /* the FAS with a survival time (SAP §2, §4.3) */
+    const struct atable *st = &c->ds->t[ADS_SUBJECTS];
+    double *t = arena_calloc(&c->ar, st->nrows + 1, sizeof *t);
+    double *s = arena_calloc(&c->ar, st->nrows + 1, sizeof *s);
+    size_t n = 0, nfas = 0;
+    if (!t || !s) {
+        c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
+        return json_object();
+    }
+    for (size_t r = 0; r < st->nrows; r++) {
+        const char *f = atable_get(st, r, SUB_IN_FAS);
+        if (!f || strcmp(f, "1") != 0)
+            continue;
+        nfas++;
+        if (atable_num(st, r, SUB_OS_DAYS, &t[n]) && atable_num(st, r, SUB_OS_STATUS, &s[n]))
+            n++;
+    }
+    json_t *o = json_object();
+    jset(c, o, "sap", json_string("§4.3"));
+    jset(c, o, "n", json_integer((json_int_t)n));
+    long events = 0;
+    for (size_t i = 0; i < n; i++)
+        events += s[i] == 1;
+    jset(c, o, "events", json_integer(events));
+    jset(c, o, "excluded_no_t0", json_integer((json_int_t)(nfas - n)));
+    if (n == 0 || c->rc)
+        return o;
+    static const double times[] = {28, 90};
+    struct km_opts opts = {KM_CONF_LOG, 0.95, true, times, 2};
+    struct km_fit fit;
+    if (km_fit(t, s, NULL, 1, n, &opts, &c->ar, &fit, c->e) != 0) {
+        c->rc = c->e->code ? c->e->code : ERR_INTERNAL;
+        return o;
+    }
+    const struct km_curve *k = &fit.curves[0];
+    jset(c, o, "median", jnum(k->median));
+    jset(c, o, "median_lower", jnum(k->median_lower));
+    jset(c, o, "median_upper", jnum(k->median_upper));
+    static const char *const keys[] = {"surv_28", "surv_90"};
+    for (size_t j = 0; j < 2; j++) {
+        json_t *p = json_object();
+        size_t i;
+        for (i = 0; i < k->at.n && k->at.time[i] != times[j]; i++)
+            ;
+        jset(c, p, "time", json_real(times[j]));
+        if (i < k->at.n) {
+            jset(c, p, "estimate", jnum(k->at.surv[i]));
+            jset(c, p, "lower", jnum(k->at.lower[i]));
+            jset(c, p, "upper", jnum(k->at.upper[i]));
+            jset(c, p, "n_risk", jnum(k->at.n_risk[i]));
+        } else {
+            jset(c, p, "estimate", json_null());
+            jset(c, p, "lower", json_null());
+            jset(c, p, "upper", json_null());
+        }
+        jset(c, o, keys[j], p);
+    }
+    /* numbers at risk under the curve (SAP §4.3): subjects with time >= t */
+    json_t *ar = json_array();
+    for (int d = 0; d <= 84; d += 14) {
+        long nr = 0;
+        for (size_t i = 0; i < n; i++)
+            nr += t[i] >= d;
+        json_t *p = json_object();
+        jset(c, p, "time", json_integer(d));
+        jset(c, p, "n_risk", json_integer(nr));
+        json_array_append_new(ar, p);
+    }
+    jset(c, o, "at_risk", ar);
+    json_t *cv = json_object();
+    jset(c, cv, "time", jarr(k->time, k->nt));
+    jset(c, cv, "surv", jarr(k->surv, k->nt));
+    jset(c, cv, "lower", jarr(k->lower, k->nt));
+    jset(c, cv, "upper", jarr(k->upper, k->nt));
+    jset(c, cv, "n_risk", jarr(k->n_risk, k->nt));
+    jset(c, cv, "n_event", jarr(k->n_event, k->nt));
+    jset(c, cv, "n_censor", jarr(k->n_censor, k->nt));
+    jset(c, o, "curve", cv);
+    return o;
+}
+
+/* ---- the whole plan -----------------------------------------------------------------------*/
+
+int report_plan_run(const struct adataset *ds, const struct report_meta *m, json_t **out,
+                    struct err *e)
+{
+    struct pctx c = {ds, ARENA_INIT, e, 0};
+    json_t *r = json_object();
+    json_t *study = json_object();
+    jset(&c, study, "title", json_string("Application of Intraosseous Infusion in Hematologic "
+                                         "Critical Patients"));
+    jset(&c, study, "design", json_string("single-centre prospective observational study"));
+    jset(&c, study, "sap", json_string("docs/sap.md"));
+    jset(&c, study, "source", json_string(m->source ? m->source : ""));
+    jset(&c, study, "snapshot_time", json_string(m->snapshot ? m->snapshot : ""));
+    json_t *audit = json_object();
+    if (m->has_audit) {
+        jset(&c, audit, "rows", json_integer(m->audit_rows));
+        jset(&c, audit, "head_hash", json_string(m->audit_head ? m->audit_head : ""));
+    } else {
+        jset(&c, audit, "rows", json_null());
+        jset(&c, audit, "head_hash", json_null());
+    }
+    jset(&c, study, "audit", audit);
+    jset(&c, r, "study", study);
+    jset(&c, r, "status", plan_status(&c));
+    jset(&c, r, "baseline", plan_baseline(&c));
+    json_t *prim = json_object();
+    jset(&c, prim, "first_attempt_success", plan_first_attempt(&c));
+    jset(&c, prim, "efficacy", plan_efficacy(&c));
+    jset(&c, prim, "overall_survival", plan_survival(&c));
+    jset(&c, r, "primary", prim);
+    json_t *sec = json_object();
+    jset(&c, sec, "infusion_speed", plan_infusion(&c));
+    jset(&c, sec, "time_to_access", plan_access(&c));
+    jset(&c, sec, "haemodynamics", plan_haemodynamics(&c));
+    jset(&c, sec, "complications", plan_complications(&c));
+    jset(&c, r, "secondary", sec);
+    jset(&c, r, "subgroups", plan_subgroups(&c));
+    jset(&c, r, "completeness", plan_completeness(&c));
+    arena_free(&c.ar);
+    if (c.rc) {
+        json_decref(r);
+        if (!e->msg[0])
+            err_set(e, c.rc, "analysis plan failed");
+        return c.rc < 0 ? c.rc : ERR_INTERNAL;
+    }
+    *out = r;
+    return 0;
+}

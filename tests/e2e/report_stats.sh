@@ -1,0 +1,60 @@
+#!/bin/sh
+# The report's numbers equal `ioheme stats` run on the exported analysis dataset (SAP §4): a
+# simulated study of 52 patients, `ioheme report`, then `ioheme stats binom / wilson / km` on
+# the same counts and on dataset/subjects.csv; and the report takes well under a second.
+set -eu
+IOHEME=${IOHEME:-ioheme}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
+"$IOHEME" init --db "$tmp/s.db" --admin admin >/dev/null
+"$IOHEME" simulate --db "$tmp/s.db" --patients 52 --seed 7 >/dev/null
+t0=$(date +%s%N)
+"$IOHEME" report --db "$tmp/s.db" --out "$tmp/r"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+echo "report on 52 patients: ${ms} ms"
+[ "$ms" -lt 1000 ] || { echo "FAIL: report took ${ms} ms (want < 1000)"; exit 1; }
+
+get() { python3 -c "import json,sys; r=json.load(open('$tmp/r/results.json')); print($1)"; }
+fx=$(get "r['primary']['first_attempt_success']['x']")
+fn=$(get "r['primary']['first_attempt_success']['n']")
+ex=$(get "r['primary']['efficacy']['x']")
+en=$(get "r['primary']['efficacy']['n']")
+"$IOHEME" stats binom --x "$fx" --n "$fn" >"$tmp/fa_binom.json"
+"$IOHEME" stats wilson --x "$fx" --n "$fn" >"$tmp/fa_wilson.json"
+"$IOHEME" stats binom --x "$ex" --n "$en" >"$tmp/eff_binom.json"
+"$IOHEME" stats km --input "$tmp/r/dataset/subjects.csv" --time os_days --event os_status \
+    --times 28,90 >"$tmp/km.json"
+
+python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+r = json.load(open(f"{d}/r/results.json"))
+load = lambda f: json.load(open(f"{d}/{f}"))
+bad = []
+def same(what, got, want):
+    if got != want:
+        bad.append(f"{what}: report {got}, ioheme stats {want}")
+fa, eff, os_ = r["primary"]["first_attempt_success"], r["primary"]["efficacy"], r["primary"]["overall_survival"]
+b, w, e = load("fa_binom.json"), load("fa_wilson.json"), load("eff_binom.json")
+same("first-attempt estimate", fa["estimate"], b["estimate"])
+same("first-attempt exact CI", fa["ci_exact"], b["conf_int"])
+same("first-attempt Wilson CI", fa["ci_wilson"], w["conf_int"])
+same("efficacy exact CI", eff["ci_exact"], e["conf_int"])
+km = load("km.json")["strata"][0]
+same("OS n", os_["n"], km["n"])
+for k in ("median", "median_lower", "median_upper"):
+    same(f"OS {k}", os_[k], km[k])
+at = km["at_times"]
+for i, t in enumerate(at["time"]):
+    key = f"surv_{int(t)}"
+    for a, b2 in (("estimate", "surv"), ("lower", "lower"), ("upper", "upper")):
+        same(f"OS {key} {a}", os_[key][a], at[b2][i])
+if len(at["time"]) != 2:
+    bad.append(f"km at times: {at['time']}")
+for m in bad:
+    print("FAIL", m)
+print(f"report vs ioheme stats: {'ok' if not bad else str(len(bad)) + ' mismatches'}")
+sys.exit(1 if bad else 0)
+PY
