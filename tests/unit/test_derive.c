@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/derive.h"
+#include "core/dict.h"
 
 /* ---- building records ---------------------------------------------------------------------*/
 
@@ -480,6 +481,53 @@ static void test_parse_time(void **state)
     assert_false(derive_parse_time(NULL, &t));
 }
 
+/* Completeness (SAP §7) on the study's own protocol: a required field is expected where its
+ * form is collected and its branching logic shows it; repeating forms count per instance. */
+static long cpl(struct fx *f, const char *field, bool expected)
+{
+    for (size_t i = 0; i < f->ds.ncpl; i++)
+        if (strcmp(f->ds.cpl[i].field, field) == 0)
+            return expected ? f->ds.cpl[i].expected : f->ds.cpl[i].present;
+    fail_msg("no completeness counter for %s", field);
+    return -1;
+}
+
+static void test_completeness_counts_required_shown_fields(void **state)
+{
+    struct fx *f = *state;
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    struct vtab *v = &f->v;
+    vtab_reset(v);
+    assert_int_equal(vtab_set_record(v, "SCR-030", "IOH-030"), 0);
+    put(v, "screening_arm_1", 0, "age", "40");          /* sex left empty */
+    put(v, "screening_arm_1", 0, "cons_type", "3");     /* deferred consent: */
+    put(v, "screening_arm_1", 0, "cons_enrol_dt", "2025-03-03 10:00");
+    /* two attempt forms, the second without its outcome */
+    put(v, PROC, 1, "att_number", "1");
+    put(v, PROC, 1, "att_outcome", "1");
+    put(v, PROC, 2, "att_number", "2");
+    assert_int_equal(derive_completeness(&f->ds, &d, v, &e), 0);
+    assert_int_equal(cpl(f, "age", true), 1);
+    assert_int_equal(cpl(f, "age", false), 1);
+    assert_int_equal(cpl(f, "sex", true), 1);
+    assert_int_equal(cpl(f, "sex", false), 0);
+    /* cons_dt is shown only for written consent (types 1, 2): not expected here */
+    assert_int_equal(cpl(f, "cons_dt", true), 0);
+    assert_int_equal(cpl(f, "cons_enrol_dt", true), 1);
+    assert_int_equal(cpl(f, "cons_enrol_dt", false), 1);
+    assert_int_equal(cpl(f, "att_outcome", true), 2);
+    assert_int_equal(cpl(f, "att_outcome", false), 1);
+    /* the infusion form has no instance: nothing expected of it */
+    assert_int_equal(cpl(f, "inf_volume", true), 0);
+    assert_int_equal(derive_finish(&f->ds, &e), 0);
+    assert_true(f->ds.t[ADS_COMPLETENESS].nrows > 0);
+    dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +545,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup, teardown),
         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
