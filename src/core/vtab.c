@@ -2,6 +2,7 @@
  * searched by bisection. */
 #include "core/vtab.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,14 +122,33 @@ bool vtab_num(struct vtab *t, const char *event, int instance, const char *field
     return true;
 }
 
+/* Index of the first value not less than (field, event, instance, code). */
+static size_t lower_bound(const struct vtab *t, const char *event, int instance,
+                          const char *field, const char *code)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_key(field, event, instance, code, &t->v[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int vtab_max_instance(struct vtab *t, const char *event, const char *field)
 {
     ensure_sorted(t);
     int best = 0;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].instance > best && t->v[i].value[0] && strcmp(t->v[i].field, field) == 0 &&
-            strcmp(t->v[i].event, event) == 0)
-            best = t->v[i].instance;
+    /* values of (field, event) are contiguous, in instance order */
+    for (size_t i = lower_bound(t, event, INT_MIN, field, NULL); i < t->n; i++) {
+        const struct vtab_value *x = &t->v[i];
+        if (strcmp(x->field, field) != 0 || strcmp(x->event, event) != 0)
+            break;
+        if (x->value[0] && x->instance > best)
+            best = x->instance;
+    }
     return best;
 }
 

@@ -17,6 +17,7 @@ struct load_ctx {
     const struct dict *d;
     struct store_record *recs;
     size_t nrecs, next;         /* recs[next] is the next record expected */
+    bool *seen;                 /* seen[i]: recs[i] has been derived */
     long long cur_id;           /* record being collected, -1 none */
     struct vtab v;
     struct err *e;
@@ -54,6 +55,7 @@ static int start_record(struct load_ctx *c, long long id)
     c->cur_id = id;
     if (!r)
         return err_set(c->e, ERR_INTERNAL, "value of unknown record id %lld", id);
+    c->seen[r - c->recs] = true;
     bool enrolled = r->status == STORE_REC_ENROLLED || r->status == STORE_REC_WITHDRAWN;
     if (vtab_set_record(&c->v, r->screening_no, enrolled ? r->study_id : NULL))
         return err_set(c->e, ERR_NOMEM, "out of memory");
@@ -83,6 +85,8 @@ int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
     c.e = e;
     vtab_init(&c.v);
     int rc = store_record_list(st, &c.recs, &c.nrecs, e);
+    if (rc == 0 && !(c.seen = calloc(c.nrecs + 1, sizeof *c.seen)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
     if (rc == 0) {
         rc = store_study_values(st, on_value, &c, e);
         if (c.rc)
@@ -91,21 +95,13 @@ int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
     if (rc == 0)
         rc = flush_record(&c);
     /* Records without any stored value still belong in the screening log. */
-    if (rc == 0) {
-        for (size_t i = 0; i < c.nrecs && rc == 0; i++) {
-            bool seen = false;
-            const struct atable *t = &ds->t[ADS_SCREENING];
-            for (size_t r = 0; r < t->nrows && !seen; r++)
-                seen = strcmp(atable_get(t, r, SCR_SCREENING_NO), c.recs[i].screening_no) == 0;
-            if (!seen) {
-                if ((rc = start_record(&c, c.recs[i].id)) == 0)
-                    rc = flush_record(&c);
-            }
-        }
-    }
+    for (size_t i = 0; rc == 0 && i < c.nrecs; i++)
+        if (!c.seen[i] && (rc = start_record(&c, c.recs[i].id)) == 0)
+            rc = flush_record(&c);
     if (rc == 0)
         rc = derive_finish(ds, e);
     vtab_free(&c.v);
+    free(c.seen);
     free(c.recs);
     if (rc)
         derive_free(ds);
