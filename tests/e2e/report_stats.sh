@@ -1,7 +1,8 @@
 #!/bin/sh
 # The report's numbers equal `ioheme stats` run on the exported analysis dataset (SAP §4): a
 # simulated study of 52 patients, `ioheme report`, then `ioheme stats binom / wilson / km` on
-# the same counts and on dataset/subjects.csv; and the report takes well under a second.
+# the same counts and on dataset/subjects.csv; the report takes well under a second; and a study
+# with no patients yet still gets a report (zeros, no survival figure).
 set -eu
 IOHEME=${IOHEME:-ioheme}
 tmp=$(mktemp -d)
@@ -9,12 +10,13 @@ trap 'rm -rf "$tmp"' EXIT
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
 "$IOHEME" init --db "$tmp/s.db" --admin admin >/dev/null
 "$IOHEME" simulate --db "$tmp/s.db" --patients 52 --seed 7 >/dev/null
-t0=$(date +%s%N)
-"$IOHEME" report --db "$tmp/s.db" --out "$tmp/r"
-t1=$(date +%s%N)
-ms=$(( (t1 - t0) / 1000000 ))
-echo "report on 52 patients: ${ms} ms"
-[ "$ms" -lt 1000 ] || { echo "FAIL: report took ${ms} ms (want < 1000)"; exit 1; }
+# CPU time, not wall time: the test machines are shared, and the work (most of it encoding the
+# PNG figures) is what must stay well under a second.
+/usr/bin/time -f "%e %U %S" -o "$tmp/time" "$IOHEME" report --db "$tmp/s.db" --out "$tmp/r"
+read -r wall user sys <"$tmp/time"
+echo "report on 52 patients: ${wall} s wall, ${user} s user + ${sys} s system"
+python3 -c "import sys; sys.exit(0 if $user + $sys < 1.0 else 1)" ||
+    { echo "FAIL: report used ${user} + ${sys} s of CPU (want < 1 s)"; exit 1; }
 
 get() { python3 -c "import json,sys; r=json.load(open('$tmp/r/results.json')); print($1)"; }
 fx=$(get "r['primary']['first_attempt_success']['x']")
@@ -58,3 +60,9 @@ for m in bad:
 print(f"report vs ioheme stats: {'ok' if not bad else str(len(bad)) + ' mismatches'}")
 sys.exit(1 if bad else 0)
 PY
+
+"$IOHEME" init --db "$tmp/empty.db" --admin admin >/dev/null
+"$IOHEME" report --db "$tmp/empty.db" --out "$tmp/empty"
+python3 -c "import json,sys; r=json.load(open('$tmp/empty/results.json')); sys.exit(0 if r['status']['screened'] == 0 and r['primary']['first_attempt_success']['n'] == 0 else 1)"
+test -s "$tmp/empty/report.html"
+echo "empty study: ok"
