@@ -52,8 +52,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 int cmd_simulate(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {{"db", true}, {"patients", true}, {"seed", true},
-                                               {"batch", true}, {"user", true}, {NULL, false}};
+    static const struct cli_opt_spec opts[] = {{"db", true},    {"patients", true}, {"seed", true},
+                                               {"batch", true}, {"user", true},     {NULL, false}};
     struct cli_args a;
     if (cli_parse("simulate", argc, argv, opts, &a))
         return 2;

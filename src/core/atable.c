@@ -11,12 +11,18 @@
 const char *acol_type_name(enum acol_type t)
 {
     switch (t) {
-    case ACOL_TEXT: return "text";
-    case ACOL_INT: return "integer";
-    case ACOL_NUM: return "number";
-    case ACOL_BOOL: return "boolean";
-    case ACOL_DATE: return "date";
-    case ACOL_DATETIME: return "datetime";
+    case ACOL_TEXT:
+        return "text";
+    case ACOL_INT:
+        return "integer";
+    case ACOL_NUM:
+        return "number";
+    case ACOL_BOOL:
+        return "boolean";
+    case ACOL_DATE:
+        return "date";
+    case ACOL_DATETIME:
+        return "datetime";
     }
     return "text";
 }

@@ -18,17 +18,17 @@ enum acol_type { ACOL_TEXT, ACOL_INT, ACOL_NUM, ACOL_BOOL, ACOL_DATE, ACOL_DATET
 struct acol {
     const char *name;
     enum acol_type type;
-    const char *unit;        /* "" when none */
+    const char *unit; /* "" when none */
     const char *desc;
-    const char *sap;         /* SAP section, e.g. "§4.1" */
+    const char *sap; /* SAP section, e.g. "§4.1" */
 };
 
 struct atable {
-    const char *name;        /* file name without ".csv", e.g. "subjects" */
+    const char *name; /* file name without ".csv", e.g. "subjects" */
     const struct acol *cols;
     size_t ncols;
     size_t nrows, cap;
-    char **cells;            /* nrows * ncols; NULL = missing */
+    char **cells; /* nrows * ncols; NULL = missing */
     struct arena arena;
 };
 

@@ -52,21 +52,19 @@ bool derive_parse_time(const char *s, double *out)
         if (sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
             return false;
     } else if (len == 19) {
-        if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-            n != 19)
+        if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
             return false;
     } else {
         return false;
     }
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return false;
-    *out = (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * DAY_S + h * 3600.0 +
-           mi * 60.0 + sec;
+    *out = (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * DAY_S + h * 3600.0 + mi * 60.0 +
+           sec;
     return true;
 }
 
-bool dv_time(struct vtab *v, const char *event, int instance, const char *field,
-                    double *out)
+bool dv_time(struct vtab *v, const char *event, int instance, const char *field, double *out)
 {
     return derive_parse_time(vtab_get(v, event, instance, field, NULL), out);
 }
@@ -85,23 +83,34 @@ static const char *label_of(const char *code, const struct code_label *m)
     return "other";
 }
 
-static const struct code_label SITES[] = {{"1", "humerus"}, {"2", "tibia"},
-    {"3", "distal_tibia"}, {"4", "femur"}, {"5", "sternum"}, {NULL, NULL}};
+static const struct code_label SITES[] = {{"1", "humerus"}, {"2", "tibia"},   {"3", "distal_tibia"},
+                                          {"4", "femur"},   {"5", "sternum"}, {NULL, NULL}};
 static const struct code_label DEVICES[] = {{"1", "EZ-IO"}, {"2", "B.I.G."}, {"3", "NIO"},
-    {"4", "FAST"}, {"5", "manual"}, {NULL, NULL}};
-static const struct code_label OPERATORS[] = {{"1", "attending"}, {"2", "resident"},
-    {"3", "nurse"}, {"4", "anaesthetist"}, {"5", "emergency_physician"}, {NULL, NULL}};
-static const struct code_label SIDES[] = {{"1", "left"}, {"2", "right"}, {"3", "midline"},
-    {NULL, NULL}};
-static const struct code_label METHODS[] = {{"1", "gravity"}, {"2", "pressure_bag"},
-    {"3", "pump"}, {"4", "push"}, {NULL, NULL}};
-static const struct code_label INF_TYPES[] = {{"1", "crystalloid"}, {"2", "colloid"},
-    {"3", "red_cells"}, {"4", "platelets"}, {"5", "plasma"}, {"6", "cryoprecipitate"},
-    {"7", "drug"}, {NULL, NULL}};
-static const struct code_label DX[] = {{"1", "AML"}, {"2", "ALL"}, {"3", "APL"}, {"4", "CML"},
-    {"5", "CLL"}, {"6", "Hodgkin lymphoma"}, {"7", "Non-Hodgkin lymphoma"}, {"8", "Myeloma"},
-    {"9", "MDS"}, {"10", "MPN"}, {"11", "Aplastic anaemia"}, {"12", "HLH"}, {"13", "TMA"},
-    {NULL, NULL}};
+                                            {"4", "FAST"},  {"5", "manual"}, {NULL, NULL}};
+static const struct code_label OPERATORS[] = {
+    {"1", "attending"},           {"2", "resident"}, {"3", "nurse"}, {"4", "anaesthetist"},
+    {"5", "emergency_physician"}, {NULL, NULL}};
+static const struct code_label SIDES[] = {
+    {"1", "left"}, {"2", "right"}, {"3", "midline"}, {NULL, NULL}};
+static const struct code_label METHODS[] = {
+    {"1", "gravity"}, {"2", "pressure_bag"}, {"3", "pump"}, {"4", "push"}, {NULL, NULL}};
+static const struct code_label INF_TYPES[] = {
+    {"1", "crystalloid"}, {"2", "colloid"},         {"3", "red_cells"}, {"4", "platelets"},
+    {"5", "plasma"},      {"6", "cryoprecipitate"}, {"7", "drug"},      {NULL, NULL}};
+static const struct code_label DX[] = {{"1", "AML"},
+                                       {"2", "ALL"},
+                                       {"3", "APL"},
+                                       {"4", "CML"},
+                                       {"5", "CLL"},
+                                       {"6", "Hodgkin lymphoma"},
+                                       {"7", "Non-Hodgkin lymphoma"},
+                                       {"8", "Myeloma"},
+                                       {"9", "MDS"},
+                                       {"10", "MPN"},
+                                       {"11", "Aplastic anaemia"},
+                                       {"12", "HLH"},
+                                       {"13", "TMA"},
+                                       {NULL, NULL}};
 
 /* ---- screening (SAP §2) -------------------------------------------------------------------*/
 
@@ -126,8 +135,13 @@ static int set_bool(struct atable *t, size_t row, size_t col, int b)
 
 static int derive_screening_row(struct adataset *ds, struct vtab *v, bool in_fas)
 {
-    static const char *const contra[] = {"exc_fracture", "exc_prosthesis", "exc_recent_io",
-                                         "exc_skin", "exc_landmarks", "exc_relative", NULL};
+    static const char *const contra[] = {"exc_fracture",
+                                         "exc_prosthesis",
+                                         "exc_recent_io",
+                                         "exc_skin",
+                                         "exc_landmarks",
+                                         "exc_relative",
+                                         NULL};
     struct atable *t = &ds->t[ADS_SCREENING];
     size_t r;
     int rc = atable_add_row(t, &r);
@@ -161,9 +175,9 @@ struct placement {
     const char *site_code;
     bool has_decision, has_confirm, has_first_start, success;
     double decision, confirm, first_start;
-    int nattempts;          /* attempt forms for this placement */
-    int first_attempt_no;   /* lowest attempt number seen */
-    int first_attempt_ok;   /* outcome of that attempt: 1, 0, -1 unknown */
+    int nattempts;        /* attempt forms for this placement */
+    int first_attempt_no; /* lowest attempt number seen */
+    int first_attempt_ok; /* outcome of that attempt: 1, 0, -1 unknown */
     int nsuccess;
 };
 
@@ -326,12 +340,15 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
             return rc;
         rc |= atable_set(pt, r, PL_SUBJECT_ID, v->study_id);
         rc |= atable_set_int(pt, r, PL_PLACEMENT, p->number);
-        rc |= atable_set(pt, r, PL_DEVICE, label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
+        rc |= atable_set(pt, r, PL_DEVICE,
+                         label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
         rc |= atable_set(pt, r, PL_GAUGE, vtab_get(v, EV_PROC, i, "iop_gauge", NULL));
         rc |= atable_set(pt, r, PL_LENGTH, vtab_get(v, EV_PROC, i, "iop_length", NULL));
         rc |= atable_set(pt, r, PL_SITE, label_of(p->site_code, SITES));
-        rc |= atable_set(pt, r, PL_SIDE, label_of(vtab_get(v, EV_PROC, i, "iop_side", NULL), SIDES));
-        rc |= atable_set(pt, r, PL_OPERATOR, label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
+        rc |=
+            atable_set(pt, r, PL_SIDE, label_of(vtab_get(v, EV_PROC, i, "iop_side", NULL), SIDES));
+        rc |= atable_set(pt, r, PL_OPERATOR,
+                         label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
         rc |= atable_set_int(pt, r, PL_N_ATTEMPTS, p->nattempts);
         rc |= atable_set_int(pt, r, PL_SUCCESS, p->success);
         rc |= atable_set(pt, r, PL_DECISION_DT, vtab_get(v, EV_PROC, i, "iop_decision_dt", NULL));
@@ -380,8 +397,10 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
         rc |= atable_set_int(t, r, INF_INFUSION, i);
         rc |= atable_set_int(t, r, INF_PLACEMENT, (long long)pn);
         rc |= atable_set(t, r, INF_SITE, site);
-        rc |= atable_set(t, r, INF_TYPE, label_of(vtab_get(v, EV_PROC, i, "inf_type", NULL), INF_TYPES));
-        rc |= atable_set(t, r, INF_METHOD, label_of(vtab_get(v, EV_PROC, i, "inf_method", NULL), METHODS));
+        rc |= atable_set(t, r, INF_TYPE,
+                         label_of(vtab_get(v, EV_PROC, i, "inf_type", NULL), INF_TYPES));
+        rc |= atable_set(t, r, INF_METHOD,
+                         label_of(vtab_get(v, EV_PROC, i, "inf_method", NULL), METHODS));
         rc |= atable_set_opt(t, r, INF_VOLUME, has_vol, vol);
         rc |= atable_set(t, r, INF_START_DT, vtab_get(v, EV_PROC, i, "inf_start_dt", NULL));
         rc |= atable_set_opt(t, r, INF_DURATION_MIN, has_dur, dur);
@@ -480,8 +499,14 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     double dd, pt, fib;
     if (has_plt && dv_num(v, EV_BASE, 0, "bl_ddimer_cat", &dd) &&
         dv_num(v, EV_BASE, 0, "bl_pt_prol", &pt) && dv_num(v, EV_BASE, 0, "bl_fib", &fib)) {
-        int score = (plt < 50 ? 2 : plt < 100 ? 1 : 0) + (int)dd +
-                    (pt > 6 ? 2 : pt >= 3 ? 1 : 0) + (fib < 1 ? 1 : 0);
+        int score = (plt < 50    ? 2
+                     : plt < 100 ? 1
+                                 : 0) +
+                    (int)dd +
+                    (pt > 6    ? 2
+                     : pt >= 3 ? 1
+                               : 0) +
+                    (fib < 1 ? 1 : 0);
         rc |= atable_set_int(t, r, SUB_DIC_SCORE, score);
         rc |= atable_set_int(t, r, SUB_SG_DIC, score >= 5);
     }
@@ -533,16 +558,20 @@ static int derive_subject_row(struct adataset *ds, struct vtab *v)
     if (first) {
         int i = first->instance;
         rc |= atable_set(t, r, SUB_FIRST_SITE, label_of(first->site_code, SITES));
-        if (first->site_code && (strcmp(first->site_code, "1") == 0 || strcmp(first->site_code, "2") == 0))
+        if (first->site_code &&
+            (strcmp(first->site_code, "1") == 0 || strcmp(first->site_code, "2") == 0))
             rc |= atable_set_int(t, r, SUB_SG_HUMERUS, strcmp(first->site_code, "1") == 0);
-        rc |= atable_set(t, r, SUB_FIRST_DEVICE, label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
-        rc |= atable_set(t, r, SUB_FIRST_OPERATOR, label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
+        rc |= atable_set(t, r, SUB_FIRST_DEVICE,
+                         label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
+        rc |= atable_set(t, r, SUB_FIRST_OPERATOR,
+                         label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
         rc |= atable_set_int(t, r, SUB_N_ATTEMPTS_FIRST, first->nattempts);
         if (in_fas && first->first_attempt_ok >= 0)
             rc |= atable_set_int(t, r, SUB_FIRST_ATTEMPT_SUCCESS, first->first_attempt_ok == 1);
         rc |= atable_set_opt(t, r, SUB_ACCESS_S, first->has_confirm && first->has_decision,
                              first->confirm - first->decision);
-        rc |= atable_set_opt(t, r, SUB_PUNCTURE_ACCESS_S, first->has_confirm && first->has_first_start,
+        rc |= atable_set_opt(t, r, SUB_PUNCTURE_ACCESS_S,
+                             first->has_confirm && first->has_first_start,
                              first->confirm - first->first_start);
     }
     rc |= atable_set_int(t, r, SUB_N_ATTEMPTS, a->n_attempts);

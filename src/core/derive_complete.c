@@ -57,8 +57,7 @@ static bool form_has_instance(struct vtab *v, const struct dict *d, const struct
     return false;
 }
 
-int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v,
-                        struct err *e)
+int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, struct err *e)
 {
     if (!v->is_enrolled)
         return 0;

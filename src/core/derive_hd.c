@@ -122,8 +122,8 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     bool has_lc = p0.has_lac && p6.has_lac && p0.lac > 0;
     double lc = has_lc ? (p0.lac - p6.lac) / p0.lac * 100 : 0;
     double acc, drug;
-    bool has_drug = dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) &&
-                    dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
+    bool has_drug =
+        dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) && dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
     double drug_min = has_drug ? (drug - acc) / 60.0 : 0;
     int target = -1;
     if (shock == 1) {
@@ -186,7 +186,8 @@ int derive_complications(struct adataset *ds, struct vtab *v, const struct deriv
             rc |= atable_set(t, r, CMP_SUBJECT_ID, s->id);
             rc |= atable_set(t, r, CMP_EVENT, events[e]);
             rc |= atable_set_int(t, r, CMP_INSTANCE, i);
-            rc |= atable_set(t, r, CMP_PLACEMENT, vtab_get(v, events[e], i, "comp_placement", NULL));
+            rc |=
+                atable_set(t, r, CMP_PLACEMENT, vtab_get(v, events[e], i, "comp_placement", NULL));
             rc |= atable_set_int(t, r, CMP_TYPE, (long long)type);
             rc |= atable_set(t, r, CMP_TYPE_LABEL, label);
             rc |= atable_set(t, r, CMP_GRADE, vtab_get(v, events[e], i, "comp_grade", NULL));

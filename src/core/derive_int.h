@@ -15,8 +15,8 @@
 struct derive_subject {
     const char *id;
     bool has_t0;
-    double t0;              /* seconds since the epoch */
-    size_t row;             /* row in the subjects table */
+    double t0;  /* seconds since the epoch */
+    size_t row; /* row in the subjects table */
 };
 
 /* A value as a number (helper over vtab_num). */

@@ -18,7 +18,8 @@ static const struct acol scr_cols[SCR_NCOLS] = {
     {"inc_age", B, "", "Inclusion: age 18-65 (1 met, 0 not met)", "§2"},
     {"inc_heme", B, "", "Inclusion: hematologic disease", "§2"},
     {"inc_category", B, "", "Inclusion: at least one qualifying category 1-5", "§2"},
-    {"exc_contraindication", B, "", "Exclusion: any contraindication to IO at the planned site", "§2"},
+    {"exc_contraindication", B, "", "Exclusion: any contraindication to IO at the planned site",
+     "§2"},
     {"exc_consent", B, "", "Exclusion: consent refused", "§2"},
     {"eligible", B, "", "Eligible by the protocol's eligibility logic", "§2"},
     {"enrolled", B, "", "Enrolled (eligible and consent recorded)", "§2"},
@@ -57,10 +58,12 @@ static const struct acol subj_cols[SUB_NCOLS] = {
     {"n_attempts_first", I, "", "Insertion attempts at the first placement", "§4.1"},
     {"n_attempts", I, "", "Insertion attempts, all placements", "§4.1"},
     {"n_attempts_success", I, "", "Successful insertion attempts, all placements", "§4.1"},
-    {"first_attempt_success", B, "", "PRIMARY: first attempt of the first placement succeeded", "§4.1"},
+    {"first_attempt_success", B, "", "PRIMARY: first attempt of the first placement succeeded",
+     "§4.1"},
     {"any_success", B, "", "Working IO access obtained at any attempt", "§4.1"},
     {"access_s", N, "s", "Decision to confirmed placement, first placement", "§5.2"},
-    {"puncture_access_s", N, "s", "First skin puncture to confirmed placement, first placement", "§5.2"},
+    {"puncture_access_s", N, "s", "First skin puncture to confirmed placement, first placement",
+     "§5.2"},
     {"vol_30min_ml", N, "mL", "Volume infused through IO in the first 30 min after T0", "§5.1"},
     {"shock_t0", B, "", "In shock at T0 (MAP < 65 mmHg or on vasopressors)", "§4.2"},
     {"map_t0", N, "mmHg", "MAP at T0", "§5.3"},
@@ -73,7 +76,8 @@ static const struct acol subj_cols[SUB_NCOLS] = {
     {"other_access", B, "", "Another emergency access needed within 60 min", "§4.2"},
     {"target_met", B, "", "Clinical target met (blank: not assessable)", "§4.2"},
     {"efficacy_assessable", B, "", "Efficacy grade assessable", "§4.2"},
-    {"efficacy_grade", I, "", "1 effective, 2 partially effective, 3 ineffective; blank not assessable", "§4.2"},
+    {"efficacy_grade", I, "",
+     "1 effective, 2 partially effective, 3 ineffective; blank not assessable", "§4.2"},
     {"efficacy", B, "", "PRIMARY: effective (not assessable counts as 0)", "§4.2"},
     {"io_hours", N, "h", "Total IO dwell time, all placements", "§5.4"},
     {"dwell_gt24", B, "", "Any placement dwelling beyond 24 h (protocol deviation)", "§5.4"},
@@ -158,25 +162,35 @@ static const struct acol cmp_cols[CMP_NCOLS] = {
 static const struct acol cpl_cols[CPL_NCOLS] = {
     {"form", T, "", "Form", "§7"},
     {"field", T, "", "Required field", "§7"},
-    {"expected", I, "", "Values expected (enrolled subjects, events and instances where the form was collected and the field shown)", "§7"},
+    {"expected", I, "",
+     "Values expected (enrolled subjects, events and instances where the form was collected and "
+     "the field shown)",
+     "§7"},
     {"present", I, "", "Values present", "§7"},
 };
 
-const struct acol *const ads_cols[ADS_NTABLES] = {scr_cols, subj_cols, pl_cols, att_cols,
-                                                  inf_cols, hd_cols, cmp_cols, cpl_cols};
-const size_t ads_ncols[ADS_NTABLES] = {SCR_NCOLS, SUB_NCOLS, PL_NCOLS, ATT_NCOLS,
-                                       INF_NCOLS, HD_NCOLS, CMP_NCOLS, CPL_NCOLS};
-const char *const ads_names[ADS_NTABLES] = {"screening", "subjects", "placements", "attempts",
-                                            "infusions", "haemodynamics", "complications",
-                                            "completeness"};
+const struct acol *const ads_cols[ADS_NTABLES] = {scr_cols, subj_cols, pl_cols,  att_cols,
+                                                  inf_cols, hd_cols,   cmp_cols, cpl_cols};
+const size_t ads_ncols[ADS_NTABLES] = {SCR_NCOLS, SUB_NCOLS, PL_NCOLS,  ATT_NCOLS,
+                                       INF_NCOLS, HD_NCOLS,  CMP_NCOLS, CPL_NCOLS};
+const char *const ads_names[ADS_NTABLES] = {"screening",     "subjects",    "placements",
+                                            "attempts",      "infusions",   "haemodynamics",
+                                            "complications", "completeness"};
 
-const char *const derive_tp_event[DERIVE_NTP] = {"t0_arm_1", "t15min_arm_1", "t30min_arm_1",
-                                                 "t60min_arm_1", "t6h_arm_1", "t24h_arm_1"};
+const char *const derive_tp_event[DERIVE_NTP] = {"t0_arm_1",     "t15min_arm_1", "t30min_arm_1",
+                                                 "t60min_arm_1", "t6h_arm_1",    "t24h_arm_1"};
 const char *const derive_tp_label[DERIVE_NTP] = {"T0", "15min", "30min", "60min", "6h", "24h"};
 const int derive_tp_minutes[DERIVE_NTP] = {0, 15, 30, 60, 360, 1440};
 
 const int derive_comp_code[DERIVE_NCOMP_TYPES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99};
-const char *const derive_comp_label[DERIVE_NCOMP_TYPES] = {
-    "Local infection / cellulitis", "Abscess", "Osteomyelitis", "Fat embolism",
-    "Extravasation / infiltration", "Compartment syndrome", "Dislodgement",
-    "Bleeding / haematoma at the site", "Fracture", "Severe pain (NRS ≥ 7)", "Other"};
+const char *const derive_comp_label[DERIVE_NCOMP_TYPES] = {"Local infection / cellulitis",
+                                                           "Abscess",
+                                                           "Osteomyelitis",
+                                                           "Fat embolism",
+                                                           "Extravasation / infiltration",
+                                                           "Compartment syndrome",
+                                                           "Dislodgement",
+                                                           "Bleeding / haematoma at the site",
+                                                           "Fracture",
+                                                           "Severe pain (NRS ≥ 7)",
+                                                           "Other"};

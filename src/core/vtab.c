@@ -39,8 +39,8 @@ int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_
     return 0;
 }
 
-int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
-             const char *code, const char *value)
+int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,
+             const char *value)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -123,8 +123,8 @@ bool vtab_num(struct vtab *t, const char *event, int instance, const char *field
 }
 
 /* Index of the first value not less than (field, event, instance, code). */
-static size_t lower_bound(const struct vtab *t, const char *event, int instance,
-                          const char *field, const char *code)
+static size_t lower_bound(const struct vtab *t, const char *event, int instance, const char *field,
+                          const char *code)
 {
     size_t lo = 0, hi = t->n;
     while (lo < hi) {

@@ -15,15 +15,15 @@
 
 struct vtab_value {
     const char *event;
-    int instance;           /* 0 for non-repeating forms */
+    int instance; /* 0 for non-repeating forms */
     const char *field;
-    const char *code;       /* checkbox option, or NULL */
+    const char *code; /* checkbox option, or NULL */
     const char *value;
 };
 
 struct vtab {
-    const char *screening_no;  /* "SCR-001" */
-    const char *study_id;      /* "IOH-001", or NULL when not enrolled */
+    const char *screening_no; /* "SCR-001" */
+    const char *study_id;     /* "IOH-001", or NULL when not enrolled */
     bool is_enrolled;
     struct vtab_value *v;
     size_t n, cap;
@@ -40,8 +40,8 @@ void vtab_free(struct vtab *t);
 int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_id);
 /* Adds one value (strings copied). Returns 0, or ERR_NOMEM. Empty values are kept (they read
  * as missing). */
-int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
-             const char *code, const char *value);
+int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,
+             const char *value);
 
 /* The value, or NULL when absent or empty. For a checkbox pass the option code. The table is
  * sorted on the first lookup after an add. */

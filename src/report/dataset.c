@@ -16,9 +16,9 @@ struct load_ctx {
     struct adataset *ds;
     const struct dict *d;
     struct store_record *recs;
-    size_t nrecs, next;         /* recs[next] is the next record expected */
-    bool *seen;                 /* seen[i]: recs[i] has been derived */
-    long long cur_id;           /* record being collected, -1 none */
+    size_t nrecs, next; /* recs[next] is the next record expected */
+    bool *seen;         /* seen[i]: recs[i] has been derived */
+    long long cur_id;   /* record being collected, -1 none */
     struct vtab v;
     struct err *e;
     int rc;

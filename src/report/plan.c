@@ -300,9 +300,21 @@ static void t1_level(struct pctx *c, json_t *rows, const char *label, int col, c
 
 static json_t *plan_baseline(struct pctx *c)
 {
-    static const char *const dx[] = {"AML", "ALL", "APL", "CML", "CLL", "Hodgkin lymphoma",
-        "Non-Hodgkin lymphoma", "Myeloma", "MDS", "MPN", "Aplastic anaemia", "HLH", "TMA",
-        "other", NULL};
+    static const char *const dx[] = {"AML",
+                                     "ALL",
+                                     "APL",
+                                     "CML",
+                                     "CLL",
+                                     "Hodgkin lymphoma",
+                                     "Non-Hodgkin lymphoma",
+                                     "Myeloma",
+                                     "MDS",
+                                     "MPN",
+                                     "Aplastic anaemia",
+                                     "HLH",
+                                     "TMA",
+                                     "other",
+                                     NULL};
     json_t *rows = json_array();
     t1_cont(c, rows, "Age", "years", SUB_AGE);
     t1_level(c, rows, "Male sex", SUB_SEX, "male");
@@ -488,14 +500,23 @@ static json_t *plan_survival(struct pctx *c)
 
 /* ---- the whole plan -----------------------------------------------------------------------*/
 
+/* Adds one section's results and drops the scratch arrays it used (everything kept is in the
+ * JSON, which copies what it holds), so memory at 100,000 patients stays near the dataset's. */
+static void section(struct pctx *c, json_t *parent, const char *key, json_t *v)
+{
+    jset(c, parent, key, v);
+    arena_free(&c->ar);
+}
+
 int report_plan_run(const struct adataset *ds, const struct report_meta *m, json_t **out,
                     struct err *e)
 {
     struct pctx c = {ds, ARENA_INIT, e, 0};
     json_t *r = json_object();
     json_t *study = json_object();
-    jset(&c, study, "title", json_string("Application of Intraosseous Infusion in Hematologic "
-                                         "Critical Patients"));
+    jset(&c, study, "title",
+         json_string("Application of Intraosseous Infusion in Hematologic "
+                     "Critical Patients"));
     jset(&c, study, "design", json_string("single-centre prospective observational study"));
     jset(&c, study, "sap", json_string("docs/sap.md"));
     jset(&c, study, "source", json_string(m->source ? m->source : ""));
@@ -510,21 +531,21 @@ int report_plan_run(const struct adataset *ds, const struct report_meta *m, json
     }
     jset(&c, study, "audit", audit);
     jset(&c, r, "study", study);
-    jset(&c, r, "status", plan_status(&c));
-    jset(&c, r, "baseline", plan_baseline(&c));
+    section(&c, r, "status", plan_status(&c));
+    section(&c, r, "baseline", plan_baseline(&c));
     json_t *prim = json_object();
-    jset(&c, prim, "first_attempt_success", plan_first_attempt(&c));
-    jset(&c, prim, "efficacy", plan_efficacy(&c));
-    jset(&c, prim, "overall_survival", plan_survival(&c));
+    section(&c, prim, "first_attempt_success", plan_first_attempt(&c));
+    section(&c, prim, "efficacy", plan_efficacy(&c));
+    section(&c, prim, "overall_survival", plan_survival(&c));
     jset(&c, r, "primary", prim);
     json_t *sec = json_object();
-    jset(&c, sec, "infusion_speed", plan_infusion(&c));
-    jset(&c, sec, "time_to_access", plan_access(&c));
-    jset(&c, sec, "haemodynamics", plan_haemodynamics(&c));
-    jset(&c, sec, "complications", plan_complications(&c));
+    section(&c, sec, "infusion_speed", plan_infusion(&c));
+    section(&c, sec, "time_to_access", plan_access(&c));
+    section(&c, sec, "haemodynamics", plan_haemodynamics(&c));
+    section(&c, sec, "complications", plan_complications(&c));
     jset(&c, r, "secondary", sec);
-    jset(&c, r, "subgroups", plan_subgroups(&c));
-    jset(&c, r, "completeness", plan_completeness(&c));
+    section(&c, r, "subgroups", plan_subgroups(&c));
+    section(&c, r, "completeness", plan_completeness(&c));
     arena_free(&c.ar);
     if (c.rc) {
         json_decref(r);

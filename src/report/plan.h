@@ -16,12 +16,12 @@
 
 /* Where the data came from, printed on the report. */
 struct report_meta {
-    const char *source;        /* "database FILE" or "dataset DIR" */
-    const char *snapshot;      /* UTC time the data were read, ISO 8601 */
-    bool has_audit;            /* audit head known (from a database) */
+    const char *source;   /* "database FILE" or "dataset DIR" */
+    const char *snapshot; /* UTC time the data were read, ISO 8601 */
+    bool has_audit;       /* audit head known (from a database) */
     long long audit_rows;
-    const char *audit_head;    /* 64 hex chars */
-    const char *protocol_sha;  /* unused when NULL */
+    const char *audit_head;   /* 64 hex chars */
+    const char *protocol_sha; /* unused when NULL */
 };
 
 /* Runs the plan. *out is a new JSON object (caller json_decref's it). */

@@ -11,9 +11,9 @@
 
 struct pctx {
     const struct adataset *ds;
-    struct arena ar;          /* scratch for the whole run */
+    struct arena ar; /* scratch for the whole run */
     struct err *e;
-    int rc;                   /* first error; later steps are skipped */
+    int rc; /* first error; later steps are skipped */
 };
 
 /* A JSON number, or null when not finite (R's NA). */

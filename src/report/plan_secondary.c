@@ -199,6 +199,7 @@ json_t *plan_haemodynamics(struct pctx *c)
             double *x;
             size_t n = pnums(c, ADS_HAEMO, HD_VARS[v].col, HD_TIMEPOINT, derive_tp_label[k], &x);
             jset(c, p, HD_VARS[v].key, jdescribe(c, x, n, "§5.3"));
+            arena_free(&c->ar); /* scratch only: the JSON holds copies */
         }
         json_array_append_new(tps, p);
     }
@@ -224,6 +225,7 @@ json_t *plan_haemodynamics(struct pctx *c)
             jset(c, p, "to", json_string(to[j]));
             jset(c, p, "sap", json_string("§5.3"));
             json_array_append_new(ch, p);
+            arena_free(&c->ar);
         }
     jset(c, o, "changes", ch);
     double *x;
@@ -308,7 +310,8 @@ json_t *plan_complications(struct pctx *c)
     json_t *dev = json_array(), *lastobs = json_array();
     const struct atable *pl = &c->ds->t[ADS_PLACEMENTS];
     for (size_t r = 0; r < pl->nrows; r++) {
-        const char *g = atable_get(pl, r, PL_DWELL_GT24), *l = atable_get(pl, r, PL_DWELL_FROM_LAST_OBS);
+        const char *g = atable_get(pl, r, PL_DWELL_GT24),
+                   *l = atable_get(pl, r, PL_DWELL_FROM_LAST_OBS);
         char buf[64];
         snprintf(buf, sizeof buf, "%s #%s", atable_get(pl, r, PL_SUBJECT_ID),
                  atable_get(pl, r, PL_PLACEMENT) ? atable_get(pl, r, PL_PLACEMENT) : "?");

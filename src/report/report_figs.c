@@ -78,8 +78,8 @@ static int fig_flow(const json_t *res, struct report_fig *figs, size_t *n, const
     return add(figs, n, &f, "flow", "Flow of patients from screening to analysis", "§2", dir, e);
 }
 
-static int fig_enrolment(struct arena *ar, const json_t *res, struct report_fig *figs,
-                         size_t *n, const char *dir, struct err *e)
+static int fig_enrolment(struct arena *ar, const json_t *res, struct report_fig *figs, size_t *n,
+                         const char *dir, struct err *e)
 {
     const json_t *st = json_object_get(res, "status"), *en = json_object_get(st, "enrolment");
     if (!en)
@@ -88,12 +88,18 @@ static int fig_enrolment(struct arena *ar, const json_t *res, struct report_fig 
     double *days = jarr(ar, json_object_get(en, "days"), &k);
     if (!days || k == 0)
         return 0;
-    struct fig_enrol fe = {"Enrolment (SAP §2)", "Date", "Patients enrolled",
-                           json_string_value(json_object_get(en, "start_date")), days, k,
-                           (double)jl(st, "target"), 0, 0};
+    struct fig_enrol fe = {"Enrolment (SAP §2)",
+                           "Date",
+                           "Patients enrolled",
+                           json_string_value(json_object_get(en, "start_date")),
+                           days,
+                           k,
+                           (double)jl(st, "target"),
+                           0,
+                           0};
     struct fig f = {FIG_ENROL, {.enrol = &fe}};
-    return add(figs, n, &f, "enrolment", "Cumulative enrolment against the target of 52", "§2",
-               dir, e);
+    return add(figs, n, &f, "enrolment", "Cumulative enrolment against the target of 52", "§2", dir,
+               e);
 }
 
 static int fig_km(struct arena *ar, const json_t *res, struct report_fig *figs, size_t *n,
@@ -120,23 +126,30 @@ static int fig_km(struct arena *ar, const json_t *res, struct report_fig *figs, 
     for (size_t i = 0; i < nt; i++)
         if (ncens[i] > 0)
             ctimes[nc++] = time[i];
-    struct fig_km_stratum s = {"All patients", nt, time, surv, lower, upper, at_risk, NULL,
-                               nc, ctimes};
+    struct fig_km_stratum s = {"All patients", nt,      time, surv, lower,
+                               upper,          at_risk, NULL, nc,   ctimes};
     static const double refs[] = {28, 90};
-    struct fig_km km = {"Overall survival (SAP §4.3)", "Days since the first IO puncture (T0)",
-                        "Overall survival (%)", 90, 14, &s, 1, refs, 2};
+    struct fig_km km = {"Overall survival (SAP §4.3)",
+                        "Days since the first IO puncture (T0)",
+                        "Overall survival (%)",
+                        90,
+                        14,
+                        &s,
+                        1,
+                        refs,
+                        2};
     struct fig f = {FIG_KM, {.km = &km}};
     return add(figs, n, &f, "km_overall",
-               "Kaplan–Meier estimate of overall survival with 95% CI and numbers at risk",
-               "§4.3", dir, e);
+               "Kaplan–Meier estimate of overall survival with 95% CI and numbers at risk", "§4.3",
+               dir, e);
 }
 
 static int fig_traj(struct arena *ar, const json_t *res, const char *var, const char *title,
                     const char *ylab, bool ref65, const char *name, const char *caption,
                     struct report_fig *figs, size_t *n, const char *dir, struct err *e)
 {
-    const json_t *tps = json_object_get(json_object_get(json_object_get(res, "secondary"),
-                                                        "haemodynamics"), "timepoints");
+    const json_t *tps = json_object_get(
+        json_object_get(json_object_get(res, "secondary"), "haemodynamics"), "timepoints");
     size_t np = json_array_size(tps);
     if (np == 0)
         return 0;
@@ -157,8 +170,9 @@ static int fig_traj(struct arena *ar, const json_t *res, const char *var, const 
     if (!any)
         return 0;
     struct fig_lines_series s = {"Median and IQR", med, q1, q3};
-    struct fig_lines fl = {title, "Time point", ylab, labels, np, &s, 1, ref65, 65,
-                           ref65 ? "MAP 65 mmHg" : NULL, 0, 0};
+    struct fig_lines fl = {
+        title, "Time point", ylab, labels, np, &s, 1, ref65, 65, ref65 ? "MAP 65 mmHg" : NULL, 0,
+        0};
     struct fig f = {FIG_LINES, {.lines = &fl}};
     return add(figs, n, &f, name, caption, "§5.3", dir, e);
 }
@@ -179,29 +193,44 @@ static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *fi
         const json_t *fa = json_object_get(g, "first_attempt_success");
         const json_t *fi = json_object_get(fa, "fisher"), *sv = json_object_get(g, "survival");
         const json_t *cx = json_object_get(sv, "cox");
-        rows[nr].label = arena_printf(ar, "%s: %s vs %s",
-                                      json_string_value(json_object_get(g, "label")),
-                                      json_string_value(json_object_get(g, "level_1")),
-                                      json_string_value(json_object_get(g, "level_0")));
+        rows[nr].label =
+            arena_printf(ar, "%s: %s vs %s", json_string_value(json_object_get(g, "label")),
+                         json_string_value(json_object_get(g, "level_1")),
+                         json_string_value(json_object_get(g, "level_0")));
         rows[nr++].is_heading = true;
         const json_t *ci = json_object_get(fi, "conf_int");
         rows[nr].label = "First-attempt success, odds ratio";
         rows[nr].est = jd(fi, "odds_ratio");
-        rows[nr].lower = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
-        rows[nr].upper = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
-        rows[nr].p_text = isfinite(jd(fi, "p_value")) ? arena_printf(ar, "%.3f", jd(fi, "p_value")) : NULL;
+        rows[nr].lower =
+            json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
+        rows[nr].upper =
+            json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
+        rows[nr].p_text =
+            isfinite(jd(fi, "p_value")) ? arena_printf(ar, "%.3f", jd(fi, "p_value")) : NULL;
         nr++;
         ci = json_object_get(cx, "conf_int");
         rows[nr].label = "Overall survival, hazard ratio";
         rows[nr].est = jd(cx, "hr");
-        rows[nr].lower = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
-        rows[nr].upper = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
-        rows[nr].p_text = isfinite(jd(cx, "p_value")) ? arena_printf(ar, "%.3f", jd(cx, "p_value")) : NULL;
+        rows[nr].lower =
+            json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : NAN;
+        rows[nr].upper =
+            json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
+        rows[nr].p_text =
+            isfinite(jd(cx, "p_value")) ? arena_printf(ar, "%.3f", jd(cx, "p_value")) : NULL;
         nr++;
     }
-    struct fig_forest fp = {"Subgroups (SAP §6)", "Odds ratio / hazard ratio (95% CI), log scale",
-                            "Estimate (95% CI)", NULL, "lower in first group",
-                            "higher in first group", true, 1, 0.05, 20, rows, nr};
+    struct fig_forest fp = {"Subgroups (SAP §6)",
+                            "Odds ratio / hazard ratio (95% CI), log scale",
+                            "Estimate (95% CI)",
+                            NULL,
+                            "lower in first group",
+                            "higher in first group",
+                            true,
+                            1,
+                            0.05,
+                            20,
+                            rows,
+                            nr};
     struct fig f = {FIG_FOREST, {.forest = &fp}};
     return add(figs, n, &f, "forest_subgroups",
                "Subgroups: odds ratio of first-attempt success (Fisher) and hazard ratio of "
@@ -209,8 +238,8 @@ static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *fi
                "§6", dir, e);
 }
 
-int report_figs_make(const json_t *results, const char *dir, struct report_fig *figs,
-                     size_t *nfigs, struct err *e)
+int report_figs_make(const json_t *results, const char *dir, struct report_fig *figs, size_t *nfigs,
+                     struct err *e)
 {
     struct arena ar = ARENA_INIT;
     *nfigs = 0;
@@ -220,9 +249,9 @@ int report_figs_make(const json_t *results, const char *dir, struct report_fig *
     if (rc == 0)
         rc = fig_km(&ar, results, figs, nfigs, dir, e);
     if (rc == 0)
-        rc = fig_traj(&ar, results, "map", "Mean arterial pressure (SAP §5.3)", "MAP (mmHg)",
-                      true, "trajectory_map", "MAP at each time point: median and IQR", figs,
-                      nfigs, dir, e);
+        rc = fig_traj(&ar, results, "map", "Mean arterial pressure (SAP §5.3)", "MAP (mmHg)", true,
+                      "trajectory_map", "MAP at each time point: median and IQR", figs, nfigs, dir,
+                      e);
     if (rc == 0)
         rc = fig_traj(&ar, results, "lactate", "Lactate (SAP §5.3)", "Lactate (mmol/L)", false,
                       "trajectory_lactate", "Lactate at each time point: median and IQR", figs,

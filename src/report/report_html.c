@@ -23,7 +23,8 @@ static const char CSS[] =
     ".sap{font-size:.78rem;color:#555;background:#eef3f8;border-radius:3px;padding:0 .3rem;"
     "font-weight:normal;white-space:nowrap}"
     ".meta{color:#444;font-size:.9rem}.hash{font-family:monospace;word-break:break-all}"
-    "figure{margin:1rem 0;page-break-inside:avoid}figure img{width:100%;max-width:46rem;height:auto}"
+    "figure{margin:1rem 0;page-break-inside:avoid}figure "
+    "img{width:100%;max-width:46rem;height:auto}"
     ".scroll{overflow-x:auto}table.wide{font-size:.8rem}table.wide td:first-child{min-width:9rem}"
     "figcaption{font-size:.9rem;color:#333}.key{font-size:1.05rem}"
     "@media print{body{max-width:none;margin:0;font-size:10pt}table.wide{font-size:7.5pt}"
@@ -95,7 +96,7 @@ void rh_pval(struct strbuf *sb, double p)
 
 /* "a–b" from a [l, u] array, scaled (100 for percentages), dp decimals, suffix. */
 void rh_ci(struct strbuf *sb, const json_t *o, const char *path, double scale, int dp,
-               const char *suffix)
+           const char *suffix)
 {
     double lo = scale * rh_jai(o, path, 0), hi = scale * rh_jai(o, path, 1);
     rh_num(sb, lo, dp);
@@ -161,8 +162,7 @@ void rh_td_prop(struct strbuf *sb, const json_t *p)
     strbuf_adds(sb, "</td>");
 }
 
-void rh_figure(struct strbuf *sb, const struct report_fig *figs, size_t nfigs,
-                   const char *name)
+void rh_figure(struct strbuf *sb, const struct report_fig *figs, size_t nfigs, const char *name)
 {
     for (size_t i = 0; i < nfigs; i++) {
         if (strcmp(figs[i].name, name) != 0)
@@ -316,8 +316,9 @@ static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fi
     rh_ci(sb, fa, "ci_wilson", 100, 1, "%");
     strbuf_adds(sb, ".</p>\n<table><caption>Insertion success");
     rh_sap(sb, "§4.1");
-    strbuf_adds(sb, "</caption><tr><th>Measure</th><th>x/n</th><th>%</th><th>95% CI (exact)</th></tr>"
-                    "<tr><td>First attempt, first placement (per patient)</td>");
+    strbuf_adds(sb,
+                "</caption><tr><th>Measure</th><th>x/n</th><th>%</th><th>95% CI (exact)</th></tr>"
+                "<tr><td>First attempt, first placement (per patient)</td>");
     rh_td_prop(sb, fa);
     strbuf_adds(sb, "</tr><tr><td>Per attempt (successful / all attempts)</td>");
     rh_td_prop(sb, rh_jp(fa, "per_attempt"));
@@ -430,9 +431,8 @@ static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fi
     }
 }
 
-
-int report_html(const json_t *r, const struct report_fig *figs, size_t nfigs,
-                struct strbuf *sb, struct err *e)
+int report_html(const json_t *r, const struct report_fig *figs, size_t nfigs, struct strbuf *sb,
+                struct err *e)
 {
     strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -8,14 +8,14 @@
 
 static const char *site_label(const char *s)
 {
-    return strcmp(s, "humerus") == 0 ? "Proximal humerus"
-         : strcmp(s, "tibia") == 0   ? "Proximal tibia"
-         : strcmp(s, "other") == 0   ? "Other site"
-         : strcmp(s, "gravity") == 0 ? "Gravity"
-         : strcmp(s, "pressure_bag") == 0 ? "Pressure bag 300 mmHg"
-         : strcmp(s, "pump") == 0    ? "Infusion pump"
-         : strcmp(s, "push") == 0    ? "Manual syringe push"
-                                     : s;
+    return strcmp(s, "humerus") == 0        ? "Proximal humerus"
+           : strcmp(s, "tibia") == 0        ? "Proximal tibia"
+           : strcmp(s, "other") == 0        ? "Other site"
+           : strcmp(s, "gravity") == 0      ? "Gravity"
+           : strcmp(s, "pressure_bag") == 0 ? "Pressure bag 300 mmHg"
+           : strcmp(s, "pump") == 0         ? "Infusion pump"
+           : strcmp(s, "push") == 0         ? "Manual syringe push"
+                                            : s;
 }
 
 static void desc_rows(struct strbuf *sb, const json_t *arr, const char *key)
@@ -114,8 +114,10 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
         rh_td_text(sb, rh_js(tp, "timepoint"));
         for (size_t v = 0; v < json_array_size(vars); v++) {
             const char *key = rh_js(json_array_get(vars, v), "variable");
-            int dp = strcmp(key, "ne_eq") == 0 ? 3 : strcmp(key, "shock_index") == 0 ? 2
-                   : strcmp(key, "lactate") == 0 ? 1 : 0;
+            int dp = strcmp(key, "ne_eq") == 0         ? 3
+                     : strcmp(key, "shock_index") == 0 ? 2
+                     : strcmp(key, "lactate") == 0     ? 1
+                                                       : 0;
             const json_t *d = json_object_get(tp, key);
             strbuf_adds(sb, "<td class=\"n\">");
             rh_miqr(sb, d, dp);
@@ -128,7 +130,8 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
     strbuf_adds(sb, "</table></div>\n");
     rh_figure(sb, f, nf, "trajectory_map");
     rh_figure(sb, f, nf, "trajectory_lactate");
-    strbuf_adds(sb, "<div class=\"scroll\"><table class=\"wide\"><caption>Change from T0, complete pairs: Wilcoxon signed-rank "
+    strbuf_adds(sb, "<div class=\"scroll\"><table class=\"wide\"><caption>Change from T0, complete "
+                    "pairs: Wilcoxon signed-rank "
                     "(primary; Hodges–Lehmann estimate and CI) and paired t-test (sensitivity)");
     rh_sap(sb, "§5.3");
     strbuf_adds(sb, "</caption><tr><th>Variable</th><th>To</th><th>Pairs</th>"
@@ -261,7 +264,8 @@ void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
 {
     strbuf_adds(sb, "<h2 id=\"subgroups\">5. Subgroups (exploratory)");
     rh_sap(sb, "§6");
-    strbuf_adds(sb, "</h2>\n<div class=\"scroll\"><table class=\"wide\"><caption>First-attempt success (Fisher's exact test, "
+    strbuf_adds(sb, "</h2>\n<div class=\"scroll\"><table class=\"wide\"><caption>First-attempt "
+                    "success (Fisher's exact test, "
                     "conditional MLE odds ratio) and overall survival (log-rank, Cox hazard "
                     "ratio), first level vs second");
     rh_sap(sb, "§6");

@@ -173,8 +173,7 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
     p->io_reason = (1u << 1) | (prng_bernoulli(r, 0.5) ? 1u << 3 : 0) |
                    (p->is_shock_t0 ? 1u << 5 : 0) | (prng_bernoulli(r, 0.3) ? 1u << 2 : 0);
     p->io_therapy = (1u << 1) | (prng_bernoulli(r, 0.4) ? 1u << 3 : 0) |
-                    (prng_bernoulli(r, 0.4) ? 1u << 4 : 0) | (p->ne > 0 ? 1u << 7 : 0) |
-                    (1u << 8);
+                    (prng_bernoulli(r, 0.4) ? 1u << 4 : 0) | (p->ne > 0 ? 1u << 7 : 0) | (1u << 8);
     p->first_drug = p->ne > 0 ? "norepinephrine" : "piperacillin-tazobactam";
     /* Qualifying categories: every enrolled patient meets at least one. */
     p->qual[0] = (p->anc < 0.5 ? 1u << 1 : 0) | (p->plt < 20 ? 1u << 2 : 0) |
@@ -276,8 +275,11 @@ static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_
         } else {
             static const int types[] = {1, 3, 4, 5, 7};
             in->type = types[prng_choice(r, (const double[]){0.3, 0.25, 0.2, 0.1, 0.15}, 5)];
-            in->volume_ml = in->type == 1 ? 500 : in->type == 3 ? 300 : in->type == 4 ? 250
-                          : in->type == 5 ? 250 : 50;
+            in->volume_ml = in->type == 1   ? 500
+                            : in->type == 3 ? 300
+                            : in->type == 4 ? 250
+                            : in->type == 5 ? 250
+                                            : 50;
         }
         if (in->type == 7)
             in->drug = p->ne > 0 ? "norepinephrine" : "meropenem";
@@ -330,8 +332,9 @@ static void draw_vitals(struct prng *r, struct sim_patient *p)
         v->hr = k == 0 ? p->hr : clampi(p->hr + dhr[k] + prng_gauss(r, 0, 6), 40, 190);
         v->rr = clampi(p->rr + prng_gauss(r, 0, 2), 8, 50);
         v->spo2 = clampi(p->spo2 + prng_gauss(r, 0, 1.5), 75, 100);
-        v->lactate = k == 0 ? p->lactate
-                            : round1(clampd(p->lactate * lac[k] * prng_lognormal(r, 1, 0.08), 0.3, 25));
+        v->lactate =
+            k == 0 ? p->lactate
+                   : round1(clampd(p->lactate * lac[k] * prng_lognormal(r, 1, 0.08), 0.3, 25));
         v->on_vaso = p->ne > 0 && !(resp && k == 5 && prng_bernoulli(r, 0.5));
         v->ne = v->on_vaso ? round((k == 0 ? p->ne : p->ne * nef[k]) * 1000) / 1000 : 0;
         if (v->on_vaso && v->ne <= 0)
@@ -355,29 +358,36 @@ static void add_comp(struct prng *r, struct sim_patient *p, int type, int placem
     c->related = 1 + (int)prng_choice(r, (const double[]){0.5, 0.3, 0.2}, 3);
     c->outcome = 1;
     switch (type) {
-    case 5: case 7: case 10: /* extravasation, dislodgement, severe pain: during use */
-        c->event = 0; c->assess = 0;
+    case 5:
+    case 7:
+    case 10: /* extravasation, dislodgement, severe pain: during use */
+        c->event = 0;
+        c->assess = 0;
         c->onset_s = pl->inf_start_s + prng_int(r, 60, 3600);
         c->grade = prng_bernoulli(r, 0.7) ? 1 : 2;
         break;
     case 8: /* bleeding / haematoma: seen at removal */
-        c->event = 2; c->assess = 1;
+        c->event = 2;
+        c->assess = 1;
         c->onset_s = pl->removal_s;
         c->grade = prng_bernoulli(r, 0.95) ? (prng_bernoulli(r, 0.7) ? 1 : 2) : 3;
         break;
     case 1: /* local infection: 48–72 h or day 7 */
-        c->event = 3; c->assess = prng_bernoulli(r, 0.5) ? 3 : 4;
+        c->event = 3;
+        c->assess = prng_bernoulli(r, 0.5) ? 3 : 4;
         c->onset_s = p->t0_s + prng_int(r, 2, 6) * DAY_S;
         c->grade = prng_bernoulli(r, 0.7) ? 2 : 3;
         break;
     case 3: /* osteomyelitis: day 7 */
-        c->event = 3; c->assess = 4;
+        c->event = 3;
+        c->assess = 4;
         c->onset_s = p->t0_s + prng_int(r, 4, 7) * DAY_S;
         c->grade = 3;
         c->outcome = 2;
         break;
     default: /* 4 fat embolism, 6 compartment syndrome: within 24 h */
-        c->event = 1; c->assess = 2;
+        c->event = 1;
+        c->assess = 2;
         c->onset_s = p->t0_s + prng_int(r, 1, 20) * 3600;
         c->grade = prng_bernoulli(r, 0.7) ? 3 : 4;
         c->outcome = 2;
@@ -390,13 +400,20 @@ static void add_comp(struct prng *r, struct sim_patient *p, int type, int placem
 static void draw_complications(struct prng *r, struct sim_patient *p, int placement)
 {
     /* Per-patient probabilities (sim §7, io-reference.md). */
-    if (prng_bernoulli(r, 0.05)) add_comp(r, p, 5, placement);
-    if (prng_bernoulli(r, 0.03)) add_comp(r, p, 7, placement);
-    if (prng_bernoulli(r, p->plt < 20 ? 0.08 : 0.04)) add_comp(r, p, 8, placement);
-    if (prng_bernoulli(r, p->anc < 0.5 ? 0.02 : 0.01)) add_comp(r, p, 1, placement);
-    if (prng_bernoulli(r, 0.003)) add_comp(r, p, 3, placement);
-    if (prng_bernoulli(r, 0.002)) add_comp(r, p, 6, placement);
-    if (prng_bernoulli(r, 0.002)) add_comp(r, p, 4, placement);
+    if (prng_bernoulli(r, 0.05))
+        add_comp(r, p, 5, placement);
+    if (prng_bernoulli(r, 0.03))
+        add_comp(r, p, 7, placement);
+    if (prng_bernoulli(r, p->plt < 20 ? 0.08 : 0.04))
+        add_comp(r, p, 8, placement);
+    if (prng_bernoulli(r, p->anc < 0.5 ? 0.02 : 0.01))
+        add_comp(r, p, 1, placement);
+    if (prng_bernoulli(r, 0.003))
+        add_comp(r, p, 3, placement);
+    if (prng_bernoulli(r, 0.002))
+        add_comp(r, p, 6, placement);
+    if (prng_bernoulli(r, 0.002))
+        add_comp(r, p, 4, placement);
     if (p->pl[placement - 1].pain_inf_nrs >= 0 && prng_bernoulli(r, 0.03))
         add_comp(r, p, 10, placement);
 }
@@ -405,8 +422,15 @@ static void draw_complications(struct prng *r, struct sim_patient *p, int placem
 
 static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
 {
-    bool dic_overt = (p->plt < 50 ? 2 : p->plt < 100 ? 1 : 0) + p->ddimer_cat +
-                     (p->pt_prol > 6 ? 2 : p->pt_prol >= 3 ? 1 : 0) + (p->fib < 1 ? 1 : 0) >= 5;
+    bool dic_overt = (p->plt < 50    ? 2
+                      : p->plt < 100 ? 1
+                                     : 0) +
+                         p->ddimer_cat +
+                         (p->pt_prol > 6    ? 2
+                          : p->pt_prol >= 3 ? 1
+                                            : 0) +
+                         (p->fib < 1 ? 1 : 0) >=
+                     5;
     double hr = (p->septic_shock ? HR_SHOCK : 1) * (dic_overt ? HR_DIC : 1);
     double e = prng_exponential(r, 1.0); /* unit exponential: death at cumulative hazard e */
     double h1 = c->haz28 * hr * 28;
@@ -432,7 +456,9 @@ static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_
         if (p->has_death && p->death_s <= visit) {
             f->status = 2;
             f->death_s = p->death_s;
-            f->cause = p->septic_shock ? 2 : 1 + (int)prng_choice(r, (const double[]){0.4, 0.2, 0.2, 0.1, 0.1}, 5);
+            f->cause = p->septic_shock
+                           ? 2
+                           : 1 + (int)prng_choice(r, (const double[]){0.4, 0.2, 0.2, 0.1, 0.1}, 5);
             if (f->cause == 2 && !p->septic_shock)
                 f->cause = 5;
         } else if (k > lost_after) {

@@ -20,8 +20,8 @@
 #define SIM_MAX_ATTEMPTS 3
 #define SIM_MAX_INFUSIONS 6
 #define SIM_MAX_COMPS 4
-#define SIM_NTIMEPOINTS 6   /* T0, 15 min, 30 min, 60 min, 6 h, 24 h */
-#define SIM_NFOLLOWUPS 3    /* day 7, 28, 90 */
+#define SIM_NTIMEPOINTS 6 /* T0, 15 min, 30 min, 60 min, 6 h, 24 h */
+#define SIM_NFOLLOWUPS 3  /* day 7, 28, 90 */
 
 /* Minutes after T0 of the haemodynamic time points. */
 extern const int sim_timepoint_min[SIM_NTIMEPOINTS];
@@ -30,14 +30,18 @@ extern const int sim_followup_day[SIM_NFOLLOWUPS];
 
 /* Why a screened patient was not enrolled (0: enrolled). */
 enum sim_screen_fail {
-    SIM_SF_NONE = 0, SIM_SF_AGE, SIM_SF_NO_CATEGORY, SIM_SF_CONTRAINDICATION, SIM_SF_CONSENT
+    SIM_SF_NONE = 0,
+    SIM_SF_AGE,
+    SIM_SF_NO_CATEGORY,
+    SIM_SF_CONTRAINDICATION,
+    SIM_SF_CONSENT
 };
 
 struct sim_attempt {
-    int site, side;            /* protocol codes (att_site, att_side) */
+    int site, side; /* protocol codes (att_site, att_side) */
     int64_t start_s, end_s;
     bool is_success;
-    int fail_reason;           /* att_fail_reason code when failed */
+    int fail_reason; /* att_fail_reason code when failed */
 };
 
 struct sim_placement {
@@ -47,70 +51,70 @@ struct sim_placement {
     int nattempts;
     struct sim_attempt att[SIM_MAX_ATTEMPTS];
     bool is_success;
-    int64_t confirm_s, inf_start_s;   /* when successful */
-    int pain_nrs, pain_inf_nrs;       /* when conscious; -1 otherwise */
-    int fail_next;                    /* iop_fail_next when failed */
-    bool is_removed;                  /* a removal form is written */
+    int64_t confirm_s, inf_start_s; /* when successful */
+    int pain_nrs, pain_inf_nrs;     /* when conscious; -1 otherwise */
+    int fail_next;                  /* iop_fail_next when failed */
+    bool is_removed;                /* a removal form is written */
     int64_t removal_s;
     int removal_reason;
 };
 
 struct sim_infusion {
-    int placement;             /* 1-based */
-    int type;                  /* inf_type code */
-    const char *drug;          /* inf_drug when type 7, else NULL */
+    int placement;    /* 1-based */
+    int type;         /* inf_type code */
+    const char *drug; /* inf_drug when type 7, else NULL */
     double volume_ml;
     int64_t start_s, stop_s;
-    int method;                /* 1 gravity, 2 pressure bag, 3 pump */
-    double pump_rate_ml_h;     /* method 3 */
+    int method;            /* 1 gravity, 2 pressure bag, 3 pump */
+    double pump_rate_ml_h; /* method 3 */
     bool as_planned;
     int stop_reason;
 };
 
 struct sim_vitals {
-    int status;                /* 1 done, 2 not done: died */
+    int status; /* 1 done, 2 not done: died */
     int64_t t_s;
     int sbp, dbp, hr, rr, spo2;
     bool map_invasive;
     int map_meas;
     double lactate;
     bool on_vaso;
-    double ne, epi;            /* µg/kg/min */
+    double ne, epi; /* µg/kg/min */
     int fluid_ml;
 };
 
 struct sim_complication {
-    int event;                 /* 0 io_procedure, 1 t24h, 2 removal, 3 day7 */
-    int assess;                /* comp_assess code */
+    int event;  /* 0 io_procedure, 1 t24h, 2 removal, 3 day7 */
+    int assess; /* comp_assess code */
     int placement;
-    int type;                  /* comp_type code */
+    int type; /* comp_type code */
     int grade;
     bool is_serious;
     int related, outcome;
     int64_t onset_s;
-    int pain_nrs;              /* type 10 */
+    int pain_nrs; /* type 10 */
 };
 
 struct sim_followup {
     bool is_done;
     int64_t date_s;
-    int status;                /* 1 alive, 2 dead, 3 unknown */
+    int status; /* 1 alive, 2 dead, 3 unknown */
     int64_t last_alive_s;
     int64_t death_s;
     int cause, location;
 };
 
 struct sim_patient {
-    long index;                /* screening order, 0-based */
+    long index; /* screening order, 0-based */
     enum sim_screen_fail screen_fail;
     bool is_enrolled;
     /* screening */
     int64_t screen_s;
     int scr_by, age, sex, heme_dx;
     bool has_heme;
-    unsigned qual[5];          /* bit c set: option c of qual_catN ticked (bit 0: "none") */
+    unsigned qual[5]; /* bit c set: option c of qual_catN ticked (bit 0: "none") */
     int site_plan;
-    bool ci[7];                /* fracture, prosthesis, recent_io, skin, landmarks, osteoporosis, oi */
+    bool ci[7]; /* fracture, prosthesis, recent_io, skin, landmarks, osteoporosis, oi */
     bool rel_unsafe;
     int scr_consent;
     /* consent */
@@ -124,7 +128,7 @@ struct sim_patient {
     int hb, plt, creat, pao2, fio2, gcs, sbp, dbp, hr, rr, spo2, resp;
     double wbc, anc, pt_prol, inr, fib, lactate, bili, temp, ne;
     int ddimer_cat;
-    unsigned io_reason, io_therapy;  /* checkbox bits */
+    unsigned io_reason, io_therapy; /* checkbox bits */
     const char *first_drug;
     /* latent traits that drive the course */
     bool is_shock_t0, is_responder;
@@ -145,7 +149,7 @@ struct sim_patient {
     int64_t t0_s;
     bool has_death;
     int64_t death_s;
-    bool is_lost;              /* lost to follow-up */
+    bool is_lost; /* lost to follow-up */
     struct sim_followup fu[SIM_NFOLLOWUPS];
     int eos_status;
     int64_t eos_s;
@@ -154,11 +158,11 @@ struct sim_patient {
 /* The cohort generator's state between patients. */
 struct sim_cohort {
     uint64_t seed;
-    long target;               /* enrolled patients wanted */
+    long target; /* enrolled patients wanted */
     long nscreened, nenrolled;
-    int64_t clock_s;           /* arrival time of the last screened patient */
-    double mean_gap_s;         /* mean time between screened patients */
-    double haz28, haz90;       /* baseline daily hazards for days 0–28 and 28–90 */
+    int64_t clock_s;     /* arrival time of the last screened patient */
+    double mean_gap_s;   /* mean time between screened patients */
+    double haz28, haz90; /* baseline daily hazards for days 0–28 and 28–90 */
 };
 
 /* Starts a cohort of `target` enrolled patients (target >= 1) for seed. */

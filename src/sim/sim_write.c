@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const EV_TP[SIM_NTIMEPOINTS] = {"t0_arm_1",  "t15min_arm_1", "t30min_arm_1",
-                                                  "t60min_arm_1", "t6h_arm_1", "t24h_arm_1"};
+static const char *const EV_TP[SIM_NTIMEPOINTS] = {"t0_arm_1",     "t15min_arm_1", "t30min_arm_1",
+                                                   "t60min_arm_1", "t6h_arm_1",    "t24h_arm_1"};
 static const char *const EV_FU[SIM_NFOLLOWUPS] = {"day7_arm_1", "day28_arm_1", "day90_arm_1"};
 static const char *const EV_COMP[4] = {"io_procedure_arm_1", "t24h_arm_1", "removal_arm_1",
                                        "day7_arm_1"};
@@ -178,7 +178,7 @@ int sim_changes_screening(const struct sim_patient *p, struct arena *ar, struct 
     for (int i = 0; i < 5; i++)
         add_checks(&w, cats[i], p->qual[i]);
     addi(&w, "scr_site_plan", p->site_plan);
-    static const char *const ci[7] = {"ci_fracture", "ci_prosthesis", "ci_recent_io", "ci_skin",
+    static const char *const ci[7] = {"ci_fracture",  "ci_prosthesis",   "ci_recent_io", "ci_skin",
                                       "ci_landmarks", "ci_osteoporosis", "ci_oi"};
     for (int i = 0; i < 7; i++)
         add_yn(&w, ci[i], p->ci[i]);

@@ -15,10 +15,10 @@
 #include "store/store.h"
 
 struct sim_changes {
-    struct store_change *v;   /* in the arena */
+    struct store_change *v; /* in the arena */
     size_t n, cap;
     struct arena *ar;
-    int failed;               /* an allocation failed: the list is incomplete */
+    int failed; /* an allocation failed: the list is incomplete */
 };
 
 /* The screening form (for store_screen_create). */

@@ -14,8 +14,8 @@ static void count_flags(struct sim_summary *s, const struct store_put_result *re
             s->soft_flags++;
 }
 
-static int write_patient(struct store *st, const struct store_ctx *who,
-                         const struct sim_patient *p, struct sim_summary *s, struct err *e)
+static int write_patient(struct store *st, const struct store_ctx *who, const struct sim_patient *p,
+                         struct sim_summary *s, struct err *e)
 {
     struct arena ar = ARENA_INIT;
     struct sim_changes ch;

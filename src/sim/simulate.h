@@ -16,8 +16,8 @@
 
 struct sim_summary {
     long screened, enrolled, screen_failures;
-    long changes;              /* values sent through the write path */
-    long soft_flags;           /* values saved with a soft (range) flag */
+    long changes;    /* values sent through the write path */
+    long soft_flags; /* values saved with a soft (range) flag */
 };
 
 /* Writes `patients` enrolled patients (plus their screen failures) for seed. batch_size 0 uses

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +61,8 @@ static void base_subject(struct vtab *v, const char *id)
 }
 
 /* Vitals at an event: SBP/DBP give MAP = round((s + 2d) / 3). */
-static void vitals(struct vtab *v, const char *ev, const char *sbp, const char *dbp,
-                   const char *hr, const char *lac, const char *ne)
+static void vitals(struct vtab *v, const char *ev, const char *sbp, const char *dbp, const char *hr,
+                   const char *lac, const char *ne)
 {
     put(v, ev, 0, "hd_status", "1");
     put(v, ev, 0, "hd_dt", "2025-03-03 10:00");
@@ -426,8 +428,8 @@ static void test_ne_equivalents(void **state)
     assert_int_equal(vtab_set_record(v, "SCR-020", "IOH-020"), 0);
     put(v, "t0_arm_1", 0, "hd_vaso", "1");
     put(v, "t0_arm_1", 0, "hd_ne", "0.1");
-    put(v, "t0_arm_1", 0, "hd_dopa", "5");         /* /100 -> 0.05 */
-    put(v, "t0_arm_1", 0, "hd_phenyl", "1");       /* /10 -> 0.1 */
+    put(v, "t0_arm_1", 0, "hd_dopa", "5");           /* /100 -> 0.05 */
+    put(v, "t0_arm_1", 0, "hd_phenyl", "1");         /* /10 -> 0.1 */
     put(v, "t0_arm_1", 0, "hd_vasopressin", "0.04"); /* x2.5 -> 0.1 */
     double ne;
     assert_true(derive_ne_eq(v, "t0_arm_1", "hd_", &ne));
@@ -503,8 +505,8 @@ static void test_completeness_counts_required_shown_fields(void **state)
     struct vtab *v = &f->v;
     vtab_reset(v);
     assert_int_equal(vtab_set_record(v, "SCR-030", "IOH-030"), 0);
-    put(v, "screening_arm_1", 0, "age", "40");          /* sex left empty */
-    put(v, "screening_arm_1", 0, "cons_type", "3");     /* deferred consent: */
+    put(v, "screening_arm_1", 0, "age", "40");      /* sex left empty */
+    put(v, "screening_arm_1", 0, "cons_type", "3"); /* deferred consent: */
     put(v, "screening_arm_1", 0, "cons_enrol_dt", "2025-03-03 10:00");
     /* two attempt forms, the second without its outcome */
     put(v, PROC, 1, "att_number", "1");
@@ -531,21 +533,29 @@ static void test_completeness_counts_required_shown_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_single_successful_attempt_is_first_attempt_success, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_successful_attempt_is_first_attempt_success,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_attempts_first_failed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_site_then_success_at_another_site, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_site_then_success_at_another_site, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_flow_rate_and_volume_in_first_30_min, setup, teardown),
         cmocka_unit_test_setup_teardown(test_death_on_day_27_is_an_event, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alive_beyond_day_90_is_censored_at_90, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_beyond_day_90_is_censored_at_90, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_subgroup_flags, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_efficacy_shock_map_target_met_is_effective, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_efficacy_shock_escalation_and_lactate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_shock_map_target_met_is_effective, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_shock_escalation_and_lactate, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_efficacy_no_shock_drug_within_10_min, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,
+                                        teardown),
         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +68,11 @@ static char *slurp(const char *name, const char *file)
     return data;
 }
 
-static const char *const FILES[] = {"screening.csv", "subjects.csv", "placements.csv",
-    "attempts.csv", "infusions.csv", "haemodynamics.csv", "complications.csv",
-    "completeness.csv", "dataset_dictionary.csv", NULL};
+static const char *const FILES[] = {"screening.csv",          "subjects.csv",
+                                    "placements.csv",         "attempts.csv",
+                                    "infusions.csv",          "haemodynamics.csv",
+                                    "complications.csv",      "completeness.csv",
+                                    "dataset_dictionary.csv", NULL};
 
 static void test_same_seed_same_dataset_per_call_and_bulk(void **state)
 {
@@ -107,8 +111,8 @@ static void test_every_enrolled_subject_is_in_the_dataset(void **state)
     assert_int_equal(t.nrows, 40);
     int os = csv_col(&t, "os_days"), fas = csv_col(&t, "first_attempt_success");
     for (size_t r = 0; r < t.nrows; r++) {
-        assert_true(t.rows[r][os][0] != '\0');   /* every subject has a survival time */
-        assert_true(t.rows[r][fas][0] != '\0');  /* and a first-attempt outcome */
+        assert_true(t.rows[r][os][0] != '\0');  /* every subject has a survival time */
+        assert_true(t.rows[r][fas][0] != '\0'); /* and a first-attempt outcome */
     }
     csv_table_free(&t);
 }
