@@ -20,6 +20,15 @@ bool dv_num(struct vtab *v, const char *event, int instance, const char *field, 
     return vtab_num(v, event, instance, field, out);
 }
 
+bool dv_int(struct vtab *v, const char *event, int instance, const char *field, int *out)
+{
+    double x;
+    if (!vtab_num(v, event, instance, field, &x) || x != floor(x) || fabs(x) > 1e6)
+        return false;
+    *out = (int)x;
+    return true;
+}
+
 int dv_bool(struct vtab *v, const char *event, int instance, const char *field)
 {
     double x;
@@ -226,14 +235,14 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
     if (maxs > maxp)
         maxp = maxs;
     for (int i = 1; i <= maxp && a->npl < MAX_PL; i++) {
-        double num;
+        int num;
         const char *site = vtab_get(v, EV_PROC, i, "iop_site", NULL);
-        bool has_num = dv_num(v, EV_PROC, i, "iop_number", &num);
+        bool has_num = dv_int(v, EV_PROC, i, "iop_number", &num);
         if (!has_num && !site)
             continue;
         struct placement *p = &a->pl[a->npl++];
         memset(p, 0, sizeof *p);
-        p->number = has_num ? (int)num : i;
+        p->number = has_num ? num : i;
         p->instance = i;
         p->site_code = site;
         p->has_decision = dv_time(v, EV_PROC, i, "iop_decision_dt", &p->decision);
@@ -247,12 +256,12 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
     struct atable *at = &ds->t[ADS_ATTEMPTS];
     int maxa = vtab_max_instance(v, EV_PROC, "att_number");
     for (int i = 1; i <= maxa; i++) {
-        double pn, an;
-        if (!dv_num(v, EV_PROC, i, "att_number", &an))
+        int pn, an;
+        if (!dv_int(v, EV_PROC, i, "att_number", &an))
             continue;
-        if (!dv_num(v, EV_PROC, i, "att_placement", &pn))
+        if (!dv_int(v, EV_PROC, i, "att_placement", &pn))
             pn = 1;
-        struct placement *p = find_pl(a->pl, a->npl, (int)pn);
+        struct placement *p = find_pl(a->pl, a->npl, pn);
         int outcome = -1;
         double x;
         if (dv_num(v, EV_PROC, i, "att_outcome", &x))
@@ -265,8 +274,8 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         if (p) {
             p->nattempts++;
             p->nsuccess += outcome == 1;
-            if (p->first_attempt_no == 0 || (int)an < p->first_attempt_no) {
-                p->first_attempt_no = (int)an;
+            if (p->first_attempt_no == 0 || an < p->first_attempt_no) {
+                p->first_attempt_no = an;
                 p->first_attempt_ok = outcome;
                 p->has_first_start = has_start;
                 p->first_start = start;
@@ -277,8 +286,8 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
             return rc;
         const char *site = vtab_get(v, EV_PROC, i, "att_site", NULL);
         rc |= atable_set(at, r, ATT_SUBJECT_ID, v->study_id);
-        rc |= atable_set_int(at, r, ATT_PLACEMENT, (long long)pn);
-        rc |= atable_set_int(at, r, ATT_ATTEMPT, (long long)an);
+        rc |= atable_set_int(at, r, ATT_PLACEMENT, pn);
+        rc |= atable_set_int(at, r, ATT_ATTEMPT, an);
         rc |= atable_set(at, r, ATT_SITE, label_of(site ? site : p ? p->site_code : NULL, SITES));
         rc |= atable_set(at, r, ATT_START_DT, vtab_get(v, EV_PROC, i, "att_start_dt", NULL));
         rc |= atable_set_opt(at, r, ATT_DURATION_S, has_start && has_end, end - start);
@@ -298,22 +307,22 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         struct placement *p = &a->pl[k];
         int i = p->instance;
         /* A placement recorded without attempt forms: take its attempt count from the CRF. */
-        double n;
-        if (p->nattempts == 0 && dv_num(v, EV_PROC, i, "iop_n_attempts", &n) && n >= 1) {
-            p->nattempts = (int)n;
+        int n;
+        if (p->nattempts == 0 && dv_int(v, EV_PROC, i, "iop_n_attempts", &n) && n >= 1) {
+            p->nattempts = n;
             p->first_attempt_no = 1;
             p->first_attempt_ok = n == 1 && p->success;
-            a->n_attempts += (int)n;
+            a->n_attempts += n;
             a->n_success += p->success;
         }
         bool has_rem = false, has_ins = false;
         double rem = 0, ins = 0;
         const char *rem_s = NULL;
         for (int j = 1; j <= maxr; j++) {
-            double rp;
-            if (!dv_num(v, EV_REMOVAL, j, "rem_placement", &rp))
+            int rp;
+            if (!dv_int(v, EV_REMOVAL, j, "rem_placement", &rp))
                 rp = 1;
-            if ((int)rp != p->number)
+            if (rp != p->number)
                 continue;
             rem_s = vtab_get(v, EV_REMOVAL, j, "rem_dt", NULL);
             has_rem = derive_parse_time(rem_s, &rem);
@@ -378,13 +387,14 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
     *vol30 = 0;
     *has_vol30 = s->has_t0;
     for (int i = 1; i <= maxi; i++) {
-        double vol, start, stop, pn;
+        double vol, start, stop;
+        int pn;
         bool has_vol = dv_num(v, EV_PROC, i, "inf_volume", &vol);
         bool has_start = dv_time(v, EV_PROC, i, "inf_start_dt", &start);
         bool has_stop = dv_time(v, EV_PROC, i, "inf_stop_dt", &stop);
-        if (!dv_num(v, EV_PROC, i, "inf_placement", &pn))
+        if (!dv_int(v, EV_PROC, i, "inf_placement", &pn))
             pn = 1;
-        const struct placement *p = find_pl((struct placement *)a->pl, a->npl, (int)pn);
+        const struct placement *p = find_pl((struct placement *)a->pl, a->npl, pn);
         const char *site = p ? label_of(p->site_code, SITES) : NULL;
         if (site && strcmp(site, "humerus") != 0 && strcmp(site, "tibia") != 0)
             site = "other";
@@ -395,7 +405,7 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
             return rc;
         rc |= atable_set(t, r, INF_SUBJECT_ID, v->study_id);
         rc |= atable_set_int(t, r, INF_INFUSION, i);
-        rc |= atable_set_int(t, r, INF_PLACEMENT, (long long)pn);
+        rc |= atable_set_int(t, r, INF_PLACEMENT, pn);
         rc |= atable_set(t, r, INF_SITE, site);
         rc |= atable_set(t, r, INF_TYPE,
                          label_of(vtab_get(v, EV_PROC, i, "inf_type", NULL), INF_TYPES));
@@ -496,13 +506,14 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     rc |= atable_set_opt(t, r, SUB_SG_ANC_LT05, has_anc, anc < 0.5);
     /* ISTH overt DIC (SAP §6; endpoints.md): platelets, D-dimer category, PT prolongation,
      * fibrinogen; all four needed. */
-    double dd, pt, fib;
-    if (has_plt && dv_num(v, EV_BASE, 0, "bl_ddimer_cat", &dd) &&
+    double pt, fib;
+    int dd;
+    if (has_plt && dv_int(v, EV_BASE, 0, "bl_ddimer_cat", &dd) &&
         dv_num(v, EV_BASE, 0, "bl_pt_prol", &pt) && dv_num(v, EV_BASE, 0, "bl_fib", &fib)) {
         int score = (plt < 50    ? 2
                      : plt < 100 ? 1
                                  : 0) +
-                    (int)dd +
+                    dd +
                     (pt > 6    ? 2
                      : pt >= 3 ? 1
                                : 0) +

@@ -172,12 +172,12 @@ int derive_complications(struct adataset *ds, struct vtab *v, const struct deriv
     for (int e = 0; e < 4; e++) {
         int maxi = vtab_max_instance(v, events[e], "comp_type");
         for (int i = 1; i <= maxi; i++) {
-            double type;
-            if (!dv_num(v, events[e], i, "comp_type", &type))
+            int type;
+            if (!dv_int(v, events[e], i, "comp_type", &type))
                 continue;
             const char *label = "Other";
             for (int k = 0; k < DERIVE_NCOMP_TYPES; k++)
-                if (derive_comp_code[k] == (int)type)
+                if (derive_comp_code[k] == type)
                     label = derive_comp_label[k];
             size_t r;
             if ((rc = atable_add_row(t, &r)))
@@ -188,7 +188,7 @@ int derive_complications(struct adataset *ds, struct vtab *v, const struct deriv
             rc |= atable_set_int(t, r, CMP_INSTANCE, i);
             rc |=
                 atable_set(t, r, CMP_PLACEMENT, vtab_get(v, events[e], i, "comp_placement", NULL));
-            rc |= atable_set_int(t, r, CMP_TYPE, (long long)type);
+            rc |= atable_set_int(t, r, CMP_TYPE, type);
             rc |= atable_set(t, r, CMP_TYPE_LABEL, label);
             rc |= atable_set(t, r, CMP_GRADE, vtab_get(v, events[e], i, "comp_grade", NULL));
             rc |= atable_set(t, r, CMP_SERIOUS, vtab_get(v, events[e], i, "comp_serious", NULL));

@@ -3,6 +3,7 @@
 #include "core/vtab.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +117,7 @@ bool vtab_num(struct vtab *t, const char *event, int instance, const char *field
         return false;
     char *end;
     double x = strtod(s, &end);
-    if (end == s || *end != '\0')
+    if (end == s || *end != '\0' || !isfinite(x)) /* "nan", "inf" are not measurements */
         return false;
     *out = x;
     return true;

@@ -47,7 +47,7 @@ int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
  * sorted on the first lookup after an add. */
 const char *vtab_get(struct vtab *t, const char *event, int instance, const char *field,
                      const char *code);
-/* As vtab_get, parsed as a number: true and *out set when present and numeric. */
+/* As vtab_get, parsed as a number: true and *out set when present, numeric and finite. */
 bool vtab_num(struct vtab *t, const char *event, int instance, const char *field, double *out);
 /* The largest instance of field at event holding a value (0 when none). */
 int vtab_max_instance(struct vtab *t, const char *event, const char *field);
