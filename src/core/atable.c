@@ -110,7 +110,7 @@ bool atable_num(const struct atable *t, size_t row, size_t col, double *out)
         return false;
     char *end;
     double x = strtod(s, &end);
-    if (end == s || *end)
+    if (end == s || *end || !isfinite(x))
         return false;
     *out = x;
     return true;

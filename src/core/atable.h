@@ -51,7 +51,7 @@ int atable_set_opt(struct atable *t, size_t row, size_t col, bool has, double v)
 
 /* The cell, or NULL when missing. */
 const char *atable_get(const struct atable *t, size_t row, size_t col);
-/* The cell as a number: true when present and numeric. */
+/* The cell as a number: true when present, numeric and finite. */
 bool atable_num(const struct atable *t, size_t row, size_t col, double *out);
 /* Column index by name, or -1. */
 int atable_col(const struct atable *t, const char *name);

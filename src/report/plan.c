@@ -145,6 +145,11 @@ json_t *jprop(struct pctx *c, long x, long n, bool wilson, const char *sap)
     return o;
 }
 
+long pcount_of(double x)
+{
+    return x >= 0 && x <= 1e12 && x == floor(x) ? (long)x : 0;
+}
+
 json_t *jcount(long k, long n)
 {
     json_t *o = json_object();
@@ -369,10 +374,10 @@ static json_t *plan_first_attempt(struct pctx *c)
     double *v;
     size_t k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
     for (size_t i = 0; i < k; i++)
-        na += (long)v[i];
+        na += pcount_of(v[i]);
     k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS_SUCCESS, SUB_IN_FAS, "1", &v);
     for (size_t i = 0; i < k; i++)
-        sa += (long)v[i];
+        sa += pcount_of(v[i]);
     jset(c, o, "per_attempt", jprop(c, sa, na, false, "§4.1"));
     long nn, xa = count_fas(c, SUB_ANY_SUCCESS, "1", &nn);
     jset(c, o, "any_success", jprop(c, xa, nn, false, "§4.1"));

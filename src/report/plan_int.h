@@ -36,6 +36,9 @@ size_t pcount(struct pctx *c, int t, int col, const char *v);
 json_t *jdescribe(struct pctx *c, const double *x, size_t n, const char *sap);
 /* {x, n, estimate, ci_exact: [l, u], ci_wilson: [l, u], sap} (Wilson only when wilson). */
 json_t *jprop(struct pctx *c, long x, long n, bool wilson, const char *sap);
+/* A count read from a cell: x when it is a whole number in [0, 1e12], else 0 (a dataset read
+ * from files is outside input). */
+long pcount_of(double x);
 /* {n, pct} */
 json_t *jcount(long k, long n);
 

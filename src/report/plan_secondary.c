@@ -271,7 +271,7 @@ json_t *plan_complications(struct pctx *c)
         const char *last = NULL;
         for (size_t r = 0; r < t->nrows; r++) {
             double ty, g;
-            if (!atable_num(t, r, CMP_TYPE, &ty) || (k >= 0 && (int)ty != derive_comp_code[k]))
+            if (!atable_num(t, r, CMP_TYPE, &ty) || (k >= 0 && ty != derive_comp_code[k]))
                 continue;
             events++;
             if (atable_num(t, r, CMP_GRADE, &g) && g >= 1 && g <= 5)
@@ -472,13 +472,13 @@ json_t *plan_completeness(struct pctx *c)
         double ex = 0, pr = 0;
         atable_num(t, r, CPL_EXPECTED, &ex);
         atable_num(t, r, CPL_PRESENT, &pr);
-        fe += (long)ex;
-        fp += (long)pr;
+        fe += pcount_of(ex);
+        fp += pcount_of(pr);
         json_t *p = json_object();
         jset(c, p, "form", json_string(form));
         jset(c, p, "field", json_string(atable_get(t, r, CPL_FIELD)));
-        jset(c, p, "expected", json_integer((json_int_t)ex));
-        jset(c, p, "present", json_integer((json_int_t)pr));
+        jset(c, p, "expected", json_integer(pcount_of(ex)));
+        jset(c, p, "present", json_integer(pcount_of(pr)));
         jset(c, p, "pct", ex > 0 ? json_real(100.0 * pr / ex) : json_null());
         json_array_append_new(fields, p);
     }

@@ -51,3 +51,13 @@ for png in glob.glob(sys.argv[1] + "/*.png"):
 print("figures: ok" if not bad else f"figures: {bad} bad")
 sys.exit(1 if bad else 0)
 PY
+
+# A dataset that lacks a column the plan needs is refused with a message naming it.
+mkdir "$tmp/broken"
+cp "$fix"/*.csv "$tmp/broken/"
+cut -d, -f1-51 "$fix/subjects.csv" >"$tmp/broken/subjects.csv"
+if "$IOHEME" report --dataset "$tmp/broken" --out "$tmp/r2" 2>"$tmp/err"; then
+    echo "FAIL: a dataset without os_days was accepted"; exit 1
+fi
+grep -q "os_days" "$tmp/err" || { echo "FAIL: error does not name the column:"; cat "$tmp/err"; exit 1; }
+echo "incomplete dataset refused: $(cat "$tmp/err")"
