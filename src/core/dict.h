@@ -26,6 +26,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/strbuf.h"
 #include "core/expr.h"
 
 enum field_type {
@@ -90,6 +91,8 @@ struct dict {
     bool *form_at_event;        /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;         /* [event * nforms + form]: repeating form at that event */
     struct arena arena;
+    size_t *field_slots;        /* open-addressing index by name: field index + 1, 0 = empty */
+    size_t nslots;              /* a power of two, > 2 * nfields */
 };
 
 /* Loads and validates the protocol folder dir. On failure returns ERR_INVALID (or ERR_IO) and
@@ -100,6 +103,14 @@ int dict_load(const char *dir, struct dict *d, struct err *e);
 int dict_load_mem(const char *dictionary_csv, const char *events_csv,
                   const char *form_events_csv, const char *repeating_csv, struct dict *d,
                   struct err *e);
+/* As dict_load / dict_load_mem, and also appends every error, one per line and untruncated, to
+ * errors when it is not NULL (e->msg holds 1 KiB, enough for the first few); *nerrors (when
+ * not NULL) gets their number. errors is the caller's. */
+int dict_load_full(const char *dir, struct dict *d, struct strbuf *errors, size_t *nerrors,
+                   struct err *e);
+int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
+                       const char *form_events_csv, const char *repeating_csv, struct dict *d,
+                       struct strbuf *errors, size_t *nerrors, struct err *e);
 void dict_free(struct dict *d);
 
 /* Lookups; NULL / -1 when absent. */

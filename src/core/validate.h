@@ -28,4 +28,21 @@ struct validate_result {
 enum validate_level validate_value(const struct dict_field *f, const char *code,
                                    const char *value, struct validate_result *r);
 
+/* True for the validation types whose values have an order (numbers, dates, date-times,
+ * times), i.e. those that may carry a min/max. */
+bool val_type_is_ordered(enum val_type t);
+
+/* Parses s as a value of the ordered type t into *out: the number itself; date_ymd as days
+ * since 1970-01-01; datetime_ymd / datetime_seconds_ymd as seconds since 1970-01-01 00:00
+ * (UTC); time (HH:MM) and time_mm_ss (MM:SS) as seconds. False when s is malformed for t (or
+ * t has no order). */
+bool validate_parse_ordered(enum val_type t, const char *s, double *out);
+
+/* The check made when a form is marked complete: a required field (Required Field? = y) that is
+ * shown (the caller evaluates branching logic; hidden fields are not checked) must have a
+ * value. VALID_HARD with rule "required" when value is NULL or blank, else VALID_OK. For a
+ * checkbox, value is "1" when any option is ticked. */
+enum validate_level validate_required(const struct dict_field *f, const char *value,
+                                      struct validate_result *r);
+
 #endif

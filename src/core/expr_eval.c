@@ -1,0 +1,416 @@
+/* The REDCap logic language, evaluation: walks the AST of expr_int.h against a lookup
+ * callback, with REDCap's blank semantics (see expr.h), and the date arithmetic of datediff.
+ *
+ * Blank is one thing here: EV_BLANK. A lookup answering EV_STR "" and the literal "" are
+ * turned into EV_BLANK on the way in, so `[x] = ""` and "x is blank" are the same test. */
+#include "core/expr.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/expr_int.h"
+
+struct evalctx {
+    expr_lookup_fn lookup;
+    void *ctx;
+    long long now_ms;
+    struct arena *ar;
+    struct err *e;
+};
+
+static const struct expr_value blank = {EV_BLANK, 0, NULL};
+
+static struct expr_value num(double d)
+{
+    if (!isfinite(d))
+        return blank;
+    struct expr_value v = {EV_NUM, d, NULL};
+    return v;
+}
+
+static bool is_blank(const struct expr_value *v)
+{
+    return v->kind == EV_BLANK || (v->kind == EV_STR && (!v->str || !v->str[0]));
+}
+
+static bool as_num(const struct expr_value *v, double *d)
+{
+    if (v->kind == EV_NUM) {
+        *d = v->num;
+        return isfinite(v->num);
+    }
+    return v->kind == EV_STR && v->str && expr_str_is_number(v->str, d);
+}
+
+/* The text of v for string comparison; buf holds formatted numbers. */
+static const char *as_text(const struct expr_value *v, char buf[64])
+{
+    if (v->kind == EV_STR)
+        return v->str ? v->str : "";
+    if (v->kind == EV_NUM) {
+        expr_fmt_num(v->num, buf);
+        return buf;
+    }
+    return "";
+}
+
+long long expr_days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+static bool is_leap(long long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static unsigned days_in_month(long long y, unsigned m)
+{
+    static const unsigned dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+/* Reads exactly n digits at *s. */
+static bool digits(const char **s, int n, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*s)[i]))
+            return false;
+        v = v * 10 + (unsigned)((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return true;
+}
+
+bool expr_parse_date(const char *s, const char *fmt, double *secs)
+{
+    unsigned y, m, d, hh = 0, mi = 0, ss = 0;
+    const char *p = s;
+    bool ymd = isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+               isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3]) && s[4] == '-';
+    if (ymd || !fmt || strcmp(fmt, "ymd") == 0) {
+        if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &m) || *p++ != '-' ||
+            !digits(&p, 2, &d))
+            return false;
+    } else if (strcmp(fmt, "mdy") == 0 || strcmp(fmt, "dmy") == 0) {
+        unsigned a, b;
+        if (!digits(&p, 2, &a) || *p++ != '-' || !digits(&p, 2, &b) || *p++ != '-' ||
+            !digits(&p, 4, &y))
+            return false;
+        m = fmt[0] == 'm' ? a : b;
+        d = fmt[0] == 'm' ? b : a;
+    } else {
+        return false;
+    }
+    if (*p == ' ' || *p == 'T') {
+        p++;
+        if (!digits(&p, 2, &hh) || *p++ != ':' || !digits(&p, 2, &mi))
+            return false;
+        if (*p == ':') {
+            p++;
+            if (!digits(&p, 2, &ss))
+                return false;
+        }
+    }
+    if (*p || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m) || hh > 23 || mi > 59 ||
+        ss > 59)
+        return false;
+    *secs = (double)expr_days_from_civil(y, m, d) * 86400.0 + hh * 3600.0 + mi * 60.0 + ss;
+    return true;
+}
+
+static int eval(struct evalctx *c, const struct expr *x, struct expr_value *out);
+
+/* datediff(d1, d2, unit[, fmt][, signed]): d2 - d1 in unit, absolute unless signed. REDCap's
+ * divisors: a year is 365.2425 days, a month 30.44 days. Not rounded. */
+static int fn_datediff(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct expr_value a[5];
+    for (size_t i = 0; i < x->nargs; i++) {
+        int rc = eval(c, x->args[i], &a[i]);
+        if (rc)
+            return rc;
+    }
+    *out = blank;
+    const char *fmt = "ymd";
+    bool is_signed = false;
+    for (size_t i = 3; i < x->nargs; i++) {
+        if (i == 3 && a[i].kind == EV_STR &&
+            (!strcmp(a[i].str, "ymd") || !strcmp(a[i].str, "mdy") || !strcmp(a[i].str, "dmy")))
+            fmt = a[i].str;
+        else
+            is_signed = expr_truthy(&a[i]) ||
+                        (a[i].kind == EV_STR && !strcmp(a[i].str, "true"));
+    }
+    double t[2];
+    for (int i = 0; i < 2; i++) {
+        if (is_blank(&a[i]) || a[i].kind != EV_STR)
+            return 0;
+        if (strcmp(a[i].str, "today") == 0)
+            t[i] = floor((double)c->now_ms / 86400000.0) * 86400.0;
+        else if (strcmp(a[i].str, "now") == 0)
+            t[i] = floor((double)c->now_ms / 1000.0);
+        else if (!expr_parse_date(a[i].str, fmt, &t[i]))
+            return 0;
+    }
+    if (a[2].kind != EV_STR || strlen(a[2].str) != 1)
+        return 0;
+    double div;
+    switch (a[2].str[0]) {
+    case 'y': div = 86400.0 * 365.2425; break;
+    case 'M': div = 86400.0 * 30.44; break;
+    case 'd': div = 86400.0; break;
+    case 'h': div = 3600.0; break;
+    case 'm': div = 60.0; break;
+    case 's': div = 1.0; break;
+    default: return 0;
+    }
+    double diff = (t[1] - t[0]) / div;
+    *out = num(is_signed ? diff : fabs(diff));
+    return 0;
+}
+
+/* round/rounddown/roundup to dp places. The scaled value is first cut to 15 significant
+ * digits, as PHP's round() pre-rounds, so round(1.005, 2) is 1.01 and rounddown(0.29, 2) is
+ * 0.29 despite binary representation. Half rounds away from zero. */
+static struct expr_value fn_round(enum expr_fn fn, double v, double dp)
+{
+    dp = trunc(dp);
+    if (dp > 15 || dp < -15)
+        return blank;
+    double p10 = pow(10.0, fabs(dp));
+    double scaled = dp >= 0 ? v * p10 : v / p10;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.15g", scaled);
+    scaled = strtod(buf, NULL);
+    double r = fn == FN_ROUND ? round(scaled) : fn == FN_ROUNDDOWN ? floor(scaled) : ceil(scaled);
+    return num(dp >= 0 ? r / p10 : r * p10);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* min, max, sum, mean, median over the numeric arguments; blanks and text are skipped. */
+static int fn_aggregate(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    double vals[64];
+    size_t n = 0;
+    for (size_t i = 0; i < x->nargs; i++) {
+        struct expr_value v;
+        int rc = eval(c, x->args[i], &v);
+        if (rc)
+            return rc;
+        double d;
+        if (as_num(&v, &d))
+            vals[n++] = d;
+    }
+    *out = blank;
+    if (!n)
+        return 0;
+    double acc = vals[0];
+    for (size_t i = 1; i < n; i++) {
+        switch (x->fn) {
+        case FN_MIN: acc = vals[i] < acc ? vals[i] : acc; break;
+        case FN_MAX: acc = vals[i] > acc ? vals[i] : acc; break;
+        default: acc += vals[i]; break;
+        }
+    }
+    if (x->fn == FN_MEAN)
+        acc /= (double)n;
+    if (x->fn == FN_MEDIAN) {
+        qsort(vals, n, sizeof vals[0], cmp_double);
+        acc = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+    }
+    *out = num(acc);
+    return 0;
+}
+
+static int eval_call(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct expr_value a, b;
+    double d, dp = 0;
+    int rc;
+    switch (x->fn) {
+    case FN_IF:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        return eval(c, x->args[expr_truthy(&a) ? 1 : 2], out);
+    case FN_DATEDIFF:
+        return fn_datediff(c, x, out);
+    case FN_ROUND:
+    case FN_ROUNDDOWN:
+    case FN_ROUNDUP:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        *out = blank;
+        if (x->nargs == 2) {
+            if ((rc = eval(c, x->args[1], &b)))
+                return rc;
+            if (!as_num(&b, &dp))
+                return 0;
+        }
+        if (as_num(&a, &d))
+            *out = fn_round(x->fn, d, dp);
+        return 0;
+    case FN_ABS:
+    case FN_SQRT:
+    case FN_ISNUMBER:
+    case FN_ISBLANKORMISSINGCODE:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        if (x->fn == FN_ISNUMBER)
+            *out = num(as_num(&a, &d) ? 1 : 0);
+        else if (x->fn == FN_ISBLANKORMISSINGCODE)
+            *out = num(is_blank(&a) ? 1 : 0);
+        else if (!as_num(&a, &d) || (x->fn == FN_SQRT && d < 0))
+            *out = blank;
+        else
+            *out = num(x->fn == FN_ABS ? fabs(d) : sqrt(d));
+        return 0;
+    default:
+        return fn_aggregate(c, x, out);
+    }
+}
+
+/* = and <>: numbers when both sides are numbers, else text; blank equals only blank. */
+static bool values_equal(const struct expr_value *a, const struct expr_value *b)
+{
+    if (is_blank(a) || is_blank(b))
+        return is_blank(a) && is_blank(b);
+    double x, y;
+    if (as_num(a, &x) && as_num(b, &y))
+        return x == y;
+    char ba[64], bb[64];
+    return strcmp(as_text(a, ba), as_text(b, bb)) == 0;
+}
+
+/* < <= > >=: false with a blank side; numbers when both are, else byte-wise text order. */
+static bool values_order(enum expr_op op, const struct expr_value *a, const struct expr_value *b)
+{
+    if (is_blank(a) || is_blank(b))
+        return false;
+    double x, y;
+    int cmp;
+    if (as_num(a, &x) && as_num(b, &y)) {
+        cmp = (x > y) - (x < y);
+    } else {
+        char ba[64], bb[64];
+        cmp = strcmp(as_text(a, ba), as_text(b, bb));
+    }
+    switch (op) {
+    case EX_LT: return cmp < 0;
+    case EX_LE: return cmp <= 0;
+    case EX_GT: return cmp > 0;
+    default: return cmp >= 0;
+    }
+}
+
+static struct expr_value arith(enum expr_op op, const struct expr_value *a,
+                               const struct expr_value *b)
+{
+    double x, y;
+    if (!as_num(a, &x) || !as_num(b, &y))
+        return blank;
+    switch (op) {
+    case EX_ADD: return num(x + y);
+    case EX_SUB: return num(x - y);
+    case EX_MUL: return num(x * y);
+    case EX_DIV: return y == 0 ? blank : num(x / y);
+    default: return num(pow(x, y));
+    }
+}
+
+static int eval(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct expr_value a, b;
+    double d;
+    int rc;
+    switch (x->op) {
+    case EX_NUM:
+        *out = num(x->num);
+        return 0;
+    case EX_STR:
+        if (!x->str[0]) {
+            *out = blank;
+        } else {
+            out->kind = EV_STR;
+            out->num = 0;
+            out->str = x->str;
+        }
+        return 0;
+    case EX_REF:
+        *out = blank;
+        rc = c->lookup(c->ctx, x->event, x->field, x->code, out, c->e);
+        if (rc)
+            return rc;
+        if (is_blank(out) || (out->kind == EV_NUM && !isfinite(out->num)))
+            *out = blank;
+        return 0;
+    case EX_NEG:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        *out = as_num(&a, &d) ? num(-d) : blank;
+        return 0;
+    case EX_NOT:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        *out = num(expr_truthy(&a) ? 0 : 1);
+        return 0;
+    case EX_AND:
+    case EX_OR:
+        if ((rc = eval(c, x->args[0], &a)))
+            return rc;
+        if (expr_truthy(&a) == (x->op == EX_OR)) {
+            *out = num(x->op == EX_OR ? 1 : 0);
+            return 0;
+        }
+        if ((rc = eval(c, x->args[1], &b)))
+            return rc;
+        *out = num(expr_truthy(&b) ? 1 : 0);
+        return 0;
+    case EX_CALL:
+        return eval_call(c, x, out);
+    default:
+        break;
+    }
+    if ((rc = eval(c, x->args[0], &a)) || (rc = eval(c, x->args[1], &b)))
+        return rc;
+    switch (x->op) {
+    case EX_EQ:
+    case EX_NE:
+        *out = num(values_equal(&a, &b) == (x->op == EX_EQ) ? 1 : 0);
+        return 0;
+    case EX_LT:
+    case EX_LE:
+    case EX_GT:
+    case EX_GE:
+        *out = num(values_order(x->op, &a, &b) ? 1 : 0);
+        return 0;
+    default:
+        *out = arith(x->op, &a, &b);
+        return 0;
+    }
+}
+
+int expr_eval(const struct expr *x, expr_lookup_fn lookup, void *ctx, long long now_ms,
+              struct arena *ar, struct expr_value *out, struct err *e)
+{
+    struct evalctx c = {lookup, ctx, now_ms, ar, e};
+    *out = blank;
+    if (!x)
+        return err_set(e, ERR_INTERNAL, "no expression to evaluate");
+    int rc = eval(&c, x, out);
+    if (rc)
+        *out = blank;
+    return rc;
+}

@@ -1,0 +1,360 @@
+/* The audit trail: an append-only, hash-chained log of every change and every security event.
+ *
+ * Canonical bytes of a row (what its hash covers, besides the previous hash). The columns in
+ * this fixed order:
+ *     id, ts, user, action, record, event, instance, field, old_value, new_value, reason,
+ *     source, source_sha256
+ * each encoded as
+ *     NULL      ->  "-;"
+ *     a value   ->  <byte length in decimal> ":" <the bytes> ";"
+ * with id and instance written as decimal integers (e.g. "2:17;"). The length prefix makes the
+ * encoding unambiguous (no separator can be forged inside a value) and NULL distinct from "".
+ *
+ *     hash = lowercase hex of SHA-256( prev_hash || canonical bytes )
+ *
+ * where prev_hash is the previous row's hash as 64 ASCII hex characters, and 64 '0's for the
+ * first row. audit_head (last id, last hash) is written in the same transaction as each row,
+ * so deleting the last rows — which leaves a valid shorter chain — is detected too.
+ * docs/security.md gives the same definition for independent verifiers. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "store/store_int.h"
+
+static const char zero_hash[65] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void canon_str(struct strbuf *sb, const char *v)
+{
+    if (!v) {
+        strbuf_adds(sb, "-;");
+        return;
+    }
+    size_t n = strlen(v);
+    strbuf_addf(sb, "%zu:", n);
+    strbuf_add(sb, v, n);
+    strbuf_addc(sb, ';');
+}
+
+static void canon_int(struct strbuf *sb, long long v, bool is_null)
+{
+    if (is_null) {
+        strbuf_adds(sb, "-;");
+        return;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", v);
+    strbuf_addf(sb, "%d:%s;", n, buf);
+}
+
+void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)
+{
+    canon_int(sb, r->id, false);
+    canon_str(sb, r->ts);
+    canon_str(sb, r->user);
+    canon_str(sb, r->action);
+    canon_str(sb, r->record);
+    canon_str(sb, r->event);
+    canon_int(sb, r->instance, r->instance < 0);
+    canon_str(sb, r->field);
+    canon_str(sb, r->old_value);
+    canon_str(sb, r->new_value);
+    canon_str(sb, r->reason);
+    canon_str(sb, r->source);
+    canon_str(sb, r->source_sha256);
+}
+
+/* hash of r given prev (64 hex chars), into out (65 bytes). */
+static int row_hash(const struct store_audit_row *r, const char *prev, char out[65])
+{
+    struct strbuf sb = STRBUF_INIT;
+    store_audit_canonical(r, &sb);
+    if (sb.failed) {
+        strbuf_release(&sb);
+        return ERR_NOMEM;
+    }
+    crypto_hash_sha256_state h;
+    unsigned char bin[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
+    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(&sb), sb.len);
+    crypto_hash_sha256_final(&h, bin);
+    sodium_bin2hex(out, 65, bin, sizeof bin);
+    strbuf_release(&sb);
+    return 0;
+}
+
+static int head_get(struct store *st, long long *last_id, char hash[65], struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HEAD_GET, e);
+    if (!s)
+        return ERR_IO;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *last_id = sqlite3_column_int64(s, 0);
+        col_copy(s, 1, hash, 65);
+    } else if (r == SQLITE_DONE) {
+        *last_id = 0;
+        memcpy(hash, zero_hash, 65);
+    } else {
+        return db_fail(st, e, "reading the audit head");
+    }
+    sqlite3_reset(s);
+    return 0;
+}
+
+int audit_load_clock(struct store *st, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_LAST, e);
+    if (!s)
+        return ERR_IO;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        st->last_audit_ms = ts_parse((const char *)sqlite3_column_text(s, 0));
+    else if (r != SQLITE_DONE)
+        return db_fail(st, e, "reading the audit trail");
+    sqlite3_reset(s);
+    return 0;
+}
+
+int audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
+                 struct err *e)
+{
+    long long last_id;
+    char prev[65], hash[65], ts[32];
+    int rc = head_get(st, &last_id, prev, e);
+    if (rc)
+        return rc;
+    long long now = store_now_ms(st);
+    if (now < st->last_audit_ms)
+        now = st->last_audit_ms;
+    ts_format(now, ts);
+    struct store_audit_row row = {
+        .id = last_id + 1, .ts = ts, .user = who->user, .action = a->action,
+        .record = a->record, .event = a->event, .instance = a->instance, .field = a->field,
+        .old_value = a->old_value, .new_value = a->new_value, .reason = a->reason,
+        .source = who->source ? who->source : "system", .source_sha256 = who->source_sha256,
+    };
+    if (row_hash(&row, prev, hash))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_INSERT, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, row.id);
+    bind_text(s, 2, row.ts);
+    bind_text(s, 3, row.user);
+    bind_text(s, 4, row.action);
+    bind_text(s, 5, row.record);
+    bind_text(s, 6, row.event);
+    if (row.instance < 0)
+        sqlite3_bind_null(s, 7);
+    else
+        sqlite3_bind_int64(s, 7, row.instance);
+    bind_text(s, 8, row.field);
+    bind_text(s, 9, row.old_value);
+    bind_text(s, 10, row.new_value);
+    bind_text(s, 11, row.reason);
+    bind_text(s, 12, row.source);
+    bind_text(s, 13, row.source_sha256);
+    bind_text(s, 14, prev);
+    bind_text(s, 15, hash);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return db_fail(st, e, "appending to the audit trail");
+    sqlite3_reset(s);
+    s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, row.id);
+    bind_text(s, 2, hash);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return db_fail(st, e, "updating the audit head");
+    sqlite3_reset(s);
+    st->last_audit_ms = now;
+    return 0;
+}
+
+static void row_from_stmt(sqlite3_stmt *s, struct store_audit_row *r)
+{
+#define TXT(i) ((const char *)sqlite3_column_text(s, i))
+    r->id = sqlite3_column_int64(s, 0);
+    r->ts = TXT(1);
+    r->user = TXT(2);
+    r->action = TXT(3);
+    r->record = TXT(4);
+    r->event = TXT(5);
+    r->instance = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
+    r->field = TXT(7);
+    r->old_value = TXT(8);
+    r->new_value = TXT(9);
+    r->reason = TXT(10);
+    r->source = TXT(11);
+    r->source_sha256 = TXT(12);
+    r->prev_hash = TXT(13);
+    r->hash = TXT(14);
+#undef TXT
+}
+
+/* Steps s (bound by the caller) and calls fn per row. */
+static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void *ctx,
+                      struct err *e)
+{
+    int r, rc = 0;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_audit_row row;
+        row_from_stmt(s, &row);
+        rc = fn(ctx, &row);
+        if (rc)
+            break;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_fail(st, e, "reading the audit trail");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_ALL, e);
+    return s ? audit_rows(st, s, fn, ctx, e) : ERR_IO;
+}
+
+int store_field_history(struct store *st, const char *record, const char *field,
+                        store_audit_fn fn, void *ctx, struct err *e)
+{
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    if (!dict_field(&st->dict, field) && !strstr(field, "_complete"))
+        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary",
+                             field);
+    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HISTORY, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, r.screening_no);
+    bind_text(s, 2, r.study_id[0] ? r.study_id : r.screening_no);
+    bind_text(s, 3, field);
+    return audit_rows(st, s, fn, ctx, e);
+}
+
+struct verify_state {
+    struct store_verify_result *r;
+    char prev[65];
+    long long expect_id;
+    int failed;
+};
+
+static int verify_row(void *ctx, const struct store_audit_row *row)
+{
+    struct verify_state *v = ctx;
+    struct store_verify_result *r = v->r;
+    r->nrows++;
+    const char *why = NULL;
+    char calc[65];
+    if (row->id != v->expect_id)
+        why = row->id > v->expect_id ? "rows before it are missing (gap in ids)"
+                                     : "id out of sequence";
+    else if (!row->prev_hash || strcmp(row->prev_hash, v->prev) != 0)
+        why = "prev_hash does not match the previous row's hash (a row was removed or "
+              "inserted before it)";
+    else if (row_hash(row, v->prev, calc) != 0)
+        why = "out of memory";
+    else if (!row->hash || strcmp(calc, row->hash) != 0)
+        why = "its content does not match its hash (the row was edited)";
+    if (why) {
+        r->first_bad_id = row->id;
+        snprintf(r->reason, sizeof r->reason, "%s", why);
+        v->failed = 1;
+        return 1;
+    }
+    snprintf(v->prev, sizeof v->prev, "%s", row->hash);
+    v->expect_id = row->id + 1;
+    return 0;
+}
+
+int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e)
+{
+    memset(r, 0, sizeof *r);
+    struct verify_state v = {.r = r, .expect_id = 1};
+    memcpy(v.prev, zero_hash, 65);
+    /* One read transaction: the chain and the head are checked as of one moment. */
+    int rc = exec_sql(st->db, "BEGIN", e);
+    if (rc)
+        return rc;
+    rc = store_audit_foreach(st, verify_row, &v, e);
+    long long head_id = 0;
+    char head_hash[65] = "";
+    if (rc == 0 || v.failed)
+        rc = v.failed ? 0 : head_get(st, &head_id, head_hash, e);
+    exec_sql(st->db, "COMMIT", NULL);
+    if (rc)
+        return rc;
+    if (!v.failed) {
+        long long last = v.expect_id - 1;
+        if (head_id != last || strcmp(head_hash, last ? v.prev : zero_hash) != 0) {
+            r->first_bad_id = head_id > last ? last + 1 : head_id;
+            if (r->first_bad_id == 0)
+                r->first_bad_id = 1;
+            snprintf(r->reason, sizeof r->reason,
+                     "the audit head says %lld rows ending in %.16s…, the trail has %lld "
+                     "(rows at the end were deleted, or the head was altered)",
+                     head_id, head_hash, last);
+            v.failed = 1;
+        } else {
+            snprintf(r->head_hash, sizeof r->head_hash, "%s", last ? v.prev : "");
+        }
+    }
+    if (v.failed)
+        return err_set(e, ERR_INTEGRITY, "audit trail broken at row %lld: %s",
+                       r->first_bad_id, r->reason);
+    return 0;
+}
+
+int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e)
+{
+    int rc = head_get(st, nrows, hash, e);
+    if (!rc && *nrows == 0)
+        hash[0] = '\0';
+    return rc;
+}
+
+static int csv_row(void *ctx, const struct store_audit_row *r)
+{
+    FILE *out = ctx;
+    struct strbuf sb = STRBUF_INIT;
+    char num[32];
+    snprintf(num, sizeof num, "%lld", r->id);
+    const char *cells[15] = {num, r->ts, r->user, r->action, r->record, r->event, NULL,
+                             r->field, r->old_value, r->new_value, r->reason, r->source,
+                             r->source_sha256, r->prev_hash, r->hash};
+    char inst[32] = "";
+    if (r->instance >= 0)
+        snprintf(inst, sizeof inst, "%lld", r->instance);
+    cells[6] = inst;
+    for (int i = 0; i < 15; i++) {
+        if (i)
+            strbuf_addc(&sb, ',');
+        strbuf_add_csv(&sb, cells[i] ? cells[i] : "");
+    }
+    strbuf_addc(&sb, '\n');
+    int rc = sb.failed ? ERR_NOMEM : 0;
+    if (!rc && fwrite(sb.buf, 1, sb.len, out) != sb.len)
+        rc = ERR_IO;
+    strbuf_release(&sb);
+    return rc;
+}
+
+int store_audit_export_csv(struct store *st, FILE *out, struct err *e)
+{
+    if (fputs("id,ts,user,action,record,event,instance,field,old_value,new_value,reason,"
+              "source,source_sha256,prev_hash,hash\n", out) == EOF)
+        return err_set(e, ERR_IO, "writing the audit export failed");
+    int rc = store_audit_foreach(st, csv_row, out, e);
+    if (rc == ERR_IO && e && e->code == 0)
+        err_set(e, ERR_IO, "writing the audit export failed");
+    else if (rc == ERR_NOMEM)
+        err_set(e, ERR_NOMEM, "out of memory");
+    return rc;
+}

@@ -1,0 +1,389 @@
+/* The screening log and the study records: screening numbers, eligibility status, enrolment
+ * with pseudonymous study IDs, withdrawal and record locks.
+ *
+ * A patient enters the store by screening (SCR-001, SCR-002, … in order, never reused: a
+ * screen failure stays in the log, as CONSORT needs). Enrolment needs the protocol's @ELIGIBLE
+ * calc to be 1 and consent recorded, and hands out the next study ID (IOH-001, …). Every state
+ * change is one transaction with its audit row. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+const char *store_record_status_name(enum store_record_status s)
+{
+    switch (s) {
+    case STORE_REC_SCREENED: return "screened";
+    case STORE_REC_SCREEN_FAILURE: return "screen_failure";
+    case STORE_REC_ENROLLED: return "enrolled";
+    case STORE_REC_WITHDRAWN: return "withdrawn";
+    }
+    return "unknown";
+}
+
+const char *store_record_name(const struct store_record *r)
+{
+    return r->study_id[0] ? r->study_id : r->screening_no;
+}
+
+static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(s, 0);
+    col_copy(s, 1, r->screening_no, sizeof r->screening_no);
+    col_copy(s, 2, r->study_id, sizeof r->study_id);
+    r->status = (enum store_record_status)sqlite3_column_int(s, 3);
+    r->eligible = sqlite3_column_int(s, 4);
+    r->is_locked = sqlite3_column_int(s, 5) != 0;
+    col_copy(s, 6, r->screened_at, sizeof r->screened_at);
+    col_copy(s, 7, r->screened_by, sizeof r->screened_by);
+    col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
+    col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
+}
+
+int record_find(struct store *st, const char *record, struct store_record *out, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_REC_GET, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, record ? record : "");
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        record_from_stmt(s, out);
+    sqlite3_reset(s);
+    if (r == SQLITE_DONE)
+        return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'",
+                             record ? record : "");
+    return r == SQLITE_ROW ? 0 : db_fail(st, e, "reading a record");
+}
+
+int store_record_get(struct store *st, const char *record, struct store_record *out,
+                     struct err *e)
+{
+    return record_find(st, record, out, e);
+}
+
+int store_record_list(struct store *st, struct store_record **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt_get(st, SQ_REC_LIST, e);
+    if (!s)
+        return ERR_IO;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct store_record *nr = realloc(*out, cap * sizeof **out);
+            if (!nr) {
+                r = SQLITE_NOMEM;
+                break;
+            }
+            *out = nr;
+        }
+        record_from_stmt(s, &(*out)[(*n)++]);
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
+                                 : db_fail(st, e, "listing records");
+    }
+    return 0;
+}
+
+/* The event where the @ELIGIBLE calc's form is collected first (the screening event). */
+static const char *eligible_event(const struct store *st)
+{
+    const struct dict *d = &st->dict;
+    if (!st->eligible_field)
+        return NULL;
+    for (size_t ev = 0; ev < d->nevents; ev++)
+        if (d->form_at_event[ev * d->nforms + st->eligible_field->form_index])
+            return d->events[ev].name;
+    return NULL;
+}
+
+int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e)
+{
+    const char *ev = eligible_event(st);
+    if (!ev)
+        return 0;
+    char *v = NULL;
+    int rc = store_get_value(st, r->screening_no, ev, 0, st->eligible_field->name, NULL, &v, e);
+    if (rc)
+        return rc;
+    int elig = !v || !*v ? -1 : atof(v) != 0 ? 1 : 0;
+    free(v);
+    int status = (int)r->status;
+    if (r->status == STORE_REC_SCREENED || r->status == STORE_REC_SCREEN_FAILURE)
+        status = elig == 0 ? STORE_REC_SCREEN_FAILURE : STORE_REC_SCREENED;
+    if (elig == r->eligible && status == (int)r->status)
+        return 0;
+    sqlite3_stmt *s = stmt_get(st, SQ_REC_SET_ELIG, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r->id);
+    sqlite3_bind_int(s, 2, elig);
+    sqlite3_bind_int(s, 3, status);
+    int q = sqlite3_step(s);
+    sqlite3_reset(s);
+    return q == SQLITE_DONE ? 0 : db_fail(st, e, "updating eligibility");
+}
+
+int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
+                             struct elig_result *out, struct err *e)
+{
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    const char *ev = eligible_event(st);
+    if (!ev && st->dict.nevents)
+        ev = st->dict.events[0].name;
+    struct value_lookup lk = {st, r.id, ev, 0, ar};
+    return elig_evaluate(&st->dict, value_lookup_fn, &lk, store_now_ms(st), ar, out, e);
+}
+
+static int next_number(struct store *st, enum stmt_id id, long long *out, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, id, e);
+    if (!s)
+        return ERR_IO;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return r == SQLITE_ROW ? 0 : db_fail(st, e, "numbering a record");
+}
+
+int store_screen_create(struct store *st, const struct store_ctx *who,
+                        const struct store_change *changes, size_t n, char scr_out[16],
+                        struct store_put_result *res, struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = user_require_active(st, who->user, e);
+    long long id = 0;
+    if (!rc)
+        rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
+    char scr[16], ts[32];
+    snprintf(scr, sizeof scr, "SCR-%03lld", id);
+    ts_format(store_now_ms(st), ts);
+    if (!rc) {
+        sqlite3_stmt *s = stmt_get(st, SQ_REC_INSERT, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            sqlite3_bind_int64(s, 1, id);
+            bind_text(s, 2, scr);
+            bind_text(s, 3, ts);
+            bind_text(s, 4, who->user);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, e, "creating a screening record");
+            sqlite3_reset(s);
+        }
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = "screen", .record = scr, .instance = -1,
+                                .new_value = scr};
+        rc = audit_append(st, who, &a, e);
+    }
+    struct store_record r;
+    if (!rc)
+        rc = record_find(st, scr, &r, e);
+    if (!rc && n)
+        rc = put_changes_locked(st, who, &r, changes, n, NULL, res, e);
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    rc = tx_commit(st, e);
+    if (!rc)
+        snprintf(scr_out, 16, "%s", scr);
+    return rc;
+}
+
+/* Consent is recorded when a field tagged @CONSENT (or, when no field is tagged, the first
+ * field of the form named "consent") has a value other than blank and "0". */
+static int consent_recorded(struct store *st, const struct store_record *r, bool *yes,
+                            struct err *e)
+{
+    const struct dict *d = &st->dict;
+    const struct dict_field *tagged[16];
+    size_t nt = 0;
+    for (size_t i = 0; i < d->nfields && nt < 16; i++)
+        if (d->fields[i].annotation && strstr(d->fields[i].annotation, "@CONSENT"))
+            tagged[nt++] = &d->fields[i];
+    if (nt == 0) {
+        const struct dict_form *cf = dict_form(d, "consent");
+        for (size_t i = 0; cf && i < cf->nfields; i++) {
+            const struct dict_field *f = &d->fields[cf->first_field + i];
+            if (f->type != FT_DESCRIPTIVE && f->type != FT_CALC) {
+                tagged[nt++] = f;
+                break;
+            }
+        }
+    }
+    if (nt == 0)
+        return err_set(e, ERR_INVALID, "the protocol has no consent field (tag one @CONSENT "
+                       "or add a 'consent' form)");
+    *yes = false;
+    for (size_t i = 0; i < nt && !*yes; i++) {
+        for (size_t ev = 0; ev < d->nevents && !*yes; ev++) {
+            if (!d->form_at_event[ev * d->nforms + tagged[i]->form_index])
+                continue;
+            char *v = NULL;
+            int rc = store_get_value(st, r->screening_no, d->events[ev].name, 0,
+                                     tagged[i]->name, NULL, &v, e);
+            if (rc)
+                return rc;
+            *yes = v && *v && strcmp(v, "0") != 0;
+            free(v);
+        }
+    }
+    return 0;
+}
+
+int store_enroll(struct store *st, const struct store_ctx *who, const char *record,
+                 const struct store_change *changes, size_t n, char id_out[16],
+                 struct store_put_result *res, struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_record r;
+    rc = record_find(st, record, &r, e);
+    if (!rc && r.study_id[0])
+        rc = err_set_field(e, ERR_CONFLICT, "record", "%s is already enrolled as %s",
+                           r.screening_no, r.study_id);
+    if (!rc && n)
+        rc = put_changes_locked(st, who, &r, changes, n, NULL, res, e);
+    if (!rc)
+        rc = record_find(st, record, &r, e);
+    if (!rc && r.eligible != 1)
+        rc = err_set_field(e, ERR_CONFLICT, st->eligible_field ? st->eligible_field->name : "",
+                           "%s is not eligible (%s): cannot enrol", r.screening_no,
+                           r.eligible == 0 ? "screen failure" : "screening incomplete");
+    bool consent = false;
+    if (!rc)
+        rc = consent_recorded(st, &r, &consent, e);
+    if (!rc && !consent)
+        rc = err_set_field(e, ERR_CONFLICT, "consent",
+                           "%s: no consent recorded: cannot enrol", r.screening_no);
+    long long num = 0;
+    if (!rc)
+        rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
+    char sid[16], ts[32];
+    snprintf(sid, sizeof sid, "IOH-%03lld", num);
+    ts_format(store_now_ms(st), ts);
+    if (!rc) {
+        sqlite3_stmt *s = stmt_get(st, SQ_REC_SET_ENROLLED, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            sqlite3_bind_int64(s, 1, r.id);
+            bind_text(s, 2, sid);
+            bind_text(s, 3, ts);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, e, "enrolling");
+            sqlite3_reset(s);
+        }
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = "enroll", .record = sid, .instance = -1,
+                                .old_value = r.screening_no, .new_value = sid};
+        rc = audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    rc = tx_commit(st, e);
+    if (!rc)
+        snprintf(id_out, 16, "%s", sid);
+    return rc;
+}
+
+/* Shared shape of withdraw / lock / unlock: one record update plus its audit row. */
+static int record_action(struct store *st, const struct store_ctx *who, const char *record,
+                         const char *action, const char *reason, struct err *e)
+{
+    bool need_reason = strcmp(action, "lock") != 0;
+    if (need_reason && (!reason || !*reason))
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", action);
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_record r;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = record_find(st, record, &r, e);
+    enum stmt_id sid = SQ_REC_SET_LOCK;
+    const char *oldv = NULL, *newv = NULL;
+    char ts[32];
+    ts_format(store_now_ms(st), ts);
+    if (!rc && strcmp(action, "withdraw") == 0) {
+        if (r.status != STORE_REC_ENROLLED)
+            rc = err_set(e, ERR_CONFLICT, "%s is %s, not enrolled: cannot withdraw", record,
+                         store_record_status_name(r.status));
+        sid = SQ_REC_SET_WITHDRAWN;
+        oldv = "enrolled";
+        newv = "withdrawn";
+    } else if (!rc) {
+        bool lock = strcmp(action, "lock") == 0;
+        if (r.is_locked == lock)
+            rc = err_set(e, ERR_CONFLICT, "%s is already %s", record,
+                         lock ? "locked" : "unlocked");
+        oldv = lock ? "unlocked" : "locked";
+        newv = lock ? "locked" : "unlocked";
+    }
+    if (!rc) {
+        sqlite3_stmt *s = stmt_get(st, sid, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            sqlite3_bind_int64(s, 1, r.id);
+            if (sid == SQ_REC_SET_LOCK)
+                sqlite3_bind_int(s, 2, strcmp(action, "lock") == 0);
+            else
+                bind_text(s, 2, ts);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, e, action);
+            sqlite3_reset(s);
+        }
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = action, .record = store_record_name(&r),
+                                .instance = -1, .old_value = oldv, .new_value = newv,
+                                .reason = reason};
+        rc = audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, e);
+}
+
+int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,
+                   const char *reason, struct err *e)
+{
+    return record_action(st, who, record, "withdraw", reason, e);
+}
+
+int store_record_lock(struct store *st, const struct store_ctx *who, const char *record,
+                      const char *reason, struct err *e)
+{
+    return record_action(st, who, record, "lock", reason, e);
+}
+
+int store_record_unlock(struct store *st, const struct store_ctx *who, const char *record,
+                        const char *reason, struct err *e)
+{
+    return record_action(st, who, record, "unlock", reason, e);
+}

@@ -1,0 +1,160 @@
+/* The one schema, and its migrations.
+ *
+ * Migrations are numbered by PRAGMA user_version: migration N brings a database from version
+ * N-1 to N, and each runs in its own transaction together with the user_version bump, so a
+ * crash leaves the database at a whole version. A new migration is appended to the table
+ * below; existing entries are never edited once released (databases in the field were built
+ * with them).
+ *
+ * Tables are STRICT (a value of the wrong type is an error, not a silent conversion). The audit
+ * table refuses UPDATE and DELETE through triggers; audit_head holds the last id and hash,
+ * updated in the same transaction as every append, so losing the last rows is detected. */
+#include <stdio.h>
+
+#include "store/store_int.h"
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE meta("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) STRICT;"
+
+    /* The protocol files as given at creation: the database is self-contained. */
+    "CREATE TABLE protocol_file("
+    "  name TEXT PRIMARY KEY,"
+    "  content TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL) STRICT;"
+
+    "CREATE TABLE user("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL,"
+    "  pwhash TEXT NOT NULL,"
+    "  is_disabled INTEGER NOT NULL DEFAULT 0 CHECK(is_disabled IN (0,1)),"
+    "  failed_logins INTEGER NOT NULL DEFAULT 0,"
+    "  is_locked_out INTEGER NOT NULL DEFAULT 0 CHECK(is_locked_out IN (0,1)),"
+    "  created_at TEXT NOT NULL) STRICT;"
+
+    /* Only the SHA-256 of a session token is kept: a copy of the database opens no session. */
+    "CREATE TABLE session("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES user(id),"
+    "  expires_ms INTEGER NOT NULL,"
+    "  ttl_s INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL) STRICT;"
+
+    /* The screening log; study_id is given at enrolment. status: 0 screened, 1 screen
+     * failure, 2 enrolled, 3 withdrawn. eligible: the @ELIGIBLE calc (1, 0, -1 blank). */
+    "CREATE TABLE record("
+    "  id INTEGER PRIMARY KEY,"
+    "  screening_no TEXT NOT NULL UNIQUE,"
+    "  study_id TEXT UNIQUE,"
+    "  status INTEGER NOT NULL DEFAULT 0 CHECK(status BETWEEN 0 AND 3),"
+    "  eligible INTEGER NOT NULL DEFAULT -1 CHECK(eligible BETWEEN -1 AND 1),"
+    "  is_locked INTEGER NOT NULL DEFAULT 0 CHECK(is_locked IN (0,1)),"
+    "  screened_at TEXT NOT NULL,"
+    "  screened_by TEXT NOT NULL,"
+    "  enrolled_at TEXT,"
+    "  withdrawn_at TEXT) STRICT;"
+
+    /* Values, REDCap's EAV shape. code is the checkbox option ('' otherwise); a blank value is
+     * no row. form is the field's form (for "does this form have data here"). flag is the
+     * soft validation rule the value broke ("min"/"max"), kept for review. */
+    "CREATE TABLE value("
+    "  record_id INTEGER NOT NULL REFERENCES record(id),"
+    "  event TEXT NOT NULL,"
+    "  instance INTEGER NOT NULL CHECK(instance >= 0),"
+    "  field TEXT NOT NULL,"
+    "  code TEXT NOT NULL DEFAULT '',"
+    "  form TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  flag TEXT,"
+    "  PRIMARY KEY(record_id, event, instance, field, code)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX value_form ON value(record_id, event, form, instance);"
+
+    "CREATE TABLE form_status("
+    "  record_id INTEGER NOT NULL REFERENCES record(id),"
+    "  event TEXT NOT NULL,"
+    "  form TEXT NOT NULL,"
+    "  instance INTEGER NOT NULL CHECK(instance >= 0),"
+    "  status INTEGER NOT NULL CHECK(status IN (0,1,2)),"
+    "  PRIMARY KEY(record_id, event, form, instance)) STRICT, WITHOUT ROWID;"
+
+    /* The audit trail: see audit.c and docs/security.md for the hash chain. ids are assigned
+     * by the store as head+1 (no AUTOINCREMENT needed: rows are never deleted). */
+    "CREATE TABLE audit("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  record TEXT,"
+    "  event TEXT,"
+    "  instance INTEGER,"
+    "  field TEXT,"
+    "  old_value TEXT,"
+    "  new_value TEXT,"
+    "  reason TEXT,"
+    "  source TEXT NOT NULL,"
+    "  source_sha256 TEXT,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL) STRICT;"
+    "CREATE INDEX audit_record_field ON audit(record, field);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows cannot be changed'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit rows cannot be deleted'); END;"
+
+    "CREATE TABLE audit_head("
+    "  one INTEGER PRIMARY KEY CHECK(one = 1),"
+    "  last_id INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL) STRICT;"
+    "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;",
+};
+
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+_Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION is the number of migrations");
+
+static int user_version(sqlite3 *db, int *v, struct err *e)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        err_set(e, ERR_IO, "reading the schema version: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+        return ERR_IO;
+    }
+    *v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int schema_migrate(sqlite3 *db, struct err *e)
+{
+    int v;
+    int rc = user_version(db, &v, e);
+    if (rc)
+        return rc;
+    if (v > (int)NMIGRATIONS)
+        return err_set(e, ERR_INVALID,
+                       "the database has schema version %d; this ioheme knows up to %d "
+                       "(upgrade ioheme)", v, (int)NMIGRATIONS);
+    for (int m = v; m < (int)NMIGRATIONS; m++) {
+        rc = exec_sql(db, "BEGIN IMMEDIATE", e);
+        if (rc)
+            return rc;
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m + 1);
+        rc = exec_sql(db, migrations[m], e);
+        if (!rc)
+            rc = exec_sql(db, bump, e);
+        if (!rc)
+            rc = exec_sql(db, "COMMIT", e);
+        if (rc) {
+            exec_sql(db, "ROLLBACK", NULL);
+            err_prefix(e, "migration %d", m + 1);
+            return rc;
+        }
+    }
+    return 0;
+}

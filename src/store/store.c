@@ -1,0 +1,578 @@
+/* Opening, creating and closing the database; the statement cache; nested transactions; the
+ * clock; the protocol stored inside the database; online backup.
+ *
+ * Connection settings, for every connection:
+ *   journal_mode=WAL   readers do not block the writer (the web server reads while a nurse
+ *                      saves); a crash mid-save leaves the last committed state.
+ *   synchronous=FULL   every COMMIT is fsynced (the WAL too) before it returns: a save the
+ *                      user was told succeeded survives a power cut. Costs a few ms per
+ *                      transaction; batches amortise it.
+ *   foreign_keys=ON    values and statuses cannot point at a record that does not exist.
+ *   busy_timeout=5000  a second writer waits up to 5 s instead of failing at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/csv.h"
+#include "store/store_int.h"
+
+/* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
+#define IOHEME_APPLICATION_ID 0x494F4845
+
+static const char *const stmt_sql[SQ__COUNT] = {
+    [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
+    [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
+    [SQ_AUDIT_HEAD_GET] = "SELECT last_id, hash FROM audit_head WHERE one = 1",
+    [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
+                          "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "
+                          "hash = excluded.hash",
+    [SQ_AUDIT_INSERT] = "INSERT INTO audit(id, ts, user, action, record, event, instance, "
+                        "field, old_value, new_value, reason, source, source_sha256, "
+                        "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                        "?11, ?12, ?13, ?14, ?15)",
+    [SQ_AUDIT_ALL] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
+                     "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
+                     "ORDER BY id",
+    [SQ_AUDIT_HISTORY] = "SELECT id, ts, user, action, record, event, instance, field, "
+                         "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
+                         "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
+                         "substr(field, 1, length(?3) + 3) = ?3 || '___') ORDER BY id",
+    [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
+    [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
+                    "created_at FROM user WHERE name = ?1",
+    [SQ_USER_LIST] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, "
+                     "is_locked_out, created_at FROM user ORDER BY id",
+    [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at) VALUES (?1,?2,?3,?4)",
+    [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
+    [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "
+                           "WHERE name = ?1",
+    [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2 WHERE name = ?1",
+    [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM user WHERE role = 'admin' AND "
+                              "is_disabled = 0 AND name <> ?1",
+    [SQ_SESSION_INSERT] = "INSERT INTO session(token_hash, user_id, expires_ms, ttl_s, "
+                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_SESSION_GET] = "SELECT u.name, s.expires_ms, s.ttl_s FROM session s JOIN user u "
+                       "ON u.id = s.user_id WHERE s.token_hash = ?1",
+    [SQ_SESSION_TOUCH] = "UPDATE session SET expires_ms = ?2 WHERE token_hash = ?1",
+    [SQ_SESSION_DELETE] = "DELETE FROM session WHERE token_hash = ?1",
+    [SQ_REC_GET] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                   "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                   "WHERE screening_no = ?1 OR study_id = ?1",
+    [SQ_REC_GET_ID] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                      "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                      "WHERE id = ?1",
+    [SQ_REC_LIST] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                    "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                    "ORDER BY id",
+    [SQ_REC_INSERT] = "INSERT INTO record(id, screening_no, screened_at, screened_by) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+    [SQ_REC_NEXT_SCR] = "SELECT coalesce(max(id), 0) + 1 FROM record",
+    [SQ_REC_NEXT_STUDY] = "SELECT count(*) + 1 FROM record WHERE study_id IS NOT NULL",
+    [SQ_REC_SET_ENROLLED] = "UPDATE record SET study_id = ?2, status = 2, enrolled_at = ?3 "
+                            "WHERE id = ?1",
+    [SQ_REC_SET_ELIG] = "UPDATE record SET eligible = ?2, status = ?3 WHERE id = ?1",
+    [SQ_REC_SET_WITHDRAWN] = "UPDATE record SET status = 3, withdrawn_at = ?2 WHERE id = ?1",
+    [SQ_REC_SET_LOCK] = "UPDATE record SET is_locked = ?2 WHERE id = ?1",
+    [SQ_VAL_GET] = "SELECT value FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                   "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_VAL_UPSERT] = "INSERT INTO value(record_id, event, instance, field, code, form, value, "
+                      "flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
+                      "value = excluded.value, flag = excluded.flag",
+    [SQ_VAL_DELETE] = "DELETE FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                      "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_VAL_FORM_HAS_DATA] = "SELECT 1 FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                             "form = ?3 AND instance = ?4 LIMIT 1",
+    [SQ_VAL_RECORD] = "SELECT event, instance, field, code, value, flag FROM value "
+                      "WHERE record_id = ?1 ORDER BY event, instance, field, code",
+    [SQ_VAL_STUDY] = "SELECT v.record_id, coalesce(r.study_id, r.screening_no), v.event, "
+                     "v.instance, v.field, v.code, v.value, v.flag FROM value v "
+                     "JOIN record r ON r.id = v.record_id "
+                     "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+    [SQ_VAL_INSTANCES] = "SELECT DISTINCT instance FROM value WHERE record_id = ?1 AND "
+                         "event = ?2 AND form = ?3 ORDER BY instance",
+    [SQ_VAL_FLAG] = "SELECT flag FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                    "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_FS_GET] = "SELECT status FROM form_status WHERE record_id = ?1 AND event = ?2 AND "
+                  "form = ?3 AND instance = ?4",
+    [SQ_FS_UPSERT] = "INSERT INTO form_status(record_id, event, form, instance, status) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+                     "status = excluded.status",
+    [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
+                     "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
+                     "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
+    [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
+                  "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
+                  "ORDER BY f.record_id, f.event, f.form, f.instance",
+    [SQ_NEXT_INSTANCE] = "SELECT max(m) FROM (SELECT max(instance) AS m FROM value WHERE "
+                         "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
+                         "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
+                         "AND form = ?3)",
+};
+
+static const char *const protocol_files[] = {"dictionary.csv", "events.csv", "form_events.csv",
+                                             "repeating.csv"};
+
+int exec_sql(sqlite3 *db, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ERR_IO, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return ERR_IO;
+    }
+    return 0;
+}
+
+int db_fail(struct store *st, struct err *e, const char *what)
+{
+    return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
+{
+    sqlite3_stmt *s = st->stmts[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
+                               NULL) != SQLITE_OK) {
+            db_fail(st, e, "preparing a statement");
+            return NULL;
+        }
+        st->stmts[id] = s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    snprintf(buf, len, "%s", v ? v : "");
+}
+
+int tx_begin(struct store *st, struct err *e)
+{
+    char sql[48];
+    if (st->tx_depth == 0)
+        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+    else
+        snprintf(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
+    int rc = exec_sql(st->db, sql, e);
+    if (!rc)
+        st->tx_depth++;
+    return rc;
+}
+
+int tx_commit(struct store *st, struct err *e)
+{
+    char sql[48];
+    if (st->tx_depth == 1)
+        snprintf(sql, sizeof sql, "COMMIT");
+    else
+        snprintf(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
+    int rc = exec_sql(st->db, sql, e);
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    st->tx_depth--;
+    return 0;
+}
+
+void tx_rollback(struct store *st)
+{
+    if (st->tx_depth <= 0)
+        return;
+    char sql[64];
+    if (st->tx_depth == 1) {
+        /* COMMIT may already have ended the transaction when it failed. */
+        if (!sqlite3_get_autocommit(st->db))
+            exec_sql(st->db, "ROLLBACK", NULL);
+    } else {
+        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
+                 st->tx_depth - 1);
+        exec_sql(st->db, sql, NULL);
+    }
+    st->tx_depth--;
+}
+
+void ts_format(long long ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+long long ts_parse(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm) * 1000 + ms;
+}
+
+static long long system_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_set_clock(struct store *st, store_clock_fn fn, void *ctx)
+{
+    st->clock = fn ? fn : system_clock;
+    st->clock_ctx = ctx;
+}
+
+long long store_now_ms(struct store *st) { return st->clock(st->clock_ctx); }
+
+const struct dict *store_dict(const struct store *st) { return &st->dict; }
+
+/* Collects the event-qualified references of one calc (for cross-event recomputation). */
+struct ref_walk {
+    struct store *st;
+    struct calc_info *ci;
+    size_t cap;
+};
+
+static int collect_ref(void *ctx, const char *event, const char *field, const char *code,
+                       size_t pos)
+{
+    (void)code;
+    (void)pos;
+    struct ref_walk *w = ctx;
+    if (!event)
+        return 0;
+    if (w->ci->nrefs == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 4;
+        struct calc_ref *n = arena_calloc(&w->st->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (w->ci->nrefs)
+            memcpy(n, w->ci->refs, w->ci->nrefs * sizeof *n);
+        w->ci->refs = n;
+        w->cap = ncap;
+    }
+    w->ci->refs[w->ci->nrefs].event = arena_strdup(&w->st->ar, event);
+    w->ci->refs[w->ci->nrefs].field = arena_strdup(&w->st->ar, field);
+    w->ci->nrefs++;
+    return 0;
+}
+
+static int index_calcs(struct store *st, struct err *e)
+{
+    const struct dict *d = &st->dict;
+    size_t n = 0;
+    for (size_t i = 0; i < d->nfields; i++)
+        n += d->fields[i].type == FT_CALC && d->fields[i].calc;
+    st->calcs = n ? arena_calloc(&st->ar, n, sizeof *st->calcs) : NULL;
+    if (n && !st->calcs)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < d->nfields; i++) {
+        const struct dict_field *f = &d->fields[i];
+        if (f->is_eligible)
+            st->eligible_field = f;
+        if (f->type != FT_CALC || !f->calc)
+            continue;
+        struct calc_info *ci = &st->calcs[st->ncalcs++];
+        ci->f = f;
+        struct ref_walk w = {st, ci, 0};
+        if (expr_foreach_ref(f->calc, collect_ref, &w))
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int load_dict(struct store *st, struct err *e)
+{
+    char *files[4] = {NULL, NULL, NULL, NULL};
+    int rc = 0;
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        rc = store_protocol_file(st, protocol_files[i], &files[i], e);
+        if (rc == ERR_NOT_FOUND && i > 0)
+            rc = 0;
+    }
+    if (rc == ERR_NOT_FOUND)
+        rc = err_set(e, ERR_INVALID, "not an ioheme database: no protocol stored in it");
+    if (!rc) {
+        rc = dict_load_mem(files[0], files[1], files[2], files[3], &st->dict, e);
+        if (rc)
+            err_prefix(e, "the protocol stored in the database");
+        else
+            st->has_dict = true;
+    }
+    for (size_t i = 0; i < 4; i++)
+        free(files[i]);
+    if (!rc)
+        rc = index_calcs(st, e);
+    return rc;
+}
+
+static int connect(const char *path, int flags, struct store **out, struct err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_INTERNAL, "libsodium could not be initialised");
+    struct store *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    st->clock = system_clock;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        err_set(e, ERR_IO, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        store_close(st);
+        return ERR_IO;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 5000);
+    int rc = exec_sql(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                      "PRAGMA foreign_keys = ON", e);
+    if (rc) {
+        err_prefix(e, "%s", path);
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+static int application_id(struct store *st, int *id, struct err *e)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA application_id", -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return db_fail(st, e, "reading the application id");
+    }
+    *id = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int store_open(const char *path, struct store **out, struct err *e)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return err_set(e, ERR_NOT_FOUND, "%s: no such database (create one with 'ioheme init')",
+                       path);
+    struct store *st;
+    int rc = connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    if (rc)
+        return rc;
+    int id = 0;
+    rc = application_id(st, &id, e);
+    if (!rc && id != IOHEME_APPLICATION_ID)
+        rc = err_set(e, ERR_INVALID, "%s: not an ioheme database", path);
+    if (!rc)
+        rc = schema_migrate(st->db, e);
+    if (!rc)
+        rc = load_dict(st, e);
+    if (!rc)
+        rc = audit_load_clock(st, e);
+    if (rc) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+static void sha256_hex(const void *data, size_t len, char hex[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, data, len);
+    sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+static int put_protocol(struct store *st, const char *dir, char dict_sha[65], struct err *e)
+{
+    char *files[4] = {NULL, NULL, NULL, NULL};
+    size_t lens[4] = {0, 0, 0, 0};
+    int rc = 0;
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, protocol_files[i]) >= sizeof path)
+            rc = err_set(e, ERR_INVALID, "protocol folder path too long");
+        else if (access(path, F_OK) != 0 && i > 0)
+            continue;
+        else
+            rc = file_read_all(path, &files[i], &lens[i], e);
+    }
+    if (!rc) {
+        struct dict d = {0};
+        rc = dict_load_mem(files[0], files[1], files[2], files[3], &d, e);
+        if (rc)
+            err_prefix(e, "%s", dir);
+        else
+            dict_free(&d);
+    }
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        if (!files[i])
+            continue;
+        char hex[65];
+        sha256_hex(files[i], lens[i], hex);
+        if (i == 0)
+            memcpy(dict_sha, hex, 65);
+        sqlite3_stmt *s = stmt_get(st, SQ_PROTO_PUT, e);
+        if (!s) {
+            rc = ERR_IO;
+            break;
+        }
+        sqlite3_bind_text(s, 1, protocol_files[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_fail(st, e, "storing the protocol");
+        sqlite3_reset(s);
+    }
+    for (size_t i = 0; i < 4; i++)
+        free(files[i]);
+    return rc;
+}
+
+static void remove_db_files(const char *path)
+{
+    char p[4096];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+int store_create(const char *path, const char *protocol_dir, const char *admin_user,
+                 const char *admin_password, struct store **out, struct err *e)
+{
+    *out = NULL;
+    if (!store_username_is_valid(admin_user))
+        return err_set_field(e, ERR_INVALID, "admin", "'%s' is not a valid user name "
+                             "([a-z0-9_.-], 2 to 32 characters)", admin_user);
+    if (strlen(admin_password) < STORE_PASSWORD_MIN)
+        return err_set(e, ERR_INVALID, "the password must have at least %d characters",
+                       STORE_PASSWORD_MIN);
+    /* O_EXCL: refuse an existing file without a window for a race. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", path,
+                       errno == EEXIST ? "already exists (refusing to overwrite)"
+                                       : strerror(errno));
+    close(fd);
+    struct store *st;
+    int rc = connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    if (rc) {
+        remove_db_files(path);
+        return rc;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
+    rc = exec_sql(st->db, sql, e);
+    if (!rc)
+        rc = schema_migrate(st->db, e);
+    char dict_sha[65] = "";
+    if (!rc)
+        rc = tx_begin(st, e);
+    if (!rc) {
+        rc = put_protocol(st, protocol_dir, dict_sha, e);
+        if (!rc)
+            rc = load_dict(st, e);
+        struct store_ctx sys = {"system", "system", dict_sha};
+        struct audit_entry a = {.action = "create_db", .instance = -1,
+                                .new_value = protocol_dir};
+        if (!rc)
+            rc = audit_append(st, &sys, &a, e);
+        struct store_ctx who = {"system", "system", NULL};
+        if (!rc)
+            rc = store_user_add(st, &who, admin_user, "admin", admin_password, e);
+        if (rc)
+            tx_rollback(st);
+        else
+            rc = tx_commit(st, e);
+    }
+    if (rc) {
+        store_close(st);
+        remove_db_files(path);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    while (st->tx_depth > 0)
+        tx_rollback(st);
+    for (size_t i = 0; i < SQ__COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    sqlite3_close(st->db);
+    if (st->has_dict)
+        dict_free(&st->dict);
+    arena_free(&st->ar);
+    free(st);
+}
+
+int store_protocol_file(struct store *st, const char *name, char **out, struct err *e)
+{
+    *out = NULL;
+    sqlite3_stmt *s = stmt_get(st, SQ_PROTO_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return err_set(e, ERR_NOT_FOUND, "protocol file %s is not in the database", name);
+    }
+    if (r != SQLITE_ROW)
+        return db_fail(st, e, "reading the protocol");
+    const char *v = (const char *)sqlite3_column_text(s, 0);
+    *out = strdup(v ? v : "");
+    sqlite3_reset(s);
+    return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+}
+
+int store_backup(struct store *st, const char *dest, struct err *e)
+{
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", dest,
+                       errno == EEXIST ? "already exists (refusing to overwrite)"
+                                       : strerror(errno));
+    close(fd);
+    sqlite3 *to = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_IO, "%s: %s", dest, to ? sqlite3_errmsg(to) : "cannot open");
+    } else {
+        sqlite3_backup *b = sqlite3_backup_init(to, "main", st->db, "main");
+        if (!b) {
+            rc = err_set(e, ERR_IO, "%s: %s", dest, sqlite3_errmsg(to));
+        } else {
+            int r = sqlite3_backup_step(b, -1);
+            sqlite3_backup_finish(b);
+            if (r != SQLITE_DONE)
+                rc = err_set(e, ERR_IO, "%s: backup failed: %s", dest, sqlite3_errstr(r));
+        }
+    }
+    sqlite3_close(to);
+    if (rc)
+        remove_db_files(dest);
+    return rc;
+}

@@ -1,0 +1,418 @@
+/* The store: everything ioheme keeps, in one database file — the protocol it was created with,
+ * users, the screening log and study records, values, form status, and the hash-chained audit
+ * trail. This header is the store's whole public face. It exposes no SQLite type: a PostgreSQL
+ * backend is planned behind the same functions.
+ *
+ * Rules every function follows:
+ *   - Return 0 on success or a negative enum err_code, with e (may be NULL) naming what is at
+ *     fault. Nothing is printed, nothing exits.
+ *   - Every change to the data goes through store_put_changes (directly, or via the screening,
+ *     enrolment and import helpers that call it): values, calc recomputation, form status and
+ *     audit rows are written in one transaction, or nothing is.
+ *   - Audit rows cannot be updated or deleted (triggers), and each row's hash covers the previous
+ *     row's hash and the row's canonical bytes (docs/security.md), so `store_audit_verify` finds
+ *     any edited, inserted or deleted row.
+ *   - A struct store is one connection: use it from one thread at a time. A multi-threaded
+ *     server opens one struct store per worker thread.
+ *   - Timestamps are UTC ISO-8601 with milliseconds: "2026-11-27T02:45:12.345Z".
+ *
+ * Record identifiers: a screened patient gets a screening number (SCR-001, SCR-002, … in order);
+ * an enrolled patient also gets a pseudonymous study ID (IOH-001, … in order of enrolment).
+ * Every function taking a `record` accepts either identifier. Where the store hands out a
+ * record's name (values, audit rows) it is the study ID when enrolled, else the screening
+ * number. */
+#ifndef IOHEME_STORE_STORE_H
+#define IOHEME_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/arena.h"
+#include "core/dict.h"
+#include "core/eligibility.h"
+
+struct store; /* an open database; opaque */
+
+/* ---- opening -------------------------------------------------------------------------------*/
+
+/* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
+ * protocol folder's four files (dictionary.csv, events.csv, form_events.csv, repeating.csv; the
+ * last three optional) into it so the database is self-contained, validates them with
+ * dict_load, and creates the first user, admin_user, with role "admin" and admin_password. The
+ * first audit rows are "create_db" (source_sha256 = SHA-256 of the dictionary) and "user_add".
+ * On success *out is an open store the caller closes with store_close; on failure no file is
+ * left behind. */
+int store_create(const char *path, const char *protocol_dir, const char *admin_user,
+                 const char *admin_password, struct store **out, struct err *e);
+
+/* Opens an existing database: applies pending schema migrations (numbered by
+ * PRAGMA user_version, each in its own transaction) and loads the dictionary stored in it.
+ * ERR_NOT_FOUND when the file does not exist (it is never created here); ERR_INVALID when it
+ * is not an ioheme database or is newer than this binary. Caller closes with store_close. */
+int store_open(const char *path, struct store **out, struct err *e);
+
+/* Closes the connection and frees everything the store owns (st may be NULL). Rolls back a
+ * batch left open. */
+void store_close(struct store *st);
+
+/* The protocol's dictionary as stored in the database. Owned by st; valid until store_close. */
+const struct dict *store_dict(const struct store *st);
+
+/* One of the protocol files stored at creation ("dictionary.csv", "events.csv",
+ * "form_events.csv", "repeating.csv"). *out is malloc'ed and NUL-terminated (caller frees);
+ * ERR_NOT_FOUND when that file was not part of the protocol. */
+int store_protocol_file(struct store *st, const char *name, char **out, struct err *e);
+
+/* The clock: returns UTC milliseconds since the epoch. Tests install a fixed or stepping clock;
+ * the default is the system clock. The store never writes an audit timestamp earlier than the
+ * previous row's, so audit time is monotonic even if the system clock steps back. */
+typedef long long (*store_clock_fn)(void *ctx);
+void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
+/* The current time from the clock (ms since epoch, UTC). */
+long long store_now_ms(struct store *st);
+
+/* Copies the database to dest with SQLite's online backup (safe while in use; a plain cp of a
+ * WAL database is not). Refuses to overwrite an existing dest (ERR_CONFLICT). */
+int store_backup(struct store *st, const char *dest, struct err *e);
+
+/* ---- who is acting ------------------------------------------------------------------------*/
+
+/* Attached to every write: who, through which door, from which file. */
+struct store_ctx {
+    const char *user;          /* username of an active user; "system" for the store itself */
+    const char *source;        /* "cli" | "api" | "import" | "system" */
+    const char *source_sha256; /* 64 hex chars of the source file (imports), or NULL */
+};
+
+/* ---- users, roles, authentication ---------------------------------------------------------*/
+
+#define STORE_USERNAME_MAX 32
+#define STORE_PASSWORD_MIN 8
+#define STORE_MAX_FAILED_LOGINS 5
+
+struct store_user {
+    long long id;
+    char name[STORE_USERNAME_MAX + 1];
+    char role[24];           /* admin, investigator, coordinator, monitor, data_manager,
+                                statistician */
+    bool is_disabled;
+    bool is_locked_out;      /* STORE_MAX_FAILED_LOGINS consecutive failures; admin unlocks */
+    int failed_logins;       /* consecutive failures since the last success */
+    char created_at[32];
+};
+
+/* True when role is one of the six role names above. */
+bool store_role_is_valid(const char *role);
+/* True when name matches [a-z0-9_.-]{2,32}. */
+bool store_username_is_valid(const char *name);
+
+/* Adds a user. Name must be valid and never used before (usernames are not reused, even after
+ * disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters (ERR_INVALID);
+ * stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits). Audited as
+ * "user_add" by who->user. */
+int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
+                   const char *role, const char *password, struct err *e);
+
+/* Fills *out with the user called name; ERR_NOT_FOUND when there is none. */
+int store_user_get(struct store *st, const char *name, struct store_user *out, struct err *e);
+
+/* All users in order of creation. *out is a malloc'ed array of *n users (caller frees with
+ * free; NULL when n is 0). */
+int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e);
+
+/* Disables a user: they can no longer authenticate. Audited as "user_disable". ERR_CONFLICT
+ * when disabling the last active admin. */
+int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
+                       struct err *e);
+
+/* Clears a lockout (failed-login counter to 0). Audited as "unlock_user". */
+int store_user_unlock(struct store *st, const struct store_ctx *who, const char *name,
+                      struct err *e);
+
+/* Sets a new password (same rules as store_user_add). Audited as "password_change"; the hash is
+ * never written to the audit trail. */
+int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
+                            const char *password, struct err *e);
+
+/* Checks name + password. On success resets the failure counter and fills *out (may be NULL).
+ * On failure returns ERR_AUTH with a message that does not say which part was wrong, audits a
+ * "login_failed" row (source from who->source; who->user is ignored), and after
+ * STORE_MAX_FAILED_LOGINS consecutive failures locks the account and audits "lockout". A
+ * disabled or locked-out user always fails (ERR_AUTH), even with the right password. A success
+ * through source "api" is audited as "login" (CLI commands authenticate per command and their
+ * writes are audited themselves). */
+int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
+                       const char *password, struct store_user *out, struct err *e);
+
+/* Role × action check with core's permission table (perm_allows). action is the action's name
+ * from core/perm.h (e.g. "data_entry"). Returns 0 when the active user may, ERR_FORBIDDEN
+ * (naming user, role and action) otherwise — and then audits a "denied" row — or ERR_AUTH when
+ * the user is unknown or disabled. */
+int store_authorize(struct store *st, const struct store_ctx *who, const char *action,
+                    struct err *e);
+
+/* ---- sessions (for the web server) --------------------------------------------------------*/
+
+/* Creates a session for an authenticated user valid for ttl_s seconds of inactivity. token gets
+ * 64 hex chars of fresh randomness (+ NUL; tok must hold 65 bytes); only its SHA-256 is stored. */
+int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
+                         struct err *e);
+/* Looks a token up: ERR_AUTH when unknown, expired, or its user is disabled or locked out; else
+ * fills *out and slides the expiry by the session's ttl. */
+int store_session_check(struct store *st, const char *token, struct store_user *out,
+                        struct err *e);
+/* Ends a session (logout). Unknown tokens are not an error. */
+int store_session_delete(struct store *st, const char *token, struct err *e);
+
+/* ---- records: screening log and enrolment -------------------------------------------------*/
+
+enum store_record_status {
+    STORE_REC_SCREENED = 0,       /* in the screening log, not (yet) enrolled */
+    STORE_REC_SCREEN_FAILURE = 1, /* the protocol's @ELIGIBLE calc says ineligible */
+    STORE_REC_ENROLLED = 2,
+    STORE_REC_WITHDRAWN = 3
+};
+
+/* "screened", "screen_failure", "enrolled", "withdrawn". */
+const char *store_record_status_name(enum store_record_status s);
+
+struct store_record {
+    long long id;                 /* internal, in order of screening */
+    char screening_no[16];        /* "SCR-001" */
+    char study_id[16];            /* "IOH-001", "" when not enrolled */
+    enum store_record_status status;
+    int eligible;                 /* @ELIGIBLE value: 1, 0, or -1 when blank (incomplete) */
+    bool is_locked;
+    char screened_at[32], enrolled_at[32], withdrawn_at[32]; /* "" when not applicable */
+    char screened_by[STORE_USERNAME_MAX + 1];
+};
+
+/* A record's public name: study ID when enrolled, else screening number. Points into r. */
+const char *store_record_name(const struct store_record *r);
+
+/* Finds a record by screening number or study ID. ERR_NOT_FOUND when absent. */
+int store_record_get(struct store *st, const char *record, struct store_record *out,
+                     struct err *e);
+
+/* Every record in screening order (the screening log). *out is malloc'ed (caller frees). */
+int store_record_list(struct store *st, struct store_record **out, size_t *n, struct err *e);
+
+struct store_change;
+struct store_put_result;
+
+/* Creates a screening-log entry with the next screening number, then writes changes (the
+ * screening form's values; may be empty) through store_put_changes; the @ELIGIBLE calc sets the
+ * status (screen failure when 0). One transaction: when a change is rejected no record is
+ * created. The new screening number is written to scr_out (16 bytes). Audited as "screen". */
+int store_screen_create(struct store *st, const struct store_ctx *who,
+                        const struct store_change *changes, size_t n, char scr_out[16],
+                        struct store_put_result *res, struct err *e);
+
+/* Evaluates the protocol's eligibility criteria (core/eligibility.h) on the record's stored
+ * screening values. Criteria and strings are allocated in ar (caller's arena). */
+int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
+                             struct elig_result *out, struct err *e);
+
+/* Enrols a screened record: writes changes (consent values; may be empty) through the write
+ * path, then requires the @ELIGIBLE calc to be 1 and consent to be recorded (a field whose
+ * Field Annotation carries @CONSENT has value 1 or a consent-type code other than 0/blank);
+ * otherwise ERR_CONFLICT naming what is missing and nothing is saved. Assigns the next study
+ * ID (IOH-001 …), written to id_out (16 bytes). Audited as "enroll". */
+int store_enroll(struct store *st, const struct store_ctx *who, const char *record,
+                 const struct store_change *changes, size_t n, char id_out[16],
+                 struct store_put_result *res, struct err *e);
+
+/* Marks an enrolled record withdrawn (reason required). Its data stay. Audited "withdraw". */
+int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,
+                   const char *reason, struct err *e);
+
+/* Locks / unlocks a record: while locked every write to it is refused (ERR_CONFLICT). Unlock
+ * requires a reason. Audited as "lock" / "unlock". */
+int store_record_lock(struct store *st, const struct store_ctx *who, const char *record,
+                      const char *reason, struct err *e);
+int store_record_unlock(struct store *st, const struct store_ctx *who, const char *record,
+                        const char *reason, struct err *e);
+
+/* ---- the one write path -------------------------------------------------------------------*/
+
+/* One value to set. instance is 0 for non-repeating forms, >= 1 for repeating ones. code is the
+ * checkbox option for checkbox fields (value "1" ticked, "0" or "" unticked), else NULL. An
+ * empty value deletes the value (REDCap semantics). The pseudo-field "<form>_complete" sets the
+ * form's status: "0" incomplete, "1" unverified, "2" complete. */
+struct store_change {
+    const char *event;     /* unique event name, e.g. "baseline_arm_1" */
+    int instance;
+    const char *field;
+    const char *code;
+    const char *value;
+};
+
+enum store_issue_level { STORE_ISSUE_SOFT = 1, STORE_ISSUE_HARD = 2 };
+
+/* One finding about one change: a hard error (blocks the whole change set) or a soft flag
+ * (value saved, flagged for review). All strings are owned by the result. */
+struct store_issue {
+    enum store_issue_level level;
+    size_t change_index;    /* index into the changes array */
+    char event[64];
+    int instance;
+    char field[128];        /* checkbox options as "field___code" */
+    char rule[24];          /* validate.h rule name, or "unknown_field", "not_on_event",
+                               "instance", "calc", "status", "locked", "reason" */
+    char value[256];
+    char msg[512];          /* names field, rule and value */
+};
+
+struct store_put_result {
+    size_t nchanged;        /* values created/changed/deleted (audit "update") */
+    size_t ncalc;           /* calc values recomputed to a new value (audit "calc") */
+    size_t nstatus;         /* form statuses changed (audit "form_status") */
+    size_t nunchanged;      /* changes that equalled the stored value (no audit row) */
+    struct store_issue *issues; /* malloc'ed; soft flags, plus every hard error on failure */
+    size_t nissues;
+};
+
+/* Zeroes r for use; store_put_result_free releases r->issues (safe on a zeroed result). */
+void store_put_result_init(struct store_put_result *r);
+void store_put_result_free(struct store_put_result *r);
+
+/* THE write path. Applies changes to record atomically:
+ *   1. the record exists and is not locked; who->user is an active user;
+ *   2. each change: the field exists and is on a form collected at that event (form_events);
+ *      instance >= 1 for a repeating form at that event, 0 otherwise; calc fields cannot be
+ *      written; validate_value: hard errors are all collected into res->issues and the whole
+ *      set is refused (ERR_INVALID; e names the first: field, rule, value) — nothing saved;
+ *      soft (out of range) values are saved, stored with their flag and reported in res;
+ *   3. a change to a form whose stored status is complete (2) needs a non-empty reason, else
+ *      ERR_REASON_REQUIRED naming the field;
+ *   4. values equal to the stored ones are skipped (no audit row); every other change writes
+ *      the value and one audit row ("update" or "form_status") with old and new value;
+ *   5. calc fields are recomputed with the logic language — those on the changed
+ *      event/instances and those referring to changed fields across events — and every calc
+ *      whose value changes is written and audited as "calc";
+ * all in one transaction (a savepoint inside a batch). res may be NULL; otherwise the caller
+ * initialises it with store_put_result_init and frees it with store_put_result_free. */
+int store_put_changes(struct store *st, const struct store_ctx *who, const char *record,
+                      const struct store_change *changes, size_t n, const char *reason,
+                      struct store_put_result *res, struct err *e);
+
+/* Batches: many store_put_changes (and screening/enrolment calls) in one transaction with
+ * cached statements — an import (all rows or none) or a simulation of 100,000 patients. Inside
+ * a batch each call still validates and is atomic on its own (savepoint); commit makes them all
+ * durable, rollback discards all. One batch at a time per store (ERR_CONFLICT otherwise). */
+int store_batch_begin(struct store *st, struct err *e);
+int store_batch_commit(struct store *st, struct err *e);
+void store_batch_rollback(struct store *st);
+
+/* ---- reading ------------------------------------------------------------------------------*/
+
+/* One stored value. Strings are valid only during the callback. */
+struct store_value {
+    const char *record;     /* record's public name */
+    long long record_id;    /* internal id (screening order) */
+    const char *event;
+    int instance;
+    const char *field;
+    const char *code;       /* checkbox option, or NULL */
+    const char *value;
+    const char *flag;       /* soft rule that flagged it ("min", "max"), or NULL */
+};
+
+/* Return non-zero from a callback to stop; that value is returned by the caller. */
+typedef int (*store_value_fn)(void *ctx, const struct store_value *v);
+
+/* One value: *out is a malloc'ed copy (caller frees), or NULL when no value is stored. For a
+ * checkbox pass code; a missing option row reads as NULL (= unticked). */
+int store_get_value(struct store *st, const char *record, const char *event, int instance,
+                    const char *field, const char *code, char **out, struct err *e);
+
+/* All values of one record, ordered by event, instance, field, code (names in byte order). */
+int store_record_values(struct store *st, const char *record, store_value_fn fn, void *ctx,
+                        struct err *e);
+
+/* All values of the study, for the analysis: records in screening order, then event,
+ * instance, field, code in byte order. One read transaction (a consistent snapshot). */
+int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e);
+
+/* Form status: 0 incomplete, 1 unverified, 2 complete, -1 when never set (no data). */
+int store_form_status(struct store *st, const char *record, const char *event,
+                      const char *form, int instance, int *status, struct err *e);
+
+struct store_form_state {
+    const char *record;
+    const char *event;
+    const char *form;
+    int instance;
+    int status;             /* 0, 1, 2 */
+};
+typedef int (*store_form_state_fn)(void *ctx, const struct store_form_state *s);
+
+/* Every stored form status of a record (record NULL: the whole study), ordered by record,
+ * event, form, instance. */
+int store_form_states(struct store *st, const char *record, store_form_state_fn fn, void *ctx,
+                      struct err *e);
+
+/* The next free instance number of a repeating form at an event (1 when none yet). */
+int store_next_instance(struct store *st, const char *record, const char *event,
+                        const char *form, int *out, struct err *e);
+
+/* ---- audit trail --------------------------------------------------------------------------*/
+
+/* One audit row. Any text column may be NULL (NULL and "" are different in the hash). */
+struct store_audit_row {
+    long long id;
+    const char *ts;             /* "2026-11-27T02:45:12.345Z" */
+    const char *user;
+    const char *action;         /* create_db, screen, enroll, withdraw, update, calc,
+                                   form_status, lock, unlock, login, login_failed, lockout,
+                                   user_add, user_disable, unlock_user, password_change, denied,
+                                   import, backup */
+    const char *record;
+    const char *event;
+    long long instance;         /* -1 when NULL */
+    const char *field;          /* checkbox options as "field___code" */
+    const char *old_value;
+    const char *new_value;
+    const char *reason;
+    const char *source;
+    const char *source_sha256;
+    const char *prev_hash;
+    const char *hash;
+};
+typedef int (*store_audit_fn)(void *ctx, const struct store_audit_row *r);
+
+/* Every audit row in id order. Strings valid during the callback only. */
+int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e);
+
+/* The history of one field of one record (all events/instances; for a checkbox, all its
+ * options), oldest first. */
+int store_field_history(struct store *st, const char *record, const char *field,
+                        store_audit_fn fn, void *ctx, struct err *e);
+
+struct store_verify_result {
+    long long nrows;            /* rows checked */
+    long long first_bad_id;     /* 0 when the chain is intact */
+    char reason[256];           /* what is wrong with that row */
+    char head_hash[65];         /* hash of the last row ("" when empty) */
+};
+
+/* Recomputes the chain: each row's hash from the previous hash and its canonical bytes, ids
+ * without gaps, prev_hash equal to the previous row's hash, and the stored head (last id +
+ * hash) equal to the last row. Returns 0 when intact; ERR_INTEGRITY (r filled, e naming the
+ * row) when broken. */
+int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e);
+
+/* The chain head: number of rows and the last row's hash (65 bytes; "" when empty). */
+int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e);
+
+/* Writes the audit trail as CSV (header row, then one row per entry, RFC 4180) to out. */
+int store_audit_export_csv(struct store *st, FILE *out, struct err *e);
+
+/* The canonical bytes of a row (docs/security.md), appended to sb; exposed for tests and for
+ * independent verifiers. */
+struct strbuf;
+void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb);
+
+#endif

@@ -1,0 +1,127 @@
+/* The store's private parts, shared by its files (store.c, schema.c, audit.c, users.c,
+ * records.c, write.c, read.c) and by nothing else: the struct behind the opaque handle, the
+ * statement cache, transactions and the internal audit append. Only src/store/ includes
+ * sqlite3.h. */
+#ifndef IOHEME_STORE_STORE_INT_H
+#define IOHEME_STORE_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "base/arena.h"
+#include "store/store.h"
+
+/* Every statement the store runs, prepared once per connection on first use (store.c holds
+ * the SQL text, in the same order). */
+enum stmt_id {
+    SQ_PROTO_GET, SQ_PROTO_PUT,
+    SQ_AUDIT_HEAD_GET, SQ_AUDIT_HEAD_SET, SQ_AUDIT_INSERT, SQ_AUDIT_ALL, SQ_AUDIT_HISTORY,
+    SQ_AUDIT_LAST,
+    SQ_USER_GET, SQ_USER_LIST, SQ_USER_INSERT, SQ_USER_SET_DISABLED, SQ_USER_SET_FAILED,
+    SQ_USER_SET_PW, SQ_USER_ACTIVE_ADMINS,
+    SQ_SESSION_INSERT, SQ_SESSION_GET, SQ_SESSION_TOUCH, SQ_SESSION_DELETE,
+    SQ_REC_GET, SQ_REC_GET_ID, SQ_REC_LIST, SQ_REC_INSERT, SQ_REC_NEXT_SCR, SQ_REC_NEXT_STUDY,
+    SQ_REC_SET_ENROLLED, SQ_REC_SET_ELIG, SQ_REC_SET_WITHDRAWN, SQ_REC_SET_LOCK,
+    SQ_VAL_GET, SQ_VAL_UPSERT, SQ_VAL_DELETE, SQ_VAL_FORM_HAS_DATA, SQ_VAL_RECORD, SQ_VAL_STUDY,
+    SQ_VAL_INSTANCES, SQ_VAL_FLAG,
+    SQ_FS_GET, SQ_FS_UPSERT, SQ_FS_RECORD, SQ_FS_ALL, SQ_NEXT_INSTANCE,
+    SQ__COUNT
+};
+
+/* A field reference [event][field] inside a calc, qualified by event. */
+struct calc_ref {
+    const char *event;
+    const char *field;
+};
+
+/* A calc field with its event-qualified references (for cross-event recomputation). */
+struct calc_info {
+    const struct dict_field *f;
+    struct calc_ref *refs;
+    size_t nrefs;
+};
+
+struct store {
+    sqlite3 *db;
+    struct dict dict;
+    bool has_dict;
+    sqlite3_stmt *stmts[SQ__COUNT];
+    store_clock_fn clock;
+    void *clock_ctx;
+    long long last_audit_ms;   /* audit timestamps never go backwards */
+    int tx_depth;              /* 0: no transaction; 1: BEGIN; >1: savepoints */
+    bool in_batch;
+    struct calc_info *calcs;   /* every calc field, dictionary order */
+    size_t ncalcs;
+    const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
+    struct arena ar;           /* lifetime of the store: calc_info and friends */
+};
+
+/* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
+sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e);
+/* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
+int db_fail(struct store *st, struct err *e, const char *what);
+/* Runs SQL without parameters (schema, PRAGMAs, transaction control). */
+int exec_sql(sqlite3 *db, const char *sql, struct err *e);
+
+/* Nested transactions: the outermost is BEGIN IMMEDIATE, inner ones are savepoints, so a
+ * function that opens one can be called inside a batch or another store function. */
+int tx_begin(struct store *st, struct err *e);
+int tx_commit(struct store *st, struct err *e);
+void tx_rollback(struct store *st);
+
+/* Binds a string or NULL. */
+int bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
+void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
+
+/* Formats UTC ms as "YYYY-MM-DDThh:mm:ss.mmmZ" (needs 25 bytes). */
+void ts_format(long long ms, char out[32]);
+/* Parses that format back; -1 when malformed. */
+long long ts_parse(const char *s);
+
+/* schema.c: creates or upgrades the schema to the current version. */
+int schema_migrate(sqlite3 *db, struct err *e);
+#define SCHEMA_VERSION 1
+
+/* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
+struct audit_entry {
+    const char *action;
+    const char *record;
+    const char *event;
+    long long instance;
+    const char *field;
+    const char *old_value;
+    const char *new_value;
+    const char *reason;
+};
+int audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
+                 struct err *e);
+/* Loads last_audit_ms from the last row. */
+int audit_load_clock(struct store *st, struct err *e);
+
+/* users.c: ERR_AUTH unless name is an existing, active user ("system" always is). */
+int user_require_active(struct store *st, const char *name, struct err *e);
+
+/* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
+int record_find(struct store *st, const char *record, struct store_record *out, struct err *e);
+/* Reads the stored @ELIGIBLE value and updates the record's eligibility/status. */
+int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
+
+/* write.c: the write path on an already-found record, inside the caller's transaction. */
+int put_changes_locked(struct store *st, const struct store_ctx *who,
+                       const struct store_record *r, const struct store_change *changes,
+                       size_t n, const char *reason, struct store_put_result *res,
+                       struct err *e);
+
+/* read.c: the expression lookup over a record's stored values at (event, instance). */
+struct value_lookup {
+    struct store *st;
+    long long record_id;
+    const char *event;
+    int instance;
+    struct arena *ar;
+};
+int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                    struct expr_value *out, struct err *e);
+
+#endif

@@ -1,0 +1,491 @@
+/* Users, passwords, lockout, the role × action check, and web sessions.
+ *
+ * Passwords are stored only as argon2id hashes (libsodium crypto_pwhash_str with the
+ * INTERACTIVE limits: 2 passes over 64 MiB); the hash string carries its own salt and
+ * parameters. STORE_MAX_FAILED_LOGINS consecutive failures lock the account until an admin
+ * unlocks it; every failure and the lockout are audited (21 CFR 11.300(d), P11-03). The
+ * failure counter and its audit row are committed even though the authentication itself
+ * fails. Usernames are never reused: disabling keeps the row. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/perm.h"
+#include "store/store_int.h"
+
+static const char *const roles[] = {"admin", "investigator", "coordinator", "monitor",
+                                    "data_manager", "statistician"};
+
+bool store_role_is_valid(const char *role)
+{
+    for (size_t i = 0; role && i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(role, roles[i]) == 0)
+            return true;
+    return false;
+}
+
+bool store_username_is_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 2 || n > STORE_USERNAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void user_from_stmt(sqlite3_stmt *s, struct store_user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(s, 0);
+    col_copy(s, 1, u->name, sizeof u->name);
+    col_copy(s, 2, u->role, sizeof u->role);
+    u->is_disabled = sqlite3_column_int(s, 4) != 0;
+    u->failed_logins = sqlite3_column_int(s, 5);
+    u->is_locked_out = sqlite3_column_int(s, 6) != 0;
+    col_copy(s, 7, u->created_at, sizeof u->created_at);
+}
+
+/* Reads user name; pwhash (may be NULL) gets the stored hash. */
+static int user_read(struct store *st, const char *name, struct store_user *u,
+                     char pwhash[crypto_pwhash_STRBYTES], struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_USER_GET, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, name);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return err_set_field(e, ERR_NOT_FOUND, "user", "no user '%s'", name);
+    }
+    if (r != SQLITE_ROW)
+        return db_fail(st, e, "reading a user");
+    user_from_stmt(s, u);
+    if (pwhash)
+        col_copy(s, 3, pwhash, crypto_pwhash_STRBYTES);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_user_get(struct store *st, const char *name, struct store_user *out, struct err *e)
+{
+    return user_read(st, name, out, NULL, e);
+}
+
+int user_require_active(struct store *st, const char *name, struct err *e)
+{
+    if (name && strcmp(name, "system") == 0)
+        return 0;
+    struct store_user u;
+    if (!name || user_read(st, name, &u, NULL, NULL) != 0)
+        return err_set(e, ERR_AUTH, "unknown user '%s'", name ? name : "");
+    if (u.is_disabled || u.is_locked_out)
+        return err_set(e, ERR_AUTH, "user '%s' is %s", name,
+                       u.is_disabled ? "disabled" : "locked out");
+    return 0;
+}
+
+int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = stmt_get(st, SQ_USER_LIST, e);
+    if (!s)
+        return ERR_IO;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_user *nu = realloc(*out, cap * sizeof **out);
+            if (!nu) {
+                sqlite3_reset(s);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return err_set(e, ERR_NOMEM, "out of memory");
+            }
+            *out = nu;
+        }
+        user_from_stmt(s, &(*out)[(*n)++]);
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return db_fail(st, e, "listing users");
+    }
+    return 0;
+}
+
+static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
+                         struct err *e)
+{
+    if (strlen(password) < STORE_PASSWORD_MIN)
+        return err_set_field(e, ERR_INVALID, "password",
+                             "the password must have at least %d characters",
+                             STORE_PASSWORD_MIN);
+    if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return err_set(e, ERR_NOMEM, "out of memory hashing the password");
+    return 0;
+}
+
+/* Runs one statement on user name with one int parameter (?2) and optionally a third. */
+static int user_update(struct store *st, enum stmt_id id, const char *name, long long a,
+                       long long b, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, id, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, name);
+    sqlite3_bind_int64(s, 2, a);
+    if (id == SQ_USER_SET_FAILED)
+        sqlite3_bind_int64(s, 3, b);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE ? 0 : db_fail(st, e, "updating a user");
+}
+
+/* Wraps body-less user changes: transaction + audit row. */
+static int finish(struct store *st, int rc, struct err *e)
+{
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, e);
+}
+
+int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
+                   const char *role, const char *password, struct err *e)
+{
+    if (!store_username_is_valid(name))
+        return err_set_field(e, ERR_INVALID, "user",
+                             "'%s' is not a valid user name ([a-z0-9_.-], 2 to 32 characters)",
+                             name ? name : "");
+    if (!store_role_is_valid(role))
+        return err_set_field(e, ERR_INVALID, "role",
+                             "'%s' is not a role (admin, investigator, coordinator, monitor, "
+                             "data_manager, statistician)", role ? role : "");
+    char hash[crypto_pwhash_STRBYTES];
+    int rc = hash_password(password, hash, e);
+    if (rc)
+        return rc;
+    if ((rc = tx_begin(st, e)))
+        return rc;
+    rc = user_require_active(st, who->user, e);
+    struct store_user u;
+    if (!rc && user_read(st, name, &u, NULL, NULL) == 0)
+        rc = err_set_field(e, ERR_CONFLICT, "user", "user '%s' already exists%s", name,
+                           u.is_disabled ? " (disabled; user names are never reused)" : "");
+    if (!rc) {
+        sqlite3_stmt *s = stmt_get(st, SQ_USER_INSERT, e);
+        char ts[32];
+        ts_format(store_now_ms(st), ts);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            bind_text(s, 1, name);
+            bind_text(s, 2, role);
+            bind_text(s, 3, hash);
+            bind_text(s, 4, ts);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, e, "adding a user");
+            sqlite3_reset(s);
+        }
+    }
+    sodium_memzero(hash, sizeof hash);
+    if (!rc) {
+        struct audit_entry a = {.action = "user_add", .instance = -1, .field = "user",
+                                .new_value = name, .reason = role};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
+int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
+                       struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_user u;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = user_read(st, name, &u, NULL, e);
+    if (!rc && u.is_disabled)
+        rc = err_set(e, ERR_CONFLICT, "user '%s' is already disabled", name);
+    if (!rc && strcmp(u.role, "admin") == 0) {
+        sqlite3_stmt *s = stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            bind_text(s, 1, name);
+            if (sqlite3_step(s) != SQLITE_ROW)
+                rc = db_fail(st, e, "counting admins");
+            else if (sqlite3_column_int(s, 0) == 0)
+                rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
+            sqlite3_reset(s);
+        }
+    }
+    if (!rc)
+        rc = user_update(st, SQ_USER_SET_DISABLED, name, 1, 0, e);
+    if (!rc) {
+        struct audit_entry a = {.action = "user_disable", .instance = -1, .field = "user",
+                                .old_value = name};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
+int store_user_unlock(struct store *st, const struct store_ctx *who, const char *name,
+                      struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_user u;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = user_read(st, name, &u, NULL, e);
+    if (!rc)
+        rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
+    if (!rc) {
+        struct audit_entry a = {.action = "unlock_user", .instance = -1, .field = "user",
+                                .new_value = name};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
+int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
+                            const char *password, struct err *e)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    int rc = hash_password(password, hash, e);
+    if (rc)
+        return rc;
+    if ((rc = tx_begin(st, e)))
+        return rc;
+    struct store_user u;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = user_read(st, name, &u, NULL, e);
+    if (!rc) {
+        sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            bind_text(s, 1, name);
+            bind_text(s, 2, hash);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = db_fail(st, e, "setting a password");
+            sqlite3_reset(s);
+        }
+    }
+    sodium_memzero(hash, sizeof hash);
+    if (!rc) {
+        struct audit_entry a = {.action = "password_change", .instance = -1, .field = "user",
+                                .new_value = name};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
+/* Records one failed attempt (and the lockout when it is the last allowed), committed. */
+static int record_failure(struct store *st, const struct store_ctx *who, const char *name,
+                          const struct store_user *u, const char *why, struct err *e)
+{
+    struct store_ctx ctx = {name, who && who->source ? who->source : "cli", NULL};
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct audit_entry a = {.action = "login_failed", .instance = -1, .field = "user",
+                            .new_value = name, .reason = why};
+    rc = audit_append(st, &ctx, &a, e);
+    if (!rc && u && !u->is_locked_out && !u->is_disabled) {
+        int failed = u->failed_logins + 1;
+        bool lock = failed >= STORE_MAX_FAILED_LOGINS;
+        rc = user_update(st, SQ_USER_SET_FAILED, name, failed, lock, e);
+        if (!rc && lock) {
+            struct audit_entry l = {.action = "lockout", .instance = -1, .field = "user",
+                                    .new_value = name, .reason = "too many failed logins"};
+            rc = audit_append(st, &ctx, &l, e);
+        }
+    }
+    return finish(st, rc, e);
+}
+
+int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
+                       const char *password, struct store_user *out, struct err *e)
+{
+    struct store_user u;
+    char hash[crypto_pwhash_STRBYTES] = "";
+    const char *why = NULL;
+    bool known = user_read(st, name ? name : "", &u, hash, NULL) == 0;
+    if (!known)
+        why = "unknown user";
+    else if (u.is_disabled)
+        why = "user disabled";
+    else if (u.is_locked_out)
+        why = "user locked out";
+    else if (!password ||
+             crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+        why = "wrong password";
+    sodium_memzero(hash, sizeof hash);
+    if (why) {
+        int rc = record_failure(st, who, name ? name : "", known ? &u : NULL, why, e);
+        if (rc)
+            return rc;
+        if (known && !u.is_disabled && !u.is_locked_out &&
+            u.failed_logins + 1 >= STORE_MAX_FAILED_LOGINS)
+            return err_set(e, ERR_AUTH, "authentication failed; the account '%s' is now "
+                           "locked (an admin can unlock it)", name);
+        if (known && u.is_locked_out)
+            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it",
+                           name);
+        return err_set(e, ERR_AUTH, "authentication failed for '%s'", name ? name : "");
+    }
+    bool log_login = who && who->source && strcmp(who->source, "api") == 0;
+    if (u.failed_logins || log_login) {
+        int rc = tx_begin(st, e);
+        if (rc)
+            return rc;
+        rc = u.failed_logins ? user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e) : 0;
+        if (!rc && log_login) {
+            struct store_ctx ctx = {name, who->source, NULL};
+            struct audit_entry a = {.action = "login", .instance = -1, .field = "user",
+                                    .new_value = name};
+            rc = audit_append(st, &ctx, &a, e);
+        }
+        if ((rc = finish(st, rc, e)))
+            return rc;
+        u.failed_logins = 0;
+    }
+    if (out)
+        *out = u;
+    return 0;
+}
+
+int store_authorize(struct store *st, const struct store_ctx *who, const char *action,
+                    struct err *e)
+{
+    struct store_user u;
+    if (!who || !who->user || user_read(st, who->user, &u, NULL, NULL) != 0)
+        return err_set(e, ERR_AUTH, "unknown user '%s'", who && who->user ? who->user : "");
+    if (u.is_disabled || u.is_locked_out)
+        return err_set(e, ERR_AUTH, "user '%s' is %s", u.name,
+                       u.is_disabled ? "disabled" : "locked out");
+    if (perm_allows_name(u.role, action))
+        return 0;
+    int rc = tx_begin(st, e);
+    if (!rc) {
+        struct audit_entry a = {.action = "denied", .instance = -1, .field = "permission",
+                                .new_value = action, .reason = u.role};
+        rc = finish(st, audit_append(st, who, &a, e), e);
+    }
+    if (rc)
+        return rc;
+    return err_set(e, ERR_FORBIDDEN, "user '%s' (%s) may not %s", u.name, u.role, action);
+}
+
+/* ---- sessions ---------------------------------------------------------------------------*/
+
+static void token_hash(const char *token, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
+                         struct err *e)
+{
+    struct store_user u;
+    int rc = user_read(st, user, &u, NULL, e);
+    if (rc)
+        return rc;
+    if (u.is_disabled || u.is_locked_out)
+        return err_set(e, ERR_AUTH, "user '%s' cannot log in", user);
+    unsigned char rnd[32];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(token, 65, rnd, sizeof rnd);
+    char th[65], ts[32];
+    token_hash(token, th);
+    long long now = store_now_ms(st);
+    ts_format(now, ts);
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_INSERT, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, th);
+    sqlite3_bind_int64(s, 2, u.id);
+    sqlite3_bind_int64(s, 3, now + ttl_s * 1000);
+    sqlite3_bind_int64(s, 4, ttl_s);
+    bind_text(s, 5, ts);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE ? 0 : db_fail(st, e, "creating a session");
+}
+
+int store_session_check(struct store *st, const char *token, struct store_user *out,
+                        struct err *e)
+{
+    char th[65], name[STORE_USERNAME_MAX + 1];
+    token_hash(token ? token : "", th);
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_GET, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, th);
+    int r = sqlite3_step(s);
+    if (r != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return r == SQLITE_DONE ? err_set(e, ERR_AUTH, "no such session")
+                                : db_fail(st, e, "reading a session");
+    }
+    col_copy(s, 0, name, sizeof name);
+    long long expires = sqlite3_column_int64(s, 1), ttl = sqlite3_column_int64(s, 2);
+    sqlite3_reset(s);
+    long long now = store_now_ms(st);
+    if (now >= expires) {
+        store_session_delete(st, token, NULL);
+        return err_set(e, ERR_AUTH, "the session has expired");
+    }
+    struct store_user u;
+    int rc = user_read(st, name, &u, NULL, e);
+    if (rc)
+        return rc;
+    if (u.is_disabled || u.is_locked_out)
+        return err_set(e, ERR_AUTH, "user '%s' cannot log in", name);
+    s = stmt_get(st, SQ_SESSION_TOUCH, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, th);
+    sqlite3_bind_int64(s, 2, now + ttl * 1000);
+    r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        return db_fail(st, e, "extending a session");
+    if (out)
+        *out = u;
+    return 0;
+}
+
+int store_session_delete(struct store *st, const char *token, struct err *e)
+{
+    char th[65];
+    token_hash(token ? token : "", th);
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_DELETE, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, th);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE ? 0 : db_fail(st, e, "ending a session");
+}
