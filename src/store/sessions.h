@@ -1,0 +1,32 @@
+/* Web sign-in bookkeeping on top of the store's session table (store.h): ending a session
+ * with an audit row, auditing idle logouts, and per-user API tokens.
+ *
+ * An API token is a session whose idle time-out is STORE_API_TOKEN_TTL_S instead of the web
+ * UI's 30 minutes: the same table, the same SHA-256-only storage, the same check. Sign-outs
+ * and idle logouts are audited so the trail shows every session's end (21 CFR Part 11
+ * P11-04, P11-06). */
+#ifndef IOHEME_STORE_SESSIONS_H
+#define IOHEME_STORE_SESSIONS_H
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* API tokens stay valid for 90 days without use (each use slides the expiry). */
+#define STORE_API_TOKEN_TTL_S (90LL * 24 * 3600)
+
+/* Checks whether token names a session that has passed its idle time-out. When it has, the
+ * session is deleted, an audit row "logout" with reason "idle timeout after N s" is written
+ * for its user, and ERR_AUTH is returned. Returns 0 when the session is live or unknown (the
+ * caller's store_session_check then decides). */
+int store_session_reap_idle(struct store *st, const char *token, struct err *e);
+
+/* Ends the session token (logout): deletes it and audits "logout" for its user with reason
+ * why ("logout", "token revoked"). Unknown tokens are not an error and write nothing. */
+int store_session_end(struct store *st, const char *token, const char *why, struct err *e);
+
+/* Creates an API token for user (who must be active): 64 hex chars into token (65 bytes),
+ * only its SHA-256 is stored; audited as "api_token" by who->user. */
+int store_api_token_create(struct store *st, const struct store_ctx *who, const char *user,
+                           char token[65], struct err *e);
+
+#endif
