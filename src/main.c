@@ -12,6 +12,8 @@ const struct cli_cmd cli_commands[] = {
     {"version", cmd_version, "print the version", "usage: ioheme version\n"},
     {"stats", cmd_stats, "run one statistical method on a CSV file and print JSON",
      CMD_STATS_USAGE},
+    {"protocol", cmd_protocol, "check or show the protocol; evaluate logic (eval, js)",
+     CMD_PROTOCOL_USAGE},
     {"serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE},
     {NULL, NULL, NULL, NULL},
 };

@@ -11,6 +11,9 @@ int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 extern const char CMD_STATS_USAGE[];
 
+/* cmd_protocol.c */
+int cmd_protocol(int argc, char **argv);
+extern const char CMD_PROTOCOL_USAGE[];
 /* cmd_serve.c */
 int cmd_serve(int argc, char **argv);
 extern const char CMD_SERVE_USAGE[];

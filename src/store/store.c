@@ -211,8 +211,12 @@ void ts_format(long long ms, char out[32])
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    /* The modulos bound every field's width for the compiler; real values already fit. */
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ms % 1000) % 1000u);
 }
 
 long long ts_parse(const char *s)
@@ -325,7 +329,7 @@ static int load_dict(struct store *st, struct err *e)
     return rc;
 }
 
-static int connect(const char *path, int flags, struct store **out, struct err *e)
+static int db_connect(const char *path, int flags, struct store **out, struct err *e)
 {
     if (sodium_init() < 0)
         return err_set(e, ERR_INTERNAL, "libsodium could not be initialised");
@@ -372,7 +376,7 @@ int store_open(const char *path, struct store **out, struct err *e)
         return err_set(e, ERR_NOT_FOUND, "%s: no such database (create one with 'ioheme init')",
                        path);
     struct store *st;
-    int rc = connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    int rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc)
         return rc;
     int id = 0;
@@ -474,7 +478,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
                                        : strerror(errno));
     close(fd);
     struct store *st;
-    int rc = connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    int rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc) {
         remove_db_files(path);
         return rc;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/perm.h"
 #include "store/store_int.h"
 
 static const char *const roles[] = {"admin", "investigator", "coordinator", "monitor",
@@ -372,28 +371,6 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
     if (out)
         *out = u;
     return 0;
-}
-
-int store_authorize(struct store *st, const struct store_ctx *who, const char *action,
-                    struct err *e)
-{
-    struct store_user u;
-    if (!who || !who->user || user_read(st, who->user, &u, NULL, NULL) != 0)
-        return err_set(e, ERR_AUTH, "unknown user '%s'", who && who->user ? who->user : "");
-    if (u.is_disabled || u.is_locked_out)
-        return err_set(e, ERR_AUTH, "user '%s' is %s", u.name,
-                       u.is_disabled ? "disabled" : "locked out");
-    if (perm_allows_name(u.role, action))
-        return 0;
-    int rc = tx_begin(st, e);
-    if (!rc) {
-        struct audit_entry a = {.action = "denied", .instance = -1, .field = "permission",
-                                .new_value = action, .reason = u.role};
-        rc = finish(st, audit_append(st, who, &a, e), e);
-    }
-    if (rc)
-        return rc;
-    return err_set(e, ERR_FORBIDDEN, "user '%s' (%s) may not %s", u.name, u.role, action);
 }
 
 /* ---- sessions ---------------------------------------------------------------------------*/

@@ -1,0 +1,433 @@
+/* `ioheme protocol check|show|eval|js`: the protocol folder as a coordinator sees it.
+ *
+ * check validates a protocol folder and prints every error (exit 3 when invalid); show prints
+ * forms, events, the form-by-event matrix and every field (text, or JSON with --json); eval
+ * and js run one logic expression through the C evaluator or the JavaScript emitter, so a
+ * coordinator can debug branching logic and calculations without a database. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "core/dict.h"
+#include "core/expr.h"
+#include "core/validate.h"
+
+const char CMD_PROTOCOL_USAGE[] =
+    "usage: ioheme protocol check [DIR]\n"
+    "       ioheme protocol show [DIR] [--json]\n"
+    "       ioheme protocol eval EXPR [NAME=VALUE ...] [--now 'YYYY-MM-DD HH:MM'] [--json]\n"
+    "       ioheme protocol js EXPR\n"
+    "\n"
+    "DIR is a protocol folder (dictionary.csv in REDCap's data dictionary format, events.csv,\n"
+    "form_events.csv, repeating.csv); default $IOHEME_PROTOCOL, else protocols/io-heme.\n"
+    "\n"
+    "  check   validates the folder and prints every error as file:line:column (for logic,\n"
+    "          also the character within the cell); exit 0 and 'ok: N fields, N forms,\n"
+    "          N events' when valid, exit 3 when not\n"
+    "  show    forms, events, which form is collected at which event, and every field with\n"
+    "          its type, validation, range, choices and logic; --json for a machine\n"
+    "  eval    evaluates a REDCap logic expression with the C evaluator the server uses.\n"
+    "          NAME=VALUE gives [NAME]; 'event/NAME=VALUE' gives [event][NAME]; 'NAME(CODE)=1'\n"
+    "          ticks a checkbox option. Unset fields are blank. --now fixes 'today'/'now'\n"
+    "          (UTC; default the clock). Prints the value (blank prints an empty line);\n"
+    "          --json prints null, a number or a string\n"
+    "          e.g.  ioheme protocol eval 'datediff([dob], \"2024-05-01\", \"y\")' dob=1990-05-01\n"
+    "  js      prints the JavaScript the web form runs for EXPR (helpers of src/web/logic.js)\n";
+
+static const char *protocol_dir(const struct cli_args *a, size_t first_pos)
+{
+    if (a->npos > first_pos)
+        return a->pos[first_pos];
+    const char *env = getenv("IOHEME_PROTOCOL");
+    return env && *env ? env : "protocols/io-heme";
+}
+
+static int protocol_check(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {{NULL, false}};
+    struct cli_args a;
+    if (cli_parse("protocol check", argc, argv, opts, &a) != 0)
+        return 2;
+    if (a.help)
+        return cli_print_help("protocol");
+    if (a.npos > 1)
+        return cli_usage_error("protocol check", "unexpected argument '%s'", a.pos[1]);
+    const char *dir = protocol_dir(&a, 0);
+    struct dict d;
+    struct err e;
+    struct strbuf errors = STRBUF_INIT;
+    size_t nerrors = 0;
+    err_clear(&e);
+    int rc = dict_load_full(dir, &d, &errors, &nerrors, &e);
+    if (rc == ERR_INVALID && nerrors) {
+        /* one diagnostic per line, with the folder, as compilers print them */
+        const char *s = strbuf_str(&errors);
+        while (*s) {
+            size_t n = strcspn(s, "\n");
+            fprintf(stderr, "%s/%.*s\n", dir, (int)n, s);
+            s += n + (s[n] == '\n');
+        }
+        fprintf(stderr, "ioheme: protocol check: %zu error%s in %s\n", nerrors,
+                nerrors == 1 ? "" : "s", dir);
+        strbuf_release(&errors);
+        return err_info(ERR_INVALID)->exit_status;
+    }
+    strbuf_release(&errors);
+    if (rc)
+        return cli_fail("protocol check", &e);
+    printf("ok: %zu fields, %zu forms, %zu events\n", d.nfields, d.nforms, d.nevents);
+    dict_free(&d);
+    return 0;
+}
+
+static void range_text(const struct dict_field *f, struct strbuf *sb)
+{
+    if (!f->has_min && !f->has_max)
+        return;
+    strbuf_addf(sb, "[%s, %s]%s", f->has_min ? f->vmin : "", f->has_max ? f->vmax : "",
+                f->force_minmax ? " hard" : "");
+}
+
+static void choices_text(const struct dict_field *f, struct strbuf *sb)
+{
+    for (size_t i = 0; i < f->nchoices; i++)
+        strbuf_addf(sb, "%s%s=%s", i ? " | " : "", f->choices[i].code, f->choices[i].label);
+}
+
+static void show_text(const char *dir, const struct dict *d)
+{
+    printf("Protocol %s: %zu fields, %zu forms, %zu events\n\nForms:\n", dir, d->nfields,
+           d->nforms, d->nevents);
+    for (size_t i = 0; i < d->nforms; i++)
+        printf("  %-24s %-28s %zu fields\n", d->forms[i].name, d->forms[i].label,
+               d->forms[i].nfields);
+    printf("\nEvents:\n");
+    for (size_t i = 0; i < d->nevents; i++)
+        printf("  %-24s %-28s day %d (-%d/+%d)\n", d->events[i].name, d->events[i].label,
+               d->events[i].day_offset, d->events[i].offset_min, d->events[i].offset_max);
+    printf("\nForms by event (x collected, R repeating):\n  %-24s", "");
+    for (size_t j = 0; j < d->nevents; j++)
+        printf(" %2zu", j + 1);
+    printf("   (event numbers as listed above)\n");
+    for (size_t i = 0; i < d->nforms; i++) {
+        printf("  %-24s", d->forms[i].name);
+        for (size_t j = 0; j < d->nevents; j++) {
+            size_t k = j * d->nforms + i;
+            printf("  %c", d->form_repeats[k] ? 'R' : d->form_at_event[k] ? 'x' : '.');
+        }
+        printf("\n");
+    }
+    printf("\nFields:\n");
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < d->nfields; i++) {
+        const struct dict_field *f = &d->fields[i];
+        strbuf_reset(&sb);
+        strbuf_addf(&sb, "  %-24s %-16s %-11s", f->name, f->form, field_type_name(f->type));
+        if (f->vtype != VT_NONE)
+            strbuf_addf(&sb, " %s", val_type_name(f->vtype));
+        if (f->has_min || f->has_max) {
+            strbuf_addc(&sb, ' ');
+            range_text(f, &sb);
+        }
+        if (f->note[0])
+            strbuf_addf(&sb, " (%s)", f->note);
+        if (f->is_required)
+            strbuf_adds(&sb, " required");
+        if (f->is_identifier)
+            strbuf_adds(&sb, " identifier");
+        if (f->nchoices && f->type != FT_YESNO && f->type != FT_TRUEFALSE) {
+            strbuf_adds(&sb, "\n      choices: ");
+            choices_text(f, &sb);
+        }
+        if (f->calc)
+            strbuf_addf(&sb, "\n      calc: %s", f->choices_raw);
+        if (f->branching)
+            strbuf_addf(&sb, "\n      shown if: %s", f->branching_raw);
+        if (f->annotation[0])
+            strbuf_addf(&sb, "\n      tags: %s", f->annotation);
+        puts(strbuf_str(&sb));
+    }
+    strbuf_release(&sb);
+}
+
+static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
+
+static json_t *show_json(const struct dict *d)
+{
+    json_t *root = json_object(), *forms = json_array(), *events = json_array(),
+           *fields = json_array();
+    if (!root || !forms || !events || !fields) {
+        json_decref(root);
+        json_decref(forms);
+        json_decref(events);
+        json_decref(fields);
+        return NULL;
+    }
+    json_object_set_new(root, "forms", forms);
+    json_object_set_new(root, "events", events);
+    json_object_set_new(root, "fields", fields);
+    for (size_t i = 0; i < d->nforms; i++) {
+        json_t *at = json_array(), *rep = json_array();
+        for (size_t j = 0; j < d->nevents; j++) {
+            size_t k = j * d->nforms + i;
+            if (d->form_at_event[k])
+                json_array_append_new(at, jstr(d->events[j].name));
+            if (d->form_repeats[k])
+                json_array_append_new(rep, jstr(d->events[j].name));
+        }
+        json_array_append_new(forms, json_pack("{s:s,s:s,s:I,s:o,s:o}", "name",
+                                               d->forms[i].name, "label", d->forms[i].label,
+                                               "nfields", (json_int_t)d->forms[i].nfields,
+                                               "events", at, "repeats_at", rep));
+    }
+    for (size_t j = 0; j < d->nevents; j++)
+        json_array_append_new(events, json_pack("{s:s,s:s,s:i,s:i,s:i}", "name",
+                                                d->events[j].name, "label", d->events[j].label,
+                                                "day_offset", d->events[j].day_offset,
+                                                "offset_min", d->events[j].offset_min,
+                                                "offset_max", d->events[j].offset_max));
+    for (size_t i = 0; i < d->nfields; i++) {
+        const struct dict_field *f = &d->fields[i];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form",
+                              f->form, "type", field_type_name(f->type), "label", f->label,
+                              "validation", val_type_name(f->vtype), "note", f->note,
+                              "required", f->is_required, "identifier", f->is_identifier);
+        if (!o)
+            continue;
+        if (f->has_min)
+            json_object_set_new(o, "min", jstr(f->vmin));
+        if (f->has_max)
+            json_object_set_new(o, "max", jstr(f->vmax));
+        if (f->has_min || f->has_max)
+            json_object_set_new(o, "minmax_hard", json_boolean(f->force_minmax));
+        if (f->nchoices) {
+            json_t *ch = json_array();
+            for (size_t c = 0; c < f->nchoices; c++)
+                json_array_append_new(ch, json_pack("{s:s,s:s}", "code", f->choices[c].code,
+                                                    "label", f->choices[c].label));
+            json_object_set_new(o, "choices", ch);
+        }
+        if (f->calc)
+            json_object_set_new(o, "calc", jstr(f->choices_raw));
+        if (f->branching)
+            json_object_set_new(o, "branching", jstr(f->branching_raw));
+        if (f->annotation[0])
+            json_object_set_new(o, "annotation", jstr(f->annotation));
+        json_array_append_new(fields, o);
+    }
+    return root;
+}
+
+static int protocol_show(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {{"json", false}, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("protocol show", argc, argv, opts, &a) != 0)
+        return 2;
+    if (a.help)
+        return cli_print_help("protocol");
+    if (a.npos > 1)
+        return cli_usage_error("protocol show", "unexpected argument '%s'", a.pos[1]);
+    const char *dir = protocol_dir(&a, 0);
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    if (dict_load(dir, &d, &e))
+        return cli_fail("protocol show", &e);
+    int rc = 0;
+    if (cli_has(&a, "json")) {
+        json_t *j = show_json(&d);
+        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(j);
+        if (!s) {
+            err_set(&e, ERR_NOMEM, "out of memory");
+            rc = cli_fail("protocol show", &e);
+        } else {
+            puts(s);
+            free(s);
+        }
+    } else {
+        show_text(dir, &d);
+    }
+    dict_free(&d);
+    return rc;
+}
+
+/* NAME=VALUE pairs from the command line, for eval's lookup. */
+struct kv {
+    const char *event, *field, *code, *value;
+};
+struct kv_set {
+    struct kv *v;
+    size_t n;
+};
+
+static int kv_lookup(void *ctx, const char *event, const char *field, const char *code,
+                     struct expr_value *out, struct err *e)
+{
+    (void)e;
+    const struct kv_set *s = ctx;
+    out->kind = EV_BLANK;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct kv *k = &s->v[i];
+        if (strcmp(k->field, field) || (!event) != (!k->event) ||
+            (event && strcmp(event, k->event)) || (!code) != (!k->code) ||
+            (code && strcmp(code, k->code)))
+            continue;
+        out->kind = EV_STR;
+        out->str = k->value;
+    }
+    if (code && out->kind == EV_BLANK) { /* an unticked checkbox option is "0" */
+        out->kind = EV_STR;
+        out->str = "0";
+    }
+    return 0;
+}
+
+/* "event/name(code)=value" -> kv, splitting in place. */
+static bool kv_parse(char *arg, struct kv *k)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return false;
+    *eq = '\0';
+    k->value = eq + 1;
+    char *slash = strchr(arg, '/');
+    k->event = NULL;
+    if (slash) {
+        *slash = '\0';
+        k->event = arg;
+        arg = slash + 1;
+    }
+    k->field = arg;
+    k->code = NULL;
+    char *lp = strchr(arg, '(');
+    if (lp) {
+        char *rp = strchr(lp, ')');
+        if (!rp || rp[1])
+            return false;
+        *lp = *rp = '\0';
+        k->code = lp + 1;
+    }
+    return *k->field != '\0';
+}
+
+static int parse_expr_arg(const char *cmd, const char *src, struct arena *ar, struct expr **x)
+{
+    struct err e;
+    size_t col;
+    err_clear(&e);
+    if (expr_parse(src, ar, x, &col, &e) == 0)
+        return 0;
+    fprintf(stderr, "ioheme: %s: %s\n  %s\n  %*s^\n", cmd, e.msg, src, (int)(col ? col - 1 : 0),
+            "");
+    return err_info(e.code)->exit_status;
+}
+
+static int protocol_eval(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {{"now", true}, {"json", false}, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("protocol eval", argc, argv, opts, &a) != 0)
+        return 2;
+    if (a.help)
+        return cli_print_help("protocol");
+    if (a.npos < 1)
+        return cli_usage_error("protocol eval", "give the expression to evaluate");
+    long long now_ms = (long long)time(NULL) * 1000;
+    const char *now = cli_get(&a, "now");
+    if (now) {
+        double secs;
+        if (!validate_parse_ordered(VT_DATETIME_SECONDS_YMD, now, &secs) &&
+            !validate_parse_ordered(VT_DATETIME_YMD, now, &secs) &&
+            !(validate_parse_ordered(VT_DATE_YMD, now, &secs) && (secs *= 86400.0, true)))
+            return cli_usage_error("protocol eval", "--now '%s' is not YYYY-MM-DD[ HH:MM[:SS]]",
+                                   now);
+        now_ms = (long long)secs * 1000;
+    }
+    struct kv kvs[CLI_MAX_POS];
+    struct kv_set set = {kvs, 0};
+    for (size_t i = 1; i < a.npos; i++)
+        if (!kv_parse(a.pos[i], &kvs[set.n++]))
+            return cli_usage_error("protocol eval", "'%s' is not NAME=VALUE", a.pos[i]);
+    struct arena ar = ARENA_INIT;
+    struct expr *x;
+    int rc = parse_expr_arg("protocol eval", a.pos[0], &ar, &x);
+    if (rc) {
+        arena_free(&ar);
+        return rc;
+    }
+    struct expr_value v;
+    struct err e;
+    err_clear(&e);
+    if (expr_eval(x, kv_lookup, &set, now_ms, &ar, &v, &e)) {
+        arena_free(&ar);
+        return cli_fail("protocol eval", &e);
+    }
+    struct strbuf sb = STRBUF_INIT;
+    expr_value_format(&v, &sb);
+    if (!cli_has(&a, "json")) {
+        puts(strbuf_str(&sb));
+    } else if (v.kind == EV_BLANK) {
+        puts("null");
+    } else if (v.kind == EV_NUM) {
+        puts(strbuf_str(&sb));
+    } else {
+        char *s = json_dumps(json_string(v.str), JSON_ENCODE_ANY);
+        puts(s ? s : "null");
+        free(s);
+    }
+    strbuf_release(&sb);
+    arena_free(&ar);
+    return 0;
+}
+
+static int protocol_js(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {{NULL, false}};
+    struct cli_args a;
+    if (cli_parse("protocol js", argc, argv, opts, &a) != 0)
+        return 2;
+    if (a.help)
+        return cli_print_help("protocol");
+    if (a.npos != 1)
+        return cli_usage_error("protocol js", "give exactly one expression");
+    struct arena ar = ARENA_INIT;
+    struct expr *x;
+    int rc = parse_expr_arg("protocol js", a.pos[0], &ar, &x);
+    if (!rc) {
+        struct strbuf sb = STRBUF_INIT;
+        struct err e;
+        err_clear(&e);
+        if (expr_to_js(x, &sb, &e))
+            rc = cli_fail("protocol js", &e);
+        else
+            puts(strbuf_str(&sb));
+        strbuf_release(&sb);
+    }
+    arena_free(&ar);
+    return rc;
+}
+
+int cmd_protocol(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } subs[] = {{"check", protocol_check}, {"show", protocol_show}, {"eval", protocol_eval},
+                {"js", protocol_js}};
+    if (argc < 1) {
+        fputs(CMD_PROTOCOL_USAGE, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))
+        return cli_print_help("protocol");
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        if (strcmp(subs[i].name, argv[0]) == 0)
+            return subs[i].run(argc - 1, argv + 1);
+    return cli_usage_error("protocol", "unknown subcommand '%s'", argv[0]);
+}

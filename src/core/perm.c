@@ -1,0 +1,75 @@
+/* The permission table: one row per action, one column per role (see perm.h for the matrix
+ * as a picture and the reasons). */
+#include "core/perm.h"
+
+#include <string.h>
+
+#include "base/err.h"
+
+static const char *const role_names[ROLE__COUNT] = {
+    [ROLE_ADMIN] = "admin",               [ROLE_INVESTIGATOR] = "investigator",
+    [ROLE_COORDINATOR] = "coordinator",   [ROLE_MONITOR] = "monitor",
+    [ROLE_DATA_MANAGER] = "data_manager", [ROLE_STATISTICIAN] = "statistician",
+};
+
+static const struct {
+    const char *name;
+    bool allow[ROLE__COUNT]; /* admin, investigator, coordinator, monitor, data_manager, stat */
+} actions[PERM__COUNT] = {
+    /*                                        adm inv coo mon dm  sta */
+    [PERM_USER_MANAGE] = {"user_manage",     {1,  0,  0,  0,  0,  0}},
+    [PERM_PROTOCOL_READ] = {"protocol_read", {1,  1,  1,  1,  1,  1}},
+    [PERM_SCREEN] = {"screen",               {1,  1,  1,  0,  0,  0}},
+    [PERM_ENROLL] = {"enroll",               {1,  1,  1,  0,  0,  0}},
+    [PERM_DATA_READ] = {"data_read",         {1,  1,  1,  1,  1,  1}},
+    [PERM_DATA_WRITE] = {"data_write",       {1,  1,  1,  0,  0,  0}},
+    [PERM_FORM_STATUS] = {"form_status",     {1,  1,  1,  0,  0,  0}},
+    [PERM_REASON_CHANGE] = {"reason_change", {1,  1,  1,  0,  0,  0}},
+    [PERM_AUDIT_READ] = {"audit_read",       {1,  1,  0,  1,  1,  0}},
+    [PERM_AUDIT_VERIFY] = {"audit_verify",   {1,  0,  0,  0,  1,  0}},
+    [PERM_EXPORT] = {"export",               {1,  0,  0,  0,  1,  1}},
+    [PERM_ANALYSE] = {"analyse",             {1,  0,  0,  0,  0,  1}},
+    [PERM_QUERY_RAISE] = {"query_raise",     {1,  0,  0,  1,  1,  0}},
+    [PERM_QUERY_ANSWER] = {"query_answer",   {1,  1,  1,  0,  0,  0}},
+    [PERM_QUERY_CLOSE] = {"query_close",     {1,  0,  0,  1,  1,  0}},
+    [PERM_SIGN] = {"sign",                   {0,  1,  0,  0,  0,  0}},
+    [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}},
+    [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}},
+};
+
+bool perm_allows(enum role role, enum perm_action action)
+{
+    if ((unsigned)role >= ROLE__COUNT || (unsigned)action >= PERM__COUNT)
+        return false;
+    return actions[action].allow[role];
+}
+
+const char *role_name(enum role role)
+{
+    return (unsigned)role < ROLE__COUNT ? role_names[role] : "?";
+}
+
+const char *perm_action_name(enum perm_action action)
+{
+    return (unsigned)action < PERM__COUNT ? actions[action].name : "?";
+}
+
+int role_from_name(const char *name, enum role *out)
+{
+    for (int i = 0; i < ROLE__COUNT; i++)
+        if (strcmp(role_names[i], name) == 0) {
+            *out = (enum role)i;
+            return 0;
+        }
+    return ERR_NOT_FOUND;
+}
+
+int perm_action_from_name(const char *name, enum perm_action *out)
+{
+    for (int i = 0; i < PERM__COUNT; i++)
+        if (strcmp(actions[i].name, name) == 0) {
+            *out = (enum perm_action)i;
+            return 0;
+        }
+    return ERR_NOT_FOUND;
+}

@@ -1,0 +1,217 @@
+/* Reading values and form status, and the value lookup the logic language evaluates
+ * against. Reads never write and never audit. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                    struct expr_value *out, struct err *e)
+{
+    struct value_lookup *lk = ctx;
+    const struct dict *d = &lk->st->dict;
+    const struct dict_field *f = dict_field(d, field);
+    if (!f)
+        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);
+    const char *ev = event ? event : lk->event;
+    int evi = ev ? dict_event_index(d, ev) : -1;
+    if (evi < 0)
+        return err_set(e, ERR_NOT_FOUND, "no event '%s'", ev ? ev : "");
+    /* A repeating form is read at the current instance on the current event, else at 1. */
+    int inst = 0;
+    if (d->form_repeats[(size_t)evi * d->nforms + f->form_index])
+        inst = (!event || strcmp(event, lk->event) == 0) && lk->instance > 0 ? lk->instance : 1;
+    out->kind = EV_BLANK;
+    out->num = 0;
+    out->str = "";
+    if (f->type == FT_CHECKBOX && !code)
+        return 0;
+    sqlite3_stmt *s = stmt_get(lk->st, SQ_VAL_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, lk->record_id);
+    bind_text(s, 2, ev);
+    sqlite3_bind_int(s, 3, inst);
+    bind_text(s, 4, field);
+    bind_text(s, 5, f->type == FT_CHECKBOX ? code : "");
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW) {
+        out->kind = EV_STR;
+        out->str = arena_strdup(lk->ar, (const char *)sqlite3_column_text(s, 0));
+        if (!out->str) {
+            sqlite3_reset(s);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+    } else if (f->type == FT_CHECKBOX) {
+        out->kind = EV_STR;
+        out->str = "0";
+    }
+    sqlite3_reset(s);
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(lk->st, e, "reading a value");
+    return 0;
+}
+
+int store_get_value(struct store *st, const char *record, const char *event, int instance,
+                    const char *field, const char *code, char **out, struct err *e)
+{
+    *out = NULL;
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r.id);
+    bind_text(s, 2, event);
+    sqlite3_bind_int(s, 3, instance);
+    bind_text(s, 4, field);
+    bind_text(s, 5, code ? code : "");
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW) {
+        *out = strdup((const char *)sqlite3_column_text(s, 0));
+        if (!*out)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+    } else if (q != SQLITE_DONE) {
+        rc = db_fail(st, e, "reading a value");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Streams value rows of s: column layout given by the statement. */
+static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char *rname,
+                      long long rid, store_value_fn fn, void *ctx, struct err *e)
+{
+    int q, rc = 0;
+    int c0 = study ? 2 : 0;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(s, c0 + 3);
+        struct store_value v = {
+            .record = study ? (const char *)sqlite3_column_text(s, 1) : rname,
+            .record_id = study ? sqlite3_column_int64(s, 0) : rid,
+            .event = (const char *)sqlite3_column_text(s, c0),
+            .instance = sqlite3_column_int(s, c0 + 1),
+            .field = (const char *)sqlite3_column_text(s, c0 + 2),
+            .code = code && *code ? code : NULL,
+            .value = (const char *)sqlite3_column_text(s, c0 + 4),
+            .flag = (const char *)sqlite3_column_text(s, c0 + 5),
+        };
+        rc = fn(ctx, &v);
+        if (rc)
+            break;
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "reading values");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_record_values(struct store *st, const char *record, store_value_fn fn, void *ctx,
+                        struct err *e)
+{
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_RECORD, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r.id);
+    return value_rows(st, s, false, store_record_name(&r), r.id, fn, ctx, e);
+}
+
+int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_STUDY, e);
+    if (!s)
+        return ERR_IO;
+    /* Inside a batch the batch's own transaction already gives one snapshot. */
+    bool own = st->tx_depth == 0;
+    int rc = own ? exec_sql(st->db, "BEGIN", e) : 0;
+    if (rc)
+        return rc;
+    rc = value_rows(st, s, true, NULL, 0, fn, ctx, e);
+    if (own)
+        exec_sql(st->db, "COMMIT", NULL);
+    return rc;
+}
+
+int store_form_status(struct store *st, const char *record, const char *event,
+                      const char *form, int instance, int *status, struct err *e)
+{
+    *status = -1;
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_FS_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r.id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    sqlite3_bind_int(s, 4, instance);
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW)
+        *status = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "reading form status");
+}
+
+int store_form_states(struct store *st, const char *record, store_form_state_fn fn, void *ctx,
+                      struct err *e)
+{
+    struct store_record r;
+    sqlite3_stmt *s;
+    if (record) {
+        int rc = record_find(st, record, &r, e);
+        if (rc)
+            return rc;
+        s = stmt_get(st, SQ_FS_RECORD, e);
+        if (s)
+            sqlite3_bind_int64(s, 1, r.id);
+    } else {
+        s = stmt_get(st, SQ_FS_ALL, e);
+    }
+    if (!s)
+        return ERR_IO;
+    int q, rc = 0;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_form_state fs = {
+            .record = (const char *)sqlite3_column_text(s, 0),
+            .event = (const char *)sqlite3_column_text(s, 1),
+            .form = (const char *)sqlite3_column_text(s, 2),
+            .instance = sqlite3_column_int(s, 3),
+            .status = sqlite3_column_int(s, 4),
+        };
+        if ((rc = fn(ctx, &fs)))
+            break;
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "reading form status");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_next_instance(struct store *st, const char *record, const char *event,
+                        const char *form, int *out, struct err *e)
+{
+    *out = 1;
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_NEXT_INSTANCE, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r.id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        *out = sqlite3_column_int(s, 0) + 1;
+    sqlite3_reset(s);
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "numbering an instance");
+}

@@ -1,0 +1,538 @@
+/* The one write path: store_put_changes and its batch.
+ *
+ * Every value that enters the database — typed at the bedside, posted to the API, imported
+ * from a file, or produced by the simulation — comes through put_changes_locked, which
+ *   1. checks each change against the protocol (field, event, instance, validation) and
+ *      collects every hard error, refusing the whole set when there is one;
+ *   2. requires a reason for changes to forms already marked complete;
+ *   3. writes changed values and statuses with one audit row each (unchanged values write
+ *      nothing);
+ *   4. recomputes calc fields with the logic language until nothing changes, auditing each
+ *      changed calc as "calc";
+ *   5. refreshes the record's eligibility status from the @ELIGIBLE calc.
+ * The caller's transaction (or savepoint) makes it all or nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "core/validate.h"
+#include "store/store_int.h"
+
+void store_put_result_init(struct store_put_result *r) { memset(r, 0, sizeof *r); }
+
+void store_put_result_free(struct store_put_result *r)
+{
+    if (!r)
+        return;
+    free(r->issues);
+    memset(r, 0, sizeof *r);
+}
+
+static int add_issue(struct store_put_result *res, enum store_issue_level level, size_t idx,
+                     const struct store_change *c, const char *rule, const char *msg)
+{
+    if (!res)
+        return 0;
+    struct store_issue *n = realloc(res->issues, (res->nissues + 1) * sizeof *n);
+    if (!n)
+        return ERR_NOMEM;
+    res->issues = n;
+    struct store_issue *is = &n[res->nissues++];
+    memset(is, 0, sizeof *is);
+    is->level = level;
+    is->change_index = idx;
+    snprintf(is->event, sizeof is->event, "%s", c->event ? c->event : "");
+    is->instance = c->instance;
+    if (c->code)
+        snprintf(is->field, sizeof is->field, "%s___%s", c->field ? c->field : "", c->code);
+    else
+        snprintf(is->field, sizeof is->field, "%s", c->field ? c->field : "");
+    snprintf(is->rule, sizeof is->rule, "%s", rule);
+    snprintf(is->value, sizeof is->value, "%s", c->value ? c->value : "");
+    snprintf(is->msg, sizeof is->msg, "%s", msg);
+    return 0;
+}
+
+/* What one change will do, worked out before anything is written. */
+struct plan {
+    int ev;
+    const struct dict_form *form;
+    const struct dict_field *f;  /* NULL for a form-status change */
+    const char *value;           /* canonical; "" deletes */
+    const char *flag;            /* soft rule, or NULL */
+    char *old;                   /* stored value (arena), NULL when none */
+    bool is_changed;
+};
+
+/* (event, instance, field) that changed, for calc recomputation. */
+struct touched {
+    const char *event;
+    int instance;
+    const char *field;
+};
+
+struct put_state {
+    struct store *st;
+    const struct store_ctx *who;
+    const struct store_record *r;
+    const char *rname;
+    struct store_put_result *res;
+    struct arena ar;
+    struct touched *t;
+    size_t nt, tcap;
+};
+
+static int touch(struct put_state *ps, const char *event, int instance, const char *field)
+{
+    if (ps->nt == ps->tcap) {
+        size_t ncap = ps->tcap ? ps->tcap * 2 : 16;
+        struct touched *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (ps->nt)
+            memcpy(n, ps->t, ps->nt * sizeof *n);
+        ps->t = n;
+        ps->tcap = ncap;
+    }
+    ps->t[ps->nt++] = (struct touched){event, instance, field};
+    return 0;
+}
+
+/* The stored value at a key, copied into the arena (NULL when none). */
+static int value_read(struct put_state *ps, const char *event, int instance, const char *field,
+                      const char *code, char **out, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    sqlite3_bind_int(s, 3, instance);
+    bind_text(s, 4, field);
+    bind_text(s, 5, code ? code : "");
+    int q = sqlite3_step(s);
+    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0))
+                           : NULL;
+    sqlite3_reset(s);
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(ps->st, e, "reading a value");
+    return 0;
+}
+
+static int status_read(struct put_state *ps, const char *event, const char *form, int instance,
+                       int *out, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    sqlite3_bind_int(s, 4, instance);
+    int q = sqlite3_step(s);
+    *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_reset(s);
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading form status");
+}
+
+/* Writes (or deletes, when value is "") one value and its audit row. */
+static int value_write(struct put_state *ps, const char *action, const char *event,
+                       int instance, const struct dict_field *f, const char *code,
+                       const char *old, const char *value, const char *flag,
+                       const char *reason, struct err *e)
+{
+    struct store *st = ps->st;
+    bool del = !*value;
+    sqlite3_stmt *s = stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    sqlite3_bind_int(s, 3, instance);
+    bind_text(s, 4, f->name);
+    bind_text(s, 5, code ? code : "");
+    if (!del) {
+        bind_text(s, 6, st->dict.forms[f->form_index].name);
+        bind_text(s, 7, value);
+        bind_text(s, 8, flag);
+    }
+    int q = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (q != SQLITE_DONE)
+        return db_fail(st, e, "writing a value");
+    char afield[300];
+    if (code)
+        snprintf(afield, sizeof afield, "%s___%s", f->name, code);
+    else
+        snprintf(afield, sizeof afield, "%s", f->name);
+    struct audit_entry a = {.action = action, .record = ps->rname, .event = event,
+                            .instance = instance, .field = afield, .old_value = old,
+                            .new_value = del ? NULL : value, .reason = reason};
+    return audit_append(st, ps->who, &a, e);
+}
+
+static int status_write(struct put_state *ps, const char *event, const struct dict_form *form,
+                        int instance, const char *old, const char *value, const char *reason,
+                        struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_UPSERT, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form->name);
+    sqlite3_bind_int(s, 4, instance);
+    sqlite3_bind_int(s, 5, atoi(value));
+    int q = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (q != SQLITE_DONE)
+        return db_fail(ps->st, e, "writing form status");
+    char afield[160];
+    dict_complete_field(form, afield, sizeof afield);
+    struct audit_entry a = {.action = "form_status", .record = ps->rname, .event = event,
+                            .instance = instance, .field = afield, .old_value = old,
+                            .new_value = value, .reason = reason};
+    return audit_append(ps->st, ps->who, &a, e);
+}
+
+/* Step 1: checks one change, filling p; returns the issue's rule on a hard error (msg set). */
+static const char *plan_change(struct put_state *ps, const struct store_change *c,
+                               struct plan *p, char *msg, size_t msglen)
+{
+    const struct dict *d = &ps->st->dict;
+    memset(p, 0, sizeof *p);
+    const char *field = c->field ? c->field : "";
+    const char *value = c->value ? c->value : "";
+    p->ev = c->event ? dict_event_index(d, c->event) : -1;
+    if (p->ev < 0) {
+        snprintf(msg, msglen, "field '%s': no event '%s' in the protocol", field,
+                 c->event ? c->event : "");
+        return "unknown_event";
+    }
+    size_t flen = strlen(field);
+    const struct dict_field *f = dict_field(d, field);
+    if (!f && flen > 9 && strcmp(field + flen - 9, "_complete") == 0) {
+        char fname[128];
+        snprintf(fname, sizeof fname, "%.*s", (int)(flen - 9), field);
+        p->form = dict_form(d, fname);
+        if (p->form && strcmp(value, "0") != 0 && strcmp(value, "1") != 0 &&
+            strcmp(value, "2") != 0) {
+            snprintf(msg, msglen, "field '%s': '%s' is not a form status (0 incomplete, "
+                     "1 unverified, 2 complete)", field, value);
+            return "status";
+        }
+    } else if (f) {
+        p->form = &d->forms[f->form_index];
+    }
+    if (!p->form) {
+        snprintf(msg, msglen, "field '%s' is not in the dictionary", field);
+        return "unknown_field";
+    }
+    size_t fi = (size_t)(p->form - d->forms);
+    if (!d->form_at_event[(size_t)p->ev * d->nforms + fi]) {
+        snprintf(msg, msglen, "field '%s': form '%s' is not collected at event '%s'", field,
+                 p->form->name, c->event);
+        return "not_on_event";
+    }
+    bool repeats = d->form_repeats[(size_t)p->ev * d->nforms + fi];
+    if (repeats ? c->instance < 1 : c->instance != 0) {
+        snprintf(msg, msglen, "field '%s': form '%s' %s at '%s': instance %d is not allowed "
+                 "(%s)", field, p->form->name, repeats ? "repeats" : "does not repeat",
+                 c->event, c->instance, repeats ? "use 1, 2, ..." : "use 0");
+        return "instance";
+    }
+    if (!f) { /* form status */
+        p->value = value;
+        return NULL;
+    }
+    p->f = f;
+    if (f == &d->fields[0]) {
+        snprintf(msg, msglen, "field '%s' is the record ID, assigned by the system", field);
+        return "record_id";
+    }
+    if (f->type == FT_CALC) {
+        snprintf(msg, msglen, "field '%s' is calculated and cannot be written ('%s')", field,
+                 value);
+        return "calc";
+    }
+    if ((f->type == FT_CHECKBOX) != (c->code != NULL)) {
+        snprintf(msg, msglen, "field '%s': %s", field,
+                 c->code ? "only checkbox fields take an option code"
+                         : "a checkbox needs an option code (field___code)");
+        return "checkbox";
+    }
+    struct validate_result vr;
+    enum validate_level lvl = validate_value(f, c->code, value, &vr);
+    if (lvl == VALID_HARD) {
+        snprintf(msg, msglen, "%s", vr.msg);
+        return vr.rule ? vr.rule : "invalid";
+    }
+    /* A checkbox option is a row when ticked, nothing when not. */
+    const char *canon = vr.canonical;
+    if (f->type == FT_CHECKBOX && strcmp(canon, "1") != 0)
+        canon = "";
+    p->value = arena_strdup(&ps->ar, canon);
+    if (lvl == VALID_SOFT) {
+        p->flag = vr.rule;
+        snprintf(msg, msglen, "%s", vr.msg);
+    }
+    return NULL;
+}
+
+/* Evaluates calc ci at (event, instance) and writes it when it changed. */
+static int calc_one(struct put_state *ps, const struct dict_field *f, const char *event,
+                    int instance, bool *changed, struct err *e)
+{
+    struct value_lookup lk = {ps->st, ps->r->id, event, instance, &ps->ar};
+    struct expr_value v;
+    struct err ee;
+    err_clear(&ee);
+    if (expr_eval(f->calc, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name,
+                             event, ee.msg);
+    struct strbuf sb = STRBUF_INIT;
+    expr_value_format(&v, &sb);
+    char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
+    strbuf_release(&sb);
+    char *old;
+    int rc = nv ? value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
+    if (rc)
+        return rc == ERR_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : rc;
+    *changed = strcmp(old ? old : "", nv) != 0;
+    if (!*changed)
+        return 0;
+    if (ps->res)
+        ps->res->ncalc++;
+    return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
+}
+
+static bool form_has_data(struct put_state *ps, const char *event, const char *form,
+                          int instance)
+{
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_FORM_HAS_DATA, NULL);
+    if (!s)
+        return false;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    sqlite3_bind_int(s, 4, instance);
+    bool yes = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_reset(s);
+    return yes;
+}
+
+/* Should calc ci be evaluated at (ev, inst)? On an event/instance this change set touched,
+ * or — through an event-qualified reference to a changed field — wherever its form has data. */
+static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst,
+                        size_t from)
+{
+    const struct dict *d = &ps->st->dict;
+    const char *evname = d->events[ev].name;
+    for (size_t i = 0; i < ps->nt; i++)
+        if (strcmp(ps->t[i].event, evname) == 0 && (inst == 0 || ps->t[i].instance == inst))
+            return true;
+    for (size_t r = 0; r < ci->nrefs; r++)
+        for (size_t i = from; i < ps->nt; i++)
+            if (strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
+                strcmp(ps->t[i].event, ci->refs[r].event) == 0)
+                return form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
+    return false;
+}
+
+/* Step 4: recompute calcs until a pass changes nothing. Calcs feed calcs (criteria feed the
+ * @ELIGIBLE verdict), so passes repeat; a dictionary has no cycles, so ncalcs + 1 passes
+ * suffice. */
+static int recompute_calcs(struct put_state *ps, struct err *e)
+{
+    struct store *st = ps->st;
+    const struct dict *d = &st->dict;
+    for (size_t pass = 0; pass <= st->ncalcs && ps->nt; pass++) {
+        size_t before = ps->nt;
+        for (size_t c = 0; c < st->ncalcs; c++) {
+            const struct calc_info *ci = &st->calcs[c];
+            size_t fi = ci->f->form_index;
+            for (size_t ev = 0; ev < d->nevents; ev++) {
+                if (!d->form_at_event[ev * d->nforms + fi])
+                    continue;
+                bool repeats = d->form_repeats[ev * d->nforms + fi];
+                /* instances to consider: 0, or each touched instance at this event */
+                for (size_t k = 0; k <= (repeats ? before : 0); k++) {
+                    int inst = 0;
+                    if (repeats) {
+                        if (k == before)
+                            break;
+                        if (strcmp(ps->t[k].event, d->events[ev].name) != 0 ||
+                            ps->t[k].instance < 1)
+                            continue;
+                        inst = ps->t[k].instance;
+                    }
+                    if (!calc_target(ps, ci, ev, inst, 0))
+                        continue;
+                    bool changed = false;
+                    int rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
+                    if (!rc && changed)
+                        rc = touch(ps, d->events[ev].name, inst, ci->f->name);
+                    if (rc)
+                        return rc;
+                }
+            }
+        }
+        if (ps->nt == before)
+            return 0;
+    }
+    return 0;
+}
+
+int put_changes_locked(struct store *st, const struct store_ctx *who,
+                       const struct store_record *r, const struct store_change *changes,
+                       size_t n, const char *reason, struct store_put_result *res,
+                       struct err *e)
+{
+    int rc = user_require_active(st, who->user, e);
+    if (rc)
+        return rc;
+    if (r->is_locked)
+        return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
+                             store_record_name(r));
+    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r),
+                           .res = res};
+    struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
+    if (n && !plans)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    /* 1. validate everything, collect every hard error */
+    size_t nhard = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char msg[512] = "";
+        const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
+        if (rule) {
+            if (nhard++ == 0)
+                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "", "%s",
+                              msg);
+            rc = add_issue(res, STORE_ISSUE_HARD, i, &changes[i], rule, msg);
+        } else if (plans[i].flag) {
+            rc = add_issue(res, STORE_ISSUE_SOFT, i, &changes[i], plans[i].flag, msg);
+        }
+    }
+    if (rc) {
+        arena_free(&ps.ar);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (nhard) {
+        arena_free(&ps.ar);
+        if (nhard > 1 && e)
+            snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                     " (and %zu more rejected values)", nhard - 1);
+        return ERR_INVALID;
+    }
+    /* 2. what actually changes, and the reason rule for complete forms */
+    const struct dict *d = &st->dict;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct store_change *c = &changes[i];
+        struct plan *p = &plans[i];
+        const char *ev = d->events[p->ev].name;
+        int status;
+        rc = status_read(&ps, ev, p->form->name, c->instance, &status, e);
+        if (rc)
+            break;
+        if (p->f) {
+            rc = value_read(&ps, ev, c->instance, p->f->name, c->code, &p->old, e);
+            p->is_changed = !rc && strcmp(p->old ? p->old : "", p->value) != 0;
+        } else {
+            char cur[16] = "";
+            if (status >= 0)
+                snprintf(cur, sizeof cur, "%d", status);
+            p->old = status >= 0 ? arena_strdup(&ps.ar, cur) : NULL;
+            p->is_changed = strcmp(cur, p->value) != 0;
+        }
+        if (!rc && p->is_changed && status == 2 && (!reason || !*reason))
+            rc = err_set_field(e, ERR_REASON_REQUIRED, c->field,
+                               "field '%s': form '%s' is complete; changing it needs a reason",
+                               c->field, p->form->name);
+        if (rc == ERR_REASON_REQUIRED)
+            add_issue(res, STORE_ISSUE_HARD, i, c, "reason", e ? e->msg : "reason required");
+    }
+    /* 3. write */
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct store_change *c = &changes[i];
+        struct plan *p = &plans[i];
+        const char *ev = d->events[p->ev].name;
+        if (!p->is_changed) {
+            if (res)
+                res->nunchanged++;
+            continue;
+        }
+        if (p->f) {
+            rc = value_write(&ps, "update", ev, c->instance, p->f, c->code, p->old, p->value,
+                             p->flag, reason, e);
+            if (!rc)
+                rc = touch(&ps, ev, c->instance, p->f->name);
+            if (!rc && res)
+                res->nchanged++;
+        } else {
+            rc = status_write(&ps, ev, p->form, c->instance, p->old, p->value, reason, e);
+            if (!rc && res)
+                res->nstatus++;
+        }
+        /* a later change to the same key compares against this one */
+        for (size_t j = i + 1; j < n && !rc; j++)
+            if (plans[j].form == p->form && plans[j].f == p->f && plans[j].ev == p->ev &&
+                changes[j].instance == c->instance &&
+                ((!changes[j].code && !c->code) ||
+                 (changes[j].code && c->code && strcmp(changes[j].code, c->code) == 0))) {
+                plans[j].old = (char *)p->value;
+                plans[j].is_changed = strcmp(p->value, plans[j].value) != 0;
+            }
+    }
+    /* 4. calcs, 5. eligibility */
+    if (!rc)
+        rc = recompute_calcs(&ps, e);
+    if (!rc)
+        rc = record_refresh_eligibility(st, r, e);
+    arena_free(&ps.ar);
+    return rc;
+}
+
+int store_put_changes(struct store *st, const struct store_ctx *who, const char *record,
+                      const struct store_change *changes, size_t n, const char *reason,
+                      struct store_put_result *res, struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_record r;
+    rc = record_find(st, record, &r, e);
+    if (!rc)
+        rc = put_changes_locked(st, who, &r, changes, n, reason, res, e);
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, e);
+}
+
+int store_batch_begin(struct store *st, struct err *e)
+{
+    if (st->in_batch || st->tx_depth)
+        return err_set(e, ERR_CONFLICT, "a batch or transaction is already open");
+    int rc = tx_begin(st, e);
+    if (!rc)
+        st->in_batch = true;
+    return rc;
+}
+
+int store_batch_commit(struct store *st, struct err *e)
+{
+    if (!st->in_batch || st->tx_depth != 1)
+        return err_set(e, ERR_CONFLICT, "no batch is open");
+    st->in_batch = false;
+    return tx_commit(st, e);
+}
+
+void store_batch_rollback(struct store *st)
+{
+    if (!st->in_batch)
+        return;
+    st->in_batch = false;
+    while (st->tx_depth > 0)
+        tx_rollback(st);
+}

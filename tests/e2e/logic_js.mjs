@@ -1,0 +1,131 @@
+// The C evaluator and the emitted JavaScript (src/web/logic.js) against one table: every row
+// is run through `ioheme protocol eval --json` and through `ioheme protocol js` + node, and
+// both must print the expected text, worked out by hand in the row's comment.
+// Run by logic_js.sh; needs $IOHEME (the binary) and $IOHEME_SRC.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const L = require(`${process.env.IOHEME_SRC}/src/web/logic.js`);
+const bin = process.env.IOHEME;
+const NOW = '2024-03-01 12:00:00'; // 'today' is 2024-03-01
+const NOW_MS = Date.UTC(2024, 2, 1, 12, 0, 0);
+
+// [expression, values, expected printed result]
+const table = [
+    ['1 + 2 * 3', {}, '7'],
+    ['(1 + 2) * 3', {}, '9'],
+    ['2 ^ 3 ^ 2', {}, '512'],                       // right-assoc: 2^9
+    ['-2^2', {}, '-4'],                             // ^ binds tighter than unary minus
+    ['10 / 4', {}, '2.5'],
+    ['1 / 0', {}, 'null'],                          // division by zero is blank
+    ['[a] + 1', {}, 'null'],                        // blank in arithmetic
+    ['[a] + 1', { a: '2' }, '3'],
+    ['[a] + 1', { a: 'abc' }, 'null'],
+    ['[a] = ""', {}, '1'],
+    ['[a] = 0', {}, '0'],                           // blank is not zero
+    ['[a] <> ""', { a: 'x' }, '1'],
+    ['[a] = "1.0"', { a: '1' }, '1'],               // both numeric: 1 = 1
+    ['[a] = "abc"', { a: 'ABC' }, '0'],             // text is case-sensitive
+    ['[a] < 5', {}, '0'],                           // blank side: false
+    ['[a] > 5', { a: '10' }, '1'],                  // numeric, not text ("10" < "5")
+    ['"10" < "9"', {}, '0'],
+    ['"b" > "a"', {}, '1'],
+    ['"01" = 1', {}, '1'],
+    ['[x] = 1 and [y] = 2', { x: '1', y: '2' }, '1'],
+    ['[x] = 1 AND [y] = 2', { x: '1' }, '0'],
+    ['[x] = 1 Or [y] = 2', { y: '2' }, '1'],
+    ['[x] = 1 && [y] = 2 || [z] = 3', { z: '3' }, '1'],
+    ['not([x] = 1)', {}, '1'],
+    ['![x]', { x: '0' }, '1'],
+    ['[x] != 3', { x: '3' }, '0'],
+    ['[x] <> 3', { x: '4' }, '1'],
+    ['if([x] > 1, "big", "small")', { x: '2' }, '"big"'],
+    ['if([x] > 1, "big", "small")', {}, '"small"'],
+    ['if([a] = "", 5, 6) * 2', {}, '10'],
+    // 2024 is a leap year: Jan (31) + Feb (29) = 60 days
+    ['datediff("2024-01-01", "2024-03-01", "d")', {}, '60'],
+    ['datediff("2024-03-01", "2024-01-01", "d", true)', {}, '-60'],
+    ['datediff("2024-03-01", "2024-01-01", "d")', {}, '60'],
+    ['datediff("2024-03-01", "2024-01-01", "d", "ymd", true)', {}, '-60'],
+    // 2000-01-01 .. 2024-01-01: 24*365 + 6 leap days = 8766 d; / 365.2425 = 24.000493
+    ['rounddown(datediff("2000-01-01", "2024-01-01", "y"), 0)', {}, '24'],
+    ['round(datediff("2000-01-01", "2024-01-01", "y"), 4)', {}, '24.0005'],
+    // 60 d / 30.44 = 1.97109
+    ['round(datediff([d1], [d2], "M"), 2)', { d1: '2024-01-01', d2: '2024-03-01' }, '1.97'],
+    ['datediff([d1], "2024-01-02", "d")', {}, 'null'],
+    ['datediff("2024-02-30", "2024-03-01", "d")', {}, 'null'],  // no 30 February
+    ['datediff("2023-02-28", "2023-03-01", "d")', {}, '1'],     // 2023 not leap
+    ['datediff("2024-03-01 06:00", "2024-03-01 18:30", "h")', {}, '12.5'],
+    ['datediff("2024-03-01 06:00", "2024-03-01 06:01:30", "s")', {}, '90'],
+    ['datediff("2024-03-01 06:00", "2024-03-01 06:01:30", "m")', {}, '1.5'],
+    ['datediff("01-31-2024", "03-01-2024", "d", "mdy")', {}, '30'],
+    ['datediff("31-01-2024", "01-03-2024", "d", "dmy")', {}, '30'],
+    ['datediff("2024-02-01", "today", "d")', {}, '29'],
+    ['datediff("2024-03-01", "now", "h")', {}, '12'],
+    ['round(2.5)', {}, '3'],
+    ['round(-2.5)', {}, '-3'],                      // half away from zero
+    ['round(1.005, 2)', {}, '1.01'],                // pre-rounded to 15 digits, as PHP
+    ['round(1234.5678, 2)', {}, '1234.57'],
+    ['round(1250, -2)', {}, '1300'],
+    ['rounddown(2.99)', {}, '2'],
+    ['rounddown(-2.1)', {}, '-3'],
+    ['roundup(2.01)', {}, '3'],
+    ['roundup(0.121, 2)', {}, '0.13'],
+    ['rounddown(0.29, 2)', {}, '0.29'],             // 0.29*100 = 28.999999999999996
+    ['abs(-3)', {}, '3'],
+    ['sqrt(16)', {}, '4'],
+    ['sqrt(-1)', {}, 'null'],
+    ['min(3, [a], 1)', {}, '1'],
+    ['max(3, [a], 1)', {}, '3'],
+    ['sum(1, 2, [a])', {}, '3'],
+    ['mean(1, 2, [a], 6)', {}, '3'],
+    ['median(5, 1, 3, 2)', {}, '2.5'],
+    ['sum([a], [b])', {}, 'null'],
+    ['isnumber("12.5")', {}, '1'],
+    ['isnumber("12a")', {}, '0'],
+    ['isblankormissingcode([a])', {}, '1'],
+    ['isblankormissingcode([a])', { a: '0' }, '0'],
+    ['[cb(2)] = "1"', { 'cb(2)': '1' }, '1'],
+    ['[cb(3)] = "1"', { 'cb(2)': '1' }, '0'],       // unticked option is "0"
+    ['[ev][w] > 80', { 'ev/w': '81.5' }, '1'],
+    ['[ev][w] > 80', { w: '81.5' }, '0'],           // other event's value is blank
+    ['0.1 + 0.2', {}, '0.3'],
+    ['1 / 3', {}, '0.333333333333333'],
+    ['10 ^ 20', {}, '1e+20'],
+    ['2 / 3 * 3', {}, '2'],
+    ["[t] = 'yes'", { t: 'yes' }, '1'],
+    ['[a] >= 18 and [a] <= 65', { a: '70' }, '0'],
+    ["'a<b>&\"\\' = [s]", { s: 'a<b>&"\\' }, '1'], // no escapes in logic strings
+];
+
+function cEval(expr, vals) {
+    const args = ['protocol', 'eval', '--json', '--now', NOW, expr];
+    for (const [k, v] of Object.entries(vals)) args.push(`${k}=${v}`);
+    return execFileSync(bin, args, { encoding: 'utf8' }).trim();
+}
+
+function jsEval(expr, vals) {
+    const js = execFileSync(bin, ['protocol', 'js', expr], { encoding: 'utf8' }).trim();
+    const f = L.compile(js);
+    const v = f((event, field, code) => {
+        const key = (event ? `${event}/` : '') + field + (code ? `(${code})` : '');
+        if (key in vals) return vals[key];
+        return code ? '0' : null;
+    }, NOW_MS);
+    if (v === null) return 'null';
+    if (typeof v === 'number') return L.format(v);
+    return JSON.stringify(v);
+}
+
+let failed = 0;
+for (const [expr, vals, want] of table) {
+    const c = cEval(expr, vals);
+    const j = jsEval(expr, vals);
+    if (c !== want || j !== want) {
+        console.log(`FAIL ${expr} ${JSON.stringify(vals)}: want ${want}, C ${c}, JS ${j}`);
+        failed++;
+    }
+}
+console.log(`${table.length - failed}/${table.length} expressions agree`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,192 @@
+/* Shared by the store's unit tests: a fresh database on the small fixture protocol
+ * (tests/fixtures/store/), a stepping clock, and a content digest of every table read
+ * directly with SQLite (independent of the store's own reading code). Included by one test
+ * file per executable, so everything here is static. */
+#ifndef IOHEME_TESTS_STORE_TEST_UTIL_H
+#define IOHEME_TESTS_STORE_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define ADMIN_PW "admin-pass-1"
+
+struct tdb {
+    char path[512];
+    struct store *st;
+    long long now;
+};
+
+/* 2026-01-01T08:00:00.000Z, stepping 1 s per call. */
+static long long test_clock(void *ctx)
+{
+    struct tdb *t = ctx;
+    t->now += 1000;
+    return t->now;
+}
+
+static const char *fixture_dir(void)
+{
+    static char buf[512];
+    const char *f = getenv("IOHEME_FIXTURES");
+    snprintf(buf, sizeof buf, "%s/store", f ? f : "../tests/fixtures");
+    return buf;
+}
+
+static void tdb_remove(const char *path)
+{
+    char p[600];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+static void tdb_open(struct tdb *t, const char *name)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "store_test_%s_%ld.db", name, (long)getpid());
+    tdb_remove(t->path);
+    struct err e = {0};
+    int rc = store_create(t->path, fixture_dir(), "admin", ADMIN_PW, &t->st, &e);
+    if (rc)
+        fail_msg("store_create: %s", e.msg);
+    t->now = 1767254400000LL; /* 2026-01-01T08:00:00Z */
+    store_set_clock(t->st, test_clock, t);
+}
+
+static void tdb_close(struct tdb *t)
+{
+    store_close(t->st);
+    t->st = NULL;
+    tdb_remove(t->path);
+}
+
+static const struct store_ctx ADMIN = {"admin", "cli", NULL};
+
+/* SHA-256 (hex) over every row of every table, read straight from the file. */
+static void db_digest(const char *path, char out[65])
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    sqlite3_stmt *t;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = "
+                                        "'table' ORDER BY name", -1, &t, NULL), SQLITE_OK);
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        char sql[256];
+        const char *name = (const char *)sqlite3_column_text(t, 0);
+        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1, 2, 3, 4", name);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+            snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1", name);
+            assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+        }
+        crypto_hash_sha256_update(&h, (const unsigned char *)name, strlen(name) + 1);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(s); c++) {
+                const unsigned char *v = sqlite3_column_text(s, c);
+                crypto_hash_sha256_update(&h, v ? v : (const unsigned char *)"\x01NULL",
+                                          v ? strlen((const char *)v) + 1 : 6);
+            }
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_finalize(t);
+    sqlite3_close(db);
+    unsigned char bin[32];
+    crypto_hash_sha256_final(&h, bin);
+    sodium_bin2hex(out, 65, bin, sizeof bin);
+}
+
+/* Runs SQL on the file behind the store's back (the attacker's sqlite3 shell). */
+static void db_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* Screens a patient with the given screening values (NULL-terminated field/value pairs). */
+static void screen(struct tdb *t, char scr[16], ...)
+{
+    struct store_change ch[16];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, scr);
+    const char *f;
+    while ((f = va_arg(ap, const char *)) != NULL && n < 16) {
+        const char *v = va_arg(ap, const char *);
+        const char *code = NULL;
+        static char fbuf[16][64];
+        const char *sep = strstr(f, "___");
+        if (sep) {
+            snprintf(fbuf[n], sizeof fbuf[n], "%.*s", (int)(sep - f), f);
+            code = sep + 3;
+            f = fbuf[n];
+        }
+        ch[n++] = (struct store_change){"screening_arm_1", 0, f, code, v};
+    }
+    va_end(ap);
+    struct err e = {0};
+    int rc = store_screen_create(t->st, &ADMIN, ch, n, scr, NULL, &e);
+    if (rc)
+        fail_msg("screen: %s", e.msg);
+}
+
+/* Counts audit rows with this action. */
+struct count_ctx {
+    const char *action;
+    int n;
+};
+static int count_action(void *ctx, const struct store_audit_row *r)
+{
+    struct count_ctx *c = ctx;
+    if (!c->action || strcmp(r->action, c->action) == 0)
+        c->n++;
+    return 0;
+}
+static int audit_count(struct tdb *t, const char *action)
+{
+    struct count_ctx c = {action, 0};
+    assert_int_equal(store_audit_foreach(t->st, count_action, &c, NULL), 0);
+    return c.n;
+}
+
+static char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,
+                 const char *code)
+{
+    char *v = NULL;
+    struct err e = {0};
+    if (store_get_value(t->st, rec, ev, inst, f, code, &v, &e))
+        fail_msg("get %s: %s", f, e.msg);
+    return v;
+}
+
+#define assert_value(t, rec, ev, inst, f, code, expect)                                       \
+    do {                                                                                       \
+        char *v_ = get(t, rec, ev, inst, f, code);                                             \
+        if ((expect) == NULL)                                                                  \
+            assert_null(v_);                                                                   \
+        else                                                                                   \
+            assert_string_equal(v_ ? v_ : "(null)", (expect));                                 \
+        free(v_);                                                                              \
+    } while (0)
+
+#endif

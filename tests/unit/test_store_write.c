@@ -1,0 +1,348 @@
+/* The one write path: validation, atomicity, reasons on complete forms, calc recomputation,
+ * instance rules, audit rows per change, batches. Fixture protocol: tests/fixtures/store/. */
+#include "store_test_util.h"
+
+#define D0 "day0_arm_1"
+#define D1 "day1_arm_1"
+
+static int setup(void **state)
+{
+    struct tdb *t = calloc(1, sizeof *t);
+    tdb_open(t, "write");
+    char scr[16];
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    assert_string_equal(scr, "SCR-001");
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tdb_close(*state);
+    free(*state);
+    return 0;
+}
+
+static int put(struct tdb *t, const struct store_change *c, size_t n, const char *reason,
+               struct store_put_result *res, struct err *e)
+{
+    return store_put_changes(t->st, &ADMIN, "SCR-001", c, n, reason, res, e);
+}
+
+static void test_valid_values_are_saved_and_audited(void **state)
+{
+    struct tdb *t = *state;
+    int before = audit_count(t, "update");
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"}, {D0, 0, "height_cm", NULL,
+                                                                     "175"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(put(t, c, 2, NULL, &res, &e), 0);
+    assert_int_equal(res.nchanged, 2);
+    assert_int_equal(res.nissues, 0);
+    assert_int_equal(audit_count(t, "update"), before + 2);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "70.5");
+    store_put_result_free(&res);
+}
+
+static void test_hard_error_blocks_whole_set_and_names_field_rule_value(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
+                               {D0, 0, "height_cm", NULL, "tall"},
+                               {D0, 0, "height_cm", NULL, "300"} /* @FORCE-MINMAX: hard */};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(put(t, c, 3, NULL, &res, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "height_cm"));
+    assert_non_null(strstr(e.msg, "tall"));
+    assert_string_equal(e.field, "height_cm");
+    /* every hard error is reported, each with its rule */
+    assert_int_equal(res.nissues, 2);
+    assert_int_equal(res.issues[0].level, STORE_ISSUE_HARD);
+    assert_string_equal(res.issues[0].rule, "integer");
+    assert_int_equal(res.issues[0].change_index, 1);
+    assert_string_equal(res.issues[1].rule, "max");
+    assert_string_equal(res.issues[1].value, "300");
+    /* the valid weight in the same set was not saved */
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, NULL);
+    store_put_result_free(&res);
+}
+
+static void test_rejected_change_set_leaves_db_unchanged(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "80"}};
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    char before[65], after[65];
+    db_digest(t->path, before);
+    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "81"},
+                                 {D0, 0, "height_cm", NULL, "180"},
+                                 {D0, 1, "att_ok", NULL, "1"},
+                                 {D0, 0, "no_such_field", NULL, "1"}};
+    struct err e = {0};
+    assert_int_equal(put(t, bad, 4, NULL, NULL, &e), ERR_INVALID);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+}
+
+static void test_soft_out_of_range_is_saved_and_flagged(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260"}}; /* max 250, soft */
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, c, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nissues, 1);
+    assert_int_equal(res.issues[0].level, STORE_ISSUE_SOFT);
+    assert_string_equal(res.issues[0].rule, "max");
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "260");
+    store_put_result_free(&res);
+}
+
+static int find_flag(void *ctx, const struct store_value *v)
+{
+    if (strcmp(v->field, "weight_kg") == 0)
+        snprintf(ctx, 16, "%s", v->flag ? v->flag : "");
+    return 0;
+}
+
+static void test_soft_flag_is_stored_for_review(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "20"}};
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    char flag[16] = "?";
+    assert_int_equal(store_record_values(t->st, "SCR-001", find_flag, flag, NULL), 0);
+    assert_string_equal(flag, "min");
+}
+
+static void test_calc_is_recomputed_and_audited_as_calc(void **state)
+{
+    struct tdb *t = *state;
+    int before = audit_count(t, "calc");
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL,
+                                                                   "180"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    /* 72 / 1.8^2 = 22.22… -> 22.2 */
+    assert_value(t, "SCR-001", D0, 0, "bmi", NULL, "22.2");
+    assert_int_equal(audit_count(t, "calc"), before + 1);
+    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, ""}};
+    assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "bmi", NULL, NULL); /* blank input -> blank calc */
+}
+
+static void test_calc_cannot_be_written(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "bmi", NULL, "25"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, c, 1, NULL, &res, NULL), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "calc");
+    store_put_result_free(&res);
+}
+
+static void test_cross_event_calc_follows_its_reference(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "sbp", NULL, "100"}, {D1, 0, "sbp", NULL, "130"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D1, 0, "sbp_change", NULL, "30");
+    /* changing day 0 only recomputes day 1's calc */
+    struct store_change c2[] = {{D0, 0, "sbp", NULL, "90"}};
+    assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D1, 0, "sbp_change", NULL, "40");
+}
+
+static void test_unchanged_value_writes_no_audit_row(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    int before = audit_count(t, NULL);
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, c, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nchanged, 0);
+    assert_int_equal(res.nunchanged, 1);
+    assert_int_equal(audit_count(t, NULL), before);
+    store_put_result_free(&res);
+}
+
+static void test_reason_required_on_complete_form(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"},
+                               {D0, 0, "baseline_complete", NULL, "2"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    int st = -2;
+    assert_int_equal(store_form_status(t->st, "SCR-001", D0, "baseline", 0, &st, NULL), 0);
+    assert_int_equal(st, 2);
+    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71"}};
+    struct err e = {0};
+    assert_int_equal(put(t, fix, 1, NULL, NULL, &e), ERR_REASON_REQUIRED);
+    assert_string_equal(e.field, "weight_kg");
+    assert_int_equal(put(t, fix, 1, "", NULL, &e), ERR_REASON_REQUIRED);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "70");
+    assert_int_equal(put(t, fix, 1, "transcription error", NULL, &e), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
+    /* an unchanged value on a complete form needs no reason */
+    assert_int_equal(put(t, fix, 1, NULL, NULL, &e), 0);
+}
+
+struct hist {
+    int n;
+    char last_reason[64], last_old[16], last_new[16];
+};
+static int hist_row(void *ctx, const struct store_audit_row *r)
+{
+    struct hist *h = ctx;
+    h->n++;
+    snprintf(h->last_reason, sizeof h->last_reason, "%s", r->reason ? r->reason : "");
+    snprintf(h->last_old, sizeof h->last_old, "%s", r->old_value ? r->old_value : "(null)");
+    snprintf(h->last_new, sizeof h->last_new, "%s", r->new_value ? r->new_value : "(null)");
+    return 0;
+}
+
+static void test_history_keeps_every_value(void **state)
+{
+    struct tdb *t = *state;
+    const char *vals[] = {"60", "65", ""};
+    for (int i = 0; i < 3; i++) {
+        struct store_change c[] = {{D0, 0, "weight_kg", NULL, vals[i]}};
+        assert_int_equal(put(t, c, 1, "why", NULL, NULL), 0);
+    }
+    struct hist h = {0};
+    assert_int_equal(store_field_history(t->st, "SCR-001", "weight_kg", hist_row, &h, NULL), 0);
+    assert_int_equal(h.n, 3);
+    assert_string_equal(h.last_old, "65");
+    assert_string_equal(h.last_new, "(null)"); /* blank = deleted */
+    assert_string_equal(h.last_reason, "why");
+}
+
+static void test_instance_rules(void **state)
+{
+    struct tdb *t = *state;
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}};   /* repeating needs >= 1 */
+    assert_int_equal(put(t, rep0, 1, NULL, &res, NULL), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "instance");
+    store_put_result_free(&res);
+    struct store_change nonrep[] = {{D0, 2, "weight_kg", NULL, "70"}};
+    store_put_result_init(&res);
+    assert_int_equal(put(t, nonrep, 1, NULL, &res, NULL), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "instance");
+    store_put_result_free(&res);
+    int next = 0;
+    assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, NULL), 0);
+    assert_int_equal(next, 1);
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "0"}, {D0, 2, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, a, 2, NULL, NULL, NULL), 0);
+    assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, NULL), 0);
+    assert_int_equal(next, 3);
+}
+
+static void test_form_not_on_event_is_refused(void **state)
+{
+    struct tdb *t = *state;
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct store_change c[] = {{D1, 0, "weight_kg", NULL, "70"}};
+    assert_int_equal(put(t, c, 1, NULL, &res, NULL), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "not_on_event");
+    store_put_result_free(&res);
+}
+
+static void test_checkbox_options(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{"screening_arm_1", 0, "cats", "2", "1"},
+                               {"screening_arm_1", 0, "cats", "1", "0"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", "screening_arm_1", 0, "cats", "2", "1");
+    assert_value(t, "SCR-001", "screening_arm_1", 0, "cats", "1", NULL);
+    struct store_change bad[] = {{"screening_arm_1", 0, "cats", "7", "1"}};
+    assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
+    struct store_change nocode[] = {{"screening_arm_1", 0, "cats", NULL, "1"}};
+    assert_int_equal(put(t, nocode, 1, NULL, NULL, NULL), ERR_INVALID);
+}
+
+static void test_locked_record_refuses_writes(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_record_lock(t->st, &ADMIN, "SCR-001", NULL, NULL), 0);
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    struct err e = {0};
+    assert_int_equal(put(t, c, 1, NULL, NULL, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "locked"));
+    assert_int_equal(store_record_unlock(t->st, &ADMIN, "SCR-001", NULL, NULL),
+                     ERR_REASON_REQUIRED);
+    assert_int_equal(store_record_unlock(t->st, &ADMIN, "SCR-001", "query answered", NULL), 0);
+    assert_int_equal(put(t, c, 1, NULL, NULL, &e), 0);
+}
+
+static void test_batch_commit_and_rollback(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    /* a rejected set inside a batch undoes only itself */
+    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x"}};
+    assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
+    store_batch_rollback(t->st);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    assert_int_equal(store_batch_begin(t->st, NULL), ERR_CONFLICT);
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
+static void test_disabled_user_cannot_write(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL),
+                     0);
+    assert_int_equal(store_user_disable(t->st, &ADMIN, "nurse", NULL), 0);
+    struct store_ctx nurse = {"nurse", "cli", NULL};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL),
+                     ERR_AUTH);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_valid_values_are_saved_and_audited),
+        T(test_hard_error_blocks_whole_set_and_names_field_rule_value),
+        T(test_rejected_change_set_leaves_db_unchanged),
+        T(test_soft_out_of_range_is_saved_and_flagged),
+        T(test_soft_flag_is_stored_for_review),
+        T(test_calc_is_recomputed_and_audited_as_calc),
+        T(test_calc_cannot_be_written),
+        T(test_cross_event_calc_follows_its_reference),
+        T(test_unchanged_value_writes_no_audit_row),
+        T(test_reason_required_on_complete_form),
+        T(test_history_keeps_every_value),
+        T(test_instance_rules),
+        T(test_form_not_on_event_is_refused),
+        T(test_checkbox_options),
+        T(test_locked_record_refuses_writes),
+        T(test_batch_commit_and_rollback),
+        T(test_disabled_user_cannot_write),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
