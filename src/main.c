@@ -1,6 +1,7 @@
 /* ioheme: one binary, git-style subcommands dispatched from one table.
  *
  * Adding a command is adding a row here and a function in cli/. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +30,9 @@ int main(int argc, char **argv)
         return cmd_version(0, NULL);
     for (const struct cli_cmd *c = cli_commands; c->name; c++) {
         if (strcmp(c->name, name) == 0) {
-            for (int i = 2; i < argc; i++) {
+            /* stats prints its method list with its help, so it handles --help itself */
+            bool own_help = strcmp(c->name, "stats") == 0;
+            for (int i = 2; i < argc && !own_help; i++) {
                 if (strcmp(argv[i], "--") == 0)
                     break;
                 /* `ioheme CMD --help` for commands without subcommands; commands with

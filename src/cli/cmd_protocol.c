@@ -377,9 +377,11 @@ static int protocol_eval(int argc, char **argv)
     } else if (v.kind == EV_NUM) {
         puts(strbuf_str(&sb));
     } else {
-        char *s = json_dumps(json_string(v.str), JSON_ENCODE_ANY);
+        json_t *js = json_string(v.str);
+        char *s = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
         puts(s ? s : "null");
         free(s);
+        json_decref(js);
     }
     strbuf_release(&sb);
     arena_free(&ar);

@@ -43,7 +43,18 @@ static const struct cli_opt_spec stats_opts[] = {
     {"dropout", true},    {"paired", true},     {"method", true},      {NULL, false},
 };
 
+#include "cli/stats_methods.h"
+
 const struct stats_method stats_methods[] = {
+    {"binom", stats_run_binom, STATS_BINOM_HELP},
+    {"wilson", stats_run_wilson, STATS_WILSON_HELP},
+    {"poisson", stats_run_poisson, STATS_POISSON_HELP},
+    {"wilcoxon", stats_run_wilcoxon, STATS_WILCOXON_HELP},
+    {"ttest", stats_run_ttest, STATS_TTEST_HELP},
+    {"fisher", stats_run_fisher, STATS_FISHER_HELP},
+    {"chisq", stats_run_chisq, STATS_CHISQ_HELP},
+    {"quantile", stats_run_quantile, STATS_QUANTILE_HELP},
+    {"samplesize", stats_run_samplesize, STATS_SAMPLESIZE_HELP},
     {NULL, NULL, NULL},
 };
 
