@@ -65,6 +65,7 @@ int page_subject(struct req *r);
 int page_enrol_post(struct req *r);
 int page_form(struct req *r);
 int page_form_post(struct req *r);
+int form_logic_js(struct req *r);
 int page_stopwatch(struct req *r);
 int page_history(struct req *r);
 int page_casebook(struct req *r);

@@ -65,6 +65,7 @@ const struct route http_routes[] = {
     {HTTP_POST, "/records/{id}/enrol",                             page_enrol_post,      P_ENROL, CSRF | LOCK | HTML,   16},
     {HTTP_GET,  "/records/{id}/forms/{event}/{form}",              page_form,            P_VIEW,  HTML,                  0},
     {HTTP_POST, "/records/{id}/forms/{event}/{form}",              page_form_post,       P_ENTER, CSRF | LOCK | HTML,   64},
+    {HTTP_GET,  "/forms/{form}/logic.js",                          form_logic_js,        P_PROTO, 0,                     0},
     {HTTP_GET,  "/records/{id}/stopwatch",                         page_stopwatch,       P_ENTER, HTML,                  0},
     {HTTP_GET,  "/records/{id}/history/{field}",                   page_history,         P_AUDIT, HTML,                  0},
     {HTTP_GET,  "/records/{id}/casebook",                          page_casebook,        P_VIEW,  HTML,                  0},
