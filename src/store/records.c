@@ -258,6 +258,8 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         return rc;
     struct store_record r;
     rc = record_find(st, record, &r, e);
+    if (!rc && r.is_locked)
+        rc = err_set_field(e, ERR_CONFLICT, "record", "%s is locked", r.screening_no);
     if (!rc && r.study_id[0])
         rc = err_set_field(e, ERR_CONFLICT, "record", "%s is already enrolled as %s",
                            r.screening_no, r.study_id);

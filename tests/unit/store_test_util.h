@@ -29,14 +29,14 @@ struct tdb {
 };
 
 /* 2026-01-01T08:00:00.000Z, stepping 1 s per call. */
-static long long test_clock(void *ctx)
+static inline long long test_clock(void *ctx)
 {
     struct tdb *t = ctx;
     t->now += 1000;
     return t->now;
 }
 
-static const char *fixture_dir(void)
+static inline const char *fixture_dir(void)
 {
     static char buf[512];
     const char *f = getenv("IOHEME_FIXTURES");
@@ -44,7 +44,7 @@ static const char *fixture_dir(void)
     return buf;
 }
 
-static void tdb_remove(const char *path)
+static inline void tdb_remove(const char *path)
 {
     char p[600];
     unlink(path);
@@ -54,7 +54,7 @@ static void tdb_remove(const char *path)
     unlink(p);
 }
 
-static void tdb_open(struct tdb *t, const char *name)
+static inline void tdb_open(struct tdb *t, const char *name)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "store_test_%s_%ld.db", name, (long)getpid());
@@ -67,7 +67,7 @@ static void tdb_open(struct tdb *t, const char *name)
     store_set_clock(t->st, test_clock, t);
 }
 
-static void tdb_close(struct tdb *t)
+static inline void tdb_close(struct tdb *t)
 {
     store_close(t->st);
     t->st = NULL;
@@ -77,7 +77,7 @@ static void tdb_close(struct tdb *t)
 static const struct store_ctx ADMIN = {"admin", "cli", NULL};
 
 /* SHA-256 (hex) over every row of every table, read straight from the file. */
-static void db_digest(const char *path, char out[65])
+static inline void db_digest(const char *path, char out[65])
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -113,7 +113,7 @@ static void db_digest(const char *path, char out[65])
 }
 
 /* Runs SQL on the file behind the store's back (the attacker's sqlite3 shell). */
-static void db_exec(const char *path, const char *sql)
+static inline void db_exec(const char *path, const char *sql)
 {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -124,7 +124,7 @@ static void db_exec(const char *path, const char *sql)
 }
 
 /* Screens a patient with the given screening values (NULL-terminated field/value pairs). */
-static void screen(struct tdb *t, char scr[16], ...)
+static inline void screen(struct tdb *t, char scr[16], ...)
 {
     struct store_change ch[16];
     size_t n = 0;
@@ -155,21 +155,21 @@ struct count_ctx {
     const char *action;
     int n;
 };
-static int count_action(void *ctx, const struct store_audit_row *r)
+static inline int count_action(void *ctx, const struct store_audit_row *r)
 {
     struct count_ctx *c = ctx;
     if (!c->action || strcmp(r->action, c->action) == 0)
         c->n++;
     return 0;
 }
-static int audit_count(struct tdb *t, const char *action)
+static inline int audit_count(struct tdb *t, const char *action)
 {
     struct count_ctx c = {action, 0};
     assert_int_equal(store_audit_foreach(t->st, count_action, &c, NULL), 0);
     return c.n;
 }
 
-static char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,
+static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,
                  const char *code)
 {
     char *v = NULL;

@@ -1,0 +1,248 @@
+/* The audit trail: canonical bytes, the hash chain, and tampering done the way an attacker
+ * with the sqlite3 shell would (drop the triggers first) — each edit, deletion and insertion
+ * must make store_audit_verify name the row. */
+#include "store_test_util.h"
+
+#include "base/strbuf.h"
+
+static int setup(void **state)
+{
+    struct tdb *t = calloc(1, sizeof *t);
+    tdb_open(t, "audit");
+    char scr[16];
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"},
+                               {"day0_arm_1", 0, "height_cm", NULL, "170"}};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, scr, c, 2, NULL, NULL, NULL), 0);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tdb_close(*state);
+    free(*state);
+    return 0;
+}
+
+static void test_canonical_bytes_are_length_prefixed_and_null_distinct(void **state)
+{
+    (void)state;
+    struct store_audit_row r = {.id = 17, .ts = "2026-01-01T08:00:01.000Z", .user = "ann",
+                                .action = "update", .record = "IOH-001", .event = "t0_arm_1",
+                                .instance = -1, .field = "sbp", .old_value = NULL,
+                                .new_value = "", .reason = NULL, .source = "cli",
+                                .source_sha256 = NULL};
+    struct strbuf sb = STRBUF_INIT;
+    store_audit_canonical(&r, &sb);
+    /* written out by hand from the definition in docs/security.md */
+    assert_string_equal(strbuf_str(&sb), "2:17;24:2026-01-01T08:00:01.000Z;3:ann;6:update;"
+                                         "7:IOH-001;8:t0_arm_1;-;3:sbp;-;0:;-;3:cli;-;");
+    strbuf_release(&sb);
+}
+
+struct first_hash {
+    char prev[65], hash[65], canon[512];
+};
+static int grab_first(void *ctx, const struct store_audit_row *r)
+{
+    struct first_hash *f = ctx;
+    snprintf(f->prev, sizeof f->prev, "%s", r->prev_hash);
+    snprintf(f->hash, sizeof f->hash, "%s", r->hash);
+    struct strbuf sb = STRBUF_INIT;
+    store_audit_canonical(r, &sb);
+    snprintf(f->canon, sizeof f->canon, "%s", strbuf_str(&sb));
+    strbuf_release(&sb);
+    return 1; /* stop after the first row */
+}
+
+static void test_first_row_hash_is_sha256_of_zeros_and_canonical_bytes(void **state)
+{
+    struct tdb *t = *state;
+    struct first_hash f;
+    assert_int_equal(store_audit_foreach(t->st, grab_first, &f, NULL), 1);
+    assert_string_equal(f.prev, "0000000000000000000000000000000000000000000000000000000000000000");
+    /* recompute independently with libsodium */
+    char buf[700];
+    snprintf(buf, sizeof buf, "%s%s", f.prev, f.canon);
+    unsigned char h[32];
+    char hex[65];
+    crypto_hash_sha256(h, (const unsigned char *)buf, strlen(buf));
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    assert_string_equal(hex, f.hash);
+}
+
+static void test_intact_chain_verifies(void **state)
+{
+    struct tdb *t = *state;
+    struct store_verify_result r;
+    assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
+    assert_int_equal(r.first_bad_id, 0);
+    long long n;
+    char head[65];
+    assert_int_equal(store_audit_head(t->st, &n, head, NULL), 0);
+    assert_int_equal(n, r.nrows);
+    assert_true(n >= 5);
+    assert_string_equal(head, r.head_hash);
+}
+
+static void test_audit_rows_cannot_be_updated_or_deleted(void **state)
+{
+    struct tdb *t = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET user = 'x' WHERE id = 3", NULL,
+                                      NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(db), "cannot be changed"));
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id = 3", NULL, NULL, NULL),
+                         SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void expect_broken_at(struct tdb *t, long long id, const char *why)
+{
+    struct store_verify_result r;
+    struct err e = {0};
+    assert_int_equal(store_audit_verify(t->st, &r, &e), ERR_INTEGRITY);
+    assert_int_equal(r.first_bad_id, id);
+    if (!strstr(r.reason, why))
+        fail_msg("reason '%s' does not mention '%s'", r.reason, why);
+    char idtxt[32];
+    snprintf(idtxt, sizeof idtxt, "row %lld", id);
+    assert_non_null(strstr(e.msg, idtxt));
+}
+
+static void test_edited_row_is_named(void **state)
+{
+    struct tdb *t = *state;
+    db_exec(t->path, "DROP TRIGGER audit_no_update;"
+                     "UPDATE audit SET new_value = '75' WHERE id = 4");
+    expect_broken_at(t, 4, "edited");
+}
+
+static void test_deleted_row_is_named(void **state)
+{
+    struct tdb *t = *state;
+    db_exec(t->path, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 3");
+    expect_broken_at(t, 4, "missing");
+}
+
+static void test_deleted_last_rows_are_detected_by_the_head(void **state)
+{
+    struct tdb *t = *state;
+    long long n;
+    char head[65];
+    assert_int_equal(store_audit_head(t->st, &n, head, NULL), 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id >= %lld",
+             n - 1);
+    db_exec(t->path, sql);
+    expect_broken_at(t, n - 1, "head");
+}
+
+static void test_inserted_row_is_named(void **state)
+{
+    struct tdb *t = *state;
+    /* a forged row in the middle: shift later ids up to make room, as an attacker must */
+    db_exec(t->path, "DROP TRIGGER audit_no_update;"
+                     "UPDATE audit SET id = id + 1000 WHERE id >= 3;"
+                     "UPDATE audit SET id = id - 999 WHERE id >= 1003;"
+                     "INSERT INTO audit(id, ts, user, action, source, prev_hash, hash) VALUES "
+                     "(3, '2026-01-01T08:00:00.000Z', 'mallory', 'update', 'cli', "
+                     "(SELECT hash FROM audit WHERE id = 2), 'forged')");
+    expect_broken_at(t, 3, "edited");
+}
+
+static void test_rehashed_insertion_breaks_the_next_row(void **state)
+{
+    struct tdb *t = *state;
+    /* Even with a correct hash for the forged row, the following row's prev_hash no longer
+     * matches. Compute the forged row's hash with the published definition. */
+    struct first_hash f;
+    assert_int_equal(store_audit_foreach(t->st, grab_first, &f, NULL), 1);
+    struct store_audit_row forged = {.id = 2, .ts = "2026-01-01T08:00:00.500Z",
+                                     .user = "mallory", .action = "update", .instance = -1,
+                                     .source = "cli"};
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_adds(&sb, f.hash);
+    store_audit_canonical(&forged, &sb);
+    unsigned char h[32];
+    char hex[65];
+    crypto_hash_sha256(h, (const unsigned char *)strbuf_str(&sb), sb.len);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    strbuf_release(&sb);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "DROP TRIGGER audit_no_update;"
+             "UPDATE audit SET id = id + 1000 WHERE id >= 2;"
+             "UPDATE audit SET id = id - 999 WHERE id >= 1002;"
+             "INSERT INTO audit(id, ts, user, action, source, prev_hash, hash) VALUES "
+             "(2, '2026-01-01T08:00:00.500Z', 'mallory', 'update', 'cli', '%s', '%s')",
+             f.hash, hex);
+    db_exec(t->path, sql);
+    expect_broken_at(t, 3, "prev_hash");
+}
+
+static void test_export_csv_has_header_and_every_row(void **state)
+{
+    struct tdb *t = *state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(store_audit_export_csv(t->st, f, NULL), 0);
+    fclose(f);
+    assert_true(strncmp(buf, "id,ts,user,action,record,", 25) == 0);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
+    assert_int_equal(lines, audit_count(t, NULL) + 1);
+    assert_non_null(strstr(buf, "create_db"));
+    free(buf);
+}
+
+static long long backwards_clock(void *ctx)
+{
+    (void)ctx;
+    return 1000; /* 1970: earlier than every row already written */
+}
+
+static void test_audit_time_never_goes_backwards(void **state)
+{
+    struct tdb *t = *state;
+    store_set_clock(t->st, backwards_clock, NULL);
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "71"}};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL), 0);
+    struct store_verify_result r;
+    assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit a JOIN audit b ON "
+                                        "b.id = a.id + 1 WHERE b.ts < a.ts", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_canonical_bytes_are_length_prefixed_and_null_distinct),
+        T(test_first_row_hash_is_sha256_of_zeros_and_canonical_bytes),
+        T(test_intact_chain_verifies),
+        T(test_audit_rows_cannot_be_updated_or_deleted),
+        T(test_edited_row_is_named),
+        T(test_deleted_row_is_named),
+        T(test_deleted_last_rows_are_detected_by_the_head),
+        T(test_inserted_row_is_named),
+        T(test_rehashed_insertion_breaks_the_next_row),
+        T(test_export_csv_has_header_and_every_row),
+        T(test_audit_time_never_goes_backwards),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

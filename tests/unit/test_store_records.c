@@ -1,0 +1,286 @@
+/* The screening log, eligibility status, enrolment and study IDs; creating, opening and
+ * migrating database files. */
+#include "store_test_util.h"
+
+static int setup(void **state)
+{
+    struct tdb *t = calloc(1, sizeof *t);
+    tdb_open(t, "records");
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tdb_close(*state);
+    free(*state);
+    return 0;
+}
+
+static void test_screening_numbers_in_order_and_screen_failures_stay(void **state)
+{
+    struct tdb *t = *state;
+    char a[16], b[16], c[16];
+    screen(t, a, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    screen(t, b, "age", "70", "heme", "1", "cats___1", "1", NULL); /* too old */
+    screen(t, c, "age", "30", NULL);                               /* incomplete */
+    assert_string_equal(a, "SCR-001");
+    assert_string_equal(b, "SCR-002");
+    assert_string_equal(c, "SCR-003");
+    struct store_record *rs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_record_list(t->st, &rs, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rs[0].status, STORE_REC_SCREENED);
+    assert_int_equal(rs[0].eligible, 1);
+    assert_int_equal(rs[1].status, STORE_REC_SCREEN_FAILURE);
+    assert_int_equal(rs[1].eligible, 0);
+    assert_string_equal(store_record_status_name(rs[1].status), "screen_failure");
+    assert_int_equal(rs[2].eligible, -1);
+    assert_string_equal(rs[0].screened_by, "admin");
+    free(rs);
+    assert_value(t, "SCR-002", "screening_arm_1", 0, "inc_age", NULL, "0");
+    assert_int_equal(audit_count(t, "screen"), 3);
+}
+
+static void test_rejected_screening_creates_no_record(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "forty"}};
+    char scr[16] = "";
+    struct err e = {0};
+    assert_int_equal(store_screen_create(t->st, &ADMIN, ch, 1, scr, NULL, &e), ERR_INVALID);
+    struct store_record *rs = NULL;
+    size_t n = 9;
+    assert_int_equal(store_record_list(t->st, &rs, &n, NULL), 0);
+    assert_int_equal(n, 0);
+    free(rs);
+    assert_int_equal(audit_count(t, "screen"), 0);
+}
+
+static void test_eligibility_criteria_from_the_protocol(void **state)
+{
+    struct tdb *t = *state;
+    char a[16];
+    screen(t, a, "age", "70", "heme", "1", "cats___0", "1", NULL);
+    struct arena ar = ARENA_INIT;
+    struct elig_result er;
+    assert_int_equal(store_record_eligibility(t->st, a, &ar, &er, NULL), 0);
+    assert_int_equal(er.verdict, ELIG_INELIGIBLE);
+    assert_int_equal(er.ncriteria, 3);
+    assert_string_equal(er.criteria[0].field->name, "inc_age");
+    assert_false(er.criteria[0].passes);
+    assert_true(er.criteria[1].passes);
+    assert_false(er.criteria[2].passes);
+    arena_free(&ar);
+}
+
+static void test_enrol_needs_eligibility_and_consent(void **state)
+{
+    struct tdb *t = *state;
+    char ok[16], old[16], id[16] = "";
+    screen(t, ok, "age", "40", "heme", "1", "cats___2", "1", NULL);
+    screen(t, old, "age", "70", "heme", "1", "cats___2", "1", NULL);
+    struct err e = {0};
+    assert_int_equal(store_enroll(t->st, &ADMIN, old, NULL, 0, id, NULL, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "not eligible"));
+    assert_int_equal(store_enroll(t->st, &ADMIN, ok, NULL, 0, id, NULL, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "consent"));
+    /* consent given with the enrolment itself */
+    struct store_change cons[] = {{"screening_arm_1", 0, "cons_type", NULL, "1"}};
+    assert_int_equal(store_enroll(t->st, &ADMIN, old, cons, 1, id, NULL, &e), ERR_CONFLICT);
+    /* ... which was rolled back with the refusal */
+    assert_value(t, old, "screening_arm_1", 0, "cons_type", NULL, NULL);
+    assert_int_equal(store_enroll(t->st, &ADMIN, ok, cons, 1, id, NULL, &e), 0);
+    assert_string_equal(id, "IOH-001");
+    struct store_record r;
+    assert_int_equal(store_record_get(t->st, "IOH-001", &r, NULL), 0);
+    assert_string_equal(r.screening_no, "SCR-001");
+    assert_int_equal(r.status, STORE_REC_ENROLLED);
+    assert_string_equal(store_record_name(&r), "IOH-001");
+    assert_int_equal(store_record_get(t->st, "SCR-001", &r, NULL), 0);
+    assert_string_equal(r.study_id, "IOH-001");
+    assert_int_equal(store_enroll(t->st, &ADMIN, ok, NULL, 0, id, NULL, &e), ERR_CONFLICT);
+    assert_int_equal(audit_count(t, "enroll"), 1);
+}
+
+static void test_study_ids_follow_enrolment_order(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16], s2[16], s3[16], id[16];
+    screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    screen(t, s2, "age", "50", "heme", "1", "cats___1", "1", "cons_type", "2", NULL);
+    screen(t, s3, "age", "60", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    (void)s2;
+    assert_int_equal(store_enroll(t->st, &ADMIN, s3, NULL, 0, id, NULL, NULL), 0);
+    assert_string_equal(id, "IOH-001");
+    assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
+    assert_string_equal(id, "IOH-002");
+}
+
+struct collect {
+    char buf[2048];
+};
+static int collect_value(void *ctx, const struct store_value *v)
+{
+    struct collect *c = ctx;
+    size_t n = strlen(c->buf);
+    snprintf(c->buf + n, sizeof c->buf - n, "%s|%s|%d|%s%s%s=%s\n", v->record, v->event,
+             v->instance, v->field, v->code ? "___" : "", v->code ? v->code : "", v->value);
+    return 0;
+}
+
+static void test_study_values_in_record_event_instance_field_order(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16], s2[16], id[16];
+    screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    screen(t, s2, "age", "70", NULL);
+    assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
+    struct store_change c[] = {{"day0_arm_1", 2, "att_ok", NULL, "1"},
+                               {"day0_arm_1", 1, "att_ok", NULL, "0"}};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 2, NULL, NULL, NULL), 0);
+    struct collect col = {""};
+    assert_int_equal(store_study_values(t->st, collect_value, &col, NULL), 0);
+    assert_string_equal(col.buf,
+                        "IOH-001|day0_arm_1|1|att_ok=0\n"
+                        "IOH-001|day0_arm_1|2|att_ok=1\n"
+                        "IOH-001|screening_arm_1|0|age=40\n"
+                        "IOH-001|screening_arm_1|0|cats___1=1\n"
+                        "IOH-001|screening_arm_1|0|cons_type=1\n"
+                        "IOH-001|screening_arm_1|0|eligible=1\n"
+                        "IOH-001|screening_arm_1|0|heme=1\n"
+                        "IOH-001|screening_arm_1|0|inc_age=1\n"
+                        "IOH-001|screening_arm_1|0|inc_cat=1\n"
+                        "IOH-001|screening_arm_1|0|inc_heme=1\n"
+                        "SCR-002|screening_arm_1|0|age=70\n"
+                        "SCR-002|screening_arm_1|0|eligible=0\n"
+                        "SCR-002|screening_arm_1|0|inc_age=0\n");
+}
+
+static void test_withdraw_keeps_data(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16], id[16];
+    screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    assert_int_equal(store_withdraw(t->st, &ADMIN, s1, "x", NULL), ERR_CONFLICT);
+    assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
+    assert_int_equal(store_withdraw(t->st, &ADMIN, id, NULL, NULL), ERR_REASON_REQUIRED);
+    assert_int_equal(store_withdraw(t->st, &ADMIN, id, "patient request", NULL), 0);
+    struct store_record r;
+    assert_int_equal(store_record_get(t->st, id, &r, NULL), 0);
+    assert_int_equal(r.status, STORE_REC_WITHDRAWN);
+    assert_value(t, id, "screening_arm_1", 0, "age", NULL, "40");
+}
+
+static void test_unknown_record(void **state)
+{
+    struct tdb *t = *state;
+    struct store_record r;
+    struct err e = {0};
+    assert_int_equal(store_record_get(t->st, "IOH-999", &r, &e), ERR_NOT_FOUND);
+    assert_non_null(strstr(e.msg, "IOH-999"));
+}
+
+static void test_create_refuses_existing_file_and_open_refuses_other_files(void **state)
+{
+    struct tdb *t = *state;
+    struct store *st = NULL;
+    struct err e = {0};
+    assert_int_equal(store_create(t->path, fixture_dir(), "admin", ADMIN_PW, &st, &e),
+                     ERR_CONFLICT);
+    const char *junk = "store_test_junk.db";
+    unlink(junk);
+    db_exec(junk, "CREATE TABLE x(a)");
+    assert_int_equal(store_open(junk, &st, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "not an ioheme database"));
+    unlink(junk);
+    assert_int_equal(store_open("no/such/file.db", &st, &e), ERR_NOT_FOUND);
+    /* a bad protocol leaves no file behind */
+    const char *p = "store_test_badproto.db";
+    unlink(p);
+    assert_int_not_equal(store_create(p, "/nonexistent-protocol", "admin", ADMIN_PW, &st, &e), 0);
+    assert_int_not_equal(access(p, F_OK), 0);
+}
+
+static int user_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_migrations_from_an_empty_file_and_reopen(void **state)
+{
+    struct tdb *t = *state;
+    /* store_create started from an empty file and migrated it to the current version */
+    assert_int_equal(user_version(t->path), 1);
+    char s1[16];
+    screen(t, s1, "age", "40", NULL);
+    store_close(t->st);
+    /* reopening applies nothing new, keeps data, loads the dict from the database itself */
+    struct err e = {0};
+    assert_int_equal(store_open(t->path, &t->st, &e), 0);
+    assert_int_equal(user_version(t->path), 1);
+    assert_non_null(dict_field(store_dict(t->st), "bmi"));
+    char *dict_csv = NULL;
+    assert_int_equal(store_protocol_file(t->st, "dictionary.csv", &dict_csv, NULL), 0);
+    assert_non_null(strstr(dict_csv, "sbp_change"));
+    free(dict_csv);
+    assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+    /* a database from a newer ioheme is refused */
+    store_close(t->st);
+    db_exec(t->path, "PRAGMA user_version = 99");
+    assert_int_equal(store_open(t->path, &t->st, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "version 99"));
+    db_exec(t->path, "PRAGMA user_version = 1");
+    assert_int_equal(store_open(t->path, &t->st, &e), 0);
+}
+
+static void test_backup_is_a_consistent_copy(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16];
+    screen(t, s1, "age", "40", NULL);
+    const char *dest = "store_test_backup.db";
+    tdb_remove(dest);
+    assert_int_equal(store_backup(t->st, dest, NULL), 0);
+    assert_int_equal(store_backup(t->st, dest, NULL), ERR_CONFLICT);
+    struct store *b = NULL;
+    struct err e = {0};
+    assert_int_equal(store_open(dest, &b, &e), 0);
+    struct store_verify_result v1, v2;
+    assert_int_equal(store_audit_verify(t->st, &v1, NULL), 0);
+    assert_int_equal(store_audit_verify(b, &v2, NULL), 0);
+    assert_string_equal(v1.head_hash, v2.head_hash);
+    store_close(b);
+    tdb_remove(dest);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_screening_numbers_in_order_and_screen_failures_stay),
+        T(test_rejected_screening_creates_no_record),
+        T(test_eligibility_criteria_from_the_protocol),
+        T(test_enrol_needs_eligibility_and_consent),
+        T(test_study_ids_follow_enrolment_order),
+        T(test_study_values_in_record_event_instance_field_order),
+        T(test_withdraw_keeps_data),
+        T(test_unknown_record),
+        T(test_create_refuses_existing_file_and_open_refuses_other_files),
+        T(test_migrations_from_an_empty_file_and_reopen),
+        T(test_backup_is_a_consistent_copy),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,227 @@
+/* Users, passwords, lockout, roles, sessions. */
+#include "store_test_util.h"
+
+static int setup(void **state)
+{
+    struct tdb *t = calloc(1, sizeof *t);
+    tdb_open(t, "users");
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tdb_close(*state);
+    free(*state);
+    return 0;
+}
+
+static const struct store_ctx CLI = {NULL, "cli", NULL};
+
+static void test_admin_created_with_store(void **state)
+{
+    struct tdb *t = *state;
+    struct store_user u;
+    assert_int_equal(store_user_get(t->st, "admin", &u, NULL), 0);
+    assert_string_equal(u.role, "admin");
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", ADMIN_PW, &u, NULL), 0);
+    assert_int_equal(audit_count(t, "user_add"), 1);
+    assert_int_equal(audit_count(t, "create_db"), 1);
+}
+
+static void test_add_list_and_name_rules(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse.li", "coordinator", "secret-88", &e),
+                     0);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "Nurse", "coordinator", "secret-88", &e),
+                     ERR_INVALID);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "x", "coordinator", "secret-88", &e),
+                     ERR_INVALID);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "nurse", "secret-88", &e),
+                     ERR_INVALID);
+    assert_string_equal(e.field, "role");
+    assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "monitor", "short", &e), ERR_INVALID);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse.li", "monitor", "secret-88", &e),
+                     ERR_CONFLICT);
+    struct store_user *us = NULL;
+    size_t n = 0;
+    assert_int_equal(store_user_list(t->st, &us, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(us[1].name, "nurse.li");
+    assert_string_equal(us[1].role, "coordinator");
+    free(us);
+    assert_true(store_username_is_valid("a_b-c.9"));
+    assert_false(store_username_is_valid("abcdefghijklmnopqrstuvwxyz0123456")); /* 33 */
+}
+
+static void test_password_is_argon2id_hash_never_plain(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "plain-text-pw",
+                                    NULL), 0);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT pwhash FROM user WHERE name = 'ann'", -1,
+                                        &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    const char *h = (const char *)sqlite3_column_text(s, 0);
+    assert_true(strncmp(h, "$argon2id$", 10) == 0);
+    assert_null(strstr(h, "plain-text-pw"));
+    sqlite3_finalize(s);
+    /* nor anywhere in the audit trail */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE "
+                                        "coalesce(new_value, '') LIKE '%plain-text%' OR "
+                                        "coalesce(new_value, '') LIKE '$argon2%'", -1, &s,
+                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_lockout_after_five_failures_is_logged(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "right-pass", NULL),
+                     0);
+    struct err e = {0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(store_authenticate(t->st, &CLI, "ann", "wrong-pass", NULL, &e),
+                         ERR_AUTH);
+    assert_int_equal(audit_count(t, "lockout"), 0);
+    struct store_user u;
+    assert_int_equal(store_user_get(t->st, "ann", &u, NULL), 0);
+    assert_int_equal(u.failed_logins, 4);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "wrong-pass", NULL, &e), ERR_AUTH);
+    assert_non_null(strstr(e.msg, "locked"));
+    assert_int_equal(audit_count(t, "login_failed"), 5);
+    assert_int_equal(audit_count(t, "lockout"), 1);
+    /* now even the right password fails, and that attempt is logged too */
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "right-pass", NULL, &e), ERR_AUTH);
+    assert_int_equal(audit_count(t, "login_failed"), 6);
+    assert_int_equal(store_user_unlock(t->st, &ADMIN, "ann", NULL), 0);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "right-pass", &u, NULL), 0);
+    assert_int_equal(u.failed_logins, 0);
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
+static void test_success_resets_the_failure_count(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "right-pass", NULL),
+                     0);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(store_authenticate(t->st, &CLI, "ann", "nope-nope", NULL, NULL),
+                             ERR_AUTH);
+        assert_int_equal(store_authenticate(t->st, &CLI, "ann", "right-pass", NULL, NULL), 0);
+    }
+    assert_int_equal(audit_count(t, "lockout"), 0);
+}
+
+static void test_disabled_user_cannot_log_in(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "right-pass", NULL),
+                     0);
+    assert_int_equal(store_user_disable(t->st, &ADMIN, "ann", NULL), 0);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "right-pass", NULL, NULL),
+                     ERR_AUTH);
+    assert_int_equal(audit_count(t, "user_disable"), 1);
+    /* the name is never reused */
+    struct err e = {0};
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "monitor", "other-pass", &e),
+                     ERR_CONFLICT);
+    /* the last active admin cannot be disabled */
+    assert_int_equal(store_user_disable(t->st, &ADMIN, "admin", &e), ERR_CONFLICT);
+}
+
+static void test_unknown_user_fails_like_a_wrong_password(void **state)
+{
+    struct tdb *t = *state;
+    struct err e1 = {0}, e2 = {0};
+    assert_int_equal(store_authenticate(t->st, &CLI, "ghost", "whatever1", NULL, &e1), ERR_AUTH);
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", "whatever1", NULL, &e2),
+                     ERR_AUTH);
+    assert_null(strstr(e1.msg, "unknown"));
+    assert_int_equal(audit_count(t, "login_failed"), 2);
+}
+
+static void test_password_change(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "first-pass", NULL),
+                     0);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "second-pass", NULL), 0);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "first-pass", NULL, NULL), ERR_AUTH);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "second-pass", NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "password_change"), 1);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "short", NULL), ERR_INVALID);
+}
+
+static void test_monitor_cannot_write_and_refusal_is_audited(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
+    struct store_ctx mon = {"mon", "cli", NULL};
+    struct err e = {0};
+    assert_int_equal(store_authorize(t->st, &mon, "data_write", &e), ERR_FORBIDDEN);
+    assert_non_null(strstr(e.msg, "monitor"));
+    assert_int_equal(audit_count(t, "denied"), 1);
+    assert_int_equal(store_authorize(t->st, &mon, "data_read", &e), 0);
+    assert_int_equal(store_authorize(t->st, &ADMIN, "data_write", &e), 0);
+    assert_int_equal(store_authorize(t->st, &ADMIN, "no_such_action", &e), ERR_INTERNAL);
+}
+
+static long long clock_ms;
+static long long fixed_clock(void *ctx)
+{
+    (void)ctx;
+    return clock_ms;
+}
+
+static void test_sessions_expire_and_end(void **state)
+{
+    struct tdb *t = *state;
+    clock_ms = 1767254400000LL;
+    store_set_clock(t->st, fixed_clock, NULL);
+    char tok[65];
+    assert_int_equal(store_session_create(t->st, "admin", 600, tok, NULL), 0);
+    assert_int_equal(strlen(tok), 64);
+    struct store_user u;
+    assert_int_equal(store_session_check(t->st, tok, &u, NULL), 0);
+    assert_string_equal(u.name, "admin");
+    clock_ms += 599 * 1000; /* sliding expiry: each check extends */
+    assert_int_equal(store_session_check(t->st, tok, &u, NULL), 0);
+    clock_ms += 599 * 1000;
+    assert_int_equal(store_session_check(t->st, tok, &u, NULL), 0);
+    clock_ms += 601 * 1000;
+    assert_int_equal(store_session_check(t->st, tok, &u, NULL), ERR_AUTH);
+    assert_int_equal(store_session_create(t->st, "admin", 600, tok, NULL), 0);
+    assert_int_equal(store_session_delete(t->st, tok, NULL), 0);
+    assert_int_equal(store_session_check(t->st, tok, &u, NULL), ERR_AUTH);
+    assert_int_equal(store_session_check(t->st, "not-a-token", &u, NULL), ERR_AUTH);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_admin_created_with_store),
+        T(test_add_list_and_name_rules),
+        T(test_password_is_argon2id_hash_never_plain),
+        T(test_lockout_after_five_failures_is_logged),
+        T(test_success_resets_the_failure_count),
+        T(test_disabled_user_cannot_log_in),
+        T(test_unknown_user_fails_like_a_wrong_password),
+        T(test_password_change),
+        T(test_monitor_cannot_write_and_refusal_is_audited),
+        T(test_sessions_expire_and_end),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
