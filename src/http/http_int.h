@@ -25,6 +25,7 @@ enum route_flag {
     RT_CSRF = 1 << 1,        /* state-changing: needs the CSRF token (cookie sessions) */
     RT_RECORD_LOCK = 1 << 2, /* writes to record {id}: refused with 409 while it is locked */
     RT_HTML = 1 << 3,        /* a page: 401 redirects to /login, errors render as HTML */
+    RT_NO_DB = 1 << 4,       /* needs no database connection (health, static files) */
 };
 
 struct req;
@@ -78,6 +79,7 @@ struct req {
     struct strbuf out;                /* body */
     const unsigned char *static_body; /* when set, sent instead of out (embedded assets) */
     size_t static_len;
+    size_t sent_bytes;                /* body length queued (for the access log) */
     const char *hdr_name[REQ_MAX_HEADERS];
     const char *hdr_value[REQ_MAX_HEADERS];
     size_t nhdrs;

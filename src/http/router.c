@@ -141,11 +141,11 @@ void router_dispatch(struct req *r)
         fail(r, 413, "too_large", "the request body is larger than this route accepts");
         return;
     }
+    if (!(rt->flags & RT_NO_DB) && !req_store(r, &e)) {
+        fail_err(r, &e);
+        return;
+    }
     if (!(rt->flags & RT_PUBLIC) || (rt->flags & RT_HTML)) {
-        if (!req_store(r, &e)) {
-            fail_err(r, &e);
-            return;
-        }
         int rc = auth_identify(r, &e);
         if (rc != 0 && rc != ERR_AUTH) {
             fail_err(r, &e);

@@ -26,12 +26,13 @@
 #define CSRF RT_CSRF
 #define LOCK RT_RECORD_LOCK
 #define HTML RT_HTML
+#define NODB RT_NO_DB
 
 /* clang-format off */
 const struct route http_routes[] = {
     /* method     pattern                                          handler               permission flags                KiB */
-    {HTTP_GET,  "/healthz",                                        health_get,           NULL,    PUB,                   0},
-    {HTTP_GET,  "/static/{name}",                                  static_get,           NULL,    PUB,                   0},
+    {HTTP_GET,  "/healthz",                                        health_get,           NULL,    PUB | NODB,            0},
+    {HTTP_GET,  "/static/{name}",                                  static_get,           NULL,    PUB | NODB,            0},
 
     {HTTP_POST, "/api/v1/login",                                   api_login_post,       NULL,    PUB,                   4},
     {HTTP_POST, "/api/v1/logout",                                  api_logout_post,      NULL,    CSRF,                  1},

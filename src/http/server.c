@@ -133,6 +133,7 @@ static void add_header(struct MHD_Response *resp, const char *name, const char *
 static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
 {
     struct MHD_Response *resp;
+    r->sent_bytes = r->static_body ? r->static_len : r->out.len;
     if (r->static_body) {
         resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_body,
                                                MHD_RESPMEM_PERSISTENT);
@@ -241,7 +242,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     gmtime_r(&ts.tv_sec, &tm);
     /* No patient data: the route's pattern, never the raw path with record IDs. */
     const char *pattern = r->route ? r->route->pattern : "-";
-    size_t bytes = r->static_body ? r->static_len : r->out.len;
+    size_t bytes = r->sent_bytes;
     fprintf(srv->log,
             "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ method=%s route=%s status=%d bytes=%zu "
             "us=%lld user=%lld%s\n",
