@@ -256,7 +256,8 @@ int form_logic_js(struct req *r)
         return resp_errf(r, ERR_NOT_FOUND, "form", "no such form");
     r->status = 200;
     r->content_type = "text/javascript; charset=utf-8";
-    strbuf_adds(&r->out, "/* generated from the protocol by expr_to_js */\nIOHEME_FORM.define({\n");
+    strbuf_adds(&r->out, "/* generated from the protocol by expr_to_js; read by form.js */\n"
+                         "(window.IOHEME_FORM_DEFS = window.IOHEME_FORM_DEFS || []).push({\n");
     for (size_t i = 0; i < fm->nfields; i++) {
         const struct dict_field *f = &d->fields[fm->first_field + i];
         if (!f->branching && !f->calc)
