@@ -18,4 +18,45 @@ extern const char CMD_PROTOCOL_USAGE[];
 int cmd_serve(int argc, char **argv);
 extern const char CMD_SERVE_USAGE[];
 
+/* cmd_init.c */
+int cmd_init(int argc, char **argv);
+extern const char CMD_INIT_USAGE[];
+
+/* cmd_user.c */
+int cmd_user(int argc, char **argv);
+extern const char CMD_USER_USAGE[];
+
+/* cmd_screen.c */
+int cmd_screen(int argc, char **argv);
+extern const char CMD_SCREEN_USAGE[];
+
+/* cmd_enroll.c */
+int cmd_enroll(int argc, char **argv);
+int cmd_withdraw(int argc, char **argv);
+extern const char CMD_ENROLL_USAGE[];
+extern const char CMD_WITHDRAW_USAGE[];
+
+/* cmd_set.c */
+int cmd_set(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+extern const char CMD_SET_USAGE[];
+extern const char CMD_LOCK_USAGE[];
+
+/* cmd_import.c */
+int cmd_import(int argc, char **argv);
+extern const char CMD_IMPORT_USAGE[];
+
+/* cmd_show.c */
+int cmd_show(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+extern const char CMD_SHOW_USAGE[];
+extern const char CMD_HISTORY_USAGE[];
+
+/* cmd_audit.c */
+int cmd_audit(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+extern const char CMD_AUDIT_USAGE[];
+extern const char CMD_BACKUP_USAGE[];
+
 #endif

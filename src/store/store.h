@@ -367,8 +367,8 @@ struct store_audit_row {
     const char *user;
     const char *action;         /* create_db, screen, enroll, withdraw, update, calc,
                                    form_status, lock, unlock, login, login_failed, lockout,
-                                   user_add, user_disable, unlock_user, password_change, denied,
-                                   import, backup */
+                                   user_add, user_disable, unlock_user, password_change,
+                                   denied */
     const char *record;
     const char *event;
     long long instance;         /* -1 when NULL */

@@ -1,0 +1,348 @@
+/* `ioheme show` (a record's events × forms with status and values) and `ioheme history`
+ * (every change of one field: who, when, old -> new, why). Reading commands need no login:
+ * whoever can read the database file can read its data; the web server enforces read roles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/commands.h"
+#include "cli/store_cli.h"
+
+const char CMD_SHOW_USAGE[] =
+    "usage: ioheme show RECORD [--json]\n"
+    "\n"
+    "Shows a record (study ID or screening number): its status, then each event and form that\n"
+    "has data, with the form's status and values in dictionary order. Values outside their\n"
+    "expected range are marked [flag: min|max].\n";
+
+const char CMD_HISTORY_USAGE[] =
+    "usage: ioheme history RECORD FIELD [--json]\n"
+    "\n"
+    "Shows every change of FIELD in RECORD from the audit trail, oldest first: when (UTC),\n"
+    "who, event and instance, old -> new value, and the reason given.\n";
+
+struct val {
+    const char *event, *field, *code, *value, *flag;
+    int instance;
+};
+
+struct vals {
+    struct val *v;
+    size_t n, cap;
+    struct arena *ar;
+};
+
+static int collect(void *ctx, const struct store_value *sv)
+{
+    struct vals *vs = ctx;
+    if (vs->n == vs->cap) {
+        size_t ncap = vs->cap ? vs->cap * 2 : 64;
+        struct val *nv = arena_calloc(vs->ar, ncap, sizeof *nv);
+        if (!nv)
+            return ERR_NOMEM;
+        if (vs->n)
+            memcpy(nv, vs->v, vs->n * sizeof *nv);
+        vs->v = nv;
+        vs->cap = ncap;
+    }
+    struct val *v = &vs->v[vs->n++];
+    v->event = arena_strdup(vs->ar, sv->event);
+    v->field = arena_strdup(vs->ar, sv->field);
+    v->code = sv->code ? arena_strdup(vs->ar, sv->code) : NULL;
+    v->value = arena_strdup(vs->ar, sv->value);
+    v->flag = sv->flag ? arena_strdup(vs->ar, sv->flag) : NULL;
+    v->instance = sv->instance;
+    return 0;
+}
+
+struct states {
+    struct store_form_state s[512];
+    size_t n;
+    struct arena *ar;
+};
+
+static int collect_state(void *ctx, const struct store_form_state *fs)
+{
+    struct states *ss = ctx;
+    if (ss->n == sizeof ss->s / sizeof ss->s[0])
+        return 0;
+    struct store_form_state *s = &ss->s[ss->n++];
+    *s = *fs;
+    s->event = arena_strdup(ss->ar, fs->event);
+    s->form = arena_strdup(ss->ar, fs->form);
+    s->record = NULL;
+    return 0;
+}
+
+static const char *status_name(int s)
+{
+    return s == 2 ? "complete" : s == 1 ? "unverified" : s == 0 ? "incomplete" : "no status";
+}
+
+static int form_status_of(const struct states *ss, const char *ev, const char *form, int inst)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        if (ss->s[i].instance == inst && strcmp(ss->s[i].event, ev) == 0 &&
+            strcmp(ss->s[i].form, form) == 0)
+            return ss->s[i].status;
+    return -1;
+}
+
+/* Instances of form at ev that have values or a status, ascending; max 256. */
+static size_t instances(const struct dict *d, const struct vals *vs, const struct states *ss,
+                        const char *ev, const struct dict_form *form, int out[256])
+{
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t m = pass ? ss->n : vs->n;
+        for (size_t i = 0; i < m; i++) {
+            const char *e = pass ? ss->s[i].event : vs->v[i].event;
+            int inst = pass ? ss->s[i].instance : vs->v[i].instance;
+            bool same_form;
+            if (pass) {
+                same_form = strcmp(ss->s[i].form, form->name) == 0;
+            } else {
+                const struct dict_field *f = dict_field(d, vs->v[i].field);
+                same_form = f && &d->forms[f->form_index] == form;
+            }
+            if (!same_form || strcmp(e, ev) != 0)
+                continue;
+            size_t k = 0;
+            while (k < n && out[k] < inst)
+                k++;
+            if (k < n && out[k] == inst)
+                continue;
+            if (n == 256)
+                break;
+            memmove(out + k + 1, out + k, (n - k) * sizeof *out);
+            out[k] = inst;
+            n++;
+        }
+    }
+    return n;
+}
+
+static json_t *form_json(const struct dict *d, const struct vals *vs, const char *ev,
+                         const struct dict_form *form, int inst, int status)
+{
+    json_t *values = json_object();
+    for (size_t fi = 0; fi < form->nfields; fi++) {
+        const struct dict_field *f = &d->fields[form->first_field + fi];
+        for (size_t i = 0; i < vs->n; i++) {
+            const struct val *v = &vs->v[i];
+            if (v->instance != inst || strcmp(v->field, f->name) || strcmp(v->event, ev))
+                continue;
+            if (v->code) {
+                json_t *arr = json_object_get(values, f->name);
+                if (!arr) {
+                    arr = json_array();
+                    json_object_set_new(values, f->name, arr);
+                }
+                json_array_append_new(arr, json_string(v->code));
+            } else {
+                json_object_set_new(values, f->name, json_string(v->value));
+            }
+        }
+    }
+    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "form", form->name, "instance", inst,
+                          "status", status_name(status), "values", values);
+    return o;
+}
+
+static void form_text(const struct dict *d, const struct vals *vs, const char *ev,
+                      const struct dict_form *form, int inst, int status)
+{
+    if (inst)
+        printf("  %s #%d  [%s]\n", form->name, inst, status_name(status));
+    else
+        printf("  %s  [%s]\n", form->name, status_name(status));
+    for (size_t fi = 0; fi < form->nfields; fi++) {
+        const struct dict_field *f = &d->fields[form->first_field + fi];
+        bool first = true;
+        for (size_t i = 0; i < vs->n; i++) {
+            const struct val *v = &vs->v[i];
+            if (v->instance != inst || strcmp(v->field, f->name) || strcmp(v->event, ev))
+                continue;
+            if (first)
+                printf("    %-22s ", f->name);
+            else
+                printf(", ");
+            if (v->code) {
+                const char *lbl = dict_choice_label(f, v->code);
+                printf("%s (%s)", v->code, lbl ? lbl : "?");
+            } else {
+                const char *lbl = f->nchoices ? dict_choice_label(f, v->value) : NULL;
+                printf("%s", v->value);
+                if (lbl)
+                    printf(" (%s)", lbl);
+                if (f->note && *f->note && !lbl && strlen(f->note) < 16)
+                    printf(" %s", f->note);
+                if (v->flag)
+                    printf("  [flag: %s]", v->flag);
+            }
+            first = false;
+        }
+        if (!first)
+            printf("\n");
+    }
+}
+
+static int show(struct store *st, const char *record, bool json)
+{
+    struct err e = {0};
+    struct store_record r;
+    struct arena ar = ARENA_INIT;
+    struct vals vs = {.ar = &ar};
+    struct states *ss = calloc(1, sizeof *ss);
+    int rc = ss ? store_record_get(st, record, &r, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = store_record_values(st, record, collect, &vs, &e);
+    if (!rc) {
+        ss->ar = &ar;
+        rc = store_form_states(st, record, collect_state, ss, &e);
+    }
+    if (rc) {
+        free(ss);
+        arena_free(&ar);
+        return cli_fail("show", &e);
+    }
+    const struct dict *d = store_dict(st);
+    json_t *events = json ? json_array() : NULL;
+    if (!json)
+        printf("%s  screening %s  study ID %s  %s%s\n", store_record_name(&r), r.screening_no,
+               r.study_id[0] ? r.study_id : "-", store_record_status_name(r.status),
+               r.is_locked ? "  LOCKED" : "");
+    for (size_t ev = 0; ev < d->nevents; ev++) {
+        const char *evn = d->events[ev].name;
+        json_t *forms = json ? json_array() : NULL;
+        bool header = false;
+        for (size_t fo = 0; fo < d->nforms; fo++) {
+            if (!d->form_at_event[ev * d->nforms + fo])
+                continue;
+            int inst[256];
+            size_t ni = instances(d, &vs, ss, evn, &d->forms[fo], inst);
+            for (size_t k = 0; k < ni; k++) {
+                int status = form_status_of(ss, evn, d->forms[fo].name, inst[k]);
+                if (json) {
+                    json_array_append_new(forms, form_json(d, &vs, evn, &d->forms[fo],
+                                                           inst[k], status));
+                    continue;
+                }
+                if (!header)
+                    printf("%s (%s)\n", d->events[ev].label, evn);
+                header = true;
+                form_text(d, &vs, evn, &d->forms[fo], inst[k], status);
+            }
+        }
+        if (json && json_array_size(forms))
+            json_array_append_new(events, json_pack("{s:s, s:s, s:o}", "event", evn, "label",
+                                                    d->events[ev].label, "forms", forms));
+        else if (json)
+            json_decref(forms);
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "record", store_record_name(&r),
+                              "screening_no", r.screening_no, "status",
+                              store_record_status_name(r.status), "locked", r.is_locked,
+                              "events", events);
+        json_object_set_new(o, "study_id", r.study_id[0] ? json_string(r.study_id) : json_null());
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    }
+    free(ss);
+    arena_free(&ar);
+    return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("show", argc, argv, opts, &a))
+        return 2;
+    if (a.help)
+        return cli_print_help("show");
+    if (a.npos != 1)
+        return cli_usage_error("show", "expects one RECORD");
+    struct err e = {0};
+    struct store *st = NULL;
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail("show", &e);
+    int rc = show(st, a.pos[0], cli_has(&a, "json"));
+    store_close(st);
+    return rc;
+}
+
+struct hist_ctx {
+    bool json;
+    json_t *arr;
+    int n;
+};
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+static int hist_row(void *ctx, const struct store_audit_row *r)
+{
+    struct hist_ctx *h = ctx;
+    h->n++;
+    if (h->json) {
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "ts", r->ts,
+                              "user", r->user, "action", r->action, "source", r->source);
+        json_object_set_new(o, "event", str_or_null(r->event));
+        json_object_set_new(o, "instance",
+                            r->instance >= 0 ? json_integer(r->instance) : json_null());
+        json_object_set_new(o, "field", str_or_null(r->field));
+        json_object_set_new(o, "old", str_or_null(r->old_value));
+        json_object_set_new(o, "new", str_or_null(r->new_value));
+        json_object_set_new(o, "reason", str_or_null(r->reason));
+        json_array_append_new(h->arr, o);
+        return 0;
+    }
+    char where[160];
+    if (r->instance > 0)
+        snprintf(where, sizeof where, "%s:%lld", r->event ? r->event : "", r->instance);
+    else
+        snprintf(where, sizeof where, "%s", r->event ? r->event : "");
+    printf("%s  %-12s %-6s %-22s %s: %s -> %s", r->ts, r->user, r->action, where,
+           r->field ? r->field : "", r->old_value ? r->old_value : "(blank)",
+           r->new_value ? r->new_value : "(blank)");
+    if (r->reason)
+        printf("  reason: %s", r->reason);
+    printf("\n");
+    return 0;
+}
+
+int cmd_history(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("history", argc, argv, opts, &a))
+        return 2;
+    if (a.help)
+        return cli_print_help("history");
+    if (a.npos != 2)
+        return cli_usage_error("history", "expects RECORD FIELD");
+    struct err e = {0};
+    struct store *st = NULL;
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail("history", &e);
+    struct hist_ctx h = {cli_has(&a, "json"), NULL, 0};
+    if (h.json)
+        h.arr = json_array();
+    int rc = store_field_history(st, a.pos[0], a.pos[1], hist_row, &h, &e);
+    if (!rc && h.json) {
+        char *s = json_dumps(h.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            puts(s);
+        free(s);
+    } else if (!rc && h.n == 0) {
+        printf("no changes of %s in %s\n", a.pos[1], a.pos[0]);
+    }
+    json_decref(h.arr);
+    store_close(st);
+    return rc ? cli_fail("history", &e) : 0;
+}

@@ -1,0 +1,146 @@
+/* `ioheme user add|list|disable|unlock|passwd`: user management (role admin). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli/commands.h"
+#include "cli/store_cli.h"
+
+const char CMD_USER_USAGE[] =
+    "usage: ioheme user add NAME --role ROLE\n"
+    "       ioheme user list [--json]\n"
+    "       ioheme user disable NAME\n"
+    "       ioheme user unlock NAME\n"
+    "       ioheme user passwd NAME\n"
+    "\n"
+    "Manages the users of a study database. Roles: admin, investigator, coordinator, monitor,\n"
+    "data_manager, statistician. Names are [a-z0-9_.-], 2 to 32 characters, and are never\n"
+    "reused (disable a user instead of deleting). Passwords have at least 8 characters; a new\n"
+    "password is read from standard input when it is not a terminal, else asked twice.\n"
+    "unlock clears a lockout after 5 failed logins.\n"
+    "\n"
+    "Changing users needs an admin (--user NAME or $IOHEME_USER; password from\n"
+    "$IOHEME_PASSWORD or asked); a user may change their own password.\n"
+    "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
+
+static const char *const sub_usage[] = {
+    "add", "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
+           "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
+    "list", "usage: ioheme user list [--db FILE] [--json]\nLists users, roles and state.\n",
+    "disable", "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
+               "Disables a user: they can no longer log in. Their name is never reused.\n",
+    "unlock", "usage: ioheme user unlock NAME [--db FILE] [--user ADMIN]\n"
+              "Clears a lockout after too many failed logins.\n",
+    "passwd", "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
+              "Sets NAME's password (admin, or NAME themselves).\n",
+    NULL, NULL};
+
+static int list_users(struct store *st, bool json)
+{
+    struct store_user *us = NULL;
+    size_t n = 0;
+    struct err e = {0};
+    if (store_user_list(st, &us, &n, &e))
+        return cli_fail("user list", &e);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b, s:i, s:s}", "name",
+                                                 us[i].name, "role", us[i].role, "disabled",
+                                                 us[i].is_disabled, "locked_out",
+                                                 us[i].is_locked_out, "failed_logins",
+                                                 us[i].failed_logins, "created_at",
+                                                 us[i].created_at));
+        char *s = json_dumps(arr, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(arr);
+    } else {
+        printf("%-20s %-14s %-10s %s\n", "NAME", "ROLE", "STATE", "CREATED");
+        for (size_t i = 0; i < n; i++)
+            printf("%-20s %-14s %-10s %s\n", us[i].name, us[i].role,
+                   us[i].is_disabled ? "disabled" : us[i].is_locked_out ? "locked" : "active",
+                   us[i].created_at);
+    }
+    free(us);
+    return 0;
+}
+
+int cmd_user(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"role", true},
+                                               {NULL, false}};
+    if (argc < 1) {
+        fputs(CMD_USER_USAGE, stderr);
+        return 2;
+    }
+    const char *sub = argv[0];
+    const char *usage = NULL;
+    for (size_t i = 0; sub_usage[i]; i += 2)
+        if (strcmp(sub_usage[i], sub) == 0)
+            usage = sub_usage[i + 1];
+    if (!usage)
+        return cli_usage_error("user", "unknown subcommand '%s' (add, list, disable, unlock, "
+                               "passwd)", sub);
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "user %s", sub);
+    struct cli_args a;
+    if (cli_parse(cmd, argc - 1, argv + 1, opts, &a))
+        return 2;
+    if (a.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    bool is_list = strcmp(sub, "list") == 0;
+    if (is_list ? a.npos != 0 : a.npos != 1)
+        return cli_usage_error(cmd, is_list ? "takes no NAME" : "expects one NAME");
+    struct err e = {0};
+    struct store *st = NULL;
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail(cmd, &e);
+    if (is_list) {
+        int rc = list_users(st, cli_has(&a, "json"));
+        store_close(st);
+        return rc;
+    }
+    const char *name = a.pos[0];
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    /* a user may change their own password; everything else is user management */
+    const char *user = cli_get(&a, "user") ? cli_get(&a, "user") : getenv("IOHEME_USER");
+    bool self = strcmp(sub, "passwd") == 0 && user && strcmp(user, name) == 0;
+    int rc = cli_login(st, &a, self ? NULL : "user_manage", &who, me, &e);
+    char pw[256] = "";
+    if (!rc && strcmp(sub, "add") == 0) {
+        const char *role = cli_get(&a, "role");
+        if (!role) {
+            store_close(st);
+            return cli_usage_error(cmd, "--role ROLE is required");
+        }
+        rc = cli_read_new_password(name, pw, sizeof pw, &e);
+        if (!rc)
+            rc = store_user_add(st, &who, name, role, pw, &e);
+        if (!rc)
+            printf("added user '%s' (%s)\n", name, role);
+    } else if (!rc && strcmp(sub, "disable") == 0) {
+        rc = store_user_disable(st, &who, name, &e);
+        if (!rc)
+            printf("disabled user '%s'\n", name);
+    } else if (!rc && strcmp(sub, "unlock") == 0) {
+        rc = store_user_unlock(st, &who, name, &e);
+        if (!rc)
+            printf("unlocked user '%s'\n", name);
+    } else if (!rc) {
+        rc = cli_read_new_password(name, pw, sizeof pw, &e);
+        if (!rc)
+            rc = store_user_set_password(st, &who, name, pw, &e);
+        if (!rc)
+            printf("password changed for '%s'\n", name);
+    }
+    sodium_memzero(pw, sizeof pw);
+    store_close(st);
+    return rc ? cli_fail(cmd, &e) : 0;
+}

@@ -1,0 +1,57 @@
+/* What the study commands (init, user, screen, enroll, set, import, show, history, audit,
+ * backup, lock) share: opening the database, logging the acting user in, reading passwords
+ * without echo, turning `field=value` arguments into store changes, and printing a write's
+ * result. */
+#ifndef IOHEME_CLI_STORE_CLI_H
+#define IOHEME_CLI_STORE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/arena.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+/* Options every study command accepts: --db, --user, --json. Commands append their own. */
+#define STORE_CLI_COMMON_OPTS {"db", true}, {"user", true}, {"json", false}
+
+/* Opens the database named by --db / $IOHEME_DB / ./ioheme.db. */
+int cli_store_open(const struct cli_args *a, struct store **st, struct err *e);
+
+/* Reads a password: $IOHEME_PASSWORD when set and env_ok, else from the terminal without echo
+ * (twice when confirm, which must match). buf gets the NUL-terminated password. ERR_AUTH when
+ * there is neither a terminal nor the variable. */
+int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, size_t len,
+                      struct err *e);
+
+/* A new user's password: from standard input (one line) when it is not a terminal, else asked
+ * twice on the terminal. */
+int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e);
+
+/* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
+ * and checks that their role allows action (core/perm.h name). Fills who (user name copied into
+ * name_buf, source "cli"). */
+int cli_login(struct store *st, const struct cli_args *a, const char *action,
+              struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
+
+/* Resolves an event given as its unique name ("t0_arm_1") or without the arm suffix ("t0").
+ * Returns the dictionary's string, or NULL. */
+const char *cli_event(const struct dict *d, const char *name);
+
+/* The first event at which form is collected, or NULL. */
+const char *cli_form_event(const struct dict *d, const char *form);
+
+/* Parses `field=value`, `field___code=value` or `field(code)=value` into c (strings allocated
+ * in ar). event NULL means: the first event where the field's form is collected. ERR_USAGE
+ * naming the argument when malformed; ERR_INVALID when the field is unknown and event NULL. */
+int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg,
+                         const char *event, int instance, struct store_change *c,
+                         struct err *e);
+
+/* Prints a write's soft flags and hard errors to out, one per line ("  weight_kg: ..."). */
+void cli_print_issues(FILE *out, const struct store_put_result *res);
+
+/* Fails the command with e, first printing res's issues to stderr when there are more. */
+int cli_fail_put(const char *cmd, const struct err *e, const struct store_put_result *res);
+
+#endif

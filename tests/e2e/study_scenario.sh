@@ -1,0 +1,157 @@
+#!/bin/sh
+# The study run end to end through the CLI on the real protocol (protocols/io-heme):
+# init, users, screening (one ineligible, one eligible), enrolment, an IO procedure with two
+# attempts (first failed, second successful), haemodynamics, a correction on a complete form
+# (refused without a reason, accepted with one), history, audit verification, permissions and
+# lockout, an all-or-nothing import, and tampering with the database behind ioheme's back.
+set -eu
+: "${IOHEME:?}" "${IOHEME_SRC:?}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+export IOHEME_DB="$W/study.db" IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
+unset IOHEME_PROTOCOL || true
+I="$IOHEME"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect CODE CMD...: runs CMD, requires exit status CODE, keeps stderr in $W/err
+expect() {
+    want=$1; shift
+    set +e; "$@" >"$W/out" 2>"$W/err"; got=$?; set -e
+    [ "$got" -eq "$want" ] || { cat "$W/out" "$W/err" >&2; fail "exit $got, wanted $want: $*"; }
+}
+
+# ---- set-up
+"$I" init --admin admin --protocol "$IOHEME_SRC/protocols/io-heme" >/dev/null
+expect 7 "$I" init --admin admin --protocol "$IOHEME_SRC/protocols/io-heme"   # no overwrite
+echo "nurse-pass-1" | "$I" user add nurse --role coordinator >/dev/null
+echo "invest-pass-1" | "$I" user add pi --role investigator >/dev/null
+echo "monitor-pass-1" | "$I" user add mon --role monitor >/dev/null
+"$I" user list --json | grep -q '"coordinator"' || fail "user list"
+
+# ---- screening: everything the criteria need, as a nurse
+export IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1
+COMMON="sex=1 heme_disease=1 heme_dx=1 qual_cat1___1=1 qual_cat2___0=1 qual_cat3___0=1
+qual_cat4___0=1 qual_cat5___0=1 scr_date=2026-03-01 scr_by=3 scr_site_plan=2 ci_fracture=0
+ci_prosthesis=0 ci_recent_io=0 ci_skin=0 ci_landmarks=0 ci_osteoporosis=0 ci_oi=0
+scr_consent=1"
+# shellcheck disable=SC2086
+"$I" screen age=70 $COMMON >"$W/out"
+grep -q "SCR-001" "$W/out" || fail "first screening number"
+grep -q "FAIL.*age" "$W/out" || fail "age criterion not shown failing"
+grep -q "verdict: not eligible" "$W/out" || fail "age 70 should be a screen failure"
+# shellcheck disable=SC2086
+"$I" screen age=54 $COMMON --json >"$W/out"
+grep -q '"verdict": "eligible"' "$W/out" || fail "age 54 should be eligible"
+grep -q '"screening_no": "SCR-002"' "$W/out" || fail "second screening number"
+# a rejected screening creates nothing
+expect 3 "$I" screen age=fifty
+grep -q "age" "$W/err" || fail "rejection does not name the field"
+"$I" screen --list >"$W/out"
+grep -q "SCR-001.*screen_failure" "$W/out" || fail "screen failure not kept in the log"
+[ "$(grep -c '^SCR-' "$W/out")" -eq 2 ] || fail "rejected screening left a record"
+
+# ---- enrolment
+expect 7 "$I" enroll SCR-001 cons_type=1
+grep -q "not eligible" "$W/err" || fail "ineligible enrolment message"
+expect 7 "$I" enroll SCR-002
+grep -q "consent" "$W/err" || fail "enrolment without consent message"
+"$I" enroll SCR-002 cons_type=1 "cons_dt=2026-03-01 10:30" >"$W/out"
+grep -q "IOH-001" "$W/out" || fail "study ID"
+
+# ---- IO procedure, two attempts: the first failed, the second succeeded
+"$I" set IOH-001 io_procedure:1 iop_number=1 "iop_decision_dt=2026-03-01 11:00:00" iop_device=1 \
+    iop_site=2 iop_side=1 iop_n_attempts=2 iop_success=1 "iop_confirm_dt=2026-03-01 11:03:10" \
+    >/dev/null
+"$I" set IOH-001 io_procedure:1 att_placement=1 att_number=1 att_site=2 att_side=1 \
+    "att_start_dt=2026-03-01 11:00:30" "att_end_dt=2026-03-01 11:01:10" att_outcome=2 \
+    att_fail_reason=1 --status complete >/dev/null
+"$I" set IOH-001 io_procedure:2 att_placement=1 att_number=2 att_site=2 att_side=2 \
+    "att_start_dt=2026-03-01 11:02:00" "att_end_dt=2026-03-01 11:03:00" att_outcome=1 \
+    --status complete >/dev/null
+"$I" show IOH-001 --json >"$W/out"
+grep -q '"iop_access_s": "190"' "$W/out" || fail "access time calc (11:00:00 -> 11:03:10 = 190 s)"
+grep -q '"att_duration_s": "40"' "$W/out" || fail "attempt 1 duration calc"
+# a repeating form needs an instance
+expect 3 "$I" set IOH-001 io_procedure att_outcome=1
+grep -q "instance" "$W/err" || fail "instance rule"
+# a hard error rejects the whole set: nothing saved
+expect 3 "$I" set IOH-001 t0 hd_status=1 hd_hr=120 hd_sbp=abc
+grep -q "hd_sbp" "$W/err" && grep -q "abc" "$W/err" || fail "hard error names field and value"
+"$I" show IOH-001 --json | grep -q '"hd_hr"' && fail "hd_hr saved from a rejected set"
+# out of range is saved and flagged
+"$I" set IOH-001 t0 hd_status=1 "hd_dt=2026-03-01 11:05" hd_sbp=82 hd_hr=120 hd_spo2=101 \
+    >"$W/out"
+grep -q "flagged hd_spo2" "$W/out" || fail "soft flag not reported"
+
+# ---- correction on a complete form: refused without reason, accepted with one
+expect 12 "$I" set IOH-001 io_procedure:2 att_side=1
+grep -q "att_side" "$W/err" || fail "reason refusal does not name the field"
+"$I" set IOH-001 io_procedure:2 att_side=1 --reason "side transcribed wrongly" >/dev/null
+"$I" history IOH-001 att_side >"$W/out"
+grep -q "2 -> 1.*side transcribed wrongly" "$W/out" || fail "history lacks the correction"
+grep -q "nurse" "$W/out" || fail "history lacks the user"
+"$I" history IOH-001 att_side --json | grep -q '"reason": "side transcribed wrongly"' ||
+    fail "history --json"
+
+# ---- permissions and authentication
+export IOHEME_USER=mon IOHEME_PASSWORD=monitor-pass-1
+expect 6 "$I" set IOH-001 t0 hd_hr=110                  # a monitor cannot write
+export IOHEME_USER=pi
+for n in 1 2 3 4; do expect 5 env IOHEME_PASSWORD=wrong-password "$I" set IOH-001 t0 hd_hr=99; done
+expect 5 env IOHEME_PASSWORD=wrong-password "$I" set IOH-001 t0 hd_hr=99
+grep -q "locked" "$W/err" || fail "fifth failure should lock the account"
+expect 5 env IOHEME_PASSWORD=invest-pass-1 "$I" set IOH-001 t0 hd_hr=99   # locked out
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
+"$I" audit export --out "$W/audit.csv"
+[ "$(grep -c ',login_failed,' "$W/audit.csv")" -eq 6 ] || fail "failed logins not audited"
+[ "$(grep -c ',lockout,' "$W/audit.csv")" -eq 1 ] || fail "lockout not audited"
+grep -q ',denied,' "$W/audit.csv" || fail "refusal not audited"
+"$I" user unlock pi >/dev/null
+IOHEME_USER=pi IOHEME_PASSWORD=invest-pass-1 "$I" set IOH-001 t0 hd_hr=99 >/dev/null
+"$I" user disable nurse >/dev/null
+expect 5 env IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1 "$I" set IOH-001 t0 hd_hr=98
+
+# ---- import: all rows or none, with the file's hash in the audit trail
+cat >"$W/bad.csv" <<CSV
+record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_rr,hd_uo
+IOH-001,t15min_arm_1,,,22,40
+IOH-001,t30min_arm_1,,,twenty,35
+IOH-009,t30min_arm_1,,,20,35
+CSV
+expect 3 "$I" import "$W/bad.csv"
+grep -q "row 3.*hd_rr" "$W/err" || fail "import report lacks the bad value's row"
+grep -q "IOH-009" "$W/err" || fail "import report lacks the unknown record"
+"$I" show IOH-001 --json | grep -q '"hd_uo"' && fail "import saved rows from a rejected file"
+sed -e '/twenty/d' -e '/IOH-009/d' "$W/bad.csv" >"$W/good.csv"
+"$I" import "$W/good.csv" >/dev/null
+sha=$(sha256sum "$W/good.csv" | cut -c1-64)
+"$I" audit export | grep -q ",import,$sha," || fail "import rows lack source and sha256"
+
+# ---- the audit trail verifies, then tampering is found
+"$I" audit verify >"$W/out"
+grep -q "intact" "$W/out" || fail "verify on an untouched trail"
+cp "$IOHEME_DB" "$W/pristine.db"
+# an edited row
+sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_update; UPDATE audit SET new_value = '3' WHERE field = 'att_side' AND reason IS NOT NULL"
+id=$(sqlite3 "$IOHEME_DB" "SELECT id FROM audit WHERE field = 'att_side' AND reason IS NOT NULL")
+expect 10 "$I" audit verify
+grep -q "row $id" "$W/err" || fail "edited row $id not named: $(cat "$W/err")"
+# a deleted row
+cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 10"
+expect 10 "$I" audit verify
+grep -q "row 11" "$W/err" || fail "deletion not found at row 11: $(cat "$W/err")"
+# the last rows deleted: the head notices
+cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id > (SELECT max(id) - 2 FROM audit)"
+expect 10 "$I" audit verify
+grep -q "head" "$W/err" || fail "deleting the last rows not detected"
+# the triggers stop the honest mistake
+cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+if sqlite3 "$IOHEME_DB" "DELETE FROM audit WHERE id = 5" 2>/dev/null; then
+    fail "trigger did not block a delete"
+fi
+"$I" audit verify --json | grep -q '"intact": true' || fail "pristine copy should verify"
+
+# ---- backup
+"$I" backup "$W/backup.db" | grep -q "intact" || fail "backup"
+echo ok
