@@ -11,7 +11,7 @@
 
 const char CMD_SERVE_USAGE[] =
     "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
-    "                    [--threads N] [--access-log FILE]\n"
+    "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
     "       ioheme serve --routes\n"
     "\n"
     "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
@@ -25,13 +25,16 @@ const char CMD_SERVE_USAGE[] =
     "  --access-log FILE  append the access log here (default: standard error); one line\n"
     "                     per request: time, method, route pattern, status, bytes, duration\n"
     "                     in microseconds, user id -- never record IDs or patient data\n"
+    "  --idle-timeout S   sign a web session out after S seconds without a request\n"
+    "                     (default 1800 = 30 minutes; audited as a logout)\n"
     "  --routes           print the route table as JSON and exit\n";
 
 int cmd_serve(int argc, char **argv)
 {
     static const struct cli_opt_spec spec[] = {
         {"db", true},       {"listen", true},     {"tls-cert", true}, {"tls-key", true},
-        {"threads", true},  {"access-log", true}, {"routes", false},  {NULL, false},
+        {"threads", true},  {"access-log", true}, {"routes", false},  {"idle-timeout", true},
+        {NULL, false},
     };
     struct cli_args a;
     if (cli_parse("serve", argc, argv, spec, &a) != 0)
@@ -61,6 +64,15 @@ int cmd_serve(int argc, char **argv)
         if (errno || *end || n < 1 || n > 256)
             return cli_usage_error("serve", "--threads '%s': expected 1..256", threads);
         cfg.threads = (unsigned)n;
+    }
+    const char *idle = cli_get(&a, "idle-timeout");
+    if (idle) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(idle, &end, 10);
+        if (errno || *end || n < 1 || n > 86400)
+            return cli_usage_error("serve", "--idle-timeout '%s': expected 1..86400 seconds", idle);
+        cfg.idle_s = n;
     }
     FILE *log = NULL;
     const char *log_path = cli_get(&a, "access-log");

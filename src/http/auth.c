@@ -78,7 +78,7 @@ bool auth_csrf_ok(struct req *r)
 int auth_start_session(struct req *r, const char *user, struct err *e)
 {
     char tok[65];
-    int rc = store_session_create(r->st, user, AUTH_IDLE_S, tok, e);
+    int rc = store_session_create(r->st, user, http_server_idle_s(r->srv), tok, e);
     if (rc)
         return rc;
     snprintf(r->session, sizeof r->session, "%s", tok);
@@ -137,7 +137,8 @@ int api_login_post(struct req *r)
         return resp_err(r, &e);
     r->has_user = true;
     return resp_json(r, 200, json_pack("{s:o, s:s, s:i}", "user", user_json(&r->user),
-                                       "csrf_token", r->csrf, "idle_timeout_s", AUTH_IDLE_S));
+                                       "csrf_token", r->csrf, "idle_timeout_s",
+                                       (int)http_server_idle_s(r->srv)));
 }
 
 int api_logout_post(struct req *r)

@@ -18,6 +18,7 @@ struct http_config {
     const char *tls_key;     /* PEM file, or NULL */
     unsigned threads;        /* worker threads (0: number of CPUs) */
     FILE *access_log;        /* one line per request; NULL: stderr */
+    long long idle_s;        /* idle logout after this many seconds (0: 1800) */
 };
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, finishes requests in flight, closes

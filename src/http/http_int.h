@@ -102,6 +102,8 @@ const char *req_param(const struct req *r, const char *name);
 /* This worker thread's store connection (opened on first use); NULL with e filled when it
  * cannot be opened. */
 struct store *req_store(struct req *r, struct err *e);
+/* Seconds without a request after which a web session ends (--idle-timeout, default 1800). */
+long long http_server_idle_s(const struct http_server *srv);
 /* The server's 32-byte CSRF key (random per process). */
 const unsigned char *http_server_csrf_key(const struct http_server *srv);
 
@@ -150,7 +152,7 @@ int auth_identify(struct req *r, struct err *e);
 bool auth_csrf_ok(struct req *r);
 /* Session cookie name. */
 #define AUTH_COOKIE "ioh_session"
-/* Idle logout: sessions expire after this many seconds without a request. */
+/* Idle logout: by default sessions expire after this many seconds without a request. */
 #define AUTH_IDLE_S 1800
 
 #endif

@@ -58,6 +58,11 @@ static long long now_us(void)
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
+long long http_server_idle_s(const struct http_server *srv)
+{
+    return srv->cfg->idle_s > 0 ? srv->cfg->idle_s : AUTH_IDLE_S;
+}
+
 const unsigned char *http_server_csrf_key(const struct http_server *srv)
 {
     return srv->csrf_key;
