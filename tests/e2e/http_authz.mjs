@@ -24,8 +24,65 @@ const EXPECTED = {
     audit_read: ['admin', 'investigator', 'monitor', 'data_manager'],
 };
 
+// Who may call what: the specification this test holds the route table to, written by hand
+// (a route added to the table without a row here fails the test).
+const PUBLIC = 'public', SIGNED_IN = 'any signed-in user';
+const SPEC = {
+    'GET /healthz': PUBLIC,
+    'GET /static/{name}': PUBLIC,
+    'POST /api/v1/login': PUBLIC,
+    'POST /api/v1/logout': SIGNED_IN,
+    'GET /api/v1/me': SIGNED_IN,
+    'POST /api/v1/tokens': SIGNED_IN,
+    'GET /api/v1/protocol': "protocol_read",
+    'GET /api/v1/screening': "data_read",
+    'POST /api/v1/screening': "screen",
+    'GET /api/v1/records': "data_read",
+    'GET /api/v1/records/{id}': "data_read",
+    'GET /api/v1/records/{id}/eligibility': "data_read",
+    'POST /api/v1/records/{id}/enrol': "enroll",
+    'GET /api/v1/records/{id}/forms/{form}': "data_read",
+    'POST /api/v1/records/{id}/values': "data_write",
+    'POST /api/v1/records/{id}/forms/{form}/status': "form_status",
+    'GET /api/v1/records/{id}/history/{field}': "data_read",
+    'GET /api/v1/records/{id}/audit': "audit_read",
+    'GET /api/v1/users': "user_manage",
+    'POST /api/v1/users': "user_manage",
+    'POST /api/v1/users/{name}/unlock': "user_manage",
+    'POST /api/v1/users/{name}/disable': "user_manage",
+    'GET /login': PUBLIC,
+    'POST /login': PUBLIC,
+    'POST /logout': SIGNED_IN,
+    'GET /': "data_read",
+    'GET /screening': "data_read",
+    'GET /screening/new': "screen",
+    'POST /screening/new': "screen",
+    'GET /records/{id}': "data_read",
+    'POST /records/{id}/enrol': "enroll",
+    'GET /records/{id}/forms/{event}/{form}': "data_read",
+    'POST /records/{id}/forms/{event}/{form}': "data_write",
+    'GET /forms/{form}/logic.js': "protocol_read",
+    'GET /records/{id}/stopwatch': "data_write",
+    'GET /records/{id}/history/{field}': "data_read",
+    'GET /records/{id}/casebook': "data_read",
+    'GET /users': "user_manage",
+    'POST /users': "user_manage",
+};
+
 const routes = JSON.parse(spawnSync(IOHEME, ['serve', '--routes'], { encoding: 'utf8' }).stdout);
 t.check(routes.length >= 30, 'the route table is listed', routes.length);
+for (const r of routes) {
+    const key = `${r.method} ${r.pattern}`;
+    const want = SPEC[key];
+    const have = r.public ? PUBLIC : (r.permission || SIGNED_IN);
+    t.check(want !== undefined, `${key} has a row in this test's SPEC`);
+    t.check(want === undefined || want === have, `${key}: route table says '${have}', SPEC says '${want}'`);
+    t.check(r.method === 'GET' || r.public || r.csrf, `${key}: a state-changing route needs CSRF`);
+    t.check(!(r.method === 'POST' && /\{id\}/.test(r.pattern) && r.permission && r.permission !== 'data_read') || r.record_lock,
+            `${key}: a write to a record is lock-checked`);
+}
+for (const key of Object.keys(SPEC))
+    t.check(routes.some((r) => `${r.method} ${r.pattern}` === key), `SPEC row ${key} is in the route table`);
 
 // docs/api.md documents every API route (git's t0450 idea).
 const apiDoc = fs.readFileSync(path.join(SRC, 'docs/api.md'), 'utf8');
@@ -75,8 +132,9 @@ try {
                 t.check(res.status !== 403, label);
                 continue;
             }
-            const allowed = rt.permission === null || (EXPECTED[rt.permission] || []).includes(who);
-            t.check(rt.permission === null || rt.permission in EXPECTED, `${rt.pattern}: permission '${rt.permission}' is in the expected table`);
+            const want = SPEC[`${rt.method} ${rt.pattern}`];
+            const allowed = want === SIGNED_IN || (EXPECTED[want] || []).includes(who);
+            t.check(want === SIGNED_IN || want in EXPECTED, `${rt.pattern}: permission '${want}' is in the expected table`);
             if (allowed) {
                 t.check(res.status !== 401 && res.status !== 403, label + ' (permitted, must not be refused)', res.text.slice(0, 200));
             } else {
