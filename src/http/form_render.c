@@ -252,6 +252,15 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     if (f->is_required)
         html_raw(r, " <span class=\"req\" title=\"required\">*</span>");
     html_raw(r, grouped ? "</legend>" : "</label>");
+    if (!src->from_post && src->stored && f->type != FT_DESCRIPTIVE && req_param(r, "id")) {
+        html_raw(r, "<a class=\"hist\" href=\"/records/");
+        html_text(r, req_param(r, "id"));
+        html_raw(r, "/history/");
+        html_text(r, f->name);
+        html_raw(r, "\" aria-label=\"history of ");
+        html_text(r, f->name);
+        html_raw(r, "\">history</a>");
+    }
 
     const char *id = arena_printf(&r->ar, "i-%s", f->name);
     switch (f->type) {
@@ -325,16 +334,6 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
                                           " %s–%s.",
                                   f->has_min ? f->vmin : "", f->has_max ? f->vmax : ""));
     html_raw(r, "</p>");
-    if (!src->from_post && src->stored && f->type != FT_DESCRIPTIVE) {
-        const char *rec = req_param(r, "id");
-        if (rec) {
-            html_raw(r, "<a class=\"hist\" href=\"/records/");
-            html_text(r, rec);
-            html_raw(r, "/history/");
-            html_text(r, f->name);
-            html_raw(r, "\">history</a>");
-        }
-    }
     html_raw(r, grouped ? "</fieldset>" : "</div>");
 }
 

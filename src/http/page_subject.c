@@ -138,6 +138,21 @@ static void subject_grid(struct req *r, const struct store_record *rec)
         html_notice(r, "error", e.msg);
         return;
     }
+    /* As REDCap: a form with values but no status yet shows as incomplete. */
+    struct page_values pv;
+    if (page_values_load(r, store_record_name(rec), &pv, &e) == 0) {
+        for (size_t i = 0; i < pv.n; i++) {
+            const struct dict_field *f = dict_field(d, pv.v[i].field);
+            int ev = dict_event_index(d, pv.v[i].event);
+            if (!f || ev < 0 || !*pv.v[i].value || f->type == FT_CALC)
+                continue;
+            size_t k = (size_t)ev * d->nforms + f->form_index;
+            if (g.status[k] < 0)
+                g.status[k] = 0;
+            if (d->form_repeats[k] && pv.v[i].instance > g.count[k])
+                g.count[k] = pv.v[i].instance;
+        }
+    }
     html_raw(r, "<section><h2>Forms</h2><div class=\"grid-wrap\"><table class=\"grid\" "
                 "id=\"grid\"><thead><tr><th scope=\"col\">Form</th>");
     for (size_t ev = 0; ev < d->nevents; ev++) {
