@@ -45,6 +45,7 @@ int api_records_get(struct req *r)
     return list_records(r, "records");
 }
 
+
 /* The event a body names, else the protocol's first (screening) event. */
 static const char *body_event(struct req *r, json_t *body)
 {
@@ -55,7 +56,10 @@ static const char *body_event(struct req *r, json_t *body)
     return d->nevents ? d->events[0].name : "event_1";
 }
 
-int api_screening_post(struct req *r)
+/* Screening and enrolment: {"event"?, "values": {...}} in, the record out. */
+enum record_op { OP_SCREEN, OP_ENROL };
+
+static int record_write(struct req *r, enum record_op op)
 {
     struct err e;
     err_clear(&e);
@@ -68,17 +72,25 @@ int api_screening_post(struct req *r)
                                    &ch, &n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
-    char scr[16] = "";
+    char name[16] = "";
     struct store_ctx who = req_who(r);
-    if (rc == 0)
-        rc = store_screen_create(r->st, &who, ch, n, scr, &res, &e);
+    if (rc == 0 && op == OP_SCREEN)
+        rc = store_screen_create(r->st, &who, ch, n, name, &res, &e);
+    else if (rc == 0)
+        rc = store_enroll(r->st, &who, req_param(r, "id"), ch, n, name, &res, &e);
     struct store_record rec;
     if (rc == 0)
-        rc = store_record_get(r->st, scr, &rec, &e);
+        rc = store_record_get(r->st, name, &rec, &e);
     json_decref(body);
-    rc = api_put_reply(r, rc, 201, &e, &res, rc == 0 ? api_record_json(&rec) : NULL);
+    rc = api_put_reply(r, rc, op == OP_SCREEN ? 201 : 200, &e, &res,
+                       rc == 0 ? api_record_json(&rec) : NULL);
     store_put_result_free(&res);
     return rc;
+}
+
+int api_screening_post(struct req *r)
+{
+    return record_write(r, OP_SCREEN);
 }
 
 static const char *state_name(enum criterion_state s)
@@ -111,28 +123,7 @@ int api_eligibility_get(struct req *r)
 
 int api_enrol_post(struct req *r)
 {
-    struct err e;
-    err_clear(&e);
-    json_t *body = req_json(r, &e);
-    if (!body)
-        return resp_err(r, &e);
-    struct store_change *ch = NULL;
-    size_t n = 0;
-    int rc = api_changes_from_json(r, json_object_get(body, "values"), body_event(r, body), 0,
-                                   &ch, &n, &e);
-    struct store_put_result res;
-    store_put_result_init(&res);
-    char id[16] = "";
-    struct store_ctx who = req_who(r);
-    if (rc == 0)
-        rc = store_enroll(r->st, &who, req_param(r, "id"), ch, n, id, &res, &e);
-    struct store_record rec;
-    if (rc == 0)
-        rc = store_record_get(r->st, id, &rec, &e);
-    json_decref(body);
-    rc = api_put_reply(r, rc, 200, &e, &res, rc == 0 ? api_record_json(&rec) : NULL);
-    store_put_result_free(&res);
-    return rc;
+    return record_write(r, OP_ENROL);
 }
 
 struct values_ctx {

@@ -11,6 +11,13 @@ void html_text(struct req *r, const char *s)
     strbuf_add_html(&r->out, s ? s : "");
 }
 
+void html_td(struct req *r, const char *text)
+{
+    html_raw(r, "<td>");
+    html_text(r, text);
+    html_raw(r, "</td>");
+}
+
 void html_raw(struct req *r, const char *s)
 {
     strbuf_adds(&r->out, s);

@@ -17,6 +17,8 @@ void html_end(struct req *r, const char *const *scripts);
 void html_error_page(struct req *r, int status, const char *msg);
 /* Escaped text (also safe inside a double-quoted attribute). */
 void html_text(struct req *r, const char *s);
+/* One table cell holding text (escaped). */
+void html_td(struct req *r, const char *text);
 /* A literal of our own: never pass data here. */
 void html_raw(struct req *r, const char *s);
 /* printf into the page; only for numbers and our own literals (no %s of data). */

@@ -80,6 +80,28 @@ static void rec_link(struct req *r, const char *name, const char *event, const c
     html_raw(r, "\">");
 }
 
+/* The subject, time point and form cells of a dashboard row, and its status cell. */
+static void row_cells(struct req *r, const char *rec, const struct dict_event *ev,
+                      const struct dict_form *fm)
+{
+    html_raw(r, "<td>");
+    rec_link(r, rec, NULL, NULL);
+    html_text(r, rec);
+    html_raw(r, "</a></td><td>");
+    html_text(r, ev->label);
+    html_raw(r, "</td><td>");
+    rec_link(r, rec, ev->name, fm->name);
+    html_text(r, fm->label);
+    html_raw(r, "</a></td>");
+}
+
+static void status_cell(struct req *r, int s)
+{
+    html_rawf(r, "<td class=\"st st%d\">", s);
+    html_text(r, page_status_label(s));
+    html_raw(r, "</td></tr>");
+}
+
 int page_dashboard(struct req *r)
 {
     struct err e;
@@ -142,23 +164,16 @@ int page_dashboard(struct req *r)
                 if (s == 2)
                     continue;
                 bool late = now > due + (long long)(d->events[ev].offset_max + 1) * 86400000LL;
-                html_raw(r, late ? "<tr class=\"overdue\"><td>" : "<tr><td>");
-                rec_link(r, store_record_name(&recs[i]), NULL, NULL);
-                html_text(r, store_record_name(&recs[i]));
-                html_raw(r, "</a></td><td>");
-                html_text(r, d->events[ev].label);
-                html_raw(r, "</td><td>");
-                rec_link(r, store_record_name(&recs[i]), d->events[ev].name, d->forms[fm].name);
-                html_text(r, d->forms[fm].label);
-                html_raw(r, "</a></td><td>");
+                html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
+                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                html_raw(r, "<td>");
                 time_t secs = (time_t)(due / 1000);
                 struct tm tm;
                 gmtime_r(&secs, &tm);
                 html_rawf(r, "%04d-%02d-%02d %02d:%02d UTC%s", tm.tm_year + 1900, tm.tm_mon + 1,
                           tm.tm_mday, tm.tm_hour, tm.tm_min, late ? " (overdue)" : "");
-                html_rawf(r, "</td><td class=\"st st%d\">", s);
-                html_text(r, page_status_label(s));
-                html_raw(r, "</td></tr>");
+                html_raw(r, "</td>");
+                status_cell(r, s);
                 ndue++;
             }
         }
@@ -177,17 +192,9 @@ int page_dashboard(struct req *r)
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s != 0 && s != 1)
                     continue;
-                html_raw(r, "<tr><td>");
-                rec_link(r, store_record_name(&recs[i]), NULL, NULL);
-                html_text(r, store_record_name(&recs[i]));
-                html_raw(r, "</a></td><td>");
-                html_text(r, d->events[ev].label);
-                html_raw(r, "</td><td>");
-                rec_link(r, store_record_name(&recs[i]), d->events[ev].name, d->forms[fm].name);
-                html_text(r, d->forms[fm].label);
-                html_rawf(r, "</a></td><td class=\"st st%d\">", s);
-                html_text(r, page_status_label(s));
-                html_raw(r, "</td></tr>");
+                html_raw(r, "<tr>");
+                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                status_cell(r, s);
                 ninc++;
             }
     if (!ninc)
@@ -218,15 +225,12 @@ int page_screening(struct req *r)
         html_raw(r, "<tr><td>");
         rec_link(r, store_record_name(rec), NULL, NULL);
         html_text(r, rec->screening_no);
-        html_raw(r, "</a></td><td>");
-        html_text(r, rec->study_id);
-        html_raw(r, "</td><td>");
-        html_text(r, rec->screened_at);
-        html_raw(r, "</td><td>");
-        html_text(r, rec->screened_by);
-        html_raw(r, "</td><td>");
-        html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
-        html_raw(r, "</td><td><span class=\"badge st-");
+        html_raw(r, "</a></td>");
+        html_td(r, rec->study_id);
+        html_td(r, rec->screened_at);
+        html_td(r, rec->screened_by);
+        html_td(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
+        html_raw(r, "<td><span class=\"badge st-");
         html_text(r, store_record_status_name(rec->status));
         html_raw(r, "\">");
         html_text(r, store_record_status_name(rec->status));

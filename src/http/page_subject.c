@@ -377,13 +377,11 @@ int page_casebook(struct req *r)
 static int history_row(void *ctx, const struct store_audit_row *a)
 {
     struct req *r = ctx;
-    html_raw(r, "<tr><td>");
-    html_text(r, a->ts);
-    html_raw(r, "</td><td>");
-    html_text(r, a->user);
-    html_raw(r, "</td><td>");
-    html_text(r, a->action);
-    html_raw(r, "</td><td>");
+    html_raw(r, "<tr>");
+    html_td(r, a->ts);
+    html_td(r, a->user);
+    html_td(r, a->action);
+    html_raw(r, "<td>");
     html_text(r, a->event);
     if (a->instance > 0)
         html_rawf(r, " #%lld", a->instance);

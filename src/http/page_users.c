@@ -29,15 +29,13 @@ static void users_page(struct req *r, const char *error, const char *notice)
                 "<tbody>");
     for (size_t i = 0; i < n; i++) {
         const struct store_user *u = &users[i];
-        html_raw(r, "<tr><td>");
-        html_text(r, u->name);
-        html_raw(r, "</td><td>");
-        html_text(r, u->role);
-        html_raw(r, "</td><td>");
-        html_raw(r, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
-        html_rawf(r, "</td><td>%d</td><td>", u->failed_logins);
-        html_text(r, u->created_at);
-        html_raw(r, "</td><td>");
+        html_raw(r, "<tr>");
+        html_td(r, u->name);
+        html_td(r, u->role);
+        html_td(r, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
+        html_rawf(r, "<td>%d</td>", u->failed_logins);
+        html_td(r, u->created_at);
+        html_raw(r, "<td>");
         if (!u->is_disabled) {
             html_raw(r, "<form method=\"post\" action=\"/users\" class=\"inline\">");
             html_csrf(r);
