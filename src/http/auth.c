@@ -50,10 +50,7 @@ int auth_identify(struct req *r, struct err *e)
         return err_set(e, ERR_AUTH, "not signed in");
     if (!is_token_shape(token))
         return err_set(e, ERR_AUTH, "malformed session token");
-    int rc = store_session_reap_idle(r->st, token, e);
-    if (rc)
-        return rc;
-    rc = store_session_check(r->st, token, &r->user, e);
+    int rc = store_session_verify(r->st, token, &r->user, e);
     if (rc)
         return rc;
     r->has_user = true;

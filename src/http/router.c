@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "core/perm.h"
 #include "http/html.h"
 
 const char *http_method_name(int method)
@@ -115,6 +116,15 @@ static void fail_err(struct req *r, const struct err *e)
     resp_err(r, e);
 }
 
+/* The role × action table (core/perm.h) for the signed-in user's role. */
+static bool role_may(const char *role_name_s, const char *action)
+{
+    enum role role;
+    enum perm_action act;
+    return role_from_name(role_name_s, &role) == 0 &&
+           perm_action_from_name(action, &act) == 0 && perm_allows(role, act);
+}
+
 void router_dispatch(struct req *r)
 {
     struct err e;
@@ -164,12 +174,13 @@ void router_dispatch(struct req *r)
         fail(r, 403, "csrf", "missing or wrong CSRF token (header X-CSRF-Token)");
         return;
     }
-    if (rt->permission && r->has_user) {
+    if (rt->permission && r->has_user && !role_may(r->user.role, rt->permission)) {
+        /* store_authorize decides again, writes the "denied" audit row and names the refusal */
         struct store_ctx who = req_who(r);
-        if (store_authorize(r->st, &who, rt->permission, &e) != 0) {
-            fail_err(r, &e);
-            return;
-        }
+        if (store_authorize(r->st, &who, rt->permission, &e) == 0)
+            err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, rt->permission);
+        fail_err(r, &e);
+        return;
     }
     if (rt->flags & RT_RECORD_LOCK) {
         const char *id = req_param(r, "id");
@@ -185,7 +196,15 @@ void router_dispatch(struct req *r)
             return;
         }
     }
+    /* One writer at a time: SQLite takes one write transaction at a time anyway, and a thread
+     * parked on this mutex wakes the moment the previous commit returns, where SQLite's busy
+     * handler would sleep and retry. Sign-in (public) stays out: it spends ~0.1 s in argon2id. */
+    bool is_write = rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC);
+    if (is_write)
+        http_server_write_lock(r->srv);
     rt->handler(r);
+    if (is_write)
+        http_server_write_unlock(r->srv);
     if (r->status == 0)
         fail(r, 500, "internal", "the handler produced no response");
 }

@@ -37,6 +37,7 @@ struct http_server {
     unsigned long generation;          /* tells this server's thread-local stores from others */
     unsigned char csrf_key[32];
     pthread_mutex_t stores_mu;         /* guards stores[] */
+    pthread_mutex_t write_mu;          /* one writer at a time (router.c) */
     struct store **stores;             /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
@@ -56,6 +57,16 @@ static long long now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+void http_server_write_lock(struct http_server *srv)
+{
+    pthread_mutex_lock(&srv->write_mu);
+}
+
+void http_server_write_unlock(struct http_server *srv)
+{
+    pthread_mutex_unlock(&srv->write_mu);
 }
 
 long long http_server_idle_s(const struct http_server *srv)
@@ -323,6 +334,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
 
     struct http_server srv = {.cfg = cfg, .log = cfg->access_log ? cfg->access_log : stderr};
     pthread_mutex_init(&srv.stores_mu, NULL);
+    pthread_mutex_init(&srv.write_mu, NULL);
     pthread_mutex_lock(&generation_mu);
     srv.generation = ++server_generation;
     pthread_mutex_unlock(&generation_mu);
@@ -392,6 +404,7 @@ out:
         store_close(srv.stores[i]);
     free(srv.stores);
     pthread_mutex_destroy(&srv.stores_mu);
+    pthread_mutex_destroy(&srv.write_mu);
     store_close(first);
     if (key)
         sodium_memzero(key, strlen(key));

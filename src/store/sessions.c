@@ -1,5 +1,5 @@
-/* Session endings and API tokens: see sessions.h. Reads the store's session table (created by
- * schema migration 1) with statements prepared per call. */
+/* Session checks for the web server, session endings and API tokens: see sessions.h. Uses the
+ * store's cached session statements (store.c), so a request costs no statement preparation. */
 #include "store/sessions.h"
 
 #include <sodium.h>
@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "store/store_int.h"
+
+/* A session's expiry is pushed forward at most once a minute: sliding it on every request
+ * would make every read a durable write (an fsync per request under synchronous=FULL). */
+#define TOUCH_EVERY_MS 60000LL
 
 static void hash_token(const char *token, char out[65])
 {
@@ -19,13 +23,10 @@ static void hash_token(const char *token, char out[65])
 static int session_row(struct store *st, const char *th, bool *found, char user[65],
                        long long *expires_ms, long long *ttl_s, struct err *e)
 {
-    sqlite3_stmt *s = NULL;
     *found = false;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT u.name, s.expires_ms, s.ttl_s FROM session s "
-                           "JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, e, "reading a session");
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_GET, e);
+    if (!s)
+        return ERR_IO;
     bind_text(s, 1, th);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
@@ -34,7 +35,7 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
         *expires_ms = sqlite3_column_int64(s, 1);
         *ttl_s = sqlite3_column_int64(s, 2);
     }
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return db_fail(st, e, "reading a session");
     return 0;
@@ -47,15 +48,14 @@ static int end_session(struct store *st, const char *th, const char *user, const
     int rc = tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM session WHERE token_hash = ?1", -1, &s, NULL) !=
-        SQLITE_OK) {
-        rc = db_fail(st, e, "ending a session");
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_DELETE, e);
+    if (!s) {
+        rc = ERR_IO;
         goto fail;
     }
     bind_text(s, 1, th);
     int r = sqlite3_step(s);
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     if (r != SQLITE_DONE) {
         rc = db_fail(st, e, "ending a session");
         goto fail;
@@ -71,21 +71,49 @@ fail:
     return rc;
 }
 
-int store_session_reap_idle(struct store *st, const char *token, struct err *e)
+int store_session_verify(struct store *st, const char *token, struct store_user *out,
+                         struct err *e)
 {
-    char th[65], user[65];
+    char th[65], name[65];
     bool found;
     long long expires_ms = 0, ttl_s = 0;
     hash_token(token, th);
-    int rc = session_row(st, th, &found, user, &expires_ms, &ttl_s, e);
-    if (rc || !found || store_now_ms(st) < expires_ms)
-        return rc;
-    char why[64];
-    snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
-    rc = end_session(st, th, user, why, e);
+    int rc = session_row(st, th, &found, name, &expires_ms, &ttl_s, e);
     if (rc)
         return rc;
-    return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity", ttl_s / 60);
+    if (!found)
+        return err_set(e, ERR_AUTH, "no such session");
+    long long now = store_now_ms(st);
+    if (now >= expires_ms) {
+        char why[64];
+        snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
+        rc = end_session(st, th, name, why, e);
+        if (rc)
+            return rc;
+        return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity",
+                       ttl_s / 60);
+    }
+    struct store_user u;
+    rc = store_user_get(st, name, &u, e);
+    if (rc)
+        return rc == ERR_NOT_FOUND ? err_set(e, ERR_AUTH, "no such session") : rc;
+    if (u.is_disabled || u.is_locked_out)
+        return err_set(e, ERR_AUTH, "user '%s' cannot sign in", name);
+    long long slid = now + ttl_s * 1000;
+    if (slid - expires_ms >= TOUCH_EVERY_MS || ttl_s * 1000 <= TOUCH_EVERY_MS) {
+        sqlite3_stmt *s = stmt_get(st, SQ_SESSION_TOUCH, e);
+        if (!s)
+            return ERR_IO;
+        bind_text(s, 1, th);
+        sqlite3_bind_int64(s, 2, slid);
+        int r = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (r != SQLITE_DONE)
+            return db_fail(st, e, "extending a session");
+    }
+    if (out)
+        *out = u;
+    return 0;
 }
 
 int store_session_end(struct store *st, const char *token, const char *why, struct err *e)

@@ -14,11 +14,13 @@
 /* API tokens stay valid for 90 days without use (each use slides the expiry). */
 #define STORE_API_TOKEN_TTL_S (90LL * 24 * 3600)
 
-/* Checks whether token names a session that has passed its idle time-out. When it has, the
- * session is deleted, an audit row "logout" with reason "idle timeout after N s" is written
- * for its user, and ERR_AUTH is returned. Returns 0 when the session is live or unknown (the
- * caller's store_session_check then decides). */
-int store_session_reap_idle(struct store *st, const char *token, struct err *e);
+/* Checks a session or API token for the web server: ERR_AUTH when it is unknown, its user is
+ * disabled or locked out, or it has passed its idle time-out — then the session is deleted and
+ * a "logout" audit row with reason "idle timeout after N s" is written for its user. Otherwise
+ * fills *out (may be NULL) and slides the expiry, at most once a minute (so a read stays a
+ * read; the time-out is exact to within that minute). */
+int store_session_verify(struct store *st, const char *token, struct store_user *out,
+                         struct err *e);
 
 /* Ends the session token (logout): deletes it and audits "logout" for its user with reason
  * why ("logout", "token revoked"). Unknown tokens are not an error and write nothing. */
