@@ -366,7 +366,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (srv.is_tls)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[] = {
