@@ -40,7 +40,7 @@ fixtures:
 	./scripts/make-fixtures
 
 bench: build
-	./bench/run $(BUILD)/ioheme
+	./bench/run $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

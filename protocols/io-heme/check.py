@@ -32,7 +32,7 @@ VALIDATIONS = {"integer", "number", "number_1dp", "date_ymd", "datetime_ymd",
                "datetime_seconds_ymd", "time"}
 NUMERIC_V = {"integer", "number", "number_1dp"}
 ACTION_TAGS = {"@FORCE-MINMAX", "@READONLY", "@HIDDEN", "@DEFAULT", "@NOW", "@TODAY",
-               "@INCLUSION", "@EXCLUSION", "@ELIGIBLE"}
+               "@INCLUSION", "@EXCLUSION", "@ELIGIBLE", "@CONSENT"}
 # function name -> (min args, max args); None = unbounded
 FUNCTIONS = {"if": (3, 3), "datediff": (3, 5), "round": (1, 2), "rounddown": (1, 2),
              "roundup": (1, 2), "abs": (1, 1), "min": (1, None), "max": (1, None),

@@ -43,8 +43,7 @@ static int verify(struct store *st, bool json)
 
 int cmd_audit(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"out", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
     if (argc < 1) {
         fputs(CMD_AUDIT_USAGE, stderr);
         return 2;

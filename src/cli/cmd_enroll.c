@@ -65,8 +65,8 @@ int cmd_enroll(int argc, char **argv)
 
 int cmd_withdraw(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"reason", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("withdraw", argc, argv, opts, &a))
         return 2;

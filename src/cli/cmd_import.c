@@ -48,15 +48,14 @@ static const char *row_get(const struct row *r, const char *name)
     return NULL;
 }
 
-static void reject(struct report *rep, const struct row *r, const char *record,
-                   const char *field, const char *rule, const char *msg, bool json)
+static void reject(struct report *rep, const struct row *r, const char *record, const char *field,
+                   const char *rule, const char *msg, bool json)
 {
     rep->rejected++;
     if (json)
         json_array_append_new(rep->errors, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row",
-                                                     (json_int_t)r->line, "record", record,
-                                                     "field", field, "rule", rule, "message",
-                                                     msg));
+                                                     (json_int_t)r->line, "record", record, "field",
+                                                     field, "rule", rule, "message", msg));
     else
         fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", r->line, record, field, msg, rule);
 }
@@ -72,7 +71,8 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     }
     const char *evname = row_get(r, "redcap_event_name");
     const char *event = evname && *evname ? cli_event(d, evname)
-                        : d->nevents == 1 ? d->events[0].name : NULL;
+                        : d->nevents == 1 ? d->events[0].name
+                                          : NULL;
     if (!event) {
         reject(rep, r, record, "redcap_event_name", "unknown_event",
                evname && *evname ? "no such event" : "redcap_event_name is required", json);
@@ -103,9 +103,8 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
             if (fi >= 0 && evi >= 0) {
                 size_t k = (size_t)evi * d->nforms + (size_t)fi;
                 bool fits = d->form_at_event[k] &&
-                            (d->form_repeats[k] ? instance >= 1 &&
-                                                      (!instrument || !*instrument ||
-                                                       strcmp(instrument, form) == 0)
+                            (d->form_repeats[k] ? instance >= 1 && (!instrument || !*instrument ||
+                                                                    strcmp(instrument, form) == 0)
                                                 : instance == 0);
                 if (!fits)
                     continue;
@@ -127,8 +126,8 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     if (rc == ERR_INVALID && res.nissues) {
         for (size_t i = 0; i < res.nissues; i++)
             if (res.issues[i].level == STORE_ISSUE_HARD)
-                reject(rep, r, record, res.issues[i].field, res.issues[i].rule,
-                       res.issues[i].msg, json);
+                reject(rep, r, record, res.issues[i].field, res.issues[i].rule, res.issues[i].msg,
+                       json);
     } else if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_INTERNAL) {
         store_put_result_free(&res);
         return rc;
@@ -181,8 +180,10 @@ static int parse_rows(const char *path, const char *data, size_t len, struct are
                 else if (json_is_null(v))
                     s = "";
                 if (!s)
-                    return err_set(e, ERR_INVALID, "%s: record %zu: '%s' is not a string or "
-                                   "number", path, i + 1, k);
+                    return err_set(e, ERR_INVALID,
+                                   "%s: record %zu: '%s' is not a string or "
+                                   "number",
+                                   path, i + 1, k);
                 r->names[r->n] = k;
                 r->values[r->n++] = s;
             }
@@ -197,16 +198,16 @@ static int parse_rows(const char *path, const char *data, size_t len, struct are
     if (!*rows)
         return err_set(e, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < t->nrows; i++) {
-        (*rows)[i] = (struct row){(const char **)t->header, (const char **)t->rows[i], t->ncols,
-                                  t->line[i]};
+        (*rows)[i] =
+            (struct row){(const char **)t->header, (const char **)t->rows[i], t->ncols, t->line[i]};
     }
     return 0;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"reason", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("import", argc, argv, opts, &a))
         return 2;
@@ -266,18 +267,14 @@ int cmd_import(int argc, char **argv)
                               "changed", (json_int_t)rep.changed, "calc", (json_int_t)rep.calc,
                               "status", (json_int_t)rep.status, "unchanged",
                               (json_int_t)rep.unchanged, "rejected", rep.errors);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     }
     if (rc)
         status = cli_fail("import", &e);
     else if (!json)
         printf("imported %s (sha256 %.16s…): %zu rows, %zu values changed, %zu calculated, "
-               "%zu statuses, %zu unchanged\n", path, sha, rep.rows, rep.changed, rep.calc,
-               rep.status, rep.unchanged);
+               "%zu statuses, %zu unchanged\n",
+               path, sha, rep.rows, rep.changed, rep.calc, rep.status, rep.unchanged);
     json_decref(rep.errors);
     json_decref(jroot);
     csv_table_free(&t);

@@ -68,7 +68,8 @@ int cmd_init(int argc, char **argv)
     const struct dict *d = store_dict(st);
     if (cli_has(&a, "json"))
         printf("{\"db\": \"%s\", \"admin\": \"%s\", \"fields\": %zu, \"forms\": %zu, "
-               "\"events\": %zu}\n", db, admin, d->nfields, d->nforms, d->nevents);
+               "\"events\": %zu}\n",
+               db, admin, d->nfields, d->nforms, d->nevents);
     else
         printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'\n", db,
                proto, d->nfields, d->nforms, d->nevents, admin);

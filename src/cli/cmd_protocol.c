@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "core/calc.h"
 #include "core/dict.h"
 #include "core/expr.h"
 #include "core/validate.h"
@@ -20,6 +21,7 @@ const char CMD_PROTOCOL_USAGE[] =
     "usage: ioheme protocol check [DIR]\n"
     "       ioheme protocol show [DIR] [--json]\n"
     "       ioheme protocol eval EXPR [NAME=VALUE ...] [--now 'YYYY-MM-DD HH:MM'] [--json]\n"
+    "                               [--protocol DIR [--event EVENT]]\n"
     "       ioheme protocol js EXPR\n"
     "\n"
     "DIR is a protocol folder (dictionary.csv in REDCap's data dictionary format, events.csv,\n"
@@ -34,7 +36,9 @@ const char CMD_PROTOCOL_USAGE[] =
     "          NAME=VALUE gives [NAME]; 'event/NAME=VALUE' gives [event][NAME]; 'NAME(CODE)=1'\n"
     "          ticks a checkbox option. Unset fields are blank. --now fixes 'today'/'now'\n"
     "          (UTC; default the clock). Prints the value (blank prints an empty line);\n"
-    "          --json prints null, a number or a string\n"
+    "          --json prints null, a number or a string. With --protocol DIR, calc fields\n"
+    "          are computed from their calculations and the expression is checked against\n"
+    "          the dictionary; --event names the event plain NAME=VALUE and [NAME] mean\n"
     "          e.g.  ioheme protocol eval 'datediff([dob], \"2024-05-01\", \"y\")' dob=1990-05-01\n"
     "  js      prints the JavaScript the web form runs for EXPR (helpers of src/web/logic.js)\n";
 
@@ -84,6 +88,25 @@ static int protocol_check(int argc, char **argv)
     return 0;
 }
 
+/* Drops the spaces that padding leaves at the ends of lines. */
+static const char *rtrim_lines(struct strbuf *sb)
+{
+    if (!sb->buf)
+        return "";
+    char *w = sb->buf;
+    for (const char *r = sb->buf; *r; r++) {
+        if (*r == '\n')
+            while (w > sb->buf && w[-1] == ' ')
+                w--;
+        *w++ = *r;
+    }
+    while (w > sb->buf && w[-1] == ' ')
+        w--;
+    *w = '\0';
+    sb->len = (size_t)(w - sb->buf);
+    return sb->buf;
+}
+
 static void range_text(const struct dict_field *f, struct strbuf *sb)
 {
     if (!f->has_min && !f->has_max)
@@ -100,8 +123,8 @@ static void choices_text(const struct dict_field *f, struct strbuf *sb)
 
 static void show_text(const char *dir, const struct dict *d)
 {
-    printf("Protocol %s: %zu fields, %zu forms, %zu events\n\nForms:\n", dir, d->nfields,
-           d->nforms, d->nevents);
+    printf("Protocol %s: %zu fields, %zu forms, %zu events\n\nForms:\n", dir, d->nfields, d->nforms,
+           d->nevents);
     for (size_t i = 0; i < d->nforms; i++)
         printf("  %-24s %-28s %zu fields\n", d->forms[i].name, d->forms[i].label,
                d->forms[i].nfields);
@@ -149,12 +172,15 @@ static void show_text(const char *dir, const struct dict *d)
             strbuf_addf(&sb, "\n      shown if: %s", f->branching_raw);
         if (f->annotation[0])
             strbuf_addf(&sb, "\n      tags: %s", f->annotation);
-        puts(strbuf_str(&sb));
+        puts(rtrim_lines(&sb));
     }
     strbuf_release(&sb);
 }
 
-static json_t *jstr(const char *s) { return json_string(s ? s : ""); }
+static json_t *jstr(const char *s)
+{
+    return json_string(s ? s : "");
+}
 
 static json_t *show_json(const struct dict *d)
 {
@@ -179,23 +205,23 @@ static json_t *show_json(const struct dict *d)
             if (d->form_repeats[k])
                 json_array_append_new(rep, jstr(d->events[j].name));
         }
-        json_array_append_new(forms, json_pack("{s:s,s:s,s:I,s:o,s:o}", "name",
-                                               d->forms[i].name, "label", d->forms[i].label,
-                                               "nfields", (json_int_t)d->forms[i].nfields,
-                                               "events", at, "repeats_at", rep));
+        json_array_append_new(forms, json_pack("{s:s,s:s,s:I,s:o,s:o}", "name", d->forms[i].name,
+                                               "label", d->forms[i].label, "nfields",
+                                               (json_int_t)d->forms[i].nfields, "events", at,
+                                               "repeats_at", rep));
     }
     for (size_t j = 0; j < d->nevents; j++)
-        json_array_append_new(events, json_pack("{s:s,s:s,s:i,s:i,s:i}", "name",
-                                                d->events[j].name, "label", d->events[j].label,
-                                                "day_offset", d->events[j].day_offset,
-                                                "offset_min", d->events[j].offset_min,
-                                                "offset_max", d->events[j].offset_max));
+        json_array_append_new(events,
+                              json_pack("{s:s,s:s,s:i,s:i,s:i}", "name", d->events[j].name, "label",
+                                        d->events[j].label, "day_offset", d->events[j].day_offset,
+                                        "offset_min", d->events[j].offset_min, "offset_max",
+                                        d->events[j].offset_max));
     for (size_t i = 0; i < d->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form",
-                              f->form, "type", field_type_name(f->type), "label", f->label,
-                              "validation", val_type_name(f->vtype), "note", f->note,
-                              "required", f->is_required, "identifier", f->is_identifier);
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form", f->form,
+                              "type", field_type_name(f->type), "label", f->label, "validation",
+                              val_type_name(f->vtype), "note", f->note, "required", f->is_required,
+                              "identifier", f->is_identifier);
         if (!o)
             continue;
         if (f->has_min)
@@ -264,7 +290,13 @@ struct kv {
 struct kv_set {
     struct kv *v;
     size_t n;
+    const char *event; /* what a reference without an event means (--event), or NULL */
 };
+
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
 
 static int kv_lookup(void *ctx, const char *event, const char *field, const char *code,
                      struct expr_value *out, struct err *e)
@@ -274,9 +306,8 @@ static int kv_lookup(void *ctx, const char *event, const char *field, const char
     out->kind = EV_BLANK;
     for (size_t i = 0; i < s->n; i++) {
         const struct kv *k = &s->v[i];
-        if (strcmp(k->field, field) || (!event) != (!k->event) ||
-            (event && strcmp(event, k->event)) || (!code) != (!k->code) ||
-            (code && strcmp(code, k->code)))
+        if (strcmp(k->field, field) ||
+            !same(k->event ? k->event : s->event, event ? event : s->event) || !same(k->code, code))
             continue;
         out->kind = EV_STR;
         out->str = k->value;
@@ -328,9 +359,40 @@ static int parse_expr_arg(const char *cmd, const char *src, struct arena *ar, st
     return err_info(e.code)->exit_status;
 }
 
+/* With --protocol: the fields and events the expression names must exist. */
+struct ref_check {
+    const struct dict *d;
+    struct err *e;
+};
+
+static int check_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    struct ref_check *c = ctx;
+    const struct dict_field *f = dict_field(c->d, field);
+    if (event && dict_event_index(c->d, event) < 0)
+        return err_set(c->e, ERR_INVALID, "column %zu: unknown event [%s]", pos, event);
+    if (!f && !(strlen(field) > 9 && !strcmp(field + strlen(field) - 9, "_complete")))
+        return err_set(c->e, ERR_INVALID, "column %zu: unknown field [%s]", pos, field);
+    if (code && f && !dict_choice_label(f, code))
+        return err_set(c->e, ERR_INVALID, "column %zu: [%s] has no option '%s'", pos, field, code);
+    return 0;
+}
+
+static void check_expr_refs(const struct dict *d, const struct expr *x, const char *event,
+                            struct err *e)
+{
+    if (event && dict_event_index(d, event) < 0) {
+        err_set(e, ERR_INVALID, "--event: unknown event '%s'", event);
+        return;
+    }
+    struct ref_check c = {d, e};
+    expr_foreach_ref(x, check_ref, &c);
+}
+
 static int protocol_eval(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {{"now", true}, {"json", false}, {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        {"now", true}, {"json", false}, {"protocol", true}, {"event", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("protocol eval", argc, argv, opts, &a) != 0)
         return 2;
@@ -350,7 +412,7 @@ static int protocol_eval(int argc, char **argv)
         now_ms = (long long)secs * 1000;
     }
     struct kv kvs[CLI_MAX_POS];
-    struct kv_set set = {kvs, 0};
+    struct kv_set set = {kvs, 0, cli_get(&a, "event")};
     for (size_t i = 1; i < a.npos; i++)
         if (!kv_parse(a.pos[i], &kvs[set.n++]))
             return cli_usage_error("protocol eval", "'%s' is not NAME=VALUE", a.pos[i]);
@@ -364,7 +426,21 @@ static int protocol_eval(int argc, char **argv)
     struct expr_value v;
     struct err e;
     err_clear(&e);
-    if (expr_eval(x, kv_lookup, &set, now_ms, &ar, &v, &e)) {
+    struct dict d = {0};
+    const char *dir = cli_get(&a, "protocol");
+    if (dir && dict_load(dir, &d, &e) == 0)
+        check_expr_refs(&d, x, set.event, &e);
+    if (e.code) {
+        dict_free(&d);
+        arena_free(&ar);
+        return cli_fail("protocol eval", &e);
+    }
+    struct calc_lookup calc;
+    calc_lookup_init(&calc, &d, kv_lookup, &set, now_ms, &ar);
+    rc = dir ? expr_eval(x, calc_lookup_fn, &calc, now_ms, &ar, &v, &e)
+             : expr_eval(x, kv_lookup, &set, now_ms, &ar, &v, &e);
+    dict_free(&d);
+    if (rc) {
         arena_free(&ar);
         return cli_fail("protocol eval", &e);
     }
@@ -377,11 +453,17 @@ static int protocol_eval(int argc, char **argv)
     } else if (v.kind == EV_NUM) {
         puts(strbuf_str(&sb));
     } else {
-        json_t *js = json_string(v.str);
-        char *s = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
-        puts(s ? s : "null");
+        json_t *j = json_string(v.str);
+        char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+        json_decref(j);
+        if (!s) {
+            strbuf_release(&sb);
+            arena_free(&ar);
+            err_set(&e, ERR_NOMEM, "out of memory (or the text is not UTF-8)");
+            return cli_fail("protocol eval", &e);
+        }
+        puts(s);
         free(s);
-        json_decref(js);
     }
     strbuf_release(&sb);
     arena_free(&ar);
@@ -420,7 +502,9 @@ int cmd_protocol(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } subs[] = {{"check", protocol_check}, {"show", protocol_show}, {"eval", protocol_eval},
+    } subs[] = {{"check", protocol_check},
+                {"show", protocol_show},
+                {"eval", protocol_eval},
                 {"js", protocol_js}};
     if (argc < 1) {
         fputs(CMD_PROTOCOL_USAGE, stderr);

@@ -35,28 +35,24 @@ static void print_log(struct store *st, bool json)
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "screening_no",
-                                  rs[i].screening_no, "status",
-                                  store_record_status_name(rs[i].status), "eligible",
-                                  rs[i].eligible, "screened_at", rs[i].screened_at,
-                                  "screened_by", rs[i].screened_by);
+            json_t *o =
+                json_pack("{s:s, s:s, s:i, s:s, s:s}", "screening_no", rs[i].screening_no, "status",
+                          store_record_status_name(rs[i].status), "eligible", rs[i].eligible,
+                          "screened_at", rs[i].screened_at, "screened_by", rs[i].screened_by);
             json_object_set_new(o, "study_id",
                                 rs[i].study_id[0] ? json_string(rs[i].study_id) : json_null());
             json_array_append_new(arr, o);
         }
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
+        cli_json_print(arr);
     } else {
-        printf("%-9s %-9s %-15s %-9s %-25s %s\n", "SCREENING", "STUDY ID", "STATUS",
-               "ELIGIBLE", "SCREENED AT", "BY");
+        printf("%-9s %-9s %-15s %-9s %-25s %s\n", "SCREENING", "STUDY ID", "STATUS", "ELIGIBLE",
+               "SCREENED AT", "BY");
         for (size_t i = 0; i < n; i++)
             printf("%-9s %-9s %-15s %-9s %-25s %s\n", rs[i].screening_no,
-                   rs[i].study_id[0] ? rs[i].study_id : "-",
-                   store_record_status_name(rs[i].status),
-                   rs[i].eligible == 1 ? "yes" : rs[i].eligible == 0 ? "no" : "?",
+                   rs[i].study_id[0] ? rs[i].study_id : "-", store_record_status_name(rs[i].status),
+                   rs[i].eligible == 1   ? "yes"
+                   : rs[i].eligible == 0 ? "no"
+                                         : "?",
                    rs[i].screened_at, rs[i].screened_by);
     }
     free(rs);
@@ -91,8 +87,8 @@ static int file_changes(const struct dict *d, struct arena *ar, const char *path
             val = "";
         }
         if (!val) {
-            rc = err_set_field(e, ERR_INVALID, key, "%s: '%s' must be a string or number",
-                               path, key);
+            rc = err_set_field(e, ERR_INVALID, key, "%s: '%s' must be a string or number", path,
+                               key);
             break;
         }
         char *arg = arena_printf(ar, "%s=%s", key, val);
@@ -132,37 +128,33 @@ static void print_eligibility(struct store *st, const char *record, bool json,
         json_t *crits = json_array();
         for (size_t i = 0; i < er.ncriteria; i++) {
             const struct elig_criterion *c = &er.criteria[i];
-            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "field", c->field->name, "label",
-                                  c->field->label, "kind",
-                                  c->is_exclusion ? "exclusion" : "inclusion", "state",
-                                  crit_state(c->state));
-            json_object_set_new(o, "passes", c->state == CRIT_UNKNOWN ? json_null()
-                                                                       : json_boolean(c->passes));
+            json_t *o = json_pack(
+                "{s:s, s:s, s:s, s:s}", "field", c->field->name, "label", c->field->label, "kind",
+                c->is_exclusion ? "exclusion" : "inclusion", "state", crit_state(c->state));
+            json_object_set_new(o, "passes",
+                                c->state == CRIT_UNKNOWN ? json_null() : json_boolean(c->passes));
             json_array_append_new(crits, o);
         }
         json_t *flags = json_array();
         for (size_t i = 0; res && i < res->nissues; i++)
-            json_array_append_new(flags, json_pack("{s:s, s:s, s:s}", "field",
-                                                   res->issues[i].field, "rule",
-                                                   res->issues[i].rule, "message",
+            json_array_append_new(flags, json_pack("{s:s, s:s, s:s}", "field", res->issues[i].field,
+                                                   "rule", res->issues[i].rule, "message",
                                                    res->issues[i].msg));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o}", "screening_no", r.screening_no,
-                              "status", store_record_status_name(r.status), "criteria", crits,
-                              "verdict", er.verdict == ELIG_ELIGIBLE     ? "eligible"
-                                         : er.verdict == ELIG_INELIGIBLE ? "ineligible"
-                                                                         : "incomplete",
+        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o}", "screening_no", r.screening_no, "status",
+                              store_record_status_name(r.status), "criteria", crits, "verdict",
+                              er.verdict == ELIG_ELIGIBLE     ? "eligible"
+                              : er.verdict == ELIG_INELIGIBLE ? "ineligible"
+                                                              : "incomplete",
                               "flags", flags);
-        char *s = json_dumps(o, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     } else {
         printf("%s  %s\n", r.screening_no, store_record_status_name(r.status));
         for (size_t i = 0; i < er.ncriteria; i++) {
             const struct elig_criterion *c = &er.criteria[i];
             printf("  %-4s %-9s %-7s %s\n",
-                   c->state == CRIT_UNKNOWN ? "?" : c->passes ? "ok" : "FAIL",
+                   c->state == CRIT_UNKNOWN ? "?"
+                   : c->passes              ? "ok"
+                                            : "FAIL",
                    c->is_exclusion ? "exclusion" : "inclusion", crit_state(c->state),
                    c->field->label);
         }
@@ -178,8 +170,8 @@ static void print_eligibility(struct store *st, const char *record, bool json,
 int cmd_screen(int argc, char **argv)
 {
     static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"file", true},
-                                               {"record", true}, {"list", false},
-                                               {"reason", true}, {NULL, false}};
+                                               {"record", true},      {"list", false},
+                                               {"reason", true},      {NULL, false}};
     struct cli_args a;
     if (cli_parse("screen", argc, argv, opts, &a))
         return 2;

@@ -39,8 +39,8 @@ static int status_code(const char *s)
 
 int cmd_set(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"reason", true},
-                                               {"status", true}, {"form", true}, {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"reason", true}, {"status", true}, {"form", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("set", argc, argv, opts, &a))
         return 2;
@@ -83,7 +83,9 @@ int cmd_set(int argc, char **argv)
     int rc = 0;
     for (size_t i = 2; i < a.npos && !rc; i++)
         rc = cli_parse_assignment(d, &ar, a.pos[i], event, instance, &ch[n++], &e);
-    const char *action = status ? "form_status" : "data_write";
+    /* values need data_write, a status change form_status, a reason reason_change */
+    bool has_values = n > 0;
+    const char *action = has_values ? "data_write" : "form_status";
     if (!rc && status) {
         const char *form = cli_get(&a, "form");
         if (!form && n) {
@@ -102,6 +104,8 @@ int cmd_set(int argc, char **argv)
     char me[STORE_USERNAME_MAX + 1];
     if (!rc)
         rc = cli_login(st, &a, action, &who, me, &e);
+    if (!rc && status && has_values)
+        rc = store_authorize(st, &who, "form_status", &e);
     if (!rc && cli_get(&a, "reason"))
         rc = store_authorize(st, &who, "reason_change", &e);
     struct store_put_result res;
@@ -113,11 +117,11 @@ int cmd_set(int argc, char **argv)
         exit_status = cli_fail_put("set", &e, &res);
     } else if (cli_has(&a, "json")) {
         printf("{\"record\": \"%s\", \"changed\": %zu, \"calc\": %zu, \"status\": %zu, "
-               "\"unchanged\": %zu, \"flags\": %zu}\n", a.pos[0], res.nchanged, res.ncalc,
-               res.nstatus, res.nunchanged, res.nissues);
+               "\"unchanged\": %zu, \"flags\": %zu}\n",
+               a.pos[0], res.nchanged, res.ncalc, res.nstatus, res.nunchanged, res.nissues);
     } else {
-        printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n",
-               a.pos[0], event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);
+        printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n", a.pos[0],
+               event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);
         cli_print_issues(stdout, &res);
     }
     store_put_result_free(&res);
@@ -128,8 +132,8 @@ int cmd_set(int argc, char **argv)
 
 static int lock_cmd(const char *name, int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"reason", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse(name, argc, argv, opts, &a))
         return 2;
@@ -154,5 +158,11 @@ static int lock_cmd(const char *name, int argc, char **argv)
     return rc ? cli_fail(name, &e) : 0;
 }
 
-int cmd_lock(int argc, char **argv) { return lock_cmd("lock", argc, argv); }
-int cmd_unlock(int argc, char **argv) { return lock_cmd("unlock", argc, argv); }
+int cmd_lock(int argc, char **argv)
+{
+    return lock_cmd("lock", argc, argv);
+}
+int cmd_unlock(int argc, char **argv)
+{
+    return lock_cmd("unlock", argc, argv);
+}

@@ -145,8 +145,8 @@ static json_t *form_json(const struct dict *d, const struct vals *vs, const char
             }
         }
     }
-    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "form", form->name, "instance", inst,
-                          "status", status_name(status), "values", values);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "form", form->name, "instance", inst, "status",
+                          status_name(status), "values", values);
     return o;
 }
 
@@ -225,8 +225,8 @@ static int show(struct store *st, const char *record, bool json)
             for (size_t k = 0; k < ni; k++) {
                 int status = form_status_of(ss, evn, d->forms[fo].name, inst[k]);
                 if (json) {
-                    json_array_append_new(forms, form_json(d, &vs, evn, &d->forms[fo],
-                                                           inst[k], status));
+                    json_array_append_new(forms,
+                                          form_json(d, &vs, evn, &d->forms[fo], inst[k], status));
                     continue;
                 }
                 if (!header)
@@ -242,16 +242,12 @@ static int show(struct store *st, const char *record, bool json)
             json_decref(forms);
     }
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "record", store_record_name(&r),
-                              "screening_no", r.screening_no, "status",
-                              store_record_status_name(r.status), "locked", r.is_locked,
-                              "events", events);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:b, s:o}", "record", store_record_name(&r), "screening_no",
+                      r.screening_no, "status", store_record_status_name(r.status), "locked",
+                      r.is_locked, "events", events);
         json_object_set_new(o, "study_id", r.study_id[0] ? json_string(r.study_id) : json_null());
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        cli_json_print(o);
     }
     free(ss);
     arena_free(&ar);
@@ -283,7 +279,10 @@ struct hist_ctx {
     int n;
 };
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
 
 static int hist_row(void *ctx, const struct store_audit_row *r)
 {
@@ -335,10 +334,8 @@ int cmd_history(int argc, char **argv)
         h.arr = json_array();
     int rc = store_field_history(st, a.pos[0], a.pos[1], hist_row, &h, &e);
     if (!rc && h.json) {
-        char *s = json_dumps(h.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
+        cli_json_print(h.arr);
+        h.arr = NULL;
     } else if (!rc && h.n == 0) {
         printf("no changes of %s in %s\n", a.pos[1], a.pos[0]);
     }

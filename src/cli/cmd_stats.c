@@ -8,6 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/stats_cli.h"
+#include "cli/stats_methods.h"
+#include "cli/stats_surv.h"
 
 const char CMD_STATS_USAGE[] =
     "usage: ioheme stats METHOD [--input FILE.csv] [options]\n"
@@ -43,9 +45,10 @@ static const struct cli_opt_spec stats_opts[] = {
     {"dropout", true},    {"paired", true},     {"method", true},      {NULL, false},
 };
 
-#include "cli/stats_methods.h"
-
 const struct stats_method stats_methods[] = {
+    {"km", stats_run_km, "Kaplan-Meier curves per group, median, CIs (survival::survfit)"},
+    {"logrank", stats_run_logrank, "log-rank / Peto-Peto test, k groups, strata (survdiff)"},
+    {"cox", stats_run_cox, "Cox regression, Efron/Breslow ties (survival::coxph)"},
     {"binom", stats_run_binom, STATS_BINOM_HELP},
     {"wilson", stats_run_wilson, STATS_WILSON_HELP},
     {"poisson", stats_run_poisson, STATS_POISSON_HELP},

@@ -26,16 +26,22 @@ const char CMD_USER_USAGE[] =
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
 static const char *const sub_usage[] = {
-    "add", "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
-           "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
-    "list", "usage: ioheme user list [--db FILE] [--json]\nLists users, roles and state.\n",
-    "disable", "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
-               "Disables a user: they can no longer log in. Their name is never reused.\n",
-    "unlock", "usage: ioheme user unlock NAME [--db FILE] [--user ADMIN]\n"
-              "Clears a lockout after too many failed logins.\n",
-    "passwd", "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
-              "Sets NAME's password (admin, or NAME themselves).\n",
-    NULL, NULL};
+    "add",
+    "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
+    "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
+    "list",
+    "usage: ioheme user list [--db FILE] [--json]\nLists users, roles and state.\n",
+    "disable",
+    "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
+    "Disables a user: they can no longer log in. Their name is never reused.\n",
+    "unlock",
+    "usage: ioheme user unlock NAME [--db FILE] [--user ADMIN]\n"
+    "Clears a lockout after too many failed logins.\n",
+    "passwd",
+    "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
+    "Sets NAME's password (admin, or NAME themselves).\n",
+    NULL,
+    NULL};
 
 static int list_users(struct store *st, bool json)
 {
@@ -47,22 +53,19 @@ static int list_users(struct store *st, bool json)
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b, s:i, s:s}", "name",
-                                                 us[i].name, "role", us[i].role, "disabled",
-                                                 us[i].is_disabled, "locked_out",
-                                                 us[i].is_locked_out, "failed_logins",
-                                                 us[i].failed_logins, "created_at",
-                                                 us[i].created_at));
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:b, s:b, s:i, s:s}", "name", us[i].name,
+                                            "role", us[i].role, "disabled", us[i].is_disabled,
+                                            "locked_out", us[i].is_locked_out, "failed_logins",
+                                            us[i].failed_logins, "created_at", us[i].created_at));
+        cli_json_print(arr);
     } else {
         printf("%-20s %-14s %-10s %s\n", "NAME", "ROLE", "STATE", "CREATED");
         for (size_t i = 0; i < n; i++)
             printf("%-20s %-14s %-10s %s\n", us[i].name, us[i].role,
-                   us[i].is_disabled ? "disabled" : us[i].is_locked_out ? "locked" : "active",
+                   us[i].is_disabled     ? "disabled"
+                   : us[i].is_locked_out ? "locked"
+                                         : "active",
                    us[i].created_at);
     }
     free(us);
@@ -71,8 +74,8 @@ static int list_users(struct store *st, bool json)
 
 int cmd_user(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"role", true},
-                                               {NULL, false}};
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"role", true}, {NULL, false}};
     if (argc < 1) {
         fputs(CMD_USER_USAGE, stderr);
         return 2;
@@ -83,8 +86,10 @@ int cmd_user(int argc, char **argv)
         if (strcmp(sub_usage[i], sub) == 0)
             usage = sub_usage[i + 1];
     if (!usage)
-        return cli_usage_error("user", "unknown subcommand '%s' (add, list, disable, unlock, "
-                               "passwd)", sub);
+        return cli_usage_error("user",
+                               "unknown subcommand '%s' (add, list, disable, unlock, "
+                               "passwd)",
+                               sub);
     char cmd[32];
     snprintf(cmd, sizeof cmd, "user %s", sub);
     struct cli_args a;

@@ -80,8 +80,8 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
     return cli_read_password(prompt, false, true, buf, len, e);
 }
 
-int cli_login(struct store *st, const struct cli_args *a, const char *action,
-              struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
+int cli_login(struct store *st, const struct cli_args *a, const char *action, struct store_ctx *who,
+              char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     const char *user = cli_get(a, "user");
     if (!user || !*user)
@@ -129,9 +129,8 @@ const char *cli_form_event(const struct dict *d, const char *form)
     return NULL;
 }
 
-int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg,
-                         const char *event, int instance, struct store_change *c,
-                         struct err *e)
+int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg, const char *event,
+                         int instance, struct store_change *c, struct err *e)
 {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
@@ -166,10 +165,18 @@ int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg
             snprintf(form, sizeof form, "%.*s", (int)(n - 9), name);
         c->event = form[0] ? cli_form_event(d, form) : NULL;
         if (!c->event)
-            return err_set_field(e, ERR_INVALID, name, "field '%s' is not in the dictionary",
-                                 name);
+            return err_set_field(e, ERR_INVALID, name, "field '%s' is not in the dictionary", name);
     }
     return 0;
+}
+
+void cli_json_print(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(v);
 }
 
 void cli_print_issues(FILE *out, const struct store_put_result *res)

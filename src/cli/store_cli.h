@@ -8,12 +8,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/arena.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
 /* Options every study command accepts: --db, --user, --json. Commands append their own. */
-#define STORE_CLI_COMMON_OPTS {"db", true}, {"user", true}, {"json", false}
+#define STORE_CLI_COMMON_OPTS                                                                      \
+    {"db", true}, {"user", true},                                                                  \
+    {                                                                                              \
+        "json", false                                                                              \
+    }
 
 /* Opens the database named by --db / $IOHEME_DB / ./ioheme.db. */
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e);
@@ -31,8 +37,8 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 /* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
  * and checks that their role allows action (core/perm.h name). Fills who (user name copied into
  * name_buf, source "cli"). */
-int cli_login(struct store *st, const struct cli_args *a, const char *action,
-              struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
+int cli_login(struct store *st, const struct cli_args *a, const char *action, struct store_ctx *who,
+              char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
 /* Resolves an event given as its unique name ("t0_arm_1") or without the arm suffix ("t0").
  * Returns the dictionary's string, or NULL. */
@@ -44,9 +50,11 @@ const char *cli_form_event(const struct dict *d, const char *form);
 /* Parses `field=value`, `field___code=value` or `field(code)=value` into c (strings allocated
  * in ar). event NULL means: the first event where the field's form is collected. ERR_USAGE
  * naming the argument when malformed; ERR_INVALID when the field is unknown and event NULL. */
-int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg,
-                         const char *event, int instance, struct store_change *c,
-                         struct err *e);
+int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg, const char *event,
+                         int instance, struct store_change *c, struct err *e);
+
+/* Prints v as indented JSON (keys in insertion order) to stdout and releases v. */
+void cli_json_print(json_t *v);
 
 /* Prints a write's soft flags and hard errors to out, one per line ("  weight_kg: ..."). */
 void cli_print_issues(FILE *out, const struct store_put_result *res);

@@ -10,12 +10,17 @@
  * dict_load validates everything (duplicate or malformed names, unknown field or validation
  * types, bad choice lists, min/max that do not fit the validation type, logic that does not
  * parse or references unknown fields/events/checkbox codes, form-event rows naming unknown
- * forms/events) and reports ALL errors found, each as "file:line:column: message".
+ * forms/events, calc fields that depend on themselves) and reports ALL errors found, each as
+ * "file:line:column: message", sorted by file, line and column. column is the CSV column; for
+ * logic the message adds the cell's column name and the character within the cell:
+ * "dictionary.csv:14:12: (Branching Logic, char 7): unknown field [agee]". Logic may name
+ * REDCap's implicit form-status fields, [<form>_complete].
  *
  * Action tags recognised in the Field Annotation column: @FORCE-MINMAX (min/max are hard
  * errors), @READONLY, @HIDDEN, @DEFAULT='x', @NOW, @TODAY, and the study-engine tags
  * @INCLUSION / @EXCLUSION (a calc field that is one eligibility criterion: 1 met, 0 not met,
- * blank unknown) and @ELIGIBLE (the calc field giving the overall verdict).
+ * blank unknown), @ELIGIBLE (the calc field giving the overall verdict) and @CONSENT (the field
+ * recording consent; enrolment requires a value there).
  *
  * Everything in a struct dict is owned by its arena; dict_free releases it. */
 #ifndef IOHEME_CORE_DICT_H
@@ -58,7 +63,8 @@ struct dict_field {
     enum val_type vtype;
     const char *vmin, *vmax;        /* as written ("" when none) */
     bool has_min, has_max;
-    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch */
+    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch;
+                                       times (HH:MM, MM:SS) as seconds */
     bool is_identifier, is_required;
     const char *branching_raw;
     struct expr *branching;         /* NULL when always shown */
@@ -66,7 +72,8 @@ struct dict_field {
     const char *annotation;
     bool force_minmax, is_readonly, is_hidden;
     bool is_inclusion, is_exclusion, is_eligible;
-    const char *default_value;      /* @DEFAULT, or NULL */
+    const char *default_value;      /* @DEFAULT='x' -> "x"; @TODAY / @NOW -> "today" / "now";
+                                       NULL when none */
     size_t line;                    /* line in dictionary.csv */
     size_t form_index;              /* index into dict.forms */
 };
@@ -95,8 +102,11 @@ struct dict {
     size_t nslots;              /* a power of two, > 2 * nfields */
 };
 
-/* Loads and validates the protocol folder dir. On failure returns ERR_INVALID (or ERR_IO) and
- * e->msg lists every error, one per line, "dictionary.csv:12:6: ..."; *d is left empty. */
+/* Loads and validates the protocol folder dir (dictionary.csv required, the other three
+ * optional). On failure returns ERR_INVALID (or ERR_IO, ERR_NOMEM) and e->msg lists the errors,
+ * one per line, "dictionary.csv:12:6: ..." — as many as fit in its 1 KiB, then
+ * "(and N more errors)" (dict_load_full gives them all); *d is left empty. On success the
+ * caller owns *d and releases it with dict_free. */
 int dict_load(const char *dir, struct dict *d, struct err *e);
 /* As dict_load, from the four files' contents in memory (used when the protocol is stored in
  * the database). Any of the last three may be NULL (no events: one implicit event "event_1"). */

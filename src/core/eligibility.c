@@ -3,44 +3,19 @@
  *
  * Criteria are usually calc fields over other calc fields (age from date of birth, then
  * "age 18-65" from age), and stored calc values may be stale while a patient is being
- * screened, so every reference to a calc field of the same event is computed afresh from its
- * calculation here; only entered values come from the caller's lookup. */
+ * screened, so every calc field is computed afresh from its calculation (core/calc.h); only
+ * entered values come from the caller's lookup. */
 #include "core/eligibility.h"
 
 #include <string.h>
 
-struct calc_ctx {
-    const struct dict *d;
-    expr_lookup_fn lookup;
-    void *ctx;
-    long long now_ms;
-    struct arena *ar;
-    bool *busy; /* [field index]: being computed, to catch a cycle */
-};
+#include "core/calc.h"
 
-static int calc_lookup(void *vctx, const char *event, const char *field, const char *code,
-                       struct expr_value *out, struct err *e)
-{
-    struct calc_ctx *c = vctx;
-    const struct dict_field *f = event || code ? NULL : dict_field(c->d, field);
-    if (!f || f->type != FT_CALC || !f->calc)
-        return c->lookup(c->ctx, event, field, code, out, e);
-    size_t i = (size_t)(f - c->d->fields);
-    if (c->busy[i])
-        return err_set_field(e, ERR_INVALID, f->name,
-                             "calc field '%s' depends on itself through other calc fields",
-                             f->name);
-    c->busy[i] = true;
-    int rc = expr_eval(f->calc, calc_lookup, c, c->now_ms, c->ar, out, e);
-    c->busy[i] = false;
-    return rc;
-}
-
-static int eval_state(struct calc_ctx *c, const struct dict_field *f, enum criterion_state *st,
+static int eval_state(struct calc_lookup *c, const struct dict_field *f, enum criterion_state *st,
                       struct err *e)
 {
     struct expr_value v;
-    int rc = calc_lookup(c, NULL, f->name, NULL, &v, e);
+    int rc = calc_field(c, f, NULL, &v, e);
     if (rc)
         return rc;
     bool blank = v.kind == EV_BLANK || (v.kind == EV_STR && !v.str[0]);
@@ -52,7 +27,8 @@ int elig_evaluate(const struct dict *d, expr_lookup_fn lookup, void *ctx, long l
                   struct arena *ar, struct elig_result *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    struct calc_ctx c = {d, lookup, ctx, now_ms, ar, arena_calloc(ar, d->nfields + 1, 1)};
+    struct calc_lookup c;
+    calc_lookup_init(&c, d, lookup, ctx, now_ms, ar);
     size_t n = 0;
     const struct dict_field *verdict = NULL;
     for (size_t i = 0; i < d->nfields; i++) {
@@ -61,7 +37,7 @@ int elig_evaluate(const struct dict *d, expr_lookup_fn lookup, void *ctx, long l
             verdict = &d->fields[i];
     }
     out->criteria = arena_calloc(ar, n + 1, sizeof *out->criteria);
-    if (!c.busy || !out->criteria)
+    if (!out->criteria)
         return err_set(e, ERR_NOMEM, "out of memory evaluating eligibility");
     bool any_fails = false, any_unknown = false;
     for (size_t i = 0; i < d->nfields; i++) {
@@ -88,9 +64,7 @@ int elig_evaluate(const struct dict *d, expr_lookup_fn lookup, void *ctx, long l
                                           : ELIG_INELIGIBLE;
     } else {
         /* no verdict field: one failed criterion excludes; otherwise all must be known */
-        out->verdict = any_fails     ? ELIG_INELIGIBLE
-                       : any_unknown ? ELIG_INCOMPLETE
-                                     : ELIG_ELIGIBLE;
+        out->verdict = any_fails ? ELIG_INELIGIBLE : any_unknown ? ELIG_INCOMPLETE : ELIG_ELIGIBLE;
     }
     return 0;
 }

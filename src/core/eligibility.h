@@ -27,10 +27,9 @@ struct elig_result {
 };
 
 /* Evaluates every criterion with lookup (values of the screening event). References to calc
- * fields without an event are computed from their calculations, not looked up. With no
+ * fields are computed from their calculations (core/calc.h), not looked up. With no
  * @ELIGIBLE field the verdict is INELIGIBLE when a criterion fails, INCOMPLETE when one is
- * unknown, else ELIGIBLE. out->criteria is allocated in ar. ERR_INVALID for calc fields that
- * depend on each other in a cycle; lookup's errors are passed on. */
+ * unknown, else ELIGIBLE. out->criteria is allocated in ar. lookup's errors are passed on. */
 int elig_evaluate(const struct dict *d, expr_lookup_fn lookup, void *ctx, long long now_ms,
                   struct arena *ar, struct elig_result *out, struct err *e);
 

@@ -38,28 +38,47 @@ const struct expr_fn_info expr_fns[FN__COUNT] = {
 };
 
 enum tok_kind {
-    T_EOF, T_NUM, T_STR, T_REF, T_WORD, T_LP, T_RP, T_COMMA,
-    T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_CARET,
-    T_AND, T_OR, T_NOT
+    T_EOF,
+    T_NUM,
+    T_STR,
+    T_REF,
+    T_WORD,
+    T_LP,
+    T_RP,
+    T_COMMA,
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_CARET,
+    T_AND,
+    T_OR,
+    T_NOT
 };
 
 struct tok {
     enum tok_kind kind;
-    size_t pos;           /* 1-based column */
-    const char *start;    /* T_NUM, T_WORD: the text; T_STR: the literal's contents */
+    size_t pos;        /* 1-based column */
+    const char *start; /* T_NUM, T_WORD: the text; T_STR: the literal's contents */
     size_t len;
     const char *event, *field, *code; /* T_REF, in the arena */
 };
 
 struct parser {
     const char *src;
-    size_t at;            /* byte offset of the next character */
-    struct tok tok;       /* current token */
+    size_t at;      /* byte offset of the next character */
+    struct tok tok; /* current token */
     struct arena *ar;
     struct err *e;
     size_t err_col;
     int failed;
-    size_t nest;          /* recursion depth */
+    size_t nest; /* recursion depth */
 };
 
 static int fail(struct parser *p, size_t col, const char *fmt, const char *arg)
@@ -108,8 +127,10 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
             return fail(p, open + 1, "unterminated field reference '['", NULL);
         char bad[8];
         snprintf(bad, sizeof bad, "%c", s[i]);
-        return fail(p, i + 1, "invalid character '%s' in a field name (lowercase letters, "
-                              "digits and _ only)", bad);
+        return fail(p, i + 1,
+                    "invalid character '%s' in a field name (lowercase letters, "
+                    "digits and _ only)",
+                    bad);
     }
     *name = arena_strndup(p->ar, s + n0, i - n0);
     *code = NULL;
@@ -131,8 +152,10 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
             return fail(p, open + 1, "unterminated field reference '['", NULL);
         char bad[8];
         snprintf(bad, sizeof bad, "%c", s[i]);
-        return fail(p, i + 1, "invalid character '%s' in a field name (lowercase letters, "
-                              "digits and _ only)", bad);
+        return fail(p, i + 1,
+                    "invalid character '%s' in a field name (lowercase letters, "
+                    "digits and _ only)",
+                    bad);
     }
     p->at = i + 1;
     return 0;
@@ -223,11 +246,14 @@ static int lex(struct parser *p)
             t->kind = T_WORD;
         return 0;
     }
-    static const struct { const char *s; enum tok_kind k; } ops[] = {
-        {"<>", T_NE}, {"!=", T_NE}, {"<=", T_LE}, {">=", T_GE}, {"==", T_EQ}, {"&&", T_AND},
-        {"||", T_OR}, {"=", T_EQ}, {"<", T_LT}, {">", T_GT}, {"+", T_PLUS}, {"-", T_MINUS},
-        {"*", T_STAR}, {"/", T_SLASH}, {"^", T_CARET}, {"!", T_NOT}, {"(", T_LP}, {")", T_RP},
-        {",", T_COMMA},
+    static const struct {
+        const char *s;
+        enum tok_kind k;
+    } ops[] = {
+        {"<>", T_NE},  {"!=", T_NE},   {"<=", T_LE},  {">=", T_GE},   {"==", T_EQ},
+        {"&&", T_AND}, {"||", T_OR},   {"=", T_EQ},   {"<", T_LT},    {">", T_GT},
+        {"+", T_PLUS}, {"-", T_MINUS}, {"*", T_STAR}, {"/", T_SLASH}, {"^", T_CARET},
+        {"!", T_NOT},  {"(", T_LP},    {")", T_RP},   {",", T_COMMA},
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         size_t n = strlen(ops[i].s);
@@ -295,7 +321,10 @@ static struct expr *binary(struct parser *p, enum expr_op op, size_t pos, struct
 static struct expr *parse_or(struct parser *p);
 static struct expr *parse_unary(struct parser *p);
 
-static int advance(struct parser *p) { return lex(p); }
+static int advance(struct parser *p)
+{
+    return lex(p);
+}
 
 /* Units and formats of datediff written as literals are checked now, not found blank later. */
 static bool datediff_literals_ok(struct parser *p, struct expr **args, size_t n)
@@ -317,8 +346,7 @@ static bool datediff_literals_ok(struct parser *p, struct expr **args, size_t n)
         for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
             ok |= strcmp(args[3]->str, fmts[i]) == 0;
         if (!ok) {
-            fail(p, args[3]->pos, "datediff format '%s' is not one of ymd, mdy, dmy",
-                 args[3]->str);
+            fail(p, args[3]->pos, "datediff format '%s' is not one of ymd, mdy, dmy", args[3]->str);
             return false;
         }
     }
@@ -350,8 +378,10 @@ static struct expr *parse_call(struct parser *p)
         if (p->tok.kind == T_LP)
             fail(p, name.pos, "unknown function '%s'", word);
         else
-            fail(p, name.pos, "unexpected word '%s' (field names go in [brackets], text in "
-                              "quotes)", word);
+            fail(p, name.pos,
+                 "unexpected word '%s' (field names go in [brackets], text in "
+                 "quotes)",
+                 word);
         return NULL;
     }
     if (p->tok.kind != T_LP) {
@@ -393,8 +423,7 @@ static struct expr *parse_call(struct parser *p)
             snprintf(msg, sizeof msg, "%%s takes %zu to %zu arguments, got %zu", fi->min_args,
                      fi->max_args, n);
         else
-            snprintf(msg, sizeof msg, "%%s takes at least %zu argument, got %zu", fi->min_args,
-                     n);
+            snprintf(msg, sizeof msg, "%%s takes at least %zu argument, got %zu", fi->min_args, n);
         fail(p, name.pos, msg, fi->name);
         return NULL;
     }
@@ -459,8 +488,9 @@ static struct expr *parse_primary(struct parser *p)
         if (p->tok.kind != T_RP) {
             char col[32];
             snprintf(col, sizeof col, "%zu", t.pos);
-            fail(p, p->tok.pos, p->tok.kind == T_EOF ? "missing ')' for the '(' at column %s"
-                                                     : "expected ')' to close the '(' at column %s",
+            fail(p, p->tok.pos,
+                 p->tok.kind == T_EOF ? "missing ')' for the '(' at column %s"
+                                      : "expected ')' to close the '(' at column %s",
                  col);
             return NULL;
         }
@@ -539,7 +569,7 @@ static const struct {
     const struct binop *ops;
     size_t n;
 } levels[L_COUNT] = {
-    [L_OR] = {ops_or, 1}, [L_AND] = {ops_and, 1}, [L_NOT] = {NULL, 0},
+    [L_OR] = {ops_or, 1},   [L_AND] = {ops_and, 1}, [L_NOT] = {NULL, 0},
     [L_CMP] = {ops_cmp, 6}, [L_ADD] = {ops_add, 2}, [L_MUL] = {ops_mul, 2},
 };
 
@@ -594,8 +624,7 @@ static struct expr *parse_or(struct parser *p)
     return l;
 }
 
-int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err_col,
-               struct err *e)
+int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err_col, struct err *e)
 {
     struct parser p = {.src = src ? src : "", .ar = ar, .e = e};
     *out = NULL;
@@ -610,10 +639,11 @@ int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err
     }
     if (x && p.tok.kind != T_EOF) {
         char tokt[64];
-        snprintf(tokt, sizeof tokt, "%.*s", (int)(p.tok.len > 40 ? 40 : p.tok.len),
-                 p.tok.start);
-        fail(&p, p.tok.pos, p.tok.kind == T_RP ? "unmatched '%s'" :
-             "unexpected '%s' (missing operator, or 'and'/'or'?)", tokt);
+        snprintf(tokt, sizeof tokt, "%.*s", (int)(p.tok.len > 40 ? 40 : p.tok.len), p.tok.start);
+        fail(&p, p.tok.pos,
+             p.tok.kind == T_RP ? "unmatched '%s'"
+                                : "unexpected '%s' (missing operator, or 'and'/'or'?)",
+             tokt);
     }
     if (p.failed) {
         if (err_col)

@@ -8,6 +8,11 @@
  *   if(c, a, b)  datediff(d1, d2, "unit"[, "fmt"][, signed])  round(x[, dp])  rounddown(x[, dp])
  *   roundup(x[, dp])  abs(x)  min(...)  max(...)  sum(...)  mean(...)  sqrt(x)  isnumber(x)
  *   isblankormissingcode(x)  "today" / "now" as datediff arguments
+ * and, beyond that list: median(...), `==` for `=`, `true` / `false` (1 / 0, for datediff's
+ * signed flag). datediff is d2 - d1 (absolute unless signed), unrounded, a year being 365.2425
+ * days and a month 30.44 days; "today" is the UTC date of now_ms. round* take dp (default 0,
+ * may be negative) and round half away from zero after cutting to 15 significant digits, as
+ * PHP does. Strings have no escapes: a quote ends the string.
  * Blanks: a blank value is "" (EV_BLANK). Arithmetic with a blank gives blank (a calc field
  * with a blank input is blank). `=` / `<>` compare as numbers when both sides are numbers (or
  * numeric strings), otherwise as text, and blank equals "" only. `<` `<=` `>` `>=` with a blank

@@ -67,7 +67,10 @@ long long expr_days_from_civil(long long y, unsigned m, unsigned d)
     return era * 146097 + (long long)doe - 719468;
 }
 
-static bool is_leap(long long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool is_leap(long long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static unsigned days_in_month(long long y, unsigned m)
 {
@@ -119,8 +122,7 @@ bool expr_parse_date(const char *s, const char *fmt, double *secs)
                 return false;
         }
     }
-    if (*p || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m) || hh > 23 || mi > 59 ||
-        ss > 59)
+    if (*p || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m) || hh > 23 || mi > 59 || ss > 59)
         return false;
     *secs = (double)expr_days_from_civil(y, m, d) * 86400.0 + hh * 3600.0 + mi * 60.0 + ss;
     return true;
@@ -146,8 +148,7 @@ static int fn_datediff(struct evalctx *c, const struct expr *x, struct expr_valu
             (!strcmp(a[i].str, "ymd") || !strcmp(a[i].str, "mdy") || !strcmp(a[i].str, "dmy")))
             fmt = a[i].str;
         else
-            is_signed = expr_truthy(&a[i]) ||
-                        (a[i].kind == EV_STR && !strcmp(a[i].str, "true"));
+            is_signed = expr_truthy(&a[i]) || (a[i].kind == EV_STR && !strcmp(a[i].str, "true"));
     }
     double t[2];
     for (int i = 0; i < 2; i++) {
@@ -164,13 +165,26 @@ static int fn_datediff(struct evalctx *c, const struct expr *x, struct expr_valu
         return 0;
     double div;
     switch (a[2].str[0]) {
-    case 'y': div = 86400.0 * 365.2425; break;
-    case 'M': div = 86400.0 * 30.44; break;
-    case 'd': div = 86400.0; break;
-    case 'h': div = 3600.0; break;
-    case 'm': div = 60.0; break;
-    case 's': div = 1.0; break;
-    default: return 0;
+    case 'y':
+        div = 86400.0 * 365.2425;
+        break;
+    case 'M':
+        div = 86400.0 * 30.44;
+        break;
+    case 'd':
+        div = 86400.0;
+        break;
+    case 'h':
+        div = 3600.0;
+        break;
+    case 'm':
+        div = 60.0;
+        break;
+    case 's':
+        div = 1.0;
+        break;
+    default:
+        return 0;
     }
     double diff = (t[1] - t[0]) / div;
     *out = num(is_signed ? diff : fabs(diff));
@@ -220,9 +234,15 @@ static int fn_aggregate(struct evalctx *c, const struct expr *x, struct expr_val
     double acc = vals[0];
     for (size_t i = 1; i < n; i++) {
         switch (x->fn) {
-        case FN_MIN: acc = vals[i] < acc ? vals[i] : acc; break;
-        case FN_MAX: acc = vals[i] > acc ? vals[i] : acc; break;
-        default: acc += vals[i]; break;
+        case FN_MIN:
+            acc = vals[i] < acc ? vals[i] : acc;
+            break;
+        case FN_MAX:
+            acc = vals[i] > acc ? vals[i] : acc;
+            break;
+        default:
+            acc += vals[i];
+            break;
         }
     }
     if (x->fn == FN_MEAN)
@@ -308,10 +328,14 @@ static bool values_order(enum expr_op op, const struct expr_value *a, const stru
         cmp = strcmp(as_text(a, ba), as_text(b, bb));
     }
     switch (op) {
-    case EX_LT: return cmp < 0;
-    case EX_LE: return cmp <= 0;
-    case EX_GT: return cmp > 0;
-    default: return cmp >= 0;
+    case EX_LT:
+        return cmp < 0;
+    case EX_LE:
+        return cmp <= 0;
+    case EX_GT:
+        return cmp > 0;
+    default:
+        return cmp >= 0;
     }
 }
 
@@ -322,11 +346,16 @@ static struct expr_value arith(enum expr_op op, const struct expr_value *a,
     if (!as_num(a, &x) || !as_num(b, &y))
         return blank;
     switch (op) {
-    case EX_ADD: return num(x + y);
-    case EX_SUB: return num(x - y);
-    case EX_MUL: return num(x * y);
-    case EX_DIV: return y == 0 ? blank : num(x / y);
-    default: return num(pow(x, y));
+    case EX_ADD:
+        return num(x + y);
+    case EX_SUB:
+        return num(x - y);
+    case EX_MUL:
+        return num(x * y);
+    case EX_DIV:
+        return y == 0 ? blank : num(x / y);
+    default:
+        return num(pow(x, y));
     }
 }
 

@@ -10,17 +10,43 @@
 #include "core/expr.h"
 
 enum expr_op {
-    EX_NUM, EX_STR, EX_REF,
-    EX_NEG, EX_NOT,
-    EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_POW,
-    EX_EQ, EX_NE, EX_LT, EX_LE, EX_GT, EX_GE,
-    EX_AND, EX_OR,
+    EX_NUM,
+    EX_STR,
+    EX_REF,
+    EX_NEG,
+    EX_NOT,
+    EX_ADD,
+    EX_SUB,
+    EX_MUL,
+    EX_DIV,
+    EX_POW,
+    EX_EQ,
+    EX_NE,
+    EX_LT,
+    EX_LE,
+    EX_GT,
+    EX_GE,
+    EX_AND,
+    EX_OR,
     EX_CALL
 };
 
 enum expr_fn {
-    FN_IF, FN_DATEDIFF, FN_ROUND, FN_ROUNDDOWN, FN_ROUNDUP, FN_ABS, FN_MIN, FN_MAX, FN_SUM,
-    FN_MEAN, FN_MEDIAN, FN_SQRT, FN_ISNUMBER, FN_ISBLANKORMISSINGCODE, FN__COUNT
+    FN_IF,
+    FN_DATEDIFF,
+    FN_ROUND,
+    FN_ROUNDDOWN,
+    FN_ROUNDUP,
+    FN_ABS,
+    FN_MIN,
+    FN_MAX,
+    FN_SUM,
+    FN_MEAN,
+    FN_MEDIAN,
+    FN_SQRT,
+    FN_ISNUMBER,
+    FN_ISBLANKORMISSINGCODE,
+    FN__COUNT
 };
 
 /* One row per function: name as written (matched case-insensitively), arity bounds, and the
@@ -34,16 +60,16 @@ extern const struct expr_fn_info expr_fns[FN__COUNT];
 
 struct expr {
     enum expr_op op;
-    size_t pos;            /* 1-based column of the token that starts this node */
-    double num;            /* EX_NUM */
-    const char *str;       /* EX_STR: the literal's text; EX_NUM: the digits as written */
-    const char *event;     /* EX_REF: NULL for [field] */
-    const char *field;     /* EX_REF */
-    const char *code;      /* EX_REF: checkbox option, or NULL */
-    enum expr_fn fn;       /* EX_CALL */
-    struct expr **args;    /* operands (unary: 1, binary: 2) or call arguments */
+    size_t pos;         /* 1-based column of the token that starts this node */
+    double num;         /* EX_NUM */
+    const char *str;    /* EX_STR: the literal's text; EX_NUM: the digits as written */
+    const char *event;  /* EX_REF: NULL for [field] */
+    const char *field;  /* EX_REF */
+    const char *code;   /* EX_REF: checkbox option, or NULL */
+    enum expr_fn fn;    /* EX_CALL */
+    struct expr **args; /* operands (unary: 1, binary: 2) or call arguments */
     size_t nargs;
-    size_t depth;          /* height of the subtree, bounded so evaluation cannot overflow */
+    size_t depth; /* height of the subtree, bounded so evaluation cannot overflow */
 };
 
 /* REDCap's idea of a number held in text: optional sign, digits with an optional decimal part

@@ -43,22 +43,38 @@ static void js_opt_string(struct strbuf *out, const char *s)
 static const char *op_helper(enum expr_op op)
 {
     switch (op) {
-    case EX_NEG: return "neg";
-    case EX_NOT: return "not";
-    case EX_ADD: return "add";
-    case EX_SUB: return "sub";
-    case EX_MUL: return "mul";
-    case EX_DIV: return "div";
-    case EX_POW: return "pow";
-    case EX_EQ: return "eq";
-    case EX_NE: return "ne";
-    case EX_LT: return "lt";
-    case EX_LE: return "le";
-    case EX_GT: return "gt";
-    case EX_GE: return "ge";
-    case EX_AND: return "and";
-    case EX_OR: return "or";
-    default: return NULL;
+    case EX_NEG:
+        return "neg";
+    case EX_NOT:
+        return "not";
+    case EX_ADD:
+        return "add";
+    case EX_SUB:
+        return "sub";
+    case EX_MUL:
+        return "mul";
+    case EX_DIV:
+        return "div";
+    case EX_POW:
+        return "pow";
+    case EX_EQ:
+        return "eq";
+    case EX_NE:
+        return "ne";
+    case EX_LT:
+        return "lt";
+    case EX_LE:
+        return "le";
+    case EX_GT:
+        return "gt";
+    case EX_GE:
+        return "ge";
+    case EX_AND:
+        return "and";
+    case EX_OR:
+        return "or";
+    default:
+        return NULL;
     }
 }
 

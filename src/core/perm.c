@@ -7,11 +7,15 @@
 #include "base/err.h"
 
 static const char *const role_names[ROLE__COUNT] = {
-    [ROLE_ADMIN] = "admin",               [ROLE_INVESTIGATOR] = "investigator",
-    [ROLE_COORDINATOR] = "coordinator",   [ROLE_MONITOR] = "monitor",
-    [ROLE_DATA_MANAGER] = "data_manager", [ROLE_STATISTICIAN] = "statistician",
+    [ROLE_ADMIN] = "admin",
+    [ROLE_INVESTIGATOR] = "investigator",
+    [ROLE_COORDINATOR] = "coordinator",
+    [ROLE_MONITOR] = "monitor",
+    [ROLE_DATA_MANAGER] = "data_manager",
+    [ROLE_STATISTICIAN] = "statistician",
 };
 
+/* clang-format off */
 static const struct {
     const char *name;
     bool allow[ROLE__COUNT]; /* admin, investigator, coordinator, monitor, data_manager, stat */
@@ -36,6 +40,7 @@ static const struct {
     [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}},
     [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}},
 };
+/* clang-format on */
 
 bool perm_allows(enum role role, enum perm_action action)
 {

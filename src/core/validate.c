@@ -76,9 +76,17 @@ static bool clock_shaped(const char *s, unsigned max_first, double *secs)
 bool val_type_is_ordered(enum val_type t)
 {
     switch (t) {
-    case VT_INTEGER: case VT_NUMBER: case VT_NUMBER_1DP: case VT_NUMBER_2DP:
-    case VT_NUMBER_3DP: case VT_NUMBER_4DP: case VT_DATE_YMD: case VT_DATETIME_YMD:
-    case VT_DATETIME_SECONDS_YMD: case VT_TIME: case VT_TIME_MM_SS:
+    case VT_INTEGER:
+    case VT_NUMBER:
+    case VT_NUMBER_1DP:
+    case VT_NUMBER_2DP:
+    case VT_NUMBER_3DP:
+    case VT_NUMBER_4DP:
+    case VT_DATE_YMD:
+    case VT_DATETIME_YMD:
+    case VT_DATETIME_SECONDS_YMD:
+    case VT_TIME:
+    case VT_TIME_MM_SS:
         return true;
     default:
         return false;
@@ -94,7 +102,10 @@ bool validate_parse_ordered(enum val_type t, const char *s, double *out)
             return false;
         *out = strtod(s, NULL);
         return true;
-    case VT_NUMBER: case VT_NUMBER_1DP: case VT_NUMBER_2DP: case VT_NUMBER_3DP:
+    case VT_NUMBER:
+    case VT_NUMBER_1DP:
+    case VT_NUMBER_2DP:
+    case VT_NUMBER_3DP:
     case VT_NUMBER_4DP:
         if (!is_decimal(s, true, &ndp))
             return false;
@@ -163,14 +174,21 @@ static bool is_zip(const char *s)
 }
 
 static const char *const type_describe[] = {
-    [VT_INTEGER] = "an integer", [VT_NUMBER] = "a number",
-    [VT_NUMBER_1DP] = "a number", [VT_NUMBER_2DP] = "a number",
-    [VT_NUMBER_3DP] = "a number", [VT_NUMBER_4DP] = "a number",
-    [VT_DATE_YMD] = "a date (YYYY-MM-DD)", [VT_DATETIME_YMD] = "a date-time (YYYY-MM-DD HH:MM)",
+    [VT_INTEGER] = "an integer",
+    [VT_NUMBER] = "a number",
+    [VT_NUMBER_1DP] = "a number",
+    [VT_NUMBER_2DP] = "a number",
+    [VT_NUMBER_3DP] = "a number",
+    [VT_NUMBER_4DP] = "a number",
+    [VT_DATE_YMD] = "a date (YYYY-MM-DD)",
+    [VT_DATETIME_YMD] = "a date-time (YYYY-MM-DD HH:MM)",
     [VT_DATETIME_SECONDS_YMD] = "a date-time (YYYY-MM-DD HH:MM:SS)",
-    [VT_TIME] = "a time (HH:MM)", [VT_TIME_MM_SS] = "a duration (MM:SS)",
-    [VT_EMAIL] = "an e-mail address", [VT_PHONE] = "a phone number",
-    [VT_ALPHA_ONLY] = "letters only", [VT_ZIPCODE] = "a ZIP code",
+    [VT_TIME] = "a time (HH:MM)",
+    [VT_TIME_MM_SS] = "a duration (MM:SS)",
+    [VT_EMAIL] = "an e-mail address",
+    [VT_PHONE] = "a phone number",
+    [VT_ALPHA_ONLY] = "letters only",
+    [VT_ZIPCODE] = "a ZIP code",
 };
 
 static enum validate_level check_text(const struct dict_field *f, const char *v,
@@ -180,17 +198,27 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
     double x = 0;
     bool ok;
     switch (t) {
-    case VT_NONE: return VALID_OK;
-    case VT_EMAIL: ok = is_email(v); break;
-    case VT_PHONE: ok = is_phone(v); break;
-    case VT_ALPHA_ONLY: ok = is_alpha(v); break;
-    case VT_ZIPCODE: ok = is_zip(v); break;
-    default: ok = validate_parse_ordered(t, v, &x); break;
+    case VT_NONE:
+        return VALID_OK;
+    case VT_EMAIL:
+        ok = is_email(v);
+        break;
+    case VT_PHONE:
+        ok = is_phone(v);
+        break;
+    case VT_ALPHA_ONLY:
+        ok = is_alpha(v);
+        break;
+    case VT_ZIPCODE:
+        ok = is_zip(v);
+        break;
+    default:
+        ok = validate_parse_ordered(t, v, &x);
+        break;
     }
     const char *rule = val_type_name(t);
     if (!ok)
-        return set(r, VALID_HARD, rule, "field '%s': '%s' is not %s", f->name, v,
-                   type_describe[t]);
+        return set(r, VALID_HARD, rule, "field '%s': '%s' is not %s", f->name, v, type_describe[t]);
     if (t >= VT_NUMBER_1DP && t <= VT_NUMBER_4DP) {
         int ndp, max_dp = (int)(t - VT_NUMBER_1DP) + 1;
         is_decimal(v, true, &ndp);
@@ -204,16 +232,16 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
     enum validate_level lv = f->force_minmax ? VALID_HARD : VALID_SOFT;
     const char *how = f->force_minmax ? "" : " (saved, flagged for review)";
     if (f->has_min && x < f->min_num)
-        return set(r, lv, "min", "field '%s': %s is below the minimum %s%s", f->name, v,
-                   f->vmin, how);
+        return set(r, lv, "min", "field '%s': %s is below the minimum %s%s", f->name, v, f->vmin,
+                   how);
     if (f->has_max && x > f->max_num)
-        return set(r, lv, "max", "field '%s': %s is above the maximum %s%s", f->name, v,
-                   f->vmax, how);
+        return set(r, lv, "max", "field '%s': %s is above the maximum %s%s", f->name, v, f->vmax,
+                   how);
     return VALID_OK;
 }
 
-enum validate_level validate_value(const struct dict_field *f, const char *code,
-                                   const char *value, struct validate_result *r)
+enum validate_level validate_value(const struct dict_field *f, const char *code, const char *value,
+                                   struct validate_result *r)
 {
     memset(r, 0, sizeof *r);
     r->level = VALID_OK;
@@ -225,21 +253,25 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
     while (n && isspace((unsigned char)v[n - 1]))
         n--;
     if (n >= sizeof r->canonical)
-        return set(r, VALID_HARD, "length", "field '%s': value is %zu characters, the limit is "
-                   "%zu", f->name, n, sizeof r->canonical - 1);
+        return set(r, VALID_HARD, "length",
+                   "field '%s': value is %zu characters, the limit is "
+                   "%zu",
+                   f->name, n, sizeof r->canonical - 1);
     memcpy(r->canonical, v, n);
     r->canonical[n] = '\0';
     v = r->canonical;
     if (code && f->type != FT_CHECKBOX)
-        return set(r, VALID_HARD, "checkbox", "field '%s': option '%s' given, but it is a %s "
-                   "field, not a checkbox", f->name, code, field_type_name(f->type));
+        return set(r, VALID_HARD, "checkbox",
+                   "field '%s': option '%s' given, but it is a %s "
+                   "field, not a checkbox",
+                   f->name, code, field_type_name(f->type));
     if (f->type == FT_CHECKBOX) {
         if (!code || !dict_choice_label(f, code))
-            return set(r, VALID_HARD, "choice", "field '%s': checkbox has no option '%s'",
-                       f->name, code ? code : "(none given)");
+            return set(r, VALID_HARD, "choice", "field '%s': checkbox has no option '%s'", f->name,
+                       code ? code : "(none given)");
         if (n && strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
-            return set(r, VALID_HARD, "checkbox",
-                       "field '%s': option '%s' takes 0 or 1, not '%s'", f->name, code, v);
+            return set(r, VALID_HARD, "checkbox", "field '%s': option '%s' takes 0 or 1, not '%s'",
+                       f->name, code, v);
         return VALID_OK;
     }
     if (!n)
@@ -260,8 +292,7 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
     case FT_SLIDER: {
         double x;
         if (!validate_parse_ordered(VT_INTEGER, v, &x))
-            return set(r, VALID_HARD, "integer", "field '%s': '%s' is not an integer", f->name,
-                       v);
+            return set(r, VALID_HARD, "integer", "field '%s': '%s' is not an integer", f->name, v);
         if (x < 0 || x > 100)
             return set(r, VALID_HARD, x < 0 ? "min" : "max",
                        "field '%s': slider value %s is outside 0 to 100", f->name, v);

@@ -132,10 +132,19 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
         now = st->last_audit_ms;
     ts_format(now, ts);
     struct store_audit_row row = {
-        .id = last_id + 1, .ts = ts, .user = who->user, .action = a->action,
-        .record = a->record, .event = a->event, .instance = a->instance, .field = a->field,
-        .old_value = a->old_value, .new_value = a->new_value, .reason = a->reason,
-        .source = who->source ? who->source : "system", .source_sha256 = who->source_sha256,
+        .id = last_id + 1,
+        .ts = ts,
+        .user = who->user,
+        .action = a->action,
+        .record = a->record,
+        .event = a->event,
+        .instance = a->instance,
+        .field = a->field,
+        .old_value = a->old_value,
+        .new_value = a->new_value,
+        .reason = a->reason,
+        .source = who->source ? who->source : "system",
+        .source_sha256 = who->source_sha256,
     };
     if (row_hash(&row, prev, hash))
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -160,17 +169,15 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     bind_text(s, 13, row.source_sha256);
     bind_text(s, 14, prev);
     bind_text(s, 15, hash);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return db_fail(st, e, "appending to the audit trail");
-    sqlite3_reset(s);
+    if (stmt_run(st, s, "appending to the audit trail", e))
+        return ERR_IO;
     s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, row.id);
     bind_text(s, 2, hash);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return db_fail(st, e, "updating the audit head");
-    sqlite3_reset(s);
+    if (stmt_run(st, s, "updating the audit head", e))
+        return ERR_IO;
     st->last_audit_ms = now;
     return 0;
 }
@@ -220,16 +227,15 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
     return s ? audit_rows(st, s, fn, ctx, e) : ERR_IO;
 }
 
-int store_field_history(struct store *st, const char *record, const char *field,
-                        store_audit_fn fn, void *ctx, struct err *e)
+int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                        void *ctx, struct err *e)
 {
     struct store_record r;
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
     if (!dict_field(&st->dict, field) && !strstr(field, "_complete"))
-        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary",
-                             field);
+        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary", field);
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HISTORY, e);
     if (!s)
         return ERR_IO;
@@ -279,8 +285,10 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     memset(r, 0, sizeof *r);
     struct verify_state v = {.r = r, .expect_id = 1};
     memcpy(v.prev, zero_hash, 65);
-    /* One read transaction: the chain and the head are checked as of one moment. */
-    int rc = exec_sql(st->db, "BEGIN", e);
+    /* One read transaction: the chain and the head are checked as of one moment (inside a
+     * batch, the batch's transaction already is one). */
+    bool own = st->tx_depth == 0;
+    int rc = own ? exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
     rc = store_audit_foreach(st, verify_row, &v, e);
@@ -288,7 +296,8 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     char head_hash[65] = "";
     if (rc == 0 || v.failed)
         rc = v.failed ? 0 : head_get(st, &head_id, head_hash, e);
-    exec_sql(st->db, "COMMIT", NULL);
+    if (own)
+        exec_sql(st->db, "COMMIT", NULL);
     if (rc)
         return rc;
     if (!v.failed) {
@@ -307,8 +316,8 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
         }
     }
     if (v.failed)
-        return err_set(e, ERR_INTEGRITY, "audit trail broken at row %lld: %s",
-                       r->first_bad_id, r->reason);
+        return err_set(e, ERR_INTEGRITY, "audit trail broken at row %lld: %s", r->first_bad_id,
+                       r->reason);
     return 0;
 }
 
@@ -326,9 +335,9 @@ static int csv_row(void *ctx, const struct store_audit_row *r)
     struct strbuf sb = STRBUF_INIT;
     char num[32];
     snprintf(num, sizeof num, "%lld", r->id);
-    const char *cells[15] = {num, r->ts, r->user, r->action, r->record, r->event, NULL,
-                             r->field, r->old_value, r->new_value, r->reason, r->source,
-                             r->source_sha256, r->prev_hash, r->hash};
+    const char *cells[15] = {num,       r->ts,     r->user,          r->action,    r->record,
+                             r->event,  NULL,      r->field,         r->old_value, r->new_value,
+                             r->reason, r->source, r->source_sha256, r->prev_hash, r->hash};
     char inst[32] = "";
     if (r->instance >= 0)
         snprintf(inst, sizeof inst, "%lld", r->instance);
@@ -349,7 +358,8 @@ static int csv_row(void *ctx, const struct store_audit_row *r)
 int store_audit_export_csv(struct store *st, FILE *out, struct err *e)
 {
     if (fputs("id,ts,user,action,record,event,instance,field,old_value,new_value,reason,"
-              "source,source_sha256,prev_hash,hash\n", out) == EOF)
+              "source,source_sha256,prev_hash,hash\n",
+              out) == EOF)
         return err_set(e, ERR_IO, "writing the audit export failed");
     int rc = store_audit_foreach(st, csv_row, out, e);
     if (rc == ERR_IO && e && e->code == 0)

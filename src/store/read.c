@@ -5,6 +5,20 @@
 
 #include "store/store_int.h"
 
+sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,
+                         const char *field, const char *code, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_GET, e);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, record_id);
+    bind_text(s, 2, event);
+    sqlite3_bind_int(s, 3, instance);
+    bind_text(s, 4, field);
+    bind_text(s, 5, code ? code : "");
+    return s;
+}
+
 int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
                     struct expr_value *out, struct err *e)
 {
@@ -26,14 +40,10 @@ int value_lookup_fn(void *ctx, const char *event, const char *field, const char 
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
-    sqlite3_stmt *s = stmt_get(lk->st, SQ_VAL_GET, e);
+    sqlite3_stmt *s =
+        value_stmt(lk->st, lk->record_id, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, lk->record_id);
-    bind_text(s, 2, ev);
-    sqlite3_bind_int(s, 3, inst);
-    bind_text(s, 4, field);
-    bind_text(s, 5, f->type == FT_CHECKBOX ? code : "");
     int q = sqlite3_step(s);
     if (q == SQLITE_ROW) {
         out->kind = EV_STR;
@@ -60,14 +70,9 @@ int store_get_value(struct store *st, const char *record, const char *event, int
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_GET, e);
+    sqlite3_stmt *s = value_stmt(st, r.id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r.id);
-    bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, field);
-    bind_text(s, 5, code ? code : "");
     int q = sqlite3_step(s);
     if (q == SQLITE_ROW) {
         *out = strdup((const char *)sqlite3_column_text(s, 0));
@@ -138,8 +143,8 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
     return rc;
 }
 
-int store_form_status(struct store *st, const char *record, const char *event,
-                      const char *form, int instance, int *status, struct err *e)
+int store_form_status(struct store *st, const char *record, const char *event, const char *form,
+                      int instance, int *status, struct err *e)
 {
     *status = -1;
     struct store_record r;
@@ -195,8 +200,8 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     return rc;
 }
 
-int store_next_instance(struct store *st, const char *record, const char *event,
-                        const char *form, int *out, struct err *e)
+int store_next_instance(struct store *st, const char *record, const char *event, const char *form,
+                        int *out, struct err *e)
 {
     *out = 1;
     struct store_record r;

@@ -13,10 +13,14 @@
 const char *store_record_status_name(enum store_record_status s)
 {
     switch (s) {
-    case STORE_REC_SCREENED: return "screened";
-    case STORE_REC_SCREEN_FAILURE: return "screen_failure";
-    case STORE_REC_ENROLLED: return "enrolled";
-    case STORE_REC_WITHDRAWN: return "withdrawn";
+    case STORE_REC_SCREENED:
+        return "screened";
+    case STORE_REC_SCREEN_FAILURE:
+        return "screen_failure";
+    case STORE_REC_ENROLLED:
+        return "enrolled";
+    case STORE_REC_WITHDRAWN:
+        return "withdrawn";
     }
     return "unknown";
 }
@@ -52,15 +56,18 @@ int record_find(struct store *st, const char *record, struct store_record *out, 
         record_from_stmt(s, out);
     sqlite3_reset(s);
     if (r == SQLITE_DONE)
-        return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'",
-                             record ? record : "");
+        return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'", record ? record : "");
     return r == SQLITE_ROW ? 0 : db_fail(st, e, "reading a record");
 }
 
-int store_record_get(struct store *st, const char *record, struct store_record *out,
-                     struct err *e)
+int store_record_get(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
     return record_find(st, record, out, e);
+}
+
+static void record_fill(sqlite3_stmt *s, void *elem)
+{
+    record_from_stmt(s, elem);
 }
 
 int store_record_list(struct store *st, struct store_record **out, size_t *n, struct err *e)
@@ -70,33 +77,13 @@ int store_record_list(struct store *st, struct store_record **out, size_t *n, st
     sqlite3_stmt *s = stmt_get(st, SQ_REC_LIST, e);
     if (!s)
         return ERR_IO;
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct store_record *nr = realloc(*out, cap * sizeof **out);
-            if (!nr) {
-                r = SQLITE_NOMEM;
-                break;
-            }
-            *out = nr;
-        }
-        record_from_stmt(s, &(*out)[(*n)++]);
-    }
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
-                                 : db_fail(st, e, "listing records");
-    }
-    return 0;
+    void *arr = NULL;
+    int rc = rows_to_array(st, s, sizeof **out, record_fill, &arr, n, "listing records", e);
+    *out = arr;
+    return rc;
 }
 
-/* The event where the @ELIGIBLE calc's form is collected first (the screening event). */
-static const char *eligible_event(const struct store *st)
+const char *record_screening_event(const struct store *st)
 {
     const struct dict *d = &st->dict;
     if (!st->eligible_field)
@@ -109,7 +96,7 @@ static const char *eligible_event(const struct store *st)
 
 int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e)
 {
-    const char *ev = eligible_event(st);
+    const char *ev = record_screening_event(st);
     if (!ev)
         return 0;
     char *v = NULL;
@@ -129,9 +116,7 @@ int record_refresh_eligibility(struct store *st, const struct store_record *r, s
     sqlite3_bind_int64(s, 1, r->id);
     sqlite3_bind_int(s, 2, elig);
     sqlite3_bind_int(s, 3, status);
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    return q == SQLITE_DONE ? 0 : db_fail(st, e, "updating eligibility");
+    return stmt_run(st, s, "updating eligibility", e);
 }
 
 int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
@@ -141,7 +126,7 @@ int store_record_eligibility(struct store *st, const char *record, struct arena 
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
-    const char *ev = eligible_event(st);
+    const char *ev = record_screening_event(st);
     if (!ev && st->dict.nevents)
         ev = st->dict.events[0].name;
     struct value_lookup lk = {st, r.id, ev, 0, ar};
@@ -183,14 +168,12 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
             bind_text(s, 2, scr);
             bind_text(s, 3, ts);
             bind_text(s, 4, who->user);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "creating a screening record");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "creating a screening record", e);
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = "screen", .record = scr, .instance = -1,
-                                .new_value = scr};
+        struct audit_entry a = {
+            .action = "screen", .record = scr, .instance = -1, .new_value = scr};
         rc = audit_append(st, who, &a, e);
     }
     struct store_record r;
@@ -230,7 +213,8 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
         }
     }
     if (nt == 0)
-        return err_set(e, ERR_INVALID, "the protocol has no consent field (tag one @CONSENT "
+        return err_set(e, ERR_INVALID,
+                       "the protocol has no consent field (tag one @CONSENT "
                        "or add a 'consent' form)");
     *yes = false;
     for (size_t i = 0; i < nt && !*yes; i++) {
@@ -238,8 +222,8 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
             if (!d->form_at_event[ev * d->nforms + tagged[i]->form_index])
                 continue;
             char *v = NULL;
-            int rc = store_get_value(st, r->screening_no, d->events[ev].name, 0,
-                                     tagged[i]->name, NULL, &v, e);
+            int rc = store_get_value(st, r->screening_no, d->events[ev].name, 0, tagged[i]->name,
+                                     NULL, &v, e);
             if (rc)
                 return rc;
             *yes = v && *v && strcmp(v, "0") != 0;
@@ -275,8 +259,8 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     if (!rc)
         rc = consent_recorded(st, &r, &consent, e);
     if (!rc && !consent)
-        rc = err_set_field(e, ERR_CONFLICT, "consent",
-                           "%s: no consent recorded: cannot enrol", r.screening_no);
+        rc = err_set_field(e, ERR_CONFLICT, "consent", "%s: no consent recorded: cannot enrol",
+                           r.screening_no);
     long long num = 0;
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
@@ -291,14 +275,15 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
             sqlite3_bind_int64(s, 1, r.id);
             bind_text(s, 2, sid);
             bind_text(s, 3, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "enrolling");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "enrolling", e);
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = "enroll", .record = sid, .instance = -1,
-                                .old_value = r.screening_no, .new_value = sid};
+        struct audit_entry a = {.action = "enroll",
+                                .record = sid,
+                                .instance = -1,
+                                .old_value = r.screening_no,
+                                .new_value = sid};
         rc = audit_append(st, who, &a, e);
     }
     if (rc) {
@@ -339,8 +324,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
     } else if (!rc) {
         bool lock = strcmp(action, "lock") == 0;
         if (r.is_locked == lock)
-            rc = err_set(e, ERR_CONFLICT, "%s is already %s", record,
-                         lock ? "locked" : "unlocked");
+            rc = err_set(e, ERR_CONFLICT, "%s is already %s", record, lock ? "locked" : "unlocked");
         oldv = lock ? "unlocked" : "locked";
         newv = lock ? "locked" : "unlocked";
     }
@@ -354,14 +338,15 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
                 sqlite3_bind_int(s, 2, strcmp(action, "lock") == 0);
             else
                 bind_text(s, 2, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, action);
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, action, e);
         }
     }
     if (!rc) {
-        struct audit_entry a = {.action = action, .record = store_record_name(&r),
-                                .instance = -1, .old_value = oldv, .new_value = newv,
+        struct audit_entry a = {.action = action,
+                                .record = store_record_name(&r),
+                                .instance = -1,
+                                .old_value = oldv,
+                                .new_value = newv,
                                 .reason = reason};
         rc = audit_append(st, who, &a, e);
     }

@@ -14,7 +14,7 @@
 #include "store/store_int.h"
 
 static const char *const migrations[] = {
-    /* 1: the first schema */
+    /* 1: the first schema. meta: created_at, created_by_version, dictionary_sha256. */
     "CREATE TABLE meta("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL) STRICT;"
@@ -138,7 +138,8 @@ int schema_migrate(sqlite3 *db, struct err *e)
     if (v > (int)NMIGRATIONS)
         return err_set(e, ERR_INVALID,
                        "the database has schema version %d; this ioheme knows up to %d "
-                       "(upgrade ioheme)", v, (int)NMIGRATIONS);
+                       "(upgrade ioheme)",
+                       v, (int)NMIGRATIONS);
     for (int m = v; m < (int)NMIGRATIONS; m++) {
         rc = exec_sql(db, "BEGIN IMMEDIATE", e);
         if (rc)

@@ -27,6 +27,7 @@
 static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
     [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
+    [SQ_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)",
     [SQ_AUDIT_HEAD_GET] = "SELECT last_id, hash FROM audit_head WHERE one = 1",
     [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
                           "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "
@@ -133,12 +134,20 @@ int db_fail(struct store *st, struct err *e, const char *what)
     return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    int r = sqlite3_step(s);
+    int rc = r == SQLITE_DONE ? 0 : db_fail(st, e, what);
+    sqlite3_reset(s);
+    return rc;
+}
+
 sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
 {
     sqlite3_stmt *s = st->stmts[id];
     if (!s) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
             db_fail(st, e, "preparing a statement");
             return NULL;
         }
@@ -206,16 +215,43 @@ void tx_rollback(struct store *st)
     st->tx_depth--;
 }
 
+int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
+                  size_t *n, const char *what, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *grown = realloc(*out, cap * elem_size);
+            if (!grown) {
+                r = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        fill(s, (char *)*out + (*n)++ * elem_size);
+    }
+    sqlite3_reset(s);
+    if (r == SQLITE_DONE)
+        return 0;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : db_fail(st, e, what);
+}
+
 void ts_format(long long ms, char out[32])
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
     /* The modulos bound every field's width for the compiler; real values already fit. */
-    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
              (unsigned)(ms % 1000) % 1000u);
 }
 
@@ -245,9 +281,15 @@ void store_set_clock(struct store *st, store_clock_fn fn, void *ctx)
     st->clock_ctx = ctx;
 }
 
-long long store_now_ms(struct store *st) { return st->clock(st->clock_ctx); }
+long long store_now_ms(struct store *st)
+{
+    return st->clock(st->clock_ctx);
+}
 
-const struct dict *store_dict(const struct store *st) { return &st->dict; }
+const struct dict *store_dict(const struct store *st)
+{
+    return &st->dict;
+}
 
 /* Collects the event-qualified references of one calc (for cross-event recomputation). */
 struct ref_walk {
@@ -344,8 +386,10 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, 5000);
-    int rc = exec_sql(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                      "PRAGMA foreign_keys = ON", e);
+    int rc = exec_sql(st->db,
+                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                      "PRAGMA foreign_keys = ON",
+                      e);
     if (rc) {
         err_prefix(e, "%s", path);
         store_close(st);
@@ -441,13 +485,32 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
         sqlite3_bind_text(s, 1, protocol_files[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
         sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            rc = db_fail(st, e, "storing the protocol");
-        sqlite3_reset(s);
+        rc = stmt_run(st, s, "storing the protocol", e);
     }
     for (size_t i = 0; i < 4; i++)
         free(files[i]);
     return rc;
+}
+
+/* Facts about the database's birth, for whoever inspects the file (sqlite3 FILE "SELECT * FROM
+ * meta"): when, by which ioheme, with which dictionary. */
+static int put_meta(struct store *st, const char *dict_sha, struct err *e)
+{
+    char ts[32];
+    ts_format(store_now_ms(st), ts);
+    const char *rows[][2] = {{"created_at", ts},
+                             {"created_by_version", IOHEME_VERSION},
+                             {"dictionary_sha256", dict_sha}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sqlite3_stmt *s = stmt_get(st, SQ_META_PUT, e);
+        if (!s)
+            return ERR_IO;
+        bind_text(s, 1, rows[i][0]);
+        bind_text(s, 2, rows[i][1]);
+        if (stmt_run(st, s, "writing meta", e))
+            return ERR_IO;
+    }
+    return 0;
 }
 
 static void remove_db_files(const char *path)
@@ -465,8 +528,10 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
 {
     *out = NULL;
     if (!store_username_is_valid(admin_user))
-        return err_set_field(e, ERR_INVALID, "admin", "'%s' is not a valid user name "
-                             "([a-z0-9_.-], 2 to 32 characters)", admin_user);
+        return err_set_field(e, ERR_INVALID, "admin",
+                             "'%s' is not a valid user name "
+                             "([a-z0-9_.-], 2 to 32 characters)",
+                             admin_user);
     if (strlen(admin_password) < STORE_PASSWORD_MIN)
         return err_set(e, ERR_INVALID, "the password must have at least %d characters",
                        STORE_PASSWORD_MIN);
@@ -495,9 +560,10 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
         rc = put_protocol(st, protocol_dir, dict_sha, e);
         if (!rc)
             rc = load_dict(st, e);
+        if (!rc)
+            rc = put_meta(st, dict_sha, e);
         struct store_ctx sys = {"system", "system", dict_sha};
-        struct audit_entry a = {.action = "create_db", .instance = -1,
-                                .new_value = protocol_dir};
+        struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)
             rc = audit_append(st, &sys, &a, e);
         struct store_ctx who = {"system", "system", NULL};

@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "base/err.h"
 #include "base/arena.h"
+#include "base/err.h"
 #include "core/dict.h"
 #include "core/eligibility.h"
 
@@ -95,11 +95,11 @@ struct store_ctx {
 struct store_user {
     long long id;
     char name[STORE_USERNAME_MAX + 1];
-    char role[24];           /* admin, investigator, coordinator, monitor, data_manager,
-                                statistician */
+    char role[24]; /* admin, investigator, coordinator, monitor, data_manager,
+                      statistician */
     bool is_disabled;
-    bool is_locked_out;      /* STORE_MAX_FAILED_LOGINS consecutive failures; admin unlocks */
-    int failed_logins;       /* consecutive failures since the last success */
+    bool is_locked_out; /* STORE_MAX_FAILED_LOGINS consecutive failures; admin unlocks */
+    int failed_logins;  /* consecutive failures since the last success */
     char created_at[32];
 };
 
@@ -108,10 +108,10 @@ bool store_role_is_valid(const char *role);
 /* True when name matches [a-z0-9_.-]{2,32}. */
 bool store_username_is_valid(const char *name);
 
-/* Adds a user. Name must be valid and never used before (usernames are not reused, even after
- * disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters (ERR_INVALID);
- * stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits). Audited as
- * "user_add" by who->user. */
+/* Adds a user. Name must be valid, not the reserved "system", and never used before (usernames are
+ * not reused, even after disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters
+ * (ERR_INVALID); stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits).
+ * Audited as "user_add" by who->user. */
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
                    const char *role, const char *password, struct err *e);
 
@@ -156,13 +156,12 @@ int store_authorize(struct store *st, const struct store_ctx *who, const char *a
 /* ---- sessions (for the web server) --------------------------------------------------------*/
 
 /* Creates a session for an authenticated user valid for ttl_s seconds of inactivity. token gets
- * 64 hex chars of fresh randomness (+ NUL; tok must hold 65 bytes); only its SHA-256 is stored. */
+ * 64 hex chars of fresh randomness and a NUL (65 bytes); only its SHA-256 is stored. */
 int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
                          struct err *e);
 /* Looks a token up: ERR_AUTH when unknown, expired, or its user is disabled or locked out; else
  * fills *out and slides the expiry by the session's ttl. */
-int store_session_check(struct store *st, const char *token, struct store_user *out,
-                        struct err *e);
+int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e);
 /* Ends a session (logout). Unknown tokens are not an error. */
 int store_session_delete(struct store *st, const char *token, struct err *e);
 
@@ -179,11 +178,11 @@ enum store_record_status {
 const char *store_record_status_name(enum store_record_status s);
 
 struct store_record {
-    long long id;                 /* internal, in order of screening */
-    char screening_no[16];        /* "SCR-001" */
-    char study_id[16];            /* "IOH-001", "" when not enrolled */
+    long long id;          /* internal, in order of screening */
+    char screening_no[16]; /* "SCR-001" */
+    char study_id[16];     /* "IOH-001", "" when not enrolled */
     enum store_record_status status;
-    int eligible;                 /* @ELIGIBLE value: 1, 0, or -1 when blank (incomplete) */
+    int eligible; /* @ELIGIBLE value: 1, 0, or -1 when blank (incomplete) */
     bool is_locked;
     char screened_at[32], enrolled_at[32], withdrawn_at[32]; /* "" when not applicable */
     char screened_by[STORE_USERNAME_MAX + 1];
@@ -193,8 +192,7 @@ struct store_record {
 const char *store_record_name(const struct store_record *r);
 
 /* Finds a record by screening number or study ID. ERR_NOT_FOUND when absent. */
-int store_record_get(struct store *st, const char *record, struct store_record *out,
-                     struct err *e);
+int store_record_get(struct store *st, const char *record, struct store_record *out, struct err *e);
 
 /* Every record in screening order (the screening log). *out is malloc'ed (caller frees). */
 int store_record_list(struct store *st, struct store_record **out, size_t *n, struct err *e);
@@ -242,7 +240,7 @@ int store_record_unlock(struct store *st, const struct store_ctx *who, const cha
  * empty value deletes the value (REDCap semantics). The pseudo-field "<form>_complete" sets the
  * form's status: "0" incomplete, "1" unverified, "2" complete. */
 struct store_change {
-    const char *event;     /* unique event name, e.g. "baseline_arm_1" */
+    const char *event; /* unique event name, e.g. "baseline_arm_1" */
     int instance;
     const char *field;
     const char *code;
@@ -255,21 +253,22 @@ enum store_issue_level { STORE_ISSUE_SOFT = 1, STORE_ISSUE_HARD = 2 };
  * (value saved, flagged for review). All strings are owned by the result. */
 struct store_issue {
     enum store_issue_level level;
-    size_t change_index;    /* index into the changes array */
+    size_t change_index; /* index into the changes array */
     char event[64];
     int instance;
-    char field[128];        /* checkbox options as "field___code" */
-    char rule[24];          /* validate.h rule name, or "unknown_field", "not_on_event",
-                               "instance", "calc", "status", "locked", "reason" */
+    char field[128]; /* checkbox options as "field___code" */
+    char rule[24];   /* validate.h rule name, or "unknown_field", "not_on_event",
+                        "instance", "calc", "status", "not_enrolled", "record_id",
+                        "locked", "reason" */
     char value[256];
-    char msg[512];          /* names field, rule and value */
+    char msg[512]; /* names field, rule and value */
 };
 
 struct store_put_result {
-    size_t nchanged;        /* values created/changed/deleted (audit "update") */
-    size_t ncalc;           /* calc values recomputed to a new value (audit "calc") */
-    size_t nstatus;         /* form statuses changed (audit "form_status") */
-    size_t nunchanged;      /* changes that equalled the stored value (no audit row) */
+    size_t nchanged;            /* values created/changed/deleted (audit "update") */
+    size_t ncalc;               /* calc values recomputed to a new value (audit "calc") */
+    size_t nstatus;             /* form statuses changed (audit "form_status") */
+    size_t nunchanged;          /* changes that equalled the stored value (no audit row) */
     struct store_issue *issues; /* malloc'ed; soft flags, plus every hard error on failure */
     size_t nissues;
 };
@@ -281,6 +280,7 @@ void store_put_result_free(struct store_put_result *r);
 /* THE write path. Applies changes to record atomically:
  *   1. the record exists and is not locked; who->user is an active user;
  *   2. each change: the field exists and is on a form collected at that event (form_events);
+ *      before enrolment only the screening event takes data (rule "not_enrolled");
  *      instance >= 1 for a repeating form at that event, 0 otherwise; calc fields cannot be
  *      written; validate_value: hard errors are all collected into res->issues and the whole
  *      set is refused (ERR_INVALID; e names the first: field, rule, value) — nothing saved;
@@ -310,14 +310,14 @@ void store_batch_rollback(struct store *st);
 
 /* One stored value. Strings are valid only during the callback. */
 struct store_value {
-    const char *record;     /* record's public name */
-    long long record_id;    /* internal id (screening order) */
+    const char *record;  /* record's public name */
+    long long record_id; /* internal id (screening order) */
     const char *event;
     int instance;
     const char *field;
-    const char *code;       /* checkbox option, or NULL */
+    const char *code; /* checkbox option, or NULL */
     const char *value;
-    const char *flag;       /* soft rule that flagged it ("min", "max"), or NULL */
+    const char *flag; /* soft rule that flagged it ("min", "max"), or NULL */
 };
 
 /* Return non-zero from a callback to stop; that value is returned by the caller. */
@@ -337,15 +337,15 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e);
 
 /* Form status: 0 incomplete, 1 unverified, 2 complete, -1 when never set (no data). */
-int store_form_status(struct store *st, const char *record, const char *event,
-                      const char *form, int instance, int *status, struct err *e);
+int store_form_status(struct store *st, const char *record, const char *event, const char *form,
+                      int instance, int *status, struct err *e);
 
 struct store_form_state {
     const char *record;
     const char *event;
     const char *form;
     int instance;
-    int status;             /* 0, 1, 2 */
+    int status; /* 0, 1, 2 */
 };
 typedef int (*store_form_state_fn)(void *ctx, const struct store_form_state *s);
 
@@ -355,24 +355,24 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
                       struct err *e);
 
 /* The next free instance number of a repeating form at an event (1 when none yet). */
-int store_next_instance(struct store *st, const char *record, const char *event,
-                        const char *form, int *out, struct err *e);
+int store_next_instance(struct store *st, const char *record, const char *event, const char *form,
+                        int *out, struct err *e);
 
 /* ---- audit trail --------------------------------------------------------------------------*/
 
 /* One audit row. Any text column may be NULL (NULL and "" are different in the hash). */
 struct store_audit_row {
     long long id;
-    const char *ts;             /* "2026-11-27T02:45:12.345Z" */
+    const char *ts; /* "2026-11-27T02:45:12.345Z" */
     const char *user;
-    const char *action;         /* create_db, screen, enroll, withdraw, update, calc,
-                                   form_status, lock, unlock, login, login_failed, lockout,
-                                   user_add, user_disable, unlock_user, password_change,
-                                   denied */
+    const char *action; /* create_db, screen, enroll, withdraw, update, calc,
+                           form_status, lock, unlock, login, login_failed, lockout,
+                           user_add, user_disable, unlock_user, password_change,
+                           denied */
     const char *record;
     const char *event;
-    long long instance;         /* -1 when NULL */
-    const char *field;          /* checkbox options as "field___code" */
+    long long instance; /* -1 when NULL */
+    const char *field;  /* checkbox options as "field___code" */
     const char *old_value;
     const char *new_value;
     const char *reason;
@@ -388,14 +388,14 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
 
 /* The history of one field of one record (all events/instances; for a checkbox, all its
  * options), oldest first. */
-int store_field_history(struct store *st, const char *record, const char *field,
-                        store_audit_fn fn, void *ctx, struct err *e);
+int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                        void *ctx, struct err *e);
 
 struct store_verify_result {
-    long long nrows;            /* rows checked */
-    long long first_bad_id;     /* 0 when the chain is intact */
-    char reason[256];           /* what is wrong with that row */
-    char head_hash[65];         /* hash of the last row ("" when empty) */
+    long long nrows;        /* rows checked */
+    long long first_bad_id; /* 0 when the chain is intact */
+    char reason[256];       /* what is wrong with that row */
+    char head_hash[65];     /* hash of the last row ("" when empty) */
 };
 
 /* Recomputes the chain: each row's hash from the previous hash and its canonical bytes, ids

@@ -13,17 +13,49 @@
 /* Every statement the store runs, prepared once per connection on first use (store.c holds
  * the SQL text, in the same order). */
 enum stmt_id {
-    SQ_PROTO_GET, SQ_PROTO_PUT,
-    SQ_AUDIT_HEAD_GET, SQ_AUDIT_HEAD_SET, SQ_AUDIT_INSERT, SQ_AUDIT_ALL, SQ_AUDIT_HISTORY,
+    SQ_PROTO_GET,
+    SQ_PROTO_PUT,
+    SQ_META_PUT,
+    SQ_AUDIT_HEAD_GET,
+    SQ_AUDIT_HEAD_SET,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_ALL,
+    SQ_AUDIT_HISTORY,
     SQ_AUDIT_LAST,
-    SQ_USER_GET, SQ_USER_LIST, SQ_USER_INSERT, SQ_USER_SET_DISABLED, SQ_USER_SET_FAILED,
-    SQ_USER_SET_PW, SQ_USER_ACTIVE_ADMINS,
-    SQ_SESSION_INSERT, SQ_SESSION_GET, SQ_SESSION_TOUCH, SQ_SESSION_DELETE,
-    SQ_REC_GET, SQ_REC_GET_ID, SQ_REC_LIST, SQ_REC_INSERT, SQ_REC_NEXT_SCR, SQ_REC_NEXT_STUDY,
-    SQ_REC_SET_ENROLLED, SQ_REC_SET_ELIG, SQ_REC_SET_WITHDRAWN, SQ_REC_SET_LOCK,
-    SQ_VAL_GET, SQ_VAL_UPSERT, SQ_VAL_DELETE, SQ_VAL_FORM_HAS_DATA, SQ_VAL_RECORD, SQ_VAL_STUDY,
-    SQ_VAL_INSTANCES, SQ_VAL_FLAG,
-    SQ_FS_GET, SQ_FS_UPSERT, SQ_FS_RECORD, SQ_FS_ALL, SQ_NEXT_INSTANCE,
+    SQ_USER_GET,
+    SQ_USER_LIST,
+    SQ_USER_INSERT,
+    SQ_USER_SET_DISABLED,
+    SQ_USER_SET_FAILED,
+    SQ_USER_SET_PW,
+    SQ_USER_ACTIVE_ADMINS,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_GET,
+    SQ_SESSION_TOUCH,
+    SQ_SESSION_DELETE,
+    SQ_REC_GET,
+    SQ_REC_GET_ID,
+    SQ_REC_LIST,
+    SQ_REC_INSERT,
+    SQ_REC_NEXT_SCR,
+    SQ_REC_NEXT_STUDY,
+    SQ_REC_SET_ENROLLED,
+    SQ_REC_SET_ELIG,
+    SQ_REC_SET_WITHDRAWN,
+    SQ_REC_SET_LOCK,
+    SQ_VAL_GET,
+    SQ_VAL_UPSERT,
+    SQ_VAL_DELETE,
+    SQ_VAL_FORM_HAS_DATA,
+    SQ_VAL_RECORD,
+    SQ_VAL_STUDY,
+    SQ_VAL_INSTANCES,
+    SQ_VAL_FLAG,
+    SQ_FS_GET,
+    SQ_FS_UPSERT,
+    SQ_FS_RECORD,
+    SQ_FS_ALL,
+    SQ_NEXT_INSTANCE,
     SQ__COUNT
 };
 
@@ -47,17 +79,19 @@ struct store {
     sqlite3_stmt *stmts[SQ__COUNT];
     store_clock_fn clock;
     void *clock_ctx;
-    long long last_audit_ms;   /* audit timestamps never go backwards */
-    int tx_depth;              /* 0: no transaction; 1: BEGIN; >1: savepoints */
+    long long last_audit_ms; /* audit timestamps never go backwards */
+    int tx_depth;            /* 0: no transaction; 1: BEGIN; >1: savepoints */
     bool in_batch;
-    struct calc_info *calcs;   /* every calc field, dictionary order */
+    struct calc_info *calcs; /* every calc field, dictionary order */
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
-    struct arena ar;           /* lifetime of the store: calc_info and friends */
+    struct arena ar;                         /* lifetime of the store: calc_info and friends */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
 sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e);
+/* Steps s, which must finish without rows, and resets it: 0, or ERR_IO naming what. */
+int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
 int db_fail(struct store *st, struct err *e, const char *what);
 /* Runs SQL without parameters (schema, PRAGMAs, transaction control). */
@@ -73,6 +107,12 @@ void tx_rollback(struct store *st);
 int bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
 void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
+
+/* Steps s (bound by the caller) and collects one element of elem_size per row, filled by
+ * fill, into a malloc'ed array (*out, *n; caller frees). On failure *out is NULL. */
+typedef void (*row_fill_fn)(sqlite3_stmt *s, void *elem);
+int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
+                  size_t *n, const char *what, struct err *e);
 
 /* Formats UTC ms as "YYYY-MM-DDThh:mm:ss.mmmZ" (needs 25 bytes). */
 void ts_format(long long ms, char out[32]);
@@ -104,14 +144,20 @@ int user_require_active(struct store *st, const char *name, struct err *e);
 
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
 int record_find(struct store *st, const char *record, struct store_record *out, struct err *e);
+/* The screening event: where the @ELIGIBLE calc's form is first collected; NULL when the
+ * protocol has no @ELIGIBLE field. Until enrolment, only this event takes data. */
+const char *record_screening_event(const struct store *st);
 /* Reads the stored @ELIGIBLE value and updates the record's eligibility/status. */
 int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
 
 /* write.c: the write path on an already-found record, inside the caller's transaction. */
-int put_changes_locked(struct store *st, const struct store_ctx *who,
-                       const struct store_record *r, const struct store_change *changes,
-                       size_t n, const char *reason, struct store_put_result *res,
-                       struct err *e);
+int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
+                       const struct store_change *changes, size_t n, const char *reason,
+                       struct store_put_result *res, struct err *e);
+
+/* read.c: SQ_VAL_GET bound to one key (code NULL for non-checkbox fields), ready to step. */
+sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,
+                         const char *field, const char *code, struct err *e);
 
 /* read.c: the expression lookup over a record's stored values at (event, instance). */
 struct value_lookup {

@@ -26,8 +26,7 @@ bool store_username_is_valid(const char *name)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return false;
     }
     return true;
@@ -85,6 +84,11 @@ int user_require_active(struct store *st, const char *name, struct err *e)
     return 0;
 }
 
+static void user_fill(sqlite3_stmt *s, void *elem)
+{
+    user_from_stmt(s, elem);
+}
+
 int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e)
 {
     *out = NULL;
@@ -92,40 +96,17 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
     sqlite3_stmt *s = stmt_get(st, SQ_USER_LIST, e);
     if (!s)
         return ERR_IO;
-    size_t cap = 0;
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct store_user *nu = realloc(*out, cap * sizeof **out);
-            if (!nu) {
-                sqlite3_reset(s);
-                free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(e, ERR_NOMEM, "out of memory");
-            }
-            *out = nu;
-        }
-        user_from_stmt(s, &(*out)[(*n)++]);
-    }
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return db_fail(st, e, "listing users");
-    }
-    return 0;
+    void *arr = NULL;
+    int rc = rows_to_array(st, s, sizeof **out, user_fill, &arr, n, "listing users", e);
+    *out = arr;
+    return rc;
 }
 
-static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
-                         struct err *e)
+static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES], struct err *e)
 {
     if (strlen(password) < STORE_PASSWORD_MIN)
         return err_set_field(e, ERR_INVALID, "password",
-                             "the password must have at least %d characters",
-                             STORE_PASSWORD_MIN);
+                             "the password must have at least %d characters", STORE_PASSWORD_MIN);
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return err_set(e, ERR_NOMEM, "out of memory hashing the password");
@@ -143,9 +124,7 @@ static int user_update(struct store *st, enum stmt_id id, const char *name, long
     sqlite3_bind_int64(s, 2, a);
     if (id == SQ_USER_SET_FAILED)
         sqlite3_bind_int64(s, 3, b);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "updating a user");
+    return stmt_run(st, s, "updating a user", e);
 }
 
 /* Wraps body-less user changes: transaction + audit row. */
@@ -158,6 +137,35 @@ static int finish(struct store *st, int rc, struct err *e)
     return tx_commit(st, e);
 }
 
+/* Opens the transaction of a change by who to the user name, read into *u. On failure nothing
+ * is left open. */
+static int user_change_begin(struct store *st, const struct store_ctx *who, const char *name,
+                             struct store_user *u, struct err *e)
+{
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = user_require_active(st, who->user, e);
+    if (!rc)
+        rc = user_read(st, name, u, NULL, e);
+    if (rc)
+        tx_rollback(st);
+    return rc;
+}
+
+/* Closes what user_change_begin opened: with rc 0, audits action on name and commits;
+ * otherwise rolls back. */
+static int user_change_end(struct store *st, const struct store_ctx *who, int rc,
+                           const char *action, const char *name, struct err *e)
+{
+    if (!rc) {
+        struct audit_entry a = {
+            .action = action, .instance = -1, .field = "user", .new_value = name};
+        rc = audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
                    const char *role, const char *password, struct err *e)
 {
@@ -165,10 +173,14 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
         return err_set_field(e, ERR_INVALID, "user",
                              "'%s' is not a valid user name ([a-z0-9_.-], 2 to 32 characters)",
                              name ? name : "");
+    /* "system" signs the store's own audit rows; no person may carry that name. */
+    if (strcmp(name, "system") == 0)
+        return err_set_field(e, ERR_INVALID, "user", "'system' is reserved");
     if (!store_role_is_valid(role))
         return err_set_field(e, ERR_INVALID, "role",
                              "'%s' is not a role (admin, investigator, coordinator, monitor, "
-                             "data_manager, statistician)", role ? role : "");
+                             "data_manager, statistician)",
+                             role ? role : "");
     char hash[crypto_pwhash_STRBYTES];
     int rc = hash_password(password, hash, e);
     if (rc)
@@ -191,15 +203,16 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
             bind_text(s, 2, role);
             bind_text(s, 3, hash);
             bind_text(s, 4, ts);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "adding a user");
-            sqlite3_reset(s);
+            rc = stmt_run(st, s, "adding a user", e);
         }
     }
     sodium_memzero(hash, sizeof hash);
     if (!rc) {
-        struct audit_entry a = {.action = "user_add", .instance = -1, .field = "user",
-                                .new_value = name, .reason = role};
+        struct audit_entry a = {.action = "user_add",
+                                .instance = -1,
+                                .field = "user",
+                                .new_value = name,
+                                .reason = role};
         rc = audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
@@ -208,14 +221,11 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
                        struct err *e)
 {
-    int rc = tx_begin(st, e);
+    struct store_user u;
+    int rc = user_change_begin(st, who, name, &u, e);
     if (rc)
         return rc;
-    struct store_user u;
-    rc = user_require_active(st, who->user, e);
-    if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc && u.is_disabled)
+    if (u.is_disabled)
         rc = err_set(e, ERR_CONFLICT, "user '%s' is already disabled", name);
     if (!rc && strcmp(u.role, "admin") == 0) {
         sqlite3_stmt *s = stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
@@ -232,32 +242,18 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
     }
     if (!rc)
         rc = user_update(st, SQ_USER_SET_DISABLED, name, 1, 0, e);
-    if (!rc) {
-        struct audit_entry a = {.action = "user_disable", .instance = -1, .field = "user",
-                                .old_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    return user_change_end(st, who, rc, "user_disable", name, e);
 }
 
 int store_user_unlock(struct store *st, const struct store_ctx *who, const char *name,
                       struct err *e)
 {
-    int rc = tx_begin(st, e);
+    struct store_user u;
+    int rc = user_change_begin(st, who, name, &u, e);
     if (rc)
         return rc;
-    struct store_user u;
-    rc = user_require_active(st, who->user, e);
-    if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc)
-        rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
-    if (!rc) {
-        struct audit_entry a = {.action = "unlock_user", .instance = -1, .field = "user",
-                                .new_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
+    return user_change_end(st, who, rc, "unlock_user", name, e);
 }
 
 int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
@@ -265,33 +261,23 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
 {
     char hash[crypto_pwhash_STRBYTES];
     int rc = hash_password(password, hash, e);
-    if (rc)
-        return rc;
-    if ((rc = tx_begin(st, e)))
-        return rc;
     struct store_user u;
-    rc = user_require_active(st, who->user, e);
     if (!rc)
-        rc = user_read(st, name, &u, NULL, e);
-    if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            bind_text(s, 1, name);
-            bind_text(s, 2, hash);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                rc = db_fail(st, e, "setting a password");
-            sqlite3_reset(s);
-        }
+        rc = user_change_begin(st, who, name, &u, e);
+    if (rc) {
+        sodium_memzero(hash, sizeof hash);
+        return rc;
+    }
+    sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
+    if (!s) {
+        rc = ERR_IO;
+    } else {
+        bind_text(s, 1, name);
+        bind_text(s, 2, hash);
+        rc = stmt_run(st, s, "setting a password", e);
     }
     sodium_memzero(hash, sizeof hash);
-    if (!rc) {
-        struct audit_entry a = {.action = "password_change", .instance = -1, .field = "user",
-                                .new_value = name};
-        rc = audit_append(st, who, &a, e);
-    }
-    return finish(st, rc, e);
+    return user_change_end(st, who, rc, "password_change", name, e);
 }
 
 /* Records one failed attempt (and the lockout when it is the last allowed), committed. */
@@ -302,16 +288,22 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
     int rc = tx_begin(st, e);
     if (rc)
         return rc;
-    struct audit_entry a = {.action = "login_failed", .instance = -1, .field = "user",
-                            .new_value = name, .reason = why};
+    struct audit_entry a = {.action = "login_failed",
+                            .instance = -1,
+                            .field = "user",
+                            .new_value = name,
+                            .reason = why};
     rc = audit_append(st, &ctx, &a, e);
     if (!rc && u && !u->is_locked_out && !u->is_disabled) {
         int failed = u->failed_logins + 1;
         bool lock = failed >= STORE_MAX_FAILED_LOGINS;
         rc = user_update(st, SQ_USER_SET_FAILED, name, failed, lock, e);
         if (!rc && lock) {
-            struct audit_entry l = {.action = "lockout", .instance = -1, .field = "user",
-                                    .new_value = name, .reason = "too many failed logins"};
+            struct audit_entry l = {.action = "lockout",
+                                    .instance = -1,
+                                    .field = "user",
+                                    .new_value = name,
+                                    .reason = "too many failed logins"};
             rc = audit_append(st, &ctx, &l, e);
         }
     }
@@ -331,8 +323,7 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
         why = "user disabled";
     else if (u.is_locked_out)
         why = "user locked out";
-    else if (!password ||
-             crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+    else if (!password || crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
         why = "wrong password";
     sodium_memzero(hash, sizeof hash);
     if (why) {
@@ -341,11 +332,12 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
             return rc;
         if (known && !u.is_disabled && !u.is_locked_out &&
             u.failed_logins + 1 >= STORE_MAX_FAILED_LOGINS)
-            return err_set(e, ERR_AUTH, "authentication failed; the account '%s' is now "
-                           "locked (an admin can unlock it)", name);
-        if (known && u.is_locked_out)
-            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it",
+            return err_set(e, ERR_AUTH,
+                           "authentication failed; the account '%s' is now "
+                           "locked (an admin can unlock it)",
                            name);
+        if (known && u.is_locked_out)
+            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it", name);
         return err_set(e, ERR_AUTH, "authentication failed for '%s'", name ? name : "");
     }
     bool log_login = who && who->source && strcmp(who->source, "api") == 0;
@@ -356,8 +348,8 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
         rc = u.failed_logins ? user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e) : 0;
         if (!rc && log_login) {
             struct store_ctx ctx = {name, who->source, NULL};
-            struct audit_entry a = {.action = "login", .instance = -1, .field = "user",
-                                    .new_value = name};
+            struct audit_entry a = {
+                .action = "login", .instance = -1, .field = "user", .new_value = name};
             rc = audit_append(st, &ctx, &a, e);
         }
         if ((rc = finish(st, rc, e)))
@@ -387,8 +379,11 @@ int store_authorize(struct store *st, const struct store_ctx *who, const char *a
     /* Refusals are audited (P11-05): a pattern of them is worth a monitor's look. */
     int rc = tx_begin(st, e);
     if (!rc) {
-        struct audit_entry a = {.action = "denied", .instance = -1, .field = "permission",
-                                .new_value = action, .reason = u.role};
+        struct audit_entry a = {.action = "denied",
+                                .instance = -1,
+                                .field = "permission",
+                                .new_value = action,
+                                .reason = u.role};
         rc = finish(st, audit_append(st, who, &a, e), e);
     }
     if (rc)
@@ -429,13 +424,10 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     sqlite3_bind_int64(s, 3, now + ttl_s * 1000);
     sqlite3_bind_int64(s, 4, ttl_s);
     bind_text(s, 5, ts);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "creating a session");
+    return stmt_run(st, s, "creating a session", e);
 }
 
-int store_session_check(struct store *st, const char *token, struct store_user *out,
-                        struct err *e)
+int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)
 {
     char th[65], name[STORE_USERNAME_MAX + 1];
     token_hash(token ? token : "", th);
@@ -468,10 +460,8 @@ int store_session_check(struct store *st, const char *token, struct store_user *
         return ERR_IO;
     bind_text(s, 1, th);
     sqlite3_bind_int64(s, 2, now + ttl * 1000);
-    r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE)
-        return db_fail(st, e, "extending a session");
+    if ((rc = stmt_run(st, s, "extending a session", e)))
+        return rc;
     if (out)
         *out = u;
     return 0;
@@ -485,7 +475,5 @@ int store_session_delete(struct store *st, const char *token, struct err *e)
     if (!s)
         return ERR_IO;
     bind_text(s, 1, th);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? 0 : db_fail(st, e, "ending a session");
+    return stmt_run(st, s, "ending a session", e);
 }

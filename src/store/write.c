@@ -18,7 +18,10 @@
 #include "core/validate.h"
 #include "store/store_int.h"
 
-void store_put_result_init(struct store_put_result *r) { memset(r, 0, sizeof *r); }
+void store_put_result_init(struct store_put_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
 
 void store_put_result_free(struct store_put_result *r)
 {
@@ -57,10 +60,10 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
 struct plan {
     int ev;
     const struct dict_form *form;
-    const struct dict_field *f;  /* NULL for a form-status change */
-    const char *value;           /* canonical; "" deletes */
-    const char *flag;            /* soft rule, or NULL */
-    char *old;                   /* stored value (arena), NULL when none */
+    const struct dict_field *f; /* NULL for a form-status change */
+    const char *value;          /* canonical; "" deletes */
+    const char *flag;           /* soft rule, or NULL */
+    char *old;                  /* stored value (arena), NULL when none */
     bool is_changed;
 };
 
@@ -102,17 +105,11 @@ static int touch(struct put_state *ps, const char *event, int instance, const ch
 static int value_read(struct put_state *ps, const char *event, int instance, const char *field,
                       const char *code, char **out, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_GET, e);
+    sqlite3_stmt *s = value_stmt(ps->st, ps->r->id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, field);
-    bind_text(s, 5, code ? code : "");
     int q = sqlite3_step(s);
-    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0))
-                           : NULL;
+    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0)) : NULL;
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
         return db_fail(ps->st, e, "reading a value");
@@ -136,10 +133,9 @@ static int status_read(struct put_state *ps, const char *event, const char *form
 }
 
 /* Writes (or deletes, when value is "") one value and its audit row. */
-static int value_write(struct put_state *ps, const char *action, const char *event,
-                       int instance, const struct dict_field *f, const char *code,
-                       const char *old, const char *value, const char *flag,
-                       const char *reason, struct err *e)
+static int value_write(struct put_state *ps, const char *action, const char *event, int instance,
+                       const struct dict_field *f, const char *code, const char *old,
+                       const char *value, const char *flag, const char *reason, struct err *e)
 {
     struct store *st = ps->st;
     bool del = !*value;
@@ -156,18 +152,21 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         bind_text(s, 7, value);
         bind_text(s, 8, flag);
     }
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (q != SQLITE_DONE)
-        return db_fail(st, e, "writing a value");
+    if (stmt_run(st, s, "writing a value", e))
+        return ERR_IO;
     char afield[300];
     if (code)
         snprintf(afield, sizeof afield, "%s___%s", f->name, code);
     else
         snprintf(afield, sizeof afield, "%s", f->name);
-    struct audit_entry a = {.action = action, .record = ps->rname, .event = event,
-                            .instance = instance, .field = afield, .old_value = old,
-                            .new_value = del ? NULL : value, .reason = reason};
+    struct audit_entry a = {.action = action,
+                            .record = ps->rname,
+                            .event = event,
+                            .instance = instance,
+                            .field = afield,
+                            .old_value = old,
+                            .new_value = del ? NULL : value,
+                            .reason = reason};
     return audit_append(st, ps->who, &a, e);
 }
 
@@ -183,21 +182,24 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     bind_text(s, 3, form->name);
     sqlite3_bind_int(s, 4, instance);
     sqlite3_bind_int(s, 5, atoi(value));
-    int q = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (q != SQLITE_DONE)
-        return db_fail(ps->st, e, "writing form status");
+    if (stmt_run(ps->st, s, "writing form status", e))
+        return ERR_IO;
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
-    struct audit_entry a = {.action = "form_status", .record = ps->rname, .event = event,
-                            .instance = instance, .field = afield, .old_value = old,
-                            .new_value = value, .reason = reason};
+    struct audit_entry a = {.action = "form_status",
+                            .record = ps->rname,
+                            .event = event,
+                            .instance = instance,
+                            .field = afield,
+                            .old_value = old,
+                            .new_value = value,
+                            .reason = reason};
     return audit_append(ps->st, ps->who, &a, e);
 }
 
 /* Step 1: checks one change, filling p; returns the issue's rule on a hard error (msg set). */
-static const char *plan_change(struct put_state *ps, const struct store_change *c,
-                               struct plan *p, char *msg, size_t msglen)
+static const char *plan_change(struct put_state *ps, const struct store_change *c, struct plan *p,
+                               char *msg, size_t msglen)
 {
     const struct dict *d = &ps->st->dict;
     memset(p, 0, sizeof *p);
@@ -209,6 +211,15 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
                  c->event ? c->event : "");
         return "unknown_event";
     }
+    /* Enforced sequencing (21 CFR 11.10(f)): before enrolment, only screening data. */
+    const char *scr_event = record_screening_event(ps->st);
+    if (!ps->r->study_id[0] && scr_event && strcmp(c->event, scr_event) != 0) {
+        snprintf(msg, msglen,
+                 "field '%s' at '%s': %s is not enrolled; only screening data "
+                 "can be entered before enrolment",
+                 field, c->event, ps->r->screening_no);
+        return "not_enrolled";
+    }
     size_t flen = strlen(field);
     const struct dict_field *f = dict_field(d, field);
     if (!f && flen > 9 && strcmp(field + flen - 9, "_complete") == 0) {
@@ -217,8 +228,10 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         p->form = dict_form(d, fname);
         if (p->form && strcmp(value, "0") != 0 && strcmp(value, "1") != 0 &&
             strcmp(value, "2") != 0) {
-            snprintf(msg, msglen, "field '%s': '%s' is not a form status (0 incomplete, "
-                     "1 unverified, 2 complete)", field, value);
+            snprintf(msg, msglen,
+                     "field '%s': '%s' is not a form status (0 incomplete, "
+                     "1 unverified, 2 complete)",
+                     field, value);
             return "status";
         }
     } else if (f) {
@@ -236,9 +249,11 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     }
     bool repeats = d->form_repeats[(size_t)p->ev * d->nforms + fi];
     if (repeats ? c->instance < 1 : c->instance != 0) {
-        snprintf(msg, msglen, "field '%s': form '%s' %s at '%s': instance %d is not allowed "
-                 "(%s)", field, p->form->name, repeats ? "repeats" : "does not repeat",
-                 c->event, c->instance, repeats ? "use 1, 2, ..." : "use 0");
+        snprintf(msg, msglen,
+                 "field '%s': form '%s' %s at '%s': instance %d is not allowed "
+                 "(%s)",
+                 field, p->form->name, repeats ? "repeats" : "does not repeat", c->event,
+                 c->instance, repeats ? "use 1, 2, ..." : "use 0");
         return "instance";
     }
     if (!f) { /* form status */
@@ -288,8 +303,8 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     struct err ee;
     err_clear(&ee);
     if (expr_eval(f->calc, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
-        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name,
-                             event, ee.msg);
+        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
+                             ee.msg);
     struct strbuf sb = STRBUF_INIT;
     expr_value_format(&v, &sb);
     char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
@@ -306,8 +321,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
 }
 
-static bool form_has_data(struct put_state *ps, const char *event, const char *form,
-                          int instance)
+static bool form_has_data(struct put_state *ps, const char *event, const char *form, int instance)
 {
     sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_FORM_HAS_DATA, NULL);
     if (!s)
@@ -321,22 +335,30 @@ static bool form_has_data(struct put_state *ps, const char *event, const char *f
     return yes;
 }
 
-/* Should calc ci be evaluated at (ev, inst)? On an event/instance this change set touched,
- * or — through an event-qualified reference to a changed field — wherever its form has data. */
-static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst,
-                        size_t from)
+/* Should calc ci be evaluated at (ev, inst)? Yes when this change set changed its own form
+ * there. When it changed another form on that event and instance, or a field that ci reaches
+ * through an event-qualified reference [event][field], only if ci's form already has data
+ * there: a calc is never the first value of a form nobody has filled (REDCap computes calcs
+ * when their form is saved). */
+static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst)
 {
     const struct dict *d = &ps->st->dict;
     const char *evname = d->events[ev].name;
-    for (size_t i = 0; i < ps->nt; i++)
-        if (strcmp(ps->t[i].event, evname) == 0 && (inst == 0 || ps->t[i].instance == inst))
+    bool is_near = false;
+    for (size_t i = 0; i < ps->nt; i++) {
+        const struct touched *t = &ps->t[i];
+        if (strcmp(t->event, evname) != 0 || (inst != 0 && t->instance != inst))
+            continue;
+        const struct dict_field *tf = dict_field(d, t->field);
+        if (tf && tf->form_index == ci->f->form_index && t->instance == inst)
             return true;
-    for (size_t r = 0; r < ci->nrefs; r++)
-        for (size_t i = from; i < ps->nt; i++)
-            if (strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
-                strcmp(ps->t[i].event, ci->refs[r].event) == 0)
-                return form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
-    return false;
+        is_near = true;
+    }
+    for (size_t r = 0; r < ci->nrefs && !is_near; r++)
+        for (size_t i = 0; i < ps->nt && !is_near; i++)
+            is_near = strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
+                      strcmp(ps->t[i].event, ci->refs[r].event) == 0;
+    return is_near && form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
 }
 
 /* Step 4: recompute calcs until a pass changes nothing. Calcs feed calcs (criteria feed the
@@ -366,7 +388,7 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                             continue;
                         inst = ps->t[k].instance;
                     }
-                    if (!calc_target(ps, ci, ev, inst, 0))
+                    if (!calc_target(ps, ci, ev, inst))
                         continue;
                     bool changed = false;
                     int rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
@@ -383,10 +405,9 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
     return 0;
 }
 
-int put_changes_locked(struct store *st, const struct store_ctx *who,
-                       const struct store_record *r, const struct store_change *changes,
-                       size_t n, const char *reason, struct store_put_result *res,
-                       struct err *e)
+int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
+                       const struct store_change *changes, size_t n, const char *reason,
+                       struct store_put_result *res, struct err *e)
 {
     int rc = user_require_active(st, who->user, e);
     if (rc)
@@ -394,8 +415,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who,
     if (r->is_locked)
         return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
                              store_record_name(r));
-    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r),
-                           .res = res};
+    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r), .res = res};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -406,8 +426,8 @@ int put_changes_locked(struct store *st, const struct store_ctx *who,
         const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
         if (rule) {
             if (nhard++ == 0)
-                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "", "%s",
-                              msg);
+                err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "",
+                              "%s (rule: %s)", msg, rule);
             rc = add_issue(res, STORE_ISSUE_HARD, i, &changes[i], rule, msg);
         } else if (plans[i].flag) {
             rc = add_issue(res, STORE_ISSUE_SOFT, i, &changes[i], plans[i].flag, msg);

@@ -49,7 +49,9 @@ grep -q "age" "$W/err" || fail "rejection does not name the field"
 grep -q "SCR-001.*screen_failure" "$W/out" || fail "screen failure not kept in the log"
 [ "$(grep -c '^SCR-' "$W/out")" -eq 2 ] || fail "rejected screening left a record"
 
-# ---- enrolment
+# ---- enrolment; before it, only screening data can be entered
+expect 3 "$I" set SCR-002 t0 hd_status=1
+grep -q "not enrolled" "$W/err" || fail "sequencing: data before enrolment"
 expect 7 "$I" enroll SCR-001 cons_type=1
 grep -q "not eligible" "$W/err" || fail "ineligible enrolment message"
 expect 7 "$I" enroll SCR-002
@@ -125,6 +127,29 @@ sed -e '/twenty/d' -e '/IOH-009/d' "$W/bad.csv" >"$W/good.csv"
 "$I" import "$W/good.csv" >/dev/null
 sha=$(sha256sum "$W/good.csv" | cut -c1-64)
 "$I" audit export | grep -q ",import,$sha," || fail "import rows lack source and sha256"
+
+# JSON import (REDCap's JSON export shape) and screening from a JSON file
+cat >"$W/good.json" <<JSON
+[{"record_id": "IOH-001", "redcap_event_name": "t30min_arm_1", "redcap_repeat_instrument": "",
+  "redcap_repeat_instance": "", "hd_status": "1", "hd_hr": 104, "hd_rr": ""}]
+JSON
+"$I" import "$W/good.json" --json >"$W/out"
+grep -q '"imported": true' "$W/out" || fail "JSON import"
+printf '{"age": 33, "sex": "1", "heme_disease": "1", "qual_cat1___2": "1"}' >"$W/scr.json"
+"$I" screen --file "$W/scr.json" --json >"$W/out"
+grep -q '"screening_no": "SCR-003"' "$W/out" || fail "screen --file"
+grep -q '"verdict": "incomplete"' "$W/out" || fail "partial screening should be incomplete"
+
+# ---- record lock
+"$I" lock IOH-001 >/dev/null
+expect 7 "$I" set IOH-001 t60min hd_status=1
+grep -q "locked" "$W/err" || fail "locked record accepted a change"
+expect 12 "$I" unlock IOH-001
+"$I" unlock IOH-001 --reason "query answered" >/dev/null
+"$I" set IOH-001 t60min hd_status=1 >/dev/null
+
+# ---- no password and no terminal: refused, never hangs
+expect 5 setsid -w env -u IOHEME_PASSWORD "$I" set IOH-001 t60min hd_hr=90
 
 # ---- the audit trail verifies, then tampering is found
 "$I" audit verify >"$W/out"

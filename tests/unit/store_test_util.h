@@ -40,7 +40,7 @@ static inline const char *fixture_dir(void)
 {
     static char buf[512];
     const char *f = getenv("IOHEME_FIXTURES");
-    snprintf(buf, sizeof buf, "%s/store", f ? f : "../tests/fixtures");
+    snprintf(buf, sizeof buf, "%s/store", f ? f : IOHEME_SOURCE_DIR "/tests/fixtures");
     return buf;
 }
 
@@ -84,8 +84,11 @@ static inline void db_digest(const char *path, char out[65])
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     sqlite3_stmt *t;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = "
-                                        "'table' ORDER BY name", -1, &t, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM sqlite_schema WHERE type = "
+                                        "'table' ORDER BY name",
+                                        -1, &t, NULL),
+                     SQLITE_OK);
     while (sqlite3_step(t) == SQLITE_ROW) {
         char sql[256];
         const char *name = (const char *)sqlite3_column_text(t, 0);
@@ -121,6 +124,21 @@ static inline void db_exec(const char *path, const char *sql)
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("%s: %s", sql, msg);
     sqlite3_close(db);
+}
+
+/* The one integer a query returns, read straight from the file. */
+static inline int db_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
 }
 
 /* Screens a patient with the given screening values (NULL-terminated field/value pairs). */
@@ -170,7 +188,7 @@ static inline int audit_count(struct tdb *t, const char *action)
 }
 
 static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,
-                 const char *code)
+                        const char *code)
 {
     char *v = NULL;
     struct err e = {0};
@@ -179,14 +197,14 @@ static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst
     return v;
 }
 
-#define assert_value(t, rec, ev, inst, f, code, expect)                                       \
-    do {                                                                                       \
-        char *v_ = get(t, rec, ev, inst, f, code);                                             \
-        if ((expect) == NULL)                                                                  \
-            assert_null(v_);                                                                   \
-        else                                                                                   \
-            assert_string_equal(v_ ? v_ : "(null)", (expect));                                 \
-        free(v_);                                                                              \
+#define assert_value(t, rec, ev, inst, f, code, expect)                                            \
+    do {                                                                                           \
+        char *v_ = get(t, rec, ev, inst, f, code);                                                 \
+        if ((expect) == NULL)                                                                      \
+            assert_null(v_);                                                                       \
+        else                                                                                       \
+            assert_string_equal(v_ ? v_ : "(null)", (expect));                                     \
+        free(v_);                                                                                  \
     } while (0)
 
 #endif

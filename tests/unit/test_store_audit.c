@@ -10,7 +10,9 @@ static int setup(void **state)
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "audit");
     char scr[16];
-    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    char id[16];
+    assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"},
                                {"day0_arm_1", 0, "height_cm", NULL, "170"}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, scr, c, 2, NULL, NULL, NULL), 0);
@@ -28,10 +30,18 @@ static int teardown(void **state)
 static void test_canonical_bytes_are_length_prefixed_and_null_distinct(void **state)
 {
     (void)state;
-    struct store_audit_row r = {.id = 17, .ts = "2026-01-01T08:00:01.000Z", .user = "ann",
-                                .action = "update", .record = "IOH-001", .event = "t0_arm_1",
-                                .instance = -1, .field = "sbp", .old_value = NULL,
-                                .new_value = "", .reason = NULL, .source = "cli",
+    struct store_audit_row r = {.id = 17,
+                                .ts = "2026-01-01T08:00:01.000Z",
+                                .user = "ann",
+                                .action = "update",
+                                .record = "IOH-001",
+                                .event = "t0_arm_1",
+                                .instance = -1,
+                                .field = "sbp",
+                                .old_value = NULL,
+                                .new_value = "",
+                                .reason = NULL,
+                                .source = "cli",
                                 .source_sha256 = NULL};
     struct strbuf sb = STRBUF_INIT;
     store_audit_canonical(&r, &sb);
@@ -91,8 +101,8 @@ static void test_audit_rows_cannot_be_updated_or_deleted(void **state)
     struct tdb *t = *state;
     sqlite3 *db;
     assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET user = 'x' WHERE id = 3", NULL,
-                                      NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE audit SET user = 'x' WHERE id = 3", NULL, NULL, NULL), SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(db), "cannot be changed"));
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id = 3", NULL, NULL, NULL),
                          SQLITE_OK);
@@ -160,8 +170,11 @@ static void test_rehashed_insertion_breaks_the_next_row(void **state)
      * matches. Compute the forged row's hash with the published definition. */
     struct first_hash f;
     assert_int_equal(store_audit_foreach(t->st, grab_first, &f, NULL), 1);
-    struct store_audit_row forged = {.id = 2, .ts = "2026-01-01T08:00:00.500Z",
-                                     .user = "mallory", .action = "update", .instance = -1,
+    struct store_audit_row forged = {.id = 2,
+                                     .ts = "2026-01-01T08:00:00.500Z",
+                                     .user = "mallory",
+                                     .action = "update",
+                                     .instance = -1,
                                      .source = "cli"};
     struct strbuf sb = STRBUF_INIT;
     strbuf_adds(&sb, f.hash);
@@ -215,16 +228,9 @@ static void test_audit_time_never_goes_backwards(void **state)
     assert_int_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL), 0);
     struct store_verify_result r;
     assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit a JOIN audit b ON "
-                                        "b.id = a.id + 1 WHERE b.ts < a.ts", -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit a JOIN audit b ON "
+                                     "b.id = a.id + 1 WHERE b.ts < a.ts"),
+                     0);
 }
 
 int main(void)

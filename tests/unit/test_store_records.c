@@ -104,6 +104,23 @@ static void test_enrol_needs_eligibility_and_consent(void **state)
     assert_int_equal(audit_count(t, "enroll"), 1);
 }
 
+static void test_only_screening_data_before_enrolment(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16], id[16];
+    screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, s1, c, 1, NULL, &res, &e), ERR_INVALID);
+    assert_string_equal(res.issues[0].rule, "not_enrolled");
+    assert_non_null(strstr(e.msg, "not enrolled"));
+    store_put_result_free(&res);
+    assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
+    assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 1, NULL, NULL, &e), 0);
+}
+
 static void test_study_ids_follow_enrolment_order(void **state)
 {
     struct tdb *t = *state;
@@ -142,20 +159,19 @@ static void test_study_values_in_record_event_instance_field_order(void **state)
     assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 2, NULL, NULL, NULL), 0);
     struct collect col = {""};
     assert_int_equal(store_study_values(t->st, collect_value, &col, NULL), 0);
-    assert_string_equal(col.buf,
-                        "IOH-001|day0_arm_1|1|att_ok=0\n"
-                        "IOH-001|day0_arm_1|2|att_ok=1\n"
-                        "IOH-001|screening_arm_1|0|age=40\n"
-                        "IOH-001|screening_arm_1|0|cats___1=1\n"
-                        "IOH-001|screening_arm_1|0|cons_type=1\n"
-                        "IOH-001|screening_arm_1|0|eligible=1\n"
-                        "IOH-001|screening_arm_1|0|heme=1\n"
-                        "IOH-001|screening_arm_1|0|inc_age=1\n"
-                        "IOH-001|screening_arm_1|0|inc_cat=1\n"
-                        "IOH-001|screening_arm_1|0|inc_heme=1\n"
-                        "SCR-002|screening_arm_1|0|age=70\n"
-                        "SCR-002|screening_arm_1|0|eligible=0\n"
-                        "SCR-002|screening_arm_1|0|inc_age=0\n");
+    assert_string_equal(col.buf, "IOH-001|day0_arm_1|1|att_ok=0\n"
+                                 "IOH-001|day0_arm_1|2|att_ok=1\n"
+                                 "IOH-001|screening_arm_1|0|age=40\n"
+                                 "IOH-001|screening_arm_1|0|cats___1=1\n"
+                                 "IOH-001|screening_arm_1|0|cons_type=1\n"
+                                 "IOH-001|screening_arm_1|0|eligible=1\n"
+                                 "IOH-001|screening_arm_1|0|heme=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_age=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_cat=1\n"
+                                 "IOH-001|screening_arm_1|0|inc_heme=1\n"
+                                 "SCR-002|screening_arm_1|0|age=70\n"
+                                 "SCR-002|screening_arm_1|0|eligible=0\n"
+                                 "SCR-002|screening_arm_1|0|inc_age=0\n");
 }
 
 static void test_withdraw_keeps_data(void **state)
@@ -205,15 +221,7 @@ static void test_create_refuses_existing_file_and_open_refuses_other_files(void 
 
 static int user_version(const char *path)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    return db_int(path, "PRAGMA user_version");
 }
 
 static void test_migrations_from_an_empty_file_and_reopen(void **state)
@@ -221,6 +229,9 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     struct tdb *t = *state;
     /* store_create started from an empty file and migrated it to the current version */
     assert_int_equal(user_version(t->path), 1);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM meta WHERE key IN ('created_at', "
+                                     "'created_by_version', 'dictionary_sha256')"),
+                     3);
     char s1[16];
     screen(t, s1, "age", "40", NULL);
     store_close(t->st);
@@ -273,6 +284,7 @@ int main(void)
         T(test_rejected_screening_creates_no_record),
         T(test_eligibility_criteria_from_the_protocol),
         T(test_enrol_needs_eligibility_and_consent),
+        T(test_only_screening_data_before_enrolment),
         T(test_study_ids_follow_enrolment_order),
         T(test_study_values_in_record_event_instance_field_order),
         T(test_withdraw_keeps_data),

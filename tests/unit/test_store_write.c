@@ -10,8 +10,10 @@ static int setup(void **state)
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "write");
     char scr[16];
-    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", NULL);
+    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     assert_string_equal(scr, "SCR-001");
+    char id[16];
+    assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     *state = t;
     return 0;
 }
@@ -33,8 +35,8 @@ static void test_valid_values_are_saved_and_audited(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "update");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"}, {D0, 0, "height_cm", NULL,
-                                                                     "175"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
+                               {D0, 0, "height_cm", NULL, "175"}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -58,6 +60,7 @@ static void test_hard_error_blocks_whole_set_and_names_field_rule_value(void **s
     assert_int_equal(put(t, c, 3, NULL, &res, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "height_cm"));
     assert_non_null(strstr(e.msg, "tall"));
+    assert_non_null(strstr(e.msg, "rule: integer"));
     assert_string_equal(e.field, "height_cm");
     /* every hard error is reported, each with its rule */
     assert_int_equal(res.nissues, 2);
@@ -123,8 +126,7 @@ static void test_calc_is_recomputed_and_audited_as_calc(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "calc");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL,
-                                                                   "180"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL, "180"}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     /* 72 / 1.8^2 = 22.22… -> 22.2 */
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, "22.2");
@@ -132,6 +134,22 @@ static void test_calc_is_recomputed_and_audited_as_calc(void **state)
     struct store_change c2[] = {{D0, 0, "weight_kg", NULL, ""}};
     assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, NULL); /* blank input -> blank calc */
+}
+
+static void test_calc_is_not_the_first_value_of_an_empty_form(void **state)
+{
+    struct tdb *t = *state;
+    /* vitals_done is 0 when sbp is blank: it must not appear on vitals forms nobody filled */
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}, {D0, 1, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, NULL);
+    struct store_change v[] = {{D0, 0, "sbp", NULL, "110"}};
+    assert_int_equal(put(t, v, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "1");
+    assert_value(t, "SCR-001", D1, 0, "vitals_done", NULL, NULL);
+    struct store_change clear[] = {{D0, 0, "sbp", NULL, ""}};
+    assert_int_equal(put(t, clear, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "0");
 }
 
 static void test_calc_cannot_be_written(void **state)
@@ -228,7 +246,7 @@ static void test_instance_rules(void **state)
     struct tdb *t = *state;
     struct store_put_result res;
     store_put_result_init(&res);
-    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}};   /* repeating needs >= 1 */
+    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}}; /* repeating needs >= 1 */
     assert_int_equal(put(t, rep0, 1, NULL, &res, NULL), ERR_INVALID);
     assert_string_equal(res.issues[0].rule, "instance");
     store_put_result_free(&res);
@@ -312,13 +330,11 @@ static void test_batch_commit_and_rollback(void **state)
 static void test_disabled_user_cannot_write(void **state)
 {
     struct tdb *t = *state;
-    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL),
-                     0);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
     assert_int_equal(store_user_disable(t->st, &ADMIN, "nurse", NULL), 0);
     struct store_ctx nurse = {"nurse", "cli", NULL};
     struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
-    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL),
-                     ERR_AUTH);
+    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL), ERR_AUTH);
 }
 
 int main(void)
@@ -331,6 +347,7 @@ int main(void)
         T(test_soft_out_of_range_is_saved_and_flagged),
         T(test_soft_flag_is_stored_for_review),
         T(test_calc_is_recomputed_and_audited_as_calc),
+        T(test_calc_is_not_the_first_value_of_an_empty_form),
         T(test_calc_cannot_be_written),
         T(test_cross_event_calc_follows_its_reference),
         T(test_unchanged_value_writes_no_audit_row),

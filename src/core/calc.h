@@ -1,0 +1,38 @@
+/* Calculated fields computed on demand: an expr_lookup_fn that answers a reference to a calc
+ * field by evaluating the field's calculation (recursively, at the event it is referenced at)
+ * and every other reference from the caller's own lookup. Eligibility uses it while a patient
+ * is screened (stored calc values may be stale); the store can use it to compute calc fields
+ * before saving; `ioheme protocol eval --protocol` uses it to debug calculations. */
+#ifndef IOHEME_CORE_CALC_H
+#define IOHEME_CORE_CALC_H
+
+#include <stddef.h>
+
+#include "core/dict.h"
+#include "core/expr.h"
+
+struct calc_lookup {
+    const struct dict *d;
+    expr_lookup_fn inner; /* entered values; gets event NULL for the current event */
+    void *inner_ctx;
+    long long now_ms;
+    struct arena *ar;  /* strings made while evaluating */
+    const char *event; /* event of the calc being computed; NULL = the current one */
+    size_t depth;      /* calc fields being computed, nested */
+};
+
+/* Fills c; no allocation. d, inner_ctx and ar must outlive its use. */
+void calc_lookup_init(struct calc_lookup *c, const struct dict *d, expr_lookup_fn inner,
+                      void *inner_ctx, long long now_ms, struct arena *ar);
+
+/* The expr_lookup_fn; ctx is a struct calc_lookup *. A reference inside a calc that was itself
+ * referenced as [ev][calc] reads event ev. ERR_INVALID when calc fields nest more than 64 deep
+ * (only a cycle through other events can do that: dict_load refuses same-event cycles). */
+int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                   struct expr_value *out, struct err *e);
+
+/* Computes calc field f at event (NULL: the current event) into *out. */
+int calc_field(struct calc_lookup *c, const struct dict_field *f, const char *event,
+               struct expr_value *out, struct err *e);
+
+#endif

@@ -1,0 +1,560 @@
+/* The protocol loader, second half: collecting errors, events.csv, form_events.csv,
+ * repeating.csv, the references inside logic (fields, events, checkbox codes), and the whole
+ * load of dict.h (dict.c reads the dictionary's rows).
+ *
+ * Checking does not stop at the first problem: every error is kept, then sorted by file
+ * (dictionary, events, form-events, repeating), line and column, so a coordinator can fix a
+ * protocol in one pass. The CSV tables are freed before returning. */
+#include "core/dict.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/dict_int.h"
+
+/* ---- errors ---- */
+
+static const char *const file_order[] = {"dictionary.csv", "events.csv", "form_events.csv",
+                                         "repeating.csv"};
+
+static int file_rank(const char *file)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(file_order[i], file) == 0)
+            return i;
+    return 4;
+}
+
+/* Appends a finished message. */
+static void push_error(struct loader *L, const char *file, size_t line, size_t col, char *msg)
+{
+    if (!msg) {
+        L->nomem = true;
+        return;
+    }
+    if (L->nerrs == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 16;
+        struct dict_error *n = realloc(L->errs, cap * sizeof *n);
+        if (!n) {
+            free(msg);
+            L->nomem = true;
+            return;
+        }
+        L->errs = n;
+        L->cap = cap;
+    }
+    L->errs[L->nerrs] = (struct dict_error){file_rank(file), line, col, L->nerrs, msg};
+    L->nerrs++;
+}
+
+/* A message that already names its place (the CSV reader's); sorts first in its file. */
+static void add_raw(struct loader *L, const char *file, const char *msg)
+{
+    push_error(L, file, 0, 0, strdup(msg));
+}
+
+void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                    ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char where[300];
+    if (col)
+        snprintf(where, sizeof where, "%s:%zu:%zu: ", file, line, col);
+    else
+        snprintf(where, sizeof where, "%s:%zu: ", file, line);
+    size_t n = strlen(where) + strlen(msg) + 1;
+    char *all = malloc(n);
+    if (all)
+        snprintf(all, n, "%s%s", where, msg);
+    push_error(L, file, line, col, all);
+}
+
+static int cmp_error(const void *pa, const void *pb)
+{
+    const struct dict_error *a = pa, *b = pb;
+    if (a->file_rank != b->file_rank)
+        return a->file_rank < b->file_rank ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->col != b->col)
+        return a->col < b->col ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Sorts the errors, appends them all to errors (when given), and puts as many whole lines as
+ * fit in e->msg, then a count of the rest. */
+static int report_errors(struct loader *L, struct strbuf *errors, struct err *e)
+{
+    qsort(L->errs, L->nerrs, sizeof *L->errs, cmp_error);
+    struct strbuf msg = STRBUF_INIT;
+    size_t shown = 0, room = sizeof e->msg - 64;
+    for (size_t i = 0; i < L->nerrs; i++) {
+        if (errors) {
+            strbuf_adds(errors, L->errs[i].msg);
+            strbuf_addc(errors, '\n');
+        }
+        if (shown == i && msg.len + strlen(L->errs[i].msg) + 1 < room) {
+            if (i)
+                strbuf_addc(&msg, '\n');
+            strbuf_adds(&msg, L->errs[i].msg);
+            shown++;
+        }
+    }
+    if (shown < L->nerrs)
+        err_set(e, ERR_INVALID, "%s\n(and %zu more errors)", strbuf_str(&msg), L->nerrs - shown);
+    else
+        err_set(e, ERR_INVALID, "%s", strbuf_str(&msg));
+    strbuf_release(&msg);
+    return ERR_INVALID;
+}
+
+char *dict_dup(struct loader *L, const char *s)
+{
+    char *r = arena_strdup(&L->d->arena, s ? s : "");
+    if (!r)
+        L->nomem = true;
+    return r;
+}
+
+char *dict_dup_trim(struct loader *L, const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    char *r = arena_strndup(&L->d->arena, s, n);
+    if (!r)
+        L->nomem = true;
+    return r;
+}
+
+bool dict_valid_name(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z'))
+        return false;
+    size_t n = 0;
+    for (; *s; s++, n++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return n <= DICT_NAME_MAX;
+}
+
+const char *dict_name_problem(const char *s)
+{
+    if (!*s)
+        return "is empty";
+    if (strlen(s) > DICT_NAME_MAX)
+        return "is longer than 100 characters";
+    return "must start with a lowercase letter and hold only a-z, 0-9 and _";
+}
+
+/* ---- references in logic ---- */
+
+struct refctx {
+    struct loader *L;
+    const struct dict_field *f;
+    size_t col;
+    const char *what;
+};
+
+static int check_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    struct refctx *r = ctx;
+    struct loader *L = r->L;
+    const struct dict *d = L->d;
+    size_t line = r->f->line;
+#define REF_ERR(...)                                                                               \
+    do {                                                                                           \
+        char m_[600];                                                                              \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                                      \
+        dict_add_error(L, "dictionary.csv", line, r->col, "(%s, char %zu): %s", r->what, pos, m_); \
+    } while (0)
+    if (event && dict_event_index(d, event) < 0)
+        REF_ERR("unknown event [%s] in [%s][%s]", event, event, field);
+    const struct dict_field *t = dict_field(d, field);
+    if (!t) {
+        size_t n = strlen(field);
+        bool is_complete = false;
+        if (n > 9 && strcmp(field + n - 9, "_complete") == 0) {
+            char form[DICT_NAME_MAX + 1];
+            snprintf(form, sizeof form, "%.*s", (int)(n - 9), field);
+            is_complete = dict_form_index(d, form) >= 0;
+        }
+        if (!is_complete)
+            REF_ERR("unknown field [%s]", field);
+        else if (code)
+            REF_ERR("[%s(%s)]: a form status field has no options", field, code);
+        return 0;
+    }
+    if (code && t->type != FT_CHECKBOX)
+        REF_ERR("[%s(%s)]: '%s' is a %s field, not a checkbox", field, code, field,
+                field_type_name(t->type));
+    else if (code && !dict_choice_label(t, code))
+        REF_ERR("[%s(%s)]: checkbox '%s' has no option '%s'", field, code, field, code);
+    else if (!code && t->type == FT_CHECKBOX)
+        REF_ERR("[%s]: a checkbox is referenced by option, e.g. [%s(%s)]", field, field,
+                t->nchoices ? t->choices[0].code : "1");
+#undef REF_ERR
+    return 0;
+}
+
+static void check_refs(struct loader *L)
+{
+    for (size_t i = 0; i < L->d->nfields; i++) {
+        const struct dict_field *f = &L->d->fields[i];
+        struct refctx rb = {L, f, C_BRANCH + 1, "Branching Logic"};
+        struct refctx rc = {L, f, C_CHOICES + 1, "Calculation"};
+        expr_foreach_ref(f->branching, check_ref, &rb);
+        expr_foreach_ref(f->calc, check_ref, &rc);
+    }
+}
+
+/* Calc fields that use each other in a circle can never be computed: depth-first search over
+ * same-event references between calc fields, reporting each circle once. */
+struct cycle_walk {
+    struct loader *L;
+    unsigned char *color; /* 0 unseen, 1 on the current path, 2 done */
+    size_t *path;
+    size_t depth;
+};
+
+static int visit_calc(struct cycle_walk *w, size_t i);
+
+static int cycle_ref(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    (void)pos;
+    struct cycle_walk *w = ctx;
+    const struct dict_field *t = event || code ? NULL : dict_field(w->L->d, field);
+    if (!t || t->type != FT_CALC || !t->calc)
+        return 0;
+    return visit_calc(w, (size_t)(t - w->L->d->fields));
+}
+
+static int visit_calc(struct cycle_walk *w, size_t i)
+{
+    const struct dict_field *fields = w->L->d->fields;
+    if (w->color[i] == 2)
+        return 0;
+    if (w->color[i] == 1) {
+        struct strbuf chain = STRBUF_INIT;
+        size_t k = w->depth;
+        while (k > 0 && w->path[k - 1] != i)
+            k--;
+        for (k = k ? k - 1 : 0; k < w->depth; k++)
+            strbuf_addf(&chain, "%s -> ", fields[w->path[k]].name);
+        strbuf_adds(&chain, fields[i].name);
+        dict_add_error(w->L, "dictionary.csv", fields[i].line, C_CHOICES + 1,
+                       "calc field '%s' depends on itself: %s", fields[i].name, strbuf_str(&chain));
+        strbuf_release(&chain);
+        return 1;
+    }
+    w->color[i] = 1;
+    w->path[w->depth++] = i;
+    int rc = expr_foreach_ref(fields[i].calc, cycle_ref, w);
+    w->depth--;
+    w->color[i] = 2;
+    return rc;
+}
+
+static void check_calc_cycles(struct loader *L)
+{
+    size_t n = L->d->nfields;
+    struct cycle_walk w = {L, calloc(n + 1, 1), calloc(n + 1, sizeof(size_t)), 0};
+    if (!w.color || !w.path) {
+        L->nomem = true;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (L->d->fields[i].calc && !w.color[i])
+                visit_calc(&w, i);
+    }
+    free(w.color);
+    free(w.path);
+}
+
+/* ---- events, form-events, repeating forms ---- */
+
+/* Parses an integer cell; blank gives dflt. */
+static bool cell_int(const char *s, int dflt, int *out)
+{
+    if (!*s) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end == '.') /* REDCap writes offsets as "0.0" at times; allow an integral decimal */
+        while (*++end == '0')
+            ;
+    if (errno || *end || v < INT_MIN || v > INT_MAX)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* Finds named columns; reports the missing ones. */
+static bool need_cols(struct loader *L, const struct csv_table *t, const char *file,
+                      const char *const *names, int *cols, size_t n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = csv_col(t, names[i]);
+        if (cols[i] < 0) {
+            dict_add_error(L, file, 1, 0, "missing column '%s'", names[i]);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void load_events(struct loader *L, const struct csv_table *t)
+{
+    static const char *const names[] = {"event_name",        "arm_num",    "day_offset",
+                                        "offset_min",        "offset_max", "unique_event_name",
+                                        "custom_event_label"};
+    int c[7];
+    struct dict *d = L->d;
+    d->events = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->events);
+    if (!d->events) {
+        L->nomem = true;
+        return;
+    }
+    if (!need_cols(L, t, "events.csv", names, c, 7))
+        return;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        size_t line = t->line[r];
+        struct dict_event *ev = &d->events[d->nevents];
+        ev->name = dict_dup(L, row[c[5]]);
+        const char *label = row[c[6]][0] ? row[c[6]] : row[c[0]];
+        ev->label = dict_dup(L, label);
+        if (L->nomem)
+            return;
+        int arm;
+        bool ok = true;
+        if (!dict_valid_name(ev->name)) {
+            dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "event name '%s' %s", ev->name,
+                           dict_name_problem(ev->name));
+            ok = false;
+        } else if (dict_event_index(d, ev->name) >= 0) {
+            dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "duplicate event '%s'",
+                           ev->name);
+            ok = false;
+        }
+        struct {
+            int col;
+            int *out;
+        } ints[] = {{c[1], &arm},
+                    {c[2], &ev->day_offset},
+                    {c[3], &ev->offset_min},
+                    {c[4], &ev->offset_max}};
+        for (size_t k = 0; k < 4; k++)
+            if (!cell_int(row[ints[k].col], k == 0 ? 1 : 0, ints[k].out)) {
+                dict_add_error(L, "events.csv", line, (size_t)ints[k].col + 1,
+                               "%s '%s' is not an integer", names[k + 1], row[ints[k].col]);
+                ok = false;
+            }
+        if (ok)
+            d->nevents++;
+    }
+    if (!t->nrows)
+        dict_add_error(L, "events.csv", 1, 0, "no events");
+}
+
+static void load_form_events(struct loader *L, const struct csv_table *t)
+{
+    static const char *const names[] = {"arm_num", "unique_event_name", "form"};
+    int c[3];
+    struct dict *d = L->d;
+    if (!need_cols(L, t, "form_events.csv", names, c, 3))
+        return;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        int ev = dict_event_index(d, row[c[1]]);
+        int fm = dict_form_index(d, row[c[2]]);
+        if (ev < 0)
+            dict_add_error(L, "form_events.csv", t->line[r], (size_t)c[1] + 1, "unknown event '%s'",
+                           row[c[1]]);
+        if (fm < 0)
+            dict_add_error(L, "form_events.csv", t->line[r], (size_t)c[2] + 1, "unknown form '%s'",
+                           row[c[2]]);
+        if (ev < 0 || fm < 0)
+            continue;
+        bool *cell = &d->form_at_event[(size_t)ev * d->nforms + (size_t)fm];
+        if (*cell)
+            dict_add_error(L, "form_events.csv", t->line[r], 0,
+                           "form '%s' listed twice at event '%s'", row[c[2]], row[c[1]]);
+        *cell = true;
+    }
+}
+
+static void load_repeating(struct loader *L, const struct csv_table *t, bool implicit_event)
+{
+    static const char *const names[] = {"event_name", "form_name", "custom_form_label"};
+    int c[3];
+    struct dict *d = L->d;
+    if (!need_cols(L, t, "repeating.csv", names, c, 3))
+        return;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        const char *evname = row[c[0]];
+        int ev = implicit_event && !evname[0] ? 0 : dict_event_index(d, evname);
+        int fm = dict_form_index(d, row[c[1]]);
+        if (ev < 0)
+            dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[0] + 1, "unknown event '%s'",
+                           evname);
+        if (fm < 0)
+            dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[1] + 1, "unknown form '%s'",
+                           row[c[1]]);
+        if (ev < 0 || fm < 0)
+            continue;
+        size_t k = (size_t)ev * d->nforms + (size_t)fm;
+        if (!d->form_at_event[k])
+            dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[1] + 1,
+                           "form '%s' repeats at event '%s' but is not collected there "
+                           "(form_events.csv)",
+                           row[c[1]], evname);
+        d->form_repeats[k] = true;
+    }
+}
+
+/* ---- the whole load ---- */
+
+static bool parse_table(struct loader *L, const char *data, const char *file, struct csv_table *t)
+{
+    struct err e;
+    err_clear(&e);
+    if (csv_table_parse(data, strlen(data), file, t, &e) == 0)
+        return true;
+    if (e.code == ERR_NOMEM)
+        L->nomem = true;
+    else
+        add_raw(L, file, e.msg);
+    return false;
+}
+
+int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
+                       const char *form_events_csv, const char *repeating_csv, struct dict *d,
+                       struct strbuf *errors, size_t *nerrors, struct err *e)
+{
+    memset(d, 0, sizeof *d);
+    struct loader L = {.d = d};
+    struct csv_table td, te, tf, tr;
+    bool has_d = parse_table(&L, dictionary_csv ? dictionary_csv : "", "dictionary.csv", &td);
+    bool has_e = events_csv && parse_table(&L, events_csv, "events.csv", &te);
+    bool has_f = form_events_csv && parse_table(&L, form_events_csv, "form_events.csv", &tf);
+    bool has_r = repeating_csv && parse_table(&L, repeating_csv, "repeating.csv", &tr);
+    if (has_d)
+        dict_load_dictionary(&L, &td);
+    if (has_e) {
+        load_events(&L, &te);
+    } else if (!L.nomem) {
+        d->events = arena_calloc(&d->arena, 1, sizeof *d->events);
+        if (d->events) {
+            d->events[0] = (struct dict_event){"event_1", "Event 1", 0, 0, 0};
+            d->nevents = 1;
+        } else {
+            L.nomem = true;
+        }
+    }
+    if (!L.nomem && d->nfields) {
+        size_t cells = (d->nevents ? d->nevents : 1) * (d->nforms ? d->nforms : 1);
+        d->form_at_event = arena_calloc(&d->arena, cells, sizeof(bool));
+        d->form_repeats = arena_calloc(&d->arena, cells, sizeof(bool));
+        if (!d->form_at_event || !d->form_repeats)
+            L.nomem = true;
+        else if (has_f)
+            load_form_events(&L, &tf);
+        else /* no form-event table: every form at every event */
+            memset(d->form_at_event, 1, d->nevents * d->nforms * sizeof(bool));
+        if (!L.nomem && has_r)
+            load_repeating(&L, &tr, !has_e);
+        if (!L.nomem)
+            check_refs(&L);
+        if (!L.nomem)
+            check_calc_cycles(&L);
+    }
+    if (has_d)
+        csv_table_free(&td);
+    if (has_e)
+        csv_table_free(&te);
+    if (has_f)
+        csv_table_free(&tf);
+    if (has_r)
+        csv_table_free(&tr);
+    if (nerrors)
+        *nerrors = L.nerrs;
+    int rc = 0;
+    if (L.nomem)
+        rc = err_set(e, ERR_NOMEM, "out of memory loading the protocol");
+    else if (L.nerrs)
+        rc = report_errors(&L, errors, e);
+    for (size_t i = 0; i < L.nerrs; i++)
+        free(L.errs[i].msg);
+    free(L.errs);
+    if (rc)
+        dict_free(d);
+    return rc;
+}
+
+int dict_load_mem(const char *dictionary_csv, const char *events_csv, const char *form_events_csv,
+                  const char *repeating_csv, struct dict *d, struct err *e)
+{
+    return dict_load_mem_full(dictionary_csv, events_csv, form_events_csv, repeating_csv, d, NULL,
+                              NULL, e);
+}
+
+/* Reads dir/name; a missing optional file gives *out = NULL and 0. */
+static int read_member(const char *dir, const char *name, bool required, char **out, struct err *e)
+{
+    *out = NULL;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return err_set(e, ERR_IO, "%s: path too long", dir);
+    if (!required && access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    size_t len;
+    return file_read_all(path, out, &len, e);
+}
+
+int dict_load_full(const char *dir, struct dict *d, struct strbuf *errors, size_t *nerrors,
+                   struct err *e)
+{
+    static const char *const files[4] = {"dictionary.csv", "events.csv", "form_events.csv",
+                                         "repeating.csv"};
+    char *data[4] = {0};
+    memset(d, 0, sizeof *d);
+    if (nerrors)
+        *nerrors = 0;
+    int rc = 0;
+    for (int i = 0; i < 4 && !rc; i++)
+        rc = read_member(dir, files[i], i == 0, &data[i], e);
+    if (!rc)
+        rc = dict_load_mem_full(data[0], data[1], data[2], data[3], d, errors, nerrors, e);
+    for (int i = 0; i < 4; i++)
+        free(data[i]);
+    return rc;
+}
+
+int dict_load(const char *dir, struct dict *d, struct err *e)
+{
+    return dict_load_full(dir, d, NULL, NULL, e);
+}
+
+void dict_free(struct dict *d)
+{
+    arena_free(&d->arena);
+    memset(d, 0, sizeof *d);
+}

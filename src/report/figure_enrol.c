@@ -1,0 +1,192 @@
+/* Enrolment curve: cumulative patients enrolled (a step line rising by one at each
+ * enrolment day) against the target sample size and, optionally, the planned linear accrual.
+ * The x axis is days since the study start, each tick also labelled with its calendar date. */
+#include "report/figure_common.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define EN_WIDTH 504.0
+#define EN_PLOT_H 230.0
+#define EN_LEFT 62.0
+#define EN_RIGHT 24.0
+#define EN_MAX_DAYS 36600.0 /* a century of accrual is surely a typo */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+static long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long z, long *y, long *m, long *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Parses "YYYY-MM-DD" strictly (a real calendar date); returns false otherwise. */
+static bool parse_date(const char *s, long *days)
+{
+    int y, m, d, used = 0;
+    long yy, mm, dd;
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || s[10])
+        return false;
+    if (m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
+    *days = days_from_civil(y, m, d);
+    civil_from_days(*days, &yy, &mm, &dd);
+    return yy == y && mm == m && dd == d; /* rejects 2023-02-30 */
+}
+
+int fig_enrol_check(const struct fig_enrol *en, struct err *e)
+{
+    int rc;
+    long start;
+    if (!en)
+        return err_set(e, ERR_INVALID, "figure: no enrolment curve description");
+    if ((rc = fig_check_str(en->title, "title", false, e)) != 0 ||
+        (rc = fig_check_str(en->x_label, "x_label", false, e)) != 0 ||
+        (rc = fig_check_str(en->y_label, "y_label", false, e)) != 0)
+        return rc;
+    if (!parse_date(en->start_date, &start))
+        return err_set_field(e, ERR_INVALID, "start_date",
+                             "figure: enrolment start_date \"%s\" is not a YYYY-MM-DD date",
+                             en->start_date ? en->start_date : "");
+    if (en->n == 0 || !en->day)
+        return err_set_field(e, ERR_INVALID, "day", "figure: enrolment curve has no patients");
+    for (size_t i = 0; i < en->n; i++) {
+        if (!(en->day[i] >= 0.0 && en->day[i] <= EN_MAX_DAYS))
+            return err_set_field(e, ERR_INVALID, "day",
+                                 "figure: enrolment day[%zu] = %g is not within 0..%.0f", i,
+                                 en->day[i], EN_MAX_DAYS);
+        if (i > 0 && en->day[i] < en->day[i - 1])
+            return err_set_field(e, ERR_INVALID, "day",
+                                 "figure: enrolment day[] is not ascending at [%zu] (%g after %g)",
+                                 i, en->day[i], en->day[i - 1]);
+    }
+    if (!isfinite(en->target) || !isfinite(en->planned_days) || !isfinite(en->x_max) ||
+        en->planned_days > EN_MAX_DAYS || en->x_max > EN_MAX_DAYS || en->target > 1e7)
+        return err_set_field(
+            e, ERR_INVALID, "target",
+            "figure: enrolment target, planned_days or x_max is not a sensible finite number");
+    if (en->planned_days > 0.0 && !(en->target > 0.0))
+        return err_set_field(e, ERR_INVALID, "planned_days",
+                             "figure: planned accrual needs a target > 0");
+    return 0;
+}
+
+static double plot_top(const struct fig_enrol *en)
+{
+    return (en->title && *en->title ? 36.0 : 14.0) + 22.0 + 6.0;
+}
+
+void fig_enrol_size(const struct fig_enrol *en, double *w, double *h)
+{
+    *w = EN_WIDTH;
+    *h = plot_top(en) + EN_PLOT_H + 34.0 + (en->x_label ? 20.0 : 0.0) + 8.0;
+}
+
+int fig_enrol_draw(cairo_t *cr, const struct fig_enrol *en, struct err *e)
+{
+    long start, y, m, d;
+    double ticks[64];
+    char day_buf[64][40];
+    const char *tick_labels[64];
+    static const char *const legend_with_plan[] = {"Enrolled", "Planned accrual"};
+    (void)e;
+    parse_date(en->start_date, &start); /* checked by fig_enrol_check */
+    double last = en->day[en->n - 1];
+    double x_max = en->x_max > 0.0 ? en->x_max : fmax(last, en->planned_days) * 1.04;
+    if (!(x_max > 0.0))
+        x_max = 1.0;
+    /* Weeks, months, quarters, years: ticks a reader can turn into calendar time. */
+    static const double steps[] = {1, 7, 14, 30, 60, 90, 180, 360, 720, 1800, 3600, 7200};
+    double x_step = steps[sizeof steps / sizeof steps[0] - 1];
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (x_max / steps[i] <= 6.0) {
+            x_step = steps[i];
+            break;
+        }
+    double y_top = fmax((double)en->n, en->target) * 1.08;
+    double y_step = fig_nice_step(y_top, 5);
+    y_top = ceil(y_top / y_step) * y_step;
+    double top = plot_top(en);
+    struct fig_frame f = {EN_LEFT, top,  EN_WIDTH - EN_RIGHT, top + EN_PLOT_H, 0.0, x_max, 0.0,
+                          y_top,   false};
+
+    double below_title = fig_title(cr, EN_WIDTH, en->title);
+    fig_legend(cr, (f.x0 + f.x1) / 2.0, below_title + 8.0, legend_with_plan,
+               en->planned_days > 0.0 ? 2 : 1, false, NULL);
+    fig_axis_y(cr, &f, 0.0, y_top, y_step, false);
+    size_t n_ticks = 0;
+    for (double t = 0.0; t <= x_max + 1e-9 && n_ticks < 64; t += x_step) {
+        snprintf(day_buf[n_ticks], sizeof day_buf[n_ticks], "%.0f", t);
+        ticks[n_ticks++] = t;
+    }
+    for (size_t k = 0; k < n_ticks; k++)
+        tick_labels[k] = day_buf[k];
+    fig_axis_x(cr, &f, ticks, n_ticks, tick_labels);
+    /* Second label line: the calendar date of each tick. */
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    fig_font(cr, FIG_FONT_SMALL, false);
+    for (size_t k = 0; k < n_ticks; k++) {
+        char date[40];
+        civil_from_days(start + (long)floor(ticks[k]), &y, &m, &d);
+        snprintf(date, sizeof date, "%04ld-%02ld-%02ld", y, m, d);
+        fig_text(cr, fig_frame_x(&f, ticks[k]), f.y1 + 20.0, date, FIG_CENTER, FIG_TOP);
+    }
+    fig_axis_titles(cr, &f, en->x_label, 36.0, en->y_label);
+
+    cairo_save(cr);
+    cairo_rectangle(cr, f.x0, f.y0 - 2.0, f.x1 - f.x0, f.y1 - f.y0 + 4.0);
+    cairo_clip(cr);
+    if (en->target > 0.0) {
+        char buf[64];
+        static const double dash[] = {4.0, 3.0};
+        double yt = fig_frame_y(&f, en->target);
+        cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+        cairo_set_line_width(cr, 1.0);
+        cairo_set_dash(cr, dash, 2, 0.0);
+        cairo_move_to(cr, f.x0, yt);
+        cairo_line_to(cr, f.x1, yt);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+        snprintf(buf, sizeof buf, "Target n = %.0f", en->target);
+        fig_font(cr, FIG_FONT_SMALL, false);
+        fig_text(cr, f.x0 + 6.0, yt - 3.0, buf, FIG_LEFT, FIG_BOTTOM);
+    }
+    if (en->planned_days > 0.0) {
+        fig_set_series_colour(cr, 1, 1.0);
+        fig_set_series_dash(cr, 1);
+        cairo_set_line_width(cr, 1.4);
+        cairo_move_to(cr, fig_frame_x(&f, 0.0), fig_frame_y(&f, 0.0));
+        cairo_line_to(cr, fig_frame_x(&f, en->planned_days), fig_frame_y(&f, en->target));
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+    }
+    /* Cumulative count: 0 until the first enrolment, +1 at each day[i]. */
+    cairo_move_to(cr, fig_frame_x(&f, 0.0), fig_frame_y(&f, 0.0));
+    for (size_t i = 0; i < en->n; i++) {
+        double x = fig_frame_x(&f, en->day[i]);
+        cairo_line_to(cr, x, fig_frame_y(&f, (double)i));
+        cairo_line_to(cr, x, fig_frame_y(&f, (double)i + 1.0));
+    }
+    cairo_line_to(cr, fig_frame_x(&f, last), fig_frame_y(&f, (double)en->n));
+    fig_set_series_colour(cr, 0, 1.0);
+    cairo_set_line_width(cr, 1.8);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+    return 0;
+}

@@ -1,0 +1,461 @@
+/* coxph's Newton–Raphson, reproduced from survival 3.5-3's coxfit6: the same centring and
+ * scaling of covariates, the same backward accumulation of risk-set sums in time order (one pass
+ * per iteration, ties handled as a block), the same LDL' Cholesky (cholesky2 / chsolve2 /
+ * chinv2), the same step-halving and stopping rule — so coefficients agree with R's to ~1e-12,
+ * not just to the convergence tolerance. Then the R-level summary: Wald test through the
+ * Cholesky of var, LRT, score test, normal limits. */
+#include "stats/cox.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MATHLIB_STANDALONE
+#include <Rmath.h>
+
+#include "stats/surv_common.h"
+
+/* coxph.control()'s toler.chol = .Machine$double.eps^0.75 (not eps^0.75: with 1e-9^0.75 a
+ * diverging coefficient's pivot is dropped early and the fit stops short of R's). */
+#define COX_TOLER_CHOL 1.8189894035458565e-12
+
+struct cox_opts cox_default_opts(void)
+{
+    struct cox_opts o = {COX_EFRON, true, 20, 1e-9, 0.95};
+    return o;
+}
+
+/* ---- LDL' on a symmetric p x p matrix (row-major, lower triangle used), as cholesky2 ---- */
+
+/* Factors m in place; returns the rank (negated if not non-negative definite). Pivots below
+ * toler * max diagonal are zeroed (the column is treated as redundant). */
+static int chol_ldl(double *m, size_t p, double toler)
+{
+    double eps = 0;
+    int nonneg = 1, rank = 0;
+    for (size_t i = 0; i < p; i++) {
+        if (m[i * p + i] > eps)
+            eps = m[i * p + i];
+        for (size_t j = i + 1; j < p; j++)
+            m[j * p + i] = m[i * p + j];
+    }
+    eps = eps == 0 ? toler : eps * toler;
+    for (size_t i = 0; i < p; i++) {
+        double pivot = m[i * p + i];
+        if (!isfinite(pivot) || pivot < eps) {
+            m[i * p + i] = 0;
+            if (pivot < -8 * eps)
+                nonneg = -1;
+            continue;
+        }
+        rank++;
+        for (size_t j = i + 1; j < p; j++) {
+            double t = m[j * p + i] / pivot;
+            m[j * p + i] = t;
+            m[j * p + j] -= t * t * pivot;
+            for (size_t k = j + 1; k < p; k++)
+                m[k * p + j] -= t * m[k * p + i];
+        }
+    }
+    return rank * nonneg;
+}
+
+/* Solves (LDL') x = y in place, as chsolve2. */
+static void chol_solve(const double *m, size_t p, double *y)
+{
+    for (size_t i = 0; i < p; i++) {
+        double t = y[i];
+        for (size_t j = 0; j < i; j++)
+            t -= y[j] * m[i * p + j];
+        y[i] = t;
+    }
+    for (size_t i = p; i-- > 0;) {
+        if (m[i * p + i] == 0) {
+            y[i] = 0;
+            continue;
+        }
+        double t = y[i] / m[i * p + i];
+        for (size_t j = i + 1; j < p; j++)
+            t -= y[j] * m[j * p + i];
+        y[i] = t;
+    }
+}
+
+/* Turns the LDL' factor into the inverse of the original matrix (full symmetric), as chinv2. */
+static void chol_inverse(double *m, size_t p)
+{
+    for (size_t i = 0; i < p; i++) {
+        if (m[i * p + i] > 0) {
+            m[i * p + i] = 1 / m[i * p + i];
+            for (size_t j = i + 1; j < p; j++) {
+                m[j * p + i] = -m[j * p + i];
+                for (size_t k = 0; k < i; k++)
+                    m[j * p + k] += m[j * p + i] * m[i * p + k];
+            }
+        }
+    }
+    for (size_t i = 0; i < p; i++) {
+        if (m[i * p + i] == 0) {
+            for (size_t j = 0; j < i; j++)
+                m[j * p + i] = 0;
+            for (size_t j = i; j < p; j++)
+                m[i * p + j] = 0;
+            continue;
+        }
+        for (size_t j = i + 1; j < p; j++) {
+            double t = m[j * p + i] * m[j * p + j];
+            m[i * p + j] = t;
+            for (size_t k = i; k < j; k++)
+                m[i * p + k] += t * m[j * p + k];
+        }
+    }
+    for (size_t i = 0; i < p; i++) /* mirror the upper triangle */
+        for (size_t j = 0; j < i; j++)
+            m[i * p + j] = m[j * p + i];
+}
+
+/* ---- one evaluation of loglik, score and information ---- */
+
+struct cox_work {
+    size_t n, p;
+    const double *time;   /* sorted ascending */
+    const double *status; /* in the same order */
+    double *x;            /* x[i*p + j]: covariate j of the i-th in time order, centred and
+                           * scaled; row-major so one subject's values share a cache line */
+    int efron;
+    double *u, *imat; /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
+    double *a, *a2, *cmat, *cmat2;
+};
+
+/* coxfit6_iter: returns the log partial likelihood at beta; fills w->u and w->imat. */
+static double cox_eval(struct cox_work *w, const double *beta)
+{
+    const size_t p = w->p;
+    const double *restrict X = w->x, *restrict time = w->time, *restrict status = w->status;
+    double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
+    double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
+    double loglik = 0, denom = 0;
+    memset(u, 0, p * sizeof *u);
+    memset(a, 0, p * sizeof *a);
+    memset(a2, 0, p * sizeof *a2);
+    memset(imat, 0, p * p * sizeof *imat);
+    memset(cmat, 0, p * p * sizeof *cmat);
+    memset(cmat2, 0, p * p * sizeof *cmat2);
+    size_t person = w->n;
+    while (person > 0) {
+        double dtime = time[person - 1];
+        double ndead = 0, deadwt = 0, denom2 = 0;
+        while (person > 0 && time[person - 1] == dtime) {
+            size_t q = --person;
+            const double *xq = X + q * p;
+            double zbeta = 0;
+            for (size_t i = 0; i < p; i++)
+                zbeta += beta[i] * xq[i];
+            double risk = exp(zbeta);
+            if (status[q] == 0) {
+                denom += risk;
+                for (size_t i = 0; i < p; i++) {
+                    a[i] += risk * xq[i];
+                    for (size_t j = 0; j <= i; j++)
+                        cmat[i * p + j] += risk * xq[i] * xq[j];
+                }
+            } else {
+                ndead++;
+                deadwt += 1;
+                denom2 += risk;
+                loglik += zbeta;
+                for (size_t i = 0; i < p; i++) {
+                    u[i] += xq[i];
+                    a2[i] += risk * xq[i];
+                    for (size_t j = 0; j <= i; j++)
+                        cmat2[i * p + j] += risk * xq[i] * xq[j];
+                }
+            }
+        }
+        if (ndead == 0)
+            continue;
+        if (!w->efron || ndead == 1) { /* Breslow */
+            denom += denom2;
+            loglik -= deadwt * log(denom);
+            for (size_t i = 0; i < p; i++) {
+                a[i] += a2[i];
+                double mean = a[i] / denom;
+                u[i] -= deadwt * mean;
+                for (size_t j = 0; j <= i; j++) {
+                    cmat[i * p + j] += cmat2[i * p + j];
+                    imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
+                }
+            }
+        } else { /* Efron: add 1/d of the deaths' sums d times */
+            double wtave = deadwt / ndead;
+            /* the d increments are all the same: divide once (identical values) */
+            double denom2_d = denom2 / ndead;
+            for (size_t i = 0; i < p; i++) {
+                a2[i] /= ndead;
+                for (size_t j = 0; j <= i; j++)
+                    cmat2[i * p + j] /= ndead;
+            }
+            for (double k = 0; k < ndead; k++) {
+                denom += denom2_d;
+                loglik -= wtave * log(denom);
+                for (size_t i = 0; i < p; i++) {
+                    a[i] += a2[i];
+                    double mean = a[i] / denom;
+                    u[i] -= wtave * mean;
+                    for (size_t j = 0; j <= i; j++) {
+                        cmat[i * p + j] += cmat2[i * p + j];
+                        imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
+                    }
+                }
+            }
+        }
+        memset(a2, 0, p * sizeof *a2);
+        memset(cmat2, 0, p * p * sizeof *cmat2);
+    }
+    return loglik;
+}
+
+/* imat holds the j <= i entries at imat[j*p+i]; return them as a full matrix for chol_ldl,
+ * which reads the upper triangle m[i*p+j], j > i. */
+static void imat_full(const double *imat, size_t p, double *m)
+{
+    for (size_t i = 0; i < p; i++)
+        for (size_t j = 0; j < p; j++)
+            m[i * p + j] = i <= j ? imat[i * p + j] : imat[j * p + i];
+}
+
+/* Puts the covariates in time order, centred and scaled; fills w. scale: p entries. */
+static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, size_t p,
+                     struct arena *ar, struct cox_work *w, double *scale)
+{
+    const size_t *ord = so->ord;
+    double *X = w->x = arena_calloc(ar, n * p, sizeof *w->x);
+    if (!X)
+        return ERR_NOMEM;
+    for (size_t j = 0; j < p; j++) {
+        const double *xj = x + j * n;
+        int zero_one = 1; /* R's nocenter = c(-1, 0, 1): such columns are left untouched */
+        for (size_t i = 0; i < n; i++) {
+            double v = X[i * p + j] = xj[ord[i]];
+            if (v != 0 && v != 1 && v != -1)
+                zero_one = 0;
+        }
+        scale[j] = 1;
+        if (zero_one)
+            continue;
+        double mean = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += X[i * p + j];
+        mean /= (double)n;
+        double sabs = 0;
+        for (size_t i = 0; i < n; i++) {
+            X[i * p + j] -= mean;
+            sabs += fabs(X[i * p + j]);
+        }
+        double sc = sabs > 0 ? (double)n / sabs : 1.0;
+        scale[j] = sc;
+        for (size_t i = 0; i < n; i++)
+            X[i * p + j] *= sc;
+    }
+    w->n = n;
+    w->p = p;
+    w->time = so->time;
+    w->status = so->status;
+    w->u = arena_calloc(ar, p, sizeof(double));
+    w->a = arena_calloc(ar, p, sizeof(double));
+    w->a2 = arena_calloc(ar, p, sizeof(double));
+    w->imat = arena_calloc(ar, p * p, sizeof(double));
+    w->cmat = arena_calloc(ar, p * p, sizeof(double));
+    w->cmat2 = arena_calloc(ar, p * p, sizeof(double));
+    return w->u && w->a && w->a2 && w->imat && w->cmat && w->cmat2 ? 0 : ERR_NOMEM;
+}
+
+/* The coxfit6 loop. On return beta (scaled back), var (p x p inverse information, scaled
+ * back), loglik[2], score test, iter, converged. */
+static void cox_newton(struct cox_work *w, const struct cox_opts *o, const double *scale,
+                       double *beta, double *var, double *newbeta, double *tmp, double *loglik,
+                       double *sctest, int *iter, bool *converged)
+{
+    size_t p = w->p;
+    double toler = COX_TOLER_CHOL;
+    memset(beta, 0, p * sizeof *beta);
+    loglik[0] = cox_eval(w, beta);
+    loglik[1] = loglik[0];
+    imat_full(w->imat, p, var);
+    chol_ldl(var, p, toler);
+    memcpy(tmp, w->u, p * sizeof *tmp);
+    chol_solve(var, p, tmp);
+    double sc = 0;
+    for (size_t i = 0; i < p; i++)
+        sc += w->u[i] * tmp[i];
+    *sctest = sc;
+    for (size_t i = 0; i < p; i++)
+        newbeta[i] = beta[i] + tmp[i];
+    double halving = 0;
+    *converged = false;
+    for (*iter = 1; *iter <= o->iter_max; (*iter)++) {
+        double newlk = cox_eval(w, newbeta);
+        imat_full(w->imat, p, var);
+        chol_ldl(var, p, toler);
+        int notfinite = !isfinite(newlk);
+        for (size_t i = 0; i < p; i++) {
+            notfinite |= !isfinite(w->u[i]);
+            for (size_t j = 0; j < p; j++)
+                notfinite |= !isfinite(var[i * p + j]);
+        }
+        if (!notfinite && fabs(1 - (loglik[1] / newlk)) <= o->eps) {
+            loglik[1] = newlk;
+            memcpy(beta, newbeta, p * sizeof *beta);
+            *converged = true;
+            break;
+        }
+        if (notfinite || newlk < loglik[1]) {
+            halving++;
+            for (size_t i = 0; i < p; i++)
+                newbeta[i] = (newbeta[i] + halving * beta[i]) / (halving + 1.0);
+        } else {
+            halving = 0;
+            loglik[1] = newlk;
+            memcpy(tmp, w->u, p * sizeof *tmp);
+            chol_solve(var, p, tmp);
+            for (size_t i = 0; i < p; i++) {
+                beta[i] = newbeta[i];
+                newbeta[i] = newbeta[i] + tmp[i];
+            }
+        }
+    }
+    if (!*converged) {
+        *iter = o->iter_max + 1; /* coxfit6's loop counter after the last pass, as R reports */
+        if (o->iter_max > 1)
+            loglik[1] = cox_eval(w, beta);
+        imat_full(w->imat, p, var);
+        chol_ldl(var, p, toler);
+    }
+    chol_inverse(var, p);
+    for (size_t i = 0; i < p; i++) {
+        beta[i] *= scale[i];
+        for (size_t j = 0; j < p; j++)
+            var[i * p + j] *= scale[i] * scale[j];
+    }
+}
+
+int cox_fit(const double *time_in, const double *status, const double *x, size_t n, size_t p,
+            const struct cox_opts *o, struct arena *ar, struct cox_result *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = surv_check(time_in, status, n, e);
+    if (rc)
+        return rc;
+    if (p == 0)
+        return err_set_field(e, ERR_INVALID, "covariates", "no covariates");
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(x[j * n + i]))
+                return err_set_field(e, ERR_INVALID, "covariates",
+                                     "observation %zu: covariate %zu is not finite", i + 1, j + 1);
+    size_t nevent = 0;
+    for (size_t i = 0; i < n; i++)
+        nevent += status[i] != 0;
+    if (nevent == 0)
+        return err_set_field(e, ERR_INVALID, "event", "no events: the model cannot be fitted");
+    if (o->iter_max < 1 || !(o->eps > 0) || !(o->conf_level > 0 && o->conf_level < 1))
+        return err_set(e, ERR_INVALID, "bad iter_max, eps or conf_level");
+
+    struct surv_sorted so;
+    if ((rc = surv_sort(time_in, status, n, o->timefix, ar, &so, e)) != 0)
+        return rc;
+
+    struct cox_work w = {.efron = o->ties == COX_EFRON};
+    double *scale = arena_calloc(ar, p, sizeof *scale);
+    double *newbeta = arena_calloc(ar, p, sizeof *newbeta);
+    double *tmp = arena_calloc(ar, p, sizeof *tmp);
+    double *vchol = arena_calloc(ar, p * p, sizeof *vchol);
+    double *lp = arena_calloc(ar, n, sizeof *lp);
+    double *fields[7];
+    for (size_t k = 0; k < 7; k++)
+        fields[k] = arena_calloc(ar, p, sizeof(double));
+    out->var = arena_calloc(ar, p * p, sizeof(double));
+    if (!scale || !newbeta || !tmp || !vchol || !lp || !out->var || !fields[0] || !fields[1] ||
+        !fields[2] || !fields[3] || !fields[4] || !fields[5] || !fields[6] ||
+        cox_setup(&so, x, n, p, ar, &w, scale) != 0)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    out->coef = fields[0];
+    out->se = fields[1];
+    out->hr = fields[2];
+    out->hr_lower = fields[3];
+    out->hr_upper = fields[4];
+    out->z = fields[5];
+    out->p_value = fields[6];
+
+    double loglik[2];
+    cox_newton(&w, o, scale, out->coef, out->var, newbeta, tmp, loglik, &out->score_stat,
+               &out->iter, &out->converged);
+    out->p = p;
+    out->n = n;
+    out->nevent = nevent;
+    out->loglik_null = loglik[0];
+    out->loglik = loglik[1];
+    /* coxph.fit's check: infs = |u' var| with u the score at the estimate (original scale) */
+    out->maybe_infinite = arena_calloc(ar, p, sizeof *out->maybe_infinite);
+    bool *sing = arena_calloc(ar, p, sizeof *sing);
+    size_t *keep = arena_calloc(ar, p, sizeof *keep);
+    double *coef_lp = arena_calloc(ar, p, sizeof *coef_lp);
+    if (!out->maybe_infinite || !sing || !keep || !coef_lp)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t j = 0; out->converged && o->iter_max > 1 && j < p; j++) {
+        double inf = 0;
+        for (size_t i = 0; i < p; i++)
+            inf += w.u[i] / scale[i] * out->var[i * p + j];
+        inf = fabs(inf);
+        out->maybe_infinite[j] =
+            !isfinite(inf) || (inf > o->eps && inf > sqrt(o->eps) * fabs(out->coef[j]));
+    }
+    /* A column the Cholesky found redundant (collinear, constant) has a zero row in var: R
+     * reports its coefficient as NA and leaves it out of the tests' degrees of freedom. */
+    size_t nk = 0;
+    for (size_t j = 0; j < p; j++) {
+        sing[j] = out->var[j * p + j] == 0;
+        coef_lp[j] = sing[j] ? 0 : out->coef[j];
+        if (!sing[j])
+            keep[nk++] = j;
+    }
+    out->df = (int)nk;
+
+    double zq = qnorm((1 + o->conf_level) / 2, 0, 1, 1, 0);
+    for (size_t j = 0; j < p; j++) {
+        double b = sing[j] ? NAN : out->coef[j], se = sqrt(out->var[j * p + j]);
+        out->coef[j] = b;
+        out->se[j] = se;
+        out->hr[j] = exp(b);
+        out->hr_lower[j] = exp(b - zq * se);
+        out->hr_upper[j] = exp(b + zq * se);
+        out->z[j] = b / se;
+        out->p_value[j] = pchisq((b / se) * (b / se), 1, 0, 0);
+    }
+    out->lrt_stat = -2 * (loglik[0] - loglik[1]);
+    out->lrt_p = pchisq(out->lrt_stat, nk, 0, 0);
+    /* coxph.wtest on the non-NA coefficients: b' var^-1 b through the Cholesky of var */
+    for (size_t a = 0; a < nk; a++) {
+        tmp[a] = out->coef[keep[a]];
+        for (size_t b = 0; b < nk; b++)
+            vchol[a * nk + b] = out->var[keep[a] * p + keep[b]];
+    }
+    chol_ldl(vchol, nk, COX_TOLER_CHOL);
+    chol_solve(vchol, nk, tmp);
+    double wald = 0;
+    for (size_t a = 0; a < nk; a++)
+        wald += out->coef[keep[a]] * tmp[a];
+    out->wald_stat = wald;
+    out->wald_p = pchisq(wald, nk, 0, 0);
+    out->score_p = pchisq(out->score_stat, nk, 0, 0);
+
+    /* the linear predictor on the original columns, in time order */
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < p; j++)
+            s += x[j * n + so.ord[i]] * coef_lp[j];
+        lp[i] = s;
+    }
+    if (cox_concordance_sorted(so.time, so.status, lp, n, ar, &out->conc) != 0)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    return 0;
+}

@@ -1,0 +1,371 @@
+/* The protocol loader: a good protocol folder read into fields, forms, events and the
+ * form-event matrix; and one folder per kind of mistake, each error asserted as the exact
+ * "file:line:column: message" a coordinator will read. Fixtures: tests/fixtures/dict/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/dict.h"
+#include "redcap_header.h"
+
+static const char *fixture(const char *name)
+{
+    static char path[1024];
+    const char *root = getenv("IOHEME_FIXTURES");
+    snprintf(path, sizeof path, "%s/dict/%s", root ? root : "tests/fixtures", name);
+    return path;
+}
+
+static void test_good_protocol_loads(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load(fixture("good"), &d, &e), 0);
+    assert_int_equal(d.nfields, 25);
+    assert_int_equal(d.nforms, 3);
+    assert_int_equal(d.nevents, 3);
+    assert_string_equal(d.fields[0].name, "record_id");
+
+    assert_string_equal(d.forms[0].name, "screening");
+    assert_int_equal(d.forms[0].first_field, 0);
+    assert_int_equal(d.forms[0].nfields, 13);
+    assert_string_equal(d.forms[1].name, "baseline");
+    assert_int_equal(d.forms[1].first_field, 13);
+    assert_int_equal(d.forms[1].nfields, 10);
+    assert_string_equal(d.forms[2].label, "Follow up");
+    assert_int_equal(dict_form_index(&d, "follow_up"), 2);
+    assert_null(dict_form(&d, "nope"));
+
+    assert_string_equal(d.events[0].name, "screening_arm_1");
+    assert_string_equal(d.events[1].label, "Day 0"); /* event_name when no label */
+    assert_string_equal(d.events[2].label, "Day 28 follow-up");
+    assert_int_equal(d.events[2].day_offset, 28);
+    assert_int_equal(d.events[2].offset_min, 2);
+    assert_int_equal(dict_event_index(&d, "day28_arm_1"), 2);
+    assert_int_equal(dict_event_index(&d, "day7_arm_1"), -1);
+    /* matrix: screening@screening, baseline@day0 (repeating), follow_up@day28 */
+    assert_true(d.form_at_event[0 * 3 + 0]);
+    assert_false(d.form_at_event[0 * 3 + 1]);
+    assert_true(d.form_at_event[1 * 3 + 1]);
+    assert_true(d.form_repeats[1 * 3 + 1]);
+    assert_false(d.form_repeats[0 * 3 + 0]);
+    assert_true(d.form_at_event[2 * 3 + 2]);
+
+    const struct dict_field *f = dict_field(&d, "scr_date");
+    assert_non_null(f);
+    assert_int_equal(f->type, FT_TEXT);
+    assert_int_equal(f->vtype, VT_DATE_YMD);
+    assert_true(f->has_min && f->has_max && f->is_required);
+    /* 2024-01-01 is 19723 days after 1970-01-01 (54*365 + 13 leap days); 2030-12-31 is
+     * 61*365 + 15 - 1 = 22279 */
+    assert_true(f->min_num == 19723.0);
+    assert_true(f->max_num == 22279.0);
+    assert_string_equal(f->default_value, "today");
+    assert_string_equal(f->section_header, "Screening");
+    assert_int_equal(f->line, 3);
+    assert_int_equal(f->form_index, 0);
+
+    f = dict_field(&d, "sex");
+    assert_int_equal(f->type, FT_RADIO);
+    assert_int_equal(f->nchoices, 2);
+    assert_string_equal(f->choices[1].code, "2");
+    assert_string_equal(f->choices[1].label, "Female");
+    assert_string_equal(dict_choice_label(f, "1"), "Male");
+    assert_null(dict_choice_label(f, "3"));
+
+    f = dict_field(&d, "icu");
+    assert_int_equal(f->type, FT_YESNO);
+    assert_int_equal(f->nchoices, 2);
+    assert_string_equal(f->choices[0].code, "1");
+    assert_string_equal(f->choices[1].code, "0");
+    f = dict_field(&d, "alive");
+    assert_int_equal(f->type, FT_TRUEFALSE);
+    assert_string_equal(dict_choice_label(f, "0"), "False");
+    assert_non_null(f->branching);
+
+    f = dict_field(&d, "hem_dx");
+    assert_int_equal(f->type, FT_CHECKBOX);
+    assert_int_equal(f->nchoices, 4);
+    assert_string_equal(dict_choice_label(f, "99"), "Other");
+    assert_non_null(dict_field(&d, "hem_dx_other")->branching);
+
+    f = dict_field(&d, "age");
+    assert_int_equal(f->type, FT_CALC);
+    assert_non_null(f->calc);
+    assert_string_equal(f->note, "years");
+    assert_true(dict_field(&d, "inc_age")->is_inclusion);
+    assert_true(dict_field(&d, "inc_age")->is_hidden);
+    assert_true(dict_field(&d, "exc_preg")->is_exclusion);
+    assert_true(dict_field(&d, "eligible")->is_eligible);
+    assert_true(dict_field(&d, "eligible")->is_readonly);
+
+    f = dict_field(&d, "weight_kg");
+    assert_int_equal(f->vtype, VT_NUMBER_1DP);
+    assert_true(f->min_num == 30 && f->max_num == 250);
+    assert_false(f->force_minmax);
+    assert_true(dict_field(&d, "sbp")->force_minmax);
+    assert_string_equal(dict_field(&d, "contact")->default_value, "none@example.org");
+    assert_true(dict_field(&d, "dob")->is_identifier);
+    assert_int_equal(dict_field(&d, "site")->nchoices, 3);
+    assert_string_equal(dict_field(&d, "site")->choices[0].code, "prox_tibia");
+    assert_int_equal(dict_field(&d, "pain")->type, FT_SLIDER);
+    assert_int_equal(dict_field(&d, "proc_time")->vtype, VT_TIME);
+    assert_int_equal(dict_field(&d, "io_end")->vtype, VT_DATETIME_SECONDS_YMD);
+    assert_null(dict_field(&d, "baseline_complete")); /* implicit, not a dictionary field */
+
+    char buf[64];
+    assert_string_equal(dict_complete_field(&d.forms[1], buf, sizeof buf), "baseline_complete");
+    assert_null(dict_complete_field(&d.forms[1], buf, 8));
+    assert_string_equal(field_type_name(FT_CHECKBOX), "checkbox");
+    assert_string_equal(val_type_name(VT_DATETIME_SECONDS_YMD), "datetime_seconds_ymd");
+    dict_free(&d);
+    assert_int_equal(d.nfields, 0);
+}
+
+static void test_in_memory_without_events_has_one_implicit_event(void **state)
+{
+    (void)state;
+    char csv[2048];
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,io_procedure,,text,ID,,,,,,,,,,,,,\n"
+             "ae_term,ae,,text,Term,,,,,,,[io_procedure_complete] = '2',,,,,,\n");
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load_mem(csv, NULL, NULL, NULL, &d, &e), 0);
+    assert_int_equal(d.nevents, 1);
+    assert_string_equal(d.events[0].name, "event_1");
+    assert_true(d.form_at_event[0] && d.form_at_event[1]); /* every form at the event */
+    assert_false(d.form_repeats[0]);
+    assert_string_equal(d.forms[0].label, "IO procedure"); /* short first word: upper case */
+    assert_string_equal(d.forms[1].label, "AE");
+    dict_free(&d);
+}
+
+/* Loads a bad fixture and checks the full error list, line by line. */
+static void expect_errors(const char *name, const char *want)
+{
+    struct dict d;
+    struct err e;
+    struct strbuf all = STRBUF_INIT;
+    size_t n = 0, want_n = 0;
+    err_clear(&e);
+    assert_int_equal(dict_load_full(fixture(name), &d, &all, &n, &e), ERR_INVALID);
+    for (const char *p = want; *p; p++)
+        want_n += *p == '\n';
+    if (strcmp(strbuf_str(&all), want) != 0)
+        fail_msg("%s: got\n%s\nwant\n%s", name, strbuf_str(&all), want);
+    assert_int_equal(n, want_n);
+    assert_int_equal(d.nfields, 0); /* left empty */
+    /* e->msg starts with the same first error */
+    size_t first = strcspn(want, "\n");
+    assert_memory_equal(e.msg, want, first);
+    strbuf_release(&all);
+}
+
+static void test_bad_header(void **state)
+{
+    (void)state;
+    expect_errors("bad_header", "dictionary.csv:1:4: header 'Type' should be 'Field Type'\n");
+}
+
+static void test_bad_names(void **state)
+{
+    (void)state;
+    expect_errors("bad_names",
+                  "dictionary.csv:3:1: field name 'Age' must start with a lowercase letter and "
+                  "hold only a-z, 0-9 and _\n"
+                  "dictionary.csv:5:1: duplicate field name 'sex' (first defined at line 4)\n"
+                  "dictionary.csv:6:2: form name 'Screening Form' must start with a lowercase "
+                  "letter and hold only a-z, 0-9 and _\n"
+                  "dictionary.csv:7:1: field name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is longer than 100 "
+                  "characters\n");
+}
+
+static void test_bad_types(void **state)
+{
+    (void)state;
+    expect_errors("bad_types",
+                  "dictionary.csv:3:4: field 'a1': unknown field type 'textbox'\n"
+                  "dictionary.csv:4:8: field 'a2': unknown or unsupported validation type "
+                  "'date_dmy'\n"
+                  "dictionary.csv:5:8: field 'a3': validation 'integer' on a notes field (only "
+                  "text fields have one)\n"
+                  "dictionary.csv:6:11: field 'a4': Identifier? must be 'y' or empty, not 'yes'\n"
+                  "dictionary.csv:7:14: field 'a5': Custom Alignment must be RV, RH, LV or LH, "
+                  "not 'XX'\n");
+}
+
+static void test_bad_choices(void **state)
+{
+    (void)state;
+    expect_errors("bad_choices",
+                  "dictionary.csv:3:6: choice 2 '2 No' of field 'c1' has no comma: write "
+                  "'code, label'\n"
+                  "dictionary.csv:4:6: field 'c2': duplicate choice code '1'\n"
+                  "dictionary.csv:5:6: checkbox field 'c3' has no choices\n"
+                  "dictionary.csv:6:6: field 'c4': choice '2' has no label\n"
+                  "dictionary.csv:7:6: choice 1 of field 'c5': code '1 a' must be letters, "
+                  "digits, _, ., -\n");
+}
+
+static void test_bad_minmax(void **state)
+{
+    (void)state;
+    expect_errors("bad_minmax",
+                  "dictionary.csv:3:9: field 'm1': min '1.5' is not a valid integer\n"
+                  "dictionary.csv:4:10: field 'm2': min '10' is greater than max '2'\n"
+                  "dictionary.csv:5:9: field 'm3': a min needs a number, date or time "
+                  "validation type, not '(none)'\n"
+                  "dictionary.csv:6:10: field 'm4': max '2024-02-30' is not a valid date_ymd\n"
+                  "dictionary.csv:7:10: field 'm5': min '2024-02-01' is greater than max "
+                  "'2024-01-31'\n");
+}
+
+static void test_bad_logic(void **state)
+{
+    (void)state;
+    /* column 12 is Branching Logic; "char N" counts within the cell */
+    expect_errors("bad_logic",
+                  "dictionary.csv:5:12: (Branching Logic, char 8): unexpected end of "
+                  "expression\n"
+                  "dictionary.csv:6:12: (Branching Logic, char 15): unknown field [agee]\n"
+                  "dictionary.csv:7:12: (Branching Logic, char 1): [age(1)]: 'age' is a text "
+                  "field, not a checkbox\n"
+                  "dictionary.csv:8:12: (Branching Logic, char 1): [dx(3)]: checkbox 'dx' has "
+                  "no option '3'\n"
+                  "dictionary.csv:9:12: (Branching Logic, char 1): [dx]: a checkbox is "
+                  "referenced by option, e.g. [dx(1)]\n"
+                  "dictionary.csv:10:12: (Branching Logic, char 1): unknown event "
+                  "[baseline_arm_1] in [baseline_arm_1][age]\n"
+                  "dictionary.csv:12:12: (Branching Logic, char 1): unknown function 'foo'\n");
+}
+
+static void test_bad_calc(void **state)
+{
+    (void)state;
+    expect_errors("bad_calc",
+                  "dictionary.csv:3:6: calc field 'k1' has no calculation\n"
+                  "dictionary.csv:4:18: field 'k2': @INCLUSION, @EXCLUSION and @ELIGIBLE belong "
+                  "on calc fields, not text\n"
+                  "dictionary.csv:5:6: (Calculation, char 14): expected ',' or ')' in the "
+                  "arguments of round\n"
+                  "dictionary.csv:6:6: field 'k4': choices or a calculation on a text field "
+                  "(only dropdown, radio, checkbox, calc and slider have them)\n"
+                  "dictionary.csv:7:6: (Calculation, char 25): datediff unit 'w' is not one of "
+                  "y, M, d, h, m, s\n"
+                  "dictionary.csv:9:18: a second @ELIGIBLE field ('k7'); the verdict is one "
+                  "field\n");
+}
+
+static void test_bad_events(void **state)
+{
+    (void)state;
+    expect_errors("bad_events",
+                  "events.csv:4:3: day_offset 'ninety' is not an integer\n"
+                  "events.csv:5:6: duplicate event 'day28_arm_1'\n"
+                  "form_events.csv:4:2: unknown event 'day7_arm_1'\n"
+                  "form_events.csv:5:3: unknown form 'adverse_events'\n"
+                  "repeating.csv:2:2: unknown form 'adverse_events'\n"
+                  "repeating.csv:3:2: form 'follow_up' repeats at event 'screening_arm_1' but "
+                  "is not collected there (form_events.csv)\n");
+}
+
+static void test_form_fields_must_be_together(void **state)
+{
+    (void)state;
+    expect_errors("bad_order", "dictionary.csv:5:2: fields of form 'screening' are not "
+                               "together (the form starts at line 2)\n");
+}
+
+static void test_many_errors_are_all_reported_and_msg_is_cut_cleanly(void **state)
+{
+    (void)state;
+    struct strbuf csv = STRBUF_INIT;
+    strbuf_adds(&csv, REDCAP_HEADER);
+    strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n");
+    for (int i = 0; i < 60; i++)
+        strbuf_addf(&csv, "x%d,f,,bogus,X,,,,,,,,,,,,,\n", i);
+    struct dict d;
+    struct err e;
+    struct strbuf all = STRBUF_INIT;
+    size_t n;
+    err_clear(&e);
+    assert_int_equal(dict_load_mem_full(strbuf_str(&csv), NULL, NULL, NULL, &d, &all, &n, &e),
+                     ERR_INVALID);
+    assert_int_equal(n, 60);
+    assert_non_null(strstr(strbuf_str(&all), "dictionary.csv:62:4: field 'x59': unknown field "
+                                             "type 'bogus'\n"));
+    assert_non_null(strstr(e.msg, "more errors)"));
+    assert_non_null(strstr(e.msg, "dictionary.csv:3:4: field 'x0': unknown field type"));
+    strbuf_release(&all);
+    strbuf_release(&csv);
+}
+
+static void test_csv_shape_error_and_missing_folder(void **state)
+{
+    (void)state;
+    char csv[2048];
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER, "record_id,f,text\n");
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load_mem(csv, NULL, NULL, NULL, &d, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "dictionary.csv: line 2: 3 fields, the header has 18");
+    assert_int_equal(dict_load(fixture("no_such_folder"), &d, &e), ERR_IO);
+    assert_non_null(strstr(e.msg, "no_such_folder/dictionary.csv"));
+    assert_int_equal(dict_load_mem("a,b\n1,2\n", NULL, NULL, NULL, &d, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "dictionary.csv:1:1: 2 columns; a REDCap data dictionary has 18\n"
+                               "dictionary.csv:1:1: header 'a' should be 'Variable / Field "
+                               "Name'\n"
+                               "dictionary.csv:1:2: header 'b' should be 'Form Name'");
+}
+
+static void test_study_protocol_loads_when_present(void **state)
+{
+    (void)state;
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/dictionary.csv", dir ? dir : "");
+    if (!dir || access(path, R_OK) != 0)
+        skip();
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    if (dict_load(dir, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_true(d.nfields > 0);
+    dict_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_protocol_loads),
+        cmocka_unit_test(test_in_memory_without_events_has_one_implicit_event),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_bad_names),
+        cmocka_unit_test(test_bad_types),
+        cmocka_unit_test(test_bad_choices),
+        cmocka_unit_test(test_bad_minmax),
+        cmocka_unit_test(test_bad_logic),
+        cmocka_unit_test(test_bad_calc),
+        cmocka_unit_test(test_bad_events),
+        cmocka_unit_test(test_form_fields_must_be_together),
+        cmocka_unit_test(test_many_errors_are_all_reported_and_msg_is_cut_cleanly),
+        cmocka_unit_test(test_csv_shape_error_and_missing_folder),
+        cmocka_unit_test(test_study_protocol_loads_when_present),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,294 @@
+/* Value validation: every validation type good and bad, choices, checkboxes, calc and
+ * descriptive fields, min/max soft and hard (dates compared as dates), canonical values,
+ * and the required check. Fields are built by hand so each rule is seen alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/validate.h"
+
+static struct dict_choice yn_choices[] = {{"1", "Yes"}, {"0", "No"}};
+static struct dict_choice sex_choices[] = {{"1", "Male"}, {"2", "Female"}};
+static struct dict_choice dx_choices[] = {{"1", "AML"}, {"2", "ALL"}, {"99", "Other"}};
+
+static struct dict_field text(const char *name, enum val_type vt)
+{
+    struct dict_field f = {0};
+    f.name = name;
+    f.type = FT_TEXT;
+    f.vtype = vt;
+    f.vmin = f.vmax = "";
+    return f;
+}
+
+static struct dict_field typed(enum field_type t, struct dict_choice *ch, size_t n)
+{
+    struct dict_field f = text("f", VT_NONE);
+    f.type = t;
+    f.choices = ch;
+    f.nchoices = n;
+    return f;
+}
+
+/* value must be accepted as VALID_OK */
+static void ok(const struct dict_field *f, const char *code, const char *value)
+{
+    struct validate_result r;
+    enum validate_level lv = validate_value(f, code, value, &r);
+    if (lv != VALID_OK)
+        fail_msg("'%s' rejected: %s", value, r.msg);
+}
+
+/* value must give level with rule; returns the result for further checks */
+static struct validate_result bad(const struct dict_field *f, const char *code, const char *value,
+                                  enum validate_level level, const char *rule)
+{
+    struct validate_result r;
+    enum validate_level lv = validate_value(f, code, value, &r);
+    if (lv != level || r.level != level || strcmp(r.rule, rule) != 0)
+        fail_msg("'%s': got level %d rule '%s' (%s), want level %d rule '%s'", value, lv, r.rule,
+                 r.msg, level, rule);
+    return r;
+}
+
+static void test_integer_and_numbers(void **state)
+{
+    (void)state;
+    struct dict_field f = text("n", VT_INTEGER);
+    ok(&f, NULL, "42");
+    ok(&f, NULL, "-7");
+    ok(&f, NULL, "");
+    struct validate_result r = bad(&f, NULL, "4.2", VALID_HARD, "integer");
+    assert_string_equal(r.msg, "field 'n': '4.2' is not an integer");
+    bad(&f, NULL, "abc", VALID_HARD, "integer");
+    bad(&f, NULL, "1e3", VALID_HARD, "integer");
+
+    f = text("x", VT_NUMBER);
+    ok(&f, NULL, "3.14");
+    ok(&f, NULL, ".5");
+    ok(&f, NULL, "-0.25");
+    bad(&f, NULL, "1e3", VALID_HARD, "number");
+    bad(&f, NULL, "1,5", VALID_HARD, "number");
+    bad(&f, NULL, "-", VALID_HARD, "number");
+
+    f = text("w", VT_NUMBER_1DP);
+    ok(&f, NULL, "3.1");
+    ok(&f, NULL, "3");
+    r = bad(&f, NULL, "3.14", VALID_HARD, "decimals");
+    assert_string_equal(r.msg, "field 'w': '3.14' has 2 decimal places, number_1dp allows 1");
+    f = text("w", VT_NUMBER_2DP);
+    ok(&f, NULL, "3.14");
+    bad(&f, NULL, "3.145", VALID_HARD, "decimals");
+    f = text("w", VT_NUMBER_4DP);
+    ok(&f, NULL, "0.1234");
+    bad(&f, NULL, "0.12345", VALID_HARD, "decimals");
+}
+
+static void test_dates_times(void **state)
+{
+    (void)state;
+    struct dict_field f = text("d", VT_DATE_YMD);
+    ok(&f, NULL, "2024-02-29"); /* leap year */
+    ok(&f, NULL, "2000-02-29"); /* divisible by 400 */
+    struct validate_result r = bad(&f, NULL, "2023-02-29", VALID_HARD, "date_ymd");
+    assert_string_equal(r.msg, "field 'd': '2023-02-29' is not a date (YYYY-MM-DD)");
+    bad(&f, NULL, "1900-02-29", VALID_HARD, "date_ymd"); /* 1900 not leap */
+    bad(&f, NULL, "2024-04-31", VALID_HARD, "date_ymd");
+    bad(&f, NULL, "2024-2-1", VALID_HARD, "date_ymd");
+    bad(&f, NULL, "01-02-2024", VALID_HARD, "date_ymd");
+    bad(&f, NULL, "2024-01-01 10:00", VALID_HARD, "date_ymd");
+
+    f = text("t", VT_DATETIME_YMD);
+    ok(&f, NULL, "2024-02-29 23:59");
+    bad(&f, NULL, "2024-02-29 24:00", VALID_HARD, "datetime_ymd");
+    bad(&f, NULL, "2024-02-29", VALID_HARD, "datetime_ymd");
+    bad(&f, NULL, "2024-02-29 12:00:00", VALID_HARD, "datetime_ymd");
+
+    f = text("t", VT_DATETIME_SECONDS_YMD);
+    ok(&f, NULL, "2024-02-29 12:00:59");
+    bad(&f, NULL, "2024-02-29 12:00", VALID_HARD, "datetime_seconds_ymd");
+    bad(&f, NULL, "2024-02-29 12:00:60", VALID_HARD, "datetime_seconds_ymd");
+
+    f = text("h", VT_TIME);
+    ok(&f, NULL, "00:00");
+    ok(&f, NULL, "23:59");
+    bad(&f, NULL, "24:00", VALID_HARD, "time");
+    bad(&f, NULL, "7:30", VALID_HARD, "time");
+    bad(&f, NULL, "07:60", VALID_HARD, "time");
+    f = text("h", VT_TIME_MM_SS);
+    ok(&f, NULL, "59:59");
+    bad(&f, NULL, "60:00", VALID_HARD, "time_mm_ss");
+}
+
+static void test_email_phone_alpha_zip(void **state)
+{
+    (void)state;
+    struct dict_field f = text("e", VT_EMAIL);
+    ok(&f, NULL, "a.b@example.org");
+    struct validate_result r = bad(&f, NULL, "ab@example", VALID_HARD, "email");
+    assert_string_equal(r.msg, "field 'e': 'ab@example' is not an e-mail address");
+    bad(&f, NULL, "a b@example.org", VALID_HARD, "email");
+    bad(&f, NULL, "@example.org", VALID_HARD, "email");
+    bad(&f, NULL, "a@@example.org", VALID_HARD, "email");
+    f = text("p", VT_PHONE);
+    ok(&f, NULL, "+86 10 1234 5678");
+    ok(&f, NULL, "(615) 555-0100");
+    bad(&f, NULL, "123", VALID_HARD, "phone");
+    bad(&f, NULL, "12ab3456789", VALID_HARD, "phone");
+    f = text("a", VT_ALPHA_ONLY);
+    ok(&f, NULL, "Abc");
+    bad(&f, NULL, "ab1", VALID_HARD, "alpha_only");
+    bad(&f, NULL, "a b", VALID_HARD, "alpha_only");
+    f = text("z", VT_ZIPCODE);
+    ok(&f, NULL, "12345");
+    ok(&f, NULL, "12345-6789");
+    bad(&f, NULL, "1234", VALID_HARD, "zipcode");
+}
+
+static void test_choices_and_checkboxes(void **state)
+{
+    (void)state;
+    struct dict_field f = typed(FT_RADIO, sex_choices, 2);
+    ok(&f, NULL, "2");
+    struct validate_result r = bad(&f, NULL, "3", VALID_HARD, "choice");
+    assert_string_equal(r.msg, "field 'f': '3' is not one of its choices");
+    bad(&f, "1", "1", VALID_HARD, "checkbox"); /* an option code on a radio */
+    f = typed(FT_YESNO, yn_choices, 2);
+    ok(&f, NULL, "1");
+    ok(&f, NULL, "0");
+    bad(&f, NULL, "2", VALID_HARD, "choice");
+    bad(&f, NULL, "yes", VALID_HARD, "choice");
+    f = typed(FT_DROPDOWN, sex_choices, 2);
+    ok(&f, NULL, " 1 ");
+
+    f = typed(FT_CHECKBOX, dx_choices, 3);
+    ok(&f, "99", "1");
+    ok(&f, "1", "0");
+    ok(&f, "2", "");
+    r = bad(&f, "1", "2", VALID_HARD, "checkbox");
+    assert_string_equal(r.msg, "field 'f': option '1' takes 0 or 1, not '2'");
+    r = bad(&f, "9", "1", VALID_HARD, "choice");
+    assert_string_equal(r.msg, "field 'f': checkbox has no option '9'");
+    bad(&f, NULL, "1", VALID_HARD, "choice");
+}
+
+static void test_calc_and_descriptive_refuse_values(void **state)
+{
+    (void)state;
+    struct dict_field f = typed(FT_CALC, NULL, 0);
+    struct validate_result r = bad(&f, NULL, "5", VALID_HARD, "calc");
+    assert_string_equal(r.msg, "field 'f': a calc field takes no value ('5' given)");
+    ok(&f, NULL, "");
+    f = typed(FT_DESCRIPTIVE, NULL, 0);
+    bad(&f, NULL, "x", VALID_HARD, "calc");
+    f = typed(FT_SLIDER, NULL, 0);
+    ok(&f, NULL, "50");
+    bad(&f, NULL, "101", VALID_HARD, "max");
+    bad(&f, NULL, "5.5", VALID_HARD, "integer");
+}
+
+static void test_minmax_soft_and_hard(void **state)
+{
+    (void)state;
+    struct dict_field f = text("weight_kg", VT_NUMBER_1DP);
+    f.vmin = "30";
+    f.vmax = "250";
+    f.has_min = f.has_max = true;
+    f.min_num = 30;
+    f.max_num = 250;
+    ok(&f, NULL, "30"); /* bounds are inclusive */
+    ok(&f, NULL, "250");
+    struct validate_result r = bad(&f, NULL, "25.5", VALID_SOFT, "min");
+    assert_string_equal(r.msg, "field 'weight_kg': 25.5 is below the minimum 30 (saved, "
+                               "flagged for review)");
+    assert_string_equal(r.canonical, "25.5"); /* soft: still saved */
+    bad(&f, NULL, "250.1", VALID_SOFT, "max");
+
+    struct dict_field sbp = text("sbp", VT_INTEGER);
+    sbp.vmin = "40";
+    sbp.vmax = "250";
+    sbp.has_min = sbp.has_max = true;
+    sbp.min_num = 40;
+    sbp.max_num = 250;
+    sbp.force_minmax = true;
+    r = bad(&sbp, NULL, "300", VALID_HARD, "max");
+    assert_string_equal(r.msg, "field 'sbp': 300 is above the maximum 250");
+    bad(&sbp, NULL, "39", VALID_HARD, "min");
+}
+
+static void test_date_range_compared_as_dates(void **state)
+{
+    (void)state;
+    struct dict_field f = text("scr_date", VT_DATE_YMD);
+    f.vmin = "2024-01-01";
+    f.vmax = "2030-12-31";
+    f.has_min = f.has_max = true;
+    f.min_num = 19723; /* 2024-01-01: 54*365 + 13 leap days since 1970-01-01 */
+    f.max_num = 22279; /* 2030-12-31: 61*365 + 15 - 1 */
+    ok(&f, NULL, "2024-01-01");
+    ok(&f, NULL, "2030-12-31");
+    bad(&f, NULL, "2023-12-31", VALID_SOFT, "min");
+    bad(&f, NULL, "2031-01-01", VALID_SOFT, "max");
+    double v;
+    assert_true(validate_parse_ordered(VT_DATE_YMD, "2024-01-01", &v));
+    assert_true(v == 19723);
+    assert_true(validate_parse_ordered(VT_DATETIME_YMD, "1970-01-02 01:00", &v));
+    assert_true(v == 90000); /* 86400 + 3600 */
+    assert_true(validate_parse_ordered(VT_TIME, "01:30", &v));
+    assert_true(v == 5400);
+    assert_false(validate_parse_ordered(VT_EMAIL, "a@b.c", &v));
+    assert_true(val_type_is_ordered(VT_NUMBER_3DP));
+    assert_false(val_type_is_ordered(VT_PHONE));
+}
+
+static void test_canonical_is_trimmed_and_length_limited(void **state)
+{
+    (void)state;
+    struct dict_field f = text("n", VT_INTEGER);
+    struct validate_result r;
+    assert_int_equal(validate_value(&f, NULL, "  42 ", &r), VALID_OK);
+    assert_string_equal(r.canonical, "42");
+    f = text("notes", VT_NONE);
+    f.type = FT_NOTES;
+    char big[700];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    bad(&f, NULL, big, VALID_HARD, "length");
+    assert_int_equal(validate_value(&f, NULL, NULL, &r), VALID_OK);
+    assert_string_equal(r.canonical, "");
+}
+
+static void test_required(void **state)
+{
+    (void)state;
+    struct dict_field f = text("consent_date", VT_DATE_YMD);
+    struct validate_result r;
+    assert_int_equal(validate_required(&f, "", &r), VALID_OK); /* not required */
+    f.is_required = true;
+    assert_int_equal(validate_required(&f, " ", &r), VALID_HARD);
+    assert_string_equal(r.rule, "required");
+    assert_string_equal(r.msg, "field 'consent_date' is required");
+    assert_int_equal(validate_required(&f, NULL, &r), VALID_HARD);
+    assert_int_equal(validate_required(&f, "2024-01-01", &r), VALID_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_integer_and_numbers),
+        cmocka_unit_test(test_dates_times),
+        cmocka_unit_test(test_email_phone_alpha_zip),
+        cmocka_unit_test(test_choices_and_checkboxes),
+        cmocka_unit_test(test_calc_and_descriptive_refuse_values),
+        cmocka_unit_test(test_minmax_soft_and_hard),
+        cmocka_unit_test(test_date_range_compared_as_dates),
+        cmocka_unit_test(test_canonical_is_trimmed_and_length_limited),
+        cmocka_unit_test(test_required),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
