@@ -104,9 +104,8 @@ const char *req_param(const struct req *r, const char *name);
 struct store *req_store(struct req *r, struct err *e);
 /* Seconds without a request after which a web session ends (--idle-timeout, default 1800). */
 long long http_server_idle_s(const struct http_server *srv);
-/* Serialises the server's database writers (see router.c). */
-void http_server_write_lock(struct http_server *srv);
-void http_server_write_unlock(struct http_server *srv);
+/* The server's group-commit writer (writer.h). */
+struct http_writer *http_server_writer(const struct http_server *srv);
 /* The server's 32-byte CSRF key (random per process). */
 const unsigned char *http_server_csrf_key(const struct http_server *srv);
 

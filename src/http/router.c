@@ -17,6 +17,7 @@
 
 #include "core/perm.h"
 #include "http/html.h"
+#include "http/writer.h"
 
 const char *http_method_name(int method)
 {
@@ -125,6 +126,18 @@ static bool role_may(const char *role_name_s, const char *action)
            perm_action_from_name(action, &act) == 0 && perm_allows(role, act);
 }
 
+static void run_handler(struct req *r)
+{
+    r->route->handler(r);
+}
+
+/* The batch holding this write could not commit: nothing of it is kept, say so. */
+static void write_failed(struct req *r, const struct err *e)
+{
+    r->nhdrs = 0; /* no redirect or cookie from a save that did not happen */
+    fail_err(r, e);
+}
+
 void router_dispatch(struct req *r)
 {
     struct err e;
@@ -196,15 +209,12 @@ void router_dispatch(struct req *r)
             return;
         }
     }
-    /* One writer at a time: SQLite takes one write transaction at a time anyway, and a thread
-     * parked on this mutex wakes the moment the previous commit returns, where SQLite's busy
-     * handler would sleep and retry. Sign-in (public) stays out: it spends ~0.1 s in argon2id. */
-    bool is_write = rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC);
-    if (is_write)
-        http_server_write_lock(r->srv);
-    rt->handler(r);
-    if (is_write)
-        http_server_write_unlock(r->srv);
+    /* Writes run on the writer thread, group-committed (writer.c). Sign-in (public) stays on
+     * this thread: it spends ~0.1 s in argon2id and must not hold up the nurses' saves. */
+    if (rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC))
+        http_writer_run(http_server_writer(r->srv), r, run_handler, write_failed);
+    else
+        rt->handler(r);
     if (r->status == 0)
         fail(r, 500, "internal", "the handler produced no response");
 }

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "http/writer.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -37,7 +38,7 @@ struct http_server {
     unsigned long generation;          /* tells this server's thread-local stores from others */
     unsigned char csrf_key[32];
     pthread_mutex_t stores_mu;         /* guards stores[] */
-    pthread_mutex_t write_mu;          /* one writer at a time (router.c) */
+    struct http_writer *writer;        /* group commit of every write (writer.c) */
     struct store **stores;             /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
@@ -59,14 +60,9 @@ static long long now_us(void)
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-void http_server_write_lock(struct http_server *srv)
+struct http_writer *http_server_writer(const struct http_server *srv)
 {
-    pthread_mutex_lock(&srv->write_mu);
-}
-
-void http_server_write_unlock(struct http_server *srv)
-{
-    pthread_mutex_unlock(&srv->write_mu);
+    return srv->writer;
 }
 
 long long http_server_idle_s(const struct http_server *srv)
@@ -334,7 +330,6 @@ int http_serve(const struct http_config *cfg, struct err *e)
 
     struct http_server srv = {.cfg = cfg, .log = cfg->access_log ? cfg->access_log : stderr};
     pthread_mutex_init(&srv.stores_mu, NULL);
-    pthread_mutex_init(&srv.write_mu, NULL);
     pthread_mutex_lock(&generation_mu);
     srv.generation = ++server_generation;
     pthread_mutex_unlock(&generation_mu);
@@ -353,6 +348,12 @@ int http_serve(const struct http_config *cfg, struct err *e)
         srv.is_tls = true;
     }
 
+    /* The connection opened first becomes the writer's (group commit). */
+    if (http_writer_start(first, &srv.writer, e) != 0) {
+        rc = e->code;
+        goto out;
+    }
+
     /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
     sigset_t sigs, old;
     sigemptyset(&sigs);
@@ -361,10 +362,12 @@ int http_serve(const struct http_config *cfg, struct err *e)
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Two workers per CPU (at least 4): a worker waiting for a group commit holds no CPU, and
+     * more writers waiting means more writes share each commit. */
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 2;
+        threads = n > 2 ? 2 * (unsigned)n : 4;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (srv.is_tls)
@@ -397,14 +400,17 @@ int http_serve(const struct http_config *cfg, struct err *e)
     /* Stops accepting, waits for the workers; requests in flight finish first. */
     MHD_stop_daemon(srv.daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    fprintf(srv.log, "ioheme serve: stopped\n");
+    unsigned long batches = 0, writes = 0;
+    http_writer_stop(srv.writer, &batches, &writes);
+    srv.writer = NULL;
+    fprintf(srv.log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:
+    http_writer_stop(srv.writer, NULL, NULL);
     for (size_t i = 0; i < srv.nstores; i++)
         store_close(srv.stores[i]);
     free(srv.stores);
     pthread_mutex_destroy(&srv.stores_mu);
-    pthread_mutex_destroy(&srv.write_mu);
     store_close(first);
     if (key)
         sodium_memzero(key, strlen(key));

@@ -173,4 +173,5 @@ await browser.close();
 const exit = await srv.stop();
 t.check(exit.code === 0, 'server stopped cleanly', exit);
 console.log(`browser: screenshots in ${ART}`);
+if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();

@@ -188,6 +188,22 @@ try {
     t.check((await call(B, 'GET', '/api/v1/me', { session: tmp })).status === 401, 'session ended after logout');
     t.check(/logout/.test(auditCsv()), 'logout is audited');
 
+    // ---- concurrent writes share commits (group commit); a bad one spoils none of the others ----
+    const before = auditCsv().split('\n').length;
+    const writes = [];
+    for (let i = 0; i < 40; i++)
+        writes.push(call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: {
+            event: 'io_procedure_arm_1', instance: i + 1,
+            values: { inf_volume: i === 13 ? 'lots' : String(100 + i) } } }));
+    const results = await Promise.all(writes);
+    t.check(results.filter((x) => x.status === 200).length === 39 && results[13].status === 422,
+            '40 concurrent writes: 39 saved, the invalid one refused', results.map((x) => x.status));
+    r = await call(B, 'GET', `/api/v1/records/${ID}/forms/infusion?event=io_procedure_arm_1&instance=40`, { session: nurse });
+    t.check(r.json && r.json.values.inf_volume === '139', 'a concurrently written value reads back', r.text);
+    r = await call(B, 'GET', `/api/v1/records/${ID}/forms/infusion?event=io_procedure_arm_1&instance=14`, { session: nurse });
+    t.check(r.json && Object.keys(r.json.values).length === 0, 'the refused write left nothing', r.text);
+    t.check(auditCsv().split('\n').length - before >= 39, 'each saved write is audited');
+
     // ---- record lock: the router refuses writes with 409 ----
     cli(IOHEME, db, ['lock', ID, '--reason', 'monitoring visit']);
     r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 't30min_arm_1', values: { hd_status: '1' } } });
@@ -216,5 +232,8 @@ t.check(exit.code === 0, 'SIGTERM: graceful exit 0', exit);
 const log = fs.readFileSync(srv.log, 'utf8');
 t.check(/route=\/api\/v1\/records\/\{id\}\/values status=200/.test(log), 'access log names the route pattern');
 t.check(!/IOH-\d|SCR-\d|hd_sbp|coordinator/.test(log), 'access log holds no record IDs, field names or user names');
+const gc = /stopped \((\d+) writes in (\d+) commits\)/.exec(log);
+t.check(gc && Number(gc[2]) < Number(gc[1]), 'group commit: concurrent writes shared commits', gc && gc[0]);
 t.check(log.split('\n').filter((l) => / method=/.test(l)).every((l) => /status=\d{3} bytes=\d+ us=\d+ user=\d+/.test(l)), 'access log lines have status, bytes, µs, user id');
+if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();

@@ -152,4 +152,5 @@ try {
 }
 const exit = await srv.stop();
 t.check(exit.code === 0, 'SIGTERM: graceful exit 0', exit);
+if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();
