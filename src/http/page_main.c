@@ -67,6 +67,27 @@ static int state_cb(void *ctx, const struct store_form_state *s)
     return 0;
 }
 
+/* As REDCap: a form with values but no status yet counts as incomplete. */
+static int value_cb(void *ctx, const struct store_value *v)
+{
+    struct states *st = ctx;
+    const struct dict_field *f = dict_field(st->d, v->field);
+    int ev = dict_event_index(st->d, v->event);
+    if (!f || ev < 0 || f->type == FT_CALC || !v->value || !*v->value)
+        return 0;
+    size_t i = (size_t)(v->record_id - 1);
+    if (i >= st->nrecs || st->recs[i].id != v->record_id) {
+        for (i = 0; i < st->nrecs && st->recs[i].id != v->record_id; i++)
+            ;
+        if (i == st->nrecs)
+            return 0;
+    }
+    int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + f->form_index];
+    if (*slot < 0)
+        *slot = 0;
+    return 0;
+}
+
 static void rec_link(struct req *r, const char *name, const char *event, const char *form)
 {
     html_raw(r, "<a href=\"/records/");
@@ -128,7 +149,8 @@ int page_dashboard(struct req *r)
     }
     for (size_t i = 0; i < cells; i++)
         st.status[i] = -1;
-    if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0) {
+    if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0 ||
+        store_study_values(r->st, value_cb, &st, &e) != 0) {
         free(recs);
         html_error_page(r, err_info(e.code)->http_status, e.msg);
         return 0;
@@ -187,7 +209,7 @@ int page_dashboard(struct req *r)
                 "</thead><tbody>");
     size_t ninc = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t ev = 0; ev < d->nevents; ev++)
+        for (size_t ev = 0; recs[i].status == STORE_REC_ENROLLED && ev < d->nevents; ev++)
             for (size_t fm = 0; fm < d->nforms; fm++) {
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s != 0 && s != 1)
