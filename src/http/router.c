@@ -18,6 +18,7 @@
 #include "core/perm.h"
 #include "http/html.h"
 #include "http/writer.h"
+#include "store/snapshot.h"
 
 const char *http_method_name(int method)
 {
@@ -211,10 +212,19 @@ void router_dispatch(struct req *r)
     }
     /* Writes run on the writer thread, group-committed (writer.c). Sign-in (public) stays on
      * this thread: it spends ~0.1 s in argon2id and must not hold up the nurses' saves. */
-    if (rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC))
+    if (rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC)) {
         http_writer_run(http_server_writer(r->srv), r, run_handler, write_failed);
-    else
+    } else if (rt->method == HTTP_GET && r->st) {
+        /* a read answers from one snapshot (and one read transaction) */
+        if (store_snapshot_begin(r->st, &e) != 0) {
+            fail_err(r, &e);
+            return;
+        }
         rt->handler(r);
+        store_snapshot_end(r->st);
+    } else {
+        rt->handler(r);
+    }
     if (r->status == 0)
         fail(r, 500, "internal", "the handler produced no response");
 }
