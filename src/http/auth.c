@@ -36,7 +36,7 @@ static void make_csrf(struct req *r)
     sodium_bin2hex(r->csrf, sizeof r->csrf, h, sizeof h);
 }
 
-int auth_identify(struct req *r, struct err *e)
+int auth_identify(struct req *r, bool may_write, struct err *e)
 {
     const char *token = NULL;
     const char *authz = req_header(r, "Authorization");
@@ -50,7 +50,7 @@ int auth_identify(struct req *r, struct err *e)
         return err_set(e, ERR_AUTH, "not signed in");
     if (!is_token_shape(token))
         return err_set(e, ERR_AUTH, "malformed session token");
-    int rc = store_session_verify(r->st, token, &r->user, e);
+    int rc = store_session_verify(r->st, token, may_write, &r->user, e);
     if (rc)
         return rc;
     r->has_user = true;

@@ -147,8 +147,10 @@ const char *http_method_name(int method);
 
 /* Authenticates r from the Authorization: Bearer header or the session cookie; sets
  * r->has_user, r->user, r->session, r->csrf. Returns 0 (signed in), ERR_AUTH (no or bad
- * credentials; an expired session is audited as an idle logout), or another error. */
-int auth_identify(struct req *r, struct err *e);
+ * credentials; an expired session is audited as an idle logout), ERR_CONFLICT when may_write
+ * is false and the check needs a write (sliding the expiry, ending an idle session), or
+ * another error. */
+int auth_identify(struct req *r, bool may_write, struct err *e);
 /* True when the request carries the CSRF token of its session (header X-CSRF-Token, or form
  * field "csrf"). Bearer-token requests carry no ambient credentials and pass. */
 bool auth_csrf_ok(struct req *r);

@@ -139,6 +139,8 @@ static void write_failed(struct req *r, const struct err *e)
     fail_err(r, e);
 }
 
+static void checks_and_handler(struct req *r, bool *snapshot);
+
 void router_dispatch(struct req *r)
 {
     struct err e;
@@ -169,8 +171,39 @@ void router_dispatch(struct req *r)
         fail_err(r, &e);
         return;
     }
+    /* A read answers from one snapshot (and one read transaction), authentication included. */
+    bool snapshot = rt->method == HTTP_GET && r->st;
+    if (snapshot && store_snapshot_begin(r->st, &e) != 0) {
+        fail_err(r, &e);
+        return;
+    }
+    checks_and_handler(r, &snapshot);
+    if (snapshot)
+        store_snapshot_end(r->st);
+    if (r->status == 0)
+        fail(r, 500, "internal", "the handler produced no response");
+}
+
+/* The router's checks after the body cap, then the handler. *snapshot says whether a read
+ * snapshot is open; it is closed (and set false) before anything that writes. */
+static void checks_and_handler(struct req *r, bool *snapshot)
+{
+    struct err e;
+    err_clear(&e);
+    const struct route *rt = r->route;
     if (!(rt->flags & RT_PUBLIC) || (rt->flags & RT_HTML)) {
-        int rc = auth_identify(r, &e);
+        int rc = auth_identify(r, !*snapshot, &e);
+        if (rc == ERR_CONFLICT && *snapshot) {
+            /* the session check must write (once a minute): outside the snapshot */
+            store_snapshot_end(r->st);
+            err_clear(&e);
+            rc = auth_identify(r, true, &e);
+            *snapshot = rc == 0 && store_snapshot_begin(r->st, &e) == 0;
+            if (rc == 0 && !*snapshot) {
+                fail_err(r, &e);
+                return;
+            }
+        }
         if (rc != 0 && rc != ERR_AUTH) {
             fail_err(r, &e);
             return;
@@ -190,6 +223,10 @@ void router_dispatch(struct req *r)
     }
     if (rt->permission && r->has_user && !role_may(r->user.role, rt->permission)) {
         /* store_authorize decides again, writes the "denied" audit row and names the refusal */
+        if (*snapshot) {
+            store_snapshot_end(r->st);
+            *snapshot = false;
+        }
         struct store_ctx who = req_who(r);
         if (store_authorize(r->st, &who, rt->permission, &e) == 0)
             err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, rt->permission);
@@ -214,17 +251,7 @@ void router_dispatch(struct req *r)
      * this thread: it spends ~0.1 s in argon2id and must not hold up the nurses' saves. */
     if (rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC)) {
         http_writer_run(http_server_writer(r->srv), r, run_handler, write_failed);
-    } else if (rt->method == HTTP_GET && r->st) {
-        /* a read answers from one snapshot (and one read transaction) */
-        if (store_snapshot_begin(r->st, &e) != 0) {
-            fail_err(r, &e);
-            return;
-        }
-        rt->handler(r);
-        store_snapshot_end(r->st);
     } else {
         rt->handler(r);
     }
-    if (r->status == 0)
-        fail(r, 500, "internal", "the handler produced no response");
 }

@@ -71,8 +71,8 @@ fail:
     return rc;
 }
 
-int store_session_verify(struct store *st, const char *token, struct store_user *out,
-                         struct err *e)
+int store_session_verify(struct store *st, const char *token, bool may_write,
+                         struct store_user *out, struct err *e)
 {
     char th[65], name[65];
     bool found;
@@ -84,7 +84,12 @@ int store_session_verify(struct store *st, const char *token, struct store_user 
     if (!found)
         return err_set(e, ERR_AUTH, "no such session");
     long long now = store_now_ms(st);
-    if (now >= expires_ms) {
+    long long slid = now + ttl_s * 1000;
+    bool expired = now >= expires_ms;
+    bool touch = slid - expires_ms >= TOUCH_EVERY_MS || ttl_s * 1000 <= TOUCH_EVERY_MS;
+    if (!may_write && (expired || touch))
+        return err_set(e, ERR_CONFLICT, "the session check needs a write");
+    if (expired) {
         char why[64];
         snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
         rc = end_session(st, th, name, why, e);
@@ -99,8 +104,7 @@ int store_session_verify(struct store *st, const char *token, struct store_user 
         return rc == ERR_NOT_FOUND ? err_set(e, ERR_AUTH, "no such session") : rc;
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot sign in", name);
-    long long slid = now + ttl_s * 1000;
-    if (slid - expires_ms >= TOUCH_EVERY_MS || ttl_s * 1000 <= TOUCH_EVERY_MS) {
+    if (touch) {
         sqlite3_stmt *s = stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
             return ERR_IO;

@@ -8,6 +8,8 @@
 #ifndef IOHEME_STORE_SESSIONS_H
 #define IOHEME_STORE_SESSIONS_H
 
+#include <stdbool.h>
+
 #include "base/err.h"
 #include "store/store.h"
 
@@ -18,9 +20,10 @@
  * disabled or locked out, or it has passed its idle time-out — then the session is deleted and
  * a "logout" audit row with reason "idle timeout after N s" is written for its user. Otherwise
  * fills *out (may be NULL) and slides the expiry, at most once a minute (so a read stays a
- * read; the time-out is exact to within that minute). */
-int store_session_verify(struct store *st, const char *token, struct store_user *out,
-                         struct err *e);
+ * read; the time-out is exact to within that minute). With may_write false (inside a read
+ * snapshot) it returns ERR_CONFLICT instead of writing, and the caller retries outside. */
+int store_session_verify(struct store *st, const char *token, bool may_write,
+                         struct store_user *out, struct err *e);
 
 /* Ends the session token (logout): deletes it and audits "logout" for its user with reason
  * why ("logout", "token revoked"). Unknown tokens are not an error and write nothing. */
