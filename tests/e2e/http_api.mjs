@@ -1,7 +1,9 @@
 // API tests of `ioheme serve`: every route's happy path and its bad input (a clear 4xx and
 // nothing saved), the security headers, body limits, CSRF, lockout, bearer tokens, idle
 // logout, the access log's privacy and a graceful SIGTERM. Run by http_api.sh under ctest.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import { makeDb, cli, startServer, call, login, runner, ELIGIBLE, PASSWORD } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -10,6 +12,20 @@ const { dir, db } = makeDb(IOHEME, SRC);
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
 const EV = 'screening_arm_1';
+
+// A POST over HTTPS to a self-signed server (the test's own certificate).
+function httpsPost(url, body) {
+    return new Promise((resolve, reject) => {
+        const req = https.request(url, { method: 'POST', rejectUnauthorized: false,
+                                         headers: { 'Content-Type': 'application/json' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode, headers: { ...res.headers,
+                'set-cookie': (res.headers['set-cookie'] || []).join('\n') } }));
+        });
+        req.on('error', reject);
+        req.end(body);
+    });
+}
 
 function auditCsv() { return cli(IOHEME, db, ['audit', 'export']); }
 function errShape(r) { return r.json && r.json.error && typeof r.json.error.code === 'string' && typeof r.json.error.message === 'string' && 'field' in r.json.error; }
@@ -225,6 +241,24 @@ try {
 } finally {
     const x = await short.stop();
     t.check(x.code === 0, 'second server: SIGTERM exits 0', x);
+}
+
+// ---- TLS: HTTPS with a self-signed certificate; the cookie gets Secure, responses HSTS ----
+const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { encoding: 'utf8' });
+if (cert.status !== 0) {
+    t.check(false, 'openssl could make a test certificate', cert.stderr);
+} else {
+    const tls = await startServer(IOHEME, db, dir, ['--tls-cert', `${dir}/cert.pem`, '--tls-key', `${dir}/key.pem`], 'https');
+    try {
+        const res = await httpsPost(tls.base + '/api/v1/login', JSON.stringify({ username: 'admin', password: PASSWORD.admin }));
+        t.check(res.status === 200 && /; Secure/.test(res.headers['set-cookie'] || '') &&
+                /max-age=/.test(res.headers['strict-transport-security'] || ''),
+                'HTTPS: login sets a Secure cookie, HSTS header', res.headers);
+    } finally {
+        const x = await tls.stop();
+        t.check(x.code === 0, 'TLS server: SIGTERM exits 0', x);
+    }
 }
 
 const exit = await srv.stop();

@@ -19,6 +19,13 @@ function freePort() {
     });
 }
 
+function listening(port) {
+    return new Promise((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+        c.on('error', () => resolve(false));
+    });
+}
+
 function run(ioheme, args, env, input) {
     const r = spawnSync(ioheme, args, { env: { ...process.env, ...env }, input, encoding: 'utf8' });
     if (r.status !== 0)
@@ -42,17 +49,17 @@ export function cli(ioheme, db, args, input) {
     return run(ioheme, [...args, '--db', db], { IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin }, input);
 }
 
-export async function startServer(ioheme, db, dir, extra = []) {
+export async function startServer(ioheme, db, dir, extra = [], scheme = 'http') {
     const port = await freePort();
     const log = path.join(dir, `access-${port}.log`);
     const child = spawn(ioheme, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--threads', '4',
                                  '--access-log', log, ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const base = `http://127.0.0.1:${port}`;
+    const base = `${scheme}://127.0.0.1:${port}`;
     let exited = null;
     child.on('exit', (code, sig) => { exited = { code, sig }; });
     for (let i = 0; i < 100; i++) {
         if (exited) throw new Error(`ioheme serve exited early: ${JSON.stringify(exited)}`);
-        try { if ((await fetch(base + '/healthz')).ok) break; } catch { /* not yet */ }
+        if (await listening(port)) break;
         await new Promise((r) => setTimeout(r, 100));
     }
     return {
