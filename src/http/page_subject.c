@@ -381,8 +381,26 @@ static int history_row(void *ctx, const struct store_audit_row *a)
     html_td(r, a->ts);
     html_td(r, a->user);
     html_td(r, a->action);
+    /* the time point, linked to the form where the value lives */
+    const struct dict *d = store_dict(r->st);
+    const struct dict_field *f = a->field ? dict_field(d, req_param(r, "field")) : NULL;
+    int ev = a->event ? dict_event_index(d, a->event) : -1;
     html_raw(r, "<td>");
-    html_text(r, a->event);
+    if (f && ev >= 0) {
+        html_raw(r, "<a href=\"/records/");
+        html_text(r, req_param(r, "id"));
+        html_raw(r, "/forms/");
+        html_text(r, a->event);
+        html_raw(r, "/");
+        html_text(r, f->form);
+        if (a->instance > 0)
+            html_rawf(r, "?instance=%lld", a->instance);
+        html_raw(r, "\">");
+        html_text(r, d->events[ev].label);
+        html_raw(r, "</a>");
+    } else {
+        html_text(r, a->event);
+    }
     if (a->instance > 0)
         html_rawf(r, " #%lld", a->instance);
     html_raw(r, "</td><td class=\"old\">");
