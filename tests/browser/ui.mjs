@@ -161,6 +161,21 @@ try {
     const small = await page.$$eval('button, .button, input[type=text], select', (els) =>
         els.filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44).map((e) => e.outerHTML.slice(0, 80)));
     t.check(small.length === 0, 'touch targets are at least 44 px high', small);
+
+    // ---- sign out; the admin adds a user ----
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await Promise.all([page.waitForNavigation(), page.click('.signout button')]);
+    t.check(page.url().endsWith('/login'), 'signed out', page.url());
+    await page.fill('#username', 'admin');
+    await page.fill('#password', PASSWORD.admin);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await page.click('nav >> text=Users');
+    await page.fill('#u-name', 'night_nurse');
+    await page.selectOption('#u-role', 'coordinator');
+    await page.fill('#u-pw', 'night-shift-2026');
+    await Promise.all([page.waitForNavigation(), page.click('text=Add user')]);
+    t.check(/night_nurse/.test(await page.textContent('#users')), 'admin added a user on the Users page');
+    await shot('08-users');
 } catch (e) {
     t.check(false, 'unexpected exception', e.stack);
     await shot('zz-failure').catch(() => {});
