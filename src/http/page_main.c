@@ -10,20 +10,20 @@
 
 #include "http/html.h"
 #include "http/page.h"
+#include "store/timestamp.h"
 
 #define TARGET_ENROLMENT 52
 
-/* "2026-11-27T02:45:12.345Z" -> ms since the epoch; -1 when malformed. */
-static long long parse_ts(const char *s)
+/* Every record (caller frees *recs), or an error page and -1. */
+static int load_records(struct req *r, struct store_record **recs, size_t *n)
 {
-    struct tm tm = {0};
-    int ms = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    struct err e;
+    err_clear(&e);
+    if (store_record_list(r->st, recs, n, &e) != 0) {
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
         return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (long long)timegm(&tm) * 1000 + ms;
+    }
+    return 0;
 }
 
 /* When an event falls due after enrolment: day_offset days, plus the hours or minutes the
@@ -129,10 +129,8 @@ int page_dashboard(struct req *r)
     err_clear(&e);
     struct store_record *recs = NULL;
     size_t n = 0;
-    if (store_record_list(r->st, &recs, &n, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+    if (load_records(r, &recs, &n) != 0)
         return 0;
-    }
     const struct dict *d = store_dict(r->st);
     size_t enrolled = 0, failures = 0;
     for (size_t i = 0; i < n; i++) {
@@ -174,7 +172,7 @@ int page_dashboard(struct req *r)
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
-        long long t0 = parse_ts(recs[i].enrolled_at);
+        long long t0 = store_timestamp_ms(recs[i].enrolled_at);
         for (size_t ev = 0; t0 >= 0 && ev < d->nevents; ev++) {
             long long due = t0 + event_offset_ms(&d->events[ev]);
             if (due > now || ev == 0)
@@ -229,14 +227,10 @@ int page_dashboard(struct req *r)
 
 int page_screening(struct req *r)
 {
-    struct err e;
-    err_clear(&e);
     struct store_record *recs = NULL;
     size_t n = 0;
-    if (store_record_list(r->st, &recs, &n, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+    if (load_records(r, &recs, &n) != 0)
         return 0;
-    }
     html_begin(r, "Screening log");
     html_raw(r, "<h1>Screening log</h1><p><a class=\"button primary\" href=\"/screening/new\">"
                 "Screen a new patient</a></p><table class=\"list\" id=\"screening-log\"><thead>"
