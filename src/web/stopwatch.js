@@ -140,8 +140,9 @@
             method: 'POST',
             credentials: 'same-origin',
             headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
-            body: JSON.stringify({event: event, instance: instance, values: values,
-                                  reason: 'IO stopwatch'})
+            /* no reason: once the form is complete, changes belong on the form, with the
+             * user's own reason (the server answers reason_required) */
+            body: JSON.stringify({event: event, instance: instance, values: values})
         }).then(function (res) {
             if (!res.ok) return res.json().then(function (j) {
                 throw new Error((j.error && j.error.message) || ('HTTP ' + res.status));
