@@ -94,6 +94,13 @@ void html_end(struct req *r, const char *const *scripts)
 
 void html_error_page(struct req *r, int status, const char *msg)
 {
+    /* As resp_err: a server-side failure is logged for the operator, never shown (no SQL, no
+     * paths). */
+    if (status >= 500) {
+        fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
+                r->route ? r->route->pattern : "-", msg);
+        msg = "Internal error; the server log has the details.";
+    }
     char title[32];
     snprintf(title, sizeof title, "Error %d", status);
     html_begin(r, title);
