@@ -92,6 +92,15 @@ void html_end(struct req *r, const char *const *scripts)
     html_raw(r, "</body></html>\n");
 }
 
+const char *html_err_msg(struct req *r, const struct err *e)
+{
+    if (err_info(e->code)->http_status < 500)
+        return e->msg;
+    fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
+            r->route ? r->route->pattern : "-", e->msg);
+    return "Internal error; the server log has the details.";
+}
+
 void html_error_page(struct req *r, int status, const char *msg)
 {
     /* As resp_err: a server-side failure is logged for the operator, never shown (no SQL, no

@@ -13,7 +13,10 @@
 void html_begin(struct req *r, const char *title);
 /* Ends the page, loading the named scripts from /static/ (NULL-terminated list, may be NULL). */
 void html_end(struct req *r, const char *const *scripts);
-/* A whole error page with status and msg (escaped). */
+/* The message of e fit to show a user: e->msg for a 4xx error; for a server-side failure it is
+ * logged to standard error and a generic text is returned (no SQL or paths on a page). */
+const char *html_err_msg(struct req *r, const struct err *e);
+/* A whole error page with status and msg (escaped); 5xx messages are logged, not shown. */
 void html_error_page(struct req *r, int status, const char *msg);
 /* Escaped text (also safe inside a double-quoted attribute). */
 void html_text(struct req *r, const char *s);

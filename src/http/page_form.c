@@ -241,7 +241,7 @@ int page_form_post(struct req *r)
         memset(&pv, 0, sizeof pv);
     const char *msg = e.code == ERR_REASON_REQUIRED
                           ? "This form is complete: give a reason for the change."
-                          : e.msg;
+                          : html_err_msg(r, &e);
     render(r, &rec, &f, &pv, true, &res, arena_printf(&r->ar, "Not saved. %s", msg), NULL);
     r->status = err_info(e.code)->http_status;
     store_put_result_free(&res);

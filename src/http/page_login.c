@@ -49,7 +49,7 @@ int page_login_post(struct req *r)
         r->has_user = false;
         login_form(r, user, e.code == ERR_AUTH ? "Sign-in failed: wrong username or password, "
                                                  "or the account is locked or disabled."
-                                               : e.msg);
+                                               : html_err_msg(r, &e));
         r->status = err_info(e.code)->http_status;
         return 0;
     }

@@ -336,7 +336,7 @@ int page_screening_post(struct req *r)
         store_put_result_free(&res);
         return resp_redirect(r, arena_printf(&r->ar, "/records/%s", scr));
     }
-    screening_page(r, fm, event, true, &res, arena_printf(&r->ar, "Not saved. %s", e.msg));
+    screening_page(r, fm, event, true, &res, arena_printf(&r->ar, "Not saved. %s", html_err_msg(r, &e)));
     r->status = err_info(e.code)->http_status;
     store_put_result_free(&res);
     return 0;

@@ -27,7 +27,7 @@ static void eligibility_table(struct req *r, const struct store_record *rec)
     err_clear(&e);
     struct elig_result el;
     if (store_record_eligibility(r->st, store_record_name(rec), &r->ar, &el, &e) != 0) {
-        html_notice(r, "error", e.msg);
+        html_notice(r, "error", html_err_msg(r, &e));
         return;
     }
     const char *verdict = el.verdict == ELIG_ELIGIBLE     ? "eligible"
@@ -135,7 +135,7 @@ static void subject_grid(struct req *r, const struct store_record *rec)
     struct err e;
     err_clear(&e);
     if (store_form_states(r->st, store_record_name(rec), grid_cb, &g, &e) != 0) {
-        html_notice(r, "error", e.msg);
+        html_notice(r, "error", html_err_msg(r, &e));
         return;
     }
     /* As REDCap: a form with values but no status yet shows as incomplete. */
@@ -253,7 +253,7 @@ int page_enrol_post(struct req *r)
         store_put_result_free(&res);
         return resp_redirect(r, arena_printf(&r->ar, "/records/%s", id));
     }
-    subject_page(r, &rec, true, &res, arena_printf(&r->ar, "Not enrolled. %s", e.msg));
+    subject_page(r, &rec, true, &res, arena_printf(&r->ar, "Not enrolled. %s", html_err_msg(r, &e)));
     r->status = err_info(e.code)->http_status;
     store_put_result_free(&res);
     return 0;
@@ -432,7 +432,7 @@ int page_history(struct req *r)
     struct err e;
     err_clear(&e);
     if (store_field_history(r->st, store_record_name(&rec), field, history_row, r, &e) != 0)
-        html_notice(r, "error", e.msg);
+        html_notice(r, "error", html_err_msg(r, &e));
     html_raw(r, "</tbody></table>");
     html_end(r, NULL);
     return 0;

@@ -23,7 +23,7 @@ static void users_page(struct req *r, const char *error, const char *notice)
     if (notice)
         html_notice(r, "ok", notice);
     if (store_user_list(r->st, &users, &n, &e) != 0)
-        html_notice(r, "error", e.msg);
+        html_notice(r, "error", html_err_msg(r, &e));
     html_raw(r, "<table class=\"list\" id=\"users\"><thead><tr><th>User</th><th>Role</th>"
                 "<th>State</th><th>Failed sign-ins</th><th>Created</th><th></th></tr></thead>"
                 "<tbody>");
@@ -94,7 +94,7 @@ int page_users_post(struct req *r)
     else
         rc = err_set(&e, ERR_INVALID, "unknown action");
     if (rc) {
-        users_page(r, e.msg, NULL);
+        users_page(r, html_err_msg(r, &e), NULL);
         r->status = err_info(e.code)->http_status;
         return 0;
     }
