@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -140,6 +141,10 @@ void router_match(struct req *r);
 /* Runs the router's checks in order (route found, body cap, authentication, CSRF, role
  * permission, record lock), then the handler, leaving the response in r. */
 void router_dispatch(struct req *r);
+/* Counts a finished request against its route (calls, 4xx/5xx answers, microseconds). */
+void router_count(const struct route *rt, int status, long long us);
+/* Writes one line per route with its counters (at shutdown, to the access log). */
+void router_log_stats(FILE *out);
 /* "GET", "POST", … for a method bit. */
 const char *http_method_name(int method);
 

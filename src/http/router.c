@@ -20,6 +20,32 @@
 #include "http/writer.h"
 #include "store/snapshot.h"
 
+/* Per-route counters (as Redis keeps per command), indexed like http_routes[]. */
+#define MAX_ROUTES 128
+static _Atomic unsigned long route_calls[MAX_ROUTES], route_failures[MAX_ROUTES];
+static _Atomic unsigned long long route_us[MAX_ROUTES];
+
+void router_count(const struct route *rt, int status, long long us)
+{
+    size_t i = (size_t)(rt - http_routes);
+    if (i >= MAX_ROUTES || i >= http_nroutes)
+        return;
+    route_calls[i]++;
+    if (status >= 400)
+        route_failures[i]++;
+    route_us[i] += us > 0 ? (unsigned long long)us : 0;
+}
+
+void router_log_stats(FILE *out)
+{
+    for (size_t i = 0; i < http_nroutes && i < MAX_ROUTES; i++) {
+        unsigned long calls = route_calls[i];
+        fprintf(out, "route-stats method=%s route=%s calls=%lu failures=%lu mean_us=%llu\n",
+                http_method_name(http_routes[i].method), http_routes[i].pattern, calls,
+                (unsigned long)route_failures[i], calls ? route_us[i] / calls : 0ULL);
+    }
+}
+
 const char *http_method_name(int method)
 {
     switch (method) {

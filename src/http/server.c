@@ -255,6 +255,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     /* No patient data: the route's pattern, never the raw path with record IDs. */
     const char *pattern = r->route ? r->route->pattern : "-";
     size_t bytes = r->sent_bytes;
+    if (r->route)
+        router_count(r->route, r->status, dur);
     fprintf(srv->log,
             "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ method=%s route=%s status=%d bytes=%zu "
             "us=%lld user=%lld%s\n",
@@ -403,6 +405,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
     unsigned long batches = 0, writes = 0;
     http_writer_stop(srv.writer, &batches, &writes);
     srv.writer = NULL;
+    router_log_stats(srv.log);
     fprintf(srv.log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:

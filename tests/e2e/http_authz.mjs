@@ -152,5 +152,10 @@ try {
 }
 const exit = await srv.stop();
 t.check(exit.code === 0, 'SIGTERM: graceful exit 0', exit);
+// The server's per-route counters (written at shutdown): every route of the table was hit.
+const stats = fs.readFileSync(srv.log, 'utf8').split('\n').filter((l) => l.startsWith('route-stats '));
+t.check(stats.length === routes.length, 'a counter line per route', stats.length);
+for (const l of stats)
+    t.check(!/ calls=0 /.test(l), `route hit by the matrix: ${l}`);
 if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();
