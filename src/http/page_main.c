@@ -225,6 +225,27 @@ int page_dashboard(struct req *r)
     return 0;
 }
 
+/* For a screen failure: the criteria that failed, criterion by criterion. */
+static void why_not_eligible(struct req *r, const struct store_record *rec)
+{
+    if (rec->eligible != 0)
+        return;
+    struct err e;
+    err_clear(&e);
+    struct elig_result el;
+    if (store_record_eligibility(r->st, store_record_name(rec), &r->ar, &el, &e) != 0)
+        return;
+    html_raw(r, "<ul class=\"why\">");
+    for (size_t i = 0; i < el.ncriteria; i++) {
+        if (el.criteria[i].passes || el.criteria[i].state == CRIT_UNKNOWN)
+            continue;
+        html_raw(r, "<li>");
+        html_text(r, el.criteria[i].field->label);
+        html_raw(r, "</li>");
+    }
+    html_raw(r, "</ul>");
+}
+
 int page_screening(struct req *r)
 {
     struct store_record *recs = NULL;
@@ -245,7 +266,10 @@ int page_screening(struct req *r)
         html_td(r, rec->study_id);
         html_td(r, rec->screened_at);
         html_td(r, rec->screened_by);
-        html_td(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
+        html_raw(r, "<td>");
+        html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
+        why_not_eligible(r, rec);
+        html_raw(r, "</td>");
         html_raw(r, "<td><span class=\"badge st-");
         html_text(r, store_record_status_name(rec->status));
         html_raw(r, "\">");

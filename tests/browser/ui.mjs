@@ -72,6 +72,8 @@ try {
     t.check((await failRow.count()) === 1 && /age 18/.test(await failRow.first().textContent()),
             'the failing criterion (age) is explained');
     await shot('02-ineligible');
+    await page.goto(B + '/screening');
+    t.check(/age 18/.test(await page.textContent('#screening-log ul.why')), 'screening log says why SCR-001 is not eligible');
 
     await screen({ age: '45' });
     t.check(/\/records\/SCR-002$/.test(page.url()), 'eligible patient saved as SCR-002', page.url());
