@@ -34,6 +34,7 @@ const struct cli_cmd cli_commands[] = {
     {"unlock", cmd_unlock, "unlock a record (needs a reason)", CMD_LOCK_USAGE},
     {"backup", cmd_backup, "copy the database safely while in use (online backup)",
      CMD_BACKUP_USAGE},
+    {"serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE},
     {"simulate", cmd_simulate, "fill the study with a synthetic cohort (docs/simulator.md)",
      CMD_SIMULATE_USAGE},
     {"dataset", cmd_dataset, "write the analysis dataset (CSV + data dictionary)",

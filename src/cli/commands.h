@@ -14,6 +14,9 @@ extern const char CMD_STATS_USAGE[];
 /* cmd_protocol.c */
 int cmd_protocol(int argc, char **argv);
 extern const char CMD_PROTOCOL_USAGE[];
+/* cmd_serve.c */
+int cmd_serve(int argc, char **argv);
+extern const char CMD_SERVE_USAGE[];
 
 /* cmd_init.c */
 int cmd_init(int argc, char **argv);

@@ -1,0 +1,95 @@
+/* `ioheme serve`: runs the web application and JSON API on the study database until SIGTERM
+ * or SIGINT. `--routes` prints the route table as JSON (used by the authorisation-matrix test
+ * and to check docs/api.md) without starting anything. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "http/http.h"
+
+const char CMD_SERVE_USAGE[] =
+    "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
+    "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
+    "       ioheme serve --routes\n"
+    "\n"
+    "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
+    "then finishes the requests in flight and exits 0.\n"
+    "\n"
+    "  --db FILE          study database (default $IOHEME_DB, else ./ioheme.db)\n"
+    "  --listen ADDR:PORT IPv4 address and port (default 127.0.0.1:8080)\n"
+    "  --tls-cert PEM     serve HTTPS with this certificate (with --tls-key); session\n"
+    "  --tls-key PEM      cookies are then marked Secure\n"
+    "  --threads N        worker threads, one database connection each\n"
+    "                     (default: 2 per CPU, at least 4)\n"
+    "  --access-log FILE  append the access log here (default: standard error); one line\n"
+    "                     per request: time, method, route pattern, status, bytes, duration\n"
+    "                     in microseconds, user id -- never record IDs or patient data\n"
+    "  --idle-timeout S   sign a web session out after S seconds without a request\n"
+    "                     (default 1800 = 30 minutes; audited as a logout)\n"
+    "  --routes           print the route table as JSON and exit\n";
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct cli_opt_spec spec[] = {
+        {"db", true},       {"listen", true},     {"tls-cert", true}, {"tls-key", true},
+        {"threads", true},  {"access-log", true}, {"routes", false},  {"idle-timeout", true},
+        {NULL, false},
+    };
+    struct cli_args a;
+    if (cli_parse("serve", argc, argv, spec, &a) != 0)
+        return 2;
+    if (a.help)
+        return cli_print_help("serve");
+    if (a.npos)
+        return cli_usage_error("serve", "unexpected argument '%s'", a.pos[0]);
+    if (cli_has(&a, "routes")) {
+        struct strbuf sb = STRBUF_INIT;
+        http_routes_json(&sb);
+        fputs(strbuf_str(&sb), stdout);
+        strbuf_release(&sb);
+        return 0;
+    }
+    struct http_config cfg = {
+        .db_path = cli_db_path(&a),
+        .listen = cli_get(&a, "listen") ? cli_get(&a, "listen") : "127.0.0.1:8080",
+        .tls_cert = cli_get(&a, "tls-cert"),
+        .tls_key = cli_get(&a, "tls-key"),
+    };
+    const char *threads = cli_get(&a, "threads");
+    if (threads) {
+        char *end;
+        errno = 0;
+        long n = strtol(threads, &end, 10);
+        if (errno || *end || n < 1 || n > 256)
+            return cli_usage_error("serve", "--threads '%s': expected 1..256", threads);
+        cfg.threads = (unsigned)n;
+    }
+    const char *idle = cli_get(&a, "idle-timeout");
+    if (idle) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(idle, &end, 10);
+        if (errno || *end || n < 1 || n > 86400)
+            return cli_usage_error("serve", "--idle-timeout '%s': expected 1..86400 seconds", idle);
+        cfg.idle_s = n;
+    }
+    FILE *log = NULL;
+    const char *log_path = cli_get(&a, "access-log");
+    if (log_path) {
+        log = fopen(log_path, "a");
+        if (!log) {
+            struct err e;
+            err_set(&e, ERR_IO, "%s: %s", log_path, "cannot open for appending");
+            return cli_fail("serve", &e);
+        }
+        cfg.access_log = log;
+    }
+    struct err e;
+    err_clear(&e);
+    int rc = http_serve(&cfg, &e);
+    if (log)
+        fclose(log);
+    return rc ? cli_fail("serve", &e) : 0;
+}

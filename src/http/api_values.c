@@ -1,0 +1,319 @@
+/* API: reading a form's values, writing values (with an optional reason; the store demands one
+ * on a complete form), setting a form's status, and the history and audit trail of a record.
+ *
+ * Every write goes through store_put_changes: it validates against the dictionary, writes the
+ * values, recomputes calc fields and appends the audit rows in one transaction, or refuses the
+ * whole change set. A refusal is answered 422 with every hard issue (field, rule, value), and
+ * nothing has been saved. */
+#include "http/handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int api_changes_from_json(struct req *r, json_t *values, const char *event, int instance,
+                          struct store_change **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!values)
+        return 0;
+    if (!json_is_object(values))
+        return err_set_field(e, ERR_INVALID, "values", "values must be an object of field: value");
+    size_t count = json_object_size(values);
+    struct store_change *ch = arena_calloc(&r->ar, count ? count : 1, sizeof *ch);
+    if (!ch)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    const struct dict *d = store_dict(r->st);
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(values, key, v) {
+        struct store_change *c = &ch[i++];
+        c->event = event;
+        c->instance = instance;
+        c->field = key;
+        /* REDCap's export name for a checkbox option: field___code */
+        const char *sep = strstr(key, "___");
+        if (sep && !dict_field(d, key)) {
+            c->field = arena_strndup(&r->ar, key, (size_t)(sep - key));
+            c->code = sep + 3;
+        }
+        if (json_is_string(v)) {
+            c->value = json_string_value(v);
+        } else if (json_is_null(v)) {
+            c->value = "";
+        } else if (json_is_integer(v)) {
+            c->value = arena_printf(&r->ar, "%lld", (long long)json_integer_value(v));
+        } else if (json_is_real(v)) {
+            c->value = arena_printf(&r->ar, "%.17g", json_real_value(v));
+        } else {
+            return err_set_field(e, ERR_INVALID, key,
+                                 "field '%s': value must be a string, a number or null", key);
+        }
+        if (!c->field || !c->value)
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    *out = ch;
+    *n = count;
+    return 0;
+}
+
+static json_t *issues_json(const struct store_put_result *res)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; res && i < res->nissues; i++) {
+        const struct store_issue *s = &res->issues[i];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "level",
+                                           s->level == STORE_ISSUE_HARD ? "error" : "warning",
+                                           "event", s->event, "instance", s->instance, "field",
+                                           s->field, "rule", s->rule, "value", s->value,
+                                           "message", s->msg));
+    }
+    return a;
+}
+
+int api_put_reply(struct req *r, int rc, int status, const struct err *e,
+                  const struct store_put_result *res, json_t *extra)
+{
+    if (rc) {
+        json_decref(extra);
+        resp_err(r, e);
+        /* add the issues to the error body */
+        json_t *body = json_loadb(r->out.buf, r->out.len, 0, NULL);
+        if (body && res && res->nissues) {
+            json_object_set_new(json_object_get(body, "error"), "issues", issues_json(res));
+            return resp_json(r, r->status, body);
+        }
+        json_decref(body);
+        return 0;
+    }
+    json_t *o = extra ? extra : json_object();
+    json_object_set_new(o, "changed", json_integer((json_int_t)res->nchanged));
+    json_object_set_new(o, "calculated", json_integer((json_int_t)res->ncalc));
+    json_object_set_new(o, "status_changed", json_integer((json_int_t)res->nstatus));
+    json_object_set_new(o, "unchanged", json_integer((json_int_t)res->nunchanged));
+    json_object_set_new(o, "warnings", issues_json(res));
+    return resp_json(r, status, o);
+}
+
+/* event and instance from the query (GET) or the body (POST); instance defaults to 0. */
+static int parse_instance(const char *s, int *out, struct err *e)
+{
+    if (!s || !*s) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0 || v > 100000)
+        return err_set_field(e, ERR_INVALID, "instance", "instance '%s' is not a number >= 0", s);
+    *out = (int)v;
+    return 0;
+}
+
+struct form_ctx {
+    const char *event;
+    int instance;
+    const struct dict_form *form;
+    const struct dict *d;
+    json_t *values;
+};
+
+static int form_value_cb(void *ctx, const struct store_value *v)
+{
+    struct form_ctx *c = ctx;
+    if (strcmp(v->event, c->event) != 0 || v->instance != c->instance)
+        return 0;
+    const struct dict_field *f = dict_field(c->d, v->field);
+    if (!f || strcmp(f->form, c->form->name) != 0)
+        return 0;
+    char key[300];
+    if (v->code)
+        snprintf(key, sizeof key, "%s___%s", v->field, v->code);
+    else
+        snprintf(key, sizeof key, "%s", v->field);
+    json_object_set_new(c->values, key, json_string(v->value ? v->value : ""));
+    return 0;
+}
+
+int api_form_get(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    const struct dict *d = store_dict(r->st);
+    const char *id = req_param(r, "id"), *form = req_param(r, "form");
+    const char *event = req_query(r, "event");
+    const struct dict_form *fm = dict_form(d, form);
+    if (!fm)
+        return resp_errf(r, ERR_NOT_FOUND, "form", "no form '%s' in the protocol", form);
+    if (!event)
+        event = d->nevents ? d->events[0].name : "event_1";
+    int instance = 0, status = -1;
+    if (parse_instance(req_query(r, "instance"), &instance, &e) != 0)
+        return resp_err(r, &e);
+    struct form_ctx c = {.event = event, .instance = instance, .form = fm, .d = d,
+                         .values = json_object()};
+    if (store_record_values(r->st, id, form_value_cb, &c, &e) != 0 ||
+        store_form_status(r->st, id, event, form, instance, &status, &e) != 0) {
+        json_decref(c.values);
+        return resp_err(r, &e);
+    }
+    return resp_json(r, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "record", id, "event",
+                                       event, "form", form, "instance", instance, "status",
+                                       status, "values", c.values));
+}
+
+static int body_instance(json_t *body, int *out, struct err *e)
+{
+    json_t *v = json_object_get(body, "instance");
+    if (!v || json_is_null(v)) {
+        *out = 0;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return err_set_field(e, ERR_INVALID, "instance", "instance must be an integer >= 0");
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+int api_values_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *body = req_json(r, &e);
+    if (!body)
+        return resp_err(r, &e);
+    const char *event = json_string_value(json_object_get(body, "event"));
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    int instance = 0, rc = 0;
+    struct store_change *ch = NULL;
+    size_t n = 0;
+    if (!event)
+        rc = err_set_field(&e, ERR_INVALID, "event", "event is required");
+    if (rc == 0)
+        rc = body_instance(body, &instance, &e);
+    if (rc == 0 && !json_is_object(json_object_get(body, "values")))
+        rc = err_set_field(&e, ERR_INVALID, "values", "values must be an object of field: value");
+    if (rc == 0)
+        rc = api_changes_from_json(r, json_object_get(body, "values"), event, instance, &ch, &n,
+                                   &e);
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct store_ctx who = req_who(r);
+    if (rc == 0)
+        rc = store_put_changes(r->st, &who, req_param(r, "id"), ch, n,
+                               reason && *reason ? reason : NULL, &res, &e);
+    rc = api_put_reply(r, rc, 200, &e, &res, json_pack("{s:s}", "record", req_param(r, "id")));
+    store_put_result_free(&res);
+    json_decref(body);
+    return rc;
+}
+
+int api_form_status_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *body = req_json(r, &e);
+    if (!body)
+        return resp_err(r, &e);
+    const struct dict *d = store_dict(r->st);
+    const char *form = req_param(r, "form");
+    const struct dict_form *fm = dict_form(d, form);
+    const char *event = json_string_value(json_object_get(body, "event"));
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    json_t *sv = json_object_get(body, "status");
+    int instance = 0, rc = 0;
+    char field[160];
+    if (!fm)
+        rc = err_set_field(&e, ERR_NOT_FOUND, "form", "no form '%s' in the protocol", form);
+    else if (!event)
+        rc = err_set_field(&e, ERR_INVALID, "event", "event is required");
+    else if (!json_is_integer(sv) || json_integer_value(sv) < 0 || json_integer_value(sv) > 2)
+        rc = err_set_field(&e, ERR_INVALID, "status",
+                           "status must be 0 (incomplete), 1 (unverified) or 2 (complete)");
+    if (rc == 0)
+        rc = body_instance(body, &instance, &e);
+    struct store_put_result res;
+    store_put_result_init(&res);
+    if (rc == 0) {
+        struct store_change c = {.event = event, .instance = instance,
+                                 .field = dict_complete_field(fm, field, sizeof field),
+                                 .value = json_integer_value(sv) == 2   ? "2"
+                                          : json_integer_value(sv) == 1 ? "1"
+                                                                        : "0"};
+        struct store_ctx who = req_who(r);
+        rc = store_put_changes(r->st, &who, req_param(r, "id"), &c, 1,
+                               reason && *reason ? reason : NULL, &res, &e);
+    }
+    rc = api_put_reply(r, rc, 200, &e, &res, json_pack("{s:s}", "record", req_param(r, "id")));
+    store_put_result_free(&res);
+    json_decref(body);
+    return rc;
+}
+
+static json_t *audit_json(const struct store_audit_row *a)
+{
+#define S(x) ((x) ? json_string(x) : json_null())
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                     (json_int_t)a->id, "time", S(a->ts), "user", S(a->user), "action",
+                     S(a->action), "event", S(a->event), "instance",
+                     a->instance < 0 ? json_null() : json_integer(a->instance), "field",
+                     S(a->field), "old", S(a->old_value), "new", S(a->new_value), "reason",
+                     S(a->reason), "source", S(a->source));
+#undef S
+}
+
+static int history_cb(void *ctx, const struct store_audit_row *a)
+{
+    return json_array_append_new(ctx, audit_json(a));
+}
+
+int api_field_history_get(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_record rec;
+    const char *id = req_param(r, "id"), *field = req_param(r, "field");
+    if (store_record_get(r->st, id, &rec, &e) != 0)
+        return resp_err(r, &e);
+    if (!dict_field(store_dict(r->st), field))
+        return resp_errf(r, ERR_NOT_FOUND, "field", "no field '%s' in the protocol", field);
+    json_t *a = json_array();
+    if (store_field_history(r->st, id, field, history_cb, a, &e) != 0) {
+        json_decref(a);
+        return resp_err(r, &e);
+    }
+    return resp_json(r, 200, json_pack("{s:s, s:s, s:o}", "record", store_record_name(&rec),
+                                       "field", field, "history", a));
+}
+
+struct audit_ctx {
+    const struct store_record *rec;
+    json_t *rows;
+};
+
+static int record_audit_cb(void *ctx, const struct store_audit_row *a)
+{
+    struct audit_ctx *c = ctx;
+    if (!a->record || (strcmp(a->record, c->rec->screening_no) != 0 &&
+                       strcmp(a->record, c->rec->study_id) != 0))
+        return 0;
+    return json_array_append_new(c->rows, audit_json(a));
+}
+
+int api_record_audit_get(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_record rec;
+    if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0)
+        return resp_err(r, &e);
+    struct audit_ctx c = {.rec = &rec, .rows = json_array()};
+    if (store_audit_foreach(r->st, record_audit_cb, &c, &e) != 0) {
+        json_decref(c.rows);
+        return resp_err(r, &e);
+    }
+    return resp_json(r, 200, json_pack("{s:s, s:o}", "record", store_record_name(&rec), "audit",
+                                       c.rows));
+}

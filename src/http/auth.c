@@ -1,0 +1,173 @@
+/* Who is asking: session cookies, bearer tokens, CSRF tokens, and the sign-in / sign-out
+ * endpoints of the API.
+ *
+ * A session id is 32 random bytes (libsodium) shown to the browser as 64 hex chars in an
+ * HttpOnly, SameSite=Strict cookie (Secure under TLS); the store keeps only its SHA-256. The
+ * CSRF token is a keyed BLAKE2b of the session id under a per-process random key: it needs no
+ * storage, is different for every session, and cannot be derived from the cookie without the
+ * key. API tokens (Authorization: Bearer) are long-lived sessions of the same table; a bearer
+ * request carries no ambient credential, so it needs no CSRF token. */
+#include "http/http_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http/handlers.h"
+#include "store/sessions.h"
+
+static bool is_token_shape(const char *t)
+{
+    if (!t || strlen(t) != 64)
+        return false;
+    for (const char *p = t; *p; p++)
+        if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static void make_csrf(struct req *r)
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)r->session, strlen(r->session),
+                       http_server_csrf_key(r->srv), 32);
+    sodium_bin2hex(r->csrf, sizeof r->csrf, h, sizeof h);
+}
+
+int auth_identify(struct req *r, bool may_write, struct err *e)
+{
+    const char *token = NULL;
+    const char *authz = req_header(r, "Authorization");
+    if (authz && strncmp(authz, "Bearer ", 7) == 0) {
+        token = authz + 7;
+        r->via_bearer = true;
+    } else {
+        token = req_cookie(r, AUTH_COOKIE);
+    }
+    if (!token)
+        return err_set(e, ERR_AUTH, "not signed in");
+    if (!is_token_shape(token))
+        return err_set(e, ERR_AUTH, "malformed session token");
+    int rc = store_session_verify(r->st, token, may_write, &r->user, e);
+    if (rc)
+        return rc;
+    r->has_user = true;
+    snprintf(r->session, sizeof r->session, "%s", token);
+    make_csrf(r);
+    return 0;
+}
+
+bool auth_csrf_ok(struct req *r)
+{
+    if (r->via_bearer)
+        return true;
+    const char *t = req_header(r, "X-CSRF-Token");
+    if (!t)
+        t = req_form(r, "csrf");
+    if (!t || strlen(t) != 64)
+        return false;
+    return sodium_memcmp(t, r->csrf, 64) == 0;
+}
+
+/* Starts a cookie session for user and sets the cookie; fills r->session and r->csrf. */
+int auth_start_session(struct req *r, const char *user, struct err *e)
+{
+    char tok[65];
+    int rc = store_session_create(r->st, user, http_server_idle_s(r->srv), tok, e);
+    if (rc)
+        return rc;
+    snprintf(r->session, sizeof r->session, "%s", tok);
+    make_csrf(r);
+    resp_header(r, "Set-Cookie",
+                arena_printf(&r->ar, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", AUTH_COOKIE,
+                             tok, r->is_tls ? "; Secure" : ""));
+    sodium_memzero(tok, sizeof tok);
+    return 0;
+}
+
+/* Ends the request's session (audited) and clears the cookie. */
+int auth_end_session(struct req *r, struct err *e)
+{
+    int rc = store_session_end(r->st, r->session, r->via_bearer ? "token revoked" : "logout", e);
+    if (rc)
+        return rc;
+    resp_header(r, "Set-Cookie",
+                arena_printf(&r->ar, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                             AUTH_COOKIE, r->is_tls ? "; Secure" : ""));
+    r->has_user = false;
+    return 0;
+}
+
+/* Checks username + password (lockout and failures are the store's, and audited there). */
+int auth_password(struct req *r, const char *user, const char *password, struct err *e)
+{
+    struct store_ctx who = {.user = NULL, .source = "api"};
+    if (!user || !password || !*user || !*password)
+        return err_set(e, ERR_AUTH, "username and password are required");
+    return store_authenticate(r->st, &who, user, password, &r->user, e);
+}
+
+static json_t *user_json(const struct store_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:b, s:b, s:i, s:s}", "id", (json_int_t)u->id, "username",
+                     u->name, "role", u->role, "disabled", u->is_disabled, "locked_out",
+                     u->is_locked_out, "failed_logins", u->failed_logins, "created_at",
+                     u->created_at);
+}
+
+int api_login_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *body = req_json(r, &e);
+    if (!body)
+        return resp_err(r, &e);
+    const char *user = json_string_value(json_object_get(body, "username"));
+    const char *pw = json_string_value(json_object_get(body, "password"));
+    int rc = auth_password(r, user, pw, &e);
+    if (rc == 0)
+        rc = auth_start_session(r, r->user.name, &e);
+    json_decref(body);
+    if (rc)
+        return resp_err(r, &e);
+    r->has_user = true;
+    return resp_json(r, 200, json_pack("{s:o, s:s, s:i}", "user", user_json(&r->user),
+                                       "csrf_token", r->csrf, "idle_timeout_s",
+                                       (int)http_server_idle_s(r->srv)));
+}
+
+int api_logout_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    if (auth_end_session(r, &e) != 0)
+        return resp_err(r, &e);
+    return resp_json(r, 200, json_pack("{s:b}", "signed_out", 1));
+}
+
+int api_me_get(struct req *r)
+{
+    return resp_json(r, 200, json_pack("{s:o, s:s}", "user", user_json(&r->user), "csrf_token",
+                                       r->csrf));
+}
+
+int api_tokens_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    char tok[65];
+    struct store_ctx who = req_who(r);
+    if (store_api_token_create(r->st, &who, r->user.name, tok, &e) != 0)
+        return resp_err(r, &e);
+    json_t *v = json_pack("{s:s, s:s, s:I}", "token", tok, "user", r->user.name,
+                          "idle_timeout_s", (json_int_t)STORE_API_TOKEN_TTL_S);
+    sodium_memzero(tok, sizeof tok);
+    return resp_json(r, 201, v);
+}
+
+json_t *auth_user_json(const struct store_user *u)
+{
+    return user_json(u);
+}

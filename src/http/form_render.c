@@ -1,0 +1,385 @@
+/* Forms from the dictionary: one input per field, chosen by field type and validation type,
+ * with the field note as the unit, the choices, and data- attributes that src/web/form.js
+ * reads for live branching logic, calc fields and range hints. The logic itself reaches the
+ * browser as code in /forms/{form}/logic.js (page_form.c), never inline (the CSP forbids it).
+ * A tablet gets inputmode=numeric/decimal for numbers, and every control is at least 44 px high
+ * (app.css). */
+#include "http/page.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/html.h"
+
+static int value_cb(void *ctx, const struct store_value *v)
+{
+    struct req *r = ((void **)ctx)[0];
+    struct page_values *pv = ((void **)ctx)[1];
+    if (pv->n == pv->cap) {
+        size_t cap = pv->cap ? 2 * pv->cap : 64;
+        struct page_value *nv = arena_calloc(&r->ar, cap, sizeof *nv);
+        if (!nv)
+            return ERR_NOMEM;
+        if (pv->n)
+            memcpy(nv, pv->v, pv->n * sizeof *nv);
+        pv->v = nv;
+        pv->cap = cap;
+    }
+    struct page_value *p = &pv->v[pv->n++];
+    p->event = arena_strdup(&r->ar, v->event);
+    p->instance = v->instance;
+    p->field = arena_strdup(&r->ar, v->field);
+    p->code = v->code ? arena_strdup(&r->ar, v->code) : NULL;
+    p->value = arena_strdup(&r->ar, v->value ? v->value : "");
+    p->flag = v->flag ? arena_strdup(&r->ar, v->flag) : NULL;
+    return p->event && p->field && p->value ? 0 : ERR_NOMEM;
+}
+
+int page_values_load(struct req *r, const char *record, struct page_values *pv, struct err *e)
+{
+    memset(pv, 0, sizeof *pv);
+    void *ctx[2] = {r, pv};
+    int rc = store_record_values(r->st, record, value_cb, ctx, e);
+    if (rc == ERR_NOMEM && e && !e->code)
+        err_set(e, ERR_NOMEM, "out of memory");
+    return rc;
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+const struct page_value *page_values_get(const struct page_values *pv, const char *event,
+                                         int instance, const char *field, const char *code)
+{
+    for (size_t i = 0; pv && i < pv->n; i++) {
+        const struct page_value *p = &pv->v[i];
+        if (p->instance == instance && strcmp(p->field, field) == 0 && same(p->code, code) &&
+            (!event || strcmp(p->event, event) == 0))
+            return p;
+    }
+    return NULL;
+}
+
+const char *page_status_label(int status)
+{
+    switch (status) {
+    case 0: return "Incomplete";
+    case 1: return "Unverified";
+    case 2: return "Complete";
+    default: return "No data";
+    }
+}
+
+void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle)
+{
+    html_raw(r, "<div class=\"rec-head\"><h1><a href=\"/records/");
+    html_text(r, store_record_name(rec));
+    html_raw(r, "\">");
+    html_text(r, store_record_name(rec));
+    html_raw(r, "</a>");
+    if (rec->study_id[0]) {
+        html_raw(r, " <span class=\"muted\">(");
+        html_text(r, rec->screening_no);
+        html_raw(r, ")</span>");
+    }
+    html_raw(r, "</h1><span class=\"badge st-");
+    html_text(r, store_record_status_name(rec->status));
+    html_raw(r, "\">");
+    html_text(r, store_record_status_name(rec->status));
+    html_raw(r, "</span>");
+    if (rec->is_locked)
+        html_raw(r, " <span class=\"badge locked\">locked</span>");
+    if (subtitle) {
+        html_raw(r, "<p class=\"subtitle\">");
+        html_text(r, subtitle);
+        html_raw(r, "</p>");
+    }
+    html_raw(r, "</div>");
+}
+
+/* The value to show for field (code for checkbox options). */
+static const char *shown(struct req *r, const struct form_source *src, const char *field,
+                         const char *code, const char **flag)
+{
+    *flag = NULL;
+    if (src->from_post) {
+        if (code) {
+            char key[300];
+            snprintf(key, sizeof key, "%s___%s", field, code);
+            return req_form(r, key) ? "1" : "0";
+        }
+        return req_form(r, field);
+    }
+    const struct page_value *p =
+        page_values_get(src->stored, src->event, src->instance, field, code);
+    if (!p)
+        return NULL;
+    *flag = p->flag;
+    return p->value;
+}
+
+/* The issue the last save reported for field (any option of a checkbox), or NULL. */
+static const struct store_issue *issue_for(const struct form_source *src, const char *field)
+{
+    size_t n = strlen(field);
+    for (size_t i = 0; src->res && i < src->res->nissues; i++) {
+        const char *f = src->res->issues[i].field;
+        if (strncmp(f, field, n) == 0 && (f[n] == '\0' || strncmp(f + n, "___", 3) == 0))
+            return &src->res->issues[i];
+    }
+    return NULL;
+}
+
+static const char *inputmode(enum val_type t)
+{
+    switch (t) {
+    case VT_INTEGER: return "numeric";
+    case VT_NUMBER: case VT_NUMBER_1DP: case VT_NUMBER_2DP: case VT_NUMBER_3DP:
+    case VT_NUMBER_4DP: return "decimal";
+    case VT_PHONE: return "tel";
+    case VT_EMAIL: return "email";
+    default: return NULL;
+    }
+}
+
+static const char *placeholder(enum val_type t)
+{
+    switch (t) {
+    case VT_DATE_YMD: return "YYYY-MM-DD";
+    case VT_DATETIME_YMD: return "YYYY-MM-DD HH:MM";
+    case VT_DATETIME_SECONDS_YMD: return "YYYY-MM-DD HH:MM:SS";
+    case VT_TIME: return "HH:MM";
+    default: return NULL;
+    }
+}
+
+static void attr(struct req *r, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    html_raw(r, " ");
+    html_raw(r, name);
+    html_raw(r, "=\"");
+    html_text(r, value);
+    html_raw(r, "\"");
+}
+
+static void choice_inputs(struct req *r, const struct dict_field *f, const char *type,
+                          const struct form_source *src, bool readonly)
+{
+    html_raw(r, "<div class=\"choices\">");
+    for (size_t i = 0; i < f->nchoices; i++) {
+        const struct dict_choice *c = &f->choices[i];
+        const char *flag, *v;
+        bool checked;
+        char name[300], id[320];
+        if (type[0] == 'c') {
+            v = shown(r, src, f->name, c->code, &flag);
+            checked = v && strcmp(v, "1") == 0;
+            snprintf(name, sizeof name, "%s___%s", f->name, c->code);
+        } else {
+            v = shown(r, src, f->name, NULL, &flag);
+            checked = v && strcmp(v, c->code) == 0;
+            snprintf(name, sizeof name, "%s", f->name);
+        }
+        snprintf(id, sizeof id, "i-%s-%s", f->name, c->code);
+        html_raw(r, "<label class=\"choice\"><input type=\"");
+        html_raw(r, type[0] == 'c' ? "checkbox" : "radio");
+        html_raw(r, "\"");
+        attr(r, "name", name);
+        attr(r, "id", id);
+        attr(r, "value", type[0] == 'c' ? "1" : c->code);
+        if (checked)
+            html_raw(r, " checked");
+        if (readonly)
+            html_raw(r, " disabled");
+        html_raw(r, "><span>");
+        html_text(r, c->label);
+        html_raw(r, "</span></label>");
+    }
+    html_raw(r, "</div>");
+}
+
+static void render_field(struct req *r, const struct dict_field *f, const struct form_source *src)
+{
+    if (f->section_header && *f->section_header) {
+        html_raw(r, "<h2 class=\"section\">");
+        html_text(r, f->section_header);
+        html_raw(r, "</h2>");
+    }
+    const char *flag = NULL;
+    const char *value = f->type == FT_CHECKBOX ? NULL : shown(r, src, f->name, NULL, &flag);
+    const struct store_issue *iss = issue_for(src, f->name);
+    bool readonly = f->is_readonly || f->type == FT_CALC;
+    bool grouped = f->type == FT_RADIO || f->type == FT_YESNO || f->type == FT_TRUEFALSE ||
+                   f->type == FT_CHECKBOX;
+
+    html_raw(r, grouped ? "<fieldset" : "<div");
+    html_raw(r, " class=\"field");
+    if (f->is_hidden)
+        html_raw(r, " hidden-tag");
+    if (iss)
+        html_raw(r, iss->level == STORE_ISSUE_HARD ? " has-error" : " has-warning");
+    else if (flag)
+        html_raw(r, " has-warning");
+    html_raw(r, "\"");
+    attr(r, "id", arena_printf(&r->ar, "f-%s", f->name));
+    attr(r, "data-field", f->name);
+    attr(r, "data-type", field_type_name(f->type));
+    if (f->branching)
+        html_raw(r, " data-branching=\"1\"");
+    if (f->type == FT_CALC)
+        html_raw(r, " data-calc=\"1\"");
+    if (f->vtype != VT_NONE)
+        attr(r, "data-validation", val_type_name(f->vtype));
+    if (f->has_min)
+        attr(r, "data-min", f->vmin);
+    if (f->has_max)
+        attr(r, "data-max", f->vmax);
+    if (f->force_minmax)
+        html_raw(r, " data-hard-range=\"1\"");
+    html_raw(r, ">");
+
+    html_raw(r, grouped ? "<legend>" : "<label");
+    if (!grouped) {
+        attr(r, "for", arena_printf(&r->ar, "i-%s", f->name));
+        html_raw(r, ">");
+    }
+    html_text(r, f->label);
+    if (f->is_required)
+        html_raw(r, " <span class=\"req\" title=\"required\">*</span>");
+    html_raw(r, grouped ? "</legend>" : "</label>");
+    if (!src->from_post && src->stored && f->type != FT_DESCRIPTIVE && req_param(r, "id")) {
+        html_raw(r, "<a class=\"hist\" href=\"/records/");
+        html_text(r, req_param(r, "id"));
+        html_raw(r, "/history/");
+        html_text(r, f->name);
+        html_raw(r, "\" aria-label=\"history of ");
+        html_text(r, f->name);
+        html_raw(r, "\">history</a>");
+    }
+
+    const char *id = arena_printf(&r->ar, "i-%s", f->name);
+    switch (f->type) {
+    case FT_NOTES:
+        html_raw(r, "<textarea");
+        attr(r, "id", id);
+        attr(r, "name", f->name);
+        html_raw(r, " rows=\"3\"");
+        if (readonly)
+            html_raw(r, " readonly");
+        html_raw(r, ">");
+        html_text(r, value ? value : "");
+        html_raw(r, "</textarea>");
+        break;
+    case FT_DROPDOWN:
+        html_raw(r, "<select");
+        attr(r, "id", id);
+        attr(r, "name", f->name);
+        if (readonly)
+            html_raw(r, " disabled");
+        html_raw(r, "><option value=\"\"></option>");
+        for (size_t i = 0; i < f->nchoices; i++) {
+            html_raw(r, "<option");
+            attr(r, "value", f->choices[i].code);
+            if (value && strcmp(value, f->choices[i].code) == 0)
+                html_raw(r, " selected");
+            html_raw(r, ">");
+            html_text(r, f->choices[i].label);
+            html_raw(r, "</option>");
+        }
+        html_raw(r, "</select>");
+        break;
+    case FT_RADIO:
+    case FT_YESNO:
+    case FT_TRUEFALSE:
+        choice_inputs(r, f, "radio", src, readonly);
+        if (!readonly)
+            html_raw(r, "<button type=\"button\" class=\"link clear\">clear</button>");
+        break;
+    case FT_CHECKBOX:
+        choice_inputs(r, f, "checkbox", src, readonly);
+        break;
+    case FT_DESCRIPTIVE:
+        break;
+    default: /* text, calc, slider, file (entered as text) */
+        html_raw(r, "<input type=\"text\"");
+        attr(r, "id", id);
+        attr(r, "name", f->type == FT_CALC ? NULL : f->name);
+        attr(r, "value", value ? value : "");
+        attr(r, "inputmode", inputmode(f->vtype));
+        attr(r, "placeholder", placeholder(f->vtype));
+        html_raw(r, " autocomplete=\"off\"");
+        if (readonly)
+            html_raw(r, " readonly");
+        html_raw(r, ">");
+        if (!readonly && (f->vtype == VT_DATE_YMD || f->vtype == VT_DATETIME_YMD ||
+                          f->vtype == VT_DATETIME_SECONDS_YMD || f->vtype == VT_TIME))
+            html_raw(r, "<button type=\"button\" class=\"now\">Now</button>");
+        break;
+    }
+    if (f->note && *f->note) {
+        html_raw(r, "<span class=\"note\">");
+        html_text(r, f->note);
+        html_raw(r, "</span>");
+    }
+    html_raw(r, "<p class=\"msg\" aria-live=\"polite\">");
+    if (iss)
+        html_text(r, iss->msg);
+    else if (flag)
+        html_text(r, arena_printf(&r->ar, "Saved, flagged for review: outside the expected range"
+                                          " %s–%s.",
+                                  f->has_min ? f->vmin : "", f->has_max ? f->vmax : ""));
+    html_raw(r, "</p>");
+    html_raw(r, grouped ? "</fieldset>" : "</div>");
+}
+
+void form_render_fields(struct req *r, const struct dict_form *fm, const struct form_source *src)
+{
+    const struct dict *d = store_dict(r->st);
+    for (size_t i = 0; i < fm->nfields; i++) {
+        const struct dict_field *f = &d->fields[fm->first_field + i];
+        if (fm->first_field + i == 0)
+            continue; /* the record id is the store's, not a form input */
+        render_field(r, f, src);
+    }
+}
+
+int form_changes_from_post(struct req *r, const struct dict_form *fm, const char *event,
+                           int instance, struct store_change **out, size_t *n, struct err *e)
+{
+    const struct dict *d = store_dict(r->st);
+    size_t cap = 0;
+    for (size_t i = 0; i < fm->nfields; i++) {
+        const struct dict_field *f = &d->fields[fm->first_field + i];
+        cap += f->type == FT_CHECKBOX ? f->nchoices : 1;
+    }
+    struct store_change *ch = arena_calloc(&r->ar, cap ? cap : 1, sizeof *ch);
+    if (!ch)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < fm->nfields; i++) {
+        const struct dict_field *f = &d->fields[fm->first_field + i];
+        if (fm->first_field + i == 0 || f->type == FT_CALC || f->type == FT_DESCRIPTIVE ||
+            f->is_readonly)
+            continue;
+        if (f->type == FT_CHECKBOX) {
+            for (size_t c = 0; c < f->nchoices; c++) {
+                const char *key = arena_printf(&r->ar, "%s___%s", f->name, f->choices[c].code);
+                ch[k++] = (struct store_change){.event = event, .instance = instance,
+                                                .field = f->name, .code = f->choices[c].code,
+                                                .value = key && req_form(r, key) ? "1" : "0"};
+            }
+            continue;
+        }
+        const char *v = req_form(r, f->name);
+        ch[k++] = (struct store_change){.event = event, .instance = instance, .field = f->name,
+                                        .value = v ? v : ""};
+    }
+    *out = ch;
+    *n = k;
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* Every route handler, for the route table (routes.c). A handler gets a request the router has
+ * already authenticated and authorised, and leaves a response in it; it returns 0. */
+#ifndef IOHEME_HTTP_HANDLERS_H
+#define IOHEME_HTTP_HANDLERS_H
+
+#include "http/http_int.h"
+
+/* static.c */
+int static_get(struct req *r);
+int health_get(struct req *r);
+
+/* auth.c */
+int api_login_post(struct req *r);
+int api_logout_post(struct req *r);
+int api_me_get(struct req *r);
+int api_tokens_post(struct req *r);
+/* helpers shared with the login page */
+int auth_start_session(struct req *r, const char *user, struct err *e);
+int auth_end_session(struct req *r, struct err *e);
+int auth_password(struct req *r, const char *user, const char *password, struct err *e);
+/* The user as JSON (new reference; caller owns it). */
+json_t *auth_user_json(const struct store_user *u);
+
+/* api_meta.c: protocol metadata, users */
+int api_protocol_get(struct req *r);
+int api_users_get(struct req *r);
+int api_users_post(struct req *r);
+int api_user_unlock_post(struct req *r);
+int api_user_disable_post(struct req *r);
+
+/* api_records.c: screening, eligibility, enrolment, records */
+int api_screening_get(struct req *r);
+int api_screening_post(struct req *r);
+int api_eligibility_get(struct req *r);
+int api_enrol_post(struct req *r);
+int api_records_get(struct req *r);
+int api_record_get(struct req *r);
+
+/* api_values.c: values, form status, history, audit */
+/* Turns a JSON object {"field": value, "checkbox___code": "1", ...} into store changes at
+ * (event, instance), allocated in r->ar. Values may be strings, numbers or null (clears). */
+int api_changes_from_json(struct req *r, json_t *values, const char *event, int instance,
+                          struct store_change **out, size_t *n, struct err *e);
+/* Replies to a write: on rc == 0 status (200/201) with extra (stolen, may be NULL) plus the
+ * counts and soft issues of res; otherwise the error with every issue of res. */
+int api_put_reply(struct req *r, int rc, int status, const struct err *e,
+                  const struct store_put_result *res, json_t *extra);
+/* A record as JSON (new reference). */
+json_t *api_record_json(const struct store_record *rec);
+int api_form_get(struct req *r);
+int api_values_post(struct req *r);
+int api_form_status_post(struct req *r);
+int api_field_history_get(struct req *r);
+int api_record_audit_get(struct req *r);
+
+/* page_*.c */
+int page_login_get(struct req *r);
+int page_login_post(struct req *r);
+int page_logout_post(struct req *r);
+int page_dashboard(struct req *r);
+int page_screening(struct req *r);
+int page_screening_new(struct req *r);
+int page_screening_post(struct req *r);
+int page_subject(struct req *r);
+int page_enrol_post(struct req *r);
+int page_form(struct req *r);
+int page_form_post(struct req *r);
+int form_logic_js(struct req *r);
+int page_stopwatch(struct req *r);
+int page_history(struct req *r);
+int page_casebook(struct req *r);
+int page_users(struct req *r);
+int page_users_post(struct req *r);
+
+#endif

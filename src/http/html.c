@@ -1,0 +1,123 @@
+/* The HTML page frame and escaping writers (see html.h). */
+#include "http/html.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/perm.h"
+
+void html_text(struct req *r, const char *s)
+{
+    strbuf_add_html(&r->out, s ? s : "");
+}
+
+void html_td(struct req *r, const char *text)
+{
+    html_raw(r, "<td>");
+    html_text(r, text);
+    html_raw(r, "</td>");
+}
+
+void html_raw(struct req *r, const char *s)
+{
+    strbuf_adds(&r->out, s);
+}
+
+void html_rawf(struct req *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        strbuf_add(&r->out, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+void html_csrf(struct req *r)
+{
+    html_raw(r, "<input type=\"hidden\" name=\"csrf\" value=\"");
+    html_text(r, r->csrf);
+    html_raw(r, "\">");
+}
+
+void html_notice(struct req *r, const char *kind, const char *msg)
+{
+    html_raw(r, "<p class=\"notice notice-");
+    html_text(r, kind);
+    html_raw(r, "\" role=\"");
+    html_raw(r, kind[0] == 'e' ? "alert" : "status");
+    html_raw(r, "\">");
+    html_text(r, msg);
+    html_raw(r, "</p>");
+}
+
+void html_begin(struct req *r, const char *title)
+{
+    r->status = 200;
+    r->content_type = "text/html; charset=utf-8";
+    strbuf_reset(&r->out);
+    html_raw(r, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<title>");
+    html_text(r, title);
+    html_raw(r, " · ioheme</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+                "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                "</head><body>\n<header class=\"topbar\"><a class=\"brand\" href=\"/\">ioheme</a>");
+    if (r->has_user) {
+        html_raw(r, "<nav aria-label=\"main\"><a href=\"/\">Dashboard</a>"
+                    "<a href=\"/screening\">Screening</a>");
+        enum role role;
+        if (role_from_name(r->user.role, &role) == 0 && perm_allows(role, PERM_USER_MANAGE))
+            html_raw(r, "<a href=\"/users\">Users</a>");
+        html_raw(r, "</nav><form class=\"signout\" method=\"post\" action=\"/logout\">");
+        html_csrf(r);
+        html_raw(r, "<span class=\"who\">");
+        html_text(r, r->user.name);
+        html_raw(r, " (");
+        html_text(r, r->user.role);
+        html_raw(r, ")</span><button type=\"submit\">Sign out</button></form>");
+    }
+    html_raw(r, "</header>\n<main id=\"main\">\n");
+}
+
+void html_end(struct req *r, const char *const *scripts)
+{
+    html_raw(r, "\n</main>\n");
+    for (size_t i = 0; scripts && scripts[i]; i++) {
+        html_raw(r, "<script src=\"/static/");
+        html_text(r, scripts[i]);
+        html_raw(r, "\"></script>");
+    }
+    html_raw(r, "</body></html>\n");
+}
+
+const char *html_err_msg(struct req *r, const struct err *e)
+{
+    if (err_info(e->code)->http_status < 500)
+        return e->msg;
+    fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
+            r->route ? r->route->pattern : "-", e->msg);
+    return "Internal error; the server log has the details.";
+}
+
+void html_error_page(struct req *r, int status, const char *msg)
+{
+    /* As resp_err: a server-side failure is logged for the operator, never shown (no SQL, no
+     * paths). */
+    if (status >= 500) {
+        fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
+                r->route ? r->route->pattern : "-", msg);
+        msg = "Internal error; the server log has the details.";
+    }
+    char title[32];
+    snprintf(title, sizeof title, "Error %d", status);
+    html_begin(r, title);
+    r->status = status;
+    html_raw(r, "<h1>");
+    html_text(r, title);
+    html_raw(r, "</h1>");
+    html_notice(r, "error", msg);
+    html_raw(r, "<p><a href=\"/\">Back to the dashboard</a></p>");
+    html_end(r, NULL);
+}

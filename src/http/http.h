@@ -1,0 +1,35 @@
+/* The web server's public face for the command line: start `ioheme serve`, and list the route
+ * table as JSON (for the authorisation-matrix tests and docs/api.md).
+ *
+ * Everything else about HTTP — libmicrohttpd, the router, handlers, pages — is private to
+ * src/http/. */
+#ifndef IOHEME_HTTP_HTTP_H
+#define IOHEME_HTTP_HTTP_H
+
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/strbuf.h"
+
+struct http_config {
+    const char *db_path;     /* the study database (must exist; created by `ioheme init`) */
+    const char *listen;      /* "127.0.0.1:8080" (IPv4 address and port) */
+    const char *tls_cert;    /* PEM file, or NULL for plain HTTP */
+    const char *tls_key;     /* PEM file, or NULL */
+    unsigned threads;        /* worker threads (0: number of CPUs) */
+    FILE *access_log;        /* one line per request; NULL: stderr */
+    long long idle_s;        /* idle logout after this many seconds (0: 1800) */
+};
+
+/* Serves until SIGTERM or SIGINT, then stops accepting, finishes requests in flight, closes
+ * every per-thread database connection and returns 0. Returns a negative err code (e filled)
+ * when the server cannot start: bad --listen, unreadable TLS files, database not openable,
+ * port in use. */
+int http_serve(const struct http_config *cfg, struct err *e);
+
+/* Appends the route table as a JSON array to out: one object per route with "method",
+ * "pattern", "permission" (null when any signed-in user may), "public", "csrf", "max_body",
+ * "record_lock". */
+void http_routes_json(struct strbuf *out);
+
+#endif

@@ -1,0 +1,167 @@
+/* Shared inside src/http/ only: the request/response context every handler gets, the route
+ * table's row, and the helpers handlers use to read a request and write a response.
+ *
+ * Lifetimes: a struct req lives from the first libmicrohttpd callback of a request to its
+ * completion callback. Everything allocated in req->ar (strings, path parameters, the parsed
+ * form body) is freed then, in one call. Handlers never free what they put there. */
+#ifndef IOHEME_HTTP_HTTP_INT_H
+#define IOHEME_HTTP_HTTP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "store/store.h"
+
+enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_PUT = 4, HTTP_DELETE = 8 };
+
+/* Route flags: what the router checks before the handler runs. */
+enum route_flag {
+    RT_PUBLIC = 1 << 0,      /* no sign-in needed (login, static files, health) */
+    RT_CSRF = 1 << 1,        /* state-changing: needs the CSRF token (cookie sessions) */
+    RT_RECORD_LOCK = 1 << 2, /* writes to record {id}: refused with 409 while it is locked */
+    RT_HTML = 1 << 3,        /* a page: 401 redirects to /login, errors render as HTML */
+    RT_NO_DB = 1 << 4,       /* needs no database connection (health, static files) */
+};
+
+struct req;
+typedef int (*route_handler)(struct req *r);
+
+struct route {
+    int method;              /* enum http_method */
+    const char *pattern;     /* "/api/v1/records/{id}"; {name} captures one path segment */
+    route_handler handler;
+    const char *permission;  /* core/perm.h action name, NULL: any signed-in user */
+    unsigned flags;          /* enum route_flag bits */
+    unsigned max_body_kib;   /* request body cap; 0 = no body allowed */
+};
+
+/* The table (routes.c) and its length. */
+extern const struct route http_routes[];
+extern const size_t http_nroutes;
+
+#define REQ_MAX_PARAMS 4
+#define REQ_MAX_HEADERS 8
+
+struct http_server; /* server.c: daemon, configuration, CSRF key */
+
+struct req {
+    struct arena ar;
+    struct http_server *srv;
+    void *conn;                       /* the libmicrohttpd connection (server.c only) */
+    int method;                       /* enum http_method, 0 when unsupported */
+    const char *method_name;
+    const char *path;                 /* decoded path without the query string */
+    const struct route *route;        /* matched row, NULL when none */
+    int allowed_methods;              /* for 405: methods the path has */
+    const char *param_name[REQ_MAX_PARAMS];
+    const char *param[REQ_MAX_PARAMS];
+    size_t nparams;
+    struct strbuf body;
+    bool body_too_big;
+    bool is_tls;
+    long long t0_us;
+
+    struct store *st;                 /* this worker thread's connection */
+    bool has_user;
+    struct store_user user;           /* the signed-in user when has_user */
+    bool via_bearer;                  /* authenticated by Authorization: Bearer */
+    char session[65];                 /* the session token (cookie or bearer) */
+    char csrf[65];                    /* CSRF token bound to the session */
+
+    /* response */
+    int status;
+    const char *content_type;         /* static string */
+    struct strbuf out;                /* body */
+    const unsigned char *static_body; /* when set, sent instead of out (embedded assets) */
+    size_t static_len;
+    size_t sent_bytes;                /* body length queued (for the access log) */
+    const char *hdr_name[REQ_MAX_HEADERS];
+    const char *hdr_value[REQ_MAX_HEADERS];
+    size_t nhdrs;
+
+    struct { const char *name, *value; } *form; /* parsed urlencoded body (req_form) */
+    size_t nform;
+    bool form_parsed;
+};
+
+/* ---- server.c: reading the request (values borrowed from libmicrohttpd / the arena) ---- */
+
+/* A request header, or NULL. */
+const char *req_header(struct req *r, const char *name);
+/* A query-string argument (decoded), or NULL. */
+const char *req_query(struct req *r, const char *name);
+/* A cookie's value, or NULL. */
+const char *req_cookie(struct req *r, const char *name);
+/* The path parameter {name} of the matched route, or NULL. */
+const char *req_param(const struct req *r, const char *name);
+/* This worker thread's store connection (opened on first use); NULL with e filled when it
+ * cannot be opened. */
+struct store *req_store(struct req *r, struct err *e);
+/* Seconds without a request after which a web session ends (--idle-timeout, default 1800). */
+long long http_server_idle_s(const struct http_server *srv);
+/* The server's group-commit writer (writer.h). */
+struct http_writer *http_server_writer(const struct http_server *srv);
+/* The server's 32-byte CSRF key (random per process). */
+const unsigned char *http_server_csrf_key(const struct http_server *srv);
+
+/* ---- response helpers (respond.c) ---- */
+
+/* Adds a response header; name and value must live as long as the request (static or arena). */
+void resp_header(struct req *r, const char *name, const char *value);
+/* Sends v (a jansson value, reference stolen) with status. Returns 0. */
+int resp_json(struct req *r, int status, json_t *v);
+/* Sends {"error":{"code","message","field"}} with the status of e->code (err_info). Returns 0. */
+int resp_err(struct req *r, const struct err *e);
+/* As resp_err for a code and message made here. */
+int resp_errf(struct req *r, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* 303 See Other to location (copied into the arena). Returns 0. */
+int resp_redirect(struct req *r, const char *location);
+/* The request body parsed as a JSON object, or NULL after filling e (ERR_INVALID naming line
+ * and column). The caller owns the value (json_decref). */
+json_t *req_json(struct req *r, struct err *e);
+/* A field of an application/x-www-form-urlencoded body (decoded, in the arena), or NULL. */
+const char *req_form(struct req *r, const char *name);
+/* Percent-decodes s (with '+' as space when is_form) into the arena. */
+char *http_url_decode(struct arena *a, const char *s, size_t n, bool is_form);
+/* The store context for writes made by the signed-in user through the API/web. */
+struct store_ctx req_who(const struct req *r);
+
+/* ---- router.c ---- */
+
+/* Finds the route for r->method and r->path: sets r->route and the path parameters, or leaves
+ * r->route NULL and sets r->allowed_methods (non-zero: 405, zero: 404). */
+void router_match(struct req *r);
+/* Runs the router's checks in order (route found, body cap, authentication, CSRF, role
+ * permission, record lock), then the handler, leaving the response in r. */
+void router_dispatch(struct req *r);
+/* Counts a finished request against its route (calls, 4xx/5xx answers, microseconds). */
+void router_count(const struct route *rt, int status, long long us);
+/* Writes one line per route with its counters (at shutdown, to the access log). */
+void router_log_stats(FILE *out);
+/* "GET", "POST", … for a method bit. */
+const char *http_method_name(int method);
+
+/* ---- auth.c ---- */
+
+/* Authenticates r from the Authorization: Bearer header or the session cookie; sets
+ * r->has_user, r->user, r->session, r->csrf. Returns 0 (signed in), ERR_AUTH (no or bad
+ * credentials; an expired session is audited as an idle logout), ERR_CONFLICT when may_write
+ * is false and the check needs a write (sliding the expiry, ending an idle session), or
+ * another error. */
+int auth_identify(struct req *r, bool may_write, struct err *e);
+/* True when the request carries the CSRF token of its session (header X-CSRF-Token, or form
+ * field "csrf"). Bearer-token requests carry no ambient credentials and pass. */
+bool auth_csrf_ok(struct req *r);
+/* Session cookie name. */
+#define AUTH_COOKIE "ioh_session"
+/* Idle logout: by default sessions expire after this many seconds without a request. */
+#define AUTH_IDLE_S 1800
+
+#endif

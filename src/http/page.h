@@ -1,0 +1,50 @@
+/* Shared by the page handlers: a record's values loaded once per request, and the form
+ * renderer that turns a dictionary form into HTML inputs (form_render.c). */
+#ifndef IOHEME_HTTP_PAGE_H
+#define IOHEME_HTTP_PAGE_H
+
+#include "http/http_int.h"
+
+struct page_value {
+    const char *event;
+    int instance;
+    const char *field;
+    const char *code;   /* NULL unless a checkbox option */
+    const char *value;
+    const char *flag;   /* soft rule that flagged it, or NULL */
+};
+
+/* Every stored value of a record, in r->ar. */
+struct page_values {
+    struct page_value *v;
+    size_t n, cap;
+};
+
+/* Loads record's values into pv (allocated in r->ar). */
+int page_values_load(struct req *r, const char *record, struct page_values *pv, struct err *e);
+/* The value (borrowed), or NULL. */
+const struct page_value *page_values_get(const struct page_values *pv, const char *event,
+                                         int instance, const char *field, const char *code);
+
+/* Where the values shown in a form come from. */
+struct form_source {
+    const struct page_values *stored;  /* stored values (may be NULL) */
+    const char *event;
+    int instance;
+    bool from_post;                    /* show what the request posted instead */
+    const struct store_put_result *res; /* issues to show next to their fields, or NULL */
+};
+
+/* Writes the inputs of form fm (labels, notes/units, choices, data- attributes for branching
+ * logic, calc and validation read by form.js) into the page. */
+void form_render_fields(struct req *r, const struct dict_form *fm, const struct form_source *src);
+/* The changes a posted form asks for: every data field of fm at (event, instance), checkbox
+ * options as field___code; allocated in r->ar. */
+int form_changes_from_post(struct req *r, const struct dict_form *fm, const char *event,
+                           int instance, struct store_change **out, size_t *n, struct err *e);
+/* "Incomplete" / "Unverified" / "Complete" / "No data" for a status 0/1/2/-1. */
+const char *page_status_label(int status);
+/* The record's name and status line as a page heading. */
+void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
+
+#endif

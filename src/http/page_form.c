@@ -1,0 +1,287 @@
+/* Data-entry form pages: GET shows a dictionary form of a record at an event (and instance, for
+ * repeating forms), POST saves it through store_put_changes together with the form status and
+ * the reason for change (required by the store once the form is complete). A refused save shows
+ * the same form with what was typed and the server's message next to each field at fault; a
+ * saved out-of-range value shows its soft warning. /forms/{form}/logic.js serves the form's
+ * branching logic and calc fields as JavaScript emitted by expr_to_js, so the browser shows,
+ * hides and computes exactly what the server will. */
+#include "http/handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/html.h"
+#include "http/page.h"
+
+struct form_ref {
+    const struct dict *d;
+    const struct dict_form *fm;
+    const char *event;
+    int ev_index;
+    int instance;
+    bool repeats;
+};
+
+static int resolve(struct req *r, struct form_ref *f, struct err *e)
+{
+    f->d = store_dict(r->st);
+    f->event = req_param(r, "event");
+    f->fm = dict_form(f->d, req_param(r, "form"));
+    f->ev_index = dict_event_index(f->d, f->event);
+    if (!f->fm || f->ev_index < 0)
+        return err_set(e, ERR_NOT_FOUND, "no such form or event in the protocol");
+    size_t fi = (size_t)dict_form_index(f->d, f->fm->name);
+    if (!f->d->form_at_event[(size_t)f->ev_index * f->d->nforms + fi])
+        return err_set(e, ERR_NOT_FOUND, "form '%s' is not collected at event '%s'",
+                       f->fm->name, f->event);
+    f->repeats = f->d->form_repeats[(size_t)f->ev_index * f->d->nforms + fi];
+    f->instance = 0;
+    const char *inst = req_query(r, "instance");
+    if (f->repeats) {
+        char *end = NULL;
+        long v = inst ? strtol(inst, &end, 10) : 0;
+        if (inst && (*end || v < 1 || v > 100000))
+            return err_set_field(e, ERR_INVALID, "instance", "instance must be 1 or more");
+        f->instance = (int)v; /* 0: not chosen yet */
+    }
+    return 0;
+}
+
+static void values_json(struct req *r, const struct page_values *pv)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < pv->n; i++) {
+        const struct page_value *v = &pv->v[i];
+        const char *key = v->code ? arena_printf(&r->ar, "%s|%d|%s|%s", v->event, v->instance,
+                                                 v->field, v->code)
+                                  : arena_printf(&r->ar, "%s|%d|%s", v->event, v->instance,
+                                                 v->field);
+        if (key)
+            json_object_set_new(o, key, json_string(v->value));
+    }
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    /* JSON inside <script type="application/json">: escape '<' so "</script>" cannot occur. */
+    html_raw(r, "<script type=\"application/json\" id=\"ioh-values\">");
+    for (const char *p = s ? s : "{}"; *p; p++) {
+        if (*p == '<')
+            html_raw(r, "\\u003c");
+        else
+            strbuf_addc(&r->out, *p);
+    }
+    html_raw(r, "</script>");
+    free(s);
+}
+
+static void instance_list(struct req *r, const struct store_record *rec, const struct form_ref *f)
+{
+    struct err e;
+    err_clear(&e);
+    int next = 1;
+    if (store_next_instance(r->st, store_record_name(rec), f->event, f->fm->name, &next, &e))
+        next = 1;
+    html_raw(r, "<ul class=\"instances\">");
+    for (int i = 1; i < next; i++) {
+        int status = -1;
+        if (store_form_status(r->st, store_record_name(rec), f->event, f->fm->name, i, &status,
+                              &e) != 0)
+            status = -1;
+        html_rawf(r, "<li><a class=\"st st%d\" href=\"?instance=%d\">#%d — ", status, i, i);
+        html_text(r, page_status_label(status));
+        html_raw(r, "</a></li>");
+    }
+    html_rawf(r, "</ul><p><a class=\"button primary\" href=\"?instance=%d\">Add #%d</a></p>", next,
+              next);
+}
+
+static int render(struct req *r, const struct store_record *rec, const struct form_ref *f,
+                  const struct page_values *pv, bool from_post, const struct store_put_result *res,
+                  const char *error, const char *notice)
+{
+    const struct dict_event *ev = &f->d->events[f->ev_index];
+    char sub[300];
+    if (f->repeats && f->instance)
+        snprintf(sub, sizeof sub, "%s · %s #%d", ev->label, f->fm->label, f->instance);
+    else
+        snprintf(sub, sizeof sub, "%s · %s", ev->label, f->fm->label);
+    html_begin(r, f->fm->label);
+    page_record_heading(r, rec, sub);
+    if (error)
+        html_notice(r, "error", error);
+    if (notice)
+        html_notice(r, "ok", notice);
+    if (f->repeats && f->instance == 0) {
+        instance_list(r, rec, f);
+        html_end(r, NULL);
+        return 0;
+    }
+    int status = -1;
+    struct err e;
+    err_clear(&e);
+    if (store_form_status(r->st, store_record_name(rec), f->event, f->fm->name, f->instance,
+                          &status, &e) != 0)
+        status = -1;
+    const char *posted_status = from_post ? req_form(r, "__status") : NULL;
+    html_raw(r, "<form method=\"post\" class=\"crf\" novalidate");
+    html_raw(r, " data-event=\"");
+    html_text(r, f->event);
+    html_rawf(r, "\" data-instance=\"%d\" data-was-complete=\"%d\"", f->instance, status == 2);
+    if (f->instance) {
+        html_rawf(r, " action=\"?instance=%d\"", f->instance);
+    }
+    html_raw(r, ">");
+    html_csrf(r);
+    struct form_source src = {.stored = pv, .event = f->event, .instance = f->instance,
+                              .from_post = from_post, .res = res};
+    form_render_fields(r, f->fm, &src);
+    html_raw(r, "<div class=\"savebar\"><label for=\"i-status\">Form status</label>"
+                "<select id=\"i-status\" name=\"__status\">");
+    int show = posted_status ? atoi(posted_status) : (status < 0 ? 0 : status);
+    for (int s = 0; s <= 2; s++) {
+        html_rawf(r, "<option value=\"%d\"%s>", s, s == show ? " selected" : "");
+        html_text(r, page_status_label(s));
+        html_raw(r, "</option>");
+    }
+    html_raw(r, "</select><div class=\"reason");
+    if (status == 2)
+        html_raw(r, " required");
+    if (res && e.code == 0 && error && strstr(error, "reason"))
+        html_raw(r, " has-error");
+    html_raw(r, "\"><label for=\"i-reason\">Reason for change");
+    if (status == 2)
+        html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
+                    "complete)</span>");
+    html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
+    if (from_post)
+        html_text(r, req_form(r, "__reason"));
+    html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
+                "</div></form>");
+    values_json(r, pv);
+    html_raw(r, "<script src=\"/forms/");
+    html_text(r, f->fm->name);
+    html_raw(r, "/logic.js\"></script>");
+    static const char *const scripts[] = {"logic.js", "form.js", NULL};
+    html_end(r, scripts);
+    return 0;
+}
+
+int page_form(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_record rec;
+    struct form_ref f;
+    struct page_values pv;
+    if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0 || resolve(r, &f, &e) != 0 ||
+        page_values_load(r, req_param(r, "id"), &pv, &e) != 0) {
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        return 0;
+    }
+    return render(r, &rec, &f, &pv, false, NULL, NULL,
+                  req_query(r, "saved") ? "Saved." : NULL);
+}
+
+int page_form_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_record rec;
+    struct form_ref f;
+    struct page_values pv;
+    if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0 || resolve(r, &f, &e) != 0) {
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        return 0;
+    }
+    if (f.repeats && f.instance == 0) {
+        html_error_page(r, 422, "choose an instance of this repeating form first");
+        return 0;
+    }
+    struct store_change *ch = NULL;
+    size_t n = 0;
+    int rc = form_changes_from_post(r, f.fm, f.event, f.instance, &ch, &n, &e);
+    const char *st = req_form(r, "__status");
+    char status_field[160];
+    if (rc == 0 && st && (!strcmp(st, "0") || !strcmp(st, "1") || !strcmp(st, "2"))) {
+        struct store_change *all = arena_calloc(&r->ar, n + 1, sizeof *all);
+        if (!all) {
+            rc = err_set(&e, ERR_NOMEM, "out of memory");
+        } else {
+            if (n)
+                memcpy(all, ch, n * sizeof *ch);
+            all[n++] = (struct store_change){
+                .event = f.event, .instance = f.instance,
+                .field = arena_strdup(&r->ar, dict_complete_field(f.fm, status_field,
+                                                                   sizeof status_field)),
+                .value = st};
+            ch = all;
+        }
+    }
+    const char *reason = req_form(r, "__reason");
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct store_ctx who = req_who(r);
+    if (rc == 0)
+        rc = store_put_changes(r->st, &who, req_param(r, "id"), ch, n,
+                               reason && *reason ? reason : NULL, &res, &e);
+    if (rc == 0) {
+        store_put_result_free(&res);
+        const char *loc = f.instance
+                              ? arena_printf(&r->ar, "/records/%s/forms/%s/%s?instance=%d&saved=1",
+                                             store_record_name(&rec), f.event, f.fm->name,
+                                             f.instance)
+                              : arena_printf(&r->ar, "/records/%s/forms/%s/%s?saved=1",
+                                             store_record_name(&rec), f.event, f.fm->name);
+        return resp_redirect(r, loc ? loc : "/");
+    }
+    memset(&pv, 0, sizeof pv);
+    struct err e2;
+    err_clear(&e2);
+    if (page_values_load(r, req_param(r, "id"), &pv, &e2) != 0)
+        memset(&pv, 0, sizeof pv);
+    const char *msg = e.code == ERR_REASON_REQUIRED
+                          ? "This form is complete: give a reason for the change."
+                          : html_err_msg(r, &e);
+    render(r, &rec, &f, &pv, true, &res, arena_printf(&r->ar, "Not saved. %s", msg), NULL);
+    r->status = err_info(e.code)->http_status;
+    store_put_result_free(&res);
+    return 0;
+}
+
+int form_logic_js(struct req *r)
+{
+    const struct dict *d = store_dict(r->st);
+    const struct dict_form *fm = dict_form(d, req_param(r, "form"));
+    if (!fm)
+        return resp_errf(r, ERR_NOT_FOUND, "form", "no such form");
+    r->status = 200;
+    r->content_type = "text/javascript; charset=utf-8";
+    strbuf_adds(&r->out, "/* generated from the protocol by expr_to_js; read by form.js */\n"
+                         "(window.IOHEME_FORM_DEFS = window.IOHEME_FORM_DEFS || []).push({\n");
+    for (size_t i = 0; i < fm->nfields; i++) {
+        const struct dict_field *f = &d->fields[fm->first_field + i];
+        if (!f->branching && !f->calc)
+            continue;
+        struct strbuf js = STRBUF_INIT;
+        struct err e;
+        err_clear(&e);
+        strbuf_addf(&js, "\"%s\":{", f->name); /* names are [a-z0-9_] (dict_load checks) */
+        int rc = 0;
+        if (f->branching) {
+            strbuf_adds(&js, "show:function(L){return (");
+            rc = expr_to_js(f->branching, &js, &e);
+            strbuf_adds(&js, ");},");
+        }
+        if (rc == 0 && f->calc) {
+            strbuf_adds(&js, "calc:function(L){return (");
+            rc = expr_to_js(f->calc, &js, &e);
+            strbuf_adds(&js, ");},");
+        }
+        strbuf_adds(&js, "},\n");
+        if (rc == 0 && !js.failed)
+            strbuf_adds(&r->out, strbuf_str(&js));
+        strbuf_release(&js);
+    }
+    strbuf_adds(&r->out, "});\n");
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* Sign-in and sign-out pages. The sign-in form posts username and password; a success starts a
+ * cookie session (auth.c) and goes to the dashboard; a failure says only that the sign-in
+ * failed (never which part was wrong) and after 5 failures the account is locked — both
+ * decided and audited by the store. */
+#include "http/handlers.h"
+
+#include "http/html.h"
+
+static void login_form(struct req *r, const char *user, const char *error)
+{
+    html_begin(r, "Sign in");
+    html_raw(r, "<section class=\"login card\"><h1>Sign in</h1>"
+                "<p class=\"muted\">Application of Intraosseous Infusion in Hematologic Critical "
+                "Patients</p>");
+    if (error)
+        html_notice(r, "error", error);
+    html_raw(r, "<form method=\"post\" action=\"/login\">"
+                "<label for=\"username\">Username</label>"
+                "<input id=\"username\" name=\"username\" autocomplete=\"username\" "
+                "autocapitalize=\"none\" spellcheck=\"false\" required value=\"");
+    html_text(r, user ? user : "");
+    html_raw(r, "\"><label for=\"password\">Password</label>"
+                "<input id=\"password\" name=\"password\" type=\"password\" "
+                "autocomplete=\"current-password\" required>"
+                "<button class=\"primary\" type=\"submit\">Sign in</button></form>"
+                "<p class=\"muted small\">Sessions end after 30 minutes without activity. "
+                "Five failed sign-ins lock the account until an administrator unlocks it.</p>"
+                "</section>");
+    html_end(r, NULL);
+}
+
+int page_login_get(struct req *r)
+{
+    if (r->has_user)
+        return resp_redirect(r, "/");
+    login_form(r, NULL, NULL);
+    return 0;
+}
+
+int page_login_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    const char *user = req_form(r, "username");
+    int rc = auth_password(r, user, req_form(r, "password"), &e);
+    if (rc == 0)
+        rc = auth_start_session(r, r->user.name, &e);
+    if (rc) {
+        r->has_user = false;
+        login_form(r, user, e.code == ERR_AUTH ? "Sign-in failed: wrong username or password, "
+                                                 "or the account is locked or disabled."
+                                               : html_err_msg(r, &e));
+        r->status = err_info(e.code)->http_status;
+        return 0;
+    }
+    return resp_redirect(r, "/");
+}
+
+int page_logout_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    if (auth_end_session(r, &e) != 0) {
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        return 0;
+    }
+    return resp_redirect(r, "/login");
+}

@@ -1,0 +1,367 @@
+/* The dashboard (enrolment against the target, forms due, incomplete forms) and the screening
+ * log with its "screen a new patient" form. */
+#include "http/handlers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/html.h"
+#include "http/page.h"
+#include "store/timestamp.h"
+
+#define TARGET_ENROLMENT 52
+
+/* Every record (caller frees *recs), or an error page and -1. */
+static int load_records(struct req *r, struct store_record **recs, size_t *n)
+{
+    struct err e;
+    err_clear(&e);
+    if (store_record_list(r->st, recs, n, &e) != 0) {
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* When an event falls due after enrolment: day_offset days, plus the hours or minutes the
+ * protocol's event names carry for same-day time points (t15min_arm_1, t6h_arm_1). */
+static long long event_offset_ms(const struct dict_event *ev)
+{
+    long long ms = (long long)ev->day_offset * 86400000LL;
+    const char *p = ev->name;
+    if (p[0] == 't' && isdigit((unsigned char)p[1])) {
+        char *end;
+        long n = strtol(p + 1, &end, 10);
+        if (strncmp(end, "min_", 4) == 0)
+            ms = n * 60000LL;
+        else if (strncmp(end, "h_", 2) == 0)
+            ms = n * 3600000LL;
+    }
+    return ms;
+}
+
+struct states {
+    const struct dict *d;
+    int *status; /* [record idx][event][form]: max status seen, -1 none */
+    const struct store_record *recs;
+    size_t nrecs;
+};
+
+static int state_cb(void *ctx, const struct store_form_state *s)
+{
+    struct states *st = ctx;
+    int ev = dict_event_index(st->d, s->event), fm = dict_form_index(st->d, s->form);
+    if (ev < 0 || fm < 0)
+        return 0;
+    for (size_t i = 0; i < st->nrecs; i++) {
+        if (strcmp(store_record_name(&st->recs[i]), s->record) != 0)
+            continue;
+        int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + (size_t)fm];
+        if (*slot < 0 || s->status < *slot)
+            *slot = s->status; /* a repeating form counts as its least complete instance */
+        break;
+    }
+    return 0;
+}
+
+/* As REDCap: a form with values but no status yet counts as incomplete. */
+static int value_cb(void *ctx, const struct store_value *v)
+{
+    struct states *st = ctx;
+    const struct dict_field *f = dict_field(st->d, v->field);
+    int ev = dict_event_index(st->d, v->event);
+    if (!f || ev < 0 || f->type == FT_CALC || !v->value || !*v->value)
+        return 0;
+    size_t i = (size_t)(v->record_id - 1);
+    if (i >= st->nrecs || st->recs[i].id != v->record_id) {
+        for (i = 0; i < st->nrecs && st->recs[i].id != v->record_id; i++)
+            ;
+        if (i == st->nrecs)
+            return 0;
+    }
+    int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + f->form_index];
+    if (*slot < 0)
+        *slot = 0;
+    return 0;
+}
+
+static void rec_link(struct req *r, const char *name, const char *event, const char *form)
+{
+    html_raw(r, "<a href=\"/records/");
+    html_text(r, name);
+    if (event) {
+        html_raw(r, "/forms/");
+        html_text(r, event);
+        html_raw(r, "/");
+        html_text(r, form);
+    }
+    html_raw(r, "\">");
+}
+
+/* The subject, time point and form cells of a dashboard row, and its status cell. */
+static void row_cells(struct req *r, const char *rec, const struct dict_event *ev,
+                      const struct dict_form *fm)
+{
+    html_raw(r, "<td>");
+    rec_link(r, rec, NULL, NULL);
+    html_text(r, rec);
+    html_raw(r, "</a></td><td>");
+    html_text(r, ev->label);
+    html_raw(r, "</td><td>");
+    rec_link(r, rec, ev->name, fm->name);
+    html_text(r, fm->label);
+    html_raw(r, "</a></td>");
+}
+
+static void status_cell(struct req *r, int s)
+{
+    html_rawf(r, "<td class=\"st st%d\">", s);
+    html_text(r, page_status_label(s));
+    html_raw(r, "</td></tr>");
+}
+
+int page_dashboard(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_record *recs = NULL;
+    size_t n = 0;
+    if (load_records(r, &recs, &n) != 0)
+        return 0;
+    const struct dict *d = store_dict(r->st);
+    size_t enrolled = 0, failures = 0;
+    for (size_t i = 0; i < n; i++) {
+        enrolled += recs[i].status == STORE_REC_ENROLLED || recs[i].status == STORE_REC_WITHDRAWN;
+        failures += recs[i].status == STORE_REC_SCREEN_FAILURE;
+    }
+    struct states st = {.d = d, .recs = recs, .nrecs = n};
+    size_t cells = (n ? n : 1) * d->nevents * d->nforms;
+    st.status = arena_calloc(&r->ar, cells, sizeof *st.status);
+    if (!st.status) {
+        free(recs);
+        html_error_page(r, 500, "out of memory");
+        return 0;
+    }
+    for (size_t i = 0; i < cells; i++)
+        st.status[i] = -1;
+    if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0 ||
+        store_study_values(r->st, value_cb, &st, &e) != 0) {
+        free(recs);
+        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        return 0;
+    }
+
+    html_begin(r, "Dashboard");
+    html_raw(r, "<h1>Dashboard</h1><section class=\"cards\"><div class=\"card\"><h2>Enrolment</h2>");
+    html_rawf(r, "<p class=\"big\"><span id=\"enrolled\">%zu</span> / %d</p>"
+                 "<progress max=\"%d\" value=\"%zu\" aria-label=\"enrolment\"></progress>"
+                 "<p class=\"muted\">%zu screened · %zu screen failures</p></div>",
+              enrolled, TARGET_ENROLMENT, TARGET_ENROLMENT, enrolled, n, failures);
+    html_raw(r, "<div class=\"card\"><h2>Actions</h2><p><a class=\"button primary\" "
+                "href=\"/screening/new\">Screen a new patient</a></p><p><a class=\"button\" "
+                "href=\"/screening\">Screening log</a></p></div></section>");
+
+    long long now = store_now_ms(r->st);
+    html_raw(r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
+                "<th>Subject</th><th>Time point</th><th>Form</th><th>Due</th><th>Status</th>"
+                "</tr></thead><tbody>");
+    size_t ndue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].status != STORE_REC_ENROLLED)
+            continue;
+        long long t0 = store_timestamp_ms(recs[i].enrolled_at);
+        for (size_t ev = 0; t0 >= 0 && ev < d->nevents; ev++) {
+            long long due = t0 + event_offset_ms(&d->events[ev]);
+            if (due > now || ev == 0)
+                continue;
+            for (size_t fm = 0; fm < d->nforms; fm++) {
+                if (!d->form_at_event[ev * d->nforms + fm] || d->form_repeats[ev * d->nforms + fm])
+                    continue;
+                int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
+                if (s == 2)
+                    continue;
+                bool late = now > due + (long long)(d->events[ev].offset_max + 1) * 86400000LL;
+                html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
+                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                html_raw(r, "<td>");
+                time_t secs = (time_t)(due / 1000);
+                struct tm tm;
+                gmtime_r(&secs, &tm);
+                html_rawf(r, "%04d-%02d-%02d %02d:%02d UTC%s", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, late ? " (overdue)" : "");
+                html_raw(r, "</td>");
+                status_cell(r, s);
+                ndue++;
+            }
+        }
+    }
+    if (!ndue)
+        html_raw(r, "<tr><td colspan=\"5\" class=\"muted\">Nothing due.</td></tr>");
+    html_raw(r, "</tbody></table></section>");
+
+    html_raw(r, "<section><h2>Incomplete forms</h2><table class=\"list\" id=\"incomplete\">"
+                "<thead><tr><th>Subject</th><th>Time point</th><th>Form</th><th>Status</th></tr>"
+                "</thead><tbody>");
+    size_t ninc = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t ev = 0; recs[i].status == STORE_REC_ENROLLED && ev < d->nevents; ev++)
+            for (size_t fm = 0; fm < d->nforms; fm++) {
+                int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
+                if (s != 0 && s != 1)
+                    continue;
+                html_raw(r, "<tr>");
+                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                status_cell(r, s);
+                ninc++;
+            }
+    if (!ninc)
+        html_raw(r, "<tr><td colspan=\"4\" class=\"muted\">None.</td></tr>");
+    html_raw(r, "</tbody></table></section>");
+    free(recs);
+    html_end(r, NULL);
+    return 0;
+}
+
+/* For a screen failure: the criteria that failed, criterion by criterion. */
+static void why_not_eligible(struct req *r, const struct store_record *rec)
+{
+    if (rec->eligible != 0)
+        return;
+    struct err e;
+    err_clear(&e);
+    struct elig_result el;
+    if (store_record_eligibility(r->st, store_record_name(rec), &r->ar, &el, &e) != 0)
+        return;
+    html_raw(r, "<ul class=\"why\">");
+    for (size_t i = 0; i < el.ncriteria; i++) {
+        if (el.criteria[i].passes || el.criteria[i].state == CRIT_UNKNOWN)
+            continue;
+        html_raw(r, "<li>");
+        html_text(r, el.criteria[i].field->label);
+        html_raw(r, "</li>");
+    }
+    html_raw(r, "</ul>");
+}
+
+int page_screening(struct req *r)
+{
+    struct store_record *recs = NULL;
+    size_t n = 0;
+    if (load_records(r, &recs, &n) != 0)
+        return 0;
+    html_begin(r, "Screening log");
+    html_raw(r, "<h1>Screening log</h1><p><a class=\"button primary\" href=\"/screening/new\">"
+                "Screen a new patient</a></p><table class=\"list\" id=\"screening-log\"><thead>"
+                "<tr><th>Screening no.</th><th>Study ID</th><th>Screened</th><th>By</th>"
+                "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++) {
+        const struct store_record *rec = &recs[i];
+        html_raw(r, "<tr><td>");
+        rec_link(r, store_record_name(rec), NULL, NULL);
+        html_text(r, rec->screening_no);
+        html_raw(r, "</a></td>");
+        html_td(r, rec->study_id);
+        html_td(r, rec->screened_at);
+        html_td(r, rec->screened_by);
+        html_raw(r, "<td>");
+        html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
+        why_not_eligible(r, rec);
+        html_raw(r, "</td>");
+        html_raw(r, "<td><span class=\"badge st-");
+        html_text(r, store_record_status_name(rec->status));
+        html_raw(r, "\">");
+        html_text(r, store_record_status_name(rec->status));
+        html_raw(r, "</span></td></tr>");
+    }
+    if (!n)
+        html_raw(r, "<tr><td colspan=\"6\" class=\"muted\">No patient screened yet.</td></tr>");
+    html_raw(r, "</tbody></table>");
+    free(recs);
+    html_end(r, NULL);
+    return 0;
+}
+
+/* The screening form: the form holding the @ELIGIBLE calc, at the first event collecting it. */
+static int screening_form(const struct dict *d, const struct dict_form **fm, const char **event)
+{
+    for (size_t i = 0; i < d->nfields; i++) {
+        if (!d->fields[i].is_eligible)
+            continue;
+        *fm = &d->forms[d->fields[i].form_index];
+        for (size_t ev = 0; ev < d->nevents; ev++)
+            if (d->form_at_event[ev * d->nforms + d->fields[i].form_index]) {
+                *event = d->events[ev].name;
+                return 0;
+            }
+    }
+    *fm = d->nforms ? &d->forms[0] : NULL;
+    *event = d->nevents ? d->events[0].name : "event_1";
+    return *fm ? 0 : ERR_NOT_FOUND;
+}
+
+static void screening_page(struct req *r, const struct dict_form *fm, const char *event,
+                           bool from_post, const struct store_put_result *res, const char *error)
+{
+    html_begin(r, "Screen a new patient");
+    html_raw(r, "<h1>Screen a new patient</h1>");
+    if (error)
+        html_notice(r, "error", error);
+    html_raw(r, "<form method=\"post\" action=\"/screening/new\" class=\"crf\" novalidate "
+                "data-instance=\"0\" data-event=\"");
+    html_text(r, event);
+    html_raw(r, "\">");
+    html_csrf(r);
+    struct form_source src = {.event = event, .from_post = from_post, .res = res};
+    form_render_fields(r, fm, &src);
+    html_raw(r, "<div class=\"savebar\"><button class=\"primary\" type=\"submit\">Save screening"
+                "</button></div></form><script type=\"application/json\" id=\"ioh-values\">{}"
+                "</script><script src=\"/forms/");
+    html_text(r, fm->name);
+    html_raw(r, "/logic.js\"></script>");
+    static const char *const scripts[] = {"logic.js", "form.js", NULL};
+    html_end(r, scripts);
+}
+
+int page_screening_new(struct req *r)
+{
+    const struct dict_form *fm;
+    const char *event;
+    if (screening_form(store_dict(r->st), &fm, &event) != 0) {
+        html_error_page(r, 404, "the protocol has no screening form");
+        return 0;
+    }
+    screening_page(r, fm, event, false, NULL, NULL);
+    return 0;
+}
+
+int page_screening_post(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    const struct dict_form *fm;
+    const char *event;
+    if (screening_form(store_dict(r->st), &fm, &event) != 0) {
+        html_error_page(r, 404, "the protocol has no screening form");
+        return 0;
+    }
+    struct store_change *ch = NULL;
+    size_t n = 0;
+    struct store_put_result res;
+    store_put_result_init(&res);
+    char scr[16] = "";
+    struct store_ctx who = req_who(r);
+    int rc = form_changes_from_post(r, fm, event, 0, &ch, &n, &e);
+    if (rc == 0)
+        rc = store_screen_create(r->st, &who, ch, n, scr, &res, &e);
+    if (rc == 0) {
+        store_put_result_free(&res);
+        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", scr));
+    }
+    screening_page(r, fm, event, true, &res, arena_printf(&r->ar, "Not saved. %s", html_err_msg(r, &e)));
+    r->status = err_info(e.code)->http_status;
+    store_put_result_free(&res);
+    return 0;
+}

@@ -1,0 +1,283 @@
+/* The router: matches a request to its row in the route table and enforces, centrally and in
+ * this order, everything the row asks for before the handler runs:
+ *
+ *   1. a route exists for the path (404) and the method (405 with Allow);
+ *   2. the body fits the row's cap (413);
+ *   3. the caller is signed in — session cookie or bearer token — unless the row is public
+ *      (401; pages redirect to /login);
+ *   4. a state-changing row carries its session's CSRF token (403);
+ *   5. the user's role may perform the row's permission (403, audited as "denied");
+ *   6. a record-writing row's record exists (404) and is not locked (409).
+ *
+ * Handlers never check any of these themselves; the authorisation-matrix test loops over the
+ * same table to prove it. */
+#include "http/http_int.h"
+
+#include <string.h>
+
+#include "core/perm.h"
+#include "http/html.h"
+#include "http/writer.h"
+#include "store/snapshot.h"
+
+/* Per-route counters (as Redis keeps per command), indexed like http_routes[]. */
+#define MAX_ROUTES 128
+static _Atomic unsigned long route_calls[MAX_ROUTES], route_failures[MAX_ROUTES];
+static _Atomic unsigned long long route_us[MAX_ROUTES];
+
+void router_count(const struct route *rt, int status, long long us)
+{
+    size_t i = (size_t)(rt - http_routes);
+    if (i >= MAX_ROUTES || i >= http_nroutes)
+        return;
+    route_calls[i]++;
+    if (status >= 400)
+        route_failures[i]++;
+    route_us[i] += us > 0 ? (unsigned long long)us : 0;
+}
+
+void router_log_stats(FILE *out)
+{
+    for (size_t i = 0; i < http_nroutes && i < MAX_ROUTES; i++) {
+        unsigned long calls = route_calls[i];
+        fprintf(out, "route-stats method=%s route=%s calls=%lu failures=%lu mean_us=%llu\n",
+                http_method_name(http_routes[i].method), http_routes[i].pattern, calls,
+                (unsigned long)route_failures[i], calls ? route_us[i] / calls : 0ULL);
+    }
+}
+
+const char *http_method_name(int method)
+{
+    switch (method) {
+    case HTTP_GET: return "GET";
+    case HTTP_POST: return "POST";
+    case HTTP_PUT: return "PUT";
+    case HTTP_DELETE: return "DELETE";
+    default: return "?";
+    }
+}
+
+/* Matches path against pattern, capturing {name} segments into r (arena copies). */
+static bool match_pattern(struct req *r, const char *pattern, const char *path, bool capture)
+{
+    const char *p = pattern, *s = path;
+    size_t n = 0;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close)
+                return false;
+            const char *seg_end = strchr(s, '/');
+            size_t seg_len = seg_end ? (size_t)(seg_end - s) : strlen(s);
+            if (seg_len == 0 || n >= REQ_MAX_PARAMS)
+                return false;
+            if (capture) {
+                r->param_name[n] = arena_strndup(&r->ar, p + 1, (size_t)(close - p - 1));
+                r->param[n] = arena_strndup(&r->ar, s, seg_len);
+            }
+            n++;
+            p = close + 1;
+            s += seg_len;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    if (*p || *s)
+        return false;
+    if (capture)
+        r->nparams = n;
+    return true;
+}
+
+void router_match(struct req *r)
+{
+    r->route = NULL;
+    r->allowed_methods = 0;
+    for (size_t i = 0; i < http_nroutes; i++) {
+        const struct route *rt = &http_routes[i];
+        if (!match_pattern(r, rt->pattern, r->path, false))
+            continue;
+        if (rt->method == r->method) {
+            match_pattern(r, rt->pattern, r->path, true);
+            r->route = rt;
+            return;
+        }
+        r->allowed_methods |= rt->method;
+    }
+}
+
+const char *req_param(const struct req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nparams; i++)
+        if (r->param_name[i] && strcmp(r->param_name[i], name) == 0)
+            return r->param[i];
+    return NULL;
+}
+
+static bool wants_html(const struct req *r)
+{
+    if (r->route)
+        return (r->route->flags & RT_HTML) != 0;
+    return strncmp(r->path, "/api/", 5) != 0;
+}
+
+/* An error in the form the caller reads: JSON for the API, a page for the browser. */
+static void fail(struct req *r, int status, const char *code, const char *msg)
+{
+    if (wants_html(r)) {
+        html_error_page(r, status, msg);
+        return;
+    }
+    json_t *err = json_pack("{s:s, s:s, s:n}", "code", code, "message", msg, "field");
+    resp_json(r, status, json_pack("{s:o}", "error", err));
+}
+
+static void fail_err(struct req *r, const struct err *e)
+{
+    if (wants_html(r)) {
+        html_error_page(r, err_info(e->code)->http_status, e->msg);
+        return;
+    }
+    resp_err(r, e);
+}
+
+/* The role × action table (core/perm.h) for the signed-in user's role. */
+static bool role_may(const char *role_name_s, const char *action)
+{
+    enum role role;
+    enum perm_action act;
+    return role_from_name(role_name_s, &role) == 0 &&
+           perm_action_from_name(action, &act) == 0 && perm_allows(role, act);
+}
+
+static void run_handler(struct req *r)
+{
+    r->route->handler(r);
+}
+
+/* The batch holding this write could not commit: nothing of it is kept, say so. */
+static void write_failed(struct req *r, const struct err *e)
+{
+    r->nhdrs = 0; /* no redirect or cookie from a save that did not happen */
+    fail_err(r, e);
+}
+
+static void checks_and_handler(struct req *r, bool *snapshot);
+
+void router_dispatch(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    const struct route *rt = r->route;
+    if (!rt) {
+        if (r->allowed_methods) {
+            struct strbuf allow = STRBUF_INIT;
+            for (int m = 1; m <= HTTP_DELETE; m <<= 1)
+                if (r->allowed_methods & m) {
+                    if (allow.len)
+                        strbuf_adds(&allow, ", ");
+                    strbuf_adds(&allow, http_method_name(m));
+                }
+            resp_header(r, "Allow", arena_strdup(&r->ar, strbuf_str(&allow)));
+            strbuf_release(&allow);
+            fail(r, 405, "method_not_allowed", "this path does not take that method");
+        } else {
+            fail(r, 404, "not_found", "no such page or API route");
+        }
+        return;
+    }
+    if (r->body_too_big) {
+        fail(r, 413, "too_large", "the request body is larger than this route accepts");
+        return;
+    }
+    if (!(rt->flags & RT_NO_DB) && !req_store(r, &e)) {
+        fail_err(r, &e);
+        return;
+    }
+    /* A read answers from one snapshot (and one read transaction), authentication included. */
+    bool snapshot = rt->method == HTTP_GET && r->st;
+    if (snapshot && store_snapshot_begin(r->st, &e) != 0) {
+        fail_err(r, &e);
+        return;
+    }
+    checks_and_handler(r, &snapshot);
+    if (snapshot)
+        store_snapshot_end(r->st);
+    if (r->status == 0)
+        fail(r, 500, "internal", "the handler produced no response");
+}
+
+/* The router's checks after the body cap, then the handler. *snapshot says whether a read
+ * snapshot is open; it is closed (and set false) before anything that writes. */
+static void checks_and_handler(struct req *r, bool *snapshot)
+{
+    struct err e;
+    err_clear(&e);
+    const struct route *rt = r->route;
+    if (!(rt->flags & RT_PUBLIC) || (rt->flags & RT_HTML)) {
+        int rc = auth_identify(r, !*snapshot, &e);
+        if (rc == ERR_CONFLICT && *snapshot) {
+            /* the session check must write (once a minute): outside the snapshot */
+            store_snapshot_end(r->st);
+            err_clear(&e);
+            rc = auth_identify(r, true, &e);
+            *snapshot = rc == 0 && store_snapshot_begin(r->st, &e) == 0;
+            if (rc == 0 && !*snapshot) {
+                fail_err(r, &e);
+                return;
+            }
+        }
+        if (rc != 0 && rc != ERR_AUTH) {
+            fail_err(r, &e);
+            return;
+        }
+        if (rc == ERR_AUTH && !(rt->flags & RT_PUBLIC)) {
+            if (rt->flags & RT_HTML) {
+                resp_redirect(r, "/login");
+                return;
+            }
+            fail(r, 401, "unauthenticated", "sign in first (POST /api/v1/login) or send a bearer token");
+            return;
+        }
+    }
+    if ((rt->flags & RT_CSRF) && r->has_user && !auth_csrf_ok(r)) {
+        fail(r, 403, "csrf", "missing or wrong CSRF token (header X-CSRF-Token)");
+        return;
+    }
+    if (rt->permission && r->has_user && !role_may(r->user.role, rt->permission)) {
+        /* store_authorize decides again, writes the "denied" audit row and names the refusal */
+        if (*snapshot) {
+            store_snapshot_end(r->st);
+            *snapshot = false;
+        }
+        struct store_ctx who = req_who(r);
+        if (store_authorize(r->st, &who, rt->permission, &e) == 0)
+            err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, rt->permission);
+        fail_err(r, &e);
+        return;
+    }
+    if (rt->flags & RT_RECORD_LOCK) {
+        const char *id = req_param(r, "id");
+        struct store_record rec;
+        if (!id || store_record_get(r->st, id, &rec, &e) != 0) {
+            if (!id)
+                err_set(&e, ERR_NOT_FOUND, "no record in the path");
+            fail_err(r, &e);
+            return;
+        }
+        if (rec.is_locked) {
+            fail(r, 409, "locked", "the record is locked; an unlock (with a reason) must come first");
+            return;
+        }
+    }
+    /* Writes run on the writer thread, group-committed (writer.c). Sign-in (public) stays on
+     * this thread: it spends ~0.1 s in argon2id and must not hold up the nurses' saves. */
+    if (rt->method != HTTP_GET && !(rt->flags & RT_PUBLIC)) {
+        http_writer_run(http_server_writer(r->srv), r, run_handler, write_failed);
+    } else {
+        rt->handler(r);
+    }
+}

@@ -1,0 +1,100 @@
+/* The route table: every URL the server answers, with what the router must check before its
+ * handler runs (router.c). Adding a page or an API call is adding a row here and a function.
+ *
+ * Permissions are core/perm.h action names; NULL means any signed-in user. RT_CSRF marks every
+ * state-changing row; RT_RECORD_LOCK every row that writes to record {id}. Max body is in KiB
+ * (0: the route takes no body). `ioheme serve --routes` prints this table as JSON, and the
+ * authorisation-matrix test (tests/e2e/http_authz.sh) calls every row as every role. */
+#include "http/handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "http/http.h"
+
+/* core/perm.h action names */
+#define P_PROTO "protocol_read"
+#define P_VIEW "data_read"
+#define P_SCREEN "screen"
+#define P_ENROL "enroll"
+#define P_ENTER "data_write"
+#define P_STATUS "form_status"
+#define P_AUDIT "audit_read"
+#define P_USERS "user_manage"
+
+#define PUB RT_PUBLIC
+#define CSRF RT_CSRF
+#define LOCK RT_RECORD_LOCK
+#define HTML RT_HTML
+#define NODB RT_NO_DB
+
+/* clang-format off */
+const struct route http_routes[] = {
+    /* method     pattern                                          handler               permission flags                KiB */
+    {HTTP_GET,  "/healthz",                                        health_get,           NULL,    PUB | NODB,            0},
+    {HTTP_GET,  "/static/{name}",                                  static_get,           NULL,    PUB | NODB,            0},
+
+    {HTTP_POST, "/api/v1/login",                                   api_login_post,       NULL,    PUB,                   4},
+    {HTTP_POST, "/api/v1/logout",                                  api_logout_post,      NULL,    CSRF,                  1},
+    {HTTP_GET,  "/api/v1/me",                                      api_me_get,           NULL,    0,                     0},
+    {HTTP_POST, "/api/v1/tokens",                                  api_tokens_post,      NULL,    CSRF,                  1},
+    {HTTP_GET,  "/api/v1/protocol",                                api_protocol_get,     P_PROTO,  0,                     0},
+    {HTTP_GET,  "/api/v1/screening",                               api_screening_get,    P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/screening",                               api_screening_post,   P_SCREEN, CSRF,                64},
+    {HTTP_GET,  "/api/v1/records",                                 api_records_get,      P_VIEW,  0,                     0},
+    {HTTP_GET,  "/api/v1/records/{id}",                            api_record_get,       P_VIEW,  0,                     0},
+    {HTTP_GET,  "/api/v1/records/{id}/eligibility",                api_eligibility_get,  P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/records/{id}/enrol",                      api_enrol_post,       P_ENROL, CSRF | LOCK,          16},
+    {HTTP_GET,  "/api/v1/records/{id}/forms/{form}",               api_form_get,         P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/records/{id}/values",                     api_values_post,      P_ENTER, CSRF | LOCK,          64},
+    {HTTP_POST, "/api/v1/records/{id}/forms/{form}/status",        api_form_status_post, P_STATUS, CSRF | LOCK,           4},
+    {HTTP_GET,  "/api/v1/records/{id}/history/{field}",            api_field_history_get, P_VIEW,  0,                    0},
+    {HTTP_GET,  "/api/v1/records/{id}/audit",                      api_record_audit_get, P_AUDIT, 0,                     0},
+    {HTTP_GET,  "/api/v1/users",                                   api_users_get,        P_USERS, 0,                     0},
+    {HTTP_POST, "/api/v1/users",                                   api_users_post,       P_USERS, CSRF,                  4},
+    {HTTP_POST, "/api/v1/users/{name}/unlock",                     api_user_unlock_post, P_USERS, CSRF,                  1},
+    {HTTP_POST, "/api/v1/users/{name}/disable",                    api_user_disable_post, P_USERS, CSRF,                 1},
+
+    {HTTP_GET,  "/login",                                          page_login_get,       NULL,    PUB | HTML,            0},
+    {HTTP_POST, "/login",                                          page_login_post,      NULL,    PUB | HTML,            4},
+    {HTTP_POST, "/logout",                                         page_logout_post,     NULL,    CSRF | HTML,           1},
+    {HTTP_GET,  "/",                                               page_dashboard,       P_VIEW,  HTML,                  0},
+    {HTTP_GET,  "/screening",                                      page_screening,       P_VIEW,  HTML,                  0},
+    {HTTP_GET,  "/screening/new",                                  page_screening_new,   P_SCREEN, HTML,                 0},
+    {HTTP_POST, "/screening/new",                                  page_screening_post,  P_SCREEN, CSRF | HTML,         64},
+    {HTTP_GET,  "/records/{id}",                                   page_subject,         P_VIEW,  HTML,                  0},
+    {HTTP_POST, "/records/{id}/enrol",                             page_enrol_post,      P_ENROL, CSRF | LOCK | HTML,   16},
+    {HTTP_GET,  "/records/{id}/forms/{event}/{form}",              page_form,            P_VIEW,  HTML,                  0},
+    {HTTP_POST, "/records/{id}/forms/{event}/{form}",              page_form_post,       P_ENTER, CSRF | LOCK | HTML,   64},
+    {HTTP_GET,  "/forms/{form}/logic.js",                          form_logic_js,        P_PROTO, 0,                     0},
+    {HTTP_GET,  "/records/{id}/stopwatch",                         page_stopwatch,       P_ENTER, HTML,                  0},
+    {HTTP_GET,  "/records/{id}/history/{field}",                   page_history,         P_VIEW,  HTML,                  0},
+    {HTTP_GET,  "/records/{id}/casebook",                          page_casebook,        P_VIEW,  HTML,                  0},
+    {HTTP_GET,  "/users",                                          page_users,           P_USERS, HTML,                  0},
+    {HTTP_POST, "/users",                                          page_users_post,      P_USERS, CSRF | HTML,           4},
+};
+/* clang-format on */
+
+const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];
+
+void http_routes_json(struct strbuf *out)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < http_nroutes; i++) {
+        const struct route *rt = &http_routes[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:i}", "method",
+                         http_method_name(rt->method), "pattern", rt->pattern, "permission",
+                         rt->permission ? json_string(rt->permission) : json_null(), "public",
+                         (rt->flags & RT_PUBLIC) != 0, "csrf", (rt->flags & RT_CSRF) != 0,
+                         "record_lock", (rt->flags & RT_RECORD_LOCK) != 0, "html",
+                         (rt->flags & RT_HTML) != 0, "max_body", (int)rt->max_body_kib * 1024));
+    }
+    char *s = a ? json_dumps(a, JSON_INDENT(1)) : NULL;
+    json_decref(a);
+    if (s) {
+        strbuf_adds(out, s);
+        strbuf_addc(out, '\n');
+        free(s);
+    }
+}

@@ -1,0 +1,423 @@
+/* All of the libmicrohttpd glue: starting the daemon (thread pool, optional TLS), turning each
+ * connection's callbacks into one struct req, queueing the response with the security headers
+ * every response carries, the access log, per-thread database connections, and a graceful stop
+ * on SIGTERM/SIGINT.
+ *
+ * Request flow: the first access callback creates the struct req and matches the route (so the
+ * body cap is known before any body byte is read; a Content-Length over the cap is answered
+ * 413 at once); later callbacks append body bytes; the final one runs router_dispatch and
+ * queues the response. The completion callback writes the access-log line and frees the
+ * request's arena, even when the client went away. */
+#include "http/http.h"
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "base/strbuf.h"
+#include "http/writer.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct http_config *cfg;
+    FILE *log;
+    bool is_tls;
+    unsigned long generation;          /* tells this server's thread-local stores from others */
+    unsigned char csrf_key[32];
+    pthread_mutex_t stores_mu;         /* guards stores[] */
+    struct http_writer *writer;        /* group commit of every write (writer.c) */
+    struct store **stores;             /* every per-thread connection, closed at stop */
+    size_t nstores, capstores;
+};
+
+/* One connection per worker thread (a struct store is single-threaded). */
+static _Thread_local struct store *tl_store;
+static _Thread_local unsigned long tl_generation;
+static unsigned long server_generation;
+static pthread_mutex_t generation_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'";
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+struct http_writer *http_server_writer(const struct http_server *srv)
+{
+    return srv->writer;
+}
+
+long long http_server_idle_s(const struct http_server *srv)
+{
+    return srv->cfg->idle_s > 0 ? srv->cfg->idle_s : AUTH_IDLE_S;
+}
+
+const unsigned char *http_server_csrf_key(const struct http_server *srv)
+{
+    return srv->csrf_key;
+}
+
+struct store *req_store(struct req *r, struct err *e)
+{
+    if (r->st)
+        return r->st;
+    if (tl_store && tl_generation == r->srv->generation) {
+        r->st = tl_store;
+        return r->st;
+    }
+    struct store *st = NULL;
+    if (store_open(r->srv->cfg->db_path, &st, e) != 0)
+        return NULL;
+    pthread_mutex_lock(&r->srv->stores_mu);
+    if (r->srv->nstores == r->srv->capstores) {
+        size_t cap = r->srv->capstores ? 2 * r->srv->capstores : 16;
+        struct store **p = realloc(r->srv->stores, cap * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&r->srv->stores_mu);
+            store_close(st);
+            err_set(e, ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        r->srv->stores = p;
+        r->srv->capstores = cap;
+    }
+    r->srv->stores[r->srv->nstores++] = st;
+    pthread_mutex_unlock(&r->srv->stores_mu);
+    tl_store = st;
+    tl_generation = r->srv->generation;
+    r->st = st;
+    return st;
+}
+
+const char *req_header(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_cookie(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+static int method_from_name(const char *m)
+{
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return HTTP_GET;
+    if (strcmp(m, "POST") == 0)
+        return HTTP_POST;
+    if (strcmp(m, "PUT") == 0)
+        return HTTP_PUT;
+    if (strcmp(m, "DELETE") == 0)
+        return HTTP_DELETE;
+    return 0;
+}
+
+static void add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+    /* MHD refuses headers with CR/LF; our values never hold any, a refusal is a bug. */
+    if (MHD_add_response_header(resp, name, value) != MHD_YES)
+        fprintf(stderr, "ioheme serve: could not add header %s\n", name);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
+{
+    struct MHD_Response *resp;
+    r->sent_bytes = r->static_body ? r->static_len : r->out.len;
+    if (r->static_body) {
+        resp = MHD_create_response_from_buffer(r->static_len, (void *)r->static_body,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else {
+        size_t len = r->out.len;
+        char *body = strbuf_detach(&r->out);
+        if (!body) {
+            len = 0;
+            body = NULL;
+        }
+        resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+                                               body ? MHD_RESPMEM_MUST_FREE
+                                                    : MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            free(body);
+    }
+    if (!resp)
+        return MHD_NO;
+    add_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain; charset=utf-8");
+    add_header(resp, "Content-Security-Policy", CSP);
+    add_header(resp, "X-Content-Type-Options", "nosniff");
+    add_header(resp, "Referrer-Policy", "no-referrer");
+    add_header(resp, "X-Frame-Options", "DENY");
+    if (r->is_tls)
+        add_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    bool has_cache = false;
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        add_header(resp, r->hdr_name[i], r->hdr_value[i]);
+        if (strcmp(r->hdr_name[i], "Cache-Control") == 0)
+            has_cache = true;
+    }
+    if (!has_cache)
+        add_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct req *r = *req_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        *req_cls = r;
+        r->srv = srv;
+        r->conn = c;
+        r->t0_us = now_us();
+        r->is_tls = srv->is_tls;
+        r->method = method_from_name(method);
+        r->method_name = arena_strdup(&r->ar, method);
+        r->path = arena_strdup(&r->ar, url);
+        if (!r->method_name || !r->path)
+            return MHD_NO;
+        router_match(r);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            size_t cap = r->route ? (size_t)r->route->max_body_kib * 1024 : 0;
+            if (errno || *end || n > cap) {
+                if (r->route)
+                    r->body_too_big = true;
+                /* Answer now: no reason to read a body we will refuse. */
+                if (r->route || n > 0) {
+                    router_dispatch(r);
+                    return queue(c, r);
+                }
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t cap = r->route ? (size_t)r->route->max_body_kib * 1024 : 0;
+        if (!r->body_too_big && r->body.len + *upload_data_size <= cap)
+            strbuf_add(&r->body, upload_data, *upload_data_size);
+        else
+            r->body_too_big = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    router_dispatch(r);
+    return queue(c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    struct http_server *srv = cls;
+    struct req *r = *req_cls;
+    if (!r)
+        return;
+    *req_cls = NULL;
+    long long dur = now_us() - r->t0_us;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    /* No patient data: the route's pattern, never the raw path with record IDs. */
+    const char *pattern = r->route ? r->route->pattern : "-";
+    size_t bytes = r->sent_bytes;
+    if (r->route)
+        router_count(r->route, r->status, dur);
+    fprintf(srv->log,
+            "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ method=%s route=%s status=%d bytes=%zu "
+            "us=%lld user=%lld%s\n",
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000, r->method_name ? r->method_name : "-", pattern, r->status,
+            bytes, dur, r->has_user ? r->user.id : 0LL,
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    strbuf_release(&r->body);
+    strbuf_release(&r->out);
+    arena_free(&r->ar);
+    free(r);
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa, struct err *e)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= 64)
+        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': expected ADDRESS:PORT", s);
+    char host[64];
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port < 0 || port > 65535)
+        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': bad port", s);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': '%s' is not an IPv4 address",
+                             s, host);
+    sa->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+static char *read_file(const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        strbuf_add(&sb, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || sb.failed) {
+        strbuf_release(&sb);
+        err_set(e, ERR_IO, "%s: cannot read", path);
+        return NULL;
+    }
+    return strbuf_detach(&sb);
+}
+
+int http_serve(const struct http_config *cfg, struct err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_INTERNAL, "libsodium failed to initialise");
+    struct sockaddr_in sa;
+    if (parse_listen(cfg->listen, &sa, e) != 0)
+        return e->code;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return err_set(e, ERR_USAGE, "--tls-cert and --tls-key go together");
+
+    /* Open once up front: fails early on a missing database and applies migrations before
+     * workers open their own connections. */
+    struct store *first = NULL;
+    if (store_open(cfg->db_path, &first, e) != 0)
+        return e->code;
+
+    struct http_server srv = {.cfg = cfg, .log = cfg->access_log ? cfg->access_log : stderr};
+    pthread_mutex_init(&srv.stores_mu, NULL);
+    pthread_mutex_lock(&generation_mu);
+    srv.generation = ++server_generation;
+    pthread_mutex_unlock(&generation_mu);
+    randombytes_buf(srv.csrf_key, sizeof srv.csrf_key);
+    setvbuf(srv.log, NULL, _IOLBF, 0);
+
+    char *cert = NULL, *key = NULL;
+    int rc = 0;
+    if (cfg->tls_cert) {
+        cert = read_file(cfg->tls_cert, e);
+        key = cert ? read_file(cfg->tls_key, e) : NULL;
+        if (!cert || !key) {
+            rc = e->code;
+            goto out;
+        }
+        srv.is_tls = true;
+    }
+
+    /* The connection opened first becomes the writer's (group commit). */
+    if (http_writer_start(first, &srv.writer, e) != 0) {
+        rc = e->code;
+        goto out;
+    }
+
+    /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Two workers per CPU (at least 4): a worker waiting for a group commit holds no CPU, and
+     * more writers waiting means more writes share each commit. */
+    unsigned threads = cfg->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 2 ? 2 * (unsigned)n : 4;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (srv.is_tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &sa},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &srv},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, 1024, NULL},
+        {srv.is_tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+        {srv.is_tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_ARRAY, opts,
+                                  MHD_OPTION_END);
+    if (!srv.daemon) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        rc = err_set_field(e, ERR_IO, "listen", "cannot listen on %s (in use, or bad TLS files?)",
+                           cfg->listen);
+        goto out;
+    }
+    fprintf(srv.log, "ioheme serve: listening on %s://%s (%u threads)\n",
+            srv.is_tls ? "https" : "http", cfg->listen, threads);
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    fprintf(srv.log, "ioheme serve: signal %d, stopping\n", sig);
+    /* Stops accepting, waits for the workers; requests in flight finish first. */
+    MHD_stop_daemon(srv.daemon);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    unsigned long batches = 0, writes = 0;
+    http_writer_stop(srv.writer, &batches, &writes);
+    srv.writer = NULL;
+    router_log_stats(srv.log);
+    fprintf(srv.log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
+
+out:
+    http_writer_stop(srv.writer, NULL, NULL);
+    for (size_t i = 0; i < srv.nstores; i++)
+        store_close(srv.stores[i]);
+    free(srv.stores);
+    pthread_mutex_destroy(&srv.stores_mu);
+    store_close(first);
+    if (key)
+        sodium_memzero(key, strlen(key));
+    free(key);
+    free(cert);
+    return rc;
+}

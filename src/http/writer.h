@@ -1,0 +1,24 @@
+/* Group commit for the web server's writes (writer.c): state-changing handlers run on one
+ * writer thread and connection, batched into shared commits. */
+#ifndef IOHEME_HTTP_WRITER_H
+#define IOHEME_HTTP_WRITER_H
+
+#include "http/http_int.h"
+
+struct http_writer;
+
+/* Starts the writer thread on st, which it uses exclusively until http_writer_stop (the caller
+ * keeps ownership and closes st after stopping). */
+int http_writer_start(struct store *st, struct http_writer **out, struct err *e);
+
+/* Runs fn(r) on the writer thread, with r->st set to the writer's connection, inside a batch
+ * committed together with the other writes queued meanwhile; returns after that commit. If the
+ * batch cannot begin or commit, fail(r, e) replaces the response instead. */
+void http_writer_run(struct http_writer *w, struct req *r, void (*fn)(struct req *r),
+                     void (*fail)(struct req *r, const struct err *e));
+
+/* Finishes the queued writes, stops the thread, frees w (may be NULL); reports how many
+ * batches and writes it committed. */
+void http_writer_stop(struct http_writer *w, unsigned long *batches, unsigned long *jobs);
+
+#endif

@@ -1,0 +1,18 @@
+/* One read snapshot for a web request's reads: the page or API answer is built from one
+ * consistent state of the database, and SQLite starts one read transaction instead of one per
+ * query (each start takes shared-memory locks of the WAL index).
+ *
+ * Between store_snapshot_begin and store_snapshot_end only reading functions may be called: a
+ * writing store function would try to upgrade the snapshot and fail. */
+#ifndef IOHEME_STORE_SNAPSHOT_H
+#define IOHEME_STORE_SNAPSHOT_H
+
+#include "base/err.h"
+#include "store/store.h"
+
+/* Opens the snapshot; ERR_CONFLICT when a transaction or batch is already open on st. */
+int store_snapshot_begin(struct store *st, struct err *e);
+/* Ends it (st may have none open: then nothing happens). */
+void store_snapshot_end(struct store *st);
+
+#endif

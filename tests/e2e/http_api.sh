@@ -1,0 +1,4 @@
+#!/bin/sh
+# API tests of `ioheme serve` (see http_api.mjs).
+set -eu
+exec node "$(dirname "$0")/http_api.mjs"

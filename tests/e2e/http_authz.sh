@@ -1,0 +1,4 @@
+#!/bin/sh
+# The route × role × logged-out authorisation matrix (see http_authz.mjs).
+set -eu
+exec node "$(dirname "$0")/http_authz.mjs"
