@@ -14,7 +14,8 @@
  *   haemodynamics  subject × time point: MAP, HR, shock index, lactate, NE-eq, changes (§5.3)
  *   complications  complication (§5.4)
  *   completeness   form × field: required values present / expected (§7)
- * Usage: derive_init, derive_record for every record (screening order), then read ds->t[]. */
+ * Usage: derive_init; for every record in screening order derive_record (and, with the
+ * dictionary, derive_completeness); derive_finish once; then read ds->t[]; derive_free. */
 #ifndef IOHEME_CORE_DERIVE_H
 #define IOHEME_CORE_DERIVE_H
 
