@@ -369,6 +369,10 @@ static json_t *plan_first_attempt(struct pctx *c)
 {
     long n, x = count_fas(c, SUB_FIRST_ATTEMPT_SUCCESS, "1", &n);
     json_t *o = jprop(c, x, n, true, "§4.1");
+    /* FAS subjects whose first attempt has no recorded outcome are left out (SAP §7) */
+    long nfas = (long)pcount(c, ADS_SUBJECTS, SUB_IN_FAS, "1");
+    jset(c, o, "fas", json_integer(nfas));
+    jset(c, o, "missing", json_integer(nfas - n));
     /* per attempt, any success, attempts per patient */
     long na = 0, sa = 0;
     double *v;

@@ -92,6 +92,7 @@ json_t *plan_infusion(struct pctx *c)
 json_t *plan_access(struct pctx *c)
 {
     json_t *o = json_object();
+    jset(c, o, "fas", json_integer((json_int_t)pcount(c, ADS_SUBJECTS, SUB_IN_FAS, "1")));
     double *x;
     size_t n = pnums(c, ADS_SUBJECTS, SUB_ACCESS_S, SUB_IN_FAS, "1", &x);
     jset(c, o, "decision_to_access_s", jdescribe(c, x, n, "§5.2"));

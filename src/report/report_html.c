@@ -314,7 +314,13 @@ static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fi
     rh_ci(sb, fa, "ci_exact", 100, 1, "%");
     strbuf_adds(sb, "; Wilson 95% CI (continuity-corrected) ");
     rh_ci(sb, fa, "ci_wilson", 100, 1, "%");
-    strbuf_adds(sb, ".</p>\n<table><caption>Insertion success");
+    strbuf_adds(sb, ". Denominator: the FAS (");
+    rh_num(sb, rh_jd(fa, "fas"), 0);
+    strbuf_adds(sb, " patients), ");
+    rh_num(sb, rh_jd(fa, "missing"), 0);
+    strbuf_adds(
+        sb,
+        " left out for a missing first-attempt outcome.</p>\n<table><caption>Insertion success");
     rh_sap(sb, "§4.1");
     strbuf_adds(sb,
                 "</caption><tr><th>Measure</th><th>x/n</th><th>%</th><th>95% CI (exact)</th></tr>"

@@ -83,7 +83,10 @@ static void s_access(struct strbuf *sb, const json_t *r)
     strbuf_adds(sb, "</tr><tr><td>First skin puncture</td>");
     rh_td_int(sb, rh_jd(a, "puncture_to_access_s.n"));
     rh_td_miqr(sb, rh_jp(a, "puncture_to_access_s"), 0);
-    strbuf_adds(sb, "</tr></table>\n");
+    strbuf_adds(sb, "</tr></table>\n<p>FAS: ");
+    rh_num(sb, rh_jd(a, "fas"), 0);
+    strbuf_adds(sb, " patients; patients without a confirmed first placement have no time to "
+                    "access and are left out.</p>\n");
 }
 
 static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
