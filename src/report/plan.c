@@ -221,6 +221,7 @@ static json_t *plan_status(struct pctx *c)
     jset(c, o, "fas", json_integer(fas));
     jset(c, o, "safety", json_integer(fas));
     jset(c, o, "target", json_integer(REPORT_TARGET_N));
+    jset(c, o, "enrolled_pct_of_target", json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
     json_t *why = json_object();
     jset(c, why, "age_out_of_range", json_integer(f_age));
     jset(c, why, "no_hematologic_disease", json_integer(f_heme));

@@ -221,7 +221,8 @@ static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig
     strbuf_adds(sb, " of the target ");
     rh_num(sb, rh_jd(s, "target"), 0);
     strbuf_adds(sb, " patients enrolled (");
-    rh_pct(sb, rh_jd(s, "enrolled") / rh_jd(s, "target"));
+    rh_num(sb, rh_jd(s, "enrolled_pct_of_target"), 1);
+    strbuf_addc(sb, '%');
     strbuf_adds(sb, "); ");
     rh_num(sb, rh_jd(s, "screened"), 0);
     strbuf_adds(sb, " screened, ");
