@@ -444,7 +444,9 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
             if (!dead || t < death)
                 death = t;
             dead = true;
-        } else if ((st == 1 || st == 3) && dv_time(v, fu[k], 0, "fu_last_alive", &t)) {
+        } else if ((st == 1 || st == 3) && (dv_time(v, fu[k], 0, "fu_last_alive", &t) ||
+                                            (st == 1 && dv_time(v, fu[k], 0, "fu_dt", &t)))) {
+            /* alive at the contact when "last known alive" was not filled in */
             if (t > alive)
                 alive = t;
             has_alive = true;

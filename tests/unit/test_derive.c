@@ -306,6 +306,22 @@ static void test_lost_to_follow_up_censored_at_last_alive(void **state)
     assert_string_equal(SUBJ(SUB_OS_STATUS), "0");
 }
 
+static void test_alive_at_contact_without_last_alive_date(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-009");
+    struct vtab *v = &f->v;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].event, "day90_arm_1") == 0)
+            v->v[i].value = "";
+    put(v, "day28_arm_1", 0, "fu_status", "1");
+    put(v, "day28_arm_1", 0, "fu_dt", "2025-03-31");
+    derive_ok(f);
+    /* 2025-03-03 10:00 -> 2025-03-31 12:00 = 28 days + 2 h, censored */
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 28 + 2.0 / 24, 1e-9);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "0");
+}
+
 static void test_subgroup_flags(void **state)
 {
     struct fx *f = *state;
@@ -544,6 +560,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_alive_at_contact_without_last_alive_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subgroup_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_efficacy_shock_map_target_met_is_effective, setup,
                                         teardown),
