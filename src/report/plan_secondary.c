@@ -268,7 +268,7 @@ json_t *plan_complications(struct pctx *c)
     json_t *types = json_array();
     for (int k = -1; k < DERIVE_NCOMP_TYPES && c->rc == 0; k++) {
         /* k = -1: any complication */
-        long events = 0, patients = 0, grades[6] = {0};
+        long events = 0, patients = 0, grades[6] = {0}, serious = 0, related = 0;
         const char *last = NULL;
         for (size_t r = 0; r < t->nrows; r++) {
             double ty, g;
@@ -277,6 +277,10 @@ json_t *plan_complications(struct pctx *c)
             events++;
             if (atable_num(t, r, CMP_GRADE, &g) && g >= 1 && g <= 5)
                 grades[(int)g]++;
+            double x;
+            serious += atable_num(t, r, CMP_SERIOUS, &x) && x == 1;
+            /* definitely, probably or possibly related to the device (codes 1-3) */
+            related += atable_num(t, r, CMP_RELATED, &x) && x >= 1 && x <= 3;
             /* rows are grouped by subject: a subject counts once per type */
             const char *id = atable_get(t, r, CMP_SUBJECT_ID);
             if (!last || !id || strcmp(last, id) != 0)
@@ -293,6 +297,8 @@ json_t *plan_complications(struct pctx *c)
         for (int i = 1; i <= 5; i++)
             json_array_append_new(g, json_integer(grades[i]));
         jset(c, p, "grades", g);
+        jset(c, p, "serious_events", json_integer(serious));
+        jset(c, p, "related_events", json_integer(related));
         if (hours > 0) {
             struct poisson_ci pc;
             if (poisson_rate_ci(events, hours / 1000.0, 0.95, &pc, c->e) == 0) {

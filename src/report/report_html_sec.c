@@ -208,12 +208,15 @@ static void s_complications(struct strbuf *sb, const json_t *r)
     rh_miqr(sb, rh_jp(c, "dwell_h"), 1);
     strbuf_adds(sb, " h (n = ");
     rh_num(sb, rh_jd(c, "dwell_h.n"), 0);
-    strbuf_adds(sb, ").</p>\n<table><caption>Complications by type and CTCAE grade: patients "
-                    "with ≥ 1 event (Clopper–Pearson CI), events per 1000 IO-hours (exact "
-                    "Poisson CI)");
+    strbuf_adds(sb,
+                ").</p>\n<div class=\"scroll\"><table class=\"wide\"><caption>Complications by "
+                "type and CTCAE grade: patients "
+                "with ≥ 1 event (Clopper–Pearson CI), events per 1000 IO-hours (exact "
+                "Poisson CI); serious and device-related (definitely, probably, possibly) events");
     rh_sap(sb, "§5.4");
     strbuf_adds(sb, "</caption><tr><th>Type</th><th>Patients</th><th>%</th><th>95% CI</th>"
                     "<th>Events</th><th>G1</th><th>G2</th><th>G3</th><th>G4</th><th>G5</th>"
+                    "<th>Serious</th><th>Device-related</th>"
                     "<th>Per 1000 IO-h (95% CI)</th></tr>");
     const json_t *types = rh_jp(c, "types");
     for (size_t i = 0; i < json_array_size(types); i++) {
@@ -224,13 +227,15 @@ static void s_complications(struct strbuf *sb, const json_t *r)
         rh_td_int(sb, rh_jd(t, "events"));
         for (size_t g = 0; g < 5; g++)
             rh_td_int(sb, rh_jai(t, "grades", g));
+        rh_td_int(sb, rh_jd(t, "serious_events"));
+        rh_td_int(sb, rh_jd(t, "related_events"));
         strbuf_adds(sb, "<td class=\"n\">");
         rh_num(sb, rh_jd(t, "rate_per_1000h"), 2);
         strbuf_adds(sb, " (");
         rh_ci(sb, t, "rate_ci", 1, 2, ")");
         strbuf_adds(sb, "</td></tr>");
     }
-    strbuf_adds(sb, "</table>\n");
+    strbuf_adds(sb, "</table></div>\n");
     static const struct {
         const char *key, *label;
     } lists[] = {{"dwell_gt24", "Protocol deviations, dwell beyond 24 h"},
