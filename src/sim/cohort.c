@@ -95,7 +95,10 @@ static void draw_screening(struct prng *r, struct sim_patient *p)
     static const int dx_code[] = {1, 2, 7, 6, 8, 9, 11, 3, 4, 12, 13, 99};
     static const double dx_w[] = {35, 10, 16, 4, 10, 8, 5, 3, 2, 3, 2, 2};
     p->heme_dx = dx_code[prng_choice(r, dx_w, 12)];
-    p->site_plan = prng_bernoulli(r, 0.5) ? SITE_HUMERUS : SITE_TIBIA;
+    /* Planned site (sim §2): humerus 50%, proximal tibia 45%, other 5% (distal tibia 3%,
+     * distal femur 2%). */
+    static const int sites[] = {SITE_HUMERUS, SITE_TIBIA, SITE_DISTAL_TIBIA, SITE_FEMUR};
+    p->site_plan = sites[prng_choice(r, (const double[]){0.50, 0.45, 0.03, 0.02}, 4)];
     p->scr_consent = (int)prng_choice(r, (const double[]){0, 0.25, 0.45, 0.30}, 4);
     if (p->screen_fail == SIM_SF_CONSENT)
         p->scr_consent = 4;
@@ -213,7 +216,7 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
     static const int devices[] = {1, 3, 2, 5};
     pl->device = devices[prng_choice(r, (const double[]){0.85, 0.07, 0.05, 0.03}, 4)];
     pl->gauge = 15;
-    pl->length_mm = site == SITE_HUMERUS || bmi >= 30 ? 45 : 25;
+    pl->length_mm = site == SITE_HUMERUS || site == SITE_FEMUR || bmi >= 30 ? 45 : 25;
     static const int ops[] = {1, 2, 3, 4};
     pl->operator_role = ops[prng_choice(r, (const double[]){0.40, 0.25, 0.25, 0.10}, 4)];
     pl->op_exp = 1 + (int)prng_choice(r, (const double[]){0.3, 0.45, 0.25}, 3);
@@ -497,6 +500,8 @@ static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_p
     p->nplacements = 1;
     if (!p->pl[0].is_success) {
         p->pl[0].fail_next = 1;
+        /* the second try goes to another bone: humerus after a failed tibia or other site,
+         * else proximal tibia */
         int other = p->site_plan == SITE_HUMERUS ? SITE_TIBIA : SITE_HUMERUS;
         int64_t last_end = p->pl[0].att[p->pl[0].nattempts - 1].end_s;
         draw_placement(r, p, &p->pl[1], other, last_end + prng_int(r, 30, 120));
