@@ -6,6 +6,7 @@
 #include "report/report_html_int.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,10 +72,15 @@ double rh_jai(const json_t *o, const char *path, size_t i)
 
 void rh_num(struct strbuf *sb, double x, int dp)
 {
-    if (isfinite(x))
-        strbuf_addf(sb, "%.*f", dp, x);
-    else
+    if (!isfinite(x)) {
         strbuf_adds(sb, "NA");
+        return;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", dp, x);
+    /* a tiny negative rounds to "-0.00": print it as zero */
+    bool is_zero = strspn(buf, "-0.") == strlen(buf);
+    strbuf_adds(sb, is_zero && buf[0] == '-' ? buf + 1 : buf);
 }
 
 void rh_pct(struct strbuf *sb, double p)
