@@ -87,7 +87,7 @@ int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long p
             break;
         rc = write_patient(st, who, p, out, e);
         if (rc != 0) {
-            if (batch_size > 0 && in_batch >= 0)
+            if (batch_size > 0) /* the whole open batch goes, as documented */
                 store_batch_rollback(st);
             in_batch = 0;
             break;
