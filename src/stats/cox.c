@@ -115,103 +115,155 @@ static void chol_inverse(double *m, size_t p)
 
 /* ---- one evaluation of loglik, score and information ---- */
 
+/* Subjects are visited in "eval order": ascending time (R's stable order(time)) except that
+ * within one time the censored come first and the deaths after, each in their time order.
+ * coxfit6 walks the time-ordered subjects backwards; within one time a censored subject only
+ * adds to (denom, a, cmat) and a death only to (denom2, a2, cmat2, u, loglik), so splitting
+ * the two kinds changes no sum's order — same bits — and removes the unpredictable branch on
+ * the status from the loop. */
 struct cox_work {
     size_t n, p;
-    const double *time;   /* sorted ascending */
-    const double *status; /* in the same order */
-    double *x;            /* x[i*p + j]: covariate j of the i-th in time order, centred and
-                           * scaled; row-major so one subject's values share a cache line */
+    size_t ngroups; /* distinct times */
+    size_t *gstart; /* ngroups + 1: time g is positions [gstart[g], gstart[g+1]) */
+    size_t *gdeath; /* ngroups: its censored are [gstart[g], gdeath[g]), its deaths after */
+    size_t *pos;    /* n: eval-order position of the i-th subject in time order */
+    double *x;      /* x[k*p + j]: covariate j of position k, centred and scaled; row-major so
+                     * one subject's values share a cache line */
+    double *xraw;   /* the same, as given (for the linear predictor) */
+    double *risk, *zbeta; /* one chunk of exp(x'b) and x'b: max(COX_CHUNK, largest tie) */
     int efron;
     double *u, *imat; /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
     double *a, *a2, *cmat, *cmat2;
 };
 
-/* coxfit6_iter: returns the log partial likelihood at beta; fills w->u and w->imat. */
-static double cox_eval(struct cox_work *w, const double *beta)
+/* exp() is computed for a chunk of whole tie groups before they are accumulated: the calls
+ * are independent of each other and of the sums, so a tight loop over them overlaps well,
+ * and the chunk stays in L1. */
+#define COX_CHUNK 1024
+
+/* coxfit6_iter: returns the log partial likelihood at beta; fills w->u and w->imat.
+ * Always inlined into cox_eval with p a constant for small p, so the loops over covariates
+ * unroll; the arithmetic and its order are coxfit6's whatever p is. */
+static inline __attribute__((always_inline)) double cox_eval_p(struct cox_work *w,
+                                                               const double *beta, size_t p)
 {
-    const size_t p = w->p;
-    const double *restrict X = w->x, *restrict time = w->time, *restrict status = w->status;
+    const double *restrict X = w->x;
+    const size_t *restrict gstart = w->gstart, *restrict gdeath = w->gdeath;
     double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
     double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
+    double *restrict risk = w->risk, *restrict zbeta = w->zbeta;
     double loglik = 0, denom = 0;
     memset(u, 0, p * sizeof *u);
     memset(a, 0, p * sizeof *a);
-    memset(a2, 0, p * sizeof *a2);
     memset(imat, 0, p * p * sizeof *imat);
     memset(cmat, 0, p * p * sizeof *cmat);
-    memset(cmat2, 0, p * p * sizeof *cmat2);
-    size_t person = w->n;
-    while (person > 0) {
-        double dtime = time[person - 1];
-        double ndead = 0, deadwt = 0, denom2 = 0;
-        while (person > 0 && time[person - 1] == dtime) {
-            size_t q = --person;
-            const double *xq = X + q * p;
-            double zbeta = 0;
+    size_t g = w->ngroups;
+    while (g > 0) {
+        /* the next chunk: whole groups [glo, g), at most COX_CHUNK subjects or one group */
+        size_t hi = gstart[g], glo = g - 1;
+        while (glo > 0 && hi - gstart[glo - 1] <= COX_CHUNK)
+            glo--;
+        const size_t base = gstart[glo];
+        for (size_t k = base; k < hi; k++) {
+            const double *xk = X + k * p;
+            double zb = 0;
+            _Pragma("GCC unroll 4")
             for (size_t i = 0; i < p; i++)
-                zbeta += beta[i] * xq[i];
-            double risk = exp(zbeta);
-            if (status[q] == 0) {
-                denom += risk;
+                zb += beta[i] * xk[i];
+            zbeta[k - base] = zb;
+            risk[k - base] = exp(zb);
+        }
+        for (; g > glo; g--) {
+            const size_t s = gstart[g - 1], m = gdeath[g - 1], e = gstart[g];
+            for (size_t k = m; k-- > s;) { /* censored: still at risk */
+                const double *xk = X + k * p, r = risk[k - base];
+                denom += r;
+                _Pragma("GCC unroll 4")
                 for (size_t i = 0; i < p; i++) {
-                    a[i] += risk * xq[i];
+                    a[i] += r * xk[i];
+                    _Pragma("GCC unroll 4")
                     for (size_t j = 0; j <= i; j++)
-                        cmat[i * p + j] += risk * xq[i] * xq[j];
+                        cmat[i * p + j] += r * xk[i] * xk[j];
                 }
-            } else {
+            }
+            if (m == e)
+                continue;
+            double ndead = 0, deadwt = 0, denom2 = 0;
+            memset(a2, 0, p * sizeof *a2);
+            memset(cmat2, 0, p * p * sizeof *cmat2);
+            for (size_t k = e; k-- > m;) { /* deaths at this time */
+                const double *xk = X + k * p, r = risk[k - base];
                 ndead++;
                 deadwt += 1;
-                denom2 += risk;
-                loglik += zbeta;
+                denom2 += r;
+                loglik += zbeta[k - base];
+                _Pragma("GCC unroll 4")
                 for (size_t i = 0; i < p; i++) {
-                    u[i] += xq[i];
-                    a2[i] += risk * xq[i];
+                    u[i] += xk[i];
+                    a2[i] += r * xk[i];
+                    _Pragma("GCC unroll 4")
                     for (size_t j = 0; j <= i; j++)
-                        cmat2[i * p + j] += risk * xq[i] * xq[j];
+                        cmat2[i * p + j] += r * xk[i] * xk[j];
                 }
             }
-        }
-        if (ndead == 0)
-            continue;
-        if (!w->efron || ndead == 1) { /* Breslow */
-            denom += denom2;
-            loglik -= deadwt * log(denom);
-            for (size_t i = 0; i < p; i++) {
-                a[i] += a2[i];
-                double mean = a[i] / denom;
-                u[i] -= deadwt * mean;
-                for (size_t j = 0; j <= i; j++) {
-                    cmat[i * p + j] += cmat2[i * p + j];
-                    imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
-                }
-            }
-        } else { /* Efron: add 1/d of the deaths' sums d times */
-            double wtave = deadwt / ndead;
-            /* the d increments are all the same: divide once (identical values) */
-            double denom2_d = denom2 / ndead;
-            for (size_t i = 0; i < p; i++) {
-                a2[i] /= ndead;
-                for (size_t j = 0; j <= i; j++)
-                    cmat2[i * p + j] /= ndead;
-            }
-            for (double k = 0; k < ndead; k++) {
-                denom += denom2_d;
-                loglik -= wtave * log(denom);
+            if (!w->efron || ndead == 1) { /* Breslow */
+                denom += denom2;
+                loglik -= deadwt * log(denom);
+                _Pragma("GCC unroll 4")
                 for (size_t i = 0; i < p; i++) {
                     a[i] += a2[i];
                     double mean = a[i] / denom;
-                    u[i] -= wtave * mean;
+                    u[i] -= deadwt * mean;
+                    _Pragma("GCC unroll 4")
                     for (size_t j = 0; j <= i; j++) {
                         cmat[i * p + j] += cmat2[i * p + j];
-                        imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
+                        imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
+                    }
+                }
+            } else { /* Efron: add 1/d of the deaths' sums d times */
+                double wtave = deadwt / ndead;
+                /* the d increments are all the same: divide once (identical values) */
+                double denom2_d = denom2 / ndead;
+                _Pragma("GCC unroll 4")
+                for (size_t i = 0; i < p; i++) {
+                    a2[i] /= ndead;
+                    _Pragma("GCC unroll 4")
+                    for (size_t j = 0; j <= i; j++)
+                        cmat2[i * p + j] /= ndead;
+                }
+                for (double k = 0; k < ndead; k++) {
+                    denom += denom2_d;
+                    loglik -= wtave * log(denom);
+                    _Pragma("GCC unroll 4")
+                    for (size_t i = 0; i < p; i++) {
+                        a[i] += a2[i];
+                        double mean = a[i] / denom;
+                        u[i] -= wtave * mean;
+                        _Pragma("GCC unroll 4")
+                        for (size_t j = 0; j <= i; j++) {
+                            cmat[i * p + j] += cmat2[i * p + j];
+                            imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
+                        }
                     }
                 }
             }
         }
-        memset(a2, 0, p * sizeof *a2);
-        memset(cmat2, 0, p * p * sizeof *cmat2);
     }
     return loglik;
+}
+
+static double cox_eval(struct cox_work *w, const double *beta)
+{
+    switch (w->p) {
+    case 1:
+        return cox_eval_p(w, beta, 1);
+    case 2:
+        return cox_eval_p(w, beta, 2);
+    case 3:
+        return cox_eval_p(w, beta, 3);
+    default:
+        return cox_eval_p(w, beta, w->p);
+    }
 }
 
 /* imat holds the j <= i entries at imat[j*p+i]; return them as a full matrix for chol_ldl,
@@ -223,50 +275,84 @@ static void imat_full(const double *imat, size_t p, double *m)
             m[i * p + j] = i <= j ? imat[i * p + j] : imat[j * p + i];
 }
 
-/* Puts the covariates in time order, centred and scaled; fills w. scale: p entries. */
+/* Lays the subjects out in eval order (see struct cox_work) with the covariates centred and
+ * scaled as coxfit6 does — mean and scale summed in time order, as R's sorted x — and fills w.
+ * scale: p entries. */
 static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, size_t p,
                      struct arena *ar, struct cox_work *w, double *scale)
 {
     const size_t *ord = so->ord;
-    double *X = w->x = arena_calloc(ar, n * p, sizeof *w->x);
-    if (!X)
+    const double *time = so->time, *status = so->status;
+    size_t ng = 0, maxtie = 1;
+    for (size_t i = 0; i < n; i++)
+        ng += i == 0 || time[i] != time[i - 1];
+    w->gstart = arena_calloc(ar, ng + 1, sizeof *w->gstart);
+    w->gdeath = arena_calloc(ar, ng, sizeof *w->gdeath);
+    w->pos = arena_calloc(ar, n, sizeof *w->pos);
+    w->x = arena_calloc(ar, n * p, sizeof *w->x);
+    w->xraw = arena_calloc(ar, n * p, sizeof *w->xraw);
+    double *col = arena_calloc(ar, n, sizeof *col);
+    if (!w->gstart || !w->gdeath || !w->pos || !w->x || !w->xraw || !col)
         return ERR_NOMEM;
+    size_t *restrict pos = w->pos;
+    for (size_t g = 0, s = 0, e; s < n; s = e, g++) {
+        size_t ncens = 0;
+        for (e = s; e < n && time[e] == time[s]; e++)
+            ncens += status[e] == 0;
+        size_t c = s, d = s + ncens;
+        for (size_t i = s; i < e; i++)
+            pos[i] = status[i] == 0 ? c++ : d++;
+        w->gstart[g] = s;
+        w->gdeath[g] = s + ncens;
+        if (e - s > maxtie)
+            maxtie = e - s;
+    }
+    w->gstart[ng] = n;
+    w->ngroups = ng;
+    double *restrict X = w->x, *restrict XR = w->xraw;
     for (size_t j = 0; j < p; j++) {
         const double *xj = x + j * n;
         int zero_one = 1; /* R's nocenter = c(-1, 0, 1): such columns are left untouched */
         for (size_t i = 0; i < n; i++) {
-            double v = X[i * p + j] = xj[ord[i]];
+            double v = col[i] = xj[ord[i]];
+            XR[pos[i] * p + j] = v;
             if (v != 0 && v != 1 && v != -1)
                 zero_one = 0;
         }
         scale[j] = 1;
-        if (zero_one)
+        if (zero_one) {
+            for (size_t i = 0; i < n; i++)
+                X[pos[i] * p + j] = col[i];
             continue;
+        }
         double mean = 0;
         for (size_t i = 0; i < n; i++)
-            mean += X[i * p + j];
+            mean += col[i];
         mean /= (double)n;
         double sabs = 0;
         for (size_t i = 0; i < n; i++) {
-            X[i * p + j] -= mean;
-            sabs += fabs(X[i * p + j]);
+            col[i] -= mean;
+            sabs += fabs(col[i]);
         }
         double sc = sabs > 0 ? (double)n / sabs : 1.0;
         scale[j] = sc;
         for (size_t i = 0; i < n; i++)
-            X[i * p + j] *= sc;
+            X[pos[i] * p + j] = col[i] * sc;
     }
+    size_t nbuf = maxtie > COX_CHUNK ? maxtie : COX_CHUNK;
     w->n = n;
     w->p = p;
-    w->time = so->time;
-    w->status = so->status;
+    w->risk = arena_calloc(ar, nbuf, sizeof(double));
+    w->zbeta = arena_calloc(ar, nbuf, sizeof(double));
     w->u = arena_calloc(ar, p, sizeof(double));
     w->a = arena_calloc(ar, p, sizeof(double));
     w->a2 = arena_calloc(ar, p, sizeof(double));
     w->imat = arena_calloc(ar, p * p, sizeof(double));
     w->cmat = arena_calloc(ar, p * p, sizeof(double));
     w->cmat2 = arena_calloc(ar, p * p, sizeof(double));
-    return w->u && w->a && w->a2 && w->imat && w->cmat && w->cmat2 ? 0 : ERR_NOMEM;
+    return w->risk && w->zbeta && w->u && w->a && w->a2 && w->imat && w->cmat && w->cmat2
+               ? 0
+               : ERR_NOMEM;
 }
 
 /* The coxfit6 loop. On return beta (scaled back), var (p x p inverse information, scaled
@@ -452,7 +538,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     for (size_t i = 0; i < n; i++) {
         double s = 0;
         for (size_t j = 0; j < p; j++)
-            s += x[j * n + so.ord[i]] * coef_lp[j];
+            s += w.xraw[w.pos[i] * p + j] * coef_lp[j];
         lp[i] = s;
     }
     if (cox_concordance_sorted(so.time, so.status, lp, n, ar, &out->conc) != 0)
