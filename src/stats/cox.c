@@ -288,10 +288,10 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
         ng += i == 0 || time[i] != time[i - 1];
     w->gstart = arena_calloc(ar, ng + 1, sizeof *w->gstart);
     w->gdeath = arena_calloc(ar, ng, sizeof *w->gdeath);
-    w->pos = arena_calloc(ar, n, sizeof *w->pos);
-    w->x = arena_calloc(ar, n * p, sizeof *w->x);
-    w->xraw = arena_calloc(ar, n * p, sizeof *w->xraw);
-    double *col = arena_calloc(ar, n, sizeof *col);
+    w->pos = arena_calloc_uninit(ar, n, sizeof *w->pos);
+    w->x = arena_calloc_uninit(ar, n * p, sizeof *w->x);
+    w->xraw = arena_calloc_uninit(ar, n * p, sizeof *w->xraw);
+    double *col = arena_calloc_uninit(ar, n, sizeof *col);
     if (!w->gstart || !w->gdeath || !w->pos || !w->x || !w->xraw || !col)
         return ERR_NOMEM;
     size_t *restrict pos = w->pos;
@@ -455,7 +455,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     double *newbeta = arena_calloc(ar, p, sizeof *newbeta);
     double *tmp = arena_calloc(ar, p, sizeof *tmp);
     double *vchol = arena_calloc(ar, p * p, sizeof *vchol);
-    double *lp = arena_calloc(ar, n, sizeof *lp);
+    double *lp = arena_calloc_uninit(ar, n, sizeof *lp);
     double *fields[7];
     for (size_t k = 0; k < 7; k++)
         fields[k] = arena_calloc(ar, p, sizeof(double));

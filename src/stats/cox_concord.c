@@ -93,7 +93,7 @@ int cox_concordance(const double *time, const double *status, const double *lp, 
 {
     struct surv_sorted so;
     struct err e;
-    double *lps = arena_calloc(ar, n ? n : 1, sizeof *lps);
+    double *lps = arena_calloc_uninit(ar, n ? n : 1, sizeof *lps);
     if (!lps || surv_sort(time, status, n, false, ar, &so, &e) != 0)
         return ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
@@ -108,7 +108,7 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
     /* arena memory is zero-filled, so size every array by what it holds: the BIT and the
      * per-rank counts by the number of distinct predictor values, the events of one time by
      * the largest tie */
-    size_t *rank = arena_calloc(ar, n ? n : 1, sizeof *rank);
+    size_t *rank = arena_calloc_uninit(ar, n ? n : 1, sizeof *rank);
     size_t m, maxtie = 1, ndtimes = 0;
     if (!rank || lp_ranks(lp, n, ar, rank, &m) != 0)
         return ERR_NOMEM;
