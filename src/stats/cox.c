@@ -7,6 +7,7 @@
 #include "stats/cox.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MATHLIB_STANDALONE
@@ -120,7 +121,14 @@ static void chol_inverse(double *m, size_t p)
  * coxfit6 walks the time-ordered subjects backwards; within one time a censored subject only
  * adds to (denom, a, cmat) and a death only to (denom2, a2, cmat2, u, loglik), so splitting
  * the two kinds changes no sum's order — same bits — and removes the unpredictable branch on
- * the status from the loop. */
+ * the status from the loop.
+ *
+ * exp(x'b) depends on the subject only through its covariate row. When the rows take few
+ * distinct values (factors, rounded or integer covariates: the usual clinical data), x'b and
+ * its exp() are computed once per distinct row and looked up — the same operations on the
+ * same values, so the same bits. Otherwise exp() is computed for a chunk of whole tie groups
+ * before they are accumulated: the calls are independent, so a tight loop over them overlaps
+ * well, and the chunk stays in L1. */
 struct cox_work {
     size_t n, p;
     size_t ngroups; /* distinct times */
@@ -130,16 +138,129 @@ struct cox_work {
     double *x;      /* x[k*p + j]: covariate j of position k, centred and scaled; row-major so
                      * one subject's values share a cache line */
     double *xraw;   /* the same, as given (for the linear predictor) */
-    double *risk, *zbeta; /* one chunk of exp(x'b) and x'b: max(COX_CHUNK, largest tie) */
+    /* distinct rows (NULL rowid: too many, chunk mode): position k has row rowid[k], whose
+     * values are urow[rowid[k]*p ...] */
+    uint32_t *rowid;
+    size_t nrow;
+    double *urow;
+    double *risk, *zbeta; /* exp(x'b), x'b: per distinct row, or one chunk of positions */
     int efron;
     double *u, *imat; /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
     double *a, *a2, *cmat, *cmat2;
 };
 
-/* exp() is computed for a chunk of whole tie groups before they are accumulated: the calls
- * are independent of each other and of the sums, so a tight loop over them overlaps well,
- * and the chunk stays in L1. */
 #define COX_CHUNK 1024
+
+/* The running sums of one evaluation that are not arrays. */
+struct cox_sums {
+    double loglik, denom;
+};
+
+/* coxfit6's backward pass over the tie groups [glo, ghi) (ghi-1 first). Position k's covariates
+ * are xs + id(k)*p and its x'b, exp(x'b) zs[id(k)], rs[id(k)], with id(k) = rowid[k], or
+ * k - base when rowid is NULL (chunk mode). */
+static inline __attribute__((always_inline)) void
+cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t *restrict rowid,
+           size_t base, const double *restrict xs, const double *restrict rs,
+           const double *restrict zs, struct cox_sums *sum)
+{
+    const size_t *restrict gstart = w->gstart, *restrict gdeath = w->gdeath;
+    double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
+    double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
+    double loglik = sum->loglik, denom = sum->denom;
+    for (size_t g = ghi; g > glo; g--) {
+        const size_t s = gstart[g - 1], m = gdeath[g - 1], e = gstart[g];
+        for (size_t k = m; k-- > s;) { /* censored: still at risk */
+            const size_t id = rowid ? rowid[k] : k - base;
+            const double *xk = xs + id * p, r = rs[id];
+            denom += r;
+            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+            {
+                a[i] += r * xk[i];
+                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+                    cmat[i * p + j] += r * xk[i] * xk[j];
+            }
+        }
+        if (m == e)
+            continue;
+        double ndead = 0, deadwt = 0, denom2 = 0;
+        memset(a2, 0, p * sizeof *a2);
+        memset(cmat2, 0, p * p * sizeof *cmat2);
+        for (size_t k = e; k-- > m;) { /* deaths at this time */
+            const size_t id = rowid ? rowid[k] : k - base;
+            const double *xk = xs + id * p, r = rs[id];
+            ndead++;
+            deadwt += 1;
+            denom2 += r;
+            loglik += zs[id];
+            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+            {
+                u[i] += xk[i];
+                a2[i] += r * xk[i];
+                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+                    cmat2[i * p + j] += r * xk[i] * xk[j];
+            }
+        }
+        if (!w->efron || ndead == 1) { /* Breslow */
+            denom += denom2;
+            loglik -= deadwt * log(denom);
+            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+            {
+                a[i] += a2[i];
+                double mean = a[i] / denom;
+                u[i] -= deadwt * mean;
+                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+                {
+                    cmat[i * p + j] += cmat2[i * p + j];
+                    imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
+                }
+            }
+        } else { /* Efron: add 1/d of the deaths' sums d times */
+            double wtave = deadwt / ndead;
+            /* the d increments are all the same: divide once (identical values) */
+            double denom2_d = denom2 / ndead;
+            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+            {
+                a2[i] /= ndead;
+                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+                    cmat2[i * p + j] /= ndead;
+            }
+            for (double k = 0; k < ndead; k++) {
+                denom += denom2_d;
+                loglik -= wtave * log(denom);
+                _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+                {
+                    a[i] += a2[i];
+                    double mean = a[i] / denom;
+                    u[i] -= wtave * mean;
+                    _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+                    {
+                        cmat[i * p + j] += cmat2[i * p + j];
+                        imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
+                    }
+                }
+            }
+        }
+    }
+    sum->loglik = loglik;
+    sum->denom = denom;
+}
+
+/* x'b summed as coxfit6 does (zbeta = 0; zbeta += b[i] * x[i]), then its exp(). */
+static inline __attribute__((always_inline)) void cox_risk(const double *restrict beta, size_t p,
+                                                           const double *restrict xs, size_t m,
+                                                           double *restrict zs,
+                                                           double *restrict rs)
+{
+    for (size_t k = 0; k < m; k++) {
+        const double *xk = xs + k * p;
+        double zb = 0;
+        _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+            zb += beta[i] * xk[i];
+        zs[k] = zb;
+        rs[k] = exp(zb);
+    }
+}
 
 /* coxfit6_iter: returns the log partial likelihood at beta; fills w->u and w->imat.
  * Always inlined into cox_eval with p a constant for small p, so the loops over covariates
@@ -147,109 +268,29 @@ struct cox_work {
 static inline __attribute__((always_inline)) double cox_eval_p(struct cox_work *w,
                                                                const double *beta, size_t p)
 {
-    const double *restrict X = w->x;
-    const size_t *restrict gstart = w->gstart, *restrict gdeath = w->gdeath;
-    double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
-    double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
-    double *restrict risk = w->risk, *restrict zbeta = w->zbeta;
-    double loglik = 0, denom = 0;
-    memset(u, 0, p * sizeof *u);
-    memset(a, 0, p * sizeof *a);
-    memset(imat, 0, p * p * sizeof *imat);
-    memset(cmat, 0, p * p * sizeof *cmat);
+    struct cox_sums sum = {0, 0};
+    memset(w->u, 0, p * sizeof *w->u);
+    memset(w->a, 0, p * sizeof *w->a);
+    memset(w->imat, 0, p * p * sizeof *w->imat);
+    memset(w->cmat, 0, p * p * sizeof *w->cmat);
+    if (w->rowid) {
+        cox_risk(beta, p, w->urow, w->nrow, w->zbeta, w->risk);
+        cox_groups(w, p, 0, w->ngroups, w->rowid, 0, w->urow, w->risk, w->zbeta, &sum);
+        return sum.loglik;
+    }
     size_t g = w->ngroups;
     while (g > 0) {
         /* the next chunk: whole groups [glo, g), at most COX_CHUNK subjects or one group */
-        size_t hi = gstart[g], glo = g - 1;
-        while (glo > 0 && hi - gstart[glo - 1] <= COX_CHUNK)
+        size_t hi = w->gstart[g], glo = g - 1;
+        while (glo > 0 && hi - w->gstart[glo - 1] <= COX_CHUNK)
             glo--;
-        const size_t base = gstart[glo];
-        for (size_t k = base; k < hi; k++) {
-            const double *xk = X + k * p;
-            double zb = 0;
-            _Pragma("GCC unroll 4")
-            for (size_t i = 0; i < p; i++)
-                zb += beta[i] * xk[i];
-            zbeta[k - base] = zb;
-            risk[k - base] = exp(zb);
-        }
-        for (; g > glo; g--) {
-            const size_t s = gstart[g - 1], m = gdeath[g - 1], e = gstart[g];
-            for (size_t k = m; k-- > s;) { /* censored: still at risk */
-                const double *xk = X + k * p, r = risk[k - base];
-                denom += r;
-                _Pragma("GCC unroll 4")
-                for (size_t i = 0; i < p; i++) {
-                    a[i] += r * xk[i];
-                    _Pragma("GCC unroll 4")
-                    for (size_t j = 0; j <= i; j++)
-                        cmat[i * p + j] += r * xk[i] * xk[j];
-                }
-            }
-            if (m == e)
-                continue;
-            double ndead = 0, deadwt = 0, denom2 = 0;
-            memset(a2, 0, p * sizeof *a2);
-            memset(cmat2, 0, p * p * sizeof *cmat2);
-            for (size_t k = e; k-- > m;) { /* deaths at this time */
-                const double *xk = X + k * p, r = risk[k - base];
-                ndead++;
-                deadwt += 1;
-                denom2 += r;
-                loglik += zbeta[k - base];
-                _Pragma("GCC unroll 4")
-                for (size_t i = 0; i < p; i++) {
-                    u[i] += xk[i];
-                    a2[i] += r * xk[i];
-                    _Pragma("GCC unroll 4")
-                    for (size_t j = 0; j <= i; j++)
-                        cmat2[i * p + j] += r * xk[i] * xk[j];
-                }
-            }
-            if (!w->efron || ndead == 1) { /* Breslow */
-                denom += denom2;
-                loglik -= deadwt * log(denom);
-                _Pragma("GCC unroll 4")
-                for (size_t i = 0; i < p; i++) {
-                    a[i] += a2[i];
-                    double mean = a[i] / denom;
-                    u[i] -= deadwt * mean;
-                    _Pragma("GCC unroll 4")
-                    for (size_t j = 0; j <= i; j++) {
-                        cmat[i * p + j] += cmat2[i * p + j];
-                        imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
-                    }
-                }
-            } else { /* Efron: add 1/d of the deaths' sums d times */
-                double wtave = deadwt / ndead;
-                /* the d increments are all the same: divide once (identical values) */
-                double denom2_d = denom2 / ndead;
-                _Pragma("GCC unroll 4")
-                for (size_t i = 0; i < p; i++) {
-                    a2[i] /= ndead;
-                    _Pragma("GCC unroll 4")
-                    for (size_t j = 0; j <= i; j++)
-                        cmat2[i * p + j] /= ndead;
-                }
-                for (double k = 0; k < ndead; k++) {
-                    denom += denom2_d;
-                    loglik -= wtave * log(denom);
-                    _Pragma("GCC unroll 4")
-                    for (size_t i = 0; i < p; i++) {
-                        a[i] += a2[i];
-                        double mean = a[i] / denom;
-                        u[i] -= wtave * mean;
-                        _Pragma("GCC unroll 4")
-                        for (size_t j = 0; j <= i; j++) {
-                            cmat[i * p + j] += cmat2[i * p + j];
-                            imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
-                        }
-                    }
-                }
-            }
-        }
+        const size_t base = w->gstart[glo];
+        const double *xs = w->x + base * w->p;
+        cox_risk(beta, p, xs, hi - base, w->zbeta, w->risk);
+        cox_groups(w, p, glo, g, NULL, base, xs, w->risk, w->zbeta, &sum);
+        g = glo;
     }
-    return loglik;
+    return sum.loglik;
 }
 
 static double cox_eval(struct cox_work *w, const double *beta)
@@ -263,6 +304,101 @@ static double cox_eval(struct cox_work *w, const double *beta)
         return cox_eval_p(w, beta, 3);
     default:
         return cox_eval_p(w, beta, w->p);
+    }
+}
+
+/* Rows are looked up for p <= COX_ROW_MAX (more covariates: chunk mode). */
+#define COX_ROW_MAX 16
+
+static inline __attribute__((always_inline)) uint64_t cox_row_hash(const uint64_t *bits,
+                                                                    size_t p)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; i < p; i++)
+        h = (h ^ bits[i]) * 0x9E3779B97F4A7C15u;
+    h ^= h >> 33; /* murmur3's finaliser: every bit of the row reaches the low bits */
+    h *= 0xFF51AFD7ED558CCDu;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Finds the distinct rows of w->x (by their bits) and fills rowid, nrow, urow, risk, zbeta;
+ * leaves rowid NULL when they are more than n / 8 (then a lookup saves too little). The
+ * probes only touch the table and urow, which stay in cache. */
+static inline __attribute__((always_inline)) int cox_distinct_rows_p(struct cox_work *w,
+                                                                     struct arena *ar, size_t p)
+{
+    const size_t n = w->n, limit = n / 8;
+    const double *X = w->x;
+    w->rowid = NULL;
+    if (n > UINT32_MAX || limit < 16 || p > COX_ROW_MAX)
+        return 0;
+    uint32_t *rowid = arena_calloc_uninit(ar, n, sizeof *rowid);
+    uint64_t *urow = arena_calloc_uninit(ar, limit * p, sizeof *urow); /* the rows' bits */
+    size_t cap = 1024, nd = 0;
+    uint32_t *slot = arena_calloc(ar, cap, sizeof *slot); /* row + 1, 0 = empty */
+    if (!rowid || !urow || !slot)
+        return ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t xk[COX_ROW_MAX];
+        memcpy(xk, X + k * p, p * sizeof *xk);
+        size_t mask = cap - 1, at = (size_t)cox_row_hash(xk, p) & mask;
+        for (;;) {
+            if (!slot[at])
+                break;
+            const uint64_t *ur = urow + (size_t)(slot[at] - 1) * p;
+            size_t i = 0;
+            while (i < p && ur[i] == xk[i])
+                i++;
+            if (i == p)
+                break;
+            at = (at + 1) & mask;
+        }
+        if (slot[at]) {
+            rowid[k] = slot[at] - 1;
+            continue;
+        }
+        if (nd == limit)
+            return 0; /* too many distinct rows */
+        memcpy(urow + nd * p, xk, p * sizeof *xk);
+        rowid[k] = (uint32_t)nd;
+        slot[at] = (uint32_t)++nd;
+        if (2 * nd > cap) { /* keep the table at most half full: grow and rehash */
+            uint32_t *bigger = arena_calloc(ar, 4 * cap, sizeof *bigger);
+            if (!bigger)
+                return ERR_NOMEM;
+            for (size_t r = 0; r < nd; r++) {
+                size_t to = (size_t)cox_row_hash(urow + r * p, p) & (4 * cap - 1);
+                while (bigger[to])
+                    to = (to + 1) & (4 * cap - 1);
+                bigger[to] = (uint32_t)(r + 1);
+            }
+            slot = bigger;
+            cap *= 4;
+        }
+    }
+    w->risk = arena_calloc_uninit(ar, nd, sizeof *w->risk);
+    w->zbeta = arena_calloc_uninit(ar, nd, sizeof *w->zbeta);
+    w->urow = arena_calloc_uninit(ar, nd * p, sizeof *w->urow);
+    if (!w->risk || !w->zbeta || !w->urow)
+        return ERR_NOMEM;
+    memcpy(w->urow, urow, nd * p * sizeof *w->urow);
+    w->rowid = rowid;
+    w->nrow = nd;
+    return 0;
+}
+
+static int cox_distinct_rows(struct cox_work *w, struct arena *ar)
+{
+    switch (w->p) {
+    case 1:
+        return cox_distinct_rows_p(w, ar, 1);
+    case 2:
+        return cox_distinct_rows_p(w, ar, 2);
+    case 3:
+        return cox_distinct_rows_p(w, ar, 3);
+    default:
+        return cox_distinct_rows_p(w, ar, w->p);
     }
 }
 
@@ -342,8 +478,13 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
     size_t nbuf = maxtie > COX_CHUNK ? maxtie : COX_CHUNK;
     w->n = n;
     w->p = p;
-    w->risk = arena_calloc(ar, nbuf, sizeof(double));
-    w->zbeta = arena_calloc(ar, nbuf, sizeof(double));
+    int rc = cox_distinct_rows(w, ar);
+    if (rc)
+        return rc;
+    if (!w->rowid) {
+        w->risk = arena_calloc_uninit(ar, nbuf, sizeof(double));
+        w->zbeta = arena_calloc_uninit(ar, nbuf, sizeof(double));
+    }
     w->u = arena_calloc(ar, p, sizeof(double));
     w->a = arena_calloc(ar, p, sizeof(double));
     w->a2 = arena_calloc(ar, p, sizeof(double));
