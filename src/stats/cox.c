@@ -138,11 +138,12 @@ struct cox_work {
     double *x;      /* x[k*p + j]: covariate j of position k, centred and scaled; row-major so
                      * one subject's values share a cache line */
     double *xraw;   /* the same, as given (for the linear predictor) */
-    /* distinct rows (NULL rowid: too many, chunk mode): position k has row rowid[k], whose
-     * values are urow[rowid[k]*p ...] */
+    /* distinct rows of xraw (NULL rowid: too many, chunk mode): position k has row rowid[k],
+     * whose values are urow[rowid[k]*p ...] (centred and scaled: equal raw rows give equal
+     * scaled rows) and urow_raw[...] (as given) */
     uint32_t *rowid;
     size_t nrow;
-    double *urow;
+    double *urow, *urow_raw;
     double *risk, *zbeta; /* exp(x'b), x'b: per distinct row, or one chunk of positions */
     int efron;
     double *u, *imat; /* p, p x p (imat[j*p+i], j <= i filled, as coxfit6's imat[j][i]) */
@@ -324,22 +325,24 @@ static inline __attribute__((always_inline)) uint64_t cox_row_hash(const uint64_
     return h;
 }
 
-/* Finds the distinct rows of w->x (by their bits) and fills rowid, nrow, urow, risk, zbeta;
+/* Finds the distinct rows of w->xraw (by their bits) and fills rowid, nrow, urow, urow_raw,
+ * risk, zbeta;
  * leaves rowid NULL when they are more than n / 8 (then a lookup saves too little). The
  * probes only touch the table and urow, which stay in cache. */
 static inline __attribute__((always_inline)) int cox_distinct_rows_p(struct cox_work *w,
                                                                      struct arena *ar, size_t p)
 {
     const size_t n = w->n, limit = n / 8;
-    const double *X = w->x;
+    const double *X = w->xraw;
     w->rowid = NULL;
     if (n > UINT32_MAX || limit < 16 || p > COX_ROW_MAX)
         return 0;
     uint32_t *rowid = arena_calloc_uninit(ar, n, sizeof *rowid);
     uint64_t *urow = arena_calloc_uninit(ar, limit * p, sizeof *urow); /* the rows' bits */
+    uint32_t *first = arena_calloc_uninit(ar, limit, sizeof *first);   /* a position each */
     size_t cap = 1024, nd = 0;
     uint32_t *slot = arena_calloc(ar, cap, sizeof *slot); /* row + 1, 0 = empty */
-    if (!rowid || !urow || !slot)
+    if (!rowid || !urow || !first || !slot)
         return ERR_NOMEM;
     for (size_t k = 0; k < n; k++) {
         uint64_t xk[COX_ROW_MAX];
@@ -363,6 +366,7 @@ static inline __attribute__((always_inline)) int cox_distinct_rows_p(struct cox_
         if (nd == limit)
             return 0; /* too many distinct rows */
         memcpy(urow + nd * p, xk, p * sizeof *xk);
+        first[nd] = (uint32_t)k;
         rowid[k] = (uint32_t)nd;
         slot[at] = (uint32_t)++nd;
         if (2 * nd > cap) { /* keep the table at most half full: grow and rehash */
@@ -382,9 +386,12 @@ static inline __attribute__((always_inline)) int cox_distinct_rows_p(struct cox_
     w->risk = arena_calloc_uninit(ar, nd, sizeof *w->risk);
     w->zbeta = arena_calloc_uninit(ar, nd, sizeof *w->zbeta);
     w->urow = arena_calloc_uninit(ar, nd * p, sizeof *w->urow);
-    if (!w->risk || !w->zbeta || !w->urow)
+    w->urow_raw = arena_calloc_uninit(ar, nd * p, sizeof *w->urow_raw);
+    if (!w->risk || !w->zbeta || !w->urow || !w->urow_raw)
         return ERR_NOMEM;
-    memcpy(w->urow, urow, nd * p * sizeof *w->urow);
+    memcpy(w->urow_raw, urow, nd * p * sizeof *w->urow_raw);
+    for (size_t r = 0; r < nd; r++)
+        memcpy(w->urow + r * p, w->x + (size_t)first[r] * p, p * sizeof *w->urow);
     w->rowid = rowid;
     w->nrow = nd;
     return 0;
@@ -570,6 +577,50 @@ static void cox_newton(struct cox_work *w, const struct cox_opts *o, const doubl
     }
 }
 
+/* Concordance of the linear predictor on the original columns, x'coef (coef 0 for redundant
+ * columns). With distinct rows it is computed and ranked once per row. */
+static int cox_fit_concordance(const struct cox_work *w, const struct surv_sorted *so,
+                               const double *coef_lp, struct arena *ar,
+                               struct cox_concordance *conc)
+{
+    const size_t n = w->n, p = w->p;
+    if (!w->rowid) {
+        double *lp = arena_calloc_uninit(ar, n, sizeof *lp); /* in time order */
+        if (!lp)
+            return ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t j = 0; j < p; j++)
+                s += w->xraw[w->pos[i] * p + j] * coef_lp[j];
+            lp[i] = s;
+        }
+        return cox_concordance_sorted(so->time, so->status, lp, n, ar, conc);
+    }
+    const size_t nr = w->nrow;
+    double *lpr = arena_calloc_uninit(ar, nr, sizeof *lpr);
+    size_t *rrank = arena_calloc_uninit(ar, nr, sizeof *rrank);
+    size_t *rank = arena_calloc_uninit(ar, n, sizeof *rank);
+    if (!lpr || !rrank || !rank)
+        return ERR_NOMEM;
+    for (size_t r = 0; r < nr; r++) {
+        double s = 0;
+        for (size_t j = 0; j < p; j++)
+            s += w->urow_raw[r * p + j] * coef_lp[j];
+        lpr[r] = s;
+    }
+    size_t *ord = surv_order(lpr, nr, ar), m = 0;
+    if (!ord)
+        return ERR_NOMEM;
+    for (size_t t = 0; t < nr; t++) { /* dense ranks: equal values (-0 == 0) share one */
+        if (t > 0 && lpr[ord[t]] != lpr[ord[t - 1]])
+            m++;
+        rrank[ord[t]] = m;
+    }
+    for (size_t i = 0; i < n; i++)
+        rank[i] = rrank[w->rowid[w->pos[i]]];
+    return cox_concordance_ranks(so->time, so->status, rank, m + 1, n, ar, conc);
+}
+
 int cox_fit(const double *time_in, const double *status, const double *x, size_t n, size_t p,
             const struct cox_opts *o, struct arena *ar, struct cox_result *out, struct err *e)
 {
@@ -601,12 +652,11 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     double *newbeta = arena_calloc(ar, p, sizeof *newbeta);
     double *tmp = arena_calloc(ar, p, sizeof *tmp);
     double *vchol = arena_calloc(ar, p * p, sizeof *vchol);
-    double *lp = arena_calloc_uninit(ar, n, sizeof *lp);
     double *fields[7];
     for (size_t k = 0; k < 7; k++)
         fields[k] = arena_calloc(ar, p, sizeof(double));
     out->var = arena_calloc(ar, p * p, sizeof(double));
-    if (!scale || !newbeta || !tmp || !vchol || !lp || !out->var || !fields[0] || !fields[1] ||
+    if (!scale || !newbeta || !tmp || !vchol || !out->var || !fields[0] || !fields[1] ||
         !fields[2] || !fields[3] || !fields[4] || !fields[5] || !fields[6] ||
         cox_setup(&so, x, n, p, ar, &w, scale) != 0)
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -680,14 +730,7 @@ int cox_fit(const double *time_in, const double *status, const double *x, size_t
     out->wald_p = pchisq(wald, nk, 0, 0);
     out->score_p = pchisq(out->score_stat, nk, 0, 0);
 
-    /* the linear predictor on the original columns, in time order */
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (size_t j = 0; j < p; j++)
-            s += w.xraw[w.pos[i] * p + j] * coef_lp[j];
-        lp[i] = s;
-    }
-    if (cox_concordance_sorted(so.time, so.status, lp, n, ar, &out->conc) != 0)
+    if (cox_fit_concordance(&w, &so, coef_lp, ar, &out->conc) != 0)
         return err_set(e, ERR_NOMEM, "out of memory");
     return 0;
 }

@@ -70,5 +70,9 @@ int cox_concordance(const double *time, const double *status, const double *lp, 
 /* As cox_concordance, for input already in ascending time order (saves the time sort). */
 int cox_concordance_sorted(const double *time, const double *status, const double *lp, size_t n,
                            struct arena *ar, struct cox_concordance *out);
+/* As cox_concordance_sorted, given the predictor as dense ranks: rank[i] in [0, m), equal
+ * ranks for equal predictor values, ordered as the values. */
+int cox_concordance_ranks(const double *time, const double *status, const size_t *rank,
+                          size_t m, size_t n, struct arena *ar, struct cox_concordance *out);
 
 #endif

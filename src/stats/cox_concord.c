@@ -105,13 +105,21 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
                            struct arena *ar, struct cox_concordance *out)
 {
     memset(out, 0, sizeof *out);
+    size_t *rank = arena_calloc_uninit(ar, n ? n : 1, sizeof *rank);
+    size_t m;
+    if (!rank || lp_ranks(lp, n, ar, rank, &m) != 0)
+        return ERR_NOMEM;
+    return cox_concordance_ranks(time, status, rank, m, n, ar, out);
+}
+
+int cox_concordance_ranks(const double *time, const double *status, const size_t *rank,
+                          size_t m, size_t n, struct arena *ar, struct cox_concordance *out)
+{
+    memset(out, 0, sizeof *out);
     /* arena memory is zero-filled, so size every array by what it holds: the BIT and the
      * per-rank counts by the number of distinct predictor values, the events of one time by
      * the largest tie */
-    size_t *rank = arena_calloc_uninit(ar, n ? n : 1, sizeof *rank);
-    size_t m, maxtie = 1, ndtimes = 0;
-    if (!rank || lp_ranks(lp, n, ar, rank, &m) != 0)
-        return ERR_NOMEM;
+    size_t maxtie = 1, ndtimes = 0;
     for (size_t i = 0, j; i < n; i = j) {
         int has_event = 0;
         for (j = i; j < n && time[j] == time[i]; j++)
