@@ -151,6 +151,8 @@ struct cox_work {
 };
 
 #define COX_CHUNK 1024
+/* up to this many covariates the pass keeps its sums in local arrays */
+#define COX_PLOCAL 3
 /* how many subjects ahead the gather into time order prefetches */
 #define COX_PREFETCH 48
 
@@ -168,8 +170,23 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
            const double *restrict zs, struct cox_sums *sum)
 {
     const size_t *restrict gstart = w->gstart, *restrict gdeath = w->gdeath;
-    double *restrict u = w->u, *restrict a = w->a, *restrict a2 = w->a2;
-    double *restrict imat = w->imat, *restrict cmat = w->cmat, *restrict cmat2 = w->cmat2;
+    /* For small p the sums live in local arrays for the pass: their address does not escape,
+     * so the compiler keeps them in registers across the log() calls. */
+    double u_l[COX_PLOCAL], a_l[COX_PLOCAL], a2_l[COX_PLOCAL];
+    double imat_l[COX_PLOCAL * COX_PLOCAL], cmat_l[COX_PLOCAL * COX_PLOCAL],
+        cmat2_l[COX_PLOCAL * COX_PLOCAL];
+    const int is_local = p <= COX_PLOCAL;
+    double *restrict u = is_local ? u_l : w->u, *restrict a = is_local ? a_l : w->a;
+    double *restrict a2 = is_local ? a2_l : w->a2;
+    double *restrict imat = is_local ? imat_l : w->imat;
+    double *restrict cmat = is_local ? cmat_l : w->cmat;
+    double *restrict cmat2 = is_local ? cmat2_l : w->cmat2;
+    if (is_local) {
+        memcpy(u, w->u, p * sizeof *u);
+        memcpy(a, w->a, p * sizeof *a);
+        memcpy(imat, w->imat, p * p * sizeof *imat);
+        memcpy(cmat, w->cmat, p * p * sizeof *cmat);
+    }
     double loglik = sum->loglik, denom = sum->denom;
     for (size_t g = ghi; g > glo; g--) {
         const size_t s = gstart[g - 1], m = gdeath[g - 1], e = gstart[g];
@@ -244,6 +261,12 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
                 }
             }
         }
+    }
+    if (is_local) {
+        memcpy(w->u, u, p * sizeof *u);
+        memcpy(w->a, a, p * sizeof *a);
+        memcpy(w->imat, imat, p * p * sizeof *imat);
+        memcpy(w->cmat, cmat, p * p * sizeof *cmat);
     }
     sum->loglik = loglik;
     sum->denom = denom;
