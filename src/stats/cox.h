@@ -63,7 +63,8 @@ int cox_fit(const double *time, const double *status, const double *x, size_t n,
 
 /* survival::concordancefit(Surv(time, status), lp, reverse = TRUE) counts, without weights or
  * strata: pair (i, j) is comparable when i has an event and time_j > time_i, or j is censored
- * at time_i. O(n log n) with a Fenwick tree over the predictor's ranks; scratch from ar.
+ * at time_i. O(n log n) with counts per rank and per power-of-two block of ranks (a Fenwick
+ * tree laid out by level); scratch from ar.
  * Returns 0 or ERR_NOMEM. */
 int cox_concordance(const double *time, const double *status, const double *lp, size_t n,
                     struct arena *ar, struct cox_concordance *out);
