@@ -452,25 +452,28 @@ static int cox_setup(const struct surv_sorted *so, const double *x, size_t n, si
     const size_t *ord = so->ord;
     const double *time = so->time, *status = so->status;
     size_t ng = 0, maxtie = 1;
-    for (size_t i = 0; i < n; i++)
-        ng += i == 0 || time[i] != time[i - 1];
-    w->gstart = arena_calloc(ar, ng + 1, sizeof *w->gstart);
-    w->gdeath = arena_calloc(ar, ng, sizeof *w->gdeath);
+    /* sized for n distinct times; only the first ng + 1 entries are written */
+    w->gstart = arena_calloc_uninit(ar, n + 1, sizeof *w->gstart);
+    w->gdeath = arena_calloc_uninit(ar, n, sizeof *w->gdeath);
     w->pos = arena_calloc_uninit(ar, n, sizeof *w->pos);
     w->x = arena_calloc_uninit(ar, n * p, sizeof *w->x);
     w->xraw = arena_calloc_uninit(ar, n * p, sizeof *w->xraw);
     if (!w->gstart || !w->gdeath || !w->pos || !w->x || !w->xraw)
         return ERR_NOMEM;
     size_t *restrict pos = w->pos;
-    for (size_t g = 0, s = 0, e; s < n; s = e, g++) {
+    for (size_t s = 0, e; s < n; s = e, ng++) {
         size_t ncens = 0;
         for (e = s; e < n && time[e] == time[s]; e++)
             ncens += status[e] == 0;
         size_t c = s, d = s + ncens;
-        for (size_t i = s; i < e; i++)
-            pos[i] = status[i] == 0 ? c++ : d++;
-        w->gstart[g] = s;
-        w->gdeath[g] = s + ncens;
+        for (size_t i = s; i < e; i++) { /* no branch on the status */
+            size_t dead = status[i] != 0;
+            pos[i] = dead ? d : c;
+            d += dead;
+            c += 1 - dead;
+        }
+        w->gstart[ng] = s;
+        w->gdeath[ng] = s + ncens;
         if (e - s > maxtie)
             maxtie = e - s;
     }
