@@ -194,10 +194,11 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
             const size_t id = rowid ? rowid[k] : k - base;
             const double *xk = xs + id * p, r = rs[id];
             denom += r;
-            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
-            {
+#pragma GCC unroll 4
+            for (size_t i = 0; i < p; i++) {
                 a[i] += r * xk[i];
-                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+#pragma GCC unroll 4
+                for (size_t j = 0; j <= i; j++)
                     cmat[i * p + j] += r * xk[i] * xk[j];
             }
         }
@@ -213,24 +214,25 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
             deadwt += 1;
             denom2 += r;
             loglik += zs[id];
-            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
-            {
+#pragma GCC unroll 4
+            for (size_t i = 0; i < p; i++) {
                 u[i] += xk[i];
                 a2[i] += r * xk[i];
-                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+#pragma GCC unroll 4
+                for (size_t j = 0; j <= i; j++)
                     cmat2[i * p + j] += r * xk[i] * xk[j];
             }
         }
         if (!w->efron || ndead == 1) { /* Breslow */
             denom += denom2;
             loglik -= deadwt * log(denom);
-            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
-            {
+#pragma GCC unroll 4
+            for (size_t i = 0; i < p; i++) {
                 a[i] += a2[i];
                 double mean = a[i] / denom;
                 u[i] -= deadwt * mean;
-                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
-                {
+#pragma GCC unroll 4
+                for (size_t j = 0; j <= i; j++) {
                     cmat[i * p + j] += cmat2[i * p + j];
                     imat[j * p + i] += deadwt * (cmat[i * p + j] - mean * a[j]) / denom;
                 }
@@ -239,22 +241,23 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
             double wtave = deadwt / ndead;
             /* the d increments are all the same: divide once (identical values) */
             double denom2_d = denom2 / ndead;
-            _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
-            {
+#pragma GCC unroll 4
+            for (size_t i = 0; i < p; i++) {
                 a2[i] /= ndead;
-                _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
+#pragma GCC unroll 4
+                for (size_t j = 0; j <= i; j++)
                     cmat2[i * p + j] /= ndead;
             }
             for (double k = 0; k < ndead; k++) {
                 denom += denom2_d;
                 loglik -= wtave * log(denom);
-                _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
-                {
+#pragma GCC unroll 4
+                for (size_t i = 0; i < p; i++) {
                     a[i] += a2[i];
                     double mean = a[i] / denom;
                     u[i] -= wtave * mean;
-                    _Pragma("GCC unroll 4") for (size_t j = 0; j <= i; j++)
-                    {
+#pragma GCC unroll 4
+                    for (size_t j = 0; j <= i; j++) {
                         cmat[i * p + j] += cmat2[i * p + j];
                         imat[j * p + i] += wtave * (cmat[i * p + j] - mean * a[j]) / denom;
                     }
@@ -275,13 +278,13 @@ cox_groups(struct cox_work *w, size_t p, size_t glo, size_t ghi, const uint32_t 
 /* x'b summed as coxfit6 does (zbeta = 0; zbeta += b[i] * x[i]), then its exp(). */
 static inline __attribute__((always_inline)) void cox_risk(const double *restrict beta, size_t p,
                                                            const double *restrict xs, size_t m,
-                                                           double *restrict zs,
-                                                           double *restrict rs)
+                                                           double *restrict zs, double *restrict rs)
 {
     for (size_t k = 0; k < m; k++) {
         const double *xk = xs + k * p;
         double zb = 0;
-        _Pragma("GCC unroll 4") for (size_t i = 0; i < p; i++)
+#pragma GCC unroll 4
+        for (size_t i = 0; i < p; i++)
             zb += beta[i] * xk[i];
         zs[k] = zb;
         rs[k] = exp(zb);
@@ -336,8 +339,7 @@ static double cox_eval(struct cox_work *w, const double *beta)
 /* Rows are looked up for p <= COX_ROW_MAX (more covariates: chunk mode). */
 #define COX_ROW_MAX 16
 
-static inline __attribute__((always_inline)) uint64_t cox_row_hash(const uint64_t *bits,
-                                                                    size_t p)
+static inline __attribute__((always_inline)) uint64_t cox_row_hash(const uint64_t *bits, size_t p)
 {
     uint64_t h = 0;
     for (size_t i = 0; i < p; i++)

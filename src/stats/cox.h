@@ -73,7 +73,7 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
                            struct arena *ar, struct cox_concordance *out);
 /* As cox_concordance_sorted, given the predictor as dense ranks: rank[i] in [0, m), equal
  * ranks for equal predictor values, ordered as the values. */
-int cox_concordance_ranks(const double *time, const double *status, const size_t *rank,
-                          size_t m, size_t n, struct arena *ar, struct cox_concordance *out);
+int cox_concordance_ranks(const double *time, const double *status, const size_t *rank, size_t m,
+                          size_t n, struct arena *ar, struct cox_concordance *out);
 
 #endif

@@ -142,8 +142,8 @@ int cox_concordance_sorted(const double *time, const double *status, const doubl
     return cox_concordance_ranks(time, status, rank, m, n, ar, out);
 }
 
-int cox_concordance_ranks(const double *time, const double *status, const size_t *rank,
-                          size_t m, size_t n, struct arena *ar, struct cox_concordance *out)
+int cox_concordance_ranks(const double *time, const double *status, const size_t *rank, size_t m,
+                          size_t n, struct arena *ar, struct cox_concordance *out)
 {
     memset(out, 0, sizeof *out);
     /* arena memory is zero-filled, so size every array by what it holds: the BIT and the
@@ -169,7 +169,7 @@ int cox_concordance_ranks(const double *time, const double *status, const size_t
     struct rank_levels lv = {0};
     if (!use_prefix && levels_init(&lv, m, ar) != 0)
         return ERR_NOMEM;
-    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);                /* inserted per rank */
+    int64_t *eq = arena_calloc(ar, m ? m : 1, sizeof *eq);   /* inserted per rank */
     int64_t *deq = arena_calloc(ar, m ? m : 1, sizeof *deq); /* this time's events per rank */
     if (!dead || !bit || !eq || !deq)
         return ERR_NOMEM;
