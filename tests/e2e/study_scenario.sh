@@ -165,6 +165,14 @@ cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
 sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 10"
 expect 10 "$I" audit verify
 grep -q "row 11" "$W/err" || fail "deletion not found at row 11: $(cat "$W/err")"
+# an inserted row (ids after it shifted up, so the trail looks contiguous)
+cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_update;
+UPDATE audit SET id = id + 100000 WHERE id >= 12; UPDATE audit SET id = id - 99999 WHERE id >= 100012;
+INSERT INTO audit(id, ts, user, action, source, prev_hash, hash)
+  SELECT 12, ts, user, action, source, hash, hash FROM audit WHERE id = 11"
+expect 10 "$I" audit verify
+grep -q "row 12" "$W/err" || fail "insertion not found at row 12: $(cat "$W/err")"
 # the last rows deleted: the head notices
 cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
 sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id > (SELECT max(id) - 2 FROM audit)"
