@@ -405,6 +405,21 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
     return 0;
 }
 
+/* Whether change i sets the same value slot (event, instance, field, checkbox option) or the
+ * same form status as an earlier change of the set. Change sets are one form's worth of fields,
+ * so the quadratic scan is cheap. */
+static bool is_repeated(const struct store_change *c, const struct plan *p, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (p[j].ev != p[i].ev || c[j].instance != c[i].instance || p[j].f != p[i].f)
+            continue;
+        if (!p[i].f ? p[j].form == p[i].form
+                    : strcmp(c[j].code ? c[j].code : "", c[i].code ? c[i].code : "") == 0)
+            return true;
+    }
+    return false;
+}
+
 int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
                        const struct store_change *changes, size_t n, const char *reason,
                        struct store_put_result *res, struct err *e)
@@ -424,6 +439,13 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     for (size_t i = 0; i < n && !rc; i++) {
         char msg[512] = "";
         const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
+        if (!rule && is_repeated(changes, plans, i)) {
+            /* age=43 age=44 in one command is a typo, not two edits: refuse it rather than
+             * audit a value nobody meant to save. */
+            rule = "repeated";
+            snprintf(msg, sizeof msg, "field '%s' is given more than once in one change",
+                     changes[i].field ? changes[i].field : plans[i].form->name);
+        }
         if (rule) {
             if (nhard++ == 0)
                 err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "",

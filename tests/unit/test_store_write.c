@@ -289,6 +289,27 @@ static void test_checkbox_options(void **state)
     assert_int_equal(put(t, nocode, 1, NULL, NULL, NULL), ERR_INVALID);
 }
 
+static void test_field_repeated_in_one_change_is_refused(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    struct store_change twice[] = {{D0, 0, "weight_kg", NULL, "80"},
+                                   {D0, 0, "weight_kg", NULL, "81"}};
+    struct store_put_result res = {0};
+    struct err e = {0};
+    assert_int_equal(put(t, twice, 2, NULL, &res, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "weight_kg"));
+    assert_non_null(strstr(e.msg, "repeated"));
+    store_put_result_free(&res);
+    struct store_change option_twice[] = {{"screening_arm_1", 0, "cats", "2", "1"},
+                                          {"screening_arm_1", 0, "cats", "2", "0"}};
+    assert_int_equal(put(t, option_twice, 2, NULL, NULL, NULL), ERR_INVALID);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, NULL);
+}
+
 static void test_locked_record_refuses_writes(void **state)
 {
     struct tdb *t = *state;
@@ -356,6 +377,7 @@ int main(void)
         T(test_instance_rules),
         T(test_form_not_on_event_is_refused),
         T(test_checkbox_options),
+        T(test_field_repeated_in_one_change_is_refused),
         T(test_locked_record_refuses_writes),
         T(test_batch_commit_and_rollback),
         T(test_disabled_user_cannot_write),
