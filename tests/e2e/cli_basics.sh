@@ -10,4 +10,14 @@ if "$IOHEME" no-such-command 2>/dev/null; then echo "unknown command succeeded";
 for cmd in $("$IOHEME" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
     "$IOHEME" "$cmd" --help | grep -qi 'usage' || { echo "$cmd --help has no usage"; exit 1; }
 done
+# ... and every subcommand and stats method, without a database or a password (stdin closed).
+for sub in "user add" "user list" "user disable" "user unlock" "user passwd" "audit verify" \
+    "audit export" "protocol check" "protocol show" "protocol eval" "protocol js" \
+    "stats km" "stats logrank" "stats cox" "stats binom" "stats wilson" "stats poisson" \
+    "stats wilcoxon" "stats ttest" "stats fisher" "stats chisq" "stats quantile" \
+    "stats samplesize"; do
+    # shellcheck disable=SC2086
+    (cd / && env -u IOHEME_DB -u IOHEME_USER -u IOHEME_PASSWORD "$IOHEME" $sub --help \
+        </dev/null 2>&1) | grep -qi 'usage' || { echo "$sub --help has no usage"; exit 1; }
+done
 echo ok
