@@ -274,7 +274,8 @@ static int verify_row(void *ctx, const struct store_audit_row *row)
     else if (row_hash(row, v->prev, calc) != 0)
         why = "out of memory";
     else if (!row->hash || strcmp(calc, row->hash) != 0)
-        why = "its content does not match its hash (the row was edited)";
+        why = "its content does not match its hash (the row was edited, or inserted without "
+              "a valid hash)";
     if (why) {
         r->first_bad_id = row->id;
         snprintf(r->reason, sizeof r->reason, "%s", why);
