@@ -154,7 +154,9 @@ static int lock_cmd(const char *name, int argc, char **argv)
     if (!rc)
         rc = lock ? store_record_lock(st, &who, a.pos[0], cli_get(&a, "reason"), &e)
                   : store_record_unlock(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
-    if (!rc)
+    if (!rc && cli_has(&a, "json"))
+        cli_json_print(json_pack("{s:s, s:b}", "record", a.pos[0], "locked", lock));
+    else if (!rc)
         printf("%s %s\n", a.pos[0], lock ? "locked" : "unlocked");
     store_close(st);
     return rc ? cli_fail(name, &e) : 0;

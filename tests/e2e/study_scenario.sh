@@ -107,7 +107,7 @@ export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 [ "$(grep -c ',login_failed,' "$W/audit.csv")" -eq 6 ] || fail "failed logins not audited"
 [ "$(grep -c ',lockout,' "$W/audit.csv")" -eq 1 ] || fail "lockout not audited"
 grep -q ',denied,' "$W/audit.csv" || fail "refusal not audited"
-"$I" user unlock pi >/dev/null
+"$I" user unlock pi --json | grep -q '"done": "unlocked"' || fail "user unlock --json"
 IOHEME_USER=pi IOHEME_PASSWORD=invest-pass-1 "$I" set IOH-001 t0 hd_hr=99 >/dev/null
 "$I" user disable nurse >/dev/null
 expect 5 env IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1 "$I" set IOH-001 t0 hd_hr=98
@@ -145,11 +145,13 @@ grep -q '"screening_no": "SCR-003"' "$W/out" || fail "screen --file"
 grep -q '"verdict": "incomplete"' "$W/out" || fail "partial screening should be incomplete"
 
 # ---- record lock
-"$I" lock IOH-001 >/dev/null
+"$I" lock IOH-001 --json >"$W/out"
+grep -q '"locked": true' "$W/out" || fail "lock --json: $(cat "$W/out")"
 expect 7 "$I" set IOH-001 t60min hd_status=1
 grep -q "locked" "$W/err" || fail "locked record accepted a change"
 expect 12 "$I" unlock IOH-001
-"$I" unlock IOH-001 --reason "query answered" >/dev/null
+"$I" unlock IOH-001 --reason "query answered" --json | grep -q '"locked": false' ||
+    fail "unlock --json"
 "$I" set IOH-001 t60min hd_status=1 >/dev/null
 
 # ---- no password and no terminal: refused, never hangs
@@ -191,4 +193,9 @@ fi
 
 # ---- backup
 "$I" backup "$W/backup.db" | grep -q "intact" || fail "backup"
+"$I" backup "$W/backup2.db" --json | grep -q '"intact": true' || fail "backup --json"
+# init --json is JSON even for a path that needs escaping
+IOHEME_PASSWORD=admin-pass-1 "$I" init --db "$W/q\"uote.db" --admin admin \
+    --protocol "$IOHEME_SRC/protocols/io-heme" --json | python3 -m json.tool >/dev/null ||
+    fail "init --json is not JSON for a path with a quote"
 echo ok
