@@ -153,7 +153,8 @@ static int parse_double(const char *s, double *out)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE)
+    /* "nan" would pass strtod and then fail far from its cell: refuse it here, with its cell */
+    if (end == s || *end != '\0' || errno == ERANGE || isnan(v))
         return -1;
     *out = v;
     return 0;
@@ -170,6 +171,13 @@ int stats_frame_extract(const struct csv_table *t, struct stats_col *cols, size_
         if (idx[j] < 0)
             return err_set_field(e, ERR_INVALID, cols[j].name, "no column '%s' in the input",
                                  cols[j].name);
+        /* R's read.csv would rename the second one (a.1); taking either silently is a guess */
+        for (size_t c = (size_t)idx[j] + 1; c < t->ncols; c++)
+            if (strcmp(t->header[c], cols[j].name) == 0)
+                return err_set_field(e, ERR_INVALID, cols[j].name,
+                                     "column '%s' appears more than once in the header "
+                                     "(columns %d and %zu)",
+                                     cols[j].name, idx[j] + 1, c + 1);
         if (cols[j].is_numeric)
             cols[j].num = arena_calloc(ar, t->nrows + 1, sizeof(double));
         else
