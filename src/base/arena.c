@@ -16,7 +16,7 @@ struct arena_block {
     _Alignas(16) unsigned char data[];
 };
 
-void *arena_alloc(struct arena *a, size_t n)
+static void *arena_take(struct arena *a, size_t n)
 {
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (n == 0)
@@ -40,7 +40,14 @@ void *arena_alloc(struct arena *a, size_t n)
     }
     void *p = b->data + b->used;
     b->used += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    void *p = arena_take(a, n);
+    if (p) /* as much as arena_take reserved */
+        memset(p, 0, n ? (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1) : ARENA_ALIGN);
     return p;
 }
 
@@ -49,6 +56,13 @@ void *arena_calloc(struct arena *a, size_t n, size_t sz)
     if (sz && n > SIZE_MAX / sz)
         return NULL;
     return arena_alloc(a, n * sz);
+}
+
+void *arena_calloc_uninit(struct arena *a, size_t n, size_t sz)
+{
+    if (sz && n > SIZE_MAX / sz)
+        return NULL;
+    return arena_take(a, n * sz);
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)

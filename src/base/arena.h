@@ -18,6 +18,9 @@ struct arena {
 void *arena_alloc(struct arena *a, size_t n);
 /* n elements of size sz, zero-filled, with overflow check. */
 void *arena_calloc(struct arena *a, size_t n, size_t sz);
+/* As arena_calloc but not zero-filled: for large arrays the caller writes in full before it
+ * reads them (zeroing 8 MB costs as much as a pass of real work over it). */
+void *arena_calloc_uninit(struct arena *a, size_t n, size_t sz);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

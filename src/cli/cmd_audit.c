@@ -108,7 +108,11 @@ int cmd_backup(int argc, char **argv)
     store_close(copy);
     if (rc)
         return cli_fail("backup", &e);
-    printf("backed up to %s: audit trail intact, %lld rows, head %s\n", a.pos[0], r.nrows,
-           r.head_hash);
+    if (cli_has(&a, "json"))
+        cli_json_print(json_pack("{s:s, s:b, s:I, s:s}", "backup", a.pos[0], "intact", 1, "rows",
+                                 (json_int_t)r.nrows, "head", r.head_hash));
+    else
+        printf("backed up to %s: audit trail intact, %lld rows, head %s\n", a.pos[0], r.nrows,
+               r.head_hash);
     return 0;
 }

@@ -83,7 +83,9 @@ int cmd_withdraw(int argc, char **argv)
     int rc = cli_login(st, &a, "data_write", &who, me, &e);
     if (!rc)
         rc = store_withdraw(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
-    if (!rc)
+    if (!rc && cli_has(&a, "json"))
+        cli_json_print(json_pack("{s:s, s:s}", "record", a.pos[0], "status", "withdrawn"));
+    else if (!rc)
         printf("%s withdrawn\n", a.pos[0]);
     store_close(st);
     return rc ? cli_fail("withdraw", &e) : 0;

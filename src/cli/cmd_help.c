@@ -1,6 +1,7 @@
 /* `ioheme help` and `ioheme version`. */
 #include <stdio.h>
 
+#include "base/err.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -16,7 +17,15 @@ int cmd_help(int argc, char **argv)
         printf("  %-10s %s\n", c->name, c->summary);
     printf("\nCommon options: --db FILE (default $IOHEME_DB, else ./ioheme.db), --user NAME\n"
            "(default $IOHEME_USER; password from $IOHEME_PASSWORD or asked), --json.\n"
-           "'ioheme COMMAND --help' shows a command's help.\n");
+           "'ioheme COMMAND --help' shows a command's help.\n\n"
+           "Errors go to standard error as 'ioheme: COMMAND: message'. Exit status\n"
+           "(docs/operations.md):");
+    /* From the error table itself, so the list cannot drift from what commands return. */
+    for (int code = 0; code > -ERR__COUNT; code--) {
+        const struct err_info *in = err_info(code);
+        printf("%s %d %s", code == 0 || code % 5 ? "" : "\n ", in->exit_status, in->name);
+        printf(code == 1 - ERR__COUNT ? ".\n" : ",");
+    }
     return 0;
 }
 

@@ -14,7 +14,9 @@ const char CMD_SET_USAGE[] =
     "'_arm_1' may be left out), instance INSTANCE of a repeating form (e.g. io_procedure:2;\n"
     "0 or nothing for other forms). All values are saved or none: a value that breaks a hard\n"
     "rule rejects the whole command and names field, rule and value. Out-of-range values are\n"
-    "saved and flagged. Changing a form already marked complete needs --reason.\n"
+    "saved and flagged. A form is marked complete only when its required fields (those its\n"
+    "branching logic shows) have values. Changing a form already marked complete needs\n"
+    "--reason.\n"
     "\n"
     "  field=value        checkboxes as field___code=1 or field(code)=1; field= clears a value\n"
     "  --status S         set the form's status (with --form, or inferred from the fields)\n"
@@ -152,7 +154,9 @@ static int lock_cmd(const char *name, int argc, char **argv)
     if (!rc)
         rc = lock ? store_record_lock(st, &who, a.pos[0], cli_get(&a, "reason"), &e)
                   : store_record_unlock(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
-    if (!rc)
+    if (!rc && cli_has(&a, "json"))
+        cli_json_print(json_pack("{s:s, s:b}", "record", a.pos[0], "locked", lock));
+    else if (!rc)
         printf("%s %s\n", a.pos[0], lock ? "locked" : "unlocked");
     store_close(st);
     return rc ? cli_fail(name, &e) : 0;

@@ -19,10 +19,10 @@ const char CMD_STATS_USAGE[] =
     "missing value: the row is left out (R's na.omit) and counted in \"n_omitted\".\n"
     "Non-finite numbers print as null (NA/NaN) or \"Inf\"/\"-Inf\".\n"
     "\n"
-    "Options (which apply depends on the method):\n"
+    "Options (which apply depends on the method; one that does not apply is an error):\n"
     "  --input FILE.csv       data, with a header row\n"
     "  --time COL --event COL survival time and status (1 event, 0 censored)\n"
-    "  --group COL            grouping column; --strata COL stratification column\n"
+    "  --group COL            grouping column; --strata COL stratification column (logrank)\n"
     "  --covariates a,b       Cox covariates (a text column is a factor; first sorted level is\n"
     "                         the reference)\n"
     "  --x COL --y COL        paired samples; --value COL --group COL two samples\n"
@@ -42,24 +42,44 @@ static const struct cli_opt_spec stats_opts[] = {
     {"correct", true},    {"rho", true},        {"ties", true},        {"n", true},
     {"table", true},      {"events", true},     {"exposure", true},    {"p0", true},
     {"p1", true},         {"alpha", true},      {"power", true},       {"half-width", true},
-    {"dropout", true},    {"paired", true},     {"method", true},      {NULL, false},
+    {"dropout", true},    {"method", true},     {NULL, false},
 };
 
+#define SURV_OPTS "input time event "
+#define SAMPLE_OPTS "input x y value group mu alternative conf-level "
 const struct stats_method stats_methods[] = {
-    {"km", stats_run_km, "Kaplan-Meier curves per group, median, CIs (survival::survfit)"},
-    {"logrank", stats_run_logrank, "log-rank / Peto-Peto test, k groups, strata (survdiff)"},
-    {"cox", stats_run_cox, "Cox regression, Efron/Breslow ties (survival::coxph)"},
-    {"binom", stats_run_binom, STATS_BINOM_HELP},
-    {"wilson", stats_run_wilson, STATS_WILSON_HELP},
-    {"poisson", stats_run_poisson, STATS_POISSON_HELP},
-    {"wilcoxon", stats_run_wilcoxon, STATS_WILCOXON_HELP},
-    {"ttest", stats_run_ttest, STATS_TTEST_HELP},
-    {"fisher", stats_run_fisher, STATS_FISHER_HELP},
-    {"chisq", stats_run_chisq, STATS_CHISQ_HELP},
-    {"quantile", stats_run_quantile, STATS_QUANTILE_HELP},
-    {"samplesize", stats_run_samplesize, STATS_SAMPLESIZE_HELP},
-    {NULL, NULL, NULL},
+    {"km", stats_run_km, "Kaplan-Meier curves per group, median, CIs (survival::survfit)",
+     SURV_OPTS "group conf-type conf-level times"},
+    {"logrank", stats_run_logrank, "log-rank / Peto-Peto test, k groups, strata (survdiff)",
+     SURV_OPTS "group strata rho"},
+    {"cox", stats_run_cox, "Cox regression, Efron/Breslow ties (survival::coxph)",
+     SURV_OPTS "covariates ties"},
+    {"binom", stats_run_binom, STATS_BINOM_HELP, "x n p conf-level alternative"},
+    {"wilson", stats_run_wilson, STATS_WILSON_HELP, "x n p conf-level correct alternative"},
+    {"poisson", stats_run_poisson, STATS_POISSON_HELP, "events exposure conf-level"},
+    {"wilcoxon", stats_run_wilcoxon, STATS_WILCOXON_HELP, SAMPLE_OPTS "exact correct"},
+    {"ttest", stats_run_ttest, STATS_TTEST_HELP, SAMPLE_OPTS},
+    {"fisher", stats_run_fisher, STATS_FISHER_HELP, "table input x y conf-level alternative"},
+    {"chisq", stats_run_chisq, STATS_CHISQ_HELP, "table input x y correct"},
+    {"quantile", stats_run_quantile, STATS_QUANTILE_HELP, "input value"},
+    {"samplesize", stats_run_samplesize, STATS_SAMPLESIZE_HELP,
+     "p0 p1 alpha power dropout method conf-level half-width n x"},
+    {NULL, NULL, NULL, NULL},
 };
+
+/* Whether the space-separated list has the word name. */
+static bool opt_listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == len && strncmp(p, name, len) == 0)
+            return true;
+        p += w;
+        p += strspn(p, " ");
+    }
+    return false;
+}
 
 static void stats_print_methods(FILE *out)
 {
@@ -92,6 +112,10 @@ int cmd_stats(int argc, char **argv)
     }
     if (a.npos)
         return cli_usage_error(cmdname, "unexpected argument '%s'", a.pos[0]);
+    for (size_t i = 0; i < a.nopts; i++)
+        if (!opt_listed(m->options, a.opt_name[i]))
+            return cli_usage_error(cmdname, "--%s does not apply to %s (its options: %s)",
+                                   a.opt_name[i], m->name, m->options);
 
     struct arena ar = ARENA_INIT;
     struct err e;
@@ -129,7 +153,8 @@ static int parse_double(const char *s, double *out)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE)
+    /* "nan" would pass strtod and then fail far from its cell: refuse it here, with its cell */
+    if (end == s || *end != '\0' || errno == ERANGE || isnan(v))
         return -1;
     *out = v;
     return 0;
@@ -146,6 +171,13 @@ int stats_frame_extract(const struct csv_table *t, struct stats_col *cols, size_
         if (idx[j] < 0)
             return err_set_field(e, ERR_INVALID, cols[j].name, "no column '%s' in the input",
                                  cols[j].name);
+        /* R's read.csv would rename the second one (a.1); taking either silently is a guess */
+        for (size_t c = (size_t)idx[j] + 1; c < t->ncols; c++)
+            if (strcmp(t->header[c], cols[j].name) == 0)
+                return err_set_field(e, ERR_INVALID, cols[j].name,
+                                     "column '%s' appears more than once in the header "
+                                     "(columns %d and %zu)",
+                                     cols[j].name, idx[j] + 1, c + 1);
         if (cols[j].is_numeric)
             cols[j].num = arena_calloc(ar, t->nrows + 1, sizeof(double));
         else

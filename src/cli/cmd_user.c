@@ -72,6 +72,26 @@ static int list_users(struct store *st, bool json)
     return 0;
 }
 
+/* The confirmation of a user change: a line, or with --json {"user", "done", "role"}. */
+static void user_done(const struct cli_args *a, const char *name, const char *done,
+                      const char *role)
+{
+    if (cli_has(a, "json")) {
+        json_t *o = json_pack("{s:s, s:s}", "user", name, "done", done);
+        if (o && role && json_object_set_new(o, "role", json_string(role)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        cli_json_print(o);
+    } else if (strcmp(done, "added") == 0) {
+        printf("added user '%s' (%s)\n", name, role);
+    } else if (strcmp(done, "password_changed") == 0) {
+        printf("password changed for '%s'\n", name);
+    } else {
+        printf("%s user '%s'\n", done, name);
+    }
+}
+
 int cmd_user(int argc, char **argv)
 {
     static const struct cli_opt_spec opts[] = {
@@ -129,21 +149,21 @@ int cmd_user(int argc, char **argv)
         if (!rc)
             rc = store_user_add(st, &who, name, role, pw, &e);
         if (!rc)
-            printf("added user '%s' (%s)\n", name, role);
+            user_done(&a, name, "added", role);
     } else if (!rc && strcmp(sub, "disable") == 0) {
         rc = store_user_disable(st, &who, name, &e);
         if (!rc)
-            printf("disabled user '%s'\n", name);
+            user_done(&a, name, "disabled", NULL);
     } else if (!rc && strcmp(sub, "unlock") == 0) {
         rc = store_user_unlock(st, &who, name, &e);
         if (!rc)
-            printf("unlocked user '%s'\n", name);
+            user_done(&a, name, "unlocked", NULL);
     } else if (!rc) {
         rc = cli_read_new_password(name, pw, sizeof pw, &e);
         if (!rc)
             rc = store_user_set_password(st, &who, name, pw, &e);
         if (!rc)
-            printf("password changed for '%s'\n", name);
+            user_done(&a, name, "password_changed", NULL);
     }
     sodium_memzero(pw, sizeof pw);
     store_close(st);

@@ -19,6 +19,10 @@ struct stats_method {
     const char *name;
     int (*run)(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e);
     const char *summary;
+    /* The options the method reads, space-separated, without dashes. Any other option is a
+     * usage error: a statistician who asks for --strata on cox must not get an unstratified
+     * fit without being told. */
+    const char *options;
 };
 
 /* The methods, NULL-name terminated (cmd_stats.c). */

@@ -63,12 +63,17 @@ int cox_fit(const double *time, const double *status, const double *x, size_t n,
 
 /* survival::concordancefit(Surv(time, status), lp, reverse = TRUE) counts, without weights or
  * strata: pair (i, j) is comparable when i has an event and time_j > time_i, or j is censored
- * at time_i. O(n log n) with a Fenwick tree over the predictor's ranks; scratch from ar.
+ * at time_i. O(n log n) with counts per rank and per power-of-two block of ranks (a Fenwick
+ * tree laid out by level); scratch from ar.
  * Returns 0 or ERR_NOMEM. */
 int cox_concordance(const double *time, const double *status, const double *lp, size_t n,
                     struct arena *ar, struct cox_concordance *out);
 /* As cox_concordance, for input already in ascending time order (saves the time sort). */
 int cox_concordance_sorted(const double *time, const double *status, const double *lp, size_t n,
                            struct arena *ar, struct cox_concordance *out);
+/* As cox_concordance_sorted, given the predictor as dense ranks: rank[i] in [0, m), equal
+ * ranks for equal predictor values, ordered as the values. */
+int cox_concordance_ranks(const double *time, const double *status, const size_t *rank, size_t m,
+                          size_t n, struct arena *ar, struct cox_concordance *out);
 
 #endif

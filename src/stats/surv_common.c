@@ -39,10 +39,10 @@ static uint64_t key_of(double x)
 size_t *surv_order(const double *x, size_t n, struct arena *ar)
 {
     size_t m = n ? n : 1;
-    uint64_t *k0 = arena_calloc(ar, m, sizeof *k0);
-    uint64_t *k1 = arena_calloc(ar, m, sizeof *k1);
-    size_t *i0 = arena_calloc(ar, m, sizeof *i0);
-    size_t *i1 = arena_calloc(ar, m, sizeof *i1);
+    uint64_t *k0 = arena_calloc_uninit(ar, m, sizeof *k0);
+    uint64_t *k1 = arena_calloc_uninit(ar, m, sizeof *k1);
+    size_t *i0 = arena_calloc_uninit(ar, m, sizeof *i0);
+    size_t *i1 = arena_calloc_uninit(ar, m, sizeof *i1);
     size_t *cnt = arena_calloc(ar, (size_t)RADIX_PASSES * RADIX_SIZE, sizeof *cnt);
     if (!k0 || !k1 || !i0 || !i1 || !cnt)
         return NULL;
@@ -124,15 +124,15 @@ int surv_sort(const double *time, const double *status, size_t n, bool timefix, 
 {
     size_t m = n ? n : 1;
     out->ord = surv_order(time, n, ar);
-    out->time = arena_calloc(ar, m, sizeof(double));
-    out->status = arena_calloc(ar, m, sizeof(double));
+    out->time = arena_calloc_uninit(ar, m, sizeof(double));
+    out->status = arena_calloc_uninit(ar, m, sizeof(double));
     if (!out->ord || !out->time || !out->status)
         return err_set(e, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         out->time[i] = time[out->ord[i]];
     if (timefix && timefix_sorted(out->time, n)) {
         /* merged clusters: R orders the merged ties by input position, so order again */
-        double *fixed = arena_calloc(ar, m, sizeof *fixed);
+        double *fixed = arena_calloc_uninit(ar, m, sizeof *fixed);
         if (!fixed)
             return err_set(e, ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < n; i++)

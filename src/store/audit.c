@@ -151,31 +151,37 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, row.id);
-    bind_text(s, 2, row.ts);
-    bind_text(s, 3, row.user);
-    bind_text(s, 4, row.action);
-    bind_text(s, 5, row.record);
-    bind_text(s, 6, row.event);
-    if (row.instance < 0)
-        sqlite3_bind_null(s, 7);
-    else
-        sqlite3_bind_int64(s, 7, row.instance);
-    bind_text(s, 8, row.field);
-    bind_text(s, 9, row.old_value);
-    bind_text(s, 10, row.new_value);
-    bind_text(s, 11, row.reason);
-    bind_text(s, 12, row.source);
-    bind_text(s, 13, row.source_sha256);
-    bind_text(s, 14, prev);
-    bind_text(s, 15, hash);
+    /* A bind that fails (out of memory, a value over SQLite's length limit) leaves its column
+     * NULL: the row would be stored unlike the bytes its hash covers. So every bind is checked
+     * (SQLITE_OK is 0), and a failure aborts the change set with its audit rows. */
+    int b = sqlite3_bind_int64(s, 1, row.id);
+    b |= bind_text(s, 2, row.ts);
+    b |= bind_text(s, 3, row.user);
+    b |= bind_text(s, 4, row.action);
+    b |= bind_text(s, 5, row.record);
+    b |= bind_text(s, 6, row.event);
+    b |= row.instance < 0 ? sqlite3_bind_null(s, 7) : sqlite3_bind_int64(s, 7, row.instance);
+    b |= bind_text(s, 8, row.field);
+    b |= bind_text(s, 9, row.old_value);
+    b |= bind_text(s, 10, row.new_value);
+    b |= bind_text(s, 11, row.reason);
+    b |= bind_text(s, 12, row.source);
+    b |= bind_text(s, 13, row.source_sha256);
+    b |= bind_text(s, 14, prev);
+    b |= bind_text(s, 15, hash);
+    if (b != SQLITE_OK) {
+        sqlite3_clear_bindings(s);
+        return db_fail(st, e, "binding an audit row");
+    }
     if (stmt_run(st, s, "appending to the audit trail", e))
         return ERR_IO;
     s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, row.id);
-    bind_text(s, 2, hash);
+    b = sqlite3_bind_int64(s, 1, row.id);
+    b |= bind_text(s, 2, hash);
+    if (b != SQLITE_OK)
+        return db_fail(st, e, "binding the audit head");
     if (stmt_run(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
@@ -268,7 +274,8 @@ static int verify_row(void *ctx, const struct store_audit_row *row)
     else if (row_hash(row, v->prev, calc) != 0)
         why = "out of memory";
     else if (!row->hash || strcmp(calc, row->hash) != 0)
-        why = "its content does not match its hash (the row was edited)";
+        why = "its content does not match its hash (the row was edited, or inserted without "
+              "a valid hash)";
     if (why) {
         r->first_bad_id = row->id;
         snprintf(r->reason, sizeof r->reason, "%s", why);

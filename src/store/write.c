@@ -405,6 +405,107 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
     return 0;
 }
 
+/* Whether change i sets the same value slot (event, instance, field, checkbox option) or the
+ * same form status as an earlier change of the set. Change sets are one form's worth of fields,
+ * so the quadratic scan is cheap. */
+static bool is_repeated(const struct store_change *c, const struct plan *p, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (p[j].ev != p[i].ev || c[j].instance != c[i].instance || p[j].f != p[i].f)
+            continue;
+        if (!p[i].f ? p[j].form == p[i].form
+                    : strcmp(c[j].code ? c[j].code : "", c[i].code ? c[i].code : "") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether required field f is filled at (event, instance): a value, or for a checkbox any
+ * option ticked. */
+static int required_value(struct put_state *ps, const char *event, int instance,
+                          const struct dict_field *f, const char **out, struct err *e)
+{
+    char *v = NULL;
+    *out = NULL;
+    if (f->type != FT_CHECKBOX) {
+        int rc = value_read(ps, event, instance, f->name, NULL, &v, e);
+        *out = v;
+        return rc;
+    }
+    for (size_t k = 0; k < f->nchoices; k++) {
+        int rc = value_read(ps, event, instance, f->name, f->choices[k].code, &v, e);
+        if (rc)
+            return rc;
+        if (v && strcmp(v, "1") == 0) {
+            *out = "1";
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Step 4b: every form this change set touched that is now marked complete must have its
+ * required fields filled, those its branching logic hides excepted (validate_required). Runs
+ * after the writes and calcs, so a change set may fill the fields and mark the form complete
+ * at once; a failure rolls the whole set back. */
+static int check_required(struct put_state *ps, const struct store_change *changes,
+                          const struct plan *plans, size_t n, struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    size_t nhard = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct plan *p = &plans[i];
+        int inst = changes[i].instance;
+        bool seen = !p->is_changed;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = plans[j].is_changed && plans[j].ev == p->ev && plans[j].form == p->form &&
+                   changes[j].instance == inst;
+        if (seen)
+            continue;
+        const char *ev = d->events[p->ev].name;
+        int status, rc = status_read(ps, ev, p->form->name, inst, &status, e);
+        if (rc)
+            return rc;
+        if (status != 2)
+            continue;
+        for (size_t k = 0; k < p->form->nfields; k++) {
+            const struct dict_field *f = &d->fields[p->form->first_field + k];
+            if (!f->is_required)
+                continue;
+            if (f->branching) {
+                struct value_lookup lk = {ps->st, ps->r->id, ev, inst, &ps->ar};
+                struct expr_value shown;
+                struct err ee;
+                err_clear(&ee);
+                if (expr_eval(f->branching, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
+                              &shown, &ee))
+                    return err_set_field(e, ERR_INTERNAL, f->name,
+                                         "branching logic of '%s' at %s: %s", f->name, ev, ee.msg);
+                if (!expr_truthy(&shown))
+                    continue;
+            }
+            const char *v;
+            if ((rc = required_value(ps, ev, inst, f, &v, e)))
+                return rc;
+            struct validate_result vr;
+            if (validate_required(f, v, &vr) != VALID_HARD)
+                continue;
+            char msg[sizeof vr.msg + 256];
+            snprintf(msg, sizeof msg, "%s: form '%s' at %s is marked complete", vr.msg,
+                     p->form->name, ev);
+            if (nhard++ == 0)
+                err_set_field(e, ERR_INVALID, f->name, "%s (rule: required)", msg);
+            struct store_change missing = {ev, inst, f->name, NULL, ""};
+            if (add_issue(ps->res, STORE_ISSUE_HARD, i, &missing, "required", msg))
+                return err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
+    if (nhard > 1 && e)
+        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                 " (and %zu more required fields blank)", nhard - 1);
+    return nhard ? ERR_INVALID : 0;
+}
+
 int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
                        const struct store_change *changes, size_t n, const char *reason,
                        struct store_put_result *res, struct err *e)
@@ -424,6 +525,13 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     for (size_t i = 0; i < n && !rc; i++) {
         char msg[512] = "";
         const char *rule = plan_change(&ps, &changes[i], &plans[i], msg, sizeof msg);
+        if (!rule && is_repeated(changes, plans, i)) {
+            /* age=43 age=44 in one command is a typo, not two edits: refuse it rather than
+             * audit a value nobody meant to save. */
+            rule = "repeated";
+            snprintf(msg, sizeof msg, "field '%s' is given more than once in one change",
+                     changes[i].field ? changes[i].field : plans[i].form->name);
+        }
         if (rule) {
             if (nhard++ == 0)
                 err_set_field(e, ERR_INVALID, changes[i].field ? changes[i].field : "",
@@ -506,6 +614,8 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     /* 4. calcs, 5. eligibility */
     if (!rc)
         rc = recompute_calcs(&ps, e);
+    if (!rc)
+        rc = check_required(&ps, changes, plans, n, e);
     if (!rc)
         rc = record_refresh_eligibility(st, r, e);
     arena_free(&ps.ar);

@@ -130,6 +130,8 @@ try {
     await page.fill('#i-hd_sbp', '300');
     await page.fill('#i-hd_dbp', '60');
     await page.fill('#i-hd_hr', '120');
+    await page.check('#i-hd_map_inv-0');
+    await page.check('#i-hd_vaso-0');
     await page.locator('#i-hd_hr').blur();
     await page.locator('#i-hd_sbp').dispatchEvent('change');
     t.check(await page.locator('#f-hd_sbp.has-warning').isVisible(), 'out-of-range SBP warned in the browser before saving');

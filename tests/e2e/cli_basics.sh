@@ -6,8 +6,25 @@ out=$("$IOHEME" help)
 echo "$out" | grep -q "stats" || { echo "help does not list stats"; exit 1; }
 "$IOHEME" version | grep -q '^ioheme ' || { echo "version"; exit 1; }
 if "$IOHEME" no-such-command 2>/dev/null; then echo "unknown command succeeded"; exit 1; fi
+# Exit statuses: help prints them from the error table; docs/operations.md must list each one.
+codes=$("$IOHEME" help | sed -n '/^Errors go to/,$p' | tr ',' '\n' | sed -n 's/.* \([0-9][0-9]*\) [a-z_]*\.*$/\1/p')
+[ "$(echo "$codes" | wc -l)" -ge 13 ] || { echo "help lists too few exit statuses: $codes"; exit 1; }
+for c in $codes; do
+    grep -q "^| $c |" "${IOHEME_SRC:?}/docs/operations.md" ||
+        { echo "exit status $c is not documented in docs/operations.md"; exit 1; }
+done
 # Every command listed by help answers --help with exit 0 and a usage line.
 for cmd in $("$IOHEME" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
     "$IOHEME" "$cmd" --help | grep -qi 'usage' || { echo "$cmd --help has no usage"; exit 1; }
+done
+# ... and every subcommand and stats method, without a database or a password (stdin closed).
+for sub in "user add" "user list" "user disable" "user unlock" "user passwd" "audit verify" \
+    "audit export" "protocol check" "protocol show" "protocol eval" "protocol js" \
+    "stats km" "stats logrank" "stats cox" "stats binom" "stats wilson" "stats poisson" \
+    "stats wilcoxon" "stats ttest" "stats fisher" "stats chisq" "stats quantile" \
+    "stats samplesize"; do
+    # shellcheck disable=SC2086
+    (cd / && env -u IOHEME_DB -u IOHEME_USER -u IOHEME_PASSWORD "$IOHEME" $sub --help \
+        </dev/null 2>&1) | grep -qi 'usage' || { echo "$sub --help has no usage"; exit 1; }
 done
 echo ok

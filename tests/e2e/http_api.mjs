@@ -119,7 +119,7 @@ try {
     t.check(r.status === 200 && r.json.study_id === ID && r.json.values.some((v) => v.field === 'age' && v.value === '45'), 'GET /api/v1/records/{id}', r.status);
     t.check((await call(B, 'GET', '/api/v1/records/IOH-999', { session: nurse })).status === 404, 'unknown record: 404');
 
-    const vals = { hd_status: '1', hd_dt: '2026-11-20 10:30', hd_sbp: '95', hd_dbp: '60', hd_hr: '118' };
+    const vals = { hd_status: '1', hd_dt: '2026-11-20 10:30', hd_sbp: '95', hd_dbp: '60', hd_hr: '118', hd_map_inv: '0', hd_vaso: '0' };
     r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 't0_arm_1', values: { ...vals, hd_hr: 'fast' } } });
     t.check(r.status === 422 && r.json.error.field === 'hd_hr', 'values with a bad number: 422 naming the field', r.text);
     r = await call(B, 'GET', `/api/v1/records/${ID}/forms/haemodynamics?event=t0_arm_1`, { session: nurse });

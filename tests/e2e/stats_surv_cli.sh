@@ -136,4 +136,20 @@ fails "--group COL is required" -- "$IOHEME" stats logrank --input "$F/lung.csv"
     --event status
 fails "conf-type" -- "$IOHEME" stats km --input "$F/lung.csv" --time time --event status \
     --conf-type logit
+printf 'time,status,time\n5,1,6\n7,0,8\n' >"$tmp/dupcol.csv"
+fails "column 'time' appears more than once" -- "$IOHEME" stats km --input "$tmp/dupcol.csv" \
+    --time time --event status
+printf 'time,status\n5,1\nnan,0\n' >"$tmp/nan.csv"
+fails "line 3" "'time'" "not a number" -- "$IOHEME" stats km --input "$tmp/nan.csv" \
+    --time time --event status
+# An option the method does not read is refused, never silently ignored: a stratified or 90%
+# Cox model must not quietly come back unstratified at 95%.
+fails "--strata does not apply to cox" -- "$IOHEME" stats cox --input "$F/ovarian.csv" \
+    --time time --event status --covariates age,rx --strata resid
+fails "--conf-level does not apply to cox" -- "$IOHEME" stats cox --input "$F/ovarian.csv" \
+    --time time --event status --covariates age,rx --conf-level 0.9
+fails "--strata does not apply to km" -- "$IOHEME" stats km --input "$F/ovarian.csv" \
+    --time time --event status --strata resid
+fails "--exact does not apply to ttest" -- "$IOHEME" stats ttest --input "$F/ovarian.csv" \
+    --value age --group rx --exact true
 echo ok

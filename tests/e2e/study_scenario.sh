@@ -107,7 +107,7 @@ export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 [ "$(grep -c ',login_failed,' "$W/audit.csv")" -eq 6 ] || fail "failed logins not audited"
 [ "$(grep -c ',lockout,' "$W/audit.csv")" -eq 1 ] || fail "lockout not audited"
 grep -q ',denied,' "$W/audit.csv" || fail "refusal not audited"
-"$I" user unlock pi >/dev/null
+"$I" user unlock pi --json | grep -q '"done": "unlocked"' || fail "user unlock --json"
 IOHEME_USER=pi IOHEME_PASSWORD=invest-pass-1 "$I" set IOH-001 t0 hd_hr=99 >/dev/null
 "$I" user disable nurse >/dev/null
 expect 5 env IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1 "$I" set IOH-001 t0 hd_hr=98
@@ -123,6 +123,10 @@ expect 3 "$I" import "$W/bad.csv"
 grep -q "row 3.*hd_rr" "$W/err" || fail "import report lacks the bad value's row"
 grep -q "IOH-009" "$W/err" || fail "import report lacks the unknown record"
 "$I" show IOH-001 --json | grep -q '"hd_uo"' && fail "import saved rows from a rejected file"
+# a repeat instance that is not a positive integer is refused, not read as 0 or 2
+printf 'record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_rr\nIOH-001,t15min_arm_1,,x,22\nIOH-001,t15min_arm_1,,2b,22\n' >"$W/inst.csv"
+expect 3 "$I" import "$W/inst.csv"
+[ "$(grep -c "redcap_repeat_instance must be" "$W/err")" -eq 2 ] || fail "bad instance: $(cat "$W/err")"
 sed -e '/twenty/d' -e '/IOH-009/d' "$W/bad.csv" >"$W/good.csv"
 "$I" import "$W/good.csv" >/dev/null
 sha=$(sha256sum "$W/good.csv" | cut -c1-64)
@@ -141,11 +145,13 @@ grep -q '"screening_no": "SCR-003"' "$W/out" || fail "screen --file"
 grep -q '"verdict": "incomplete"' "$W/out" || fail "partial screening should be incomplete"
 
 # ---- record lock
-"$I" lock IOH-001 >/dev/null
+"$I" lock IOH-001 --json >"$W/out"
+grep -q '"locked": true' "$W/out" || fail "lock --json: $(cat "$W/out")"
 expect 7 "$I" set IOH-001 t60min hd_status=1
 grep -q "locked" "$W/err" || fail "locked record accepted a change"
 expect 12 "$I" unlock IOH-001
-"$I" unlock IOH-001 --reason "query answered" >/dev/null
+"$I" unlock IOH-001 --reason "query answered" --json | grep -q '"locked": false' ||
+    fail "unlock --json"
 "$I" set IOH-001 t60min hd_status=1 >/dev/null
 
 # ---- no password and no terminal: refused, never hangs
@@ -165,6 +171,14 @@ cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
 sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id = 10"
 expect 10 "$I" audit verify
 grep -q "row 11" "$W/err" || fail "deletion not found at row 11: $(cat "$W/err")"
+# an inserted row (ids after it shifted up, so the trail looks contiguous)
+cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_update;
+UPDATE audit SET id = id + 100000 WHERE id >= 12; UPDATE audit SET id = id - 99999 WHERE id >= 100012;
+INSERT INTO audit(id, ts, user, action, source, prev_hash, hash)
+  SELECT 12, ts, user, action, source, hash, hash FROM audit WHERE id = 11"
+expect 10 "$I" audit verify
+grep -q "row 12.*inserted" "$W/err" || fail "insertion not found at row 12: $(cat "$W/err")"
 # the last rows deleted: the head notices
 cp "$W/pristine.db" "$IOHEME_DB"; rm -f "$IOHEME_DB-wal" "$IOHEME_DB-shm"
 sqlite3 "$IOHEME_DB" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id > (SELECT max(id) - 2 FROM audit)"
@@ -179,4 +193,9 @@ fi
 
 # ---- backup
 "$I" backup "$W/backup.db" | grep -q "intact" || fail "backup"
+"$I" backup "$W/backup2.db" --json | grep -q '"intact": true' || fail "backup --json"
+# init --json is JSON even for a path that needs escaping
+IOHEME_PASSWORD=admin-pass-1 "$I" init --db "$W/q\"uote.db" --admin admin \
+    --protocol "$IOHEME_SRC/protocols/io-heme" --json | python3 -m json.tool >/dev/null ||
+    fail "init --json is not JSON for a path with a quote"
 echo ok

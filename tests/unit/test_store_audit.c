@@ -4,6 +4,7 @@
 #include "store_test_util.h"
 
 #include "base/strbuf.h"
+#include "store/store_int.h" /* the connection, to lower SQLite's length limit */
 
 static int setup(void **state)
 {
@@ -233,6 +234,30 @@ static void test_audit_time_never_goes_backwards(void **state)
                      0);
 }
 
+/* A value SQLite refuses to bind (here: longer than its length limit) must fail the change set;
+ * it used to be stored as NULL in an audit row whose hash covers the real text, so the save
+ * "succeeded" and the next verify found the trail broken. */
+static void test_audit_row_that_cannot_be_bound_fails_the_save(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    char reason[3000];
+    memset(reason, 'r', sizeof reason - 1);
+    reason[sizeof reason - 1] = '\0';
+    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 2000);
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "72"}};
+    struct err e = {0};
+    assert_int_not_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, reason, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "audit"));
+    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 1000000000);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    struct store_verify_result r;
+    assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
+    assert_int_equal(r.first_bad_id, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +273,7 @@ int main(void)
         T(test_rehashed_insertion_breaks_the_next_row),
         T(test_export_csv_has_header_and_every_row),
         T(test_audit_time_never_goes_backwards),
+        T(test_audit_row_that_cannot_be_bound_fails_the_save),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,8 @@
  * migrating database files. */
 #include "store_test_util.h"
 
+#include "store/store_int.h" /* the store's own connection, for its PRAGMAs */
+
 static int setup(void **state)
 {
     struct tdb *t = calloc(1, sizeof *t);
@@ -224,6 +226,50 @@ static int user_version(const char *path)
     return db_int(path, "PRAGMA user_version");
 }
 
+/* Issue 2's storage rules, read from the file and from the store's own connection: WAL, every
+ * table STRICT, foreign keys enforced, and the triggers that guard the audit trail. */
+static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16];
+    screen(t, s1, "age", "40", NULL);
+    /* journal_mode=WAL is persistent in the file: any connection sees it */
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_true(db_int(t->path, "SELECT count(*) FROM pragma_table_list WHERE schema = 'main' "
+                                "AND type = 'table' AND name NOT LIKE 'sqlite_%'") >= 6);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM pragma_table_list WHERE schema = "
+                                     "'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' "
+                                     "AND strict = 0"),
+                     0);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' "
+                                     "AND name IN ('audit_no_update', 'audit_no_delete')"),
+                     2);
+    /* foreign keys are per connection: the store's must enforce them */
+    assert_int_equal(sqlite3_prepare_v2(t->st->db, "PRAGMA foreign_keys", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_exec(t->st->db,
+                                  "INSERT INTO value(record_id, event, instance, field, form, "
+                                  "value) VALUES (999999, 'e', 0, 'f', 'x', '1')",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT_FOREIGNKEY);
+    /* STRICT: a text where an INTEGER column is declared is refused, not stored as text */
+    assert_int_equal(sqlite3_exec(t->st->db,
+                                  "INSERT INTO form_status(record_id, event, form, instance, "
+                                  "status) SELECT id, 'e', 'x', 'one', 1 FROM record LIMIT 1",
+                                  NULL, NULL, NULL) & 0xff,
+                     SQLITE_CONSTRAINT);
+}
+
 static void test_migrations_from_an_empty_file_and_reopen(void **state)
 {
     struct tdb *t = *state;
@@ -291,6 +337,7 @@ int main(void)
         T(test_unknown_record),
         T(test_create_refuses_existing_file_and_open_refuses_other_files),
         T(test_migrations_from_an_empty_file_and_reopen),
+        T(test_schema_is_wal_strict_with_foreign_keys_enforced),
         T(test_backup_is_a_consistent_copy),
 #undef T
     };

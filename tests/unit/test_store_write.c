@@ -194,8 +194,9 @@ static void test_reason_required_on_complete_form(void **state)
 {
     struct tdb *t = *state;
     struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"},
+                               {D0, 0, "height_cm", NULL, "170"},
                                {D0, 0, "baseline_complete", NULL, "2"}};
-    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    assert_int_equal(put(t, c, 3, NULL, NULL, NULL), 0);
     int st = -2;
     assert_int_equal(store_form_status(t->st, "SCR-001", D0, "baseline", 0, &st, NULL), 0);
     assert_int_equal(st, 2);
@@ -209,6 +210,48 @@ static void test_reason_required_on_complete_form(void **state)
     assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
     /* an unchanged value on a complete form needs no reason */
     assert_int_equal(put(t, fix, 1, NULL, NULL, &e), 0);
+}
+
+/* validate_required on the write path: a form left complete must have its required fields. */
+static void test_complete_form_needs_its_required_fields(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"},
+                               {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_put_result res = {0};
+    struct err e = {0};
+    assert_int_equal(put(t, c, 2, NULL, &res, &e), ERR_INVALID);
+    assert_string_equal(e.field, "height_cm");
+    assert_non_null(strstr(e.msg, "field 'height_cm' is required"));
+    assert_non_null(strstr(e.msg, "rule: required"));
+    assert_int_equal(res.nissues, 1);
+    assert_string_equal(res.issues[0].rule, "required");
+    assert_string_equal(res.issues[0].field, "height_cm");
+    store_put_result_free(&res);
+    db_digest(t->path, after);
+    assert_string_equal(before, after); /* the weight was not saved either */
+    /* incomplete is fine with blanks; complete once the field is there */
+    c[1].value = "0";
+    assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
+    struct store_change done[] = {{D0, 0, "height_cm", NULL, "170"},
+                                  {D0, 0, "baseline_complete", NULL, "2"}};
+    assert_int_equal(put(t, done, 2, NULL, NULL, NULL), 0);
+    /* clearing a required value of a complete form is refused, with a reason too */
+    struct store_change clear[] = {{D0, 0, "height_cm", NULL, ""}};
+    assert_int_equal(put(t, clear, 1, "not measured", NULL, &e), ERR_INVALID);
+    assert_value(t, "SCR-001", D0, 0, "height_cm", NULL, "170");
+    /* a checkbox counts as filled when any option is ticked */
+    struct store_change scr[] = {{"screening_arm_1", 0, "sex", NULL, "1"},
+                                 {"screening_arm_1", 0, "screening_complete", NULL, "2"}};
+    assert_int_equal(put(t, scr, 2, NULL, NULL, &e), 0); /* cats(1) ticked at screening */
+    struct store_change untick[] = {{"screening_arm_1", 0, "cats", "1", "0"}};
+    assert_int_equal(put(t, untick, 1, "wrong box", NULL, &e), ERR_INVALID);
+    assert_string_equal(e.field, "cats");
+    struct store_change swap[] = {{"screening_arm_1", 0, "cats", "1", "0"},
+                                  {"screening_arm_1", 0, "cats", "0", "1"}};
+    assert_int_equal(put(t, swap, 2, "wrong box", NULL, &e), 0);
 }
 
 struct hist {
@@ -289,6 +332,27 @@ static void test_checkbox_options(void **state)
     assert_int_equal(put(t, nocode, 1, NULL, NULL, NULL), ERR_INVALID);
 }
 
+static void test_field_repeated_in_one_change_is_refused(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    struct store_change twice[] = {{D0, 0, "weight_kg", NULL, "80"},
+                                   {D0, 0, "weight_kg", NULL, "81"}};
+    struct store_put_result res = {0};
+    struct err e = {0};
+    assert_int_equal(put(t, twice, 2, NULL, &res, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "weight_kg"));
+    assert_non_null(strstr(e.msg, "repeated"));
+    store_put_result_free(&res);
+    struct store_change option_twice[] = {{"screening_arm_1", 0, "cats", "2", "1"},
+                                          {"screening_arm_1", 0, "cats", "2", "0"}};
+    assert_int_equal(put(t, option_twice, 2, NULL, NULL, NULL), ERR_INVALID);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, NULL);
+}
+
 static void test_locked_record_refuses_writes(void **state)
 {
     struct tdb *t = *state;
@@ -356,6 +420,8 @@ int main(void)
         T(test_instance_rules),
         T(test_form_not_on_event_is_refused),
         T(test_checkbox_options),
+        T(test_field_repeated_in_one_change_is_refused),
+        T(test_complete_form_needs_its_required_fields),
         T(test_locked_record_refuses_writes),
         T(test_batch_commit_and_rollback),
         T(test_disabled_user_cannot_write),
