@@ -485,6 +485,46 @@ static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_
     }
 }
 
+/* ---- the CRF's efficacy algorithm (sim §6) ------------------------------------------------*/
+
+/* MAP at a time point exactly as the CRF's hd_map calc gives it from the values written. */
+static double crf_map(const struct sim_vitals *v)
+{
+    return v->map_invasive ? v->map_meas : round((v->sbp + 2.0 * v->dbp) / 3.0);
+}
+
+/* eff_grade_calc of the protocol (eff_shock_t0, eff_map6_ok, eff_no_escal, eff_lact_clear6,
+ * eff_target), evaluated on the values this patient's forms will hold: 1, 2, 3, or 0 when the
+ * calc is blank. The investigator's grade must agree with it or come with a note
+ * (eff_disagree is then required). */
+static int crf_efficacy_grade(const struct sim_patient *p)
+{
+    if (!p->eff_delivered)
+        return 3;
+    const struct sim_vitals *v0 = &p->vit[0], *v6 = &p->vit[4];
+    int target;
+    if (v0->status != 1)
+        return 0;
+    bool shock = crf_map(v0) < 65 || v0->on_vaso;
+    if (shock) {
+        bool has6 = v6->status == 1;
+        bool map_ok = has6 && crf_map(v6) >= 65;
+        bool no_escal = has6 && v6->ne <= v0->ne;
+        bool lc_ok = has6 && v0->lactate > 0 &&
+                     round((v0->lactate - v6->lactate) / v0->lactate * 100 * 10) / 10 >= 10;
+        if ((map_ok && no_escal) || lc_ok)
+            target = 1;
+        else if (!has6)
+            return 0;
+        else
+            target = 0;
+    } else {
+        double drug_min = round((double)(p->eff_drug_s - p->eff_access_s) / 60 * 10) / 10;
+        target = drug_min <= 10;
+    }
+    return !p->eff_other_access && target ? 1 : 2;
+}
+
 /* ---- one patient --------------------------------------------------------------------------*/
 
 static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
@@ -538,7 +578,14 @@ static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_p
         p->eff_access_s = p->pl[ok - 1].confirm_s;
         p->eff_drug_s = p->eff_access_s + (int64_t)llround(prng_lognormal(r, 4, 0.6) * 60);
     }
-    p->eff_grade_inv = !ok ? 3 : p->is_responder || !p->is_shock_t0 ? 1 : 2;
+    /* The investigator grades efficacy: agreeing with the CRF's algorithm (eff_grade_calc) in
+     * 95% (assumption), else one grade off, with a note; when the algorithm gives no grade,
+     * by the patient's course. */
+    int calc = crf_efficacy_grade(p);
+    p->eff_grade_inv = calc ? calc : !ok ? 3 : p->is_responder || !p->is_shock_t0 ? 1 : 2;
+    p->eff_disagrees = calc && prng_bernoulli(r, 0.05);
+    if (p->eff_disagrees)
+        p->eff_grade_inv = calc == 1 ? 2 : calc - 1;
 }
 
 bool sim_cohort_next(struct sim_cohort *c, struct sim_patient *p)

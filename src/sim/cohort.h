@@ -145,6 +145,7 @@ struct sim_patient {
     int eff_other_type;
     int64_t eff_access_s, eff_drug_s;
     int eff_grade_inv;
+    bool eff_disagrees; /* investigator's grade differs from the CRF's algorithm */
     /* outcome */
     int64_t t0_s;
     bool has_death;

@@ -448,6 +448,8 @@ static void write_efficacy(struct cw *w, const struct sim_patient *p)
         add_dts(w, "eff_drug_dt", p->eff_drug_s);
     }
     addi(w, "eff_grade_inv", p->eff_grade_inv);
+    if (p->eff_disagrees)
+        add(w, "eff_disagree", "Investigator's judgement differs from the algorithm (simulated).");
     complete(w, "efficacy");
 }
 
