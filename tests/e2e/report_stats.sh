@@ -1,8 +1,9 @@
 #!/bin/sh
 # The report's numbers equal `ioheme stats` run on the exported analysis dataset (SAP §4): a
 # simulated study of 52 patients, `ioheme report`, then `ioheme stats binom / wilson / km` on
-# the same counts and on dataset/subjects.csv; the report takes well under a second; and a study
-# with no patients yet still gets a report (zeros, no survival figure).
+# the same counts and on dataset/subjects.csv; and a study with no patients yet still gets a
+# report (zeros, no survival figure). How long the report takes is measured by bench/analysis,
+# not here.
 set -eu
 IOHEME=${IOHEME:-ioheme}
 tmp=$(mktemp -d)
@@ -10,13 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
 "$IOHEME" init --db "$tmp/s.db" --admin admin >/dev/null
 "$IOHEME" simulate --db "$tmp/s.db" --patients 52 --seed 7 >/dev/null
-# CPU time, not wall time: the test machines are shared, and the work (most of it encoding the
-# PNG figures) is what must stay well under a second.
-/usr/bin/time -f "%e %U %S" -o "$tmp/time" "$IOHEME" report --db "$tmp/s.db" --out "$tmp/r"
-read -r wall user sys <"$tmp/time"
-echo "report on 52 patients: ${wall} s wall, ${user} s user + ${sys} s system"
-python3 -c "import sys; sys.exit(0 if $user + $sys < 1.0 else 1)" ||
-    { echo "FAIL: report used ${user} + ${sys} s of CPU (want < 1 s)"; exit 1; }
+"$IOHEME" report --db "$tmp/s.db" --out "$tmp/r" >/dev/null
 
 get() { python3 -c "import json,sys; r=json.load(open('$tmp/r/results.json')); print($1)"; }
 fx=$(get "r['primary']['first_attempt_success']['x']")
