@@ -1,4 +1,7 @@
-/* `ioheme audit verify|export` and `ioheme backup`: checking and copying what the store keeps. */
+/* `ioheme audit verify|export` and `ioheme backup`: checking and copying what the store keeps.
+ * Each acts as a logged-in user with the permission docs/security.md gives it; what leaves the
+ * store (an export, a backup) is audited with the user's name, the output's name and row counts.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,15 +15,27 @@ const char CMD_AUDIT_USAGE[] =
     "verify recomputes the audit trail's hash chain (docs/security.md) and reports the first\n"
     "edited, inserted or deleted row; exits 10 when the trail is broken. It prints the chain\n"
     "head (row count and last hash): write it down or print it on reports to anchor the trail.\n"
-    "export writes the whole trail as CSV (to standard output without --out).\n"
-    "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
+    "export writes the whole trail as CSV (to standard output without --out) and records the\n"
+    "export in the trail (action export: who, the file's name, the number of rows).\n"
+    "\n"
+    "verify needs a role with audit_verify (admin, data_manager); export needs audit_read\n"
+    "(admin, investigator, monitor, data_manager).\n"
+    "  --db FILE     database (default $IOHEME_DB, else ./ioheme.db)\n"
+    "  --user NAME   acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
+    "                else asked on the terminal\n";
 
 const char CMD_BACKUP_USAGE[] =
-    "usage: ioheme backup DEST.db\n"
+    "usage: ioheme backup DEST.db [--db FILE] [--user NAME] [--json]\n"
     "\n"
     "Copies the database to DEST.db with SQLite's online backup: safe while ioheme is in use\n"
     "(a plain cp of a database in WAL mode is not). Refuses to overwrite DEST.db. Then verifies\n"
-    "the copy's audit trail and prints its head.\n";
+    "the copy's audit trail and prints its head, and records the backup in the trail (action\n"
+    "backup: who, DEST's file name, the rows of the copy's trail).\n"
+    "\n"
+    "A backup is a full copy — identifiers, users' password hashes, the trail — so it needs a\n"
+    "role with both export and audit_verify: admin or data_manager.\n"
+    "  --user NAME   acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
+    "                else asked on the terminal\n";
 
 static int verify(struct store *st, bool json)
 {
@@ -39,6 +54,32 @@ static int verify(struct store *st, bool json)
         printf("audit trail intact: %lld rows, head %s\n", r.nrows, r.head_hash);
     }
     return rc ? cli_fail("audit verify", &e) : 0;
+}
+
+/* Writes the trail as CSV to --out or stdout, then audits the export (the export's own row is
+ * not in the file it describes). */
+static int export(struct store *st, const struct store_ctx *who, const struct cli_args *a)
+{
+    const char *cmd = "audit export";
+    struct err e = {0};
+    const char *out = cli_get(a, "out");
+    FILE *f = out ? fopen(out, "w") : stdout;
+    if (!f) {
+        err_set(&e, ERR_IO, "%s: cannot write", out);
+        return cli_fail(cmd, &e);
+    }
+    long long nrows = 0;
+    int rc = store_audit_export_csv(st, f, &nrows, &e);
+    if (out && fclose(f) != 0 && !rc)
+        rc = err_set(&e, ERR_IO, "%s: write failed", out);
+    else if (!out && fflush(stdout) != 0 && !rc)
+        rc = err_set(&e, ERR_IO, "standard output: write failed");
+    char name[256], detail[320];
+    snprintf(detail, sizeof detail, "%s: %lld rows",
+             out ? cli_basename(out, name, sizeof name) : "(standard output)", nrows);
+    if (!rc)
+        rc = store_audit_access(st, who, "export", cmd, detail, &e);
+    return rc ? cli_fail(cmd, &e) : 0;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -62,24 +103,11 @@ int cmd_audit(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument '%s'", a.pos[0]);
     struct err e = {0};
     struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    if (cli_open_as(&a, is_verify ? "audit_verify" : "audit_read", &st, &who, me, &e))
         return cli_fail(cmd, &e);
-    int status = 0;
-    if (is_verify) {
-        status = verify(st, cli_has(&a, "json"));
-    } else {
-        const char *out = cli_get(&a, "out");
-        FILE *f = out ? fopen(out, "w") : stdout;
-        if (!f) {
-            err_set(&e, ERR_IO, "%s: cannot write", out);
-            status = cli_fail(cmd, &e);
-        } else {
-            int rc = store_audit_export_csv(st, f, &e);
-            if (out && fclose(f) != 0 && !rc)
-                rc = err_set(&e, ERR_IO, "%s: write failed", out);
-            status = rc ? cli_fail(cmd, &e) : 0;
-        }
-    }
+    int status = is_verify ? verify(st, cli_has(&a, "json")) : export(st, &who, &a);
     store_close(st);
     return status;
 }
@@ -96,16 +124,28 @@ int cmd_backup(int argc, char **argv)
         return cli_usage_error("backup", "expects DEST.db");
     struct err e = {0};
     struct store *st = NULL, *copy = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("backup", &e);
-    int rc = store_backup(st, a.pos[0], &e);
-    store_close(st);
-    struct store_verify_result r;
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    /* export for the copy leaving the store, audit_verify for the whole trail it carries: the
+     * table gives both only to admin and data_manager (a statistician exports de-identified
+     * analysis data, not password hashes and identifiers) */
+    int rc = cli_open_as(&a, "export", &st, &who, me, &e);
+    if (!rc)
+        rc = store_authorize(st, &who, "audit_verify", &e);
+    if (!rc)
+        rc = store_backup(st, a.pos[0], &e);
+    struct store_verify_result r = {0};
     if (!rc)
         rc = store_open(a.pos[0], &copy, &e);
     if (!rc)
         rc = store_audit_verify(copy, &r, &e);
     store_close(copy);
+    char name[256], detail[320];
+    snprintf(detail, sizeof detail, "%s: %lld audit rows",
+             cli_basename(a.pos[0], name, sizeof name), rc ? 0 : r.nrows);
+    if (!rc)
+        rc = store_audit_access(st, &who, "backup", "backup", detail, &e);
+    store_close(st);
     if (rc)
         return cli_fail("backup", &e);
     if (cli_has(&a, "json"))

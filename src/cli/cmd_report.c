@@ -11,6 +11,7 @@
 #include "base/strbuf.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/store_cli.h"
 #include "report/dataset.h"
 #include "report/figure.h"
 #include "report/plan.h"
@@ -19,7 +20,7 @@
 #include "store/store.h"
 
 const char CMD_REPORT_USAGE[] =
-    "usage: ioheme report (--db FILE | --dataset DIR) --out DIR\n"
+    "usage: ioheme report (--db FILE | --dataset DIR) --out DIR [--user NAME]\n"
     "\n"
     "Runs the statistical analysis plan (docs/sap.md) and writes into DIR (created if missing):\n"
     "  report.html    the study report, self-contained (figures inline), printable\n"
@@ -30,7 +31,14 @@ const char CMD_REPORT_USAGE[] =
     "  --db FILE      the study database (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --dataset DIR  an analysis dataset written by 'ioheme dataset' instead of a database\n"
     "                 (the report then has no audit-chain head)\n"
-    "  --out DIR      output directory\n";
+    "  --out DIR      output directory\n"
+    "  --user NAME    acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
+    "                 else asked on the terminal\n"
+    "\n"
+    "From a database the report needs a role with analyse and export (admin, statistician),\n"
+    "and is recorded in the audit trail once written (action export: who, DIR's name, each\n"
+    "table's row count). From --dataset no database is opened and nobody logs in: the files\n"
+    "were exported (and audited) by 'ioheme dataset' and are protected as files.\n";
 
 /* fontconfig loads its configuration once per process and frees it only in FcFini, which the
  * build does not link; fig_release_caches() frees everything cairo holds. This tells
@@ -50,9 +58,13 @@ static void iso_now(char buf[32], long long ms)
         snprintf(buf, 32, "unknown");
 }
 
-static int load(const struct cli_args *a, struct adataset *ds, struct report_meta *m,
+/* Reads the dataset: from --dataset DIR, or from the database as a user logged in with
+ * analyse and export, then left open in *stp (NULL for a dataset) to audit the export. */
+static int load(const struct cli_args *a, struct store **stp, struct store_ctx *who,
+                char me[STORE_USERNAME_MAX + 1], struct adataset *ds, struct report_meta *m,
                 char snapshot[32], char head[65], struct strbuf *source, struct err *e)
 {
+    *stp = NULL;
     const char *dir = cli_get(a, "dataset");
     if (dir && *dir) {
         strbuf_addf(source, "dataset %s", dir);
@@ -63,7 +75,9 @@ static int load(const struct cli_args *a, struct adataset *ds, struct report_met
     const char *db = cli_db_path(a);
     strbuf_addf(source, "database %s", db);
     struct store *st = NULL;
-    int rc = store_open(db, &st, e);
+    int rc = cli_open_as(a, "analyse", &st, who, me, e);
+    if (rc == 0)
+        rc = store_authorize(st, who, "export", e);
     if (rc == 0) {
         iso_now(snapshot, store_now_ms(st));
         rc = store_audit_head(st, &m->audit_rows, head, e);
@@ -71,7 +85,10 @@ static int load(const struct cli_args *a, struct adataset *ds, struct report_met
     }
     if (rc == 0)
         rc = dataset_from_store(st, ds, e);
-    store_close(st);
+    if (rc == 0)
+        *stp = st;
+    else
+        store_close(st);
     return rc;
 }
 
@@ -116,7 +133,7 @@ static int write_outputs(const char *out, const struct adataset *ds, const json_
 int cmd_report(int argc, char **argv)
 {
     static const struct cli_opt_spec opts[] = {
-        {"db", true}, {"dataset", true}, {"out", true}, {NULL, false}};
+        {"db", true}, {"dataset", true}, {"out", true}, {"user", true}, {NULL, false}};
     struct cli_args a;
     if (cli_parse("report", argc, argv, opts, &a))
         return 2;
@@ -134,7 +151,10 @@ int cmd_report(int argc, char **argv)
     struct report_meta m = {0};
     char snapshot[32] = "", head[65] = "";
     struct strbuf source = STRBUF_INIT;
-    int rc = load(&a, &ds, &m, snapshot, head, &source, &e);
+    struct store *st = NULL;
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    int rc = load(&a, &st, &who, me, &ds, &m, snapshot, head, &source, &e);
     json_t *results = NULL;
     if (rc == 0) {
         m.source = strbuf_str(&source);
@@ -143,8 +163,11 @@ int cmd_report(int argc, char **argv)
         rc = report_plan_run(&ds, &m, &results, &e);
         if (rc == 0)
             rc = write_outputs(out, &ds, results, &e);
+        if (rc == 0 && st)
+            rc = cli_audit_dataset_export(st, &who, "report", out, &ds, &e);
         derive_free(&ds);
     }
+    store_close(st);
     json_decref(results);
     strbuf_release(&source);
     fig_release_caches(); /* the command is the process: nothing renders after this */

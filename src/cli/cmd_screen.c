@@ -21,17 +21,19 @@ const char CMD_SCREEN_USAGE[] =
     "  field=value       a value; checkboxes as field___code=1 or field(code)=1; field= clears\n"
     "  --file F.json     values as a JSON object {\"age\": 54, \"qual_cat1___1\": \"1\", ...}\n"
     "  --reason TEXT     reason for changes to a form already marked complete\n"
-    "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
+    "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n"
+    "\n"
+    "Screening needs a role with screen (admin, investigator, coordinator); --list needs\n"
+    "data_read (every role). Either way the acting user logs in: --user NAME or $IOHEME_USER,\n"
+    "password from $IOHEME_PASSWORD, else asked on the terminal.\n";
 
-static void print_log(struct store *st, bool json)
+static int print_log(struct store *st, bool json)
 {
     struct store_record *rs = NULL;
     size_t n = 0;
     struct err e = {0};
-    if (store_record_list(st, &rs, &n, &e)) {
-        cli_fail("screen", &e);
-        return;
-    }
+    if (store_record_list(st, &rs, &n, &e))
+        return cli_fail("screen --list", &e);
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -56,6 +58,7 @@ static void print_log(struct store *st, bool json)
                    rs[i].screened_at, rs[i].screened_by);
     }
     free(rs);
+    return 0;
 }
 
 /* Adds the values of a JSON object file to changes. */
@@ -179,14 +182,19 @@ int cmd_screen(int argc, char **argv)
         return cli_print_help("screen");
     struct err e = {0};
     struct store *st = NULL;
+    bool json = cli_has(&a, "json");
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    if (cli_has(&a, "list")) {
+        /* the log lists every patient screened: a read of study data */
+        if (cli_open_as(&a, "data_read", &st, &who, me, &e))
+            return cli_fail("screen --list", &e);
+        int status = print_log(st, json);
+        store_close(st);
+        return status;
+    }
     if (cli_store_open(&a, &st, &e))
         return cli_fail("screen", &e);
-    bool json = cli_has(&a, "json");
-    if (cli_has(&a, "list")) {
-        print_log(st, json);
-        store_close(st);
-        return 0;
-    }
     const struct dict *d = store_dict(st);
     struct arena ar = ARENA_INIT;
     struct store_change ch[CLI_MAX_POS + 256];
@@ -196,8 +204,6 @@ int cmd_screen(int argc, char **argv)
         rc = cli_parse_assignment(d, &ar, a.pos[i], NULL, 0, &ch[n++], &e);
     if (!rc && cli_get(&a, "file"))
         rc = file_changes(d, &ar, cli_get(&a, "file"), ch, &n, sizeof ch / sizeof ch[0], &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
     if (!rc)
         rc = cli_login(st, &a, "screen", &who, me, &e);
     struct store_put_result res;

@@ -1,6 +1,7 @@
 /* `ioheme show` (a record's events × forms with status and values) and `ioheme history`
- * (every change of one field: who, when, old -> new, why). Reading commands need no login:
- * whoever can read the database file can read its data; the web server enforces read roles. */
+ * (every change of one field: who, when, old -> new, why). Both act as a logged-in user whose
+ * role holds data_read (core/perm.h), as the web server's record pages do; viewing leaves no
+ * audit row (docs/security.md, "Access control"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,17 +11,23 @@
 #include "cli/store_cli.h"
 
 const char CMD_SHOW_USAGE[] =
-    "usage: ioheme show RECORD [--json]\n"
+    "usage: ioheme show RECORD [--json] [--db FILE] [--user NAME]\n"
     "\n"
     "Shows a record (study ID or screening number): its status, then each event and form that\n"
     "has data, with the form's status and values in dictionary order. Values outside their\n"
-    "expected range are marked [flag: min|max].\n";
+    "expected range are marked [flag: min|max].\n"
+    "\n"
+    "Needs a role with data_read (every role): --user NAME or $IOHEME_USER; password from\n"
+    "$IOHEME_PASSWORD, else asked on the terminal.\n";
 
 const char CMD_HISTORY_USAGE[] =
-    "usage: ioheme history RECORD FIELD [--json]\n"
+    "usage: ioheme history RECORD FIELD [--json] [--db FILE] [--user NAME]\n"
     "\n"
     "Shows every change of FIELD in RECORD from the audit trail, oldest first: when (UTC),\n"
-    "who, event and instance, old -> new value, and the reason given.\n";
+    "who, event and instance, old -> new value, and the reason given.\n"
+    "\n"
+    "Needs a role with data_read (every role): --user NAME or $IOHEME_USER; password from\n"
+    "$IOHEME_PASSWORD, else asked on the terminal.\n";
 
 struct val {
     const char *event, *field, *code, *value, *flag;
@@ -266,7 +273,9 @@ int cmd_show(int argc, char **argv)
         return cli_usage_error("show", "expects one RECORD");
     struct err e = {0};
     struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    if (cli_open_as(&a, "data_read", &st, &who, me, &e))
         return cli_fail("show", &e);
     int rc = show(st, a.pos[0], cli_has(&a, "json"));
     store_close(st);
@@ -327,7 +336,9 @@ int cmd_history(int argc, char **argv)
         return cli_usage_error("history", "expects RECORD FIELD");
     struct err e = {0};
     struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    if (cli_open_as(&a, "data_read", &st, &who, me, &e))
         return cli_fail("history", &e);
     struct hist_ctx h = {cli_has(&a, "json"), NULL, 0};
     if (h.json)

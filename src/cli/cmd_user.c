@@ -21,8 +21,9 @@ const char CMD_USER_USAGE[] =
     "password is read from standard input when it is not a terminal, else asked twice.\n"
     "unlock clears a lockout after 5 failed logins.\n"
     "\n"
-    "Changing users needs an admin (--user NAME or $IOHEME_USER; password from\n"
-    "$IOHEME_PASSWORD or asked); a user may change their own password.\n"
+    "Every subcommand, list included, needs an admin (user_manage; --user NAME or\n"
+    "$IOHEME_USER; password from $IOHEME_PASSWORD or asked); a user may change their own\n"
+    "password.\n"
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
 static const char *const sub_usage[] = {
@@ -30,7 +31,8 @@ static const char *const sub_usage[] = {
     "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
     "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
     "list",
-    "usage: ioheme user list [--db FILE] [--json]\nLists users, roles and state.\n",
+    "usage: ioheme user list [--db FILE] [--user ADMIN] [--json]\n"
+    "Lists users, roles and state (admin only: the list is a user-access report).\n",
     "disable",
     "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
     "Disables a user: they can no longer log in. Their name is never reused.\n",
@@ -124,16 +126,18 @@ int cmd_user(int argc, char **argv)
         return cli_usage_error(cmd, is_list ? "takes no NAME" : "expects one NAME");
     struct err e = {0};
     struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail(cmd, &e);
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
     if (is_list) {
+        if (cli_open_as(&a, "user_manage", &st, &who, me, &e))
+            return cli_fail(cmd, &e);
         int rc = list_users(st, cli_has(&a, "json"));
         store_close(st);
         return rc;
     }
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail(cmd, &e);
     const char *name = a.pos[0];
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
     /* a user may change their own password; everything else is user management */
     const char *user = cli_get(&a, "user") ? cli_get(&a, "user") : getenv("IOHEME_USER");
     bool self = strcmp(sub, "passwd") == 0 && user && strcmp(user, name) == 0;

@@ -10,6 +10,9 @@
 
 #include <sodium.h>
 
+#include "base/strbuf.h"
+#include "core/derive.h"
+
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e)
 {
     return store_open(cli_db_path(a), st, e);
@@ -100,6 +103,46 @@ int cli_login(struct store *st, const struct cli_args *a, const char *action, st
         rc = store_authorize(st, &cli, action, e);
     if (!rc)
         *who = cli;
+    return rc;
+}
+
+int cli_open_as(const struct cli_args *a, const char *action, struct store **st,
+                struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
+{
+    *st = NULL;
+    int rc = cli_store_open(a, st, e);
+    if (!rc)
+        rc = cli_login(*st, a, action, who, name_buf, e);
+    if (rc) {
+        store_close(*st);
+        *st = NULL;
+    }
+    return rc;
+}
+
+const char *cli_basename(const char *path, char *buf, size_t len)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    snprintf(buf, len, "%.*s", (int)(n - start), path + start);
+    return buf;
+}
+
+int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
+                             const char *out, const struct adataset *ds, struct err *e)
+{
+    char name[256];
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "%s:", cli_basename(out, name, sizeof name));
+    for (size_t i = 0; i < ADS_NTABLES; i++)
+        strbuf_addf(&sb, "%s %s %zu", i ? "," : "", ads_names[i], ds->t[i].nrows);
+    int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : store_audit_access(st, who, "export", what, strbuf_str(&sb), e);
+    strbuf_release(&sb);
     return rc;
 }
 

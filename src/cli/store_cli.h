@@ -40,6 +40,25 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 int cli_login(struct store *st, const struct cli_args *a, const char *action, struct store_ctx *who,
               char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
+/* The start of every command that reads study data: opens the database and logs the acting user
+ * in for action (cli_login). Nothing but the schema and protocol is read before the login
+ * succeeds; on failure *st is closed and NULL, and e says why (ERR_AUTH: no user, a wrong
+ * password — which counts toward the lockout —; ERR_FORBIDDEN: the role may not, audited as
+ * "denied"). */
+int cli_open_as(const struct cli_args *a, const char *action, struct store **st,
+                struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
+
+/* The last component of path without trailing slashes, copied into buf: what an export's audit
+ * row names (the directory around it is the user's business, and may itself say too much). */
+const char *cli_basename(const char *path, char *buf, size_t len);
+
+/* Audits an analysis dataset leaving the store as action "export" by who: what is the command
+ * ("dataset", "report"), out the output directory (its last component is recorded) and counts
+ * the number of rows of each table, as "DIR: screening 140, subjects 100, ...". */
+struct adataset;
+int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
+                             const char *out, const struct adataset *ds, struct err *e);
+
 /* Resolves an event given as its unique name ("t0_arm_1") or without the arm suffix ("t0").
  * Returns the dictionary's string, or NULL. */
 const char *cli_event(const struct dict *d, const char *name);

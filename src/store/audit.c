@@ -336,9 +336,37 @@ int store_audit_head(struct store *st, long long *nrows, char hash[65], struct e
     return rc;
 }
 
+int store_audit_access(struct store *st, const struct store_ctx *who, const char *action,
+                       const char *what, const char *detail, struct err *e)
+{
+    if (!action || (strcmp(action, "export") != 0 && strcmp(action, "backup") != 0))
+        return err_set(e, ERR_INTERNAL, "'%s' is not an access action (export, backup)",
+                       action ? action : "");
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = user_require_active(st, who ? who->user : NULL, e);
+    if (!rc) {
+        struct audit_entry a = {
+            .action = action, .instance = -1, .field = what, .new_value = detail};
+        rc = audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, e);
+}
+
+struct csv_state {
+    FILE *out;
+    long long nrows;
+};
+
 static int csv_row(void *ctx, const struct store_audit_row *r)
 {
-    FILE *out = ctx;
+    struct csv_state *cs = ctx;
+    FILE *out = cs->out;
     struct strbuf sb = STRBUF_INIT;
     char num[32];
     snprintf(num, sizeof num, "%lld", r->id);
@@ -358,17 +386,22 @@ static int csv_row(void *ctx, const struct store_audit_row *r)
     int rc = sb.failed ? ERR_NOMEM : 0;
     if (!rc && fwrite(sb.buf, 1, sb.len, out) != sb.len)
         rc = ERR_IO;
+    if (!rc)
+        cs->nrows++;
     strbuf_release(&sb);
     return rc;
 }
 
-int store_audit_export_csv(struct store *st, FILE *out, struct err *e)
+int store_audit_export_csv(struct store *st, FILE *out, long long *nrows, struct err *e)
 {
+    struct csv_state cs = {out, 0};
     if (fputs("id,ts,user,action,record,event,instance,field,old_value,new_value,reason,"
               "source,source_sha256,prev_hash,hash\n",
               out) == EOF)
         return err_set(e, ERR_IO, "writing the audit export failed");
-    int rc = store_audit_foreach(st, csv_row, out, e);
+    int rc = store_audit_foreach(st, csv_row, &cs, e);
+    if (nrows)
+        *nrows = cs.nrows;
     if (rc == ERR_IO && e && e->code == 0)
         err_set(e, ERR_IO, "writing the audit export failed");
     else if (rc == ERR_NOMEM)

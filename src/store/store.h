@@ -368,7 +368,7 @@ struct store_audit_row {
     const char *action; /* create_db, screen, enroll, withdraw, update, calc,
                            form_status, lock, unlock, login, login_failed, lockout,
                            user_add, user_disable, unlock_user, password_change,
-                           denied */
+                           denied, export, backup */
     const char *record;
     const char *event;
     long long instance; /* -1 when NULL */
@@ -407,8 +407,18 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
 /* The chain head: number of rows and the last row's hash (65 bytes; "" when empty). */
 int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e);
 
-/* Writes the audit trail as CSV (header row, then one row per entry, RFC 4180) to out. */
-int store_audit_export_csv(struct store *st, FILE *out, struct err *e);
+/* Records that who copied data out of the store: action "export" (an audit trail export, an
+ * analysis dataset, a report) or "backup" (a full copy of the database); any other action is
+ * ERR_INTERNAL. what names the command ("audit export", "dataset", "report", "backup") and goes
+ * to the row's field column; detail (new_value) says what left: output name and row counts.
+ * Callers never put patient values in detail. One row in its own transaction; ERR_AUTH when
+ * who is not an active user. Reads are not audited here: only what leaves the store is. */
+int store_audit_access(struct store *st, const struct store_ctx *who, const char *action,
+                       const char *what, const char *detail, struct err *e);
+
+/* Writes the audit trail as CSV (header row, then one row per entry, RFC 4180) to out; *nrows
+ * (may be NULL) gets the number of entries written. */
+int store_audit_export_csv(struct store *st, FILE *out, long long *nrows, struct err *e);
 
 /* The canonical bytes of a row (docs/security.md), appended to sb; exposed for tests and for
  * independent verifiers. */

@@ -204,8 +204,10 @@ static void test_export_csv_has_header_and_every_row(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(store_audit_export_csv(t->st, f, NULL), 0);
+    long long nrows = -1;
+    assert_int_equal(store_audit_export_csv(t->st, f, &nrows, NULL), 0);
     fclose(f);
+    assert_int_equal(nrows, audit_count(t, NULL));
     assert_true(strncmp(buf, "id,ts,user,action,record,", 25) == 0);
     int lines = 0;
     for (size_t i = 0; i < len; i++)
@@ -213,6 +215,41 @@ static void test_export_csv_has_header_and_every_row(void **state)
     assert_int_equal(lines, audit_count(t, NULL) + 1);
     assert_non_null(strstr(buf, "create_db"));
     free(buf);
+}
+
+static void test_access_row_names_user_command_and_detail_and_chains(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    int before = audit_count(t, NULL);
+    assert_int_equal(
+        store_audit_access(t->st, &ADMIN, "export", "dataset", "ds: screening 1, subjects 1", &e),
+        0);
+    assert_int_equal(
+        store_audit_access(t->st, &ADMIN, "backup", "backup", "copy.db: 9 audit rows", &e), 0);
+    assert_int_equal(audit_count(t, NULL), before + 2);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit WHERE action = 'export' AND "
+                                     "user = 'admin' AND field = 'dataset' AND new_value = "
+                                     "'ds: screening 1, subjects 1' AND record IS NULL AND "
+                                     "source = 'cli'"),
+                     1);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit WHERE action = 'backup' AND "
+                                     "new_value = 'copy.db: 9 audit rows'"),
+                     1);
+    struct store_verify_result r;
+    assert_int_equal(store_audit_verify(t->st, &r, &e), 0);
+}
+
+static void test_access_row_refuses_other_actions_and_unknown_users(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    int before = audit_count(t, NULL);
+    /* only what leaves the store is recorded here; an "update" must come from the write path */
+    assert_int_equal(store_audit_access(t->st, &ADMIN, "update", "x", "y", &e), ERR_INTERNAL);
+    const struct store_ctx ghost = {"ghost", "cli", NULL};
+    assert_int_equal(store_audit_access(t->st, &ghost, "export", "dataset", "ds", &e), ERR_AUTH);
+    assert_int_equal(audit_count(t, NULL), before);
 }
 
 static long long backwards_clock(void *ctx)
@@ -272,6 +309,8 @@ int main(void)
         T(test_inserted_row_is_named),
         T(test_rehashed_insertion_breaks_the_next_row),
         T(test_export_csv_has_header_and_every_row),
+        T(test_access_row_names_user_command_and_detail_and_chains),
+        T(test_access_row_refuses_other_actions_and_unknown_users),
         T(test_audit_time_never_goes_backwards),
         T(test_audit_row_that_cannot_be_bound_fails_the_save),
 #undef T
