@@ -34,6 +34,7 @@ const char CMD_BACKUP_USAGE[] =
     "\n"
     "A backup is a full copy — identifiers, users' password hashes, the trail — so it needs a\n"
     "role with both export and audit_verify: admin or data_manager.\n"
+    "  --db FILE     database (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --user NAME   acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
     "                else asked on the terminal\n";
 
