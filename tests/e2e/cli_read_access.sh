@@ -37,14 +37,14 @@ for cmd in "show IOH-001" "history IOH-001 age" "screen --list" "audit export" \
     grep -q "who is acting" "$W/err" || fail "$cmd: no login asked for"
     [ ! -s "$W/out" ] || fail "$cmd printed data without a login"
 done
-[ ! -e "$W/b0.db" ] && [ ! -e "$W/d0" ] && [ ! -e "$W/r0" ] || fail "files written without a login"
+for f in b0.db d0 r0; do [ ! -e "$W/$f" ] || fail "$f written without a login"; done
 [ "$(rows 1)" -eq "$n0" ] || fail "a refused anonymous call wrote to the trail"
 # a user but no password and no terminal: refused too
 expect 5 setsid -w env IOHEME_USER=mon "$I" show IOH-001
 [ ! -s "$W/out" ] || fail "show printed data without a password"
 
 # ---- a wrong password is refused, audited, and counts toward the lockout
-for i in 1 2 3 4 5; do expect 5 as mon wrong-password "$I" show IOH-001; done
+for _ in 1 2 3 4 5; do expect 5 as mon wrong-password "$I" show IOH-001; done
 [ ! -s "$W/out" ] || fail "show printed data with a wrong password"
 [ "$(rows "action = 'login_failed' AND user = 'mon'")" -eq 5 ] || fail "failed logins not audited"
 [ "$(rows "action = 'lockout' AND user = 'mon'")" -eq 1 ] || fail "no lockout after 5 failures"
@@ -67,7 +67,7 @@ for cmd in "backup $W/b1.db" "dataset --out $W/d1" "report --db $IOHEME_DB --out
     [ "$(rows "action = 'denied' AND user = 'mon'")" -eq $((before + 1)) ] ||
         fail "$cmd: refusal not audited as denied"
 done
-[ ! -e "$W/b1.db" ] && [ ! -e "$W/d1" ] && [ ! -e "$W/r1" ] || fail "a refused command wrote files"
+for f in b1.db d1 r1; do [ ! -e "$W/$f" ] || fail "$f written by a refused command"; done
 # a coordinator reads records but not the trail; a statistician analyses but takes no backup
 as nurse nurse-pass-1 "$I" show IOH-001 >/dev/null || fail "coordinator cannot show"
 expect 6 as nurse nurse-pass-1 "$I" audit export
