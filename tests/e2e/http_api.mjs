@@ -1,7 +1,7 @@
 // API tests of `ioheme serve`: every route's happy path and its bad input (a clear 4xx and
 // nothing saved), the security headers, body limits, CSRF, lockout, bearer tokens, idle
 // logout, the access log's privacy and a graceful SIGTERM. Run by http_api.sh under ctest.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import { makeDb, cli, startServer, call, login, runner, ELIGIBLE, PASSWORD } from './http_lib.mjs';
@@ -241,6 +241,27 @@ try {
 } finally {
     const x = await short.stop();
     t.check(x.code === 0, 'second server: SIGTERM exits 0', x);
+}
+
+// ---- --listen: IPv6 in brackets as well as IPv4; anything else is a usage error (exit 2) ----
+for (const bad of ['::1:8080', '[::1]', '[::1]8080', '[::1]:', '127.0.0.1:', '127.0.0.1:99999', '127.0.0.1:0',
+                   'localhost:8080', '[127.0.0.1]:8080', '[::g]:8080', '8080']) {
+    const x = spawnSync(IOHEME, ['serve', '--db', db, '--listen', bad], { encoding: 'utf8', timeout: 5000 });
+    t.check(x.status === 2 && /--listen/.test(x.stderr), `--listen '${bad}': usage error naming --listen`, `${x.status} ${x.stderr}`);
+}
+{
+    const v6port = 20000 + Math.floor(Math.random() * 20000);
+    const v6 = spawn(IOHEME, ['serve', '--db', db, '--listen', `[::1]:${v6port}`, '--access-log', `${dir}/v6.log`],
+                     { stdio: ['ignore', 'inherit', 'inherit'] });
+    const v6exit = new Promise((res) => v6.on('exit', (code) => res(code)));
+    let ok = null;
+    for (let i = 0; i < 50 && !ok; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        try { ok = await fetch(`http://[::1]:${v6port}/healthz`); } catch { ok = null; }
+    }
+    t.check(ok && ok.status === 200, '--listen [::1]:PORT serves over IPv6', ok && ok.status);
+    v6.kill('SIGTERM');
+    t.check((await v6exit) === 0, 'IPv6 server: SIGTERM exits 0');
 }
 
 // ---- TLS: HTTPS with a self-signed certificate; the cookie gets Secure, responses HSTS ----
