@@ -153,6 +153,36 @@ try {
     r = await call(B, 'GET', `/api/v1/records/${ID}/audit`, { session: admin });
     t.check(r.status === 200 && r.json.audit.some((a) => a.action === 'enroll') && r.json.audit.some((a) => a.field === 'hd_sbp'), 'GET record audit', r.status);
 
+    // ---- dashboard: forms fall due from T0 (first skin puncture), not from enrolment ----
+    {
+        const ago = (h) => new Date(Date.now() - h * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
+        const dueRows = async () => {
+            const page = await call(B, 'GET', '/', { session: nurse });
+            const tbody = /<table class="list" id="due">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(page.text);
+            return tbody ? tbody[1].split('<tr').slice(1) : [];
+        };
+        const has = (rows, rec, label) => rows.some((x) => x.includes(`>${rec}<`) && x.includes(label));
+        let rows = await dueRows();
+        t.check(!has(rows, ID, 'T0 + 6 h'), 'dashboard: nothing at 6 h is due for a patient enrolled just now', rows.length);
+        // decision 31 days ago (first placement), a second placement's decision even earlier: the
+        // fallback is the first placement's, so day 28 is due and day 90 is not
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 1, values: { iop_decision_dt: ago(31 * 24) } } });
+        t.check(r.status === 200, 'decision time of the first placement saved', r.text);
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 2, values: { iop_decision_dt: ago(100 * 24) } } });
+        t.check(r.status === 200, 'decision time of a second placement saved', r.text);
+        rows = await dueRows();
+        t.check(has(rows, ID, 'T0 + 6 h') && has(rows, ID, 'T0 + 24 h') && has(rows, ID, 'Day 28') && !has(rows, ID, 'Day 90'),
+                'dashboard: without attempts, due times run from the first placement\'s decision time', rows.join('\n').slice(0, 800));
+        // attempts recorded: T0 is the earliest skin puncture (8 days ago), whatever the instance order
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 1, values: { att_start_dt: ago(7 * 24) } } });
+        t.check(r.status === 200, 'first attempt saved', r.text);
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 2, values: { att_start_dt: ago(8 * 24) } } });
+        t.check(r.status === 200, 'second attempt saved', r.text);
+        rows = await dueRows();
+        t.check(has(rows, ID, 'T0 + 24 h') && has(rows, ID, 'Day 7') && !has(rows, ID, 'Day 28') && !has(rows, ID, 'Day 90'),
+                'dashboard: due times run from the earliest skin puncture', rows.join('\n').slice(0, 800));
+    }
+
     // ---- users ----
     r = await call(B, 'GET', '/api/v1/users', { session: admin });
     t.check(r.status === 200 && r.json.users.length === 6, 'GET /api/v1/users', r.text);
