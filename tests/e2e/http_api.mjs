@@ -227,6 +227,51 @@ try {
     t.check(r.status === 200, 'POST /api/v1/logout revokes the bearer token', r.text);
     t.check((await call(B, 'GET', '/api/v1/me', { session: bearer })).status === 401, 'revoked token: 401');
 
+    // ---- API tokens: a user lists and revokes their own; an admin anyone's ----
+    {
+        const mint = async (s) => (await call(B, 'POST', '/api/v1/tokens', { session: s, json: {} })).json.token;
+        const inv = await login(B, 'investigator');
+        const nurseTok = { bearer: await mint(nurse) }, nurseTok2 = { bearer: await mint(nurse) };
+        const invTok = { bearer: await mint(inv) };
+        r = await call(B, 'GET', '/api/v1/tokens', { session: nurse });
+        t.check(r.status === 200 && r.json.user === 'coordinator' && r.json.tokens.length === 2 &&
+                r.json.tokens.every((x) => /^[0-9a-f]{16}$/.test(x.id) && x.user === 'coordinator' && x.expires_at) &&
+                !r.text.includes(nurseTok.bearer) && !r.text.includes(nurseTok.bearer.slice(0, 16)),
+                'GET /api/v1/tokens: own tokens only, by id, never the token', r.text);
+        const ids = r.json.tokens.map((x) => x.id);
+        r = await call(B, 'GET', '/api/v1/users/investigator/tokens', { session: admin });
+        t.check(r.status === 200 && r.json.tokens.length === 1 && r.json.tokens[0].user === 'investigator', 'GET /api/v1/users/{name}/tokens (admin)', r.text);
+        const invId = r.json.tokens[0].id;
+        // own revocation of another user's token id: not found, nothing revoked
+        r = await call(B, 'POST', `/api/v1/tokens/${invId}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 404, "a user cannot revoke another user's token through their own route", r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: invTok })).status === 200, 'that token still works');
+        r = await call(B, 'POST', `/api/v1/users/investigator/tokens/${invId}/revoke`, { session: admin, json: {} });
+        t.check(r.status === 200 && r.json.revoked === true, 'POST /api/v1/users/{name}/tokens/{token}/revoke (admin)', r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: invTok })).status === 401, 'token revoked by an admin: 401 at once');
+        t.check(auditCsv().split('\n').some((l) => l.includes('api_token') && l.includes(`API token ${invId} revoked`) && l.includes('admin')),
+                'revocation audited with who revoked it');
+        // own revocation through the cookie session, then through a bearer token (no CSRF)
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[0]}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 200 && r.json.id === ids[0], 'POST /api/v1/tokens/{token}/revoke (own, session)', r.text);
+        const alive = (await call(B, 'GET', '/api/v1/me', { session: nurseTok })).status === 200 ? nurseTok : nurseTok2;
+        t.check((await call(B, 'GET', '/api/v1/me', { session: alive === nurseTok ? nurseTok2 : nurseTok })).status === 401 &&
+                (await call(B, 'GET', '/api/v1/me', { session: alive })).status === 200, 'only the revoked token stops working');
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[1]}/revoke`, { session: alive, json: {} });
+        t.check(r.status === 200, 'POST /api/v1/tokens/{token}/revoke (own, bearer)', r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: alive })).status === 401, 'both own tokens revoked');
+        r = await call(B, 'GET', '/api/v1/tokens', { session: nurse });
+        t.check(r.status === 200 && r.json.tokens.length === 0, 'no tokens left', r.text);
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[0]}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 404, 'revoking a revoked token: 404', r.text);
+        r = await call(B, 'POST', '/api/v1/tokens/not-a-token-id/revoke', { session: nurse, json: {} });
+        t.check(r.status === 404, 'revoking a malformed token id: 404', r.text);
+        r = await call(B, 'GET', '/api/v1/users/nobody/tokens', { session: admin });
+        t.check(r.status === 404, 'tokens of an unknown user: 404', r.text);
+        r = await call(B, 'GET', '/api/v1/users/investigator/tokens', { session: nurse });
+        t.check(r.status === 403, "a coordinator may not list another user's tokens", r.text);
+    }
+
     // ---- logout ----
     const tmp = await login(B, 'monitor');
     r = await call(B, 'POST', '/api/v1/logout', { session: tmp, json: {} });
