@@ -1,5 +1,6 @@
 /* Session checks for the web server, session endings and API tokens: see sessions.h. Uses the
- * store's cached session statements (store.c), so a request costs no statement preparation. */
+ * store's cached session statements (store.c), so a request costs no statement preparation, and
+ * checks a session and its user with one statement. */
 #include "store/sessions.h"
 
 #include <sodium.h>
@@ -80,14 +81,38 @@ fail:
     return rc;
 }
 
+/* The session and its user in one statement (SQ_SESSION_AUTH): *found, the user, the
+ * session's expiry and idle ttl. */
+static int session_auth_row(struct store *st, const char *th, bool *found, struct store_user *u,
+                            long long *expires_ms, long long *ttl_s, struct err *e)
+{
+    *found = false;
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_AUTH, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_text(s, 1, th, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *found = true;
+        user_from_stmt(s, u);
+        *expires_ms = sqlite3_column_int64(s, 8);
+        *ttl_s = sqlite3_column_int64(s, 9);
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return db_fail(st, e, "reading a session");
+    return 0;
+}
+
 int store_session_verify(struct store *st, const char *token, bool may_write,
                          struct store_user *out, struct err *e)
 {
-    char th[65], name[65];
+    char th[65];
     bool found;
     long long expires_ms = 0, ttl_s = 0;
+    struct store_user u;
     hash_token(token, th);
-    int rc = session_row(st, th, &found, name, &expires_ms, &ttl_s, e);
+    int rc = session_auth_row(st, th, &found, &u, &expires_ms, &ttl_s, e);
     if (rc)
         return rc;
     if (!found)
@@ -101,18 +126,14 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
     if (expired) {
         char why[64];
         snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
-        rc = end_session(st, th, name, why, e);
+        rc = end_session(st, th, u.name, why, e);
         if (rc)
             return rc;
         return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity",
                        ttl_s / 60);
     }
-    struct store_user u;
-    rc = store_user_get(st, name, &u, e);
-    if (rc)
-        return rc == ERR_NOT_FOUND ? err_set(e, ERR_AUTH, "no such session") : rc;
     if (u.is_disabled || u.is_locked_out)
-        return err_set(e, ERR_AUTH, "user '%s' cannot sign in", name);
+        return err_set(e, ERR_AUTH, "user '%s' cannot sign in", u.name);
     if (touch) {
         sqlite3_stmt *s = stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
