@@ -353,7 +353,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
 
     /* Open once up front: fails early on a missing database and applies migrations before
      * workers open their own connections. */
-    struct store *first = NULL, *ckpt = NULL;
+    struct store *first = NULL;
     if (store_open(cfg->db_path, &first, e) != 0)
         return e->code;
 
@@ -377,10 +377,8 @@ int http_serve(const struct http_config *cfg, struct err *e)
         srv.is_tls = true;
     }
 
-    /* The connection opened first becomes the writer's (group commit); a second one the
-     * checkpointer's. */
-    if (store_open(cfg->db_path, &ckpt, e) != 0 ||
-        http_writer_start(first, ckpt, &srv.writer, e) != 0) {
+    /* The connection opened first becomes the writer's (group commit). */
+    if (http_writer_start(first, &srv.writer, e) != 0) {
         rc = e->code;
         goto out;
     }
@@ -445,7 +443,6 @@ out:
         store_close(srv.stores[i]);
     free(srv.stores);
     pthread_mutex_destroy(&srv.stores_mu);
-    store_close(ckpt);
     store_close(first);
     if (key)
         sodium_memzero(key, strlen(key));

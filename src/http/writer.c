@@ -7,25 +7,13 @@
  * kept.
  *
  * With synchronous=FULL a commit is one fsync, which dominates a write's cost; sharing it is
- * what lets the server write faster than a loop that commits each insert on its own.
- *
- * Checkpoints: SQLite's default runs one inside the COMMIT that takes the WAL past 1000 pages,
- * and that commit (with every request of its batch) then waits for the database file to be
- * written and fsynced — tens of milliseconds on a slow disk, the write latency's tail. Here the
- * writer's connection never checkpoints; a checkpointer thread on its own connection runs a
- * PASSIVE checkpoint every CKPT_EVERY_MS, which blocks neither the writer nor the readers. */
+ * what lets the server write faster than a loop that commits each insert on its own. */
 #include "http/writer.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "store/snapshot.h"
 #include "store/store.h"
-
-#define CKPT_EVERY_MS 250
 
 struct job {
     struct req *r;
@@ -44,29 +32,7 @@ struct http_writer {
     struct job *head, *tail;
     bool stop;
     unsigned long batches, jobs; /* for the record: how much committing was shared */
-    struct store *ckpt;          /* the checkpointer's connection */
-    pthread_t ckpt_thread;
-    atomic_bool ckpt_stop;
-    bool ckpt_thread_started;
 };
-
-static void *checkpointer_main(void *arg)
-{
-    struct http_writer *w = arg;
-    struct timespec nap = {.tv_sec = 0, .tv_nsec = CKPT_EVERY_MS * 1000000L};
-    bool warned = false;
-    while (!atomic_load(&w->ckpt_stop)) {
-        nanosleep(&nap, NULL);
-        struct err e;
-        err_clear(&e);
-        if (store_wal_checkpoint(w->ckpt, &e) != 0 && !warned) {
-            /* not fatal: the WAL grows until a checkpoint succeeds (at the latest at close) */
-            fprintf(stderr, "ioheme serve: checkpoint: %s\n", e.msg);
-            warned = true;
-        }
-    }
-    return NULL;
-}
 
 static void run_batch(struct http_writer *w, struct job *batch)
 {
@@ -117,16 +83,12 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int http_writer_start(struct store *st, struct store *ckpt, struct http_writer **out,
-                      struct err *e)
+int http_writer_start(struct store *st, struct http_writer **out, struct err *e)
 {
-    if (store_wal_autocheckpoint(st, 0, e) != 0)
-        return e->code;
     struct http_writer *w = calloc(1, sizeof *w);
     if (!w)
         return err_set(e, ERR_NOMEM, "out of memory");
     w->st = st;
-    w->ckpt = ckpt;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->has_work, NULL);
     pthread_cond_init(&w->has_done, NULL);
@@ -136,11 +98,6 @@ int http_writer_start(struct store *st, struct store *ckpt, struct http_writer *
         pthread_mutex_destroy(&w->mu);
         free(w);
         return err_set(e, ERR_INTERNAL, "cannot start the writer thread");
-    }
-    w->ckpt_thread_started = pthread_create(&w->ckpt_thread, NULL, checkpointer_main, w) == 0;
-    if (!w->ckpt_thread_started) {
-        http_writer_stop(w, NULL, NULL);
-        return err_set(e, ERR_INTERNAL, "cannot start the checkpointer thread");
     }
     *out = w;
     return 0;
@@ -171,9 +128,6 @@ void http_writer_stop(struct http_writer *w, unsigned long *batches, unsigned lo
     pthread_cond_signal(&w->has_work);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
-    atomic_store(&w->ckpt_stop, true);
-    if (w->ckpt_thread_started)
-        pthread_join(w->ckpt_thread, NULL);
     if (batches)
         *batches = w->batches;
     if (jobs)

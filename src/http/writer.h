@@ -7,12 +7,9 @@
 
 struct http_writer;
 
-/* Starts the writer thread on st, which it uses exclusively until http_writer_stop, and a
- * checkpointer thread on ckpt (another connection to the same database), which copies the WAL
- * into the database file in the background so that no commit waits for a checkpoint. The
- * caller keeps ownership of both and closes them after stopping. */
-int http_writer_start(struct store *st, struct store *ckpt, struct http_writer **out,
-                      struct err *e);
+/* Starts the writer thread on st, which it uses exclusively until http_writer_stop (the caller
+ * keeps ownership and closes st after stopping). */
+int http_writer_start(struct store *st, struct http_writer **out, struct err *e);
 
 /* Runs fn(r) on the writer thread, with r->st set to the writer's connection, inside a batch
  * committed together with the other writes queued meanwhile; returns after that commit. If the

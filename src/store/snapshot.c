@@ -90,19 +90,3 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     sqlite3_reset(s);
     return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "reading form status");
 }
-
-int store_wal_autocheckpoint(struct store *st, int pages, struct err *e)
-{
-    if (sqlite3_wal_autocheckpoint(st->db, pages < 0 ? 0 : pages) != SQLITE_OK)
-        return db_fail(st, e, "setting the WAL auto-checkpoint");
-    return 0;
-}
-
-int store_wal_checkpoint(struct store *st, struct err *e)
-{
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    /* BUSY: another checkpoint is running; the next one catches up. */
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        return db_fail(st, e, "checkpointing the WAL");
-    return 0;
-}

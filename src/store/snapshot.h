@@ -22,12 +22,4 @@ void store_snapshot_end(struct store *st);
 int store_form_values(struct store *st, const char *record, const char *event, const char *form,
                       int instance, store_value_fn fn, void *ctx, int *status, struct err *e);
 
-/* WAL checkpoints away from the commits (the web server's group-commit writer): with pages 0
- * a COMMIT on st never runs a checkpoint itself (by default one that crosses 1000 WAL pages
- * does, and that request waits for the database file's fsync). */
-int store_wal_autocheckpoint(struct store *st, int pages, struct err *e);
-/* A PASSIVE checkpoint on st: copies what it can of the WAL into the database without blocking
- * writers or readers (run from a background thread with its own connection). */
-int store_wal_checkpoint(struct store *st, struct err *e);
-
 #endif
