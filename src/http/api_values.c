@@ -7,6 +7,8 @@
  * nothing has been saved. */
 #include "http/handlers.h"
 
+#include "store/snapshot.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,26 +115,21 @@ static int parse_instance(const char *s, int *out, struct err *e)
 }
 
 struct form_ctx {
-    const char *event;
-    int instance;
-    const struct dict_form *form;
-    const struct dict *d;
     json_t *values;
+    struct strbuf key; /* "field___code" for checkbox options, reused across rows */
 };
 
 static int form_value_cb(void *ctx, const struct store_value *v)
 {
     struct form_ctx *c = ctx;
-    if (strcmp(v->event, c->event) != 0 || v->instance != c->instance)
-        return 0;
-    const struct dict_field *f = dict_field(c->d, v->field);
-    if (!f || strcmp(f->form, c->form->name) != 0)
-        return 0;
-    char key[300];
-    if (v->code)
-        snprintf(key, sizeof key, "%s___%s", v->field, v->code);
-    else
-        snprintf(key, sizeof key, "%s", v->field);
+    const char *key = v->field;
+    if (v->code) {
+        strbuf_reset(&c->key);
+        strbuf_adds(&c->key, v->field);
+        strbuf_adds(&c->key, "___");
+        strbuf_adds(&c->key, v->code);
+        key = strbuf_str(&c->key);
+    }
     json_object_set_new(c->values, key, json_string(v->value ? v->value : ""));
     return 0;
 }
@@ -152,10 +149,11 @@ int api_form_get(struct req *r)
     int instance = 0, status = -1;
     if (parse_instance(req_query(r, "instance"), &instance, &e) != 0)
         return resp_err(r, &e);
-    struct form_ctx c = {.event = event, .instance = instance, .form = fm, .d = d,
-                         .values = json_object()};
-    if (store_record_values(r->st, id, form_value_cb, &c, &e) != 0 ||
-        store_form_status(r->st, id, event, form, instance, &status, &e) != 0) {
+    struct form_ctx c = {.values = json_object(), .key = STRBUF_INIT};
+    int rc = store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status,
+                               &e);
+    strbuf_release(&c.key);
+    if (rc != 0) {
         json_decref(c.values);
         return resp_err(r, &e);
     }
@@ -202,6 +200,8 @@ int api_values_post(struct req *r)
     store_put_result_init(&res);
     struct store_ctx who = req_who(r);
     if (rc == 0)
+        rc = req_authorize_changes(r, req_param(r, "id"), ch, n, reason, &e);
+    if (rc == 0)
         rc = store_put_changes(r->st, &who, req_param(r, "id"), ch, n,
                                reason && *reason ? reason : NULL, &res, &e);
     rc = api_put_reply(r, rc, 200, &e, &res, json_pack("{s:s}", "record", req_param(r, "id")));
@@ -243,8 +243,10 @@ int api_form_status_post(struct req *r)
                                           : json_integer_value(sv) == 1 ? "1"
                                                                         : "0"};
         struct store_ctx who = req_who(r);
-        rc = store_put_changes(r->st, &who, req_param(r, "id"), &c, 1,
-                               reason && *reason ? reason : NULL, &res, &e);
+        rc = req_authorize_changes(r, req_param(r, "id"), &c, 1, reason, &e);
+        if (rc == 0)
+            rc = store_put_changes(r->st, &who, req_param(r, "id"), &c, 1,
+                                   reason && *reason ? reason : NULL, &res, &e);
     }
     rc = api_put_reply(r, rc, 200, &e, &res, json_pack("{s:s}", "record", req_param(r, "id")));
     store_put_result_free(&res);

@@ -6,12 +6,15 @@
  * CSRF token is a keyed BLAKE2b of the session id under a per-process random key: it needs no
  * storage, is different for every session, and cannot be derived from the cookie without the
  * key. API tokens (Authorization: Bearer) are long-lived sessions of the same table; a bearer
- * request carries no ambient credential, so it needs no CSRF token. */
+ * request carries no ambient credential, so it needs no CSRF token. Users list and revoke their
+ * own tokens; admins (user_manage) anyone's. */
 #include "http/http_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -165,6 +168,68 @@ int api_tokens_post(struct req *r)
                           "idle_timeout_s", (json_int_t)STORE_API_TOKEN_TTL_S);
     sodium_memzero(tok, sizeof tok);
     return resp_json(r, 201, v);
+}
+
+static json_t *tokens_json(const struct store_api_token *t, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        time_t secs = (time_t)(t[i].expires_ms / 1000);
+        struct tm tm;
+        char exp[32];
+        gmtime_r(&secs, &tm);
+        strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user",
+                                           t[i].user, "created_at", t[i].created_at,
+                                           "expires_at", exp));
+    }
+    return a;
+}
+
+/* The unexpired API tokens of user, as {"user", "tokens": [...]}. */
+static int tokens_reply(struct req *r, const char *user)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_api_token *t = NULL;
+    size_t n = 0;
+    if (store_api_token_list(r->st, user, &t, &n, &e) != 0)
+        return resp_err(r, &e);
+    json_t *v = json_pack("{s:s, s:o}", "user", user, "tokens", tokens_json(t, n));
+    free(t);
+    return resp_json(r, 200, v);
+}
+
+/* Revokes user's token {token} (audited by the caller). */
+static int revoke_reply(struct req *r, const char *user)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_ctx who = req_who(r);
+    const char *id = req_param(r, "token");
+    if (store_api_token_revoke(r->st, &who, user, id, &e) != 0)
+        return resp_err(r, &e);
+    return resp_json(r, 200, json_pack("{s:s, s:s, s:b}", "user", user, "id", id, "revoked", 1));
+}
+
+int api_tokens_get(struct req *r)
+{
+    return tokens_reply(r, r->user.name);
+}
+
+int api_token_revoke_post(struct req *r)
+{
+    return revoke_reply(r, r->user.name);
+}
+
+int api_user_tokens_get(struct req *r)
+{
+    return tokens_reply(r, req_param(r, "name"));
+}
+
+int api_user_token_revoke_post(struct req *r)
+{
+    return revoke_reply(r, req_param(r, "name"));
 }
 
 json_t *auth_user_json(const struct store_user *u)

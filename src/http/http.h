@@ -13,7 +13,7 @@
 
 struct http_config {
     const char *db_path;     /* the study database (must exist; created by `ioheme init`) */
-    const char *listen;      /* "127.0.0.1:8080" (IPv4 address and port) */
+    const char *listen;      /* "127.0.0.1:8080" or "[::1]:8080" (numeric) */
     const char *tls_cert;    /* PEM file, or NULL for plain HTTP */
     const char *tls_key;     /* PEM file, or NULL */
     unsigned threads;        /* worker threads (0: number of CPUs) */

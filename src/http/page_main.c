@@ -26,7 +26,39 @@ static int load_records(struct req *r, struct store_record **recs, size_t *n)
     return 0;
 }
 
-/* When an event falls due after enrolment: day_offset days, plus the hours or minutes the
+/* The study's T0, from which every time point falls due: the skin puncture of the first IO
+ * attempt (the earliest att_start_dt of the patient's attempts). Before any attempt is
+ * recorded, the decision time of the first placement (iop_decision_dt of io_procedure
+ * instance 1, or the lowest instance there is); before that, enrolment. */
+#define T0_FIELD "att_start_dt"
+#define T0_FALLBACK_FIELD "iop_decision_dt"
+
+/* Milliseconds since the epoch of a data value "YYYY-MM-DD HH:MM[:SS]" (read as UTC, as the
+ * dashboard prints its due times); -1 when s is not one. */
+static long long value_datetime_ms(const char *s)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5)
+        return -1;
+    int more = 0;
+    if (s[n] == ':') {
+        if (sscanf(s + n, ":%2d%n", &sec, &more) != 1)
+            return -1;
+        n += more;
+    }
+    if (s[n] || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    /* days from civil (H. Hinnant): proleptic Gregorian, no time zone involved */
+    long long yy = y - (mo <= 2);
+    long long era = (yy >= 0 ? yy : yy - 399) / 400;
+    long long yoe = yy - era * 400;
+    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long long days = era * 146097 + doe - 719468;
+    return ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
+}
+
+/* When an event falls due after T0: day_offset days, plus the hours or minutes the
  * protocol's event names carry for same-day time points (t15min_arm_1, t6h_arm_1). */
 static long long event_offset_ms(const struct dict_event *ev)
 {
@@ -48,6 +80,9 @@ struct states {
     int *status; /* [record idx][event][form]: max status seen, -1 none */
     const struct store_record *recs;
     size_t nrecs;
+    long long *first_puncture_ms; /* [record idx]: earliest att_start_dt, -1 none */
+    long long *decision_ms;       /* [record idx]: iop_decision_dt of the first placement */
+    int *decision_instance;       /* [record idx]: the instance decision_ms came from */
 };
 
 static int state_cb(void *ctx, const struct store_form_state *s)
@@ -81,6 +116,17 @@ static int value_cb(void *ctx, const struct store_value *v)
             ;
         if (i == st->nrecs)
             return 0;
+    }
+    if (strcmp(v->field, T0_FIELD) == 0) {
+        long long ms = value_datetime_ms(v->value);
+        if (ms >= 0 && (st->first_puncture_ms[i] < 0 || ms < st->first_puncture_ms[i]))
+            st->first_puncture_ms[i] = ms;
+    } else if (strcmp(v->field, T0_FALLBACK_FIELD) == 0) {
+        long long ms = value_datetime_ms(v->value);
+        if (ms >= 0 && (st->decision_instance[i] < 0 || v->instance < st->decision_instance[i])) {
+            st->decision_ms[i] = ms;
+            st->decision_instance[i] = v->instance;
+        }
     }
     int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + f->form_index];
     if (*slot < 0)
@@ -147,6 +193,19 @@ int page_dashboard(struct req *r)
     }
     for (size_t i = 0; i < cells; i++)
         st.status[i] = -1;
+    size_t nr = n ? n : 1;
+    st.first_puncture_ms = arena_calloc(&r->ar, nr, sizeof *st.first_puncture_ms);
+    st.decision_ms = arena_calloc(&r->ar, nr, sizeof *st.decision_ms);
+    st.decision_instance = arena_calloc(&r->ar, nr, sizeof *st.decision_instance);
+    if (!st.first_puncture_ms || !st.decision_ms || !st.decision_instance) {
+        free(recs);
+        html_error_page(r, 500, "out of memory");
+        return 0;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        st.first_puncture_ms[i] = st.decision_ms[i] = -1;
+        st.decision_instance[i] = -1;
+    }
     if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0 ||
         store_study_values(r->st, value_cb, &st, &e) != 0) {
         free(recs);
@@ -172,7 +231,9 @@ int page_dashboard(struct req *r)
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
-        long long t0 = store_timestamp_ms(recs[i].enrolled_at);
+        long long t0 = st.first_puncture_ms[i] >= 0 ? st.first_puncture_ms[i]
+                       : st.decision_ms[i] >= 0    ? st.decision_ms[i]
+                                                   : store_timestamp_ms(recs[i].enrolled_at);
         for (size_t ev = 0; t0 >= 0 && ev < d->nevents; ev++) {
             long long due = t0 + event_offset_ms(&d->events[ev]);
             if (due > now || ev == 0)

@@ -19,22 +19,29 @@ void resp_header(struct req *r, const char *name, const char *value)
     }
 }
 
+/* json_dump_callback's sink: appends to the response body (no intermediate string). */
+static int dump_to_strbuf(const char *buf, size_t size, void *data)
+{
+    struct strbuf *sb = data;
+    strbuf_add(sb, buf, size);
+    return sb->failed ? -1 : 0;
+}
+
 int resp_json(struct req *r, int status, json_t *v)
 {
     r->status = status;
     r->content_type = "application/json";
     strbuf_reset(&r->out);
-    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    int rc = v ? json_dump_callback(v, dump_to_strbuf, &r->out, JSON_COMPACT) : -1;
     json_decref(v);
-    if (!s) {
+    if (rc != 0 || r->out.failed) {
         r->status = 500;
+        strbuf_release(&r->out);
         strbuf_adds(&r->out, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\","
                              "\"field\":null}}");
         return 0;
     }
-    strbuf_adds(&r->out, s);
     strbuf_addc(&r->out, '\n');
-    free(s);
     return 0;
 }
 

@@ -13,6 +13,7 @@
  * same table to prove it. */
 #include "http/http_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/perm.h"
@@ -151,6 +152,68 @@ static bool role_may(const char *role_name_s, const char *action)
     enum perm_action act;
     return role_from_name(role_name_s, &role) == 0 &&
            perm_action_from_name(action, &act) == 0 && perm_allows(role, act);
+}
+
+const char *http_denied_action(const char *role, bool sets_status, bool reason_on_complete)
+{
+    if (sets_status && !role_may(role, "form_status"))
+        return "form_status";
+    if (reason_on_complete && !role_may(role, "reason_change"))
+        return "reason_change";
+    return NULL;
+}
+
+/* Which form a change touches, and whether it is the form's status field ("<form>_complete");
+ * NULL for a field the dictionary does not know (the store refuses it, naming it). */
+static const struct dict_form *change_form(const struct dict *d, const struct store_change *c,
+                                           bool *is_status)
+{
+    *is_status = false;
+    const struct dict_field *f = c->field ? dict_field(d, c->field) : NULL;
+    if (f)
+        return &d->forms[f->form_index];
+    size_t len = c->field ? strlen(c->field) : 0;
+    if (len <= 9 || strcmp(c->field + len - 9, "_complete") != 0)
+        return NULL;
+    char name[128];
+    if (len - 9 >= sizeof name)
+        return NULL;
+    memcpy(name, c->field, len - 9);
+    name[len - 9] = '\0';
+    *is_status = true;
+    return dict_form(d, name);
+}
+
+int req_authorize_changes(struct req *r, const char *record, const struct store_change *ch,
+                          size_t n, const char *reason, struct err *e)
+{
+    const struct dict *d = store_dict(r->st);
+    bool sets_status = false, reason_on_complete = false;
+    bool has_reason = reason && *reason;
+    for (size_t i = 0; i < n; i++) {
+        bool is_status;
+        const struct dict_form *fm = change_form(d, &ch[i], &is_status);
+        if (!fm || !ch[i].event || (!is_status && !has_reason))
+            continue;
+        int status = -1;
+        struct err ignored;
+        err_clear(&ignored);
+        if (store_form_status(r->st, record, ch[i].event, fm->name, ch[i].instance, &status,
+                              &ignored) != 0)
+            continue; /* unknown record or event: the store refuses the change set */
+        /* a form without a status yet is incomplete (0), as in REDCap */
+        if (is_status && ch[i].value && atoi(ch[i].value) != (status < 0 ? 0 : status))
+            sets_status = true;
+        if (has_reason && status == 2)
+            reason_on_complete = true;
+    }
+    const char *action = http_denied_action(r->user.role, sets_status, reason_on_complete);
+    if (!action)
+        return 0;
+    /* store_authorize decides again, audits the refusal as "denied" and names it */
+    struct store_ctx who = req_who(r);
+    int rc = store_authorize(r->st, &who, action, e);
+    return rc ? rc : err_set(e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, action);
 }
 
 static void run_handler(struct req *r)

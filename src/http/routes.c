@@ -38,6 +38,8 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/logout",                                  api_logout_post,      NULL,    CSRF,                  1},
     {HTTP_GET,  "/api/v1/me",                                      api_me_get,           NULL,    0,                     0},
     {HTTP_POST, "/api/v1/tokens",                                  api_tokens_post,      NULL,    CSRF,                  1},
+    {HTTP_GET,  "/api/v1/tokens",                                  api_tokens_get,       NULL,    0,                     0},
+    {HTTP_POST, "/api/v1/tokens/{token}/revoke",                   api_token_revoke_post, NULL,   CSRF,                  1},
     {HTTP_GET,  "/api/v1/protocol",                                api_protocol_get,     P_PROTO,  0,                     0},
     {HTTP_GET,  "/api/v1/screening",                               api_screening_get,    P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/screening",                               api_screening_post,   P_SCREEN, CSRF,                64},
@@ -54,6 +56,8 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/users",                                   api_users_post,       P_USERS, CSRF,                  4},
     {HTTP_POST, "/api/v1/users/{name}/unlock",                     api_user_unlock_post, P_USERS, CSRF,                  1},
     {HTTP_POST, "/api/v1/users/{name}/disable",                    api_user_disable_post, P_USERS, CSRF,                 1},
+    {HTTP_GET,  "/api/v1/users/{name}/tokens",                     api_user_tokens_get,  P_USERS, 0,                     0},
+    {HTTP_POST, "/api/v1/users/{name}/tokens/{token}/revoke",      api_user_token_revoke_post, P_USERS, CSRF,            1},
 
     {HTTP_GET,  "/login",                                          page_login_get,       NULL,    PUB | HTML,            0},
     {HTTP_POST, "/login",                                          page_login_post,      NULL,    PUB | HTML,            4},

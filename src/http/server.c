@@ -270,25 +270,52 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     free(r);
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *sa, struct err *e)
+/* --listen: "A.B.C.D:PORT" or "[IPv6]:PORT" (brackets required, as in a URL, so the port is
+ * never mistaken for part of the address). A numeric address only: no name lookup at start. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, struct err *e)
 {
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s || (size_t)(colon - s) >= 64)
-        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': expected ADDRESS:PORT", s);
-    char host[64];
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    char *end;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (errno || *end || port < 0 || port > 65535)
-        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': bad port", s);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': '%s' is not an IPv4 address",
-                             s, host);
-    sa->sin_port = htons((uint16_t)port);
+    static const char want[] = "expected IPV4:PORT (127.0.0.1:8080) or [IPV6]:PORT ([::1]:8080)";
+    memset(ss, 0, sizeof *ss);
+    const char *host = s, *host_end, *colon;
+    if (*s == '[') {
+        host = s + 1;
+        host_end = strchr(host, ']');
+        if (!host_end || host_end[1] != ':')
+            return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': %s", s, want);
+        colon = host_end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || strchr(s, ':') != colon)
+            return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': %s", s, want);
+        host_end = colon;
+    }
+    size_t hlen = (size_t)(host_end - host);
+    char addr[INET6_ADDRSTRLEN + 1];
+    if (hlen == 0 || hlen >= sizeof addr)
+        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': %s", s, want);
+    memcpy(addr, host, hlen);
+    addr[hlen] = '\0';
+    const char *ps = colon + 1;
+    long port = 0;
+    if (!*ps || strspn(ps, "0123456789") != strlen(ps) || strlen(ps) > 5 ||
+        (port = strtol(ps, NULL, 10)) < 1 || port > 65535)
+        return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': the port must be 1..65535", s);
+    if (*s == '[') {
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+        sa->sin6_family = AF_INET6;
+        sa->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
+            return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': '%s' is not an IPv6 address",
+                                 s, addr);
+    } else {
+        struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
+            return err_set_field(e, ERR_USAGE, "listen",
+                                 "--listen '%s': '%s' is not an IPv4 address (IPv6 goes in "
+                                 "brackets: [::1]:8080)", s, addr);
+    }
     return 0;
 }
 
@@ -318,7 +345,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
 {
     if (sodium_init() < 0)
         return err_set(e, ERR_INTERNAL, "libsodium failed to initialise");
-    struct sockaddr_in sa;
+    struct sockaddr_storage sa;
     if (parse_listen(cfg->listen, &sa, e) != 0)
         return e->code;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
@@ -374,6 +401,8 @@ int http_serve(const struct http_config *cfg, struct err *e)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (srv.is_tls)
         flags |= MHD_USE_TLS;
+    if (sa.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},

@@ -1,5 +1,6 @@
 /* Session checks for the web server, session endings and API tokens: see sessions.h. Uses the
- * store's cached session statements (store.c), so a request costs no statement preparation. */
+ * store's cached session statements (store.c), so a request costs no statement preparation, and
+ * checks a session and its user with one statement. */
 #include "store/sessions.h"
 
 #include <sodium.h>
@@ -41,6 +42,18 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
     return 0;
 }
 
+/* Appends the audit row that ends the caller's transaction and commits it, or rolls it back. */
+static int audit_commit(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
+                        struct err *e)
+{
+    int rc = audit_append(st, who, a, e);
+    if (rc) {
+        tx_rollback(st);
+        return rc;
+    }
+    return tx_commit(st, e);
+}
+
 /* Deletes the session and audits its end, in one transaction. */
 static int end_session(struct store *st, const char *th, const char *user, const char *why,
                        struct err *e)
@@ -62,23 +75,44 @@ static int end_session(struct store *st, const char *th, const char *user, const
     }
     struct store_ctx who = {.user = user, .source = "api"};
     struct audit_entry a = {.action = "logout", .instance = -1, .reason = why};
-    rc = audit_append(st, &who, &a, e);
-    if (rc)
-        goto fail;
-    return tx_commit(st, e);
+    return audit_commit(st, &who, &a, e);
 fail:
     tx_rollback(st);
     return rc;
 }
 
+/* The session and its user in one statement (SQ_SESSION_AUTH): *found, the user, the
+ * session's expiry and idle ttl. */
+static int session_auth_row(struct store *st, const char *th, bool *found, struct store_user *u,
+                            long long *expires_ms, long long *ttl_s, struct err *e)
+{
+    *found = false;
+    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_AUTH, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_text(s, 1, th, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *found = true;
+        user_from_stmt(s, u);
+        *expires_ms = sqlite3_column_int64(s, 8);
+        *ttl_s = sqlite3_column_int64(s, 9);
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return db_fail(st, e, "reading a session");
+    return 0;
+}
+
 int store_session_verify(struct store *st, const char *token, bool may_write,
                          struct store_user *out, struct err *e)
 {
-    char th[65], name[65];
+    char th[65];
     bool found;
     long long expires_ms = 0, ttl_s = 0;
+    struct store_user u;
     hash_token(token, th);
-    int rc = session_row(st, th, &found, name, &expires_ms, &ttl_s, e);
+    int rc = session_auth_row(st, th, &found, &u, &expires_ms, &ttl_s, e);
     if (rc)
         return rc;
     if (!found)
@@ -92,18 +126,14 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
     if (expired) {
         char why[64];
         snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
-        rc = end_session(st, th, name, why, e);
+        rc = end_session(st, th, u.name, why, e);
         if (rc)
             return rc;
         return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity",
                        ttl_s / 60);
     }
-    struct store_user u;
-    rc = store_user_get(st, name, &u, e);
-    if (rc)
-        return rc == ERR_NOT_FOUND ? err_set(e, ERR_AUTH, "no such session") : rc;
     if (u.is_disabled || u.is_locked_out)
-        return err_set(e, ERR_AUTH, "user '%s' cannot sign in", name);
+        return err_set(e, ERR_AUTH, "user '%s' cannot sign in", u.name);
     if (touch) {
         sqlite3_stmt *s = stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
@@ -143,10 +173,102 @@ int store_api_token_create(struct store *st, const struct store_ctx *who, const 
         goto fail;
     struct audit_entry a = {.action = "api_token", .instance = -1, .new_value = user,
                             .reason = "API token issued"};
-    rc = audit_append(st, who, &a, e);
+    return audit_commit(st, who, &a, e);
+fail:
+    tx_rollback(st);
+    return rc;
+}
+
+/* Token listing and revocation are rare admin actions, not a hot path: their statements are
+ * prepared per call rather than cached with the session statements. API tokens are the
+ * sessions whose idle time-out is STORE_API_TOKEN_TTL_S. */
+static const char TOKEN_LIST_SQL[] =
+    "SELECT substr(s.token_hash, 1, 16), u.name, s.created_at, s.expires_ms FROM session s "
+    "JOIN user u ON u.id = s.user_id WHERE s.ttl_s = ?1 AND s.expires_ms > ?2 "
+    "AND (?3 IS NULL OR u.name = ?3) ORDER BY s.created_at, s.token_hash";
+static const char TOKEN_DELETE_SQL[] =
+    "DELETE FROM session WHERE ttl_s = ?1 AND substr(token_hash, 1, 16) = ?2 "
+    "AND user_id = (SELECT id FROM user WHERE name = ?3)";
+
+static void token_fill(sqlite3_stmt *s, void *elem)
+{
+    struct store_api_token *t = elem;
+    col_copy(s, 0, t->id, sizeof t->id);
+    col_copy(s, 1, t->user, sizeof t->user);
+    col_copy(s, 2, t->created_at, sizeof t->created_at);
+    t->expires_ms = sqlite3_column_int64(s, 3);
+}
+
+int store_api_token_list(struct store *st, const char *user, struct store_api_token **out,
+                         size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (user) {
+        struct store_user u;
+        int rc = store_user_get(st, user, &u, e);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, TOKEN_LIST_SQL, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, e, "listing API tokens");
+    sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
+    sqlite3_bind_int64(s, 2, store_now_ms(st));
+    bind_text(s, 3, user);
+    void *arr = NULL;
+    int rc = rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
+    sqlite3_finalize(s);
+    *out = arr;
+    return rc;
+}
+
+static bool is_token_id(const char *id)
+{
+    if (!id || strlen(id) != 16)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+int store_api_token_revoke(struct store *st, const struct store_ctx *who, const char *user,
+                           const char *id, struct err *e)
+{
+    struct store_user u;
+    int rc = store_user_get(st, user, &u, e);
     if (rc)
+        return rc;
+    if (!is_token_id(id))
+        return err_set_field(e, ERR_NOT_FOUND, "token", "user '%s' has no API token '%s'", user,
+                             id ? id : "");
+    rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, TOKEN_DELETE_SQL, -1, &s, NULL) != SQLITE_OK) {
+        rc = db_fail(st, e, "revoking an API token");
         goto fail;
-    return tx_commit(st, e);
+    }
+    sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
+    bind_text(s, 2, id);
+    bind_text(s, 3, user);
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_DONE) {
+        rc = db_fail(st, e, "revoking an API token");
+        goto fail;
+    }
+    if (sqlite3_changes(st->db) == 0) {
+        rc = err_set_field(e, ERR_NOT_FOUND, "token", "user '%s' has no API token '%s'", user, id);
+        goto fail;
+    }
+    char why[64];
+    snprintf(why, sizeof why, "API token %s revoked", id);
+    struct audit_entry a = {.action = "api_token", .instance = -1, .old_value = user,
+                            .reason = why};
+    return audit_commit(st, who, &a, e);
 fail:
     tx_rollback(st);
     return rc;

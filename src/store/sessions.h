@@ -34,4 +34,24 @@ int store_session_end(struct store *st, const char *token, const char *why, stru
 int store_api_token_create(struct store *st, const struct store_ctx *who, const char *user,
                            char token[65], struct err *e);
 
+/* An API token as listed: never the token, nor its whole hash. */
+struct store_api_token {
+    char id[17];        /* the first 16 hex chars of the token's SHA-256: names it for
+                           revocation; cannot be turned back into the token */
+    char user[STORE_USERNAME_MAX + 1];
+    char created_at[32];
+    long long expires_ms; /* slides forward with use */
+};
+
+/* The unexpired API tokens of user (every user's when user is NULL), oldest first, into a
+ * malloc'ed array (*out, *n; caller frees). ERR_NOT_FOUND when user does not exist. */
+int store_api_token_list(struct store *st, const char *user, struct store_api_token **out,
+                         size_t *n, struct err *e);
+
+/* Revokes user's API token with this id (struct store_api_token): deletes it and audits
+ * "api_token" by who->user with the owner as old value and reason "API token <id> revoked".
+ * ERR_NOT_FOUND when user has no such token. */
+int store_api_token_revoke(struct store *st, const struct store_ctx *who, const char *user,
+                           const char *id, struct err *e);
+
 #endif

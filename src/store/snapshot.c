@@ -1,15 +1,25 @@
-/* Read snapshots for the web server: see snapshot.h. The snapshot counts as the store's open
- * transaction (tx_depth 1), so reading functions that open their own snapshot (the study's
- * values, the audit trail) use this one instead. */
+/* Read snapshots and the hot reads of the web server: see snapshot.h. The snapshot counts as the
+ * store's open transaction (tx_depth 1), so reading functions that open their own snapshot (the
+ * study's values, the audit trail) use this one instead. BEGIN and COMMIT are cached prepared
+ * statements: sqlite3_exec would parse them again on every request. */
 #include "store/snapshot.h"
 
 #include "store/store_int.h"
+
+/* Steps a cached statement that returns no rows: 0 or ERR_IO. */
+static int run_cached(struct store *st, enum stmt_id id, const char *what, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, id, e);
+    if (!s)
+        return ERR_IO;
+    return stmt_run(st, s, what, e);
+}
 
 int store_snapshot_begin(struct store *st, struct err *e)
 {
     if (st->tx_depth || st->in_batch)
         return err_set(e, ERR_CONFLICT, "a transaction is already open");
-    int rc = exec_sql(st->db, "BEGIN", e);
+    int rc = run_cached(st, SQ_SNAP_BEGIN, "starting a read snapshot", e);
     if (rc == 0)
         st->tx_depth = 1;
     return rc;
@@ -20,6 +30,63 @@ void store_snapshot_end(struct store *st)
     if (st->tx_depth != 1 || st->in_batch)
         return;
     /* A read-only transaction: COMMIT only releases the snapshot. */
-    exec_sql(st->db, "COMMIT", NULL);
+    if (run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
+        exec_sql(st->db, "ROLLBACK", NULL);
     st->tx_depth = 0;
+}
+
+/* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */
+static void bind_form_key(sqlite3_stmt *s, long long rid, const char *event, const char *form,
+                          int instance)
+{
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_text(s, 2, event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, form, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, instance);
+}
+
+int store_form_values(struct store *st, const char *record, const char *event, const char *form,
+                      int instance, store_value_fn fn, void *ctx, int *status, struct err *e)
+{
+    *status = -1;
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FORM, e);
+    if (!s)
+        return ERR_IO;
+    bind_form_key(s, r.id, event, form, instance);
+    const char *rname = store_record_name(&r);
+    int q;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(s, 1);
+        struct store_value v = {
+            .record = rname,
+            .record_id = r.id,
+            .event = event,
+            .instance = instance,
+            .field = (const char *)sqlite3_column_text(s, 0),
+            .code = code && *code ? code : NULL,
+            .value = (const char *)sqlite3_column_text(s, 2),
+            .flag = (const char *)sqlite3_column_text(s, 3),
+        };
+        rc = fn(ctx, &v);
+        if (rc)
+            break;
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "reading a form's values");
+    sqlite3_reset(s);
+    if (rc)
+        return rc;
+    s = stmt_get(st, SQ_FS_GET, e);
+    if (!s)
+        return ERR_IO;
+    bind_form_key(s, r.id, event, form, instance);
+    q = sqlite3_step(s);
+    if (q == SQLITE_ROW)
+        *status = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "reading form status");
 }

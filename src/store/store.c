@@ -113,6 +113,13 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
                          "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
                          "AND form = ?3)",
+    [SQ_SESSION_AUTH] = "SELECT u.id, u.name, u.role, NULL, u.is_disabled, u.failed_logins, "
+                        "u.is_locked_out, u.created_at, s.expires_ms, s.ttl_s FROM session s "
+                        "JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
+    [SQ_VAL_FORM] = "SELECT field, code, value, flag FROM value WHERE record_id = ?1 AND "
+                    "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
+    [SQ_SNAP_BEGIN] = "BEGIN",
+    [SQ_SNAP_COMMIT] = "COMMIT",
 };
 
 static const char *const protocol_files[] = {"dictionary.csv", "events.csv", "form_events.csv",

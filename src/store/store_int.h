@@ -56,6 +56,10 @@ enum stmt_id {
     SQ_FS_RECORD,
     SQ_FS_ALL,
     SQ_NEXT_INSTANCE,
+    SQ_SESSION_AUTH,  /* sessions.c: the session and its user, one statement per request */
+    SQ_VAL_FORM,      /* snapshot.c: one form's values at one event and instance */
+    SQ_SNAP_BEGIN,    /* snapshot.c: read snapshots, prepared once, not parsed per request */
+    SQ_SNAP_COMMIT,
     SQ__COUNT
 };
 
@@ -139,6 +143,9 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
 /* Loads last_audit_ms from the last row. */
 int audit_load_clock(struct store *st, struct err *e);
 
+/* users.c: a user row (id, name, role, pwhash (unread), is_disabled, failed_logins,
+ * is_locked_out, created_at as columns 0-7) into *u. */
+void user_from_stmt(sqlite3_stmt *s, struct store_user *u);
 /* users.c: ERR_AUTH unless name is an existing, active user ("system" always is). */
 int user_require_active(struct store *st, const char *name, struct err *e);
 

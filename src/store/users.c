@@ -32,7 +32,7 @@ bool store_username_is_valid(const char *name)
     return true;
 }
 
-static void user_from_stmt(sqlite3_stmt *s, struct store_user *u)
+void user_from_stmt(sqlite3_stmt *s, struct store_user *u)
 {
     memset(u, 0, sizeof *u);
     u->id = sqlite3_column_int64(s, 0);

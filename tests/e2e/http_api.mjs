@@ -1,7 +1,7 @@
 // API tests of `ioheme serve`: every route's happy path and its bad input (a clear 4xx and
 // nothing saved), the security headers, body limits, CSRF, lockout, bearer tokens, idle
 // logout, the access log's privacy and a graceful SIGTERM. Run by http_api.sh under ctest.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import { makeDb, cli, startServer, call, login, runner, ELIGIBLE, PASSWORD } from './http_lib.mjs';
@@ -153,6 +153,36 @@ try {
     r = await call(B, 'GET', `/api/v1/records/${ID}/audit`, { session: admin });
     t.check(r.status === 200 && r.json.audit.some((a) => a.action === 'enroll') && r.json.audit.some((a) => a.field === 'hd_sbp'), 'GET record audit', r.status);
 
+    // ---- dashboard: forms fall due from T0 (first skin puncture), not from enrolment ----
+    {
+        const ago = (h) => new Date(Date.now() - h * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
+        const dueRows = async () => {
+            const page = await call(B, 'GET', '/', { session: nurse });
+            const tbody = /<table class="list" id="due">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(page.text);
+            return tbody ? tbody[1].split('<tr').slice(1) : [];
+        };
+        const has = (rows, rec, label) => rows.some((x) => x.includes(`>${rec}<`) && x.includes(label));
+        let rows = await dueRows();
+        t.check(!has(rows, ID, 'T0 + 6 h'), 'dashboard: nothing at 6 h is due for a patient enrolled just now', rows.length);
+        // decision 31 days ago (first placement), a second placement's decision even earlier: the
+        // fallback is the first placement's, so day 28 is due and day 90 is not
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 1, values: { iop_decision_dt: ago(31 * 24) } } });
+        t.check(r.status === 200, 'decision time of the first placement saved', r.text);
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 2, values: { iop_decision_dt: ago(100 * 24) } } });
+        t.check(r.status === 200, 'decision time of a second placement saved', r.text);
+        rows = await dueRows();
+        t.check(has(rows, ID, 'T0 + 6 h') && has(rows, ID, 'T0 + 24 h') && has(rows, ID, 'Day 28') && !has(rows, ID, 'Day 90'),
+                'dashboard: without attempts, due times run from the first placement\'s decision time', rows.join('\n').slice(0, 800));
+        // attempts recorded: T0 is the earliest skin puncture (8 days ago), whatever the instance order
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 1, values: { att_start_dt: ago(7 * 24) } } });
+        t.check(r.status === 200, 'first attempt saved', r.text);
+        r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 'io_procedure_arm_1', instance: 2, values: { att_start_dt: ago(8 * 24) } } });
+        t.check(r.status === 200, 'second attempt saved', r.text);
+        rows = await dueRows();
+        t.check(has(rows, ID, 'T0 + 24 h') && has(rows, ID, 'Day 7') && !has(rows, ID, 'Day 28') && !has(rows, ID, 'Day 90'),
+                'dashboard: due times run from the earliest skin puncture', rows.join('\n').slice(0, 800));
+    }
+
     // ---- users ----
     r = await call(B, 'GET', '/api/v1/users', { session: admin });
     t.check(r.status === 200 && r.json.users.length === 6, 'GET /api/v1/users', r.text);
@@ -196,6 +226,51 @@ try {
     r = await call(B, 'POST', '/api/v1/logout', { session: bearer, json: {} });
     t.check(r.status === 200, 'POST /api/v1/logout revokes the bearer token', r.text);
     t.check((await call(B, 'GET', '/api/v1/me', { session: bearer })).status === 401, 'revoked token: 401');
+
+    // ---- API tokens: a user lists and revokes their own; an admin anyone's ----
+    {
+        const mint = async (s) => (await call(B, 'POST', '/api/v1/tokens', { session: s, json: {} })).json.token;
+        const inv = await login(B, 'investigator');
+        const nurseTok = { bearer: await mint(nurse) }, nurseTok2 = { bearer: await mint(nurse) };
+        const invTok = { bearer: await mint(inv) };
+        r = await call(B, 'GET', '/api/v1/tokens', { session: nurse });
+        t.check(r.status === 200 && r.json.user === 'coordinator' && r.json.tokens.length === 2 &&
+                r.json.tokens.every((x) => /^[0-9a-f]{16}$/.test(x.id) && x.user === 'coordinator' && x.expires_at) &&
+                !r.text.includes(nurseTok.bearer) && !r.text.includes(nurseTok.bearer.slice(0, 16)),
+                'GET /api/v1/tokens: own tokens only, by id, never the token', r.text);
+        const ids = r.json.tokens.map((x) => x.id);
+        r = await call(B, 'GET', '/api/v1/users/investigator/tokens', { session: admin });
+        t.check(r.status === 200 && r.json.tokens.length === 1 && r.json.tokens[0].user === 'investigator', 'GET /api/v1/users/{name}/tokens (admin)', r.text);
+        const invId = r.json.tokens[0].id;
+        // own revocation of another user's token id: not found, nothing revoked
+        r = await call(B, 'POST', `/api/v1/tokens/${invId}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 404, "a user cannot revoke another user's token through their own route", r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: invTok })).status === 200, 'that token still works');
+        r = await call(B, 'POST', `/api/v1/users/investigator/tokens/${invId}/revoke`, { session: admin, json: {} });
+        t.check(r.status === 200 && r.json.revoked === true, 'POST /api/v1/users/{name}/tokens/{token}/revoke (admin)', r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: invTok })).status === 401, 'token revoked by an admin: 401 at once');
+        t.check(auditCsv().split('\n').some((l) => l.includes('api_token') && l.includes(`API token ${invId} revoked`) && l.includes('admin')),
+                'revocation audited with who revoked it');
+        // own revocation through the cookie session, then through a bearer token (no CSRF)
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[0]}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 200 && r.json.id === ids[0], 'POST /api/v1/tokens/{token}/revoke (own, session)', r.text);
+        const alive = (await call(B, 'GET', '/api/v1/me', { session: nurseTok })).status === 200 ? nurseTok : nurseTok2;
+        t.check((await call(B, 'GET', '/api/v1/me', { session: alive === nurseTok ? nurseTok2 : nurseTok })).status === 401 &&
+                (await call(B, 'GET', '/api/v1/me', { session: alive })).status === 200, 'only the revoked token stops working');
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[1]}/revoke`, { session: alive, json: {} });
+        t.check(r.status === 200, 'POST /api/v1/tokens/{token}/revoke (own, bearer)', r.text);
+        t.check((await call(B, 'GET', '/api/v1/me', { session: alive })).status === 401, 'both own tokens revoked');
+        r = await call(B, 'GET', '/api/v1/tokens', { session: nurse });
+        t.check(r.status === 200 && r.json.tokens.length === 0, 'no tokens left', r.text);
+        r = await call(B, 'POST', `/api/v1/tokens/${ids[0]}/revoke`, { session: nurse, json: {} });
+        t.check(r.status === 404, 'revoking a revoked token: 404', r.text);
+        r = await call(B, 'POST', '/api/v1/tokens/not-a-token-id/revoke', { session: nurse, json: {} });
+        t.check(r.status === 404, 'revoking a malformed token id: 404', r.text);
+        r = await call(B, 'GET', '/api/v1/users/nobody/tokens', { session: admin });
+        t.check(r.status === 404, 'tokens of an unknown user: 404', r.text);
+        r = await call(B, 'GET', '/api/v1/users/investigator/tokens', { session: nurse });
+        t.check(r.status === 403, "a coordinator may not list another user's tokens", r.text);
+    }
 
     // ---- logout ----
     const tmp = await login(B, 'monitor');
@@ -241,6 +316,27 @@ try {
 } finally {
     const x = await short.stop();
     t.check(x.code === 0, 'second server: SIGTERM exits 0', x);
+}
+
+// ---- --listen: IPv6 in brackets as well as IPv4; anything else is a usage error (exit 2) ----
+for (const bad of ['::1:8080', '[::1]', '[::1]8080', '[::1]:', '127.0.0.1:', '127.0.0.1:99999', '127.0.0.1:0',
+                   'localhost:8080', '[127.0.0.1]:8080', '[::g]:8080', '8080']) {
+    const x = spawnSync(IOHEME, ['serve', '--db', db, '--listen', bad], { encoding: 'utf8', timeout: 5000 });
+    t.check(x.status === 2 && /--listen/.test(x.stderr), `--listen '${bad}': usage error naming --listen`, `${x.status} ${x.stderr}`);
+}
+{
+    const v6port = 20000 + Math.floor(Math.random() * 20000);
+    const v6 = spawn(IOHEME, ['serve', '--db', db, '--listen', `[::1]:${v6port}`, '--access-log', `${dir}/v6.log`],
+                     { stdio: ['ignore', 'inherit', 'inherit'] });
+    const v6exit = new Promise((res) => v6.on('exit', (code) => res(code)));
+    let ok = null;
+    for (let i = 0; i < 50 && !ok; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        try { ok = await fetch(`http://[::1]:${v6port}/healthz`); } catch { ok = null; }
+    }
+    t.check(ok && ok.status === 200, '--listen [::1]:PORT serves over IPv6', ok && ok.status);
+    v6.kill('SIGTERM');
+    t.check((await v6exit) === 0, 'IPv6 server: SIGTERM exits 0');
 }
 
 // ---- TLS: HTTPS with a self-signed certificate; the cookie gets Secure, responses HSTS ----

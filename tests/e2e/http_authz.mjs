@@ -34,6 +34,8 @@ const SPEC = {
     'POST /api/v1/logout': SIGNED_IN,
     'GET /api/v1/me': SIGNED_IN,
     'POST /api/v1/tokens': SIGNED_IN,
+    'GET /api/v1/tokens': SIGNED_IN,
+    'POST /api/v1/tokens/{token}/revoke': SIGNED_IN,
     'GET /api/v1/protocol': "protocol_read",
     'GET /api/v1/screening': "data_read",
     'POST /api/v1/screening': "screen",
@@ -50,6 +52,8 @@ const SPEC = {
     'POST /api/v1/users': "user_manage",
     'POST /api/v1/users/{name}/unlock': "user_manage",
     'POST /api/v1/users/{name}/disable': "user_manage",
+    'GET /api/v1/users/{name}/tokens': "user_manage",
+    'POST /api/v1/users/{name}/tokens/{token}/revoke': "user_manage",
     'GET /login': PUBLIC,
     'POST /login': PUBLIC,
     'POST /logout': SIGNED_IN,
@@ -106,7 +110,7 @@ try {
 
     const sessions = {};
     for (const role of ROLES) sessions[role] = await login(B, role);
-    const params = { id: 'IOH-001', form: 'haemodynamics', event: 't0_arm_1', field: 'hd_sbp' };
+    const params = { id: 'IOH-001', form: 'haemodynamics', event: 't0_arm_1', field: 'hd_sbp', token: '0123456789abcdef' };
     const deniedBefore = auditCount('denied');
     let forbidden = 0, calls = 0;
 

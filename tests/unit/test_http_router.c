@@ -137,6 +137,25 @@ static void test_form_body_parsing(void **state)
     arena_free(&r.ar);
 }
 
+/* Setting a form's status and giving a reason for changing a complete form are actions of their
+ * own (form_status, reason_change), checked inside the write handlers on top of the route's
+ * data_write. Expected answers from the matrix documented in core/perm.h: monitor and
+ * statistician hold neither, the clinical roles both. */
+static void test_write_actions_beyond_the_route_permission(void **state)
+{
+    (void)state;
+    assert_string_equal(http_denied_action("monitor", true, false), "form_status");
+    assert_string_equal(http_denied_action("monitor", false, true), "reason_change");
+    assert_string_equal(http_denied_action("statistician", true, true), "form_status");
+    assert_string_equal(http_denied_action("data_manager", false, true), "reason_change");
+    assert_null(http_denied_action("monitor", false, false));
+    for (const char *const *role = (const char *const[]){"admin", "investigator", "coordinator",
+                                                          NULL};
+         *role; role++)
+        assert_null(http_denied_action(*role, true, true));
+    assert_string_equal(http_denied_action("surgeon", true, false), "form_status"); /* unknown role */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_public_routes_are_exactly_these),
         cmocka_unit_test(test_url_decoding),
         cmocka_unit_test(test_form_body_parsing),
+        cmocka_unit_test(test_write_actions_beyond_the_route_permission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
