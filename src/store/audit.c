@@ -26,6 +26,19 @@
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/* Appends "<len>:" for a length or integer, without printf: this runs for every column of
+ * every audit row. */
+static void canon_len(struct strbuf *sb, size_t n)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    buf[--i] = ':';
+    do
+        buf[--i] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
+    strbuf_add(sb, buf + i, sizeof buf - i);
+}
+
 static void canon_str(struct strbuf *sb, const char *v)
 {
     if (!v) {
@@ -33,7 +46,7 @@ static void canon_str(struct strbuf *sb, const char *v)
         return;
     }
     size_t n = strlen(v);
-    strbuf_addf(sb, "%zu:", n);
+    canon_len(sb, n);
     strbuf_add(sb, v, n);
     strbuf_addc(sb, ';');
 }
@@ -44,9 +57,17 @@ static void canon_int(struct strbuf *sb, long long v, bool is_null)
         strbuf_adds(sb, "-;");
         return;
     }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%lld", v);
-    strbuf_addf(sb, "%d:%s;", n, buf);
+    char buf[24];
+    size_t i = sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        buf[--i] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        buf[--i] = '-';
+    canon_len(sb, sizeof buf - i);
+    strbuf_add(sb, buf + i, sizeof buf - i);
+    strbuf_addc(sb, ';');
 }
 
 void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)

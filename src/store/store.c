@@ -291,12 +291,35 @@ const struct dict *store_dict(const struct store *st)
     return &st->dict;
 }
 
-/* Collects the event-qualified references of one calc (for cross-event recomputation). */
+/* Collects the references of one calc: every field it reads, and the event-qualified ones (for
+ * cross-event recomputation). */
 struct ref_walk {
     struct store *st;
     struct calc_info *ci;
-    size_t cap;
+    size_t cap, icap;
 };
+
+static int collect_input(struct ref_walk *w, const char *field)
+{
+    struct calc_info *ci = w->ci;
+    for (size_t i = 0; i < ci->ninputs; i++)
+        if (strcmp(ci->inputs[i], field) == 0)
+            return 0;
+    if (ci->ninputs == w->icap) {
+        size_t ncap = w->icap ? w->icap * 2 : 4;
+        const char **n = arena_calloc(&w->st->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (ci->ninputs)
+            memcpy(n, ci->inputs, ci->ninputs * sizeof *n);
+        ci->inputs = n;
+        w->icap = ncap;
+    }
+    if (!(ci->inputs[ci->ninputs] = arena_strdup(&w->st->ar, field)))
+        return ERR_NOMEM;
+    ci->ninputs++;
+    return 0;
+}
 
 static int collect_ref(void *ctx, const char *event, const char *field, const char *code,
                        size_t pos)
@@ -304,8 +327,9 @@ static int collect_ref(void *ctx, const char *event, const char *field, const ch
     (void)code;
     (void)pos;
     struct ref_walk *w = ctx;
-    if (!event)
-        return 0;
+    int rc = collect_input(w, field);
+    if (rc || !event)
+        return rc;
     if (w->ci->nrefs == w->cap) {
         size_t ncap = w->cap ? w->cap * 2 : 4;
         struct calc_ref *n = arena_calloc(&w->st->ar, ncap, sizeof *n);
@@ -339,7 +363,7 @@ static int index_calcs(struct store *st, struct err *e)
             continue;
         struct calc_info *ci = &st->calcs[st->ncalcs++];
         ci->f = f;
-        struct ref_walk w = {st, ci, 0};
+        struct ref_walk w = {st, ci, 0, 0};
         if (expr_foreach_ref(f->calc, collect_ref, &w))
             return err_set(e, ERR_NOMEM, "out of memory");
     }

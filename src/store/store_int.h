@@ -65,11 +65,15 @@ struct calc_ref {
     const char *field;
 };
 
-/* A calc field with its event-qualified references (for cross-event recomputation). */
+/* A calc field with its event-qualified references (for cross-event recomputation) and the
+ * name of every field it reads, qualified or not (write.c skips re-evaluating a calc none of
+ * whose inputs changed since it was last evaluated in the same change set). */
 struct calc_info {
     const struct dict_field *f;
     struct calc_ref *refs;
     size_t nrefs;
+    const char **inputs; /* field names, each once */
+    size_t ninputs;
 };
 
 struct store {

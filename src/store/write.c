@@ -74,6 +74,14 @@ struct touched {
     const char *field;
 };
 
+/* A calc evaluated during this change set: calc c at (event ev, instance), when ps->nt was
+ * nt. Its stored value is the result of that evaluation; only a touch made after it to one of
+ * the calc's inputs can make a re-evaluation differ. */
+struct evaluated {
+    size_t c, ev, nt;
+    int instance;
+};
+
 struct put_state {
     struct store *st;
     const struct store_ctx *who;
@@ -83,6 +91,8 @@ struct put_state {
     struct arena ar;
     struct touched *t;
     size_t nt, tcap;
+    struct evaluated *done;
+    size_t ndone, donecap;
 };
 
 static int touch(struct put_state *ps, const char *event, int instance, const char *field)
@@ -361,6 +371,50 @@ static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t
     return is_near && form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
 }
 
+/* The entry for calc c at (ev, inst) in ps->done, or NULL. */
+static struct evaluated *evaluated_find(struct put_state *ps, size_t c, size_t ev, int inst)
+{
+    for (size_t i = 0; i < ps->ndone; i++)
+        if (ps->done[i].c == c && ps->done[i].ev == ev && ps->done[i].instance == inst)
+            return &ps->done[i];
+    return NULL;
+}
+
+/* Records that calc c was evaluated at (ev, inst) with ps->nt touches made so far. */
+static int evaluated_mark(struct put_state *ps, struct evaluated *seen, size_t c, size_t ev,
+                          int inst)
+{
+    if (seen) {
+        seen->nt = ps->nt;
+        return 0;
+    }
+    if (ps->ndone == ps->donecap) {
+        size_t ncap = ps->donecap ? ps->donecap * 2 : 32;
+        struct evaluated *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (ps->ndone)
+            memcpy(n, ps->done, ps->ndone * sizeof *n);
+        ps->done = n;
+        ps->donecap = ncap;
+    }
+    ps->done[ps->ndone++] = (struct evaluated){c, ev, ps->nt, inst};
+    return 0;
+}
+
+/* Whether a touch made since seen->nt is to a field calc ci reads (at any event: a
+ * conservative test). When none is, evaluating ci again would read exactly what it read last
+ * time and find its stored value unchanged. */
+static bool inputs_touched_since(const struct put_state *ps, const struct calc_info *ci,
+                                 const struct evaluated *seen)
+{
+    for (size_t i = seen->nt; i < ps->nt; i++)
+        for (size_t k = 0; k < ci->ninputs; k++)
+            if (strcmp(ps->t[i].field, ci->inputs[k]) == 0)
+                return true;
+    return false;
+}
+
 /* Step 4: recompute calcs until a pass changes nothing. Calcs feed calcs (criteria feed the
  * @ELIGIBLE verdict), so passes repeat; a dictionary has no cycles, so ncalcs + 1 passes
  * suffice. */
@@ -388,10 +442,17 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                             continue;
                         inst = ps->t[k].instance;
                     }
+                    /* evaluated before in this change set, inputs unchanged since: the same
+                     * result, already stored */
+                    struct evaluated *seen = evaluated_find(ps, c, ev, inst);
+                    if (seen && !inputs_touched_since(ps, ci, seen))
+                        continue;
                     if (!calc_target(ps, ci, ev, inst))
                         continue;
                     bool changed = false;
-                    int rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
+                    int rc = evaluated_mark(ps, seen, c, ev, inst);
+                    if (!rc)
+                        rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
                     if (!rc && changed)
                         rc = touch(ps, d->events[ev].name, inst, ci->f->name);
                     if (rc)
