@@ -176,34 +176,38 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
      * NULL: the row would be stored unlike the bytes its hash covers. So every bind is checked
      * (SQLITE_OK is 0), and a failure aborts the change set with its audit rows. */
     int b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text(s, 2, row.ts);
-    b |= bind_text(s, 3, row.user);
-    b |= bind_text(s, 4, row.action);
-    b |= bind_text(s, 5, row.record);
-    b |= bind_text(s, 6, row.event);
+    b |= bind_text_static(s, 2, row.ts);
+    b |= bind_text_static(s, 3, row.user);
+    b |= bind_text_static(s, 4, row.action);
+    b |= bind_text_static(s, 5, row.record);
+    b |= bind_text_static(s, 6, row.event);
     b |= row.instance < 0 ? sqlite3_bind_null(s, 7) : sqlite3_bind_int64(s, 7, row.instance);
-    b |= bind_text(s, 8, row.field);
-    b |= bind_text(s, 9, row.old_value);
-    b |= bind_text(s, 10, row.new_value);
-    b |= bind_text(s, 11, row.reason);
-    b |= bind_text(s, 12, row.source);
-    b |= bind_text(s, 13, row.source_sha256);
-    b |= bind_text(s, 14, prev);
-    b |= bind_text(s, 15, hash);
+    b |= bind_text_static(s, 8, row.field);
+    b |= bind_text_static(s, 9, row.old_value);
+    b |= bind_text_static(s, 10, row.new_value);
+    b |= bind_text_static(s, 11, row.reason);
+    b |= bind_text_static(s, 12, row.source);
+    b |= bind_text_static(s, 13, row.source_sha256);
+    b |= bind_text_static(s, 14, prev);
+    b |= bind_text_static(s, 15, hash);
     if (b != SQLITE_OK) {
         sqlite3_clear_bindings(s);
         return db_fail(st, e, "binding an audit row");
     }
-    if (stmt_run(st, s, "appending to the audit trail", e))
+    /* the strings bound above are not copied (bind_text_static): stmt_run_unbind clears them
+     * before this function's buffers go */
+    if (stmt_run_unbind(st, s, "appending to the audit trail", e))
         return ERR_IO;
     s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
     b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text(s, 2, hash);
-    if (b != SQLITE_OK)
+    b |= bind_text_static(s, 2, hash);
+    if (b != SQLITE_OK) {
+        sqlite3_clear_bindings(s);
         return db_fail(st, e, "binding the audit head");
-    if (stmt_run(st, s, "updating the audit head", e))
+    }
+    if (stmt_run_unbind(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
     return 0;

@@ -109,6 +109,12 @@ void tx_rollback(struct store *st);
 
 /* Binds a string or NULL. */
 int bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds a string or NULL without copying it (the hot inserts of the write path): v must stay
+ * valid until s has been stepped and stmt_run_unbind (or stmt_get) has cleared the bindings. */
+int bind_text_static(sqlite3_stmt *s, int i, const char *v);
+/* stmt_run, then clears the bindings, so no pointer bound with bind_text_static outlives its
+ * statement's run. */
+int stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
 void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
 

@@ -288,16 +288,16 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
+    bind_text_static(s, 2, event);
     sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, f->name);
-    bind_text(s, 5, code ? code : "");
+    bind_text_static(s, 4, f->name);
+    bind_text_static(s, 5, code ? code : "");
     if (!del) {
-        bind_text(s, 6, st->dict.forms[f->form_index].name);
-        bind_text(s, 7, value);
-        bind_text(s, 8, flag);
+        bind_text_static(s, 6, st->dict.forms[f->form_index].name);
+        bind_text_static(s, 7, value);
+        bind_text_static(s, 8, flag);
     }
-    if (stmt_run(st, s, "writing a value", e))
+    if (stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
     const char *cached = del ? NULL : arena_strdup(&ps->ar, value);
     if ((!del && !cached) ||
