@@ -66,6 +66,12 @@ struct cached_value {
     const char *value;
 };
 
+/* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
+struct cached_status {
+    const char *event, *form; /* the dictionary's strings */
+    int instance, status;
+};
+
 /* What one change will do, worked out before anything is written. */
 struct plan {
     int ev;
@@ -79,9 +85,11 @@ struct plan {
 
 /* (event, instance, field) that changed, for calc recomputation. */
 struct touched {
-    const char *event;
+    const char *event; /* the dictionary's string for event ev */
     int instance;
-    const char *field;
+    const char *field; /* f->name */
+    size_t ev;
+    const struct dict_field *f;
 };
 
 /* A calc evaluated during this change set: calc c at (event ev, instance), when ps->nt was
@@ -108,9 +116,12 @@ struct put_state {
      * calcs and the required-field check cost a hash lookup instead of a query. */
     struct cached_value *vals;
     size_t nvals, valcap; /* valcap: a power of two, or 0 before values_load */
+    /* Form statuses read or written by this change set (status_read, status_write). */
+    struct cached_status *sts;
+    size_t nsts, stscap;
 };
 
-static int touch(struct put_state *ps, const char *event, int instance, const char *field)
+static int touch(struct put_state *ps, size_t ev, int instance, const struct dict_field *f)
 {
     if (ps->nt == ps->tcap) {
         size_t ncap = ps->tcap ? ps->tcap * 2 : 16;
@@ -122,7 +133,8 @@ static int touch(struct put_state *ps, const char *event, int instance, const ch
         ps->t = n;
         ps->tcap = ncap;
     }
-    ps->t[ps->nt++] = (struct touched){event, instance, field};
+    ps->t[ps->nt++] =
+        (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
     return 0;
 }
 
@@ -261,9 +273,51 @@ static int cached_lookup_fn(void *ctx, const char *event, const char *field, con
     return 0;
 }
 
+static struct cached_status *status_find(struct put_state *ps, const char *event,
+                                         const char *form, int instance)
+{
+    for (size_t i = 0; i < ps->nsts; i++) {
+        struct cached_status *cs = &ps->sts[i];
+        if (cs->instance == instance && (cs->form == form || strcmp(cs->form, form) == 0) &&
+            (cs->event == event || strcmp(cs->event, event) == 0))
+            return cs;
+    }
+    return NULL;
+}
+
+/* Remembers a status read or written (event and form must outlive the change set). */
+static int status_remember(struct put_state *ps, const char *event, const char *form,
+                           int instance, int status)
+{
+    struct cached_status *cs = status_find(ps, event, form, instance);
+    if (!cs) {
+        if (ps->nsts == ps->stscap) {
+            size_t ncap = ps->stscap ? ps->stscap * 2 : 16;
+            struct cached_status *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+            if (!n)
+                return ERR_NOMEM;
+            if (ps->nsts)
+                memcpy(n, ps->sts, ps->nsts * sizeof *n);
+            ps->sts = n;
+            ps->stscap = ncap;
+        }
+        cs = &ps->sts[ps->nsts++];
+        *cs = (struct cached_status){event, form, instance, status};
+    }
+    cs->status = status;
+    return 0;
+}
+
+/* The form status at (event, form, instance), -1 when none; event and form are the
+ * dictionary's strings. Read once per change set, then from memory. */
 static int status_read(struct put_state *ps, const char *event, const char *form, int instance,
                        int *out, struct err *e)
 {
+    const struct cached_status *cs = status_find(ps, event, form, instance);
+    if (cs) {
+        *out = cs->status;
+        return 0;
+    }
     sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
@@ -274,7 +328,10 @@ static int status_read(struct put_state *ps, const char *event, const char *form
     int q = sqlite3_step(s);
     *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
     sqlite3_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading form status");
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(ps->st, e, "reading form status");
+    return status_remember(ps, event, form, instance, *out) ? err_set(e, ERR_NOMEM, "out of memory")
+                                                             : 0;
 }
 
 /* Writes (or deletes, when value is "") one value and its audit row. */
@@ -334,6 +391,8 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     sqlite3_bind_int(s, 5, atoi(value));
     if (stmt_run(ps->st, s, "writing form status", e))
         return ERR_IO;
+    if (status_remember(ps, event, form->name, instance, atoi(value)))
+        return err_set(e, ERR_NOMEM, "out of memory");
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
     struct audit_entry a = {.action = "form_status",
@@ -491,15 +550,12 @@ static bool form_has_data(const struct put_state *ps, size_t ev, size_t fi, int 
  * when their form is saved). */
 static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst)
 {
-    const struct dict *d = &ps->st->dict;
-    const char *evname = d->events[ev].name;
     bool is_near = false;
     for (size_t i = 0; i < ps->nt; i++) {
         const struct touched *t = &ps->t[i];
-        if (strcmp(t->event, evname) != 0 || (inst != 0 && t->instance != inst))
+        if (t->ev != ev || (inst != 0 && t->instance != inst))
             continue;
-        const struct dict_field *tf = dict_field(d, t->field);
-        if (tf && tf->form_index == ci->f->form_index && t->instance == inst)
+        if (t->f->form_index == ci->f->form_index && t->instance == inst)
             return true;
         is_near = true;
     }
@@ -576,8 +632,7 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                     if (repeats) {
                         if (k == before)
                             break;
-                        if (strcmp(ps->t[k].event, d->events[ev].name) != 0 ||
-                            ps->t[k].instance < 1)
+                        if (ps->t[k].ev != ev || ps->t[k].instance < 1)
                             continue;
                         inst = ps->t[k].instance;
                     }
@@ -593,7 +648,7 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                     if (!rc)
                         rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
                     if (!rc && changed)
-                        rc = touch(ps, d->events[ev].name, inst, ci->f->name);
+                        rc = touch(ps, ev, inst, ci->f);
                     if (rc)
                         return rc;
                 }
@@ -794,7 +849,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
             rc = value_write(&ps, "update", ev, c->instance, p->f, c->code, p->old, p->value,
                              p->flag, reason, e);
             if (!rc)
-                rc = touch(&ps, ev, c->instance, p->f->name);
+                rc = touch(&ps, (size_t)p->ev, c->instance, p->f);
             if (!rc && res)
                 res->nchanged++;
         } else {
