@@ -88,27 +88,44 @@ void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)
 }
 
 /* hash of r given prev (64 hex chars), into out (65 bytes). */
+static int row_hash_in(struct strbuf *sb, const struct store_audit_row *r, const char *prev,
+                       char out[65]);
+
 static int row_hash(const struct store_audit_row *r, const char *prev, char out[65])
 {
     struct strbuf sb = STRBUF_INIT;
-    store_audit_canonical(r, &sb);
-    if (sb.failed) {
-        strbuf_release(&sb);
+    int rc = row_hash_in(&sb, r, prev, out);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* row_hash with a caller's buffer for the canonical bytes (reset first, left allocated). */
+static int row_hash_in(struct strbuf *sb, const struct store_audit_row *r, const char *prev,
+                       char out[65])
+{
+    strbuf_reset(sb);
+    store_audit_canonical(r, sb);
+    if (sb->failed) {
+        strbuf_release(sb);
         return ERR_NOMEM;
     }
     crypto_hash_sha256_state h;
     unsigned char bin[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_init(&h);
     crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
-    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(&sb), sb.len);
+    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(sb), sb->len);
     crypto_hash_sha256_final(&h, bin);
     sodium_bin2hex(out, 65, bin, sizeof bin);
-    strbuf_release(&sb);
     return 0;
 }
 
 static int head_get(struct store *st, long long *last_id, char hash[65], struct err *e)
 {
+    if (st->is_head_known && st->tx_depth > 0) {
+        *last_id = st->head_id;
+        memcpy(hash, st->head_hash, 65);
+        return 0;
+    }
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HEAD_GET, e);
     if (!s)
         return ERR_IO;
@@ -167,7 +184,7 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
         .source = who->source ? who->source : "system",
         .source_sha256 = who->source_sha256,
     };
-    if (row_hash(&row, prev, hash))
+    if (row_hash_in(&st->canon, &row, prev, hash))
         return err_set(e, ERR_NOMEM, "out of memory");
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
@@ -210,6 +227,9 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     if (stmt_run_unbind(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
+    st->head_id = row.id;
+    memcpy(st->head_hash, hash, 65);
+    st->is_head_known = st->tx_depth > 0;
     return 0;
 }
 

@@ -191,6 +191,8 @@ int tx_begin(struct store *st, struct err *e)
 {
     char sql[48];
     if (st->tx_depth == 0)
+        st->is_head_known = false; /* another connection may have appended since */
+    if (st->tx_depth == 0)
         snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
@@ -213,11 +215,14 @@ int tx_commit(struct store *st, struct err *e)
         return rc;
     }
     st->tx_depth--;
+    if (st->tx_depth == 0)
+        st->is_head_known = false;
     return 0;
 }
 
 void tx_rollback(struct store *st)
 {
+    st->is_head_known = false;
     if (st->tx_depth <= 0)
         return;
     char sql[64];
@@ -649,6 +654,7 @@ void store_close(struct store *st)
     if (st->has_dict)
         dict_free(&st->dict);
     arena_free(&st->ar);
+    strbuf_release(&st->canon);
     free(st);
 }
 

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "base/arena.h"
+#include "base/strbuf.h"
 #include "store/store.h"
 
 /* Every statement the store runs, prepared once per connection on first use (store.c holds
@@ -90,6 +91,13 @@ struct store {
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
     struct arena ar;                         /* lifetime of the store: calc_info and friends */
+    /* The audit head (last id, last hash) as this connection last read or wrote it. Trusted
+     * only inside a transaction (the write lock keeps other connections out) and dropped at
+     * every COMMIT and ROLLBACK, savepoints included (audit.c, tx_*). */
+    bool is_head_known;
+    long long head_id;
+    char head_hash[65];
+    struct strbuf canon; /* audit canonical bytes, reused row after row */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
