@@ -26,6 +26,19 @@
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/* Appends "<len>:" for a length or integer, without printf: this runs for every column of
+ * every audit row. */
+static void canon_len(struct strbuf *sb, size_t n)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    buf[--i] = ':';
+    do
+        buf[--i] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
+    strbuf_add(sb, buf + i, sizeof buf - i);
+}
+
 static void canon_str(struct strbuf *sb, const char *v)
 {
     if (!v) {
@@ -33,7 +46,7 @@ static void canon_str(struct strbuf *sb, const char *v)
         return;
     }
     size_t n = strlen(v);
-    strbuf_addf(sb, "%zu:", n);
+    canon_len(sb, n);
     strbuf_add(sb, v, n);
     strbuf_addc(sb, ';');
 }
@@ -44,9 +57,17 @@ static void canon_int(struct strbuf *sb, long long v, bool is_null)
         strbuf_adds(sb, "-;");
         return;
     }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%lld", v);
-    strbuf_addf(sb, "%d:%s;", n, buf);
+    char buf[24];
+    size_t i = sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        buf[--i] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        buf[--i] = '-';
+    canon_len(sb, sizeof buf - i);
+    strbuf_add(sb, buf + i, sizeof buf - i);
+    strbuf_addc(sb, ';');
 }
 
 void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)
@@ -67,27 +88,44 @@ void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)
 }
 
 /* hash of r given prev (64 hex chars), into out (65 bytes). */
+static int row_hash_in(struct strbuf *sb, const struct store_audit_row *r, const char *prev,
+                       char out[65]);
+
 static int row_hash(const struct store_audit_row *r, const char *prev, char out[65])
 {
     struct strbuf sb = STRBUF_INIT;
-    store_audit_canonical(r, &sb);
-    if (sb.failed) {
-        strbuf_release(&sb);
+    int rc = row_hash_in(&sb, r, prev, out);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* row_hash with a caller's buffer for the canonical bytes (reset first, left allocated). */
+static int row_hash_in(struct strbuf *sb, const struct store_audit_row *r, const char *prev,
+                       char out[65])
+{
+    strbuf_reset(sb);
+    store_audit_canonical(r, sb);
+    if (sb->failed) {
+        strbuf_release(sb);
         return ERR_NOMEM;
     }
     crypto_hash_sha256_state h;
     unsigned char bin[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_init(&h);
     crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
-    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(&sb), sb.len);
+    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(sb), sb->len);
     crypto_hash_sha256_final(&h, bin);
     sodium_bin2hex(out, 65, bin, sizeof bin);
-    strbuf_release(&sb);
     return 0;
 }
 
 static int head_get(struct store *st, long long *last_id, char hash[65], struct err *e)
 {
+    if (st->is_head_known && st->tx_depth > 0) {
+        *last_id = st->head_id;
+        memcpy(hash, st->head_hash, 65);
+        return 0;
+    }
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HEAD_GET, e);
     if (!s)
         return ERR_IO;
@@ -146,7 +184,7 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
         .source = who->source ? who->source : "system",
         .source_sha256 = who->source_sha256,
     };
-    if (row_hash(&row, prev, hash))
+    if (row_hash_in(&st->canon, &row, prev, hash))
         return err_set(e, ERR_NOMEM, "out of memory");
     sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
@@ -155,36 +193,43 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
      * NULL: the row would be stored unlike the bytes its hash covers. So every bind is checked
      * (SQLITE_OK is 0), and a failure aborts the change set with its audit rows. */
     int b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text(s, 2, row.ts);
-    b |= bind_text(s, 3, row.user);
-    b |= bind_text(s, 4, row.action);
-    b |= bind_text(s, 5, row.record);
-    b |= bind_text(s, 6, row.event);
+    b |= bind_text_static(s, 2, row.ts);
+    b |= bind_text_static(s, 3, row.user);
+    b |= bind_text_static(s, 4, row.action);
+    b |= bind_text_static(s, 5, row.record);
+    b |= bind_text_static(s, 6, row.event);
     b |= row.instance < 0 ? sqlite3_bind_null(s, 7) : sqlite3_bind_int64(s, 7, row.instance);
-    b |= bind_text(s, 8, row.field);
-    b |= bind_text(s, 9, row.old_value);
-    b |= bind_text(s, 10, row.new_value);
-    b |= bind_text(s, 11, row.reason);
-    b |= bind_text(s, 12, row.source);
-    b |= bind_text(s, 13, row.source_sha256);
-    b |= bind_text(s, 14, prev);
-    b |= bind_text(s, 15, hash);
+    b |= bind_text_static(s, 8, row.field);
+    b |= bind_text_static(s, 9, row.old_value);
+    b |= bind_text_static(s, 10, row.new_value);
+    b |= bind_text_static(s, 11, row.reason);
+    b |= bind_text_static(s, 12, row.source);
+    b |= bind_text_static(s, 13, row.source_sha256);
+    b |= bind_text_static(s, 14, prev);
+    b |= bind_text_static(s, 15, hash);
     if (b != SQLITE_OK) {
         sqlite3_clear_bindings(s);
         return db_fail(st, e, "binding an audit row");
     }
-    if (stmt_run(st, s, "appending to the audit trail", e))
+    /* the strings bound above are not copied (bind_text_static): stmt_run_unbind clears them
+     * before this function's buffers go */
+    if (stmt_run_unbind(st, s, "appending to the audit trail", e))
         return ERR_IO;
     s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
     b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text(s, 2, hash);
-    if (b != SQLITE_OK)
+    b |= bind_text_static(s, 2, hash);
+    if (b != SQLITE_OK) {
+        sqlite3_clear_bindings(s);
         return db_fail(st, e, "binding the audit head");
-    if (stmt_run(st, s, "updating the audit head", e))
+    }
+    if (stmt_run_unbind(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
+    st->head_id = row.id;
+    memcpy(st->head_hash, hash, 65);
+    st->is_head_known = st->tx_depth > 0;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "base/arena.h"
+#include "base/strbuf.h"
 #include "store/store.h"
 
 /* Every statement the store runs, prepared once per connection on first use (store.c holds
@@ -69,11 +70,15 @@ struct calc_ref {
     const char *field;
 };
 
-/* A calc field with its event-qualified references (for cross-event recomputation). */
+/* A calc field with its event-qualified references (for cross-event recomputation) and the
+ * name of every field it reads, qualified or not (write.c skips re-evaluating a calc none of
+ * whose inputs changed since it was last evaluated in the same change set). */
 struct calc_info {
     const struct dict_field *f;
     struct calc_ref *refs;
     size_t nrefs;
+    const char **inputs; /* field names, each once */
+    size_t ninputs;
 };
 
 struct store {
@@ -90,6 +95,13 @@ struct store {
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
     struct arena ar;                         /* lifetime of the store: calc_info and friends */
+    /* The audit head (last id, last hash) as this connection last read or wrote it. Trusted
+     * only inside a transaction (the write lock keeps other connections out) and dropped at
+     * every COMMIT and ROLLBACK, savepoints included (audit.c, tx_*). */
+    bool is_head_known;
+    long long head_id;
+    char head_hash[65];
+    struct strbuf canon; /* audit canonical bytes, reused row after row */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
@@ -109,6 +121,12 @@ void tx_rollback(struct store *st);
 
 /* Binds a string or NULL. */
 int bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds a string or NULL without copying it (the hot inserts of the write path): v must stay
+ * valid until s has been stepped and stmt_run_unbind (or stmt_get) has cleared the bindings. */
+int bind_text_static(sqlite3_stmt *s, int i, const char *v);
+/* stmt_run, then clears the bindings, so no pointer bound with bind_text_static outlives its
+ * statement's run. */
+int stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
 void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
 

@@ -56,6 +56,22 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
     return 0;
 }
 
+/* One value slot of the record: (event, instance, field, checkbox code). value is NULL once
+ * deleted. Strings live in the change set's arena. */
+struct cached_value {
+    bool is_used;
+    int ev, instance;
+    size_t fi;        /* index in dict.fields */
+    const char *code; /* "" when not a checkbox option */
+    const char *value;
+};
+
+/* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
+struct cached_status {
+    const char *event, *form; /* the dictionary's strings */
+    int instance, status;
+};
+
 /* What one change will do, worked out before anything is written. */
 struct plan {
     int ev;
@@ -69,9 +85,19 @@ struct plan {
 
 /* (event, instance, field) that changed, for calc recomputation. */
 struct touched {
-    const char *event;
+    const char *event; /* the dictionary's string for event ev */
     int instance;
-    const char *field;
+    const char *field; /* f->name */
+    size_t ev;
+    const struct dict_field *f;
+};
+
+/* A calc evaluated during this change set: calc c at (event ev, instance), when ps->nt was
+ * nt. Its stored value is the result of that evaluation; only a touch made after it to one of
+ * the calc's inputs can make a re-evaluation differ. */
+struct evaluated {
+    size_t c, ev, nt;
+    int instance;
 };
 
 struct put_state {
@@ -83,9 +109,19 @@ struct put_state {
     struct arena ar;
     struct touched *t;
     size_t nt, tcap;
+    struct evaluated *done;
+    size_t ndone, donecap;
+    /* The record's stored values, read once per change set and kept in step with every
+     * write this change set makes (values_load, value_write), so the reads of validation,
+     * calcs and the required-field check cost a hash lookup instead of a query. */
+    struct cached_value *vals;
+    size_t nvals, valcap; /* valcap: a power of two, or 0 before values_load */
+    /* Form statuses read or written by this change set (status_read, status_write). */
+    struct cached_status *sts;
+    size_t nsts, stscap;
 };
 
-static int touch(struct put_state *ps, const char *event, int instance, const char *field)
+static int touch(struct put_state *ps, size_t ev, int instance, const struct dict_field *f)
 {
     if (ps->nt == ps->tcap) {
         size_t ncap = ps->tcap ? ps->tcap * 2 : 16;
@@ -97,28 +133,191 @@ static int touch(struct put_state *ps, const char *event, int instance, const ch
         ps->t = n;
         ps->tcap = ncap;
     }
-    ps->t[ps->nt++] = (struct touched){event, instance, field};
+    ps->t[ps->nt++] =
+        (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
     return 0;
 }
 
-/* The stored value at a key, copied into the arena (NULL when none). */
+static size_t slot_hash(int ev, int instance, size_t fi, const char *code)
+{
+    size_t h = (size_t)fi * 0x9E3779B1u ^ (size_t)ev * 0x85EBCA77u ^ (size_t)instance * 0xC2B2AE3Du;
+    for (; *code; code++)
+        h = (h ^ (unsigned char)*code) * 0x01000193u;
+    return h;
+}
+
+/* The cache entry for a slot: the entry itself, or the free entry where it would go. */
+static struct cached_value *slot_find(struct put_state *ps, int ev, int instance, size_t fi,
+                                      const char *code)
+{
+    size_t mask = ps->valcap - 1;
+    for (size_t i = slot_hash(ev, instance, fi, code) & mask;; i = (i + 1) & mask) {
+        struct cached_value *cv = &ps->vals[i];
+        if (!cv->is_used || (cv->ev == ev && cv->instance == instance && cv->fi == fi &&
+                             strcmp(cv->code, code) == 0))
+            return cv;
+    }
+}
+
+/* Sets (value NULL: deletes) a slot in the cache; value must live in the arena. */
+static int slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
+                    const char *value)
+{
+    if ((ps->nvals + 1) * 2 > ps->valcap) {
+        size_t ncap = ps->valcap * 2;
+        struct cached_value *old = ps->vals, *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        size_t ocap = ps->valcap;
+        ps->vals = n;
+        ps->valcap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].is_used)
+                *slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) = old[i];
+    }
+    struct cached_value *cv = slot_find(ps, ev, instance, fi, code);
+    if (!cv->is_used) {
+        const char *c = *code ? arena_strdup(&ps->ar, code) : "";
+        if (!c)
+            return ERR_NOMEM;
+        *cv = (struct cached_value){true, ev, instance, fi, c, NULL};
+        ps->nvals++;
+    }
+    cv->value = value;
+    return 0;
+}
+
+/* Reads every stored value of the record into the cache. */
+static int values_load(struct put_state *ps, struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    ps->valcap = 256; /* a power of two; slot_set doubles it past half full */
+    ps->nvals = 0;
+    if (!(ps->vals = arena_calloc(&ps->ar, ps->valcap, sizeof *ps->vals)))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_RECORD, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    int q;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        int ev = dict_event_index(d, (const char *)sqlite3_column_text(s, 0));
+        const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
+        if (ev < 0 || !f)
+            continue; /* not in the protocol: nothing in the write path can ask for it */
+        char *v = arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 4));
+        if (!v || slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
+                           (const char *)sqlite3_column_text(s, 3), v)) {
+            sqlite3_reset(s);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
+    sqlite3_reset(s);
+    return q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading the record's values");
+}
+
+/* The stored value at a key (NULL when none); points into the arena. */
 static int value_read(struct put_state *ps, const char *event, int instance, const char *field,
                       const char *code, char **out, struct err *e)
 {
-    sqlite3_stmt *s = value_stmt(ps->st, ps->r->id, event, instance, field, code, e);
-    if (!s)
-        return ERR_IO;
-    int q = sqlite3_step(s);
-    *out = q == SQLITE_ROW ? arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 0)) : NULL;
-    sqlite3_reset(s);
-    if (q != SQLITE_ROW && q != SQLITE_DONE)
-        return db_fail(ps->st, e, "reading a value");
+    const struct dict *d = &ps->st->dict;
+    int ev = dict_event_index(d, event);
+    const struct dict_field *f = dict_field(d, field);
+    if (ev < 0 || !f)
+        return err_set(e, ERR_INTERNAL, "reading '%s' at '%s': not in the protocol", field,
+                       event);
+    struct cached_value *cv = slot_find(ps, ev, instance, (size_t)(f - d->fields),
+                                        code ? code : "");
+    *out = cv->is_used ? (char *)cv->value : NULL; /* NULL too once deleted */
     return 0;
 }
 
+/* The expr_lookup_fn of the write path: value_lookup_fn's rules (read.c), answered from the
+ * cache. */
+struct cached_lookup {
+    struct put_state *ps;
+    const char *event;
+    int instance;
+};
+
+static int cached_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                            struct expr_value *out, struct err *e)
+{
+    struct cached_lookup *lk = ctx;
+    const struct dict *d = &lk->ps->st->dict;
+    const struct dict_field *f = dict_field(d, field);
+    if (!f)
+        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);
+    const char *ev = event ? event : lk->event;
+    int evi = ev ? dict_event_index(d, ev) : -1;
+    if (evi < 0)
+        return err_set(e, ERR_NOT_FOUND, "no event '%s'", ev ? ev : "");
+    /* A repeating form is read at the current instance on the current event, else at 1. */
+    int inst = 0;
+    if (d->form_repeats[(size_t)evi * d->nforms + f->form_index])
+        inst = (!event || strcmp(event, lk->event) == 0) && lk->instance > 0 ? lk->instance : 1;
+    out->kind = EV_BLANK;
+    out->num = 0;
+    out->str = "";
+    if (f->type == FT_CHECKBOX && !code)
+        return 0;
+    struct cached_value *cv = slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
+                                        f->type == FT_CHECKBOX ? code : "");
+    if (cv->is_used && cv->value) {
+        out->kind = EV_STR;
+        out->str = cv->value;
+    } else if (f->type == FT_CHECKBOX) {
+        out->kind = EV_STR;
+        out->str = "0";
+    }
+    return 0;
+}
+
+static struct cached_status *status_find(struct put_state *ps, const char *event,
+                                         const char *form, int instance)
+{
+    for (size_t i = 0; i < ps->nsts; i++) {
+        struct cached_status *cs = &ps->sts[i];
+        if (cs->instance == instance && (cs->form == form || strcmp(cs->form, form) == 0) &&
+            (cs->event == event || strcmp(cs->event, event) == 0))
+            return cs;
+    }
+    return NULL;
+}
+
+/* Remembers a status read or written (event and form must outlive the change set). */
+static int status_remember(struct put_state *ps, const char *event, const char *form,
+                           int instance, int status)
+{
+    struct cached_status *cs = status_find(ps, event, form, instance);
+    if (!cs) {
+        if (ps->nsts == ps->stscap) {
+            size_t ncap = ps->stscap ? ps->stscap * 2 : 16;
+            struct cached_status *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+            if (!n)
+                return ERR_NOMEM;
+            if (ps->nsts)
+                memcpy(n, ps->sts, ps->nsts * sizeof *n);
+            ps->sts = n;
+            ps->stscap = ncap;
+        }
+        cs = &ps->sts[ps->nsts++];
+        *cs = (struct cached_status){event, form, instance, status};
+    }
+    cs->status = status;
+    return 0;
+}
+
+/* The form status at (event, form, instance), -1 when none; event and form are the
+ * dictionary's strings. Read once per change set, then from memory. */
 static int status_read(struct put_state *ps, const char *event, const char *form, int instance,
                        int *out, struct err *e)
 {
+    const struct cached_status *cs = status_find(ps, event, form, instance);
+    if (cs) {
+        *out = cs->status;
+        return 0;
+    }
     sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
@@ -129,7 +328,10 @@ static int status_read(struct put_state *ps, const char *event, const char *form
     int q = sqlite3_step(s);
     *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
     sqlite3_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading form status");
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(ps->st, e, "reading form status");
+    return status_remember(ps, event, form, instance, *out) ? err_set(e, ERR_NOMEM, "out of memory")
+                                                             : 0;
 }
 
 /* Writes (or deletes, when value is "") one value and its audit row. */
@@ -143,17 +345,22 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
+    bind_text_static(s, 2, event);
     sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, f->name);
-    bind_text(s, 5, code ? code : "");
+    bind_text_static(s, 4, f->name);
+    bind_text_static(s, 5, code ? code : "");
     if (!del) {
-        bind_text(s, 6, st->dict.forms[f->form_index].name);
-        bind_text(s, 7, value);
-        bind_text(s, 8, flag);
+        bind_text_static(s, 6, st->dict.forms[f->form_index].name);
+        bind_text_static(s, 7, value);
+        bind_text_static(s, 8, flag);
     }
-    if (stmt_run(st, s, "writing a value", e))
+    if (stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
+    const char *cached = del ? NULL : arena_strdup(&ps->ar, value);
+    if ((!del && !cached) ||
+        slot_set(ps, dict_event_index(&st->dict, event), instance,
+                 (size_t)(f - st->dict.fields), code ? code : "", cached))
+        return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
     if (code)
         snprintf(afield, sizeof afield, "%s___%s", f->name, code);
@@ -184,6 +391,8 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     sqlite3_bind_int(s, 5, atoi(value));
     if (stmt_run(ps->st, s, "writing form status", e))
         return ERR_IO;
+    if (status_remember(ps, event, form->name, instance, atoi(value)))
+        return err_set(e, ERR_NOMEM, "out of memory");
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
     struct audit_entry a = {.action = "form_status",
@@ -298,11 +507,11 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
 static int calc_one(struct put_state *ps, const struct dict_field *f, const char *event,
                     int instance, bool *changed, struct err *e)
 {
-    struct value_lookup lk = {ps->st, ps->r->id, event, instance, &ps->ar};
+    struct cached_lookup lk = {ps, event, instance};
     struct expr_value v;
     struct err ee;
     err_clear(&ee);
-    if (expr_eval(f->calc, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+    if (expr_eval(f->calc, cached_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
         return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
                              ee.msg);
     struct strbuf sb = STRBUF_INIT;
@@ -321,18 +530,17 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
 }
 
-static bool form_has_data(struct put_state *ps, const char *event, const char *form, int instance)
+/* Whether any value of form fi is stored at (event ev, instance). */
+static bool form_has_data(const struct put_state *ps, size_t ev, size_t fi, int instance)
 {
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_FORM_HAS_DATA, NULL);
-    if (!s)
-        return false;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
-    sqlite3_bind_int(s, 4, instance);
-    bool yes = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_reset(s);
-    return yes;
+    const struct dict *d = &ps->st->dict;
+    for (size_t i = 0; i < ps->valcap; i++) {
+        const struct cached_value *cv = &ps->vals[i];
+        if (cv->is_used && cv->value && cv->ev == (int)ev && cv->instance == instance &&
+            d->fields[cv->fi].form_index == fi)
+            return true;
+    }
+    return false;
 }
 
 /* Should calc ci be evaluated at (ev, inst)? Yes when this change set changed its own form
@@ -342,15 +550,12 @@ static bool form_has_data(struct put_state *ps, const char *event, const char *f
  * when their form is saved). */
 static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t ev, int inst)
 {
-    const struct dict *d = &ps->st->dict;
-    const char *evname = d->events[ev].name;
     bool is_near = false;
     for (size_t i = 0; i < ps->nt; i++) {
         const struct touched *t = &ps->t[i];
-        if (strcmp(t->event, evname) != 0 || (inst != 0 && t->instance != inst))
+        if (t->ev != ev || (inst != 0 && t->instance != inst))
             continue;
-        const struct dict_field *tf = dict_field(d, t->field);
-        if (tf && tf->form_index == ci->f->form_index && t->instance == inst)
+        if (t->f->form_index == ci->f->form_index && t->instance == inst)
             return true;
         is_near = true;
     }
@@ -358,7 +563,51 @@ static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t
         for (size_t i = 0; i < ps->nt && !is_near; i++)
             is_near = strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
                       strcmp(ps->t[i].event, ci->refs[r].event) == 0;
-    return is_near && form_has_data(ps, evname, d->forms[ci->f->form_index].name, inst);
+    return is_near && form_has_data(ps, ev, ci->f->form_index, inst);
+}
+
+/* The entry for calc c at (ev, inst) in ps->done, or NULL. */
+static struct evaluated *evaluated_find(struct put_state *ps, size_t c, size_t ev, int inst)
+{
+    for (size_t i = 0; i < ps->ndone; i++)
+        if (ps->done[i].c == c && ps->done[i].ev == ev && ps->done[i].instance == inst)
+            return &ps->done[i];
+    return NULL;
+}
+
+/* Records that calc c was evaluated at (ev, inst) with ps->nt touches made so far. */
+static int evaluated_mark(struct put_state *ps, struct evaluated *seen, size_t c, size_t ev,
+                          int inst)
+{
+    if (seen) {
+        seen->nt = ps->nt;
+        return 0;
+    }
+    if (ps->ndone == ps->donecap) {
+        size_t ncap = ps->donecap ? ps->donecap * 2 : 32;
+        struct evaluated *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (ps->ndone)
+            memcpy(n, ps->done, ps->ndone * sizeof *n);
+        ps->done = n;
+        ps->donecap = ncap;
+    }
+    ps->done[ps->ndone++] = (struct evaluated){c, ev, ps->nt, inst};
+    return 0;
+}
+
+/* Whether a touch made since seen->nt is to a field calc ci reads (at any event: a
+ * conservative test). When none is, evaluating ci again would read exactly what it read last
+ * time and find its stored value unchanged. */
+static bool inputs_touched_since(const struct put_state *ps, const struct calc_info *ci,
+                                 const struct evaluated *seen)
+{
+    for (size_t i = seen->nt; i < ps->nt; i++)
+        for (size_t k = 0; k < ci->ninputs; k++)
+            if (strcmp(ps->t[i].field, ci->inputs[k]) == 0)
+                return true;
+    return false;
 }
 
 /* Step 4: recompute calcs until a pass changes nothing. Calcs feed calcs (criteria feed the
@@ -383,17 +632,23 @@ static int recompute_calcs(struct put_state *ps, struct err *e)
                     if (repeats) {
                         if (k == before)
                             break;
-                        if (strcmp(ps->t[k].event, d->events[ev].name) != 0 ||
-                            ps->t[k].instance < 1)
+                        if (ps->t[k].ev != ev || ps->t[k].instance < 1)
                             continue;
                         inst = ps->t[k].instance;
                     }
+                    /* evaluated before in this change set, inputs unchanged since: the same
+                     * result, already stored */
+                    struct evaluated *seen = evaluated_find(ps, c, ev, inst);
+                    if (seen && !inputs_touched_since(ps, ci, seen))
+                        continue;
                     if (!calc_target(ps, ci, ev, inst))
                         continue;
                     bool changed = false;
-                    int rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
+                    int rc = evaluated_mark(ps, seen, c, ev, inst);
+                    if (!rc)
+                        rc = calc_one(ps, ci->f, d->events[ev].name, inst, &changed, e);
                     if (!rc && changed)
-                        rc = touch(ps, d->events[ev].name, inst, ci->f->name);
+                        rc = touch(ps, ev, inst, ci->f);
                     if (rc)
                         return rc;
                 }
@@ -473,11 +728,11 @@ static int check_required(struct put_state *ps, const struct store_change *chang
             if (!f->is_required)
                 continue;
             if (f->branching) {
-                struct value_lookup lk = {ps->st, ps->r->id, ev, inst, &ps->ar};
+                struct cached_lookup lk = {ps, ev, inst};
                 struct expr_value shown;
                 struct err ee;
                 err_clear(&ee);
-                if (expr_eval(f->branching, value_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
+                if (expr_eval(f->branching, cached_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
                               &shown, &ee))
                     return err_set_field(e, ERR_INTERNAL, f->name,
                                          "branching logic of '%s' at %s: %s", f->name, ev, ee.msg);
@@ -554,6 +809,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     }
     /* 2. what actually changes, and the reason rule for complete forms */
     const struct dict *d = &st->dict;
+    rc = values_load(&ps, e);
     for (size_t i = 0; i < n && !rc; i++) {
         const struct store_change *c = &changes[i];
         struct plan *p = &plans[i];
@@ -593,7 +849,7 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
             rc = value_write(&ps, "update", ev, c->instance, p->f, c->code, p->old, p->value,
                              p->flag, reason, e);
             if (!rc)
-                rc = touch(&ps, ev, c->instance, p->f->name);
+                rc = touch(&ps, (size_t)p->ev, c->instance, p->f);
             if (!rc && res)
                 res->nchanged++;
         } else {

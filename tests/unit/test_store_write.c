@@ -391,6 +391,29 @@ static void test_batch_commit_and_rollback(void **state)
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
 }
 
+/* A change set rolled back inside a batch after it wrote values and audit rows (the
+ * required-field check runs last) takes its audit rows with it; the audit head the store
+ * remembers within the transaction must go too, or the next row would chain to a row that no
+ * longer exists. */
+static void test_rolled_back_set_in_batch_keeps_the_chain(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "91"},
+                                 {D0, 0, "baseline_complete", NULL, "2"}};
+    assert_int_equal(put(t, bad, 2, NULL, NULL, NULL), ERR_INVALID);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
+    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "92"}};
+    assert_int_equal(put(t, ok2, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
 static void test_disabled_user_cannot_write(void **state)
 {
     struct tdb *t = *state;
@@ -413,6 +436,7 @@ int main(void)
         T(test_calc_is_recomputed_and_audited_as_calc),
         T(test_calc_is_not_the_first_value_of_an_empty_form),
         T(test_calc_cannot_be_written),
+        T(test_rolled_back_set_in_batch_keeps_the_chain),
         T(test_cross_event_calc_follows_its_reference),
         T(test_unchanged_value_writes_no_audit_row),
         T(test_reason_required_on_complete_form),
