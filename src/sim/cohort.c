@@ -499,7 +499,7 @@ static double crf_map(const struct sim_vitals *v)
  * (eff_disagree is then required). */
 static int crf_efficacy_grade(const struct sim_patient *p)
 {
-    if (!p->eff_delivered)
+    if (!p->eff_delivered || p->eff_other_access)
         return 3;
     const struct sim_vitals *v0 = &p->vit[0], *v6 = &p->vit[4];
     int target;
@@ -522,7 +522,7 @@ static int crf_efficacy_grade(const struct sim_patient *p)
         double drug_min = round((double)(p->eff_drug_s - p->eff_access_s) / 60 * 10) / 10;
         target = drug_min <= 10;
     }
-    return !p->eff_other_access && target ? 1 : 2;
+    return target ? 1 : 2;
 }
 
 /* ---- one patient --------------------------------------------------------------------------*/
