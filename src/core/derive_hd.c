@@ -42,7 +42,9 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
             if (dv_num(v, event, 0, f, &x))
                 sum += x * drugs[i].factor;
         }
-    *out = sum;
+    /* rounded to 0.001 µg/kg/min as the CRF's hd_ne_eq, so equal doses compare equal
+     * (0.1 + 0.05 is 0.15000000000000002 in doubles) */
+    *out = round(sum * 1000) / 1000;
     return true;
 }
 
@@ -138,7 +140,7 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
         else if (p6.has_map || has_lc)
             target = 0;
     } else if (shock == 0 && has_drug) {
-        target = drug_min <= 10;
+        target = round(drug_min * 10) / 10 <= 10; /* 0.1 min, as the CRF's eff_drug_min */
     }
     int delivered = dv_bool(v, EV_EFF, 0, "eff_delivered");
     int other = dv_bool(v, EV_EFF, 0, "eff_other_access");

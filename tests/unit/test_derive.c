@@ -488,6 +488,32 @@ static void test_efficacy_boundaries_as_the_crf(void **state)
     assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
 }
 
+/* NE-equivalents and minutes to the first drug as the CRF's calcs round them (hd_ne_eq to
+ * 0.001 µg/kg/min, eff_drug_min to 0.1 min): NE 0.15 at T0 and NE 0.1 + dopamine 5 at 6 h are
+ * the same dose (0.1 + 0.05 is 0.15000000000000002 in doubles), so no escalation; a first drug
+ * 10 min 1 s after access is 10.0 min, within 10 min. */
+static void test_efficacy_rounding_as_the_crf(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-021");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.15"); /* MAP 55 */
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "5.0", "0.1"); /* MAP 70, no clearance */
+    put(&f->v, "t6h_arm_1", 0, "hd_dopa", "5");
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_NE_6H), "0.15");
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    base_subject(&f->v, "IOH-022");
+    vitals(&f->v, "t0_arm_1", "120", "60", "90", "1.5", NULL);
+    efficacy_form(&f->v, "1", "0", "2025-03-03 10:10:26"); /* access 10:00:25 */
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "0");
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+}
+
 static void test_ne_equivalents(void **state)
 {
     struct fx *f = *state;
@@ -622,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_efficacy_boundaries_as_the_crf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_rounding_as_the_crf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,
