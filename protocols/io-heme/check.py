@@ -500,6 +500,14 @@ def scenarios():
     hd3 = dict(hd)
     hd3[(T24, "eff_delivered")] = "0"
     S.append(("not delivered -> ineffective", hd3, T24, "eff_grade_calc", 3))
+    hd4 = dict(hd)
+    hd4[(T24, "eff_other_access")] = "1"
+    S.append(("target met but another access within 60 min -> ineffective (SAP 4.2)", hd4, T24,
+              "eff_grade_calc", 3))
+    hd5 = dict(hd)
+    hd5[(T24, "eff_delivered")] = ""
+    hd5[(T24, "eff_other_access")] = "1"
+    S.append(("delivery unrecorded, another access -> ineffective", hd5, T24, "eff_grade_calc", 3))
     nos = {(T0, "hd_status"): "1", (T0, "hd_sbp"): "120", (T0, "hd_dbp"): "70", (T0, "hd_map_inv"): "0",
            (T0, "hd_vaso"): "0", (T24, "eff_delivered"): "1", (T24, "eff_other_access"): "0",
            (T24, "eff_access_dt"): "2026-03-01 10:01:00", (T24, "eff_drug_dt"): "2026-03-01 10:08:30"}

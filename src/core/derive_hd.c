@@ -42,7 +42,9 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
             if (dv_num(v, event, 0, f, &x))
                 sum += x * drugs[i].factor;
         }
-    *out = sum;
+    /* rounded to 0.001 µg/kg/min as the CRF's hd_ne_eq, so equal doses compare equal
+     * (0.1 + 0.05 is 0.15000000000000002 in doubles) */
+    *out = round(sum * 1000) / 1000;
     return true;
 }
 
@@ -112,15 +114,20 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     struct tp p0, p6;
     read_tp(v, derive_tp_event[0], &p0);
     read_tp(v, derive_tp_event[4], &p6);
+    /* In shock: MAP < 65 or on vasopressors (the recorded status, as the CRF's eff_shock_t0:
+     * an inotrope outside the NE-equivalent list, or doses not recorded, still count). Not in
+     * shock needs a T0 MAP or a recorded "no vasopressors". */
+    int vaso0 = dv_bool(v, derive_tp_event[0], 0, "hd_vaso");
     int shock = -1;
-    if ((p0.has_map && p0.map < 65) || (p0.has_ne && p0.ne > 0))
+    if ((p0.has_map && p0.map < 65) || vaso0 == 1 || (p0.has_ne && p0.ne > 0))
         shock = 1;
-    else if (p0.has_map && p0.has_ne)
-        shock = 0;
-    else if (p0.has_map && dv_bool(v, derive_tp_event[0], 0, "hd_vaso") == 0)
+    else if (p0.has_map || vaso0 == 0)
         shock = 0;
     bool has_lc = p0.has_lac && p6.has_lac && p0.lac > 0;
     double lc = has_lc ? (p0.lac - p6.lac) / p0.lac * 100 : 0;
+    /* The >= 10% comparison is on the clearance rounded to 0.1% (half away from zero), as the
+     * CRF's eff_lact_clear6: 3.0 -> 2.7 mmol/L is 10%, not 9.999999999999993%. */
+    double lc_r = round(lc * 10) / 10;
     double acc, drug;
     bool has_drug =
         dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) && dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
@@ -128,12 +135,12 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     int target = -1;
     if (shock == 1) {
         bool map_ok = p6.has_map && p6.map >= 65 && p0.has_ne && p6.has_ne && p6.ne <= p0.ne;
-        if (map_ok || (has_lc && lc >= 10))
+        if (map_ok || (has_lc && lc_r >= 10))
             target = 1;
         else if (p6.has_map || has_lc)
             target = 0;
     } else if (shock == 0 && has_drug) {
-        target = drug_min <= 10;
+        target = round(drug_min * 10) / 10 <= 10; /* 0.1 min, as the CRF's eff_drug_min */
     }
     int delivered = dv_bool(v, EV_EFF, 0, "eff_delivered");
     int other = dv_bool(v, EV_EFF, 0, "eff_other_access");

@@ -272,13 +272,13 @@ static json_t *plan_status(struct pctx *c)
     return o;
 }
 
-/* ---- Table 1 (SAP §6 characteristics of the FAS) ------------------------------------------*/
+/* ---- Table 1 (SAP §2.1 characteristics of the FAS) ----------------------------------------*/
 
 static void t1_cont(struct pctx *c, json_t *rows, const char *label, const char *unit, int col)
 {
     double *x;
     size_t n = pnums(c, ADS_SUBJECTS, col, SUB_IN_FAS, "1", &x);
-    json_t *o = jdescribe(c, x, n, "§6");
+    json_t *o = jdescribe(c, x, n, "§2.1");
     jset(c, o, "label", json_string(label));
     jset(c, o, "unit", json_string(unit));
     jset(c, o, "kind", json_string("median_iqr"));
@@ -300,7 +300,7 @@ static void t1_level(struct pctx *c, json_t *rows, const char *label, int col, c
     jset(c, o, "label", json_string(label));
     jset(c, o, "denominator", json_integer(n));
     jset(c, o, "kind", json_string("n_pct"));
-    jset(c, o, "sap", json_string("§6"));
+    jset(c, o, "sap", json_string("§2.1"));
     json_array_append_new(rows, o);
 }
 

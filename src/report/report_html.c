@@ -271,9 +271,9 @@ static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig
 static void s_baseline(struct strbuf *sb, const json_t *r)
 {
     strbuf_adds(sb, "<h2 id=\"table1\">2. Baseline characteristics (Table 1)");
-    rh_sap(sb, "§6");
+    rh_sap(sb, "§2.1");
     strbuf_adds(sb, "</h2>\n<table><caption>Full analysis set; n (%) or median [IQR]");
-    rh_sap(sb, "§2, §6");
+    rh_sap(sb, "§2, §2.1");
     strbuf_adds(sb, "</caption><tr><th>Characteristic</th><th>n</th><th>Value</th></tr>");
     const json_t *rows = rh_jp(r, "baseline");
     for (size_t i = 0; i < json_array_size(rows); i++) {

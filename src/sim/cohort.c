@@ -228,20 +228,27 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
      * preparation 40%, the attempt 30%, confirmation 30%; every further attempt adds a
      * log-normal median 45 s. */
     double access = prng_lognormal(r, 60, 0.68);
-    int64_t t = decision_s + (int64_t)lround(access * 0.4) + 5;
+    /* The three parts add up to the drawn time (at least 1 s each), so decision -> confirmed
+     * placement on a first-attempt success is the log-normal itself (median 60 s). */
+    int64_t prep_s = llround(access * 0.4), ins_s = llround(access * 0.3);
+    prep_s = prep_s < 1 ? 1 : prep_s;
+    ins_s = ins_s < 1 ? 1 : ins_s;
+    int64_t conf_s = llround(access) - prep_s - ins_s;
+    conf_s = conf_s < 1 ? 1 : conf_s;
+    int64_t t = decision_s + prep_s;
     pl->is_success = false;
     for (int a = 0; a < SIM_MAX_ATTEMPTS; a++) {
         struct sim_attempt *at = &pl->att[a];
         at->site = site;
         at->side = pl->side;
         at->start_s = t;
-        at->end_s = t + (int64_t)lround(access * 0.3) + 3;
+        at->end_s = t + ins_s;
         double ps = a == 0 ? first_attempt_p(site, bmi) : 0.8;
         at->is_success = prng_bernoulli(r, ps);
         pl->nattempts = a + 1;
         if (at->is_success) {
             pl->is_success = true;
-            pl->confirm_s = at->end_s + (int64_t)lround(access * 0.3) + 2;
+            pl->confirm_s = at->end_s + conf_s;
             pl->inf_start_s = pl->confirm_s + prng_int(r, 10, 90);
             break;
         }
@@ -499,7 +506,7 @@ static double crf_map(const struct sim_vitals *v)
  * (eff_disagree is then required). */
 static int crf_efficacy_grade(const struct sim_patient *p)
 {
-    if (!p->eff_delivered)
+    if (!p->eff_delivered || p->eff_other_access)
         return 3;
     const struct sim_vitals *v0 = &p->vit[0], *v6 = &p->vit[4];
     int target;
@@ -522,7 +529,7 @@ static int crf_efficacy_grade(const struct sim_patient *p)
         double drug_min = round((double)(p->eff_drug_s - p->eff_access_s) / 60 * 10) / 10;
         target = drug_min <= 10;
     }
-    return !p->eff_other_access && target ? 1 : 2;
+    return target ? 1 : 2;
 }
 
 /* ---- one patient --------------------------------------------------------------------------*/

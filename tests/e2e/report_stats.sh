@@ -56,6 +56,43 @@ print(f"report vs ioheme stats: {'ok' if not bad else str(len(bad)) + ' mismatch
 sys.exit(1 if bad else 0)
 PY
 
+# Every number points to a section of the plan (issue: "Every number in the report points to a
+# section of this plan"): each "sap" in results.json and each "SAP §…" in report.html names a
+# section that docs/sap.md has, and Table 1 cites the plan's baseline section.
+sap_md="$(cd "$(dirname "$0")/../.." && pwd)/docs/sap.md"
+python3 - "$tmp" "$sap_md" <<'PY'
+import json, re, sys
+d, sap_md = sys.argv[1], sys.argv[2]
+heads = set()
+for line in open(sap_md, encoding="utf-8"):
+    m = re.match(r"#{2,3} (\d+(?:\.\d+)?)\.? ", line)
+    if m:
+        heads.add(m.group(1))
+r = json.load(open(f"{d}/r/results.json"))
+refs = set()
+def walk(x):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if k == "sap" and isinstance(v, str):
+                refs.update(re.findall(r"§(\d+(?:\.\d+)?)", v))
+            walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            walk(v)
+walk(r)
+html = open(f"{d}/r/report.html", encoding="utf-8").read()
+for grp in re.findall(r"SAP ((?:§\d+(?:\.\d+)?(?:, )?)+)", html):
+    refs.update(re.findall(r"§(\d+(?:\.\d+)?)", grp))
+bad = sorted(x for x in refs if x not in heads)
+t1 = {row.get("sap") for row in r["baseline"]}
+if t1 != {"§2.1"}:
+    bad.append(f"Table 1 cites {sorted(t1)}, not the plan's baseline section §2.1")
+for m in bad:
+    print("SAP reference without a section in docs/sap.md:", m)
+print(f"SAP references: {len(refs)} distinct, {'ok' if not bad else 'BAD'}")
+sys.exit(1 if bad else 0)
+PY
+
 "$IOHEME" init --db "$tmp/empty.db" --admin admin >/dev/null
 "$IOHEME" report --db "$tmp/empty.db" --out "$tmp/empty"
 python3 -c "import json,sys; r=json.load(open('$tmp/empty/results.json')); sys.exit(0 if r['status']['screened'] == 0 and r['primary']['first_attempt_success']['n'] == 0 else 1)"

@@ -23,4 +23,24 @@ if IOHEME_PASSWORD=wrong-password "$IOHEME" simulate --db "$tmp/d.db" --patients
 fi
 "$IOHEME" dataset --db "$tmp/d.db" --out "$tmp/d"
 [ "$(wc -l <"$tmp/d/screening.csv")" -eq 1 ] || { echo "FAIL: data written without login"; exit 1; }
+# The derived efficacy grade (SAP 4.2) equals the CRF's own eff_grade_calc for every subject
+# of a larger cohort (another emergency access within 60 min: ineffective in both).
+"$IOHEME" init --db "$tmp/e.db" --admin admin >/dev/null
+"$IOHEME" simulate --db "$tmp/e.db" --patients 300 --seed 5 >/dev/null
+"$IOHEME" dataset --db "$tmp/e.db" --out "$tmp/e" >/dev/null
+python3 - "$tmp" <<'PY'
+import csv, sqlite3, sys
+d = sys.argv[1]
+db = sqlite3.connect(f"{d}/e.db")
+crf = dict(db.execute("select r.study_id, v.value from value v join record r on r.id = v.record_id "
+                      "where v.field = 'eff_grade_calc'"))
+subj = list(csv.DictReader(open(f"{d}/e/subjects.csv")))
+bad = [(s["subject_id"], s["efficacy_grade"], crf.get(s["subject_id"], "")) for s in subj
+       if s["efficacy_grade"] != crf.get(s["subject_id"], "")]
+other = sum(s["other_access"] == "1" and s["delivered"] == "1" for s in subj)
+for b in bad[:10]:
+    print("FAIL: %s derived grade %r, CRF eff_grade_calc %r" % b)
+print(f"efficacy grade = CRF calc: {len(subj) - len(bad)}/{len(subj)} ({other} delivered with another access)")
+sys.exit(1 if bad or other == 0 else 0)
+PY
 echo "simulate: deterministic, bulk = per-call, authenticated"

@@ -436,6 +436,84 @@ static void test_efficacy_ineffective_and_not_assessable(void **state)
     assert_string_equal(SUBJ(SUB_EFFICACY), "0");
 }
 
+/* Vitals with "on vasopressors" yes but no NE-equivalent dose (an inotrope, or doses not
+ * recorded). */
+static void vitals_on_vaso_no_dose(struct vtab *v, const char *ev, const char *sbp,
+                                   const char *dbp, const char *lac)
+{
+    put(v, ev, 0, "hd_status", "1");
+    put(v, ev, 0, "hd_dt", "2025-03-03 10:00");
+    put(v, ev, 0, "hd_sbp", sbp);
+    put(v, ev, 0, "hd_dbp", dbp);
+    put(v, ev, 0, "hd_hr", "100");
+    put(v, ev, 0, "hd_lactate", lac);
+    put(v, ev, 0, "hd_vaso", "1");
+}
+
+/* The boundaries as SAP §4.2 and the CRF's calcs (eff_shock_t0, eff_lact_clear6) draw them:
+ * lactate 3.0 -> 2.7 mmol/L is a clearance of exactly 10% (met, although (3.0 - 2.7) / 3.0 is
+ * just below 0.1 in floating point); "on vasopressors" is the recorded status, so a patient with
+ * MAP 80 on a drug outside the NE-equivalent list (NE-eq 0) is in shock at T0. */
+static void test_efficacy_boundaries_as_the_crf(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-018");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "3.0", "0.2");  /* MAP 55 */
+    vitals(&f->v, "t6h_arm_1", "85", "45", "110", "2.7", "0.2"); /* MAP 58: target via lactate */
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_float_equal(SUBJN(SUB_LC_6H), 10, 1e-9);
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    /* MAP 80 on an inotrope (NE-eq 0), 6 h MAP 83 off vasopressors: shock, target met */
+    base_subject(&f->v, "IOH-019");
+    vitals_on_vaso_no_dose(&f->v, "t0_arm_1", "120", "60", "2.0");
+    vitals(&f->v, "t6h_arm_1", "120", "65", "95", "2.0", NULL);
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "1");
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    /* on vasopressors, T0 MAP not recorded: in shock; lactate clearance 25% meets the target */
+    base_subject(&f->v, "IOH-020");
+    put(&f->v, "t0_arm_1", 0, "hd_status", "1");
+    put(&f->v, "t0_arm_1", 0, "hd_lactate", "4.0");
+    put(&f->v, "t0_arm_1", 0, "hd_vaso", "1");
+    vitals(&f->v, "t6h_arm_1", "120", "65", "95", "3.0", NULL);
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+}
+
+/* NE-equivalents and minutes to the first drug as the CRF's calcs round them (hd_ne_eq to
+ * 0.001 µg/kg/min, eff_drug_min to 0.1 min): NE 0.15 at T0 and NE 0.1 + dopamine 5 at 6 h are
+ * the same dose (0.1 + 0.05 is 0.15000000000000002 in doubles), so no escalation; a first drug
+ * 10 min 1 s after access is 10.0 min, within 10 min. */
+static void test_efficacy_rounding_as_the_crf(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-021");
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.15"); /* MAP 55 */
+    vitals(&f->v, "t6h_arm_1", "100", "55", "100", "5.0", "0.1"); /* MAP 70, no clearance */
+    put(&f->v, "t6h_arm_1", 0, "hd_dopa", "5");
+    efficacy_form(&f->v, "1", "0", NULL);
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_NE_6H), "0.15");
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+
+    base_subject(&f->v, "IOH-022");
+    vitals(&f->v, "t0_arm_1", "120", "60", "90", "1.5", NULL);
+    efficacy_form(&f->v, "1", "0", "2025-03-03 10:10:26"); /* access 10:00:25 */
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_SHOCK_T0), "0");
+    assert_string_equal(SUBJ(SUB_TARGET_MET), "1");
+    assert_string_equal(SUBJ(SUB_EFFICACY_GRADE), "1");
+}
+
 static void test_ne_equivalents(void **state)
 {
     struct fx *f = *state;
@@ -569,6 +647,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_efficacy_no_shock_drug_within_10_min, setup, teardown),
         cmocka_unit_test_setup_teardown(test_efficacy_ineffective_and_not_assessable, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_boundaries_as_the_crf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_efficacy_rounding_as_the_crf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,

@@ -125,10 +125,19 @@ static void test_cohort_rates_match_the_parameters(void **state)
     struct sim_patient *p = malloc(sizeof *p);
     sim_cohort_init(&c, 12345, 20000);
     long fas = 0, first_ok = 0, dead28 = 0, dead90 = 0, shock = 0;
+    long nacc = 0, acc_le60 = 0, acc_le40 = 0, acc_le100 = 0;
     while (sim_cohort_next(&c, p)) {
         if (!p->is_enrolled)
             continue;
         fas++;
+        if (p->pl[0].att[0].is_success) {
+            /* time to access (sim §4): log-normal, median 60 s, IQR ~40-100 s */
+            int64_t acc = p->pl[0].confirm_s - p->pl[0].decision_s;
+            nacc++;
+            acc_le40 += acc <= 38;
+            acc_le60 += acc <= 60;
+            acc_le100 += acc <= 95;
+        }
         first_ok += p->pl[0].att[0].is_success;
         shock += p->septic_shock;
         dead28 += p->has_death && p->death_s - p->t0_s <= 28 * 86400;
@@ -144,6 +153,11 @@ static void test_cohort_rates_match_the_parameters(void **state)
     assert_true((double)dead28 / fas > 0.33 && (double)dead28 / fas < 0.37);
     assert_true((double)dead90 / fas > 0.43 && (double)dead90 / fas < 0.47);
     assert_true((double)shock / fas > 0.53 && (double)shock / fas < 0.57);
+    /* median 60 s (sigma 0.68: quartiles 38 and 95 s): half at or below 60 s, a quarter at or
+     * below 38 s, three quarters at or below 95 s */
+    assert_true((double)acc_le60 / nacc > 0.48 && (double)acc_le60 / nacc < 0.53);
+    assert_true((double)acc_le40 / nacc > 0.22 && (double)acc_le40 / nacc < 0.28);
+    assert_true((double)acc_le100 / nacc > 0.72 && (double)acc_le100 / nacc < 0.78);
 }
 
 /* xoshiro256** with the state {1, 2, 3, 4} gives 11520, 0, 1509978240, 1215971899390074240
