@@ -192,6 +192,13 @@ struct value_lookup {
     int instance;
     struct arena *ar;
 };
+/* Where a logic reference [event][field] / [field] reads, seen from (cur_event, cur_instance):
+ * the field, its event (index) and the repeat instance — a repeating form is read at the
+ * current instance on the current event, else at instance 1. Errors name an unknown field or
+ * event. Shared by the stored-value lookup and the write path's cached lookup. */
+int value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
+                      const char *event, const char *field, const struct dict_field **f,
+                      const char **ev, int *evi, int *inst, struct err *e);
 int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
                     struct expr_value *out, struct err *e);
 

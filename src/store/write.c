@@ -245,17 +245,12 @@ static int cached_lookup_fn(void *ctx, const char *event, const char *field, con
 {
     struct cached_lookup *lk = ctx;
     const struct dict *d = &lk->ps->st->dict;
-    const struct dict_field *f = dict_field(d, field);
-    if (!f)
-        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);
-    const char *ev = event ? event : lk->event;
-    int evi = ev ? dict_event_index(d, ev) : -1;
-    if (evi < 0)
-        return err_set(e, ERR_NOT_FOUND, "no event '%s'", ev ? ev : "");
-    /* A repeating form is read at the current instance on the current event, else at 1. */
-    int inst = 0;
-    if (d->form_repeats[(size_t)evi * d->nforms + f->form_index])
-        inst = (!event || strcmp(event, lk->event) == 0) && lk->instance > 0 ? lk->instance : 1;
+    const struct dict_field *f;
+    const char *ev;
+    int evi, inst;
+    int rc = value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
+    if (rc)
+        return rc;
     out->kind = EV_BLANK;
     out->num = 0;
     out->str = "";
