@@ -17,6 +17,7 @@
 #include "base/strbuf.h"
 #include "core/validate.h"
 #include "store/store_int.h"
+#include "store/write_int.h"
 
 void store_put_result_init(struct store_put_result *r)
 {
@@ -56,71 +57,6 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
     return 0;
 }
 
-/* One value slot of the record: (event, instance, field, checkbox code). value is NULL once
- * deleted. Strings live in the change set's arena. */
-struct cached_value {
-    bool is_used;
-    int ev, instance;
-    size_t fi;        /* index in dict.fields */
-    const char *code; /* "" when not a checkbox option */
-    const char *value;
-};
-
-/* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
-struct cached_status {
-    const char *event, *form; /* the dictionary's strings */
-    int instance, status;
-};
-
-/* What one change will do, worked out before anything is written. */
-struct plan {
-    int ev;
-    const struct dict_form *form;
-    const struct dict_field *f; /* NULL for a form-status change */
-    const char *value;          /* canonical; "" deletes */
-    const char *flag;           /* soft rule, or NULL */
-    char *old;                  /* stored value (arena), NULL when none */
-    bool is_changed;
-};
-
-/* (event, instance, field) that changed, for calc recomputation. */
-struct touched {
-    const char *event; /* the dictionary's string for event ev */
-    int instance;
-    const char *field; /* f->name */
-    size_t ev;
-    const struct dict_field *f;
-};
-
-/* A calc evaluated during this change set: calc c at (event ev, instance), when ps->nt was
- * nt. Its stored value is the result of that evaluation; only a touch made after it to one of
- * the calc's inputs can make a re-evaluation differ. */
-struct evaluated {
-    size_t c, ev, nt;
-    int instance;
-};
-
-struct put_state {
-    struct store *st;
-    const struct store_ctx *who;
-    const struct store_record *r;
-    const char *rname;
-    struct store_put_result *res;
-    struct arena ar;
-    struct touched *t;
-    size_t nt, tcap;
-    struct evaluated *done;
-    size_t ndone, donecap;
-    /* The record's stored values, read once per change set and kept in step with every
-     * write this change set makes (values_load, value_write), so the reads of validation,
-     * calcs and the required-field check cost a hash lookup instead of a query. */
-    struct cached_value *vals;
-    size_t nvals, valcap; /* valcap: a power of two, or 0 before values_load */
-    /* Form statuses read or written by this change set (status_read, status_write). */
-    struct cached_status *sts;
-    size_t nsts, stscap;
-};
-
 static int touch(struct put_state *ps, size_t ev, int instance, const struct dict_field *f)
 {
     if (ps->nt == ps->tcap) {
@@ -136,197 +72,6 @@ static int touch(struct put_state *ps, size_t ev, int instance, const struct dic
     ps->t[ps->nt++] =
         (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
     return 0;
-}
-
-static size_t slot_hash(int ev, int instance, size_t fi, const char *code)
-{
-    size_t h = (size_t)fi * 0x9E3779B1u ^ (size_t)ev * 0x85EBCA77u ^ (size_t)instance * 0xC2B2AE3Du;
-    for (; *code; code++)
-        h = (h ^ (unsigned char)*code) * 0x01000193u;
-    return h;
-}
-
-/* The cache entry for a slot: the entry itself, or the free entry where it would go. */
-static struct cached_value *slot_find(struct put_state *ps, int ev, int instance, size_t fi,
-                                      const char *code)
-{
-    size_t mask = ps->valcap - 1;
-    for (size_t i = slot_hash(ev, instance, fi, code) & mask;; i = (i + 1) & mask) {
-        struct cached_value *cv = &ps->vals[i];
-        if (!cv->is_used || (cv->ev == ev && cv->instance == instance && cv->fi == fi &&
-                             strcmp(cv->code, code) == 0))
-            return cv;
-    }
-}
-
-/* Sets (value NULL: deletes) a slot in the cache; value must live in the arena. */
-static int slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
-                    const char *value)
-{
-    if ((ps->nvals + 1) * 2 > ps->valcap) {
-        size_t ncap = ps->valcap * 2;
-        struct cached_value *old = ps->vals, *n = arena_calloc(&ps->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        size_t ocap = ps->valcap;
-        ps->vals = n;
-        ps->valcap = ncap;
-        for (size_t i = 0; i < ocap; i++)
-            if (old[i].is_used)
-                *slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) = old[i];
-    }
-    struct cached_value *cv = slot_find(ps, ev, instance, fi, code);
-    if (!cv->is_used) {
-        const char *c = *code ? arena_strdup(&ps->ar, code) : "";
-        if (!c)
-            return ERR_NOMEM;
-        *cv = (struct cached_value){true, ev, instance, fi, c, NULL};
-        ps->nvals++;
-    }
-    cv->value = value;
-    return 0;
-}
-
-/* Reads every stored value of the record into the cache. */
-static int values_load(struct put_state *ps, struct err *e)
-{
-    const struct dict *d = &ps->st->dict;
-    ps->valcap = 256; /* a power of two; slot_set doubles it past half full */
-    ps->nvals = 0;
-    if (!(ps->vals = arena_calloc(&ps->ar, ps->valcap, sizeof *ps->vals)))
-        return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_RECORD, e);
-    if (!s)
-        return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    int q;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
-        int ev = dict_event_index(d, (const char *)sqlite3_column_text(s, 0));
-        const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
-        if (ev < 0 || !f)
-            continue; /* not in the protocol: nothing in the write path can ask for it */
-        char *v = arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 4));
-        if (!v || slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
-                           (const char *)sqlite3_column_text(s, 3), v)) {
-            sqlite3_reset(s);
-            return err_set(e, ERR_NOMEM, "out of memory");
-        }
-    }
-    sqlite3_reset(s);
-    return q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading the record's values");
-}
-
-/* The stored value at a key (NULL when none); points into the arena. */
-static int value_read(struct put_state *ps, const char *event, int instance, const char *field,
-                      const char *code, char **out, struct err *e)
-{
-    const struct dict *d = &ps->st->dict;
-    int ev = dict_event_index(d, event);
-    const struct dict_field *f = dict_field(d, field);
-    if (ev < 0 || !f)
-        return err_set(e, ERR_INTERNAL, "reading '%s' at '%s': not in the protocol", field,
-                       event);
-    struct cached_value *cv = slot_find(ps, ev, instance, (size_t)(f - d->fields),
-                                        code ? code : "");
-    *out = cv->is_used ? (char *)cv->value : NULL; /* NULL too once deleted */
-    return 0;
-}
-
-/* The expr_lookup_fn of the write path: value_lookup_fn's rules (read.c), answered from the
- * cache. */
-struct cached_lookup {
-    struct put_state *ps;
-    const char *event;
-    int instance;
-};
-
-static int cached_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                            struct expr_value *out, struct err *e)
-{
-    struct cached_lookup *lk = ctx;
-    const struct dict *d = &lk->ps->st->dict;
-    const struct dict_field *f;
-    const char *ev;
-    int evi, inst;
-    int rc = value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
-    if (rc)
-        return rc;
-    out->kind = EV_BLANK;
-    out->num = 0;
-    out->str = "";
-    if (f->type == FT_CHECKBOX && !code)
-        return 0;
-    struct cached_value *cv = slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
-                                        f->type == FT_CHECKBOX ? code : "");
-    if (cv->is_used && cv->value) {
-        out->kind = EV_STR;
-        out->str = cv->value;
-    } else if (f->type == FT_CHECKBOX) {
-        out->kind = EV_STR;
-        out->str = "0";
-    }
-    return 0;
-}
-
-static struct cached_status *status_find(struct put_state *ps, const char *event,
-                                         const char *form, int instance)
-{
-    for (size_t i = 0; i < ps->nsts; i++) {
-        struct cached_status *cs = &ps->sts[i];
-        if (cs->instance == instance && (cs->form == form || strcmp(cs->form, form) == 0) &&
-            (cs->event == event || strcmp(cs->event, event) == 0))
-            return cs;
-    }
-    return NULL;
-}
-
-/* Remembers a status read or written (event and form must outlive the change set). */
-static int status_remember(struct put_state *ps, const char *event, const char *form,
-                           int instance, int status)
-{
-    struct cached_status *cs = status_find(ps, event, form, instance);
-    if (!cs) {
-        if (ps->nsts == ps->stscap) {
-            size_t ncap = ps->stscap ? ps->stscap * 2 : 16;
-            struct cached_status *n = arena_calloc(&ps->ar, ncap, sizeof *n);
-            if (!n)
-                return ERR_NOMEM;
-            if (ps->nsts)
-                memcpy(n, ps->sts, ps->nsts * sizeof *n);
-            ps->sts = n;
-            ps->stscap = ncap;
-        }
-        cs = &ps->sts[ps->nsts++];
-        *cs = (struct cached_status){event, form, instance, status};
-    }
-    cs->status = status;
-    return 0;
-}
-
-/* The form status at (event, form, instance), -1 when none; event and form are the
- * dictionary's strings. Read once per change set, then from memory. */
-static int status_read(struct put_state *ps, const char *event, const char *form, int instance,
-                       int *out, struct err *e)
-{
-    const struct cached_status *cs = status_find(ps, event, form, instance);
-    if (cs) {
-        *out = cs->status;
-        return 0;
-    }
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
-    if (!s)
-        return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
-    sqlite3_bind_int(s, 4, instance);
-    int q = sqlite3_step(s);
-    *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    sqlite3_reset(s);
-    if (q != SQLITE_ROW && q != SQLITE_DONE)
-        return db_fail(ps->st, e, "reading form status");
-    return status_remember(ps, event, form, instance, *out) ? err_set(e, ERR_NOMEM, "out of memory")
-                                                             : 0;
 }
 
 /* Writes (or deletes, when value is "") one value and its audit row. */
@@ -353,7 +98,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         return ERR_IO;
     const char *cached = del ? NULL : arena_strdup(&ps->ar, value);
     if ((!del && !cached) ||
-        slot_set(ps, dict_event_index(&st->dict, event), instance,
+        putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
                  (size_t)(f - st->dict.fields), code ? code : "", cached))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
@@ -386,7 +131,7 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     sqlite3_bind_int(s, 5, atoi(value));
     if (stmt_run(ps->st, s, "writing form status", e))
         return ERR_IO;
-    if (status_remember(ps, event, form->name, instance, atoi(value)))
+    if (putcache_status_remember(ps, event, form->name, instance, atoi(value)))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
@@ -506,7 +251,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     struct expr_value v;
     struct err ee;
     err_clear(&ee);
-    if (expr_eval(f->calc, cached_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+    if (expr_eval(f->calc, putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
         return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
                              ee.msg);
     struct strbuf sb = STRBUF_INIT;
@@ -514,7 +259,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
     strbuf_release(&sb);
     char *old;
-    int rc = nv ? value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
+    int rc = nv ? putcache_value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
     if (rc)
         return rc == ERR_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : rc;
     *changed = strcmp(old ? old : "", nv) != 0;
@@ -678,12 +423,12 @@ static int required_value(struct put_state *ps, const char *event, int instance,
     char *v = NULL;
     *out = NULL;
     if (f->type != FT_CHECKBOX) {
-        int rc = value_read(ps, event, instance, f->name, NULL, &v, e);
+        int rc = putcache_value_read(ps, event, instance, f->name, NULL, &v, e);
         *out = v;
         return rc;
     }
     for (size_t k = 0; k < f->nchoices; k++) {
-        int rc = value_read(ps, event, instance, f->name, f->choices[k].code, &v, e);
+        int rc = putcache_value_read(ps, event, instance, f->name, f->choices[k].code, &v, e);
         if (rc)
             return rc;
         if (v && strcmp(v, "1") == 0) {
@@ -713,7 +458,7 @@ static int check_required(struct put_state *ps, const struct store_change *chang
         if (seen)
             continue;
         const char *ev = d->events[p->ev].name;
-        int status, rc = status_read(ps, ev, p->form->name, inst, &status, e);
+        int status, rc = putcache_status_read(ps, ev, p->form->name, inst, &status, e);
         if (rc)
             return rc;
         if (status != 2)
@@ -727,7 +472,7 @@ static int check_required(struct put_state *ps, const struct store_change *chang
                 struct expr_value shown;
                 struct err ee;
                 err_clear(&ee);
-                if (expr_eval(f->branching, cached_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
+                if (expr_eval(f->branching, putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
                               &shown, &ee))
                     return err_set_field(e, ERR_INTERNAL, f->name,
                                          "branching logic of '%s' at %s: %s", f->name, ev, ee.msg);
@@ -804,17 +549,17 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     }
     /* 2. what actually changes, and the reason rule for complete forms */
     const struct dict *d = &st->dict;
-    rc = values_load(&ps, e);
+    rc = putcache_values_load(&ps, e);
     for (size_t i = 0; i < n && !rc; i++) {
         const struct store_change *c = &changes[i];
         struct plan *p = &plans[i];
         const char *ev = d->events[p->ev].name;
         int status;
-        rc = status_read(&ps, ev, p->form->name, c->instance, &status, e);
+        rc = putcache_status_read(&ps, ev, p->form->name, c->instance, &status, e);
         if (rc)
             break;
         if (p->f) {
-            rc = value_read(&ps, ev, c->instance, p->f->name, c->code, &p->old, e);
+            rc = putcache_value_read(&ps, ev, c->instance, p->f->name, c->code, &p->old, e);
             p->is_changed = !rc && strcmp(p->old ? p->old : "", p->value) != 0;
         } else {
             char cur[16] = "";

@@ -1,0 +1,191 @@
+/* The write path's cache of one record: its stored values and form statuses, read once per
+ * change set and kept in step with every write the change set makes, so validation, calc
+ * recomputation and the required-field check cost a hash lookup instead of a query. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/write_int.h"
+
+static size_t putcache_slot_hash(int ev, int instance, size_t fi, const char *code)
+{
+    size_t h = (size_t)fi * 0x9E3779B1u ^ (size_t)ev * 0x85EBCA77u ^ (size_t)instance * 0xC2B2AE3Du;
+    for (; *code; code++)
+        h = (h ^ (unsigned char)*code) * 0x01000193u;
+    return h;
+}
+
+/* The cache entry for a slot: the entry itself, or the free entry where it would go. */
+struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
+                                        const char *code)
+{
+    size_t mask = ps->valcap - 1;
+    for (size_t i = putcache_slot_hash(ev, instance, fi, code) & mask;; i = (i + 1) & mask) {
+        struct cached_value *cv = &ps->vals[i];
+        if (!cv->is_used || (cv->ev == ev && cv->instance == instance && cv->fi == fi &&
+                             strcmp(cv->code, code) == 0))
+            return cv;
+    }
+}
+
+/* Sets (value NULL: deletes) a slot in the cache; value must live in the arena. */
+int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
+                      const char *value)
+{
+    if ((ps->nvals + 1) * 2 > ps->valcap) {
+        size_t ncap = ps->valcap * 2;
+        struct cached_value *old = ps->vals, *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        size_t ocap = ps->valcap;
+        ps->vals = n;
+        ps->valcap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].is_used)
+                *putcache_slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) =
+                    old[i];
+    }
+    struct cached_value *cv = putcache_slot_find(ps, ev, instance, fi, code);
+    if (!cv->is_used) {
+        const char *c = *code ? arena_strdup(&ps->ar, code) : "";
+        if (!c)
+            return ERR_NOMEM;
+        *cv = (struct cached_value){true, ev, instance, fi, c, NULL};
+        ps->nvals++;
+    }
+    cv->value = value;
+    return 0;
+}
+
+/* Reads every stored value of the record into the cache. */
+int putcache_values_load(struct put_state *ps, struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    ps->valcap = 256; /* a power of two; putcache_slot_set doubles it past half full */
+    ps->nvals = 0;
+    if (!(ps->vals = arena_calloc(&ps->ar, ps->valcap, sizeof *ps->vals)))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_RECORD, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    int q;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        int ev = dict_event_index(d, (const char *)sqlite3_column_text(s, 0));
+        const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
+        if (ev < 0 || !f)
+            continue; /* not in the protocol: nothing in the write path can ask for it */
+        char *v = arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 4));
+        if (!v || putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
+                                    (const char *)sqlite3_column_text(s, 3), v)) {
+            sqlite3_reset(s);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
+    sqlite3_reset(s);
+    return q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading the record's values");
+}
+
+/* The stored value at a key (NULL when none); points into the arena. */
+int putcache_value_read(struct put_state *ps, const char *event, int instance, const char *field,
+                        const char *code, char **out, struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    int ev = dict_event_index(d, event);
+    const struct dict_field *f = dict_field(d, field);
+    if (ev < 0 || !f)
+        return err_set(e, ERR_INTERNAL, "reading '%s' at '%s': not in the protocol", field, event);
+    struct cached_value *cv =
+        putcache_slot_find(ps, ev, instance, (size_t)(f - d->fields), code ? code : "");
+    *out = cv->is_used ? (char *)cv->value : NULL; /* NULL too once deleted */
+    return 0;
+}
+
+int putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                       struct expr_value *out, struct err *e)
+{
+    struct cached_lookup *lk = ctx;
+    const struct dict *d = &lk->ps->st->dict;
+    const struct dict_field *f;
+    const char *ev;
+    int evi, inst;
+    int rc = value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
+    if (rc)
+        return rc;
+    out->kind = EV_BLANK;
+    out->num = 0;
+    out->str = "";
+    if (f->type == FT_CHECKBOX && !code)
+        return 0;
+    struct cached_value *cv = putcache_slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
+                                                 f->type == FT_CHECKBOX ? code : "");
+    if (cv->is_used && cv->value) {
+        out->kind = EV_STR;
+        out->str = cv->value;
+    } else if (f->type == FT_CHECKBOX) {
+        out->kind = EV_STR;
+        out->str = "0";
+    }
+    return 0;
+}
+
+static struct cached_status *putcache_status_find(struct put_state *ps, const char *event,
+                                                  const char *form, int instance)
+{
+    for (size_t i = 0; i < ps->nsts; i++) {
+        struct cached_status *cs = &ps->sts[i];
+        if (cs->instance == instance && (cs->form == form || strcmp(cs->form, form) == 0) &&
+            (cs->event == event || strcmp(cs->event, event) == 0))
+            return cs;
+    }
+    return NULL;
+}
+
+/* Remembers a status read or written (event and form must outlive the change set). */
+int putcache_status_remember(struct put_state *ps, const char *event, const char *form,
+                             int instance, int status)
+{
+    struct cached_status *cs = putcache_status_find(ps, event, form, instance);
+    if (!cs) {
+        if (ps->nsts == ps->stscap) {
+            size_t ncap = ps->stscap ? ps->stscap * 2 : 16;
+            struct cached_status *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+            if (!n)
+                return ERR_NOMEM;
+            if (ps->nsts)
+                memcpy(n, ps->sts, ps->nsts * sizeof *n);
+            ps->sts = n;
+            ps->stscap = ncap;
+        }
+        cs = &ps->sts[ps->nsts++];
+        *cs = (struct cached_status){event, form, instance, status};
+    }
+    cs->status = status;
+    return 0;
+}
+
+/* The form status at (event, form, instance), -1 when none; event and form are the
+ * dictionary's strings. Read once per change set, then from memory. */
+int putcache_status_read(struct put_state *ps, const char *event, const char *form, int instance,
+                         int *out, struct err *e)
+{
+    const struct cached_status *cs = putcache_status_find(ps, event, form, instance);
+    if (cs) {
+        *out = cs->status;
+        return 0;
+    }
+    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, ps->r->id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    sqlite3_bind_int(s, 4, instance);
+    int q = sqlite3_step(s);
+    *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_reset(s);
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(ps->st, e, "reading form status");
+    return putcache_status_remember(ps, event, form, instance, *out)
+               ? err_set(e, ERR_NOMEM, "out of memory")
+               : 0;
+}

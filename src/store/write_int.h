@@ -1,0 +1,108 @@
+/* The write path's private state (write.c) and its per-change-set cache of the record's values
+ * and form statuses (write_cache.c). Internal to src/store/. */
+#ifndef IOHEME_STORE_WRITE_INT_H
+#define IOHEME_STORE_WRITE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "core/expr.h"
+#include "store/store_int.h"
+
+/* One value slot of the record: (event, instance, field, checkbox code). value is NULL once
+ * deleted. Strings live in the change set's arena. */
+struct cached_value {
+    bool is_used;
+    int ev, instance;
+    size_t fi;        /* index in dict.fields */
+    const char *code; /* "" when not a checkbox option */
+    const char *value;
+};
+
+/* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
+struct cached_status {
+    const char *event, *form; /* the dictionary's strings */
+    int instance, status;
+};
+
+/* What one change will do, worked out before anything is written. */
+struct plan {
+    int ev;
+    const struct dict_form *form;
+    const struct dict_field *f; /* NULL for a form-status change */
+    const char *value;          /* canonical; "" deletes */
+    const char *flag;           /* soft rule, or NULL */
+    char *old;                  /* stored value (arena), NULL when none */
+    bool is_changed;
+};
+
+/* (event, instance, field) that changed, for calc recomputation. */
+struct touched {
+    const char *event; /* the dictionary's string for event ev */
+    int instance;
+    const char *field; /* f->name */
+    size_t ev;
+    const struct dict_field *f;
+};
+
+/* A calc evaluated during this change set: calc c at (event ev, instance), when ps->nt was
+ * nt. Its stored value is the result of that evaluation; only a touch made after it to one of
+ * the calc's inputs can make a re-evaluation differ. */
+struct evaluated {
+    size_t c, ev, nt;
+    int instance;
+};
+
+struct put_state {
+    struct store *st;
+    const struct store_ctx *who;
+    const struct store_record *r;
+    const char *rname;
+    struct store_put_result *res;
+    struct arena ar;
+    struct touched *t;
+    size_t nt, tcap;
+    struct evaluated *done;
+    size_t ndone, donecap;
+    /* The record's stored values, read once per change set and kept in step with every
+     * write this change set makes (values_load, value_write), so the reads of validation,
+     * calcs and the required-field check cost a hash lookup instead of a query. */
+    struct cached_value *vals;
+    size_t nvals, valcap; /* valcap: a power of two, or 0 before values_load */
+    /* Form statuses read or written by this change set (status_read, status_write). */
+    struct cached_status *sts;
+    size_t nsts, stscap;
+};
+
+/* The expr_lookup_fn of the write path: value_lookup_fn's rules (read.c), answered from the
+ * cache. */
+struct cached_lookup {
+    struct put_state *ps;
+    const char *event;
+    int instance;
+};
+
+/* The cache slot for (event index, instance, field index, checkbox code or ""): the used entry,
+ * or the free entry where it would go. */
+struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
+                                        const char *code);
+/* Sets (value NULL: deletes) a slot; value must live in ps->ar. Returns 0 or ERR_NOMEM. */
+int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
+                      const char *value);
+/* Reads every stored value of the record ps->r into the cache. */
+int putcache_values_load(struct put_state *ps, struct err *e);
+/* The stored value at a key into *out (NULL when none); points into ps->ar. */
+int putcache_value_read(struct put_state *ps, const char *event, int instance, const char *field,
+                        const char *code, char **out, struct err *e);
+/* expr_lookup_fn over the cache; ctx is a struct cached_lookup. */
+int putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                       struct expr_value *out, struct err *e);
+/* Remembers a form status read or written by this change set. */
+int putcache_status_remember(struct put_state *ps, const char *event, const char *form,
+                             int instance, int status);
+/* The form status at (event, form, instance): 0-2, or -1 when none (read once, then cached). */
+int putcache_status_read(struct put_state *ps, const char *event, const char *form, int instance,
+                         int *status, struct err *e);
+
+#endif
