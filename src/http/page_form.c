@@ -13,6 +13,7 @@
 
 #include "http/html.h"
 #include "http/page.h"
+#include "core/perm.h"
 
 struct form_ref {
     const struct dict *d;
@@ -22,6 +23,13 @@ struct form_ref {
     int instance;
     bool repeats;
 };
+
+/* True when the signed-in user's role holds action (core/perm.h decides). */
+static bool page_may(const struct req *r, enum perm_action act)
+{
+    enum role role;
+    return r->has_user && role_from_name(r->user.role, &role) == 0 && perm_allows(role, act);
+}
 
 static int resolve(struct req *r, struct form_ref *f, struct err *e)
 {
@@ -135,28 +143,45 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     struct form_source src = {.stored = pv, .event = f->event, .instance = f->instance,
                               .from_post = from_post, .res = res};
     form_render_fields(r, f->fm, &src);
-    html_raw(r, "<div class=\"savebar\"><label for=\"i-status\">Form status</label>"
-                "<select id=\"i-status\" name=\"__status\">");
+    /* Offer only what the signed-in role may do (the write path checks again): the status
+     * selector needs form_status, the save bar data_write. */
+    bool may_write = page_may(r, PERM_DATA_WRITE), may_status = page_may(r, PERM_FORM_STATUS);
     int show = posted_status ? atoi(posted_status) : (status < 0 ? 0 : status);
-    for (int s = 0; s <= 2; s++) {
-        html_rawf(r, "<option value=\"%d\"%s>", s, s == show ? " selected" : "");
-        html_text(r, page_status_label(s));
-        html_raw(r, "</option>");
+    if (!may_write) {
+        html_raw(r, "<div class=\"savebar\"><p>Form status: ");
+        html_text(r, page_status_label(status < 0 ? 0 : status));
+        html_raw(r, " <span class=\"muted\">(read only for your role)</span></p></div></form>");
+    } else {
+        html_raw(r, "<div class=\"savebar\">");
+        if (may_status) {
+            html_raw(r, "<label for=\"i-status\">Form status</label>"
+                        "<select id=\"i-status\" name=\"__status\">");
+            for (int s = 0; s <= 2; s++) {
+                html_rawf(r, "<option value=\"%d\"%s>", s, s == show ? " selected" : "");
+                html_text(r, page_status_label(s));
+                html_raw(r, "</option>");
+            }
+            html_raw(r, "</select>");
+        } else {
+            html_raw(r, "<p>Form status: ");
+            html_text(r, page_status_label(status < 0 ? 0 : status));
+            html_raw(r, "</p>");
+        }
+        html_raw(r, "<div class=\"reason");
+        if (status == 2)
+            html_raw(r, " required");
+        if (res && e.code == 0 && error && strstr(error, "reason"))
+            html_raw(r, " has-error");
+        html_raw(r, "\"><label for=\"i-reason\">Reason for change");
+        if (status == 2)
+            html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
+                        "complete)</span>");
+        html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
+        if (from_post)
+            html_text(r, req_form(r, "__reason"));
+        html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
+                    "</div></form>");
     }
-    html_raw(r, "</select><div class=\"reason");
-    if (status == 2)
-        html_raw(r, " required");
-    if (res && e.code == 0 && error && strstr(error, "reason"))
-        html_raw(r, " has-error");
-    html_raw(r, "\"><label for=\"i-reason\">Reason for change");
-    if (status == 2)
-        html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
-                    "complete)</span>");
-    html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
-    if (from_post)
-        html_text(r, req_form(r, "__reason"));
-    html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
-                "</div></form>");
     values_json(r, pv);
     html_raw(r, "<script src=\"/forms/");
     html_text(r, f->fm->name);
