@@ -13,7 +13,6 @@
 
 #include "http/html.h"
 #include "http/page.h"
-#include "core/perm.h"
 
 struct form_ref {
     const struct dict *d;
@@ -23,13 +22,6 @@ struct form_ref {
     int instance;
     bool repeats;
 };
-
-/* True when the signed-in user's role holds action (core/perm.h decides). */
-static bool page_may(const struct req *r, enum perm_action act)
-{
-    enum role role;
-    return r->has_user && role_from_name(r->user.role, &role) == 0 && perm_allows(role, act);
-}
 
 static int resolve(struct req *r, struct form_ref *f, struct err *e)
 {
