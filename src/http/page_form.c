@@ -134,10 +134,14 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     html_csrf(r);
     struct form_source src = {.stored = pv, .event = f->event, .instance = f->instance,
                               .from_post = from_post, .res = res};
-    form_render_fields(r, f->fm, &src);
     /* Offer only what the signed-in role may do (the write path checks again): the status
-     * selector needs form_status, the save bar data_write. */
+     * selector needs form_status, the save bar and editable inputs data_write. */
     bool may_write = page_may(r, PERM_DATA_WRITE), may_status = page_may(r, PERM_FORM_STATUS);
+    if (!may_write)
+        html_raw(r, "<fieldset class=\"readonly\" disabled>");
+    form_render_fields(r, f->fm, &src);
+    if (!may_write)
+        html_raw(r, "</fieldset>");
     int show = posted_status ? atoi(posted_status) : (status < 0 ? 0 : status);
     if (!may_write) {
         html_raw(r, "<div class=\"savebar\"><p>Form status: ");

@@ -156,6 +156,7 @@ try {
         const hasStatus = /name="__status"/.test(res.text), hasSave = /name="__reason"/.test(res.text);
         t.check(hasStatus === EXPECTED.form_status.includes(role), `form page as ${role}: status selector offered iff form_status (${hasStatus})`);
         t.check(hasSave === EXPECTED.data_write.includes(role), `form page as ${role}: save bar offered iff data_write (${hasSave})`);
+        t.check(/<fieldset class="readonly" disabled>/.test(res.text) !== EXPECTED.data_write.includes(role), `form page as ${role}: inputs disabled iff no data_write`);
     }
     // … and the other pages link to no action the role may not take: screening a patient
     // (screen), enrolling one (enroll), the IO stopwatch (data_write).
