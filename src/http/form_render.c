@@ -63,6 +63,13 @@ const struct page_value *page_values_get(const struct page_values *pv, const cha
     return NULL;
 }
 
+/* True when the signed-in user's role holds action (core/perm.h decides). */
+bool page_may(const struct req *r, enum perm_action act)
+{
+    enum role role;
+    return r->has_user && role_from_name(r->user.role, &role) == 0 && perm_allows(role, act);
+}
+
 const char *page_status_label(int status)
 {
     switch (status) {

@@ -3,6 +3,7 @@
 #ifndef IOHEME_HTTP_PAGE_H
 #define IOHEME_HTTP_PAGE_H
 
+#include "core/perm.h"
 #include "http/http_int.h"
 
 struct page_value {
@@ -44,6 +45,9 @@ int form_changes_from_post(struct req *r, const struct dict_form *fm, const char
                            int instance, struct store_change **out, size_t *n, struct err *e);
 /* "Incomplete" / "Unverified" / "Complete" / "No data" for a status 0/1/2/-1. */
 const char *page_status_label(int status);
+/* True when the signed-in user's role holds act: pages offer only what the role may do (the
+ * router and the write path check again). */
+bool page_may(const struct req *r, enum perm_action act);
 /* The record's name and status line as a page heading. */
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
 

@@ -134,29 +134,50 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     html_csrf(r);
     struct form_source src = {.stored = pv, .event = f->event, .instance = f->instance,
                               .from_post = from_post, .res = res};
+    /* Offer only what the signed-in role may do (the write path checks again): the status
+     * selector needs form_status, the save bar and editable inputs data_write. */
+    bool may_write = page_may(r, PERM_DATA_WRITE), may_status = page_may(r, PERM_FORM_STATUS);
+    if (!may_write)
+        html_raw(r, "<fieldset class=\"readonly\" disabled>");
     form_render_fields(r, f->fm, &src);
-    html_raw(r, "<div class=\"savebar\"><label for=\"i-status\">Form status</label>"
-                "<select id=\"i-status\" name=\"__status\">");
+    if (!may_write)
+        html_raw(r, "</fieldset>");
     int show = posted_status ? atoi(posted_status) : (status < 0 ? 0 : status);
-    for (int s = 0; s <= 2; s++) {
-        html_rawf(r, "<option value=\"%d\"%s>", s, s == show ? " selected" : "");
-        html_text(r, page_status_label(s));
-        html_raw(r, "</option>");
+    if (!may_write) {
+        html_raw(r, "<div class=\"savebar\"><p>Form status: ");
+        html_text(r, page_status_label(status < 0 ? 0 : status));
+        html_raw(r, " <span class=\"muted\">(read only for your role)</span></p></div></form>");
+    } else {
+        html_raw(r, "<div class=\"savebar\">");
+        if (may_status) {
+            html_raw(r, "<label for=\"i-status\">Form status</label>"
+                        "<select id=\"i-status\" name=\"__status\">");
+            for (int s = 0; s <= 2; s++) {
+                html_rawf(r, "<option value=\"%d\"%s>", s, s == show ? " selected" : "");
+                html_text(r, page_status_label(s));
+                html_raw(r, "</option>");
+            }
+            html_raw(r, "</select>");
+        } else {
+            html_raw(r, "<p>Form status: ");
+            html_text(r, page_status_label(status < 0 ? 0 : status));
+            html_raw(r, "</p>");
+        }
+        html_raw(r, "<div class=\"reason");
+        if (status == 2)
+            html_raw(r, " required");
+        if (res && e.code == 0 && error && strstr(error, "reason"))
+            html_raw(r, " has-error");
+        html_raw(r, "\"><label for=\"i-reason\">Reason for change");
+        if (status == 2)
+            html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
+                        "complete)</span>");
+        html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
+        if (from_post)
+            html_text(r, req_form(r, "__reason"));
+        html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
+                    "</div></form>");
     }
-    html_raw(r, "</select><div class=\"reason");
-    if (status == 2)
-        html_raw(r, " required");
-    if (res && e.code == 0 && error && strstr(error, "reason"))
-        html_raw(r, " has-error");
-    html_raw(r, "\"><label for=\"i-reason\">Reason for change");
-    if (status == 2)
-        html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
-                    "complete)</span>");
-    html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
-    if (from_post)
-        html_text(r, req_form(r, "__reason"));
-    html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
-                "</div></form>");
     values_json(r, pv);
     html_raw(r, "<script src=\"/forms/");
     html_text(r, f->fm->name);

@@ -219,9 +219,11 @@ int page_dashboard(struct req *r)
                  "<progress max=\"%d\" value=\"%zu\" aria-label=\"enrolment\"></progress>"
                  "<p class=\"muted\">%zu screened · %zu screen failures</p></div>",
               enrolled, TARGET_ENROLMENT, TARGET_ENROLMENT, enrolled, n, failures);
-    html_raw(r, "<div class=\"card\"><h2>Actions</h2><p><a class=\"button primary\" "
-                "href=\"/screening/new\">Screen a new patient</a></p><p><a class=\"button\" "
-                "href=\"/screening\">Screening log</a></p></div></section>");
+    html_raw(r, "<div class=\"card\"><h2>Actions</h2>");
+    if (page_may(r, PERM_SCREEN))
+        html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
+                    "patient</a></p>");
+    html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div></section>");
 
     long long now = store_now_ms(r->st);
     html_raw(r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
@@ -314,8 +316,11 @@ int page_screening(struct req *r)
     if (load_records(r, &recs, &n) != 0)
         return 0;
     html_begin(r, "Screening log");
-    html_raw(r, "<h1>Screening log</h1><p><a class=\"button primary\" href=\"/screening/new\">"
-                "Screen a new patient</a></p><table class=\"list\" id=\"screening-log\"><thead>"
+    html_raw(r, "<h1>Screening log</h1>");
+    if (page_may(r, PERM_SCREEN))
+        html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
+                    "patient</a></p>");
+    html_raw(r, "<table class=\"list\" id=\"screening-log\"><thead>"
                 "<tr><th>Screening no.</th><th>Study ID</th><th>Screened</th><th>By</th>"
                 "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {

@@ -204,7 +204,7 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     html_begin(r, store_record_name(rec));
     page_record_heading(r, rec, NULL);
     html_raw(r, "<p class=\"actions\">");
-    if (rec->status == STORE_REC_ENROLLED) {
+    if (rec->status == STORE_REC_ENROLLED && page_may(r, PERM_DATA_WRITE)) {
         html_raw(r, "<a class=\"button primary big\" href=\"/records/");
         html_text(r, store_record_name(rec));
         html_raw(r, "/stopwatch\">IO stopwatch</a> ");
@@ -213,7 +213,7 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     html_text(r, store_record_name(rec));
     html_raw(r, "/casebook\">Print casebook</a></p>");
     eligibility_table(r, rec);
-    if (rec->status == STORE_REC_SCREENED && rec->eligible == 1)
+    if (rec->status == STORE_REC_SCREENED && rec->eligible == 1 && page_may(r, PERM_ENROLL))
         enrol_section(r, rec, from_post, res, error);
     subject_grid(r, rec);
     static const char *const scripts[] = {"logic.js", "form.js", NULL};

@@ -148,6 +148,34 @@ try {
             }
         }
     }
+    // The form page offers only what the role may do: the status selector needs form_status,
+    // the save bar (reason, Save) data_write.
+    for (const role of ROLES) {
+        const res = await call(B, 'GET', '/records/IOH-001/forms/t0_arm_1/haemodynamics', { session: sessions[role] });
+        t.check(res.status === 200, `form page as ${role}`, res.status);
+        const hasStatus = /name="__status"/.test(res.text), hasSave = /name="__reason"/.test(res.text);
+        t.check(hasStatus === EXPECTED.form_status.includes(role), `form page as ${role}: status selector offered iff form_status (${hasStatus})`);
+        t.check(hasSave === EXPECTED.data_write.includes(role), `form page as ${role}: save bar offered iff data_write (${hasSave})`);
+        t.check(/<fieldset class="readonly" disabled>/.test(res.text) !== EXPECTED.data_write.includes(role), `form page as ${role}: inputs disabled iff no data_write`);
+    }
+    // … and the other pages link to no action the role may not take: screening a patient
+    // (screen), enrolling one (enroll), the IO stopwatch (data_write).
+    r = await call(B, 'POST', '/api/v1/screening', { session: sessions.coordinator, json: { values: ELIGIBLE } });
+    const eligibleOnly = r.json && r.json.record;
+    t.check(!!eligibleOnly, 'fixture: a screened, eligible, not enrolled record', r.text);
+    for (const role of ROLES) {
+        for (const page of ['/', '/screening']) {
+            const res = await call(B, 'GET', page, { session: sessions[role] });
+            t.check(res.text.includes('href="/screening/new"') === EXPECTED.screen.includes(role),
+                    `${page} as ${role}: "Screen a new patient" offered iff screen`);
+        }
+        let res = await call(B, 'GET', '/records/IOH-001', { session: sessions[role] });
+        t.check(res.text.includes('/stopwatch"') === EXPECTED.data_write.includes(role),
+                `subject page as ${role}: stopwatch offered iff data_write`);
+        res = await call(B, 'GET', `/records/${eligibleOnly}`, { session: sessions[role] });
+        t.check(res.text.includes('id="enrol"') === EXPECTED.enroll.includes(role),
+                `subject page of an eligible patient as ${role}: enrolment offered iff enroll`);
+    }
     const denied = auditCount('denied') - deniedBefore;
     t.check(denied === forbidden, `every refusal is audited as denied (${denied} of ${forbidden})`);
     console.log(`http_authz: ${routes.length} routes x ${ROLES.length + 1} callers = ${calls} calls, ${forbidden} forbidden`);
