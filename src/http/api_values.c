@@ -30,7 +30,8 @@ int api_changes_from_json(struct req *r, json_t *values, const char *event, int 
     const char *key;
     json_t *v;
     size_t i = 0;
-    json_object_foreach(values, key, v) {
+    json_object_foreach(values, key, v)
+    {
         struct store_change *c = &ch[i++];
         c->event = event;
         c->instance = instance;
@@ -66,11 +67,11 @@ static json_t *issues_json(const struct store_put_result *res)
     json_t *a = json_array();
     for (size_t i = 0; res && i < res->nissues; i++) {
         const struct store_issue *s = &res->issues[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "level",
-                                           s->level == STORE_ISSUE_HARD ? "error" : "warning",
-                                           "event", s->event, "instance", s->instance, "field",
-                                           s->field, "rule", s->rule, "value", s->value,
-                                           "message", s->msg));
+        json_array_append_new(a,
+                              json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "level",
+                                        s->level == STORE_ISSUE_HARD ? "error" : "warning", "event",
+                                        s->event, "instance", s->instance, "field", s->field,
+                                        "rule", s->rule, "value", s->value, "message", s->msg));
     }
     return a;
 }
@@ -150,16 +151,17 @@ int api_form_get(struct req *r)
     if (parse_instance(req_query(r, "instance"), &instance, &e) != 0)
         return resp_err(r, &e);
     struct form_ctx c = {.values = json_object(), .key = STRBUF_INIT};
-    int rc = store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status,
-                               &e);
+    int rc =
+        store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status, &e);
     strbuf_release(&c.key);
     if (rc != 0) {
         json_decref(c.values);
         return resp_err(r, &e);
     }
-    return resp_json(r, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "record", id, "event",
-                                       event, "form", form, "instance", instance, "status",
-                                       status, "values", c.values));
+    return resp_json(r, 200,
+                     json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "record", id, "event", event,
+                               "form", form, "instance", instance, "status", status, "values",
+                               c.values));
 }
 
 static int body_instance(json_t *body, int *out, struct err *e)
@@ -194,8 +196,8 @@ int api_values_post(struct req *r)
     if (rc == 0 && !json_is_object(json_object_get(body, "values")))
         rc = err_set_field(&e, ERR_INVALID, "values", "values must be an object of field: value");
     if (rc == 0)
-        rc = api_changes_from_json(r, json_object_get(body, "values"), event, instance, &ch, &n,
-                                   &e);
+        rc =
+            api_changes_from_json(r, json_object_get(body, "values"), event, instance, &ch, &n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     struct store_ctx who = req_who(r);
@@ -237,7 +239,8 @@ int api_form_status_post(struct req *r)
     struct store_put_result res;
     store_put_result_init(&res);
     if (rc == 0) {
-        struct store_change c = {.event = event, .instance = instance,
+        struct store_change c = {.event = event,
+                                 .instance = instance,
                                  .field = dict_complete_field(fm, field, sizeof field),
                                  .value = json_integer_value(sv) == 2   ? "2"
                                           : json_integer_value(sv) == 1 ? "1"
@@ -257,12 +260,11 @@ int api_form_status_post(struct req *r)
 static json_t *audit_json(const struct store_audit_row *a)
 {
 #define S(x) ((x) ? json_string(x) : json_null())
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                     (json_int_t)a->id, "time", S(a->ts), "user", S(a->user), "action",
-                     S(a->action), "event", S(a->event), "instance",
-                     a->instance < 0 ? json_null() : json_integer(a->instance), "field",
-                     S(a->field), "old", S(a->old_value), "new", S(a->new_value), "reason",
-                     S(a->reason), "source", S(a->source));
+    return json_pack(
+        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id, "time",
+        S(a->ts), "user", S(a->user), "action", S(a->action), "event", S(a->event), "instance",
+        a->instance < 0 ? json_null() : json_integer(a->instance), "field", S(a->field), "old",
+        S(a->old_value), "new", S(a->new_value), "reason", S(a->reason), "source", S(a->source));
 #undef S
 }
 
@@ -286,21 +288,29 @@ int api_field_history_get(struct req *r)
         json_decref(a);
         return resp_err(r, &e);
     }
-    return resp_json(r, 200, json_pack("{s:s, s:s, s:o}", "record", store_record_name(&rec),
-                                       "field", field, "history", a));
+    return resp_json(r, 200,
+                     json_pack("{s:s, s:s, s:o}", "record", store_record_name(&rec), "field", field,
+                               "history", a));
 }
 
 struct audit_ctx {
     const struct store_record *rec;
+    const char *field; /* ?field=: only this field's rows (checkbox options included), or NULL */
     json_t *rows;
 };
 
 static int record_audit_cb(void *ctx, const struct store_audit_row *a)
 {
     struct audit_ctx *c = ctx;
-    if (!a->record || (strcmp(a->record, c->rec->screening_no) != 0 &&
-                       strcmp(a->record, c->rec->study_id) != 0))
+    if (!a->record ||
+        (strcmp(a->record, c->rec->screening_no) != 0 && strcmp(a->record, c->rec->study_id) != 0))
         return 0;
+    if (c->field) {
+        size_t n = strlen(c->field);
+        if (!a->field || strncmp(a->field, c->field, n) != 0 ||
+            (a->field[n] != '\0' && strncmp(a->field + n, "___", 3) != 0))
+            return 0;
+    }
     return json_array_append_new(c->rows, audit_json(a));
 }
 
@@ -311,11 +321,17 @@ int api_record_audit_get(struct req *r)
     struct store_record rec;
     if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0)
         return resp_err(r, &e);
-    struct audit_ctx c = {.rec = &rec, .rows = json_array()};
+    const char *field = req_query(r, "field");
+    if (field && *field && !dict_field(store_dict(r->st), field)) {
+        err_set_field(&e, ERR_NOT_FOUND, "field", "no field '%s' in the protocol", field);
+        return resp_err(r, &e);
+    }
+    struct audit_ctx c = {
+        .rec = &rec, .field = field && *field ? field : NULL, .rows = json_array()};
     if (store_audit_foreach(r->st, record_audit_cb, &c, &e) != 0) {
         json_decref(c.rows);
         return resp_err(r, &e);
     }
-    return resp_json(r, 200, json_pack("{s:s, s:o}", "record", store_record_name(&rec), "audit",
-                                       c.rows));
+    return resp_json(r, 200,
+                     json_pack("{s:s, s:o}", "record", store_record_name(&rec), "audit", c.rows));
 }

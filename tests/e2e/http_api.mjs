@@ -152,6 +152,11 @@ try {
     t.check((await call(B, 'GET', `/api/v1/records/${ID}/history/no_field`, { session: nurse })).status === 404, 'history of unknown field: 404');
     r = await call(B, 'GET', `/api/v1/records/${ID}/audit`, { session: admin });
     t.check(r.status === 200 && r.json.audit.some((a) => a.action === 'enroll') && r.json.audit.some((a) => a.field === 'hd_sbp'), 'GET record audit', r.status);
+    r = await call(B, 'GET', `/api/v1/records/${ID}/audit?field=hd_sbp`, { session: admin });
+    t.check(r.status === 200 && r.json.audit.length >= 2 && r.json.audit.every((a) => a.field === 'hd_sbp'),
+            'GET record audit ?field= keeps only that field', r.text);
+    t.check((await call(B, 'GET', `/api/v1/records/${ID}/audit?field=no_field`, { session: admin })).status === 404,
+            'record audit of an unknown field: 404');
 
     // ---- dashboard: forms fall due from T0 (first skin puncture), not from enrolment ----
     {
