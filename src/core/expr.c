@@ -113,6 +113,20 @@ static bool is_code_char(char c)
     return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
 }
 
+/* The error for a field reference that stops at s[i]: the string ended inside "[...", or a
+ * character that cannot be in a name. */
+static int bad_name_char(struct parser *p, size_t open, size_t i)
+{
+    const char *s = p->src;
+    if (s[i] == '\0')
+        return fail(p, open + 1, "unterminated field reference '['", NULL);
+    char bad[8];
+    snprintf(bad, sizeof bad, "%c", s[i]);
+    return fail(p, i + 1,
+                "invalid character '%s' in a field name (lowercase letters, digits and _ only)",
+                bad);
+}
+
 /* Reads "name" or "name(code)" after a '[' up to the ']'. */
 static int lex_bracket(struct parser *p, const char **name, const char **code)
 {
@@ -122,16 +136,8 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
     size_t n0 = i;
     while (is_name_char(s[i]))
         i++;
-    if (i == n0) {
-        if (s[i] == '\0')
-            return fail(p, open + 1, "unterminated field reference '['", NULL);
-        char bad[8];
-        snprintf(bad, sizeof bad, "%c", s[i]);
-        return fail(p, i + 1,
-                    "invalid character '%s' in a field name (lowercase letters, "
-                    "digits and _ only)",
-                    bad);
-    }
+    if (i == n0)
+        return bad_name_char(p, open, i);
     *name = arena_strndup(p->ar, s + n0, i - n0);
     *code = NULL;
     if (!*name)
@@ -147,16 +153,8 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
             return nomem(p);
         i++;
     }
-    if (s[i] != ']') {
-        if (s[i] == '\0')
-            return fail(p, open + 1, "unterminated field reference '['", NULL);
-        char bad[8];
-        snprintf(bad, sizeof bad, "%c", s[i]);
-        return fail(p, i + 1,
-                    "invalid character '%s' in a field name (lowercase letters, "
-                    "digits and _ only)",
-                    bad);
-    }
+    if (s[i] != ']')
+        return bad_name_char(p, open, i);
     p->at = i + 1;
     return 0;
 }
