@@ -7,8 +7,6 @@
  * Every row goes through the one write path inside one batch; every rejected value is
  * reported with its row, and then nothing is saved. Audit rows carry source "import" and the
  * file's SHA-256. */
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,16 +82,16 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     const char *instrument = row_get(r, "redcap_repeat_instrument");
     int instance = 0;
     if (inst_s && *inst_s) {
-        /* REDCap writes a positive integer or nothing; atoi would read "x" as 0 and "2b" as 2 */
-        char *end;
-        errno = 0;
-        long v = strtol(inst_s, &end, 10);
-        if (errno || *end || end == inst_s || v < 1 || v > INT_MAX) {
+        /* REDCap writes a positive integer or nothing; atoi would read "x" as 0 and "2b" as 2.
+         * The write path then holds it to the form's maximum. */
+        struct err ie = {0};
+        if (dict_instance_parse(inst_s, "redcap_repeat_instance", &instance, &ie) != 0 ||
+            instance < 1) {
             reject(rep, r, record, "redcap_repeat_instance", "instance",
-                   "redcap_repeat_instance must be a positive integer or blank", json);
+                   ie.code ? ie.msg : "redcap_repeat_instance must be a positive integer or blank",
+                   json);
             return 0;
         }
-        instance = (int)v;
     }
     int evi = dict_event_index(d, event);
     struct store_change *ch = arena_calloc(ar, r->n + 1, sizeof *ch);

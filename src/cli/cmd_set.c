@@ -65,13 +65,10 @@ int cmd_set(int argc, char **argv)
     char *colon = strchr(evbuf, ':');
     if (colon) {
         *colon = '\0';
-        char *end;
-        long v = strtol(colon + 1, &end, 10);
-        if (*end || v < 0 || v > 100000) {
+        if (dict_instance_parse(colon + 1, "instance", &instance, &e) != 0) {
             store_close(st);
-            return cli_usage_error("set", "'%s' is not EVENT:INSTANCE", a.pos[1]);
+            return cli_usage_error("set", "'%s' is not EVENT:INSTANCE: %s", a.pos[1], e.msg);
         }
-        instance = (int)v;
     }
     const char *event = cli_event(d, evbuf);
     if (!event) {

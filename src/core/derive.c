@@ -230,11 +230,9 @@ struct subj_acc {
 static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_acc *a)
 {
     int rc = 0;
-    int maxp = vtab_max_instance(v, EV_PROC, "iop_number");
-    int maxs = vtab_max_instance(v, EV_PROC, "iop_site");
-    if (maxs > maxp)
-        maxp = maxs;
-    for (int i = 1; i <= maxp && a->npl < MAX_PL; i++) {
+    static const char *const pl_fields[] = {"iop_number", "iop_site"};
+    for (int i = vtab_next_instance_any(v, EV_PROC, pl_fields, 2, 0); i && a->npl < MAX_PL;
+         i = vtab_next_instance_any(v, EV_PROC, pl_fields, 2, i)) {
         int num;
         const char *site = vtab_get(v, EV_PROC, i, "iop_site", NULL);
         bool has_num = dv_int(v, EV_PROC, i, "iop_number", &num);
@@ -254,8 +252,8 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
 
     /* Attempts: each attempt form names its placement and its number. */
     struct atable *at = &ds->t[ADS_ATTEMPTS];
-    int maxa = vtab_max_instance(v, EV_PROC, "att_number");
-    for (int i = 1; i <= maxa; i++) {
+    for (int i = vtab_next_instance(v, EV_PROC, "att_number", 0); i;
+         i = vtab_next_instance(v, EV_PROC, "att_number", i)) {
         int pn, an;
         if (!dv_int(v, EV_PROC, i, "att_number", &an))
             continue;
@@ -297,10 +295,7 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
 
     /* Removal forms: dwell time per placement. */
     struct atable *pt = &ds->t[ADS_PLACEMENTS];
-    int maxr = vtab_max_instance(v, EV_REMOVAL, "rem_dt");
-    int maxr2 = vtab_max_instance(v, EV_REMOVAL, "rem_placement");
-    if (maxr2 > maxr)
-        maxr = maxr2;
+    static const char *const rem_fields[] = {"rem_dt", "rem_placement"};
     double last_obs = 0;
     bool has_last = last_observation(v, &last_obs);
     for (int k = 0; k < a->npl; k++) {
@@ -318,7 +313,8 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         bool has_rem = false, has_ins = false;
         double rem = 0, ins = 0;
         const char *rem_s = NULL;
-        for (int j = 1; j <= maxr; j++) {
+        for (int j = vtab_next_instance_any(v, EV_REMOVAL, rem_fields, 2, 0); j;
+             j = vtab_next_instance_any(v, EV_REMOVAL, rem_fields, 2, j)) {
             int rp;
             if (!dv_int(v, EV_REMOVAL, j, "rem_placement", &rp))
                 rp = 1;
@@ -383,10 +379,10 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
 {
     struct atable *t = &ds->t[ADS_INFUSIONS];
     int rc = 0;
-    int maxi = vtab_max_instance(v, EV_PROC, "inf_volume");
     *vol30 = 0;
     *has_vol30 = s->has_t0;
-    for (int i = 1; i <= maxi; i++) {
+    for (int i = vtab_next_instance(v, EV_PROC, "inf_volume", 0); i;
+         i = vtab_next_instance(v, EV_PROC, "inf_volume", i)) {
         double vol, start, stop;
         int pn;
         bool has_vol = dv_num(v, EV_PROC, i, "inf_volume", &vol);

@@ -57,6 +57,40 @@ static bool form_has_instance(struct vtab *v, const struct dict *d, const struct
     return false;
 }
 
+/* The smallest instance above `after` at which any field of form fm holds a value at ev, 0
+ * when none: the instances that exist, never a numeric range. */
+static int next_form_instance(struct vtab *v, const struct dict *d, const struct dict_form *fm,
+                              const char *ev, int after)
+{
+    int best = 0;
+    for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
+        int k = vtab_next_instance(v, ev, d->fields[i].name, after);
+        if (k && (!best || k < best))
+            best = k;
+    }
+    return best;
+}
+
+/* Counts the required fields that form fm shows at (ev, inst) and how many hold a value. */
+static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v,
+                       const struct dict_form *fm, const char *ev, int inst, struct arena *ar)
+{
+    struct lookup_ctx lc = {v, ev, inst};
+    for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
+        const struct dict_field *f = &d->fields[i];
+        if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
+            continue;
+        if (f->branching) {
+            struct expr_value val;
+            struct err ee = {0};
+            if (expr_eval(f->branching, lookup, &lc, 0, ar, &val, &ee) != 0 || !expr_truthy(&val))
+                continue;
+        }
+        ds->cpl[i].expected++;
+        ds->cpl[i].present += field_present(v, f, ev, inst);
+    }
+}
+
 int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, struct err *e)
 {
     if (!v->is_enrolled)
@@ -78,34 +112,14 @@ int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *
             if (!d->form_at_event[ev * d->nforms + fi])
                 continue;
             const struct dict_form *fm = &d->forms[fi];
-            bool rep = d->form_repeats[ev * d->nforms + fi];
-            int maxi = 0;
-            if (rep) {
-                for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
-                    int m = vtab_max_instance(v, evname, d->fields[i].name);
-                    if (m > maxi)
-                        maxi = m;
-                }
+            if (!d->form_repeats[ev * d->nforms + fi]) {
+                count_form(ds, d, v, fm, evname, 0, &ar);
+                continue;
             }
-            for (int inst = rep ? 1 : 0; inst <= maxi; inst++) {
-                if (rep && !form_has_instance(v, d, fm, evname, inst))
-                    continue;
-                struct lookup_ctx lc = {v, evname, inst};
-                for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
-                    const struct dict_field *f = &d->fields[i];
-                    if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
-                        continue;
-                    if (f->branching) {
-                        struct expr_value val;
-                        struct err ee = {0};
-                        if (expr_eval(f->branching, lookup, &lc, 0, &ar, &val, &ee) != 0 ||
-                            !expr_truthy(&val))
-                            continue;
-                    }
-                    ds->cpl[i].expected++;
-                    ds->cpl[i].present += field_present(v, f, evname, inst);
-                }
-            }
+            for (int inst = next_form_instance(v, d, fm, evname, 0); inst;
+                 inst = next_form_instance(v, d, fm, evname, inst))
+                if (form_has_instance(v, d, fm, evname, inst))
+                    count_form(ds, d, v, fm, evname, inst, &ar);
         }
     }
     arena_free(&ar);

@@ -177,8 +177,8 @@ int derive_complications(struct adataset *ds, struct vtab *v, const struct deriv
     struct atable *t = &ds->t[ADS_COMPLICATIONS];
     int rc = 0, n = 0;
     for (int e = 0; e < 4; e++) {
-        int maxi = vtab_max_instance(v, events[e], "comp_type");
-        for (int i = 1; i <= maxi; i++) {
+        for (int i = vtab_next_instance(v, events[e], "comp_type", 0); i;
+             i = vtab_next_instance(v, events[e], "comp_type", i)) {
             int type;
             if (!dv_int(v, events[e], i, "comp_type", &type))
                 continue;

@@ -153,6 +153,34 @@ const char *dict_complete_field(const struct dict_form *form, char *buf, size_t 
     return buf;
 }
 
+int dict_instance_max(const struct dict *d, size_t ev, size_t fi)
+{
+    return d->form_max_instance ? d->form_max_instance[ev * d->nforms + fi] : 0;
+}
+
+int dict_instance_check(long long v, const char *what, int *out, struct err *e)
+{
+    if (v < 0 || v > DICT_INSTANCE_CEILING)
+        return err_set_field(e, ERR_INVALID, what, "%s %lld is out of range (0 to %d)", what, v,
+                             DICT_INSTANCE_CEILING);
+    *out = (int)v;
+    return 0;
+}
+
+int dict_instance_parse(const char *s, const char *what, int *out, struct err *e)
+{
+    /* digits only: strtoll would take "+1", " 1" and "0x1" */
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    if (n == 0 || s[n] != '\0')
+        return err_set_field(e, ERR_INVALID, what, "%s '%.40s' is not a whole number", what, s);
+    if (n > 9) /* more digits than any allowed instance; also keeps strtoll from overflowing */
+        return err_set_field(e, ERR_INVALID, what, "%s %.40s is out of range (0 to %d)", what, s,
+                             DICT_INSTANCE_CEILING);
+    return dict_instance_check(strtoll(s, NULL, 10), what, out, e);
+}
+
 /* ---- one dictionary row ---- */
 
 static bool is_code(const char *s)

@@ -5,7 +5,10 @@
  *   events.csv        event_name,arm_num,day_offset,offset_min,offset_max,unique_event_name,
  *                     custom_event_label
  *   form_events.csv   arm_num,unique_event_name,form
- *   repeating.csv     event_name,form_name,custom_form_label   (forms that repeat at an event)
+ *   repeating.csv     event_name,form_name,custom_form_label[,max_instances]
+ *                     (forms that repeat at an event; max_instances is ioheme's optional
+ *                     column, the most instances the form may have there: blank means
+ *                     DICT_INSTANCE_MAX_DEFAULT, at most DICT_INSTANCE_CEILING)
  *
  * dict_load validates everything (duplicate or malformed names, unknown field or validation
  * types, bad choice lists, min/max that do not fit the validation type, logic that does not
@@ -84,6 +87,13 @@ struct dict_form {
     size_t first_field, nfields;    /* fields[first_field .. first_field+nfields) */
 };
 
+/* Repeat instances are bounded: a form repeats at most DICT_INSTANCE_MAX_DEFAULT times at an
+ * event unless repeating.csv says otherwise, and no protocol may allow more than
+ * DICT_INSTANCE_CEILING. Every instance number read from outside (JSON, CSV, URL, command line)
+ * goes through dict_instance_parse / dict_instance_check before it becomes an int. */
+#define DICT_INSTANCE_MAX_DEFAULT 999
+#define DICT_INSTANCE_CEILING 9999
+
 struct dict_event {
     const char *name;               /* unique_event_name, e.g. "screening_arm_1" */
     const char *label;              /* custom_event_label or event_name */
@@ -97,6 +107,8 @@ struct dict {
     struct dict_event *events;  size_t nevents;   /* in events.csv order */
     bool *form_at_event;        /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;         /* [event * nforms + form]: repeating form at that event */
+    int *form_max_instance;     /* [event * nforms + form]: highest instance allowed there
+                                   (0 for a form that does not repeat) */
     struct arena arena;
     size_t *field_slots;        /* open-addressing index by name: field index + 1, 0 = empty */
     size_t nslots;              /* a power of two, > 2 * nfields */
@@ -132,6 +144,18 @@ int dict_form_index(const struct dict *d, const char *form);
 const char *dict_choice_label(const struct dict_field *f, const char *code);
 /* "<form>_complete": REDCap's implicit form-status field name, written to buf. */
 const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len);
+
+/* The highest instance allowed for form index fi at event index ev: 0 when the form does not
+ * repeat there (its one instance is 0), else the protocol's max_instances. */
+int dict_instance_max(const struct dict *d, size_t ev, size_t fi);
+
+/* An instance number from outside: v must be within 0..DICT_INSTANCE_CEILING; anything else is
+ * ERR_INVALID naming what (e.g. "instance", "redcap_repeat_instance") and the value. Range is
+ * checked before any narrowing, so 4294967297 is refused, never read as 1. */
+int dict_instance_check(long long v, const char *what, int *out, struct err *e);
+/* As dict_instance_check, from decimal text (no sign, no spaces, no fraction: "2b" and "" are
+ * refused). */
+int dict_instance_parse(const char *s, const char *what, int *out, struct err *e);
 
 const char *field_type_name(enum field_type t);
 const char *val_type_name(enum val_type t);

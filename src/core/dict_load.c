@@ -406,6 +406,7 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
     struct dict *d = L->d;
     if (!need_cols(L, t, "repeating.csv", names, c, 3))
         return;
+    int cmax = csv_col(t, "max_instances"); /* ioheme's optional column */
     for (size_t r = 0; r < t->nrows; r++) {
         char **row = t->rows[r];
         const char *evname = row[c[0]];
@@ -426,6 +427,13 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
                            "(form_events.csv)",
                            row[c[1]], evname);
         d->form_repeats[k] = true;
+        int max = DICT_INSTANCE_MAX_DEFAULT;
+        if (cmax >= 0 && (!cell_int(row[cmax], DICT_INSTANCE_MAX_DEFAULT, &max) || max < 1 ||
+                          max > DICT_INSTANCE_CEILING))
+            dict_add_error(L, "repeating.csv", t->line[r], (size_t)cmax + 1,
+                           "max_instances '%s' is not a whole number from 1 to %d", row[cmax],
+                           DICT_INSTANCE_CEILING);
+        d->form_max_instance[k] = max;
     }
 }
 
@@ -472,7 +480,8 @@ int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
         size_t cells = (d->nevents ? d->nevents : 1) * (d->nforms ? d->nforms : 1);
         d->form_at_event = arena_calloc(&d->arena, cells, sizeof(bool));
         d->form_repeats = arena_calloc(&d->arena, cells, sizeof(bool));
-        if (!d->form_at_event || !d->form_repeats)
+        d->form_max_instance = arena_calloc(&d->arena, cells, sizeof(int));
+        if (!d->form_at_event || !d->form_repeats || !d->form_max_instance)
             L.nomem = true;
         else if (has_f)
             load_form_events(&L, &tf);

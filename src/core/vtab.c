@@ -138,17 +138,30 @@ static size_t lower_bound(const struct vtab *t, const char *event, int instance,
     return lo;
 }
 
-int vtab_max_instance(struct vtab *t, const char *event, const char *field)
+int vtab_next_instance(struct vtab *t, const char *event, const char *field, int after)
 {
     ensure_sorted(t);
-    int best = 0;
+    if (after == INT_MAX)
+        return 0;
     /* values of (field, event) are contiguous, in instance order */
-    for (size_t i = lower_bound(t, event, INT_MIN, field, NULL); i < t->n; i++) {
+    for (size_t i = lower_bound(t, event, after + 1, field, NULL); i < t->n; i++) {
         const struct vtab_value *x = &t->v[i];
         if (strcmp(x->field, field) != 0 || strcmp(x->event, event) != 0)
             break;
-        if (x->value[0] && x->instance > best)
-            best = x->instance;
+        if (x->value[0] && x->instance > 0)
+            return x->instance;
+    }
+    return 0;
+}
+
+int vtab_next_instance_any(struct vtab *t, const char *event, const char *const *fields, size_t n,
+                           int after)
+{
+    int best = 0;
+    for (size_t k = 0; k < n; k++) {
+        int i = vtab_next_instance(t, event, fields[k], after);
+        if (i && (!best || i < best))
+            best = i;
     }
     return best;
 }

@@ -49,8 +49,15 @@ const char *vtab_get(struct vtab *t, const char *event, int instance, const char
                      const char *code);
 /* As vtab_get, parsed as a number: true and *out set when present, numeric and finite. */
 bool vtab_num(struct vtab *t, const char *event, int instance, const char *field, double *out);
-/* The largest instance of field at event holding a value (0 when none). */
-int vtab_max_instance(struct vtab *t, const char *event, const char *field);
+/* The smallest instance above `after` at which field holds a value at event, 0 when there is
+ * none. Loops visit the instances that exist —
+ *     for (int i = vtab_next_instance(t, ev, f, 0); i; i = vtab_next_instance(t, ev, f, i))
+ * — never a range 1..max, which a stored instance 2147483647 would make endless. */
+int vtab_next_instance(struct vtab *t, const char *event, const char *field, int after);
+/* As vtab_next_instance, over any of the n fields: the smallest instance above `after` where
+ * one of them holds a value, 0 when none does. */
+int vtab_next_instance_any(struct vtab *t, const char *event, const char *const *fields, size_t n,
+                           int after);
 /* True when any value is stored at event (any instance). */
 bool vtab_has_event(struct vtab *t, const char *event);
 

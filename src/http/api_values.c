@@ -107,12 +107,7 @@ static int parse_instance(const char *s, int *out, struct err *e)
         *out = 0;
         return 0;
     }
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0 || v > 100000)
-        return err_set_field(e, ERR_INVALID, "instance", "instance '%s' is not a number >= 0", s);
-    *out = (int)v;
-    return 0;
+    return dict_instance_parse(s, "instance", out, e);
 }
 
 struct form_ctx {
@@ -171,10 +166,9 @@ static int body_instance(json_t *body, int *out, struct err *e)
         *out = 0;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return err_set_field(e, ERR_INVALID, "instance", "instance must be an integer >= 0");
-    *out = (int)json_integer_value(v);
-    return 0;
+    if (!json_is_integer(v))
+        return err_set_field(e, ERR_INVALID, "instance", "instance must be a whole number");
+    return dict_instance_check(json_integer_value(v), "instance", out, e);
 }
 
 int api_values_post(struct req *r)

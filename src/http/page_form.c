@@ -33,17 +33,19 @@ static int resolve(struct req *r, struct form_ref *f, struct err *e)
         return err_set(e, ERR_NOT_FOUND, "no such form or event in the protocol");
     size_t fi = (size_t)dict_form_index(f->d, f->fm->name);
     if (!f->d->form_at_event[(size_t)f->ev_index * f->d->nforms + fi])
-        return err_set(e, ERR_NOT_FOUND, "form '%s' is not collected at event '%s'",
-                       f->fm->name, f->event);
+        return err_set(e, ERR_NOT_FOUND, "form '%s' is not collected at event '%s'", f->fm->name,
+                       f->event);
     f->repeats = f->d->form_repeats[(size_t)f->ev_index * f->d->nforms + fi];
     f->instance = 0;
     const char *inst = req_query(r, "instance");
-    if (f->repeats) {
-        char *end = NULL;
-        long v = inst ? strtol(inst, &end, 10) : 0;
-        if (inst && (*end || v < 1 || v > 100000))
-            return err_set_field(e, ERR_INVALID, "instance", "instance must be 1 or more");
-        f->instance = (int)v; /* 0: not chosen yet */
+    if (f->repeats && inst) { /* no instance: not chosen yet (0) */
+        int max = dict_instance_max(f->d, (size_t)f->ev_index, fi);
+        if (dict_instance_parse(inst, "instance", &f->instance, e) != 0)
+            return e->code;
+        if (f->instance < 1 || f->instance > max)
+            return err_set_field(e, ERR_INVALID, "instance",
+                                 "instance %d is not allowed for form '%s' (1 to %d)", f->instance,
+                                 f->fm->name, max);
     }
     return 0;
 }
@@ -53,10 +55,9 @@ static void values_json(struct req *r, const struct page_values *pv)
     json_t *o = json_object();
     for (size_t i = 0; o && i < pv->n; i++) {
         const struct page_value *v = &pv->v[i];
-        const char *key = v->code ? arena_printf(&r->ar, "%s|%d|%s|%s", v->event, v->instance,
-                                                 v->field, v->code)
-                                  : arena_printf(&r->ar, "%s|%d|%s", v->event, v->instance,
-                                                 v->field);
+        const char *key =
+            v->code ? arena_printf(&r->ar, "%s|%d|%s|%s", v->event, v->instance, v->field, v->code)
+                    : arena_printf(&r->ar, "%s|%d|%s", v->event, v->instance, v->field);
         if (key)
             json_object_set_new(o, key, json_string(v->value));
     }
@@ -78,18 +79,23 @@ static void instance_list(struct req *r, const struct store_record *rec, const s
 {
     struct err e;
     err_clear(&e);
-    int next = 1;
-    if (store_next_instance(r->st, store_record_name(rec), f->event, f->fm->name, &next, &e))
-        next = 1;
+    struct store_instance *in = NULL;
+    size_t n = 0;
+    if (store_form_instances(r->st, store_record_name(rec), f->event, f->fm->name, &in, &n, &e))
+        html_notice(r, "error", e.msg);
     html_raw(r, "<ul class=\"instances\">");
-    for (int i = 1; i < next; i++) {
-        int status = -1;
-        if (store_form_status(r->st, store_record_name(rec), f->event, f->fm->name, i, &status,
-                              &e) != 0)
-            status = -1;
-        html_rawf(r, "<li><a class=\"st st%d\" href=\"?instance=%d\">#%d — ", status, i, i);
-        html_text(r, page_status_label(status));
+    for (size_t i = 0; i < n; i++) {
+        html_rawf(r, "<li><a class=\"st st%d\" href=\"?instance=%d\">#%d — ", in[i].status,
+                  in[i].instance, in[i].instance);
+        html_text(r, page_status_label(in[i].status));
         html_raw(r, "</a></li>");
+    }
+    free(in);
+    int next = 1;
+    if (store_next_instance(r->st, store_record_name(rec), f->event, f->fm->name, &next, &e)) {
+        html_raw(r, "</ul>");
+        html_notice(r, "error", e.msg);
+        return;
     }
     html_rawf(r, "</ul><p><a class=\"button primary\" href=\"?instance=%d\">Add #%d</a></p>", next,
               next);
@@ -132,8 +138,11 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     }
     html_raw(r, ">");
     html_csrf(r);
-    struct form_source src = {.stored = pv, .event = f->event, .instance = f->instance,
-                              .from_post = from_post, .res = res};
+    struct form_source src = {.stored = pv,
+                              .event = f->event,
+                              .instance = f->instance,
+                              .from_post = from_post,
+                              .res = res};
     /* Offer only what the signed-in role may do (the write path checks again): the status
      * selector needs form_status, the save bar and editable inputs data_write. */
     bool may_write = page_may(r, PERM_DATA_WRITE), may_status = page_may(r, PERM_FORM_STATUS);
@@ -199,8 +208,7 @@ int page_form(struct req *r)
         html_error_page(r, err_info(e.code)->http_status, e.msg);
         return 0;
     }
-    return render(r, &rec, &f, &pv, false, NULL, NULL,
-                  req_query(r, "saved") ? "Saved." : NULL);
+    return render(r, &rec, &f, &pv, false, NULL, NULL, req_query(r, "saved") ? "Saved." : NULL);
 }
 
 int page_form_post(struct req *r)
@@ -231,9 +239,10 @@ int page_form_post(struct req *r)
             if (n)
                 memcpy(all, ch, n * sizeof *ch);
             all[n++] = (struct store_change){
-                .event = f.event, .instance = f.instance,
-                .field = arena_strdup(&r->ar, dict_complete_field(f.fm, status_field,
-                                                                   sizeof status_field)),
+                .event = f.event,
+                .instance = f.instance,
+                .field = arena_strdup(&r->ar,
+                                      dict_complete_field(f.fm, status_field, sizeof status_field)),
                 .value = st};
             ch = all;
         }
@@ -249,12 +258,11 @@ int page_form_post(struct req *r)
                                reason && *reason ? reason : NULL, &res, &e);
     if (rc == 0) {
         store_put_result_free(&res);
-        const char *loc = f.instance
-                              ? arena_printf(&r->ar, "/records/%s/forms/%s/%s?instance=%d&saved=1",
-                                             store_record_name(&rec), f.event, f.fm->name,
-                                             f.instance)
-                              : arena_printf(&r->ar, "/records/%s/forms/%s/%s?saved=1",
-                                             store_record_name(&rec), f.event, f.fm->name);
+        const char *loc =
+            f.instance ? arena_printf(&r->ar, "/records/%s/forms/%s/%s?instance=%d&saved=1",
+                                      store_record_name(&rec), f.event, f.fm->name, f.instance)
+                       : arena_printf(&r->ar, "/records/%s/forms/%s/%s?saved=1",
+                                      store_record_name(&rec), f.event, f.fm->name);
         return resp_redirect(r, loc ? loc : "/");
     }
     memset(&pv, 0, sizeof pv);

@@ -42,8 +42,9 @@ static void eligibility_table(struct req *r, const struct store_record *rec)
     for (size_t i = 0; i < el.ncriteria; i++) {
         const struct elig_criterion *c = &el.criteria[i];
         bool unknown = c->state == CRIT_UNKNOWN;
-        html_raw(r, unknown ? "<tr class=\"unk\">" : c->passes ? "<tr class=\"pass\">"
-                                                               : "<tr class=\"fail\">");
+        html_raw(r, unknown     ? "<tr class=\"unk\">"
+                    : c->passes ? "<tr class=\"pass\">"
+                                : "<tr class=\"fail\">");
         html_raw(r, "<td>");
         html_text(r, c->field->label);
         html_raw(r, "</td><td>");
@@ -87,8 +88,10 @@ static void enrol_section(struct req *r, const struct store_record *rec, bool fr
         err_clear(&e);
         if (page_values_load(r, store_record_name(rec), &pv, &e) != 0)
             memset(&pv, 0, sizeof pv);
-        struct form_source src = {.stored = &pv, .event = d->nevents ? d->events[0].name : "",
-                                  .from_post = from_post, .res = res};
+        struct form_source src = {.stored = &pv,
+                                  .event = d->nevents ? d->events[0].name : "",
+                                  .from_post = from_post,
+                                  .res = res};
         form_render_fields(r, fm, &src);
     }
     html_raw(r, "<div class=\"savebar\"><button class=\"primary\" type=\"submit\" id=\"enrol-btn\">"
@@ -104,8 +107,8 @@ static void enrol_section(struct req *r, const struct store_record *rec, bool fr
 
 struct grid {
     const struct dict *d;
-    int *status;   /* [event][form] least complete status, -1 none */
-    int *count;    /* [event][form] instances with a status */
+    int *status; /* [event][form] least complete status, -1 none */
+    int *count;  /* [event][form] instances with a status */
 };
 
 static int grid_cb(void *ctx, const struct store_form_state *s)
@@ -240,8 +243,8 @@ int page_enrol_post(struct req *r)
     const struct dict_form *fm = consent_form(d);
     struct store_change *ch = NULL;
     size_t n = 0;
-    int rc = fm ? form_changes_from_post(r, fm, d->nevents ? d->events[0].name : "event_1", 0,
-                                         &ch, &n, &e)
+    int rc = fm ? form_changes_from_post(r, fm, d->nevents ? d->events[0].name : "event_1", 0, &ch,
+                                         &n, &e)
                 : 0;
     struct store_put_result res;
     store_put_result_init(&res);
@@ -253,7 +256,8 @@ int page_enrol_post(struct req *r)
         store_put_result_free(&res);
         return resp_redirect(r, arena_printf(&r->ar, "/records/%s", id));
     }
-    subject_page(r, &rec, true, &res, arena_printf(&r->ar, "Not enrolled. %s", html_err_msg(r, &e)));
+    subject_page(r, &rec, true, &res,
+                 arena_printf(&r->ar, "Not enrolled. %s", html_err_msg(r, &e)));
     r->status = err_info(e.code)->http_status;
     store_put_result_free(&res);
     return 0;
@@ -270,6 +274,25 @@ static const char *value_text(const struct dict_field *f, const char *code, cons
             return l;
     }
     return value;
+}
+
+/* The instances of form fi at event that hold a value, ascending, in r->ar: the instances that
+ * exist, never a numeric range (a stored instance 2147483647 must not mean 2 billion turns).
+ * pv is in (event, instance, field) order, so each event's instances come sorted. */
+static const int *form_instances(struct req *r, const struct page_values *pv, const char *event,
+                                 size_t fi, size_t *n)
+{
+    const struct dict *d = store_dict(r->st);
+    int *out = arena_calloc(&r->ar, pv->n ? pv->n : 1, sizeof *out);
+    *n = 0;
+    for (size_t i = 0; out && i < pv->n; i++) {
+        const struct dict_field *f = dict_field(d, pv->v[i].field);
+        if (!f || f->form_index != fi || strcmp(pv->v[i].event, event) != 0)
+            continue;
+        if (*n == 0 || out[*n - 1] != pv->v[i].instance)
+            out[(*n)++] = pv->v[i].instance;
+    }
+    return out;
 }
 
 int page_casebook(struct req *r)
@@ -294,28 +317,10 @@ int page_casebook(struct req *r)
             if (!d->form_at_event[ev * d->nforms + fm])
                 continue;
             const struct dict_form *form = &d->forms[fm];
-            /* every instance that has a value */
-            int max_inst = 0;
-            for (size_t i = 0; i < pv.n; i++) {
-                const struct dict_field *f = dict_field(d, pv.v[i].field);
-                if (f && f->form_index == fm && strcmp(pv.v[i].event, d->events[ev].name) == 0 &&
-                    pv.v[i].instance > max_inst)
-                    max_inst = pv.v[i].instance;
-            }
-            for (int inst = d->form_repeats[ev * d->nforms + fm] ? 1 : 0; inst <= max_inst;
-                 inst++) {
-                bool any = false;
-                for (size_t k = 0; k < form->nfields && !any; k++) {
-                    const struct page_value *p = NULL;
-                    for (size_t i = 0; i < pv.n && !p; i++)
-                        if (pv.v[i].instance == inst &&
-                            strcmp(pv.v[i].event, d->events[ev].name) == 0 &&
-                            strcmp(pv.v[i].field, d->fields[form->first_field + k].name) == 0)
-                            p = &pv.v[i];
-                    any = p != NULL;
-                }
-                if (!any)
-                    continue;
+            size_t ninst = 0;
+            const int *insts = form_instances(r, &pv, d->events[ev].name, fm, &ninst);
+            for (size_t ii = 0; ii < ninst; ii++) {
+                int inst = insts[ii];
                 if (!header) {
                     html_raw(r, "<h2 class=\"event\">");
                     html_text(r, d->events[ev].label);

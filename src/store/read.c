@@ -44,8 +44,8 @@ int value_lookup_fn(void *ctx, const char *event, const char *field, const char 
     const struct dict_field *f;
     const char *ev;
     int evi, inst;
-    int rc = value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, &f, &ev,
-                               &evi, &inst, e);
+    int rc = value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, &f, &ev, &evi,
+                               &inst, e);
     if (rc)
         return rc;
     out->kind = EV_BLANK;
@@ -213,10 +213,59 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     return rc;
 }
 
+int store_form_instances(struct store *st, const char *record, const char *event, const char *form,
+                         struct store_instance **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct store_record r;
+    int rc = record_find(st, record, &r, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_INSTANCES, e);
+    if (!s)
+        return ERR_IO;
+    sqlite3_bind_int64(s, 1, r.id);
+    bind_text(s, 2, event);
+    bind_text(s, 3, form);
+    size_t cap = 0;
+    int q;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct store_instance *a = realloc(*out, cap * sizeof *a);
+            if (!a) {
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+                break;
+            }
+            *out = a;
+        }
+        (*out)[(*n)++] = (struct store_instance){
+            sqlite3_column_int(s, 0),
+            sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1)};
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "listing instances");
+    sqlite3_reset(s);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 int store_next_instance(struct store *st, const char *record, const char *event, const char *form,
                         int *out, struct err *e)
 {
     *out = 1;
+    const struct dict *d = &st->dict;
+    int ev = dict_event_index(d, event), fi = dict_form_index(d, form);
+    if (ev < 0 || fi < 0)
+        return err_set(e, ERR_NOT_FOUND, "no form '%s' at event '%s' in the protocol", form, event);
+    int max = dict_instance_max(d, (size_t)ev, (size_t)fi);
+    if (max < 1)
+        return err_set(e, ERR_INVALID, "form '%s' does not repeat at event '%s'", form, event);
     struct store_record r;
     int rc = record_find(st, record, &r, e);
     if (rc)
@@ -228,8 +277,18 @@ int store_next_instance(struct store *st, const char *record, const char *event,
     bind_text(s, 2, event);
     bind_text(s, 3, form);
     int q = sqlite3_step(s);
+    /* 64-bit: a database written before instances were bounded may hold INT_MAX */
+    long long last = 0;
     if (q == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        *out = sqlite3_column_int(s, 0) + 1;
+        last = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "numbering an instance");
+    if (q != SQLITE_ROW && q != SQLITE_DONE)
+        return db_fail(st, e, "numbering an instance");
+    if (last >= max)
+        return err_set_field(e, ERR_CONFLICT, "instance",
+                             "form '%s' at event '%s' already has instance %lld; the protocol "
+                             "allows at most %d",
+                             form, event, last, max);
+    *out = (int)last + 1;
+    return 0;
 }

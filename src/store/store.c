@@ -100,8 +100,11 @@ static const char *const stmt_sql[SQ__COUNT] = {
                      "v.instance, v.field, v.code, v.value, v.flag FROM value v "
                      "JOIN record r ON r.id = v.record_id "
                      "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
-    [SQ_VAL_INSTANCES] = "SELECT DISTINCT instance FROM value WHERE record_id = ?1 AND "
-                         "event = ?2 AND form = ?3 ORDER BY instance",
+    [SQ_VAL_INSTANCES] = "SELECT i.instance, f.status FROM (SELECT instance FROM value WHERE "
+                         "record_id = ?1 AND event = ?2 AND form = ?3 UNION SELECT instance "
+                         "FROM form_status WHERE record_id = ?1 AND event = ?2 AND form = ?3) "
+                         "i LEFT JOIN form_status f ON f.record_id = ?1 AND f.event = ?2 AND "
+                         "f.form = ?3 AND f.instance = i.instance ORDER BY i.instance",
     [SQ_VAL_FLAG] = "SELECT flag FROM value WHERE record_id = ?1 AND event = ?2 AND "
                     "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_FS_GET] = "SELECT status FROM form_status WHERE record_id = ?1 AND event = ?2 AND "

@@ -235,7 +235,8 @@ int store_record_unlock(struct store *st, const struct store_ctx *who, const cha
 
 /* ---- the one write path -------------------------------------------------------------------*/
 
-/* One value to set. instance is 0 for non-repeating forms, >= 1 for repeating ones. code is the
+/* One value to set. instance is 0 for non-repeating forms, 1 .. dict_instance_max for
+ * repeating ones (rule "instance" otherwise). code is the
  * checkbox option for checkbox fields (value "1" ticked, "0" or "" unticked), else NULL. An
  * empty value deletes the value (REDCap semantics). The pseudo-field "<form>_complete" sets the
  * form's status: "0" incomplete, "1" unverified, "2" complete. */
@@ -281,9 +282,9 @@ void store_put_result_free(struct store_put_result *r);
  *   1. the record exists and is not locked; who->user is an active user;
  *   2. each change: the field exists and is on a form collected at that event (form_events);
  *      before enrolment only the screening event takes data (rule "not_enrolled");
- *      instance >= 1 for a repeating form at that event, 0 otherwise; calc fields cannot be
- *      written; validate_value: hard errors are all collected into res->issues and the whole
- *      set is refused (ERR_INVALID; e names the first: field, rule, value) — nothing saved;
+ *      instance 1 .. dict_instance_max for a repeating form there, 0 otherwise; calc
+ *      fields cannot be written; validate_value: hard errors are all collected into res->issues and
+ * the whole set is refused (ERR_INVALID; e names the first: field, rule, value) — nothing saved;
  *      soft (out of range) values are saved, stored with their flag and reported in res;
  *   3. a change to a form whose stored status is complete (2) needs a non-empty reason, else
  *      ERR_REASON_REQUIRED naming the field;
@@ -354,7 +355,20 @@ typedef int (*store_form_state_fn)(void *ctx, const struct store_form_state *s);
 int store_form_states(struct store *st, const char *record, store_form_state_fn fn, void *ctx,
                       struct err *e);
 
-/* The next free instance number of a repeating form at an event (1 when none yet). */
+/* One instance of a repeating form: its number and status (-1 when never set). */
+struct store_instance {
+    int instance;
+    int status;
+};
+
+/* The instances of form at event that hold a value or a status, ascending. *out is malloc'ed
+ * (caller frees; NULL when *n is 0). Pages list these, never a range 1..last. */
+int store_form_instances(struct store *st, const char *record, const char *event, const char *form,
+                         struct store_instance **out, size_t *n, struct err *e);
+
+/* The next free instance number of a repeating form at an event (1 when none yet): one more
+ * than the highest stored. ERR_CONFLICT when that would pass the protocol's maximum for the
+ * form (dict_instance_max); ERR_INVALID when the form does not repeat there. */
 int store_next_instance(struct store *st, const char *record, const char *event, const char *form,
                         int *out, struct err *e);
 

@@ -69,8 +69,7 @@ static int touch(struct put_state *ps, size_t ev, int instance, const struct dic
         ps->t = n;
         ps->tcap = ncap;
     }
-    ps->t[ps->nt++] =
-        (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
+    ps->t[ps->nt++] = (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
     return 0;
 }
 
@@ -99,7 +98,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     const char *cached = del ? NULL : arena_strdup(&ps->ar, value);
     if ((!del && !cached) ||
         putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
-                 (size_t)(f - st->dict.fields), code ? code : "", cached))
+                          (size_t)(f - st->dict.fields), code ? code : "", cached))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
     if (code)
@@ -197,12 +196,18 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         return "not_on_event";
     }
     bool repeats = d->form_repeats[(size_t)p->ev * d->nforms + fi];
-    if (repeats ? c->instance < 1 : c->instance != 0) {
-        snprintf(msg, msglen,
-                 "field '%s': form '%s' %s at '%s': instance %d is not allowed "
-                 "(%s)",
-                 field, p->form->name, repeats ? "repeats" : "does not repeat", c->event,
-                 c->instance, repeats ? "use 1, 2, ..." : "use 0");
+    int max = dict_instance_max(d, (size_t)p->ev, fi);
+    if (repeats ? c->instance < 1 || c->instance > max : c->instance != 0) {
+        if (repeats)
+            snprintf(msg, msglen,
+                     "field '%s': form '%s' repeats at '%s': instance %d is not allowed "
+                     "(1 to %d, the protocol's maximum)",
+                     field, p->form->name, c->event, c->instance, max);
+        else
+            snprintf(msg, msglen,
+                     "field '%s': form '%s' does not repeat at '%s': instance %d is not "
+                     "allowed (use 0)",
+                     field, p->form->name, c->event, c->instance);
         return "instance";
     }
     if (!f) { /* form status */

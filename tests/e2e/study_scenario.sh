@@ -123,10 +123,13 @@ expect 3 "$I" import "$W/bad.csv"
 grep -q "row 3.*hd_rr" "$W/err" || fail "import report lacks the bad value's row"
 grep -q "IOH-009" "$W/err" || fail "import report lacks the unknown record"
 "$I" show IOH-001 --json | grep -q '"hd_uo"' && fail "import saved rows from a rejected file"
-# a repeat instance that is not a positive integer is refused, not read as 0 or 2
-printf 'record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_rr\nIOH-001,t15min_arm_1,,x,22\nIOH-001,t15min_arm_1,,2b,22\n' >"$W/inst.csv"
+# a repeat instance that is not a positive integer is refused, not read as 0 or 2; one past
+# 32 bits is refused, not wrapped to 1; one past the form's maximum (999) is refused
+printf 'record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_rr,inf_volume\nIOH-001,t15min_arm_1,,x,22,\nIOH-001,t15min_arm_1,,2b,22,\nIOH-001,io_procedure_arm_1,infusion,4294967297,,50\nIOH-001,io_procedure_arm_1,infusion,2147483647,,50\nIOH-001,io_procedure_arm_1,infusion,1000,,50\n' >"$W/inst.csv"
 expect 3 "$I" import "$W/inst.csv"
-[ "$(grep -c "redcap_repeat_instance must be" "$W/err")" -eq 2 ] || fail "bad instance: $(cat "$W/err")"
+[ "$(grep -c "redcap_repeat_instance '.*' is not a whole number" "$W/err")" -eq 2 ] || fail "bad instance: $(cat "$W/err")"
+[ "$(grep -c "redcap_repeat_instance: redcap_repeat_instance [0-9]* is out of range" "$W/err")" -eq 2 ] || fail "huge instance: $(cat "$W/err")"
+grep -q "inf_volume: .*instance 1000 is not allowed (1 to 999" "$W/err" || fail "instance past the maximum: $(cat "$W/err")"
 sed -e '/twenty/d' -e '/IOH-009/d' "$W/bad.csv" >"$W/good.csv"
 "$I" import "$W/good.csv" >/dev/null
 sha=$(sha256sum "$W/good.csv" | cut -c1-64)

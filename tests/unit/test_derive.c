@@ -438,8 +438,8 @@ static void test_efficacy_ineffective_and_not_assessable(void **state)
 
 /* Vitals with "on vasopressors" yes but no NE-equivalent dose (an inotrope, or doses not
  * recorded). */
-static void vitals_on_vaso_no_dose(struct vtab *v, const char *ev, const char *sbp,
-                                   const char *dbp, const char *lac)
+static void vitals_on_vaso_no_dose(struct vtab *v, const char *ev, const char *sbp, const char *dbp,
+                                   const char *lac)
 {
     put(v, ev, 0, "hd_status", "1");
     put(v, ev, 0, "hd_dt", "2025-03-03 10:00");
@@ -496,7 +496,7 @@ static void test_efficacy_rounding_as_the_crf(void **state)
 {
     struct fx *f = *state;
     base_subject(&f->v, "IOH-021");
-    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.15"); /* MAP 55 */
+    vitals(&f->v, "t0_arm_1", "85", "40", "120", "5.0", "0.15");  /* MAP 55 */
     vitals(&f->v, "t6h_arm_1", "100", "55", "100", "5.0", "0.1"); /* MAP 70, no clearance */
     put(&f->v, "t6h_arm_1", 0, "hd_dopa", "5");
     efficacy_form(&f->v, "1", "0", NULL);
@@ -624,6 +624,44 @@ static void test_completeness_counts_required_shown_fields(void **state)
     dict_free(&d);
 }
 
+/* A database written before instances were bounded may hold instance 2147483647 (an attack
+ * did exactly that through the API). Derivations visit the instances that exist: a loop over
+ * 1..INT_MAX would never finish, and i++ past INT_MAX is undefined behaviour. */
+static void test_huge_stored_instance_is_visited_not_counted_up_to(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-001");
+    put(&f->v, PROC, 2147483647, "att_placement", "1");
+    put(&f->v, PROC, 2147483647, "att_number", "2");
+    put(&f->v, PROC, 2147483647, "att_outcome", "0");
+    put(&f->v, PROC, 2147483647, "inf_volume", "100");
+    put(&f->v, PROC, 2147483647, "comp_type", "1");
+    put(&f->v, "removal_arm_1", 2147483647, "rem_placement", "9");
+    derive_ok(f);
+    /* the attempt at instance INT_MAX counts: 2 attempts, the first (number 1) succeeded */
+    assert_string_equal(SUBJ(SUB_N_ATTEMPTS), "2");
+    assert_string_equal(SUBJ(SUB_FIRST_ATTEMPT_SUCCESS), "1");
+    assert_int_equal(f->ds.t[ADS_INFUSIONS].nrows, 1);
+    assert_int_equal(f->ds.t[ADS_COMPLICATIONS].nrows, 1);
+
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(derive_completeness(&f->ds, &d, &f->v, &e), 0);
+    /* attempt forms at instances 1 and INT_MAX: two expected outcomes, both present */
+    assert_int_equal(cpl(f, "att_outcome", true), 2);
+    assert_int_equal(cpl(f, "att_outcome", false), 2);
+    dict_free(&d);
+
+    assert_int_equal(vtab_next_instance(&f->v, PROC, "att_number", 1), 2147483647);
+    assert_int_equal(vtab_next_instance(&f->v, PROC, "att_number", 2147483647), 0);
+    static const char *const two[] = {"att_number", "iop_site"};
+    assert_int_equal(vtab_next_instance_any(&f->v, PROC, two, 2, 0), 1);
+    assert_int_equal(vtab_next_instance_any(&f->v, PROC, two, 2, 1), 2147483647);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,7 +676,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_alive_at_contact_without_last_alive_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alive_at_contact_without_last_alive_date, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_subgroup_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_efficacy_shock_map_target_met_is_effective, setup,
                                         teardown),
@@ -653,6 +692,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_huge_stored_instance_is_visited_not_counted_up_to,
+                                        setup, teardown),
         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

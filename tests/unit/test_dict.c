@@ -282,6 +282,76 @@ static void test_bad_events(void **state)
                   "is not collected there (form_events.csv)\n");
 }
 
+/* repeating.csv's optional max_instances column bounds each repeating form; blank is the
+ * default 999, a value outside 1..9999 is an error at its cell. */
+static void test_repeating_forms_have_a_maximum_instance(void **state)
+{
+    (void)state;
+    struct strbuf csv = STRBUF_INIT;
+    strbuf_adds(&csv, REDCAP_HEADER);
+    strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+                      "a,g,,text,A,,,,,,,,,,,,,\n"
+                      "b,h,,text,B,,,,,,,,,,,,,\n");
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load_mem(strbuf_str(&csv), NULL, NULL,
+                                   "event_name,form_name,custom_form_label,max_instances\n"
+                                   ",g,,\n,h,,5\n",
+                                   &d, &e),
+                     0);
+    assert_int_equal(dict_instance_max(&d, 0, 0), 0); /* f does not repeat */
+    assert_int_equal(dict_instance_max(&d, 0, 1), DICT_INSTANCE_MAX_DEFAULT);
+    assert_int_equal(DICT_INSTANCE_MAX_DEFAULT, 999);
+    assert_int_equal(dict_instance_max(&d, 0, 2), 5);
+    dict_free(&d);
+    /* REDCap's own three-column export: the default */
+    assert_int_equal(dict_load_mem(strbuf_str(&csv), NULL, NULL,
+                                   "event_name,form_name,custom_form_label\n,h,\n", &d, &e),
+                     0);
+    assert_int_equal(dict_instance_max(&d, 0, 2), 999);
+    dict_free(&d);
+    assert_int_equal(dict_load_mem(strbuf_str(&csv), NULL, NULL,
+                                   "event_name,form_name,custom_form_label,max_instances\n"
+                                   ",g,,0\n,h,,10000\n",
+                                   &d, &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "repeating.csv:2:4: max_instances '0' is not a whole number "
+                                  "from 1 to 9999"));
+    assert_non_null(strstr(e.msg, "repeating.csv:3:4: max_instances '10000'"));
+    strbuf_release(&csv);
+}
+
+/* Every instance number from outside is range-checked as text or as a 64-bit integer before it
+ * becomes an int: 4294967297 once wrote instance 1. */
+static void test_instance_numbers_are_checked_before_narrowing(void **state)
+{
+    (void)state;
+    int v = -1;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_instance_parse("0", "instance", &v, &e), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(dict_instance_parse("9999", "instance", &v, &e), 0);
+    assert_int_equal(v, 9999);
+    const char *bad[] = {"",     "10000", "2147483647", "4294967297", "99999999999999999999999",
+                         "-1",   "+1",    " 1",         "1 ",         "2b",
+                         "0x10", "1.0"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        v = -1;
+        err_clear(&e);
+        assert_int_equal(dict_instance_parse(bad[i], "redcap_repeat_instance", &v, &e),
+                         ERR_INVALID);
+        assert_int_equal(v, -1);
+        assert_string_equal(e.field, "redcap_repeat_instance");
+    }
+    assert_int_equal(dict_instance_check(4294967297LL, "instance", &v, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "4294967297 is out of range"));
+    assert_int_equal(dict_instance_check(-1, "instance", &v, &e), ERR_INVALID);
+    assert_int_equal(dict_instance_check(7, "instance", &v, &e), 0);
+    assert_int_equal(v, 7);
+}
+
 static void test_form_fields_must_be_together(void **state)
 {
     (void)state;
@@ -362,6 +432,8 @@ int main(void)
         cmocka_unit_test(test_bad_logic),
         cmocka_unit_test(test_bad_calc),
         cmocka_unit_test(test_bad_events),
+        cmocka_unit_test(test_repeating_forms_have_a_maximum_instance),
+        cmocka_unit_test(test_instance_numbers_are_checked_before_narrowing),
         cmocka_unit_test(test_form_fields_must_be_together),
         cmocka_unit_test(test_many_errors_are_all_reported_and_msg_is_cut_cleanly),
         cmocka_unit_test(test_csv_shape_error_and_missing_folder),

@@ -307,6 +307,59 @@ static void test_instance_rules(void **state)
     assert_int_equal(next, 3);
 }
 
+/* Repeat instances are bounded by the protocol (default 999): an instance past it is refused
+ * with rule "instance" naming the maximum, and nothing of the set is saved. */
+static void test_instance_past_the_protocol_maximum_is_refused(void **state)
+{
+    struct tdb *t = *state;
+    char before[65], after[65];
+    db_digest(t->path, before);
+    const int bad[] = {1000, 2147483647};
+    for (size_t k = 0; k < 2; k++) {
+        struct store_put_result res;
+        store_put_result_init(&res);
+        struct err e = {0};
+        struct store_change c[] = {{D0, 1, "att_ok", NULL, "1"}, {D0, bad[k], "att_ok", NULL, "0"}};
+        assert_int_equal(put(t, c, 2, NULL, &res, &e), ERR_INVALID);
+        assert_int_equal(res.nissues, 1);
+        assert_string_equal(res.issues[0].rule, "instance");
+        assert_non_null(strstr(res.issues[0].msg, "1 to 999"));
+        store_put_result_free(&res);
+    }
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    struct store_change last[] = {{D0, 999, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, last, 1, NULL, NULL, NULL), 0);
+    /* the form is full: no next instance, and no wrap-around */
+    int next = -7;
+    struct err e = {0};
+    assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "at most 999"));
+}
+
+/* A database written before the bound may hold instance INT_MAX: numbering the next one must
+ * neither overflow (UBSan aborts on it) nor wrap to a small number that overwrites data, and
+ * listing instances names the ones that exist. */
+static void test_legacy_int_max_instance_neither_overflows_nor_wraps(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, a, 1, NULL, NULL, NULL), 0);
+    db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
+                     "VALUES (1, 'day0_arm_1', 2147483647, 'att_ok', '', 'attempt', '0')");
+    int next = -7;
+    struct err e = {0};
+    assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, &e), ERR_CONFLICT);
+    assert_int_equal(next, 1); /* untouched default, never INT_MIN */
+    struct store_instance *in = NULL;
+    size_t n = 0;
+    assert_int_equal(store_form_instances(t->st, "SCR-001", D0, "attempt", &in, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(in[0].instance, 1);
+    assert_int_equal(in[1].instance, 2147483647);
+    free(in);
+}
+
 static void test_form_not_on_event_is_refused(void **state)
 {
     struct tdb *t = *state;
@@ -442,6 +495,8 @@ int main(void)
         T(test_reason_required_on_complete_form),
         T(test_history_keeps_every_value),
         T(test_instance_rules),
+        T(test_instance_past_the_protocol_maximum_is_refused),
+        T(test_legacy_int_max_instance_neither_overflows_nor_wraps),
         T(test_form_not_on_event_is_refused),
         T(test_checkbox_options),
         T(test_field_repeated_in_one_change_is_refused),
