@@ -58,6 +58,11 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
     [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "
                            "WHERE name = ?1",
+    [SQ_USER_TRY_LOGIN] = "UPDATE user SET failed_logins = failed_logins + 1 WHERE name = ?1 "
+                          "AND is_disabled = 0 AND is_locked_out = 0 AND failed_logins < ?2 "
+                          "RETURNING failed_logins",
+    [SQ_USER_LOCK_IF_SPENT] = "UPDATE user SET is_locked_out = 1 WHERE name = ?1 AND "
+                              "is_locked_out = 0 AND failed_logins >= ?2 RETURNING 1",
     [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2 WHERE name = ?1",
     [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM user WHERE role = 'admin' AND "
                               "is_disabled = 0 AND name <> ?1",

@@ -137,12 +137,17 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
                             const char *password, struct err *e);
 
 /* Checks name + password. On success resets the failure counter and fills *out (may be NULL).
- * On failure returns ERR_AUTH with a message that does not say which part was wrong, audits a
- * "login_failed" row (source from who->source; who->user is ignored), and after
- * STORE_MAX_FAILED_LOGINS consecutive failures locks the account and audits "lockout". A
- * disabled or locked-out user always fails (ERR_AUTH), even with the right password. A success
- * through source "api" is audited as "login" (CLI commands authenticate per command and their
- * writes are audited themselves). */
+ * On failure returns ERR_AUTH with one message for every failure (it names neither the account
+ * nor what was wrong), audits a "login_failed" row naming the account — or "(unknown user)"
+ * when no such user exists, so a password typed as a username is not kept — with the reason,
+ * and after STORE_MAX_FAILED_LOGINS consecutive failures locks the account and audits
+ * "lockout". Safe under parallel attempts from any number of connections: each attempt spends
+ * one unit of the budget atomically before its password is checked, so at most
+ * STORE_MAX_FAILED_LOGINS passwords are checked between successes. Unknown, disabled and
+ * locked accounts cost one argon2id check too (timing does not reveal usernames). A disabled
+ * or locked-out user always fails, even with the right password. A success through source
+ * "api" is audited as "login" (CLI commands authenticate per command and their writes are
+ * audited themselves). */
 int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
                        const char *password, struct store_user *out, struct err *e);
 

@@ -280,10 +280,77 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
     return user_change_end(st, who, rc, "password_change", name, e);
 }
 
-/* Records one failed attempt (and the lockout when it is the last allowed), committed. */
-static int record_failure(struct store *st, const struct store_ctx *who, const char *name,
-                          const struct store_user *u, const char *why, struct err *e)
+/* Sign-in, safe against parallel guessing.
+ *
+ * The failure counter is a budget of password checks, spent BEFORE the check: one atomic
+ * UPDATE ... SET failed_logins = failed_logins + 1 WHERE ... failed_logins < MAX (committed on
+ * its own) admits an attempt, so however many sign-ins run at once — threads of one server,
+ * several servers, CLI commands — at most STORE_MAX_FAILED_LOGINS passwords are ever checked
+ * between two successes. A wrong password keeps its unit spent and, once the budget is gone,
+ * locks the account in the same transaction that audits the failure; the right password
+ * refunds the budget (counter to 0) in a transaction that first re-reads the account, so an
+ * account locked meanwhile by parallel failures stays locked. A crash between the two steps
+ * leaves the unit spent: it counts as a failure, the safe side.
+ *
+ * Every failure takes the time of one argon2id verification and gives the same message: an
+ * unknown, disabled or locked account is checked against DUMMY_HASH (an argon2id hash of a
+ * random secret nobody kept) so that timing does not tell which usernames exist. The audit row
+ * of a failure names the account only when it exists: what was typed into the username box may
+ * be a password. */
+
+/* The one message of every failed sign-in. */
+static const char AUTH_FAILED[] = "authentication failed: wrong username or password, or the "
+                                  "account is locked or disabled (an admin can unlock it)";
+/* Audit's name for a sign-in attempt on a username that does not exist. */
+static const char UNKNOWN_USER[] = "(unknown user)";
+/* argon2id with the interactive limits (as hash_password), of a random secret. */
+static const char DUMMY_HASH[crypto_pwhash_STRBYTES] =
+    "$argon2id$v=19$m=65536,t=2,p=1$vg/2+9IrI2JRVD9ZcMbK4Q$/"
+    "Mi33emF2p1rvYrBeK+uS2X5VuKrEs9TiA5TY0Q2lAc";
+
+/* True when password matches hash. With hash "" the check runs against DUMMY_HASH, takes the
+ * same time, and is false whatever it finds. */
+static bool password_matches(const char *hash, const char *password)
 {
+    const char *pw = password ? password : "";
+    bool is_real = hash[0] != '\0';
+    bool ok = crypto_pwhash_str_verify(is_real ? hash : DUMMY_HASH, pw, strlen(pw)) == 0;
+    return is_real && password && ok;
+}
+
+/* Spends one unit of the account's check budget. *admitted is false when the account is
+ * disabled, locked or has no budget left (then nothing changed). Committed on its own so
+ * that parallel attempts see it. */
+static int spend_attempt(struct store *st, const char *name, bool *admitted, struct err *e)
+{
+    *admitted = false;
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt_get(st, SQ_USER_TRY_LOGIN, e);
+    if (!s) {
+        tx_rollback(st);
+        return ERR_IO;
+    }
+    bind_text(s, 1, name);
+    sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
+    int q = sqlite3_step(s);
+    if (q == SQLITE_ROW)
+        *admitted = true;
+    if (q == SQLITE_ROW)
+        q = sqlite3_step(s); /* RETURNING: finish the statement */
+    rc = q == SQLITE_DONE ? 0 : db_fail(st, e, "counting a sign-in attempt");
+    sqlite3_reset(s);
+    return finish(st, rc, e);
+}
+
+/* Records one failed attempt: the "login_failed" row and, when the account's budget is spent,
+ * the lockout and its "lockout" row, in one transaction. account is the username when it
+ * exists, else NULL. */
+static int record_failure(struct store *st, const struct store_ctx *who, const char *account,
+                          const char *why, struct err *e)
+{
+    const char *name = account ? account : UNKNOWN_USER;
     struct store_ctx ctx = {name, who && who->source ? who->source : "cli", NULL};
     int rc = tx_begin(st, e);
     if (rc)
@@ -294,19 +361,51 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
                             .new_value = name,
                             .reason = why};
     rc = audit_append(st, &ctx, &a, e);
-    if (!rc && u && !u->is_locked_out && !u->is_disabled) {
-        int failed = u->failed_logins + 1;
-        bool lock = failed >= STORE_MAX_FAILED_LOGINS;
-        rc = user_update(st, SQ_USER_SET_FAILED, name, failed, lock, e);
-        if (!rc && lock) {
+    if (!rc && account) {
+        sqlite3_stmt *s = stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
+        if (!s)
+            return finish(st, ERR_IO, e);
+        bind_text(s, 1, account);
+        sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
+        int q = sqlite3_step(s);
+        bool locked = q == SQLITE_ROW;
+        if (locked)
+            q = sqlite3_step(s);
+        rc = q == SQLITE_DONE ? 0 : db_fail(st, e, "locking an account");
+        sqlite3_reset(s);
+        if (!rc && locked) {
             struct audit_entry l = {.action = "lockout",
                                     .instance = -1,
                                     .field = "user",
-                                    .new_value = name,
+                                    .new_value = account,
                                     .reason = "too many failed logins"};
             rc = audit_append(st, &ctx, &l, e);
         }
     }
+    return finish(st, rc, e);
+}
+
+/* The right password: refunds the budget unless the account was locked or disabled while the
+ * password was being checked; audits "login" for the API. *ok false: locked meanwhile. */
+static int record_success(struct store *st, const struct store_ctx *who, const char *name,
+                          struct store_user *u, bool *ok, struct err *e)
+{
+    *ok = false;
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = user_read(st, name, u, NULL, e);
+    if (rc || u->is_disabled || u->is_locked_out)
+        return finish(st, rc, e);
+    *ok = true;
+    rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
+    if (!rc && who && who->source && strcmp(who->source, "api") == 0) {
+        struct store_ctx ctx = {name, who->source, NULL};
+        struct audit_entry a = {
+            .action = "login", .instance = -1, .field = "user", .new_value = name};
+        rc = audit_append(st, &ctx, &a, e);
+    }
+    u->failed_logins = 0;
     return finish(st, rc, e);
 }
 
@@ -317,48 +416,42 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
     char hash[crypto_pwhash_STRBYTES] = "";
     const char *why = NULL;
     bool known = user_read(st, name ? name : "", &u, hash, NULL) == 0;
+    bool admitted = false;
+    if (known) {
+        int rc = spend_attempt(st, name, &admitted, e);
+        if (rc) {
+            sodium_memzero(hash, sizeof hash);
+            return rc;
+        }
+    }
     if (!known)
         why = "unknown user";
-    else if (u.is_disabled)
-        why = "user disabled";
-    else if (u.is_locked_out)
-        why = "user locked out";
-    else if (!password || crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
-        why = "wrong password";
+    else if (!admitted)
+        why = u.is_disabled     ? "user disabled"
+              : u.is_locked_out ? "user locked out"
+                                : "too many failed logins"; /* spent by parallel attempts */
+    if (why)
+        hash[0] = '\0'; /* the same work as a real check, against the dummy */
+    bool match = password_matches(hash, password);
     sodium_memzero(hash, sizeof hash);
-    if (why) {
-        int rc = record_failure(st, who, name ? name : "", known ? &u : NULL, why, e);
+    if (!why && !match)
+        why = "wrong password";
+    if (!why) {
+        bool ok;
+        int rc = record_success(st, who, name, &u, &ok, e);
         if (rc)
             return rc;
-        if (known && !u.is_disabled && !u.is_locked_out &&
-            u.failed_logins + 1 >= STORE_MAX_FAILED_LOGINS)
-            return err_set(e, ERR_AUTH,
-                           "authentication failed; the account '%s' is now "
-                           "locked (an admin can unlock it)",
-                           name);
-        if (known && u.is_locked_out)
-            return err_set(e, ERR_AUTH, "the account '%s' is locked; an admin can unlock it", name);
-        return err_set(e, ERR_AUTH, "authentication failed for '%s'", name ? name : "");
-    }
-    bool log_login = who && who->source && strcmp(who->source, "api") == 0;
-    if (u.failed_logins || log_login) {
-        int rc = tx_begin(st, e);
-        if (rc)
-            return rc;
-        rc = u.failed_logins ? user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e) : 0;
-        if (!rc && log_login) {
-            struct store_ctx ctx = {name, who->source, NULL};
-            struct audit_entry a = {
-                .action = "login", .instance = -1, .field = "user", .new_value = name};
-            rc = audit_append(st, &ctx, &a, e);
+        if (ok) {
+            if (out)
+                *out = u;
+            return 0;
         }
-        if ((rc = finish(st, rc, e)))
-            return rc;
-        u.failed_logins = 0;
+        why = "user locked out";
     }
-    if (out)
-        *out = u;
-    return 0;
+    int rc = record_failure(st, who, known ? name : NULL, why, e);
+    if (rc)
+        return rc;
+    return err_set(e, ERR_AUTH, "%s", AUTH_FAILED);
 }
 
 int store_authorize(struct store *st, const struct store_ctx *who, const char *action,
