@@ -29,8 +29,9 @@ const char CMD_BACKUP_USAGE[] =
     "\n"
     "Copies the database to DEST.db with SQLite's online backup: safe while ioheme is in use\n"
     "(a plain cp of a database in WAL mode is not). Refuses to overwrite DEST.db. Then verifies\n"
-    "the copy's audit trail and prints its head, and records the backup in the trail (action\n"
-    "backup: who, DEST's file name, the rows of the copy's trail).\n"
+    "the copy's audit trail and prints its head. The backup is recorded in the trail before the\n"
+    "copy is made (action backup: who, DEST's file name), so the copy's last row is its own\n"
+    "record; a backup that fails leaves no file behind.\n"
     "\n"
     "A backup is a full copy — identifiers, users' password hashes, the trail — so it needs a\n"
     "role with both export and audit_verify: admin or data_manager.\n"
@@ -124,7 +125,7 @@ int cmd_backup(int argc, char **argv)
     if (a.npos != 1)
         return cli_usage_error("backup", "expects DEST.db");
     struct err e = {0};
-    struct store *st = NULL, *copy = NULL;
+    struct store *st = NULL;
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
     /* export for the copy leaving the store, audit_verify for the whole trail it carries: the
@@ -133,19 +134,9 @@ int cmd_backup(int argc, char **argv)
     int rc = cli_open_as(&a, "export", &st, &who, me, &e);
     if (!rc)
         rc = store_authorize(st, &who, "audit_verify", &e);
-    if (!rc)
-        rc = store_backup(st, a.pos[0], &e);
     struct store_verify_result r = {0};
     if (!rc)
-        rc = store_open(a.pos[0], &copy, &e);
-    if (!rc)
-        rc = store_audit_verify(copy, &r, &e);
-    store_close(copy);
-    char name[256], detail[320];
-    snprintf(detail, sizeof detail, "%s: %lld audit rows",
-             cli_basename(a.pos[0], name, sizeof name), rc ? 0 : r.nrows);
-    if (!rc)
-        rc = store_audit_access(st, &who, "backup", "backup", detail, &e);
+        rc = store_backup(st, &who, a.pos[0], &r, &e);
     store_close(st);
     if (rc)
         return cli_fail("backup", &e);

@@ -693,14 +693,9 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
     return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 }
 
-int store_backup(struct store *st, const char *dest, struct err *e)
+/* The page copy itself (SQLite's online backup: one read transaction on st, so writers go on). */
+static int backup_copy(struct store *st, const char *dest, struct err *e)
 {
-    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", dest,
-                       errno == EEXIST ? "already exists (refusing to overwrite)"
-                                       : strerror(errno));
-    close(fd);
     sqlite3 *to = NULL;
     int rc = 0;
     if (sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -716,8 +711,50 @@ int store_backup(struct store *st, const char *dest, struct err *e)
                 rc = err_set(e, ERR_IO, "%s: backup failed: %s", dest, sqlite3_errstr(r));
         }
     }
-    sqlite3_close(to);
+    if (sqlite3_close(to) != SQLITE_OK && !rc)
+        rc = err_set(e, ERR_IO, "%s: closing the copy failed", dest);
+    return rc;
+}
+
+/* Opens the copy as a database of its own and recomputes its audit chain. */
+static int backup_verify(const char *dest, struct store_verify_result *vr, struct err *e)
+{
+    struct store *copy = NULL;
+    int rc = store_open(dest, &copy, e);
+    if (!rc)
+        rc = store_audit_verify(copy, vr, e);
+    store_close(copy);
     if (rc)
-        remove_db_files(dest);
+        err_prefix(e, "%s: the copy does not verify", dest);
+    return rc;
+}
+
+int store_backup(struct store *st, const struct store_ctx *who, const char *dest,
+                 struct store_verify_result *vr, struct err *e)
+{
+    struct store_verify_result local;
+    if (!vr)
+        vr = &local;
+    memset(vr, 0, sizeof *vr);
+    /* Claim the name first (O_EXCL), so a copy never lands on someone else's file. */
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", dest,
+                       errno == EEXIST ? "already exists (refusing to overwrite)"
+                                       : strerror(errno));
+    close(fd);
+    /* The audit row comes before the copy: a copy exists only once a row names it, and the
+     * copy carries that row as its last (its head). */
+    const char *slash = strrchr(dest, '/');
+    char detail[320];
+    snprintf(detail, sizeof detail, "%s: full copy of the database, this row its last",
+             slash ? slash + 1 : dest);
+    int rc = store_audit_access(st, who, "backup", "backup", detail, e);
+    if (!rc)
+        rc = backup_copy(st, dest, e);
+    if (!rc)
+        rc = backup_verify(dest, vr, e);
+    if (rc)
+        remove_db_files(dest); /* never a failure with a copy left behind */
     return rc;
 }

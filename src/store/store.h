@@ -74,8 +74,15 @@ void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
 long long store_now_ms(struct store *st);
 
 /* Copies the database to dest with SQLite's online backup (safe while in use; a plain cp of a
- * WAL database is not). Refuses to overwrite an existing dest (ERR_CONFLICT). */
-int store_backup(struct store *st, const char *dest, struct err *e);
+ * WAL database is not), as who. Refuses to overwrite an existing dest (ERR_CONFLICT). In this
+ * order: the "backup" audit row is committed (so no copy ever exists that the trail does not
+ * name, and the copy's last row is that one); the pages are copied; the copy is opened and its
+ * audit chain verified into *vr (may be NULL). Any failure removes the copy (and its -wal,
+ * -shm) before returning: a failed backup leaves no file behind. */
+struct store_ctx;
+struct store_verify_result;
+int store_backup(struct store *st, const struct store_ctx *who, const char *dest,
+                 struct store_verify_result *vr, struct err *e);
 
 /* ---- who is acting ------------------------------------------------------------------------*/
 

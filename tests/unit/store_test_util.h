@@ -180,11 +180,16 @@ static inline int count_action(void *ctx, const struct store_audit_row *r)
         c->n++;
     return 0;
 }
-static inline int audit_count(struct tdb *t, const char *action)
+static inline int audit_count_in(struct store *st, const char *action)
 {
     struct count_ctx c = {action, 0};
-    assert_int_equal(store_audit_foreach(t->st, count_action, &c, NULL), 0);
+    assert_int_equal(store_audit_foreach(st, count_action, &c, NULL), 0);
     return c.n;
+}
+
+static inline int audit_count(struct tdb *t, const char *action)
+{
+    return audit_count_in(t->st, action);
 }
 
 static inline char *get(struct tdb *t, const char *rec, const char *ev, int inst, const char *f,

@@ -2,6 +2,8 @@
  * migrating database files. */
 #include "store_test_util.h"
 
+#include <pthread.h>
+
 #include "store/store_int.h" /* the store's own connection, for its PRAGMAs */
 
 static int setup(void **state)
@@ -252,8 +254,7 @@ static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
                                      "AND name IN ('audit_no_update', 'audit_no_delete')"),
                      2);
     /* foreign keys are per connection: the store's must enforce them */
-    assert_int_equal(sqlite3_prepare_v2(t->st->db, "PRAGMA foreign_keys", -1, &q, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(t->st->db, "PRAGMA foreign_keys", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);
@@ -266,7 +267,8 @@ static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
     assert_int_equal(sqlite3_exec(t->st->db,
                                   "INSERT INTO form_status(record_id, event, form, instance, "
                                   "status) SELECT id, 'e', 'x', 'one', 1 FROM record LIMIT 1",
-                                  NULL, NULL, NULL) & 0xff,
+                                  NULL, NULL, NULL) &
+                         0xff,
                      SQLITE_CONSTRAINT);
 }
 
@@ -309,17 +311,95 @@ static void test_backup_is_a_consistent_copy(void **state)
     screen(t, s1, "age", "40", NULL);
     const char *dest = "store_test_backup.db";
     tdb_remove(dest);
-    assert_int_equal(store_backup(t->st, dest, NULL), 0);
-    assert_int_equal(store_backup(t->st, dest, NULL), ERR_CONFLICT);
+    struct store_verify_result vr;
+    assert_int_equal(store_backup(t->st, &ADMIN, dest, &vr, NULL), 0);
+    assert_int_equal(store_backup(t->st, &ADMIN, dest, NULL, NULL), ERR_CONFLICT);
     struct store *b = NULL;
     struct err e = {0};
     assert_int_equal(store_open(dest, &b, &e), 0);
     struct store_verify_result v1, v2;
     assert_int_equal(store_audit_verify(t->st, &v1, NULL), 0);
     assert_int_equal(store_audit_verify(b, &v2, NULL), 0);
+    /* the backup row was written first: it is the last row of both */
     assert_string_equal(v1.head_hash, v2.head_hash);
+    assert_string_equal(vr.head_hash, v2.head_hash);
+    assert_int_equal(audit_count(t, "backup"), 1);
     store_close(b);
     tdb_remove(dest);
+}
+
+/* A backup that cannot be audited is not made: no file is left behind. */
+static void test_failed_backup_leaves_no_copy(void **state)
+{
+    struct tdb *t = *state;
+    const char *dest = "store_test_backup_fail.db";
+    tdb_remove(dest);
+    const struct store_ctx ghost = {"ghost", "cli", NULL};
+    struct err e = {0};
+    assert_int_equal(store_backup(t->st, &ghost, dest, NULL, &e), ERR_AUTH);
+    assert_int_equal(access(dest, F_OK), -1);
+    assert_int_equal(audit_count(t, "backup"), 0);
+}
+
+/* Backups while another connection writes ~1,000 times a second (the attack ran 12 backups under
+ * write load; 6 failed on their audit row and left unaudited copies). Each backup either
+ * succeeds with a copy whose last audit row is its own, or fails and leaves nothing. */
+struct load {
+    const char *path;
+    volatile int stop;
+    int writes;
+};
+
+static void *write_load(void *arg)
+{
+    struct load *l = arg;
+    struct store *st = NULL;
+    if (store_open(l->path, &st, NULL) != 0)
+        return NULL;
+    char v[16];
+    while (!l->stop) {
+        snprintf(v, sizeof v, "%d", 18 + l->writes % 60);
+        struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, v}};
+        if (store_put_changes(st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL) == 0)
+            l->writes++;
+        usleep(1000); /* ~1,000 saves a second (a ward's worth many times over) */
+    }
+    store_close(st);
+    return NULL;
+}
+
+static void test_backups_under_write_load_are_audited_or_absent(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16];
+    screen(t, s1, "age", "40", NULL);
+    struct load l = {t->path, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, write_load, &l), 0);
+    int ok = 0;
+    for (int i = 0; i < 6; i++) {
+        char dest[64];
+        snprintf(dest, sizeof dest, "store_test_backup_load_%d.db", i);
+        tdb_remove(dest);
+        struct store_verify_result vr;
+        struct err e = {0};
+        if (store_backup(t->st, &ADMIN, dest, &vr, &e) != 0) {
+            print_message("backup %d failed: %s\n", i, e.msg);
+            assert_int_equal(access(dest, F_OK), -1);
+            continue;
+        }
+        ok++;
+        struct store *b = NULL;
+        assert_int_equal(store_open(dest, &b, NULL), 0);
+        assert_int_equal(audit_count_in(b, "backup"), ok);
+        store_close(b);
+        tdb_remove(dest);
+    }
+    l.stop = 1;
+    pthread_join(th, NULL);
+    assert_true(l.writes > 0);
+    assert_int_equal(audit_count(t, "backup"), ok);
+    assert_int_equal(ok, 6); /* the store waits its turn for the row instead of failing */
 }
 
 int main(void)
@@ -339,6 +419,8 @@ int main(void)
         T(test_migrations_from_an_empty_file_and_reopen),
         T(test_schema_is_wal_strict_with_foreign_keys_enforced),
         T(test_backup_is_a_consistent_copy),
+        T(test_failed_backup_leaves_no_copy),
+        T(test_backups_under_write_load_are_audited_or_absent),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
