@@ -34,9 +34,15 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t len)
     sb->buf[sb->len] = '\0';
 }
 
-void strbuf_adds(struct strbuf *sb, const char *s) { strbuf_add(sb, s, strlen(s)); }
+void strbuf_adds(struct strbuf *sb, const char *s)
+{
+    strbuf_add(sb, s, strlen(s));
+}
 
-void strbuf_addc(struct strbuf *sb, char c) { strbuf_add(sb, &c, 1); }
+void strbuf_addc(struct strbuf *sb, char c)
+{
+    strbuf_add(sb, &c, 1);
+}
 
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
@@ -56,23 +62,64 @@ void strbuf_add_html(struct strbuf *sb, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': strbuf_adds(sb, "&amp;"); break;
-        case '<': strbuf_adds(sb, "&lt;"); break;
-        case '>': strbuf_adds(sb, "&gt;"); break;
-        case '"': strbuf_adds(sb, "&quot;"); break;
-        case '\'': strbuf_adds(sb, "&#39;"); break;
-        default: strbuf_addc(sb, *s);
+        case '&':
+            strbuf_adds(sb, "&amp;");
+            break;
+        case '<':
+            strbuf_adds(sb, "&lt;");
+            break;
+        case '>':
+            strbuf_adds(sb, "&gt;");
+            break;
+        case '"':
+            strbuf_adds(sb, "&quot;");
+            break;
+        case '\'':
+            strbuf_adds(sb, "&#39;");
+            break;
+        default:
+            strbuf_addc(sb, *s);
         }
     }
 }
 
+/* A plain decimal number ("-12", "-0.5", "1e-3"): a spreadsheet reads it as a number, never a
+ * formula, so a leading minus stays (negative changes in the analysis data are numbers). */
+static bool is_plain_number(const char *s)
+{
+    const char *p = s + (*s == '-');
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        digits += frac;
+        p += 1 + frac;
+    }
+    if (digits == 0)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '-' || p[1] == '+');
+        size_t exp = strspn(p, "0123456789");
+        if (exp == 0)
+            return false;
+        p += exp;
+    }
+    return *p == '\0';
+}
+
 void strbuf_add_csv(struct strbuf *sb, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
+    /* Formula injection (OWASP "CSV Injection"): a cell starting with = + - @ tab or CR is run
+     * as a formula by spreadsheet programs. Such a cell, unless a plain number, is written
+     * with a leading apostrophe inside quotes, so it reads as the text it is. */
+    bool is_formula = *s && strchr("=+-@\t\r", *s) && !is_plain_number(s);
+    if (!is_formula && !strpbrk(s, ",\"\r\n")) {
         strbuf_adds(sb, s);
         return;
     }
     strbuf_addc(sb, '"');
+    if (is_formula)
+        strbuf_addc(sb, '\'');
     for (; *s; s++) {
         if (*s == '"')
             strbuf_addc(sb, '"');
@@ -88,7 +135,10 @@ void strbuf_reset(struct strbuf *sb)
         sb->buf[0] = '\0';
 }
 
-const char *strbuf_str(const struct strbuf *sb) { return sb->buf ? sb->buf : ""; }
+const char *strbuf_str(const struct strbuf *sb)
+{
+    return sb->buf ? sb->buf : "";
+}
 
 char *strbuf_detach(struct strbuf *sb)
 {

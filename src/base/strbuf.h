@@ -24,7 +24,9 @@ void strbuf_addc(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s with HTML's five special characters escaped. */
 void strbuf_add_html(struct strbuf *sb, const char *s);
-/* Appends s as a CSV cell (RFC 4180: quoted when it holds , " CR or LF). */
+/* Appends s as a CSV cell (RFC 4180: quoted when it holds , " CR or LF). The one CSV cell
+ * writer of every export: a cell that a spreadsheet would run as a formula (starting with =,
+ * +, -, @, tab or CR, and not a plain number such as -1.5) is written as "'..." (OWASP). */
 void strbuf_add_csv(struct strbuf *sb, const char *s);
 void strbuf_reset(struct strbuf *sb);
 /* Contents as a string: "" when empty (never NULL). Owned by sb. */

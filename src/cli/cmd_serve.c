@@ -12,6 +12,7 @@
 const char CMD_SERVE_USAGE[] =
     "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
+    "                    [--max-conns-per-ip N]\n"
     "       ioheme serve --routes\n"
     "\n"
     "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
@@ -29,13 +30,37 @@ const char CMD_SERVE_USAGE[] =
     "                     in microseconds, user id -- never record IDs or patient data\n"
     "  --idle-timeout S   sign a web session out after S seconds without a request\n"
     "                     (default 1800 = 30 minutes; audited as a logout)\n"
-    "  --routes           print the route table as JSON and exit\n";
+    "  --max-conns-per-ip N  connections one client address may hold open at once\n"
+    "                     (default 64; the server takes 1000 in all). Behind a reverse\n"
+    "                     proxy every request comes from the proxy's address: raise it\n"
+    "  --routes           print the route table as JSON and exit\n"
+    "\n"
+    "A connection that sends nothing for 15 s is closed (docs/operations.md, \"Limits\").\n";
+
+/* --name N within lo..hi into *out (0 when the option is absent); 2 (usage error printed)
+ * otherwise. */
+static int int_opt(const struct cli_args *a, const char *name, long long lo, long long hi,
+                   long long *out)
+{
+    *out = 0;
+    const char *s = cli_get(a, name);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
+        return cli_usage_error("serve", "--%s '%s': expected %lld..%lld", name, s, lo, hi);
+    *out = n;
+    return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
     static const struct cli_opt_spec spec[] = {
-        {"db", true},       {"listen", true},     {"tls-cert", true}, {"tls-key", true},
-        {"threads", true},  {"access-log", true}, {"routes", false},  {"idle-timeout", true},
+        {"db", true},      {"listen", true},       {"tls-cert", true},
+        {"tls-key", true}, {"threads", true},      {"access-log", true},
+        {"routes", false}, {"idle-timeout", true}, {"max-conns-per-ip", true},
         {NULL, false},
     };
     struct cli_args a;
@@ -58,24 +83,16 @@ int cmd_serve(int argc, char **argv)
         .tls_cert = cli_get(&a, "tls-cert"),
         .tls_key = cli_get(&a, "tls-key"),
     };
-    const char *threads = cli_get(&a, "threads");
-    if (threads) {
-        char *end;
-        errno = 0;
-        long n = strtol(threads, &end, 10);
-        if (errno || *end || n < 1 || n > 256)
-            return cli_usage_error("serve", "--threads '%s': expected 1..256", threads);
-        cfg.threads = (unsigned)n;
-    }
-    const char *idle = cli_get(&a, "idle-timeout");
-    if (idle) {
-        char *end;
-        errno = 0;
-        long long n = strtoll(idle, &end, 10);
-        if (errno || *end || n < 1 || n > 86400)
-            return cli_usage_error("serve", "--idle-timeout '%s': expected 1..86400 seconds", idle);
-        cfg.idle_s = n;
-    }
+    long long n;
+    if (int_opt(&a, "threads", 1, 256, &n))
+        return 2;
+    cfg.threads = (unsigned)n;
+    if (int_opt(&a, "idle-timeout", 1, 86400, &n))
+        return 2;
+    cfg.idle_s = n;
+    if (int_opt(&a, "max-conns-per-ip", 1, HTTP_MAX_CONNECTIONS, &n))
+        return 2;
+    cfg.max_conns_per_ip = (unsigned)n;
     FILE *log = NULL;
     const char *log_path = cli_get(&a, "access-log");
     if (log_path) {

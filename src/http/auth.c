@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -72,6 +73,41 @@ bool auth_csrf_ok(struct req *r)
     if (!t || strlen(t) != 64)
         return false;
     return sodium_memcmp(t, r->csrf, 64) == 0;
+}
+
+/* The authority ("host[:port]") of an absolute http(s) URL, as a length into url; 0 when url is
+ * not one. */
+static size_t url_authority(const char *url, const char **start)
+{
+    const char *p = strstr(url, "://");
+    if (!p || (strncmp(url, "http", 4) != 0))
+        return 0;
+    *start = p + 3;
+    return strcspn(*start, "/?#");
+}
+
+bool auth_same_origin(struct req *r)
+{
+    /* Fetch metadata, when the browser sends it, is the most direct answer. "none" is a
+     * request the user made themselves (typed address, bookmark). */
+    const char *site = req_header(r, "Sec-Fetch-Site");
+    if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+        return false;
+    /* Browsers send Origin on every cross-origin POST (and Referer, unless suppressed); an
+     * API client (curl, a script) sends neither and is no cross-site request. */
+    const char *from = req_header(r, "Origin");
+    if (!from)
+        from = req_header(r, "Referer");
+    if (!from)
+        return true;
+    /* "null": our own pages send it — Referrer-Policy: no-referrer makes a browser serialise
+     * the Origin of a POST as null — and so can an attacker's page. Fetch metadata (checked
+     * above) tells them apart; without it, refuse. */
+    if (strcmp(from, "null") == 0)
+        return site != NULL;
+    const char *host = req_header(r, "Host"), *a = NULL;
+    size_t n = url_authority(from, &a);
+    return host && n > 0 && strlen(host) == n && strncasecmp(a, host, n) == 0;
 }
 
 /* Starts a cookie session for user and sets the cookie; fills r->session and r->csrf. */

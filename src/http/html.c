@@ -96,9 +96,9 @@ const char *html_err_msg(struct req *r, const struct err *e)
 {
     if (err_info(e->code)->http_status < 500)
         return e->msg;
-    fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
-            r->route ? r->route->pattern : "-", e->msg);
-    return "Internal error; the server log has the details.";
+    r->failure = arena_strdup(&r->ar, e->msg); /* logged with the request id (server.c) */
+    return arena_printf(&r->ar, "Internal error; the server log has the details (request %s).",
+                        r->id);
 }
 
 void html_error_page(struct req *r, int status, const char *msg)
@@ -106,9 +106,9 @@ void html_error_page(struct req *r, int status, const char *msg)
     /* As resp_err: a server-side failure is logged for the operator, never shown (no SQL, no
      * paths). */
     if (status >= 500) {
-        fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
-                r->route ? r->route->pattern : "-", msg);
-        msg = "Internal error; the server log has the details.";
+        r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
+        msg = arena_printf(&r->ar, "Internal error; the server log has the details (request %s).",
+                           r->id);
     }
     char title[32];
     snprintf(title, sizeof title, "Error %d", status);

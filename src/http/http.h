@@ -19,7 +19,15 @@ struct http_config {
     unsigned threads;        /* worker threads (0: number of CPUs) */
     FILE *access_log;        /* one line per request; NULL: stderr */
     long long idle_s;        /* idle logout after this many seconds (0: 1800) */
+    unsigned max_conns_per_ip; /* open connections one client address may hold (0: 64) */
 };
+
+/* Connection limits (docs/operations.md, "Limits"): a slow or idle client cannot starve the
+ * others. At most HTTP_MAX_CONNECTIONS connections in all, max_conns_per_ip from one address,
+ * and a connection silent for HTTP_IDLE_CONNECTION_S seconds is closed. */
+#define HTTP_MAX_CONNECTIONS 1000
+#define HTTP_MAX_CONNS_PER_IP 64
+#define HTTP_IDLE_CONNECTION_S 15
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, finishes requests in flight, closes
  * every per-thread database connection and returns 0. Returns a negative err code (e filled)

@@ -66,6 +66,8 @@ struct req {
     bool body_too_big;
     bool is_tls;
     long long t0_us;
+    char id[17];                      /* request id: 16 hex chars, in X-Request-Id and the logs */
+    const char *failure;              /* a 5xx's cause, for the error log (never sent out) */
 
     struct store *st;                 /* this worker thread's connection */
     bool has_user;
@@ -98,6 +100,9 @@ const char *req_header(struct req *r, const char *name);
 const char *req_query(struct req *r, const char *name);
 /* A cookie's value, or NULL. */
 const char *req_cookie(struct req *r, const char *name);
+/* True when every query-string name and value is valid UTF-8 (a %ff must be a 400, not a
+ * JSON encoder's failure). */
+bool req_query_is_utf8(struct req *r);
 /* The path parameter {name} of the matched route, or NULL. */
 const char *req_param(const struct req *r, const char *name);
 /* This worker thread's store connection (opened on first use); NULL with e filled when it
@@ -169,6 +174,12 @@ int auth_identify(struct req *r, bool may_write, struct err *e);
 /* True when the request carries the CSRF token of its session (header X-CSRF-Token, or form
  * field "csrf"). Bearer-token requests carry no ambient credentials and pass. */
 bool auth_csrf_ok(struct req *r);
+/* False when the request says it comes from another site: Sec-Fetch-Site other than
+ * same-origin/none, an Origin (else Referer) whose host[:port] is not this request's Host, or
+ * Origin "null" without Sec-Fetch-Site. True when it carries none of them (an API client, not a browser). The router
+ * refuses such state-changing requests before any handler — sign-in included, which no
+ * session token can protect (login CSRF). */
+bool auth_same_origin(struct req *r);
 /* Session cookie name. */
 #define AUTH_COOKIE "ioh_session"
 /* Idle logout: by default sessions expire after this many seconds without a request. */

@@ -36,6 +36,7 @@ int resp_json(struct req *r, int status, json_t *v)
     json_decref(v);
     if (rc != 0 || r->out.failed) {
         r->status = 500;
+        r->failure = "out of memory writing the JSON response";
         strbuf_release(&r->out);
         strbuf_adds(&r->out, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\","
                              "\"field\":null}}");
@@ -51,9 +52,8 @@ int resp_err(struct req *r, const struct err *e)
     const char *msg = e->msg[0] ? e->msg : info->name;
     /* Internal failures are logged for the operator and shown to the client only by name. */
     if (info->http_status >= 500) {
-        fprintf(stderr, "ioheme serve: %s %s: %s\n", r->method_name ? r->method_name : "-",
-                r->route ? r->route->pattern : "-", msg);
-        msg = "internal error; see the server log";
+        r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
+        msg = arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id);
     }
     json_t *err = json_pack("{s:s, s:s, s:o}", "code", info->name, "message", msg, "field",
                             e->field[0] ? json_string(e->field) : json_null());

@@ -2,7 +2,9 @@
  * this order, everything the row asks for before the handler runs:
  *
  *   1. a route exists for the path (404) and the method (405 with Allow);
- *   2. the body fits the row's cap (413);
+ *   2. the body fits the row's cap (413); path parameters and query are UTF-8 (400); a
+ *      state-changing request does not come from another site (403: Sec-Fetch-Site, Origin,
+ *      Referer — sign-in too, against login CSRF);
  *   3. the caller is signed in — session cookie or bearer token — unless the row is public
  *      (401; pages redirect to /login);
  *   4. a state-changing row carries its session's CSRF token (403);
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "core/perm.h"
 #include "http/html.h"
 #include "http/writer.h"
@@ -256,6 +259,21 @@ void router_dispatch(struct req *r)
         fail(r, 413, "too_large", "the request body is larger than this route accepts");
         return;
     }
+    for (size_t i = 0; i < r->nparams; i++)
+        if (r->param[i] && !utf8_is_valid(r->param[i])) {
+            fail(r, 400, "bad_request",
+                 arena_printf(&r->ar, "path parameter {%s} is not valid UTF-8",
+                              r->param_name[i] ? r->param_name[i] : "?"));
+            return;
+        }
+    if (!req_query_is_utf8(r)) {
+        fail(r, 400, "bad_request", "the query string is not valid UTF-8");
+        return;
+    }
+    if (rt->method != HTTP_GET && !auth_same_origin(r)) {
+        fail(r, 403, "cross_origin", "a request from another site is refused");
+        return;
+    }
     if (!(rt->flags & RT_NO_DB) && !req_store(r, &e)) {
         fail_err(r, &e);
         return;
@@ -269,8 +287,10 @@ void router_dispatch(struct req *r)
     checks_and_handler(r, &snapshot);
     if (snapshot)
         store_snapshot_end(r->st);
-    if (r->status == 0)
+    if (r->status == 0) {
+        r->failure = "the handler produced no response";
         fail(r, 500, "internal", "the handler produced no response");
+    }
 }
 
 /* The router's checks after the body cap, then the handler. *snapshot says whether a read

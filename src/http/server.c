@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "http/writer.h"
 
 struct http_server {
@@ -122,6 +124,25 @@ const char *req_cookie(struct req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
+static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    bool *ok = cls;
+    if ((key && !utf8_is_valid(key)) || (value && !utf8_is_valid(value))) {
+        *ok = false;
+        return MHD_NO; /* stop iterating */
+    }
+    return MHD_YES;
+}
+
+bool req_query_is_utf8(struct req *r)
+{
+    bool ok = true;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_utf8, &ok);
+    return ok;
+}
+
 static int method_from_name(const char *m)
 {
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
@@ -169,6 +190,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
     add_header(resp, "X-Content-Type-Options", "nosniff");
     add_header(resp, "Referrer-Policy", "no-referrer");
     add_header(resp, "X-Frame-Options", "DENY");
+    add_header(resp, "X-Request-Id", r->id);
     if (r->is_tls)
         add_header(resp, "Strict-Transport-Security", "max-age=31536000");
     bool has_cache = false;
@@ -200,6 +222,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->srv = srv;
         r->conn = c;
         r->t0_us = now_us();
+        unsigned char rid[8];
+        randombytes_buf(rid, sizeof rid);
+        sodium_bin2hex(r->id, sizeof r->id, rid, sizeof rid);
         r->is_tls = srv->is_tls;
         r->method = method_from_name(method);
         r->method_name = arena_strdup(&r->ar, method);
@@ -258,12 +283,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (r->route)
         router_count(r->route, r->status, dur);
     fprintf(srv->log,
-            "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ method=%s route=%s status=%d bytes=%zu "
-            "us=%lld user=%lld%s\n",
+            "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ rid=%s method=%s route=%s status=%d "
+            "bytes=%zu us=%lld user=%lld%s\n",
             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            ts.tv_nsec / 1000000, r->method_name ? r->method_name : "-", pattern, r->status,
-            bytes, dur, r->has_user ? r->user.id : 0LL,
+            ts.tv_nsec / 1000000, r->id, r->method_name ? r->method_name : "-", pattern,
+            r->status, bytes, dur, r->has_user ? r->user.id : 0LL,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    /* Every 5xx reaches the operator with its request id (the client has the same id in
+     * X-Request-Id) and its cause; like the access log, it names the route, not the path. */
+    if (r->status >= 500)
+        fprintf(stderr, "ioheme serve: rid=%s %s %s: %d %s\n", r->id,
+                r->method_name ? r->method_name : "-", pattern, r->status,
+                r->failure ? r->failure : "(no cause recorded)");
     strbuf_release(&r->body);
     strbuf_release(&r->out);
     arena_free(&r->ar);
@@ -391,6 +422,14 @@ int http_serve(const struct http_config *cfg, struct err *e)
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     signal(SIGPIPE, SIG_IGN);
 
+    /* HTTP_MAX_CONNECTIONS sockets plus a database connection per thread and the log need more
+     * descriptors than the usual soft limit of 1024: raise it toward the hard limit. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 4096) {
+        nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &nofile); /* best effort: the limits still hold below it */
+    }
+
     /* Two workers per CPU (at least 4): a worker waiting for a group commit holds no CPU, and
      * more writers waiting means more writes share each commit. */
     unsigned threads = cfg->threads;
@@ -407,8 +446,10 @@ int http_serve(const struct http_config *cfg, struct err *e)
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &srv},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, 1024, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_CONNECTION_S, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+         cfg->max_conns_per_ip ? cfg->max_conns_per_ip : HTTP_MAX_CONNS_PER_IP, NULL},
         {srv.is_tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
         {srv.is_tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
         {MHD_OPTION_END, 0, NULL},

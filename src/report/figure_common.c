@@ -3,6 +3,8 @@
  * nice tick steps, axes, titles, legends, arrowheads and input checks. */
 #include "report/figure_common.h"
 
+#include "base/utf8.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -366,42 +368,6 @@ void fig_arrowhead(cairo_t *cr, double x, double y, double dx, double dy, double
     cairo_fill(cr);
 }
 
-/* RFC 3629 UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static bool is_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t k = 1; k < len; k++) {
-            if ((p[k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[k] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 int fig_check_str(const char *s, const char *what, bool required, struct err *e)
 {
     if (!s) {
@@ -409,7 +375,7 @@ int fig_check_str(const char *s, const char *what, bool required, struct err *e)
             return err_set_field(e, ERR_INVALID, what, "figure: %s is missing", what);
         return 0;
     }
-    if (!is_utf8(s))
+    if (!utf8_is_valid(s))
         return err_set_field(e, ERR_INVALID, what, "figure: %s is not valid UTF-8", what);
     if (strlen(s) > 400)
         return err_set_field(e, ERR_INVALID, what, "figure: %s is longer than 400 bytes", what);
