@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
+#include "formats/put_json.h"
 #include "cli/store_cli.h"
 
 const char CMD_SCREEN_USAGE[] =
@@ -138,17 +139,12 @@ static void print_eligibility(struct store *st, const char *record, bool json,
                                 c->state == CRIT_UNKNOWN ? json_null() : json_boolean(c->passes));
             json_array_append_new(crits, o);
         }
-        json_t *flags = json_array();
-        for (size_t i = 0; res && i < res->nissues; i++)
-            json_array_append_new(flags, json_pack("{s:s, s:s, s:s}", "field", res->issues[i].field,
-                                                   "rule", res->issues[i].rule, "message",
-                                                   res->issues[i].msg));
         json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o}", "screening_no", r.screening_no, "status",
                               store_record_status_name(r.status), "criteria", crits, "verdict",
                               er.verdict == ELIG_ELIGIBLE     ? "eligible"
                               : er.verdict == ELIG_INELIGIBLE ? "ineligible"
                                                               : "incomplete",
-                              "flags", flags);
+                              "warnings", put_issues_json(res));
         cli_json_print(o);
     } else {
         printf("%s  %s\n", r.screening_no, store_record_status_name(r.status));

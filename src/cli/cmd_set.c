@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "formats/put_json.h"
 #include "cli/store_cli.h"
 
 const char CMD_SET_USAGE[] =
@@ -115,9 +116,9 @@ int cmd_set(int argc, char **argv)
     if (rc) {
         exit_status = cli_fail_put("set", &e, &res);
     } else if (cli_has(&a, "json")) {
-        printf("{\"record\": \"%s\", \"changed\": %zu, \"calc\": %zu, \"status\": %zu, "
-               "\"unchanged\": %zu, \"flags\": %zu}\n",
-               a.pos[0], res.nchanged, res.ncalc, res.nstatus, res.nunchanged, res.nissues);
+        cli_json_print(put_result_json(
+            &res, json_pack("{s:s, s:s, s:i}", "record", a.pos[0], "event", event, "instance",
+                            instance)));
     } else {
         printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n", a.pos[0],
                event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);

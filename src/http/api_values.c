@@ -5,6 +5,7 @@
  * values, recomputes calc fields and appends the audit rows in one transaction, or refuses the
  * whole change set. A refusal is answered 422 with every hard issue (field, rule, value), and
  * nothing has been saved. */
+#include "formats/put_json.h"
 #include "http/handlers.h"
 
 #include "store/snapshot.h"
@@ -62,42 +63,14 @@ int api_changes_from_json(struct req *r, json_t *values, const char *event, int 
     return 0;
 }
 
-static json_t *issues_json(const struct store_put_result *res)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; res && i < res->nissues; i++) {
-        const struct store_issue *s = &res->issues[i];
-        json_array_append_new(a,
-                              json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "level",
-                                        s->level == STORE_ISSUE_HARD ? "error" : "warning", "event",
-                                        s->event, "instance", s->instance, "field", s->field,
-                                        "rule", s->rule, "value", s->value, "message", s->msg));
-    }
-    return a;
-}
-
 int api_put_reply(struct req *r, int rc, int status, const struct err *e,
                   const struct store_put_result *res, json_t *extra)
 {
     if (rc) {
         json_decref(extra);
-        resp_err(r, e);
-        /* add the issues to the error body */
-        json_t *body = json_loadb(r->out.buf, r->out.len, 0, NULL);
-        if (body && res && res->nissues) {
-            json_object_set_new(json_object_get(body, "error"), "issues", issues_json(res));
-            return resp_json(r, r->status, body);
-        }
-        json_decref(body);
-        return 0;
+        return resp_err_issues(r, e, res && res->nissues ? put_issues_json(res) : NULL);
     }
-    json_t *o = extra ? extra : json_object();
-    json_object_set_new(o, "changed", json_integer((json_int_t)res->nchanged));
-    json_object_set_new(o, "calculated", json_integer((json_int_t)res->ncalc));
-    json_object_set_new(o, "status_changed", json_integer((json_int_t)res->nstatus));
-    json_object_set_new(o, "unchanged", json_integer((json_int_t)res->nunchanged));
-    json_object_set_new(o, "warnings", issues_json(res));
-    return resp_json(r, status, o);
+    return resp_json(r, status, put_result_json(res, extra));
 }
 
 /* event and instance from the query (GET) or the body (POST); instance defaults to 0. */

@@ -48,6 +48,11 @@ int resp_json(struct req *r, int status, json_t *v)
 
 int resp_err(struct req *r, const struct err *e)
 {
+    return resp_err_issues(r, e, NULL);
+}
+
+int resp_err_issues(struct req *r, const struct err *e, json_t *issues)
+{
     const struct err_info *info = err_info(e->code ? e->code : ERR_INTERNAL);
     const char *msg = e->msg[0] ? e->msg : info->name;
     /* Internal failures are logged for the operator and shown to the client only by name. */
@@ -57,6 +62,10 @@ int resp_err(struct req *r, const struct err *e)
     }
     json_t *err = json_pack("{s:s, s:s, s:o}", "code", info->name, "message", msg, "field",
                             e->field[0] ? json_string(e->field) : json_null());
+    if (err && issues)
+        json_object_set_new(err, "issues", issues);
+    else
+        json_decref(issues);
     return resp_json(r, info->http_status, json_pack("{s:o}", "error", err));
 }
 

@@ -69,6 +69,14 @@ grep -q "IOH-001" "$W/out" || fail "study ID"
 "$I" set IOH-001 io_procedure:2 att_placement=1 att_number=2 att_site=2 att_side=2 \
     "att_start_dt=2026-03-01 11:02:00" "att_end_dt=2026-03-01 11:03:00" att_outcome=1 \
     --status complete >/dev/null
+# --json speaks the API's vocabulary (docs/api.md): calculated, status_changed, warnings[]
+"$I" set IOH-001 io_procedure:1 "iop_notes=\"quoted\" = note" --json >"$W/out"
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["record"] == "IOH-001" and o["event"] == "io_procedure_arm_1" and o["instance"] == 1, o
+assert o["changed"] == 1 and "calculated" in o and "status_changed" in o and o["warnings"] == [], o
+' "$W/out" || fail "set --json: $(cat "$W/out")"
 "$I" show IOH-001 --json >"$W/out"
 grep -q '"iop_access_s": "190"' "$W/out" || fail "access time calc (11:00:00 -> 11:03:10 = 190 s)"
 grep -q '"att_duration_s": "40"' "$W/out" || fail "attempt 1 duration calc"
