@@ -502,7 +502,7 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     rc |= atable_set_opt(t, r, SUB_ANC, has_anc, anc);
     rc |= atable_set_opt(t, r, SUB_SG_PLT_LT20, has_plt, plt < 20);
     rc |= atable_set_opt(t, r, SUB_SG_ANC_LT05, has_anc, anc < 0.5);
-    /* ISTH overt DIC (SAP §6; endpoints.md): platelets, D-dimer category, PT prolongation,
+    /* ISTH overt DIC (docs/sap.md §6): platelets, D-dimer category, PT prolongation,
      * fibrinogen; all four needed. */
     double pt, fib;
     int dd;

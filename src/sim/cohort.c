@@ -409,7 +409,7 @@ static void add_comp(struct prng *r, struct sim_patient *p, int type, int placem
 
 static void draw_complications(struct prng *r, struct sim_patient *p, int placement)
 {
-    /* Per-patient probabilities (sim §7, io-reference.md). */
+    /* Per-patient probabilities (docs/simulator.md, with their published sources). */
     if (prng_bernoulli(r, 0.05))
         add_comp(r, p, 5, placement);
     if (prng_bernoulli(r, 0.03))

@@ -1,6 +1,6 @@
 /* binom.test, one-sample prop.test and the poisson.test interval, written as R 4.2.2 computes
- * them (r-algorithms.md §4-§5): the same Rmath calls in the same order, so results agree with R
- * to the last bits. */
+ * them (docs/r-algorithms.md §4-§5): the same Rmath calls in the same order, so results agree
+ * with R to the last bits. */
 #include "stats/binom.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Cox proportional hazards regression as survival::coxph fits it (r-algorithms.md §3):
+/* Cox proportional hazards regression as survival::coxph fits it (docs/r-algorithms.md §3):
  * Efron (default) or Breslow ties, Newton–Raphson exactly as survival's coxfit6 (start at 0,
  * centred and scaled covariates, eps 1e-9, iter.max 20, step halving, stop when
  * |1 - Lbest/L| <= eps, LDL' Cholesky), then the summary(coxph) quantities and Harrell's

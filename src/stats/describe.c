@@ -1,4 +1,4 @@
-/* R's mean/var/quantile/median (r-algorithms.md §7, §9). The accumulation order and the long
+/* R's mean/var/quantile/median (docs/r-algorithms.md §7, §9). The accumulation order and the long
  * double intermediates are R's (summary.c real_mean, cov.c MEAN and cov_complete1), so results
  * agree with R to the last bit on x86-64. */
 #include "stats/describe.h"

@@ -1,6 +1,6 @@
 /* Kaplan–Meier per stratum, following survival 3.5-3's survfitkm.c and survfit_confint /
  * print.survfit / summary.survfit in operation order, so the results agree with R's to the
- * last bits (see km.h and r-algorithms.md §1).
+ * last bits (see km.h and docs/r-algorithms.md §1).
  *
  * Cost: one radix ordering of the times, one stable counting pass by group, then one forward
  * pass per stratum — O(n) beyond the sort. */

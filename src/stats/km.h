@@ -1,5 +1,5 @@
 /* Kaplan–Meier estimation as survival::survfit(Surv(time, status) ~ group) computes it
- * (R 4.2.2, survival 3.5-3; docs: /work/shared/domain/r-algorithms.md §0–1): the per-stratum
+ * (R 4.2.2, survival 3.5-3; docs: docs/r-algorithms.md §0–1): the per-stratum
  * table (every distinct time), Greenwood standard error on the log scale, Nelson–Aalen
  * cumulative hazard, confidence limits for conf.type log / log-log / plain with R's NA rules,
  * the median and its limits exactly as print.survfit, and summary(fit, times =).

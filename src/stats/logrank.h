@@ -1,6 +1,6 @@
 /* The G-rho family of k-sample tests as survival::survdiff computes it (rho = 0: log-rank;
  * rho = 1: Peto–Peto with the pooled left-continuous Kaplan–Meier S(t-) as weight), with
- * optional strata (r-algorithms.md §2).
+ * optional strata (docs/r-algorithms.md §2).
  *
  * Pure; result arrays are allocated in the caller's arena. */
 #ifndef IOHEME_STATS_LOGRANK_H

@@ -1,4 +1,4 @@
-/* t.test.default of R 4.2.2 (r-algorithms.md §7), statement for statement: the same order of
+/* t.test.default of R 4.2.2 (docs/r-algorithms.md §7), statement for statement: the same order of
  * operations (e.g. `cint <- tstat + c(-q, q); mu + cint * stderr`) so that every digit agrees. */
 #include "stats/ttest.h"
 

@@ -1,4 +1,4 @@
-/* wilcox.test.default of R 4.2.2 with conf.int = TRUE (r-algorithms.md §6 for the signed-rank
+/* wilcox.test.default of R 4.2.2 with conf.int = TRUE (docs/r-algorithms.md §6 for the signed-rank
  * test; the rank-sum branch read off the installed R). Every expression keeps R's order of
  * operations; the normal-approximation interval and estimate are uniroot() calls with R's
  * brackets, end values and tol.root = 1e-4, run through the literal zeroin port. */
