@@ -1,7 +1,7 @@
 /* fisher.test's 2x2 branch (R 4.2.2; docs/r-algorithms.md §8). dnhyper/mnhyper/pnhyper are
  * R's closures with their sums in long double (R's sum()); the MLE and the interval ends are
- * uniroot() calls with R's brackets and default tol = DBL_EPSILON^0.25, so the literal zeroin port reproduces
- * R's digits. */
+ * uniroot() calls with R's brackets and default tol = DBL_EPSILON^0.25, so the literal zeroin
+ * port reproduces R's digits. */
 #include "stats/fisher.h"
 
 #include <float.h>
