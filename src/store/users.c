@@ -335,10 +335,9 @@ static int spend_attempt(struct store *st, const char *name, bool *admitted, str
     bind_text(s, 1, name);
     sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
     int q = sqlite3_step(s);
-    if (q == SQLITE_ROW)
-        *admitted = true;
-    if (q == SQLITE_ROW)
-        q = sqlite3_step(s); /* RETURNING: finish the statement */
+    *admitted = q == SQLITE_ROW; /* RETURNING gave the new count: a unit was spent */
+    if (*admitted)
+        q = sqlite3_step(s);
     rc = q == SQLITE_DONE ? 0 : db_fail(st, e, "counting a sign-in attempt");
     sqlite3_reset(s);
     return finish(st, rc, e);
