@@ -371,7 +371,8 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
     const struct dict_field *f = dict_field(c->d, field);
     if (event && dict_event_index(c->d, event) < 0)
         return err_set(c->e, ERR_INVALID, "column %zu: unknown event [%s]", pos, event);
-    if (!f && !(strlen(field) > 9 && !strcmp(field + strlen(field) - 9, "_complete")))
+    struct dict_key k;
+    if (!f && dict_key_parse(c->d, field, &k) != DICT_KEY_STATUS)
         return err_set(c->e, ERR_INVALID, "column %zu: unknown field [%s]", pos, field);
     if (code && f && !dict_choice_label(f, code))
         return err_set(c->e, ERR_INVALID, "column %zu: [%s] has no option '%s'", pos, field, code);

@@ -181,32 +181,30 @@ int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg
     char *name = arena_strndup(ar, arg, (size_t)(eq - arg));
     if (!name)
         return err_set(e, ERR_NOMEM, "out of memory");
-    const char *code = NULL;
-    char *sep = strstr(name, "___");
+    /* REDCap logic's spelling of an option, field(code), is accepted as field___code */
     char *paren = strchr(name, '(');
-    if (sep) {
-        *sep = '\0';
-        code = sep + 3;
-    } else if (paren && name[strlen(name) - 1] == ')') {
+    if (paren && name[strlen(name) - 1] == ')') {
+        name[strlen(name) - 1] = '\0';
         *paren = '\0';
-        paren[strlen(paren + 1)] = '\0'; /* the closing ')' */
-        code = paren + 1;
+        name = arena_printf(ar, "%s___%s", name, paren + 1);
+        if (!name)
+            return err_set(e, ERR_NOMEM, "out of memory");
     }
+    struct dict_key k;
+    enum dict_key_kind kind = dict_key_parse(d, name, &k);
     memset(c, 0, sizeof *c);
     c->field = name;
-    c->code = code && *code ? code : NULL;
+    if (k.code) {
+        c->field = arena_strdup(ar, k.name);
+        if (!c->field)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        c->code = *k.code ? k.code : NULL;
+    }
     c->value = eq + 1;
     c->instance = instance;
     c->event = event;
     if (!event) {
-        const struct dict_field *f = dict_field(d, name);
-        size_t n = strlen(name);
-        char form[128] = "";
-        if (f)
-            snprintf(form, sizeof form, "%s", d->forms[f->form_index].name);
-        else if (n > 9 && strcmp(name + n - 9, "_complete") == 0)
-            snprintf(form, sizeof form, "%.*s", (int)(n - 9), name);
-        c->event = form[0] ? cli_form_event(d, form) : NULL;
+        c->event = kind != DICT_KEY_UNKNOWN ? cli_form_event(d, k.form->name) : NULL;
         if (!c->event)
             return err_set_field(e, ERR_INVALID, name, "field '%s' is not in the dictionary", name);
     }

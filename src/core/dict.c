@@ -153,6 +153,43 @@ const char *dict_complete_field(const struct dict_form *form, char *buf, size_t 
     return buf;
 }
 
+enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct dict_key *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct dict_field *f = dict_field(d, key);
+    const char *sep = f ? NULL : strstr(key, "___");
+    size_t n = sep ? (size_t)(sep - key) : strlen(key);
+    snprintf(out->name, sizeof out->name, "%.*s", (int)n, key);
+    if (n >= sizeof out->name)
+        return out->kind; /* longer than any name: unknown */
+    if (sep) {
+        out->code = sep + 3;
+        f = dict_field(d, out->name);
+    }
+    if (f) {
+        out->kind = sep ? DICT_KEY_OPTION : DICT_KEY_FIELD;
+        out->field = f;
+        out->form = &d->forms[f->form_index];
+        return out->kind;
+    }
+    static const char suffix[] = "_complete";
+    size_t k = sizeof suffix - 1;
+    if (!sep && n > k && strcmp(key + n - k, suffix) == 0) {
+        out->name[n - k] = '\0';
+        out->form = dict_form(d, out->name);
+        if (out->form)
+            return out->kind = DICT_KEY_STATUS;
+        memcpy(out->name + n - k, suffix, k + 1); /* not a form: the name as it was */
+    }
+    return out->kind;
+}
+
+const char *dict_key_format(const char *field, const char *code, char *buf, size_t len)
+{
+    int n = code ? snprintf(buf, len, "%s___%s", field, code) : snprintf(buf, len, "%s", field);
+    return n < 0 || (size_t)n >= len ? NULL : buf;
+}
+
 int dict_instance_max(const struct dict *d, size_t ev, size_t fi)
 {
     return d->form_max_instance ? d->form_max_instance[ev * d->nforms + fi] : 0;

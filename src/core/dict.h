@@ -140,6 +140,37 @@ const struct dict_field *dict_field(const struct dict *d, const char *name);
 const struct dict_form *dict_form(const struct dict *d, const char *name);
 int dict_event_index(const struct dict *d, const char *event);
 int dict_form_index(const struct dict *d, const char *form);
+/* A REDCap column name, as imports, exports, the API's value keys, the CLI's assignments and
+ * logic write them: a field ("age"), one checkbox option ("qual_cat1___1": the field and its
+ * code joined by three underscores) or a form's status ("screening_complete"). dict_key_parse
+ * is the one reader of these names and dict_key_format / dict_complete_field the writers. */
+enum dict_key_kind {
+    DICT_KEY_UNKNOWN = 0, /* none of these in this dictionary */
+    DICT_KEY_FIELD,       /* a field, named as it stands */
+    DICT_KEY_OPTION,      /* one checkbox option of a field */
+    DICT_KEY_STATUS       /* <form>_complete */
+};
+
+#define DICT_KEY_NAME_MAX 128
+
+struct dict_key {
+    enum dict_key_kind kind;
+    const struct dict_field *field; /* FIELD, OPTION */
+    const struct dict_form *form;   /* STATUS: that form; FIELD, OPTION: the field's form */
+    char name[DICT_KEY_NAME_MAX];   /* the field (FIELD, OPTION), the form (STATUS), or for
+                                       UNKNOWN the key before any "___" */
+    const char *code;               /* after "___" (OPTION, or UNKNOWN with "___"); points into
+                                       the key; NULL otherwise */
+};
+
+/* Reads key against d into *out and returns out->kind. A field's name is taken as it stands;
+ * "x___c" is option c of field x (whatever x's type and whether c is one of its codes: the
+ * write path names those faults); "f_complete" is the status of form f. */
+enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct dict_key *out);
+/* "field", or "field___code" when code is not NULL, into buf (len bytes); NULL when it does
+ * not fit. */
+const char *dict_key_format(const char *field, const char *code, char *buf, size_t len);
+
 /* The checkbox/choice label for code, or NULL. */
 const char *dict_choice_label(const struct dict_field *f, const char *code);
 /* "<form>_complete": REDCap's implicit form-status field name, written to buf. */

@@ -184,13 +184,8 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
         REF_ERR("unknown event [%s] in [%s][%s]", event, event, field);
     const struct dict_field *t = dict_field(d, field);
     if (!t) {
-        size_t n = strlen(field);
-        bool is_complete = false;
-        if (n > 9 && strcmp(field + n - 9, "_complete") == 0) {
-            char form[DICT_NAME_MAX + 1];
-            snprintf(form, sizeof form, "%.*s", (int)(n - 9), field);
-            is_complete = dict_form_index(d, form) >= 0;
-        }
+        struct dict_key k;
+        bool is_complete = dict_key_parse(d, field, &k) == DICT_KEY_STATUS;
         if (!is_complete)
             REF_ERR("unknown field [%s]", field);
         else if (code)

@@ -115,8 +115,7 @@ static const char *shown(struct req *r, const struct form_source *src, const cha
     if (src->from_post) {
         if (code) {
             char key[300];
-            snprintf(key, sizeof key, "%s___%s", field, code);
-            return req_form(r, key) ? "1" : "0";
+            return dict_key_format(field, code, key, sizeof key) && req_form(r, key) ? "1" : "0";
         }
         return req_form(r, field);
     }
@@ -129,12 +128,14 @@ static const char *shown(struct req *r, const struct form_source *src, const cha
 }
 
 /* The issue the last save reported for field (any option of a checkbox), or NULL. */
-static const struct store_issue *issue_for(const struct form_source *src, const char *field)
+static const struct store_issue *issue_for(struct req *r, const struct form_source *src,
+                                          const char *field)
 {
-    size_t n = strlen(field);
+    const struct dict *d = store_dict(r->st);
     for (size_t i = 0; src->res && i < src->res->nissues; i++) {
-        const char *f = src->res->issues[i].field;
-        if (strncmp(f, field, n) == 0 && (f[n] == '\0' || strncmp(f + n, "___", 3) == 0))
+        struct dict_key k;
+        dict_key_parse(d, src->res->issues[i].field, &k);
+        if (strcmp(k.name, field) == 0)
             return &src->res->issues[i];
     }
     return NULL;
@@ -186,7 +187,8 @@ static void choice_inputs(struct req *r, const struct dict_field *f, const char 
         if (type[0] == 'c') {
             v = shown(r, src, f->name, c->code, &flag);
             checked = v && strcmp(v, "1") == 0;
-            snprintf(name, sizeof name, "%s___%s", f->name, c->code);
+            if (!dict_key_format(f->name, c->code, name, sizeof name))
+                continue; /* longer than any dictionary name */
         } else {
             v = shown(r, src, f->name, NULL, &flag);
             checked = v && strcmp(v, c->code) == 0;
@@ -219,7 +221,7 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     }
     const char *flag = NULL;
     const char *value = f->type == FT_CHECKBOX ? NULL : shown(r, src, f->name, NULL, &flag);
-    const struct store_issue *iss = issue_for(src, f->name);
+    const struct store_issue *iss = issue_for(r, src, f->name);
     bool readonly = f->is_readonly || f->type == FT_CALC;
     bool grouped = f->type == FT_RADIO || f->type == FT_YESNO || f->type == FT_TRUEFALSE ||
                    f->type == FT_CHECKBOX;

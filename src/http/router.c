@@ -171,20 +171,10 @@ const char *http_denied_action(const char *role, bool sets_status, bool reason_o
 static const struct dict_form *change_form(const struct dict *d, const struct store_change *c,
                                            bool *is_status)
 {
-    *is_status = false;
-    const struct dict_field *f = c->field ? dict_field(d, c->field) : NULL;
-    if (f)
-        return &d->forms[f->form_index];
-    size_t len = c->field ? strlen(c->field) : 0;
-    if (len <= 9 || strcmp(c->field + len - 9, "_complete") != 0)
-        return NULL;
-    char name[128];
-    if (len - 9 >= sizeof name)
-        return NULL;
-    memcpy(name, c->field, len - 9);
-    name[len - 9] = '\0';
-    *is_status = true;
-    return dict_form(d, name);
+    struct dict_key k;
+    enum dict_key_kind kind = c->field ? dict_key_parse(d, c->field, &k) : DICT_KEY_UNKNOWN;
+    *is_status = kind == DICT_KEY_STATUS;
+    return kind == DICT_KEY_UNKNOWN ? NULL : k.form;
 }
 
 int req_authorize_changes(struct req *r, const char *record, const struct store_change *ch,

@@ -352,6 +352,45 @@ static void test_instance_numbers_are_checked_before_narrowing(void **state)
     assert_int_equal(v, 7);
 }
 
+/* The one reader of REDCap column names: fields, checkbox options, form statuses. */
+static void test_keys_are_fields_options_or_statuses(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load(fixture("good"), &d, &e), 0);
+    struct dict_key k;
+    assert_int_equal(dict_key_parse(&d, "sex", &k), DICT_KEY_FIELD);
+    assert_string_equal(k.field->name, "sex");
+    assert_string_equal(k.form->name, "screening");
+    assert_null(k.code);
+    assert_int_equal(dict_key_parse(&d, "hem_dx___2", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.field->name, "hem_dx");
+    assert_string_equal(k.name, "hem_dx");
+    assert_string_equal(k.code, "2");
+    /* the code is not checked here: the write path names a wrong one */
+    assert_int_equal(dict_key_parse(&d, "hem_dx___99", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "99");
+    assert_int_equal(dict_key_parse(&d, "follow_up_complete", &k), DICT_KEY_STATUS);
+    assert_string_equal(k.form->name, "follow_up");
+    assert_string_equal(k.name, "follow_up");
+    assert_null(k.field);
+    /* a "_complete" that names no form, a "___" on an unknown field, the magic 9 characters */
+    assert_int_equal(dict_key_parse(&d, "nothing_complete", &k), DICT_KEY_UNKNOWN);
+    assert_string_equal(k.name, "nothing_complete");
+    assert_int_equal(dict_key_parse(&d, "_complete", &k), DICT_KEY_UNKNOWN);
+    assert_int_equal(dict_key_parse(&d, "nope___1", &k), DICT_KEY_UNKNOWN);
+    assert_string_equal(k.name, "nope");
+    assert_string_equal(k.code, "1");
+    assert_int_equal(dict_key_parse(&d, "screening_completed", &k), DICT_KEY_UNKNOWN);
+    char buf[16];
+    assert_string_equal(dict_key_format("hem_dx", "2", buf, sizeof buf), "hem_dx___2");
+    assert_string_equal(dict_key_format("sex", NULL, buf, sizeof buf), "sex");
+    assert_null(dict_key_format("a_very_long_field", "1", buf, sizeof buf));
+    dict_free(&d);
+}
+
 static void test_form_fields_must_be_together(void **state)
 {
     (void)state;
@@ -434,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_bad_events),
         cmocka_unit_test(test_repeating_forms_have_a_maximum_instance),
         cmocka_unit_test(test_instance_numbers_are_checked_before_narrowing),
+        cmocka_unit_test(test_keys_are_fields_options_or_statuses),
         cmocka_unit_test(test_form_fields_must_be_together),
         cmocka_unit_test(test_many_errors_are_all_reported_and_msg_is_cut_cleanly),
         cmocka_unit_test(test_csv_shape_error_and_missing_folder),
