@@ -87,11 +87,11 @@ int cmd_simulate(int argc, char **argv)
     char me[STORE_USERNAME_MAX + 1];
     /* the simulator screens, enrols and enters data: it needs all three permissions */
     if (rc == 0)
-        rc = cli_login(st, &a, "data_write", &who, me, &e);
+        rc = cli_login(st, &a, PERM_DATA_WRITE, &who, me, &e);
     if (rc == 0)
-        rc = store_authorize(st, &who, "screen", &e);
+        rc = store_authorize(st, &who, PERM_SCREEN, &e);
     if (rc == 0)
-        rc = store_authorize(st, &who, "enroll", &e);
+        rc = store_authorize(st, &who, PERM_ENROLL, &e);
     struct sim_summary s;
     if (rc == 0)
         rc = sim_run(st, &who, (uint64_t)seed, n, batch, &s, &e);
@@ -123,7 +123,7 @@ int cmd_dataset(int argc, char **argv)
     struct adataset ds;
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_open_as(&a, "export", &st, &who, me, &e);
+    int rc = cli_open_as(&a, PERM_EXPORT, &st, &who, me, &e);
     if (rc == 0) {
         rc = dataset_from_store(st, &ds, &e);
         if (rc == 0) {

@@ -107,7 +107,7 @@ int cmd_audit(int argc, char **argv)
     struct store *st = NULL;
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, is_verify ? "audit_verify" : "audit_read", &st, &who, me, &e))
+    if (cli_open_as(&a, is_verify ? PERM_AUDIT_VERIFY : PERM_AUDIT_READ, &st, &who, me, &e))
         return cli_fail(cmd, &e);
     int status = is_verify ? verify(st, cli_has(&a, "json")) : export(st, &who, &a);
     store_close(st);
@@ -131,9 +131,9 @@ int cmd_backup(int argc, char **argv)
     /* export for the copy leaving the store, audit_verify for the whole trail it carries: the
      * table gives both only to admin and data_manager (a statistician exports de-identified
      * analysis data, not password hashes and identifiers) */
-    int rc = cli_open_as(&a, "export", &st, &who, me, &e);
+    int rc = cli_open_as(&a, PERM_EXPORT, &st, &who, me, &e);
     if (!rc)
-        rc = store_authorize(st, &who, "audit_verify", &e);
+        rc = store_authorize(st, &who, PERM_AUDIT_VERIFY, &e);
     struct store_verify_result r = {0};
     if (!rc)
         rc = store_backup(st, &who, a.pos[0], &r, &e);

@@ -43,7 +43,7 @@ int cmd_enroll(int argc, char **argv)
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
     if (!rc)
-        rc = cli_login(st, &a, "enroll", &who, me, &e);
+        rc = cli_login(st, &a, PERM_ENROLL, &who, me, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     char id[16] = "";
@@ -82,7 +82,7 @@ int cmd_withdraw(int argc, char **argv)
         return cli_fail("withdraw", &e);
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_login(st, &a, "data_write", &who, me, &e);
+    int rc = cli_login(st, &a, PERM_DATA_WRITE, &who, me, &e);
     if (!rc)
         rc = store_withdraw(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
     if (!rc && cli_has(&a, "json"))

@@ -252,7 +252,7 @@ int cmd_import(int argc, char **argv)
     if (!rc)
         rc = parse_rows(path, data, len, &ar, &t, &jroot, &rows, &nrows, &e);
     if (!rc)
-        rc = cli_login(st, &a, "data_write", &who, me, &e);
+        rc = cli_login(st, &a, PERM_DATA_WRITE, &who, me, &e);
     who.source = "import";
     who.source_sha256 = sha;
     if (!rc)

@@ -75,9 +75,9 @@ static int load(const struct cli_args *a, struct store **stp, struct store_ctx *
     const char *db = cli_db_path(a);
     strbuf_addf(source, "database %s", db);
     struct store *st = NULL;
-    int rc = cli_open_as(a, "analyse", &st, who, me, e);
+    int rc = cli_open_as(a, PERM_ANALYSE, &st, who, me, e);
     if (rc == 0)
-        rc = store_authorize(st, who, "export", e);
+        rc = store_authorize(st, who, PERM_EXPORT, e);
     if (rc == 0) {
         iso_now(snapshot, store_now_ms(st));
         rc = store_audit_head(st, &m->audit_rows, head, e);

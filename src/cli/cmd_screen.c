@@ -183,7 +183,7 @@ int cmd_screen(int argc, char **argv)
     char me[STORE_USERNAME_MAX + 1];
     if (cli_has(&a, "list")) {
         /* the log lists every patient screened: a read of study data */
-        if (cli_open_as(&a, "data_read", &st, &who, me, &e))
+        if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
             return cli_fail("screen --list", &e);
         int status = print_log(st, json);
         store_close(st);
@@ -201,7 +201,7 @@ int cmd_screen(int argc, char **argv)
     if (!rc && cli_get(&a, "file"))
         rc = file_changes(d, &ar, cli_get(&a, "file"), ch, &n, sizeof ch / sizeof ch[0], &e);
     if (!rc)
-        rc = cli_login(st, &a, "screen", &who, me, &e);
+        rc = cli_login(st, &a, PERM_SCREEN, &who, me, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     char scr[16] = "";

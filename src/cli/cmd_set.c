@@ -85,7 +85,7 @@ int cmd_set(int argc, char **argv)
         rc = cli_parse_assignment(d, &ar, a.pos[i], event, instance, &ch[n++], &e);
     /* values need data_write, a status change form_status, a reason reason_change */
     bool has_values = n > 0;
-    const char *action = has_values ? "data_write" : "form_status";
+    enum perm_action action = has_values ? PERM_DATA_WRITE : PERM_FORM_STATUS;
     if (!rc && status) {
         const char *form = cli_get(&a, "form");
         if (!form && n) {
@@ -105,9 +105,9 @@ int cmd_set(int argc, char **argv)
     if (!rc)
         rc = cli_login(st, &a, action, &who, me, &e);
     if (!rc && status && has_values)
-        rc = store_authorize(st, &who, "form_status", &e);
+        rc = store_authorize(st, &who, PERM_FORM_STATUS, &e);
     if (!rc && cli_get(&a, "reason"))
-        rc = store_authorize(st, &who, "reason_change", &e);
+        rc = store_authorize(st, &who, PERM_REASON_CHANGE, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     if (!rc)
@@ -148,7 +148,7 @@ static int lock_cmd(const char *name, int argc, char **argv)
         return cli_fail(name, &e);
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_login(st, &a, name, &who, me, &e);
+    int rc = cli_login(st, &a, lock ? PERM_LOCK : PERM_UNLOCK, &who, me, &e);
     if (!rc)
         rc = lock ? store_record_lock(st, &who, a.pos[0], cli_get(&a, "reason"), &e)
                   : store_record_unlock(st, &who, a.pos[0], cli_get(&a, "reason"), &e);

@@ -275,7 +275,7 @@ int cmd_show(int argc, char **argv)
     struct store *st = NULL;
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, "data_read", &st, &who, me, &e))
+    if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
         return cli_fail("show", &e);
     int rc = show(st, a.pos[0], cli_has(&a, "json"));
     store_close(st);
@@ -338,7 +338,7 @@ int cmd_history(int argc, char **argv)
     struct store *st = NULL;
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, "data_read", &st, &who, me, &e))
+    if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
         return cli_fail("history", &e);
     struct hist_ctx h = {cli_has(&a, "json"), NULL, 0};
     if (h.json)

@@ -129,7 +129,7 @@ int cmd_user(int argc, char **argv)
     struct store_ctx who;
     char me[STORE_USERNAME_MAX + 1];
     if (is_list) {
-        if (cli_open_as(&a, "user_manage", &st, &who, me, &e))
+        if (cli_open_as(&a, PERM_USER_MANAGE, &st, &who, me, &e))
             return cli_fail(cmd, &e);
         int rc = list_users(st, cli_has(&a, "json"));
         store_close(st);
@@ -141,7 +141,7 @@ int cmd_user(int argc, char **argv)
     /* a user may change their own password; everything else is user management */
     const char *user = cli_get(&a, "user") ? cli_get(&a, "user") : getenv("IOHEME_USER");
     bool self = strcmp(sub, "passwd") == 0 && user && strcmp(user, name) == 0;
-    int rc = cli_login(st, &a, self ? NULL : "user_manage", &who, me, &e);
+    int rc = cli_login(st, &a, self ? PERM_NONE : PERM_USER_MANAGE, &who, me, &e);
     char pw[256] = "";
     if (!rc && strcmp(sub, "add") == 0) {
         const char *role = cli_get(&a, "role");

@@ -83,7 +83,7 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
     return cli_read_password(prompt, false, true, buf, len, e);
 }
 
-int cli_login(struct store *st, const struct cli_args *a, const char *action, struct store_ctx *who,
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, struct store_ctx *who,
               char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     const char *user = cli_get(a, "user");
@@ -99,14 +99,14 @@ int cli_login(struct store *st, const struct cli_args *a, const char *action, st
     if (!rc)
         rc = store_authenticate(st, &cli, name_buf, pw, NULL, e);
     sodium_memzero(pw, sizeof pw);
-    if (!rc && action)
+    if (!rc && action != PERM_NONE)
         rc = store_authorize(st, &cli, action, e);
     if (!rc)
         *who = cli;
     return rc;
 }
 
-int cli_open_as(const struct cli_args *a, const char *action, struct store **st,
+int cli_open_as(const struct cli_args *a, enum perm_action action, struct store **st,
                 struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     *st = NULL;

@@ -35,9 +35,9 @@ int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, 
 int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e);
 
 /* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
- * and checks that their role allows action (core/perm.h name). Fills who (user name copied into
+ * and checks that their role allows action (PERM_NONE: any active user). Fills who (user name copied into
  * name_buf, source "cli"). */
-int cli_login(struct store *st, const struct cli_args *a, const char *action, struct store_ctx *who,
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, struct store_ctx *who,
               char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
 /* The start of every command that reads study data: opens the database and logs the acting user
@@ -45,7 +45,7 @@ int cli_login(struct store *st, const struct cli_args *a, const char *action, st
  * succeeds; on failure *st is closed and NULL, and e says why (ERR_AUTH: no user, a wrong
  * password — which counts toward the lockout —; ERR_FORBIDDEN: the role may not, audited as
  * "denied"). */
-int cli_open_as(const struct cli_args *a, const char *action, struct store **st,
+int cli_open_as(const struct cli_args *a, enum perm_action action, struct store **st,
                 struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
 /* The last component of path without trailing slashes, copied into buf: what an export's audit

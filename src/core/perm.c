@@ -19,26 +19,27 @@ static const char *const role_names[ROLE__COUNT] = {
 static const struct {
     const char *name;
     bool allow[ROLE__COUNT]; /* admin, investigator, coordinator, monitor, data_manager, stat */
+    const char *label;
 } actions[PERM__COUNT] = {
     /*                                        adm inv coo mon dm  sta */
-    [PERM_USER_MANAGE] = {"user_manage",     {1,  0,  0,  0,  0,  0}},
-    [PERM_PROTOCOL_READ] = {"protocol_read", {1,  1,  1,  1,  1,  1}},
-    [PERM_SCREEN] = {"screen",               {1,  1,  1,  0,  0,  0}},
-    [PERM_ENROLL] = {"enroll",               {1,  1,  1,  0,  0,  0}},
-    [PERM_DATA_READ] = {"data_read",         {1,  1,  1,  1,  1,  1}},
-    [PERM_DATA_WRITE] = {"data_write",       {1,  1,  1,  0,  0,  0}},
-    [PERM_FORM_STATUS] = {"form_status",     {1,  1,  1,  0,  0,  0}},
-    [PERM_REASON_CHANGE] = {"reason_change", {1,  1,  1,  0,  0,  0}},
-    [PERM_AUDIT_READ] = {"audit_read",       {1,  1,  0,  1,  1,  0}},
-    [PERM_AUDIT_VERIFY] = {"audit_verify",   {1,  0,  0,  0,  1,  0}},
-    [PERM_EXPORT] = {"export",               {1,  0,  0,  0,  1,  1}},
-    [PERM_ANALYSE] = {"analyse",             {1,  0,  0,  0,  0,  1}},
-    [PERM_QUERY_RAISE] = {"query_raise",     {1,  0,  0,  1,  1,  0}},
-    [PERM_QUERY_ANSWER] = {"query_answer",   {1,  1,  1,  0,  0,  0}},
-    [PERM_QUERY_CLOSE] = {"query_close",     {1,  0,  0,  1,  1,  0}},
-    [PERM_SIGN] = {"sign",                   {0,  1,  0,  0,  0,  0}},
-    [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}},
-    [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}},
+    [PERM_USER_MANAGE] = {"user_manage",     {1,  0,  0,  0,  0,  0}, "manage users"},
+    [PERM_PROTOCOL_READ] = {"protocol_read", {1,  1,  1,  1,  1,  1}, "read the protocol"},
+    [PERM_SCREEN] = {"screen",               {1,  1,  1,  0,  0,  0}, "screen patients"},
+    [PERM_ENROLL] = {"enroll",               {1,  1,  1,  0,  0,  0}, "enrol patients"},
+    [PERM_DATA_READ] = {"data_read",         {1,  1,  1,  1,  1,  1}, "read study data"},
+    [PERM_DATA_WRITE] = {"data_write",       {1,  1,  1,  0,  0,  0}, "enter or change data"},
+    [PERM_FORM_STATUS] = {"form_status",     {1,  1,  1,  0,  0,  0}, "mark forms complete or incomplete"},
+    [PERM_REASON_CHANGE] = {"reason_change", {1,  1,  1,  0,  0,  0}, "change data on a complete form"},
+    [PERM_AUDIT_READ] = {"audit_read",       {1,  1,  0,  1,  1,  0}, "read the audit trail"},
+    [PERM_AUDIT_VERIFY] = {"audit_verify",   {1,  0,  0,  0,  1,  0}, "verify the whole audit trail"},
+    [PERM_EXPORT] = {"export",               {1,  0,  0,  0,  1,  1}, "export data"},
+    [PERM_ANALYSE] = {"analyse",             {1,  0,  0,  0,  0,  1}, "run the analysis"},
+    [PERM_QUERY_RAISE] = {"query_raise",     {1,  0,  0,  1,  1,  0}, "raise queries"},
+    [PERM_QUERY_ANSWER] = {"query_answer",   {1,  1,  1,  0,  0,  0}, "answer queries"},
+    [PERM_QUERY_CLOSE] = {"query_close",     {1,  0,  0,  1,  1,  0}, "close queries"},
+    [PERM_SIGN] = {"sign",                   {0,  1,  0,  0,  0,  0}, "sign casebooks"},
+    [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}, "lock records"},
+    [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}, "unlock records"},
 };
 /* clang-format on */
 
@@ -57,6 +58,11 @@ const char *role_name(enum role role)
 const char *perm_action_name(enum perm_action action)
 {
     return (unsigned)action < PERM__COUNT ? actions[action].name : "?";
+}
+
+const char *perm_action_label(enum perm_action action)
+{
+    return (unsigned)action < PERM__COUNT ? actions[action].label : "?";
 }
 
 int role_from_name(const char *name, enum role *out)

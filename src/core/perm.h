@@ -59,7 +59,8 @@ enum perm_action {
     PERM_SIGN,
     PERM_LOCK,
     PERM_UNLOCK,
-    PERM__COUNT
+    PERM__COUNT,
+    PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };
 
 /* Whether role may do action; false for values out of range. */
@@ -69,6 +70,9 @@ bool perm_allows(enum role role, enum perm_action action);
  * range. */
 const char *role_name(enum role role);
 const char *perm_action_name(enum perm_action action);
+/* What the action lets a person do, in words for messages and pages: "manage users",
+ * "change data on a complete form". Static strings; "?" when out of range. */
+const char *perm_action_label(enum perm_action action);
 
 /* Name to enum: 0 and *out set, or ERR_NOT_FOUND (-3) for an unknown name. */
 int role_from_name(const char *name, enum role *out);

@@ -36,7 +36,7 @@ struct route {
     int method;              /* enum http_method */
     const char *pattern;     /* "/api/v1/records/{id}"; {name} captures one path segment */
     route_handler handler;
-    const char *permission;  /* core/perm.h action name, NULL: any signed-in user */
+    enum perm_action permission; /* core/perm.h action; PERM_NONE: any signed-in user */
     unsigned flags;          /* enum route_flag bits */
     unsigned max_body_kib;   /* request body cap; 0 = no body allowed */
 };
@@ -154,9 +154,10 @@ void router_count(const struct route *rt, int status, long long us);
 /* Writes one line per route with its counters (at shutdown, to the access log). */
 void router_log_stats(FILE *out);
 /* The first action a write needs beyond its route's permission that role (a role name) may
- * not perform, or NULL: "form_status" when the write sets a form's status, "reason_change"
- * when it changes a complete form with a reason. The permission table (core/perm.h) decides. */
-const char *http_denied_action(const char *role, bool sets_status, bool reason_on_complete);
+ * not perform, or PERM_NONE: PERM_FORM_STATUS when the write sets a form's status,
+ * PERM_REASON_CHANGE when it changes a complete form with a reason. The permission table
+ * (core/perm.h) decides. */
+enum perm_action http_denied_action(const char *role, bool sets_status, bool reason_on_complete);
 /* Checks, where the write happens, the actions a change set to record needs beyond its route's
  * permission (http_denied_action): a change of a "<form>_complete" field to another status
  * needs form_status; a reason given for changing a form that is complete needs reason_change.

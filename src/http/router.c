@@ -149,21 +149,20 @@ static void fail_err(struct req *r, const struct err *e)
 }
 
 /* The role × action table (core/perm.h) for the signed-in user's role. */
-static bool role_may(const char *role_name_s, const char *action)
+static bool role_may(const char *role_name_s, enum perm_action action)
 {
     enum role role;
-    enum perm_action act;
-    return role_from_name(role_name_s, &role) == 0 &&
-           perm_action_from_name(action, &act) == 0 && perm_allows(role, act);
+    return action == PERM_NONE ||
+           (role_from_name(role_name_s, &role) == 0 && perm_allows(role, action));
 }
 
-const char *http_denied_action(const char *role, bool sets_status, bool reason_on_complete)
+enum perm_action http_denied_action(const char *role, bool sets_status, bool reason_on_complete)
 {
-    if (sets_status && !role_may(role, "form_status"))
-        return "form_status";
-    if (reason_on_complete && !role_may(role, "reason_change"))
-        return "reason_change";
-    return NULL;
+    if (sets_status && !role_may(role, PERM_FORM_STATUS))
+        return PERM_FORM_STATUS;
+    if (reason_on_complete && !role_may(role, PERM_REASON_CHANGE))
+        return PERM_REASON_CHANGE;
+    return PERM_NONE;
 }
 
 /* Which form a change touches, and whether it is the form's status field ("<form>_complete");
@@ -200,13 +199,15 @@ int req_authorize_changes(struct req *r, const char *record, const struct store_
         if (has_reason && status == 2)
             reason_on_complete = true;
     }
-    const char *action = http_denied_action(r->user.role, sets_status, reason_on_complete);
-    if (!action)
+    enum perm_action action = http_denied_action(r->user.role, sets_status, reason_on_complete);
+    if (action == PERM_NONE)
         return 0;
     /* store_authorize decides again, audits the refusal as "denied" and names it */
     struct store_ctx who = req_who(r);
     int rc = store_authorize(r->st, &who, action, e);
-    return rc ? rc : err_set(e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, action);
+    return rc ? rc
+              : err_set(e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role,
+                        perm_action_label(action));
 }
 
 static void run_handler(struct req *r)
@@ -320,7 +321,7 @@ static void checks_and_handler(struct req *r, bool *snapshot)
         fail(r, 403, "csrf", "missing or wrong CSRF token (header X-CSRF-Token)");
         return;
     }
-    if (rt->permission && r->has_user && !role_may(r->user.role, rt->permission)) {
+    if (r->has_user && !role_may(r->user.role, rt->permission)) {
         /* store_authorize decides again, writes the "denied" audit row and names the refusal */
         if (*snapshot) {
             store_snapshot_end(r->st);
@@ -328,7 +329,8 @@ static void checks_and_handler(struct req *r, bool *snapshot)
         }
         struct store_ctx who = req_who(r);
         if (store_authorize(r->st, &who, rt->permission, &e) == 0)
-            err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role, rt->permission);
+            err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role,
+                    perm_action_label(rt->permission));
         fail_err(r, &e);
         return;
     }

@@ -1,7 +1,7 @@
 /* The route table: every URL the server answers, with what the router must check before its
  * handler runs (router.c). Adding a page or an API call is adding a row here and a function.
  *
- * Permissions are core/perm.h action names; NULL means any signed-in user. RT_CSRF marks every
+ * Permissions are core/perm.h actions; NONE means any signed-in user. RT_CSRF marks every
  * state-changing row; RT_RECORD_LOCK every row that writes to record {id}. Max body is in KiB
  * (0: the route takes no body). `ioheme serve --routes` prints this table as JSON, and the
  * authorisation-matrix test (tests/e2e/http_authz.sh) calls every row as every role. */
@@ -12,15 +12,16 @@
 
 #include "http/http.h"
 
-/* core/perm.h action names */
-#define P_PROTO "protocol_read"
-#define P_VIEW "data_read"
-#define P_SCREEN "screen"
-#define P_ENROL "enroll"
-#define P_ENTER "data_write"
-#define P_STATUS "form_status"
-#define P_AUDIT "audit_read"
-#define P_USERS "user_manage"
+/* core/perm.h actions; NONE: any signed-in user (or anyone, on a public route) */
+#define NONE PERM_NONE
+#define P_PROTO PERM_PROTOCOL_READ
+#define P_VIEW PERM_DATA_READ
+#define P_SCREEN PERM_SCREEN
+#define P_ENROL PERM_ENROLL
+#define P_ENTER PERM_DATA_WRITE
+#define P_STATUS PERM_FORM_STATUS
+#define P_AUDIT PERM_AUDIT_READ
+#define P_USERS PERM_USER_MANAGE
 
 #define PUB RT_PUBLIC
 #define CSRF RT_CSRF
@@ -31,15 +32,15 @@
 /* clang-format off */
 const struct route http_routes[] = {
     /* method     pattern                                          handler               permission flags                KiB */
-    {HTTP_GET,  "/healthz",                                        health_get,           NULL,    PUB | NODB,            0},
-    {HTTP_GET,  "/static/{name}",                                  static_get,           NULL,    PUB | NODB,            0},
+    {HTTP_GET,  "/healthz",                                        health_get,           NONE,    PUB | NODB,            0},
+    {HTTP_GET,  "/static/{name}",                                  static_get,           NONE,    PUB | NODB,            0},
 
-    {HTTP_POST, "/api/v1/login",                                   api_login_post,       NULL,    PUB,                   4},
-    {HTTP_POST, "/api/v1/logout",                                  api_logout_post,      NULL,    CSRF,                  1},
-    {HTTP_GET,  "/api/v1/me",                                      api_me_get,           NULL,    0,                     0},
-    {HTTP_POST, "/api/v1/tokens",                                  api_tokens_post,      NULL,    CSRF,                  1},
-    {HTTP_GET,  "/api/v1/tokens",                                  api_tokens_get,       NULL,    0,                     0},
-    {HTTP_POST, "/api/v1/tokens/{token}/revoke",                   api_token_revoke_post, NULL,   CSRF,                  1},
+    {HTTP_POST, "/api/v1/login",                                   api_login_post,       NONE,    PUB,                   4},
+    {HTTP_POST, "/api/v1/logout",                                  api_logout_post,      NONE,    CSRF,                  1},
+    {HTTP_GET,  "/api/v1/me",                                      api_me_get,           NONE,    0,                     0},
+    {HTTP_POST, "/api/v1/tokens",                                  api_tokens_post,      NONE,    CSRF,                  1},
+    {HTTP_GET,  "/api/v1/tokens",                                  api_tokens_get,       NONE,    0,                     0},
+    {HTTP_POST, "/api/v1/tokens/{token}/revoke",                   api_token_revoke_post, NONE,   CSRF,                  1},
     {HTTP_GET,  "/api/v1/protocol",                                api_protocol_get,     P_PROTO,  0,                     0},
     {HTTP_GET,  "/api/v1/screening",                               api_screening_get,    P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/screening",                               api_screening_post,   P_SCREEN, CSRF,                64},
@@ -59,9 +60,9 @@ const struct route http_routes[] = {
     {HTTP_GET,  "/api/v1/users/{name}/tokens",                     api_user_tokens_get,  P_USERS, 0,                     0},
     {HTTP_POST, "/api/v1/users/{name}/tokens/{token}/revoke",      api_user_token_revoke_post, P_USERS, CSRF,            1},
 
-    {HTTP_GET,  "/login",                                          page_login_get,       NULL,    PUB | HTML,            0},
-    {HTTP_POST, "/login",                                          page_login_post,      NULL,    PUB | HTML,            4},
-    {HTTP_POST, "/logout",                                         page_logout_post,     NULL,    CSRF | HTML,           1},
+    {HTTP_GET,  "/login",                                          page_login_get,       NONE,    PUB | HTML,            0},
+    {HTTP_POST, "/login",                                          page_login_post,      NONE,    PUB | HTML,            4},
+    {HTTP_POST, "/logout",                                         page_logout_post,     NONE,    CSRF | HTML,           1},
     {HTTP_GET,  "/",                                               page_dashboard,       P_VIEW,  HTML,                  0},
     {HTTP_GET,  "/screening",                                      page_screening,       P_VIEW,  HTML,                  0},
     {HTTP_GET,  "/screening/new",                                  page_screening_new,   P_SCREEN, HTML,                 0},
@@ -89,7 +90,9 @@ void http_routes_json(struct strbuf *out)
         json_array_append_new(
             a, json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:i}", "method",
                          http_method_name(rt->method), "pattern", rt->pattern, "permission",
-                         rt->permission ? json_string(rt->permission) : json_null(), "public",
+                         rt->permission != PERM_NONE ? json_string(perm_action_name(rt->permission))
+                                                     : json_null(),
+                         "public",
                          (rt->flags & RT_PUBLIC) != 0, "csrf", (rt->flags & RT_CSRF) != 0,
                          "record_lock", (rt->flags & RT_RECORD_LOCK) != 0, "html",
                          (rt->flags & RT_HTML) != 0, "max_body", (int)rt->max_body_kib * 1024));

@@ -32,6 +32,7 @@
 #include "base/err.h"
 #include "core/dict.h"
 #include "core/eligibility.h"
+#include "core/perm.h"
 
 struct store; /* an open database; opaque */
 
@@ -158,11 +159,11 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
 int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
                        const char *password, struct store_user *out, struct err *e);
 
-/* Role × action check with core's permission table (perm_allows). action is the action's name
- * from core/perm.h (e.g. "data_entry"). Returns 0 when the active user may, ERR_FORBIDDEN
- * (naming user, role and action) otherwise — and then audits a "denied" row — or ERR_AUTH when
- * the user is unknown or disabled. */
-int store_authorize(struct store *st, const struct store_ctx *who, const char *action,
+/* Role × action check with core's permission table (perm_allows). Returns 0 when the active
+ * user may (always for PERM_NONE), ERR_FORBIDDEN (naming user, role and, in words, the action)
+ * otherwise — and then audits a "denied" row with the action's name — or ERR_AUTH when the user
+ * is unknown or disabled. */
+int store_authorize(struct store *st, const struct store_ctx *who, enum perm_action action,
                     struct err *e);
 
 /* ---- sessions (for the web server) --------------------------------------------------------*/

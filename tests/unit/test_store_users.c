@@ -312,12 +312,16 @@ static void test_monitor_cannot_write_and_refusal_is_audited(void **state)
     assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
     struct store_ctx mon = {"mon", "cli", NULL};
     struct err e = {0};
-    assert_int_equal(store_authorize(t->st, &mon, "data_write", &e), ERR_FORBIDDEN);
+    assert_int_equal(store_authorize(t->st, &mon, PERM_DATA_WRITE, &e), ERR_FORBIDDEN);
     assert_non_null(strstr(e.msg, "monitor"));
+    /* in words for the person, with the action's name for the administrator */
+    assert_non_null(strstr(e.msg, "may not enter or change data (data_write)"));
     assert_int_equal(audit_count(t, "denied"), 1);
-    assert_int_equal(store_authorize(t->st, &mon, "data_read", &e), 0);
-    assert_int_equal(store_authorize(t->st, &ADMIN, "data_write", &e), 0);
-    assert_int_equal(store_authorize(t->st, &ADMIN, "no_such_action", &e), ERR_INTERNAL);
+    assert_int_equal(store_authorize(t->st, &mon, PERM_DATA_READ, &e), 0);
+    assert_int_equal(store_authorize(t->st, &mon, PERM_NONE, &e), 0);
+    assert_int_equal(store_authorize(t->st, &ADMIN, PERM_DATA_WRITE, &e), 0);
+    assert_int_equal(store_authorize(t->st, &ADMIN, (enum perm_action)(PERM_NONE + 1), &e),
+                     ERR_INTERNAL);
 }
 
 static long long clock_ms;
