@@ -104,10 +104,6 @@ int cmd_set(int argc, char **argv)
     char me[STORE_USERNAME_MAX + 1];
     if (!rc)
         rc = cli_login(st, &a, action, &who, me, &e);
-    if (!rc && status && has_values)
-        rc = store_authorize(st, &who, PERM_FORM_STATUS, &e);
-    if (!rc && cli_get(&a, "reason"))
-        rc = store_authorize(st, &who, PERM_REASON_CHANGE, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     if (!rc)

@@ -153,17 +153,6 @@ void router_dispatch(struct req *r);
 void router_count(const struct route *rt, int status, long long us);
 /* Writes one line per route with its counters (at shutdown, to the access log). */
 void router_log_stats(FILE *out);
-/* The first action a write needs beyond its route's permission that role (a role name) may
- * not perform, or PERM_NONE: PERM_FORM_STATUS when the write sets a form's status,
- * PERM_REASON_CHANGE when it changes a complete form with a reason. The permission table
- * (core/perm.h) decides. */
-enum perm_action http_denied_action(const char *role, bool sets_status, bool reason_on_complete);
-/* Checks, where the write happens, the actions a change set to record needs beyond its route's
- * permission (http_denied_action): a change of a "<form>_complete" field to another status
- * needs form_status; a reason given for changing a form that is complete needs reason_change.
- * Returns 0, or ERR_FORBIDDEN with the refusal audited as "denied" (store_authorize). */
-int req_authorize_changes(struct req *r, const char *record, const struct store_change *ch,
-                          size_t n, const char *reason, struct err *e);
 /* "GET", "POST", … for a method bit. */
 const char *http_method_name(int method);
 

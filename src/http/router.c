@@ -156,60 +156,6 @@ static bool role_may(const char *role_name_s, enum perm_action action)
            (role_from_name(role_name_s, &role) == 0 && perm_allows(role, action));
 }
 
-enum perm_action http_denied_action(const char *role, bool sets_status, bool reason_on_complete)
-{
-    if (sets_status && !role_may(role, PERM_FORM_STATUS))
-        return PERM_FORM_STATUS;
-    if (reason_on_complete && !role_may(role, PERM_REASON_CHANGE))
-        return PERM_REASON_CHANGE;
-    return PERM_NONE;
-}
-
-/* Which form a change touches, and whether it is the form's status field ("<form>_complete");
- * NULL for a field the dictionary does not know (the store refuses it, naming it). */
-static const struct dict_form *change_form(const struct dict *d, const struct store_change *c,
-                                           bool *is_status)
-{
-    struct dict_key k;
-    enum dict_key_kind kind = c->field ? dict_key_parse(d, c->field, &k) : DICT_KEY_UNKNOWN;
-    *is_status = kind == DICT_KEY_STATUS;
-    return kind == DICT_KEY_UNKNOWN ? NULL : k.form;
-}
-
-int req_authorize_changes(struct req *r, const char *record, const struct store_change *ch,
-                          size_t n, const char *reason, struct err *e)
-{
-    const struct dict *d = store_dict(r->st);
-    bool sets_status = false, reason_on_complete = false;
-    bool has_reason = reason && *reason;
-    for (size_t i = 0; i < n; i++) {
-        bool is_status;
-        const struct dict_form *fm = change_form(d, &ch[i], &is_status);
-        if (!fm || !ch[i].event || (!is_status && !has_reason))
-            continue;
-        int status = -1;
-        struct err ignored;
-        err_clear(&ignored);
-        if (store_form_status(r->st, record, ch[i].event, fm->name, ch[i].instance, &status,
-                              &ignored) != 0)
-            continue; /* unknown record or event: the store refuses the change set */
-        /* a form without a status yet is incomplete (0), as in REDCap */
-        if (is_status && ch[i].value && atoi(ch[i].value) != (status < 0 ? 0 : status))
-            sets_status = true;
-        if (has_reason && status == 2)
-            reason_on_complete = true;
-    }
-    enum perm_action action = http_denied_action(r->user.role, sets_status, reason_on_complete);
-    if (action == PERM_NONE)
-        return 0;
-    /* store_authorize decides again, audits the refusal as "denied" and names it */
-    struct store_ctx who = req_who(r);
-    int rc = store_authorize(r->st, &who, action, e);
-    return rc ? rc
-              : err_set(e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role,
-                        perm_action_label(action));
-}
-
 static void run_handler(struct req *r)
 {
     r->route->handler(r);

@@ -183,7 +183,7 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
         rc = put_changes_locked(st, who, &r, changes, n, NULL, res, e);
     if (rc) {
         tx_rollback(st);
-        return rc;
+        return put_refusal_audit(st, who, rc, e);
     }
     rc = tx_commit(st, e);
     if (!rc)
@@ -288,7 +288,7 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     }
     if (rc) {
         tx_rollback(st);
-        return rc;
+        return put_refusal_audit(st, who, rc, e);
     }
     rc = tx_commit(st, e);
     if (!rc)

@@ -93,6 +93,8 @@ struct store {
     long long last_audit_ms; /* audit timestamps never go backwards */
     int tx_depth;            /* 0: no transaction; 1: BEGIN; >1: savepoints */
     bool in_batch;
+    enum perm_action put_refused; /* the action a refused write needed (put_changes_locked);
+                                     PERM_NONE otherwise; audited by the transaction's owner */
     struct calc_info *calcs; /* every calc field, dictionary order */
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
@@ -168,6 +170,13 @@ int audit_load_clock(struct store *st, struct err *e);
 void user_from_stmt(sqlite3_stmt *s, struct store_user *u);
 /* users.c: ERR_AUTH unless name is an existing, active user ("system" always is). */
 int user_require_active(struct store *st, const char *name, struct err *e);
+/* users.c: as user_require_active, and *role gets the user's role (ROLE__COUNT for "system",
+ * which every action is open to). */
+int user_active_role(struct store *st, const char *name, enum role *role, struct err *e);
+/* users.c: the "denied" audit row of who refused act, in its own transaction (a savepoint in
+ * a batch). Called after the refused work was rolled back, so the row survives it. */
+int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
+                       struct err *e);
 
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
 int record_find(struct store *st, const char *record, struct store_record *out, struct err *e);
@@ -181,6 +190,11 @@ int record_refresh_eligibility(struct store *st, const struct store_record *r, s
 int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
                        const struct store_change *changes, size_t n, const char *reason,
                        struct store_put_result *res, struct err *e);
+
+/* write.c: after the caller rolled back a write that put_changes_locked refused for want of
+ * a permission (rc ERR_FORBIDDEN), audits the refusal as "denied"; returns rc (or the audit's
+ * error). Any other rc passes through. */
+int put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e);
 
 /* read.c: SQ_VAL_GET bound to one key (code NULL for non-checkbox fields), ready to step. */
 sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,

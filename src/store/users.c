@@ -71,8 +71,17 @@ int store_user_get(struct store *st, const char *name, struct store_user *out, s
     return user_read(st, name, out, NULL, e);
 }
 
+static int finish(struct store *st, int rc, struct err *e);
+
 int user_require_active(struct store *st, const char *name, struct err *e)
 {
+    enum role role;
+    return user_active_role(st, name, &role, e);
+}
+
+int user_active_role(struct store *st, const char *name, enum role *role, struct err *e)
+{
+    *role = ROLE__COUNT;
     if (name && strcmp(name, "system") == 0)
         return 0;
     struct store_user u;
@@ -81,7 +90,27 @@ int user_require_active(struct store *st, const char *name, struct err *e)
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' is %s", name,
                        u.is_disabled ? "disabled" : "locked out");
+    if (role_from_name(u.role, role) != 0)
+        return err_set(e, ERR_INTERNAL, "user '%s' has an unknown role '%s'", name, u.role);
     return 0;
+}
+
+int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
+                       struct err *e)
+{
+    struct store_user u;
+    const char *role = who && who->user && user_read(st, who->user, &u, NULL, NULL) == 0
+                           ? u.role
+                           : "";
+    int rc = tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct audit_entry a = {.action = "denied",
+                            .instance = -1,
+                            .field = "permission",
+                            .new_value = perm_action_name(act),
+                            .reason = role};
+    return finish(st, audit_append(st, who, &a, e), e);
 }
 
 static void user_fill(sqlite3_stmt *s, void *elem)
@@ -468,15 +497,7 @@ int store_authorize(struct store *st, const struct store_ctx *who, enum perm_act
     if (act == PERM_NONE || (role_from_name(u.role, &role) == 0 && perm_allows(role, act)))
         return 0;
     /* Refusals are audited (P11-05): a pattern of them is worth a monitor's look. */
-    int rc = tx_begin(st, e);
-    if (!rc) {
-        struct audit_entry a = {.action = "denied",
-                                .instance = -1,
-                                .field = "permission",
-                                .new_value = perm_action_name(act),
-                                .reason = u.role};
-        rc = finish(st, audit_append(st, who, &a, e), e);
-    }
+    int rc = user_refusal_audit(st, who, act, e);
     if (rc)
         return rc;
     return err_set(e, ERR_FORBIDDEN, "user '%s' (%s) may not %s (%s)", u.name, u.role,

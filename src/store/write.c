@@ -506,13 +506,21 @@ static int check_required(struct put_state *ps, const struct store_change *chang
     return nhard ? ERR_INVALID : 0;
 }
 
+/* "system" (ROLE__COUNT) may do everything; a user what the permission table gives the role. */
+static bool role_allows(enum role role, enum perm_action act)
+{
+    return role == ROLE__COUNT || perm_allows(role, act);
+}
+
 int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
                        const struct store_change *changes, size_t n, const char *reason,
                        struct store_put_result *res, struct err *e)
 {
-    int rc = user_require_active(st, who->user, e);
+    enum role role;
+    int rc = user_active_role(st, who->user, &role, e);
     if (rc)
         return rc;
+    st->put_refused = PERM_NONE;
     if (r->is_locked)
         return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
                              store_record_name(r));
@@ -552,7 +560,9 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
                      " (and %zu more rejected values)", nhard - 1);
         return ERR_INVALID;
     }
-    /* 2. what actually changes, and the reason rule for complete forms */
+    /* 2. what actually changes; the actions it needs beyond entering data — setting a form's
+     * status, changing a complete form — are decided here, where the stored status is read,
+     * for every door (HTTP, CLI, import) alike; then the reason rule for complete forms */
     const struct dict *d = &st->dict;
     rc = putcache_values_load(&ps, e);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -572,6 +582,19 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
                 snprintf(cur, sizeof cur, "%d", status);
             p->old = status >= 0 ? arena_strdup(&ps.ar, cur) : NULL;
             p->is_changed = strcmp(cur, p->value) != 0;
+        }
+        enum perm_action need = PERM_NONE;
+        if (p->is_changed && !p->f && !role_allows(role, PERM_FORM_STATUS))
+            need = PERM_FORM_STATUS;
+        else if (p->is_changed && status == 2 && !role_allows(role, PERM_REASON_CHANGE))
+            need = PERM_REASON_CHANGE;
+        if (!rc && need != PERM_NONE) {
+            st->put_refused = need;
+            rc = err_set_field(e, ERR_FORBIDDEN, c->field,
+                               "field '%s': user '%s' (%s) may not %s (%s)", c->field, who->user,
+                               role_name(role), perm_action_label(need), perm_action_name(need));
+            add_issue(res, STORE_ISSUE_HARD, i, c, "permission", e ? e->msg : "forbidden");
+            break;
         }
         if (!rc && p->is_changed && status == 2 && (!reason || !*reason))
             rc = err_set_field(e, ERR_REASON_REQUIRED, c->field,
@@ -623,6 +646,20 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     return rc;
 }
 
+int put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e)
+{
+    if (rc != ERR_FORBIDDEN || st->put_refused == PERM_NONE)
+        return rc;
+    enum perm_action act = st->put_refused;
+    st->put_refused = PERM_NONE;
+    struct err ae;
+    err_clear(&ae);
+    int arc = user_refusal_audit(st, who, act, &ae);
+    if (arc && e)
+        *e = ae; /* the refusal could not be recorded: that is the error to report */
+    return arc ? arc : rc;
+}
+
 int store_put_changes(struct store *st, const struct store_ctx *who, const char *record,
                       const struct store_change *changes, size_t n, const char *reason,
                       struct store_put_result *res, struct err *e)
@@ -636,7 +673,7 @@ int store_put_changes(struct store *st, const struct store_ctx *who, const char 
         rc = put_changes_locked(st, who, &r, changes, n, reason, res, e);
     if (rc) {
         tx_rollback(st);
-        return rc;
+        return put_refusal_audit(st, who, rc, e);
     }
     return tx_commit(st, e);
 }

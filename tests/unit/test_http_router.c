@@ -135,25 +135,6 @@ static void test_form_body_parsing(void **state)
     arena_free(&r.ar);
 }
 
-/* Setting a form's status and giving a reason for changing a complete form are actions of their
- * own (form_status, reason_change), checked inside the write handlers on top of the route's
- * data_write. Expected answers from the matrix documented in core/perm.h: monitor and
- * statistician hold neither, the clinical roles both. */
-static void test_write_actions_beyond_the_route_permission(void **state)
-{
-    (void)state;
-    assert_int_equal(http_denied_action("monitor", true, false), PERM_FORM_STATUS);
-    assert_int_equal(http_denied_action("monitor", false, true), PERM_REASON_CHANGE);
-    assert_int_equal(http_denied_action("statistician", true, true), PERM_FORM_STATUS);
-    assert_int_equal(http_denied_action("data_manager", false, true), PERM_REASON_CHANGE);
-    assert_int_equal(http_denied_action("monitor", false, false), PERM_NONE);
-    for (const char *const *role =
-             (const char *const[]){"admin", "investigator", "coordinator", NULL};
-         *role; role++)
-        assert_int_equal(http_denied_action(*role, true, true), PERM_NONE);
-    assert_int_equal(http_denied_action("surgeon", true, false), PERM_FORM_STATUS); /* unknown */
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,7 +144,6 @@ int main(void)
         cmocka_unit_test(test_public_routes_are_exactly_these),
         cmocka_unit_test(test_url_decoding),
         cmocka_unit_test(test_form_body_parsing),
-        cmocka_unit_test(test_write_actions_beyond_the_route_permission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

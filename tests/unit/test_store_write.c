@@ -212,6 +212,57 @@ static void test_reason_required_on_complete_form(void **state)
     assert_int_equal(put(t, fix, 1, NULL, NULL, &e), 0);
 }
 
+/* The actions a save needs beyond entering data are decided in the write path, where the
+ * stored status is read, for every door alike: setting a form's status needs form_status,
+ * changing a complete form needs reason_change (core/perm.h: monitor and statistician hold
+ * neither; the clinical roles both). A refusal saves nothing, is a typed ERR_FORBIDDEN with a
+ * "permission" issue naming the action in words, and is audited as "denied". */
+static void test_status_and_complete_form_changes_need_their_permission(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
+    const struct store_ctx mon = {"mon", "cli", NULL}, nurse = {"nurse", "cli", NULL};
+    struct store_change status[] = {{D0, 0, "weight_kg", NULL, "70"},
+                                    {D0, 0, "height_cm", NULL, "170"},
+                                    {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", status, 3, NULL, &res, &e),
+                     ERR_FORBIDDEN);
+    assert_string_equal(e.field, "baseline_complete");
+    assert_non_null(strstr(e.msg, "may not mark forms complete or incomplete (form_status)"));
+    assert_int_equal(res.nissues, 1);
+    assert_string_equal(res.issues[0].rule, "permission");
+    store_put_result_free(&res);
+    assert_int_equal(audit_count(t, "denied"), 1);
+    /* nothing of the set was saved (the denied row aside) */
+    assert_null(get(t, "SCR-001", D0, 0, "weight_kg", NULL));
+
+    assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", status, 3, NULL, NULL, &e), 0);
+    /* the form is complete: a monitor's correction needs reason_change, even with a reason */
+    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71"}};
+    assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", fix, 1, "source says 71", NULL, &e),
+                     ERR_FORBIDDEN);
+    assert_non_null(strstr(e.msg, "may not change data on a complete form (reason_change)"));
+    assert_int_equal(audit_count(t, "denied"), 2);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "70");
+    /* the coordinator may, with the reason; an unchanged value needs no permission at all */
+    assert_int_equal(
+        store_put_changes(t->st, &nurse, "SCR-001", fix, 1, "source says 71", NULL, &e), 0);
+    assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", fix, 1, NULL, NULL, &e), 0);
+    /* inside a batch (the server's group commit) the denied row survives the refusal */
+    assert_int_equal(store_batch_begin(t->st, &e), 0);
+    struct store_change reopen[] = {{D0, 0, "baseline_complete", NULL, "0"}};
+    assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", reopen, 1, "x", NULL, &e),
+                     ERR_FORBIDDEN);
+    assert_int_equal(store_batch_commit(t->st, &e), 0);
+    assert_int_equal(audit_count(t, "denied"), 3);
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
 /* validate_required on the write path: a form left complete must have its required fields. */
 static void test_complete_form_needs_its_required_fields(void **state)
 {
@@ -495,6 +546,7 @@ int main(void)
         T(test_reason_required_on_complete_form),
         T(test_history_keeps_every_value),
         T(test_instance_rules),
+        T(test_status_and_complete_form_changes_need_their_permission),
         T(test_instance_past_the_protocol_maximum_is_refused),
         T(test_legacy_int_max_instance_neither_overflows_nor_wraps),
         T(test_form_not_on_event_is_refused),
