@@ -1,6 +1,6 @@
-/* The analysis plan runner, part 1 (see plan.h): helpers, study status (SAP §2), baseline
- * characteristics (Table 1) and the primary endpoints (§4). Secondary endpoints, subgroups and
- * completeness are in plan_secondary.c. */
+/* The analysis plan runner (see plan.h): study status (SAP §2), baseline characteristics
+ * (Table 1) and the primary endpoints (§4), then the secondary sections of plan_secondary.c in
+ * the SAP's order. The JSON and dataset helpers both use are in plan_out.c. */
 #include "report/plan.h"
 
 #include <math.h>
@@ -9,154 +9,10 @@
 #include <string.h>
 
 #include "report/plan_int.h"
+#include "report/plan_out.h"
 #include "stats/binom.h"
 #include "stats/describe.h"
 #include "stats/km.h"
-
-/* ---- helpers ------------------------------------------------------------------------------*/
-
-json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-json_t *jpair(double a, double b)
-{
-    json_t *p = json_array();
-    if (p) {
-        json_array_append_new(p, jnum(a));
-        json_array_append_new(p, jnum(b));
-    }
-    return p;
-}
-
-void jset(struct pctx *c, json_t *o, const char *key, json_t *v)
-{
-    if (!o || !v || json_object_set_new(o, key, v) != 0) {
-        if (c->rc == 0)
-            c->rc = err_set(c->e, ERR_NOMEM, "out of memory building results (%s)", key);
-    }
-}
-
-static bool row_matches(const struct atable *t, size_t r, int filter_col, const char *filter)
-{
-    if (filter_col < 0)
-        return true;
-    const char *s = atable_get(t, r, (size_t)filter_col);
-    if (!s)
-        return false;
-    return !filter || strcmp(s, filter) == 0;
-}
-
-size_t pnums(struct pctx *c, int ti, int col, int filter_col, const char *filter, double **out)
-{
-    const struct atable *t = &c->ds->t[ti];
-    double *x = arena_calloc(&c->ar, t->nrows + 1, sizeof *x);
-    size_t n = 0;
-    if (!x) {
-        c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
-        *out = NULL;
-        return 0;
-    }
-    for (size_t r = 0; r < t->nrows; r++)
-        if (row_matches(t, r, filter_col, filter) && atable_num(t, r, (size_t)col, &x[n]))
-            n++;
-    *out = x;
-    return n;
-}
-
-size_t ppairs(struct pctx *c, int ti, int col_x, int col_y, double **xo, double **yo)
-{
-    const struct atable *t = &c->ds->t[ti];
-    double *x = arena_calloc(&c->ar, t->nrows + 1, sizeof *x);
-    double *y = arena_calloc(&c->ar, t->nrows + 1, sizeof *y);
-    size_t n = 0;
-    if (!x || !y) {
-        c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
-        *xo = *yo = NULL;
-        return 0;
-    }
-    for (size_t r = 0; r < t->nrows; r++)
-        if (atable_num(t, r, (size_t)col_x, &x[n]) && atable_num(t, r, (size_t)col_y, &y[n]))
-            n++;
-    *xo = x;
-    *yo = y;
-    return n;
-}
-
-size_t pcount(struct pctx *c, int ti, int col, const char *v)
-{
-    const struct atable *t = &c->ds->t[ti];
-    size_t n = 0;
-    for (size_t r = 0; r < t->nrows; r++) {
-        const char *s = atable_get(t, r, (size_t)col);
-        n += s && strcmp(s, v) == 0;
-    }
-    return n;
-}
-
-json_t *jdescribe(struct pctx *c, const double *x, size_t n, const char *sap)
-{
-    json_t *o = json_object();
-    jset(c, o, "n", json_integer((json_int_t)n));
-    if (n > 0 && c->rc == 0) {
-        struct describe_result d;
-        if (describe(x, n, &c->ar, &d, c->e) != 0) {
-            c->rc = c->e->code ? c->e->code : ERR_INTERNAL;
-        } else {
-            jset(c, o, "median", jnum(d.median));
-            jset(c, o, "q1", jnum(d.q1));
-            jset(c, o, "q3", jnum(d.q3));
-            jset(c, o, "mean", jnum(d.mean));
-            jset(c, o, "sd", jnum(d.sd));
-            jset(c, o, "min", jnum(d.min));
-            jset(c, o, "max", jnum(d.max));
-        }
-    }
-    jset(c, o, "sap", json_string(sap));
-    return o;
-}
-
-json_t *jprop(struct pctx *c, long x, long n, bool wilson, const char *sap)
-{
-    json_t *o = json_object();
-    jset(c, o, "x", json_integer(x));
-    jset(c, o, "n", json_integer(n));
-    if (n > 0 && c->rc == 0) {
-        struct binom_result b;
-        if (binom_test(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, &b, c->e) != 0) {
-            c->rc = ERR_INTERNAL;
-            return o;
-        }
-        jset(c, o, "estimate", jnum(b.estimate));
-        jset(c, o, "ci_exact", jpair(b.conf_int[0], b.conf_int[1]));
-        if (wilson) {
-            struct prop_result p;
-            if (prop_test_one(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &p, c->e) != 0) {
-                c->rc = ERR_INTERNAL;
-                return o;
-            }
-            jset(c, o, "ci_wilson", jpair(p.conf_int[0], p.conf_int[1]));
-        }
-    } else {
-        jset(c, o, "estimate", json_null());
-    }
-    jset(c, o, "sap", json_string(sap));
-    return o;
-}
-
-long pcount_of(double x)
-{
-    return x >= 0 && x <= 1e12 && x == floor(x) ? (long)x : 0;
-}
-
-json_t *jcount(long k, long n)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "n", json_integer(k));
-    json_object_set_new(o, "pct", n > 0 ? json_real(100.0 * (double)k / (double)n) : json_null());
-    return o;
-}
 
 /* ---- study status (SAP §2) ----------------------------------------------------------------*/
 
@@ -165,7 +21,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static json_t *plan_status(struct pctx *c)
+static json_t *plan_status(struct plan_ctx *c)
 {
     const struct atable *t = &c->ds->t[ADS_SCREENING];
     long screened = (long)t->nrows, eligible = 0, enrolled = 0, fas = 0;
@@ -214,30 +70,30 @@ static json_t *plan_status(struct pctx *c)
         }
     }
     json_t *o = json_object();
-    jset(c, o, "sap", json_string("§2"));
-    jset(c, o, "screened", json_integer(screened));
-    jset(c, o, "eligible", json_integer(eligible));
-    jset(c, o, "enrolled", json_integer(enrolled));
-    jset(c, o, "fas", json_integer(fas));
-    jset(c, o, "safety", json_integer(fas));
-    jset(c, o, "target", json_integer(REPORT_TARGET_N));
-    jset(c, o, "enrolled_pct_of_target", json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
+    plan_jset(c, o, "sap", json_string("§2"));
+    plan_jset(c, o, "screened", json_integer(screened));
+    plan_jset(c, o, "eligible", json_integer(eligible));
+    plan_jset(c, o, "enrolled", json_integer(enrolled));
+    plan_jset(c, o, "fas", json_integer(fas));
+    plan_jset(c, o, "safety", json_integer(fas));
+    plan_jset(c, o, "target", json_integer(REPORT_TARGET_N));
+    plan_jset(c, o, "enrolled_pct_of_target", json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
     json_t *why = json_object();
-    jset(c, why, "age_out_of_range", json_integer(f_age));
-    jset(c, why, "no_hematologic_disease", json_integer(f_heme));
-    jset(c, why, "no_qualifying_category", json_integer(f_cat));
-    jset(c, why, "contraindication", json_integer(f_contra));
-    jset(c, why, "consent_refused", json_integer(f_consent));
-    jset(c, why, "screening_incomplete", json_integer(f_incomplete));
-    jset(c, o, "reasons_any", why);
+    plan_jset(c, why, "age_out_of_range", json_integer(f_age));
+    plan_jset(c, why, "no_hematologic_disease", json_integer(f_heme));
+    plan_jset(c, why, "no_qualifying_category", json_integer(f_cat));
+    plan_jset(c, why, "contraindication", json_integer(f_contra));
+    plan_jset(c, why, "consent_refused", json_integer(f_consent));
+    plan_jset(c, why, "screening_incomplete", json_integer(f_incomplete));
+    plan_jset(c, o, "reasons_any", why);
     json_t *flow = json_object();
-    jset(c, flow, "inclusion_not_met", json_integer(p_incl));
-    jset(c, flow, "exclusion_met", json_integer(p_excl));
-    jset(c, flow, "consent_refused", json_integer(p_refused));
-    jset(c, flow, "screening_incomplete", json_integer(p_incomplete));
-    jset(c, flow, "consent_not_recorded", json_integer(no_consent));
-    jset(c, flow, "no_io_attempt", json_integer(no_io));
-    jset(c, o, "reasons_first", flow);
+    plan_jset(c, flow, "inclusion_not_met", json_integer(p_incl));
+    plan_jset(c, flow, "exclusion_met", json_integer(p_excl));
+    plan_jset(c, flow, "consent_refused", json_integer(p_refused));
+    plan_jset(c, flow, "screening_incomplete", json_integer(p_incomplete));
+    plan_jset(c, flow, "consent_not_recorded", json_integer(no_consent));
+    plan_jset(c, flow, "no_io_attempt", json_integer(no_io));
+    plan_jset(c, o, "reasons_first", flow);
     /* Enrolment over time: cumulative count by enrolment date. */
     if (dates && ndates) {
         qsort(dates, ndates, sizeof *dates, cmp_str);
@@ -263,29 +119,29 @@ static json_t *plan_status(struct pctx *c)
                 snprintf(start, sizeof start, "%s", s);
         }
         json_t *en = json_object();
-        jset(c, en, "start_date", json_string(start));
-        jset(c, en, "first_enrolment", json_string(dates[0]));
-        jset(c, en, "last_enrolment", json_string(dates[ndates - 1]));
-        jset(c, en, "days", days);
-        jset(c, o, "enrolment", en);
+        plan_jset(c, en, "start_date", json_string(start));
+        plan_jset(c, en, "first_enrolment", json_string(dates[0]));
+        plan_jset(c, en, "last_enrolment", json_string(dates[ndates - 1]));
+        plan_jset(c, en, "days", days);
+        plan_jset(c, o, "enrolment", en);
     }
     return o;
 }
 
 /* ---- Table 1 (SAP §2.1 characteristics of the FAS) ----------------------------------------*/
 
-static void t1_cont(struct pctx *c, json_t *rows, const char *label, const char *unit, int col)
+static void t1_cont(struct plan_ctx *c, json_t *rows, const char *label, const char *unit, int col)
 {
     double *x;
-    size_t n = pnums(c, ADS_SUBJECTS, col, SUB_IN_FAS, "1", &x);
-    json_t *o = jdescribe(c, x, n, "§2.1");
-    jset(c, o, "label", json_string(label));
-    jset(c, o, "unit", json_string(unit));
-    jset(c, o, "kind", json_string("median_iqr"));
+    size_t n = plan_nums(c, ADS_SUBJECTS, col, SUB_IN_FAS, "1", &x);
+    json_t *o = plan_jdescribe(c, x, n, "§2.1");
+    plan_jset(c, o, "label", json_string(label));
+    plan_jset(c, o, "unit", json_string(unit));
+    plan_jset(c, o, "kind", json_string("median_iqr"));
     json_array_append_new(rows, o);
 }
 
-static void t1_level(struct pctx *c, json_t *rows, const char *label, int col, const char *v)
+static void t1_level(struct plan_ctx *c, json_t *rows, const char *label, int col, const char *v)
 {
     const struct atable *t = &c->ds->t[ADS_SUBJECTS];
     long k = 0, n = 0;
@@ -296,15 +152,15 @@ static void t1_level(struct pctx *c, json_t *rows, const char *label, int col, c
         n++;
         k += strcmp(s, v) == 0;
     }
-    json_t *o = jcount(k, n);
-    jset(c, o, "label", json_string(label));
-    jset(c, o, "denominator", json_integer(n));
-    jset(c, o, "kind", json_string("n_pct"));
-    jset(c, o, "sap", json_string("§2.1"));
+    json_t *o = plan_jcount(k, n);
+    plan_jset(c, o, "label", json_string(label));
+    plan_jset(c, o, "denominator", json_integer(n));
+    plan_jset(c, o, "kind", json_string("n_pct"));
+    plan_jset(c, o, "sap", json_string("§2.1"));
     json_array_append_new(rows, o);
 }
 
-static json_t *plan_baseline(struct pctx *c)
+static json_t *plan_baseline(struct plan_ctx *c)
 {
     static const char *const dx[] = {"AML",
                                      "ALL",
@@ -351,7 +207,7 @@ static json_t *plan_baseline(struct pctx *c)
 
 /* ---- primary endpoints (SAP §4) -----------------------------------------------------------*/
 
-static long count_fas(struct pctx *c, int col, const char *v, long *n)
+static long count_fas(struct plan_ctx *c, int col, const char *v, long *n)
 {
     const struct atable *t = &c->ds->t[ADS_SUBJECTS];
     long k = 0;
@@ -366,45 +222,45 @@ static long count_fas(struct pctx *c, int col, const char *v, long *n)
     return k;
 }
 
-static json_t *plan_first_attempt(struct pctx *c)
+static json_t *plan_first_attempt(struct plan_ctx *c)
 {
     long n, x = count_fas(c, SUB_FIRST_ATTEMPT_SUCCESS, "1", &n);
-    json_t *o = jprop(c, x, n, true, "§4.1");
+    json_t *o = plan_jprop(c, x, n, true, "§4.1");
     /* FAS subjects whose first attempt has no recorded outcome are left out (SAP §7) */
-    long nfas = (long)pcount(c, ADS_SUBJECTS, SUB_IN_FAS, "1");
-    jset(c, o, "fas", json_integer(nfas));
-    jset(c, o, "missing", json_integer(nfas - n));
+    long nfas = (long)plan_count(c, ADS_SUBJECTS, SUB_IN_FAS, "1");
+    plan_jset(c, o, "fas", json_integer(nfas));
+    plan_jset(c, o, "missing", json_integer(nfas - n));
     /* per attempt, any success, attempts per patient */
     long na = 0, sa = 0;
     double *v;
-    size_t k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
+    size_t k = plan_nums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
     for (size_t i = 0; i < k; i++)
-        na += pcount_of(v[i]);
-    k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS_SUCCESS, SUB_IN_FAS, "1", &v);
+        na += plan_count_of(v[i]);
+    k = plan_nums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS_SUCCESS, SUB_IN_FAS, "1", &v);
     for (size_t i = 0; i < k; i++)
-        sa += pcount_of(v[i]);
-    jset(c, o, "per_attempt", jprop(c, sa, na, false, "§4.1"));
+        sa += plan_count_of(v[i]);
+    plan_jset(c, o, "per_attempt", plan_jprop(c, sa, na, false, "§4.1"));
     long nn, xa = count_fas(c, SUB_ANY_SUCCESS, "1", &nn);
-    jset(c, o, "any_success", jprop(c, xa, nn, false, "§4.1"));
-    k = pnums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
-    jset(c, o, "attempts_per_patient", jdescribe(c, v, k, "§4.1"));
+    plan_jset(c, o, "any_success", plan_jprop(c, xa, nn, false, "§4.1"));
+    k = plan_nums(c, ADS_SUBJECTS, SUB_N_ATTEMPTS, SUB_IN_FAS, "1", &v);
+    plan_jset(c, o, "attempts_per_patient", plan_jdescribe(c, v, k, "§4.1"));
     return o;
 }
 
-static json_t *plan_efficacy(struct pctx *c)
+static json_t *plan_efficacy(struct plan_ctx *c)
 {
     long n, x = count_fas(c, SUB_EFFICACY, "1", &n);
-    json_t *o = jprop(c, x, n, false, "§4.2");
+    json_t *o = plan_jprop(c, x, n, false, "§4.2");
     long ng, g1 = count_fas(c, SUB_EFFICACY_GRADE, "1", &ng);
     long g2 = count_fas(c, SUB_EFFICACY_GRADE, "2", &ng);
     long g3 = count_fas(c, SUB_EFFICACY_GRADE, "3", &ng);
     long na, not_assessable = count_fas(c, SUB_EFF_ASSESSABLE, "0", &na);
     json_t *g = json_object();
-    jset(c, g, "effective", jcount(g1, n));
-    jset(c, g, "partially_effective", jcount(g2, n));
-    jset(c, g, "ineffective", jcount(g3, n));
-    jset(c, g, "not_assessable", jcount(not_assessable, n));
-    jset(c, o, "grades", g);
+    plan_jset(c, g, "effective", plan_jcount(g1, n));
+    plan_jset(c, g, "partially_effective", plan_jcount(g2, n));
+    plan_jset(c, g, "ineffective", plan_jcount(g3, n));
+    plan_jset(c, g, "not_assessable", plan_jcount(not_assessable, n));
+    plan_jset(c, o, "grades", g);
     /* the subjects counted as not effective because the grade could not be assessed (§4.2) */
     json_t *list = json_array();
     const struct atable *t = &c->ds->t[ADS_SUBJECTS];
@@ -413,7 +269,7 @@ static json_t *plan_efficacy(struct pctx *c)
         if (f && strcmp(f, "1") == 0 && a && strcmp(a, "0") == 0)
             json_array_append_new(list, json_string(atable_get(t, r, SUB_SUBJECT_ID)));
     }
-    jset(c, o, "not_assessable_subjects", list);
+    plan_jset(c, o, "not_assessable_subjects", list);
     return o;
 }
 
@@ -421,11 +277,11 @@ static json_t *jarr(const double *x, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, jnum(x[i]));
+        json_array_append_new(a, plan_jnum(x[i]));
     return a;
 }
 
-static json_t *plan_survival(struct pctx *c)
+static json_t *plan_survival(struct plan_ctx *c)
 {
     /* the FAS with a survival time (SAP §2, §4.3) */
     const struct atable *st = &c->ds->t[ADS_SUBJECTS];
@@ -445,13 +301,13 @@ static json_t *plan_survival(struct pctx *c)
             n++;
     }
     json_t *o = json_object();
-    jset(c, o, "sap", json_string("§4.3"));
-    jset(c, o, "n", json_integer((json_int_t)n));
+    plan_jset(c, o, "sap", json_string("§4.3"));
+    plan_jset(c, o, "n", json_integer((json_int_t)n));
     long events = 0;
     for (size_t i = 0; i < n; i++)
         events += s[i] == 1;
-    jset(c, o, "events", json_integer(events));
-    jset(c, o, "excluded_no_t0", json_integer((json_int_t)(nfas - n)));
+    plan_jset(c, o, "events", json_integer(events));
+    plan_jset(c, o, "excluded_no_t0", json_integer((json_int_t)(nfas - n)));
     if (n == 0 || c->rc)
         return o;
     static const double times[] = {28, 90};
@@ -462,27 +318,27 @@ static json_t *plan_survival(struct pctx *c)
         return o;
     }
     const struct km_curve *k = &fit.curves[0];
-    jset(c, o, "median", jnum(k->median));
-    jset(c, o, "median_lower", jnum(k->median_lower));
-    jset(c, o, "median_upper", jnum(k->median_upper));
+    plan_jset(c, o, "median", plan_jnum(k->median));
+    plan_jset(c, o, "median_lower", plan_jnum(k->median_lower));
+    plan_jset(c, o, "median_upper", plan_jnum(k->median_upper));
     static const char *const keys[] = {"surv_28", "surv_90"};
     for (size_t j = 0; j < 2; j++) {
         json_t *p = json_object();
         size_t i;
         for (i = 0; i < k->at.n && k->at.time[i] != times[j]; i++)
             ;
-        jset(c, p, "time", json_real(times[j]));
+        plan_jset(c, p, "time", json_real(times[j]));
         if (i < k->at.n) {
-            jset(c, p, "estimate", jnum(k->at.surv[i]));
-            jset(c, p, "lower", jnum(k->at.lower[i]));
-            jset(c, p, "upper", jnum(k->at.upper[i]));
-            jset(c, p, "n_risk", jnum(k->at.n_risk[i]));
+            plan_jset(c, p, "estimate", plan_jnum(k->at.surv[i]));
+            plan_jset(c, p, "lower", plan_jnum(k->at.lower[i]));
+            plan_jset(c, p, "upper", plan_jnum(k->at.upper[i]));
+            plan_jset(c, p, "n_risk", plan_jnum(k->at.n_risk[i]));
         } else {
-            jset(c, p, "estimate", json_null());
-            jset(c, p, "lower", json_null());
-            jset(c, p, "upper", json_null());
+            plan_jset(c, p, "estimate", json_null());
+            plan_jset(c, p, "lower", json_null());
+            plan_jset(c, p, "upper", json_null());
         }
-        jset(c, o, keys[j], p);
+        plan_jset(c, o, keys[j], p);
     }
     /* numbers at risk under the curve (SAP §4.3): subjects with time >= t */
     json_t *ar = json_array();
@@ -491,20 +347,20 @@ static json_t *plan_survival(struct pctx *c)
         for (size_t i = 0; i < n; i++)
             nr += t[i] >= d;
         json_t *p = json_object();
-        jset(c, p, "time", json_integer(d));
-        jset(c, p, "n_risk", json_integer(nr));
+        plan_jset(c, p, "time", json_integer(d));
+        plan_jset(c, p, "n_risk", json_integer(nr));
         json_array_append_new(ar, p);
     }
-    jset(c, o, "at_risk", ar);
+    plan_jset(c, o, "at_risk", ar);
     json_t *cv = json_object();
-    jset(c, cv, "time", jarr(k->time, k->nt));
-    jset(c, cv, "surv", jarr(k->surv, k->nt));
-    jset(c, cv, "lower", jarr(k->lower, k->nt));
-    jset(c, cv, "upper", jarr(k->upper, k->nt));
-    jset(c, cv, "n_risk", jarr(k->n_risk, k->nt));
-    jset(c, cv, "n_event", jarr(k->n_event, k->nt));
-    jset(c, cv, "n_censor", jarr(k->n_censor, k->nt));
-    jset(c, o, "curve", cv);
+    plan_jset(c, cv, "time", jarr(k->time, k->nt));
+    plan_jset(c, cv, "surv", jarr(k->surv, k->nt));
+    plan_jset(c, cv, "lower", jarr(k->lower, k->nt));
+    plan_jset(c, cv, "upper", jarr(k->upper, k->nt));
+    plan_jset(c, cv, "n_risk", jarr(k->n_risk, k->nt));
+    plan_jset(c, cv, "n_event", jarr(k->n_event, k->nt));
+    plan_jset(c, cv, "n_censor", jarr(k->n_censor, k->nt));
+    plan_jset(c, o, "curve", cv);
     return o;
 }
 
@@ -512,48 +368,48 @@ static json_t *plan_survival(struct pctx *c)
 
 /* Adds one section's results and drops the scratch arrays it used (everything kept is in the
  * JSON, which copies what it holds), so memory at 100,000 patients stays near the dataset's. */
-static void section(struct pctx *c, json_t *parent, const char *key, json_t *v)
+static void section(struct plan_ctx *c, json_t *parent, const char *key, json_t *v)
 {
-    jset(c, parent, key, v);
+    plan_jset(c, parent, key, v);
     arena_free(&c->ar);
 }
 
 int report_plan_run(const struct adataset *ds, const struct report_meta *m, json_t **out,
                     struct err *e)
 {
-    struct pctx c = {ds, ARENA_INIT, e, 0};
+    struct plan_ctx c = {ds, ARENA_INIT, e, 0};
     json_t *r = json_object();
     json_t *study = json_object();
-    jset(&c, study, "title",
+    plan_jset(&c, study, "title",
          json_string("Application of Intraosseous Infusion in Hematologic "
                      "Critical Patients"));
-    jset(&c, study, "design", json_string("single-centre prospective observational study"));
-    jset(&c, study, "sap", json_string("docs/sap.md"));
-    jset(&c, study, "source", json_string(m->source ? m->source : ""));
-    jset(&c, study, "snapshot_time", json_string(m->snapshot ? m->snapshot : ""));
+    plan_jset(&c, study, "design", json_string("single-centre prospective observational study"));
+    plan_jset(&c, study, "sap", json_string("docs/sap.md"));
+    plan_jset(&c, study, "source", json_string(m->source ? m->source : ""));
+    plan_jset(&c, study, "snapshot_time", json_string(m->snapshot ? m->snapshot : ""));
     json_t *audit = json_object();
     if (m->has_audit) {
-        jset(&c, audit, "rows", json_integer(m->audit_rows));
-        jset(&c, audit, "head_hash", json_string(m->audit_head ? m->audit_head : ""));
+        plan_jset(&c, audit, "rows", json_integer(m->audit_rows));
+        plan_jset(&c, audit, "head_hash", json_string(m->audit_head ? m->audit_head : ""));
     } else {
-        jset(&c, audit, "rows", json_null());
-        jset(&c, audit, "head_hash", json_null());
+        plan_jset(&c, audit, "rows", json_null());
+        plan_jset(&c, audit, "head_hash", json_null());
     }
-    jset(&c, study, "audit", audit);
-    jset(&c, r, "study", study);
+    plan_jset(&c, study, "audit", audit);
+    plan_jset(&c, r, "study", study);
     section(&c, r, "status", plan_status(&c));
     section(&c, r, "baseline", plan_baseline(&c));
     json_t *prim = json_object();
     section(&c, prim, "first_attempt_success", plan_first_attempt(&c));
     section(&c, prim, "efficacy", plan_efficacy(&c));
     section(&c, prim, "overall_survival", plan_survival(&c));
-    jset(&c, r, "primary", prim);
+    plan_jset(&c, r, "primary", prim);
     json_t *sec = json_object();
     section(&c, sec, "infusion_speed", plan_infusion(&c));
     section(&c, sec, "time_to_access", plan_access(&c));
     section(&c, sec, "haemodynamics", plan_haemodynamics(&c));
     section(&c, sec, "complications", plan_complications(&c));
-    jset(&c, r, "secondary", sec);
+    plan_jset(&c, r, "secondary", sec);
     section(&c, r, "subgroups", plan_subgroups(&c));
     section(&c, r, "completeness", plan_completeness(&c));
     arena_free(&c.ar);

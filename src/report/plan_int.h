@@ -1,53 +1,18 @@
-/* Helpers shared by the plan runner's files (plan.c, plan_secondary.c); not a public interface. */
+/* The secondary sections of the plan (plan_secondary.c), called by the runner in plan.c; not a
+ * public interface. */
 #ifndef IOHEME_REPORT_PLAN_INT_H
 #define IOHEME_REPORT_PLAN_INT_H
 
 #include <jansson.h>
-#include <stddef.h>
 
-#include "base/arena.h"
-#include "base/err.h"
-#include "core/derive.h"
-
-struct pctx {
-    const struct adataset *ds;
-    struct arena ar; /* scratch for the whole run */
-    struct err *e;
-    int rc; /* first error; later steps are skipped */
-};
-
-/* A JSON number, or null when not finite (R's NA). */
-json_t *jnum(double x);
-/* [a, b] */
-json_t *jpair(double a, double b);
-/* Sets key on o (steals v); on allocation failure records ERR_NOMEM in c. */
-void jset(struct pctx *c, json_t *o, const char *key, json_t *v);
-
-/* The numeric cells of column col of table t, keeping rows where filter_col (>= 0) equals
- * filter (NULL: only rows where filter_col is present). Missing cells are skipped. The array is
- * in c->ar. Returns the count. */
-size_t pnums(struct pctx *c, int t, int col, int filter_col, const char *filter, double **out);
-/* As pnums but for two columns, keeping rows where both are present (pairs). */
-size_t ppairs(struct pctx *c, int t, int col_x, int col_y, double **x, double **y);
-/* Rows of table t where col equals v. */
-size_t pcount(struct pctx *c, int t, int col, const char *v);
-
-/* {n, median, q1, q3, iqr, mean, sd, min, max, sap}; {n: 0, sap} when empty. */
-json_t *jdescribe(struct pctx *c, const double *x, size_t n, const char *sap);
-/* {x, n, estimate, ci_exact: [l, u], ci_wilson: [l, u], sap} (Wilson only when wilson). */
-json_t *jprop(struct pctx *c, long x, long n, bool wilson, const char *sap);
-/* A count read from a cell: x when it is a whole number in [0, 1e12], else 0 (a dataset read
- * from files is outside input). */
-long pcount_of(double x);
-/* {n, pct} */
-json_t *jcount(long k, long n);
+#include "report/plan_out.h"
 
 /* plan_secondary.c */
-json_t *plan_infusion(struct pctx *c);
-json_t *plan_access(struct pctx *c);
-json_t *plan_haemodynamics(struct pctx *c);
-json_t *plan_complications(struct pctx *c);
-json_t *plan_subgroups(struct pctx *c);
-json_t *plan_completeness(struct pctx *c);
+json_t *plan_infusion(struct plan_ctx *c);
+json_t *plan_access(struct plan_ctx *c);
+json_t *plan_haemodynamics(struct plan_ctx *c);
+json_t *plan_complications(struct plan_ctx *c);
+json_t *plan_subgroups(struct plan_ctx *c);
+json_t *plan_completeness(struct plan_ctx *c);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/html_out.h"
 #include "report/report_html_int.h"
 
 static const char *site_label(const char *s)
@@ -257,7 +258,7 @@ static void s_complications(struct strbuf *sb, const json_t *r)
     }
 }
 
-void s_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+void report_html_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
 {
     strbuf_adds(sb, "<h2 id=\"secondary\">4. Secondary endpoints");
     rh_sap(sb, "§5");
@@ -268,7 +269,7 @@ void s_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f,
     s_complications(sb, r);
 }
 
-void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
 {
     strbuf_adds(sb, "<h2 id=\"subgroups\">5. Subgroups (exploratory)");
     rh_sap(sb, "§6");
@@ -333,7 +334,7 @@ void s_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
     rh_figure(sb, f, nf, "forest_subgroups");
 }
 
-void s_completeness(struct strbuf *sb, const json_t *r)
+void report_html_completeness(struct strbuf *sb, const json_t *r)
 {
     const json_t *c = rh_jp(r, "completeness");
     strbuf_adds(sb, "<h2 id=\"completeness\">6. Data completeness");
