@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "formats/put_json.h"
+#include "formats/json_out.h"
 #include "cli/store_cli.h"
 
 const char CMD_ENROLL_USAGE[] =
@@ -53,7 +53,7 @@ int cmd_enroll(int argc, char **argv)
     if (rc) {
         status = cli_fail_put("enroll", &e, &res);
     } else if (cli_has(&a, "json")) {
-        cli_json_print(put_result_json(
+        cli_json_print(json_out_put_result(
             &res, json_pack("{s:s, s:s}", "screening_no", a.pos[0], "study_id", id)));
     } else {
         printf("%s enrolled as %s\n", a.pos[0], id);

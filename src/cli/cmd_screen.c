@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
-#include "formats/put_json.h"
+#include "formats/json_out.h"
 #include "cli/store_cli.h"
 
 const char CMD_SCREEN_USAGE[] =
@@ -144,7 +144,7 @@ static void print_eligibility(struct store *st, const char *record, bool json,
                               er.verdict == ELIG_ELIGIBLE     ? "eligible"
                               : er.verdict == ELIG_INELIGIBLE ? "ineligible"
                                                               : "incomplete",
-                              "warnings", put_issues_json(res));
+                              "warnings", json_out_issues(res));
         cli_json_print(o);
     } else {
         printf("%s  %s\n", r.screening_no, store_record_status_name(r.status));

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "formats/put_json.h"
+#include "formats/json_out.h"
 #include "cli/store_cli.h"
 
 const char CMD_SET_USAGE[] =
@@ -112,7 +112,7 @@ int cmd_set(int argc, char **argv)
     if (rc) {
         exit_status = cli_fail_put("set", &e, &res);
     } else if (cli_has(&a, "json")) {
-        cli_json_print(put_result_json(
+        cli_json_print(json_out_put_result(
             &res, json_pack("{s:s, s:s, s:i}", "record", a.pos[0], "event", event, "instance",
                             instance)));
     } else {

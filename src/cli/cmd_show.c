@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
+#include "formats/json_out.h"
 #include "cli/store_cli.h"
 
 const char CMD_SHOW_USAGE[] =
@@ -288,26 +289,13 @@ struct hist_ctx {
     int n;
 };
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
 
 static int hist_row(void *ctx, const struct store_audit_row *r)
 {
     struct hist_ctx *h = ctx;
     h->n++;
     if (h->json) {
-        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "ts", r->ts,
-                              "user", r->user, "action", r->action, "source", r->source);
-        json_object_set_new(o, "event", str_or_null(r->event));
-        json_object_set_new(o, "instance",
-                            r->instance >= 0 ? json_integer(r->instance) : json_null());
-        json_object_set_new(o, "field", str_or_null(r->field));
-        json_object_set_new(o, "old", str_or_null(r->old_value));
-        json_object_set_new(o, "new", str_or_null(r->new_value));
-        json_object_set_new(o, "reason", str_or_null(r->reason));
-        json_array_append_new(h->arr, o);
+        json_array_append_new(h->arr, json_out_audit_row(r));
         return 0;
     }
     char where[160];

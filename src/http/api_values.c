@@ -5,7 +5,7 @@
  * values, recomputes calc fields and appends the audit rows in one transaction, or refuses the
  * whole change set. A refusal is answered 422 with every hard issue (field, rule, value), and
  * nothing has been saved. */
-#include "formats/put_json.h"
+#include "formats/json_out.h"
 #include "http/handlers.h"
 
 #include "store/snapshot.h"
@@ -68,9 +68,9 @@ int api_put_reply(struct req *r, int rc, int status, const struct err *e,
 {
     if (rc) {
         json_decref(extra);
-        return resp_err_issues(r, e, res && res->nissues ? put_issues_json(res) : NULL);
+        return resp_err_issues(r, e, res && res->nissues ? json_out_issues(res) : NULL);
     }
-    return resp_json(r, status, put_result_json(res, extra));
+    return resp_json(r, status, json_out_put_result(res, extra));
 }
 
 /* event and instance from the query (GET) or the body (POST); instance defaults to 0. */
@@ -220,20 +220,9 @@ int api_form_status_post(struct req *r)
     return rc;
 }
 
-static json_t *audit_json(const struct store_audit_row *a)
-{
-#define S(x) ((x) ? json_string(x) : json_null())
-    return json_pack(
-        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id, "time",
-        S(a->ts), "user", S(a->user), "action", S(a->action), "event", S(a->event), "instance",
-        a->instance < 0 ? json_null() : json_integer(a->instance), "field", S(a->field), "old",
-        S(a->old_value), "new", S(a->new_value), "reason", S(a->reason), "source", S(a->source));
-#undef S
-}
-
 static int history_cb(void *ctx, const struct store_audit_row *a)
 {
-    return json_array_append_new(ctx, audit_json(a));
+    return json_array_append_new(ctx, json_out_audit_row(a));
 }
 
 int api_field_history_get(struct req *r)
@@ -274,7 +263,7 @@ static int record_audit_cb(void *ctx, const struct store_audit_row *a)
             (a->field[n] != '\0' && strncmp(a->field + n, "___", 3) != 0))
             return 0;
     }
-    return json_array_append_new(c->rows, audit_json(a));
+    return json_array_append_new(c->rows, json_out_audit_row(a));
 }
 
 int api_record_audit_get(struct req *r)

@@ -124,7 +124,7 @@ int resp_json(struct req *r, int status, json_t *v);
 /* Sends {"error":{"code","message","field"}} with the status of e->code (err_info). Returns 0. */
 int resp_err(struct req *r, const struct err *e);
 /* As resp_err, with issues (reference stolen; may be NULL) under "error"."issues" — a refused
- * write's hard problems (formats/put_json.h). */
+ * write's hard problems (formats/json_out.h). */
 int resp_err_issues(struct req *r, const struct err *e, json_t *issues);
 /* As resp_err for a code and message made here. */
 int resp_errf(struct req *r, int code, const char *field, const char *fmt, ...)

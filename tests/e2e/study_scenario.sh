@@ -101,6 +101,13 @@ grep -q "2 -> 1.*side transcribed wrongly" "$W/out" || fail "history lacks the c
 grep -q "nurse" "$W/out" || fail "history lacks the user"
 "$I" history IOH-001 att_side --json | grep -q '"reason": "side transcribed wrongly"' ||
     fail "history --json"
+# the API's vocabulary for an audit row (docs/api.md): time, user, action, old, new, source
+"$I" history IOH-001 att_side --json | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+assert rows and all(set(r) == {"id", "time", "user", "action", "event", "instance", "field",
+                               "old", "new", "reason", "source"} for r in rows), rows
+' || fail "history --json keys"
 
 # ---- permissions and authentication
 export IOHEME_USER=mon IOHEME_PASSWORD=monitor-pass-1

@@ -1,24 +1,30 @@
-/* The outcome of a write as JSON: one vocabulary for the JSON API and the CLI's --json (both
+/* What the store reports, as JSON: one vocabulary for the JSON API and the CLI's --json (both
  * documented in docs/api.md, "Conventions"), built with jansson so every string is escaped.
  *
+ * A write's outcome:
  *   {"changed": n, "calculated": n, "status_changed": n, "unchanged": n,
  *    "warnings": [issue, ...]}
  *   issue = {"level": "error"|"warning", "event", "instance", "field", "rule", "value",
  *            "message"}
  *
  * A refused write lists its hard problems in the same issue shape under "issues". */
-#ifndef IOHEME_FORMATS_PUT_JSON_H
-#define IOHEME_FORMATS_PUT_JSON_H
+#ifndef IOHEME_FORMATS_JSON_OUT_H
+#define IOHEME_FORMATS_JSON_OUT_H
 
 #include <jansson.h>
 
 #include "store/store.h"
 
 /* Every issue of res (may be NULL: an empty array) as a new JSON array (caller owns). */
-json_t *put_issues_json(const struct store_put_result *res);
+json_t *json_out_issues(const struct store_put_result *res);
 
 /* Adds the counts and "warnings" of res to o, or to a new object when o is NULL; returns o
  * (caller owns), NULL when out of memory. */
-json_t *put_result_json(const struct store_put_result *res, json_t *o);
+json_t *json_out_put_result(const struct store_put_result *res, json_t *o);
+
+/* One audit row (a field's history, a record's trail):
+ *   {"id", "time", "user", "action", "event", "instance", "field", "old", "new", "reason",
+ *    "source"} — null where the row has none. A new object (caller owns). */
+json_t *json_out_audit_row(const struct store_audit_row *a);
 
 #endif
