@@ -16,7 +16,7 @@ static void login_form(struct req *r, const char *user, const char *error)
         html_notice(r, "error", error);
     html_raw(r, "<form method=\"post\" action=\"/login\">"
                 "<label for=\"username\">Username</label>"
-                "<input id=\"username\" name=\"username\" autocomplete=\"username\" "
+                "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
                 "autocapitalize=\"none\" spellcheck=\"false\" required value=\"");
     html_text(r, user ? user : "");
     html_raw(r, "\"><label for=\"password\">Password</label>"

@@ -5,10 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/perm.h"
 #include "http/html.h"
 
-static const char *const roles[] = {"admin", "investigator", "coordinator", "monitor",
-                                    "data_manager", "statistician"};
+/* The role holding the fewest actions of the permission table: what "Add a user" offers
+ * first, so an admin who does not choose gives the least. */
+static enum role least_privileged_role(void)
+{
+    enum role best = ROLE__COUNT;
+    int fewest = PERM__COUNT + 1;
+    for (int ro = 0; ro < ROLE__COUNT; ro++) {
+        int n = 0;
+        for (int a = 0; a < PERM__COUNT; a++)
+            n += perm_allows((enum role)ro, (enum perm_action)a);
+        if (n < fewest) {
+            fewest = n;
+            best = (enum role)ro;
+        }
+    }
+    return best;
+}
 
 static void users_page(struct req *r, const char *error, const char *notice)
 {
@@ -57,9 +73,10 @@ static void users_page(struct req *r, const char *error, const char *notice)
                 "<label for=\"u-name\">Username</label><input id=\"u-name\" name=\"name\" "
                 "required autocapitalize=\"none\" pattern=\"[a-z0-9_.\\-]{2,32}\">"
                 "<label for=\"u-role\">Role</label><select id=\"u-role\" name=\"role\">");
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
-        html_raw(r, "<option>");
-        html_raw(r, roles[i]);
+    enum role dflt = least_privileged_role();
+    for (int ro = 0; ro < ROLE__COUNT; ro++) {
+        html_raw(r, ro == (int)dflt ? "<option selected>" : "<option>");
+        html_text(r, role_name((enum role)ro));
         html_raw(r, "</option>");
     }
     html_raw(r, "</select><label for=\"u-pw\">Initial password (8 characters or more)</label>"

@@ -170,10 +170,13 @@ try {
     await page.setViewportSize({ width: 1280, height: 800 });
     await Promise.all([page.waitForNavigation(), page.click('.signout button')]);
     t.check(page.url().endsWith('/login'), 'signed out', page.url());
+    const box = await page.locator('#username').boundingBox();
+    t.check(box && box.height >= 44 && box.width >= 240, `username box is touch-sized (${box && Math.round(box.width)}×${box && Math.round(box.height)})`);
     await page.fill('#username', 'admin');
     await page.fill('#password', PASSWORD.admin);
     await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     await page.click('nav >> text=Users');
+    t.check(await page.inputValue('#u-role') === 'statistician', '"Add a user" offers the least-privileged role first', await page.inputValue('#u-role'));
     await page.fill('#u-name', 'night_nurse');
     await page.selectOption('#u-role', 'coordinator');
     await page.fill('#u-pw', 'night-shift-2026');
