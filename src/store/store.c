@@ -26,6 +26,7 @@
 
 #include "formats/csv.h"
 #include "store/store_int.h"
+#include "store/write_int.h"
 
 /* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
 #define IOHEME_APPLICATION_ID 0x494F4845
@@ -238,6 +239,7 @@ int tx_commit(struct store *st, struct err *e)
 void tx_rollback(struct store *st)
 {
     st->is_head_known = false;
+    putcache_drop(st->putcache); /* it may hold writes being undone */
     if (st->tx_depth <= 0)
         return;
     char sql[64];
@@ -670,6 +672,8 @@ void store_close(struct store *st)
         dict_free(&st->dict);
     arena_free(&st->ar);
     strbuf_release(&st->canon);
+    putcache_drop(st->putcache);
+    free(st->putcache);
     free(st);
 }
 

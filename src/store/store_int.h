@@ -106,6 +106,7 @@ struct store {
     long long head_id;
     char head_hash[65];
     struct strbuf canon; /* audit canonical bytes, reused row after row */
+    struct putcache *putcache; /* the write path's record cache (write_int.h), or NULL */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */

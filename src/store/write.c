@@ -95,10 +95,8 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     }
     if (stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
-    const char *cached = del ? NULL : arena_strdup(&ps->ar, value);
-    if ((!del && !cached) ||
-        putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
-                          (size_t)(f - st->dict.fields), code ? code : "", cached))
+    if (putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
+                          (size_t)(f - st->dict.fields), code ? code : "", del ? NULL : value))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
     if (code)
@@ -275,19 +273,6 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
 }
 
-/* Whether any value of form fi is stored at (event ev, instance). */
-static bool form_has_data(const struct put_state *ps, size_t ev, size_t fi, int instance)
-{
-    const struct dict *d = &ps->st->dict;
-    for (size_t i = 0; i < ps->valcap; i++) {
-        const struct cached_value *cv = &ps->vals[i];
-        if (cv->is_used && cv->value && cv->ev == (int)ev && cv->instance == instance &&
-            d->fields[cv->fi].form_index == fi)
-            return true;
-    }
-    return false;
-}
-
 /* Should calc ci be evaluated at (ev, inst)? Yes when this change set changed its own form
  * there. When it changed another form on that event and instance, or a field that ci reaches
  * through an event-qualified reference [event][field], only if ci's form already has data
@@ -308,7 +293,7 @@ static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t
         for (size_t i = 0; i < ps->nt && !is_near; i++)
             is_near = strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
                       strcmp(ps->t[i].event, ci->refs[r].event) == 0;
-    return is_near && form_has_data(ps, ev, ci->f->form_index, inst);
+    return is_near && putcache_form_has_data(ps, (int)ev, ci->f->form_index, inst);
 }
 
 /* The entry for calc c at (ev, inst) in ps->done, or NULL. */
@@ -643,6 +628,8 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     if (!rc)
         rc = record_refresh_eligibility(st, r, e);
     arena_free(&ps.ar);
+    if (rc || !st->in_batch)
+        putcache_drop(st->putcache); /* kept only between change sets of a batch */
     return rc;
 }
 
@@ -693,6 +680,7 @@ int store_batch_commit(struct store *st, struct err *e)
     if (!st->in_batch || st->tx_depth != 1)
         return err_set(e, ERR_CONFLICT, "no batch is open");
     st->in_batch = false;
+    putcache_drop(st->putcache); /* once committed, other connections may write the record */
     return tx_commit(st, e);
 }
 

@@ -1,6 +1,7 @@
-/* The write path's cache of one record: its stored values and form statuses, read once per
- * change set and kept in step with every write the change set makes, so validation, calc
- * recomputation and the required-field check cost a hash lookup instead of a query. */
+/* The write path's cache of one record (write_int.h, struct putcache): its stored values,
+ * kept in step with every write and, inside a batch, across the change sets of that record;
+ * and the form statuses one change set reads or writes. Validation, calc recomputation and the
+ * required-field check cost a hash lookup instead of a query. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,27 +19,71 @@ static size_t putcache_slot_hash(int ev, int instance, size_t fi, const char *co
 struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
                                         const char *code)
 {
-    size_t mask = ps->valcap - 1;
+    struct putcache *pc = ps->pc;
+    size_t mask = pc->valcap - 1;
     for (size_t i = putcache_slot_hash(ev, instance, fi, code) & mask;; i = (i + 1) & mask) {
-        struct cached_value *cv = &ps->vals[i];
+        struct cached_value *cv = &pc->vals[i];
         if (!cv->is_used || (cv->ev == ev && cv->instance == instance && cv->fi == fi &&
                              strcmp(cv->code, code) == 0))
             return cv;
     }
 }
 
-/* Sets (value NULL: deletes) a slot in the cache; value must live in the arena. */
+static struct form_count *form_count_find(const struct putcache *pc, int ev, int instance,
+                                          size_t fi)
+{
+    size_t mask = pc->formcap - 1;
+    for (size_t i = putcache_slot_hash(ev, instance, fi, "") & mask;; i = (i + 1) & mask) {
+        struct form_count *fc = &pc->forms[i];
+        if (!fc->is_used || (fc->ev == ev && fc->instance == instance && fc->fi == fi))
+            return fc;
+    }
+}
+
+/* Adds delta to form fi's count of values at (ev, instance). */
+static int form_count_add(struct putcache *pc, int ev, int instance, size_t fi, long delta)
+{
+    if ((pc->nforms + 1) * 2 > pc->formcap) {
+        size_t ocap = pc->formcap, ncap = ocap ? ocap * 2 : 64;
+        struct form_count *old = pc->forms, *n = arena_calloc(&pc->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        pc->forms = n;
+        pc->formcap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].is_used)
+                *form_count_find(pc, old[i].ev, old[i].instance, old[i].fi) = old[i];
+    }
+    struct form_count *fc = form_count_find(pc, ev, instance, fi);
+    if (!fc->is_used) {
+        *fc = (struct form_count){true, ev, instance, fi, 0};
+        pc->nforms++;
+    }
+    fc->n += delta;
+    return 0;
+}
+
+bool putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance)
+{
+    const struct putcache *pc = ps->pc;
+    if (!pc->formcap)
+        return false;
+    const struct form_count *fc = form_count_find(pc, ev, instance, fi);
+    return fc->is_used && fc->n > 0;
+}
+
 int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
                       const char *value)
 {
-    if ((ps->nvals + 1) * 2 > ps->valcap) {
-        size_t ncap = ps->valcap * 2;
-        struct cached_value *old = ps->vals, *n = arena_calloc(&ps->ar, ncap, sizeof *n);
+    struct putcache *pc = ps->pc;
+    if ((pc->nvals + 1) * 2 > pc->valcap) {
+        size_t ncap = pc->valcap * 2;
+        struct cached_value *old = pc->vals, *n = arena_calloc(&pc->ar, ncap, sizeof *n);
         if (!n)
             return ERR_NOMEM;
-        size_t ocap = ps->valcap;
-        ps->vals = n;
-        ps->valcap = ncap;
+        size_t ocap = pc->valcap;
+        pc->vals = n;
+        pc->valcap = ncap;
         for (size_t i = 0; i < ocap; i++)
             if (old[i].is_used)
                 *putcache_slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) =
@@ -46,25 +91,43 @@ int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, con
     }
     struct cached_value *cv = putcache_slot_find(ps, ev, instance, fi, code);
     if (!cv->is_used) {
-        const char *c = *code ? arena_strdup(&ps->ar, code) : "";
+        const char *c = *code ? arena_strdup(&pc->ar, code) : "";
         if (!c)
             return ERR_NOMEM;
         *cv = (struct cached_value){true, ev, instance, fi, c, NULL};
-        ps->nvals++;
+        pc->nvals++;
     }
-    cv->value = value;
-    return 0;
+    const char *v = value ? arena_strdup(&pc->ar, value) : NULL;
+    if (value && !v)
+        return ERR_NOMEM;
+    long delta = (v != NULL) - (cv->value != NULL);
+    cv->value = v;
+    const struct dict *d = &ps->st->dict;
+    return delta ? form_count_add(pc, ev, instance, d->fields[fi].form_index, delta) : 0;
 }
 
-/* Reads every stored value of the record into the cache. */
+void putcache_drop(struct putcache *pc)
+{
+    if (!pc)
+        return;
+    arena_free(&pc->ar);
+    memset(pc, 0, sizeof *pc);
+}
+
 int putcache_values_load(struct put_state *ps, struct err *e)
 {
-    const struct dict *d = &ps->st->dict;
-    ps->valcap = 256; /* a power of two; putcache_slot_set doubles it past half full */
-    ps->nvals = 0;
-    if (!(ps->vals = arena_calloc(&ps->ar, ps->valcap, sizeof *ps->vals)))
+    struct store *st = ps->st;
+    if (!st->putcache && !(st->putcache = calloc(1, sizeof *st->putcache)))
         return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_VAL_RECORD, e);
+    struct putcache *pc = ps->pc = st->putcache;
+    if (st->in_batch && pc->record_id == ps->r->id && pc->valcap)
+        return 0; /* kept from the batch's last change set of this record */
+    putcache_drop(pc);
+    const struct dict *d = &st->dict;
+    pc->valcap = 256; /* a power of two; putcache_slot_set doubles it past half full */
+    if (!(pc->vals = arena_calloc(&pc->ar, pc->valcap, sizeof *pc->vals)))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
@@ -74,15 +137,21 @@ int putcache_values_load(struct put_state *ps, struct err *e)
         const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
         if (ev < 0 || !f)
             continue; /* not in the protocol: nothing in the write path can ask for it */
-        char *v = arena_strdup(&ps->ar, (const char *)sqlite3_column_text(s, 4));
-        if (!v || putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
-                                    (const char *)sqlite3_column_text(s, 3), v)) {
+        if (putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
+                              (const char *)sqlite3_column_text(s, 3),
+                              (const char *)sqlite3_column_text(s, 4))) {
             sqlite3_reset(s);
+            putcache_drop(pc);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
     }
     sqlite3_reset(s);
-    return q == SQLITE_DONE ? 0 : db_fail(ps->st, e, "reading the record's values");
+    if (q != SQLITE_DONE) {
+        putcache_drop(pc);
+        return db_fail(st, e, "reading the record's values");
+    }
+    pc->record_id = ps->r->id;
+    return 0;
 }
 
 /* The stored value at a key (NULL when none); points into the arena. */

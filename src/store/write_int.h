@@ -11,7 +11,7 @@
 #include "store/store_int.h"
 
 /* One value slot of the record: (event, instance, field, checkbox code). value is NULL once
- * deleted. Strings live in the change set's arena. */
+ * deleted. Strings live in the cache's arena. */
 struct cached_value {
     bool is_used;
     int ev, instance;
@@ -19,6 +19,34 @@ struct cached_value {
     const char *code; /* "" when not a checkbox option */
     const char *value;
 };
+
+/* How many values form fi holds at (event ev, instance): whether the form "has data" there is
+ * one lookup, not a scan of the record. */
+struct form_count {
+    bool is_used;
+    int ev, instance;
+    size_t fi;
+    long n;
+};
+
+/* The record's stored values, read once and kept in step with every write (value_write), so
+ * the reads of validation, calcs and the required-field check cost a hash lookup instead of a
+ * query. Owned by the store (one per connection). Inside a batch it is kept across change sets
+ * of the same record — the batch's transaction holds the write lock, so nothing else can change
+ * the record meanwhile — which keeps an import of many rows for one record linear; it is
+ * dropped after a refused change set (whose writes were rolled back), when the record changes,
+ * and at the end of every transaction outside a batch and of the batch itself. */
+struct putcache {
+    long long record_id; /* whose values are loaded; 0: none */
+    struct arena ar;
+    struct cached_value *vals;
+    size_t nvals, valcap; /* valcap: a power of two */
+    struct form_count *forms;
+    size_t nforms, formcap;
+};
+
+/* Forgets what pc holds (keeps nothing allocated). */
+void putcache_drop(struct putcache *pc);
 
 /* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
 struct cached_status {
@@ -65,11 +93,7 @@ struct put_state {
     size_t nt, tcap;
     struct evaluated *done;
     size_t ndone, donecap;
-    /* The record's stored values, read once per change set and kept in step with every
-     * write this change set makes (values_load, value_write), so the reads of validation,
-     * calcs and the required-field check cost a hash lookup instead of a query. */
-    struct cached_value *vals;
-    size_t nvals, valcap; /* valcap: a power of two, or 0 before values_load */
+    struct putcache *pc; /* the record's values (st->putcache; putcache_values_load) */
     /* Form statuses read or written by this change set (status_read, status_write). */
     struct cached_status *sts;
     size_t nsts, stscap;
@@ -87,12 +111,16 @@ struct cached_lookup {
  * or the free entry where it would go. */
 struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
                                         const char *code);
-/* Sets (value NULL: deletes) a slot; value must live in ps->ar. Returns 0 or ERR_NOMEM. */
+/* Sets (value NULL: deletes) a slot; the value is copied into the cache. Returns 0 or
+ * ERR_NOMEM. */
 int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
                       const char *value);
-/* Reads every stored value of the record ps->r into the cache. */
+/* Makes the cache hold the record ps->r: kept as it is when it already does inside a batch,
+ * else read from the database. */
 int putcache_values_load(struct put_state *ps, struct err *e);
-/* The stored value at a key into *out (NULL when none); points into ps->ar. */
+/* Whether form fi holds any value at (event ev, instance). */
+bool putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance);
+/* The stored value at a key into *out (NULL when none); points into the cache. */
 int putcache_value_read(struct put_state *ps, const char *event, int instance, const char *field,
                         const char *code, char **out, struct err *e);
 /* expr_lookup_fn over the cache; ctx is a struct cached_lookup. */

@@ -495,6 +495,59 @@ static void test_batch_commit_and_rollback(void **state)
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
 }
 
+/* Inside a batch the record's value cache is kept from one change set to the next (an import
+ * of many rows for one record stays linear). What a later change set sees must still be
+ * exactly what is stored: the previous set's writes, not the writes of a set that was refused
+ * after it wrote them (the required-field check runs last), and after the batch, what another
+ * connection wrote. */
+static void test_batch_cache_sees_what_is_stored(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1"}, {D0, 0, "weight_kg", NULL, "80"}};
+    assert_int_equal(put(t, a, 2, NULL, NULL, NULL), 0);
+    struct store_change b[] = {{D0, 0, "weight_kg", NULL, "81"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, b, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nchanged, 1); /* 80 -> 81, compared against the first set's write */
+    store_put_result_free(&res);
+    /* refused after writing: complete without the required height */
+    struct store_change refused[] = {{D0, 0, "weight_kg", NULL, "99"},
+                                     {D0, 0, "baseline_complete", NULL, "2"}};
+    assert_int_equal(put(t, refused, 2, NULL, NULL, NULL), ERR_INVALID);
+    /* the next set sees 81 stored, not the refused 99: saving 81 again changes nothing */
+    store_put_result_init(&res);
+    assert_int_equal(put(t, b, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nchanged, 0);
+    assert_int_equal(res.nunchanged, 1);
+    store_put_result_free(&res);
+    /* another record in between: the cache follows it, then reads SCR-001 anew */
+    char scr[16];
+    struct store_change other_rec[] = {{"screening_arm_1", 0, "age", NULL, "40"}};
+    assert_int_equal(store_screen_create(t->st, &ADMIN, other_rec, 1, scr, NULL, NULL), 0);
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "82"}};
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "82");
+    assert_value(t, "SCR-001", D0, 1, "att_ok", NULL, "1");
+    /* another connection changes the record between batches: the next batch reads it anew */
+    struct store *other = NULL;
+    assert_int_equal(store_open(t->path, &other, NULL), 0);
+    struct store_change o[] = {{D0, 0, "weight_kg", NULL, "83"}};
+    assert_int_equal(store_put_changes(other, &ADMIN, "SCR-001", o, 1, NULL, NULL, NULL), 0);
+    store_close(other);
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    store_put_result_init(&res);
+    struct store_change same[] = {{D0, 0, "weight_kg", NULL, "83"}};
+    assert_int_equal(put(t, same, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nunchanged, 1);
+    store_put_result_free(&res);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
 /* A change set rolled back inside a batch after it wrote values and audit rows (the
  * required-field check runs last) takes its audit rows with it; the audit head the store
  * remembers within the transaction must go too, or the next row would chain to a row that no
@@ -555,6 +608,7 @@ int main(void)
         T(test_complete_form_needs_its_required_fields),
         T(test_locked_record_refuses_writes),
         T(test_batch_commit_and_rollback),
+        T(test_batch_cache_sees_what_is_stored),
         T(test_disabled_user_cannot_write),
 #undef T
     };
