@@ -18,6 +18,7 @@ static const struct err_info err_table[ERR__COUNT] = {
     {ERR_INTERNAL, "internal", 500, 11},
     {ERR_REASON_REQUIRED, "reason_required", 422, 12},
     {ERR_UNSUPPORTED, "unsupported", 400, 13},
+    {ERR_BUSY, "busy", 503, 14},
 };
 
 const struct err_info *err_info(int code)

@@ -24,7 +24,8 @@ enum err_code {
     ERR_INTERNAL = -10,    /* a bug or an unexpected library failure */
     ERR_REASON_REQUIRED = -11, /* change on a complete form without a reason */
     ERR_UNSUPPORTED = -12,
-    ERR__COUNT = 13
+    ERR_BUSY = -13, /* the database is held by another writer past the wait bound: try again */
+    ERR__COUNT = 14
 };
 
 struct err {

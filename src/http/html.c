@@ -92,23 +92,32 @@ void html_end(struct req *r, const char *const *scripts)
     html_raw(r, "</body></html>\n");
 }
 
+/* What a person sees of a server-side failure: that it happened, and the id that finds its
+ * log line. */
+static const char *internal_msg(struct req *r)
+{
+    return arena_printf(&r->ar, "Internal error; the server log has the details (request %s).",
+                        r->id);
+}
+
 const char *html_err_msg(struct req *r, const struct err *e)
 {
     if (err_info(e->code)->http_status < 500)
         return e->msg;
     r->failure = arena_strdup(&r->ar, e->msg); /* logged with the request id (server.c) */
-    return arena_printf(&r->ar, "Internal error; the server log has the details (request %s).",
-                        r->id);
+    if (e->code == ERR_BUSY)
+        return resp_busy(r);
+    return internal_msg(r);
 }
 
 void html_error_page(struct req *r, int status, const char *msg)
 {
     /* As resp_err: a server-side failure is logged for the operator, never shown (no SQL, no
      * paths). */
-    if (status >= 500) {
-        r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
-        msg = arena_printf(&r->ar, "Internal error; the server log has the details (request %s).",
-                           r->id);
+    if (status >= 500 && status != 503) { /* 503: busy, a message for the person (resp_busy) */
+        if (!r->failure)                  /* html_err_msg may have recorded the cause already */
+            r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
+        msg = internal_msg(r);
     }
     char title[32];
     snprintf(title, sizeof title, "Error %d", status);

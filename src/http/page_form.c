@@ -205,7 +205,7 @@ int page_form(struct req *r)
     struct page_values pv;
     if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0 || resolve(r, &f, &e) != 0 ||
         page_values_load(r, req_param(r, "id"), &pv, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
     return render(r, &rec, &f, &pv, false, NULL, NULL, req_query(r, "saved") ? "Saved." : NULL);
@@ -219,7 +219,7 @@ int page_form_post(struct req *r)
     struct form_ref f;
     struct page_values pv;
     if (store_record_get(r->st, req_param(r, "id"), &rec, &e) != 0 || resolve(r, &f, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
     if (f.repeats && f.instance == 0) {

@@ -61,7 +61,7 @@ int page_logout_post(struct req *r)
     struct err e;
     err_clear(&e);
     if (auth_end_session(r, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
     return resp_redirect(r, "/login");

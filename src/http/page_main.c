@@ -20,7 +20,7 @@ static int load_records(struct req *r, struct store_record **recs, size_t *n)
     struct err e;
     err_clear(&e);
     if (store_record_list(r->st, recs, n, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return -1;
     }
     return 0;
@@ -209,7 +209,7 @@ int page_dashboard(struct req *r)
     if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0 ||
         store_study_values(r->st, value_cb, &st, &e) != 0) {
         free(recs);
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
 

@@ -40,7 +40,7 @@ int page_stopwatch(struct req *r)
     struct store_record rec;
     const char *id = req_param(r, "id");
     if (store_record_get(r->st, id, &rec, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
     if (rec.status != STORE_REC_ENROLLED) {

@@ -15,7 +15,7 @@ static int load_record(struct req *r, struct store_record *rec)
     struct err e;
     err_clear(&e);
     if (store_record_get(r->st, req_param(r, "id"), rec, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return -1;
     }
     return 0;
@@ -304,7 +304,7 @@ int page_casebook(struct req *r)
     err_clear(&e);
     struct page_values pv;
     if (page_values_load(r, store_record_name(&rec), &pv, &e) != 0) {
-        html_error_page(r, err_info(e.code)->http_status, e.msg);
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
     const struct dict *d = store_dict(r->st);

@@ -46,6 +46,13 @@ int resp_json(struct req *r, int status, json_t *v)
     return 0;
 }
 
+const char *resp_busy(struct req *r)
+{
+    resp_header(r, "Retry-After", HTTP_RETRY_AFTER_S);
+    return "the database is busy with another writer (an import or a backup); nothing was "
+           "saved — try again in a few seconds";
+}
+
 int resp_err(struct req *r, const struct err *e)
 {
     return resp_err_issues(r, e, NULL);
@@ -55,10 +62,14 @@ int resp_err_issues(struct req *r, const struct err *e, json_t *issues)
 {
     const struct err_info *info = err_info(e->code ? e->code : ERR_INTERNAL);
     const char *msg = e->msg[0] ? e->msg : info->name;
-    /* Internal failures are logged for the operator and shown to the client only by name. */
+    /* Internal failures are logged for the operator and shown to the client only by name. A
+     * busy database is no failure of ours: the client is told to come back (Retry-After),
+     * and the line is logged like every 5xx. */
     if (info->http_status >= 500) {
         r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
-        msg = arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id);
+        msg = e->code == ERR_BUSY
+                  ? resp_busy(r)
+                  : arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id);
     }
     json_t *err = json_pack("{s:s, s:s, s:o}", "code", info->name, "message", msg, "field",
                             e->field[0] ? json_string(e->field) : json_null());
@@ -101,8 +112,8 @@ json_t *req_json(struct req *r, struct err *e)
     }
     json_t *v = json_loadb(r->body.buf, r->body.len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
-        err_set(e, ERR_INVALID, "body is not valid JSON: line %d column %d: %s", je.line,
-                je.column, je.text);
+        err_set(e, ERR_INVALID, "body is not valid JSON: line %d column %d: %s", je.line, je.column,
+                je.text);
         return NULL;
     }
     if (!json_is_object(v)) {
@@ -135,7 +146,8 @@ char *http_url_decode(struct arena *a, const char *s, size_t n, bool is_form)
             out[j++] = ' ';
         } else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
                    hexval((unsigned char)s[i + 2]) >= 0) {
-            out[j++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+            out[j++] =
+                (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
             i += 2;
         } else {
             out[j++] = s[i];

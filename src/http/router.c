@@ -142,7 +142,7 @@ static void fail(struct req *r, int status, const char *code, const char *msg)
 static void fail_err(struct req *r, const struct err *e)
 {
     if (wants_html(r)) {
-        html_error_page(r, err_info(e->code)->http_status, e->msg);
+        html_error_page(r, err_info(e->code)->http_status, html_err_msg(r, e));
         return;
     }
     resp_err(r, e);

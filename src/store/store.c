@@ -8,7 +8,9 @@
  *                      user was told succeeded survives a power cut. Costs a few ms per
  *                      transaction; batches amortise it.
  *   foreign_keys=ON    values and statuses cannot point at a record that does not exist.
- *   busy_timeout=5000  a second writer waits up to 5 s instead of failing at once.
+ *   busy handler       a second writer waits its turn — jittered retries for up to
+ *                      STORE_BUSY_WAIT_MS (store.h) — and only then fails, with ERR_BUSY
+ *                      (HTTP 503 + Retry-After, exit 14), never as an I/O error.
  *   SQLITE_OPEN_NOMUTEX  a struct store is used by one thread at a time (store.h), so the
  *                      connection skips SQLite's per-call mutex.
  *   cache_size=64 MiB  a simulate batch's dirty pages stay in memory until COMMIT instead of
@@ -140,20 +142,58 @@ static const char *const stmt_sql[SQ__COUNT] = {
 static const char *const protocol_files[] = {"dictionary.csv", "events.csv", "form_events.csv",
                                              "repeating.csv"};
 
+void store_set_busy_wait(struct store *st, long long ms)
+{
+    st->busy_wait_ms = ms < 0 ? 0 : ms;
+}
+
+/* ERR_BUSY when db's last error is SQLite's "busy" or "locked" (another connection held the
+ * database past the busy handler's bound), else ERR_IO. */
+static int db_error_code(sqlite3 *db)
+{
+    int c = sqlite3_errcode(db) & 0xff;
+    return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
+}
+
 int exec_sql(sqlite3 *db, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, ERR_IO, "%s", msg ? msg : sqlite3_errmsg(db));
+        int code = db_error_code(db);
+        err_set(e, code, "%s%s", msg ? msg : sqlite3_errmsg(db),
+                code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
         sqlite3_free(msg);
-        return ERR_IO;
+        return code;
     }
     return 0;
 }
 
 int db_fail(struct store *st, struct err *e, const char *what)
 {
-    return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(st->db));
+    int code = db_error_code(st->db);
+    return err_set(e, code, "%s: %s%s", what, sqlite3_errmsg(st->db),
+                   code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
+}
+
+/* The busy handler: another connection holds the lock. Retry with growing, jittered sleeps
+ * (1 ms doubling to 32 ms, plus up to half again at random, so waiting writers do not retry in
+ * step) until the connection's busy_wait_ms have passed; then SQLite reports SQLITE_BUSY
+ * (ERR_BUSY). */
+static int busy_wait(void *ctx, int attempt)
+{
+    struct store *st = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (attempt == 0)
+        st->busy_since_ms = now_ms;
+    if (now_ms - st->busy_since_ms >= st->busy_wait_ms)
+        return 0;
+    long sleep_us = 1000L << (attempt < 5 ? attempt : 5);
+    sleep_us += (long)randombytes_uniform((uint32_t)(sleep_us / 2 + 1));
+    struct timespec ts = {sleep_us / 1000000, (sleep_us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
@@ -461,7 +501,8 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
         return ERR_IO;
     }
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, 5000);
+    st->busy_wait_ms = STORE_BUSY_WAIT_MS;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     int rc = exec_sql(st->db,
                       "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",

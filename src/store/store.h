@@ -36,6 +36,11 @@
 
 struct store; /* an open database; opaque */
 
+/* How long a write waits for another connection's transaction (an import, a backup's audit
+ * row, a second server) before it gives up with ERR_BUSY, unless store_set_busy_wait says
+ * otherwise. */
+#define STORE_BUSY_WAIT_MS 15000
+
 /* ---- opening -------------------------------------------------------------------------------*/
 
 /* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
@@ -71,6 +76,10 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
  * previous row's, so audit time is monotonic even if the system clock steps back. */
 typedef long long (*store_clock_fn)(void *ctx);
 void store_set_clock(struct store *st, store_clock_fn fn, void *ctx);
+/* Sets how long this connection waits for another writer before ERR_BUSY (ms, >= 0; 0 fails
+ * at once). */
+void store_set_busy_wait(struct store *st, long long ms);
+
 /* The current time from the clock (ms since epoch, UTC). */
 long long store_now_ms(struct store *st);
 

@@ -107,6 +107,8 @@ struct store {
     char head_hash[65];
     struct strbuf canon; /* audit canonical bytes, reused row after row */
     struct putcache *putcache; /* the write path's record cache (write_int.h), or NULL */
+    long long busy_since_ms;   /* when the current wait for the lock began (busy_wait) */
+    long long busy_wait_ms;    /* how long to wait at most (STORE_BUSY_WAIT_MS) */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */

@@ -402,6 +402,57 @@ static void test_backups_under_write_load_are_audited_or_absent(void **state)
     assert_int_equal(ok, 6); /* the store waits its turn for the row instead of failing */
 }
 
+/* A writer waits its turn for another connection's transaction and succeeds when it ends
+ * within the wait; past the wait it fails as ERR_BUSY (HTTP 503, exit 14) — never ERR_IO — and
+ * saves nothing. */
+struct holder {
+    const char *path;
+    int hold_ms;
+};
+
+static void *hold_lock(void *arg)
+{
+    struct holder *h = arg;
+    struct store *st = NULL;
+    if (store_open(h->path, &st, NULL) != 0 || store_batch_begin(st, NULL) != 0)
+        return NULL;
+    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "41"}};
+    store_put_changes(st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL); /* takes the write lock */
+    usleep((useconds_t)h->hold_ms * 1000);
+    store_batch_commit(st, NULL);
+    store_close(st);
+    return NULL;
+}
+
+static void test_busy_database_waits_then_fails_as_busy(void **state)
+{
+    struct tdb *t = *state;
+    char s1[16];
+    screen(t, s1, "age", "40", NULL);
+    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "42"}};
+    /* released after 300 ms, waited for up to 3 s: succeeds */
+    store_set_busy_wait(t->st, 3000);
+    struct holder h = {t->path, 300};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, hold_lock, &h), 0);
+    usleep(100 * 1000);
+    struct err e = {0};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, s1, c, 1, NULL, NULL, &e), 0);
+    pthread_join(th, NULL);
+    assert_value(t, s1, "screening_arm_1", 0, "age", NULL, "42");
+    /* held for 1.5 s, waited for 200 ms: ERR_BUSY, nothing saved */
+    store_set_busy_wait(t->st, 200);
+    h.hold_ms = 1500;
+    assert_int_equal(pthread_create(&th, NULL, hold_lock, &h), 0);
+    usleep(100 * 1000);
+    struct store_change d[] = {{"screening_arm_1", 0, "age", NULL, "43"}};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, s1, d, 1, NULL, NULL, &e), ERR_BUSY);
+    assert_non_null(strstr(e.msg, "try again"));
+    assert_int_equal(err_info(ERR_BUSY)->http_status, 503);
+    pthread_join(th, NULL);
+    assert_value(t, s1, "screening_arm_1", 0, "age", NULL, "41"); /* the holder's, not 43 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +472,7 @@ int main(void)
         T(test_backup_is_a_consistent_copy),
         T(test_failed_backup_leaves_no_copy),
         T(test_backups_under_write_load_are_audited_or_absent),
+        T(test_busy_database_waits_then_fails_as_busy),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
