@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench
+.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench soak
 
 all: build
 
@@ -41,6 +41,14 @@ fixtures:
 
 bench: build
 	./bench/run $(BUILD)
+
+# kill -9 under write load, long version: SOAK_RUNS runs per mode (API server, CLI writers),
+# each killed at a random moment within SOAK_MAX_MS; `make check` runs 2 short ones.
+SOAK_RUNS   ?= 25
+SOAK_MAX_MS ?= 4000
+soak: build
+	IOHEME=$(BUILD)/ioheme IOHEME_SRC=$(CURDIR) IOHEME_CRASH_RUNS=$(SOAK_RUNS) \
+	  IOHEME_CRASH_MAX_MS=$(SOAK_MAX_MS) node tests/crash/kill9.mjs
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
