@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench soak
+.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench soak fuzz
 
 all: build
 
@@ -50,5 +50,16 @@ soak: build
 	IOHEME=$(BUILD)/ioheme IOHEME_SRC=$(CURDIR) IOHEME_CRASH_RUNS=$(SOAK_RUNS) \
 	  IOHEME_CRASH_MAX_MS=$(SOAK_MAX_MS) node tests/crash/kill9.mjs
 
+# libFuzzer (clang, installed here only when asked for): FUZZ_SECONDS per target, on scratch
+# copies of tests/fuzz/corpus/; findings in $(BUILD_FUZZ)/fuzz-artifacts/ (tests/fuzz/README.md).
+BUILD_FUZZ   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= http import expr dict derive
+fuzz: deps
+	IOHEME_FUZZ=1 ./scripts/install-deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DIOHEME_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	./scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
