@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench
+.PHONY: all deps build build-asan check test test-asan demo clean fixtures bench soak fuzz
 
 all: build
 
@@ -42,5 +42,24 @@ fixtures:
 bench: build
 	./bench/run $(BUILD)
 
+# kill -9 under write load, long version: SOAK_RUNS runs per mode (API server, CLI writers),
+# each killed at a random moment within SOAK_MAX_MS; `make check` runs 2 short ones.
+SOAK_RUNS   ?= 25
+SOAK_MAX_MS ?= 4000
+soak: build
+	IOHEME=$(BUILD)/ioheme IOHEME_SRC=$(CURDIR) IOHEME_CRASH_RUNS=$(SOAK_RUNS) \
+	  IOHEME_CRASH_MAX_MS=$(SOAK_MAX_MS) node tests/crash/kill9.mjs
+
+# libFuzzer (clang, installed here only when asked for): FUZZ_SECONDS per target, on scratch
+# copies of tests/fuzz/corpus/; findings in $(BUILD_FUZZ)/fuzz-artifacts/ (tests/fuzz/README.md).
+BUILD_FUZZ   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= http import expr dict derive
+fuzz: deps
+	IOHEME_FUZZ=1 ./scripts/install-deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DIOHEME_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	./scripts/fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -16,6 +16,7 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "http/http.h"
 #include "store/store.h"
 
 enum http_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_PUT = 4, HTTP_DELETE = 8 };
@@ -50,6 +51,14 @@ extern const size_t http_nroutes;
 
 struct http_server; /* server.c: daemon, configuration, CSRF key */
 
+/* What a request carries besides its path and body (request.c). */
+enum req_input { REQ_HEADER, REQ_QUERY, REQ_COOKIE };
+struct req_kv {
+    enum req_input kind;
+    const char *name;
+    const char *value; /* NULL for a key without a value */
+};
+
 struct req {
     struct arena ar;
     struct http_server *srv;
@@ -62,6 +71,8 @@ struct req {
     const char *param_name[REQ_MAX_PARAMS];
     const char *param[REQ_MAX_PARAMS];
     size_t nparams;
+    struct req_kv *inputs; /* headers, query arguments, cookies (req_add_input) */
+    size_t ninputs, capinputs;
     struct strbuf body;
     bool body_too_big;
     bool is_tls;
@@ -92,7 +103,21 @@ struct req {
     bool form_parsed;
 };
 
-/* ---- server.c: reading the request (values borrowed from libmicrohttpd / the arena) ---- */
+/* ---- request.c: a request apart from the socket (server.c and in-process callers) ---- */
+
+/* Starts r (zeroed by the caller) for srv: method ("GET", "HEAD", "POST", …; unsupported ones
+ * get method 0) and the decoded path without the query string, both copied into r->ar; matches
+ * the route (router_match), so the body cap is known. Returns 0 or ERR_NOMEM. */
+int req_begin(struct req *r, struct http_server *srv, const char *method, const char *path);
+/* Adds a header, a decoded query argument or a cookie (name and value copied into r->ar; value
+ * NULL for a key without one). Returns 0 or ERR_NOMEM. */
+int req_add_input(struct req *r, enum req_input kind, const char *name, const char *value);
+/* The matched route's body cap in bytes (0 without a route or when it takes no body). */
+size_t req_body_cap(const struct req *r);
+/* Appends body bytes; past the cap nothing more is kept and r->body_too_big is set (413). */
+void req_add_body(struct req *r, const char *data, size_t n);
+/* Frees what r holds (body, response, arena); r itself is the caller's. */
+void req_end(struct req *r);
 
 /* A request header, or NULL. */
 const char *req_header(struct req *r, const char *name);
@@ -102,12 +127,21 @@ const char *req_query(struct req *r, const char *name);
 const char *req_cookie(struct req *r, const char *name);
 /* True when every query-string name and value is valid UTF-8 (a %ff must be a 400, not a
  * JSON encoder's failure). */
-bool req_query_is_utf8(struct req *r);
-/* The path parameter {name} of the matched route, or NULL. */
+bool req_query_is_utf8(const struct req *r);
+/* The path parameter {name} of the matched route, or NULL (router.c). */
 const char *req_param(const struct req *r, const char *name);
+
+/* ---- server.c ---- */
+
 /* This worker thread's store connection (opened on first use); NULL with e filled when it
  * cannot be opened. */
 struct store *req_store(struct req *r, struct err *e);
+/* The server without its socket: opens cfg->db_path (applying migrations), makes the CSRF key
+ * and starts the writer thread. http_serve runs on it; in-process callers fill a struct req
+ * (req_begin, …) for it and call router_dispatch. Caller frees with http_server_close. */
+int http_server_open(const struct http_config *cfg, struct http_server **out, struct err *e);
+/* Stops the writer (finishing queued writes), closes every connection, frees srv (may be NULL). */
+void http_server_close(struct http_server *srv);
 /* Seconds without a request after which a web session ends (--idle-timeout, default 1800). */
 long long http_server_idle_s(const struct http_server *srv);
 /* The server's group-commit writer (writer.h). */

@@ -29,12 +29,12 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
-#include "base/utf8.h"
 #include "http/writer.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct http_config *cfg;
+    struct store *first; /* opened first (migrations); the writer's connection */
     FILE *log;
     bool is_tls;
     unsigned long generation;          /* tells this server's thread-local stores from others */
@@ -109,51 +109,16 @@ struct store *req_store(struct req *r, struct err *e)
     return st;
 }
 
-const char *req_header(struct req *r, const char *name)
+/* MHD_get_connection_values' callback: copies each header, query argument and cookie (as
+ * libmicrohttpd parsed and decoded them) into the request (request.c). */
+static enum MHD_Result add_input(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *req_query(struct req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *req_cookie(struct req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
-}
-
-static enum MHD_Result arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
-                                const char *value)
-{
-    (void)kind;
-    bool *ok = cls;
-    if ((key && !utf8_is_valid(key)) || (value && !utf8_is_valid(value))) {
-        *ok = false;
-        return MHD_NO; /* stop iterating */
-    }
-    return MHD_YES;
-}
-
-bool req_query_is_utf8(struct req *r)
-{
-    bool ok = true;
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_utf8, &ok);
-    return ok;
-}
-
-static int method_from_name(const char *m)
-{
-    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
-        return HTTP_GET;
-    if (strcmp(m, "POST") == 0)
-        return HTTP_POST;
-    if (strcmp(m, "PUT") == 0)
-        return HTTP_PUT;
-    if (strcmp(m, "DELETE") == 0)
-        return HTTP_DELETE;
-    return 0;
+    struct req *r = cls;
+    enum req_input k = kind == MHD_HEADER_KIND         ? REQ_HEADER
+                       : kind == MHD_GET_ARGUMENT_KIND ? REQ_QUERY
+                                                       : REQ_COOKIE;
+    return req_add_input(r, k, key, value) == 0 ? MHD_YES : MHD_NO;
 }
 
 static void add_header(struct MHD_Response *resp, const char *name, const char *value)
@@ -219,25 +184,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r)
             return MHD_NO;
         *req_cls = r;
-        r->srv = srv;
         r->conn = c;
         r->t0_us = now_us();
-        unsigned char rid[8];
-        randombytes_buf(rid, sizeof rid);
-        sodium_bin2hex(r->id, sizeof r->id, rid, sizeof rid);
         r->is_tls = srv->is_tls;
-        r->method = method_from_name(method);
-        r->method_name = arena_strdup(&r->ar, method);
-        r->path = arena_strdup(&r->ar, url);
-        if (!r->method_name || !r->path)
-            return MHD_NO;
-        router_match(r);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        int kinds = MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND;
+        if (req_begin(r, srv, method, url) != 0 ||
+            MHD_get_connection_values(c, kinds, add_input, r) != (int)r->ninputs)
+            return MHD_NO; /* out of memory */
+        const char *cl = req_header(r, "Content-Length");
         if (cl) {
             char *end;
             errno = 0;
             unsigned long long n = strtoull(cl, &end, 10);
-            size_t cap = r->route ? (size_t)r->route->max_body_kib * 1024 : 0;
+            size_t cap = req_body_cap(r);
             if (errno || *end || n > cap) {
                 if (r->route)
                     r->body_too_big = true;
@@ -251,11 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) {
-        size_t cap = r->route ? (size_t)r->route->max_body_kib * 1024 : 0;
-        if (!r->body_too_big && r->body.len + *upload_data_size <= cap)
-            strbuf_add(&r->body, upload_data, *upload_data_size);
-        else
-            r->body_too_big = true;
+        req_add_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -295,9 +250,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         fprintf(stderr, "ioheme serve: rid=%s %s %s: %d %s\n", r->id,
                 r->method_name ? r->method_name : "-", pattern, r->status,
                 r->failure ? r->failure : "(no cause recorded)");
-    strbuf_release(&r->body);
-    strbuf_release(&r->out);
-    arena_free(&r->ar);
+    req_end(r);
     free(r);
 }
 
@@ -372,29 +325,58 @@ static char *read_file(const char *path, struct err *e)
     return strbuf_detach(&sb);
 }
 
-int http_serve(const struct http_config *cfg, struct err *e)
+int http_server_open(const struct http_config *cfg, struct http_server **out, struct err *e)
 {
+    *out = NULL;
     if (sodium_init() < 0)
         return err_set(e, ERR_INTERNAL, "libsodium failed to initialise");
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    srv->cfg = cfg;
+    srv->log = cfg->access_log ? cfg->access_log : stderr;
+    pthread_mutex_init(&srv->stores_mu, NULL);
+    pthread_mutex_lock(&generation_mu);
+    srv->generation = ++server_generation;
+    pthread_mutex_unlock(&generation_mu);
+    randombytes_buf(srv->csrf_key, sizeof srv->csrf_key);
+    /* Open once up front: fails early on a missing database and applies migrations before
+     * workers open their own connections. This connection becomes the writer's (group commit). */
+    if (store_open(cfg->db_path, &srv->first, e) != 0 ||
+        http_writer_start(srv->first, &srv->writer, e) != 0) {
+        int rc = e->code;
+        http_server_close(srv);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+void http_server_close(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    http_writer_stop(srv->writer, NULL, NULL);
+    for (size_t i = 0; i < srv->nstores; i++)
+        store_close(srv->stores[i]);
+    free(srv->stores);
+    pthread_mutex_destroy(&srv->stores_mu);
+    store_close(srv->first);
+    free(srv);
+}
+
+int http_serve(const struct http_config *cfg, struct err *e)
+{
     struct sockaddr_storage sa;
     if (parse_listen(cfg->listen, &sa, e) != 0)
         return e->code;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         return err_set(e, ERR_USAGE, "--tls-cert and --tls-key go together");
 
-    /* Open once up front: fails early on a missing database and applies migrations before
-     * workers open their own connections. */
-    struct store *first = NULL;
-    if (store_open(cfg->db_path, &first, e) != 0)
+    struct http_server *srv = NULL;
+    if (http_server_open(cfg, &srv, e) != 0)
         return e->code;
-
-    struct http_server srv = {.cfg = cfg, .log = cfg->access_log ? cfg->access_log : stderr};
-    pthread_mutex_init(&srv.stores_mu, NULL);
-    pthread_mutex_lock(&generation_mu);
-    srv.generation = ++server_generation;
-    pthread_mutex_unlock(&generation_mu);
-    randombytes_buf(srv.csrf_key, sizeof srv.csrf_key);
-    setvbuf(srv.log, NULL, _IOLBF, 0);
+    setvbuf(srv->log, NULL, _IOLBF, 0);
 
     char *cert = NULL, *key = NULL;
     int rc = 0;
@@ -405,13 +387,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
             rc = e->code;
             goto out;
         }
-        srv.is_tls = true;
-    }
-
-    /* The connection opened first becomes the writer's (group commit). */
-    if (http_writer_start(first, &srv.writer, e) != 0) {
-        rc = e->code;
-        goto out;
+        srv->is_tls = true;
     }
 
     /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
@@ -437,54 +413,50 @@ int http_serve(const struct http_config *cfg, struct err *e)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 2 ? 2 * (unsigned)n : 4;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (srv.is_tls)
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (srv->is_tls)
         flags |= MHD_USE_TLS;
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &srv},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
         {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_CONNECTION_S, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
          cfg->max_conns_per_ip ? cfg->max_conns_per_ip : HTTP_MAX_CONNS_PER_IP, NULL},
-        {srv.is_tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
-        {srv.is_tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
+        {srv->is_tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+        {srv->is_tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
         {MHD_OPTION_END, 0, NULL},
     };
-    srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_ARRAY, opts,
-                                  MHD_OPTION_END);
-    if (!srv.daemon) {
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+                                   MHD_OPTION_END);
+    if (!srv->daemon) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         rc = err_set_field(e, ERR_IO, "listen", "cannot listen on %s (in use, or bad TLS files?)",
                            cfg->listen);
         goto out;
     }
-    fprintf(srv.log, "ioheme serve: listening on %s://%s (%u threads)\n",
-            srv.is_tls ? "https" : "http", cfg->listen, threads);
+    fprintf(srv->log, "ioheme serve: listening on %s://%s (%u threads)\n",
+            srv->is_tls ? "https" : "http", cfg->listen, threads);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
         ;
-    fprintf(srv.log, "ioheme serve: signal %d, stopping\n", sig);
+    fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
     /* Stops accepting, waits for the workers; requests in flight finish first. */
-    MHD_stop_daemon(srv.daemon);
+    MHD_stop_daemon(srv->daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     unsigned long batches = 0, writes = 0;
-    http_writer_stop(srv.writer, &batches, &writes);
-    srv.writer = NULL;
-    router_log_stats(srv.log);
-    fprintf(srv.log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
+    http_writer_stop(srv->writer, &batches, &writes);
+    srv->writer = NULL;
+    router_log_stats(srv->log);
+    fprintf(srv->log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:
-    http_writer_stop(srv.writer, NULL, NULL);
-    for (size_t i = 0; i < srv.nstores; i++)
-        store_close(srv.stores[i]);
-    free(srv.stores);
-    pthread_mutex_destroy(&srv.stores_mu);
-    store_close(first);
+    http_server_close(srv);
     if (key)
         sodium_memzero(key, strlen(key));
     free(key);
