@@ -12,7 +12,7 @@
 const char CMD_SERVE_USAGE[] =
     "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
-    "                    [--max-conns-per-ip N]\n"
+    "                    [--max-conns-per-ip N] [--busy-wait MS]\n"
     "       ioheme serve --routes\n"
     "\n"
     "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
@@ -33,6 +33,9 @@ const char CMD_SERVE_USAGE[] =
     "  --max-conns-per-ip N  connections one client address may hold open at once\n"
     "                     (default 64; the server takes 1000 in all). Behind a reverse\n"
     "                     proxy every request comes from the proxy's address: raise it\n"
+    "  --busy-wait MS     how long a request waits for another writer (an import, a\n"
+    "                     backup, a second server) before it answers 503 with\n"
+    "                     Retry-After (default 15000)\n"
     "  --routes           print the route table as JSON and exit\n"
     "\n"
     "A connection that sends nothing for 15 s is closed (docs/operations.md, \"Limits\").\n";
@@ -61,6 +64,7 @@ int cmd_serve(int argc, char **argv)
         {"db", true},      {"listen", true},       {"tls-cert", true},
         {"tls-key", true}, {"threads", true},      {"access-log", true},
         {"routes", false}, {"idle-timeout", true}, {"max-conns-per-ip", true},
+        {"busy-wait", true},
         {NULL, false},
     };
     struct cli_args a;
@@ -93,6 +97,9 @@ int cmd_serve(int argc, char **argv)
     if (int_opt(&a, "max-conns-per-ip", 1, HTTP_MAX_CONNECTIONS, &n))
         return 2;
     cfg.max_conns_per_ip = (unsigned)n;
+    if (int_opt(&a, "busy-wait", 1, 600000, &n))
+        return 2;
+    cfg.busy_wait_ms = n;
     FILE *log = NULL;
     const char *log_path = cli_get(&a, "access-log");
     if (log_path) {

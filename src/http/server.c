@@ -77,6 +77,14 @@ const unsigned char *http_server_csrf_key(const struct http_server *srv)
     return srv->csrf_key;
 }
 
+/* What every connection of the server gets: how long a request waits for another writer (an
+ * import, a second server) before it answers 503 with Retry-After. */
+static void server_store_setup(const struct http_server *srv, struct store *st)
+{
+    store_set_busy_wait(st, srv->cfg->busy_wait_ms > 0 ? srv->cfg->busy_wait_ms
+                                                       : STORE_BUSY_WAIT_MS);
+}
+
 struct store *req_store(struct req *r, struct err *e)
 {
     if (r->st)
@@ -88,6 +96,7 @@ struct store *req_store(struct req *r, struct err *e)
     struct store *st = NULL;
     if (store_open(r->srv->cfg->db_path, &st, e) != 0)
         return NULL;
+    server_store_setup(r->srv, st);
     pthread_mutex_lock(&r->srv->stores_mu);
     if (r->srv->nstores == r->srv->capstores) {
         size_t cap = r->srv->capstores ? 2 * r->srv->capstores : 16;
@@ -342,8 +351,9 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
     randombytes_buf(srv->csrf_key, sizeof srv->csrf_key);
     /* Open once up front: fails early on a missing database and applies migrations before
      * workers open their own connections. This connection becomes the writer's (group commit). */
-    if (store_open(cfg->db_path, &srv->first, e) != 0 ||
-        http_writer_start(srv->first, &srv->writer, e) != 0) {
+    if (store_open(cfg->db_path, &srv->first, e) == 0)
+        server_store_setup(srv, srv->first);
+    if (!srv->first || http_writer_start(srv->first, &srv->writer, e) != 0) {
         int rc = e->code;
         http_server_close(srv);
         return rc;
