@@ -1,0 +1,4 @@
+#!/bin/sh
+# Bedside saves during an import (see import_bedside.mjs).
+set -eu
+exec node "$(dirname "$0")/import_bedside.mjs"
