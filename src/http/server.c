@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "http/checkpointer.h"
 #include "http/writer.h"
 
 struct http_server {
@@ -39,6 +40,7 @@ struct http_server {
     unsigned char csrf_key[32];
     pthread_mutex_t stores_mu;         /* guards stores[] */
     struct http_writer *writer;        /* group commit of every write (writer.c) */
+    struct http_checkpointer *ckpt;    /* WAL checkpoints, outside every commit */
     struct store **stores;             /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
@@ -86,6 +88,11 @@ struct store *req_store(struct req *r, struct err *e)
     struct store *st = NULL;
     if (store_open(r->srv->cfg->db_path, &st, e) != 0)
         return NULL;
+    /* Sign-ins and session touches commit here too: no checkpoint inside them either. */
+    if (store_set_autocheckpoint(st, false, e) != 0) {
+        store_close(st);
+        return NULL;
+    }
     pthread_mutex_lock(&r->srv->stores_mu);
     if (r->srv->nstores == r->srv->capstores) {
         size_t cap = r->srv->capstores ? 2 * r->srv->capstores : 16;
@@ -377,8 +384,11 @@ int http_serve(const struct http_config *cfg, struct err *e)
         srv.is_tls = true;
     }
 
-    /* The connection opened first becomes the writer's (group commit). */
-    if (http_writer_start(first, &srv.writer, e) != 0) {
+    /* The connection opened first becomes the writer's (group commit). Its commits never
+     * checkpoint: the checkpointer thread does, on its own connection (checkpointer.c). */
+    if (store_set_autocheckpoint(first, false, e) != 0 ||
+        http_checkpointer_start(cfg->db_path, NULL, srv.log, &srv.ckpt, e) != 0 ||
+        http_writer_start(first, &srv.writer, e) != 0) {
         rc = e->code;
         goto out;
     }
@@ -434,11 +444,19 @@ int http_serve(const struct http_config *cfg, struct err *e)
     unsigned long batches = 0, writes = 0;
     http_writer_stop(srv.writer, &batches, &writes);
     srv.writer = NULL;
+    struct http_ckpt_stats ck;
+    http_checkpointer_stop(srv.ckpt, &ck);
+    srv.ckpt = NULL;
     router_log_stats(srv.log);
+    fprintf(srv.log,
+            "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
+            "waiting); largest WAL %lld frames\n",
+            ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
     fprintf(srv.log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:
     http_writer_stop(srv.writer, NULL, NULL);
+    http_checkpointer_stop(srv.ckpt, NULL);
     for (size_t i = 0; i < srv.nstores; i++)
         store_close(srv.stores[i]);
     free(srv.stores);
