@@ -422,6 +422,14 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
 int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
                         void *ctx, struct err *e);
 
+/* The audit trail of one record, oldest first: every row written under its screening number or
+ * its study ID (screening, enrolment, values, calcs, form statuses, locks, withdrawal); with
+ * field non-NULL only that field's rows, as store_field_history. Read through the audit
+ * table's index on the record, not a scan of the whole trail. Strings are valid during the
+ * callback only. ERR_NOT_FOUND for an unknown record or field. */
+int store_record_audit(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                       void *ctx, struct err *e);
+
 struct store_verify_result {
     long long nrows;        /* rows checked */
     long long first_bad_id; /* 0 when the chain is intact */
