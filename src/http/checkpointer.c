@@ -125,9 +125,9 @@ int http_checkpointer_start(const char *db_path, const struct http_ckpt_policy *
     if (policy)
         c->policy = *policy;
     if (c->policy.tick_ms <= 0)
-        c->policy.tick_ms = 100;
+        c->policy.tick_ms = 250;
     if (c->policy.idle_ticks <= 0)
-        c->policy.idle_ticks = 10;
+        c->policy.idle_ticks = 4;
     if (c->policy.bound_frames <= 0)
         c->policy.bound_frames = 4096;
     if (c->policy.wait_ms <= 0)

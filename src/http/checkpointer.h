@@ -11,8 +11,10 @@ struct http_checkpointer;
 
 /* When to checkpoint. Zero fields take the defaults in checkpointer.c. */
 struct http_ckpt_policy {
-    int tick_ms;            /* a PASSIVE checkpoint this often (default 100) */
-    int idle_ticks;         /* TRUNCATE after this many ticks without a commit (default 10) */
+    int tick_ms;            /* a PASSIVE checkpoint this often (default 250: about as often
+                               as SQLite's own 1000 pages at ~1000 saves/s, fewer fsyncs
+                               of the database file competing with the WAL's) */
+    int idle_ticks;         /* TRUNCATE after this many ticks without a commit (default 4) */
     long long bound_frames; /* RESTART when the WAL holds more frames than this (default 4096,
                                16 MiB at 4 KiB pages) */
     int wait_ms;            /* how long RESTART/TRUNCATE wait for readers and the writer,
