@@ -45,3 +45,8 @@ function response(status, headers, body)
         io.stderr:write("request failed: " .. status .. " " .. body .. "\n")
     end
 end
+-- wrk --latency prints 50/75/90/99 %; the tail past that (p99.9, max) is printed here, in ms.
+function done(summary, latency, requests)
+    io.write(string.format("tail p99.9 %.2fms max %.2fms\n",
+                           latency:percentile(99.9) / 1000, latency.max / 1000))
+end

@@ -245,27 +245,6 @@ int api_field_history_get(struct req *r)
                                "history", a));
 }
 
-struct audit_ctx {
-    const struct store_record *rec;
-    const char *field; /* ?field=: only this field's rows (checkbox options included), or NULL */
-    json_t *rows;
-};
-
-static int record_audit_cb(void *ctx, const struct store_audit_row *a)
-{
-    struct audit_ctx *c = ctx;
-    if (!a->record ||
-        (strcmp(a->record, c->rec->screening_no) != 0 && strcmp(a->record, c->rec->study_id) != 0))
-        return 0;
-    if (c->field) {
-        size_t n = strlen(c->field);
-        if (!a->field || strncmp(a->field, c->field, n) != 0 ||
-            (a->field[n] != '\0' && strncmp(a->field + n, "___", 3) != 0))
-            return 0;
-    }
-    return json_array_append_new(c->rows, json_out_audit_row(a));
-}
-
 int api_record_audit_get(struct req *r)
 {
     struct err e;
@@ -278,12 +257,12 @@ int api_record_audit_get(struct req *r)
         err_set_field(&e, ERR_NOT_FOUND, "field", "no field '%s' in the protocol", field);
         return resp_err(r, &e);
     }
-    struct audit_ctx c = {
-        .rec = &rec, .field = field && *field ? field : NULL, .rows = json_array()};
-    if (store_audit_foreach(r->st, record_audit_cb, &c, &e) != 0) {
-        json_decref(c.rows);
+    json_t *rows = json_array();
+    if (store_record_audit(r->st, req_param(r, "id"), field && *field ? field : NULL, history_cb,
+                           rows, &e) != 0) {
+        json_decref(rows);
         return resp_err(r, &e);
     }
     return resp_json(r, 200,
-                     json_pack("{s:s, s:o}", "record", store_record_name(&rec), "audit", c.rows));
+                     json_pack("{s:s, s:o}", "record", store_record_name(&rec), "audit", rows));
 }

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "http/checkpointer.h"
 #include "http/writer.h"
 
 struct http_server {
@@ -41,6 +42,7 @@ struct http_server {
     unsigned char csrf_key[32];
     pthread_mutex_t stores_mu;         /* guards stores[] */
     struct http_writer *writer;        /* group commit of every write (writer.c) */
+    struct http_checkpointer *ckpt;    /* WAL checkpoints, outside every commit */
     struct store **stores;             /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
@@ -78,11 +80,13 @@ const unsigned char *http_server_csrf_key(const struct http_server *srv)
 }
 
 /* What every connection of the server gets: how long a request waits for another writer (an
- * import, a second server) before it answers 503 with Retry-After. */
-static void server_store_setup(const struct http_server *srv, struct store *st)
+ * import, a second server) before it answers 503 with Retry-After; and, while the checkpointer
+ * runs (ioheme serve), no checkpoint inside its own commits. */
+static int server_store_setup(const struct http_server *srv, struct store *st, struct err *e)
 {
     store_set_busy_wait(st, srv->cfg->busy_wait_ms > 0 ? srv->cfg->busy_wait_ms
                                                        : STORE_BUSY_WAIT_MS);
+    return srv->ckpt ? store_set_autocheckpoint(st, false, e) : 0;
 }
 
 struct store *req_store(struct req *r, struct err *e)
@@ -96,7 +100,10 @@ struct store *req_store(struct req *r, struct err *e)
     struct store *st = NULL;
     if (store_open(r->srv->cfg->db_path, &st, e) != 0)
         return NULL;
-    server_store_setup(r->srv, st);
+    if (server_store_setup(r->srv, st, e) != 0) {
+        store_close(st);
+        return NULL;
+    }
     pthread_mutex_lock(&r->srv->stores_mu);
     if (r->srv->nstores == r->srv->capstores) {
         size_t cap = r->srv->capstores ? 2 * r->srv->capstores : 16;
@@ -351,9 +358,9 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
     randombytes_buf(srv->csrf_key, sizeof srv->csrf_key);
     /* Open once up front: fails early on a missing database and applies migrations before
      * workers open their own connections. This connection becomes the writer's (group commit). */
-    if (store_open(cfg->db_path, &srv->first, e) == 0)
-        server_store_setup(srv, srv->first);
-    if (!srv->first || http_writer_start(srv->first, &srv->writer, e) != 0) {
+    if (store_open(cfg->db_path, &srv->first, e) != 0 ||
+        server_store_setup(srv, srv->first, e) != 0 ||
+        http_writer_start(srv->first, &srv->writer, e) != 0) {
         int rc = e->code;
         http_server_close(srv);
         return rc;
@@ -367,6 +374,7 @@ void http_server_close(struct http_server *srv)
     if (!srv)
         return;
     http_writer_stop(srv->writer, NULL, NULL);
+    http_checkpointer_stop(srv->ckpt, NULL);
     for (size_t i = 0; i < srv->nstores; i++)
         store_close(srv->stores[i]);
     free(srv->stores);
@@ -398,6 +406,15 @@ int http_serve(const struct http_config *cfg, struct err *e)
             goto out;
         }
         srv->is_tls = true;
+    }
+
+    /* The writer's commits never checkpoint, nor do the workers' (sign-ins, session touches):
+     * the checkpointer thread does, on its own connection (checkpointer.c). Workers open their
+     * connections later, with the same settings (server_store_setup). */
+    if (http_checkpointer_start(cfg->db_path, NULL, srv->log, &srv->ckpt, e) != 0 ||
+        store_set_autocheckpoint(srv->first, false, e) != 0) {
+        rc = e->code;
+        goto out;
     }
 
     /* Workers inherit this mask, so SIGINT/SIGTERM reach only sigwait below. */
@@ -462,7 +479,14 @@ int http_serve(const struct http_config *cfg, struct err *e)
     unsigned long batches = 0, writes = 0;
     http_writer_stop(srv->writer, &batches, &writes);
     srv->writer = NULL;
+    struct http_ckpt_stats ck;
+    http_checkpointer_stop(srv->ckpt, &ck);
+    srv->ckpt = NULL;
     router_log_stats(srv->log);
+    fprintf(srv->log,
+            "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
+            "waiting); largest WAL %lld frames\n",
+            ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
     fprintf(srv->log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:

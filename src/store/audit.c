@@ -278,22 +278,37 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
     return s ? audit_rows(st, s, fn, ctx, e) : ERR_IO;
 }
 
-int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
-                        void *ctx, struct err *e)
+/* Runs statement id (the record's two names as ?1 and ?2, field as ?3 when given) and calls fn
+ * per row. */
+static int record_rows(struct store *st, const char *record, enum stmt_id id, const char *field,
+                       store_audit_fn fn, void *ctx, struct err *e)
 {
     struct store_record r;
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
-    if (!dict_field(&st->dict, field) && !strstr(field, "_complete"))
+    if (field && !dict_field(&st->dict, field) && !strstr(field, "_complete"))
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary", field);
-    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HISTORY, e);
+    sqlite3_stmt *s = stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     bind_text(s, 1, r.screening_no);
     bind_text(s, 2, r.study_id[0] ? r.study_id : r.screening_no);
-    bind_text(s, 3, field);
+    if (field)
+        bind_text(s, 3, field);
     return audit_rows(st, s, fn, ctx, e);
+}
+
+int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                        void *ctx, struct err *e)
+{
+    return record_rows(st, record, SQ_AUDIT_HISTORY, field, fn, ctx, e);
+}
+
+int store_record_audit(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                       void *ctx, struct err *e)
+{
+    return record_rows(st, record, field ? SQ_AUDIT_HISTORY : SQ_AUDIT_RECORD, field, fn, ctx, e);
 }
 
 struct verify_state {

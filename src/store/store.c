@@ -137,6 +137,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
                     "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
     [SQ_SNAP_BEGIN] = "BEGIN",
     [SQ_SNAP_COMMIT] = "COMMIT",
+    [SQ_AUDIT_RECORD] = "SELECT id, ts, user, action, record, event, instance, field, "
+                        "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
+                        "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
 };
 
 static const char *const protocol_files[] = {"dictionary.csv", "events.csv", "form_events.csv",

@@ -94,6 +94,37 @@ struct store_verify_result;
 int store_backup(struct store *st, const struct store_ctx *who, const char *dest,
                  struct store_verify_result *vr, struct err *e);
 
+/* ---- WAL checkpoints (the web server's checkpointer) -------------------------------------*/
+
+/* Whether a COMMIT on this connection may run a WAL checkpoint itself, inside the commit
+ * (SQLite's wal_autocheckpoint of 1000 pages: on by default, which is what the CLI wants). The
+ * web server turns it off on its connections and checkpoints from a thread of its own with
+ * store_checkpoint, so no save waits for one. Durability is unchanged: synchronous=FULL still
+ * fsyncs the WAL at every COMMIT; a checkpoint only copies committed pages into the database
+ * file. */
+int store_set_autocheckpoint(struct store *st, bool is_on, struct err *e);
+
+enum store_checkpoint_mode {
+    STORE_CKPT_PASSIVE,  /* copy what can be copied without waiting for anyone */
+    STORE_CKPT_RESTART,  /* copy everything, then wait until no reader uses the WAL, so the
+                            next COMMIT writes it from its start again: bounds its size */
+    STORE_CKPT_TRUNCATE, /* as RESTART, then truncate the WAL file to zero bytes */
+};
+
+struct store_checkpoint_result {
+    long long wal_frames;    /* frames in the WAL afterwards (0 after a complete TRUNCATE) */
+    long long copied_frames; /* of those, how many are in the database file now */
+    bool is_complete;        /* false when another checkpoint was running, or RESTART/TRUNCATE
+                                stopped waiting after wait_ms and did what PASSIVE would */
+};
+
+/* Checkpoints the WAL into the database file on st's connection and fills *out. RESTART and
+ * TRUNCATE hold off new writers while they wait for the current writer and for readers, for at
+ * most wait_ms (set as this connection's busy wait: use a connection dedicated to
+ * checkpoints). Giving up is not an error (is_complete false); an I/O error is ERR_IO. */
+int store_checkpoint(struct store *st, enum store_checkpoint_mode mode, int wait_ms,
+                     struct store_checkpoint_result *out, struct err *e);
+
 /* ---- who is acting ------------------------------------------------------------------------*/
 
 /* Attached to every write: who, through which door, from which file. */
@@ -426,6 +457,14 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
  * options), oldest first. */
 int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
                         void *ctx, struct err *e);
+
+/* The audit trail of one record, oldest first: every row written under its screening number or
+ * its study ID (screening, enrolment, values, calcs, form statuses, locks, withdrawal); with
+ * field non-NULL only that field's rows, as store_field_history. Read through the audit
+ * table's index on the record, not a scan of the whole trail. Strings are valid during the
+ * callback only. ERR_NOT_FOUND for an unknown record or field. */
+int store_record_audit(struct store *st, const char *record, const char *field, store_audit_fn fn,
+                       void *ctx, struct err *e);
 
 struct store_verify_result {
     long long nrows;        /* rows checked */

@@ -63,6 +63,7 @@ enum stmt_id {
     SQ_VAL_FORM,      /* snapshot.c: one form's values at one event and instance */
     SQ_SNAP_BEGIN,    /* snapshot.c: read snapshots, prepared once, not parsed per request */
     SQ_SNAP_COMMIT,
+    SQ_AUDIT_RECORD,  /* audit.c: one record's rows, through the audit_record_field index */
     SQ__COUNT
 };
 

@@ -295,6 +295,87 @@ static void test_audit_row_that_cannot_be_bound_fails_the_save(void **state)
     assert_int_equal(r.first_bad_id, 0);
 }
 
+struct id_list {
+    long long ids[64];
+    size_t n;
+    const char *name_a, *name_b; /* collect_if_record: the record's two names */
+};
+
+static int collect_id(void *ctx, const struct store_audit_row *r)
+{
+    struct id_list *l = ctx;
+    assert_true(l->n < 64);
+    l->ids[l->n++] = r->id;
+    return 0;
+}
+
+static int collect_if_record(void *ctx, const struct store_audit_row *r)
+{
+    struct id_list *l = ctx;
+    if (r->record && (strcmp(r->record, l->name_a) == 0 || strcmp(r->record, l->name_b) == 0))
+        return collect_id(ctx, r);
+    return 0;
+}
+
+static void assert_same_ids(const struct id_list *a, const struct id_list *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++)
+        assert_int_equal(a->ids[i], b->ids[i]);
+}
+
+static void test_record_audit_is_exactly_the_records_rows_through_its_index(void **state)
+{
+    struct tdb *t = *state;
+    char scr2[16];
+    screen(t, scr2, "age", "50", NULL);
+    /* Rows of the two records interleave in id order. */
+    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, "71"};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, "IOH-001", &c, 1, NULL, NULL, NULL), 0);
+
+    /* Expected: a full walk of the trail, filtered here in C by both names of the record. */
+    struct id_list want = {.name_a = "SCR-001", .name_b = "IOH-001"};
+    assert_int_equal(store_audit_foreach(t->st, collect_if_record, &want, NULL), 0);
+    assert_true(want.n >= 5); /* screen, enrol, values under both names */
+    struct id_list got = {0}, by_scr = {0};
+    assert_int_equal(store_record_audit(t->st, "IOH-001", NULL, collect_id, &got, NULL), 0);
+    assert_same_ids(&got, &want);
+    assert_int_equal(store_record_audit(t->st, "SCR-001", NULL, collect_id, &by_scr, NULL), 0);
+    assert_same_ids(&by_scr, &want);
+
+    struct id_list want2 = {.name_a = scr2, .name_b = scr2}, got2 = {0};
+    assert_int_equal(store_audit_foreach(t->st, collect_if_record, &want2, NULL), 0);
+    assert_true(want2.n >= 1);
+    assert_int_equal(store_record_audit(t->st, scr2, NULL, collect_id, &got2, NULL), 0);
+    assert_same_ids(&got2, &want2);
+
+    /* With a field: that field's rows only (written 70, then 71). */
+    struct id_list w = {0};
+    assert_int_equal(store_record_audit(t->st, "IOH-001", "weight_kg", collect_id, &w, NULL), 0);
+    assert_int_equal(w.n, 2);
+    struct err e = {0};
+    assert_int_equal(store_record_audit(t->st, "IOH-404", NULL, collect_id, &w, &e), ERR_NOT_FOUND);
+
+    /* The plan SQLite chose for the statement just run: the record index, no table scan. */
+    const char *sql = sqlite3_sql(t->st->stmts[SQ_AUDIT_RECORD]);
+    assert_non_null(sql);
+    char eqp[1024];
+    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(t->st->db, eqp, -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, "SCR-001", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, "IOH-001", -1, SQLITE_STATIC);
+    char plan[1024] = "";
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        strncat(plan, (const char *)sqlite3_column_text(q, 3), sizeof plan - strlen(plan) - 2);
+        strcat(plan, ";");
+    }
+    sqlite3_finalize(q);
+    if (!strstr(plan, "SEARCH audit USING INDEX audit_record_field (record=?)") ||
+        strstr(plan, "SCAN audit"))
+        fail_msg("plan: %s", plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +394,7 @@ int main(void)
         T(test_access_row_refuses_other_actions_and_unknown_users),
         T(test_audit_time_never_goes_backwards),
         T(test_audit_row_that_cannot_be_bound_fails_the_save),
+        T(test_record_audit_is_exactly_the_records_rows_through_its_index),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
