@@ -71,7 +71,7 @@ int cmd_set(int argc, char **argv)
             return cli_usage_error("set", "'%s' is not EVENT:INSTANCE: %s", a.pos[1], e.msg);
         }
     }
-    const char *event = cli_event(d, evbuf);
+    const char *event = dict_event_find(d, evbuf);
     if (!event) {
         err_set(&e, ERR_INVALID, "no event '%s' in the protocol", evbuf);
         store_close(st);

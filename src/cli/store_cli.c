@@ -146,23 +146,6 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
     return rc;
 }
 
-const char *cli_event(const struct dict *d, const char *name)
-{
-    const char *found = NULL;
-    size_t n = strlen(name);
-    for (size_t i = 0; i < d->nevents; i++) {
-        const char *ev = d->events[i].name;
-        if (strcmp(ev, name) == 0)
-            return ev;
-        if (strncmp(ev, name, n) == 0 && strncmp(ev + n, "_arm_", 5) == 0) {
-            if (found)
-                return NULL; /* ambiguous between arms */
-            found = ev;
-        }
-    }
-    return found;
-}
-
 const char *cli_form_event(const struct dict *d, const char *form)
 {
     int fi = dict_form_index(d, form);

@@ -59,10 +59,6 @@ struct adataset;
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
                              const char *out, const struct adataset *ds, struct err *e);
 
-/* Resolves an event given as its unique name ("t0_arm_1") or without the arm suffix ("t0").
- * Returns the dictionary's string, or NULL. */
-const char *cli_event(const struct dict *d, const char *name);
-
 /* The first event at which form is collected, or NULL. */
 const char *cli_form_event(const struct dict *d, const char *form);
 

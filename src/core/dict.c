@@ -190,6 +190,23 @@ const char *dict_key_format(const char *field, const char *code, char *buf, size
     return n < 0 || (size_t)n >= len ? NULL : buf;
 }
 
+const char *dict_event_find(const struct dict *d, const char *name)
+{
+    const char *found = NULL;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < d->nevents; i++) {
+        const char *ev = d->events[i].name;
+        if (strcmp(ev, name) == 0)
+            return ev;
+        if (strncmp(ev, name, n) == 0 && strncmp(ev + n, "_arm_", 5) == 0) {
+            if (found)
+                return NULL; /* ambiguous between arms */
+            found = ev;
+        }
+    }
+    return found;
+}
+
 int dict_instance_max(const struct dict *d, size_t ev, size_t fi)
 {
     return d->form_max_instance ? d->form_max_instance[ev * d->nforms + fi] : 0;

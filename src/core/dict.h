@@ -139,6 +139,10 @@ void dict_free(struct dict *d);
 const struct dict_field *dict_field(const struct dict *d, const char *name);
 const struct dict_form *dict_form(const struct dict *d, const char *name);
 int dict_event_index(const struct dict *d, const char *event);
+/* An event named as REDCap's users name it: its unique name ("baseline_arm_1"), or the name
+ * without the arm when only one arm has it ("baseline"). The dictionary's string, or NULL
+ * (unknown, or ambiguous between arms). */
+const char *dict_event_find(const struct dict *d, const char *name);
 int dict_form_index(const struct dict *d, const char *form);
 /* A REDCap column name, as imports, exports, the API's value keys, the CLI's assignments and
  * logic write them: a field ("age"), one checkbox option ("qual_cat1___1": the field and its

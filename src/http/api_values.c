@@ -38,10 +38,10 @@ int api_changes_from_json(struct req *r, json_t *values, const char *event, int 
         c->instance = instance;
         c->field = key;
         /* REDCap's export name for a checkbox option: field___code */
-        const char *sep = strstr(key, "___");
-        if (sep && !dict_field(d, key)) {
-            c->field = arena_strndup(&r->ar, key, (size_t)(sep - key));
-            c->code = sep + 3;
+        struct dict_key k;
+        if (dict_key_parse(d, key, &k) != DICT_KEY_FIELD && k.code) {
+            c->field = arena_strdup(&r->ar, k.name);
+            c->code = k.code;
         }
         if (json_is_string(v)) {
             c->value = json_string_value(v);
@@ -85,21 +85,14 @@ static int parse_instance(const char *s, int *out, struct err *e)
 
 struct form_ctx {
     json_t *values;
-    struct strbuf key; /* "field___code" for checkbox options, reused across rows */
 };
 
 static int form_value_cb(void *ctx, const struct store_value *v)
 {
     struct form_ctx *c = ctx;
-    const char *key = v->field;
-    if (v->code) {
-        strbuf_reset(&c->key);
-        strbuf_adds(&c->key, v->field);
-        strbuf_adds(&c->key, "___");
-        strbuf_adds(&c->key, v->code);
-        key = strbuf_str(&c->key);
-    }
-    json_object_set_new(c->values, key, json_string(v->value ? v->value : ""));
+    char key[300];
+    if (dict_key_format(v->field, v->code, key, sizeof key))
+        json_object_set_new(c->values, key, json_string(v->value ? v->value : ""));
     return 0;
 }
 
@@ -118,10 +111,9 @@ int api_form_get(struct req *r)
     int instance = 0, status = -1;
     if (parse_instance(req_query(r, "instance"), &instance, &e) != 0)
         return resp_err(r, &e);
-    struct form_ctx c = {.values = json_object(), .key = STRBUF_INIT};
+    struct form_ctx c = {.values = json_object()};
     int rc =
         store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status, &e);
-    strbuf_release(&c.key);
     if (rc != 0) {
         json_decref(c.values);
         return resp_err(r, &e);

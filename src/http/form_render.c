@@ -377,7 +377,8 @@ int form_changes_from_post(struct req *r, const struct dict_form *fm, const char
             continue;
         if (f->type == FT_CHECKBOX) {
             for (size_t c = 0; c < f->nchoices; c++) {
-                const char *key = arena_printf(&r->ar, "%s___%s", f->name, f->choices[c].code);
+                char kb[300];
+                const char *key = dict_key_format(f->name, f->choices[c].code, kb, sizeof kb);
                 ch[k++] = (struct store_change){.event = event, .instance = instance,
                                                 .field = f->name, .code = f->choices[c].code,
                                                 .value = key && req_form(r, key) ? "1" : "0"};

@@ -287,7 +287,9 @@ static int record_rows(struct store *st, const char *record, enum stmt_id id, co
     int rc = record_find(st, record, &r, e);
     if (rc)
         return rc;
-    if (field && !dict_field(&st->dict, field) && !strstr(field, "_complete"))
+    struct dict_key k;
+    enum dict_key_kind kind = field ? dict_key_parse(&st->dict, field, &k) : DICT_KEY_FIELD;
+    if (kind != DICT_KEY_FIELD && kind != DICT_KEY_STATUS)
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary", field);
     sqlite3_stmt *s = stmt_get(st, id, e);
     if (!s)

@@ -47,10 +47,8 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
     is->change_index = idx;
     snprintf(is->event, sizeof is->event, "%s", c->event ? c->event : "");
     is->instance = c->instance;
-    if (c->code)
-        snprintf(is->field, sizeof is->field, "%s___%s", c->field ? c->field : "", c->code);
-    else
-        snprintf(is->field, sizeof is->field, "%s", c->field ? c->field : "");
+    if (!dict_key_format(c->field ? c->field : "", c->code, is->field, sizeof is->field))
+        is->field[0] = '\0'; /* longer than any name the dictionary has */
     snprintf(is->rule, sizeof is->rule, "%s", rule);
     snprintf(is->value, sizeof is->value, "%s", c->value ? c->value : "");
     snprintf(is->msg, sizeof is->msg, "%s", msg);
@@ -99,10 +97,8 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
                           (size_t)(f - st->dict.fields), code ? code : "", del ? NULL : value))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
-    if (code)
-        snprintf(afield, sizeof afield, "%s___%s", f->name, code);
-    else
-        snprintf(afield, sizeof afield, "%s", f->name);
+    if (!dict_key_format(f->name, code, afield, sizeof afield))
+        return err_set_field(e, ERR_INVALID, f->name, "checkbox code '%s' is too long", code);
     struct audit_entry a = {.action = action,
                             .record = ps->rname,
                             .event = event,
@@ -166,14 +162,12 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
                  field, c->event, ps->r->screening_no);
         return "not_enrolled";
     }
-    size_t flen = strlen(field);
-    const struct dict_field *f = dict_field(d, field);
-    if (!f && flen > 9 && strcmp(field + flen - 9, "_complete") == 0) {
-        char fname[128];
-        snprintf(fname, sizeof fname, "%.*s", (int)(flen - 9), field);
-        p->form = dict_form(d, fname);
-        if (p->form && strcmp(value, "0") != 0 && strcmp(value, "1") != 0 &&
-            strcmp(value, "2") != 0) {
+    struct dict_key key;
+    enum dict_key_kind kind = c->code ? DICT_KEY_UNKNOWN : dict_key_parse(d, field, &key);
+    const struct dict_field *f = kind == DICT_KEY_FIELD ? key.field : dict_field(d, field);
+    if (kind == DICT_KEY_STATUS) {
+        p->form = key.form;
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0) {
             snprintf(msg, msglen,
                      "field '%s': '%s' is not a form status (0 incomplete, "
                      "1 unverified, 2 complete)",

@@ -1,0 +1,196 @@
+/* REDCap's flat record format read into change sets (see redcap.h). Column names are read with
+ * the dictionary's one reader of them (dict_key_parse); instance numbers with its range-checked
+ * parser (dict_instance_parse); events as REDCap's users name them (dict_event_find). */
+#include "formats/redcap.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats/csv.h"
+
+/* One row as it came: column names and cells (borrowed from the parsed file). */
+struct cells {
+    const char *const *names;
+    const char *const *values;
+    size_t n;
+    size_t line;
+};
+
+static const char *cell(const struct cells *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return c->values[i];
+    return NULL;
+}
+
+/* Whether a form-status column of form fi is data of a row at (event ev, instance): the form is
+ * collected there, and a repeating form's row names it (or no instrument) with an instance. */
+static bool status_fits(const struct dict *d, int ev, int fi, int instance, const char *instrument)
+{
+    size_t k = (size_t)ev * d->nforms + (size_t)fi;
+    if (!d->form_at_event[k])
+        return false;
+    if (!d->form_repeats[k])
+        return instance == 0;
+    return instance >= 1 &&
+           (!instrument || !*instrument || strcmp(instrument, d->forms[fi].name) == 0);
+}
+
+/* One row's cells into out; false (after telling reject) when the row cannot be placed. */
+static int read_row(const struct dict *d, const struct cells *c, struct arena *ar,
+                    struct redcap_row *out, bool *is_placed, redcap_reject_fn reject, void *ctx)
+{
+    *is_placed = false;
+    const char *id_col = d->fields[0].name;
+    const char *record = cell(c, id_col);
+    if (!record || !*record) {
+        reject(ctx, c->line, "", id_col, "record", "no record ID");
+        return 0;
+    }
+    const char *evname = cell(c, "redcap_event_name");
+    const char *event = evname && *evname ? dict_event_find(d, evname)
+                        : d->nevents == 1 ? d->events[0].name
+                                          : NULL;
+    if (!event) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s '%.100s'",
+                 evname && *evname ? "no such event" : "redcap_event_name is required",
+                 evname ? evname : "");
+        reject(ctx, c->line, record, "redcap_event_name", "unknown_event", msg);
+        return 0;
+    }
+    const char *inst_s = cell(c, "redcap_repeat_instance");
+    const char *instrument = cell(c, "redcap_repeat_instrument");
+    int instance = 0;
+    if (inst_s && *inst_s) {
+        /* REDCap writes a positive integer or nothing; atoi would read "x" as 0 and "2b" as 2.
+         * The write path then holds it to the form's maximum. */
+        struct err ie;
+        err_clear(&ie);
+        if (dict_instance_parse(inst_s, "redcap_repeat_instance", &instance, &ie) != 0 ||
+            instance < 1) {
+            reject(ctx, c->line, record, "redcap_repeat_instance", "instance",
+                   ie.code ? ie.msg : "redcap_repeat_instance must be a positive integer or blank");
+            return 0;
+        }
+    }
+    int ev = dict_event_index(d, event);
+    struct store_change *ch = arena_calloc(ar, c->n + 1, sizeof *ch);
+    const char *rec = arena_strdup(ar, record);
+    if (!ch || !rec)
+        return ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const char *name = c->names[i], *val = c->values[i];
+        if (!val || !*val || strcmp(name, id_col) == 0 || strncmp(name, "redcap_", 7) == 0)
+            continue;
+        struct dict_key k;
+        enum dict_key_kind kind = dict_key_parse(d, name, &k);
+        if (kind == DICT_KEY_FIELD && k.field->type == FT_CALC)
+            continue; /* recomputed, not imported */
+        if (kind == DICT_KEY_STATUS &&
+            !status_fits(d, ev, (int)(k.form - d->forms), instance, instrument))
+            continue; /* a status column of a form outside this row is not data */
+        struct store_change *x = &ch[n++];
+        x->event = event;
+        x->instance = instance;
+        /* an unknown column goes to the write path as it is, which names it */
+        x->field = kind == DICT_KEY_FIELD || kind == DICT_KEY_OPTION ? k.field->name
+                                                                     : arena_strdup(ar, name);
+        x->code = kind == DICT_KEY_OPTION && *k.code ? arena_strdup(ar, k.code) : NULL;
+        x->value = arena_strdup(ar, val);
+        if (!x->field || !x->value || (kind == DICT_KEY_OPTION && *k.code && !x->code))
+            return ERR_NOMEM;
+    }
+    *out = (struct redcap_row){c->line, rec, event, instance, ch, n};
+    *is_placed = true;
+    return 0;
+}
+
+/* A JSON record's values as strings: numbers as written, null as blank. */
+static int json_cells(const char *name, size_t i, json_t *o, struct arena *ar, struct cells *c,
+                      struct err *e)
+{
+    if (!json_is_object(o))
+        return err_set(e, ERR_INVALID, "%s: record %zu is not an object", name, i + 1);
+    size_t n = json_object_size(o);
+    const char **names = arena_calloc(ar, n + 1, sizeof *names);
+    const char **values = arena_calloc(ar, n + 1, sizeof *values);
+    if (!names || !values)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        const char *s = json_string_value(v);
+        if (json_is_integer(v))
+            s = arena_printf(ar, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            s = arena_printf(ar, "%.15g", json_real_value(v));
+        else if (json_is_null(v))
+            s = "";
+        else if (!s)
+            return err_set_field(e, ERR_INVALID, key,
+                                 "%s: record %zu: '%s' is not a string or number", name, i + 1,
+                                 key);
+        if (!s)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        names[k] = key;
+        values[k++] = s;
+    }
+    *c = (struct cells){names, values, k, i + 1};
+    return 0;
+}
+
+int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
+                     bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
+                     redcap_reject_fn reject, void *ctx, struct err *e)
+{
+    *rows = NULL;
+    *nrows = 0;
+    struct csv_table t = {0};
+    json_t *root = NULL;
+    size_t total;
+    if (is_json) {
+        json_error_t je;
+        if (!(root = json_loadb(data, len, 0, &je)))
+            return err_set(e, ERR_INVALID, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        if (!json_is_array(root)) {
+            json_decref(root);
+            return err_set(e, ERR_INVALID, "%s: expected an array of records", name);
+        }
+        total = json_array_size(root);
+    } else {
+        int rc = csv_table_parse(data, len, name, &t, e);
+        if (rc)
+            return rc;
+        total = t.nrows;
+    }
+    int rc = 0;
+    struct redcap_row *out = arena_calloc(ar, total + 1, sizeof *out);
+    if (!out)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; !rc && i < total; i++) {
+        struct cells c = {0};
+        if (is_json)
+            rc = json_cells(name, i, json_array_get(root, i), ar, &c, e);
+        else
+            c = (struct cells){(const char *const *)t.header, (const char *const *)t.rows[i],
+                               t.ncols, t.line[i]};
+        bool is_placed = false;
+        if (!rc && (rc = read_row(d, &c, ar, &out[n], &is_placed, reject, ctx)) == ERR_NOMEM)
+            err_set(e, ERR_NOMEM, "out of memory");
+        n += !rc && is_placed;
+    }
+    json_decref(root);
+    csv_table_free(&t);
+    if (rc)
+        return rc;
+    *rows = out;
+    *nrows = n;
+    return 0;
+}

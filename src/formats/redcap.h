@@ -1,0 +1,46 @@
+/* REDCap's flat record format — what REDCap's "Export data" (CSV, or JSON "flat") and its API's
+ * record export write: one row per record, event and repeat instance, columns record ID,
+ * redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, then fields, checkbox
+ * options as field___code and form statuses as form_complete — read against a dictionary into
+ * change sets for the store's write path, one per row.
+ *
+ * The reader decides only what REDCap's columns mean; every value is judged by the write path
+ * (validation, instance bounds, permissions). Blank cells change nothing (REDCap's "do not
+ * overwrite with blanks"), calc columns are skipped (they are recomputed), and a form-status
+ * column of a form outside the row's event or instance is not data. */
+#ifndef IOHEME_FORMATS_REDCAP_H
+#define IOHEME_FORMATS_REDCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "core/dict.h"
+#include "store/store.h"
+
+/* One row: whose, where, and the changes it asks for (in the caller's arena). */
+struct redcap_row {
+    size_t line;        /* CSV line, or JSON record number (1-based) */
+    const char *record; /* the row's record ID as written */
+    const char *event;  /* the dictionary's unique event name */
+    int instance;       /* 0, or redcap_repeat_instance */
+    struct store_change *changes;
+    size_t n;
+};
+
+/* A problem with one row or cell: the row's line, its record ID ("" when none), the column at
+ * fault, a rule name and a message naming the value. */
+typedef void (*redcap_reject_fn)(void *ctx, size_t line, const char *record, const char *column,
+                                 const char *rule, const char *msg);
+
+/* Reads data (name: the file's name for messages; JSON when is_json, else CSV) into *rows and
+ * *nrows, allocated in ar, strings pointing into ar. A row whose record, event or instance
+ * cannot be read is reported to reject and left out; the others are returned even when some
+ * were rejected (the caller decides: an import saves all rows or none). Returns ERR_INVALID
+ * (e naming file, line and column) when the file itself does not parse, ERR_NOMEM. */
+int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
+                     bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
+                     redcap_reject_fn reject, void *ctx, struct err *e);
+
+#endif
