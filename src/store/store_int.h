@@ -63,6 +63,10 @@ enum stmt_id {
     SQ_VAL_FORM,      /* snapshot.c: one form's values at one event and instance */
     SQ_SNAP_BEGIN,    /* snapshot.c: read snapshots, prepared once, not parsed per request */
     SQ_SNAP_COMMIT,
+    /* read.c, for the dashboard: one field's values across the study (the schedule's anchor
+     * candidates), and which forms hold values per record and event */
+    SQ_VAL_FIELD_STUDY,
+    SQ_VAL_FORMS_STUDY,
     SQ__COUNT
 };
 
