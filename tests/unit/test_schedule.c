@@ -65,6 +65,15 @@ static void assert_wallclock(long long t_s, const char *want)
     assert_string_equal(buf, want);
 }
 
+/* One event's due time and window, each as a wall-clock string worked out in the test. */
+static void assert_due(const struct schedule_due *due, const char *start, const char *at,
+                       const char *end)
+{
+    assert_int_equal(due->window_start_s, wc(start));
+    assert_int_equal(due->due_s, wc(at));
+    assert_int_equal(due->window_end_s, wc(end));
+}
+
 static void test_wallclock_reads_calendar_dates_without_a_time_zone(void **state)
 {
     (void)state;
@@ -109,17 +118,11 @@ static void test_earliest_anchor_gives_due_times_and_windows(void **state)
     assert_int_equal(src, SCHEDULE_FROM_ANCHOR);
     assert_int_equal(a.anchor.instance, 2);
     /* Procedure: events.csv day 0, window 0 before, (0 + 1) days after */
-    assert_int_equal(due[1].due_s, wc("2024-03-10 08:40"));
-    assert_int_equal(due[1].window_start_s, wc("2024-03-10 08:40"));
-    assert_int_equal(due[1].window_end_s, wc("2024-03-11 08:40"));
+    assert_due(&due[1], "2024-03-10 08:40", "2024-03-10 08:40", "2024-03-11 08:40");
     /* 30 min: schedule.csv 30 min, window 5 before and 60 after: 09:05 .. 09:10 .. 10:10 */
-    assert_int_equal(due[2].due_s, wc("2024-03-10 09:10"));
-    assert_int_equal(due[2].window_start_s, wc("2024-03-10 09:05"));
-    assert_int_equal(due[2].window_end_s, wc("2024-03-10 10:10"));
+    assert_due(&due[2], "2024-03-10 09:05", "2024-03-10 09:10", "2024-03-10 10:10");
     /* Day 2: day 2 (1 day before, 1 + 1 days after): 03-11 08:40 .. 03-12 08:40 .. 03-14 */
-    assert_int_equal(due[3].due_s, wc("2024-03-12 08:40"));
-    assert_int_equal(due[3].window_start_s, wc("2024-03-11 08:40"));
-    assert_int_equal(due[3].window_end_s, wc("2024-03-14 08:40"));
+    assert_due(&due[3], "2024-03-11 08:40", "2024-03-12 08:40", "2024-03-14 08:40");
     dict_free(&d);
 }
 
@@ -170,11 +173,9 @@ static void test_other_protocol_files_change_the_schedule(void **state)
     struct schedule_due due[4];
     assert_int_equal(schedule_due(&d, &a, -1, due, NULL), 0);
     /* earliest decision 07:00:00; + 45 min = 07:45, window to 08:00 */
-    assert_int_equal(due[2].due_s, wc("2024-03-10 07:45"));
-    assert_int_equal(due[2].window_end_s, wc("2024-03-10 08:00"));
-    /* 90 min before the anchor */
-    assert_int_equal(due[3].due_s, wc("2024-03-10 05:30"));
-    assert_int_equal(due[3].window_end_s, due[3].due_s);
+    assert_due(&due[2], "2024-03-10 07:45", "2024-03-10 07:45", "2024-03-10 08:00");
+    /* 90 min before the anchor, no window */
+    assert_due(&due[3], "2024-03-10 05:30", "2024-03-10 05:30", "2024-03-10 05:30");
     dict_free(&d);
 }
 
