@@ -4,7 +4,9 @@
 Usage: python3 check.py [protocol_dir]      (default: the folder this script is in)
 
 Checks dictionary.csv, events.csv, form_events.csv and repeating.csv against the rules of
-the engine's loader (src/core/dict.h, src/core/expr.h) and REDCap's data-dictionary format.
+the engine's loader (src/core/dict.h, src/core/expr.h) and REDCap's data-dictionary format,
+and ioheme's own optional study.csv (target enrolment, schedule anchor) and schedule.csv (due
+times in minutes after the anchor; src/core/dict_study.c).
 Prints every problem as "file:line: message" and exits 1 if there is any; prints a one-line
 summary and exits 0 when clean.
 """
@@ -24,6 +26,10 @@ EVENTS_HEADER = ["event_name", "arm_num", "day_offset", "offset_min", "offset_ma
                  "unique_event_name", "custom_event_label"]
 FORM_EVENTS_HEADER = ["arm_num", "unique_event_name", "form"]
 REPEATING_HEADER = ["event_name", "form_name", "custom_form_label"]
+STUDY_HEADER = ["key", "value"]
+STUDY_KEYS = {"target_enrolment", "anchor_field", "anchor_rule", "fallback_field", "fallback_rule"}
+ANCHOR_RULES = {"earliest", "first_instance"}
+SCHEDULE_HEADER = ["unique_event_name", "due_min", "window_before_min", "window_after_min"]
 
 FIELD_TYPES = {"text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse", "calc",
                "descriptive"}
@@ -579,6 +585,62 @@ def parse_choices(raw):
     return out
 
 
+def check_study(d, fields, events):
+    """study.csv and schedule.csv, when present: the engine's rules (dict.h, dict_study.c)."""
+    SF, SCF = "study.csv", "schedule.csv"
+    if os.path.exists(os.path.join(d, SF)):
+        rows = read_csv(os.path.join(d, SF))
+        if rows[0][1] != STUDY_HEADER:
+            err(SF, 1, f"header must be {','.join(STUDY_HEADER)}")
+        seen = {}
+        for line, row in rows[1:]:
+            if len(row) != 2:
+                err(SF, line, f"{len(row)} columns, expected 2")
+                continue
+            key, val = row
+            if key not in STUDY_KEYS:
+                err(SF, line, f"unknown key '{key}'")
+                continue
+            if key in seen:
+                err(SF, line, f"key '{key}' given twice (first on line {seen[key]})")
+                continue
+            seen[key] = line
+            if key == "target_enrolment" and not (re.fullmatch(r"\d+", val) and int(val) >= 1):
+                err(SF, line, f"target_enrolment '{val}' is not a whole number of at least 1")
+            elif key.endswith("_field"):
+                f = fields.get(val)
+                if not f:
+                    err(SF, line, f"unknown field '{val}'")
+                elif f["type"] != "text" or f["vtype"] not in ("datetime_ymd",
+                                                                "datetime_seconds_ymd"):
+                    err(SF, line, f"field '{val}' is not a datetime text field")
+            elif key.endswith("_rule") and val not in ANCHOR_RULES:
+                err(SF, line, f"{key} '{val}' is not one of: earliest, first_instance")
+        for given, needs in (("anchor_rule", "anchor_field"), ("fallback_rule", "fallback_field"),
+                             ("fallback_field", "anchor_field")):
+            if given in seen and needs not in seen:
+                err(SF, seen[given], f"{given} without {needs}")
+    if os.path.exists(os.path.join(d, SCF)):
+        rows = read_csv(os.path.join(d, SCF))
+        if rows[0][1] != SCHEDULE_HEADER:
+            err(SCF, 1, f"header must be {','.join(SCHEDULE_HEADER)}")
+        seen = {}
+        for line, row in rows[1:]:
+            if len(row) != 4:
+                err(SCF, line, f"{len(row)} columns, expected 4")
+                continue
+            ev = row[0]
+            if ev not in events:
+                err(SCF, line, f"unknown event '{ev}'")
+            elif ev in seen:
+                err(SCF, line, f"event '{ev}' scheduled twice (first on line {seen[ev]})")
+            seen.setdefault(ev, line)
+            for name, v in zip(SCHEDULE_HEADER[1:], row[1:]):
+                if not re.fullmatch(r"-?\d+" if name == "due_min" else r"\d+", v):
+                    err(SCF, line, f"{name} '{v}' is not a whole number of minutes"
+                        + ("" if name == "due_min" else ", 0 or more"))
+
+
 # ------------------------------------------------------------------ main checks
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
@@ -793,6 +855,9 @@ def main():
         if (ev, fm) in repeats:
             err(RF, line, f"duplicate row {ev},{fm}")
         repeats.add((ev, fm))
+
+    # ---- study.csv, schedule.csv (ioheme's own, optional)
+    check_study(d, fields, events)
 
     # ---- logic
     for name in order:

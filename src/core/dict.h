@@ -9,6 +9,15 @@
  *                     (forms that repeat at an event; max_instances is ioheme's optional
  *                     column, the most instances the form may have there: blank means
  *                     DICT_INSTANCE_MAX_DEFAULT, at most DICT_INSTANCE_CEILING)
+ *   study.csv         key,value: the study's facts the engine uses (ioheme's own, optional):
+ *                     target_enrolment, and the schedule's anchor (anchor_field, anchor_rule,
+ *                     fallback_field, fallback_rule); see struct dict_study
+ *   schedule.csv      unique_event_name,due_min,window_before_min,window_after_min: when an
+ *                     event falls due, in minutes after the anchor (ioheme's own, optional;
+ *                     events without a row fall due by events.csv's days); see struct
+ *                     dict_event
+ *
+ * protocols/io-heme/README.md documents both of ioheme's own files with an example.
  *
  * dict_load validates everything (duplicate or malformed names, unknown field or validation
  * types, bad choice lists, min/max that do not fit the validation type, logic that does not
@@ -99,12 +108,42 @@ struct dict_event {
     const char *label;              /* custom_event_label or event_name */
     int day_offset;
     int offset_min, offset_max;
+    /* The schedule, in minutes after the anchor (struct dict_study): from schedule.csv's row
+     * for the event, else from events.csv's days above: due_min = day_offset days,
+     * window_before_min = offset_min days, window_after_min = offset_max + 1 days (REDCap's
+     * windows count whole days, so the due day itself is in the window). A form is overdue after
+     * due +
+     * window_after_min. Without schedule.csv (databases created before it existed), an event
+     * named t<N>min_... / t<N>h_... falls due N minutes / hours after the anchor. */
+    long long due_min, window_before_min, window_after_min;
+};
+
+/* How an anchor field's values (one per event and instance) give one time: the earliest of
+ * them, or the one of the lowest instance (then the first event in events.csv order). */
+enum dict_anchor_rule { DICT_ANCHOR_EARLIEST, DICT_ANCHOR_FIRST_INSTANCE };
+
+struct dict_anchor {
+    const struct dict_field *field; /* a datetime_ymd / datetime_seconds_ymd text field; NULL:
+                                       none */
+    enum dict_anchor_rule rule;
+};
+
+/* study.csv. The schedule's anchor of a record is anchor's time, else fallback's, else the
+ * record's enrolment time. Without study.csv (databases created before it existed) the
+ * defaults are the facts the engine had built in: target 52, anchor att_start_dt (earliest),
+ * fallback iop_decision_dt (first instance), each field only when the dictionary has it as
+ * a datetime. */
+struct dict_study {
+    int target_enrolment; /* 0: the protocol states none */
+    struct dict_anchor anchor, fallback;
+    bool has_file; /* study.csv was given */
 };
 
 struct dict {
     struct dict_field *fields;  size_t nfields;   /* in dictionary order; fields[0] = record id */
     struct dict_form *forms;    size_t nforms;    /* in order of first appearance */
     struct dict_event *events;  size_t nevents;   /* in events.csv order */
+    struct dict_study study;
     bool *form_at_event;        /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;         /* [event * nforms + form]: repeating form at that event */
     int *form_max_instance;     /* [event * nforms + form]: highest instance allowed there
@@ -114,7 +153,12 @@ struct dict {
     size_t nslots;              /* a power of two, > 2 * nfields */
 };
 
-/* Loads and validates the protocol folder dir (dictionary.csv required, the other three
+/* The protocol folder's files, in the order their errors print; dictionary.csv is required,
+ * the others optional. */
+#define DICT_NFILES 6
+extern const char *const dict_protocol_files[DICT_NFILES];
+
+/* Loads and validates the protocol folder dir (dictionary.csv required, the others
  * optional). On failure returns ERR_INVALID (or ERR_IO, ERR_NOMEM) and e->msg lists the errors,
  * one per line, "dictionary.csv:12:6: ..." — as many as fit in its 1 KiB, then
  * "(and N more errors)" (dict_load_full gives them all); *d is left empty. On success the
@@ -133,6 +177,10 @@ int dict_load_full(const char *dir, struct dict *d, struct strbuf *errors, size_
 int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
                        const char *form_events_csv, const char *repeating_csv, struct dict *d,
                        struct strbuf *errors, size_t *nerrors, struct err *e);
+/* As dict_load_mem_full, from all the files' contents: files[i] is dict_protocol_files[i]'s,
+ * NULL when absent. */
+int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct strbuf *errors,
+                    size_t *nerrors, struct err *e);
 void dict_free(struct dict *d);
 
 /* Lookups; NULL / -1 when absent. */

@@ -61,4 +61,16 @@ const char *dict_name_problem(const char *s);
 /* dict.c: the dictionary table into L->d (fields, forms, the name index). */
 void dict_load_dictionary(struct loader *L, const struct csv_table *t);
 
+/* An integer cell; blank gives dflt. false when it is not an integer (REDCap's "2.0" is 2). */
+bool dict_cell_int(const char *s, int dflt, int *out);
+/* Finds the named columns of t into cols; reports each missing one at file:1. */
+bool dict_need_cols(struct loader *L, const struct csv_table *t, const char *file,
+                    const char *const *names, int *cols, size_t n);
+
+/* dict_study.c, after the dictionary and events are loaded: study.csv into L->d->study and
+ * schedule.csv into each event's due_min and window (t NULL: the file is absent, the
+ * defaults of dict.h apply). */
+void dict_load_study(struct loader *L, const struct csv_table *t);
+void dict_load_schedule(struct loader *L, const struct csv_table *t);
+
 #endif

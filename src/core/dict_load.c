@@ -19,15 +19,16 @@
 
 /* ---- errors ---- */
 
-static const char *const file_order[] = {"dictionary.csv", "events.csv", "form_events.csv",
-                                         "repeating.csv"};
+const char *const dict_protocol_files[DICT_NFILES] = {"dictionary.csv",  "events.csv",
+                                                      "form_events.csv", "repeating.csv",
+                                                      "study.csv",       "schedule.csv"};
 
 static int file_rank(const char *file)
 {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(file_order[i], file) == 0)
+    for (int i = 0; i < DICT_NFILES; i++)
+        if (strcmp(dict_protocol_files[i], file) == 0)
             return i;
-    return 4;
+    return DICT_NFILES;
 }
 
 /* Appends a finished message. */
@@ -279,8 +280,7 @@ static void check_calc_cycles(struct loader *L)
 
 /* ---- events, form-events, repeating forms ---- */
 
-/* Parses an integer cell; blank gives dflt. */
-static bool cell_int(const char *s, int dflt, int *out)
+bool dict_cell_int(const char *s, int dflt, int *out)
 {
     if (!*s) {
         *out = dflt;
@@ -298,9 +298,8 @@ static bool cell_int(const char *s, int dflt, int *out)
     return true;
 }
 
-/* Finds named columns; reports the missing ones. */
-static bool need_cols(struct loader *L, const struct csv_table *t, const char *file,
-                      const char *const *names, int *cols, size_t n)
+bool dict_need_cols(struct loader *L, const struct csv_table *t, const char *file,
+                    const char *const *names, int *cols, size_t n)
 {
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
@@ -325,7 +324,7 @@ static void load_events(struct loader *L, const struct csv_table *t)
         L->nomem = true;
         return;
     }
-    if (!need_cols(L, t, "events.csv", names, c, 7))
+    if (!dict_need_cols(L, t, "events.csv", names, c, 7))
         return;
     for (size_t r = 0; r < t->nrows; r++) {
         char **row = t->rows[r];
@@ -355,7 +354,7 @@ static void load_events(struct loader *L, const struct csv_table *t)
                     {c[3], &ev->offset_min},
                     {c[4], &ev->offset_max}};
         for (size_t k = 0; k < 4; k++)
-            if (!cell_int(row[ints[k].col], k == 0 ? 1 : 0, ints[k].out)) {
+            if (!dict_cell_int(row[ints[k].col], k == 0 ? 1 : 0, ints[k].out)) {
                 dict_add_error(L, "events.csv", line, (size_t)ints[k].col + 1,
                                "%s '%s' is not an integer", names[k + 1], row[ints[k].col]);
                 ok = false;
@@ -372,7 +371,7 @@ static void load_form_events(struct loader *L, const struct csv_table *t)
     static const char *const names[] = {"arm_num", "unique_event_name", "form"};
     int c[3];
     struct dict *d = L->d;
-    if (!need_cols(L, t, "form_events.csv", names, c, 3))
+    if (!dict_need_cols(L, t, "form_events.csv", names, c, 3))
         return;
     for (size_t r = 0; r < t->nrows; r++) {
         char **row = t->rows[r];
@@ -399,7 +398,7 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
     static const char *const names[] = {"event_name", "form_name", "custom_form_label"};
     int c[3];
     struct dict *d = L->d;
-    if (!need_cols(L, t, "repeating.csv", names, c, 3))
+    if (!dict_need_cols(L, t, "repeating.csv", names, c, 3))
         return;
     int cmax = csv_col(t, "max_instances"); /* ioheme's optional column */
     for (size_t r = 0; r < t->nrows; r++) {
@@ -423,7 +422,7 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
                            row[c[1]], evname);
         d->form_repeats[k] = true;
         int max = DICT_INSTANCE_MAX_DEFAULT;
-        if (cmax >= 0 && (!cell_int(row[cmax], DICT_INSTANCE_MAX_DEFAULT, &max) || max < 1 ||
+        if (cmax >= 0 && (!dict_cell_int(row[cmax], DICT_INSTANCE_MAX_DEFAULT, &max) || max < 1 ||
                           max > DICT_INSTANCE_CEILING))
             dict_add_error(L, "repeating.csv", t->line[r], (size_t)cmax + 1,
                            "max_instances '%s' is not a whole number from 1 to %d", row[cmax],
@@ -447,25 +446,25 @@ static bool parse_table(struct loader *L, const char *data, const char *file, st
     return false;
 }
 
-int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
-                       const char *form_events_csv, const char *repeating_csv, struct dict *d,
-                       struct strbuf *errors, size_t *nerrors, struct err *e)
+int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct strbuf *errors,
+                    size_t *nerrors, struct err *e)
 {
     memset(d, 0, sizeof *d);
     struct loader L = {.d = d};
-    struct csv_table td, te, tf, tr;
-    bool has_d = parse_table(&L, dictionary_csv ? dictionary_csv : "", "dictionary.csv", &td);
-    bool has_e = events_csv && parse_table(&L, events_csv, "events.csv", &te);
-    bool has_f = form_events_csv && parse_table(&L, form_events_csv, "form_events.csv", &tf);
-    bool has_r = repeating_csv && parse_table(&L, repeating_csv, "repeating.csv", &tr);
-    if (has_d)
-        dict_load_dictionary(&L, &td);
-    if (has_e) {
-        load_events(&L, &te);
+    struct csv_table t[DICT_NFILES];
+    bool has[DICT_NFILES];
+    for (int i = 0; i < DICT_NFILES; i++) {
+        const char *data = files[i] ? files[i] : i == 0 ? "" : NULL;
+        has[i] = data && parse_table(&L, data, dict_protocol_files[i], &t[i]);
+    }
+    if (has[0])
+        dict_load_dictionary(&L, &t[0]);
+    if (has[1]) {
+        load_events(&L, &t[1]);
     } else if (!L.nomem) {
         d->events = arena_calloc(&d->arena, 1, sizeof *d->events);
         if (d->events) {
-            d->events[0] = (struct dict_event){"event_1", "Event 1", 0, 0, 0};
+            d->events[0] = (struct dict_event){.name = "event_1", .label = "Event 1"};
             d->nevents = 1;
         } else {
             L.nomem = true;
@@ -478,25 +477,24 @@ int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
         d->form_max_instance = arena_calloc(&d->arena, cells, sizeof(int));
         if (!d->form_at_event || !d->form_repeats || !d->form_max_instance)
             L.nomem = true;
-        else if (has_f)
-            load_form_events(&L, &tf);
+        else if (has[2])
+            load_form_events(&L, &t[2]);
         else /* no form-event table: every form at every event */
             memset(d->form_at_event, 1, d->nevents * d->nforms * sizeof(bool));
-        if (!L.nomem && has_r)
-            load_repeating(&L, &tr, !has_e);
+        if (!L.nomem && has[3])
+            load_repeating(&L, &t[3], !has[1]);
         if (!L.nomem)
             check_refs(&L);
         if (!L.nomem)
             check_calc_cycles(&L);
+        if (!L.nomem)
+            dict_load_study(&L, has[4] ? &t[4] : NULL);
+        if (!L.nomem)
+            dict_load_schedule(&L, has[5] ? &t[5] : NULL);
     }
-    if (has_d)
-        csv_table_free(&td);
-    if (has_e)
-        csv_table_free(&te);
-    if (has_f)
-        csv_table_free(&tf);
-    if (has_r)
-        csv_table_free(&tr);
+    for (int i = 0; i < DICT_NFILES; i++)
+        if (has[i])
+            csv_table_free(&t[i]);
     if (nerrors)
         *nerrors = L.nerrs;
     int rc = 0;
@@ -510,6 +508,14 @@ int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
     if (rc)
         dict_free(d);
     return rc;
+}
+
+int dict_load_mem_full(const char *dictionary_csv, const char *events_csv,
+                       const char *form_events_csv, const char *repeating_csv, struct dict *d,
+                       struct strbuf *errors, size_t *nerrors, struct err *e)
+{
+    const char *files[DICT_NFILES] = {dictionary_csv, events_csv, form_events_csv, repeating_csv};
+    return dict_load_files(files, d, errors, nerrors, e);
 }
 
 int dict_load_mem(const char *dictionary_csv, const char *events_csv, const char *form_events_csv,
@@ -536,18 +542,16 @@ static int read_member(const char *dir, const char *name, bool required, char **
 int dict_load_full(const char *dir, struct dict *d, struct strbuf *errors, size_t *nerrors,
                    struct err *e)
 {
-    static const char *const files[4] = {"dictionary.csv", "events.csv", "form_events.csv",
-                                         "repeating.csv"};
-    char *data[4] = {0};
+    char *data[DICT_NFILES] = {0};
     memset(d, 0, sizeof *d);
     if (nerrors)
         *nerrors = 0;
     int rc = 0;
-    for (int i = 0; i < 4 && !rc; i++)
-        rc = read_member(dir, files[i], i == 0, &data[i], e);
+    for (int i = 0; i < DICT_NFILES && !rc; i++)
+        rc = read_member(dir, dict_protocol_files[i], i == 0, &data[i], e);
     if (!rc)
-        rc = dict_load_mem_full(data[0], data[1], data[2], data[3], d, errors, nerrors, e);
-    for (int i = 0; i < 4; i++)
+        rc = dict_load_files((const char *const *)data, d, errors, nerrors, e);
+    for (int i = 0; i < DICT_NFILES; i++)
         free(data[i]);
     return rc;
 }

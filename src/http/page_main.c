@@ -2,17 +2,14 @@
  * log with its "screen a new patient" form. */
 #include "http/handlers.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/schedule.h"
 #include "http/html.h"
 #include "http/page.h"
 #include "store/timestamp.h"
-
-#define TARGET_ENROLMENT 52
 
 /* Every record (caller frees *recs), or an error page and -1. */
 static int load_records(struct req *r, struct store_record **recs, size_t *n)
@@ -26,64 +23,24 @@ static int load_records(struct req *r, struct store_record **recs, size_t *n)
     return 0;
 }
 
-/* The study's T0, from which every time point falls due: the skin puncture of the first IO
- * attempt (the earliest att_start_dt of the patient's attempts). Before any attempt is
- * recorded, the decision time of the first placement (iop_decision_dt of io_procedure
- * instance 1, or the lowest instance there is); before that, enrolment. */
-#define T0_FIELD "att_start_dt"
-#define T0_FALLBACK_FIELD "iop_decision_dt"
-
-/* Milliseconds since the epoch of a data value "YYYY-MM-DD HH:MM[:SS]" (read as UTC, as the
- * dashboard prints its due times); -1 when s is not one. */
-static long long value_datetime_ms(const char *s)
-{
-    int y, mo, d, h, mi, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5)
-        return -1;
-    int more = 0;
-    if (s[n] == ':') {
-        if (sscanf(s + n, ":%2d%n", &sec, &more) != 1)
-            return -1;
-        n += more;
-    }
-    if (s[n] || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
-        return -1;
-    /* days from civil (H. Hinnant): proleptic Gregorian, no time zone involved */
-    long long yy = y - (mo <= 2);
-    long long era = (yy >= 0 ? yy : yy - 399) / 400;
-    long long yoe = yy - era * 400;
-    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    long long days = era * 146097 + doe - 719468;
-    return ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
-}
-
-/* When an event falls due after T0: day_offset days, plus the hours or minutes the
- * protocol's event names carry for same-day time points (t15min_arm_1, t6h_arm_1). */
-static long long event_offset_ms(const struct dict_event *ev)
-{
-    long long ms = (long long)ev->day_offset * 86400000LL;
-    const char *p = ev->name;
-    if (p[0] == 't' && isdigit((unsigned char)p[1])) {
-        char *end;
-        long n = strtol(p + 1, &end, 10);
-        if (strncmp(end, "min_", 4) == 0)
-            ms = n * 60000LL;
-        else if (strncmp(end, "h_", 2) == 0)
-            ms = n * 3600000LL;
-    }
-    return ms;
-}
-
 struct states {
     const struct dict *d;
     int *status; /* [record idx][event][form]: max status seen, -1 none */
     const struct store_record *recs;
     size_t nrecs;
-    long long *first_puncture_ms; /* [record idx]: earliest att_start_dt, -1 none */
-    long long *decision_ms;       /* [record idx]: iop_decision_dt of the first placement */
-    int *decision_instance;       /* [record idx]: the instance decision_ms came from */
+    struct schedule_anchors *anchors; /* [record idx]: candidates for the schedule's anchor */
 };
+
+/* The index in st->recs of the record with this id, or st->nrecs. */
+static size_t rec_index(const struct states *st, long long record_id)
+{
+    size_t i = (size_t)(record_id - 1); /* ids are given in screening order, as recs is */
+    if (i < st->nrecs && st->recs[i].id == record_id)
+        return i;
+    for (i = 0; i < st->nrecs && st->recs[i].id != record_id; i++)
+        ;
+    return i;
+}
 
 static int state_cb(void *ctx, const struct store_form_state *s)
 {
@@ -103,35 +60,42 @@ static int state_cb(void *ctx, const struct store_form_state *s)
 }
 
 /* As REDCap: a form with values but no status yet counts as incomplete. */
-static int value_cb(void *ctx, const struct store_value *v)
+static int data_cb(void *ctx, const struct store_form_data *fd)
 {
     struct states *st = ctx;
-    const struct dict_field *f = dict_field(st->d, v->field);
-    int ev = dict_event_index(st->d, v->event);
-    if (!f || ev < 0 || f->type == FT_CALC || !v->value || !*v->value)
+    int ev = dict_event_index(st->d, fd->event), fm = dict_form_index(st->d, fd->form);
+    size_t i = rec_index(st, fd->record_id);
+    if (ev < 0 || fm < 0 || i == st->nrecs)
         return 0;
-    size_t i = (size_t)(v->record_id - 1);
-    if (i >= st->nrecs || st->recs[i].id != v->record_id) {
-        for (i = 0; i < st->nrecs && st->recs[i].id != v->record_id; i++)
-            ;
-        if (i == st->nrecs)
-            return 0;
-    }
-    if (strcmp(v->field, T0_FIELD) == 0) {
-        long long ms = value_datetime_ms(v->value);
-        if (ms >= 0 && (st->first_puncture_ms[i] < 0 || ms < st->first_puncture_ms[i]))
-            st->first_puncture_ms[i] = ms;
-    } else if (strcmp(v->field, T0_FALLBACK_FIELD) == 0) {
-        long long ms = value_datetime_ms(v->value);
-        if (ms >= 0 && (st->decision_instance[i] < 0 || v->instance < st->decision_instance[i])) {
-            st->decision_ms[i] = ms;
-            st->decision_instance[i] = v->instance;
-        }
-    }
-    int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + f->form_index];
+    int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + (size_t)fm];
     if (*slot < 0)
         *slot = 0;
     return 0;
+}
+
+static int anchor_cb(void *ctx, const struct store_value *v)
+{
+    struct states *st = ctx;
+    size_t i = rec_index(st, v->record_id);
+    int ev = dict_event_index(st->d, v->event);
+    if (i < st->nrecs && ev >= 0)
+        schedule_anchors_offer(st->d, &st->anchors[i], v->field, ev, v->instance, v->value);
+    return 0;
+}
+
+/* Form states, forms holding data and the schedule's anchor candidates into st: only what
+ * the dashboard shows, never every value of the study. */
+static int load_states(struct store *store, struct states *st, struct err *e)
+{
+    const struct dict_study *study = &st->d->study;
+    int rc = store_form_states(store, NULL, state_cb, st, e);
+    if (!rc)
+        rc = store_forms_with_data(store, data_cb, st, e);
+    if (!rc && study->anchor.field)
+        rc = store_field_values(store, study->anchor.field->name, anchor_cb, st, e);
+    if (!rc && study->fallback.field && study->fallback.field != study->anchor.field)
+        rc = store_field_values(store, study->fallback.field->name, anchor_cb, st, e);
+    return rc;
 }
 
 static void rec_link(struct req *r, const char *name, const char *event, const char *form)
@@ -194,20 +158,14 @@ int page_dashboard(struct req *r)
     for (size_t i = 0; i < cells; i++)
         st.status[i] = -1;
     size_t nr = n ? n : 1;
-    st.first_puncture_ms = arena_calloc(&r->ar, nr, sizeof *st.first_puncture_ms);
-    st.decision_ms = arena_calloc(&r->ar, nr, sizeof *st.decision_ms);
-    st.decision_instance = arena_calloc(&r->ar, nr, sizeof *st.decision_instance);
-    if (!st.first_puncture_ms || !st.decision_ms || !st.decision_instance) {
+    st.anchors = arena_calloc(&r->ar, nr, sizeof *st.anchors); /* zeroed: nothing picked */
+    struct schedule_due *due = arena_calloc(&r->ar, d->nevents ? d->nevents : 1, sizeof *due);
+    if (!st.anchors || !due) {
         free(recs);
         html_error_page(r, 500, "out of memory");
         return 0;
     }
-    for (size_t i = 0; i < nr; i++) {
-        st.first_puncture_ms[i] = st.decision_ms[i] = -1;
-        st.decision_instance[i] = -1;
-    }
-    if (store_form_states(r->st, NULL, state_cb, &st, &e) != 0 ||
-        store_study_values(r->st, value_cb, &st, &e) != 0) {
+    if (load_states(r->st, &st, &e) != 0) {
         free(recs);
         html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
@@ -215,10 +173,15 @@ int page_dashboard(struct req *r)
 
     html_begin(r, "Dashboard");
     html_raw(r, "<h1>Dashboard</h1><section class=\"cards\"><div class=\"card\"><h2>Enrolment</h2>");
-    html_rawf(r, "<p class=\"big\"><span id=\"enrolled\">%zu</span> / %d</p>"
-                 "<progress max=\"%d\" value=\"%zu\" aria-label=\"enrolment\"></progress>"
-                 "<p class=\"muted\">%zu screened · %zu screen failures</p></div>",
-              enrolled, TARGET_ENROLMENT, TARGET_ENROLMENT, enrolled, n, failures);
+    int target = d->study.target_enrolment;
+    if (target > 0)
+        html_rawf(r,
+                  "<p class=\"big\"><span id=\"enrolled\">%zu</span> / %d</p>"
+                  "<progress max=\"%d\" value=\"%zu\" aria-label=\"enrolment\"></progress>",
+                  enrolled, target, target, enrolled);
+    else /* the protocol states no target (study.csv without target_enrolment) */
+        html_rawf(r, "<p class=\"big\"><span id=\"enrolled\">%zu</span> enrolled</p>", enrolled);
+    html_rawf(r, "<p class=\"muted\">%zu screened · %zu screen failures</p></div>", n, failures);
     html_raw(r, "<div class=\"card\"><h2>Actions</h2>");
     if (page_may(r, PERM_SCREEN))
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
@@ -233,12 +196,13 @@ int page_dashboard(struct req *r)
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
-        long long t0 = st.first_puncture_ms[i] >= 0 ? st.first_puncture_ms[i]
-                       : st.decision_ms[i] >= 0    ? st.decision_ms[i]
-                                                   : store_timestamp_ms(recs[i].enrolled_at);
-        for (size_t ev = 0; t0 >= 0 && ev < d->nevents; ev++) {
-            long long due = t0 + event_offset_ms(&d->events[ev]);
-            if (due > now || ev == 0)
+        long long enrolled_ms = store_timestamp_ms(recs[i].enrolled_at);
+        if (schedule_due(d, &st.anchors[i], enrolled_ms >= 0 ? enrolled_ms / 1000 : -1, due,
+                         NULL) != 0)
+            continue;
+        /* the first event is screening, before enrolment: never due */
+        for (size_t ev = 1; ev < d->nevents; ev++) {
+            if (due[ev].due_s * 1000 > now)
                 continue;
             for (size_t fm = 0; fm < d->nforms; fm++) {
                 if (!d->form_at_event[ev * d->nforms + fm] || d->form_repeats[ev * d->nforms + fm])
@@ -246,16 +210,12 @@ int page_dashboard(struct req *r)
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s == 2)
                     continue;
-                bool late = now > due + (long long)(d->events[ev].offset_max + 1) * 86400000LL;
+                bool late = now > due[ev].window_end_s * 1000;
                 html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
                 row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
-                html_raw(r, "<td>");
-                time_t secs = (time_t)(due / 1000);
-                struct tm tm;
-                gmtime_r(&secs, &tm);
-                html_rawf(r, "%04d-%02d-%02d %02d:%02d UTC%s", tm.tm_year + 1900, tm.tm_mon + 1,
-                          tm.tm_mday, tm.tm_hour, tm.tm_min, late ? " (overdue)" : "");
-                html_raw(r, "</td>");
+                char when[SCHEDULE_WALLCLOCK_LEN];
+                schedule_format_wallclock(due[ev].due_s, when);
+                html_rawf(r, "<td>%s UTC%s</td>", when, late ? " (overdue)" : "");
                 status_cell(r, s);
                 ndue++;
             }

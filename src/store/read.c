@@ -156,6 +156,72 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
     return rc;
 }
 
+int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
+                       struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FIELD_STUDY, e);
+    if (!s)
+        return ERR_IO;
+    bind_text(s, 1, field);
+    int q, rc = 0;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_value v = {
+            .record_id = sqlite3_column_int64(s, 0),
+            .event = (const char *)sqlite3_column_text(s, 1),
+            .instance = sqlite3_column_int(s, 2),
+            .field = field,
+            .value = (const char *)sqlite3_column_text(s, 3),
+        };
+        if ((rc = fn(ctx, &v)))
+            break;
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "reading values");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FORMS_STUDY, e);
+    if (!s)
+        return ERR_IO;
+    /* rows come grouped by (record, event, form); the last one reported stops repeats */
+    long long last_id = 0;
+    struct strbuf last_event = STRBUF_INIT, last_form = STRBUF_INIT;
+    int q, rc = 0;
+    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_form_data fd = {
+            .record_id = sqlite3_column_int64(s, 0),
+            .event = (const char *)sqlite3_column_text(s, 1),
+            .form = (const char *)sqlite3_column_text(s, 2),
+        };
+        const struct dict_field *f = dict_field(&st->dict, (const char *)sqlite3_column_text(s, 3));
+        if (!fd.event || !fd.form || !f || f->type == FT_CALC)
+            continue;
+        if (fd.record_id == last_id && strcmp(fd.event, strbuf_str(&last_event)) == 0 &&
+            strcmp(fd.form, strbuf_str(&last_form)) == 0)
+            continue;
+        last_id = fd.record_id;
+        strbuf_reset(&last_event);
+        strbuf_adds(&last_event, fd.event);
+        strbuf_reset(&last_form);
+        strbuf_adds(&last_form, fd.form);
+        if (last_event.failed || last_form.failed) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        if ((rc = fn(ctx, &fd)))
+            break;
+    }
+    if (!rc && q != SQLITE_DONE)
+        rc = db_fail(st, e, "reading values");
+    sqlite3_reset(s);
+    strbuf_release(&last_event);
+    strbuf_release(&last_form);
+    return rc;
+}
+
 int store_form_status(struct store *st, const char *record, const char *event, const char *form,
                       int instance, int *status, struct err *e)
 {

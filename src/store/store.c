@@ -123,6 +123,10 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
                      "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
                      "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
+    [SQ_VAL_FIELD_STUDY] = "SELECT record_id, event, instance, value FROM value "
+                           "WHERE field = ?1 AND code = '' ORDER BY record_id, event, instance",
+    [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT record_id, event, form, field FROM value "
+                           "ORDER BY record_id, event, form",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
                   "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
                   "ORDER BY f.record_id, f.event, f.form, f.instance",
@@ -142,8 +146,6 @@ static const char *const stmt_sql[SQ__COUNT] = {
                         "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
 };
 
-static const char *const protocol_files[] = {"dictionary.csv", "events.csv", "form_events.csv",
-                                             "repeating.csv"};
 
 void store_set_busy_wait(struct store *st, long long ms)
 {
@@ -467,23 +469,23 @@ static int index_calcs(struct store *st, struct err *e)
 
 static int load_dict(struct store *st, struct err *e)
 {
-    char *files[4] = {NULL, NULL, NULL, NULL};
+    char *files[DICT_NFILES] = {NULL};
     int rc = 0;
-    for (size_t i = 0; i < 4 && !rc; i++) {
-        rc = store_protocol_file(st, protocol_files[i], &files[i], e);
+    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
+        rc = store_protocol_file(st, dict_protocol_files[i], &files[i], e);
         if (rc == ERR_NOT_FOUND && i > 0)
             rc = 0;
     }
     if (rc == ERR_NOT_FOUND)
         rc = err_set(e, ERR_INVALID, "not an ioheme database: no protocol stored in it");
     if (!rc) {
-        rc = dict_load_mem(files[0], files[1], files[2], files[3], &st->dict, e);
+        rc = dict_load_files((const char *const *)files, &st->dict, NULL, NULL, e);
         if (rc)
             err_prefix(e, "the protocol stored in the database");
         else
             st->has_dict = true;
     }
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < DICT_NFILES; i++)
         free(files[i]);
     if (!rc)
         rc = index_calcs(st, e);
@@ -570,12 +572,13 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 
 static int put_protocol(struct store *st, const char *dir, char dict_sha[65], struct err *e)
 {
-    char *files[4] = {NULL, NULL, NULL, NULL};
-    size_t lens[4] = {0, 0, 0, 0};
+    char *files[DICT_NFILES] = {NULL};
+    size_t lens[DICT_NFILES] = {0};
     int rc = 0;
-    for (size_t i = 0; i < 4 && !rc; i++) {
+    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
         char path[4096];
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, protocol_files[i]) >= sizeof path)
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, dict_protocol_files[i]) >=
+            sizeof path)
             rc = err_set(e, ERR_INVALID, "protocol folder path too long");
         else if (access(path, F_OK) != 0 && i > 0)
             continue;
@@ -584,13 +587,13 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
     }
     if (!rc) {
         struct dict d = {0};
-        rc = dict_load_mem(files[0], files[1], files[2], files[3], &d, e);
+        rc = dict_load_files((const char *const *)files, &d, NULL, NULL, e);
         if (rc)
             err_prefix(e, "%s", dir);
         else
             dict_free(&d);
     }
-    for (size_t i = 0; i < 4 && !rc; i++) {
+    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
         if (!files[i])
             continue;
         char hex[65];
@@ -602,12 +605,12 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
             rc = ERR_IO;
             break;
         }
-        sqlite3_bind_text(s, 1, protocol_files[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, dict_protocol_files[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
         sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
         rc = stmt_run(st, s, "storing the protocol", e);
     }
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < DICT_NFILES; i++)
         free(files[i]);
     return rc;
 }

@@ -44,12 +44,12 @@ struct store; /* an open database; opaque */
 /* ---- opening -------------------------------------------------------------------------------*/
 
 /* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
- * protocol folder's four files (dictionary.csv, events.csv, form_events.csv, repeating.csv; the
- * last three optional) into it so the database is self-contained, validates them with
- * dict_load, and creates the first user, admin_user, with role "admin" and admin_password. The
- * first audit rows are "create_db" (source_sha256 = SHA-256 of the dictionary) and "user_add".
- * On success *out is an open store the caller closes with store_close; on failure no file is
- * left behind. */
+ * protocol folder's files (dict_protocol_files: dictionary.csv, events.csv, form_events.csv,
+ * repeating.csv, study.csv, schedule.csv; all but the first optional) into it so the database is
+ * self-contained, validates them with dict_load, and creates the first user, admin_user, with role
+ * "admin" and admin_password. The first audit rows are "create_db" (source_sha256 = SHA-256 of the
+ * dictionary) and "user_add". On success *out is an open store the caller closes with store_close;
+ * on failure no file is left behind. */
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,
                  const char *admin_password, struct store **out, struct err *e);
 
@@ -66,8 +66,8 @@ void store_close(struct store *st);
 /* The protocol's dictionary as stored in the database. Owned by st; valid until store_close. */
 const struct dict *store_dict(const struct store *st);
 
-/* One of the protocol files stored at creation ("dictionary.csv", "events.csv",
- * "form_events.csv", "repeating.csv"). *out is malloc'ed and NUL-terminated (caller frees);
+/* One of the protocol files stored at creation (a name of dict_protocol_files). *out is
+ * malloc'ed and NUL-terminated (caller frees);
  * ERR_NOT_FOUND when that file was not part of the protocol. */
 int store_protocol_file(struct store *st, const char *name, char **out, struct err *e);
 
@@ -389,6 +389,28 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
 /* All values of the study, for the analysis: records in screening order, then event,
  * instance, field, code in byte order. One read transaction (a consistent snapshot). */
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e);
+
+/* One field's values across the study, for the dashboard's schedule: each non-blank value of
+ * field (not a checkbox) as a struct store_value whose record is NULL (record_id names it), code
+ * and flag NULL; ordered by record_id, event, instance. These are each record's candidates for
+ * the schedule's anchor (core/schedule.h); nothing else is read. Strings are valid only during
+ * the callback. */
+int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
+                       struct err *e);
+
+/* A form holding data at an event: at least one value of a dictionary field that is not a
+ * calc (calc values are recomputed everywhere and say nothing of data entry). */
+struct store_form_data {
+    long long record_id;
+    const char *event;
+    const char *form;
+};
+typedef int (*store_form_data_fn)(void *ctx, const struct store_form_data *fd);
+
+/* Every (record, event, form) holding data, once each, ordered by record_id, event, form: as
+ * REDCap, a form with values but no status counts as incomplete. Strings are valid only during
+ * the callback. */
+int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, struct err *e);
 
 /* Form status: 0 incomplete, 1 unverified, 2 complete, -1 when never set (no data). */
 int store_form_status(struct store *st, const char *record, const char *event, const char *form,

@@ -458,6 +458,69 @@ static void test_study_protocol_loads_when_present(void **state)
     dict_free(&d);
 }
 
+/* study.csv and schedule.csv: every problem reported as file:line:col, after the other files */
+static void test_study_and_schedule_errors_name_file_line_and_column(void **state)
+{
+    (void)state;
+    char csv[2048];
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+             "start_dt,f,,text,Start,,,datetime_ymd,,,,,,,,,,\n"
+             "start_d,f,,text,Day,,,date_ymd,,,,,,,,,,\n");
+    const char *files[DICT_NFILES] = {
+        csv,
+        "event_name,arm_num,day_offset,offset_min,offset_max,unique_event_name,"
+        "custom_event_label\n"
+        "T30,1,0,0,0,t30_arm_1,\n"
+        "Day 2,1,2,0,0,day2_arm_1,\n",
+        NULL,
+        NULL,
+        "key,value\n"
+        "target_enrolment,0\n"
+        "anchor_field,start_d\n"
+        "anchor_rule,latest\n"
+        "fallback_rule,earliest\n"
+        "anchor_field,start_dt\n"
+        "colour,blue\n",
+        "unique_event_name,due_min,window_before_min,window_after_min\n"
+        "t30_arm_1,30,-5,60\n"
+        "t30_arm_1,30,0,60\n"
+        "nosuch_arm_1,0,0,0\n"
+        "day2_arm_1,,0,1.5\n"};
+    struct dict d;
+    struct err e;
+    struct strbuf all = STRBUF_INIT;
+    size_t n = 0;
+    err_clear(&e);
+    assert_int_equal(dict_load_files(files, &d, &all, &n, &e), ERR_INVALID);
+    assert_string_equal(
+        strbuf_str(&all),
+        "study.csv:2:2: target_enrolment '0' is not a whole number of at least 1\n"
+        "study.csv:3:2: field 'start_d' is a text field (validation date_ymd); an anchor is a "
+        "text field validated as datetime_ymd or datetime_seconds_ymd\n"
+        "study.csv:4:2: anchor_rule 'latest' is not one of: earliest, first_instance\n"
+        "study.csv:5:1: fallback_rule without fallback_field\n"
+        "study.csv:6:1: key 'anchor_field' given twice (first on line 3)\n"
+        "study.csv:7:1: unknown key 'colour' (known: target_enrolment, anchor_field, "
+        "anchor_rule, fallback_field, fallback_rule)\n"
+        "schedule.csv:2:3: window_before_min '-5' is not a whole number of minutes, 0 or more\n"
+        "schedule.csv:3:1: event 't30_arm_1' scheduled twice (first on line 2)\n"
+        "schedule.csv:4:1: unknown event 'nosuch_arm_1'\n"
+        "schedule.csv:5:2: due_min '' is not a whole number of minutes\n"
+        "schedule.csv:5:4: window_after_min '1.5' is not a whole number of minutes, 0 or more\n");
+    assert_int_equal(n, 11);
+    strbuf_release(&all);
+
+    /* an unknown anchor field, a fallback without an anchor, a missing column */
+    files[4] = "key,value\nfallback_field,nosuch\n";
+    files[5] = "unique_event_name,due_min,window_before_min\n";
+    err_clear(&e);
+    assert_int_equal(dict_load_files(files, &d, NULL, NULL, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "study.csv:2:1: fallback_field without anchor_field\n"
+                               "study.csv:2:2: unknown field 'nosuch'\n"
+                               "schedule.csv:1: missing column 'window_after_min'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_many_errors_are_all_reported_and_msg_is_cut_cleanly),
         cmocka_unit_test(test_csv_shape_error_and_missing_folder),
         cmocka_unit_test(test_study_protocol_loads_when_present),
+        cmocka_unit_test(test_study_and_schedule_errors_name_file_line_and_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

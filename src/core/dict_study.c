@@ -1,0 +1,210 @@
+/* The protocol loader, ioheme's own files: study.csv (the study's facts: target enrolment, the
+ * schedule's anchor) and schedule.csv (when each event falls due after the anchor). Both are
+ * optional; their defaults, described in dict.h, are the facts the engine had built in before
+ * the files existed, so databases created then open with the same dashboard.
+ *
+ * Errors go through dict_add_error like the other files' ("study.csv:3:2: unknown field
+ * 'att_start'"), so `ioheme protocol check` lists them with the rest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dict_int.h"
+
+#define MIN_PER_DAY 1440LL
+
+/* ---- study.csv ---- */
+
+enum study_key { K_TARGET, K_ANCHOR_FIELD, K_ANCHOR_RULE, K_FALLBACK_FIELD, K_FALLBACK_RULE, K__N };
+
+static const char *const key_names[K__N] = {"target_enrolment", "anchor_field", "anchor_rule",
+                                            "fallback_field", "fallback_rule"};
+
+static const char *const rule_names[] = {
+    [DICT_ANCHOR_EARLIEST] = "earliest", [DICT_ANCHOR_FIRST_INSTANCE] = "first_instance"};
+
+static bool is_datetime(const struct dict_field *f)
+{
+    return f && f->type == FT_TEXT &&
+           (f->vtype == VT_DATETIME_YMD || f->vtype == VT_DATETIME_SECONDS_YMD);
+}
+
+/* The anchor field named in the value cell, or NULL after reporting why it cannot be one. */
+static const struct dict_field *anchor_field(struct loader *L, const char *name, size_t line,
+                                             size_t col)
+{
+    const struct dict_field *f = dict_field(L->d, name);
+    if (!f)
+        dict_add_error(L, "study.csv", line, col, "unknown field '%s'", name);
+    else if (!is_datetime(f))
+        dict_add_error(L, "study.csv", line, col,
+                       "field '%s' is a %s field (validation %s); an anchor is a text field "
+                       "validated as datetime_ymd or datetime_seconds_ymd",
+                       name, field_type_name(f->type), val_type_name(f->vtype));
+    return is_datetime(f) ? f : NULL;
+}
+
+static bool rule_from_name(const char *s, enum dict_anchor_rule *out)
+{
+    for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++)
+        if (strcmp(rule_names[i], s) == 0) {
+            *out = (enum dict_anchor_rule)i;
+            return true;
+        }
+    return false;
+}
+
+/* The defaults of dict.h: a field only when the dictionary has it as a datetime. */
+static void study_defaults(struct dict *d)
+{
+    const struct dict_field *a = dict_field(d, "att_start_dt");
+    const struct dict_field *f = dict_field(d, "iop_decision_dt");
+    d->study.target_enrolment = 52;
+    d->study.anchor = (struct dict_anchor){is_datetime(a) ? a : NULL, DICT_ANCHOR_EARLIEST};
+    d->study.fallback = (struct dict_anchor){is_datetime(f) ? f : NULL, DICT_ANCHOR_FIRST_INSTANCE};
+}
+
+void dict_load_study(struct loader *L, const struct csv_table *t)
+{
+    struct dict_study *s = &L->d->study;
+    if (!t) {
+        study_defaults(L->d);
+        return;
+    }
+    *s = (struct dict_study){.has_file = true};
+    static const char *const names[] = {"key", "value"};
+    int c[2];
+    if (!dict_need_cols(L, t, "study.csv", names, c, 2))
+        return;
+    size_t seen[K__N] = {0}; /* line of each key's row, 0: not given */
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *key = t->rows[r][c[0]], *val = t->rows[r][c[1]];
+        size_t line = t->line[r], kcol = (size_t)c[0] + 1, vcol = (size_t)c[1] + 1;
+        size_t k = 0;
+        while (k < K__N && strcmp(key_names[k], key) != 0)
+            k++;
+        if (k == K__N) {
+            dict_add_error(L, "study.csv", line, kcol,
+                           "unknown key '%s' (known: target_enrolment, anchor_field, "
+                           "anchor_rule, fallback_field, fallback_rule)",
+                           key);
+            continue;
+        }
+        if (seen[k]) {
+            dict_add_error(L, "study.csv", line, kcol, "key '%s' given twice (first on line %zu)",
+                           key, seen[k]);
+            continue;
+        }
+        seen[k] = line;
+        switch ((enum study_key)k) {
+        case K_TARGET:
+            if (!*val || !dict_cell_int(val, 0, &s->target_enrolment) || s->target_enrolment < 1) {
+                dict_add_error(L, "study.csv", line, vcol,
+                               "target_enrolment '%s' is not a whole number of at least 1", val);
+                s->target_enrolment = 0;
+            }
+            break;
+        case K_ANCHOR_FIELD:
+            s->anchor.field = anchor_field(L, val, line, vcol);
+            break;
+        case K_FALLBACK_FIELD:
+            s->fallback.field = anchor_field(L, val, line, vcol);
+            break;
+        case K_ANCHOR_RULE:
+        case K_FALLBACK_RULE: {
+            struct dict_anchor *a = k == K_ANCHOR_RULE ? &s->anchor : &s->fallback;
+            if (!rule_from_name(val, &a->rule))
+                dict_add_error(L, "study.csv", line, vcol,
+                               "%s '%s' is not one of: earliest, first_instance", key, val);
+            break;
+        }
+        case K__N:
+            break;
+        }
+    }
+    /* a rule needs its field, a fallback needs the anchor it stands in for */
+    static const struct {
+        enum study_key given, needs;
+    } deps[] = {{K_ANCHOR_RULE, K_ANCHOR_FIELD},
+                {K_FALLBACK_RULE, K_FALLBACK_FIELD},
+                {K_FALLBACK_FIELD, K_ANCHOR_FIELD}};
+    for (size_t i = 0; i < sizeof deps / sizeof deps[0]; i++)
+        if (seen[deps[i].given] && !seen[deps[i].needs])
+            dict_add_error(L, "study.csv", seen[deps[i].given], (size_t)c[0] + 1, "%s without %s",
+                           key_names[deps[i].given], key_names[deps[i].needs]);
+}
+
+/* ---- schedule.csv ---- */
+
+/* Before schedule.csv existed, same-day time points were read from event names: t15min_arm_1
+ * falls due 15 minutes after the anchor, t6h_arm_1 6 hours. Kept for those databases only. */
+static void legacy_due_from_name(struct dict_event *ev)
+{
+    const char *p = ev->name;
+    if (p[0] != 't' || p[1] < '0' || p[1] > '9')
+        return;
+    char *end;
+    long n = strtol(p + 1, &end, 10);
+    if (strncmp(end, "min_", 4) == 0)
+        ev->due_min = n;
+    else if (strncmp(end, "h_", 2) == 0)
+        ev->due_min = n * 60LL;
+}
+
+void dict_load_schedule(struct loader *L, const struct csv_table *t)
+{
+    struct dict *d = L->d;
+    for (size_t i = 0; i < d->nevents; i++) {
+        struct dict_event *ev = &d->events[i];
+        ev->due_min = ev->day_offset * MIN_PER_DAY;
+        ev->window_before_min = ev->offset_min * MIN_PER_DAY;
+        ev->window_after_min = (ev->offset_max + 1LL) * MIN_PER_DAY;
+        if (!t)
+            legacy_due_from_name(ev);
+    }
+    if (!t)
+        return;
+    static const char *const names[] = {"unique_event_name", "due_min", "window_before_min",
+                                        "window_after_min"};
+    int c[4];
+    if (!dict_need_cols(L, t, "schedule.csv", names, c, 4))
+        return;
+    size_t *seen = arena_calloc(&d->arena, d->nevents ? d->nevents : 1, sizeof *seen);
+    if (!seen) {
+        L->nomem = true;
+        return;
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        size_t line = t->line[r];
+        int ev = dict_event_index(d, row[c[0]]);
+        if (ev < 0) {
+            dict_add_error(L, "schedule.csv", line, (size_t)c[0] + 1, "unknown event '%s'",
+                           row[c[0]]);
+            continue;
+        }
+        if (seen[ev]) {
+            dict_add_error(L, "schedule.csv", line, (size_t)c[0] + 1,
+                           "event '%s' scheduled twice (first on line %zu)", row[c[0]], seen[ev]);
+            continue;
+        }
+        seen[ev] = line;
+        int v[3];
+        bool ok = true;
+        for (size_t k = 0; k < 3; k++) {
+            const char *cell = row[c[k + 1]];
+            if (!*cell || !dict_cell_int(cell, 0, &v[k]) || (k > 0 && v[k] < 0)) {
+                dict_add_error(L, "schedule.csv", line, (size_t)c[k + 1] + 1,
+                               k ? "%s '%s' is not a whole number of minutes, 0 or more"
+                                 : "%s '%s' is not a whole number of minutes",
+                               names[k + 1], cell);
+                ok = false;
+            }
+        }
+        if (ok) {
+            d->events[ev].due_min = v[0];
+            d->events[ev].window_before_min = v[1];
+            d->events[ev].window_after_min = v[2];
+        }
+    }
+}

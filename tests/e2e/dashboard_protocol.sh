@@ -1,0 +1,5 @@
+#!/bin/sh
+# A second study is a new protocol folder: the dashboard follows its study.csv and schedule.csv
+# (see dashboard_protocol.mjs).
+set -eu
+exec node "$(dirname "$0")/dashboard_protocol.mjs"
