@@ -12,7 +12,10 @@ struct arena {
     struct arena_block *head;
 };
 
-#define ARENA_INIT {0}
+#define ARENA_INIT                                                                                 \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* n bytes aligned for any type, zero-filled. */
 void *arena_alloc(struct arena *a, size_t n);

@@ -10,13 +10,16 @@
 #include <stddef.h>
 
 struct strbuf {
-    char *buf;   /* NUL-terminated, or NULL when nothing was ever appended */
+    char *buf; /* NUL-terminated, or NULL when nothing was ever appended */
     size_t len;
     size_t cap;
     bool failed; /* an allocation failed; contents are truncated */
 };
 
-#define STRBUF_INIT {0}
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_adds(struct strbuf *sb, const char *s);

@@ -80,7 +80,10 @@ const char *cli_get(const struct cli_args *a, const char *name)
     return v;
 }
 
-bool cli_has(const struct cli_args *a, const char *name) { return cli_get(a, name) != NULL; }
+bool cli_has(const struct cli_args *a, const char *name)
+{
+    return cli_get(a, name) != NULL;
+}
 
 int cli_fail(const char *cmd, const struct err *e)
 {

@@ -23,7 +23,7 @@ extern const struct cli_cmd cli_commands[];
 
 /* One option a command accepts: `--name VALUE` / `--name=VALUE`, or a flag `--name`. */
 struct cli_opt_spec {
-    const char *name;   /* without the leading dashes */
+    const char *name; /* without the leading dashes */
     bool takes_value;
 };
 
@@ -31,13 +31,13 @@ struct cli_opt_spec {
 #define CLI_MAX_POS 64
 
 struct cli_args {
-    const char *cmd;                  /* for messages: "stats km", "user add" */
+    const char *cmd; /* for messages: "stats km", "user add" */
     const char *opt_name[CLI_MAX_OPTS];
     const char *opt_value[CLI_MAX_OPTS]; /* "" for flags */
     size_t nopts;
-    char *pos[CLI_MAX_POS];           /* positional arguments in order */
+    char *pos[CLI_MAX_POS]; /* positional arguments in order */
     size_t npos;
-    bool help;                        /* --help or -h was given */
+    bool help; /* --help or -h was given */
 };
 
 /* Parses argv against spec (NULL-name terminated). Unknown options, a missing value and too

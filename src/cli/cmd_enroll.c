@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "formats/json_out.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_ENROLL_USAGE[] =
     "usage: ioheme enroll SCR-001 [field=value ...] [--json]\n"

@@ -69,8 +69,8 @@ int cmd_init(int argc, char **argv)
     const struct dict *d = store_dict(st);
     if (cli_has(&a, "json"))
         cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I}", "db", db, "admin", admin, "fields",
-                                 (json_int_t)d->nfields, "forms", (json_int_t)d->nforms,
-                                 "events", (json_int_t)d->nevents));
+                                 (json_int_t)d->nfields, "forms", (json_int_t)d->nforms, "events",
+                                 (json_int_t)d->nevents));
     else
         printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'\n", db,
                proto, d->nfields, d->nforms, d->nevents, admin);

@@ -6,8 +6,8 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
-#include "formats/json_out.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_SCREEN_USAGE[] =
     "usage: ioheme screen [field=value ...] [--file F.json] [--json]\n"

@@ -61,11 +61,10 @@ static int int_opt(const struct cli_args *a, const char *name, long long lo, lon
 int cmd_serve(int argc, char **argv)
 {
     static const struct cli_opt_spec spec[] = {
-        {"db", true},      {"listen", true},       {"tls-cert", true},
-        {"tls-key", true}, {"threads", true},      {"access-log", true},
-        {"routes", false}, {"idle-timeout", true}, {"max-conns-per-ip", true},
-        {"busy-wait", true},
-        {NULL, false},
+        {"db", true},        {"listen", true},       {"tls-cert", true},
+        {"tls-key", true},   {"threads", true},      {"access-log", true},
+        {"routes", false},   {"idle-timeout", true}, {"max-conns-per-ip", true},
+        {"busy-wait", true}, {NULL, false},
     };
     struct cli_args a;
     if (cli_parse("serve", argc, argv, spec, &a) != 0)

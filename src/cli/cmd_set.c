@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "formats/json_out.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_SET_USAGE[] =
     "usage: ioheme set RECORD EVENT[:INSTANCE] field=value ... [--reason TEXT]\n"
@@ -112,9 +112,8 @@ int cmd_set(int argc, char **argv)
     if (rc) {
         exit_status = cli_fail_put("set", &e, &res);
     } else if (cli_has(&a, "json")) {
-        cli_json_print(json_out_put_result(
-            &res, json_pack("{s:s, s:s, s:i}", "record", a.pos[0], "event", event, "instance",
-                            instance)));
+        cli_json_print(json_out_put_result(&res, json_pack("{s:s, s:s, s:i}", "record", a.pos[0],
+                                                           "event", event, "instance", instance)));
     } else {
         printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n", a.pos[0],
                event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);

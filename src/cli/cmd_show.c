@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
-#include "formats/json_out.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_SHOW_USAGE[] =
     "usage: ioheme show RECORD [--json] [--db FILE] [--user NAME]\n"
@@ -288,7 +288,6 @@ struct hist_ctx {
     json_t *arr;
     int n;
 };
-
 
 static int hist_row(void *ctx, const struct store_audit_row *r)
 {

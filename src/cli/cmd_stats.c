@@ -35,14 +35,14 @@ const char CMD_STATS_USAGE[] =
     "Methods:\n";
 
 static const struct cli_opt_spec stats_opts[] = {
-    {"input", true},      {"time", true},       {"event", true},       {"group", true},
-    {"strata", true},     {"covariates", true}, {"x", true},           {"y", true},
-    {"value", true},      {"conf-type", true},  {"times", true},       {"conf-level", true},
-    {"alternative", true}, {"mu", true},        {"p", true},           {"exact", true},
-    {"correct", true},    {"rho", true},        {"ties", true},        {"n", true},
-    {"table", true},      {"events", true},     {"exposure", true},    {"p0", true},
-    {"p1", true},         {"alpha", true},      {"power", true},       {"half-width", true},
-    {"dropout", true},    {"method", true},     {NULL, false},
+    {"input", true},       {"time", true},       {"event", true},    {"group", true},
+    {"strata", true},      {"covariates", true}, {"x", true},        {"y", true},
+    {"value", true},       {"conf-type", true},  {"times", true},    {"conf-level", true},
+    {"alternative", true}, {"mu", true},         {"p", true},        {"exact", true},
+    {"correct", true},     {"rho", true},        {"ties", true},     {"n", true},
+    {"table", true},       {"events", true},     {"exposure", true}, {"p0", true},
+    {"p1", true},          {"alpha", true},      {"power", true},    {"half-width", true},
+    {"dropout", true},     {"method", true},     {NULL, false},
 };
 
 #define SURV_OPTS "input time event "
@@ -146,7 +146,10 @@ int stats_load_input(const struct cli_args *a, struct csv_table *t, struct err *
     return csv_read_file(path, t, e);
 }
 
-static bool is_missing(const char *s) { return s[0] == '\0' || strcmp(s, "NA") == 0; }
+static bool is_missing(const char *s)
+{
+    return s[0] == '\0' || strcmp(s, "NA") == 0;
+}
 
 static int parse_double(const char *s, double *out)
 {
@@ -203,8 +206,8 @@ int stats_frame_extract(const struct csv_table *t, struct stats_col *cols, size_
             if (cols[j].is_numeric) {
                 if (parse_double(s, &cols[j].num[f->n]) != 0)
                     return err_set_field(e, ERR_INVALID, cols[j].name,
-                                         "line %zu, column '%s': '%s' is not a number",
-                                         t->line[r], cols[j].name, s);
+                                         "line %zu, column '%s': '%s' is not a number", t->line[r],
+                                         cols[j].name, s);
             } else {
                 cols[j].text[f->n] = s;
             }
@@ -227,8 +230,7 @@ int stats_opt_double(const struct cli_args *a, const char *name, double def, dou
     return 0;
 }
 
-int stats_opt_bool(const struct cli_args *a, const char *name, bool def, bool *out,
-                   struct err *e)
+int stats_opt_bool(const struct cli_args *a, const char *name, bool def, bool *out, struct err *e)
 {
     const char *v = cli_get(a, name);
     if (!v)
@@ -238,8 +240,7 @@ int stats_opt_bool(const struct cli_args *a, const char *name, bool def, bool *o
     else if (strcmp(v, "false") == 0 || strcmp(v, "FALSE") == 0)
         *out = false;
     else
-        return err_set_field(e, ERR_USAGE, name, "--%s: expected true or false, got '%s'", name,
-                             v);
+        return err_set_field(e, ERR_USAGE, name, "--%s: expected true or false, got '%s'", name, v);
     return 0;
 }
 

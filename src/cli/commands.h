@@ -5,7 +5,9 @@
 /* cmd_help.c */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
-#define CMD_HELP_USAGE "usage: ioheme help [COMMAND]\n\nLists the commands, or shows COMMAND's help (same as 'ioheme COMMAND --help').\n"
+#define CMD_HELP_USAGE                                                                             \
+    "usage: ioheme help [COMMAND]\n\nLists the commands, or shows COMMAND's help (same as "        \
+    "'ioheme COMMAND --help').\n"
 
 /* cmd_stats.c */
 int cmd_stats(int argc, char **argv);

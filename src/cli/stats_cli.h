@@ -30,17 +30,17 @@ extern const struct stats_method stats_methods[];
 
 /* One requested column of the frame. */
 struct stats_col {
-    const char *name;    /* CSV header; the column must exist */
-    bool is_numeric;     /* numeric: parsed as double; else kept as text */
-    double *num;         /* filled: n values (numeric columns) */
-    const char **text;   /* filled: n values (text columns) */
+    const char *name;  /* CSV header; the column must exist */
+    bool is_numeric;   /* numeric: parsed as double; else kept as text */
+    double *num;       /* filled: n values (numeric columns) */
+    const char **text; /* filled: n values (text columns) */
 };
 
 /* The complete-case rows of the requested columns. */
 struct stats_frame {
-    size_t n;            /* rows kept */
-    size_t n_omitted;    /* rows dropped because a requested column was NA or empty */
-    size_t *line;        /* line[i]: the CSV line of kept row i (for error messages) */
+    size_t n;         /* rows kept */
+    size_t n_omitted; /* rows dropped because a requested column was NA or empty */
+    size_t *line;     /* line[i]: the CSV line of kept row i (for error messages) */
 };
 
 /* Reads --input (required) into t; a missing option or unreadable file is an error. */
@@ -55,8 +55,7 @@ int stats_frame_extract(const struct csv_table *t, struct stats_col *cols, size_
 int stats_opt_double(const struct cli_args *a, const char *name, double def, double *out,
                      struct err *e);
 /* Parses "true"/"false" (NULL -> def). */
-int stats_opt_bool(const struct cli_args *a, const char *name, bool def, bool *out,
-                   struct err *e);
+int stats_opt_bool(const struct cli_args *a, const char *name, bool def, bool *out, struct err *e);
 /* Parses a comma-separated list of numbers ("28,90") into ar; *n = count. */
 int stats_opt_doubles(const struct cli_args *a, const char *name, struct arena *ar, double **out,
                       size_t *n, struct err *e);

@@ -83,8 +83,8 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
     return cli_read_password(prompt, false, true, buf, len, e);
 }
 
-int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, struct store_ctx *who,
-              char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
+              struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     const char *user = cli_get(a, "user");
     if (!user || !*user)

@@ -35,10 +35,10 @@ int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, 
 int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e);
 
 /* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
- * and checks that their role allows action (PERM_NONE: any active user). Fills who (user name copied into
- * name_buf, source "cli"). */
-int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, struct store_ctx *who,
-              char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
+ * and checks that their role allows action (PERM_NONE: any active user). Fills who (user name
+ * copied into name_buf, source "cli"). */
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
+              struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
 /* The start of every command that reads study data: opens the database and logs the acting user
  * in for action (cli_login). Nothing but the schema and protocol is read before the login

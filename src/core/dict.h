@@ -47,14 +47,36 @@
 #include "core/expr.h"
 
 enum field_type {
-    FT_TEXT, FT_NOTES, FT_DROPDOWN, FT_RADIO, FT_CHECKBOX, FT_YESNO, FT_TRUEFALSE, FT_CALC,
-    FT_DESCRIPTIVE, FT_FILE, FT_SLIDER
+    FT_TEXT,
+    FT_NOTES,
+    FT_DROPDOWN,
+    FT_RADIO,
+    FT_CHECKBOX,
+    FT_YESNO,
+    FT_TRUEFALSE,
+    FT_CALC,
+    FT_DESCRIPTIVE,
+    FT_FILE,
+    FT_SLIDER
 };
 
 enum val_type {
-    VT_NONE, VT_INTEGER, VT_NUMBER, VT_NUMBER_1DP, VT_NUMBER_2DP, VT_NUMBER_3DP, VT_NUMBER_4DP,
-    VT_DATE_YMD, VT_DATETIME_YMD, VT_DATETIME_SECONDS_YMD, VT_TIME, VT_TIME_MM_SS, VT_EMAIL,
-    VT_PHONE, VT_ALPHA_ONLY, VT_ZIPCODE
+    VT_NONE,
+    VT_INTEGER,
+    VT_NUMBER,
+    VT_NUMBER_1DP,
+    VT_NUMBER_2DP,
+    VT_NUMBER_3DP,
+    VT_NUMBER_4DP,
+    VT_DATE_YMD,
+    VT_DATETIME_YMD,
+    VT_DATETIME_SECONDS_YMD,
+    VT_TIME,
+    VT_TIME_MM_SS,
+    VT_EMAIL,
+    VT_PHONE,
+    VT_ALPHA_ONLY,
+    VT_ZIPCODE
 };
 
 struct dict_choice {
@@ -68,32 +90,33 @@ struct dict_field {
     const char *section_header;
     enum field_type type;
     const char *label;
-    const char *choices_raw;        /* column 6 as written */
-    struct dict_choice *choices;    /* dropdown/radio/checkbox; yesno/truefalse get 1/0 */
+    const char *choices_raw;     /* column 6 as written */
+    struct dict_choice *choices; /* dropdown/radio/checkbox; yesno/truefalse get 1/0 */
     size_t nchoices;
-    const char *note;               /* units go here, e.g. "mmHg" */
+    const char *note; /* units go here, e.g. "mmHg" */
     enum val_type vtype;
-    const char *vmin, *vmax;        /* as written ("" when none) */
+    const char *vmin, *vmax; /* as written ("" when none) */
     bool has_min, has_max;
-    double min_num, max_num;        /* numbers; dates/datetimes as days/seconds since epoch;
-                                       times (HH:MM, MM:SS) as seconds */
+    double min_num, max_num; /* numbers; dates/datetimes as days/seconds since epoch;
+                                times (HH:MM, MM:SS) as seconds */
     bool is_identifier, is_required;
     const char *branching_raw;
-    struct expr *branching;         /* NULL when always shown */
-    struct expr *calc;              /* calc fields */
+    struct expr *branching; /* NULL when always shown */
+    struct expr *calc;      /* calc fields */
     const char *annotation;
     bool force_minmax, is_readonly, is_hidden;
     bool is_inclusion, is_exclusion, is_eligible;
-    const char *default_value;      /* @DEFAULT='x' -> "x"; @TODAY / @NOW -> "today" / "now";
-                                       NULL when none */
-    size_t line;                    /* line in dictionary.csv */
-    size_t form_index;              /* index into dict.forms */
+    const char *default_value; /* @DEFAULT='x' -> "x"; @TODAY / @NOW -> "today" / "now";
+                                  NULL when none */
+    size_t line;               /* line in dictionary.csv */
+    size_t form_index;         /* index into dict.forms */
 };
 
 struct dict_form {
     const char *name;
-    const char *label;              /* the form name made readable ("io_procedure" -> "IO procedure" when no better label) */
-    size_t first_field, nfields;    /* fields[first_field .. first_field+nfields) */
+    const char *label; /* the form name made readable ("io_procedure" -> "IO procedure" when no
+                          better label) */
+    size_t first_field, nfields; /* fields[first_field .. first_field+nfields) */
 };
 
 /* Repeat instances are bounded: a form repeats at most DICT_INSTANCE_MAX_DEFAULT times at an
@@ -104,8 +127,8 @@ struct dict_form {
 #define DICT_INSTANCE_CEILING 9999
 
 struct dict_event {
-    const char *name;               /* unique_event_name, e.g. "screening_arm_1" */
-    const char *label;              /* custom_event_label or event_name */
+    const char *name;  /* unique_event_name, e.g. "screening_arm_1" */
+    const char *label; /* custom_event_label or event_name */
     int day_offset;
     int offset_min, offset_max;
     /* The schedule, in minutes after the anchor (struct dict_study): from schedule.csv's row
@@ -140,17 +163,20 @@ struct dict_study {
 };
 
 struct dict {
-    struct dict_field *fields;  size_t nfields;   /* in dictionary order; fields[0] = record id */
-    struct dict_form *forms;    size_t nforms;    /* in order of first appearance */
-    struct dict_event *events;  size_t nevents;   /* in events.csv order */
+    struct dict_field *fields;
+    size_t nfields; /* in dictionary order; fields[0] = record id */
+    struct dict_form *forms;
+    size_t nforms; /* in order of first appearance */
+    struct dict_event *events;
+    size_t nevents; /* in events.csv order */
     struct dict_study study;
-    bool *form_at_event;        /* [event * nforms + form]: the form is collected at the event */
-    bool *form_repeats;         /* [event * nforms + form]: repeating form at that event */
-    int *form_max_instance;     /* [event * nforms + form]: highest instance allowed there
-                                   (0 for a form that does not repeat) */
+    bool *form_at_event;    /* [event * nforms + form]: the form is collected at the event */
+    bool *form_repeats;     /* [event * nforms + form]: repeating form at that event */
+    int *form_max_instance; /* [event * nforms + form]: highest instance allowed there
+                               (0 for a form that does not repeat) */
     struct arena arena;
-    size_t *field_slots;        /* open-addressing index by name: field index + 1, 0 = empty */
-    size_t nslots;              /* a power of two, > 2 * nfields */
+    size_t *field_slots; /* open-addressing index by name: field index + 1, 0 = empty */
+    size_t nslots;       /* a power of two, > 2 * nfields */
 };
 
 /* The protocol folder's files, in the order their errors print; dictionary.csv is required,
@@ -166,9 +192,8 @@ extern const char *const dict_protocol_files[DICT_NFILES];
 int dict_load(const char *dir, struct dict *d, struct err *e);
 /* As dict_load, from the four files' contents in memory (used when the protocol is stored in
  * the database). Any of the last three may be NULL (no events: one implicit event "event_1"). */
-int dict_load_mem(const char *dictionary_csv, const char *events_csv,
-                  const char *form_events_csv, const char *repeating_csv, struct dict *d,
-                  struct err *e);
+int dict_load_mem(const char *dictionary_csv, const char *events_csv, const char *form_events_csv,
+                  const char *repeating_csv, struct dict *d, struct err *e);
 /* As dict_load / dict_load_mem, and also appends every error, one per line and untruncated, to
  * errors when it is not NULL (e->msg holds 1 KiB, enough for the first few); *nerrors (when
  * not NULL) gets their number. errors is the caller's. */

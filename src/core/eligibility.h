@@ -12,10 +12,10 @@
 enum criterion_state { CRIT_UNKNOWN = -1, CRIT_NOT_MET = 0, CRIT_MET = 1 };
 
 struct elig_criterion {
-    const struct dict_field *field;  /* the @INCLUSION/@EXCLUSION calc field */
+    const struct dict_field *field; /* the @INCLUSION/@EXCLUSION calc field */
     bool is_exclusion;
-    enum criterion_state state;      /* value of the calc (1 met, 0 not met, blank unknown) */
-    bool passes;                     /* inclusion met, or exclusion not met */
+    enum criterion_state state; /* value of the calc (1 met, 0 not met, blank unknown) */
+    bool passes;                /* inclusion met, or exclusion not met */
 };
 
 enum elig_verdict { ELIG_INELIGIBLE = 0, ELIG_ELIGIBLE = 1, ELIG_INCOMPLETE = 2 };
@@ -23,7 +23,7 @@ enum elig_verdict { ELIG_INELIGIBLE = 0, ELIG_ELIGIBLE = 1, ELIG_INCOMPLETE = 2 
 struct elig_result {
     struct elig_criterion *criteria; /* in dictionary order, allocated in the arena given */
     size_t ncriteria;
-    enum elig_verdict verdict;       /* from the @ELIGIBLE field; INCOMPLETE when blank */
+    enum elig_verdict verdict; /* from the @ELIGIBLE field; INCOMPLETE when blank */
 };
 
 /* Evaluates every criterion with lookup (values of the screening event). References to calc

@@ -34,8 +34,8 @@ enum expr_kind_value { EV_BLANK, EV_NUM, EV_STR };
 
 struct expr_value {
     enum expr_kind_value kind;
-    double num;       /* EV_NUM */
-    const char *str;  /* EV_STR (memory owned by the lookup's provider or the eval arena) */
+    double num;      /* EV_NUM */
+    const char *str; /* EV_STR (memory owned by the lookup's provider or the eval arena) */
 };
 
 /* Supplies a field's current value. event is NULL for [field] (the "current" event), code is

@@ -17,16 +17,16 @@ enum validate_level { VALID_OK = 0, VALID_SOFT = 1, VALID_HARD = 2 };
 
 struct validate_result {
     enum validate_level level;
-    const char *rule;      /* static string: "integer", "number", "date_ymd", "choice", "min",
-                              "max", "decimals", "calc", "checkbox", "required", "length" */
-    char canonical[512];   /* value to store when level != VALID_HARD */
-    char msg[512];         /* "field 'age': 'abc' is not an integer" — names field, rule, value */
+    const char *rule;    /* static string: "integer", "number", "date_ymd", "choice", "min",
+                            "max", "decimals", "calc", "checkbox", "required", "length" */
+    char canonical[512]; /* value to store when level != VALID_HARD */
+    char msg[512];       /* "field 'age': 'abc' is not an integer" — names field, rule, value */
 };
 
 /* code is the checkbox option for checkbox fields (value then must be "0"/"1"), else NULL.
  * An empty value is always valid (it clears the field). */
-enum validate_level validate_value(const struct dict_field *f, const char *code,
-                                   const char *value, struct validate_result *r);
+enum validate_level validate_value(const struct dict_field *f, const char *code, const char *value,
+                                   struct validate_result *r);
 
 /* True for the validation types whose values have an order (numbers, dates, date-times,
  * times), i.e. those that may carry a min/max. */

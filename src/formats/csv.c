@@ -9,9 +9,9 @@
 
 struct csv_build {
     struct csv_table *t;
-    char **cur;          /* fields of the row being read */
+    char **cur; /* fields of the row being read */
     size_t ncur, capcur;
-    char **rows_flat;    /* growing arrays */
+    char **rows_flat; /* growing arrays */
     size_t caprows;
     size_t line, row_line;
     const char *data;
@@ -96,7 +96,8 @@ static void on_row(int c, void *p)
     b->ncur = 0;
 }
 
-int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t, struct err *e)
+int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t,
+                    struct err *e)
 {
     memset(t, 0, sizeof *t);
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
@@ -125,8 +126,7 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
     }
     if (!b.failed && csv_fini(&p, on_field, on_row, &b) != 0) {
         b.failed = ERR_INVALID;
-        snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
-                 csv_strerror(csv_error(&p)));
+        snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line, csv_strerror(csv_error(&p)));
     }
     csv_free(&p);
     free(b.cur);

@@ -12,14 +12,15 @@
 
 struct csv_table {
     size_t ncols, nrows;
-    char **header;    /* ncols names */
-    char ***rows;     /* rows[r][c], r < nrows, c < ncols */
-    size_t *line;     /* line[r]: 1-based line number in the file where row r starts */
+    char **header; /* ncols names */
+    char ***rows;  /* rows[r][c], r < nrows, c < ncols */
+    size_t *line;  /* line[r]: 1-based line number in the file where row r starts */
     struct arena arena;
 };
 
 /* Parses len bytes of CSV. name is used in error messages ("file:line: ..."). */
-int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t, struct err *e);
+int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t,
+                    struct err *e);
 /* Reads and parses a file; "-" reads standard input. */
 int csv_read_file(const char *path, struct csv_table *t, struct err *e);
 /* Index of the column with this header, or -1. */

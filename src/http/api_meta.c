@@ -9,9 +9,9 @@
 static json_t *field_json(const struct dict_field *f)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "name", f->name, "form",
-                          f->form, "type", field_type_name(f->type), "label", f->label,
-                          "required", f->is_required, "readonly", f->is_readonly, "hidden",
-                          f->is_hidden, "identifier", f->is_identifier);
+                          f->form, "type", field_type_name(f->type), "label", f->label, "required",
+                          f->is_required, "readonly", f->is_readonly, "hidden", f->is_hidden,
+                          "identifier", f->is_identifier);
     if (!o)
         return NULL;
     if (f->note && *f->note)
@@ -27,8 +27,8 @@ static json_t *field_json(const struct dict_field *f)
     if (f->nchoices) {
         json_t *ch = json_array();
         for (size_t i = 0; i < f->nchoices; i++)
-            json_array_append_new(ch, json_pack("{s:s, s:s}", "code", f->choices[i].code,
-                                                "label", f->choices[i].label));
+            json_array_append_new(ch, json_pack("{s:s, s:s}", "code", f->choices[i].code, "label",
+                                                f->choices[i].label));
         json_object_set_new(o, "choices", ch);
     }
     if (f->branching_raw && *f->branching_raw)
@@ -61,11 +61,10 @@ int api_protocol_get(struct req *r)
                 json_array_append_new(rep, json_string(d->forms[i].name));
         }
         const struct dict_event *e = &d->events[ev];
-        json_array_append_new(events, json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o}", "name",
-                                                e->name, "label", e->label, "day_offset",
-                                                e->day_offset, "offset_min", e->offset_min,
-                                                "offset_max", e->offset_max, "forms", on,
-                                                "repeating", rep));
+        json_array_append_new(
+            events, json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o}", "name", e->name, "label",
+                              e->label, "day_offset", e->day_offset, "offset_min", e->offset_min,
+                              "offset_max", e->offset_max, "forms", on, "repeating", rep));
     }
     return resp_json(r, 200, json_pack("{s:o, s:o}", "forms", forms, "events", events));
 }

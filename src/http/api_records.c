@@ -8,15 +8,16 @@
 
 json_t *api_record_json(const struct store_record *rec)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "record",
-                          store_record_name(rec), "screening_no", rec->screening_no, "study_id",
-                          rec->study_id, "status", store_record_status_name(rec->status),
-                          "locked", rec->is_locked, "screened_at", rec->screened_at,
-                          "screened_by", rec->screened_by);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "record", store_record_name(rec),
+                          "screening_no", rec->screening_no, "study_id", rec->study_id, "status",
+                          store_record_status_name(rec->status), "locked", rec->is_locked,
+                          "screened_at", rec->screened_at, "screened_by", rec->screened_by);
     if (!o)
         return NULL;
-    json_object_set_new(o, "eligible", rec->eligible < 0 ? json_null() : json_boolean(rec->eligible));
-    json_object_set_new(o, "enrolled_at", rec->enrolled_at[0] ? json_string(rec->enrolled_at) : json_null());
+    json_object_set_new(o, "eligible",
+                        rec->eligible < 0 ? json_null() : json_boolean(rec->eligible));
+    json_object_set_new(o, "enrolled_at",
+                        rec->enrolled_at[0] ? json_string(rec->enrolled_at) : json_null());
     return o;
 }
 
@@ -45,7 +46,6 @@ int api_records_get(struct req *r)
     return list_records(r, "records");
 }
 
-
 /* The event a body names, else the protocol's first (screening) event. */
 static const char *body_event(struct req *r, json_t *body)
 {
@@ -68,8 +68,8 @@ static int record_write(struct req *r, enum record_op op)
         return resp_err(r, &e);
     struct store_change *ch = NULL;
     size_t n = 0;
-    int rc = api_changes_from_json(r, json_object_get(body, "values"), body_event(r, body), 0,
-                                   &ch, &n, &e);
+    int rc = api_changes_from_json(r, json_object_get(body, "values"), body_event(r, body), 0, &ch,
+                                   &n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     char name[16] = "";
@@ -108,17 +108,17 @@ int api_eligibility_get(struct req *r)
     json_t *crit = json_array();
     for (size_t i = 0; i < el.ncriteria; i++) {
         const struct elig_criterion *c = &el.criteria[i];
-        json_array_append_new(crit, json_pack("{s:s, s:s, s:s, s:s, s:b}", "field",
-                                              c->field->name, "label", c->field->label, "kind",
-                                              c->is_exclusion ? "exclusion" : "inclusion",
-                                              "state", state_name(c->state), "passes",
-                                              c->passes));
+        json_array_append_new(crit, json_pack("{s:s, s:s, s:s, s:s, s:b}", "field", c->field->name,
+                                              "label", c->field->label, "kind",
+                                              c->is_exclusion ? "exclusion" : "inclusion", "state",
+                                              state_name(c->state), "passes", c->passes));
     }
     const char *verdict = el.verdict == ELIG_ELIGIBLE     ? "eligible"
                           : el.verdict == ELIG_INELIGIBLE ? "ineligible"
                                                           : "incomplete";
-    return resp_json(r, 200, json_pack("{s:s, s:s, s:o}", "record", req_param(r, "id"),
-                                       "verdict", verdict, "criteria", crit));
+    return resp_json(r, 200,
+                     json_pack("{s:s, s:s, s:o}", "record", req_param(r, "id"), "verdict", verdict,
+                               "criteria", crit));
 }
 
 int api_enrol_post(struct req *r)
@@ -148,9 +148,9 @@ static int value_cb(void *ctx, const struct store_value *v)
 static int state_cb(void *ctx, const struct store_form_state *s)
 {
     json_t *a = ctx;
-    return json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i}", "event", s->event, "form",
-                                              s->form, "instance", s->instance, "status",
-                                              s->status));
+    return json_array_append_new(a,
+                                 json_pack("{s:s, s:s, s:i, s:i}", "event", s->event, "form",
+                                           s->form, "instance", s->instance, "status", s->status));
 }
 
 int api_record_get(struct req *r)

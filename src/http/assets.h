@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 struct web_asset {
-    const char *name;            /* file name, e.g. "app.css" */
-    const unsigned char *data;   /* bytes (NUL-terminated for convenience) */
+    const char *name;          /* file name, e.g. "app.css" */
+    const unsigned char *data; /* bytes (NUL-terminated for convenience) */
     size_t len;
 };
 

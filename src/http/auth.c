@@ -120,8 +120,8 @@ int auth_start_session(struct req *r, const char *user, struct err *e)
     snprintf(r->session, sizeof r->session, "%s", tok);
     make_csrf(r);
     resp_header(r, "Set-Cookie",
-                arena_printf(&r->ar, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", AUTH_COOKIE,
-                             tok, r->is_tls ? "; Secure" : ""));
+                arena_printf(&r->ar, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", AUTH_COOKIE, tok,
+                             r->is_tls ? "; Secure" : ""));
     sodium_memzero(tok, sizeof tok);
     return 0;
 }
@@ -172,9 +172,9 @@ int api_login_post(struct req *r)
     if (rc)
         return resp_err(r, &e);
     r->has_user = true;
-    return resp_json(r, 200, json_pack("{s:o, s:s, s:i}", "user", user_json(&r->user),
-                                       "csrf_token", r->csrf, "idle_timeout_s",
-                                       (int)http_server_idle_s(r->srv)));
+    return resp_json(r, 200,
+                     json_pack("{s:o, s:s, s:i}", "user", user_json(&r->user), "csrf_token",
+                               r->csrf, "idle_timeout_s", (int)http_server_idle_s(r->srv)));
 }
 
 int api_logout_post(struct req *r)
@@ -188,8 +188,8 @@ int api_logout_post(struct req *r)
 
 int api_me_get(struct req *r)
 {
-    return resp_json(r, 200, json_pack("{s:o, s:s}", "user", user_json(&r->user), "csrf_token",
-                                       r->csrf));
+    return resp_json(r, 200,
+                     json_pack("{s:o, s:s}", "user", user_json(&r->user), "csrf_token", r->csrf));
 }
 
 int api_tokens_post(struct req *r)
@@ -200,8 +200,8 @@ int api_tokens_post(struct req *r)
     struct store_ctx who = req_who(r);
     if (store_api_token_create(r->st, &who, r->user.name, tok, &e) != 0)
         return resp_err(r, &e);
-    json_t *v = json_pack("{s:s, s:s, s:I}", "token", tok, "user", r->user.name,
-                          "idle_timeout_s", (json_int_t)STORE_API_TOKEN_TTL_S);
+    json_t *v = json_pack("{s:s, s:s, s:I}", "token", tok, "user", r->user.name, "idle_timeout_s",
+                          (json_int_t)STORE_API_TOKEN_TTL_S);
     sodium_memzero(tok, sizeof tok);
     return resp_json(r, 201, v);
 }
@@ -215,9 +215,8 @@ static json_t *tokens_json(const struct store_api_token *t, size_t n)
         char exp[32];
         gmtime_r(&secs, &tm);
         strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user",
-                                           t[i].user, "created_at", t[i].created_at,
-                                           "expires_at", exp));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user", t[i].user,
+                                           "created_at", t[i].created_at, "expires_at", exp));
     }
     return a;
 }

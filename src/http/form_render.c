@@ -73,10 +73,14 @@ bool page_may(const struct req *r, enum perm_action act)
 const char *page_status_label(int status)
 {
     switch (status) {
-    case 0: return "Incomplete";
-    case 1: return "Unverified";
-    case 2: return "Complete";
-    default: return "No data";
+    case 0:
+        return "Incomplete";
+    case 1:
+        return "Unverified";
+    case 2:
+        return "Complete";
+    default:
+        return "No data";
     }
 }
 
@@ -129,7 +133,7 @@ static const char *shown(struct req *r, const struct form_source *src, const cha
 
 /* The issue the last save reported for field (any option of a checkbox), or NULL. */
 static const struct store_issue *issue_for(struct req *r, const struct form_source *src,
-                                          const char *field)
+                                           const char *field)
 {
     const struct dict *d = store_dict(r->st);
     for (size_t i = 0; src->res && i < src->res->nissues; i++) {
@@ -144,23 +148,36 @@ static const struct store_issue *issue_for(struct req *r, const struct form_sour
 static const char *inputmode(enum val_type t)
 {
     switch (t) {
-    case VT_INTEGER: return "numeric";
-    case VT_NUMBER: case VT_NUMBER_1DP: case VT_NUMBER_2DP: case VT_NUMBER_3DP:
-    case VT_NUMBER_4DP: return "decimal";
-    case VT_PHONE: return "tel";
-    case VT_EMAIL: return "email";
-    default: return NULL;
+    case VT_INTEGER:
+        return "numeric";
+    case VT_NUMBER:
+    case VT_NUMBER_1DP:
+    case VT_NUMBER_2DP:
+    case VT_NUMBER_3DP:
+    case VT_NUMBER_4DP:
+        return "decimal";
+    case VT_PHONE:
+        return "tel";
+    case VT_EMAIL:
+        return "email";
+    default:
+        return NULL;
     }
 }
 
 static const char *placeholder(enum val_type t)
 {
     switch (t) {
-    case VT_DATE_YMD: return "YYYY-MM-DD";
-    case VT_DATETIME_YMD: return "YYYY-MM-DD HH:MM";
-    case VT_DATETIME_SECONDS_YMD: return "YYYY-MM-DD HH:MM:SS";
-    case VT_TIME: return "HH:MM";
-    default: return NULL;
+    case VT_DATE_YMD:
+        return "YYYY-MM-DD";
+    case VT_DATETIME_YMD:
+        return "YYYY-MM-DD HH:MM";
+    case VT_DATETIME_SECONDS_YMD:
+        return "YYYY-MM-DD HH:MM:SS";
+    case VT_TIME:
+        return "HH:MM";
+    default:
+        return NULL;
     }
 }
 
@@ -339,8 +356,9 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     if (iss)
         html_text(r, iss->msg);
     else if (flag)
-        html_text(r, arena_printf(&r->ar, "Saved, flagged for review: outside the expected range"
-                                          " %s–%s.",
+        html_text(r, arena_printf(&r->ar,
+                                  "Saved, flagged for review: outside the expected range"
+                                  " %s–%s.",
                                   f->has_min ? f->vmin : "", f->has_max ? f->vmax : ""));
     html_raw(r, "</p>");
     html_raw(r, grouped ? "</fieldset>" : "</div>");
@@ -379,15 +397,17 @@ int form_changes_from_post(struct req *r, const struct dict_form *fm, const char
             for (size_t c = 0; c < f->nchoices; c++) {
                 char kb[300];
                 const char *key = dict_key_format(f->name, f->choices[c].code, kb, sizeof kb);
-                ch[k++] = (struct store_change){.event = event, .instance = instance,
-                                                .field = f->name, .code = f->choices[c].code,
+                ch[k++] = (struct store_change){.event = event,
+                                                .instance = instance,
+                                                .field = f->name,
+                                                .code = f->choices[c].code,
                                                 .value = key && req_form(r, key) ? "1" : "0"};
             }
             continue;
         }
         const char *v = req_form(r, f->name);
-        ch[k++] = (struct store_change){.event = event, .instance = instance, .field = f->name,
-                                        .value = v ? v : ""};
+        ch[k++] = (struct store_change){
+            .event = event, .instance = instance, .field = f->name, .value = v ? v : ""};
     }
     *out = ch;
     *n = k;

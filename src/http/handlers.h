@@ -14,10 +14,10 @@ int api_login_post(struct req *r);
 int api_logout_post(struct req *r);
 int api_me_get(struct req *r);
 int api_tokens_post(struct req *r);
-int api_tokens_get(struct req *r);              /* the caller's own API tokens */
-int api_token_revoke_post(struct req *r);       /* revokes one of the caller's own */
-int api_user_tokens_get(struct req *r);         /* user {name}'s tokens (user_manage) */
-int api_user_token_revoke_post(struct req *r);  /* revokes one of {name}'s (user_manage) */
+int api_tokens_get(struct req *r);             /* the caller's own API tokens */
+int api_token_revoke_post(struct req *r);      /* revokes one of the caller's own */
+int api_user_tokens_get(struct req *r);        /* user {name}'s tokens (user_manage) */
+int api_user_token_revoke_post(struct req *r); /* revokes one of {name}'s (user_manage) */
 /* helpers shared with the login page */
 int auth_start_session(struct req *r, const char *user, struct err *e);
 int auth_end_session(struct req *r, struct err *e);

@@ -12,13 +12,13 @@
 #include "base/strbuf.h"
 
 struct http_config {
-    const char *db_path;     /* the study database (must exist; created by `ioheme init`) */
-    const char *listen;      /* "127.0.0.1:8080" or "[::1]:8080" (numeric) */
-    const char *tls_cert;    /* PEM file, or NULL for plain HTTP */
-    const char *tls_key;     /* PEM file, or NULL */
-    unsigned threads;        /* worker threads (0: number of CPUs) */
-    FILE *access_log;        /* one line per request; NULL: stderr */
-    long long idle_s;        /* idle logout after this many seconds (0: 1800) */
+    const char *db_path;       /* the study database (must exist; created by `ioheme init`) */
+    const char *listen;        /* "127.0.0.1:8080" or "[::1]:8080" (numeric) */
+    const char *tls_cert;      /* PEM file, or NULL for plain HTTP */
+    const char *tls_key;       /* PEM file, or NULL */
+    unsigned threads;          /* worker threads (0: number of CPUs) */
+    FILE *access_log;          /* one line per request; NULL: stderr */
+    long long idle_s;          /* idle logout after this many seconds (0: 1800) */
     unsigned max_conns_per_ip; /* open connections one client address may hold (0: 64) */
     long long busy_wait_ms;    /* a request's wait for another writer before 503 (0: 15000) */
 };

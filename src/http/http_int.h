@@ -34,12 +34,12 @@ struct req;
 typedef int (*route_handler)(struct req *r);
 
 struct route {
-    int method;              /* enum http_method */
-    const char *pattern;     /* "/api/v1/records/{id}"; {name} captures one path segment */
+    int method;          /* enum http_method */
+    const char *pattern; /* "/api/v1/records/{id}"; {name} captures one path segment */
     route_handler handler;
     enum perm_action permission; /* core/perm.h action; PERM_NONE: any signed-in user */
-    unsigned flags;          /* enum route_flag bits */
-    unsigned max_body_kib;   /* request body cap; 0 = no body allowed */
+    unsigned flags;              /* enum route_flag bits */
+    unsigned max_body_kib;       /* request body cap; 0 = no body allowed */
 };
 
 /* The table (routes.c) and its length. */
@@ -62,12 +62,12 @@ struct req_kv {
 struct req {
     struct arena ar;
     struct http_server *srv;
-    void *conn;                       /* the libmicrohttpd connection (server.c only) */
-    int method;                       /* enum http_method, 0 when unsupported */
+    void *conn; /* the libmicrohttpd connection (server.c only) */
+    int method; /* enum http_method, 0 when unsupported */
     const char *method_name;
-    const char *path;                 /* decoded path without the query string */
-    const struct route *route;        /* matched row, NULL when none */
-    int allowed_methods;              /* for 405: methods the path has */
+    const char *path;          /* decoded path without the query string */
+    const struct route *route; /* matched row, NULL when none */
+    int allowed_methods;       /* for 405: methods the path has */
     const char *param_name[REQ_MAX_PARAMS];
     const char *param[REQ_MAX_PARAMS];
     size_t nparams;
@@ -77,15 +77,15 @@ struct req {
     bool body_too_big;
     bool is_tls;
     long long t0_us;
-    char id[17];                      /* request id: 16 hex chars, in X-Request-Id and the logs */
-    const char *failure;              /* a 5xx's cause, for the error log (never sent out) */
+    char id[17];         /* request id: 16 hex chars, in X-Request-Id and the logs */
+    const char *failure; /* a 5xx's cause, for the error log (never sent out) */
 
-    struct store *st;                 /* this worker thread's connection */
+    struct store *st; /* this worker thread's connection */
     bool has_user;
-    struct store_user user;           /* the signed-in user when has_user */
-    bool via_bearer;                  /* authenticated by Authorization: Bearer */
-    char session[65];                 /* the session token (cookie or bearer) */
-    char csrf[65];                    /* CSRF token bound to the session */
+    struct store_user user; /* the signed-in user when has_user */
+    bool via_bearer;        /* authenticated by Authorization: Bearer */
+    char session[65];       /* the session token (cookie or bearer) */
+    char csrf[65];          /* CSRF token bound to the session */
 
     /* response */
     int status;
@@ -93,12 +93,14 @@ struct req {
     struct strbuf out;                /* body */
     const unsigned char *static_body; /* when set, sent instead of out (embedded assets) */
     size_t static_len;
-    size_t sent_bytes;                /* body length queued (for the access log) */
+    size_t sent_bytes; /* body length queued (for the access log) */
     const char *hdr_name[REQ_MAX_HEADERS];
     const char *hdr_value[REQ_MAX_HEADERS];
     size_t nhdrs;
 
-    struct { const char *name, *value; } *form; /* parsed urlencoded body (req_form) */
+    struct {
+        const char *name, *value;
+    } * form; /* parsed urlencoded body (req_form) */
     size_t nform;
     bool form_parsed;
 };
@@ -207,9 +209,9 @@ int auth_identify(struct req *r, bool may_write, struct err *e);
 bool auth_csrf_ok(struct req *r);
 /* False when the request says it comes from another site: Sec-Fetch-Site other than
  * same-origin/none, an Origin (else Referer) whose host[:port] is not this request's Host, or
- * Origin "null" without Sec-Fetch-Site. True when it carries none of them (an API client, not a browser). The router
- * refuses such state-changing requests before any handler — sign-in included, which no
- * session token can protect (login CSRF). */
+ * Origin "null" without Sec-Fetch-Site. True when it carries none of them (an API client, not a
+ * browser). The router refuses such state-changing requests before any handler — sign-in included,
+ * which no session token can protect (login CSRF). */
 bool auth_same_origin(struct req *r);
 /* Session cookie name. */
 #define AUTH_COOKIE "ioh_session"

@@ -10,9 +10,9 @@ struct page_value {
     const char *event;
     int instance;
     const char *field;
-    const char *code;   /* NULL unless a checkbox option */
+    const char *code; /* NULL unless a checkbox option */
     const char *value;
-    const char *flag;   /* soft rule that flagged it, or NULL */
+    const char *flag; /* soft rule that flagged it, or NULL */
 };
 
 /* Every stored value of a record, in r->ar. */
@@ -29,10 +29,10 @@ const struct page_value *page_values_get(const struct page_values *pv, const cha
 
 /* Where the values shown in a form come from. */
 struct form_source {
-    const struct page_values *stored;  /* stored values (may be NULL) */
+    const struct page_values *stored; /* stored values (may be NULL) */
     const char *event;
     int instance;
-    bool from_post;                    /* show what the request posted instead */
+    bool from_post;                     /* show what the request posted instead */
     const struct store_put_result *res; /* issues to show next to their fields, or NULL */
 };
 

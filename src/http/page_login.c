@@ -47,9 +47,10 @@ int page_login_post(struct req *r)
         rc = auth_start_session(r, r->user.name, &e);
     if (rc) {
         r->has_user = false;
-        login_form(r, user, e.code == ERR_AUTH ? "Sign-in failed: wrong username or password, "
-                                                 "or the account is locked or disabled."
-                                               : html_err_msg(r, &e));
+        login_form(r, user,
+                   e.code == ERR_AUTH ? "Sign-in failed: wrong username or password, "
+                                        "or the account is locked or disabled."
+                                      : html_err_msg(r, &e));
         r->status = err_info(e.code)->http_status;
         return 0;
     }

@@ -172,7 +172,8 @@ int page_dashboard(struct req *r)
     }
 
     html_begin(r, "Dashboard");
-    html_raw(r, "<h1>Dashboard</h1><section class=\"cards\"><div class=\"card\"><h2>Enrolment</h2>");
+    html_raw(r,
+             "<h1>Dashboard</h1><section class=\"cards\"><div class=\"card\"><h2>Enrolment</h2>");
     int target = d->study.target_enrolment;
     if (target > 0)
         html_rawf(r,
@@ -386,7 +387,8 @@ int page_screening_post(struct req *r)
         store_put_result_free(&res);
         return resp_redirect(r, arena_printf(&r->ar, "/records/%s", scr));
     }
-    screening_page(r, fm, event, true, &res, arena_printf(&r->ar, "Not saved. %s", html_err_msg(r, &e)));
+    screening_page(r, fm, event, true, &res,
+                   arena_printf(&r->ar, "Not saved. %s", html_err_msg(r, &e)));
     r->status = err_info(e.code)->http_status;
     store_put_result_free(&res);
     return 0;

@@ -17,9 +17,9 @@
 #include "http/page.h"
 
 static const char *const needed[] = {
-    "iop_number", "iop_decision_dt", "iop_site", "iop_side", "iop_n_attempts", "iop_success",
-    "iop_confirm_dt", "iop_inf_start_dt", "att_placement", "att_number", "att_site", "att_side",
-    "att_start_dt", "att_end_dt", "att_outcome",
+    "iop_number",  "iop_decision_dt", "iop_site",         "iop_side",      "iop_n_attempts",
+    "iop_success", "iop_confirm_dt",  "iop_inf_start_dt", "att_placement", "att_number",
+    "att_site",    "att_side",        "att_start_dt",     "att_end_dt",    "att_outcome",
 };
 
 static void choices_json(struct req *r, const struct dict_field *f)
@@ -61,10 +61,10 @@ int page_stopwatch(struct req *r)
             event = d->events[ev].name;
     int next_proc = 1, next_att = 1;
     if (!event ||
-        store_next_instance(r->st, store_record_name(&rec), event, d->forms[fproc].name,
-                            &next_proc, &e) != 0 ||
-        store_next_instance(r->st, store_record_name(&rec), event, d->forms[fatt].name,
-                            &next_att, &e) != 0) {
+        store_next_instance(r->st, store_record_name(&rec), event, d->forms[fproc].name, &next_proc,
+                            &e) != 0 ||
+        store_next_instance(r->st, store_record_name(&rec), event, d->forms[fatt].name, &next_att,
+                            &e) != 0) {
         html_error_page(r, err_info(e.code ? e.code : ERR_NOT_FOUND)->http_status,
                         e.msg[0] ? e.msg : "no event collects the IO attempt form");
         return 0;
@@ -77,8 +77,8 @@ int page_stopwatch(struct req *r)
     html_text(r, event);
     html_raw(r, "\" data-csrf=\"");
     html_text(r, r->csrf);
-    html_rawf(r, "\" data-next-placement=\"%d\" data-next-attempt=\"%d\" data-sites=\"",
-              next_proc, next_att);
+    html_rawf(r, "\" data-next-placement=\"%d\" data-next-attempt=\"%d\" data-sites=\"", next_proc,
+              next_att);
     choices_json(r, dict_field(d, "att_site"));
     html_raw(r, "\" data-sides=\"");
     choices_json(r, dict_field(d, "att_side"));

@@ -53,11 +53,16 @@ void router_log_stats(FILE *out)
 const char *http_method_name(int method)
 {
     switch (method) {
-    case HTTP_GET: return "GET";
-    case HTTP_POST: return "POST";
-    case HTTP_PUT: return "PUT";
-    case HTTP_DELETE: return "DELETE";
-    default: return "?";
+    case HTTP_GET:
+        return "GET";
+    case HTTP_POST:
+        return "POST";
+    case HTTP_PUT:
+        return "PUT";
+    case HTTP_DELETE:
+        return "DELETE";
+    default:
+        return "?";
     }
 }
 
@@ -259,7 +264,8 @@ static void checks_and_handler(struct req *r, bool *snapshot)
                 resp_redirect(r, "/login");
                 return;
             }
-            fail(r, 401, "unauthenticated", "sign in first (POST /api/v1/login) or send a bearer token");
+            fail(r, 401, "unauthenticated",
+                 "sign in first (POST /api/v1/login) or send a bearer token");
             return;
         }
     }
@@ -290,7 +296,8 @@ static void checks_and_handler(struct req *r, bool *snapshot)
             return;
         }
         if (rec.is_locked) {
-            fail(r, 409, "locked", "the record is locked; an unlock (with a reason) must come first");
+            fail(r, 409, "locked",
+                 "the record is locked; an unlock (with a reason) must come first");
             return;
         }
     }

@@ -92,8 +92,7 @@ void http_routes_json(struct strbuf *out)
                          http_method_name(rt->method), "pattern", rt->pattern, "permission",
                          rt->permission != PERM_NONE ? json_string(perm_action_name(rt->permission))
                                                      : json_null(),
-                         "public",
-                         (rt->flags & RT_PUBLIC) != 0, "csrf", (rt->flags & RT_CSRF) != 0,
+                         "public", (rt->flags & RT_PUBLIC) != 0, "csrf", (rt->flags & RT_CSRF) != 0,
                          "record_lock", (rt->flags & RT_RECORD_LOCK) != 0, "html",
                          (rt->flags & RT_HTML) != 0, "max_body", (int)rt->max_body_kib * 1024));
     }

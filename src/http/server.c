@@ -11,10 +11,10 @@
 #include "http/http.h"
 #include "http/http_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,12 +38,12 @@ struct http_server {
     struct store *first; /* opened first (migrations); the writer's connection */
     FILE *log;
     bool is_tls;
-    unsigned long generation;          /* tells this server's thread-local stores from others */
+    unsigned long generation; /* tells this server's thread-local stores from others */
     unsigned char csrf_key[32];
-    pthread_mutex_t stores_mu;         /* guards stores[] */
-    struct http_writer *writer;        /* group commit of every write (writer.c) */
-    struct http_checkpointer *ckpt;    /* WAL checkpoints, outside every commit */
-    struct store **stores;             /* every per-thread connection, closed at stop */
+    pthread_mutex_t stores_mu;      /* guards stores[] */
+    struct http_writer *writer;     /* group commit of every write (writer.c) */
+    struct http_checkpointer *ckpt; /* WAL checkpoints, outside every commit */
+    struct store **stores;          /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
 
@@ -84,8 +84,8 @@ const unsigned char *http_server_csrf_key(const struct http_server *srv)
  * runs (ioheme serve), no checkpoint inside its own commits. */
 static int server_store_setup(const struct http_server *srv, struct store *st, struct err *e)
 {
-    store_set_busy_wait(st, srv->cfg->busy_wait_ms > 0 ? srv->cfg->busy_wait_ms
-                                                       : STORE_BUSY_WAIT_MS);
+    store_set_busy_wait(st,
+                        srv->cfg->busy_wait_ms > 0 ? srv->cfg->busy_wait_ms : STORE_BUSY_WAIT_MS);
     return srv->ckpt ? store_set_autocheckpoint(st, false, e) : 0;
 }
 
@@ -158,15 +158,15 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
             len = 0;
             body = NULL;
         }
-        resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
-                                               body ? MHD_RESPMEM_MUST_FREE
-                                                    : MHD_RESPMEM_PERSISTENT);
+        resp = MHD_create_response_from_buffer(
+            len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!resp)
             free(body);
     }
     if (!resp)
         return MHD_NO;
-    add_header(resp, "Content-Type", r->content_type ? r->content_type : "text/plain; charset=utf-8");
+    add_header(resp, "Content-Type",
+               r->content_type ? r->content_type : "text/plain; charset=utf-8");
     add_header(resp, "Content-Security-Policy", CSP);
     add_header(resp, "X-Content-Type-Options", "nosniff");
     add_header(resp, "Referrer-Policy", "no-referrer");
@@ -188,9 +188,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     struct http_server *srv = cls;
@@ -257,8 +256,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
             "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ rid=%s method=%s route=%s status=%d "
             "bytes=%zu us=%lld user=%lld%s\n",
             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            ts.tv_nsec / 1000000, r->id, r->method_name ? r->method_name : "-", pattern,
-            r->status, bytes, dur, r->has_user ? r->user.id : 0LL,
+            ts.tv_nsec / 1000000, r->id, r->method_name ? r->method_name : "-", pattern, r->status,
+            bytes, dur, r->has_user ? r->user.id : 0LL,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     /* Every 5xx reaches the operator with its request id (the client has the same id in
      * X-Request-Id) and its cause; like the access log, it names the route, not the path. */
@@ -305,8 +304,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, struct err *
         sa->sin6_family = AF_INET6;
         sa->sin6_port = htons((uint16_t)port);
         if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
-            return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': '%s' is not an IPv6 address",
-                                 s, addr);
+            return err_set_field(e, ERR_USAGE, "listen",
+                                 "--listen '%s': '%s' is not an IPv6 address", s, addr);
     } else {
         struct sockaddr_in *sa = (struct sockaddr_in *)ss;
         sa->sin_family = AF_INET;
@@ -314,7 +313,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, struct err *
         if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
             return err_set_field(e, ERR_USAGE, "listen",
                                  "--listen '%s': '%s' is not an IPv4 address (IPv6 goes in "
-                                 "brackets: [::1]:8080)", s, addr);
+                                 "brackets: [::1]:8080)",
+                                 s, addr);
     }
     return 0;
 }

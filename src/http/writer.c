@@ -27,8 +27,8 @@ struct http_writer {
     struct store *st;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t has_work;   /* signalled when a job is queued or stop is set */
-    pthread_cond_t has_done;   /* broadcast when a batch has committed */
+    pthread_cond_t has_work; /* signalled when a job is queued or stop is set */
+    pthread_cond_t has_done; /* broadcast when a batch has committed */
     struct job *head, *tail;
     bool stop;
     unsigned long batches, jobs; /* for the record: how much committing was shared */

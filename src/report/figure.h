@@ -220,8 +220,9 @@ int fig_render_file(const struct fig *f, const char *path, enum fig_format fmt, 
 int fig_render_all(const struct fig *f, const char *base, struct err *e);
 /* Frees cairo's process-wide font caches (font faces, scaled fonts, fontconfig patterns) so
  * a leak checker stays quiet at exit; fontconfig's own configuration, loaded once per process
- * by FcInitLoadConfigAndFonts, stays (LeakSanitizer needs a suppression for it). Call at most once, at program exit, when no figure is being rendered
- * on any thread; rendering after it is not supported. */
+ * by FcInitLoadConfigAndFonts, stays (LeakSanitizer needs a suppression for it). Call at most once,
+ * at program exit, when no figure is being rendered on any thread; rendering after it is not
+ * supported. */
 void fig_release_caches(void);
 /* The file extension of fmt without the dot: "svg", "pdf" or "png". */
 const char *fig_format_ext(enum fig_format fmt);

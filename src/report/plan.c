@@ -77,7 +77,8 @@ static json_t *plan_status(struct plan_ctx *c)
     plan_jset(c, o, "fas", json_integer(fas));
     plan_jset(c, o, "safety", json_integer(fas));
     plan_jset(c, o, "target", json_integer(REPORT_TARGET_N));
-    plan_jset(c, o, "enrolled_pct_of_target", json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
+    plan_jset(c, o, "enrolled_pct_of_target",
+              json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
     json_t *why = json_object();
     plan_jset(c, why, "age_out_of_range", json_integer(f_age));
     plan_jset(c, why, "no_hematologic_disease", json_integer(f_heme));
@@ -381,8 +382,8 @@ int report_plan_run(const struct adataset *ds, const struct report_meta *m, json
     json_t *r = json_object();
     json_t *study = json_object();
     plan_jset(&c, study, "title",
-         json_string("Application of Intraosseous Infusion in Hematologic "
-                     "Critical Patients"));
+              json_string("Application of Intraosseous Infusion in Hematologic "
+                          "Critical Patients"));
     plan_jset(&c, study, "design", json_string("single-centre prospective observational study"));
     plan_jset(&c, study, "sap", json_string("docs/sap.md"));
     plan_jset(&c, study, "source", json_string(m->source ? m->source : ""));

@@ -198,7 +198,8 @@ json_t *plan_haemodynamics(struct plan_ctx *c)
         plan_jset(c, p, "minutes", json_integer(derive_tp_minutes[k]));
         for (size_t v = 0; v < N_HD_VARS; v++) {
             double *x;
-            size_t n = plan_nums(c, ADS_HAEMO, HD_VARS[v].col, HD_TIMEPOINT, derive_tp_label[k], &x);
+            size_t n =
+                plan_nums(c, ADS_HAEMO, HD_VARS[v].col, HD_TIMEPOINT, derive_tp_label[k], &x);
             plan_jset(c, p, HD_VARS[v].key, plan_jdescribe(c, x, n, "§5.3"));
             arena_free(&c->ar); /* scratch only: the JSON holds copies */
         }

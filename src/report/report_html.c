@@ -7,8 +7,8 @@
 #include "report/report_html_int.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

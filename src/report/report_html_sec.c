@@ -258,7 +258,8 @@ static void s_complications(struct strbuf *sb, const json_t *r)
     }
 }
 
-void report_html_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+void report_html_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f,
+                           size_t nf)
 {
     strbuf_adds(sb, "<h2 id=\"secondary\">4. Secondary endpoints");
     rh_sap(sb, "§5");
@@ -269,7 +270,8 @@ void report_html_secondary(struct strbuf *sb, const json_t *r, const struct repo
     s_complications(sb, r);
 }
 
-void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
+                           size_t nf)
 {
     strbuf_adds(sb, "<h2 id=\"subgroups\">5. Subgroups (exploratory)");
     rh_sap(sb, "§6");

@@ -129,8 +129,7 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
         rc = end_session(st, th, u.name, why, e);
         if (rc)
             return rc;
-        return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity",
-                       ttl_s / 60);
+        return err_set(e, ERR_AUTH, "signed out after %lld minutes without activity", ttl_s / 60);
     }
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot sign in", u.name);
@@ -171,8 +170,8 @@ int store_api_token_create(struct store *st, const struct store_ctx *who, const 
     rc = store_session_create(st, user, STORE_API_TOKEN_TTL_S, token, e);
     if (rc)
         goto fail;
-    struct audit_entry a = {.action = "api_token", .instance = -1, .new_value = user,
-                            .reason = "API token issued"};
+    struct audit_entry a = {
+        .action = "api_token", .instance = -1, .new_value = user, .reason = "API token issued"};
     return audit_commit(st, who, &a, e);
 fail:
     tx_rollback(st);
@@ -266,8 +265,8 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
     }
     char why[64];
     snprintf(why, sizeof why, "API token %s revoked", id);
-    struct audit_entry a = {.action = "api_token", .instance = -1, .old_value = user,
-                            .reason = why};
+    struct audit_entry a = {
+        .action = "api_token", .instance = -1, .old_value = user, .reason = why};
     return audit_commit(st, who, &a, e);
 fail:
     tx_rollback(st);

@@ -36,8 +36,8 @@ int store_api_token_create(struct store *st, const struct store_ctx *who, const 
 
 /* An API token as listed: never the token, nor its whole hash. */
 struct store_api_token {
-    char id[17];        /* the first 16 hex chars of the token's SHA-256: names it for
-                           revocation; cannot be turned back into the token */
+    char id[17]; /* the first 16 hex chars of the token's SHA-256: names it for
+                    revocation; cannot be turned back into the token */
     char user[STORE_USERNAME_MAX + 1];
     char created_at[32];
     long long expires_ms; /* slides forward with use */

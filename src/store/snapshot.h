@@ -1,6 +1,6 @@
-/* The web server's hot reads, and one read snapshot for a web request's reads: the page or API answer is built from one
- * consistent state of the database, and SQLite starts one read transaction instead of one per
- * query (each start takes shared-memory locks of the WAL index).
+/* The web server's hot reads, and one read snapshot for a web request's reads: the page or API
+ * answer is built from one consistent state of the database, and SQLite starts one read transaction
+ * instead of one per query (each start takes shared-memory locks of the WAL index).
  *
  * Between store_snapshot_begin and store_snapshot_end only reading functions may be called: a
  * writing store function would try to upgrade the snapshot and fail. */

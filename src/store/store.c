@@ -146,7 +146,6 @@ static const char *const stmt_sql[SQ__COUNT] = {
                         "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
 };
 
-
 void store_set_busy_wait(struct store *st, long long ms)
 {
     st->busy_wait_ms = ms < 0 ? 0 : ms;

@@ -59,11 +59,11 @@ enum stmt_id {
     SQ_FS_RECORD,
     SQ_FS_ALL,
     SQ_NEXT_INSTANCE,
-    SQ_SESSION_AUTH,  /* sessions.c: the session and its user, one statement per request */
-    SQ_VAL_FORM,      /* snapshot.c: one form's values at one event and instance */
-    SQ_SNAP_BEGIN,    /* snapshot.c: read snapshots, prepared once, not parsed per request */
+    SQ_SESSION_AUTH, /* sessions.c: the session and its user, one statement per request */
+    SQ_VAL_FORM,     /* snapshot.c: one form's values at one event and instance */
+    SQ_SNAP_BEGIN,   /* snapshot.c: read snapshots, prepared once, not parsed per request */
     SQ_SNAP_COMMIT,
-    SQ_AUDIT_RECORD,  /* audit.c: one record's rows, through the audit_record_field index */
+    SQ_AUDIT_RECORD, /* audit.c: one record's rows, through the audit_record_field index */
     /* read.c, for the dashboard: one field's values across the study (the schedule's anchor
      * candidates), and which forms hold values per record and event */
     SQ_VAL_FIELD_STUDY,
@@ -100,7 +100,7 @@ struct store {
     bool in_batch;
     enum perm_action put_refused; /* the action a refused write needed (put_changes_locked);
                                      PERM_NONE otherwise; audited by the transaction's owner */
-    struct calc_info *calcs; /* every calc field, dictionary order */
+    struct calc_info *calcs;      /* every calc field, dictionary order */
     size_t ncalcs;
     const struct dict_field *eligible_field; /* the @ELIGIBLE calc, or NULL */
     struct arena ar;                         /* lifetime of the store: calc_info and friends */
@@ -110,7 +110,7 @@ struct store {
     bool is_head_known;
     long long head_id;
     char head_hash[65];
-    struct strbuf canon; /* audit canonical bytes, reused row after row */
+    struct strbuf canon;       /* audit canonical bytes, reused row after row */
     struct putcache *putcache; /* the write path's record cache (write_int.h), or NULL */
     long long busy_since_ms;   /* when the current wait for the lock began (busy_wait) */
     long long busy_wait_ms;    /* how long to wait at most (STORE_BUSY_WAIT_MS) */

@@ -99,9 +99,8 @@ int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_
                        struct err *e)
 {
     struct store_user u;
-    const char *role = who && who->user && user_read(st, who->user, &u, NULL, NULL) == 0
-                           ? u.role
-                           : "";
+    const char *role =
+        who && who->user && user_read(st, who->user, &u, NULL, NULL) == 0 ? u.role : "";
     int rc = tx_begin(st, e);
     if (rc)
         return rc;
