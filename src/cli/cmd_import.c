@@ -93,7 +93,7 @@ int cmd_import(int argc, char **argv)
     struct err e = {0};
     char *data = NULL;
     size_t len = 0;
-    if (file_read_all(path, &data, &len, &e))
+    if (csv_file_read_all(path, &data, &len, &e))
         return cli_fail("import", &e);
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];

@@ -150,9 +150,9 @@ static void show_text(const char *dir, const struct dict *d)
     for (size_t i = 0; i < d->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
         strbuf_reset(&sb);
-        strbuf_addf(&sb, "  %-24s %-16s %-11s", f->name, f->form, field_type_name(f->type));
+        strbuf_addf(&sb, "  %-24s %-16s %-11s", f->name, f->form, dict_field_type_name(f->type));
         if (f->vtype != VT_NONE)
-            strbuf_addf(&sb, " %s", val_type_name(f->vtype));
+            strbuf_addf(&sb, " %s", dict_val_type_name(f->vtype));
         if (f->has_min || f->has_max) {
             strbuf_addc(&sb, ' ');
             range_text(f, &sb);
@@ -220,9 +220,9 @@ static json_t *show_json(const struct dict *d)
     for (size_t i = 0; i < d->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "name", f->name, "form", f->form,
-                              "type", field_type_name(f->type), "label", f->label, "validation",
-                              val_type_name(f->vtype), "note", f->note, "required", f->is_required,
-                              "identifier", f->is_identifier);
+                              "type", dict_field_type_name(f->type), "label", f->label,
+                              "validation", dict_val_type_name(f->vtype), "note", f->note,
+                              "required", f->is_required, "identifier", f->is_identifier);
         if (!o)
             continue;
         if (f->has_min)

@@ -407,7 +407,7 @@ int stats_run_wilson(const struct cli_args *a, struct arena *ar, json_t **out, s
         (rc = stats_opt_alternative(a, &alt, e)))
         return rc;
     struct prop_result r;
-    if ((rc = prop_test_one(x, n, p, alt, cl, correct, &r, e)))
+    if ((rc = binom_prop_test_one(x, n, p, alt, cl, correct, &r, e)))
         return rc;
     struct jb b;
     jb_init(&b);
@@ -431,7 +431,7 @@ int stats_run_poisson(const struct cli_args *a, struct arena *ar, json_t **out, 
         (rc = stats_opt_double(a, "conf-level", 0.95, &cl, e)))
         return rc;
     struct poisson_ci r;
-    if ((rc = poisson_rate_ci(events, exposure, cl, &r, e)))
+    if ((rc = binom_poisson_rate_ci(events, exposure, cl, &r, e)))
         return rc;
     struct jb b;
     jb_init(&b);
@@ -729,7 +729,7 @@ static int samplesize_precision_ci(const struct cli_args *a, struct jb *b, doubl
         x = p1 * (double)n;
     }
     struct precision_result r;
-    if ((rc = precision_exact_ci(x, (double)n, cl, &r, e)))
+    if ((rc = samplesize_precision_exact_ci(x, (double)n, cl, &r, e)))
         return rc;
     jb_num(b, "x", x);
     jb_int(b, "n", n);

@@ -139,7 +139,7 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
     struct strbuf sb = STRBUF_INIT;
     strbuf_addf(&sb, "%s:", cli_basename(out, name, sizeof name));
     for (size_t i = 0; i < ADS_NTABLES; i++)
-        strbuf_addf(&sb, "%s %s %zu", i ? "," : "", ads_names[i], ds->t[i].nrows);
+        strbuf_addf(&sb, "%s %s %zu", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
                        : store_audit_access(st, who, "export", what, strbuf_str(&sb), e);
     strbuf_release(&sb);

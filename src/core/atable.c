@@ -8,7 +8,7 @@
 
 #include "base/err.h"
 
-const char *acol_type_name(enum acol_type t)
+const char *atable_col_type_name(enum acol_type t)
 {
     switch (t) {
     case ACOL_TEXT:

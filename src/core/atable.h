@@ -33,7 +33,7 @@ struct atable {
 };
 
 /* "text", "integer", "number", "boolean", "date", "datetime". */
-const char *acol_type_name(enum acol_type t);
+const char *atable_col_type_name(enum acol_type t);
 
 void atable_init(struct atable *t, const char *name, const struct acol *cols, size_t ncols);
 void atable_free(struct atable *t);

@@ -15,12 +15,12 @@
 
 /* ---- small helpers ------------------------------------------------------------------------*/
 
-bool dv_num(struct vtab *v, const char *event, int instance, const char *field, double *out)
+bool derive_dv_num(struct vtab *v, const char *event, int instance, const char *field, double *out)
 {
     return vtab_num(v, event, instance, field, out);
 }
 
-bool dv_int(struct vtab *v, const char *event, int instance, const char *field, int *out)
+bool derive_dv_int(struct vtab *v, const char *event, int instance, const char *field, int *out)
 {
     double x;
     if (!vtab_num(v, event, instance, field, &x) || x != floor(x) || fabs(x) > 1e6)
@@ -29,7 +29,7 @@ bool dv_int(struct vtab *v, const char *event, int instance, const char *field, 
     return true;
 }
 
-int dv_bool(struct vtab *v, const char *event, int instance, const char *field)
+int derive_dv_bool(struct vtab *v, const char *event, int instance, const char *field)
 {
     double x;
     if (!vtab_num(v, event, instance, field, &x))
@@ -73,7 +73,7 @@ bool derive_parse_time(const char *s, double *out)
     return true;
 }
 
-bool dv_time(struct vtab *v, const char *event, int instance, const char *field, double *out)
+bool derive_dv_time(struct vtab *v, const char *event, int instance, const char *field, double *out)
 {
     return derive_parse_time(vtab_get(v, event, instance, field, NULL), out);
 }
@@ -128,7 +128,7 @@ static int any_of(struct vtab *v, const char *const *fields)
 {
     int res = 0;
     for (; *fields; fields++) {
-        int b = dv_bool(v, EV_SCREEN, 0, *fields);
+        int b = derive_dv_bool(v, EV_SCREEN, 0, *fields);
         if (b == 1)
             return 1;
         if (b < 0)
@@ -161,12 +161,12 @@ static int derive_screening_row(struct adataset *ds, struct vtab *v, bool in_fas
     rc |= atable_set(t, r, SCR_SUBJECT_ID, v->study_id);
     rc |= atable_set(t, r, SCR_DATE, date);
     rc |= atable_set(t, r, SCR_AGE, vtab_get(v, EV_SCREEN, 0, "age", NULL));
-    rc |= set_bool(t, r, SCR_INC_AGE, dv_bool(v, EV_SCREEN, 0, "inc_age"));
-    rc |= set_bool(t, r, SCR_INC_HEME, dv_bool(v, EV_SCREEN, 0, "inc_heme"));
-    rc |= set_bool(t, r, SCR_INC_CATEGORY, dv_bool(v, EV_SCREEN, 0, "inc_category"));
+    rc |= set_bool(t, r, SCR_INC_AGE, derive_dv_bool(v, EV_SCREEN, 0, "inc_age"));
+    rc |= set_bool(t, r, SCR_INC_HEME, derive_dv_bool(v, EV_SCREEN, 0, "inc_heme"));
+    rc |= set_bool(t, r, SCR_INC_CATEGORY, derive_dv_bool(v, EV_SCREEN, 0, "inc_category"));
     rc |= set_bool(t, r, SCR_EXC_CONTRAINDICATION, any_of(v, contra));
-    rc |= set_bool(t, r, SCR_EXC_CONSENT, dv_bool(v, EV_SCREEN, 0, "exc_consent"));
-    rc |= set_bool(t, r, SCR_ELIGIBLE, dv_bool(v, EV_SCREEN, 0, "eligible"));
+    rc |= set_bool(t, r, SCR_EXC_CONSENT, derive_dv_bool(v, EV_SCREEN, 0, "exc_consent"));
+    rc |= set_bool(t, r, SCR_ELIGIBLE, derive_dv_bool(v, EV_SCREEN, 0, "eligible"));
     rc |= atable_set_int(t, r, SCR_ENROLLED, v->is_enrolled);
     if (v->is_enrolled)
         rc |= atable_set(t, r, SCR_ENROL_DATE, date);
@@ -211,7 +211,7 @@ static bool last_observation(struct vtab *v, double *out)
     bool has = false;
     for (int k = 0; k < DERIVE_NTP; k++) {
         double t;
-        if (dv_time(v, derive_tp_event[k], 0, "hd_dt", &t) && (!has || t > *out)) {
+        if (derive_dv_time(v, derive_tp_event[k], 0, "hd_dt", &t) && (!has || t > *out)) {
             *out = t;
             has = true;
         }
@@ -235,7 +235,7 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
          i = vtab_next_instance_any(v, EV_PROC, pl_fields, 2, i)) {
         int num;
         const char *site = vtab_get(v, EV_PROC, i, "iop_site", NULL);
-        bool has_num = dv_int(v, EV_PROC, i, "iop_number", &num);
+        bool has_num = derive_dv_int(v, EV_PROC, i, "iop_number", &num);
         if (!has_num && !site)
             continue;
         struct placement *p = &a->pl[a->npl++];
@@ -243,9 +243,9 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         p->number = has_num ? num : i;
         p->instance = i;
         p->site_code = site;
-        p->has_decision = dv_time(v, EV_PROC, i, "iop_decision_dt", &p->decision);
-        p->success = dv_bool(v, EV_PROC, i, "iop_success") == 1;
-        p->has_confirm = p->success && dv_time(v, EV_PROC, i, "iop_confirm_dt", &p->confirm);
+        p->has_decision = derive_dv_time(v, EV_PROC, i, "iop_decision_dt", &p->decision);
+        p->success = derive_dv_bool(v, EV_PROC, i, "iop_success") == 1;
+        p->has_confirm = p->success && derive_dv_time(v, EV_PROC, i, "iop_confirm_dt", &p->confirm);
         p->first_attempt_ok = -1;
     }
     qsort(a->pl, (size_t)a->npl, sizeof a->pl[0], cmp_pl);
@@ -255,18 +255,18 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
     for (int i = vtab_next_instance(v, EV_PROC, "att_number", 0); i;
          i = vtab_next_instance(v, EV_PROC, "att_number", i)) {
         int pn, an;
-        if (!dv_int(v, EV_PROC, i, "att_number", &an))
+        if (!derive_dv_int(v, EV_PROC, i, "att_number", &an))
             continue;
-        if (!dv_int(v, EV_PROC, i, "att_placement", &pn))
+        if (!derive_dv_int(v, EV_PROC, i, "att_placement", &pn))
             pn = 1;
         struct placement *p = find_pl(a->pl, a->npl, pn);
         int outcome = -1;
         double x;
-        if (dv_num(v, EV_PROC, i, "att_outcome", &x))
+        if (derive_dv_num(v, EV_PROC, i, "att_outcome", &x))
             outcome = x == 1;
         double start, end;
-        bool has_start = dv_time(v, EV_PROC, i, "att_start_dt", &start);
-        bool has_end = dv_time(v, EV_PROC, i, "att_end_dt", &end);
+        bool has_start = derive_dv_time(v, EV_PROC, i, "att_start_dt", &start);
+        bool has_end = derive_dv_time(v, EV_PROC, i, "att_end_dt", &end);
         a->n_attempts++;
         a->n_success += outcome == 1;
         if (p) {
@@ -303,7 +303,7 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         int i = p->instance;
         /* A placement recorded without attempt forms: take its attempt count from the CRF. */
         int n;
-        if (p->nattempts == 0 && dv_int(v, EV_PROC, i, "iop_n_attempts", &n) && n >= 1) {
+        if (p->nattempts == 0 && derive_dv_int(v, EV_PROC, i, "iop_n_attempts", &n) && n >= 1) {
             p->nattempts = n;
             p->first_attempt_no = 1;
             p->first_attempt_ok = n == 1 && p->success;
@@ -316,13 +316,13 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         for (int j = vtab_next_instance_any(v, EV_REMOVAL, rem_fields, 2, 0); j;
              j = vtab_next_instance_any(v, EV_REMOVAL, rem_fields, 2, j)) {
             int rp;
-            if (!dv_int(v, EV_REMOVAL, j, "rem_placement", &rp))
+            if (!derive_dv_int(v, EV_REMOVAL, j, "rem_placement", &rp))
                 rp = 1;
             if (rp != p->number)
                 continue;
             rem_s = vtab_get(v, EV_REMOVAL, j, "rem_dt", NULL);
             has_rem = derive_parse_time(rem_s, &rem);
-            has_ins = dv_time(v, EV_REMOVAL, j, "rem_insert_dt", &ins);
+            has_ins = derive_dv_time(v, EV_REMOVAL, j, "rem_insert_dt", &ins);
         }
         if (!has_ins && p->has_confirm) {
             ins = p->confirm;
@@ -385,10 +385,10 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
          i = vtab_next_instance(v, EV_PROC, "inf_volume", i)) {
         double vol, start, stop;
         int pn;
-        bool has_vol = dv_num(v, EV_PROC, i, "inf_volume", &vol);
-        bool has_start = dv_time(v, EV_PROC, i, "inf_start_dt", &start);
-        bool has_stop = dv_time(v, EV_PROC, i, "inf_stop_dt", &stop);
-        if (!dv_int(v, EV_PROC, i, "inf_placement", &pn))
+        bool has_vol = derive_dv_num(v, EV_PROC, i, "inf_volume", &vol);
+        bool has_start = derive_dv_time(v, EV_PROC, i, "inf_start_dt", &start);
+        bool has_stop = derive_dv_time(v, EV_PROC, i, "inf_stop_dt", &stop);
+        if (!derive_dv_int(v, EV_PROC, i, "inf_placement", &pn))
             pn = 1;
         const struct placement *p = find_pl((struct placement *)a->pl, a->npl, pn);
         const char *site = p ? label_of(p->site_code, SITES) : NULL;
@@ -434,14 +434,15 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
     double death = 0, alive = s->t0, t;
     for (int k = 0; k < 3; k++) {
         double st;
-        if (!dv_num(v, fu[k], 0, "fu_status", &st))
+        if (!derive_dv_num(v, fu[k], 0, "fu_status", &st))
             continue;
-        if (st == 2 && dv_time(v, fu[k], 0, "fu_death_date", &t)) {
+        if (st == 2 && derive_dv_time(v, fu[k], 0, "fu_death_date", &t)) {
             if (!dead || t < death)
                 death = t;
             dead = true;
-        } else if ((st == 1 || st == 3) && (dv_time(v, fu[k], 0, "fu_last_alive", &t) ||
-                                            (st == 1 && dv_time(v, fu[k], 0, "fu_dt", &t)))) {
+        } else if ((st == 1 || st == 3) &&
+                   (derive_dv_time(v, fu[k], 0, "fu_last_alive", &t) ||
+                    (st == 1 && derive_dv_time(v, fu[k], 0, "fu_dt", &t)))) {
             /* alive at the contact when "last known alive" was not filled in */
             if (t > alive)
                 alive = t;
@@ -449,8 +450,8 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
         }
     }
     double eos;
-    if (!dead && dv_num(v, EV_EOS, 0, "eos_status", &eos) && eos == 2 &&
-        dv_time(v, EV_EOS, 0, "eos_date", &t)) {
+    if (!dead && derive_dv_num(v, EV_EOS, 0, "eos_status", &eos) && eos == 2 &&
+        derive_dv_time(v, EV_EOS, 0, "eos_date", &t)) {
         dead = true;
         death = t;
     }
@@ -490,14 +491,15 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     if (sex)
         rc |= atable_set(t, r, SUB_SEX, strcmp(sex, "1") == 0 ? "male" : "female");
     rc |= atable_set(t, r, SUB_HEME_DX, label_of(vtab_get(v, EV_SCREEN, 0, "heme_dx", NULL), DX));
-    if (dv_num(v, EV_BASE, 0, "bl_weight", &w) && dv_num(v, EV_BASE, 0, "bl_height", &h) && h > 0)
+    if (derive_dv_num(v, EV_BASE, 0, "bl_weight", &w) &&
+        derive_dv_num(v, EV_BASE, 0, "bl_height", &h) && h > 0)
         rc |= atable_set_num(t, r, SUB_BMI, round(w / (h / 100 * h / 100) * 10) / 10);
     rc |= set_from(t, r, SUB_ECOG, v, EV_BASE, "bl_ecog");
     rc |= set_from(t, r, SUB_SOFA, v, EV_BASE, "sofa_total");
     rc |= set_from(t, r, SUB_HB, v, EV_BASE, "bl_hb");
     rc |= set_from(t, r, SUB_LACTATE, v, EV_BASE, "bl_lactate");
-    bool has_plt = dv_num(v, EV_BASE, 0, "bl_plt", &plt);
-    bool has_anc = dv_num(v, EV_BASE, 0, "bl_anc", &anc);
+    bool has_plt = derive_dv_num(v, EV_BASE, 0, "bl_plt", &plt);
+    bool has_anc = derive_dv_num(v, EV_BASE, 0, "bl_anc", &anc);
     rc |= atable_set_opt(t, r, SUB_PLT, has_plt, plt);
     rc |= atable_set_opt(t, r, SUB_ANC, has_anc, anc);
     rc |= atable_set_opt(t, r, SUB_SG_PLT_LT20, has_plt, plt < 20);
@@ -506,8 +508,9 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
      * fibrinogen; all four needed. */
     double pt, fib;
     int dd;
-    if (has_plt && dv_int(v, EV_BASE, 0, "bl_ddimer_cat", &dd) &&
-        dv_num(v, EV_BASE, 0, "bl_pt_prol", &pt) && dv_num(v, EV_BASE, 0, "bl_fib", &fib)) {
+    if (has_plt && derive_dv_int(v, EV_BASE, 0, "bl_ddimer_cat", &dd) &&
+        derive_dv_num(v, EV_BASE, 0, "bl_pt_prol", &pt) &&
+        derive_dv_num(v, EV_BASE, 0, "bl_fib", &fib)) {
         int score = (plt < 50    ? 2
                      : plt < 100 ? 1
                                  : 0) +
@@ -519,11 +522,11 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
         rc |= atable_set_int(t, r, SUB_DIC_SCORE, score);
         rc |= atable_set_int(t, r, SUB_SG_DIC, score >= 5);
     }
-    if (dv_num(v, EV_BASE, 0, "bl_resp", &x))
+    if (derive_dv_num(v, EV_BASE, 0, "bl_resp", &x))
         rc |= atable_set_int(t, r, SUB_MECH_VENT, x == 3);
-    if (dv_num(v, EV_BASE, 0, "bl_hsct", &x))
+    if (derive_dv_num(v, EV_BASE, 0, "bl_hsct", &x))
         rc |= atable_set_int(t, r, SUB_SG_HSCT, x == 1 || x == 2);
-    rc |= set_bool(t, r, SUB_SG_SEPTIC_SHOCK, dv_bool(v, EV_BASE, 0, "bl_septic_shock"));
+    rc |= set_bool(t, r, SUB_SG_SEPTIC_SHOCK, derive_dv_bool(v, EV_BASE, 0, "bl_septic_shock"));
     return rc;
 }
 
@@ -622,7 +625,7 @@ void derive_init(struct adataset *ds)
 {
     memset(ds, 0, sizeof *ds);
     for (int i = 0; i < ADS_NTABLES; i++)
-        atable_init(&ds->t[i], ads_names[i], ads_cols[i], ads_ncols[i]);
+        atable_init(&ds->t[i], derive_ads_names[i], derive_ads_cols[i], derive_ads_ncols[i]);
 }
 
 void derive_free(struct adataset *ds)

@@ -193,9 +193,9 @@ enum comp_col {
 enum cpl_col { CPL_FORM, CPL_FIELD, CPL_EXPECTED, CPL_PRESENT, CPL_NCOLS };
 
 /* Column specs of each table (static). */
-extern const struct acol *const ads_cols[ADS_NTABLES];
-extern const size_t ads_ncols[ADS_NTABLES];
-extern const char *const ads_names[ADS_NTABLES];
+extern const struct acol *const derive_ads_cols[ADS_NTABLES];
+extern const size_t derive_ads_ncols[ADS_NTABLES];
+extern const char *const derive_ads_names[ADS_NTABLES];
 
 /* Haemodynamic time points: event names, labels, minutes after T0. */
 #define DERIVE_NTP 6

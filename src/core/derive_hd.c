@@ -14,9 +14,9 @@ bool derive_map(struct vtab *v, const char *event, const char *prefix, double *o
     snprintf(f_sbp, sizeof f_sbp, "%ssbp", prefix);
     snprintf(f_dbp, sizeof f_dbp, "%sdbp", prefix);
     double s, d;
-    if (dv_bool(v, event, 0, f_inv) == 1 && dv_num(v, event, 0, f_meas, out))
+    if (derive_dv_bool(v, event, 0, f_inv) == 1 && derive_dv_num(v, event, 0, f_meas, out))
         return true;
-    if (!dv_num(v, event, 0, f_sbp, &s) || !dv_num(v, event, 0, f_dbp, &d))
+    if (!derive_dv_num(v, event, 0, f_sbp, &s) || !derive_dv_num(v, event, 0, f_dbp, &d))
         return false;
     /* Whole mmHg, rounded half away from zero, as the CRF's calc (REDCap round()). */
     *out = round((s + 2 * d) / 3);
@@ -31,7 +31,7 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
     } drugs[] = {{"ne", 1}, {"epi", 1}, {"dopa", 0.01}, {"phenyl", 0.1}, {"vasopressin", 2.5}};
     char f[32];
     snprintf(f, sizeof f, "%svaso", prefix);
-    int on = dv_bool(v, event, 0, f);
+    int on = derive_dv_bool(v, event, 0, f);
     if (on < 0)
         return false;
     double sum = 0;
@@ -39,7 +39,7 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
         for (size_t i = 0; i < sizeof drugs / sizeof drugs[0]; i++) {
             double x;
             snprintf(f, sizeof f, "%s%s", prefix, drugs[i].suffix);
-            if (dv_num(v, event, 0, f, &x))
+            if (derive_dv_num(v, event, 0, f, &x))
                 sum += x * drugs[i].factor;
         }
     /* rounded to 0.001 µg/kg/min as the CRF's hd_ne_eq, so equal doses compare equal
@@ -57,9 +57,9 @@ static void read_tp(struct vtab *v, const char *ev, struct tp *p)
 {
     memset(p, 0, sizeof *p);
     p->has_map = derive_map(v, ev, "hd_", &p->map);
-    p->has_hr = dv_num(v, ev, 0, "hd_hr", &p->hr);
-    p->has_sbp = dv_num(v, ev, 0, "hd_sbp", &p->sbp) && p->sbp > 0;
-    p->has_lac = dv_num(v, ev, 0, "hd_lactate", &p->lac);
+    p->has_hr = derive_dv_num(v, ev, 0, "hd_hr", &p->hr);
+    p->has_sbp = derive_dv_num(v, ev, 0, "hd_sbp", &p->sbp) && p->sbp > 0;
+    p->has_lac = derive_dv_num(v, ev, 0, "hd_lactate", &p->lac);
     p->has_ne = derive_ne_eq(v, ev, "hd_", &p->ne);
 }
 
@@ -75,7 +75,7 @@ int derive_haemodynamics(struct adataset *ds, struct vtab *v, const struct deriv
         read_tp(v, ev, &p);
         double st;
         const char *status = "missing";
-        if (dv_num(v, ev, 0, "hd_status", &st))
+        if (derive_dv_num(v, ev, 0, "hd_status", &st))
             status = st == 1 ? "done" : st == 2 ? "died" : "not_done";
         size_t r;
         if ((rc = atable_add_row(t, &r)))
@@ -117,7 +117,7 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     /* In shock: MAP < 65 or on vasopressors (the recorded status, as the CRF's eff_shock_t0:
      * an inotrope outside the NE-equivalent list, or doses not recorded, still count). Not in
      * shock needs a T0 MAP or a recorded "no vasopressors". */
-    int vaso0 = dv_bool(v, derive_tp_event[0], 0, "hd_vaso");
+    int vaso0 = derive_dv_bool(v, derive_tp_event[0], 0, "hd_vaso");
     int shock = -1;
     if ((p0.has_map && p0.map < 65) || vaso0 == 1 || (p0.has_ne && p0.ne > 0))
         shock = 1;
@@ -129,8 +129,8 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
      * CRF's eff_lact_clear6: 3.0 -> 2.7 mmol/L is 10%, not 9.999999999999993%. */
     double lc_r = round(lc * 10) / 10;
     double acc, drug;
-    bool has_drug =
-        dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) && dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
+    bool has_drug = derive_dv_time(v, EV_EFF, 0, "eff_access_dt", &acc) &&
+                    derive_dv_time(v, EV_EFF, 0, "eff_drug_dt", &drug);
     double drug_min = has_drug ? (drug - acc) / 60.0 : 0;
     int target = -1;
     if (shock == 1) {
@@ -142,8 +142,8 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     } else if (shock == 0 && has_drug) {
         target = round(drug_min * 10) / 10 <= 10; /* 0.1 min, as the CRF's eff_drug_min */
     }
-    int delivered = dv_bool(v, EV_EFF, 0, "eff_delivered");
-    int other = dv_bool(v, EV_EFF, 0, "eff_other_access");
+    int delivered = derive_dv_bool(v, EV_EFF, 0, "eff_delivered");
+    int other = derive_dv_bool(v, EV_EFF, 0, "eff_other_access");
     int grade = -1;
     if (delivered == 0 || other == 1)
         grade = 3;
@@ -180,7 +180,7 @@ int derive_complications(struct adataset *ds, struct vtab *v, const struct deriv
         for (int i = vtab_next_instance(v, events[e], "comp_type", 0); i;
              i = vtab_next_instance(v, events[e], "comp_type", i)) {
             int type;
-            if (!dv_int(v, events[e], i, "comp_type", &type))
+            if (!derive_dv_int(v, events[e], i, "comp_type", &type))
                 continue;
             const char *label = "Other";
             for (int k = 0; k < DERIVE_NCOMP_TYPES; k++)

@@ -20,14 +20,15 @@ struct derive_subject {
 };
 
 /* A value as a number (helper over vtab_num). */
-bool dv_num(struct vtab *v, const char *event, int instance, const char *field, double *out);
+bool derive_dv_num(struct vtab *v, const char *event, int instance, const char *field, double *out);
 /* An integer-valued field (numbers, codes, instance references): true when present and a
  * whole number within ±1,000,000 (anything else cannot be a count or a code). */
-bool dv_int(struct vtab *v, const char *event, int instance, const char *field, int *out);
+bool derive_dv_int(struct vtab *v, const char *event, int instance, const char *field, int *out);
 /* A yes/no (or any 0/1) field: 1, 0, or -1 when missing. */
-int dv_bool(struct vtab *v, const char *event, int instance, const char *field);
+int derive_dv_bool(struct vtab *v, const char *event, int instance, const char *field);
 /* A date or date-time field as seconds since the epoch (derive_parse_time). */
-bool dv_time(struct vtab *v, const char *event, int instance, const char *field, double *out);
+bool derive_dv_time(struct vtab *v, const char *event, int instance, const char *field,
+                    double *out);
 
 /* derive_hd.c: haemodynamics rows, the efficacy columns and the complications rows. */
 int derive_haemodynamics(struct adataset *ds, struct vtab *v, const struct derive_subject *s);

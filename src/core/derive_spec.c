@@ -169,13 +169,13 @@ static const struct acol cpl_cols[CPL_NCOLS] = {
     {"present", I, "", "Values present", "§7"},
 };
 
-const struct acol *const ads_cols[ADS_NTABLES] = {scr_cols, subj_cols, pl_cols,  att_cols,
-                                                  inf_cols, hd_cols,   cmp_cols, cpl_cols};
-const size_t ads_ncols[ADS_NTABLES] = {SCR_NCOLS, SUB_NCOLS, PL_NCOLS,  ATT_NCOLS,
-                                       INF_NCOLS, HD_NCOLS,  CMP_NCOLS, CPL_NCOLS};
-const char *const ads_names[ADS_NTABLES] = {"screening",     "subjects",    "placements",
-                                            "attempts",      "infusions",   "haemodynamics",
-                                            "complications", "completeness"};
+const struct acol *const derive_ads_cols[ADS_NTABLES] = {scr_cols, subj_cols, pl_cols,  att_cols,
+                                                         inf_cols, hd_cols,   cmp_cols, cpl_cols};
+const size_t derive_ads_ncols[ADS_NTABLES] = {SCR_NCOLS, SUB_NCOLS, PL_NCOLS,  ATT_NCOLS,
+                                              INF_NCOLS, HD_NCOLS,  CMP_NCOLS, CPL_NCOLS};
+const char *const derive_ads_names[ADS_NTABLES] = {"screening",     "subjects",    "placements",
+                                                   "attempts",      "infusions",   "haemodynamics",
+                                                   "complications", "completeness"};
 
 const char *const derive_tp_event[DERIVE_NTP] = {"t0_arm_1",     "t15min_arm_1", "t30min_arm_1",
                                                  "t60min_arm_1", "t6h_arm_1",    "t24h_arm_1"};

@@ -68,12 +68,12 @@ static const char *const vtype_names[] = {
     [VT_ZIPCODE] = "zipcode",
 };
 
-const char *field_type_name(enum field_type t)
+const char *dict_field_type_name(enum field_type t)
 {
     return (unsigned)t < sizeof ftype_names / sizeof ftype_names[0] ? ftype_names[t] : "?";
 }
 
-const char *val_type_name(enum val_type t)
+const char *dict_val_type_name(enum val_type t)
 {
     return (unsigned)t < sizeof vtype_names / sizeof vtype_names[0] ? vtype_names[t] : "?";
 }
@@ -311,16 +311,16 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
         if (!*raw[k])
             continue;
         double v;
-        if (!val_type_is_ordered(f->vtype)) {
+        if (!validate_type_is_ordered(f->vtype)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': a %s needs a number, date or time validation type, not "
                            "'%s'",
                            f->name, k ? "max" : "min",
-                           f->vtype == VT_NONE ? "(none)" : val_type_name(f->vtype));
+                           f->vtype == VT_NONE ? "(none)" : dict_val_type_name(f->vtype));
         } else if (!validate_parse_ordered(f->vtype, raw[k], &v)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': %s '%s' is not a valid %s", f->name, k ? "max" : "min",
-                           raw[k], val_type_name(f->vtype));
+                           raw[k], dict_val_type_name(f->vtype));
         } else if (k == 0) {
             f->has_min = true;
             f->min_num = v;
@@ -381,7 +381,7 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
             L, "dictionary.csv", line, C_ANNOT + 1,
             "field '%s': @INCLUSION, @EXCLUSION and @ELIGIBLE belong on calc fields, not "
             "%s",
-            f->name, field_type_name(f->type));
+            f->name, dict_field_type_name(f->type));
     else if (ntags > 1)
         dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
                        "field '%s': only one of @INCLUSION, @EXCLUSION, @ELIGIBLE per field",
@@ -482,7 +482,7 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
     case FT_CHECKBOX:
         if (!raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1, "%s field '%s' has no choices",
-                           field_type_name(f->type), f->name);
+                           dict_field_type_name(f->type), f->name);
         else
             parse_choices(L, f, raw, line);
         break;
@@ -511,7 +511,7 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
                            "field '%s': choices or a calculation on a %s field (only dropdown, "
                            "radio, checkbox, calc and slider have them)",
-                           f->name, field_type_name(f->type));
+                           f->name, dict_field_type_name(f->type));
         break;
     }
 
@@ -526,7 +526,7 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
         else if (f->type != FT_TEXT)
             dict_add_error(L, "dictionary.csv", line, C_VTYPE + 1,
                            "field '%s': validation '%s' on a %s field (only text fields have one)",
-                           f->name, vt, field_type_name(f->type));
+                           f->name, vt, dict_field_type_name(f->type));
         f->vtype = v < 0 ? VT_NONE : (enum val_type)v;
     }
     parse_bounds(L, f, line);

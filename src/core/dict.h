@@ -265,7 +265,7 @@ int dict_instance_check(long long v, const char *what, int *out, struct err *e);
  * refused). */
 int dict_instance_parse(const char *s, const char *what, int *out, struct err *e);
 
-const char *field_type_name(enum field_type t);
-const char *val_type_name(enum val_type t);
+const char *dict_field_type_name(enum field_type t);
+const char *dict_val_type_name(enum val_type t);
 
 #endif

@@ -195,7 +195,7 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
     }
     if (code && t->type != FT_CHECKBOX)
         REF_ERR("[%s(%s)]: '%s' is a %s field, not a checkbox", field, code, field,
-                field_type_name(t->type));
+                dict_field_type_name(t->type));
     else if (code && !dict_choice_label(t, code))
         REF_ERR("[%s(%s)]: checkbox '%s' has no option '%s'", field, code, field, code);
     else if (!code && t->type == FT_CHECKBOX)
@@ -536,7 +536,7 @@ static int read_member(const char *dir, const char *name, bool required, char **
     if (!required && access(path, F_OK) != 0 && errno == ENOENT)
         return 0;
     size_t len;
-    return file_read_all(path, out, &len, e);
+    return csv_file_read_all(path, out, &len, e);
 }
 
 int dict_load_full(const char *dir, struct dict *d, struct strbuf *errors, size_t *nerrors,

@@ -40,7 +40,7 @@ static const struct dict_field *anchor_field(struct loader *L, const char *name,
         dict_add_error(L, "study.csv", line, col,
                        "field '%s' is a %s field (validation %s); an anchor is a text field "
                        "validated as datetime_ymd or datetime_seconds_ymd",
-                       name, field_type_name(f->type), val_type_name(f->vtype));
+                       name, dict_field_type_name(f->type), dict_val_type_name(f->vtype));
     return is_datetime(f) ? f : NULL;
 }
 

@@ -73,7 +73,7 @@ static bool clock_shaped(const char *s, unsigned max_first, double *secs)
     return true;
 }
 
-bool val_type_is_ordered(enum val_type t)
+bool validate_type_is_ordered(enum val_type t)
 {
     switch (t) {
     case VT_INTEGER:
@@ -216,7 +216,7 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
         ok = validate_parse_ordered(t, v, &x);
         break;
     }
-    const char *rule = val_type_name(t);
+    const char *rule = dict_val_type_name(t);
     if (!ok)
         return set(r, VALID_HARD, rule, "field '%s': '%s' is not %s", f->name, v, type_describe[t]);
     if (t >= VT_NUMBER_1DP && t <= VT_NUMBER_4DP) {
@@ -227,7 +227,7 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
                        "field '%s': '%s' has %d decimal places, %s allows %d", f->name, v, ndp,
                        rule, max_dp);
     }
-    if (!val_type_is_ordered(t))
+    if (!validate_type_is_ordered(t))
         return VALID_OK;
     enum validate_level lv = f->force_minmax ? VALID_HARD : VALID_SOFT;
     const char *how = f->force_minmax ? "" : " (saved, flagged for review)";
@@ -264,7 +264,7 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
         return set(r, VALID_HARD, "checkbox",
                    "field '%s': option '%s' given, but it is a %s "
                    "field, not a checkbox",
-                   f->name, code, field_type_name(f->type));
+                   f->name, code, dict_field_type_name(f->type));
     if (f->type == FT_CHECKBOX) {
         if (!code || !dict_choice_label(f, code))
             return set(r, VALID_HARD, "choice", "field '%s': checkbox has no option '%s'", f->name,
@@ -280,7 +280,7 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
     case FT_CALC:
     case FT_DESCRIPTIVE:
         return set(r, VALID_HARD, "calc", "field '%s': a %s field takes no value ('%s' given)",
-                   f->name, field_type_name(f->type), v);
+                   f->name, dict_field_type_name(f->type), v);
     case FT_DROPDOWN:
     case FT_RADIO:
     case FT_YESNO:

@@ -30,7 +30,7 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
 
 /* True for the validation types whose values have an order (numbers, dates, date-times,
  * times), i.e. those that may carry a min/max. */
-bool val_type_is_ordered(enum val_type t);
+bool validate_type_is_ordered(enum val_type t);
 
 /* Parses s as a value of the ordered type t into *out: the number itself; date_ymd as days
  * since 1970-01-01; datetime_ymd / datetime_seconds_ymd as seconds since 1970-01-01 00:00

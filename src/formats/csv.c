@@ -143,7 +143,7 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
     return 0;
 }
 
-int file_read_all(const char *path, char **out, size_t *len, struct err *e)
+int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
@@ -184,7 +184,7 @@ int csv_read_file(const char *path, struct csv_table *t, struct err *e)
     char *data;
     size_t len;
     memset(t, 0, sizeof *t);
-    int rc = file_read_all(path, &data, &len, e);
+    int rc = csv_file_read_all(path, &data, &len, e);
     if (rc)
         return rc;
     rc = csv_table_parse(data, len, path, t, e);

@@ -28,6 +28,6 @@ int csv_col(const struct csv_table *t, const char *name);
 void csv_table_free(struct csv_table *t);
 
 /* Reads a whole file into memory (caller frees *out). "-" reads stdin. */
-int file_read_all(const char *path, char **out, size_t *len, struct err *e);
+int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e);
 
 #endif

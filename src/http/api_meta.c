@@ -9,15 +9,15 @@
 static json_t *field_json(const struct dict_field *f)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "name", f->name, "form",
-                          f->form, "type", field_type_name(f->type), "label", f->label, "required",
-                          f->is_required, "readonly", f->is_readonly, "hidden", f->is_hidden,
-                          "identifier", f->is_identifier);
+                          f->form, "type", dict_field_type_name(f->type), "label", f->label,
+                          "required", f->is_required, "readonly", f->is_readonly, "hidden",
+                          f->is_hidden, "identifier", f->is_identifier);
     if (!o)
         return NULL;
     if (f->note && *f->note)
         json_object_set_new(o, "note", json_string(f->note));
     if (f->vtype != VT_NONE)
-        json_object_set_new(o, "validation", json_string(val_type_name(f->vtype)));
+        json_object_set_new(o, "validation", json_string(dict_val_type_name(f->vtype)));
     if (f->has_min)
         json_object_set_new(o, "min", json_string(f->vmin));
     if (f->has_max)

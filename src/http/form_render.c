@@ -254,13 +254,13 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     html_raw(r, "\"");
     attr(r, "id", arena_printf(&r->ar, "f-%s", f->name));
     attr(r, "data-field", f->name);
-    attr(r, "data-type", field_type_name(f->type));
+    attr(r, "data-type", dict_field_type_name(f->type));
     if (f->branching)
         html_raw(r, " data-branching=\"1\"");
     if (f->type == FT_CALC)
         html_raw(r, " data-calc=\"1\"");
     if (f->vtype != VT_NONE)
-        attr(r, "data-validation", val_type_name(f->vtype));
+        attr(r, "data-validation", dict_val_type_name(f->vtype));
     if (f->has_min)
         attr(r, "data-min", f->vmin);
     if (f->has_max)

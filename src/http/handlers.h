@@ -7,7 +7,7 @@
 
 /* static.c */
 int static_get(struct req *r);
-int health_get(struct req *r);
+int api_health_get(struct req *r);
 
 /* auth.c */
 int api_login_post(struct req *r);

@@ -32,7 +32,7 @@
 /* clang-format off */
 const struct route http_routes[] = {
     /* method     pattern                                          handler               permission flags                KiB */
-    {HTTP_GET,  "/healthz",                                        health_get,           NONE,    PUB | NODB,            0},
+    {HTTP_GET,  "/healthz",                                        api_health_get,           NONE,    PUB | NODB,            0},
     {HTTP_GET,  "/static/{name}",                                  static_get,           NONE,    PUB | NODB,            0},
 
     {HTTP_POST, "/api/v1/login",                                   api_login_post,       NONE,    PUB,                   4},

@@ -67,7 +67,7 @@ int static_get(struct req *r)
     return resp_errf(r, ERR_NOT_FOUND, NULL, "no static file '%s'", name ? name : "");
 }
 
-int health_get(struct req *r)
+int api_health_get(struct req *r)
 {
     return resp_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "version", IOHEME_VERSION));
 }

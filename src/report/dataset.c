@@ -176,7 +176,7 @@ int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
             rc = dataset_write_file(dir, name, strbuf_str(&sb), sb.len, e);
         for (size_t c = 0; c < t->ncols; c++) {
             const struct acol *col = &t->cols[c];
-            strbuf_addf(&dict, "%s,%s,%s,", t->name, col->name, acol_type_name(col->type));
+            strbuf_addf(&dict, "%s,%s,%s,", t->name, col->name, atable_col_type_name(col->type));
             strbuf_add_csv(&dict, col->unit);
             strbuf_addc(&dict, ',');
             strbuf_add_csv(&dict, col->desc);

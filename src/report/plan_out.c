@@ -127,7 +127,7 @@ json_t *plan_jprop(struct plan_ctx *c, long x, long n, bool wilson, const char *
         plan_jset(c, o, "ci_exact", plan_jpair(b.conf_int[0], b.conf_int[1]));
         if (wilson) {
             struct prop_result p;
-            if (prop_test_one(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &p, c->e) != 0) {
+            if (binom_prop_test_one(x, n, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &p, c->e) != 0) {
                 c->rc = ERR_INTERNAL;
                 return o;
             }

@@ -302,7 +302,7 @@ json_t *plan_complications(struct plan_ctx *c)
         plan_jset(c, p, "related_events", json_integer(related));
         if (hours > 0) {
             struct poisson_ci pc;
-            if (poisson_rate_ci(events, hours / 1000.0, 0.95, &pc, c->e) == 0) {
+            if (binom_poisson_rate_ci(events, hours / 1000.0, 0.95, &pc, c->e) == 0) {
                 plan_jset(c, p, "rate_per_1000h", plan_jnum(pc.rate));
                 plan_jset(c, p, "rate_ci", plan_jpair(pc.conf_int[0], pc.conf_int[1]));
             } else {

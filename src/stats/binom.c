@@ -77,8 +77,8 @@ int binom_test(long x, long n, double p, enum stats_alt alt, double conf_level,
     return 0;
 }
 
-int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_level, bool correct,
-                  struct prop_result *r, struct err *e)
+int binom_prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_level,
+                        bool correct, struct prop_result *r, struct err *e)
 {
     int rc = check_counts(x, n, e);
     if (rc)
@@ -123,8 +123,8 @@ int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_leve
     return 0;
 }
 
-int poisson_rate_ci(long events, double exposure, double conf_level, struct poisson_ci *r,
-                    struct err *e)
+int binom_poisson_rate_ci(long events, double exposure, double conf_level, struct poisson_ci *r,
+                          struct err *e)
 {
     if (events < 0)
         return err_set_field(e, ERR_INVALID, "events", "events must be >= 0 (got %ld)", events);

@@ -33,8 +33,8 @@ struct prop_result {
 
 /* prop.test(x, n, p, alternative, conf.level, correct) for one sample. Needs 0 <= x <= n,
  * n >= 1, 0 < p < 1, 0 < conf_level < 1. */
-int prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_level, bool correct,
-                  struct prop_result *r, struct err *e);
+int binom_prop_test_one(long x, long n, double p, enum stats_alt alt, double conf_level,
+                        bool correct, struct prop_result *r, struct err *e);
 
 struct poisson_ci {
     double rate;        /* events / exposure */
@@ -44,7 +44,7 @@ struct poisson_ci {
 /* poisson.test(events, exposure, conf.level = c)$conf.int, two-sided: lower qgamma(a/2, x)
  * (0 when x = 0), upper qgamma(1 - a/2, x + 1), both divided by exposure. Needs events >= 0,
  * exposure > 0 and finite. */
-int poisson_rate_ci(long events, double exposure, double conf_level, struct poisson_ci *r,
-                    struct err *e);
+int binom_poisson_rate_ci(long events, double exposure, double conf_level, struct poisson_ci *r,
+                          struct err *e);
 
 #endif

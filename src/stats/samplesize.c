@@ -103,8 +103,8 @@ long samplesize_inflate(long n, double dropout)
     return (long)ceil((double)n / (1 - dropout));
 }
 
-int precision_exact_ci(double x, double n, double conf_level, struct precision_result *r,
-                       struct err *e)
+int samplesize_precision_exact_ci(double x, double n, double conf_level, struct precision_result *r,
+                                  struct err *e)
 {
     if (!(n > 0) || !isfinite(n))
         return err_set_field(e, ERR_INVALID, "n", "n must be positive (got %g)", n);
@@ -131,7 +131,7 @@ int samplesize_precision(double p, double half_width, double conf_level, long *n
                              half_width);
     for (long m = 1; m <= SAMPLESIZE_N_MAX; m++) {
         struct precision_result r;
-        int rc = precision_exact_ci(p * (double)m, (double)m, conf_level, &r, e);
+        int rc = samplesize_precision_exact_ci(p * (double)m, (double)m, conf_level, &r, e);
         if (rc)
             return rc;
         if (r.half_width <= half_width) {

@@ -40,8 +40,8 @@ struct precision_result {
 
 /* The exact (Clopper-Pearson) interval of x successes in n and its half-width; x may be an
  * expected count p n (not an integer). Needs n > 0, 0 <= x <= n, 0 < conf_level < 1. */
-int precision_exact_ci(double x, double n, double conf_level, struct precision_result *r,
-                       struct err *e);
+int samplesize_precision_exact_ci(double x, double n, double conf_level, struct precision_result *r,
+                                  struct err *e);
 
 /* The smallest n whose exact interval at the expected count x = p n has half-width <=
  * half_width; *achieved gets that half-width. Needs 0 < p < 1, half_width > 0. */

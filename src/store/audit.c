@@ -126,39 +126,39 @@ static int head_get(struct store *st, long long *last_id, char hash[65], struct 
         memcpy(hash, st->head_hash, 65);
         return 0;
     }
-    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_HEAD_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_GET, e);
     if (!s)
         return ERR_IO;
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *last_id = sqlite3_column_int64(s, 0);
-        col_copy(s, 1, hash, 65);
+        store_col_copy(s, 1, hash, 65);
     } else if (r == SQLITE_DONE) {
         *last_id = 0;
         memcpy(hash, zero_hash, 65);
     } else {
-        return db_fail(st, e, "reading the audit head");
+        return store_db_fail(st, e, "reading the audit head");
     }
     sqlite3_reset(s);
     return 0;
 }
 
-int audit_load_clock(struct store *st, struct err *e)
+int store_audit_load_clock(struct store *st, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_LAST, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_LAST, e);
     if (!s)
         return ERR_IO;
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW)
-        st->last_audit_ms = ts_parse((const char *)sqlite3_column_text(s, 0));
+        st->last_audit_ms = store_ts_parse((const char *)sqlite3_column_text(s, 0));
     else if (r != SQLITE_DONE)
-        return db_fail(st, e, "reading the audit trail");
+        return store_db_fail(st, e, "reading the audit trail");
     sqlite3_reset(s);
     return 0;
 }
 
-int audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
-                 struct err *e)
+int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
+                       struct err *e)
 {
     long long last_id;
     char prev[65], hash[65], ts[32];
@@ -168,7 +168,7 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     long long now = store_now_ms(st);
     if (now < st->last_audit_ms)
         now = st->last_audit_ms;
-    ts_format(now, ts);
+    store_ts_format(now, ts);
     struct store_audit_row row = {
         .id = last_id + 1,
         .ts = ts,
@@ -186,45 +186,45 @@ int audit_append(struct store *st, const struct store_ctx *who, const struct aud
     };
     if (row_hash_in(&st->canon, &row, prev, hash))
         return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_INSERT, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
         return ERR_IO;
     /* A bind that fails (out of memory, a value over SQLite's length limit) leaves its column
      * NULL: the row would be stored unlike the bytes its hash covers. So every bind is checked
      * (SQLITE_OK is 0), and a failure aborts the change set with its audit rows. */
     int b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text_static(s, 2, row.ts);
-    b |= bind_text_static(s, 3, row.user);
-    b |= bind_text_static(s, 4, row.action);
-    b |= bind_text_static(s, 5, row.record);
-    b |= bind_text_static(s, 6, row.event);
+    b |= store_bind_text_static(s, 2, row.ts);
+    b |= store_bind_text_static(s, 3, row.user);
+    b |= store_bind_text_static(s, 4, row.action);
+    b |= store_bind_text_static(s, 5, row.record);
+    b |= store_bind_text_static(s, 6, row.event);
     b |= row.instance < 0 ? sqlite3_bind_null(s, 7) : sqlite3_bind_int64(s, 7, row.instance);
-    b |= bind_text_static(s, 8, row.field);
-    b |= bind_text_static(s, 9, row.old_value);
-    b |= bind_text_static(s, 10, row.new_value);
-    b |= bind_text_static(s, 11, row.reason);
-    b |= bind_text_static(s, 12, row.source);
-    b |= bind_text_static(s, 13, row.source_sha256);
-    b |= bind_text_static(s, 14, prev);
-    b |= bind_text_static(s, 15, hash);
+    b |= store_bind_text_static(s, 8, row.field);
+    b |= store_bind_text_static(s, 9, row.old_value);
+    b |= store_bind_text_static(s, 10, row.new_value);
+    b |= store_bind_text_static(s, 11, row.reason);
+    b |= store_bind_text_static(s, 12, row.source);
+    b |= store_bind_text_static(s, 13, row.source_sha256);
+    b |= store_bind_text_static(s, 14, prev);
+    b |= store_bind_text_static(s, 15, hash);
     if (b != SQLITE_OK) {
         sqlite3_clear_bindings(s);
-        return db_fail(st, e, "binding an audit row");
+        return store_db_fail(st, e, "binding an audit row");
     }
-    /* the strings bound above are not copied (bind_text_static): stmt_run_unbind clears them
-     * before this function's buffers go */
-    if (stmt_run_unbind(st, s, "appending to the audit trail", e))
+    /* the strings bound above are not copied (store_bind_text_static): store_stmt_run_unbind clears
+     * them before this function's buffers go */
+    if (store_stmt_run_unbind(st, s, "appending to the audit trail", e))
         return ERR_IO;
-    s = stmt_get(st, SQ_AUDIT_HEAD_SET, e);
+    s = store_stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
     b = sqlite3_bind_int64(s, 1, row.id);
-    b |= bind_text_static(s, 2, hash);
+    b |= store_bind_text_static(s, 2, hash);
     if (b != SQLITE_OK) {
         sqlite3_clear_bindings(s);
-        return db_fail(st, e, "binding the audit head");
+        return store_db_fail(st, e, "binding the audit head");
     }
-    if (stmt_run_unbind(st, s, "updating the audit head", e))
+    if (store_stmt_run_unbind(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
     st->head_id = row.id;
@@ -267,14 +267,14 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
             break;
     }
     if (!rc && r != SQLITE_DONE)
-        rc = db_fail(st, e, "reading the audit trail");
+        rc = store_db_fail(st, e, "reading the audit trail");
     sqlite3_reset(s);
     return rc;
 }
 
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_AUDIT_ALL, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_ALL, e);
     return s ? audit_rows(st, s, fn, ctx, e) : ERR_IO;
 }
 
@@ -284,20 +284,20 @@ static int record_rows(struct store *st, const char *record, enum stmt_id id, co
                        store_audit_fn fn, void *ctx, struct err *e)
 {
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
     struct dict_key k;
     enum dict_key_kind kind = field ? dict_key_parse(&st->dict, field, &k) : DICT_KEY_FIELD;
     if (kind != DICT_KEY_FIELD && kind != DICT_KEY_STATUS)
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary", field);
-    sqlite3_stmt *s = stmt_get(st, id, e);
+    sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, r.screening_no);
-    bind_text(s, 2, r.study_id[0] ? r.study_id : r.screening_no);
+    store_bind_text(s, 1, r.screening_no);
+    store_bind_text(s, 2, r.study_id[0] ? r.study_id : r.screening_no);
     if (field)
-        bind_text(s, 3, field);
+        store_bind_text(s, 3, field);
     return audit_rows(st, s, fn, ctx, e);
 }
 
@@ -357,7 +357,7 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     /* One read transaction: the chain and the head are checked as of one moment (inside a
      * batch, the batch's transaction already is one). */
     bool own = st->tx_depth == 0;
-    int rc = own ? exec_sql(st->db, "BEGIN", e) : 0;
+    int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
     rc = store_audit_foreach(st, verify_row, &v, e);
@@ -366,7 +366,7 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     if (rc == 0 || v.failed)
         rc = v.failed ? 0 : head_get(st, &head_id, head_hash, e);
     if (own)
-        exec_sql(st->db, "COMMIT", NULL);
+        store_exec_sql(st->db, "COMMIT", NULL);
     if (rc)
         return rc;
     if (!v.failed) {
@@ -404,20 +404,20 @@ int store_audit_access(struct store *st, const struct store_ctx *who, const char
     if (!action || (strcmp(action, "export") != 0 && strcmp(action, "backup") != 0))
         return err_set(e, ERR_INTERNAL, "'%s' is not an access action (export, backup)",
                        action ? action : "");
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    rc = user_require_active(st, who ? who->user : NULL, e);
+    rc = store_user_require_active(st, who ? who->user : NULL, e);
     if (!rc) {
         struct audit_entry a = {
             .action = action, .instance = -1, .field = what, .new_value = detail};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     if (rc) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return rc;
     }
-    return tx_commit(st, e);
+    return store_tx_commit(st, e);
 }
 
 struct csv_state {

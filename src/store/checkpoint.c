@@ -10,7 +10,7 @@
 int store_set_autocheckpoint(struct store *st, bool is_on, struct err *e)
 {
     /* 1000 is SQLite's default (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT); 0 turns it off. */
-    return exec_sql(
+    return store_exec_sql(
         st->db, is_on ? "PRAGMA wal_autocheckpoint = 1000" : "PRAGMA wal_autocheckpoint = 0", e);
 }
 
@@ -31,7 +31,7 @@ int store_checkpoint(struct store *st, enum store_checkpoint_mode mode, int wait
     int nlog = 0, nckpt = 0;
     int r = sqlite3_wal_checkpoint_v2(st->db, "main", sqlite_mode[mode], &nlog, &nckpt);
     if (r != SQLITE_OK && (r & 0xff) != SQLITE_BUSY && (r & 0xff) != SQLITE_LOCKED)
-        return db_fail(st, e, "checkpointing the WAL");
+        return store_db_fail(st, e, "checkpointing the WAL");
     out->wal_frames = nlog > 0 ? nlog : 0;
     out->copied_frames = nckpt > 0 ? nckpt : 0;
     out->is_complete = r == SQLITE_OK && nlog >= 0 && nckpt == nlog;

@@ -5,23 +5,23 @@
 
 #include "store/store_int.h"
 
-sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,
-                         const char *field, const char *code, struct err *e)
+sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char *event,
+                               int instance, const char *field, const char *code, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_GET, e);
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, record_id);
-    bind_text(s, 2, event);
+    store_bind_text(s, 2, event);
     sqlite3_bind_int(s, 3, instance);
-    bind_text(s, 4, field);
-    bind_text(s, 5, code ? code : "");
+    store_bind_text(s, 4, field);
+    store_bind_text(s, 5, code ? code : "");
     return s;
 }
 
-int value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
-                      const char *event, const char *field, const struct dict_field **f,
-                      const char **ev, int *evi, int *inst, struct err *e)
+int store_value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
+                            const char *event, const char *field, const struct dict_field **f,
+                            const char **ev, int *evi, int *inst, struct err *e)
 {
     *f = dict_field(d, field);
     if (!*f)
@@ -37,15 +37,15 @@ int value_ref_resolve(const struct dict *d, const char *cur_event, int cur_insta
     return 0;
 }
 
-int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                    struct expr_value *out, struct err *e)
+int store_value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                          struct expr_value *out, struct err *e)
 {
     struct value_lookup *lk = ctx;
     const struct dict_field *f;
     const char *ev;
     int evi, inst;
-    int rc = value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, &f, &ev, &evi,
-                               &inst, e);
+    int rc = store_value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, &f, &ev,
+                                     &evi, &inst, e);
     if (rc)
         return rc;
     out->kind = EV_BLANK;
@@ -53,8 +53,8 @@ int value_lookup_fn(void *ctx, const char *event, const char *field, const char 
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
-    sqlite3_stmt *s =
-        value_stmt(lk->st, lk->record_id, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL, e);
+    sqlite3_stmt *s = store_value_stmt(lk->st, lk->record_id, ev, inst, field,
+                                       f->type == FT_CHECKBOX ? code : NULL, e);
     if (!s)
         return ERR_IO;
     int q = sqlite3_step(s);
@@ -71,7 +71,7 @@ int value_lookup_fn(void *ctx, const char *event, const char *field, const char 
     }
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
-        return db_fail(lk->st, e, "reading a value");
+        return store_db_fail(lk->st, e, "reading a value");
     return 0;
 }
 
@@ -80,10 +80,10 @@ int store_get_value(struct store *st, const char *record, const char *event, int
 {
     *out = NULL;
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = value_stmt(st, r.id, event, instance, field, code, e);
+    sqlite3_stmt *s = store_value_stmt(st, r.id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
     int q = sqlite3_step(s);
@@ -92,7 +92,7 @@ int store_get_value(struct store *st, const char *record, const char *event, int
         if (!*out)
             rc = err_set(e, ERR_NOMEM, "out of memory");
     } else if (q != SQLITE_DONE) {
-        rc = db_fail(st, e, "reading a value");
+        rc = store_db_fail(st, e, "reading a value");
     }
     sqlite3_reset(s);
     return rc;
@@ -121,7 +121,7 @@ static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char 
             break;
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "reading values");
+        rc = store_db_fail(st, e, "reading values");
     sqlite3_reset(s);
     return rc;
 }
@@ -130,10 +130,10 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
                         struct err *e)
 {
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_RECORD, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, r.id);
@@ -142,27 +142,27 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
 
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_STUDY, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_STUDY, e);
     if (!s)
         return ERR_IO;
     /* Inside a batch the batch's own transaction already gives one snapshot. */
     bool own = st->tx_depth == 0;
-    int rc = own ? exec_sql(st->db, "BEGIN", e) : 0;
+    int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
     rc = value_rows(st, s, true, NULL, 0, fn, ctx, e);
     if (own)
-        exec_sql(st->db, "COMMIT", NULL);
+        store_exec_sql(st->db, "COMMIT", NULL);
     return rc;
 }
 
 int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
                        struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FIELD_STUDY, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FIELD_STUDY, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, field);
+    store_bind_text(s, 1, field);
     int q, rc = 0;
     while ((q = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_value v = {
@@ -176,14 +176,14 @@ int store_field_values(struct store *st, const char *field, store_value_fn fn, v
             break;
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "reading values");
+        rc = store_db_fail(st, e, "reading values");
     sqlite3_reset(s);
     return rc;
 }
 
 int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FORMS_STUDY, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FORMS_STUDY, e);
     if (!s)
         return ERR_IO;
     /* rows come grouped by (record, event, form); the last one reported stops repeats */
@@ -215,7 +215,7 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
             break;
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "reading values");
+        rc = store_db_fail(st, e, "reading values");
     sqlite3_reset(s);
     strbuf_release(&last_event);
     strbuf_release(&last_form);
@@ -227,21 +227,21 @@ int store_form_status(struct store *st, const char *record, const char *event, c
 {
     *status = -1;
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_FS_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, r.id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
+    store_bind_text(s, 2, event);
+    store_bind_text(s, 3, form);
     sqlite3_bind_int(s, 4, instance);
     int q = sqlite3_step(s);
     if (q == SQLITE_ROW)
         *status = sqlite3_column_int(s, 0);
     sqlite3_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "reading form status");
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading form status");
 }
 
 int store_form_states(struct store *st, const char *record, store_form_state_fn fn, void *ctx,
@@ -250,14 +250,14 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     struct store_record r;
     sqlite3_stmt *s;
     if (record) {
-        int rc = record_find(st, record, &r, e);
+        int rc = store_record_find(st, record, &r, e);
         if (rc)
             return rc;
-        s = stmt_get(st, SQ_FS_RECORD, e);
+        s = store_stmt_get(st, SQ_FS_RECORD, e);
         if (s)
             sqlite3_bind_int64(s, 1, r.id);
     } else {
-        s = stmt_get(st, SQ_FS_ALL, e);
+        s = store_stmt_get(st, SQ_FS_ALL, e);
     }
     if (!s)
         return ERR_IO;
@@ -274,7 +274,7 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
             break;
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "reading form status");
+        rc = store_db_fail(st, e, "reading form status");
     sqlite3_reset(s);
     return rc;
 }
@@ -285,15 +285,15 @@ int store_form_instances(struct store *st, const char *record, const char *event
     *out = NULL;
     *n = 0;
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_INSTANCES, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_INSTANCES, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, r.id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
+    store_bind_text(s, 2, event);
+    store_bind_text(s, 3, form);
     size_t cap = 0;
     int q;
     while ((q = sqlite3_step(s)) == SQLITE_ROW) {
@@ -311,7 +311,7 @@ int store_form_instances(struct store *st, const char *record, const char *event
             sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1)};
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "listing instances");
+        rc = store_db_fail(st, e, "listing instances");
     sqlite3_reset(s);
     if (rc) {
         free(*out);
@@ -333,15 +333,15 @@ int store_next_instance(struct store *st, const char *record, const char *event,
     if (max < 1)
         return err_set(e, ERR_INVALID, "form '%s' does not repeat at event '%s'", form, event);
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_NEXT_INSTANCE, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_NEXT_INSTANCE, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, r.id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
+    store_bind_text(s, 2, event);
+    store_bind_text(s, 3, form);
     int q = sqlite3_step(s);
     /* 64-bit: a database written before instances were bounded may hold INT_MAX */
     long long last = 0;
@@ -349,7 +349,7 @@ int store_next_instance(struct store *st, const char *record, const char *event,
         last = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
-        return db_fail(st, e, "numbering an instance");
+        return store_db_fail(st, e, "numbering an instance");
     if (last >= max)
         return err_set_field(e, ERR_CONFLICT, "instance",
                              "form '%s' at event '%s' already has instance %lld; the protocol "

@@ -34,35 +34,35 @@ static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
 {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(s, 0);
-    col_copy(s, 1, r->screening_no, sizeof r->screening_no);
-    col_copy(s, 2, r->study_id, sizeof r->study_id);
+    store_col_copy(s, 1, r->screening_no, sizeof r->screening_no);
+    store_col_copy(s, 2, r->study_id, sizeof r->study_id);
     r->status = (enum store_record_status)sqlite3_column_int(s, 3);
     r->eligible = sqlite3_column_int(s, 4);
     r->is_locked = sqlite3_column_int(s, 5) != 0;
-    col_copy(s, 6, r->screened_at, sizeof r->screened_at);
-    col_copy(s, 7, r->screened_by, sizeof r->screened_by);
-    col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
-    col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
+    store_col_copy(s, 6, r->screened_at, sizeof r->screened_at);
+    store_col_copy(s, 7, r->screened_by, sizeof r->screened_by);
+    store_col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
+    store_col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
 }
 
-int record_find(struct store *st, const char *record, struct store_record *out, struct err *e)
+int store_record_find(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_REC_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_GET, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, record ? record : "");
+    store_bind_text(s, 1, record ? record : "");
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW)
         record_from_stmt(s, out);
     sqlite3_reset(s);
     if (r == SQLITE_DONE)
         return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'", record ? record : "");
-    return r == SQLITE_ROW ? 0 : db_fail(st, e, "reading a record");
+    return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "reading a record");
 }
 
 int store_record_get(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
-    return record_find(st, record, out, e);
+    return store_record_find(st, record, out, e);
 }
 
 static void record_fill(sqlite3_stmt *s, void *elem)
@@ -74,16 +74,16 @@ int store_record_list(struct store *st, struct store_record **out, size_t *n, st
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = stmt_get(st, SQ_REC_LIST, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_LIST, e);
     if (!s)
         return ERR_IO;
     void *arr = NULL;
-    int rc = rows_to_array(st, s, sizeof **out, record_fill, &arr, n, "listing records", e);
+    int rc = store_rows_to_array(st, s, sizeof **out, record_fill, &arr, n, "listing records", e);
     *out = arr;
     return rc;
 }
 
-const char *record_screening_event(const struct store *st)
+const char *store_record_screening_event(const struct store *st)
 {
     const struct dict *d = &st->dict;
     if (!st->eligible_field)
@@ -94,9 +94,9 @@ const char *record_screening_event(const struct store *st)
     return NULL;
 }
 
-int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e)
+int store_record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e)
 {
-    const char *ev = record_screening_event(st);
+    const char *ev = store_record_screening_event(st);
     if (!ev)
         return 0;
     char *v = NULL;
@@ -110,82 +110,82 @@ int record_refresh_eligibility(struct store *st, const struct store_record *r, s
         status = elig == 0 ? STORE_REC_SCREEN_FAILURE : STORE_REC_SCREENED;
     if (elig == r->eligible && status == (int)r->status)
         return 0;
-    sqlite3_stmt *s = stmt_get(st, SQ_REC_SET_ELIG, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ELIG, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, r->id);
     sqlite3_bind_int(s, 2, elig);
     sqlite3_bind_int(s, 3, status);
-    return stmt_run(st, s, "updating eligibility", e);
+    return store_stmt_run(st, s, "updating eligibility", e);
 }
 
 int store_record_eligibility(struct store *st, const char *record, struct arena *ar,
                              struct elig_result *out, struct err *e)
 {
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    const char *ev = record_screening_event(st);
+    const char *ev = store_record_screening_event(st);
     if (!ev && st->dict.nevents)
         ev = st->dict.events[0].name;
     struct value_lookup lk = {st, r.id, ev, 0, ar};
-    return elig_evaluate(&st->dict, value_lookup_fn, &lk, store_now_ms(st), ar, out, e);
+    return elig_evaluate(&st->dict, store_value_lookup_fn, &lk, store_now_ms(st), ar, out, e);
 }
 
 static int next_number(struct store *st, enum stmt_id id, long long *out, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, id, e);
+    sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW)
         *out = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    return r == SQLITE_ROW ? 0 : db_fail(st, e, "numbering a record");
+    return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "numbering a record");
 }
 
 int store_screen_create(struct store *st, const struct store_ctx *who,
                         const struct store_change *changes, size_t n, char scr_out[16],
                         struct store_put_result *res, struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    rc = user_require_active(st, who->user, e);
+    rc = store_user_require_active(st, who->user, e);
     long long id = 0;
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
     char scr[16], ts[32];
     snprintf(scr, sizeof scr, "SCR-%03lld", id);
-    ts_format(store_now_ms(st), ts);
+    store_ts_format(store_now_ms(st), ts);
     if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, SQ_REC_INSERT, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_REC_INSERT, e);
         if (!s) {
             rc = ERR_IO;
         } else {
             sqlite3_bind_int64(s, 1, id);
-            bind_text(s, 2, scr);
-            bind_text(s, 3, ts);
-            bind_text(s, 4, who->user);
-            rc = stmt_run(st, s, "creating a screening record", e);
+            store_bind_text(s, 2, scr);
+            store_bind_text(s, 3, ts);
+            store_bind_text(s, 4, who->user);
+            rc = store_stmt_run(st, s, "creating a screening record", e);
         }
     }
     if (!rc) {
         struct audit_entry a = {
             .action = "screen", .record = scr, .instance = -1, .new_value = scr};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     struct store_record r;
     if (!rc)
-        rc = record_find(st, scr, &r, e);
+        rc = store_record_find(st, scr, &r, e);
     if (!rc && n)
-        rc = put_changes_locked(st, who, &r, changes, n, NULL, res, e);
+        rc = store_put_changes_locked(st, who, &r, changes, n, NULL, res, e);
     if (rc) {
-        tx_rollback(st);
-        return put_refusal_audit(st, who, rc, e);
+        store_tx_rollback(st);
+        return store_put_refusal_audit(st, who, rc, e);
     }
-    rc = tx_commit(st, e);
+    rc = store_tx_commit(st, e);
     if (!rc)
         snprintf(scr_out, 16, "%s", scr);
     return rc;
@@ -237,20 +237,20 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
                  const struct store_change *changes, size_t n, char id_out[16],
                  struct store_put_result *res, struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct store_record r;
-    rc = record_find(st, record, &r, e);
+    rc = store_record_find(st, record, &r, e);
     if (!rc && r.is_locked)
         rc = err_set_field(e, ERR_CONFLICT, "record", "%s is locked", r.screening_no);
     if (!rc && r.study_id[0])
         rc = err_set_field(e, ERR_CONFLICT, "record", "%s is already enrolled as %s",
                            r.screening_no, r.study_id);
     if (!rc && n)
-        rc = put_changes_locked(st, who, &r, changes, n, NULL, res, e);
+        rc = store_put_changes_locked(st, who, &r, changes, n, NULL, res, e);
     if (!rc)
-        rc = record_find(st, record, &r, e);
+        rc = store_record_find(st, record, &r, e);
     if (!rc && r.eligible != 1)
         rc = err_set_field(e, ERR_CONFLICT, st->eligible_field ? st->eligible_field->name : "",
                            "%s is not eligible (%s): cannot enrol", r.screening_no,
@@ -266,16 +266,16 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
     char sid[16], ts[32];
     snprintf(sid, sizeof sid, "IOH-%03lld", num);
-    ts_format(store_now_ms(st), ts);
+    store_ts_format(store_now_ms(st), ts);
     if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, SQ_REC_SET_ENROLLED, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
         if (!s) {
             rc = ERR_IO;
         } else {
             sqlite3_bind_int64(s, 1, r.id);
-            bind_text(s, 2, sid);
-            bind_text(s, 3, ts);
-            rc = stmt_run(st, s, "enrolling", e);
+            store_bind_text(s, 2, sid);
+            store_bind_text(s, 3, ts);
+            rc = store_stmt_run(st, s, "enrolling", e);
         }
     }
     if (!rc) {
@@ -284,13 +284,13 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
                                 .instance = -1,
                                 .old_value = r.screening_no,
                                 .new_value = sid};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     if (rc) {
-        tx_rollback(st);
-        return put_refusal_audit(st, who, rc, e);
+        store_tx_rollback(st);
+        return store_put_refusal_audit(st, who, rc, e);
     }
-    rc = tx_commit(st, e);
+    rc = store_tx_commit(st, e);
     if (!rc)
         snprintf(id_out, 16, "%s", sid);
     return rc;
@@ -303,17 +303,17 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
     bool need_reason = strcmp(action, "lock") != 0;
     if (need_reason && (!reason || !*reason))
         return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", action);
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct store_record r;
-    rc = user_require_active(st, who->user, e);
+    rc = store_user_require_active(st, who->user, e);
     if (!rc)
-        rc = record_find(st, record, &r, e);
+        rc = store_record_find(st, record, &r, e);
     enum stmt_id sid = SQ_REC_SET_LOCK;
     const char *oldv = NULL, *newv = NULL;
     char ts[32];
-    ts_format(store_now_ms(st), ts);
+    store_ts_format(store_now_ms(st), ts);
     if (!rc && strcmp(action, "withdraw") == 0) {
         if (r.status != STORE_REC_ENROLLED)
             rc = err_set(e, ERR_CONFLICT, "%s is %s, not enrolled: cannot withdraw", record,
@@ -329,7 +329,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
         newv = lock ? "locked" : "unlocked";
     }
     if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, sid, e);
+        sqlite3_stmt *s = store_stmt_get(st, sid, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -337,8 +337,8 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
             if (sid == SQ_REC_SET_LOCK)
                 sqlite3_bind_int(s, 2, strcmp(action, "lock") == 0);
             else
-                bind_text(s, 2, ts);
-            rc = stmt_run(st, s, action, e);
+                store_bind_text(s, 2, ts);
+            rc = store_stmt_run(st, s, action, e);
         }
     }
     if (!rc) {
@@ -348,13 +348,13 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
                                 .old_value = oldv,
                                 .new_value = newv,
                                 .reason = reason};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     if (rc) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return rc;
     }
-    return tx_commit(st, e);
+    return store_tx_commit(st, e);
 }
 
 int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,

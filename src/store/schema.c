@@ -129,7 +129,7 @@ static int user_version(sqlite3 *db, int *v, struct err *e)
     return 0;
 }
 
-int schema_migrate(sqlite3 *db, struct err *e)
+int store_schema_migrate(sqlite3 *db, struct err *e)
 {
     int v;
     int rc = user_version(db, &v, e);
@@ -141,18 +141,18 @@ int schema_migrate(sqlite3 *db, struct err *e)
                        "(upgrade ioheme)",
                        v, (int)NMIGRATIONS);
     for (int m = v; m < (int)NMIGRATIONS; m++) {
-        rc = exec_sql(db, "BEGIN IMMEDIATE", e);
+        rc = store_exec_sql(db, "BEGIN IMMEDIATE", e);
         if (rc)
             return rc;
         char bump[64];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m + 1);
-        rc = exec_sql(db, migrations[m], e);
+        rc = store_exec_sql(db, migrations[m], e);
         if (!rc)
-            rc = exec_sql(db, bump, e);
+            rc = store_exec_sql(db, bump, e);
         if (!rc)
-            rc = exec_sql(db, "COMMIT", e);
+            rc = store_exec_sql(db, "COMMIT", e);
         if (rc) {
-            exec_sql(db, "ROLLBACK", NULL);
+            store_exec_sql(db, "ROLLBACK", NULL);
             err_prefix(e, "migration %d", m + 1);
             return rc;
         }

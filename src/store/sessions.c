@@ -25,20 +25,20 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
                        long long *expires_ms, long long *ttl_s, struct err *e)
 {
     *found = false;
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, th);
+    store_bind_text(s, 1, th);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *found = true;
-        col_copy(s, 0, user, 65);
+        store_col_copy(s, 0, user, 65);
         *expires_ms = sqlite3_column_int64(s, 1);
         *ttl_s = sqlite3_column_int64(s, 2);
     }
     sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return db_fail(st, e, "reading a session");
+        return store_db_fail(st, e, "reading a session");
     return 0;
 }
 
@@ -46,38 +46,38 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
 static int audit_commit(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
                         struct err *e)
 {
-    int rc = audit_append(st, who, a, e);
+    int rc = store_audit_append(st, who, a, e);
     if (rc) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return rc;
     }
-    return tx_commit(st, e);
+    return store_tx_commit(st, e);
 }
 
 /* Deletes the session and audits its end, in one transaction. */
 static int end_session(struct store *st, const char *th, const char *user, const char *why,
                        struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_DELETE, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s) {
         rc = ERR_IO;
         goto fail;
     }
-    bind_text(s, 1, th);
+    store_bind_text(s, 1, th);
     int r = sqlite3_step(s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE) {
-        rc = db_fail(st, e, "ending a session");
+        rc = store_db_fail(st, e, "ending a session");
         goto fail;
     }
     struct store_ctx who = {.user = user, .source = "api"};
     struct audit_entry a = {.action = "logout", .instance = -1, .reason = why};
     return audit_commit(st, &who, &a, e);
 fail:
-    tx_rollback(st);
+    store_tx_rollback(st);
     return rc;
 }
 
@@ -87,20 +87,20 @@ static int session_auth_row(struct store *st, const char *th, bool *found, struc
                             long long *expires_ms, long long *ttl_s, struct err *e)
 {
     *found = false;
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_AUTH, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_AUTH, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_text(s, 1, th, -1, SQLITE_STATIC);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *found = true;
-        user_from_stmt(s, u);
+        store_user_from_stmt(s, u);
         *expires_ms = sqlite3_column_int64(s, 8);
         *ttl_s = sqlite3_column_int64(s, 9);
     }
     sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return db_fail(st, e, "reading a session");
+        return store_db_fail(st, e, "reading a session");
     return 0;
 }
 
@@ -134,15 +134,15 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot sign in", u.name);
     if (touch) {
-        sqlite3_stmt *s = stmt_get(st, SQ_SESSION_TOUCH, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
             return ERR_IO;
-        bind_text(s, 1, th);
+        store_bind_text(s, 1, th);
         sqlite3_bind_int64(s, 2, slid);
         int r = sqlite3_step(s);
         sqlite3_reset(s);
         if (r != SQLITE_DONE)
-            return db_fail(st, e, "extending a session");
+            return store_db_fail(st, e, "extending a session");
     }
     if (out)
         *out = u;
@@ -164,7 +164,7 @@ int store_session_end(struct store *st, const char *token, const char *why, stru
 int store_api_token_create(struct store *st, const struct store_ctx *who, const char *user,
                            char token[65], struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     rc = store_session_create(st, user, STORE_API_TOKEN_TTL_S, token, e);
@@ -174,7 +174,7 @@ int store_api_token_create(struct store *st, const struct store_ctx *who, const 
         .action = "api_token", .instance = -1, .new_value = user, .reason = "API token issued"};
     return audit_commit(st, who, &a, e);
 fail:
-    tx_rollback(st);
+    store_tx_rollback(st);
     return rc;
 }
 
@@ -192,9 +192,9 @@ static const char TOKEN_DELETE_SQL[] =
 static void token_fill(sqlite3_stmt *s, void *elem)
 {
     struct store_api_token *t = elem;
-    col_copy(s, 0, t->id, sizeof t->id);
-    col_copy(s, 1, t->user, sizeof t->user);
-    col_copy(s, 2, t->created_at, sizeof t->created_at);
+    store_col_copy(s, 0, t->id, sizeof t->id);
+    store_col_copy(s, 1, t->user, sizeof t->user);
+    store_col_copy(s, 2, t->created_at, sizeof t->created_at);
     t->expires_ms = sqlite3_column_int64(s, 3);
 }
 
@@ -211,12 +211,12 @@ int store_api_token_list(struct store *st, const char *user, struct store_api_to
     }
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, TOKEN_LIST_SQL, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, e, "listing API tokens");
+        return store_db_fail(st, e, "listing API tokens");
     sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
     sqlite3_bind_int64(s, 2, store_now_ms(st));
-    bind_text(s, 3, user);
+    store_bind_text(s, 3, user);
     void *arr = NULL;
-    int rc = rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
+    int rc = store_rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
     sqlite3_finalize(s);
     *out = arr;
     return rc;
@@ -242,21 +242,21 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
     if (!is_token_id(id))
         return err_set_field(e, ERR_NOT_FOUND, "token", "user '%s' has no API token '%s'", user,
                              id ? id : "");
-    rc = tx_begin(st, e);
+    rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, TOKEN_DELETE_SQL, -1, &s, NULL) != SQLITE_OK) {
-        rc = db_fail(st, e, "revoking an API token");
+        rc = store_db_fail(st, e, "revoking an API token");
         goto fail;
     }
     sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
-    bind_text(s, 2, id);
-    bind_text(s, 3, user);
+    store_bind_text(s, 2, id);
+    store_bind_text(s, 3, user);
     int r = sqlite3_step(s);
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
-        rc = db_fail(st, e, "revoking an API token");
+        rc = store_db_fail(st, e, "revoking an API token");
         goto fail;
     }
     if (sqlite3_changes(st->db) == 0) {
@@ -269,6 +269,6 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
         .action = "api_token", .instance = -1, .old_value = user, .reason = why};
     return audit_commit(st, who, &a, e);
 fail:
-    tx_rollback(st);
+    store_tx_rollback(st);
     return rc;
 }

@@ -9,10 +9,10 @@
 /* Steps a cached statement that returns no rows: 0 or ERR_IO. */
 static int run_cached(struct store *st, enum stmt_id id, const char *what, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, id, e);
+    sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    return stmt_run(st, s, what, e);
+    return store_stmt_run(st, s, what, e);
 }
 
 int store_snapshot_begin(struct store *st, struct err *e)
@@ -31,7 +31,7 @@ void store_snapshot_end(struct store *st)
         return;
     /* A read-only transaction: COMMIT only releases the snapshot. */
     if (run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
-        exec_sql(st->db, "ROLLBACK", NULL);
+        store_exec_sql(st->db, "ROLLBACK", NULL);
     st->tx_depth = 0;
 }
 
@@ -50,10 +50,10 @@ int store_form_values(struct store *st, const char *record, const char *event, c
 {
     *status = -1;
     struct store_record r;
-    int rc = record_find(st, record, &r, e);
+    int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_FORM, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FORM, e);
     if (!s)
         return ERR_IO;
     bind_form_key(s, r.id, event, form, instance);
@@ -76,11 +76,11 @@ int store_form_values(struct store *st, const char *record, const char *event, c
             break;
     }
     if (!rc && q != SQLITE_DONE)
-        rc = db_fail(st, e, "reading a form's values");
+        rc = store_db_fail(st, e, "reading a form's values");
     sqlite3_reset(s);
     if (rc)
         return rc;
-    s = stmt_get(st, SQ_FS_GET, e);
+    s = store_stmt_get(st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
     bind_form_key(s, r.id, event, form, instance);
@@ -88,5 +88,5 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     if (q == SQLITE_ROW)
         *status = sqlite3_column_int(s, 0);
     sqlite3_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : db_fail(st, e, "reading form status");
+    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading form status");
 }

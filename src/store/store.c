@@ -159,7 +159,7 @@ static int db_error_code(sqlite3 *db)
     return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
 }
 
-int exec_sql(sqlite3 *db, const char *sql, struct err *e)
+int store_exec_sql(sqlite3 *db, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -172,7 +172,7 @@ int exec_sql(sqlite3 *db, const char *sql, struct err *e)
     return 0;
 }
 
-int db_fail(struct store *st, struct err *e, const char *what)
+int store_db_fail(struct store *st, struct err *e, const char *what)
 {
     int code = db_error_code(st->db);
     return err_set(e, code, "%s: %s%s", what, sqlite3_errmsg(st->db),
@@ -200,21 +200,21 @@ static int busy_wait(void *ctx, int attempt)
     return 1;
 }
 
-int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
 {
     int r = sqlite3_step(s);
-    int rc = r == SQLITE_DONE ? 0 : db_fail(st, e, what);
+    int rc = r == SQLITE_DONE ? 0 : store_db_fail(st, e, what);
     sqlite3_reset(s);
     return rc;
 }
 
-sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
+sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
 {
     sqlite3_stmt *s = st->stmts[id];
     if (!s) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
             SQLITE_OK) {
-            db_fail(st, e, "preparing a statement");
+            store_db_fail(st, e, "preparing a statement");
             return NULL;
         }
         st->stmts[id] = s;
@@ -224,30 +224,30 @@ sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e)
     return s;
 }
 
-int bind_text(sqlite3_stmt *s, int i, const char *v)
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
-int bind_text_static(sqlite3_stmt *s, int i, const char *v)
+int store_bind_text_static(sqlite3_stmt *s, int i, const char *v)
 {
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
-int stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
 {
-    int rc = stmt_run(st, s, what, e);
+    int rc = store_stmt_run(st, s, what, e);
     sqlite3_clear_bindings(s);
     return rc;
 }
 
-void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
+void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
 {
     const char *v = (const char *)sqlite3_column_text(s, i);
     snprintf(buf, len, "%s", v ? v : "");
 }
 
-int tx_begin(struct store *st, struct err *e)
+int store_tx_begin(struct store *st, struct err *e)
 {
     char sql[48];
     if (st->tx_depth == 0)
@@ -256,22 +256,22 @@ int tx_begin(struct store *st, struct err *e)
         snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
-    int rc = exec_sql(st->db, sql, e);
+    int rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         st->tx_depth++;
     return rc;
 }
 
-int tx_commit(struct store *st, struct err *e)
+int store_tx_commit(struct store *st, struct err *e)
 {
     char sql[48];
     if (st->tx_depth == 1)
         snprintf(sql, sizeof sql, "COMMIT");
     else
         snprintf(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
-    int rc = exec_sql(st->db, sql, e);
+    int rc = store_exec_sql(st->db, sql, e);
     if (rc) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return rc;
     }
     st->tx_depth--;
@@ -280,27 +280,27 @@ int tx_commit(struct store *st, struct err *e)
     return 0;
 }
 
-void tx_rollback(struct store *st)
+void store_tx_rollback(struct store *st)
 {
     st->is_head_known = false;
-    putcache_drop(st->putcache); /* it may hold writes being undone */
+    store_putcache_drop(st->putcache); /* it may hold writes being undone */
     if (st->tx_depth <= 0)
         return;
     char sql[64];
     if (st->tx_depth == 1) {
         /* COMMIT may already have ended the transaction when it failed. */
         if (!sqlite3_get_autocommit(st->db))
-            exec_sql(st->db, "ROLLBACK", NULL);
+            store_exec_sql(st->db, "ROLLBACK", NULL);
     } else {
         snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
                  st->tx_depth - 1);
-        exec_sql(st->db, sql, NULL);
+        store_exec_sql(st->db, sql, NULL);
     }
     st->tx_depth--;
 }
 
-int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
-                  size_t *n, const char *what, struct err *e)
+int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,
+                        void **out, size_t *n, const char *what, struct err *e)
 {
     *out = NULL;
     *n = 0;
@@ -324,7 +324,7 @@ int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_
     free(*out);
     *out = NULL;
     *n = 0;
-    return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : db_fail(st, e, what);
+    return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : store_db_fail(st, e, what);
 }
 
 /* Writes v as exactly width decimal digits (v < 10^width) at p. */
@@ -334,7 +334,7 @@ static void put_digits(char *p, unsigned v, int width)
         p[i] = (char)('0' + v % 10);
 }
 
-void ts_format(long long ms, char out[32])
+void store_ts_format(long long ms, char out[32])
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
@@ -351,7 +351,7 @@ void ts_format(long long ms, char out[32])
     put_digits(out + 20, (unsigned)(ms % 1000) % 1000u, 3);
 }
 
-long long ts_parse(const char *s)
+long long store_ts_parse(const char *s)
 {
     struct tm tm = {0};
     int ms = 0;
@@ -507,10 +507,10 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     sqlite3_extended_result_codes(st->db, 1);
     st->busy_wait_ms = STORE_BUSY_WAIT_MS;
     sqlite3_busy_handler(st->db, busy_wait, st);
-    int rc = exec_sql(st->db,
-                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                      "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
-                      e);
+    int rc = store_exec_sql(st->db,
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                            "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
+                            e);
     if (rc) {
         err_prefix(e, "%s", path);
         store_close(st);
@@ -526,7 +526,7 @@ static int application_id(struct store *st, int *id, struct err *e)
     if (sqlite3_prepare_v2(st->db, "PRAGMA application_id", -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_finalize(s);
-        return db_fail(st, e, "reading the application id");
+        return store_db_fail(st, e, "reading the application id");
     }
     *id = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -549,11 +549,11 @@ int store_open(const char *path, struct store **out, struct err *e)
     if (!rc && id != IOHEME_APPLICATION_ID)
         rc = err_set(e, ERR_INVALID, "%s: not an ioheme database", path);
     if (!rc)
-        rc = schema_migrate(st->db, e);
+        rc = store_schema_migrate(st->db, e);
     if (!rc)
         rc = load_dict(st, e);
     if (!rc)
-        rc = audit_load_clock(st, e);
+        rc = store_audit_load_clock(st, e);
     if (rc) {
         store_close(st);
         return rc;
@@ -582,7 +582,7 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
         else if (access(path, F_OK) != 0 && i > 0)
             continue;
         else
-            rc = file_read_all(path, &files[i], &lens[i], e);
+            rc = csv_file_read_all(path, &files[i], &lens[i], e);
     }
     if (!rc) {
         struct dict d = {0};
@@ -599,7 +599,7 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
         sha256_hex(files[i], lens[i], hex);
         if (i == 0)
             memcpy(dict_sha, hex, 65);
-        sqlite3_stmt *s = stmt_get(st, SQ_PROTO_PUT, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_PUT, e);
         if (!s) {
             rc = ERR_IO;
             break;
@@ -607,7 +607,7 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
         sqlite3_bind_text(s, 1, dict_protocol_files[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
         sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
-        rc = stmt_run(st, s, "storing the protocol", e);
+        rc = store_stmt_run(st, s, "storing the protocol", e);
     }
     for (size_t i = 0; i < DICT_NFILES; i++)
         free(files[i]);
@@ -619,17 +619,17 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
 static int put_meta(struct store *st, const char *dict_sha, struct err *e)
 {
     char ts[32];
-    ts_format(store_now_ms(st), ts);
+    store_ts_format(store_now_ms(st), ts);
     const char *rows[][2] = {{"created_at", ts},
                              {"created_by_version", IOHEME_VERSION},
                              {"dictionary_sha256", dict_sha}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        sqlite3_stmt *s = stmt_get(st, SQ_META_PUT, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_META_PUT, e);
         if (!s)
             return ERR_IO;
-        bind_text(s, 1, rows[i][0]);
-        bind_text(s, 2, rows[i][1]);
-        if (stmt_run(st, s, "writing meta", e))
+        store_bind_text(s, 1, rows[i][0]);
+        store_bind_text(s, 2, rows[i][1]);
+        if (store_stmt_run(st, s, "writing meta", e))
             return ERR_IO;
     }
     return 0;
@@ -672,12 +672,12 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     }
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
-    rc = exec_sql(st->db, sql, e);
+    rc = store_exec_sql(st->db, sql, e);
     if (!rc)
-        rc = schema_migrate(st->db, e);
+        rc = store_schema_migrate(st->db, e);
     char dict_sha[65] = "";
     if (!rc)
-        rc = tx_begin(st, e);
+        rc = store_tx_begin(st, e);
     if (!rc) {
         rc = put_protocol(st, protocol_dir, dict_sha, e);
         if (!rc)
@@ -687,14 +687,14 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
         struct store_ctx sys = {"system", "system", dict_sha};
         struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)
-            rc = audit_append(st, &sys, &a, e);
+            rc = store_audit_append(st, &sys, &a, e);
         struct store_ctx who = {"system", "system", NULL};
         if (!rc)
             rc = store_user_add(st, &who, admin_user, "admin", admin_password, e);
         if (rc)
-            tx_rollback(st);
+            store_tx_rollback(st);
         else
-            rc = tx_commit(st, e);
+            rc = store_tx_commit(st, e);
     }
     if (rc) {
         store_close(st);
@@ -710,7 +710,7 @@ void store_close(struct store *st)
     if (!st)
         return;
     while (st->tx_depth > 0)
-        tx_rollback(st);
+        store_tx_rollback(st);
     for (size_t i = 0; i < SQ__COUNT; i++)
         sqlite3_finalize(st->stmts[i]);
     sqlite3_close(st->db);
@@ -718,7 +718,7 @@ void store_close(struct store *st)
         dict_free(&st->dict);
     arena_free(&st->ar);
     strbuf_release(&st->canon);
-    putcache_drop(st->putcache);
+    store_putcache_drop(st->putcache);
     free(st->putcache);
     free(st);
 }
@@ -726,7 +726,7 @@ void store_close(struct store *st)
 int store_protocol_file(struct store *st, const char *name, char **out, struct err *e)
 {
     *out = NULL;
-    sqlite3_stmt *s = stmt_get(st, SQ_PROTO_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_GET, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
@@ -736,7 +736,7 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
         return err_set(e, ERR_NOT_FOUND, "protocol file %s is not in the database", name);
     }
     if (r != SQLITE_ROW)
-        return db_fail(st, e, "reading the protocol");
+        return store_db_fail(st, e, "reading the protocol");
     const char *v = (const char *)sqlite3_column_text(s, 0);
     *out = strdup(v ? v : "");
     sqlite3_reset(s);

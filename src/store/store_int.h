@@ -98,7 +98,7 @@ struct store {
     long long last_audit_ms; /* audit timestamps never go backwards */
     int tx_depth;            /* 0: no transaction; 1: BEGIN; >1: savepoints */
     bool in_batch;
-    enum perm_action put_refused; /* the action a refused write needed (put_changes_locked);
+    enum perm_action put_refused; /* the action a refused write needed (store_put_changes_locked);
                                      PERM_NONE otherwise; audited by the transaction's owner */
     struct calc_info *calcs;      /* every calc field, dictionary order */
     size_t ncalcs;
@@ -117,44 +117,45 @@ struct store {
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
-sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id, struct err *e);
+sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e);
 /* Steps s, which must finish without rows, and resets it: 0, or ERR_IO naming what. */
-int stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
+int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
-int db_fail(struct store *st, struct err *e, const char *what);
+int store_db_fail(struct store *st, struct err *e, const char *what);
 /* Runs SQL without parameters (schema, PRAGMAs, transaction control). */
-int exec_sql(sqlite3 *db, const char *sql, struct err *e);
+int store_exec_sql(sqlite3 *db, const char *sql, struct err *e);
 
 /* Nested transactions: the outermost is BEGIN IMMEDIATE, inner ones are savepoints, so a
  * function that opens one can be called inside a batch or another store function. */
-int tx_begin(struct store *st, struct err *e);
-int tx_commit(struct store *st, struct err *e);
-void tx_rollback(struct store *st);
+int store_tx_begin(struct store *st, struct err *e);
+int store_tx_commit(struct store *st, struct err *e);
+void store_tx_rollback(struct store *st);
 
 /* Binds a string or NULL. */
-int bind_text(sqlite3_stmt *s, int i, const char *v);
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Binds a string or NULL without copying it (the hot inserts of the write path): v must stay
- * valid until s has been stepped and stmt_run_unbind (or stmt_get) has cleared the bindings. */
-int bind_text_static(sqlite3_stmt *s, int i, const char *v);
-/* stmt_run, then clears the bindings, so no pointer bound with bind_text_static outlives its
- * statement's run. */
-int stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
+ * valid until s has been stepped and store_stmt_run_unbind (or store_stmt_get) has cleared the
+ * bindings. */
+int store_bind_text_static(sqlite3_stmt *s, int i, const char *v);
+/* store_stmt_run, then clears the bindings, so no pointer bound with store_bind_text_static
+ * outlives its statement's run. */
+int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
-void col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
+void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
 
 /* Steps s (bound by the caller) and collects one element of elem_size per row, filled by
  * fill, into a malloc'ed array (*out, *n; caller frees). On failure *out is NULL. */
 typedef void (*row_fill_fn)(sqlite3_stmt *s, void *elem);
-int rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill, void **out,
-                  size_t *n, const char *what, struct err *e);
+int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,
+                        void **out, size_t *n, const char *what, struct err *e);
 
 /* Formats UTC ms as "YYYY-MM-DDThh:mm:ss.mmmZ" (needs 25 bytes). */
-void ts_format(long long ms, char out[32]);
+void store_ts_format(long long ms, char out[32]);
 /* Parses that format back; -1 when malformed. */
-long long ts_parse(const char *s);
+long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
-int schema_migrate(sqlite3 *db, struct err *e);
+int store_schema_migrate(sqlite3 *db, struct err *e);
 #define SCHEMA_VERSION 1
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
@@ -168,45 +169,47 @@ struct audit_entry {
     const char *new_value;
     const char *reason;
 };
-int audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
-                 struct err *e);
+int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
+                       struct err *e);
 /* Loads last_audit_ms from the last row. */
-int audit_load_clock(struct store *st, struct err *e);
+int store_audit_load_clock(struct store *st, struct err *e);
 
 /* users.c: a user row (id, name, role, pwhash (unread), is_disabled, failed_logins,
  * is_locked_out, created_at as columns 0-7) into *u. */
-void user_from_stmt(sqlite3_stmt *s, struct store_user *u);
+void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u);
 /* users.c: ERR_AUTH unless name is an existing, active user ("system" always is). */
-int user_require_active(struct store *st, const char *name, struct err *e);
-/* users.c: as user_require_active, and *role gets the user's role (ROLE__COUNT for "system",
+int store_user_require_active(struct store *st, const char *name, struct err *e);
+/* users.c: as store_user_require_active, and *role gets the user's role (ROLE__COUNT for "system",
  * which every action is open to). */
-int user_active_role(struct store *st, const char *name, enum role *role, struct err *e);
+int store_user_active_role(struct store *st, const char *name, enum role *role, struct err *e);
 /* users.c: the "denied" audit row of who refused act, in its own transaction (a savepoint in
  * a batch). Called after the refused work was rolled back, so the row survives it. */
-int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
-                       struct err *e);
+int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
+                             struct err *e);
 
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
-int record_find(struct store *st, const char *record, struct store_record *out, struct err *e);
+int store_record_find(struct store *st, const char *record, struct store_record *out,
+                      struct err *e);
 /* The screening event: where the @ELIGIBLE calc's form is first collected; NULL when the
  * protocol has no @ELIGIBLE field. Until enrolment, only this event takes data. */
-const char *record_screening_event(const struct store *st);
+const char *store_record_screening_event(const struct store *st);
 /* Reads the stored @ELIGIBLE value and updates the record's eligibility/status. */
-int record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
+int store_record_refresh_eligibility(struct store *st, const struct store_record *r, struct err *e);
 
 /* write.c: the write path on an already-found record, inside the caller's transaction. */
-int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
-                       const struct store_change *changes, size_t n, const char *reason,
-                       struct store_put_result *res, struct err *e);
+int store_put_changes_locked(struct store *st, const struct store_ctx *who,
+                             const struct store_record *r, const struct store_change *changes,
+                             size_t n, const char *reason, struct store_put_result *res,
+                             struct err *e);
 
-/* write.c: after the caller rolled back a write that put_changes_locked refused for want of
+/* write.c: after the caller rolled back a write that store_put_changes_locked refused for want of
  * a permission (rc ERR_FORBIDDEN), audits the refusal as "denied"; returns rc (or the audit's
  * error). Any other rc passes through. */
-int put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e);
+int store_put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e);
 
 /* read.c: SQ_VAL_GET bound to one key (code NULL for non-checkbox fields), ready to step. */
-sqlite3_stmt *value_stmt(struct store *st, long long record_id, const char *event, int instance,
-                         const char *field, const char *code, struct err *e);
+sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char *event,
+                               int instance, const char *field, const char *code, struct err *e);
 
 /* read.c: the expression lookup over a record's stored values at (event, instance). */
 struct value_lookup {
@@ -220,10 +223,10 @@ struct value_lookup {
  * the field, its event (index) and the repeat instance — a repeating form is read at the
  * current instance on the current event, else at instance 1. Errors name an unknown field or
  * event. Shared by the stored-value lookup and the write path's cached lookup. */
-int value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
-                      const char *event, const char *field, const struct dict_field **f,
-                      const char **ev, int *evi, int *inst, struct err *e);
-int value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                    struct expr_value *out, struct err *e);
+int store_value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
+                            const char *event, const char *field, const struct dict_field **f,
+                            const char **ev, int *evi, int *inst, struct err *e);
+int store_value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                          struct expr_value *out, struct err *e);
 
 #endif

@@ -32,36 +32,36 @@ bool store_username_is_valid(const char *name)
     return true;
 }
 
-void user_from_stmt(sqlite3_stmt *s, struct store_user *u)
+void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u)
 {
     memset(u, 0, sizeof *u);
     u->id = sqlite3_column_int64(s, 0);
-    col_copy(s, 1, u->name, sizeof u->name);
-    col_copy(s, 2, u->role, sizeof u->role);
+    store_col_copy(s, 1, u->name, sizeof u->name);
+    store_col_copy(s, 2, u->role, sizeof u->role);
     u->is_disabled = sqlite3_column_int(s, 4) != 0;
     u->failed_logins = sqlite3_column_int(s, 5);
     u->is_locked_out = sqlite3_column_int(s, 6) != 0;
-    col_copy(s, 7, u->created_at, sizeof u->created_at);
+    store_col_copy(s, 7, u->created_at, sizeof u->created_at);
 }
 
 /* Reads user name; pwhash (may be NULL) gets the stored hash. */
 static int user_read(struct store *st, const char *name, struct store_user *u,
                      char pwhash[crypto_pwhash_STRBYTES], struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, SQ_USER_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_GET, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, name);
+    store_bind_text(s, 1, name);
     int r = sqlite3_step(s);
     if (r == SQLITE_DONE) {
         sqlite3_reset(s);
         return err_set_field(e, ERR_NOT_FOUND, "user", "no user '%s'", name);
     }
     if (r != SQLITE_ROW)
-        return db_fail(st, e, "reading a user");
-    user_from_stmt(s, u);
+        return store_db_fail(st, e, "reading a user");
+    store_user_from_stmt(s, u);
     if (pwhash)
-        col_copy(s, 3, pwhash, crypto_pwhash_STRBYTES);
+        store_col_copy(s, 3, pwhash, crypto_pwhash_STRBYTES);
     sqlite3_reset(s);
     return 0;
 }
@@ -73,13 +73,13 @@ int store_user_get(struct store *st, const char *name, struct store_user *out, s
 
 static int finish(struct store *st, int rc, struct err *e);
 
-int user_require_active(struct store *st, const char *name, struct err *e)
+int store_user_require_active(struct store *st, const char *name, struct err *e)
 {
     enum role role;
-    return user_active_role(st, name, &role, e);
+    return store_user_active_role(st, name, &role, e);
 }
 
-int user_active_role(struct store *st, const char *name, enum role *role, struct err *e)
+int store_user_active_role(struct store *st, const char *name, enum role *role, struct err *e)
 {
     *role = ROLE__COUNT;
     if (name && strcmp(name, "system") == 0)
@@ -95,13 +95,13 @@ int user_active_role(struct store *st, const char *name, enum role *role, struct
     return 0;
 }
 
-int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
-                       struct err *e)
+int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
+                             struct err *e)
 {
     struct store_user u;
     const char *role =
         who && who->user && user_read(st, who->user, &u, NULL, NULL) == 0 ? u.role : "";
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct audit_entry a = {.action = "denied",
@@ -109,23 +109,23 @@ int user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_
                             .field = "permission",
                             .new_value = perm_action_name(act),
                             .reason = role};
-    return finish(st, audit_append(st, who, &a, e), e);
+    return finish(st, store_audit_append(st, who, &a, e), e);
 }
 
 static void user_fill(sqlite3_stmt *s, void *elem)
 {
-    user_from_stmt(s, elem);
+    store_user_from_stmt(s, elem);
 }
 
 int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = stmt_get(st, SQ_USER_LIST, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LIST, e);
     if (!s)
         return ERR_IO;
     void *arr = NULL;
-    int rc = rows_to_array(st, s, sizeof **out, user_fill, &arr, n, "listing users", e);
+    int rc = store_rows_to_array(st, s, sizeof **out, user_fill, &arr, n, "listing users", e);
     *out = arr;
     return rc;
 }
@@ -145,24 +145,24 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES],
 static int user_update(struct store *st, enum stmt_id id, const char *name, long long a,
                        long long b, struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(st, id, e);
+    sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, name);
+    store_bind_text(s, 1, name);
     sqlite3_bind_int64(s, 2, a);
     if (id == SQ_USER_SET_FAILED)
         sqlite3_bind_int64(s, 3, b);
-    return stmt_run(st, s, "updating a user", e);
+    return store_stmt_run(st, s, "updating a user", e);
 }
 
 /* Wraps body-less user changes: transaction + audit row. */
 static int finish(struct store *st, int rc, struct err *e)
 {
     if (rc) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return rc;
     }
-    return tx_commit(st, e);
+    return store_tx_commit(st, e);
 }
 
 /* Opens the transaction of a change by who to the user name, read into *u. On failure nothing
@@ -170,14 +170,14 @@ static int finish(struct store *st, int rc, struct err *e)
 static int user_change_begin(struct store *st, const struct store_ctx *who, const char *name,
                              struct store_user *u, struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    rc = user_require_active(st, who->user, e);
+    rc = store_user_require_active(st, who->user, e);
     if (!rc)
         rc = user_read(st, name, u, NULL, e);
     if (rc)
-        tx_rollback(st);
+        store_tx_rollback(st);
     return rc;
 }
 
@@ -189,7 +189,7 @@ static int user_change_end(struct store *st, const struct store_ctx *who, int rc
     if (!rc) {
         struct audit_entry a = {
             .action = action, .instance = -1, .field = "user", .new_value = name};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
 }
@@ -213,25 +213,25 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
     int rc = hash_password(password, hash, e);
     if (rc)
         return rc;
-    if ((rc = tx_begin(st, e)))
+    if ((rc = store_tx_begin(st, e)))
         return rc;
-    rc = user_require_active(st, who->user, e);
+    rc = store_user_require_active(st, who->user, e);
     struct store_user u;
     if (!rc && user_read(st, name, &u, NULL, NULL) == 0)
         rc = err_set_field(e, ERR_CONFLICT, "user", "user '%s' already exists%s", name,
                            u.is_disabled ? " (disabled; user names are never reused)" : "");
     if (!rc) {
-        sqlite3_stmt *s = stmt_get(st, SQ_USER_INSERT, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_INSERT, e);
         char ts[32];
-        ts_format(store_now_ms(st), ts);
+        store_ts_format(store_now_ms(st), ts);
         if (!s) {
             rc = ERR_IO;
         } else {
-            bind_text(s, 1, name);
-            bind_text(s, 2, role);
-            bind_text(s, 3, hash);
-            bind_text(s, 4, ts);
-            rc = stmt_run(st, s, "adding a user", e);
+            store_bind_text(s, 1, name);
+            store_bind_text(s, 2, role);
+            store_bind_text(s, 3, hash);
+            store_bind_text(s, 4, ts);
+            rc = store_stmt_run(st, s, "adding a user", e);
         }
     }
     sodium_memzero(hash, sizeof hash);
@@ -241,7 +241,7 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
                                 .field = "user",
                                 .new_value = name,
                                 .reason = role};
-        rc = audit_append(st, who, &a, e);
+        rc = store_audit_append(st, who, &a, e);
     }
     return finish(st, rc, e);
 }
@@ -256,13 +256,13 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
     if (u.is_disabled)
         rc = err_set(e, ERR_CONFLICT, "user '%s' is already disabled", name);
     if (!rc && strcmp(u.role, "admin") == 0) {
-        sqlite3_stmt *s = stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
         if (!s) {
             rc = ERR_IO;
         } else {
-            bind_text(s, 1, name);
+            store_bind_text(s, 1, name);
             if (sqlite3_step(s) != SQLITE_ROW)
-                rc = db_fail(st, e, "counting admins");
+                rc = store_db_fail(st, e, "counting admins");
             else if (sqlite3_column_int(s, 0) == 0)
                 rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
             sqlite3_reset(s);
@@ -296,13 +296,13 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
         sodium_memzero(hash, sizeof hash);
         return rc;
     }
-    sqlite3_stmt *s = stmt_get(st, SQ_USER_SET_PW, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_SET_PW, e);
     if (!s) {
         rc = ERR_IO;
     } else {
-        bind_text(s, 1, name);
-        bind_text(s, 2, hash);
-        rc = stmt_run(st, s, "setting a password", e);
+        store_bind_text(s, 1, name);
+        store_bind_text(s, 2, hash);
+        rc = store_stmt_run(st, s, "setting a password", e);
     }
     sodium_memzero(hash, sizeof hash);
     return user_change_end(st, who, rc, "password_change", name, e);
@@ -352,21 +352,21 @@ static bool password_matches(const char *hash, const char *password)
 static int spend_attempt(struct store *st, const char *name, bool *admitted, struct err *e)
 {
     *admitted = false;
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = stmt_get(st, SQ_USER_TRY_LOGIN, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_TRY_LOGIN, e);
     if (!s) {
-        tx_rollback(st);
+        store_tx_rollback(st);
         return ERR_IO;
     }
-    bind_text(s, 1, name);
+    store_bind_text(s, 1, name);
     sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
     int q = sqlite3_step(s);
     *admitted = q == SQLITE_ROW; /* RETURNING gave the new count: a unit was spent */
     if (*admitted)
         q = sqlite3_step(s);
-    rc = q == SQLITE_DONE ? 0 : db_fail(st, e, "counting a sign-in attempt");
+    rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "counting a sign-in attempt");
     sqlite3_reset(s);
     return finish(st, rc, e);
 }
@@ -379,7 +379,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
 {
     const char *name = account ? account : UNKNOWN_USER;
     struct store_ctx ctx = {name, who && who->source ? who->source : "cli", NULL};
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct audit_entry a = {.action = "login_failed",
@@ -387,18 +387,18 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
                             .field = "user",
                             .new_value = name,
                             .reason = why};
-    rc = audit_append(st, &ctx, &a, e);
+    rc = store_audit_append(st, &ctx, &a, e);
     if (!rc && account) {
-        sqlite3_stmt *s = stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
+        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
         if (!s)
             return finish(st, ERR_IO, e);
-        bind_text(s, 1, account);
+        store_bind_text(s, 1, account);
         sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
         int q = sqlite3_step(s);
         bool locked = q == SQLITE_ROW;
         if (locked)
             q = sqlite3_step(s);
-        rc = q == SQLITE_DONE ? 0 : db_fail(st, e, "locking an account");
+        rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "locking an account");
         sqlite3_reset(s);
         if (!rc && locked) {
             struct audit_entry l = {.action = "lockout",
@@ -406,7 +406,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
                                     .field = "user",
                                     .new_value = account,
                                     .reason = "too many failed logins"};
-            rc = audit_append(st, &ctx, &l, e);
+            rc = store_audit_append(st, &ctx, &l, e);
         }
     }
     return finish(st, rc, e);
@@ -418,7 +418,7 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
                           struct store_user *u, bool *ok, struct err *e)
 {
     *ok = false;
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     rc = user_read(st, name, u, NULL, e);
@@ -430,7 +430,7 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
         struct store_ctx ctx = {name, who->source, NULL};
         struct audit_entry a = {
             .action = "login", .instance = -1, .field = "user", .new_value = name};
-        rc = audit_append(st, &ctx, &a, e);
+        rc = store_audit_append(st, &ctx, &a, e);
     }
     u->failed_logins = 0;
     return finish(st, rc, e);
@@ -496,7 +496,7 @@ int store_authorize(struct store *st, const struct store_ctx *who, enum perm_act
     if (act == PERM_NONE || (role_from_name(u.role, &role) == 0 && perm_allows(role, act)))
         return 0;
     /* Refusals are audited (P11-05): a pattern of them is worth a monitor's look. */
-    int rc = user_refusal_audit(st, who, act, e);
+    int rc = store_user_refusal_audit(st, who, act, e);
     if (rc)
         return rc;
     return err_set(e, ERR_FORBIDDEN, "user '%s' (%s) may not %s (%s)", u.name, u.role,
@@ -527,33 +527,33 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     char th[65], ts[32];
     token_hash(token, th);
     long long now = store_now_ms(st);
-    ts_format(now, ts);
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_INSERT, e);
+    store_ts_format(now, ts);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_INSERT, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, th);
+    store_bind_text(s, 1, th);
     sqlite3_bind_int64(s, 2, u.id);
     sqlite3_bind_int64(s, 3, now + ttl_s * 1000);
     sqlite3_bind_int64(s, 4, ttl_s);
-    bind_text(s, 5, ts);
-    return stmt_run(st, s, "creating a session", e);
+    store_bind_text(s, 5, ts);
+    return store_stmt_run(st, s, "creating a session", e);
 }
 
 int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)
 {
     char th[65], name[STORE_USERNAME_MAX + 1];
     token_hash(token ? token : "", th);
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_GET, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, th);
+    store_bind_text(s, 1, th);
     int r = sqlite3_step(s);
     if (r != SQLITE_ROW) {
         sqlite3_reset(s);
         return r == SQLITE_DONE ? err_set(e, ERR_AUTH, "no such session")
-                                : db_fail(st, e, "reading a session");
+                                : store_db_fail(st, e, "reading a session");
     }
-    col_copy(s, 0, name, sizeof name);
+    store_col_copy(s, 0, name, sizeof name);
     long long expires = sqlite3_column_int64(s, 1), ttl = sqlite3_column_int64(s, 2);
     sqlite3_reset(s);
     long long now = store_now_ms(st);
@@ -567,12 +567,12 @@ int store_session_check(struct store *st, const char *token, struct store_user *
         return rc;
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot log in", name);
-    s = stmt_get(st, SQ_SESSION_TOUCH, e);
+    s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, th);
+    store_bind_text(s, 1, th);
     sqlite3_bind_int64(s, 2, now + ttl * 1000);
-    if ((rc = stmt_run(st, s, "extending a session", e)))
+    if ((rc = store_stmt_run(st, s, "extending a session", e)))
         return rc;
     if (out)
         *out = u;
@@ -583,9 +583,9 @@ int store_session_delete(struct store *st, const char *token, struct err *e)
 {
     char th[65];
     token_hash(token ? token : "", th);
-    sqlite3_stmt *s = stmt_get(st, SQ_SESSION_DELETE, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s)
         return ERR_IO;
-    bind_text(s, 1, th);
-    return stmt_run(st, s, "ending a session", e);
+    store_bind_text(s, 1, th);
+    return store_stmt_run(st, s, "ending a session", e);
 }

@@ -1,7 +1,7 @@
 /* The one write path: store_put_changes and its batch.
  *
  * Every value that enters the database — typed at the bedside, posted to the API, imported
- * from a file, or produced by the simulation — comes through put_changes_locked, which
+ * from a file, or produced by the simulation — comes through store_put_changes_locked, which
  *   1. checks each change against the protocol (field, event, instance, validation) and
  *      collects every hard error, refusing the whole set when there is one;
  *   2. requires a reason for changes to forms already marked complete;
@@ -78,23 +78,24 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
 {
     struct store *st = ps->st;
     bool del = !*value;
-    sqlite3_stmt *s = stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
+    sqlite3_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text_static(s, 2, event);
+    store_bind_text_static(s, 2, event);
     sqlite3_bind_int(s, 3, instance);
-    bind_text_static(s, 4, f->name);
-    bind_text_static(s, 5, code ? code : "");
+    store_bind_text_static(s, 4, f->name);
+    store_bind_text_static(s, 5, code ? code : "");
     if (!del) {
-        bind_text_static(s, 6, st->dict.forms[f->form_index].name);
-        bind_text_static(s, 7, value);
-        bind_text_static(s, 8, flag);
+        store_bind_text_static(s, 6, st->dict.forms[f->form_index].name);
+        store_bind_text_static(s, 7, value);
+        store_bind_text_static(s, 8, flag);
     }
-    if (stmt_run_unbind(st, s, "writing a value", e))
+    if (store_stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
-    if (putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
-                          (size_t)(f - st->dict.fields), code ? code : "", del ? NULL : value))
+    if (store_putcache_slot_set(ps, dict_event_index(&st->dict, event), instance,
+                                (size_t)(f - st->dict.fields), code ? code : "",
+                                del ? NULL : value))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[300];
     if (!dict_key_format(f->name, code, afield, sizeof afield))
@@ -107,24 +108,24 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
                             .old_value = old,
                             .new_value = del ? NULL : value,
                             .reason = reason};
-    return audit_append(st, ps->who, &a, e);
+    return store_audit_append(st, ps->who, &a, e);
 }
 
 static int status_write(struct put_state *ps, const char *event, const struct dict_form *form,
                         int instance, const char *old, const char *value, const char *reason,
                         struct err *e)
 {
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_UPSERT, e);
+    sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_UPSERT, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form->name);
+    store_bind_text(s, 2, event);
+    store_bind_text(s, 3, form->name);
     sqlite3_bind_int(s, 4, instance);
     sqlite3_bind_int(s, 5, atoi(value));
-    if (stmt_run(ps->st, s, "writing form status", e))
+    if (store_stmt_run(ps->st, s, "writing form status", e))
         return ERR_IO;
-    if (putcache_status_remember(ps, event, form->name, instance, atoi(value)))
+    if (store_putcache_status_remember(ps, event, form->name, instance, atoi(value)))
         return err_set(e, ERR_NOMEM, "out of memory");
     char afield[160];
     dict_complete_field(form, afield, sizeof afield);
@@ -136,7 +137,7 @@ static int status_write(struct put_state *ps, const char *event, const struct di
                             .old_value = old,
                             .new_value = value,
                             .reason = reason};
-    return audit_append(ps->st, ps->who, &a, e);
+    return store_audit_append(ps->st, ps->who, &a, e);
 }
 
 /* Step 1: checks one change, filling p; returns the rule on a hard error (msg set). */
@@ -154,7 +155,7 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         return "unknown_event";
     }
     /* Enforced sequencing (21 CFR 11.10(f)): before enrolment, only screening data. */
-    const char *scr_event = record_screening_event(ps->st);
+    const char *scr_event = store_record_screening_event(ps->st);
     if (!ps->r->study_id[0] && scr_event && strcmp(c->event, scr_event) != 0) {
         snprintf(msg, msglen,
                  "field '%s' at '%s': %s is not enrolled; only screening data "
@@ -248,7 +249,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     struct expr_value v;
     struct err ee;
     err_clear(&ee);
-    if (expr_eval(f->calc, putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+    if (expr_eval(f->calc, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
         return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
                              ee.msg);
     struct strbuf sb = STRBUF_INIT;
@@ -256,7 +257,8 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
     char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
     strbuf_release(&sb);
     char *old;
-    int rc = nv ? putcache_value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
+    int rc =
+        nv ? store_putcache_value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
     if (rc)
         return rc == ERR_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : rc;
     *changed = strcmp(old ? old : "", nv) != 0;
@@ -287,7 +289,7 @@ static bool calc_target(struct put_state *ps, const struct calc_info *ci, size_t
         for (size_t i = 0; i < ps->nt && !is_near; i++)
             is_near = strcmp(ps->t[i].field, ci->refs[r].field) == 0 &&
                       strcmp(ps->t[i].event, ci->refs[r].event) == 0;
-    return is_near && putcache_form_has_data(ps, (int)ev, ci->f->form_index, inst);
+    return is_near && store_putcache_form_has_data(ps, (int)ev, ci->f->form_index, inst);
 }
 
 /* The entry for calc c at (ev, inst) in ps->done, or NULL. */
@@ -407,12 +409,12 @@ static int required_value(struct put_state *ps, const char *event, int instance,
     char *v = NULL;
     *out = NULL;
     if (f->type != FT_CHECKBOX) {
-        int rc = putcache_value_read(ps, event, instance, f->name, NULL, &v, e);
+        int rc = store_putcache_value_read(ps, event, instance, f->name, NULL, &v, e);
         *out = v;
         return rc;
     }
     for (size_t k = 0; k < f->nchoices; k++) {
-        int rc = putcache_value_read(ps, event, instance, f->name, f->choices[k].code, &v, e);
+        int rc = store_putcache_value_read(ps, event, instance, f->name, f->choices[k].code, &v, e);
         if (rc)
             return rc;
         if (v && strcmp(v, "1") == 0) {
@@ -442,7 +444,7 @@ static int check_required(struct put_state *ps, const struct store_change *chang
         if (seen)
             continue;
         const char *ev = d->events[p->ev].name;
-        int status, rc = putcache_status_read(ps, ev, p->form->name, inst, &status, e);
+        int status, rc = store_putcache_status_read(ps, ev, p->form->name, inst, &status, e);
         if (rc)
             return rc;
         if (status != 2)
@@ -456,8 +458,8 @@ static int check_required(struct put_state *ps, const struct store_change *chang
                 struct expr_value shown;
                 struct err ee;
                 err_clear(&ee);
-                if (expr_eval(f->branching, putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
-                              &shown, &ee))
+                if (expr_eval(f->branching, store_putcache_lookup_fn, &lk, store_now_ms(ps->st),
+                              &ps->ar, &shown, &ee))
                     return err_set_field(e, ERR_INTERNAL, f->name,
                                          "branching logic of '%s' at %s: %s", f->name, ev, ee.msg);
                 if (!expr_truthy(&shown))
@@ -491,12 +493,13 @@ static bool role_allows(enum role role, enum perm_action act)
     return role == ROLE__COUNT || perm_allows(role, act);
 }
 
-int put_changes_locked(struct store *st, const struct store_ctx *who, const struct store_record *r,
-                       const struct store_change *changes, size_t n, const char *reason,
-                       struct store_put_result *res, struct err *e)
+int store_put_changes_locked(struct store *st, const struct store_ctx *who,
+                             const struct store_record *r, const struct store_change *changes,
+                             size_t n, const char *reason, struct store_put_result *res,
+                             struct err *e)
 {
     enum role role;
-    int rc = user_active_role(st, who->user, &role, e);
+    int rc = store_user_active_role(st, who->user, &role, e);
     if (rc)
         return rc;
     st->put_refused = PERM_NONE;
@@ -543,17 +546,17 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
      * status, changing a complete form — are decided here, where the stored status is read,
      * for every door (HTTP, CLI, import) alike; then the reason rule for complete forms */
     const struct dict *d = &st->dict;
-    rc = putcache_values_load(&ps, e);
+    rc = store_putcache_values_load(&ps, e);
     for (size_t i = 0; i < n && !rc; i++) {
         const struct store_change *c = &changes[i];
         struct plan *p = &plans[i];
         const char *ev = d->events[p->ev].name;
         int status;
-        rc = putcache_status_read(&ps, ev, p->form->name, c->instance, &status, e);
+        rc = store_putcache_status_read(&ps, ev, p->form->name, c->instance, &status, e);
         if (rc)
             break;
         if (p->f) {
-            rc = putcache_value_read(&ps, ev, c->instance, p->f->name, c->code, &p->old, e);
+            rc = store_putcache_value_read(&ps, ev, c->instance, p->f->name, c->code, &p->old, e);
             p->is_changed = !rc && strcmp(p->old ? p->old : "", p->value) != 0;
         } else {
             char cur[16] = "";
@@ -620,14 +623,14 @@ int put_changes_locked(struct store *st, const struct store_ctx *who, const stru
     if (!rc)
         rc = check_required(&ps, changes, plans, n, e);
     if (!rc)
-        rc = record_refresh_eligibility(st, r, e);
+        rc = store_record_refresh_eligibility(st, r, e);
     arena_free(&ps.ar);
     if (rc || !st->in_batch)
-        putcache_drop(st->putcache); /* kept only between change sets of a batch */
+        store_putcache_drop(st->putcache); /* kept only between change sets of a batch */
     return rc;
 }
 
-int put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e)
+int store_put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e)
 {
     if (rc != ERR_FORBIDDEN || st->put_refused == PERM_NONE)
         return rc;
@@ -635,7 +638,7 @@ int put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, str
     st->put_refused = PERM_NONE;
     struct err ae;
     err_clear(&ae);
-    int arc = user_refusal_audit(st, who, act, &ae);
+    int arc = store_user_refusal_audit(st, who, act, &ae);
     if (arc && e)
         *e = ae; /* the refusal could not be recorded: that is the error to report */
     return arc ? arc : rc;
@@ -645,25 +648,25 @@ int store_put_changes(struct store *st, const struct store_ctx *who, const char 
                       const struct store_change *changes, size_t n, const char *reason,
                       struct store_put_result *res, struct err *e)
 {
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct store_record r;
-    rc = record_find(st, record, &r, e);
+    rc = store_record_find(st, record, &r, e);
     if (!rc)
-        rc = put_changes_locked(st, who, &r, changes, n, reason, res, e);
+        rc = store_put_changes_locked(st, who, &r, changes, n, reason, res, e);
     if (rc) {
-        tx_rollback(st);
-        return put_refusal_audit(st, who, rc, e);
+        store_tx_rollback(st);
+        return store_put_refusal_audit(st, who, rc, e);
     }
-    return tx_commit(st, e);
+    return store_tx_commit(st, e);
 }
 
 int store_batch_begin(struct store *st, struct err *e)
 {
     if (st->in_batch || st->tx_depth)
         return err_set(e, ERR_CONFLICT, "a batch or transaction is already open");
-    int rc = tx_begin(st, e);
+    int rc = store_tx_begin(st, e);
     if (!rc)
         st->in_batch = true;
     return rc;
@@ -674,8 +677,8 @@ int store_batch_commit(struct store *st, struct err *e)
     if (!st->in_batch || st->tx_depth != 1)
         return err_set(e, ERR_CONFLICT, "no batch is open");
     st->in_batch = false;
-    putcache_drop(st->putcache); /* once committed, other connections may write the record */
-    return tx_commit(st, e);
+    store_putcache_drop(st->putcache); /* once committed, other connections may write the record */
+    return store_tx_commit(st, e);
 }
 
 void store_batch_rollback(struct store *st)
@@ -684,5 +687,5 @@ void store_batch_rollback(struct store *st)
         return;
     st->in_batch = false;
     while (st->tx_depth > 0)
-        tx_rollback(st);
+        store_tx_rollback(st);
 }

@@ -16,8 +16,8 @@ static size_t putcache_slot_hash(int ev, int instance, size_t fi, const char *co
 }
 
 /* The cache entry for a slot: the entry itself, or the free entry where it would go. */
-struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
-                                        const char *code)
+struct cached_value *store_putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
+                                              const char *code)
 {
     struct putcache *pc = ps->pc;
     size_t mask = pc->valcap - 1;
@@ -63,7 +63,7 @@ static int form_count_add(struct putcache *pc, int ev, int instance, size_t fi, 
     return 0;
 }
 
-bool putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance)
+bool store_putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance)
 {
     const struct putcache *pc = ps->pc;
     if (!pc->formcap)
@@ -72,8 +72,8 @@ bool putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int i
     return fc->is_used && fc->n > 0;
 }
 
-int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
-                      const char *value)
+int store_putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
+                            const char *value)
 {
     struct putcache *pc = ps->pc;
     if ((pc->nvals + 1) * 2 > pc->valcap) {
@@ -86,10 +86,10 @@ int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, con
         pc->valcap = ncap;
         for (size_t i = 0; i < ocap; i++)
             if (old[i].is_used)
-                *putcache_slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) =
+                *store_putcache_slot_find(ps, old[i].ev, old[i].instance, old[i].fi, old[i].code) =
                     old[i];
     }
-    struct cached_value *cv = putcache_slot_find(ps, ev, instance, fi, code);
+    struct cached_value *cv = store_putcache_slot_find(ps, ev, instance, fi, code);
     if (!cv->is_used) {
         const char *c = *code ? arena_strdup(&pc->ar, code) : "";
         if (!c)
@@ -106,7 +106,7 @@ int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, con
     return delta ? form_count_add(pc, ev, instance, d->fields[fi].form_index, delta) : 0;
 }
 
-void putcache_drop(struct putcache *pc)
+void store_putcache_drop(struct putcache *pc)
 {
     if (!pc)
         return;
@@ -114,7 +114,7 @@ void putcache_drop(struct putcache *pc)
     memset(pc, 0, sizeof *pc);
 }
 
-int putcache_values_load(struct put_state *ps, struct err *e)
+int store_putcache_values_load(struct put_state *ps, struct err *e)
 {
     struct store *st = ps->st;
     if (!st->putcache && !(st->putcache = calloc(1, sizeof *st->putcache)))
@@ -122,12 +122,12 @@ int putcache_values_load(struct put_state *ps, struct err *e)
     struct putcache *pc = ps->pc = st->putcache;
     if (st->in_batch && pc->record_id == ps->r->id && pc->valcap)
         return 0; /* kept from the batch's last change set of this record */
-    putcache_drop(pc);
+    store_putcache_drop(pc);
     const struct dict *d = &st->dict;
-    pc->valcap = 256; /* a power of two; putcache_slot_set doubles it past half full */
+    pc->valcap = 256; /* a power of two; store_putcache_slot_set doubles it past half full */
     if (!(pc->vals = arena_calloc(&pc->ar, pc->valcap, sizeof *pc->vals)))
         return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = stmt_get(st, SQ_VAL_RECORD, e);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
@@ -137,26 +137,26 @@ int putcache_values_load(struct put_state *ps, struct err *e)
         const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
         if (ev < 0 || !f)
             continue; /* not in the protocol: nothing in the write path can ask for it */
-        if (putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
-                              (const char *)sqlite3_column_text(s, 3),
-                              (const char *)sqlite3_column_text(s, 4))) {
+        if (store_putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
+                                    (const char *)sqlite3_column_text(s, 3),
+                                    (const char *)sqlite3_column_text(s, 4))) {
             sqlite3_reset(s);
-            putcache_drop(pc);
+            store_putcache_drop(pc);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
     }
     sqlite3_reset(s);
     if (q != SQLITE_DONE) {
-        putcache_drop(pc);
-        return db_fail(st, e, "reading the record's values");
+        store_putcache_drop(pc);
+        return store_db_fail(st, e, "reading the record's values");
     }
     pc->record_id = ps->r->id;
     return 0;
 }
 
 /* The stored value at a key (NULL when none); points into the arena. */
-int putcache_value_read(struct put_state *ps, const char *event, int instance, const char *field,
-                        const char *code, char **out, struct err *e)
+int store_putcache_value_read(struct put_state *ps, const char *event, int instance,
+                              const char *field, const char *code, char **out, struct err *e)
 {
     const struct dict *d = &ps->st->dict;
     int ev = dict_event_index(d, event);
@@ -164,20 +164,21 @@ int putcache_value_read(struct put_state *ps, const char *event, int instance, c
     if (ev < 0 || !f)
         return err_set(e, ERR_INTERNAL, "reading '%s' at '%s': not in the protocol", field, event);
     struct cached_value *cv =
-        putcache_slot_find(ps, ev, instance, (size_t)(f - d->fields), code ? code : "");
+        store_putcache_slot_find(ps, ev, instance, (size_t)(f - d->fields), code ? code : "");
     *out = cv->is_used ? (char *)cv->value : NULL; /* NULL too once deleted */
     return 0;
 }
 
-int putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                       struct expr_value *out, struct err *e)
+int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                             struct expr_value *out, struct err *e)
 {
     struct cached_lookup *lk = ctx;
     const struct dict *d = &lk->ps->st->dict;
     const struct dict_field *f;
     const char *ev;
     int evi, inst;
-    int rc = value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
+    int rc =
+        store_value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
     if (rc)
         return rc;
     out->kind = EV_BLANK;
@@ -185,8 +186,8 @@ int putcache_lookup_fn(void *ctx, const char *event, const char *field, const ch
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
-    struct cached_value *cv = putcache_slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
-                                                 f->type == FT_CHECKBOX ? code : "");
+    struct cached_value *cv = store_putcache_slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
+                                                       f->type == FT_CHECKBOX ? code : "");
     if (cv->is_used && cv->value) {
         out->kind = EV_STR;
         out->str = cv->value;
@@ -210,8 +211,8 @@ static struct cached_status *putcache_status_find(struct put_state *ps, const ch
 }
 
 /* Remembers a status read or written (event and form must outlive the change set). */
-int putcache_status_remember(struct put_state *ps, const char *event, const char *form,
-                             int instance, int status)
+int store_putcache_status_remember(struct put_state *ps, const char *event, const char *form,
+                                   int instance, int status)
 {
     struct cached_status *cs = putcache_status_find(ps, event, form, instance);
     if (!cs) {
@@ -234,27 +235,27 @@ int putcache_status_remember(struct put_state *ps, const char *event, const char
 
 /* The form status at (event, form, instance), -1 when none; event and form are the
  * dictionary's strings. Read once per change set, then from memory. */
-int putcache_status_read(struct put_state *ps, const char *event, const char *form, int instance,
-                         int *out, struct err *e)
+int store_putcache_status_read(struct put_state *ps, const char *event, const char *form,
+                               int instance, int *out, struct err *e)
 {
     const struct cached_status *cs = putcache_status_find(ps, event, form, instance);
     if (cs) {
         *out = cs->status;
         return 0;
     }
-    sqlite3_stmt *s = stmt_get(ps->st, SQ_FS_GET, e);
+    sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
     sqlite3_bind_int64(s, 1, ps->r->id);
-    bind_text(s, 2, event);
-    bind_text(s, 3, form);
+    store_bind_text(s, 2, event);
+    store_bind_text(s, 3, form);
     sqlite3_bind_int(s, 4, instance);
     int q = sqlite3_step(s);
     *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
-        return db_fail(ps->st, e, "reading form status");
-    return putcache_status_remember(ps, event, form, instance, *out)
+        return store_db_fail(ps->st, e, "reading form status");
+    return store_putcache_status_remember(ps, event, form, instance, *out)
                ? err_set(e, ERR_NOMEM, "out of memory")
                : 0;
 }

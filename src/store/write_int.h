@@ -46,7 +46,7 @@ struct putcache {
 };
 
 /* Forgets what pc holds (keeps nothing allocated). */
-void putcache_drop(struct putcache *pc);
+void store_putcache_drop(struct putcache *pc);
 
 /* A form's status at (event, form, instance) as stored: 0-2, or -1 when there is none. */
 struct cached_status {
@@ -93,13 +93,13 @@ struct put_state {
     size_t nt, tcap;
     struct evaluated *done;
     size_t ndone, donecap;
-    struct putcache *pc; /* the record's values (st->putcache; putcache_values_load) */
+    struct putcache *pc; /* the record's values (st->putcache; store_putcache_values_load) */
     /* Form statuses read or written by this change set (status_read, status_write). */
     struct cached_status *sts;
     size_t nsts, stscap;
 };
 
-/* The expr_lookup_fn of the write path: value_lookup_fn's rules (read.c), answered from the
+/* The expr_lookup_fn of the write path: store_value_lookup_fn's rules (read.c), answered from the
  * cache. */
 struct cached_lookup {
     struct put_state *ps;
@@ -109,28 +109,28 @@ struct cached_lookup {
 
 /* The cache slot for (event index, instance, field index, checkbox code or ""): the used entry,
  * or the free entry where it would go. */
-struct cached_value *putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
-                                        const char *code);
+struct cached_value *store_putcache_slot_find(struct put_state *ps, int ev, int instance, size_t fi,
+                                              const char *code);
 /* Sets (value NULL: deletes) a slot; the value is copied into the cache. Returns 0 or
  * ERR_NOMEM. */
-int putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
-                      const char *value);
+int store_putcache_slot_set(struct put_state *ps, int ev, int instance, size_t fi, const char *code,
+                            const char *value);
 /* Makes the cache hold the record ps->r: kept as it is when it already does inside a batch,
  * else read from the database. */
-int putcache_values_load(struct put_state *ps, struct err *e);
+int store_putcache_values_load(struct put_state *ps, struct err *e);
 /* Whether form fi holds any value at (event ev, instance). */
-bool putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance);
+bool store_putcache_form_has_data(const struct put_state *ps, int ev, size_t fi, int instance);
 /* The stored value at a key into *out (NULL when none); points into the cache. */
-int putcache_value_read(struct put_state *ps, const char *event, int instance, const char *field,
-                        const char *code, char **out, struct err *e);
+int store_putcache_value_read(struct put_state *ps, const char *event, int instance,
+                              const char *field, const char *code, char **out, struct err *e);
 /* expr_lookup_fn over the cache; ctx is a struct cached_lookup. */
-int putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                       struct expr_value *out, struct err *e);
+int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+                             struct expr_value *out, struct err *e);
 /* Remembers a form status read or written by this change set. */
-int putcache_status_remember(struct put_state *ps, const char *event, const char *form,
-                             int instance, int status);
+int store_putcache_status_remember(struct put_state *ps, const char *event, const char *form,
+                                   int instance, int status);
 /* The form status at (event, form, instance): 0-2, or -1 when none (read once, then cached). */
-int putcache_status_read(struct put_state *ps, const char *event, const char *form, int instance,
-                         int *status, struct err *e);
+int store_putcache_status_read(struct put_state *ps, const char *event, const char *form,
+                               int instance, int *status, struct err *e);
 
 #endif

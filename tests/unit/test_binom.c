@@ -55,10 +55,10 @@ static void test_prop_test_wilson_matches_r(void **state)
     for (size_t i = 0; i < t.nrows; i++) {
         struct prop_result r;
         struct err e;
-        assert_int_equal(prop_test_one((long)fx_num(&t, i, "x"), (long)fx_num(&t, i, "n"),
-                                       fx_num(&t, i, "p"), fx_alt(&t, i),
-                                       fx_num(&t, i, "conf_level"), fx_bool(&t, i, "correct"), &r,
-                                       &e),
+        assert_int_equal(binom_prop_test_one((long)fx_num(&t, i, "x"), (long)fx_num(&t, i, "n"),
+                                             fx_num(&t, i, "p"), fx_alt(&t, i),
+                                             fx_num(&t, i, "conf_level"), fx_bool(&t, i, "correct"),
+                                             &r, &e),
                          0);
         FX_CHECK(&t, i, "estimate", r.estimate);
         FX_CHECK(&t, i, "lo", r.conf_int[0]);
@@ -76,8 +76,8 @@ static void test_prop_test_correction_vanishes_at_x_equal_np(void **state)
     (void)state;
     struct prop_result a, b;
     struct err e;
-    assert_int_equal(prop_test_one(26, 52, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &a, &e), 0);
-    assert_int_equal(prop_test_one(26, 52, 0.5, STATS_ALT_TWO_SIDED, 0.95, false, &b, &e), 0);
+    assert_int_equal(binom_prop_test_one(26, 52, 0.5, STATS_ALT_TWO_SIDED, 0.95, true, &a, &e), 0);
+    assert_int_equal(binom_prop_test_one(26, 52, 0.5, STATS_ALT_TWO_SIDED, 0.95, false, &b, &e), 0);
     assert_true(a.conf_int[0] == b.conf_int[0] && a.conf_int[1] == b.conf_int[1]);
     assert_true(a.statistic == 0 && a.p_value == 1);
 }
@@ -90,8 +90,9 @@ static void test_poisson_rate_ci_matches_r(void **state)
     for (size_t i = 0; i < t.nrows; i++) {
         struct poisson_ci r;
         struct err e;
-        assert_int_equal(poisson_rate_ci((long)fx_num(&t, i, "events"), fx_num(&t, i, "exposure"),
-                                         fx_num(&t, i, "conf_level"), &r, &e),
+        assert_int_equal(binom_poisson_rate_ci((long)fx_num(&t, i, "events"),
+                                               fx_num(&t, i, "exposure"),
+                                               fx_num(&t, i, "conf_level"), &r, &e),
                          0);
         FX_CHECK(&t, i, "rate", r.rate);
         FX_CHECK(&t, i, "lo", r.conf_int[0]);
@@ -100,9 +101,9 @@ static void test_poisson_rate_ci_matches_r(void **state)
     csv_table_free(&t);
     struct poisson_ci r;
     struct err e;
-    assert_int_equal(poisson_rate_ci(3, 0, 0.95, &r, &e), ERR_INVALID);
+    assert_int_equal(binom_poisson_rate_ci(3, 0, 0.95, &r, &e), ERR_INVALID);
     assert_string_equal(e.field, "exposure");
-    assert_int_equal(poisson_rate_ci(-1, 10, 0.95, &r, &e), ERR_INVALID);
+    assert_int_equal(binom_poisson_rate_ci(-1, 10, 0.95, &r, &e), ERR_INVALID);
 }
 
 int main(void)

@@ -126,8 +126,8 @@ static void test_good_protocol_loads(void **state)
     char buf[64];
     assert_string_equal(dict_complete_field(&d.forms[1], buf, sizeof buf), "baseline_complete");
     assert_null(dict_complete_field(&d.forms[1], buf, 8));
-    assert_string_equal(field_type_name(FT_CHECKBOX), "checkbox");
-    assert_string_equal(val_type_name(VT_DATETIME_SECONDS_YMD), "datetime_seconds_ymd");
+    assert_string_equal(dict_field_type_name(FT_CHECKBOX), "checkbox");
+    assert_string_equal(dict_val_type_name(VT_DATETIME_SECONDS_YMD), "datetime_seconds_ymd");
     dict_free(&d);
     assert_int_equal(d.nfields, 0);
 }

@@ -50,7 +50,7 @@ static void test_samplesize_study_design_figures(void **state)
     assert_int_equal(n, 49);
     assert_int_equal(samplesize_inflate(49, 0.05), 52);
     struct precision_result p;
-    assert_int_equal(precision_exact_ci(44, 52, 0.95, &p, &e), 0);
+    assert_int_equal(samplesize_precision_exact_ci(44, 52, 0.95, &p, &e), 0);
     assert_true(fabs(p.conf_int[0] - 0.719) < 0.0005 && fabs(p.conf_int[1] - 0.931) < 0.0005);
     assert_true(fabs(p.half_width - 0.106) < 0.0005);
 }
@@ -63,8 +63,8 @@ static void test_precision_matches_r(void **state)
     for (size_t i = 0; i < t.nrows; i++) {
         struct precision_result r;
         struct err e;
-        assert_int_equal(precision_exact_ci(fx_num(&t, i, "x"), fx_num(&t, i, "n"),
-                                            fx_num(&t, i, "conf_level"), &r, &e),
+        assert_int_equal(samplesize_precision_exact_ci(fx_num(&t, i, "x"), fx_num(&t, i, "n"),
+                                                       fx_num(&t, i, "conf_level"), &r, &e),
                          0);
         FX_CHECK(&t, i, "lo", r.conf_int[0]);
         FX_CHECK(&t, i, "hi", r.conf_int[1]);
@@ -99,7 +99,7 @@ static void test_samplesize_rejects_bad_design(void **state)
     assert_string_equal(e.field, "power");
     assert_int_equal(samplesize_inflate(49, 1), -1);
     struct precision_result p;
-    assert_int_equal(precision_exact_ci(53, 52, 0.95, &p, &e), ERR_INVALID);
+    assert_int_equal(samplesize_precision_exact_ci(53, 52, 0.95, &p, &e), ERR_INVALID);
 }
 
 int main(void)

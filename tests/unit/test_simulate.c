@@ -63,7 +63,7 @@ static char *slurp(const char *name, const char *file)
     char *data = NULL;
     size_t len = 0;
     struct err e = {0};
-    if (file_read_all(path, &data, &len, &e))
+    if (csv_file_read_all(path, &data, &len, &e))
         fail_msg("%s", e.msg);
     return data;
 }

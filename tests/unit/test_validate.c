@@ -242,8 +242,8 @@ static void test_date_range_compared_as_dates(void **state)
     assert_true(validate_parse_ordered(VT_TIME, "01:30", &v));
     assert_true(v == 5400);
     assert_false(validate_parse_ordered(VT_EMAIL, "a@b.c", &v));
-    assert_true(val_type_is_ordered(VT_NUMBER_3DP));
-    assert_false(val_type_is_ordered(VT_PHONE));
+    assert_true(validate_type_is_ordered(VT_NUMBER_3DP));
+    assert_false(validate_type_is_ordered(VT_PHONE));
 }
 
 static void test_canonical_is_trimmed_and_length_limited(void **state)
