@@ -1,6 +1,8 @@
 /* Calc fields computed on demand through a lookup; see calc.h. */
 #include "core/calc.h"
 
+#include <string.h>
+
 #define CALC_MAX_DEPTH 64
 
 void calc_lookup_init(struct calc_lookup *c, const struct dict *d, expr_lookup_fn inner,
@@ -34,4 +36,82 @@ int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *
     if (f && f->type == FT_CALC && f->calc)
         return calc_field(c, f, event, out, e);
     return c->inner(c->inner_ctx, event ? event : c->event, field, code, out, e);
+}
+
+/* Collects the references of one calc: every field it reads, and the event-qualified ones (for
+ * cross-event recomputation). */
+struct ref_walk {
+    struct arena *ar;
+    struct calc_info *ci;
+    size_t cap, icap;
+};
+
+static int collect_input(struct ref_walk *w, const char *field)
+{
+    struct calc_info *ci = w->ci;
+    for (size_t i = 0; i < ci->ninputs; i++)
+        if (strcmp(ci->inputs[i], field) == 0)
+            return 0;
+    if (ci->ninputs == w->icap) {
+        size_t ncap = w->icap ? w->icap * 2 : 4;
+        const char **n = arena_calloc(w->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (ci->ninputs)
+            memcpy(n, ci->inputs, ci->ninputs * sizeof *n);
+        ci->inputs = n;
+        w->icap = ncap;
+    }
+    if (!(ci->inputs[ci->ninputs] = arena_strdup(w->ar, field)))
+        return ERR_NOMEM;
+    ci->ninputs++;
+    return 0;
+}
+
+static int collect_ref(void *ctx, const char *event, const char *field, const char *code,
+                       size_t pos)
+{
+    (void)code;
+    (void)pos;
+    struct ref_walk *w = ctx;
+    int rc = collect_input(w, field);
+    if (rc || !event)
+        return rc;
+    if (w->ci->nrefs == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 4;
+        struct calc_ref *n = arena_calloc(w->ar, ncap, sizeof *n);
+        if (!n)
+            return ERR_NOMEM;
+        if (w->ci->nrefs)
+            memcpy(n, w->ci->refs, w->ci->nrefs * sizeof *n);
+        w->ci->refs = n;
+        w->cap = ncap;
+    }
+    w->ci->refs[w->ci->nrefs].event = arena_strdup(w->ar, event);
+    w->ci->refs[w->ci->nrefs].field = arena_strdup(w->ar, field);
+    w->ci->nrefs++;
+    return 0;
+}
+
+int calc_index(const struct dict *d, struct arena *ar, struct calc_info **out, size_t *nout,
+               struct err *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nfields; i++)
+        n += d->fields[i].type == FT_CALC && d->fields[i].calc;
+    *nout = 0;
+    *out = n ? arena_calloc(ar, n, sizeof **out) : NULL;
+    if (n && !*out)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < d->nfields; i++) {
+        const struct dict_field *f = &d->fields[i];
+        if (f->type != FT_CALC || !f->calc)
+            continue;
+        struct calc_info *ci = &(*out)[(*nout)++];
+        ci->f = f;
+        struct ref_walk w = {ar, ci, 0, 0};
+        if (expr_foreach_ref(f->calc, collect_ref, &w))
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
 }

@@ -35,4 +35,29 @@ int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *
 int calc_field(struct calc_lookup *c, const struct dict_field *f, const char *event,
                struct expr_value *out, struct err *e);
 
+/* ---- what each calc reads, for recomputation after a change ---- */
+
+/* An event-qualified reference [event][field] of a calc. */
+struct calc_ref {
+    const char *event;
+    const char *field;
+};
+
+/* A calc field with its event-qualified references (for cross-event recomputation) and the
+ * name of every field it reads, qualified or not (write.c skips re-evaluating a calc none of
+ * whose inputs changed since it was last evaluated in the same change set). */
+struct calc_info {
+    const struct dict_field *f;
+    struct calc_ref *refs;
+    size_t nrefs;
+    const char **inputs; /* field names, each once */
+    size_t ninputs;
+};
+
+/* Indexes every calc field of d that has a calculation, in dictionary order: its event-qualified
+ * references and every field it reads. *out (n entries) and its strings are allocated in ar;
+ * ERR_NOMEM otherwise. */
+int calc_index(const struct dict *d, struct arena *ar, struct calc_info **out, size_t *n,
+               struct err *e);
+
 #endif

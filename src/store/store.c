@@ -387,85 +387,6 @@ const struct dict *store_dict(const struct store *st)
     return &st->dict;
 }
 
-/* Collects the references of one calc: every field it reads, and the event-qualified ones (for
- * cross-event recomputation). */
-struct ref_walk {
-    struct store *st;
-    struct calc_info *ci;
-    size_t cap, icap;
-};
-
-static int collect_input(struct ref_walk *w, const char *field)
-{
-    struct calc_info *ci = w->ci;
-    for (size_t i = 0; i < ci->ninputs; i++)
-        if (strcmp(ci->inputs[i], field) == 0)
-            return 0;
-    if (ci->ninputs == w->icap) {
-        size_t ncap = w->icap ? w->icap * 2 : 4;
-        const char **n = arena_calloc(&w->st->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (ci->ninputs)
-            memcpy(n, ci->inputs, ci->ninputs * sizeof *n);
-        ci->inputs = n;
-        w->icap = ncap;
-    }
-    if (!(ci->inputs[ci->ninputs] = arena_strdup(&w->st->ar, field)))
-        return ERR_NOMEM;
-    ci->ninputs++;
-    return 0;
-}
-
-static int collect_ref(void *ctx, const char *event, const char *field, const char *code,
-                       size_t pos)
-{
-    (void)code;
-    (void)pos;
-    struct ref_walk *w = ctx;
-    int rc = collect_input(w, field);
-    if (rc || !event)
-        return rc;
-    if (w->ci->nrefs == w->cap) {
-        size_t ncap = w->cap ? w->cap * 2 : 4;
-        struct calc_ref *n = arena_calloc(&w->st->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (w->ci->nrefs)
-            memcpy(n, w->ci->refs, w->ci->nrefs * sizeof *n);
-        w->ci->refs = n;
-        w->cap = ncap;
-    }
-    w->ci->refs[w->ci->nrefs].event = arena_strdup(&w->st->ar, event);
-    w->ci->refs[w->ci->nrefs].field = arena_strdup(&w->st->ar, field);
-    w->ci->nrefs++;
-    return 0;
-}
-
-static int index_calcs(struct store *st, struct err *e)
-{
-    const struct dict *d = &st->dict;
-    size_t n = 0;
-    for (size_t i = 0; i < d->nfields; i++)
-        n += d->fields[i].type == FT_CALC && d->fields[i].calc;
-    st->calcs = n ? arena_calloc(&st->ar, n, sizeof *st->calcs) : NULL;
-    if (n && !st->calcs)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < d->nfields; i++) {
-        const struct dict_field *f = &d->fields[i];
-        if (f->is_eligible)
-            st->eligible_field = f;
-        if (f->type != FT_CALC || !f->calc)
-            continue;
-        struct calc_info *ci = &st->calcs[st->ncalcs++];
-        ci->f = f;
-        struct ref_walk w = {st, ci, 0, 0};
-        if (expr_foreach_ref(f->calc, collect_ref, &w))
-            return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
 static int load_dict(struct store *st, struct err *e)
 {
     char *files[DICT_NFILES] = {NULL};
@@ -487,7 +408,10 @@ static int load_dict(struct store *st, struct err *e)
     for (size_t i = 0; i < DICT_NFILES; i++)
         free(files[i]);
     if (!rc)
-        rc = index_calcs(st, e);
+        rc = calc_index(&st->dict, &st->ar, &st->calcs, &st->ncalcs, e);
+    for (size_t i = 0; !rc && i < st->dict.nfields; i++)
+        if (st->dict.fields[i].is_eligible)
+            st->eligible_field = &st->dict.fields[i];
     return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "base/arena.h"
 #include "base/strbuf.h"
+#include "core/calc.h"
 #include "store/store.h"
 
 /* Every statement the store runs, prepared once per connection on first use (store.c holds
@@ -72,22 +73,6 @@ enum stmt_id {
 };
 
 /* A field reference [event][field] inside a calc, qualified by event. */
-struct calc_ref {
-    const char *event;
-    const char *field;
-};
-
-/* A calc field with its event-qualified references (for cross-event recomputation) and the
- * name of every field it reads, qualified or not (write.c skips re-evaluating a calc none of
- * whose inputs changed since it was last evaluated in the same change set). */
-struct calc_info {
-    const struct dict_field *f;
-    struct calc_ref *refs;
-    size_t nrefs;
-    const char **inputs; /* field names, each once */
-    size_t ninputs;
-};
-
 struct store {
     sqlite3 *db;
     struct dict dict;

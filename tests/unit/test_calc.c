@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/calc.h"
@@ -81,10 +82,60 @@ static void test_calc_over_calc_at_events(void **state)
     dict_free(&d);
 }
 
+static bool has_input(const struct calc_info *ci, const char *field)
+{
+    for (size_t i = 0; i < ci->ninputs; i++)
+        if (strcmp(ci->inputs[i], field) == 0)
+            return true;
+    return false;
+}
+
+/* What each calc reads, worked out from the study dictionary's own text: hd_map reads
+ * hd_map_inv, hd_map_meas, hd_sbp, hd_dbp (each once, none event-qualified); hd_min_t0 reads
+ * hd_dt twice, once as [t0_arm_1][hd_dt] — one input, one cross-event reference. */
+static void test_calc_index_lists_inputs_and_cross_event_refs(void **state)
+{
+    (void)state;
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    struct arena ar = ARENA_INIT;
+    struct calc_info *ci = NULL;
+    size_t n = 0;
+    assert_int_equal(calc_index(&d, &ar, &ci, &n, &e), 0);
+    size_t ncalc = 0;
+    for (size_t i = 0; i < d.nfields; i++)
+        ncalc += d.fields[i].type == FT_CALC && d.fields[i].calc;
+    assert_int_equal(n, ncalc);
+    const struct calc_info *map = NULL, *min_t0 = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ci[i].f->name, "hd_map") == 0)
+            map = &ci[i];
+        if (strcmp(ci[i].f->name, "hd_min_t0") == 0)
+            min_t0 = &ci[i];
+    }
+    assert_non_null(map);
+    assert_int_equal(map->ninputs, 4);
+    assert_true(has_input(map, "hd_map_inv") && has_input(map, "hd_map_meas") &&
+                has_input(map, "hd_sbp") && has_input(map, "hd_dbp"));
+    assert_int_equal(map->nrefs, 0);
+    assert_non_null(min_t0);
+    assert_int_equal(min_t0->ninputs, 1);
+    assert_int_equal(min_t0->nrefs, 1);
+    assert_string_equal(min_t0->refs[0].event, "t0_arm_1");
+    assert_string_equal(min_t0->refs[0].field, "hd_dt");
+    arena_free(&ar);
+    dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calc_over_calc_at_events),
+        cmocka_unit_test(test_calc_index_lists_inputs_and_cross_event_refs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
