@@ -1,6 +1,8 @@
 /* Region allocator; see arena.h. Blocks are chained; big requests get a block of their own. */
 #include "base/arena.h"
 
+#include "base/array.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,4 +108,18 @@ void arena_free(struct arena *a)
         b = next;
     }
     a->head = NULL;
+}
+
+void *arena_grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return old;
+    size_t ncap = array_next_cap(*cap, elem, first);
+    void *p = ncap ? arena_calloc(a, ncap, elem) : NULL;
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, old, n * elem);
+    *cap = ncap;
+    return p;
 }

@@ -29,4 +29,13 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
 
+/* Room for one more element in an array of n elements of elem bytes allocated in a, whose
+ * capacity is *cap: returns old while n < *cap; else a copy with twice the capacity (first when
+ * *cap is 0), *cap updated; NULL when out of memory (old and *cap unchanged). The one growth
+ * rule of the arena's arrays:
+ *     struct x *g = arena_grow(ar, v, n, &cap, sizeof *g, 16);
+ *     if (!g) return ERR_NOMEM;
+ *     v = g; v[n++] = … */
+void *arena_grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem, size_t first);
+
 #endif

@@ -44,16 +44,10 @@ struct vals {
 static int collect(void *ctx, const struct store_value *sv)
 {
     struct vals *vs = ctx;
-    if (vs->n == vs->cap) {
-        size_t ncap = vs->cap ? vs->cap * 2 : 64;
-        struct val *nv = arena_calloc(vs->ar, ncap, sizeof *nv);
-        if (!nv)
-            return ERR_NOMEM;
-        if (vs->n)
-            memcpy(nv, vs->v, vs->n * sizeof *nv);
-        vs->v = nv;
-        vs->cap = ncap;
-    }
+    struct val *nv = arena_grow(vs->ar, vs->v, vs->n, &vs->cap, sizeof *nv, 64);
+    if (!nv)
+        return ERR_NOMEM;
+    vs->v = nv;
     struct val *v = &vs->v[vs->n++];
     v->event = arena_strdup(vs->ar, sv->event);
     v->field = arena_strdup(vs->ar, sv->field);

@@ -1,5 +1,6 @@
 /* Analysis tables (see atable.h). */
 #include "core/atable.h"
+#include "base/array.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,14 +46,11 @@ void atable_free(struct atable *t)
 
 int atable_add_row(struct atable *t, size_t *row)
 {
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
-        if (!c)
-            return ERR_NOMEM;
-        t->cells = c;
-        t->cap = cap;
-    }
+    /* a row is ncols cells: the array grows a row at a time */
+    char **c = array_grow(t->cells, t->nrows, &t->cap, t->ncols * sizeof *c, 64);
+    if (!c)
+        return ERR_NOMEM;
+    t->cells = c;
     memset(t->cells + t->nrows * t->ncols, 0, t->ncols * sizeof *t->cells);
     *row = t->nrows++;
     return 0;

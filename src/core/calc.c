@@ -52,16 +52,10 @@ static int collect_input(struct ref_walk *w, const char *field)
     for (size_t i = 0; i < ci->ninputs; i++)
         if (strcmp(ci->inputs[i], field) == 0)
             return 0;
-    if (ci->ninputs == w->icap) {
-        size_t ncap = w->icap ? w->icap * 2 : 4;
-        const char **n = arena_calloc(w->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (ci->ninputs)
-            memcpy(n, ci->inputs, ci->ninputs * sizeof *n);
-        ci->inputs = n;
-        w->icap = ncap;
-    }
+    const char **n = arena_grow(w->ar, (void *)ci->inputs, ci->ninputs, &w->icap, sizeof *n, 4);
+    if (!n)
+        return ERR_NOMEM;
+    ci->inputs = n;
     if (!(ci->inputs[ci->ninputs] = arena_strdup(w->ar, field)))
         return ERR_NOMEM;
     ci->ninputs++;
@@ -77,16 +71,10 @@ static int collect_ref(void *ctx, const char *event, const char *field, const ch
     int rc = collect_input(w, field);
     if (rc || !event)
         return rc;
-    if (w->ci->nrefs == w->cap) {
-        size_t ncap = w->cap ? w->cap * 2 : 4;
-        struct calc_ref *n = arena_calloc(w->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (w->ci->nrefs)
-            memcpy(n, w->ci->refs, w->ci->nrefs * sizeof *n);
-        w->ci->refs = n;
-        w->cap = ncap;
-    }
+    struct calc_ref *n = arena_grow(w->ar, w->ci->refs, w->ci->nrefs, &w->cap, sizeof *n, 4);
+    if (!n)
+        return ERR_NOMEM;
+    w->ci->refs = n;
     w->ci->refs[w->ci->nrefs].event = arena_strdup(w->ar, event);
     w->ci->refs[w->ci->nrefs].field = arena_strdup(w->ar, field);
     w->ci->nrefs++;

@@ -5,6 +5,7 @@
  * Checking does not stop at the first problem: every error is kept, then sorted by file
  * (dictionary, events, form-events, repeating), line and column, so a coordinator can fix a
  * protocol in one pass. The CSV tables are freed before returning. */
+#include "base/array.h"
 #include "core/dict.h"
 
 #include <errno.h>
@@ -38,17 +39,13 @@ static void push_error(struct loader *L, const char *file, size_t line, size_t c
         L->nomem = true;
         return;
     }
-    if (L->nerrs == L->cap) {
-        size_t cap = L->cap ? 2 * L->cap : 16;
-        struct dict_error *n = realloc(L->errs, cap * sizeof *n);
-        if (!n) {
-            free(msg);
-            L->nomem = true;
-            return;
-        }
-        L->errs = n;
-        L->cap = cap;
+    struct dict_error *n = array_grow(L->errs, L->nerrs, &L->cap, sizeof *n, 16);
+    if (!n) {
+        free(msg);
+        L->nomem = true;
+        return;
     }
+    L->errs = n;
     L->errs[L->nerrs] = (struct dict_error){file_rank(file), line, col, L->nerrs, msg};
     L->nerrs++;
 }

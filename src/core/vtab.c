@@ -1,6 +1,7 @@
 /* The one-record value table (see vtab.h): an array sorted by (field, event, instance, code),
  * searched by bisection. */
 #include "core/vtab.h"
+#include "base/array.h"
 
 #include <limits.h>
 #include <math.h>
@@ -43,14 +44,10 @@ int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_
 int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,
              const char *value)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        struct vtab_value *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return ERR_NOMEM;
-        t->v = v;
-        t->cap = cap;
-    }
+    struct vtab_value *v = array_grow(t->v, t->n, &t->cap, sizeof *v, 256);
+    if (!v)
+        return ERR_NOMEM;
+    t->v = v;
     struct vtab_value *x = &t->v[t->n];
     x->event = arena_strdup(&t->arena, event ? event : "");
     x->instance = instance;

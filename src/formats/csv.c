@@ -1,5 +1,6 @@
 /* CSV reader on libcsv: collects fields into rows, checks the shape, keeps line numbers. */
 #include "formats/csv.h"
+#include "base/array.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -24,16 +25,12 @@ static void on_field(void *s, size_t len, void *p)
     struct csv_build *b = p;
     if (b->failed)
         return;
-    if (b->ncur == b->capcur) {
-        size_t cap = b->capcur ? 2 * b->capcur : 32;
-        char **n = realloc(b->cur, cap * sizeof *n);
-        if (!n) {
-            b->failed = ERR_NOMEM;
-            return;
-        }
-        b->cur = n;
-        b->capcur = cap;
+    char **n = array_grow(b->cur, b->ncur, &b->capcur, sizeof *n, 32);
+    if (!n) {
+        b->failed = ERR_NOMEM;
+        return;
     }
+    b->cur = n;
     char *f = arena_strndup(&b->t->arena, s ? s : "", s ? len : 0);
     if (!f) {
         b->failed = ERR_NOMEM;

@@ -16,16 +16,10 @@ static int value_cb(void *ctx, const struct store_value *v)
 {
     struct req *r = ((void **)ctx)[0];
     struct page_values *pv = ((void **)ctx)[1];
-    if (pv->n == pv->cap) {
-        size_t cap = pv->cap ? 2 * pv->cap : 64;
-        struct page_value *nv = arena_calloc(&r->ar, cap, sizeof *nv);
-        if (!nv)
-            return ERR_NOMEM;
-        if (pv->n)
-            memcpy(nv, pv->v, pv->n * sizeof *nv);
-        pv->v = nv;
-        pv->cap = cap;
-    }
+    struct page_value *nv = arena_grow(&r->ar, pv->v, pv->n, &pv->cap, sizeof *nv, 64);
+    if (!nv)
+        return ERR_NOMEM;
+    pv->v = nv;
     struct page_value *p = &pv->v[pv->n++];
     p->event = arena_strdup(&r->ar, v->event);
     p->instance = v->instance;

@@ -44,16 +44,10 @@ int req_begin(struct req *r, struct http_server *srv, const char *method, const 
 
 int req_add_input(struct req *r, enum req_input kind, const char *name, const char *value)
 {
-    if (r->ninputs == r->capinputs) {
-        size_t cap = r->capinputs ? 2 * r->capinputs : 16;
-        struct req_kv *p = arena_alloc(&r->ar, cap * sizeof *p);
-        if (!p)
-            return ERR_NOMEM;
-        if (r->ninputs)
-            memcpy(p, r->inputs, r->ninputs * sizeof *p);
-        r->inputs = p;
-        r->capinputs = cap;
-    }
+    struct req_kv *p = arena_grow(&r->ar, r->inputs, r->ninputs, &r->capinputs, sizeof *p, 16);
+    if (!p)
+        return ERR_NOMEM;
+    r->inputs = p;
     struct req_kv *kv = &r->inputs[r->ninputs];
     kv->kind = kind;
     kv->name = arena_strdup(&r->ar, name ? name : "");

@@ -8,6 +8,7 @@
  * 413 at once); later callbacks append body bytes; the final one runs router_dispatch and
  * queues the response. The completion callback writes the access-log line and frees the
  * request's arena, even when the client went away. */
+#include "base/array.h"
 #include "http/http.h"
 #include "http/http_int.h"
 
@@ -105,18 +106,15 @@ struct store *req_store(struct req *r, struct err *e)
         return NULL;
     }
     pthread_mutex_lock(&r->srv->stores_mu);
-    if (r->srv->nstores == r->srv->capstores) {
-        size_t cap = r->srv->capstores ? 2 * r->srv->capstores : 16;
-        struct store **p = realloc(r->srv->stores, cap * sizeof *p);
-        if (!p) {
-            pthread_mutex_unlock(&r->srv->stores_mu);
-            store_close(st);
-            err_set(e, ERR_NOMEM, "out of memory");
-            return NULL;
-        }
-        r->srv->stores = p;
-        r->srv->capstores = cap;
+    struct store **p =
+        array_grow(r->srv->stores, r->srv->nstores, &r->srv->capstores, sizeof *p, 16);
+    if (!p) {
+        pthread_mutex_unlock(&r->srv->stores_mu);
+        store_close(st);
+        err_set(e, ERR_NOMEM, "out of memory");
+        return NULL;
     }
+    r->srv->stores = p;
     r->srv->stores[r->srv->nstores++] = st;
     pthread_mutex_unlock(&r->srv->stores_mu);
     tl_store = st;

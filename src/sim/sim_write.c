@@ -50,18 +50,12 @@ static void add_code(struct cw *w, const char *field, const char *code, const ch
     struct sim_changes *c = w->out;
     if (c->failed)
         return;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct store_change *v = arena_calloc(c->ar, cap, sizeof *v);
-        if (!v) {
-            c->failed = 1;
-            return;
-        }
-        if (c->n)
-            memcpy(v, c->v, c->n * sizeof *v);
-        c->v = v;
-        c->cap = cap;
+    struct store_change *v = arena_grow(c->ar, c->v, c->n, &c->cap, sizeof *v, 64);
+    if (!v) {
+        c->failed = 1;
+        return;
     }
+    c->v = v;
     char *val = arena_strdup(c->ar, value);
     if (!val) {
         c->failed = 1;

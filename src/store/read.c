@@ -279,6 +279,13 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     return rc;
 }
 
+static void instance_fill(sqlite3_stmt *s, void *elem)
+{
+    *(struct store_instance *)elem = (struct store_instance){
+        sqlite3_column_int(s, 0),
+        sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1)};
+}
+
 int store_form_instances(struct store *st, const char *record, const char *event, const char *form,
                          struct store_instance **out, size_t *n, struct err *e)
 {
@@ -294,30 +301,9 @@ int store_form_instances(struct store *st, const char *record, const char *event
     sqlite3_bind_int64(s, 1, r.id);
     store_bind_text(s, 2, event);
     store_bind_text(s, 3, form);
-    size_t cap = 0;
-    int q;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            struct store_instance *a = realloc(*out, cap * sizeof *a);
-            if (!a) {
-                rc = err_set(e, ERR_NOMEM, "out of memory");
-                break;
-            }
-            *out = a;
-        }
-        (*out)[(*n)++] = (struct store_instance){
-            sqlite3_column_int(s, 0),
-            sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1)};
-    }
-    if (!rc && q != SQLITE_DONE)
-        rc = store_db_fail(st, e, "listing instances");
-    sqlite3_reset(s);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *arr = NULL;
+    rc = store_rows_to_array(st, s, sizeof **out, instance_fill, &arr, n, "listing instances", e);
+    *out = arr;
     return rc;
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "formats/csv.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -307,15 +308,12 @@ int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row
     size_t cap = 0;
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *grown = realloc(*out, cap * elem_size);
-            if (!grown) {
-                r = SQLITE_NOMEM;
-                break;
-            }
-            *out = grown;
+        void *grown = array_grow(*out, *n, &cap, elem_size, 16);
+        if (!grown) {
+            r = SQLITE_NOMEM;
+            break;
         }
+        *out = grown;
         fill(s, (char *)*out + (*n)++ * elem_size);
     }
     sqlite3_reset(s);

@@ -57,16 +57,10 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
 
 static int touch(struct put_state *ps, size_t ev, int instance, const struct dict_field *f)
 {
-    if (ps->nt == ps->tcap) {
-        size_t ncap = ps->tcap ? ps->tcap * 2 : 16;
-        struct touched *n = arena_calloc(&ps->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (ps->nt)
-            memcpy(n, ps->t, ps->nt * sizeof *n);
-        ps->t = n;
-        ps->tcap = ncap;
-    }
+    struct touched *n = arena_grow(&ps->ar, ps->t, ps->nt, &ps->tcap, sizeof *n, 16);
+    if (!n)
+        return ERR_NOMEM;
+    ps->t = n;
     ps->t[ps->nt++] = (struct touched){ps->st->dict.events[ev].name, instance, f->name, ev, f};
     return 0;
 }
@@ -309,16 +303,10 @@ static int evaluated_mark(struct put_state *ps, struct evaluated *seen, size_t c
         seen->nt = ps->nt;
         return 0;
     }
-    if (ps->ndone == ps->donecap) {
-        size_t ncap = ps->donecap ? ps->donecap * 2 : 32;
-        struct evaluated *n = arena_calloc(&ps->ar, ncap, sizeof *n);
-        if (!n)
-            return ERR_NOMEM;
-        if (ps->ndone)
-            memcpy(n, ps->done, ps->ndone * sizeof *n);
-        ps->done = n;
-        ps->donecap = ncap;
-    }
+    struct evaluated *n = arena_grow(&ps->ar, ps->done, ps->ndone, &ps->donecap, sizeof *n, 32);
+    if (!n)
+        return ERR_NOMEM;
+    ps->done = n;
     ps->done[ps->ndone++] = (struct evaluated){c, ev, ps->nt, inst};
     return 0;
 }

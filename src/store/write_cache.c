@@ -216,16 +216,11 @@ int store_putcache_status_remember(struct put_state *ps, const char *event, cons
 {
     struct cached_status *cs = putcache_status_find(ps, event, form, instance);
     if (!cs) {
-        if (ps->nsts == ps->stscap) {
-            size_t ncap = ps->stscap ? ps->stscap * 2 : 16;
-            struct cached_status *n = arena_calloc(&ps->ar, ncap, sizeof *n);
-            if (!n)
-                return ERR_NOMEM;
-            if (ps->nsts)
-                memcpy(n, ps->sts, ps->nsts * sizeof *n);
-            ps->sts = n;
-            ps->stscap = ncap;
-        }
+        struct cached_status *n =
+            arena_grow(&ps->ar, ps->sts, ps->nsts, &ps->stscap, sizeof *n, 16);
+        if (!n)
+            return ERR_NOMEM;
+        ps->sts = n;
         cs = &ps->sts[ps->nsts++];
         *cs = (struct cached_status){event, form, instance, status};
     }
