@@ -212,6 +212,14 @@ fi
 # ---- backup
 "$I" backup "$W/backup.db" | grep -q "intact" || fail "backup"
 "$I" backup "$W/backup2.db" --json | grep -q '"intact": true' || fail "backup --json"
+# verifying the copy later leaves its trail and data as they were (the sign-in counts its
+# attempt in the copy's user table, and gives it back on success)
+trail=$(sqlite3 "$W/backup.db" "SELECT count(*) || ':' || max(hash) FROM audit")
+"$I" audit verify --db "$W/backup.db" | grep -q "intact" || fail "backup does not verify later"
+[ "$(sqlite3 "$W/backup.db" "SELECT count(*) || ':' || max(hash) FROM audit")" = "$trail" ] ||
+    fail "verifying the backup changed its trail"
+[ "$(sqlite3 "$W/backup.db" "SELECT failed_logins FROM user WHERE name = 'admin'")" = 0 ] ||
+    fail "verifying the backup left a failure counted"
 # init --json is JSON even for a path that needs escaping
 IOHEME_PASSWORD=admin-pass-1 "$I" init --db "$W/q\"uote.db" --admin admin \
     --protocol "$IOHEME_SRC/protocols/io-heme" --json | python3 -m json.tool >/dev/null ||
