@@ -12,7 +12,7 @@
 const char CMD_SERVE_USAGE[] =
     "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
-    "                    [--max-conns-per-ip N] [--busy-wait MS]\n"
+    "                    [--max-conns-per-ip N] [--busy-wait MS] [--route-stats]\n"
     "       ioheme serve --routes\n"
     "\n"
     "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
@@ -36,6 +36,8 @@ const char CMD_SERVE_USAGE[] =
     "  --busy-wait MS     how long a request waits for another writer (an import, a\n"
     "                     backup, a second server) before it answers 503 with\n"
     "                     Retry-After (default 15000)\n"
+    "  --route-stats      at stop, write one line per route (calls, failures, mean\n"
+    "                     time) to the access log\n"
     "  --routes           print the route table as JSON and exit\n"
     "\n"
     "A connection that sends nothing for 15 s is closed (docs/operations.md, \"Limits\").\n";
@@ -64,7 +66,7 @@ int cmd_serve(int argc, char **argv)
         {"db", true},        {"listen", true},       {"tls-cert", true},
         {"tls-key", true},   {"threads", true},      {"access-log", true},
         {"routes", false},   {"idle-timeout", true}, {"max-conns-per-ip", true},
-        {"busy-wait", true}, {NULL, false},
+        {"busy-wait", true}, {"route-stats", false}, {NULL, false},
     };
     struct cli_args a;
     if (cli_parse("serve", argc, argv, spec, &a) != 0)
@@ -99,6 +101,7 @@ int cmd_serve(int argc, char **argv)
     if (int_opt(&a, "busy-wait", 1, 600000, &n))
         return 2;
     cfg.busy_wait_ms = n;
+    cfg.route_stats = cli_has(&a, "route-stats");
     FILE *log = NULL;
     const char *log_path = cli_get(&a, "access-log");
     if (log_path) {

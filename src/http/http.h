@@ -21,6 +21,7 @@ struct http_config {
     long long idle_s;          /* idle logout after this many seconds (0: 1800) */
     unsigned max_conns_per_ip; /* open connections one client address may hold (0: 64) */
     long long busy_wait_ms;    /* a request's wait for another writer before 503 (0: 15000) */
+    bool route_stats;          /* at stop, one counter line per route in the access log */
 };
 
 /* Connection limits (docs/operations.md, "Limits"): a slow or idle client cannot starve the

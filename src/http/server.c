@@ -480,7 +480,8 @@ int http_serve(const struct http_config *cfg, struct err *e)
     struct http_ckpt_stats ck;
     http_checkpointer_stop(srv->ckpt, &ck);
     srv->ckpt = NULL;
-    router_log_stats(srv->log);
+    if (cfg->route_stats)
+        router_log_stats(srv->log);
     fprintf(srv->log,
             "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
             "waiting); largest WAL %lld frames\n",

@@ -372,6 +372,7 @@ const gc = /stopped \((\d+) writes in (\d+) commits\)/.exec(log);
 // checks the accounting, and bench/http/run reports the sharing.
 t.check(gc && Number(gc[1]) >= 40 && Number(gc[2]) >= 1 && Number(gc[2]) <= Number(gc[1]),
         'group commit accounts for every write', gc && gc[0]);
+t.check(!/^route-stats /m.test(log), 'no per-route counter lines unless --route-stats');
 t.check(log.split('\n').filter((l) => /^\d{4}-.* method=/.test(l)).every((l) => /status=\d{3} bytes=\d+ us=\d+ user=\d+/.test(l)), 'access log lines have status, bytes, µs, user id');
 if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();

@@ -95,7 +95,7 @@ for (const r of routes.filter((x) => x.pattern.startsWith('/api/')))
 
 const { dir, db } = makeDb(IOHEME, SRC);
 cli(IOHEME, db, ['user', 'add', 'matrix_target', '--role', 'monitor'], 'target-pass-2026\n');
-const srv = await startServer(IOHEME, db, dir);
+const srv = await startServer(IOHEME, db, dir, ['--route-stats']);
 const B = srv.base;
 
 function auditCount(action) {
