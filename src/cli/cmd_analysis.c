@@ -130,6 +130,8 @@ int cmd_dataset(int argc, char **argv)
             rc = dataset_write(&ds, out, &e);
             if (rc == 0)
                 rc = cli_audit_dataset_export(st, &who, "dataset", out, &ds, &e);
+            if (rc == 0)
+                cli_print_dataset_written(out, &ds);
             derive_free(&ds);
         }
     }

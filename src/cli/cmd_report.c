@@ -165,6 +165,14 @@ int cmd_report(int argc, char **argv)
             rc = write_outputs(out, &ds, results, &e);
         if (rc == 0 && st)
             rc = cli_audit_dataset_export(st, &who, "report", out, &ds, &e);
+        if (rc == 0) {
+            printf("wrote %s/report.html, %s/results.json and %s/figures/ (SVG, PDF, PNG)\n", out,
+                   out, out);
+            struct strbuf dir = STRBUF_INIT;
+            strbuf_addf(&dir, "%s/dataset", out);
+            cli_print_dataset_written(strbuf_str(&dir), &ds);
+            strbuf_release(&dir);
+        }
         derive_free(&ds);
     }
     store_close(st);

@@ -146,6 +146,14 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
     return rc;
 }
 
+void cli_print_dataset_written(const char *dir, const struct adataset *ds)
+{
+    printf("wrote %s/:", dir);
+    for (size_t i = 0; i < ADS_NTABLES; i++)
+        printf("%s %s.csv (%zu rows)", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
+    printf(", dataset_dictionary.csv\n");
+}
+
 const char *cli_form_event(const struct dict *d, const char *form)
 {
     int fi = dict_form_index(d, form);

@@ -59,6 +59,10 @@ struct adataset;
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
                              const char *out, const struct adataset *ds, struct err *e);
 
+/* Tells the person what `dataset` wrote into dir: each table's file with its rows, and the
+ * dictionary. */
+void cli_print_dataset_written(const char *dir, const struct adataset *ds);
+
 /* The first event at which form is collected, or NULL. */
 const char *cli_form_event(const struct dict *d, const char *form);
 

@@ -76,7 +76,11 @@ grep -q "audit_verify" "$W/err" || fail "statistician's backup refusal does not 
 expect 6 as stat stat-pass-1 "$I" audit export
 
 # ---- every export leaves a row naming the user, the output and row counts
-as stat stat-pass-1 "$I" dataset --out "$W/ds" || fail "statistician cannot write the dataset"
+as stat stat-pass-1 "$I" dataset --out "$W/ds" >"$W/ds.out" || fail "statistician cannot write the dataset"
+# it says what it wrote, each file with its rows, as the files hold them
+n=$(($(wc -l <"$W/ds/subjects.csv") - 1))
+grep -q "^wrote $W/ds/: screening.csv ([0-9]* rows), subjects.csv ($n rows),.*dataset_dictionary.csv$" "$W/ds.out" ||
+    fail "dataset does not say what it wrote: $(cat "$W/ds.out")"
 as stat stat-pass-1 "$I" report --out "$W/rep" >/dev/null || fail "statistician cannot report"
 as dm dm-pass-1 "$I" backup "$W/copy.db" >/dev/null || fail "data manager cannot back up"
 as admin admin-pass-1 "$I" audit export >"$W/trail.csv" || fail "admin cannot export to stdout"
