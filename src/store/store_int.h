@@ -98,6 +98,7 @@ struct store {
     struct strbuf canon;       /* audit canonical bytes, reused row after row */
     struct putcache *putcache; /* the write path's record cache (write_int.h), or NULL */
     long long busy_since_ms;   /* when the current wait for the lock began (busy_wait) */
+    unsigned long rollbacks;   /* rollbacks so far (db.c): a cache of writes checks it */
     long long busy_wait_ms;    /* how long to wait at most (STORE_BUSY_WAIT_MS) */
 };
 
@@ -162,6 +163,10 @@ int store_audit_load_clock(struct store *st, struct err *e);
 /* users.c: a user row (id, name, role, pwhash (unread), is_disabled, failed_logins,
  * is_locked_out, created_at as columns 0-7) into *u. */
 void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u);
+/* db.c: installs the bounded busy handler on st's connection (STORE_BUSY_WAIT_MS until
+ * store_set_busy_wait says otherwise). */
+void store_db_wait_when_busy(struct store *st);
+
 /* users.c: ERR_AUTH unless name is an existing, active user ("system" always is). */
 int store_user_require_active(struct store *st, const char *name, struct err *e);
 /* users.c: as store_user_require_active, and *role gets the user's role (ROLE__COUNT for "system",

@@ -120,8 +120,8 @@ int store_putcache_values_load(struct put_state *ps, struct err *e)
     if (!st->putcache && !(st->putcache = calloc(1, sizeof *st->putcache)))
         return err_set(e, ERR_NOMEM, "out of memory");
     struct putcache *pc = ps->pc = st->putcache;
-    if (st->in_batch && pc->record_id == ps->r->id && pc->valcap)
-        return 0; /* kept from the batch's last change set of this record */
+    if (st->in_batch && pc->record_id == ps->r->id && pc->valcap && pc->rollbacks == st->rollbacks)
+        return 0; /* kept from the batch's last change set of this record, nothing undone since */
     store_putcache_drop(pc);
     const struct dict *d = &st->dict;
     pc->valcap = 256; /* a power of two; store_putcache_slot_set doubles it past half full */
@@ -151,6 +151,7 @@ int store_putcache_values_load(struct put_state *ps, struct err *e)
         return store_db_fail(st, e, "reading the record's values");
     }
     pc->record_id = ps->r->id;
+    pc->rollbacks = st->rollbacks;
     return 0;
 }
 

@@ -37,7 +37,8 @@ struct form_count {
  * dropped after a refused change set (whose writes were rolled back), when the record changes,
  * and at the end of every transaction outside a batch and of the batch itself. */
 struct putcache {
-    long long record_id; /* whose values are loaded; 0: none */
+    long long record_id;     /* whose values are loaded; 0: none */
+    unsigned long rollbacks; /* st->rollbacks when loaded: any rollback since makes it stale */
     struct arena ar;
     struct cached_value *vals;
     size_t nvals, valcap; /* valcap: a power of two */

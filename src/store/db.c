@@ -1,0 +1,313 @@
+/* The store's lowest layer: every SQL statement the store runs (prepared once per connection
+ * and cached), binding and stepping them, nested transactions (BEGIN IMMEDIATE, then
+ * savepoints), SQLite's errors as the store's (busy or locked -> ERR_BUSY, the rest ERR_IO)
+ * and the bounded busy handler. It calls nothing above it: the rest of store/ is built on it.
+ * A rollback only counts itself (st->rollbacks); whoever caches what a transaction wrote
+ * checks that count (write_cache.c). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/array.h"
+#include "store/store_int.h"
+
+static int busy_wait(void *ctx, int attempt);
+
+static const char *const stmt_sql[SQ__COUNT] = {
+    [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
+    [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
+    [SQ_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)",
+    [SQ_AUDIT_HEAD_GET] = "SELECT last_id, hash FROM audit_head WHERE one = 1",
+    [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
+                          "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "
+                          "hash = excluded.hash",
+    [SQ_AUDIT_INSERT] = "INSERT INTO audit(id, ts, user, action, record, event, instance, "
+                        "field, old_value, new_value, reason, source, source_sha256, "
+                        "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                        "?11, ?12, ?13, ?14, ?15)",
+    [SQ_AUDIT_ALL] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
+                     "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
+                     "ORDER BY id",
+    [SQ_AUDIT_HISTORY] = "SELECT id, ts, user, action, record, event, instance, field, "
+                         "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
+                         "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
+                         "substr(field, 1, length(?3) + 3) = ?3 || '___') ORDER BY id",
+    [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
+    [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
+                    "created_at FROM user WHERE name = ?1",
+    [SQ_USER_LIST] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, "
+                     "is_locked_out, created_at FROM user ORDER BY id",
+    [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at) VALUES (?1,?2,?3,?4)",
+    [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
+    [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "
+                           "WHERE name = ?1",
+    [SQ_USER_TRY_LOGIN] = "UPDATE user SET failed_logins = failed_logins + 1 WHERE name = ?1 "
+                          "AND is_disabled = 0 AND is_locked_out = 0 AND failed_logins < ?2 "
+                          "RETURNING failed_logins",
+    [SQ_USER_LOCK_IF_SPENT] = "UPDATE user SET is_locked_out = 1 WHERE name = ?1 AND "
+                              "is_locked_out = 0 AND failed_logins >= ?2 RETURNING 1",
+    [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2 WHERE name = ?1",
+    [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM user WHERE role = 'admin' AND "
+                              "is_disabled = 0 AND name <> ?1",
+    [SQ_SESSION_INSERT] = "INSERT INTO session(token_hash, user_id, expires_ms, ttl_s, "
+                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_SESSION_GET] = "SELECT u.name, s.expires_ms, s.ttl_s FROM session s JOIN user u "
+                       "ON u.id = s.user_id WHERE s.token_hash = ?1",
+    [SQ_SESSION_TOUCH] = "UPDATE session SET expires_ms = ?2 WHERE token_hash = ?1",
+    [SQ_SESSION_DELETE] = "DELETE FROM session WHERE token_hash = ?1",
+    [SQ_REC_GET] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                   "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                   "WHERE screening_no = ?1 OR study_id = ?1",
+    [SQ_REC_GET_ID] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                      "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                      "WHERE id = ?1",
+    [SQ_REC_LIST] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+                    "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                    "ORDER BY id",
+    [SQ_REC_INSERT] = "INSERT INTO record(id, screening_no, screened_at, screened_by) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+    [SQ_REC_NEXT_SCR] = "SELECT coalesce(max(id), 0) + 1 FROM record",
+    [SQ_REC_NEXT_STUDY] = "SELECT count(*) + 1 FROM record WHERE study_id IS NOT NULL",
+    [SQ_REC_SET_ENROLLED] = "UPDATE record SET study_id = ?2, status = 2, enrolled_at = ?3 "
+                            "WHERE id = ?1",
+    [SQ_REC_SET_ELIG] = "UPDATE record SET eligible = ?2, status = ?3 WHERE id = ?1",
+    [SQ_REC_SET_WITHDRAWN] = "UPDATE record SET status = 3, withdrawn_at = ?2 WHERE id = ?1",
+    [SQ_REC_SET_LOCK] = "UPDATE record SET is_locked = ?2 WHERE id = ?1",
+    [SQ_VAL_GET] = "SELECT value FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                   "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_VAL_UPSERT] = "INSERT INTO value(record_id, event, instance, field, code, form, value, "
+                      "flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
+                      "value = excluded.value, flag = excluded.flag",
+    [SQ_VAL_DELETE] = "DELETE FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                      "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_VAL_FORM_HAS_DATA] = "SELECT 1 FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                             "form = ?3 AND instance = ?4 LIMIT 1",
+    [SQ_VAL_RECORD] = "SELECT event, instance, field, code, value, flag FROM value "
+                      "WHERE record_id = ?1 ORDER BY event, instance, field, code",
+    [SQ_VAL_STUDY] = "SELECT v.record_id, coalesce(r.study_id, r.screening_no), v.event, "
+                     "v.instance, v.field, v.code, v.value, v.flag FROM value v "
+                     "JOIN record r ON r.id = v.record_id "
+                     "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+    [SQ_VAL_INSTANCES] = "SELECT i.instance, f.status FROM (SELECT instance FROM value WHERE "
+                         "record_id = ?1 AND event = ?2 AND form = ?3 UNION SELECT instance "
+                         "FROM form_status WHERE record_id = ?1 AND event = ?2 AND form = ?3) "
+                         "i LEFT JOIN form_status f ON f.record_id = ?1 AND f.event = ?2 AND "
+                         "f.form = ?3 AND f.instance = i.instance ORDER BY i.instance",
+    [SQ_VAL_FLAG] = "SELECT flag FROM value WHERE record_id = ?1 AND event = ?2 AND "
+                    "instance = ?3 AND field = ?4 AND code = ?5",
+    [SQ_FS_GET] = "SELECT status FROM form_status WHERE record_id = ?1 AND event = ?2 AND "
+                  "form = ?3 AND instance = ?4",
+    [SQ_FS_UPSERT] = "INSERT INTO form_status(record_id, event, form, instance, status) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+                     "status = excluded.status",
+    [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
+                     "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
+                     "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
+    [SQ_VAL_FIELD_STUDY] = "SELECT record_id, event, instance, value FROM value "
+                           "WHERE field = ?1 AND code = '' ORDER BY record_id, event, instance",
+    [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT record_id, event, form, field FROM value "
+                           "ORDER BY record_id, event, form",
+    [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
+                  "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
+                  "ORDER BY f.record_id, f.event, f.form, f.instance",
+    [SQ_NEXT_INSTANCE] = "SELECT max(m) FROM (SELECT max(instance) AS m FROM value WHERE "
+                         "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
+                         "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
+                         "AND form = ?3)",
+    [SQ_SESSION_AUTH] = "SELECT u.id, u.name, u.role, NULL, u.is_disabled, u.failed_logins, "
+                        "u.is_locked_out, u.created_at, s.expires_ms, s.ttl_s FROM session s "
+                        "JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
+    [SQ_VAL_FORM] = "SELECT field, code, value, flag FROM value WHERE record_id = ?1 AND "
+                    "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
+    [SQ_SNAP_BEGIN] = "BEGIN",
+    [SQ_SNAP_COMMIT] = "COMMIT",
+    [SQ_AUDIT_RECORD] = "SELECT id, ts, user, action, record, event, instance, field, "
+                        "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
+                        "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
+};
+
+void store_db_wait_when_busy(struct store *st)
+{
+    st->busy_wait_ms = STORE_BUSY_WAIT_MS;
+    sqlite3_busy_handler(st->db, busy_wait, st);
+}
+
+void store_set_busy_wait(struct store *st, long long ms)
+{
+    st->busy_wait_ms = ms < 0 ? 0 : ms;
+}
+
+/* ERR_BUSY when db's last error is SQLite's "busy" or "locked" (another connection held the
+ * database past the busy handler's bound), else ERR_IO. */
+static int db_error_code(sqlite3 *db)
+{
+    int c = sqlite3_errcode(db) & 0xff;
+    return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
+}
+
+int store_exec_sql(sqlite3 *db, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = db_error_code(db);
+        err_set(e, code, "%s%s", msg ? msg : sqlite3_errmsg(db),
+                code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
+        sqlite3_free(msg);
+        return code;
+    }
+    return 0;
+}
+
+int store_db_fail(struct store *st, struct err *e, const char *what)
+{
+    int code = db_error_code(st->db);
+    return err_set(e, code, "%s: %s%s", what, sqlite3_errmsg(st->db),
+                   code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
+}
+
+/* The busy handler: another connection holds the lock. Retry with growing, jittered sleeps
+ * (1 ms doubling to 32 ms, plus up to half again at random, so waiting writers do not retry in
+ * step) until the connection's busy_wait_ms have passed; then SQLite reports SQLITE_BUSY
+ * (ERR_BUSY). */
+static int busy_wait(void *ctx, int attempt)
+{
+    struct store *st = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (attempt == 0)
+        st->busy_since_ms = now_ms;
+    if (now_ms - st->busy_since_ms >= st->busy_wait_ms)
+        return 0;
+    long sleep_us = 1000L << (attempt < 5 ? attempt : 5);
+    sleep_us += (long)randombytes_uniform((uint32_t)(sleep_us / 2 + 1));
+    struct timespec ts = {sleep_us / 1000000, (sleep_us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    int r = sqlite3_step(s);
+    int rc = r == SQLITE_DONE ? 0 : store_db_fail(st, e, what);
+    sqlite3_reset(s);
+    return rc;
+}
+
+sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
+{
+    sqlite3_stmt *s = st->stmts[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
+            store_db_fail(st, e, "preparing a statement");
+            return NULL;
+        }
+        st->stmts[id] = s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+int store_bind_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    int rc = store_stmt_run(st, s, what, e);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
+void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    snprintf(buf, len, "%s", v ? v : "");
+}
+
+int store_tx_begin(struct store *st, struct err *e)
+{
+    char sql[48];
+    if (st->tx_depth == 0)
+        st->is_head_known = false; /* another connection may have appended since */
+    if (st->tx_depth == 0)
+        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+    else
+        snprintf(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
+    int rc = store_exec_sql(st->db, sql, e);
+    if (!rc)
+        st->tx_depth++;
+    return rc;
+}
+
+int store_tx_commit(struct store *st, struct err *e)
+{
+    char sql[48];
+    if (st->tx_depth == 1)
+        snprintf(sql, sizeof sql, "COMMIT");
+    else
+        snprintf(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
+    int rc = store_exec_sql(st->db, sql, e);
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    st->tx_depth--;
+    if (st->tx_depth == 0)
+        st->is_head_known = false;
+    return 0;
+}
+
+void store_tx_rollback(struct store *st)
+{
+    st->is_head_known = false;
+    st->rollbacks++; /* what was cached of the undone writes (write_cache.c) is stale */
+    if (st->tx_depth <= 0)
+        return;
+    char sql[64];
+    if (st->tx_depth == 1) {
+        /* COMMIT may already have ended the transaction when it failed. */
+        if (!sqlite3_get_autocommit(st->db))
+            store_exec_sql(st->db, "ROLLBACK", NULL);
+    } else {
+        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
+                 st->tx_depth - 1);
+        store_exec_sql(st->db, sql, NULL);
+    }
+    st->tx_depth--;
+}
+
+int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,
+                        void **out, size_t *n, const char *what, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        void *grown = array_grow(*out, *n, &cap, elem_size, 16);
+        if (!grown) {
+            r = SQLITE_NOMEM;
+            break;
+        }
+        *out = grown;
+        fill(s, (char *)*out + (*n)++ * elem_size);
+    }
+    sqlite3_reset(s);
+    if (r == SQLITE_DONE)
+        return 0;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return r == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : store_db_fail(st, e, what);
+}
