@@ -265,6 +265,19 @@ static int put_meta(struct store *st, const char *dict_sha, struct err *e)
     return 0;
 }
 
+/* Creates path, empty, mode 0600, refusing an existing file (ERR_CONFLICT) with no window for a
+ * race (O_EXCL). */
+static int claim_new_file(const char *path, struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", path,
+                       errno == EEXIST ? "already exists (refusing to overwrite)"
+                                       : strerror(errno));
+    close(fd);
+    return 0;
+}
+
 static void remove_db_files(const char *path)
 {
     char p[4096];
@@ -287,15 +300,11 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     if (strlen(admin_password) < STORE_PASSWORD_MIN)
         return err_set(e, ERR_INVALID, "the password must have at least %d characters",
                        STORE_PASSWORD_MIN);
-    /* O_EXCL: refuse an existing file without a window for a race. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", path,
-                       errno == EEXIST ? "already exists (refusing to overwrite)"
-                                       : strerror(errno));
-    close(fd);
+    int rc = claim_new_file(path, e);
+    if (rc)
+        return rc;
     struct store *st;
-    int rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc) {
         remove_db_files(path);
         return rc;
@@ -416,20 +425,16 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     if (!vr)
         vr = &local;
     memset(vr, 0, sizeof *vr);
-    /* Claim the name first (O_EXCL), so a copy never lands on someone else's file. */
-    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return err_set(e, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "%s: %s", dest,
-                       errno == EEXIST ? "already exists (refusing to overwrite)"
-                                       : strerror(errno));
-    close(fd);
+    int rc = claim_new_file(dest, e); /* a copy never lands on someone else's file */
+    if (rc)
+        return rc;
     /* The audit row comes before the copy: a copy exists only once a row names it, and the
      * copy carries that row as its last (its head). */
     const char *slash = strrchr(dest, '/');
     char detail[320];
     snprintf(detail, sizeof detail, "%s: full copy of the database, this row its last",
              slash ? slash + 1 : dest);
-    int rc = store_audit_access(st, who, "backup", "backup", detail, e);
+    rc = store_audit_access(st, who, "backup", "backup", detail, e);
     if (!rc)
         rc = backup_copy(st, dest, e);
     if (!rc)
