@@ -82,6 +82,7 @@ static int load(const struct cli_args *a, struct store **stp, struct store_ctx *
         iso_now(snapshot, store_now_ms(st));
         rc = store_audit_head(st, &m->audit_rows, head, e);
         m->has_audit = rc == 0;
+        m->target_n = store_dict(st)->study.target_enrolment;
     }
     if (rc == 0)
         rc = dataset_from_store(st, ds, e);

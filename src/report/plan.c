@@ -76,9 +76,8 @@ static json_t *plan_status(struct plan_ctx *c)
     plan_jset(c, o, "enrolled", json_integer(enrolled));
     plan_jset(c, o, "fas", json_integer(fas));
     plan_jset(c, o, "safety", json_integer(fas));
-    plan_jset(c, o, "target", json_integer(REPORT_TARGET_N));
-    plan_jset(c, o, "enrolled_pct_of_target",
-              json_real(100.0 * (double)enrolled / REPORT_TARGET_N));
+    plan_jset(c, o, "target", json_integer(c->target_n));
+    plan_jset(c, o, "enrolled_pct_of_target", json_real(100.0 * (double)enrolled / c->target_n));
     json_t *why = json_object();
     plan_jset(c, why, "age_out_of_range", json_integer(f_age));
     plan_jset(c, why, "no_hematologic_disease", json_integer(f_heme));
@@ -378,7 +377,7 @@ static void section(struct plan_ctx *c, json_t *parent, const char *key, json_t 
 int report_plan_run(const struct adataset *ds, const struct report_meta *m, json_t **out,
                     struct err *e)
 {
-    struct plan_ctx c = {ds, ARENA_INIT, e, 0};
+    struct plan_ctx c = {ds, ARENA_INIT, e, 0, m->target_n > 0 ? m->target_n : REPORT_TARGET_N};
     json_t *r = json_object();
     json_t *study = json_object();
     plan_jset(&c, study, "title",

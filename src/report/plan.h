@@ -22,13 +22,15 @@ struct report_meta {
     long long audit_rows;
     const char *audit_head;   /* 64 hex chars */
     const char *protocol_sha; /* unused when NULL */
+    int target_n; /* target enrolment from the protocol (study.csv); 0: REPORT_TARGET_N */
 };
 
 /* Runs the plan. *out is a new JSON object (caller json_decref's it). */
 int report_plan_run(const struct adataset *ds, const struct report_meta *m, json_t **out,
                     struct err *e);
 
-/* Target sample size of the study (SAP §8). */
+/* Target sample size of the study (SAP §8): the report's target when it reads a dataset
+ * folder, which carries no protocol; from a database the protocol's study.csv says. */
 #define REPORT_TARGET_N 52
 
 #endif

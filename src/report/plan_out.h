@@ -16,7 +16,8 @@ struct plan_ctx {
     const struct adataset *ds;
     struct arena ar; /* scratch for the whole run */
     struct err *e;
-    int rc; /* first error; later steps are skipped */
+    int rc;       /* first error; later steps are skipped */
+    int target_n; /* target enrolment (report_meta) */
 };
 
 /* A JSON number, or null when not finite (R's NA). */

@@ -63,6 +63,12 @@ try {
     t.check(row('Day 7').includes(`${plusMin(early, 2880)} UTC<`),
             'dashboard: "Day 7" falls due at schedule.csv\'s 2 days, not yet overdue', rows.join('\n').slice(0, 800));
     t.check(!row('Day 28'), 'dashboard: Day 28 (events.csv\'s 28 days) is not due');
+    // the report takes its target from the same study.csv
+    const rep = spawnSync(IOHEME, ['report', '--db', db, '--out', path.join(dir, 'report')],
+                          { env: { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin }, encoding: 'utf8' });
+    const results = rep.status === 0 ? JSON.parse(fs.readFileSync(path.join(dir, 'report', 'results.json'), 'utf8')) : {};
+    t.check(results.status && results.status.target === 30, 'report: the target enrolment comes from study.csv',
+            rep.stderr || (results.status && results.status.target));
 } finally {
     const ex = await srv.stop();
     t.check(ex.code === 0, 'server exits 0 on SIGTERM', ex);
