@@ -28,6 +28,8 @@ const struct cli_cmd cli_commands[] = {
     {"history", cmd_history, "show every change of one field of a record", CMD_HISTORY_USAGE},
     {"audit", cmd_audit, "verify the audit trail's hash chain, or export it as CSV",
      CMD_AUDIT_USAGE},
+    {"query", cmd_query, "raise, answer, close, reopen and list queries on the data",
+     CMD_QUERY_USAGE},
     {"lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE},
     {"unlock", cmd_unlock, "unlock a record (needs a reason)", CMD_LOCK_USAGE},
     {"backup", cmd_backup, "copy the database safely while in use (online backup)",

@@ -45,6 +45,10 @@ int cmd_unlock(int argc, char **argv);
 extern const char CMD_SET_USAGE[];
 extern const char CMD_LOCK_USAGE[];
 
+/* cmd_query.c */
+int cmd_query(int argc, char **argv);
+extern const char CMD_QUERY_USAGE[];
+
 /* cmd_import.c */
 int cmd_import(int argc, char **argv);
 extern const char CMD_IMPORT_USAGE[];

@@ -212,6 +212,32 @@ int dict_instance_max(const struct dict *d, size_t ev, size_t fi)
     return d->form_max_instance ? d->form_max_instance[ev * d->nforms + fi] : 0;
 }
 
+const char *dict_place_check(const struct dict *d, size_t ev, size_t fi, int instance,
+                             const char *what, char *msg, size_t msglen)
+{
+    const char *event = d->events[ev].name, *form = d->forms[fi].name;
+    if (!d->form_at_event[ev * d->nforms + fi]) {
+        snprintf(msg, msglen, "%s: form '%s' is not collected at event '%s'", what, form, event);
+        return "not_on_event";
+    }
+    bool repeats = d->form_repeats[ev * d->nforms + fi];
+    int max = dict_instance_max(d, ev, fi);
+    if (repeats ? instance < 1 || instance > max : instance != 0) {
+        if (repeats)
+            snprintf(msg, msglen,
+                     "%s: form '%s' repeats at '%s': instance %d is not allowed "
+                     "(1 to %d, the protocol's maximum)",
+                     what, form, event, instance, max);
+        else
+            snprintf(msg, msglen,
+                     "%s: form '%s' does not repeat at '%s': instance %d is not "
+                     "allowed (use 0)",
+                     what, form, event, instance);
+        return "instance";
+    }
+    return NULL;
+}
+
 int dict_instance_check(long long v, const char *what, int *out, struct err *e)
 {
     if (v < 0 || v > DICT_INSTANCE_CEILING)

@@ -257,6 +257,13 @@ const char *dict_complete_field(const struct dict_form *form, char *buf, size_t 
  * repeat there (its one instance is 0), else the protocol's max_instances. */
 int dict_instance_max(const struct dict *d, size_t ev, size_t fi);
 
+/* Whether form index fi is collected at event index ev with that instance (0 when the form
+ * does not repeat there, 1 .. its maximum when it does): NULL when it is, else the rule broken
+ * ("not_on_event" or "instance") with msg (msglen bytes) saying so, starting with what (e.g.
+ * "field 'age'"). The one place that rule is written: the write path and queries call it. */
+const char *dict_place_check(const struct dict *d, size_t ev, size_t fi, int instance,
+                             const char *what, char *msg, size_t msglen);
+
 /* An instance number from outside: v must be within 0..DICT_INSTANCE_CEILING; anything else is
  * ERR_INVALID naming what (e.g. "instance", "redcap_repeat_instance") and the value. Range is
  * checked before any narrowing, so 4294967297 is refused, never read as 1. */

@@ -44,3 +44,31 @@ json_t *json_out_audit_row(const struct store_audit_row *a)
                      str_or_null(a->new_value), "reason", str_or_null(a->reason), "source",
                      str_or_null(a->source));
 }
+
+/* "" as null: the query's empty place fields */
+static json_t *nonempty_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+json_t *json_out_query(const struct store_query *q)
+{
+    return json_pack(
+        "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, "
+        "s:i}",
+        "id", (json_int_t)q->id, "record", q->record, "event", nonempty_or_null(q->event),
+        "instance", q->event[0] ? json_integer(q->instance) : json_null(), "form",
+        nonempty_or_null(q->form), "field", nonempty_or_null(q->field), "status",
+        store_query_status_name(q->status), "origin", q->is_system ? "system" : "user", "rule",
+        nonempty_or_null(q->rule), "raised_value", nonempty_or_null(q->raised_value), "assignee",
+        nonempty_or_null(q->assignee), "opened_by", q->opened_by, "opened_at", q->opened_at,
+        "updated_at", q->updated_at, "text", q->text, "messages", q->nmessages);
+}
+
+json_t *json_out_query_message(const struct store_query_message *m)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id, "time", m->ts,
+                     "user", m->user, "action", m->action, "text", m->text, "old",
+                     m->has_values ? json_string(m->old_value) : json_null(), "new",
+                     m->has_values ? json_string(m->new_value) : json_null());
+}

@@ -27,4 +27,14 @@ json_t *json_out_put_result(const struct store_put_result *res, json_t *o);
  *    "source"} — null where the row has none. A new object (caller owns). */
 json_t *json_out_audit_row(const struct store_audit_row *a);
 
+/* One query (a list entry):
+ *   {"id", "record", "event", "instance", "form", "field", "status", "origin" ("user" |
+ *    "system"), "rule", "raised_value", "assignee", "opened_by", "opened_at", "updated_at",
+ *    "text" (the first message), "messages" (how many)} — null where the query has none (a
+ *    form query has no field, a record query no event, form or field). */
+json_t *json_out_query(const struct store_query *q);
+/* One message of a query's thread: {"id", "time", "user", "action", "text", "old", "new"}; old
+ * and new only for a value change (null otherwise). */
+json_t *json_out_query_message(const struct store_query_message *m);
+
 #endif

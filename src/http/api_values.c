@@ -124,7 +124,7 @@ int api_form_get(struct req *r)
                                c.values));
 }
 
-static int body_instance(json_t *body, int *out, struct err *e)
+int api_body_instance(json_t *body, int *out, struct err *e)
 {
     json_t *v = json_object_get(body, "instance");
     if (!v || json_is_null(v)) {
@@ -151,7 +151,7 @@ int api_values_post(struct req *r)
     if (!event)
         rc = err_set_field(&e, ERR_INVALID, "event", "event is required");
     if (rc == 0)
-        rc = body_instance(body, &instance, &e);
+        rc = api_body_instance(body, &instance, &e);
     if (rc == 0 && !json_is_object(json_object_get(body, "values")))
         rc = err_set_field(&e, ERR_INVALID, "values", "values must be an object of field: value");
     if (rc == 0)
@@ -192,7 +192,7 @@ int api_form_status_post(struct req *r)
         rc = err_set_field(&e, ERR_INVALID, "status",
                            "status must be 0 (incomplete), 1 (unverified) or 2 (complete)");
     if (rc == 0)
-        rc = body_instance(body, &instance, &e);
+        rc = api_body_instance(body, &instance, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     if (rc == 0) {

@@ -49,6 +49,8 @@ int api_changes_from_json(struct req *r, json_t *values, const char *event, int 
  * counts and soft issues of res; otherwise the error with every issue of res. */
 int api_put_reply(struct req *r, int rc, int status, const struct err *e,
                   const struct store_put_result *res, json_t *extra);
+/* A body's "instance": absent or null is 0, else a whole number in range (dict_instance_check). */
+int api_body_instance(json_t *body, int *out, struct err *e);
 /* A record as JSON (new reference). */
 json_t *api_record_json(const struct store_record *rec);
 int api_form_get(struct req *r);
@@ -56,6 +58,14 @@ int api_values_post(struct req *r);
 int api_form_status_post(struct req *r);
 int api_field_history_get(struct req *r);
 int api_record_audit_get(struct req *r);
+
+/* api_queries.c: queries (discrepancy notes) */
+int api_queries_get(struct req *r);
+int api_queries_post(struct req *r);
+int api_query_get(struct req *r);
+int api_query_answer_post(struct req *r);
+int api_query_close_post(struct req *r);
+int api_query_reopen_post(struct req *r);
 
 /* page_*.c */
 int page_login_get(struct req *r);

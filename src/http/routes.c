@@ -22,6 +22,9 @@
 #define P_STATUS PERM_FORM_STATUS
 #define P_AUDIT PERM_AUDIT_READ
 #define P_USERS PERM_USER_MANAGE
+#define P_QRAISE PERM_QUERY_RAISE
+#define P_QANSWER PERM_QUERY_ANSWER
+#define P_QCLOSE PERM_QUERY_CLOSE
 
 #define PUB RT_PUBLIC
 #define CSRF RT_CSRF
@@ -53,6 +56,12 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/records/{id}/forms/{form}/status",        api_form_status_post, P_STATUS, CSRF | LOCK,           4},
     {HTTP_GET,  "/api/v1/records/{id}/history/{field}",            api_field_history_get, P_VIEW,  0,                    0},
     {HTTP_GET,  "/api/v1/records/{id}/audit",                      api_record_audit_get, P_AUDIT, 0,                     0},
+    {HTTP_GET,  "/api/v1/queries",                                 api_queries_get,      P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/queries",                                 api_queries_post,     P_QRAISE, CSRF,                 8},
+    {HTTP_GET,  "/api/v1/queries/{qid}",                           api_query_get,        P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/queries/{qid}/answer",                    api_query_answer_post, P_QANSWER, CSRF,              64},
+    {HTTP_POST, "/api/v1/queries/{qid}/close",                     api_query_close_post, P_QCLOSE, CSRF,                 8},
+    {HTTP_POST, "/api/v1/queries/{qid}/reopen",                    api_query_reopen_post, P_QCLOSE, CSRF,                8},
     {HTTP_GET,  "/api/v1/users",                                   api_users_get,        P_USERS, 0,                     0},
     {HTTP_POST, "/api/v1/users",                                   api_users_post,       P_USERS, CSRF,                  4},
     {HTTP_POST, "/api/v1/users/{name}/unlock",                     api_user_unlock_post, P_USERS, CSRF,                  1},

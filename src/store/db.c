@@ -33,7 +33,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_AUDIT_HISTORY] = "SELECT id, ts, user, action, record, event, instance, field, "
                          "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                          "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
-                         "substr(field, 1, length(?3) + 3) = ?3 || '___') ORDER BY id",
+                         "substr(field, 1, length(?3) + 3) = ?3 || '___') AND "
+                         "substr(action, 1, 6) <> 'query_' ORDER BY id",
     [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
     [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
                     "created_at FROM user WHERE name = ?1",
@@ -109,6 +110,30 @@ static const char *const stmt_sql[SQ__COUNT] = {
                            "WHERE field = ?1 AND code = '' ORDER BY record_id, event, instance",
     [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT record_id, event, form, field FROM value "
                            "ORDER BY record_id, event, form",
+#define Q_COLS                                                                                     \
+    "SELECT q.id, coalesce(r.study_id, r.screening_no), q.event, q.instance, q.form, q.field, "    \
+    "q.code, q.status, q.origin, q.rule, q.raised_value, q.assignee, q.opened_by, q.opened_at, "   \
+    "q.updated_at, (SELECT m.text FROM query_message m WHERE m.query_id = q.id ORDER BY m.id "     \
+    "LIMIT 1), (SELECT count(*) FROM query_message m WHERE m.query_id = q.id) FROM query q JOIN "  \
+    "record r ON r.id = q.record_id "
+    [SQ_Q_INSERT] = "INSERT INTO query(record_id, event, instance, form, field, code, status, "
+                    "origin, rule, raised_value, assignee, opened_by, opened_at, updated_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+    [SQ_Q_MSG_INSERT] = "INSERT INTO query_message(query_id, ts, user, action, text, "
+                        "old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQ_Q_SET_STATUS] = "UPDATE query SET status = ?2, updated_at = ?3 WHERE id = ?1",
+    [SQ_Q_GET] = Q_COLS "WHERE q.id = ?1",
+    /* ?1 record id or NULL, ?2 form or NULL, ?3 status or -1 for any, ?4 -1 or 1 for "not
+     * closed"; the "waiting for me" filter is applied by the caller (queries.c) */
+    [SQ_Q_LIST] = Q_COLS "WHERE (?1 IS NULL OR q.record_id = ?1) AND (?2 IS NULL OR q.form = ?2) "
+                         "AND (?3 < 0 OR q.status = ?3) AND (?4 < 0 OR q.status < 2) "
+                         "ORDER BY q.record_id, q.id",
+    [SQ_Q_MSGS] = "SELECT id, ts, user, action, text, old_value, new_value FROM query_message "
+                  "WHERE query_id = ?1 ORDER BY id",
+    [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
+    [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
+                         "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "
+                         "status < 2 ORDER BY id",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
                   "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
                   "ORDER BY f.record_id, f.event, f.form, f.instance",

@@ -110,6 +110,45 @@ static const char *const migrations[] = {
     "  hash TEXT NOT NULL) STRICT;"
     "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
     "  BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;",
+
+    /* 2: queries (discrepancy notes, queries.c). A query is raised on a field value (event,
+     * instance, field, code), on a form (field ''), or on a record (event '' and form ''). status:
+     * 0 open, 1 answered, 2 closed. raised_value is the value when it was raised; assignee a
+     * user name, "role:NAME", or NULL for whoever may answer. origin 'system' for the queries the
+     * write path opens on soft validation flags (rule: the flag). Its thread is query_message,
+     * append-only like the audit trail (which also has a row for every action). */
+    "CREATE TABLE query("
+    "  id INTEGER PRIMARY KEY,"
+    "  record_id INTEGER NOT NULL REFERENCES record(id),"
+    "  event TEXT NOT NULL DEFAULT '',"
+    "  instance INTEGER NOT NULL DEFAULT 0 CHECK(instance >= 0),"
+    "  form TEXT NOT NULL DEFAULT '',"
+    "  field TEXT NOT NULL DEFAULT '',"
+    "  code TEXT NOT NULL DEFAULT '',"
+    "  status INTEGER NOT NULL CHECK(status IN (0,1,2)),"
+    "  origin TEXT NOT NULL CHECK(origin IN ('user','system')),"
+    "  rule TEXT,"
+    "  raised_value TEXT,"
+    "  assignee TEXT,"
+    "  opened_by TEXT NOT NULL,"
+    "  opened_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL) STRICT;"
+    "CREATE INDEX query_key ON query(record_id, event, instance, field, code);"
+    "CREATE INDEX query_status ON query(status, record_id);"
+    "CREATE TABLE query_message("
+    "  id INTEGER PRIMARY KEY,"
+    "  query_id INTEGER NOT NULL REFERENCES query(id),"
+    "  ts TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  old_value TEXT,"
+    "  new_value TEXT) STRICT;"
+    "CREATE INDEX query_message_query ON query_message(query_id, id);"
+    "CREATE TRIGGER query_message_no_update BEFORE UPDATE ON query_message"
+    "  BEGIN SELECT RAISE(ABORT, 'query messages cannot be changed'); END;"
+    "CREATE TRIGGER query_message_no_delete BEFORE DELETE ON query_message"
+    "  BEGIN SELECT RAISE(ABORT, 'query messages cannot be deleted'); END;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -286,6 +286,108 @@ int store_record_lock(struct store *st, const struct store_ctx *who, const char 
 int store_record_unlock(struct store *st, const struct store_ctx *who, const char *record,
                         const char *reason, struct err *e);
 
+/* ---- queries (discrepancy notes) ----------------------------------------------------------*/
+
+/* A query questions a value (event, instance, field), a form (field "") or a whole record (event
+ * and form ""). Its life: open -> answered (by the site, with a message and optionally the
+ * corrected value) -> closed (by a monitor or data manager); a closed query can be reopened.
+ * Every action adds a message to its thread and an audit row ("query_open", "query_answer",
+ * "query_close", "query_reopen", "query_note"; old/new value the status names, reason
+ * "query N: <message>"). Permissions are decided here, for every door: raising needs
+ * query_raise, answering query_answer (and data_write when it corrects values), closing and
+ * reopening query_close; a refusal is ERR_FORBIDDEN with a "denied" audit row.
+ *
+ * The write path keeps queries in step with the data: a value saved with a soft validation flag
+ * opens a system query on it (origin "system", rule = the flag) unless one is open there
+ * already; any later change of a value under a live (open or answered) query adds a
+ * "value_change" message with old and new value and the change's reason; when the changed value
+ * no longer carries the flag, an open system query becomes answered. */
+enum store_query_status { STORE_QUERY_OPEN = 0, STORE_QUERY_ANSWERED = 1, STORE_QUERY_CLOSED = 2 };
+#define STORE_QUERY_TEXT_MAX 2000
+
+/* "open", "answered", "closed" ("?" out of range); and back (ERR_NOT_FOUND). */
+const char *store_query_status_name(enum store_query_status s);
+int store_query_status_from_name(const char *name, enum store_query_status *out);
+
+struct store_query {
+    long long id;
+    char record[16];
+    char event[64]; /* "" for a record query */
+    int instance;
+    char form[64];   /* "" for a record query */
+    char field[160]; /* "field" or "field___code"; "" for a form or record query */
+    enum store_query_status status;
+    bool is_system;
+    char rule[24];          /* system queries: the soft validation rule ("min", "max") */
+    char raised_value[256]; /* the value when the query was raised ("" none) */
+    char assignee[48];      /* user name, "role:NAME", or "" for whoever may answer */
+    char opened_by[STORE_USERNAME_MAX + 1];
+    char opened_at[32], updated_at[32];
+    char text[256]; /* the first message, for lists (truncated) */
+    int nmessages;
+};
+
+struct store_query_message {
+    long long id;
+    char ts[32];
+    char user[STORE_USERNAME_MAX + 1];
+    char action[16]; /* open, answer, close, reopen, value_change */
+    char text[STORE_QUERY_TEXT_MAX + 1];
+    char old_value[256], new_value[256]; /* value_change: the values; else "" */
+    bool has_values;
+};
+
+/* What to raise a query on. record is required; event NULL/"" for a record query; form may be
+ * NULL when field is given (the field's form); field NULL/"" for a form query; instance as in
+ * store_change. assignee NULL, a user name or "role:NAME". text: 1 ..
+ * STORE_QUERY_TEXT_MAX bytes, required. */
+struct store_query_new {
+    const char *record;
+    const char *event;
+    int instance;
+    const char *form;
+    const char *field;
+    const char *assignee;
+    const char *text;
+};
+
+/* Raises a query; *id_out (may be NULL) gets its number. ERR_INVALID names a bad field,
+ * event, form, instance or assignee; ERR_NOT_FOUND an unknown record. */
+int store_query_open(struct store *st, const struct store_ctx *who, const struct store_query_new *q,
+                     long long *id_out, struct err *e);
+
+/* Answers an open (or already answered) query with text. When n > 0 the changes (usually the
+ * corrected value) are saved through store_put_changes in the same transaction, with reason
+ * "query N: <text>", and the thread records each changed value; a hard error refuses all. res as
+ * for store_put_changes (may be NULL). ERR_CONFLICT when the query is closed. */
+int store_query_answer(struct store *st, const struct store_ctx *who, long long id,
+                       const char *text, const struct store_change *changes, size_t n,
+                       struct store_put_result *res, struct err *e);
+/* Closes an open or answered query (text optional) / reopens a closed one (text required). */
+int store_query_close(struct store *st, const struct store_ctx *who, long long id, const char *text,
+                      struct err *e);
+int store_query_reopen(struct store *st, const struct store_ctx *who, long long id,
+                       const char *text, struct err *e);
+
+int store_query_get(struct store *st, long long id, struct store_query *out, struct err *e);
+/* The thread, oldest first. *out malloc'ed (caller frees). */
+int store_query_messages(struct store *st, long long id, struct store_query_message **out,
+                         size_t *n, struct err *e);
+
+/* Which queries to list: every field optional (NULL / -1). is_live: only open and answered.
+ * waiting_for: only those waiting for this user's action — open ones the user's role may answer
+ * that are assigned to the user, to the role, or to nobody; answered ones the role may close. */
+struct store_query_filter {
+    const char *record;
+    const char *form;
+    int status; /* enum store_query_status, or -1 */
+    bool is_live;
+    const char *waiting_for;
+};
+/* Matching queries by record, then number. *out malloc'ed (caller frees). */
+int store_query_list(struct store *st, const struct store_query_filter *f, struct store_query **out,
+                     size_t *n, struct err *e);
+
 /* ---- the one write path -------------------------------------------------------------------*/
 
 /* One value to set. instance is 0 for non-repeating forms, 1 .. dict_instance_max for
@@ -476,7 +578,8 @@ typedef int (*store_audit_fn)(void *ctx, const struct store_audit_row *r);
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e);
 
 /* The history of one field of one record (all events/instances; for a checkbox, all its
- * options), oldest first. */
+ * options), oldest first: its values, not the actions on queries about it (those are in the
+ * queries' threads and the record's audit trail). */
 int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
                         void *ctx, struct err *e);
 

@@ -69,6 +69,15 @@ enum stmt_id {
      * candidates), and which forms hold values per record and event */
     SQ_VAL_FIELD_STUDY,
     SQ_VAL_FORMS_STUDY,
+    /* queries.c */
+    SQ_Q_INSERT,
+    SQ_Q_MSG_INSERT,
+    SQ_Q_SET_STATUS,
+    SQ_Q_GET,
+    SQ_Q_LIST,
+    SQ_Q_MSGS,
+    SQ_Q_LIVE_ON_RECORD,
+    SQ_Q_LIVE_ON_KEY,
     SQ__COUNT
 };
 
@@ -100,6 +109,7 @@ struct store {
     long long busy_since_ms;   /* when the current wait for the lock began (busy_wait) */
     unsigned long rollbacks;   /* rollbacks so far (db.c): a cache of writes checks it */
     long long busy_wait_ms;    /* how long to wait at most (STORE_BUSY_WAIT_MS) */
+    long long answering_query; /* the query whose answer is saving values (queries.c), or 0 */
 };
 
 /* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
@@ -142,7 +152,7 @@ long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
@@ -157,6 +167,17 @@ struct audit_entry {
 };
 int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
                        struct err *e);
+/* queries.c: the write path's hook after a value of field f (checkbox option code or NULL) at
+ * (event, instance) of record r changed from old to value (soft flag or NULL), inside the
+ * change set's transaction: adds a "value_change" message to every live query on the value,
+ * marks an open system query answered when the value no longer carries a flag, and opens a
+ * system query for a flagged value that has none. *has_live caches, per change set, whether the
+ * record has live queries at all (-1: not known yet). */
+int store_query_note_value(struct store *st, const struct store_ctx *who,
+                           const struct store_record *r, int *has_live, const char *event,
+                           int instance, const struct dict_field *f, const char *code,
+                           const char *old, const char *value, const char *flag, const char *reason,
+                           struct err *e);
 /* Loads last_audit_ms from the last row. */
 int store_audit_load_clock(struct store *st, struct err *e);
 

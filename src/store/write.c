@@ -102,7 +102,11 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
                             .old_value = old,
                             .new_value = del ? NULL : value,
                             .reason = reason};
-    return store_audit_append(st, ps->who, &a, e);
+    int rc = store_audit_append(st, ps->who, &a, e);
+    if (!rc && strcmp(action, "update") == 0)
+        rc = store_query_note_value(st, ps->who, ps->r, &ps->has_live_queries, event, instance, f,
+                                    code, old, value, flag, reason, e);
+    return rc;
 }
 
 static int status_write(struct put_state *ps, const char *event, const struct dict_form *form,
@@ -177,26 +181,11 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         return "unknown_field";
     }
     size_t fi = (size_t)(p->form - d->forms);
-    if (!d->form_at_event[(size_t)p->ev * d->nforms + fi]) {
-        snprintf(msg, msglen, "field '%s': form '%s' is not collected at event '%s'", field,
-                 p->form->name, c->event);
-        return "not_on_event";
-    }
-    bool repeats = d->form_repeats[(size_t)p->ev * d->nforms + fi];
-    int max = dict_instance_max(d, (size_t)p->ev, fi);
-    if (repeats ? c->instance < 1 || c->instance > max : c->instance != 0) {
-        if (repeats)
-            snprintf(msg, msglen,
-                     "field '%s': form '%s' repeats at '%s': instance %d is not allowed "
-                     "(1 to %d, the protocol's maximum)",
-                     field, p->form->name, c->event, c->instance, max);
-        else
-            snprintf(msg, msglen,
-                     "field '%s': form '%s' does not repeat at '%s': instance %d is not "
-                     "allowed (use 0)",
-                     field, p->form->name, c->event, c->instance);
-        return "instance";
-    }
+    char what[200];
+    snprintf(what, sizeof what, "field '%s'", field);
+    const char *place = dict_place_check(d, (size_t)p->ev, fi, c->instance, what, msg, msglen);
+    if (place)
+        return place;
     if (!f) { /* form status */
         p->value = value;
         return NULL;
@@ -494,7 +483,12 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     if (r->is_locked)
         return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
                              store_record_name(r));
-    struct put_state ps = {.st = st, .who = who, .r = r, .rname = store_record_name(r), .res = res};
+    struct put_state ps = {.st = st,
+                           .who = who,
+                           .r = r,
+                           .rname = store_record_name(r),
+                           .res = res,
+                           .has_live_queries = -1};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");

@@ -98,6 +98,8 @@ struct put_state {
     /* Form statuses read or written by this change set (status_read, status_write). */
     struct cached_status *sts;
     size_t nsts, stscap;
+    int has_live_queries; /* -1 not looked up yet; else whether the record has open/answered
+                             queries (store_query_note_value) */
 };
 
 /* The expr_lookup_fn of the write path: store_value_lookup_fn's rules (read.c), answered from the

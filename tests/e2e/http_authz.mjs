@@ -22,6 +22,9 @@ const EXPECTED = {
     data_write: CLINICAL,
     form_status: CLINICAL,
     audit_read: ['admin', 'investigator', 'monitor', 'data_manager'],
+    query_raise: ['admin', 'monitor', 'data_manager'],
+    query_answer: CLINICAL,
+    query_close: ['admin', 'monitor', 'data_manager'],
 };
 
 // Who may call what: the specification this test holds the route table to, written by hand
@@ -48,6 +51,12 @@ const SPEC = {
     'POST /api/v1/records/{id}/forms/{form}/status': "form_status",
     'GET /api/v1/records/{id}/history/{field}': "data_read",
     'GET /api/v1/records/{id}/audit': "audit_read",
+    'GET /api/v1/queries': "data_read",
+    'POST /api/v1/queries': "query_raise",
+    'GET /api/v1/queries/{qid}': "data_read",
+    'POST /api/v1/queries/{qid}/answer': "query_answer",
+    'POST /api/v1/queries/{qid}/close': "query_close",
+    'POST /api/v1/queries/{qid}/reopen': "query_close",
     'GET /api/v1/users': "user_manage",
     'POST /api/v1/users': "user_manage",
     'POST /api/v1/users/{name}/unlock': "user_manage",
@@ -110,7 +119,7 @@ try {
 
     const sessions = {};
     for (const role of ROLES) sessions[role] = await login(B, role);
-    const params = { id: 'IOH-001', form: 'haemodynamics', event: 't0_arm_1', field: 'hd_sbp', token: '0123456789abcdef' };
+    const params = { id: 'IOH-001', form: 'haemodynamics', event: 't0_arm_1', field: 'hd_sbp', token: '0123456789abcdef', qid: '1' };
     const deniedBefore = auditCount('denied');
     let forbidden = 0, calls = 0;
 

@@ -276,7 +276,7 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
 {
     struct tdb *t = *state;
     /* store_create started from an empty file and migrated it to the current version */
-    assert_int_equal(user_version(t->path), 1);
+    assert_int_equal(user_version(t->path), SCHEMA_VERSION);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM meta WHERE key IN ('created_at', "
                                      "'created_by_version', 'dictionary_sha256')"),
                      3);
@@ -286,7 +286,7 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     /* reopening applies nothing new, keeps data, loads the dict from the database itself */
     struct err e = {0};
     assert_int_equal(store_open(t->path, &t->st, &e), 0);
-    assert_int_equal(user_version(t->path), 1);
+    assert_int_equal(user_version(t->path), SCHEMA_VERSION);
     assert_non_null(dict_field(store_dict(t->st), "bmi"));
     char *dict_csv = NULL;
     assert_int_equal(store_protocol_file(t->st, "dictionary.csv", &dict_csv, NULL), 0);
@@ -295,12 +295,22 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
     struct store_verify_result vr;
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+    /* a version-1 database (before queries) is upgraded on open, its data kept */
+    store_close(t->st);
+    db_exec(t->path, "DROP TABLE query_message; DROP TABLE query; PRAGMA user_version = 1");
+    if (store_open(t->path, &t->st, &e) != 0)
+        fail_msg("reopening a version-1 database: %s", e.msg);
+    assert_int_equal(user_version(t->path), SCHEMA_VERSION);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM query"), 0);
+    assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
     /* a database from a newer ioheme is refused */
     store_close(t->st);
     db_exec(t->path, "PRAGMA user_version = 99");
     assert_int_equal(store_open(t->path, &t->st, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "version 99"));
-    db_exec(t->path, "PRAGMA user_version = 1");
+    char restore[64];
+    snprintf(restore, sizeof restore, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    db_exec(t->path, restore);
     assert_int_equal(store_open(t->path, &t->st, &e), 0);
 }
 

@@ -1,0 +1,246 @@
+/* `ioheme query open|answer|close|reopen|list|show`: queries (discrepancy notes). The store
+ * decides every permission and transition (store.h, "queries"); this file parses and prints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/store_cli.h"
+#include "formats/json_out.h"
+
+const char CMD_QUERY_USAGE[] =
+    "usage: ioheme query open RECORD [EVENT[:INSTANCE]] [--field F | --form F] --message TEXT\n"
+    "                         [--assign USER|role:ROLE]\n"
+    "       ioheme query answer ID --message TEXT [field=value ...]\n"
+    "       ioheme query close ID [--message TEXT]\n"
+    "       ioheme query reopen ID --message TEXT\n"
+    "       ioheme query list [--record R] [--form F] [--status open|answered|closed|live|all]\n"
+    "                         [--mine] [--json]\n"
+    "       ioheme query show ID [--json]\n"
+    "\n"
+    "Queries question data: a value (RECORD EVENT[:INSTANCE] --field F), a form (--form F) or a\n"
+    "whole record (RECORD alone). Each has a thread of messages and a status: open, answered,\n"
+    "closed (and reopened). A monitor or data manager raises and closes (query_raise,\n"
+    "query_close); the site answers (query_answer), with the corrected value when the data\n"
+    "were wrong: `query answer 12 --message \"typo\" hd_sbp=120` saves the value through the\n"
+    "write path with reason \"query 12: typo\" and links the change to the query. A value\n"
+    "saved outside its expected range opens a system query by itself. Every action is audited.\n"
+    "\n"
+    "  --message TEXT    the message (up to 2000 bytes)\n"
+    "  --assign WHO      a user, or role:ROLE, expected to answer (default: the site team)\n"
+    "  --status S        list only open, answered or closed queries; live = open and answered\n"
+    "                    (the default); all = every query\n"
+    "  --mine            list only queries waiting for me: open ones I may answer (assigned to\n"
+    "                    me, my role or nobody), answered ones I may close\n"
+    "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
+
+static int parse_id(const char *s, long long *id)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v <= 0)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+static void print_query_line(const struct store_query *q)
+{
+    char where[256];
+    if (!q->event[0])
+        snprintf(where, sizeof where, "(record)");
+    else if (q->instance)
+        snprintf(where, sizeof where, "%s:%d %s", q->event, q->instance,
+                 q->field[0] ? q->field : q->form);
+    else
+        snprintf(where, sizeof where, "%s %s", q->event, q->field[0] ? q->field : q->form);
+    printf("%-5lld %-9s %-9s %-40s %-8s %s\n", q->id, store_query_status_name(q->status), q->record,
+           where, q->is_system ? "system" : q->opened_by, q->text);
+}
+
+static int query_list(struct store *st, const struct cli_args *a, const char *me)
+{
+    struct store_query_filter f = {.record = cli_get(a, "record"),
+                                   .form = cli_get(a, "form"),
+                                   .status = -1,
+                                   .is_live = true,
+                                   .waiting_for = cli_has(a, "mine") ? me : NULL};
+    const char *status = cli_get(a, "status");
+    if (status && strcmp(status, "all") == 0) {
+        f.is_live = false;
+    } else if (status && strcmp(status, "live") != 0) {
+        enum store_query_status s;
+        if (store_query_status_from_name(status, &s) != 0)
+            return cli_usage_error(
+                "query list", "--status is open, answered, closed, live or all, not '%s'", status);
+        f.status = (int)s;
+        f.is_live = false;
+    }
+    struct err e = {0};
+    struct store_query *qs = NULL;
+    size_t n = 0;
+    if (store_query_list(st, &f, &qs, &n, &e))
+        return cli_fail("query list", &e);
+    if (cli_has(a, "json")) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, json_out_query(&qs[i]));
+        cli_json_print(arr);
+    } else {
+        printf("%-5s %-9s %-9s %-40s %-8s %s\n", "ID", "STATUS", "RECORD", "WHERE", "BY",
+               "MESSAGE");
+        for (size_t i = 0; i < n; i++)
+            print_query_line(&qs[i]);
+        printf("%zu quer%s\n", n, n == 1 ? "y" : "ies");
+    }
+    free(qs);
+    return 0;
+}
+
+static int query_show(struct store *st, const struct cli_args *a, long long id)
+{
+    struct err e = {0};
+    struct store_query q;
+    struct store_query_message *ms = NULL;
+    size_t n = 0;
+    if (store_query_get(st, id, &q, &e) || store_query_messages(st, id, &ms, &n, &e))
+        return cli_fail("query show", &e);
+    if (cli_has(a, "json")) {
+        json_t *o = json_out_query(&q), *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, json_out_query_message(&ms[i]));
+        json_object_set_new(o, "thread", arr);
+        cli_json_print(o);
+    } else {
+        print_query_line(&q);
+        if (q.raised_value[0])
+            printf("      raised on the value: %s\n", q.raised_value);
+        if (q.assignee[0])
+            printf("      assigned to: %s\n", q.assignee);
+        for (size_t i = 0; i < n; i++) {
+            printf("  %s  %-8s %-12s %s", ms[i].ts, ms[i].user, ms[i].action, ms[i].text);
+            if (ms[i].has_values)
+                printf("  [%s -> %s]", ms[i].old_value[0] ? ms[i].old_value : "(blank)",
+                       ms[i].new_value[0] ? ms[i].new_value : "(blank)");
+            printf("\n");
+        }
+    }
+    free(ms);
+    return 0;
+}
+
+/* RECORD [EVENT[:INSTANCE]] into q (event string in buf). */
+static int open_place(const struct dict *d, const struct cli_args *a, struct store_query_new *q,
+                      char *buf, size_t len)
+{
+    q->record = a->pos[1];
+    if (a->npos < 3)
+        return 0;
+    snprintf(buf, len, "%s", a->pos[2]);
+    char *colon = strchr(buf, ':');
+    struct err e = {0};
+    if (colon) {
+        *colon = '\0';
+        if (dict_instance_parse(colon + 1, "instance", &q->instance, &e) != 0)
+            return cli_usage_error("query open", "'%s' is not EVENT:INSTANCE: %s", a->pos[2],
+                                   e.msg);
+    }
+    q->event = dict_event_find(d, buf) ? dict_event_find(d, buf) : buf;
+    return 0;
+}
+
+int cmd_query(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"message", true}, {"field", true}, {"form", true}, {"assign", true},
+        {"record", true},      {"status", true},  {"mine", false}, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("query", argc, argv, opts, &a))
+        return 2;
+    if (a.help)
+        return cli_print_help("query");
+    if (a.npos < 1)
+        return cli_usage_error("query", "expects open, answer, close, reopen, list or show");
+    const char *sub = a.pos[0];
+    bool is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0;
+    bool is_open = strcmp(sub, "open") == 0, is_answer = strcmp(sub, "answer") == 0;
+    bool is_close = strcmp(sub, "close") == 0, is_reopen = strcmp(sub, "reopen") == 0;
+    if (!is_list && !is_show && !is_open && !is_answer && !is_close && !is_reopen)
+        return cli_usage_error("query", "unknown subcommand '%s'", sub);
+    long long id = 0;
+    if (is_list && a.npos != 1)
+        return cli_usage_error("query list", "takes no arguments");
+    if ((is_show || is_close || is_reopen) && (a.npos != 2 || parse_id(a.pos[1], &id)))
+        return cli_usage_error("query", "%s expects one query number", sub);
+    if (is_answer && (a.npos < 2 || parse_id(a.pos[1], &id)))
+        return cli_usage_error("query answer", "expects a query number, then field=value ...");
+    if (is_open && (a.npos < 2 || a.npos > 3))
+        return cli_usage_error("query open", "expects RECORD [EVENT[:INSTANCE]]");
+    struct err e = {0};
+    struct store *st = NULL;
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail("query", &e);
+    /* reading needs data_read; each action's own permission is the store's decision */
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    int rc = cli_login(st, &a, is_list || is_show ? PERM_DATA_READ : PERM_NONE, &who, me, &e);
+    if (rc) {
+        store_close(st);
+        return cli_fail("query", &e);
+    }
+    int exit_status = 0;
+    const char *msg = cli_get(&a, "message");
+    struct arena ar = ARENA_INIT;
+    if (is_list) {
+        exit_status = query_list(st, &a, me);
+    } else if (is_show) {
+        exit_status = query_show(st, &a, id);
+    } else if (is_open) {
+        char evbuf[128];
+        struct store_query_new q = {.form = cli_get(&a, "form"),
+                                    .field = cli_get(&a, "field"),
+                                    .assignee = cli_get(&a, "assign"),
+                                    .text = msg};
+        exit_status = open_place(store_dict(st), &a, &q, evbuf, sizeof evbuf);
+        if (!exit_status) {
+            if (store_query_open(st, &who, &q, &id, &e))
+                exit_status = cli_fail("query open", &e);
+            else if (cli_has(&a, "json"))
+                cli_json_print(json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "open"));
+            else
+                printf("query %lld opened on %s\n", id, q.record);
+        }
+    } else if (is_answer) {
+        struct store_query q;
+        struct store_change ch[CLI_MAX_POS];
+        size_t n = 0;
+        rc = store_query_get(st, id, &q, &e);
+        for (size_t i = 2; i < a.npos && !rc; i++)
+            rc = cli_parse_assignment(store_dict(st), &ar, a.pos[i], q.event[0] ? q.event : NULL,
+                                      q.instance, &ch[n++], &e);
+        struct store_put_result res;
+        store_put_result_init(&res);
+        if (!rc)
+            rc = store_query_answer(st, &who, id, msg, ch, n, &res, &e);
+        if (rc)
+            exit_status = cli_fail_put("query answer", &e, &res);
+        else if (cli_has(&a, "json"))
+            cli_json_print(json_out_put_result(
+                &res, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "answered")));
+        else
+            printf("query %lld answered%s\n", id, n ? " (value saved)" : "");
+        store_put_result_free(&res);
+    } else {
+        rc = is_close ? store_query_close(st, &who, id, msg, &e)
+                      : store_query_reopen(st, &who, id, msg, &e);
+        if (rc)
+            exit_status = cli_fail(is_close ? "query close" : "query reopen", &e);
+        else if (cli_has(&a, "json"))
+            cli_json_print(json_pack("{s:I, s:s}", "id", (json_int_t)id, "status",
+                                     is_close ? "closed" : "open"));
+        else
+            printf("query %lld %s\n", id, is_close ? "closed" : "reopened");
+    }
+    arena_free(&ar);
+    store_close(st);
+    return exit_status;
+}

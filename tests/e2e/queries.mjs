@@ -1,0 +1,90 @@
+// Queries (discrepancy notes) end to end, through the JSON API and the CLI on one database: a
+// soft flag becomes a system query, a monitor raises one on another value, the coordinator
+// finds both under "mine" and answers by correcting the value (one transaction, the change's
+// reason names the query), the monitor closes and reopens; refused actions are 403/409/422
+// with a JSON error naming the member; the CLI lists the same queries; the chain verifies.
+import { makeDb, startServer, call, login, cli, runner, ELIGIBLE } from './http_lib.mjs';
+
+const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
+const t = runner('queries');
+const { dir, db } = makeDb(IOHEME, SRC);
+const srv = await startServer(IOHEME, db, dir);
+const B = srv.base;
+
+try {
+    const nurse = await login(B, 'coordinator'), mon = await login(B, 'monitor');
+    let r = await call(B, 'POST', '/api/v1/screening', { session: nurse, json: { values: ELIGIBLE } });
+    r = await call(B, 'POST', `/api/v1/records/${r.json.record}/enrol`, { session: nurse, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
+    t.check(r.status === 200, 'fixture: IOH-001 enrolled', r.text);
+
+    // 1. an out-of-range save opens a system query by itself
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 't0_arm_1', values: { hd_sbp: 400, hd_dbp: 80 } } });
+    t.check(r.status === 200 && r.json.warnings.length === 1, 'SBP 400 saved with a warning', r.text);
+    r = await call(B, 'GET', '/api/v1/queries', { session: mon });
+    const sys = r.json.queries.find((q) => q.field === 'hd_sbp');
+    t.check(r.status === 200 && sys && sys.origin === 'system' && sys.rule === 'max' && sys.raised_value === '400' && sys.status === 'open',
+        'the soft flag became an open system query on hd_sbp', r.text);
+
+    // 2. the monitor raises one on DBP, assigned to the coordinators
+    r = await call(B, 'POST', '/api/v1/queries', { session: mon, json: { record: 'IOH-001', event: 't0_arm_1', field: 'hd_dbp', message: 'DBP 80 with SBP 400? check the printout', assignee: 'role:coordinator' } });
+    t.check(r.status === 201 && r.json.status === 'open' && r.json.raised_value === '80' && r.json.thread.length === 1, 'monitor raises a query (201, thread of one)', r.text);
+    const dbpId = r.json.id;
+    r = await call(B, 'POST', '/api/v1/queries', { session: nurse, json: { record: 'IOH-001', event: 't0_arm_1', field: 'hd_dbp', message: 'x' } });
+    t.check(r.status === 403 && r.json.error.code === 'forbidden', 'a coordinator may not raise (403)', r.text);
+    r = await call(B, 'POST', '/api/v1/queries', { session: mon, json: { record: 'IOH-001', event: 't0_arm_1', field: 'no_such_field', message: 'x' } });
+    t.check(r.status === 422 && r.json.error.field === 'field', 'an unknown field is a 422 naming "field"', r.text);
+    r = await call(B, 'POST', '/api/v1/queries', { session: mon, json: { record: 'IOH-001', event: 't0_arm_1', field: 'hd_dbp' } });
+    t.check(r.status === 422 && r.json.error.field === 'message', 'a query without a message is a 422 naming "message"', r.text);
+
+    // 3. both wait for the coordinator, neither for the monitor
+    r = await call(B, 'GET', '/api/v1/queries?mine=1', { session: nurse });
+    t.check(r.json.queries.length === 2, 'two queries wait for the coordinator', r.text);
+    r = await call(B, 'GET', '/api/v1/queries?mine=1', { session: mon });
+    t.check(r.json.queries.length === 0, 'none waits for the monitor yet', r.text);
+
+    // 4. answered by correcting the value: saved through the write path, linked by the reason
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/answer`, { session: nurse, json: { message: 'typo: the printout says 140', values: { hd_sbp: 140 } } });
+    t.check(r.status === 200 && r.json.status === 'answered', 'answered with the corrected value', r.text);
+    t.check(r.json.thread.some((m) => m.action === 'value_change' && m.old === '400' && m.new === '140'), 'the thread shows 400 -> 140', r.text);
+    r = await call(B, 'GET', '/api/v1/records/IOH-001/history/hd_sbp', { session: mon });
+    t.check(r.text.includes(`query ${sys.id}: typo: the printout says 140`), 'the value change carries the reason "query N: ..."', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${dbpId}/answer`, { session: nurse, json: { message: 'x', values: { hd_dbp: 'abc' } } });
+    t.check(r.status === 422 && r.json.error.issues && r.json.error.issues[0].field === 'hd_dbp', 'a bad correction refuses the answer (422 with issues)', r.text);
+    r = await call(B, 'GET', `/api/v1/queries/${dbpId}`, { session: nurse });
+    t.check(r.json.status === 'open' && r.json.thread.length === 1, 'the refused answer left the query as it was', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${dbpId}/answer`, { session: nurse, json: { message: 'DBP confirmed on the printout' } });
+    t.check(r.status === 200 && r.json.status === 'answered', 'answered without a change', r.text);
+
+    // 5. the monitor closes; closing twice is a conflict; reopen
+    r = await call(B, 'GET', '/api/v1/queries?mine=1', { session: mon });
+    t.check(r.json.queries.length === 2, 'two answered queries wait for the monitor', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/close`, { session: nurse, json: {} });
+    t.check(r.status === 403, 'a coordinator may not close (403)', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/close`, { session: mon, json: { message: 'ok' } });
+    t.check(r.status === 200 && r.json.status === 'closed', 'monitor closes', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/close`, { session: mon, json: {} });
+    t.check(r.status === 409 && r.json.error.code === 'conflict', 'closing a closed query is a 409', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/reopen`, { session: mon, json: {} });
+    t.check(r.status === 422 && r.json.error.field === 'message', 'reopening needs a message', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/reopen`, { session: mon, json: { message: 'please attach the printout' } });
+    t.check(r.status === 200 && r.json.status === 'open', 'reopened', r.text);
+    r = await call(B, 'GET', '/api/v1/queries/999', { session: mon });
+    t.check(r.status === 404, 'an unknown query is a 404', r.text);
+    r = await call(B, 'GET', '/api/v1/queries?status=bogus', { session: mon });
+    t.check(r.status === 422 && r.json.error.field === 'status', 'a bad status filter is a 422', r.text);
+
+    // 6. the CLI sees the same queries and writes the same way
+    const list = JSON.parse(cli(IOHEME, db, ['query', 'list', '--status', 'all', '--json']));
+    t.check(list.length === 2 && list.every((q) => q.record === 'IOH-001'), 'CLI lists the same two queries', list);
+    const out = cli(IOHEME, db, ['query', 'close', String(dbpId), '--message', 'closed from the CLI']);
+    t.check(/closed/.test(out), 'CLI closes a query', out);
+    const show = JSON.parse(cli(IOHEME, db, ['query', 'show', String(dbpId), '--json']));
+    t.check(show.status === 'closed' && show.thread.at(-1).text === 'closed from the CLI', 'CLI show has the thread', show);
+    const trail = cli(IOHEME, db, ['audit', 'export']);
+    for (const a of ['query_open', 'query_answer', 'query_close', 'query_reopen'])
+        t.check(trail.includes(`,${a},`), `the audit trail has ${a} rows`);
+    t.check(/intact/.test(cli(IOHEME, db, ['audit', 'verify'])), 'the audit chain verifies');
+} finally {
+    await srv.stop();
+    t.done();
+}
