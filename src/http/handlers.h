@@ -67,6 +67,14 @@ int api_query_answer_post(struct req *r);
 int api_query_close_post(struct req *r);
 int api_query_reopen_post(struct req *r);
 
+/* page_queries.c */
+int page_queries(struct req *r);
+int page_queries_post(struct req *r);
+int page_query(struct req *r);
+int page_query_answer_post(struct req *r);
+int page_query_close_post(struct req *r);
+int page_query_reopen_post(struct req *r);
+
 /* page_*.c */
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);

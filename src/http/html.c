@@ -66,7 +66,7 @@ void html_begin(struct req *r, const char *title)
                 "</head><body>\n<header class=\"topbar\"><a class=\"brand\" href=\"/\">ioheme</a>");
     if (r->has_user) {
         html_raw(r, "<nav aria-label=\"main\"><a href=\"/\">Dashboard</a>"
-                    "<a href=\"/screening\">Screening</a>");
+                    "<a href=\"/screening\">Screening</a><a href=\"/queries\">Queries</a>");
         enum role role;
         if (role_from_name(r->user.role, &role) == 0 && perm_allows(role, PERM_USER_MANAGE))
             html_raw(r, "<a href=\"/users\">Users</a>");

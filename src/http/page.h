@@ -48,6 +48,13 @@ const char *page_status_label(int status);
 /* True when the signed-in user's role holds act: pages offer only what the role may do (the
  * router and the write path check again). */
 bool page_may(const struct req *r, enum perm_action act);
+/* page_queries.c: the queries on form fm of record at (event, instance), and a "raise a query"
+ * form for roles that may; placed under a data-entry form. */
+void page_queries_section(struct req *r, const char *record, const char *event, int instance,
+                          const struct dict_form *fm);
+/* One line with the live query counts of record (open, answered), or, for NULL, of the study
+ * and those waiting for the signed-in user; linked to the query list. */
+void page_queries_summary(struct req *r, const char *record);
 /* The record's name and status line as a page heading. */
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
 

@@ -84,6 +84,12 @@ const struct route http_routes[] = {
     {HTTP_GET,  "/records/{id}/stopwatch",                         page_stopwatch,       P_ENTER, HTML,                  0},
     {HTTP_GET,  "/records/{id}/history/{field}",                   page_history,         P_VIEW,  HTML,                  0},
     {HTTP_GET,  "/records/{id}/casebook",                          page_casebook,        P_VIEW,  HTML,                  0},
+    {HTTP_GET,  "/queries",                                        page_queries,         P_VIEW,  HTML,                  0},
+    {HTTP_POST, "/queries",                                        page_queries_post,    P_QRAISE, CSRF | HTML,          8},
+    {HTTP_GET,  "/queries/{qid}",                                  page_query,           P_VIEW,  HTML,                  0},
+    {HTTP_POST, "/queries/{qid}/answer",                           page_query_answer_post, P_QANSWER, CSRF | HTML,      16},
+    {HTTP_POST, "/queries/{qid}/close",                            page_query_close_post, P_QCLOSE, CSRF | HTML,         8},
+    {HTTP_POST, "/queries/{qid}/reopen",                           page_query_reopen_post, P_QCLOSE, CSRF | HTML,        8},
     {HTTP_GET,  "/users",                                          page_users,           P_USERS, HTML,                  0},
     {HTTP_POST, "/users",                                          page_users_post,      P_USERS, CSRF | HTML,           4},
 };

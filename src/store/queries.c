@@ -355,8 +355,8 @@ int store_query_open(struct store *st, const struct store_ctx *who, const struct
     if (!rc)
         rc = assignee_check(st, q->assignee, e);
     if (!rc && p.field[0]) /* the value as it stands, kept with the query */
-        rc = store_get_value(st, q->record, p.event, p.instance, p.field,
-                             p.code[0] ? p.code : NULL, &raised, e);
+        rc = store_get_value(st, q->record, p.event, p.instance, p.field, p.code[0] ? p.code : NULL,
+                             &raised, e);
     if (!rc)
         rc = query_insert(st, &r, &p, "user", NULL, raised, q->assignee, who->user, ts, q->text,
                           &id, e);

@@ -78,6 +78,12 @@ const SPEC = {
     'GET /records/{id}/stopwatch': "data_write",
     'GET /records/{id}/history/{field}': "data_read",
     'GET /records/{id}/casebook': "data_read",
+    'GET /queries': "data_read",
+    'POST /queries': "query_raise",
+    'GET /queries/{qid}': "data_read",
+    'POST /queries/{qid}/answer': "query_answer",
+    'POST /queries/{qid}/close': "query_close",
+    'POST /queries/{qid}/reopen': "query_close",
     'GET /users': "user_manage",
     'POST /users': "user_manage",
 };

@@ -73,9 +73,39 @@ try {
     r = await call(B, 'GET', '/api/v1/queries?status=bogus', { session: mon });
     t.check(r.status === 422 && r.json.error.field === 'status', 'a bad status filter is a 422', r.text);
 
-    // 6. the CLI sees the same queries and writes the same way
+    // 6. the web pages: raise from the form page, answer with a corrected value, close
+    // the API's sessions serve the pages too (one cookie, one CSRF token)
+    const wmon = mon, wnurse = nurse;
+    let page = await call(B, 'GET', '/records/IOH-001/forms/t0_arm_1/haemodynamics', { session: wmon });
+    t.check(/Queries on this form/.test(page.text) && /Raise the query/.test(page.text), 'the form page lists its queries and offers "raise" to a monitor');
+    page = await call(B, 'GET', '/records/IOH-001/forms/t0_arm_1/haemodynamics', { session: wnurse });
+    t.check(!/Raise the query/.test(page.text), 'no "raise" for a coordinator');
+    r = await call(B, 'POST', '/queries', { session: wmon, form: { record: 'IOH-001', event: 't0_arm_1', instance: '0', form: 'haemodynamics', field: 'hd_hr', message: 'HR <b>missing</b>?' } });
+    t.check(r.status === 303 && /^\/queries\/\d+$/.test(r.headers.get('location')), 'raised from the form: 303 to the query', r.status);
+    const webQ = r.headers.get('location');
+    page = await call(B, 'GET', webQ, { session: wnurse });
+    t.check(page.text.includes('HR &lt;b&gt;missing&lt;/b&gt;?') && !page.text.includes('<b>missing'), 'the question is HTML-escaped');
+    t.check(/Corrected value/.test(page.text) && !/Close the query/.test(page.text), 'a coordinator is offered "answer" with a corrected value, not "close"');
+    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: 'fast' } });
+    t.check(r.status === 422 && /hd_hr/.test(r.text), 'a bad corrected value is refused on the page (422, names the field)', r.status);
+    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: '96' } });
+    t.check(r.status === 303, 'answered with the value from the page', r.status);
+    r = await call(B, 'GET', '/api/v1/records/IOH-001/forms/haemodynamics?event=t0_arm_1', { session: nurse });
+    t.check(r.json && r.json.values && r.json.values.hd_hr === '96', 'the corrected value is stored', r.text);
+    r = await call(B, 'POST', `${webQ}/close`, { session: wnurse, form: {} });
+    t.check(r.status === 403, 'a coordinator cannot close from the page (403)', r.status);
+    r = await call(B, 'POST', `${webQ}/close`, { session: wmon, form: { message: 'thanks' } });
+    t.check(r.status === 303, 'the monitor closes from the page', r.status);
+    page = await call(B, 'GET', '/queries?status=all', { session: wmon });
+    t.check(/● Closed/.test(page.text) && /◯ Open/.test(page.text), 'the list shows statuses by shape and text', page.text.slice(0, 200));
+    page = await call(B, 'GET', '/', { session: wnurse });
+    t.check(/waiting for you/.test(page.text), 'the dashboard shows the queries waiting for me');
+    page = await call(B, 'GET', '/records/IOH-001', { session: wnurse });
+    t.check(/Queries: \d+ open, \d+ answered/.test(page.text), 'the subject page shows its query counts');
+
+    // 7. the CLI sees the same queries and writes the same way
     const list = JSON.parse(cli(IOHEME, db, ['query', 'list', '--status', 'all', '--json']));
-    t.check(list.length === 2 && list.every((q) => q.record === 'IOH-001'), 'CLI lists the same two queries', list);
+    t.check(list.length === 3 && list.every((q) => q.record === 'IOH-001'), 'CLI lists the same three queries', list);
     const out = cli(IOHEME, db, ['query', 'close', String(dbpId), '--message', 'closed from the CLI']);
     t.check(/closed/.test(out), 'CLI closes a query', out);
     const show = JSON.parse(cli(IOHEME, db, ['query', 'show', String(dbpId), '--json']));
