@@ -30,6 +30,8 @@ const struct cli_cmd cli_commands[] = {
      CMD_AUDIT_USAGE},
     {"query", cmd_query, "raise, answer, close, reopen and list queries on the data",
      CMD_QUERY_USAGE},
+    {"sdv", cmd_sdv, "verify values against source documents; SDV progress against the plan",
+     CMD_SDV_USAGE},
     {"lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE},
     {"unlock", cmd_unlock, "unlock a record (needs a reason)", CMD_LOCK_USAGE},
     {"backup", cmd_backup, "copy the database safely while in use (online backup)",

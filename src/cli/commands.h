@@ -49,6 +49,10 @@ extern const char CMD_LOCK_USAGE[];
 int cmd_query(int argc, char **argv);
 extern const char CMD_QUERY_USAGE[];
 
+/* cmd_sdv.c */
+int cmd_sdv(int argc, char **argv);
+extern const char CMD_SDV_USAGE[];
+
 /* cmd_import.c */
 int cmd_import(int argc, char **argv);
 extern const char CMD_IMPORT_USAGE[];

@@ -162,6 +162,16 @@ struct dict_study {
     bool has_file; /* study.csv was given */
 };
 
+/* One row of the protocol's SDV plan (sdv.csv: form, field, rate, why): the values of field f
+ * (NULL: every field of form) of a share `rate` of the records (1: every record; 0.2: a
+ * reproducible fifth, dict_sdv_selected) must be verified against source documents. */
+struct dict_sdv_rule {
+    const struct dict_form *form;
+    const struct dict_field *field; /* NULL: the whole form */
+    double rate;                    /* 0 < rate <= 1 */
+    const char *why;
+};
+
 struct dict {
     struct dict_field *fields;
     size_t nfields; /* in dictionary order; fields[0] = record id */
@@ -170,6 +180,8 @@ struct dict {
     struct dict_event *events;
     size_t nevents; /* in events.csv order */
     struct dict_study study;
+    struct dict_sdv_rule *sdv; /* sdv.csv's rules in file order; NULL/0 when there is no plan */
+    size_t nsdv;
     bool *form_at_event;    /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;     /* [event * nforms + form]: repeating form at that event */
     int *form_max_instance; /* [event * nforms + form]: highest instance allowed there
@@ -181,7 +193,7 @@ struct dict {
 
 /* The protocol folder's files, in the order their errors print; dictionary.csv is required,
  * the others optional. */
-#define DICT_NFILES 6
+#define DICT_NFILES 7
 extern const char *const dict_protocol_files[DICT_NFILES];
 
 /* Loads and validates the protocol folder dir (dictionary.csv required, the others
@@ -263,6 +275,15 @@ int dict_instance_max(const struct dict *d, size_t ev, size_t fi);
  * "field 'age'"). The one place that rule is written: the write path and queries call it. */
 const char *dict_place_check(const struct dict *d, size_t ev, size_t fi, int instance,
                              const char *what, char *msg, size_t msglen);
+
+/* The share of records whose value of f the SDV plan asks to verify: the field's own row, else
+ * its form's row, else 0 (not in the plan; calc and descriptive fields never are). */
+double dict_sdv_rate(const struct dict *d, const struct dict_field *f);
+/* Whether record (its study ID or screening number) is among the share `rate` of records
+ * sampled for SDV: every record when rate >= 1, none when rate <= 0, else those whose FNV-1a
+ * hash of the name, modulo 10000, is below rate * 10000 — the same records on every run and
+ * machine, so the plan's sample is fixed once the IDs are. */
+bool dict_sdv_selected(double rate, const char *record);
 
 /* An instance number from outside: v must be within 0..DICT_INSTANCE_CEILING; anything else is
  * ERR_INVALID naming what (e.g. "instance", "redcap_repeat_instance") and the value. Range is

@@ -72,5 +72,7 @@ bool dict_need_cols(struct loader *L, const struct csv_table *t, const char *fil
  * defaults of dict.h apply). */
 void dict_load_study(struct loader *L, const struct csv_table *t);
 void dict_load_schedule(struct loader *L, const struct csv_table *t);
+/* dict_study.c: sdv.csv (the SDV plan). */
+void dict_load_sdv(struct loader *L, const struct csv_table *t);
 
 #endif

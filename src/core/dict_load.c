@@ -20,9 +20,9 @@
 
 /* ---- errors ---- */
 
-const char *const dict_protocol_files[DICT_NFILES] = {"dictionary.csv",  "events.csv",
-                                                      "form_events.csv", "repeating.csv",
-                                                      "study.csv",       "schedule.csv"};
+const char *const dict_protocol_files[DICT_NFILES] = {
+    "dictionary.csv", "events.csv",   "form_events.csv", "repeating.csv",
+    "study.csv",      "schedule.csv", "sdv.csv"};
 
 static int file_rank(const char *file)
 {
@@ -488,6 +488,8 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
             dict_load_study(&L, has[4] ? &t[4] : NULL);
         if (!L.nomem)
             dict_load_schedule(&L, has[5] ? &t[5] : NULL);
+        if (!L.nomem && has[6])
+            dict_load_sdv(&L, &t[6]);
     }
     for (int i = 0; i < DICT_NFILES; i++)
         if (has[i])

@@ -1,10 +1,12 @@
 /* The protocol loader, ioheme's own files: study.csv (the study's facts: target enrolment, the
- * schedule's anchor) and schedule.csv (when each event falls due after the anchor). Both are
- * optional; their defaults, described in dict.h, are the facts the engine had built in before
- * the files existed, so databases created then open with the same dashboard.
+ * schedule's anchor), schedule.csv (when each event falls due after the anchor) and sdv.csv (the
+ * source data verification plan). All are optional; their defaults, described in dict.h, are the
+ * facts the engine had built in before the files existed, so databases created then open with the
+ * same dashboard.
  *
  * Errors go through dict_add_error like the other files' ("study.csv:3:2: unknown field
  * 'att_start'"), so `ioheme protocol check` lists them with the rest. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +209,94 @@ void dict_load_schedule(struct loader *L, const struct csv_table *t)
             d->events[ev].window_after_min = v[2];
         }
     }
+}
+
+/* ---- sdv.csv ---- */
+
+void dict_load_sdv(struct loader *L, const struct csv_table *t)
+{
+    struct dict *d = L->d;
+    static const char *const names[] = {"form", "field", "rate", "why"};
+    int c[4];
+    if (!dict_need_cols(L, t, "sdv.csv", names, c, 4))
+        return;
+    d->sdv = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->sdv);
+    if (!d->sdv) {
+        L->nomem = true;
+        return;
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        size_t line = t->line[r];
+        const struct dict_form *fm = dict_form(d, row[c[0]]);
+        if (!fm) {
+            dict_add_error(L, "sdv.csv", line, (size_t)c[0] + 1, "unknown form '%s'", row[c[0]]);
+            continue;
+        }
+        const struct dict_field *f = NULL;
+        if (*row[c[1]]) {
+            f = dict_field(d, row[c[1]]);
+            if (!f || strcmp(f->form, fm->name) != 0) {
+                dict_add_error(L, "sdv.csv", line, (size_t)c[1] + 1,
+                               "field '%s' is not on form '%s'", row[c[1]], fm->name);
+                continue;
+            }
+            if (f->type == FT_CALC || f->type == FT_DESCRIPTIVE) {
+                dict_add_error(L, "sdv.csv", line, (size_t)c[1] + 1,
+                               "field '%s' is a %s field: nothing to verify against source",
+                               f->name, dict_field_type_name(f->type));
+                continue;
+            }
+        }
+        char *end;
+        const char *cell = row[c[2]];
+        double rate = strtod(cell, &end);
+        if (!*cell || *end || !(rate > 0 && rate <= 1)) {
+            dict_add_error(L, "sdv.csv", line, (size_t)c[2] + 1,
+                           "rate '%s' is not a share of records above 0 and at most 1 (1: every "
+                           "record, 0.2: a fifth)",
+                           cell);
+            continue;
+        }
+        for (size_t k = 0; k < d->nsdv; k++)
+            if (d->sdv[k].form == fm && d->sdv[k].field == f) {
+                dict_add_error(L, "sdv.csv", line, (size_t)c[0] + 1,
+                               "form '%s'%s%s is planned twice", fm->name, f ? " field " : "",
+                               f ? f->name : "");
+                f = NULL;
+                fm = NULL;
+                break;
+            }
+        if (!fm)
+            continue;
+        d->sdv[d->nsdv++] = (struct dict_sdv_rule){
+            .form = fm, .field = f, .rate = rate, .why = dict_dup(L, row[c[3]])};
+    }
+}
+
+double dict_sdv_rate(const struct dict *d, const struct dict_field *f)
+{
+    if (!f || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
+        return 0;
+    const struct dict_form *fm = &d->forms[f->form_index];
+    double form_rate = 0;
+    for (size_t i = 0; i < d->nsdv; i++) {
+        if (d->sdv[i].field == f)
+            return d->sdv[i].rate;
+        if (!d->sdv[i].field && d->sdv[i].form == fm)
+            form_rate = d->sdv[i].rate;
+    }
+    return form_rate;
+}
+
+bool dict_sdv_selected(double rate, const char *record)
+{
+    if (rate >= 1)
+        return true;
+    if (rate <= 0 || !record)
+        return false;
+    uint32_t h = 2166136261u; /* FNV-1a, 32 bits */
+    for (const unsigned char *p = (const unsigned char *)record; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (double)(h % 10000u) < rate * 10000.0;
 }

@@ -37,6 +37,7 @@ static const struct {
     [PERM_QUERY_RAISE] = {"query_raise",     {1,  0,  0,  1,  1,  0}, "raise queries"},
     [PERM_QUERY_ANSWER] = {"query_answer",   {1,  1,  1,  0,  0,  0}, "answer queries"},
     [PERM_QUERY_CLOSE] = {"query_close",     {1,  0,  0,  1,  1,  0}, "close queries"},
+    [PERM_SDV] = {"sdv",                     {1,  0,  0,  1,  0,  0}, "verify data against source documents"},
     [PERM_SIGN] = {"sign",                   {0,  1,  0,  0,  0,  0}, "sign casebooks"},
     [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}, "lock records"},
     [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}, "unlock records"},

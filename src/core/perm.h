@@ -17,6 +17,7 @@
  *   query_raise       x                                  x          x
  *   query_answer      x         x             x
  *   query_close       x                                  x          x
+ *   sdv               x                                  x
  *   sign                        x
  *   lock              x                                             x
  *   unlock            x                                             x
@@ -56,6 +57,7 @@ enum perm_action {
     PERM_QUERY_RAISE,
     PERM_QUERY_ANSWER,
     PERM_QUERY_CLOSE,
+    PERM_SDV,
     PERM_SIGN,
     PERM_LOCK,
     PERM_UNLOCK,

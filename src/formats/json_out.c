@@ -72,3 +72,23 @@ json_t *json_out_query_message(const struct store_query_message *m)
                      m->has_values ? json_string(m->old_value) : json_null(), "new",
                      m->has_values ? json_string(m->new_value) : json_null());
 }
+
+json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
+{
+    json_t *arr = json_array();
+    size_t req = 0, ver = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].form[0]) {
+            req += c[i].required;
+            ver += c[i].required_verified;
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "record", c[i].record, "form",
+                           c[i].form[0] ? json_string(c[i].form) : json_null(), "values",
+                           (json_int_t)c[i].values, "required", (json_int_t)c[i].required,
+                           "required_verified", (json_int_t)c[i].required_verified,
+                           "other_verified", (json_int_t)c[i].other_verified));
+    }
+    return json_pack("{s:o, s:I, s:I, s:b}", "progress", arr, "required", (json_int_t)req,
+                     "required_verified", (json_int_t)ver, "plan_met", store_sdv_plan_met(c, n));
+}

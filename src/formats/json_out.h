@@ -37,4 +37,9 @@ json_t *json_out_query(const struct store_query *q);
  * and new only for a value change (null otherwise). */
 json_t *json_out_query_message(const struct store_query_message *m);
 
+/* SDV progress (store_sdv_progress's counts): {"progress": [{"record", "form" (null for the
+ * record's total), "values", "required", "required_verified", "other_verified"}, ...],
+ * "required", "required_verified" (over every record), "plan_met"}. */
+json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n);
+
 #endif

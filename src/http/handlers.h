@@ -75,6 +75,13 @@ int page_query_answer_post(struct req *r);
 int page_query_close_post(struct req *r);
 int page_query_reopen_post(struct req *r);
 
+/* api_sdv.c: source data verification */
+int api_sdv_get(struct req *r);
+int api_record_sdv_get(struct req *r);
+int api_record_sdv_post(struct req *r);
+/* page_sdv.c */
+int page_form_sdv_post(struct req *r);
+
 /* page_*.c */
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);

@@ -55,6 +55,12 @@ void page_queries_section(struct req *r, const char *record, const char *event, 
 /* One line with the live query counts of record (open, answered), or, for NULL, of the study
  * and those waiting for the signed-in user; linked to the query list. */
 void page_queries_summary(struct req *r, const char *record);
+/* page_sdv.c: what is verified against source on form fm of record at (event, instance), with
+ * a "mark verified" button for roles that may; and one line of SDV progress against the plan
+ * for record, or for the study when record is NULL. */
+void page_sdv_section(struct req *r, const char *record, const char *event, int instance,
+                      const struct dict_form *fm);
+void page_sdv_summary(struct req *r, const char *record);
 /* The record's name and status line as a page heading. */
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
 

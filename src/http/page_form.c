@@ -188,6 +188,7 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
                     "</div></form>");
     }
     page_queries_section(r, store_record_name(rec), f->event, f->instance, f->fm);
+    page_sdv_section(r, store_record_name(rec), f->event, f->instance, f->fm);
     values_json(r, pv);
     html_raw(r, "<script src=\"/forms/");
     html_text(r, f->fm->name);

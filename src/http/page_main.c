@@ -174,6 +174,7 @@ int page_dashboard(struct req *r)
     html_begin(r, "Dashboard");
     html_raw(r, "<h1>Dashboard</h1>");
     page_queries_summary(r, NULL);
+    page_sdv_summary(r, NULL);
     html_raw(r, "<section class=\"cards\"><div class=\"card\"><h2>Enrolment</h2>");
     int target = d->study.target_enrolment;
     if (target > 0)

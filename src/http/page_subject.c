@@ -207,6 +207,8 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     html_begin(r, store_record_name(rec));
     page_record_heading(r, rec, NULL);
     page_queries_summary(r, store_record_name(rec));
+    if (rec->status >= STORE_REC_ENROLLED)
+        page_sdv_summary(r, store_record_name(rec));
     html_raw(r, "<p class=\"actions\">");
     if (rec->status == STORE_REC_ENROLLED && page_may(r, PERM_DATA_WRITE)) {
         html_raw(r, "<a class=\"button primary big\" href=\"/records/");

@@ -34,7 +34,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                          "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
                          "substr(field, 1, length(?3) + 3) = ?3 || '___') AND "
-                         "substr(action, 1, 6) <> 'query_' ORDER BY id",
+                         "substr(action, 1, 6) <> 'query_' AND substr(action, 1, 4) <> 'sdv_' "
+                         "ORDER BY id",
     [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
     [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
                     "created_at FROM user WHERE name = ?1",
@@ -130,6 +131,21 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "ORDER BY q.record_id, q.id",
     [SQ_Q_MSGS] = "SELECT id, ts, user, action, text, old_value, new_value FROM query_message "
                   "WHERE query_id = ?1 ORDER BY id",
+    [SQ_SDV_UPSERT] = "INSERT INTO sdv(record_id, event, instance, field, code, value, "
+                      "verified_by, verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                      "ON CONFLICT DO UPDATE SET value = excluded.value, "
+                      "verified_by = excluded.verified_by, verified_at = excluded.verified_at",
+    [SQ_SDV_CLEAR] = "DELETE FROM sdv WHERE record_id = ?1 AND event = ?2 AND instance = ?3 AND "
+                     "field = ?4 AND code = ?5 RETURNING value",
+    [SQ_SDV_ANY_ON_RECORD] = "SELECT 1 FROM sdv WHERE record_id = ?1 LIMIT 1",
+    /* every stored value (of one record, ?1, or all) with its verification, if any */
+    [SQ_SDV_VALUES] = "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
+                      "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
+                      "s.verified_at FROM value v JOIN record r ON r.id = v.record_id "
+                      "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
+                      "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
+                      "WHERE ?1 IS NULL OR v.record_id = ?1 "
+                      "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
     [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "

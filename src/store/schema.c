@@ -149,6 +149,20 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'query messages cannot be changed'); END;"
     "CREATE TRIGGER query_message_no_delete BEFORE DELETE ON query_message"
     "  BEGIN SELECT RAISE(ABORT, 'query messages cannot be deleted'); END;",
+
+    /* 3: source data verification (sdv.c): which values a monitor verified against source
+     * documents, the value verified, who and when. A change of the value deletes its row (the
+     * audit trail keeps both the verification and its clearing). */
+    "CREATE TABLE sdv("
+    "  record_id INTEGER NOT NULL REFERENCES record(id),"
+    "  event TEXT NOT NULL,"
+    "  instance INTEGER NOT NULL CHECK(instance >= 0),"
+    "  field TEXT NOT NULL,"
+    "  code TEXT NOT NULL DEFAULT '',"
+    "  value TEXT NOT NULL,"
+    "  verified_by TEXT NOT NULL,"
+    "  verified_at TEXT NOT NULL,"
+    "  PRIMARY KEY(record_id, event, instance, field, code)) STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

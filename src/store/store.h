@@ -45,11 +45,11 @@ struct store; /* an open database; opaque */
 
 /* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
  * protocol folder's files (dict_protocol_files: dictionary.csv, events.csv, form_events.csv,
- * repeating.csv, study.csv, schedule.csv; all but the first optional) into it so the database is
- * self-contained, validates them with dict_load, and creates the first user, admin_user, with role
- * "admin" and admin_password. The first audit rows are "create_db" (source_sha256 = SHA-256 of the
- * dictionary) and "user_add". On success *out is an open store the caller closes with store_close;
- * on failure no file is left behind. */
+ * repeating.csv, study.csv, schedule.csv, sdv.csv; all but the first optional) into it so the
+ * database is self-contained, validates them with dict_load, and creates the first user,
+ * admin_user, with role "admin" and admin_password. The first audit rows are "create_db"
+ * (source_sha256 = SHA-256 of the dictionary) and "user_add". On success *out is an open store the
+ * caller closes with store_close; on failure no file is left behind. */
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,
                  const char *admin_password, struct store **out, struct err *e);
 
@@ -388,7 +388,57 @@ struct store_query_filter {
 int store_query_list(struct store *st, const struct store_query_filter *f, struct store_query **out,
                      size_t *n, struct err *e);
 
-/* ---- the one write path -------------------------------------------------------------------*/
+/* ---- source data verification --------------------------------------------------------------*/
+
+/* A monitor marks stored values verified against the source documents (permission sdv): one
+ * field, or every value of a form at an event and instance. A verified value stays verified
+ * until it changes: the write path then clears the verification in the same transaction
+ * ("sdv_clear" audit row, old value the verified one). Verifying is audited as "sdv_verify",
+ * one row per value (new value: the value verified). The protocol's plan (sdv.csv,
+ * dict_sdv_rate) says which values must be verified; progress counts against it. */
+
+/* Verifies the values of form at (event, instance) of record — only field's ("field" or
+ * "field___code") when field is not NULL. *n (may be NULL) gets how many were newly verified
+ * (already verified values are left as they are). ERR_INVALID for an unknown event, form or
+ * field, a form not collected there, or no stored value to verify. */
+int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *record,
+                     const char *event, int instance, const char *form, const char *field,
+                     size_t *n, struct err *e);
+
+/* One stored value with its place in the plan and its verification. */
+struct store_sdv_value {
+    const char *record;
+    bool is_enrolled;
+    const char *event;
+    int instance;
+    const char *form;
+    const char *field; /* the field's name */
+    const char *code;  /* checkbox option, or NULL */
+    const char *value;
+    double rate;      /* the plan's share for this field (0: not planned) */
+    bool is_required; /* planned, and this record is in the plan's sample */
+    bool is_verified;
+    const char *verified_by, *verified_at; /* NULL unless verified */
+};
+typedef int (*store_sdv_fn)(void *ctx, const struct store_sdv_value *v);
+/* Every stored value (calc fields excepted: they are derived, not transcribed) of record, or
+ * of the whole study when record is NULL, in record, event, instance, field order. */
+int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void *ctx,
+                     struct err *e);
+
+/* Progress against the plan, per enrolled record and form (form "" for the record's total,
+ * which follows its forms): values stored, values the plan requires, how many of those are
+ * verified, and verified values beyond the plan. */
+struct store_sdv_count {
+    char record[16];
+    char form[64];
+    size_t values, required, required_verified, other_verified;
+};
+/* For record, or every enrolled record when NULL; *out malloc'ed (caller frees). The plan is
+ * met when every count's required_verified equals its required (store_sdv_plan_met). */
+int store_sdv_progress(struct store *st, const char *record, struct store_sdv_count **out,
+                       size_t *n, struct err *e);
+bool store_sdv_plan_met(const struct store_sdv_count *c, size_t n);
 
 /* One value to set. instance is 0 for non-repeating forms, 1 .. dict_instance_max for
  * repeating ones (rule "instance" otherwise). code is the
@@ -578,8 +628,8 @@ typedef int (*store_audit_fn)(void *ctx, const struct store_audit_row *r);
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e);
 
 /* The history of one field of one record (all events/instances; for a checkbox, all its
- * options), oldest first: its values, not the actions on queries about it (those are in the
- * queries' threads and the record's audit trail). */
+ * options), oldest first: its values, not the actions on queries about it or its verification
+ * (those are in the queries' threads, the SDV listing and the record's audit trail). */
 int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
                         void *ctx, struct err *e);
 

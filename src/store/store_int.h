@@ -78,6 +78,11 @@ enum stmt_id {
     SQ_Q_MSGS,
     SQ_Q_LIVE_ON_RECORD,
     SQ_Q_LIVE_ON_KEY,
+    /* sdv.c */
+    SQ_SDV_UPSERT,
+    SQ_SDV_CLEAR,
+    SQ_SDV_ANY_ON_RECORD,
+    SQ_SDV_VALUES,
     SQ__COUNT
 };
 
@@ -152,7 +157,7 @@ long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
@@ -178,6 +183,12 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
                            int instance, const struct dict_field *f, const char *code,
                            const char *old, const char *value, const char *flag, const char *reason,
                            struct err *e);
+/* sdv.c: the write path's hook after a value (field key afield, "field" or "field___code") at
+ * (event, instance) of record r changed to value: a verification of the old value is deleted
+ * and audited as "sdv_clear". *has_sdv caches whether the record has any (-1: not known). */
+int store_sdv_note_value(struct store *st, const struct store_ctx *who,
+                         const struct store_record *r, int *has_sdv, const char *event,
+                         int instance, const char *afield, const char *value, struct err *e);
 /* Loads last_audit_ms from the last row. */
 int store_audit_load_clock(struct store *st, struct err *e);
 

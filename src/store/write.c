@@ -106,6 +106,9 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     if (!rc && strcmp(action, "update") == 0)
         rc = store_query_note_value(st, ps->who, ps->r, &ps->has_live_queries, event, instance, f,
                                     code, old, value, flag, reason, e);
+    if (!rc && strcmp(action, "update") == 0)
+        rc = store_sdv_note_value(st, ps->who, ps->r, &ps->has_sdv, event, instance, afield, value,
+                                  e);
     return rc;
 }
 
@@ -488,7 +491,8 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                            .r = r,
                            .rname = store_record_name(r),
                            .res = res,
-                           .has_live_queries = -1};
+                           .has_live_queries = -1,
+                           .has_sdv = -1};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");

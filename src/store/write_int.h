@@ -100,6 +100,7 @@ struct put_state {
     size_t nsts, stscap;
     int has_live_queries; /* -1 not looked up yet; else whether the record has open/answered
                              queries (store_query_note_value) */
+    int has_sdv;          /* likewise: whether it has verified values (store_sdv_note_value) */
 };
 
 /* The expr_lookup_fn of the write path: store_value_lookup_fn's rules (read.c), answered from the

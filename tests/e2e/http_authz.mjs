@@ -25,6 +25,7 @@ const EXPECTED = {
     query_raise: ['admin', 'monitor', 'data_manager'],
     query_answer: CLINICAL,
     query_close: ['admin', 'monitor', 'data_manager'],
+    sdv: ['admin', 'monitor'],
 };
 
 // Who may call what: the specification this test holds the route table to, written by hand
@@ -79,6 +80,10 @@ const SPEC = {
     'GET /records/{id}/history/{field}': "data_read",
     'GET /records/{id}/casebook': "data_read",
     'GET /queries': "data_read",
+    'POST /records/{id}/forms/{event}/{form}/sdv': "sdv",
+    'GET /api/v1/sdv': "data_read",
+    'GET /api/v1/records/{id}/sdv': "data_read",
+    'POST /api/v1/records/{id}/sdv': "sdv",
     'POST /queries': "query_raise",
     'GET /queries/{qid}': "data_read",
     'POST /queries/{qid}/answer': "query_answer",

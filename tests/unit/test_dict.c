@@ -521,6 +521,62 @@ static void test_study_and_schedule_errors_name_file_line_and_column(void **stat
                                "schedule.csv:1: missing column 'window_after_min'");
 }
 
+/* sdv.csv, the SDV plan: rows checked against the dictionary; a field's row overrides its
+ * form's; the sample is fixed by the record's name (FNV-1a, worked out below by hand). */
+static void test_sdv_plan_rates_and_sample(void **state)
+{
+    (void)state;
+    char csv[2048];
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+             "a,f,,text,A,,,,,,,,,,,,,\n"
+             "b,f,,text,B,,,,,,,,,,,,,\n"
+             "c,f,,calc,C,[a] + 1,,,,,,,,,,,,\n"
+             "x,g,,text,X,,,,,,,,,,,,,\n");
+    const char *files[DICT_NFILES] = {csv,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      "form,field,rate,why\n"
+                                      "f,,0.25,a quarter\n"
+                                      "f,b,1,every record\n"
+                                      "h,,1,no such form\n"
+                                      "g,a,1,wrong form\n"
+                                      "f,c,1,a calc\n"
+                                      "g,,2,too much\n"
+                                      "f,,1,twice\n"};
+    struct dict d;
+    struct err e;
+    struct strbuf all = STRBUF_INIT;
+    err_clear(&e);
+    assert_int_equal(dict_load_files(files, &d, &all, NULL, &e), ERR_INVALID);
+    assert_string_equal(strbuf_str(&all),
+                        "sdv.csv:4:1: unknown form 'h'\n"
+                        "sdv.csv:5:2: field 'a' is not on form 'g'\n"
+                        "sdv.csv:6:2: field 'c' is a calc field: nothing to verify against source\n"
+                        "sdv.csv:7:3: rate '2' is not a share of records above 0 and at most 1 "
+                        "(1: every record, 0.2: a fifth)\n"
+                        "sdv.csv:8:1: form 'f' is planned twice\n");
+    strbuf_release(&all);
+    files[6] = "form,field,rate,why\nf,,0.25,a quarter\nf,b,1,every record\n";
+    err_clear(&e);
+    assert_int_equal(dict_load_files(files, &d, NULL, NULL, &e), 0);
+    assert_int_equal(d.nsdv, 2);
+    assert_true(dict_sdv_rate(&d, dict_field(&d, "a")) == 0.25);
+    assert_true(dict_sdv_rate(&d, dict_field(&d, "b")) == 1); /* the field's row wins */
+    assert_true(dict_sdv_rate(&d, dict_field(&d, "c")) == 0); /* calcs never */
+    assert_true(dict_sdv_rate(&d, dict_field(&d, "x")) == 0); /* form g not planned */
+    dict_free(&d);
+    /* FNV-1a of "A": (2166136261 ^ 65) * 16777619 mod 2^32 = 3289118412; mod 10000 = 8412:
+     * in a sample of 0.85 (8500), not in one of 0.84 (8400) */
+    assert_true(dict_sdv_selected(0.85, "A"));
+    assert_false(dict_sdv_selected(0.84, "A"));
+    assert_true(dict_sdv_selected(1, "A"));
+    assert_false(dict_sdv_selected(0, "A"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_csv_shape_error_and_missing_folder),
         cmocka_unit_test(test_study_protocol_loads_when_present),
         cmocka_unit_test(test_study_and_schedule_errors_name_file_line_and_column),
+        cmocka_unit_test(test_sdv_plan_rates_and_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

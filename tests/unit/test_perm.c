@@ -19,12 +19,12 @@ static const struct {
 } expected[] = {
     {"admin", " user_manage protocol_read screen enroll data_read data_write form_status "
               "reason_change audit_read audit_verify export analyse query_raise query_answer "
-              "query_close lock unlock "},
+              "query_close sdv lock unlock "},
     {"investigator", " protocol_read screen enroll data_read data_write form_status "
                      "reason_change audit_read query_answer sign "},
     {"coordinator", " protocol_read screen enroll data_read data_write form_status "
                     "reason_change query_answer "},
-    {"monitor", " protocol_read data_read audit_read query_raise query_close "},
+    {"monitor", " protocol_read data_read audit_read query_raise query_close sdv "},
     {"data_manager", " protocol_read data_read audit_read audit_verify export query_raise "
                      "query_close lock unlock "},
     {"statistician", " protocol_read data_read export analyse "},

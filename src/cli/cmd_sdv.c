@@ -1,0 +1,151 @@
+/* `ioheme sdv verify|status|list`: source data verification against the protocol's plan
+ * (sdv.csv). The store decides permission, scope and the plan's arithmetic (store.h, "source
+ * data verification"); this file parses and prints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/store_cli.h"
+#include "formats/json_out.h"
+
+const char CMD_SDV_USAGE[] =
+    "usage: ioheme sdv verify RECORD EVENT[:INSTANCE] (--form FORM | --field FIELD)\n"
+    "       ioheme sdv status [--record RECORD] [--json]\n"
+    "       ioheme sdv list RECORD [--json]\n"
+    "\n"
+    "Source data verification. `verify` marks the stored values of a form (or one field) at an\n"
+    "event verified against the source documents (monitor or admin: sdv); each is audited, and\n"
+    "a later change of a verified value clears its verification (audited too). `status` shows\n"
+    "progress against the protocol's plan (sdv.csv: which forms and fields, for every record or\n"
+    "a reproducible sample) per enrolled record and form, and whether the plan is met. `list`\n"
+    "shows every stored value of a record: planned or not, verified by whom and when.\n"
+    "\n"
+    "  --form FORM       verify every stored value of FORM at EVENT[:INSTANCE]\n"
+    "  --field FIELD     verify one field (a checkbox option as field___code)\n"
+    "  --record RECORD   status of one record only\n"
+    "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
+
+static int sdv_status(struct store *st, const struct cli_args *a)
+{
+    struct err e = {0};
+    struct store_sdv_count *c = NULL;
+    size_t n = 0;
+    if (store_sdv_progress(st, cli_get(a, "record"), &c, &n, &e))
+        return cli_fail("sdv status", &e);
+    bool met = store_sdv_plan_met(c, n);
+    size_t req = 0, ver = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!c[i].form[0]) {
+            req += c[i].required;
+            ver += c[i].required_verified;
+        }
+    if (cli_has(a, "json")) {
+        cli_json_print(json_out_sdv_progress(c, n));
+    } else {
+        printf("%-9s %-16s %7s %9s %9s %7s\n", "RECORD", "FORM", "VALUES", "PLANNED", "VERIFIED",
+               "EXTRA");
+        for (size_t i = 0; i < n; i++)
+            printf("%-9s %-16s %7zu %9zu %9zu %7zu\n", c[i].record,
+                   c[i].form[0] ? c[i].form : "(all forms)", c[i].values, c[i].required,
+                   c[i].required_verified, c[i].other_verified);
+        printf("plan: %zu of %zu planned values verified (%.0f%%); %s\n", ver, req,
+               req ? 100.0 * (double)ver / (double)req : 100.0, met ? "met" : "not met");
+    }
+    free(c);
+    return 0;
+}
+
+struct list_ctx {
+    json_t *arr;
+};
+
+static int list_one(void *ctx, const struct store_sdv_value *v)
+{
+    struct list_ctx *c = ctx;
+    char key[300];
+    if (!dict_key_format(v->field, v->code, key, sizeof key))
+        return 0;
+    if (c->arr) {
+        json_array_append_new(
+            c->arr,
+            json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "event", v->event,
+                      "instance", v->instance, "form", v->form, "field", key, "value", v->value,
+                      "planned", v->is_required, "verified", v->is_verified, "verified_by",
+                      v->verified_by ? json_string(v->verified_by) : json_null(), "verified_at",
+                      v->verified_at ? json_string(v->verified_at) : json_null()));
+        return 0;
+    }
+    printf("%-20s %3d %-28s %-8s %-10s %s\n", v->event, v->instance, key,
+           v->is_required ? "planned" : "-", v->is_verified ? "verified" : "-",
+           v->is_verified ? v->verified_by : "");
+    return 0;
+}
+
+int cmd_sdv(int argc, char **argv)
+{
+    static const struct cli_opt_spec opts[] = {
+        STORE_CLI_COMMON_OPTS, {"form", true}, {"field", true}, {"record", true}, {NULL, false}};
+    struct cli_args a;
+    if (cli_parse("sdv", argc, argv, opts, &a))
+        return 2;
+    if (a.help)
+        return cli_print_help("sdv");
+    const char *sub = a.npos ? a.pos[0] : "";
+    bool is_verify = strcmp(sub, "verify") == 0, is_status = strcmp(sub, "status") == 0;
+    bool is_list = strcmp(sub, "list") == 0;
+    if (!is_verify && !is_status && !is_list)
+        return cli_usage_error("sdv", "expects verify, status or list");
+    if (is_verify && (a.npos != 3 || (!cli_get(&a, "form") && !cli_get(&a, "field"))))
+        return cli_usage_error("sdv verify",
+                               "expects RECORD EVENT[:INSTANCE] and --form or --field");
+    if (is_status && a.npos != 1)
+        return cli_usage_error("sdv status", "takes no arguments (--record RECORD for one)");
+    if (is_list && a.npos != 2)
+        return cli_usage_error("sdv list", "expects one RECORD");
+    struct err e = {0};
+    struct store *st = NULL;
+    if (cli_store_open(&a, &st, &e))
+        return cli_fail("sdv", &e);
+    struct store_ctx who;
+    char me[STORE_USERNAME_MAX + 1];
+    /* reading needs data_read; verifying is the store's decision (sdv) */
+    int rc = cli_login(st, &a, is_verify ? PERM_NONE : PERM_DATA_READ, &who, me, &e);
+    int exit_status = 0;
+    if (rc) {
+        exit_status = cli_fail("sdv", &e);
+    } else if (is_status) {
+        exit_status = sdv_status(st, &a);
+    } else if (is_list) {
+        struct list_ctx c = {.arr = cli_has(&a, "json") ? json_array() : NULL};
+        if (!c.arr)
+            printf("%-20s %3s %-28s %-8s %-10s %s\n", "EVENT", "#", "FIELD", "PLAN", "SDV", "BY");
+        if (store_sdv_values(st, a.pos[1], list_one, &c, &e)) {
+            json_decref(c.arr);
+            exit_status = cli_fail("sdv list", &e);
+        } else if (c.arr) {
+            cli_json_print(c.arr);
+        }
+    } else {
+        char evbuf[128];
+        snprintf(evbuf, sizeof evbuf, "%s", a.pos[2]);
+        int instance = 0;
+        char *colon = strchr(evbuf, ':');
+        if (colon) {
+            *colon = '\0';
+            rc = dict_instance_parse(colon + 1, "instance", &instance, &e);
+        }
+        size_t nnew = 0;
+        if (!rc)
+            rc = store_sdv_verify(st, &who, a.pos[1], evbuf, instance, cli_get(&a, "form"),
+                                  cli_get(&a, "field"), &nnew, &e);
+        if (rc)
+            exit_status = cli_fail("sdv verify", &e);
+        else if (cli_has(&a, "json"))
+            cli_json_print(
+                json_pack("{s:s, s:I}", "record", a.pos[1], "verified", (json_int_t)nnew));
+        else
+            printf("%s: %zu value(s) verified\n", a.pos[1], nnew);
+    }
+    store_close(st);
+    return exit_status;
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Source data verification through the JSON API, the pages and the CLI (see sdv.mjs).
+set -eu
+exec node "$(dirname "$0")/sdv.mjs"
