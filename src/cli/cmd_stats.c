@@ -87,8 +87,10 @@ static void stats_print_methods(FILE *out)
         fprintf(out, "  %-10s %s\n", m->name, m->summary);
 }
 
-int cmd_stats(int argc, char **argv)
+int cmd_stats(struct cmd_ctx *ctx)
 {
+    int argc = ctx->argc;
+    char **argv = ctx->argv;
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
         fputs(CMD_STATS_USAGE, argc < 1 ? stderr : stdout);
         stats_print_methods(argc < 1 ? stderr : stdout);

@@ -11,7 +11,10 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "cli/commands.h"
 #include "core/derive.h"
+
+const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
 
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e)
 {
@@ -103,20 +106,6 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
         rc = store_authorize(st, &cli, action, e);
     if (!rc)
         *who = cli;
-    return rc;
-}
-
-int cli_open_as(const struct cli_args *a, enum perm_action action, struct store **st,
-                struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
-{
-    *st = NULL;
-    int rc = cli_store_open(a, st, e);
-    if (!rc)
-        rc = cli_login(*st, a, action, who, name_buf, e);
-    if (rc) {
-        store_close(*st);
-        *st = NULL;
-    }
     return rc;
 }
 
