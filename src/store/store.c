@@ -152,11 +152,14 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
 
 static int application_id(struct store *st, int *id, struct err *e)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA application_id", -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW) {
+    const char *what = "reading the application id";
+    sqlite3_stmt *s;
+    int rc = store_stmt_prepare(st, "PRAGMA application_id", &s, what, e);
+    if (rc)
+        return rc;
+    if (store_step(st, s) != SQLITE_ROW) {
         sqlite3_finalize(s);
-        return store_db_fail(st, e, "reading the application id");
+        return store_db_fail(st, e, what);
     }
     *id = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -234,9 +237,9 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
             rc = ERR_IO;
             break;
         }
-        sqlite3_bind_text(s, 1, dict_protocol_files[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
+        store_bind_text_static(st, s, 1, dict_protocol_files[i]);
+        store_bind_textn_static(st, s, 2, files[i], lens[i]);
+        store_bind_text(st, s, 3, hex);
         rc = store_stmt_run(st, s, "storing the protocol", e);
     }
     for (size_t i = 0; i < DICT_NFILES; i++)
@@ -257,8 +260,8 @@ static int put_meta(struct store *st, const char *dict_sha, struct err *e)
         sqlite3_stmt *s = store_stmt_get(st, SQ_META_PUT, e);
         if (!s)
             return ERR_IO;
-        store_bind_text(s, 1, rows[i][0]);
-        store_bind_text(s, 2, rows[i][1]);
+        store_bind_text(st, s, 1, rows[i][0]);
+        store_bind_text(st, s, 2, rows[i][1]);
         if (store_stmt_run(st, s, "writing meta", e))
             return ERR_IO;
     }
@@ -368,8 +371,8 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
     sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_GET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, name);
+    int r = store_step(st, s);
     if (r == SQLITE_DONE) {
         sqlite3_reset(s);
         return err_set(e, ERR_NOT_FOUND, "protocol file %s is not in the database", name);
