@@ -76,11 +76,17 @@ static int export(struct store *st, const struct store_ctx *who, const struct cl
         rc = err_set(&e, ERR_IO, "%s: write failed", out);
     else if (!out && fflush(stdout) != 0 && !rc)
         rc = err_set(&e, ERR_IO, "standard output: write failed");
-    char name[256], detail[320];
-    snprintf(detail, sizeof detail, "%s: %lld rows",
-             out ? cli_basename(out, name, sizeof name) : "(standard output)", nrows);
+    struct strbuf detail = STRBUF_INIT;
+    if (out)
+        cli_add_basename(&detail, out);
+    else
+        strbuf_adds(&detail, "(standard output)");
+    strbuf_addf(&detail, ": %lld rows", nrows);
+    if (!rc && detail.failed)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = store_audit_access(st, who, "export", cmd, detail, &e);
+        rc = store_audit_access(st, who, "export", cmd, strbuf_str(&detail), &e);
+    strbuf_release(&detail);
     return rc ? cli_fail(cmd, &e) : 0;
 }
 

@@ -54,9 +54,7 @@ int cmd_init(struct cmd_ctx *ctx)
         return cli_fail("init", &e);
     }
     char pw[256];
-    char prompt[96];
-    snprintf(prompt, sizeof prompt, "Password for %s: ", admin);
-    if (cli_read_password(prompt, true, true, pw, sizeof pw, &e))
+    if (cli_read_password("Password for ", admin, true, true, pw, sizeof pw, &e))
         return cli_fail("init", &e);
     struct store *st = NULL;
     const char *proto = protocol_dir(&a);

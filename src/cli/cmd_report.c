@@ -55,7 +55,7 @@ static void iso_now(char buf[32], long long ms)
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, 32, "unknown");
+        memcpy(buf, "unknown", sizeof "unknown");
 }
 
 /* Reads the dataset: from --dataset DIR, or from the database st (open, the user logged in for

@@ -79,23 +79,21 @@ static int file_changes(const struct dict *d, struct arena *ar, const char *path
     {
         if (rc)
             break;
-        char buf[64];
-        const char *val = json_string_value(v);
-        if (json_is_integer(v)) {
-            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-            val = buf;
-        } else if (json_is_real(v)) {
-            snprintf(buf, sizeof buf, "%.15g", json_real_value(v));
-            val = buf;
-        } else if (json_is_null(v)) {
-            val = "";
-        }
-        if (!val) {
+        /* numbers as the text a form would hold; "key=value" parsed as an argument */
+        char *arg = NULL;
+        if (json_is_integer(v))
+            arg = arena_printf(ar, "%s=%lld", key, (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            arg = arena_printf(ar, "%s=%.15g", key, json_real_value(v));
+        else if (json_is_null(v))
+            arg = arena_printf(ar, "%s=", key);
+        else if (json_is_string(v))
+            arg = arena_printf(ar, "%s=%s", key, json_string_value(v));
+        else {
             rc = err_set_field(e, ERR_INVALID, key, "%s: '%s' must be a string or number", path,
                                key);
             break;
         }
-        char *arg = arena_printf(ar, "%s=%s", key, val);
         if (*n == cap)
             rc = err_set(e, ERR_USAGE, "too many values");
         if (!rc && !arg)

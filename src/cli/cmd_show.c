@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base/strbuf.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/json_out.h"
@@ -282,14 +283,14 @@ static int hist_row(void *ctx, const struct store_audit_row *r)
         json_array_append_new(h->arr, json_out_audit_row(r));
         return 0;
     }
-    char where[160];
+    struct strbuf where = STRBUF_INIT;
+    strbuf_adds(&where, r->event ? r->event : "");
     if (r->instance > 0)
-        snprintf(where, sizeof where, "%s:%lld", r->event ? r->event : "", r->instance);
-    else
-        snprintf(where, sizeof where, "%s", r->event ? r->event : "");
-    printf("%s  %-12s %-6s %-22s %s: %s -> %s", r->ts, r->user, r->action, where,
+        strbuf_addf(&where, ":%lld", r->instance);
+    printf("%s  %-12s %-6s %-22s %s: %s -> %s", r->ts, r->user, r->action, strbuf_str(&where),
            r->field ? r->field : "", r->old_value ? r->old_value : "(blank)",
            r->new_value ? r->new_value : "(blank)");
+    strbuf_release(&where);
     if (r->reason)
         printf("  reason: %s", r->reason);
     printf("\n");

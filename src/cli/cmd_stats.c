@@ -102,8 +102,10 @@ int cmd_stats(struct cmd_ctx *ctx)
     if (!m->name)
         return cli_usage_error("stats", "unknown method '%s'", argv[0]);
 
-    char cmdname[64];
-    snprintf(cmdname, sizeof cmdname, "stats %s", m->name);
+    int st = cli_ctx_name(ctx, m->name); /* "stats km", for messages */
+    if (st)
+        return st;
+    const char *cmdname = ctx->name;
     struct cli_args a;
     if (cli_parse(cmdname, argc - 1, argv + 1, stats_opts, &a) != 0)
         return 2;

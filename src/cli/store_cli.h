@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/arena.h"
+#include "base/strbuf.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
@@ -24,11 +25,12 @@
 /* Opens the database named by --db / $IOHEME_DB / ./ioheme.db (cli_run, for CLI_DB rows). */
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e);
 
-/* Reads a password: $IOHEME_PASSWORD when set and env_ok, else from the terminal without echo
- * (twice when confirm, which must match). buf gets the NUL-terminated password. ERR_AUTH when
- * there is neither a terminal nor the variable. */
-int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, size_t len,
-                      struct err *e);
+/* Reads a password: $IOHEME_PASSWORD when set and env_ok, else from the terminal without echo,
+ * asking "<what><who>: " (twice when confirm, which must match). buf gets the NUL-terminated
+ * password. ERR_AUTH when there is neither a terminal nor the variable; ERR_USAGE when the
+ * password does not fit in buf. */
+int cli_read_password(const char *what, const char *who, bool env_ok, bool confirm, char *buf,
+                      size_t len, struct err *e);
 
 /* A new user's password: from standard input (one line) when it is not a terminal, else asked
  * twice on the terminal. */
@@ -42,9 +44,9 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
               struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
-/* The last component of path without trailing slashes, copied into buf: what an export's audit
- * row names (the directory around it is the user's business, and may itself say too much). */
-const char *cli_basename(const char *path, char *buf, size_t len);
+/* Appends the last component of path without trailing slashes: what an export's audit row
+ * names (the directory around it is the user's business, and may itself say too much). */
+void cli_add_basename(struct strbuf *sb, const char *path);
 
 /* Audits an analysis dataset leaving the store as action "export" by who: what is the command
  * ("dataset", "report"), out the output directory (its last component is recorded) and counts

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "formats/csv.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -283,12 +284,16 @@ static int claim_new_file(const char *path, struct err *e)
 
 static void remove_db_files(const char *path)
 {
-    char p[4096];
     unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
+    /* a path too long to name its -wal and -shm (out of memory) leaves them: SQLite made
+     * none for it either */
+    for (int i = 0; i < 2; i++) {
+        struct strbuf p = STRBUF_INIT;
+        strbuf_addf(&p, "%s-%s", path, i ? "shm" : "wal");
+        if (!p.failed)
+            unlink(strbuf_str(&p));
+        strbuf_release(&p);
+    }
 }
 
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,
@@ -434,10 +439,12 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     /* The audit row comes before the copy: a copy exists only once a row names it, and the
      * copy carries that row as its last (its head). */
     const char *slash = strrchr(dest, '/');
-    char detail[320];
-    snprintf(detail, sizeof detail, "%s: full copy of the database, this row its last",
-             slash ? slash + 1 : dest);
-    rc = store_audit_access(st, who, "backup", "backup", detail, e);
+    struct strbuf detail = STRBUF_INIT;
+    strbuf_addf(&detail, "%s: full copy of the database, this row its last",
+                slash ? slash + 1 : dest);
+    rc = detail.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : store_audit_access(st, who, "backup", "backup", strbuf_str(&detail), e);
+    strbuf_release(&detail);
     if (!rc)
         rc = backup_copy(st, dest, e);
     if (!rc)
