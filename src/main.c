@@ -1,75 +1,115 @@
 /* ioheme: one binary, git-style subcommands dispatched from one table.
  *
- * Adding a command is adding a row here and a function in cli/. */
-#include <stdbool.h>
+ * Adding a command is adding a row here and its hooks in cli/. A row says what the command
+ * needs (cli.h): its options, the database, a login and for which action, subcommands, its
+ * own help; cli_run does those steps, in one order, for every command. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+/* A row's name, run hook, line for `ioheme help` and full help; then what it needs. */
+#define CMD(name_, run_, summary_, usage_)                                                         \
+    .name = (name_), .run = (run_), .summary = (summary_), .usage = (usage_)
+/* the study commands: the database, and a user allowed to do action */
+#define STUDY(act) .flags = CLI_DB | CLI_LOGIN, .action = (act)
+
 const struct cli_cmd cli_commands[] = {
-    {"help", cmd_help, "list the commands, or show one command's help", CMD_HELP_USAGE},
-    {"version", cmd_version, "print the version", "usage: ioheme version\n"},
-    {"stats", cmd_stats, "run one statistical method on a CSV file and print JSON",
-     CMD_STATS_USAGE},
-    {"protocol", cmd_protocol, "check or show the protocol; evaluate logic (eval, js)",
-     CMD_PROTOCOL_USAGE},
-    {"init", cmd_init, "create a study database with its protocol and first admin", CMD_INIT_USAGE},
-    {"user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE},
-    {"screen", cmd_screen, "add a patient to the screening log and check eligibility",
-     CMD_SCREEN_USAGE},
-    {"enroll", cmd_enroll, "enrol an eligible, consented patient (assigns the study ID)",
-     CMD_ENROLL_USAGE},
-    {"withdraw", cmd_withdraw, "mark an enrolled patient withdrawn", CMD_WITHDRAW_USAGE},
-    {"set", cmd_set, "save values and form status of a record (validated, audited)", CMD_SET_USAGE},
-    {"import", cmd_import, "import REDCap flat CSV/JSON: all rows or none", CMD_IMPORT_USAGE},
-    {"show", cmd_show, "show a record's forms, statuses and values", CMD_SHOW_USAGE},
-    {"history", cmd_history, "show every change of one field of a record", CMD_HISTORY_USAGE},
-    {"audit", cmd_audit, "verify the audit trail's hash chain, or export it as CSV",
-     CMD_AUDIT_USAGE},
-    {"query", cmd_query, "raise, answer, close, reopen and list queries on the data",
-     CMD_QUERY_USAGE},
-    {"sdv", cmd_sdv, "verify values against source documents; SDV progress against the plan",
-     CMD_SDV_USAGE},
-    {"lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE},
-    {"unlock", cmd_unlock, "unlock a record (needs a reason)", CMD_LOCK_USAGE},
-    {"backup", cmd_backup, "copy the database safely while in use (online backup)",
-     CMD_BACKUP_USAGE},
-    {"serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE},
-    {"simulate", cmd_simulate, "fill the study with a synthetic cohort (docs/simulator.md)",
-     CMD_SIMULATE_USAGE},
-    {"dataset", cmd_dataset, "write the analysis dataset (CSV + data dictionary)",
-     CMD_DATASET_USAGE},
-    {"report", cmd_report, "run the analysis plan: report.html, results.json, figures",
-     CMD_REPORT_USAGE},
-    {NULL, NULL, NULL, NULL},
+    {CMD("help", cmd_help, "list the commands, or show one command's help", CMD_HELP_USAGE)},
+    {CMD("version", cmd_version, "print the version", "usage: ioheme version\n")},
+    /* its help lists the methods, whatever the method given */
+    {CMD("stats", cmd_stats, "run one statistical method on a CSV file and print JSON",
+         CMD_STATS_USAGE),
+     .flags = CLI_OWN_HELP},
+    {CMD("protocol", NULL, "check or show the protocol; evaluate logic (eval, js)",
+         CMD_PROTOCOL_USAGE),
+     .flags = CLI_SUBCOMMAND, .subs = cmd_protocol_subs},
+    /* no database to open: it creates one */
+    {CMD("init", cmd_init, "create a study database with its protocol and first admin",
+         CMD_INIT_USAGE),
+     .opts = cmd_init_opts},
+    /* passwd of oneself needs only a login (the check hook) */
+    {CMD("user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE),
+     .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
+     .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},
+    /* --list needs data_read (the check hook) */
+    {CMD("screen", cmd_screen, "add a patient to the screening log and check eligibility",
+         CMD_SCREEN_USAGE),
+     .opts = cmd_screen_opts, STUDY(PERM_SCREEN), .check = cmd_screen_check,
+     .prepare = cmd_screen_prepare},
+    {CMD("enroll", cmd_enroll, "enrol an eligible, consented patient (assigns the study ID)",
+         CMD_ENROLL_USAGE),
+     .opts = cmd_common_opts, STUDY(PERM_ENROLL), .check = cmd_enroll_check,
+     .prepare = cmd_enroll_prepare},
+    {CMD("withdraw", cmd_withdraw, "mark an enrolled patient withdrawn", CMD_WITHDRAW_USAGE),
+     .opts = cmd_withdraw_opts, STUDY(PERM_DATA_WRITE), .check = cmd_withdraw_check},
+    /* only a status change needs form_status instead (the prepare hook) */
+    {CMD("set", cmd_set, "save values and form status of a record (validated, audited)",
+         CMD_SET_USAGE),
+     .opts = cmd_set_opts, STUDY(PERM_DATA_WRITE), .check = cmd_set_check,
+     .prepare = cmd_set_prepare},
+    {CMD("import", cmd_import, "import REDCap flat CSV/JSON: all rows or none", CMD_IMPORT_USAGE),
+     .opts = cmd_import_opts, STUDY(PERM_DATA_WRITE), .check = cmd_import_check,
+     .prepare = cmd_import_prepare},
+    {CMD("show", cmd_show, "show a record's forms, statuses and values", CMD_SHOW_USAGE),
+     .opts = cmd_common_opts, STUDY(PERM_DATA_READ), .check = cmd_show_check},
+    {CMD("history", cmd_history, "show every change of one field of a record", CMD_HISTORY_USAGE),
+     .opts = cmd_common_opts, STUDY(PERM_DATA_READ), .check = cmd_history_check},
+    /* verify needs audit_verify instead (the check hook) */
+    {CMD("audit", cmd_audit, "verify the audit trail's hash chain, or export it as CSV",
+         CMD_AUDIT_USAGE),
+     .opts = cmd_audit_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
+     .action = PERM_AUDIT_READ, .subs = cmd_audit_subs, .check = cmd_audit_check},
+    /* each subcommand's action is chosen by the check hook; the store decides again */
+    {CMD("query", cmd_query, "raise, answer, close, reopen and list queries on the data",
+         CMD_QUERY_USAGE),
+     .opts = cmd_query_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_DATA_READ,
+     .subs = cmd_query_subs, .check = cmd_query_check, .prepare = cmd_query_prepare},
+    {CMD("sdv", cmd_sdv, "verify values against source documents; SDV progress against the plan",
+         CMD_SDV_USAGE),
+     .opts = cmd_sdv_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_DATA_READ,
+     .subs = cmd_sdv_subs, .check = cmd_sdv_check},
+    {CMD("lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE), .opts = cmd_lock_opts,
+     STUDY(PERM_LOCK), .check = cmd_lock_check},
+    {CMD("unlock", cmd_lock, "unlock a record (needs a reason)", CMD_LOCK_USAGE),
+     .opts = cmd_lock_opts, STUDY(PERM_UNLOCK), .check = cmd_lock_check},
+    /* export and, in the command, audit_verify: the copy carries the whole trail */
+    {CMD("backup", cmd_backup, "copy the database safely while in use (online backup)",
+         CMD_BACKUP_USAGE),
+     .opts = cmd_common_opts, STUDY(PERM_EXPORT), .check = cmd_backup_check},
+    /* the web server opens the database once per worker thread and logs users in itself */
+    {CMD("serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE),
+     .opts = cmd_serve_opts},
+    /* data_write and, in the command, screen and enroll */
+    {CMD("simulate", cmd_simulate, "fill the study with a synthetic cohort (docs/simulator.md)",
+         CMD_SIMULATE_USAGE),
+     .opts = cmd_simulate_opts, STUDY(PERM_DATA_WRITE), .check = cmd_simulate_check},
+    {CMD("dataset", cmd_dataset, "write the analysis dataset (CSV + data dictionary)",
+         CMD_DATASET_USAGE),
+     .opts = cmd_dataset_opts, STUDY(PERM_EXPORT), .check = cmd_dataset_check},
+    /* analyse and, in the command, export; with --dataset no database (the check hook) */
+    {CMD("report", cmd_report, "run the analysis plan: report.html, results.json, figures",
+         CMD_REPORT_USAGE),
+     .opts = cmd_report_opts, STUDY(PERM_ANALYSE), .check = cmd_report_check},
+    {.name = NULL},
 };
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return cmd_help(0, NULL) == 0 ? 2 : 2;
+    if (argc < 2) {
+        cli_run(cli_cmd_find("help"), 0, NULL);
+        return 2;
+    }
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
-        return cmd_help(0, NULL);
+        return cli_run(cli_cmd_find("help"), 0, NULL);
     if (strcmp(name, "--version") == 0)
-        return cmd_version(0, NULL);
-    for (const struct cli_cmd *c = cli_commands; c->name; c++) {
-        if (strcmp(c->name, name) == 0) {
-            /* stats prints its method list with its help, so it handles --help itself */
-            bool own_help = strcmp(c->name, "stats") == 0;
-            for (int i = 2; i < argc && !own_help; i++) {
-                if (strcmp(argv[i], "--") == 0)
-                    break;
-                /* `ioheme CMD --help` for commands without subcommands; commands with
-                 * subcommands handle --help themselves to show the subcommand's help. */
-                if ((strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) && i == 2)
-                    return cli_print_help(c->name);
-            }
-            return c->run(argc - 2, argv + 2);
-        }
+        return cli_run(cli_cmd_find("version"), 0, NULL);
+    const struct cli_cmd *c = cli_cmd_find(name);
+    if (!c) {
+        fprintf(stderr, "ioheme: '%s' is not a command. See 'ioheme help'.\n", name);
+        return 2;
     }
-    fprintf(stderr, "ioheme: '%s' is not a command. See 'ioheme help'.\n", name);
-    return 2;
+    return cli_run(c, argc - 2, argv + 2);
 }

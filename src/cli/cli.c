@@ -105,16 +105,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+const struct cli_cmd *cli_cmd_find(const char *name)
+{
+    for (const struct cli_cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
 int cli_print_help(const char *cmd_name)
 {
-    for (const struct cli_cmd *c = cli_commands; c->name; c++) {
-        if (strcmp(c->name, cmd_name) == 0) {
-            fputs(c->usage, stdout);
-            return 0;
-        }
+    const struct cli_cmd *c = cli_cmd_find(cmd_name);
+    if (!c) {
+        fprintf(stderr, "ioheme: help: no command '%s'\n", cmd_name);
+        return 2;
     }
-    fprintf(stderr, "ioheme: help: no command '%s'\n", cmd_name);
-    return 2;
+    fputs(c->usage, stdout);
+    return 0;
 }
 
 const char *cli_db_path(const struct cli_args *a)

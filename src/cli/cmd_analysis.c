@@ -55,47 +55,57 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-int cmd_simulate(int argc, char **argv)
+const struct cli_opt_spec cmd_simulate_opts[] = {{"db", true},   {"patients", true},
+                                                 {"seed", true}, {"batch", true},
+                                                 {"user", true}, {NULL, false}};
+
+/* The cohort the arguments ask for. */
+struct sim_plan {
+    long n, batch;
+    unsigned long long seed;
+};
+
+int cmd_simulate_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {{"db", true},    {"patients", true}, {"seed", true},
-                                               {"batch", true}, {"user", true},     {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("simulate", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("simulate");
-    if (a.npos)
-        return cli_usage_error("simulate", "unexpected argument '%s'", a.pos[0]);
+    const struct cli_args *a = &ctx->args;
+    if (a->npos)
+        return cli_usage_error("simulate", "unexpected argument '%s'", a->pos[0]);
     long n, batch = -1;
-    if (parse_long(cli_get(&a, "patients"), 1, 10000000, &n))
+    if (parse_long(cli_get(a, "patients"), 1, 10000000, &n))
         return cli_usage_error("simulate", "--patients N (1 to 10000000) is required");
-    const char *seed_s = cli_get(&a, "seed");
+    const char *seed_s = cli_get(a, "seed");
     char *end;
     errno = 0;
     unsigned long long seed = seed_s && *seed_s ? strtoull(seed_s, &end, 10) : 0;
     if (!seed_s || !*seed_s || errno || *end || *seed_s == '-')
         return cli_usage_error("simulate", "--seed S (unsigned integer) is required");
-    if (cli_get(&a, "batch") && parse_long(cli_get(&a, "batch"), 0, 10000000, &batch))
+    if (cli_get(a, "batch") && parse_long(cli_get(a, "batch"), 0, 10000000, &batch))
         return cli_usage_error("simulate", "--batch K must be a non-negative integer");
     if (batch < 0)
         batch = n > 1000 ? 500 : 0;
+    struct sim_plan *p = arena_alloc(&ctx->ar, sizeof *p);
+    if (!p) {
+        struct err e;
+        err_set(&e, ERR_NOMEM, "out of memory");
+        return cli_fail("simulate", &e);
+    }
+    *p = (struct sim_plan){n, batch, seed};
+    ctx->data = p;
+    return 0;
+}
 
+int cmd_simulate(struct cmd_ctx *ctx)
+{
+    const struct sim_plan *p = ctx->data;
     struct err e = {0};
-    struct store *st = NULL;
-    int rc = store_open(cli_db_path(&a), &st, &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    /* the simulator screens, enrols and enters data: it needs all three permissions */
+    /* the simulator screens, enrols and enters data: it needs all three permissions (the row
+     * asks data_write) */
+    int rc = store_authorize(ctx->st, &ctx->who, PERM_SCREEN, &e);
     if (rc == 0)
-        rc = cli_login(st, &a, PERM_DATA_WRITE, &who, me, &e);
-    if (rc == 0)
-        rc = store_authorize(st, &who, PERM_SCREEN, &e);
-    if (rc == 0)
-        rc = store_authorize(st, &who, PERM_ENROLL, &e);
+        rc = store_authorize(ctx->st, &ctx->who, PERM_ENROLL, &e);
     struct sim_summary s;
     if (rc == 0)
-        rc = sim_run(st, &who, (uint64_t)seed, n, batch, &s, &e);
-    store_close(st);
+        rc = sim_run(ctx->st, &ctx->who, (uint64_t)p->seed, p->n, p->batch, &s, &e);
     if (rc)
         return cli_fail("simulate", &e);
     printf("simulated %ld screened, %ld enrolled, %ld screen failures; %ld values written "
@@ -104,37 +114,33 @@ int cmd_simulate(int argc, char **argv)
     return 0;
 }
 
-int cmd_dataset(int argc, char **argv)
+const struct cli_opt_spec cmd_dataset_opts[] = {
+    {"db", true}, {"out", true}, {"user", true}, {NULL, false}};
+
+int cmd_dataset_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        {"db", true}, {"out", true}, {"user", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("dataset", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("dataset");
-    if (a.npos)
-        return cli_usage_error("dataset", "unexpected argument '%s'", a.pos[0]);
-    const char *out = cli_get(&a, "out");
+    const struct cli_args *a = &ctx->args;
+    if (a->npos)
+        return cli_usage_error("dataset", "unexpected argument '%s'", a->pos[0]);
+    const char *out = cli_get(a, "out");
     if (!out || !*out)
         return cli_usage_error("dataset", "--out DIR is required");
+    return 0;
+}
+
+int cmd_dataset(struct cmd_ctx *ctx)
+{
+    const char *out = cli_get(&ctx->args, "out");
     struct err e = {0};
-    struct store *st = NULL;
     struct adataset ds;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_open_as(&a, PERM_EXPORT, &st, &who, me, &e);
+    int rc = dataset_from_store(ctx->st, &ds, &e);
     if (rc == 0) {
-        rc = dataset_from_store(st, &ds, &e);
-        if (rc == 0) {
-            rc = dataset_write(&ds, out, &e);
-            if (rc == 0)
-                rc = cli_audit_dataset_export(st, &who, "dataset", out, &ds, &e);
-            if (rc == 0)
-                cli_print_dataset_written(out, &ds);
-            derive_free(&ds);
-        }
+        rc = dataset_write(&ds, out, &e);
+        if (rc == 0)
+            rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
+        if (rc == 0)
+            cli_print_dataset_written(out, &ds);
+        derive_free(&ds);
     }
-    store_close(st);
     return rc ? cli_fail("dataset", &e) : 0;
 }

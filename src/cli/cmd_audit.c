@@ -76,75 +76,65 @@ static int export(struct store *st, const struct store_ctx *who, const struct cl
         rc = err_set(&e, ERR_IO, "%s: write failed", out);
     else if (!out && fflush(stdout) != 0 && !rc)
         rc = err_set(&e, ERR_IO, "standard output: write failed");
-    char name[256], detail[320];
-    snprintf(detail, sizeof detail, "%s: %lld rows",
-             out ? cli_basename(out, name, sizeof name) : "(standard output)", nrows);
+    struct strbuf detail = STRBUF_INIT;
+    if (out)
+        cli_add_basename(&detail, out);
+    else
+        strbuf_adds(&detail, "(standard output)");
+    strbuf_addf(&detail, ": %lld rows", nrows);
+    if (!rc && detail.failed)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = store_audit_access(st, who, "export", cmd, detail, &e);
+        rc = store_audit_access(st, who, "export", cmd, strbuf_str(&detail), &e);
+    strbuf_release(&detail);
     return rc ? cli_fail(cmd, &e) : 0;
 }
 
-int cmd_audit(int argc, char **argv)
+const struct cli_opt_spec cmd_audit_opts[] = {STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
+const struct cli_sub cmd_audit_subs[] = {
+    {"verify", NULL, NULL, NULL}, {"export", NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}};
+
+int cmd_audit_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
-    if (argc < 1) {
-        fputs(CMD_AUDIT_USAGE, stderr);
-        return 2;
-    }
-    const char *sub = argv[0];
-    bool is_verify = strcmp(sub, "verify") == 0;
-    if (!is_verify && strcmp(sub, "export") != 0)
-        return cli_usage_error("audit", "unknown subcommand '%s' (verify, export)", sub);
-    const char *cmd = is_verify ? "audit verify" : "audit export";
-    struct cli_args a;
-    if (cli_parse(cmd, argc - 1, argv + 1, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("audit");
-    if (a.npos)
-        return cli_usage_error(cmd, "unexpected argument '%s'", a.pos[0]);
-    struct err e = {0};
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, is_verify ? PERM_AUDIT_VERIFY : PERM_AUDIT_READ, &st, &who, me, &e))
-        return cli_fail(cmd, &e);
-    int status = is_verify ? verify(st, cli_has(&a, "json")) : export(st, &who, &a);
-    store_close(st);
-    return status;
+    if (ctx->args.npos)
+        return cli_usage_error(ctx->name, "unexpected argument '%s'", ctx->args.pos[0]);
+    if (strcmp(ctx->sub->name, "verify") == 0)
+        ctx->action = PERM_AUDIT_VERIFY;
+    return 0;
 }
 
-int cmd_backup(int argc, char **argv)
+int cmd_audit(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("backup", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("backup");
-    if (a.npos != 1)
+    if (strcmp(ctx->sub->name, "verify") == 0)
+        return verify(ctx->st, cli_has(&ctx->args, "json"));
+    return export(ctx->st, &ctx->who, &ctx->args);
+}
+
+int cmd_backup_check(struct cmd_ctx *ctx)
+{
+    if (ctx->args.npos != 1)
         return cli_usage_error("backup", "expects DEST.db");
+    return 0;
+}
+
+int cmd_backup(struct cmd_ctx *ctx)
+{
+    const char *dest = ctx->args.pos[0];
     struct err e = {0};
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    /* export for the copy leaving the store, audit_verify for the whole trail it carries: the
-     * table gives both only to admin and data_manager (a statistician exports de-identified
-     * analysis data, not password hashes and identifiers) */
-    int rc = cli_open_as(&a, PERM_EXPORT, &st, &who, me, &e);
-    if (!rc)
-        rc = store_authorize(st, &who, PERM_AUDIT_VERIFY, &e);
+    /* export for the copy leaving the store (the row's action), audit_verify for the whole trail
+     * it carries: the table gives both only to admin and data_manager (a statistician exports
+     * de-identified analysis data, not password hashes and identifiers) */
+    int rc = store_authorize(ctx->st, &ctx->who, PERM_AUDIT_VERIFY, &e);
     struct store_verify_result r = {0};
     if (!rc)
-        rc = store_backup(st, &who, a.pos[0], &r, &e);
-    store_close(st);
+        rc = store_backup(ctx->st, &ctx->who, dest, &r, &e);
     if (rc)
         return cli_fail("backup", &e);
-    if (cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:b, s:I, s:s}", "backup", a.pos[0], "intact", 1, "rows",
+    if (cli_has(&ctx->args, "json"))
+        cli_json_print(json_pack("{s:s, s:b, s:I, s:s}", "backup", dest, "intact", 1, "rows",
                                  (json_int_t)r.nrows, "head", r.head_hash));
     else
-        printf("backed up to %s: audit trail intact, %lld rows, head %s\n", a.pos[0], r.nrows,
+        printf("backed up to %s: audit trail intact, %lld rows, head %s\n", dest, r.nrows,
                r.head_hash);
     return 0;
 }

@@ -20,75 +20,72 @@ const char CMD_WITHDRAW_USAGE[] =
     "\n"
     "Marks an enrolled patient withdrawn. Their data stay in the database and the analysis.\n";
 
-int cmd_enroll(int argc, char **argv)
-{
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("enroll", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("enroll");
-    if (a.npos < 1)
-        return cli_usage_error("enroll", "which screening number? (e.g. SCR-001)");
-    struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("enroll", &e);
-    struct arena ar = ARENA_INIT;
+/* The consent values given with the enrolment, parsed before the login. */
+struct enroll_plan {
     struct store_change ch[CLI_MAX_POS];
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 1; i < a.npos && !rc; i++)
-        rc = cli_parse_assignment(store_dict(st), &ar, a.pos[i], NULL, 0, &ch[n++], &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (!rc)
-        rc = cli_login(st, &a, PERM_ENROLL, &who, me, &e);
+    size_t n;
+};
+
+int cmd_enroll_check(struct cmd_ctx *ctx)
+{
+    if (ctx->args.npos < 1)
+        return cli_usage_error("enroll", "which screening number? (e.g. SCR-001)");
+    return 0;
+}
+
+int cmd_enroll_prepare(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    struct enroll_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
+    struct err e = {0};
+    int rc = p ? 0 : err_set(&e, ERR_NOMEM, "out of memory");
+    for (size_t i = 1; !rc && i < a->npos; i++)
+        rc = cli_parse_assignment(store_dict(ctx->st), &ctx->ar, a->pos[i], NULL, 0, &p->ch[p->n++],
+                                  &e);
+    ctx->data = p;
+    return rc ? cli_fail("enroll", &e) : 0;
+}
+
+int cmd_enroll(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const struct enroll_plan *p = ctx->data;
+    struct err e = {0};
     struct store_put_result res;
     store_put_result_init(&res);
     char id[16] = "";
-    if (!rc)
-        rc = store_enroll(st, &who, a.pos[0], ch, n, id, &res, &e);
     int status = 0;
-    if (rc) {
+    if (store_enroll(ctx->st, &ctx->who, a->pos[0], p->ch, p->n, id, &res, &e)) {
         status = cli_fail_put("enroll", &e, &res);
-    } else if (cli_has(&a, "json")) {
+    } else if (cli_has(a, "json")) {
         cli_json_print(json_out_put_result(
-            &res, json_pack("{s:s, s:s}", "screening_no", a.pos[0], "study_id", id)));
+            &res, json_pack("{s:s, s:s}", "screening_no", a->pos[0], "study_id", id)));
     } else {
-        printf("%s enrolled as %s\n", a.pos[0], id);
+        printf("%s enrolled as %s\n", a->pos[0], id);
         cli_print_issues(stdout, &res);
     }
     store_put_result_free(&res);
-    arena_free(&ar);
-    store_close(st);
     return status;
 }
 
-int cmd_withdraw(int argc, char **argv)
+const struct cli_opt_spec cmd_withdraw_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
+
+int cmd_withdraw_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("withdraw", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("withdraw");
-    if (a.npos != 1)
+    if (ctx->args.npos != 1)
         return cli_usage_error("withdraw", "expects one RECORD");
+    return 0;
+}
+
+int cmd_withdraw(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
     struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("withdraw", &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_login(st, &a, PERM_DATA_WRITE, &who, me, &e);
-    if (!rc)
-        rc = store_withdraw(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
-    if (!rc && cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:s}", "record", a.pos[0], "status", "withdrawn"));
+    int rc = store_withdraw(ctx->st, &ctx->who, a->pos[0], cli_get(a, "reason"), &e);
+    if (!rc && cli_has(a, "json"))
+        cli_json_print(json_pack("{s:s, s:s}", "record", a->pos[0], "status", "withdrawn"));
     else if (!rc)
-        printf("%s withdrawn\n", a.pos[0]);
-    store_close(st);
+        printf("%s withdrawn\n", a->pos[0]);
     return rc ? cli_fail("withdraw", &e) : 0;
 }

@@ -5,10 +5,10 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
-int cmd_help(int argc, char **argv)
+int cmd_help(struct cmd_ctx *ctx)
 {
-    if (argc >= 1)
-        return cli_print_help(argv[0]);
+    if (ctx->argc >= 1)
+        return cli_print_help(ctx->argv[0]);
     printf("usage: ioheme COMMAND [ARGS]\n\n"
            "ioheme runs the study \"Application of Intraosseous Infusion in Hematologic\n"
            "Critical Patients\": data capture, audit trail, exports and analysis.\n\n"
@@ -29,10 +29,9 @@ int cmd_help(int argc, char **argv)
     return 0;
 }
 
-int cmd_version(int argc, char **argv)
+int cmd_version(struct cmd_ctx *ctx)
 {
-    (void)argc;
-    (void)argv;
+    (void)ctx;
     printf("ioheme %s\n", IOHEME_VERSION);
     return 0;
 }

@@ -35,15 +35,13 @@ static const char *protocol_dir(const struct cli_args *a)
     return IOHEME_SOURCE_DIR "/protocols/io-heme";
 }
 
-int cmd_init(int argc, char **argv)
+const struct cli_opt_spec cmd_init_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {NULL, false}};
+
+/* No CLI_DB: init creates the database, and its admin is the first user there is. */
+int cmd_init(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("init", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("init");
+    const struct cli_args a = ctx->args;
     const char *admin = cli_get(&a, "admin");
     if (!admin || !*admin)
         return cli_usage_error("init", "--admin NAME is required");
@@ -56,9 +54,7 @@ int cmd_init(int argc, char **argv)
         return cli_fail("init", &e);
     }
     char pw[256];
-    char prompt[96];
-    snprintf(prompt, sizeof prompt, "Password for %s: ", admin);
-    if (cli_read_password(prompt, true, true, pw, sizeof pw, &e))
+    if (cli_read_password("Password for ", admin, true, true, pw, sizeof pw, &e))
         return cli_fail("init", &e);
     struct store *st = NULL;
     const char *proto = protocol_dir(&a);

@@ -51,17 +51,14 @@ static const char *protocol_dir(const struct cli_args *a, size_t first_pos)
     return env && *env ? env : "protocols/io-heme";
 }
 
-static int protocol_check(int argc, char **argv)
+static const struct cli_opt_spec check_opts[] = {{NULL, false}};
+
+static int protocol_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {{NULL, false}};
-    struct cli_args a;
-    if (cli_parse("protocol check", argc, argv, opts, &a) != 0)
-        return 2;
-    if (a.help)
-        return cli_print_help("protocol");
-    if (a.npos > 1)
-        return cli_usage_error("protocol check", "unexpected argument '%s'", a.pos[1]);
-    const char *dir = protocol_dir(&a, 0);
+    const struct cli_args *ap = &ctx->args;
+    if (ap->npos > 1)
+        return cli_usage_error("protocol check", "unexpected argument '%s'", ap->pos[1]);
+    const char *dir = protocol_dir(ap, 0);
     struct dict d;
     struct err e;
     struct strbuf errors = STRBUF_INIT;
@@ -249,24 +246,21 @@ static json_t *show_json(const struct dict *d)
     return root;
 }
 
-static int protocol_show(int argc, char **argv)
+static const struct cli_opt_spec show_opts[] = {{"json", false}, {NULL, false}};
+
+static int protocol_show(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {{"json", false}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("protocol show", argc, argv, opts, &a) != 0)
-        return 2;
-    if (a.help)
-        return cli_print_help("protocol");
-    if (a.npos > 1)
-        return cli_usage_error("protocol show", "unexpected argument '%s'", a.pos[1]);
-    const char *dir = protocol_dir(&a, 0);
+    const struct cli_args *ap = &ctx->args;
+    if (ap->npos > 1)
+        return cli_usage_error("protocol show", "unexpected argument '%s'", ap->pos[1]);
+    const char *dir = protocol_dir(ap, 0);
     struct dict d;
     struct err e;
     err_clear(&e);
     if (dict_load(dir, &d, &e))
         return cli_fail("protocol show", &e);
     int rc = 0;
-    if (cli_has(&a, "json")) {
+    if (cli_has(ap, "json")) {
         json_t *j = show_json(&d);
         char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
@@ -391,19 +385,16 @@ static void check_expr_refs(const struct dict *d, const struct expr *x, const ch
     expr_foreach_ref(x, check_ref, &c);
 }
 
-static int protocol_eval(int argc, char **argv)
+static const struct cli_opt_spec eval_opts[] = {
+    {"now", true}, {"json", false}, {"protocol", true}, {"event", true}, {NULL, false}};
+
+static int protocol_eval(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        {"now", true}, {"json", false}, {"protocol", true}, {"event", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("protocol eval", argc, argv, opts, &a) != 0)
-        return 2;
-    if (a.help)
-        return cli_print_help("protocol");
-    if (a.npos < 1)
+    const struct cli_args *ap = &ctx->args;
+    if (ap->npos < 1)
         return cli_usage_error("protocol eval", "give the expression to evaluate");
     long long now_ms = (long long)time(NULL) * 1000;
-    const char *now = cli_get(&a, "now");
+    const char *now = cli_get(ap, "now");
     if (now) {
         double secs;
         if (!validate_parse_ordered(VT_DATETIME_SECONDS_YMD, now, &secs) &&
@@ -414,13 +405,13 @@ static int protocol_eval(int argc, char **argv)
         now_ms = (long long)secs * 1000;
     }
     struct kv kvs[CLI_MAX_POS];
-    struct kv_set set = {kvs, 0, cli_get(&a, "event")};
-    for (size_t i = 1; i < a.npos; i++)
-        if (!kv_parse(a.pos[i], &kvs[set.n++]))
-            return cli_usage_error("protocol eval", "'%s' is not NAME=VALUE", a.pos[i]);
+    struct kv_set set = {kvs, 0, cli_get(ap, "event")};
+    for (size_t i = 1; i < ap->npos; i++)
+        if (!kv_parse(ap->pos[i], &kvs[set.n++]))
+            return cli_usage_error("protocol eval", "'%s' is not NAME=VALUE", ap->pos[i]);
     struct arena ar = ARENA_INIT;
     struct expr *x;
-    int rc = parse_expr_arg("protocol eval", a.pos[0], &ar, &x);
+    int rc = parse_expr_arg("protocol eval", ap->pos[0], &ar, &x);
     if (rc) {
         arena_free(&ar);
         return rc;
@@ -429,7 +420,7 @@ static int protocol_eval(int argc, char **argv)
     struct err e;
     err_clear(&e);
     struct dict d = {0};
-    const char *dir = cli_get(&a, "protocol");
+    const char *dir = cli_get(ap, "protocol");
     if (dir && dict_load(dir, &d, &e) == 0)
         check_expr_refs(&d, x, set.event, &e);
     if (e.code) {
@@ -448,7 +439,7 @@ static int protocol_eval(int argc, char **argv)
     }
     struct strbuf sb = STRBUF_INIT;
     expr_value_format(&v, &sb);
-    if (!cli_has(&a, "json")) {
+    if (!cli_has(ap, "json")) {
         puts(strbuf_str(&sb));
     } else if (v.kind == EV_BLANK) {
         puts("null");
@@ -472,19 +463,16 @@ static int protocol_eval(int argc, char **argv)
     return 0;
 }
 
-static int protocol_js(int argc, char **argv)
+static const struct cli_opt_spec js_opts[] = {{NULL, false}};
+
+static int protocol_js(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {{NULL, false}};
-    struct cli_args a;
-    if (cli_parse("protocol js", argc, argv, opts, &a) != 0)
-        return 2;
-    if (a.help)
-        return cli_print_help("protocol");
-    if (a.npos != 1)
+    const struct cli_args *ap = &ctx->args;
+    if (ap->npos != 1)
         return cli_usage_error("protocol js", "give exactly one expression");
     struct arena ar = ARENA_INIT;
     struct expr *x;
-    int rc = parse_expr_arg("protocol js", a.pos[0], &ar, &x);
+    int rc = parse_expr_arg("protocol js", ap->pos[0], &ar, &x);
     if (!rc) {
         struct strbuf sb = STRBUF_INIT;
         struct err e;
@@ -499,23 +487,10 @@ static int protocol_js(int argc, char **argv)
     return rc;
 }
 
-int cmd_protocol(int argc, char **argv)
-{
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } subs[] = {{"check", protocol_check},
-                {"show", protocol_show},
-                {"eval", protocol_eval},
-                {"js", protocol_js}};
-    if (argc < 1) {
-        fputs(CMD_PROTOCOL_USAGE, stderr);
-        return 2;
-    }
-    if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))
-        return cli_print_help("protocol");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (strcmp(subs[i].name, argv[0]) == 0)
-            return subs[i].run(argc - 1, argv + 1);
-    return cli_usage_error("protocol", "unknown subcommand '%s'", argv[0]);
-}
+const struct cli_sub cmd_protocol_subs[] = {
+    {"check", check_opts, NULL, protocol_check},
+    {"show", show_opts, NULL, protocol_show},
+    {"eval", eval_opts, NULL, protocol_eval},
+    {"js", js_opts, NULL, protocol_js},
+    {NULL, NULL, NULL, NULL},
+};

@@ -128,119 +128,139 @@ static int query_show(struct store *st, const struct cli_args *a, long long id)
     return 0;
 }
 
-/* RECORD [EVENT[:INSTANCE]] into q (event string in buf). */
-static int open_place(const struct dict *d, const struct cli_args *a, struct store_query_new *q,
-                      char *buf, size_t len)
+const struct cli_opt_spec cmd_query_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"message", true}, {"field", true}, {"form", true}, {"assign", true},
+    {"record", true},      {"status", true},  {"mine", false}, {NULL, false}};
+
+const struct cli_sub cmd_query_subs[] = {
+    {"open", NULL, NULL, NULL},   {"answer", NULL, NULL, NULL}, {"close", NULL, NULL, NULL},
+    {"reopen", NULL, NULL, NULL}, {"list", NULL, NULL, NULL},   {"show", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* The arguments, before anything is opened; and what the login must allow: reading for list
+ * and show, the action's own permission otherwise (the store decides again). */
+int cmd_query_check(struct cmd_ctx *ctx)
 {
-    q->record = a->pos[1];
-    if (a->npos < 3)
-        return 0;
-    snprintf(buf, len, "%s", a->pos[2]);
-    char *colon = strchr(buf, ':');
-    struct err e = {0};
-    if (colon) {
-        *colon = '\0';
-        if (dict_instance_parse(colon + 1, "instance", &q->instance, &e) != 0)
-            return cli_usage_error("query open", "'%s' is not EVENT:INSTANCE: %s", a->pos[2],
-                                   e.msg);
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
+    long long id;
+    if (strcmp(sub, "list") == 0) {
+        if (a->npos != 0)
+            return cli_usage_error(ctx->name, "takes no arguments");
+        ctx->action = PERM_DATA_READ;
+    } else if (strcmp(sub, "show") == 0) {
+        if (a->npos != 1 || parse_id(a->pos[0], &id))
+            return cli_usage_error(ctx->name, "expects one query number");
+        ctx->action = PERM_DATA_READ;
+    } else if (strcmp(sub, "open") == 0) {
+        if (a->npos < 1 || a->npos > 2)
+            return cli_usage_error(ctx->name, "expects RECORD [EVENT[:INSTANCE]]");
+        ctx->action = PERM_QUERY_RAISE;
+    } else if (strcmp(sub, "answer") == 0) {
+        if (a->npos < 1 || parse_id(a->pos[0], &id))
+            return cli_usage_error(ctx->name, "expects a query number, then field=value ...");
+        ctx->action = PERM_QUERY_ANSWER;
+    } else {
+        if (a->npos != 1 || parse_id(a->pos[0], &id))
+            return cli_usage_error(ctx->name, "expects one query number");
+        ctx->action = PERM_QUERY_CLOSE;
     }
-    q->event = dict_event_find(d, buf) ? dict_event_find(d, buf) : buf;
     return 0;
 }
 
-int cmd_query(int argc, char **argv)
+/* open: RECORD [EVENT[:INSTANCE]] against the protocol, before the login. */
+int cmd_query_prepare(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"message", true}, {"field", true}, {"form", true}, {"assign", true},
-        {"record", true},      {"status", true},  {"mine", false}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("query", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("query");
-    if (a.npos < 1)
-        return cli_usage_error("query", "expects open, answer, close, reopen, list or show");
-    const char *sub = a.pos[0];
-    bool is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0;
-    bool is_open = strcmp(sub, "open") == 0, is_answer = strcmp(sub, "answer") == 0;
-    bool is_close = strcmp(sub, "close") == 0, is_reopen = strcmp(sub, "reopen") == 0;
-    if (!is_list && !is_show && !is_open && !is_answer && !is_close && !is_reopen)
-        return cli_usage_error("query", "unknown subcommand '%s'", sub);
-    long long id = 0;
-    if (is_list && a.npos != 1)
-        return cli_usage_error("query list", "takes no arguments");
-    if ((is_show || is_close || is_reopen) && (a.npos != 2 || parse_id(a.pos[1], &id)))
-        return cli_usage_error("query", "%s expects one query number", sub);
-    if (is_answer && (a.npos < 2 || parse_id(a.pos[1], &id)))
-        return cli_usage_error("query answer", "expects a query number, then field=value ...");
-    if (is_open && (a.npos < 2 || a.npos > 3))
-        return cli_usage_error("query open", "expects RECORD [EVENT[:INSTANCE]]");
+    const struct cli_args *a = &ctx->args;
+    if (strcmp(ctx->sub->name, "open") != 0)
+        return 0;
+    struct store_query_new *q = arena_calloc(&ctx->ar, 1, sizeof *q);
     struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("query", &e);
-    /* reading needs data_read; each action's own permission is the store's decision */
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_login(st, &a, is_list || is_show ? PERM_DATA_READ : PERM_NONE, &who, me, &e);
-    if (rc) {
-        store_close(st);
-        return cli_fail("query", &e);
+    if (!q) {
+        err_set(&e, ERR_NOMEM, "out of memory");
+        return cli_fail(ctx->name, &e);
     }
-    int exit_status = 0;
-    const char *msg = cli_get(&a, "message");
-    struct arena ar = ARENA_INIT;
-    if (is_list) {
-        exit_status = query_list(st, &a, me);
-    } else if (is_show) {
-        exit_status = query_show(st, &a, id);
-    } else if (is_open) {
-        char evbuf[128];
-        struct store_query_new q = {.form = cli_get(&a, "form"),
-                                    .field = cli_get(&a, "field"),
-                                    .assignee = cli_get(&a, "assign"),
-                                    .text = msg};
-        exit_status = open_place(store_dict(st), &a, &q, evbuf, sizeof evbuf);
-        if (!exit_status) {
-            if (store_query_open(st, &who, &q, &id, &e))
-                exit_status = cli_fail("query open", &e);
-            else if (cli_has(&a, "json"))
-                cli_json_print(json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "open"));
-            else
-                printf("query %lld opened on %s\n", id, q.record);
-        }
-    } else if (is_answer) {
+    ctx->data = q;
+    q->record = a->pos[0];
+    q->form = cli_get(a, "form");
+    q->field = cli_get(a, "field");
+    q->assignee = cli_get(a, "assign");
+    q->text = cli_get(a, "message");
+    if (a->npos < 2)
+        return 0;
+    char *ev = arena_strdup(&ctx->ar, a->pos[1]);
+    if (!ev) {
+        err_set(&e, ERR_NOMEM, "out of memory");
+        return cli_fail(ctx->name, &e);
+    }
+    char *colon = strchr(ev, ':');
+    if (colon) {
+        *colon = '\0';
+        if (dict_instance_parse(colon + 1, "instance", &q->instance, &e) != 0)
+            return cli_usage_error(ctx->name, "'%s' is not EVENT:INSTANCE: %s", a->pos[1], e.msg);
+    }
+    const char *found = dict_event_find(store_dict(ctx->st), ev);
+    q->event = found ? found : ev; /* an unknown event: the store names it */
+    return 0;
+}
+
+int cmd_query(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
+    struct store *st = ctx->st;
+    const struct store_ctx *who = &ctx->who;
+    const char *msg = cli_get(a, "message");
+    long long id = 0;
+    if (strcmp(sub, "list") == 0)
+        return query_list(st, a, ctx->user);
+    parse_id(a->pos[0], &id);
+    if (strcmp(sub, "show") == 0)
+        return query_show(st, a, id);
+    struct err e = {0};
+    if (strcmp(sub, "open") == 0) {
+        const struct store_query_new *q = ctx->data;
+        if (store_query_open(st, who, q, &id, &e))
+            return cli_fail(ctx->name, &e);
+        if (cli_has(a, "json"))
+            cli_json_print(json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "open"));
+        else
+            printf("query %lld opened on %s\n", id, q->record);
+        return 0;
+    }
+    if (strcmp(sub, "answer") == 0) {
         struct store_query q;
         struct store_change ch[CLI_MAX_POS];
         size_t n = 0;
-        rc = store_query_get(st, id, &q, &e);
-        for (size_t i = 2; i < a.npos && !rc; i++)
-            rc = cli_parse_assignment(store_dict(st), &ar, a.pos[i], q.event[0] ? q.event : NULL,
-                                      q.instance, &ch[n++], &e);
+        int rc = store_query_get(st, id, &q, &e);
+        for (size_t i = 1; i < a->npos && !rc; i++)
+            rc = cli_parse_assignment(store_dict(st), &ctx->ar, a->pos[i],
+                                      q.event[0] ? q.event : NULL, q.instance, &ch[n++], &e);
         struct store_put_result res;
         store_put_result_init(&res);
         if (!rc)
-            rc = store_query_answer(st, &who, id, msg, ch, n, &res, &e);
+            rc = store_query_answer(st, who, id, msg, ch, n, &res, &e);
+        int exit_status = 0;
         if (rc)
-            exit_status = cli_fail_put("query answer", &e, &res);
-        else if (cli_has(&a, "json"))
+            exit_status = cli_fail_put(ctx->name, &e, &res);
+        else if (cli_has(a, "json"))
             cli_json_print(json_out_put_result(
                 &res, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "answered")));
         else
             printf("query %lld answered%s\n", id, n ? " (value saved)" : "");
         store_put_result_free(&res);
-    } else {
-        rc = is_close ? store_query_close(st, &who, id, msg, &e)
-                      : store_query_reopen(st, &who, id, msg, &e);
-        if (rc)
-            exit_status = cli_fail(is_close ? "query close" : "query reopen", &e);
-        else if (cli_has(&a, "json"))
-            cli_json_print(json_pack("{s:I, s:s}", "id", (json_int_t)id, "status",
-                                     is_close ? "closed" : "open"));
-        else
-            printf("query %lld %s\n", id, is_close ? "closed" : "reopened");
+        return exit_status;
     }
-    arena_free(&ar);
-    store_close(st);
-    return exit_status;
+    bool is_close = strcmp(sub, "close") == 0;
+    int rc = is_close ? store_query_close(st, who, id, msg, &e)
+                      : store_query_reopen(st, who, id, msg, &e);
+    if (rc)
+        return cli_fail(ctx->name, &e);
+    if (cli_has(a, "json"))
+        cli_json_print(
+            json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", is_close ? "closed" : "open"));
+    else
+        printf("query %lld %s\n", id, is_close ? "closed" : "reopened");
+    return 0;
 }

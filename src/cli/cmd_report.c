@@ -55,29 +55,24 @@ static void iso_now(char buf[32], long long ms)
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, 32, "unknown");
+        memcpy(buf, "unknown", sizeof "unknown");
 }
 
-/* Reads the dataset: from --dataset DIR, or from the database as a user logged in with
- * analyse and export, then left open in *stp (NULL for a dataset) to audit the export. */
-static int load(const struct cli_args *a, struct store **stp, struct store_ctx *who,
-                char me[STORE_USERNAME_MAX + 1], struct adataset *ds, struct report_meta *m,
-                char snapshot[32], char head[65], struct strbuf *source, struct err *e)
+/* Reads the dataset: from --dataset DIR, or from the database st (open, the user logged in for
+ * analyse by cli_run) once the user is also allowed to export. */
+static int load(const struct cli_args *a, struct store *st, const struct store_ctx *who,
+                struct adataset *ds, struct report_meta *m, char snapshot[32], char head[65],
+                struct strbuf *source, struct err *e)
 {
-    *stp = NULL;
     const char *dir = cli_get(a, "dataset");
-    if (dir && *dir) {
+    if (!st) {
         strbuf_addf(source, "dataset %s", dir);
         iso_now(snapshot, (long long)time(NULL) * 1000);
         m->has_audit = false;
         return dataset_read(dir, ds, e);
     }
-    const char *db = cli_db_path(a);
-    strbuf_addf(source, "database %s", db);
-    struct store *st = NULL;
-    int rc = cli_open_as(a, PERM_ANALYSE, &st, who, me, e);
-    if (rc == 0)
-        rc = store_authorize(st, who, PERM_EXPORT, e);
+    strbuf_addf(source, "database %s", cli_db_path(a));
+    int rc = store_authorize(st, who, PERM_EXPORT, e);
     if (rc == 0) {
         iso_now(snapshot, store_now_ms(st));
         rc = store_audit_head(st, &m->audit_rows, head, e);
@@ -86,10 +81,6 @@ static int load(const struct cli_args *a, struct store **stp, struct store_ctx *
     }
     if (rc == 0)
         rc = dataset_from_store(st, ds, e);
-    if (rc == 0)
-        *stp = st;
-    else
-        store_close(st);
     return rc;
 }
 
@@ -131,31 +122,36 @@ static int write_outputs(const char *out, const struct adataset *ds, const json_
     return rc;
 }
 
-int cmd_report(int argc, char **argv)
+const struct cli_opt_spec cmd_report_opts[] = {
+    {"db", true}, {"dataset", true}, {"out", true}, {"user", true}, {NULL, false}};
+
+int cmd_report_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        {"db", true}, {"dataset", true}, {"out", true}, {"user", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("report", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("report");
-    if (a.npos)
-        return cli_usage_error("report", "unexpected argument '%s'", a.pos[0]);
-    const char *out = cli_get(&a, "out");
+    const struct cli_args *a = &ctx->args;
+    if (a->npos)
+        return cli_usage_error("report", "unexpected argument '%s'", a->pos[0]);
+    const char *out = cli_get(a, "out");
     if (!out || !*out)
         return cli_usage_error("report", "--out DIR is required");
-    if (cli_get(&a, "dataset") && cli_get(&a, "db"))
+    if (cli_get(a, "dataset") && cli_get(a, "db"))
         return cli_usage_error("report", "give --db or --dataset, not both");
+    /* from an exported dataset no database is opened and nobody logs in */
+    const char *dir = cli_get(a, "dataset");
+    if (dir && *dir)
+        ctx->use_db = false;
+    return 0;
+}
+
+int cmd_report(struct cmd_ctx *ctx)
+{
+    const char *out = cli_get(&ctx->args, "out");
+    struct store *st = ctx->st;
     struct err e = {0};
     struct adataset ds;
     struct report_meta m = {0};
     char snapshot[32] = "", head[65] = "";
     struct strbuf source = STRBUF_INIT;
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    int rc = load(&a, &st, &who, me, &ds, &m, snapshot, head, &source, &e);
+    int rc = load(&ctx->args, st, &ctx->who, &ds, &m, snapshot, head, &source, &e);
     json_t *results = NULL;
     if (rc == 0) {
         m.source = strbuf_str(&source);
@@ -165,7 +161,7 @@ int cmd_report(int argc, char **argv)
         if (rc == 0)
             rc = write_outputs(out, &ds, results, &e);
         if (rc == 0 && st)
-            rc = cli_audit_dataset_export(st, &who, "report", out, &ds, &e);
+            rc = cli_audit_dataset_export(st, &ctx->who, "report", out, &ds, &e);
         if (rc == 0) {
             printf("wrote %s/report.html, %s/results.json and %s/figures/ (SVG, PDF, PNG)\n", out,
                    out, out);
@@ -176,7 +172,6 @@ int cmd_report(int argc, char **argv)
         }
         derive_free(&ds);
     }
-    store_close(st);
     json_decref(results);
     strbuf_release(&source);
     fig_release_caches(); /* the command is the process: nothing renders after this */

@@ -79,23 +79,21 @@ static int file_changes(const struct dict *d, struct arena *ar, const char *path
     {
         if (rc)
             break;
-        char buf[64];
-        const char *val = json_string_value(v);
-        if (json_is_integer(v)) {
-            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-            val = buf;
-        } else if (json_is_real(v)) {
-            snprintf(buf, sizeof buf, "%.15g", json_real_value(v));
-            val = buf;
-        } else if (json_is_null(v)) {
-            val = "";
-        }
-        if (!val) {
+        /* numbers as the text a form would hold; "key=value" parsed as an argument */
+        char *arg = NULL;
+        if (json_is_integer(v))
+            arg = arena_printf(ar, "%s=%lld", key, (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            arg = arena_printf(ar, "%s=%.15g", key, json_real_value(v));
+        else if (json_is_null(v))
+            arg = arena_printf(ar, "%s=", key);
+        else if (json_is_string(v))
+            arg = arena_printf(ar, "%s=%s", key, json_string_value(v));
+        else {
             rc = err_set_field(e, ERR_INVALID, key, "%s: '%s' must be a string or number", path,
                                key);
             break;
         }
-        char *arg = arena_printf(ar, "%s=%s", key, val);
         if (*n == cap)
             rc = err_set(e, ERR_USAGE, "too many values");
         if (!rc && !arg)
@@ -166,59 +164,63 @@ static void print_eligibility(struct store *st, const char *record, bool json,
     arena_free(&ar);
 }
 
-int cmd_screen(int argc, char **argv)
-{
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {"file", true},
+const struct cli_opt_spec cmd_screen_opts[] = {STORE_CLI_COMMON_OPTS, {"file", true},
                                                {"record", true},      {"list", false},
                                                {"reason", true},      {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("screen", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("screen");
-    struct err e = {0};
-    struct store *st = NULL;
-    bool json = cli_has(&a, "json");
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (cli_has(&a, "list")) {
-        /* the log lists every patient screened: a read of study data */
-        if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
-            return cli_fail("screen --list", &e);
-        int status = print_log(st, json);
-        store_close(st);
-        return status;
-    }
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("screen", &e);
-    const struct dict *d = store_dict(st);
-    struct arena ar = ARENA_INIT;
+
+/* The values to screen with, from the arguments and --file, read before the login. */
+struct screen_plan {
     struct store_change ch[CLI_MAX_POS + 256];
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 0; i < a.npos && !rc; i++)
-        rc = cli_parse_assignment(d, &ar, a.pos[i], NULL, 0, &ch[n++], &e);
-    if (!rc && cli_get(&a, "file"))
-        rc = file_changes(d, &ar, cli_get(&a, "file"), ch, &n, sizeof ch / sizeof ch[0], &e);
-    if (!rc)
-        rc = cli_login(st, &a, PERM_SCREEN, &who, me, &e);
+    size_t n;
+};
+
+int cmd_screen_check(struct cmd_ctx *ctx)
+{
+    if (!cli_has(&ctx->args, "list"))
+        return 0;
+    /* the log lists every patient screened: a read of study data */
+    ctx->action = PERM_DATA_READ;
+    return cli_ctx_name(ctx, "--list");
+}
+
+int cmd_screen_prepare(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    if (cli_has(a, "list"))
+        return 0;
+    const struct dict *d = store_dict(ctx->st);
+    struct err e = {0};
+    struct screen_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
+    int rc = p ? 0 : err_set(&e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->npos && !rc; i++)
+        rc = cli_parse_assignment(d, &ctx->ar, a->pos[i], NULL, 0, &p->ch[p->n++], &e);
+    if (!rc && cli_get(a, "file"))
+        rc = file_changes(d, &ctx->ar, cli_get(a, "file"), p->ch, &p->n,
+                          sizeof p->ch / sizeof p->ch[0], &e);
+    ctx->data = p;
+    return rc ? cli_fail("screen", &e) : 0;
+}
+
+int cmd_screen(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    bool json = cli_has(a, "json");
+    if (cli_has(a, "list"))
+        return print_log(ctx->st, json);
+    const struct screen_plan *p = ctx->data;
+    struct err e = {0};
     struct store_put_result res;
     store_put_result_init(&res);
     char scr[16] = "";
-    const char *record = cli_get(&a, "record");
-    if (!rc && record) {
-        rc = store_put_changes(st, &who, record, ch, n, cli_get(&a, "reason"), &res, &e);
-        snprintf(scr, sizeof scr, "%s", record);
-    } else if (!rc) {
-        rc = store_screen_create(st, &who, ch, n, scr, &res, &e);
-    }
+    const char *record = cli_get(a, "record");
+    int rc = record ? store_put_changes(ctx->st, &ctx->who, record, p->ch, p->n,
+                                        cli_get(a, "reason"), &res, &e)
+                    : store_screen_create(ctx->st, &ctx->who, p->ch, p->n, scr, &res, &e);
     int status = 0;
     if (rc)
         status = cli_fail_put("screen", &e, &res);
     else
-        print_eligibility(st, scr, json, &res);
+        print_eligibility(ctx->st, record ? record : scr, json, &res);
     store_put_result_free(&res);
-    arena_free(&ar);
-    store_close(st);
     return status;
 }

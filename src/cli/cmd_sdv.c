@@ -81,71 +81,75 @@ static int list_one(void *ctx, const struct store_sdv_value *v)
     return 0;
 }
 
-int cmd_sdv(int argc, char **argv)
+const struct cli_opt_spec cmd_sdv_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"form", true}, {"field", true}, {"record", true}, {NULL, false}};
+
+const struct cli_sub cmd_sdv_subs[] = {
+    {"verify", NULL, NULL, NULL},
+    {"status", NULL, NULL, NULL},
+    {"list", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* The arguments; reading needs data_read, verifying sdv (the store decides again). */
+int cmd_sdv_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"form", true}, {"field", true}, {"record", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("sdv", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("sdv");
-    const char *sub = a.npos ? a.pos[0] : "";
-    bool is_verify = strcmp(sub, "verify") == 0, is_status = strcmp(sub, "status") == 0;
-    bool is_list = strcmp(sub, "list") == 0;
-    if (!is_verify && !is_status && !is_list)
-        return cli_usage_error("sdv", "expects verify, status or list");
-    if (is_verify && (a.npos != 3 || (!cli_get(&a, "form") && !cli_get(&a, "field"))))
-        return cli_usage_error("sdv verify",
-                               "expects RECORD EVENT[:INSTANCE] and --form or --field");
-    if (is_status && a.npos != 1)
-        return cli_usage_error("sdv status", "takes no arguments (--record RECORD for one)");
-    if (is_list && a.npos != 2)
-        return cli_usage_error("sdv list", "expects one RECORD");
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
+    if (strcmp(sub, "verify") == 0) {
+        if (a->npos != 2 || (!cli_get(a, "form") && !cli_get(a, "field")))
+            return cli_usage_error(ctx->name,
+                                   "expects RECORD EVENT[:INSTANCE] and --form or --field");
+        ctx->action = PERM_SDV;
+    } else if (strcmp(sub, "status") == 0) {
+        if (a->npos != 0)
+            return cli_usage_error(ctx->name, "takes no arguments (--record RECORD for one)");
+    } else if (a->npos != 1) {
+        return cli_usage_error(ctx->name, "expects one RECORD");
+    }
+    return 0;
+}
+
+int cmd_sdv(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
+    struct store *st = ctx->st;
     struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail("sdv", &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    /* reading needs data_read; verifying is the store's decision (sdv) */
-    int rc = cli_login(st, &a, is_verify ? PERM_NONE : PERM_DATA_READ, &who, me, &e);
-    int exit_status = 0;
-    if (rc) {
-        exit_status = cli_fail("sdv", &e);
-    } else if (is_status) {
-        exit_status = sdv_status(st, &a);
-    } else if (is_list) {
-        struct list_ctx c = {.arr = cli_has(&a, "json") ? json_array() : NULL};
+    if (strcmp(sub, "status") == 0)
+        return sdv_status(st, a);
+    if (strcmp(sub, "list") == 0) {
+        struct list_ctx c = {.arr = cli_has(a, "json") ? json_array() : NULL};
         if (!c.arr)
             printf("%-20s %3s %-28s %-8s %-10s %s\n", "EVENT", "#", "FIELD", "PLAN", "SDV", "BY");
-        if (store_sdv_values(st, a.pos[1], list_one, &c, &e)) {
+        if (store_sdv_values(st, a->pos[0], list_one, &c, &e)) {
             json_decref(c.arr);
-            exit_status = cli_fail("sdv list", &e);
-        } else if (c.arr) {
+            return cli_fail(ctx->name, &e);
+        }
+        if (c.arr)
             cli_json_print(c.arr);
-        }
-    } else {
-        char evbuf[128];
-        snprintf(evbuf, sizeof evbuf, "%s", a.pos[2]);
-        int instance = 0;
-        char *colon = strchr(evbuf, ':');
-        if (colon) {
-            *colon = '\0';
-            rc = dict_instance_parse(colon + 1, "instance", &instance, &e);
-        }
-        size_t nnew = 0;
-        if (!rc)
-            rc = store_sdv_verify(st, &who, a.pos[1], evbuf, instance, cli_get(&a, "form"),
-                                  cli_get(&a, "field"), &nnew, &e);
-        if (rc)
-            exit_status = cli_fail("sdv verify", &e);
-        else if (cli_has(&a, "json"))
-            cli_json_print(
-                json_pack("{s:s, s:I}", "record", a.pos[1], "verified", (json_int_t)nnew));
-        else
-            printf("%s: %zu value(s) verified\n", a.pos[1], nnew);
+        return 0;
     }
-    store_close(st);
-    return exit_status;
+    char *ev = arena_strdup(&ctx->ar, a->pos[1]);
+    if (!ev) {
+        err_set(&e, ERR_NOMEM, "out of memory");
+        return cli_fail(ctx->name, &e);
+    }
+    int instance = 0, rc = 0;
+    char *colon = strchr(ev, ':');
+    if (colon) {
+        *colon = '\0';
+        rc = dict_instance_parse(colon + 1, "instance", &instance, &e);
+    }
+    size_t nnew = 0;
+    if (!rc)
+        rc = store_sdv_verify(st, &ctx->who, a->pos[0], ev, instance, cli_get(a, "form"),
+                              cli_get(a, "field"), &nnew, &e);
+    if (rc)
+        return cli_fail(ctx->name, &e);
+    if (cli_has(a, "json"))
+        cli_json_print(json_pack("{s:s, s:I}", "record", a->pos[0], "verified", (json_int_t)nnew));
+    else
+        printf("%s: %zu value(s) verified\n", a->pos[0], nnew);
+    return 0;
 }

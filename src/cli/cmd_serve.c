@@ -60,22 +60,19 @@ static int int_opt(const struct cli_args *a, const char *name, long long lo, lon
     return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+const struct cli_opt_spec cmd_serve_opts[] = {
+    {"db", true},        {"listen", true},       {"tls-cert", true},
+    {"tls-key", true},   {"threads", true},      {"access-log", true},
+    {"routes", false},   {"idle-timeout", true}, {"max-conns-per-ip", true},
+    {"busy-wait", true}, {"route-stats", false}, {NULL, false},
+};
+
+int cmd_serve(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec spec[] = {
-        {"db", true},        {"listen", true},       {"tls-cert", true},
-        {"tls-key", true},   {"threads", true},      {"access-log", true},
-        {"routes", false},   {"idle-timeout", true}, {"max-conns-per-ip", true},
-        {"busy-wait", true}, {"route-stats", false}, {NULL, false},
-    };
-    struct cli_args a;
-    if (cli_parse("serve", argc, argv, spec, &a) != 0)
-        return 2;
-    if (a.help)
-        return cli_print_help("serve");
-    if (a.npos)
-        return cli_usage_error("serve", "unexpected argument '%s'", a.pos[0]);
-    if (cli_has(&a, "routes")) {
+    const struct cli_args *a = &ctx->args;
+    if (a->npos)
+        return cli_usage_error("serve", "unexpected argument '%s'", a->pos[0]);
+    if (cli_has(a, "routes")) {
         struct strbuf sb = STRBUF_INIT;
         http_routes_json(&sb);
         fputs(strbuf_str(&sb), stdout);
@@ -83,27 +80,27 @@ int cmd_serve(int argc, char **argv)
         return 0;
     }
     struct http_config cfg = {
-        .db_path = cli_db_path(&a),
-        .listen = cli_get(&a, "listen") ? cli_get(&a, "listen") : "127.0.0.1:8080",
-        .tls_cert = cli_get(&a, "tls-cert"),
-        .tls_key = cli_get(&a, "tls-key"),
+        .db_path = cli_db_path(a),
+        .listen = cli_get(a, "listen") ? cli_get(a, "listen") : "127.0.0.1:8080",
+        .tls_cert = cli_get(a, "tls-cert"),
+        .tls_key = cli_get(a, "tls-key"),
     };
     long long n;
-    if (int_opt(&a, "threads", 1, 256, &n))
+    if (int_opt(a, "threads", 1, 256, &n))
         return 2;
     cfg.threads = (unsigned)n;
-    if (int_opt(&a, "idle-timeout", 1, 86400, &n))
+    if (int_opt(a, "idle-timeout", 1, 86400, &n))
         return 2;
     cfg.idle_s = n;
-    if (int_opt(&a, "max-conns-per-ip", 1, HTTP_MAX_CONNECTIONS, &n))
+    if (int_opt(a, "max-conns-per-ip", 1, HTTP_MAX_CONNECTIONS, &n))
         return 2;
     cfg.max_conns_per_ip = (unsigned)n;
-    if (int_opt(&a, "busy-wait", 1, 600000, &n))
+    if (int_opt(a, "busy-wait", 1, 600000, &n))
         return 2;
     cfg.busy_wait_ms = n;
-    cfg.route_stats = cli_has(&a, "route-stats");
+    cfg.route_stats = cli_has(a, "route-stats");
     FILE *log = NULL;
-    const char *log_path = cli_get(&a, "access-log");
+    const char *log_path = cli_get(a, "access-log");
     if (log_path) {
         log = fopen(log_path, "a");
         if (!log) {

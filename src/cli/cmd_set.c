@@ -40,126 +40,122 @@ static int status_code(const char *s)
     return -1;
 }
 
-int cmd_set(int argc, char **argv)
+const struct cli_opt_spec cmd_set_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"reason", true}, {"status", true}, {"form", true}, {NULL, false}};
+
+/* What the arguments ask, read against the protocol before the login. */
+struct set_plan {
+    const char *event;
+    int instance;
+    struct store_change ch[CLI_MAX_POS + 1];
+    size_t n;
+};
+
+int cmd_set_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"reason", true}, {"status", true}, {"form", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("set", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("set");
-    const char *status = cli_get(&a, "status");
-    if (a.npos < 2 || (a.npos < 3 && !status))
+    const struct cli_args *a = &ctx->args;
+    const char *status = cli_get(a, "status");
+    if (a->npos < 2 || (a->npos < 3 && !status))
         return cli_usage_error("set", "expects RECORD EVENT[:INSTANCE] field=value ...");
-    int scode = status ? status_code(status) : -1;
-    if (status && scode < 0)
+    if (status && status_code(status) < 0)
         return cli_usage_error("set", "--status is incomplete, unverified or complete");
+    return 0;
+}
+
+int cmd_set_prepare(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *status = cli_get(a, "status");
+    int scode = status ? status_code(status) : -1;
     struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
+    const struct dict *d = store_dict(ctx->st);
+    struct set_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
+    char *evbuf = arena_strdup(&ctx->ar, a->pos[1]);
+    if (!p || !evbuf) {
+        err_set(&e, ERR_NOMEM, "out of memory");
         return cli_fail("set", &e);
-    const struct dict *d = store_dict(st);
-    char evbuf[128];
-    snprintf(evbuf, sizeof evbuf, "%s", a.pos[1]);
-    int instance = 0;
+    }
+    ctx->data = p;
     char *colon = strchr(evbuf, ':');
     if (colon) {
         *colon = '\0';
-        if (dict_instance_parse(colon + 1, "instance", &instance, &e) != 0) {
-            store_close(st);
-            return cli_usage_error("set", "'%s' is not EVENT:INSTANCE: %s", a.pos[1], e.msg);
-        }
+        if (dict_instance_parse(colon + 1, "instance", &p->instance, &e) != 0)
+            return cli_usage_error("set", "'%s' is not EVENT:INSTANCE: %s", a->pos[1], e.msg);
     }
-    const char *event = dict_event_find(d, evbuf);
-    if (!event) {
+    p->event = dict_event_find(d, evbuf);
+    if (!p->event) {
         err_set(&e, ERR_INVALID, "no event '%s' in the protocol", evbuf);
-        store_close(st);
         return cli_fail("set", &e);
     }
-    struct arena ar = ARENA_INIT;
-    struct store_change ch[CLI_MAX_POS + 1];
-    size_t n = 0;
     int rc = 0;
-    for (size_t i = 2; i < a.npos && !rc; i++)
-        rc = cli_parse_assignment(d, &ar, a.pos[i], event, instance, &ch[n++], &e);
+    for (size_t i = 2; i < a->npos && !rc; i++)
+        rc =
+            cli_parse_assignment(d, &ctx->ar, a->pos[i], p->event, p->instance, &p->ch[p->n++], &e);
     /* values need data_write, a status change form_status, a reason reason_change */
-    bool has_values = n > 0;
-    enum perm_action action = has_values ? PERM_DATA_WRITE : PERM_FORM_STATUS;
+    bool has_values = p->n > 0;
+    ctx->action = has_values ? PERM_DATA_WRITE : PERM_FORM_STATUS;
     if (!rc && status) {
-        const char *form = cli_get(&a, "form");
-        if (!form && n) {
-            const struct dict_field *f = dict_field(d, ch[0].field);
+        const char *form = cli_get(a, "form");
+        if (!form && p->n) {
+            const struct dict_field *f = dict_field(d, p->ch[0].field);
             form = f ? d->forms[f->form_index].name : NULL;
         }
         if (!form || !dict_form(d, form)) {
             rc = err_set(&e, ERR_USAGE, "which form? give --form FORM");
         } else {
-            char *field = arena_printf(&ar, "%s_complete", form);
-            char *val = arena_printf(&ar, "%d", scode);
-            ch[n++] = (struct store_change){event, instance, field, NULL, val};
+            char *field = arena_printf(&ctx->ar, "%s_complete", form);
+            char *val = arena_printf(&ctx->ar, "%d", scode);
+            p->ch[p->n++] = (struct store_change){p->event, p->instance, field, NULL, val};
         }
     }
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (!rc)
-        rc = cli_login(st, &a, action, &who, me, &e);
+    return rc ? cli_fail("set", &e) : 0;
+}
+
+int cmd_set(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const struct set_plan *p = ctx->data;
+    struct err e = {0};
     struct store_put_result res;
     store_put_result_init(&res);
-    if (!rc)
-        rc = store_put_changes(st, &who, a.pos[0], ch, n, cli_get(&a, "reason"), &res, &e);
     int exit_status = 0;
-    if (rc) {
+    if (store_put_changes(ctx->st, &ctx->who, a->pos[0], p->ch, p->n, cli_get(a, "reason"), &res,
+                          &e)) {
         exit_status = cli_fail_put("set", &e, &res);
-    } else if (cli_has(&a, "json")) {
-        cli_json_print(json_out_put_result(&res, json_pack("{s:s, s:s, s:i}", "record", a.pos[0],
-                                                           "event", event, "instance", instance)));
+    } else if (cli_has(a, "json")) {
+        cli_json_print(
+            json_out_put_result(&res, json_pack("{s:s, s:s, s:i}", "record", a->pos[0], "event",
+                                                p->event, "instance", p->instance)));
     } else {
-        printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n", a.pos[0],
-               event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);
+        printf("%s %s: %zu value(s) changed, %zu calculated, %zu status, %zu unchanged\n",
+               a->pos[0], p->event, res.nchanged, res.ncalc, res.nstatus, res.nunchanged);
         cli_print_issues(stdout, &res);
     }
     store_put_result_free(&res);
-    arena_free(&ar);
-    store_close(st);
     return exit_status;
 }
 
-static int lock_cmd(const char *name, int argc, char **argv)
+const struct cli_opt_spec cmd_lock_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
+
+/* lock and unlock: the row's name and action tell which */
+int cmd_lock_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse(name, argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help(name);
-    if (a.npos != 1)
-        return cli_usage_error(name, "expects one RECORD");
-    bool lock = strcmp(name, "lock") == 0;
-    struct err e = {0};
-    struct store *st = NULL;
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail(name, &e);
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    int rc = cli_login(st, &a, lock ? PERM_LOCK : PERM_UNLOCK, &who, me, &e);
-    if (!rc)
-        rc = lock ? store_record_lock(st, &who, a.pos[0], cli_get(&a, "reason"), &e)
-                  : store_record_unlock(st, &who, a.pos[0], cli_get(&a, "reason"), &e);
-    if (!rc && cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:b}", "record", a.pos[0], "locked", lock));
-    else if (!rc)
-        printf("%s %s\n", a.pos[0], lock ? "locked" : "unlocked");
-    store_close(st);
-    return rc ? cli_fail(name, &e) : 0;
+    if (ctx->args.npos != 1)
+        return cli_usage_error(ctx->name, "expects one RECORD");
+    return 0;
 }
 
-int cmd_lock(int argc, char **argv)
+int cmd_lock(struct cmd_ctx *ctx)
 {
-    return lock_cmd("lock", argc, argv);
-}
-int cmd_unlock(int argc, char **argv)
-{
-    return lock_cmd("unlock", argc, argv);
+    const struct cli_args *a = &ctx->args;
+    bool lock = ctx->cmd->action == PERM_LOCK;
+    struct err e = {0};
+    int rc = lock ? store_record_lock(ctx->st, &ctx->who, a->pos[0], cli_get(a, "reason"), &e)
+                  : store_record_unlock(ctx->st, &ctx->who, a->pos[0], cli_get(a, "reason"), &e);
+    if (!rc && cli_has(a, "json"))
+        cli_json_print(json_pack("{s:s, s:b}", "record", a->pos[0], "locked", lock));
+    else if (!rc)
+        printf("%s %s\n", a->pos[0], lock ? "locked" : "unlocked");
+    return rc ? cli_fail(ctx->name, &e) : 0;
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base/strbuf.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/json_out.h"
@@ -256,25 +257,16 @@ static int show(struct store *st, const char *record, bool json)
     return 0;
 }
 
-int cmd_show(int argc, char **argv)
+int cmd_show_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("show", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("show");
-    if (a.npos != 1)
+    if (ctx->args.npos != 1)
         return cli_usage_error("show", "expects one RECORD");
-    struct err e = {0};
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
-        return cli_fail("show", &e);
-    int rc = show(st, a.pos[0], cli_has(&a, "json"));
-    store_close(st);
-    return rc;
+    return 0;
+}
+
+int cmd_show(struct cmd_ctx *ctx)
+{
+    return show(ctx->st, ctx->args.pos[0], cli_has(&ctx->args, "json"));
 }
 
 struct hist_ctx {
@@ -291,47 +283,41 @@ static int hist_row(void *ctx, const struct store_audit_row *r)
         json_array_append_new(h->arr, json_out_audit_row(r));
         return 0;
     }
-    char where[160];
+    struct strbuf where = STRBUF_INIT;
+    strbuf_adds(&where, r->event ? r->event : "");
     if (r->instance > 0)
-        snprintf(where, sizeof where, "%s:%lld", r->event ? r->event : "", r->instance);
-    else
-        snprintf(where, sizeof where, "%s", r->event ? r->event : "");
-    printf("%s  %-12s %-6s %-22s %s: %s -> %s", r->ts, r->user, r->action, where,
+        strbuf_addf(&where, ":%lld", r->instance);
+    printf("%s  %-12s %-6s %-22s %s: %s -> %s", r->ts, r->user, r->action, strbuf_str(&where),
            r->field ? r->field : "", r->old_value ? r->old_value : "(blank)",
            r->new_value ? r->new_value : "(blank)");
+    strbuf_release(&where);
     if (r->reason)
         printf("  reason: %s", r->reason);
     printf("\n");
     return 0;
 }
 
-int cmd_history(int argc, char **argv)
+int cmd_history_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
-    struct cli_args a;
-    if (cli_parse("history", argc, argv, opts, &a))
-        return 2;
-    if (a.help)
-        return cli_print_help("history");
-    if (a.npos != 2)
+    if (ctx->args.npos != 2)
         return cli_usage_error("history", "expects RECORD FIELD");
+    return 0;
+}
+
+int cmd_history(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
     struct err e = {0};
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (cli_open_as(&a, PERM_DATA_READ, &st, &who, me, &e))
-        return cli_fail("history", &e);
-    struct hist_ctx h = {cli_has(&a, "json"), NULL, 0};
+    struct hist_ctx h = {cli_has(a, "json"), NULL, 0};
     if (h.json)
         h.arr = json_array();
-    int rc = store_field_history(st, a.pos[0], a.pos[1], hist_row, &h, &e);
+    int rc = store_field_history(ctx->st, a->pos[0], a->pos[1], hist_row, &h, &e);
     if (!rc && h.json) {
         cli_json_print(h.arr);
         h.arr = NULL;
     } else if (!rc && h.n == 0) {
-        printf("no changes of %s in %s\n", a.pos[1], a.pos[0]);
+        printf("no changes of %s in %s\n", a->pos[1], a->pos[0]);
     }
     json_decref(h.arr);
-    store_close(st);
     return rc ? cli_fail("history", &e) : 0;
 }

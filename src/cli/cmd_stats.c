@@ -87,8 +87,10 @@ static void stats_print_methods(FILE *out)
         fprintf(out, "  %-10s %s\n", m->name, m->summary);
 }
 
-int cmd_stats(int argc, char **argv)
+int cmd_stats(struct cmd_ctx *ctx)
 {
+    int argc = ctx->argc;
+    char **argv = ctx->argv;
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
         fputs(CMD_STATS_USAGE, argc < 1 ? stderr : stdout);
         stats_print_methods(argc < 1 ? stderr : stdout);
@@ -100,8 +102,10 @@ int cmd_stats(int argc, char **argv)
     if (!m->name)
         return cli_usage_error("stats", "unknown method '%s'", argv[0]);
 
-    char cmdname[64];
-    snprintf(cmdname, sizeof cmdname, "stats %s", m->name);
+    int st = cli_ctx_name(ctx, m->name); /* "stats km", for messages */
+    if (st)
+        return st;
+    const char *cmdname = ctx->name;
     struct cli_args a;
     if (cli_parse(cmdname, argc - 1, argv + 1, stats_opts, &a) != 0)
         return 2;

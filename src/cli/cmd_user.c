@@ -26,24 +26,31 @@ const char CMD_USER_USAGE[] =
     "password.\n"
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
-static const char *const sub_usage[] = {
-    "add",
-    "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
-    "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
-    "list",
-    "usage: ioheme user list [--db FILE] [--user ADMIN] [--json]\n"
-    "Lists users, roles and state (admin only: the list is a user-access report).\n",
-    "disable",
-    "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
-    "Disables a user: they can no longer log in. Their name is never reused.\n",
-    "unlock",
-    "usage: ioheme user unlock NAME [--db FILE] [--user ADMIN]\n"
-    "Clears a lockout after too many failed logins.\n",
-    "passwd",
-    "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
-    "Sets NAME's password (admin, or NAME themselves).\n",
-    NULL,
-    NULL};
+const struct cli_opt_spec cmd_user_opts[] = {STORE_CLI_COMMON_OPTS, {"role", true}, {NULL, false}};
+
+const struct cli_sub cmd_user_subs[] = {
+    {"add", NULL,
+     "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
+     "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
+     NULL},
+    {"list", NULL,
+     "usage: ioheme user list [--db FILE] [--user ADMIN] [--json]\n"
+     "Lists users, roles and state (admin only: the list is a user-access report).\n",
+     NULL},
+    {"disable", NULL,
+     "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
+     "Disables a user: they can no longer log in. Their name is never reused.\n",
+     NULL},
+    {"unlock", NULL,
+     "usage: ioheme user unlock NAME [--db FILE] [--user ADMIN]\n"
+     "Clears a lockout after too many failed logins.\n",
+     NULL},
+    {"passwd", NULL,
+     "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
+     "Sets NAME's password (admin, or NAME themselves).\n",
+     NULL},
+    {NULL, NULL, NULL, NULL},
+};
 
 static int list_users(struct store *st, bool json)
 {
@@ -94,82 +101,57 @@ static void user_done(const struct cli_args *a, const char *name, const char *do
     }
 }
 
-int cmd_user(int argc, char **argv)
+int cmd_user_check(struct cmd_ctx *ctx)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"role", true}, {NULL, false}};
-    if (argc < 1) {
-        fputs(CMD_USER_USAGE, stderr);
-        return 2;
-    }
-    const char *sub = argv[0];
-    const char *usage = NULL;
-    for (size_t i = 0; sub_usage[i]; i += 2)
-        if (strcmp(sub_usage[i], sub) == 0)
-            usage = sub_usage[i + 1];
-    if (!usage)
-        return cli_usage_error("user",
-                               "unknown subcommand '%s' (add, list, disable, unlock, "
-                               "passwd)",
-                               sub);
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "user %s", sub);
-    struct cli_args a;
-    if (cli_parse(cmd, argc - 1, argv + 1, opts, &a))
-        return 2;
-    if (a.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
     bool is_list = strcmp(sub, "list") == 0;
-    if (is_list ? a.npos != 0 : a.npos != 1)
-        return cli_usage_error(cmd, is_list ? "takes no NAME" : "expects one NAME");
-    struct err e = {0};
-    struct store *st = NULL;
-    struct store_ctx who;
-    char me[STORE_USERNAME_MAX + 1];
-    if (is_list) {
-        if (cli_open_as(&a, PERM_USER_MANAGE, &st, &who, me, &e))
-            return cli_fail(cmd, &e);
-        int rc = list_users(st, cli_has(&a, "json"));
-        store_close(st);
-        return rc;
-    }
-    if (cli_store_open(&a, &st, &e))
-        return cli_fail(cmd, &e);
-    const char *name = a.pos[0];
+    if (is_list ? a->npos != 0 : a->npos != 1)
+        return cli_usage_error(ctx->name, is_list ? "takes no NAME" : "expects one NAME");
     /* a user may change their own password; everything else is user management */
-    const char *user = cli_get(&a, "user") ? cli_get(&a, "user") : getenv("IOHEME_USER");
-    bool self = strcmp(sub, "passwd") == 0 && user && strcmp(user, name) == 0;
-    int rc = cli_login(st, &a, self ? PERM_NONE : PERM_USER_MANAGE, &who, me, &e);
+    const char *user = cli_get(a, "user") ? cli_get(a, "user") : getenv("IOHEME_USER");
+    if (strcmp(sub, "passwd") == 0 && user && strcmp(user, a->pos[0]) == 0)
+        ctx->action = PERM_NONE;
+    return 0;
+}
+
+int cmd_user(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *sub = ctx->sub->name;
+    const char *cmd = ctx->name;
+    struct store *st = ctx->st;
+    const struct store_ctx *who = &ctx->who;
+    if (strcmp(sub, "list") == 0)
+        return list_users(st, cli_has(a, "json"));
+    struct err e = {0};
+    const char *name = a->pos[0];
+    int rc = 0;
     char pw[256] = "";
-    if (!rc && strcmp(sub, "add") == 0) {
-        const char *role = cli_get(&a, "role");
-        if (!role) {
-            store_close(st);
+    if (strcmp(sub, "add") == 0) {
+        const char *role = cli_get(a, "role");
+        if (!role)
             return cli_usage_error(cmd, "--role ROLE is required");
-        }
         rc = cli_read_new_password(name, pw, sizeof pw, &e);
         if (!rc)
-            rc = store_user_add(st, &who, name, role, pw, &e);
+            rc = store_user_add(st, who, name, role, pw, &e);
         if (!rc)
-            user_done(&a, name, "added", role);
-    } else if (!rc && strcmp(sub, "disable") == 0) {
-        rc = store_user_disable(st, &who, name, &e);
+            user_done(a, name, "added", role);
+    } else if (strcmp(sub, "disable") == 0) {
+        rc = store_user_disable(st, who, name, &e);
         if (!rc)
-            user_done(&a, name, "disabled", NULL);
-    } else if (!rc && strcmp(sub, "unlock") == 0) {
-        rc = store_user_unlock(st, &who, name, &e);
+            user_done(a, name, "disabled", NULL);
+    } else if (strcmp(sub, "unlock") == 0) {
+        rc = store_user_unlock(st, who, name, &e);
         if (!rc)
-            user_done(&a, name, "unlocked", NULL);
-    } else if (!rc) {
+            user_done(a, name, "unlocked", NULL);
+    } else {
         rc = cli_read_new_password(name, pw, sizeof pw, &e);
         if (!rc)
-            rc = store_user_set_password(st, &who, name, pw, &e);
+            rc = store_user_set_password(st, who, name, pw, &e);
         if (!rc)
-            user_done(&a, name, "password_changed", NULL);
+            user_done(a, name, "password_changed", NULL);
     }
     sodium_memzero(pw, sizeof pw);
-    store_close(st);
     return rc ? cli_fail(cmd, &e) : 0;
 }

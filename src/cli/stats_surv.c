@@ -471,10 +471,10 @@ static int cox_run(const struct cli_args *a, struct csv_table *t, struct arena *
     for (size_t j = 0; j < p; j++) {
         if (!r.maybe_infinite[j])
             continue;
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "Loglik converged before variable  %zu ; coefficient may be infinite. ", j + 1);
-        json_array_append_new(warn, json_string(msg));
+        json_array_append_new(
+            warn,
+            json_sprintf("Loglik converged before variable  %zu ; coefficient may be infinite. ",
+                         j + 1));
     }
     JSET(out, "n_omitted", json_integer((json_int_t)f.n_omitted));
     return 0;

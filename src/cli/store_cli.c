@@ -11,23 +11,30 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "cli/commands.h"
 #include "core/derive.h"
+
+const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
 
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e)
 {
     return store_open(cli_db_path(a), st, e);
 }
 
-/* One line from f without its newline. */
+/* One line from f without its newline: 0, -1 at the end of input, -2 when the line does not
+ * fit in buf (len - 1 characters). */
 static int read_line(FILE *f, char *buf, size_t len)
 {
     if (!fgets(buf, (int)len, f))
         return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
+    size_t n = strcspn(buf, "\r\n");
+    bool whole = buf[n] != '\0' || feof(f);
+    buf[n] = '\0';
+    return whole ? 0 : -2;
 }
 
-static int tty_password(const char *prompt, char *buf, size_t len)
+/* Asks "<what><who>: " on the terminal and reads the answer without echo; as read_line. */
+static int tty_password(const char *what, const char *who, char *buf, size_t len)
 {
     FILE *tty = fopen("/dev/tty", "r+");
     if (!tty)
@@ -41,7 +48,7 @@ static int tty_password(const char *prompt, char *buf, size_t len)
         quiet.c_lflag |= ECHONL;
         tcsetattr(fd, TCSAFLUSH, &quiet);
     }
-    fputs(prompt, tty);
+    fprintf(tty, "%s%s: ", what, who);
     fflush(tty);
     int rc = read_line(tty, buf, len);
     if (echo_off)
@@ -50,19 +57,29 @@ static int tty_password(const char *prompt, char *buf, size_t len)
     return rc;
 }
 
-int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, size_t len,
-                      struct err *e)
+static int too_long(size_t len, struct err *e)
+{
+    return err_set(e, ERR_USAGE, "the password is longer than %zu characters", len - 1);
+}
+
+int cli_read_password(const char *what, const char *who, bool env_ok, bool confirm, char *buf,
+                      size_t len, struct err *e)
 {
     const char *env = env_ok ? getenv("IOHEME_PASSWORD") : NULL;
     if (env) {
-        snprintf(buf, len, "%s", env);
+        if (strlen(env) >= len)
+            return too_long(len, e);
+        memcpy(buf, env, strlen(env) + 1);
         return 0;
     }
-    if (tty_password(prompt, buf, len) != 0)
+    int rc = tty_password(what, who, buf, len);
+    if (rc == -2)
+        return too_long(len, e);
+    if (rc != 0)
         return err_set(e, ERR_AUTH, "no password: set IOHEME_PASSWORD or run on a terminal");
     if (confirm) {
         char again[256];
-        if (tty_password("Again: ", again, sizeof again) != 0 || strcmp(again, buf) != 0) {
+        if (tty_password("Again", "", again, sizeof again) != 0 || strcmp(again, buf) != 0) {
             sodium_memzero(again, sizeof again);
             return err_set(e, ERR_USAGE, "the passwords do not match");
         }
@@ -74,13 +91,14 @@ int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, 
 int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 {
     if (!isatty(STDIN_FILENO)) {
-        if (read_line(stdin, buf, len) != 0)
+        int rc = read_line(stdin, buf, len);
+        if (rc == -2)
+            return too_long(len, e);
+        if (rc != 0)
             return err_set(e, ERR_USAGE, "expected %s's password on standard input", who);
         return 0;
     }
-    char prompt[128];
-    snprintf(prompt, sizeof prompt, "New password for %s: ", who);
-    return cli_read_password(prompt, false, true, buf, len, e);
+    return cli_read_password("New password for ", who, false, true, buf, len, e);
 }
 
 int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
@@ -91,14 +109,21 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
         user = getenv("IOHEME_USER");
     if (!user || !*user)
         return err_set(e, ERR_AUTH, "who is acting? give --user NAME or set IOHEME_USER");
-    snprintf(name_buf, STORE_USERNAME_MAX + 1, "%s", user);
-    char pw[256], prompt[96];
-    snprintf(prompt, sizeof prompt, "Password for %s: ", name_buf);
-    int rc = cli_read_password(prompt, true, false, pw, sizeof pw, e);
-    struct store_ctx cli = {name_buf, "cli", NULL};
+    char pw[256];
+    int rc = cli_read_password("Password for ", user, true, false, pw, sizeof pw, e);
+    /* The name as given, whatever its length (a longer one is nobody's, and its attempt is
+     * audited like any other); name_buf holds it once it has signed in. */
+    struct store_ctx cli = {user, "cli", NULL};
     if (!rc)
-        rc = store_authenticate(st, &cli, name_buf, pw, NULL, e);
+        rc = store_authenticate(st, &cli, user, pw, NULL, e);
     sodium_memzero(pw, sizeof pw);
+    if (!rc && strlen(user) > STORE_USERNAME_MAX)
+        rc = err_set(e, ERR_INTERNAL, "user name '%s' longer than %d characters", user,
+                     STORE_USERNAME_MAX);
+    if (!rc) {
+        memcpy(name_buf, user, strlen(user) + 1);
+        cli.user = name_buf;
+    }
     if (!rc && action != PERM_NONE)
         rc = store_authorize(st, &cli, action, e);
     if (!rc)
@@ -106,21 +131,7 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     return rc;
 }
 
-int cli_open_as(const struct cli_args *a, enum perm_action action, struct store **st,
-                struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
-{
-    *st = NULL;
-    int rc = cli_store_open(a, st, e);
-    if (!rc)
-        rc = cli_login(*st, a, action, who, name_buf, e);
-    if (rc) {
-        store_close(*st);
-        *st = NULL;
-    }
-    return rc;
-}
-
-const char *cli_basename(const char *path, char *buf, size_t len)
+void cli_add_basename(struct strbuf *sb, const char *path)
 {
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/')
@@ -128,16 +139,15 @@ const char *cli_basename(const char *path, char *buf, size_t len)
     size_t start = n;
     while (start > 0 && path[start - 1] != '/')
         start--;
-    snprintf(buf, len, "%.*s", (int)(n - start), path + start);
-    return buf;
+    strbuf_add(sb, path + start, n - start);
 }
 
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
                              const char *out, const struct adataset *ds, struct err *e)
 {
-    char name[256];
     struct strbuf sb = STRBUF_INIT;
-    strbuf_addf(&sb, "%s:", cli_basename(out, name, sizeof name));
+    cli_add_basename(&sb, out);
+    strbuf_addc(&sb, ':');
     for (size_t i = 0; i < ADS_NTABLES; i++)
         strbuf_addf(&sb, "%s %s %zu", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")

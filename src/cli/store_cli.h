@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/arena.h"
+#include "base/strbuf.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
@@ -21,14 +22,15 @@
         "json", false                                                                              \
     }
 
-/* Opens the database named by --db / $IOHEME_DB / ./ioheme.db. */
+/* Opens the database named by --db / $IOHEME_DB / ./ioheme.db (cli_run, for CLI_DB rows). */
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e);
 
-/* Reads a password: $IOHEME_PASSWORD when set and env_ok, else from the terminal without echo
- * (twice when confirm, which must match). buf gets the NUL-terminated password. ERR_AUTH when
- * there is neither a terminal nor the variable. */
-int cli_read_password(const char *prompt, bool env_ok, bool confirm, char *buf, size_t len,
-                      struct err *e);
+/* Reads a password: $IOHEME_PASSWORD when set and env_ok, else from the terminal without echo,
+ * asking "<what><who>: " (twice when confirm, which must match). buf gets the NUL-terminated
+ * password. ERR_AUTH when there is neither a terminal nor the variable; ERR_USAGE when the
+ * password does not fit in buf. */
+int cli_read_password(const char *what, const char *who, bool env_ok, bool confirm, char *buf,
+                      size_t len, struct err *e);
 
 /* A new user's password: from standard input (one line) when it is not a terminal, else asked
  * twice on the terminal. */
@@ -36,21 +38,15 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 
 /* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
  * and checks that their role allows action (PERM_NONE: any active user). Fills who (user name
- * copied into name_buf, source "cli"). */
+ * copied into name_buf, source "cli"). ERR_AUTH: no user, a wrong password (which counts
+ * toward the lockout); ERR_FORBIDDEN: the role may not (audited as "denied"). cli_run calls it
+ * for CLI_LOGIN rows. */
 int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
               struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
-/* The start of every command that reads study data: opens the database and logs the acting user
- * in for action (cli_login). Nothing but the schema and protocol is read before the login
- * succeeds; on failure *st is closed and NULL, and e says why (ERR_AUTH: no user, a wrong
- * password — which counts toward the lockout —; ERR_FORBIDDEN: the role may not, audited as
- * "denied"). */
-int cli_open_as(const struct cli_args *a, enum perm_action action, struct store **st,
-                struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
-
-/* The last component of path without trailing slashes, copied into buf: what an export's audit
- * row names (the directory around it is the user's business, and may itself say too much). */
-const char *cli_basename(const char *path, char *buf, size_t len);
+/* Appends the last component of path without trailing slashes: what an export's audit row
+ * names (the directory around it is the user's business, and may itself say too much). */
+void cli_add_basename(struct strbuf *sb, const char *path);
 
 /* Audits an analysis dataset leaving the store as action "export" by who: what is the command
  * ("dataset", "report"), out the output directory (its last component is recorded) and counts

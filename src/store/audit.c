@@ -129,7 +129,7 @@ static int head_get(struct store *st, long long *last_id, char hash[65], struct 
     sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_GET, e);
     if (!s)
         return ERR_IO;
-    int r = sqlite3_step(s);
+    int r = store_step(st, s);
     if (r == SQLITE_ROW) {
         *last_id = sqlite3_column_int64(s, 0);
         store_col_copy(s, 1, hash, 65);
@@ -148,7 +148,7 @@ int store_audit_load_clock(struct store *st, struct err *e)
     sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_LAST, e);
     if (!s)
         return ERR_IO;
-    int r = sqlite3_step(s);
+    int r = store_step(st, s);
     if (r == SQLITE_ROW)
         st->last_audit_ms = store_ts_parse((const char *)sqlite3_column_text(s, 0));
     else if (r != SQLITE_DONE)
@@ -189,28 +189,27 @@ int store_audit_append(struct store *st, const struct store_ctx *who, const stru
     sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
         return ERR_IO;
-    /* A bind that fails (out of memory, a value over SQLite's length limit) leaves its column
-     * NULL: the row would be stored unlike the bytes its hash covers. So every bind is checked
-     * (SQLITE_OK is 0), and a failure aborts the change set with its audit rows. */
-    int b = sqlite3_bind_int64(s, 1, row.id);
-    b |= store_bind_text_static(s, 2, row.ts);
-    b |= store_bind_text_static(s, 3, row.user);
-    b |= store_bind_text_static(s, 4, row.action);
-    b |= store_bind_text_static(s, 5, row.record);
-    b |= store_bind_text_static(s, 6, row.event);
-    b |= row.instance < 0 ? sqlite3_bind_null(s, 7) : sqlite3_bind_int64(s, 7, row.instance);
-    b |= store_bind_text_static(s, 8, row.field);
-    b |= store_bind_text_static(s, 9, row.old_value);
-    b |= store_bind_text_static(s, 10, row.new_value);
-    b |= store_bind_text_static(s, 11, row.reason);
-    b |= store_bind_text_static(s, 12, row.source);
-    b |= store_bind_text_static(s, 13, row.source_sha256);
-    b |= store_bind_text_static(s, 14, prev);
-    b |= store_bind_text_static(s, 15, hash);
-    if (b != SQLITE_OK) {
-        sqlite3_clear_bindings(s);
-        return store_db_fail(st, e, "binding an audit row");
-    }
+    /* A bind that fails (out of memory, a value over SQLite's length limit) would leave its
+     * column NULL: the row would be stored unlike the bytes its hash covers. The bind helpers
+     * record it and the run fails with it, aborting the change set with its audit rows. */
+    store_bind_int64(st, s, 1, row.id);
+    store_bind_text_static(st, s, 2, row.ts);
+    store_bind_text_static(st, s, 3, row.user);
+    store_bind_text_static(st, s, 4, row.action);
+    store_bind_text_static(st, s, 5, row.record);
+    store_bind_text_static(st, s, 6, row.event);
+    if (row.instance < 0)
+        store_bind_null(st, s, 7);
+    else
+        store_bind_int64(st, s, 7, row.instance);
+    store_bind_text_static(st, s, 8, row.field);
+    store_bind_text_static(st, s, 9, row.old_value);
+    store_bind_text_static(st, s, 10, row.new_value);
+    store_bind_text_static(st, s, 11, row.reason);
+    store_bind_text_static(st, s, 12, row.source);
+    store_bind_text_static(st, s, 13, row.source_sha256);
+    store_bind_text_static(st, s, 14, prev);
+    store_bind_text_static(st, s, 15, hash);
     /* the strings bound above are not copied (store_bind_text_static): store_stmt_run_unbind clears
      * them before this function's buffers go */
     if (store_stmt_run_unbind(st, s, "appending to the audit trail", e))
@@ -218,12 +217,8 @@ int store_audit_append(struct store *st, const struct store_ctx *who, const stru
     s = store_stmt_get(st, SQ_AUDIT_HEAD_SET, e);
     if (!s)
         return ERR_IO;
-    b = sqlite3_bind_int64(s, 1, row.id);
-    b |= store_bind_text_static(s, 2, hash);
-    if (b != SQLITE_OK) {
-        sqlite3_clear_bindings(s);
-        return store_db_fail(st, e, "binding the audit head");
-    }
+    store_bind_int64(st, s, 1, row.id);
+    store_bind_text_static(st, s, 2, hash);
     if (store_stmt_run_unbind(st, s, "updating the audit head", e))
         return ERR_IO;
     st->last_audit_ms = now;
@@ -259,7 +254,7 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
                       struct err *e)
 {
     int r, rc = 0;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = store_step(st, s)) == SQLITE_ROW) {
         struct store_audit_row row;
         row_from_stmt(s, &row);
         rc = fn(ctx, &row);
@@ -294,10 +289,10 @@ static int record_rows(struct store *st, const char *record, enum stmt_id id, co
     sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, r.screening_no);
-    store_bind_text(s, 2, r.study_id[0] ? r.study_id : r.screening_no);
+    store_bind_text(st, s, 1, r.screening_no);
+    store_bind_text(st, s, 2, r.study_id[0] ? r.study_id : r.screening_no);
     if (field)
-        store_bind_text(s, 3, field);
+        store_bind_text(st, s, 3, field);
     return audit_rows(st, s, fn, ctx, e);
 }
 

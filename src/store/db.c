@@ -203,6 +203,13 @@ int store_exec_sql(sqlite3 *db, const char *sql, struct err *e)
 
 int store_db_fail(struct store *st, struct err *e, const char *what)
 {
+    if (st->bind_rc) {
+        /* the message SQLite gave may be a later call's: name the bind's own result */
+        int rc = st->bind_rc;
+        st->bind_rc = 0;
+        return err_set(e, (rc & 0xff) == SQLITE_NOMEM ? ERR_NOMEM : ERR_IO,
+                       "%s: binding parameter %d: %s", what, st->bind_index, sqlite3_errstr(rc));
+    }
     int code = db_error_code(st->db);
     return err_set(e, code, "%s: %s%s", what, sqlite3_errmsg(st->db),
                    code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
@@ -229,9 +236,14 @@ static int busy_wait(void *ctx, int attempt)
     return 1;
 }
 
+int store_step(struct store *st, sqlite3_stmt *s)
+{
+    return st->bind_rc ? st->bind_rc : sqlite3_step(s);
+}
+
 int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
 {
-    int r = sqlite3_step(s);
+    int r = store_step(st, s);
     int rc = r == SQLITE_DONE ? 0 : store_db_fail(st, e, what);
     sqlite3_reset(s);
     return rc;
@@ -240,6 +252,7 @@ int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct e
 sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
 {
     sqlite3_stmt *s = st->stmts[id];
+    st->bind_rc = 0;
     if (!s) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
             SQLITE_OK) {
@@ -253,14 +266,53 @@ sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
     return s;
 }
 
-int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+int store_stmt_prepare(struct store *st, const char *sql, sqlite3_stmt **out, const char *what,
+                       struct err *e)
 {
-    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+    *out = NULL;
+    st->bind_rc = 0;
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) == SQLITE_OK)
+        return 0;
+    sqlite3_finalize(*out);
+    *out = NULL;
+    return store_db_fail(st, e, what);
 }
 
-int store_bind_text_static(sqlite3_stmt *s, int i, const char *v)
+/* Records the first failed bind of the statement (store_step returns it). */
+static int bound(struct store *st, int i, int rc)
 {
-    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+    if (rc != SQLITE_OK && !st->bind_rc) {
+        st->bind_rc = rc;
+        st->bind_index = i;
+    }
+    return rc;
+}
+
+int store_bind_text(struct store *st, sqlite3_stmt *s, int i, const char *v)
+{
+    return bound(st, i,
+                 v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i));
+}
+
+int store_bind_text_static(struct store *st, sqlite3_stmt *s, int i, const char *v)
+{
+    return bound(st, i,
+                 v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i));
+}
+
+int store_bind_textn_static(struct store *st, sqlite3_stmt *s, int i, const char *v, size_t n)
+{
+    return bound(st, i, sqlite3_bind_text64(s, i, v, n, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v)
+{
+    return bound(st, i, sqlite3_bind_int64(s, i, v));
+}
+
+int store_bind_null(struct store *st, sqlite3_stmt *s, int i)
+{
+    return bound(st, i, sqlite3_bind_null(s, i));
 }
 
 int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
@@ -335,7 +387,7 @@ int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row
     *n = 0;
     size_t cap = 0;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = store_step(st, s)) == SQLITE_ROW) {
         void *grown = array_grow(*out, *n, &cap, elem_size, 16);
         if (!grown) {
             r = SQLITE_NOMEM;

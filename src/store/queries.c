@@ -73,8 +73,8 @@ int store_query_get(struct store *st, long long id, struct store_query *out, str
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_GET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
+    store_bind_int64(st, s, 1, id);
+    int rc = store_step(st, s);
     if (rc == SQLITE_ROW) {
         query_fill(s, out);
         sqlite3_reset(s);
@@ -92,7 +92,7 @@ int store_query_messages(struct store *st, long long id, struct store_query_mess
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_MSGS, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, id);
+    store_bind_int64(st, s, 1, id);
     void *arr = NULL;
     int rc = store_rows_to_array(st, s, sizeof **out, message_fill, &arr, n,
                                  "reading a query's messages", e);
@@ -136,10 +136,10 @@ int store_query_list(struct store *st, const struct store_query_filter *f, struc
     if (!s)
         return ERR_IO;
     if (rid)
-        sqlite3_bind_int64(s, 1, rid);
-    store_bind_text(s, 2, f->form && *f->form ? f->form : NULL);
-    sqlite3_bind_int(s, 3, f->status);
-    sqlite3_bind_int(s, 4, f->is_live ? 1 : -1);
+        store_bind_int64(st, s, 1, rid);
+    store_bind_text(st, s, 2, f->form && *f->form ? f->form : NULL);
+    store_bind_int64(st, s, 3, f->status);
+    store_bind_int64(st, s, 4, f->is_live ? 1 : -1);
     void *arr = NULL;
     int rc = store_rows_to_array(st, s, sizeof **out, query_fill, &arr, n, "listing queries", e);
     if (rc)
@@ -165,14 +165,14 @@ static int message_add(struct store *st, long long qid, const char *ts, const ch
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_MSG_INSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, qid);
-    store_bind_text(s, 2, ts);
-    store_bind_text(s, 3, user);
-    store_bind_text(s, 4, action);
-    store_bind_text(s, 5, text);
+    store_bind_int64(st, s, 1, qid);
+    store_bind_text(st, s, 2, ts);
+    store_bind_text(st, s, 3, user);
+    store_bind_text(st, s, 4, action);
+    store_bind_text(st, s, 5, text);
     if (has_values) {
-        store_bind_text(s, 6, old_value ? old_value : "");
-        store_bind_text(s, 7, new_value ? new_value : "");
+        store_bind_text(st, s, 6, old_value ? old_value : "");
+        store_bind_text(st, s, 7, new_value ? new_value : "");
     }
     return store_stmt_run(st, s, "writing a query message", e);
 }
@@ -183,9 +183,9 @@ static int status_set(struct store *st, long long qid, enum store_query_status t
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_SET_STATUS, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, qid);
-    sqlite3_bind_int(s, 2, (int)to);
-    store_bind_text(s, 3, ts);
+    store_bind_int64(st, s, 1, qid);
+    store_bind_int64(st, s, 2, (int)to);
+    store_bind_text(st, s, 3, ts);
     return store_stmt_run(st, s, "changing a query's status", e);
 }
 
@@ -315,18 +315,18 @@ static int query_insert(struct store *st, const struct store_record *r, const st
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_INSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r->id);
-    store_bind_text(s, 2, p->event);
-    sqlite3_bind_int(s, 3, p->instance);
-    store_bind_text(s, 4, p->form);
-    store_bind_text(s, 5, p->field);
-    store_bind_text(s, 6, p->code);
-    store_bind_text(s, 7, origin);
-    store_bind_text(s, 8, rule);
-    store_bind_text(s, 9, raised);
-    store_bind_text(s, 10, assignee && *assignee ? assignee : NULL);
-    store_bind_text(s, 11, by);
-    store_bind_text(s, 12, ts);
+    store_bind_int64(st, s, 1, r->id);
+    store_bind_text(st, s, 2, p->event);
+    store_bind_int64(st, s, 3, p->instance);
+    store_bind_text(st, s, 4, p->form);
+    store_bind_text(st, s, 5, p->field);
+    store_bind_text(st, s, 6, p->code);
+    store_bind_text(st, s, 7, origin);
+    store_bind_text(st, s, 8, rule);
+    store_bind_text(st, s, 9, raised);
+    store_bind_text(st, s, 10, assignee && *assignee ? assignee : NULL);
+    store_bind_text(st, s, 11, by);
+    store_bind_text(st, s, 12, ts);
     int rc = store_stmt_run(st, s, "writing a query", e);
     if (rc)
         return rc;
@@ -495,8 +495,8 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
         sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_RECORD, e);
         if (!s)
             return ERR_IO;
-        sqlite3_bind_int64(s, 1, r->id);
-        int step = sqlite3_step(s);
+        store_bind_int64(st, s, 1, r->id);
+        int step = store_step(st, s);
         sqlite3_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for queries");
@@ -510,11 +510,11 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
         sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_KEY, e);
         if (!s)
             return ERR_IO;
-        sqlite3_bind_int64(s, 1, r->id);
-        store_bind_text(s, 2, event);
-        sqlite3_bind_int(s, 3, instance);
-        store_bind_text(s, 4, f->name);
-        store_bind_text(s, 5, cd);
+        store_bind_int64(st, s, 1, r->id);
+        store_bind_text(st, s, 2, event);
+        store_bind_int64(st, s, 3, instance);
+        store_bind_text(st, s, 4, f->name);
+        store_bind_text(st, s, 5, cd);
         struct live {
             long long id;
             int status;
@@ -522,7 +522,7 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
         } live[16];
         size_t nlive = 0;
         int step;
-        while ((step = sqlite3_step(s)) == SQLITE_ROW && nlive < 16) {
+        while ((step = store_step(st, s)) == SQLITE_ROW && nlive < 16) {
             const unsigned char *o = sqlite3_column_text(s, 2);
             live[nlive++] = (struct live){sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
                                           o && strcmp((const char *)o, "system") == 0};

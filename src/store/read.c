@@ -11,11 +11,11 @@ sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_GET, e);
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, record_id);
-    store_bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    store_bind_text(s, 4, field);
-    store_bind_text(s, 5, code ? code : "");
+    store_bind_int64(st, s, 1, record_id);
+    store_bind_text(st, s, 2, event);
+    store_bind_int64(st, s, 3, instance);
+    store_bind_text(st, s, 4, field);
+    store_bind_text(st, s, 5, code ? code : "");
     return s;
 }
 
@@ -57,7 +57,7 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
                                        f->type == FT_CHECKBOX ? code : NULL, e);
     if (!s)
         return ERR_IO;
-    int q = sqlite3_step(s);
+    int q = store_step(lk->st, s);
     if (q == SQLITE_ROW) {
         out->kind = EV_STR;
         out->str = arena_strdup(lk->ar, (const char *)sqlite3_column_text(s, 0));
@@ -86,7 +86,7 @@ int store_get_value(struct store *st, const char *record, const char *event, int
     sqlite3_stmt *s = store_value_stmt(st, r.id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
-    int q = sqlite3_step(s);
+    int q = store_step(st, s);
     if (q == SQLITE_ROW) {
         *out = strdup((const char *)sqlite3_column_text(s, 0));
         if (!*out)
@@ -104,7 +104,7 @@ static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char 
 {
     int q, rc = 0;
     int c0 = study ? 2 : 0;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(s, c0 + 3);
         struct store_value v = {
             .record = study ? (const char *)sqlite3_column_text(s, 1) : rname,
@@ -136,7 +136,7 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r.id);
+    store_bind_int64(st, s, 1, r.id);
     return value_rows(st, s, false, store_record_name(&r), r.id, fn, ctx, e);
 }
 
@@ -162,9 +162,9 @@ int store_field_values(struct store *st, const char *field, store_value_fn fn, v
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FIELD_STUDY, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, field);
+    store_bind_text(st, s, 1, field);
     int q, rc = 0;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_value v = {
             .record_id = sqlite3_column_int64(s, 0),
             .event = (const char *)sqlite3_column_text(s, 1),
@@ -190,7 +190,7 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
     long long last_id = 0;
     struct strbuf last_event = STRBUF_INIT, last_form = STRBUF_INIT;
     int q, rc = 0;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_form_data fd = {
             .record_id = sqlite3_column_int64(s, 0),
             .event = (const char *)sqlite3_column_text(s, 1),
@@ -233,11 +233,11 @@ int store_form_status(struct store *st, const char *record, const char *event, c
     sqlite3_stmt *s = store_stmt_get(st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r.id);
-    store_bind_text(s, 2, event);
-    store_bind_text(s, 3, form);
-    sqlite3_bind_int(s, 4, instance);
-    int q = sqlite3_step(s);
+    store_bind_int64(st, s, 1, r.id);
+    store_bind_text(st, s, 2, event);
+    store_bind_text(st, s, 3, form);
+    store_bind_int64(st, s, 4, instance);
+    int q = store_step(st, s);
     if (q == SQLITE_ROW)
         *status = sqlite3_column_int(s, 0);
     sqlite3_reset(s);
@@ -255,14 +255,14 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
             return rc;
         s = store_stmt_get(st, SQ_FS_RECORD, e);
         if (s)
-            sqlite3_bind_int64(s, 1, r.id);
+            store_bind_int64(st, s, 1, r.id);
     } else {
         s = store_stmt_get(st, SQ_FS_ALL, e);
     }
     if (!s)
         return ERR_IO;
     int q, rc = 0;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_form_state fs = {
             .record = (const char *)sqlite3_column_text(s, 0),
             .event = (const char *)sqlite3_column_text(s, 1),
@@ -298,9 +298,9 @@ int store_form_instances(struct store *st, const char *record, const char *event
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_INSTANCES, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r.id);
-    store_bind_text(s, 2, event);
-    store_bind_text(s, 3, form);
+    store_bind_int64(st, s, 1, r.id);
+    store_bind_text(st, s, 2, event);
+    store_bind_text(st, s, 3, form);
     void *arr = NULL;
     rc = store_rows_to_array(st, s, sizeof **out, instance_fill, &arr, n, "listing instances", e);
     *out = arr;
@@ -325,10 +325,10 @@ int store_next_instance(struct store *st, const char *record, const char *event,
     sqlite3_stmt *s = store_stmt_get(st, SQ_NEXT_INSTANCE, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r.id);
-    store_bind_text(s, 2, event);
-    store_bind_text(s, 3, form);
-    int q = sqlite3_step(s);
+    store_bind_int64(st, s, 1, r.id);
+    store_bind_text(st, s, 2, event);
+    store_bind_text(st, s, 3, form);
+    int q = store_step(st, s);
     /* 64-bit: a database written before instances were bounded may hold INT_MAX */
     long long last = 0;
     if (q == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)

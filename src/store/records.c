@@ -50,8 +50,8 @@ int store_record_find(struct store *st, const char *record, struct store_record 
     sqlite3_stmt *s = store_stmt_get(st, SQ_REC_GET, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, record ? record : "");
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, record ? record : "");
+    int r = store_step(st, s);
     if (r == SQLITE_ROW)
         record_from_stmt(s, out);
     sqlite3_reset(s);
@@ -113,9 +113,9 @@ int store_record_refresh_eligibility(struct store *st, const struct store_record
     sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ELIG, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r->id);
-    sqlite3_bind_int(s, 2, elig);
-    sqlite3_bind_int(s, 3, status);
+    store_bind_int64(st, s, 1, r->id);
+    store_bind_int64(st, s, 2, elig);
+    store_bind_int64(st, s, 3, status);
     return store_stmt_run(st, s, "updating eligibility", e);
 }
 
@@ -138,7 +138,7 @@ static int next_number(struct store *st, enum stmt_id id, long long *out, struct
     sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    int r = sqlite3_step(s);
+    int r = store_step(st, s);
     if (r == SQLITE_ROW)
         *out = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
@@ -164,10 +164,10 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
         if (!s) {
             rc = ERR_IO;
         } else {
-            sqlite3_bind_int64(s, 1, id);
-            store_bind_text(s, 2, scr);
-            store_bind_text(s, 3, ts);
-            store_bind_text(s, 4, who->user);
+            store_bind_int64(st, s, 1, id);
+            store_bind_text(st, s, 2, scr);
+            store_bind_text(st, s, 3, ts);
+            store_bind_text(st, s, 4, who->user);
             rc = store_stmt_run(st, s, "creating a screening record", e);
         }
     }
@@ -272,9 +272,9 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         if (!s) {
             rc = ERR_IO;
         } else {
-            sqlite3_bind_int64(s, 1, r.id);
-            store_bind_text(s, 2, sid);
-            store_bind_text(s, 3, ts);
+            store_bind_int64(st, s, 1, r.id);
+            store_bind_text(st, s, 2, sid);
+            store_bind_text(st, s, 3, ts);
             rc = store_stmt_run(st, s, "enrolling", e);
         }
     }
@@ -333,11 +333,11 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
         if (!s) {
             rc = ERR_IO;
         } else {
-            sqlite3_bind_int64(s, 1, r.id);
+            store_bind_int64(st, s, 1, r.id);
             if (sid == SQ_REC_SET_LOCK)
-                sqlite3_bind_int(s, 2, strcmp(action, "lock") == 0);
+                store_bind_int64(st, s, 2, strcmp(action, "lock") == 0);
             else
-                store_bind_text(s, 2, ts);
+                store_bind_text(st, s, 2, ts);
             rc = store_stmt_run(st, s, action, e);
         }
     }

@@ -171,6 +171,7 @@ _Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION is the number of m
 static int user_version(sqlite3 *db, int *v, struct err *e)
 {
     sqlite3_stmt *s = NULL;
+    /* no parameters to bind */
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {
         err_set(e, ERR_IO, "reading the schema version: %s", sqlite3_errmsg(db));

@@ -16,8 +16,8 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
         sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_ANY_ON_RECORD, e);
         if (!s)
             return ERR_IO;
-        sqlite3_bind_int64(s, 1, r->id);
-        int step = sqlite3_step(s);
+        store_bind_int64(st, s, 1, r->id);
+        int step = store_step(st, s);
         sqlite3_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for verified values");
@@ -31,17 +31,17 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
     sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_CLEAR, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r->id);
-    store_bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    store_bind_text(s, 4, k.field ? k.field->name : k.name);
-    store_bind_text(s, 5, k.code ? k.code : "");
-    int step = sqlite3_step(s);
+    store_bind_int64(st, s, 1, r->id);
+    store_bind_text(st, s, 2, event);
+    store_bind_int64(st, s, 3, instance);
+    store_bind_text(st, s, 4, k.field ? k.field->name : k.name);
+    store_bind_text(st, s, 5, k.code ? k.code : "");
+    int step = store_step(st, s);
     char *verified = NULL;
     if (step == SQLITE_ROW) {
         const unsigned char *v = sqlite3_column_text(s, 0);
         verified = strdup(v ? (const char *)v : "");
-        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        while ((step = store_step(st, s)) == SQLITE_ROW)
             ;
     }
     sqlite3_reset(s);
@@ -86,10 +86,10 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
     if (!s)
         return ERR_IO;
     if (rid)
-        sqlite3_bind_int64(s, 1, rid);
+        store_bind_int64(st, s, 1, rid);
     const struct dict *d = &st->dict;
     int step, rc = 0;
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    while (!rc && (step = store_step(st, s)) == SQLITE_ROW) {
         const struct dict_field *f = dict_field(d, col(s, 4));
         if (!f || f->type == FT_CALC)
             continue;
@@ -167,14 +167,14 @@ static int verify_one(struct store *st, const struct store_ctx *who, const struc
     sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_UPSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, r->id);
-    store_bind_text(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    store_bind_text(s, 4, p->field);
-    store_bind_text(s, 5, p->code);
-    store_bind_text(s, 6, p->value);
-    store_bind_text(s, 7, who->user);
-    store_bind_text(s, 8, ts);
+    store_bind_int64(st, s, 1, r->id);
+    store_bind_text(st, s, 2, event);
+    store_bind_int64(st, s, 3, instance);
+    store_bind_text(st, s, 4, p->field);
+    store_bind_text(st, s, 5, p->code);
+    store_bind_text(st, s, 6, p->value);
+    store_bind_text(st, s, 7, who->user);
+    store_bind_text(st, s, 8, ts);
     int rc = store_stmt_run(st, s, "writing a verification", e);
     char afield[300];
     if (!rc && !dict_key_format(p->field, *p->code ? p->code : NULL, afield, sizeof afield))

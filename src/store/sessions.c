@@ -28,8 +28,8 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
     sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, th);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, th);
+    int r = store_step(st, s);
     if (r == SQLITE_ROW) {
         *found = true;
         store_col_copy(s, 0, user, 65);
@@ -66,8 +66,8 @@ static int end_session(struct store *st, const char *th, const char *user, const
         rc = ERR_IO;
         goto fail;
     }
-    store_bind_text(s, 1, th);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, th);
+    int r = store_step(st, s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE) {
         rc = store_db_fail(st, e, "ending a session");
@@ -90,8 +90,8 @@ static int session_auth_row(struct store *st, const char *th, bool *found, struc
     sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_AUTH, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_text(s, 1, th, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s);
+    store_bind_text_static(st, s, 1, th);
+    int r = store_step(st, s);
     if (r == SQLITE_ROW) {
         *found = true;
         store_user_from_stmt(s, u);
@@ -137,9 +137,9 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
         sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
             return ERR_IO;
-        store_bind_text(s, 1, th);
-        sqlite3_bind_int64(s, 2, slid);
-        int r = sqlite3_step(s);
+        store_bind_text(st, s, 1, th);
+        store_bind_int64(st, s, 2, slid);
+        int r = store_step(st, s);
         sqlite3_reset(s);
         if (r != SQLITE_DONE)
             return store_db_fail(st, e, "extending a session");
@@ -209,14 +209,15 @@ int store_api_token_list(struct store *st, const char *user, struct store_api_to
         if (rc)
             return rc;
     }
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, TOKEN_LIST_SQL, -1, &s, NULL) != SQLITE_OK)
-        return store_db_fail(st, e, "listing API tokens");
-    sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
-    sqlite3_bind_int64(s, 2, store_now_ms(st));
-    store_bind_text(s, 3, user);
+    sqlite3_stmt *s;
+    int rc = store_stmt_prepare(st, TOKEN_LIST_SQL, &s, "listing API tokens", e);
+    if (rc)
+        return rc;
+    store_bind_int64(st, s, 1, STORE_API_TOKEN_TTL_S);
+    store_bind_int64(st, s, 2, store_now_ms(st));
+    store_bind_text(st, s, 3, user);
     void *arr = NULL;
-    int rc = store_rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
+    rc = store_rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
     sqlite3_finalize(s);
     *out = arr;
     return rc;
@@ -245,15 +246,14 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
     rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, TOKEN_DELETE_SQL, -1, &s, NULL) != SQLITE_OK) {
-        rc = store_db_fail(st, e, "revoking an API token");
+    sqlite3_stmt *s;
+    rc = store_stmt_prepare(st, TOKEN_DELETE_SQL, &s, "revoking an API token", e);
+    if (rc)
         goto fail;
-    }
-    sqlite3_bind_int64(s, 1, STORE_API_TOKEN_TTL_S);
-    store_bind_text(s, 2, id);
-    store_bind_text(s, 3, user);
-    int r = sqlite3_step(s);
+    store_bind_int64(st, s, 1, STORE_API_TOKEN_TTL_S);
+    store_bind_text(st, s, 2, id);
+    store_bind_text(st, s, 3, user);
+    int r = store_step(st, s);
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
         rc = store_db_fail(st, e, "revoking an API token");

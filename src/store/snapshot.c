@@ -36,13 +36,13 @@ void store_snapshot_end(struct store *st)
 }
 
 /* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */
-static void bind_form_key(sqlite3_stmt *s, long long rid, const char *event, const char *form,
-                          int instance)
+static void bind_form_key(struct store *st, sqlite3_stmt *s, long long rid, const char *event,
+                          const char *form, int instance)
 {
-    sqlite3_bind_int64(s, 1, rid);
-    sqlite3_bind_text(s, 2, event, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, form, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, instance);
+    store_bind_int64(st, s, 1, rid);
+    store_bind_text_static(st, s, 2, event);
+    store_bind_text_static(st, s, 3, form);
+    store_bind_int64(st, s, 4, instance);
 }
 
 int store_form_values(struct store *st, const char *record, const char *event, const char *form,
@@ -56,10 +56,10 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FORM, e);
     if (!s)
         return ERR_IO;
-    bind_form_key(s, r.id, event, form, instance);
+    bind_form_key(st, s, r.id, event, form, instance);
     const char *rname = store_record_name(&r);
     int q;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(s, 1);
         struct store_value v = {
             .record = rname,
@@ -83,8 +83,8 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     s = store_stmt_get(st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
-    bind_form_key(s, r.id, event, form, instance);
-    q = sqlite3_step(s);
+    bind_form_key(st, s, r.id, event, form, instance);
+    q = store_step(st, s);
     if (q == SQLITE_ROW)
         *status = sqlite3_column_int(s, 0);
     sqlite3_reset(s);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/strbuf.h"
 #include "formats/csv.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -152,11 +153,14 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
 
 static int application_id(struct store *st, int *id, struct err *e)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA application_id", -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW) {
+    const char *what = "reading the application id";
+    sqlite3_stmt *s;
+    int rc = store_stmt_prepare(st, "PRAGMA application_id", &s, what, e);
+    if (rc)
+        return rc;
+    if (store_step(st, s) != SQLITE_ROW) {
         sqlite3_finalize(s);
-        return store_db_fail(st, e, "reading the application id");
+        return store_db_fail(st, e, what);
     }
     *id = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -234,9 +238,9 @@ static int put_protocol(struct store *st, const char *dir, char dict_sha[65], st
             rc = ERR_IO;
             break;
         }
-        sqlite3_bind_text(s, 1, dict_protocol_files[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, files[i], (int)lens[i], SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
+        store_bind_text_static(st, s, 1, dict_protocol_files[i]);
+        store_bind_textn_static(st, s, 2, files[i], lens[i]);
+        store_bind_text(st, s, 3, hex);
         rc = store_stmt_run(st, s, "storing the protocol", e);
     }
     for (size_t i = 0; i < DICT_NFILES; i++)
@@ -257,8 +261,8 @@ static int put_meta(struct store *st, const char *dict_sha, struct err *e)
         sqlite3_stmt *s = store_stmt_get(st, SQ_META_PUT, e);
         if (!s)
             return ERR_IO;
-        store_bind_text(s, 1, rows[i][0]);
-        store_bind_text(s, 2, rows[i][1]);
+        store_bind_text(st, s, 1, rows[i][0]);
+        store_bind_text(st, s, 2, rows[i][1]);
         if (store_stmt_run(st, s, "writing meta", e))
             return ERR_IO;
     }
@@ -280,12 +284,16 @@ static int claim_new_file(const char *path, struct err *e)
 
 static void remove_db_files(const char *path)
 {
-    char p[4096];
     unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
+    /* a path too long to name its -wal and -shm (out of memory) leaves them: SQLite made
+     * none for it either */
+    for (int i = 0; i < 2; i++) {
+        struct strbuf p = STRBUF_INIT;
+        strbuf_addf(&p, "%s-%s", path, i ? "shm" : "wal");
+        if (!p.failed)
+            unlink(strbuf_str(&p));
+        strbuf_release(&p);
+    }
 }
 
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,
@@ -368,8 +376,8 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
     sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_GET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, name);
+    int r = store_step(st, s);
     if (r == SQLITE_DONE) {
         sqlite3_reset(s);
         return err_set(e, ERR_NOT_FOUND, "protocol file %s is not in the database", name);
@@ -431,10 +439,12 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     /* The audit row comes before the copy: a copy exists only once a row names it, and the
      * copy carries that row as its last (its head). */
     const char *slash = strrchr(dest, '/');
-    char detail[320];
-    snprintf(detail, sizeof detail, "%s: full copy of the database, this row its last",
-             slash ? slash + 1 : dest);
-    rc = store_audit_access(st, who, "backup", "backup", detail, e);
+    struct strbuf detail = STRBUF_INIT;
+    strbuf_addf(&detail, "%s: full copy of the database, this row its last",
+                slash ? slash + 1 : dest);
+    rc = detail.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : store_audit_access(st, who, "backup", "backup", strbuf_str(&detail), e);
+    strbuf_release(&detail);
     if (!rc)
         rc = backup_copy(st, dest, e);
     if (!rc)

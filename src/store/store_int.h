@@ -115,10 +115,20 @@ struct store {
     unsigned long rollbacks;   /* rollbacks so far (db.c): a cache of writes checks it */
     long long busy_wait_ms;    /* how long to wait at most (STORE_BUSY_WAIT_MS) */
     long long answering_query; /* the query whose answer is saving values (queries.c), or 0 */
+    /* The first bind that failed since the statement was taken (store_bind_*): its SQLite
+     * result code and parameter, which store_step returns instead of stepping and
+     * store_db_fail reports. 0 when every bind succeeded. */
+    int bind_rc;
+    int bind_index;
 };
 
-/* The cached statement id, reset and with bindings cleared; NULL after filling e (ERR_IO). */
+/* The cached statement id, reset and with bindings cleared (and no failed bind recorded);
+ * NULL after filling e (ERR_IO). */
 sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e);
+/* Prepares sql into *out as a statement outside the cache (the caller finalizes it), with no
+ * failed bind recorded: 0, or the error (e names what) and *out NULL. */
+int store_stmt_prepare(struct store *st, const char *sql, sqlite3_stmt **out, const char *what,
+                       struct err *e);
 /* Steps s, which must finish without rows, and resets it: 0, or ERR_IO naming what. */
 int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
 /* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
@@ -132,12 +142,24 @@ int store_tx_begin(struct store *st, struct err *e);
 int store_tx_commit(struct store *st, struct err *e);
 void store_tx_rollback(struct store *st);
 
-/* Binds a string or NULL. */
-int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binding parameters. A bind can fail (an index out of range, a string too long, out of
+ * memory); each helper records the first failure in st, and the statement's next store_step
+ * returns that failure instead of running with a parameter left NULL, so no call site can
+ * ignore it. Each returns the SQLite result code as well. */
+/* Binds a string or NULL (copied). */
+int store_bind_text(struct store *st, sqlite3_stmt *s, int i, const char *v);
 /* Binds a string or NULL without copying it (the hot inserts of the write path): v must stay
  * valid until s has been stepped and store_stmt_run_unbind (or store_stmt_get) has cleared the
  * bindings. */
-int store_bind_text_static(sqlite3_stmt *s, int i, const char *v);
+int store_bind_text_static(struct store *st, sqlite3_stmt *s, int i, const char *v);
+/* Binds the n bytes at v as text without copying them (as store_bind_text_static). */
+int store_bind_textn_static(struct store *st, sqlite3_stmt *s, int i, const char *v, size_t n);
+int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v);
+int store_bind_null(struct store *st, sqlite3_stmt *s, int i);
+/* sqlite3_step, unless a bind of s failed: then that failure's code, without stepping. Every
+ * statement with parameters steps through it (scripts/lint-includes keeps sqlite3_bind_* in
+ * db.c). */
+int store_step(struct store *st, sqlite3_stmt *s);
 /* store_stmt_run, then clears the bindings, so no pointer bound with store_bind_text_static
  * outlives its statement's run. */
 int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);

@@ -51,8 +51,8 @@ static int user_read(struct store *st, const char *name, struct store_user *u,
     sqlite3_stmt *s = store_stmt_get(st, SQ_USER_GET, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, name);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, name);
+    int r = store_step(st, s);
     if (r == SQLITE_DONE) {
         sqlite3_reset(s);
         return err_set_field(e, ERR_NOT_FOUND, "user", "no user '%s'", name);
@@ -148,10 +148,10 @@ static int user_update(struct store *st, enum stmt_id id, const char *name, long
     sqlite3_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, name);
-    sqlite3_bind_int64(s, 2, a);
+    store_bind_text(st, s, 1, name);
+    store_bind_int64(st, s, 2, a);
     if (id == SQ_USER_SET_FAILED)
-        sqlite3_bind_int64(s, 3, b);
+        store_bind_int64(st, s, 3, b);
     return store_stmt_run(st, s, "updating a user", e);
 }
 
@@ -227,10 +227,10 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
         if (!s) {
             rc = ERR_IO;
         } else {
-            store_bind_text(s, 1, name);
-            store_bind_text(s, 2, role);
-            store_bind_text(s, 3, hash);
-            store_bind_text(s, 4, ts);
+            store_bind_text(st, s, 1, name);
+            store_bind_text(st, s, 2, role);
+            store_bind_text(st, s, 3, hash);
+            store_bind_text(st, s, 4, ts);
             rc = store_stmt_run(st, s, "adding a user", e);
         }
     }
@@ -260,8 +260,8 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
         if (!s) {
             rc = ERR_IO;
         } else {
-            store_bind_text(s, 1, name);
-            if (sqlite3_step(s) != SQLITE_ROW)
+            store_bind_text(st, s, 1, name);
+            if (store_step(st, s) != SQLITE_ROW)
                 rc = store_db_fail(st, e, "counting admins");
             else if (sqlite3_column_int(s, 0) == 0)
                 rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
@@ -300,8 +300,8 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
     if (!s) {
         rc = ERR_IO;
     } else {
-        store_bind_text(s, 1, name);
-        store_bind_text(s, 2, hash);
+        store_bind_text(st, s, 1, name);
+        store_bind_text(st, s, 2, hash);
         rc = store_stmt_run(st, s, "setting a password", e);
     }
     sodium_memzero(hash, sizeof hash);
@@ -360,12 +360,12 @@ static int spend_attempt(struct store *st, const char *name, bool *admitted, str
         store_tx_rollback(st);
         return ERR_IO;
     }
-    store_bind_text(s, 1, name);
-    sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
-    int q = sqlite3_step(s);
+    store_bind_text(st, s, 1, name);
+    store_bind_int64(st, s, 2, STORE_MAX_FAILED_LOGINS);
+    int q = store_step(st, s);
     *admitted = q == SQLITE_ROW; /* RETURNING gave the new count: a unit was spent */
     if (*admitted)
-        q = sqlite3_step(s);
+        q = store_step(st, s);
     rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "counting a sign-in attempt");
     sqlite3_reset(s);
     return finish(st, rc, e);
@@ -392,12 +392,12 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
         sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
         if (!s)
             return finish(st, ERR_IO, e);
-        store_bind_text(s, 1, account);
-        sqlite3_bind_int(s, 2, STORE_MAX_FAILED_LOGINS);
-        int q = sqlite3_step(s);
+        store_bind_text(st, s, 1, account);
+        store_bind_int64(st, s, 2, STORE_MAX_FAILED_LOGINS);
+        int q = store_step(st, s);
         bool locked = q == SQLITE_ROW;
         if (locked)
-            q = sqlite3_step(s);
+            q = store_step(st, s);
         rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "locking an account");
         sqlite3_reset(s);
         if (!rc && locked) {
@@ -531,11 +531,11 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_INSERT, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, th);
-    sqlite3_bind_int64(s, 2, u.id);
-    sqlite3_bind_int64(s, 3, now + ttl_s * 1000);
-    sqlite3_bind_int64(s, 4, ttl_s);
-    store_bind_text(s, 5, ts);
+    store_bind_text(st, s, 1, th);
+    store_bind_int64(st, s, 2, u.id);
+    store_bind_int64(st, s, 3, now + ttl_s * 1000);
+    store_bind_int64(st, s, 4, ttl_s);
+    store_bind_text(st, s, 5, ts);
     return store_stmt_run(st, s, "creating a session", e);
 }
 
@@ -546,8 +546,8 @@ int store_session_check(struct store *st, const char *token, struct store_user *
     sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, th);
-    int r = sqlite3_step(s);
+    store_bind_text(st, s, 1, th);
+    int r = store_step(st, s);
     if (r != SQLITE_ROW) {
         sqlite3_reset(s);
         return r == SQLITE_DONE ? err_set(e, ERR_AUTH, "no such session")
@@ -570,8 +570,8 @@ int store_session_check(struct store *st, const char *token, struct store_user *
     s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, th);
-    sqlite3_bind_int64(s, 2, now + ttl * 1000);
+    store_bind_text(st, s, 1, th);
+    store_bind_int64(st, s, 2, now + ttl * 1000);
     if ((rc = store_stmt_run(st, s, "extending a session", e)))
         return rc;
     if (out)
@@ -586,6 +586,6 @@ int store_session_delete(struct store *st, const char *token, struct err *e)
     sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(s, 1, th);
+    store_bind_text(st, s, 1, th);
     return store_stmt_run(st, s, "ending a session", e);
 }

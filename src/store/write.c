@@ -75,15 +75,15 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     sqlite3_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    store_bind_text_static(s, 2, event);
-    sqlite3_bind_int(s, 3, instance);
-    store_bind_text_static(s, 4, f->name);
-    store_bind_text_static(s, 5, code ? code : "");
+    store_bind_int64(st, s, 1, ps->r->id);
+    store_bind_text_static(st, s, 2, event);
+    store_bind_int64(st, s, 3, instance);
+    store_bind_text_static(st, s, 4, f->name);
+    store_bind_text_static(st, s, 5, code ? code : "");
     if (!del) {
-        store_bind_text_static(s, 6, st->dict.forms[f->form_index].name);
-        store_bind_text_static(s, 7, value);
-        store_bind_text_static(s, 8, flag);
+        store_bind_text_static(st, s, 6, st->dict.forms[f->form_index].name);
+        store_bind_text_static(st, s, 7, value);
+        store_bind_text_static(st, s, 8, flag);
     }
     if (store_stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
@@ -119,11 +119,11 @@ static int status_write(struct put_state *ps, const char *event, const struct di
     sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_UPSERT, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    store_bind_text(s, 2, event);
-    store_bind_text(s, 3, form->name);
-    sqlite3_bind_int(s, 4, instance);
-    sqlite3_bind_int(s, 5, atoi(value));
+    store_bind_int64(ps->st, s, 1, ps->r->id);
+    store_bind_text(ps->st, s, 2, event);
+    store_bind_text(ps->st, s, 3, form->name);
+    store_bind_int64(ps->st, s, 4, instance);
+    store_bind_int64(ps->st, s, 5, atoi(value));
     if (store_stmt_run(ps->st, s, "writing form status", e))
         return ERR_IO;
     if (store_putcache_status_remember(ps, event, form->name, instance, atoi(value)))

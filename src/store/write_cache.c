@@ -130,9 +130,9 @@ int store_putcache_values_load(struct put_state *ps, struct err *e)
     sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
+    store_bind_int64(st, s, 1, ps->r->id);
     int q;
-    while ((q = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
         int ev = dict_event_index(d, (const char *)sqlite3_column_text(s, 0));
         const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
         if (ev < 0 || !f)
@@ -242,11 +242,11 @@ int store_putcache_status_read(struct put_state *ps, const char *event, const ch
     sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
-    sqlite3_bind_int64(s, 1, ps->r->id);
-    store_bind_text(s, 2, event);
-    store_bind_text(s, 3, form);
-    sqlite3_bind_int(s, 4, instance);
-    int q = sqlite3_step(s);
+    store_bind_int64(ps->st, s, 1, ps->r->id);
+    store_bind_text(ps->st, s, 2, event);
+    store_bind_text(ps->st, s, 3, form);
+    store_bind_int64(ps->st, s, 4, instance);
+    int q = store_step(ps->st, s);
     *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
     sqlite3_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)

@@ -1,9 +1,9 @@
 /* libFuzzer target for the importer: any bytes as a REDCap flat file (CSV, or JSON when the
  * first non-blank byte is '[' or '{'), imported with `ioheme import` through its public entry
- * (cmd_import, exactly as the command line calls it) into a study database with an enrolled and
- * a screened patient (fuzz_study.h). Looks for crashes, leaks, undefined behaviour and for an
- * import that half happened: the importer saves all rows or none, so after a refused import
- * the audit trail must not have grown by any change row.
+ * (its row of the command table, run by cli_run exactly as the command line does) into a study
+ * database with an enrolled and a screened patient (fuzz_study.h). Looks for crashes, leaks,
+ * undefined behaviour and for an import that half happened: the importer saves all rows or none, so
+ * after a refused import the audit trail must not have grown by any change row.
  *
  * Every run signs in as admin (argon2id, as the command does), so this target is slow (tens of
  * inputs a second): it finds what the parser and the row loop do with odd files, not deep
@@ -18,11 +18,18 @@
 #include "fuzz_study.h"
 #include "store/store.h"
 
-/* The command table lives in main.c, which the library leaves out; the importer's help and
- * messages look itself up in it. */
-const struct cli_cmd cli_commands[] = {
-    {"import", cmd_import, "import REDCap flat CSV/JSON", CMD_IMPORT_USAGE},
-    {NULL, NULL, NULL, NULL}};
+/* The command table lives in main.c, which the library leaves out: this is its import row, run
+ * through the same driver (options, database, login). */
+const struct cli_cmd cli_commands[] = {{.name = "import",
+                                        .run = cmd_import,
+                                        .summary = "import REDCap flat CSV/JSON",
+                                        .usage = CMD_IMPORT_USAGE,
+                                        .opts = cmd_import_opts,
+                                        .flags = CLI_DB | CLI_LOGIN,
+                                        .action = PERM_DATA_WRITE,
+                                        .check = cmd_import_check,
+                                        .prepare = cmd_import_prepare},
+                                       {.name = NULL}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     char *argv[] = {(char *)path, "--db", (char *)db, "--user", "admin", "--json", NULL};
-    int status = cmd_import(6, argv);
+    int status = cli_run(&cli_commands[0], 6, argv);
     /* 0 imported; 3 invalid (rows refused, nothing saved); 4 a record that does not exist. Any
      * other status (internal error, out of memory, integrity) on a file's content is a bug. */
     if (status != 0 && status != 3 && status != 4) {

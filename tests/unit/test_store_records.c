@@ -102,7 +102,7 @@ static void test_enrol_needs_eligibility_and_consent(void **state)
     assert_string_equal(r.screening_no, "SCR-001");
     assert_int_equal(r.status, STORE_REC_ENROLLED);
     assert_string_equal(store_record_name(&r), "IOH-001");
-    assert_int_equal(store_record_get(t->st, "SCR-001", &r, NULL), 0);
+    assert_int_equal(store_record_get(t->st, "IOH-999", &r, NULL), ERR_NOT_FOUND);
     assert_string_equal(r.study_id, "IOH-001");
     assert_int_equal(store_enroll(t->st, &ADMIN, ok, NULL, 0, id, NULL, &e), ERR_CONFLICT);
     assert_int_equal(audit_count(t, "enroll"), 1);
@@ -200,6 +200,25 @@ static void test_unknown_record(void **state)
     struct err e = {0};
     assert_int_equal(store_record_get(t->st, "IOH-999", &r, &e), ERR_NOT_FOUND);
     assert_non_null(strstr(e.msg, "IOH-999"));
+}
+
+/* A parameter SQLite refuses to bind (here: longer than its length limit) fails the read with the
+ * bind's reason; the statement used to run with the parameter left NULL and answer "no record". */
+static void test_parameter_that_cannot_be_bound_fails_the_read(void **state)
+{
+    struct tdb *t = *state;
+    char name[3000];
+    memset(name, 'S', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 2000);
+    struct store_record r;
+    struct err e = {0};
+    int rc = store_record_get(t->st, name, &r, &e);
+    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 1000000000);
+    assert_int_equal(rc, ERR_IO);
+    assert_non_null(strstr(e.msg, "binding parameter 1"));
+    /* the next statement starts clean */
+    assert_int_equal(store_record_get(t->st, "IOH-999", &r, NULL), ERR_NOT_FOUND);
 }
 
 static void test_create_refuses_existing_file_and_open_refuses_other_files(void **state)
@@ -478,6 +497,7 @@ int main(void)
         T(test_study_values_in_record_event_instance_field_order),
         T(test_withdraw_keeps_data),
         T(test_unknown_record),
+        T(test_parameter_that_cannot_be_bound_fails_the_read),
         T(test_create_refuses_existing_file_and_open_refuses_other_files),
         T(test_migrations_from_an_empty_file_and_reopen),
         T(test_schema_is_wal_strict_with_foreign_keys_enforced),
