@@ -16,6 +16,8 @@ const struct cli_cmd cli_commands[] = {
     {"protocol", cmd_protocol, "check or show the protocol; evaluate logic (eval, js)",
      CMD_PROTOCOL_USAGE},
     {"init", cmd_init, "create a study database with its protocol and first admin", CMD_INIT_USAGE},
+    {"timezone", cmd_timezone, "show or change the site time zone (admin; audited)",
+     CMD_TIMEZONE_USAGE},
     {"user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE},
     {"screen", cmd_screen, "add a patient to the screening log and check eligibility",
      CMD_SCREEN_USAGE},

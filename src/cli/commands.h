@@ -24,6 +24,10 @@ extern const char CMD_SERVE_USAGE[];
 int cmd_init(int argc, char **argv);
 extern const char CMD_INIT_USAGE[];
 
+/* cmd_site.c */
+int cmd_timezone(int argc, char **argv);
+extern const char CMD_TIMEZONE_USAGE[];
+
 /* cmd_user.c */
 int cmd_user(int argc, char **argv);
 extern const char CMD_USER_USAGE[];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/schedule.h"
+#include "core/sitetime.h"
 #include "http/html.h"
 #include "http/page.h"
 #include "store/timestamp.h"
@@ -133,6 +134,33 @@ static void status_cell(struct req *r, int s)
     html_raw(r, "</td></tr>");
 }
 
+/* The site time zone the pages and the schedule use (core/sitetime.h), and what to do when
+ * none is set or an admin changed it since the server started. */
+static void site_zone_card(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    char stored[STORE_TZ_LEN];
+    bool is_set = false;
+    html_raw(r, "<div class=\"card\" id=\"site-tz\"><h2>Site time zone</h2><p class=\"big\">");
+    html_text(r, sitetime_zone());
+    html_raw(r, "</p><p class=\"muted\">Data times are the site's local time; the audit trail "
+                "keeps UTC.</p>");
+    if (store_site_timezone(r->st, stored, &is_set, &e) != 0)
+        html_notice(r, "error", html_err_msg(r, &e));
+    else if (!is_set)
+        html_notice(r, "warning",
+                    "No site time zone is set for this study, so it runs on UTC (the default). "
+                    "An admin sets it with 'ioheme timezone ZONE'.");
+    else if (strcmp(stored, sitetime_zone()) != 0)
+        html_notice(r, "warning",
+                    arena_printf(&r->ar,
+                                 "The site time zone was changed to %s; restart the server to "
+                                 "use it (times shown are %s).",
+                                 stored, sitetime_zone()));
+    html_raw(r, "</div>");
+}
+
 int page_dashboard(struct req *r)
 {
     struct err e;
@@ -187,23 +215,29 @@ int page_dashboard(struct req *r)
     if (page_may(r, PERM_SCREEN))
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
                     "patient</a></p>");
-    html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div></section>");
+    html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div>");
+    site_zone_card(r);
+    html_raw(r, "</section>");
 
-    long long now = store_now_ms(r->st);
-    html_raw(r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
-                "<th>Subject</th><th>Time point</th><th>Form</th><th>Due</th><th>Status</th>"
-                "</tr></thead><tbody>");
+    /* Due times are wall-clock, as the data they come from: compare them with the site's
+     * wall-clock now (core/sitetime.h), never with UTC or the browser's clock. */
+    long long now = sitetime_wall_from_ms(store_now_ms(r->st));
+    html_raw(
+        r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
+           "<th>Subject</th><th>Time point</th><th>Form</th><th>Due (site time)</th><th>Status</th>"
+           "</tr></thead><tbody>");
     size_t ndue = 0;
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
         long long enrolled_ms = store_timestamp_ms(recs[i].enrolled_at);
-        if (schedule_due(d, &st.anchors[i], enrolled_ms >= 0 ? enrolled_ms / 1000 : -1, due,
+        if (schedule_due(d, &st.anchors[i],
+                         enrolled_ms >= 0 ? sitetime_wall_from_ms(enrolled_ms) : -1, due,
                          NULL) != 0)
             continue;
         /* the first event is screening, before enrolment: never due */
         for (size_t ev = 1; ev < d->nevents; ev++) {
-            if (due[ev].due_s * 1000 > now)
+            if (due[ev].due_s > now)
                 continue;
             for (size_t fm = 0; fm < d->nforms; fm++) {
                 if (!d->form_at_event[ev * d->nforms + fm] || d->form_repeats[ev * d->nforms + fm])
@@ -211,12 +245,14 @@ int page_dashboard(struct req *r)
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s == 2)
                     continue;
-                bool late = now > due[ev].window_end_s * 1000;
+                bool late = now > due[ev].window_end_s;
                 html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
                 row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
                 char when[SCHEDULE_WALLCLOCK_LEN];
                 schedule_format_wallclock(due[ev].due_s, when);
-                html_rawf(r, "<td>%s UTC%s</td>", when, late ? " (overdue)" : "");
+                html_raw(r, "<td>");
+                html_text(r, when);
+                html_raw(r, late ? " (overdue)</td>" : "</td>");
                 status_cell(r, s);
                 ndue++;
             }
@@ -281,9 +317,10 @@ int page_screening(struct req *r)
     if (page_may(r, PERM_SCREEN))
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
                     "patient</a></p>");
-    html_raw(r, "<table class=\"list\" id=\"screening-log\"><thead>"
-                "<tr><th>Screening no.</th><th>Study ID</th><th>Screened</th><th>By</th>"
-                "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
+    html_raw(r,
+             "<table class=\"list\" id=\"screening-log\"><thead>"
+             "<tr><th>Screening no.</th><th>Study ID</th><th>Screened (site time)</th><th>By</th>"
+             "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         const struct store_record *rec = &recs[i];
         html_raw(r, "<tr><td>");
@@ -291,7 +328,9 @@ int page_screening(struct req *r)
         html_text(r, rec->screening_no);
         html_raw(r, "</a></td>");
         html_td(r, rec->study_id);
-        html_td(r, rec->screened_at);
+        html_raw(r, "<td>");
+        html_site_time(r, rec->screened_at, false);
+        html_raw(r, "</td>");
         html_td(r, rec->screened_by);
         html_raw(r, "<td>");
         html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");

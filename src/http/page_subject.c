@@ -382,8 +382,9 @@ int page_casebook(struct req *r)
 static int history_row(void *ctx, const struct store_audit_row *a)
 {
     struct req *r = ctx;
-    html_raw(r, "<tr>");
-    html_td(r, a->ts);
+    html_raw(r, "<tr><td>");
+    html_site_time(r, a->ts, false); /* the trail keeps UTC; people read the site's time */
+    html_raw(r, "</td>");
     html_td(r, a->user);
     html_td(r, a->action);
     /* the time point, linked to the form where the value lives */
@@ -431,9 +432,10 @@ int page_history(struct req *r)
     }
     html_begin(r, arena_printf(&r->ar, "History of %s", field));
     page_record_heading(r, &rec, arena_printf(&r->ar, "History: %s (%s)", f->label, field));
-    html_raw(r, "<table class=\"list\" id=\"history\"><thead><tr><th>When (UTC)</th><th>Who</th>"
-                "<th>Action</th><th>Event</th><th>Old</th><th>New</th><th>Reason</th></tr>"
-                "</thead><tbody>");
+    html_raw(r,
+             "<table class=\"list\" id=\"history\"><thead><tr><th>When (site time)</th><th>Who</th>"
+             "<th>Action</th><th>Event</th><th>Old</th><th>New</th><th>Reason</th></tr>"
+             "</thead><tbody>");
     struct err e;
     err_clear(&e);
     if (store_field_history(r->st, store_record_name(&rec), field, history_row, r, &e) != 0)

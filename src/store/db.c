@@ -109,6 +109,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
                            "WHERE field = ?1 AND code = '' ORDER BY record_id, event, instance",
     [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT record_id, event, form, field FROM value "
                            "ORDER BY record_id, event, form",
+    [SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [SQ_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
                   "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
                   "ORDER BY f.record_id, f.event, f.form, f.instance",

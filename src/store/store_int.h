@@ -69,6 +69,8 @@ enum stmt_id {
      * candidates), and which forms hold values per record and event */
     SQ_VAL_FIELD_STUDY,
     SQ_VAL_FORMS_STUDY,
+    SQ_META_GET, /* site.c: the study's settings kept in meta (the site time zone) */
+    SQ_META_SET,
     SQ__COUNT
 };
 
