@@ -9,6 +9,7 @@
 #include "core/schedule.h"
 #include "core/sitetime.h"
 #include "http/html.h"
+#include "http/io_state.h"
 #include "http/page.h"
 #include "store/timestamp.h"
 
@@ -161,6 +162,44 @@ static void site_zone_card(struct req *r)
     html_raw(r, "</div>");
 }
 
+/* Data quality: what the analysis cannot use as it stands — empty IO placements (a decision
+ * but no attempt), never counted silently. */
+static void quality_list(struct req *r, const struct store_record *recs, size_t n)
+{
+    html_raw(r, "<section><h2>Data quality</h2><table class=\"list\" id=\"quality\"><thead><tr>"
+                "<th>Subject</th><th>Where</th><th>Problem</th></tr></thead><tbody>");
+    size_t nq = 0;
+    struct err e;
+    err_clear(&e);
+    struct page_io_state *io = arena_calloc(&r->ar, n ? n : 1, sizeof *io);
+    /* ERR_NOT_FOUND: a protocol without the IO forms, nothing to check */
+    int rc = io ? page_io_load_study(r, recs, n, io, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    if (rc && rc != ERR_NOT_FOUND)
+        html_notice(r, "error", html_err_msg(r, &e));
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (recs[i].status != STORE_REC_ENROLLED && recs[i].status != STORE_REC_WITHDRAWN)
+            continue;
+        const struct page_io_state s = io[i];
+        const char *name = store_record_name(&recs[i]);
+        for (size_t k = 0; k < s.npl; k++) {
+            if (!s.pl[k].is_empty)
+                continue;
+            html_raw(r, "<tr><td>");
+            rec_link(r, name, NULL, NULL);
+            html_text(r, name);
+            html_raw(r, "</a></td><td>");
+            page_io_link(r, name, &s, &s.pl[k]);
+            html_raw(r, "</td><td>");
+            html_text(r, PAGE_IO_EMPTY_TEXT);
+            html_raw(r, "</td></tr>");
+            nq++;
+        }
+    }
+    if (!nq)
+        html_raw(r, "<tr><td colspan=\"3\" class=\"muted\">No problem found.</td></tr>");
+    html_raw(r, "</tbody></table></section>");
+}
+
 int page_dashboard(struct req *r)
 {
     struct err e;
@@ -261,6 +300,8 @@ int page_dashboard(struct req *r)
     if (!ndue)
         html_raw(r, "<tr><td colspan=\"5\" class=\"muted\">Nothing due.</td></tr>");
     html_raw(r, "</tbody></table></section>");
+
+    quality_list(r, recs, n);
 
     html_raw(r, "<section><h2>Incomplete forms</h2><table class=\"list\" id=\"incomplete\">"
                 "<thead><tr><th>Subject</th><th>Time point</th><th>Form</th><th>Status</th></tr>"
