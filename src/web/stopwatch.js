@@ -201,7 +201,9 @@
     function adopt(state) {
         server = state;
         var p = state.placement;
-        if (p && local.placement === null && !local.fresh) local.placement = p.instance;
+        /* follow the server's latest placement (another tablet may have started a new one),
+         * unless this tablet holds taps for its own or is starting a new one */
+        if (p && !local.fresh && !local.queue.length) local.placement = p.instance;
         persist();
         render();
         tick();

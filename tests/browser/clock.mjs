@@ -179,6 +179,8 @@ try {
     await A.page.goto(B + '/records/IOH-002/stopwatch');
     await A.page.waitForSelector('#log li');
     t.check((await A.page.textContent('#elapsed')) !== '--:--', 'IOH-002: tablet A resumes the open placement #1');
+    await Bt.page.goto(B + '/records/IOH-002/stopwatch');
+    await Bt.page.waitForFunction(() => /placement #1/.test(document.getElementById('sync').textContent));
     let asked2 = '';
     A.page.once('dialog', (d) => { asked2 = d.message(); d.accept(); });
     await A.page.click('#reset');
@@ -187,6 +189,8 @@ try {
     await A.page.waitForFunction(() => /placement #2/.test(document.getElementById('sync').textContent));
     r = await call(B, 'GET', SW2, { session: admin });
     t.check(r.json.placements === 2 && r.json.placement.instance === 2, 'confirmed: placement #2 started', r.text);
+    await Bt.page.waitForFunction(() => /placement #2/.test(document.getElementById('sync').textContent), null, { timeout: 10000 })
+        .then(() => t.check(true), () => t.check(false, 'tablet B follows to placement #2, started on tablet A'));
     // both are empty: shown as such on the subject page and in the data-quality list
     await A.page.goto(B + '/records/IOH-002');
     const empties = await A.page.$$eval('#placements li.empty', (li) => li.map((x) => x.textContent));
