@@ -30,6 +30,10 @@ const struct cli_cmd cli_commands[] = {
          CMD_INIT_USAGE),
      .opts = cmd_init_opts},
     /* passwd of oneself needs only a login (the check hook) */
+    /* showing needs a login only; changing needs settings (the check hook) */
+    {CMD("timezone", cmd_timezone, "show or change the site time zone (admin; audited)",
+         CMD_TIMEZONE_USAGE),
+     .opts = cmd_timezone_opts, STUDY(PERM_NONE), .check = cmd_timezone_check},
     {CMD("user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE),
      .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
      .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},

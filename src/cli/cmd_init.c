@@ -7,9 +7,10 @@
 
 #include "cli/commands.h"
 #include "cli/store_cli.h"
+#include "core/sitetime.h"
 
 const char CMD_INIT_USAGE[] =
-    "usage: ioheme init --db FILE --admin NAME [--protocol DIR]\n"
+    "usage: ioheme init --db FILE --admin NAME [--protocol DIR] [--timezone ZONE]\n"
     "\n"
     "Creates a new study database FILE (refuses to overwrite an existing file), copies the\n"
     "protocol's files (dictionary.csv, events.csv, form_events.csv, repeating.csv, study.csv,\n"
@@ -20,7 +21,10 @@ const char CMD_INIT_USAGE[] =
     "  --db FILE        the database to create (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --admin NAME     first user, [a-z0-9_.-], 2 to 32 characters\n"
     "  --protocol DIR   protocol folder (default $IOHEME_PROTOCOL, else ./protocols/io-heme,\n"
-    "                   else the one in the ioheme source tree)\n";
+    "                   else the one in the ioheme source tree)\n"
+    "  --timezone ZONE  the site's time zone, an IANA name (Europe/London): data date-times are\n"
+    "                   its wall-clock (docs/operations.md); without it the study runs on UTC\n"
+    "                   until an admin sets one with 'ioheme timezone'\n";
 
 static const char *protocol_dir(const struct cli_args *a)
 {
@@ -36,7 +40,7 @@ static const char *protocol_dir(const struct cli_args *a)
 }
 
 const struct cli_opt_spec cmd_init_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {"timezone", true}, {NULL, false}};
 
 /* No CLI_DB: init creates the database, and its admin is the first user there is. */
 int cmd_init(struct cmd_ctx *ctx)
@@ -48,6 +52,9 @@ int cmd_init(struct cmd_ctx *ctx)
     if (a.npos)
         return cli_usage_error("init", "unexpected argument '%s'", a.pos[0]);
     struct err e = {0};
+    const char *zone = cli_get(&a, "timezone");
+    if (zone && sitetime_name_check(zone, &e))
+        return cli_fail("init", &e);
     const char *db = cli_db_path(&a);
     if (access(db, F_OK) == 0) {
         err_set(&e, ERR_CONFLICT, "%s already exists (refusing to overwrite)", db);
@@ -62,14 +69,22 @@ int cmd_init(struct cmd_ctx *ctx)
     sodium_memzero(pw, sizeof pw);
     if (rc)
         return cli_fail("init", &e);
+    struct store_ctx who = {admin, "cli", NULL};
+    if (zone && store_set_site_timezone(st, &who, zone, "set at init", &e)) {
+        store_close(st);
+        return cli_fail("init", &e);
+    }
     const struct dict *d = store_dict(st);
     if (cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I}", "db", db, "admin", admin, "fields",
-                                 (json_int_t)d->nfields, "forms", (json_int_t)d->nforms, "events",
-                                 (json_int_t)d->nevents));
+        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "db", db, "admin", admin,
+                                 "fields", (json_int_t)d->nfields, "forms", (json_int_t)d->nforms,
+                                 "events", (json_int_t)d->nevents, "timezone",
+                                 zone ? zone : SITETIME_DEFAULT));
     else
-        printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'\n", db,
-               proto, d->nfields, d->nforms, d->nevents, admin);
+        printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'; site "
+               "time zone %s\n",
+               db, proto, d->nfields, d->nforms, d->nevents, admin,
+               zone ? zone : SITETIME_DEFAULT " (none given: set one with 'ioheme timezone')");
     store_close(st);
     return 0;
 }

@@ -34,6 +34,12 @@ int cmd_init(struct cmd_ctx *ctx);
 extern const char CMD_INIT_USAGE[];
 extern const struct cli_opt_spec cmd_init_opts[];
 
+/* cmd_site.c */
+int cmd_timezone(struct cmd_ctx *ctx);
+int cmd_timezone_check(struct cmd_ctx *ctx);
+extern const char CMD_TIMEZONE_USAGE[];
+extern const struct cli_opt_spec cmd_timezone_opts[];
+
 /* cmd_user.c */
 int cmd_user(struct cmd_ctx *ctx);
 int cmd_user_check(struct cmd_ctx *ctx);

@@ -41,6 +41,7 @@ static const struct {
     [PERM_SIGN] = {"sign",                   {0,  1,  0,  0,  0,  0}, "sign casebooks"},
     [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}, "lock records"},
     [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}, "unlock records"},
+    [PERM_SETTINGS] = {"settings",           {1,  0,  0,  0,  0,  0}, "change the study's settings (the site time zone)"},
 };
 /* clang-format on */
 

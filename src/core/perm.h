@@ -21,6 +21,7 @@
  *   sign                        x
  *   lock              x                                             x
  *   unlock            x                                             x
+ *   settings          x
  *
  * sign is the investigator's alone: an electronic signature attests the signer's own review,
  * so not even admin holds it. (1) The statistician should see no direct identifiers; that is
@@ -61,6 +62,7 @@ enum perm_action {
     PERM_SIGN,
     PERM_LOCK,
     PERM_UNLOCK,
+    PERM_SETTINGS, /* the study's settings: the site time zone */
     PERM__COUNT,
     PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };

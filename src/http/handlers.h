@@ -82,6 +82,14 @@ int api_record_sdv_post(struct req *r);
 /* page_sdv.c */
 int page_form_sdv_post(struct req *r);
 
+/* api_stopwatch.c: the IO stopwatch's state and taps */
+struct page_io_state;
+/* The stopwatch's state of record (its latest placement with the taps) as the API answers it;
+ * new reference. */
+json_t *api_stopwatch_state(struct req *r, const char *record, const struct page_io_state *s);
+int api_stopwatch_get(struct req *r);
+int api_stopwatch_post(struct req *r);
+
 /* page_*.c */
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);

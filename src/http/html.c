@@ -5,10 +5,26 @@
 #include <stdio.h>
 
 #include "core/perm.h"
+#include "core/sitetime.h"
+#include "store/timestamp.h"
 
 void html_text(struct req *r, const char *s)
 {
     strbuf_add_html(&r->out, s ? s : "");
+}
+
+void html_site_time(struct req *r, const char *ts, bool with_seconds)
+{
+    long long ms = store_timestamp_ms(ts);
+    if (ms < 0) {
+        html_text(r, ts);
+        return;
+    }
+    char buf[SITETIME_TEXT_LEN];
+    sitetime_format_ms(ms, with_seconds, buf);
+    html_rawf(r, "<time datetime=\"%s\">", buf);
+    html_text(r, buf);
+    html_raw(r, "</time>");
 }
 
 void html_td(struct req *r, const char *text)
@@ -63,7 +79,9 @@ void html_begin(struct req *r, const char *title)
     html_text(r, title);
     html_raw(r, " · ioheme</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
                 "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
-                "</head><body>\n<header class=\"topbar\"><a class=\"brand\" href=\"/\">ioheme</a>");
+                "</head><body data-site-tz=\"");
+    html_text(r, sitetime_zone()); /* form.js and stopwatch.js show and fill site times */
+    html_raw(r, "\">\n<header class=\"topbar\"><a class=\"brand\" href=\"/\">ioheme</a>");
     if (r->has_user) {
         html_raw(r, "<nav aria-label=\"main\"><a href=\"/\">Dashboard</a>"
                     "<a href=\"/screening\">Screening</a><a href=\"/queries\">Queries</a>");
@@ -77,6 +95,9 @@ void html_begin(struct req *r, const char *title)
         html_raw(r, " (");
         html_text(r, r->user.role);
         html_raw(r, ")</span><button type=\"submit\">Sign out</button></form>");
+        html_raw(r, "<span class=\"site-tz\" title=\"times are the site's local time\">");
+        html_text(r, sitetime_zone());
+        html_raw(r, " time</span>");
     }
     html_raw(r, "</header>\n<main id=\"main\">\n");
 }

@@ -22,6 +22,10 @@ void html_error_page(struct req *r, int status, const char *msg);
 void html_text(struct req *r, const char *s);
 /* One table cell holding text (escaped). */
 void html_td(struct req *r, const char *text);
+/* A store timestamp (UTC, "2026-11-27T02:45:12.345Z") as the site's local time to the minute
+ * (or second), "2026-11-27 02:45"; ts as given when it is not a timestamp. The page says once
+ * that times are the site's (the header names the zone). */
+void html_site_time(struct req *r, const char *ts, bool with_seconds);
 /* A literal of our own: never pass data here. */
 void html_raw(struct req *r, const char *s);
 /* printf into the page; only for numbers and our own literals (no %s of data). */

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "core/schedule.h"
+#include "core/sitetime.h"
 #include "http/html.h"
+#include "http/io_state.h"
 #include "http/page.h"
 #include "store/timestamp.h"
 
@@ -133,6 +135,71 @@ static void status_cell(struct req *r, int s)
     html_raw(r, "</td></tr>");
 }
 
+/* The site time zone the pages and the schedule use (core/sitetime.h), and what to do when
+ * none is set or an admin changed it since the server started. */
+static void site_zone_card(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    char stored[STORE_TZ_LEN];
+    bool is_set = false;
+    html_raw(r, "<div class=\"card\" id=\"site-tz\"><h2>Site time zone</h2><p class=\"big\">");
+    html_text(r, sitetime_zone());
+    html_raw(r, "</p><p class=\"muted\">Data times are the site's local time; the audit trail "
+                "keeps UTC.</p>");
+    if (store_site_timezone(r->st, stored, &is_set, &e) != 0)
+        html_notice(r, "error", html_err_msg(r, &e));
+    else if (!is_set)
+        html_notice(r, "warning",
+                    "No site time zone is set for this study, so it runs on UTC (the default). "
+                    "An admin sets it with 'ioheme timezone ZONE'.");
+    else if (strcmp(stored, sitetime_zone()) != 0)
+        html_notice(r, "warning",
+                    arena_printf(&r->ar,
+                                 "The site time zone was changed to %s; restart the server to "
+                                 "use it (times shown are %s).",
+                                 stored, sitetime_zone()));
+    html_raw(r, "</div>");
+}
+
+/* Data quality: what the analysis cannot use as it stands — empty IO placements (a decision
+ * but no attempt), never counted silently. */
+static void quality_list(struct req *r, const struct store_record *recs, size_t n)
+{
+    html_raw(r, "<section><h2>Data quality</h2><table class=\"list\" id=\"quality\"><thead><tr>"
+                "<th>Subject</th><th>Where</th><th>Problem</th></tr></thead><tbody>");
+    size_t nq = 0;
+    struct err e;
+    err_clear(&e);
+    struct page_io_state *io = arena_calloc(&r->ar, n ? n : 1, sizeof *io);
+    /* ERR_NOT_FOUND: a protocol without the IO forms, nothing to check */
+    int rc = io ? page_io_load_study(r, recs, n, io, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    if (rc && rc != ERR_NOT_FOUND)
+        html_notice(r, "error", html_err_msg(r, &e));
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (recs[i].status != STORE_REC_ENROLLED && recs[i].status != STORE_REC_WITHDRAWN)
+            continue;
+        const struct page_io_state s = io[i];
+        const char *name = store_record_name(&recs[i]);
+        for (size_t k = 0; k < s.npl; k++) {
+            if (!s.pl[k].is_empty)
+                continue;
+            html_raw(r, "<tr><td>");
+            rec_link(r, name, NULL, NULL);
+            html_text(r, name);
+            html_raw(r, "</a></td><td>");
+            page_io_link(r, name, &s, &s.pl[k]);
+            html_raw(r, "</td><td>");
+            html_text(r, PAGE_IO_EMPTY_TEXT);
+            html_raw(r, "</td></tr>");
+            nq++;
+        }
+    }
+    if (!nq)
+        html_raw(r, "<tr><td colspan=\"3\" class=\"muted\">No problem found.</td></tr>");
+    html_raw(r, "</tbody></table></section>");
+}
+
 int page_dashboard(struct req *r)
 {
     struct err e;
@@ -189,23 +256,29 @@ int page_dashboard(struct req *r)
     if (page_may(r, PERM_SCREEN))
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
                     "patient</a></p>");
-    html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div></section>");
+    html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div>");
+    site_zone_card(r);
+    html_raw(r, "</section>");
 
-    long long now = store_now_ms(r->st);
-    html_raw(r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
-                "<th>Subject</th><th>Time point</th><th>Form</th><th>Due</th><th>Status</th>"
-                "</tr></thead><tbody>");
+    /* Due times are wall-clock, as the data they come from: compare them with the site's
+     * wall-clock now (core/sitetime.h), never with UTC or the browser's clock. */
+    long long now = sitetime_wall_from_ms(store_now_ms(r->st));
+    html_raw(
+        r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
+           "<th>Subject</th><th>Time point</th><th>Form</th><th>Due (site time)</th><th>Status</th>"
+           "</tr></thead><tbody>");
     size_t ndue = 0;
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
         long long enrolled_ms = store_timestamp_ms(recs[i].enrolled_at);
-        if (schedule_due(d, &st.anchors[i], enrolled_ms >= 0 ? enrolled_ms / 1000 : -1, due,
+        if (schedule_due(d, &st.anchors[i],
+                         enrolled_ms >= 0 ? sitetime_wall_from_ms(enrolled_ms) : -1, due,
                          NULL) != 0)
             continue;
         /* the first event is screening, before enrolment: never due */
         for (size_t ev = 1; ev < d->nevents; ev++) {
-            if (due[ev].due_s * 1000 > now)
+            if (due[ev].due_s > now)
                 continue;
             for (size_t fm = 0; fm < d->nforms; fm++) {
                 if (!d->form_at_event[ev * d->nforms + fm] || d->form_repeats[ev * d->nforms + fm])
@@ -213,12 +286,14 @@ int page_dashboard(struct req *r)
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s == 2)
                     continue;
-                bool late = now > due[ev].window_end_s * 1000;
+                bool late = now > due[ev].window_end_s;
                 html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
                 row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
                 char when[SCHEDULE_WALLCLOCK_LEN];
                 schedule_format_wallclock(due[ev].due_s, when);
-                html_rawf(r, "<td>%s UTC%s</td>", when, late ? " (overdue)" : "");
+                html_raw(r, "<td>");
+                html_text(r, when);
+                html_raw(r, late ? " (overdue)</td>" : "</td>");
                 status_cell(r, s);
                 ndue++;
             }
@@ -227,6 +302,8 @@ int page_dashboard(struct req *r)
     if (!ndue)
         html_raw(r, "<tr><td colspan=\"5\" class=\"muted\">Nothing due.</td></tr>");
     html_raw(r, "</tbody></table></section>");
+
+    quality_list(r, recs, n);
 
     html_raw(r, "<section><h2>Incomplete forms</h2><table class=\"list\" id=\"incomplete\">"
                 "<thead><tr><th>Subject</th><th>Time point</th><th>Form</th><th>Status</th></tr>"
@@ -283,9 +360,10 @@ int page_screening(struct req *r)
     if (page_may(r, PERM_SCREEN))
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
                     "patient</a></p>");
-    html_raw(r, "<table class=\"list\" id=\"screening-log\"><thead>"
-                "<tr><th>Screening no.</th><th>Study ID</th><th>Screened</th><th>By</th>"
-                "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
+    html_raw(r,
+             "<table class=\"list\" id=\"screening-log\"><thead>"
+             "<tr><th>Screening no.</th><th>Study ID</th><th>Screened (site time)</th><th>By</th>"
+             "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         const struct store_record *rec = &recs[i];
         html_raw(r, "<tr><td>");
@@ -293,7 +371,9 @@ int page_screening(struct req *r)
         html_text(r, rec->screening_no);
         html_raw(r, "</a></td>");
         html_td(r, rec->study_id);
-        html_td(r, rec->screened_at);
+        html_raw(r, "<td>");
+        html_site_time(r, rec->screened_at, false);
+        html_raw(r, "</td>");
         html_td(r, rec->screened_by);
         html_raw(r, "<td>");
         html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http/html.h"
+#include "http/io_state.h"
 #include "http/page.h"
 
 static int load_record(struct req *r, struct store_record *rec)
@@ -201,6 +202,41 @@ static void subject_grid(struct req *r, const struct store_record *rec)
                 "unverified <span class=\"dot st2\"></span> complete</p></section>");
 }
 
+/* The IO placements at a glance, an empty one (decision, no attempt) said to be so. */
+static void placements_section(struct req *r, const struct store_record *rec)
+{
+    struct err e;
+    err_clear(&e);
+    struct page_io_state s;
+    if (rec->status != STORE_REC_ENROLLED && rec->status != STORE_REC_WITHDRAWN)
+        return;
+    if (page_io_load(r, store_record_name(rec), &s, &e) != 0 || !s.npl)
+        return; /* a protocol without the IO forms, or no placement yet */
+    html_raw(r, "<section><h2>IO placements</h2><ul class=\"placements\" id=\"placements\">");
+    for (size_t i = 0; i < s.npl; i++) {
+        const struct page_io_placement *p = &s.pl[i];
+        html_raw(r, p->is_empty ? "<li class=\"empty\">" : "<li>");
+        page_io_link(r, store_record_name(rec), &s, p);
+        if (p->decision) {
+            html_raw(r, ": decision ");
+            html_text(r, p->decision);
+        }
+        if (p->is_empty) {
+            html_raw(r, " — <strong>");
+            html_text(r, PAGE_IO_EMPTY_TEXT);
+            html_raw(r, "</strong>");
+        } else {
+            html_rawf(r, " — %d attempt(s)", p->nattempts ? p->nattempts : p->crf_attempts);
+            html_raw(r, !p->success                    ? ""
+                        : strcmp(p->success, "1") == 0 ? ", placed"
+                                                       : ", not placed");
+            html_raw(r, p->is_open ? " (in progress)" : "");
+        }
+        html_raw(r, "</li>");
+    }
+    html_raw(r, "</ul></section>");
+}
+
 static void subject_page(struct req *r, const struct store_record *rec, bool from_post,
                          const struct store_put_result *res, const char *error)
 {
@@ -221,6 +257,7 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     eligibility_table(r, rec);
     if (rec->status == STORE_REC_SCREENED && rec->eligible == 1 && page_may(r, PERM_ENROLL))
         enrol_section(r, rec, from_post, res, error);
+    placements_section(r, rec);
     subject_grid(r, rec);
     static const char *const scripts[] = {"logic.js", "form.js", NULL};
     html_end(r, scripts);
@@ -385,8 +422,9 @@ int page_casebook(struct req *r)
 static int history_row(void *ctx, const struct store_audit_row *a)
 {
     struct req *r = ctx;
-    html_raw(r, "<tr>");
-    html_td(r, a->ts);
+    html_raw(r, "<tr><td>");
+    html_site_time(r, a->ts, false); /* the trail keeps UTC; people read the site's time */
+    html_raw(r, "</td>");
     html_td(r, a->user);
     html_td(r, a->action);
     /* the time point, linked to the form where the value lives */
@@ -434,9 +472,10 @@ int page_history(struct req *r)
     }
     html_begin(r, arena_printf(&r->ar, "History of %s", field));
     page_record_heading(r, &rec, arena_printf(&r->ar, "History: %s (%s)", f->label, field));
-    html_raw(r, "<table class=\"list\" id=\"history\"><thead><tr><th>When (UTC)</th><th>Who</th>"
-                "<th>Action</th><th>Event</th><th>Old</th><th>New</th><th>Reason</th></tr>"
-                "</thead><tbody>");
+    html_raw(r,
+             "<table class=\"list\" id=\"history\"><thead><tr><th>When (site time)</th><th>Who</th>"
+             "<th>Action</th><th>Event</th><th>Old</th><th>New</th><th>Reason</th></tr>"
+             "</thead><tbody>");
     struct err e;
     err_clear(&e);
     if (store_field_history(r->st, store_record_name(&rec), field, history_row, r, &e) != 0)

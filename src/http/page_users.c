@@ -40,9 +40,11 @@ static void users_page(struct req *r, const char *error, const char *notice)
         html_notice(r, "ok", notice);
     if (store_user_list(r->st, &users, &n, &e) != 0)
         html_notice(r, "error", html_err_msg(r, &e));
-    html_raw(r, "<table class=\"list\" id=\"users\"><thead><tr><th>User</th><th>Role</th>"
-                "<th>State</th><th>Failed sign-ins</th><th>Created</th><th></th></tr></thead>"
-                "<tbody>");
+    html_raw(
+        r,
+        "<table class=\"list\" id=\"users\"><thead><tr><th>User</th><th>Role</th>"
+        "<th>State</th><th>Failed sign-ins</th><th>Created (site time)</th><th></th></tr></thead>"
+        "<tbody>");
     for (size_t i = 0; i < n; i++) {
         const struct store_user *u = &users[i];
         html_raw(r, "<tr>");
@@ -50,7 +52,9 @@ static void users_page(struct req *r, const char *error, const char *notice)
         html_td(r, u->role);
         html_td(r, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
         html_rawf(r, "<td>%d</td>", u->failed_logins);
-        html_td(r, u->created_at);
+        html_raw(r, "<td>");
+        html_site_time(r, u->created_at, false);
+        html_raw(r, "</td>");
         html_raw(r, "<td>");
         if (!u->is_disabled) {
             html_raw(r, "<form method=\"post\" action=\"/users\" class=\"inline\">");

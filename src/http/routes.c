@@ -54,6 +54,8 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/records/{id}/enrol",                      api_enrol_post,       P_ENROL, CSRF | LOCK,          16},
     {HTTP_GET,  "/api/v1/records/{id}/forms/{form}",               api_form_get,         P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/records/{id}/values",                     api_values_post,      P_ENTER, CSRF | LOCK,          64},
+    {HTTP_GET,  "/api/v1/records/{id}/stopwatch",                  api_stopwatch_get,    P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/records/{id}/stopwatch",                  api_stopwatch_post,   P_ENTER, CSRF | LOCK,           4},
     {HTTP_POST, "/api/v1/records/{id}/forms/{form}/status",        api_form_status_post, P_STATUS, CSRF | LOCK,           4},
     {HTTP_GET,  "/api/v1/records/{id}/history/{field}",            api_field_history_get, P_VIEW,  0,                    0},
     {HTTP_GET,  "/api/v1/records/{id}/audit",                      api_record_audit_get, P_AUDIT, 0,                     0},

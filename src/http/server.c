@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "base/strbuf.h"
+#include "core/sitetime.h"
 #include "http/checkpointer.h"
 #include "http/writer.h"
 
@@ -356,8 +357,12 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
     randombytes_buf(srv->csrf_key, sizeof srv->csrf_key);
     /* Open once up front: fails early on a missing database and applies migrations before
      * workers open their own connections. This connection becomes the writer's (group commit). */
+    char zone[STORE_TZ_LEN];
     if (store_open(cfg->db_path, &srv->first, e) != 0 ||
         server_store_setup(srv, srv->first, e) != 0 ||
+        /* the site's zone for every conversion, set before the first thread starts
+         * (core/sitetime.h); a zone changed later applies at the next start */
+        store_site_timezone(srv->first, zone, NULL, e) != 0 || sitetime_use(zone, e) != 0 ||
         http_writer_start(srv->first, &srv->writer, e) != 0) {
         int rc = e->code;
         http_server_close(srv);

@@ -150,6 +150,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "
                          "status < 2 ORDER BY id",
+    [SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [SQ_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
                   "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
                   "ORDER BY f.record_id, f.event, f.form, f.instance",

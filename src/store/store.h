@@ -94,6 +94,21 @@ struct store_verify_result;
 int store_backup(struct store *st, const struct store_ctx *who, const char *dest,
                  struct store_verify_result *vr, struct err *e);
 
+/* ---- the study's settings ---------------------------------------------------------------*/
+
+/* The site's time zone (core/sitetime.h: data date-times are its wall-clock; audit times UTC),
+ * an IANA name, into out. A database that has none yet (created before site time zones) reads
+ * as "UTC" with *is_set (may be NULL) false. */
+#define STORE_TZ_LEN 64
+int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, struct err *e);
+
+/* Sets the site's time zone to name, as who, with an optional reason: ERR_INVALID when name
+ * is not a known IANA zone (sitetime_name_check), ERR_CONFLICT when it is already the zone.
+ * Audited as "site_timezone" (old and new name). Permission (PERM_SETTINGS) is the caller's to
+ * check, as for every command. A running server keeps the zone it started with. */
+int store_set_site_timezone(struct store *st, const struct store_ctx *who, const char *name,
+                            const char *reason, struct err *e);
+
 /* ---- WAL checkpoints (the web server's checkpointer) -------------------------------------*/
 
 /* Whether a COMMIT on this connection may run a WAL checkpoint itself, inside the commit
@@ -609,7 +624,7 @@ struct store_audit_row {
     const char *action; /* create_db, screen, enroll, withdraw, update, calc,
                            form_status, lock, unlock, login, login_failed, lockout,
                            user_add, user_disable, unlock_user, password_change,
-                           denied, export, backup */
+                           denied, export, backup, site_timezone */
     const char *record;
     const char *event;
     long long instance; /* -1 when NULL */

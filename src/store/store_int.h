@@ -83,6 +83,8 @@ enum stmt_id {
     SQ_SDV_CLEAR,
     SQ_SDV_ANY_ON_RECORD,
     SQ_SDV_VALUES,
+    SQ_META_GET, /* site.c: the study's settings kept in meta (the site time zone) */
+    SQ_META_SET,
     SQ__COUNT
 };
 

@@ -33,13 +33,29 @@
 
     function pad(n) { return (n < 10 ? '0' : '') + n; }
 
+    /* "Now" is the site's wall-clock (the zone named on <body data-site-tz>), whatever zone the
+     * tablet is set to: data date-times are the site's local time (docs/operations.md). */
+    var siteFmt = null;
+    try {
+        siteFmt = new Intl.DateTimeFormat('en-GB', {timeZone: document.body.getAttribute('data-site-tz') || 'UTC',
+            year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+            second: '2-digit', hourCycle: 'h23'});
+    } catch (e) { siteFmt = null; }
+
     function nowText(kind) {
-        var d = new Date();
-        var date = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
-        var hm = pad(d.getHours()) + ':' + pad(d.getMinutes());
+        var p = {};
+        if (siteFmt) {
+            siteFmt.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
+        } else { /* no time zone support: the server's default zone, UTC */
+            var d = new Date();
+            p = {year: String(d.getUTCFullYear()), month: pad(d.getUTCMonth() + 1), day: pad(d.getUTCDate()),
+                 hour: pad(d.getUTCHours()), minute: pad(d.getUTCMinutes()), second: pad(d.getUTCSeconds())};
+        }
+        var date = p.year + '-' + p.month + '-' + p.day;
+        var hm = p.hour + ':' + p.minute;
         if (kind === 'date_ymd') return date;
         if (kind === 'time') return hm;
-        if (kind === 'datetime_seconds_ymd') return date + ' ' + hm + ':' + pad(d.getSeconds());
+        if (kind === 'datetime_seconds_ymd') return date + ' ' + hm + ':' + p.second;
         return date + ' ' + hm;
     }
 

@@ -1,45 +1,53 @@
 /* The IO-procedure stopwatch (page: /records/<id>/stopwatch).
  *
- * Every tap is a mark {kind, t, site, side} appended to a list kept in localStorage under
- * "ioheme.stopwatch.<record>" before anything else happens, so a reload, a crash of the tab or a
- * dropped Wi-Fi connection loses nothing. After each mark (and on "Save", and when the browser
- * comes back online) the marks are written through the JSON API into the IO placement form and
- * one IO attempt form per attempt. The instance numbers are fixed at the first save and kept in
- * the stored state, so a retry rewrites the same instances instead of creating new ones. A mark
- * counts as saved only when the server has answered 200 for everything. */
+ * The server is the truth: the page loads the latest IO placement and its taps from
+ * GET /api/v1/records/<id>/stopwatch, shows the clock running from the stored decision time,
+ * and sends every tap as an instant (ms since 1970, UTC) to POST .../stopwatch, which writes it
+ * as the site's wall-clock into the placement and attempt forms; the browser's own time zone
+ * never matters. Taps wait in a queue in localStorage ("ioheme.stopwatch.<record>") until the
+ * server has answered, so a reload or a dropped Wi-Fi connection loses nothing; the queue is
+ * sent again when the connection returns. Every few seconds the page reads the server's state
+ * again, so two tablets on one procedure converge (the last write of each tap wins). A
+ * "Decision" while another placement is open on the server asks before it starts a new one. */
 (function () {
     'use strict';
 
     var root = document.getElementById('stopwatch');
     if (!root) return;
     var record = root.getAttribute('data-record');
-    var event = root.getAttribute('data-event');
     var csrf = root.getAttribute('data-csrf');
+    var zone = document.body.getAttribute('data-site-tz') || 'UTC';
     var KEY = 'ioheme.stopwatch.' + record;
+    var URL = '/api/v1/records/' + encodeURIComponent(record) + '/stopwatch';
     var sites = JSON.parse(root.getAttribute('data-sites') || '[]');
     var sides = JSON.parse(root.getAttribute('data-sides') || '[]');
 
-    var state = load();
-    var saving = false, again = false;
+    var local = load();   /* {placement, fresh, queue: [tap], site, side} */
+    var server = null;    /* the last state the server sent; first the one in the page */
+    try { server = JSON.parse(root.getAttribute('data-state') || 'null'); } catch (e) { server = null; }
+    var sending = false, error = '';
 
-    function fresh() {
-        return {placement: null, attempt0: null, marks: [], site: null, side: null,
-                savedVersion: 0, version: 0, savedAttempts: 0};
-    }
     function load() {
         try {
             var s = JSON.parse(localStorage.getItem(KEY));
-            if (s && Array.isArray(s.marks)) return s;
+            if (s && Array.isArray(s.queue)) return s;
         } catch (e) { /* unreadable: start afresh */ }
-        return fresh();
+        return {placement: null, fresh: false, queue: [], site: null, side: null};
     }
-    function persist() { localStorage.setItem(KEY, JSON.stringify(state)); }
+    function persist() { localStorage.setItem(KEY, JSON.stringify(local)); }
 
     function pad(n) { return (n < 10 ? '0' : '') + n; }
+    var fmt = null;
+    try {
+        fmt = new Intl.DateTimeFormat('en-GB', {timeZone: zone, year: 'numeric', month: '2-digit',
+            day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'});
+    } catch (e) { fmt = null; }
+    /* an instant as the site's wall-clock, "YYYY-MM-DD HH:MM:SS" */
     function stamp(ms) {
-        var d = new Date(ms);
-        return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
-            pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+        if (!fmt) return new Date(ms).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+        var p = {};
+        fmt.formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+        return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second;
     }
     function clock(ms) {
         var s = Math.max(0, Math.floor(ms / 1000));
@@ -51,19 +59,51 @@
         return '';
     }
 
-    /* What the marks mean: decision, attempts [{start, end, outcome, site, side}], confirm … */
+    /* The placement this tablet shows: the server's latest unless the user chose a new one. */
+    function shown() {
+        var p = server && server.placement;
+        if (!p || local.fresh) return null;
+        if (local.placement !== null && local.placement !== p.instance) return null;
+        return p;
+    }
+
+    /* The procedure as marks: the server's taps, then the queued ones. */
     function derive() {
-        var d = {decision: null, attempts: [], confirmed: null, infusion: null};
-        state.marks.forEach(function (m) {
-            if (m.kind === 'decision') d.decision = m.t;
-            else if (m.kind === 'start') d.attempts.push({start: m.t, end: null, outcome: null, site: m.site, side: m.side});
-            else if ((m.kind === 'success' || m.kind === 'failure') && d.attempts.length) {
-                var a = d.attempts[d.attempts.length - 1];
-                a.end = m.t;
-                a.outcome = m.kind === 'success' ? '1' : '2';
-            } else if (m.kind === 'confirmed') d.confirmed = m.t;
-            else if (m.kind === 'infusion') d.infusion = m.t;
+        var d = {decision: null, attempts: [], confirmed: null, infusion: null, marks: []};
+        var p = shown();
+        function ms(w) { return w && w.ms !== null && w.ms !== undefined ? w.ms : null; }
+        if (p) {
+            d.decision = ms(p.decision);
+            if (d.decision !== null) d.marks.push({kind: 'decision', t: d.decision});
+            p.attempts.slice().sort(function (a, b) { return a.number - b.number; }).forEach(function (a) {
+                var x = {number: a.number, start: ms(a.start), end: ms(a.end), outcome: a.outcome,
+                         site: a.site, side: a.side};
+                d.attempts[a.number - 1] = x;
+                if (x.start !== null) d.marks.push({kind: 'start', t: x.start, attempt: a.number, site: a.site, side: a.side});
+                if (x.end !== null) d.marks.push({kind: a.outcome === '1' ? 'success' : 'failure', t: x.end, attempt: a.number});
+            });
+            d.confirmed = ms(p.confirmed);
+            d.infusion = ms(p.infusion);
+            if (d.confirmed !== null) d.marks.push({kind: 'confirmed', t: d.confirmed});
+            if (d.infusion !== null) d.marks.push({kind: 'infusion', t: d.infusion});
+        }
+        local.queue.forEach(function (q) {
+            var m = {kind: q.tap, t: q.at_ms, attempt: q.attempt, site: q.site, side: q.side, pending: true};
+            if (q.tap === 'decision') d.decision = q.at_ms;
+            else if (q.tap === 'start') d.attempts[q.attempt - 1] = {number: q.attempt, start: q.at_ms, end: null, outcome: null, site: q.site, side: q.side};
+            else if ((q.tap === 'success' || q.tap === 'failure') && d.attempts[q.attempt - 1]) {
+                d.attempts[q.attempt - 1].end = q.at_ms;
+                d.attempts[q.attempt - 1].outcome = q.tap === 'success' ? '1' : '2';
+            } else if (q.tap === 'confirmed') d.confirmed = q.at_ms;
+            else if (q.tap === 'infusion') d.infusion = q.at_ms;
+            d.marks = d.marks.filter(function (x) {
+                return !(x.kind === q.tap && (x.attempt || 0) === (q.attempt || 0)) &&
+                    !((q.tap === 'success' || q.tap === 'failure') && (x.kind === 'success' || x.kind === 'failure') && x.attempt === q.attempt);
+            });
+            d.marks.push(m);
         });
+        d.attempts = d.attempts.filter(function (a) { return a; });
+        d.marks.sort(function (a, b) { return a.t - b.t; });
         var last = d.attempts[d.attempts.length - 1];
         d.open = !!(last && last.end === null);
         d.success = d.attempts.some(function (a) { return a.outcome === '1'; });
@@ -78,14 +118,15 @@
     function render() {
         var d = derive();
         enable('decision', d.decision === null);
-        enable('start', d.decision !== null && !d.open && !d.success && state.site !== null);
+        enable('start', d.decision !== null && !d.open && !d.success && local.site !== null);
         enable('success', d.open);
         enable('failure', d.open);
         enable('confirmed', d.success && d.confirmed === null);
         enable('infusion', d.success && d.infusion === null);
         var phase = document.getElementById('phase');
-        if (d.decision === null) phase.textContent = 'Tap "Decision to use IO" to start the clock.';
-        else if (state.site === null && !d.success) phase.textContent = 'Choose the site (and side) of the next attempt.';
+        if (!server && !local.queue.length) phase.textContent = 'Loading the procedure from the server…';
+        else if (d.decision === null) phase.textContent = 'Tap "Decision to use IO" to start the clock.';
+        else if (local.site === null && !d.success && !d.open) phase.textContent = 'Choose the site (and side) of the next attempt.';
         else if (d.open) phase.textContent = 'Attempt ' + d.attempts.length + ' in progress…';
         else if (!d.success) phase.textContent = d.attempts.length + ' attempt(s); ready for the next.';
         else if (d.confirmed === null) phase.textContent = 'Placed: confirm placement.';
@@ -94,7 +135,7 @@
 
         ['sites', 'sides'].forEach(function (id) {
             root.querySelectorAll('#' + id + ' button').forEach(function (b) {
-                var sel = id === 'sites' ? state.site : state.side;
+                var sel = id === 'sites' ? local.site : local.side;
                 b.setAttribute('aria-pressed', b.getAttribute('data-code') === sel ? 'true' : 'false');
             });
         });
@@ -103,28 +144,32 @@
         log.textContent = '';
         var names = {decision: 'Decision to use IO', start: 'Skin puncture', success: 'Attempt succeeded',
                      failure: 'Attempt failed', confirmed: 'Placement confirmed', infusion: 'First infusion started'};
-        var n = 0;
-        state.marks.forEach(function (m) {
+        d.marks.forEach(function (m) {
             var li = document.createElement('li');
-            if (m.kind === 'start') n++;
-            var extra = m.kind === 'start' ? ' — attempt ' + n + ', ' + label(sites, m.site) +
+            li.setAttribute('data-kind', m.kind);
+            var extra = m.kind === 'start' ? ' — attempt ' + m.attempt + ', ' + label(sites, m.site) +
                 (m.side ? ' (' + label(sides, m.side) + ')' : '') : '';
             li.textContent = stamp(m.t) + '  ' + names[m.kind] + extra +
-                (d.decision !== null ? '  [+' + clock(m.t - d.decision) + ']' : '');
+                (d.decision !== null ? '  [+' + clock(m.t - d.decision) + ']' : '') +
+                (m.pending ? '  (not yet on the server)' : '');
             log.appendChild(li);
         });
         var sync = document.getElementById('sync');
-        if (!state.marks.length) {
-            sync.textContent = '';
-            sync.className = 'sync';
-        } else if (state.savedVersion === state.version) {
-            sync.textContent = 'Saved to ' + record + ': placement #' + state.placement + ', ' +
-                d.attempts.length + ' attempt(s).';
-            sync.className = 'sync saved';
-        } else if (!saving) {
+        var p = shown();
+        if (error) {
+            sync.textContent = 'Not saved yet — kept on this tablet (' + error + '). Tap Save to retry.';
+            sync.className = 'sync failed';
+        } else if (local.queue.length) {
             sync.textContent = 'Kept on this tablet, not yet on the server' +
                 (navigator.onLine ? '' : ' (offline)') + '. It will be sent automatically; or tap Save.';
             sync.className = 'sync pending';
+        } else if (p) {
+            sync.textContent = 'Saved to ' + record + ': placement #' + p.instance + ', ' +
+                d.attempts.length + ' attempt(s). Times are ' + zone + ' time.';
+            sync.className = 'sync saved';
+        } else {
+            sync.textContent = '';
+            sync.className = 'sync';
         }
     }
 
@@ -135,84 +180,98 @@
         else el.textContent = clock((d.infusion || Date.now()) - d.decision);
     }
 
-    function post(instance, values) {
-        return fetch('/api/v1/records/' + encodeURIComponent(record) + '/values', {
-            method: 'POST',
-            credentials: 'same-origin',
-            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
-            /* no reason: once the form is complete, changes belong on the form, with the
-             * user's own reason (the server answers reason_required) */
-            body: JSON.stringify({event: event, instance: instance, values: values})
+    function request(method, body) {
+        return fetch(URL, {
+            method: method, credentials: 'same-origin',
+            headers: method === 'POST' ? {'Content-Type': 'application/json', 'X-CSRF-Token': csrf} : {},
+            body: body ? JSON.stringify(body) : undefined
         }).then(function (res) {
-            if (!res.ok) return res.json().then(function (j) {
-                throw new Error((j.error && j.error.message) || ('HTTP ' + res.status));
+            return res.json().then(function (j) {
+                if (!res.ok) {
+                    var err = new Error((j.error && j.error.message) || ('HTTP ' + res.status));
+                    err.status = res.status;
+                    err.code = j.error && j.error.code;
+                    throw err;
+                }
+                return j;
             }, function () { throw new Error('HTTP ' + res.status); });
-            return res.json();
         });
     }
 
-    function save() {
-        if (!state.marks.length) return;
-        if (saving) { again = true; return; }
-        if (state.placement === null) {
-            state.placement = Number(root.getAttribute('data-next-placement'));
-            state.attempt0 = Number(root.getAttribute('data-next-attempt'));
-            persist();
-        }
-        var d = derive();
-        var version = state.version;
-        var success = d.success ? '1' : (d.attempts.length && !d.open ? '0' : '');
-        var placed = d.attempts.filter(function (a) { return a.outcome === '1'; })[0] ||
-            d.attempts[d.attempts.length - 1] || {};
-        var jobs = [[state.placement, {
-            iop_number: String(state.placement),
-            iop_decision_dt: d.decision !== null ? stamp(d.decision) : '',
-            iop_site: placed.site || '',
-            iop_side: placed.side || '',
-            iop_n_attempts: d.attempts.length ? String(d.attempts.length) : '',
-            iop_success: success,
-            iop_confirm_dt: d.confirmed !== null ? stamp(d.confirmed) : '',
-            iop_inf_start_dt: d.infusion !== null ? stamp(d.infusion) : ''
-        }]];
-        var n = Math.max(d.attempts.length, state.savedAttempts || 0);
-        for (var i = 0; i < n; i++) {
-            var a = d.attempts[i];
-            jobs.push([state.attempt0 + i, a ? {
-                att_placement: String(state.placement), att_number: String(i + 1),
-                att_site: a.site || '', att_side: a.side || '',
-                att_start_dt: stamp(a.start), att_end_dt: a.end !== null ? stamp(a.end) : '',
-                att_outcome: a.outcome || ''
-            } : {att_placement: '', att_number: '', att_site: '', att_side: '',
-                 att_start_dt: '', att_end_dt: '', att_outcome: ''}]);
-        }
-        saving = true;
-        var sync = document.getElementById('sync');
-        sync.textContent = 'Saving…';
-        sync.className = 'sync pending';
-        var chain = Promise.resolve();
-        jobs.forEach(function (j) { chain = chain.then(function () { return post(j[0], j[1]); }); });
-        chain.then(function () {
-            saving = false;
-            state.savedAttempts = d.attempts.length;
-            if (state.version === version) state.savedVersion = version;
-            persist();
-            render();
-            if (again || state.version !== version) { again = false; save(); }
-        }, function (err) {
-            saving = false;
-            render();
-            sync.textContent = 'Not saved yet — kept on this tablet (' + err.message + '). Tap Save to retry.';
-            sync.className = 'sync failed';
-        });
-    }
-
-    function mark(kind) {
-        state.marks.push({kind: kind, t: Date.now(), site: state.site, side: state.side});
-        state.version++;
+    function adopt(state) {
+        server = state;
+        var p = state.placement;
+        /* follow the server's latest placement (another tablet may have started a new one),
+         * unless this tablet holds taps for its own or is starting a new one */
+        if (p && !local.fresh && !local.queue.length) local.placement = p.instance;
         persist();
         render();
         tick();
-        save();
+    }
+
+    /* Sends the queue, oldest tap first. */
+    function send() {
+        if (sending || !local.queue.length) return;
+        sending = true;
+        var q = local.queue[0];
+        var body = {tap: q.tap, at_ms: q.at_ms};
+        if (q.tap !== 'decision' || local.placement !== null && !local.fresh) body.placement = local.placement;
+        if (q.tap === 'decision' && (local.fresh || local.placement === null)) {
+            delete body.placement;
+            if (q.new_placement) body.new_placement = true;
+        }
+        if (q.attempt) body.attempt = q.attempt;
+        if (q.site) body.site = q.site;
+        if (q.side) body.side = q.side;
+        request('POST', body).then(function (state) {
+            sending = false;
+            error = '';
+            local.queue.shift();
+            if (q.tap === 'decision' && body.placement === undefined && state.placement) {
+                local.placement = state.placement.instance;
+                local.fresh = false;
+            }
+            adopt(state);
+            send();
+        }, function (err) {
+            sending = false;
+            if (err.code === 'conflict' && q.tap === 'decision' && !q.new_placement) {
+                if (window.confirm(err.message + '\n\nOK: start a new placement. Cancel: continue the open one.')) {
+                    q.new_placement = true;
+                } else {
+                    local.queue.shift();
+                    local.fresh = false;
+                    local.placement = null;
+                }
+                persist();
+                refresh().then(send);
+                return;
+            }
+            error = err.message;
+            render();
+        });
+    }
+
+    function refresh() {
+        return request('GET').then(adopt, function (err) { error = err.message; render(); });
+    }
+
+    function mark(kind) {
+        var d = derive();
+        var q = {tap: kind, at_ms: Date.now()};
+        if (kind === 'decision' && local.fresh) q.new_placement = true;
+        if (kind === 'start') {
+            q.attempt = d.attempts.length + 1;
+            q.site = local.site;
+            q.side = local.side;
+        } else if (kind === 'success' || kind === 'failure') {
+            q.attempt = d.attempts.length;
+        }
+        local.queue.push(q);
+        persist();
+        render();
+        tick();
+        send();
     }
 
     function buttons(id, list, key) {
@@ -223,7 +282,7 @@
             b.textContent = c[1];
             b.setAttribute('data-code', c[0]);
             b.addEventListener('click', function () {
-                state[key] = c[0];
+                local[key] = c[0];
                 persist();
                 render();
             });
@@ -236,29 +295,38 @@
     root.querySelectorAll('[data-mark]').forEach(function (b) {
         b.addEventListener('click', function () { mark(b.getAttribute('data-mark')); });
     });
-    document.getElementById('save').addEventListener('click', save);
+    document.getElementById('save').addEventListener('click', function () { error = ''; send(); });
     document.getElementById('undo').addEventListener('click', function () {
-        if (!state.marks.length) return;
-        state.marks.pop();
-        state.version++;
-        persist();
-        render();
-        save();
+        if (local.queue.length) {           /* not sent yet: just drop it */
+            local.queue.pop();
+            persist();
+            render();
+            return;
+        }
+        var d = derive(), m = d.marks[d.marks.length - 1];
+        if (!m || local.placement === null) return;
+        var body = {tap: m.kind, undo: true, placement: local.placement};
+        if (m.attempt) body.attempt = m.attempt;
+        request('POST', body).then(adopt, function (err) { error = err.message; render(); });
     });
     document.getElementById('reset').addEventListener('click', function () {
-        var unsaved = state.savedVersion !== state.version;
-        if (state.marks.length && !window.confirm(unsaved
-                ? 'Some marks are not on the server yet. Discard them and start a new placement?'
-                : 'Start a new IO placement for ' + record + '?'))
+        var p = shown();
+        if (local.queue.length && !window.confirm('Some marks are not on the server yet. Discard them and start a new placement?'))
             return;
-        localStorage.removeItem(KEY);
-        window.location.reload();
+        if (!local.queue.length && p && !window.confirm('Start a new IO placement for ' + record +
+                (p.open ? ' (placement #' + p.instance + ' is not finished)' : '') + '?'))
+            return;
+        local = {placement: null, fresh: !!p, queue: [], site: null, side: null};
+        persist();
+        render();
+        tick();
     });
-    window.addEventListener('online', function () {
-        if (state.savedVersion !== state.version) save();
-    });
+    window.addEventListener('online', send);
+    if (server) adopt(server);
     render();
     tick();
     setInterval(tick, 250);
-    if (state.marks.length && state.savedVersion !== state.version) save();
+    /* converge with other tablets on the same procedure */
+    setInterval(function () { if (!sending && !local.queue.length) refresh(); }, 4000);
+    refresh().then(send);
 })();

@@ -49,6 +49,8 @@ const SPEC = {
     'POST /api/v1/records/{id}/enrol': "enroll",
     'GET /api/v1/records/{id}/forms/{form}': "data_read",
     'POST /api/v1/records/{id}/values': "data_write",
+    'GET /api/v1/records/{id}/stopwatch': "data_read",
+    'POST /api/v1/records/{id}/stopwatch': "data_write",
     'POST /api/v1/records/{id}/forms/{form}/status': "form_status",
     'GET /api/v1/records/{id}/history/{field}': "data_read",
     'GET /api/v1/records/{id}/audit': "audit_read",

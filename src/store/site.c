@@ -1,0 +1,72 @@
+/* The study's settings kept in the meta table: the site time zone (core/sitetime.h).
+ *
+ * A database created before site time zones has no row: it reads as SITETIME_DEFAULT (UTC) and
+ * says so (is_set false), so the pages can tell the user. Changing the zone is one transaction
+ * with its audit row ("site_timezone": old and new name, the reason). */
+#include <string.h>
+
+#include "core/sitetime.h"
+#include "store/store_int.h"
+
+#define META_SITE_TZ "site_timezone"
+
+int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, struct err *e)
+{
+    snprintf(out, STORE_TZ_LEN, "%s", SITETIME_DEFAULT);
+    if (is_set)
+        *is_set = false;
+    sqlite3_stmt *s = store_stmt_get(st, SQ_META_GET, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_text(st, s, 1, META_SITE_TZ);
+    int rc = store_step(st, s);
+    if (rc == SQLITE_ROW) {
+        store_col_copy(s, 0, out, STORE_TZ_LEN);
+        if (is_set)
+            *is_set = true;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading meta");
+}
+
+int store_set_site_timezone(struct store *st, const struct store_ctx *who, const char *name,
+                            const char *reason, struct err *e)
+{
+    int rc = sitetime_name_check(name, e);
+    if (rc)
+        return rc;
+    rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    char old[STORE_TZ_LEN];
+    bool was_set;
+    rc = store_user_require_active(st, who->user, e);
+    if (!rc)
+        rc = store_site_timezone(st, old, &was_set, e);
+    if (!rc && was_set && strcmp(old, name) == 0)
+        rc = err_set_field(e, ERR_CONFLICT, "timezone", "the site time zone is already %s", name);
+    if (!rc) {
+        sqlite3_stmt *s = store_stmt_get(st, SQ_META_SET, e);
+        if (!s) {
+            rc = ERR_IO;
+        } else {
+            store_bind_text(st, s, 1, META_SITE_TZ);
+            store_bind_text(st, s, 2, name);
+            rc = store_stmt_run(st, s, "writing the site time zone", e);
+        }
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = "site_timezone",
+                                .instance = -1,
+                                .field = META_SITE_TZ,
+                                .old_value = was_set ? old : NULL,
+                                .new_value = name,
+                                .reason = reason && *reason ? reason : NULL};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    return store_tx_commit(st, e);
+}
