@@ -39,6 +39,8 @@ const struct cli_cmd cli_commands[] = {
      CMD_DATASET_USAGE},
     {"report", cmd_report, "run the analysis plan: report.html, results.json, figures",
      CMD_REPORT_USAGE},
+    {"quality", cmd_quality, "list data-quality findings (values hidden by branching logic)",
+     CMD_QUALITY_USAGE},
     {NULL, NULL, NULL, NULL},
 };
 

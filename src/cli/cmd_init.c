@@ -9,7 +9,7 @@
 #include "cli/store_cli.h"
 
 const char CMD_INIT_USAGE[] =
-    "usage: ioheme init --db FILE --admin NAME [--protocol DIR]\n"
+    "usage: ioheme init --db FILE --admin NAME [--protocol DIR] [--synthetic]\n"
     "\n"
     "Creates a new study database FILE (refuses to overwrite an existing file), copies the\n"
     "protocol's files (dictionary.csv, events.csv, form_events.csv, repeating.csv, study.csv,\n"
@@ -20,7 +20,9 @@ const char CMD_INIT_USAGE[] =
     "  --db FILE        the database to create (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --admin NAME     first user, [a-z0-9_.-], 2 to 32 characters\n"
     "  --protocol DIR   protocol folder (default $IOHEME_PROTOCOL, else ./protocols/io-heme,\n"
-    "                   else the one in the ioheme source tree)\n";
+    "                   else the one in the ioheme source tree)\n"
+    "  --synthetic      a training/demo database: the only kind 'ioheme simulate' fills; its\n"
+    "                   web pages, datasets and reports say \"synthetic\" (audited)\n";
 
 static const char *protocol_dir(const struct cli_args *a)
 {
@@ -37,8 +39,11 @@ static const char *protocol_dir(const struct cli_args *a)
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct cli_opt_spec opts[] = {
-        STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {NULL, false}};
+    static const struct cli_opt_spec opts[] = {STORE_CLI_COMMON_OPTS,
+                                               {"admin", true},
+                                               {"protocol", true},
+                                               {"synthetic", false},
+                                               {NULL, false}};
     struct cli_args a;
     if (cli_parse("init", argc, argv, opts, &a))
         return 2;
@@ -66,14 +71,22 @@ int cmd_init(int argc, char **argv)
     sodium_memzero(pw, sizeof pw);
     if (rc)
         return cli_fail("init", &e);
+    bool is_synthetic = cli_has(&a, "synthetic");
+    struct store_ctx who = {admin, "cli", NULL};
+    if (is_synthetic && store_mark_synthetic(st, &who, &e)) {
+        store_close(st);
+        unlink(db); /* never left behind as a study database */
+        return cli_fail("init", &e);
+    }
     const struct dict *d = store_dict(st);
     if (cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I}", "db", db, "admin", admin, "fields",
-                                 (json_int_t)d->nfields, "forms", (json_int_t)d->nforms, "events",
-                                 (json_int_t)d->nevents));
+        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "db", db, "admin", admin,
+                                 "fields", (json_int_t)d->nfields, "forms", (json_int_t)d->nforms,
+                                 "events", (json_int_t)d->nevents, "synthetic", is_synthetic));
     else
-        printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'\n", db,
-               proto, d->nfields, d->nforms, d->nevents, admin);
+        printf("created %s%s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'\n", db,
+               is_synthetic ? " (synthetic: a training/demo database)" : "", proto, d->nfields,
+               d->nforms, d->nevents, admin);
     store_close(st);
     return 0;
 }

@@ -67,6 +67,10 @@ int cmd_dataset(int argc, char **argv);
 extern const char CMD_SIMULATE_USAGE[];
 extern const char CMD_DATASET_USAGE[];
 
+/* cmd_quality.c */
+int cmd_quality(int argc, char **argv);
+extern const char CMD_QUALITY_USAGE[];
+
 /* cmd_report.c */
 int cmd_report(int argc, char **argv);
 extern const char CMD_REPORT_USAGE[];

@@ -94,6 +94,17 @@ struct store_verify_result;
 int store_backup(struct store *st, const struct store_ctx *who, const char *dest,
                  struct store_verify_result *vr, struct err *e);
 
+/* ---- training and demo databases ---------------------------------------------------------*/
+
+/* Marks a new database as a synthetic (training/demo) one, as who: a meta row and an audit row
+ * ("synthetic"). Only the simulator's cohort belongs in such a database, and only such a
+ * database takes it (sim_run refuses any other). ERR_CONFLICT when the database already holds a
+ * record, or is marked already: a study's database never becomes a training one. */
+int store_mark_synthetic(struct store *st, const struct store_ctx *who, struct err *e);
+
+/* *out: whether the database was created as a synthetic (training/demo) database. */
+int store_is_synthetic(struct store *st, bool *out, struct err *e);
+
 /* ---- WAL checkpoints (the web server's checkpointer) -------------------------------------*/
 
 /* Whether a COMMIT on this connection may run a WAL checkpoint itself, inside the commit
@@ -457,7 +468,7 @@ struct store_audit_row {
     const char *action; /* create_db, screen, enroll, withdraw, update, calc,
                            form_status, lock, unlock, login, login_failed, lockout,
                            user_add, user_disable, unlock_user, password_change,
-                           denied, export, backup */
+                           denied, export, backup, synthetic */
     const char *record;
     const char *event;
     long long instance; /* -1 when NULL */
