@@ -493,17 +493,40 @@ static int hidden_cmp(const void *a, const void *b)
 struct ref_touch {
     const struct put_state *ps;
     const bool *touched_fi;
+    int ev; /* the event of the value whose logic is read: [field] means this event */
 };
 
-/* expr_ref_fn: stops (1) at a reference to a field this change set touched. */
+/* expr_ref_fn: stops (1) at a reference to a field this change set touched at the event the
+ * reference reads ([event][field], else the value's own event). */
 static int ref_is_touched(void *ctx, const char *event, const char *field, const char *code,
                           size_t pos)
 {
-    (void)event, (void)code, (void)pos;
+    (void)code, (void)pos;
     const struct ref_touch *rt = ctx;
-    const struct dict *d = &rt->ps->st->dict;
+    const struct put_state *ps = rt->ps;
+    const struct dict *d = &ps->st->dict;
     const struct dict_field *f = dict_field(d, field);
-    return f && rt->touched_fi[f - d->fields];
+    if (!f || !rt->touched_fi[f - d->fields])
+        return 0;
+    int ev = event ? dict_event_index(d, event) : rt->ev;
+    for (size_t i = 0; i < ps->nt; i++)
+        if (ps->t[i].f == f && (int)ps->t[i].ev == ev)
+            return 1;
+    return 0;
+}
+
+struct ref_name {
+    const char *field, *event; /* a change's */
+    const char *slot_event;    /* the event of the value whose logic is read */
+};
+
+/* expr_ref_fn: stops (1) at a reference to the change's field at the change's event. */
+static int ref_names(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    (void)code, (void)pos;
+    const struct ref_name *rn = ctx;
+    return strcmp(field, rn->field) == 0 &&
+           strcmp(event ? event : rn->slot_event, rn->event ? rn->event : "") == 0;
 }
 
 /* Whether the slot (ev, instance, field fi) was written by this change set. */
@@ -536,7 +559,7 @@ static int check_hidden(struct put_state *ps, const struct store_change *changes
         return err_set(e, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < ps->nt; i++)
         touched_fi[ps->t[i].f - d->fields] = true;
-    struct ref_touch rt = {ps, touched_fi};
+    struct ref_touch rt = {ps, touched_fi, 0};
     struct hidden_value *hv = NULL;
     size_t nhv = 0, hvcap = 0;
     for (size_t k = 0; k < pc->valcap; k++) {
@@ -546,6 +569,7 @@ static int check_hidden(struct put_state *ps, const struct store_change *changes
         const struct dict_field *f = &d->fields[cv->fi];
         if (!f->branching || f->type == FT_CALC)
             continue;
+        rt.ev = cv->ev;
         if (!(touched_fi[cv->fi] && slot_touched(ps, cv->ev, cv->instance, cv->fi)) &&
             !expr_foreach_ref(f->branching, ref_is_touched, &rt))
             continue;
@@ -579,10 +603,8 @@ static int check_hidden(struct put_state *ps, const struct store_change *changes
                 changes[i].instance == hv[h].instance && strcmp(changes[i].event, ev) == 0)
                 idx = i, found = true;
         for (size_t i = 0; i < n && !found; i++) {
-            const struct dict_field *cf = changes[i].field ? dict_field(d, changes[i].field) : 0;
-            found = cf && touched_fi[cf - d->fields] &&
-                    expr_foreach_ref(f->branching, ref_is_touched, &rt);
-            if (found)
+            struct ref_name rn = {changes[i].field ? changes[i].field : "", changes[i].event, ev};
+            if ((found = expr_foreach_ref(f->branching, ref_names, &rn) != 0))
                 idx = i;
         }
         char key[300], where[160], msg[1024];

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Browser tests (tests/browser/ui.mjs): playwright-core from tests/browser/node_modules driving
-# Debian's Chromium. Skips loudly only when Chromium or playwright-core is not installed.
+# Browser tests (tests/browser/ui.mjs, or the script named by $1 in tests/browser/):
+# playwright-core from tests/browser/node_modules driving Debian's Chromium. Skips loudly only
+# when Chromium or playwright-core is not installed.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -x /usr/bin/chromium ]; then
@@ -16,4 +17,4 @@ if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
     exit 0
 fi
 export IOHEME_ARTIFACTS="${IOHEME_ARTIFACTS:-$(pwd)/tests/artifacts}"
-exec node "$here/browser/ui.mjs"
+exec node "$here/browser/${1:-ui.mjs}"
