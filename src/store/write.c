@@ -8,7 +8,8 @@
  *   3. writes changed values and statuses with one audit row each (unchanged values write
  *      nothing);
  *   4. recomputes calc fields with the logic language until nothing changes, auditing each
- *      changed calc as "calc";
+ *      changed calc as "calc"; then refuses a set that leaves a value on a field its branching
+ *      logic hides (check_hidden) or a complete form without its required fields;
  *   5. refreshes the record's eligibility status from the @ELIGIBLE calc.
  * The caller's transaction (or savepoint) makes it all or nothing. */
 #include <stdlib.h>
