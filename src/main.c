@@ -29,11 +29,11 @@ const struct cli_cmd cli_commands[] = {
     {CMD("init", cmd_init, "create a study database with its protocol and first admin",
          CMD_INIT_USAGE),
      .opts = cmd_init_opts},
-    /* passwd of oneself needs only a login (the check hook) */
     /* showing needs a login only; changing needs settings (the check hook) */
     {CMD("timezone", cmd_timezone, "show or change the site time zone (admin; audited)",
          CMD_TIMEZONE_USAGE),
      .opts = cmd_timezone_opts, STUDY(PERM_NONE), .check = cmd_timezone_check},
+    /* passwd of oneself needs only a login (the check hook) */
     {CMD("user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE),
      .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
      .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},
@@ -96,6 +96,9 @@ const struct cli_cmd cli_commands[] = {
     {CMD("report", cmd_report, "run the analysis plan: report.html, results.json, figures",
          CMD_REPORT_USAGE),
      .opts = cmd_report_opts, STUDY(PERM_ANALYSE), .check = cmd_report_check},
+    {CMD("quality", cmd_quality, "list data-quality findings (values hidden by branching logic)",
+         CMD_QUALITY_USAGE),
+     .opts = cmd_common_opts, STUDY(PERM_DATA_READ), .check = cmd_quality_check},
     {.name = NULL},
 };
 

@@ -16,10 +16,12 @@
 const char CMD_SIMULATE_USAGE[] =
     "usage: ioheme simulate [--db FILE] --patients N --seed S [--batch K] [--user NAME]\n"
     "\n"
-    "Fills an existing study database (see 'ioheme init') with a synthetic cohort of N enrolled\n"
-    "patients and their screen failures (~1.4 screened per enrolled), drawn from the parameters\n"
-    "of docs/simulator.md. Every value goes through the store's write path as the acting user:\n"
-    "validated, calc fields computed, audited. The same seed gives the same data.\n"
+    "Fills a training/demo database (made by 'ioheme init --synthetic'; any other database is\n"
+    "refused, so synthetic patients never sit next to real ones) with a synthetic cohort of N\n"
+    "enrolled patients and their screen failures (~1.4 screened per enrolled), drawn from the\n"
+    "parameters of docs/simulator.md. Every value goes through the store's write path as the\n"
+    "acting user: validated, calc fields computed, audited with source 'simulate'. The same\n"
+    "seed gives the same data.\n"
     "\n"
     "  --db FILE      the study database (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --patients N   enrolled patients to simulate (1 to 10,000,000)\n"
@@ -104,6 +106,7 @@ int cmd_simulate(struct cmd_ctx *ctx)
     if (rc == 0)
         rc = store_authorize(ctx->st, &ctx->who, PERM_ENROLL, &e);
     struct sim_summary s;
+    ctx->who.source = "simulate"; /* the trail tells synthetic rows from typed ones */
     if (rc == 0)
         rc = sim_run(ctx->st, &ctx->who, (uint64_t)p->seed, p->n, p->batch, &s, &e);
     if (rc)

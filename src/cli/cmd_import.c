@@ -25,8 +25,9 @@ const char CMD_IMPORT_USAGE[] =
     "redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, fields; checkboxes as\n"
     "field___code; form status as form_complete). Records must exist (screened). All rows are\n"
     "saved or none: every rejected value is listed with its row and the rule it breaks. Blank\n"
-    "cells change nothing; calculated fields are recomputed, not imported. The audit trail\n"
-    "records source 'import' and the file's SHA-256.\n"
+    "cells change nothing (so a row whose answer hides a stored value is refused: clear the\n"
+    "value with 'ioheme set' first); calculated fields are recomputed, not imported. The\n"
+    "audit trail records source 'import' and the file's SHA-256.\n"
     "  --reason TEXT   reason for changes to forms already marked complete\n";
 
 /* One rejected value, kept for --json's list (in the command's arena: the list outlives a

@@ -10,7 +10,7 @@
 #include "core/sitetime.h"
 
 const char CMD_INIT_USAGE[] =
-    "usage: ioheme init --db FILE --admin NAME [--protocol DIR] [--timezone ZONE]\n"
+    "usage: ioheme init --db FILE --admin NAME [--protocol DIR] [--timezone ZONE] [--synthetic]\n"
     "\n"
     "Creates a new study database FILE (refuses to overwrite an existing file), copies the\n"
     "protocol's files (dictionary.csv, events.csv, form_events.csv, repeating.csv, study.csv,\n"
@@ -24,7 +24,9 @@ const char CMD_INIT_USAGE[] =
     "                   else the one in the ioheme source tree)\n"
     "  --timezone ZONE  the site's time zone, an IANA name (Europe/London): data date-times are\n"
     "                   its wall-clock (docs/operations.md); without it the study runs on UTC\n"
-    "                   until an admin sets one with 'ioheme timezone'\n";
+    "                   until an admin sets one with 'ioheme timezone'\n"
+    "  --synthetic      a training/demo database: the only kind 'ioheme simulate' fills; its\n"
+    "                   web pages, datasets and reports say \"synthetic\" (audited)\n";
 
 static const char *protocol_dir(const struct cli_args *a)
 {
@@ -39,8 +41,9 @@ static const char *protocol_dir(const struct cli_args *a)
     return IOHEME_SOURCE_DIR "/protocols/io-heme";
 }
 
-const struct cli_opt_spec cmd_init_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"admin", true}, {"protocol", true}, {"timezone", true}, {NULL, false}};
+const struct cli_opt_spec cmd_init_opts[] = {STORE_CLI_COMMON_OPTS, {"admin", true},
+                                             {"protocol", true},    {"timezone", true},
+                                             {"synthetic", false},  {NULL, false}};
 
 /* No CLI_DB: init creates the database, and its admin is the first user there is. */
 int cmd_init(struct cmd_ctx *ctx)
@@ -69,21 +72,25 @@ int cmd_init(struct cmd_ctx *ctx)
     sodium_memzero(pw, sizeof pw);
     if (rc)
         return cli_fail("init", &e);
+    bool is_synthetic = cli_has(&a, "synthetic");
     struct store_ctx who = {admin, "cli", NULL};
-    if (zone && store_set_site_timezone(st, &who, zone, "set at init", &e)) {
+    if ((zone && store_set_site_timezone(st, &who, zone, "set at init", &e)) ||
+        (is_synthetic && store_mark_synthetic(st, &who, &e))) {
         store_close(st);
+        unlink(db); /* never left behind half made */
         return cli_fail("init", &e);
     }
     const struct dict *d = store_dict(st);
     if (cli_has(&a, "json"))
-        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "db", db, "admin", admin,
+        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "db", db, "admin", admin,
                                  "fields", (json_int_t)d->nfields, "forms", (json_int_t)d->nforms,
                                  "events", (json_int_t)d->nevents, "timezone",
-                                 zone ? zone : SITETIME_DEFAULT));
+                                 zone ? zone : SITETIME_DEFAULT, "synthetic", is_synthetic));
     else
-        printf("created %s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'; site "
+        printf("created %s%s: protocol %s (%zu fields, %zu forms, %zu events); admin '%s'; site "
                "time zone %s\n",
-               db, proto, d->nfields, d->nforms, d->nevents, admin,
+               db, is_synthetic ? " (synthetic: a training/demo database)" : "", proto, d->nfields,
+               d->nforms, d->nevents, admin,
                zone ? zone : SITETIME_DEFAULT " (none given: set one with 'ioheme timezone')");
     store_close(st);
     return 0;

@@ -155,6 +155,7 @@ int cmd_report(struct cmd_ctx *ctx)
     json_t *results = NULL;
     if (rc == 0) {
         m.source = strbuf_str(&source);
+        m.is_synthetic = ds.is_synthetic;
         m.snapshot = snapshot;
         m.audit_head = head;
         rc = report_plan_run(&ds, &m, &results, &e);

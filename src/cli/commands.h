@@ -110,6 +110,11 @@ extern const char CMD_DATASET_USAGE[];
 extern const struct cli_opt_spec cmd_simulate_opts[];
 extern const struct cli_opt_spec cmd_dataset_opts[];
 
+/* cmd_quality.c */
+int cmd_quality(struct cmd_ctx *ctx);
+int cmd_quality_check(struct cmd_ctx *ctx);
+extern const char CMD_QUALITY_USAGE[];
+
 /* cmd_report.c */
 int cmd_report(struct cmd_ctx *ctx);
 int cmd_report_check(struct cmd_ctx *ctx);

@@ -13,6 +13,7 @@
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "core/derive.h"
+#include "report/dataset.h"
 
 const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
 
@@ -161,7 +162,14 @@ void cli_print_dataset_written(const char *dir, const struct adataset *ds)
     printf("wrote %s/:", dir);
     for (size_t i = 0; i < ADS_NTABLES; i++)
         printf("%s %s.csv (%zu rows)", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
-    printf(", dataset_dictionary.csv\n");
+    printf(", dataset_dictionary.csv%s\n", ds->is_synthetic ? ", " DATASET_SYNTHETIC_FILE
+                                                              " (SYNTHETIC data: a training/demo "
+                                                              "database)"
+                                                            : "");
+    if (ds->nhidden_ignored)
+        printf("left out %zu stored value(s) that branching logic hides ('ioheme quality' lists "
+               "them)\n",
+               ds->nhidden_ignored);
 }
 
 const char *cli_form_event(const struct dict *d, const char *form)

@@ -216,6 +216,8 @@ struct derive_cpl {
 
 struct adataset {
     struct atable t[ADS_NTABLES];
+    bool is_synthetic;      /* from a training/demo database (store_is_synthetic) */
+    size_t nhidden_ignored; /* stored values left out: hidden by branching logic (branch.h) */
     /* completeness counters, turned into the completeness table by derive_finish */
     struct derive_cpl *cpl;
     size_t ncpl;

@@ -230,7 +230,9 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
     if (!validate_type_is_ordered(t))
         return VALID_OK;
     enum validate_level lv = f->force_minmax ? VALID_HARD : VALID_SOFT;
-    const char *how = f->force_minmax ? "" : " (saved, flagged for review)";
+    /* A soft value is flagged for review; whether it was saved only the caller knows (the
+     * store says so on each issue once the change set is committed or refused). */
+    const char *how = f->force_minmax ? "" : " (flagged for review)";
     if (f->has_min && x < f->min_num)
         return set(r, lv, "min", "field '%s': %s is below the minimum %s%s", f->name, v, f->vmin,
                    how);

@@ -99,7 +99,13 @@ void html_begin(struct req *r, const char *title)
         html_text(r, sitetime_zone());
         html_raw(r, " time</span>");
     }
-    html_raw(r, "</header>\n<main id=\"main\">\n");
+    html_raw(r, "</header>\n");
+    bool is_synthetic = false;
+    if (r->st && store_is_synthetic(r->st, &is_synthetic, NULL) == 0 && is_synthetic)
+        html_raw(r, "<p class=\"synthetic-banner\" role=\"note\"><strong>Training database"
+                    "</strong> — synthetic patients made by <code>ioheme simulate</code>, not "
+                    "study data.</p>\n");
+    html_raw(r, "<main id=\"main\">\n");
 }
 
 void html_end(struct req *r, const char *const *scripts)

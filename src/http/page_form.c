@@ -101,6 +101,105 @@ static void instance_list(struct req *r, const struct store_record *rec, const s
               next);
 }
 
+/* The label a person knows a field by: "Reason for failure", "Form status". */
+static const char *field_label(const struct dict *d, const struct dict_form *fm, const char *key)
+{
+    struct dict_key k;
+    enum dict_key_kind kind = dict_key_parse(d, key, &k);
+    if (kind == DICT_KEY_STATUS)
+        return "Form status";
+    const struct dict_field *f = kind == DICT_KEY_FIELD ? k.field : dict_field(d, k.name);
+    return f && f->form_index == (size_t)(fm - d->forms) ? f->label : key;
+}
+
+/* A refused save: says nothing was saved and lists every reason, each field by its label and
+ * linked to its input (every missing required field, every rejected value, every value the
+ * answers hide), instead of the first with "(and N more)". */
+static void refused_notice(struct req *r, const struct form_ref *f, const char *error,
+                           const struct store_put_result *res)
+{
+    size_t nhard = 0;
+    for (size_t i = 0; res && i < res->nissues; i++)
+        nhard += res->issues[i].level == STORE_ISSUE_HARD;
+    if (!nhard) {
+        html_notice(r, "error", error);
+        return;
+    }
+    html_rawf(r,
+              "<div class=\"notice notice-error refused\" role=\"alert\"><p>Not saved: "
+              "nothing on this form was saved. Correct %s and save again.</p><ul>",
+              nhard == 1 ? "this" : "these");
+    for (size_t i = 0; i < res->nissues; i++) {
+        const struct store_issue *is = &res->issues[i];
+        if (is->level != STORE_ISSUE_HARD)
+            continue;
+        struct dict_key k;
+        dict_key_parse(f->d, is->field, &k);
+        html_raw(r, "<li><a href=\"#f-");
+        html_text(r, k.name);
+        html_raw(r, "\">");
+        html_text(r, field_label(f->d, f->fm, is->field));
+        html_raw(r, "</a>: ");
+        html_text(r, is->msg);
+        html_raw(r, "</li>");
+    }
+    html_raw(r, "</ul></div>");
+}
+
+/* Whether the form holds any value or status at the page's event and instance. */
+static bool form_has_data(struct req *r, const struct form_ref *f, const struct page_values *pv,
+                          int status)
+{
+    if (status >= 0)
+        return true;
+    for (size_t i = 0; pv && i < pv->n; i++) {
+        const struct page_value *v = &pv->v[i];
+        const struct dict_field *df = dict_field(f->d, v->field);
+        if (df && df->form_index == (size_t)(f->fm - f->d->forms) && v->instance == f->instance &&
+            strcmp(v->event, f->event) == 0)
+            return true;
+    }
+    (void)r;
+    return false;
+}
+
+/* An empty form says where to start: the first question, and that the calculated values fill
+ * in by themselves (form.js shows a calc box once it has a value). */
+static void empty_form_lead(struct req *r, const struct form_ref *f)
+{
+    const struct dict_field *first = NULL;
+    size_t ncalc = 0;
+    for (size_t i = 0; i < f->fm->nfields; i++) {
+        const struct dict_field *df = &f->d->fields[f->fm->first_field + i];
+        if (f->fm->first_field + i == 0)
+            continue;
+        if (df->type == FT_CALC)
+            ncalc++;
+        else if (!first && df->type != FT_DESCRIPTIVE && !df->is_readonly)
+            first = df;
+    }
+    if (!first)
+        return;
+    html_raw(r, "<p class=\"notice notice-ok lead\" id=\"form-lead\">Nothing has been entered "
+                "on this form yet. Start with <strong>");
+    html_text(r, first->label);
+    html_raw(r, "</strong>: the questions that depend on it appear as you answer.");
+    if (ncalc) {
+        html_raw(r, " Calculated values (");
+        size_t k = 0;
+        for (size_t i = 0; i < f->fm->nfields; i++) {
+            const struct dict_field *df = &f->d->fields[f->fm->first_field + i];
+            if (df->type != FT_CALC)
+                continue;
+            if (k++)
+                html_raw(r, ", ");
+            html_text(r, df->label);
+        }
+        html_raw(r, ") fill in by themselves once their inputs are entered.");
+    }
+    html_raw(r, "</p>");
+}
+
 static int render(struct req *r, const struct store_record *rec, const struct form_ref *f,
                   const struct page_values *pv, bool from_post, const struct store_put_result *res,
                   const char *error, const char *notice)
@@ -114,7 +213,7 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     html_begin(r, f->fm->label);
     page_record_heading(r, rec, sub);
     if (error)
-        html_notice(r, "error", error);
+        refused_notice(r, f, error, res);
     if (notice)
         html_notice(r, "ok", notice);
     if (f->repeats && f->instance == 0) {
@@ -129,6 +228,9 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
                           &status, &e) != 0)
         status = -1;
     const char *posted_status = from_post ? req_form(r, "__status") : NULL;
+    bool has_data = from_post || form_has_data(r, f, pv, status);
+    if (!has_data && page_may(r, PERM_DATA_WRITE))
+        empty_form_lead(r, f);
     html_raw(r, "<form method=\"post\" class=\"crf\" novalidate");
     html_raw(r, " data-event=\"");
     html_text(r, f->event);
@@ -172,20 +274,23 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
             html_text(r, page_status_label(status < 0 ? 0 : status));
             html_raw(r, "</p>");
         }
-        html_raw(r, "<div class=\"reason");
-        if (status == 2)
-            html_raw(r, " required");
-        if (res && e.code == 0 && error && strstr(error, "reason"))
-            html_raw(r, " has-error");
-        html_raw(r, "\"><label for=\"i-reason\">Reason for change");
-        if (status == 2)
-            html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
-                        "complete)</span>");
-        html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
-        if (from_post)
-            html_text(r, req_form(r, "__reason"));
-        html_raw(r, "</textarea></div><button class=\"primary\" type=\"submit\">Save</button>"
-                    "</div></form>");
+        /* a reason is for changing what is there: an empty form has nothing to change */
+        if (has_data) {
+            html_raw(r, "<div class=\"reason");
+            if (status == 2)
+                html_raw(r, " required");
+            if (res && e.code == 0 && error && strstr(error, "reason"))
+                html_raw(r, " has-error");
+            html_raw(r, "\"><label for=\"i-reason\">Reason for change");
+            if (status == 2)
+                html_raw(r, " <span class=\"req\">*</span> <span class=\"muted\">(this form is "
+                            "complete)</span>");
+            html_raw(r, "</label><textarea id=\"i-reason\" name=\"__reason\" rows=\"2\">");
+            if (from_post)
+                html_text(r, req_form(r, "__reason"));
+            html_raw(r, "</textarea></div>");
+        }
+        html_raw(r, "<button class=\"primary\" type=\"submit\">Save</button></div></form>");
     }
     page_queries_section(r, store_record_name(rec), f->event, f->instance, f->fm);
     page_sdv_section(r, store_record_name(rec), f->event, f->instance, f->fm);

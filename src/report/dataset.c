@@ -8,12 +8,16 @@
 #include <sys/stat.h>
 
 #include "base/strbuf.h"
+#include "core/branch.h"
 #include "formats/csv.h"
 
 /* ---- from the store -----------------------------------------------------------------------*/
 
 struct load_ctx {
-    struct adataset *ds;
+    struct adataset *ds; /* NULL: only list hidden values (dataset_hidden_values) */
+    dataset_hidden_fn hidden_fn;
+    void *hidden_ctx;
+    long long now_ms;
     const struct dict *d;
     struct store_record *recs;
     size_t nrecs, next; /* recs[next] is the next record expected */
@@ -37,12 +41,32 @@ static const struct store_record *find_rec(struct load_ctx *c, long long id)
     return NULL;
 }
 
+/* branch_hidden_fn: counts a hidden value and passes it on to the caller's callback. */
+static int on_hidden(void *ctx, const struct vtab_value *v, const struct dict_field *f)
+{
+    struct load_ctx *c = ctx;
+    if (c->ds)
+        c->ds->nhidden_ignored++;
+    if (!c->hidden_fn)
+        return 0;
+    struct dataset_hidden h = {c->v.study_id ? c->v.study_id : c->v.screening_no,
+                               v->event,
+                               v->instance,
+                               f,
+                               v->code,
+                               v->value};
+    return c->hidden_fn(c->hidden_ctx, &h);
+}
+
 static int flush_record(struct load_ctx *c)
 {
     if (c->cur_id < 0)
         return 0;
-    int rc = derive_record(c->ds, &c->v, c->e);
-    if (rc == 0)
+    /* a value its field's branching logic hides is no data: the derivations never see it */
+    int rc = branch_vtab_hide(c->d, &c->v, c->now_ms, on_hidden, c, c->e);
+    if (rc == 0 && c->ds)
+        rc = derive_record(c->ds, &c->v, c->e);
+    if (rc == 0 && c->ds)
         rc = derive_completeness(c->ds, c->d, &c->v, c->e);
     vtab_reset(&c->v);
     c->cur_id = -1;
@@ -75,37 +99,56 @@ static int on_value(void *ctx, const struct store_value *sv)
     return 0;
 }
 
+/* Reads the study record by record into c->v, hides what branching logic hides, and derives
+ * (when c->ds is set). */
+static int load_study(struct store *st, struct load_ctx *c, struct err *e)
+{
+    c->d = store_dict(st);
+    c->cur_id = -1;
+    c->e = e;
+    c->now_ms = store_now_ms(st);
+    vtab_init(&c->v);
+    int rc = store_record_list(st, &c->recs, &c->nrecs, e);
+    if (rc == 0 && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        rc = store_study_values(st, on_value, c, e);
+        if (c->rc)
+            rc = c->rc;
+    }
+    if (rc == 0)
+        rc = flush_record(c);
+    /* Records without any stored value still belong in the screening log. */
+    for (size_t i = 0; rc == 0 && i < c->nrecs; i++)
+        if (!c->seen[i] && (rc = start_record(c, c->recs[i].id)) == 0)
+            rc = flush_record(c);
+    vtab_free(&c->v);
+    free(c->seen);
+    free(c->recs);
+    return rc;
+}
+
 int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
 {
     struct load_ctx c = {0};
     derive_init(ds);
     c.ds = ds;
-    c.d = store_dict(st);
-    c.cur_id = -1;
-    c.e = e;
-    vtab_init(&c.v);
-    int rc = store_record_list(st, &c.recs, &c.nrecs, e);
-    if (rc == 0 && !(c.seen = calloc(c.nrecs + 1, sizeof *c.seen)))
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-    if (rc == 0) {
-        rc = store_study_values(st, on_value, &c, e);
-        if (c.rc)
-            rc = c.rc;
-    }
+    int rc = store_is_synthetic(st, &ds->is_synthetic, e);
     if (rc == 0)
-        rc = flush_record(&c);
-    /* Records without any stored value still belong in the screening log. */
-    for (size_t i = 0; rc == 0 && i < c.nrecs; i++)
-        if (!c.seen[i] && (rc = start_record(&c, c.recs[i].id)) == 0)
-            rc = flush_record(&c);
+        rc = load_study(st, &c, e);
     if (rc == 0)
         rc = derive_finish(ds, e);
-    vtab_free(&c.v);
-    free(c.seen);
-    free(c.recs);
     if (rc)
         derive_free(ds);
     return rc;
+}
+
+int dataset_hidden_values(struct store *st, dataset_hidden_fn fn, void *ctx, struct err *e)
+{
+    struct load_ctx c = {0};
+    c.hidden_fn = fn;
+    c.hidden_ctx = ctx;
+    return load_study(st, &c, e);
 }
 
 /* ---- files --------------------------------------------------------------------------------*/
@@ -187,6 +230,9 @@ int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
         rc = dict.failed ? err_set(e, ERR_NOMEM, "out of memory")
                          : dataset_write_file(dir, "dataset_dictionary.csv", strbuf_str(&dict),
                                               dict.len, e);
+    if (rc == 0 && ds->is_synthetic)
+        rc = dataset_write_file(dir, DATASET_SYNTHETIC_FILE, DATASET_SYNTHETIC_TEXT,
+                                strlen(DATASET_SYNTHETIC_TEXT), e);
     strbuf_release(&sb);
     strbuf_release(&dict);
     return rc;
@@ -196,6 +242,11 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e)
 {
     derive_init(ds);
     int rc = 0;
+    struct strbuf mark = STRBUF_INIT;
+    strbuf_addf(&mark, "%s/%s", dir, DATASET_SYNTHETIC_FILE);
+    struct stat sb;
+    ds->is_synthetic = !mark.failed && stat(strbuf_str(&mark), &sb) == 0;
+    strbuf_release(&mark);
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
         struct atable *t = &ds->t[i];
         struct strbuf path = STRBUF_INIT;

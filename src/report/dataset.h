@@ -6,6 +6,8 @@
  *   dataset_write       writes DIR/<table>.csv for every table and DIR/dataset_dictionary.csv
  *                       (table, column, type, unit, description, SAP section);
  *   dataset_read        reads such a directory back (for `ioheme report --dataset DIR`).
+ * Values hidden by branching logic are left out (the data-quality check lists them); a dataset
+ * from a training/demo database says so in every output (DATASET_SYNTHETIC_FILE, the report).
  * The tables are owned by ds (derive_free releases them). */
 #ifndef IOHEME_REPORT_DATASET_H
 #define IOHEME_REPORT_DATASET_H
@@ -15,6 +17,29 @@
 #include "store/store.h"
 
 int dataset_from_store(struct store *st, struct adataset *ds, struct err *e);
+
+/* A stored value that its field's branching logic hides (core/branch.h): the dataset leaves it
+ * out; the data-quality check lists it. Strings are valid during the callback only. */
+struct dataset_hidden {
+    const char *record; /* study ID, else screening number */
+    const char *event;
+    int instance;
+    const struct dict_field *f;
+    const char *code; /* checkbox option, or NULL */
+    const char *value;
+};
+typedef int (*dataset_hidden_fn)(void *ctx, const struct dataset_hidden *h);
+
+/* Calls fn for every stored value that branching logic hides, record by record in screening
+ * order, exactly the values dataset_from_store leaves out (ds->nhidden_ignored counts them). */
+int dataset_hidden_values(struct store *st, dataset_hidden_fn fn, void *ctx, struct err *e);
+
+/* A dataset from a training/demo database carries this file, and dataset_read sets
+ * is_synthetic when it finds it: the mark travels with the files. */
+#define DATASET_SYNTHETIC_FILE "SYNTHETIC-DATA.txt"
+#define DATASET_SYNTHETIC_TEXT                                                                     \
+    "SYNTHETIC DATA. These files come from a training/demo database (ioheme init --synthetic):\n"  \
+    "its patients were made by 'ioheme simulate' and are not study data.\n"
 /* Creates dir when missing (its parent must exist). */
 int dataset_write(const struct adataset *ds, const char *dir, struct err *e);
 /* ds must be fresh (derive_init is called here). Every table's CSV must exist with every

@@ -387,6 +387,7 @@ int report_plan_run(const struct adataset *ds, const struct report_meta *m, json
     plan_jset(&c, study, "sap", json_string("docs/sap.md"));
     plan_jset(&c, study, "source", json_string(m->source ? m->source : ""));
     plan_jset(&c, study, "snapshot_time", json_string(m->snapshot ? m->snapshot : ""));
+    plan_jset(&c, study, "synthetic", json_boolean(m->is_synthetic));
     json_t *audit = json_object();
     if (m->has_audit) {
         plan_jset(&c, audit, "rows", json_integer(m->audit_rows));

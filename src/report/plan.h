@@ -22,7 +22,9 @@ struct report_meta {
     long long audit_rows;
     const char *audit_head;   /* 64 hex chars */
     const char *protocol_sha; /* unused when NULL */
-    int target_n; /* target enrolment from the protocol (study.csv); 0: REPORT_TARGET_N */
+    int target_n;      /* target enrolment from the protocol (study.csv); 0: REPORT_TARGET_N */
+    bool is_synthetic; /* a training/demo database's data: results.json study.synthetic, and
+                          the report says so at its top */
 };
 
 /* Runs the plan. *out is a new JSON object (caller json_decref's it). */

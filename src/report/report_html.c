@@ -29,6 +29,7 @@ static const char CSS[] =
     "img{width:100%;max-width:46rem;height:auto}"
     ".scroll{overflow-x:auto}table.wide{font-size:.8rem}table.wide td:first-child{min-width:9rem}"
     "figcaption{font-size:.9rem;color:#333}.key{font-size:1.05rem}"
+    ".synthetic{border:3px solid #b00;padding:.5rem 1rem;color:#800;background:#fff4f4}"
     "@media print{body{max-width:none;margin:0;font-size:10pt}table.wide{font-size:7.5pt}"
     ".scroll{overflow:visible}h2{page-break-before:auto;"
     "page-break-after:avoid}table,figure{page-break-inside:avoid}a{color:inherit}"
@@ -38,6 +39,10 @@ static const char CSS[] =
 
 static void s_header(struct strbuf *sb, const json_t *r)
 {
+    if (json_is_true(rh_jp(r, "study.synthetic")))
+        strbuf_adds(sb, "<p class=\"synthetic\" role=\"note\"><strong>Synthetic data.</strong> "
+                        "This report was made from a training/demo database: its patients were "
+                        "made by <code>ioheme simulate</code>. These are not study results.</p>\n");
     strbuf_adds(sb, "<h1>");
     strbuf_add_html(sb, rh_js(r, "study.title"));
     strbuf_adds(sb, "</h1>\n<p class=\"meta\">Study report — ");

@@ -75,6 +75,15 @@ int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long p
     memset(out, 0, sizeof *out);
     if (patients < 1)
         return err_set_field(e, ERR_USAGE, "patients", "--patients must be at least 1");
+    bool is_synthetic = false;
+    int src = store_is_synthetic(st, &is_synthetic, e);
+    if (src)
+        return src;
+    if (!is_synthetic)
+        return err_set(e, ERR_CONFLICT,
+                       "this is a study database, not a training/demo one: synthetic patients "
+                       "go only into a database created with 'ioheme init --synthetic', never "
+                       "next to real ones");
     struct sim_cohort c;
     sim_cohort_init(&c, seed, patients);
     struct sim_patient *p = malloc(sizeof *p);

@@ -20,7 +20,9 @@ struct sim_summary {
     long soft_flags; /* values saved with a soft (range) flag */
 };
 
-/* Writes `patients` enrolled patients (plus their screen failures) for seed. batch_size 0 uses
+/* Writes `patients` enrolled patients (plus their screen failures) for seed, into a database
+ * marked synthetic (store_mark_synthetic) only: any other is refused with ERR_CONFLICT before
+ * anything is written, so synthetic patients never sit next to real ones. batch_size 0 uses
  * no batch; otherwise batch_size patients per batch. On a rejected change returns its error
  * (e names the patient, field, rule and value); patients written before stay (in bulk mode,
  * the failing batch is rolled back). */

@@ -183,9 +183,11 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
         rc = store_put_changes_locked(st, who, &r, changes, n, NULL, res, e);
     if (rc) {
         store_tx_rollback(st);
+        store_put_result_settle(res, rc);
         return store_put_refusal_audit(st, who, rc, e);
     }
     rc = store_tx_commit(st, e);
+    store_put_result_settle(res, rc);
     if (!rc)
         snprintf(scr_out, 16, "%s", scr);
     return rc;
@@ -288,9 +290,11 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     }
     if (rc) {
         store_tx_rollback(st);
+        store_put_result_settle(res, rc);
         return store_put_refusal_audit(st, who, rc, e);
     }
     rc = store_tx_commit(st, e);
+    store_put_result_settle(res, rc);
     if (!rc)
         snprintf(id_out, 16, "%s", sid);
     return rc;

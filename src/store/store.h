@@ -109,6 +109,17 @@ int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, 
 int store_set_site_timezone(struct store *st, const struct store_ctx *who, const char *name,
                             const char *reason, struct err *e);
 
+/* ---- training and demo databases ---------------------------------------------------------*/
+
+/* Marks a new database as a synthetic (training/demo) one, as who: a meta row and an audit row
+ * ("synthetic"). Only the simulator's cohort belongs in such a database, and only such a
+ * database takes it (sim_run refuses any other). ERR_CONFLICT when the database already holds a
+ * record, or is marked already: a study's database never becomes a training one. */
+int store_mark_synthetic(struct store *st, const struct store_ctx *who, struct err *e);
+
+/* *out: whether the database was created as a synthetic (training/demo) database. */
+int store_is_synthetic(struct store *st, bool *out, struct err *e);
+
 /* ---- WAL checkpoints (the web server's checkpointer) -------------------------------------*/
 
 /* Whether a COMMIT on this connection may run a WAL checkpoint itself, inside the commit
@@ -480,7 +491,8 @@ struct store_issue {
     char field[128]; /* checkbox options as "field___code" */
     char rule[24];   /* validate.h rule name, or "unknown_field", "not_on_event",
                         "instance", "calc", "status", "not_enrolled", "record_id",
-                        "locked", "reason" */
+                        "locked", "reason", "required", "hidden" (a value its
+                        field's branching logic hides), "permission" */
     char value[256];
     char msg[512]; /* names field, rule and value */
 };
@@ -498,7 +510,7 @@ struct store_put_result {
 void store_put_result_init(struct store_put_result *r);
 void store_put_result_free(struct store_put_result *r);
 
-/* THE write path. Applies changes to record atomically:
+/* THE write path. Applies changes to record atomically (see also write.c's opening comment):
  *   1. the record exists and is not locked; who->user is an active user;
  *   2. each change: the field exists and is on a form collected at that event (form_events);
  *      before enrolment only the screening event takes data (rule "not_enrolled");
@@ -513,6 +525,13 @@ void store_put_result_free(struct store_put_result *r);
  *   5. calc fields are recomputed with the logic language — those on the changed
  *      event/instances and those referring to changed fields across events — and every calc
  *      whose value changes is written and audited as "calc";
+ *   6. no value may be left on a field its branching logic hides (core/branch.h): a value this
+ *      set writes, or one whose logic reads a field this set touches, that is hidden afterwards
+ *      refuses the whole set (ERR_INVALID, rule "hidden", each such field an issue naming its
+ *      label, value and logic); clear it in the same set to change the answer;
+ *   7. a form marked complete needs its shown required fields (rule "required", each an issue);
+ * soft issues end "; saved" or "; not saved: the change was refused" once the set's fate is
+ * known;
  * all in one transaction (a savepoint inside a batch). res may be NULL; otherwise the caller
  * initialises it with store_put_result_init and frees it with store_put_result_free. */
 int store_put_changes(struct store *st, const struct store_ctx *who, const char *record,
@@ -624,7 +643,7 @@ struct store_audit_row {
     const char *action; /* create_db, screen, enroll, withdraw, update, calc,
                            form_status, lock, unlock, login, login_failed, lockout,
                            user_add, user_disable, unlock_user, password_change,
-                           denied, export, backup, site_timezone */
+                           denied, export, backup, site_timezone, synthetic */
     const char *record;
     const char *event;
     long long instance; /* -1 when NULL */

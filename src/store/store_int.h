@@ -248,6 +248,10 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              size_t n, const char *reason, struct store_put_result *res,
                              struct err *e);
 
+/* write.c: once the change set's fate is known (rc 0: committed; else refused and rolled back),
+ * ends each soft issue's message with whether its value was saved. Called once per result by
+ * whoever commits: store_put_changes, the screening and enrolment helpers. */
+void store_put_result_settle(struct store_put_result *res, int rc);
 /* write.c: after the caller rolled back a write that store_put_changes_locked refused for want of
  * a permission (rc ERR_FORBIDDEN), audits the refusal as "denied"; returns rc (or the audit's
  * error). Any other rc passes through. */

@@ -8,13 +8,15 @@
  *   3. writes changed values and statuses with one audit row each (unchanged values write
  *      nothing);
  *   4. recomputes calc fields with the logic language until nothing changes, auditing each
- *      changed calc as "calc";
+ *      changed calc as "calc"; then refuses a set that leaves a value on a field its branching
+ *      logic hides (check_hidden) or a complete form without its required fields;
  *   5. refreshes the record's eligibility status from the @ELIGIBLE calc.
  * The caller's transaction (or savepoint) makes it all or nothing. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "core/branch.h"
 #include "core/validate.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -433,18 +435,13 @@ static int check_required(struct put_state *ps, const struct store_change *chang
             const struct dict_field *f = &d->fields[p->form->first_field + k];
             if (!f->is_required)
                 continue;
-            if (f->branching) {
-                struct cached_lookup lk = {ps, ev, inst};
-                struct expr_value shown;
-                struct err ee;
-                err_clear(&ee);
-                if (expr_eval(f->branching, store_putcache_lookup_fn, &lk, store_now_ms(ps->st),
-                              &ps->ar, &shown, &ee))
-                    return err_set_field(e, ERR_INTERNAL, f->name,
-                                         "branching logic of '%s' at %s: %s", f->name, ev, ee.msg);
-                if (!expr_truthy(&shown))
-                    continue;
-            }
+            struct cached_lookup lk = {ps, ev, inst};
+            bool shown;
+            if ((rc = branch_is_shown(f, store_putcache_lookup_fn, &lk, store_now_ms(ps->st),
+                                      &ps->ar, &shown, e)))
+                return rc;
+            if (!shown)
+                continue;
             const char *v;
             if ((rc = required_value(ps, ev, inst, f, &v, e)))
                 return rc;
@@ -465,6 +462,184 @@ static int check_required(struct put_state *ps, const struct store_change *chang
         snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                  " (and %zu more required fields blank)", nhard - 1);
     return nhard ? ERR_INVALID : 0;
+}
+
+/* A stored value its field's branching logic hides once this change set is applied. */
+struct hidden_value {
+    int ev, instance;
+    size_t fi;
+    const char *code, *value;
+};
+
+static int hidden_cmp(const void *a, const void *b)
+{
+    const struct hidden_value *x = a, *y = b;
+    if (x->ev != y->ev)
+        return x->ev < y->ev ? -1 : 1;
+    if (x->instance != y->instance)
+        return x->instance < y->instance ? -1 : 1;
+    if (x->fi != y->fi)
+        return x->fi < y->fi ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+struct ref_touch {
+    const struct put_state *ps;
+    const bool *touched_fi;
+    int ev; /* the event of the value whose logic is read: [field] means this event */
+};
+
+/* expr_ref_fn: stops (1) at a reference to a field this change set touched at the event the
+ * reference reads ([event][field], else the value's own event). */
+static int ref_is_touched(void *ctx, const char *event, const char *field, const char *code,
+                          size_t pos)
+{
+    (void)code, (void)pos;
+    const struct ref_touch *rt = ctx;
+    const struct put_state *ps = rt->ps;
+    const struct dict *d = &ps->st->dict;
+    const struct dict_field *f = dict_field(d, field);
+    if (!f || !rt->touched_fi[f - d->fields])
+        return 0;
+    int ev = event ? dict_event_index(d, event) : rt->ev;
+    for (size_t i = 0; i < ps->nt; i++)
+        if (ps->t[i].f == f && (int)ps->t[i].ev == ev)
+            return 1;
+    return 0;
+}
+
+struct ref_name {
+    const char *field, *event; /* a change's */
+    const char *slot_event;    /* the event of the value whose logic is read */
+};
+
+/* expr_ref_fn: stops (1) at a reference to the change's field at the change's event. */
+static int ref_names(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    (void)code, (void)pos;
+    const struct ref_name *rn = ctx;
+    return strcmp(field, rn->field) == 0 &&
+           strcmp(event ? event : rn->slot_event, rn->event ? rn->event : "") == 0;
+}
+
+/* Whether the slot (ev, instance, field fi) was written by this change set. */
+static bool slot_touched(const struct put_state *ps, int ev, int instance, size_t fi)
+{
+    const struct dict_field *f = &ps->st->dict.fields[fi];
+    for (size_t i = 0; i < ps->nt; i++)
+        if (ps->t[i].f == f && (int)ps->t[i].ev == ev && ps->t[i].instance == instance)
+            return true;
+    return false;
+}
+
+/* Step 4a: a change set may not leave a value on a field that branching logic hides (REDCap's
+ * form asks to erase such a value; its data import would keep it, and the record would say a
+ * first attempt succeeded and why it failed). Every stored value that this set wrote, or whose
+ * field's logic reads a field this set touched, is checked with branch_is_shown after the
+ * writes and calcs; each one hidden is a hard issue (rule "hidden") and the set is refused.
+ * The answer is the same through every door: to change the answer, clear the value it hides
+ * in the same change (the form asks first). Values hidden before, by answers this set does not
+ * touch, are left alone here — the data-quality list names them, the dataset ignores them. */
+static int check_hidden(struct put_state *ps, const struct store_change *changes, size_t n,
+                        struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    const struct putcache *pc = ps->pc;
+    if (!ps->nt || !pc)
+        return 0;
+    bool *touched_fi = arena_calloc(&ps->ar, d->nfields, sizeof *touched_fi);
+    if (!touched_fi)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ps->nt; i++)
+        touched_fi[ps->t[i].f - d->fields] = true;
+    struct ref_touch rt = {ps, touched_fi, 0};
+    struct hidden_value *hv = NULL;
+    size_t nhv = 0, hvcap = 0;
+    for (size_t k = 0; k < pc->valcap; k++) {
+        const struct cached_value *cv = &pc->vals[k];
+        if (!cv->is_used || !cv->value)
+            continue;
+        const struct dict_field *f = &d->fields[cv->fi];
+        if (!f->branching || f->type == FT_CALC)
+            continue;
+        rt.ev = cv->ev;
+        if (!(touched_fi[cv->fi] && slot_touched(ps, cv->ev, cv->instance, cv->fi)) &&
+            !expr_foreach_ref(f->branching, ref_is_touched, &rt))
+            continue;
+        struct cached_lookup lk = {ps, d->events[cv->ev].name, cv->instance};
+        bool shown;
+        int rc = branch_is_shown(f, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar,
+                                 &shown, e);
+        if (rc)
+            return rc;
+        if (shown)
+            continue;
+        struct hidden_value *nh = arena_grow(&ps->ar, hv, nhv, &hvcap, sizeof *nh, 8);
+        if (!nh)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        hv = nh;
+        hv[nhv++] = (struct hidden_value){cv->ev, cv->instance, cv->fi, cv->code, cv->value};
+    }
+    if (!nhv)
+        return 0;
+    qsort(hv, nhv, sizeof *hv, hidden_cmp);
+    for (size_t h = 0; h < nhv; h++) {
+        const struct dict_field *f = &d->fields[hv[h].fi];
+        const char *code = *hv[h].code ? hv[h].code : NULL;
+        const char *ev = d->events[hv[h].ev].name;
+        /* the issue points at the change that set the value, else at the first one its
+         * logic reads */
+        size_t idx = 0;
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            if (changes[i].field && strcmp(changes[i].field, f->name) == 0 &&
+                changes[i].instance == hv[h].instance && strcmp(changes[i].event, ev) == 0)
+                idx = i, found = true;
+        for (size_t i = 0; i < n && !found; i++) {
+            struct ref_name rn = {changes[i].field ? changes[i].field : "", changes[i].event, ev};
+            if ((found = expr_foreach_ref(f->branching, ref_names, &rn) != 0))
+                idx = i;
+        }
+        char key[300], where[160], msg[1024];
+        if (!dict_key_format(f->name, code, key, sizeof key))
+            snprintf(key, sizeof key, "%s", f->name);
+        if (hv[h].instance)
+            snprintf(where, sizeof where, "%s #%d", ev, hv[h].instance);
+        else
+            snprintf(where, sizeof where, "%s", ev);
+        if (slot_touched(ps, hv[h].ev, hv[h].instance, hv[h].fi))
+            snprintf(msg, sizeof msg,
+                     "'%s' (%s) at %s: '%s' cannot be saved, its branching logic (%s) hides the "
+                     "field",
+                     f->label, key, where, hv[h].value, f->branching_raw);
+        else
+            snprintf(msg, sizeof msg,
+                     "'%s' (%s) at %s holds '%s', but its branching logic (%s) hides it after "
+                     "this change: clear it in the same change (%s=) or keep the answer that "
+                     "shows it",
+                     f->label, key, where, hv[h].value, f->branching_raw, key);
+        if (h == 0)
+            err_set_field(e, ERR_INVALID, f->name, "%s (rule: hidden)", msg);
+        struct store_change c = {ev, hv[h].instance, f->name, code, hv[h].value};
+        if (add_issue(ps->res, STORE_ISSUE_HARD, idx, &c, "hidden", msg))
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (nhv > 1 && e)
+        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                 " (and %zu more hidden values)", nhv - 1);
+    return ERR_INVALID;
+}
+
+void store_put_result_settle(struct store_put_result *res, int rc)
+{
+    for (size_t i = 0; res && i < res->nissues; i++) {
+        struct store_issue *is = &res->issues[i];
+        if (is->level != STORE_ISSUE_SOFT)
+            continue;
+        size_t len = strlen(is->msg);
+        snprintf(is->msg + len, sizeof is->msg - len, "%s",
+                 rc ? "; not saved: the change was refused" : "; saved");
+    }
 }
 
 /* "system" (ROLE__COUNT) may do everything; a user what the permission table gives the role. */
@@ -607,6 +782,8 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     if (!rc)
         rc = recompute_calcs(&ps, e);
     if (!rc)
+        rc = check_hidden(&ps, changes, n, e);
+    if (!rc)
         rc = check_required(&ps, changes, plans, n, e);
     if (!rc)
         rc = store_record_refresh_eligibility(st, r, e);
@@ -643,9 +820,12 @@ int store_put_changes(struct store *st, const struct store_ctx *who, const char 
         rc = store_put_changes_locked(st, who, &r, changes, n, reason, res, e);
     if (rc) {
         store_tx_rollback(st);
+        store_put_result_settle(res, rc);
         return store_put_refusal_audit(st, who, rc, e);
     }
-    return store_tx_commit(st, e);
+    rc = store_tx_commit(st, e);
+    store_put_result_settle(res, rc);
+    return rc;
 }
 
 int store_batch_begin(struct store *st, struct err *e)

@@ -21,7 +21,7 @@ expect() {
 as() { u=$1; p=$2; shift 2; env IOHEME_USER="$u" IOHEME_PASSWORD="$p" "$@"; }
 rows() { sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
 
-as admin admin-pass-1 "$I" init --admin admin >/dev/null
+as admin admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
 for r in monitor:mon coordinator:nurse data_manager:dm statistician:stat; do
     echo "${r#*:}-pass-1" | as admin admin-pass-1 "$I" user add "${r#*:}" --role "${r%%:*}" >/dev/null
 done
@@ -79,7 +79,7 @@ expect 6 as stat stat-pass-1 "$I" audit export
 as stat stat-pass-1 "$I" dataset --out "$W/ds" >"$W/ds.out" || fail "statistician cannot write the dataset"
 # it says what it wrote, each file with its rows, as the files hold them
 n=$(($(wc -l <"$W/ds/subjects.csv") - 1))
-grep -q "^wrote $W/ds/: screening.csv ([0-9]* rows), subjects.csv ($n rows),.*dataset_dictionary.csv$" "$W/ds.out" ||
+grep -q "^wrote $W/ds/: screening.csv ([0-9]* rows), subjects.csv ($n rows),.*dataset_dictionary.csv, SYNTHETIC-DATA.txt (SYNTHETIC data: a training/demo database)$" "$W/ds.out" ||
     fail "dataset does not say what it wrote: $(cat "$W/ds.out")"
 as stat stat-pass-1 "$I" report --out "$W/rep" >/dev/null || fail "statistician cannot report"
 as dm dm-pass-1 "$I" backup "$W/copy.db" >/dev/null || fail "data manager cannot back up"

@@ -171,11 +171,11 @@ try {
         }
     }
     // The form page offers only what the role may do: the status selector needs form_status,
-    // the save bar (reason, Save) data_write.
+    // the save bar (Save; the reason box too once the form holds data) data_write.
     for (const role of ROLES) {
         const res = await call(B, 'GET', '/records/IOH-001/forms/t0_arm_1/haemodynamics', { session: sessions[role] });
         t.check(res.status === 200, `form page as ${role}`, res.status);
-        const hasStatus = /name="__status"/.test(res.text), hasSave = /name="__reason"/.test(res.text);
+        const hasStatus = /name="__status"/.test(res.text), hasSave = /type="submit">Save</.test(res.text);
         t.check(hasStatus === EXPECTED.form_status.includes(role), `form page as ${role}: status selector offered iff form_status (${hasStatus})`);
         t.check(hasSave === EXPECTED.data_write.includes(role), `form page as ${role}: save bar offered iff data_write (${hasSave})`);
         t.check(/<fieldset class="readonly" disabled>/.test(res.text) !== EXPECTED.data_write.includes(role), `form page as ${role}: inputs disabled iff no data_write`);

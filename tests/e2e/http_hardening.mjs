@@ -110,7 +110,7 @@ try {
     t.check(r.status === 303, 'our own pages (Referrer-Policy no-referrer: Origin null) sign in', r.status);
 
     // ---- 11: formulas in CSV exports ----
-    r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: PROC, instance: 1, values: { inf_drug: '=HYPERLINK("http://evil.example","x")' } } });
+    r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: PROC, instance: 1, values: { inf_type: '7', inf_drug: '=HYPERLINK("http://evil.example","x")' } } });
     t.check(r.status === 200, 'setup: a formula-looking value saved as text', r.text);
     const trail3 = auditCsv();
     t.check(trail3.includes(`"'=HYPERLINK(""http://evil.example"",""x"")"`) && !/,=HYPERLINK/.test(trail3), 'audit export neutralises the formula', trail3.split('\n').find((l) => l.includes('HYPERLINK')));

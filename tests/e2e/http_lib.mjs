@@ -34,10 +34,12 @@ function run(ioheme, args, env, input) {
 }
 
 // A fresh database in a new temporary folder: user <role> for every role (admin is "admin").
-export function makeDb(ioheme, src) {
+// { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills.
+export function makeDb(ioheme, src, opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ioheme-http-'));
     const db = path.join(dir, 'study.db');
-    run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', path.join(src, 'protocols/io-heme')],
+    run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', path.join(src, 'protocols/io-heme'),
+                 ...(opts.synthetic ? ['--synthetic'] : [])],
         { IOHEME_PASSWORD: PASSWORD.admin });
     for (const r of ROLES.slice(1))
         run(ioheme, ['user', 'add', r, '--role', r, '--db', db],

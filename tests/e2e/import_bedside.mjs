@@ -11,19 +11,25 @@ import { makeDb, cli, startServer, call, login, runner, PASSWORD } from './http_
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('import_bedside');
-const { dir, db } = makeDb(IOHEME, SRC);
+const { dir, db } = makeDb(IOHEME, SRC, { synthetic: true });
 
-// 300 synthetic patients to import into, and a CSV of 6,000 rows (20 per patient's 6
-// haemodynamic time points, values varying so each row writes), 10 fields each.
+// 300 synthetic patients to import into, and a CSV of 6,000 rows over the haemodynamic time
+// points they were assessed at (values varying so each row writes), 8 fields each. Only time
+// points whose assessment was done, where branching logic shows these fields, and not T0, 6 h
+// or 24 h, whose values feed the efficacy grade: changing it could hide the investigator's
+// explanation of a differing grade (the write path refuses a change that hides a value).
 cli(IOHEME, db, ['simulate', '--patients', '300', '--seed', '7']);
-const EVENTS = ['t0_arm_1', 't15min_arm_1', 't30min_arm_1', 't60min_arm_1', 't6h_arm_1', 't24h_arm_1'];
-const COLS = ['hd_sbp', 'hd_dbp', 'hd_hr', 'hd_rr', 'hd_spo2', 'hd_uo', 'hd_map_meas', 'hd_lactate', 'hd_map_inv', 'hd_vaso'];
+const EVENT_OF = { T0: 't0_arm_1', '15min': 't15min_arm_1', '30min': 't30min_arm_1', '60min': 't60min_arm_1', '6h': 't6h_arm_1', '24h': 't24h_arm_1' };
+cli(IOHEME, db, ['dataset', '--out', path.join(dir, 'ds')]);
+const DONE = fs.readFileSync(path.join(dir, 'ds', 'haemodynamics.csv'), 'utf8').trim().split('\n').slice(1)
+    .map((l) => l.split(',')).filter((c) => c[3] === 'done' && c[0] !== 'IOH-001' && ['15min', '30min', '60min'].includes(c[1])).map((c) => [c[0], EVENT_OF[c[1]]]);
+const COLS = ['hd_sbp', 'hd_dbp', 'hd_hr', 'hd_rr', 'hd_spo2', 'hd_uo', 'hd_lactate', 'hd_fluid_since'];
 function csv(rows, shift) {
     const out = ['record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,' + COLS.join(',')];
     for (let i = 0; i < rows; i++) {
-        const rec = `IOH-${String(2 + (Math.floor(i / 6) % 299)).padStart(3, '0')}`;
+        const [rec, ev] = DONE[i % DONE.length];
         const k = (i + shift) % 40;
-        out.push(`${rec},${EVENTS[i % 6]},,,${100 + k},${60 + k},${70 + k},${12 + (k % 10)},${90 + (k % 10)},${k * 10},${70 + k},${(1 + k / 10).toFixed(1)},${k % 2},0`);
+        out.push(`${rec},${ev},,,${100 + k},${60 + k},${70 + k},${12 + (k % 10)},${90 + (k % 10)},${k * 10},${(1 + k / 10).toFixed(1)},${k * 5}`);
     }
     return out.join('\n') + '\n';
 }

@@ -18,7 +18,7 @@ try {
     t.check(r.status === 200, 'fixture: IOH-001 enrolled', r.text);
 
     // 1. an out-of-range save opens a system query by itself
-    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 't0_arm_1', values: { hd_sbp: 400, hd_dbp: 80 } } });
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 't0_arm_1', values: { hd_status: 1, hd_sbp: 400, hd_dbp: 80 } } });
     t.check(r.status === 200 && r.json.warnings.length === 1, 'SBP 400 saved with a warning', r.text);
     r = await call(B, 'GET', '/api/v1/queries', { session: mon });
     const sys = r.json.queries.find((q) => q.field === 'hd_sbp');

@@ -9,7 +9,7 @@ IOHEME=${IOHEME:-ioheme}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
-"$IOHEME" init --db "$tmp/s.db" --admin admin >/dev/null
+"$IOHEME" init --db "$tmp/s.db" --admin admin --synthetic >/dev/null
 "$IOHEME" simulate --db "$tmp/s.db" --patients 52 --seed 7 >/dev/null
 "$IOHEME" report --db "$tmp/s.db" --out "$tmp/r" >/dev/null
 

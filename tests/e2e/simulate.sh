@@ -7,7 +7,7 @@ IOHEME=${IOHEME:-ioheme}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
-for db in a b c d; do "$IOHEME" init --db "$tmp/$db.db" --admin admin >/dev/null; done
+for db in a b c d; do "$IOHEME" init --db "$tmp/$db.db" --admin admin --synthetic >/dev/null; done
 "$IOHEME" simulate --db "$tmp/a.db" --patients 30 --seed 11 --batch 0
 "$IOHEME" simulate --db "$tmp/b.db" --patients 30 --seed 11 --batch 7
 "$IOHEME" simulate --db "$tmp/c.db" --patients 30 --seed 12
@@ -25,7 +25,7 @@ fi
 [ "$(wc -l <"$tmp/d/screening.csv")" -eq 1 ] || { echo "FAIL: data written without login"; exit 1; }
 # The derived efficacy grade (SAP 4.2) equals the CRF's own eff_grade_calc for every subject
 # of a larger cohort (another emergency access within 60 min: ineffective in both).
-"$IOHEME" init --db "$tmp/e.db" --admin admin >/dev/null
+"$IOHEME" init --db "$tmp/e.db" --admin admin --synthetic >/dev/null
 "$IOHEME" simulate --db "$tmp/e.db" --patients 300 --seed 5 >/dev/null
 "$IOHEME" dataset --db "$tmp/e.db" --out "$tmp/e" >/dev/null
 python3 - "$tmp" <<'PY'

@@ -129,10 +129,10 @@ expect 5 env IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1 "$I" set IOH-001 t0 
 
 # ---- import: all rows or none, with the file's hash in the audit trail
 cat >"$W/bad.csv" <<CSV
-record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_rr,hd_uo
-IOH-001,t15min_arm_1,,,22,40
-IOH-001,t30min_arm_1,,,twenty,35
-IOH-009,t30min_arm_1,,,20,35
+record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,hd_status,hd_rr,hd_uo
+IOH-001,t15min_arm_1,,,1,22,40
+IOH-001,t30min_arm_1,,,1,twenty,35
+IOH-009,t30min_arm_1,,,1,20,35
 CSV
 expect 3 "$I" import "$W/bad.csv"
 grep -q "row 3.*hd_rr" "$W/err" || fail "import report lacks the bad value's row"

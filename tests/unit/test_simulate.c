@@ -40,6 +40,8 @@ static struct sim_summary simulate(const char *name, uint64_t seed, long n, long
     if (rc)
         fail_msg("store_create: %s", e.msg);
     struct store_ctx who = {"admin", "cli", NULL};
+    if (store_mark_synthetic(st, &who, &e))
+        fail_msg("store_mark_synthetic: %s", e.msg);
     struct sim_summary s;
     rc = sim_run(st, &who, seed, n, batch, &s, &e);
     if (rc)
@@ -115,6 +117,40 @@ static void test_every_enrolled_subject_is_in_the_dataset(void **state)
         assert_true(t.rows[r][fas][0] != '\0'); /* and a first-attempt outcome */
     }
     csv_table_free(&t);
+}
+
+/* A study database (not created synthetic) is refused before anything is written; a database
+ * holding a record cannot be made a synthetic one afterwards. */
+static void test_simulate_refuses_a_study_database(void **state)
+{
+    (void)state;
+    char db[512];
+    snprintf(db, sizeof db, "%s/study.db", tmpdir);
+    struct err e = {0};
+    struct store *st = NULL;
+    if (store_create(db, protocol_dir(), "admin", "correct-horse", &st, &e))
+        fail_msg("store_create: %s", e.msg);
+    struct store_ctx who = {"admin", "cli", NULL};
+    bool is_syn = true;
+    assert_int_equal(store_is_synthetic(st, &is_syn, &e), 0);
+    assert_false(is_syn);
+    struct sim_summary s;
+    assert_int_equal(sim_run(st, &who, 1, 3, 0, &s, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "init --synthetic"));
+    assert_int_equal(s.screened, 0);
+    struct store_record *recs = NULL;
+    size_t n = 9;
+    assert_int_equal(store_record_list(st, &recs, &n, &e), 0);
+    assert_int_equal(n, 0); /* nothing written */
+    free(recs);
+    /* a screened patient: the database can no longer become a training one */
+    char scr[16];
+    struct store_change c = {"screening_arm_1", 0, "age", NULL, "40"};
+    assert_int_equal(store_screen_create(st, &who, &c, 1, scr, NULL, &e), 0);
+    assert_int_equal(store_mark_synthetic(st, &who, &e), ERR_CONFLICT);
+    assert_int_equal(store_is_synthetic(st, &is_syn, &e), 0);
+    assert_false(is_syn);
+    store_close(st);
 }
 
 /* The cohort model on its own, over many patients: the documented rates come out. */
@@ -205,6 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xoshiro_reference_outputs),
+        cmocka_unit_test(test_simulate_refuses_a_study_database),
         cmocka_unit_test(test_cohort_rates_match_the_parameters),
         cmocka_unit_test(test_same_seed_same_dataset_per_call_and_bulk),
         cmocka_unit_test(test_every_enrolled_subject_is_in_the_dataset),

@@ -105,6 +105,106 @@ static void test_soft_out_of_range_is_saved_and_flagged(void **state)
     store_put_result_free(&res);
 }
 
+/* A change that makes branching logic hide a field holding a value is refused, naming the field
+ * by its label and saying how to proceed; clearing the value in the same change is accepted and
+ * audited; a value on a field hidden already is refused; the answer cascades (clearing the
+ * reason hides "other reason"). */
+static void test_value_hidden_by_branching_is_refused_unless_cleared(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change fail[] = {{D0, 1, "att_ok", NULL, "0"},
+                                  {D0, 1, "att_fail_reason", NULL, "2"},
+                                  {D0, 1, "att_fail_oth", NULL, "bent needle"}};
+    assert_int_equal(put(t, fail, 3, NULL, NULL, NULL), 0);
+    char before[65], after[65];
+    db_digest(t->path, before);
+    struct store_change success[] = {{D0, 1, "att_ok", NULL, "1"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(put(t, success, 1, NULL, &res, &e), ERR_INVALID);
+    assert_string_equal(e.field, "att_fail_reason");
+    assert_non_null(strstr(e.msg, "'Reason for failure' (att_fail_reason)"));
+    assert_non_null(strstr(e.msg, "holds '2'"));
+    assert_non_null(strstr(e.msg, "att_fail_reason="));
+    assert_non_null(strstr(e.msg, "rule: hidden"));
+    assert_int_equal(res.nissues, 1);
+    assert_string_equal(res.issues[0].rule, "hidden");
+    assert_string_equal(res.issues[0].field, "att_fail_reason");
+    assert_string_equal(res.issues[0].value, "2");
+    assert_int_equal(res.issues[0].change_index, 0);
+    store_put_result_free(&res);
+    db_digest(t->path, after);
+    assert_string_equal(before, after); /* nothing saved, no audit row */
+    /* clearing only the reason hides "other reason", which holds a value: refused too */
+    struct store_change half[] = {{D0, 1, "att_ok", NULL, "1"},
+                                  {D0, 1, "att_fail_reason", NULL, ""}};
+    store_put_result_init(&res);
+    assert_int_equal(put(t, half, 2, NULL, &res, &e), ERR_INVALID);
+    assert_int_equal(res.nissues, 1);
+    assert_string_equal(res.issues[0].field, "att_fail_oth");
+    store_put_result_free(&res);
+    db_digest(t->path, after);
+    assert_string_equal(before, after);
+    /* the new answer with every value it hides cleared: saved, each clearing audited */
+    int updates = audit_count(t, "update");
+    struct store_change all[] = {{D0, 1, "att_ok", NULL, "1"},
+                                 {D0, 1, "att_fail_reason", NULL, ""},
+                                 {D0, 1, "att_fail_oth", NULL, ""}};
+    assert_int_equal(put(t, all, 3, "source: procedure note", NULL, &e), 0);
+    assert_int_equal(audit_count(t, "update"), updates + 3);
+    assert_value(t, "SCR-001", D0, 1, "att_fail_reason", NULL, NULL);
+    assert_value(t, "SCR-001", D0, 1, "att_fail_oth", NULL, NULL);
+    /* a value on a field its logic hides is refused */
+    struct store_change onhidden[] = {{D0, 1, "att_fail_reason", NULL, "1"}};
+    assert_int_equal(put(t, onhidden, 1, NULL, NULL, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "cannot be saved"));
+    assert_value(t, "SCR-001", D0, 1, "att_fail_reason", NULL, NULL);
+    /* and an answer and the value it shows, in one change, are fine */
+    struct store_change both[] = {{D0, 1, "att_ok", NULL, "0"},
+                                  {D0, 1, "att_fail_reason", NULL, "1"}};
+    assert_int_equal(put(t, both, 2, NULL, NULL, &e), 0);
+}
+
+/* A hidden value stored before the rule (an older ioheme, a raw import) does not block saves
+ * that do not touch what hides it; a change to what hides it must clear it. */
+static void test_legacy_hidden_value_blocks_only_changes_to_its_logic(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change ok[] = {{D0, 1, "att_ok", NULL, "1"}};
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
+                     "VALUES (1, 'day0_arm_1', 1, 'att_fail_reason', '', 'attempt', '1')");
+    struct store_change other[] = {{D0, 1, "att_time_s", NULL, "45"}};
+    struct err e = {0};
+    assert_int_equal(put(t, other, 1, NULL, NULL, &e), 0);
+    struct store_change again[] = {{D0, 1, "att_ok", NULL, ""}};
+    assert_int_equal(put(t, again, 1, NULL, NULL, &e), ERR_INVALID);
+    assert_string_equal(e.field, "att_fail_reason");
+}
+
+/* A soft (range) issue says whether its value was saved: a refused set saved nothing. */
+static void test_soft_issue_of_a_refused_set_says_not_saved(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260"}, /* soft: max 250 */
+                               {D0, 0, "height_cm", NULL, "tall"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, c, 2, NULL, &res, NULL), ERR_INVALID);
+    assert_int_equal(res.nissues, 2);
+    assert_int_equal(res.issues[0].level, STORE_ISSUE_SOFT);
+    assert_non_null(strstr(res.issues[0].msg, "not saved"));
+    assert_null(strstr(res.issues[0].msg, "; saved"));
+    store_put_result_free(&res);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, NULL);
+    store_put_result_init(&res);
+    assert_int_equal(put(t, c, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nissues, 1);
+    assert_non_null(strstr(res.issues[0].msg, "(flagged for review); saved"));
+    store_put_result_free(&res);
+}
+
 static int find_flag(void *ctx, const struct store_value *v)
 {
     if (strcmp(v->field, "weight_kg") == 0)
@@ -589,6 +689,9 @@ int main(void)
         T(test_hard_error_blocks_whole_set_and_names_field_rule_value),
         T(test_rejected_change_set_leaves_db_unchanged),
         T(test_soft_out_of_range_is_saved_and_flagged),
+        T(test_value_hidden_by_branching_is_refused_unless_cleared),
+        T(test_legacy_hidden_value_blocks_only_changes_to_its_logic),
+        T(test_soft_issue_of_a_refused_set_says_not_saved),
         T(test_soft_flag_is_stored_for_review),
         T(test_calc_is_recomputed_and_audited_as_calc),
         T(test_calc_is_not_the_first_value_of_an_empty_form),

@@ -1,0 +1,83 @@
+/* Branching logic: shown or hidden (see branch.h). */
+#include "core/branch.h"
+
+#include <string.h>
+
+int branch_is_shown(const struct dict_field *f, expr_lookup_fn lookup, void *ctx, long long now_ms,
+                    struct arena *ar, bool *shown, struct err *e)
+{
+    *shown = true;
+    if (!f->branching)
+        return 0;
+    struct expr_value v;
+    struct err ee;
+    err_clear(&ee);
+    if (expr_eval(f->branching, lookup, ctx, now_ms, ar, &v, &ee))
+        return err_set_field(e, ee.code ? ee.code : ERR_INVALID, f->name,
+                             "branching logic of '%s' (%s): %s", f->name, f->branching_raw, ee.msg);
+    *shown = expr_truthy(&v);
+    return 0;
+}
+
+struct vtab_lookup {
+    const struct dict *d;
+    struct vtab *t;
+    const char *event;
+    int instance;
+};
+
+/* The store's reading rule (store_value_ref_resolve) over a value table. */
+static int vtab_lookup(void *ctx, const char *event, const char *field, const char *code,
+                       struct expr_value *out, struct err *e)
+{
+    struct vtab_lookup *lk = ctx;
+    const struct dict_field *f = dict_field(lk->d, field);
+    if (!f)
+        return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);
+    const char *ev = event ? event : lk->event;
+    int evi = dict_event_index(lk->d, ev);
+    int inst = 0;
+    if (evi >= 0 && lk->d->form_repeats[(size_t)evi * lk->d->nforms + f->form_index])
+        inst = strcmp(ev, lk->event) == 0 && lk->instance > 0 ? lk->instance : 1;
+    out->kind = EV_BLANK;
+    out->num = 0;
+    out->str = "";
+    if (f->type == FT_CHECKBOX && !code)
+        return 0;
+    const char *s = vtab_get(lk->t, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL);
+    if (s || f->type == FT_CHECKBOX) {
+        out->kind = EV_STR;
+        out->str = s ? s : "0";
+    }
+    return 0;
+}
+
+int branch_vtab_hide(const struct dict *d, struct vtab *t, long long now_ms, branch_hidden_fn fn,
+                     void *ctx, struct err *e)
+{
+    struct arena ar = ARENA_INIT;
+    int rc = 0;
+    (void)vtab_get(t, "", 0, "", NULL); /* sorts t now, so the loop below sees a fixed order */
+    for (bool again = true; again && !rc;) {
+        again = false;
+        for (size_t i = 0; i < t->n && !rc; i++) {
+            struct vtab_value *v = &t->v[i];
+            if (!*v->value)
+                continue;
+            const struct dict_field *f = dict_field(d, v->field);
+            if (!f || !f->branching || f->type == FT_CALC)
+                continue;
+            struct vtab_lookup lk = {d, t, v->event, v->instance};
+            bool shown;
+            rc = branch_is_shown(f, vtab_lookup, &lk, now_ms, &ar, &shown, e);
+            if (rc || shown)
+                continue;
+            if (fn && (rc = fn(ctx, v, f)) != 0)
+                break;
+            v->value = "";
+            again = true;
+        }
+    }
+    arena_free(&ar);
+    return rc;
+}

@@ -1,0 +1,185 @@
+// Browser test of data that must be right (issue 10, items 3–5 and two message items):
+// playwright-core driving Debian's Chromium headless against `ioheme serve`.
+//  - a new answer that hides a field holding a value: the form asks to erase it (Cancel undoes
+//    the answer, OK erases), and the save leaves no hidden value; the API, the CLI and the
+//    importer get the store's one answer (refused, naming the field by its label);
+//  - a hidden value stored before the rule is marked on the form, listed by `ioheme quality`
+//    and never used by the dataset;
+//  - a refused save labels nothing "saved", and lists every reason (every missing required
+//    field by its label, no "(and N more)");
+//  - an empty haemodynamics form says where to start instead of showing empty calc boxes and a
+//    reason box;
+//  - a training database (`init --synthetic`) says so on every page; a study database does not.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { makeDb, cli, startServer, call, login, runner, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
+
+const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
+const ART = process.env.IOHEME_ARTIFACTS || path.resolve('tests/artifacts');
+fs.mkdirSync(ART, { recursive: true });
+const t = runner('browser_data');
+const { dir, db } = makeDb(IOHEME, SRC);
+const PROC = 'io_procedure_arm_1';
+
+// one enrolled patient with a failed first attempt and its reason, entered through the CLI
+const kv = (o) => Object.entries(o).map(([k, v]) => `${k}=${v}`);
+cli(IOHEME, db, ['screen', ...kv(ELIGIBLE)]);
+cli(IOHEME, db, ['enroll', 'SCR-001', 'cons_type=1', 'cons_dt=2026-11-20 09:30', 'cons_obtained_by=3', 'cons_withdrawn=0']);
+cli(IOHEME, db, ['set', 'IOH-001', 'io_procedure:1', 'att_placement=1', 'att_number=1', 'att_outcome=2', 'att_fail_reason=1']);
+cli(IOHEME, db, ['set', 'IOH-001', 'io_procedure:2', 'att_placement=1', 'att_number=2', 'att_outcome=2', 'att_fail_reason=3']);
+function ioheme(args) {
+    return spawnSync(IOHEME, [...args, '--db', db], { encoding: 'utf8',
+        env: { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin } });
+}
+
+const srv = await startServer(IOHEME, db, dir);
+const B = srv.base;
+const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true });
+const page = await context.newPage();
+const problems = [];
+page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+page.on('pageerror', (e) => problems.push(String(e)));
+const shot = (name) => page.screenshot({ path: path.join(ART, `data-${name}.png`), fullPage: true });
+const api = async (p) => (await page.request.get(B + p)).json();
+const attempt = async (i) => (await api(`/api/v1/records/IOH-001/forms/io_attempt?event=${PROC}&instance=${i}`)).values;
+// the page's text with every "not saved" ("nothing ... was saved") taken out: what is left must not say "saved"
+const savedClaims = async () => (await page.textContent('main')).replace(/not saved|nothing on this form was saved/gi, '')
+    .match(/.{0,40}saved.{0,20}/gi);
+
+try {
+    await page.goto(B + '/login');
+    t.check(await page.locator('.synthetic-banner').count() === 0, 'a study database shows no training banner');
+    await page.fill('#username', 'coordinator');
+    await page.fill('#password', PASSWORD.coordinator);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+
+    // ---- the form asks to erase a value the new answer hides ----
+    await page.goto(`${B}/records/IOH-001/forms/${PROC}/io_attempt?instance=1`);
+    t.check(await page.locator('#f-att_fail_reason').isVisible(), 'failure reason shown for a failed attempt');
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+    await page.click('#i-att_outcome-1'); // not page.check: Cancel puts the old answer back
+    t.check(/Reason for failure/.test(asked) && /erase/i.test(asked), 'success asks to erase the failure reason, by its label', asked);
+    t.check(await page.isChecked('#i-att_outcome-2') && await page.isChecked('#i-att_fail_reason-1') &&
+            await page.locator('#f-att_fail_reason').isVisible(), 'Cancel undoes the answer and keeps the reason');
+    asked = '';
+    page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+    await page.check('#i-att_outcome-1');
+    t.check(asked !== '', 'asked again');
+    t.check(await page.locator('#f-att_fail_reason').isHidden() && !(await page.isChecked('#i-att_fail_reason-1')),
+            'OK erases the reason and hides it');
+    await shot('01-erased');
+    await Promise.all([page.waitForNavigation(), page.click('.savebar button.primary')]);
+    t.check(await page.locator('.notice-ok').isVisible(), 'saved');
+    let a1 = await attempt(1);
+    t.check(a1.att_outcome === '1' && a1.att_fail_reason === undefined, 'stored: success, no failure reason', a1);
+    const hist = await api('/api/v1/records/IOH-001/history/att_fail_reason');
+    const erased = (hist.history || []).filter((h) => h.instance === 1 && h.old === '1' && h.new == null);
+    t.check(erased.length === 1 && erased[0].user === 'coordinator', 'the erasure is in the audit trail', hist);
+
+    // ---- the API, the CLI and the importer: the store's one answer ----
+    const s = await login(B, 'coordinator');
+    const r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: s, json: { event: PROC, instance: 2, values: { att_outcome: '1' } } });
+    const iss = r.json && r.json.error && r.json.error.issues;
+    t.check(r.status === 422 && iss && iss.length === 1 && iss[0].rule === 'hidden' && iss[0].field === 'att_fail_reason' &&
+            /Reason for failure/.test(iss[0].message), 'API: refused 422, rule hidden, the field named by its label', r.text);
+    const c = ioheme(['set', 'IOH-001', 'io_procedure:2', 'att_outcome=1']);
+    t.check(c.status === 3 && /'Reason for failure' \(att_fail_reason\).*rule: hidden/.test(c.stderr), 'CLI: the same refusal', c.stderr);
+    fs.writeFileSync(path.join(dir, 'imp.csv'), `record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,att_outcome\nIOH-001,${PROC},io_attempt,2,1\n`);
+    const im = ioheme(['import', path.join(dir, 'imp.csv')]);
+    t.check(im.status === 3 && /att_fail_reason.*hidden/.test(im.stderr), 'import: the same refusal', im.stderr);
+    const a2 = await attempt(2);
+    t.check(a2.att_outcome === '2' && a2.att_fail_reason === '3', 'nothing of the refused saves was stored', a2);
+    const ok = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: s, json: { event: PROC, instance: 2, values: { att_outcome: '1', att_fail_reason: null } } });
+    t.check(ok.status === 200, 'API: the answer with the hidden value cleared is saved', ok.text);
+
+    // ---- a hidden value stored before the rule: marked, listed, never in the dataset ----
+    cli(IOHEME, db, ['set', 'IOH-001', 't0', 'hd_status=2']);
+    const q = spawnSync('sqlite3', [db, "INSERT INTO value(record_id, event, instance, field, code, form, value) " +
+        "SELECT id, 't0_arm_1', 0, 'hd_hr', '', 'haemodynamics', '150' FROM record WHERE study_id = 'IOH-001'"], { encoding: 'utf8' });
+    t.check(q.status === 0, 'legacy hidden value written with sqlite3', q.stderr);
+    await page.goto(`${B}/records/IOH-001/forms/t0_arm_1/haemodynamics`);
+    t.check(await page.locator('#f-hd_hr.hidden-value').isVisible() && /hide this field/.test(await page.textContent('#f-hd_hr .msg')),
+            'the form shows the hidden value, marked, so it can be cleared');
+    const ql = ioheme(['quality']);
+    t.check(/IOH-001  t0_arm_1  'Heart rate' \(hd_hr\) = '150'/.test(ql.stdout), 'ioheme quality lists it', ql.stdout);
+    cli(IOHEME, db, ['dataset', '--out', path.join(dir, 'ds')]);
+    const t0 = fs.readFileSync(path.join(dir, 'ds', 'haemodynamics.csv'), 'utf8').split('\n').find((l) => l.startsWith('IOH-001,T0,'));
+    t.check(t0 && t0.split(',')[5] === '', 'the dataset does not use the hidden heart rate', t0);
+    const at = fs.readFileSync(path.join(dir, 'ds', 'attempts.csv'), 'utf8');
+    t.check(/IOH-001,1,1,.*,1\n/.test(at), 'the dataset has the corrected first attempt as a success', at);
+
+    // ---- an empty haemodynamics form says where to start ----
+    await page.goto(`${B}/records/IOH-001/forms/t15min_arm_1/haemodynamics`);
+    t.check(await page.locator('#form-lead').isVisible() && /Start with Assessment/.test(await page.textContent('#form-lead')),
+            'an empty form says to start with the assessment', await page.textContent('main'));
+    t.check(await page.locator('#f-hd_map').isHidden() && await page.locator('#f-hd_si').isHidden(), 'no empty calc boxes');
+    t.check(await page.locator('#i-reason').count() === 0, 'no reason box on an empty form');
+    await shot('02-empty-form');
+    await page.check('#i-hd_status-1');
+    await page.fill('#i-hd_sbp', '100');
+    await page.fill('#i-hd_dbp', '70');
+    t.check(await page.locator('#f-hd_map').isVisible() && (await page.inputValue('#i-hd_map')) === '80', 'MAP appears once computed');
+
+    // ---- a refused save says so on every field ----
+    await page.fill('#i-hd_sbp', '400');
+    await page.fill('#i-hd_dbp', 'abc');
+    await page.fill('#i-hd_hr', '100');
+    await Promise.all([page.waitForNavigation(), page.click('.savebar button.primary')]);
+    t.check(/Not saved: nothing on this form was saved/.test(await page.textContent('.notice-error')), 'the refusal is said at the top');
+    t.check(/Diastolic blood pressure/.test(await page.textContent('.notice-error li')), 'the refused field is named by its label');
+    const sbpMsg = await page.textContent('#f-hd_sbp .msg');
+    t.check(/not saved/.test(sbpMsg) && !/; saved|\(saved/.test(sbpMsg), 'SBP 400 is not labelled saved', sbpMsg);
+    const claims = await savedClaims();
+    t.check(claims === null, 'nothing on the page says "saved"', claims);
+    await shot('03-refused');
+    const st = await api('/api/v1/records/IOH-001/forms/haemodynamics?event=t15min_arm_1');
+    t.check(Object.keys(st.values).length === 0, 'and nothing was stored', st.values);
+
+    // ---- every missing required field, by label ----
+    await page.goto(`${B}/records/IOH-001/forms/t30min_arm_1/haemodynamics`);
+    await page.check('#i-hd_status-1');
+    await page.selectOption('#i-status', '2');
+    await Promise.all([page.waitForNavigation(), page.click('.savebar button.primary')]);
+    const items = await page.locator('.notice-error li').allTextContents();
+    const want = ['Time of measurement', 'Systolic blood pressure', 'Diastolic blood pressure', 'Heart rate'];
+    t.check(want.every((w) => items.some((i) => i.startsWith(w))) && items.length >= 6, 'every missing required field listed by its label', items);
+    t.check(!/more\)/.test(await page.textContent('.notice-error')), 'no "(and N more)"');
+    t.check(await savedClaims() === null, 'the refused completion says nothing was saved');
+} catch (e) {
+    t.check(false, 'unexpected exception', e.stack);
+    await shot('zz-failure').catch(() => {});
+}
+
+// ---- a training database says so on every page ----
+try {
+    const demo = path.join(dir, 'demo.db');
+    spawnSync(IOHEME, ['init', '--db', demo, '--admin', 'admin', '--synthetic', '--protocol', path.join(SRC, 'protocols/io-heme')],
+              { env: { ...process.env, IOHEME_PASSWORD: PASSWORD.admin } });
+    const dsrv = await startServer(IOHEME, demo, dir);
+    await page.goto(dsrv.base + '/login');
+    t.check(/Training database/.test(await page.textContent('.synthetic-banner')), 'the sign-in page of a training database says so');
+    await page.fill('#username', 'admin');
+    await page.fill('#password', PASSWORD.admin);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    t.check(await page.locator('.synthetic-banner').isVisible(), 'and the dashboard');
+    await shot('04-training-banner');
+    await dsrv.stop();
+} catch (e) {
+    t.check(false, 'unexpected exception (training database)', e.stack);
+}
+t.check(problems.filter((p) => /Content Security Policy|Refused to/.test(p)).length === 0, 'no CSP violations', problems);
+const unexpected = problems.filter((p) => !/status of 422/.test(p));
+t.check(unexpected.length === 0, 'no console errors', unexpected);
+await browser.close();
+const exit = await srv.stop();
+t.check(exit.code === 0, 'server stopped cleanly', exit);
+if (!t.failed) fs.rmSync(dir, { recursive: true, force: true });
+t.done();
