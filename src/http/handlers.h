@@ -82,6 +82,11 @@ int api_record_sdv_post(struct req *r);
 /* page_sdv.c */
 int page_form_sdv_post(struct req *r);
 
+/* api_signatures.c, page_signatures.c: electronic signatures */
+int api_record_signatures_get(struct req *r);
+int api_record_signatures_post(struct req *r);
+int page_sign_post(struct req *r);
+
 /* page_*.c */
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);
