@@ -45,8 +45,8 @@ struct store; /* an open database; opaque */
 
 /* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
  * protocol folder's files (dict_protocol_files: dictionary.csv, events.csv, form_events.csv,
- * repeating.csv, study.csv, schedule.csv, sdv.csv, signatures.csv; all but the first optional) into it so the
- * database is self-contained, validates them with dict_load, and creates the first user,
+ * repeating.csv, study.csv, schedule.csv, sdv.csv, signatures.csv; all but the first optional) into
+ * it so the database is self-contained, validates them with dict_load, and creates the first user,
  * admin_user, with role "admin" and admin_password. The first audit rows are "create_db"
  * (source_sha256 = SHA-256 of the dictionary) and "user_add". On success *out is an open store the
  * caller closes with store_close; on failure no file is left behind. */
