@@ -74,6 +74,10 @@ const struct cli_cmd cli_commands[] = {
          CMD_SDV_USAGE),
      .opts = cmd_sdv_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_DATA_READ,
      .subs = cmd_sdv_subs, .check = cmd_sdv_check},
+    /* sign, or data_read for --list (the check hook); the store checks the password again */
+    {CMD("sign", cmd_sign, "sign a casebook or the study electronically; list signatures",
+         CMD_SIGN_USAGE),
+     .opts = cmd_sign_opts, STUDY(PERM_SIGN), .check = cmd_sign_check},
     {CMD("lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE), .opts = cmd_lock_opts,
      STUDY(PERM_LOCK), .check = cmd_lock_check},
     {CMD("unlock", cmd_lock, "unlock a record (needs a reason)", CMD_LOCK_USAGE),

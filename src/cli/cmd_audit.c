@@ -46,16 +46,32 @@ static int verify(struct store *st, bool json)
     int rc = store_audit_verify(st, &r, &e);
     if (rc && rc != ERR_INTEGRITY)
         return cli_fail("audit verify", &e);
+    /* then every valid signature against the data it signed */
+    size_t nvalid = 0, ninvalid = 0, nbad = 0;
+    struct err se = {0};
+    int src = store_signatures_verify(st, &nvalid, &ninvalid, &nbad, &se);
+    if (src && src != ERR_INTEGRITY)
+        return cli_fail("audit verify", &se);
     if (json) {
-        printf("{\"intact\": %s, \"rows\": %lld, ", rc ? "false" : "true", r.nrows);
-        if (rc)
-            printf("\"first_bad_id\": %lld, \"reason\": \"%s\"}\n", r.first_bad_id, r.reason);
-        else
-            printf("\"head\": \"%s\"}\n", r.head_hash);
+        json_t *o = json_pack("{s:b, s:I, s:{s:I, s:I, s:I}}", "intact", !rc && !src, "rows",
+                              (json_int_t)r.nrows, "signatures", "valid", (json_int_t)nvalid,
+                              "invalidated", (json_int_t)ninvalid, "mismatched", (json_int_t)nbad);
+        if (rc) {
+            json_object_set_new(o, "first_bad_id", json_integer(r.first_bad_id));
+            json_object_set_new(o, "reason", json_string(r.reason));
+        } else {
+            json_object_set_new(o, "head", json_string(r.head_hash));
+        }
+        cli_json_print(o);
     } else if (!rc) {
         printf("audit trail intact: %lld rows, head %s\n", r.nrows, r.head_hash);
+        printf("signatures: %zu valid, %zu invalidated by later changes, %zu not matching their "
+               "data\n",
+               nvalid, ninvalid, nbad);
     }
-    return rc ? cli_fail("audit verify", &e) : 0;
+    if (rc)
+        return cli_fail("audit verify", &e);
+    return src ? cli_fail("audit verify", &se) : 0;
 }
 
 /* Writes the trail as CSV to --out or stdout, then audits the export (the export's own row is

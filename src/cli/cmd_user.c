@@ -9,7 +9,7 @@
 #include "cli/store_cli.h"
 
 const char CMD_USER_USAGE[] =
-    "usage: ioheme user add NAME --role ROLE\n"
+    "usage: ioheme user add NAME --role ROLE [--full-name \"PRINTED NAME\"]\n"
     "       ioheme user list [--json]\n"
     "       ioheme user disable NAME\n"
     "       ioheme user unlock NAME\n"
@@ -26,11 +26,12 @@ const char CMD_USER_USAGE[] =
     "password.\n"
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
-const struct cli_opt_spec cmd_user_opts[] = {STORE_CLI_COMMON_OPTS, {"role", true}, {NULL, false}};
+const struct cli_opt_spec cmd_user_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"role", true}, {"full-name", true}, {NULL, false}};
 
 const struct cli_sub cmd_user_subs[] = {
     {"add", NULL,
-     "usage: ioheme user add NAME --role ROLE [--db FILE] [--user ADMIN]\n"
+     "usage: ioheme user add NAME --role ROLE [--full-name NAME] [--db FILE] [--user ADMIN]\n"
      "Adds a user; the new password is read from stdin (not a terminal) or asked twice.\n",
      NULL},
     {"list", NULL,
@@ -135,6 +136,9 @@ int cmd_user(struct cmd_ctx *ctx)
         rc = cli_read_new_password(name, pw, sizeof pw, &e);
         if (!rc)
             rc = store_user_add(st, who, name, role, pw, &e);
+        /* the printed name signatures show (the username until one is set) */
+        if (!rc && cli_get(a, "full-name"))
+            rc = store_user_set_full_name(st, who, name, cli_get(a, "full-name"), &e);
         if (!rc)
             user_done(a, name, "added", role);
     } else if (strcmp(sub, "disable") == 0) {

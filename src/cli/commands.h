@@ -136,4 +136,10 @@ extern const char CMD_SDV_USAGE[];
 extern const struct cli_opt_spec cmd_sdv_opts[];
 extern const struct cli_sub cmd_sdv_subs[];
 
+/* cmd_sign.c */
+int cmd_sign(struct cmd_ctx *ctx);
+int cmd_sign_check(struct cmd_ctx *ctx);
+extern const char CMD_SIGN_USAGE[];
+extern const struct cli_opt_spec cmd_sign_opts[];
+
 #endif

@@ -172,6 +172,17 @@ struct dict_sdv_rule {
     const char *why;
 };
 
+/* One signature meaning of the protocol (signatures.csv: meaning, label, role, scope,
+ * attestation): what a signature means, who may give it, and on what. */
+enum dict_sig_scope { DICT_SIG_RECORD, DICT_SIG_STUDY };
+struct dict_sig_meaning {
+    const char *name;          /* "casebook_review" */
+    const char *label;         /* "Investigator review of casebook" */
+    const char *role;          /* the role that signs (a core/perm.h role name) */
+    enum dict_sig_scope scope; /* a record's casebook, or the whole study */
+    const char *attestation;   /* the text the signer affirms */
+};
+
 struct dict {
     struct dict_field *fields;
     size_t nfields; /* in dictionary order; fields[0] = record id */
@@ -182,6 +193,8 @@ struct dict {
     struct dict_study study;
     struct dict_sdv_rule *sdv; /* sdv.csv's rules in file order; NULL/0 when there is no plan */
     size_t nsdv;
+    struct dict_sig_meaning *sigs; /* signatures.csv, in file order; NULL/0 when absent */
+    size_t nsigs;
     bool *form_at_event;    /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;     /* [event * nforms + form]: repeating form at that event */
     int *form_max_instance; /* [event * nforms + form]: highest instance allowed there
@@ -193,7 +206,7 @@ struct dict {
 
 /* The protocol folder's files, in the order their errors print; dictionary.csv is required,
  * the others optional. */
-#define DICT_NFILES 7
+#define DICT_NFILES 8
 extern const char *const dict_protocol_files[DICT_NFILES];
 
 /* Loads and validates the protocol folder dir (dictionary.csv required, the others
@@ -284,6 +297,9 @@ double dict_sdv_rate(const struct dict *d, const struct dict_field *f);
  * hash of the name, modulo 10000, is below rate * 10000 — the same records on every run and
  * machine, so the plan's sample is fixed once the IDs are. */
 bool dict_sdv_selected(double rate, const char *record);
+
+/* The signature meaning named name, or NULL. */
+const struct dict_sig_meaning *dict_sig_meaning(const struct dict *d, const char *name);
 
 /* An instance number from outside: v must be within 0..DICT_INSTANCE_CEILING; anything else is
  * ERR_INVALID naming what (e.g. "instance", "redcap_repeat_instance") and the value. Range is

@@ -74,5 +74,7 @@ void dict_load_study(struct loader *L, const struct csv_table *t);
 void dict_load_schedule(struct loader *L, const struct csv_table *t);
 /* dict_study.c: sdv.csv (the SDV plan). */
 void dict_load_sdv(struct loader *L, const struct csv_table *t);
+/* dict_study.c: signatures.csv (the signature meanings). */
+void dict_load_signatures(struct loader *L, const struct csv_table *t);
 
 #endif

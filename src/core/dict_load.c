@@ -22,7 +22,7 @@
 
 const char *const dict_protocol_files[DICT_NFILES] = {
     "dictionary.csv", "events.csv",   "form_events.csv", "repeating.csv",
-    "study.csv",      "schedule.csv", "sdv.csv"};
+    "study.csv",      "schedule.csv", "sdv.csv",         "signatures.csv"};
 
 static int file_rank(const char *file)
 {
@@ -490,6 +490,8 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
             dict_load_schedule(&L, has[5] ? &t[5] : NULL);
         if (!L.nomem && has[6])
             dict_load_sdv(&L, &t[6]);
+        if (!L.nomem && has[7])
+            dict_load_signatures(&L, &t[7]);
     }
     for (int i = 0; i < DICT_NFILES; i++)
         if (has[i])

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/dict_int.h"
+#include "core/perm.h"
 
 #define MIN_PER_DAY 1440LL
 
@@ -299,4 +300,68 @@ bool dict_sdv_selected(double rate, const char *record)
     for (const unsigned char *p = (const unsigned char *)record; *p; p++)
         h = (h ^ *p) * 16777619u;
     return (double)(h % 10000u) < rate * 10000.0;
+}
+
+/* ---- signatures.csv ---- */
+
+void dict_load_signatures(struct loader *L, const struct csv_table *t)
+{
+    struct dict *d = L->d;
+    static const char *const names[] = {"meaning", "label", "role", "scope", "attestation"};
+    int c[5];
+    if (!dict_need_cols(L, t, "signatures.csv", names, c, 5))
+        return;
+    d->sigs = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->sigs);
+    if (!d->sigs) {
+        L->nomem = true;
+        return;
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        char **row = t->rows[r];
+        size_t line = t->line[r];
+        bool ok = true;
+        if (!dict_valid_name(row[c[0]])) {
+            dict_add_error(L, "signatures.csv", line, (size_t)c[0] + 1, "meaning '%s': %s",
+                           row[c[0]], dict_name_problem(row[c[0]]));
+            ok = false;
+        } else if (dict_sig_meaning(d, row[c[0]])) {
+            dict_add_error(L, "signatures.csv", line, (size_t)c[0] + 1,
+                           "meaning '%s' is defined twice", row[c[0]]);
+            ok = false;
+        }
+        enum role role;
+        if (role_from_name(row[c[2]], &role) != 0 || !perm_allows(role, PERM_SIGN)) {
+            dict_add_error(L, "signatures.csv", line, (size_t)c[2] + 1,
+                           "role '%s' may not sign (only roles with the sign permission may)",
+                           row[c[2]]);
+            ok = false;
+        }
+        bool is_study = strcmp(row[c[3]], "study") == 0;
+        if (!is_study && strcmp(row[c[3]], "record") != 0) {
+            dict_add_error(L, "signatures.csv", line, (size_t)c[3] + 1,
+                           "scope '%s' is not record or study", row[c[3]]);
+            ok = false;
+        }
+        for (int k = 1; k <= 4; k += 3)
+            if (!*row[c[k]]) {
+                dict_add_error(L, "signatures.csv", line, (size_t)c[k] + 1, "%s is empty",
+                               names[k]);
+                ok = false;
+            }
+        if (ok)
+            d->sigs[d->nsigs++] =
+                (struct dict_sig_meaning){.name = dict_dup(L, row[c[0]]),
+                                          .label = dict_dup(L, row[c[1]]),
+                                          .role = dict_dup(L, row[c[2]]),
+                                          .scope = is_study ? DICT_SIG_STUDY : DICT_SIG_RECORD,
+                                          .attestation = dict_dup(L, row[c[4]])};
+    }
+}
+
+const struct dict_sig_meaning *dict_sig_meaning(const struct dict *d, const char *name)
+{
+    for (size_t i = 0; name && i < d->nsigs; i++)
+        if (strcmp(d->sigs[i].name, name) == 0)
+            return &d->sigs[i];
+    return NULL;
 }

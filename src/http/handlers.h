@@ -90,6 +90,11 @@ json_t *api_stopwatch_state(struct req *r, const char *record, const struct page
 int api_stopwatch_get(struct req *r);
 int api_stopwatch_post(struct req *r);
 
+/* api_signatures.c, page_signatures.c: electronic signatures */
+int api_record_signatures_get(struct req *r);
+int api_record_signatures_post(struct req *r);
+int page_sign_post(struct req *r);
+
 /* page_*.c */
 int page_login_get(struct req *r);
 int page_login_post(struct req *r);

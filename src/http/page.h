@@ -61,6 +61,10 @@ void page_queries_summary(struct req *r, const char *record);
 void page_sdv_section(struct req *r, const char *record, const char *event, int instance,
                       const struct dict_form *fm);
 void page_sdv_summary(struct req *r, const char *record);
+/* page_signatures.c: a casebook's signature block (error, may be NULL, shown above it) with
+ * the sign forms for the signed-in role; page_subject.c: the casebook page itself. */
+void page_signatures_section(struct req *r, const char *record, const char *error);
+int page_casebook_render(struct req *r, const char *error);
 /* The record's name and status line as a page heading. */
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
 

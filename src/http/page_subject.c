@@ -337,6 +337,11 @@ static const int *form_instances(struct req *r, const struct page_values *pv, co
 
 int page_casebook(struct req *r)
 {
+    return page_casebook_render(r, NULL);
+}
+
+int page_casebook_render(struct req *r, const char *error)
+{
     struct store_record rec;
     if (load_record(r, &rec) != 0)
         return 0;
@@ -412,8 +417,7 @@ int page_casebook(struct req *r)
         html_text(r, head);
         html_rawf(r, " (%lld rows)</p>", nrows);
     }
-    html_raw(r, "<p class=\"sign\">Investigator signature: ____________________ Date: __________"
-                "</p>");
+    page_signatures_section(r, store_record_name(&rec), error);
     static const char *const scripts[] = {"form.js", NULL};
     html_end(r, scripts);
     return 0;

@@ -26,6 +26,7 @@
 #define P_QANSWER PERM_QUERY_ANSWER
 #define P_QCLOSE PERM_QUERY_CLOSE
 #define P_SDV PERM_SDV
+#define P_SIGN PERM_SIGN
 
 #define PUB RT_PUBLIC
 #define CSRF RT_CSRF
@@ -59,6 +60,8 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/records/{id}/forms/{form}/status",        api_form_status_post, P_STATUS, CSRF | LOCK,           4},
     {HTTP_GET,  "/api/v1/records/{id}/history/{field}",            api_field_history_get, P_VIEW,  0,                    0},
     {HTTP_GET,  "/api/v1/records/{id}/audit",                      api_record_audit_get, P_AUDIT, 0,                     0},
+    {HTTP_GET,  "/api/v1/records/{id}/signatures",                 api_record_signatures_get, P_VIEW, 0,                0},
+    {HTTP_POST, "/api/v1/records/{id}/signatures",                 api_record_signatures_post, P_SIGN, CSRF | LOCK,     4},
     {HTTP_GET,  "/api/v1/sdv",                                     api_sdv_get,          P_VIEW,  0,                     0},
     {HTTP_GET,  "/api/v1/records/{id}/sdv",                        api_record_sdv_get,   P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/records/{id}/sdv",                        api_record_sdv_post,  P_SDV,   CSRF | LOCK,           4},
@@ -91,6 +94,7 @@ const struct route http_routes[] = {
     {HTTP_GET,  "/records/{id}/history/{field}",                   page_history,         P_VIEW,  HTML,                  0},
     {HTTP_GET,  "/records/{id}/casebook",                          page_casebook,        P_VIEW,  HTML,                  0},
     {HTTP_POST, "/records/{id}/forms/{event}/{form}/sdv",          page_form_sdv_post,   P_SDV,   CSRF | LOCK | HTML,    4},
+    {HTTP_POST, "/records/{id}/sign",                              page_sign_post,       P_SIGN,  CSRF | LOCK | HTML,    4},
     {HTTP_GET,  "/queries",                                        page_queries,         P_VIEW,  HTML,                  0},
     {HTTP_POST, "/queries",                                        page_queries_post,    P_QRAISE, CSRF | HTML,          8},
     {HTTP_GET,  "/queries/{qid}",                                  page_query,           P_VIEW,  HTML,                  0},

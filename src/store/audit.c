@@ -39,7 +39,7 @@ static void canon_len(struct strbuf *sb, size_t n)
     strbuf_add(sb, buf + i, sizeof buf - i);
 }
 
-static void canon_str(struct strbuf *sb, const char *v)
+void store_canon_str(struct strbuf *sb, const char *v)
 {
     if (!v) {
         strbuf_adds(sb, "-;");
@@ -51,7 +51,7 @@ static void canon_str(struct strbuf *sb, const char *v)
     strbuf_addc(sb, ';');
 }
 
-static void canon_int(struct strbuf *sb, long long v, bool is_null)
+void store_canon_int(struct strbuf *sb, long long v, bool is_null)
 {
     if (is_null) {
         strbuf_adds(sb, "-;");
@@ -72,19 +72,19 @@ static void canon_int(struct strbuf *sb, long long v, bool is_null)
 
 void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb)
 {
-    canon_int(sb, r->id, false);
-    canon_str(sb, r->ts);
-    canon_str(sb, r->user);
-    canon_str(sb, r->action);
-    canon_str(sb, r->record);
-    canon_str(sb, r->event);
-    canon_int(sb, r->instance, r->instance < 0);
-    canon_str(sb, r->field);
-    canon_str(sb, r->old_value);
-    canon_str(sb, r->new_value);
-    canon_str(sb, r->reason);
-    canon_str(sb, r->source);
-    canon_str(sb, r->source_sha256);
+    store_canon_int(sb, r->id, false);
+    store_canon_str(sb, r->ts);
+    store_canon_str(sb, r->user);
+    store_canon_str(sb, r->action);
+    store_canon_str(sb, r->record);
+    store_canon_str(sb, r->event);
+    store_canon_int(sb, r->instance, r->instance < 0);
+    store_canon_str(sb, r->field);
+    store_canon_str(sb, r->old_value);
+    store_canon_str(sb, r->new_value);
+    store_canon_str(sb, r->reason);
+    store_canon_str(sb, r->source);
+    store_canon_str(sb, r->source_sha256);
 }
 
 /* hash of r given prev (64 hex chars), into out (65 bytes). */

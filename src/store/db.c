@@ -146,6 +146,19 @@ static const char *const stmt_sql[SQ__COUNT] = {
                       "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
                       "WHERE ?1 IS NULL OR v.record_id = ?1 "
                       "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+    [SQ_SIG_INSERT] = "INSERT INTO signature(meaning, record_id, signer, printed_name, signed_at, "
+                      "content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* ?1: a record id, or NULL for every signature */
+    [SQ_SIG_LIST] = "SELECT s.id, s.meaning, coalesce(r.study_id, r.screening_no, ''), s.signer, "
+                    "s.printed_name, s.signed_at, s.content_sha256, s.invalidated_at, "
+                    "s.invalidated_reason FROM signature s LEFT JOIN record r ON r.id = "
+                    "s.record_id WHERE ?1 IS NULL OR s.record_id = ?1 ORDER BY s.id",
+    [SQ_SIG_ANY_VALID] = "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL "
+                         "LIMIT 1",
+    [SQ_SIG_INVALIDATE] = "UPDATE signature SET invalidated_at = ?2, invalidated_reason = ?3 "
+                          "WHERE record_id = ?1 AND invalidated_at IS NULL RETURNING id, meaning",
+    [SQ_USER_FULL_NAME] = "SELECT coalesce(full_name, name) FROM user WHERE name = ?1",
+    [SQ_USER_SET_FULL_NAME] = "UPDATE user SET full_name = ?2 WHERE name = ?1",
     [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "

@@ -163,6 +163,25 @@ static const char *const migrations[] = {
     "  verified_by TEXT NOT NULL,"
     "  verified_at TEXT NOT NULL,"
     "  PRIMARY KEY(record_id, event, instance, field, code)) STRICT, WITHOUT ROWID;",
+
+    /* 4: electronic signatures (signatures.c) and the printed name a signature shows. A
+     * signature binds the SHA-256 of the canonical bytes of what was signed (a record's values
+     * and form statuses; for the study, the audit head); a later change of signed data sets
+     * invalidated_at (rows are never deleted). */
+    "ALTER TABLE user ADD COLUMN full_name TEXT;"
+    "CREATE TABLE signature("
+    "  id INTEGER PRIMARY KEY,"
+    "  meaning TEXT NOT NULL,"
+    "  record_id INTEGER REFERENCES record(id),"
+    "  signer TEXT NOT NULL,"
+    "  printed_name TEXT NOT NULL,"
+    "  signed_at TEXT NOT NULL,"
+    "  content_sha256 TEXT NOT NULL,"
+    "  invalidated_at TEXT,"
+    "  invalidated_reason TEXT) STRICT;"
+    "CREATE INDEX signature_record ON signature(record_id);"
+    "CREATE TRIGGER signature_no_delete BEFORE DELETE ON signature"
+    "  BEGIN SELECT RAISE(ABORT, 'signatures cannot be deleted'); END;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -45,8 +45,8 @@ struct store; /* an open database; opaque */
 
 /* Creates a new database at path (refuses with ERR_CONFLICT when the file exists), copies the
  * protocol folder's files (dict_protocol_files: dictionary.csv, events.csv, form_events.csv,
- * repeating.csv, study.csv, schedule.csv, sdv.csv; all but the first optional) into it so the
- * database is self-contained, validates them with dict_load, and creates the first user,
+ * repeating.csv, study.csv, schedule.csv, sdv.csv, signatures.csv; all but the first optional) into
+ * it so the database is self-contained, validates them with dict_load, and creates the first user,
  * admin_user, with role "admin" and admin_password. The first audit rows are "create_db"
  * (source_sha256 = SHA-256 of the dictionary) and "user_add". On success *out is an open store the
  * caller closes with store_close; on failure no file is left behind. */
@@ -465,6 +465,51 @@ struct store_sdv_count {
 int store_sdv_progress(struct store *st, const char *record, struct store_sdv_count **out,
                        size_t *n, struct err *e);
 bool store_sdv_plan_met(const struct store_sdv_count *c, size_t n);
+
+/* ---- electronic signatures -----------------------------------------------------------------*/
+
+/* A signature: its meaning (the protocol's signatures.csv: what it means, which role signs, on a
+ * record's casebook or on the study), the signer, their printed name, the UTC time, and the
+ * SHA-256 of the canonical bytes of exactly what was signed (store_record_content_sha256; for a
+ * study signature the audit head's hash). A later change to a signed record (a value or a
+ * form's status) invalidates its signatures in the same transaction, audited as
+ * "signature_invalid"; the signature stays, marked invalid, and the signer signs again. */
+struct store_signature {
+    long long id;
+    char meaning[64];
+    char record[16]; /* "" for a study signature */
+    char signer[STORE_USERNAME_MAX + 1];
+    char printed_name[128];
+    char signed_at[32];
+    char content_sha256[65];
+    bool is_valid;
+    char invalidated_at[32], invalidated_reason[256];
+};
+
+/* Signs as who: the password is checked again (a failure is audited and counts toward the
+ * lockout like a failed sign-in), the user's role must be the meaning's, record must be given
+ * for a record meaning and NULL for a study one. Audited as "sign" (new value: the meaning;
+ * reason: printed name and content hash). *id (may be NULL) gets the signature's number. */
+int store_sign(struct store *st, const struct store_ctx *who, const char *password,
+               const char *meaning, const char *record, long long *id, struct err *e);
+/* Signatures of record (NULL: all), oldest first; *out malloc'ed (caller frees). */
+int store_signatures(struct store *st, const char *record, struct store_signature **out, size_t *n,
+                     struct err *e);
+/* The SHA-256 (hex) of a record's canonical content: every value in (event, instance, field,
+ * code) order, then every form status in (event, form, instance) order, each item
+ * length-prefixed as in the audit trail's canonical bytes (docs/security.md). */
+int store_record_content_sha256(struct store *st, const char *record, char out[65], struct err *e);
+/* Checks every valid record signature's hash against the record's content now: *nbad gets the
+ * number that do not match (data changed behind the store's back), *nvalid and *ninvalid the
+ * others. ERR_INTEGRITY naming the first mismatch when *nbad > 0. */
+int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, size_t *nbad,
+                            struct err *e);
+/* A user's printed name for signatures (the username when none is set); setting it needs
+ * user_manage and is audited as "user_name". */
+int store_user_set_full_name(struct store *st, const struct store_ctx *who, const char *name,
+                             const char *full_name, struct err *e);
+
+/* ---- the one write path -------------------------------------------------------------------*/
 
 /* One value to set. instance is 0 for non-repeating forms, 1 .. dict_instance_max for
  * repeating ones (rule "instance" otherwise). code is the

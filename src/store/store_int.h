@@ -85,6 +85,13 @@ enum stmt_id {
     SQ_SDV_VALUES,
     SQ_META_GET, /* site.c: the study's settings kept in meta (the site time zone) */
     SQ_META_SET,
+    /* signatures.c */
+    SQ_SIG_INSERT,
+    SQ_SIG_LIST,
+    SQ_SIG_ANY_VALID,
+    SQ_SIG_INVALIDATE,
+    SQ_USER_FULL_NAME,
+    SQ_USER_SET_FULL_NAME,
     SQ__COUNT
 };
 
@@ -181,7 +188,7 @@ long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
@@ -213,6 +220,16 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
 int store_sdv_note_value(struct store *st, const struct store_ctx *who,
                          const struct store_record *r, int *has_sdv, const char *event,
                          int instance, const char *afield, const char *value, struct err *e);
+/* signatures.c: the write path's hook after what (a field key or a form's status field) at
+ * event of record r changed: every valid signature of the record is invalidated, each with a
+ * "signature_invalid" audit row. *has_sig caches whether there are any (-1: not known). */
+int store_signature_note_change(struct store *st, const struct store_ctx *who,
+                                const struct store_record *r, int *has_sig, const char *event,
+                                const char *what, struct err *e);
+/* audit.c: one item of the canonical encoding (docs/security.md): "-;" for NULL, else
+ * "<byte length>:<bytes>;" (integers in decimal). Signatures hash a record's content with it. */
+void store_canon_str(struct strbuf *sb, const char *v);
+void store_canon_int(struct strbuf *sb, long long v, bool is_null);
 /* Loads last_audit_ms from the last row. */
 int store_audit_load_clock(struct store *st, struct err *e);
 

@@ -111,6 +111,8 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     if (!rc && strcmp(action, "update") == 0)
         rc = store_sdv_note_value(st, ps->who, ps->r, &ps->has_sdv, event, instance, afield, value,
                                   e);
+    if (!rc && strcmp(action, "update") == 0)
+        rc = store_signature_note_change(st, ps->who, ps->r, &ps->has_signature, event, afield, e);
     return rc;
 }
 
@@ -140,7 +142,11 @@ static int status_write(struct put_state *ps, const char *event, const struct di
                             .old_value = old,
                             .new_value = value,
                             .reason = reason};
-    return store_audit_append(ps->st, ps->who, &a, e);
+    int rc = store_audit_append(ps->st, ps->who, &a, e);
+    if (!rc) /* a form's status is part of what a casebook signature covers */
+        rc = store_signature_note_change(ps->st, ps->who, ps->r, &ps->has_signature, event, afield,
+                                         e);
+    return rc;
 }
 
 /* Step 1: checks one change, filling p; returns the rule on a hard error (msg set). */
@@ -667,7 +673,8 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                            .rname = store_record_name(r),
                            .res = res,
                            .has_live_queries = -1,
-                           .has_sdv = -1};
+                           .has_sdv = -1,
+                           .has_signature = -1};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");

@@ -101,6 +101,7 @@ struct put_state {
     int has_live_queries; /* -1 not looked up yet; else whether the record has open/answered
                              queries (store_query_note_value) */
     int has_sdv;          /* likewise: whether it has verified values (store_sdv_note_value) */
+    int has_signature;    /* likewise: valid signatures (store_signature_note_change) */
 };
 
 /* The expr_lookup_fn of the write path: store_value_lookup_fn's rules (read.c), answered from the

@@ -26,6 +26,7 @@ const EXPECTED = {
     query_answer: CLINICAL,
     query_close: ['admin', 'monitor', 'data_manager'],
     sdv: ['admin', 'monitor'],
+    sign: ['investigator'],
 };
 
 // Who may call what: the specification this test holds the route table to, written by hand
@@ -82,6 +83,9 @@ const SPEC = {
     'GET /records/{id}/history/{field}': "data_read",
     'GET /records/{id}/casebook': "data_read",
     'GET /queries': "data_read",
+    'POST /records/{id}/sign': "sign",
+    'GET /api/v1/records/{id}/signatures': "data_read",
+    'POST /api/v1/records/{id}/signatures': "sign",
     'POST /records/{id}/forms/{event}/{form}/sdv': "sdv",
     'GET /api/v1/sdv': "data_read",
     'GET /api/v1/records/{id}/sdv': "data_read",

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Electronic signatures through the JSON API, the casebook page and the CLI (see signatures.mjs).
+set -eu
+exec node "$(dirname "$0")/signatures.mjs"
