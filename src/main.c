@@ -78,6 +78,10 @@ const struct cli_cmd cli_commands[] = {
     {CMD("sign", cmd_sign, "sign a casebook or the study electronically; list signatures",
          CMD_SIGN_USAGE),
      .opts = cmd_sign_opts, STUDY(PERM_SIGN), .check = cmd_sign_check},
+    /* status and checklist need a login; each change its own action (the check hook) */
+    {CMD("db", cmd_db, "database state: status, checklist, freeze, lock, unlock", CMD_DB_USAGE),
+     .opts = cmd_db_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_DATA_READ,
+     .subs = cmd_db_subs, .check = cmd_db_check},
     {CMD("lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE), .opts = cmd_lock_opts,
      STUDY(PERM_LOCK), .check = cmd_lock_check},
     {CMD("unlock", cmd_lock, "unlock a record (needs a reason)", CMD_LOCK_USAGE),

@@ -139,8 +139,17 @@ int cmd_dataset(struct cmd_ctx *ctx)
     int rc = dataset_from_store(ctx->st, &ds, &e);
     if (rc == 0) {
         rc = dataset_write(&ds, out, &e);
+        /* a locked database's output is stamped with its lock (P11-19, P11-31) */
+        struct store_db_status dbs;
+        if (rc == 0)
+            rc = store_db_status(ctx->st, &dbs, &e);
+        if (rc == 0 && dbs.state == STORE_DB_LOCKED)
+            rc = dataset_write_manifest(&ds, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
         if (rc == 0)
             rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
+        if (rc == 0 && dbs.state == STORE_DB_LOCKED)
+            printf("locked database %s: %s/%s lists every file with its SHA-256\n", dbs.lock_id,
+                   out, DATASET_MANIFEST_FILE);
         if (rc == 0)
             cli_print_dataset_written(out, &ds);
         derive_free(&ds);

@@ -142,4 +142,11 @@ int cmd_sign_check(struct cmd_ctx *ctx);
 extern const char CMD_SIGN_USAGE[];
 extern const struct cli_opt_spec cmd_sign_opts[];
 
+/* cmd_db.c */
+int cmd_db(struct cmd_ctx *ctx);
+int cmd_db_check(struct cmd_ctx *ctx);
+extern const char CMD_DB_USAGE[];
+extern const struct cli_opt_spec cmd_db_opts[];
+extern const struct cli_sub cmd_db_subs[];
+
 #endif

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "base/strbuf.h"
 #include "core/branch.h"
 #include "formats/csv.h"
@@ -273,5 +276,73 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e)
     }
     if (rc)
         derive_free(ds);
+    return rc;
+}
+
+/* The file's size and SHA-256 (hex) into the manifest's list. */
+static int manifest_file(json_t *files, const char *dir, const char *name, struct err *e)
+{
+    struct strbuf path = STRBUF_INIT;
+    strbuf_addf(&path, "%s/%s", dir, name);
+    FILE *f = path.failed ? NULL : fopen(path.buf, "rb");
+    if (!f) {
+        int rc = err_set(e, ERR_IO, "%s: cannot read: %s", strbuf_str(&path), strerror(errno));
+        strbuf_release(&path);
+        return rc;
+    }
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    unsigned char buf[65536];
+    size_t n, total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        crypto_hash_sha256_update(&h, buf, n);
+        total += n;
+    }
+    int rc = ferror(f) ? err_set(e, ERR_IO, "%s: read failed", path.buf) : 0;
+    fclose(f);
+    strbuf_release(&path);
+    if (rc)
+        return rc;
+    unsigned char out[crypto_hash_sha256_BYTES];
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    crypto_hash_sha256_final(&h, out);
+    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+    return json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "file", name, "bytes",
+                                                  (json_int_t)total, "sha256", hex));
+}
+
+int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
+                           const char *locked_at, const char *audit_head, struct err *e)
+{
+    json_t *files = json_array();
+    int rc = files ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.csv", ds->t[i].name);
+        rc = manifest_file(files, dir, name, e);
+    }
+    if (rc == 0)
+        rc = manifest_file(files, dir, "dataset_dictionary.csv", e);
+    if (rc == 0 && ds->is_synthetic)
+        rc = manifest_file(files, dir, DATASET_SYNTHETIC_FILE, e);
+    json_t *m = rc ? NULL
+                   : json_pack("{s:s, s:s, s:s, s:o}", "lock_id", lock_id, "locked_at", locked_at,
+                               "audit_head", audit_head, "files", files);
+    char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (rc == 0 && !text)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_adds(&sb, text);
+        strbuf_addc(&sb, '\n');
+        rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : dataset_write_file(dir, DATASET_MANIFEST_FILE, sb.buf, sb.len, e);
+        strbuf_release(&sb);
+    }
+    free(text);
+    if (m)
+        json_decref(m);
+    else
+        json_decref(files);
     return rc;
 }

@@ -46,6 +46,13 @@ int dataset_write(const struct adataset *ds, const char *dir, struct err *e);
  * column of the data dictionary (extra columns are ignored). */
 int dataset_read(const char *dir, struct adataset *ds, struct err *e);
 
+/* A dataset from a locked database (P11-19, P11-31) carries DIR/manifest.json: the lock's
+ * identifier, time and audit head (not the clock: the same locked database gives a
+ * byte-identical manifest), and every file dataset_write wrote with its size and SHA-256. */
+#define DATASET_MANIFEST_FILE "manifest.json"
+int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
+                           const char *locked_at, const char *audit_head, struct err *e);
+
 /* Creates directory path if it does not exist (mode 0777 & umask). */
 int dataset_mkdir(const char *path, struct err *e);
 /* Writes len bytes to dir/name. */

@@ -338,6 +338,8 @@ int store_query_open(struct store *st, const struct store_ctx *who, const struct
                      long long *id_out, struct err *e)
 {
     int rc = store_authorize(st, who, PERM_QUERY_RAISE, e);
+    if (!rc)
+        rc = store_db_require(st, true, e);
     if (rc)
         return rc;
     if ((rc = text_check(q->text, true, e)) != 0)
@@ -418,6 +420,8 @@ int store_query_answer(struct store *st, const struct store_ctx *who, long long 
                        struct store_put_result *res, struct err *e)
 {
     int rc = store_authorize(st, who, PERM_QUERY_ANSWER, e);
+    if (!rc)
+        rc = store_db_require(st, true, e);
     if (!rc && n)
         rc = store_authorize(st, who, PERM_DATA_WRITE, e);
     if (!rc)
@@ -458,6 +462,8 @@ int store_query_close(struct store *st, const struct store_ctx *who, long long i
 {
     int rc = store_authorize(st, who, PERM_QUERY_CLOSE, e);
     if (!rc)
+        rc = store_db_require(st, true, e);
+    if (!rc)
         rc = text_check(text, false, e);
     if (!rc)
         rc = store_tx_begin(st, e);
@@ -472,6 +478,8 @@ int store_query_reopen(struct store *st, const struct store_ctx *who, long long 
                        const char *text, struct err *e)
 {
     int rc = store_authorize(st, who, PERM_QUERY_CLOSE, e);
+    if (!rc)
+        rc = store_db_require(st, true, e);
     if (!rc)
         rc = text_check(text, true, e);
     if (!rc)

@@ -307,7 +307,9 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
     bool need_reason = strcmp(action, "lock") != 0;
     if (need_reason && (!reason || !*reason))
         return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", action);
-    int rc = store_tx_begin(st, e);
+    int rc = store_db_require(st, true, e); /* a locked database: no record changes either */
+    if (!rc)
+        rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct store_record r;

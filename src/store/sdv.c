@@ -195,6 +195,8 @@ int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *
                      size_t *n, struct err *e)
 {
     int rc = store_authorize(st, who, PERM_SDV, e);
+    if (!rc)
+        rc = store_db_require(st, true, e);
     if (rc)
         return rc;
     const struct dict *d = &st->dict;

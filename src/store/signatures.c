@@ -164,10 +164,13 @@ int store_sign(struct store *st, const struct store_ctx *who, const char *passwo
     if (!is_study && (!record || !*record))
         return err_set_field(e, ERR_INVALID, "record", "'%s' is signed on a record: which one?",
                              m->name);
+    int rc = store_db_require(st, true, e);
+    if (rc)
+        return rc;
     /* the password again: two components at every signing (P11-22); a failure counts toward
      * the lockout and is audited as a failed sign-in */
     struct store_user u;
-    int rc = store_authenticate(st, who, who->user, password ? password : "", &u, e);
+    rc = store_authenticate(st, who, who->user, password ? password : "", &u, e);
     if (rc)
         return rc;
     rc = store_authorize(st, who, PERM_SIGN, e);

@@ -509,6 +509,60 @@ int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, 
 int store_user_set_full_name(struct store *st, const struct store_ctx *who, const char *name,
                              const char *full_name, struct err *e);
 
+/* ---- database freeze and lock --------------------------------------------------------------*/
+
+/* The database's state: available (data entry), frozen (no data entry; queries, SDV and
+ * signatures go on), locked (nothing about the study data changes: every write path, query,
+ * SDV, signature and record lock is refused until it is unlocked). Transitions, each one
+ * transaction with its audit row ("db_freeze", "db_unfreeze", "db_lock", "db_unlock"):
+ *   available -> frozen     store_db_freeze   (lock; reason optional)
+ *   frozen -> available     store_db_unfreeze (unlock; reason)
+ *   frozen -> locked        store_db_lock     (lock; the pre-lock checklist must pass, or an
+ *                                              override reason is recorded with what failed)
+ *   locked -> frozen        store_db_unlock   (unlock; reason; the password again) */
+enum store_db_state { STORE_DB_AVAILABLE = 0, STORE_DB_FROZEN = 1, STORE_DB_LOCKED = 2 };
+const char *store_db_state_name(enum store_db_state s);
+
+struct store_db_status {
+    enum store_db_state state;
+    char lock_id[24];   /* "LOCK-2" while locked (the second lock of this database) */
+    char locked_at[32]; /* UTC, while locked */
+    char lock_head[65]; /* the audit head's hash right after the lock row */
+    char frozen_at[32]; /* UTC, while frozen or locked */
+};
+int store_db_status(struct store *st, struct store_db_status *out, struct err *e);
+/* ERR_CONFLICT naming the state when it is not available (the write path's check) or, with
+ * allow_frozen, when it is locked (queries, SDV, signatures). */
+int store_db_require(struct store *st, bool allow_frozen, struct err *e);
+
+/* The pre-lock checklist, each item with what it found. */
+#define STORE_NCHECKS 4
+struct store_check {
+    const char *name; /* "open_queries", "forms_complete", "sdv_plan", "signatures" */
+    bool passed;
+    char detail[256];
+};
+struct store_checklist {
+    struct store_check item[STORE_NCHECKS];
+    bool passed;
+};
+/* open queries (open or answered) = 0; every form holding data on an enrolled record complete;
+ * the SDV plan met; every enrolled record with a valid signature of each record meaning, and a
+ * valid study signature "db_lock_approval" made since the freeze (when the protocol defines
+ * them). */
+int store_db_checklist(struct store *st, struct store_checklist *out, struct err *e);
+
+int store_db_freeze(struct store *st, const struct store_ctx *who, const char *reason,
+                    struct err *e);
+int store_db_unfreeze(struct store *st, const struct store_ctx *who, const char *reason,
+                      struct err *e);
+/* Runs the checklist into *cl (may be NULL); refuses with ERR_CONFLICT listing the failed checks
+ * unless override (a reason) is given, which is audited with them ("db_lock_override"). */
+int store_db_lock(struct store *st, const struct store_ctx *who, const char *override,
+                  struct store_checklist *cl, struct err *e);
+int store_db_unlock(struct store *st, const struct store_ctx *who, const char *password,
+                    const char *reason, struct err *e);
+
 /* ---- the one write path -------------------------------------------------------------------*/
 
 /* One value to set. instance is 0 for non-repeating forms, 1 .. dict_instance_max for

@@ -85,6 +85,8 @@ enum stmt_id {
     SQ_SDV_VALUES,
     SQ_META_GET, /* site.c: the study's settings kept in meta (the site time zone) */
     SQ_META_SET,
+    /* dbstate.c */
+    SQ_DB_INCOMPLETE_FORMS,
     /* signatures.c */
     SQ_SIG_INSERT,
     SQ_SIG_LIST,

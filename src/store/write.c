@@ -664,6 +664,9 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     if (rc)
         return rc;
     st->put_refused = PERM_NONE;
+    rc = store_db_require(st, false, e); /* a frozen or locked database takes no data */
+    if (rc)
+        return rc;
     if (r->is_locked)
         return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
                              store_record_name(r));
