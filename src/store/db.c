@@ -163,13 +163,15 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "
                          "status < 2 ORDER BY id",
-    /* forms holding data on an enrolled record that are not marked complete */
+    /* forms holding data on an enrolled record (?1, or any when NULL) that are not marked
+     * complete: how many, and the first as "IOH-001 event form" */
     [SQ_DB_INCOMPLETE_FORMS] =
         "SELECT count(*), min(coalesce(r.study_id, '') || ' ' || d.event || ' ' || d.form) FROM "
         "(SELECT DISTINCT record_id, event, form, instance FROM value) d JOIN record r ON "
         "r.id = d.record_id AND r.study_id IS NOT NULL LEFT JOIN form_status f ON "
         "f.record_id = d.record_id AND f.event = d.event AND f.form = d.form AND "
-        "f.instance = d.instance WHERE coalesce(f.status, 0) <> 2",
+        "f.instance = d.instance WHERE coalesce(f.status, 0) <> 2 AND "
+        "(?1 IS NULL OR d.record_id = ?1)",
     [SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [SQ_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

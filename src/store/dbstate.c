@@ -81,6 +81,25 @@ int store_db_require(struct store *st, bool allow_frozen, struct err *e)
 
 /* ---- the checklist ------------------------------------------------------------------------*/
 
+int store_incomplete_forms(struct store *st, long long record_id, long long *n, char *first,
+                           size_t len, struct err *e)
+{
+    *n = 0;
+    first[0] = '\0';
+    sqlite3_stmt *s = store_stmt_get(st, SQ_DB_INCOMPLETE_FORMS, e);
+    if (!s)
+        return ERR_IO;
+    if (record_id)
+        store_bind_int64(st, s, 1, record_id);
+    int step = store_step(st, s);
+    if (step == SQLITE_ROW) {
+        *n = sqlite3_column_int64(s, 0);
+        store_col_copy(s, 1, first, len);
+    }
+    sqlite3_reset(s);
+    return step == SQLITE_ROW ? 0 : store_db_fail(st, e, "checking form statuses");
+}
+
 static void check(struct store_check *c, const char *name, bool passed, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void check(struct store_check *c, const char *name, bool passed, const char *fmt, ...)
@@ -157,24 +176,14 @@ int store_db_checklist(struct store *st, struct store_checklist *out, struct err
     free(qs);
     /* 2. every form with data complete */
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_DB_INCOMPLETE_FORMS, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            int step = store_step(st, s);
-            long long n = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-            char first[160] = "";
-            if (step == SQLITE_ROW)
-                store_col_copy(s, 1, first, sizeof first);
-            sqlite3_reset(s);
-            if (step != SQLITE_ROW)
-                rc = store_db_fail(st, e, "checking form statuses");
-            else
-                check(&out->item[1], "forms_complete", n == 0,
-                      n ? "%lld form(s) with data not marked complete, first: %s"
-                        : "every form with data is complete",
-                      n, first);
-        }
+        long long n = 0;
+        char first[160];
+        rc = store_incomplete_forms(st, 0, &n, first, sizeof first, e);
+        if (!rc)
+            check(&out->item[1], "forms_complete", n == 0,
+                  n ? "%lld form(s) with data not marked complete, first: %s"
+                    : "every form with data is complete",
+                  n, first);
     }
     /* 3. the SDV plan */
     struct store_sdv_count *c = NULL;

@@ -189,6 +189,16 @@ int store_sign(struct store *st, const struct store_ctx *who, const char *passwo
         rc = store_audit_head(st, &nrows, hash, e);
     } else {
         rc = store_record_find(st, record, &r, e);
+        long long nopen = 0;
+        char first[160];
+        /* a casebook is signed once its forms are complete (P11-15) */
+        if (!rc)
+            rc = store_incomplete_forms(st, r.id, &nopen, first, sizeof first, e);
+        if (!rc && nopen)
+            rc = err_set_field(e, ERR_CONFLICT, "record",
+                               "%lld form(s) of %s hold data but are not marked complete (first: "
+                               "%s): a casebook is signed when its forms are complete",
+                               nopen, record, first);
         if (!rc)
             rc = store_record_content_sha256(st, record, hash, e);
     }

@@ -488,8 +488,10 @@ struct store_signature {
 
 /* Signs as who: the password is checked again (a failure is audited and counts toward the
  * lockout like a failed sign-in), the user's role must be the meaning's, record must be given
- * for a record meaning and NULL for a study one. Audited as "sign" (new value: the meaning;
- * reason: printed name and content hash). *id (may be NULL) gets the signature's number. */
+ * for a record meaning and NULL for a study one, and a record's every form holding data must be
+ * marked complete (ERR_CONFLICT naming the first that is not). Audited as "sign" (new value: the
+ * meaning; reason: printed name and content hash). *id (may be NULL) gets the signature's number.
+ */
 int store_sign(struct store *st, const struct store_ctx *who, const char *password,
                const char *meaning, const char *record, long long *id, struct err *e);
 /* Signatures of record (NULL: all), oldest first; *out malloc'ed (caller frees). */

@@ -232,6 +232,11 @@ int store_signature_note_change(struct store *st, const struct store_ctx *who,
  * "<byte length>:<bytes>;" (integers in decimal). Signatures hash a record's content with it. */
 void store_canon_str(struct strbuf *sb, const char *v);
 void store_canon_int(struct strbuf *sb, long long v, bool is_null);
+/* dbstate.c: how many forms holding data on an enrolled record (record_id, or every record when
+ * 0) are not marked complete, and the first as "IOH-001 event form" (len bytes). The rule both
+ * the pre-lock checklist and a casebook signature apply. */
+int store_incomplete_forms(struct store *st, long long record_id, long long *n, char *first,
+                           size_t len, struct err *e);
 /* Loads last_audit_ms from the last row. */
 int store_audit_load_clock(struct store *st, struct err *e);
 

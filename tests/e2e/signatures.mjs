@@ -16,6 +16,15 @@ try {
     let r = await call(B, 'POST', '/api/v1/screening', { session: nurse, json: { values: ELIGIBLE } });
     r = await call(B, 'POST', `/api/v1/records/${r.json.record}/enrol`, { session: nurse, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
     t.check(r.status === 200, 'fixture: IOH-001 enrolled', r.text);
+    const complete = async (event, form, values = {}) => {
+        const res = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event, values: { ...values, [`${form}_complete`]: '2' }, reason: 'complete' } });
+        t.check(res.status === 200, `fixture: ${form} complete`, res.text);
+    };
+    // a casebook is signed once its forms are complete: first, one is not
+    await complete('screening_arm_1', 'screening');
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/signatures', { session: inv, json: { meaning: 'casebook_review', password: PASSWORD.investigator } });
+    t.check(r.status === 409 && /not marked complete/.test(r.text), 'signing with a form not complete is refused (409)', r.text);
+    await complete('screening_arm_1', 'consent', { cons_withdrawn: '0' });
 
     let page = await call(B, 'GET', '/records/IOH-001/casebook', { session: inv });
     t.check(/Not signed/.test(page.text) && /I have reviewed the data recorded in this casebook/.test(page.text) && /type="password"/.test(page.text),
@@ -33,10 +42,10 @@ try {
     t.check(/✔ valid/.test(page.text) && /Investigator review of casebook/.test(page.text) && /\(investigator\)/.test(page.text),
         'the casebook shows the signature: meaning, signer, valid');
 
-    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 'baseline_arm_1', values: { bl_weight: 70 } } });
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 'screening_arm_1', values: { cons_obtained_by: '1' }, reason: 'from the consent form' } });
     t.check(r.status === 200, 'a value changed after signing', r.text);
     page = await call(B, 'GET', '/records/IOH-001/casebook', { session: nurse });
-    t.check(/✘ INVALID/.test(page.text) && /bl_weight at baseline_arm_1 changed after signing/.test(page.text), 'the casebook shows the signature INVALID and why');
+    t.check(/✘ INVALID/.test(page.text) && /cons_obtained_by at screening_arm_1 changed after signing/.test(page.text), 'the casebook shows the signature INVALID and why');
     r = await call(B, 'POST', '/api/v1/records/IOH-001/signatures', { session: inv, json: { meaning: 'casebook_review', password: PASSWORD.investigator } });
     t.check(r.status === 201 && r.json.valid === true && r.json.content_sha256.length === 64, 're-signed through the API (201)', r.text);
     r = await call(B, 'POST', '/api/v1/records/IOH-001/signatures', { session: inv, json: { meaning: 'db_lock_approval', password: PASSWORD.investigator } });

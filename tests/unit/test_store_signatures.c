@@ -15,7 +15,7 @@ static int setup(void **state)
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "signatures");
     char scr[16], id[16];
-    screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    screen(t, scr, "age", "40", "sex", "1", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "inv", "investigator", INV_PW, NULL), 0);
     assert_int_equal(store_user_set_full_name(t->st, &ADMIN, "inv", "Dr Ann Example", NULL), 0);
@@ -24,6 +24,21 @@ static int setup(void **state)
     struct store_change c = {D0, 0, "weight_kg", NULL, "70.5"};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &c, 1, NULL, NULL, NULL), 0);
     *state = t;
+    return 0;
+}
+
+/* Every form holding data marked complete: what a casebook signature needs. */
+static int complete_forms(void **state)
+{
+    setup(state);
+    struct tdb *t = *state;
+    struct store_change c[] = {{"screening_arm_1", 0, "screening_complete", NULL, "2"},
+                               {"screening_arm_1", 0, "consent_complete", NULL, "2"},
+                               {D0, 0, "height_cm", NULL, "170"},
+                               {D0, 0, "baseline_complete", NULL, "2"}};
+    struct err e = {0};
+    if (store_put_changes(t->st, &NURSE, "IOH-001", c, 4, NULL, NULL, &e))
+        fail_msg("completing the forms: %s", e.msg);
     return 0;
 }
 
@@ -72,16 +87,22 @@ static void test_sign_binds_content_and_a_change_invalidates(void **state)
     assert_int_equal(audit_count(t, "signature_invalid"), 0);
     /* a form status is part of the casebook: changing it invalidates */
     struct store_change st = {D0, 0, "baseline_complete", NULL, "1"};
-    assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &st, 1, NULL, NULL, &e), 0);
+    assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &st, 1, "reopened", NULL, &e), 0);
     assert_int_equal(audit_count(t, "signature_invalid"), 1);
     assert_int_equal(store_signatures(t->st, "IOH-001", &g, &n, NULL), 0);
     assert_false(g[0].is_valid);
     assert_non_null(strstr(g[0].invalidated_reason, "baseline_complete"));
     free(g);
+    /* a casebook with a form not complete is not signed (P11-15) */
+    assert_int_equal(store_sign(t->st, &INV, INV_PW, "casebook_review", "IOH-001", &id, &e),
+                     ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "baseline"));
+    struct store_change done = {D0, 0, "baseline_complete", NULL, "2"};
+    assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &done, 1, NULL, NULL, &e), 0);
     /* signed again: valid; a value change invalidates it too, once */
     assert_int_equal(store_sign(t->st, &INV, INV_PW, "casebook_review", "IOH-001", &id, &e), 0);
     struct store_change c = {D0, 0, "weight_kg", NULL, "71"};
-    assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &c, 1, NULL, NULL, &e), 0);
+    assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &c, 1, "source", NULL, &e), 0);
     assert_int_equal(audit_count(t, "signature_invalid"), 2);
     assert_int_equal(store_signatures_verify(t->st, &nv, &ni, &nb, &e), 0);
     assert_int_equal(ni, 2);
@@ -111,8 +132,8 @@ static void test_wrong_password_counts_toward_lockout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sign_binds_content_and_a_change_invalidates, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sign_binds_content_and_a_change_invalidates,
+                                        complete_forms, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_password_counts_toward_lockout, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
