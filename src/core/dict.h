@@ -127,8 +127,9 @@ struct dict_form {
 #define DICT_INSTANCE_CEILING 9999
 
 struct dict_event {
-    const char *name;  /* unique_event_name, e.g. "screening_arm_1" */
-    const char *label; /* custom_event_label or event_name */
+    const char *name;        /* unique_event_name, e.g. "screening_arm_1" */
+    const char *label;       /* custom_event_label or event_name */
+    const char *short_label; /* event_name ("15 min"), for narrow places such as a column head */
     int day_offset;
     int offset_min, offset_max;
     /* The schedule, in minutes after the anchor (struct dict_study): from schedule.csv's row

@@ -330,6 +330,7 @@ static void load_events(struct loader *L, const struct csv_table *t)
         ev->name = dict_dup(L, row[c[5]]);
         const char *label = row[c[6]][0] ? row[c[6]] : row[c[0]];
         ev->label = dict_dup(L, label);
+        ev->short_label = dict_dup(L, row[c[0]][0] ? row[c[0]] : label);
         if (L->nomem)
             return;
         int arm;
@@ -461,7 +462,8 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
     } else if (!L.nomem) {
         d->events = arena_calloc(&d->arena, 1, sizeof *d->events);
         if (d->events) {
-            d->events[0] = (struct dict_event){.name = "event_1", .label = "Event 1"};
+            d->events[0] = (struct dict_event){
+                .name = "event_1", .label = "Event 1", .short_label = "Event 1"};
             d->nevents = 1;
         } else {
             L.nomem = true;

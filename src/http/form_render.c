@@ -64,18 +64,34 @@ bool page_may(const struct req *r, enum perm_action act)
     return r->has_user && role_from_name(r->user.role, &role) == 0 && perm_allows(role, act);
 }
 
+/* Form statuses -1 (no data), 0, 1, 2 in words and as a mark (page.h). */
+static const struct {
+    const char *label, *mark;
+} form_statuses[] = {{"No data", "–"}, {"Incomplete", "…"}, {"Unverified", "?"}, {"Complete", "✓"}};
+
 const char *page_status_label(int status)
 {
-    switch (status) {
-    case 0:
-        return "Incomplete";
-    case 1:
-        return "Unverified";
-    case 2:
-        return "Complete";
-    default:
-        return "No data";
+    return form_statuses[status >= 0 && status <= 2 ? status + 1 : 0].label;
+}
+
+const char *page_status_mark(int status)
+{
+    return form_statuses[status >= 0 && status <= 2 ? status + 1 : 0].mark;
+}
+
+const char *page_record_status_label(enum store_record_status s)
+{
+    switch (s) {
+    case STORE_REC_SCREENED:
+        return "Screened";
+    case STORE_REC_SCREEN_FAILURE:
+        return "Screen failure";
+    case STORE_REC_ENROLLED:
+        return "Enrolled";
+    case STORE_REC_WITHDRAWN:
+        return "Withdrawn";
     }
+    return "Unknown";
 }
 
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle)
@@ -93,7 +109,7 @@ void page_record_heading(struct req *r, const struct store_record *rec, const ch
     html_raw(r, "</h1><span class=\"badge st-");
     html_text(r, store_record_status_name(rec->status));
     html_raw(r, "\">");
-    html_text(r, store_record_status_name(rec->status));
+    html_text(r, page_record_status_label(rec->status));
     html_raw(r, "</span>");
     if (rec->is_locked)
         html_raw(r, " <span class=\"badge locked\">locked</span>");
@@ -278,7 +294,7 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_raw(r, "/history/");
         html_text(r, f->name);
         html_raw(r, "\" aria-label=\"history of ");
-        html_text(r, f->name);
+        html_text(r, f->label);
         html_raw(r, "\">history</a>");
     }
 

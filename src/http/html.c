@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/perm.h"
 #include "core/sitetime.h"
@@ -13,17 +14,44 @@ void html_text(struct req *r, const char *s)
     strbuf_add_html(&r->out, s ? s : "");
 }
 
+const char *html_time(struct req *r, const char *ts, bool with_seconds)
+{
+    if (!ts)
+        return "";
+    long long ms = store_timestamp_ms(ts);
+    if (ms < 0)
+        return ts; /* not a store timestamp: as it is */
+    char buf[SITETIME_TEXT_LEN];
+    sitetime_format_ms(ms, with_seconds, buf);
+    char *out = arena_strdup(&r->ar, buf);
+    return out ? out : ts;
+}
+
+const char *html_time_utc(struct req *r, const char *ts)
+{
+    if (!ts || store_timestamp_ms(ts) < 0)
+        return ts ? ts : "";
+    char *out = arena_printf(&r->ar, "%.10s %.8s UTC", ts, ts + 11);
+    return out ? out : ts;
+}
+
+const char *html_time_zone(struct req *r)
+{
+    (void)r;
+    return sitetime_zone();
+}
+
 void html_site_time(struct req *r, const char *ts, bool with_seconds)
 {
-    long long ms = store_timestamp_ms(ts);
-    if (ms < 0) {
+    const char *t = html_time(r, ts, with_seconds);
+    if (t == ts) {
         html_text(r, ts);
         return;
     }
-    char buf[SITETIME_TEXT_LEN];
-    sitetime_format_ms(ms, with_seconds, buf);
-    html_rawf(r, "<time datetime=\"%s\">", buf);
-    html_text(r, buf);
+    html_raw(r, "<time datetime=\"");
+    html_text(r, t);
+    html_raw(r, "\">");
+    html_text(r, t);
     html_raw(r, "</time>");
 }
 
@@ -32,6 +60,69 @@ void html_td(struct req *r, const char *text)
     html_raw(r, "<td>");
     html_text(r, text);
     html_raw(r, "</td>");
+}
+
+void html_table_begin(struct req *r, struct html_table *t, const char *id, const char *const *cols,
+                      size_t ncols)
+{
+    *t = (struct html_table){.cols = cols, .ncols = ncols};
+    html_raw(r, "<table class=\"list\" id=\"");
+    html_text(r, id);
+    html_raw(r, "\"><thead><tr>");
+    for (size_t i = 0; i < ncols; i++) {
+        html_raw(r, "<th scope=\"col\">");
+        html_text(r, cols[i]);
+        html_raw(r, "</th>");
+    }
+    html_raw(r, "</tr></thead><tbody>");
+}
+
+void html_table_row(struct req *r, struct html_table *t, const char *cls)
+{
+    t->col = 0;
+    t->nrows++;
+    if (cls) {
+        html_raw(r, "<tr class=\"");
+        html_text(r, cls);
+        html_raw(r, "\">");
+    } else {
+        html_raw(r, "<tr>");
+    }
+}
+
+void html_cell_open(struct req *r, struct html_table *t, const char *cls)
+{
+    html_raw(r, "<td data-label=\"");
+    html_text(r, t->col < t->ncols ? t->cols[t->col] : "");
+    t->col++;
+    if (cls) {
+        html_raw(r, "\" class=\"");
+        html_text(r, cls);
+    }
+    html_raw(r, "\">");
+}
+
+void html_cell(struct req *r, struct html_table *t, const char *text)
+{
+    html_cell_open(r, t, NULL);
+    html_text(r, text);
+    html_raw(r, "</td>");
+}
+
+void html_table_row_end(struct req *r, struct html_table *t)
+{
+    (void)t;
+    html_raw(r, "</tr>");
+}
+
+void html_table_end(struct req *r, struct html_table *t, const char *empty)
+{
+    if (!t->nrows && empty) {
+        html_rawf(r, "<tr class=\"empty\"><td colspan=\"%zu\" class=\"muted\">", t->ncols);
+        html_text(r, empty);
+        html_raw(r, "</td></tr>");
+    }
+    html_raw(r, "</tbody></table>");
 }
 
 void html_raw(struct req *r, const char *s)

@@ -22,10 +22,44 @@ void html_error_page(struct req *r, int status, const char *msg);
 void html_text(struct req *r, const char *s);
 /* One table cell holding text (escaped). */
 void html_td(struct req *r, const char *text);
-/* A store timestamp (UTC, "2026-11-27T02:45:12.345Z") as the site's local time to the minute
- * (or second), "2026-11-27 02:45"; ts as given when it is not a timestamp. The page says once
- * that times are the site's (the header names the zone). */
+/* The one place a stored timestamp ("2026-11-27T02:45:12.345Z", UTC, as the store writes them)
+ * becomes what a person reads: the site's local time (core/sitetime.h), "2026-11-27 02:45", or
+ * "2026-11-27 02:45:12" with_seconds. A string that is not such a timestamp comes back as it is;
+ * NULL gives "". In r->ar (or a static ""). */
+const char *html_time(struct req *r, const char *ts, bool with_seconds);
+/* The zone html_time shows times in (the site's), for headings such as "When (Europe/London)".
+ * A static string. */
+const char *html_time_zone(struct req *r);
+/* A store timestamp in UTC to the second, "2026-11-27 02:45:12 UTC": where a rule asks for UTC
+ * (a signature's time, P11-23). ts as given when it is not a timestamp. In r->ar. */
+const char *html_time_utc(struct req *r, const char *ts);
+/* html_time as a <time> element (escaped). */
 void html_site_time(struct req *r, const char *ts, bool with_seconds);
+
+/* A list table (class "list") with its header row. Each cell written through html_cell* carries
+ * its column's heading as data-label, which app.css shows in front of the value when a phone
+ * stacks each row into lines instead of scrolling sideways: the headings are written once, in
+ * cols, and a cell cannot lose its heading. */
+struct html_table {
+    const char *const *cols; /* ncols headings (our own literals) */
+    size_t ncols;
+    size_t col;   /* the next cell's column in the open row */
+    size_t nrows; /* rows written so far */
+};
+/* Opens table id with headings cols[0..ncols). */
+void html_table_begin(struct req *r, struct html_table *t, const char *id, const char *const *cols,
+                      size_t ncols);
+/* Opens a row; cls (our own literal) may be NULL. */
+void html_table_row(struct req *r, struct html_table *t, const char *cls);
+/* Opens the row's next cell, <td data-label="heading"> with class cls (may be NULL); the caller
+ * writes its content and closes it with html_raw(r, "</td>"). */
+void html_cell_open(struct req *r, struct html_table *t, const char *cls);
+/* The row's next cell holding text (escaped). */
+void html_cell(struct req *r, struct html_table *t, const char *text);
+/* Closes the row. */
+void html_table_row_end(struct req *r, struct html_table *t);
+/* Closes the table; when it has no row, one row saying empty (our own literal) first. */
+void html_table_end(struct req *r, struct html_table *t, const char *empty);
 /* A literal of our own: never pass data here. */
 void html_raw(struct req *r, const char *s);
 /* printf into the page; only for numbers and our own literals (no %s of data). */

@@ -45,6 +45,12 @@ int form_changes_from_post(struct req *r, const struct dict_form *fm, const char
                            int instance, struct store_change **out, size_t *n, struct err *e);
 /* "Incomplete" / "Unverified" / "Complete" / "No data" for a status 0/1/2/-1. */
 const char *page_status_label(int status);
+/* A mark for a status 0/1/2/-1 that tells it apart without colour: "…" incomplete, "?"
+ * unverified, "✓" complete, "–" no data. */
+const char *page_status_mark(int status);
+/* A record's status as a person reads it: "Screened", "Screen failure", "Enrolled",
+ * "Withdrawn" (store_record_status_name gives the stored names). */
+const char *page_record_status_label(enum store_record_status s);
 /* True when the signed-in user's role holds act: pages offer only what the role may do (the
  * router and the write path check again). */
 bool page_may(const struct req *r, enum perm_action act);

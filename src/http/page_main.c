@@ -113,26 +113,28 @@ static void rec_link(struct req *r, const char *name, const char *event, const c
     html_raw(r, "\">");
 }
 
-/* The subject, time point and form cells of a dashboard row, and its status cell. */
-static void row_cells(struct req *r, const char *rec, const struct dict_event *ev,
-                      const struct dict_form *fm)
+/* The subject, time point and form cells of a dashboard row. */
+static void row_cells(struct req *r, struct html_table *t, const char *rec,
+                      const struct dict_event *ev, const struct dict_form *fm)
 {
-    html_raw(r, "<td>");
+    html_cell_open(r, t, NULL);
     rec_link(r, rec, NULL, NULL);
     html_text(r, rec);
-    html_raw(r, "</a></td><td>");
-    html_text(r, ev->label);
-    html_raw(r, "</td><td>");
+    html_raw(r, "</a></td>");
+    html_cell(r, t, ev->label);
+    html_cell_open(r, t, NULL);
     rec_link(r, rec, ev->name, fm->name);
     html_text(r, fm->label);
     html_raw(r, "</a></td>");
 }
 
-static void status_cell(struct req *r, int s)
+/* The status cell, in words (the colour only repeats them), and the row's end. */
+static void status_cell(struct req *r, struct html_table *t, int s)
 {
-    html_rawf(r, "<td class=\"st st%d\">", s);
+    html_cell_open(r, t, arena_printf(&r->ar, "st st%d", s));
     html_text(r, page_status_label(s));
-    html_raw(r, "</td></tr>");
+    html_raw(r, "</td>");
+    html_table_row_end(r, t);
 }
 
 /* The site time zone the pages and the schedule use (core/sitetime.h), and what to do when
@@ -263,11 +265,11 @@ int page_dashboard(struct req *r)
     /* Due times are wall-clock, as the data they come from: compare them with the site's
      * wall-clock now (core/sitetime.h), never with UTC or the browser's clock. */
     long long now = sitetime_wall_from_ms(store_now_ms(r->st));
-    html_raw(
-        r, "<section><h2>Forms due</h2><table class=\"list\" id=\"due\"><thead><tr>"
-           "<th>Subject</th><th>Time point</th><th>Form</th><th>Due (site time)</th><th>Status</th>"
-           "</tr></thead><tbody>");
-    size_t ndue = 0;
+    static const char *const due_cols[] = {"Subject", "Time point", "Form", "Due (site time)",
+                                           "Status"};
+    struct html_table t;
+    html_raw(r, "<section><h2>Forms due</h2>");
+    html_table_begin(r, &t, "due", due_cols, 5);
     for (size_t i = 0; i < n; i++) {
         if (recs[i].status != STORE_REC_ENROLLED)
             continue;
@@ -287,42 +289,37 @@ int page_dashboard(struct req *r)
                 if (s == 2)
                     continue;
                 bool late = now > due[ev].window_end_s;
-                html_raw(r, late ? "<tr class=\"overdue\">" : "<tr>");
-                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                html_table_row(r, &t, late ? "overdue" : NULL);
+                row_cells(r, &t, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
                 char when[SCHEDULE_WALLCLOCK_LEN];
                 schedule_format_wallclock(due[ev].due_s, when);
-                html_raw(r, "<td>");
+                html_cell_open(r, &t, NULL);
                 html_text(r, when);
                 html_raw(r, late ? " (overdue)</td>" : "</td>");
-                status_cell(r, s);
-                ndue++;
+                status_cell(r, &t, s);
             }
         }
     }
-    if (!ndue)
-        html_raw(r, "<tr><td colspan=\"5\" class=\"muted\">Nothing due.</td></tr>");
-    html_raw(r, "</tbody></table></section>");
+    html_table_end(r, &t, "Nothing due.");
+    html_raw(r, "</section>");
 
     quality_list(r, recs, n);
 
-    html_raw(r, "<section><h2>Incomplete forms</h2><table class=\"list\" id=\"incomplete\">"
-                "<thead><tr><th>Subject</th><th>Time point</th><th>Form</th><th>Status</th></tr>"
-                "</thead><tbody>");
-    size_t ninc = 0;
+    static const char *const inc_cols[] = {"Subject", "Time point", "Form", "Status"};
+    html_raw(r, "<section><h2>Incomplete forms</h2>");
+    html_table_begin(r, &t, "incomplete", inc_cols, 4);
     for (size_t i = 0; i < n; i++)
         for (size_t ev = 0; recs[i].status == STORE_REC_ENROLLED && ev < d->nevents; ev++)
             for (size_t fm = 0; fm < d->nforms; fm++) {
                 int s = st.status[(i * d->nevents + ev) * d->nforms + fm];
                 if (s != 0 && s != 1)
                     continue;
-                html_raw(r, "<tr>");
-                row_cells(r, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
-                status_cell(r, s);
-                ninc++;
+                html_table_row(r, &t, NULL);
+                row_cells(r, &t, store_record_name(&recs[i]), &d->events[ev], &d->forms[fm]);
+                status_cell(r, &t, s);
             }
-    if (!ninc)
-        html_raw(r, "<tr><td colspan=\"4\" class=\"muted\">None.</td></tr>");
-    html_raw(r, "</tbody></table></section>");
+    html_table_end(r, &t, "None.");
+    html_raw(r, "</section>");
     free(recs);
     html_end(r, NULL);
     return 0;
@@ -349,50 +346,6 @@ static void why_not_eligible(struct req *r, const struct store_record *rec)
     html_raw(r, "</ul>");
 }
 
-int page_screening(struct req *r)
-{
-    struct store_record *recs = NULL;
-    size_t n = 0;
-    if (load_records(r, &recs, &n) != 0)
-        return 0;
-    html_begin(r, "Screening log");
-    html_raw(r, "<h1>Screening log</h1>");
-    if (page_may(r, PERM_SCREEN))
-        html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
-                    "patient</a></p>");
-    html_raw(r,
-             "<table class=\"list\" id=\"screening-log\"><thead>"
-             "<tr><th>Screening no.</th><th>Study ID</th><th>Screened (site time)</th><th>By</th>"
-             "<th>Eligible</th><th>Status</th></tr></thead><tbody>");
-    for (size_t i = 0; i < n; i++) {
-        const struct store_record *rec = &recs[i];
-        html_raw(r, "<tr><td>");
-        rec_link(r, store_record_name(rec), NULL, NULL);
-        html_text(r, rec->screening_no);
-        html_raw(r, "</a></td>");
-        html_td(r, rec->study_id);
-        html_raw(r, "<td>");
-        html_site_time(r, rec->screened_at, false);
-        html_raw(r, "</td>");
-        html_td(r, rec->screened_by);
-        html_raw(r, "<td>");
-        html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
-        why_not_eligible(r, rec);
-        html_raw(r, "</td>");
-        html_raw(r, "<td><span class=\"badge st-");
-        html_text(r, store_record_status_name(rec->status));
-        html_raw(r, "\">");
-        html_text(r, store_record_status_name(rec->status));
-        html_raw(r, "</span></td></tr>");
-    }
-    if (!n)
-        html_raw(r, "<tr><td colspan=\"6\" class=\"muted\">No patient screened yet.</td></tr>");
-    html_raw(r, "</tbody></table>");
-    free(recs);
-    html_end(r, NULL);
-    return 0;
-}
-
 /* The screening form: the form holding the @ELIGIBLE calc, at the first event collecting it. */
 static int screening_form(const struct dict *d, const struct dict_form **fm, const char **event)
 {
@@ -409,6 +362,92 @@ static int screening_form(const struct dict *d, const struct dict_form **fm, con
     *fm = d->nforms ? &d->forms[0] : NULL;
     *event = d->nevents ? d->events[0].name : "event_1";
     return *fm ? 0 : ERR_NOT_FOUND;
+}
+
+/* The screening date: the screening form's first date field (scr_date in io-heme), or NULL. */
+static const struct dict_field *screening_date_field(const struct dict *d)
+{
+    const struct dict_form *fm;
+    const char *event;
+    if (screening_form(d, &fm, &event) != 0)
+        return NULL;
+    for (size_t i = 0; i < fm->nfields; i++)
+        if (d->fields[fm->first_field + i].vtype == VT_DATE_YMD)
+            return &d->fields[fm->first_field + i];
+    return NULL;
+}
+
+struct screening_dates {
+    struct req *r;
+    struct states st;  /* only recs and nrecs: rec_index */
+    const char **date; /* [record idx]: the screening date, or NULL */
+};
+
+static int screening_date_cb(void *ctx, const struct store_value *v)
+{
+    struct screening_dates *sd = ctx;
+    size_t i = rec_index(&sd->st, v->record_id);
+    if (i < sd->st.nrecs && !sd->date[i] && v->value && *v->value)
+        sd->date[i] = arena_strdup(&sd->r->ar, v->value);
+    return 0;
+}
+
+int page_screening(struct req *r)
+{
+    struct store_record *recs = NULL;
+    size_t n = 0;
+    if (load_records(r, &recs, &n) != 0)
+        return 0;
+    /* Each patient's screening date as the form says it (when the patient was screened), not
+     * when the line was typed in; that time only where the form has no date. */
+    struct screening_dates sd = {.r = r, .st = {.recs = recs, .nrecs = n}};
+    sd.date = arena_calloc(&r->ar, n ? n : 1, sizeof *sd.date);
+    const struct dict_field *date_f = screening_date_field(store_dict(r->st));
+    struct err e;
+    err_clear(&e);
+    if (!sd.date ||
+        (date_f && store_field_values(r->st, date_f->name, screening_date_cb, &sd, &e) != 0)) {
+        free(recs);
+        if (!sd.date)
+            err_set(&e, ERR_NOMEM, "out of memory");
+        html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
+        return 0;
+    }
+    html_begin(r, "Screening log");
+    html_raw(r, "<h1>Screening log</h1>");
+    if (page_may(r, PERM_SCREEN))
+        html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
+                    "patient</a></p>");
+    static const char *const cols[] = {"Screening no.", "Study ID", "Screened", "By",
+                                       "Eligible",      "Status"};
+    struct html_table t;
+    html_table_begin(r, &t, "screening-log", cols, 6);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_record *rec = &recs[i];
+        html_table_row(r, &t, NULL);
+        html_cell_open(r, &t, NULL);
+        rec_link(r, store_record_name(rec), NULL, NULL);
+        html_text(r, rec->screening_no);
+        html_raw(r, "</a></td>");
+        html_cell(r, &t, rec->study_id);
+        html_cell(r, &t, sd.date[i] ? sd.date[i] : html_time(r, rec->screened_at, false));
+        html_cell(r, &t, rec->screened_by);
+        html_cell_open(r, &t, NULL);
+        html_raw(r, rec->eligible == 1 ? "yes" : rec->eligible == 0 ? "no" : "incomplete");
+        why_not_eligible(r, rec);
+        html_raw(r, "</td>");
+        html_cell_open(r, &t, NULL);
+        html_raw(r, "<span class=\"badge st-");
+        html_text(r, store_record_status_name(rec->status));
+        html_raw(r, "\">");
+        html_text(r, page_record_status_label(rec->status));
+        html_raw(r, "</span></td>");
+        html_table_row_end(r, &t);
+    }
+    html_table_end(r, &t, "No patient screened yet.");
+    free(recs);
+    html_end(r, NULL);
+    return 0;
 }
 
 static void screening_page(struct req *r, const struct dict_form *fm, const char *event,

@@ -210,11 +210,13 @@ static int query_page(struct req *r, long long id, const char *error, const char
         html_text(r, arena_printf(&r->ar, "every %s", q.assignee + 5));
     else
         html_text(r, q.assignee);
-    html_raw(r, "</dd></dl><table class=\"list thread\"><thead><tr><th>When (UTC)</th>"
+    html_raw(r, "</dd></dl><table class=\"list thread\"><thead><tr><th>When (");
+    html_text(r, html_time_zone(r));
+    html_raw(r, ")</th>"
                 "<th>Who</th><th>What</th><th>Message</th><th>Change</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         html_raw(r, "<tr>");
-        html_td(r, ms[i].ts);
+        html_td(r, html_time(r, ms[i].ts, false));
         html_td(r, ms[i].user);
         html_td(r, action_label(ms[i].action));
         html_td(r, ms[i].text);

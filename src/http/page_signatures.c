@@ -27,7 +27,7 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
         html_raw(r, "<p class=\"muted\">Not signed.</p>");
     } else {
         html_raw(r, "<table class=\"list sigs\"><thead><tr><th>Meaning</th><th>Signed by</th>"
-                    "<th>When (UTC)</th><th>Status</th></tr></thead><tbody>");
+                    "<th>When</th><th>Status</th></tr></thead><tbody>");
         for (size_t i = 0; i < n; i++) {
             const struct dict_sig_meaning *m = dict_sig_meaning(d, g[i].meaning);
             html_raw(r, g[i].is_valid ? "<tr class=\"sig-valid\">" : "<tr class=\"sig-invalid\">");
@@ -37,7 +37,7 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
             html_raw(r, " (");
             html_text(r, g[i].signer);
             html_raw(r, ")</td>");
-            html_td(r, g[i].signed_at);
+            html_td(r, html_time_utc(r, g[i].signed_at));
             html_raw(r, "<td>");
             if (g[i].is_valid) {
                 html_raw(r, "✔ valid");
@@ -45,7 +45,7 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
                 html_raw(r, "✘ INVALID — ");
                 html_text(r, g[i].invalidated_reason);
                 html_raw(r, " (");
-                html_text(r, g[i].invalidated_at);
+                html_text(r, html_time_utc(r, g[i].invalidated_at));
                 html_raw(r, ")");
             }
             html_raw(r, "</td></tr>");

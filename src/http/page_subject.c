@@ -22,6 +22,8 @@ static int load_record(struct req *r, struct store_record *rec)
     return 0;
 }
 
+/* The eligibility verdict and each criterion with its finding. For a patient already enrolled
+ * (or withdrawn) it is history: folded under its verdict, so the forms come first. */
 static void eligibility_table(struct req *r, const struct store_record *rec)
 {
     struct err e;
@@ -34,29 +36,35 @@ static void eligibility_table(struct req *r, const struct store_record *rec)
     const char *verdict = el.verdict == ELIG_ELIGIBLE     ? "eligible"
                           : el.verdict == ELIG_INELIGIBLE ? "not eligible"
                                                           : "incomplete";
-    html_raw(r, "<section class=\"card\"><h2>Eligibility: <span id=\"verdict\" class=\"v-");
+    size_t npass = 0;
+    for (size_t i = 0; i < el.ncriteria; i++)
+        npass += el.criteria[i].state != CRIT_UNKNOWN && el.criteria[i].passes;
+    bool is_past = rec->status == STORE_REC_ENROLLED || rec->status == STORE_REC_WITHDRAWN;
+    html_raw(r, is_past ? "<details class=\"card elig\" id=\"eligibility\">"
+                        : "<details class=\"card elig\" id=\"eligibility\" open>");
+    html_raw(r, "<summary><h2>Eligibility: <span id=\"verdict\" class=\"v-");
     html_raw(r, el.verdict == ELIG_ELIGIBLE ? "yes" : el.verdict == ELIG_INELIGIBLE ? "no" : "unk");
     html_raw(r, "\">");
     html_raw(r, verdict);
-    html_raw(r, "</span></h2><table class=\"list\" id=\"criteria\"><thead><tr><th>Criterion</th>"
-                "<th>Kind</th><th>Finding</th><th>Result</th></tr></thead><tbody>");
+    html_rawf(r,
+              "</span> <span class=\"muted small\">(%zu of %zu criteria pass)</span></h2>"
+              "</summary>",
+              npass, el.ncriteria);
+    static const char *const cols[] = {"Criterion", "Kind", "Finding", "Result"};
+    struct html_table t;
+    html_table_begin(r, &t, "criteria", cols, 4);
     for (size_t i = 0; i < el.ncriteria; i++) {
         const struct elig_criterion *c = &el.criteria[i];
         bool unknown = c->state == CRIT_UNKNOWN;
-        html_raw(r, unknown     ? "<tr class=\"unk\">"
-                    : c->passes ? "<tr class=\"pass\">"
-                                : "<tr class=\"fail\">");
-        html_raw(r, "<td>");
-        html_text(r, c->field->label);
-        html_raw(r, "</td><td>");
-        html_raw(r, c->is_exclusion ? "exclusion" : "inclusion");
-        html_raw(r, "</td><td>");
-        html_raw(r, unknown ? "not answered" : c->state == CRIT_MET ? "met" : "not met");
-        html_raw(r, "</td><td>");
-        html_raw(r, unknown ? "?" : c->passes ? "✓ passes" : "✗ fails");
-        html_raw(r, "</td></tr>");
+        html_table_row(r, &t, unknown ? "unk" : c->passes ? "pass" : "fail");
+        html_cell(r, &t, c->field->label);
+        html_cell(r, &t, c->is_exclusion ? "exclusion" : "inclusion");
+        html_cell(r, &t, unknown ? "not answered" : c->state == CRIT_MET ? "met" : "not met");
+        html_cell(r, &t, unknown ? "? unknown" : c->passes ? "✓ passes" : "✗ fails");
+        html_table_row_end(r, &t);
     }
-    html_raw(r, "</tbody></table></section>");
+    html_table_end(r, &t, NULL);
+    html_raw(r, "</details>");
 }
 
 /* The form carrying the @CONSENT annotation (store_enroll needs it), else the form named
@@ -125,7 +133,9 @@ static int grid_cb(void *ctx, const struct store_form_state *s)
     return 0;
 }
 
-static void subject_grid(struct req *r, const struct store_record *rec)
+/* The events × forms grid; is_first: the page's first section (its heading for screen readers
+ * only, the record heading above says whose forms these are). */
+static void subject_grid(struct req *r, const struct store_record *rec, bool is_first)
 {
     const struct dict *d = store_dict(r->st);
     struct grid g = {.d = d};
@@ -157,11 +167,17 @@ static void subject_grid(struct req *r, const struct store_record *rec)
                 g.count[k] = pv.v[i].instance;
         }
     }
-    html_raw(r, "<section><h2>Forms</h2><div class=\"grid-wrap\"><table class=\"grid\" "
-                "id=\"grid\"><thead><tr><th scope=\"col\">Form</th>");
+    /* Rows are forms, columns events under their short names; on a phone app.css stacks each
+     * form's cells into a row of marks, each with its event's name (.ev), so nothing scrolls
+     * sideways. Each status shows a mark of its own besides its colour. */
+    html_raw(r, is_first ? "<section class=\"forms\"><h2 class=\"sr\">Forms</h2>"
+                         : "<section class=\"forms\"><h2>Forms</h2>");
+    html_raw(r, "<table class=\"grid\" id=\"grid\"><thead><tr><th scope=\"col\">Form</th>");
     for (size_t ev = 0; ev < d->nevents; ev++) {
-        html_raw(r, "<th scope=\"col\">");
+        html_raw(r, "<th scope=\"col\" title=\"");
         html_text(r, d->events[ev].label);
+        html_raw(r, "\">");
+        html_text(r, d->events[ev].short_label);
         html_raw(r, "</th>");
     }
     html_raw(r, "</tr></thead><tbody>");
@@ -176,7 +192,7 @@ static void subject_grid(struct req *r, const struct store_record *rec)
                 continue;
             }
             int s = g.status[k];
-            html_rawf(r, "<td><a class=\"dot st%d\" href=\"/records/", s);
+            html_raw(r, "<td><a class=\"cell\" href=\"/records/");
             html_text(r, store_record_name(rec));
             html_raw(r, "/forms/");
             html_text(r, d->events[ev].name);
@@ -184,22 +200,33 @@ static void subject_grid(struct req *r, const struct store_record *rec)
             html_text(r, d->forms[fm].name);
             html_raw(r, "\" title=\"");
             html_text(r, page_status_label(s));
-            html_raw(r, "\"><span class=\"sr\">");
+            html_rawf(r, "\"><span class=\"dot st%d\" aria-hidden=\"true\">", s);
+            html_text(r, page_status_mark(s));
+            if (d->form_repeats[k] && g.count[k])
+                html_rawf(r, "<span class=\"n\">%d</span>", g.count[k]);
+            html_raw(r, "</span><span class=\"ev\" aria-hidden=\"true\">");
+            html_text(r, d->events[ev].short_label);
+            html_raw(r, "</span><span class=\"sr\">");
             html_text(r, d->forms[fm].label);
             html_raw(r, " at ");
             html_text(r, d->events[ev].label);
             html_raw(r, ": ");
             html_text(r, page_status_label(s));
-            html_raw(r, "</span>");
             if (d->form_repeats[k] && g.count[k])
-                html_rawf(r, "<span class=\"n\">%d</span>", g.count[k]);
-            html_raw(r, "</a></td>");
+                html_rawf(r, " (%d)", g.count[k]);
+            html_raw(r, "</span></a></td>");
         }
         html_raw(r, "</tr>");
     }
-    html_raw(r, "</tbody></table></div><p class=\"legend\"><span class=\"dot st-1\"></span> no "
-                "data <span class=\"dot st0\"></span> incomplete <span class=\"dot st1\"></span> "
-                "unverified <span class=\"dot st2\"></span> complete</p></section>");
+    html_raw(r, "</tbody></table><p class=\"legend\">");
+    for (int st = -1; st <= 2; st++) {
+        html_rawf(r, "<span class=\"key\"><span class=\"dot st%d\" aria-hidden=\"true\">", st);
+        html_text(r, page_status_mark(st));
+        html_raw(r, "</span> ");
+        html_text(r, page_status_label(st));
+        html_raw(r, "</span>");
+    }
+    html_raw(r, "</p></section>");
 }
 
 /* The IO placements at a glance, an empty one (decision, no attempt) said to be so. */
@@ -241,10 +268,8 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
                          const struct store_put_result *res, const char *error)
 {
     html_begin(r, store_record_name(rec));
+    html_raw(r, "<div class=\"rec-top\">");
     page_record_heading(r, rec, NULL);
-    page_queries_summary(r, store_record_name(rec));
-    if (rec->status >= STORE_REC_ENROLLED)
-        page_sdv_summary(r, store_record_name(rec));
     html_raw(r, "<p class=\"actions\">");
     if (rec->status == STORE_REC_ENROLLED && page_may(r, PERM_DATA_WRITE)) {
         html_raw(r, "<a class=\"button primary big\" href=\"/records/");
@@ -253,12 +278,23 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     }
     html_raw(r, "<a class=\"button\" href=\"/records/");
     html_text(r, store_record_name(rec));
-    html_raw(r, "/casebook\">Print casebook</a></p>");
-    eligibility_table(r, rec);
-    if (rec->status == STORE_REC_SCREENED && rec->eligible == 1 && page_may(r, PERM_ENROLL))
-        enrol_section(r, rec, from_post, res, error);
-    placements_section(r, rec);
-    subject_grid(r, rec);
+    html_raw(r, "/casebook\">Print casebook</a></p></div>");
+    /* An enrolled patient's page is for data entry: the forms first, on the first screen of a
+     * tablet, and the eligibility that let the patient in folded below them. */
+    if (rec->status == STORE_REC_ENROLLED || rec->status == STORE_REC_WITHDRAWN) {
+        subject_grid(r, rec, true);
+        /* then what the monitor and the data manager follow: queries, SDV, placements */
+        page_queries_summary(r, store_record_name(rec));
+        page_sdv_summary(r, store_record_name(rec));
+        placements_section(r, rec); /* the IO placements, empty ones marked */
+        eligibility_table(r, rec);
+    } else {
+        eligibility_table(r, rec);
+        if (rec->status == STORE_REC_SCREENED && rec->eligible == 1 && page_may(r, PERM_ENROLL))
+            enrol_section(r, rec, from_post, res, error);
+        subject_grid(r, rec, false);
+        page_queries_summary(r, store_record_name(rec));
+    }
     static const char *const scripts[] = {"logic.js", "form.js", NULL};
     html_end(r, scripts);
 }
@@ -423,19 +459,41 @@ int page_casebook_render(struct req *r, const char *error)
     return 0;
 }
 
+struct history {
+    struct req *r;
+    struct html_table t;
+};
+
+/* A value of the history as a person reads it: the choice's label for a coded field (the
+ * dictionary's, through value_text), and for a checkbox option whether it was ticked. */
+static const char *history_value(const struct dict_field *f, const char *code, const char *value)
+{
+    if (!value || !*value)
+        return "";
+    if (code)
+        return strcmp(value, "1") == 0 ? "ticked" : strcmp(value, "0") == 0 ? "not ticked" : value;
+    const char *t = f ? value_text(f, NULL, value) : NULL;
+    return t ? t : value;
+}
+
 static int history_row(void *ctx, const struct store_audit_row *a)
 {
-    struct req *r = ctx;
-    html_raw(r, "<tr><td>");
-    html_site_time(r, a->ts, false); /* the trail keeps UTC; people read the site's time */
-    html_raw(r, "</td>");
-    html_td(r, a->user);
-    html_td(r, a->action);
-    /* the time point, linked to the form where the value lives */
+    struct history *h = ctx;
+    struct req *r = h->r;
+    struct html_table *t = &h->t;
     const struct dict *d = store_dict(r->st);
-    const struct dict_field *f = a->field ? dict_field(d, req_param(r, "field")) : NULL;
+    struct dict_key k = {0};
+    if (a->field)
+        dict_key_parse(d, a->field, &k);
+    const struct dict_field *f = a->field ? k.field : NULL;
+    const char *code = k.kind == DICT_KEY_OPTION ? k.code : NULL;
+    html_table_row(r, t, NULL);
+    html_cell(r, t, html_time(r, a->ts, false));
+    html_cell(r, t, a->user);
+    html_cell(r, t, a->action);
+    /* the time point, linked to the form where the value lives */
     int ev = a->event ? dict_event_index(d, a->event) : -1;
-    html_raw(r, "<td>");
+    html_cell_open(r, t, NULL);
     if (f && ev >= 0) {
         html_raw(r, "<a href=\"/records/");
         html_text(r, req_param(r, "id"));
@@ -453,13 +511,23 @@ static int history_row(void *ctx, const struct store_audit_row *a)
     }
     if (a->instance > 0)
         html_rawf(r, " #%lld", a->instance);
-    html_raw(r, "</td><td class=\"old\">");
-    html_text(r, a->old_value);
-    html_raw(r, "</td><td class=\"new\">");
-    html_text(r, a->new_value);
-    html_raw(r, "</td><td class=\"reason\">");
+    if (code) { /* which option of the checkbox */
+        const char *opt = f ? dict_choice_label(f, code) : NULL;
+        html_raw(r, "<span class=\"opt\">");
+        html_text(r, opt ? opt : code);
+        html_raw(r, "</span>");
+    }
+    html_raw(r, "</td>");
+    html_cell_open(r, t, "old");
+    html_text(r, history_value(f, code, a->old_value));
+    html_raw(r, "</td>");
+    html_cell_open(r, t, "new");
+    html_text(r, history_value(f, code, a->new_value));
+    html_raw(r, "</td>");
+    html_cell_open(r, t, "reason");
     html_text(r, a->reason);
-    html_raw(r, "</td></tr>");
+    html_raw(r, "</td>");
+    html_table_row_end(r, t);
     return 0;
 }
 
@@ -476,15 +544,21 @@ int page_history(struct req *r)
     }
     html_begin(r, arena_printf(&r->ar, "History of %s", field));
     page_record_heading(r, &rec, arena_printf(&r->ar, "History: %s (%s)", f->label, field));
-    html_raw(r,
-             "<table class=\"list\" id=\"history\"><thead><tr><th>When (site time)</th><th>Who</th>"
-             "<th>Action</th><th>Event</th><th>Old</th><th>New</th><th>Reason</th></tr>"
-             "</thead><tbody>");
+    const char *const cols[] = {arena_printf(&r->ar, "When (%s)", html_time_zone(r)),
+                                "Who",
+                                "Action",
+                                "Event",
+                                "Old",
+                                "New",
+                                "Reason"};
+    struct history h = {.r = r};
+    html_table_begin(r, &h.t, "history", cols, 7);
     struct err e;
     err_clear(&e);
-    if (store_field_history(r->st, store_record_name(&rec), field, history_row, r, &e) != 0)
+    int rc = store_field_history(r->st, store_record_name(&rec), field, history_row, &h, &e);
+    html_table_end(r, &h.t, "No change recorded yet.");
+    if (rc != 0)
         html_notice(r, "error", html_err_msg(r, &e));
-    html_raw(r, "</tbody></table>");
     html_end(r, NULL);
     return 0;
 }

@@ -40,22 +40,23 @@ static void users_page(struct req *r, const char *error, const char *notice)
         html_notice(r, "ok", notice);
     if (store_user_list(r->st, &users, &n, &e) != 0)
         html_notice(r, "error", html_err_msg(r, &e));
-    html_raw(
-        r,
-        "<table class=\"list\" id=\"users\"><thead><tr><th>User</th><th>Role</th>"
-        "<th>State</th><th>Failed sign-ins</th><th>Created (site time)</th><th></th></tr></thead>"
-        "<tbody>");
+    const char *const cols[] = {"User",
+                                "Role",
+                                "State",
+                                "Failed sign-ins",
+                                arena_printf(&r->ar, "Created (%s)", html_time_zone(r)),
+                                "Actions"};
+    struct html_table t;
+    html_table_begin(r, &t, "users", cols, 6);
     for (size_t i = 0; i < n; i++) {
         const struct store_user *u = &users[i];
-        html_raw(r, "<tr>");
-        html_td(r, u->name);
-        html_td(r, u->role);
-        html_td(r, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
-        html_rawf(r, "<td>%d</td>", u->failed_logins);
-        html_raw(r, "<td>");
-        html_site_time(r, u->created_at, false);
-        html_raw(r, "</td>");
-        html_raw(r, "<td>");
+        html_table_row(r, &t, NULL);
+        html_cell(r, &t, u->name);
+        html_cell(r, &t, u->role);
+        html_cell(r, &t, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
+        html_cell(r, &t, arena_printf(&r->ar, "%d", u->failed_logins));
+        html_cell(r, &t, html_time(r, u->created_at, false));
+        html_cell_open(r, &t, "actions");
         if (!u->is_disabled) {
             html_raw(r, "<form method=\"post\" action=\"/users\" class=\"inline\">");
             html_csrf(r);
@@ -67,16 +68,19 @@ static void users_page(struct req *r, const char *error, const char *notice)
             html_raw(r, "<button name=\"action\" value=\"disable\" class=\"danger\">Disable"
                         "</button></form>");
         }
-        html_raw(r, "</td></tr>");
+        html_raw(r, "</td>");
+        html_table_row_end(r, &t);
     }
+    html_table_end(r, &t, NULL);
     free(users);
     html_raw(r, "</tbody></table><section class=\"card\"><h2>Add a user</h2>"
                 "<form method=\"post\" action=\"/users\">");
     html_csrf(r);
-    html_raw(r, "<input type=\"hidden\" name=\"action\" value=\"add\">"
-                "<label for=\"u-name\">Username</label><input id=\"u-name\" name=\"name\" "
-                "required autocapitalize=\"none\" pattern=\"[a-z0-9_.\\-]{2,32}\">"
-                "<label for=\"u-role\">Role</label><select id=\"u-role\" name=\"role\">");
+    html_raw(
+        r, "<input type=\"hidden\" name=\"action\" value=\"add\">"
+           "<label for=\"u-name\">Username</label><input id=\"u-name\" name=\"name\" type=\"text\" "
+           "required autocapitalize=\"none\" pattern=\"[a-z0-9_.\\-]{2,32}\">"
+           "<label for=\"u-role\">Role</label><select id=\"u-role\" name=\"role\">");
     enum role dflt = least_privileged_role();
     for (int ro = 0; ro < ROLE__COUNT; ro++) {
         html_raw(r, ro == (int)dflt ? "<option selected>" : "<option>");

@@ -283,6 +283,15 @@ static void checks_and_handler(struct req *r, bool *snapshot)
         if (store_authorize(r->st, &who, rt->permission, &e) == 0)
             err_set(&e, ERR_FORBIDDEN, "'%s' may not %s", r->user.role,
                     perm_action_label(rt->permission));
+        if (e.code == ERR_FORBIDDEN && wants_html(r)) { /* a person reads it: words only */
+            html_error_page(r, 403,
+                            arena_printf(&r->ar,
+                                         "You are signed in as %s, with the role %s, which may "
+                                         "not %s. An administrator can give you a role that may.",
+                                         r->user.name, r->user.role,
+                                         perm_action_label(rt->permission)));
+            return;
+        }
         fail_err(r, &e);
         return;
     }

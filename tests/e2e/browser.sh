@@ -1,20 +1,4 @@
 #!/bin/sh
-# Browser tests (tests/browser/ui.mjs, or tests/browser/NAME.mjs given NAME): playwright-core
-# from tests/browser/node_modules driving Debian's Chromium. Skips loudly only when Chromium or
-# playwright-core is not installed.
-set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -x /usr/bin/chromium ]; then
-    echo "##########################################################"
-    echo "# SKIPPED: /usr/bin/chromium is not installed (apt-get install chromium)"
-    echo "##########################################################"
-    exit 0
-fi
-if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
-    echo "##########################################################"
-    echo "# SKIPPED: playwright-core missing; run 'make deps'"
-    echo "##########################################################"
-    exit 0
-fi
-export IOHEME_ARTIFACTS="${IOHEME_ARTIFACTS:-$(pwd)/tests/artifacts}"
-exec node "$here/browser/${1:-ui}.mjs"
+# Browser tests (tests/browser/ui.mjs) through tests/browser/run.sh: Debian's Chromium driven by
+# playwright-core; skips loudly only when either is not installed.
+exec sh "$(dirname "$0")/../browser/run.sh" ui.mjs

@@ -1,4 +1,4 @@
 #!/bin/sh
 # Browser tests of data that must be right (tests/browser/data.mjs), run as browser.sh runs ui.mjs.
 set -eu
-exec sh "$(dirname "$0")/browser.sh" data
+exec sh "$(dirname "$0")/../browser/run.sh" data.mjs

@@ -49,6 +49,9 @@ static void test_good_protocol_loads(void **state)
     assert_string_equal(d.events[0].name, "screening_arm_1");
     assert_string_equal(d.events[1].label, "Day 0"); /* event_name when no label */
     assert_string_equal(d.events[2].label, "Day 28 follow-up");
+    /* the short name for narrow places (the subject page's grid head) is event_name */
+    assert_string_equal(d.events[1].short_label, "Day 0");
+    assert_string_equal(d.events[2].short_label, "Day 28");
     assert_int_equal(d.events[2].day_offset, 28);
     assert_int_equal(d.events[2].offset_min, 2);
     assert_int_equal(dict_event_index(&d, "day28_arm_1"), 2);
