@@ -527,10 +527,12 @@ const char *store_db_state_name(enum store_db_state s);
 
 struct store_db_status {
     enum store_db_state state;
-    char lock_id[24];   /* "LOCK-2" while locked (the second lock of this database) */
-    char locked_at[32]; /* UTC, while locked */
-    char lock_head[65]; /* the audit head's hash right after the lock row */
-    char frozen_at[32]; /* UTC, while frozen or locked */
+    char lock_id[24];    /* "LOCK-2" while locked (the second lock of this database) */
+    char locked_at[32];  /* UTC, while locked */
+    char lock_head[65];  /* the audit head's hash right after the lock row */
+    long long lock_rows; /* audit rows up to and with the lock row (0 for a lock made before
+                            this was kept) */
+    char frozen_at[32];  /* UTC, while frozen or locked */
 };
 int store_db_status(struct store *st, struct store_db_status *out, struct err *e);
 /* ERR_CONFLICT naming the state when it is not available (the write path's check) or, with
