@@ -124,6 +124,7 @@ int api_db_unlock_post(struct req *r);
 int page_study(struct req *r);
 int page_study_freeze_post(struct req *r);
 int page_study_unfreeze_post(struct req *r);
+int page_study_sign_post(struct req *r); /* a study signature (store_sign, record NULL) */
 int page_study_lock_post(struct req *r);
 int page_study_unlock_post(struct req *r);
 

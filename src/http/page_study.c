@@ -101,6 +101,7 @@ static void study_page(struct req *r, const char *error, const char *notice)
     }
     state_line(r, &s);
     checklist_table(r);
+    page_signatures_section(r, NULL, NULL); /* the PI's db_lock_approval is signed here */
     if (s.state == STORE_DB_AVAILABLE && page_may(r, PERM_LOCK))
         step_form(r, "freeze", "Freeze the database",
                   "<label for=\"db-reason\">Reason (optional)</label>"
@@ -154,6 +155,9 @@ static int study_post(struct req *r, const char *step)
         rc = store_db_freeze(r->st, &who, reason, &e);
     else if (strcmp(step, "unfreeze") == 0)
         rc = store_db_unfreeze(r->st, &who, reason, &e);
+    else if (strcmp(step, "sign") == 0)
+        rc = store_sign(r->st, &who, req_form(r, "password"), req_form(r, "meaning"), NULL, NULL,
+                        &e);
     else if (strcmp(step, "lock") == 0)
         rc = store_db_lock(r->st, &who, form_opt(r, "override"), NULL, &e);
     else if (!form_opt(r, "password"))
@@ -177,6 +181,11 @@ int page_study_freeze_post(struct req *r)
 int page_study_unfreeze_post(struct req *r)
 {
     return study_post(r, "unfreeze");
+}
+
+int page_study_sign_post(struct req *r)
+{
+    return study_post(r, "sign");
 }
 
 int page_study_lock_post(struct req *r)

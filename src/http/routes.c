@@ -113,6 +113,7 @@ const struct route http_routes[] = {
     {HTTP_GET,  "/study",                                          page_study,           P_VIEW,  HTML,                  0},
     {HTTP_POST, "/study/freeze",                                   page_study_freeze_post, P_LOCK, CSRF | HTML,          4},
     {HTTP_POST, "/study/unfreeze",                                 page_study_unfreeze_post, P_UNLOCK, CSRF | HTML,      4},
+    {HTTP_POST, "/study/sign",                                     page_study_sign_post, P_SIGN,  CSRF | HTML,           4},
     {HTTP_POST, "/study/lock",                                     page_study_lock_post, P_LOCK,  CSRF | HTML,           4},
     {HTTP_POST, "/study/unlock",                                   page_study_unlock_post, P_UNLOCK, CSRF | HTML,        4},
 };

@@ -14,6 +14,7 @@ const B = srv.base;
 
 try {
     const nurse = await login(B, 'coordinator'), adm = await login(B, 'admin'), dm = await login(B, 'data_manager');
+    const inv = await login(B, 'investigator');
     let r = await call(B, 'POST', '/api/v1/screening', { session: nurse, json: { values: ELIGIBLE } });
     r = await call(B, 'POST', `/api/v1/records/${r.json.record}/enrol`, { session: nurse, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
     t.check(r.status === 200, 'fixture: IOH-001 enrolled', r.text);
@@ -39,6 +40,22 @@ try {
     t.check(r.status === 409 && /frozen/.test(r.text), 'frozen: data entry refused (409)', r.text);
     page = await call(B, 'GET', '/queries', { session: nurse });
     t.check(/id="db-banner"/.test(page.text) && /Database frozen/.test(page.text), 'frozen: every page carries the banner');
+
+    // the PI approves the lock on /study: the attestation, the password again
+    page = await call(B, 'GET', '/study', { session: inv });
+    t.check(/action="\/study\/sign"/.test(page.text) && /I approve locking the study database/.test(page.text) && /type="password"/.test(page.text),
+        '/study offers the investigator the lock approval with its attestation and a password box');
+    page = await call(B, 'GET', '/study', { session: adm });
+    t.check(!/action="\/study\/sign"/.test(page.text), 'no study sign form for an admin');
+    r = await call(B, 'GET', '/api/v1/db', { session: dm });
+    const sigBefore = r.json.checklist.checks.find((c) => c.check === 'signatures').detail;
+    t.check(/db_lock_approval/.test(sigBefore) || /missing/.test(sigBefore), 'fixture: the checklist misses signatures', sigBefore);
+    r = await call(B, 'POST', '/study/sign', { session: inv, form: { meaning: 'db_lock_approval', password: 'wrong-password' } });
+    t.check(r.status === 403 && /id="db-state"/.test(r.text), 'a wrong password on /study: 403, the page again', r.status);
+    r = await call(B, 'POST', '/study/sign', { session: inv, form: { meaning: 'db_lock_approval', password: PASSWORD.investigator } });
+    t.check(r.status === 303, 'the lock approval signed on /study (303)', r.status);
+    page = await call(B, 'GET', '/study', { session: dm });
+    t.check(/PI approval of database lock/.test(page.text) && /✔ valid/.test(page.text), '/study lists the study signature, valid');
 
     r = await call(B, 'POST', '/api/v1/db/lock', { session: dm, json: {} });
     t.check(r.status === 409 && r.json.error.field === 'checklist' && Array.isArray(r.json.error.issues) && r.json.error.issues.length === 4

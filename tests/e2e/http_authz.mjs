@@ -107,6 +107,7 @@ const SPEC = {
     'GET /study': "data_read",
     'POST /study/freeze': "lock",
     'POST /study/unfreeze': "unlock",
+    'POST /study/sign': "sign",
     'POST /study/lock': "lock",
     'POST /study/unlock': "unlock",
 };
