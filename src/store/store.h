@@ -577,8 +577,9 @@ int store_db_freeze(struct store *st, const struct store_ctx *who, const char *r
                     struct err *e);
 int store_db_unfreeze(struct store *st, const struct store_ctx *who, const char *reason,
                       struct err *e);
-/* Runs the checklist into *cl (may be NULL); refuses with ERR_CONFLICT listing the failed checks
- * unless override (a reason) is given, which is audited with them ("db_lock_override"). */
+/* Runs the checklist into *cl (may be NULL); refuses with ERR_CONFLICT (field "checklist")
+ * listing the failed checks unless override (a reason) is given, which the "db_lock" row's
+ * reason records with them. */
 int store_db_lock(struct store *st, const struct store_ctx *who, const char *override,
                   struct store_checklist *cl, struct err *e);
 int store_db_unlock(struct store *st, const struct store_ctx *who, const char *password,
