@@ -34,7 +34,8 @@ const struct cli_cmd cli_commands[] = {
          CMD_TIMEZONE_USAGE),
      .opts = cmd_timezone_opts, STUDY(PERM_NONE), .check = cmd_timezone_check},
     /* passwd of oneself needs only a login (the check hook) */
-    {CMD("user", cmd_user, "add, list, disable, unlock users; change passwords", CMD_USER_USAGE),
+    {CMD("user", cmd_user, "add, list, disable, unlock users; change passwords; access report",
+         CMD_USER_USAGE),
      .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
      .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},
     /* --list needs data_read (the check hook) */

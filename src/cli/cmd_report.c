@@ -1,7 +1,8 @@
 /* `ioheme report`: one command from the study database (or an exported analysis dataset) to
  * the study report: OUT/report.html (self-contained), OUT/results.json (every number),
  * OUT/dataset/ (the analysis dataset, as `ioheme dataset`) and OUT/figures/ (each figure as
- * SVG, PDF and PNG). */
+ * SVG, PDF and PNG), and OUT/manifest.json with every file's SHA-256; on a locked database
+ * stamped with the lock instead of the clock, so that two runs are byte-identical. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,11 @@ const char CMD_REPORT_USAGE[] =
     "  results.json   every number of the report, each with its SAP section\n"
     "  dataset/       the analysis dataset (as 'ioheme dataset')\n"
     "  figures/       flow, enrolment, Kaplan-Meier, trajectories, forest: .svg .pdf .png\n"
+    "  manifest.json  every other file of DIR with its size and SHA-256, and the lock\n"
+    "\n"
+    "On a locked database (ioheme db lock) the report is the lock's: report.html and\n"
+    "results.json carry the lock's identifier, its time as the snapshot and the audit head\n"
+    "at the lock, so two runs give byte-identical folders (P11-19, P11-31).\n"
     "\n"
     "  --db FILE      the study database (default $IOHEME_DB, else ./ioheme.db)\n"
     "  --dataset DIR  an analysis dataset written by 'ioheme dataset' instead of a database\n"
@@ -62,7 +68,7 @@ static void iso_now(char buf[32], long long ms)
  * analyse by cli_run) once the user is also allowed to export. */
 static int load(const struct cli_args *a, struct store *st, const struct store_ctx *who,
                 struct adataset *ds, struct report_meta *m, char snapshot[32], char head[65],
-                struct strbuf *source, struct err *e)
+                struct store_db_status *dbs, struct strbuf *source, struct err *e)
 {
     const char *dir = cli_get(a, "dataset");
     if (!st) {
@@ -78,6 +84,17 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
         rc = store_audit_head(st, &m->audit_rows, head, e);
         m->has_audit = rc == 0;
         m->target_n = store_dict(st)->study.target_enrolment;
+    }
+    if (rc == 0)
+        rc = store_db_status(st, dbs, e);
+    if (rc == 0 && dbs->state == STORE_DB_LOCKED) {
+        /* a locked database's report is the lock's: its time and audit head stand for the
+         * snapshot, so two runs are byte-identical (each run's own export row comes later) */
+        snprintf(snapshot, 32, "%s", dbs->locked_at);
+        snprintf(head, 65, "%s", dbs->lock_head);
+        m->audit_rows = dbs->lock_rows;
+        m->lock_id = dbs->lock_id;
+        m->locked_at = dbs->locked_at;
     }
     if (rc == 0)
         rc = dataset_from_store(st, ds, e);
@@ -150,8 +167,9 @@ int cmd_report(struct cmd_ctx *ctx)
     struct adataset ds;
     struct report_meta m = {0};
     char snapshot[32] = "", head[65] = "";
+    struct store_db_status dbs = {0};
     struct strbuf source = STRBUF_INIT;
-    int rc = load(&ctx->args, st, &ctx->who, &ds, &m, snapshot, head, &source, &e);
+    int rc = load(&ctx->args, st, &ctx->who, &ds, &m, snapshot, head, &dbs, &source, &e);
     json_t *results = NULL;
     if (rc == 0) {
         m.source = strbuf_str(&source);
@@ -161,6 +179,8 @@ int cmd_report(struct cmd_ctx *ctx)
         rc = report_plan_run(&ds, &m, &results, &e);
         if (rc == 0)
             rc = write_outputs(out, &ds, results, &e);
+        if (rc == 0) /* last: it lists every file written before it */
+            rc = dataset_write_tree_manifest(out, m.lock_id, m.locked_at, head, &e);
         if (rc == 0 && st)
             rc = cli_audit_dataset_export(st, &ctx->who, "report", out, &ds, &e);
         if (rc == 0) {

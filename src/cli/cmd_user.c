@@ -1,16 +1,19 @@
-/* `ioheme user add|list|disable|unlock|passwd`: user management (role admin). */
+/* `ioheme user add|list|report|disable|unlock|passwd`: user management (role admin); report is
+ * the user-access report for periodic review (P11-07). */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/strbuf.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 
 const char CMD_USER_USAGE[] =
     "usage: ioheme user add NAME --role ROLE [--full-name \"PRINTED NAME\"]\n"
     "       ioheme user list [--json]\n"
+    "       ioheme user report [--json]\n"
     "       ioheme user disable NAME\n"
     "       ioheme user unlock NAME\n"
     "       ioheme user passwd NAME\n"
@@ -19,7 +22,9 @@ const char CMD_USER_USAGE[] =
     "data_manager, statistician. Names are [a-z0-9_.-], 2 to 32 characters, and are never\n"
     "reused (disable a user instead of deleting). Passwords have at least 8 characters; a new\n"
     "password is read from standard input when it is not a terminal, else asked twice.\n"
-    "unlock clears a lockout after 5 failed logins.\n"
+    "unlock clears a lockout after 5 failed logins. report is the user-access report for\n"
+    "periodic review: every user's role, state, creation, last sign-in and number of sign-ins,\n"
+    "last failed sign-in and number of failures, from the audit trail (CSV, or --json).\n"
     "\n"
     "Every subcommand, list included, needs an admin (user_manage; --user NAME or\n"
     "$IOHEME_USER; password from $IOHEME_PASSWORD or asked); a user may change their own\n"
@@ -38,6 +43,13 @@ const struct cli_sub cmd_user_subs[] = {
      "usage: ioheme user list [--db FILE] [--user ADMIN] [--json]\n"
      "Lists users, roles and state (admin only: the list is a user-access report).\n",
      NULL},
+    {"report", NULL,
+     "usage: ioheme user report [--db FILE] [--user ADMIN] [--json]\n"
+     "The user-access report for periodic review (P11-07), as CSV on standard output (or\n"
+     "--json): user, role, state, created_at, last_login, logins, last_failed_login,\n"
+     "failed_logins, failed_in_a_row. Sign-ins are counted once per session (docs/security.md);\n"
+     "times are UTC, empty when none. Admin only.\n",
+     NULL},
     {"disable", NULL,
      "usage: ioheme user disable NAME [--db FILE] [--user ADMIN]\n"
      "Disables a user: they can no longer log in. Their name is never reused.\n",
@@ -52,6 +64,11 @@ const struct cli_sub cmd_user_subs[] = {
      NULL},
     {NULL, NULL, NULL, NULL},
 };
+
+static const char *user_state(const struct store_user *u)
+{
+    return u->is_disabled ? "disabled" : u->is_locked_out ? "locked" : "active";
+}
 
 static int list_users(struct store *st, bool json)
 {
@@ -72,13 +89,65 @@ static int list_users(struct store *st, bool json)
     } else {
         printf("%-20s %-14s %-10s %s\n", "NAME", "ROLE", "STATE", "CREATED");
         for (size_t i = 0; i < n; i++)
-            printf("%-20s %-14s %-10s %s\n", us[i].name, us[i].role,
-                   us[i].is_disabled     ? "disabled"
-                   : us[i].is_locked_out ? "locked"
-                                         : "active",
+            printf("%-20s %-14s %-10s %s\n", us[i].name, us[i].role, user_state(&us[i]),
                    us[i].created_at);
     }
     free(us);
+    return 0;
+}
+
+static json_t *json_opt(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+static int access_report(struct store *st, bool json)
+{
+    struct store_user_access *us = NULL;
+    size_t n = 0;
+    struct err e = {0};
+    if (store_user_access_report(st, &us, &n, &e))
+        return cli_fail("user report", &e);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+            const struct store_user_access *a = &us[i];
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:i}", "user",
+                               a->user.name, "role", a->user.role, "state", user_state(&a->user),
+                               "created_at", a->user.created_at, "last_login",
+                               json_opt(a->last_login), "logins", (json_int_t)a->logins,
+                               "last_failed_login", json_opt(a->last_failed_login), "failed_logins",
+                               (json_int_t)a->failed_logins_total, "failed_in_a_row",
+                               a->user.failed_logins));
+        }
+        free(us);
+        cli_json_print(arr);
+        return 0;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_adds(&sb, "user,role,state,created_at,last_login,logins,last_failed_login,"
+                     "failed_logins,failed_in_a_row\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct store_user_access *a = &us[i];
+        const char *cells[] = {a->user.name, a->user.role, user_state(&a->user), a->user.created_at,
+                               a->last_login};
+        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+            strbuf_add_csv(&sb, cells[c]);
+            strbuf_addc(&sb, ',');
+        }
+        strbuf_addf(&sb, "%lld,", a->logins);
+        strbuf_add_csv(&sb, a->last_failed_login);
+        strbuf_addf(&sb, ",%lld,%d\n", a->failed_logins_total, a->user.failed_logins);
+    }
+    free(us);
+    if (sb.failed) {
+        strbuf_release(&sb);
+        err_set(&e, ERR_NOMEM, "out of memory writing the report");
+        return cli_fail("user report", &e);
+    }
+    fwrite(sb.buf, 1, sb.len, stdout);
+    strbuf_release(&sb);
     return 0;
 }
 
@@ -106,7 +175,7 @@ int cmd_user_check(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
     const char *sub = ctx->sub->name;
-    bool is_list = strcmp(sub, "list") == 0;
+    bool is_list = strcmp(sub, "list") == 0 || strcmp(sub, "report") == 0;
     if (is_list ? a->npos != 0 : a->npos != 1)
         return cli_usage_error(ctx->name, is_list ? "takes no NAME" : "expects one NAME");
     /* a user may change their own password; everything else is user management */
@@ -125,6 +194,8 @@ int cmd_user(struct cmd_ctx *ctx)
     const struct store_ctx *who = &ctx->who;
     if (strcmp(sub, "list") == 0)
         return list_users(st, cli_has(a, "json"));
+    if (strcmp(sub, "report") == 0)
+        return access_report(st, cli_has(a, "json"));
     struct err e = {0};
     const char *name = a->pos[0];
     int rc = 0;

@@ -114,4 +114,18 @@ int page_casebook(struct req *r);
 int page_users(struct req *r);
 int page_users_post(struct req *r);
 
+/* api_db.c: the database's state, the pre-lock checklist and the four transitions (JSON) */
+int api_db_get(struct req *r);
+int api_db_freeze_post(struct req *r);
+int api_db_unfreeze_post(struct req *r);
+int api_db_lock_post(struct req *r);
+int api_db_unlock_post(struct req *r);
+/* page_study.c: the same on the /study page */
+int page_study(struct req *r);
+int page_study_freeze_post(struct req *r);
+int page_study_unfreeze_post(struct req *r);
+int page_study_sign_post(struct req *r); /* a study signature (store_sign, record NULL) */
+int page_study_lock_post(struct req *r);
+int page_study_unlock_post(struct req *r);
+
 #endif

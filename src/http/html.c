@@ -159,6 +159,31 @@ void html_notice(struct req *r, const char *kind, const char *msg)
     html_raw(r, "</p>");
 }
 
+/* Every page says when the database is frozen or locked, so nobody enters data that will be
+ * refused or reads a locked dataset as open. */
+static void db_state_banner(struct req *r)
+{
+    struct store_db_status s;
+    struct err e;
+    err_clear(&e);
+    if (!r->st || !r->has_user || store_db_status(r->st, &s, &e) != 0 ||
+        s.state == STORE_DB_AVAILABLE)
+        return;
+    html_raw(r, "<p class=\"db-banner\" id=\"db-banner\" role=\"note\"><strong>Database ");
+    if (s.state == STORE_DB_LOCKED) {
+        html_raw(r, "locked</strong> (");
+        html_text(r, s.lock_id);
+        html_raw(r, " since ");
+        html_text(r, s.locked_at);
+        html_raw(r, " UTC) — nothing can change.");
+    } else {
+        html_raw(r, "frozen</strong> since ");
+        html_text(r, s.frozen_at);
+        html_raw(r, " UTC — no data entry; queries, SDV and signatures go on.");
+    }
+    html_raw(r, " <a href=\"/study\">Study database</a></p>\n");
+}
+
 void html_begin(struct req *r, const char *title)
 {
     r->status = 200;
@@ -175,7 +200,8 @@ void html_begin(struct req *r, const char *title)
     html_raw(r, "\">\n<header class=\"topbar\"><a class=\"brand\" href=\"/\">ioheme</a>");
     if (r->has_user) {
         html_raw(r, "<nav aria-label=\"main\"><a href=\"/\">Dashboard</a>"
-                    "<a href=\"/screening\">Screening</a><a href=\"/queries\">Queries</a>");
+                    "<a href=\"/screening\">Screening</a><a href=\"/queries\">Queries</a>"
+                    "<a href=\"/study\">Study</a>");
         enum role role;
         if (role_from_name(r->user.role, &role) == 0 && perm_allows(role, PERM_USER_MANAGE))
             html_raw(r, "<a href=\"/users\">Users</a>");
@@ -196,6 +222,7 @@ void html_begin(struct req *r, const char *title)
         html_raw(r, "<p class=\"synthetic-banner\" role=\"note\"><strong>Training database"
                     "</strong> — synthetic patients made by <code>ioheme simulate</code>, not "
                     "study data.</p>\n");
+    db_state_banner(r);
     html_raw(r, "<main id=\"main\">\n");
 }
 

@@ -68,7 +68,8 @@ void page_sdv_section(struct req *r, const char *record, const char *event, int 
                       const struct dict_form *fm);
 void page_sdv_summary(struct req *r, const char *record);
 /* page_signatures.c: a casebook's signature block (error, may be NULL, shown above it) with
- * the sign forms for the signed-in role; page_subject.c: the casebook page itself. */
+ * the sign forms for the signed-in role; for record NULL the study's signatures and study
+ * meanings (the /study page); page_subject.c: the casebook page itself. */
 void page_signatures_section(struct req *r, const char *record, const char *error);
 int page_casebook_render(struct req *r, const char *error);
 /* The record's name and status line as a page heading. */

@@ -21,7 +21,13 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
     html_raw(r, "<section class=\"signatures\" id=\"signatures\"><h2>Signatures</h2>");
     if (error)
         html_notice(r, "error", error);
-    if (store_signatures(r->st, record, &g, &n, &e) != 0) {
+    int rc = store_signatures(r->st, record, &g, &n, &e);
+    size_t kept = 0; /* the study's page lists the study signatures only */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (record || !g[i].record[0])
+            g[kept++] = g[i];
+    n = kept;
+    if (rc != 0) {
         html_notice(r, "error", html_err_msg(r, &e));
     } else if (n == 0) {
         html_raw(r, "<p class=\"muted\">Not signed.</p>");
@@ -56,11 +62,18 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
     if (page_may(r, PERM_SIGN)) {
         for (size_t i = 0; i < d->nsigs; i++) {
             const struct dict_sig_meaning *m = &d->sigs[i];
-            if (m->scope != DICT_SIG_RECORD || strcmp(m->role, r->user.role) != 0)
+            if (m->scope != (record ? DICT_SIG_RECORD : DICT_SIG_STUDY) ||
+                strcmp(m->role, r->user.role) != 0)
                 continue;
-            html_raw(r, "<form method=\"post\" class=\"qaction noprint\" action=\"/records/");
-            html_text(r, record);
-            html_raw(r, "/sign\"><h3>Sign: ");
+            html_raw(r, "<form method=\"post\" class=\"qaction noprint\" action=\"");
+            if (record) {
+                html_raw(r, "/records/");
+                html_text(r, record);
+                html_raw(r, "/sign");
+            } else {
+                html_raw(r, "/study/sign");
+            }
+            html_raw(r, "\"><h3>Sign: ");
             html_text(r, m->label);
             html_raw(r, "</h3><p class=\"attestation\">");
             html_text(r, m->attestation);

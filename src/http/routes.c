@@ -27,6 +27,8 @@
 #define P_QCLOSE PERM_QUERY_CLOSE
 #define P_SDV PERM_SDV
 #define P_SIGN PERM_SIGN
+#define P_LOCK PERM_LOCK
+#define P_UNLOCK PERM_UNLOCK
 
 #define PUB RT_PUBLIC
 #define CSRF RT_CSRF
@@ -77,6 +79,11 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/users/{name}/disable",                    api_user_disable_post, P_USERS, CSRF,                 1},
     {HTTP_GET,  "/api/v1/users/{name}/tokens",                     api_user_tokens_get,  P_USERS, 0,                     0},
     {HTTP_POST, "/api/v1/users/{name}/tokens/{token}/revoke",      api_user_token_revoke_post, P_USERS, CSRF,            1},
+    {HTTP_GET,  "/api/v1/db",                                      api_db_get,           P_VIEW,  0,                     0},
+    {HTTP_POST, "/api/v1/db/freeze",                               api_db_freeze_post,   P_LOCK,  CSRF,                  4},
+    {HTTP_POST, "/api/v1/db/unfreeze",                             api_db_unfreeze_post, P_UNLOCK, CSRF,                 4},
+    {HTTP_POST, "/api/v1/db/lock",                                 api_db_lock_post,     P_LOCK,  CSRF,                  4},
+    {HTTP_POST, "/api/v1/db/unlock",                               api_db_unlock_post,   P_UNLOCK, CSRF,                 4},
 
     {HTTP_GET,  "/login",                                          page_login_get,       NONE,    PUB | HTML,            0},
     {HTTP_POST, "/login",                                          page_login_post,      NONE,    PUB | HTML,            4},
@@ -103,6 +110,12 @@ const struct route http_routes[] = {
     {HTTP_POST, "/queries/{qid}/reopen",                           page_query_reopen_post, P_QCLOSE, CSRF | HTML,        8},
     {HTTP_GET,  "/users",                                          page_users,           P_USERS, HTML,                  0},
     {HTTP_POST, "/users",                                          page_users_post,      P_USERS, CSRF | HTML,           4},
+    {HTTP_GET,  "/study",                                          page_study,           P_VIEW,  HTML,                  0},
+    {HTTP_POST, "/study/freeze",                                   page_study_freeze_post, P_LOCK, CSRF | HTML,          4},
+    {HTTP_POST, "/study/unfreeze",                                 page_study_unfreeze_post, P_UNLOCK, CSRF | HTML,      4},
+    {HTTP_POST, "/study/sign",                                     page_study_sign_post, P_SIGN,  CSRF | HTML,           4},
+    {HTTP_POST, "/study/lock",                                     page_study_lock_post, P_LOCK,  CSRF | HTML,           4},
+    {HTTP_POST, "/study/unlock",                                   page_study_unlock_post, P_UNLOCK, CSRF | HTML,        4},
 };
 /* clang-format on */
 

@@ -1,6 +1,7 @@
 /* The analysis dataset: from the store, to CSV files, and back (see dataset.h). */
 #include "report/dataset.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +312,29 @@ static int manifest_file(json_t *files, const char *dir, const char *name, struc
                                                   (json_int_t)total, "sha256", hex));
 }
 
+/* Writes dir/manifest.json: the lock (null members when lock_id is NULL) and files (stolen). */
+static int manifest_save(const char *dir, const char *lock_id, const char *locked_at,
+                         const char *audit_head, json_t *files, struct err *e)
+{
+    json_t *m =
+        json_pack("{s:o, s:o, s:o, s:o}", "lock_id", lock_id ? json_string(lock_id) : json_null(),
+                  "locked_at", lock_id ? json_string(locked_at) : json_null(), "audit_head",
+                  lock_id ? json_string(audit_head) : json_null(), "files", files);
+    char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    int rc = text ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_adds(&sb, text);
+        strbuf_addc(&sb, '\n');
+        rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : dataset_write_file(dir, DATASET_MANIFEST_FILE, sb.buf, sb.len, e);
+        strbuf_release(&sb);
+    }
+    free(text);
+    json_decref(m);
+    return rc;
+}
+
 int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
                            const char *locked_at, const char *audit_head, struct err *e)
 {
@@ -325,24 +349,85 @@ int dataset_write_manifest(const struct adataset *ds, const char *dir, const cha
         rc = manifest_file(files, dir, "dataset_dictionary.csv", e);
     if (rc == 0 && ds->is_synthetic)
         rc = manifest_file(files, dir, DATASET_SYNTHETIC_FILE, e);
-    json_t *m = rc ? NULL
-                   : json_pack("{s:s, s:s, s:s, s:o}", "lock_id", lock_id, "locked_at", locked_at,
-                               "audit_head", audit_head, "files", files);
-    char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (rc == 0 && !text)
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-    if (rc == 0) {
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_adds(&sb, text);
-        strbuf_addc(&sb, '\n');
-        rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
-                       : dataset_write_file(dir, DATASET_MANIFEST_FILE, sb.buf, sb.len, e);
-        strbuf_release(&sb);
-    }
-    free(text);
-    if (m)
-        json_decref(m);
-    else
+    if (rc) {
         json_decref(files);
+        return rc;
+    }
+    return manifest_save(dir, lock_id, locked_at, audit_head, files, e);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends every regular file under root/rel (rel "" for root itself) to files, in byte order
+ * of the path (not the directory's order, nor the locale's), skipping the top manifest. */
+static int manifest_tree(json_t *files, const char *root, const char *rel, struct err *e)
+{
+    struct strbuf path = STRBUF_INIT;
+    strbuf_addf(&path, rel[0] ? "%s/%s" : "%s", root, rel);
+    DIR *d = path.failed ? NULL : opendir(path.buf);
+    if (!d) {
+        int rc = err_set(e, ERR_IO, "%s: cannot list: %s", strbuf_str(&path), strerror(errno));
+        strbuf_release(&path);
+        return rc;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (struct dirent *de; rc == 0 && (de = readdir(d)) != NULL;) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            (!rel[0] && strcmp(de->d_name, DATASET_MANIFEST_FILE) == 0))
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            char **g = realloc(names, nc * sizeof *g);
+            if (!g) {
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+                break;
+            }
+            names = g;
+            cap = nc;
+        }
+        names[n] = strdup(de->d_name);
+        rc = names[n++] ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    }
+    closedir(d);
+    if (rc == 0)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct strbuf sub = STRBUF_INIT;
+        strbuf_addf(&sub, rel[0] ? "%s/%s" : "%s%s", rel, names[i]);
+        struct strbuf full = STRBUF_INIT;
+        strbuf_addf(&full, "%s/%s", root, strbuf_str(&sub));
+        struct stat sb;
+        if (sub.failed || full.failed)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else if (stat(full.buf, &sb) != 0)
+            rc = err_set(e, ERR_IO, "%s: %s", full.buf, strerror(errno));
+        else if (S_ISDIR(sb.st_mode))
+            rc = manifest_tree(files, root, sub.buf, e);
+        else if (S_ISREG(sb.st_mode))
+            rc = manifest_file(files, root, sub.buf, e);
+        strbuf_release(&sub);
+        strbuf_release(&full);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    strbuf_release(&path);
     return rc;
+}
+
+int dataset_write_tree_manifest(const char *dir, const char *lock_id, const char *locked_at,
+                                const char *audit_head, struct err *e)
+{
+    json_t *files = json_array();
+    int rc = files ? manifest_tree(files, dir, "", e) : err_set(e, ERR_NOMEM, "out of memory");
+    if (rc) {
+        json_decref(files);
+        return rc;
+    }
+    return manifest_save(dir, lock_id, locked_at, audit_head, files, e);
 }

@@ -53,6 +53,12 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e);
 int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
                            const char *locked_at, const char *audit_head, struct err *e);
 
+/* As dataset_write_manifest for every regular file under dir, subfolders included, listed by
+ * their path relative to dir in byte order (the report's folder: report.html, results.json,
+ * dataset/, figures/). lock_id NULL (an unlocked database): the lock members are null. */
+int dataset_write_tree_manifest(const char *dir, const char *lock_id, const char *locked_at,
+                                const char *audit_head, struct err *e);
+
 /* Creates directory path if it does not exist (mode 0777 & umask). */
 int dataset_mkdir(const char *path, struct err *e);
 /* Writes len bytes to dir/name. */

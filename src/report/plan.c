@@ -397,6 +397,12 @@ int report_plan_run(const struct adataset *ds, const struct report_meta *m, json
         plan_jset(&c, audit, "head_hash", json_null());
     }
     plan_jset(&c, study, "audit", audit);
+    /* a locked database: the lock and the trail up to it, not the clock (P11-19, P11-31) */
+    plan_jset(&c, study, "lock",
+              m->lock_id ? json_pack("{s:s, s:s, s:s}", "id", m->lock_id, "locked_at",
+                                     m->locked_at ? m->locked_at : "", "audit_head",
+                                     m->audit_head ? m->audit_head : "")
+                         : json_null());
     plan_jset(&c, r, "study", study);
     section(&c, r, "status", plan_status(&c));
     section(&c, r, "baseline", plan_baseline(&c));

@@ -22,9 +22,12 @@ struct report_meta {
     long long audit_rows;
     const char *audit_head;   /* 64 hex chars */
     const char *protocol_sha; /* unused when NULL */
-    int target_n;      /* target enrolment from the protocol (study.csv); 0: REPORT_TARGET_N */
-    bool is_synthetic; /* a training/demo database's data: results.json study.synthetic, and
-                          the report says so at its top */
+    int target_n;          /* target enrolment from the protocol (study.csv); 0: REPORT_TARGET_N */
+    bool is_synthetic;     /* a training/demo database's data: results.json study.synthetic, and
+                              the report says so at its top */
+    const char *lock_id;   /* a locked database's lock ("LOCK-1"), or NULL: results.json
+                              study.lock, and the report says so at its top */
+    const char *locked_at; /* UTC, with lock_id */
 };
 
 /* Runs the plan. *out is a new JSON object (caller json_decref's it). */

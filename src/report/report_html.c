@@ -62,6 +62,13 @@ static void s_header(struct strbuf *sb, const json_t *r)
     } else {
         strbuf_adds(sb, "not available (report made from an exported dataset)");
     }
+    if (json_is_string(rh_jp(r, "study.lock.id"))) {
+        strbuf_adds(sb, ".<br>Locked database: <span class=\"lock-id\">");
+        strbuf_add_html(sb, rh_js(r, "study.lock.id"));
+        strbuf_adds(sb, "</span> since ");
+        strbuf_add_html(sb, rh_js(r, "study.lock.locked_at"));
+        strbuf_adds(sb, " UTC; the snapshot and audit head are the lock's");
+    }
     strbuf_adds(sb, ".</p>\n");
 }
 

@@ -41,6 +41,20 @@ static const char *const stmt_sql[SQ__COUNT] = {
                     "created_at FROM user WHERE name = ?1",
     [SQ_USER_LIST] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, "
                      "is_locked_out, created_at FROM user ORDER BY id",
+    /* the audit rows about users are those with no record and field 'user' (audit_record_field
+     * index): sign-ins, failures, lockouts, user changes */
+    [SQ_USER_ACCESS] =
+        "SELECT u.id, u.name, u.role, NULL, u.is_disabled, u.failed_logins, u.is_locked_out, "
+        "u.created_at, max(CASE WHEN a.action = 'login' THEN a.ts END), "
+        "count(CASE WHEN a.action = 'login' THEN 1 END), "
+        "max(CASE WHEN a.action = 'login_failed' THEN a.ts END), "
+        "count(CASE WHEN a.action = 'login_failed' THEN 1 END) "
+        "FROM user u LEFT JOIN audit a ON a.record IS NULL AND a.field = 'user' AND a.user = "
+        "u.name "
+        "AND a.action IN ('login', 'login_failed') GROUP BY u.id ORDER BY u.id",
+    [SQ_USER_CLI_RECENT] = "SELECT 1 FROM audit WHERE record IS NULL AND field = 'user' "
+                           "AND action = 'login' AND source = 'cli' AND user = ?1 AND ts >= ?2 "
+                           "LIMIT 1",
     [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at) VALUES (?1,?2,?3,?4)",
     [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
     [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "

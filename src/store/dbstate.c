@@ -56,6 +56,11 @@ int store_db_status(struct store *st, struct store_db_status *out, struct err *e
             rc = meta_get(st, "db_locked_at", out->locked_at, sizeof out->locked_at, e);
         if (!rc)
             rc = meta_get(st, "db_lock_head", out->lock_head, sizeof out->lock_head, e);
+        char rows[24];
+        if (!rc)
+            rc = meta_get(st, "db_lock_rows", rows, sizeof rows, e);
+        if (!rc)
+            out->lock_rows = atoll(rows);
     }
     return rc;
 }
@@ -260,6 +265,10 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
         rc = store_audit_head(st, &nrows, head, e);
         if (!rc)
             rc = meta_set(st, "db_lock_head", head, e);
+        char rows[24];
+        snprintf(rows, sizeof rows, "%lld", nrows);
+        if (!rc)
+            rc = meta_set(st, "db_lock_rows", rows, e);
     }
     if (rc) {
         store_tx_rollback(st);

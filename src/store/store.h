@@ -196,6 +196,20 @@ int store_user_get(struct store *st, const char *name, struct store_user *out, s
  * free; NULL when n is 0). */
 int store_user_list(struct store *st, struct store_user **out, size_t *n, struct err *e);
 
+/* A user's access for periodic review (P11-07): from the audit trail, the last successful
+ * sign-in and their number (web sessions, API tokens' logins and CLI sessions, see
+ * store_authenticate), the last failed one and their number. Times UTC, "" when none. */
+struct store_user_access {
+    struct store_user user;
+    char last_login[32];
+    long long logins;
+    char last_failed_login[32];
+    long long failed_logins_total;
+};
+/* Every user, in the order they were added; *out is malloc'd, caller frees. */
+int store_user_access_report(struct store *st, struct store_user_access **out, size_t *n,
+                             struct err *e);
+
 /* Disables a user: they can no longer authenticate. Audited as "user_disable". ERR_CONFLICT
  * when disabling the last active admin. */
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
@@ -219,9 +233,12 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
  * one unit of the budget atomically before its password is checked, so at most
  * STORE_MAX_FAILED_LOGINS passwords are checked between successes. Unknown, disabled and
  * locked accounts cost one argon2id check too (timing does not reveal usernames). A disabled
- * or locked-out user always fails, even with the right password. A success through source
- * "api" is audited as "login" (CLI commands authenticate per command and their writes are
- * audited themselves). */
+ * or locked-out user always fails, even with the right password. A success is audited as
+ * "login" once per session: through source "api" every time (a web or API sign-in starts a
+ * session); through source "cli" when the user has no "cli" login row in the last
+ * STORE_CLI_SESSION_S seconds (a CLI command signs in per command: the commands a user runs
+ * within that window are one session, so the trail gets one row, not one per command). */
+#define STORE_CLI_SESSION_S 1800
 int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
                        const char *password, struct store_user *out, struct err *e);
 
@@ -527,10 +544,12 @@ const char *store_db_state_name(enum store_db_state s);
 
 struct store_db_status {
     enum store_db_state state;
-    char lock_id[24];   /* "LOCK-2" while locked (the second lock of this database) */
-    char locked_at[32]; /* UTC, while locked */
-    char lock_head[65]; /* the audit head's hash right after the lock row */
-    char frozen_at[32]; /* UTC, while frozen or locked */
+    char lock_id[24];    /* "LOCK-2" while locked (the second lock of this database) */
+    char locked_at[32];  /* UTC, while locked */
+    char lock_head[65];  /* the audit head's hash right after the lock row */
+    long long lock_rows; /* audit rows up to and with the lock row (0 for a lock made before
+                            this was kept) */
+    char frozen_at[32];  /* UTC, while frozen or locked */
 };
 int store_db_status(struct store *st, struct store_db_status *out, struct err *e);
 /* ERR_CONFLICT naming the state when it is not available (the write path's check) or, with
@@ -558,8 +577,9 @@ int store_db_freeze(struct store *st, const struct store_ctx *who, const char *r
                     struct err *e);
 int store_db_unfreeze(struct store *st, const struct store_ctx *who, const char *reason,
                       struct err *e);
-/* Runs the checklist into *cl (may be NULL); refuses with ERR_CONFLICT listing the failed checks
- * unless override (a reason) is given, which is audited with them ("db_lock_override"). */
+/* Runs the checklist into *cl (may be NULL); refuses with ERR_CONFLICT (field "checklist")
+ * listing the failed checks unless override (a reason) is given, which the "db_lock" row's
+ * reason records with them. */
 int store_db_lock(struct store *st, const struct store_ctx *who, const char *override,
                   struct store_checklist *cl, struct err *e);
 int store_db_unlock(struct store *st, const struct store_ctx *who, const char *password,

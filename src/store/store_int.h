@@ -26,6 +26,8 @@ enum stmt_id {
     SQ_AUDIT_LAST,
     SQ_USER_GET,
     SQ_USER_LIST,
+    SQ_USER_ACCESS,     /* users.c: the user-access report */
+    SQ_USER_CLI_RECENT, /* users.c: a CLI login row of the user since ?2 */
     SQ_USER_INSERT,
     SQ_USER_SET_DISABLED,
     SQ_USER_SET_FAILED,

@@ -130,6 +130,31 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
     return rc;
 }
 
+static void access_fill(sqlite3_stmt *s, void *elem)
+{
+    struct store_user_access *a = elem;
+    store_user_from_stmt(s, &a->user);
+    store_col_copy(s, 8, a->last_login, sizeof a->last_login);
+    a->logins = sqlite3_column_int64(s, 9);
+    store_col_copy(s, 10, a->last_failed_login, sizeof a->last_failed_login);
+    a->failed_logins_total = sqlite3_column_int64(s, 11);
+}
+
+int store_user_access_report(struct store *st, struct store_user_access **out, size_t *n,
+                             struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACCESS, e);
+    if (!s)
+        return ERR_IO;
+    void *arr = NULL;
+    int rc = store_rows_to_array(st, s, sizeof **out, access_fill, &arr, n,
+                                 "reading the user-access report", e);
+    *out = arr;
+    return rc;
+}
+
 static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES], struct err *e)
 {
     if (strlen(password) < STORE_PASSWORD_MIN)
@@ -414,6 +439,25 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
 
 /* The right password: refunds the budget unless the account was locked or disabled while the
  * password was being checked; audits "login" for the API. *ok false: locked meanwhile. */
+/* True when name has no CLI login row in the last STORE_CLI_SESSION_S seconds: this CLI
+ * sign-in starts a session (store_authenticate). */
+static int cli_session_is_new(struct store *st, const char *name, bool *is_new, struct err *e)
+{
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_CLI_RECENT, e);
+    if (!s)
+        return ERR_IO;
+    char since[32];
+    store_ts_format(store_now_ms(st) - STORE_CLI_SESSION_S * 1000LL, since);
+    store_bind_text(st, s, 1, name);
+    store_bind_text(st, s, 2, since);
+    int rc = store_step(st, s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_db_fail(st, e, "reading the last CLI login");
+    *is_new = rc == SQLITE_DONE;
+    return 0;
+}
+
 static int record_success(struct store *st, const struct store_ctx *who, const char *name,
                           struct store_user *u, bool *ok, struct err *e)
 {
@@ -426,7 +470,10 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
         return finish(st, rc, e);
     *ok = true;
     rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
-    if (!rc && who && who->source && strcmp(who->source, "api") == 0) {
+    bool is_new_session = who && who->source && strcmp(who->source, "api") == 0;
+    if (!rc && who && who->source && strcmp(who->source, "cli") == 0)
+        rc = cli_session_is_new(st, name, &is_new_session, e);
+    if (!rc && is_new_session) {
         struct store_ctx ctx = {name, who->source, NULL};
         struct audit_entry a = {
             .action = "login", .instance = -1, .field = "user", .new_value = name};

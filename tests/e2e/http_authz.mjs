@@ -27,6 +27,8 @@ const EXPECTED = {
     query_close: ['admin', 'monitor', 'data_manager'],
     sdv: ['admin', 'monitor'],
     sign: ['investigator'],
+    lock: ['admin', 'data_manager'],
+    unlock: ['admin', 'data_manager'],
 };
 
 // Who may call what: the specification this test holds the route table to, written by hand
@@ -97,6 +99,17 @@ const SPEC = {
     'POST /queries/{qid}/reopen': "query_close",
     'GET /users': "user_manage",
     'POST /users': "user_manage",
+    'GET /api/v1/db': "data_read",
+    'POST /api/v1/db/freeze': "lock",
+    'POST /api/v1/db/unfreeze': "unlock",
+    'POST /api/v1/db/lock': "lock",
+    'POST /api/v1/db/unlock': "unlock",
+    'GET /study': "data_read",
+    'POST /study/freeze': "lock",
+    'POST /study/unfreeze': "unlock",
+    'POST /study/sign': "sign",
+    'POST /study/lock': "lock",
+    'POST /study/unlock': "unlock",
 };
 
 const routes = JSON.parse(spawnSync(IOHEME, ['serve', '--routes'], { encoding: 'utf8' }).stdout);
@@ -174,6 +187,9 @@ try {
             }
         }
     }
+    // the matrix froze the database (POST /api/v1/db/freeze as admin, with no reason): open it
+    // again for what follows
+    t.check(/available/.test(cli(IOHEME, db, ['db', 'unfreeze', '--reason', 'after the matrix'])), 'the matrix froze the database; unfrozen');
     // The form page offers only what the role may do: the status selector needs form_status,
     // the save bar (Save; the reason box too once the form holds data) data_write.
     for (const role of ROLES) {
@@ -201,6 +217,12 @@ try {
         res = await call(B, 'GET', `/records/${eligibleOnly}`, { session: sessions[role] });
         t.check(res.text.includes('id="enrol"') === EXPECTED.enroll.includes(role),
                 `subject page of an eligible patient as ${role}: enrolment offered iff enroll`);
+    }
+    // /study offers the database transitions the role may make: freeze (lock) while available
+    for (const role of ROLES) {
+        const res = await call(B, 'GET', '/study', { session: sessions[role] });
+        t.check(res.status === 200 && /id="db-state"/.test(res.text), `/study as ${role}`, res.status);
+        t.check(/id="db-freeze"/.test(res.text) === EXPECTED.lock.includes(role), `/study as ${role}: freeze offered iff lock`);
     }
     const denied = auditCount('denied') - deniedBefore;
     t.check(denied === forbidden, `every refusal is audited as denied (${denied} of ${forbidden})`);

@@ -354,6 +354,77 @@ static void test_sessions_expire_and_end(void **state)
     assert_int_equal(store_session_check(t->st, "not-a-token", &u, NULL), ERR_AUTH);
 }
 
+/* P11-06: a CLI sign-in is audited as "login" once per CLI session (STORE_CLI_SESSION_S
+ * since the user's last CLI login row), a web/API sign-in every time, a failure every time. */
+static void test_cli_login_is_audited_once_per_session(void **state)
+{
+    struct tdb *t = *state;
+    /* audit time never goes back: start after the rows store_create wrote on the system clock */
+    clock_ms = (long long)time(NULL) * 1000 + 3600 * 1000LL;
+    store_set_clock(t->st, fixed_clock, NULL);
+    int logins = audit_count(t, "login");
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", ADMIN_PW, NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "login"), logins + 1);
+    clock_ms += 60 * 1000; /* the next command a minute later: the same session */
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", ADMIN_PW, NULL, NULL), 0);
+    clock_ms += (STORE_CLI_SESSION_S - 60) * 1000LL - 1; /* just inside the window */
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", ADMIN_PW, NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "login"), logins + 1);
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", "wrong-pass", NULL, NULL), ERR_AUTH);
+    assert_int_equal(audit_count(t, "login_failed"), 1);
+    clock_ms += 2; /* past it: a new session */
+    assert_int_equal(store_authenticate(t->st, &CLI, "admin", ADMIN_PW, NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "login"), logins + 2);
+    /* another user's session is their own */
+    assert_int_equal(store_user_add(t->st, &ADMIN, "mona", "monitor", "mona-pass-1", NULL), 0);
+    assert_int_equal(store_authenticate(t->st, &CLI, "mona", "mona-pass-1", NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "login"), logins + 3);
+    /* the web / API: every sign-in starts a session */
+    const struct store_ctx api = {NULL, "api", NULL};
+    assert_int_equal(store_authenticate(t->st, &api, "admin", ADMIN_PW, NULL, NULL), 0);
+    assert_int_equal(store_authenticate(t->st, &api, "admin", ADMIN_PW, NULL, NULL), 0);
+    assert_int_equal(audit_count(t, "login"), logins + 5);
+}
+
+/* P11-07: the user-access report counts each user's sign-ins and failures from the trail. */
+static void test_user_access_report(void **state)
+{
+    struct tdb *t = *state;
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "right-pass", NULL), 0);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "monitor", "bob-pass-1", NULL), 0);
+    assert_int_equal(store_user_disable(t->st, &ADMIN, "bob", NULL), 0);
+    const struct store_ctx api = {NULL, "api", NULL};
+    clock_ms = (long long)time(NULL) * 1000 + 3600 * 1000LL; /* as above */
+    store_set_clock(t->st, fixed_clock, NULL);
+    assert_int_equal(store_authenticate(t->st, &api, "ann", "nope-nope", NULL, NULL), ERR_AUTH);
+    assert_int_equal(store_authenticate(t->st, &api, "ann", "nope-nope", NULL, NULL), ERR_AUTH);
+    clock_ms += 1000;
+    assert_int_equal(store_authenticate(t->st, &api, "ann", "right-pass", NULL, NULL), 0);
+    clock_ms += 1000;
+    assert_int_equal(store_authenticate(t->st, &api, "ann", "nope-nope", NULL, NULL), ERR_AUTH);
+    assert_int_equal(store_authenticate(t->st, &api, "bob", "bob-pass-1", NULL, NULL), ERR_AUTH);
+    struct store_user_access *a = NULL;
+    size_t n = 0;
+    assert_int_equal(store_user_access_report(t->st, &a, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(a[0].user.name, "admin");
+    assert_int_equal(a[0].logins, 0);
+    assert_string_equal(a[0].last_login, "");
+    assert_string_equal(a[1].user.name, "ann");
+    assert_string_equal(a[1].user.role, "investigator");
+    assert_int_equal(a[1].logins, 1);
+    assert_int_equal(a[1].failed_logins_total, 3);
+    assert_int_equal(a[1].user.failed_logins, 1); /* one since the success */
+    if (strcmp(a[1].last_failed_login, a[1].last_login) <= 0)
+        fail_msg("last failure %s not after the last login %s", a[1].last_failed_login,
+                 a[1].last_login);
+    assert_string_equal(a[2].user.name, "bob");
+    assert_true(a[2].user.is_disabled);
+    assert_int_equal(a[2].logins, 0);
+    assert_int_equal(a[2].failed_logins_total, 1);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +443,8 @@ int main(void)
         T(test_password_change),
         T(test_monitor_cannot_write_and_refusal_is_audited),
         T(test_sessions_expire_and_end),
+        T(test_cli_login_is_audited_once_per_session),
+        T(test_user_access_report),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

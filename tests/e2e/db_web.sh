@@ -1,0 +1,4 @@
+#!/bin/sh
+# Database freeze and lock through the JSON API and the /study page (see db_web.mjs).
+set -eu
+exec node "$(dirname "$0")/db_web.mjs"
