@@ -128,6 +128,7 @@ pages = [
     { name: 'casebook', url: '/records/IOH-001/casebook' },
     { name: 'queries', url: '/queries?status=all' },
     { name: 'query', url: '/queries/1' },
+    { name: 'study', url: '/study' },
     { name: 'users', url: '/users', as: 'admin' },
     { name: '403', url: '/users', status: 403 },
     { name: 'login', url: '/login', as: null },
