@@ -35,6 +35,16 @@ const struct expr_fn_info expr_fns[FN__COUNT] = {
     [FN_SQRT] = {"sqrt", 1, 1, "sqrt"},
     [FN_ISNUMBER] = {"isnumber", 1, 1, "isnumber"},
     [FN_ISBLANKORMISSINGCODE] = {"isblankormissingcode", 1, 1, "isblank"},
+    [FN_ISINTEGER] = {"isinteger", 1, 1, "isinteger"},
+    [FN_LOG] = {"log", 1, 2, "log"},
+    [FN_STDEV] = {"stdev", 1, 0, "stdev"},
+    [FN_CONCAT] = {"concat", 1, 0, "concat"},
+    [FN_CONTAINS] = {"contains", 2, 2, "contains"},
+    [FN_STARTS_WITH] = {"starts_with", 2, 2, "starts_with"},
+    [FN_ENDS_WITH] = {"ends_with", 2, 2, "ends_with"},
+    [FN_YEAR] = {"year", 1, 1, "year"},
+    [FN_MONTH] = {"month", 1, 1, "month"},
+    [FN_DAY] = {"day", 1, 1, "day"},
 };
 
 enum tok_kind {
