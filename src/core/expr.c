@@ -169,11 +169,25 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
     return 0;
 }
 
+/* Whether only blanks stand between the start of the line and position at. */
+static bool at_line_start(const char *s, size_t at)
+{
+    while (at > 0 && (s[at - 1] == ' ' || s[at - 1] == '\t'))
+        at--;
+    return at == 0 || s[at - 1] == '\n' || s[at - 1] == '\r';
+}
+
 static int lex(struct parser *p)
 {
     const char *s = p->src;
-    while (s[p->at] == ' ' || s[p->at] == '\t' || s[p->at] == '\n' || s[p->at] == '\r')
-        p->at++;
+    for (;;) {
+        while (s[p->at] == ' ' || s[p->at] == '\t' || s[p->at] == '\n' || s[p->at] == '\r')
+            p->at++;
+        if (s[p->at] != '#' || !at_line_start(s, p->at))
+            break;
+        while (s[p->at] && s[p->at] != '\n') /* a comment line, as REDCap allows in logic */
+            p->at++;
+    }
     struct tok *t = &p->tok;
     memset(t, 0, sizeof *t);
     t->pos = p->at + 1;

@@ -197,6 +197,9 @@ static void test_if_and_functions(void **state)
     assert_string_equal(eval0("starts_with(\"Bone\", \"one\")"), "0");
     assert_string_equal(eval0("ends_with(\"Bone\", \"NE\")"), "1");
     assert_string_equal(eval0("year(\"2024-02-29\") * 100 + month(\"2024-02-29\")"), "202402");
+    /* a line starting with # is a comment; a # elsewhere is not */
+    assert_string_equal(eval0("# the sum\n  # of two\n1 +\n# one more\n 2"), "3");
+    assert_string_equal(eval0("\"#a\" = \"#a\""), "1");
     assert_string_equal(eval0("sum([a], [b])"), "(blank)");
     assert_string_equal(eval0("isnumber('12.5')"), "1");
     assert_string_equal(eval0("isnumber('-3')"), "1");
