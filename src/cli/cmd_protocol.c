@@ -30,8 +30,9 @@ const char CMD_PROTOCOL_USAGE[] =
     "$IOHEME_PROTOCOL, else protocols/io-heme.\n"
     "\n"
     "  check   validates the folder and prints every error as file:line:column (for logic,\n"
-    "          also the character within the cell); exit 0 and 'ok: N fields, N forms,\n"
-    "          N events' when valid, exit 3 when not\n"
+    "          also the character within the cell), and every warning (what loads but cannot\n"
+    "          behave as in REDCap, e.g. an sql field) the same way; exit 0 and 'ok: N fields,\n"
+    "          N forms, N events' when valid, exit 3 when not (docs/redcap.md)\n"
     "  show    forms, events, which form is collected at which event, and every field with\n"
     "          its type, validation, range, choices and logic; --json for a machine\n"
     "  eval    evaluates a REDCap logic expression with the C evaluator the server uses.\n"
@@ -82,7 +83,10 @@ static int protocol_check(struct cmd_ctx *ctx)
     strbuf_release(&errors);
     if (rc)
         return cli_fail("protocol check", &e);
-    printf("ok: %zu fields, %zu forms, %zu events\n", d.nfields, d.nforms, d.nevents);
+    for (size_t i = 0; i < d.nwarnings; i++)
+        fprintf(stderr, "%s/%s\n", dir, d.warnings[i]);
+    printf("ok: %zu fields, %zu forms, %zu events%s\n", d.nfields, d.nforms, d.nevents,
+           d.nwarnings ? " (with warnings)" : "");
     dict_free(&d);
     return 0;
 }

@@ -43,11 +43,25 @@ static const char *const dict_headers[18] = {
     "Field Annotation",
 };
 
+/* The same columns as REDCap's API (content=metadata) names them; REDCap's own CSV exports
+ * of some versions and tools built on the API write this header. */
+static const char *const dict_api_headers[18] = {
+    "field_name",          "form_name",
+    "section_header",      "field_type",
+    "field_label",         "select_choices_or_calculations",
+    "field_note",          "text_validation_type_or_show_slider_number",
+    "text_validation_min", "text_validation_max",
+    "identifier",          "branching_logic",
+    "required_field",      "custom_alignment",
+    "question_number",     "matrix_group_name",
+    "matrix_ranking",      "field_annotation",
+};
+
 static const char *const ftype_names[] = {
     [FT_TEXT] = "text",           [FT_NOTES] = "notes",       [FT_DROPDOWN] = "dropdown",
     [FT_RADIO] = "radio",         [FT_CHECKBOX] = "checkbox", [FT_YESNO] = "yesno",
     [FT_TRUEFALSE] = "truefalse", [FT_CALC] = "calc",         [FT_DESCRIPTIVE] = "descriptive",
-    [FT_FILE] = "file",           [FT_SLIDER] = "slider",
+    [FT_FILE] = "file",           [FT_SLIDER] = "slider",     [FT_SQL] = "sql",
 };
 static const char *const vtype_names[] = {
     [VT_NONE] = "",
@@ -66,6 +80,29 @@ static const char *const vtype_names[] = {
     [VT_PHONE] = "phone",
     [VT_ALPHA_ONLY] = "alpha_only",
     [VT_ZIPCODE] = "zipcode",
+    [VT_DATE_MDY] = "date_mdy",
+    [VT_DATE_DMY] = "date_dmy",
+    [VT_DATETIME_MDY] = "datetime_mdy",
+    [VT_DATETIME_DMY] = "datetime_dmy",
+    [VT_DATETIME_SECONDS_MDY] = "datetime_seconds_mdy",
+    [VT_DATETIME_SECONDS_DMY] = "datetime_seconds_dmy",
+    [VT_TIME_HH_MM_SS] = "time_hh_mm_ss",
+    [VT_NUMBER_COMMA] = "number_comma_decimal",
+    [VT_NUMBER_1DP_COMMA] = "number_1dp_comma_decimal",
+    [VT_NUMBER_2DP_COMMA] = "number_2dp_comma_decimal",
+    [VT_NUMBER_3DP_COMMA] = "number_3dp_comma_decimal",
+    [VT_NUMBER_4DP_COMMA] = "number_4dp_comma_decimal",
+    [VT_SSN] = "ssn",
+    [VT_PHONE_AUSTRALIA] = "phone_australia",
+    [VT_POSTALCODE_AUSTRALIA] = "postalcode_australia",
+    [VT_POSTALCODE_CANADA] = "postalcode_canada",
+    [VT_POSTALCODE_FRENCH] = "postalcode_french",
+    [VT_POSTALCODE_GERMANY] = "postalcode_germany",
+    [VT_MRN_10D] = "mrn_10d",
+    [VT_MRN_GENERIC] = "mrn_generic",
+    [VT_VMRN] = "vmrn",
+    [VT_SIGNATURE] = "signature",
+    [VT_AUTOCOMPLETE] = "autocomplete",
 };
 
 const char *dict_field_type_name(enum field_type t)
@@ -309,10 +346,7 @@ static void parse_choices(struct loader *L, struct dict_field *f, const char *ra
                 else if (dict_choice_label(f, code))
                     dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
                                    "field '%s': duplicate choice code '%s'", f->name, code);
-                else if (!*label)
-                    dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
-                                   "field '%s': choice '%s' has no label", f->name, code);
-                else
+                else /* an empty label is REDCap's too ("1, | 2, Often") */
                     f->choices[f->nchoices++] = (struct dict_choice){code, label};
             }
         }
@@ -330,23 +364,32 @@ static int lookup_vtype(const char *s)
     return -1;
 }
 
+/* The field type a validation type belongs on: REDCap's signature pad is a file field, its
+ * searchable list a dropdown, every other validation a text field's. */
+static enum field_type vtype_field_type(int v)
+{
+    return v == VT_SIGNATURE ? FT_FILE : v == VT_AUTOCOMPLETE ? FT_DROPDOWN : FT_TEXT;
+}
+
 static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
 {
     const char *raw[2] = {f->vmin, f->vmax};
+    /* a slider's min and max are its ends (REDCap's default 0 and 100) */
+    enum val_type vt = f->type == FT_SLIDER ? VT_NUMBER : f->vtype;
     for (int k = 0; k < 2; k++) {
         if (!*raw[k])
             continue;
         double v;
-        if (!validate_type_is_ordered(f->vtype)) {
+        if (!validate_type_is_ordered(vt)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': a %s needs a number, date or time validation type, not "
                            "'%s'",
                            f->name, k ? "max" : "min",
                            f->vtype == VT_NONE ? "(none)" : dict_val_type_name(f->vtype));
-        } else if (!validate_parse_ordered(f->vtype, raw[k], &v)) {
+        } else if (!validate_parse_ordered(vt, raw[k], &v)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': %s '%s' is not a valid %s", f->name, k ? "max" : "min",
-                           raw[k], dict_val_type_name(f->vtype));
+                           raw[k], f->type == FT_SLIDER ? "slider end" : dict_val_type_name(vt));
         } else if (k == 0) {
             f->has_min = true;
             f->min_num = v;
@@ -392,13 +435,18 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
             const char *q = p + n;
             while (*q == ' ')
                 q++;
-            char quote = q[0] == '=' ? q[1] : '\0';
-            const char *end = (quote == '\'' || quote == '"') ? strchr(q + 2, quote) : NULL;
+            if (*q == '=') /* REDCap allows spaces around '=': @DEFAULT = 'x' */
+                for (q++; *q == ' ';)
+                    q++;
+            else
+                q = "";
+            char quote = *q;
+            const char *end = (quote == '\'' || quote == '"') ? strchr(q + 1, quote) : NULL;
             if (!end)
                 dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
                                "field '%s': @DEFAULT needs a quoted value, @DEFAULT='x'", f->name);
             else
-                f->default_value = dict_dup_trim(L, q + 2, (size_t)(end - (q + 2)));
+                f->default_value = dict_dup_trim(L, q + 1, (size_t)(end - (q + 1)));
         }
     }
     int ntags = f->is_inclusion + f->is_exclusion + f->is_eligible;
@@ -532,6 +580,12 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
         break;
     case FT_SLIDER:
         break;
+    case FT_SQL:
+        dict_add_warning(L, "dictionary.csv", line, C_TYPE + 1,
+                         "field '%s': sql field: its choices come from a query on REDCap's own "
+                         "database, which ioheme cannot run; it takes free text",
+                         f->name);
+        break;
     default:
         if (raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
@@ -549,10 +603,11 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
         else if (v < 0)
             dict_add_error(L, "dictionary.csv", line, C_VTYPE + 1,
                            "field '%s': unknown or unsupported validation type '%s'", f->name, vt);
-        else if (f->type != FT_TEXT)
+        else if (f->type != vtype_field_type(v))
             dict_add_error(L, "dictionary.csv", line, C_VTYPE + 1,
-                           "field '%s': validation '%s' on a %s field (only text fields have one)",
-                           f->name, vt, dict_field_type_name(f->type));
+                           "field '%s': validation '%s' on a %s field (it belongs on %s fields)",
+                           f->name, vt, dict_field_type_name(f->type),
+                           dict_field_type_name(vtype_field_type(v)));
         f->vtype = v < 0 ? VT_NONE : (enum val_type)v;
     }
     parse_bounds(L, f, line);
@@ -594,41 +649,62 @@ static const char *form_label(struct loader *L, const char *name)
     return s;
 }
 
+static bool row_is_blank(char *const *row, size_t ncols)
+{
+    for (size_t c = 0; c < ncols; c++)
+        for (const char *p = row[c]; *p; p++)
+            if (!isspace((unsigned char)*p))
+                return false;
+    return true;
+}
+
 void dict_load_dictionary(struct loader *L, const struct csv_table *t)
 {
     struct dict *d = L->d;
-    bool header_ok = t->ncols == 18;
+    /* 18 columns, or 17 without Field Annotation (REDCap before 6.5 had no such column), under
+     * the export's header or the API's */
+    bool header_ok = t->ncols == 18 || t->ncols == 17;
     if (!header_ok)
-        dict_add_error(L, "dictionary.csv", 1, 1, "%zu columns; a REDCap data dictionary has 18",
+        dict_add_error(L, "dictionary.csv", 1, 1,
+                       "%zu columns; a REDCap data dictionary has 18 (17 without Field "
+                       "Annotation)",
                        t->ncols);
+    const char *const *want = t->ncols && strcmp(t->header[0], dict_api_headers[0]) == 0
+                                  ? dict_api_headers
+                                  : dict_headers;
     for (size_t c = 0; c < 18 && c < t->ncols; c++)
-        if (strcmp(t->header[c], dict_headers[c]) != 0) {
+        if (strcmp(t->header[c], want[c]) != 0) {
             dict_add_error(L, "dictionary.csv", 1, c + 1, "header '%s' should be '%s'",
-                           t->header[c], dict_headers[c]);
+                           t->header[c], want[c]);
             header_ok = false;
         }
     if (!header_ok)
         return;
-    if (!t->nrows) {
-        dict_add_error(L, "dictionary.csv", 1, 0, "no fields");
-        return;
-    }
-    d->fields = arena_calloc(&d->arena, t->nrows, sizeof *d->fields);
-    d->forms = arena_calloc(&d->arena, t->nrows, sizeof *d->forms);
+    d->fields = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->fields);
+    d->forms = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->forms);
     for (d->nslots = 16; d->nslots <= 2 * t->nrows; d->nslots *= 2)
         ;
     d->field_slots = arena_calloc(&d->arena, d->nslots, sizeof *d->field_slots);
-    long *form_line = calloc(t->nrows, sizeof *form_line);
+    long *form_line = calloc(t->nrows ? t->nrows : 1, sizeof *form_line);
     if (!d->fields || !d->forms || !d->field_slots || !form_line) {
         free(form_line);
         L->nomem = true;
         return;
     }
     for (size_t r = 0; r < t->nrows && !L->nomem; r++) {
-        load_row(L, t->rows[r], t->line[r], r, form_line);
-        d->nfields = r + 1;
+        if (row_is_blank(t->rows[r], t->ncols))
+            continue; /* REDCap skips rows with nothing in them */
+        char *cells[18];
+        for (size_t c = 0; c < 18; c++)
+            cells[c] = c < t->ncols ? t->rows[r][c] : (char *)"";
+        load_row(L, cells, t->line[r], d->nfields, form_line);
+        d->nfields++;
     }
     free(form_line);
+    if (!d->nfields) {
+        dict_add_error(L, "dictionary.csv", 1, 0, "no fields");
+        return;
+    }
     int neligible = 0;
     for (size_t i = 0; i < d->nfields; i++)
         if (d->fields[i].is_eligible && ++neligible == 2)

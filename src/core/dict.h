@@ -1,11 +1,13 @@
 /* The study protocol as data: a REDCap data dictionary plus REDCap's event, form-event and
  * repeating-form exports, loaded from a protocol folder (protocols/io-heme/):
  *
- *   dictionary.csv    REDCap data dictionary, the 18 columns with REDCap's header strings
- *   events.csv        event_name,arm_num,day_offset,offset_min,offset_max,unique_event_name,
- *                     custom_event_label
+ *   dictionary.csv    REDCap data dictionary, the 18 columns with REDCap's header strings (or
+ *                     the API's: field_name,form_name,...; or 17, without Field Annotation)
+ *   events.csv        event_name,arm_num,unique_event_name[,custom_event_label][,day_offset,
+ *                     offset_min,offset_max] (REDCap's export; absent offsets read as 0)
  *   form_events.csv   arm_num,unique_event_name,form
  *   repeating.csv     event_name,form_name,custom_form_label[,max_instances]
+ *                     (form_name,custom_form_label[,...] in a project without events.csv)
  *                     (forms that repeat at an event; max_instances is ioheme's optional
  *                     column, the most instances the form may have there: blank means
  *                     DICT_INSTANCE_MAX_DEFAULT, at most DICT_INSTANCE_CEILING)
@@ -17,7 +19,9 @@
  *                     events without a row fall due by events.csv's days); see struct
  *                     dict_event
  *
- * protocols/io-heme/README.md documents both of ioheme's own files with an example.
+ * protocols/io-heme/README.md documents both of ioheme's own files with an example;
+ * docs/redcap.md what of REDCap's dictionaries loads and how its validation types behave.
+ * What loads but cannot behave as in REDCap (an sql field) is a warning in dict.warnings.
  *
  * dict_load validates everything (duplicate or malformed names, unknown field or validation
  * types, bad choice lists, min/max that do not fit the validation type, logic that does not
@@ -57,7 +61,11 @@ enum field_type {
     FT_CALC,
     FT_DESCRIPTIVE,
     FT_FILE,
-    FT_SLIDER
+    FT_SLIDER,
+    /* REDCap's "Dynamic SQL" field: a dropdown whose choices a query on REDCap's own database
+     * gives. ioheme has no such database: the field loads with a warning, takes free text and
+     * keeps the query (choices_raw) unrun. */
+    FT_SQL
 };
 
 enum val_type {
@@ -76,7 +84,33 @@ enum val_type {
     VT_EMAIL,
     VT_PHONE,
     VT_ALPHA_ONLY,
-    VT_ZIPCODE
+    VT_ZIPCODE,
+    /* dates and date-times entered as MM-DD-YYYY / DD-MM-YYYY (or as YYYY-MM-DD), stored as
+     * YYYY-MM-DD[ HH:MM[:SS]] like the _ymd types (REDCap stores and exports them so too) */
+    VT_DATE_MDY,
+    VT_DATE_DMY,
+    VT_DATETIME_MDY,
+    VT_DATETIME_DMY,
+    VT_DATETIME_SECONDS_MDY,
+    VT_DATETIME_SECONDS_DMY,
+    VT_TIME_HH_MM_SS,
+    /* numbers with a decimal comma ("1,54"), stored as written, as REDCap does */
+    VT_NUMBER_COMMA,
+    VT_NUMBER_1DP_COMMA,
+    VT_NUMBER_2DP_COMMA,
+    VT_NUMBER_3DP_COMMA,
+    VT_NUMBER_4DP_COMMA,
+    VT_SSN,
+    VT_PHONE_AUSTRALIA,
+    VT_POSTALCODE_AUSTRALIA,
+    VT_POSTALCODE_CANADA,
+    VT_POSTALCODE_FRENCH,
+    VT_POSTALCODE_GERMANY,
+    VT_MRN_10D,
+    VT_MRN_GENERIC,
+    VT_VMRN,
+    VT_SIGNATURE,   /* on a file field: a signature pad */
+    VT_AUTOCOMPLETE /* on a dropdown: a searchable list; the value is still one of its codes */
 };
 
 struct dict_choice {
@@ -196,6 +230,10 @@ struct dict {
     size_t nsdv;
     struct dict_sig_meaning *sigs; /* signatures.csv, in file order; NULL/0 when absent */
     size_t nsigs;
+    /* What loaded but does not behave as in REDCap (an sql field), one
+     * "file:line:column: warning: message" each, in file and line order */
+    const char **warnings;
+    size_t nwarnings;
     bool *form_at_event;    /* [event * nforms + form]: the form is collected at the event */
     bool *form_repeats;     /* [event * nforms + form]: repeating form at that event */
     int *form_max_instance; /* [event * nforms + form]: highest instance allowed there

@@ -45,12 +45,18 @@ struct loader {
     struct dict *d;
     struct dict_error *errs;
     size_t nerrs, cap;
+    struct dict_error *warns; /* as errs; copied into d->warnings once the load succeeds */
+    size_t nwarns, wcap;
     bool nomem;
 };
 
 /* Records an error at file:line:col (col 0: none). file is one of the four file names. */
 void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
                     ...) __attribute__((format(printf, 5, 6)));
+/* Records a warning at file:line:col: what loads but does not behave as in REDCap. The
+ * protocol still loads; dict.warnings lists them. */
+void dict_add_warning(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
 /* Copies into the dict's arena (trimmed: dict_dup_trim); NULL and L->nomem on failure. */
 char *dict_dup(struct loader *L, const char *s);
 char *dict_dup_trim(struct loader *L, const char *s, size_t n);

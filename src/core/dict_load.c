@@ -32,22 +32,30 @@ static int file_rank(const char *file)
     return DICT_NFILES;
 }
 
-/* Appends a finished message. */
-static void push_error(struct loader *L, const char *file, size_t line, size_t col, char *msg)
+/* Appends a finished message to the errors, or to the warnings. */
+static void push_message(struct loader *L, bool is_warning, const char *file, size_t line,
+                         size_t col, char *msg)
 {
     if (!msg) {
         L->nomem = true;
         return;
     }
-    struct dict_error *n = array_grow(L->errs, L->nerrs, &L->cap, sizeof *n, 16);
-    if (!n) {
+    struct dict_error **list = is_warning ? &L->warns : &L->errs;
+    size_t *n = is_warning ? &L->nwarns : &L->nerrs, *cap = is_warning ? &L->wcap : &L->cap;
+    struct dict_error *grown = array_grow(*list, *n, cap, sizeof *grown, 16);
+    if (!grown) {
         free(msg);
         L->nomem = true;
         return;
     }
-    L->errs = n;
-    L->errs[L->nerrs] = (struct dict_error){file_rank(file), line, col, L->nerrs, msg};
-    L->nerrs++;
+    *list = grown;
+    grown[*n] = (struct dict_error){file_rank(file), line, col, *n, msg};
+    (*n)++;
+}
+
+static void push_error(struct loader *L, const char *file, size_t line, size_t col, char *msg)
+{
+    push_message(L, false, file, line, col, msg);
 }
 
 /* A message that already names its place (the CSV reader's); sorts first in its file. */
@@ -56,24 +64,48 @@ static void add_raw(struct loader *L, const char *file, const char *msg)
     push_error(L, file, 0, 0, strdup(msg));
 }
 
-void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
-                    ...)
+/* "file:line:col: ", kind ("" or "warning: ") and the message, malloc'd; NULL when out of memory.
+ */
+static char *format_at(const char *file, size_t line, size_t col, const char *kind, const char *fmt,
+                       va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     char where[300];
     if (col)
-        snprintf(where, sizeof where, "%s:%zu:%zu: ", file, line, col);
+        snprintf(where, sizeof where, "%s:%zu:%zu: %s", file, line, col, kind);
     else
-        snprintf(where, sizeof where, "%s:%zu: ", file, line);
+        snprintf(where, sizeof where, "%s:%zu: %s", file, line, kind);
     size_t n = strlen(where) + strlen(msg) + 1;
     char *all = malloc(n);
     if (all)
         snprintf(all, n, "%s%s", where, msg);
-    push_error(L, file, line, col, all);
+    return all;
+}
+
+static void add_message(struct loader *L, bool is_warning, const char *file, size_t line,
+                        size_t col, const char *fmt, va_list ap)
+{
+    char *all = format_at(file, line, col, is_warning ? "warning: " : "", fmt, ap);
+    push_message(L, is_warning, file, line, col, all);
+}
+
+void dict_add_error(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_message(L, false, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void dict_add_warning(struct loader *L, const char *file, size_t line, size_t col, const char *fmt,
+                      ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_message(L, true, file, line, col, fmt, ap);
+    va_end(ap);
 }
 
 static int cmp_error(const void *pa, const void *pb)
@@ -113,6 +145,20 @@ static int report_errors(struct loader *L, struct strbuf *errors, struct err *e)
         err_set(e, ERR_INVALID, "%s", strbuf_str(&msg));
     strbuf_release(&msg);
     return ERR_INVALID;
+}
+
+/* The warnings, sorted as errors are, into the dict's arena. */
+static void keep_warnings(struct loader *L)
+{
+    qsort(L->warns, L->nwarns, sizeof *L->warns, cmp_error);
+    struct dict *d = L->d;
+    d->warnings = arena_calloc(&d->arena, L->nwarns, sizeof *d->warnings);
+    if (!d->warnings) {
+        L->nomem = true;
+        return;
+    }
+    for (size_t i = 0; i < L->nwarns && !L->nomem; i++)
+        d->warnings[d->nwarnings++] = dict_dup(L, L->warns[i].msg);
 }
 
 char *dict_dup(struct loader *L, const char *s)
@@ -309,26 +355,34 @@ bool dict_need_cols(struct loader *L, const struct csv_table *t, const char *fil
     return ok;
 }
 
+/* events.csv as REDCap exports it: event_name, arm_num, unique_event_name, and optionally
+ * custom_event_label and the day_offset / offset_min / offset_max of a scheduled project
+ * (REDCap leaves them out when scheduling is off; they read as 0). Other columns (event_id)
+ * are REDCap's own and ignored. */
 static void load_events(struct loader *L, const struct csv_table *t)
 {
-    static const char *const names[] = {"event_name",        "arm_num",    "day_offset",
-                                        "offset_min",        "offset_max", "unique_event_name",
-                                        "custom_event_label"};
-    int c[7];
+    enum { E_NAME, E_ARM, E_UNIQUE, E_LABEL, E_DAY, E_MIN, E_MAX, E__N };
+    static const char *const names[E__N] = {"event_name",         "arm_num",    "unique_event_name",
+                                            "custom_event_label", "day_offset", "offset_min",
+                                            "offset_max"};
+    int c[E__N];
     struct dict *d = L->d;
     d->events = arena_calloc(&d->arena, t->nrows ? t->nrows : 1, sizeof *d->events);
     if (!d->events) {
         L->nomem = true;
         return;
     }
-    if (!dict_need_cols(L, t, "events.csv", names, c, 7))
+    if (!dict_need_cols(L, t, "events.csv", names, c, E_LABEL))
         return;
+    for (size_t k = E_LABEL; k < E__N; k++)
+        c[k] = csv_col(t, names[k]);
     for (size_t r = 0; r < t->nrows; r++) {
         char **row = t->rows[r];
         size_t line = t->line[r];
         struct dict_event *ev = &d->events[d->nevents];
-        ev->name = dict_dup(L, row[c[5]]);
-        const char *label = row[c[6]][0] ? row[c[6]] : row[c[0]];
+        ev->name = dict_dup(L, row[c[E_UNIQUE]]);
+        const char *label =
+            c[E_LABEL] >= 0 && row[c[E_LABEL]][0] ? row[c[E_LABEL]] : row[c[E_NAME]];
         ev->label = dict_dup(L, label);
         ev->short_label = dict_dup(L, row[c[0]][0] ? row[c[0]] : label);
         if (L->nomem)
@@ -336,27 +390,30 @@ static void load_events(struct loader *L, const struct csv_table *t)
         int arm;
         bool ok = true;
         if (!dict_valid_name(ev->name)) {
-            dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "event name '%s' %s", ev->name,
-                           dict_name_problem(ev->name));
+            dict_add_error(L, "events.csv", line, (size_t)c[E_UNIQUE] + 1, "event name '%s' %s",
+                           ev->name, dict_name_problem(ev->name));
             ok = false;
         } else if (dict_event_index(d, ev->name) >= 0) {
-            dict_add_error(L, "events.csv", line, (size_t)c[5] + 1, "duplicate event '%s'",
+            dict_add_error(L, "events.csv", line, (size_t)c[E_UNIQUE] + 1, "duplicate event '%s'",
                            ev->name);
             ok = false;
         }
         struct {
-            int col;
+            int k;
             int *out;
-        } ints[] = {{c[1], &arm},
-                    {c[2], &ev->day_offset},
-                    {c[3], &ev->offset_min},
-                    {c[4], &ev->offset_max}};
-        for (size_t k = 0; k < 4; k++)
-            if (!dict_cell_int(row[ints[k].col], k == 0 ? 1 : 0, ints[k].out)) {
-                dict_add_error(L, "events.csv", line, (size_t)ints[k].col + 1,
-                               "%s '%s' is not an integer", names[k + 1], row[ints[k].col]);
+        } ints[] = {{E_ARM, &arm},
+                    {E_DAY, &ev->day_offset},
+                    {E_MIN, &ev->offset_min},
+                    {E_MAX, &ev->offset_max}};
+        for (size_t i = 0; i < 4; i++) {
+            int col = c[ints[i].k];
+            const char *cell = col >= 0 ? row[col] : "";
+            if (!dict_cell_int(cell, i == 0 ? 1 : 0, ints[i].out)) {
+                dict_add_error(L, "events.csv", line, (size_t)col + 1, "%s '%s' is not an integer",
+                               names[ints[i].k], cell);
                 ok = false;
             }
+        }
         if (ok)
             d->nevents++;
     }
@@ -391,17 +448,21 @@ static void load_form_events(struct loader *L, const struct csv_table *t)
     }
 }
 
+/* repeating.csv as REDCap exports it: event_name,form_name,custom_form_label, or for a
+ * project without events (a classic project) form_name,custom_form_label. */
 static void load_repeating(struct loader *L, const struct csv_table *t, bool implicit_event)
 {
     static const char *const names[] = {"event_name", "form_name", "custom_form_label"};
-    int c[3];
+    int c[3] = {-1, -1, -1};
     struct dict *d = L->d;
-    if (!dict_need_cols(L, t, "repeating.csv", names, c, 3))
+    bool classic = implicit_event && csv_col(t, names[0]) < 0;
+    if (classic ? !dict_need_cols(L, t, "repeating.csv", names + 1, c + 1, 2)
+                : !dict_need_cols(L, t, "repeating.csv", names, c, 3))
         return;
     int cmax = csv_col(t, "max_instances"); /* ioheme's optional column */
     for (size_t r = 0; r < t->nrows; r++) {
         char **row = t->rows[r];
-        const char *evname = row[c[0]];
+        const char *evname = classic ? "" : row[c[0]];
         int ev = implicit_event && !evname[0] ? 0 : dict_event_index(d, evname);
         int fm = dict_form_index(d, row[c[1]]);
         if (ev < 0)
@@ -501,6 +562,8 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
     if (nerrors)
         *nerrors = L.nerrs;
     int rc = 0;
+    if (!L.nomem && !L.nerrs && L.nwarns)
+        keep_warnings(&L);
     if (L.nomem)
         rc = err_set(e, ERR_NOMEM, "out of memory loading the protocol");
     else if (L.nerrs)
@@ -508,6 +571,9 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
     for (size_t i = 0; i < L.nerrs; i++)
         free(L.errs[i].msg);
     free(L.errs);
+    for (size_t i = 0; i < L.nwarns; i++)
+        free(L.warns[i].msg);
+    free(L.warns);
     if (rc)
         dict_free(d);
     return rc;

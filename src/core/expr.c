@@ -35,6 +35,16 @@ const struct expr_fn_info expr_fns[FN__COUNT] = {
     [FN_SQRT] = {"sqrt", 1, 1, "sqrt"},
     [FN_ISNUMBER] = {"isnumber", 1, 1, "isnumber"},
     [FN_ISBLANKORMISSINGCODE] = {"isblankormissingcode", 1, 1, "isblank"},
+    [FN_ISINTEGER] = {"isinteger", 1, 1, "isinteger"},
+    [FN_LOG] = {"log", 1, 2, "log"},
+    [FN_STDEV] = {"stdev", 1, 0, "stdev"},
+    [FN_CONCAT] = {"concat", 1, 0, "concat"},
+    [FN_CONTAINS] = {"contains", 2, 2, "contains"},
+    [FN_STARTS_WITH] = {"starts_with", 2, 2, "starts_with"},
+    [FN_ENDS_WITH] = {"ends_with", 2, 2, "ends_with"},
+    [FN_YEAR] = {"year", 1, 1, "year"},
+    [FN_MONTH] = {"month", 1, 1, "month"},
+    [FN_DAY] = {"day", 1, 1, "day"},
 };
 
 enum tok_kind {
@@ -159,11 +169,25 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
     return 0;
 }
 
+/* Whether only blanks stand between the start of the line and position at. */
+static bool at_line_start(const char *s, size_t at)
+{
+    while (at > 0 && (s[at - 1] == ' ' || s[at - 1] == '\t'))
+        at--;
+    return at == 0 || s[at - 1] == '\n' || s[at - 1] == '\r';
+}
+
 static int lex(struct parser *p)
 {
     const char *s = p->src;
-    while (s[p->at] == ' ' || s[p->at] == '\t' || s[p->at] == '\n' || s[p->at] == '\r')
-        p->at++;
+    for (;;) {
+        while (s[p->at] == ' ' || s[p->at] == '\t' || s[p->at] == '\n' || s[p->at] == '\r')
+            p->at++;
+        if (s[p->at] != '#' || !at_line_start(s, p->at))
+            break;
+        while (s[p->at] && s[p->at] != '\n') /* a comment line, as REDCap allows in logic */
+            p->at++;
+    }
     struct tok *t = &p->tok;
     memset(t, 0, sizeof *t);
     t->pos = p->at + 1;

@@ -7,13 +7,19 @@
  *   = <> != < <= > >=   and or not (also && || !)   + - * / ^ unary -   ( )
  *   if(c, a, b)  datediff(d1, d2, "unit"[, "fmt"][, signed])  round(x[, dp])  rounddown(x[, dp])
  *   roundup(x[, dp])  abs(x)  min(...)  max(...)  sum(...)  mean(...)  sqrt(x)  isnumber(x)
- *   isblankormissingcode(x)  "today" / "now" as datediff arguments
- * and, beyond that list: median(...), `==` for `=`, `true` / `false` (1 / 0, for datediff's
- * signed flag). datediff is d2 - d1 (absolute unless signed), unrounded, a year being 365.2425
- * days and a month 30.44 days; "today" is the UTC date of now_ms. round* take dp (default 0,
- * may be negative) and round half away from zero after cutting to 15 significant digits, as
- * PHP does. Strings have no escapes: a quote ends the string.
- * Blanks: a blank value is "" (EV_BLANK). Arithmetic with a blank gives blank (a calc field
+ *   isblankormissingcode(x)  isinteger(x)  log(x[, base])  stdev(...)  concat(...)
+ *   contains(text, part)  starts_with(text, part)  ends_with(text, part)  year(d)  month(d)
+ *   day(d)  "today" / "now" as datediff arguments
+ * lines starting with # are comments; and, beyond that list: median(...), `==` for `=`, `true` /
+ * `false` (1 / 0, for datediff's signed flag). datediff is d2 - d1 (absolute unless signed),
+ * unrounded, a year being 365.2425 days and a month 30.44 days; "today" is the UTC date of now_ms.
+ * round* take dp (default 0, may be negative) and round half away from zero after cutting to 15
+ * significant digits, as PHP does. stdev is the sample standard deviation (blank under two values);
+ * log's base is e unless given; contains/starts_with/ends_with compare the text of their arguments
+ * ignoring ASCII case and give 1 / 0; concat joins the text of its arguments (blank adds nothing);
+ * isinteger is 1 for whole-number text ("12", "-3"), 0 otherwise ("1.0", blank); year/month/day
+ * read a YYYY-MM-DD date, blank for anything else. Strings have no escapes: a quote ends the
+ * string. Blanks: a blank value is "" (EV_BLANK). Arithmetic with a blank gives blank (a calc field
  * with a blank input is blank). `=` / `<>` compare as numbers when both sides are numbers (or
  * numeric strings), otherwise as text, and blank equals "" only. `<` `<=` `>` `>=` with a blank
  * side are false. min/max/sum/mean skip blanks. Logical operators treat blank as false.

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/expr_int.h"
 
@@ -247,12 +248,113 @@ static int fn_aggregate(struct evalctx *c, const struct expr *x, struct expr_val
     }
     if (x->fn == FN_MEAN)
         acc /= (double)n;
+    if (x->fn == FN_STDEV) { /* the sample standard deviation, as REDCap's stdev() */
+        if (n < 2)
+            return 0;
+        double mean = acc / (double)n, ss = 0;
+        for (size_t i = 0; i < n; i++)
+            ss += (vals[i] - mean) * (vals[i] - mean);
+        acc = sqrt(ss / (double)(n - 1));
+    }
     if (x->fn == FN_MEDIAN) {
         qsort(vals, n, sizeof vals[0], cmp_double);
         acc = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
     }
     *out = num(acc);
     return 0;
+}
+
+/* ASCII case-insensitive: whether needle is in hay (at its start, at its end, anywhere). */
+static bool text_has(const char *hay, const char *needle, enum expr_fn fn)
+{
+    size_t nh = strlen(hay), nn = strlen(needle);
+    if (nn > nh)
+        return false;
+    size_t from = fn == FN_ENDS_WITH ? nh - nn : 0, to = fn == FN_CONTAINS ? nh - nn : from;
+    for (size_t i = from; i <= to; i++)
+        if (strncasecmp(hay + i, needle, nn) == 0)
+            return true;
+    return false;
+}
+
+/* concat, contains, starts_with, ends_with: on the text of their arguments (blank is ""). */
+static int fn_text(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *first = NULL;
+    char buf[64];
+    int rc = 0;
+    for (size_t i = 0; i < x->nargs && !rc; i++) {
+        struct expr_value a;
+        if ((rc = eval(c, x->args[i], &a)))
+            break;
+        const char *t = as_text(&a, buf);
+        if (x->fn == FN_CONCAT) {
+            strbuf_adds(&sb, t);
+        } else if (i == 0) {
+            strbuf_adds(&sb, t);
+            first = strbuf_str(&sb);
+        } else {
+            *out = num(text_has(first, t, x->fn) ? 1 : 0);
+        }
+    }
+    if (!rc && x->fn == FN_CONCAT) {
+        *out = blank;
+        if (sb.len) {
+            out->kind = EV_STR;
+            out->str = arena_strdup(c->ar, strbuf_str(&sb));
+            if (!out->str)
+                rc = err_set(c->e, ERR_NOMEM, "out of memory");
+        }
+    }
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* The functions of one argument beyond abs/sqrt: isinteger, log (with an optional base, e by
+ * default), and year / month / day of a date ("YYYY-MM-DD[ ...]"). */
+static int fn_one(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct expr_value a, b;
+    double d, base = exp(1.0);
+    int rc = eval(c, x->args[0], &a);
+    if (rc)
+        return rc;
+    *out = blank;
+    switch (x->fn) {
+    case FN_ISINTEGER: {
+        char buf[64];
+        const char *t = as_text(&a, buf);
+        while (*t == ' ')
+            t++;
+        t += *t == '-' || *t == '+';
+        size_t nd = strspn(t, "0123456789");
+        while (t[nd] == ' ')
+            nd++;
+        *out = num(nd && !t[nd] && as_num(&a, &d) ? 1 : 0);
+        return 0;
+    }
+    case FN_LOG:
+        if (x->nargs == 2) {
+            if ((rc = eval(c, x->args[1], &b)))
+                return rc;
+            if (!as_num(&b, &base) || base <= 0 || base == 1)
+                return 0;
+        }
+        if (as_num(&a, &d) && d > 0)
+            *out = num(log(d) / log(base));
+        return 0;
+    default: { /* FN_YEAR, FN_MONTH, FN_DAY */
+        char buf[64];
+        const char *t = as_text(&a, buf);
+        double secs;
+        if (a.kind != EV_STR || !expr_parse_date(t, "ymd", &secs))
+            return 0;
+        size_t at = x->fn == FN_YEAR ? 0 : x->fn == FN_MONTH ? 5 : 8;
+        *out = num(strtod(t + at, NULL));
+        return 0;
+    }
+    }
 }
 
 static int eval_call(struct evalctx *c, const struct expr *x, struct expr_value *out)
@@ -282,6 +384,17 @@ static int eval_call(struct evalctx *c, const struct expr *x, struct expr_value 
         if (as_num(&a, &d))
             *out = fn_round(x->fn, d, dp);
         return 0;
+    case FN_CONCAT:
+    case FN_CONTAINS:
+    case FN_STARTS_WITH:
+    case FN_ENDS_WITH:
+        return fn_text(c, x, out);
+    case FN_ISINTEGER:
+    case FN_LOG:
+    case FN_YEAR:
+    case FN_MONTH:
+    case FN_DAY:
+        return fn_one(c, x, out);
     case FN_ABS:
     case FN_SQRT:
     case FN_ISNUMBER:

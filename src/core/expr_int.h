@@ -46,6 +46,16 @@ enum expr_fn {
     FN_SQRT,
     FN_ISNUMBER,
     FN_ISBLANKORMISSINGCODE,
+    FN_ISINTEGER,
+    FN_LOG,
+    FN_STDEV,
+    FN_CONCAT,
+    FN_CONTAINS,
+    FN_STARTS_WITH,
+    FN_ENDS_WITH,
+    FN_YEAR,
+    FN_MONTH,
+    FN_DAY,
     FN__COUNT
 };
 

@@ -26,8 +26,9 @@ static enum validate_level set(struct validate_result *r, enum validate_level le
     return level;
 }
 
-/* [-+]digits, or with dp_max >= 0 also a decimal part; *ndp gets the decimals written. */
-static bool is_decimal(const char *s, bool allow_dot, int *ndp)
+/* [-+]digits, with a decimal part after sep when sep is not '\0'; *ndp gets the decimals
+ * written. */
+static bool is_decimal(const char *s, char sep, int *ndp)
 {
     if (*s == '-' || *s == '+')
         s++;
@@ -36,7 +37,7 @@ static bool is_decimal(const char *s, bool allow_dot, int *ndp)
         s++;
         before++;
     }
-    if (allow_dot && *s == '.') {
+    if (sep && *s == sep) {
         s++;
         while (isdigit((unsigned char)*s)) {
             s++;
@@ -48,82 +49,154 @@ static bool is_decimal(const char *s, bool allow_dot, int *ndp)
     return !*s && (before || after);
 }
 
-/* Exactly n characters of the shape, then expr_parse_date for the calendar. */
-static bool date_shaped(const char *s, size_t n, double *secs)
+/* Whether s has exactly the shape: 'd' a digit, 'A' a letter, anything else itself. */
+static bool shaped(const char *s, const char *shape)
 {
-    static const char shape[] = "dddd-dd-dd dd:dd:dd";
-    if (strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+    for (; *shape; s++, shape++) {
+        if (*shape == 'd'   ? !isdigit((unsigned char)*s)
+            : *shape == 'A' ? !isalpha((unsigned char)*s)
+                            : *s != *shape)
             return false;
-    return expr_parse_date(s, "ymd", secs);
+    }
+    return !*s;
 }
 
-static bool clock_shaped(const char *s, unsigned max_first, double *secs)
+/* The order a date type is entered in ("ymd", "mdy", "dmy") and its length (10 date, 16
+ * date-time, 19 with seconds); NULL for other types. */
+static const char *date_order(enum val_type t, size_t *len)
 {
-    if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
-        s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+    static const struct {
+        enum val_type t;
+        const char *order;
+        size_t len;
+    } dates[] = {
+        {VT_DATE_YMD, "ymd", 10},
+        {VT_DATE_MDY, "mdy", 10},
+        {VT_DATE_DMY, "dmy", 10},
+        {VT_DATETIME_YMD, "ymd", 16},
+        {VT_DATETIME_MDY, "mdy", 16},
+        {VT_DATETIME_DMY, "dmy", 16},
+        {VT_DATETIME_SECONDS_YMD, "ymd", 19},
+        {VT_DATETIME_SECONDS_MDY, "mdy", 19},
+        {VT_DATETIME_SECONDS_DMY, "dmy", 19},
+    };
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++)
+        if (dates[i].t == t) {
+            *len = dates[i].len;
+            return dates[i].order;
+        }
+    return NULL;
+}
+
+/* A value of date type t, as YYYY-MM-DD[ HH:MM[:SS]] (always accepted) or in the type's own
+ * order, MM-DD-YYYY / DD-MM-YYYY with '-' or '/' (REDCap's entry formats): the ISO form into
+ * iso (as long as s) and the seconds since 1970-01-01 into *secs. */
+static bool date_value(enum val_type t, const char *s, double *secs, char iso[20])
+{
+    size_t len;
+    const char *order = date_order(t, &len);
+    static const char time_shape[] = " dd:dd:dd";
+    char shape[24];
+    if (!order || strlen(s) != len)
+        return false;
+    snprintf(shape, sizeof shape, "dddd-dd-dd%.*s", (int)(len - 10), time_shape);
+    if (shaped(s, shape)) {
+        memcpy(iso, s, len + 1);
+    } else {
+        if (strcmp(order, "ymd") == 0 || !(s[2] == '-' || s[2] == '/') || s[5] != s[2])
+            return false;
+        snprintf(shape, sizeof shape, "dd%cdd%cdddd%.*s", s[2], s[2], (int)(len - 10), time_shape);
+        if (!shaped(s, shape))
+            return false;
+        const char *mm = order[0] == 'm' ? s : s + 3, *dd = order[0] == 'm' ? s + 3 : s;
+        snprintf(iso, 20, "%.4s-%.2s-%.2s%s", s + 6, mm, dd, s + 10);
+    }
+    return expr_parse_date(iso, "ymd", secs);
+}
+
+/* HH:MM (max_first 23), MM:SS (59) or, with seconds, HH:MM:SS, as seconds. */
+static bool clock_shaped(const char *s, unsigned max_first, bool with_seconds, double *secs)
+{
+    if (!shaped(s, with_seconds ? "dd:dd:dd" : "dd:dd"))
         return false;
     unsigned a = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
     unsigned b = (unsigned)(s[3] - '0') * 10 + (unsigned)(s[4] - '0');
-    if (a > max_first || b > 59)
+    unsigned c = with_seconds ? (unsigned)(s[6] - '0') * 10 + (unsigned)(s[7] - '0') : 0;
+    if (a > max_first || b > 59 || c > 59)
         return false;
-    *secs = max_first == 23 ? a * 3600.0 + b * 60.0 : a * 60.0 + b;
+    *secs = max_first == 23 ? a * 3600.0 + b * 60.0 + c : a * 60.0 + b;
     return true;
+}
+
+/* The decimal separator of a number type ('.' or ','), '\0' for integer; and the most
+ * decimals it allows (0: any). -1 when t is no number type. */
+static int number_rule(enum val_type t, char *sep)
+{
+    switch (t) {
+    case VT_INTEGER:
+        *sep = '\0';
+        return 0;
+    case VT_NUMBER:
+    case VT_NUMBER_COMMA:
+        *sep = t == VT_NUMBER ? '.' : ',';
+        return 0;
+    case VT_NUMBER_1DP:
+    case VT_NUMBER_2DP:
+    case VT_NUMBER_3DP:
+    case VT_NUMBER_4DP:
+        *sep = '.';
+        return (int)(t - VT_NUMBER_1DP) + 1;
+    case VT_NUMBER_1DP_COMMA:
+    case VT_NUMBER_2DP_COMMA:
+    case VT_NUMBER_3DP_COMMA:
+    case VT_NUMBER_4DP_COMMA:
+        *sep = ',';
+        return (int)(t - VT_NUMBER_1DP_COMMA) + 1;
+    default:
+        return -1;
+    }
 }
 
 bool validate_type_is_ordered(enum val_type t)
 {
-    switch (t) {
-    case VT_INTEGER:
-    case VT_NUMBER:
-    case VT_NUMBER_1DP:
-    case VT_NUMBER_2DP:
-    case VT_NUMBER_3DP:
-    case VT_NUMBER_4DP:
-    case VT_DATE_YMD:
-    case VT_DATETIME_YMD:
-    case VT_DATETIME_SECONDS_YMD:
-    case VT_TIME:
-    case VT_TIME_MM_SS:
-        return true;
-    default:
-        return false;
-    }
+    char sep;
+    size_t len;
+    return number_rule(t, &sep) >= 0 || date_order(t, &len) || t == VT_TIME || t == VT_TIME_MM_SS ||
+           t == VT_TIME_HH_MM_SS;
 }
 
 bool validate_parse_ordered(enum val_type t, const char *s, double *out)
 {
-    int ndp;
+    char sep, iso[20];
+    size_t len;
+    if (number_rule(t, &sep) >= 0) {
+        if (!is_decimal(s, sep, NULL))
+            return false;
+        char num[64];
+        size_t n = strlen(s);
+        if (n >= sizeof num)
+            return false;
+        memcpy(num, s, n + 1);
+        char *comma = strchr(num, ',');
+        if (comma)
+            *comma = '.';
+        *out = strtod(num, NULL);
+        return true;
+    }
+    if (date_order(t, &len)) {
+        if (!date_value(t, s, out, iso))
+            return false;
+        if (len == 10)
+            *out /= 86400.0;
+        return true;
+    }
     switch (t) {
-    case VT_INTEGER:
-        if (!is_decimal(s, false, NULL))
-            return false;
-        *out = strtod(s, NULL);
-        return true;
-    case VT_NUMBER:
-    case VT_NUMBER_1DP:
-    case VT_NUMBER_2DP:
-    case VT_NUMBER_3DP:
-    case VT_NUMBER_4DP:
-        if (!is_decimal(s, true, &ndp))
-            return false;
-        *out = strtod(s, NULL);
-        return true;
-    case VT_DATE_YMD:
-        if (!date_shaped(s, 10, out))
-            return false;
-        *out /= 86400.0;
-        return true;
-    case VT_DATETIME_YMD:
-        return date_shaped(s, 16, out);
-    case VT_DATETIME_SECONDS_YMD:
-        return date_shaped(s, 19, out);
     case VT_TIME:
-        return clock_shaped(s, 23, out);
+        return clock_shaped(s, 23, false, out);
+    case VT_TIME_HH_MM_SS:
+        return clock_shaped(s, 23, true, out);
     case VT_TIME_MM_SS:
-        return clock_shaped(s, 59, out);
+        return clock_shaped(s, 59, false, out);
     default:
         return false;
     }
@@ -141,19 +214,39 @@ static bool is_email(const char *s)
     return dot && dot > at + 1 && dot[1] && dot[-1] != '.';
 }
 
-/* International numbers: optional leading +, digits with spaces - . ( ), 7 to 15 digits. */
-static bool is_phone(const char *s)
+/* Digits with the separators " -.()" between them (and a leading '+' when plus is true); the
+ * digits, without separators, into digits (at most n - 1 of them). False for other
+ * characters or too many digits. */
+static bool phone_digits(const char *s, bool plus, char *digits, size_t n)
 {
     size_t nd = 0;
-    if (*s == '+')
+    if (plus && *s == '+')
         s++;
     for (; *s; s++) {
-        if (isdigit((unsigned char)*s))
-            nd++;
-        else if (!strchr(" -.()", *s))
+        if (isdigit((unsigned char)*s)) {
+            if (nd + 1 >= n)
+                return false;
+            digits[nd++] = *s;
+        } else if (!strchr(" -.()", *s)) {
             return false;
+        }
     }
-    return nd >= 7 && nd <= 15;
+    digits[nd] = '\0';
+    return true;
+}
+
+/* phone: international numbers, an optional leading + and 7 to 15 digits; phone_australia:
+ * 10 digits starting 0 and an area or mobile prefix (02, 03, 04, 05, 07, 08), or 8 digits
+ * without the area code. */
+static bool is_phone(const char *s, bool australia)
+{
+    char d[32];
+    if (!phone_digits(s, !australia, d, sizeof d))
+        return false;
+    size_t nd = strlen(d);
+    if (!australia)
+        return nd >= 7 && nd <= 15;
+    return nd == 8 || (nd == 10 && d[0] == '0' && strchr("234578", d[1]));
 }
 
 static bool is_alpha(const char *s)
@@ -164,13 +257,26 @@ static bool is_alpha(const char *s)
     return true;
 }
 
-static bool is_zip(const char *s)
+/* REDCap's MRN types: mrn_generic letters, digits and - _; vmrn 4 to 9 digits; mrn_10d 10. */
+static bool is_mrn(const char *s, size_t min_digits, size_t max_digits)
 {
     size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++)
-        if (i == 5 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+    if (min_digits == 0) {
+        for (const char *p = s; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+                return false;
+        return n > 0;
+    }
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
             return false;
-    return n == 5 || n == 10;
+    return n >= min_digits && n <= max_digits;
+}
+
+/* A Canadian postal code, "K1A 0B1" (the space optional, letters of either case). */
+static bool is_postal_canada(const char *s)
+{
+    return shaped(s, "AdA dAd") || shaped(s, "AdAdAd");
 }
 
 static const char *const type_describe[] = {
@@ -189,28 +295,78 @@ static const char *const type_describe[] = {
     [VT_PHONE] = "a phone number",
     [VT_ALPHA_ONLY] = "letters only",
     [VT_ZIPCODE] = "a ZIP code",
+    [VT_DATE_MDY] = "a date (MM-DD-YYYY or YYYY-MM-DD)",
+    [VT_DATE_DMY] = "a date (DD-MM-YYYY or YYYY-MM-DD)",
+    [VT_DATETIME_MDY] = "a date-time (MM-DD-YYYY HH:MM or YYYY-MM-DD HH:MM)",
+    [VT_DATETIME_DMY] = "a date-time (DD-MM-YYYY HH:MM or YYYY-MM-DD HH:MM)",
+    [VT_DATETIME_SECONDS_MDY] = "a date-time (MM-DD-YYYY HH:MM:SS or YYYY-MM-DD HH:MM:SS)",
+    [VT_DATETIME_SECONDS_DMY] = "a date-time (DD-MM-YYYY HH:MM:SS or YYYY-MM-DD HH:MM:SS)",
+    [VT_TIME_HH_MM_SS] = "a time (HH:MM:SS)",
+    [VT_NUMBER_COMMA] = "a number with a decimal comma",
+    [VT_NUMBER_1DP_COMMA] = "a number with a decimal comma",
+    [VT_NUMBER_2DP_COMMA] = "a number with a decimal comma",
+    [VT_NUMBER_3DP_COMMA] = "a number with a decimal comma",
+    [VT_NUMBER_4DP_COMMA] = "a number with a decimal comma",
+    [VT_SSN] = "a social security number (999-99-9999)",
+    [VT_PHONE_AUSTRALIA] = "an Australian phone number",
+    [VT_POSTALCODE_AUSTRALIA] = "an Australian postcode (4 digits)",
+    [VT_POSTALCODE_CANADA] = "a Canadian postal code (A9A 9A9)",
+    [VT_POSTALCODE_FRENCH] = "a French postal code (5 digits)",
+    [VT_POSTALCODE_GERMANY] = "a German postal code (5 digits)",
+    [VT_MRN_10D] = "a medical record number of 10 digits",
+    [VT_MRN_GENERIC] = "a medical record number (letters, digits, - and _)",
+    [VT_VMRN] = "a medical record number of 4 to 9 digits",
+    [VT_SIGNATURE] = "a signature",
+    [VT_AUTOCOMPLETE] = "one of its choices",
 };
 
-static enum validate_level check_text(const struct dict_field *f, const char *v,
+static enum validate_level check_text(const struct dict_field *f, char *v,
                                       struct validate_result *r)
 {
     enum val_type t = f->vtype;
     double x = 0;
     bool ok;
+    char iso[20];
+    size_t len;
     switch (t) {
     case VT_NONE:
+    case VT_SIGNATURE:
+    case VT_AUTOCOMPLETE:
         return VALID_OK;
     case VT_EMAIL:
         ok = is_email(v);
         break;
     case VT_PHONE:
-        ok = is_phone(v);
+    case VT_PHONE_AUSTRALIA:
+        ok = is_phone(v, t == VT_PHONE_AUSTRALIA);
         break;
     case VT_ALPHA_ONLY:
         ok = is_alpha(v);
         break;
     case VT_ZIPCODE:
-        ok = is_zip(v);
+        ok = shaped(v, "ddddd") || shaped(v, "ddddd-dddd");
+        break;
+    case VT_SSN:
+        ok = shaped(v, "ddd-dd-dddd");
+        break;
+    case VT_POSTALCODE_AUSTRALIA:
+        ok = shaped(v, "dddd");
+        break;
+    case VT_POSTALCODE_CANADA:
+        ok = is_postal_canada(v);
+        break;
+    case VT_POSTALCODE_FRENCH:
+    case VT_POSTALCODE_GERMANY:
+        ok = shaped(v, "ddddd");
+        break;
+    case VT_MRN_10D:
+        ok = is_mrn(v, 10, 10);
+        break;
+    case VT_MRN_GENERIC:
+        ok = is_mrn(v, 0, 0);
+        break;
+    case VT_VMRN:
+        ok = is_mrn(v, 4, 9);
         break;
     default:
         ok = validate_parse_ordered(t, v, &x);
@@ -219,9 +375,16 @@ static enum validate_level check_text(const struct dict_field *f, const char *v,
     const char *rule = dict_val_type_name(t);
     if (!ok)
         return set(r, VALID_HARD, rule, "field '%s': '%s' is not %s", f->name, v, type_describe[t]);
-    if (t >= VT_NUMBER_1DP && t <= VT_NUMBER_4DP) {
-        int ndp, max_dp = (int)(t - VT_NUMBER_1DP) + 1;
-        is_decimal(v, true, &ndp);
+    if (date_order(t, &len) && date_value(t, v, &x, iso)) {
+        memcpy(v, iso, len + 1); /* stored as YYYY-MM-DD whatever the entry format */
+        if (len == 10)
+            x /= 86400.0;
+    }
+    char sep;
+    int max_dp = number_rule(t, &sep);
+    if (max_dp > 0) {
+        int ndp;
+        is_decimal(v, sep, &ndp);
         if (ndp > max_dp)
             return set(r, VALID_HARD, "decimals",
                        "field '%s': '%s' has %d decimal places, %s allows %d", f->name, v, ndp,
@@ -261,7 +424,8 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
                    f->name, n, sizeof r->canonical - 1);
     memcpy(r->canonical, v, n);
     r->canonical[n] = '\0';
-    v = r->canonical;
+    char *cv = r->canonical;
+    v = cv;
     if (code && f->type != FT_CHECKBOX)
         return set(r, VALID_HARD, "checkbox",
                    "field '%s': option '%s' given, but it is a %s "
@@ -295,13 +459,15 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
         double x;
         if (!validate_parse_ordered(VT_INTEGER, v, &x))
             return set(r, VALID_HARD, "integer", "field '%s': '%s' is not an integer", f->name, v);
-        if (x < 0 || x > 100)
-            return set(r, VALID_HARD, x < 0 ? "min" : "max",
-                       "field '%s': slider value %s is outside 0 to 100", f->name, v);
+        /* the slider's ends: Text Validation Min / Max, else REDCap's 0 and 100 */
+        double lo = f->has_min ? f->min_num : 0, hi = f->has_max ? f->max_num : 100;
+        if (x < lo || x > hi)
+            return set(r, VALID_HARD, x < lo ? "min" : "max",
+                       "field '%s': slider value %s is outside %g to %g", f->name, v, lo, hi);
         return VALID_OK;
     }
     case FT_TEXT:
-        return check_text(f, v, r);
+        return check_text(f, cv, r);
     default:
         return VALID_OK;
     }

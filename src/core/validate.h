@@ -4,8 +4,11 @@
  * a code not in the choice list, text on a calc/descriptive field, too many decimals for
  * number_Ndp, a value on a checkbox option that is not 0/1. Out-of-range against min/max is soft
  * (saved and flagged) unless the field carries @FORCE-MINMAX. Required-ness is checked by
- * validate_required when a form is marked complete. Values are canonicalised (dates as
- * YYYY-MM-DD, numbers as written, trimmed) into out->canonical. */
+ * validate_required when a form is marked complete. Values are canonicalised (dates of every
+ * order as YYYY-MM-DD[ HH:MM[:SS]], whether entered so or in the field's own MM-DD-YYYY /
+ * DD-MM-YYYY; numbers as written, a decimal comma too; trimmed) into out->canonical. A slider
+ * takes an integer between its min and max (0 and 100 when the dictionary gives none).
+ * docs/redcap.md lists every validation type. */
 #ifndef IOHEME_CORE_VALIDATE_H
 #define IOHEME_CORE_VALIDATE_H
 
@@ -32,10 +35,11 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
  * times), i.e. those that may carry a min/max. */
 bool validate_type_is_ordered(enum val_type t);
 
-/* Parses s as a value of the ordered type t into *out: the number itself; date_ymd as days
- * since 1970-01-01; datetime_ymd / datetime_seconds_ymd as seconds since 1970-01-01 00:00
- * (UTC); time (HH:MM) and time_mm_ss (MM:SS) as seconds. False when s is malformed for t (or
- * t has no order). */
+/* Parses s as a value of the ordered type t into *out: the number itself (a decimal comma for
+ * the _comma_decimal types); date_* as days since 1970-01-01; datetime_* as seconds since
+ * 1970-01-01 00:00 (UTC), the _mdy / _dmy types in their own order or as ISO; time (HH:MM),
+ * time_hh_mm_ss and time_mm_ss (MM:SS) as seconds. False when s is malformed for t (or t has
+ * no order). */
 bool validate_parse_ordered(enum val_type t, const char *s, double *out);
 
 /* The check made when a form is marked complete: a required field (Required Field? = y) that is

@@ -184,6 +184,28 @@ var IOHEME_LOGIC = (function () {
         return acc;
     }
 
+    /* As expr_eval.c's text_has: ASCII case-insensitive, on the text of each side. */
+    function has(h, n, where) {
+        var fold = function (x) {
+            return (isBlank(x) ? '' : text(x)).replace(/[A-Z]/g, function (c) {
+                return c.toLowerCase();
+            });
+        };
+        var a = fold(h), b = fold(n);
+        if (b.length > a.length) return 0;
+        if (where === 'start') return a.slice(0, b.length) === b ? 1 : 0;
+        if (where === 'end') return a.slice(a.length - b.length) === b ? 1 : 0;
+        return a.indexOf(b) >= 0 ? 1 : 0;
+    }
+
+    /* year(), month(), day(): the number at that offset of a YYYY-MM-DD date, or blank. */
+    function datePart(at) {
+        return function (a) {
+            if (typeof a !== 'string' || parseDate(a, 'ymd') === null) return null;
+            return Number(a.slice(at, at === 0 ? 4 : at + 2));
+        };
+    }
+
     var H = {
         /* L.v is bound per evaluation by compile() */
         eq: eq,
@@ -215,6 +237,37 @@ var IOHEME_LOGIC = (function () {
         max: aggregate(function (v) { return v.reduce(function (p, c) { return c > p ? c : p; }); }),
         sum: aggregate(total),
         mean: aggregate(function (v) { return total(v) / v.length; }),
+        stdev: function () { /* the sample standard deviation, blank under two values */
+            var vals = [];
+            for (var i = 0; i < arguments.length; i++) {
+                var d = num(arguments[i]);
+                if (d !== null) vals.push(d);
+            }
+            if (vals.length < 2) return null;
+            var mean = total(vals) / vals.length, ss = 0;
+            for (i = 0; i < vals.length; i++) ss += (vals[i] - mean) * (vals[i] - mean);
+            return res(Math.sqrt(ss / (vals.length - 1)));
+        },
+        isinteger: function (a) {
+            return num(a) !== null && /^ *[-+]?\d+ *$/.test(isBlank(a) ? '' : text(a)) ? 1 : 0;
+        },
+        log: function (a, b) {
+            var x = num(a), base = arguments.length > 1 ? num(b) : Math.E;
+            if (x === null || x <= 0 || base === null || base <= 0 || base === 1) return null;
+            return res(Math.log(x) / Math.log(base));
+        },
+        concat: function () {
+            var out = '';
+            for (var i = 0; i < arguments.length; i++)
+                out += isBlank(arguments[i]) ? '' : text(arguments[i]);
+            return out === '' ? null : out;
+        },
+        contains: function (h, n) { return has(h, n, 'any'); },
+        starts_with: function (h, n) { return has(h, n, 'start'); },
+        ends_with: function (h, n) { return has(h, n, 'end'); },
+        year: datePart(0),
+        month: datePart(5),
+        day: datePart(8),
         median: aggregate(function (v) {
             v.sort(function (p, c) { return p - c; });
             var n = v.length;

@@ -81,6 +81,20 @@ const table = [
     ['sum(1, 2, [a])', {}, '3'],
     ['mean(1, 2, [a], 6)', {}, '3'],
     ['median(5, 1, 3, 2)', {}, '2.5'],
+    ['stdev(2, 4, 4, 4, 5, 5, 7, 9)', {}, '2.1380899352994'], // sqrt(32/7), sample sd
+    ['stdev(3, [a])', {}, 'null'],                  // one value: no sample sd
+    ['log(1000, 10)', {}, '3'],
+    ['log(0)', {}, 'null'],
+    ['isinteger([a])', { a: '-12' }, '1'],
+    ['isinteger([a])', { a: '1.0' }, '0'],
+    ['isinteger([a])', {}, '0'],
+    ['concat([a], "-", 7)', { a: 'x' }, '"x-7"'],
+    ['concat([a], [b])', {}, 'null'],               // nothing to join: blank
+    ['contains([a], "ELL")', { a: 'Hello' }, '1'],   // ASCII case ignored
+    ['starts_with([a], "he")', { a: 'Hello' }, '1'],
+    ['ends_with([a], "hel")', { a: 'Hello' }, '0'],
+    ['year([d]) + month([d]) + day([d])', { d: '2024-03-01 10:00' }, '2028'], // 2024+3+1
+    ['day([d])', { d: '2024-02-30' }, 'null'],      // not a date
     ['sum([a], [b])', {}, 'null'],
     ['isnumber("12.5")', {}, '1'],
     ['isnumber("12a")', {}, '0'],

@@ -155,6 +155,94 @@ static void test_in_memory_without_events_has_one_implicit_event(void **state)
     dict_free(&d);
 }
 
+/* What REDCap itself writes and accepts: the API's header, the 17 columns of dictionaries
+ * older than Field Annotation, blank rows, a signature pad on a file field, an autocomplete
+ * dropdown, a slider with its own ends, and an events export without day offsets. */
+static void test_redcap_variants_load(void **state)
+{
+    (void)state;
+    static const char api[] =
+        "field_name,form_name,section_header,field_type,field_label,"
+        "select_choices_or_calculations,field_note,text_validation_type_or_show_slider_number,"
+        "text_validation_min,text_validation_max,identifier,branching_logic,required_field,"
+        "custom_alignment,question_number,matrix_group_name,matrix_ranking,field_annotation\n"
+        "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+        ",,,,,,,,,,,,,,,,,\n"
+        "sig,visit,,file,Signature,,,signature,,,,,,,,,,\n"
+        "country,visit,,dropdown,Country,\"AFG, Afghanistan | ALB, "
+        "Albania\",,autocomplete,,,,,,,,,,\n"
+        "pain,visit,,slider,Pain,\"none | | worst\",,,-1,101,,,,,,,,\n"
+        "often,visit,,radio,Often,\"1, | 2, Often\",,,,,,,,,,,,\"@DEFAULT = '2'\"\n"
+        "dob,visit,,text,Birth,,,date_dmy,1900-01-01,2050-01-01,,,,,,,,\n";
+    static const char events[] = "event_name,arm_num,unique_event_name,custom_event_label\n"
+                                 "\"Event 1\",1,event_1_arm_1,\n"
+                                 "\"Event 2\",2,event_2_arm_2,Second\n";
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    if (dict_load_mem(api, events, NULL, NULL, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(d.nfields, 6); /* the blank row is skipped */
+    const struct dict_field *often = dict_field(&d, "often");
+    assert_int_equal(often->nchoices, 2);
+    assert_string_equal(often->choices[0].label, ""); /* an empty label, as REDCap allows */
+    assert_string_equal(often->default_value, "2");   /* spaces around '=' */
+    assert_int_equal(dict_field(&d, "sig")->vtype, VT_SIGNATURE);
+    assert_int_equal(dict_field(&d, "country")->vtype, VT_AUTOCOMPLETE);
+    assert_int_equal(dict_field(&d, "country")->nchoices, 2);
+    const struct dict_field *pain = dict_field(&d, "pain");
+    assert_true(pain->has_min && pain->min_num == -1 && pain->has_max && pain->max_num == 101);
+    assert_int_equal(dict_field(&d, "dob")->vtype, VT_DATE_DMY);
+    assert_int_equal(d.nevents, 2);
+    assert_string_equal(d.events[0].label, "Event 1");
+    assert_string_equal(d.events[1].label, "Second");
+    assert_int_equal(d.events[1].day_offset, 0);
+    dict_free(&d);
+
+    char csv[2048];
+    snprintf(csv, sizeof csv, "%.*s\n%s", (int)(strlen(REDCAP_HEADER) - 20), REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,\n");
+    assert_non_null(strstr(csv, "\"Matrix Ranking?\"\n")); /* 17 columns */
+    if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(d.nfields, 1);
+    assert_string_equal(d.fields[0].annotation, "");
+    dict_free(&d);
+
+    /* a classic project's repeating instruments, as REDCap exports them: no event column */
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+             "ae_term,ae,,text,Term,,,,,,,,,,,,,\n");
+    if (dict_load_mem(csv, NULL, NULL, "form_name,custom_form_label\nae,[ae_term]\n", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_false(d.form_repeats[0]);
+    assert_true(d.form_repeats[1]);
+    assert_int_equal(dict_instance_max(&d, 0, 1), DICT_INSTANCE_MAX_DEFAULT);
+    dict_free(&d);
+
+    /* an sql field loads, takes free text, and says why in a warning */
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+             "f_sql,visit,,sql,Dynamic,\"SELECT 1 as one;\",,,,,,,,RH,,,,\n");
+    if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(dict_field(&d, "f_sql")->type, FT_SQL);
+    assert_int_equal(d.nwarnings, 1);
+    assert_string_equal(d.warnings[0],
+                        "dictionary.csv:3:4: warning: field 'f_sql': sql field: its choices come "
+                        "from a query on REDCap's own database, which ioheme cannot run; it takes "
+                        "free text");
+    dict_free(&d);
+
+    /* the validation types that belong on other field types are refused on text */
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+             "sig,visit,,text,Signature,,,signature,,,,,,,,,,\n");
+    assert_int_equal(dict_load_mem(csv, NULL, NULL, NULL, &d, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "dictionary.csv:3:8: field 'sig': validation 'signature' on a "
+                               "text field (it belongs on file fields)");
+}
+
 /* Loads a bad fixture and checks the full error list, line by line. */
 static void expect_errors(const char *name, const char *want)
 {
@@ -202,9 +290,9 @@ static void test_bad_types(void **state)
     expect_errors("bad_types",
                   "dictionary.csv:3:4: field 'a1': unknown field type 'textbox'\n"
                   "dictionary.csv:4:8: field 'a2': unknown or unsupported validation type "
-                  "'date_dmy'\n"
-                  "dictionary.csv:5:8: field 'a3': validation 'integer' on a notes field (only "
-                  "text fields have one)\n"
+                  "'date_ydm'\n"
+                  "dictionary.csv:5:8: field 'a3': validation 'integer' on a notes field (it "
+                  "belongs on text fields)\n"
                   "dictionary.csv:6:11: field 'a4': Identifier? must be 'y' or empty, not 'yes'\n"
                   "dictionary.csv:7:14: field 'a5': Custom Alignment must be RV, RH, LV or LH, "
                   "not 'XX'\n");
@@ -218,7 +306,6 @@ static void test_bad_choices(void **state)
                   "'code, label'\n"
                   "dictionary.csv:4:6: field 'c2': duplicate choice code '1'\n"
                   "dictionary.csv:5:6: checkbox field 'c3' has no choices\n"
-                  "dictionary.csv:6:6: field 'c4': choice '2' has no label\n"
                   "dictionary.csv:7:6: choice 1 of field 'c5': code '1 a' must be letters, "
                   "digits, _, ., -\n");
 }
@@ -438,7 +525,8 @@ static void test_csv_shape_error_and_missing_folder(void **state)
     assert_int_equal(dict_load(fixture("no_such_folder"), &d, &e), ERR_IO);
     assert_non_null(strstr(e.msg, "no_such_folder/dictionary.csv"));
     assert_int_equal(dict_load_mem("a,b\n1,2\n", NULL, NULL, NULL, &d, &e), ERR_INVALID);
-    assert_string_equal(e.msg, "dictionary.csv:1:1: 2 columns; a REDCap data dictionary has 18\n"
+    assert_string_equal(e.msg, "dictionary.csv:1:1: 2 columns; a REDCap data dictionary has 18 "
+                               "(17 without Field Annotation)\n"
                                "dictionary.csv:1:1: header 'a' should be 'Variable / Field "
                                "Name'\n"
                                "dictionary.csv:1:2: header 'b' should be 'Form Name'");
@@ -585,6 +673,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_protocol_loads),
         cmocka_unit_test(test_in_memory_without_events_has_one_implicit_event),
+        cmocka_unit_test(test_redcap_variants_load),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_bad_types),

@@ -187,6 +187,19 @@ static void test_if_and_functions(void **state)
     assert_string_equal(eval0("mean(1, 2, [a], 6)"), "3");   /* (1+2+6)/3 */
     assert_string_equal(eval0("median(5, 1, 3, 2)"), "2.5"); /* (2+3)/2 */
     assert_string_equal(eval0("median(5, 1, 3)"), "3");
+    /* sample sd of 2,4,4,4,5,5,7,9: mean 5, squares sum 32, sqrt(32/7) */
+    assert_string_equal(eval0("stdev(2, 4, 4, 4, 5, 5, 7, 9)"), "2.1380899352994");
+    assert_string_equal(eval0("stdev(4)"), "(blank)");
+    assert_string_equal(eval0("log(8, 2)"), "3");
+    assert_string_equal(eval0("isinteger(\"-3\") + isinteger(\"2.5\")"), "1");
+    assert_string_equal(eval0("concat(\"a\", 1, \"b\")"), "a1b");
+    assert_string_equal(eval0("contains(\"Bone marrow\", \"MARROW\")"), "1");
+    assert_string_equal(eval0("starts_with(\"Bone\", \"one\")"), "0");
+    assert_string_equal(eval0("ends_with(\"Bone\", \"NE\")"), "1");
+    assert_string_equal(eval0("year(\"2024-02-29\") * 100 + month(\"2024-02-29\")"), "202402");
+    /* a line starting with # is a comment; a # elsewhere is not */
+    assert_string_equal(eval0("# the sum\n  # of two\n1 +\n# one more\n 2"), "3");
+    assert_string_equal(eval0("\"#a\" = \"#a\""), "1");
     assert_string_equal(eval0("sum([a], [b])"), "(blank)");
     assert_string_equal(eval0("isnumber('12.5')"), "1");
     assert_string_equal(eval0("isnumber('-3')"), "1");

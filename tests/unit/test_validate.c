@@ -125,6 +125,130 @@ static void test_dates_times(void **state)
     bad(&f, NULL, "60:00", VALID_HARD, "time_mm_ss");
 }
 
+/* value must be accepted as VALID_OK and stored as want */
+static void stored_as(const struct dict_field *f, const char *value, const char *want)
+{
+    struct validate_result r;
+    if (validate_value(f, NULL, value, &r) != VALID_OK)
+        fail_msg("'%s' rejected: %s", value, r.msg);
+    if (strcmp(r.canonical, want) != 0)
+        fail_msg("'%s' stored as '%s', want '%s'", value, r.canonical, want);
+}
+
+/* REDCap's M-D-Y and D-M-Y types: entered in the field's order (with - or /) or as ISO,
+ * stored as ISO, compared as dates against a min/max written either way. */
+static void test_mdy_dmy_dates_are_stored_as_iso(void **state)
+{
+    (void)state;
+    struct validate_result r;
+    struct dict_field f = text("d", VT_DATE_MDY);
+    stored_as(&f, "02-29-2024", "2024-02-29");
+    stored_as(&f, "12/31/1999", "1999-12-31");
+    stored_as(&f, "2024-02-29", "2024-02-29");
+    r = bad(&f, NULL, "29-02-2024", VALID_HARD, "date_mdy"); /* month 29 */
+    assert_string_equal(r.msg, "field 'd': '29-02-2024' is not a date (MM-DD-YYYY or YYYY-MM-DD)");
+    bad(&f, NULL, "02-29-2023", VALID_HARD, "date_mdy"); /* not a leap year */
+    bad(&f, NULL, "02-29/2024", VALID_HARD, "date_mdy"); /* mixed separators */
+    bad(&f, NULL, "2-9-2024", VALID_HARD, "date_mdy");
+
+    f = text("d", VT_DATE_DMY);
+    stored_as(&f, "29-02-2024", "2024-02-29");
+    bad(&f, NULL, "02-29-2024", VALID_HARD, "date_dmy");
+
+    f = text("t", VT_DATETIME_DMY);
+    stored_as(&f, "31-01-2024 23:05", "2024-01-31 23:05");
+    bad(&f, NULL, "31-01-2024", VALID_HARD, "datetime_dmy");
+    f = text("t", VT_DATETIME_MDY);
+    stored_as(&f, "01-31-2024 07:00", "2024-01-31 07:00");
+    f = text("t", VT_DATETIME_SECONDS_MDY);
+    stored_as(&f, "01-31-2024 07:00:09", "2024-01-31 07:00:09");
+    bad(&f, NULL, "01-31-2024 07:00", VALID_HARD, "datetime_seconds_mdy");
+    f = text("t", VT_DATETIME_SECONDS_DMY);
+    stored_as(&f, "2024-01-31 07:00:09", "2024-01-31 07:00:09");
+
+    /* min/max as REDCap's dictionary writes them (ISO) or in the field's order */
+    double v;
+    assert_true(validate_parse_ordered(VT_DATE_DMY, "1900-01-01", &v));
+    assert_true(validate_parse_ordered(VT_DATE_DMY, "01-01-1900", &v));
+    f = text("d", VT_DATE_DMY);
+    f.vmin = "2000-01-01";
+    f.has_min = validate_parse_ordered(VT_DATE_DMY, f.vmin, &f.min_num);
+    f.force_minmax = true;
+    bad(&f, NULL, "31-12-1999", VALID_HARD, "min");
+    ok(&f, NULL, "01-01-2000");
+}
+
+static void test_comma_decimals_and_hh_mm_ss(void **state)
+{
+    (void)state;
+    struct validate_result r;
+    struct dict_field f = text("h", VT_NUMBER_COMMA);
+    stored_as(&f, "1,54", "1,54"); /* stored as written, as REDCap does */
+    ok(&f, NULL, "-3");
+    r = bad(&f, NULL, "1.54", VALID_HARD, "number_comma_decimal");
+    assert_string_equal(r.msg, "field 'h': '1.54' is not a number with a decimal comma");
+    f.vmax = "3";
+    f.has_max = validate_parse_ordered(VT_NUMBER_COMMA, f.vmax, &f.max_num);
+    bad(&f, NULL, "3,01", VALID_SOFT, "max");
+    ok(&f, NULL, "2,99");
+
+    f = text("w", VT_NUMBER_2DP_COMMA);
+    ok(&f, NULL, "52,31");
+    r = bad(&f, NULL, "52,312", VALID_HARD, "decimals");
+    assert_string_equal(r.msg, "field 'w': '52,312' has 3 decimal places, number_2dp_comma_decimal "
+                               "allows 2");
+
+    f = text("s", VT_TIME_HH_MM_SS);
+    ok(&f, NULL, "23:59:59");
+    bad(&f, NULL, "23:59", VALID_HARD, "time_hh_mm_ss");
+    bad(&f, NULL, "24:00:00", VALID_HARD, "time_hh_mm_ss");
+    double v;
+    assert_true(validate_parse_ordered(VT_TIME_HH_MM_SS, "01:02:03", &v));
+    assert_true(v == 3723.0);
+}
+
+/* The identifier types of REDCap's built-in list; the shapes are REDCap's documented ones. */
+static void test_identifier_and_postal_types(void **state)
+{
+    (void)state;
+    struct {
+        enum val_type t;
+        const char *good, *bad;
+    } cases[] = {
+        {VT_SSN, "123-45-6789", "123456789"},
+        {VT_POSTALCODE_AUSTRALIA, "2000", "20000"},
+        {VT_POSTALCODE_CANADA, "K1A 0B1", "K1A 0B"},
+        {VT_POSTALCODE_FRENCH, "75001", "7500"},
+        {VT_POSTALCODE_GERMANY, "10115", "1011A"},
+        {VT_PHONE_AUSTRALIA, "(02) 9876 5432", "+61 2 9876 5432"},
+        {VT_PHONE_AUSTRALIA, "0412 345 678", "0112 345 678"},
+        {VT_MRN_10D, "0123456789", "012345678"},
+        {VT_MRN_GENERIC, "AB-12_3", "AB 12"},
+        {VT_VMRN, "1234", "123"},
+        {VT_VMRN, "123456789", "1234567890"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dict_field f = text("x", cases[i].t);
+        ok(&f, NULL, cases[i].good);
+        bad(&f, NULL, cases[i].bad, VALID_HARD, dict_val_type_name(cases[i].t));
+    }
+}
+
+static void test_slider_ends_come_from_min_and_max(void **state)
+{
+    (void)state;
+    struct dict_field f = typed(FT_SLIDER, NULL, 0);
+    ok(&f, NULL, "100");
+    bad(&f, NULL, "101", VALID_HARD, "max");
+    f.has_min = f.has_max = true;
+    f.min_num = -1;
+    f.max_num = 101;
+    ok(&f, NULL, "-1");
+    ok(&f, NULL, "101");
+    struct validate_result r = bad(&f, NULL, "102", VALID_HARD, "max");
+    assert_string_equal(r.msg, "field 'f': slider value 102 is outside -1 to 101");
+}
+
 static void test_email_phone_alpha_zip(void **state)
 {
     (void)state;
@@ -251,8 +375,7 @@ static void test_canonical_is_trimmed_and_length_limited(void **state)
     (void)state;
     struct dict_field f = text("n", VT_INTEGER);
     struct validate_result r;
-    assert_int_equal(validate_value(&f, NULL, "  42 ", &r), VALID_OK);
-    assert_string_equal(r.canonical, "42");
+    stored_as(&f, "  42 ", "42");
     f = text("notes", VT_NONE);
     f.type = FT_NOTES;
     char big[700];
@@ -289,6 +412,10 @@ int main(void)
         cmocka_unit_test(test_date_range_compared_as_dates),
         cmocka_unit_test(test_canonical_is_trimmed_and_length_limited),
         cmocka_unit_test(test_required),
+        cmocka_unit_test(test_mdy_dmy_dates_are_stored_as_iso),
+        cmocka_unit_test(test_comma_decimals_and_hh_mm_ss),
+        cmocka_unit_test(test_identifier_and_postal_types),
+        cmocka_unit_test(test_slider_ends_come_from_min_and_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
