@@ -16,6 +16,7 @@
 #include "core/dict.h"
 #include "core/expr.h"
 #include "core/validate.h"
+#include "formats/json_out.h"
 
 const char CMD_PROTOCOL_USAGE[] =
     "usage: ioheme protocol check [DIR]\n"
@@ -268,7 +269,7 @@ static int protocol_show(int argc, char **argv)
     int rc = 0;
     if (cli_has(&a, "json")) {
         json_t *j = show_json(&d);
-        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        char *s = j ? json_out_dumps(j, JSON_INDENT(2)) : NULL;
         json_decref(j);
         if (!s) {
             err_set(&e, ERR_NOMEM, "out of memory");
@@ -456,7 +457,7 @@ static int protocol_eval(int argc, char **argv)
         puts(strbuf_str(&sb));
     } else {
         json_t *j = json_string(v.str);
-        char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+        char *s = j ? json_out_dumps(j, JSON_ENCODE_ANY) : NULL;
         json_decref(j);
         if (!s) {
             strbuf_release(&sb);

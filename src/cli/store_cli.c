@@ -12,6 +12,7 @@
 
 #include "base/strbuf.h"
 #include "core/derive.h"
+#include "formats/json_out.h"
 
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e)
 {
@@ -204,7 +205,7 @@ int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg
 
 void cli_json_print(json_t *v)
 {
-    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *s = v ? json_out_dumps(v, JSON_INDENT(2)) : NULL;
     if (s)
         puts(s);
     free(s);

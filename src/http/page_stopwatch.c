@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/json_out.h"
 #include "http/html.h"
 #include "http/page.h"
 
@@ -27,7 +28,7 @@ static void choices_json(struct req *r, const struct dict_field *f)
     json_t *a = json_array();
     for (size_t i = 0; a && i < f->nchoices; i++)
         json_array_append_new(a, json_pack("[s,s]", f->choices[i].code, f->choices[i].label));
-    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    char *s = a ? json_out_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     html_text(r, s ? s : "[]");
     free(s);
