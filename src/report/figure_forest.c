@@ -267,7 +267,7 @@ static double ref_x(const struct fig_forest *fp, const struct fig_frame *f)
 static void draw_row_favours(cairo_t *cr, const struct fig_forest *fp, const struct fig_frame *f,
                              const struct fig_forest_row *r, double y)
 {
-    char buf[256];
+    char buf[416]; /* fig_check_str allows 400 bytes; the arrow and space add 4 */
     double xr = ref_x(fp, f);
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     fig_font(cr, FIG_FONT_SMALL, false);
