@@ -16,6 +16,7 @@
 #include "core/dict.h"
 #include "core/expr.h"
 #include "core/validate.h"
+#include "formats/json_out.h"
 
 const char CMD_PROTOCOL_USAGE[] =
     "usage: ioheme protocol check [DIR]\n"
@@ -267,7 +268,7 @@ static int protocol_show(struct cmd_ctx *ctx)
     int rc = 0;
     if (cli_has(ap, "json")) {
         json_t *j = show_json(&d);
-        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        char *s = j ? json_out_dumps(j, JSON_INDENT(2)) : NULL;
         json_decref(j);
         if (!s) {
             err_set(&e, ERR_NOMEM, "out of memory");
@@ -452,7 +453,7 @@ static int protocol_eval(struct cmd_ctx *ctx)
         puts(strbuf_str(&sb));
     } else {
         json_t *j = json_string(v.str);
-        char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+        char *s = j ? json_out_dumps(j, JSON_ENCODE_ANY) : NULL;
         json_decref(j);
         if (!s) {
             strbuf_release(&sb);

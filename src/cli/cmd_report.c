@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 #include "report/dataset.h"
 #include "report/figure.h"
 #include "report/plan.h"
@@ -124,7 +125,7 @@ static int write_outputs(const char *out, const struct adataset *ds, const json_
         rc = report_html(results, figs, nfigs, &html, e);
     if (rc == 0)
         rc = dataset_write_file(out, "report.html", strbuf_str(&html), html.len, e);
-    char *js = rc == 0 ? json_dumps(results, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
+    char *js = rc == 0 ? json_out_dumps(results, JSON_INDENT(2)) : NULL;
     if (rc == 0 && !js)
         rc = err_set(e, ERR_NOMEM, "out of memory writing results.json");
     if (rc == 0) {

@@ -10,6 +10,7 @@
 #include "cli/stats_cli.h"
 #include "cli/stats_methods.h"
 #include "cli/stats_surv.h"
+#include "formats/json_out.h"
 
 const char CMD_STATS_USAGE[] =
     "usage: ioheme stats METHOD [--input FILE.csv] [options]\n"
@@ -127,7 +128,7 @@ int cmd_stats(struct cmd_ctx *ctx)
     json_t *out = NULL;
     int rc = m->run(&a, &ar, &out, &e);
     if (rc == 0 && out) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER);
+        char *s = json_out_dumps(out, JSON_INDENT(2));
         if (s) {
             puts(s);
             free(s);

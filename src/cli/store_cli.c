@@ -13,6 +13,7 @@
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "core/derive.h"
+#include "formats/json_out.h"
 #include "report/dataset.h"
 
 const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
@@ -222,7 +223,7 @@ int cli_parse_assignment(const struct dict *d, struct arena *ar, const char *arg
 
 void cli_json_print(json_t *v)
 {
-    char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *s = v ? json_out_dumps(v, JSON_INDENT(2)) : NULL;
     if (s)
         puts(s);
     free(s);

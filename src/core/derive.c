@@ -92,10 +92,16 @@ static const char *label_of(const char *code, const struct code_label *m)
     return "other";
 }
 
-static const struct code_label SITES[] = {{"1", "humerus"}, {"2", "tibia"},   {"3", "distal_tibia"},
-                                          {"4", "femur"},   {"5", "sternum"}, {NULL, NULL}};
-static const struct code_label DEVICES[] = {{"1", "EZ-IO"}, {"2", "B.I.G."}, {"3", "NIO"},
-                                            {"4", "FAST"},  {"5", "manual"}, {NULL, NULL}};
+/* The dataset value of a site or device code (derive_sites, derive_devices). */
+static const char *level_of(const char *code, const struct derive_level *m)
+{
+    if (!code)
+        return NULL;
+    for (; m->code; m++)
+        if (strcmp(m->code, code) == 0)
+            break;
+    return m->value;
+}
 static const struct code_label OPERATORS[] = {
     {"1", "attending"},           {"2", "resident"}, {"3", "nurse"}, {"4", "anaesthetist"},
     {"5", "emergency_physician"}, {NULL, NULL}};
@@ -286,7 +292,11 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         rc |= atable_set(at, r, ATT_SUBJECT_ID, v->study_id);
         rc |= atable_set_int(at, r, ATT_PLACEMENT, pn);
         rc |= atable_set_int(at, r, ATT_ATTEMPT, an);
-        rc |= atable_set(at, r, ATT_SITE, label_of(site ? site : p ? p->site_code : NULL, SITES));
+        rc |= atable_set(at, r, ATT_SITE,
+                         level_of(site ? site
+                                  : p  ? p->site_code
+                                       : NULL,
+                                  derive_sites));
         rc |= atable_set(at, r, ATT_START_DT, vtab_get(v, EV_PROC, i, "att_start_dt", NULL));
         rc |= atable_set_opt(at, r, ATT_DURATION_S, has_start && has_end, end - start);
         if (outcome >= 0)
@@ -346,10 +356,10 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         rc |= atable_set(pt, r, PL_SUBJECT_ID, v->study_id);
         rc |= atable_set_int(pt, r, PL_PLACEMENT, p->number);
         rc |= atable_set(pt, r, PL_DEVICE,
-                         label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
+                         level_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), derive_devices));
         rc |= atable_set(pt, r, PL_GAUGE, vtab_get(v, EV_PROC, i, "iop_gauge", NULL));
         rc |= atable_set(pt, r, PL_LENGTH, vtab_get(v, EV_PROC, i, "iop_length", NULL));
-        rc |= atable_set(pt, r, PL_SITE, label_of(p->site_code, SITES));
+        rc |= atable_set(pt, r, PL_SITE, level_of(p->site_code, derive_sites));
         rc |=
             atable_set(pt, r, PL_SIDE, label_of(vtab_get(v, EV_PROC, i, "iop_side", NULL), SIDES));
         rc |= atable_set(pt, r, PL_OPERATOR,
@@ -391,7 +401,7 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
         if (!derive_dv_int(v, EV_PROC, i, "inf_placement", &pn))
             pn = 1;
         const struct placement *p = find_pl((struct placement *)a->pl, a->npl, pn);
-        const char *site = p ? label_of(p->site_code, SITES) : NULL;
+        const char *site = p ? level_of(p->site_code, derive_sites) : NULL;
         if (site && strcmp(site, "humerus") != 0 && strcmp(site, "tibia") != 0)
             site = "other";
         bool has_dur = has_start && has_stop;
@@ -569,12 +579,12 @@ static int derive_subject_row(struct adataset *ds, struct vtab *v)
     rc |= atable_set_int(t, r, SUB_N_PLACEMENTS, a->npl);
     if (first) {
         int i = first->instance;
-        rc |= atable_set(t, r, SUB_FIRST_SITE, label_of(first->site_code, SITES));
+        rc |= atable_set(t, r, SUB_FIRST_SITE, level_of(first->site_code, derive_sites));
         if (first->site_code &&
             (strcmp(first->site_code, "1") == 0 || strcmp(first->site_code, "2") == 0))
             rc |= atable_set_int(t, r, SUB_SG_HUMERUS, strcmp(first->site_code, "1") == 0);
         rc |= atable_set(t, r, SUB_FIRST_DEVICE,
-                         label_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), DEVICES));
+                         level_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), derive_devices));
         rc |= atable_set(t, r, SUB_FIRST_OPERATOR,
                          label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
         rc |= atable_set_int(t, r, SUB_N_ATTEMPTS_FIRST, first->nattempts);

@@ -190,7 +190,7 @@ enum comp_col {
     CMP_NCOLS
 };
 
-enum cpl_col { CPL_FORM, CPL_FIELD, CPL_EXPECTED, CPL_PRESENT, CPL_NCOLS };
+enum cpl_col { CPL_FORM, CPL_FORM_LABEL, CPL_FIELD, CPL_EXPECTED, CPL_PRESENT, CPL_NCOLS };
 
 /* Column specs of each table (static). */
 extern const struct acol *const derive_ads_cols[ADS_NTABLES];
@@ -208,9 +208,19 @@ extern const int derive_tp_minutes[DERIVE_NTP];
 extern const int derive_comp_code[DERIVE_NCOMP_TYPES];
 extern const char *const derive_comp_label[DERIVE_NCOMP_TYPES];
 
+/* A coded choice as the dataset writes it: the CRF's code, the dataset's value, a reader's
+ * label. Lists end with the entry every other code falls into: {NULL, "other", ...}. */
+struct derive_level {
+    const char *code, *value, *label;
+};
+/* IO sites (the first_site and site columns) and devices (first_device, device), in the CRF's
+ * code order. */
+extern const struct derive_level derive_sites[];
+extern const struct derive_level derive_devices[];
+
 /* A completeness counter for one required field of one form (filled by derive_complete.c). */
 struct derive_cpl {
-    const char *form, *field;
+    const char *form, *form_label, *field;
     long expected, present;
 };
 

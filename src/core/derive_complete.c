@@ -102,6 +102,7 @@ int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *
         ds->ncpl = d->nfields;
         for (size_t i = 0; i < d->nfields; i++) {
             ds->cpl[i].form = d->fields[i].form;
+            ds->cpl[i].form_label = d->forms[d->fields[i].form_index].label;
             ds->cpl[i].field = d->fields[i].name;
         }
     }
@@ -136,6 +137,7 @@ int derive_finish(struct adataset *ds, struct err *e)
         size_t r;
         int rc = atable_add_row(t, &r);
         rc |= atable_set(t, r, CPL_FORM, c->form);
+        rc |= atable_set(t, r, CPL_FORM_LABEL, c->form_label);
         rc |= atable_set(t, r, CPL_FIELD, c->field);
         rc |= atable_set_int(t, r, CPL_EXPECTED, c->expected);
         rc |= atable_set_int(t, r, CPL_PRESENT, c->present);

@@ -161,6 +161,7 @@ static const struct acol cmp_cols[CMP_NCOLS] = {
 
 static const struct acol cpl_cols[CPL_NCOLS] = {
     {"form", T, "", "Form", "§7"},
+    {"form_label", T, "", "Form, as the data-entry screens name it", "§7"},
     {"field", T, "", "Required field", "§7"},
     {"expected", I, "",
      "Values expected (enrolled subjects, events and instances where the form was collected and "
@@ -181,6 +182,14 @@ const char *const derive_tp_event[DERIVE_NTP] = {"t0_arm_1",     "t15min_arm_1",
                                                  "t60min_arm_1", "t6h_arm_1",    "t24h_arm_1"};
 const char *const derive_tp_label[DERIVE_NTP] = {"T0", "15min", "30min", "60min", "6h", "24h"};
 const int derive_tp_minutes[DERIVE_NTP] = {0, 15, 30, 60, 360, 1440};
+
+const struct derive_level derive_sites[] = {
+    {"1", "humerus", "Proximal humerus"},  {"2", "tibia", "Proximal tibia"},
+    {"3", "distal_tibia", "Distal tibia"}, {"4", "femur", "Distal femur"},
+    {"5", "sternum", "Sternum"},           {NULL, "other", "Other site"}};
+const struct derive_level derive_devices[] = {{"1", "EZ-IO", "EZ-IO"},   {"2", "B.I.G.", "B.I.G."},
+                                              {"3", "NIO", "NIO"},       {"4", "FAST", "FAST"},
+                                              {"5", "manual", "Manual"}, {NULL, "other", "Other"}};
 
 const int derive_comp_code[DERIVE_NCOMP_TYPES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99};
 const char *const derive_comp_label[DERIVE_NCOMP_TYPES] = {"Local infection / cellulitis",

@@ -1,5 +1,12 @@
-/* What the store reports, as JSON (see json_out.h). */
+/* What the store reports, as JSON, and the one JSON writer (see json_out.h). */
 #include "formats/json_out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
 
 json_t *json_out_issues(const struct store_put_result *res)
 {
@@ -91,4 +98,211 @@ json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
     }
     return json_pack("{s:o, s:I, s:I, s:b}", "progress", arr, "required", (json_int_t)req,
                      "required_verified", (json_int_t)ver, "plan_met", store_sdv_plan_met(c, n));
+}
+
+/* ---- writing JSON -------------------------------------------------------------------------*/
+
+int json_out_shortest(double x, char buf[JSON_OUT_REAL_MAX])
+{
+    if (!isfinite(x))
+        return -1;
+    /* Every decimal of at most 15 significant digits survives a trip through a double
+     * (DBL_DIG), so %.15g is exact for such values; 17 always reads back (DBL_DECIMAL_DIG). */
+    int len = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        len = snprintf(buf, JSON_OUT_REAL_MAX, "%.*g", prec, x);
+        if (len < 0 || len >= JSON_OUT_REAL_MAX)
+            return -1;
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return len;
+}
+
+/* A real as jansson spells it (its jsonp_dtostr): ".0" when the text has neither '.' nor 'e',
+ * so it reads back as a real, and no '+' or leading zeros in the exponent ("1e20"). */
+static int real_text(double x, char buf[JSON_OUT_REAL_MAX])
+{
+    int len = json_out_shortest(x, buf);
+    if (len < 0)
+        return -1;
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        if (len + 3 > JSON_OUT_REAL_MAX)
+            return -1;
+        memcpy(buf + len, ".0", 3);
+        len += 2;
+    }
+    char *exp = strchr(buf, 'e');
+    if (exp) {
+        char *from = exp + 1, *to = exp + 1;
+        if (*from == '+')
+            from++;
+        else if (*from == '-')
+            from = ++to;
+        while (*from == '0' && from[1])
+            from++;
+        memmove(to, from, strlen(from) + 1);
+        len = (int)strlen(buf);
+    }
+    return len;
+}
+
+#define JSON_OUT_MAX_DEPTH 2048
+#define INDENT_OF(flags) ((flags)&0x1F) /* jansson's JSON_INDENT(n) bits */
+
+struct dumper {
+    json_dump_callback_t cb;
+    void *data;
+    size_t flags;
+};
+
+static int put(struct dumper *d, const char *s, size_t len)
+{
+    return d->cb(s, len, d->data);
+}
+
+/* jansson's layout: with JSON_INDENT(n) a newline and depth·n spaces; otherwise one space
+ * after a separator unless JSON_COMPACT. */
+static int indent(struct dumper *d, int depth, bool after_comma)
+{
+    size_t n = INDENT_OF(d->flags);
+    if (n > 0) {
+        static const char spaces[] = "                                ";
+        if (put(d, "\n", 1))
+            return -1;
+        for (size_t left = n * (size_t)depth; left > 0;) {
+            size_t k = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
+            if (put(d, spaces, k))
+                return -1;
+            left -= k;
+        }
+        return 0;
+    }
+    return after_comma && !(d->flags & JSON_COMPACT) ? put(d, " ", 1) : 0;
+}
+
+/* Strings, integers, true/false/null: jansson's encoder, escapes and all. */
+static int scalar(struct dumper *d, const json_t *v)
+{
+    return json_dump_callback(v, d->cb, d->data,
+                              (d->flags & ~(size_t)JSON_INDENT(31)) | JSON_ENCODE_ANY);
+}
+
+static int key_text(struct dumper *d, const char *key, size_t len)
+{
+    json_t *k = json_stringn_nocheck(key, len);
+    int rc = k ? scalar(d, k) : -1;
+    json_decref(k);
+    return rc;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int value(struct dumper *d, const json_t *v, int depth);
+
+static int member(struct dumper *d, const char *key, size_t klen, const json_t *v, int depth)
+{
+    if (key_text(d, key, klen))
+        return -1;
+    if (put(d, ":", 1) || (!(d->flags & JSON_COMPACT) && put(d, " ", 1)))
+        return -1;
+    return value(d, v, depth + 1);
+}
+
+static int object(struct dumper *d, const json_t *v, int depth)
+{
+    size_t n = json_object_size(v), i = 0;
+    if (put(d, "{", 1))
+        return -1;
+    if (n == 0)
+        return put(d, "}", 1);
+    if (indent(d, depth + 1, false))
+        return -1;
+    const char **keys = NULL;
+    if (d->flags & JSON_SORT_KEYS) {
+        keys = malloc(n * sizeof *keys);
+        if (!keys)
+            return -1;
+        const char *k;
+        json_t *val;
+        json_object_foreach((json_t *)v, k, val)
+        {
+            (void)val;
+            keys[i++] = k;
+        }
+        qsort(keys, n, sizeof *keys, cmp_keys);
+    }
+    int rc = 0;
+    void *it = keys ? NULL : json_object_iter((json_t *)v);
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (keys) {
+            rc = member(d, keys[i], strlen(keys[i]), json_object_get(v, keys[i]), depth);
+        } else {
+            rc = member(d, json_object_iter_key(it), json_object_iter_key_len(it),
+                        json_object_iter_value(it), depth);
+            it = json_object_iter_next((json_t *)v, it);
+        }
+        if (rc == 0)
+            rc = i + 1 < n ? (put(d, ",", 1) || indent(d, depth + 1, true))
+                           : indent(d, depth, false);
+    }
+    free(keys);
+    return rc ? -1 : put(d, "}", 1);
+}
+
+static int value(struct dumper *d, const json_t *v, int depth)
+{
+    if (!v || depth > JSON_OUT_MAX_DEPTH)
+        return -1;
+    if (json_is_real(v)) {
+        char buf[JSON_OUT_REAL_MAX];
+        int len = real_text(json_real_value(v), buf);
+        return len < 0 ? -1 : put(d, buf, (size_t)len);
+    }
+    if (json_is_object(v))
+        return object(d, v, depth);
+    if (!json_is_array(v))
+        return scalar(d, v);
+    size_t n = json_array_size(v);
+    if (put(d, "[", 1))
+        return -1;
+    if (n == 0)
+        return put(d, "]", 1);
+    if (indent(d, depth + 1, false))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (value(d, json_array_get(v, i), depth + 1))
+            return -1;
+        if (i + 1 < n ? (put(d, ",", 1) || indent(d, depth + 1, true)) : indent(d, depth, false))
+            return -1;
+    }
+    return put(d, "]", 1);
+}
+
+int json_out_dump_callback(const json_t *v, json_dump_callback_t cb, void *data, size_t flags)
+{
+    if (!v || (!(flags & JSON_ENCODE_ANY) && !json_is_array(v) && !json_is_object(v)))
+        return -1;
+    struct dumper d = {cb, data, flags};
+    return value(&d, v, 0);
+}
+
+static int to_strbuf(const char *buf, size_t size, void *data)
+{
+    struct strbuf *sb = data;
+    strbuf_add(sb, buf, size);
+    return sb->failed ? -1 : 0;
+}
+
+char *json_out_dumps(const json_t *v, size_t flags)
+{
+    struct strbuf sb = STRBUF_INIT;
+    if (json_out_dump_callback(v, to_strbuf, &sb, flags) != 0 || sb.failed) {
+        strbuf_release(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb);
 }

@@ -7,13 +7,39 @@
  *   issue = {"level": "error"|"warning", "event", "instance", "field", "rule", "value",
  *            "message"}
  *
- * A refused write lists its hard problems in the same issue shape under "issues". */
+ * A refused write lists its hard problems in the same issue shape under "issues".
+ *
+ * Every JSON document ioheme prints — the HTTP API, the CLI's --json, `ioheme stats`,
+ * results.json, JSON inside HTML pages — is written by json_out_dumps or
+ * json_out_dump_callback, so a number prints one way everywhere: a real as the shortest of
+ * %.15g, %.16g and %.17g that reads back (strtod) as the same double — 0.95, not jansson's
+ * 0.94999999999999996 — and, as jansson writes it, with ".0" on an integral value so it parses
+ * back as a real. Strings, integers and layout are jansson's own encoding. */
 #ifndef IOHEME_FORMATS_JSON_OUT_H
 #define IOHEME_FORMATS_JSON_OUT_H
 
 #include <jansson.h>
 
 #include "store/store.h"
+
+/* The longest text json_out_real writes, with its NUL. */
+#define JSON_OUT_REAL_MAX 32
+
+/* Writes x as the shortest of %.15g / %.16g / %.17g that strtod reads back as x, into buf.
+ * Returns the length, or -1 when x is not finite (JSON has no NaN or infinity). This is the
+ * text of a number without JSON's ".0" (e.g. a value typed as a JSON number, kept as text). */
+int json_out_shortest(double x, char buf[JSON_OUT_REAL_MAX]);
+
+/* Writes v as JSON through cb (jansson's callback type), reals as above. flags are jansson's
+ * dump flags (JSON_INDENT(n), JSON_COMPACT, JSON_ENSURE_ASCII, JSON_SORT_KEYS, JSON_ESCAPE_SLASH,
+ * JSON_ENCODE_ANY; JSON_REAL_PRECISION is ignored, JSON_PRESERVE_ORDER is jansson 2.14's
+ * default). Returns 0, or -1 when cb fails, v is NULL, nests deeper than 2048 levels, or is not
+ * an array or object without JSON_ENCODE_ANY. */
+int json_out_dump_callback(const json_t *v, json_dump_callback_t cb, void *data, size_t flags);
+
+/* v as a JSON string, as json_out_dump_callback writes it. Returns a new string the caller
+ * frees with free(), or NULL on the errors above or out of memory. */
+char *json_out_dumps(const json_t *v, size_t flags);
 
 /* Every issue of res (may be NULL: an empty array) as a new JSON array (caller owns). */
 json_t *json_out_issues(const struct store_put_result *res);

@@ -50,7 +50,10 @@ int api_changes_from_json(struct req *r, json_t *values, const char *event, int 
         } else if (json_is_integer(v)) {
             c->value = arena_printf(&r->ar, "%lld", (long long)json_integer_value(v));
         } else if (json_is_real(v)) {
-            c->value = arena_printf(&r->ar, "%.17g", json_real_value(v));
+            /* the shortest text that is the same double: 3.3, not 3.2999999999999998 */
+            char num[JSON_OUT_REAL_MAX];
+            c->value =
+                json_out_shortest(json_real_value(v), num) < 0 ? NULL : arena_strdup(&r->ar, num);
         } else {
             return err_set_field(e, ERR_INVALID, key,
                                  "field '%s': value must be a string, a number or null", key);

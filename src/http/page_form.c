@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/json_out.h"
 #include "http/html.h"
 #include "http/page.h"
 
@@ -61,7 +62,7 @@ static void values_json(struct req *r, const struct page_values *pv)
         if (key)
             json_object_set_new(o, key, json_string(v->value));
     }
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s = o ? json_out_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     /* JSON inside <script type="application/json">: escape '<' so "</script>" cannot occur. */
     html_raw(r, "<script type=\"application/json\" id=\"ioh-values\">");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/json_out.h"
 #include "http/html.h"
 #include "http/io_state.h"
 #include "http/page.h"
@@ -22,7 +23,7 @@ static void choices_json(struct req *r, const struct dict_field *f)
     json_t *a = json_array();
     for (size_t i = 0; a && i < f->nchoices; i++)
         json_array_append_new(a, json_pack("[s,s]", f->choices[i].code, f->choices[i].label));
-    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    char *s = a ? json_out_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     html_text(r, s ? s : "[]");
     free(s);
@@ -60,7 +61,7 @@ int page_stopwatch(struct req *r)
     choices_json(r, dict_field(d, "att_side"));
     /* the state as the API gives it, so the first paint already shows the running clock */
     json_t *state = api_stopwatch_state(r, store_record_name(&rec), &io);
-    char *js = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    char *js = state ? json_out_dumps(state, JSON_COMPACT) : NULL;
     json_decref(state);
     html_raw(r, "\" data-state=\"");
     html_text(r, js ? js : "null");

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/json_out.h"
+
 void resp_header(struct req *r, const char *name, const char *value)
 {
     if (r->nhdrs < REQ_MAX_HEADERS) {
@@ -32,7 +34,7 @@ int resp_json(struct req *r, int status, json_t *v)
     r->status = status;
     r->content_type = "application/json";
     strbuf_reset(&r->out);
-    int rc = v ? json_dump_callback(v, dump_to_strbuf, &r->out, JSON_COMPACT) : -1;
+    int rc = v ? json_out_dump_callback(v, dump_to_strbuf, &r->out, JSON_COMPACT) : -1;
     json_decref(v);
     if (rc != 0 || r->out.failed) {
         r->status = 500;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "formats/json_out.h"
 #include "http/http.h"
 
 /* core/perm.h actions; NONE: any signed-in user (or anyone, on a public route) */
@@ -135,7 +136,7 @@ void http_routes_json(struct strbuf *out)
                          "record_lock", (rt->flags & RT_RECORD_LOCK) != 0, "html",
                          (rt->flags & RT_HTML) != 0, "max_body", (int)rt->max_body_kib * 1024));
     }
-    char *s = a ? json_dumps(a, JSON_INDENT(1)) : NULL;
+    char *s = a ? json_out_dumps(a, JSON_INDENT(1)) : NULL;
     json_decref(a);
     if (s) {
         strbuf_adds(out, s);

@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "core/branch.h"
 #include "formats/csv.h"
+#include "formats/json_out.h"
 
 /* ---- from the store -----------------------------------------------------------------------*/
 
@@ -320,7 +321,7 @@ static int manifest_save(const char *dir, const char *lock_id, const char *locke
         json_pack("{s:o, s:o, s:o, s:o}", "lock_id", lock_id ? json_string(lock_id) : json_null(),
                   "locked_at", lock_id ? json_string(locked_at) : json_null(), "audit_head",
                   lock_id ? json_string(audit_head) : json_null(), "files", files);
-    char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *text = m ? json_out_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     int rc = text ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     if (rc == 0) {
         struct strbuf sb = STRBUF_INIT;

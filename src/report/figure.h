@@ -69,6 +69,8 @@ struct fig_km {
     size_t n_strata;        /* 1 .. FIG_MAX_SERIES */
     const double *ref_time; /* vertical dotted reference lines (e.g. 28, 90), or NULL */
     size_t n_ref;
+    /* n_ref labels ("Day 28"), written above the plot at each line, or NULL: none */
+    const char *const *ref_label;
 };
 
 /* Where things are on a KM figure, in points from the top-left corner. */
@@ -79,6 +81,10 @@ struct fig_km_layout {
     double x_max;
     size_t n_ticks;
     double tick_time[FIG_KM_MAX_TICKS];
+    /* the end of the axis has a tick and label of its own (x_max is not a tick_step multiple
+     * and lies far enough past the last tick for its label), so the axis visibly reaches it;
+     * it has no at-risk column */
+    bool has_end_tick;
     size_t n_strata;
     bool has_at_risk[FIG_MAX_SERIES];                 /* this stratum has an at-risk row */
     double at_risk[FIG_MAX_SERIES][FIG_KM_MAX_TICKS]; /* n at risk, stratum × tick */
@@ -101,6 +107,9 @@ struct fig_forest_row {
     double weight;            /* > 0 scales the square (area ∝ weight); 0 = default size */
     const char *n_text;       /* e.g. "18/22", or NULL */
     const char *p_text;       /* e.g. "0.31", or NULL */
+    /* what each side of the reference line means for this row ("favours tibia"), written
+     * small under its interval either side of the line; NULL: none */
+    const char *favours_left, *favours_right;
 };
 
 struct fig_forest {
@@ -126,6 +135,7 @@ struct fig_forest_layout {
     double plot_x0, plot_x1;           /* x_min maps to plot_x0, x_max to plot_x1 */
     double y_head, y_row0, y_axis;     /* header line, top of the first row, the x axis */
     double row_y[FIG_FOREST_MAX_ROWS]; /* each row's centre line */
+    double row_h;                      /* a row's height (taller when rows say what they favour) */
     char est_text[FIG_FOREST_MAX_ROWS][64]; /* "0.84 (0.60–1.20)", "not estimable", "" */
     bool has_n, has_p;                      /* the n / p columns are shown */
     double x_min, x_max;
@@ -183,9 +193,11 @@ struct fig_lines {
 
 /* ---- Enrolment curve --------------------------------------------------------------------- */
 
+/* The x axis is calendar time: ticks on the first of a month (every 1, 2, 3, 6, 12... months),
+ * or every few days over a short span, each labelled with its date "YYYY-MM-DD". */
 struct fig_enrol {
     const char *title, *x_label, *y_label;
-    const char *start_date; /* "YYYY-MM-DD" of day 0, for the date labels */
+    const char *start_date; /* "YYYY-MM-DD" of day 0 */
     const double *day;      /* each patient's enrolment day since start, ascending */
     size_t n;
     double target;       /* horizontal target line (e.g. 52); <= 0: none */

@@ -98,12 +98,64 @@ void fig_enrol_size(const struct fig_enrol *en, double *w, double *h)
     *h = plot_top(en) + EN_PLOT_H + 34.0 + (en->x_label ? 20.0 : 0.0) + 8.0;
 }
 
+#define EN_MAX_TICKS 7 /* a date label is ~55 pt wide; the plot is ~420 pt */
+
+/* Calendar ticks over days 0..x_max after start (days since 1970): the first of every
+ * `months`-th month, the fewest months from 1, 2, 3, 6, 12, 24, 60, 120 giving at most
+ * EN_MAX_TICKS; a span too short for two month ticks gets ticks every 1, 2, 7 or 14 days from
+ * day 0. Writes the day offsets and their "YYYY-MM-DD" labels; returns the count. */
+static size_t date_ticks(long start, double x_max, double *ticks, char (*labels)[16])
+{
+    static const long months[] = {1, 2, 3, 6, 12, 24, 60, 120};
+    static const long days[] = {1, 2, 7, 14};
+    long y0, m0, d0, y, m, d;
+    size_t n = 0;
+    civil_from_days(start, &y0, &m0, &d0);
+    for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
+        n = 0;
+        /* month index from year 0; the first month start on or after day 0, on a multiple of
+         * the step so ticks fall on January, April, July... */
+        long mi = y0 * 12 + (m0 - 1) + (d0 > 1 ? 1 : 0);
+        mi = (mi + months[k] - 1) / months[k] * months[k];
+        for (;; mi += months[k]) {
+            double t = (double)(days_from_civil(mi / 12, mi % 12 + 1, 1) - start);
+            if (t > x_max + 1e-9)
+                break;
+            if (n == EN_MAX_TICKS) {
+                n++;
+                break;
+            }
+            ticks[n++] = t;
+        }
+        if (n <= EN_MAX_TICKS)
+            break;
+    }
+    if (n > EN_MAX_TICKS) /* ten-year steps still too many: bounded by EN_MAX_DAYS, not met */
+        n = EN_MAX_TICKS;
+    if (n < 2) {
+        long step = days[sizeof days / sizeof days[0] - 1];
+        for (size_t k = 0; k < sizeof days / sizeof days[0]; k++)
+            if (x_max / (double)days[k] < EN_MAX_TICKS) {
+                step = days[k];
+                break;
+            }
+        n = 0;
+        for (long t = 0; (double)t <= x_max + 1e-9 && n < EN_MAX_TICKS; t += step)
+            ticks[n++] = (double)t;
+    }
+    for (size_t k = 0; k < n; k++) {
+        civil_from_days(start + (long)ticks[k], &y, &m, &d);
+        snprintf(labels[k], 16, "%04ld-%02ld-%02ld", y, m, d);
+    }
+    return n;
+}
+
 int fig_enrol_draw(cairo_t *cr, const struct fig_enrol *en, struct err *e)
 {
-    long start, y, m, d;
-    double ticks[64];
-    char day_buf[64][40];
-    const char *tick_labels[64];
+    long start;
+    double ticks[EN_MAX_TICKS + 1];
+    char date_buf[EN_MAX_TICKS + 1][16];
+    const char *tick_labels[EN_MAX_TICKS + 1];
     static const char *const legend_with_plan[] = {"Enrolled", "Planned accrual"};
     (void)e;
     parse_date(en->start_date, &start); /* checked by fig_enrol_check */
@@ -111,14 +163,6 @@ int fig_enrol_draw(cairo_t *cr, const struct fig_enrol *en, struct err *e)
     double x_max = en->x_max > 0.0 ? en->x_max : fmax(last, en->planned_days) * 1.04;
     if (!(x_max > 0.0))
         x_max = 1.0;
-    /* Weeks, months, quarters, years: ticks a reader can turn into calendar time. */
-    static const double steps[] = {1, 7, 14, 30, 60, 90, 180, 360, 720, 1800, 3600, 7200};
-    double x_step = steps[sizeof steps / sizeof steps[0] - 1];
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (x_max / steps[i] <= 6.0) {
-            x_step = steps[i];
-            break;
-        }
     double y_top = fmax((double)en->n, en->target) * 1.08;
     double y_step = fig_nice_step(y_top, 5);
     y_top = ceil(y_top / y_step) * y_step;
@@ -130,24 +174,11 @@ int fig_enrol_draw(cairo_t *cr, const struct fig_enrol *en, struct err *e)
     fig_legend(cr, (f.x0 + f.x1) / 2.0, below_title + 8.0, legend_with_plan,
                en->planned_days > 0.0 ? 2 : 1, false, NULL);
     fig_axis_y(cr, &f, 0.0, y_top, y_step, false);
-    size_t n_ticks = 0;
-    for (double t = 0.0; t <= x_max + 1e-9 && n_ticks < 64; t += x_step) {
-        snprintf(day_buf[n_ticks], sizeof day_buf[n_ticks], "%.0f", t);
-        ticks[n_ticks++] = t;
-    }
+    size_t n_ticks = date_ticks(start, x_max, ticks, date_buf);
     for (size_t k = 0; k < n_ticks; k++)
-        tick_labels[k] = day_buf[k];
+        tick_labels[k] = date_buf[k];
     fig_axis_x(cr, &f, ticks, n_ticks, tick_labels);
-    /* Second label line: the calendar date of each tick. */
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    fig_font(cr, FIG_FONT_SMALL, false);
-    for (size_t k = 0; k < n_ticks; k++) {
-        char date[40];
-        civil_from_days(start + (long)floor(ticks[k]), &y, &m, &d);
-        snprintf(date, sizeof date, "%04ld-%02ld-%02ld", y, m, d);
-        fig_text(cr, fig_frame_x(&f, ticks[k]), f.y1 + 20.0, date, FIG_CENTER, FIG_TOP);
-    }
-    fig_axis_titles(cr, &f, en->x_label, 36.0, en->y_label);
+    fig_axis_titles(cr, &f, en->x_label, 30.0, en->y_label);
 
     cairo_save(cr);
     cairo_rectangle(cr, f.x0, f.y0 - 2.0, f.x1 - f.x0, f.y1 - f.y0 + 4.0);

@@ -13,6 +13,7 @@
 #define FP_ROW_H 19.0
 #define FP_PLOT_W 230.0
 #define FP_GAP 16.0
+#define FP_FAVOURS_H 11.0 /* the "favours" line under a row */
 #define FP_MAX_ROWS FIG_FOREST_MAX_ROWS
 /* Axis ranges beyond these are typos, and would make tick loops run away. */
 #define FP_MAX_ABS 1e12
@@ -92,7 +93,9 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
         snprintf(what, sizeof what, "rows[%zu]", i);
         if ((rc = fig_check_str(r->label, what, true, e)) != 0 ||
             (rc = fig_check_str(r->n_text, what, false, e)) != 0 ||
-            (rc = fig_check_str(r->p_text, what, false, e)) != 0)
+            (rc = fig_check_str(r->p_text, what, false, e)) != 0 ||
+            (rc = fig_check_str(r->favours_left, what, false, e)) != 0 ||
+            (rc = fig_check_str(r->favours_right, what, false, e)) != 0)
             return rc;
         if (r->is_heading)
             continue;
@@ -116,6 +119,7 @@ int fig_forest_layout(const struct fig_forest *fp, struct fig_forest_layout *l, 
     if (rc != 0)
         return rc;
     *l = (struct fig_forest_layout){0};
+    l->row_h = FP_ROW_H;
     for (size_t i = 0; i < fp->n_rows; i++) {
         const struct fig_forest_row *r = &fp->rows[i];
         bool h = r->is_heading;
@@ -128,6 +132,8 @@ int fig_forest_layout(const struct fig_forest *fp, struct fig_forest_layout *l, 
         ests[i] = l->est_text[i];
         l->has_n = l->has_n || (!h && r->n_text);
         l->has_p = l->has_p || (!h && r->p_text);
+        if (!h && (r->favours_left || r->favours_right))
+            l->row_h = FP_ROW_H + FP_FAVOURS_H;
     }
     ests[fp->n_rows] = fp->est_header;
     ns[fp->n_rows] = fp->n_header ? fp->n_header : "n";
@@ -149,9 +155,14 @@ int fig_forest_layout(const struct fig_forest *fp, struct fig_forest_layout *l, 
     l->width = l->x_p + (l->has_p ? p_w + FP_GAP : 0.0) + 4.0;
     l->y_head = (fp->title && *fp->title ? 36.0 : 14.0) + 8.0;
     l->y_row0 = l->y_head + 20.0;
-    for (size_t i = 0; i < fp->n_rows; i++)
-        l->row_y[i] = l->y_row0 + ((double)i + 0.5) * FP_ROW_H;
-    l->y_axis = l->y_row0 + (double)fp->n_rows * FP_ROW_H;
+    /* A heading takes FP_ROW_H; a row takes row_h, its interval in the top FP_ROW_H and what
+     * it favours under it. */
+    double y = l->y_row0;
+    for (size_t i = 0; i < fp->n_rows; i++) {
+        l->row_y[i] = y + FP_ROW_H / 2.0;
+        y += fp->rows[i].is_heading ? FP_ROW_H : l->row_h;
+    }
+    l->y_axis = y;
     l->height = l->y_axis + 30.0 + (fp->x_label ? 18.0 : 0.0) +
                 (fp->favours_left || fp->favours_right ? 16.0 : 0.0) + 8.0;
     l->x_min = fp->x_min;
@@ -243,6 +254,33 @@ static void draw_row_interval(cairo_t *cr, const struct fig_forest *fp, const st
     }
 }
 
+/* The x of the reference line, or of the axis end it lies beyond. */
+static double ref_x(const struct fig_forest *fp, const struct fig_frame *f)
+{
+    return fig_frame_x(f, fp->ref < fp->x_min   ? fp->x_min
+                          : fp->ref > fp->x_max ? fp->x_max
+                                                : fp->ref);
+}
+
+/* "◂ favours A" left of the reference line and "favours B ▸" right of it, small and grey,
+ * under the row's interval. */
+static void draw_row_favours(cairo_t *cr, const struct fig_forest *fp, const struct fig_frame *f,
+                             const struct fig_forest_row *r, double y)
+{
+    char buf[416]; /* fig_check_str allows 400 bytes; the arrow and space add 4 */
+    double xr = ref_x(fp, f);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    fig_font(cr, FIG_FONT_SMALL, false);
+    if (r->favours_left) {
+        snprintf(buf, sizeof buf, "◂ %s", r->favours_left);
+        fig_text(cr, xr - 4.0, y + 7.0, buf, FIG_RIGHT, FIG_TOP);
+    }
+    if (r->favours_right) {
+        snprintf(buf, sizeof buf, "%s ▸", r->favours_right);
+        fig_text(cr, xr + 4.0, y + 7.0, buf, FIG_LEFT, FIG_TOP);
+    }
+}
+
 int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
 {
     double ticks[64], max_w = 0.0;
@@ -304,6 +342,7 @@ int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
         if (r->p_text)
             fig_text(cr, l.x_p, y, r->p_text, FIG_LEFT, FIG_MIDDLE);
         draw_row_interval(cr, fp, &f, r, y, max_w);
+        draw_row_favours(cr, fp, &f, r, y);
     }
 
     size_t n_ticks = forest_ticks(fp, ticks, 64);
@@ -320,9 +359,7 @@ int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
         y += 18.0;
     }
     fig_font(cr, FIG_FONT_SMALL, false);
-    double xr = fig_frame_x(&f, fp->ref < fp->x_min   ? fp->x_min
-                                : fp->ref > fp->x_max ? fp->x_max
-                                                      : fp->ref);
+    double xr = ref_x(fp, &f);
     if (fp->favours_left)
         fig_text(cr, xr - 6.0, y, fp->favours_left, FIG_RIGHT, FIG_TOP);
     if (fp->favours_right)

@@ -107,10 +107,13 @@ int fig_km_check(const struct fig_km *km, struct err *e)
                              km->tick_step, FIG_KM_MAX_TICKS, km->x_max);
     if ((rc = fig_check_array(km->ref_time, km->n_ref, "ref_time", e)) != 0)
         return rc;
-    for (size_t i = 0; i < km->n_ref; i++)
+    for (size_t i = 0; i < km->n_ref; i++) {
         if (!isfinite(km->ref_time[i]))
             return err_set_field(e, ERR_INVALID, "ref_time",
                                  "figure: KM ref_time[%zu] is not finite", i);
+        if (km->ref_label && (rc = fig_check_str(km->ref_label[i], "ref_label", false, e)) != 0)
+            return rc;
+    }
     for (size_t k = 0; k < km->n_strata; k++)
         if ((rc = check_stratum(&km->strata[k], k, tick_count(km), e)) != 0)
             return rc;
@@ -155,6 +158,8 @@ int fig_km_layout(const struct fig_km *km, struct fig_km_layout *out, struct err
     double top = km->title && *km->title ? 36.0 : 14.0;
     if (has_legend(km))
         top += 22.0;
+    if (km->ref_label && km->n_ref > 0)
+        top += 12.0; /* the reference lines' labels, above the plot */
     out->width = KM_WIDTH;
     out->plot_x0 = left;
     out->plot_x1 = KM_WIDTH - KM_RIGHT;
@@ -165,6 +170,7 @@ int fig_km_layout(const struct fig_km *km, struct fig_km_layout *out, struct err
     out->n_ticks = tick_count(km);
     for (size_t i = 0; i < out->n_ticks; i++)
         out->tick_time[i] = (double)i * km->tick_step;
+    out->has_end_tick = km->x_max - out->tick_time[out->n_ticks - 1] >= 0.25 * km->tick_step;
 
     double y = out->plot_y1 + 20.0; /* below the tick labels */
     if (km->x_label && *km->x_label)
@@ -317,8 +323,9 @@ int fig_km_draw(cairo_t *cr, const struct fig_km *km, struct err *e)
 {
     struct fig_km_layout l;
     const char *labels[FIG_MAX_SERIES];
-    char tick_buf[FIG_KM_MAX_TICKS][24];
-    const char *tick_labels[FIG_KM_MAX_TICKS];
+    char tick_buf[FIG_KM_MAX_TICKS + 1][24];
+    const char *tick_labels[FIG_KM_MAX_TICKS + 1];
+    double ticks[FIG_KM_MAX_TICKS + 1];
     int rc = fig_km_layout(km, &l, e);
     if (rc != 0)
         return rc;
@@ -333,11 +340,28 @@ int fig_km_draw(cairo_t *cr, const struct fig_km *km, struct err *e)
                    false, NULL);
     }
     fig_axis_y(cr, &fr, 0.0, 1.0, 0.2, true);
-    for (size_t i = 0; i < l.n_ticks; i++) {
-        fig_fmt_tick(tick_buf[i], sizeof tick_buf[i], l.tick_time[i], km->tick_step);
+    size_t n_ticks = l.n_ticks;
+    for (size_t i = 0; i < n_ticks; i++)
+        ticks[i] = l.tick_time[i];
+    if (l.has_end_tick)
+        ticks[n_ticks++] = l.x_max;
+    for (size_t i = 0; i < n_ticks; i++) {
+        fig_fmt_tick(tick_buf[i], sizeof tick_buf[i], ticks[i], km->tick_step);
         tick_labels[i] = tick_buf[i];
     }
-    fig_axis_x(cr, &fr, l.tick_time, l.n_ticks, tick_labels);
+    fig_axis_x(cr, &fr, ticks, n_ticks, tick_labels);
+    /* each reference line's label above the plot, centred on it (right-aligned at the axis's
+     * end, so it stays inside the figure) */
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    fig_font(cr, FIG_FONT_SMALL, false);
+    for (size_t i = 0; km->ref_label && i < km->n_ref; i++) {
+        double t = km->ref_time[i];
+        if (!km->ref_label[i] || t < 0.0 || t > l.x_max)
+            continue;
+        bool at_end = fig_km_x(&l, t) + 20.0 > l.width;
+        fig_text(cr, fig_km_x(&l, t), l.plot_y0 - 5.0, km->ref_label[i],
+                 at_end ? FIG_RIGHT : FIG_CENTER, FIG_BASELINE);
+    }
     fig_axis_titles(cr, &fr, km->x_label, 24.0, km->y_label);
 
     /* Everything data-driven is clipped to the plot (a little above S = 1 so the line there

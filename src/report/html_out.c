@@ -109,6 +109,31 @@ void rh_sap(struct strbuf *sb, const char *s)
     strbuf_addf(sb, " <span class=\"sap\">SAP %s</span>", s);
 }
 
+void rh_h2(struct strbuf *sb, struct rh_sections *n, const char *id, const char *title,
+           const char *sap)
+{
+    n->h2++;
+    n->h3 = 0;
+    strbuf_adds(sb, "<h2");
+    if (id)
+        strbuf_addf(sb, " id=\"%s\"", id);
+    strbuf_addf(sb, ">%d. ", n->h2);
+    strbuf_add_html(sb, title);
+    if (sap)
+        rh_sap(sb, sap);
+    strbuf_adds(sb, "</h2>\n");
+}
+
+void rh_h3(struct strbuf *sb, struct rh_sections *n, const char *title, const char *sap)
+{
+    n->h3++;
+    strbuf_addf(sb, "<h3>%d.%d ", n->h2, n->h3);
+    strbuf_add_html(sb, title);
+    if (sap)
+        rh_sap(sb, sap);
+    strbuf_adds(sb, "</h3>\n");
+}
+
 void rh_td_text(struct strbuf *sb, const char *s)
 {
     strbuf_adds(sb, "<td>");

@@ -26,6 +26,16 @@ void rh_ci(struct strbuf *sb, const json_t *o, const char *path, double scale, i
 void rh_miqr(struct strbuf *sb, const json_t *d, int dp);
 /* The "SAP §x" badge. */
 void rh_sap(struct strbuf *sb, const char *s);
+/* The report's section numbers, counted as the headings are written so they run without gaps:
+ * h2 is the current section, h3 its current subsection. Starts zeroed. */
+struct rh_sections {
+    int h2, h3;
+};
+/* "<h2 id=id>N. title <SAP sap></h2>", numbering the next section (id and sap may be NULL). */
+void rh_h2(struct strbuf *sb, struct rh_sections *n, const char *id, const char *title,
+           const char *sap);
+/* "<h3>N.M title <SAP sap></h3>", numbering the next subsection of the current section. */
+void rh_h3(struct strbuf *sb, struct rh_sections *n, const char *title, const char *sap);
 void rh_td_text(struct strbuf *sb, const char *s);
 void rh_td_int(struct strbuf *sb, double x);
 void rh_td_miqr(struct strbuf *sb, const json_t *d, int dp);

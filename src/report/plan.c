@@ -141,7 +141,10 @@ static void t1_cont(struct plan_ctx *c, json_t *rows, const char *label, const c
     json_array_append_new(rows, o);
 }
 
-static void t1_level(struct plan_ctx *c, json_t *rows, const char *label, int col, const char *v)
+/* group: rows that are levels of one characteristic (a diagnosis, a site), shown only when
+ * some patient has them; NULL for a row of its own. */
+static void t1_level(struct plan_ctx *c, json_t *rows, const char *label, int col, const char *v,
+                     const char *group)
 {
     const struct atable *t = &c->ds->t[ADS_SUBJECTS];
     long k = 0, n = 0;
@@ -156,8 +159,24 @@ static void t1_level(struct plan_ctx *c, json_t *rows, const char *label, int co
     plan_jset(c, o, "label", json_string(label));
     plan_jset(c, o, "denominator", json_integer(n));
     plan_jset(c, o, "kind", json_string("n_pct"));
+    if (group)
+        plan_jset(c, o, "group", json_string(group));
     plan_jset(c, o, "sap", json_string("§2.1"));
     json_array_append_new(rows, o);
+}
+
+/* A row for every level of a coded characteristic, in the CRF's order ("First site: Distal
+ * tibia"), so Table 1 lists every site and device the data hold. */
+static void t1_levels(struct plan_ctx *c, json_t *rows, const char *what, int col,
+                      const struct derive_level *levels, const char *group)
+{
+    for (const struct derive_level *l = levels;; l++) {
+        char label[96];
+        snprintf(label, sizeof label, "%s: %s", what, l->label);
+        t1_level(c, rows, label, col, l->value, group);
+        if (!l->code)
+            break;
+    }
 }
 
 static json_t *plan_baseline(struct plan_ctx *c)
@@ -179,29 +198,28 @@ static json_t *plan_baseline(struct plan_ctx *c)
                                      NULL};
     json_t *rows = json_array();
     t1_cont(c, rows, "Age", "years", SUB_AGE);
-    t1_level(c, rows, "Male sex", SUB_SEX, "male");
+    t1_level(c, rows, "Male sex", SUB_SEX, "male", NULL);
     for (const char *const *d = dx; *d; d++) {
         char label[64];
         snprintf(label, sizeof label, "Diagnosis: %s", *d);
-        t1_level(c, rows, label, SUB_HEME_DX, *d);
+        t1_level(c, rows, label, SUB_HEME_DX, *d, "diagnosis");
     }
     t1_cont(c, rows, "BMI", "kg/m²", SUB_BMI);
     t1_cont(c, rows, "SOFA score", "points", SUB_SOFA);
     t1_cont(c, rows, "Platelets", "×10⁹/L", SUB_PLT);
-    t1_level(c, rows, "Platelets < 20 ×10⁹/L", SUB_SG_PLT_LT20, "1");
+    t1_level(c, rows, "Platelets < 20 ×10⁹/L", SUB_SG_PLT_LT20, "1", NULL);
     t1_cont(c, rows, "ANC", "×10⁹/L", SUB_ANC);
-    t1_level(c, rows, "ANC < 0.5 ×10⁹/L", SUB_SG_ANC_LT05, "1");
+    t1_level(c, rows, "ANC < 0.5 ×10⁹/L", SUB_SG_ANC_LT05, "1", NULL);
     t1_cont(c, rows, "Haemoglobin", "g/L", SUB_HB);
     t1_cont(c, rows, "Lactate", "mmol/L", SUB_LACTATE);
     t1_cont(c, rows, "ISTH DIC score", "points", SUB_DIC_SCORE);
-    t1_level(c, rows, "ISTH overt DIC (score ≥ 5)", SUB_SG_DIC, "1");
-    t1_level(c, rows, "Septic shock", SUB_SG_SEPTIC_SHOCK, "1");
-    t1_level(c, rows, "In shock at T0", SUB_SHOCK_T0, "1");
-    t1_level(c, rows, "Invasive mechanical ventilation", SUB_MECH_VENT, "1");
-    t1_level(c, rows, "HSCT", SUB_SG_HSCT, "1");
-    t1_level(c, rows, "First site: proximal humerus", SUB_FIRST_SITE, "humerus");
-    t1_level(c, rows, "First site: proximal tibia", SUB_FIRST_SITE, "tibia");
-    t1_level(c, rows, "Device: EZ-IO", SUB_FIRST_DEVICE, "EZ-IO");
+    t1_level(c, rows, "ISTH overt DIC (score ≥ 5)", SUB_SG_DIC, "1", NULL);
+    t1_level(c, rows, "Septic shock", SUB_SG_SEPTIC_SHOCK, "1", NULL);
+    t1_level(c, rows, "In shock at T0", SUB_SHOCK_T0, "1", NULL);
+    t1_level(c, rows, "Invasive mechanical ventilation", SUB_MECH_VENT, "1", NULL);
+    t1_level(c, rows, "HSCT", SUB_SG_HSCT, "1", NULL);
+    t1_levels(c, rows, "First site", SUB_FIRST_SITE, derive_sites, "first_site");
+    t1_levels(c, rows, "Device", SUB_FIRST_DEVICE, derive_devices, "device");
     return rows;
 }
 

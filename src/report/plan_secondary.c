@@ -461,13 +461,14 @@ json_t *plan_completeness(struct plan_ctx *c)
     const struct atable *t = &c->ds->t[ADS_COMPLETENESS];
     json_t *o = json_object(), *forms = json_array(), *fields = json_array();
     plan_jset(c, o, "sap", json_string("§7"));
-    const char *cur = NULL;
+    const char *cur = NULL, *cur_label = NULL;
     long fe = 0, fp = 0;
     for (size_t r = 0; r <= t->nrows; r++) {
         const char *form = r < t->nrows ? atable_get(t, r, CPL_FORM) : NULL;
         if (cur && (!form || strcmp(form, cur) != 0)) {
             json_t *p = json_object();
             plan_jset(c, p, "form", json_string(cur));
+            plan_jset(c, p, "form_label", json_string(cur_label ? cur_label : cur));
             plan_jset(c, p, "expected", json_integer(fe));
             plan_jset(c, p, "present", json_integer(fp));
             plan_jset(c, p, "pct", fe ? json_real(100.0 * (double)fp / (double)fe) : json_null());
@@ -477,6 +478,7 @@ json_t *plan_completeness(struct plan_ctx *c)
         if (!form)
             break;
         cur = form;
+        cur_label = atable_get(t, r, CPL_FORM_LABEL);
         double ex = 0, pr = 0;
         atable_num(t, r, CPL_EXPECTED, &ex);
         atable_num(t, r, CPL_PRESENT, &pr);
@@ -484,6 +486,7 @@ json_t *plan_completeness(struct plan_ctx *c)
         fp += plan_count_of(pr);
         json_t *p = json_object();
         plan_jset(c, p, "form", json_string(form));
+        plan_jset(c, p, "form_label", json_string(cur_label ? cur_label : form));
         plan_jset(c, p, "field", json_string(atable_get(t, r, CPL_FIELD)));
         plan_jset(c, p, "expected", json_integer(plan_count_of(ex)));
         plan_jset(c, p, "present", json_integer(plan_count_of(pr)));

@@ -73,7 +73,7 @@ static int fig_flow(const json_t *res, struct report_fig *figs, size_t *n, const
         {"Enrolled", jl(st, "enrolled"), "Not analysed", ex2, 1},
         {"Full analysis set", jl(st, "fas"), NULL, NULL, 0},
     };
-    struct fig_flow flow = {"Study flow (SAP §2)", stages, 4};
+    struct fig_flow flow = {"Study flow", stages, 4};
     struct fig f = {FIG_FLOW, {.flow = &flow}};
     return add(figs, n, &f, "flow", "Flow of patients from screening to analysis", "§2", dir, e);
 }
@@ -88,7 +88,7 @@ static int fig_enrolment(struct arena *ar, const json_t *res, struct report_fig 
     double *days = jarr(ar, json_object_get(en, "days"), &k);
     if (!days || k == 0)
         return 0;
-    struct fig_enrol fe = {"Enrolment (SAP §2)",
+    struct fig_enrol fe = {"Enrolment",
                            "Date",
                            "Patients enrolled",
                            json_string_value(json_object_get(en, "start_date")),
@@ -129,15 +129,23 @@ static int fig_km(struct arena *ar, const json_t *res, struct report_fig *figs, 
     struct fig_km_stratum s = {"All patients", nt,      time, surv, lower,
                                upper,          at_risk, NULL, nc,   ctimes};
     static const double refs[] = {28, 90};
-    struct fig_km km = {"Overall survival (SAP §4.3)",
+    static const char *const ref_labels[] = {"Day 28", "Day 90"};
+    /* The axis runs to day 90 (SAP §4.3: censored at 90 days) or to the last follow-up time,
+     * whichever is later, so the curve is never cut off before the end of follow-up. */
+    double end = 90.0;
+    for (size_t i = 0; i < nt; i++)
+        if (isfinite(time[i]) && time[i] > end)
+            end = ceil(time[i]);
+    struct fig_km km = {"Overall survival",
                         "Days since the first IO puncture (T0)",
                         "Overall survival (%)",
-                        90,
+                        end,
                         14,
                         &s,
                         1,
                         refs,
-                        2};
+                        2,
+                        ref_labels};
     struct fig f = {FIG_KM, {.km = &km}};
     return add(figs, n, &f, "km_overall",
                "Kaplan–Meier estimate of overall survival with 95% CI and numbers at risk", "§4.3",
@@ -177,6 +185,20 @@ static int fig_traj(struct arena *ar, const json_t *res, const char *var, const 
     return add(figs, n, &f, name, caption, "§5.3", dir, e);
 }
 
+/* "favours humerus", or for a yes/no subgroup "favours HSCT" / "favours no HSCT". */
+static const char *favours(struct arena *ar, const char *label, const char *level)
+{
+    if (!label || !level)
+        return NULL;
+    bool yes = strcmp(level, "yes") == 0;
+    if (!yes && strcmp(level, "no") != 0)
+        return arena_printf(ar, "favours %s", level);
+    /* "Septic shock" reads "septic shock" in a sentence; an acronym ("HSCT", "ISTH") stays */
+    bool lower = label[0] >= 'A' && label[0] <= 'Z' && label[1] >= 'a' && label[1] <= 'z';
+    return arena_printf(ar, "favours %s%c%s", yes ? "" : "no ",
+                        lower ? label[0] - 'A' + 'a' : label[0], label + 1);
+}
+
 static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *figs, size_t *n,
                       const char *dir, struct err *e)
 {
@@ -193,11 +215,12 @@ static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *fi
         const json_t *fa = json_object_get(g, "first_attempt_success");
         const json_t *fi = json_object_get(fa, "fisher"), *sv = json_object_get(g, "survival");
         const json_t *cx = json_object_get(sv, "cox");
-        rows[nr].label =
-            arena_printf(ar, "%s: %s vs %s", json_string_value(json_object_get(g, "label")),
-                         json_string_value(json_object_get(g, "level_1")),
-                         json_string_value(json_object_get(g, "level_0")));
+        const char *label = json_string_value(json_object_get(g, "label"));
+        const char *first = json_string_value(json_object_get(g, "level_1"));
+        const char *second = json_string_value(json_object_get(g, "level_0"));
+        rows[nr].label = arena_printf(ar, "%s: %s vs %s", label, first, second);
         rows[nr++].is_heading = true;
+        const char *fav1 = favours(ar, label, first), *fav2 = favours(ar, label, second);
         const json_t *ci = json_object_get(fi, "conf_int");
         rows[nr].label = "First-attempt success, odds ratio";
         rows[nr].est = jd(fi, "odds_ratio");
@@ -207,6 +230,9 @@ static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *fi
             json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
         rows[nr].p_text =
             isfinite(jd(fi, "p_value")) ? arena_printf(ar, "%.3f", jd(fi, "p_value")) : NULL;
+        /* an odds ratio of success above 1: more successes in the first group */
+        rows[nr].favours_left = fav2;
+        rows[nr].favours_right = fav1;
         nr++;
         ci = json_object_get(cx, "conf_int");
         rows[nr].label = "Overall survival, hazard ratio";
@@ -217,14 +243,17 @@ static int fig_forest(struct arena *ar, const json_t *res, struct report_fig *fi
             json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : NAN;
         rows[nr].p_text =
             isfinite(jd(cx, "p_value")) ? arena_printf(ar, "%.3f", jd(cx, "p_value")) : NULL;
+        /* a hazard ratio of death below 1: fewer deaths in the first group */
+        rows[nr].favours_left = fav1;
+        rows[nr].favours_right = fav2;
         nr++;
     }
-    struct fig_forest fp = {"Subgroups (SAP §6)",
+    struct fig_forest fp = {"Subgroups",
                             "Odds ratio / hazard ratio (95% CI), log scale",
                             "Estimate (95% CI)",
                             NULL,
-                            "lower in first group",
-                            "higher in first group",
+                            NULL,
+                            NULL,
                             true,
                             1,
                             0.05,
@@ -249,11 +278,11 @@ int report_figs_make(const json_t *results, const char *dir, struct report_fig *
     if (rc == 0)
         rc = fig_km(&ar, results, figs, nfigs, dir, e);
     if (rc == 0)
-        rc = fig_traj(&ar, results, "map", "Mean arterial pressure (SAP §5.3)", "MAP (mmHg)", true,
+        rc = fig_traj(&ar, results, "map", "Mean arterial pressure", "MAP (mmHg)", true,
                       "trajectory_map", "MAP at each time point: median and IQR", figs, nfigs, dir,
                       e);
     if (rc == 0)
-        rc = fig_traj(&ar, results, "lactate", "Lactate (SAP §5.3)", "Lactate (mmol/L)", false,
+        rc = fig_traj(&ar, results, "lactate", "Lactate", "Lactate (mmol/L)", false,
                       "trajectory_lactate", "Lactate at each time point: median and IQR", figs,
                       nfigs, dir, e);
     if (rc == 0)

@@ -25,14 +25,17 @@ static const char CSS[] =
     ".sap{font-size:.78rem;color:#555;background:#eef3f8;border-radius:3px;padding:0 .3rem;"
     "font-weight:normal;white-space:nowrap}"
     ".meta{color:#444;font-size:.9rem}.hash{font-family:monospace;word-break:break-all}"
-    "figure{margin:1rem 0;page-break-inside:avoid}figure "
+    "figure{margin:1rem 0;break-inside:avoid;page-break-inside:avoid}figure "
     "img{width:100%;max-width:46rem;height:auto}"
     ".scroll{overflow-x:auto}table.wide{font-size:.8rem}table.wide td:first-child{min-width:9rem}"
     "figcaption{font-size:.9rem;color:#333}.key{font-size:1.05rem}"
     ".synthetic{border:3px solid #b00;padding:.5rem 1rem;color:#800;background:#fff4f4}"
     "@media print{body{max-width:none;margin:0;font-size:10pt}table.wide{font-size:7.5pt}"
-    ".scroll{overflow:visible}h2{page-break-before:auto;"
-    "page-break-after:avoid}table,figure{page-break-inside:avoid}a{color:inherit}"
+    ".scroll{overflow:visible}"
+    /* printed, a heading stays with what follows it (a figure, its first table) and a figure
+     * with its caption; .keep holds a heading, its sentence and its figure together */
+    "h2,h3{break-after:avoid;page-break-after:avoid}"
+    "table,figure,.keep{break-inside:avoid;page-break-inside:avoid}a{color:inherit}"
     ".noprint{display:none}}";
 
 /* ---- sections -----------------------------------------------------------------------------*/
@@ -72,12 +75,14 @@ static void s_header(struct strbuf *sb, const json_t *r)
     strbuf_adds(sb, ".</p>\n");
 }
 
-static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+static void s_status(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                     const struct report_fig *f, size_t nf)
 {
     const json_t *s = rh_jp(r, "status");
-    strbuf_adds(sb, "<h2 id=\"status\">1. Study status");
-    rh_sap(sb, "§2");
-    strbuf_adds(sb, "</h2>\n<p class=\"key\">");
+    /* the heading, its sentence and the flow diagram stay on one printed page */
+    strbuf_adds(sb, "<div class=\"keep\">");
+    rh_h2(sb, sec, "status", "Study status", "§2");
+    strbuf_adds(sb, "<p class=\"key\">");
     rh_num(sb, rh_jd(s, "enrolled"), 0);
     strbuf_adds(sb, " of the target ");
     rh_num(sb, rh_jd(s, "target"), 0);
@@ -100,6 +105,7 @@ static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig
     }
     strbuf_adds(sb, "</p>\n");
     rh_figure(sb, f, nf, "flow");
+    strbuf_adds(sb, "</div>\n");
     static const struct {
         const char *key, *label;
     } reasons[] = {{"age_out_of_range", "Age outside 18–65"},
@@ -123,18 +129,18 @@ static void s_status(struct strbuf *sb, const json_t *r, const struct report_fig
     rh_figure(sb, f, nf, "enrolment");
 }
 
-static void s_baseline(struct strbuf *sb, const json_t *r)
+static void s_baseline(struct strbuf *sb, struct rh_sections *sec, const json_t *r)
 {
-    strbuf_adds(sb, "<h2 id=\"table1\">2. Baseline characteristics (Table 1)");
-    rh_sap(sb, "§2.1");
-    strbuf_adds(sb, "</h2>\n<table><caption>Full analysis set; n (%) or median [IQR]");
+    rh_h2(sb, sec, "table1", "Baseline characteristics (Table 1)", "§2.1");
+    strbuf_adds(sb, "<table><caption>Full analysis set; n (%) or median [IQR]");
     rh_sap(sb, "§2, §2.1");
     strbuf_adds(sb, "</caption><tr><th>Characteristic</th><th>n</th><th>Value</th></tr>");
     const json_t *rows = rh_jp(r, "baseline");
     for (size_t i = 0; i < json_array_size(rows); i++) {
         const json_t *row = json_array_get(rows, i);
         bool is_pct = strcmp(rh_js(row, "kind"), "n_pct") == 0;
-        if (is_pct && rh_jd(row, "n") == 0 && strncmp(rh_js(row, "label"), "Diagnosis", 9) == 0)
+        /* a level no patient has (a diagnosis, a site, a device) is left out */
+        if (is_pct && rh_jd(row, "n") == 0 && *rh_js(row, "group"))
             continue;
         strbuf_adds(sb, "<tr><td>");
         strbuf_add_html(sb, rh_js(row, "label"));
@@ -159,14 +165,13 @@ static void s_baseline(struct strbuf *sb, const json_t *r)
     strbuf_adds(sb, "</table>\n");
 }
 
-static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+static void s_primary(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                      const struct report_fig *f, size_t nf)
 {
     const json_t *fa = rh_jp(r, "primary.first_attempt_success");
-    strbuf_adds(sb, "<h2 id=\"primary\">3. Primary endpoints");
-    rh_sap(sb, "§4");
-    strbuf_adds(sb, "</h2>\n<h3>3.1 First-attempt puncture success");
-    rh_sap(sb, "§4.1");
-    strbuf_adds(sb, "</h3>\n<p class=\"key\">First-attempt success: ");
+    rh_h2(sb, sec, "primary", "Primary endpoints", "§4");
+    rh_h3(sb, sec, "First-attempt puncture success", "§4.1");
+    strbuf_adds(sb, "<p class=\"key\">First-attempt success: ");
     rh_num(sb, rh_jd(fa, "x"), 0);
     strbuf_adds(sb, "/");
     rh_num(sb, rh_jd(fa, "n"), 0);
@@ -201,9 +206,8 @@ static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fi
     strbuf_adds(sb, ".</p>\n");
 
     const json_t *ef = rh_jp(r, "primary.efficacy");
-    strbuf_adds(sb, "<h3>3.2 Therapeutic efficacy");
-    rh_sap(sb, "§4.2");
-    strbuf_adds(sb, "</h3>\n<p class=\"key\">Effective: ");
+    rh_h3(sb, sec, "Therapeutic efficacy", "§4.2");
+    strbuf_adds(sb, "<p class=\"key\">Effective: ");
     rh_num(sb, rh_jd(ef, "x"), 0);
     strbuf_adds(sb, "/");
     rh_num(sb, rh_jd(ef, "n"), 0);
@@ -244,10 +248,10 @@ static void s_primary(struct strbuf *sb, const json_t *r, const struct report_fi
     }
 
     const json_t *os = rh_jp(r, "primary.overall_survival");
-    strbuf_adds(sb, "<h3>3.3 Overall survival");
-    rh_sap(sb, "§4.3");
-    strbuf_adds(sb, "</h3>\n");
+    strbuf_adds(sb, "<div class=\"keep\">");
+    rh_h3(sb, sec, "Overall survival", "§4.3");
     rh_figure(sb, f, nf, "km_overall");
+    strbuf_adds(sb, "</div>\n");
     strbuf_adds(sb, "<table><caption>Kaplan–Meier estimates (Greenwood, log-transformed 95% CI)");
     rh_sap(sb, "§4.3");
     strbuf_adds(sb, "</caption><tr><th>Measure</th><th>Estimate</th><th>95% CI</th></tr>"
@@ -307,16 +311,16 @@ int report_html(const json_t *r, const struct report_fig *figs, size_t nfigs, st
                     "<title>Study report — ");
     strbuf_add_html(sb, rh_js(r, "study.title"));
     strbuf_addf(sb, "</title><style>%s</style></head><body>\n", CSS);
+    struct rh_sections sec = {0};
     s_header(sb, r);
-    s_status(sb, r, figs, nfigs);
-    s_baseline(sb, r);
-    s_primary(sb, r, figs, nfigs);
-    report_html_secondary(sb, r, figs, nfigs);
-    report_html_subgroups(sb, r, figs, nfigs);
-    report_html_completeness(sb, r);
-    strbuf_adds(sb, "<h2>8. Software and reproducibility");
-    rh_sap(sb, "§9");
-    strbuf_adds(sb, "</h2>\n<p>Computed by ioheme " IOHEME_VERSION
+    s_status(sb, &sec, r, figs, nfigs);
+    s_baseline(sb, &sec, r);
+    s_primary(sb, &sec, r, figs, nfigs);
+    report_html_secondary(sb, &sec, r, figs, nfigs);
+    report_html_subgroups(sb, &sec, r, figs, nfigs);
+    report_html_completeness(sb, &sec, r);
+    rh_h2(sb, &sec, "software", "Software and reproducibility", "§9");
+    strbuf_adds(sb, "<p>Computed by ioheme " IOHEME_VERSION
                     " (statistics engine reproducing R 4.2.2 and survival 3.5-3). Every number "
                     "above is in results.json beside this file; the analysis dataset is in "
                     "dataset/. Audit-chain head ");

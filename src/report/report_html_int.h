@@ -7,13 +7,14 @@
 #include <stddef.h>
 
 #include "base/strbuf.h"
+#include "report/html_out.h"
 #include "report/report_figs.h"
 
 /* report_html_sec.c */
-void report_html_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f,
-                           size_t nf);
-void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
-                           size_t nf);
-void report_html_completeness(struct strbuf *sb, const json_t *r);
+void report_html_secondary(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                           const struct report_fig *f, size_t nf);
+void report_html_subgroups(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                           const struct report_fig *f, size_t nf);
+void report_html_completeness(struct strbuf *sb, struct rh_sections *sec, const json_t *r);
 
 #endif

@@ -4,15 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/derive.h"
 #include "report/html_out.h"
 #include "report/report_html_int.h"
 
+/* A site's label (derive_sites) or a pressure method's. */
 static const char *site_label(const char *s)
 {
-    return strcmp(s, "humerus") == 0        ? "Proximal humerus"
-           : strcmp(s, "tibia") == 0        ? "Proximal tibia"
-           : strcmp(s, "other") == 0        ? "Other site"
-           : strcmp(s, "gravity") == 0      ? "Gravity"
+    for (const struct derive_level *l = derive_sites;; l++) {
+        if (strcmp(s, l->value) == 0)
+            return l->label;
+        if (!l->code)
+            break;
+    }
+    return strcmp(s, "gravity") == 0        ? "Gravity"
            : strcmp(s, "pressure_bag") == 0 ? "Pressure bag 300 mmHg"
            : strcmp(s, "pump") == 0         ? "Infusion pump"
            : strcmp(s, "push") == 0         ? "Manual syringe push"
@@ -31,12 +36,11 @@ static void desc_rows(struct strbuf *sb, const json_t *arr, const char *key)
     }
 }
 
-static void s_infusion(struct strbuf *sb, const json_t *r)
+static void s_infusion(struct strbuf *sb, struct rh_sections *sec, const json_t *r)
 {
     const json_t *in = rh_jp(r, "secondary.infusion_speed");
-    strbuf_adds(sb, "<h3>4.1 Infusion speed");
-    rh_sap(sb, "§5.1");
-    strbuf_adds(sb, "</h3>\n<p>");
+    rh_h3(sb, sec, "Infusion speed", "§5.1");
+    strbuf_adds(sb, "<p>");
     rh_num(sb, rh_jd(in, "episodes"), 0);
     strbuf_adds(sb, " infusion episodes; ");
     rh_num(sb, rh_jd(in, "excluded_no_duration"), 0);
@@ -70,12 +74,11 @@ static void s_infusion(struct strbuf *sb, const json_t *r)
     strbuf_adds(sb, ".</p>\n");
 }
 
-static void s_access(struct strbuf *sb, const json_t *r)
+static void s_access(struct strbuf *sb, struct rh_sections *sec, const json_t *r)
 {
     const json_t *a = rh_jp(r, "secondary.time_to_access");
-    strbuf_adds(sb, "<h3>4.2 Time to access");
-    rh_sap(sb, "§5.2");
-    strbuf_adds(sb, "</h3>\n<table><caption>Seconds to confirmed placement, first placement");
+    rh_h3(sb, sec, "Time to access", "§5.2");
+    strbuf_adds(sb, "<table><caption>Seconds to confirmed placement, first placement");
     rh_sap(sb, "§5.2");
     strbuf_adds(sb, "</caption><tr><th>From</th><th>n</th><th>Median [IQR] (s)</th></tr>"
                     "<tr><td>Decision to use IO</td>");
@@ -90,13 +93,13 @@ static void s_access(struct strbuf *sb, const json_t *r)
                     "access and are left out.</p>\n");
 }
 
-static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig *f, size_t nf)
+static void s_haemo(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                    const struct report_fig *f, size_t nf)
 {
     const json_t *h = rh_jp(r, "secondary.haemodynamics");
     const json_t *vars = rh_jp(h, "variables"), *tps = rh_jp(h, "timepoints");
-    strbuf_adds(sb, "<h3>4.3 Haemodynamic improvement");
-    rh_sap(sb, "§5.3");
-    strbuf_adds(sb, "</h3>\n<div class=\"scroll\"><table class=\"wide\"><caption>Median [IQR] "
+    rh_h3(sb, sec, "Haemodynamic improvement", "§5.3");
+    strbuf_adds(sb, "<div class=\"scroll\"><table class=\"wide\"><caption>Median [IQR] "
                     "(n) at each time point");
     rh_sap(sb, "§5.3");
     strbuf_adds(sb, "</caption><tr><th>Time point</th>");
@@ -196,12 +199,11 @@ static void s_haemo(struct strbuf *sb, const json_t *r, const struct report_fig 
     strbuf_adds(sb, ".</p>\n");
 }
 
-static void s_complications(struct strbuf *sb, const json_t *r)
+static void s_complications(struct strbuf *sb, struct rh_sections *sec, const json_t *r)
 {
     const json_t *c = rh_jp(r, "secondary.complications");
-    strbuf_adds(sb, "<h3>4.4 Complications");
-    rh_sap(sb, "§5.4");
-    strbuf_adds(sb, "</h3>\n<p>Safety set: ");
+    rh_h3(sb, sec, "Complications", "§5.4");
+    strbuf_adds(sb, "<p>Safety set: ");
     rh_num(sb, rh_jd(c, "safety_n"), 0);
     strbuf_adds(sb, " patients, ");
     rh_num(sb, rh_jd(c, "io_hours"), 1);
@@ -258,24 +260,21 @@ static void s_complications(struct strbuf *sb, const json_t *r)
     }
 }
 
-void report_html_secondary(struct strbuf *sb, const json_t *r, const struct report_fig *f,
-                           size_t nf)
+void report_html_secondary(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                           const struct report_fig *f, size_t nf)
 {
-    strbuf_adds(sb, "<h2 id=\"secondary\">4. Secondary endpoints");
-    rh_sap(sb, "§5");
-    strbuf_adds(sb, "</h2>\n");
-    s_infusion(sb, r);
-    s_access(sb, r);
-    s_haemo(sb, r, f, nf);
-    s_complications(sb, r);
+    rh_h2(sb, sec, "secondary", "Secondary endpoints", "§5");
+    s_infusion(sb, sec, r);
+    s_access(sb, sec, r);
+    s_haemo(sb, sec, r, f, nf);
+    s_complications(sb, sec, r);
 }
 
-void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct report_fig *f,
-                           size_t nf)
+void report_html_subgroups(struct strbuf *sb, struct rh_sections *sec, const json_t *r,
+                           const struct report_fig *f, size_t nf)
 {
-    strbuf_adds(sb, "<h2 id=\"subgroups\">5. Subgroups (exploratory)");
-    rh_sap(sb, "§6");
-    strbuf_adds(sb, "</h2>\n<div class=\"scroll\"><table class=\"wide\"><caption>First-attempt "
+    rh_h2(sb, sec, "subgroups", "Subgroups (exploratory)", "§6");
+    strbuf_adds(sb, "<div class=\"scroll\"><table class=\"wide\"><caption>First-attempt "
                     "success (Fisher's exact test, "
                     "conditional MLE odds ratio) and overall survival (log-rank, Cox hazard "
                     "ratio), first level vs second");
@@ -336,12 +335,11 @@ void report_html_subgroups(struct strbuf *sb, const json_t *r, const struct repo
     rh_figure(sb, f, nf, "forest_subgroups");
 }
 
-void report_html_completeness(struct strbuf *sb, const json_t *r)
+void report_html_completeness(struct strbuf *sb, struct rh_sections *sec, const json_t *r)
 {
     const json_t *c = rh_jp(r, "completeness");
-    strbuf_adds(sb, "<h2 id=\"completeness\">6. Data completeness");
-    rh_sap(sb, "§7");
-    strbuf_adds(sb, "</h2>\n<table><caption>Required values present / expected, per form "
+    rh_h2(sb, sec, "completeness", "Data completeness", "§7");
+    strbuf_adds(sb, "<table><caption>Required values present / expected, per form "
                     "(enrolled subjects; events and instances where the form is collected; "
                     "fields hidden by branching logic not expected)");
     rh_sap(sb, "§7");
@@ -350,7 +348,7 @@ void report_html_completeness(struct strbuf *sb, const json_t *r)
     for (size_t i = 0; i < json_array_size(forms); i++) {
         const json_t *fm = json_array_get(forms, i);
         strbuf_adds(sb, "<tr>");
-        rh_td_text(sb, rh_js(fm, "form"));
+        rh_td_text(sb, rh_js(fm, "form_label"));
         rh_td_int(sb, rh_jd(fm, "present"));
         rh_td_int(sb, rh_jd(fm, "expected"));
         strbuf_adds(sb, "<td class=\"n\">");
@@ -369,7 +367,7 @@ void report_html_completeness(struct strbuf *sb, const json_t *r)
             continue;
         shown++;
         strbuf_adds(sb, "<tr>");
-        rh_td_text(sb, rh_js(fd, "form"));
+        rh_td_text(sb, rh_js(fd, "form_label"));
         rh_td_text(sb, rh_js(fd, "field"));
         rh_td_int(sb, rh_jd(fd, "present"));
         rh_td_int(sb, rh_jd(fd, "expected"));

@@ -64,6 +64,20 @@ try {
 
   await page.screenshot({ path: path.join(artifacts, 'report.png'), fullPage: true });
   await page.emulateMedia({ media: 'print' });
+  // Printed, a heading stays with what follows it and a figure (with its caption) is never
+  // split: the print styles as the browser computes them.
+  const printed = await page.evaluate(() => {
+    const style = (sel, prop) => [...document.querySelectorAll(sel)].map((e) => getComputedStyle(e)[prop]);
+    return { h: style('h2, h3', 'breakAfter'), fig: style('figure, .keep', 'breakInside'),
+             keptFigures: [...document.querySelectorAll('.keep')].filter((k) =>
+               k.querySelector('h2, h3') && k.querySelector('figure')).length };
+  });
+  if (!printed.h.length || printed.h.some((v) => v !== 'avoid'))
+    fail('printed headings may break from what follows: ' + printed.h.join(','));
+  if (printed.fig.some((v) => v !== 'avoid')) fail('a printed figure may break: ' + printed.fig.join(','));
+  if (printed.keptFigures < 2) fail(`only ${printed.keptFigures} heading+figure blocks kept together`);
+  const numbers = await page.$$eval('h2', (els) => els.map((e) => parseInt(e.textContent, 10)));
+  if (numbers.some((n, i) => n !== i + 1)) fail('section numbers do not run 1, 2, 3...: ' + numbers.join(','));
   await page.pdf({ path: path.join(artifacts, 'report.pdf'), format: 'A4' });
   const pdf = fs.readFileSync(path.join(artifacts, 'report.pdf'));
   if (pdf.subarray(0, 5).toString() !== '%PDF-') fail('printed PDF is not a PDF');

@@ -131,6 +131,12 @@ try {
             'POST values: out-of-range SBP saved with a soft warning', r.text);
     r = await call(B, 'GET', `/api/v1/records/${ID}/forms/haemodynamics?event=t0_arm_1`, { session: nurse });
     t.check(r.status === 200 && r.json.values.hd_sbp === '300' && r.json.values.hd_map !== undefined, 'GET form values (with calc hd_map)', r.text);
+    // A JSON number is stored as its shortest text (3.3, not 3.2999999999999998, which a
+    // one-decimal field would refuse).
+    r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: nurse, json: { event: 't0_arm_1', values: { hd_lactate: 3.3 } } });
+    t.check(r.status === 200, 'POST values: the JSON number 3.3 for a one-decimal field', r.text);
+    r = await call(B, 'GET', `/api/v1/records/${ID}/forms/haemodynamics?event=t0_arm_1`, { session: nurse });
+    t.check(r.status === 200 && r.json.values.hd_lactate === '3.3', 'the JSON number 3.3 is stored as "3.3"', r.text);
     r = await call(B, 'GET', `/api/v1/records/${ID}/forms/nosuchform?event=t0_arm_1`, { session: nurse });
     t.check(r.status === 404, 'unknown form: 404', r.status);
 
