@@ -98,8 +98,8 @@ static int fig_enrolment(struct arena *ar, const json_t *res, struct report_fig 
                            0,
                            0};
     struct fig f = {FIG_ENROL, {.enrol = &fe}};
-    return add(figs, n, &f, "enrolment", "Cumulative enrolment against the target of 52", "§2", dir,
-               e);
+    return add(figs, n, &f, "enrolment", "Cumulative enrolment against the protocol's target", "§2",
+               dir, e);
 }
 
 static int fig_km(struct arena *ar, const json_t *res, struct report_fig *figs, size_t *n,

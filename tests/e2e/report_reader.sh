@@ -93,6 +93,12 @@ for f in r["completeness"]["forms"]:
 if "<td>IO procedure</td>" not in comp:
     bad.append("the IO procedure form is not named by its label")
 
+# the enrolment figure's caption states no target of its own (the target is the protocol's,
+# drawn in the figure; the caption once said "of 52" whatever study.csv said)
+cap = re.search(r'<figure id="fig-enrolment">.*?<figcaption>(.*?)</figcaption>', page, re.S)
+if not cap or re.search(r"target of \d", cap.group(1)):
+    bad.append(f"enrolment caption: {cap.group(1)[:80] if cap else 'missing'}")
+
 for m in bad:
     print("FAIL", m)
 print(f"report as a reader sees it: {'ok' if not bad else str(len(bad)) + ' problems'}")
