@@ -18,7 +18,6 @@ static int busy_wait(void *ctx, int attempt);
 static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
     [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
-    [SQ_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2)",
     [SQ_AUDIT_HEAD_GET] = "SELECT last_id, hash FROM audit_head WHERE one = 1",
     [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
                           "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "

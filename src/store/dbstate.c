@@ -16,49 +16,25 @@ const char *store_db_state_name(enum store_db_state s)
     return (unsigned)s < 3 ? state_names[s] : "?";
 }
 
-static int meta_get(struct store *st, const char *key, char *out, size_t len, struct err *e)
-{
-    out[0] = '\0';
-    sqlite3_stmt *s = store_stmt_get(st, SQ_META_GET, e);
-    if (!s)
-        return ERR_IO;
-    store_bind_text(st, s, 1, key);
-    int rc = store_step(st, s);
-    if (rc == SQLITE_ROW)
-        store_col_copy(s, 0, out, len);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading meta");
-}
-
-static int meta_set(struct store *st, const char *key, const char *value, struct err *e)
-{
-    sqlite3_stmt *s = store_stmt_get(st, SQ_META_SET, e);
-    if (!s)
-        return ERR_IO;
-    store_bind_text(st, s, 1, key);
-    store_bind_text(st, s, 2, value);
-    return store_stmt_run(st, s, "writing meta", e);
-}
-
 int store_db_status(struct store *st, struct store_db_status *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     char state[16];
-    int rc = meta_get(st, "db_state", state, sizeof state, e);
+    int rc = store_meta_get(st, "db_state", state, sizeof state, NULL, e);
     for (int i = 0; !rc && i < 3; i++)
         if (strcmp(state, state_names[i]) == 0)
             out->state = (enum store_db_state)i;
     if (!rc && out->state != STORE_DB_AVAILABLE)
-        rc = meta_get(st, "db_frozen_at", out->frozen_at, sizeof out->frozen_at, e);
+        rc = store_meta_get(st, "db_frozen_at", out->frozen_at, sizeof out->frozen_at, NULL, e);
     if (!rc && out->state == STORE_DB_LOCKED) {
-        rc = meta_get(st, "db_lock_id", out->lock_id, sizeof out->lock_id, e);
+        rc = store_meta_get(st, "db_lock_id", out->lock_id, sizeof out->lock_id, NULL, e);
         if (!rc)
-            rc = meta_get(st, "db_locked_at", out->locked_at, sizeof out->locked_at, e);
+            rc = store_meta_get(st, "db_locked_at", out->locked_at, sizeof out->locked_at, NULL, e);
         if (!rc)
-            rc = meta_get(st, "db_lock_head", out->lock_head, sizeof out->lock_head, e);
+            rc = store_meta_get(st, "db_lock_head", out->lock_head, sizeof out->lock_head, NULL, e);
         char rows[24];
         if (!rc)
-            rc = meta_get(st, "db_lock_rows", rows, sizeof rows, e);
+            rc = store_meta_get(st, "db_lock_rows", rows, sizeof rows, NULL, e);
         if (!rc)
             out->lock_rows = atoll(rows);
     }
@@ -233,22 +209,22 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
     char ts[32];
     store_ts_format(store_now_ms(st), ts);
     if (!rc)
-        rc = meta_set(st, "db_state", store_db_state_name(to), e);
+        rc = store_meta_set(st, "db_state", store_db_state_name(to), e);
     if (!rc && from == STORE_DB_AVAILABLE)
-        rc = meta_set(st, "db_frozen_at", ts, e);
+        rc = store_meta_set(st, "db_frozen_at", ts, e);
     char lock_id[32] = "";
     if (!rc && to == STORE_DB_LOCKED) {
         char n[24];
-        rc = meta_get(st, "db_lock_count", n, sizeof n, e);
+        rc = store_meta_get(st, "db_lock_count", n, sizeof n, NULL, e);
         long count = atol(n) + 1;
         snprintf(n, sizeof n, "%ld", count);
         snprintf(lock_id, sizeof lock_id, "LOCK-%ld", count);
         if (!rc)
-            rc = meta_set(st, "db_lock_count", n, e);
+            rc = store_meta_set(st, "db_lock_count", n, e);
         if (!rc)
-            rc = meta_set(st, "db_lock_id", lock_id, e);
+            rc = store_meta_set(st, "db_lock_id", lock_id, e);
         if (!rc)
-            rc = meta_set(st, "db_locked_at", ts, e);
+            rc = store_meta_set(st, "db_locked_at", ts, e);
     }
     if (!rc) {
         struct audit_entry a = {.action = action,
@@ -264,11 +240,11 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
         char head[65];
         rc = store_audit_head(st, &nrows, head, e);
         if (!rc)
-            rc = meta_set(st, "db_lock_head", head, e);
+            rc = store_meta_set(st, "db_lock_head", head, e);
         char rows[24];
         snprintf(rows, sizeof rows, "%lld", nrows);
         if (!rc)
-            rc = meta_set(st, "db_lock_rows", rows, e);
+            rc = store_meta_set(st, "db_lock_rows", rows, e);
     }
     if (rc) {
         store_tx_rollback(st);

@@ -10,23 +10,45 @@
 
 #define META_SITE_TZ "site_timezone"
 
-int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, struct err *e)
+int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found,
+                   struct err *e)
 {
-    snprintf(out, STORE_TZ_LEN, "%s", SITETIME_DEFAULT);
-    if (is_set)
-        *is_set = false;
+    out[0] = '\0';
+    if (found)
+        *found = false;
     sqlite3_stmt *s = store_stmt_get(st, SQ_META_GET, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(st, s, 1, META_SITE_TZ);
+    store_bind_text(st, s, 1, key);
     int rc = store_step(st, s);
     if (rc == SQLITE_ROW) {
-        store_col_copy(s, 0, out, STORE_TZ_LEN);
-        if (is_set)
-            *is_set = true;
+        store_col_copy(s, 0, out, len);
+        if (found)
+            *found = true;
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading meta");
+}
+
+int store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
+{
+    sqlite3_stmt *s = store_stmt_get(st, SQ_META_SET, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_text(st, s, 1, key);
+    store_bind_text(st, s, 2, value);
+    return store_stmt_run(st, s, "writing meta", e);
+}
+
+int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, struct err *e)
+{
+    bool found;
+    int rc = store_meta_get(st, META_SITE_TZ, out, STORE_TZ_LEN, &found, e);
+    if (!rc && !found)
+        snprintf(out, STORE_TZ_LEN, "%s", SITETIME_DEFAULT);
+    if (is_set)
+        *is_set = !rc && found;
+    return rc;
 }
 
 int store_set_site_timezone(struct store *st, const struct store_ctx *who, const char *name,
@@ -45,16 +67,8 @@ int store_set_site_timezone(struct store *st, const struct store_ctx *who, const
         rc = store_site_timezone(st, old, &was_set, e);
     if (!rc && was_set && strcmp(old, name) == 0)
         rc = err_set_field(e, ERR_CONFLICT, "timezone", "the site time zone is already %s", name);
-    if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_META_SET, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            store_bind_text(st, s, 1, META_SITE_TZ);
-            store_bind_text(st, s, 2, name);
-            rc = store_stmt_run(st, s, "writing the site time zone", e);
-        }
-    }
+    if (!rc)
+        rc = store_meta_set(st, META_SITE_TZ, name, e);
     if (!rc) {
         struct audit_entry a = {.action = "site_timezone",
                                 .instance = -1,

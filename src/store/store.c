@@ -257,16 +257,10 @@ static int put_meta(struct store *st, const char *dict_sha, struct err *e)
     const char *rows[][2] = {{"created_at", ts},
                              {"created_by_version", IOHEME_VERSION},
                              {"dictionary_sha256", dict_sha}};
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_META_PUT, e);
-        if (!s)
-            return ERR_IO;
-        store_bind_text(st, s, 1, rows[i][0]);
-        store_bind_text(st, s, 2, rows[i][1]);
-        if (store_stmt_run(st, s, "writing meta", e))
-            return ERR_IO;
-    }
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && !rc; i++)
+        rc = store_meta_set(st, rows[i][0], rows[i][1], e);
+    return rc;
 }
 
 /* Creates path, empty, mode 0600, refusing an existing file (ERR_CONFLICT) with no window for a

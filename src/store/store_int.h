@@ -17,7 +17,6 @@
 enum stmt_id {
     SQ_PROTO_GET,
     SQ_PROTO_PUT,
-    SQ_META_PUT,
     SQ_AUDIT_HEAD_GET,
     SQ_AUDIT_HEAD_SET,
     SQ_AUDIT_INSERT,
@@ -239,6 +238,11 @@ void store_canon_int(struct strbuf *sb, long long v, bool is_null);
  * the pre-lock checklist and a casebook signature apply. */
 int store_incomplete_forms(struct store *st, long long record_id, long long *n, char *first,
                            size_t len, struct err *e);
+/* site.c: the meta table (key, value), where the study's settings and states live. out gets
+ * "" and *found (may be NULL) false when key has no row. */
+int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found,
+                   struct err *e);
+int store_meta_set(struct store *st, const char *key, const char *value, struct err *e);
 /* Loads last_audit_ms from the last row. */
 int store_audit_load_clock(struct store *st, struct err *e);
 

@@ -2,27 +2,16 @@
  * simulator may fill (`ioheme init --synthetic`), and everything that shows or exports its data
  * says so. The mark is a row of the meta table ("synthetic" = "1") and an audit row; it can be
  * set only while the database holds no record, so a study with patients never becomes one. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
 
-/* Runs a one-row, one-column integer query (no parameters) into *out. */
-static int query_int(struct store *st, const char *sql, int *out, struct err *e)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return store_db_fail(st, e, "preparing a query");
-    int r = sqlite3_step(s);
-    *out = r == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-    sqlite3_finalize(s);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading the database");
-}
-
 int store_is_synthetic(struct store *st, bool *out, struct err *e)
 {
-    int v = 0;
-    int rc = query_int(st, "SELECT value = '1' FROM meta WHERE key = 'synthetic'", &v, e);
-    *out = rc == 0 && v == 1;
+    char v[8];
+    int rc = store_meta_get(st, "synthetic", v, sizeof v, NULL, e);
+    *out = rc == 0 && strcmp(v, "1") == 0;
     return rc;
 }
 
@@ -31,27 +20,21 @@ int store_mark_synthetic(struct store *st, const struct store_ctx *who, struct e
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    int nrec = 0;
+    struct store_record *recs = NULL;
+    size_t nrec = 0;
     bool is_syn = false;
-    rc = query_int(st, "SELECT count(*) FROM record", &nrec, e);
+    rc = store_record_list(st, &recs, &nrec, e);
+    free(recs);
     if (!rc)
         rc = store_is_synthetic(st, &is_syn, e);
     if (!rc && (nrec > 0 || is_syn))
         rc = err_set(e, ERR_CONFLICT,
                      is_syn ? "the database is already a synthetic (training/demo) database"
-                            : "the database holds %d record(s): only a new, empty database can "
+                            : "the database holds %zu record(s): only a new, empty database can "
                               "become a synthetic (training/demo) database",
                      nrec);
-    if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_META_PUT, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            store_bind_text(st, s, 1, "synthetic");
-            store_bind_text(st, s, 2, "1");
-            rc = store_stmt_run(st, s, "marking the database synthetic", e) ? ERR_IO : 0;
-        }
-    }
+    if (!rc)
+        rc = store_meta_set(st, "synthetic", "1", e);
     struct audit_entry a = {.action = "synthetic",
                             .instance = -1,
                             .new_value = "training/demo database: synthetic patients only, "
