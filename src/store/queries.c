@@ -118,20 +118,13 @@ int store_query_list(struct store *st, const struct store_query_filter *f, struc
 {
     *out = NULL;
     *n = 0;
-    long long rid = 0;
-    if (f->record && *f->record) {
-        struct store_record r;
-        int rc = store_record_find(st, f->record, &r, e);
-        if (rc)
-            return rc;
-        rid = r.id;
-    }
+    long long rid;
     enum role role = ROLE__COUNT;
-    if (f->waiting_for) {
-        int rc = store_user_active_role(st, f->waiting_for, &role, e);
-        if (rc)
-            return rc;
-    }
+    int rc = store_record_filter(st, f->record, &rid, e);
+    if (!rc && f->waiting_for)
+        rc = store_user_active_role(st, f->waiting_for, &role, e);
+    if (rc)
+        return rc;
     sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIST, e);
     if (!s)
         return ERR_IO;
@@ -141,7 +134,7 @@ int store_query_list(struct store *st, const struct store_query_filter *f, struc
     store_bind_int64(st, s, 3, f->status);
     store_bind_int64(st, s, 4, f->is_live ? 1 : -1);
     void *arr = NULL;
-    int rc = store_rows_to_array(st, s, sizeof **out, query_fill, &arr, n, "listing queries", e);
+    rc = store_rows_to_array(st, s, sizeof **out, query_fill, &arr, n, "listing queries", e);
     if (rc)
         return rc;
     struct store_query *q = arr;

@@ -45,6 +45,18 @@ static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
     store_col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
 }
 
+int store_record_filter(struct store *st, const char *record, long long *id, struct err *e)
+{
+    *id = 0;
+    if (!record || !*record)
+        return 0;
+    struct store_record r;
+    int rc = store_record_find(st, record, &r, e);
+    if (!rc)
+        *id = r.id;
+    return rc;
+}
+
 int store_record_find(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
     sqlite3_stmt *s = store_stmt_get(st, SQ_REC_GET, e);

@@ -74,21 +74,17 @@ static const char *col(sqlite3_stmt *s, int i)
 int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void *ctx,
                      struct err *e)
 {
-    long long rid = 0;
-    if (record) {
-        struct store_record r;
-        int rc = store_record_find(st, record, &r, e);
-        if (rc)
-            return rc;
-        rid = r.id;
-    }
+    long long rid;
+    int rc = store_record_filter(st, record, &rid, e);
+    if (rc)
+        return rc;
     sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_VALUES, e);
     if (!s)
         return ERR_IO;
     if (rid)
         store_bind_int64(st, s, 1, rid);
     const struct dict *d = &st->dict;
-    int step, rc = 0;
+    int step;
     while (!rc && (step = store_step(st, s)) == SQLITE_ROW) {
         const struct dict_field *f = dict_field(d, col(s, 4));
         if (!f || f->type == FT_CALC)
@@ -132,8 +128,8 @@ struct verify_ctx {
     int instance;
     const struct dict_key *only; /* one field (and option), or NULL */
     size_t nseen;
-    struct pending *todo;
-    size_t ntodo, cap;
+    struct pending *queue;
+    size_t nqueue, cap;
     struct arena ar;
 };
 
@@ -149,11 +145,11 @@ static int collect_one(void *ctx, const struct store_sdv_value *v)
     c->nseen++;
     if (v->is_verified)
         return 0;
-    struct pending *n = arena_grow(&c->ar, c->todo, c->ntodo, &c->cap, sizeof *n, 16);
+    struct pending *n = arena_grow(&c->ar, c->queue, c->nqueue, &c->cap, sizeof *n, 16);
     if (!n)
         return ERR_NOMEM;
-    c->todo = n;
-    struct pending *p = &c->todo[c->ntodo++];
+    c->queue = n;
+    struct pending *p = &c->queue[c->nqueue++];
     p->field = arena_strdup(&c->ar, v->field);
     p->code = arena_strdup(&c->ar, v->code ? v->code : "");
     p->value = arena_strdup(&c->ar, v->value);
@@ -248,9 +244,9 @@ int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *
         rc = err_set_field(e, ERR_INVALID, field && *field ? "field" : "form",
                            "%s has no stored value of %s at %s to verify", record,
                            field && *field ? field : fm->name, ev);
-    for (size_t i = 0; i < c.ntodo && !rc; i++)
-        rc = verify_one(st, who, &r, ev, instance, &c.todo[i], ts, e);
-    size_t nnew = c.ntodo;
+    for (size_t i = 0; i < c.nqueue && !rc; i++)
+        rc = verify_one(st, who, &r, ev, instance, &c.queue[i], ts, e);
+    size_t nnew = c.nqueue;
     arena_free(&c.ar);
     if (rc) {
         store_tx_rollback(st);

@@ -74,21 +74,17 @@ int store_signatures(struct store *st, const char *record, struct store_signatur
 {
     *out = NULL;
     *n = 0;
-    long long rid = 0;
-    if (record) {
-        struct store_record r;
-        int rc = store_record_find(st, record, &r, e);
-        if (rc)
-            return rc;
-        rid = r.id;
-    }
+    long long rid;
+    int rc = store_record_filter(st, record, &rid, e);
+    if (rc)
+        return rc;
     sqlite3_stmt *s = store_stmt_get(st, SQ_SIG_LIST, e);
     if (!s)
         return ERR_IO;
     if (rid && store_bind_int64(st, s, 1, rid))
         return store_db_fail(st, e, "listing signatures");
     void *arr = NULL;
-    int rc = store_rows_to_array(st, s, sizeof **out, sig_fill, &arr, n, "listing signatures", e);
+    rc = store_rows_to_array(st, s, sizeof **out, sig_fill, &arr, n, "listing signatures", e);
     *out = arr;
     return rc;
 }

@@ -266,6 +266,9 @@ int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
 int store_record_find(struct store *st, const char *record, struct store_record *out,
                       struct err *e);
+/* records.c: the internal id of record for a list filtered by record, or 0 for "every record"
+ * when record is NULL or ""; ERR_NOT_FOUND naming an unknown one. */
+int store_record_filter(struct store *st, const char *record, long long *id, struct err *e);
 /* The screening event: where the @ELIGIBLE calc's form is first collected; NULL when the
  * protocol has no @ELIGIBLE field. Until enrolment, only this event takes data. */
 const char *store_record_screening_event(const struct store *st);
