@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_SIGN_USAGE[] =
     "usage: ioheme sign RECORD --meaning MEANING\n"
@@ -59,16 +60,7 @@ static int sign_list(struct cmd_ctx *ctx)
     if (cli_has(a, "json")) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(
-                arr, json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id",
-                               (json_int_t)g[i].id, "meaning", g[i].meaning, "record",
-                               g[i].record[0] ? json_string(g[i].record) : json_null(), "signer",
-                               g[i].signer, "printed_name", g[i].printed_name, "signed_at",
-                               g[i].signed_at, "content_sha256", g[i].content_sha256, "valid",
-                               g[i].is_valid, "invalidated_at",
-                               g[i].is_valid ? json_null() : json_string(g[i].invalidated_at),
-                               "invalidated_reason",
-                               g[i].is_valid ? json_null() : json_string(g[i].invalidated_reason)));
+            json_array_append_new(arr, json_out_signature(&g[i]));
         cli_json_print(arr);
     } else {
         for (size_t i = 0; i < n; i++) {

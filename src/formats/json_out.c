@@ -100,6 +100,27 @@ json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
                      "required_verified", (json_int_t)ver, "plan_met", store_sdv_plan_met(c, n));
 }
 
+json_t *json_out_signature(const struct store_signature *g)
+{
+    return json_pack(
+        "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id", (json_int_t)g->id, "meaning",
+        g->meaning, "record", nonempty_or_null(g->record), "signer", g->signer, "printed_name",
+        g->printed_name, "signed_at", g->signed_at, "content_sha256", g->content_sha256, "valid",
+        g->is_valid, "invalidated_at", g->is_valid ? json_null() : json_string(g->invalidated_at),
+        "invalidated_reason", g->is_valid ? json_null() : json_string(g->invalidated_reason));
+}
+
+json_t *json_out_sdv_value(const struct store_sdv_value *v)
+{
+    char key[300];
+    if (!dict_key_format(v->field, v->code, key, sizeof key))
+        return NULL;
+    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "event", v->event, "instance",
+                     v->instance, "form", v->form, "field", key, "value", v->value, "planned",
+                     v->is_required, "verified", v->is_verified, "verified_by",
+                     str_or_null(v->verified_by), "verified_at", str_or_null(v->verified_at));
+}
+
 /* ---- writing JSON -------------------------------------------------------------------------*/
 
 int json_out_shortest(double x, char buf[JSON_OUT_REAL_MAX])

@@ -63,6 +63,13 @@ json_t *json_out_query(const struct store_query *q);
  * and new only for a value change (null otherwise). */
 json_t *json_out_query_message(const struct store_query_message *m);
 
+/* One signature: {"id", "meaning", "record" (null for the study), "signer", "printed_name",
+ * "signed_at", "content_sha256", "valid", "invalidated_at", "invalidated_reason"}. */
+json_t *json_out_signature(const struct store_signature *g);
+/* One stored value with its SDV state: {"event", "instance", "form", "field" (field___code for
+ * a checkbox option), "value", "planned", "verified", "verified_by", "verified_at"}; NULL when
+ * the key does not fit. */
+json_t *json_out_sdv_value(const struct store_sdv_value *v);
 /* SDV progress (store_sdv_progress's counts): {"progress": [{"record", "form" (null for the
  * record's total), "values", "required", "required_verified", "other_verified"}, ...],
  * "required", "required_verified" (over every record), "plan_met"}. */

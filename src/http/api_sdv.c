@@ -22,16 +22,9 @@ int api_sdv_get(struct req *r)
 
 static int value_json(void *ctx, const struct store_sdv_value *v)
 {
-    json_t *arr = ctx;
-    char key[300];
-    if (!dict_key_format(v->field, v->code, key, sizeof key))
-        return 0;
-    json_array_append_new(
-        arr, json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "event", v->event,
-                       "instance", v->instance, "form", v->form, "field", key, "value", v->value,
-                       "planned", v->is_required, "verified", v->is_verified, "verified_by",
-                       v->verified_by ? json_string(v->verified_by) : json_null(), "verified_at",
-                       v->verified_at ? json_string(v->verified_at) : json_null()));
+    json_t *o = json_out_sdv_value(v);
+    if (o)
+        json_array_append_new(ctx, o);
     return 0;
 }
 

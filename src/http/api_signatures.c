@@ -1,19 +1,9 @@
 /* API: electronic signatures of a record (store.h, "electronic signatures"). */
+#include "formats/json_out.h"
 #include "http/handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *sig_json(const struct store_signature *g)
-{
-    return json_pack(
-        "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id", (json_int_t)g->id, "meaning",
-        g->meaning, "record", g->record[0] ? json_string(g->record) : json_null(), "signer",
-        g->signer, "printed_name", g->printed_name, "signed_at", g->signed_at, "content_sha256",
-        g->content_sha256, "valid", g->is_valid, "invalidated_at",
-        g->is_valid ? json_null() : json_string(g->invalidated_at), "invalidated_reason",
-        g->is_valid ? json_null() : json_string(g->invalidated_reason));
-}
 
 int api_record_signatures_get(struct req *r)
 {
@@ -25,7 +15,7 @@ int api_record_signatures_get(struct req *r)
         return resp_err(r, &e);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, sig_json(&g[i]));
+        json_array_append_new(a, json_out_signature(&g[i]));
     free(g);
     return resp_json(r, 200,
                      json_pack("{s:s, s:o}", "record", req_param(r, "id"), "signatures", a));
@@ -57,7 +47,7 @@ int api_record_signatures_post(struct req *r)
     json_t *o = NULL;
     for (size_t i = 0; i < n; i++)
         if (g[i].id == id)
-            o = sig_json(&g[i]);
+            o = json_out_signature(&g[i]);
     free(g);
     return resp_json(r, 201, o ? o : json_pack("{s:I}", "id", (json_int_t)id));
 }
