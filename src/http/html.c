@@ -41,20 +41,6 @@ const char *html_time_zone(struct req *r)
     return sitetime_zone();
 }
 
-void html_site_time(struct req *r, const char *ts, bool with_seconds)
-{
-    const char *t = html_time(r, ts, with_seconds);
-    if (t == ts) {
-        html_text(r, ts);
-        return;
-    }
-    html_raw(r, "<time datetime=\"");
-    html_text(r, t);
-    html_raw(r, "\">");
-    html_text(r, t);
-    html_raw(r, "</time>");
-}
-
 void html_td(struct req *r, const char *text)
 {
     html_raw(r, "<td>");

@@ -33,8 +33,6 @@ const char *html_time_zone(struct req *r);
 /* A store timestamp in UTC to the second, "2026-11-27 02:45:12 UTC": where a rule asks for UTC
  * (a signature's time, P11-23). ts as given when it is not a timestamp. In r->ar. */
 const char *html_time_utc(struct req *r, const char *ts);
-/* html_time as a <time> element (escaped). */
-void html_site_time(struct req *r, const char *ts, bool with_seconds);
 
 /* A list table (class "list") with its header row. Each cell written through html_cell* carries
  * its column's heading as data-label, which app.css shows in front of the value when a phone
