@@ -189,19 +189,10 @@ int cmd_query_prepare(struct cmd_ctx *ctx)
     q->text = cli_get(a, "message");
     if (a->npos < 2)
         return 0;
-    char *ev = arena_strdup(&ctx->ar, a->pos[1]);
-    if (!ev) {
-        err_set(&e, ERR_NOMEM, "out of memory");
-        return cli_fail(ctx->name, &e);
-    }
-    char *colon = strchr(ev, ':');
-    if (colon) {
-        *colon = '\0';
-        if (dict_instance_parse(colon + 1, "instance", &q->instance, &e) != 0)
-            return cli_usage_error(ctx->name, "'%s' is not EVENT:INSTANCE: %s", a->pos[1], e.msg);
-    }
-    const char *found = dict_event_find(store_dict(ctx->st), ev);
-    q->event = found ? found : ev; /* an unknown event: the store names it */
+    /* an unknown event: the store names it */
+    if (cli_parse_event_arg(store_dict(ctx->st), &ctx->ar, a->pos[1], &q->event, &q->instance, &e))
+        return e.code == ERR_USAGE ? cli_usage_error(ctx->name, "%s", e.msg)
+                                   : cli_fail(ctx->name, &e);
     return 0;
 }
 

@@ -126,17 +126,9 @@ int cmd_sdv(struct cmd_ctx *ctx)
             cli_json_print(c.arr);
         return 0;
     }
-    char *ev = arena_strdup(&ctx->ar, a->pos[1]);
-    if (!ev) {
-        err_set(&e, ERR_NOMEM, "out of memory");
-        return cli_fail(ctx->name, &e);
-    }
-    int instance = 0, rc = 0;
-    char *colon = strchr(ev, ':');
-    if (colon) {
-        *colon = '\0';
-        rc = dict_instance_parse(colon + 1, "instance", &instance, &e);
-    }
+    const char *ev = NULL;
+    int instance = 0;
+    int rc = cli_parse_event_arg(store_dict(st), &ctx->ar, a->pos[1], &ev, &instance, &e);
     size_t nnew = 0;
     if (!rc)
         rc = store_sdv_verify(st, &ctx->who, a->pos[0], ev, instance, cli_get(a, "form"),

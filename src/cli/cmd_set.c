@@ -26,11 +26,18 @@ const char CMD_SET_USAGE[] =
     "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
 
 const char CMD_LOCK_USAGE[] =
-    "usage: ioheme lock RECORD [--reason TEXT]\n"
-    "       ioheme unlock RECORD --reason TEXT\n"
+    "usage: ioheme lock RECORD [EVENT[:INSTANCE] --form FORM] [--reason TEXT]\n"
+    "       ioheme unlock RECORD [EVENT[:INSTANCE] --form FORM] --reason TEXT\n"
     "\n"
-    "Locks a record: every change to it is refused until it is unlocked (data manager or\n"
-    "admin). Unlocking needs a reason. Both are audited.\n";
+    "Locks a record, or one form of it at one event (instance INSTANCE of a repeating form):\n"
+    "every change to what is locked is refused, on every path (web, API, CLI, import), a\n"
+    "calculated value the change would recompute included, until it is unlocked (data manager\n"
+    "or admin). Queries, SDV and signatures go on. Unlocking needs a reason. Both are audited.\n"
+    "`ioheme show RECORD` lists what of a record is locked.\n"
+    "\n"
+    "  --form FORM      lock or unlock one form at EVENT[:INSTANCE] instead of the record\n"
+    "  --reason TEXT    why (required to unlock)\n"
+    "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
 
 static int status_code(const char *s)
 {
@@ -71,21 +78,15 @@ int cmd_set_prepare(struct cmd_ctx *ctx)
     struct err e = {0};
     const struct dict *d = store_dict(ctx->st);
     struct set_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
-    char *evbuf = arena_strdup(&ctx->ar, a->pos[1]);
-    if (!p || !evbuf) {
+    if (!p) {
         err_set(&e, ERR_NOMEM, "out of memory");
         return cli_fail("set", &e);
     }
     ctx->data = p;
-    char *colon = strchr(evbuf, ':');
-    if (colon) {
-        *colon = '\0';
-        if (dict_instance_parse(colon + 1, "instance", &p->instance, &e) != 0)
-            return cli_usage_error("set", "'%s' is not EVENT:INSTANCE: %s", a->pos[1], e.msg);
-    }
-    p->event = dict_event_find(d, evbuf);
-    if (!p->event) {
-        err_set(&e, ERR_INVALID, "no event '%s' in the protocol", evbuf);
+    if (cli_parse_event_arg(d, &ctx->ar, a->pos[1], &p->event, &p->instance, &e))
+        return e.code == ERR_USAGE ? cli_usage_error("set", "%s", e.msg) : cli_fail("set", &e);
+    if (!dict_event_find(d, p->event)) {
+        err_set(&e, ERR_INVALID, "no event '%s' in the protocol", p->event);
         return cli_fail("set", &e);
     }
     int rc = 0;
@@ -137,13 +138,16 @@ int cmd_set(struct cmd_ctx *ctx)
 }
 
 const struct cli_opt_spec cmd_lock_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"reason", true}, {"form", true}, {NULL, false}};
 
 /* lock and unlock: the row's name and action tell which */
 int cmd_lock_check(struct cmd_ctx *ctx)
 {
-    if (ctx->args.npos != 1)
-        return cli_usage_error(ctx->name, "expects one RECORD");
+    const struct cli_args *a = &ctx->args;
+    if (a->npos == 1 && !cli_has(a, "form"))
+        return 0;
+    if (a->npos != 2 || !cli_has(a, "form"))
+        return cli_usage_error(ctx->name, "expects RECORD, or RECORD EVENT[:INSTANCE] --form FORM");
     return 0;
 }
 
@@ -151,9 +155,26 @@ int cmd_lock(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
     bool lock = ctx->cmd->action == PERM_LOCK;
+    const char *reason = cli_get(a, "reason");
     struct err e = {0};
-    int rc = lock ? store_record_lock(ctx->st, &ctx->who, a->pos[0], cli_get(a, "reason"), &e)
-                  : store_record_unlock(ctx->st, &ctx->who, a->pos[0], cli_get(a, "reason"), &e);
+    int rc;
+    if (a->npos == 2) {
+        const char *ev = NULL;
+        int inst = 0;
+        const char *form = cli_get(a, "form");
+        rc = cli_parse_event_arg(store_dict(ctx->st), &ctx->ar, a->pos[1], &ev, &inst, &e);
+        if (!rc)
+            rc = store_form_lock(ctx->st, &ctx->who, a->pos[0], ev, form, inst, lock, reason, &e);
+        if (!rc && cli_has(a, "json"))
+            cli_json_print(json_pack("{s:s, s:s, s:s, s:i, s:b}", "record", a->pos[0], "event", ev,
+                                     "form", form, "instance", inst, "locked", lock));
+        else if (!rc)
+            printf("%s %s%s%.0d form %s %s\n", a->pos[0], ev, inst ? ":" : "", inst, form,
+                   lock ? "locked" : "unlocked");
+        return rc ? cli_fail(ctx->name, &e) : 0;
+    }
+    rc = lock ? store_record_lock(ctx->st, &ctx->who, a->pos[0], reason, &e)
+              : store_record_unlock(ctx->st, &ctx->who, a->pos[0], reason, &e);
     if (!rc && cli_has(a, "json"))
         cli_json_print(json_pack("{s:s, s:b}", "record", a->pos[0], "locked", lock));
     else if (!rc)

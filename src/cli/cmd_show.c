@@ -198,7 +198,11 @@ static int show(struct store *st, const char *record, bool json)
     struct arena ar = ARENA_INIT;
     struct vals vs = {.ar = &ar};
     struct states *ss = calloc(1, sizeof *ss);
+    struct store_form_lock *fl = NULL;
+    size_t nfl = 0;
     int rc = ss ? store_record_get(st, record, &r, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = store_form_locks(st, r.id, &fl, &nfl, &e);
     if (!rc)
         rc = store_record_values(st, record, collect, &vs, &e);
     if (!rc) {
@@ -207,6 +211,7 @@ static int show(struct store *st, const char *record, bool json)
     }
     if (rc) {
         free(ss);
+        free(fl);
         arena_free(&ar);
         return cli_fail("show", &e);
     }
@@ -216,6 +221,9 @@ static int show(struct store *st, const char *record, bool json)
         printf("%s  screening %s  study ID %s  %s%s\n", store_record_name(&r), r.screening_no,
                r.study_id[0] ? r.study_id : "-", store_record_status_name(r.status),
                r.is_locked ? "  LOCKED" : "");
+    for (size_t i = 0; i < nfl && !json; i++)
+        printf("locked: form %s at %s%s%.0d (by %s, %s)\n", fl[i].form, fl[i].event,
+               fl[i].instance ? ":" : "", fl[i].instance, fl[i].locked_by, fl[i].locked_at);
     for (size_t ev = 0; ev < d->nevents; ev++) {
         const char *evn = d->events[ev].name;
         json_t *forms = json ? json_array() : NULL;
@@ -250,8 +258,13 @@ static int show(struct store *st, const char *record, bool json)
                       r.screening_no, "status", store_record_status_name(r.status), "locked",
                       r.is_locked, "events", events);
         json_object_set_new(o, "study_id", r.study_id[0] ? json_string(r.study_id) : json_null());
+        json_t *locks = json_array();
+        for (size_t i = 0; i < nfl; i++)
+            json_array_append_new(locks, json_out_form_lock(&fl[i]));
+        json_object_set_new(o, "locked_forms", locks);
         cli_json_print(o);
     }
+    free(fl);
     free(ss);
     arena_free(&ar);
     return 0;

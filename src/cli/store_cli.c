@@ -246,3 +246,23 @@ int cli_fail_put(const char *cmd, const struct err *e, const struct store_put_re
         cli_print_issues(stderr, res);
     return st;
 }
+
+int cli_parse_event_arg(const struct dict *d, struct arena *ar, const char *arg, const char **event,
+                        int *instance, struct err *e)
+{
+    *event = NULL;
+    *instance = 0;
+    char *ev = arena_strdup(ar, arg);
+    if (!ev)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    char *colon = strchr(ev, ':');
+    if (colon) {
+        *colon = '\0';
+        struct err ie = {0};
+        if (dict_instance_parse(colon + 1, "instance", instance, &ie) != 0)
+            return err_set(e, ERR_USAGE, "'%s' is not EVENT:INSTANCE: %s", arg, ie.msg);
+    }
+    const char *found = dict_event_find(d, ev);
+    *event = found ? found : ev;
+    return 0;
+}

@@ -62,6 +62,13 @@ void cli_print_dataset_written(const char *dir, const struct adataset *ds);
 /* The first event at which form is collected, or NULL. */
 const char *cli_form_event(const struct dict *d, const char *form);
 
+/* Parses an `EVENT[:INSTANCE]` argument: *event is the protocol's event name (the '_arm_1' may
+ * be left out) or, when the protocol has no such event, the argument's own event text (in ar)
+ * for the store to name; *instance is 0 when not given. ERR_USAGE naming the argument when the
+ * instance is not a number in range. The one parser of that argument for every command. */
+int cli_parse_event_arg(const struct dict *d, struct arena *ar, const char *arg, const char **event,
+                        int *instance, struct err *e);
+
 /* Parses `field=value`, `field___code=value` or `field(code)=value` into c (strings allocated
  * in ar). event NULL means: the first event where the field's form is collected. ERR_USAGE
  * naming the argument when malformed; ERR_INVALID when the field is unknown and event NULL. */

@@ -110,6 +110,12 @@ json_t *json_out_signature(const struct store_signature *g)
         "invalidated_reason", g->is_valid ? json_null() : json_string(g->invalidated_reason));
 }
 
+json_t *json_out_form_lock(const struct store_form_lock *l)
+{
+    return json_pack("{s:s, s:s, s:i, s:s, s:s}", "event", l->event, "form", l->form, "instance",
+                     l->instance, "locked_by", l->locked_by, "locked_at", l->locked_at);
+}
+
 json_t *json_out_sdv_value(const struct store_sdv_value *v)
 {
     char key[300];

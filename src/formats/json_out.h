@@ -66,6 +66,9 @@ json_t *json_out_query_message(const struct store_query_message *m);
 /* One signature: {"id", "meaning", "record" (null for the study), "signer", "printed_name",
  * "signed_at", "content_sha256", "valid", "invalidated_at", "invalidated_reason"}. */
 json_t *json_out_signature(const struct store_signature *g);
+
+/* {"event", "form", "instance", "locked_by", "locked_at"}: a locked form instance. */
+json_t *json_out_form_lock(const struct store_form_lock *l);
 /* One stored value with its SDV state: {"event", "instance", "form", "field" (field___code for
  * a checkbox option), "value", "planned", "verified", "verified_by", "verified_at"}; NULL when
  * the key does not fit. */

@@ -61,16 +61,6 @@ int api_db_get(struct req *r)
     return reply_state(r, &cl);
 }
 
-/* A body member that must be a string when present: NULL when absent or null. */
-static int body_str(json_t *body, const char *key, const char **out, struct err *e)
-{
-    json_t *v = json_object_get(body, key);
-    *out = json_string_value(v);
-    if (v && !json_is_null(v) && !*out)
-        return err_set_field(e, ERR_INVALID, key, "%s must be a string", key);
-    return 0;
-}
-
 enum db_step { DB_FREEZE, DB_UNFREEZE, DB_LOCK, DB_UNLOCK };
 
 /* One transition with what the request gave (reason, override, password); the store checks
@@ -105,11 +95,11 @@ static int api_db_post(struct req *r, enum db_step step)
     const char *reason = NULL, *override = NULL, *password = NULL;
     struct store_checklist cl;
     memset(&cl, 0, sizeof cl);
-    int rc = body_str(body, "reason", &reason, &e);
+    int rc = api_body_str(body, "reason", &reason, &e);
     if (!rc)
-        rc = body_str(body, "override", &override, &e);
+        rc = api_body_str(body, "override", &override, &e);
     if (!rc)
-        rc = body_str(body, "password", &password, &e);
+        rc = api_body_str(body, "password", &password, &e);
     if (!rc)
         rc = db_transition(r, step, reason, override, password, &cl, &e);
     json_decref(body);

@@ -79,19 +79,6 @@ int api_query_get(struct req *r)
     return query_reply(r, 200, id);
 }
 
-/* A body member that must be a string when present. */
-static int body_string(json_t *body, const char *key, const char **out, struct err *e)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return err_set_field(e, ERR_INVALID, key, "%s must be a string", key);
-    *out = json_string_value(v);
-    return 0;
-}
-
 int api_queries_post(struct req *r)
 {
     struct err e;
@@ -100,17 +87,17 @@ int api_queries_post(struct req *r)
     if (!body)
         return resp_err(r, &e);
     struct store_query_new q = {0};
-    int rc = body_string(body, "record", &q.record, &e);
+    int rc = api_body_str(body, "record", &q.record, &e);
     if (!rc)
-        rc = body_string(body, "event", &q.event, &e);
+        rc = api_body_str(body, "event", &q.event, &e);
     if (!rc)
-        rc = body_string(body, "form", &q.form, &e);
+        rc = api_body_str(body, "form", &q.form, &e);
     if (!rc)
-        rc = body_string(body, "field", &q.field, &e);
+        rc = api_body_str(body, "field", &q.field, &e);
     if (!rc)
-        rc = body_string(body, "assignee", &q.assignee, &e);
+        rc = api_body_str(body, "assignee", &q.assignee, &e);
     if (!rc)
-        rc = body_string(body, "message", &q.text, &e);
+        rc = api_body_str(body, "message", &q.text, &e);
     if (!rc)
         rc = api_body_instance(body, &q.instance, &e);
     if (!rc && !q.record)
@@ -136,7 +123,7 @@ int api_query_answer_post(struct req *r)
     if (!body)
         return resp_err(r, &e);
     const char *text = NULL;
-    int rc = body_string(body, "message", &text, &e);
+    int rc = api_body_str(body, "message", &text, &e);
     struct store_query q;
     struct store_change *ch = NULL;
     size_t n = 0;
@@ -178,7 +165,7 @@ static int transition_post(struct req *r, bool is_close)
     if (!body)
         return resp_err(r, &e);
     const char *text = NULL;
-    int rc = body_string(body, "message", &text, &e);
+    int rc = api_body_str(body, "message", &text, &e);
     struct store_ctx who = req_who(r);
     if (!rc)
         rc = is_close ? store_query_close(r->st, &who, id, text, &e)

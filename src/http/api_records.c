@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/json_out.h"
+
 json_t *api_record_json(const struct store_record *rec)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "record", store_record_name(rec),
@@ -169,8 +171,69 @@ int api_record_get(struct req *r)
         json_decref(states);
         return resp_err(r, &e);
     }
+    struct store_form_lock *fl = NULL;
+    size_t nfl = 0;
+    if (store_form_locks(r->st, rec.id, &fl, &nfl, &e) != 0) {
+        json_decref(vc.values);
+        json_decref(states);
+        return resp_err(r, &e);
+    }
+    json_t *locks = json_array();
+    for (size_t i = 0; i < nfl; i++)
+        json_array_append_new(locks, json_out_form_lock(&fl[i]));
+    free(fl);
     json_t *o = api_record_json(&rec);
     json_object_set_new(o, "values", vc.values);
     json_object_set_new(o, "forms", states);
+    json_object_set_new(o, "locked_forms", locks);
     return resp_json(r, 200, o);
+}
+
+/* POST /api/v1/records/{id}/lock and /unlock: {"reason"?, "event"?, "form"?, "instance"?} —
+ * with a form, that form instance; without, the whole record (store_form_lock,
+ * store_record_lock). */
+static int lock_post(struct req *r, bool lock)
+{
+    struct err e;
+    err_clear(&e);
+    json_t *body = req_json(r, &e);
+    if (!body)
+        return resp_err(r, &e);
+    const char *id = req_param(r, "id"), *reason, *event = NULL, *form = NULL;
+    int instance = 0;
+    int rc = api_body_str(body, "reason", &reason, &e);
+    if (!rc)
+        rc = api_body_str(body, "event", &event, &e);
+    if (!rc)
+        rc = api_body_str(body, "form", &form, &e);
+    if (!rc)
+        rc = api_body_instance(body, &instance, &e);
+    if (!rc && !form && event)
+        rc = err_set_field(&e, ERR_INVALID, "form",
+                           "an event without a form: give the form to "
+                           "lock, or neither to lock the record");
+    struct store_ctx who = req_who(r);
+    if (!rc && form)
+        rc = store_form_lock(r->st, &who, id, event, form, instance, lock, reason, &e);
+    else if (!rc)
+        rc = lock ? store_record_lock(r->st, &who, id, reason, &e)
+                  : store_record_unlock(r->st, &who, id, reason, &e);
+    json_t *out = NULL;
+    if (!rc && form)
+        out = json_pack("{s:s, s:s, s:s, s:i, s:b}", "record", id, "event", event, "form", form,
+                        "instance", instance, "locked", lock);
+    else if (!rc)
+        out = json_pack("{s:s, s:b}", "record", id, "locked", lock);
+    json_decref(body);
+    return rc ? resp_err(r, &e) : resp_json(r, 200, out);
+}
+
+int api_record_lock_post(struct req *r)
+{
+    return lock_post(r, true);
+}
+
+int api_record_unlock_post(struct req *r)
+{
+    return lock_post(r, false);
 }

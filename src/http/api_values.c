@@ -139,6 +139,18 @@ int api_body_instance(json_t *body, int *out, struct err *e)
     return dict_instance_check(json_integer_value(v), "instance", out, e);
 }
 
+int api_body_str(json_t *body, const char *key, const char **out, struct err *e)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return err_set_field(e, ERR_INVALID, key, "%s must be a string", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
 int api_values_post(struct req *r)
 {
     struct err e;

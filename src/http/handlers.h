@@ -39,6 +39,9 @@ int api_eligibility_get(struct req *r);
 int api_enrol_post(struct req *r);
 int api_records_get(struct req *r);
 int api_record_get(struct req *r);
+/* POST {"reason"?, "event"?, "form"?, "instance"?}: lock / unlock the record or one form of it */
+int api_record_lock_post(struct req *r);
+int api_record_unlock_post(struct req *r);
 
 /* api_values.c: values, form status, history, audit */
 /* Turns a JSON object {"field": value, "checkbox___code": "1", ...} into store changes at
@@ -51,6 +54,9 @@ int api_put_reply(struct req *r, int rc, int status, const struct err *e,
                   const struct store_put_result *res, json_t *extra);
 /* A body's "instance": absent or null is 0, else a whole number in range (dict_instance_check). */
 int api_body_instance(json_t *body, int *out, struct err *e);
+/* A body member that must be a string when present: *out NULL when absent or null, else the
+ * string (owned by body); ERR_INVALID naming the key when it is another type. */
+int api_body_str(json_t *body, const char *key, const char **out, struct err *e);
 /* A record as JSON (new reference). */
 json_t *api_record_json(const struct store_record *rec);
 int api_form_get(struct req *r);
@@ -81,6 +87,12 @@ int api_record_sdv_get(struct req *r);
 int api_record_sdv_post(struct req *r);
 /* page_sdv.c */
 int page_form_sdv_post(struct req *r);
+
+/* page_lock.c: POSTs from the lock buttons (reason in the body; a form's instance in the query) */
+int page_record_lock_post(struct req *r);
+int page_record_unlock_post(struct req *r);
+int page_form_lock_post(struct req *r);
+int page_form_unlock_post(struct req *r);
 
 /* api_stopwatch.c: the IO stopwatch's state and taps */
 struct page_io_state;

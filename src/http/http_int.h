@@ -176,6 +176,8 @@ int resp_redirect(struct req *r, const char *location);
 json_t *req_json(struct req *r, struct err *e);
 /* A field of an application/x-www-form-urlencoded body (decoded, in the arena), or NULL. */
 const char *req_form(struct req *r, const char *name);
+/* req_form, NULL when empty too: an empty optional box means "not given". */
+const char *req_form_opt(struct req *r, const char *name);
 /* Percent-decodes s (with '+' as space when is_form) into the arena. */
 char *http_url_decode(struct arena *a, const char *s, size_t n, bool is_form);
 /* The store context for writes made by the signed-in user through the API/web. */

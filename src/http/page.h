@@ -72,6 +72,16 @@ void page_sdv_summary(struct req *r, const char *record);
  * meanings (the /study page); page_subject.c: the casebook page itself. */
 void page_signatures_section(struct req *r, const char *record, const char *error);
 int page_casebook_render(struct req *r, const char *error);
+/* page_lock.c: the lock state of the record (fm NULL) or of form fm at (event, instance) —
+ * held is that form's lock, or NULL — with a lock or unlock button for roles that may. */
+void page_lock_section(struct req *r, const struct store_record *rec, const char *event,
+                       int instance, const struct dict_form *fm,
+                       const struct store_form_lock *held);
+/* The lock of form at (event, instance) among the record's form locks fl (instance -1: any
+ * instance), or NULL. */
+const struct store_form_lock *page_form_lock_find(const struct store_form_lock *fl, size_t n,
+                                                  const char *event, const char *form,
+                                                  int instance);
 /* The record's name and status line as a page heading. */
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle);
 

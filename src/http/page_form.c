@@ -248,7 +248,19 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
                               .res = res};
     /* Offer only what the signed-in role may do (the write path checks again): the status
      * selector needs form_status, the save bar and editable inputs data_write. */
-    bool may_write = page_may(r, PERM_DATA_WRITE), may_status = page_may(r, PERM_FORM_STATUS);
+    struct store_form_lock *fl = NULL, held;
+    size_t nfl = 0;
+    const struct store_form_lock *h = NULL;
+    if (rec->nform_locks > 0 && store_form_locks(r->st, rec->id, &fl, &nfl, &e) == 0)
+        h = page_form_lock_find(fl, nfl, f->event, f->fm->name, f->instance);
+    bool is_form_locked = h != NULL;
+    if (is_form_locked)
+        held = *h;
+    free(fl);
+    /* shown read only; the write path refuses it anyway */
+    bool locked = rec->is_locked || is_form_locked;
+    bool may_write = page_may(r, PERM_DATA_WRITE) && !locked;
+    bool may_status = page_may(r, PERM_FORM_STATUS) && !locked;
     if (!may_write)
         html_raw(r, "<fieldset class=\"readonly\" disabled>");
     form_render_fields(r, f->fm, &src);
@@ -258,7 +270,9 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     if (!may_write) {
         html_raw(r, "<div class=\"savebar\"><p>Form status: ");
         html_text(r, page_status_label(status < 0 ? 0 : status));
-        html_raw(r, " <span class=\"muted\">(read only for your role)</span></p></div></form>");
+        html_raw(
+            r, locked ? " <span class=\"muted\">(locked)</span></p></div></form>"
+                      : " <span class=\"muted\">(read only for your role)</span></p></div></form>");
     } else {
         html_raw(r, "<div class=\"savebar\">");
         if (may_status) {
@@ -293,6 +307,7 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
         }
         html_raw(r, "<button class=\"primary\" type=\"submit\">Save</button></div></form>");
     }
+    page_lock_section(r, rec, f->event, f->instance, f->fm, is_form_locked ? &held : NULL);
     page_queries_section(r, store_record_name(rec), f->event, f->instance, f->fm);
     page_sdv_section(r, store_record_name(rec), f->event, f->instance, f->fm);
     values_json(r, pv);

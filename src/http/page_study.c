@@ -137,19 +137,12 @@ int page_study(struct req *r)
     return 0;
 }
 
-/* The form's value, NULL when empty (an empty optional box means "not given"). */
-static const char *form_opt(struct req *r, const char *key)
-{
-    const char *v = req_form(r, key);
-    return v && *v ? v : NULL;
-}
-
 static int study_post(struct req *r, const char *step)
 {
     struct err e;
     err_clear(&e);
     struct store_ctx who = req_who(r);
-    const char *reason = form_opt(r, "reason");
+    const char *reason = req_form_opt(r, "reason");
     int rc;
     if (strcmp(step, "freeze") == 0)
         rc = store_db_freeze(r->st, &who, reason, &e);
@@ -159,11 +152,11 @@ static int study_post(struct req *r, const char *step)
         rc = store_sign(r->st, &who, req_form(r, "password"), req_form(r, "meaning"), NULL, NULL,
                         &e);
     else if (strcmp(step, "lock") == 0)
-        rc = store_db_lock(r->st, &who, form_opt(r, "override"), NULL, &e);
-    else if (!form_opt(r, "password"))
+        rc = store_db_lock(r->st, &who, req_form_opt(r, "override"), NULL, &e);
+    else if (!req_form_opt(r, "password"))
         rc = err_set_field(&e, ERR_INVALID, "password", "password is required to unlock");
     else
-        rc = store_db_unlock(r->st, &who, form_opt(r, "password"), reason, &e);
+        rc = store_db_unlock(r->st, &who, req_form_opt(r, "password"), reason, &e);
     if (rc) {
         int status = err_info(e.code)->http_status;
         study_page(r, html_err_msg(r, &e), NULL);

@@ -167,6 +167,23 @@ static void subject_grid(struct req *r, const struct store_record *rec, bool is_
                 g.count[k] = pv.v[i].instance;
         }
     }
+    /* live queries (open or answered) per cell, and the form locks, marked on the cells */
+    int *nq = arena_calloc(&r->ar, cells ? cells : 1, sizeof *nq);
+    struct store_query_filter qf = {
+        .record = store_record_name(rec), .status = -1, .is_live = true};
+    struct store_query *qs = NULL;
+    size_t nqs = 0;
+    if (nq && store_query_list(r->st, &qf, &qs, &nqs, &e) == 0)
+        for (size_t i = 0; i < nqs; i++) {
+            int ev = dict_event_index(d, qs[i].event), fm = dict_form_index(d, qs[i].form);
+            if (ev >= 0 && fm >= 0)
+                nq[(size_t)ev * d->nforms + (size_t)fm]++;
+        }
+    free(qs);
+    struct store_form_lock *fl = NULL;
+    size_t nfl = 0;
+    if (rec->nform_locks > 0 && store_form_locks(r->st, rec->id, &fl, &nfl, &e) != 0)
+        nfl = 0;
     /* Rows are forms, columns events under their short names; on a phone app.css stacks each
      * form's cells into a row of marks, each with its event's name (.ev), so nothing scrolls
      * sideways. Each status shows a mark of its own besides its colour. */
@@ -204,6 +221,13 @@ static void subject_grid(struct req *r, const struct store_record *rec, bool is_
             html_text(r, page_status_mark(s));
             if (d->form_repeats[k] && g.count[k])
                 html_rawf(r, "<span class=\"n\">%d</span>", g.count[k]);
+            bool is_locked =
+                page_form_lock_find(fl, nfl, d->events[ev].name, d->forms[fm].name, -1) != NULL;
+            int queries = nq ? nq[k] : 0;
+            if (is_locked)
+                html_raw(r, "<span class=\"lk\" title=\"locked\">&#128274;</span>");
+            if (queries)
+                html_rawf(r, "<span class=\"q\" title=\"live queries\">%d</span>", queries);
             html_raw(r, "</span><span class=\"ev\" aria-hidden=\"true\">");
             html_text(r, d->events[ev].short_label);
             html_raw(r, "</span><span class=\"sr\">");
@@ -214,10 +238,15 @@ static void subject_grid(struct req *r, const struct store_record *rec, bool is_
             html_text(r, page_status_label(s));
             if (d->form_repeats[k] && g.count[k])
                 html_rawf(r, " (%d)", g.count[k]);
+            if (is_locked)
+                html_raw(r, ", locked");
+            if (queries)
+                html_rawf(r, ", %d live %s", queries, queries == 1 ? "query" : "queries");
             html_raw(r, "</span></a></td>");
         }
         html_raw(r, "</tr>");
     }
+    free(fl);
     html_raw(r, "</tbody></table><p class=\"legend\">");
     for (int st = -1; st <= 2; st++) {
         html_rawf(r, "<span class=\"key\"><span class=\"dot st%d\" aria-hidden=\"true\">", st);
@@ -286,6 +315,7 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
         /* then what the monitor and the data manager follow: queries, SDV, placements */
         page_queries_summary(r, store_record_name(rec));
         page_sdv_summary(r, store_record_name(rec));
+        page_lock_section(r, rec, NULL, 0, NULL, NULL);
         placements_section(r, rec); /* the IO placements, empty ones marked */
         eligibility_table(r, rec);
     } else {

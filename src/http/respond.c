@@ -201,6 +201,12 @@ const char *req_form(struct req *r, const char *name)
     return NULL;
 }
 
+const char *req_form_opt(struct req *r, const char *name)
+{
+    const char *v = req_form(r, name);
+    return v && *v ? v : NULL;
+}
+
 struct store_ctx req_who(const struct req *r)
 {
     struct store_ctx who = {.user = r->has_user ? r->user.name : NULL, .source = "api"};

@@ -73,13 +73,17 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SESSION_TOUCH] = "UPDATE session SET expires_ms = ?2 WHERE token_hash = ?1",
     [SQ_SESSION_DELETE] = "DELETE FROM session WHERE token_hash = ?1",
     [SQ_REC_GET] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-                   "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                   "screened_at, screened_by, enrolled_at, withdrawn_at, "
+                   "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
                    "WHERE screening_no = ?1 OR study_id = ?1",
-    [SQ_REC_GET_ID] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-                      "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
-                      "WHERE id = ?1",
+    [SQ_REC_GET_ID] =
+        "SELECT id, screening_no, study_id, status, eligible, is_locked, "
+        "screened_at, screened_by, enrolled_at, withdrawn_at, "
+        "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
+        "WHERE id = ?1",
     [SQ_REC_LIST] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-                    "screened_at, screened_by, enrolled_at, withdrawn_at FROM record "
+                    "screened_at, screened_by, enrolled_at, withdrawn_at, "
+                    "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
                     "ORDER BY id",
     [SQ_REC_INSERT] = "INSERT INTO record(id, screening_no, screened_at, screened_by) "
                       "VALUES (?1, ?2, ?3, ?4)",
@@ -90,6 +94,12 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_REC_SET_ELIG] = "UPDATE record SET eligible = ?2, status = ?3 WHERE id = ?1",
     [SQ_REC_SET_WITHDRAWN] = "UPDATE record SET status = 3, withdrawn_at = ?2 WHERE id = ?1",
     [SQ_REC_SET_LOCK] = "UPDATE record SET is_locked = ?2 WHERE id = ?1",
+    [SQ_FLOCK_INSERT] = "INSERT INTO form_lock(record_id, event, form, instance, locked_by, "
+                        "locked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_FLOCK_DELETE] = "DELETE FROM form_lock WHERE record_id = ?1 AND event = ?2 AND form = ?3 "
+                        "AND instance = ?4",
+    [SQ_FLOCK_BY_RECORD] = "SELECT event, form, instance, locked_by, locked_at FROM form_lock "
+                           "WHERE record_id = ?1 ORDER BY event, form, instance",
     [SQ_VAL_GET] = "SELECT value FROM value WHERE record_id = ?1 AND event = ?2 AND "
                    "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_VAL_UPSERT] = "INSERT INTO value(record_id, event, instance, field, code, form, value, "

@@ -43,6 +43,7 @@ static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
     store_col_copy(s, 7, r->screened_by, sizeof r->screened_by);
     store_col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
     store_col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
+    r->nform_locks = sqlite3_column_int(s, 10);
 }
 
 int store_record_filter(struct store *st, const char *record, long long *id, struct err *e)
@@ -312,6 +313,25 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     return rc;
 }
 
+/* What every record action (withdraw, record and form lock) starts with: the database is not
+ * locked (a frozen one still takes these), a transaction is open, the user is active and the
+ * record exists (*r). On failure nothing is left open. */
+static int record_action_begin(struct store *st, const struct store_ctx *who, const char *record,
+                               struct store_record *r, struct err *e)
+{
+    int rc = store_db_require(st, true, e); /* a locked database: no record changes either */
+    if (!rc)
+        rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = store_user_require_active(st, who->user, e);
+    if (!rc)
+        rc = store_record_find(st, record, r, e);
+    if (rc)
+        store_tx_rollback(st);
+    return rc;
+}
+
 /* Shared shape of withdraw / lock / unlock: one record update plus its audit row. */
 static int record_action(struct store *st, const struct store_ctx *who, const char *record,
                          const char *action, const char *reason, struct err *e)
@@ -319,15 +339,10 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
     bool need_reason = strcmp(action, "lock") != 0;
     if (need_reason && (!reason || !*reason))
         return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", action);
-    int rc = store_db_require(st, true, e); /* a locked database: no record changes either */
-    if (!rc)
-        rc = store_tx_begin(st, e);
+    struct store_record r;
+    int rc = record_action_begin(st, who, record, &r, e);
     if (rc)
         return rc;
-    struct store_record r;
-    rc = store_user_require_active(st, who->user, e);
-    if (!rc)
-        rc = store_record_find(st, record, &r, e);
     enum stmt_id sid = SQ_REC_SET_LOCK;
     const char *oldv = NULL, *newv = NULL;
     char ts[32];
@@ -391,4 +406,102 @@ int store_record_unlock(struct store *st, const struct store_ctx *who, const cha
                         const char *reason, struct err *e)
 {
     return record_action(st, who, record, "unlock", reason, e);
+}
+
+static void flock_fill(sqlite3_stmt *s, void *elem)
+{
+    struct store_form_lock *l = elem;
+    memset(l, 0, sizeof *l);
+    store_col_copy(s, 0, l->event, sizeof l->event);
+    store_col_copy(s, 1, l->form, sizeof l->form);
+    l->instance = sqlite3_column_int(s, 2);
+    store_col_copy(s, 3, l->locked_by, sizeof l->locked_by);
+    store_col_copy(s, 4, l->locked_at, sizeof l->locked_at);
+}
+
+int store_form_locks(struct store *st, long long record_id, struct store_form_lock **out, size_t *n,
+                     struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = store_stmt_get(st, SQ_FLOCK_BY_RECORD, e);
+    if (!s)
+        return ERR_IO;
+    if (store_bind_int64(st, s, 1, record_id))
+        return store_db_fail(st, e, "reading form locks");
+    void *arr = NULL;
+    int rc = store_rows_to_array(st, s, sizeof **out, flock_fill, &arr, n, "reading form locks", e);
+    *out = arr;
+    return rc;
+}
+
+int store_form_lock(struct store *st, const struct store_ctx *who, const char *record,
+                    const char *event, const char *form, int instance, bool lock,
+                    const char *reason, struct err *e)
+{
+    const char *action = lock ? "form_lock" : "form_unlock";
+    if (!lock && (!reason || !*reason))
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "unlocking a form needs a reason");
+    const struct dict *d = &st->dict;
+    int ev = event ? dict_event_index(d, event) : -1;
+    const struct dict_form *f = form ? dict_form(d, form) : NULL;
+    if (ev < 0)
+        return err_set_field(e, ERR_INVALID, "event", "no event '%s' in the protocol",
+                             event ? event : "");
+    if (!f)
+        return err_set_field(e, ERR_INVALID, "form", "no form '%s' in the protocol",
+                             form ? form : "");
+    char msg[256], what[96];
+    snprintf(what, sizeof what, "form '%s'", f->name);
+    if (dict_place_check(d, (size_t)ev, (size_t)(f - d->forms), instance, what, msg, sizeof msg))
+        return err_set_field(e, ERR_INVALID, "instance", "%s", msg);
+    struct store_record r;
+    int rc = record_action_begin(st, who, record, &r, e);
+    if (rc)
+        return rc;
+    if (r.is_locked)
+        rc = err_set_field(e, ERR_CONFLICT, "record", "%s is locked as a whole",
+                           store_record_name(&r));
+    const char *ev_name = d->events[ev].name;
+    char ts[32];
+    store_ts_format(store_now_ms(st), ts);
+    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, lock ? SQ_FLOCK_INSERT : SQ_FLOCK_DELETE, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    if (!rc) {
+        store_bind_int64(st, s, 1, r.id);
+        store_bind_text(st, s, 2, ev_name);
+        store_bind_text(st, s, 3, f->name);
+        store_bind_int64(st, s, 4, instance);
+        if (lock) {
+            store_bind_text(st, s, 5, who->user);
+            store_bind_text(st, s, 6, ts);
+        }
+        int step = store_step(st, s);
+        sqlite3_reset(s);
+        if (lock && step == SQLITE_CONSTRAINT_PRIMARYKEY)
+            rc = err_set(e, ERR_CONFLICT, "form '%s' at %s%s%.0d of %s is already locked", f->name,
+                         ev_name, instance ? ":" : "", instance, record);
+        else if (step != SQLITE_DONE)
+            rc = store_db_fail(st, e, action);
+        else if (!lock && sqlite3_changes(st->db) == 0)
+            rc = err_set(e, ERR_CONFLICT, "form '%s' at %s%s%.0d of %s is not locked", f->name,
+                         ev_name, instance ? ":" : "", instance, record);
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = action,
+                                .record = store_record_name(&r),
+                                .event = ev_name,
+                                .instance = instance,
+                                .field = f->name,
+                                .old_value = lock ? "unlocked" : "locked",
+                                .new_value = lock ? "locked" : "unlocked",
+                                .reason = reason};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    return store_tx_commit(st, e);
 }

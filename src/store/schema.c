@@ -182,6 +182,18 @@ static const char *const migrations[] = {
     "CREATE INDEX signature_record ON signature(record_id);"
     "CREATE TRIGGER signature_no_delete BEFORE DELETE ON signature"
     "  BEGIN SELECT RAISE(ABORT, 'signatures cannot be deleted'); END;",
+
+    /* 5: form locks (records.c, store_form_lock): one row per locked form instance of a
+     * record; while it exists the write path refuses every change to that form instance. An
+     * unlock deletes the row (the audit trail keeps both). */
+    "CREATE TABLE form_lock("
+    "  record_id INTEGER NOT NULL REFERENCES record(id),"
+    "  event TEXT NOT NULL,"
+    "  form TEXT NOT NULL,"
+    "  instance INTEGER NOT NULL CHECK(instance >= 0),"
+    "  locked_by TEXT NOT NULL,"
+    "  locked_at TEXT NOT NULL,"
+    "  PRIMARY KEY(record_id, event, form, instance)) STRICT, WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

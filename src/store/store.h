@@ -280,6 +280,7 @@ struct store_record {
     enum store_record_status status;
     int eligible; /* @ELIGIBLE value: 1, 0, or -1 when blank (incomplete) */
     bool is_locked;
+    int nform_locks; /* locked form instances (store_form_lock) */
     char screened_at[32], enrolled_at[32], withdrawn_at[32]; /* "" when not applicable */
     char screened_by[STORE_USERNAME_MAX + 1];
 };
@@ -328,6 +329,29 @@ int store_record_lock(struct store *st, const struct store_ctx *who, const char 
                       const char *reason, struct err *e);
 int store_record_unlock(struct store *st, const struct store_ctx *who, const char *record,
                         const char *reason, struct err *e);
+
+/* A locked form instance of a record. */
+struct store_form_lock {
+    char event[64];
+    char form[64];
+    int instance; /* 0 when the form does not repeat at the event */
+    char locked_by[STORE_USERNAME_MAX + 1];
+    char locked_at[32]; /* UTC */
+};
+
+/* Locks (lock) or unlocks one form instance of a record — (event, form, instance), the place
+ * rule of the write path (dict_place_check) — with the same permissions as a record lock.
+ * While locked the write path refuses every change to it (rule "locked"), a recomputed calc
+ * included; queries, SDV and signatures go on. Unlock needs a reason. ERR_CONFLICT when it is
+ * already so, the record is locked, or the database is frozen or locked. Audited as
+ * "form_lock" / "form_unlock" with the form as the field. */
+int store_form_lock(struct store *st, const struct store_ctx *who, const char *record,
+                    const char *event, const char *form, int instance, bool lock,
+                    const char *reason, struct err *e);
+
+/* The record's locked form instances (record_id: store_record.id). *out is malloc'ed. */
+int store_form_locks(struct store *st, long long record_id, struct store_form_lock **out, size_t *n,
+                     struct err *e);
 
 /* ---- queries (discrepancy notes) ----------------------------------------------------------*/
 

@@ -48,6 +48,9 @@ enum stmt_id {
     SQ_REC_SET_ELIG,
     SQ_REC_SET_WITHDRAWN,
     SQ_REC_SET_LOCK,
+    SQ_FLOCK_INSERT,
+    SQ_FLOCK_DELETE,
+    SQ_FLOCK_BY_RECORD,
     SQ_VAL_GET,
     SQ_VAL_UPSERT,
     SQ_VAL_DELETE,
@@ -191,7 +194,7 @@ long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {

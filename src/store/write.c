@@ -67,6 +67,25 @@ static int touch(struct put_state *ps, size_t ev, int instance, const struct dic
     return 0;
 }
 
+/* Whether form fi at (event, instance) is locked (store_form_lock): NULL when not, else the
+ * rule "locked" with msg saying so. The one place the write path decides it: plan_change for
+ * what a change names, value_write for what a change recomputes. */
+static const char *form_lock_check(const struct put_state *ps, const char *event, size_t fi,
+                                   int instance, const char *what, char *msg, size_t msglen)
+{
+    const char *form = ps->st->dict.forms[fi].name;
+    for (size_t i = 0; i < ps->nflocks; i++) {
+        const struct store_form_lock *l = &ps->flocks[i];
+        if (l->instance == instance && strcmp(l->form, form) == 0 && strcmp(l->event, event) == 0) {
+            snprintf(msg, msglen, "%s: form '%s' at %s%s%.0d of %s is locked (by %s, %s)", what,
+                     form, event, instance ? ":" : "", instance, ps->rname, l->locked_by,
+                     l->locked_at);
+            return "locked";
+        }
+    }
+    return NULL;
+}
+
 /* Writes (or deletes, when value is "") one value and its audit row. */
 static int value_write(struct put_state *ps, const char *action, const char *event, int instance,
                        const struct dict_field *f, const char *code, const char *old,
@@ -74,6 +93,11 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
 {
     struct store *st = ps->st;
     bool del = !*value;
+    char msg[300], what[160];
+    snprintf(what, sizeof what, "%s '%s'",
+             strcmp(action, "calc") == 0 ? "the change recomputes calc" : "field", f->name);
+    if (form_lock_check(ps, event, f->form_index, instance, what, msg, sizeof msg))
+        return err_set_field(e, ERR_CONFLICT, f->name, "%s", msg);
     sqlite3_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
     if (!s)
         return ERR_IO;
@@ -195,6 +219,8 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     char what[200];
     snprintf(what, sizeof what, "field '%s'", field);
     const char *place = dict_place_check(d, (size_t)p->ev, fi, c->instance, what, msg, msglen);
+    if (!place)
+        place = form_lock_check(ps, d->events[p->ev].name, fi, c->instance, what, msg, msglen);
     if (place)
         return place;
     if (!f) { /* form status */
@@ -681,6 +707,18 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");
+    if (r->nform_locks > 0) { /* read only for the records that have some */
+        struct store_form_lock *fl = NULL;
+        rc = store_form_locks(st, r->id, &fl, &ps.nflocks, e);
+        ps.flocks = rc ? NULL : arena_alloc(&ps.ar, ps.nflocks * sizeof *fl);
+        if (ps.flocks)
+            memcpy(ps.flocks, fl, ps.nflocks * sizeof *fl);
+        free(fl);
+        if (!ps.flocks) {
+            arena_free(&ps.ar);
+            return rc ? rc : err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
     /* 1. validate everything, collect every hard error */
     size_t nhard = 0;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -102,6 +102,8 @@ struct put_state {
                              queries (store_query_note_value) */
     int has_sdv;          /* likewise: whether it has verified values (store_sdv_note_value) */
     int has_signature;    /* likewise: valid signatures (store_signature_note_change) */
+    struct store_form_lock *flocks; /* the record's locked form instances (in ar) */
+    size_t nflocks;
 };
 
 /* The expr_lookup_fn of the write path: store_value_lookup_fn's rules (read.c), answered from the

@@ -89,6 +89,12 @@ const SPEC = {
     'GET /api/v1/records/{id}/signatures': "data_read",
     'POST /api/v1/records/{id}/signatures': "sign",
     'POST /records/{id}/forms/{event}/{form}/sdv': "sdv",
+    'POST /api/v1/records/{id}/lock': "lock",
+    'POST /api/v1/records/{id}/unlock': "unlock",
+    'POST /records/{id}/lock': "lock",
+    'POST /records/{id}/unlock': "unlock",
+    'POST /records/{id}/forms/{event}/{form}/lock': "lock",
+    'POST /records/{id}/forms/{event}/{form}/unlock': "unlock",
     'GET /api/v1/sdv': "data_read",
     'GET /api/v1/records/{id}/sdv': "data_read",
     'POST /api/v1/records/{id}/sdv': "sdv",
@@ -121,7 +127,9 @@ for (const r of routes) {
     t.check(want !== undefined, `${key} has a row in this test's SPEC`);
     t.check(want === undefined || want === have, `${key}: route table says '${have}', SPEC says '${want}'`);
     t.check(r.method === 'GET' || r.public || r.csrf, `${key}: a state-changing route needs CSRF`);
-    t.check(!(r.method === 'POST' && /\{id\}/.test(r.pattern) && r.permission && r.permission !== 'data_read') || r.record_lock,
+    // (an unlock is what a locked record takes)
+    t.check(!(r.method === 'POST' && /\{id\}/.test(r.pattern) && r.permission && r.permission !== 'data_read' &&
+              r.permission !== 'unlock') || r.record_lock,
             `${key}: a write to a record is lock-checked`);
 }
 for (const key of Object.keys(SPEC))
@@ -190,6 +198,9 @@ try {
     // the matrix froze the database (POST /api/v1/db/freeze as admin, with no reason): open it
     // again for what follows
     t.check(/available/.test(cli(IOHEME, db, ['db', 'unfreeze', '--reason', 'after the matrix'])), 'the matrix froze the database; unfrozen');
+    // … and locked record IOH-001 (POST …/lock as admin, no form named): unlock it too
+    t.check(JSON.parse(cli(IOHEME, db, ['show', 'IOH-001', '--json'])).locked === true &&
+            /unlocked/.test(cli(IOHEME, db, ['unlock', 'IOH-001', '--reason', 'after the matrix'])), 'the matrix locked IOH-001; unlocked');
     // The form page offers only what the role may do: the status selector needs form_status,
     // the save bar (Save; the reason box too once the form holds data) data_write.
     for (const role of ROLES) {

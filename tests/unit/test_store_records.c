@@ -314,10 +314,11 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
     struct store_verify_result vr;
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
-    /* a version-1 database (before queries, SDV and signatures) is upgraded on open, its data
-     * kept */
+    /* a version-1 database (before queries, SDV, signatures and form locks) is upgraded on open,
+     * its data kept */
     store_close(t->st);
-    db_exec(t->path, "DROP TABLE signature; ALTER TABLE user DROP COLUMN full_name; "
+    db_exec(t->path, "DROP TABLE form_lock; DROP TABLE signature; "
+                     "ALTER TABLE user DROP COLUMN full_name; "
                      "DROP TABLE sdv; DROP TABLE query_message; DROP TABLE query; "
                      "PRAGMA user_version = 1");
     if (store_open(t->path, &t->st, &e) != 0)
@@ -325,6 +326,7 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     assert_int_equal(user_version(t->path), SCHEMA_VERSION);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM query"), 0);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM sdv"), 0);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM form_lock"), 0);
     assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
     /* a database from a newer ioheme is refused */
     store_close(t->st);
