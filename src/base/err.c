@@ -19,6 +19,7 @@ static const struct err_info err_table[ERR__COUNT] = {
     {ERR_REASON_REQUIRED, "reason_required", 422, 12},
     {ERR_UNSUPPORTED, "unsupported", 400, 13},
     {ERR_BUSY, "busy", 503, 14},
+    {ERR_PASSWORD_EXPIRED, "password_expired", 403, 15},
 };
 
 const struct err_info *err_info(int code)

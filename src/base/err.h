@@ -25,7 +25,8 @@ enum err_code {
     ERR_REASON_REQUIRED = -11, /* change on a complete form without a reason */
     ERR_UNSUPPORTED = -12,
     ERR_BUSY = -13, /* the database is held by another writer past the wait bound: try again */
-    ERR__COUNT = 14
+    ERR_PASSWORD_EXPIRED = -14, /* the right password, past the policy's maximum age: change it */
+    ERR__COUNT = 15
 };
 
 struct err {

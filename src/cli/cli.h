@@ -101,11 +101,13 @@ struct cmd_ctx {
     const struct cli_sub *sub; /* CLI_SUBCOMMAND: the subcommand given */
     int argc;                  /* the arguments after the command's (and subcommand's) name */
     char **argv;
-    struct cli_args args;    /* argv parsed against cmd->opts (zeroed when it has none) */
-    bool use_db;             /* CLI_DB; check may drop it (report --dataset) */
-    enum perm_action action; /* the row's; check or prepare may choose another */
-    struct store *st;        /* open from prepare on when use_db, closed by cli_run */
-    struct store_ctx who;    /* the logged-in user (source "cli") from run on, with CLI_LOGIN */
+    struct cli_args args;     /* argv parsed against cmd->opts (zeroed when it has none) */
+    bool use_db;              /* CLI_DB; check may drop it (report --dataset) */
+    enum perm_action action;  /* the row's; check or prepare may choose another */
+    bool is_password_renewal; /* check: the command changes the acting user's own password, so
+                                 an expired password signs in for it (cli_login) */
+    struct store *st;         /* open from prepare on when use_db, closed by cli_run */
+    struct store_ctx who;     /* the logged-in user (source "cli") from run on, with CLI_LOGIN */
     char user[STORE_USERNAME_MAX + 1]; /* who.user's storage */
     struct arena ar;                   /* freed by cli_run: for what check/prepare hand run */
     void *data;                        /* the command's own state from check/prepare to run */

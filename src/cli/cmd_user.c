@@ -17,11 +17,16 @@ const char CMD_USER_USAGE[] =
     "       ioheme user disable NAME\n"
     "       ioheme user unlock NAME\n"
     "       ioheme user passwd NAME\n"
+    "       ioheme user role NAME ROLE --reason TEXT\n"
+    "       ioheme user policy [--max-age DAYS] [--history N] [--reason TEXT] [--json]\n"
     "\n"
     "Manages the users of a study database. Roles: admin, investigator, coordinator, monitor,\n"
     "data_manager, statistician. Names are [a-z0-9_.-], 2 to 32 characters, and are never\n"
-    "reused (disable a user instead of deleting). Passwords have at least 8 characters; a new\n"
-    "password is read from standard input when it is not a terminal, else asked twice.\n"
+    "reused (disable a user instead of deleting). Passwords have at least 8 characters of at\n"
+    "least two kinds (letters, digits, others such as a space or a hyphen) and are not the user\n"
+    "name; a new password is read from standard input when it is not a terminal, else asked\n"
+    "twice. The password policy (`policy`) sets a maximum age (an expired password signs in\n"
+    "only to change itself) and how many earlier passwords may not be used again (default 5).\n"
     "unlock clears a lockout after 5 failed logins. report is the user-access report for\n"
     "periodic review: every user's role, state, creation, last sign-in and number of sign-ins,\n"
     "last failed sign-in and number of failures, from the audit trail (CSV, or --json).\n"
@@ -32,7 +37,8 @@ const char CMD_USER_USAGE[] =
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
 const struct cli_opt_spec cmd_user_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"role", true}, {"full-name", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"role", true},    {"full-name", true}, {"reason", true},
+    {"max-age", true},     {"history", true}, {NULL, false}};
 
 const struct cli_sub cmd_user_subs[] = {
     {"add", NULL,
@@ -60,7 +66,19 @@ const struct cli_sub cmd_user_subs[] = {
      NULL},
     {"passwd", NULL,
      "usage: ioheme user passwd NAME [--db FILE] [--user NAME]\n"
-     "Sets NAME's password (admin, or NAME themselves).\n",
+     "Sets NAME's password (admin, or NAME themselves; an expired password signs in for this).\n"
+     "It may not be one of NAME's last passwords (the policy's history).\n",
+     NULL},
+    {"role", NULL,
+     "usage: ioheme user role NAME ROLE --reason TEXT [--db FILE] [--user ADMIN]\n"
+     "Gives NAME another role (admin only; audited as user_role with the old and new role).\n"
+     "The last active admin keeps the admin role.\n",
+     NULL},
+    {"policy", NULL,
+     "usage: ioheme user policy [--max-age DAYS] [--history N] [--reason TEXT] [--json]\n"
+     "Shows the password policy, or sets it (admin; audited as password_policy):\n"
+     "  --max-age DAYS   a password expires DAYS after it was set (0: never; the default)\n"
+     "  --history N      a new password may not be any of the user's last N (0 to 24; 5)\n",
      NULL},
     {NULL, NULL, NULL, NULL},
 };
@@ -164,6 +182,8 @@ static void user_done(const struct cli_args *a, const char *name, const char *do
         cli_json_print(o);
     } else if (strcmp(done, "added") == 0) {
         printf("added user '%s' (%s)\n", name, role);
+    } else if (strcmp(done, "role_changed") == 0) {
+        printf("user '%s' now has the role %s\n", name, role);
     } else if (strcmp(done, "password_changed") == 0) {
         printf("password changed for '%s'\n", name);
     } else {
@@ -171,17 +191,65 @@ static void user_done(const struct cli_args *a, const char *name, const char *do
     }
 }
 
+/* An option that must be a whole number when given. */
+static int opt_int(const struct cmd_ctx *ctx, const char *key, int *out)
+{
+    const char *v = cli_get(&ctx->args, key);
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 0 || n > 100000)
+        return cli_usage_error(ctx->name, "--%s expects a whole number, not '%s'", key, v);
+    *out = (int)n;
+    return 0;
+}
+
+static int policy(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    struct err e = {0};
+    struct store_password_policy p;
+    if (store_password_policy(ctx->st, &p, &e))
+        return cli_fail(ctx->name, &e);
+    if (cli_get(a, "max-age") || cli_get(a, "history")) {
+        int rc = opt_int(ctx, "max-age", &p.max_age_days);
+        if (!rc)
+            rc = opt_int(ctx, "history", &p.history);
+        if (rc)
+            return rc;
+        if (store_set_password_policy(ctx->st, &ctx->who, &p, cli_get(a, "reason"), &e))
+            return cli_fail(ctx->name, &e);
+    }
+    if (cli_has(a, "json"))
+        cli_json_print(
+            json_pack("{s:i, s:i}", "max_age_days", p.max_age_days, "history", p.history));
+    else if (p.max_age_days)
+        printf("passwords expire after: %d days\nearlier passwords refused: %d\n", p.max_age_days,
+               p.history);
+    else
+        printf("passwords expire after: never\nearlier passwords refused: %d\n", p.history);
+    return 0;
+}
+
 int cmd_user_check(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
     const char *sub = ctx->sub->name;
-    bool is_list = strcmp(sub, "list") == 0 || strcmp(sub, "report") == 0;
-    if (is_list ? a->npos != 0 : a->npos != 1)
+    bool is_list =
+        strcmp(sub, "list") == 0 || strcmp(sub, "report") == 0 || strcmp(sub, "policy") == 0;
+    if (strcmp(sub, "role") == 0) {
+        if (a->npos != 2)
+            return cli_usage_error(ctx->name, "expects NAME ROLE");
+    } else if (is_list ? a->npos != 0 : a->npos != 1) {
         return cli_usage_error(ctx->name, is_list ? "takes no NAME" : "expects one NAME");
+    }
     /* a user may change their own password; everything else is user management */
     const char *user = cli_get(a, "user") ? cli_get(a, "user") : getenv("IOHEME_USER");
-    if (strcmp(sub, "passwd") == 0 && user && strcmp(user, a->pos[0]) == 0)
+    if (strcmp(sub, "passwd") == 0 && user && strcmp(user, a->pos[0]) == 0) {
         ctx->action = PERM_NONE;
+        ctx->is_password_renewal = true;
+    }
     return 0;
 }
 
@@ -196,6 +264,8 @@ int cmd_user(struct cmd_ctx *ctx)
         return list_users(st, cli_has(a, "json"));
     if (strcmp(sub, "report") == 0)
         return access_report(st, cli_has(a, "json"));
+    if (strcmp(sub, "policy") == 0)
+        return policy(ctx);
     struct err e = {0};
     const char *name = a->pos[0];
     int rc = 0;
@@ -216,6 +286,10 @@ int cmd_user(struct cmd_ctx *ctx)
         rc = store_user_disable(st, who, name, &e);
         if (!rc)
             user_done(a, name, "disabled", NULL);
+    } else if (strcmp(sub, "role") == 0) {
+        rc = store_user_set_role(st, who, name, a->pos[1], cli_get(a, "reason"), &e);
+        if (!rc)
+            user_done(a, name, "role_changed", a->pos[1]);
     } else if (strcmp(sub, "unlock") == 0) {
         rc = store_user_unlock(st, who, name, &e);
         if (!rc)

@@ -78,7 +78,8 @@ static int run_steps(struct cmd_ctx *ctx)
     if (c->prepare && (status = c->prepare(ctx)) != 0)
         return status;
     if (ctx->use_db && (c->flags & CLI_LOGIN) &&
-        cli_login(ctx->st, &ctx->args, ctx->action, &ctx->who, ctx->user, &e) != 0)
+        cli_login(ctx->st, &ctx->args, ctx->action, ctx->is_password_renewal, &ctx->who, ctx->user,
+                  &e) != 0)
         return cli_fail(ctx->name, &e);
     return ctx->sub && ctx->sub->run ? ctx->sub->run(ctx) : c->run(ctx);
 }

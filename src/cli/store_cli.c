@@ -103,7 +103,7 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
     return cli_read_password("New password for ", who, false, true, buf, len, e);
 }
 
-int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, bool is_renewal,
               struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     const char *user = cli_get(a, "user");
@@ -119,6 +119,11 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     if (!rc)
         rc = store_authenticate(st, &cli, user, pw, NULL, e);
     sodium_memzero(pw, sizeof pw);
+    if (rc == ERR_PASSWORD_EXPIRED && is_renewal)
+        rc = 0; /* signed in to change it, and only that */
+    else if (rc == ERR_PASSWORD_EXPIRED)
+        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                 " with `ioheme user passwd %s`", user);
     if (!rc && strlen(user) > STORE_USERNAME_MAX)
         rc = err_set(e, ERR_INTERNAL, "user name '%s' longer than %d characters", user,
                      STORE_USERNAME_MAX);

@@ -39,9 +39,11 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
 /* Logs in the acting user (--user or $IOHEME_USER; password from $IOHEME_PASSWORD or asked)
  * and checks that their role allows action (PERM_NONE: any active user). Fills who (user name
  * copied into name_buf, source "cli"). ERR_AUTH: no user, a wrong password (which counts
- * toward the lockout); ERR_FORBIDDEN: the role may not (audited as "denied"). cli_run calls it
- * for CLI_LOGIN rows. */
-int cli_login(struct store *st, const struct cli_args *a, enum perm_action action,
+ * toward the lockout); ERR_FORBIDDEN: the role may not (audited as "denied");
+ * ERR_PASSWORD_EXPIRED: the right password, expired by the policy — accepted only when
+ * is_renewal (the command changes that user's own password). cli_run calls it for CLI_LOGIN
+ * rows. */
+int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, bool is_renewal,
               struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e);
 
 /* Appends the last component of path without trailing slashes: what an export's audit row

@@ -139,13 +139,19 @@ int auth_end_session(struct req *r, struct err *e)
     return 0;
 }
 
-/* Checks username + password (lockout and failures are the store's, and audited there). */
-int auth_password(struct req *r, const char *user, const char *password, struct err *e)
+int auth_password(struct req *r, const char *user, const char *password, const char *new_password,
+                  struct err *e)
 {
     struct store_ctx who = {.user = NULL, .source = "api"};
     if (!user || !password || !*user || !*password)
         return err_set(e, ERR_AUTH, "username and password are required");
-    return store_authenticate(r->st, &who, user, password, &r->user, e);
+    int rc = store_authenticate(r->st, &who, user, password, &r->user, e);
+    if ((rc == 0 || rc == ERR_PASSWORD_EXPIRED) && new_password && *new_password) {
+        who.user = r->user.name; /* the user changes their own password (the policy applies) */
+        err_clear(e);
+        rc = store_user_set_password(r->st, &who, r->user.name, new_password, e);
+    }
+    return rc;
 }
 
 static json_t *user_json(const struct store_user *u)
@@ -165,7 +171,10 @@ int api_login_post(struct req *r)
         return resp_err(r, &e);
     const char *user = json_string_value(json_object_get(body, "username"));
     const char *pw = json_string_value(json_object_get(body, "password"));
-    int rc = auth_password(r, user, pw, &e);
+    const char *npw = NULL;
+    int rc = api_body_str(body, "new_password", &npw, &e);
+    if (!rc)
+        rc = auth_password(r, user, pw, npw, &e);
     if (rc == 0)
         rc = auth_start_session(r, r->user.name, &e);
     json_decref(body);

@@ -21,7 +21,11 @@ int api_user_token_revoke_post(struct req *r); /* revokes one of {name}'s (user_
 /* helpers shared with the login page */
 int auth_start_session(struct req *r, const char *user, struct err *e);
 int auth_end_session(struct req *r, struct err *e);
-int auth_password(struct req *r, const char *user, const char *password, struct err *e);
+/* Checks username + password (lockout and failures are the store's, and audited there), filling
+ * r->user. With new_password (may be NULL) the user's password is then changed to it, which is
+ * how an expired password (ERR_PASSWORD_EXPIRED without one) is renewed at sign-in. */
+int auth_password(struct req *r, const char *user, const char *password, const char *new_password,
+                  struct err *e);
 /* The user as JSON (new reference; caller owns it). */
 json_t *auth_user_json(const struct store_user *u);
 

@@ -37,7 +37,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "ORDER BY id",
     [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
     [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
-                    "created_at FROM user WHERE name = ?1",
+                    "created_at, coalesce(password_set_at, created_at) FROM user WHERE name = ?1",
     [SQ_USER_LIST] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, "
                      "is_locked_out, created_at FROM user ORDER BY id",
     /* the audit rows about users are those with no record and field 'user' (audit_record_field
@@ -54,8 +54,10 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_USER_CLI_RECENT] = "SELECT 1 FROM audit WHERE record IS NULL AND field = 'user' "
                            "AND action = 'login' AND source = 'cli' AND user = ?1 AND ts >= ?2 "
                            "LIMIT 1",
-    [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at) VALUES (?1,?2,?3,?4)",
+    [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at, password_set_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?4)",
     [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
+    [SQ_USER_SET_ROLE] = "UPDATE user SET role = ?2 WHERE name = ?1",
     [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "
                            "WHERE name = ?1",
     [SQ_USER_TRY_LOGIN] = "UPDATE user SET failed_logins = failed_logins + 1 WHERE name = ?1 "
@@ -63,7 +65,11 @@ static const char *const stmt_sql[SQ__COUNT] = {
                           "RETURNING failed_logins",
     [SQ_USER_LOCK_IF_SPENT] = "UPDATE user SET is_locked_out = 1 WHERE name = ?1 AND "
                               "is_locked_out = 0 AND failed_logins >= ?2 RETURNING 1",
-    [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2 WHERE name = ?1",
+    [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2, password_set_at = ?3 WHERE name = ?1",
+    [SQ_PWHIST_INSERT] = "INSERT INTO password_history(user_id, pwhash, replaced_at) "
+                         "VALUES (?1, ?2, ?3)",
+    [SQ_PWHIST_RECENT] = "SELECT pwhash FROM password_history WHERE user_id = ?1 "
+                         "ORDER BY replaced_at DESC, rowid DESC LIMIT ?2",
     [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM user WHERE role = 'admin' AND "
                               "is_disabled = 0 AND name <> ?1",
     [SQ_SESSION_INSERT] = "INSERT INTO session(token_hash, user_id, expires_ms, ttl_s, "

@@ -194,6 +194,15 @@ static const char *const migrations[] = {
     "  locked_by TEXT NOT NULL,"
     "  locked_at TEXT NOT NULL,"
     "  PRIMARY KEY(record_id, event, form, instance)) STRICT, WITHOUT ROWID;",
+
+    /* 6: the password policy (users.c): when each password was set (NULL: at the account's
+     * creation) for the maximum age, and the hashes it replaced, so the last N are not reused. */
+    "ALTER TABLE user ADD COLUMN password_set_at TEXT;"
+    "CREATE TABLE password_history("
+    "  user_id INTEGER NOT NULL REFERENCES user(id),"
+    "  pwhash TEXT NOT NULL,"
+    "  replaced_at TEXT NOT NULL) STRICT;"
+    "CREATE INDEX password_history_user ON password_history(user_id, replaced_at);",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

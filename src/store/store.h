@@ -175,7 +175,26 @@ struct store_user {
     bool is_locked_out; /* STORE_MAX_FAILED_LOGINS consecutive failures; admin unlocks */
     int failed_logins;  /* consecutive failures since the last success */
     char created_at[32];
+    char password_set_at[32]; /* UTC; filled by store_user_get and store_authenticate only */
 };
+
+/* The password policy (P11-02), study-wide, in the database: a password expires max_age_days
+ * after it was set (0: never); a new password may not be the current one or one of the
+ * history - 1 before it (0: no check). Defaults: 0 and STORE_PASSWORD_HISTORY_DEFAULT. An
+ * expired password still signs in only to change itself: store_authenticate answers
+ * ERR_PASSWORD_EXPIRED (with *out filled) instead of 0. */
+#define STORE_PASSWORD_HISTORY_DEFAULT 5
+#define STORE_PASSWORD_HISTORY_MAX 24
+struct store_password_policy {
+    int max_age_days;
+    int history;
+};
+int store_password_policy(struct store *st, struct store_password_policy *out, struct err *e);
+/* Sets it (admin: the caller checks user_manage). Audited as "password_policy" (old and new
+ * settings, reason). ERR_INVALID for a value out of range (0-3650 days, 0-24 passwords). */
+int store_set_password_policy(struct store *st, const struct store_ctx *who,
+                              const struct store_password_policy *p, const char *reason,
+                              struct err *e);
 
 /* True when role is one of the six role names above. */
 bool store_role_is_valid(const char *role);
@@ -184,8 +203,9 @@ bool store_username_is_valid(const char *name);
 
 /* Adds a user. Name must be valid, not the reserved "system", and never used before (usernames are
  * not reused, even after disabling: ERR_CONFLICT); password at least STORE_PASSWORD_MIN characters
- * (ERR_INVALID); stored as an argon2id hash (libsodium crypto_pwhash_str, interactive limits).
- * Audited as "user_add" by who->user. */
+ * of at least two kinds (letters, digits, others), not the name (ERR_INVALID); stored as an
+ * argon2id hash (libsodium crypto_pwhash_str, interactive limits). Audited as "user_add" by
+ * who->user. */
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
                    const char *role, const char *password, struct err *e);
 
@@ -215,12 +235,18 @@ int store_user_access_report(struct store *st, struct store_user_access **out, s
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
                        struct err *e);
 
+/* Gives user name another role (a reason is required; the last active admin keeps it).
+ * Audited as "user_role" with the old and new "name: role" (P11-06). */
+int store_user_set_role(struct store *st, const struct store_ctx *who, const char *name,
+                        const char *role, const char *reason, struct err *e);
+
 /* Clears a lockout (failed-login counter to 0). Audited as "unlock_user". */
 int store_user_unlock(struct store *st, const struct store_ctx *who, const char *name,
                       struct err *e);
 
-/* Sets a new password (same rules as store_user_add). Audited as "password_change"; the hash is
- * never written to the audit trail. */
+/* Sets a new password (same rules as store_user_add; not one of the policy's last passwords of
+ * the user, ERR_INVALID); the replaced hash joins the history and the password's age restarts.
+ * Audited as "password_change"; the hash is never written to the audit trail. */
 int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
                             const char *password, struct err *e);
 

@@ -29,6 +29,7 @@ enum stmt_id {
     SQ_USER_CLI_RECENT, /* users.c: a CLI login row of the user since ?2 */
     SQ_USER_INSERT,
     SQ_USER_SET_DISABLED,
+    SQ_USER_SET_ROLE,
     SQ_USER_SET_FAILED,
     SQ_USER_TRY_LOGIN,
     SQ_USER_LOCK_IF_SPENT,
@@ -49,6 +50,8 @@ enum stmt_id {
     SQ_REC_SET_WITHDRAWN,
     SQ_REC_SET_LOCK,
     SQ_FLOCK_INSERT,
+    SQ_PWHIST_INSERT,
+    SQ_PWHIST_RECENT,
     SQ_FLOCK_DELETE,
     SQ_FLOCK_BY_RECORD,
     SQ_VAL_GET,
@@ -194,7 +197,7 @@ long long store_ts_parse(const char *s);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {

@@ -6,9 +6,11 @@
  * unlocks it; every failure and the lockout are audited (21 CFR 11.300(d), P11-03). The
  * failure counter and its audit row are committed even though the authentication itself
  * fails. Usernames are never reused: disabling keeps the row. */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/perm.h"
 #include "store/store_int.h"
@@ -60,6 +62,7 @@ static int user_read(struct store *st, const char *name, struct store_user *u,
     if (r != SQLITE_ROW)
         return store_db_fail(st, e, "reading a user");
     store_user_from_stmt(s, u);
+    store_col_copy(s, 8, u->password_set_at, sizeof u->password_set_at);
     if (pwhash)
         store_col_copy(s, 3, pwhash, crypto_pwhash_STRBYTES);
     sqlite3_reset(s);
@@ -155,15 +158,153 @@ int store_user_access_report(struct store *st, struct store_user_access **out, s
     return rc;
 }
 
-static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES], struct err *e)
+/* The password rules (P11-02): at least STORE_PASSWORD_MIN characters, of at least two kinds
+ * among letters, digits and other characters (a space or a hyphen counts: passphrases are
+ * welcome), and not the user name itself. */
+static int password_rules(const char *name, const char *password, struct err *e)
 {
-    if (strlen(password) < STORE_PASSWORD_MIN)
+    size_t n = strlen(password);
+    if (n < STORE_PASSWORD_MIN)
         return err_set_field(e, ERR_INVALID, "password",
                              "the password must have at least %d characters", STORE_PASSWORD_MIN);
+    bool letter = false, digit = false, other = false;
+    for (const unsigned char *p = (const unsigned char *)password; *p; p++) {
+        if (isalpha(*p) || *p >= 0x80)
+            letter = true;
+        else if (isdigit(*p))
+            digit = true;
+        else
+            other = true;
+    }
+    if (letter + digit + other < 2)
+        return err_set_field(e, ERR_INVALID, "password",
+                             "the password must mix at least two kinds of characters: letters, "
+                             "digits, others (e.g. a space or a hyphen)");
+    if (name && strcasecmp(name, password) == 0)
+        return err_set_field(e, ERR_INVALID, "password", "the password must not be the user name");
+    return 0;
+}
+
+static int hash_password(const char *name, const char *password, char out[crypto_pwhash_STRBYTES],
+                         struct err *e)
+{
+    int rc = password_rules(name, password, e);
+    if (rc)
+        return rc;
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return err_set(e, ERR_NOMEM, "out of memory hashing the password");
     return 0;
+}
+
+/* ---- the password policy: maximum age and history ----------------------------------------*/
+
+#define META_PW_MAX_AGE "password_max_age_days"
+#define META_PW_HISTORY "password_history"
+
+static int meta_int(struct store *st, const char *key, int dflt, int *out, struct err *e)
+{
+    char buf[32];
+    bool found;
+    int rc = store_meta_get(st, key, buf, sizeof buf, &found, e);
+    *out = !rc && found ? atoi(buf) : dflt;
+    return rc;
+}
+
+int store_password_policy(struct store *st, struct store_password_policy *out, struct err *e)
+{
+    int rc = meta_int(st, META_PW_MAX_AGE, 0, &out->max_age_days, e);
+    if (!rc)
+        rc = meta_int(st, META_PW_HISTORY, STORE_PASSWORD_HISTORY_DEFAULT, &out->history, e);
+    return rc;
+}
+
+int store_set_password_policy(struct store *st, const struct store_ctx *who,
+                              const struct store_password_policy *p, const char *reason,
+                              struct err *e)
+{
+    if (p->max_age_days < 0 || p->max_age_days > 3650)
+        return err_set_field(e, ERR_INVALID, "max_age_days",
+                             "the maximum age is 0 (never expires) to 3650 days, not %d",
+                             p->max_age_days);
+    if (p->history < 0 || p->history > STORE_PASSWORD_HISTORY_MAX)
+        return err_set_field(e, ERR_INVALID, "history",
+                             "the history is 0 to %d earlier passwords, not %d",
+                             STORE_PASSWORD_HISTORY_MAX, p->history);
+    int rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_password_policy old = {0, 0};
+    rc = store_user_require_active(st, who->user, e);
+    if (!rc)
+        rc = store_password_policy(st, &old, e);
+    char oldv[64], newv[64], age[16], hist[16];
+    snprintf(age, sizeof age, "%d", p->max_age_days);
+    snprintf(hist, sizeof hist, "%d", p->history);
+    snprintf(oldv, sizeof oldv, "max_age_days=%d history=%d", old.max_age_days, old.history);
+    snprintf(newv, sizeof newv, "max_age_days=%d history=%d", p->max_age_days, p->history);
+    if (!rc)
+        rc = store_meta_set(st, META_PW_MAX_AGE, age, e);
+    if (!rc)
+        rc = store_meta_set(st, META_PW_HISTORY, hist, e);
+    if (!rc) {
+        struct audit_entry a = {.action = "password_policy",
+                                .instance = -1,
+                                .field = "user",
+                                .old_value = oldv,
+                                .new_value = newv,
+                                .reason = reason && *reason ? reason : NULL};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
+static int password_policy_days(struct store *st)
+{
+    struct store_password_policy p;
+    return store_password_policy(st, &p, NULL) ? 0 : p.max_age_days;
+}
+
+/* Whether a password set at set_at (UTC) is past the policy's maximum age now. */
+static bool password_is_expired(struct store *st, const char *set_at)
+{
+    struct store_password_policy p;
+    if (store_password_policy(st, &p, NULL) || p.max_age_days <= 0 || !set_at[0])
+        return false;
+    long long set_ms = store_ts_parse(set_at);
+    if (set_ms < 0)
+        return false;
+    return store_now_ms(st) - set_ms > (long long)p.max_age_days * 86400000LL;
+}
+
+static bool password_matches(const char *hash, const char *password);
+
+/* ERR_INVALID when password is user id's current password (hash current) or one of the
+ * policy's last N it replaced. */
+static int password_reuse_check(struct store *st, long long id, const char *current,
+                                const char *password, struct err *e)
+{
+    struct store_password_policy p;
+    int rc = store_password_policy(st, &p, e);
+    if (rc || p.history <= 0)
+        return rc;
+    static const char REUSED[] = "the password must differ from the last %d passwords of "
+                                 "this user (the password policy)";
+    if (current[0] && password_matches(current, password))
+        return err_set_field(e, ERR_INVALID, "password", REUSED, p.history);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_PWHIST_RECENT, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(st, s, 1, id);
+    store_bind_int64(st, s, 2, p.history - 1); /* the current one is the first of the N */
+    int step;
+    bool reused = false;
+    while (!reused && (step = store_step(st, s)) == SQLITE_ROW)
+        reused = password_matches((const char *)sqlite3_column_text(s, 0), password);
+    sqlite3_reset(s);
+    if (reused)
+        return err_set_field(e, ERR_INVALID, "password", REUSED, p.history);
+    return !reused && step != SQLITE_DONE ? store_db_fail(st, e, "reading password history") : 0;
 }
 
 /* Runs one statement on user name with one int parameter (?2) and optionally a third. */
@@ -235,7 +376,7 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
                              "data_manager, statistician)",
                              role ? role : "");
     char hash[crypto_pwhash_STRBYTES];
-    int rc = hash_password(password, hash, e);
+    int rc = hash_password(name, password, hash, e);
     if (rc)
         return rc;
     if ((rc = store_tx_begin(st, e)))
@@ -271,6 +412,64 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
     return finish(st, rc, e);
 }
 
+/* ERR_CONFLICT when name is the last active admin (a change would leave nobody to manage
+ * users). */
+static int last_admin_check(struct store *st, const char *name, struct err *e)
+{
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_text(st, s, 1, name);
+    if (store_step(st, s) != SQLITE_ROW)
+        rc = store_db_fail(st, e, "counting admins");
+    else if (sqlite3_column_int(s, 0) == 0)
+        rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_user_set_role(struct store *st, const struct store_ctx *who, const char *name,
+                        const char *role, const char *reason, struct err *e)
+{
+    if (!store_role_is_valid(role))
+        return err_set_field(e, ERR_INVALID, "role",
+                             "'%s' is not a role (admin, investigator, coordinator, monitor, "
+                             "data_manager, statistician)",
+                             role ? role : "");
+    if (!reason || !*reason)
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "changing a role needs a reason");
+    struct store_user u;
+    int rc = user_change_begin(st, who, name, &u, e);
+    if (rc)
+        return rc;
+    if (strcmp(u.role, role) == 0)
+        rc = err_set(e, ERR_CONFLICT, "'%s' already has the role %s", name, role);
+    if (!rc && strcmp(u.role, "admin") == 0 && !u.is_disabled)
+        rc = last_admin_check(st, name, e);
+    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_ROLE, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    if (!rc) {
+        store_bind_text(st, s, 1, name);
+        store_bind_text(st, s, 2, role);
+        rc = store_stmt_run(st, s, "changing a role", e);
+    }
+    if (!rc) {
+        char oldv[64], newv[64];
+        snprintf(oldv, sizeof oldv, "%s: %s", name, u.role);
+        snprintf(newv, sizeof newv, "%s: %s", name, role);
+        struct audit_entry a = {.action = "user_role",
+                                .instance = -1,
+                                .field = "user",
+                                .old_value = oldv,
+                                .new_value = newv,
+                                .reason = reason};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    return finish(st, rc, e);
+}
+
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
                        struct err *e)
 {
@@ -280,19 +479,8 @@ int store_user_disable(struct store *st, const struct store_ctx *who, const char
         return rc;
     if (u.is_disabled)
         rc = err_set(e, ERR_CONFLICT, "user '%s' is already disabled", name);
-    if (!rc && strcmp(u.role, "admin") == 0) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
-        if (!s) {
-            rc = ERR_IO;
-        } else {
-            store_bind_text(st, s, 1, name);
-            if (store_step(st, s) != SQLITE_ROW)
-                rc = store_db_fail(st, e, "counting admins");
-            else if (sqlite3_column_int(s, 0) == 0)
-                rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
-            sqlite3_reset(s);
-        }
-    }
+    if (!rc && strcmp(u.role, "admin") == 0)
+        rc = last_admin_check(st, name, e);
     if (!rc)
         rc = user_update(st, SQ_USER_SET_DISABLED, name, 1, 0, e);
     return user_change_end(st, who, rc, "user_disable", name, e);
@@ -312,8 +500,8 @@ int store_user_unlock(struct store *st, const struct store_ctx *who, const char 
 int store_user_set_password(struct store *st, const struct store_ctx *who, const char *name,
                             const char *password, struct err *e)
 {
-    char hash[crypto_pwhash_STRBYTES];
-    int rc = hash_password(password, hash, e);
+    char hash[crypto_pwhash_STRBYTES], old[crypto_pwhash_STRBYTES] = "";
+    int rc = hash_password(name, password, hash, e);
     struct store_user u;
     if (!rc)
         rc = user_change_begin(st, who, name, &u, e);
@@ -321,15 +509,31 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
         sodium_memzero(hash, sizeof hash);
         return rc;
     }
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_SET_PW, e);
-    if (!s) {
+    char ts[32];
+    store_ts_format(store_now_ms(st), ts);
+    rc = user_read(st, name, &u, old, e);
+    if (!rc)
+        rc = password_reuse_check(st, u.id, old, password, e);
+    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_PWHIST_INSERT, e);
+    if (!rc && !s)
         rc = ERR_IO;
-    } else {
+    if (!rc) { /* the replaced hash joins the history */
+        store_bind_int64(st, s, 1, u.id);
+        store_bind_text(st, s, 2, old);
+        store_bind_text(st, s, 3, ts);
+        rc = store_stmt_run(st, s, "keeping the password history", e);
+    }
+    s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_PW, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    if (!rc) {
         store_bind_text(st, s, 1, name);
         store_bind_text(st, s, 2, hash);
+        store_bind_text(st, s, 3, ts);
         rc = store_stmt_run(st, s, "setting a password", e);
     }
     sodium_memzero(hash, sizeof hash);
+    sodium_memzero(old, sizeof old);
     return user_change_end(st, who, rc, "password_change", name, e);
 }
 
@@ -518,6 +722,11 @@ int store_authenticate(struct store *st, const struct store_ctx *who, const char
         if (ok) {
             if (out)
                 *out = u;
+            if (password_is_expired(st, u.password_set_at))
+                return err_set_field(e, ERR_PASSWORD_EXPIRED, "password",
+                                     "the password of '%s' has expired (set %.10s; the policy "
+                                     "allows %d days): choose a new one",
+                                     name, u.password_set_at, password_policy_days(st));
             return 0;
         }
         why = "user locked out";

@@ -354,6 +354,87 @@ static void test_sessions_expire_and_end(void **state)
     assert_int_equal(store_session_check(t->st, "not-a-token", &u, NULL), ERR_AUTH);
 }
 
+/* P11-02: the composition rules, the last N passwords refused, and the maximum age (an
+ * expired password signs in only as ERR_PASSWORD_EXPIRED, until it is changed). */
+static void test_password_policy(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    /* composition: two kinds of characters, not the name */
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "abcdefghij", &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "two kinds"));
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "1234567890", &e),
+                     ERR_INVALID);
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann.leeds", "investigator", "ANN.LEEDS", &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "user name"));
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "correct horse", &e), 0);
+    /* history 3: the current password and the two before it are refused, the fourth back is not */
+    struct store_password_policy p = {.max_age_days = 0, .history = 3};
+    assert_int_equal(store_set_password_policy(t->st, &ADMIN, &p, "SOP-12", &e), 0);
+    assert_int_equal(audit_count(t, "password_policy"), 1);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "correct horse", &e),
+                     ERR_INVALID);
+    assert_non_null(strstr(e.msg, "last 3 passwords"));
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "second-pass", &e), 0);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "third-pass", &e), 0);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "correct horse", &e),
+                     ERR_INVALID); /* 2 back */
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "fourth-pass", &e), 0);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "correct horse", &e),
+                     0); /* 3 back: allowed again */
+    /* out of range */
+    p.history = 25;
+    assert_int_equal(store_set_password_policy(t->st, &ADMIN, &p, NULL, &e), ERR_INVALID);
+    /* maximum age 30 days */
+    clock_ms = 1767254400000LL;
+    store_set_clock(t->st, fixed_clock, NULL);
+    assert_int_equal(store_user_set_password(t->st, &ADMIN, "ann", "fifth-pass", &e), 0);
+    p = (struct store_password_policy){.max_age_days = 30, .history = 3};
+    assert_int_equal(store_set_password_policy(t->st, &ADMIN, &p, NULL, &e), 0);
+    clock_ms += 30LL * 86400000 - 1000;
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "fifth-pass", NULL, &e), 0);
+    clock_ms += 2000;
+    struct store_user u;
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "fifth-pass", &u, &e),
+                     ERR_PASSWORD_EXPIRED);
+    assert_string_equal(u.name, "ann");
+    assert_non_null(strstr(e.msg, "expired"));
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "wrong-pass", NULL, &e), ERR_AUTH);
+    assert_int_equal(store_user_set_password(t->st, &(struct store_ctx){"ann", "cli", NULL}, "ann",
+                                             "sixth-pass", &e),
+                     0);
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "sixth-pass", NULL, &e), 0);
+    /* 0: never */
+    p.max_age_days = 0;
+    assert_int_equal(store_set_password_policy(t->st, &ADMIN, &p, NULL, &e), 0);
+    clock_ms += 400LL * 86400000;
+    assert_int_equal(store_authenticate(t->st, &CLI, "ann", "sixth-pass", NULL, &e), 0);
+}
+
+/* P11-06: a role change is audited with the old and new role; the last admin keeps the role. */
+static void test_role_change(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "coordinator", "correct horse", &e), 0);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "ann", "monitor", NULL, &e),
+                     ERR_REASON_REQUIRED);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "ann", "nurse", "x", &e), ERR_INVALID);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "ann", "monitor", "moved to CRA", &e), 0);
+    struct store_user u;
+    assert_int_equal(store_user_get(t->st, "ann", &u, NULL), 0);
+    assert_string_equal(u.role, "monitor");
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit WHERE action = 'user_role' AND "
+                                     "old_value = 'ann: coordinator' AND new_value = 'ann: "
+                                     "monitor' AND reason = 'moved to CRA'"),
+                     1);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "admin", "monitor", "x", &e), ERR_CONFLICT);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "ann", "admin", "second admin", &e), 0);
+    assert_int_equal(store_user_set_role(t->st, &ADMIN, "admin", "monitor", "handover", &e), 0);
+}
+
 /* P11-06: a CLI sign-in is audited as "login" once per CLI session (STORE_CLI_SESSION_S
  * since the user's last CLI login row), a web/API sign-in every time, a failure every time. */
 static void test_cli_login_is_audited_once_per_session(void **state)
@@ -441,6 +522,8 @@ int main(void)
         T(test_disabled_user_cannot_log_in),
         T(test_unknown_user_fails_like_a_wrong_password),
         T(test_password_change),
+        T(test_password_policy),
+        T(test_role_change),
         T(test_monitor_cannot_write_and_refusal_is_audited),
         T(test_sessions_expire_and_end),
         T(test_cli_login_is_audited_once_per_session),

@@ -1,0 +1,4 @@
+#!/bin/sh
+# The password policy and role changes through the CLI, API and sign-in page (see password_policy.mjs).
+set -eu
+exec node "$(dirname "$0")/password_policy.mjs"
