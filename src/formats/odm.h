@@ -84,11 +84,13 @@ struct odm_subject {
 typedef void (*odm_reject_fn)(void *ctx, const char *subject, const char *oid, const char *rule,
                               const char *msg);
 
-/* Reads the ClinicalData of the ODM file at path against d into *subjects (*n of them, in
- * the caller's arena). Calc fields are skipped (the write path recomputes them), and so is the
- * record-ID field (d->fields[0]). ERR_INVALID (e naming the line) when the file is not
- * well-formed XML or has no ODM root; ERR_IO when it cannot be read. */
-int odm_read(const struct dict *d, const char *path, struct arena *ar,
+/* Reads the ClinicalData of an ODM file (data, len bytes; path names it in messages) against d
+ * into *subjects (*n of them, in the caller's arena). Calc fields are skipped (the write path
+ * recomputes them), and so is the record-ID field (d->fields[0]); external entities are not
+ * loaded. ERR_INVALID (e naming the line) when the file is not well-formed XML or its root is
+ * not ODM. */
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len,
+             struct arena *ar,
              struct odm_subject **subjects, size_t *n, odm_reject_fn reject, void *ctx,
              struct err *e);
 
