@@ -406,7 +406,8 @@ static void w_metadata(struct w *w, const struct dict *d, const struct units *u)
                 w_start(w, "ItemRef");
                 w_item_oid(w, "ItemOID", key);
                 w_attrf(w, "OrderNumber", "%zu", ++order);
-                w_attr(w, "Mandatory", f->is_required ? "Yes" : "No");
+                /* a required checkbox needs one option ticked, not each */
+                w_attr(w, "Mandatory", f->is_required && f->type != FT_CHECKBOX ? "Yes" : "No");
                 if (i == 0)
                     w_attr(w, "KeySequence", "1");
                 if (f->calc)
@@ -720,6 +721,7 @@ struct queries {
     struct store_query *q;
     size_t n;
     bool *done;
+    bool *on_subject; /* its value, form or event has nothing written: on the SubjectData */
 };
 
 static void w_annotation(struct w *w, struct store *st, const struct store_query *q, size_t seq,
@@ -769,7 +771,7 @@ static size_t w_queries(struct w *w, struct store *st, struct queries *qs, const
         const struct store_query *q = &qs->q[i];
         if (qs->done[i])
             continue;
-        bool match = !form ? !q->event[0]
+        bool match = !form ? !q->event[0] || qs->on_subject[i]
                            : strcmp(q->event, event) == 0 && q->instance == instance &&
                                  strcmp(q->form, form) == 0 &&
                                  (key ? strcmp(q->field, key) == 0 : !q->field[0]);
@@ -851,8 +853,20 @@ static int w_subject(struct w *w, struct store *st, const struct store_record *r
         rc = store_query_list(st, &qf, &qs.q, &qs.n, e);
     if (!rc && qs.n) {
         qs.done = calloc(qs.n, sizeof *qs.done);
-        if (!qs.done)
+        qs.on_subject = calloc(qs.n, sizeof *qs.on_subject);
+        if (!qs.done || !qs.on_subject)
             rc = err_set(e, ERR_NOMEM, "out of memory");
+    }
+    /* a query on a value or form the file does not hold is the subject's */
+    for (size_t i = 0; !rc && i < qs.n; i++) {
+        const struct store_query *q = &qs.q[i];
+        bool placed = !q->event[0];
+        for (size_t k = 0; k < r.n && !placed; k++)
+            placed = strcmp(d->events[r.v[k].ev].name, q->event) == 0 &&
+                     r.v[k].instance == q->instance &&
+                     strcmp(d->forms[r.v[k].form].name, q->form) == 0 &&
+                     (!q->field[0] || strcmp(r.v[k].key, q->field) == 0);
+        qs.on_subject[i] = !placed;
     }
     /* de-identified: no queries on identifier fields (their threads quote the values) */
     for (size_t i = 0; !rc && o->is_deidentified && i < qs.n; i++) {
@@ -950,6 +964,7 @@ done:
     free(sigs);
     free(qs.q);
     free(qs.done);
+    free(qs.on_subject);
     return rc;
 }
 
