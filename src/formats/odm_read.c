@@ -139,7 +139,8 @@ static bool is_datetime_type(enum val_type v)
            v == VT_DATETIME_SECONDS_DMY;
 }
 
-static void item_data(struct reader *r, xmlTextReaderPtr x)
+/* typed: ItemDataString, ItemDataInteger, ... (the value is the content) */
+static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
 {
     const char *oid = attr(r, x, "ItemOID");
     if (!oid || r->rc)
@@ -156,8 +157,9 @@ static void item_data(struct reader *r, xmlTextReaderPtr x)
         return;
     }
     /* the record ID is the SubjectKey; calcs are recomputed by the write path */
+    /* files are not kept by ioheme (REDCap's file fields carry them as base64) */
     if (kind != DICT_KEY_STATUS && (k.field == &r->d->fields[0] || k.field->type == FT_CALC ||
-                                    k.field->type == FT_DESCRIPTIVE))
+                                    k.field->type == FT_DESCRIPTIVE || k.field->type == FT_FILE))
         return;
     int ev = r->ev;
     if (ev < 0 && r->d->nevents == 1)
@@ -180,7 +182,16 @@ static void item_data(struct reader *r, xmlTextReaderPtr x)
     }
     const char *tt = attr(r, x, "TransactionType");
     const char *isnull = attr(r, x, "IsNull");
-    char *value = attr(r, x, "Value");
+    char *value = NULL;
+    if (typed) {
+        xmlChar *t = xmlTextReaderReadString(x);
+        value = arena_strdup(r->ar, t ? (const char *)t : "");
+        xmlFree(t);
+        if (!value)
+            r->rc = ERR_NOMEM;
+    } else {
+        value = attr(r, x, "Value");
+    }
     if (r->rc)
         return;
     if ((tt && strcmp(tt, "Remove") == 0) || (isnull && strcmp(isnull, "Yes") == 0) || !value)
@@ -225,8 +236,8 @@ static void start_element(struct reader *r, xmlTextReaderPtr x, const char *name
         r->group_repeat = NULL;
     } else if (strcmp(name, "ItemGroupData") == 0) {
         r->group_repeat = attr(r, x, "ItemGroupRepeatKey");
-    } else if (strcmp(name, "ItemData") == 0 && r->ev != -2) {
-        item_data(r, x);
+    } else if (strncmp(name, "ItemData", 8) == 0 && r->ev != -2) {
+        item_data(r, x, name[8] != '\0');
     }
 }
 
@@ -239,7 +250,9 @@ int odm_read(const struct dict *d, const char *path, const char *data, size_t le
     *n = 0;
     if (len > (size_t)INT_MAX)
         return err_set(e, ERR_INVALID, "%s: larger than 2 GiB", path);
-    xmlTextReaderPtr x = xmlReaderForMemory(data, (int)len, path, NULL, XML_PARSE_NONET);
+    xmlTextReaderPtr x = xmlReaderForMemory(data, (int)len, path, NULL,
+                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                  XML_PARSE_NOWARNING);
     if (!x)
         return err_set(e, ERR_NOMEM, "out of memory");
     struct reader r = {.d = d, .ar = ar, .reject = reject_fn, .ctx = ctx, .ev = -1};
