@@ -267,9 +267,11 @@ int odm_read(const struct dict *d, const char *path, const char *data, size_t le
             if (!saw_root) {
                 saw_root = true;
                 if (strcmp(name, "ODM") != 0) {
+                    int rc = err_set(e, ERR_INVALID, "%s: the root element is <%s>, not <ODM>",
+                                     path, name);
                     xmlFreeTextReader(x);
-                    return err_set(e, ERR_INVALID, "%s: the root element is <%s>, not <ODM>",
-                                   path, name);
+                    free(r.items);
+                    return rc;
                 }
             }
             if (strcmp(name, "ClinicalData") == 0)
