@@ -44,13 +44,11 @@ const char CMD_EXPORT_ODM_USAGE[] =
     "  --db FILE --user NAME   as for every command (password: $IOHEME_PASSWORD)\n";
 
 const struct cli_opt_spec cmd_export_odm_opts[] = {
-    STORE_CLI_COMMON_OPTS,       {"out", true},       {"metadata-only", false},
-    {"record", true},            {"records", true},   {"no-audit", false},
-    {"deidentified", false},     {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"out", true},       {"metadata-only", false}, {"record", true},
+    {"records", true},     {"no-audit", false}, {"deidentified", false},  {NULL, false}};
 
 const struct cli_sub cmd_export_subs[] = {
-    {"odm", cmd_export_odm_opts, CMD_EXPORT_ODM_USAGE, cmd_export_odm},
-    {NULL, NULL, NULL, NULL}};
+    {"odm", cmd_export_odm_opts, CMD_EXPORT_ODM_USAGE, cmd_export_odm}, {NULL, NULL, NULL, NULL}};
 
 /* The records asked for: every --record, then --records split at commas (in the command's
  * arena). */
@@ -135,8 +133,7 @@ int cmd_export_odm(struct cmd_ctx *ctx)
     rc = dataset_file_sha256(out, sha, &bytes, &e);
     struct strbuf detail = STRBUF_INIT;
     cli_add_basename(&detail, out);
-    strbuf_addf(&detail,
-                ": ODM 1.3.2%s%s%s, %zu subjects, %zu item data, %lld bytes, sha256 %s",
+    strbuf_addf(&detail, ": ODM 1.3.2%s%s%s, %zu subjects, %zu item data, %lld bytes, sha256 %s",
                 o->is_metadata_only ? ", metadata only" : "",
                 o->has_audit ? ", with audit" : ", without audit",
                 o->is_deidentified ? ", de-identified" : "", s.subjects, s.items, bytes, sha);
@@ -154,8 +151,7 @@ int cmd_export_odm(struct cmd_ctx *ctx)
                                  o->has_audit, "deidentified", o->is_deidentified, "subjects",
                                  (json_int_t)s.subjects, "item_data", (json_int_t)s.items,
                                  "signatures", (json_int_t)s.signatures, "annotations",
-                                 (json_int_t)s.annotations, "withheld",
-                                 (json_int_t)s.withheld));
+                                 (json_int_t)s.annotations, "withheld", (json_int_t)s.withheld));
     } else {
         printf("wrote %s: ODM 1.3.2 (%s), %zu subjects, %zu item data, %zu signatures, %zu "
                "queries; %lld bytes, sha256 %s\n",

@@ -203,8 +203,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
             store_put_result_init(&res);
             e = (struct err){0};
             rc = store_enroll(st, who, scr, NULL, 0, id, &res, &e);
-            if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 ||
-                rep->rejected > before)
+            if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 || rep->rejected > before)
                 return rc;
             got = id;
         }
@@ -292,10 +291,10 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
         json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file",
                               p->path, "format", p->is_odm ? "odm" : "redcap", "sha256", p->sha,
                               "imported", rc == 0 && !p->is_dry_run, "dry_run", p->is_dry_run,
-                              p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows,
-                              "changed", (json_int_t)rep->changed, "calc", (json_int_t)rep->calc,
-                              "status", (json_int_t)rep->status, "unchanged",
-                              (json_int_t)rep->unchanged, "rejected", rejections_json(rep));
+                              p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows, "changed",
+                              (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
+                              (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
+                              "rejected", rejections_json(rep));
         cli_json_print(o);
     }
     int status = 0;

@@ -44,19 +44,19 @@
 #include "store/store.h"
 
 struct odm_write_opts {
-    bool is_metadata_only;        /* Study and AdminData only */
-    bool has_audit;               /* every change with its AuditRecord (Transactional) */
-    bool is_deidentified;         /* no values of Identifier? fields, no users' real names */
-    const char *const *records;   /* only these records (study IDs or screening numbers) */
-    size_t nrecords;              /* 0: every record */
+    bool is_metadata_only;      /* Study and AdminData only */
+    bool has_audit;             /* every change with its AuditRecord (Transactional) */
+    bool is_deidentified;       /* no values of Identifier? fields, no users' real names */
+    const char *const *records; /* only these records (study IDs or screening numbers) */
+    size_t nrecords;            /* 0: every record */
 };
 
 struct odm_write_stats {
-    size_t subjects;      /* SubjectData written */
-    size_t items;         /* ItemData written */
-    size_t signatures;    /* Signature elements (SubjectData and the container) */
-    size_t annotations;   /* queries written as Annotations */
-    size_t withheld;      /* values left out by is_deidentified */
+    size_t subjects;    /* SubjectData written */
+    size_t items;       /* ItemData written */
+    size_t signatures;  /* Signature elements (SubjectData and the container) */
+    size_t annotations; /* queries written as Annotations */
+    size_t withheld;    /* values left out by is_deidentified */
 };
 
 /* Writes the study in st as ODM 1.3.2 to path (replaced when it exists). An unknown record in
@@ -89,8 +89,7 @@ typedef void (*odm_reject_fn)(void *ctx, const char *subject, const char *oid, c
  * recomputes them), and so is the record-ID field (d->fields[0]); external entities are not
  * loaded. ERR_INVALID (e naming the line) when the file is not well-formed XML or its root is
  * not ODM. */
-int odm_read(const struct dict *d, const char *path, const char *data, size_t len,
-             struct arena *ar,
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len, struct arena *ar,
              struct odm_subject **subjects, size_t *n, odm_reject_fn reject, void *ctx,
              struct err *e);
 

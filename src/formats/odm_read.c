@@ -241,8 +241,7 @@ static void start_element(struct reader *r, xmlTextReaderPtr x, const char *name
     }
 }
 
-int odm_read(const struct dict *d, const char *path, const char *data, size_t len,
-             struct arena *ar,
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len, struct arena *ar,
              struct odm_subject **subjects, size_t *n, odm_reject_fn reject_fn, void *ctx,
              struct err *e)
 {
@@ -250,9 +249,8 @@ int odm_read(const struct dict *d, const char *path, const char *data, size_t le
     *n = 0;
     if (len > (size_t)INT_MAX)
         return err_set(e, ERR_INVALID, "%s: larger than 2 GiB", path);
-    xmlTextReaderPtr x = xmlReaderForMemory(data, (int)len, path, NULL,
-                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                  XML_PARSE_NOWARNING);
+    xmlTextReaderPtr x = xmlReaderForMemory(
+        data, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!x)
         return err_set(e, ERR_NOMEM, "out of memory");
     struct reader r = {.d = d, .ar = ar, .reject = reject_fn, .ctx = ctx, .ev = -1};

@@ -517,7 +517,8 @@ static int w_admin(struct w *w, struct store *st, const struct dict *d, bool dei
     for (size_t i = 0; i < n && !rc; i++) {
         w_start(w, "User");
         w_attrf(w, "OID", "U.%s", users[i].name);
-        w_attr(w, "UserType", strcmp(users[i].role, "investigator") == 0 ? "Investigator" : "Other");
+        w_attr(w, "UserType",
+               strcmp(users[i].role, "investigator") == 0 ? "Investigator" : "Other");
         w_text_elem(w, "LoginName", users[i].name);
         w_text_elem(w, "DisplayName", users[i].role);
         if (!deidentified) {
@@ -751,8 +752,7 @@ static void w_annotation(struct w *w, struct store *st, const struct store_query
     w_start(w, "FlagValue");
     w_attr(w, "CodeListOID", "CL.QUERY_STATUS");
     if (!w->failed)
-        w_check(w, xmlTextWriterWriteString(w->x,
-                                            BAD_CAST store_query_status_name(q->status)));
+        w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST store_query_status_name(q->status)));
     w_end(w);
     w_end(w);
     w_end(w);
@@ -821,8 +821,8 @@ static void w_signature(struct w *w, const struct store_signature *s, bool with_
     w_end(w);
     w_text_elem(w, "DateTimeStamp", odm_time(s->signed_at));
     char m[300];
-    snprintf(m, sizeof m, "sha256:%s%s%s", s->content_sha256,
-             s->is_valid ? "" : "; invalidated ", s->is_valid ? "" : s->invalidated_at);
+    snprintf(m, sizeof m, "sha256:%s%s%s", s->content_sha256, s->is_valid ? "" : "; invalidated ",
+             s->is_valid ? "" : s->invalidated_at);
     w_text_elem(w, "CryptoBindingManifest", m);
     w_end(w);
 }
@@ -920,8 +920,7 @@ static int w_subject(struct w *w, struct store *st, const struct store_record *r
                 if (ctx_tt)
                     w_attr(w, "TransactionType", ctx_tt);
                 stats->annotations += w_queries(w, st, &qs, event, inst, form, NULL, e);
-                while (i < r.n && r.v[i].ev == ev && r.v[i].form == fi &&
-                       r.v[i].instance == inst) {
+                while (i < r.n && r.v[i].ev == ev && r.v[i].form == fi && r.v[i].instance == inst) {
                     size_t j = i;
                     while (j + 1 < r.n && r.v[j + 1].ev == ev && r.v[j + 1].form == fi &&
                            r.v[j + 1].instance == inst && r.v[j + 1].field == r.v[i].field &&
@@ -936,7 +935,7 @@ static int w_subject(struct w *w, struct store *st, const struct store_record *r
                             w_attr(w, "Value", odm_value(d, x, vbuf, sizeof vbuf));
                         if (o->has_audit)
                             w_attr(w, "TransactionType",
-                                   is_remove                   ? "Remove"
+                                   is_remove                           ? "Remove"
                                    : k == i && (!x->old || !x->old[0]) ? "Insert"
                                                                        : "Update");
                         if (o->has_audit)
