@@ -59,7 +59,8 @@ struct odm_write_stats {
     size_t withheld;    /* values left out by is_deidentified */
 };
 
-/* Writes the study in st as ODM 1.3.2 to path (replaced when it exists). An unknown record in
+/* Writes the study in st as ODM 1.3.2 to path (replaced when it exists), from one read snapshot
+ * of the database (store/snapshot.h: no transaction may be open on st). An unknown record in
  * opts->records is ERR_NOT_FOUND before anything is written. stats may be NULL. On failure the
  * file may be partly written: the caller removes it. */
 int odm_write(struct store *st, const char *path, const struct odm_write_opts *opts,

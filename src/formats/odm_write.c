@@ -10,6 +10,7 @@
 
 #include "base/strbuf.h"
 #include "formats/odm.h"
+#include "store/snapshot.h"
 
 #define ODM_NS "http://www.cdisc.org/ns/odm/v1.3"
 #define STUDY_OID "S.IOHEME"
@@ -1024,8 +1025,8 @@ static int w_clinical(struct w *w, struct store *st, const struct odm_write_opts
     return rc;
 }
 
-int odm_write(struct store *st, const char *path, const struct odm_write_opts *o,
-              struct odm_write_stats *stats, struct err *e)
+static int odm_write_snapshot(struct store *st, const char *path, const struct odm_write_opts *o,
+                              struct odm_write_stats *stats, struct err *e)
 {
     struct odm_write_stats dummy;
     if (!stats)
@@ -1109,5 +1110,17 @@ int odm_write(struct store *st, const char *path, const struct odm_write_opts *o
     xmlFreeTextWriter(w.x);
     if (!rc && w.failed)
         rc = err_set(e, ERR_IO, "%s: write failed", path);
+    return rc;
+}
+
+int odm_write(struct store *st, const char *path, const struct odm_write_opts *o,
+              struct odm_write_stats *stats, struct err *e)
+{
+    /* one consistent state of the database, however long the file takes to write */
+    int rc = store_snapshot_begin(st, e);
+    if (rc)
+        return rc;
+    rc = odm_write_snapshot(st, path, o, stats, e);
+    store_snapshot_end(st);
     return rc;
 }
