@@ -74,6 +74,21 @@ static void w_translated(struct w *w, const char *name, const char *text)
     w_end(w);
 }
 
+/* As w_translated, the text being a, b and c one after the other (b, c may be NULL). */
+static void w_translated3(struct w *w, const char *name, const char *a, const char *b,
+                          const char *c)
+{
+    w_start(w, name);
+    w_start(w, "TranslatedText");
+    w_attr(w, "xml:lang", "en");
+    const char *parts[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (parts[i] && !w->failed)
+            w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST parts[i]));
+    w_end(w);
+    w_end(w);
+}
+
 /* ODM's xs:dateTime from the store's "YYYY-MM-DDTHH:MM:SS.mmmZ" (already UTC, kept as is). */
 static const char *odm_time(const char *ts)
 {
@@ -301,9 +316,7 @@ static void w_item_def(struct w *w, const struct dict_field *f, const struct dic
     if (f->is_identifier)
         w_attr(w, "Comment", "Identifier");
     if (opt) {
-        char q[1024];
-        snprintf(q, sizeof q, "%s: %s", f->label, opt->label);
-        w_translated(w, "Question", q);
+        w_translated3(w, "Question", f->label, ": ", opt->label);
     } else {
         w_translated(w, "Question", f->label);
     }
@@ -443,9 +456,7 @@ static void w_metadata(struct w *w, const struct dict *d, const struct units *u)
         w_attr(w, "Name", key);
         w_attr(w, "DataType", "integer");
         w_attr(w, "Length", "1");
-        char q[256];
-        snprintf(q, sizeof q, "%s: form status", d->forms[fi].label);
-        w_translated(w, "Question", q);
+        w_translated3(w, "Question", d->forms[fi].label, ": form status", NULL);
         w_start(w, "CodeListRef");
         w_attr(w, "CodeListOID", "CL.FORM_STATUS");
         w_end(w);
@@ -473,10 +484,10 @@ static void w_metadata(struct w *w, const struct dict *d, const struct units *u)
                      "false; the expression is that logic, negated.");
         w_start(w, "FormalExpression");
         w_attr(w, "Context", "REDCap");
-        char buf[8192];
-        snprintf(buf, sizeof buf, "not (%s)", f->branching_raw);
-        if (!w->failed)
-            w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST buf));
+        const char *parts[3] = {"not (", f->branching_raw, ")"};
+        for (int k = 0; k < 3; k++)
+            if (!w->failed)
+                w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST parts[k]));
         w_end(w);
         w_end(w);
     }
