@@ -101,6 +101,11 @@ const struct cli_cmd cli_commands[] = {
     {CMD("dataset", cmd_dataset, "write the analysis dataset (CSV + data dictionary)",
          CMD_DATASET_USAGE),
      .opts = cmd_dataset_opts, STUDY(PERM_EXPORT), .check = cmd_dataset_check},
+    /* standard formats, one subcommand each (odm) */
+    {CMD("export", NULL, "export the study in a standard format: CDISC ODM 1.3.2 (odm)",
+         CMD_EXPORT_USAGE),
+     .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_EXPORT, .subs = cmd_export_subs,
+     .check = cmd_export_check},
     /* analyse and, in the command, export; with --dataset no database (the check hook) */
     {CMD("report", cmd_report, "run the analysis plan: report.html, results.json, figures",
          CMD_REPORT_USAGE),

@@ -16,10 +16,12 @@
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/csv.h"
+#include "formats/odm.h"
 #include "formats/redcap.h"
 
 const char CMD_IMPORT_USAGE[] =
-    "usage: ioheme import FILE.csv|FILE.json [--reason TEXT] [--json]\n"
+    "usage: ioheme import FILE.csv|FILE.json [--reason TEXT] [--dry-run] [--json]\n"
+    "       ioheme import odm FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
     "Imports values in REDCap's flat format (as exported by REDCap: record_id,\n"
     "redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, fields; checkboxes as\n"
@@ -28,7 +30,19 @@ const char CMD_IMPORT_USAGE[] =
     "cells change nothing (so a row whose answer hides a stored value is refused: clear the\n"
     "value with 'ioheme set' first); calculated fields are recomputed, not imported. The\n"
     "audit trail records source 'import' and the file's SHA-256.\n"
-    "  --reason TEXT   reason for changes to forms already marked complete\n";
+    "\n"
+    "'import odm' reads the ClinicalData of a CDISC ODM 1.3.2 file: ioheme's own export\n"
+    "('ioheme export odm'; with audit, each value's last change is its value) or REDCap's\n"
+    "project XML (read leniently). Each subject's values go through the same write path in one\n"
+    "change set; a Remove (or IsNull) clears a value. A subject not in the database is created\n"
+    "as the study does it: screened with its screening-event values (the next screening\n"
+    "number), enrolled when its key is a study ID (the next study ID), then its other values;\n"
+    "a number that does not come out as the file's key refuses the import, so import a whole\n"
+    "export into a fresh database of the same protocol, or values into existing records.\n"
+    "\n"
+    "  --reason TEXT   reason for changes to forms already marked complete\n"
+    "  --dry-run       check every value through the write path, then save nothing\n"
+    "  --json          print the outcome (and every rejection) as JSON\n";
 
 /* One rejected value, kept for --json's list (in the command's arena: the list outlives a
  * failed login, which a JSON array would leak). */
@@ -56,7 +70,10 @@ static void reject(void *ctx, size_t line, const char *record, const char *field
     struct report *rep = ctx;
     rep->rejected++;
     if (!rep->json) {
-        fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", line, record, field, msg, rule);
+        if (line)
+            fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", line, record, field, msg, rule);
+        else /* ODM: the subject and the OID name the place */
+            fprintf(stderr, "  subject %s, %s: %s [%s]\n", record, field, msg, rule);
         return;
     }
     struct rejection *r = arena_alloc(rep->ar, sizeof *r);
@@ -72,6 +89,12 @@ static void reject(void *ctx, size_t line, const char *record, const char *field
     rep->last = &r->next;
 }
 
+static void odm_reject(void *ctx, const char *subject, const char *oid, const char *rule,
+                       const char *msg)
+{
+    reject(ctx, 0, subject, oid, rule, msg);
+}
+
 static json_t *rejections_json(const struct report *rep)
 {
     json_t *arr = json_array();
@@ -82,8 +105,32 @@ static json_t *rejections_json(const struct report *rep)
     return arr;
 }
 
-/* One row through the write path; a refused value is a rejection of the row, a failure of the
- * store (I/O, memory) stops the import. */
+/* The outcome of one write (a row, or an ODM subject's screening, enrolment or values): a
+ * refused value is a rejection, a failure of the store (I/O, memory) stops the import. */
+static int import_outcome(int rc, const struct err *e, struct store_put_result *res, size_t line,
+                          const char *record, struct report *rep)
+{
+    if (rc == ERR_INVALID && res->nissues) {
+        for (size_t i = 0; i < res->nissues; i++)
+            if (res->issues[i].level == STORE_ISSUE_HARD)
+                reject(rep, line, record, res->issues[i].field, res->issues[i].rule,
+                       res->issues[i].msg);
+    } else if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_INTERNAL || rc == ERR_BUSY) {
+        store_put_result_free(res);
+        return rc;
+    } else if (rc) {
+        reject(rep, line, record, e->field[0] ? e->field : "-", err_info(rc)->name, e->msg);
+    } else {
+        rep->changed += res->nchanged;
+        rep->calc += res->ncalc;
+        rep->status += res->nstatus;
+        rep->unchanged += res->nunchanged;
+    }
+    store_put_result_free(res);
+    return 0;
+}
+
+/* One row through the write path. */
 static int import_row(struct store *st, const struct store_ctx *who, const struct redcap_row *r,
                       const char *reason, struct report *rep)
 {
@@ -91,28 +138,95 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     store_put_result_init(&res);
     struct err e = {0};
     int rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
-    if (rc == ERR_INVALID && res.nissues) {
-        for (size_t i = 0; i < res.nissues; i++)
-            if (res.issues[i].level == STORE_ISSUE_HARD)
-                reject(rep, r->line, r->record, res.issues[i].field, res.issues[i].rule,
-                       res.issues[i].msg);
-    } else if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_INTERNAL || rc == ERR_BUSY) {
-        store_put_result_free(&res);
+    return import_outcome(rc, &e, &res, r->line, r->record, rep);
+}
+
+/* The event where the protocol screens (its @ELIGIBLE field's form's first event), or NULL. */
+static const char *screening_event(const struct dict *d)
+{
+    for (size_t i = 0; i < d->nfields; i++)
+        if (d->fields[i].is_eligible)
+            return cli_form_event(d, d->fields[i].form);
+    return NULL;
+}
+
+/* One ODM subject: all its values in one change set through the write path; a subject the
+ * database does not have is first screened (its screening-event values) and, when its key is
+ * not the screening number it got, enrolled — the numbers must come out as the file's key. */
+static int import_subject(struct store *st, const struct store_ctx *who, struct arena *ar,
+                          const struct odm_subject *s, const char *reason, struct report *rep)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nsets; i++)
+        n += s->sets[i].n;
+    struct store_change *all = n ? arena_calloc(ar, n, sizeof *all) : NULL;
+    if (n && !all)
+        return ERR_NOMEM;
+    n = 0;
+    for (size_t i = 0; i < s->nsets; i++)
+        for (size_t j = 0; j < s->sets[i].n; j++)
+            all[n++] = s->sets[i].changes[j];
+    struct err e = {0};
+    struct store_record rec;
+    int rc = store_record_get(st, s->key, &rec, &e);
+    if (rc && rc != ERR_NOT_FOUND)
         return rc;
-    } else if (rc) {
-        reject(rep, r->line, r->record, e.field[0] ? e.field : "-", err_info(rc)->name, e.msg);
-    } else {
-        rep->changed += res.nchanged;
-        rep->calc += res.ncalc;
-        rep->status += res.nstatus;
-        rep->unchanged += res.nunchanged;
+    struct store_put_result res;
+    if (rc == ERR_NOT_FOUND) {
+        /* creating a subject is screening and enrolling: the user needs both (as simulate) */
+        e = (struct err){0};
+        rc = store_authorize(st, who, PERM_SCREEN, &e);
+        if (!rc)
+            rc = store_authorize(st, who, PERM_ENROLL, &e);
+        if (rc) {
+            reject(rep, 0, s->key, "SubjectKey", err_info(rc)->name, e.msg);
+            return 0;
+        }
+        /* screening values first (before enrolment only they are taken), then the rest */
+        const char *scr_ev = screening_event(store_dict(st));
+        size_t nscr = 0;
+        for (size_t i = 0; i < n; i++)
+            if (scr_ev && strcmp(all[i].event, scr_ev) == 0) {
+                struct store_change t = all[i];
+                memmove(&all[nscr + 1], &all[nscr], (i - nscr) * sizeof *all);
+                all[nscr++] = t;
+            }
+        char scr[16], id[16];
+        store_put_result_init(&res);
+        e = (struct err){0};
+        rc = store_screen_create(st, who, all, nscr, scr, &res, &e);
+        size_t before = rep->rejected;
+        if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 || rep->rejected > before)
+            return rc;
+        const char *got = scr;
+        if (strcmp(s->key, scr) != 0) {
+            store_put_result_init(&res);
+            e = (struct err){0};
+            rc = store_enroll(st, who, scr, NULL, 0, id, &res, &e);
+            if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 || rep->rejected > before)
+                return rc;
+            got = id;
+        }
+        if (strcmp(s->key, got) != 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "not in the database, and creating it gave '%s': import a whole export "
+                     "into a fresh database, or into the records it names",
+                     got);
+            reject(rep, 0, s->key, "SubjectKey", "record_id", msg);
+            return 0;
+        }
+        all += nscr;
+        n -= nscr;
     }
-    store_put_result_free(&res);
-    return 0;
+    store_put_result_init(&res);
+    e = (struct err){0};
+    rc = store_put_changes(st, who, s->key, all, n, reason, &res, &e);
+    return import_outcome(rc, &e, &res, 0, s->key, rep);
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"reason", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"reason", true}, {"dry-run", false}, {NULL, false}};
 
 /* The file, read before the database is opened, and its rows, read against the protocol
  * before the login. */
@@ -122,16 +236,21 @@ struct import_plan {
     size_t len;
     char sha[65];
     bool is_json;
+    bool is_odm;     /* import odm FILE */
+    bool is_dry_run; /* checked, nothing saved */
     struct redcap_row *rows;
     size_t nrows;
+    struct odm_subject *subjects;
+    size_t nsubjects;
     struct report rep;
 };
 
 int cmd_import_check(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
-    if (a->npos != 1)
-        return cli_usage_error("import", "expects one FILE.csv or FILE.json");
+    bool is_odm = a->npos == 2 && strcmp(a->pos[0], "odm") == 0;
+    if (a->npos != 1 && !is_odm)
+        return cli_usage_error("import", "expects one FILE.csv or FILE.json, or odm FILE.xml");
     struct err e = {0};
     struct import_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
     if (!p) {
@@ -139,7 +258,8 @@ int cmd_import_check(struct cmd_ctx *ctx)
         return cli_fail("import", &e);
     }
     ctx->data = p;
-    p->path = a->pos[0];
+    p->path = a->pos[is_odm ? 1 : 0];
+    p->is_odm = is_odm;
     char *data = NULL;
     if (csv_file_read_all(p->path, &data, &p->len, &e))
         return cli_fail("import", &e);
@@ -168,20 +288,24 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
 {
     struct report *rep = &p->rep;
     if (rep->json) {
-        json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file", p->path,
-                              "sha256", p->sha, "imported", rc == 0, "rows", (json_int_t)rep->rows,
-                              "changed", (json_int_t)rep->changed, "calc", (json_int_t)rep->calc,
-                              "status", (json_int_t)rep->status, "unchanged",
-                              (json_int_t)rep->unchanged, "rejected", rejections_json(rep));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file",
+                              p->path, "format", p->is_odm ? "odm" : "redcap", "sha256", p->sha,
+                              "imported", rc == 0 && !p->is_dry_run, "dry_run", p->is_dry_run,
+                              p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows, "changed",
+                              (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
+                              (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
+                              "rejected", rejections_json(rep));
         cli_json_print(o);
     }
     int status = 0;
     if (rc)
         status = cli_fail("import", e);
     else if (!rep->json)
-        printf("imported %s (sha256 %.16s…): %zu rows, %zu values changed, %zu calculated, "
+        printf("%s %s (sha256 %.16s…): %zu %s, %zu values changed, %zu calculated, "
                "%zu statuses, %zu unchanged\n",
-               p->path, p->sha, rep->rows, rep->changed, rep->calc, rep->status, rep->unchanged);
+               p->is_dry_run ? "checked (dry run: nothing saved)" : "imported", p->path, p->sha,
+               rep->rows, p->is_odm ? "subjects" : "rows", rep->changed, rep->calc, rep->status,
+               rep->unchanged);
     return status;
 }
 
@@ -189,6 +313,12 @@ int cmd_import_prepare(struct cmd_ctx *ctx)
 {
     struct import_plan *p = ctx->data;
     struct err e = {0};
+    if (p->is_odm) {
+        int rc = odm_read(store_dict(ctx->st), p->path, p->data, p->len, &ctx->ar, &p->subjects,
+                          &p->nsubjects, odm_reject, &p->rep, &e);
+        p->rep.rows = p->nsubjects;
+        return rc ? import_done(p, rc, &e) : 0;
+    }
     int rc = redcap_flat_read(store_dict(ctx->st), p->path, p->data, p->len, p->is_json, &ctx->ar,
                               &p->rows, &p->nrows, reject, &p->rep, &e);
     p->rep.rows = p->nrows + p->rep.rejected; /* rows the reader could not place count too */
@@ -203,16 +333,25 @@ int cmd_import(struct cmd_ctx *ctx)
     struct store_ctx who = ctx->who;
     who.source = "import";
     who.source_sha256 = p->sha;
+    const char *reason = cli_get(&ctx->args, "reason");
     int rc = store_batch_begin(st, &e);
     for (size_t i = 0; !rc && i < p->nrows; i++) {
-        rc = import_row(st, &who, &p->rows[i], cli_get(&ctx->args, "reason"), &p->rep);
+        rc = import_row(st, &who, &p->rows[i], reason, &p->rep);
         if (rc)
             err_set(&e, rc, "import stopped at row %zu", p->rows[i].line);
+    }
+    for (size_t i = 0; !rc && i < p->nsubjects; i++) {
+        rc = import_subject(st, &who, &ctx->ar, &p->subjects[i], reason, &p->rep);
+        if (rc)
+            err_set(&e, rc, "import stopped at subject %s", p->subjects[i].key);
     }
     if (!rc && p->rep.rejected) {
         store_batch_rollback(st);
         rc = err_set(&e, ERR_INVALID, "%s: %zu value(s) rejected; nothing was imported", p->path,
                      p->rep.rejected);
+    } else if (!rc && cli_has(&ctx->args, "dry-run")) {
+        store_batch_rollback(st);
+        p->is_dry_run = true;
     } else if (!rc) {
         rc = store_batch_commit(st, &e);
     } else {

@@ -129,6 +129,15 @@ extern const char CMD_QUERY_USAGE[];
 extern const struct cli_opt_spec cmd_query_opts[];
 extern const struct cli_sub cmd_query_subs[];
 
+/* cmd_export.c: one subcommand per format (odm; a sibling such as xpt adds its row to
+ * cmd_export_subs and its case to cmd_export_check) */
+int cmd_export_check(struct cmd_ctx *ctx);
+int cmd_export_odm(struct cmd_ctx *ctx);
+extern const char CMD_EXPORT_USAGE[];
+extern const char CMD_EXPORT_ODM_USAGE[];
+extern const struct cli_opt_spec cmd_export_odm_opts[];
+extern const struct cli_sub cmd_export_subs[];
+
 /* cmd_sdv.c */
 int cmd_sdv(struct cmd_ctx *ctx);
 int cmd_sdv_check(struct cmd_ctx *ctx);

@@ -281,34 +281,44 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e)
     return rc;
 }
 
+int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    unsigned char buf[65536];
+    size_t n;
+    long long total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        crypto_hash_sha256_update(&h, buf, n);
+        total += (long long)n;
+    }
+    int rc = ferror(f) ? err_set(e, ERR_IO, "%s: read failed", path) : 0;
+    fclose(f);
+    if (rc)
+        return rc;
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&h, out);
+    sodium_bin2hex(hex, 65, out, sizeof out);
+    if (bytes)
+        *bytes = total;
+    return 0;
+}
+
 /* The file's size and SHA-256 (hex) into the manifest's list. */
 static int manifest_file(json_t *files, const char *dir, const char *name, struct err *e)
 {
     struct strbuf path = STRBUF_INIT;
     strbuf_addf(&path, "%s/%s", dir, name);
-    FILE *f = path.failed ? NULL : fopen(path.buf, "rb");
-    if (!f) {
-        int rc = err_set(e, ERR_IO, "%s: cannot read: %s", strbuf_str(&path), strerror(errno));
-        strbuf_release(&path);
-        return rc;
-    }
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    unsigned char buf[65536];
-    size_t n, total = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        crypto_hash_sha256_update(&h, buf, n);
-        total += n;
-    }
-    int rc = ferror(f) ? err_set(e, ERR_IO, "%s: read failed", path.buf) : 0;
-    fclose(f);
+    char hex[65];
+    long long total = 0;
+    int rc = path.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                         : dataset_file_sha256(path.buf, hex, &total, e);
     strbuf_release(&path);
     if (rc)
         return rc;
-    unsigned char out[crypto_hash_sha256_BYTES];
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    crypto_hash_sha256_final(&h, out);
-    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
     return json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "file", name, "bytes",
                                                   (json_int_t)total, "sha256", hex));
 }

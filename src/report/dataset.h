@@ -59,6 +59,10 @@ int dataset_write_manifest(const struct adataset *ds, const char *dir, const cha
 int dataset_write_tree_manifest(const char *dir, const char *lock_id, const char *locked_at,
                                 const char *audit_head, struct err *e);
 
+/* The SHA-256 (64 hex characters and NUL into hex) and the size in bytes (*bytes, may be NULL)
+ * of the file at path: what a manifest lists and an export's audit row records. */
+int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct err *e);
+
 /* Creates directory path if it does not exist (mode 0777 & umask). */
 int dataset_mkdir(const char *path, struct err *e);
 /* Writes len bytes to dir/name. */

@@ -393,6 +393,23 @@ int store_audit_head(struct store *st, long long *nrows, char hash[65], struct e
     return rc;
 }
 
+int store_audit_content_time(struct store *st, char first[32], char last[32], struct err *e)
+{
+    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_TS, e);
+    if (!s)
+        return ERR_IO;
+    first[0] = last[0] = '\0';
+    int r = store_step(st, s);
+    if (r == SQLITE_ROW) {
+        store_col_copy(s, 0, first, 32);
+        store_col_copy(s, 1, last, 32);
+    }
+    sqlite3_reset(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return store_db_fail(st, e, "reading the audit head's time");
+    return 0;
+}
+
 int store_audit_access(struct store *st, const struct store_ctx *who, const char *action,
                        const char *what, const char *detail, struct err *e)
 {

@@ -129,7 +129,7 @@ int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, 
 
 /* ---- signing ------------------------------------------------------------------------------*/
 
-static int printed_name(struct store *st, const char *user, char *out, size_t len, struct err *e)
+int store_user_full_name(struct store *st, const char *user, char *out, size_t len, struct err *e)
 {
     sqlite3_stmt *s = store_stmt_get(st, SQ_USER_FULL_NAME, e);
     if (!s)
@@ -199,7 +199,7 @@ int store_sign(struct store *st, const struct store_ctx *who, const char *passwo
             rc = store_record_content_sha256(st, record, hash, e);
     }
     if (!rc)
-        rc = printed_name(st, who->user, name, sizeof name, e);
+        rc = store_user_full_name(st, who->user, name, sizeof name, e);
     store_ts_format(store_now_ms(st), ts);
     sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_SIG_INSERT, e);
     if (!rc && !s)
@@ -317,7 +317,7 @@ int store_user_set_full_name(struct store *st, const struct store_ctx *who, cons
     if ((rc = store_tx_begin(st, e)) != 0)
         return rc;
     char old[128] = "";
-    rc = printed_name(st, name, old, sizeof old, e);
+    rc = store_user_full_name(st, name, old, sizeof old, e);
     sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_FULL_NAME, e);
     if (!rc && !s)
         rc = ERR_IO;

@@ -573,6 +573,9 @@ int store_record_content_sha256(struct store *st, const char *record, char out[6
  * others. ERR_INTEGRITY naming the first mismatch when *nbad > 0. */
 int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, size_t *nbad,
                             struct err *e);
+/* A user's printed name for signatures (the username when none is set) into out (len bytes);
+ * ERR_AUTH for an unknown user. */
+int store_user_full_name(struct store *st, const char *user, char *out, size_t len, struct err *e);
 /* A user's printed name for signatures (the username when none is set); setting it needs
  * user_manage and is audited as "user_name". */
 int store_user_set_full_name(struct store *st, const struct store_ctx *who, const char *name,
@@ -861,6 +864,13 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
 
 /* The chain head: number of rows and the last row's hash (65 bytes; "" when empty). */
 int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e);
+
+/* The UTC times ("2026-11-27T02:45:12.345Z"; "" when the trail is empty) of the trail's first
+ * row (the database's creation) and of its content head: the last row that is not an access
+ * (login, login_failed, lockout, logout, denied, export, backup, api_token, password_change).
+ * What an export that must not depend on the clock stamps itself with: exporting twice, each
+ * with its login and export rows, gives the same time. */
+int store_audit_content_time(struct store *st, char first[32], char last[32], struct err *e);
 
 /* Records that who copied data out of the store: action "export" (an audit trail export, an
  * analysis dataset, a report) or "backup" (a full copy of the database); any other action is

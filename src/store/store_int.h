@@ -101,6 +101,7 @@ enum stmt_id {
     SQ_SIG_INVALIDATE,
     SQ_USER_FULL_NAME,
     SQ_USER_SET_FULL_NAME,
+    SQ_AUDIT_HEAD_TS, /* audit.c: the trail's first time and its content head's */
     SQ__COUNT
 };
 

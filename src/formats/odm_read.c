@@ -1,0 +1,306 @@
+/* ODM ClinicalData reader (odm.h): libxml2's xmlTextReader, one pass in document order; each
+ * subject's values reduced to their final state when its SubjectData ends. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlreader.h>
+
+#include "formats/odm.h"
+
+/* One ItemData read: where, which item and the value; seq keeps document order. */
+struct item {
+    int ev;
+    int instance;
+    const char *key;
+    const char *value;
+    size_t seq;
+};
+
+struct reader {
+    const struct dict *d;
+    struct arena *ar;
+    odm_reject_fn reject;
+    void *ctx;
+    /* the subjects read */
+    struct odm_subject *subj;
+    size_t nsubj, capsubj;
+    /* the current subject, event, form */
+    const char *key;
+    int ev;
+    const char *form_repeat, *group_repeat;
+    struct item *items;
+    size_t nitems, capitems;
+    size_t seq;
+    int rc;
+};
+
+/* The name after the last '.' of an OID ("SE.baseline_arm_1" -> "baseline_arm_1"). */
+static const char *oid_name(const char *oid)
+{
+    const char *dot = strrchr(oid, '.');
+    return dot ? dot + 1 : oid;
+}
+
+static char *attr(struct reader *r, xmlTextReaderPtr x, const char *name)
+{
+    xmlChar *v = xmlTextReaderGetAttribute(x, BAD_CAST name);
+    if (!v)
+        return NULL;
+    char *c = arena_strdup(r->ar, (const char *)v);
+    xmlFree(v);
+    if (!c)
+        r->rc = ERR_NOMEM;
+    return c;
+}
+
+static void reject(struct reader *r, const char *oid, const char *rule, const char *msg)
+{
+    if (r->reject)
+        r->reject(r->ctx, r->key ? r->key : "", oid ? oid : "", rule, msg);
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+    const struct item *a = pa, *b = pb;
+    if (a->ev != b->ev)
+        return a->ev < b->ev ? -1 : 1;
+    if (a->instance != b->instance)
+        return a->instance < b->instance ? -1 : 1;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The subject's final state: for each (event, instance, item) the last value read, as change
+ * sets by event (protocol order) and instance. */
+static void subject_end(struct reader *r)
+{
+    if (!r->key || r->rc)
+        return;
+    qsort(r->items, r->nitems, sizeof *r->items, item_cmp);
+    size_t nlast = 0;
+    for (size_t i = 0; i < r->nitems; i++) {
+        bool is_last = i + 1 == r->nitems || r->items[i + 1].ev != r->items[i].ev ||
+                       r->items[i + 1].instance != r->items[i].instance ||
+                       strcmp(r->items[i + 1].key, r->items[i].key) != 0;
+        if (is_last)
+            r->items[nlast++] = r->items[i];
+    }
+    struct odm_subject s = {.key = r->key};
+    size_t nsets = 0;
+    for (size_t i = 0; i < nlast; i++)
+        nsets += i == 0 || r->items[i].ev != r->items[i - 1].ev ||
+                 r->items[i].instance != r->items[i - 1].instance;
+    s.sets = nsets ? arena_calloc(r->ar, nsets, sizeof *s.sets) : NULL;
+    struct store_change *ch = nlast ? arena_calloc(r->ar, nlast, sizeof *ch) : NULL;
+    if ((nsets && !s.sets) || (nlast && !ch)) {
+        r->rc = ERR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < nlast; i++) {
+        const struct item *it = &r->items[i];
+        if (i == 0 || it->ev != r->items[i - 1].ev || it->instance != r->items[i - 1].instance) {
+            struct odm_change_set *cs = &s.sets[s.nsets++];
+            cs->event = r->d->events[it->ev].name;
+            cs->instance = it->instance;
+            cs->changes = &ch[i];
+        }
+        struct dict_key k;
+        dict_key_parse(r->d, it->key, &k);
+        ch[i] = (struct store_change){.event = r->d->events[it->ev].name,
+                                      .instance = it->instance,
+                                      .field = it->key,
+                                      .value = it->value};
+        if (k.kind == DICT_KEY_OPTION) {
+            ch[i].field = arena_strdup(r->ar, k.name);
+            ch[i].code = k.code;
+            if (!ch[i].field)
+                r->rc = ERR_NOMEM;
+        }
+        s.sets[s.nsets - 1].n++;
+    }
+    struct odm_subject *g = arena_grow(r->ar, r->subj, r->nsubj, &r->capsubj, sizeof *g, 64);
+    if (!g) {
+        r->rc = ERR_NOMEM;
+        return;
+    }
+    r->subj = g;
+    r->subj[r->nsubj++] = s;
+    r->nitems = 0;
+    r->key = NULL;
+}
+
+static bool is_datetime_type(enum val_type v)
+{
+    return v == VT_DATETIME_YMD || v == VT_DATETIME_MDY || v == VT_DATETIME_DMY ||
+           v == VT_DATETIME_SECONDS_YMD || v == VT_DATETIME_SECONDS_MDY ||
+           v == VT_DATETIME_SECONDS_DMY;
+}
+
+/* typed: ItemDataString, ItemDataInteger, ... (the value is the content) */
+static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
+{
+    const char *oid = attr(r, x, "ItemOID");
+    if (!oid || r->rc)
+        return;
+    if (!r->key) {
+        reject(r, oid, "structure", "ItemData outside a SubjectData");
+        return;
+    }
+    const char *name = oid_name(oid);
+    struct dict_key k;
+    enum dict_key_kind kind = dict_key_parse(r->d, name, &k);
+    if (kind == DICT_KEY_UNKNOWN || (kind == DICT_KEY_OPTION && k.field->type != FT_CHECKBOX)) {
+        reject(r, oid, "unknown_field", "no such item in the protocol");
+        return;
+    }
+    /* the record ID is the SubjectKey; calcs are recomputed by the write path */
+    /* files are not kept by ioheme (REDCap's file fields carry them as base64) */
+    if (kind != DICT_KEY_STATUS && (k.field == &r->d->fields[0] || k.field->type == FT_CALC ||
+                                    k.field->type == FT_DESCRIPTIVE || k.field->type == FT_FILE))
+        return;
+    int ev = r->ev;
+    if (ev < 0 && r->d->nevents == 1)
+        ev = 0; /* REDCap without events: FormData straight under SubjectData */
+    if (ev < 0) {
+        reject(r, oid, "event", "ItemData outside a StudyEventData in a study with events");
+        return;
+    }
+    size_t fi = kind == DICT_KEY_STATUS ? (size_t)(k.form - r->d->forms) : k.field->form_index;
+    int instance = 0;
+    if (r->d->form_repeats[(size_t)ev * r->d->nforms + fi]) {
+        const char *rk = r->form_repeat ? r->form_repeat : r->group_repeat;
+        struct err e = {0};
+        if (!rk)
+            instance = 1;
+        else if (dict_instance_parse(rk, "repeat key", &instance, &e)) {
+            reject(r, oid, "instance", e.msg);
+            return;
+        }
+    }
+    const char *tt = attr(r, x, "TransactionType");
+    const char *isnull = attr(r, x, "IsNull");
+    char *value = NULL;
+    if (typed) {
+        xmlChar *t = xmlTextReaderReadString(x);
+        value = arena_strdup(r->ar, t ? (const char *)t : "");
+        xmlFree(t);
+        if (!value)
+            r->rc = ERR_NOMEM;
+    } else {
+        value = attr(r, x, "Value");
+    }
+    if (r->rc)
+        return;
+    if ((tt && strcmp(tt, "Remove") == 0) || (isnull && strcmp(isnull, "Yes") == 0) || !value)
+        value = "";
+    if (kind != DICT_KEY_STATUS && is_datetime_type(k.field->vtype) && strlen(value) > 10 &&
+        value[10] == 'T')
+        value[10] = ' ';
+    if (r->nitems == r->capitems) {
+        size_t nc = r->capitems ? r->capitems * 2 : 256;
+        struct item *g = realloc(r->items, nc * sizeof *g);
+        if (!g) {
+            r->rc = ERR_NOMEM;
+            return;
+        }
+        r->items = g;
+        r->capitems = nc;
+    }
+    char *key = arena_strdup(r->ar, name);
+    if (!key) {
+        r->rc = ERR_NOMEM;
+        return;
+    }
+    r->items[r->nitems++] = (struct item){ev, instance, key, value, r->seq++};
+}
+
+static void start_element(struct reader *r, xmlTextReaderPtr x, const char *name)
+{
+    if (strcmp(name, "SubjectData") == 0) {
+        subject_end(r);
+        r->key = attr(r, x, "SubjectKey");
+        r->ev = -1;
+        if (!r->key && !r->rc)
+            reject(r, "SubjectData", "structure", "SubjectData without a SubjectKey");
+    } else if (strcmp(name, "StudyEventData") == 0) {
+        const char *oid = attr(r, x, "StudyEventOID");
+        const char *ev = oid ? dict_event_find(r->d, oid_name(oid)) : NULL;
+        r->ev = ev ? dict_event_index(r->d, ev) : -2;
+        if (!ev && oid)
+            reject(r, oid, "unknown_event", "no such event in the protocol");
+    } else if (strcmp(name, "FormData") == 0) {
+        r->form_repeat = attr(r, x, "FormRepeatKey");
+        r->group_repeat = NULL;
+    } else if (strcmp(name, "ItemGroupData") == 0) {
+        r->group_repeat = attr(r, x, "ItemGroupRepeatKey");
+    } else if (strncmp(name, "ItemData", 8) == 0 && r->ev != -2) {
+        item_data(r, x, name[8] != '\0');
+    }
+}
+
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len, struct arena *ar,
+             struct odm_subject **subjects, size_t *n, odm_reject_fn reject_fn, void *ctx,
+             struct err *e)
+{
+    *subjects = NULL;
+    *n = 0;
+    if (len > (size_t)INT_MAX)
+        return err_set(e, ERR_INVALID, "%s: larger than 2 GiB", path);
+    xmlTextReaderPtr x = xmlReaderForMemory(
+        data, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!x)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    struct reader r = {.d = d, .ar = ar, .reject = reject_fn, .ctx = ctx, .ev = -1};
+    bool saw_root = false, in_clinical = false;
+    int ret;
+    while (!r.rc && (ret = xmlTextReaderRead(x)) == 1) {
+        int type = xmlTextReaderNodeType(x);
+        const char *name = (const char *)xmlTextReaderConstLocalName(x);
+        if (!name)
+            continue;
+        if (type == XML_READER_TYPE_ELEMENT) {
+            if (!saw_root) {
+                saw_root = true;
+                if (strcmp(name, "ODM") != 0) {
+                    int rc = err_set(e, ERR_INVALID, "%s: the root element is <%s>, not <ODM>",
+                                     path, name);
+                    xmlFreeTextReader(x);
+                    free(r.items);
+                    return rc;
+                }
+            }
+            if (strcmp(name, "ClinicalData") == 0)
+                in_clinical = !xmlTextReaderIsEmptyElement(x);
+            else if (in_clinical)
+                start_element(&r, x, name);
+        } else if (type == XML_READER_TYPE_END_ELEMENT) {
+            if (strcmp(name, "ClinicalData") == 0) {
+                subject_end(&r);
+                in_clinical = false;
+            } else if (strcmp(name, "StudyEventData") == 0) {
+                r.ev = -1;
+            } else if (strcmp(name, "FormData") == 0) {
+                r.form_repeat = NULL;
+            } else if (strcmp(name, "ItemGroupData") == 0) {
+                r.group_repeat = NULL;
+            } else if (strcmp(name, "SubjectData") == 0) {
+                subject_end(&r);
+            }
+        }
+    }
+    int line = xmlTextReaderGetParserLineNumber(x);
+    xmlFreeTextReader(x);
+    free(r.items);
+    if (r.rc)
+        return err_set(e, r.rc, "out of memory");
+    if (ret < 0)
+        return err_set(e, ERR_INVALID, "%s:%d: not well-formed XML", path, line);
+    if (!saw_root)
+        return err_set(e, ERR_INVALID, "%s: no <ODM> element", path);
+    *subjects = r.subj;
+    *n = r.nsubj;
+    return 0;
+}
