@@ -91,6 +91,10 @@ const struct cli_cmd cli_commands[] = {
     {CMD("backup", cmd_backup, "copy the database safely while in use (online backup)",
          CMD_BACKUP_USAGE),
      .opts = cmd_common_opts, STUDY(PERM_EXPORT), .check = cmd_backup_check},
+    /* no CLI_DB: the database may not exist; it signs in against the staged copy itself */
+    {CMD("restore", cmd_restore, "put a backup back as the database, verified table by table",
+         CMD_RESTORE_USAGE),
+     .opts = cmd_restore_opts, .check = cmd_restore_check},
     /* the web server opens the database once per worker thread and logs users in itself */
     {CMD("serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE),
      .opts = cmd_serve_opts},

@@ -413,8 +413,9 @@ int store_audit_content_time(struct store *st, char first[32], char last[32], st
 int store_audit_access(struct store *st, const struct store_ctx *who, const char *action,
                        const char *what, const char *detail, struct err *e)
 {
-    if (!action || (strcmp(action, "export") != 0 && strcmp(action, "backup") != 0))
-        return err_set(e, ERR_INTERNAL, "'%s' is not an access action (export, backup)",
+    if (!action || (strcmp(action, "export") != 0 && strcmp(action, "backup") != 0 &&
+                    strcmp(action, "restore") != 0))
+        return err_set(e, ERR_INTERNAL, "'%s' is not an access action (export, backup, restore)",
                        action ? action : "");
     int rc = store_tx_begin(st, e);
     if (rc)

@@ -190,8 +190,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_USER_SET_FULL_NAME] = "UPDATE user SET full_name = ?2 WHERE name = ?1",
     [SQ_AUDIT_HEAD_TS] = "SELECT (SELECT ts FROM audit ORDER BY id LIMIT 1), (SELECT ts FROM "
                          "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
-                         "'logout', 'denied', 'export', 'backup', 'api_token', "
-                         "'password_change') ORDER BY id DESC LIMIT 1)",
+                         "'logout', 'denied', 'export', 'backup', 'restore', "
+                         "'api_token', 'password_change') ORDER BY id DESC LIMIT 1)",
     [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "

@@ -276,7 +276,7 @@ static int claim_new_file(const char *path, struct err *e)
     return 0;
 }
 
-static void remove_db_files(const char *path)
+void store_remove_db_files(const char *path)
 {
     unlink(path);
     /* a path too long to name its -wal and -shm (out of memory) leaves them: SQLite made
@@ -308,7 +308,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     struct store *st;
     rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc) {
-        remove_db_files(path);
+        store_remove_db_files(path);
         return rc;
     }
     char sql[64];
@@ -339,7 +339,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     }
     if (rc) {
         store_close(st);
-        remove_db_files(path);
+        store_remove_db_files(path);
         return rc;
     }
     *out = st;
@@ -444,6 +444,6 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     if (!rc)
         rc = backup_verify(dest, vr, e);
     if (rc)
-        remove_db_files(dest); /* never a failure with a copy left behind */
+        store_remove_db_files(dest); /* never a failure with a copy left behind */
     return rc;
 }

@@ -867,19 +867,56 @@ int store_audit_head(struct store *st, long long *nrows, char hash[65], struct e
 
 /* The UTC times ("2026-11-27T02:45:12.345Z"; "" when the trail is empty) of the trail's first
  * row (the database's creation) and of its content head: the last row that is not an access
- * (login, login_failed, lockout, logout, denied, export, backup, api_token, password_change).
+ * (login, login_failed, lockout, logout, denied, export, backup, restore, api_token,
+ * password_change).
  * What an export that must not depend on the clock stamps itself with: exporting twice, each
  * with its login and export rows, gives the same time. */
 int store_audit_content_time(struct store *st, char first[32], char last[32], struct err *e);
 
 /* Records that who copied data out of the store: action "export" (an audit trail export, an
- * analysis dataset, a report) or "backup" (a full copy of the database); any other action is
+ * analysis dataset, a report), "backup" (a full copy of the database) or "restore" (this
+ * database was put back from a backup: store_restore); any other action is
  * ERR_INTERNAL. what names the command ("audit export", "dataset", "report", "backup") and goes
  * to the row's field column; detail (new_value) says what left: output name and row counts.
  * Callers never put patient values in detail. One row in its own transaction; ERR_AUTH when
  * who is not an active user. Reads are not audited here: only what leaves the store is. */
 int store_audit_access(struct store *st, const struct store_ctx *who, const char *action,
                        const char *what, const char *detail, struct err *e);
+
+/* One table's row count and the SHA-256 of its rows in key order (typed values). */
+struct store_table_summary {
+    char table[64];
+    long long rows;
+    char sha256[65];
+};
+/* Every table of the database (sqlite_ internals left out), by name. *out malloc'ed. */
+int store_content_summary(struct store *st, struct store_table_summary **out, size_t *n,
+                          struct err *e);
+
+struct store_restore_result {
+    struct store_verify_result verify;  /* the restored copy's audit chain */
+    struct store_table_summary *tables; /* each table's rows and SHA-256, equal in both */
+    size_t ntables;
+    bool kept_previous;
+    char previous[4096]; /* where the replaced database was kept ("" when none) */
+};
+/* Restores the backup file to dest (P11-20), in two steps around the sign-in of who restores
+ * (a user of the backup, signed in against the staged copy so the backup never changes):
+ * store_restore_stage checks the backup read only (SQLite's integrity_check, every table's row
+ * count and SHA-256), copies it to "<dest>.restoring", checks the copy the same way and equal
+ * to the backup, opens it (*staged: migrated if the backup is older) and verifies its audit
+ * chain; store_restore_commit audits the restore in it ("restore", by who, naming the backup),
+ * closes it and renames it to dest; store_restore_abort drops the staged copy. An existing dest
+ * is refused (ERR_CONFLICT) unless force, which keeps it as "<dest>.before-restore"; a dest in
+ * use (its -wal exists) is always refused. On any failure dest is as it was. res->tables is
+ * malloc'ed: store_restore_result_free. */
+int store_restore_stage(const char *backup, const char *dest, bool force,
+                        struct store_restore_result *res, struct store **staged, struct err *e);
+int store_restore_commit(struct store *staged, const struct store_ctx *who, const char *backup,
+                         const char *dest, bool force, struct store_restore_result *res,
+                         struct err *e);
+void store_restore_abort(struct store *staged, const char *dest);
+void store_restore_result_free(struct store_restore_result *r);
 
 /* Writes the audit trail as CSV (header row, then one row per entry, RFC 4180) to out; *nrows
  * (may be NULL) gets the number of entries written. */

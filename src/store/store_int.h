@@ -196,6 +196,9 @@ void store_ts_format(long long ms, char out[32]);
 /* Parses that format back; -1 when malformed. */
 long long store_ts_parse(const char *s);
 
+/* Removes a database file and its -wal and -shm (store.c). */
+void store_remove_db_files(const char *path);
+
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
 #define SCHEMA_VERSION 6
