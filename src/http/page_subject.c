@@ -406,6 +406,8 @@ int page_casebook(struct req *r)
     return page_casebook_render(r, NULL);
 }
 
+static void casebook_trail(struct req *r, const struct store_record *rec);
+
 int page_casebook_render(struct req *r, const char *error)
 {
     struct store_record rec;
@@ -484,6 +486,8 @@ int page_casebook_render(struct req *r, const char *error)
         html_rawf(r, " (%lld rows)</p>", nrows);
     }
     page_signatures_section(r, store_record_name(&rec), error);
+    if (page_may(r, PERM_AUDIT_READ)) /* P11-18: the record's trail in its casebook */
+        casebook_trail(r, &rec);
     static const char *const scripts[] = {"form.js", NULL};
     html_end(r, scripts);
     return 0;
@@ -492,6 +496,7 @@ int page_casebook_render(struct req *r, const char *error)
 struct history {
     struct req *r;
     struct html_table t;
+    bool with_field; /* a column naming the field (a whole record's trail) */
 };
 
 /* A value of the history as a person reads it: the choice's label for a coded field (the
@@ -541,6 +546,11 @@ static int history_row(void *ctx, const struct store_audit_row *a)
     }
     if (a->instance > 0)
         html_rawf(r, " #%lld", a->instance);
+    if (h->with_field) {
+        html_raw(r, "</td>");
+        html_cell_open(r, t, NULL);
+        html_text(r, f ? f->label : a->field);
+    }
     if (code) { /* which option of the checkbox */
         const char *opt = f ? dict_choice_label(f, code) : NULL;
         html_raw(r, "<span class=\"opt\">");
@@ -591,4 +601,28 @@ int page_history(struct req *r)
         html_notice(r, "error", html_err_msg(r, &e));
     html_end(r, NULL);
     return 0;
+}
+
+/* Every audit row about the record, oldest first: what was entered, changed, calculated,
+ * signed, locked, by whom, when and why. */
+static void casebook_trail(struct req *r, const struct store_record *rec)
+{
+    html_raw(r, "<section class=\"cb-trail\"><h2>Audit trail of this record</h2>");
+    const char *const cols[] = {arena_printf(&r->ar, "When (%s)", html_time_zone(r)),
+                                "Who",
+                                "Action",
+                                "Event",
+                                "Field",
+                                "Old",
+                                "New",
+                                "Reason"};
+    struct history h = {.r = r, .with_field = true};
+    html_table_begin(r, &h.t, "history", cols, 8);
+    struct err e;
+    err_clear(&e);
+    int rc = store_record_audit(r->st, store_record_name(rec), NULL, history_row, &h, &e);
+    html_table_end(r, &h.t, "No change recorded yet.");
+    if (rc != 0)
+        html_notice(r, "error", html_err_msg(r, &e));
+    html_raw(r, "</section>");
 }

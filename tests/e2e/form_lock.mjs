@@ -106,6 +106,14 @@ try {
     r = await call(B, 'POST', '/api/v1/records/IOH-001/unlock', { session: dm, json: { reason: 'monitoring visit reopened' } });
     t.check(r.status === 200 && r.json.locked === false, 'the record unlocked through the API', r.text);
 
+    // the casebook print carries the record's trail (P11-18) for the roles that read the trail
+    page = await call(B, 'GET', '/records/IOH-001/casebook', { session: mon });
+    t.check(/Audit trail of this record/.test(page.text) && /<td data-label="Action">form_lock<\/td>/.test(page.text) &&
+            /BP transcription error found/.test(page.text) && /<td data-label="Field">Systolic blood pressure<\/td>/.test(page.text),
+        'the casebook lists the record\'s audit rows: locks, reasons, fields by label');
+    page = await call(B, 'GET', '/records/IOH-001/casebook', { session: nurse });
+    t.check(page.status === 200 && !/Audit trail of this record/.test(page.text), 'not for a coordinator (no audit_read)');
+
     // the trail
     const trail = cli(IOHEME, db, ['audit', 'export']);
     t.check(/,form_lock,IOH-001,t24h_arm_1,0,efficacy,unlocked,locked,reviewed,/.test(trail), 'the lock is audited', trail.split('\n').filter((l) => /form_/.test(l)));
