@@ -31,6 +31,10 @@ static int vtab_lookup(void *ctx, const char *event, const char *field, const ch
                        struct expr_value *out, struct err *e)
 {
     struct vtab_lookup *lk = ctx;
+    if (expr_is_smart(field)) { /* the value table has no record name: [record-name] is blank */
+        dict_smart_value(lk->d, field, lk->event, lk->instance, NULL, out);
+        return 0;
+    }
     const struct dict_field *f = dict_field(lk->d, field);
     if (!f)
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);

@@ -14,6 +14,7 @@ struct lookup_ctx {
     struct vtab *v;
     const char *event;
     int instance;
+    const struct dict *d;
 };
 
 static int lookup(void *ctx, const char *event, const char *field, const char *code,
@@ -21,6 +22,10 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
 {
     (void)e;
     struct lookup_ctx *c = ctx;
+    if (expr_is_smart(field)) {
+        dict_smart_value(c->d, field, c->event, c->instance, NULL, out);
+        return 0;
+    }
     const char *ev = event ? event : c->event;
     const char *s = vtab_get(c->v, ev, c->instance, field, code);
     if (!s && c->instance)
@@ -75,7 +80,7 @@ static int next_form_instance(struct vtab *v, const struct dict *d, const struct
 static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v,
                        const struct dict_form *fm, const char *ev, int inst, struct arena *ar)
 {
-    struct lookup_ctx lc = {v, ev, inst};
+    struct lookup_ctx lc = {v, ev, inst, d};
     for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
         if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)

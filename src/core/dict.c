@@ -714,3 +714,31 @@ void dict_load_dictionary(struct loader *L, const struct csv_table *t)
     for (size_t i = 0; i < d->nforms && !L->nomem; i++)
         d->forms[i].label = form_label(L, d->forms[i].name);
 }
+
+void dict_smart_value(const struct dict *d, const char *name, const char *event, int instance,
+                      const char *record, struct expr_value *out)
+{
+    *out = (struct expr_value){EV_BLANK, 0, ""};
+    int ev = event ? dict_event_index(d, event) : -1;
+    const char *s = NULL;
+    if (strcmp(name, "event-name") == 0)
+        s = ev >= 0 ? d->events[ev].name : NULL;
+    else if (strcmp(name, "event-label") == 0)
+        s = ev >= 0 ? d->events[ev].label : NULL;
+    else if (strcmp(name, "previous-event-name") == 0)
+        s = ev > 0 ? d->events[ev - 1].name : NULL;
+    else if (strcmp(name, "next-event-name") == 0)
+        s = ev >= 0 && (size_t)ev + 1 < d->nevents ? d->events[ev + 1].name : NULL;
+    else if (strcmp(name, "record-name") == 0)
+        s = record;
+    else if (strcmp(name, "current-instance") == 0 && instance > 0) {
+        out->kind = EV_NUM;
+        out->num = instance;
+        return;
+    }
+    /* record-dag-name, user-dag-name: no data access groups, blank */
+    if (s && *s) {
+        out->kind = EV_STR;
+        out->str = s;
+    }
+}

@@ -118,6 +118,23 @@ static bool is_name_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+static const char *const SMART[] = {"event-name",      "event-label",      "previous-event-name",
+                                    "next-event-name", "current-instance", "record-name",
+                                    "record-dag-name", "user-dag-name",    NULL};
+
+const char *expr_smart_name(size_t i)
+{
+    return i < sizeof SMART / sizeof SMART[0] ? SMART[i] : NULL;
+}
+
+bool expr_is_smart(const char *name)
+{
+    for (size_t i = 0; name && SMART[i]; i++)
+        if (strcmp(SMART[i], name) == 0)
+            return true;
+    return false;
+}
+
 static bool is_code_char(char c)
 {
     return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
@@ -144,14 +161,24 @@ static int lex_bracket(struct parser *p, const char **name, const char **code)
     size_t open = p->at;
     size_t i = open + 1;
     size_t n0 = i;
-    while (is_name_char(s[i]))
+    bool hyphen = false;
+    while (is_name_char(s[i]) || (s[i] == '-' && i > n0 && is_name_char(s[i + 1]))) {
+        hyphen |= s[i] == '-';
         i++;
+    }
     if (i == n0)
         return bad_name_char(p, open, i);
     *name = arena_strndup(p->ar, s + n0, i - n0);
     *code = NULL;
     if (!*name)
         return nomem(p);
+    if (hyphen && !expr_is_smart(*name))
+        return fail(p, open + 1,
+                    "'[%s]' is not a field name (lowercase letters, digits and _) nor a smart "
+                    "variable ioheme knows (event-name, event-label, previous-event-name, "
+                    "next-event-name, current-instance, record-name, record-dag-name, "
+                    "user-dag-name)",
+                    *name);
     if (s[i] == '(') {
         size_t c0 = ++i;
         while (is_code_char(s[i]))
@@ -238,12 +265,16 @@ static int lex(struct parser *p)
         t->kind = T_REF;
         t->field = a;
         t->code = acode;
+        if (expr_is_smart(a) && (acode || s[p->at] == '['))
+            return fail(p, t->pos, "smart variable [%s] takes no code, event or instance", a);
         if (s[p->at] == '[') { /* [event][field] */
             if (acode)
                 return fail(p, t->pos, "an event name cannot have a checkbox code", NULL);
             const char *b, *bcode;
             if (lex_bracket(p, &b, &bcode))
                 return p->failed;
+            if (expr_is_smart(b))
+                return fail(p, t->pos, "smart variable [%s] takes no event", b);
             t->event = a;
             t->field = b;
             t->code = bcode;
@@ -679,7 +710,7 @@ int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err
 static int foreach_ref(const struct expr *x, expr_ref_fn fn, void *ctx)
 {
     if (x->op == EX_REF)
-        return fn(ctx, x->event, x->field, x->code, x->pos);
+        return expr_is_smart(x->field) ? 0 : fn(ctx, x->event, x->field, x->code, x->pos);
     for (size_t i = 0; i < x->nargs; i++) {
         int rc = foreach_ref(x->args[i], fn, ctx);
         if (rc)

@@ -72,7 +72,18 @@ bool expr_truthy(const struct expr_value *v);
 /* Formats a value as REDCap stores it: numbers without trailing zeros ("12", "0.5"), blank "". */
 void expr_value_format(const struct expr_value *v, struct strbuf *out);
 
-/* Walks every field reference. */
+/* REDCap smart variables the evaluator knows: [event-name] (the unique name of the event the
+ * expression is evaluated at), [event-label], [previous-event-name] and [next-event-name] (in the
+ * protocol's event order; blank at either end), [current-instance] (blank when the form does not
+ * repeat), [record-name], [record-dag-name] and [user-dag-name] (blank: ioheme has no data access
+ * groups). They parse as references whose field is the smart name, with no event and no code;
+ * every lookup answers them through dict_smart_value; expr_foreach_ref skips them (they are no
+ * field). Any other [name-with-hyphens] is a parse error naming it. */
+bool expr_is_smart(const char *name);
+/* The i-th smart variable's name (0, 1, ...), NULL past the last. */
+const char *expr_smart_name(size_t i);
+
+/* Walks every field reference (smart variables are not field references). */
 int expr_foreach_ref(const struct expr *x, expr_ref_fn fn, void *ctx);
 
 /* Emits the expression as a JavaScript expression for live branching/calc in the browser. The

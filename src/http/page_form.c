@@ -236,6 +236,23 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     html_raw(r, " data-event=\"");
     html_text(r, f->event);
     html_rawf(r, "\" data-instance=\"%d\" data-was-complete=\"%d\"", f->instance, status == 2);
+    /* the smart variables' values here, for the logic the browser evaluates (form.js) */
+    json_t *smart = json_object();
+    for (size_t i = 0; expr_smart_name(i); i++) {
+        struct expr_value v;
+        dict_smart_value(f->d, expr_smart_name(i), f->event, f->instance, store_record_name(rec),
+                         &v);
+        if (v.kind == EV_STR)
+            json_object_set_new(smart, expr_smart_name(i), json_string(v.str));
+        else if (v.kind == EV_NUM)
+            json_object_set_new(smart, expr_smart_name(i), json_integer((json_int_t)v.num));
+    }
+    char *smart_json = json_dumps(smart, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(smart);
+    html_raw(r, " data-smart=\"");
+    html_text(r, smart_json ? smart_json : "{}");
+    html_raw(r, "\"");
+    free(smart_json);
     if (f->instance) {
         html_rawf(r, " action=\"?instance=%d\"", f->instance);
     }

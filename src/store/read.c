@@ -41,6 +41,10 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
                           struct expr_value *out, struct err *e)
 {
     struct value_lookup *lk = ctx;
+    if (expr_is_smart(field)) {
+        dict_smart_value(&lk->st->dict, field, lk->event, lk->instance, lk->record, out);
+        return 0;
+    }
     const struct dict_field *f;
     const char *ev;
     int evi, inst;

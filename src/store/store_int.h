@@ -311,6 +311,7 @@ struct value_lookup {
     const char *event;
     int instance;
     struct arena *ar;
+    const char *record; /* its name, for [record-name] */
 };
 /* Where a logic reference [event][field] / [field] reads, seen from (cur_event, cur_instance):
  * the field, its event (index) and the repeat instance — a repeating form is read at the

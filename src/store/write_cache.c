@@ -175,6 +175,10 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
 {
     struct cached_lookup *lk = ctx;
     const struct dict *d = &lk->ps->st->dict;
+    if (expr_is_smart(field)) {
+        dict_smart_value(d, field, lk->event, lk->instance, lk->ps->rname, out);
+        return 0;
+    }
     const struct dict_field *f;
     const char *ev;
     int evi, inst;

@@ -66,6 +66,8 @@
     function setupForm(form) {
         var event = form.getAttribute('data-event');
         var instance = form.getAttribute('data-instance') || '0';
+        var smart = {}; /* [event-name], [record-name], …: their values here, from the server */
+        try { smart = JSON.parse(form.getAttribute('data-smart') || '{}'); } catch (e) { smart = {}; }
         var stored = {};
         var blob = document.getElementById('ioh-values');
         if (blob) {
@@ -93,6 +95,8 @@
         }
 
         function lookup(ev, field, code) {
+            if (field.indexOf('-') >= 0) /* a smart variable: no field has a hyphen */
+                return field in smart ? String(smart[field]) : null;
             if (ev === null || ev === undefined || ev === event) {
                 var v = fromDom(field, code);
                 if (v !== undefined) return v;

@@ -668,10 +668,45 @@ static void test_sdv_plan_rates_and_sample(void **state)
     assert_false(dict_sdv_selected(0, "A"));
 }
 
+/* Smart variables take their values from where an expression is evaluated (dict_smart_value). */
+static void test_smart_variables(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load(fixture("good"), &d, &e), 0);
+    struct expr_value v;
+    dict_smart_value(&d, "event-name", "day0_arm_1", 0, "IOH-007", &v);
+    assert_int_equal(v.kind, EV_STR);
+    assert_string_equal(v.str, "day0_arm_1");
+    dict_smart_value(&d, "event-label", "day28_arm_1", 0, NULL, &v);
+    assert_string_equal(v.str, "Day 28 follow-up");
+    dict_smart_value(&d, "previous-event-name", "day0_arm_1", 0, NULL, &v);
+    assert_string_equal(v.str, "screening_arm_1");
+    dict_smart_value(&d, "previous-event-name", "screening_arm_1", 0, NULL, &v);
+    assert_int_equal(v.kind, EV_BLANK); /* the first event has none */
+    dict_smart_value(&d, "next-event-name", "day0_arm_1", 0, NULL, &v);
+    assert_string_equal(v.str, "day28_arm_1");
+    dict_smart_value(&d, "next-event-name", "day28_arm_1", 0, NULL, &v);
+    assert_int_equal(v.kind, EV_BLANK);
+    dict_smart_value(&d, "record-name", "day0_arm_1", 0, "IOH-007", &v);
+    assert_string_equal(v.str, "IOH-007");
+    dict_smart_value(&d, "current-instance", "day0_arm_1", 3, NULL, &v);
+    assert_int_equal(v.kind, EV_NUM);
+    assert_true(v.num == 3);
+    dict_smart_value(&d, "current-instance", "day0_arm_1", 0, NULL, &v);
+    assert_int_equal(v.kind, EV_BLANK); /* a form that does not repeat */
+    dict_smart_value(&d, "user-dag-name", "day0_arm_1", 0, NULL, &v);
+    assert_int_equal(v.kind, EV_BLANK);
+    dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_protocol_loads),
+        cmocka_unit_test(test_smart_variables),
         cmocka_unit_test(test_in_memory_without_events_has_one_implicit_event),
         cmocka_unit_test(test_redcap_variants_load),
         cmocka_unit_test(test_bad_header),

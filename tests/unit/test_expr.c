@@ -443,9 +443,47 @@ static void test_js_emitter_calls_logic_helpers(void **state)
     arena_free(&ar);
 }
 
+/* Smart variables parse as references the lookup answers by name, are no field references, and
+ * an unknown hyphenated name is refused naming it. */
+static int count_refs(void *ctx, const char *event, const char *field, const char *code, size_t pos)
+{
+    (void)event, (void)field, (void)code, (void)pos;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_smart_variables(void **state)
+{
+    (void)state;
+    const struct kv kv[] = {
+        {"event-name", "day0_arm_1"}, {"record-name", "7"}, {"x", "2"}, {NULL, NULL}};
+    assert_string_equal(eval_kv("[event-name] = 'day0_arm_1' and [x] = 2", kv), "1");
+    assert_string_equal(eval_kv("concat('rec ', [record-name])", kv), "rec 7");
+    struct arena ar = ARENA_INIT;
+    struct expr *x;
+    struct err e;
+    size_t col = 0;
+    err_clear(&e);
+    assert_int_equal(expr_parse("[event-name] = 'a' or [x] > 1", &ar, &x, &col, &e), 0);
+    int n = 0;
+    assert_int_equal(expr_foreach_ref(x, count_refs, &n), 0);
+    assert_int_equal(n, 1); /* [x] only */
+    assert_int_equal(expr_parse("[first-instance] = 1", &ar, &x, &col, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "'[first-instance]' is not a field name"));
+    assert_int_equal(col, 1);
+    assert_int_equal(expr_parse("[event-name][x] = 1", &ar, &x, &col, &e), ERR_INVALID);
+    assert_int_equal(expr_parse("[baseline_arm_1][event-name] = 1", &ar, &x, &col, &e),
+                     ERR_INVALID);
+    assert_int_equal(expr_parse("[a-] = 1", &ar, &x, &col, &e), ERR_INVALID);
+    assert_true(expr_is_smart("current-instance"));
+    assert_false(expr_is_smart("current_instance"));
+    arena_free(&ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smart_variables),
         cmocka_unit_test(test_arithmetic_and_precedence),
         cmocka_unit_test(test_division_by_zero_and_sqrt_negative_are_blank),
         cmocka_unit_test(test_blank_arithmetic_gives_blank),
