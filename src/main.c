@@ -85,6 +85,9 @@ const struct cli_cmd cli_commands[] = {
      .subs = cmd_db_subs, .check = cmd_db_check},
     {CMD("lock", cmd_lock, "lock a record against changes", CMD_LOCK_USAGE), .opts = cmd_lock_opts,
      STUDY(PERM_LOCK), .check = cmd_lock_check},
+    {CMD("redact", cmd_redact,
+         "redact personal data typed into a value, in every view of the trail", CMD_REDACT_USAGE),
+     .opts = cmd_redact_opts, STUDY(PERM_REDACT), .check = cmd_redact_check},
     {CMD("unlock", cmd_lock, "unlock a record (needs a reason)", CMD_LOCK_USAGE),
      .opts = cmd_lock_opts, STUDY(PERM_UNLOCK), .check = cmd_lock_check},
     /* export and, in the command, audit_verify: the copy carries the whole trail */

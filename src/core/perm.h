@@ -63,6 +63,8 @@ enum perm_action {
     PERM_LOCK,
     PERM_UNLOCK,
     PERM_SETTINGS, /* the study's settings: the site time zone */
+    PERM_REDACT, /* mask personal data typed into a value, in the value and every view of the trail
+                  */
     PERM__COUNT,
     PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };

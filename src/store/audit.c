@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -249,14 +250,71 @@ static void row_from_stmt(sqlite3_stmt *s, struct store_audit_row *r)
 #undef TXT
 }
 
-/* Steps s (bound by the caller) and calls fn per row. */
-static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void *ctx,
+/* A redacted audit row: which of its values are masked (1 old, 2 new, 3 both). */
+struct redacted {
+    long long id;
+    int cols;
+};
+
+/* The redacted audit rows, by id (*out malloc'ed, NULL when none). */
+static int redacted_rows(struct store *st, struct redacted **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REDACT_IDS, e);
+    if (!s)
+        return ERR_IO;
+    size_t cap = 0;
+    int r, rc = 0;
+    while ((r = store_step(st, s)) == SQLITE_ROW) {
+        struct redacted *g = array_grow(*out, *n, &cap, sizeof **out, 16);
+        if (!g) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        *out = g;
+        g[*n].id = sqlite3_column_int64(s, 0);
+        g[(*n)++].cols = sqlite3_column_int(s, 1);
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = store_db_fail(st, e, "reading redactions");
+    sqlite3_reset(s);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    long long x = ((const struct redacted *)a)->id, y = ((const struct redacted *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Steps s (bound by the caller) and calls fn per row; with mask, the old and new values of a
+ * redacted row read "[redacted]" (every view and export; the chain's check reads them as they
+ * are). */
+static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void *ctx, bool mask,
                       struct err *e)
 {
+    struct redacted *ids = NULL;
+    size_t nids = 0;
+    if (mask && redacted_rows(st, &ids, &nids, e)) {
+        sqlite3_reset(s);
+        return e ? e->code : ERR_IO;
+    }
     int r, rc = 0;
     while ((r = store_step(st, s)) == SQLITE_ROW) {
         struct store_audit_row row;
         row_from_stmt(s, &row);
+        struct redacted key = {row.id, 0};
+        const struct redacted *m = nids ? bsearch(&key, ids, nids, sizeof *ids, cmp_id) : NULL;
+        if (m && (m->cols & 1) && row.old_value)
+            row.old_value = STORE_REDACTED;
+        if (m && (m->cols & 2) && row.new_value)
+            row.new_value = STORE_REDACTED;
         rc = fn(ctx, &row);
         if (rc)
             break;
@@ -264,13 +322,14 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
     if (!rc && r != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading the audit trail");
     sqlite3_reset(s);
+    free(ids);
     return rc;
 }
 
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e)
 {
     sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_ALL, e);
-    return s ? audit_rows(st, s, fn, ctx, e) : ERR_IO;
+    return s ? audit_rows(st, s, fn, ctx, true, e) : ERR_IO;
 }
 
 /* Runs statement id (the record's two names as ?1 and ?2, field as ?3 when given) and calls fn
@@ -293,7 +352,7 @@ static int record_rows(struct store *st, const char *record, enum stmt_id id, co
     store_bind_text(st, s, 2, r.study_id[0] ? r.study_id : r.screening_no);
     if (field)
         store_bind_text(st, s, 3, field);
-    return audit_rows(st, s, fn, ctx, e);
+    return audit_rows(st, s, fn, ctx, true, e);
 }
 
 int store_field_history(struct store *st, const char *record, const char *field, store_audit_fn fn,
@@ -355,7 +414,8 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
-    rc = store_audit_foreach(st, verify_row, &v, e);
+    sqlite3_stmt *all = store_stmt_get(st, SQ_AUDIT_ALL, e);
+    rc = all ? audit_rows(st, all, verify_row, &v, false, e) : ERR_IO; /* the bytes as stored */
     long long head_id = 0;
     char head_hash[65] = "";
     if (rc == 0 || v.failed)
@@ -482,4 +542,100 @@ int store_audit_export_csv(struct store *st, FILE *out, long long *nrows, struct
     else if (rc == ERR_NOMEM)
         err_set(e, ERR_NOMEM, "out of memory");
     return rc;
+}
+
+/* ---- redaction ----------------------------------------------------------------------------*/
+
+struct redact_walk {
+    const char *event;
+    long long instance;
+    long long *ids;
+    size_t n, cap;
+    int failed;
+};
+
+static int redact_collect(void *ctx, const struct store_audit_row *row)
+{
+    struct redact_walk *w = ctx;
+    if (!row->event || strcmp(row->event, w->event) != 0 || row->instance != w->instance ||
+        (!row->old_value && !row->new_value))
+        return 0;
+    long long *g = array_grow(w->ids, w->n, &w->cap, sizeof *g, 8);
+    if (!g)
+        return w->failed = ERR_NOMEM;
+    w->ids = g;
+    g[w->n++] = row->id;
+    return 0;
+}
+
+int store_redact(struct store *st, const struct store_ctx *who, const char *record,
+                 const char *event, int instance, const char *key, const char *replacement,
+                 const char *reason, size_t *nmasked, struct store_put_result *res, struct err *e)
+{
+    *nmasked = 0;
+    if (!reason || !*reason)
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "a redaction needs a reason");
+    struct dict_key k;
+    enum dict_key_kind kind = dict_key_parse(&st->dict, key ? key : "", &k);
+    if (kind != DICT_KEY_FIELD && kind != DICT_KEY_OPTION)
+        return err_set_field(e, ERR_INVALID, "field", "'%s' is not a field of the protocol",
+                             key ? key : "");
+    if (k.field->type == FT_CALC)
+        return err_set_field(e, ERR_INVALID, "field",
+                             "'%s' is calculated: it holds nothing anyone typed", key);
+    int rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    struct store_change c = {event, instance, k.field->name,
+                             kind == DICT_KEY_OPTION ? k.code : NULL,
+                             replacement ? replacement : ""};
+    rc = store_put_changes(st, who, record, &c, 1, reason, res, e);
+    struct redact_walk w = {.event = event, .instance = instance};
+    sqlite3_stmt *s = NULL;
+    if (!rc) {
+        struct store_record r;
+        rc = store_record_find(st, record, &r, e);
+        s = rc ? NULL : store_stmt_get(st, SQ_AUDIT_HISTORY, e);
+        if (!rc && !s)
+            rc = ERR_IO;
+        if (!rc) {
+            store_bind_text(st, s, 1, r.screening_no);
+            store_bind_text(st, s, 2, r.study_id[0] ? r.study_id : r.screening_no);
+            store_bind_text(st, s, 3, key);
+            rc = audit_rows(st, s, redact_collect, &w, false, e);
+            if (!rc && w.failed)
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+        }
+        if (!rc) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "%zu audited value(s) masked", w.n);
+            struct audit_entry a = {.action = "redact",
+                                    .record = store_record_name(&r),
+                                    .event = event,
+                                    .instance = instance,
+                                    .field = key,
+                                    .new_value = detail,
+                                    .reason = reason};
+            rc = store_audit_append(st, who, &a, e);
+        }
+    }
+    long long redact_id = st->head_id;
+    s = rc ? NULL : store_stmt_get(st, SQ_REDACT_INSERT, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    /* the change just made keeps its new value (the replacement) readable */
+    long long replacing = res && res->nchanged ? w.ids[w.n - 1] : 0;
+    for (size_t i = 0; !rc && i < w.n; i++) {
+        store_bind_int64(st, s, 1, w.ids[i]);
+        store_bind_int64(st, s, 2, w.ids[i] == replacing ? 1 : 3);
+        store_bind_int64(st, s, 3, redact_id);
+        rc = store_stmt_run(st, s, "recording a redaction", e);
+    }
+    free(w.ids);
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    *nmasked = w.n;
+    return store_tx_commit(st, e);
 }

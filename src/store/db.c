@@ -100,6 +100,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_REC_SET_ELIG] = "UPDATE record SET eligible = ?2, status = ?3 WHERE id = ?1",
     [SQ_REC_SET_WITHDRAWN] = "UPDATE record SET status = 3, withdrawn_at = ?2 WHERE id = ?1",
     [SQ_REC_SET_LOCK] = "UPDATE record SET is_locked = ?2 WHERE id = ?1",
+    [SQ_REDACT_IDS] = "SELECT audit_id, cols FROM redaction ORDER BY audit_id",
+    [SQ_REDACT_INSERT] = "INSERT INTO redaction(audit_id, cols, redact_id) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT(audit_id) DO UPDATE SET cols = cols | excluded.cols",
     [SQ_FLOCK_INSERT] = "INSERT INTO form_lock(record_id, event, form, instance, locked_by, "
                         "locked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQ_FLOCK_DELETE] = "DELETE FROM form_lock WHERE record_id = ?1 AND event = ?2 AND form = ?3 "

@@ -203,6 +203,15 @@ static const char *const migrations[] = {
     "  pwhash TEXT NOT NULL,"
     "  replaced_at TEXT NOT NULL) STRICT;"
     "CREATE INDEX password_history_user ON password_history(user_id, replaced_at);",
+
+    /* 7: redactions (audit.c, store_redact): audit rows whose old (cols 1), new (2) or both (3)
+     * values every view and export shows as "[redacted]" — personal data typed into a value —
+     * each with the "redact" row that justifies it. The rows themselves never change (the chain
+     * needs their bytes). */
+    "CREATE TABLE redaction("
+    "  audit_id INTEGER PRIMARY KEY REFERENCES audit(id),"
+    "  cols INTEGER NOT NULL CHECK(cols IN (1, 2, 3)),"
+    "  redact_id INTEGER NOT NULL REFERENCES audit(id)) STRICT;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -862,6 +862,23 @@ struct store_verify_result {
  * row) when broken. */
 int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e);
 
+/* What every view and export of the trail shows for a redacted value. */
+#define STORE_REDACTED "[redacted]"
+
+/* Redacts personal data typed into a value (P11-13): the value of key (a field, or a checkbox
+ * option field___code) of record at (event, instance) is replaced by replacement ("" or NULL:
+ * cleared) through the write path with reason, and every audit row that carried its earlier
+ * values, the replacing one included, shows them as STORE_REDACTED in every view and export of
+ * the trail from then on (history, the record's trail, the CSV export, ODM). The rows
+ * themselves never change: `audit verify` reads them as stored, so the chain still proves them,
+ * and the plaintext stays in the database file alone. Audited as "redact" (the field, how many
+ * values were masked, the reason); each masked row is tied to that row. *nmasked gets the
+ * count. A reason is required; a calc cannot be redacted. Permission (PERM_REDACT) is the
+ * caller's to check; the write path's own rules apply (locks, frozen database). */
+int store_redact(struct store *st, const struct store_ctx *who, const char *record,
+                 const char *event, int instance, const char *key, const char *replacement,
+                 const char *reason, size_t *nmasked, struct store_put_result *res, struct err *e);
+
 /* The chain head: number of rows and the last row's hash (65 bytes; "" when empty). */
 int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e);
 

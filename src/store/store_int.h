@@ -50,6 +50,8 @@ enum stmt_id {
     SQ_REC_SET_WITHDRAWN,
     SQ_REC_SET_LOCK,
     SQ_FLOCK_INSERT,
+    SQ_REDACT_IDS,
+    SQ_REDACT_INSERT,
     SQ_PWHIST_INSERT,
     SQ_PWHIST_RECENT,
     SQ_FLOCK_DELETE,
@@ -201,7 +203,7 @@ void store_remove_db_files(const char *path);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
