@@ -317,7 +317,8 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     /* a version-1 database (before queries, SDV, signatures and form locks) is upgraded on open,
      * its data kept */
     store_close(t->st);
-    db_exec(t->path, "DROP TABLE password_history; ALTER TABLE user DROP COLUMN password_set_at; "
+    db_exec(t->path, "DROP TABLE redaction; DROP TABLE password_history; "
+                     "ALTER TABLE user DROP COLUMN password_set_at; "
                      "DROP TABLE form_lock; DROP TABLE signature; "
                      "ALTER TABLE user DROP COLUMN full_name; "
                      "DROP TABLE sdv; DROP TABLE query_message; DROP TABLE query; "
