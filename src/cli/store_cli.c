@@ -133,6 +133,10 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     }
     if (!rc && action != PERM_NONE)
         rc = store_authorize(st, &cli, action, e);
+    struct store_user u;
+    enum role role;
+    if (!rc && store_user_get(st, cli.user, &u, NULL) == 0 && role_from_name(u.role, &role) == 0)
+        store_set_reader(st, role); /* identifier fields in clear for roles that may (keys.c) */
     if (!rc)
         *who = cli;
     return rc;

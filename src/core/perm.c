@@ -42,6 +42,7 @@ static const struct {
     [PERM_LOCK] = {"lock",                   {1,  0,  0,  0,  1,  0}, "lock records"},
     [PERM_UNLOCK] = {"unlock",               {1,  0,  0,  0,  1,  0}, "unlock records"},
     [PERM_SETTINGS] = {"settings",           {1,  0,  0,  0,  0,  0}, "change the study's settings (the site time zone)"},
+    [PERM_IDENTIFIERS] = {"identifiers",     {1,  1,  1,  1,  0,  0}, "see identifier fields (hospital number) in clear"},
     [PERM_REDACT] = {"redact",               {1,  0,  0,  0,  0,  0}, "redact personal data from values and the views of the trail"},
 };
 /* clang-format on */

@@ -62,9 +62,9 @@ enum perm_action {
     PERM_SIGN,
     PERM_LOCK,
     PERM_UNLOCK,
-    PERM_SETTINGS, /* the study's settings: the site time zone */
-    PERM_REDACT, /* mask personal data typed into a value, in the value and every view of the trail
-                  */
+    PERM_SETTINGS,    /* the study's settings: the site time zone */
+    PERM_REDACT,      /* redact personal data typed into a value (ioheme redact) */
+    PERM_IDENTIFIERS, /* see identifier fields in clear (others see them masked) */
     PERM__COUNT,
     PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };

@@ -315,7 +315,13 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
             row.old_value = STORE_REDACTED;
         if (m && (m->cols & 2) && row.new_value)
             row.new_value = STORE_REDACTED;
+        struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
+        if (mask) {
+            row.old_value = store_reveal(st, NULL, row.old_value, &ar);
+            row.new_value = store_reveal(st, NULL, row.new_value, &ar);
+        }
         rc = fn(ctx, &row);
+        arena_free(&ar);
         if (rc)
             break;
     }

@@ -78,6 +78,7 @@ int store_query_get(struct store *st, long long id, struct store_query *out, str
     if (rc == SQLITE_ROW) {
         query_fill(s, out);
         sqlite3_reset(s);
+        store_reveal_into(st, out->raised_value, sizeof out->raised_value);
         return 0;
     }
     sqlite3_reset(s);
@@ -97,6 +98,10 @@ int store_query_messages(struct store *st, long long id, struct store_query_mess
     int rc = store_rows_to_array(st, s, sizeof **out, message_fill, &arr, n,
                                  "reading a query's messages", e);
     *out = arr;
+    for (size_t i = 0; !rc && i < *n; i++) {
+        store_reveal_into(st, (*out)[i].old_value, sizeof(*out)[i].old_value);
+        store_reveal_into(st, (*out)[i].new_value, sizeof(*out)[i].new_value);
+    }
     return rc;
 }
 
@@ -138,6 +143,8 @@ int store_query_list(struct store *st, const struct store_query_filter *f, struc
     if (rc)
         return rc;
     struct store_query *q = arr;
+    for (size_t i = 0; i < *n; i++)
+        store_reveal_into(st, q[i].raised_value, sizeof q[i].raised_value);
     if (f->waiting_for) {
         size_t k = 0;
         for (size_t i = 0; i < *n; i++)

@@ -64,7 +64,13 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
     int q = store_step(lk->st, s);
     if (q == SQLITE_ROW) {
         out->kind = EV_STR;
-        out->str = arena_strdup(lk->ar, (const char *)sqlite3_column_text(s, 0));
+        const char *stored = (const char *)sqlite3_column_text(s, 0);
+        /* logic reads clear text, whoever is reading (store_decrypt, not store_reveal) */
+        if (store_is_encrypted(stored) && store_decrypt(lk->st, stored, lk->ar, &stored, e) != 0) {
+            sqlite3_reset(s);
+            return e ? e->code : ERR_INTEGRITY;
+        }
+        out->str = arena_strdup(lk->ar, stored);
         if (!out->str) {
             sqlite3_reset(s);
             return err_set(e, ERR_NOMEM, "out of memory");
@@ -120,7 +126,10 @@ static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char 
             .value = (const char *)sqlite3_column_text(s, c0 + 4),
             .flag = (const char *)sqlite3_column_text(s, c0 + 5),
         };
+        struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
+        v.value = store_reveal(st, NULL, v.value, &ar);
         rc = fn(ctx, &v);
+        arena_free(&ar);
         if (rc)
             break;
     }
@@ -176,7 +185,11 @@ int store_field_values(struct store *st, const char *field, store_value_fn fn, v
             .field = field,
             .value = (const char *)sqlite3_column_text(s, 3),
         };
-        if ((rc = fn(ctx, &v)))
+        struct arena ar = ARENA_INIT;
+        v.value = store_reveal(st, NULL, v.value, &ar);
+        rc = fn(ctx, &v);
+        arena_free(&ar);
+        if (rc)
             break;
     }
     if (!rc && q != SQLITE_DONE)

@@ -71,8 +71,10 @@ static const char *col(sqlite3_stmt *s, int i)
     return (const char *)sqlite3_column_text(s, i);
 }
 
-int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void *ctx,
-                     struct err *e)
+/* Every stored value of record (NULL: all) with its verification; reveal: identifiers as their
+ * reader may see them (store_reveal), else as stored (what a verification records). */
+static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, void *ctx, bool reveal,
+                      struct err *e)
 {
     long long rid;
     int rc = store_record_filter(st, record, &rid, e);
@@ -105,7 +107,11 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
         v.is_verified = col(s, 7) && v.value && strcmp(col(s, 7), v.value) == 0;
         if (!v.is_verified)
             v.verified_by = v.verified_at = NULL;
+        struct arena ar = ARENA_INIT;
+        if (reveal)
+            v.value = store_reveal(st, f, v.value, &ar);
         rc = fn(ctx, &v);
+        arena_free(&ar);
     }
     sqlite3_reset(s);
     if (rc)
@@ -113,6 +119,12 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
     return step == SQLITE_DONE || step == SQLITE_ROW
                ? 0
                : store_db_fail(st, e, "reading verifications");
+}
+
+int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void *ctx,
+                     struct err *e)
+{
+    return sdv_values(st, record, fn, ctx, true, e);
 }
 
 /* ---- verifying ----------------------------------------------------------------------------*/
@@ -237,7 +249,7 @@ int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *
     store_ts_format(store_now_ms(st), ts);
     rc = store_record_find(st, record, &r, e);
     if (!rc)
-        rc = store_sdv_values(st, record, collect_one, &c, e);
+        rc = sdv_values(st, record, collect_one, &c, false, e);
     if (rc == ERR_NOMEM)
         err_set(e, ERR_NOMEM, "out of memory");
     if (!rc && c.nseen == 0)
@@ -326,7 +338,7 @@ int store_sdv_progress(struct store *st, const char *record, struct store_sdv_co
                        size_t *n, struct err *e)
 {
     struct progress_ctx p = {0};
-    int rc = store_sdv_values(st, record, progress_one, &p, e);
+    int rc = sdv_values(st, record, progress_one, &p, false, e);
     if (rc) {
         free(p.c);
         *out = NULL;

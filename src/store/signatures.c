@@ -37,7 +37,11 @@ static int content_status(void *ctx, const struct store_form_state *s)
 int store_record_content_sha256(struct store *st, const char *record, char out[65], struct err *e)
 {
     struct strbuf sb = STRBUF_INIT;
+    /* what is signed is the clear text, whoever asks (and whatever key encrypts it) */
+    bool was = st->reveal_internal;
+    st->reveal_internal = true;
     int rc = store_record_values(st, record, content_value, &sb, e);
+    st->reveal_internal = was;
     if (!rc)
         rc = store_form_states(st, record, content_status, &sb, e);
     if (!rc && sb.failed)

@@ -71,7 +71,10 @@ int store_form_values(struct store *st, const char *record, const char *event, c
             .value = (const char *)sqlite3_column_text(s, 2),
             .flag = (const char *)sqlite3_column_text(s, 3),
         };
+        struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
+        v.value = store_reveal(st, NULL, v.value, &ar);
         rc = fn(ctx, &v);
+        arena_free(&ar);
         if (rc)
             break;
     }

@@ -188,6 +188,8 @@ int store_open(const char *path, struct store **out, struct err *e)
         rc = load_dict(st, e);
     if (!rc)
         rc = store_audit_load_clock(st, e);
+    if (!rc)
+        rc = store_keys_load(st, path, e);
     if (rc) {
         store_close(st);
         return rc;
@@ -325,6 +327,8 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
             rc = load_dict(st, e);
         if (!rc)
             rc = put_meta(st, dict_sha, e);
+        if (!rc)
+            rc = store_keys_load(st, path, e);
         struct store_ctx sys = {"system", "system", dict_sha};
         struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)

@@ -862,6 +862,22 @@ struct store_verify_result {
  * row) when broken. */
 int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e);
 
+/* Identifier fields (keys.c, P11-35): what a reader without the identifiers permission sees,
+ * and what anyone sees when the value's key is not in the key file. */
+#define STORE_MASKED "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2 (identifier)"
+#define STORE_UNREADABLE "(identifier: key missing)"
+/* Who reads through this connection from now on: identifier values in clear for a role with
+ * PERM_IDENTIFIERS, masked otherwise (the default before anyone signs in). The CLI sets it at
+ * sign-in, the web server per request. */
+void store_set_reader(struct store *st, enum role role);
+/* The key file in use ($IOHEME_KEY_FILE, else "<database>.key"). */
+const char *store_key_file_path(const struct store *st);
+/* Adds a key to the key file, re-encrypts every stored identifier value with it (one
+ * transaction) and keeps the old keys (the audit trail's rows still need them). Audited as
+ * "key_rotate" with the reason. *nvalues: how many values were re-encrypted. */
+int store_key_rotate(struct store *st, const struct store_ctx *who, const char *reason,
+                     size_t *nvalues, struct err *e);
+
 /* What every view and export of the trail shows for a redacted value. */
 #define STORE_REDACTED "[redacted]"
 

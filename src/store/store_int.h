@@ -108,8 +108,22 @@ enum stmt_id {
 };
 
 /* A field reference [event][field] inside a calc, qualified by event. */
+/* keys.c: one identifier key of the key file. */
+#define STORE_MAX_KEYS 32
+struct store_key {
+    unsigned id;
+    unsigned char k[32];
+};
+
 struct store {
     sqlite3 *db;
+    /* identifier encryption (keys.c): the key file's keys, and who reads */
+    char key_path[4096];
+    struct store_key keys[STORE_MAX_KEYS];
+    size_t nkeys;
+    unsigned max_key_id;      /* the highest key id the database has a check value for */
+    bool may_see_identifiers; /* the reader's role holds PERM_IDENTIFIERS (store_set_reader) */
+    bool reveal_internal;     /* the store's own reads (signature content): clear text */
     struct dict dict;
     bool has_dict;
     sqlite3_stmt *stmts[SQ__COUNT];
@@ -197,6 +211,22 @@ int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row
 void store_ts_format(long long ms, char out[32]);
 /* Parses that format back; -1 when malformed. */
 long long store_ts_parse(const char *s);
+
+/* keys.c: loads the key file of the database at db_path (after the meta table exists) and
+ * checks each key against the database; encrypts a value with the newest key (making the first
+ * one when there is none), decrypts one ("enc1:..."; anything else is returned as is). */
+int store_keys_load(struct store *st, const char *db_path, struct err *e);
+bool store_is_encrypted(const char *stored);
+int store_encrypt(struct store *st, const char *plain, struct arena *ar, const char **out,
+                  struct err *e);
+int store_decrypt(const struct store *st, const char *stored, struct arena *ar, const char **out,
+                  struct err *e);
+/* What a stored value shows its reader: clear text, STORE_MASKED for a reader without the
+ * identifiers permission, STORE_UNREADABLE when its key is missing (in ar). */
+const char *store_reveal(struct store *st, const struct dict_field *f, const char *stored,
+                         struct arena *ar);
+/* store_reveal in place, for a value copied into a fixed buffer. */
+void store_reveal_into(struct store *st, char *buf, size_t size);
 
 /* Removes a database file and its -wal and -shm (store.c). */
 void store_remove_db_files(const char *path);

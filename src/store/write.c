@@ -98,6 +98,17 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
              strcmp(action, "calc") == 0 ? "the change recomputes calc" : "field", f->name);
     if (form_lock_check(ps, event, f->form_index, instance, what, msg, sizeof msg))
         return err_set_field(e, ERR_CONFLICT, f->name, "%s", msg);
+    /* an identifier is stored, and audited, encrypted (keys.c); the cache keeps clear text */
+    const char *stored = value, *aold = old, *anew = del ? NULL : value;
+    if (f->is_identifier) {
+        int rc = del ? 0 : store_encrypt(st, value, &ps->ar, &stored, e);
+        if (!rc && !del)
+            anew = stored;
+        if (!rc && old && *old)
+            rc = store_encrypt(st, old, &ps->ar, &aold, e);
+        if (rc)
+            return rc;
+    }
     sqlite3_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
     if (!s)
         return ERR_IO;
@@ -108,7 +119,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     store_bind_text_static(st, s, 5, code ? code : "");
     if (!del) {
         store_bind_text_static(st, s, 6, st->dict.forms[f->form_index].name);
-        store_bind_text_static(st, s, 7, value);
+        store_bind_text_static(st, s, 7, stored);
         store_bind_text_static(st, s, 8, flag);
     }
     if (store_stmt_run_unbind(st, s, "writing a value", e))
@@ -125,16 +136,16 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
                             .event = event,
                             .instance = instance,
                             .field = afield,
-                            .old_value = old,
-                            .new_value = del ? NULL : value,
+                            .old_value = aold,
+                            .new_value = anew,
                             .reason = reason};
     int rc = store_audit_append(st, ps->who, &a, e);
     if (!rc && strcmp(action, "update") == 0)
         rc = store_query_note_value(st, ps->who, ps->r, &ps->has_live_queries, event, instance, f,
-                                    code, old, value, flag, reason, e);
+                                    code, aold, del ? value : anew, flag, reason, e);
     if (!rc && strcmp(action, "update") == 0)
-        rc = store_sdv_note_value(st, ps->who, ps->r, &ps->has_sdv, event, instance, afield, value,
-                                  e);
+        rc = store_sdv_note_value(st, ps->who, ps->r, &ps->has_sdv, event, instance, afield,
+                                  del ? value : anew, e);
     if (!rc && strcmp(action, "update") == 0)
         rc = store_signature_note_change(st, ps->who, ps->r, &ps->has_signature, event, afield, e);
     return rc;

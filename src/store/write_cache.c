@@ -137,9 +137,17 @@ int store_putcache_values_load(struct put_state *ps, struct err *e)
         const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
         if (ev < 0 || !f)
             continue; /* not in the protocol: nothing in the write path can ask for it */
+        /* the write path works on clear text: an identifier is decrypted here, encrypted again
+         * by value_write */
+        const char *v = (const char *)sqlite3_column_text(s, 4);
+        int drc = store_is_encrypted(v) ? store_decrypt(st, v, &ps->ar, &v, e) : 0;
+        if (drc) {
+            sqlite3_reset(s);
+            store_putcache_drop(pc);
+            return drc;
+        }
         if (store_putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
-                                    (const char *)sqlite3_column_text(s, 3),
-                                    (const char *)sqlite3_column_text(s, 4))) {
+                                    (const char *)sqlite3_column_text(s, 3), v)) {
             sqlite3_reset(s);
             store_putcache_drop(pc);
             return err_set(e, ERR_NOMEM, "out of memory");

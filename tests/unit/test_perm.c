@@ -19,12 +19,12 @@ static const struct {
 } expected[] = {
     {"admin", " user_manage protocol_read screen enroll data_read data_write form_status "
               "reason_change audit_read audit_verify export analyse query_raise query_answer "
-              "query_close sdv lock unlock settings redact "},
+              "query_close sdv lock unlock settings redact identifiers "},
     {"investigator", " protocol_read screen enroll data_read data_write form_status "
-                     "reason_change audit_read query_answer sign "},
+                     "reason_change audit_read query_answer sign identifiers "},
     {"coordinator", " protocol_read screen enroll data_read data_write form_status "
-                    "reason_change query_answer "},
-    {"monitor", " protocol_read data_read audit_read query_raise query_close sdv "},
+                    "reason_change query_answer identifiers "},
+    {"monitor", " protocol_read data_read audit_read query_raise query_close sdv identifiers "},
     {"data_manager", " protocol_read data_read audit_read audit_verify export query_raise "
                      "query_close lock unlock "},
     {"statistician", " protocol_read data_read export analyse "},

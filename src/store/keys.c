@@ -1,0 +1,355 @@
+/* Identifier fields encrypted at rest (P11-35). Values of fields the protocol flags
+ * `Identifier? = y` are stored — in the value table and in the audit trail — as
+ * "enc1:<key id>:<base64 of nonce | XSalsa20-Poly1305 ciphertext>" (libsodium crypto_secretbox).
+ * The keys live outside the database, in a key file ($IOHEME_KEY_FILE, else "<database>.key",
+ * mode 0600, one "<id> <64 hex digits>" line per key, the newest last): a stolen database file or
+ * backup holds no identifier in clear. The database keeps, per key id, a check value (the first
+ * 16 hex digits of SHA-256("ioheme identifier key" | key)) so a wrong key file is refused rather
+ * than producing garbage. The first key is made when the first identifier value is written;
+ * rotation (store_key_rotate) adds a key, re-encrypts every stored value with it and keeps the
+ * old keys, which the audit trail's rows (never rewritten: the chain hashes their bytes) still
+ * need. Who sees the clear text is decided once per connection user (store_set_reader): roles
+ * with the identifiers permission see it; others see STORE_MASKED. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/strbuf.h"
+#include "store/store_int.h"
+
+#define ENC_PREFIX "enc1:"
+#define META_KEYS "identifier_keys"
+
+static void key_check(const unsigned char k[32], char out[17])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state s;
+    crypto_hash_sha256_init(&s);
+    crypto_hash_sha256_update(&s, (const unsigned char *)"ioheme identifier key", 21);
+    crypto_hash_sha256_update(&s, k, 32);
+    crypto_hash_sha256_final(&s, h);
+    sodium_bin2hex(out, 17, h, 8);
+}
+
+const char *store_key_file_path(const struct store *st)
+{
+    return st->key_path;
+}
+
+/* Reads the key file into st->keys (none when the file does not exist). */
+static int keys_read(struct store *st, struct err *e)
+{
+    FILE *f = fopen(st->key_path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : err_set(e, ERR_IO, "%s: %s", st->key_path, strerror(errno));
+    char line[256];
+    int rc = 0, lineno = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        unsigned id;
+        char hex[65];
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        struct store_key k = {0};
+        size_t len = 0;
+        if (sscanf(line, "%u %64s", &id, hex) != 2 || id == 0 ||
+            sodium_hex2bin(k.k, sizeof k.k, hex, strlen(hex), NULL, &len, NULL) != 0 ||
+            len != sizeof k.k) {
+            rc = err_set(e, ERR_INVALID, "%s:%d: not '<id> <64 hex digits>'", st->key_path, lineno);
+            break;
+        }
+        k.id = id;
+        if (st->nkeys >= STORE_MAX_KEYS)
+            rc = err_set(e, ERR_INVALID, "%s: more than %d keys", st->key_path, STORE_MAX_KEYS);
+        else
+            st->keys[st->nkeys++] = k;
+        sodium_memzero(hex, sizeof hex);
+    }
+    sodium_memzero(line, sizeof line);
+    fclose(f);
+    return rc;
+}
+
+int store_keys_load(struct store *st, const char *db_path, struct err *e)
+{
+    const char *env = getenv("IOHEME_KEY_FILE");
+    if ((size_t)snprintf(st->key_path, sizeof st->key_path, env && *env ? "%s" : "%s.key",
+                         env && *env ? env : db_path) >= sizeof st->key_path)
+        return err_set(e, ERR_INVALID, "%s: key file path too long", db_path);
+    int rc = keys_read(st, e);
+    if (rc)
+        return rc;
+    /* every key the database knows must match its check value */
+    char checks[1024];
+    bool found;
+    rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
+    if (rc || !found)
+        return rc;
+    for (char *p = checks; *p;) {
+        unsigned id = (unsigned)strtoul(p, &p, 10);
+        if (*p != ':')
+            break;
+        if (id > st->max_key_id)
+            st->max_key_id = id;
+        char want[17];
+        snprintf(want, sizeof want, "%.16s", p + 1);
+        p += 17;
+        if (*p == ',')
+            p++;
+        for (size_t i = 0; i < st->nkeys; i++) {
+            char have[17];
+            key_check(st->keys[i].k, have);
+            if (st->keys[i].id == id && strcmp(have, want) != 0)
+                return err_set(e, ERR_INTEGRITY,
+                               "%s: key %u is not this database's key %u (wrong key file?): "
+                               "identifier fields cannot be read or written with it",
+                               st->key_path, id, id);
+        }
+    }
+    return 0;
+}
+
+static const struct store_key *key_find(const struct store *st, unsigned id)
+{
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (st->keys[i].id == id)
+            return &st->keys[i];
+    return NULL;
+}
+
+/* Appends a new key (id one above the highest) to the key file — created 0600 when absent —
+ * and its check value to the database's meta (in the caller's transaction). */
+static int key_add(struct store *st, struct err *e)
+{
+    if (st->nkeys >= STORE_MAX_KEYS)
+        return err_set(e, ERR_INVALID, "%s: more than %d keys", st->key_path, STORE_MAX_KEYS);
+    struct store_key k = {.id = st->max_key_id};
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (st->keys[i].id >= k.id)
+            k.id = st->keys[i].id;
+    k.id++;
+    crypto_secretbox_keygen(k.k);
+    char hex[65], check[17];
+    sodium_bin2hex(hex, sizeof hex, k.k, sizeof k.k);
+    key_check(k.k, check);
+    int fd = open(st->key_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int rc = 0;
+    if (fd < 0) {
+        rc = err_set(e, ERR_IO, "%s: %s", st->key_path, strerror(errno));
+    } else {
+        char line[96];
+        int n = snprintf(line, sizeof line, "%u %s\n", k.id, hex);
+        if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+            rc = err_set(e, ERR_IO, "%s: %s", st->key_path, strerror(errno));
+        sodium_memzero(line, sizeof line);
+        close(fd);
+    }
+    sodium_memzero(hex, sizeof hex);
+    char checks[1024] = "";
+    bool found;
+    if (!rc)
+        rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
+    size_t len = strlen(checks);
+    if (!rc && (size_t)snprintf(checks + len, sizeof checks - len, "%s%u:%s", len ? "," : "", k.id,
+                                check) >= sizeof checks - len)
+        rc = err_set(e, ERR_INVALID, "too many identifier keys");
+    if (!rc)
+        rc = store_meta_set(st, META_KEYS, checks, e);
+    if (!rc) {
+        st->keys[st->nkeys++] = k;
+        st->max_key_id = k.id;
+    }
+    sodium_memzero(&k, sizeof k);
+    return rc;
+}
+
+bool store_is_encrypted(const char *stored)
+{
+    return stored && strncmp(stored, ENC_PREFIX, strlen(ENC_PREFIX)) == 0;
+}
+
+int store_encrypt(struct store *st, const char *plain, struct arena *ar, const char **out,
+                  struct err *e)
+{
+    *out = NULL;
+    if (!st->nkeys && st->max_key_id)
+        return err_set(e, ERR_INTEGRITY,
+                       "%s is missing: this database's identifier values were encrypted with "
+                       "key %u; restore the key file from its backup (docs/operations.md) "
+                       "before writing identifiers",
+                       st->key_path, st->max_key_id);
+    if (!st->nkeys) { /* the first identifier value: the first key */
+        int rc = key_add(st, e);
+        if (rc)
+            return rc;
+    }
+    const struct store_key *k = &st->keys[st->nkeys - 1];
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (st->keys[i].id > k->id)
+            k = &st->keys[i];
+    size_t n = strlen(plain);
+    size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
+    unsigned char *box = malloc(blen);
+    if (!box)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, n, box,
+                          k->k);
+    size_t b64 = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_ORIGINAL);
+    char *enc = arena_alloc(ar, strlen(ENC_PREFIX) + 12 + b64);
+    if (enc) {
+        int m = sprintf(enc, ENC_PREFIX "%u:", k->id);
+        sodium_bin2base64(enc + m, b64, box, blen, sodium_base64_VARIANT_ORIGINAL);
+    }
+    free(box);
+    if (!enc)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    *out = enc;
+    return 0;
+}
+
+int store_decrypt(const struct store *st, const char *stored, struct arena *ar, const char **out,
+                  struct err *e)
+{
+    *out = stored;
+    if (!store_is_encrypted(stored))
+        return 0;
+    char *end;
+    unsigned id = (unsigned)strtoul(stored + strlen(ENC_PREFIX), &end, 10);
+    if (*end != ':')
+        return err_set(e, ERR_INTEGRITY, "a malformed encrypted value");
+    const struct store_key *k = key_find(st, id);
+    if (!k)
+        return err_set(e, ERR_INTEGRITY, "identifier key %u is not in %s", id, st->key_path);
+    const char *b64 = end + 1;
+    size_t cap = strlen(b64), blen = 0;
+    unsigned char *box = malloc(cap ? cap : 1);
+    if (!box)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = 0;
+    if (sodium_base642bin(box, cap, b64, strlen(b64), NULL, &blen, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        blen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+        rc = err_set(e, ERR_INTEGRITY, "a malformed encrypted value");
+    } else {
+        size_t n = blen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+        char *plain = arena_alloc(ar, n + 1);
+        if (!plain)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else if (crypto_secretbox_open_easy((unsigned char *)plain,
+                                            box + crypto_secretbox_NONCEBYTES,
+                                            blen - crypto_secretbox_NONCEBYTES, box, k->k) != 0)
+            rc = err_set(e, ERR_INTEGRITY, "an encrypted value does not open with key %u", id);
+        else {
+            plain[n] = '\0';
+            *out = plain;
+        }
+    }
+    free(box);
+    return rc;
+}
+
+const char *store_reveal(struct store *st, const struct dict_field *f, const char *stored,
+                         struct arena *ar)
+{
+    if (!stored || !store_is_encrypted(stored))
+        return stored;
+    (void)f;
+    if (!st->may_see_identifiers && !st->reveal_internal)
+        return STORE_MASKED;
+    const char *plain;
+    if (store_decrypt(st, stored, ar, &plain, NULL) != 0)
+        return STORE_UNREADABLE;
+    return plain;
+}
+
+void store_reveal_into(struct store *st, char *buf, size_t size)
+{
+    if (!store_is_encrypted(buf))
+        return;
+    struct arena ar = ARENA_INIT;
+    snprintf(buf, size, "%s", store_reveal(st, NULL, buf, &ar));
+    arena_free(&ar);
+}
+
+void store_set_reader(struct store *st, enum role role)
+{
+    if (st) /* a request that needs no database has none */
+        st->may_see_identifiers = perm_allows(role, PERM_IDENTIFIERS);
+}
+
+int store_key_rotate(struct store *st, const struct store_ctx *who, const char *reason,
+                     size_t *nvalues, struct err *e)
+{
+    *nvalues = 0;
+    if (!reason || !*reason)
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "a key rotation needs a reason");
+    int rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = store_user_require_active(st, who->user, e);
+    unsigned old_id = 0;
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (st->keys[i].id > old_id)
+            old_id = st->keys[i].id;
+    if (!rc)
+        rc = key_add(st, e);
+    /* every stored identifier value, re-encrypted with the new key */
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    if (!rc)
+        rc = store_stmt_prepare(st,
+                                "SELECT record_id, event, instance, field, code, value FROM value "
+                                "WHERE value LIKE 'enc1:%'",
+                                &sel, "reading identifier values", e);
+    if (!rc)
+        rc = store_stmt_prepare(st,
+                                "UPDATE value SET value = ?6 WHERE record_id = ?1 AND event = ?2 "
+                                "AND instance = ?3 AND field = ?4 AND code = ?5",
+                                &upd, "re-encrypting identifier values", e);
+    struct arena ar = ARENA_INIT;
+    int step;
+    while (!rc && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *plain, *enc;
+        rc = store_decrypt(st, (const char *)sqlite3_column_text(sel, 5), &ar, &plain, e);
+        if (!rc)
+            rc = store_encrypt(st, plain, &ar, &enc, e);
+        if (!rc) {
+            store_bind_int64(st, upd, 1, sqlite3_column_int64(sel, 0));
+            store_bind_text(st, upd, 2, (const char *)sqlite3_column_text(sel, 1));
+            store_bind_int64(st, upd, 3, sqlite3_column_int64(sel, 2));
+            store_bind_text(st, upd, 4, (const char *)sqlite3_column_text(sel, 3));
+            store_bind_text(st, upd, 5, (const char *)sqlite3_column_text(sel, 4));
+            store_bind_text(st, upd, 6, enc);
+            rc = store_stmt_run(st, upd, "re-encrypting an identifier value", e);
+        }
+        if (!rc)
+            ++*nvalues;
+        arena_free(&ar);
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    if (!rc) {
+        char oldv[32], newv[96];
+        snprintf(oldv, sizeof oldv, "key %u", old_id);
+        snprintf(newv, sizeof newv, "key %u (%zu values re-encrypted)", old_id + 1, *nvalues);
+        struct audit_entry a = {.action = "key_rotate",
+                                .instance = -1,
+                                .field = "identifier_key",
+                                .old_value = old_id ? oldv : NULL,
+                                .new_value = newv,
+                                .reason = reason};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        store_tx_rollback(st);
+        /* the key appended to the file stays there, unused: harmless, and the next rotation's
+         * id is above it */
+        return rc;
+    }
+    return store_tx_commit(st, e);
+}

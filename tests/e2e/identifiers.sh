@@ -1,0 +1,77 @@
+#!/bin/sh
+# Identifier fields encrypted at rest and shown only to roles that may (P11-35): the protocol's
+# hospital number (scr_mrn, `Identifier? = y`) saved through the CLI is nowhere in the database
+# file, its WAL or a backup in clear — neither the value nor its audit rows — while the
+# coordinator and the monitor read it; a data manager and a statistician see it masked, in
+# `show`, the record's history and `audit export`; the analysis dataset never carries it; the
+# key lives in DATABASE.key (0600); a wrong key file is refused, a missing one leaves the value
+# unreadable and refuses new identifiers; rotation re-encrypts the values and keeps the old
+# rows readable; the chain verifies throughout.
+set -eu
+: "${IOHEME:?}" "${IOHEME_SRC:?}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL identifiers: $*"; exit 1; }
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+I=$IOHEME
+MRN=MRN-55821-ZK
+as() { u=$1; shift; IOHEME_USER=$u IOHEME_PASSWORD="$u-pass-1" "$I" "$@"; }
+
+"$I" init --admin admin --synthetic >/dev/null
+"$I" simulate --patients 2 --seed 7 >/dev/null
+for r in coordinator monitor data_manager statistician; do
+    printf '%s-pass-1\n' "$r" | "$I" user add "$r" --role "$r" >/dev/null
+done
+[ -e "$W/s.db.key" ] && fail "a key before any identifier"
+as coordinator set IOH-001 screening "scr_mrn=$MRN" --reason "hospital number added" >/dev/null
+[ "$(stat -c %a "$W/s.db.key")" = 600 ] || fail "key file mode $(stat -c %a "$W/s.db.key")"
+
+# at rest: nowhere in clear
+grep -a -q "$MRN" "$W/s.db" "$W/s.db-wal" 2>/dev/null && fail "the hospital number is in the database file in clear"
+[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'scr_mrn' AND value LIKE 'enc1:%'")" = 1 ] || fail "the value is not stored encrypted"
+[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM audit WHERE field = 'scr_mrn' AND new_value LIKE 'enc1:%'")" = 1 ] || fail "the audit row is not encrypted"
+"$I" backup "$W/b.db" >/dev/null
+grep -a -q "$MRN" "$W/b.db" && fail "the backup holds it in clear"
+
+# who sees it
+for r in coordinator monitor; do
+    as "$r" show IOH-001 | grep -q "scr_mrn *$MRN" || fail "$r does not see it"
+done
+"$I" show IOH-001 | grep -q "scr_mrn *$MRN" || fail "admin does not see it"
+for r in data_manager statistician; do
+    as "$r" show IOH-001 >"$W/show.$r"
+    grep -q "$MRN" "$W/show.$r" && fail "$r sees it in show"
+    grep -q "scr_mrn *••• (identifier)" "$W/show.$r" || fail "$r: not masked: $(grep scr_mrn "$W/show.$r")"
+done
+as data_manager history IOH-001 scr_mrn | grep -q "$MRN" && fail "data_manager sees it in history"
+as data_manager audit export >"$W/trail.dm"
+grep -q "$MRN" "$W/trail.dm" && fail "data_manager's audit export carries it"
+grep -q "scr_mrn,,••• (identifier)" "$W/trail.dm" || fail "data_manager's audit export does not mask it"
+as monitor audit export | grep -q "scr_mrn,,$MRN" || fail "the monitor's audit export does not show it"
+as statistician dataset --out "$W/ds" >/dev/null
+grep -r -q -e "$MRN" -e scr_mrn "$W/ds" && fail "the analysis dataset carries the identifier"
+"$I" audit verify | grep -q intact || fail "chain"
+
+# a wrong key file is refused; a missing one leaves the value unreadable and refuses new ones
+cp "$W/s.db.key" "$W/good.key"
+printf '1 %064d\n' 0 >"$W/s.db.key"
+set +e; "$I" show IOH-001 >/dev/null 2>"$W/err"; rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -q "is not this database's key 1" "$W/err" || fail "a wrong key was accepted: $(cat "$W/err")"
+rm "$W/s.db.key"
+"$I" show IOH-001 | grep -q "scr_mrn *(identifier: key missing)" || fail "no key: $("$I" show IOH-001 | grep scr_mrn)"
+set +e; "$I" set IOH-002 screening scr_mrn=MRN-1 --reason x >/dev/null 2>"$W/err"; rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -q "is missing" "$W/err" || fail "a new identifier without the key file: exit $rc $(cat "$W/err")"
+cp "$W/good.key" "$W/s.db.key"
+
+# rotation: a second key, the value re-encrypted, the old audit row still readable
+old=$(sqlite3 "$W/s.db" "SELECT value FROM value WHERE field = 'scr_mrn'")
+"$I" key rotate --reason "annual rotation (SOP-IT-7)" >"$W/out"
+grep -q "1 identifier value(s) re-encrypted" "$W/out" || fail "rotate: $(cat "$W/out")"
+[ "$(wc -l <"$W/s.db.key")" -eq 2 ] || fail "the key file does not hold two keys"
+new=$(sqlite3 "$W/s.db" "SELECT value FROM value WHERE field = 'scr_mrn'")
+[ "$old" != "$new" ] && case $new in enc1:2:*) ;; *) false ;; esac || fail "not re-encrypted with key 2: $new"
+"$I" show IOH-001 | grep -q "scr_mrn *$MRN" || fail "after rotation the value does not read"
+"$I" audit export | grep -q "scr_mrn,,$MRN" || fail "after rotation the old audit row does not read"
+"$I" audit export | grep -q ",key_rotate,.*annual rotation" || fail "rotation not audited"
+"$I" audit verify | grep -q intact || fail "chain after rotation"
+echo "identifiers: ok"
