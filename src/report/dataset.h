@@ -34,6 +34,16 @@ typedef int (*dataset_hidden_fn)(void *ctx, const struct dataset_hidden *h);
  * order, exactly the values dataset_from_store leaves out (ds->nhidden_ignored counts them). */
 int dataset_hidden_values(struct store *st, dataset_hidden_fn fn, void *ctx, struct err *e);
 
+/* The statistics package a dataset is written for (dataset_pkg.c): the CSVs always, plus for
+ * stata / spss / sas one .dta / .sav / .sas7bdat per table (ReadStat: variable labels, typed
+ * dates and date-times, yes/no value labels), for csv and r the loader script dataset.R. */
+enum dataset_format { DATASET_CSV, DATASET_STATA, DATASET_SPSS, DATASET_SAS, DATASET_R };
+/* "csv", "stata", "spss", "sas", "r": 0, else -1. */
+int dataset_format_parse(const char *name, enum dataset_format *out);
+/* Writes the package files of fmt into dir (where dataset_write put the CSVs). */
+int dataset_write_package(const struct adataset *ds, const char *dir, enum dataset_format fmt,
+                          struct err *e);
+
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */
 #define DATASET_SYNTHETIC_FILE "SYNTHETIC-DATA.txt"

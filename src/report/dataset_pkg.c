@@ -1,0 +1,267 @@
+/* The analysis dataset in each statistics package's own format (issue 14): Stata .dta, SPSS
+ * .sav and SAS .sas7bdat written by ReadStat (the library behind R's haven and pyreadstat),
+ * with every column's description as its variable label, typed dates and date-times, and
+ * yes/no labels on the boolean columns; and for R (and beside the CSVs) a loader script that
+ * reads the CSVs with their types and labels. Column names are the CSV's (≤ 32 characters,
+ * what every one of these formats takes). The files carry a fixed timestamp, so the same
+ * dataset gives the same bytes. */
+#include <errno.h>
+#include <math.h>
+#include <readstat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "core/schedule.h"
+#include "report/dataset.h"
+
+/* 2000-01-01T00:00:00Z: what the files say they were written at, always (reproducible). */
+#define PKG_TIMESTAMP 946684800
+
+/* Days between 1970-01-01 and each package's day 0. */
+#define DAYS_1960 (-3653LL)   /* Stata and SAS: 1960-01-01 */
+#define DAYS_1582 (-141428LL) /* SPSS: 1582-10-14 */
+
+static ssize_t write_file(const void *data, size_t len, void *ctx)
+{
+    return fwrite(data, 1, len, ctx) == len ? (ssize_t)len : -1;
+}
+
+/* Seconds since 1970 of a date ("YYYY-MM-DD") or date-time cell; false when neither. */
+static bool cell_time(const char *s, bool is_date, long long *out)
+{
+    char buf[24];
+    if (is_date && strlen(s) == 10) {
+        snprintf(buf, sizeof buf, "%s 00:00", s);
+        s = buf;
+    }
+    return schedule_parse_wallclock(s, out) == 0;
+}
+
+struct pkg {
+    enum dataset_format fmt;
+    long long epoch_days; /* the package's day 0, in days since 1970 */
+    bool ms;              /* date-times in milliseconds (Stata %tc), else seconds */
+    bool date_secs;       /* dates in seconds too (SPSS), else days */
+    const char *fmt_date, *fmt_datetime;
+};
+
+static const struct pkg PKGS[] = {
+    [DATASET_STATA] = {DATASET_STATA, DAYS_1960, true, false, "%td", "%tc"},
+    [DATASET_SPSS] = {DATASET_SPSS, DAYS_1582, false, true, "DATE11", "DATETIME20"},
+    [DATASET_SAS] = {DATASET_SAS, DAYS_1960, false, false, "YYMMDD", "DATETIME"},
+};
+
+static const char *const EXT[] = {
+    [DATASET_STATA] = "dta", [DATASET_SPSS] = "sav", [DATASET_SAS] = "sas7bdat"};
+
+/* The value of cell s of a numeric column of type ty in the package's units; false: missing. */
+static bool pkg_number(const struct pkg *p, enum acol_type ty, const char *s, double *out)
+{
+    if (!s || !*s)
+        return false;
+    if (ty == ACOL_DATE || ty == ACOL_DATETIME) {
+        long long t;
+        if (!cell_time(s, ty == ACOL_DATE, &t))
+            return false;
+        t -= p->epoch_days * 86400LL;
+        *out = ty == ACOL_DATE && !p->date_secs ? (double)(t / 86400)
+               : ty == ACOL_DATETIME && p->ms   ? (double)t * 1000.0
+                                                : (double)t;
+        return true;
+    }
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int table_write(const struct pkg *p, const struct atable *t, const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    readstat_writer_t *w = readstat_writer_init();
+    readstat_variable_t **vars = calloc(t->ncols ? t->ncols : 1, sizeof *vars);
+    int rc = w && vars ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    readstat_label_set_t *yesno = NULL;
+    if (!rc) {
+        readstat_set_data_writer(w, write_file);
+        readstat_writer_set_file_timestamp(w, PKG_TIMESTAMP);
+        readstat_writer_set_file_label(w, t->name);
+        if (p->fmt == DATASET_STATA)
+            readstat_writer_set_file_format_version(w, 118);
+        yesno = readstat_add_label_set(w, READSTAT_TYPE_DOUBLE, "yesno");
+        readstat_label_double_value(yesno, 0, "no");
+        readstat_label_double_value(yesno, 1, "yes");
+    }
+    for (size_t c = 0; !rc && c < t->ncols; c++) {
+        const struct acol *col = &t->cols[c];
+        if (col->type == ACOL_TEXT) {
+            size_t width = 1;
+            for (size_t r = 0; r < t->nrows; r++) {
+                const char *s = atable_get(t, r, c);
+                if (s && strlen(s) > width)
+                    width = strlen(s);
+            }
+            vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_STRING, width);
+        } else {
+            vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_DOUBLE, 0);
+            if (col->type == ACOL_DATE)
+                readstat_variable_set_format(vars[c], p->fmt_date);
+            else if (col->type == ACOL_DATETIME)
+                readstat_variable_set_format(vars[c], p->fmt_datetime);
+            else if (col->type == ACOL_BOOL)
+                readstat_variable_set_label_set(vars[c], yesno);
+        }
+        if (!vars[c])
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else
+            readstat_variable_set_label(vars[c], col->desc);
+    }
+    readstat_error_t re = READSTAT_OK;
+    if (!rc) {
+        long n = (long)t->nrows;
+        re = p->fmt == DATASET_STATA  ? readstat_begin_writing_dta(w, f, n)
+             : p->fmt == DATASET_SPSS ? readstat_begin_writing_sav(w, f, n)
+                                      : readstat_begin_writing_sas7bdat(w, f, n);
+    }
+    for (size_t r = 0; !rc && re == READSTAT_OK && r < t->nrows; r++) {
+        re = readstat_begin_row(w);
+        for (size_t c = 0; re == READSTAT_OK && c < t->ncols; c++) {
+            const char *s = atable_get(t, r, c);
+            double v;
+            if (t->cols[c].type == ACOL_TEXT)
+                re = s ? readstat_insert_string_value(w, vars[c], s)
+                       : readstat_insert_missing_value(w, vars[c]);
+            else if (pkg_number(p, t->cols[c].type, s, &v))
+                re = readstat_insert_double_value(w, vars[c], v);
+            else
+                re = readstat_insert_missing_value(w, vars[c]);
+        }
+        if (re == READSTAT_OK)
+            re = readstat_end_row(w);
+    }
+    if (!rc && re == READSTAT_OK)
+        re = readstat_end_writing(w);
+    if (!rc && re != READSTAT_OK)
+        rc = err_set(e, ERR_IO, "%s: %s", path, readstat_error_message(re));
+    readstat_writer_free(w);
+    free(vars);
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    if (rc)
+        remove(path);
+    return rc;
+}
+
+/* R's type for a column, for read.csv's colClasses. */
+static const char *r_class(enum acol_type t)
+{
+    switch (t) {
+    case ACOL_INT:
+        return "integer";
+    case ACOL_NUM:
+    case ACOL_BOOL:
+        return "numeric";
+    default:
+        return "character";
+    }
+}
+
+/* dataset.R: reads the CSVs of this folder into a list of data frames with R types, dates as
+ * Date, date-times as POSIXct (the site's wall-clock, read as UTC), yes/no factors and every
+ * column's description as its "label" attribute (as haven does). */
+static int r_loader(const struct adataset *ds, const char *dir, struct err *e)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_adds(
+        &sb,
+        "# Reads the ioheme analysis dataset in this folder into R: ds <- "
+        "source(\"dataset.R\")$value\n"
+        "# (or source it: the list `ioheme` is then defined). Types, dates and labels\n"
+        "# come from dataset_dictionary.csv, written by the same export.\n"
+        "local({\n"
+        "  here <- if (!is.null(sys.frame(1)$ofile)) dirname(sys.frame(1)$ofile) else \".\"\n"
+        "  read <- function(name, classes, labels, dates, datetimes, flags) {\n"
+        "    d <- utils::read.csv(file.path(here, paste0(name, \".csv\")), colClasses = classes,\n"
+        "                         na.strings = \"\", check.names = FALSE)\n"
+        "    for (c in dates) d[[c]] <- as.Date(d[[c]])\n"
+        "    for (c in datetimes) d[[c]] <- as.POSIXct(d[[c]], tz = \"UTC\",\n"
+        "        tryFormats = c(\"%Y-%m-%d %H:%M:%S\", \"%Y-%m-%d %H:%M\"))\n"
+        "    for (c in flags) d[[c]] <- factor(d[[c]], levels = c(0, 1), labels = c(\"no\", "
+        "\"yes\"))\n"
+        "    for (c in names(labels)) attr(d[[c]], \"label\") <- labels[[c]]\n"
+        "    d\n"
+        "  }\n"
+        "  ioheme <<- list(\n");
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        const struct atable *t = &ds->t[i];
+        struct strbuf cls = STRBUF_INIT, lab = STRBUF_INIT, dat = STRBUF_INIT, dtm = STRBUF_INIT,
+                      flg = STRBUF_INIT;
+        for (size_t c = 0; c < t->ncols; c++) {
+            const struct acol *col = &t->cols[c];
+            const char *sep = c ? ", " : "";
+            strbuf_addf(&cls, "%s`%s` = \"%s\"", sep, col->name, r_class(col->type));
+            strbuf_addf(&lab, "%s`%s` = \"", sep, col->name);
+            for (const char *p = col->desc; *p; p++) /* an R string: quotes and backslashes */
+                strbuf_addf(&lab, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+            strbuf_addc(&lab, '"');
+            struct strbuf *kind = col->type == ACOL_DATE       ? &dat
+                                  : col->type == ACOL_DATETIME ? &dtm
+                                  : col->type == ACOL_BOOL     ? &flg
+                                                               : NULL;
+            if (kind)
+                strbuf_addf(kind, "%s\"%s\"", kind->len ? ", " : "", col->name);
+        }
+        strbuf_addf(&sb,
+                    "    %s = read(\"%s\",\n      c(%s),\n      list(%s),\n      c(%s), c(%s), "
+                    "c(%s))%s\n",
+                    t->name, t->name, strbuf_str(&cls), strbuf_str(&lab), strbuf_str(&dat),
+                    strbuf_str(&dtm), strbuf_str(&flg), i + 1 < ADS_NTABLES ? "," : "");
+        strbuf_release(&cls);
+        strbuf_release(&lab);
+        strbuf_release(&dat);
+        strbuf_release(&dtm);
+        strbuf_release(&flg);
+    }
+    strbuf_adds(&sb, "  )\n  invisible(ioheme)\n})\n");
+    int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : dataset_write_file(dir, "dataset.R", strbuf_str(&sb), sb.len, e);
+    strbuf_release(&sb);
+    return rc;
+}
+
+int dataset_format_parse(const char *name, enum dataset_format *out)
+{
+    static const char *const names[] = {[DATASET_CSV] = "csv",
+                                        [DATASET_STATA] = "stata",
+                                        [DATASET_SPSS] = "spss",
+                                        [DATASET_SAS] = "sas",
+                                        [DATASET_R] = "r"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum dataset_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+int dataset_write_package(const struct adataset *ds, const char *dir, enum dataset_format fmt,
+                          struct err *e)
+{
+    if (fmt == DATASET_CSV || fmt == DATASET_R)
+        return r_loader(ds, dir, e);
+    int rc = 0;
+    for (int i = 0; i < ADS_NTABLES && !rc; i++) {
+        struct strbuf path = STRBUF_INIT;
+        strbuf_addf(&path, "%s/%s.%s", dir, ds->t[i].name, EXT[fmt]);
+        rc = path.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                         : table_write(&PKGS[fmt], &ds->t[i], strbuf_str(&path), e);
+        strbuf_release(&path);
+    }
+    return rc;
+}
