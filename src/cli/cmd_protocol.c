@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/store_cli.h"
 #include "core/calc.h"
 #include "core/dict.h"
 #include "core/expr.h"
@@ -24,12 +25,20 @@ const char CMD_PROTOCOL_USAGE[] =
     "       ioheme protocol eval EXPR [NAME=VALUE ...] [--now 'YYYY-MM-DD HH:MM'] [--json]\n"
     "                               [--protocol DIR [--event EVENT]]\n"
     "       ioheme protocol js EXPR\n"
+    "       ioheme protocol diff DIR [--db FILE] [--user NAME] [--json]\n"
     "\n"
     "DIR is a protocol folder (dictionary.csv in REDCap's data dictionary format, events.csv,\n"
     "form_events.csv, repeating.csv, and ioheme's study.csv, schedule.csv, sdv.csv and\n"
     "signatures.csv: target enrolment, visit schedule, SDV plan, signature meanings); default\n"
     "$IOHEME_PROTOCOL, else protocols/io-heme.\n"
     "\n"
+    "  diff    compares DIR with the protocol the database holds: every added, changed and\n"
+    "          removed event, form, form-event mapping, field, type, label, choice, validation,\n"
+    "          range, branching and calc, each with the stored values it touches and a verdict:\n"
+    "          UNSAFE when it would orphan or reinterpret stored data (a removed field, choice,\n"
+    "          form, event or mapping that holds values; a changed type, validation or choice\n"
+    "          label over stored values), 'review' when new branching would hide stored values,\n"
+    "          'recomputed' for a changed calc, else safe. Any user who may read the data\n"
     "  check   validates the folder and prints every error as file:line:column (for logic,\n"
     "          also the character within the cell), and every warning (what loads but cannot\n"
     "          behave as in REDCap, e.g. an sql field) the same way; exit 0 and 'ok: N fields,\n"
@@ -469,6 +478,118 @@ static int protocol_eval(struct cmd_ctx *ctx)
     return 0;
 }
 
+/* ---- diff ----------------------------------------------------------------------------------*/
+
+struct diff_count {
+    const struct dict *d; /* the database's protocol */
+    const struct dict_change *c;
+    size_t n;
+    long long *count; /* stored values each change touches */
+};
+
+/* Whether stored value v is one that change c touches. */
+static bool touches(const struct dict *d, const struct dict_change *c, const struct store_value *v)
+{
+    const struct dict_field *f = dict_field(d, v->field);
+    if (!f || !v->value || !*v->value)
+        return false;
+    if (strcmp(c->what, "event") == 0)
+        return strcmp(v->event, c->name) == 0;
+    if (strcmp(c->what, "form") == 0 && c->kind != DICT_CHANGED)
+        return strcmp(f->form, c->name) == 0;
+    if (strcmp(c->what, "mapping") == 0)
+        return strcmp(f->form, c->name) == 0 && strcmp(v->event, c->code) == 0;
+    if (strcmp(f->name, c->name) != 0)
+        return false;
+    if (strcmp(c->what, "choice") == 0) /* a checkbox option is its own row; else the code */
+        return v->code ? strcmp(v->code, c->code) == 0 : strcmp(v->value, c->code) == 0;
+    return true;
+}
+
+static int count_value(void *ctx, const struct store_value *v)
+{
+    struct diff_count *dc = ctx;
+    for (size_t i = 0; i < dc->n; i++)
+        if (dc->c[i].risk != DICT_RISK_NONE && touches(dc->d, &dc->c[i], v))
+            dc->count[i]++;
+    return 0;
+}
+
+static const char *verdict(const struct dict_change *c, long long n)
+{
+    if (c->risk == DICT_RISK_RECOMPUTES)
+        return "recomputed";
+    if (n == 0 || c->risk == DICT_RISK_NONE)
+        return "safe";
+    return c->risk == DICT_RISK_HIDES ? "review" : "UNSAFE";
+}
+
+static const struct cli_opt_spec diff_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
+
+static int protocol_diff(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    if (a->npos != 1)
+        return cli_usage_error("protocol diff", "expects the protocol folder DIR");
+    struct err e = {0};
+    struct store *st = NULL;
+    struct dict nd;
+    memset(&nd, 0, sizeof nd);
+    struct arena ar = ARENA_INIT;
+    struct dict_change *c = NULL;
+    size_t n = 0;
+    int rc = cli_store_open(a, &st, &e);
+    if (!rc)
+        rc = cli_login(st, a, PERM_DATA_READ, false, &ctx->who, ctx->user, &e);
+    bool loaded = false;
+    if (!rc)
+        loaded = (rc = dict_load(a->pos[0], &nd, &e)) == 0;
+    if (!rc && dict_diff(store_dict(st), &nd, &ar, &c, &n) != 0)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
+    long long *count = rc ? NULL : arena_calloc(&ar, n ? n : 1, sizeof *count);
+    if (!rc && !count)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
+    struct diff_count dc = {store_dict(st), c, n, count};
+    if (!rc)
+        rc = store_study_values(st, count_value, &dc, &e);
+    size_t unsafe = 0;
+    json_t *arr = json_array();
+    for (size_t i = 0; !rc && i < n; i++) {
+        const char *v = verdict(&c[i], count[i]);
+        unsafe += strcmp(v, "UNSAFE") == 0;
+        static const char *const kinds[] = {"added", "removed", "changed"};
+        if (cli_has(a, "json")) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "change", kinds[c[i].kind], "what",
+                                  c[i].what, "name", c[i].name, "stored_values",
+                                  (json_int_t)count[i], "verdict", v);
+            json_object_set_new(o, "code", c[i].code ? json_string(c[i].code) : json_null());
+            json_object_set_new(o, "detail", c[i].detail ? json_string(c[i].detail) : json_null());
+            json_array_append_new(arr, o);
+            continue;
+        }
+        printf("%c %-9s %s%s%s", "+-~"[c[i].kind], c[i].what, c[i].name, c[i].code ? " " : "",
+               c[i].code ? c[i].code : "");
+        if (c[i].detail)
+            printf(": %s", c[i].detail);
+        if (count[i])
+            printf(" (%lld stored value%s)", count[i], count[i] == 1 ? "" : "s");
+        printf("  [%s]\n", v);
+    }
+    if (!rc && cli_has(a, "json"))
+        cli_json_print(json_pack("{s:s, s:o, s:b, s:I}", "protocol", a->pos[0], "changes", arr,
+                                 "safe", unsafe == 0, "unsafe", (json_int_t)unsafe));
+    else
+        json_decref(arr);
+    if (!rc && !cli_has(a, "json"))
+        printf("%zu change(s), %zu unsafe%s\n", n, unsafe,
+               unsafe ? ": they would orphan or reinterpret stored data" : "");
+    if (loaded)
+        dict_free(&nd);
+    arena_free(&ar);
+    store_close(st);
+    return rc ? cli_fail("protocol diff", &e) : 0;
+}
+
 static const struct cli_opt_spec js_opts[] = {{NULL, false}};
 
 static int protocol_js(struct cmd_ctx *ctx)
@@ -494,9 +615,7 @@ static int protocol_js(struct cmd_ctx *ctx)
 }
 
 const struct cli_sub cmd_protocol_subs[] = {
-    {"check", check_opts, NULL, protocol_check},
-    {"show", show_opts, NULL, protocol_show},
-    {"eval", eval_opts, NULL, protocol_eval},
-    {"js", js_opts, NULL, protocol_js},
-    {NULL, NULL, NULL, NULL},
+    {"check", check_opts, NULL, protocol_check}, {"show", show_opts, NULL, protocol_show},
+    {"eval", eval_opts, NULL, protocol_eval},    {"js", js_opts, NULL, protocol_js},
+    {"diff", diff_opts, NULL, protocol_diff},    {NULL, NULL, NULL, NULL},
 };

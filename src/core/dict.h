@@ -355,6 +355,33 @@ int dict_instance_check(long long v, const char *what, int *out, struct err *e);
  * refused). */
 int dict_instance_parse(const char *s, const char *what, int *out, struct err *e);
 
+/* One difference between two protocols (dict_diff, dict_diff.c). */
+enum dict_change_kind { DICT_ADDED, DICT_REMOVED, DICT_CHANGED };
+/* What a change could do to stored data, if there is any: nothing; leave values without a
+ * place (a field, choice, event, form or mapping removed); make them mean something else (a
+ * type, validation, form or choice label changed); hide them (branching); recompute them (a
+ * calc's definition). */
+enum dict_change_risk {
+    DICT_RISK_NONE,
+    DICT_RISK_ORPHANS,
+    DICT_RISK_REINTERPRETS,
+    DICT_RISK_HIDES,
+    DICT_RISK_RECOMPUTES
+};
+struct dict_change {
+    enum dict_change_kind kind;
+    const char *what;   /* "event", "form", "mapping", "field"; for a field's change "type",
+                           "form", "label", "validation", "range", "branching", "calc", "choice" */
+    const char *name;   /* the event, form or field */
+    const char *code;   /* a choice's code; for "mapping" the event; else NULL */
+    const char *detail; /* old -> new, or what was added or removed, for a person */
+    enum dict_change_risk risk;
+};
+/* Every difference from protocol a to protocol b, in this order: events, forms, mapping,
+ * fields (with their changes) — strings in ar. 0 or ERR_NOMEM. */
+int dict_diff(const struct dict *a, const struct dict *b, struct arena *ar,
+              struct dict_change **out, size_t *n);
+
 const char *dict_field_type_name(enum field_type t);
 const char *dict_val_type_name(enum val_type t);
 
