@@ -18,11 +18,16 @@
 
 enum validate_level { VALID_OK = 0, VALID_SOFT = 1, VALID_HARD = 2 };
 
+#define VALIDATE_VALUE_MAX 65535
+
 struct validate_result {
     enum validate_level level;
     const char *rule;    /* static string: "integer", "number", "date_ymd", "choice", "min",
                             "max", "decimals", "calc", "checkbox", "required", "length" */
-    char canonical[512]; /* value to store when level != VALID_HARD */
+    /* value to store when level != VALID_HARD: up to VALIDATE_VALUE_MAX characters, REDCap's own
+     * limit for a text or notes value (a MySQL TEXT column); a longer one is refused, rule
+     * "length" */
+    char canonical[VALIDATE_VALUE_MAX + 1];
     char msg[512];       /* "field 'age': 'abc' is not an integer" — names field, rule, value */
 };
 

@@ -378,9 +378,14 @@ static void test_canonical_is_trimmed_and_length_limited(void **state)
     stored_as(&f, "  42 ", "42");
     f = text("notes", VT_NONE);
     f.type = FT_NOTES;
-    char big[700];
-    memset(big, 'a', sizeof big - 1);
-    big[sizeof big - 1] = '\0';
+    /* REDCap's limit, 65,535 characters, is taken whole; one more is refused */
+    static char big[VALIDATE_VALUE_MAX + 2];
+    memset(big, 'a', VALIDATE_VALUE_MAX);
+    big[VALIDATE_VALUE_MAX] = '\0';
+    assert_int_equal(validate_value(&f, NULL, big, &r), VALID_OK);
+    assert_int_equal(strlen(r.canonical), VALIDATE_VALUE_MAX);
+    big[VALIDATE_VALUE_MAX] = 'a';
+    big[VALIDATE_VALUE_MAX + 1] = '\0';
     bad(&f, NULL, big, VALID_HARD, "length");
     assert_int_equal(validate_value(&f, NULL, NULL, &r), VALID_OK);
     assert_string_equal(r.canonical, "");
