@@ -227,10 +227,10 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
             }
         }
     }
-    if (nt == 0)
-        return err_set(e, ERR_INVALID,
-                       "the protocol has no consent field (tag one @CONSENT "
-                       "or add a 'consent' form)");
+    if (nt == 0) { /* a protocol without a consent field (a REDCap project): none to require */
+        *yes = true;
+        return 0;
+    }
     *yes = false;
     for (size_t i = 0; i < nt && !*yes; i++) {
         for (size_t ev = 0; ev < d->nevents && !*yes; ev++) {
@@ -266,7 +266,9 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         rc = store_put_changes_locked(st, who, &r, changes, n, NULL, res, e);
     if (!rc)
         rc = store_record_find(st, record, &r, e);
-    if (!rc && r.eligible != 1)
+    /* a protocol without eligibility criteria (no @ELIGIBLE calc; a REDCap project) enrols
+     * without a verdict */
+    if (!rc && st->eligible_field && r.eligible != 1)
         rc = err_set_field(e, ERR_CONFLICT, st->eligible_field ? st->eligible_field->name : "",
                            "%s is not eligible (%s): cannot enrol", r.screening_no,
                            r.eligible == 0 ? "screen failure" : "screening incomplete");

@@ -339,7 +339,9 @@ int store_record_eligibility(struct store *st, const char *record, struct arena 
 /* Enrols a screened record: writes changes (consent values; may be empty) through the write
  * path, then requires the @ELIGIBLE calc to be 1 and consent to be recorded (a field whose
  * Field Annotation carries @CONSENT has value 1 or a consent-type code other than 0/blank);
- * otherwise ERR_CONFLICT naming what is missing and nothing is saved. Assigns the next study
+ * otherwise ERR_CONFLICT naming what is missing and nothing is saved. A protocol with no
+ * @ELIGIBLE calc requires no verdict, and one with no consent field (neither @CONSENT nor a
+ * 'consent' form) no consent: a REDCap project brought in has neither. Assigns the next study
  * ID (IOH-001 …), written to id_out (16 bytes). Audited as "enroll". */
 int store_enroll(struct store *st, const struct store_ctx *who, const char *record,
                  const struct store_change *changes, size_t n, char id_out[16],
