@@ -297,7 +297,15 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
                               "rejected", rejections_json(rep));
         cli_json_print(o);
     }
+    size_t nsurvey = 0;
+    for (size_t i = 0; i < p->nrows; i++)
+        nsurvey += p->rows[i].nsurvey;
     int status = 0;
+    if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
+        fprintf(rep->json ? stderr : stdout,
+                "%zu survey metadata value(s) left out (<form>_timestamp, "
+                "redcap_survey_identifier): ioheme has no surveys\n",
+                nsurvey);
     if (rc)
         status = cli_fail("import", e);
     else if (!rep->json)

@@ -190,6 +190,26 @@ const char *dict_complete_field(const struct dict_form *form, char *buf, size_t 
     return buf;
 }
 
+/* The choice of checkbox f that REDCap's column suffix names: its export writes a code in lower
+ * case with anything but letters and digits as '_' (code "ABC" as field___abc, "-1" as
+ * field____1). The dictionary's own code when one matches so, else the suffix as written. */
+static const char *option_code(const struct dict_field *f, const char *suffix)
+{
+    for (size_t i = 0; i < f->nchoices; i++) {
+        const char *c = f->choices[i].code, *s = suffix;
+        while (*c && *s) {
+            unsigned char x = (unsigned char)*c;
+            char want = isalnum(x) ? (char)tolower(x) : '_';
+            if (*s != want && *s != *c)
+                break;
+            c++, s++;
+        }
+        if (!*c && !*s)
+            return f->choices[i].code;
+    }
+    return suffix;
+}
+
 enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct dict_key *out)
 {
     memset(out, 0, sizeof *out);
@@ -207,6 +227,8 @@ enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct 
         out->kind = sep ? DICT_KEY_OPTION : DICT_KEY_FIELD;
         out->field = f;
         out->form = &d->forms[f->form_index];
+        if (sep && f->nchoices && !dict_choice_label(f, out->code))
+            out->code = option_code(f, out->code);
         return out->kind;
     }
     static const char suffix[] = "_complete";

@@ -81,13 +81,38 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
     const char *rec = arena_strdup(ar, record);
     if (!ch || !rec)
         return ERR_NOMEM;
-    size_t n = 0;
+    const char *dag = cell(c, "redcap_data_access_group");
+    if (dag && *dag) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "the record is in data access group '%.80s': ioheme has no data access groups "
+                 "(sites) yet, and would lose it",
+                 dag);
+        reject(ctx, c->line, record, "redcap_data_access_group", "dag", msg);
+        return 0;
+    }
+    size_t n = 0, nsurvey = 0;
     for (size_t i = 0; i < c->n; i++) {
         const char *name = c->names[i], *val = c->values[i];
-        if (!val || !*val || strcmp(name, id_col) == 0 || strncmp(name, "redcap_", 7) == 0)
+        if (!val || !*val || strcmp(name, id_col) == 0)
             continue;
+        if (strcmp(name, "redcap_survey_identifier") == 0) {
+            nsurvey++;
+            continue;
+        }
+        if (strncmp(name, "redcap_", 7) == 0)
+            continue; /* event, instrument, instance, group: read above */
         struct dict_key k;
         enum dict_key_kind kind = dict_key_parse(d, name, &k);
+        size_t len = strlen(name);
+        if (kind == DICT_KEY_UNKNOWN && len > 10 && strcmp(name + len - 10, "_timestamp") == 0) {
+            char form[DICT_KEY_NAME_MAX];
+            snprintf(form, sizeof form, "%.*s", (int)(len - 10), name);
+            if (dict_form(d, form)) { /* a survey's completion time: no field holds it */
+                nsurvey++;
+                continue;
+            }
+        }
         if (kind == DICT_KEY_FIELD && k.field->type == FT_CALC)
             continue; /* recomputed, not imported */
         if (kind == DICT_KEY_STATUS &&
@@ -104,7 +129,7 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         if (!x->field || !x->value || (kind == DICT_KEY_OPTION && *k.code && !x->code))
             return ERR_NOMEM;
     }
-    *out = (struct redcap_row){c->line, rec, event, instance, ch, n};
+    *out = (struct redcap_row){c->line, rec, event, instance, ch, n, nsurvey};
     *is_placed = true;
     return 0;
 }

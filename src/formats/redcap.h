@@ -27,6 +27,8 @@ struct redcap_row {
     int instance;       /* 0, or redcap_repeat_instance */
     struct store_change *changes;
     size_t n;
+    size_t nsurvey; /* survey metadata cells left out: <form>_timestamp, redcap_survey_identifier
+                       (ioheme has no surveys); the import says how many */
 };
 
 /* A problem with one row or cell: the row's line, its record ID ("" when none), the column at

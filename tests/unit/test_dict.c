@@ -668,6 +668,48 @@ static void test_sdv_plan_rates_and_sample(void **state)
     assert_false(dict_sdv_selected(0, "A"));
 }
 
+/* REDCap's export names a checkbox option's column with the code in lower case and anything
+ * but letters and digits as '_': the one key parser maps those back to the dictionary's codes. */
+static void test_checkbox_columns_as_redcap_exports_them(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ioheme-dict-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/dictionary.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, "
+          "Calculations, OR Slider Labels\",Field Note,Text Validation Type OR Show Slider "
+          "Number,Text Validation Min,Text Validation Max,Identifier?,Branching Logic (Show field "
+          "only if...),Required Field?,Custom Alignment,Question Number (surveys only),Matrix "
+          "Group Name,Matrix Ranking?,Field Annotation\n"
+          "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+          "cb,f,,checkbox,Box,\"ABC, Upper | -1, Minus one | x.y, Dotted | 2, Two\",,,,,,,,,,,,\n",
+          f);
+    fclose(f);
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load(dir, &d, &e), 0);
+    struct dict_key k;
+    assert_int_equal(dict_key_parse(&d, "cb___abc", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "ABC");
+    assert_int_equal(dict_key_parse(&d, "cb___ABC", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "ABC");
+    assert_int_equal(dict_key_parse(&d, "cb____1", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "-1");
+    assert_int_equal(dict_key_parse(&d, "cb___x_y", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "x.y");
+    assert_int_equal(dict_key_parse(&d, "cb___2", &k), DICT_KEY_OPTION);
+    assert_string_equal(k.code, "2");
+    assert_int_equal(dict_key_parse(&d, "cb___zzz", &k), DICT_KEY_OPTION); /* no such option: */
+    assert_string_equal(k.code, "zzz"); /* as written, for the write path to name */
+    dict_free(&d);
+    remove(path);
+    rmdir(dir);
+}
+
 /* Smart variables take their values from where an expression is evaluated (dict_smart_value). */
 static void test_smart_variables(void **state)
 {
@@ -707,6 +749,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_protocol_loads),
         cmocka_unit_test(test_smart_variables),
+        cmocka_unit_test(test_checkbox_columns_as_redcap_exports_them),
         cmocka_unit_test(test_in_memory_without_events_has_one_implicit_event),
         cmocka_unit_test(test_redcap_variants_load),
         cmocka_unit_test(test_bad_header),

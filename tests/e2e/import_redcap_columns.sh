@@ -1,0 +1,33 @@
+#!/bin/sh
+# REDCap's own columns in a flat import (issue 12 §2): nothing goes silently. Survey metadata
+# (<form>_timestamp, redcap_survey_identifier) has no home in ioheme: the values are left out and
+# the import says how many; a record in a data access group is refused naming the column and the
+# group (ioheme would lose it), and then nothing of the file is saved.
+set -eu
+: "${IOHEME:?}" "${IOHEME_SRC:?}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL import_redcap_columns: $*"; exit 1; }
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+I=$IOHEME
+"$I" init --admin admin --synthetic >/dev/null
+"$I" simulate --patients 2 --seed 1 >/dev/null
+cat >"$W/survey.csv" <<'CSV'
+record_id,redcap_event_name,redcap_survey_identifier,consent_timestamp,cons_version
+IOH-001,screening_arm_1,anon-7,2026-11-20 10:02:11,v7
+IOH-002,screening_arm_1,,[not completed],v8
+CSV
+"$I" import "$W/survey.csv" --reason "from REDCap" >"$W/out" || fail "import: $(cat "$W/out")"
+grep -q "^3 survey metadata value(s) left out (<form>_timestamp, redcap_survey_identifier): ioheme has no surveys$" "$W/out" ||
+    fail "not said: $(cat "$W/out")"
+grep -q "2 rows, 2 values changed" "$W/out" || fail "values: $(cat "$W/out")"
+cat >"$W/dag.csv" <<'CSV'
+record_id,redcap_event_name,redcap_data_access_group,cons_version
+IOH-001,screening_arm_1,,v9
+IOH-002,screening_arm_1,hospital_b,v9
+CSV
+set +e; "$I" import "$W/dag.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -q "row 3, IOH-002, redcap_data_access_group: the record is in data access group 'hospital_b'" "$W/out" ||
+    fail "a DAG: exit $rc $(cat "$W/out")"
+[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'cons_version' AND value = 'v9'")" = 0 ] || fail "half saved"
+echo "import_redcap_columns: ok"
