@@ -44,6 +44,15 @@ int dataset_format_parse(const char *name, enum dataset_format *out);
 int dataset_write_package(const struct adataset *ds, const char *dir, enum dataset_format fmt,
                           struct err *e);
 
+/* redcap_export.c: the study in REDCap's formats into dir — the protocol's files as stored
+ * (dictionary.csv, events.csv, form_events.csv, repeating.csv) and data.csv, the flat records
+ * REDCap's Data Import Tool takes (one row per record and event, one per repeating instance;
+ * checkbox options as field___code; <form>_complete after each form). Identifier fields carry
+ * clear text only for a reader allowed to see it, else nothing. Counts go to *nrecords and
+ * *nrows. */
+int redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
+                  struct err *e);
+
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */
 #define DATASET_SYNTHETIC_FILE "SYNTHETIC-DATA.txt"
