@@ -53,7 +53,7 @@ struct rejection {
 };
 
 struct report {
-    size_t rows, changed, calc, status, unchanged, rejected;
+    size_t rows, created, changed, calc, status, unchanged, rejected;
     struct rejection *first, **last;
     struct arena *ar;
     bool json;
@@ -130,14 +130,30 @@ static int import_outcome(int rc, const struct err *e, struct store_put_result *
     return 0;
 }
 
-/* One row through the write path. */
+/* One row through the write path. A record the database does not have is created with the
+ * row's record ID when the protocol allows it (store_record_create_named: a project without
+ * eligibility criteria, as REDCap's), by a user who may screen and enrol. */
 static int import_row(struct store *st, const struct store_ctx *who, const struct redcap_row *r,
                       const char *reason, struct report *rep)
 {
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
-    int rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
+    struct store_record existing;
+    int rc = 0;
+    if (store_record_get(st, r->record, &existing, NULL) == ERR_NOT_FOUND) {
+        rc = store_authorize(st, who, PERM_SCREEN, &e);
+        if (!rc)
+            rc = store_authorize(st, who, PERM_ENROLL, &e);
+        if (!rc)
+            rc = store_record_create_named(st, who, r->record, &e);
+        if (rc == 0)
+            rep->created++;
+        else if (rc != ERR_NOMEM && rc != ERR_IO && rc != ERR_BUSY)
+            return import_outcome(rc, &e, &res, r->line, r->record, rep);
+    }
+    if (!rc)
+        rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
     return import_outcome(rc, &e, &res, r->line, r->record, rep);
 }
 
@@ -295,6 +311,7 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
                               (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
                               (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
                               "rejected", rejections_json(rep));
+        json_object_set_new(o, "created", json_integer((json_int_t)rep->created));
         cli_json_print(o);
     }
     size_t nsurvey = 0;
@@ -310,10 +327,13 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
         status = cli_fail("import", e);
     else if (!rep->json)
         printf("%s %s (sha256 %.16s…): %zu %s, %zu values changed, %zu calculated, "
-               "%zu statuses, %zu unchanged\n",
+               "%zu statuses, %zu unchanged%s\n",
                p->is_dry_run ? "checked (dry run: nothing saved)" : "imported", p->path, p->sha,
                rep->rows, p->is_odm ? "subjects" : "rows", rep->changed, rep->calc, rep->status,
-               rep->unchanged);
+               rep->unchanged,
+               rep->created
+                   ? arena_printf(rep->ar, "; %zu records created with their IDs", rep->created)
+                   : "");
     return status;
 }
 

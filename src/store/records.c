@@ -507,3 +507,69 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
     }
     return store_tx_commit(st, e);
 }
+
+int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
+                              struct err *e)
+{
+    if (st->eligible_field)
+        return err_set_field(e, ERR_CONFLICT, "record",
+                             "no record '%s': this protocol's records are created by screening "
+                             "(eligibility decides who enrols), not by an import",
+                             name);
+    size_t len = name ? strlen(name) : 0;
+    bool ok = len > 0 && len < sizeof((struct store_record *)0)->study_id;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)name[i] > ' ' && name[i] != ',' && (unsigned char)name[i] < 0x7f;
+    if (!ok)
+        return err_set_field(e, ERR_INVALID, "record",
+                             "'%s' cannot be a record ID here: 1 to %zu printable characters, "
+                             "no spaces or commas",
+                             name ? name : "", sizeof((struct store_record *)0)->study_id - 1);
+    int rc = store_db_require(st, false, e);
+    if (!rc)
+        rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    rc = store_user_require_active(st, who->user, e);
+    struct store_record r;
+    if (!rc && store_record_find(st, name, &r, NULL) == 0)
+        rc = err_set_field(e, ERR_CONFLICT, "record", "record '%s' exists", name);
+    long long id = 0;
+    if (!rc)
+        rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
+    char scr[16], ts[32];
+    snprintf(scr, sizeof scr, "SCR-%03lld", id);
+    store_ts_format(store_now_ms(st), ts);
+    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_REC_INSERT, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    if (!rc) {
+        store_bind_int64(st, s, 1, id);
+        store_bind_text(st, s, 2, scr);
+        store_bind_text(st, s, 3, ts);
+        store_bind_text(st, s, 4, who->user);
+        rc = store_stmt_run(st, s, "creating a record", e);
+    }
+    s = rc ? NULL : store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
+    if (!rc && !s)
+        rc = ERR_IO;
+    if (!rc) {
+        store_bind_int64(st, s, 1, id);
+        store_bind_text(st, s, 2, name);
+        store_bind_text(st, s, 3, ts);
+        rc = store_stmt_run(st, s, "naming a record", e);
+    }
+    if (!rc) {
+        struct audit_entry a = {.action = "record_create",
+                                .record = name,
+                                .instance = -1,
+                                .old_value = scr,
+                                .new_value = name};
+        rc = store_audit_append(st, who, &a, e);
+    }
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    return store_tx_commit(st, e);
+}

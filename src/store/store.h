@@ -347,6 +347,15 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
                  const struct store_change *changes, size_t n, char id_out[16],
                  struct store_put_result *res, struct err *e);
 
+/* Creates an enrolled record whose study ID is name, as a REDCap project's data names its
+ * records (an import bringing one in): only for a protocol without eligibility criteria (no
+ * @ELIGIBLE calc: elsewhere records are created by screening, ERR_CONFLICT), name 1-15
+ * printable characters without spaces or commas (ERR_INVALID), not an existing record's.
+ * It gets the next screening number too. Audited as "record_create" (screening number -> name).
+ * Permission (screen and enroll) is the caller's to check. */
+int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
+                              struct err *e);
+
 /* Marks an enrolled record withdrawn (reason required). Its data stay. Audited "withdraw". */
 int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,
                    const char *reason, struct err *e);
