@@ -73,7 +73,7 @@ static int cmd_export_redcap(struct cmd_ctx *ctx)
     char sha[65];
     long long bytes = 0;
     struct strbuf path = STRBUF_INIT, detail = STRBUF_INIT;
-    int rc = redcap_export(ctx->st, out, &nrec, &nrows, &e);
+    int rc = dataset_redcap_export(ctx->st, out, &nrec, &nrows, &e);
     strbuf_addf(&path, "%s/data.csv", out);
     if (!rc)
         rc = path.failed ? err_set(&e, ERR_NOMEM, "out of memory")

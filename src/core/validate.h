@@ -22,13 +22,13 @@ enum validate_level { VALID_OK = 0, VALID_SOFT = 1, VALID_HARD = 2 };
 
 struct validate_result {
     enum validate_level level;
-    const char *rule;    /* static string: "integer", "number", "date_ymd", "choice", "min",
-                            "max", "decimals", "calc", "checkbox", "required", "length" */
+    const char *rule; /* static string: "integer", "number", "date_ymd", "choice", "min",
+                         "max", "decimals", "calc", "checkbox", "required", "length" */
     /* value to store when level != VALID_HARD: up to VALIDATE_VALUE_MAX characters, REDCap's own
      * limit for a text or notes value (a MySQL TEXT column); a longer one is refused, rule
      * "length" */
     char canonical[VALIDATE_VALUE_MAX + 1];
-    char msg[512];       /* "field 'age': 'abc' is not an integer" — names field, rule, value */
+    char msg[512]; /* "field 'age': 'abc' is not an integer" — names field, rule, value */
 };
 
 /* code is the checkbox option for checkbox fields (value then must be "0"/"1"), else NULL.

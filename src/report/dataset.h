@@ -50,8 +50,8 @@ int dataset_write_package(const struct adataset *ds, const char *dir, enum datas
  * checkbox options as field___code; <form>_complete after each form). Identifier fields carry
  * clear text only for a reader allowed to see it, else nothing. Counts go to *nrecords and
  * *nrows. */
-int redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
-                  struct err *e);
+int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
+                          struct err *e);
 
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */

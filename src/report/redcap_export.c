@@ -202,7 +202,8 @@ static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const
     return nrows;
 }
 
-int redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows, struct err *e)
+int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
+                          struct err *e)
 {
     *nrecords = *nrows = 0;
     int rc = dataset_mkdir(dir, e);
