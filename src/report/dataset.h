@@ -13,6 +13,7 @@
 #define IOHEME_REPORT_DATASET_H
 
 #include "base/err.h"
+#include "base/strbuf.h"
 #include "core/derive.h"
 #include "store/store.h"
 
@@ -52,6 +53,9 @@ int dataset_write_package(const struct adataset *ds, const char *dir, enum datas
  * *nrows. */
 int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
                           struct err *e);
+/* data.csv's text alone, appended to sb (the REDCap API's record export). */
+int dataset_redcap_flat(struct store *st, struct strbuf *sb, size_t *nrecords, size_t *nrows,
+                        struct err *e);
 
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */

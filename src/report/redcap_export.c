@@ -202,6 +202,40 @@ static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const
     return nrows;
 }
 
+int dataset_redcap_flat(struct store *st, struct strbuf *sb, size_t *nrecords, size_t *nrows,
+                        struct err *e)
+{
+    *nrecords = *nrows = 0;
+    const struct dict *d = store_dict(st);
+    struct store_record *recs = NULL;
+    size_t n = 0;
+    int rc = store_record_list(st, &recs, &n, e);
+    bool *forms = calloc(d->nforms ? d->nforms : 1, sizeof *forms);
+    if (!rc && !forms)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        header(d, sb);
+    for (size_t r = 0; !rc && r < n; r++) {
+        struct rec_vals rv = {.ar = ARENA_INIT};
+        const char *name = store_record_name(&recs[r]);
+        rc = store_record_values(st, name, keep_value, &rv, e);
+        if (!rc)
+            rc = store_form_states(st, name, keep_state, &rv, e);
+        if (rc == ERR_NOMEM && e && !e->code)
+            err_set(e, ERR_NOMEM, "out of memory");
+        if (!rc) {
+            *nrows += record_rows(d, &rv, name, forms, sb);
+            ++*nrecords;
+        }
+        arena_free(&rv.ar);
+    }
+    if (!rc && sb->failed)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    free(forms);
+    free(recs);
+    return rc;
+}
+
 int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
                           struct err *e)
 {
@@ -216,37 +250,11 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
         rc = dataset_write_file(dir, files[i], text, strlen(text), e);
         free(text);
     }
-    const struct dict *d = store_dict(st);
-    struct store_record *recs = NULL;
-    size_t n = 0;
-    if (!rc)
-        rc = store_record_list(st, &recs, &n, e);
     struct strbuf sb = STRBUF_INIT;
-    bool *forms = calloc(d->nforms ? d->nforms : 1, sizeof *forms);
-    if (!rc && !forms)
-        rc = err_set(e, ERR_NOMEM, "out of memory");
     if (!rc)
-        header(d, &sb);
-    for (size_t r = 0; !rc && r < n; r++) {
-        struct rec_vals rv = {.ar = ARENA_INIT};
-        const char *name = store_record_name(&recs[r]);
-        rc = store_record_values(st, name, keep_value, &rv, e);
-        if (!rc)
-            rc = store_form_states(st, name, keep_state, &rv, e);
-        if (rc == ERR_NOMEM && e && !e->code)
-            err_set(e, ERR_NOMEM, "out of memory");
-        if (!rc) {
-            *nrows += record_rows(d, &rv, name, forms, &sb);
-            ++*nrecords;
-        }
-        arena_free(&rv.ar);
-    }
-    if (!rc && sb.failed)
-        rc = err_set(e, ERR_NOMEM, "out of memory");
+        rc = dataset_redcap_flat(st, &sb, nrecords, nrows, e);
     if (!rc)
         rc = dataset_write_file(dir, "data.csv", strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);
-    free(forms);
-    free(recs);
     return rc;
 }
