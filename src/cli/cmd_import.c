@@ -320,8 +320,9 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
     int status = 0;
     if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
         fprintf(rep->json ? stderr : stdout,
-                "%zu survey metadata value(s) left out (<form>_timestamp, "
-                "redcap_survey_identifier): ioheme has no surveys\n",
+                "%zu value(s) left out: survey metadata (<form>_timestamp, "
+                "redcap_survey_identifier; ioheme has no surveys) and [document] placeholders of "
+                "files REDCap holds\n",
                 nsurvey);
     if (rc)
         status = cli_fail("import", e);

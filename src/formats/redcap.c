@@ -115,6 +115,10 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         }
         if (kind == DICT_KEY_FIELD && k.field->type == FT_CALC)
             continue; /* recomputed, not imported */
+        if (kind == DICT_KEY_FIELD && k.field->type == FT_FILE && strcmp(val, "[document]") == 0) {
+            nsurvey++; /* a file REDCap holds: a flat export carries only this placeholder */
+            continue;
+        }
         if (kind == DICT_KEY_STATUS &&
             !status_fits(d, ev, (int)(k.form - d->forms), instance, instrument))
             continue; /* a status column of a form outside this row is not data */

@@ -27,8 +27,9 @@ struct redcap_row {
     int instance;       /* 0, or redcap_repeat_instance */
     struct store_change *changes;
     size_t n;
-    size_t nsurvey; /* survey metadata cells left out: <form>_timestamp, redcap_survey_identifier
-                       (ioheme has no surveys); the import says how many */
+    size_t nsurvey; /* cells left out, and counted aloud: survey metadata (<form>_timestamp,
+                       redcap_survey_identifier; ioheme has no surveys) and [document], the
+                       placeholder of a file REDCap holds (a flat export has no file in it) */
 };
 
 /* A problem with one row or cell: the row's line, its record ID ("" when none), the column at

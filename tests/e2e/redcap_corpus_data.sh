@@ -18,6 +18,7 @@ rr-arm-single-longitudinal	imported 3
 rr-survey	imported 2
 rr-decimal-comma	imported 4
 rr-validation-types-1	imported 1
+rr-file-repo	imported 2
 rr-dag	[dag]
 rr-repeating-instruments	[instance]
 rr-simple	[choice]'
