@@ -41,6 +41,7 @@ const char CMD_EXPORT_ODM_USAGE[] =
     "  --records LIST    only these records, comma-separated\n"
     "  --no-audit        current values only (a Snapshot file), without their history\n"
     "  --deidentified    leave out the values of fields marked Identifier? = y in the\n"
+    "                    (always, for a role without the identifiers permission)\n"
     "                    dictionary, queries on them, and the users' real names\n"
     "  --json            print what was written as JSON\n"
     "  --db FILE --user NAME   as for every command (password: $IOHEME_PASSWORD)\n";
@@ -173,7 +174,13 @@ int cmd_export_check(struct cmd_ctx *ctx)
 
 int cmd_export_odm(struct cmd_ctx *ctx)
 {
-    const struct odm_write_opts *o = ctx->data;
+    struct odm_write_opts *o = ctx->data;
+    /* a role that may not see identifiers exports without them (never their mask) */
+    struct store_user u;
+    enum role role;
+    if (store_user_get(ctx->st, ctx->who.user, &u, NULL) != 0 ||
+        role_from_name(u.role, &role) != 0 || !perm_allows(role, PERM_IDENTIFIERS))
+        o->is_deidentified = true;
     const char *out = cli_get(&ctx->args, "out");
     struct err e = {0};
     struct odm_write_stats s;

@@ -50,6 +50,9 @@ grep -q "scr_mrn,,••• (identifier)" "$W/trail.dm" || fail "data_manager's 
 as monitor audit export | grep -q "scr_mrn,,$MRN" || fail "the monitor's audit export does not show it"
 as statistician dataset --out "$W/ds" >/dev/null
 grep -r -q -e "$MRN" -e scr_mrn "$W/ds" && fail "the analysis dataset carries the identifier"
+as statistician export odm --out "$W/st.xml" >"$W/out" || fail "statistician's ODM export"
+grep -q -e "$MRN" -e "(identifier)" "$W/st.xml" && fail "the statistician's ODM export carries the identifier or its mask"
+grep -q "left out 1 identifier value" "$W/out" || fail "not said: $(cat "$W/out")"
 "$I" audit verify | grep -q intact || fail "chain"
 
 # a wrong key file is refused; a missing one leaves the value unreadable and refuses new ones
