@@ -35,16 +35,9 @@ printf '%s\n' "$expected" | while IFS='	' read -r case want; do
     cp "$d/dictionary.csv" "$p/protocol/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/protocol/events.csv"
     # a classic project's repeating instruments, as REDCap exports them (form_name,
-    # custom_form_label), taken from the project's own project.xml by python's XML parser
+    # custom_form_label), taken from the project's own project.xml (redcap_repeating.py)
     if [ -f "$d/project.xml" ] && [ ! -f "$d/redcap_events.csv" ] && grep -q '<redcap:RepeatingInstrument ' "$d/project.xml"; then
-        /usr/bin/python3 - "$d/project.xml" "$p/protocol/repeating.csv" <<'PY'
-import csv, sys, xml.etree.ElementTree as ET
-R = '{https://projectredcap.org}'
-w = csv.writer(open(sys.argv[2], 'w', newline=''))
-w.writerow(['form_name', 'custom_form_label'])
-for e in ET.parse(sys.argv[1]).iter(R + 'RepeatingInstrument'):
-    w.writerow([e.get(R + 'RepeatInstrument'), e.get(R + 'CustomLabel')])
-PY
+        /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
     fi
     "$IOHEME" init --db "$p/db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init"
     set +e; "$IOHEME" import "$d/data.csv" --db "$p/db" --reason "from REDCap" >"$p/out" 2>&1; rc=$?; set -e

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The REDCap round trip into a fresh database (issue 12 §2): a real REDCap project's export
-# (tests/fixtures/redcap-corpus, unedited) is imported into database A made from its own
+# (tests/fixtures/redcap-corpus, unedited; repeat rows included) is imported into database A made from its own
 # dictionary; `ioheme export redcap` writes A out; database B is made from the exported
 # protocol folder alone and data.csv is imported into it. Checked with python's sqlite3 on
 # both files: every stored value (record ID, event, instance, field, checkbox code) and form
@@ -15,12 +15,16 @@ trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL redcap_round_trip: $*"; exit 1; }
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 C="$IOHEME_SRC/tests/fixtures/redcap-corpus"
-for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id rr-survey rr-decimal-comma; do
+for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id rr-survey rr-decimal-comma \
+    rr-vignette-repeating rr-multilevel-model-1; do
     d="$C/$case"
     p="$W/$case"
     mkdir -p "$p/protocol"
     cp "$d/dictionary.csv" "$p/protocol/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/protocol/events.csv"
+    if [ -f "$d/project.xml" ] && [ ! -f "$d/redcap_events.csv" ] && grep -q '<redcap:RepeatingInstrument ' "$d/project.xml"; then
+        /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
+    fi
     "$IOHEME" init --db "$p/a.db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init A"
     "$IOHEME" import "$d/data.csv" --db "$p/a.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import A: $(cat "$p/out")"
     "$IOHEME" export redcap --db "$p/a.db" --out "$p/rc" >/dev/null || fail "$case: export A"
