@@ -107,12 +107,12 @@ static bool is_plain_number(const char *s)
     return *p == '\0';
 }
 
-void strbuf_add_csv(struct strbuf *sb, const char *s)
+static void add_csv(struct strbuf *sb, const char *s, bool guard)
 {
     /* Formula injection (OWASP "CSV Injection"): a cell starting with = + - @ tab or CR is run
      * as a formula by spreadsheet programs. Such a cell, unless a plain number, is written
      * with a leading apostrophe inside quotes, so it reads as the text it is. */
-    bool is_formula = *s && strchr("=+-@\t\r", *s) && !is_plain_number(s);
+    bool is_formula = guard && *s && strchr("=+-@\t\r", *s) && !is_plain_number(s);
     if (!is_formula && !strpbrk(s, ",\"\r\n")) {
         strbuf_adds(sb, s);
         return;
@@ -126,6 +126,16 @@ void strbuf_add_csv(struct strbuf *sb, const char *s)
         strbuf_addc(sb, *s);
     }
     strbuf_addc(sb, '"');
+}
+
+void strbuf_add_csv(struct strbuf *sb, const char *s)
+{
+    add_csv(sb, s, true);
+}
+
+void strbuf_add_csv_raw(struct strbuf *sb, const char *s)
+{
+    add_csv(sb, s, false);
 }
 
 void strbuf_reset(struct strbuf *sb)

@@ -31,6 +31,10 @@ void strbuf_add_html(struct strbuf *sb, const char *s);
  * writer of every export: a cell that a spreadsheet would run as a formula (starting with =,
  * +, -, @, tab or CR, and not a plain number such as -1.5) is written as "'..." (OWASP). */
 void strbuf_add_csv(struct strbuf *sb, const char *s);
+/* As strbuf_add_csv without the formula guard: RFC 4180 quoting only, the cell exactly as
+ * stored — for CSV that programs read, never a spreadsheet (the REDCap API, whose clients
+ * would otherwise receive "'@TODAY" for @TODAY). */
+void strbuf_add_csv_raw(struct strbuf *sb, const char *s);
 void strbuf_reset(struct strbuf *sb);
 /* Contents as a string: "" when empty (never NULL). Owned by sb. */
 const char *strbuf_str(const struct strbuf *sb);

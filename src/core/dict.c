@@ -45,7 +45,7 @@ static const char *const dict_headers[18] = {
 
 /* The same columns as REDCap's API (content=metadata) names them; REDCap's own CSV exports
  * of some versions and tools built on the API write this header. */
-static const char *const dict_api_headers[18] = {
+const char *const dict_api_headers[DICT_API_NCOLS] = {
     "field_name",          "form_name",
     "section_header",      "field_type",
     "field_label",         "select_choices_or_calculations",

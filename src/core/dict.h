@@ -247,6 +247,9 @@ struct dict {
  * the others optional. */
 #define DICT_NFILES 8
 extern const char *const dict_protocol_files[DICT_NFILES];
+/* The dictionary's 18 columns as REDCap's API (content=metadata) names them, in column order. */
+#define DICT_API_NCOLS 18
+extern const char *const dict_api_headers[DICT_API_NCOLS];
 
 /* Loads and validates the protocol folder dir (dictionary.csv required, the others
  * optional). On failure returns ERR_INVALID (or ERR_IO, ERR_NOMEM) and e->msg lists the errors,

@@ -52,6 +52,11 @@ int auth_identify(struct req *r, bool may_write, struct err *e)
     }
     if (!token)
         return err_set(e, ERR_AUTH, "not signed in");
+    return auth_token(r, token, may_write, e);
+}
+
+int auth_token(struct req *r, const char *token, bool may_write, struct err *e)
+{
     if (!is_token_shape(token))
         return err_set(e, ERR_AUTH, "malformed session token");
     int rc = store_session_verify(r->st, token, may_write, &r->user, e);

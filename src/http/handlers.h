@@ -69,6 +69,9 @@ int api_form_status_post(struct req *r);
 int api_field_history_get(struct req *r);
 int api_record_audit_get(struct req *r);
 
+/* api_redcap.c: REDCap's API (POST /api/, token in the body) */
+int api_redcap_post(struct req *r);
+
 /* api_queries.c: queries (discrepancy notes) */
 int api_queries_get(struct req *r);
 int api_queries_post(struct req *r);

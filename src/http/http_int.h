@@ -206,6 +206,9 @@ const char *http_method_name(int method);
  * is false and the check needs a write (sliding the expiry, ending an idle session), or
  * another error. */
 int auth_identify(struct req *r, bool may_write, struct err *e);
+/* As auth_identify for a token the caller found elsewhere (the REDCap API's body "token="):
+ * the same check, filling r->user. */
+int auth_token(struct req *r, const char *token, bool may_write, struct err *e);
 /* True when the request carries the CSRF token of its session (header X-CSRF-Token, or form
  * field "csrf"). Bearer-token requests carry no ambient credentials and pass. */
 bool auth_csrf_ok(struct req *r);

@@ -88,6 +88,10 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/db/lock",                                 api_db_lock_post,     P_LOCK,  CSRF,                  4},
     {HTTP_POST, "/api/v1/db/unlock",                               api_db_unlock_post,   P_UNLOCK, CSRF,                 4},
 
+    /* REDCap's API: public here, the handler checks the body's token= and each content's
+     * permission (api_redcap.c) */
+    {HTTP_POST, "/api/",                                           api_redcap_post,      NONE,    PUB,                1024},
+
     {HTTP_GET,  "/login",                                          page_login_get,       NONE,    PUB | HTML,            0},
     {HTTP_POST, "/login",                                          page_login_post,      NONE,    PUB | HTML,            4},
     {HTTP_POST, "/logout",                                         page_logout_post,     NONE,    CSRF | HTML,           1},

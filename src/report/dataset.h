@@ -53,9 +53,12 @@ int dataset_write_package(const struct adataset *ds, const char *dir, enum datas
  * *nrows. */
 int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, size_t *nrows,
                           struct err *e);
-/* data.csv's text alone, appended to sb (the REDCap API's record export). */
-int dataset_redcap_flat(struct store *st, struct strbuf *sb, size_t *nrecords, size_t *nrows,
-                        struct err *e);
+/* data.csv's text alone, appended to sb, each cell written by cell: strbuf_add_csv for the
+ * file, strbuf_add_csv_raw for the REDCap API's record export (http/api_redcap.c), whose
+ * clients read values exactly as stored. */
+typedef void (*dataset_csv_cell_fn)(struct strbuf *sb, const char *s);
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbuf *sb,
+                        size_t *nrecords, size_t *nrows, struct err *e);
 
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */

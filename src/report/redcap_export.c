@@ -112,14 +112,15 @@ static void header(const struct dict *d, struct strbuf *sb)
 }
 
 /* One row: record at (ev, inst); forms[fm] says which forms' columns it fills. */
-static void row(const struct dict *d, const struct rec_vals *rv, const char *record, const char *ev,
-                int inst, const char *instrument, const bool *forms, struct strbuf *sb)
+static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
+                const char *record, const char *ev, int inst, const char *instrument,
+                const bool *forms, struct strbuf *sb)
 {
-    strbuf_add_csv(sb, record);
+    cell(sb, record);
     strbuf_addc(sb, ',');
-    strbuf_add_csv(sb, ev);
+    cell(sb, ev);
     strbuf_addc(sb, ',');
-    strbuf_add_csv(sb, instrument ? instrument : "");
+    cell(sb, instrument ? instrument : "");
     if (inst)
         strbuf_addf(sb, ",%d", inst);
     else
@@ -140,7 +141,7 @@ static void row(const struct dict *d, const struct rec_vals *rv, const char *rec
             }
             const char *v = forms[fm] ? value_at(rv, ev, inst, f->name, NULL) : NULL;
             strbuf_addc(sb, ',');
-            strbuf_add_csv(sb, v ? v : "");
+            cell(sb, v ? v : "");
         }
         int st = forms[fm] ? status_at(rv, ev, inst, form->name) : -1;
         if (st >= 0)
@@ -153,8 +154,8 @@ static void row(const struct dict *d, const struct rec_vals *rv, const char *rec
 
 /* Every row of one record, event by event: the forms that do not repeat together, then each
  * instance of each repeating form. */
-static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const char *record,
-                          bool *forms, struct strbuf *sb)
+static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
+                          const char *record, bool *forms, struct strbuf *sb)
 {
     size_t nrows = 0;
     for (size_t ev = 0; ev < d->nevents; ev++) {
@@ -167,7 +168,7 @@ static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const
             any |= forms[fm];
         }
         if (any) {
-            row(d, rv, record, evn, 0, NULL, forms, sb);
+            row(cell, d, rv, record, evn, 0, NULL, forms, sb);
             nrows++;
         }
         for (size_t fm = 0; fm < d->nforms; fm++) {
@@ -194,7 +195,7 @@ static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const
                 inst = next;
                 memset(forms, 0, d->nforms * sizeof *forms);
                 forms[fm] = true;
-                row(d, rv, record, evn, inst, d->forms[fm].name, forms, sb);
+                row(cell, d, rv, record, evn, inst, d->forms[fm].name, forms, sb);
                 nrows++;
             }
         }
@@ -202,8 +203,8 @@ static size_t record_rows(const struct dict *d, const struct rec_vals *rv, const
     return nrows;
 }
 
-int dataset_redcap_flat(struct store *st, struct strbuf *sb, size_t *nrecords, size_t *nrows,
-                        struct err *e)
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbuf *sb,
+                        size_t *nrecords, size_t *nrows, struct err *e)
 {
     *nrecords = *nrows = 0;
     const struct dict *d = store_dict(st);
@@ -224,7 +225,7 @@ int dataset_redcap_flat(struct store *st, struct strbuf *sb, size_t *nrecords, s
         if (rc == ERR_NOMEM && e && !e->code)
             err_set(e, ERR_NOMEM, "out of memory");
         if (!rc) {
-            *nrows += record_rows(d, &rv, name, forms, sb);
+            *nrows += record_rows(cell, d, &rv, name, forms, sb);
             ++*nrecords;
         }
         arena_free(&rv.ar);
@@ -252,7 +253,7 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
     }
     struct strbuf sb = STRBUF_INIT;
     if (!rc)
-        rc = dataset_redcap_flat(st, &sb, nrecords, nrows, e);
+        rc = dataset_redcap_flat(st, strbuf_add_csv, &sb, nrecords, nrows, e);
     if (!rc)
         rc = dataset_write_file(dir, "data.csv", strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);

@@ -38,6 +38,7 @@ const SPEC = {
     'GET /healthz': PUBLIC,
     'GET /static/{name}': PUBLIC,
     'POST /api/v1/login': PUBLIC,
+    'POST /api/': PUBLIC, // REDCap's API: the body's token= authenticates, each content is authorised (redcap_api.mjs)
     'POST /api/v1/logout': SIGNED_IN,
     'GET /api/v1/me': SIGNED_IN,
     'POST /api/v1/tokens': SIGNED_IN,

@@ -22,6 +22,27 @@ static void expect_csv(const char *in, const char *want)
     strbuf_release(&sb);
 }
 
+/* strbuf_add_csv_raw: RFC 4180 quoting only, the cell exactly as stored (hand-written wants) */
+static void test_csv_raw_keeps_the_cell(void **state)
+{
+    (void)state;
+    const char *const cases[][2] = {{"", ""},
+                                    {"@TODAY", "@TODAY"},
+                                    {"=1+1", "=1+1"},
+                                    {"-", "-"},
+                                    {"a,b", "\"a,b\""},
+                                    {"say \"hi\"", "\"say \"\"hi\"\"\""},
+                                    {"@HIDDEN, @READONLY", "\"@HIDDEN, @READONLY\""},
+                                    {"two\nlines", "\"two\nlines\""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_add_csv_raw(&sb, cases[i][0]);
+        assert_false(sb.failed);
+        assert_string_equal(strbuf_str(&sb), cases[i][1]);
+        strbuf_release(&sb);
+    }
+}
+
 static void test_csv_quotes_as_rfc4180(void **state)
 {
     (void)state;
@@ -76,6 +97,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_as_rfc4180),
+        cmocka_unit_test(test_csv_raw_keeps_the_cell),
         cmocka_unit_test(test_csv_neutralises_formulas),
         cmocka_unit_test(test_csv_keeps_plain_numbers),
         cmocka_unit_test(test_html_escapes_the_five),

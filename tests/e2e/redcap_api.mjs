@@ -1,0 +1,209 @@
+// REDCap's API (POST /api/, issue 12 §3): the request bodies REDCap's client libraries send on
+// connect and read, replayed byte for byte in each client's own shape — PyCap (requests:
+// fields[0]=a, booleans as True/False), REDCapR (httr form: fields=a,b, "false", filterLogic=""),
+// redcapAPI (fields[0]=a, returnFormat), PHPCap (http_build_query: fields%5B0%5D=a) — and the
+// answers checked against independent oracles: the protocol folder's dictionary.csv read by
+// python's csv module, and the values this test typed in itself. A wrong token, a role
+// without the right and an unsupported content get REDCap's {"error": "..."} with its status.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { makeDb, startServer, call, login, runner, ELIGIBLE } from './http_lib.mjs';
+
+const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
+const t = runner('redcap_api');
+const { dir, db } = makeDb(IOHEME, SRC);
+const srv = await startServer(IOHEME, db, dir);
+const B = srv.base;
+
+// POST /api/ with a raw urlencoded body, exactly as a client writes it
+async function api(body) {
+    const res = await fetch(B + '/api/', { method: 'POST', body,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* CSV or text */ }
+    return { status: res.status, text, json, type: res.headers.get('content-type') };
+}
+
+// python's csv module as the independent CSV reader: text -> array of objects
+function pycsv(text) {
+    const r = spawnSync('python3', ['-c',
+        'import csv,json,sys; print(json.dumps(list(csv.DictReader(sys.stdin))))'], { input: text, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout);
+}
+// dictionary.csv by position, with REDCap's API keys (REDCap's dictionary columns are positional)
+const KEYS = ['field_name', 'form_name', 'section_header', 'field_type', 'field_label',
+    'select_choices_or_calculations', 'field_note', 'text_validation_type_or_show_slider_number',
+    'text_validation_min', 'text_validation_max', 'identifier', 'branching_logic', 'required_field',
+    'custom_alignment', 'question_number', 'matrix_group_name', 'matrix_ranking', 'field_annotation'];
+const dictRows = JSON.parse(spawnSync('python3', ['-c',
+    `import csv,json,sys; r=list(csv.reader(open(sys.argv[1], encoding='utf-8-sig'))); ` +
+    `print(json.dumps([dict(zip(${JSON.stringify(KEYS)}, (row + ['']*18)[:18])) for row in r[1:] if any(row)]))`,
+    path.join(SRC, 'protocols/io-heme/dictionary.csv')], { encoding: 'utf8' }).stdout);
+
+async function token(role) {
+    const s = await login(B, role);
+    const r = await call(B, 'POST', '/api/v1/tokens', { session: s, json: {} });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`token ${role}: ${r.status} ${r.text}`);
+    return r.json.token;
+}
+
+try {
+    // fixture: a screened, enrolled record with values this test typed
+    const nurse = await login(B, 'coordinator');
+    let r = await call(B, 'POST', '/api/v1/screening', { session: nurse, json: { values: ELIGIBLE } });
+    r = await call(B, 'POST', `/api/v1/records/${r.json.record}/enrol`, { session: nurse, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
+    const rec = r.json.study_id;
+    t.check(r.status === 200 && rec === 'IOH-001', 'fixture: IOH-001 enrolled', r.text);
+
+    r = await call(B, 'POST', `/api/v1/records/${rec}/forms/screening/status`, { session: nurse, json: { event: 'screening_arm_1', status: 1 } });
+    t.check(r.status === 200, 'fixture: screening marked Unverified (1)', r.text);
+    const T = await token('data_manager');
+    const TC = await token('coordinator');
+    const enc = encodeURIComponent;
+
+    // --- PyCap (Project(url, token) -> metadata, field names, events, arms, version) ---
+    r = await api(`token=${T}&content=metadata&format=json&returnFormat=json`);
+    t.check(r.status === 200 && Array.isArray(r.json), 'PyCap metadata: 200, a JSON array', r.text.slice(0, 200));
+    t.check(r.json.length === dictRows.length, `metadata: one object per dictionary row (${r.json.length} of ${dictRows.length})`);
+    t.check(JSON.stringify(r.json) === JSON.stringify(dictRows), 'metadata equals dictionary.csv (python csv) key for key, in REDCap\'s key names');
+    r = await api(`token=${T}&content=exportFieldNames&format=json&returnFormat=json`);
+    const efn = r.json;
+    const cb = dictRows.filter((d) => d.field_type === 'checkbox');
+    t.check(r.status === 200 && efn.some((x) => x.original_field_name === cb[0].field_name && x.export_field_name.startsWith(cb[0].field_name + '___')),
+        'PyCap exportFieldNames: checkbox options as field___code', r.text.slice(0, 200));
+    t.check(!efn.some((x) => dictRows.find((d) => d.field_name === x.original_field_name).field_type === 'descriptive'),
+        'exportFieldNames: no descriptive field');
+    r = await api(`token=${T}&content=event&format=json&returnFormat=json`);
+    t.check(r.status === 200 && r.json.some((e) => e.unique_event_name === 'screening_arm_1' && e.arm_num === '1'), 'PyCap event', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=arm&format=json&returnFormat=json`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[{"arm_num":"1","name":"Arm 1"}]', 'PyCap arm: the one arm of events.csv', r.text);
+    r = await api(`token=${T}&content=version`); // PyCap's export_version: no format
+    t.check(r.status === 200 && /^\d+\.\d+\.\d+$/.test(r.text.trim()), 'PyCap version (no format): a semantic version', r.text);
+    // PyCap export_records(records=[rec], fields=[...]) (requests: booleans as "False")
+    r = await api(`token=${T}&content=record&format=json&returnFormat=json&type=flat&rawOrLabel=raw&records%5B0%5D=${rec}` +
+        `&fields%5B0%5D=record_id&fields%5B1%5D=age&fields%5B2%5D=sex&exportSurveyFields=False&exportDataAccessGroups=False&exportCheckboxLabel=False`);
+    t.check(r.status === 200 && Array.isArray(r.json) && r.json.length >= 1, 'PyCap export_records: 200, rows', r.text.slice(0, 300));
+    let scr = (r.json || []).find((x) => x.redcap_event_name === 'screening_arm_1');
+    t.check(scr && scr.record_id === rec && scr.age === ELIGIBLE.age && scr.sex === ELIGIBLE.sex,
+        'the screening row carries the values typed (age, sex)', JSON.stringify(scr));
+    t.check(scr && Object.keys(scr).join() === 'record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,age,sex',
+        'fields[] keeps the ID, REDCap\'s event/repeat columns and the fields asked for', scr && Object.keys(scr).join());
+
+    // --- REDCapR (redcap_read: metadata, then the IDs, then the batch; fields=a,b; "false") ---
+    r = await api(`token=${T}&content=metadata&format=csv&returnFormat=csv`);
+    t.check(r.status === 200 && JSON.stringify(pycsv(r.text)) === JSON.stringify(dictRows), 'REDCapR metadata as CSV equals dictionary.csv (python csv)');
+    r = await api(`token=${T}&content=record&format=csv&type=flat&rawOrLabel=raw&rawOrLabelHeaders=raw&exportCheckboxLabel=false` +
+        `&exportSurveyFields=false&exportDataAccessGroups=false&filterLogic=&fields=record_id`);
+    let rows = pycsv(r.text);
+    t.check(r.status === 200 && rows.length >= 1 && rows.every((x) => x.record_id === rec) && Object.keys(rows[0]).length === 4,
+        'REDCapR ID read: fields=record_id (comma list), empty filterLogic is no filter', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=csv&type=flat&rawOrLabel=raw&rawOrLabelHeaders=raw&exportCheckboxLabel=false` +
+        `&exportSurveyFields=false&exportDataAccessGroups=false&filterLogic=&records=${rec}&fields=record_id,age,qual_cat1&forms=`);
+    rows = pycsv(r.text);
+    scr = rows.find((x) => x.redcap_event_name === 'screening_arm_1');
+    t.check(scr && scr.age === '45' && scr.qual_cat1___1 === '1' && !('sex' in scr), 'REDCapR batch: fields=a,b,c with a checkbox as its options', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=exportFieldNames&format=csv`);
+    t.check(r.status === 200 && /^original_field_name,choice_value,export_field_name\n/.test(r.text), 'REDCapR redcap_variables: CSV header', r.text.slice(0, 80));
+
+    // --- redcapAPI (exportMetaData, exportInstruments, exportMappings, exportRecords by form) ---
+    r = await api(`token=${T}&content=instrument&format=csv&returnFormat=csv`);
+    const forms = pycsv(r.text).map((x) => x.instrument_name);
+    t.check(JSON.stringify(forms) === JSON.stringify([...new Set(dictRows.map((d) => d.form_name))]), 'redcapAPI instruments: every form, in dictionary order', forms.join());
+    r = await api(`token=${T}&content=formEventMapping&format=csv&returnFormat=csv&arms%5B0%5D=1`);
+    t.check(r.status === 200 && /^arm_num,unique_event_name,form\n/.test(r.text), 'redcapAPI formEventMapping', r.text.slice(0, 80));
+    r = await api(`token=${T}&content=repeatingFormsEvents&format=json&returnFormat=json`);
+    t.check(r.status === 200 && Array.isArray(r.json) && r.json.length > 0, 'redcapAPI repeatingFormsEvents', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=project&format=json&returnFormat=json`);
+    t.check(r.status === 200 && r.json.is_longitudinal === 1 && r.json.has_repeating_instruments_or_events === 1, 'redcapAPI project info', r.text);
+    r = await api(`token=${T}&content=record&format=csv&returnFormat=csv&type=flat&forms%5B0%5D=consent&events%5B0%5D=screening_arm_1`);
+    rows = pycsv(r.text);
+    t.check(rows.length === 1 && rows[0].cons_type === '1' && 'consent_complete' in rows[0] && !('age' in rows[0]),
+        'redcapAPI forms[0]=consent&events[0]=screening_arm_1: that form\'s columns and status, that event', r.text.slice(0, 300));
+
+    // rawOrLabel=label: labels from dictionary.csv (python csv) for a radio and a checkbox
+    r = await api(`token=${T}&content=record&format=csv&rawOrLabel=label&records%5B0%5D=${rec}&fields%5B0%5D=sex&fields%5B1%5D=qual_cat1&forms%5B0%5D=consent&forms%5B1%5D=screening`);
+    rows = pycsv(r.text);
+    scr = rows.find((x) => x.redcap_event_name === 'screening_arm_1');
+    const sexChoices = Object.fromEntries(dictRows.find((d) => d.field_name === 'sex').select_choices_or_calculations
+        .split('|').map((c) => { const i = c.indexOf(','); return [c.slice(0, i).trim(), c.slice(i + 1).trim()]; }));
+    t.check(scr && scr.sex === sexChoices[ELIGIBLE.sex] && scr.qual_cat1___1 === 'Checked' && scr.qual_cat1___2 === 'Unchecked',
+        `rawOrLabel=label: sex as "${sexChoices[ELIGIBLE.sex]}", options Checked/Unchecked`, r.text.slice(0, 400));
+    const rawRows = pycsv((await api(`token=${T}&content=record&format=csv&records%5B0%5D=${rec}&forms%5B0%5D=consent&forms%5B1%5D=screening`)).text);
+    const rawScr = rawRows.find((x) => x.redcap_event_name === 'screening_arm_1');
+    const words = { '': '', 0: 'Incomplete', 1: 'Unverified', 2: 'Complete' };
+    t.check(scr && rawScr && rawScr.screening_complete !== '' && scr.screening_complete === words[rawScr.screening_complete] &&
+            scr.consent_complete === words[rawScr.consent_complete],
+        `rawOrLabel=label: form statuses in words (raw "${rawScr && rawScr.screening_complete}")`, scr && scr.screening_complete);
+
+    // type=eav: one row per non-empty cell; a checked option as field = its code
+    r = await api(`token=${T}&content=record&format=json&type=eav&records%5B0%5D=${rec}&fields%5B0%5D=age&fields%5B1%5D=qual_cat1`);
+    const eavRows = r.json || [];
+    t.check(r.status === 200 && eavRows.some((x) => x.record === rec && x.redcap_event_name === 'screening_arm_1' && x.field_name === 'age' && x.value === '45'),
+        'type=eav: age 45 at screening', r.text.slice(0, 300));
+    t.check(eavRows.some((x) => x.field_name === 'qual_cat1' && x.value === '1') && !eavRows.some((x) => /___/.test(x.field_name)),
+        'type=eav: the checked option of qual_cat1 as value 1, no field___code rows', r.text.slice(0, 300));
+
+    // --- PHPCap (http_build_query) ---
+    r = await api(`token=${T}&content=record&format=json&returnFormat=json&type=flat&rawOrLabel=raw&rawOrLabelHeaders=raw` +
+        `&exportCheckboxLabel=false&exportSurveyFields=false&exportDataAccessGroups=false&records%5B0%5D=NOPE-9`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'PHPCap exportRecords of an unknown record: []', r.text);
+
+    // --- user and log export (user_manage, audit_read) ---
+    const TA = await token('admin');
+    r = await api(`token=${TA}&content=user&format=json&returnFormat=json`);
+    const users = r.json || [];
+    t.check(r.status === 200 && users.length === 6, 'user export: the six users', r.text.slice(0, 200));
+    const dmRow = users.find((u) => u.username === 'data_manager'), coRow = users.find((u) => u.username === 'coordinator');
+    t.check(dmRow && dmRow.data_export === '1' && dmRow.api_import === '0' && coRow && coRow.data_export === '0' && coRow.api_import === '1' && coRow.user_rights === '0',
+        'user export: REDCap rights from the role (data_manager exports, coordinator enters)', JSON.stringify([dmRow, coRow]));
+    r = await api(`token=${T}&content=user&format=json`);
+    t.check(r.status === 403, 'user export as data_manager (no user_manage): 403', r.text);
+    r = await api(`token=${T}&content=log&format=json&record=${rec}`);
+    const log = r.json || [];
+    t.check(r.status === 200 && log.length > 0 && log.every((l) => l.record === rec || l.record === 'SCR-001'), 'log export filtered by record (its study ID, or its screening number before enrolment)', r.text.slice(0, 200));
+    t.check(log.some((l) => l.username === 'coordinator' && l.details === "age = '45'"), 'the log shows the coordinator typing age 45', r.text.slice(0, 400));
+    t.check(log.every((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(l.timestamp)), 'log timestamps as REDCap writes them (YYYY-MM-DD HH:MM)');
+    r = await api(`token=${T}&content=log&format=csv&beginTime=2999-01-01%2000:00`);
+    t.check(r.status === 200 && pycsv(r.text).length === 0, 'log export: beginTime in the future: no rows', r.text.slice(0, 200));
+    r = await api(`token=${TC}&content=log&format=json`);
+    t.check(r.status === 403, 'log export as coordinator (no audit_read): 403', r.text);
+
+    // --- errors as REDCap answers them ---
+    r = await api(`content=version&format=json`);
+    t.check(r.status === 401 && typeof r.json.error === 'string', 'no token: 401 {"error": "..."}', r.text);
+    r = await api(`token=${'0'.repeat(64)}&content=record&format=json`);
+    t.check(r.status === 403 && typeof r.json.error === 'string', 'a wrong token: 403 {"error": "..."}', r.text);
+    r = await api(`token=${enc('x&y')}&content=record&format=json`);
+    t.check(r.status === 403, 'a malformed token: 403', r.text);
+    r = await api(`token=${TC}&content=record&format=json`);
+    t.check(r.status === 403 && /export/.test(r.json.error), 'a coordinator (no export right) may not export records: 403', r.text);
+    r = await api(`token=${TC}&content=metadata&format=json`);
+    t.check(r.status === 200, '… but reads the metadata (protocol_read)', r.status);
+    r = await api(`token=${T}&content=nonsense&format=json`);
+    t.check(r.status === 400 && typeof r.json.error === 'string', 'an unknown content: 400', r.text);
+    // filterLogic through core/expr.c, per row (record and event) as REDCap evaluates it
+    r = await api(`token=${T}&content=record&format=json&fields=record_id,age&filterLogic=${enc('[age] > 40')}`);
+    t.check(r.status === 200 && r.json.length === 1 && r.json[0].redcap_event_name === 'screening_arm_1' && r.json[0].age === '45',
+        'filterLogic [age] > 40: the screening row only (age 45)', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=json&filterLogic=${enc('[age] > 45')}`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'filterLogic [age] > 45: no row', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=json&fields=record_id&filterLogic=${enc("[screening_arm_1][age] = '45' and [qual_cat1(1)] = '1'")}`);
+    t.check(r.status === 200 && r.json.length === 1, "filterLogic with [event][field] and a checkbox option", r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=json&filterLogic=${enc('[no_such_field] = 1')}`);
+    t.check(r.status === 400 && /no_such_field/.test(r.json.error), 'filterLogic naming an unknown field: 400 naming it', r.text);
+    r = await api(`token=${T}&content=record&format=json&filterLogic=${enc('[age] > ')}`);
+    t.check(r.status === 400 && /filterLogic/.test(r.json.error), 'filterLogic that does not parse: 400', r.text);
+    r = await api(`token=${T}&content=metadata&format=yaml`);
+    t.check(r.status === 400, 'an unknown format: 400', r.text);
+    // a session cookie is not a credential for /api/: the token is
+    r = await call(B, 'POST', '/api/', { session: nurse, form: { content: 'record', format: 'json' } });
+    t.check(r.status === 401, 'a signed-in browser session without token=: 401', r.text);
+} catch (err) {
+    t.check(false, 'no exception', err.stack);
+} finally {
+    const st = await srv.stop();
+    t.check(st.code === 0, 'graceful shutdown', JSON.stringify(st));
+}
+t.done();
