@@ -22,14 +22,14 @@
 #include "http/handlers.h"
 #include "store/sessions.h"
 
+/* 64 lower-case hex characters (a session or API token), or 32 upper-case ones (an API token in
+ * REDCap's shape: store_api_token_create). */
 static bool is_token_shape(const char *t)
 {
-    if (!t || strlen(t) != 64)
+    size_t n = t ? strlen(t) : 0;
+    if (n != 64 && n != 32)
         return false;
-    for (const char *p = t; *p; p++)
-        if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
-            return false;
-    return true;
+    return strspn(t, n == 64 ? "0123456789abcdef" : "0123456789ABCDEF") == n;
 }
 
 static void make_csrf(struct req *r)
@@ -57,6 +57,12 @@ int auth_identify(struct req *r, bool may_write, struct err *e)
 
 int auth_token(struct req *r, const char *token, bool may_write, struct err *e)
 {
+    char upper[33];
+    if (token && strlen(token) == 32) { /* a REDCap-shaped token matches in either case */
+        for (size_t i = 0; i <= 32; i++)
+            upper[i] = (char)toupper((unsigned char)token[i]);
+        token = upper;
+    }
     if (!is_token_shape(token))
         return err_set(e, ERR_AUTH, "malformed session token");
     int rc = store_session_verify(r->st, token, may_write, &r->user, e);
@@ -212,7 +218,20 @@ int api_tokens_post(struct req *r)
     err_clear(&e);
     char tok[65];
     struct store_ctx who = req_who(r);
-    if (store_api_token_create(r->st, &who, r->user.name, tok, &e) != 0)
+    /* {"format": "redcap"}: 32 upper-case hex characters, what REDCap's clients accept */
+    json_t *body = r->body.len ? req_json(r, &e) : NULL;
+    if (r->body.len && !body)
+        return resp_err(r, &e);
+    const char *fmt = NULL;
+    int rc = body ? api_body_str(body, "format", &fmt, &e) : 0;
+    bool redcap = fmt && strcmp(fmt, "redcap") == 0;
+    if (!rc && fmt && !redcap)
+        rc = err_set_field(&e, ERR_INVALID, "format", "format is \"redcap\" or absent, not '%s'",
+                           fmt);
+    json_decref(body);
+    if (rc)
+        return resp_err(r, &e);
+    if (store_api_token_create(r->st, &who, r->user.name, redcap, tok, &e) != 0)
         return resp_err(r, &e);
     json_t *v = json_pack("{s:s, s:s, s:I}", "token", tok, "user", r->user.name, "idle_timeout_s",
                           (json_int_t)STORE_API_TOKEN_TTL_S);

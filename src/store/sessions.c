@@ -162,12 +162,13 @@ int store_session_end(struct store *st, const char *token, const char *why, stru
 }
 
 int store_api_token_create(struct store *st, const struct store_ctx *who, const char *user,
-                           char token[65], struct err *e)
+                           bool redcap, char token[65], struct err *e)
 {
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    rc = store_session_create(st, user, STORE_API_TOKEN_TTL_S, token, e);
+    rc = redcap ? store_session_create_redcap(st, user, STORE_API_TOKEN_TTL_S, token, e)
+                : store_session_create(st, user, STORE_API_TOKEN_TTL_S, token, e);
     if (rc)
         goto fail;
     struct audit_entry a = {

@@ -29,10 +29,11 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
  * why ("logout", "token revoked"). Unknown tokens are not an error and write nothing. */
 int store_session_end(struct store *st, const char *token, const char *why, struct err *e);
 
-/* Creates an API token for user (who must be active): 64 hex chars into token (65 bytes),
- * only its SHA-256 is stored; audited as "api_token" by who->user. */
+/* Creates an API token for user (who must be active): 64 hex chars into token (65 bytes) — or,
+ * redcap, 32 upper-case hex chars, the shape REDCap's clients check — only its SHA-256 is
+ * stored; audited as "api_token" by who->user. */
 int store_api_token_create(struct store *st, const struct store_ctx *who, const char *user,
-                           char token[65], struct err *e);
+                           bool redcap, char token[65], struct err *e);
 
 /* An API token as listed: never the token, nor its whole hash. */
 struct store_api_token {

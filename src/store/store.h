@@ -281,6 +281,10 @@ int store_authorize(struct store *st, const struct store_ctx *who, enum perm_act
  * 64 hex chars of fresh randomness and a NUL (65 bytes); only its SHA-256 is stored. */
 int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
                          struct err *e);
+/* The same with 16 random bytes as 32 upper-case hex characters: an API token in the shape
+ * REDCap's clients check (PyCap: 32 characters; REDCapR: 32 hex, upper-cased before sending). */
+int store_session_create_redcap(struct store *st, const char *user, long long ttl_s, char token[65],
+                                struct err *e);
 /* Looks a token up: ERR_AUTH when unknown, expired, or its user is disabled or locked out; else
  * fills *out and slides the expiry by the session's ttl. */
 int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e);

@@ -768,8 +768,9 @@ static void token_hash(const char *token, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
-                         struct err *e)
+/* A session or token of nbytes random bytes as hex, upper case when upper. */
+static int session_insert(struct store *st, const char *user, long long ttl_s, size_t nbytes,
+                          bool upper, char token[65], struct err *e)
 {
     struct store_user u;
     int rc = user_read(st, user, &u, NULL, e);
@@ -778,8 +779,10 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot log in", user);
     unsigned char rnd[32];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(token, 65, rnd, sizeof rnd);
+    randombytes_buf(rnd, nbytes);
+    sodium_bin2hex(token, 65, rnd, nbytes);
+    for (char *p = token; upper && *p; p++)
+        *p = (char)toupper((unsigned char)*p);
     char th[65], ts[32];
     token_hash(token, th);
     long long now = store_now_ms(st);
@@ -793,6 +796,18 @@ int store_session_create(struct store *st, const char *user, long long ttl_s, ch
     store_bind_int64(st, s, 4, ttl_s);
     store_bind_text(st, s, 5, ts);
     return store_stmt_run(st, s, "creating a session", e);
+}
+
+int store_session_create(struct store *st, const char *user, long long ttl_s, char token[65],
+                         struct err *e)
+{
+    return session_insert(st, user, ttl_s, 32, false, token, e);
+}
+
+int store_session_create_redcap(struct store *st, const char *user, long long ttl_s, char token[65],
+                                struct err *e)
+{
+    return session_insert(st, user, ttl_s, 16, true, token, e);
 }
 
 int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)

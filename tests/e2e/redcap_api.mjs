@@ -42,6 +42,14 @@ const dictRows = JSON.parse(spawnSync('python3', ['-c',
     `print(json.dumps([dict(zip(${JSON.stringify(KEYS)}, (row + ['']*18)[:18])) for row in r[1:] if any(row)]))`,
     path.join(SRC, 'protocols/io-heme/dictionary.csv')], { encoding: 'utf8' }).stdout);
 
+// A REDCap-shaped token (32 upper-case hex characters), as PyCap and REDCapR require.
+async function redcapToken(role) {
+    const s = await login(B, role);
+    const r = await call(B, 'POST', '/api/v1/tokens', { session: s, json: { format: 'redcap' } });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`redcap token ${role}: ${r.status} ${r.text}`);
+    return r.json.token;
+}
+
 async function token(role) {
     const s = await login(B, role);
     const r = await call(B, 'POST', '/api/v1/tokens', { session: s, json: {} });
@@ -62,6 +70,18 @@ try {
     const T = await token('data_manager');
     const TC = await token('coordinator');
     const enc = encodeURIComponent;
+
+    // --- the token shape PyCap (len == 32) and REDCapR (^[0-9A-F]{32}$, upper-cased) check ---
+    const R32 = await redcapToken('data_manager');
+    t.check(/^[0-9A-F]{32}$/.test(R32), 'a REDCap-shaped token: 32 upper-case hex characters', R32);
+    r = await api(`token=${R32}&content=version`);
+    t.check(r.status === 200 && /^\d+\.\d+\.\d+$/.test(r.text.trim()), 'the 32-character token signs in (version)', r.text);
+    r = await api(`token=${R32.toLowerCase()}&content=metadata&format=json&returnFormat=json`);
+    t.check(r.status === 200 && Array.isArray(r.json) && r.json.length > 0, 'in either case (metadata)', r.text.slice(0, 200));
+    r = await api(`token=${R32.slice(0, 31)}0&content=version`);
+    t.check(r.status === 403 || r.status === 401, 'a different 32-character token does not', r.status);
+    r = await call(B, 'POST', '/api/v1/tokens', { session: await login(B, 'data_manager'), json: { format: 'xml' } });
+    t.check(r.status === 422 && r.json.error.field === 'format', 'a token format other than redcap is refused', r.text);
 
     // --- PyCap (Project(url, token) -> metadata, field names, events, arms, version) ---
     r = await api(`token=${T}&content=metadata&format=json&returnFormat=json`);
