@@ -116,8 +116,10 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     /* The name as given, whatever its length (a longer one is nobody's, and its attempt is
      * audited like any other); name_buf holds it once it has signed in. */
     struct store_ctx cli = {user, "cli", NULL};
+    struct store_user u; /* filled by a sign-in with the right password, expired or not */
+    memset(&u, 0, sizeof u);
     if (!rc)
-        rc = store_authenticate(st, &cli, user, pw, NULL, e);
+        rc = store_authenticate(st, &cli, user, pw, &u, e);
     sodium_memzero(pw, sizeof pw);
     if (rc == ERR_PASSWORD_EXPIRED && is_renewal)
         rc = 0; /* signed in to change it, and only that */
@@ -133,9 +135,8 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     }
     if (!rc && action != PERM_NONE)
         rc = store_authorize(st, &cli, action, e);
-    struct store_user u;
     enum role role;
-    if (!rc && store_user_get(st, cli.user, &u, NULL) == 0 && role_from_name(u.role, &role) == 0)
+    if (!rc && role_from_name(u.role, &role) == 0)
         store_set_reader(st, role); /* identifier fields in clear for roles that may (keys.c) */
     if (!rc)
         *who = cli;

@@ -492,11 +492,7 @@ int store_audit_access(struct store *st, const struct store_ctx *who, const char
             .action = action, .instance = -1, .field = what, .new_value = detail};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }
 
 struct csv_state {

@@ -422,6 +422,15 @@ int store_tx_commit(struct store *st, struct err *e)
     return 0;
 }
 
+int store_tx_finish(struct store *st, int rc, struct err *e)
+{
+    if (rc) {
+        store_tx_rollback(st);
+        return rc;
+    }
+    return store_tx_commit(st, e);
+}
+
 void store_tx_rollback(struct store *st)
 {
     st->is_head_known = false;

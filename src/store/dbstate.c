@@ -246,11 +246,7 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
         if (!rc)
             rc = store_meta_set(st, "db_lock_rows", rows, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }
 
 static int need_reason(const char *reason, const char *what, struct err *e)

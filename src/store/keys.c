@@ -345,11 +345,7 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
                                 .reason = reason};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        /* the key appended to the file stays there, unused: harmless, and the next rotation's
-         * id is above it */
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    /* on failure the key appended to the file stays there, unused: harmless, and the next
+     * rotation's id is above it */
+    return store_tx_finish(st, rc, e);
 }

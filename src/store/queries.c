@@ -404,15 +404,6 @@ static int transition(struct store *st, const struct store_ctx *who, long long i
     return rc;
 }
 
-static int finish(struct store *st, int rc, struct err *e)
-{
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
-}
-
 #define FROM(s) (1u << (s))
 
 int store_query_answer(struct store *st, const struct store_ctx *who, long long id,
@@ -471,7 +462,7 @@ int store_query_close(struct store *st, const struct store_ctx *who, long long i
         return rc;
     rc = transition(st, who, id, FROM(STORE_QUERY_OPEN) | FROM(STORE_QUERY_ANSWERED),
                     STORE_QUERY_CLOSED, "close", "query_close", text, e);
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_query_reopen(struct store *st, const struct store_ctx *who, long long id,
@@ -488,7 +479,7 @@ int store_query_reopen(struct store *st, const struct store_ctx *who, long long 
         return rc;
     rc = transition(st, who, id, FROM(STORE_QUERY_CLOSED), STORE_QUERY_OPEN, "reopen",
                     "query_reopen", text, e);
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 /* ---- the write path's hook ----------------------------------------------------------------*/

@@ -385,11 +385,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
                                 .reason = reason};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,
@@ -501,11 +497,7 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
                                 .reason = reason};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
@@ -567,9 +559,5 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
                                 .new_value = name};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }

@@ -47,11 +47,7 @@ static int audit_commit(struct store *st, const struct store_ctx *who, const str
                         struct err *e)
 {
     int rc = store_audit_append(st, who, a, e);
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }
 
 /* Deletes the session and audits its end, in one transaction. */

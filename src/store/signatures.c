@@ -339,9 +339,5 @@ int store_user_set_full_name(struct store *st, const struct store_ctx *who, cons
                                 .reason = name};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }

@@ -78,9 +78,5 @@ int store_set_site_timezone(struct store *st, const struct store_ctx *who, const
                                 .reason = reason && *reason ? reason : NULL};
         rc = store_audit_append(st, who, &a, e);
     }
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }

@@ -175,6 +175,9 @@ int store_exec_sql(sqlite3 *db, const char *sql, struct err *e);
  * function that opens one can be called inside a batch or another store function. */
 int store_tx_begin(struct store *st, struct err *e);
 int store_tx_commit(struct store *st, struct err *e);
+/* Ends what store_tx_begin opened: rc 0 commits (its error returned), anything else rolls back
+ * and is returned. */
+int store_tx_finish(struct store *st, int rc, struct err *e);
 void store_tx_rollback(struct store *st);
 
 /* Binding parameters. A bind can fail (an index out of range, a string too long, out of

@@ -41,9 +41,5 @@ int store_mark_synthetic(struct store *st, const struct store_ctx *who, struct e
                                          "not study data"};
     if (!rc)
         rc = store_audit_append(st, who, &a, e);
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
+    return store_tx_finish(st, rc, e);
 }

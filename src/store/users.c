@@ -74,8 +74,6 @@ int store_user_get(struct store *st, const char *name, struct store_user *out, s
     return user_read(st, name, out, NULL, e);
 }
 
-static int finish(struct store *st, int rc, struct err *e);
-
 int store_user_require_active(struct store *st, const char *name, struct err *e)
 {
     enum role role;
@@ -112,7 +110,7 @@ int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum
                             .field = "permission",
                             .new_value = perm_action_name(act),
                             .reason = role};
-    return finish(st, store_audit_append(st, who, &a, e), e);
+    return store_tx_finish(st, store_audit_append(st, who, &a, e), e);
 }
 
 static void user_fill(sqlite3_stmt *s, void *elem)
@@ -256,7 +254,7 @@ int store_set_password_policy(struct store *st, const struct store_ctx *who,
                                 .reason = reason && *reason ? reason : NULL};
         rc = store_audit_append(st, who, &a, e);
     }
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 static int password_policy_days(struct store *st)
@@ -321,16 +319,6 @@ static int user_update(struct store *st, enum stmt_id id, const char *name, long
     return store_stmt_run(st, s, "updating a user", e);
 }
 
-/* Wraps body-less user changes: transaction + audit row. */
-static int finish(struct store *st, int rc, struct err *e)
-{
-    if (rc) {
-        store_tx_rollback(st);
-        return rc;
-    }
-    return store_tx_commit(st, e);
-}
-
 /* Opens the transaction of a change by who to the user name, read into *u. On failure nothing
  * is left open. */
 static int user_change_begin(struct store *st, const struct store_ctx *who, const char *name,
@@ -357,7 +345,7 @@ static int user_change_end(struct store *st, const struct store_ctx *who, int rc
             .action = action, .instance = -1, .field = "user", .new_value = name};
         rc = store_audit_append(st, who, &a, e);
     }
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_user_add(struct store *st, const struct store_ctx *who, const char *name,
@@ -409,7 +397,7 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
                                 .reason = role};
         rc = store_audit_append(st, who, &a, e);
     }
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 /* ERR_CONFLICT when name is the last active admin (a change would leave nobody to manage
@@ -467,7 +455,7 @@ int store_user_set_role(struct store *st, const struct store_ctx *who, const cha
                                 .reason = reason};
         rc = store_audit_append(st, who, &a, e);
     }
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_user_disable(struct store *st, const struct store_ctx *who, const char *name,
@@ -597,7 +585,7 @@ static int spend_attempt(struct store *st, const char *name, bool *admitted, str
         q = store_step(st, s);
     rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "counting a sign-in attempt");
     sqlite3_reset(s);
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 /* Records one failed attempt: the "login_failed" row and, when the account's budget is spent,
@@ -620,7 +608,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
     if (!rc && account) {
         sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
         if (!s)
-            return finish(st, ERR_IO, e);
+            return store_tx_finish(st, ERR_IO, e);
         store_bind_text(st, s, 1, account);
         store_bind_int64(st, s, 2, STORE_MAX_FAILED_LOGINS);
         int q = store_step(st, s);
@@ -638,7 +626,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
             rc = store_audit_append(st, &ctx, &l, e);
         }
     }
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 /* The right password: refunds the budget unless the account was locked or disabled while the
@@ -671,7 +659,7 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
         return rc;
     rc = user_read(st, name, u, NULL, e);
     if (rc || u->is_disabled || u->is_locked_out)
-        return finish(st, rc, e);
+        return store_tx_finish(st, rc, e);
     *ok = true;
     rc = user_update(st, SQ_USER_SET_FAILED, name, 0, 0, e);
     bool is_new_session = who && who->source && strcmp(who->source, "api") == 0;
@@ -684,7 +672,7 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
         rc = store_audit_append(st, &ctx, &a, e);
     }
     u->failed_logins = 0;
-    return finish(st, rc, e);
+    return store_tx_finish(st, rc, e);
 }
 
 int store_authenticate(struct store *st, const struct store_ctx *who, const char *name,
