@@ -78,7 +78,9 @@ try {
     t.check(r.status === 200 && /^\d+\.\d+\.\d+$/.test(r.text.trim()), 'the 32-character token signs in (version)', r.text);
     r = await api(`token=${R32.toLowerCase()}&content=metadata&format=json&returnFormat=json`);
     t.check(r.status === 200 && Array.isArray(r.json) && r.json.length > 0, 'in either case (metadata)', r.text.slice(0, 200));
-    r = await api(`token=${R32.slice(0, 31)}0&content=version`);
+    // change the last character to another hex digit (never the same one: that would be the token itself)
+    const other = R32.slice(0, 31) + (R32[31] === '0' ? '1' : '0');
+    r = await api(`token=${other}&content=version`);
     t.check(r.status === 403 || r.status === 401, 'a different 32-character token does not', r.status);
     r = await call(B, 'POST', '/api/v1/tokens', { session: await login(B, 'data_manager'), json: { format: 'xml' } });
     t.check(r.status === 422 && r.json.error.field === 'format', 'a token format other than redcap is refused', r.text);
