@@ -3,9 +3,11 @@
  * Adding a command is adding a row here and its hooks in cli/. A row says what the command
  * needs (cli.h): its options, the database, a login and for which action, subcommands, its
  * own help; cli_run does those steps, in one order, for every command. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -141,8 +143,16 @@ int main(int argc, char **argv)
         return cli_run(cli_cmd_find("version"), 0, NULL);
     const struct cli_cmd *c = cli_cmd_find(name);
     if (!c) {
-        fprintf(stderr, "ioheme: '%s' is not a command. See 'ioheme help'.\n", name);
+        (void)fprintf(stderr, "ioheme: '%s' is not a command. See 'ioheme help'.\n", name);
         return 2;
     }
-    return cli_run(c, argc - 2, argv + 2);
+    int rc = cli_run(c, argc - 2, argv + 2);
+    /* Output to stdout is written with unchecked printf/fputs calls (their results are cast
+     * away); a failure there (a full disk under `ioheme export > file`, a closed pipe) is
+     * caught here, once, as git's run_builtin does: the command then fails. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        (void)fprintf(stderr, "ioheme: %s: writing the output failed: %s\n", name, strerror(errno));
+        return rc ? rc : err_info(ERR_IO)->exit_status;
+    }
+    return rc;
 }

@@ -94,7 +94,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
     if (!p)
         return NULL;
     va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
 }

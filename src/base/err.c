@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
+
 static const struct err_info err_table[ERR__COUNT] = {
     {ERR_OK, "ok", 200, 0},
     {ERR_USAGE, "usage", 400, 2},
@@ -44,8 +46,8 @@ static int err_vset(struct err *e, int code, const char *field, const char *fmt,
     if (!e)
         return code;
     e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    fmt_text(e->field, sizeof e->field, "%s", field ? field : "");
+    fmt_vtext(e->msg, sizeof e->msg, fmt, ap);
     return code;
 }
 
@@ -74,7 +76,7 @@ void err_prefix(struct err *e, const char *fmt, ...)
     char pre[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
+    fmt_vtext(pre, sizeof pre, fmt, ap);
     va_end(ap);
     char old[sizeof e->msg];
     memcpy(old, e->msg, sizeof old);

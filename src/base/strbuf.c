@@ -53,7 +53,7 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     if (n < 0 || !strbuf_grow(sb, (size_t)n))
         return;
     va_start(ap, fmt);
-    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     sb->len += (size_t)n;
 }

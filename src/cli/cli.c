@@ -87,7 +87,7 @@ bool cli_has(const struct cli_args *a, const char *name)
 
 int cli_fail(const char *cmd, const struct err *e)
 {
-    fprintf(stderr, "ioheme: %s: %s\n", cmd, e->msg[0] ? e->msg : err_info(e->code)->name);
+    (void)fprintf(stderr, "ioheme: %s: %s\n", cmd, e->msg[0] ? e->msg : err_info(e->code)->name);
     int st = err_info(e->code)->exit_status;
     return st ? st : 1;
 }
@@ -95,13 +95,13 @@ int cli_fail(const char *cmd, const struct err *e)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "ioheme: %s: ", cmd);
+    (void)fprintf(stderr, "ioheme: %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vfprintf(stderr, fmt, ap);
     va_end(ap);
     /* the group name is the first word of cmd */
     size_t n = strcspn(cmd, " ");
-    fprintf(stderr, "\n(see 'ioheme %.*s --help')\n", (int)n, cmd);
+    (void)fprintf(stderr, "\n(see 'ioheme %.*s --help')\n", (int)n, cmd);
     return 2;
 }
 
@@ -117,10 +117,10 @@ int cli_print_help(const char *cmd_name)
 {
     const struct cli_cmd *c = cli_cmd_find(cmd_name);
     if (!c) {
-        fprintf(stderr, "ioheme: help: no command '%s'\n", cmd_name);
+        (void)fprintf(stderr, "ioheme: help: no command '%s'\n", cmd_name);
         return 2;
     }
-    fputs(c->usage, stdout);
+    (void)fputs(c->usage, stdout);
     return 0;
 }
 

@@ -186,7 +186,7 @@ int cmd_export_odm(struct cmd_ctx *ctx)
     struct odm_write_stats s;
     int rc = odm_write(ctx->st, out, o, &s, &e);
     if (rc) {
-        remove(out); /* a partial file is no export */
+        (void)remove(out); /* a partial file is no export */
         return cli_fail(ctx->name, &e);
     }
     char sha[65];

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/csv.h"
@@ -71,9 +72,9 @@ static void reject(void *ctx, size_t line, const char *record, const char *field
     rep->rejected++;
     if (!rep->json) {
         if (line)
-            fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", line, record, field, msg, rule);
+            (void)fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", line, record, field, msg, rule);
         else /* ODM: the subject and the OID name the place */
-            fprintf(stderr, "  subject %s, %s: %s [%s]\n", record, field, msg, rule);
+            (void)fprintf(stderr, "  subject %s, %s: %s [%s]\n", record, field, msg, rule);
         return;
     }
     struct rejection *r = arena_alloc(rep->ar, sizeof *r);
@@ -225,7 +226,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
         }
         if (strcmp(s->key, got) != 0) {
             char msg[256];
-            snprintf(msg, sizeof msg,
+            fmt_text(msg, sizeof msg,
                      "not in the database, and creating it gave '%s': import a whole export "
                      "into a fresh database, or into the records it names",
                      got);
@@ -319,11 +320,12 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
         nsurvey += p->rows[i].nsurvey;
     int status = 0;
     if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
-        fprintf(rep->json ? stderr : stdout,
-                "%zu value(s) left out: survey metadata (<form>_timestamp, "
-                "redcap_survey_identifier; ioheme has no surveys) and [document] placeholders of "
-                "files REDCap holds\n",
-                nsurvey);
+        (void)fprintf(
+            rep->json ? stderr : stdout,
+            "%zu value(s) left out: survey metadata (<form>_timestamp, "
+            "redcap_survey_identifier; ioheme has no surveys) and [document] placeholders of "
+            "files REDCap holds\n",
+            nsurvey);
     if (rc)
         status = cli_fail("import", e);
     else if (!rep->json)

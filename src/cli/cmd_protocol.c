@@ -82,11 +82,11 @@ static int protocol_check(struct cmd_ctx *ctx)
         const char *s = strbuf_str(&errors);
         while (*s) {
             size_t n = strcspn(s, "\n");
-            fprintf(stderr, "%s/%.*s\n", dir, (int)n, s);
+            (void)fprintf(stderr, "%s/%.*s\n", dir, (int)n, s);
             s += n + (s[n] == '\n');
         }
-        fprintf(stderr, "ioheme: protocol check: %zu error%s in %s\n", nerrors,
-                nerrors == 1 ? "" : "s", dir);
+        (void)fprintf(stderr, "ioheme: protocol check: %zu error%s in %s\n", nerrors,
+                      nerrors == 1 ? "" : "s", dir);
         strbuf_release(&errors);
         return err_info(ERR_INVALID)->exit_status;
     }
@@ -94,7 +94,7 @@ static int protocol_check(struct cmd_ctx *ctx)
     if (rc)
         return cli_fail("protocol check", &e);
     for (size_t i = 0; i < d.nwarnings; i++)
-        fprintf(stderr, "%s/%s\n", dir, d.warnings[i]);
+        (void)fprintf(stderr, "%s/%s\n", dir, d.warnings[i]);
     printf("ok: %zu fields, %zu forms, %zu events%s\n", d.nfields, d.nforms, d.nevents,
            d.nwarnings ? " (with warnings)" : "");
     dict_free(&d);
@@ -364,8 +364,8 @@ static int parse_expr_arg(const char *cmd, const char *src, struct arena *ar, st
     err_clear(&e);
     if (expr_parse(src, ar, x, &col, &e) == 0)
         return 0;
-    fprintf(stderr, "ioheme: %s: %s\n  %s\n  %*s^\n", cmd, e.msg, src, (int)(col ? col - 1 : 0),
-            "");
+    (void)fprintf(stderr, "ioheme: %s: %s\n  %s\n  %*s^\n", cmd, e.msg, src,
+                  (int)(col ? col - 1 : 0), "");
     return err_info(e.code)->exit_status;
 }
 

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "base/fmt.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "report/dataset.h"
@@ -33,7 +34,7 @@ static int on_hidden(void *ctx, const struct dataset_hidden *h)
     struct quality_out *q = ctx;
     char key[300];
     if (!dict_key_format(h->f->name, h->code, key, sizeof key))
-        snprintf(key, sizeof key, "%s", h->f->name);
+        fmt_text(key, sizeof key, "%s", h->f->name);
     q->n++;
     if (q->list)
         return json_array_append_new(

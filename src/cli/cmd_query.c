@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/json_out.h"
@@ -47,12 +48,12 @@ static void print_query_line(const struct store_query *q)
 {
     char where[256];
     if (!q->event[0])
-        snprintf(where, sizeof where, "(record)");
+        fmt_exact(where, sizeof where, "(record)");
     else if (q->instance)
-        snprintf(where, sizeof where, "%s:%d %s", q->event, q->instance,
+        fmt_text(where, sizeof where, "%s:%d %s", q->event, q->instance,
                  q->field[0] ? q->field : q->form);
     else
-        snprintf(where, sizeof where, "%s %s", q->event, q->field[0] ? q->field : q->form);
+        fmt_text(where, sizeof where, "%s %s", q->event, q->field[0] ? q->field : q->form);
     printf("%-5lld %-9s %-9s %-40s %-8s %s\n", q->id, store_query_status_name(q->status), q->record,
            where, q->is_system ? "system" : q->opened_by, q->text);
 }

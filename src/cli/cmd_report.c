@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -91,8 +92,8 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
     if (rc == 0 && dbs->state == STORE_DB_LOCKED) {
         /* a locked database's report is the lock's: its time and audit head stand for the
          * snapshot, so two runs are byte-identical (each run's own export row comes later) */
-        snprintf(snapshot, 32, "%s", dbs->locked_at);
-        snprintf(head, 65, "%s", dbs->lock_head);
+        fmt_exact(snapshot, 32, "%s", dbs->locked_at);
+        fmt_exact(head, 65, "%s", dbs->lock_head);
         m->audit_rows = dbs->lock_rows;
         m->lock_id = dbs->lock_id;
         m->locked_at = dbs->locked_at;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -75,7 +76,7 @@ int cmd_serve(struct cmd_ctx *ctx)
     if (cli_has(a, "routes")) {
         struct strbuf sb = STRBUF_INIT;
         http_routes_json(&sb);
-        fputs(strbuf_str(&sb), stdout);
+        (void)fputs(strbuf_str(&sb), stdout);
         strbuf_release(&sb);
         return 0;
     }
@@ -113,7 +114,7 @@ int cmd_serve(struct cmd_ctx *ctx)
     struct err e;
     err_clear(&e);
     int rc = http_serve(&cfg, &e);
-    if (log)
-        fclose(log);
+    if (log && fclose(log) != 0 && !rc)
+        (void)fprintf(stderr, "ioheme serve: closing the access log: %s\n", strerror(errno));
     return rc ? cli_fail("serve", &e) : 0;
 }

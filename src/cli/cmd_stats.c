@@ -85,7 +85,7 @@ static bool opt_listed(const char *list, const char *name)
 static void stats_print_methods(FILE *out)
 {
     for (const struct stats_method *m = stats_methods; m->name; m++)
-        fprintf(out, "  %-10s %s\n", m->name, m->summary);
+        (void)fprintf(out, "  %-10s %s\n", m->name, m->summary);
 }
 
 int cmd_stats(struct cmd_ctx *ctx)
@@ -93,7 +93,7 @@ int cmd_stats(struct cmd_ctx *ctx)
     int argc = ctx->argc;
     char **argv = ctx->argv;
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-        fputs(CMD_STATS_USAGE, argc < 1 ? stderr : stdout);
+        (void)fputs(CMD_STATS_USAGE, argc < 1 ? stderr : stdout);
         stats_print_methods(argc < 1 ? stderr : stdout);
         return argc < 1 ? 2 : 0;
     }
@@ -111,7 +111,7 @@ int cmd_stats(struct cmd_ctx *ctx)
     if (cli_parse(cmdname, argc - 1, argv + 1, stats_opts, &a) != 0)
         return 2;
     if (a.help) {
-        fputs(CMD_STATS_USAGE, stdout);
+        (void)fputs(CMD_STATS_USAGE, stdout);
         stats_print_methods(stdout);
         return 0;
     }

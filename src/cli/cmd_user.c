@@ -164,7 +164,7 @@ static int access_report(struct store *st, bool json)
         err_set(&e, ERR_NOMEM, "out of memory writing the report");
         return cli_fail("user report", &e);
     }
-    fwrite(sb.buf, 1, sb.len, stdout);
+    (void)fwrite(sb.buf, 1, sb.len, stdout);
     strbuf_release(&sb);
     return 0;
 }

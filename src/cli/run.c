@@ -19,7 +19,7 @@ int cli_ctx_name(struct cmd_ctx *ctx, const char *suffix)
     strbuf_reset(&ctx->name_buf);
     strbuf_addf(&ctx->name_buf, "%s %s", ctx->cmd->name, suffix);
     if (ctx->name_buf.failed) {
-        fprintf(stderr, "ioheme: %s: out of memory\n", ctx->cmd->name);
+        (void)fprintf(stderr, "ioheme: %s: out of memory\n", ctx->cmd->name);
         return err_info(ERR_NOMEM)->exit_status;
     }
     ctx->name = strbuf_str(&ctx->name_buf);
@@ -31,7 +31,7 @@ static int find_sub(struct cmd_ctx *ctx)
 {
     const struct cli_cmd *c = ctx->cmd;
     if (ctx->argc < 1) {
-        fputs(c->usage, stderr);
+        (void)fputs(c->usage, stderr);
         return 2;
     }
     for (const struct cli_sub *s = c->subs; s && s->name; s++)
@@ -66,7 +66,7 @@ static int run_steps(struct cmd_ctx *ctx)
         if (ctx->args.help && !(c->flags & CLI_OWN_HELP)) {
             if (!ctx->sub || !ctx->sub->usage)
                 return cli_print_help(c->name);
-            fputs(ctx->sub->usage, stdout);
+            (void)fputs(ctx->sub->usage, stdout);
             return 0;
         }
     }

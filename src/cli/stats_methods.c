@@ -183,7 +183,7 @@ static int cmp_num_str(const void *a, const void *b)
 static bool is_number(const char *s)
 {
     char *end;
-    strtod(s, &end);
+    (void)strtod(s, &end); /* only where the number ends is wanted */
     return end != s && *end == '\0';
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "cli/stats_cli.h"
 #include "stats/cox.h"
 #include "stats/km.h"
@@ -158,12 +159,13 @@ static json_t *json_strs(const char **s, size_t n, const char *prefix)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        char *buf = malloc(strlen(prefix) + strlen(s[i]) + 2);
+        size_t len = strlen(prefix) + strlen(s[i]) + 2;
+        char *buf = malloc(len);
         if (!buf) {
             json_decref(arr);
             return NULL;
         }
-        sprintf(buf, "%s%s%s", prefix, *prefix ? "=" : "", s[i]);
+        fmt_exact(buf, len, "%s%s%s", prefix, *prefix ? "=" : "", s[i]);
         json_array_append_new(arr, json_string(buf));
         free(buf);
     }

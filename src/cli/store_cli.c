@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "core/derive.h"
@@ -50,12 +51,12 @@ static int tty_password(const char *what, const char *who, char *buf, size_t len
         quiet.c_lflag |= ECHONL;
         tcsetattr(fd, TCSAFLUSH, &quiet);
     }
-    fprintf(tty, "%s%s: ", what, who);
-    fflush(tty);
+    (void)fprintf(tty, "%s%s: ", what, who);
+    (void)fflush(tty);
     int rc = read_line(tty, buf, len);
     if (echo_off)
         tcsetattr(fd, TCSAFLUSH, &old);
-    fclose(tty);
+    (void)fclose(tty);
     return rc;
 }
 
@@ -124,7 +125,7 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     if (rc == ERR_PASSWORD_EXPIRED && is_renewal)
         rc = 0; /* signed in to change it, and only that */
     else if (rc == ERR_PASSWORD_EXPIRED)
-        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                  " with `ioheme user passwd %s`", user);
     if (!rc && strlen(user) > STORE_USERNAME_MAX)
         rc = err_set(e, ERR_INTERNAL, "user name '%s' longer than %d characters", user,
@@ -244,8 +245,9 @@ void cli_print_issues(FILE *out, const struct store_put_result *res)
 {
     for (size_t i = 0; res && i < res->nissues; i++) {
         const struct store_issue *is = &res->issues[i];
-        fprintf(out, "  %s %s: %s [%s]\n", is->level == STORE_ISSUE_HARD ? "rejected" : "flagged",
-                is->field, is->msg, is->rule);
+        (void)fprintf(out, "  %s %s: %s [%s]\n",
+                      is->level == STORE_ISSUE_HARD ? "rejected" : "flagged", is->field, is->msg,
+                      is->rule);
     }
 }
 

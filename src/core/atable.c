@@ -1,6 +1,7 @@
 /* Analysis tables (see atable.h). */
 #include "core/atable.h"
 #include "base/array.h"
+#include "base/fmt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -74,7 +75,7 @@ int atable_set(struct atable *t, size_t row, size_t col, const char *s)
 int atable_set_int(struct atable *t, size_t row, size_t col, long long v)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%lld", v);
+    fmt_exact(buf, sizeof buf, "%lld", v);
     return atable_set(t, row, col, buf);
 }
 
@@ -85,7 +86,7 @@ int atable_set_num(struct atable *t, size_t row, size_t col, double v)
     char buf[64];
     if (v == 0)
         v = 0; /* no "-0" */
-    snprintf(buf, sizeof buf, "%.12g", v);
+    fmt_exact(buf, sizeof buf, "%.12g", v);
     return atable_set(t, row, col, buf);
 }
 

@@ -4,15 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/derive_int.h"
 
 bool derive_map(struct vtab *v, const char *event, const char *prefix, double *out)
 {
     char f_inv[32], f_meas[32], f_sbp[32], f_dbp[32];
-    snprintf(f_inv, sizeof f_inv, "%smap_inv", prefix);
-    snprintf(f_meas, sizeof f_meas, "%smap_meas", prefix);
-    snprintf(f_sbp, sizeof f_sbp, "%ssbp", prefix);
-    snprintf(f_dbp, sizeof f_dbp, "%sdbp", prefix);
+    fmt_exact(f_inv, sizeof f_inv, "%smap_inv", prefix);
+    fmt_exact(f_meas, sizeof f_meas, "%smap_meas", prefix);
+    fmt_exact(f_sbp, sizeof f_sbp, "%ssbp", prefix);
+    fmt_exact(f_dbp, sizeof f_dbp, "%sdbp", prefix);
     double s, d;
     if (derive_dv_bool(v, event, 0, f_inv) == 1 && derive_dv_num(v, event, 0, f_meas, out))
         return true;
@@ -30,7 +31,7 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
         double factor;
     } drugs[] = {{"ne", 1}, {"epi", 1}, {"dopa", 0.01}, {"phenyl", 0.1}, {"vasopressin", 2.5}};
     char f[32];
-    snprintf(f, sizeof f, "%svaso", prefix);
+    fmt_exact(f, sizeof f, "%svaso", prefix);
     int on = derive_dv_bool(v, event, 0, f);
     if (on < 0)
         return false;
@@ -38,7 +39,7 @@ bool derive_ne_eq(struct vtab *v, const char *event, const char *prefix, double 
     if (on == 1)
         for (size_t i = 0; i < sizeof drugs / sizeof drugs[0]; i++) {
             double x;
-            snprintf(f, sizeof f, "%s%s", prefix, drugs[i].suffix);
+            fmt_exact(f, sizeof f, "%s%s", prefix, drugs[i].suffix);
             if (derive_dv_num(v, event, 0, f, &x))
                 sum += x * drugs[i].factor;
         }

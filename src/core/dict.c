@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "core/dict_int.h"
 #include "core/expr_int.h"
 #include "core/validate.h"
@@ -216,9 +217,9 @@ enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct 
     const struct dict_field *f = dict_field(d, key);
     const char *sep = f ? NULL : strstr(key, "___");
     size_t n = sep ? (size_t)(sep - key) : strlen(key);
-    snprintf(out->name, sizeof out->name, "%.*s", (int)n, key);
     if (n >= sizeof out->name)
-        return out->kind; /* longer than any name: unknown */
+        return out->kind;      /* longer than any name: unknown */
+    memcpy(out->name, key, n); /* NUL-terminated by the memset */
     if (sep) {
         out->code = sep + 3;
         f = dict_field(d, out->name);
@@ -276,19 +277,19 @@ const char *dict_place_check(const struct dict *d, size_t ev, size_t fi, int ins
 {
     const char *event = d->events[ev].name, *form = d->forms[fi].name;
     if (!d->form_at_event[ev * d->nforms + fi]) {
-        snprintf(msg, msglen, "%s: form '%s' is not collected at event '%s'", what, form, event);
+        fmt_text(msg, msglen, "%s: form '%s' is not collected at event '%s'", what, form, event);
         return "not_on_event";
     }
     bool repeats = d->form_repeats[ev * d->nforms + fi];
     int max = dict_instance_max(d, ev, fi);
     if (repeats ? instance < 1 || instance > max : instance != 0) {
         if (repeats)
-            snprintf(msg, msglen,
+            fmt_text(msg, msglen,
                      "%s: form '%s' repeats at '%s': instance %d is not allowed "
                      "(1 to %d, the protocol's maximum)",
                      what, form, event, instance, max);
         else
-            snprintf(msg, msglen,
+            fmt_text(msg, msglen,
                      "%s: form '%s' does not repeat at '%s': instance %d is not "
                      "allowed (use 0)",
                      what, form, event, instance);
@@ -436,7 +437,7 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
         while (isupper((unsigned char)p[n]) || p[n] == '-' || p[n] == '_')
             n++;
         char tag[40];
-        snprintf(tag, sizeof tag, "%.*s", (int)(n < 39 ? n : 39), p);
+        fmt_exact(tag, sizeof tag, "%.*s", (int)(n < 39 ? n : 39), p);
         if (isalnum((unsigned char)p[n]))
             continue;
         if (!strcmp(tag, "@FORCE-MINMAX"))

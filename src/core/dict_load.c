@@ -6,6 +6,7 @@
  * (dictionary, events, form-events, repeating), line and column, so a coordinator can fix a
  * protocol in one pass. The CSV tables are freed before returning. */
 #include "base/array.h"
+#include "base/fmt.h"
 #include "core/dict.h"
 
 #include <errno.h>
@@ -70,16 +71,18 @@ static char *format_at(const char *file, size_t line, size_t col, const char *ki
                        va_list ap)
 {
     char msg[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fmt_vtext(msg, sizeof msg, fmt, ap);
     char where[300];
     if (col)
-        snprintf(where, sizeof where, "%s:%zu:%zu: %s", file, line, col, kind);
+        fmt_text(where, sizeof where, "%s:%zu:%zu: %s", file, line, col, kind);
     else
-        snprintf(where, sizeof where, "%s:%zu: %s", file, line, kind);
-    size_t n = strlen(where) + strlen(msg) + 1;
-    char *all = malloc(n);
-    if (all)
-        snprintf(all, n, "%s%s", where, msg);
+        fmt_text(where, sizeof where, "%s:%zu: %s", file, line, kind);
+    size_t nw = strlen(where), nm = strlen(msg);
+    char *all = malloc(nw + nm + 1);
+    if (all) {
+        memcpy(all, where, nw);
+        memcpy(all + nw, msg, nm + 1);
+    }
     return all;
 }
 
@@ -221,7 +224,7 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
 #define REF_ERR(...)                                                                               \
     do {                                                                                           \
         char m_[600];                                                                              \
-        snprintf(m_, sizeof m_, __VA_ARGS__);                                                      \
+        fmt_text(m_, sizeof m_, __VA_ARGS__);                                                      \
         dict_add_error(L, "dictionary.csv", line, r->col, "(%s, char %zu): %s", r->what, pos, m_); \
     } while (0)
     if (event && dict_event_index(d, event) < 0)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/fmt.h"
 #include "core/expr_int.h"
 
 /* Deep enough for any real logic; shallow enough that the recursive evaluator, emitter and
@@ -98,7 +99,7 @@ static int fail(struct parser *p, size_t col, const char *fmt, const char *arg)
     p->failed = ERR_INVALID;
     p->err_col = col;
     char what[600];
-    snprintf(what, sizeof what, fmt, arg ? arg : "");
+    fmt_text(what, sizeof what, fmt, arg ? arg : "");
     err_set(p->e, ERR_INVALID, "column %zu: %s", col, what);
     return p->failed;
 }
@@ -148,7 +149,7 @@ static int bad_name_char(struct parser *p, size_t open, size_t i)
     if (s[i] == '\0')
         return fail(p, open + 1, "unterminated field reference '['", NULL);
     char bad[8];
-    snprintf(bad, sizeof bad, "%c", s[i]);
+    fmt_exact(bad, sizeof bad, "%c", s[i]);
     return fail(p, i + 1,
                 "invalid character '%s' in a field name (lowercase letters, digits and _ only)",
                 bad);
@@ -318,7 +319,7 @@ static int lex(struct parser *p)
         }
     }
     char bad[8];
-    snprintf(bad, sizeof bad, "%c", c);
+    fmt_exact(bad, sizeof bad, "%c", c);
     return fail(p, t->pos, "unexpected character '%s'", bad);
 }
 
@@ -415,7 +416,7 @@ static struct expr *parse_call(struct parser *p)
             strncasecmp(expr_fns[i].name, name.start, name.len) == 0)
             fn = i;
     char word[80];
-    snprintf(word, sizeof word, "%.*s", (int)(name.len > 60 ? 60 : name.len), name.start);
+    fmt_exact(word, sizeof word, "%.*s", (int)(name.len > 60 ? 60 : name.len), name.start);
     if (advance(p))
         return NULL;
     if (fn < 0 && p->tok.kind != T_LP &&
@@ -470,13 +471,13 @@ static struct expr *parse_call(struct parser *p)
     if (n < fi->min_args || (fi->max_args && n > fi->max_args)) {
         char msg[160];
         if (fi->max_args == fi->min_args)
-            snprintf(msg, sizeof msg, "%%s takes %zu argument%s, got %zu", fi->min_args,
+            fmt_text(msg, sizeof msg, "%%s takes %zu argument%s, got %zu", fi->min_args,
                      fi->min_args == 1 ? "" : "s", n);
         else if (fi->max_args)
-            snprintf(msg, sizeof msg, "%%s takes %zu to %zu arguments, got %zu", fi->min_args,
+            fmt_text(msg, sizeof msg, "%%s takes %zu to %zu arguments, got %zu", fi->min_args,
                      fi->max_args, n);
         else
-            snprintf(msg, sizeof msg, "%%s takes at least %zu argument, got %zu", fi->min_args, n);
+            fmt_text(msg, sizeof msg, "%%s takes at least %zu argument, got %zu", fi->min_args, n);
         fail(p, name.pos, msg, fi->name);
         return NULL;
     }
@@ -540,7 +541,7 @@ static struct expr *parse_primary(struct parser *p)
             return NULL;
         if (p->tok.kind != T_RP) {
             char col[32];
-            snprintf(col, sizeof col, "%zu", t.pos);
+            fmt_exact(col, sizeof col, "%zu", t.pos);
             fail(p, p->tok.pos,
                  p->tok.kind == T_EOF ? "missing ')' for the '(' at column %s"
                                       : "expected ')' to close the '(' at column %s",
@@ -553,7 +554,7 @@ static struct expr *parse_primary(struct parser *p)
         return NULL;
     default: {
         char tokt[64];
-        snprintf(tokt, sizeof tokt, "%.*s", (int)(t.len > 40 ? 40 : t.len), t.start);
+        fmt_exact(tokt, sizeof tokt, "%.*s", (int)(t.len > 40 ? 40 : t.len), t.start);
         fail(p, t.pos, "unexpected '%s'", tokt);
         return NULL;
     }
@@ -692,7 +693,7 @@ int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err
     }
     if (x && p.tok.kind != T_EOF) {
         char tokt[64];
-        snprintf(tokt, sizeof tokt, "%.*s", (int)(p.tok.len > 40 ? 40 : p.tok.len), p.tok.start);
+        fmt_exact(tokt, sizeof tokt, "%.*s", (int)(p.tok.len > 40 ? 40 : p.tok.len), p.tok.start);
         fail(&p, p.tok.pos,
              p.tok.kind == T_RP ? "unmatched '%s'"
                                 : "unexpected '%s' (missing operator, or 'and'/'or'?)",
@@ -798,7 +799,7 @@ void expr_fmt_num(double x, char buf[64])
     if (!isfinite(x))
         return;
     if (x == 0) { /* also -0 */
-        snprintf(buf, 64, "0");
+        fmt_exact(buf, 64, "0");
         return;
     }
     /* 15 significant digits hide binary noise (0.1 + 0.2 -> "0.3"), like PHP's precision=14
@@ -808,7 +809,7 @@ void expr_fmt_num(double x, char buf[64])
         int dp = 15 - intdigits;
         if (dp < 0)
             dp = 0;
-        snprintf(buf, 64, "%.*f", dp, x);
+        fmt_exact(buf, 64, "%.*f", dp, x); /* |x| < 1e15: at most 33 characters */
         if (strchr(buf, '.')) {
             char *end = buf + strlen(buf) - 1;
             while (*end == '0')
@@ -817,8 +818,8 @@ void expr_fmt_num(double x, char buf[64])
                 *end = '\0';
         }
         if (strcmp(buf, "-0") == 0)
-            snprintf(buf, 64, "0");
+            fmt_exact(buf, 64, "0");
     } else {
-        snprintf(buf, 64, "%.15g", x);
+        fmt_exact(buf, 64, "%.15g", x);
     }
 }

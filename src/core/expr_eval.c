@@ -3,6 +3,7 @@
  *
  * Blank is one thing here: EV_BLANK. A lookup answering EV_STR "" and the literal "" are
  * turned into EV_BLANK on the way in, so `[x] = ""` and "x is blank" are the same test. */
+#include "base/fmt.h"
 #include "core/expr.h"
 
 #include <ctype.h>
@@ -203,7 +204,7 @@ static struct expr_value fn_round(enum expr_fn fn, double v, double dp)
     double p10 = pow(10.0, fabs(dp));
     double scaled = dp >= 0 ? v * p10 : v / p10;
     char buf[64];
-    snprintf(buf, sizeof buf, "%.15g", scaled);
+    fmt_exact(buf, sizeof buf, "%.15g", scaled);
     scaled = strtod(buf, NULL);
     double r = fn == FN_ROUND ? round(scaled) : fn == FN_ROUNDDOWN ? floor(scaled) : ceil(scaled);
     return num(dp >= 0 ? r / p10 : r * p10);

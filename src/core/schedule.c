@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
+
 #define SEC_PER_DAY 86400LL
 
 static long long days_from_civil(long long y, int m, int d)
@@ -74,8 +76,8 @@ void schedule_format_wallclock(long long t_s, char buf[SCHEDULE_WALLCLOCK_LEN])
     int secs = (int)(t_s - days * SEC_PER_DAY), m, d;
     long long y;
     civil_from_days(days, &y, &m, &d);
-    snprintf(buf, SCHEDULE_WALLCLOCK_LEN, "%04lld-%02d-%02d %02d:%02d", y, m, d, secs / 3600,
-             secs / 60 % 60);
+    fmt_exact(buf, SCHEDULE_WALLCLOCK_LEN, "%04lld-%02d-%02d %02d:%02d", y, m, d, secs / 3600,
+              secs / 60 % 60);
 }
 
 /* Does (t, ev, instance) replace what p holds under rule? */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fmt.h"
+
 #define ZONEINFO "/usr/share/zoneinfo/"
 
 /* Written by sitetime_use before threads start; read-only afterwards. */
@@ -27,12 +29,12 @@ int sitetime_name_check(const char *name, struct err *e)
                              "time zone '%s' is not an IANA zone name such as Europe/London",
                              name ? name : "");
     char path[sizeof ZONEINFO + SITETIME_NAME_MAX];
-    snprintf(path, sizeof path, "%s%s", ZONEINFO, name);
+    fmt_exact(path, sizeof path, "%s%s", ZONEINFO, name); /* name checked above */
     FILE *f = fopen(path, "rb");
     char magic[4] = {0};
     bool is_tzif = f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
     if (f)
-        fclose(f);
+        (void)fclose(f);
     if (!is_tzif)
         return err_set_field(e, ERR_INVALID, "timezone",
                              "time zone '%s' is unknown: no zone file %s (an IANA name such as "
@@ -47,11 +49,11 @@ int sitetime_use(const char *name, struct err *e)
     if (rc || (is_applied && strcmp(name, zone_in_use) == 0))
         return rc; /* again the same zone: nothing to change (threads may be running) */
     char tz[SITETIME_NAME_MAX + 1];
-    snprintf(tz, sizeof tz, ":%s", name); /* ":" : a file under the zoneinfo directory */
+    fmt_exact(tz, sizeof tz, ":%s", name); /* ":" : a file under the zoneinfo directory */
     if (setenv("TZ", tz, 1) != 0)
         return err_set(e, ERR_NOMEM, "out of memory");
     tzset();
-    snprintf(zone_in_use, sizeof zone_in_use, "%s", name);
+    fmt_exact(zone_in_use, sizeof zone_in_use, "%s", name);
     is_applied = true;
     return 0;
 }
@@ -107,5 +109,5 @@ void sitetime_format_ms(long long ms, bool with_seconds, char buf[SITETIME_TEXT_
     struct tm tm;
     if (!gmtime_r(&w, &tm) || !strftime(buf, SITETIME_TEXT_LEN,
                                         with_seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm))
-        snprintf(buf, SITETIME_TEXT_LEN, "?");
+        fmt_exact(buf, SITETIME_TEXT_LEN, "?");
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/expr_int.h"
 
 static enum validate_level set(struct validate_result *r, enum validate_level level,
@@ -21,7 +22,7 @@ static enum validate_level set(struct validate_result *r, enum validate_level le
     r->rule = rule;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+    fmt_vtext(r->msg, sizeof r->msg, fmt, ap);
     va_end(ap);
     return level;
 }
@@ -99,17 +100,17 @@ static bool date_value(enum val_type t, const char *s, double *secs, char iso[20
     char shape[24];
     if (!order || strlen(s) != len)
         return false;
-    snprintf(shape, sizeof shape, "dddd-dd-dd%.*s", (int)(len - 10), time_shape);
+    fmt_exact(shape, sizeof shape, "dddd-dd-dd%.*s", (int)(len - 10), time_shape);
     if (shaped(s, shape)) {
         memcpy(iso, s, len + 1);
     } else {
         if (strcmp(order, "ymd") == 0 || !(s[2] == '-' || s[2] == '/') || s[5] != s[2])
             return false;
-        snprintf(shape, sizeof shape, "dd%cdd%cdddd%.*s", s[2], s[2], (int)(len - 10), time_shape);
+        fmt_exact(shape, sizeof shape, "dd%cdd%cdddd%.*s", s[2], s[2], (int)(len - 10), time_shape);
         if (!shaped(s, shape))
             return false;
         const char *mm = order[0] == 'm' ? s : s + 3, *dd = order[0] == 'm' ? s + 3 : s;
-        snprintf(iso, 20, "%.4s-%.2s-%.2s%s", s + 6, mm, dd, s + 10);
+        fmt_exact(iso, 20, "%.4s-%.2s-%.2s%s", s + 6, mm, dd, s + 10); /* s is shaped */
     }
     return expr_parse_date(iso, "ymd", secs);
 }
@@ -483,6 +484,8 @@ enum validate_level validate_required(const struct dict_field *f, const char *va
         v++;
     if (f->is_required && !*v)
         return set(r, VALID_HARD, "required", "field '%s' is required", f->name);
-    snprintf(r->canonical, sizeof r->canonical, "%s", v);
+    if (!fmt_fits(r->canonical, sizeof r->canonical, "%s", v))
+        return set(r, VALID_HARD, "length", "field '%s': value is %zu characters, the limit is %zu",
+                   f->name, strlen(v), sizeof r->canonical - 1);
     return VALID_OK;
 }

@@ -1,6 +1,7 @@
 /* CSV reader on libcsv: collects fields into rows, checks the shape, keeps line numbers. */
 #include "formats/csv.h"
 #include "base/array.h"
+#include "base/fmt.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -63,8 +64,8 @@ static void on_row(int c, void *p)
     }
     if (b->ncur != t->ncols) {
         b->failed = ERR_INVALID;
-        snprintf(b->failmsg, sizeof b->failmsg, "line %zu: %zu fields, the header has %zu",
-                 b->row_line, b->ncur, t->ncols);
+        fmt_exact(b->failmsg, sizeof b->failmsg, "line %zu: %zu fields, the header has %zu",
+                  b->row_line, b->ncur, t->ncols);
         return;
     }
     if (t->nrows == b->caprows) {
@@ -112,7 +113,7 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
         size_t n = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
         if (csv_parse(&p, data + i, n, on_field, on_row, &b) != n) {
             b.failed = ERR_INVALID;
-            snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
+            fmt_text(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
                      csv_strerror(csv_error(&p)));
             break;
         }
@@ -123,13 +124,13 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
     }
     if (!b.failed && csv_fini(&p, on_field, on_row, &b) != 0) {
         b.failed = ERR_INVALID;
-        snprintf(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line, csv_strerror(csv_error(&p)));
+        fmt_text(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line, csv_strerror(csv_error(&p)));
     }
     csv_free(&p);
     free(b.cur);
     if (!b.failed && !t->header) {
         b.failed = ERR_INVALID;
-        snprintf(b.failmsg, sizeof b.failmsg, "empty file: no header row");
+        fmt_exact(b.failmsg, sizeof b.failmsg, "empty file: no header row");
     }
     if (b.failed) {
         int code = b.failed == ERR_NOMEM ? ERR_NOMEM : ERR_INVALID;
@@ -163,7 +164,7 @@ int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e)
     }
     int bad = ferror(f);
     if (f != stdin)
-        fclose(f);
+        (void)fclose(f);
     if (!buf)
         return err_set(e, ERR_NOMEM, "%s: out of memory", path);
     if (bad) {

@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "formats/odm.h"
 #include "store/snapshot.h"
@@ -265,7 +266,7 @@ static void w_range_check(struct w *w, const char *cmp, const char *value, bool 
     w_attr(w, "SoftHard", hard ? "Hard" : "Soft");
     w_text_elem(w, "CheckValue", value);
     char msg[512];
-    snprintf(msg, sizeof msg, "%s: %s %s", label, what, value);
+    fmt_text(msg, sizeof msg, "%s: %s %s", label, what, value);
     w_translated(w, "ErrorMessage", msg);
     w_end(w);
 }
@@ -466,7 +467,7 @@ static void w_metadata(struct w *w, const struct dict *d, const struct units *u)
         const struct dict_field *f = &d->fields[i];
         if (has_codelist(f)) {
             char oid[200];
-            snprintf(oid, sizeof oid, "CL.%s", f->name);
+            fmt_exact(oid, sizeof oid, "CL.%s", f->name); /* names <= 100 */
             w_code_list(w, oid, f->name, data_type(f), f->choices, f->nchoices);
         }
     }
@@ -552,7 +553,7 @@ static int w_admin(struct w *w, struct store *st, const struct dict *d, bool dei
     w_attr(w, "StudyOID", STUDY_OID);
     w_attr(w, "MetaDataVersionOID", MDV_OID);
     char day[11];
-    snprintf(day, sizeof day, "%.10s", odm_time(first_ts));
+    fmt_exact(day, sizeof day, "%.10s", odm_time(first_ts));
     w_attr(w, "EffectiveDate", day);
     w_end(w);
     w_end(w);
@@ -689,7 +690,7 @@ static int on_state(void *ctx, const struct store_form_state *s)
         return 0;
     dict_complete_field(fm, key, sizeof key);
     struct entry *x = rec_add(r, s->event, s->instance, key);
-    snprintf(val, sizeof val, "%d", s->status);
+    fmt_exact(val, sizeof val, "%d", s->status);
     if (x)
         x->value = dup(r, val);
     return r->rc;
@@ -723,7 +724,8 @@ static const char *odm_value(const struct dict *d, const struct entry *x, char *
     const char *v = x->value ? x->value : "";
     if (x->field != SIZE_MAX && is_datetime(d->fields[x->field].vtype) && strlen(v) > 10 &&
         v[10] == ' ') {
-        snprintf(buf, len, "%s", v);
+        if (!fmt_fits(buf, len, "%s", v))
+            return v; /* longer than any date-time: written as stored */
         buf[10] = 'T';
         return buf;
     }
@@ -810,7 +812,7 @@ static void w_audit_record(struct w *w, const struct entry *x)
     if (x->reason && x->reason[0])
         w_text_elem(w, "ReasonForChange", x->reason);
     char src[200];
-    snprintf(src, sizeof src, "ioheme audit row %lld, source %s%s%s", x->seq,
+    fmt_text(src, sizeof src, "ioheme audit row %lld, source %s%s%s", x->seq,
              x->source ? x->source : "?", x->source_sha256 ? ", file sha256 " : "",
              x->source_sha256 ? x->source_sha256 : "");
     w_text_elem(w, "SourceID", src);
@@ -833,8 +835,8 @@ static void w_signature(struct w *w, const struct store_signature *s, bool with_
     w_end(w);
     w_text_elem(w, "DateTimeStamp", odm_time(s->signed_at));
     char m[300];
-    snprintf(m, sizeof m, "sha256:%s%s%s", s->content_sha256, s->is_valid ? "" : "; invalidated ",
-             s->is_valid ? "" : s->invalidated_at);
+    fmt_exact(m, sizeof m, "sha256:%s%s%s", s->content_sha256, s->is_valid ? "" : "; invalidated ",
+              s->is_valid ? "" : s->invalidated_at);
     w_text_elem(w, "CryptoBindingManifest", m);
     w_end(w);
 }
@@ -1079,7 +1081,7 @@ static int odm_write_snapshot(struct store *st, const char *path, const struct o
     if (o->has_audit && !o->is_metadata_only)
         w_attr(&w, "Archival", "Yes");
     char fileoid[64];
-    snprintf(fileoid, sizeof fileoid, "IOHEME.%s", odm_time(last));
+    fmt_exact(fileoid, sizeof fileoid, "IOHEME.%s", odm_time(last));
     for (char *p = fileoid; *p; p++)
         if (*p == ':')
             *p = '.';

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "formats/csv.h"
 
 /* One row as it came: column names and cells (borrowed from the parsed file). */
@@ -55,7 +56,7 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
                                           : NULL;
     if (!event) {
         char msg[160];
-        snprintf(msg, sizeof msg, "%s '%.100s'",
+        fmt_text(msg, sizeof msg, "%s '%.100s'",
                  evname && *evname ? "no such event" : "redcap_event_name is required",
                  evname ? evname : "");
         reject(ctx, c->line, record, "redcap_event_name", "unknown_event", msg);
@@ -84,7 +85,7 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
     const char *dag = cell(c, "redcap_data_access_group");
     if (dag && *dag) {
         char msg[200];
-        snprintf(msg, sizeof msg,
+        fmt_text(msg, sizeof msg,
                  "the record is in data access group '%.80s': ioheme has no data access groups "
                  "(sites) yet, and would lose it",
                  dag);
@@ -107,8 +108,8 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         size_t len = strlen(name);
         if (kind == DICT_KEY_UNKNOWN && len > 10 && strcmp(name + len - 10, "_timestamp") == 0) {
             char form[DICT_KEY_NAME_MAX];
-            snprintf(form, sizeof form, "%.*s", (int)(len - 10), name);
-            if (dict_form(d, form)) { /* a survey's completion time: no field holds it */
+            if (fmt_fits(form, sizeof form, "%.*s", (int)(len - 10), name) &&
+                dict_form(d, form)) { /* a survey's completion time: no field holds it */
                 nsurvey++;
                 continue;
             }

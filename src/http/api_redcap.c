@@ -12,6 +12,7 @@
  * stored (dictionary.csv, events.csv, form_events.csv, repeating.csv) and the flat records as
  * `ioheme export redcap` writes them (report/redcap_export.c). Errors are REDCap's:
  * {"error": "…"} with 400, 401 (no token), 403 (wrong token or role). */
+#include "base/fmt.h"
 #include "http/handlers.h"
 
 #include <stdlib.h>
@@ -409,7 +410,7 @@ static int log_row(void *vctx, const struct store_audit_row *a)
     struct log_ctx *c = vctx;
     struct req *r = c->r;
     char ts[17];
-    snprintf(ts, sizeof ts, "%.10s %.5s", a->ts, strlen(a->ts) > 11 ? a->ts + 11 : "");
+    fmt_exact(ts, sizeof ts, "%.10s %.5s", a->ts, strlen(a->ts) > 11 ? a->ts + 11 : "");
     if ((c->user && (!a->user || strcmp(c->user, a->user) != 0)) ||
         (c->record && (!a->record || (strcmp(c->record, a->record) != 0 &&
                                       (!c->record2 || strcmp(c->record2, a->record) != 0)))) ||

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/schedule.h"
 #include "core/sitetime.h"
 #include "formats/json_out.h"
@@ -247,11 +248,11 @@ static void count(struct tally *c, const struct tapset *t, int inst,
                   const struct page_io_attempt *a, int pnumber)
 {
     char buf[16];
-    snprintf(buf, sizeof buf, "%d", a ? a->placement : 0);
+    fmt_exact(buf, sizeof buf, "%d", a ? a->placement : 0);
     const char *pl = after(t, inst, "att_placement", a ? buf : NULL);
     if (!pl || atoi(pl) != pnumber || !after(t, inst, "att_start_dt", a ? a->start : NULL))
         return;
-    snprintf(buf, sizeof buf, "%d", a ? a->number : 0);
+    fmt_exact(buf, sizeof buf, "%d", a ? a->number : 0);
     const char *num = after(t, inst, "att_number", buf);
     int number = num ? atoi(num) : 0;
     const char *outcome = after(t, inst, "att_outcome", a ? a->outcome : NULL);

@@ -8,6 +8,7 @@
  * key. API tokens (Authorization: Bearer) are long-lived sessions of the same table; a bearer
  * request carries no ambient credential, so it needs no CSRF token. Users list and revoke their
  * own tokens; admins (user_manage) anyone's. */
+#include "base/fmt.h"
 #include "http/http_int.h"
 
 #include <ctype.h>
@@ -69,7 +70,7 @@ int auth_token(struct req *r, const char *token, bool may_write, struct err *e)
     if (rc)
         return rc;
     r->has_user = true;
-    snprintf(r->session, sizeof r->session, "%s", token);
+    fmt_exact(r->session, sizeof r->session, "%s", token);
     make_csrf(r);
     return 0;
 }
@@ -128,7 +129,7 @@ int auth_start_session(struct req *r, const char *user, struct err *e)
     int rc = store_session_create(r->st, user, http_server_idle_s(r->srv), tok, e);
     if (rc)
         return rc;
-    snprintf(r->session, sizeof r->session, "%s", tok);
+    fmt_exact(r->session, sizeof r->session, "%s", tok);
     make_csrf(r);
     resp_header(r, "Set-Cookie",
                 arena_printf(&r->ar, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", AUTH_COOKIE, tok,
@@ -247,7 +248,8 @@ static json_t *tokens_json(const struct store_api_token *t, size_t n)
         struct tm tm;
         char exp[32];
         gmtime_r(&secs, &tm);
-        strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            fmt_exact(exp, sizeof exp, "?"); /* a year past 9999 */
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user", t[i].user,
                                            "created_at", t[i].created_at, "expires_at", exp));
     }

@@ -56,7 +56,7 @@ static int checkpoint(struct http_checkpointer *c, enum store_checkpoint_mode mo
     err_clear(&e);
     int rc = store_checkpoint(c->st, mode, c->policy.wait_ms, res, &e);
     if (rc && !*is_failing)
-        fprintf(c->log, "ioheme serve: WAL checkpoint failed: %s\n", e.msg);
+        (void)fprintf(c->log, "ioheme serve: WAL checkpoint failed: %s\n", e.msg);
     *is_failing = rc != 0;
     pthread_mutex_lock(&c->mu);
     if (!rc) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "http/html.h"
 
 static int value_cb(void *ctx, const struct store_value *v)
@@ -210,7 +211,7 @@ static void choice_inputs(struct req *r, const struct dict_field *f, const char 
         const struct dict_choice *c = &f->choices[i];
         const char *flag, *v;
         bool checked;
-        char name[300], id[320];
+        char name[300];
         if (type[0] == 'c') {
             v = shown(r, src, f->name, c->code, &flag);
             checked = v && strcmp(v, "1") == 0;
@@ -219,9 +220,9 @@ static void choice_inputs(struct req *r, const struct dict_field *f, const char 
         } else {
             v = shown(r, src, f->name, NULL, &flag);
             checked = v && strcmp(v, c->code) == 0;
-            snprintf(name, sizeof name, "%s", f->name);
+            fmt_exact(name, sizeof name, "%s", f->name); /* names <= 100 */
         }
-        snprintf(id, sizeof id, "i-%s-%s", f->name, c->code);
+        const char *id = arena_printf(&r->ar, "i-%s-%s", f->name, c->code);
         html_raw(r, "<label class=\"choice\"><input type=\"");
         html_raw(r, type[0] == 'c' ? "checkbox" : "radio");
         html_raw(r, "\"");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/perm.h"
 #include "core/sitetime.h"
 #include "store/timestamp.h"
@@ -251,7 +252,7 @@ void html_error_page(struct req *r, int status, const char *msg)
         msg = internal_msg(r);
     }
     char title[32];
-    snprintf(title, sizeof title, "Error %d", status);
+    fmt_exact(title, sizeof title, "Error %d", status);
     html_begin(r, title);
     r->status = status;
     html_raw(r, "<h1>");

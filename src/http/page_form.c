@@ -5,6 +5,7 @@
  * saved out-of-range value shows its soft warning. /forms/{form}/logic.js serves the form's
  * branching logic and calc fields as JavaScript emitted by expr_to_js, so the browser shows,
  * hides and computes exactly what the server will. */
+#include "base/fmt.h"
 #include "http/handlers.h"
 
 #include <stdio.h>
@@ -208,9 +209,9 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     const struct dict_event *ev = &f->d->events[f->ev_index];
     char sub[300];
     if (f->repeats && f->instance)
-        snprintf(sub, sizeof sub, "%s · %s #%d", ev->label, f->fm->label, f->instance);
+        fmt_text(sub, sizeof sub, "%s · %s #%d", ev->label, f->fm->label, f->instance);
     else
-        snprintf(sub, sizeof sub, "%s · %s", ev->label, f->fm->label);
+        fmt_text(sub, sizeof sub, "%s · %s", ev->label, f->fm->label);
     html_begin(r, f->fm->label);
     page_record_heading(r, rec, sub);
     if (error)

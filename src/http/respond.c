@@ -4,6 +4,7 @@
  * Every error a client sees has the shape {"error":{"code","message","field"}} and the HTTP
  * status of its err_info() row; messages come from struct err, which names the field, rule and
  * value but never SQL, file paths of the server or stack text. */
+#include "base/fmt.h"
 #include "http/http_int.h"
 
 #include <stdarg.h>
@@ -88,10 +89,10 @@ int resp_errf(struct req *r, int code, const char *field, const char *fmt, ...)
     err_clear(&e);
     e.code = code;
     if (field)
-        snprintf(e.field, sizeof e.field, "%s", field);
+        fmt_text(e.field, sizeof e.field, "%s", field);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    fmt_vtext(e.msg, sizeof e.msg, fmt, ap);
     va_end(ap);
     return resp_err(r, &e);
 }

@@ -44,9 +44,9 @@ void router_log_stats(FILE *out)
 {
     for (size_t i = 0; i < http_nroutes && i < MAX_ROUTES; i++) {
         unsigned long calls = route_calls[i];
-        fprintf(out, "route-stats method=%s route=%s calls=%lu failures=%lu mean_us=%llu\n",
-                http_method_name(http_routes[i].method), http_routes[i].pattern, calls,
-                (unsigned long)route_failures[i], calls ? route_us[i] / calls : 0ULL);
+        (void)fprintf(out, "route-stats method=%s route=%s calls=%lu failures=%lu mean_us=%llu\n",
+                      http_method_name(http_routes[i].method), http_routes[i].pattern, calls,
+                      (unsigned long)route_failures[i], calls ? route_us[i] / calls : 0ULL);
     }
 }
 

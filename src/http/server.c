@@ -140,7 +140,7 @@ static void add_header(struct MHD_Response *resp, const char *name, const char *
 {
     /* MHD refuses headers with CR/LF; our values never hold any, a refusal is a bug. */
     if (MHD_add_response_header(resp, name, value) != MHD_YES)
-        fprintf(stderr, "ioheme serve: could not add header %s\n", name);
+        (void)fprintf(stderr, "ioheme serve: could not add header %s\n", name);
 }
 
 static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
@@ -251,19 +251,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     size_t bytes = r->sent_bytes;
     if (r->route)
         router_count(r->route, r->status, dur);
-    fprintf(srv->log,
-            "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ rid=%s method=%s route=%s status=%d "
-            "bytes=%zu us=%lld user=%lld%s\n",
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            ts.tv_nsec / 1000000, r->id, r->method_name ? r->method_name : "-", pattern, r->status,
-            bytes, dur, r->has_user ? r->user.id : 0LL,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    (void)fprintf(srv->log,
+                  "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ rid=%s method=%s route=%s status=%d "
+                  "bytes=%zu us=%lld user=%lld%s\n",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  ts.tv_nsec / 1000000, r->id, r->method_name ? r->method_name : "-", pattern,
+                  r->status, bytes, dur, r->has_user ? r->user.id : 0LL,
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     /* Every 5xx reaches the operator with its request id (the client has the same id in
      * X-Request-Id) and its cause; like the access log, it names the route, not the path. */
     if (r->status >= 500)
-        fprintf(stderr, "ioheme serve: rid=%s %s %s: %d %s\n", r->id,
-                r->method_name ? r->method_name : "-", pattern, r->status,
-                r->failure ? r->failure : "(no cause recorded)");
+        (void)fprintf(stderr, "ioheme serve: rid=%s %s %s: %d %s\n", r->id,
+                      r->method_name ? r->method_name : "-", pattern, r->status,
+                      r->failure ? r->failure : "(no cause recorded)");
     req_end(r);
     free(r);
 }
@@ -331,7 +331,7 @@ static char *read_file(const char *path, struct err *e)
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         strbuf_add(&sb, buf, n);
     int bad = ferror(f);
-    fclose(f);
+    (void)fclose(f);
     if (bad || sb.failed) {
         strbuf_release(&sb);
         err_set(e, ERR_IO, "%s: cannot read", path);
@@ -397,7 +397,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
     struct http_server *srv = NULL;
     if (http_server_open(cfg, &srv, e) != 0)
         return e->code;
-    setvbuf(srv->log, NULL, _IOLBF, 0);
+    (void)setvbuf(srv->log, NULL, _IOLBF, 0);
 
     char *cert = NULL, *key = NULL;
     int rc = 0;
@@ -426,7 +426,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
 
     /* HTTP_MAX_CONNECTIONS sockets plus a database connection per thread and the log need more
      * descriptors than the usual soft limit of 1024: raise it toward the hard limit. */
@@ -469,13 +469,13 @@ int http_serve(const struct http_config *cfg, struct err *e)
                            cfg->listen);
         goto out;
     }
-    fprintf(srv->log, "ioheme serve: listening on %s://%s (%u threads)\n",
-            srv->is_tls ? "https" : "http", cfg->listen, threads);
+    (void)fprintf(srv->log, "ioheme serve: listening on %s://%s (%u threads)\n",
+                  srv->is_tls ? "https" : "http", cfg->listen, threads);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
         ;
-    fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
+    (void)fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
     /* Stops accepting, waits for the workers; requests in flight finish first. */
     MHD_stop_daemon(srv->daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -487,11 +487,12 @@ int http_serve(const struct http_config *cfg, struct err *e)
     srv->ckpt = NULL;
     if (cfg->route_stats)
         router_log_stats(srv->log);
-    fprintf(srv->log,
-            "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
-            "waiting); largest WAL %lld frames\n",
-            ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
-    fprintf(srv->log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
+    (void)fprintf(
+        srv->log,
+        "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
+        "waiting); largest WAL %lld frames\n",
+        ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
+    (void)fprintf(srv->log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:
     http_server_close(srv);

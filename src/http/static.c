@@ -4,6 +4,7 @@
  * works offline and needs no CDN. Each is served with its MIME type, an ETag (FNV-1a of the
  * bytes, computed once) and `Cache-Control: no-cache`, so a browser revalidates cheaply and a
  * new binary's assets are picked up at once. */
+#include "base/fmt.h"
 #include "http/handlers.h"
 
 #include <pthread.h>
@@ -26,7 +27,7 @@ static void compute_etags(void)
             h ^= web_assets[i].data[k];
             h *= 1099511628211ULL;
         }
-        snprintf(etags[i], sizeof etags[i], "\"%016llx\"", (unsigned long long)h);
+        fmt_exact(etags[i], sizeof etags[i], "\"%016llx\"", (unsigned long long)h);
     }
 }
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/branch.h"
 #include "formats/csv.h"
@@ -217,7 +218,7 @@ int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
         strbuf_reset(&sb);
         table_csv(t, &sb);
         char name[64];
-        snprintf(name, sizeof name, "%s.csv", t->name);
+        fmt_exact(name, sizeof name, "%s.csv", t->name);
         if (sb.failed)
             rc = err_set(e, ERR_NOMEM, "out of memory");
         else
@@ -296,7 +297,7 @@ int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct
         total += (long long)n;
     }
     int rc = ferror(f) ? err_set(e, ERR_IO, "%s: read failed", path) : 0;
-    fclose(f);
+    (void)fclose(f);
     if (rc)
         return rc;
     unsigned char out[crypto_hash_sha256_BYTES];
@@ -353,7 +354,7 @@ int dataset_write_manifest(const struct adataset *ds, const char *dir, const cha
     int rc = files ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
         char name[64];
-        snprintf(name, sizeof name, "%s.csv", ds->t[i].name);
+        fmt_exact(name, sizeof name, "%s.csv", ds->t[i].name);
         rc = manifest_file(files, dir, name, e);
     }
     if (rc == 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/schedule.h"
 #include "report/dataset.h"
@@ -33,7 +34,7 @@ static bool cell_time(const char *s, bool is_date, long long *out)
 {
     char buf[24];
     if (is_date && strlen(s) == 10) {
-        snprintf(buf, sizeof buf, "%s 00:00", s);
+        fmt_exact(buf, sizeof buf, "%s 00:00", s);
         s = buf;
     }
     return schedule_parse_wallclock(s, out) == 0;
@@ -154,7 +155,7 @@ static int table_write(const struct pkg *p, const struct atable *t, const char *
     if (fclose(f) != 0 && !rc)
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
     if (rc)
-        remove(path);
+        (void)remove(path);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * nice tick steps, axes, titles, legends, arrowheads and input checks. */
 #include "report/figure_common.h"
 
+#include "base/fmt.h"
 #include "base/utf8.h"
 
 #include <math.h>
@@ -219,7 +220,7 @@ void fig_fmt_tick(char *buf, size_t len, double v, double step)
         dec++;
     if (fabs(v) < step * 1e-9)
         v = 0.0;
-    snprintf(buf, len, "%.*f", dec, v);
+    fmt_text(buf, len, "%.*f", dec, v);
 }
 
 double fig_frame_x(const struct fig_frame *f, double v)

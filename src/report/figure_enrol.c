@@ -1,6 +1,7 @@
 /* Enrolment curve: cumulative patients enrolled (a step line rising by one at each
  * enrolment day) against the target sample size and, optionally, the planned linear accrual.
  * The x axis is days since the study start, each tick also labelled with its calendar date. */
+#include "base/fmt.h"
 #include "report/figure_common.h"
 
 #include <math.h>
@@ -145,7 +146,7 @@ static size_t date_ticks(long start, double x_max, double *ticks, char (*labels)
     }
     for (size_t k = 0; k < n; k++) {
         civil_from_days(start + (long)ticks[k], &y, &m, &d);
-        snprintf(labels[k], 16, "%04ld-%02ld-%02ld", y, m, d);
+        fmt_text(labels[k], 16, "%04ld-%02ld-%02ld", y, m, d);
     }
     return n;
 }
@@ -194,7 +195,7 @@ int fig_enrol_draw(cairo_t *cr, const struct fig_enrol *en, struct err *e)
         cairo_line_to(cr, f.x1, yt);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0.0);
-        snprintf(buf, sizeof buf, "Target n = %.0f", en->target);
+        fmt_text(buf, sizeof buf, "Target n = %.0f", en->target);
         fig_font(cr, FIG_FONT_SMALL, false);
         fig_text(cr, f.x0 + 6.0, yt - 3.0, buf, FIG_LEFT, FIG_BOTTOM);
     }

@@ -3,6 +3,7 @@
  * the reasons with counts. Text wraps inside the boxes, and box heights follow the wrapped
  * text. The counts must add up (a stage's n minus its exclusions is the next stage's n), as
  * CONSORT asks. */
+#include "base/fmt.h"
 #include "report/figure_common.h"
 
 #include <stdio.h>
@@ -45,7 +46,7 @@ int fig_flow_check(const struct fig_flow *fl, struct err *e)
     for (size_t i = 0; i < fl->n_stages; i++) {
         const struct fig_flow_stage *s = &fl->stages[i];
         long left = s->n;
-        snprintf(what, sizeof what, "stages[%zu]", i);
+        fmt_exact(what, sizeof what, "stages[%zu]", i);
         if ((rc = fig_check_str(s->label, what, true, e)) != 0 ||
             (rc = fig_check_str(s->excl_label, what, false, e)) != 0)
             return rc;
@@ -111,7 +112,7 @@ static size_t text_block(cairo_t *cr, const char *s, double x, double y, double 
 /* The main box's text, e.g. "Enrolled (n = 52)". */
 static void stage_text(char *buf, size_t len, const struct fig_flow_stage *s)
 {
-    snprintf(buf, len, "%s (n" NBSP "=" NBSP "%ld)", s->label, s->n);
+    fmt_text(buf, len, "%s (n" NBSP "=" NBSP "%ld)", s->label, s->n);
 }
 
 static double main_box(cairo_t *cr, const struct fig_flow_stage *s, double y, bool draw)
@@ -129,13 +130,13 @@ static double side_box(cairo_t *cr, const struct fig_flow_stage *s, double y, bo
     char text[FL_TEXT_MAX];
     double inner = FL_SIDE_W - 2.0 * FL_PAD;
     double yy = y + FL_PAD + 10.0;
-    snprintf(text, sizeof text, "%s (n" NBSP "=" NBSP "%ld)",
+    fmt_text(text, sizeof text, "%s (n" NBSP "=" NBSP "%ld)",
              s->excl_label ? s->excl_label : "Excluded", excluded(s));
     fig_font(cr, FIG_FONT_LABEL, true);
     yy += (double)text_block(cr, text, FL_SIDE_X + FL_PAD, yy, inner, 0.0, false, draw) * FL_LINE_H;
     fig_font(cr, FIG_FONT_TICK, false);
     for (size_t k = 0; k < s->n_excl; k++) {
-        snprintf(text, sizeof text, "• %s (n" NBSP "=" NBSP "%ld)", s->excl[k].reason,
+        fmt_text(text, sizeof text, "• %s (n" NBSP "=" NBSP "%ld)", s->excl[k].reason,
                  s->excl[k].n);
         yy += (double)text_block(cr, text, FL_SIDE_X + FL_PAD, yy, inner, 9.0, false, draw) *
               FL_LINE_H;

@@ -3,6 +3,7 @@
  * axis with a reference line. Intervals leaving the axis end in an arrow at the edge; rows
  * whose estimate is not estimable (NaN, ±Inf, or <= 0 on a log axis, e.g. an odds ratio of 0
  * or ∞ from a zero cell) draw what of the interval exists and say "not estimable". */
+#include "base/fmt.h"
 #include "report/figure_common.h"
 
 #include <math.h>
@@ -29,13 +30,13 @@ static bool on_axis(const struct fig_forest *fp, double v)
 static void fmt_num(char buf[16], double v)
 {
     if (isnan(v))
-        snprintf(buf, 16, "NE");
+        fmt_exact(buf, 16, "NE");
     else if (isinf(v))
-        snprintf(buf, 16, "%s∞", v < 0 ? "-" : "");
+        fmt_text(buf, 16, "%s∞", v < 0 ? "-" : "");
     else if (fabs(v) < 1e5)
-        snprintf(buf, 16, "%.2f", v);
+        fmt_text(buf, 16, "%.2f", v);
     else
-        snprintf(buf, 16, "%.3g", v);
+        fmt_text(buf, 16, "%.3g", v);
 }
 
 /* "0.52 (0.21–1.30)", "-0.10 (-0.30 to 0.12)", or "not estimable". */
@@ -43,7 +44,7 @@ static void fmt_estimate(char buf[64], const struct fig_forest *fp, const struct
 {
     char est[16], lo[16], up[16];
     if (!on_axis(fp, r->est)) {
-        snprintf(buf, 64, "not estimable");
+        fmt_exact(buf, 64, "not estimable");
         return;
     }
     fmt_num(est, r->est);
@@ -51,7 +52,7 @@ static void fmt_estimate(char buf[64], const struct fig_forest *fp, const struct
     fmt_num(up, r->upper);
     /* An en dash between two numbers reads as a minus when a bound is negative. */
     bool neg = r->lower < 0.0 || r->upper < 0.0;
-    snprintf(buf, 64, neg ? "%s (%s to %s)" : "%s (%s–%s)", est, lo, up);
+    fmt_text(buf, 64, neg ? "%s (%s to %s)" : "%s (%s–%s)", est, lo, up);
 }
 
 int fig_forest_check(const struct fig_forest *fp, struct err *e)
@@ -90,7 +91,7 @@ int fig_forest_check(const struct fig_forest *fp, struct err *e)
                              fp->ref);
     for (size_t i = 0; i < fp->n_rows; i++) {
         const struct fig_forest_row *r = &fp->rows[i];
-        snprintf(what, sizeof what, "rows[%zu]", i);
+        fmt_exact(what, sizeof what, "rows[%zu]", i);
         if ((rc = fig_check_str(r->label, what, true, e)) != 0 ||
             (rc = fig_check_str(r->n_text, what, false, e)) != 0 ||
             (rc = fig_check_str(r->p_text, what, false, e)) != 0 ||
@@ -272,11 +273,11 @@ static void draw_row_favours(cairo_t *cr, const struct fig_forest *fp, const str
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     fig_font(cr, FIG_FONT_SMALL, false);
     if (r->favours_left) {
-        snprintf(buf, sizeof buf, "◂ %s", r->favours_left);
+        fmt_text(buf, sizeof buf, "◂ %s", r->favours_left);
         fig_text(cr, xr - 4.0, y + 7.0, buf, FIG_RIGHT, FIG_TOP);
     }
     if (r->favours_right) {
-        snprintf(buf, sizeof buf, "%s ▸", r->favours_right);
+        fmt_text(buf, sizeof buf, "%s ▸", r->favours_right);
         fig_text(cr, xr + 4.0, y + 7.0, buf, FIG_LEFT, FIG_TOP);
     }
 }
@@ -347,7 +348,7 @@ int fig_forest_draw(cairo_t *cr, const struct fig_forest *fp, struct err *e)
 
     size_t n_ticks = forest_ticks(fp, ticks, 64);
     for (size_t k = 0; k < n_ticks; k++) {
-        snprintf(tick_buf[k], sizeof tick_buf[k], "%g", ticks[k]);
+        fmt_text(tick_buf[k], sizeof tick_buf[k], "%g", ticks[k]);
         tick_labels[k] = tick_buf[k];
     }
     fig_axis_x(cr, &f, ticks, n_ticks, tick_labels);

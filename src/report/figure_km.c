@@ -3,6 +3,7 @@
  * the x axis with one column per x tick. The layout (plot rectangle, coordinate mapping,
  * at-risk cells) is computed by fig_km_layout so tests and callers can see exactly where
  * things are drawn. */
+#include "base/fmt.h"
 #include "report/figure_common.h"
 
 #include <math.h>
@@ -18,7 +19,7 @@ static int check_stratum(const struct fig_km_stratum *st, size_t k, size_t n_tic
 {
     char what[64];
     int rc;
-    snprintf(what, sizeof what, "strata[%zu]", k);
+    fmt_exact(what, sizeof what, "strata[%zu]", k);
     if ((rc = fig_check_str(st->label, what, false, e)) != 0)
         return rc;
     if (st->n == 0)
@@ -312,7 +313,7 @@ static void draw_at_risk(cairo_t *cr, const struct fig_km *km, const struct fig_
         fig_text(cr, 8.0, l->at_risk_y[k], label, FIG_LEFT, FIG_BASELINE);
         cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
         for (size_t i = 0; i < l->n_ticks; i++) {
-            snprintf(buf, sizeof buf, "%.0f", l->at_risk[k][i]);
+            fmt_text(buf, sizeof buf, "%.0f", l->at_risk[k][i]);
             fig_text(cr, fig_km_x(l, l->tick_time[i]), l->at_risk_y[k], buf, FIG_CENTER,
                      FIG_BASELINE);
         }

@@ -3,6 +3,7 @@
  * optional horizontal reference line (e.g. MAP 65 mmHg) and a y-axis label with units.
  * Series differ in colour, dash and marker shape, and are dodged sideways so their bars do
  * not overlap. */
+#include "base/fmt.h"
 #include "report/figure_common.h"
 
 #include <math.h>
@@ -35,7 +36,7 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
                              "figure: trajectory chart has %zu time points; at most %d",
                              ln->n_points, LN_MAX_POINTS);
     for (size_t k = 0; k < ln->n_points; k++) {
-        snprintf(what, sizeof what, "x_labels[%zu]", k);
+        fmt_exact(what, sizeof what, "x_labels[%zu]", k);
         if ((rc = fig_check_str(ln->x_labels[k], what, true, e)) != 0)
             return rc;
     }
@@ -50,7 +51,7 @@ int fig_lines_check(const struct fig_lines *ln, struct err *e)
     bool any = false;
     for (size_t s = 0; s < ln->n_series; s++) {
         const struct fig_lines_series *se = &ln->series[s];
-        snprintf(what, sizeof what, "series[%zu]", s);
+        fmt_exact(what, sizeof what, "series[%zu]", s);
         if ((rc = fig_check_str(se->label, what, false, e)) != 0)
             return rc;
         if (!se->median)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
+
 /* ---- number formatting --------------------------------------------------------------------*/
 
 const json_t *rh_jp(const json_t *o, const char *path)
@@ -53,7 +55,7 @@ void rh_num(struct strbuf *sb, double x, int dp)
         return;
     }
     char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", dp, x);
+    fmt_text(buf, sizeof buf, "%.*f", dp, x);
     /* a tiny negative rounds to "-0.00": print it as zero */
     bool is_zero = strspn(buf, "-0.") == strlen(buf);
     strbuf_adds(sb, is_zero && buf[0] == '-' ? buf + 1 : buf);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "report/plan_int.h"
 #include "report/plan_out.h"
 #include "stats/binom.h"
@@ -112,11 +113,11 @@ static json_t *plan_status(struct plan_ctx *c)
         }
         char start[11];
         const char *s0 = atable_get(t, 0, SCR_DATE);
-        snprintf(start, sizeof start, "%s", s0 ? s0 : dates[0]);
+        fmt_exact(start, sizeof start, "%.10s", s0 ? s0 : dates[0]);
         for (size_t r = 0; r < t->nrows; r++) {
             const char *s = atable_get(t, r, SCR_DATE);
             if (s && strcmp(s, start) < 0)
-                snprintf(start, sizeof start, "%s", s);
+                fmt_exact(start, sizeof start, "%.10s", s);
         }
         json_t *en = json_object();
         plan_jset(c, en, "start_date", json_string(start));
@@ -172,7 +173,7 @@ static void t1_levels(struct plan_ctx *c, json_t *rows, const char *what, int co
 {
     for (const struct derive_level *l = levels;; l++) {
         char label[96];
-        snprintf(label, sizeof label, "%s: %s", what, l->label);
+        fmt_text(label, sizeof label, "%s: %s", what, l->label);
         t1_level(c, rows, label, col, l->value, group);
         if (!l->code)
             break;
@@ -201,7 +202,7 @@ static json_t *plan_baseline(struct plan_ctx *c)
     t1_level(c, rows, "Male sex", SUB_SEX, "male", NULL);
     for (const char *const *d = dx; *d; d++) {
         char label[64];
-        snprintf(label, sizeof label, "Diagnosis: %s", *d);
+        fmt_text(label, sizeof label, "Diagnosis: %s", *d);
         t1_level(c, rows, label, SUB_HEME_DX, *d, "diagnosis");
     }
     t1_cont(c, rows, "BMI", "kg/m²", SUB_BMI);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "report/plan_int.h"
 #include "stats/binom.h"
 #include "stats/cox.h"
@@ -321,7 +322,7 @@ json_t *plan_complications(struct plan_ctx *c)
         const char *g = atable_get(pl, r, PL_DWELL_GT24),
                    *l = atable_get(pl, r, PL_DWELL_FROM_LAST_OBS);
         char buf[64];
-        snprintf(buf, sizeof buf, "%s #%s", atable_get(pl, r, PL_SUBJECT_ID),
+        fmt_text(buf, sizeof buf, "%s #%s", atable_get(pl, r, PL_SUBJECT_ID),
                  atable_get(pl, r, PL_PLACEMENT) ? atable_get(pl, r, PL_PLACEMENT) : "?");
         if (g && strcmp(g, "1") == 0)
             json_array_append_new(dev, json_string(buf));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/fmt.h"
 #include "report/figure.h"
 
 static double jd(const json_t *o, const char *key)
@@ -43,8 +44,9 @@ static int add(struct report_fig *figs, size_t *n, const struct fig *f, const ch
     int rc = fig_render_buf(f, FIG_SVG, &r->svg, e);
     if (rc == 0 && dir) {
         char base[4096];
-        snprintf(base, sizeof base, "%s/%s", dir, name);
-        rc = fig_render_all(f, base, e);
+        rc = fmt_fits(base, sizeof base, "%s/%s", dir, name)
+                 ? fig_render_all(f, base, e)
+                 : err_set_field(e, ERR_INVALID, "out", "%s: path too long", dir);
     }
     if (rc) {
         strbuf_release(&r->svg);

@@ -3,6 +3,7 @@
  * decimals or "< 0.001", medians with [IQR]). */
 #include "report/report_html.h"
 
+#include "base/fmt.h"
 #include "report/html_out.h"
 #include "report/report_html_int.h"
 
@@ -119,7 +120,7 @@ static void s_status(struct strbuf *sb, struct rh_sections *sec, const json_t *r
     strbuf_adds(sb, "</caption><tr><th>Reason</th><th>Patients</th></tr>");
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
         char path[64];
-        snprintf(path, sizeof path, "reasons_any.%s", reasons[i].key);
+        fmt_exact(path, sizeof path, "reasons_any.%s", reasons[i].key);
         strbuf_adds(sb, "<tr>");
         rh_td_text(sb, reasons[i].label);
         rh_td_int(sb, rh_jd(s, path));
@@ -226,8 +227,8 @@ static void s_primary(struct strbuf *sb, struct rh_sections *sec, const json_t *
                   {"not_assessable", "Not assessable (counted as not effective)"}};
     for (size_t i = 0; i < 4; i++) {
         char p1[64], p2[64];
-        snprintf(p1, sizeof p1, "grades.%s.n", grades[i].key);
-        snprintf(p2, sizeof p2, "grades.%s.pct", grades[i].key);
+        fmt_exact(p1, sizeof p1, "grades.%s.n", grades[i].key);
+        fmt_exact(p2, sizeof p2, "grades.%s.pct", grades[i].key);
         strbuf_adds(sb, "<tr>");
         rh_td_text(sb, grades[i].label);
         rh_td_int(sb, rh_jd(ef, p1));
@@ -270,9 +271,9 @@ static void s_primary(struct strbuf *sb, struct rh_sections *sec, const json_t *
     static const char *const svl[] = {"Survival at day 28", "Survival at day 90"};
     for (int i = 0; i < 2; i++) {
         char a[32], b[32], c[32];
-        snprintf(a, sizeof a, "%s.estimate", sv[i]);
-        snprintf(b, sizeof b, "%s.lower", sv[i]);
-        snprintf(c, sizeof c, "%s.upper", sv[i]);
+        fmt_exact(a, sizeof a, "%s.estimate", sv[i]);
+        fmt_exact(b, sizeof b, "%s.lower", sv[i]);
+        fmt_exact(c, sizeof c, "%s.upper", sv[i]);
         strbuf_adds(sb, "<tr>");
         rh_td_text(sb, svl[i]);
         strbuf_adds(sb, "<td class=\"n\">");

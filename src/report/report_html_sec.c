@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/derive.h"
 #include "report/html_out.h"
 #include "report/report_html_int.h"
@@ -57,7 +58,7 @@ static void s_infusion(struct strbuf *sb, struct rh_sections *sec, const json_t 
     for (size_t i = 0; i < json_array_size(x); i++) {
         const json_t *d = json_array_get(x, i);
         char label[96];
-        snprintf(label, sizeof label, "%s, %s", site_label(rh_js(d, "site")),
+        fmt_text(label, sizeof label, "%s, %s", site_label(rh_js(d, "site")),
                  site_label(rh_js(d, "method")));
         strbuf_adds(sb, "<tr>");
         rh_td_text(sb, label);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fmt.h"
+
 static const char *const EV_TP[SIM_NTIMEPOINTS] = {"t0_arm_1",     "t15min_arm_1", "t30min_arm_1",
                                                    "t60min_arm_1", "t6h_arm_1",    "t24h_arm_1"};
 static const char *const EV_FU[SIM_NFOLLOWUPS] = {"day7_arm_1", "day28_arm_1", "day90_arm_1"};
@@ -72,7 +74,7 @@ static void add(struct cw *w, const char *field, const char *value)
 static void addi(struct cw *w, const char *field, long long v)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%lld", v);
+    fmt_exact(buf, sizeof buf, "%lld", v);
     add(w, field, buf);
 }
 
@@ -80,7 +82,7 @@ static void addi(struct cw *w, const char *field, long long v)
 static void addd(struct cw *w, const char *field, double v, int dp)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", dp, v);
+    fmt_text(buf, sizeof buf, "%.*f", dp, v);
     add(w, field, buf);
 }
 
@@ -88,7 +90,7 @@ static void addd(struct cw *w, const char *field, double v, int dp)
 static void addn(struct cw *w, const char *field, double v, int dp)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.*f", dp, v);
+    fmt_text(buf, sizeof buf, "%.*f", dp, v);
     char *dot = strchr(buf, '.');
     if (dot) {
         char *end = buf + strlen(buf) - 1;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -400,11 +401,11 @@ static int verify_row(void *ctx, const struct store_audit_row *row)
               "a valid hash)";
     if (why) {
         r->first_bad_id = row->id;
-        snprintf(r->reason, sizeof r->reason, "%s", why);
+        fmt_text(r->reason, sizeof r->reason, "%s", why);
         v->failed = 1;
         return 1;
     }
-    snprintf(v->prev, sizeof v->prev, "%s", row->hash);
+    fmt_exact(v->prev, sizeof v->prev, "%s", row->hash);
     v->expect_id = row->id + 1;
     return 0;
 }
@@ -436,13 +437,13 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
             r->first_bad_id = head_id > last ? last + 1 : head_id;
             if (r->first_bad_id == 0)
                 r->first_bad_id = 1;
-            snprintf(r->reason, sizeof r->reason,
+            fmt_text(r->reason, sizeof r->reason,
                      "the audit head says %lld rows ending in %.16s…, the trail has %lld "
                      "(rows at the end were deleted, or the head was altered)",
                      head_id, head_hash, last);
             v.failed = 1;
         } else {
-            snprintf(r->head_hash, sizeof r->head_hash, "%s", last ? v.prev : "");
+            fmt_exact(r->head_hash, sizeof r->head_hash, "%s", last ? v.prev : "");
         }
     }
     if (v.failed)
@@ -506,13 +507,13 @@ static int csv_row(void *ctx, const struct store_audit_row *r)
     FILE *out = cs->out;
     struct strbuf sb = STRBUF_INIT;
     char num[32];
-    snprintf(num, sizeof num, "%lld", r->id);
+    fmt_exact(num, sizeof num, "%lld", r->id);
     const char *cells[15] = {num,       r->ts,     r->user,          r->action,    r->record,
                              r->event,  NULL,      r->field,         r->old_value, r->new_value,
                              r->reason, r->source, r->source_sha256, r->prev_hash, r->hash};
     char inst[32] = "";
     if (r->instance >= 0)
-        snprintf(inst, sizeof inst, "%lld", r->instance);
+        fmt_exact(inst, sizeof inst, "%lld", r->instance);
     cells[6] = inst;
     for (int i = 0; i < 15; i++) {
         if (i)
@@ -610,7 +611,7 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
         }
         if (!rc) {
             char detail[96];
-            snprintf(detail, sizeof detail, "%zu audited value(s) masked", w.n);
+            fmt_exact(detail, sizeof detail, "%zu audited value(s) masked", w.n);
             struct audit_entry a = {.action = "redact",
                                     .record = store_record_name(&r),
                                     .event = event,

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/array.h"
+#include "base/fmt.h"
 #include "store/store_int.h"
 
 static int busy_wait(void *ctx, int attempt);
@@ -386,7 +387,9 @@ int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, s
 void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
 {
     const char *v = (const char *)sqlite3_column_text(s, i);
-    snprintf(buf, len, "%s", v ? v : "");
+    /* each caller's buffer holds the longest value store/ writes to its column; anything
+     * longer (a file edited by hand) is cut visibly, never silently */
+    fmt_text(buf, len, "%s", v ? v : "");
 }
 
 int store_tx_begin(struct store *st, struct err *e)
@@ -395,9 +398,9 @@ int store_tx_begin(struct store *st, struct err *e)
     if (st->tx_depth == 0)
         st->is_head_known = false; /* another connection may have appended since */
     if (st->tx_depth == 0)
-        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+        fmt_exact(sql, sizeof sql, "BEGIN IMMEDIATE");
     else
-        snprintf(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
+        fmt_exact(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
     int rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         st->tx_depth++;
@@ -408,9 +411,9 @@ int store_tx_commit(struct store *st, struct err *e)
 {
     char sql[48];
     if (st->tx_depth == 1)
-        snprintf(sql, sizeof sql, "COMMIT");
+        fmt_exact(sql, sizeof sql, "COMMIT");
     else
-        snprintf(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
+        fmt_exact(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
     int rc = store_exec_sql(st->db, sql, e);
     if (rc) {
         store_tx_rollback(st);
@@ -443,8 +446,8 @@ void store_tx_rollback(struct store *st)
         if (!sqlite3_get_autocommit(st->db))
             store_exec_sql(st->db, "ROLLBACK", NULL);
     } else {
-        snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
-                 st->tx_depth - 1);
+        fmt_exact(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
+                  st->tx_depth - 1);
         store_exec_sql(st->db, sql, NULL);
     }
     st->tx_depth--;

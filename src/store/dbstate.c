@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -89,7 +90,7 @@ static void check(struct store_check *c, const char *name, bool passed, const ch
     c->passed = passed;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    fmt_vtext(c->detail, sizeof c->detail, fmt, ap);
     va_end(ap);
 }
 
@@ -119,7 +120,7 @@ static int check_signatures(struct store *st, const char *frozen_at, struct stor
                     ok = g[k].is_valid && strcmp(g[k].meaning, sm->name) == 0 &&
                          strcmp(g[k].record, recs[i].study_id) == 0;
                 if (!ok && !missing++)
-                    snprintf(first, sizeof first, "%s of %s", sm->name, recs[i].study_id);
+                    fmt_text(first, sizeof first, "%s of %s", sm->name, recs[i].study_id);
             }
         } else if (strcmp(sm->name, "db_lock_approval") == 0) {
             bool ok = false;
@@ -127,7 +128,7 @@ static int check_signatures(struct store *st, const char *frozen_at, struct stor
                 ok = g[k].is_valid && strcmp(g[k].meaning, sm->name) == 0 &&
                      strcmp(g[k].signed_at, frozen_at) >= 0;
             if (!ok && !missing++)
-                snprintf(first, sizeof first, "%s since the freeze", sm->name);
+                fmt_text(first, sizeof first, "%s since the freeze", sm->name);
         }
     }
     free(recs);
@@ -217,8 +218,8 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
         char n[24];
         rc = store_meta_get(st, "db_lock_count", n, sizeof n, NULL, e);
         long count = atol(n) + 1;
-        snprintf(n, sizeof n, "%ld", count);
-        snprintf(lock_id, sizeof lock_id, "LOCK-%ld", count);
+        fmt_exact(n, sizeof n, "%ld", count);
+        fmt_exact(lock_id, sizeof lock_id, "LOCK-%ld", count);
         if (!rc)
             rc = store_meta_set(st, "db_lock_count", n, e);
         if (!rc)
@@ -242,7 +243,7 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
         if (!rc)
             rc = store_meta_set(st, "db_lock_head", head, e);
         char rows[24];
-        snprintf(rows, sizeof rows, "%lld", nrows);
+        fmt_exact(rows, sizeof rows, "%lld", nrows);
         if (!rc)
             rc = store_meta_set(st, "db_lock_rows", rows, e);
     }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -71,7 +72,7 @@ static int keys_read(struct store *st, struct err *e)
         sodium_memzero(hex, sizeof hex);
     }
     sodium_memzero(line, sizeof line);
-    fclose(f);
+    (void)fclose(f);
     return rc;
 }
 
@@ -97,7 +98,7 @@ int store_keys_load(struct store *st, const char *db_path, struct err *e)
         if (id > st->max_key_id)
             st->max_key_id = id;
         char want[17];
-        snprintf(want, sizeof want, "%.16s", p + 1);
+        fmt_exact(want, sizeof want, "%.16s", p + 1);
         p += 17;
         if (*p == ',')
             p++;
@@ -273,7 +274,7 @@ void store_reveal_into(struct store *st, char *buf, size_t size)
     if (!store_is_encrypted(buf))
         return;
     struct arena ar = ARENA_INIT;
-    snprintf(buf, size, "%s", store_reveal(st, NULL, buf, &ar));
+    fmt_exact(buf, size, "%s", store_reveal(st, NULL, buf, &ar)); /* clear text is shorter */
     arena_free(&ar);
 }
 
@@ -335,8 +336,8 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
     sqlite3_finalize(upd);
     if (!rc) {
         char oldv[32], newv[96];
-        snprintf(oldv, sizeof oldv, "key %u", old_id);
-        snprintf(newv, sizeof newv, "key %u (%zu values re-encrypted)", old_id + 1, *nvalues);
+        fmt_exact(oldv, sizeof oldv, "key %u", old_id);
+        fmt_exact(newv, sizeof newv, "key %u (%zu values re-encrypted)", old_id + 1, *nvalues);
         struct audit_entry a = {.action = "key_rotate",
                                 .instance = -1,
                                 .field = "identifier_key",

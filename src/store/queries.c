@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -555,7 +556,7 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
     /* a soft flag: a system query on the value, the site's to answer */
     struct qplace p = {event, st->dict.forms[f->form_index].name, f->name, cd, instance};
     char text[400];
-    snprintf(text, sizeof text,
+    fmt_text(text, sizeof text,
              "value %s is outside the expected range (%s%s%s%s%s); please check "
              "it against the source",
              value, f->has_min ? "min " : "", f->has_min ? f->vmin : "",

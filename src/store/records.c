@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "store/store_int.h"
 
 const char *store_record_status_name(enum store_record_status s)
@@ -170,7 +171,7 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
     char scr[16], ts[32];
-    snprintf(scr, sizeof scr, "SCR-%03lld", id);
+    fmt_exact(scr, sizeof scr, "SCR-%03lld", id);
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
         sqlite3_stmt *s = store_stmt_get(st, SQ_REC_INSERT, e);
@@ -202,7 +203,7 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
     rc = store_tx_commit(st, e);
     store_put_result_settle(res, rc);
     if (!rc)
-        snprintf(scr_out, 16, "%s", scr);
+        fmt_exact(scr_out, 16, "%s", scr);
     return rc;
 }
 
@@ -282,7 +283,7 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
     char sid[16], ts[32];
-    snprintf(sid, sizeof sid, "IOH-%03lld", num);
+    fmt_exact(sid, sizeof sid, "IOH-%03lld", num);
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
         sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
@@ -311,7 +312,7 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     rc = store_tx_commit(st, e);
     store_put_result_settle(res, rc);
     if (!rc)
-        snprintf(id_out, 16, "%s", sid);
+        fmt_exact(id_out, 16, "%s", sid);
     return rc;
 }
 
@@ -450,7 +451,7 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
         return err_set_field(e, ERR_INVALID, "form", "no form '%s' in the protocol",
                              form ? form : "");
     char msg[256], what[96];
-    snprintf(what, sizeof what, "form '%s'", f->name);
+    fmt_text(what, sizeof what, "form '%s'", f->name);
     if (dict_place_check(d, (size_t)ev, (size_t)(f - d->forms), instance, what, msg, sizeof msg))
         return err_set_field(e, ERR_INVALID, "instance", "%s", msg);
     struct store_record r;
@@ -530,7 +531,7 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
     char scr[16], ts[32];
-    snprintf(scr, sizeof scr, "SCR-%03lld", id);
+    fmt_exact(scr, sizeof scr, "SCR-%03lld", id);
     store_ts_format(store_now_ms(st), ts);
     sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_REC_INSERT, e);
     if (!rc && !s)

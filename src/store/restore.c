@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -51,7 +52,7 @@ static int table_summary(sqlite3 *db, const char *table, struct store_table_summ
                          struct err *e)
 {
     memset(t, 0, sizeof *t);
-    snprintf(t->table, sizeof t->table, "%s", table);
+    fmt_exact(t->table, sizeof t->table, "%s", table);
     struct strbuf sql = STRBUF_INIT;
     strbuf_adds(&sql, "SELECT * FROM \"");
     for (const char *p = table; *p; p++) /* a name, not a value: quoted as an identifier */
@@ -204,12 +205,12 @@ static bool file_exists(const char *path)
 static void sync_dir_of(const char *path)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    fmt_exact(dir, sizeof dir, "%s", path); /* a destination kept_path accepted */
     char *slash = strrchr(dir, '/');
     if (slash)
         *(slash == dir ? slash + 1 : slash) = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
+        fmt_exact(dir, sizeof dir, ".");
     int fd = open(dir, O_RDONLY);
     if (fd >= 0) {
         (void)fsync(fd);
@@ -227,7 +228,7 @@ static int staged_path(const char *dest, char out[4096], struct err *e)
 
 static int kept_path(const char *dest, char out[4096], struct err *e)
 {
-    if ((size_t)snprintf(out, 4096, "%s.before-restore", dest) >= 4096)
+    if (!fmt_fits(out, 4096, "%s.before-restore", dest))
         return err_set(e, ERR_INVALID, "%s: path too long", dest);
     return 0;
 }
@@ -243,7 +244,7 @@ int store_restore_stage(const char *backup, const char *dest, bool force,
         rc = kept_path(dest, moved, e);
     if (rc)
         return rc;
-    snprintf(wal, sizeof wal, "%s-wal", dest);
+    fmt_exact(wal, sizeof wal, "%s-wal", dest); /* dest fits kept_path's 4096 */
     if (file_exists(dest) && !force)
         return err_set_field(e, ERR_CONFLICT, "to",
                              "%s exists: restoring replaces it; give --force (it is kept as %s)",
@@ -343,7 +344,7 @@ int store_restore_commit(struct store *staged, const struct store_ctx *who, cons
     }
     sync_dir_of(dest);
     res->kept_previous = had_dest;
-    snprintf(res->previous, sizeof res->previous, "%s", had_dest ? moved : "");
+    fmt_exact(res->previous, sizeof res->previous, "%s", had_dest ? moved : "");
     return 0;
 }
 

@@ -11,6 +11,7 @@
  * updated in the same transaction as every append, so losing the last rows is detected. */
 #include <stdio.h>
 
+#include "base/fmt.h"
 #include "store/store_int.h"
 
 static const char *const migrations[] = {
@@ -248,7 +249,7 @@ int store_schema_migrate(sqlite3 *db, struct err *e)
         if (rc)
             return rc;
         char bump[64];
-        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m + 1);
+        fmt_exact(bump, sizeof bump, "PRAGMA user_version = %d", m + 1);
         rc = store_exec_sql(db, migrations[m], e);
         if (!rc)
             rc = store_exec_sql(db, bump, e);

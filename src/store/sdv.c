@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/fmt.h"
 #include "store/store_int.h"
 
 int store_sdv_note_value(struct store *st, const struct store_ctx *who,
@@ -298,8 +299,8 @@ static struct store_sdv_count *count_for(struct progress_ctx *p, const char *rec
     }
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
-    snprintf(c->record, sizeof c->record, "%s", record);
-    snprintf(c->form, sizeof c->form, "%s", form);
+    fmt_exact(c->record, sizeof c->record, "%s", record); /* a record name (<= 15) */
+    fmt_text(c->form, sizeof c->form, "%s", form);
     return c;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "store/store_int.h"
 
 /* A session's expiry is pushed forward at most once a minute: sliding it on every request
@@ -121,7 +122,7 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
         return err_set(e, ERR_CONFLICT, "the session check needs a write");
     if (expired) {
         char why[64];
-        snprintf(why, sizeof why, "idle timeout after %lld s", ttl_s);
+        fmt_exact(why, sizeof why, "idle timeout after %lld s", ttl_s);
         rc = end_session(st, th, u.name, why, e);
         if (rc)
             return rc;
@@ -261,7 +262,7 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
         goto fail;
     }
     char why[64];
-    snprintf(why, sizeof why, "API token %s revoked", id);
+    fmt_text(why, sizeof why, "API token %s revoked", id);
     struct audit_entry a = {
         .action = "api_token", .instance = -1, .old_value = user, .reason = why};
     return audit_commit(st, who, &a, e);

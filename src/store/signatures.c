@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
 
@@ -118,7 +119,7 @@ int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, 
             (*nvalid)++;
         } else {
             if (!(*nbad)++)
-                snprintf(first, sizeof first, "signature %lld (%s, %s)", g[i].id, g[i].record,
+                fmt_text(first, sizeof first, "signature %lld (%s, %s)", g[i].id, g[i].record,
                          g[i].meaning);
         }
     }

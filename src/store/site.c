@@ -5,6 +5,7 @@
  * with its audit row ("site_timezone": old and new name, the reason). */
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/sitetime.h"
 #include "store/store_int.h"
 
@@ -45,7 +46,7 @@ int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, 
     bool found;
     int rc = store_meta_get(st, META_SITE_TZ, out, STORE_TZ_LEN, &found, e);
     if (!rc && !found)
-        snprintf(out, STORE_TZ_LEN, "%s", SITETIME_DEFAULT);
+        fmt_exact(out, STORE_TZ_LEN, "%s", SITETIME_DEFAULT);
     if (is_set)
         *is_set = !rc && found;
     return rc;

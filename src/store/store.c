@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "formats/csv.h"
 #include "store/store_int.h"
@@ -314,7 +315,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
         return rc;
     }
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
+    fmt_exact(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
     rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         rc = store_schema_migrate(st->db, e);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/fmt.h"
 #include "core/perm.h"
 #include "store/store_int.h"
 
@@ -237,10 +238,10 @@ int store_set_password_policy(struct store *st, const struct store_ctx *who,
     if (!rc)
         rc = store_password_policy(st, &old, e);
     char oldv[64], newv[64], age[16], hist[16];
-    snprintf(age, sizeof age, "%d", p->max_age_days);
-    snprintf(hist, sizeof hist, "%d", p->history);
-    snprintf(oldv, sizeof oldv, "max_age_days=%d history=%d", old.max_age_days, old.history);
-    snprintf(newv, sizeof newv, "max_age_days=%d history=%d", p->max_age_days, p->history);
+    fmt_exact(age, sizeof age, "%d", p->max_age_days);
+    fmt_exact(hist, sizeof hist, "%d", p->history);
+    fmt_exact(oldv, sizeof oldv, "max_age_days=%d history=%d", old.max_age_days, old.history);
+    fmt_exact(newv, sizeof newv, "max_age_days=%d history=%d", p->max_age_days, p->history);
     if (!rc)
         rc = store_meta_set(st, META_PW_MAX_AGE, age, e);
     if (!rc)
@@ -444,9 +445,10 @@ int store_user_set_role(struct store *st, const struct store_ctx *who, const cha
         rc = store_stmt_run(st, s, "changing a role", e);
     }
     if (!rc) {
-        char oldv[64], newv[64];
-        snprintf(oldv, sizeof oldv, "%s: %s", name, u.role);
-        snprintf(newv, sizeof newv, "%s: %s", name, role);
+        char oldv[2 * STORE_USERNAME_MAX + 8],
+            newv[2 * STORE_USERNAME_MAX + 8]; /* role names are short */
+        fmt_exact(oldv, sizeof oldv, "%s: %s", name, u.role);
+        fmt_exact(newv, sizeof newv, "%s: %s", name, role);
         struct audit_entry a = {.action = "user_role",
                                 .instance = -1,
                                 .field = "user",

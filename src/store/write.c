@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/branch.h"
 #include "core/validate.h"
@@ -47,13 +48,13 @@ static int add_issue(struct store_put_result *res, enum store_issue_level level,
     memset(is, 0, sizeof *is);
     is->level = level;
     is->change_index = idx;
-    snprintf(is->event, sizeof is->event, "%s", c->event ? c->event : "");
+    fmt_text(is->event, sizeof is->event, "%s", c->event ? c->event : "");
     is->instance = c->instance;
     if (!dict_key_format(c->field ? c->field : "", c->code, is->field, sizeof is->field))
         is->field[0] = '\0'; /* longer than any name the dictionary has */
-    snprintf(is->rule, sizeof is->rule, "%s", rule);
-    snprintf(is->value, sizeof is->value, "%s", c->value ? c->value : "");
-    snprintf(is->msg, sizeof is->msg, "%s", msg);
+    fmt_text(is->rule, sizeof is->rule, "%s", rule);
+    fmt_text(is->value, sizeof is->value, "%s", c->value ? c->value : "");
+    fmt_text(is->msg, sizeof is->msg, "%s", msg);
     return 0;
 }
 
@@ -77,7 +78,7 @@ static const char *form_lock_check(const struct put_state *ps, const char *event
     for (size_t i = 0; i < ps->nflocks; i++) {
         const struct store_form_lock *l = &ps->flocks[i];
         if (l->instance == instance && strcmp(l->form, form) == 0 && strcmp(l->event, event) == 0) {
-            snprintf(msg, msglen, "%s: form '%s' at %s%s%.0d of %s is locked (by %s, %s)", what,
+            fmt_text(msg, msglen, "%s: form '%s' at %s%s%.0d of %s is locked (by %s, %s)", what,
                      form, event, instance ? ":" : "", instance, ps->rname, l->locked_by,
                      l->locked_at);
             return "locked";
@@ -94,7 +95,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
     struct store *st = ps->st;
     bool del = !*value;
     char msg[300], what[160];
-    snprintf(what, sizeof what, "%s '%s'",
+    fmt_text(what, sizeof what, "%s '%s'",
              strcmp(action, "calc") == 0 ? "the change recomputes calc" : "field", f->name);
     if (form_lock_check(ps, event, f->form_index, instance, what, msg, sizeof msg))
         return err_set_field(e, ERR_CONFLICT, f->name, "%s", msg);
@@ -194,14 +195,14 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     const char *value = c->value ? c->value : "";
     p->ev = c->event ? dict_event_index(d, c->event) : -1;
     if (p->ev < 0) {
-        snprintf(msg, msglen, "field '%s': no event '%s' in the protocol", field,
+        fmt_text(msg, msglen, "field '%s': no event '%s' in the protocol", field,
                  c->event ? c->event : "");
         return "unknown_event";
     }
     /* Enforced sequencing (21 CFR 11.10(f)): before enrolment, only screening data. */
     const char *scr_event = store_record_screening_event(ps->st);
     if (!ps->r->study_id[0] && scr_event && strcmp(c->event, scr_event) != 0) {
-        snprintf(msg, msglen,
+        fmt_text(msg, msglen,
                  "field '%s' at '%s': %s is not enrolled; only screening data "
                  "can be entered before enrolment",
                  field, c->event, ps->r->screening_no);
@@ -213,7 +214,7 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     if (kind == DICT_KEY_STATUS) {
         p->form = key.form;
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0) {
-            snprintf(msg, msglen,
+            fmt_text(msg, msglen,
                      "field '%s': '%s' is not a form status (0 incomplete, "
                      "1 unverified, 2 complete)",
                      field, value);
@@ -223,12 +224,12 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
         p->form = &d->forms[f->form_index];
     }
     if (!p->form) {
-        snprintf(msg, msglen, "field '%s' is not in the dictionary", field);
+        fmt_text(msg, msglen, "field '%s' is not in the dictionary", field);
         return "unknown_field";
     }
     size_t fi = (size_t)(p->form - d->forms);
     char what[200];
-    snprintf(what, sizeof what, "field '%s'", field);
+    fmt_text(what, sizeof what, "field '%s'", field);
     const char *place = dict_place_check(d, (size_t)p->ev, fi, c->instance, what, msg, msglen);
     if (!place)
         place = form_lock_check(ps, d->events[p->ev].name, fi, c->instance, what, msg, msglen);
@@ -240,16 +241,16 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     }
     p->f = f;
     if (f == &d->fields[0]) {
-        snprintf(msg, msglen, "field '%s' is the record ID, assigned by the system", field);
+        fmt_text(msg, msglen, "field '%s' is the record ID, assigned by the system", field);
         return "record_id";
     }
     if (f->type == FT_CALC) {
-        snprintf(msg, msglen, "field '%s' is calculated and cannot be written ('%s')", field,
+        fmt_text(msg, msglen, "field '%s' is calculated and cannot be written ('%s')", field,
                  value);
         return "calc";
     }
     if ((f->type == FT_CHECKBOX) != (c->code != NULL)) {
-        snprintf(msg, msglen, "field '%s': %s", field,
+        fmt_text(msg, msglen, "field '%s': %s", field,
                  c->code ? "only checkbox fields take an option code"
                          : "a checkbox needs an option code (field___code)");
         return "checkbox";
@@ -257,7 +258,7 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     struct validate_result vr;
     enum validate_level lvl = validate_value(f, c->code, value, &vr);
     if (lvl == VALID_HARD) {
-        snprintf(msg, msglen, "%s", vr.msg);
+        fmt_text(msg, msglen, "%s", vr.msg);
         return vr.rule ? vr.rule : "invalid";
     }
     /* A checkbox option is a row when ticked, nothing when not. */
@@ -267,7 +268,7 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     p->value = arena_strdup(&ps->ar, canon);
     if (lvl == VALID_SOFT) {
         p->flag = vr.rule;
-        snprintf(msg, msglen, "%s", vr.msg);
+        fmt_text(msg, msglen, "%s", vr.msg);
     }
     return NULL;
 }
@@ -492,7 +493,7 @@ static int check_required(struct put_state *ps, const struct store_change *chang
             if (validate_required(f, v, &vr) != VALID_HARD)
                 continue;
             char msg[sizeof vr.msg + 256];
-            snprintf(msg, sizeof msg, "%s: form '%s' at %s is marked complete", vr.msg,
+            fmt_text(msg, sizeof msg, "%s: form '%s' at %s is marked complete", vr.msg,
                      p->form->name, ev);
             if (nhard++ == 0)
                 err_set_field(e, ERR_INVALID, f->name, "%s (rule: required)", msg);
@@ -502,7 +503,7 @@ static int check_required(struct put_state *ps, const struct store_change *chang
         }
     }
     if (nhard > 1 && e)
-        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                  " (and %zu more required fields blank)", nhard - 1);
     return nhard ? ERR_INVALID : 0;
 }
@@ -645,18 +646,18 @@ static int check_hidden(struct put_state *ps, const struct store_change *changes
         }
         char key[300], where[160], msg[1024];
         if (!dict_key_format(f->name, code, key, sizeof key))
-            snprintf(key, sizeof key, "%s", f->name);
+            fmt_text(key, sizeof key, "%s", f->name);
         if (hv[h].instance)
-            snprintf(where, sizeof where, "%s #%d", ev, hv[h].instance);
+            fmt_text(where, sizeof where, "%s #%d", ev, hv[h].instance);
         else
-            snprintf(where, sizeof where, "%s", ev);
+            fmt_text(where, sizeof where, "%s", ev);
         if (slot_touched(ps, hv[h].ev, hv[h].instance, hv[h].fi))
-            snprintf(msg, sizeof msg,
+            fmt_text(msg, sizeof msg,
                      "'%s' (%s) at %s: '%s' cannot be saved, its branching logic (%s) hides the "
                      "field",
                      f->label, key, where, hv[h].value, f->branching_raw);
         else
-            snprintf(msg, sizeof msg,
+            fmt_text(msg, sizeof msg,
                      "'%s' (%s) at %s holds '%s', but its branching logic (%s) hides it after "
                      "this change: clear it in the same change (%s=) or keep the answer that "
                      "shows it",
@@ -668,7 +669,7 @@ static int check_hidden(struct put_state *ps, const struct store_change *changes
             return err_set(e, ERR_NOMEM, "out of memory");
     }
     if (nhv > 1 && e)
-        snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                  " (and %zu more hidden values)", nhv - 1);
     return ERR_INVALID;
 }
@@ -680,7 +681,7 @@ void store_put_result_settle(struct store_put_result *res, int rc)
         if (is->level != STORE_ISSUE_SOFT)
             continue;
         size_t len = strlen(is->msg);
-        snprintf(is->msg + len, sizeof is->msg - len, "%s",
+        fmt_text(is->msg + len, sizeof is->msg - len, "%s",
                  rc ? "; not saved: the change was refused" : "; saved");
     }
 }
@@ -739,7 +740,7 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
             /* age=43 age=44 in one command is a typo, not two edits: refuse it rather than
              * audit a value nobody meant to save. */
             rule = "repeated";
-            snprintf(msg, sizeof msg, "field '%s' is given more than once in one change",
+            fmt_text(msg, sizeof msg, "field '%s' is given more than once in one change",
                      changes[i].field ? changes[i].field : plans[i].form->name);
         }
         if (rule) {
@@ -758,7 +759,7 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     if (nhard) {
         arena_free(&ps.ar);
         if (nhard > 1 && e)
-            snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+            fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                      " (and %zu more rejected values)", nhard - 1);
         return ERR_INVALID;
     }
@@ -781,7 +782,7 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
         } else {
             char cur[16] = "";
             if (status >= 0)
-                snprintf(cur, sizeof cur, "%d", status);
+                fmt_exact(cur, sizeof cur, "%d", status);
             p->old = status >= 0 ? arena_strdup(&ps.ar, cur) : NULL;
             p->is_changed = strcmp(cur, p->value) != 0;
         }

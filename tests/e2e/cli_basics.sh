@@ -27,4 +27,9 @@ for sub in "user add" "user list" "user disable" "user unlock" "user passwd" "au
     (cd / && env -u IOHEME_DB -u IOHEME_USER -u IOHEME_PASSWORD "$IOHEME" $sub --help \
         </dev/null 2>&1) | grep -qi 'usage' || { echo "$sub --help has no usage"; exit 1; }
 done
+# output that cannot be written (a full disk) fails the command, it is not lost silently
+if [ -w /dev/full ]; then
+    if err=$("$IOHEME" help 2>&1 >/dev/full); then echo "help > /dev/full exited 0"; exit 1; fi
+    echo "$err" | grep -q "writing the output failed" || { echo "no message for a failed write: $err"; exit 1; }
+fi
 echo ok

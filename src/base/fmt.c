@@ -1,0 +1,69 @@
+/* Checked formatting into fixed-size buffers (base/fmt.h). */
+#include "base/fmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ellipsis[] = "...";
+
+bool fmt_vtext(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    if (size == 0)
+        return false;
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0) { /* an encoding error: nothing sensible was written */
+        buf[0] = '\0';
+        return false;
+    }
+    if ((size_t)n < size)
+        return true;
+    /* cut: keep what fits before "...", backing off to the start of a UTF-8 character */
+    if (size <= sizeof ellipsis) {
+        buf[0] = '\0';
+        return false;
+    }
+    size_t keep = size - sizeof ellipsis;
+    while (keep > 0 && ((unsigned char)buf[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(buf + keep, ellipsis, sizeof ellipsis);
+    return false;
+}
+
+bool fmt_text(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = fmt_vtext(buf, size, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+void fmt_exact(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size) {
+        /* its result is not read: the process aborts next either way */
+        (void)fprintf(stderr, "ioheme: BUG: '%s' needs %d bytes in a buffer of %zu\n", fmt, n + 1,
+                      size);
+        abort();
+    }
+}
+
+bool fmt_fits(char *buf, size_t size, const char *fmt, ...)
+{
+    if (size == 0)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size) {
+        buf[0] = '\0';
+        return false;
+    }
+    return true;
+}

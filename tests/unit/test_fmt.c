@@ -1,0 +1,84 @@
+/* base/fmt: the three checked ways of formatting into a fixed buffer. Expected strings are
+ * written out by hand; fmt_exact's abort on a too-small buffer is checked in a child process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fmt.h"
+
+static void test_text_fits(void **state)
+{
+    (void)state;
+    char buf[16];
+    assert_true(fmt_text(buf, sizeof buf, "%s=%d", "n", 42));
+    assert_string_equal(buf, "n=42");
+    /* exactly size - 1 characters still fit */
+    assert_true(fmt_text(buf, sizeof buf, "%s", "123456789012345"));
+    assert_string_equal(buf, "123456789012345");
+}
+
+static void test_text_cut_shows(void **state)
+{
+    (void)state;
+    char buf[10];
+    assert_false(fmt_text(buf, sizeof buf, "%s", "abcdefghijklmnop"));
+    assert_string_equal(buf, "abcdef...");
+    /* a cut never splits a UTF-8 character: "é" is 2 bytes (C3 A9); 5 a's + é = 7 bytes, the
+     * 6 bytes before "..." would end inside é, so the cut backs off to before it */
+    assert_false(fmt_text(buf, sizeof buf, "%s", "aaaaa\xC3\xA9zzzz"));
+    assert_string_equal(buf, "aaaaa...");
+    /* a buffer too small for "..." itself is left empty */
+    char tiny[3];
+    assert_false(fmt_text(tiny, sizeof tiny, "%s", "abcdef"));
+    assert_string_equal(tiny, "");
+}
+
+static void test_fits(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_true(fmt_fits(buf, sizeof buf, "%s/%s", "a", "b"));
+    assert_string_equal(buf, "a/b");
+    assert_false(fmt_fits(buf, sizeof buf, "%s/%s", "dir", "file.csv"));
+    assert_string_equal(buf, "");
+}
+
+static void test_exact(void **state)
+{
+    (void)state;
+    char buf[24];
+    fmt_exact(buf, sizeof buf, "SAVEPOINT sp%d", 12);
+    assert_string_equal(buf, "SAVEPOINT sp12");
+    /* too small: a bug, so the process aborts (in a child, with its stderr closed) */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(2);
+        char small[4];
+        fmt_exact(small, sizeof small, "%d", 123456);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_fits),
+        cmocka_unit_test(test_text_cut_shows),
+        cmocka_unit_test(test_fits),
+        cmocka_unit_test(test_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
