@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "base/array.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "formats/odm.h"
@@ -224,14 +225,10 @@ static int units_collect(const struct dict *d, struct units *u)
             seen = strcmp(u->names[j], un) == 0;
         if (!un || seen)
             continue;
-        if (u->n == u->cap) {
-            size_t nc = u->cap ? u->cap * 2 : 16;
-            const char **g = realloc(u->names, nc * sizeof *g);
-            if (!g)
-                return ERR_NOMEM;
-            u->names = g;
-            u->cap = nc;
-        }
+        const char **g = array_grow(u->names, u->n, &u->cap, sizeof *g, 16);
+        if (!g)
+            return ERR_NOMEM;
+        u->names = g;
         u->names[u->n++] = un;
     }
     return 0;
@@ -619,16 +616,12 @@ static struct entry *rec_add(struct rec *r, const char *event, int instance, con
         r->withheld++;
         return NULL;
     }
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 256;
-        struct entry *g = realloc(r->v, nc * sizeof *g);
-        if (!g) {
-            r->rc = ERR_NOMEM;
-            return NULL;
-        }
-        r->v = g;
-        r->cap = nc;
+    struct entry *g = array_grow(r->v, r->n, &r->cap, sizeof *g, 256);
+    if (!g) {
+        r->rc = ERR_NOMEM;
+        return NULL;
     }
+    r->v = g;
     x.key = arena_strdup(&r->ar, key);
     if (!x.key) {
         r->rc = ERR_NOMEM;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/array.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/branch.h"
@@ -392,16 +393,12 @@ static int manifest_tree(json_t *files, const char *root, const char *rel, struc
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
             (!rel[0] && strcmp(de->d_name, DATASET_MANIFEST_FILE) == 0))
             continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 32;
-            char **g = realloc(names, nc * sizeof *g);
-            if (!g) {
-                rc = err_set(e, ERR_NOMEM, "out of memory");
-                break;
-            }
-            names = g;
-            cap = nc;
+        char **g = array_grow(names, n, &cap, sizeof *g, 32);
+        if (!g) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
         }
+        names = g;
         names[n] = strdup(de->d_name);
         rc = names[n++] ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/array.h"
 #include "base/fmt.h"
 #include "store/store_int.h"
 
@@ -289,14 +290,10 @@ static struct store_sdv_count *count_for(struct progress_ctx *p, const char *rec
         if (strcmp(p->c[i].form, form) == 0)
             return &p->c[i];
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 32;
-        struct store_sdv_count *c = realloc(p->c, cap * sizeof *c);
-        if (!c)
-            return NULL;
-        p->c = c;
-        p->cap = cap;
-    }
+    struct store_sdv_count *g = array_grow(p->c, p->n, &p->cap, sizeof *g, 32);
+    if (!g)
+        return NULL;
+    p->c = g;
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
     fmt_exact(c->record, sizeof c->record, "%s", record); /* a record name (<= 15) */
