@@ -44,6 +44,7 @@ static const struct {
     [PERM_SETTINGS] = {"settings",           {1,  0,  0,  0,  0,  0}, "change the study's settings (the site time zone)"},
     [PERM_IDENTIFIERS] = {"identifiers",     {1,  1,  1,  1,  0,  0}, "see identifier fields (hospital number) in clear"},
     [PERM_REDACT] = {"redact",               {1,  0,  0,  0,  0,  0}, "redact personal data from values and the views of the trail"},
+    [PERM_PROTOCOL_AMEND] = {"protocol_amend", {1, 0,  0,  0,  0,  0}, "amend the protocol: a new protocol version on the live database"},
 };
 /* clang-format on */
 

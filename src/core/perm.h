@@ -62,9 +62,10 @@ enum perm_action {
     PERM_SIGN,
     PERM_LOCK,
     PERM_UNLOCK,
-    PERM_SETTINGS,    /* the study's settings: the site time zone */
-    PERM_REDACT,      /* redact personal data typed into a value (ioheme redact) */
-    PERM_IDENTIFIERS, /* see identifier fields in clear (others see them masked) */
+    PERM_SETTINGS,       /* the study's settings: the site time zone */
+    PERM_REDACT,         /* redact personal data typed into a value (ioheme redact) */
+    PERM_IDENTIFIERS,    /* see identifier fields in clear (others see them masked) */
+    PERM_PROTOCOL_AMEND, /* apply a protocol amendment (a new protocol version) */
     PERM__COUNT,
     PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };

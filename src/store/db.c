@@ -113,8 +113,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_VAL_GET] = "SELECT value FROM value WHERE record_id = ?1 AND event = ?2 AND "
                    "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_VAL_UPSERT] = "INSERT INTO value(record_id, event, instance, field, code, form, value, "
-                      "flag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
-                      "value = excluded.value, flag = excluded.flag",
+                      "flag, pver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO "
+                      "UPDATE SET value = excluded.value, flag = excluded.flag, "
+                      "pver = excluded.pver",
     [SQ_VAL_DELETE] = "DELETE FROM value WHERE record_id = ?1 AND event = ?2 AND "
                       "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_VAL_FORM_HAS_DATA] = "SELECT 1 FROM value WHERE record_id = ?1 AND event = ?2 AND "
@@ -192,6 +193,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                           "WHERE record_id = ?1 AND invalidated_at IS NULL RETURNING id, meaning",
     [SQ_USER_FULL_NAME] = "SELECT coalesce(full_name, name) FROM user WHERE name = ?1",
     [SQ_USER_SET_FULL_NAME] = "UPDATE user SET full_name = ?2 WHERE name = ?1",
+    [SQ_PROTO_VERSION] = "SELECT coalesce(max(version), 0) FROM protocol_version",
     [SQ_AUDIT_HEAD_TS] = "SELECT (SELECT ts FROM audit ORDER BY id LIMIT 1), (SELECT ts FROM "
                          "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
                          "'logout', 'denied', 'export', 'backup', 'restore', "
@@ -404,6 +406,9 @@ int store_tx_begin(struct store *st, struct err *e)
     int rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         st->tx_depth++;
+    /* holding the write lock now: a protocol amended by another connection is in force */
+    if (!rc && st->tx_depth == 1 && (rc = store_protocol_sync(st, e)) != 0)
+        store_tx_rollback(st);
     return rc;
 }
 

@@ -213,6 +213,42 @@ static const char *const migrations[] = {
     "  audit_id INTEGER PRIMARY KEY REFERENCES audit(id),"
     "  cols INTEGER NOT NULL CHECK(cols IN (1, 2, 3)),"
     "  redact_id INTEGER NOT NULL REFERENCES audit(id)) STRICT;",
+
+    /* 8: protocol versions (protocol.c, store_protocol_amend). protocol_file stays the protocol
+     * in force; every version's files are kept in protocol_archive; protocol_version says who
+     * applied which version, when, why, with the SHA-256 of its dictionary.csv and the audit row
+     * that records it. Neither table is ever changed. Each value remembers the version it was
+     * entered under (pver); a database older than this migration has version 1, its protocol at
+     * creation, for every value. */
+    "CREATE TABLE protocol_version("
+    "  version INTEGER PRIMARY KEY,"
+    "  applied_at TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  audit_id INTEGER) STRICT;"
+    "CREATE TABLE protocol_archive("
+    "  version INTEGER NOT NULL REFERENCES protocol_version(version),"
+    "  name TEXT NOT NULL,"
+    "  content TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  PRIMARY KEY(version, name)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER protocol_version_no_update BEFORE UPDATE ON protocol_version"
+    "  BEGIN SELECT RAISE(ABORT, 'protocol versions cannot be changed'); END;"
+    "CREATE TRIGGER protocol_version_no_delete BEFORE DELETE ON protocol_version"
+    "  BEGIN SELECT RAISE(ABORT, 'protocol versions cannot be deleted'); END;"
+    "CREATE TRIGGER protocol_archive_no_update BEFORE UPDATE ON protocol_archive"
+    "  BEGIN SELECT RAISE(ABORT, 'archived protocol files cannot be changed'); END;"
+    "CREATE TRIGGER protocol_archive_no_delete BEFORE DELETE ON protocol_archive"
+    "  BEGIN SELECT RAISE(ABORT, 'archived protocol files cannot be deleted'); END;"
+    "INSERT INTO protocol_version(version, applied_at, user, reason, sha256, audit_id)"
+    "  SELECT 1, coalesce((SELECT value FROM meta WHERE key = 'created_at'), ''), 'system',"
+    "         'the protocol at creation', sha256, (SELECT min(id) FROM audit)"
+    "  FROM protocol_file WHERE name = 'dictionary.csv';"
+    "INSERT INTO protocol_archive(version, name, content, sha256)"
+    "  SELECT 1, name, content, sha256 FROM protocol_file"
+    "  WHERE EXISTS (SELECT 1 FROM protocol_version);"
+    "ALTER TABLE value ADD COLUMN pver INTEGER NOT NULL DEFAULT 1;",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -96,34 +96,6 @@ const struct dict *store_dict(const struct store *st)
     return &st->dict;
 }
 
-static int load_dict(struct store *st, struct err *e)
-{
-    char *files[DICT_NFILES] = {NULL};
-    int rc = 0;
-    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
-        rc = store_protocol_file(st, dict_protocol_files[i], &files[i], e);
-        if (rc == ERR_NOT_FOUND && i > 0)
-            rc = 0;
-    }
-    if (rc == ERR_NOT_FOUND)
-        rc = err_set(e, ERR_INVALID, "not an ioheme database: no protocol stored in it");
-    if (!rc) {
-        rc = dict_load_files((const char *const *)files, &st->dict, NULL, NULL, e);
-        if (rc)
-            err_prefix(e, "the protocol stored in the database");
-        else
-            st->has_dict = true;
-    }
-    for (size_t i = 0; i < DICT_NFILES; i++)
-        free(files[i]);
-    if (!rc)
-        rc = calc_index(&st->dict, &st->ar, &st->calcs, &st->ncalcs, e);
-    for (size_t i = 0; !rc && i < st->dict.nfields; i++)
-        if (st->dict.fields[i].is_eligible)
-            st->eligible_field = &st->dict.fields[i];
-    return rc;
-}
-
 static int db_connect(const char *path, int flags, struct store **out, struct err *e)
 {
     if (sodium_init() < 0)
@@ -186,7 +158,7 @@ int store_open(const char *path, struct store **out, struct err *e)
     if (!rc)
         rc = store_schema_migrate(st->db, e);
     if (!rc)
-        rc = load_dict(st, e);
+        rc = store_dict_reload(st, e);
     if (!rc)
         rc = store_audit_load_clock(st, e);
     if (!rc)
@@ -199,55 +171,24 @@ int store_open(const char *path, struct store **out, struct err *e)
     return 0;
 }
 
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-}
-
 static int put_protocol(struct store *st, const char *dir, char dict_sha[65], struct err *e)
 {
-    char *files[DICT_NFILES] = {NULL};
-    size_t lens[DICT_NFILES] = {0};
-    int rc = 0;
-    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
-        char path[4096];
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, dict_protocol_files[i]) >=
-            sizeof path)
-            rc = err_set(e, ERR_INVALID, "protocol folder path too long");
-        else if (access(path, F_OK) != 0 && i > 0)
-            continue;
-        else
-            rc = csv_file_read_all(path, &files[i], &lens[i], e);
-    }
+    struct store_protocol_files pf;
+    int rc = store_protocol_files_read(dir, &pf, e);
+    if (rc)
+        return rc;
+    struct dict d;
+    memset(&d, 0, sizeof d);
+    rc = dict_load_files((const char *const *)pf.content, &d, NULL, NULL, e);
+    if (rc)
+        err_prefix(e, "%s", dir);
+    else
+        dict_free(&d);
     if (!rc) {
-        struct dict d = {0};
-        rc = dict_load_files((const char *const *)files, &d, NULL, NULL, e);
-        if (rc)
-            err_prefix(e, "%s", dir);
-        else
-            dict_free(&d);
+        memcpy(dict_sha, pf.sha256, 65);
+        rc = store_protocol_put_first(st, &pf, e);
     }
-    for (size_t i = 0; i < DICT_NFILES && !rc; i++) {
-        if (!files[i])
-            continue;
-        char hex[65];
-        sha256_hex(files[i], lens[i], hex);
-        if (i == 0)
-            memcpy(dict_sha, hex, 65);
-        sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_PUT, e);
-        if (!s) {
-            rc = ERR_IO;
-            break;
-        }
-        store_bind_text_static(st, s, 1, dict_protocol_files[i]);
-        store_bind_textn_static(st, s, 2, files[i], lens[i]);
-        store_bind_text(st, s, 3, hex);
-        rc = store_stmt_run(st, s, "storing the protocol", e);
-    }
-    for (size_t i = 0; i < DICT_NFILES; i++)
-        free(files[i]);
+    store_protocol_files_free(&pf);
     return rc;
 }
 
@@ -325,7 +266,7 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     if (!rc) {
         rc = put_protocol(st, protocol_dir, dict_sha, e);
         if (!rc)
-            rc = load_dict(st, e);
+            rc = store_dict_reload(st, e);
         if (!rc)
             rc = put_meta(st, dict_sha, e);
         if (!rc)
@@ -362,6 +303,7 @@ void store_close(struct store *st)
     sqlite3_close(st->db);
     if (st->has_dict)
         dict_free(&st->dict);
+    store_dict_retired_free(st);
     arena_free(&st->ar);
     strbuf_release(&st->canon);
     store_putcache_drop(st->putcache);

@@ -975,4 +975,91 @@ int store_audit_export_csv(struct store *st, FILE *out, long long *nrows, struct
 struct strbuf;
 void store_audit_canonical(const struct store_audit_row *r, struct strbuf *sb);
 
+/* ---- protocol versions (protocol.c) ------------------------------------------------------- */
+
+/* A protocol folder's files read into memory: content[i] is dict_protocol_files[i]'s (NULL
+ * when the folder lacks an optional file), sha256 its dictionary.csv's. */
+struct store_protocol_files {
+    char *content[DICT_NFILES];
+    size_t len[DICT_NFILES];
+    char sha256[65];
+};
+int store_protocol_files_read(const char *dir, struct store_protocol_files *pf, struct err *e);
+void store_protocol_files_free(struct store_protocol_files *pf);
+
+/* One protocol version: version 1 is the protocol at creation, each amendment adds one. */
+struct store_protocol_version {
+    int version;
+    char applied_at[32];
+    char user[STORE_USERNAME_MAX + 1];
+    char reason[512];
+    char sha256[65];    /* of its dictionary.csv */
+    long long audit_id; /* the "protocol_amend" audit row; the first row for version 1 */
+};
+/* The version the store's dictionary is (the newest stored when it was loaded). */
+int store_protocol_version(const struct store *st);
+/* Every version, oldest first; *out malloc'ed (caller frees). */
+int store_protocol_versions(struct store *st, struct store_protocol_version **out, size_t *n,
+                            struct err *e);
+/* Reloads the dictionary when the database holds a newer protocol version than the store's
+ * (an amendment made by another connection): a server calls it per request, the write path at
+ * the start of every transaction. Pointers into the replaced dictionary stay valid until
+ * store_close. */
+int store_protocol_sync(struct store *st, struct err *e);
+
+/* What a new protocol does to the stored data: each difference (dict_diff) with the number of
+ * stored values it touches and a verdict — safe; recomputed (a calc); review (branching that
+ * may now hide values); UNSAFE (would orphan or reinterpret stored values). */
+enum store_verdict {
+    STORE_VERDICT_SAFE,
+    STORE_VERDICT_RECOMPUTED,
+    STORE_VERDICT_REVIEW,
+    STORE_VERDICT_UNSAFE
+};
+struct store_protocol_change {
+    struct dict_change c;
+    long long stored;
+    enum store_verdict verdict;
+};
+const char *store_verdict_name(enum store_verdict v);
+/* Differences from the database's protocol to nd, in ar. */
+int store_protocol_diff(struct store *st, const struct dict *nd, struct arena *ar,
+                        struct store_protocol_change **out, size_t *n, struct err *e);
+
+/* A protocol amendment: the reason, and what becomes of stored values an UNSAFE change touches:
+ * retire (a removed field, choice's field, form or event: its values stay stored, out of use),
+ * accept (a field whose changed type, validation or choice labels keep the stored values'
+ * meaning), recode (a choice's stored code FROM becomes TO, through the write path). */
+struct store_recode {
+    const char *field, *from, *to;
+};
+struct store_amend {
+    const char *reason;
+    const char *const *retire;
+    size_t nretire;
+    const char *const *accept;
+    size_t naccept;
+    const struct store_recode *recode;
+    size_t nrecode;
+    bool dry_run; /* check and report, change nothing */
+};
+struct store_amend_result {
+    int version;                           /* the new version (that would be, on a dry run) */
+    char sha256[65];                       /* of the new dictionary.csv */
+    struct store_protocol_change *changes; /* in the caller's arena */
+    size_t nchanges;
+    size_t nrefused; /* UNSAFE changes the amendment does not resolve */
+    size_t nrecords;
+    long long nrecoded, nrecomputed; /* values rewritten by recodes, calc values recomputed */
+};
+/* Applies the protocol folder dir as the next version, in one transaction (see protocol.c):
+ * PERM_PROTOCOL_AMEND; refused (ERR_CONFLICT, nothing changed) while an UNSAFE change is
+ * unresolved; audited as "protocol_amend" (reason a->reason, source "amendment" with the new
+ * dictionary's SHA-256); recoded values audited as updates and recomputed calcs as "calc", each
+ * with the reason "protocol amendment N: ...". Every value written from then on carries the new
+ * version (store_value.version). */
+int store_protocol_amend(struct store *st, const struct store_ctx *who, const char *dir,
+                         const struct store_amend *a, struct arena *ar,
+                         struct store_amend_result *res, struct err *e);
+
 #endif

@@ -104,6 +104,7 @@ enum stmt_id {
     SQ_USER_FULL_NAME,
     SQ_USER_SET_FULL_NAME,
     SQ_AUDIT_HEAD_TS, /* audit.c: the trail's first time and its content head's */
+    SQ_PROTO_VERSION, /* protocol.c: the newest protocol version stored */
     SQ__COUNT
 };
 
@@ -126,6 +127,8 @@ struct store {
     bool reveal_internal;     /* the store's own reads (signature content): clear text */
     struct dict dict;
     bool has_dict;
+    int protocol_version;         /* the version dict is (protocol.c; 0 before one is stored) */
+    struct retired_dict *retired; /* dicts replaced by an amendment, freed at store_close */
     sqlite3_stmt *stmts[SQ__COUNT];
     store_clock_fn clock;
     void *clock_ctx;
@@ -236,7 +239,7 @@ void store_remove_db_files(const char *path);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
@@ -325,6 +328,23 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              const struct store_record *r, const struct store_change *changes,
                              size_t n, const char *reason, struct store_put_result *res,
                              struct err *e);
+
+/* protocol.c: (re)loads the dictionary from protocol_file (the newest version), keeping a
+ * replaced one until store_close (store_dict_retired_free); stores a new database's protocol
+ * as version 1. */
+int store_dict_reload(struct store *st, struct err *e);
+void store_dict_retired_free(struct store *st);
+int store_protocol_put_first(struct store *st, const struct store_protocol_files *pf,
+                             struct err *e);
+
+/* write.c: recomputes, for record r inside the caller's transaction, the calc fields named in
+ * calcs (a protocol amendment changed or added their definitions) wherever their form holds
+ * data, then every calc that reads one of them; each value that changes is written and audited
+ * as "calc" with reason. Refused like any write on a locked record or form. res may be NULL. */
+int store_calcs_recompute_locked(struct store *st, const struct store_ctx *who,
+                                 const struct store_record *r, const char *const *calcs,
+                                 size_t ncalcs, const char *reason, struct store_put_result *res,
+                                 struct err *e);
 
 /* write.c: once the change set's fate is known (rc 0: committed; else refused and rolled back),
  * ends each soft issue's message with whether its value was saved. Called once per result by

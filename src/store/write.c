@@ -122,6 +122,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         store_bind_text_static(st, s, 6, st->dict.forms[f->form_index].name);
         store_bind_text_static(st, s, 7, stored);
         store_bind_text_static(st, s, 8, flag);
+        store_bind_int64(st, s, 9, st->protocol_version); /* the version it is entered under */
     }
     if (store_stmt_run_unbind(st, s, "writing a value", e))
         return ERR_IO;
@@ -298,7 +299,7 @@ static int calc_one(struct put_state *ps, const struct dict_field *f, const char
         return 0;
     if (ps->res)
         ps->res->ncalc++;
-    return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, NULL, e);
+    return value_write(ps, "calc", event, instance, f, NULL, old, nv, NULL, ps->calc_reason, e);
 }
 
 /* Should calc ci be evaluated at (ev, inst)? Yes when this change set changed its own form
@@ -865,6 +866,81 @@ int store_put_refusal_audit(struct store *st, const struct store_ctx *who, int r
     if (arc && e)
         *e = ae; /* the refusal could not be recorded: that is the error to report */
     return arc ? arc : rc;
+}
+
+int store_calcs_recompute_locked(struct store *st, const struct store_ctx *who,
+                                 const struct store_record *r, const char *const *calcs,
+                                 size_t ncalcs, const char *reason, struct store_put_result *res,
+                                 struct err *e)
+{
+    int rc = store_db_require(st, false, e);
+    if (rc)
+        return rc;
+    if (r->is_locked)
+        return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
+                             store_record_name(r));
+    struct put_state ps = {.st = st,
+                           .who = who,
+                           .r = r,
+                           .rname = store_record_name(r),
+                           .res = res,
+                           .calc_reason = reason,
+                           .has_live_queries = -1,
+                           .has_sdv = -1,
+                           .has_signature = -1};
+    if (r->nform_locks > 0) {
+        struct store_form_lock *fl = NULL;
+        rc = store_form_locks(st, r->id, &fl, &ps.nflocks, e);
+        ps.flocks = rc ? NULL : arena_alloc(&ps.ar, ps.nflocks * sizeof *fl);
+        if (ps.flocks)
+            memcpy(ps.flocks, fl, ps.nflocks * sizeof *fl);
+        free(fl);
+        if (!ps.flocks) {
+            arena_free(&ps.ar);
+            return rc ? rc : err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
+    const struct dict *d = &st->dict;
+    rc = store_putcache_values_load(&ps, e);
+    /* every (event, instance) where a named calc's form holds data, from the cache's counts:
+     * taken first, as writing a value may grow the table being read */
+    const struct putcache *pc = ps.pc;
+    struct form_count *at = NULL;
+    size_t nat = 0, capat = 0;
+    for (size_t k = 0; !rc && k < ncalcs; k++) {
+        const struct dict_field *f = dict_field(d, calcs[k]);
+        if (!f || f->type != FT_CALC || !f->calc)
+            continue;
+        for (size_t i = 0; !rc && i < pc->formcap; i++) {
+            const struct form_count *fc = &pc->forms[i];
+            if (!fc->is_used || fc->n <= 0 || fc->fi != f->form_index)
+                continue;
+            struct form_count *g = arena_grow(&ps.ar, at, nat, &capat, sizeof *g, 16);
+            if (!g) {
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+                break;
+            }
+            at = g;
+            at[nat] = *fc;
+            at[nat++].fi = (size_t)(f - d->fields); /* here: the calc field, not its form */
+        }
+    }
+    for (size_t i = 0; !rc && i < nat; i++) {
+        const struct dict_field *f = &d->fields[at[i].fi];
+        bool changed = false;
+        rc = calc_one(&ps, f, d->events[at[i].ev].name, at[i].instance, &changed, e);
+        if (!rc && changed)
+            rc = touch(&ps, (size_t)at[i].ev, at[i].instance, f);
+    }
+    /* then every calc that reads what changed */
+    if (!rc)
+        rc = recompute_calcs(&ps, e);
+    if (!rc && ps.nt)
+        rc = store_record_refresh_eligibility(st, r, e);
+    arena_free(&ps.ar);
+    if (rc || !st->in_batch)
+        store_putcache_drop(st->putcache);
+    return rc;
 }
 
 int store_put_changes(struct store *st, const struct store_ctx *who, const char *record,

@@ -87,6 +87,7 @@ struct put_state {
     struct store *st;
     const struct store_ctx *who;
     const struct store_record *r;
+    const char *calc_reason; /* the reason audited with recomputed calcs (an amendment), or NULL */
     const char *rname;
     struct store_put_result *res;
     struct arena ar;

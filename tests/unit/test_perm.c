@@ -19,7 +19,7 @@ static const struct {
 } expected[] = {
     {"admin", " user_manage protocol_read screen enroll data_read data_write form_status "
               "reason_change audit_read audit_verify export analyse query_raise query_answer "
-              "query_close sdv lock unlock settings redact identifiers "},
+              "query_close sdv lock unlock settings redact identifiers protocol_amend "},
     {"investigator", " protocol_read screen enroll data_read data_write form_status "
                      "reason_change audit_read query_answer sign identifiers "},
     {"coordinator", " protocol_read screen enroll data_read data_write form_status "

@@ -317,7 +317,9 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     /* a version-1 database (before queries, SDV, signatures and form locks) is upgraded on open,
      * its data kept */
     store_close(t->st);
-    db_exec(t->path, "DROP TABLE redaction; DROP TABLE password_history; "
+    db_exec(t->path, "DROP TABLE protocol_archive; DROP TABLE protocol_version; "
+                     "ALTER TABLE value DROP COLUMN pver; "
+                     "DROP TABLE redaction; DROP TABLE password_history; "
                      "ALTER TABLE user DROP COLUMN password_set_at; "
                      "DROP TABLE form_lock; DROP TABLE signature; "
                      "ALTER TABLE user DROP COLUMN full_name; "
@@ -329,6 +331,15 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM query"), 0);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM sdv"), 0);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM form_lock"), 0);
+    /* its protocol becomes version 1, archived, and every value was entered under it */
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM protocol_version WHERE version = 1 "
+                                     "AND sha256 = (SELECT sha256 FROM protocol_file WHERE name = "
+                                     "'dictionary.csv')"),
+                     1);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM protocol_archive WHERE version = 1"),
+                     db_int(t->path, "SELECT count(*) FROM protocol_file"));
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM value WHERE pver <> 1"), 0);
+    assert_int_equal(store_protocol_version(t->st), 1);
     assert_value(t, "SCR-001", "screening_arm_1", 0, "age", NULL, "40");
     /* a database from a newer ioheme is refused */
     store_close(t->st);
