@@ -26,6 +26,9 @@ const char CMD_PROTOCOL_USAGE[] =
     "                               [--protocol DIR [--event EVENT]]\n"
     "       ioheme protocol js EXPR\n"
     "       ioheme protocol diff DIR [--db FILE] [--user NAME] [--json]\n"
+    "       ioheme protocol amend DIR --reason TEXT [--retire NAME] [--accept NAME]\n"
+    "                             [--recode FIELD:OLD=NEW] [--dry-run] [--db FILE] [--json]\n"
+    "       ioheme protocol versions [--db FILE] [--json]\n"
     "\n"
     "DIR is a protocol folder (dictionary.csv in REDCap's data dictionary format, events.csv,\n"
     "form_events.csv, repeating.csv, and ioheme's study.csv, schedule.csv, sdv.csv and\n"
@@ -39,6 +42,19 @@ const char CMD_PROTOCOL_USAGE[] =
     "          form, event or mapping that holds values; a changed type, validation or choice\n"
     "          label over stored values), 'review' when new branching would hide stored values,\n"
     "          'recomputed' for a changed calc, else safe. Any user who may read the data\n"
+    "  amend   applies DIR to the live database as the next protocol version, in one\n"
+    "          transaction (admin): the files are kept, the version recorded (number, time,\n"
+    "          user, reason, SHA-256) and audited; calcs whose definition changed or that are\n"
+    "          new are recomputed wherever their form holds data (audited as \"calc\", reason\n"
+    "          \"protocol amendment N: ...\"); values entered from then on carry version N.\n"
+    "          An UNSAFE change is refused unless the amendment says what becomes of its\n"
+    "          values: --retire NAME (a removed field, a field's removed choices, a form or\n"
+    "          event: the values stay stored, out of use), --recode FIELD:OLD=NEW (stored\n"
+    "          code OLD becomes NEW through the write path, audited), --accept NAME (a changed\n"
+    "          type, validation or choice label keeps the stored values' meaning). Each may be\n"
+    "          repeated or comma-separated. --dry-run checks and lists, changing nothing. A\n"
+    "          running server picks the new version up without a restart\n"
+    "  versions  every protocol version: number, when, who, dictionary SHA-256, reason\n"
     "  check   validates the folder and prints every error as file:line:column (for logic,\n"
     "          also the character within the cell), and every warning (what loads but cannot\n"
     "          behave as in REDCap, e.g. an sql field) the same way; exit 0 and 'ok: N fields,\n"
@@ -478,50 +494,42 @@ static int protocol_eval(struct cmd_ctx *ctx)
     return 0;
 }
 
-/* ---- diff ----------------------------------------------------------------------------------*/
+/* ---- diff, amend, versions ----------------------------------------------------------------*/
 
-struct diff_count {
-    const struct dict *d; /* the database's protocol */
-    const struct dict_change *c;
-    size_t n;
-    long long *count; /* stored values each change touches */
-};
-
-/* Whether stored value v is one that change c touches. */
-static bool touches(const struct dict *d, const struct dict_change *c, const struct store_value *v)
+static void change_print(const struct store_protocol_change *pc)
 {
-    const struct dict_field *f = dict_field(d, v->field);
-    if (!f || !v->value || !*v->value)
-        return false;
-    if (strcmp(c->what, "event") == 0)
-        return strcmp(v->event, c->name) == 0;
-    if (strcmp(c->what, "form") == 0 && c->kind != DICT_CHANGED)
-        return strcmp(f->form, c->name) == 0;
-    if (strcmp(c->what, "mapping") == 0)
-        return strcmp(f->form, c->name) == 0 && strcmp(v->event, c->code) == 0;
-    if (strcmp(f->name, c->name) != 0)
-        return false;
-    if (strcmp(c->what, "choice") == 0) /* a checkbox option is its own row; else the code */
-        return v->code ? strcmp(v->code, c->code) == 0 : strcmp(v->value, c->code) == 0;
-    return true;
+    const struct dict_change *c = &pc->c;
+    printf("%c %-9s %s%s%s", "+-~"[c->kind], c -> what, c -> name, c -> code ? " " : "",
+           c->code ? c->code : "");
+    if (c->detail)
+        printf(": %s", c->detail);
+    if (pc->stored)
+        printf(" (%lld stored value%s)", pc->stored, pc->stored == 1 ? "" : "s");
+    printf("  [%s]\n", store_verdict_name(pc->verdict));
 }
 
-static int count_value(void *ctx, const struct store_value *v)
+static json_t *changes_json(const struct store_protocol_change *pc, size_t n)
 {
-    struct diff_count *dc = ctx;
-    for (size_t i = 0; i < dc->n; i++)
-        if (dc->c[i].risk != DICT_RISK_NONE && touches(dc->d, &dc->c[i], v))
-            dc->count[i]++;
-    return 0;
+    static const char *const kinds[] = {"added", "removed", "changed"};
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        const struct dict_change *c = &pc[i].c;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "change", kinds[c->kind], "what",
+                              c->what, "name", c->name, "stored_values", (json_int_t)pc[i].stored,
+                              "verdict", store_verdict_name(pc[i].verdict));
+        json_object_set_new(o, "code", c->code ? json_string(c->code) : json_null());
+        json_object_set_new(o, "detail", c->detail ? json_string(c->detail) : json_null());
+        json_array_append_new(arr, o);
+    }
+    return arr;
 }
 
-static const char *verdict(const struct dict_change *c, long long n)
+static size_t unsafe_count(const struct store_protocol_change *pc, size_t n)
 {
-    if (c->risk == DICT_RISK_RECOMPUTES)
-        return "recomputed";
-    if (n == 0 || c->risk == DICT_RISK_NONE)
-        return "safe";
-    return c->risk == DICT_RISK_HIDES ? "review" : "UNSAFE";
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += pc[i].verdict == STORE_VERDICT_UNSAFE;
+    return k;
 }
 
 static const struct cli_opt_spec diff_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
@@ -536,7 +544,7 @@ static int protocol_diff(struct cmd_ctx *ctx)
     struct dict nd;
     memset(&nd, 0, sizeof nd);
     struct arena ar = ARENA_INIT;
-    struct dict_change *c = NULL;
+    struct store_protocol_change *c = NULL;
     size_t n = 0;
     int rc = cli_store_open(a, &st, &e);
     if (!rc)
@@ -544,50 +552,157 @@ static int protocol_diff(struct cmd_ctx *ctx)
     bool loaded = false;
     if (!rc)
         loaded = (rc = dict_load(a->pos[0], &nd, &e)) == 0;
-    if (!rc && dict_diff(store_dict(st), &nd, &ar, &c, &n) != 0)
-        rc = err_set(&e, ERR_NOMEM, "out of memory");
-    long long *count = rc ? NULL : arena_calloc(&ar, n ? n : 1, sizeof *count);
-    if (!rc && !count)
-        rc = err_set(&e, ERR_NOMEM, "out of memory");
-    struct diff_count dc = {store_dict(st), c, n, count};
     if (!rc)
-        rc = store_study_values(st, count_value, &dc, &e);
-    size_t unsafe = 0;
-    json_t *arr = json_array();
-    for (size_t i = 0; !rc && i < n; i++) {
-        const char *v = verdict(&c[i], count[i]);
-        unsafe += strcmp(v, "UNSAFE") == 0;
-        static const char *const kinds[] = {"added", "removed", "changed"};
-        if (cli_has(a, "json")) {
-            json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "change", kinds[c[i].kind], "what",
-                                  c[i].what, "name", c[i].name, "stored_values",
-                                  (json_int_t)count[i], "verdict", v);
-            json_object_set_new(o, "code", c[i].code ? json_string(c[i].code) : json_null());
-            json_object_set_new(o, "detail", c[i].detail ? json_string(c[i].detail) : json_null());
-            json_array_append_new(arr, o);
-            continue;
-        }
-        printf("%c %-9s %s%s%s", "+-~"[c[i].kind], c[i].what, c[i].name, c[i].code ? " " : "",
-               c[i].code ? c[i].code : "");
-        if (c[i].detail)
-            printf(": %s", c[i].detail);
-        if (count[i])
-            printf(" (%lld stored value%s)", count[i], count[i] == 1 ? "" : "s");
-        printf("  [%s]\n", v);
-    }
-    if (!rc && cli_has(a, "json"))
-        cli_json_print(json_pack("{s:s, s:o, s:b, s:I}", "protocol", a->pos[0], "changes", arr,
-                                 "safe", unsafe == 0, "unsafe", (json_int_t)unsafe));
-    else
-        json_decref(arr);
-    if (!rc && !cli_has(a, "json"))
+        rc = store_protocol_diff(st, &nd, &ar, &c, &n, &e);
+    size_t unsafe = rc ? 0 : unsafe_count(c, n);
+    if (!rc && cli_has(a, "json")) {
+        cli_json_print(json_pack("{s:s, s:i, s:o, s:b, s:I}", "protocol", a->pos[0],
+                                 "current_version", store_protocol_version(st), "changes",
+                                 changes_json(c, n), "safe", unsafe == 0, "unsafe",
+                                 (json_int_t)unsafe));
+    } else if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            change_print(&c[i]);
         printf("%zu change(s), %zu unsafe%s\n", n, unsafe,
                unsafe ? ": they would orphan or reinterpret stored data" : "");
+    }
     if (loaded)
         dict_free(&nd);
     arena_free(&ar);
     store_close(st);
     return rc ? cli_fail("protocol diff", &e) : 0;
+}
+
+static const struct cli_opt_spec amend_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"reason", true},   {"retire", true}, {"accept", true},
+    {"recode", true},      {"dry-run", false}, {NULL, false}};
+
+/* Every value of a repeatable option, each also split at commas, into out (in ar). */
+static int opt_list(const struct cli_args *a, const char *name, struct arena *ar, const char ***out,
+                    size_t *n)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < a->nopts; i++) {
+        if (strcmp(a->opt_name[i], name) != 0)
+            continue;
+        char *v = arena_strdup(ar, a->opt_value[i]);
+        if (!v)
+            return ERR_NOMEM;
+        for (char *save = NULL, *tok = strtok_r(v, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            const char **g = arena_grow(ar, *out, *n, &cap, sizeof *g, 4);
+            if (!g)
+                return ERR_NOMEM;
+            *out = g;
+            g[(*n)++] = tok;
+        }
+    }
+    return 0;
+}
+
+static int protocol_amend(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    if (a->npos != 1)
+        return cli_usage_error("protocol amend", "expects the protocol folder DIR");
+    const char *reason = cli_get(a, "reason");
+    if (!reason || !*reason)
+        return cli_usage_error("protocol amend", "give the amendment's --reason");
+    struct arena ar = ARENA_INIT;
+    struct store_amend am = {.reason = reason, .dry_run = cli_has(a, "dry-run")};
+    const char **recodes = NULL;
+    size_t nrecodes = 0;
+    struct err e = {0};
+    int rc = 0;
+    if (opt_list(a, "retire", &ar, (const char ***)&am.retire, &am.nretire) ||
+        opt_list(a, "accept", &ar, (const char ***)&am.accept, &am.naccept) ||
+        opt_list(a, "recode", &ar, &recodes, &nrecodes))
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
+    struct store_recode *rv = nrecodes ? arena_calloc(&ar, nrecodes, sizeof *rv) : NULL;
+    for (size_t i = 0; !rc && i < nrecodes; i++) {
+        /* FIELD:OLD=NEW */
+        char *v = arena_strdup(&ar, recodes[i]);
+        char *colon = v ? strchr(v, ':') : NULL;
+        char *eq = colon ? strchr(colon + 1, '=') : NULL;
+        if (!colon || !eq || colon == v || eq == colon + 1 || !eq[1]) {
+            arena_free(&ar);
+            return cli_usage_error("protocol amend", "--recode '%s': expected FIELD:OLD=NEW",
+                                   recodes[i]);
+        }
+        *colon = *eq = '\0';
+        rv[i] = (struct store_recode){v, colon + 1, eq + 1};
+    }
+    am.recode = rv;
+    am.nrecode = nrecodes;
+    struct store *st = NULL;
+    if (!rc)
+        rc = cli_store_open(a, &st, &e);
+    if (!rc)
+        rc = cli_login(st, a, PERM_PROTOCOL_AMEND, false, &ctx->who, ctx->user, &e);
+    struct store_amend_result res;
+    memset(&res, 0, sizeof res);
+    if (!rc)
+        rc = store_protocol_amend(st, &ctx->who, a->pos[0], &am, &ar, &res, &e);
+    bool refused = rc == ERR_CONFLICT && res.nchanges > 0;
+    if ((!rc || refused) && cli_has(a, "json")) {
+        cli_json_print(json_pack(
+            "{s:s, s:i, s:s, s:b, s:b, s:o, s:I, s:I, s:I, s:I}", "protocol", a->pos[0], "version",
+            res.version, "sha256", res.sha256, "applied", !rc && !am.dry_run, "dry_run", am.dry_run,
+            "changes", changes_json(res.changes, res.nchanges), "refused", (json_int_t)res.nrefused,
+            "records", (json_int_t)res.nrecords, "recoded", (json_int_t)res.nrecoded, "recomputed",
+            (json_int_t)res.nrecomputed));
+    } else if (!rc || refused) {
+        for (size_t i = 0; i < res.nchanges; i++)
+            change_print(&res.changes[i]);
+        if (!rc && am.dry_run)
+            printf("dry run: version %d would apply %zu change(s); nothing changed\n", res.version,
+                   res.nchanges);
+        else if (!rc)
+            printf("protocol version %d in force: %zu change(s), %lld value(s) recoded, %lld calc "
+                   "value(s) recomputed over %zu record(s)\n",
+                   res.version, res.nchanges, res.nrecoded, res.nrecomputed, res.nrecords);
+    }
+    store_close(st);
+    arena_free(&ar);
+    return rc ? cli_fail("protocol amend", &e) : 0;
+}
+
+static const struct cli_opt_spec versions_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
+
+static int protocol_versions(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    if (a->npos != 0)
+        return cli_usage_error("protocol versions", "takes no arguments");
+    struct err e = {0};
+    struct store *st = NULL;
+    struct store_protocol_version *v = NULL;
+    size_t n = 0;
+    int rc = cli_store_open(a, &st, &e);
+    if (!rc)
+        rc = cli_login(st, a, PERM_PROTOCOL_READ, false, &ctx->who, ctx->user, &e);
+    if (!rc)
+        rc = store_protocol_versions(st, &v, &n, &e);
+    if (!rc && cli_has(a, "json")) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr,
+                                  json_pack("{s:i, s:s, s:s, s:s, s:s, s:I}", "version",
+                                            v[i].version, "applied_at", v[i].applied_at, "user",
+                                            v[i].user, "reason", v[i].reason, "sha256", v[i].sha256,
+                                            "audit_id", (json_int_t)v[i].audit_id));
+        cli_json_print(
+            json_pack("{s:i, s:o}", "current", store_protocol_version(st), "versions", arr));
+    } else if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            printf("%d  %s  %-12s %.16s  %s\n", v[i].version, v[i].applied_at, v[i].user,
+                   v[i].sha256, v[i].reason);
+    }
+    free(v);
+    store_close(st);
+    return rc ? cli_fail("protocol versions", &e) : 0;
 }
 
 static const struct cli_opt_spec js_opts[] = {{NULL, false}};
@@ -615,7 +730,12 @@ static int protocol_js(struct cmd_ctx *ctx)
 }
 
 const struct cli_sub cmd_protocol_subs[] = {
-    {"check", check_opts, NULL, protocol_check}, {"show", show_opts, NULL, protocol_show},
-    {"eval", eval_opts, NULL, protocol_eval},    {"js", js_opts, NULL, protocol_js},
-    {"diff", diff_opts, NULL, protocol_diff},    {NULL, NULL, NULL, NULL},
+    {"check", check_opts, NULL, protocol_check},
+    {"show", show_opts, NULL, protocol_show},
+    {"eval", eval_opts, NULL, protocol_eval},
+    {"js", js_opts, NULL, protocol_js},
+    {"diff", diff_opts, NULL, protocol_diff},
+    {"amend", amend_opts, NULL, protocol_amend},
+    {"versions", versions_opts, NULL, protocol_versions},
+    {NULL, NULL, NULL, NULL},
 };

@@ -98,6 +98,17 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
         m->lock_id = dbs->lock_id;
         m->locked_at = dbs->locked_at;
     }
+    struct store_protocol_version *pv = NULL;
+    size_t npv = 0;
+    if (rc == 0)
+        rc = store_protocol_versions(st, &pv, &npv, e);
+    json_t *versions = rc == 0 ? json_array() : NULL;
+    for (size_t i = 0; versions && i < npv; i++)
+        json_array_append_new(versions, json_pack("{s:i, s:s, s:s, s:s}", "version", pv[i].version,
+                                                  "applied_at", pv[i].applied_at, "reason",
+                                                  pv[i].reason, "sha256", pv[i].sha256));
+    free(pv);
+    m->protocol_versions = versions;
     if (rc == 0)
         rc = dataset_from_store(st, ds, e);
     return rc;
@@ -196,6 +207,7 @@ int cmd_report(struct cmd_ctx *ctx)
         derive_free(&ds);
     }
     json_decref(results);
+    json_decref((json_t *)m.protocol_versions);
     strbuf_release(&source);
     fig_release_caches(); /* the command is the process: nothing renders after this */
     return rc ? cli_fail("report", &e) : 0;

@@ -34,6 +34,7 @@ const char CMD_HISTORY_USAGE[] =
 struct val {
     const char *event, *field, *code, *value, *flag;
     int instance;
+    int version; /* the protocol version it was entered under */
 };
 
 struct vals {
@@ -56,6 +57,7 @@ static int collect(void *ctx, const struct store_value *sv)
     v->value = arena_strdup(vs->ar, sv->value);
     v->flag = sv->flag ? arena_strdup(vs->ar, sv->flag) : NULL;
     v->instance = sv->instance;
+    v->version = sv->version;
     return 0;
 }
 
@@ -127,9 +129,10 @@ static size_t instances(const struct dict *d, const struct vals *vs, const struc
 }
 
 static json_t *form_json(const struct dict *d, const struct vals *vs, const char *ev,
-                         const struct dict_form *form, int inst, int status)
+                         const struct dict_form *form, int inst, int status, int current)
 {
     json_t *values = json_object();
+    json_t *versions = current > 1 ? json_object() : NULL; /* once the protocol was amended */
     for (size_t fi = 0; fi < form->nfields; fi++) {
         const struct dict_field *f = &d->fields[form->first_field + fi];
         for (size_t i = 0; i < vs->n; i++) {
@@ -146,15 +149,19 @@ static json_t *form_json(const struct dict *d, const struct vals *vs, const char
             } else {
                 json_object_set_new(values, f->name, json_string(v->value));
             }
+            if (versions)
+                json_object_set_new(versions, f->name, json_integer(v->version));
         }
     }
     json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "form", form->name, "instance", inst, "status",
                           status_name(status), "values", values);
+    if (versions)
+        json_object_set_new(o, "protocol_versions", versions);
     return o;
 }
 
 static void form_text(const struct dict *d, const struct vals *vs, const char *ev,
-                      const struct dict_form *form, int inst, int status)
+                      const struct dict_form *form, int inst, int status, int current)
 {
     if (inst)
         printf("  %s #%d  [%s]\n", form->name, inst, status_name(status));
@@ -184,6 +191,8 @@ static void form_text(const struct dict *d, const struct vals *vs, const char *e
                 if (v->flag)
                     printf("  [flag: %s]", v->flag);
             }
+            if (current > 1 && v->version != current) /* entered under an earlier protocol */
+                printf("  [protocol v%d]", v->version);
             first = false;
         }
         if (!first)
@@ -216,6 +225,7 @@ static int show(struct store *st, const char *record, bool json)
         return cli_fail("show", &e);
     }
     const struct dict *d = store_dict(st);
+    int current = store_protocol_version(st);
     json_t *events = json ? json_array() : NULL;
     if (!json)
         printf("%s  screening %s  study ID %s  %s%s\n", store_record_name(&r), r.screening_no,
@@ -236,14 +246,14 @@ static int show(struct store *st, const char *record, bool json)
             for (size_t k = 0; k < ni; k++) {
                 int status = form_status_of(ss, evn, d->forms[fo].name, inst[k]);
                 if (json) {
-                    json_array_append_new(forms,
-                                          form_json(d, &vs, evn, &d->forms[fo], inst[k], status));
+                    json_array_append_new(
+                        forms, form_json(d, &vs, evn, &d->forms[fo], inst[k], status, current));
                     continue;
                 }
                 if (!header)
                     printf("%s (%s)\n", d->events[ev].label, evn);
                 header = true;
-                form_text(d, &vs, evn, &d->forms[fo], inst[k], status);
+                form_text(d, &vs, evn, &d->forms[fo], inst[k], status, current);
             }
         }
         if (json && json_array_size(forms))
@@ -251,6 +261,22 @@ static int show(struct store *st, const char *record, bool json)
                                                     d->events[ev].label, "forms", forms));
         else if (json)
             json_decref(forms);
+    }
+    /* values of fields an amendment retired: kept, out of use, with their version */
+    json_t *retired = json ? json_array() : NULL;
+    for (size_t i = 0; i < vs.n; i++) {
+        const struct val *v = &vs.v[i];
+        if (dict_field(d, v->field))
+            continue;
+        if (json)
+            json_array_append_new(retired,
+                                  json_pack("{s:s, s:i, s:s, s:s, s:i}", "event", v->event,
+                                            "instance", v->instance, "field", v->field, "value",
+                                            v->value, "protocol_version", v->version));
+        else
+            printf("retired: %s %s%s%.0d %s = %s  [protocol v%d]\n", v->field, v->event,
+                   v->instance ? " #" : "", v->instance, v->code ? v->code : "", v->value,
+                   v->version);
     }
     if (json) {
         json_t *o =
@@ -262,8 +288,12 @@ static int show(struct store *st, const char *record, bool json)
         for (size_t i = 0; i < nfl; i++)
             json_array_append_new(locks, json_out_form_lock(&fl[i]));
         json_object_set_new(o, "locked_forms", locks);
+        json_object_set_new(o, "protocol_version", json_integer(current));
+        if (json_array_size(retired))
+            json_object_set_new(o, "retired_values", json_incref(retired));
         cli_json_print(o);
     }
+    json_decref(retired);
     free(fl);
     free(ss);
     arena_free(&ar);

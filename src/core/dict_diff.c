@@ -17,6 +17,9 @@ static int add(struct arena *ar, struct dict_change **v, size_t *n, size_t *cap,
     if (!g)
         return ERR_NOMEM;
     *v = g;
+    /* names and codes point into the dictionaries: copied, so the changes outlive them */
+    c.name = c.name ? arena_strdup(ar, c.name) : NULL;
+    c.code = c.code ? arena_strdup(ar, c.code) : NULL;
     g[(*n)++] = c;
     return 0;
 }

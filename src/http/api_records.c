@@ -143,6 +143,7 @@ static int value_cb(void *ctx, const struct store_value *v)
         json_object_set_new(o, "code", json_string(v->code));
     if (v->flag)
         json_object_set_new(o, "flag", json_string(v->flag));
+    json_object_set_new(o, "protocol_version", json_integer(v->version));
     json_array_append_new(c->values, o);
     return 0;
 }

@@ -28,6 +28,7 @@ static int value_cb(void *ctx, const struct store_value *v)
     p->code = v->code ? arena_strdup(&r->ar, v->code) : NULL;
     p->value = arena_strdup(&r->ar, v->value ? v->value : "");
     p->flag = v->flag ? arena_strdup(&r->ar, v->flag) : NULL;
+    p->version = v->version;
     return p->event && p->field && p->value ? 0 : ERR_NOMEM;
 }
 

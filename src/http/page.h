@@ -13,6 +13,7 @@ struct page_value {
     const char *code; /* NULL unless a checkbox option */
     const char *value;
     const char *flag; /* soft rule that flagged it, or NULL */
+    int version;      /* the protocol version it was entered under */
 };
 
 /* Every stored value of a record, in r->ar. */

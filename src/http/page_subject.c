@@ -448,6 +448,7 @@ int page_casebook_render(struct req *r, const char *error)
                 for (size_t k = 0; k < form->nfields; k++) {
                     const struct dict_field *f = &d->fields[form->first_field + k];
                     struct strbuf val = STRBUF_INIT;
+                    int older = 0; /* a value entered under an earlier protocol version */
                     for (size_t i = 0; i < pv.n; i++) {
                         const struct page_value *p = &pv.v[i];
                         if (p->instance != inst || strcmp(p->field, f->name) != 0 ||
@@ -459,6 +460,8 @@ int page_casebook_render(struct req *r, const char *error)
                         if (val.len)
                             strbuf_adds(&val, "; ");
                         strbuf_adds(&val, t);
+                        if (p->version < store_protocol_version(r->st))
+                            older = p->version;
                     }
                     if (val.len) {
                         html_raw(r, "<tr><th>");
@@ -470,6 +473,9 @@ int page_casebook_render(struct req *r, const char *error)
                             html_text(r, f->note);
                             html_raw(r, "</span>");
                         }
+                        if (older)
+                            html_rawf(r, " <span class=\"muted pver\">(protocol v%d)</span>",
+                                      older);
                         html_raw(r, "</td></tr>");
                     }
                     strbuf_release(&val);

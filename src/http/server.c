@@ -96,6 +96,10 @@ struct store *req_store(struct req *r, struct err *e)
     if (r->st)
         return r->st;
     if (tl_store && tl_generation == r->srv->generation) {
+        /* a protocol amended meanwhile (`ioheme protocol amend`) is in force from this
+         * request on, without a restart */
+        if (store_protocol_sync(tl_store, e) != 0)
+            return NULL;
         r->st = tl_store;
         return r->st;
     }

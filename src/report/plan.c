@@ -422,6 +422,8 @@ int report_plan_run(const struct adataset *ds, const struct report_meta *m, json
                                      m->locked_at ? m->locked_at : "", "audit_head",
                                      m->audit_head ? m->audit_head : "")
                          : json_null());
+    plan_jset(&c, study, "protocol_versions",
+              m->protocol_versions ? json_deep_copy(m->protocol_versions) : json_null());
     plan_jset(&c, r, "study", study);
     section(&c, r, "status", plan_status(&c));
     section(&c, r, "baseline", plan_baseline(&c));

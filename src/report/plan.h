@@ -28,6 +28,9 @@ struct report_meta {
     const char *lock_id;   /* a locked database's lock ("LOCK-1"), or NULL: results.json
                               study.lock, and the report says so at its top */
     const char *locked_at; /* UTC, with lock_id */
+    /* the protocol versions in force, oldest first ([{version, applied_at, reason, sha256}];
+     * results.json study.protocol_versions), or NULL (a report from an exported dataset) */
+    const json_t *protocol_versions;
 };
 
 /* Runs the plan. *out is a new JSON object (caller json_decref's it). */

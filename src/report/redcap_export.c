@@ -36,7 +36,8 @@ static int keep_value(void *ctx, const struct store_value *v)
                                       arena_strdup(&rv->ar, v->field),
                                       v->code ? arena_strdup(&rv->ar, v->code) : NULL,
                                       arena_strdup(&rv->ar, masked ? "" : v->value),
-                                      NULL};
+                                      NULL,
+                                      v->version};
     return 0;
 }
 

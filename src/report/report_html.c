@@ -66,6 +66,26 @@ static void s_header(struct strbuf *sb, const json_t *r)
     } else {
         strbuf_adds(sb, "not available (report made from an exported dataset)");
     }
+    const json_t *pv = rh_jp(r, "study.protocol_versions");
+    if (json_is_array(pv) && json_array_size(pv)) {
+        strbuf_adds(sb, ".<br>Protocol versions: ");
+        for (size_t i = 0; i < json_array_size(pv); i++) {
+            const json_t *v = json_array_get(pv, i);
+            strbuf_addf(sb, "%sv%lld (", i ? "; " : "",
+                        (long long)json_integer_value(json_object_get(v, "version")));
+            strbuf_add_html(sb, json_string_value(json_object_get(v, "applied_at")));
+            strbuf_adds(sb, ", dictionary <span class=\"hash\">");
+            const char *sha = json_string_value(json_object_get(v, "sha256"));
+            char h[13];
+            fmt_exact(h, sizeof h, "%.12s", sha ? sha : "");
+            strbuf_add_html(sb, h);
+            strbuf_adds(sb, "</span>): ");
+            strbuf_add_html(sb, json_string_value(json_object_get(v, "reason")));
+        }
+        strbuf_addf(sb, "; the data are analysed under v%lld",
+                    (long long)json_integer_value(
+                        json_object_get(json_array_get(pv, json_array_size(pv) - 1), "version")));
+    }
     if (json_is_string(rh_jp(r, "study.lock.id"))) {
         strbuf_adds(sb, ".<br>Locked database: <span class=\"lock-id\">");
         strbuf_add_html(sb, rh_js(r, "study.lock.id"));

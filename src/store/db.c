@@ -120,10 +120,10 @@ static const char *const stmt_sql[SQ__COUNT] = {
                       "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_VAL_FORM_HAS_DATA] = "SELECT 1 FROM value WHERE record_id = ?1 AND event = ?2 AND "
                              "form = ?3 AND instance = ?4 LIMIT 1",
-    [SQ_VAL_RECORD] = "SELECT event, instance, field, code, value, flag FROM value "
+    [SQ_VAL_RECORD] = "SELECT event, instance, field, code, value, flag, pver FROM value "
                       "WHERE record_id = ?1 ORDER BY event, instance, field, code",
     [SQ_VAL_STUDY] = "SELECT v.record_id, coalesce(r.study_id, r.screening_no), v.event, "
-                     "v.instance, v.field, v.code, v.value, v.flag FROM value v "
+                     "v.instance, v.field, v.code, v.value, v.flag, v.pver FROM value v "
                      "JOIN record r ON r.id = v.record_id "
                      "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
     [SQ_VAL_INSTANCES] = "SELECT i.instance, f.status FROM (SELECT instance FROM value WHERE "

@@ -224,7 +224,8 @@ int store_protocol_versions(struct store *st, struct store_protocol_version **ou
     sqlite3_stmt *s = NULL;
     int rc = store_stmt_prepare(st,
                                 "SELECT version, applied_at, user, reason, sha256, "
-                                "coalesce(audit_id, 0) FROM protocol_version ORDER BY version",
+                                "coalesce(audit_id, (SELECT min(id) FROM audit), 0) FROM "
+                                "protocol_version ORDER BY version",
                                 &s, "reading the protocol versions", e);
     size_t cap = 0;
     int r;

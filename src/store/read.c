@@ -125,6 +125,7 @@ static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char 
             .code = code && *code ? code : NULL,
             .value = (const char *)sqlite3_column_text(s, c0 + 4),
             .flag = (const char *)sqlite3_column_text(s, c0 + 5),
+            .version = sqlite3_column_int(s, c0 + 6),
         };
         struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
         v.value = store_reveal(st, NULL, v.value, &ar);

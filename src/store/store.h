@@ -747,6 +747,7 @@ struct store_value {
     const char *code; /* checkbox option, or NULL */
     const char *value;
     const char *flag; /* soft rule that flagged it ("min", "max"), or NULL */
+    int version;      /* the protocol version it was entered under (0 where not read) */
 };
 
 /* Return non-zero from a callback to stop; that value is returned by the caller. */

@@ -693,6 +693,23 @@ static bool role_allows(enum role role, enum perm_action act)
     return role == ROLE__COUNT || perm_allows(role, act);
 }
 
+/* The record's locked form instances into ps (in its arena), read only for the records that
+ * have some. */
+static int flocks_load(struct put_state *ps, struct err *e)
+{
+    if (ps->r->nform_locks <= 0)
+        return 0;
+    struct store_form_lock *fl = NULL;
+    int rc = store_form_locks(ps->st, ps->r->id, &fl, &ps->nflocks, e);
+    ps->flocks = rc ? NULL : arena_alloc(&ps->ar, ps->nflocks * sizeof *fl);
+    if (ps->flocks)
+        memcpy(ps->flocks, fl, ps->nflocks * sizeof *fl);
+    free(fl);
+    if (!ps->flocks)
+        return rc ? rc : err_set(e, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              const struct store_record *r, const struct store_change *changes,
                              size_t n, const char *reason, struct store_put_result *res,
@@ -720,17 +737,10 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
     if (n && !plans)
         return err_set(e, ERR_NOMEM, "out of memory");
-    if (r->nform_locks > 0) { /* read only for the records that have some */
-        struct store_form_lock *fl = NULL;
-        rc = store_form_locks(st, r->id, &fl, &ps.nflocks, e);
-        ps.flocks = rc ? NULL : arena_alloc(&ps.ar, ps.nflocks * sizeof *fl);
-        if (ps.flocks)
-            memcpy(ps.flocks, fl, ps.nflocks * sizeof *fl);
-        free(fl);
-        if (!ps.flocks) {
-            arena_free(&ps.ar);
-            return rc ? rc : err_set(e, ERR_NOMEM, "out of memory");
-        }
+    rc = flocks_load(&ps, e);
+    if (rc) {
+        arena_free(&ps.ar);
+        return rc;
     }
     /* 1. validate everything, collect every hard error */
     size_t nhard = 0;
@@ -888,17 +898,10 @@ int store_calcs_recompute_locked(struct store *st, const struct store_ctx *who,
                            .has_live_queries = -1,
                            .has_sdv = -1,
                            .has_signature = -1};
-    if (r->nform_locks > 0) {
-        struct store_form_lock *fl = NULL;
-        rc = store_form_locks(st, r->id, &fl, &ps.nflocks, e);
-        ps.flocks = rc ? NULL : arena_alloc(&ps.ar, ps.nflocks * sizeof *fl);
-        if (ps.flocks)
-            memcpy(ps.flocks, fl, ps.nflocks * sizeof *fl);
-        free(fl);
-        if (!ps.flocks) {
-            arena_free(&ps.ar);
-            return rc ? rc : err_set(e, ERR_NOMEM, "out of memory");
-        }
+    rc = flocks_load(&ps, e);
+    if (rc) {
+        arena_free(&ps.ar);
+        return rc;
     }
     const struct dict *d = &st->dict;
     rc = store_putcache_values_load(&ps, e);
