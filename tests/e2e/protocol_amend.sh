@@ -152,6 +152,33 @@ python3 -c "
 import json; r = json.load(open('$W/rep/results.json'))
 assert [v['version'] for v in r['study']['protocol_versions']] == [1, 2]" || fail "results.json protocol_versions"
 
+# a recode: Female's code 2 becomes 3, each stored value rewritten through the write path
+cp -r "$W/p2" "$W/p3"
+python3 - "$W/p3/dictionary.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+for r in rows:
+    if r[0] == 'sex': r[5] = '1, Male | 3, Female'
+csv.writer(open(sys.argv[1], 'w', newline='')).writerows(rows)
+PY
+females=$(q "SELECT count(*) FROM value WHERE field = 'sex' AND value = '2'")
+[ "$females" -gt 0 ] || fail "fixture: no sex=2 to recode"
+set +e
+"$I" protocol amend "$W/p3" --reason "Amendment 2: sex codes" >/dev/null 2>"$W/err"; st=$?
+"$I" protocol amend "$W/p3" --reason "Amendment 2" --recode sex:2=9 >/dev/null 2>"$W/err2"; st2=$?
+set -e
+[ $st = 7 ] || fail "a removed choice holding values was not refused (exit $st)"
+[ $st2 = 3 ] && grep -q "no choice '9'" "$W/err2" || fail "a recode to a code the protocol lacks: exit $st2 $(cat "$W/err2")"
+"$I" protocol amend "$W/p3" --reason "Amendment 2: sex codes" --recode sex:2=3 --json >"$W/amend3.json" ||
+    fail "recode: $(cat "$W/amend3.json")"
+python3 -c "import json; a = json.load(open('$W/amend3.json')); assert a['version'] == 3 and a['recoded'] == $females, a" ||
+    fail "recode result: $(cat "$W/amend3.json")"
+[ "$(q "SELECT count(*) FROM value WHERE field = 'sex' AND value = '3' AND pver = 3")" = "$females" ] &&
+[ "$(q "SELECT count(*) FROM value WHERE field = 'sex' AND value = '2'")" = 0 ] || fail "sex was not recoded"
+[ "$(q "SELECT count(*) FROM audit WHERE action = 'update' AND field = 'sex' AND old_value = '2' AND new_value = '3' AND reason = 'protocol amendment 3: Amendment 2: sex codes'")" = "$females" ] ||
+    fail "the recodes are not audited"
+"$I" audit verify >/dev/null || fail "audit chain after the recode"
+
 # the first real amendment: a database made with the old eff_grade_calc
 cp -r "$IOHEME_SRC/protocols/io-heme" "$W/old"
 python3 - "$W/old/dictionary.csv" <<'PY'
