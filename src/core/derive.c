@@ -437,6 +437,7 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
                       int *status)
 {
     static const char *const fu[] = {"day7_arm_1", "day28_arm_1", "day90_arm_1"};
+    static const double fu_day[] = {7, 28, 90};
     *has = false;
     if (!s->has_t0)
         return;
@@ -447,6 +448,17 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
         if (!derive_dv_num(v, fu[k], 0, "fu_status", &st))
             continue;
         if (st == 2 && derive_dv_time(v, fu[k], 0, "fu_death_date", &t)) {
+            if (!dead || t < death)
+                death = t;
+            dead = true;
+        } else if (st == 2) {
+            /* a death recorded without a date (docs/sap.md §4.3): an event at the midpoint
+             * between the date last known alive and the contact that recorded it (its date,
+             * else the visit's nominal day after T0) */
+            double seen;
+            if (!derive_dv_time(v, fu[k], 0, "fu_dt", &seen))
+                seen = s->t0 + fu_day[k] * 86400.0;
+            t = seen > alive ? alive + (seen - alive) / 2 : alive;
             if (!dead || t < death)
                 death = t;
             dead = true;
@@ -495,7 +507,7 @@ static int set_from(struct atable *t, size_t r, size_t col, struct vtab *v, cons
 static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
 {
     int rc = 0;
-    double plt, anc, x, w, h;
+    double plt = 0, anc = 0, x, w, h;
     rc |= set_from(t, r, SUB_AGE, v, EV_SCREEN, "age");
     const char *sex = vtab_get(v, EV_SCREEN, 0, "sex", NULL);
     if (sex)
@@ -508,8 +520,12 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     rc |= set_from(t, r, SUB_SOFA, v, EV_BASE, "sofa_total");
     rc |= set_from(t, r, SUB_HB, v, EV_BASE, "bl_hb");
     rc |= set_from(t, r, SUB_LACTATE, v, EV_BASE, "bl_lactate");
-    bool has_plt = derive_dv_num(v, EV_BASE, 0, "bl_plt", &plt);
-    bool has_anc = derive_dv_num(v, EV_BASE, 0, "bl_anc", &anc);
+    /* platelets, ANC and coagulation from blood drawn through the IO needle are left out
+     * (docs/sap.md §7): IO blood does not agree with venous blood and clots readily */
+    double src;
+    bool io_lab = derive_dv_num(v, EV_BASE, 0, "bl_lab_source", &src) && src == 4;
+    bool has_plt = !io_lab && derive_dv_num(v, EV_BASE, 0, "bl_plt", &plt);
+    bool has_anc = !io_lab && derive_dv_num(v, EV_BASE, 0, "bl_anc", &anc);
     rc |= atable_set_opt(t, r, SUB_PLT, has_plt, plt);
     rc |= atable_set_opt(t, r, SUB_ANC, has_anc, anc);
     rc |= atable_set_opt(t, r, SUB_SG_PLT_LT20, has_plt, plt < 20);

@@ -279,6 +279,71 @@ static void test_death_on_day_27_is_an_event(void **state)
     assert_string_equal(SUBJ(SUB_OS_STATUS), "1");
 }
 
+/* docs/sap.md §4.3: a death without a date is an event at the midpoint between the date last
+ * known alive and the contact that recorded it */
+static void test_death_without_a_date_is_an_event_at_the_midpoint(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-011");
+    struct vtab *v = &f->v;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].event, "day90_arm_1") == 0)
+            v->v[i].value = "";
+    put(v, "day7_arm_1", 0, "fu_status", "1");
+    put(v, "day7_arm_1", 0, "fu_last_alive", "2025-03-10");
+    put(v, "day28_arm_1", 0, "fu_status", "2");
+    put(v, "day28_arm_1", 0, "fu_dt", "2025-03-30");
+    derive_ok(f);
+    /* alive 2025-03-10 12:00 (day 7 + 2 h), recorded dead 2025-03-30 12:00 (day 27 + 2 h):
+     * midpoint day 17 + 2 h */
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 17 + 2.0 / 24, 1e-9);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "1");
+}
+
+static void test_death_without_any_date_is_at_the_midpoint_to_the_visit_day(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-013");
+    struct vtab *v = &f->v;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].event, "day90_arm_1") == 0)
+            v->v[i].value = "";
+    put(v, "day7_arm_1", 0, "fu_status", "1");
+    put(v, "day7_arm_1", 0, "fu_last_alive", "2025-03-10");
+    put(v, "day28_arm_1", 0, "fu_status", "2");
+    derive_ok(f);
+    /* no date of the contact either: its nominal day 28 after T0 (2025-03-31 10:00), so the
+     * midpoint of day 7 + 2 h and day 28 is day 17.5 + 1 h */
+    assert_float_equal(SUBJN(SUB_OS_DAYS), 17.5 + 1.0 / 24, 1e-9);
+    assert_string_equal(SUBJ(SUB_OS_STATUS), "1");
+}
+
+static void test_venous_platelets_and_anc_count(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-012"); /* platelets 15, ANC 0.7, a full DIC score */
+    put(&f->v, "baseline_arm_1", 0, "bl_lab_source", "1");
+    derive_ok(f);
+    assert_string_equal(SUBJ(SUB_PLT), "15");
+    assert_string_equal(SUBJ(SUB_SG_PLT_LT20), "1");
+    assert_string_equal(SUBJ(SUB_SG_ANC_LT05), "0");
+    assert_non_null(SUBJ(SUB_DIC_SCORE));
+}
+
+/* docs/sap.md §7: platelets, ANC and coagulation drawn through the IO needle are left out */
+static void test_io_drawn_platelets_and_anc_are_left_out(void **state)
+{
+    struct fx *f = *state;
+    base_subject(&f->v, "IOH-012");
+    put(&f->v, "baseline_arm_1", 0, "bl_lab_source", "4");
+    derive_ok(f);
+    assert_null(SUBJ(SUB_PLT));
+    assert_null(SUBJ(SUB_ANC));
+    assert_null(SUBJ(SUB_SG_PLT_LT20));
+    assert_null(SUBJ(SUB_SG_ANC_LT05));
+    assert_null(SUBJ(SUB_DIC_SCORE));
+}
+
 static void test_alive_beyond_day_90_is_censored_at_90(void **state)
 {
     struct fx *f = *state;
@@ -672,6 +737,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_flow_rate_and_volume_in_first_30_min, setup, teardown),
         cmocka_unit_test_setup_teardown(test_death_on_day_27_is_an_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_death_without_a_date_is_an_event_at_the_midpoint,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_death_without_any_date_is_at_the_midpoint_to_the_visit_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_venous_platelets_and_anc_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_drawn_platelets_and_anc_are_left_out, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_alive_beyond_day_90_is_censored_at_90, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lost_to_follow_up_censored_at_last_alive, setup,
