@@ -52,7 +52,10 @@ const char CMD_PROTOCOL_USAGE[] =
     "          event: the values stay stored, out of use), --recode FIELD:OLD=NEW (stored\n"
     "          code OLD becomes NEW through the write path, audited), --accept NAME (a changed\n"
     "          type, validation or choice label keeps the stored values' meaning). Each may be\n"
-    "          repeated or comma-separated. --dry-run checks and lists, changing nothing. A\n"
+    "          repeated or comma-separated. When the protocol defines the study signature\n"
+    "          protocol_amendment, an investigator signs first (ioheme sign --study --meaning\n"
+    "          protocol_amendment) and the amendment records that signature.\n"
+    "          --dry-run checks and lists, changing nothing. A\n"
     "          running server picks the new version up without a restart\n"
     "  versions  every protocol version: number, when, who, dictionary SHA-256, reason\n"
     "  check   validates the folder and prints every error as file:line:column (for logic,\n"
@@ -648,11 +651,12 @@ static int protocol_amend(struct cmd_ctx *ctx)
     bool refused = rc == ERR_CONFLICT && res.nchanges > 0;
     if ((!rc || refused) && cli_has(a, "json")) {
         cli_json_print(json_pack(
-            "{s:s, s:i, s:s, s:b, s:b, s:o, s:I, s:I, s:I, s:I}", "protocol", a->pos[0], "version",
-            res.version, "sha256", res.sha256, "applied", !rc && !am.dry_run, "dry_run", am.dry_run,
-            "changes", changes_json(res.changes, res.nchanges), "refused", (json_int_t)res.nrefused,
-            "records", (json_int_t)res.nrecords, "recoded", (json_int_t)res.nrecoded, "recomputed",
-            (json_int_t)res.nrecomputed));
+            "{s:s, s:i, s:s, s:b, s:b, s:o, s:I, s:I, s:I, s:I, s:o}", "protocol", a->pos[0],
+            "version", res.version, "sha256", res.sha256, "applied", !rc && !am.dry_run, "dry_run",
+            am.dry_run, "changes", changes_json(res.changes, res.nchanges), "refused",
+            (json_int_t)res.nrefused, "records", (json_int_t)res.nrecords, "recoded",
+            (json_int_t)res.nrecoded, "recomputed", (json_int_t)res.nrecomputed, "signature",
+            res.signature_id ? json_integer(res.signature_id) : json_null()));
     } else if (!rc || refused) {
         for (size_t i = 0; i < res.nchanges; i++)
             change_print(&res.changes[i]);
@@ -661,8 +665,9 @@ static int protocol_amend(struct cmd_ctx *ctx)
                    res.nchanges);
         else if (!rc)
             printf("protocol version %d in force: %zu change(s), %lld value(s) recoded, %lld calc "
-                   "value(s) recomputed over %zu record(s)\n",
-                   res.version, res.nchanges, res.nrecoded, res.nrecomputed, res.nrecords);
+                   "value(s) recomputed over %zu record(s)%s%.0lld\n",
+                   res.version, res.nchanges, res.nrecoded, res.nrecomputed, res.nrecords,
+                   res.signature_id ? "; approved by signature " : "", res.signature_id);
     }
     store_close(st);
     arena_free(&ar);

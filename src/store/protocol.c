@@ -456,6 +456,40 @@ static int apply_recodes(struct store *st, const struct store_ctx *who, const st
     return rc;
 }
 
+/* When the protocol defines the study signature meaning "protocol_amendment", an amendment
+ * needs one given since the version in force was applied (as a database lock needs its
+ * db_lock_approval since the freeze): *sig_id gets the newest, 0 when the meaning is not
+ * defined; ERR_CONFLICT when it is and none was given. */
+static int amendment_signature(struct store *st, long long *sig_id, struct err *e)
+{
+    *sig_id = 0;
+    const struct dict_sig_meaning *sm = dict_sig_meaning(&st->dict, "protocol_amendment");
+    if (!sm)
+        return 0;
+    struct store_protocol_version *pv = NULL;
+    size_t npv = 0;
+    struct store_signature *g = NULL;
+    size_t ng = 0;
+    int rc = store_protocol_versions(st, &pv, &npv, e);
+    if (!rc)
+        rc = store_signatures(st, NULL, &g, &ng, e);
+    const char *since = npv ? pv[npv - 1].applied_at : "";
+    for (size_t k = 0; !rc && k < ng; k++)
+        if (g[k].is_valid && !g[k].record[0] && strcmp(g[k].meaning, sm->name) == 0 &&
+            strcmp(g[k].signed_at, since) >= 0)
+            *sig_id = g[k].id;
+    if (!rc && !*sig_id)
+        rc = err_set_field(
+            e, ERR_CONFLICT, "signature",
+            "the protocol asks for '%s' (%s, by the %s) before an amendment: none "
+            "given since version %d was applied (%s); sign first with ioheme sign --study "
+            "--meaning %s",
+            sm->name, sm->label, sm->role, npv ? pv[npv - 1].version : 0, since, sm->name);
+    free(pv);
+    free(g);
+    return rc;
+}
+
 int store_protocol_amend(struct store *st, const struct store_ctx *who, const char *dir,
                          const struct store_amend *a, struct arena *ar,
                          struct store_amend_result *res, struct err *e)
@@ -484,6 +518,8 @@ int store_protocol_amend(struct store *st, const struct store_ctx *who, const ch
     bool in_tx = !rc;
     if (!rc)
         rc = store_db_require(st, false, e);
+    if (!rc && !a->dry_run)
+        rc = amendment_signature(st, &res->signature_id, e);
     if (!rc)
         rc = store_protocol_diff(st, &nd, ar, &res->changes, &res->nchanges, e);
     if (!rc)
@@ -517,8 +553,9 @@ int store_protocol_amend(struct store *st, const struct store_ctx *who, const ch
         in_tx = false;
     } else if (!rc) {
         char text[1024], areason[1024];
-        fmt_text(text, sizeof text, "version %d, dictionary.csv sha256 %s, %zu change(s)",
-                 res->version, pf.sha256, res->nchanges);
+        fmt_text(text, sizeof text, "version %d, dictionary.csv sha256 %s, %zu change(s)%s%.0lld",
+                 res->version, pf.sha256, res->nchanges,
+                 res->signature_id ? ", approved by signature " : "", res->signature_id);
         fmt_text(areason, sizeof areason, "protocol amendment %d: %s", res->version, a->reason);
         struct store_ctx amender = {who->user, "amendment", pf.sha256};
         struct audit_entry ae = {.action = "protocol_amend",

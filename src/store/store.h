@@ -1052,10 +1052,13 @@ struct store_amend_result {
     size_t nrefused; /* UNSAFE changes the amendment does not resolve */
     size_t nrecords;
     long long nrecoded, nrecomputed; /* values rewritten by recodes, calc values recomputed */
+    long long signature_id;          /* the protocol_amendment signature that approved it, or 0 */
 };
 /* Applies the protocol folder dir as the next version, in one transaction (see protocol.c):
- * PERM_PROTOCOL_AMEND; refused (ERR_CONFLICT, nothing changed) while an UNSAFE change is
- * unresolved; audited as "protocol_amend" (reason a->reason, source "amendment" with the new
+ * PERM_PROTOCOL_AMEND; when the protocol in force defines the study signature meaning
+ * "protocol_amendment", a valid one given since the current version was applied (else
+ * ERR_CONFLICT; not on a dry run); refused (ERR_CONFLICT, nothing changed) while an UNSAFE change
+ * is unresolved; audited as "protocol_amend" (reason a->reason, source "amendment" with the new
  * dictionary's SHA-256); recoded values audited as updates and recomputed calcs as "calc", each
  * with the reason "protocol amendment N: ...". Every value written from then on carries the new
  * version (store_value.version). */

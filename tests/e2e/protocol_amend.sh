@@ -26,6 +26,10 @@ q() { sqlite3 "$IOHEME_DB" "$1"; }
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 30 --seed 11 >/dev/null
 echo nurse-pass-1 | "$I" user add nurse --role coordinator >/dev/null
+echo drli-pass-1 | "$I" user add drli --role investigator --full-name "Dr Li Wei" >/dev/null
+# the protocol defines the study signature protocol_amendment: the PI signs each amendment
+sign_amendment() { IOHEME_USER=drli IOHEME_PASSWORD=drli-pass-1 "$I" sign --study --meaning protocol_amendment >/dev/null ||
+    fail "signing the amendment"; }
 [ "$(q "SELECT count(*) FROM protocol_version")" = 1 ] || fail "a new database has no version 1"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -52,6 +56,11 @@ for r in rows:
         out.append(['bl_note', 'baseline', '', 'notes', 'Baseline note', '', '', '', '', '', '', '', '', '', '', '', '', ''])
 csv.writer(open(sys.argv[1], 'w', newline='')).writerows(out)
 PY
+set +e
+"$I" protocol amend "$W/p2" --reason "Amendment 1" --retire bl_weight >/dev/null 2>"$W/err"; st=$?
+set -e
+[ $st = 7 ] && grep -q -- "--meaning protocol_amendment" "$W/err" || fail "an unsigned amendment: exit $st $(cat "$W/err")"
+sign_amendment
 rows0=$(q "SELECT count(*) FROM audit")
 weights=$(q "SELECT count(*) FROM value WHERE field = 'bl_weight'")
 [ "$weights" -gt 0 ] || fail "fixture: no weights to retire"
@@ -108,7 +117,7 @@ while IFS='|' read -r sid h _; do
 done <"$W/heights"
 [ "$(q "SELECT count(*) FROM audit WHERE action = 'calc' AND field = 'bl_bmi' AND reason = 'protocol amendment 2: Amendment 1: height-only index' AND source = 'amendment'")" = \
   "$(python3 -c "import json; print(json.load(open('$W/amend.json'))['recomputed'])")" ] || fail "recomputed calcs are not audited with the amendment"
-[ "$(q "SELECT count(*) FROM audit WHERE action = 'protocol_amend' AND reason = 'Amendment 1: height-only index' AND source_sha256 = '$sha'")" = 1 ] ||
+[ "$(q "SELECT count(*) FROM audit WHERE action = 'protocol_amend' AND reason = 'Amendment 1: height-only index' AND source_sha256 = '$sha' AND new_value LIKE '%approved by signature %'")" = 1 ] ||
     fail "the amendment is not audited"
 [ "$(q "SELECT count(*) FROM value WHERE pver = 2 AND field <> 'bl_bmi'")" = 0 ] || fail "values not written by the amendment changed version"
 "$I" audit verify >/dev/null || fail "audit chain after the amendment"
@@ -161,6 +170,7 @@ for r in rows:
     if r[0] == 'sex': r[5] = '1, Male | 3, Female'
 csv.writer(open(sys.argv[1], 'w', newline='')).writerows(rows)
 PY
+sign_amendment
 females=$(q "SELECT count(*) FROM value WHERE field = 'sex' AND value = '2'")
 [ "$females" -gt 0 ] || fail "fixture: no sex=2 to recode"
 set +e
@@ -207,6 +217,8 @@ pick=$(q "SELECT r.study_id FROM value d JOIN record r ON r.id = d.record_id
     fail "fixture: setting another access"
 grade() { q "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = '$1' AND v.field = 'eff_grade_calc'"; }
 [ "$(grade "$pick")" = 2 ] || fail "fixture: the old calc grades $pick $(grade "$pick"), not 2"
+echo drli-pass-1 | "$I" user add drli --role investigator --full-name "Dr Li Wei" >/dev/null
+sign_amendment
 "$I" protocol diff "$IOHEME_SRC/protocols/io-heme" | grep -q "^~ calc      eff_grade_calc: .*\[recomputed\]$" || fail "diff does not show the calc"
 "$I" protocol amend "$IOHEME_SRC/protocols/io-heme" --reason "eff_grade_calc follows SAP 4.2 (another emergency access is ineffective)" >"$W/out" ||
     fail "upgrading eff_grade_calc: $(cat "$W/out")"
