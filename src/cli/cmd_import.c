@@ -45,117 +45,10 @@ const char CMD_IMPORT_USAGE[] =
     "  --dry-run       check every value through the write path, then save nothing\n"
     "  --json          print the outcome (and every rejection) as JSON\n";
 
-/* One rejected value, kept for --json's list (in the command's arena: the list outlives a
- * failed login, which a JSON array would leak). */
-struct rejection {
-    size_t line;
-    const char *record, *field, *rule, *msg;
-    struct rejection *next;
-};
-
-struct report {
-    size_t rows, created, changed, calc, status, unchanged, rejected;
-    struct rejection *first, **last;
-    struct arena *ar;
-    bool json;
-};
-
-static const char *dup_or_null(struct arena *ar, const char *s)
-{
-    return s ? arena_strdup(ar, s) : NULL;
-}
-
-static void reject(void *ctx, size_t line, const char *record, const char *field, const char *rule,
-                   const char *msg)
-{
-    struct report *rep = ctx;
-    rep->rejected++;
-    if (!rep->json) {
-        if (line)
-            (void)fprintf(stderr, "  row %zu, %s, %s: %s [%s]\n", line, record, field, msg, rule);
-        else /* ODM: the subject and the OID name the place */
-            (void)fprintf(stderr, "  subject %s, %s: %s [%s]\n", record, field, msg, rule);
-        return;
-    }
-    struct rejection *r = arena_alloc(rep->ar, sizeof *r);
-    if (!r)
-        return; /* as a JSON value that could not be made: left out of the list */
-    *r = (struct rejection){line,
-                            dup_or_null(rep->ar, record),
-                            dup_or_null(rep->ar, field),
-                            dup_or_null(rep->ar, rule),
-                            dup_or_null(rep->ar, msg),
-                            NULL};
-    *rep->last = r;
-    rep->last = &r->next;
-}
-
 static void odm_reject(void *ctx, const char *subject, const char *oid, const char *rule,
                        const char *msg)
 {
-    reject(ctx, 0, subject, oid, rule, msg);
-}
-
-static json_t *rejections_json(const struct report *rep)
-{
-    json_t *arr = json_array();
-    for (const struct rejection *r = rep->first; arr && r; r = r->next)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s}", "row",
-                                             (json_int_t)r->line, "record", r->record, "field",
-                                             r->field, "rule", r->rule, "message", r->msg));
-    return arr;
-}
-
-/* The outcome of one write (a row, or an ODM subject's screening, enrolment or values): a
- * refused value is a rejection, a failure of the store (I/O, memory) stops the import. */
-static int import_outcome(int rc, const struct err *e, struct store_put_result *res, size_t line,
-                          const char *record, struct report *rep)
-{
-    if (rc == ERR_INVALID && res->nissues) {
-        for (size_t i = 0; i < res->nissues; i++)
-            if (res->issues[i].level == STORE_ISSUE_HARD)
-                reject(rep, line, record, res->issues[i].field, res->issues[i].rule,
-                       res->issues[i].msg);
-    } else if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_INTERNAL || rc == ERR_BUSY) {
-        store_put_result_free(res);
-        return rc;
-    } else if (rc) {
-        reject(rep, line, record, e->field[0] ? e->field : "-", err_info(rc)->name, e->msg);
-    } else {
-        rep->changed += res->nchanged;
-        rep->calc += res->ncalc;
-        rep->status += res->nstatus;
-        rep->unchanged += res->nunchanged;
-    }
-    store_put_result_free(res);
-    return 0;
-}
-
-/* One row through the write path. A record the database does not have is created with the
- * row's record ID when the protocol allows it (store_record_create_named: a project without
- * eligibility criteria, as REDCap's), by a user who may screen and enrol. */
-static int import_row(struct store *st, const struct store_ctx *who, const struct redcap_row *r,
-                      const char *reason, struct report *rep)
-{
-    struct store_put_result res;
-    store_put_result_init(&res);
-    struct err e = {0};
-    struct store_record existing;
-    int rc = 0;
-    if (store_record_get(st, r->record, &existing, NULL) == ERR_NOT_FOUND) {
-        rc = store_authorize(st, who, PERM_SCREEN, &e);
-        if (!rc)
-            rc = store_authorize(st, who, PERM_ENROLL, &e);
-        if (!rc)
-            rc = store_record_create_named(st, who, r->record, &e);
-        if (rc == 0)
-            rep->created++;
-        else if (rc != ERR_NOMEM && rc != ERR_IO && rc != ERR_BUSY)
-            return import_outcome(rc, &e, &res, r->line, r->record, rep);
-    }
-    if (!rc)
-        rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
-    return import_outcome(rc, &e, &res, r->line, r->record, rep);
+    redcap_import_reject(ctx, 0, subject, oid, rule, msg);
 }
 
 /* The event where the protocol screens (its @ELIGIBLE field's form's first event), or NULL. */
@@ -171,7 +64,8 @@ static const char *screening_event(const struct dict *d)
  * database does not have is first screened (its screening-event values) and, when its key is
  * not the screening number it got, enrolled — the numbers must come out as the file's key. */
 static int import_subject(struct store *st, const struct store_ctx *who, struct arena *ar,
-                          const struct odm_subject *s, const char *reason, struct report *rep)
+                          const struct odm_subject *s, const char *reason,
+                          struct redcap_import *rep)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->nsets; i++)
@@ -196,7 +90,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
         if (!rc)
             rc = store_authorize(st, who, PERM_ENROLL, &e);
         if (rc) {
-            reject(rep, 0, s->key, "SubjectKey", err_info(rc)->name, e.msg);
+            redcap_import_reject(rep, 0, s->key, "SubjectKey", err_info(rc)->name, e.msg);
             return 0;
         }
         /* screening values first (before enrolment only they are taken), then the rest */
@@ -213,14 +107,16 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
         e = (struct err){0};
         rc = store_screen_create(st, who, all, nscr, scr, &res, &e);
         size_t before = rep->rejected;
-        if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 || rep->rejected > before)
+        if ((rc = redcap_import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 ||
+            rep->rejected > before)
             return rc;
         const char *got = scr;
         if (strcmp(s->key, scr) != 0) {
             store_put_result_init(&res);
             e = (struct err){0};
             rc = store_enroll(st, who, scr, NULL, 0, id, &res, &e);
-            if ((rc = import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 || rep->rejected > before)
+            if ((rc = redcap_import_outcome(rc, &e, &res, 0, s->key, rep)) != 0 ||
+                rep->rejected > before)
                 return rc;
             got = id;
         }
@@ -230,7 +126,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
                      "not in the database, and creating it gave '%s': import a whole export "
                      "into a fresh database, or into the records it names",
                      got);
-            reject(rep, 0, s->key, "SubjectKey", "record_id", msg);
+            redcap_import_reject(rep, 0, s->key, "SubjectKey", "record_id", msg);
             return 0;
         }
         all += nscr;
@@ -239,7 +135,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
     store_put_result_init(&res);
     e = (struct err){0};
     rc = store_put_changes(st, who, s->key, all, n, reason, &res, &e);
-    return import_outcome(rc, &e, &res, 0, s->key, rep);
+    return redcap_import_outcome(rc, &e, &res, 0, s->key, rep);
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
@@ -259,7 +155,8 @@ struct import_plan {
     size_t nrows;
     struct odm_subject *subjects;
     size_t nsubjects;
-    struct report rep;
+    struct redcap_import rep;
+    bool json;
 };
 
 int cmd_import_check(struct cmd_ctx *ctx)
@@ -293,9 +190,8 @@ int cmd_import_check(struct cmd_ctx *ctx)
     sodium_bin2hex(p->sha, sizeof p->sha, h, sizeof h);
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
-    p->rep.json = cli_has(a, "json");
-    p->rep.ar = &ctx->ar;
-    p->rep.last = &p->rep.first;
+    p->json = cli_has(a, "json");
+    redcap_import_init(&p->rep, &ctx->ar, p->json ? NULL : stderr);
     return 0;
 }
 
@@ -303,15 +199,15 @@ int cmd_import_check(struct cmd_ctx *ctx)
  * status. */
 static int import_done(struct import_plan *p, int rc, const struct err *e)
 {
-    struct report *rep = &p->rep;
-    if (rep->json) {
+    struct redcap_import *rep = &p->rep;
+    if (p->json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file",
                               p->path, "format", p->is_odm ? "odm" : "redcap", "sha256", p->sha,
                               "imported", rc == 0 && !p->is_dry_run, "dry_run", p->is_dry_run,
                               p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows, "changed",
                               (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
                               (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
-                              "rejected", rejections_json(rep));
+                              "rejected", redcap_import_rejections_json(rep));
         json_object_set_new(o, "created", json_integer((json_int_t)rep->created));
         cli_json_print(o);
     }
@@ -321,14 +217,14 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
     int status = 0;
     if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
         (void)fprintf(
-            rep->json ? stderr : stdout,
+            p->json ? stderr : stdout,
             "%zu value(s) left out: survey metadata (<form>_timestamp, "
             "redcap_survey_identifier; ioheme has no surveys) and [document] placeholders of "
             "files REDCap holds\n",
             nsurvey);
     if (rc)
         status = cli_fail("import", e);
-    else if (!rep->json)
+    else if (!p->json)
         printf("%s %s (sha256 %.16s…): %zu %s, %zu values changed, %zu calculated, "
                "%zu statuses, %zu unchanged%s\n",
                p->is_dry_run ? "checked (dry run: nothing saved)" : "imported", p->path, p->sha,
@@ -351,7 +247,7 @@ int cmd_import_prepare(struct cmd_ctx *ctx)
         return rc ? import_done(p, rc, &e) : 0;
     }
     int rc = redcap_flat_read(store_dict(ctx->st), p->path, p->data, p->len, p->is_json, &ctx->ar,
-                              &p->rows, &p->nrows, reject, &p->rep, &e);
+                              &p->rows, &p->nrows, redcap_import_reject, &p->rep, &e);
     p->rep.rows = p->nrows + p->rep.rejected; /* rows the reader could not place count too */
     return rc ? import_done(p, rc, &e) : 0;
 }
@@ -365,12 +261,15 @@ int cmd_import(struct cmd_ctx *ctx)
     who.source = "import";
     who.source_sha256 = p->sha;
     const char *reason = cli_get(&ctx->args, "reason");
-    int rc = store_batch_begin(st, &e);
-    for (size_t i = 0; !rc && i < p->nrows; i++) {
-        rc = import_row(st, &who, &p->rows[i], reason, &p->rep);
-        if (rc)
-            err_set(&e, rc, "import stopped at row %zu", p->rows[i].line);
+    p->is_dry_run = cli_has(&ctx->args, "dry-run");
+    if (!p->is_odm) {
+        int rc =
+            redcap_import_rows(st, &who, p->rows, p->nrows, reason, p->is_dry_run, &p->rep, &e);
+        if (rc == ERR_INVALID && p->rep.rejected)
+            err_prefix(&e, "%s", p->path);
+        return import_done(p, rc, &e);
     }
+    int rc = store_batch_begin(st, &e);
     for (size_t i = 0; !rc && i < p->nsubjects; i++) {
         rc = import_subject(st, &who, &ctx->ar, &p->subjects[i], reason, &p->rep);
         if (rc)
@@ -380,9 +279,8 @@ int cmd_import(struct cmd_ctx *ctx)
         store_batch_rollback(st);
         rc = err_set(&e, ERR_INVALID, "%s: %zu value(s) rejected; nothing was imported", p->path,
                      p->rep.rejected);
-    } else if (!rc && cli_has(&ctx->args, "dry-run")) {
+    } else if (!rc && p->is_dry_run) {
         store_batch_rollback(st);
-        p->is_dry_run = true;
     } else if (!rc) {
         rc = store_batch_commit(st, &e);
     } else {

@@ -13,6 +13,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "base/arena.h"
 #include "base/err.h"
@@ -45,5 +48,45 @@ typedef void (*redcap_reject_fn)(void *ctx, size_t line, const char *record, con
 int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
                      bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
                      redcap_reject_fn reject, void *ctx, struct err *e);
+
+/* ---- importing rows (redcap_import.c): the CLI's `ioheme import` and the API's record import --*/
+
+/* One rejected value. */
+struct redcap_rejection {
+    size_t line;
+    const char *record, *field, *rule, *msg;
+    struct redcap_rejection *next;
+};
+
+/* What an import did, and every rejection (strings in ar). With print set, each rejection is
+ * written there as it comes (the CLI's stderr) instead of kept. */
+struct redcap_import {
+    size_t rows, created, changed, calc, status, unchanged, rejected;
+    struct redcap_rejection *first, **last;
+    struct arena *ar;
+    FILE *print;
+    const char **ids; /* the record IDs imported, once each, in order (redcap_import_rows) */
+    size_t nids, capids;
+};
+
+void redcap_import_init(struct redcap_import *im, struct arena *ar, FILE *print);
+/* A redcap_reject_fn: counts and keeps (or prints) the rejection. */
+void redcap_import_reject(void *ctx, size_t line, const char *record, const char *column,
+                          const char *rule, const char *msg);
+/* The rejections as a JSON array of {row, record, field, rule, message}. */
+json_t *redcap_import_rejections_json(const struct redcap_import *im);
+/* The outcome of one write of an import (its result res, freed here): a refused value is a
+ * rejection, counted; a failure of the store (I/O, memory, busy) is returned and stops the
+ * import. */
+int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *res, size_t line,
+                          const char *record, struct redcap_import *im);
+/* Imports rows through the write path in one batch, all or none: a record the database lacks
+ * is created with the row's record ID when the protocol allows (store_record_create_named), by
+ * a user who may screen and enrol. With a rejection nothing is saved (ERR_INVALID naming how
+ * many); with dry_run every row is checked and nothing saved. who carries the source and its
+ * SHA-256; reason is for changes to complete forms. */
+int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
+                       size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
+                       struct err *e);
 
 #endif

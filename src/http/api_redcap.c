@@ -10,17 +10,21 @@
  *
  * Everything served here is read from what the store holds: the protocol folder's files as
  * stored (dictionary.csv, events.csv, form_events.csv, repeating.csv) and the flat records as
- * `ioheme export redcap` writes them (report/redcap_export.c). Errors are REDCap's:
+ * `ioheme export redcap` writes them (report/redcap_export.c); record imports go through
+ * `ioheme import`'s own loop (formats/redcap_import.c). Errors are REDCap's:
  * {"error": "…"} with 400, 401 (no token), 403 (wrong token or role). */
 #include "base/fmt.h"
 #include "http/handlers.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/expr.h"
 #include "core/perm.h"
 #include "formats/csv.h"
+#include "formats/redcap.h"
 #include "report/dataset.h"
 
 /* The REDCap version this API answers as (the clients compare it, e.g. PyCap's is_longitudinal
@@ -602,6 +606,105 @@ static int rc_eav(struct req *r, bool csv, const struct dict *d, const struct cs
 
 /* Flat records (REDCap's "record" export, type=flat) from the same rows as `ioheme export
  * redcap`'s data.csv, filtered by records, fields, forms and events. */
+/* A boolean parameter as the clients send it: PyCap "True"/"False", the others "true"/"false";
+ * REDCap reads true and 1 in any case. */
+static bool rc_true(const char *v)
+{
+    return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Record import (content=record with data=…): REDCap's flat rows, JSON or CSV, through the same
+ * import as `ioheme import` (formats/redcap_import.c) — every row through the write path in
+ * one batch, all or none, records created with their IDs where the protocol allows, audited
+ * with source "import" and the SHA-256 of the data. overwriteBehavior=normal only (blank cells
+ * change nothing); a change to a complete form needs ioheme's reason=… (REDCap has none). */
+static int rc_import(struct req *r, bool csv)
+{
+    const char *data = req_form_opt(r, "data");
+    if (!data)
+        return rc_error(r, 400, "The parameter 'data' is missing");
+    const char *type = req_form_opt(r, "type");
+    if (type && strcmp(type, "flat") != 0)
+        return rc_error(r, 400, "Only type=flat record imports are supported by this server");
+    const char *ow = req_form_opt(r, "overwriteBehavior");
+    if (ow && strcmp(ow, "normal") != 0)
+        return rc_error(r, 400,
+                        "overwriteBehavior=overwrite (blank cells erase values) is not supported "
+                        "by this server: blank cells change nothing; clear a value in ioheme");
+    const char *df = req_form_opt(r, "dateFormat");
+    if (df && strcmp(df, "YMD") != 0)
+        return rc_error(r, 400, "dateFormat: only YMD (YYYY-MM-DD) is supported by this server");
+    if (rc_true(req_form_opt(r, "forceAutoNumber")))
+        return rc_error(r, 400,
+                        "forceAutoNumber is not supported by this server: records keep the IDs "
+                        "given");
+    const char *ret = req_form_opt(r, "returnContent");
+    if (!ret)
+        ret = "count";
+    if (strcmp(ret, "count") != 0 && strcmp(ret, "ids") != 0 && strcmp(ret, "nothing") != 0)
+        return rc_error(r, 400, "returnContent must be count, ids or nothing");
+    struct err e;
+    err_clear(&e);
+    struct redcap_import im;
+    redcap_import_init(&im, &r->ar, NULL);
+    struct redcap_row *rows = NULL;
+    size_t nrows = 0;
+    size_t len = strlen(data);
+    int rc = redcap_flat_read(store_dict(r->st), "data", data, len, !csv, &r->ar, &rows, &nrows,
+                              redcap_import_reject, &im, &e);
+    if (rc)
+        return rc_error_err(r, &e);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    char sha[65];
+    crypto_hash_sha256(h, (const unsigned char *)data, len);
+    sodium_bin2hex(sha, sizeof sha, h, sizeof h);
+    struct store_ctx who = req_who(r);
+    who.source = "import";
+    who.source_sha256 = sha;
+    rc = redcap_import_rows(r->st, &who, rows, nrows, req_form_opt(r, "reason"), false, &im, &e);
+    if (rc == ERR_INVALID && im.rejected) {
+        /* REDCap lists each problem: record, field, and why */
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addf(&sb, "%zu value(s) rejected; nothing was imported:", im.rejected);
+        for (const struct redcap_rejection *x = im.first; x; x = x->next)
+            strbuf_addf(&sb, "\nrow %zu, record %s, field %s: %s [%s]", x->line,
+                        x->record ? x->record : "", x->field ? x->field : "", x->msg ? x->msg : "",
+                        x->rule ? x->rule : "");
+        int out = rc_error(r, 400, strbuf_str(&sb));
+        strbuf_release(&sb);
+        return out;
+    }
+    if (rc)
+        return rc_error_err(r, &e);
+    struct strbuf sb = STRBUF_INIT;
+    if (strcmp(ret, "ids") == 0) {
+        if (csv) {
+            strbuf_adds(&sb, "id\n");
+            for (size_t i = 0; i < im.nids; i++) {
+                strbuf_add_csv_raw(&sb, im.ids[i]);
+                strbuf_addc(&sb, '\n');
+            }
+            rc = rc_text(r, "text/csv; charset=utf-8", &sb);
+        } else {
+            json_t *a = json_array();
+            for (size_t i = 0; i < im.nids; i++)
+                json_array_append_new(a, json_string(im.ids[i]));
+            rc = resp_json(r, 200, a);
+        }
+    } else if (strcmp(ret, "count") == 0) {
+        if (csv) {
+            strbuf_addf(&sb, "count\n%zu\n", im.nids);
+            rc = rc_text(r, "text/csv; charset=utf-8", &sb);
+        } else {
+            rc = resp_json(r, 200, json_pack("{s:I}", "count", (json_int_t)im.nids));
+        }
+    } else {
+        rc = rc_text(r, "text/plain", &sb);
+    }
+    strbuf_release(&sb);
+    return rc;
+}
+
 static int rc_records(struct req *r, bool csv)
 {
     struct store_ctx who = req_who(r);
@@ -708,13 +811,17 @@ int api_redcap_post(struct req *r)
     if (!content)
         return rc_error(r, 400, "The parameter 'content' is missing");
     const char *action = req_form_opt(r, "action");
-    if (action && strcmp(action, "export") != 0)
-        return rc_error(r, 400, "Only export is supported by this server");
+    /* a record import: REDCap's clients send data=… (and some action=import) */
+    bool is_import = strcmp(content, "record") == 0 &&
+                     (req_form_opt(r, "data") || (action && strcmp(action, "import") == 0));
+    if (action && strcmp(action, "export") != 0 && !is_import)
+        return rc_error(r, 400, "Only export, and import of records, are supported by this server");
     struct store_ctx who = req_who(r);
-    enum perm_action need = strcmp(content, "record") == 0 ? PERM_DATA_READ
-                            : strcmp(content, "user") == 0 ? PERM_USER_MANAGE
-                            : strcmp(content, "log") == 0  ? PERM_AUDIT_READ
-                                                           : PERM_PROTOCOL_READ;
+    enum perm_action need = is_import                        ? PERM_DATA_WRITE
+                            : strcmp(content, "record") == 0 ? PERM_DATA_READ
+                            : strcmp(content, "user") == 0   ? PERM_USER_MANAGE
+                            : strcmp(content, "log") == 0    ? PERM_AUDIT_READ
+                                                             : PERM_PROTOCOL_READ;
     if (strcmp(content, "version") != 0 && store_authorize(r->st, &who, need, &e) != 0)
         return rc_error(r, 403, e.msg);
     if (strcmp(content, "version") == 0) {
@@ -742,6 +849,8 @@ int api_redcap_post(struct req *r)
                                "You cannot export form/event mappings for classic projects");
     if (strcmp(content, "repeatingFormsEvents") == 0)
         return rc_stored_table(r, csv, "repeating.csv", NULL);
+    if (is_import)
+        return rc_import(r, csv);
     if (strcmp(content, "record") == 0)
         return rc_records(r, csv);
     if (strcmp(content, "user") == 0)

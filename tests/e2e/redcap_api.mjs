@@ -192,6 +192,41 @@ try {
     r = await api(`token=${TC}&content=log&format=json`);
     t.check(r.status === 403, 'log export as coordinator (no audit_read): 403', r.text);
 
+    // --- record import, in the clients' shapes, through the write path (all rows or none) ---
+    const sq = (sql) => spawnSync('sqlite3', [db, sql], { encoding: 'utf8' }).stdout.trim();
+    const TCR = await redcapToken('coordinator');
+    // PyCap import_records(df/json): content, format, type, overwriteBehavior, returnContent,
+    // returnFormat, data, dateFormat, forceAutoNumber=False
+    const imp = [{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_hr: '88', bl_rr: '' }];
+    r = await api(`token=${TCR}&content=record&format=json&type=flat&overwriteBehavior=normal&returnContent=count&returnFormat=json&data=${enc(JSON.stringify(imp))}&dateFormat=YMD&forceAutoNumber=False`);
+    t.check(r.status === 200 && r.json && r.json.count === 1, 'PyCap import (json, returnContent=count): {"count": 1}', r.text);
+    t.check(sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '88', 'the imported value is stored', sq(`SELECT value FROM value WHERE field = 'bl_hr'`));
+    t.check(sq(`SELECT count(*) FROM value WHERE field = 'bl_rr'`) === '0', 'a blank cell changes nothing (overwriteBehavior=normal)');
+    t.check(sq(`SELECT count(*) FROM audit WHERE field = 'bl_hr' AND source = 'import' AND user = 'coordinator' AND length(source_sha256) = 64`) === '1',
+        'audited as an import by the token\'s user, with the data\'s SHA-256');
+    // REDCapR redcap_write_oneshot: CSV data, returnContent=ids, returnFormat=csv
+    r = await api(`token=${TCR}&content=record&format=csv&type=flat&overwriteBehavior=normal&returnContent=ids&returnFormat=csv&data=${enc(`record_id,redcap_event_name,bl_temp\n${rec},baseline_arm_1,37.5\n`)}`);
+    t.check(r.status === 200 && /text\/csv/.test(r.type) && JSON.stringify(pycsv(r.text)) === JSON.stringify([{ id: rec }]),
+        'REDCapR import (csv, returnContent=ids): the id column', r.text);
+    t.check(sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.5', 'the CSV value is stored');
+    // a bad value refuses the whole import, naming row, field and rule; nothing is saved
+    const bad = [{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_temp: '36.6' },
+                 { record_id: rec, redcap_event_name: 'baseline_arm_1', bl_hr: 'fast' }];
+    r = await api(`token=${TCR}&content=record&format=json&type=flat&data=${enc(JSON.stringify(bad))}`);
+    t.check(r.status === 400 && /row 2, record IOH-001, field bl_hr/.test(r.json.error) && /nothing was imported/.test(r.json.error),
+        'a value that breaks a rule: 400 naming row, record and field', r.text);
+    t.check(sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.5', '… and the good row of that import is not saved either');
+    r = await api(`token=${TCR}&content=record&format=json&data=${enc(JSON.stringify([{ record_id: 'IOH-999', redcap_event_name: 'baseline_arm_1', bl_hr: '70' }]))}`);
+    t.check(r.status === 400 && /IOH-999/.test(r.json.error), 'a record this project cannot create by import (it screens for eligibility): 400', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&overwriteBehavior=overwrite&data=${enc(JSON.stringify(imp))}`);
+    t.check(r.status === 400 && /overwrite/.test(r.json.error), 'overwriteBehavior=overwrite: 400 saying why', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&forceAutoNumber=True&data=${enc(JSON.stringify(imp))}`);
+    t.check(r.status === 400 && /forceAutoNumber/.test(r.json.error), 'forceAutoNumber=True (PyCap\'s spelling): 400', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&data=${enc('[{"record_id": ')}`);
+    t.check(r.status === 400 && typeof r.json.error === 'string', 'data that does not parse: 400', r.text);
+    r = await api(`token=${await token('statistician')}&content=record&format=json&data=${enc(JSON.stringify(imp))}`);
+    t.check(r.status === 403, 'a statistician (no data_write) may not import: 403', r.text);
+
     // --- errors as REDCap answers them ---
     r = await api(`content=version&format=json`);
     t.check(r.status === 401 && typeof r.json.error === 'string', 'no token: 401 {"error": "..."}', r.text);

@@ -1,0 +1,146 @@
+/* Importing REDCap flat rows through the write path (formats/redcap.h): the one import loop of
+ * `ioheme import` and of the REDCap API's record import. */
+#include <string.h>
+
+#include "formats/redcap.h"
+
+void redcap_import_init(struct redcap_import *im, struct arena *ar, FILE *print)
+{
+    memset(im, 0, sizeof *im);
+    im->ar = ar;
+    im->print = print;
+    im->last = &im->first;
+}
+
+static const char *dup_or_null(struct arena *ar, const char *s)
+{
+    return s ? arena_strdup(ar, s) : NULL;
+}
+
+void redcap_import_reject(void *ctx, size_t line, const char *record, const char *column,
+                          const char *rule, const char *msg)
+{
+    struct redcap_import *im = ctx;
+    im->rejected++;
+    if (im->print) {
+        if (line)
+            (void)fprintf(im->print, "  row %zu, %s, %s: %s [%s]\n", line, record, column, msg,
+                          rule);
+        else /* ODM: the subject and the OID name the place */
+            (void)fprintf(im->print, "  subject %s, %s: %s [%s]\n", record, column, msg, rule);
+        return;
+    }
+    struct redcap_rejection *r = arena_alloc(im->ar, sizeof *r);
+    if (!r)
+        return; /* as a JSON value that could not be made: left out of the list */
+    *r = (struct redcap_rejection){line,
+                                   dup_or_null(im->ar, record),
+                                   dup_or_null(im->ar, column),
+                                   dup_or_null(im->ar, rule),
+                                   dup_or_null(im->ar, msg),
+                                   NULL};
+    *im->last = r;
+    im->last = &r->next;
+}
+
+json_t *redcap_import_rejections_json(const struct redcap_import *im)
+{
+    json_t *arr = json_array();
+    for (const struct redcap_rejection *r = im->first; arr && r; r = r->next)
+        json_array_append_new(arr, json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "row",
+                                             (json_int_t)r->line, "record", r->record, "field",
+                                             r->field, "rule", r->rule, "message", r->msg));
+    return arr;
+}
+
+int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *res, size_t line,
+                          const char *record, struct redcap_import *im)
+{
+    if (rc == ERR_INVALID && res->nissues) {
+        for (size_t i = 0; i < res->nissues; i++)
+            if (res->issues[i].level == STORE_ISSUE_HARD)
+                redcap_import_reject(im, line, record, res->issues[i].field, res->issues[i].rule,
+                                     res->issues[i].msg);
+    } else if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_INTERNAL || rc == ERR_BUSY) {
+        store_put_result_free(res);
+        return rc;
+    } else if (rc) {
+        redcap_import_reject(im, line, record, e->field[0] ? e->field : "-", err_info(rc)->name,
+                             e->msg);
+    } else {
+        im->changed += res->nchanged;
+        im->calc += res->ncalc;
+        im->status += res->nstatus;
+        im->unchanged += res->nunchanged;
+    }
+    store_put_result_free(res);
+    return 0;
+}
+
+/* Keeps the row's record ID once (the API's returnContent=ids). */
+static int note_id(struct redcap_import *im, const char *id)
+{
+    for (size_t i = 0; i < im->nids; i++)
+        if (strcmp(im->ids[i], id) == 0)
+            return 0;
+    const char **g = arena_grow(im->ar, im->ids, im->nids, &im->capids, sizeof *g, 16);
+    if (!g)
+        return ERR_NOMEM;
+    im->ids = g;
+    g[im->nids] = arena_strdup(im->ar, id);
+    return g[im->nids++] ? 0 : ERR_NOMEM;
+}
+
+/* One row through the write path; a record the database does not have is created first. */
+static int import_row(struct store *st, const struct store_ctx *who, const struct redcap_row *r,
+                      const char *reason, struct redcap_import *im)
+{
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    struct store_record existing;
+    int rc = 0;
+    if (store_record_get(st, r->record, &existing, NULL) == ERR_NOT_FOUND) {
+        rc = store_authorize(st, who, PERM_SCREEN, &e);
+        if (!rc)
+            rc = store_authorize(st, who, PERM_ENROLL, &e);
+        if (!rc)
+            rc = store_record_create_named(st, who, r->record, &e);
+        if (rc == 0)
+            im->created++;
+        else if (rc != ERR_NOMEM && rc != ERR_IO && rc != ERR_BUSY)
+            return redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
+    }
+    if (!rc)
+        rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
+    size_t before = im->rejected;
+    int orc = redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
+    if (!orc && im->rejected == before)
+        orc = note_id(im, r->record);
+    return orc;
+}
+
+int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
+                       size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
+                       struct err *e)
+{
+    int rc = store_batch_begin(st, e);
+    for (size_t i = 0; !rc && i < nrows; i++) {
+        rc = import_row(st, who, &rows[i], reason, im);
+        if (rc)
+            err_set(e, rc, "import stopped at row %zu", rows[i].line);
+    }
+    if (rc) {
+        store_batch_rollback(st);
+        return rc;
+    }
+    if (im->rejected) {
+        store_batch_rollback(st);
+        return err_set(e, ERR_INVALID, "%zu value(s) rejected; nothing was imported", im->rejected);
+    }
+    if (dry_run) {
+        store_batch_rollback(st);
+        return 0;
+    }
+    return store_batch_commit(st, e);
+}
