@@ -93,8 +93,25 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
             redcap_import_reject(rep, 0, s->key, "SubjectKey", err_info(rc)->name, e.msg);
             return 0;
         }
-        /* screening values first (before enrolment only they are taken), then the rest */
         const char *scr_ev = screening_event(store_dict(st));
+        if (!scr_ev) {
+            /* no eligibility screen (a REDCap project): the record takes the file's key, as
+             * a flat import's does */
+            e = (struct err){0};
+            rc = store_record_create_named(st, who, s->key, &e);
+            if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_BUSY)
+                return rc;
+            if (rc) {
+                redcap_import_reject(rep, 0, s->key, "SubjectKey", err_info(rc)->name, e.msg);
+                return 0;
+            }
+            rep->created++;
+            store_put_result_init(&res);
+            e = (struct err){0};
+            rc = store_put_changes(st, who, s->key, all, n, reason, &res, &e);
+            return redcap_import_outcome(rc, &e, &res, 0, s->key, rep);
+        }
+        /* screening values first (before enrolment only they are taken), then the rest */
         size_t nscr = 0;
         for (size_t i = 0; i < n; i++)
             if (scr_ev && strcmp(all[i].event, scr_ev) == 0) {
@@ -214,6 +231,8 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
     size_t nsurvey = 0;
     for (size_t i = 0; i < p->nrows; i++)
         nsurvey += p->rows[i].nsurvey;
+    for (size_t i = 0; i < p->nsubjects; i++)
+        nsurvey += p->subjects[i].nsurvey;
     int status = 0;
     if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
         (void)fprintf(

@@ -17,7 +17,9 @@
 #include "core/dict.h"
 #include "core/expr.h"
 #include "core/validate.h"
+#include "formats/csv.h"
 #include "formats/json_out.h"
+#include "formats/redcap.h"
 
 const char CMD_PROTOCOL_USAGE[] =
     "usage: ioheme protocol check [DIR]\n"
@@ -29,6 +31,7 @@ const char CMD_PROTOCOL_USAGE[] =
     "       ioheme protocol amend DIR --reason TEXT [--retire NAME] [--accept NAME]\n"
     "                             [--recode FIELD:OLD=NEW] [--dry-run] [--db FILE] [--json]\n"
     "       ioheme protocol versions [--db FILE] [--json]\n"
+    "       ioheme protocol from-redcap project.xml DIR [--json]\n"
     "\n"
     "DIR is a protocol folder (dictionary.csv in REDCap's data dictionary format, events.csv,\n"
     "form_events.csv, repeating.csv, and ioheme's study.csv, schedule.csv, sdv.csv and\n"
@@ -42,21 +45,10 @@ const char CMD_PROTOCOL_USAGE[] =
     "          form, event or mapping that holds values; a changed type, validation or choice\n"
     "          label over stored values), 'review' when new branching would hide stored values,\n"
     "          'recomputed' for a changed calc, else safe. Any user who may read the data\n"
-    "  amend   applies DIR to the live database as the next protocol version, in one\n"
-    "          transaction (admin): the files are kept, the version recorded (number, time,\n"
-    "          user, reason, SHA-256) and audited; calcs whose definition changed or that are\n"
-    "          new are recomputed wherever their form holds data (audited as \"calc\", reason\n"
-    "          \"protocol amendment N: ...\"); values entered from then on carry version N.\n"
-    "          An UNSAFE change is refused unless the amendment says what becomes of its\n"
-    "          values: --retire NAME (a removed field, a field's removed choices, a form or\n"
-    "          event: the values stay stored, out of use), --recode FIELD:OLD=NEW (stored\n"
-    "          code OLD becomes NEW through the write path, audited), --accept NAME (a changed\n"
-    "          type, validation or choice label keeps the stored values' meaning). Each may be\n"
-    "          repeated or comma-separated. When the protocol defines the study signature\n"
-    "          protocol_amendment, an investigator signs first (ioheme sign --study --meaning\n"
-    "          protocol_amendment) and the amendment records that signature.\n"
-    "          --dry-run checks and lists, changing nothing. A\n"
-    "          running server picks the new version up without a restart\n"
+    "  amend   applies DIR to the live database as the next protocol version (admin; see\n"
+    "          'ioheme protocol amend --help')\n"
+    "  from-redcap  writes REDCap's project XML as a protocol folder (see 'ioheme protocol\n"
+    "          from-redcap --help')\n"
     "  versions  every protocol version: number, when, who, dictionary SHA-256, reason\n"
     "  check   validates the folder and prints every error as file:line:column (for logic,\n"
     "          also the character within the cell), and every warning (what loads but cannot\n"
@@ -73,6 +65,40 @@ const char CMD_PROTOCOL_USAGE[] =
     "          the dictionary; --event names the event plain NAME=VALUE and [NAME] mean\n"
     "          e.g.  ioheme protocol eval 'datediff([dob], \"2024-05-01\", \"y\")' dob=1990-05-01\n"
     "  js      prints the JavaScript the web form runs for EXPR (helpers of src/web/logic.js)\n";
+
+static const char PROTOCOL_AMEND_USAGE[] =
+    "usage: ioheme protocol amend DIR --reason TEXT [--retire NAME] [--accept NAME]\n"
+    "                             [--recode FIELD:OLD=NEW] [--dry-run] [--db FILE] [--json]\n"
+    "\n"
+    "Applies the protocol folder DIR to the live database as the next protocol version, in one\n"
+    "transaction (admin): the files are kept, the version recorded (number, time, user,\n"
+    "reason, SHA-256) and audited; calcs whose definition changed or that are new are\n"
+    "recomputed wherever their form holds data (audited as \"calc\", reason \"protocol\n"
+    "amendment N: ...\"); values entered from then on carry version N. Check first with\n"
+    "'ioheme protocol diff DIR'. An UNSAFE change is refused unless the amendment says what\n"
+    "becomes of its values:\n"
+    "  --retire NAME          a removed field (a field's removed choices, a form or event):\n"
+    "                         the values stay stored, out of use\n"
+    "  --recode FIELD:OLD=NEW stored code OLD becomes NEW through the write path, audited\n"
+    "  --accept NAME          a changed type, validation or choice label keeps the stored\n"
+    "                         values' meaning\n"
+    "Each may be repeated or comma-separated. When the protocol defines the study signature\n"
+    "protocol_amendment, an investigator signs first (ioheme sign --study --meaning\n"
+    "protocol_amendment) and the amendment records that signature. --dry-run checks and\n"
+    "lists, changing nothing. A running server picks the new version up without a restart\n"
+    "(docs/operations.md, \"Amending the protocol\").\n";
+
+static const char PROTOCOL_FROM_REDCAP_USAGE[] =
+    "usage: ioheme protocol from-redcap project.xml DIR [--json]\n"
+    "\n"
+    "Writes REDCap's project XML (\"Download the project as XML\": CDISC ODM with REDCap's\n"
+    "extensions) as the protocol folder DIR: dictionary.csv in REDCap's Data Dictionary\n"
+    "format, and events.csv, form_events.csv and repeating.csv where the project has them\n"
+    "(docs/redcap.md). Survey metadata is left out and counted. Then\n"
+    "  ioheme protocol check DIR\n"
+    "  ioheme init --protocol DIR ...\n"
+    "  ioheme import odm project.xml\n"
+    "bring the project's records in with their IDs.\n";
 
 static const char *protocol_dir(const struct cli_args *a, size_t first_pos)
 {
@@ -710,6 +736,37 @@ static int protocol_versions(struct cmd_ctx *ctx)
     return rc ? cli_fail("protocol versions", &e) : 0;
 }
 
+static const struct cli_opt_spec from_redcap_opts[] = {{"json", false}, {NULL, false}};
+
+static int protocol_from_redcap(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    if (a->npos != 2)
+        return cli_usage_error("protocol from-redcap", "expects project.xml and the folder DIR");
+    struct err e = {0};
+    char *data = NULL;
+    size_t len = 0;
+    struct redcap_xml_stats stats;
+    int rc = csv_file_read_all(a->pos[0], &data, &len, &e);
+    if (!rc)
+        rc = redcap_project_xml_protocol(a->pos[0], data, len, a->pos[1], &stats, &e);
+    free(data);
+    if (rc)
+        return cli_fail("protocol from-redcap", &e);
+    if (cli_has(a, "json"))
+        cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "file", a->pos[0], "dir",
+                                 a->pos[1], "fields", (json_int_t)stats.nfields, "forms",
+                                 (json_int_t)stats.nforms, "events", (json_int_t)stats.nevents,
+                                 "repeating", (json_int_t)stats.nrepeating, "survey_items_left_out",
+                                 (json_int_t)stats.nskipped));
+    else
+        printf("wrote %s: %zu fields, %zu forms, %zu events, %zu repeating; %zu survey item(s) "
+               "left out (ioheme has no surveys). Check it with: ioheme protocol check %s\n",
+               a->pos[1], stats.nfields, stats.nforms, stats.nevents, stats.nrepeating,
+               stats.nskipped, a->pos[1]);
+    return 0;
+}
+
 static const struct cli_opt_spec js_opts[] = {{NULL, false}};
 
 static int protocol_js(struct cmd_ctx *ctx)
@@ -740,7 +797,8 @@ const struct cli_sub cmd_protocol_subs[] = {
     {"eval", eval_opts, NULL, protocol_eval},
     {"js", js_opts, NULL, protocol_js},
     {"diff", diff_opts, NULL, protocol_diff},
-    {"amend", amend_opts, NULL, protocol_amend},
+    {"amend", amend_opts, PROTOCOL_AMEND_USAGE, protocol_amend},
     {"versions", versions_opts, NULL, protocol_versions},
+    {"from-redcap", from_redcap_opts, PROTOCOL_FROM_REDCAP_USAGE, protocol_from_redcap},
     {NULL, NULL, NULL, NULL},
 };

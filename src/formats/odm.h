@@ -78,6 +78,8 @@ struct odm_subject {
     const char *key;
     struct odm_change_set *sets;
     size_t nsets;
+    size_t nsurvey; /* values left out, and counted aloud: REDCap's survey metadata
+                       (<form>_timestamp, redcap_survey_identifier; ioheme has no surveys) */
 };
 
 /* Problems with one value or element that do not stop the reading (an unknown item, event or

@@ -8,6 +8,7 @@
 
 #include "base/array.h"
 #include "formats/odm.h"
+#include "formats/redcap.h"
 
 /* One ItemData read: where, which item and the value; seq keeps document order. */
 struct item {
@@ -33,6 +34,7 @@ struct reader {
     struct item *items;
     size_t nitems, capitems;
     size_t seq;
+    size_t nsurvey; /* the current subject's survey metadata left out */
     int rc;
 };
 
@@ -128,8 +130,10 @@ static void subject_end(struct reader *r)
         return;
     }
     r->subj = g;
+    s.nsurvey = r->nsurvey;
     r->subj[r->nsubj++] = s;
     r->nitems = 0;
+    r->nsurvey = 0;
     r->key = NULL;
 }
 
@@ -153,15 +157,27 @@ static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
     const char *name = oid_name(oid);
     struct dict_key k;
     enum dict_key_kind kind = dict_key_parse(r->d, name, &k);
+    if (kind == DICT_KEY_UNKNOWN && redcap_is_survey_item(r->d, name)) {
+        r->nsurvey++; /* REDCap's survey metadata: ioheme has no surveys */
+        return;
+    }
     if (kind == DICT_KEY_UNKNOWN || (kind == DICT_KEY_OPTION && k.field->type != FT_CHECKBOX)) {
         reject(r, oid, "unknown_field", "no such item in the protocol");
         return;
     }
     /* the record ID is the SubjectKey; calcs are recomputed by the write path */
-    /* files are not kept by ioheme (REDCap's file fields carry them as base64) */
     if (kind != DICT_KEY_STATUS && (k.field == &r->d->fields[0] || k.field->type == FT_CALC ||
-                                    k.field->type == FT_DESCRIPTIVE || k.field->type == FT_FILE))
+                                    k.field->type == FT_DESCRIPTIVE))
         return;
+    /* files are not kept by ioheme: REDCap's file fields carry them as base64 with their
+     * name, and the name is the value, as in REDCap's flat export */
+    char *docname = NULL;
+    if (kind != DICT_KEY_STATUS && k.field->type == FT_FILE) {
+        docname = attr(r, x, "redcap:DocName");
+        if (!docname)
+            return;
+        typed = false;
+    }
     int ev = r->ev;
     if (ev < 0 && r->d->nevents == 1)
         ev = 0; /* REDCap without events: FormData straight under SubjectData */
@@ -191,7 +207,7 @@ static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
         if (!value)
             r->rc = ERR_NOMEM;
     } else {
-        value = attr(r, x, "Value");
+        value = docname ? docname : attr(r, x, "Value");
     }
     if (r->rc)
         return;

@@ -39,6 +39,17 @@ static bool status_fits(const struct dict *d, int ev, int fi, int instance, cons
            (!instrument || !*instrument || strcmp(instrument, d->forms[fi].name) == 0);
 }
 
+bool redcap_is_survey_item(const struct dict *d, const char *name)
+{
+    if (strcmp(name, "redcap_survey_identifier") == 0)
+        return true;
+    size_t len = strlen(name);
+    if (len <= 10 || strcmp(name + len - 10, "_timestamp") != 0 || dict_field(d, name))
+        return false;
+    char form[DICT_KEY_NAME_MAX]; /* a survey's completion time: no field holds it */
+    return fmt_fits(form, sizeof form, "%.*s", (int)(len - 10), name) && dict_form(d, form);
+}
+
 /* One row's cells into out; false (after telling reject) when the row cannot be placed. */
 static int read_row(const struct dict *d, const struct cells *c, struct arena *ar,
                     struct redcap_row *out, bool *is_placed, redcap_reject_fn reject, void *ctx)
@@ -97,7 +108,7 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         const char *name = c->names[i], *val = c->values[i];
         if (!val || !*val || strcmp(name, id_col) == 0)
             continue;
-        if (strcmp(name, "redcap_survey_identifier") == 0) {
+        if (redcap_is_survey_item(d, name)) {
             nsurvey++;
             continue;
         }
@@ -105,15 +116,6 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
             continue; /* event, instrument, instance, group: read above */
         struct dict_key k;
         enum dict_key_kind kind = dict_key_parse(d, name, &k);
-        size_t len = strlen(name);
-        if (kind == DICT_KEY_UNKNOWN && len > 10 && strcmp(name + len - 10, "_timestamp") == 0) {
-            char form[DICT_KEY_NAME_MAX];
-            if (fmt_fits(form, sizeof form, "%.*s", (int)(len - 10), name) &&
-                dict_form(d, form)) { /* a survey's completion time: no field holds it */
-                nsurvey++;
-                continue;
-            }
-        }
         if (kind == DICT_KEY_FIELD && k.field->type == FT_CALC)
             continue; /* recomputed, not imported */
         if (kind == DICT_KEY_FIELD && k.field->type == FT_FILE && strcmp(val, "[document]") == 0) {

@@ -40,6 +40,11 @@ struct redcap_row {
 typedef void (*redcap_reject_fn)(void *ctx, size_t line, const char *record, const char *column,
                                  const char *rule, const char *msg);
 
+/* Whether a column or item name is REDCap's survey metadata, which ioheme (no surveys) leaves
+ * out and counts: redcap_survey_identifier, or <form>_timestamp of a form of d that no field
+ * of that name shadows. */
+bool redcap_is_survey_item(const struct dict *d, const char *name);
+
 /* Reads data (name: the file's name for messages; JSON when is_json, else CSV) into *rows and
  * *nrows, allocated in ar, strings pointing into ar. A row whose record, event or instance
  * cannot be read is reported to reject and left out; the others are returned even when some
@@ -88,5 +93,17 @@ int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *
 int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
                        size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
                        struct err *e);
+
+/* ---- REDCap's project XML as a protocol folder (redcap_xml.c) ----------------------------*/
+
+struct redcap_xml_stats {
+    size_t nfields, nforms, nevents, nrepeating;
+    size_t nskipped; /* survey metadata items, not fields */
+};
+/* Writes dir/dictionary.csv (and events.csv, form_events.csv, repeating.csv where the project
+ * has them) from the project XML in data (name for messages); creates dir when missing,
+ * overwrites those files in it. ERR_INVALID when the file is not a REDCap project XML. */
+int redcap_project_xml_protocol(const char *name, const char *data, size_t len, const char *dir,
+                                struct redcap_xml_stats *stats, struct err *e);
 
 #endif
