@@ -22,7 +22,7 @@
 
 const char CMD_IMPORT_USAGE[] =
     "usage: ioheme import FILE.csv|FILE.json [--reason TEXT] [--dry-run] [--json]\n"
-    "       ioheme import odm FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
+    "       ioheme import [odm] FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
     "Imports values in REDCap's flat format (as exported by REDCap: record_id,\n"
     "redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, fields; checkboxes as\n"
@@ -32,8 +32,9 @@ const char CMD_IMPORT_USAGE[] =
     "value with 'ioheme set' first); calculated fields are recomputed, not imported. The\n"
     "audit trail records source 'import' and the file's SHA-256.\n"
     "\n"
-    "'import odm' reads the ClinicalData of a CDISC ODM 1.3.2 file: ioheme's own export\n"
-    "('ioheme export odm'; with audit, each value's last change is its value) or REDCap's\n"
+    "'import odm' (or any FILE.xml) reads the ClinicalData of a CDISC ODM 1.3.2 file:\n"
+    "ioheme's own export ('ioheme export odm'; with audit, each value's last change is its\n"
+    "value) or REDCap's\n"
     "project XML (read leniently). Each subject's values go through the same write path in one\n"
     "change set; a Remove (or IsNull) clears a value. A subject not in the database is created\n"
     "as the study does it: screened with its screening-event values (the next screening\n"
@@ -180,6 +181,9 @@ int cmd_import_check(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
     bool is_odm = a->npos == 2 && strcmp(a->pos[0], "odm") == 0;
+    size_t l0 = a->npos == 1 ? strlen(a->pos[0]) : 0;
+    if (l0 > 4 && strcmp(a->pos[0] + l0 - 4, ".xml") == 0)
+        is_odm = true; /* FILE.xml: ODM, as `import odm FILE.xml` (REDCap's project XML) */
     if (a->npos != 1 && !is_odm)
         return cli_usage_error("import", "expects one FILE.csv or FILE.json, or odm FILE.xml");
     struct err e = {0};
@@ -189,7 +193,7 @@ int cmd_import_check(struct cmd_ctx *ctx)
         return cli_fail("import", &e);
     }
     ctx->data = p;
-    p->path = a->pos[is_odm ? 1 : 0];
+    p->path = a->pos[a->npos == 2 ? 1 : 0];
     p->is_odm = is_odm;
     char *data = NULL;
     if (csv_file_read_all(p->path, &data, &p->len, &e))

@@ -56,7 +56,7 @@ PY
     # the records: the XML's into a database of the XML's protocol, the corpus CSV's into one of
     # the corpus dictionary
     "$IOHEME" init --db "$p/x.db" --admin admin --protocol "$p/proto" >/dev/null || fail "$case: init from the XML's folder"
-    "$IOHEME" import odm "$x" --db "$p/x.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import odm: $(cat "$p/out")"
+    "$IOHEME" import "$x" --db "$p/x.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import odm: $(cat "$p/out")"
     mkdir -p "$p/corpus"
     cp "$d/dictionary.csv" "$p/corpus/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/corpus/events.csv"
