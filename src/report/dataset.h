@@ -39,6 +39,20 @@ int dataset_hidden_values(struct store *st, dataset_hidden_fn fn, void *ctx, str
  * stata / spss / sas one .dta / .sav / .sas7bdat per table (ReadStat: variable labels, typed
  * dates and date-times, yes/no value labels), for csv and r the loader script dataset.R. */
 enum dataset_format { DATASET_CSV, DATASET_STATA, DATASET_SPSS, DATASET_SAS, DATASET_R };
+/* `ioheme export xpt` (sdtm.c): SDTM-like domains (DM, DS, PR, EC, VS, LB, AE and their
+ * SUPP-- datasets) as SAS transport files, version 5, and define.xml (Define-XML 2.0), in dir
+ * (created when missing). The same database gives the same bytes. */
+struct dataset_sdtm_stats {
+    size_t datasets, subjects, rows;
+};
+int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_stats *stats,
+                       struct err *e);
+
+/* One table as a SAS transport file, version 5 (dataset_pkg.c, through ReadStat): member the SAS
+ * member name (<= 8 characters), label the dataset label (<= 40); text columns as character
+ * variables as wide as their longest value, the rest numeric; column descriptions as labels. */
+int dataset_xpt_write(const struct atable *t, const char *member, const char *label,
+                      const char *path, struct err *e);
 /* "csv", "stata", "spss", "sas", "r": 0, else -1. */
 int dataset_format_parse(const char *name, enum dataset_format *out);
 /* Writes the package files of fmt into dir (where dataset_write put the CSVs). */

@@ -42,6 +42,7 @@ static bool cell_time(const char *s, bool is_date, long long *out)
 
 struct pkg {
     enum dataset_format fmt;
+    bool xport;           /* a SAS transport file, version 5 (the SDTM export) */
     long long epoch_days; /* the package's day 0, in days since 1970 */
     bool ms;              /* date-times in milliseconds (Stata %tc), else seconds */
     bool date_secs;       /* dates in seconds too (SPSS), else days */
@@ -49,9 +50,9 @@ struct pkg {
 };
 
 static const struct pkg PKGS[] = {
-    [DATASET_STATA] = {DATASET_STATA, DAYS_1960, true, false, "%td", "%tc"},
-    [DATASET_SPSS] = {DATASET_SPSS, DAYS_1582, false, true, "DATE11", "DATETIME20"},
-    [DATASET_SAS] = {DATASET_SAS, DAYS_1960, false, false, "YYMMDD", "DATETIME"},
+    [DATASET_STATA] = {DATASET_STATA, false, DAYS_1960, true, false, "%td", "%tc"},
+    [DATASET_SPSS] = {DATASET_SPSS, false, DAYS_1582, false, true, "DATE11", "DATETIME20"},
+    [DATASET_SAS] = {DATASET_SAS, false, DAYS_1960, false, false, "YYMMDD", "DATETIME"},
 };
 
 static const char *const EXT[] = {
@@ -80,7 +81,14 @@ static bool pkg_number(const struct pkg *p, enum acol_type ty, const char *s, do
     return true;
 }
 
-static int table_write(const struct pkg *p, const struct atable *t, const char *path, struct err *e)
+/* SAS transport files, version 5, as regulators take them: ReadStat writes version 8 unless
+ * told (docs/exports.md). */
+static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DATE9", "DATETIME20"};
+
+/* Writes t to path in p's format; member is the SAS member name of a transport file and label
+ * the file's label (else the table's name). */
+static int table_write_as(const struct pkg *p, const struct atable *t, const char *path,
+                          const char *member, const char *label, struct err *e)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -92,9 +100,13 @@ static int table_write(const struct pkg *p, const struct atable *t, const char *
     if (!rc) {
         readstat_set_data_writer(w, write_file);
         readstat_writer_set_file_timestamp(w, PKG_TIMESTAMP);
-        readstat_writer_set_file_label(w, t->name);
+        readstat_writer_set_file_label(w, label ? label : t->name);
         if (p->fmt == DATASET_STATA)
             readstat_writer_set_file_format_version(w, 118);
+        if (p->xport) {
+            readstat_writer_set_file_format_version(w, 5);
+            readstat_writer_set_table_name(w, member);
+        }
         yesno = readstat_add_label_set(w, READSTAT_TYPE_DOUBLE, "yesno");
         readstat_label_double_value(yesno, 0, "no");
         readstat_label_double_value(yesno, 1, "yes");
@@ -126,9 +138,10 @@ static int table_write(const struct pkg *p, const struct atable *t, const char *
     readstat_error_t re = READSTAT_OK;
     if (!rc) {
         long n = (long)t->nrows;
-        re = p->fmt == DATASET_STATA  ? readstat_begin_writing_dta(w, f, n)
-             : p->fmt == DATASET_SPSS ? readstat_begin_writing_sav(w, f, n)
-                                      : readstat_begin_writing_sas7bdat(w, f, n);
+        re = p->xport                  ? readstat_begin_writing_xport(w, f, n)
+             : p->fmt == DATASET_STATA ? readstat_begin_writing_dta(w, f, n)
+             : p->fmt == DATASET_SPSS  ? readstat_begin_writing_sav(w, f, n)
+                                       : readstat_begin_writing_sas7bdat(w, f, n);
     }
     for (size_t r = 0; !rc && re == READSTAT_OK && r < t->nrows; r++) {
         re = readstat_begin_row(w);
@@ -157,6 +170,17 @@ static int table_write(const struct pkg *p, const struct atable *t, const char *
     if (rc)
         (void)remove(path);
     return rc;
+}
+
+static int table_write(const struct pkg *p, const struct atable *t, const char *path, struct err *e)
+{
+    return table_write_as(p, t, path, NULL, NULL, e);
+}
+
+int dataset_xpt_write(const struct atable *t, const char *member, const char *label,
+                      const char *path, struct err *e)
+{
+    return table_write_as(&XPT5, t, path, member, label, e);
 }
 
 /* R's type for a column, for read.csv's colClasses. */

@@ -1,0 +1,831 @@
+/* `ioheme export xpt`: the study as SDTM-like domains in SAS transport files, version 5
+ * (docs/exports.md), with a Define-XML 2.0 describing them.
+ *
+ * The domains are built from the analysis dataset (report/dataset.h: the same derivations the
+ * report uses, values hidden by branching left out) and, where the dataset keeps no column, from
+ * the stored values read once (labs with their specimen source, consent, disposition, death):
+ *
+ *   DM  one row per enrolled subject; SUPPDM the diagnosis, ECOG and the analysis set
+ *   DS  informed consent, and the end of study (completed, death, withdrawal, lost, other)
+ *   PR  each IO insertion attempt (PRGRPID the placement); SUPPPR whether it succeeded
+ *   EC  each infusion through the IO line; SUPPEC the method and the flow rate
+ *   VS  MAP, heart rate and systolic pressure at each time point after T0
+ *   LB  the baseline panel with its specimen source, and lactate at each time point;
+ *       SUPPLB marks values the SAP leaves out (blood drawn through the IO needle, §7)
+ *   AE  complications with their CTCAE grade, seriousness and relation
+ *
+ * Names are at most 8 characters, labels 40, character values 200; dates and times are ISO
+ * 8601 (--DTC). The same database gives the same bytes: no clock is read (the files carry
+ * ReadStat's fixed timestamp, define.xml the audit trail's last change). */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/fmt.h"
+#include "base/strbuf.h"
+#include "core/derive.h"
+#include "core/schedule.h"
+#include "report/dataset.h"
+
+#define STUDYID "IO-HEME"
+#define MAX_TEXT 200
+
+#define C_TEXT ACOL_TEXT
+#define C_NUM ACOL_NUM
+
+/* A domain: its table, and for define.xml what each variable is and where it comes from. */
+struct dom {
+    const char *member; /* "DM" */
+    const char *label;
+    const char *structure;
+    const char *origins; /* one letter per column: C CRF, D derived, A assigned */
+    struct atable t;
+};
+
+#define COL(n, ty, l)                                                                              \
+    {                                                                                              \
+        n, ty, "", l, ""                                                                           \
+    }
+
+static const struct acol DM_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("SUBJID", C_TEXT, "Subject Identifier for the Study"),
+    COL("RFSTDTC", C_TEXT, "Subject Reference Start Date/Time"),
+    COL("RFICDTC", C_TEXT, "Date/Time of Informed Consent"),
+    COL("SITEID", C_TEXT, "Study Site Identifier"),
+    COL("AGE", C_NUM, "Age"),
+    COL("AGEU", C_TEXT, "Age Units"),
+    COL("SEX", C_TEXT, "Sex"),
+    COL("ARMCD", C_TEXT, "Planned Arm Code"),
+    COL("ARM", C_TEXT, "Description of Planned Arm"),
+    COL("ACTARMCD", C_TEXT, "Actual Arm Code"),
+    COL("ACTARM", C_TEXT, "Description of Actual Arm"),
+    COL("DTHFL", C_TEXT, "Subject Death Flag"),
+    COL("DTHDTC", C_TEXT, "Date/Time of Death"),
+};
+static const struct acol SUPP_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("RDOMAIN", C_TEXT, "Related Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("IDVAR", C_TEXT, "Identifying Variable"),
+    COL("IDVARVAL", C_TEXT, "Identifying Variable Value"),
+    COL("QNAM", C_TEXT, "Qualifier Variable Name"),
+    COL("QLABEL", C_TEXT, "Qualifier Variable Label"),
+    COL("QVAL", C_TEXT, "Data Value"),
+    COL("QORIG", C_TEXT, "Origin"),
+};
+static const struct acol DS_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("DSSEQ", C_NUM, "Sequence Number"),
+    COL("DSTERM", C_TEXT, "Reported Term for the Disposition Event"),
+    COL("DSDECOD", C_TEXT, "Standardized Disposition Term"),
+    COL("DSCAT", C_TEXT, "Category for Disposition Event"),
+    COL("DSSTDTC", C_TEXT, "Start Date/Time of Disposition Event"),
+};
+static const struct acol PR_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("PRSEQ", C_NUM, "Sequence Number"),
+    COL("PRGRPID", C_TEXT, "Group ID"),
+    COL("PRSPID", C_TEXT, "Sponsor-Defined Identifier"),
+    COL("PRTRT", C_TEXT, "Reported Name of Procedure"),
+    COL("PRCAT", C_TEXT, "Category"),
+    COL("PRLOC", C_TEXT, "Location of Procedure"),
+    COL("PRSTDTC", C_TEXT, "Start Date/Time of Procedure"),
+    COL("PRDUR", C_TEXT, "Duration of Procedure"),
+};
+static const struct acol EC_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("ECSEQ", C_NUM, "Sequence Number"),
+    COL("ECSPID", C_TEXT, "Sponsor-Defined Identifier"),
+    COL("ECTRT", C_TEXT, "Name of Treatment"),
+    COL("ECCAT", C_TEXT, "Category of Treatment"),
+    COL("ECDOSE", C_NUM, "Dose"),
+    COL("ECDOSU", C_TEXT, "Dose Units"),
+    COL("ECROUTE", C_TEXT, "Route of Administration"),
+    COL("ECSTDTC", C_TEXT, "Start Date/Time of Treatment"),
+    COL("ECENDTC", C_TEXT, "End Date/Time of Treatment"),
+};
+static const struct acol FIND_COLS_VS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("VSSEQ", C_NUM, "Sequence Number"),
+    COL("VSTESTCD", C_TEXT, "Vital Signs Test Short Name"),
+    COL("VSTEST", C_TEXT, "Vital Signs Test Name"),
+    COL("VSORRES", C_TEXT, "Result or Finding in Original Units"),
+    COL("VSORRESU", C_TEXT, "Original Units"),
+    COL("VSSTRESC", C_TEXT, "Character Result/Finding in Std Format"),
+    COL("VSSTRESN", C_NUM, "Numeric Result/Finding in Standard Units"),
+    COL("VSSTRESU", C_TEXT, "Standard Units"),
+    COL("VSTPT", C_TEXT, "Planned Time Point Name"),
+    COL("VSTPTNUM", C_NUM, "Planned Time Point Number"),
+    COL("VSELTM", C_TEXT, "Planned Elapsed Time from Time Point Ref"),
+    COL("VSTPTREF", C_TEXT, "Time Point Reference"),
+};
+static const struct acol FIND_COLS_LB[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("LBSEQ", C_NUM, "Sequence Number"),
+    COL("LBTESTCD", C_TEXT, "Lab Test or Examination Short Name"),
+    COL("LBTEST", C_TEXT, "Lab Test or Examination Name"),
+    COL("LBORRES", C_TEXT, "Result or Finding in Original Units"),
+    COL("LBORRESU", C_TEXT, "Original Units"),
+    COL("LBSTRESC", C_TEXT, "Character Result/Finding in Std Format"),
+    COL("LBSTRESN", C_NUM, "Numeric Result/Finding in Standard Units"),
+    COL("LBSTRESU", C_TEXT, "Standard Units"),
+    COL("LBSPEC", C_TEXT, "Specimen Type"),
+    COL("LBDTC", C_TEXT, "Date/Time of Specimen Collection"),
+    COL("VISIT", C_TEXT, "Visit Name"),
+    COL("LBTPT", C_TEXT, "Planned Time Point Name"),
+};
+static const struct acol AE_COLS[] = {
+    COL("STUDYID", C_TEXT, "Study Identifier"),
+    COL("DOMAIN", C_TEXT, "Domain Abbreviation"),
+    COL("USUBJID", C_TEXT, "Unique Subject Identifier"),
+    COL("AESEQ", C_NUM, "Sequence Number"),
+    COL("AESPID", C_TEXT, "Sponsor-Defined Identifier"),
+    COL("AETERM", C_TEXT, "Reported Term for the Adverse Event"),
+    COL("AEDECOD", C_TEXT, "Dictionary-Derived Term"),
+    COL("AECAT", C_TEXT, "Category for Adverse Event"),
+    COL("AETOXGR", C_TEXT, "Standard Toxicity Grade"),
+    COL("AESER", C_TEXT, "Serious Event"),
+    COL("AEREL", C_TEXT, "Causality"),
+    COL("AESTDTC", C_TEXT, "Start Date/Time of Adverse Event"),
+};
+#define N(a) (sizeof a / sizeof a[0])
+
+enum dom_id {
+    D_DM,
+    D_SUPPDM,
+    D_DS,
+    D_PR,
+    D_SUPPPR,
+    D_EC,
+    D_SUPPEC,
+    D_VS,
+    D_LB,
+    D_SUPPLB,
+    D_AE,
+    D_N
+};
+
+/* Per subject: the stored values the dataset keeps no column for. */
+struct raw {
+    const char *subject; /* study ID */
+    const char *consent, *eos_status, *eos_date, *death;
+    const char *lab_dt, *lab_source;
+    const char *lab[12];
+};
+
+static const struct {
+    const char *field, *testcd, *test, *unit;
+    bool io_excluded; /* left out of the analysis when drawn through the IO needle (SAP §7) */
+} LABS[] = {
+    {"bl_hb", "HGB", "Hemoglobin", "g/L", false},
+    {"bl_plt", "PLAT", "Platelets", "10^9/L", true},
+    {"bl_wbc", "WBC", "Leukocytes", "10^9/L", false},
+    {"bl_anc", "NEUT", "Neutrophils", "10^9/L", true},
+    {"bl_pt_prol", "PTDIFF", "Prothrombin Time Prolongation", "sec", true},
+    {"bl_inr", "INR", "Prothrombin Intl. Normalized Ratio", "", true},
+    {"bl_fib", "FIBRINO", "Fibrinogen", "g/L", true},
+    {"bl_ddimer", "DDIMER", "Fibrin D-Dimer", "mg/L FEU", true},
+    {"bl_lactate", "LACTICAC", "Lactic Acid", "mmol/L", false},
+    {"bl_creat", "CREAT", "Creatinine", "umol/L", false},
+    {"bl_bili", "BILI", "Bilirubin", "umol/L", false},
+};
+_Static_assert(N(LABS) <= 12, "struct raw's lab[] holds every lab");
+
+struct raws {
+    struct raw *r;
+    size_t n, cap;
+    struct arena *ar;
+};
+
+static int raw_value(void *ctx, const struct store_value *v)
+{
+    struct raws *rs = ctx;
+    if (!v->value || !*v->value || v->code)
+        return 0;
+    if (!rs->n || strcmp(rs->r[rs->n - 1].subject, v->record) != 0) {
+        struct raw *g = arena_grow(rs->ar, rs->r, rs->n, &rs->cap, sizeof *g, 64);
+        if (!g)
+            return ERR_NOMEM;
+        rs->r = g;
+        memset(&g[rs->n], 0, sizeof *g);
+        g[rs->n].subject = arena_strdup(rs->ar, v->record);
+        if (!g[rs->n++].subject)
+            return ERR_NOMEM;
+    }
+    struct raw *r = &rs->r[rs->n - 1];
+    const char *f = v->field, **slot = NULL;
+    if (strcmp(f, "cons_dt") == 0)
+        slot = &r->consent;
+    else if (strcmp(f, "eos_status") == 0)
+        slot = &r->eos_status;
+    else if (strcmp(f, "eos_date") == 0)
+        slot = &r->eos_date;
+    else if (strcmp(f, "fu_death_date") == 0 && !r->death)
+        slot = &r->death;
+    else if (strcmp(f, "bl_lab_dt") == 0)
+        slot = &r->lab_dt;
+    else if (strcmp(f, "bl_lab_source") == 0)
+        slot = &r->lab_source;
+    for (size_t i = 0; !slot && i < N(LABS); i++)
+        if (strcmp(f, LABS[i].field) == 0)
+            slot = &r->lab[i];
+    if (slot) {
+        *slot = arena_strdup(rs->ar, v->value);
+        if (!*slot)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
+static const struct raw *raw_of(const struct raws *rs, const char *subject)
+{
+    for (size_t i = 0; subject && i < rs->n; i++)
+        if (strcmp(rs->r[i].subject, subject) == 0)
+            return &rs->r[i];
+    return NULL;
+}
+
+/* "YYYY-MM-DD HH:MM[:SS]" as ISO 8601 ("T" between), in buf; a date stays a date. */
+static const char *iso(const char *s, char buf[32])
+{
+    if (!s)
+        return NULL;
+    if (!fmt_fits(buf, 32, "%s", s))
+        return NULL;
+    if (strlen(buf) > 10 && buf[10] == ' ')
+        buf[10] = 'T';
+    return buf;
+}
+
+/* A date-time plus seconds, as ISO 8601 to the minute (or second when s has them). */
+static const char *iso_plus(const char *s, double secs, char buf[32])
+{
+    long long t;
+    if (!s || schedule_parse_wallclock(s, &t) != 0)
+        return NULL;
+    char w[SCHEDULE_WALLCLOCK_LEN];
+    schedule_format_wallclock(t + (long long)(secs + 0.5), w);
+    return iso(w, buf);
+}
+
+struct bld {
+    struct dom *d;
+    int rc;
+    size_t row;
+};
+
+static struct bld row(struct dom *d, const char *subject)
+{
+    struct bld b = {d, 0, 0};
+    b.rc = atable_add_row(&d->t, &b.row);
+    char usub[64];
+    fmt_text(usub, sizeof usub, "%s-%s", STUDYID, subject);
+    bool supp = strncmp(d->member, "SUPP", 4) == 0;
+    b.rc |= atable_set(&d->t, b.row, 0, STUDYID);
+    b.rc |= atable_set(&d->t, b.row, 1, supp ? d->member + 4 : d->member);
+    b.rc |= atable_set(&d->t, b.row, 2, usub);
+    return b;
+}
+
+static void set(struct bld *b, const char *col, const char *v)
+{
+    int c = atable_col(&b->d->t, col);
+    if (c < 0) {
+        b->rc = ERR_INTERNAL;
+        return;
+    }
+    char cut[MAX_TEXT + 1];
+    if (v && strlen(v) > MAX_TEXT) /* SDTM's limit for character values in v5 */
+        v = (fmt_text(cut, sizeof cut, "%s", v), cut);
+    b->rc |= atable_set(&b->d->t, b->row, (size_t)c, v);
+}
+
+static void setn(struct bld *b, const char *col, long long v)
+{
+    char s[32];
+    fmt_exact(s, sizeof s, "%lld", v);
+    set(b, col, s);
+}
+
+/* SUPP-- row: the parent row's sequence (IDVAR/IDVARVAL) or none (DM). */
+static int supp(struct dom *d, const char *subject, const char *idvar, long long seq,
+                const char *qnam, const char *qlabel, const char *qval, const char *qorig)
+{
+    if (!qval || !*qval)
+        return 0;
+    struct bld b = row(d, subject);
+    set(&b, "IDVAR", idvar);
+    if (idvar) {
+        char s[32];
+        fmt_exact(s, sizeof s, "%lld", seq);
+        set(&b, "IDVARVAL", s);
+    }
+    set(&b, "QNAM", qnam);
+    set(&b, "QLABEL", qlabel);
+    set(&b, "QVAL", qval);
+    set(&b, "QORIG", qorig);
+    return b.rc;
+}
+
+static const char *yn(const char *bool01)
+{
+    return !bool01 ? NULL : strcmp(bool01, "1") == 0 ? "Y" : "N";
+}
+
+static const char *upper(const char *s, char buf[MAX_TEXT + 1])
+{
+    if (!s)
+        return NULL;
+    size_t i = 0;
+    for (; s[i] && i < MAX_TEXT; i++)
+        buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i] == '_' ? ' ' : s[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
+static int build(const struct adataset *ds, const struct raws *rs, struct dom *D)
+{
+    const struct atable *sub = &ds->t[ADS_SUBJECTS];
+    int rc = 0;
+    char b1[32], b2[32], up[MAX_TEXT + 1];
+    for (size_t r = 0; !rc && r < sub->nrows; r++) {
+        const char *sid = atable_get(sub, r, SUB_SUBJECT_ID);
+        const struct raw *raw = raw_of(rs, sid);
+        struct bld b = row(&D[D_DM], sid);
+        set(&b, "SUBJID", sid);
+        set(&b, "RFSTDTC", iso(atable_get(sub, r, SUB_T0), b1));
+        set(&b, "RFICDTC", raw ? iso(raw->consent, b2) : NULL);
+        set(&b, "SITEID", "01");
+        set(&b, "AGE", atable_get(sub, r, SUB_AGE));
+        set(&b, "AGEU", "YEARS");
+        const char *sex = atable_get(sub, r, SUB_SEX);
+        set(&b, "SEX", !sex ? "U" : strcmp(sex, "male") == 0 ? "M" : "F");
+        bool fas =
+            atable_get(sub, r, SUB_IN_FAS) && strcmp(atable_get(sub, r, SUB_IN_FAS), "1") == 0;
+        set(&b, "ARMCD", "IO");
+        set(&b, "ARM", "Intraosseous access");
+        set(&b, "ACTARMCD", fas ? "IO" : "NOTTRT");
+        set(&b, "ACTARM", fas ? "Intraosseous access" : "Not Treated");
+        const char *os = atable_get(sub, r, SUB_OS_STATUS);
+        bool dead = os && strcmp(os, "1") == 0;
+        set(&b, "DTHFL", dead ? "Y" : NULL);
+        const char *dth = raw && raw->death ? raw->death
+                          : raw && raw->eos_status && strcmp(raw->eos_status, "2") == 0
+                              ? raw->eos_date
+                              : NULL;
+        set(&b, "DTHDTC", dead ? dth : NULL);
+        rc = b.rc;
+        if (!rc)
+            rc = supp(&D[D_SUPPDM], sid, NULL, 0, "HEMEDX", "Hematologic Diagnosis",
+                      atable_get(sub, r, SUB_HEME_DX), "CRF");
+        if (!rc)
+            rc = supp(&D[D_SUPPDM], sid, NULL, 0, "ECOG", "ECOG Performance Status",
+                      atable_get(sub, r, SUB_ECOG), "CRF");
+        if (!rc)
+            rc = supp(&D[D_SUPPDM], sid, NULL, 0, "FASFL", "Full Analysis Set Flag",
+                      fas ? "Y" : "N", "DERIVED");
+        /* DS: consent, then the end of study */
+        long long seq = 0;
+        if (!rc) {
+            struct bld d = row(&D[D_DS], sid);
+            setn(&d, "DSSEQ", ++seq);
+            set(&d, "DSTERM", "INFORMED CONSENT OBTAINED");
+            set(&d, "DSDECOD", "INFORMED CONSENT OBTAINED");
+            set(&d, "DSCAT", "PROTOCOL MILESTONE");
+            set(&d, "DSSTDTC",
+                raw && raw->consent ? iso(raw->consent, b1) : atable_get(sub, r, SUB_ENROL_DATE));
+            rc = d.rc;
+        }
+        if (!rc && raw && raw->eos_status) {
+            static const char *const eos[] = {"", "COMPLETED", "DEATH", "WITHDRAWAL BY SUBJECT",
+                                              "LOST TO FOLLOW-UP"};
+            int k = raw->eos_status[0] - '0';
+            const char *dec = k >= 1 && k <= 4 && !raw->eos_status[1] ? eos[k] : "OTHER";
+            struct bld d = row(&D[D_DS], sid);
+            setn(&d, "DSSEQ", ++seq);
+            set(&d, "DSTERM", dec);
+            set(&d, "DSDECOD", dec);
+            set(&d, "DSCAT", "DISPOSITION EVENT");
+            set(&d, "DSSTDTC", raw->eos_date);
+            rc = d.rc;
+        }
+        /* LB: the baseline panel */
+        static const char *const specimen[] = {"", "VENOUS BLOOD", "ARTERIAL BLOOD",
+                                               "CAPILLARY BLOOD", "INTRAOSSEOUS BLOOD"};
+        const char *spec = NULL;
+        bool io_drawn = false;
+        if (raw && raw->lab_source && raw->lab_source[0] >= '1' && raw->lab_source[0] <= '4' &&
+            !raw->lab_source[1]) {
+            spec = specimen[raw->lab_source[0] - '0'];
+            io_drawn = raw->lab_source[0] == '4';
+        }
+        seq = 0;
+        for (size_t i = 0; !rc && raw && i < N(LABS); i++) {
+            if (!raw->lab[i])
+                continue;
+            struct bld l = row(&D[D_LB], sid);
+            setn(&l, "LBSEQ", ++seq);
+            set(&l, "LBTESTCD", LABS[i].testcd);
+            set(&l, "LBTEST", LABS[i].test);
+            set(&l, "LBORRES", raw->lab[i]);
+            set(&l, "LBORRESU", LABS[i].unit);
+            set(&l, "LBSTRESC", raw->lab[i]);
+            set(&l, "LBSTRESN", raw->lab[i]);
+            set(&l, "LBSTRESU", LABS[i].unit);
+            set(&l, "LBSPEC", spec);
+            set(&l, "LBDTC", iso(raw->lab_dt, b1));
+            set(&l, "VISIT", "BASELINE");
+            rc = l.rc;
+            if (!rc && io_drawn && LABS[i].io_excluded)
+                rc = supp(&D[D_SUPPLB], sid, "LBSEQ", seq, "LBEXCL", "Excluded From Analysis",
+                          "Drawn through the IO needle (SAP 7)", "ASSIGNED");
+        }
+        /* LB: lactate at each time point after T0 */
+        const struct atable *hd = &ds->t[ADS_HAEMO];
+        for (size_t h = 0; !rc && h < hd->nrows; h++) {
+            const char *v = atable_get(hd, h, HD_LACTATE);
+            if (!v || strcmp(atable_get(hd, h, HD_SUBJECT_ID), sid) != 0)
+                continue;
+            struct bld l = row(&D[D_LB], sid);
+            setn(&l, "LBSEQ", ++seq);
+            set(&l, "LBTESTCD", "LACTICAC");
+            set(&l, "LBTEST", "Lactic Acid");
+            set(&l, "LBORRES", v);
+            set(&l, "LBORRESU", "mmol/L");
+            set(&l, "LBSTRESC", v);
+            set(&l, "LBSTRESN", v);
+            set(&l, "LBSTRESU", "mmol/L");
+            set(&l, "LBTPT", atable_get(hd, h, HD_TIMEPOINT));
+            rc = l.rc;
+        }
+    }
+    /* PR: each attempt */
+    const struct atable *att = &ds->t[ADS_ATTEMPTS];
+    const char *prev = "";
+    long long seq = 0;
+    for (size_t r = 0; !rc && r < att->nrows; r++) {
+        const char *sid = atable_get(att, r, ATT_SUBJECT_ID);
+        seq = strcmp(prev, sid) == 0 ? seq + 1 : 1;
+        prev = sid;
+        struct bld b = row(&D[D_PR], sid);
+        char grp[48], spid[48], dur[48];
+        fmt_text(grp, sizeof grp, "PLACEMENT %s", atable_get(att, r, ATT_PLACEMENT));
+        fmt_text(spid, sizeof spid, "P%s-A%s", atable_get(att, r, ATT_PLACEMENT),
+                 atable_get(att, r, ATT_ATTEMPT));
+        setn(&b, "PRSEQ", seq);
+        set(&b, "PRGRPID", grp);
+        set(&b, "PRSPID", spid);
+        set(&b, "PRTRT", "INTRAOSSEOUS NEEDLE INSERTION");
+        set(&b, "PRCAT", "INTRAOSSEOUS ACCESS");
+        set(&b, "PRLOC", upper(atable_get(att, r, ATT_SITE), up));
+        set(&b, "PRSTDTC", iso(atable_get(att, r, ATT_START_DT), b1));
+        double d;
+        if (atable_num(att, r, ATT_DURATION_S, &d) && d >= 0) {
+            fmt_exact(dur, sizeof dur, "PT%.0fS", d);
+            set(&b, "PRDUR", dur);
+        }
+        rc = b.rc;
+        if (!rc)
+            rc = supp(&D[D_SUPPPR], sid, "PRSEQ", seq, "PRSUCC", "Attempt Successful",
+                      yn(atable_get(att, r, ATT_SUCCESS)), "CRF");
+    }
+    /* EC: each infusion */
+    const struct atable *inf = &ds->t[ADS_INFUSIONS];
+    prev = "";
+    for (size_t r = 0; !rc && r < inf->nrows; r++) {
+        const char *sid = atable_get(inf, r, INF_SUBJECT_ID);
+        seq = strcmp(prev, sid) == 0 ? seq + 1 : 1;
+        prev = sid;
+        struct bld b = row(&D[D_EC], sid);
+        char spid[48];
+        fmt_text(spid, sizeof spid, "INFUSION %s", atable_get(inf, r, INF_INFUSION));
+        setn(&b, "ECSEQ", seq);
+        set(&b, "ECSPID", spid);
+        set(&b, "ECTRT", upper(atable_get(inf, r, INF_TYPE), up));
+        set(&b, "ECCAT", "INFUSION THROUGH THE IO LINE");
+        set(&b, "ECDOSE", atable_get(inf, r, INF_VOLUME));
+        set(&b, "ECDOSU", "mL");
+        set(&b, "ECROUTE", "INTRAOSSEOUS");
+        const char *start = atable_get(inf, r, INF_START_DT);
+        set(&b, "ECSTDTC", iso(start, b1));
+        double m;
+        if (atable_num(inf, r, INF_DURATION_MIN, &m))
+            set(&b, "ECENDTC", iso_plus(start, m * 60, b2));
+        rc = b.rc;
+        if (!rc)
+            rc = supp(&D[D_SUPPEC], sid, "ECSEQ", seq, "ECMETHOD", "Infusion Method",
+                      upper(atable_get(inf, r, INF_METHOD), up), "CRF");
+        if (!rc)
+            rc = supp(&D[D_SUPPEC], sid, "ECSEQ", seq, "ECFLOW", "Flow Rate (mL/min)",
+                      atable_get(inf, r, INF_FLOW), "DERIVED");
+    }
+    /* VS: each time point done */
+    const struct atable *hd = &ds->t[ADS_HAEMO];
+    static const struct {
+        int col;
+        const char *cd, *test, *unit;
+    } VS[] = {{HD_MAP, "MAP", "Mean Arterial Pressure", "mmHg"},
+              {HD_HR, "HR", "Heart Rate", "beats/min"},
+              {HD_SBP, "SYSBP", "Systolic Blood Pressure", "mmHg"}};
+    prev = "";
+    for (size_t r = 0; !rc && r < hd->nrows; r++) {
+        const char *sid = atable_get(hd, r, HD_SUBJECT_ID);
+        if (strcmp(prev, sid) != 0)
+            seq = 0;
+        prev = sid;
+        for (size_t k = 0; !rc && k < N(VS); k++) {
+            const char *v = atable_get(hd, r, (size_t)VS[k].col);
+            if (!v)
+                continue;
+            struct bld b = row(&D[D_VS], sid);
+            char eltm[32];
+            const char *min = atable_get(hd, r, HD_MINUTES);
+            fmt_text(eltm, sizeof eltm, "PT%sM", min ? min : "0");
+            setn(&b, "VSSEQ", ++seq);
+            set(&b, "VSTESTCD", VS[k].cd);
+            set(&b, "VSTEST", VS[k].test);
+            set(&b, "VSORRES", v);
+            set(&b, "VSORRESU", VS[k].unit);
+            set(&b, "VSSTRESC", v);
+            set(&b, "VSSTRESN", v);
+            set(&b, "VSSTRESU", VS[k].unit);
+            set(&b, "VSTPT", atable_get(hd, r, HD_TIMEPOINT));
+            set(&b, "VSTPTNUM", min);
+            set(&b, "VSELTM", eltm);
+            set(&b, "VSTPTREF", "T0 (FIRST SKIN PUNCTURE)");
+            rc = b.rc;
+        }
+    }
+    /* AE: each complication */
+    const struct atable *cmp = &ds->t[ADS_COMPLICATIONS];
+    static const char *const rel[] = {"",
+                                      "DEFINITELY RELATED",
+                                      "PROBABLY RELATED",
+                                      "POSSIBLY RELATED",
+                                      "UNLIKELY RELATED",
+                                      "NOT RELATED"};
+    prev = "";
+    for (size_t r = 0; !rc && r < cmp->nrows; r++) {
+        const char *sid = atable_get(cmp, r, CMP_SUBJECT_ID);
+        seq = strcmp(prev, sid) == 0 ? seq + 1 : 1;
+        prev = sid;
+        struct bld b = row(&D[D_AE], sid);
+        char spid[96];
+        fmt_text(spid, sizeof spid, "%s #%s", atable_get(cmp, r, CMP_EVENT),
+                 atable_get(cmp, r, CMP_INSTANCE));
+        setn(&b, "AESEQ", seq);
+        set(&b, "AESPID", spid);
+        set(&b, "AETERM", atable_get(cmp, r, CMP_TYPE_LABEL));
+        set(&b, "AEDECOD", upper(atable_get(cmp, r, CMP_TYPE_LABEL), up));
+        set(&b, "AECAT", "IO SITE OR IO USE");
+        set(&b, "AETOXGR", atable_get(cmp, r, CMP_GRADE));
+        set(&b, "AESER", yn(atable_get(cmp, r, CMP_SERIOUS)));
+        const char *re = atable_get(cmp, r, CMP_RELATED);
+        set(&b, "AEREL", re && re[0] >= '1' && re[0] <= '5' && !re[1] ? rel[re[0] - '0'] : NULL);
+        set(&b, "AESTDTC", atable_get(cmp, r, CMP_ONSET));
+        rc = b.rc;
+    }
+    return rc ? (rc == ERR_INTERNAL ? ERR_INTERNAL : ERR_NOMEM) : 0;
+}
+
+/* ---- define.xml ----------------------------------------------------------------------------*/
+
+static void xml_text(struct strbuf *sb, const char *s)
+{
+    strbuf_add_html(sb, s ? s : ""); /* &, <, >, " and ' escaped: valid XML too */
+}
+
+static size_t col_width(const struct atable *t, size_t c)
+{
+    size_t w = 1;
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *s = atable_get(t, r, c);
+        if (s && strlen(s) > w)
+            w = strlen(s);
+    }
+    return w;
+}
+
+static void define_xml(const struct dom *D, size_t n, const char *when, struct strbuf *sb)
+{
+    strbuf_adds(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                    "<ODM xmlns=\"http://www.cdisc.org/ns/odm/v1.3\" "
+                    "xmlns:def=\"http://www.cdisc.org/ns/def/v2.0\" "
+                    "xmlns:xlink=\"http://www.w3.org/1999/xlink\" ODMVersion=\"1.3.2\" "
+                    "FileType=\"Snapshot\" FileOID=\"IOHEME.DEFINE\" CreationDateTime=\"");
+    xml_text(sb, when);
+    strbuf_adds(sb, "\" Originator=\"ioheme\" SourceSystem=\"ioheme\">\n"
+                    " <Study OID=\"" STUDYID "\">\n  <GlobalVariables>\n"
+                    "   <StudyName>" STUDYID "</StudyName>\n"
+                    "   <StudyDescription>Application of Intraosseous Infusion in Hematologic "
+                    "Critical Patients</StudyDescription>\n"
+                    "   <ProtocolName>" STUDYID "</ProtocolName>\n  </GlobalVariables>\n"
+                    "  <MetaDataVersion OID=\"MDV." STUDYID "\" Name=\"SDTM-like tabulation\" "
+                    "def:DefineVersion=\"2.0.0\" def:StandardName=\"SDTM-IG\" "
+                    "def:StandardVersion=\"3.2\">\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct dom *d = &D[i];
+        bool supp = strncmp(d->member, "SUPP", 4) == 0;
+        strbuf_addf(
+            sb,
+            "   <ItemGroupDef OID=\"IG.%s\" Name=\"%s\" Repeating=\"%s\" "
+            "IsReferenceData=\"No\" SASDatasetName=\"%s\" Domain=\"%s\" Purpose=\"Tabulation\" "
+            "def:Structure=\"",
+            d->member, d->member, strcmp(d->member, "DM") == 0 ? "No" : "Yes", d->member,
+            supp ? d->member + 4 : d->member);
+        xml_text(sb, d->structure);
+        strbuf_addf(sb,
+                    "\" def:ArchiveLocationID=\"LF.%s\">\n    <Description><TranslatedText "
+                    "xml:lang=\"en\">",
+                    d->member);
+        xml_text(sb, d->label);
+        strbuf_adds(sb, "</TranslatedText></Description>\n");
+        for (size_t c = 0; c < d->t.ncols; c++)
+            strbuf_addf(
+                sb, "    <ItemRef ItemOID=\"IT.%s.%s\" OrderNumber=\"%zu\" Mandatory=\"%s\"/>\n",
+                d->member, d->t.cols[c].name, c + 1, c < 3 ? "Yes" : "No");
+        char file[16];
+        fmt_exact(file, sizeof file, "%s", d->member);
+        for (char *p = file; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        strbuf_addf(sb,
+                    "    <def:leaf ID=\"LF.%s\" xlink:href=\"%s.xpt\"><def:title>%s.xpt</def:title>"
+                    "</def:leaf>\n   </ItemGroupDef>\n",
+                    d->member, file, file);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct dom *d = &D[i];
+        for (size_t c = 0; c < d->t.ncols; c++) {
+            const struct acol *col = &d->t.cols[c];
+            bool text = col->type == ACOL_TEXT;
+            bool dtc = text && strlen(col->name) > 3 &&
+                       strcmp(col->name + strlen(col->name) - 3, "DTC") == 0;
+            strbuf_addf(
+                sb, "   <ItemDef OID=\"IT.%s.%s\" Name=\"%s\" SASFieldName=\"%s\" DataType=\"%s\"",
+                d->member, col->name, col->name, col->name,
+                dtc    ? "datetime"
+                : text ? "text"
+                       : "float");
+            if (text)
+                strbuf_addf(sb, " Length=\"%zu\"", col_width(&d->t, c));
+            strbuf_adds(sb, ">\n    <Description><TranslatedText xml:lang=\"en\">");
+            xml_text(sb, col->desc);
+            strbuf_adds(sb, "</TranslatedText></Description>\n");
+            char o = d->origins[c];
+            if (strcmp(col->name, "SEX") == 0)
+                strbuf_adds(sb, "    <CodeListRef CodeListOID=\"CL.SEX\"/>\n");
+            else if (strcmp(col->name, "AESER") == 0 || strcmp(col->name, "DTHFL") == 0)
+                strbuf_adds(sb, "    <CodeListRef CodeListOID=\"CL.NY\"/>\n");
+            strbuf_addf(sb, "    <def:Origin Type=\"%s\"/>\n   </ItemDef>\n",
+                        o == 'C'   ? "CRF"
+                        : o == 'D' ? "Derived"
+                                   : "Assigned");
+        }
+    }
+    strbuf_adds(sb,
+                "   <CodeList OID=\"CL.SEX\" Name=\"Sex\" DataType=\"text\">\n"
+                "    <CodeListItem CodedValue=\"F\"><Decode><TranslatedText xml:lang=\"en\">Female"
+                "</TranslatedText></Decode></CodeListItem>\n"
+                "    <CodeListItem CodedValue=\"M\"><Decode><TranslatedText xml:lang=\"en\">Male"
+                "</TranslatedText></Decode></CodeListItem>\n"
+                "    <CodeListItem CodedValue=\"U\"><Decode><TranslatedText xml:lang=\"en\">Unknown"
+                "</TranslatedText></Decode></CodeListItem>\n   </CodeList>\n"
+                "   <CodeList OID=\"CL.NY\" Name=\"No Yes Response\" DataType=\"text\">\n"
+                "    <CodeListItem CodedValue=\"N\"><Decode><TranslatedText xml:lang=\"en\">No"
+                "</TranslatedText></Decode></CodeListItem>\n"
+                "    <CodeListItem CodedValue=\"Y\"><Decode><TranslatedText xml:lang=\"en\">Yes"
+                "</TranslatedText></Decode></CodeListItem>\n   </CodeList>\n"
+                "  </MetaDataVersion>\n </Study>\n</ODM>\n");
+}
+
+int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_stats *stats,
+                       struct err *e)
+{
+    memset(stats, 0, sizeof *stats);
+    struct dom D[D_N] = {
+        [D_DM] = {"DM", "Demographics", "One record per subject", "AAAADCAADCAAAADC", {0}},
+        [D_SUPPDM] = {"SUPPDM",
+                      "Supplemental Qualifiers for DM",
+                      "One record per supplemental qualifier per subject",
+                      "AAAAAAAAA",
+                      {0}},
+        [D_DS] =
+            {"DS", "Disposition", "One record per disposition status per subject", "AAADCCAC", {0}},
+        [D_PR] = {"PR",
+                  "Procedures",
+                  "One record per insertion attempt per subject",
+                  "AAADCCAACCD",
+                  {0}},
+        [D_SUPPPR] = {"SUPPPR",
+                      "Supplemental Qualifiers for PR",
+                      "One record per supplemental qualifier per attempt",
+                      "AAAAAAAAA",
+                      {0}},
+        [D_EC] = {"EC",
+                  "Exposure as Collected",
+                  "One record per infusion per subject",
+                  "AAADCCACAACD",
+                  {0}},
+        [D_SUPPEC] = {"SUPPEC",
+                      "Supplemental Qualifiers for EC",
+                      "One record per supplemental qualifier per infusion",
+                      "AAAAAAAAA",
+                      {0}},
+        [D_VS] = {"VS",
+                  "Vital Signs",
+                  "One record per test per time point per subject",
+                  "AAADAACACDACDDA",
+                  {0}},
+        [D_LB] = {"LB",
+                  "Laboratory Test Results",
+                  "One record per test per time point per subject",
+                  "AAADAACACDACCAC",
+                  {0}},
+        [D_SUPPLB] = {"SUPPLB",
+                      "Supplemental Qualifiers for LB",
+                      "One record per supplemental qualifier per result",
+                      "AAAAAAAAA",
+                      {0}},
+        [D_AE] = {"AE",
+                  "Adverse Events",
+                  "One record per complication per subject",
+                  "AAADCCACCCCC",
+                  {0}},
+    };
+    static const struct {
+        const struct acol *cols;
+        size_t n;
+    } COLS[D_N] = {[D_DM] = {DM_COLS, N(DM_COLS)},
+                   [D_SUPPDM] = {SUPP_COLS, N(SUPP_COLS)},
+                   [D_DS] = {DS_COLS, N(DS_COLS)},
+                   [D_PR] = {PR_COLS, N(PR_COLS)},
+                   [D_SUPPPR] = {SUPP_COLS, N(SUPP_COLS)},
+                   [D_EC] = {EC_COLS, N(EC_COLS)},
+                   [D_SUPPEC] = {SUPP_COLS, N(SUPP_COLS)},
+                   [D_VS] = {FIND_COLS_VS, N(FIND_COLS_VS)},
+                   [D_LB] = {FIND_COLS_LB, N(FIND_COLS_LB)},
+                   [D_SUPPLB] = {SUPP_COLS, N(SUPP_COLS)},
+                   [D_AE] = {AE_COLS, N(AE_COLS)}};
+    for (int i = 0; i < D_N; i++) {
+        atable_init(&D[i].t, D[i].member, COLS[i].cols, COLS[i].n);
+        if (strlen(D[i].origins) != COLS[i].n) /* one origin per variable, or a bug here */
+            return err_set(e, ERR_INTERNAL, "SDTM %s: origins do not match its variables",
+                           D[i].member);
+    }
+    struct adataset ds;
+    struct arena ar = ARENA_INIT;
+    struct raws rs = {.ar = &ar};
+    char first[32] = "", last[32] = "";
+    int rc = dataset_from_store(st, &ds, e);
+    bool has_ds = rc == 0;
+    if (!rc)
+        rc = store_study_values(st, raw_value, &rs, e);
+    if (!rc)
+        rc = store_audit_content_time(st, first, last, e);
+    if (!rc && (rc = build(&ds, &rs, D)) != 0)
+        err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
+    if (!rc && mkdir(dir, 0755) != 0) {
+        struct stat sb;
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            rc = err_set_field(e, ERR_IO, "out", "%s: cannot create the folder", dir);
+    }
+    for (int i = 0; !rc && i < D_N; i++) {
+        char name[16], path[4096];
+        fmt_exact(name, sizeof name, "%s", D[i].member);
+        for (char *p = name; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        if (!fmt_fits(path, sizeof path, "%s/%s.xpt", dir, name))
+            rc = err_set_field(e, ERR_INVALID, "out", "%s: path too long", dir);
+        else
+            rc = dataset_xpt_write(&D[i].t, D[i].member, D[i].label, path, e);
+        stats->rows += D[i].t.nrows;
+        stats->datasets++;
+    }
+    if (!rc) {
+        struct strbuf sb = STRBUF_INIT;
+        define_xml(D, D_N, last, &sb);
+        rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                       : dataset_write_file(dir, "define.xml", strbuf_str(&sb), sb.len, e);
+        strbuf_release(&sb);
+    }
+    if (!rc)
+        stats->subjects = D[D_DM].t.nrows;
+    for (int i = 0; i < D_N; i++)
+        atable_free(&D[i].t);
+    if (has_ds)
+        derive_free(&ds);
+    arena_free(&ar);
+    return rc;
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# `ioheme export xpt` (issue 14): SDTM-like domains as SAS transport files, read back by readers
+# nobody here wrote — R haven::read_xpt and pandas read_sas — and checked against the analysis
+# dataset's CSVs (`ioheme dataset`) and the database itself (sqlite3): one DM row per enrolled
+# subject with its age and sex, a PR row per insertion attempt, an EC row per infusion, VS and
+# LB values equal to the stored ones, an AE row per complication with its grade; version 5
+# files (not ReadStat's default 8), names <= 8 characters, labels <= 40, values <= 200; haven
+# and pandas read the same values; a second export is byte-identical; define.xml is
+# well-formed XML that lists exactly the datasets and variables written; the export is audited
+# with each file's SHA-256.
+set -eu
+: "${IOHEME:?}" "${IOHEME_SRC:?}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL xpt_export: $*"; exit 1; }
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+I=$IOHEME
+"$I" init --admin admin --synthetic >/dev/null
+"$I" simulate --patients 60 --seed 14 >/dev/null
+# one baseline panel drawn through the IO needle: its platelets go to SUPPLB as excluded
+sid=$(sqlite3 "$IOHEME_DB" "SELECT r.study_id FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'bl_plt' ORDER BY r.id LIMIT 1")
+"$I" set "$sid" baseline bl_lab_source=4 --reason "sample from the IO needle" >/dev/null || fail "fixture: specimen source"
+"$I" export xpt --out "$W/x" >"$W/out" || fail "export: $(cat "$W/out")"
+"$I" export xpt --out "$W/x2" >/dev/null || fail "second export"
+for f in "$W"/x/*; do
+    cmp -s "$f" "$W/x2/$(basename "$f")" || fail "$(basename "$f") differs between two exports"
+    case "$f" in *.xpt)
+        head -c 80 "$f" | grep -q '^HEADER RECORD\*\*\*\*\*\*\*LIBRARY HEADER RECORD!!!!!!!' || fail "$(basename "$f"): not a transport file"
+        grep -q 'LIBV8' "$f" && fail "$(basename "$f"): version 8";;
+    esac
+done
+"$I" dataset --out "$W/ds" >/dev/null || fail "dataset"
+# R haven: every file to CSV, with each variable's name, label and width
+Rscript --vanilla - "$W/x" "$W/r" <<'R' || fail "haven could not read the files"
+suppressMessages(library(haven))
+a <- commandArgs(TRUE); dir.create(a[2])
+meta <- NULL
+for (f in list.files(a[1], pattern = "\\.xpt$", full.names = TRUE)) {
+  d <- read_xpt(f)
+  m <- toupper(sub("\\.xpt$", "", basename(f)))
+  write.csv(as.data.frame(d), file.path(a[2], paste0(m, ".csv")), row.names = FALSE, na = "")
+  for (v in names(d)) {
+    w <- if (is.character(d[[v]])) max(c(0, nchar(d[[v]], type = "bytes")), na.rm = TRUE) else 8
+    meta <- rbind(meta, data.frame(dataset = m, name = v, label = attr(d[[v]], "label"),
+                                   type = if (is.character(d[[v]])) "text" else "num", width = w))
+  }
+}
+write.csv(meta, file.path(a[2], "_meta.csv"), row.names = FALSE)
+R
+/usr/bin/python3 - "$W" "$IOHEME_DB" "$sid" <<'PY' || fail "the SDTM values"
+import csv, glob, os, sqlite3, sys
+import xml.etree.ElementTree as ET
+import pandas as pd
+W, db, io_sid = sys.argv[1:]
+def rows(p):
+    return list(csv.DictReader(open(p, newline='', encoding='utf-8')))
+R = {os.path.basename(p)[:-4]: rows(p) for p in glob.glob(f'{W}/r/*.csv') if not p.endswith('_meta.csv')}
+meta = rows(f'{W}/r/_meta.csv')
+ds = {os.path.basename(p)[:-4]: rows(p) for p in glob.glob(f'{W}/ds/*.csv')}
+con = sqlite3.connect(db)
+# names, labels, widths (SAS V5)
+for m in meta:
+    assert len(m['name']) <= 8 and m['name'] == m['name'].upper(), m
+    assert 0 < len(m['label']) <= 40, m
+    assert int(m['width']) <= 200, m
+assert set(R) == {'DM', 'SUPPDM', 'DS', 'PR', 'SUPPPR', 'EC', 'SUPPEC', 'VS', 'LB', 'SUPPLB', 'AE'}, set(R)
+subj = [s for s in ds['subjects']]
+# DM: one row per enrolled subject, age and sex as the dataset has them
+dm = {r['USUBJID']: r for r in R['DM']}
+assert set(dm) == {'IO-HEME-' + s['subject_id'] for s in subj}, 'DM subjects'
+for s in subj:
+    d = dm['IO-HEME-' + s['subject_id']]
+    assert d['STUDYID'] == 'IO-HEME' and d['DOMAIN'] == 'DM' and d['SUBJID'] == s['subject_id']
+    assert (d['AGE'] or '') == (str(int(float(s['age']))) if s['age'] else ''), (d['AGE'], s['age'])
+    assert d['SEX'] == {'male': 'M', 'female': 'F', '': 'U'}[s['sex']], (d['SEX'], s['sex'])
+    assert d['RFSTDTC'] == s['t0'].replace(' ', 'T'), (d['RFSTDTC'], s['t0'])
+    assert (d['DTHFL'] == 'Y') == (s['os_status'] == '1')
+# PR: one row per attempt, start times and sites
+att = ds['attempts']
+assert len(R['PR']) == len(att), ('PR', len(R['PR']), len(att))
+for p, a in zip(R['PR'], att):
+    assert p['USUBJID'] == 'IO-HEME-' + a['subject_id'] and p['PRSTDTC'] == a['start_dt'].replace(' ', 'T'), (p, a)
+    assert p['PRSPID'] == f"P{a['placement']}-A{a['attempt']}" and p['PRLOC'] == a['site'].upper().replace('_', ' ')
+assert len(R['SUPPPR']) == sum(1 for a in att if a['success'] != ''), 'SUPPPR'
+# EC: one row per infusion, the volume as the dose
+inf = ds['infusions']
+assert len(R['EC']) == len(inf)
+for e, i in zip(R['EC'], inf):
+    assert float(e['ECDOSE'] or 'nan') == float(i['volume_ml'] or 'nan') or (e['ECDOSE'] == i['volume_ml'] == ''), (e, i)
+    assert e['ECROUTE'] == 'INTRAOSSEOUS' and e['ECDOSU'] == 'mL'
+# VS: MAP, HR and SBP as the dataset has them at each time point
+want = sorted((h['subject_id'], h['timepoint'], t, float(h[c])) for h in ds['haemodynamics']
+              for t, c in (('MAP', 'map'), ('HR', 'hr'), ('SYSBP', 'sbp')) if h[c])
+got = sorted((v['USUBJID'][len('IO-HEME-'):], v['VSTPT'], v['VSTESTCD'], float(v['VSSTRESN'])) for v in R['VS'])
+assert want == got, ('VS', len(want), len(got))
+# LB: the baseline values as stored (sqlite3), with the units and the specimen source
+stored = {(sid, f): v for sid, f, v in con.execute(
+    "SELECT r.study_id, v.field, v.value FROM value v JOIN record r ON r.id = v.record_id "
+    "WHERE v.event = 'baseline_arm_1' AND v.field IN ('bl_hb','bl_plt','bl_wbc','bl_anc','bl_inr','bl_fib','bl_creat')")}
+code = {'HGB': 'bl_hb', 'PLAT': 'bl_plt', 'WBC': 'bl_wbc', 'NEUT': 'bl_anc', 'INR': 'bl_inr', 'FIBRINO': 'bl_fib', 'CREAT': 'bl_creat'}
+base = {(l['USUBJID'][len('IO-HEME-'):], code[l['LBTESTCD']]): l for l in R['LB'] if l['VISIT'] == 'BASELINE' and l['LBTESTCD'] in code}
+enrolled = {s['subject_id'] for s in subj}
+assert {k: v for k, v in stored.items() if k[0] in enrolled} == {k: l['LBORRES'] for k, l in base.items()}, 'LB baseline values'
+assert float(base[(io_sid, 'bl_plt')]['LBSTRESN']) == float(stored[(io_sid, 'bl_plt')])
+assert base[(io_sid, 'bl_plt')]['LBSPEC'] == 'INTRAOSSEOUS BLOOD'
+excl = [s for s in R['SUPPLB'] if s['USUBJID'] == 'IO-HEME-' + io_sid and s['QNAM'] == 'LBEXCL']
+assert any(s['IDVARVAL'] == base[(io_sid, 'bl_plt')]['LBSEQ'] for s in excl), 'IO-drawn platelets not marked excluded'
+# AE: one row per complication with its grade
+cmp = ds['complications']
+assert len(R['AE']) == len(cmp) and [a['AETOXGR'] for a in R['AE']] == [c['grade'] for c in cmp], 'AE'
+# DS: consent for everyone, an end of study where the database has one
+eos = con.execute("SELECT count(*) FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'eos_status' AND r.study_id IS NOT NULL").fetchone()[0]
+assert sum(1 for d in R['DS'] if d['DSCAT'] == 'PROTOCOL MILESTONE') == len(subj) and sum(1 for d in R['DS'] if d['DSCAT'] == 'DISPOSITION EVENT') == eos, 'DS'
+# pandas reads the same values as haven
+for m, rr in R.items():
+    df = pd.read_sas(f'{W}/x/{m.lower()}.xpt', format='xport', encoding='utf-8')
+    assert len(df) == len(rr), (m, len(df), len(rr))
+    for col in df.columns:
+        for i, r in enumerate(rr):
+            a, b = df[col].iloc[i], r[col]
+            if isinstance(a, str):
+                assert a == b, (m, col, i, a, b)
+            else:
+                assert (pd.isna(a) and b == '') or abs(float(a) - float(b)) < 1e-9, (m, col, i, a, b)
+# define.xml lists exactly what was written
+ns = {'o': 'http://www.cdisc.org/ns/odm/v1.3'}
+root = ET.parse(f'{W}/x/define.xml').getroot()
+groups = {g.get('Name'): [r.get('ItemOID') for r in g.findall('o:ItemRef', ns)] for g in root.iter('{%s}ItemGroupDef' % ns['o'])}
+assert set(groups) == set(R), set(groups)
+for m, oids in groups.items():
+    assert [o.split('.')[-1] for o in oids] == [x['name'] for x in meta if x['dataset'] == m], m
+items = {i.get('OID') for i in root.iter('{%s}ItemDef' % ns['o'])}
+assert all(o in items for oids in groups.values() for o in oids), 'an ItemRef without its ItemDef'
+PY
+xmllint --noout "$W/x/define.xml" || fail "define.xml is not well-formed"
+sha=$(sha256sum "$W/x/dm.xpt" | cut -d' ' -f1)
+[ "$(sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit WHERE action = 'export' AND field = 'export xpt' AND new_value LIKE '%dm $sha%'")" -ge 1 ] ||
+    fail "the export is not audited with dm.xpt's SHA-256: $(sqlite3 "$IOHEME_DB" "SELECT field, new_value FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")"
+echo "xpt_export: ok"
