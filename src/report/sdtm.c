@@ -355,6 +355,27 @@ static const char *upper(const char *s, char buf[MAX_TEXT + 1])
     return buf;
 }
 
+/* One LB row: a result in its original units, which are the standard ones here. */
+static int lb_row(struct dom *d, const char *sid, long long seq, const char *testcd,
+                  const char *test, const char *value, const char *unit, const char *spec,
+                  const char *dtc, const char *visit, const char *tpt)
+{
+    struct bld l = row(d, sid);
+    setn(&l, "LBSEQ", seq);
+    set(&l, "LBTESTCD", testcd);
+    set(&l, "LBTEST", test);
+    set(&l, "LBORRES", value);
+    set(&l, "LBORRESU", unit);
+    set(&l, "LBSTRESC", value);
+    set(&l, "LBSTRESN", value);
+    set(&l, "LBSTRESU", unit);
+    set(&l, "LBSPEC", spec);
+    set(&l, "LBDTC", dtc);
+    set(&l, "VISIT", visit);
+    set(&l, "LBTPT", tpt);
+    return l.rc;
+}
+
 static int build(const struct adataset *ds, const struct raws *rs, struct dom *D)
 {
     const struct atable *sub = &ds->t[ADS_SUBJECTS];
@@ -435,19 +456,8 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         for (size_t i = 0; !rc && raw && i < N(LABS); i++) {
             if (!raw->lab[i])
                 continue;
-            struct bld l = row(&D[D_LB], sid);
-            setn(&l, "LBSEQ", ++seq);
-            set(&l, "LBTESTCD", LABS[i].testcd);
-            set(&l, "LBTEST", LABS[i].test);
-            set(&l, "LBORRES", raw->lab[i]);
-            set(&l, "LBORRESU", LABS[i].unit);
-            set(&l, "LBSTRESC", raw->lab[i]);
-            set(&l, "LBSTRESN", raw->lab[i]);
-            set(&l, "LBSTRESU", LABS[i].unit);
-            set(&l, "LBSPEC", spec);
-            set(&l, "LBDTC", iso(raw->lab_dt, b1));
-            set(&l, "VISIT", "BASELINE");
-            rc = l.rc;
+            rc = lb_row(&D[D_LB], sid, ++seq, LABS[i].testcd, LABS[i].test, raw->lab[i],
+                        LABS[i].unit, spec, iso(raw->lab_dt, b1), "BASELINE", NULL);
             if (!rc && io_drawn && LABS[i].io_excluded)
                 rc = supp(&D[D_SUPPLB], sid, "LBSEQ", seq, "LBEXCL", "Excluded From Analysis",
                           "Drawn through the IO needle (SAP 7)", "ASSIGNED");
@@ -458,17 +468,8 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
             const char *v = atable_get(hd, h, HD_LACTATE);
             if (!v || strcmp(atable_get(hd, h, HD_SUBJECT_ID), sid) != 0)
                 continue;
-            struct bld l = row(&D[D_LB], sid);
-            setn(&l, "LBSEQ", ++seq);
-            set(&l, "LBTESTCD", "LACTICAC");
-            set(&l, "LBTEST", "Lactic Acid");
-            set(&l, "LBORRES", v);
-            set(&l, "LBORRESU", "mmol/L");
-            set(&l, "LBSTRESC", v);
-            set(&l, "LBSTRESN", v);
-            set(&l, "LBSTRESU", "mmol/L");
-            set(&l, "LBTPT", atable_get(hd, h, HD_TIMEPOINT));
-            rc = l.rc;
+            rc = lb_row(&D[D_LB], sid, ++seq, "LACTICAC", "Lactic Acid", v, "mmol/L", NULL, NULL,
+                        NULL, atable_get(hd, h, HD_TIMEPOINT));
         }
     }
     /* PR: each attempt */
