@@ -249,11 +249,15 @@ static int raw_value(void *ctx, const struct store_value *v)
     return 0;
 }
 
-static const struct raw *raw_of(const struct raws *rs, const char *subject)
+/* The stored values of subject: the raws and the subjects table are both in screening order,
+ * so a cursor walks them together (records screened but never enrolled are passed over). */
+static const struct raw *raw_next(const struct raws *rs, size_t *at, const char *subject)
 {
-    for (size_t i = 0; subject && i < rs->n; i++)
-        if (strcmp(rs->r[i].subject, subject) == 0)
+    for (size_t i = *at; subject && i < rs->n; i++)
+        if (strcmp(rs->r[i].subject, subject) == 0) {
+            *at = i + 1;
             return &rs->r[i];
+        }
     return NULL;
 }
 
@@ -381,9 +385,11 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
     const struct atable *sub = &ds->t[ADS_SUBJECTS];
     int rc = 0;
     char b1[32], b2[32], up[MAX_TEXT + 1];
+    const struct atable *hd = &ds->t[ADS_HAEMO];
+    size_t raw_at = 0, hd_at = 0; /* cursors: every table is in the subjects' order */
     for (size_t r = 0; !rc && r < sub->nrows; r++) {
         const char *sid = atable_get(sub, r, SUB_SUBJECT_ID);
-        const struct raw *raw = raw_of(rs, sid);
+        const struct raw *raw = raw_next(rs, &raw_at, sid);
         struct bld b = row(&D[D_DM], sid);
         set(&b, "SUBJID", sid);
         set(&b, "RFSTDTC", iso(atable_get(sub, r, SUB_T0), b1));
@@ -462,11 +468,12 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
                 rc = supp(&D[D_SUPPLB], sid, "LBSEQ", seq, "LBEXCL", "Excluded From Analysis",
                           "Drawn through the IO needle (SAP 7)", "ASSIGNED");
         }
-        /* LB: lactate at each time point after T0 */
-        const struct atable *hd = &ds->t[ADS_HAEMO];
-        for (size_t h = 0; !rc && h < hd->nrows; h++) {
+        /* LB: lactate at each time point after T0 (this subject's rows, next in the table) */
+        for (; !rc && hd_at < hd->nrows && strcmp(atable_get(hd, hd_at, HD_SUBJECT_ID), sid) == 0;
+             hd_at++) {
+            size_t h = hd_at;
             const char *v = atable_get(hd, h, HD_LACTATE);
-            if (!v || strcmp(atable_get(hd, h, HD_SUBJECT_ID), sid) != 0)
+            if (!v)
                 continue;
             rc = lb_row(&D[D_LB], sid, ++seq, "LACTICAC", "Lactic Acid", v, "mmol/L", NULL, NULL,
                         NULL, atable_get(hd, h, HD_TIMEPOINT));
@@ -533,7 +540,6 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
                       atable_get(inf, r, INF_FLOW), "DERIVED");
     }
     /* VS: each time point done */
-    const struct atable *hd = &ds->t[ADS_HAEMO];
     static const struct {
         int col;
         const char *cd, *test, *unit;

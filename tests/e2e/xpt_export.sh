@@ -105,6 +105,10 @@ assert float(base[(io_sid, 'bl_plt')]['LBSTRESN']) == float(stored[(io_sid, 'bl_
 assert base[(io_sid, 'bl_plt')]['LBSPEC'] == 'INTRAOSSEOUS BLOOD'
 excl = [s for s in R['SUPPLB'] if s['USUBJID'] == 'IO-HEME-' + io_sid and s['QNAM'] == 'LBEXCL']
 assert any(s['IDVARVAL'] == base[(io_sid, 'bl_plt')]['LBSEQ'] for s in excl), 'IO-drawn platelets not marked excluded'
+# LB: lactate at each time point, as the dataset has it
+want = sorted((h['subject_id'], h['timepoint'], float(h['lactate'])) for h in ds['haemodynamics'] if h['lactate'])
+got = sorted((l['USUBJID'][len('IO-HEME-'):], l['LBTPT'], float(l['LBSTRESN'])) for l in R['LB'] if l['LBTPT'])
+assert want == got, ('LB lactate series', len(want), len(got))
 # AE: one row per complication with its grade
 cmp = ds['complications']
 assert len(R['AE']) == len(cmp) and [a['AETOXGR'] for a in R['AE']] == [c['grade'] for c in cmp], 'AE'
