@@ -10,11 +10,13 @@
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "report/dataset.h"
+#include "sim/cohort.h"
 #include "sim/simulate.h"
 #include "store/store.h"
 
 const char CMD_SIMULATE_USAGE[] =
-    "usage: ioheme simulate [--db FILE] --patients N --seed S [--batch K] [--user NAME]\n"
+    "usage: ioheme simulate [--db FILE] --patients N --seed S [--batch K] [--site-mix MIX]\n"
+    "                       [--user NAME]\n"
     "\n"
     "Fills a training/demo database (made by 'ioheme init --synthetic'; any other database is\n"
     "refused, so synthetic patients never sit next to real ones) with a synthetic cohort of N\n"
@@ -28,6 +30,8 @@ const char CMD_SIMULATE_USAGE[] =
     "  --seed S       PRNG seed (unsigned 64-bit integer)\n"
     "  --batch K      bulk path: K patients per transaction (default: 500 when N > 1000,\n"
     "                 else one transaction per store call); 0 forces the per-call path\n"
+    "  --site-mix MIX planned IO sites, e.g. tibia=0.7,humerus=0.25,distal_tibia=0.03,\n"
+    "                 femur=0.02 (the default; weights are normalised; sites not named: 0)\n"
     "  --user NAME    acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
     "                 else asked on the terminal\n";
 
@@ -63,14 +67,16 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-const struct cli_opt_spec cmd_simulate_opts[] = {{"db", true},   {"patients", true},
-                                                 {"seed", true}, {"batch", true},
-                                                 {"user", true}, {NULL, false}};
+const struct cli_opt_spec cmd_simulate_opts[] = {
+    {"db", true},   {"patients", true}, {"seed", true}, {"batch", true},
+    {"user", true}, {"site-mix", true}, {NULL, false}};
 
 /* The cohort the arguments ask for. */
 struct sim_plan {
     long n, batch;
     unsigned long long seed;
+    bool has_site_mix;
+    double site_mix[SIM_NSITES];
 };
 
 int cmd_simulate_check(struct cmd_ctx *ctx)
@@ -97,7 +103,13 @@ int cmd_simulate_check(struct cmd_ctx *ctx)
         err_set(&e, ERR_NOMEM, "out of memory");
         return cli_fail("simulate", &e);
     }
-    *p = (struct sim_plan){n, batch, seed};
+    *p = (struct sim_plan){n, batch, seed, false, {0}};
+    if (cli_get(a, "site-mix")) {
+        struct err e = {0};
+        if (sim_site_mix_parse(cli_get(a, "site-mix"), p->site_mix, &e))
+            return cli_usage_error("simulate", "%s", e.msg);
+        p->has_site_mix = true;
+    }
     ctx->data = p;
     return 0;
 }
@@ -114,7 +126,8 @@ int cmd_simulate(struct cmd_ctx *ctx)
     struct sim_summary s;
     ctx->who.source = "simulate"; /* the trail tells synthetic rows from typed ones */
     if (rc == 0)
-        rc = sim_run(ctx->st, &ctx->who, (uint64_t)p->seed, p->n, p->batch, &s, &e);
+        rc = sim_run(ctx->st, &ctx->who, (uint64_t)p->seed, p->n, p->batch,
+                     p->has_site_mix ? p->site_mix : NULL, &s, &e);
     if (rc)
         return cli_fail("simulate", &e);
     printf("simulated %ld screened, %ld enrolled, %ld screen failures; %ld values written "

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <readstat.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +112,34 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
         readstat_label_double_value(yesno, 0, "no");
         readstat_label_double_value(yesno, 1, "yes");
     }
+    /* A transport file has no observation count: readers take trailing blanks of the last
+     * 80-byte card as padding, so a record of 80 bytes or less that ends in blanks loses its
+     * last row (pandas' read_sas did). Records are made longer than 80 bytes by widening the
+     * last character variable. */
+    size_t reclen = 0, last_text = SIZE_MAX;
+    for (size_t c = 0; c < t->ncols; c++) {
+        reclen += t->cols[c].type == ACOL_TEXT ? 0 : 8;
+        if (t->cols[c].type == ACOL_TEXT)
+            last_text = c;
+    }
+    size_t *widths = calloc(t->ncols ? t->ncols : 1, sizeof *widths);
+    if (!widths && !rc)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t c = 0; !rc && c < t->ncols; c++) {
+        widths[c] = 1;
+        for (size_t r = 0; t->cols[c].type == ACOL_TEXT && r < t->nrows; r++) {
+            const char *s = atable_get(t, r, c);
+            if (s && strlen(s) > widths[c])
+                widths[c] = strlen(s);
+        }
+        reclen += t->cols[c].type == ACOL_TEXT ? widths[c] : 0;
+    }
+    if (!rc && p->xport && reclen <= 80 && last_text != SIZE_MAX)
+        widths[last_text] += 81 - reclen;
     for (size_t c = 0; !rc && c < t->ncols; c++) {
         const struct acol *col = &t->cols[c];
         if (col->type == ACOL_TEXT) {
-            size_t width = 1;
-            for (size_t r = 0; r < t->nrows; r++) {
-                const char *s = atable_get(t, r, c);
-                if (s && strlen(s) > width)
-                    width = strlen(s);
-            }
-            vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_STRING, width);
+            vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_STRING, widths[c]);
         } else {
             vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_DOUBLE, 0);
             if (col->type == ACOL_DATE)
@@ -165,6 +184,7 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
         rc = err_set(e, ERR_IO, "%s: %s", path, readstat_error_message(re));
     readstat_writer_free(w);
     free(vars);
+    free(widths);
     if (fclose(f) != 0 && !rc)
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
     if (rc)

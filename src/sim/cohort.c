@@ -4,6 +4,7 @@
 #include "sim/cohort.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const int sim_timepoint_min[SIM_NTIMEPOINTS] = {0, 15, 30, 60, 360, 1440};
@@ -65,9 +66,65 @@ static double solve_cumhaz(double target)
     return (lo + hi) / 2;
 }
 
-void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target)
+const char *const sim_site_names[SIM_NSITES] = {"humerus", "tibia", "distal_tibia", "femur"};
+/* Practice is tibia-heavy: PARAMEDIC-3's IO arm 73.5% tibia, 17.1% humerus; a US ED cohort 88%
+ * tibia; the BC registry 57% / 43% (io-reference.md, "Observed site mix"). The default keeps
+ * some distal tibia and, rarely in adults, distal femur (assumption). */
+const double sim_site_mix_default[SIM_NSITES] = {0.25, 0.70, 0.03, 0.02};
+
+int sim_site_mix_parse(const char *s, double out[SIM_NSITES], struct err *e)
+{
+    double w[SIM_NSITES] = {0}, sum = 0;
+    const char *p = s ? s : "";
+    while (*p) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        if (!eq || eq > end)
+            return err_set_field(e, ERR_USAGE, "site-mix",
+                                 "--site-mix: '%.*s' is not SITE=WEIGHT (sites: humerus, tibia, "
+                                 "distal_tibia, femur)",
+                                 (int)(end - p), p);
+        int k = -1;
+        for (int i = 0; i < SIM_NSITES; i++)
+            if (strlen(sim_site_names[i]) == (size_t)(eq - p) &&
+                strncmp(p, sim_site_names[i], (size_t)(eq - p)) == 0)
+                k = i;
+        char num[32];
+        char *stop = NULL;
+        double v = -1;
+        if ((size_t)(end - eq - 1) < sizeof num) {
+            memcpy(num, eq + 1, (size_t)(end - eq - 1));
+            num[end - eq - 1] = '\0';
+            v = strtod(num, &stop);
+        }
+        if (k < 0)
+            return err_set_field(e, ERR_USAGE, "site-mix",
+                                 "--site-mix: no site '%.*s' (humerus, tibia, distal_tibia, "
+                                 "femur)",
+                                 (int)(eq - p), p);
+        if (!stop || stop == num || *stop || !(v >= 0) || v > 1e6)
+            return err_set_field(e, ERR_USAGE, "site-mix",
+                                 "--site-mix: the weight of %s must be a number >= 0, not '%.*s'",
+                                 sim_site_names[k], (int)(end - eq - 1), eq + 1);
+        w[k] = v;
+        p = *end ? end + 1 : end;
+    }
+    for (int i = 0; i < SIM_NSITES; i++)
+        sum += w[i];
+    if (!(sum > 0))
+        return err_set_field(e, ERR_USAGE, "site-mix",
+                             "--site-mix: give at least one site a positive weight, e.g. "
+                             "tibia=0.7,humerus=0.3");
+    for (int i = 0; i < SIM_NSITES; i++)
+        out[i] = w[i] / sum;
+    return 0;
+}
+
+void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target, const double *site_mix)
 {
     memset(c, 0, sizeof *c);
+    memcpy(c->site_mix, site_mix ? site_mix : sim_site_mix_default, sizeof c->site_mix);
     c->seed = seed;
     c->target = target < 1 ? 1 : target;
     c->clock_s = SIM_START_S;
@@ -79,7 +136,7 @@ void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target)
 
 /* ---- screening (sim §2) -------------------------------------------------------------------*/
 
-static void draw_screening(struct prng *r, struct sim_patient *p)
+static void draw_screening(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
 {
     static const double w_fail[] = {1.0 / 1.4, 0.08, 0.10, 0.06, 0.0457};
     p->screen_fail = (enum sim_screen_fail)prng_choice(r, w_fail, 5);
@@ -95,10 +152,9 @@ static void draw_screening(struct prng *r, struct sim_patient *p)
     static const int dx_code[] = {1, 2, 7, 6, 8, 9, 11, 3, 4, 12, 13, 99};
     static const double dx_w[] = {35, 10, 16, 4, 10, 8, 5, 3, 2, 3, 2, 2};
     p->heme_dx = dx_code[prng_choice(r, dx_w, 12)];
-    /* Planned site (sim §2): humerus 50%, proximal tibia 45%, other 5% (distal tibia 3%,
-     * distal femur 2%). */
-    static const int sites[] = {SITE_HUMERUS, SITE_TIBIA, SITE_DISTAL_TIBIA, SITE_FEMUR};
-    p->site_plan = sites[prng_choice(r, (const double[]){0.50, 0.45, 0.03, 0.02}, 4)];
+    /* Planned site (sim §2): the cohort's mix, tibia-heavy by default. */
+    static const int sites[SIM_NSITES] = {SITE_HUMERUS, SITE_TIBIA, SITE_DISTAL_TIBIA, SITE_FEMUR};
+    p->site_plan = sites[prng_choice(r, c->site_mix, SIM_NSITES)];
     p->scr_consent = (int)prng_choice(r, (const double[]){0, 0.25, 0.45, 0.30}, 4);
     if (p->screen_fail == SIM_SF_CONSENT)
         p->scr_consent = 4;
@@ -122,6 +178,10 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
     p->height_cm = clampi(prng_gauss(r, p->sex == 1 ? 172 : 161, 7), 140, 200);
     p->abx = prng_bernoulli(r, 0.85);
     p->plt_tx = prng_bernoulli(r, 0.5);
+    /* plasma before the puncture 15%; the panel mostly venous or arterial, 3% drawn through
+     * the IO needle (assumptions) */
+    p->plasma_tx = prng_bernoulli(r, 0.15);
+    p->lab_source = 1 + (int)prng_choice(r, (const double[]){0.60, 0.35, 0.02, 0.03}, 4);
     /* Platelets log-normal, median 25, 40% < 20: sigma = ln(25/20) / z(0.60) = 0.881. */
     p->plt = clampi(prng_lognormal(r, 25, 0.881), 1, 600);
     /* ANC log-normal, median 0.6, 45% < 0.5: sigma = ln(0.6/0.5) / z(0.55) = 1.450. */
@@ -258,22 +318,53 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
     }
     pl->pain_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 3 : 5, 1.8), 0, 10) : -1;
     pl->pain_inf_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 2 : 6, 2), 0, 10) : -1;
+    /* a dry tap in 25% of working needles (frequent in marrow infiltration, io-reference
+     * "confirmation"; share an assumption); bleeding at the site more often with platelets
+     * < 20 (assumption) */
+    pl->aspirate = pl->is_success && prng_bernoulli(r, 0.75);
+    pl->site_bleed = (int)prng_choice(r,
+                                      p->plt < 20 ? (const double[]){0.75, 0.17, 0.06, 0.02}
+                                                  : (const double[]){0.87, 0.10, 0.025, 0.005},
+                                      4);
 }
 
-/* Flow (sim §5): under pressure humerus ~80 mL/min, tibia ~25, other ~30; gravity x0.3; a
- * pump runs at 60% of the pressure-bag flow but at most 999 mL/h, a common pump maximum
- * (assumption); ±30% uniform noise. */
-static double draw_flow(struct prng *r, int site, int method)
+/* Flow (sim §5). Pressurised (bag ~300 mmHg) mean by site from patients (Ong 2009, ED:
+ * humerus 153, proximal tibia 165 mL/min; io-reference.md "flow, patients"); distal tibia and
+ * femur 100 (assumption: below the proximal sites, as in cadavers). Between patients (needles)
+ * a log-normal factor of mean 1 and SD 0.9, which after the 250 mL/min limit below leaves an SD
+ * of 55-70% of the mean (io-reference: "SD 50-75% of the mean") and means of 130-140 mL/min at
+ * the proximal sites ("of the order of 150"; medians 115-120, the proposal's ~100); gravity
+ * 0.30-0.55 of the pressurised flow (io-reference: "0.27-0.55"), none at all for 19% of
+ * needles (io-reference: 3/20 and 5/22 insertions); a pump at 60% of the pressurised flow
+ * (assumption), with no cap below the plausibility limit, so each site keeps its own flow;
+ * within a needle ±10%. */
+#define FLOW_CV 0.9
+#define P_NO_GRAVITY (8.0 / 42.0)
+
+static void draw_needle_flow(struct prng *r, struct sim_placement *pl)
 {
-    double base = site == SITE_HUMERUS ? 80 : site == SITE_TIBIA ? 25 : 30;
-    double f = method == 1 ? base * 0.3 : method == 3 ? base * 0.6 : base;
-    f *= prng_range(r, 0.7, 1.3);
-    return method == 3 && f > 999.0 / 60 ? 999.0 / 60 : f;
+    double s2 = log(1 + FLOW_CV * FLOW_CV);
+    pl->flow_factor = exp(prng_gauss(r, -s2 / 2, sqrt(s2)));
+    pl->gravity_ratio = prng_range(r, 0.30, 0.55);
+    pl->no_gravity_flow = prng_bernoulli(r, P_NO_GRAVITY);
+}
+
+static double draw_flow(struct prng *r, const struct sim_placement *pl, int method)
+{
+    double base = pl->site == SITE_HUMERUS ? 153 : pl->site == SITE_TIBIA ? 165 : 100;
+    /* at most 250 mL/min, the plausibility limit of io-reference.md (the log-normal's tail
+     * only: medians stay the sites' own) */
+    double f = fmin(base * pl->flow_factor * prng_range(r, 0.9, 1.1), 250);
+    if (method == 1)
+        return pl->no_gravity_flow ? 0 : f * pl->gravity_ratio;
+    return method == 3 ? f * 0.6 : f;
 }
 
 static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_no)
 {
-    const struct sim_placement *pl = &p->pl[placement_no - 1];
+    struct sim_placement *pl = &p->pl[placement_no - 1];
+    draw_needle_flow(r, pl);
+    bool gravity_failed = false;
     int n = (int)prng_int(r, 1, 4);
     int64_t t = pl->inf_start_s;
     for (int i = 0; i < n && p->ninfusions < SIM_MAX_INFUSIONS; i++) {
@@ -294,13 +385,37 @@ static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_
         if (in->type == 7)
             in->drug = p->ne > 0 ? "norepinephrine" : "meropenem";
         in->method = 1 + (int)prng_choice(r, (const double[]){0.15, 0.55, 0.30}, 3);
-        double flow = draw_flow(r, pl->site, in->method);
-        double minutes = in->volume_ml / flow;
+        if (in->method == 1 && gravity_failed)
+            in->method = 2; /* once gravity gave nothing, the next bag goes under pressure */
+        double flow = draw_flow(r, pl, in->method);
         in->start_s = t;
-        in->stop_s = t + (int64_t)lround(minutes * 60);
+        if (flow <= 0) {
+            /* no flow by gravity: stopped after a few minutes, nothing infused, recorded as
+             * occlusion / no flow; the same product then runs under a pressure bag */
+            gravity_failed = true;
+            double want = in->volume_ml;
+            in->volume_ml = 0;
+            in->stop_s = t + prng_int(r, 3, 10) * 60;
+            in->as_planned = false;
+            in->stop_reason = 2;
+            t = in->stop_s + prng_int(r, 60, 300);
+            if (p->ninfusions >= SIM_MAX_INFUSIONS)
+                break;
+            struct sim_infusion *again = &p->inf[p->ninfusions++];
+            *again = *in;
+            in = again;
+            in->volume_ml = want;
+            in->method = 2;
+            flow = draw_flow(r, pl, 2);
+            in->start_s = t;
+        }
+        double minutes = in->volume_ml / flow;
+        in->stop_s = in->start_s + (int64_t)lround(minutes * 60);
         if (in->method == 3)
             in->pump_rate_ml_h = round(flow * 60);
         in->as_planned = prng_bernoulli(r, 0.95);
+        in->haemolysis = in->type >= 3 && in->type <= 6 && prng_bernoulli(r, 0.02);
+        in->stop_reason = 0;
         if (!in->as_planned)
             in->stop_reason = 1 + (int)prng_choice(r, (const double[]){0.4, 0.3, 0.2, 0.1}, 4);
         t = in->stop_s + prng_int(r, 60, 1800);
@@ -410,9 +525,12 @@ static void add_comp(struct prng *r, struct sim_patient *p, int type, int placem
 static void draw_complications(struct prng *r, struct sim_patient *p, int placement)
 {
     /* Per-patient probabilities (docs/simulator.md, with their published sources). */
-    if (prng_bernoulli(r, 0.05))
+    /* extravasation 4% (io-reference: 3.7-3.8%); dislodgement 2-9%, humerus higher
+     * (io-reference: 2% humerus in one series, 9% in an RCT, 33% humerus in an early one):
+     * humerus 8%, other sites 3.5% (assumption within the published range) */
+    if (prng_bernoulli(r, 0.04))
         add_comp(r, p, 5, placement);
-    if (prng_bernoulli(r, 0.03))
+    if (prng_bernoulli(r, p->pl[placement - 1].site == SITE_HUMERUS ? 0.08 : 0.035))
         add_comp(r, p, 7, placement);
     if (prng_bernoulli(r, p->plt < 20 ? 0.08 : 0.04))
         add_comp(r, p, 8, placement);
@@ -605,7 +723,7 @@ bool sim_cohort_next(struct sim_cohort *c, struct sim_patient *p)
     p->index = c->nscreened++;
     c->clock_s += (int64_t)llround(prng_exponential(&r, 1.0 / c->mean_gap_s));
     p->screen_s = c->clock_s;
-    draw_screening(&r, p);
+    draw_screening(&r, c, p);
     p->is_enrolled = p->screen_fail == SIM_SF_NONE;
     /* The course is drawn for screen failures too (then discarded), so a patient's stream
      * position never depends on the screening outcome of anyone else. */

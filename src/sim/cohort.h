@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "sim/prng.h"
 
 #define SIM_MAX_PLACEMENTS 2
@@ -57,6 +58,12 @@ struct sim_placement {
     bool is_removed;                /* a removal form is written */
     int64_t removal_s;
     int removal_reason;
+    /* flow through this needle (sim §5): the patient's factor on the site's mean pressurised
+     * flow, the gravity/pressure ratio, and whether gravity gives no flow at all */
+    double flow_factor, gravity_ratio;
+    bool no_gravity_flow;
+    bool aspirate;  /* blood / marrow aspirated (when successful) */
+    int site_bleed; /* iop_site_bleed 0-3 */
 };
 
 struct sim_infusion {
@@ -68,6 +75,7 @@ struct sim_infusion {
     int method;            /* 1 gravity, 2 pressure bag, 3 pump */
     double pump_rate_ml_h; /* method 3 */
     bool as_planned;
+    bool haemolysis; /* blood products only */
     int stop_reason;
 };
 
@@ -125,6 +133,8 @@ struct sim_patient {
     int location, ecog, dis_status, hsct, height_cm, piv_attempts;
     double weight_kg;
     bool chemo_30d, abx, plt_tx, septic_shock, altered;
+    bool plasma_tx; /* plasma, fibrinogen or cryoprecipitate before the puncture */
+    int lab_source; /* bl_lab_source: 1 venous, 2 arterial, 3 capillary, 4 IO needle */
     int hb, plt, creat, pao2, fio2, gcs, sbp, dbp, hr, rr, spo2, resp;
     double wbc, anc, pt_prol, inr, fib, lactate, bili, temp, ne;
     int ddimer_cat;
@@ -156,8 +166,20 @@ struct sim_patient {
     int64_t eos_s;
 };
 
+/* The planned-site mix (sim §2): shares of proximal humerus, proximal tibia, distal tibia and
+ * distal femur, in that order, summing to 1. */
+#define SIM_NSITES 4
+extern const char
+    *const sim_site_names[SIM_NSITES]; /* "humerus", "tibia", "distal_tibia", "femur" */
+extern const double sim_site_mix_default[SIM_NSITES];
+/* Parses "tibia=0.6,humerus=0.3,..." (names of sim_site_names, non-negative weights, at least
+ * one positive; unnamed sites get 0) into out, normalised to sum 1. ERR_USAGE naming the part at
+ * fault. */
+int sim_site_mix_parse(const char *s, double out[SIM_NSITES], struct err *e);
+
 /* The cohort generator's state between patients. */
 struct sim_cohort {
+    double site_mix[SIM_NSITES];
     uint64_t seed;
     long target; /* enrolled patients wanted */
     long nscreened, nenrolled;
@@ -166,8 +188,9 @@ struct sim_cohort {
     double haz28, haz90; /* baseline daily hazards for days 0–28 and 28–90 */
 };
 
-/* Starts a cohort of `target` enrolled patients (target >= 1) for seed. */
-void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target);
+/* Starts a cohort of `target` enrolled patients (target >= 1) for seed, with the planned-site
+ * mix site_mix (NULL: sim_site_mix_default). */
+void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target, const double *site_mix);
 
 /* Draws the next screened patient into *p. Returns true, or false (p untouched) once `target`
  * patients are enrolled. */

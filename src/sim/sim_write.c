@@ -233,7 +233,9 @@ static void write_baseline(struct cw *w, const struct sim_patient *p)
     add_code(w, "bl_immuno", "0", "1");
     add_yn(w, "bl_abx", p->abx);
     add_yn(w, "bl_plt_tx", p->plt_tx);
+    add_yn(w, "bl_plasma_tx", p->plasma_tx);
     add_dt(w, "bl_lab_dt", p->baseline_s - 1800);
+    addi(w, "bl_lab_source", p->lab_source);
     addi(w, "bl_hb", p->hb);
     addi(w, "bl_plt", p->plt);
     addn(w, "bl_wbc", p->wbc, 1);
@@ -292,11 +294,15 @@ static void write_placement(struct cw *w, const struct sim_patient *p, int i)
         addi(w, "iop_la_dose", 40);
     }
     addi(w, "iop_n_attempts", pl->nattempts);
+    addi(w, "iop_site_bleed", pl->site_bleed);
     add_yn(w, "iop_success", pl->is_success);
     if (pl->is_success) {
         add_dts(w, "iop_confirm_dt", pl->confirm_s);
         add_code(w, "iop_confirm", "1", "1");
+        if (pl->aspirate)
+            add_code(w, "iop_confirm", "2", "1");
         add_code(w, "iop_confirm", "3", "1");
+        add_yn(w, "iop_aspirate", pl->aspirate);
         add_dts(w, "iop_inf_start_dt", pl->inf_start_s);
     } else {
         addi(w, "iop_fail_next", pl->fail_next);
@@ -344,6 +350,8 @@ static void write_procedure(struct cw *w, const struct sim_patient *p)
         addi(w, "inf_method", in->method);
         if (in->method == 3)
             addn(w, "inf_pump_rate", in->pump_rate_ml_h, 0);
+        if (in->type >= 3 && in->type <= 6)
+            add_yn(w, "inf_haemolysis", in->haemolysis);
         add_yn(w, "inf_as_planned", in->as_planned);
         if (!in->as_planned)
             addi(w, "inf_stop_reason", in->stop_reason);

@@ -70,7 +70,7 @@ out:
 }
 
 int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long patients,
-            long batch_size, struct sim_summary *out, struct err *e)
+            long batch_size, const double *site_mix, struct sim_summary *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     if (patients < 1)
@@ -85,7 +85,7 @@ int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long p
                        "go only into a database created with 'ioheme init --synthetic', never "
                        "next to real ones");
     struct sim_cohort c;
-    sim_cohort_init(&c, seed, patients);
+    sim_cohort_init(&c, seed, patients, site_mix);
     struct sim_patient *p = malloc(sizeof *p);
     if (!p)
         return err_set(e, ERR_NOMEM, "out of memory");

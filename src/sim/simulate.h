@@ -25,8 +25,9 @@ struct sim_summary {
  * anything is written, so synthetic patients never sit next to real ones. batch_size 0 uses
  * no batch; otherwise batch_size patients per batch. On a rejected change returns its error
  * (e names the patient, field, rule and value); patients written before stay (in bulk mode,
- * the failing batch is rolled back). */
+ * the failing batch is rolled back). site_mix: the planned-site mix (cohort.h), NULL for the
+ * default. */
 int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long patients,
-            long batch_size, struct sim_summary *out, struct err *e);
+            long batch_size, const double *site_mix, struct sim_summary *out, struct err *e);
 
 #endif

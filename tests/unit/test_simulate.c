@@ -43,7 +43,7 @@ static struct sim_summary simulate(const char *name, uint64_t seed, long n, long
     if (store_mark_synthetic(st, &who, &e))
         fail_msg("store_mark_synthetic: %s", e.msg);
     struct sim_summary s;
-    rc = sim_run(st, &who, seed, n, batch, &s, &e);
+    rc = sim_run(st, &who, seed, n, batch, NULL, &s, &e);
     if (rc)
         fail_msg("sim_run: %s", e.msg);
     struct adataset ds;
@@ -135,7 +135,7 @@ static void test_simulate_refuses_a_study_database(void **state)
     assert_int_equal(store_is_synthetic(st, &is_syn, &e), 0);
     assert_false(is_syn);
     struct sim_summary s;
-    assert_int_equal(sim_run(st, &who, 1, 3, 0, &s, &e), ERR_CONFLICT);
+    assert_int_equal(sim_run(st, &who, 1, 3, 0, NULL, &s, &e), ERR_CONFLICT);
     assert_non_null(strstr(e.msg, "init --synthetic"));
     assert_int_equal(s.screened, 0);
     struct store_record *recs = NULL;
@@ -159,7 +159,7 @@ static void test_cohort_rates_match_the_parameters(void **state)
     (void)state;
     struct sim_cohort c;
     struct sim_patient *p = malloc(sizeof *p);
-    sim_cohort_init(&c, 12345, 20000);
+    sim_cohort_init(&c, 12345, 20000, NULL);
     long fas = 0, first_ok = 0, dead28 = 0, dead90 = 0, shock = 0;
     long nacc = 0, acc_le60 = 0, acc_le40 = 0, acc_le100 = 0;
     while (sim_cohort_next(&c, p)) {
