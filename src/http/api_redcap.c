@@ -1,5 +1,5 @@
 /* REDCap's API: POST /api/ with an application/x-www-form-urlencoded body
- * token=…&content=…&format=json|csv&…, as REDCap documents it, so that REDCap's client
+ * token=…&content=…&format=json|csv|xml&…, as REDCap documents it, so that REDCap's client
  * libraries (PyCap, REDCapR, redcapAPI, PHPCap) work unchanged (docs/api.md, "REDCap API").
  *
  * The route is public at the router: the credential is the body's token= (an ioheme API
@@ -31,8 +31,47 @@
  * and redcapAPI's version checks). */
 #define RC_VERSION "14.0.0"
 
+/* The answer's format (format=json|csv|xml). */
+enum rc_fmt { RC_JSON, RC_CSV, RC_XML };
+
+/* s as XML character data, in CDATA as REDCap writes values ("]]>" split across sections). */
+static void xml_cdata(struct strbuf *sb, const char *s)
+{
+    strbuf_adds(sb, "<![CDATA[");
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (strncmp(p, "]]>", 3) == 0) {
+            strbuf_adds(sb, "]]]]><![CDATA[>");
+            p += 2;
+        } else {
+            strbuf_addc(sb, *p);
+        }
+    }
+    strbuf_adds(sb, "]]>");
+}
+
+static int rc_text(struct req *r, const char *type, struct strbuf *sb);
+
+/* An error as REDCap answers it, in returnFormat: json {"error": "…"} (also when returnFormat
+ * is not given: REDCap's own default is xml, every client here asks), xml
+ * <hash><error>…</error></hash>, csv "ERROR: …". */
 static int rc_error(struct req *r, int status, const char *msg)
 {
+    const char *rf = req_form_opt(r, "returnFormat");
+    if (rf && (strcmp(rf, "xml") == 0 || strcmp(rf, "csv") == 0)) {
+        struct strbuf sb = STRBUF_INIT;
+        bool xml = strcmp(rf, "xml") == 0;
+        if (xml) {
+            strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<hash><error>");
+            xml_cdata(&sb, msg);
+            strbuf_adds(&sb, "</error></hash>\n");
+        } else {
+            strbuf_addf(&sb, "ERROR: %s\n", msg);
+        }
+        rc_text(r, xml ? "text/xml; charset=utf-8" : "text/csv; charset=utf-8", &sb);
+        r->status = status;
+        strbuf_release(&sb);
+        return 0;
+    }
     return resp_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -109,10 +148,31 @@ static bool in_list(const char **list, const char *s)
 }
 
 /* A table (header keys, rows of strings) as REDCap answers: JSON array of objects, or CSV. */
-static int rc_table(struct req *r, bool csv, const char *const *keys, size_t nkeys, char ***rows,
-                    size_t nrows, const bool *keep_row, const bool *keep_col)
+static int rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t nkeys,
+                    char ***rows, size_t nrows, const bool *keep_row, const bool *keep_col)
 {
-    if (csv) {
+    if (fmt == RC_XML) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<records>\n");
+        for (size_t i = 0; i < nrows; i++) {
+            if (keep_row && !keep_row[i])
+                continue;
+            strbuf_adds(&sb, "<item>");
+            for (size_t c = 0; c < nkeys; c++)
+                if (!keep_col || keep_col[c]) {
+                    strbuf_addf(&sb, "<%s>", keys[c]);
+                    xml_cdata(&sb, rows[i][c]);
+                    strbuf_addf(&sb, "</%s>", keys[c]);
+                }
+            strbuf_adds(&sb, "</item>\n");
+        }
+        strbuf_adds(&sb, "</records>\n");
+        int rc = sb.failed ? rc_error(r, 500, "out of memory")
+                           : rc_text(r, "text/xml; charset=utf-8", &sb);
+        strbuf_release(&sb);
+        return rc;
+    }
+    if (fmt == RC_CSV) {
         struct strbuf sb = STRBUF_INIT;
         bool first = true;
         for (size_t c = 0; c < nkeys; c++)
@@ -170,7 +230,7 @@ static int stored_csv(struct req *r, const char *name, struct csv_table *t, bool
     return rc;
 }
 
-static int rc_metadata(struct req *r, bool csv)
+static int rc_metadata(struct req *r, enum rc_fmt fmt)
 {
     struct csv_table t;
     bool has;
@@ -198,14 +258,14 @@ static int rc_metadata(struct req *r, bool csv)
         keep[i] = (!fields || in_list(fields, rows[i][0])) &&
                   (!forms || in_list(forms, rows[i][1])) && *rows[i][0];
     }
-    int rc = rc_table(r, csv, dict_api_headers, DICT_API_NCOLS, rows, t.nrows, keep, NULL);
+    int rc = rc_table(r, fmt, dict_api_headers, DICT_API_NCOLS, rows, t.nrows, keep, NULL);
     csv_table_free(&t);
     return rc;
 }
 
 /* events.csv, form_events.csv, repeating.csv served as stored, with their own header; a
  * classic project (no such file) gets REDCap's answer. */
-static int rc_stored_table(struct req *r, bool csv, const char *file, const char *missing)
+static int rc_stored_table(struct req *r, enum rc_fmt fmt, const char *file, const char *missing)
 {
     struct csv_table t;
     bool has;
@@ -213,14 +273,14 @@ static int rc_stored_table(struct req *r, bool csv, const char *file, const char
         return 0;
     if (!has)
         return missing ? rc_error(r, 400, missing) : resp_json(r, 200, json_array());
-    int rc = rc_table(r, csv, (const char *const *)t.header, t.ncols, t.rows, t.nrows, NULL, NULL);
+    int rc = rc_table(r, fmt, (const char *const *)t.header, t.ncols, t.rows, t.nrows, NULL, NULL);
     csv_table_free(&t);
     return rc;
 }
 
 /* REDCap's arms (arm_num, name) from the events' arm_num column: ioheme keeps no arm names,
  * so an arm is named as REDCap names a new one, "Arm N". */
-static int rc_arms(struct req *r, bool csv)
+static int rc_arms(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"arm_num", "name"};
     struct csv_table t;
@@ -247,12 +307,12 @@ static int rc_arms(struct req *r, bool csv)
         n++;
     }
     int rc =
-        rows ? rc_table(r, csv, keys, 2, rows, n, NULL, NULL) : rc_error(r, 500, "out of memory");
+        rows ? rc_table(r, fmt, keys, 2, rows, n, NULL, NULL) : rc_error(r, 500, "out of memory");
     csv_table_free(&t);
     return rc;
 }
 
-static int rc_field_names(struct req *r, bool csv)
+static int rc_field_names(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"original_field_name", "choice_value", "export_field_name"};
     const struct dict *d = store_dict(r->st);
@@ -281,10 +341,10 @@ static int rc_field_names(struct req *r, bool csv)
     }
     if (!rows)
         return rc_error(r, 500, "out of memory");
-    return rc_table(r, csv, keys, 3, rows, k, NULL, NULL);
+    return rc_table(r, fmt, keys, 3, rows, k, NULL, NULL);
 }
 
-static int rc_instruments(struct req *r, bool csv)
+static int rc_instruments(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"instrument_name", "instrument_label"};
     const struct dict *d = store_dict(r->st);
@@ -298,10 +358,10 @@ static int rc_instruments(struct req *r, bool csv)
     }
     if (!rows)
         return rc_error(r, 500, "out of memory");
-    return rc_table(r, csv, keys, 2, rows, d->nforms, NULL, NULL);
+    return rc_table(r, fmt, keys, 2, rows, d->nforms, NULL, NULL);
 }
 
-static int rc_project(struct req *r, bool csv)
+static int rc_project(struct req *r, enum rc_fmt fmt)
 {
     char *text = NULL;
     bool longitudinal = store_protocol_file(r->st, "events.csv", &text, NULL) == 0;
@@ -321,8 +381,21 @@ static int rc_project(struct req *r, bool csv)
     char *vals[] = {"1", "ioheme", longitudinal ? "1" : "0", repeating ? "1" : "0", "0", "", "0",
                     "4", "English"};
     char **rows[] = {vals};
-    if (csv)
-        return rc_table(r, true, keys, 9, rows, 1, NULL, NULL);
+    if (fmt == RC_CSV)
+        return rc_table(r, RC_CSV, keys, 9, rows, 1, NULL, NULL);
+    if (fmt == RC_XML) { /* REDCap: one <project> element, not a list of items */
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<project>");
+        for (size_t c = 0; c < 9; c++) {
+            strbuf_addf(&sb, "<%s>", keys[c]);
+            xml_cdata(&sb, vals[c]);
+            strbuf_addf(&sb, "</%s>", keys[c]);
+        }
+        strbuf_adds(&sb, "</project>\n");
+        int rc = rc_text(r, "text/xml; charset=utf-8", &sb);
+        strbuf_release(&sb);
+        return rc;
+    }
     json_t *o = json_object();
     for (size_t c = 0; o && c < 9; c++)
         json_object_set_new(o, keys[c],
@@ -333,7 +406,7 @@ static int rc_project(struct req *r, bool csv)
 
 /* REDCap's user export: one row per ioheme user, REDCap's rights as 0/1 from the user's role in
  * core/perm.c's table (data_export 1 = full data set). ioheme keeps no names, e-mail or DAGs. */
-static int rc_users(struct req *r, bool csv)
+static int rc_users(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"username",
                                        "email",
@@ -394,7 +467,7 @@ static int rc_users(struct req *r, bool csv)
     free(u);
     if (!rows)
         return rc_error(r, 500, "out of memory");
-    return rc_table(r, csv, keys, NK, rows, n, NULL, NULL);
+    return rc_table(r, fmt, keys, NK, rows, n, NULL, NULL);
 }
 
 /* REDCap's log export from the audit trail: timestamp ("YYYY-MM-DD HH:MM", UTC), username,
@@ -458,7 +531,7 @@ static int log_row(void *vctx, const struct store_audit_row *a)
     return 0;
 }
 
-static int rc_log(struct req *r, bool csv)
+static int rc_log(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"timestamp", "username", "action", "details", "record"};
     struct log_ctx c = {.r = r,
@@ -476,7 +549,7 @@ static int rc_log(struct req *r, bool csv)
     }
     if (store_audit_foreach(r->st, log_row, &c, &e) != 0 || c.nomem)
         return c.nomem ? rc_error(r, 500, "out of memory") : rc_error_err(r, &e);
-    return rc_table(r, csv, keys, 5, c.rows, c.n, NULL, NULL);
+    return rc_table(r, fmt, keys, 5, c.rows, c.n, NULL, NULL);
 }
 
 /* filterLogic's values: the flat rows themselves. [field] is the row's own cell, [event][field]
@@ -552,7 +625,7 @@ static void to_labels(struct req *r, const struct dict *d, struct csv_table *t)
 /* The flat rows kept, as REDCap's EAV export: one row per non-empty cell (record,
  * redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, field_name, value); a
  * checked checkbox option is field_name = the field, value = the option's code. */
-static int rc_eav(struct req *r, bool csv, const struct dict *d, const struct csv_table *t,
+static int rc_eav(struct req *r, enum rc_fmt fmt, const struct dict *d, const struct csv_table *t,
                   const bool *keep_row, const bool *keep_col)
 {
     static const char *const keys[] = {"record",
@@ -601,7 +674,7 @@ static int rc_eav(struct req *r, bool csv, const struct dict *d, const struct cs
     }
     if (!rows)
         return rc_error(r, 500, "out of memory");
-    return rc_table(r, csv, keys, 6, rows, n, NULL, NULL);
+    return rc_table(r, fmt, keys, 6, rows, n, NULL, NULL);
 }
 
 /* Flat records (REDCap's "record" export, type=flat) from the same rows as `ioheme export
@@ -618,11 +691,15 @@ static bool rc_true(const char *v)
  * one batch, all or none, records created with their IDs where the protocol allows, audited
  * with source "import" and the SHA-256 of the data. overwriteBehavior=normal only (blank cells
  * change nothing); a change to a complete form needs ioheme's reason=… (REDCap has none). */
-static int rc_import(struct req *r, bool csv)
+static int rc_import(struct req *r, enum rc_fmt fmt)
 {
     const char *data = req_form_opt(r, "data");
     if (!data)
         return rc_error(r, 400, "The parameter 'data' is missing");
+    if (fmt == RC_XML)
+        return rc_error(r, 400,
+                        "Imports in format=xml are not supported by this server: send "
+                        "json or csv");
     const char *type = req_form_opt(r, "type");
     if (type && strcmp(type, "flat") != 0)
         return rc_error(r, 400, "Only type=flat record imports are supported by this server");
@@ -650,8 +727,8 @@ static int rc_import(struct req *r, bool csv)
     struct redcap_row *rows = NULL;
     size_t nrows = 0;
     size_t len = strlen(data);
-    int rc = redcap_flat_read(store_dict(r->st), "data", data, len, !csv, &r->ar, &rows, &nrows,
-                              redcap_import_reject, &im, &e);
+    int rc = redcap_flat_read(store_dict(r->st), "data", data, len, fmt == RC_JSON, &r->ar, &rows,
+                              &nrows, redcap_import_reject, &im, &e);
     if (rc)
         return rc_error_err(r, &e);
     unsigned char h[crypto_hash_sha256_BYTES];
@@ -678,7 +755,7 @@ static int rc_import(struct req *r, bool csv)
         return rc_error_err(r, &e);
     struct strbuf sb = STRBUF_INIT;
     if (strcmp(ret, "ids") == 0) {
-        if (csv) {
+        if (fmt == RC_CSV) {
             strbuf_adds(&sb, "id\n");
             for (size_t i = 0; i < im.nids; i++) {
                 strbuf_add_csv_raw(&sb, im.ids[i]);
@@ -692,7 +769,7 @@ static int rc_import(struct req *r, bool csv)
             rc = resp_json(r, 200, a);
         }
     } else if (strcmp(ret, "count") == 0) {
-        if (csv) {
+        if (fmt == RC_CSV) {
             strbuf_addf(&sb, "count\n%zu\n", im.nids);
             rc = rc_text(r, "text/csv; charset=utf-8", &sb);
         } else {
@@ -705,7 +782,7 @@ static int rc_import(struct req *r, bool csv)
     return rc;
 }
 
-static int rc_records(struct req *r, bool csv)
+static int rc_records(struct req *r, enum rc_fmt fmt)
 {
     struct store_ctx who = req_who(r);
     if (store_authorize(r->st, &who, PERM_EXPORT, NULL) != 0)
@@ -780,8 +857,8 @@ static int rc_records(struct req *r, bool csv)
     }
     if (label)
         to_labels(r, d, &t);
-    rc = eav ? rc_eav(r, csv, d, &t, keep_row, keep_col)
-             : rc_table(r, csv, (const char *const *)t.header, t.ncols, t.rows, t.nrows, keep_row,
+    rc = eav ? rc_eav(r, fmt, d, &t, keep_row, keep_col)
+             : rc_table(r, fmt, (const char *const *)t.header, t.ncols, t.rows, t.nrows, keep_row,
                         keep_col);
     csv_table_free(&t);
     return rc;
@@ -803,11 +880,12 @@ int api_redcap_post(struct req *r)
     const char *content = req_form_opt(r, "content");
     const char *format = req_form_opt(r, "format");
     if (!format)
-        format = "json"; /* REDCap's default is xml, not offered here; PyCap's version call
-                            sends no format */
-    bool csv = strcmp(format, "csv") == 0;
-    if (!csv && strcmp(format, "json") != 0)
-        return rc_error(r, 400, "The format you specified is not supported: use json or csv");
+        format = "xml"; /* REDCap's default (PyCap's version call sends none: plain text) */
+    enum rc_fmt fmt = strcmp(format, "csv") == 0   ? RC_CSV
+                      : strcmp(format, "xml") == 0 ? RC_XML
+                                                   : RC_JSON;
+    if (fmt == RC_JSON && strcmp(format, "json") != 0)
+        return rc_error(r, 400, "The format you specified is not supported: use json, csv or xml");
     if (!content)
         return rc_error(r, 400, "The parameter 'content' is missing");
     const char *action = req_form_opt(r, "action");
@@ -832,30 +910,30 @@ int api_redcap_post(struct req *r)
         return rc;
     }
     if (strcmp(content, "project") == 0)
-        return rc_project(r, csv);
+        return rc_project(r, fmt);
     if (strcmp(content, "metadata") == 0)
-        return rc_metadata(r, csv);
+        return rc_metadata(r, fmt);
     if (strcmp(content, "exportFieldNames") == 0)
-        return rc_field_names(r, csv);
+        return rc_field_names(r, fmt);
     if (strcmp(content, "instrument") == 0)
-        return rc_instruments(r, csv);
+        return rc_instruments(r, fmt);
     if (strcmp(content, "event") == 0)
-        return rc_stored_table(r, csv, "events.csv",
+        return rc_stored_table(r, fmt, "events.csv",
                                "You cannot export events for classic projects");
     if (strcmp(content, "arm") == 0)
-        return rc_arms(r, csv);
+        return rc_arms(r, fmt);
     if (strcmp(content, "formEventMapping") == 0)
-        return rc_stored_table(r, csv, "form_events.csv",
+        return rc_stored_table(r, fmt, "form_events.csv",
                                "You cannot export form/event mappings for classic projects");
     if (strcmp(content, "repeatingFormsEvents") == 0)
-        return rc_stored_table(r, csv, "repeating.csv", NULL);
+        return rc_stored_table(r, fmt, "repeating.csv", NULL);
     if (is_import)
-        return rc_import(r, csv);
+        return rc_import(r, fmt);
     if (strcmp(content, "record") == 0)
-        return rc_records(r, csv);
+        return rc_records(r, fmt);
     if (strcmp(content, "user") == 0)
-        return rc_users(r, csv);
+        return rc_users(r, fmt);
     if (strcmp(content, "log") == 0)
-        return rc_log(r, csv);
+        return rc_log(r, fmt);
     return rc_error(r, 400, "The content you specified is not supported by this server");
 }

@@ -227,6 +227,37 @@ try {
     r = await api(`token=${await token('statistician')}&content=record&format=json&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 403, 'a statistician (no data_write) may not import: 403', r.text);
 
+    // --- format=xml (REDCap's default format), read by python's XML parser ---
+    const pyxml = (text) => {
+        const r = spawnSync('python3', ['-c',
+            'import json,sys,xml.etree.ElementTree as ET; t=ET.fromstring(sys.stdin.read()); ' +
+            'print(json.dumps({"root": t.tag, "items": [{c.tag: (c.text or "") for c in i} for i in t.findall("item")], ' +
+            '"fields": {c.tag: (c.text or "") for c in t}}))'], { input: text, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout);
+    };
+    r = await api(`token=${T}&content=metadata&format=xml`);
+    let x = pyxml(r.text);
+    t.check(r.status === 200 && /xml/.test(r.type) && x.root === 'records' && x.items.length === dictRows.length &&
+        x.items.every((it, i) => it.field_name === dictRows[i].field_name && it.field_label === dictRows[i].field_label),
+        'metadata as XML: one <item> per dictionary row, names and labels as dictionary.csv has them', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=metadata`);
+    t.check(r.status === 200 && pyxml(r.text).items.length === dictRows.length, 'no format: XML, as REDCap defaults', r.text.slice(0, 120));
+    const rj = await api(`token=${T}&content=record&format=json&records=${rec}`);
+    r = await api(`token=${T}&content=record&format=xml&records=${rec}`);
+    x = pyxml(r.text);
+    t.check(r.status === 200 && JSON.stringify(x.items) === JSON.stringify(rj.json), 'records as XML: the same rows and values as JSON', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=project&format=xml`);
+    x = pyxml(r.text);
+    t.check(r.status === 200 && x.root === 'project' && x.fields.is_longitudinal === '1', 'project as one <project> element', r.text);
+    r = await api(`token=${T}&content=nonsense&format=xml&returnFormat=xml`);
+    x = pyxml(r.text);
+    t.check(r.status === 400 && x.root === 'hash' && /not supported/.test(x.fields.error), 'returnFormat=xml: <hash><error>, with the status', r.text);
+    r = await api(`token=${T}&content=nonsense&format=csv&returnFormat=csv`);
+    t.check(r.status === 400 && /^ERROR: /.test(r.text), 'returnFormat=csv: ERROR: …', r.text);
+    r = await api(`token=${TCR}&content=record&format=xml&data=${enc('<records/>')}`);
+    t.check(r.status === 400 && /xml/.test(r.json.error), 'an XML import: 400 saying so', r.text);
+
     // --- errors as REDCap answers them ---
     r = await api(`content=version&format=json`);
     t.check(r.status === 401 && typeof r.json.error === 'string', 'no token: 401 {"error": "..."}', r.text);
