@@ -933,6 +933,13 @@ int api_redcap_post(struct req *r)
         return rc_records(r, fmt);
     if (strcmp(content, "user") == 0)
         return rc_users(r, fmt);
+    if (strcmp(content, "dag") == 0) {
+        /* data access groups: none yet (sites are issue 15), an empty list as REDCap answers
+         * for a project without them — REDCapR asks on connect */
+        static const char *const keys[] = {"data_access_group_name", "unique_group_name",
+                                           "data_access_group_id"};
+        return rc_table(r, fmt, keys, 3, NULL, 0, NULL, NULL);
+    }
     if (strcmp(content, "log") == 0)
         return rc_log(r, fmt);
     return rc_error(r, 400, "The content you specified is not supported by this server");

@@ -227,6 +227,12 @@ try {
     r = await api(`token=${await token('statistician')}&content=record&format=json&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 403, 'a statistician (no data_write) may not import: 403', r.text);
 
+    // REDCapR's connect sequence ends with dag (csv): a project without data access groups
+    r = await api(`token=${T}&content=dag&format=csv&returnFormat=csv`);
+    t.check(r.status === 200 && r.text.trim() === 'data_access_group_name,unique_group_name,data_access_group_id', 'dag export: no groups, the header only', r.text);
+    r = await api(`token=${T}&content=dag&format=json`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'dag export (json): []', r.text);
+
     // --- format=xml (REDCap's default format), read by python's XML parser ---
     const pyxml = (text) => {
         const r = spawnSync('python3', ['-c',
