@@ -105,6 +105,10 @@ const struct cli_cmd cli_commands[] = {
     {CMD("restore", cmd_restore, "put a backup back as the database, verified table by table",
          CMD_RESTORE_USAGE),
      .opts = cmd_restore_opts, .check = cmd_restore_check},
+    /* no CLI_DB: two databases, one of them PostgreSQL; it signs in on the SQLite side */
+    {CMD("migrate", cmd_migrate, "move a study between SQLite and PostgreSQL, verified",
+         CMD_MIGRATE_USAGE),
+     .opts = cmd_migrate_opts, .check = cmd_migrate_check},
     /* the web server opens the database once per worker thread and logs users in itself */
     {CMD("serve", cmd_serve, "serve the web application and JSON API", CMD_SERVE_USAGE),
      .opts = cmd_serve_opts},

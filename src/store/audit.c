@@ -374,47 +374,63 @@ int store_record_audit(struct store *st, const char *record, const char *field, 
     return record_rows(st, record, field ? SQ_AUDIT_HISTORY : SQ_AUDIT_RECORD, field, fn, ctx, e);
 }
 
+void store_audit_chain_init(struct store_audit_chain *c)
+{
+    memset(c, 0, sizeof *c);
+    c->expect_id = 1;
+    memcpy(c->prev, zero_hash, 65);
+}
+
+int store_audit_chain_next(struct store_audit_chain *c, const struct store_audit_row *row)
+{
+    c->nrows++;
+    const char *why = NULL;
+    char calc[65];
+    if (row->id != c->expect_id)
+        why = row->id > c->expect_id ? "rows before it are missing (gap in ids)"
+                                     : "id out of sequence";
+    else if (!row->prev_hash || strcmp(row->prev_hash, c->prev) != 0)
+        why = "prev_hash does not match the previous row's hash (a row was removed or "
+              "inserted before it)";
+    else if (row_hash(row, c->prev, calc) != 0)
+        why = "out of memory";
+    else if (!row->hash || strcmp(calc, row->hash) != 0)
+        why = "its content does not match its hash (the row was edited, or inserted without "
+              "a valid hash)";
+    if (why) {
+        c->first_bad_id = row->id;
+        fmt_text(c->reason, sizeof c->reason, "%s", why);
+        return 1;
+    }
+    fmt_exact(c->prev, sizeof c->prev, "%s", row->hash);
+    c->expect_id = row->id + 1;
+    return 0;
+}
+
 struct verify_state {
     struct store_verify_result *r;
-    char prev[65];
-    long long expect_id;
+    struct store_audit_chain c;
     int failed;
 };
 
 static int verify_row(void *ctx, const struct store_audit_row *row)
 {
     struct verify_state *v = ctx;
-    struct store_verify_result *r = v->r;
-    r->nrows++;
-    const char *why = NULL;
-    char calc[65];
-    if (row->id != v->expect_id)
-        why = row->id > v->expect_id ? "rows before it are missing (gap in ids)"
-                                     : "id out of sequence";
-    else if (!row->prev_hash || strcmp(row->prev_hash, v->prev) != 0)
-        why = "prev_hash does not match the previous row's hash (a row was removed or "
-              "inserted before it)";
-    else if (row_hash(row, v->prev, calc) != 0)
-        why = "out of memory";
-    else if (!row->hash || strcmp(calc, row->hash) != 0)
-        why = "its content does not match its hash (the row was edited, or inserted without "
-              "a valid hash)";
-    if (why) {
-        r->first_bad_id = row->id;
-        fmt_text(r->reason, sizeof r->reason, "%s", why);
+    int bad = store_audit_chain_next(&v->c, row);
+    v->r->nrows = v->c.nrows;
+    if (bad) {
+        v->r->first_bad_id = v->c.first_bad_id;
+        fmt_text(v->r->reason, sizeof v->r->reason, "%s", v->c.reason);
         v->failed = 1;
-        return 1;
     }
-    fmt_exact(v->prev, sizeof v->prev, "%s", row->hash);
-    v->expect_id = row->id + 1;
-    return 0;
+    return bad;
 }
 
 int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e)
 {
     memset(r, 0, sizeof *r);
-    struct verify_state v = {.r = r, .expect_id = 1};
-    memcpy(v.prev, zero_hash, 65);
+    struct verify_state v = {.r = r};
+    store_audit_chain_init(&v.c);
     /* One read transaction: the chain and the head are checked as of one moment (inside a
      * batch, the batch's transaction already is one). */
     bool own = st->tx_depth == 0;
@@ -432,8 +448,8 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     if (rc)
         return rc;
     if (!v.failed) {
-        long long last = v.expect_id - 1;
-        if (head_id != last || strcmp(head_hash, last ? v.prev : zero_hash) != 0) {
+        long long last = v.c.expect_id - 1;
+        if (head_id != last || strcmp(head_hash, last ? v.c.prev : zero_hash) != 0) {
             r->first_bad_id = head_id > last ? last + 1 : head_id;
             if (r->first_bad_id == 0)
                 r->first_bad_id = 1;
@@ -443,7 +459,7 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
                      head_id, head_hash, last);
             v.failed = 1;
         } else {
-            fmt_exact(r->head_hash, sizeof r->head_hash, "%s", last ? v.prev : "");
+            fmt_exact(r->head_hash, sizeof r->head_hash, "%s", last ? v.c.prev : "");
         }
     }
     if (v.failed)
@@ -481,8 +497,9 @@ int store_audit_access(struct store *st, const struct store_ctx *who, const char
                        const char *what, const char *detail, struct err *e)
 {
     if (!action || (strcmp(action, "export") != 0 && strcmp(action, "backup") != 0 &&
-                    strcmp(action, "restore") != 0))
-        return err_set(e, ERR_INTERNAL, "'%s' is not an access action (export, backup, restore)",
+                    strcmp(action, "restore") != 0 && strcmp(action, "migrate") != 0))
+        return err_set(e, ERR_INTERNAL,
+                       "'%s' is not an access action (export, backup, restore, migrate)",
                        action ? action : "");
     int rc = store_tx_begin(st, e);
     if (rc)

@@ -196,7 +196,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_PROTO_VERSION] = "SELECT coalesce(max(version), 0) FROM protocol_version",
     [SQ_AUDIT_HEAD_TS] = "SELECT (SELECT ts FROM audit ORDER BY id LIMIT 1), (SELECT ts FROM "
                          "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
-                         "'logout', 'denied', 'export', 'backup', 'restore', "
+                         "'logout', 'denied', 'export', 'backup', 'restore', 'migrate', "
                          "'api_token', 'password_change') ORDER BY id DESC LIMIT 1)",
     [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
@@ -377,6 +377,16 @@ int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v)
 int store_bind_null(struct store *st, sqlite3_stmt *s, int i)
 {
     return bound(st, i, sqlite3_bind_null(s, i));
+}
+
+int store_bind_double(struct store *st, sqlite3_stmt *s, int i, double v)
+{
+    return bound(st, i, sqlite3_bind_double(s, i, v));
+}
+
+int store_bind_blob(struct store *st, sqlite3_stmt *s, int i, const void *v, size_t n)
+{
+    return bound(st, i, sqlite3_bind_blob64(s, i, v ? v : "", n, SQLITE_TRANSIENT));
 }
 
 int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)

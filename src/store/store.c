@@ -33,9 +33,6 @@
 #include "store/store_int.h"
 #include "store/write_int.h"
 
-/* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
-#define IOHEME_APPLICATION_ID 0x494F4845
-
 /* Writes v as exactly width decimal digits (v < 10^width) at p. */
 static void put_digits(char *p, unsigned v, int width)
 {
@@ -232,6 +229,29 @@ void store_remove_db_files(const char *path)
             unlink(strbuf_str(&p));
         strbuf_release(&p);
     }
+}
+
+int store_create_empty(const char *path, struct store **out, struct err *e)
+{
+    *out = NULL;
+    int rc = claim_new_file(path, e);
+    if (rc)
+        return rc;
+    struct store *st = NULL;
+    rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
+    char sql[64];
+    fmt_exact(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
+    if (!rc)
+        rc = store_exec_sql(st->db, sql, e);
+    if (!rc)
+        rc = store_schema_migrate(st->db, e);
+    if (rc) {
+        store_close(st);
+        store_remove_db_files(path);
+        return rc;
+    }
+    *out = st;
+    return 0;
 }
 
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,

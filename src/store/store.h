@@ -865,6 +865,18 @@ int store_field_history(struct store *st, const char *record, const char *field,
 int store_record_audit(struct store *st, const char *record, const char *field, store_audit_fn fn,
                        void *ctx, struct err *e);
 
+/* The chain rule, one row at a time, for a trail read in id order from any copy of it (the
+ * database, a PostgreSQL copy, store_migrate): ids without gaps from 1, each prev_hash the
+ * previous row's hash, each hash SHA-256(prev_hash, canonical bytes). _next returns 0, or 1
+ * with first_bad_id and reason set. */
+struct store_audit_chain {
+    long long expect_id, nrows, first_bad_id;
+    char prev[65];
+    char reason[256];
+};
+void store_audit_chain_init(struct store_audit_chain *c);
+int store_audit_chain_next(struct store_audit_chain *c, const struct store_audit_row *row);
+
 struct store_verify_result {
     long long nrows;        /* rows checked */
     long long first_bad_id; /* 0 when the chain is intact */
@@ -1065,5 +1077,26 @@ struct store_amend_result {
 int store_protocol_amend(struct store *st, const struct store_ctx *who, const char *dir,
                          const struct store_amend *a, struct arena *ar,
                          struct store_amend_result *res, struct err *e);
+
+/* ---- moving a study between backends (migrate.c) ----------------------------------------- */
+
+/* Whether s names a PostgreSQL database (postgres://… or postgresql://…). */
+bool store_is_postgres_url(const char *s);
+struct store_migrate_result {
+    size_t tables;
+    long long rows;       /* rows copied, all tables */
+    long long audit_rows; /* the copy's trail, checked link by link */
+    char head_hash[65];   /* its last hash */
+};
+/* Copies the study from one backend to the other (exactly one of from and to a PostgreSQL URL,
+ * the other a SQLite file): into an empty PostgreSQL database, or into a new SQLite file; every
+ * table row for row in one transaction, append-only tables kept append-only; then every
+ * table's row count is compared and the copy's audit trail verified. ERR_CONFLICT when the
+ * receiving side already holds a study; ERR_INTEGRITY when the check fails (and a new SQLite
+ * file is removed). See docs/operations.md, "Moving a study to PostgreSQL". */
+int store_migrate(const char *from, const char *to, struct store_migrate_result *res,
+                  struct err *e);
+/* Removes a SQLite database file with its -wal, -shm and key files (a copy not kept). */
+void store_remove_files(const char *path);
 
 #endif

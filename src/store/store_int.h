@@ -197,6 +197,11 @@ int store_bind_text_static(struct store *st, sqlite3_stmt *s, int i, const char 
 int store_bind_textn_static(struct store *st, sqlite3_stmt *s, int i, const char *v, size_t n);
 int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v);
 int store_bind_null(struct store *st, sqlite3_stmt *s, int i);
+int store_bind_double(struct store *st, sqlite3_stmt *s, int i, double v);
+int store_bind_blob(struct store *st, sqlite3_stmt *s, int i, const void *v, size_t n);
+/* store.c: a new database at path (refused when the file exists) with the schema and nothing
+ * else — no protocol, no user: for store_migrate to fill. */
+int store_create_empty(const char *path, struct store **out, struct err *e);
 /* sqlite3_step, unless a bind of s failed: then that failure's code, without stepping. Every
  * statement with parameters steps through it (scripts/lint-includes keeps sqlite3_bind_* in
  * db.c). */
@@ -240,6 +245,8 @@ void store_remove_db_files(const char *path);
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
 #define SCHEMA_VERSION 8
+/* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
+#define IOHEME_APPLICATION_ID 0x494F4845
 
 /* audit.c: one audit row, appended inside the caller's transaction. instance < 0 is NULL. */
 struct audit_entry {
