@@ -336,6 +336,8 @@ static int hist_row(void *ctx, const struct store_audit_row *r)
     strbuf_release(&where);
     if (r->reason)
         printf("  reason: %s", r->reason);
+    if (r->protocol_version > 1) /* after an amendment: under which protocol */
+        printf("  [protocol v%d]", r->protocol_version);
     printf("\n");
     return 0;
 }

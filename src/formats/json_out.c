@@ -43,13 +43,14 @@ static json_t *str_or_null(const char *s)
 
 json_t *json_out_audit_row(const struct store_audit_row *a)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                      (json_int_t)a->id, "time", str_or_null(a->ts), "user", str_or_null(a->user),
                      "action", str_or_null(a->action), "event", str_or_null(a->event), "instance",
                      a->instance < 0 ? json_null() : json_integer(a->instance), "field",
                      str_or_null(a->field), "old", str_or_null(a->old_value), "new",
                      str_or_null(a->new_value), "reason", str_or_null(a->reason), "source",
-                     str_or_null(a->source));
+                     str_or_null(a->source), "protocol_version",
+                     a->protocol_version > 0 ? json_integer(a->protocol_version) : json_null());
 }
 
 /* "" as null: the query's empty place fields */

@@ -574,6 +574,7 @@ struct entry {
     size_t ev, form, field, opt; /* opt: 0 a field, 1 + option index, field = SIZE_MAX: status */
     int instance;
     long long seq; /* the audit row's id (0: a snapshot's value) */
+    int pver;      /* the protocol version it was written under (audit), else 0 */
     const char *key, *value, *old, *user, *ts, *reason, *source, *source_sha256;
     bool is_identifier;
 };
@@ -652,6 +653,7 @@ static int on_audit(void *ctx, const struct store_audit_row *a)
     if (!x)
         return r->rc;
     x->seq = a->id;
+    x->pver = a->protocol_version;
     x->value = dup(r, a->new_value);
     x->old = dup(r, a->old_value);
     x->user = dup(r, a->user);
@@ -805,9 +807,12 @@ static void w_audit_record(struct w *w, const struct entry *x)
     if (x->reason && x->reason[0])
         w_text_elem(w, "ReasonForChange", x->reason);
     char src[200];
-    fmt_text(src, sizeof src, "ioheme audit row %lld, source %s%s%s", x->seq,
+    char pv[32] = "";
+    if (x->pver > 1) /* after an amendment: the protocol version it was written under */
+        fmt_exact(pv, sizeof pv, ", protocol v%d", x->pver);
+    fmt_text(src, sizeof src, "ioheme audit row %lld, source %s%s%s%s", x->seq,
              x->source ? x->source : "?", x->source_sha256 ? ", file sha256 " : "",
-             x->source_sha256 ? x->source_sha256 : "");
+             x->source_sha256 ? x->source_sha256 : "", pv);
     w_text_elem(w, "SourceID", src);
     w_end(w);
 }

@@ -310,6 +310,7 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
     while ((r = store_step(st, s)) == SQLITE_ROW) {
         struct store_audit_row row;
         row_from_stmt(s, &row);
+        row.protocol_version = store_protocol_version_at(st, row.id);
         struct redacted key = {row.id, 0};
         const struct redacted *m = nids ? bsearch(&key, ids, nids, sizeof *ids, cmp_id) : NULL;
         if (m && (m->cols & 1) && row.old_value)

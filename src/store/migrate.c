@@ -303,7 +303,8 @@ static int pg_verify_chain(PGconn *pg, struct store_migrate_result *res, struct 
                                       V(11),
                                       V(12),
                                       V(13),
-                                      V(14)};
+                                      V(14),
+                                      0};
 #undef V
         if (store_audit_chain_next(&c, &row))
             rc = err_set(e, ERR_INTEGRITY,

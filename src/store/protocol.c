@@ -190,8 +190,40 @@ int store_dict_reload(struct store *st, struct err *e)
     return rc;
 }
 
+int store_protocol_version_at(struct store *st, long long audit_id)
+{
+    if (!st->pv_audit || st->pv_for != st->protocol_version) {
+        free(st->pv_audit);
+        st->pv_audit = NULL;
+        st->pv_n = 0;
+        st->pv_for = st->protocol_version;
+        sqlite3_stmt *s = NULL;
+        if (store_stmt_prepare(st,
+                               "SELECT coalesce(audit_id, 0) FROM protocol_version ORDER BY "
+                               "version",
+                               &s, "reading the protocol versions", NULL) == 0) {
+            size_t cap = 0;
+            while (store_step(st, s) == SQLITE_ROW) {
+                long long *g = array_grow(st->pv_audit, st->pv_n, &cap, sizeof *g, 4);
+                if (!g)
+                    break;
+                st->pv_audit = g;
+                g[st->pv_n++] = sqlite3_column_int64(s, 0);
+            }
+        }
+        sqlite3_finalize(s);
+    }
+    int v = 1;
+    for (size_t i = 1; i < st->pv_n; i++)
+        if (st->pv_audit[i] > 0 && st->pv_audit[i] <= audit_id)
+            v = (int)i + 1;
+    return v;
+}
+
 void store_dict_retired_free(struct store *st)
 {
+    free(st->pv_audit);
+    st->pv_audit = NULL;
     while (st->retired) {
         struct retired_dict *next = st->retired->next;
         dict_free(&st->retired->d);

@@ -845,6 +845,7 @@ struct store_audit_row {
     const char *source_sha256;
     const char *prev_hash;
     const char *hash;
+    int protocol_version; /* the protocol version in force when it was written (not hashed) */
 };
 typedef int (*store_audit_fn)(void *ctx, const struct store_audit_row *r);
 

@@ -129,6 +129,11 @@ struct store {
     bool has_dict;
     int protocol_version;         /* the version dict is (protocol.c; 0 before one is stored) */
     struct retired_dict *retired; /* dicts replaced by an amendment, freed at store_close */
+    /* store_protocol_version_at's cache: each version's protocol_amend audit row id (index
+     * version - 1), loaded for protocol version pv_for */
+    long long *pv_audit;
+    size_t pv_n;
+    int pv_for;
     sqlite3_stmt *stmts[SQ__COUNT];
     store_clock_fn clock;
     void *clock_ctx;
@@ -340,6 +345,9 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
  * replaced one until store_close (store_dict_retired_free); stores a new database's protocol
  * as version 1. */
 int store_dict_reload(struct store *st, struct err *e);
+/* The protocol version in force when audit row audit_id was written: the newest whose
+ * protocol_amend row is at or before it (1 before any amendment). Cached per version. */
+int store_protocol_version_at(struct store *st, long long audit_id);
 void store_dict_retired_free(struct store *st);
 int store_protocol_put_first(struct store *st, const struct store_protocol_files *pf,
                              struct err *e);

@@ -126,6 +126,12 @@ sid=$(head -1 "$W/heights" | cut -d'|' -f1)
 "$I" show "$sid" >"$W/show"
 grep -q "^retired: bl_weight baseline_arm_1 " "$W/show" || fail "show does not list the retired value: $(grep -i retired "$W/show")"
 grep -q "bl_height .*\[protocol v1\]" "$W/show" || fail "show does not mark a version-1 value"
+"$I" history "$sid" bl_bmi | grep -q "calc .*protocol amendment 2: .*\[protocol v2\]$" ||
+    fail "the history does not say the recomputed value's version: $("$I" history "$sid" bl_bmi | tail -2)"
+"$I" history "$sid" bl_height | grep -q "\[protocol v" && fail "the history gives a version-1 change a version"
+"$I" export odm --out "$W/o.xml" >/dev/null || fail "ODM export after the amendment"
+grep -q "<SourceID>ioheme audit row [0-9]*, source amendment, file sha256 $sha, protocol v2</SourceID>" "$W/o.xml" ||
+    fail "the ODM export does not say which version a recomputed value belongs to"
 "$I" show "$sid" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
