@@ -101,12 +101,14 @@ grep -q "2 -> 1.*side transcribed wrongly" "$W/out" || fail "history lacks the c
 grep -q "nurse" "$W/out" || fail "history lacks the user"
 "$I" history IOH-001 att_side --json | grep -q '"reason": "side transcribed wrongly"' ||
     fail "history --json"
-# the API's vocabulary for an audit row (docs/api.md): time, user, action, old, new, source
+# the API's vocabulary for an audit row (docs/api.md): time, user, action, old, new, source,
+# and the protocol version in force (1: the protocol at creation)
 "$I" history IOH-001 att_side --json | python3 -c '
 import json, sys
 rows = json.load(sys.stdin)
 assert rows and all(set(r) == {"id", "time", "user", "action", "event", "instance", "field",
-                               "old", "new", "reason", "source"} for r in rows), rows
+                               "old", "new", "reason", "source", "protocol_version"} for r in rows), rows
+assert all(r["protocol_version"] == 1 for r in rows), rows
 ' || fail "history --json keys"
 
 # ---- permissions and authentication
