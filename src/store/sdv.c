@@ -297,7 +297,7 @@ static struct store_sdv_count *count_for(struct progress_ctx *p, const char *rec
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
     fmt_exact(c->record, sizeof c->record, "%s", record); /* a record name (<= 15) */
-    fmt_text(c->form, sizeof c->form, "%s", form);
+    fmt_exact(c->form, sizeof c->form, "%s", form);       /* a form name (<= 100) */
     return c;
 }
 

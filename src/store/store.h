@@ -373,8 +373,8 @@ int store_record_unlock(struct store *st, const struct store_ctx *who, const cha
 
 /* A locked form instance of a record. */
 struct store_form_lock {
-    char event[64];
-    char form[64];
+    char event[DICT_KEY_NAME_MAX]; /* names hold up to 100 characters (DICT_NAME_MAX) */
+    char form[DICT_KEY_NAME_MAX];
     int instance; /* 0 when the form does not repeat at the event */
     char locked_by[STORE_USERNAME_MAX + 1];
     char locked_at[32]; /* UTC */
@@ -420,10 +420,10 @@ int store_query_status_from_name(const char *name, enum store_query_status *out)
 struct store_query {
     long long id;
     char record[16];
-    char event[64]; /* "" for a record query */
+    char event[DICT_KEY_NAME_MAX]; /* "" for a record query */
     int instance;
-    char form[64];   /* "" for a record query */
-    char field[160]; /* "field" or "field___code"; "" for a form or record query */
+    char form[DICT_KEY_NAME_MAX]; /* "" for a record query */
+    char field[160];              /* "field" or "field___code"; "" for a form or record query */
     enum store_query_status status;
     bool is_system;
     char rule[24];          /* system queries: the soft validation rule ("min", "max") */
@@ -539,7 +539,7 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
  * verified, and verified values beyond the plan. */
 struct store_sdv_count {
     char record[16];
-    char form[64];
+    char form[DICT_KEY_NAME_MAX];
     size_t values, required, required_verified, other_verified;
 };
 /* For record, or every enrolled record when NULL; *out malloc'ed (caller frees). The plan is
@@ -675,7 +675,7 @@ enum store_issue_level { STORE_ISSUE_SOFT = 1, STORE_ISSUE_HARD = 2 };
 struct store_issue {
     enum store_issue_level level;
     size_t change_index; /* index into the changes array */
-    char event[64];
+    char event[DICT_KEY_NAME_MAX];
     int instance;
     char field[128]; /* checkbox options as "field___code" */
     char rule[24];   /* validate.h rule name, or "unknown_field", "not_on_event",
