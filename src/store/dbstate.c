@@ -115,18 +115,12 @@ static int check_signatures(struct store *st, const char *frozen_at, struct stor
             for (size_t i = 0; i < nrec; i++) {
                 if (!recs[i].study_id[0])
                     continue;
-                bool ok = false;
-                for (size_t k = 0; k < ng && !ok; k++)
-                    ok = g[k].is_valid && strcmp(g[k].meaning, sm->name) == 0 &&
-                         strcmp(g[k].record, recs[i].study_id) == 0;
+                bool ok = store_signature_valid_since(g, ng, sm->name, recs[i].study_id, "") != 0;
                 if (!ok && !missing++)
                     fmt_text(first, sizeof first, "%s of %s", sm->name, recs[i].study_id);
             }
         } else if (strcmp(sm->name, "db_lock_approval") == 0) {
-            bool ok = false;
-            for (size_t k = 0; k < ng && !ok; k++)
-                ok = g[k].is_valid && strcmp(g[k].meaning, sm->name) == 0 &&
-                     strcmp(g[k].signed_at, frozen_at) >= 0;
+            bool ok = store_signature_valid_since(g, ng, sm->name, "", frozen_at) != 0;
             if (!ok && !missing++)
                 fmt_text(first, sizeof first, "%s since the freeze", sm->name);
         }

@@ -506,10 +506,8 @@ static int amendment_signature(struct store *st, long long *sig_id, struct err *
     if (!rc)
         rc = store_signatures(st, NULL, &g, &ng, e);
     const char *since = npv ? pv[npv - 1].applied_at : "";
-    for (size_t k = 0; !rc && k < ng; k++)
-        if (g[k].is_valid && !g[k].record[0] && strcmp(g[k].meaning, sm->name) == 0 &&
-            strcmp(g[k].signed_at, since) >= 0)
-            *sig_id = g[k].id;
+    if (!rc)
+        *sig_id = store_signature_valid_since(g, ng, sm->name, "", since);
     if (!rc && !*sig_id)
         rc = err_set_field(
             e, ERR_CONFLICT, "signature",

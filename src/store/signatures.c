@@ -342,3 +342,14 @@ int store_user_set_full_name(struct store *st, const struct store_ctx *who, cons
     }
     return store_tx_finish(st, rc, e);
 }
+
+long long store_signature_valid_since(const struct store_signature *g, size_t n,
+                                      const char *meaning, const char *record, const char *since)
+{
+    long long id = 0;
+    for (size_t k = 0; k < n; k++)
+        if (g[k].is_valid && strcmp(g[k].meaning, meaning) == 0 &&
+            strcmp(g[k].record, record) == 0 && strcmp(g[k].signed_at, since) >= 0)
+            id = g[k].id;
+    return id;
+}

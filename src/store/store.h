@@ -576,6 +576,11 @@ struct store_signature {
  */
 int store_sign(struct store *st, const struct store_ctx *who, const char *password,
                const char *meaning, const char *record, long long *id, struct err *e);
+/* The newest valid signature among g[0..n) of meaning on record ("" for a study signature)
+ * given at or after since (UTC, "" for any time): its id, or 0 when there is none. The one rule
+ * for "this approval exists" (the lock's checks, a protocol amendment). */
+long long store_signature_valid_since(const struct store_signature *g, size_t n,
+                                      const char *meaning, const char *record, const char *since);
 /* Signatures of record (NULL: all), oldest first; *out malloc'ed (caller frees). */
 int store_signatures(struct store *st, const char *record, struct store_signature **out, size_t *n,
                      struct err *e);

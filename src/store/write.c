@@ -710,6 +710,32 @@ static int flocks_load(struct put_state *ps, struct err *e)
     return 0;
 }
 
+/* The start of every change to record r, whatever asks for it (a change set, an amendment's
+ * recomputation): the database and the record must take changes; ps is set up with the
+ * record's locked forms (its arena freed on failure). */
+static int put_begin(struct put_state *ps, struct store *st, const struct store_ctx *who,
+                     const struct store_record *r, struct store_put_result *res, struct err *e)
+{
+    int rc = store_db_require(st, false, e); /* a frozen or locked database takes no data */
+    if (rc)
+        return rc;
+    if (r->is_locked)
+        return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
+                             store_record_name(r));
+    *ps = (struct put_state){.st = st,
+                             .who = who,
+                             .r = r,
+                             .rname = store_record_name(r),
+                             .res = res,
+                             .has_live_queries = -1,
+                             .has_sdv = -1,
+                             .has_signature = -1};
+    rc = flocks_load(ps, e);
+    if (rc)
+        arena_free(&ps->ar);
+    return rc;
+}
+
 int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              const struct store_record *r, const struct store_change *changes,
                              size_t n, const char *reason, struct store_put_result *res,
@@ -720,27 +746,14 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     if (rc)
         return rc;
     st->put_refused = PERM_NONE;
-    rc = store_db_require(st, false, e); /* a frozen or locked database takes no data */
+    struct put_state ps;
+    rc = put_begin(&ps, st, who, r, res, e);
     if (rc)
         return rc;
-    if (r->is_locked)
-        return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
-                             store_record_name(r));
-    struct put_state ps = {.st = st,
-                           .who = who,
-                           .r = r,
-                           .rname = store_record_name(r),
-                           .res = res,
-                           .has_live_queries = -1,
-                           .has_sdv = -1,
-                           .has_signature = -1};
     struct plan *plans = n ? arena_calloc(&ps.ar, n, sizeof *plans) : NULL;
-    if (n && !plans)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    rc = flocks_load(&ps, e);
-    if (rc) {
+    if (n && !plans) {
         arena_free(&ps.ar);
-        return rc;
+        return err_set(e, ERR_NOMEM, "out of memory");
     }
     /* 1. validate everything, collect every hard error */
     size_t nhard = 0;
@@ -883,26 +896,11 @@ int store_calcs_recompute_locked(struct store *st, const struct store_ctx *who,
                                  size_t ncalcs, const char *reason, struct store_put_result *res,
                                  struct err *e)
 {
-    int rc = store_db_require(st, false, e);
+    struct put_state ps;
+    int rc = put_begin(&ps, st, who, r, res, e);
     if (rc)
         return rc;
-    if (r->is_locked)
-        return err_set_field(e, ERR_CONFLICT, "record", "%s is locked: no changes allowed",
-                             store_record_name(r));
-    struct put_state ps = {.st = st,
-                           .who = who,
-                           .r = r,
-                           .rname = store_record_name(r),
-                           .res = res,
-                           .calc_reason = reason,
-                           .has_live_queries = -1,
-                           .has_sdv = -1,
-                           .has_signature = -1};
-    rc = flocks_load(&ps, e);
-    if (rc) {
-        arena_free(&ps.ar);
-        return rc;
-    }
+    ps.calc_reason = reason;
     const struct dict *d = &st->dict;
     rc = store_putcache_values_load(&ps, e);
     /* every (event, instance) where a named calc's form holds data, from the cache's counts:
