@@ -35,18 +35,155 @@ static double round1(double x)
     return round(x * 10.0) / 10.0;
 }
 
+/* ---- the parameter table ------------------------------------------------------------------
+ * Every figure the model draws from, in one place. Each comment names the row of
+ * io-reference.md (the project's verified IO reference; sources in io-literature.md) it comes
+ * from, with that row's mark: ✓ read in a source, ~ partly read / secondary, ? not confirmed
+ * (an assumption); "A" marks an assumption with no row at all. docs/simulator.md lists the same
+ * parameters with the same rows; tests/e2e/simulate_rates.sh reads the scalar ones from this
+ * table and checks the rates a 5,000-patient cohort realises. Changing a value here changes
+ * every seed's cohort. Baseline details that io-reference does not cover (location, ECOG, the
+ * SOFA inputs, heart rate, and the like) stay in draw_baseline, all "A" (docs §3). */
+struct sim_params {
+    double screened_per_enrolled, screen_fail_w[4];
+    double age_mean, age_sd, p_male, dx_w[12];
+    double site_mix_default[SIM_NSITES];
+    double plt_median, plt_sigma, anc_median, anc_sigma, p_dic, p_shock, shock_map_mean,
+        shock_map_sd, p_responder;
+    double first_attempt_tibia, first_attempt_humerus, first_attempt_other, obese_factor,
+        further_attempt;
+    double access_median_s, access_sigma, further_attempt_median_s, further_attempt_sigma;
+    double method_w[3];
+    double flow_humerus, flow_tibia, flow_distal, flow_cv, flow_max, flow_within_lo, flow_within_hi,
+        gravity_lo, gravity_hi, p_no_gravity, pump_factor;
+    double map_resp[SIM_NTIMEPOINTS], map_non[SIM_NTIMEPOINTS], map_calm[SIM_NTIMEPOINTS];
+    double lac_resp[SIM_NTIMEPOINTS], lac_non[SIM_NTIMEPOINTS], lac_calm[SIM_NTIMEPOINTS];
+    double p_extravasation, p_dislodge_humerus, p_dislodge_other, p_bleed, p_bleed_low_plt,
+        p_infection, p_infection_neutropenic, p_osteomyelitis, p_compartment, p_fat_embolism,
+        p_severe_pain;
+    double dwell_median_h, dwell_sigma;
+    double surv28, surv90, hr_shock, hr_dic, p_lost;
+    double p_other_access, drug_median_min, drug_sigma, p_grade_disagrees;
+    double lab_source_w[4], p_plasma_tx, p_aspirate, p_haemolysis;
+};
+
+static const struct sim_params SP = {
+    /* "screened per enrolled ~1.4" ?; the reasons' split A */
+    .screened_per_enrolled = 1.4,
+    .screen_fail_w = {0.08, 0.10, 0.06, 0.0457},
+    /* "age 18-65, median ~48" ?; "sex 58% male" ?; "diagnosis" ? (split of lymphoma and other
+     * A): AML, ALL, NHL, Hodgkin, myeloma, MDS, aplastic, APL, CML, HLH, TMA, other */
+    .age_mean = 47,
+    .age_sd = 11,
+    .p_male = 0.58,
+    .dx_w = {35, 10, 16, 4, 10, 8, 5, 3, 2, 3, 2, 2},
+    /* "Observed site mix" ✓ (PARAMEDIC-3 73.5% tibia / 17.1% humerus; US ED 88% tibia; BC 57/43),
+     * replacing the simulator row "site" (? contradicted by practice data); humerus, tibia,
+     * distal tibia, distal femur; the split of the rest A */
+    .site_mix_default = {0.25, 0.70, 0.03, 0.02},
+    /* "platelets: log-normal, median 25, 40% < 20" ? -> sigma ln(25/20)/z(0.60);
+     * "ANC: median 0.6, 45% < 0.5" ? -> sigma ln(0.6/0.5)/z(0.55); "ISTH overt DIC ~20%" ?;
+     * "septic shock at T0 ~55%; MAP ~58 ± 10" ?; "MAP change ... responders (~65%)" ? */
+    .plt_median = 25,
+    .plt_sigma = 0.881,
+    .anc_median = 0.6,
+    .anc_sigma = 1.450,
+    .p_dic = 0.20,
+    .p_shock = 0.55,
+    .shock_map_mean = 58,
+    .shock_map_sd = 10,
+    .p_responder = 0.65,
+    /* "first-attempt success: tibia 0.90, humerus 0.83, other 0.80 ... lower with obesity" ?
+     * (within the published ranges ✓: tibia 0.89-0.98, humerus 0.60-0.97, sternal 0.73-0.95);
+     * the obesity factor A; "further attempts succeed with p 0.8" ? (IVIO 92% within two ✓) */
+    .first_attempt_tibia = 0.90,
+    .first_attempt_humerus = 0.83,
+    .first_attempt_other = 0.80,
+    .obese_factor = 0.9,
+    .further_attempt = 0.8,
+    /* "time to access: log-normal, median ~60, IQR ~40-100" ? (ED median 52 s ✓); a further
+     * attempt's time A */
+    .access_median_s = 60,
+    .access_sigma = 0.68,
+    .further_attempt_median_s = 45,
+    .further_attempt_sigma = 0.4,
+    /* infusion method gravity, pressure bag, pump: A */
+    .method_w = {0.15, 0.55, 0.30},
+    /* "flow, patients (ED)" ✓ (Ong 2009: humerus 84 -> 153, tibia 73 -> 165 mL/min under a
+     * pressure bag); the distal sites A (lower, as "flow, cadavers" ✓); "flow noise" ~
+     * (SD 50-75% of the mean): a log-normal needle factor of SD 0.9, which the plausibility
+     * limit ("flow 0-250 mL/min", a proposal) trims to 55-70%; within a needle ±10% A;
+     * "gravity/pressure ratio 0.27-0.55" ✓; "flow noise" ~: no gravity flow in 3/20 + 5/22
+     * insertions; the pump at 0.6 of the bag's flow A (no cap: each site keeps its median) */
+    .flow_humerus = 153,
+    .flow_tibia = 165,
+    .flow_distal = 100,
+    .flow_cv = 0.9,
+    .flow_max = 250,
+    .flow_within_lo = 0.9,
+    .flow_within_hi = 1.1,
+    .gravity_lo = 0.30,
+    .gravity_hi = 0.55,
+    .p_no_gravity = 8.0 / 42.0,
+    .pump_factor = 0.6,
+    /* "MAP change: +6 mmHg at 60 min, +10 at 6 h in responders" ? (the other points A);
+     * "lactate clearance at 6 h: responders ~25%, non-responders ~0%" ? (other points A) */
+    .map_resp = {0, 2, 4, 6, 10, 12},
+    .map_non = {0, 0, 0, 0, 0, -2},
+    .map_calm = {0, 1, 2, 2, 3, 3},
+    .lac_resp = {1, .97, .93, .88, .75, .6},
+    .lac_non = {1, 1, 1, 1, 1, 1.05},
+    .lac_calm = {1, .98, .95, .92, .85, .8},
+    /* "complications per patient" (per working placement): extravasation 4% (✓ 3.7-3.8%);
+     * "dislodgement 2-9%" ✓, humerus higher ✓ (33% in one early series): the split by site A
+     * (overall ~4.6% with the default mix); bleeding 4% / 8% with platelets < 20 ?; local
+     * infection 1% / 2% with ANC < 0.5 ?; "osteomyelitis" ✓ (< 0.1% registry, 0.4% survey):
+     * 0.3%; compartment syndrome 0.2% (✓ < 0.1-0.6%); fat embolism 0.2% ?; severe pain A */
+    .p_extravasation = 0.04,
+    .p_dislodge_humerus = 0.08,
+    .p_dislodge_other = 0.035,
+    .p_bleed = 0.04,
+    .p_bleed_low_plt = 0.08,
+    .p_infection = 0.01,
+    .p_infection_neutropenic = 0.02,
+    .p_osteomyelitis = 0.003,
+    .p_compartment = 0.002,
+    .p_fat_embolism = 0.002,
+    .p_severe_pain = 0.03,
+    /* "dwell time: median 12, 10% beyond 24 h" ? (limit 24 h ✓): sigma ln 2 / z(0.90) */
+    .dwell_median_h = 12,
+    .dwell_sigma = 0.541,
+    /* "mortality: 28-day ~35%, 90-day ~45%; HR ~1.8 septic shock, ~1.5 DIC" ? (28-day within
+     * the published 23-59% ✓); lost to follow-up A */
+    .surv28 = 0.65,
+    .surv90 = 0.55,
+    .hr_shock = 1.8,
+    .hr_dic = 1.5,
+    .p_lost = 0.03,
+    /* efficacy: other access within 60 min, first drug's delay, the investigator's grade A */
+    .p_other_access = 0.04,
+    .drug_median_min = 4,
+    .drug_sigma = 0.6,
+    .p_grade_disagrees = 0.05,
+    /* specimen source venous, arterial, capillary, IO needle A (IO blood disagrees with venous
+     * ✓, how often it is drawn is not published); plasma before the puncture A; aspirate in
+     * 75% (dry taps frequent in marrow infiltration ✓, the share A); haemolysis A */
+    .lab_source_w = {0.60, 0.35, 0.02, 0.03},
+    .p_plasma_tx = 0.15,
+    .p_aspirate = 0.75,
+    .p_haemolysis = 0.02,
+};
+
 /* Survival (sim §9): piecewise-constant hazard, day 0–28 and day 28–90, multiplied by the
  * hazard ratios of septic shock (1.8) and overt DIC (1.5). The two baseline hazards are solved
  * so that the cohort's average survival is 65% at day 28 and 55% at day 90. */
-static const double P_SHOCK = 0.55, P_DIC = 0.20, HR_SHOCK = 1.8, HR_DIC = 1.5;
-
 static double mix_survival(double cum_hazard)
 {
     double s = 0;
     for (int sh = 0; sh < 2; sh++)
         for (int dic = 0; dic < 2; dic++) {
-            double w = (sh ? P_SHOCK : 1 - P_SHOCK) * (dic ? P_DIC : 1 - P_DIC);
-            double hr = (sh ? HR_SHOCK : 1) * (dic ? HR_DIC : 1);
+            double w = (sh ? SP.p_shock : 1 - SP.p_shock) * (dic ? SP.p_dic : 1 - SP.p_dic);
+            double hr = (sh ? SP.hr_shock : 1) * (dic ? SP.hr_dic : 1);
             s += w * exp(-cum_hazard * hr);
         }
     return s;
@@ -70,7 +207,7 @@ const char *const sim_site_names[SIM_NSITES] = {"humerus", "tibia", "distal_tibi
 /* Practice is tibia-heavy: PARAMEDIC-3's IO arm 73.5% tibia, 17.1% humerus; a US ED cohort 88%
  * tibia; the BC registry 57% / 43% (io-reference.md, "Observed site mix"). The default keeps
  * some distal tibia and, rarely in adults, distal femur (assumption). */
-const double sim_site_mix_default[SIM_NSITES] = {0.25, 0.70, 0.03, 0.02};
+const double *const sim_site_mix_default = SP.site_mix_default;
 
 int sim_site_mix_parse(const char *s, double out[SIM_NSITES], struct err *e)
 {
@@ -128,8 +265,8 @@ void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target, const dou
     c->seed = seed;
     c->target = target < 1 ? 1 : target;
     c->clock_s = SIM_START_S;
-    c->mean_gap_s = SIM_ACCRUAL_DAYS * DAY_S / (1.4 * (double)c->target);
-    double h28 = solve_cumhaz(0.65), h90 = solve_cumhaz(0.55);
+    c->mean_gap_s = SIM_ACCRUAL_DAYS * DAY_S / (SP.screened_per_enrolled * (double)c->target);
+    double h28 = solve_cumhaz(SP.surv28), h90 = solve_cumhaz(SP.surv90);
     c->haz28 = h28 / 28.0;
     c->haz90 = (h90 - h28) / 62.0;
 }
@@ -138,20 +275,20 @@ void sim_cohort_init(struct sim_cohort *c, uint64_t seed, long target, const dou
 
 static void draw_screening(struct prng *r, const struct sim_cohort *c, struct sim_patient *p)
 {
-    static const double w_fail[] = {1.0 / 1.4, 0.08, 0.10, 0.06, 0.0457};
+    const double w_fail[] = {1.0 / SP.screened_per_enrolled, SP.screen_fail_w[0],
+                             SP.screen_fail_w[1], SP.screen_fail_w[2], SP.screen_fail_w[3]};
     p->screen_fail = (enum sim_screen_fail)prng_choice(r, w_fail, 5);
     p->scr_by = (int)prng_choice(r, (const double[]){0, 0.6, 0.2, 0.2}, 4);
     if (p->screen_fail == SIM_SF_AGE)
         p->age = prng_bernoulli(r, 0.2) ? (int)prng_int(r, 16, 17) : (int)prng_int(r, 66, 82);
     else
-        p->age = clampi(prng_gauss(r, 47, 11), 18, 65);
-    p->sex = prng_bernoulli(r, 0.58) ? 1 : 2;
+        p->age = clampi(prng_gauss(r, SP.age_mean, SP.age_sd), 18, 65);
+    p->sex = prng_bernoulli(r, SP.p_male) ? 1 : 2;
     p->has_heme = true;
     /* Diagnosis mix (sim §2): AML 35, ALL 10, lymphoma 20 (NHL 16, Hodgkin 4), myeloma 10,
      * MDS 8, aplastic anaemia 5, other 12 (APL 3, CML 2, HLH 3, TMA 2, other 2). */
     static const int dx_code[] = {1, 2, 7, 6, 8, 9, 11, 3, 4, 12, 13, 99};
-    static const double dx_w[] = {35, 10, 16, 4, 10, 8, 5, 3, 2, 3, 2, 2};
-    p->heme_dx = dx_code[prng_choice(r, dx_w, 12)];
+    p->heme_dx = dx_code[prng_choice(r, SP.dx_w, 12)];
     /* Planned site (sim §2): the cohort's mix, tibia-heavy by default. */
     static const int sites[SIM_NSITES] = {SITE_HUMERUS, SITE_TIBIA, SITE_DISTAL_TIBIA, SITE_FEMUR};
     p->site_plan = sites[prng_choice(r, c->site_mix, SIM_NSITES)];
@@ -180,16 +317,16 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
     p->plt_tx = prng_bernoulli(r, 0.5);
     /* plasma before the puncture 15%; the panel mostly venous or arterial, 3% drawn through
      * the IO needle (assumptions) */
-    p->plasma_tx = prng_bernoulli(r, 0.15);
-    p->lab_source = 1 + (int)prng_choice(r, (const double[]){0.60, 0.35, 0.02, 0.03}, 4);
+    p->plasma_tx = prng_bernoulli(r, SP.p_plasma_tx);
+    p->lab_source = 1 + (int)prng_choice(r, SP.lab_source_w, 4);
     /* Platelets log-normal, median 25, 40% < 20: sigma = ln(25/20) / z(0.60) = 0.881. */
-    p->plt = clampi(prng_lognormal(r, 25, 0.881), 1, 600);
+    p->plt = clampi(prng_lognormal(r, SP.plt_median, SP.plt_sigma), 1, 600);
     /* ANC log-normal, median 0.6, 45% < 0.5: sigma = ln(0.6/0.5) / z(0.55) = 1.450. */
-    p->anc = round(clampd(prng_lognormal(r, 0.6, 1.450), 0.01, 60) * 100) / 100;
+    p->anc = round(clampd(prng_lognormal(r, SP.anc_median, SP.anc_sigma), 0.01, 60) * 100) / 100;
     p->wbc = round1(p->anc * prng_range(r, 1.2, 2.5) + 0.1);
     p->hb = clampi(prng_gauss(r, 72, 12), 35, 150);
     /* Overt DIC in ~20% (sim §3): strong D-dimer rise, prolonged PT, low fibrinogen. */
-    bool dic = prng_bernoulli(r, P_DIC);
+    bool dic = prng_bernoulli(r, SP.p_dic);
     if (dic) {
         p->ddimer_cat = 3;
         p->pt_prol = round1(prng_range(r, 3.0, 9.0));
@@ -202,7 +339,7 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
         p->fib = round(prng_range(r, 1.2, 4.5) * 100) / 100;
     }
     p->inr = round(clampd(1.0 + p->pt_prol * 0.12 + prng_gauss(r, 0, 0.05), 0.8, 5) * 100) / 100;
-    p->septic_shock = prng_bernoulli(r, P_SHOCK);
+    p->septic_shock = prng_bernoulli(r, SP.p_shock);
     p->lactate = round1(clampd(prng_lognormal(r, p->septic_shock ? 4.5 : 1.8, 0.45), 0.4, 20));
     p->creat = clampi(prng_lognormal(r, 110, 0.5), 30, 900);
     p->bili = round1(clampd(prng_lognormal(r, 18, 0.7), 3, 400));
@@ -218,7 +355,7 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
      * without vasopressors (~60 ± 6), the rest ~76 ± 9. */
     double map;
     if (p->septic_shock) {
-        map = prng_gauss(r, 58, 10);
+        map = prng_gauss(r, SP.shock_map_mean, SP.shock_map_sd);
         p->ne = round(clampd(prng_lognormal(r, 0.15, 0.6), 0.02, 1.5) * 1000) / 1000;
     } else {
         map = prng_bernoulli(r, 0.2) ? prng_gauss(r, 60, 6) : prng_gauss(r, 76, 9);
@@ -231,7 +368,7 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
     p->hr = clampi(prng_gauss(r, p->septic_shock ? 116 : 102, 15), 50, 180);
     double map_calc = round((p->sbp + 2.0 * p->dbp) / 3.0);
     p->is_shock_t0 = map_calc < 65 || p->ne > 0;
-    p->is_responder = prng_bernoulli(r, 0.65);
+    p->is_responder = prng_bernoulli(r, SP.p_responder);
     p->piv_attempts = (int)prng_int(r, 0, 4);
     p->io_reason = (1u << 1) | (prng_bernoulli(r, 0.5) ? 1u << 3 : 0) |
                    (p->is_shock_t0 ? 1u << 5 : 0) | (prng_bernoulli(r, 0.3) ? 1u << 2 : 0);
@@ -261,10 +398,10 @@ static void draw_baseline(struct prng *r, struct sim_patient *p)
 
 static double first_attempt_p(int site, double bmi)
 {
-    /* Reades et al. 2011 and adult EZ-IO series: tibia 0.90, humerus 0.83, other 0.80;
-     * obesity (BMI >= 30) lowers it by 10% (assumption). */
-    double p = site == SITE_TIBIA ? 0.90 : site == SITE_HUMERUS ? 0.83 : 0.80;
-    return bmi >= 30 ? p * 0.9 : p;
+    double p = site == SITE_TIBIA     ? SP.first_attempt_tibia
+               : site == SITE_HUMERUS ? SP.first_attempt_humerus
+                                      : SP.first_attempt_other;
+    return bmi >= 30 ? p * SP.obese_factor : p;
 }
 
 static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_placement *pl,
@@ -287,7 +424,7 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
     /* Time to access (sim §4): log-normal, median 60 s, IQR ~40–100 s (sigma 0.68), split into
      * preparation 40%, the attempt 30%, confirmation 30%; every further attempt adds a
      * log-normal median 45 s. */
-    double access = prng_lognormal(r, 60, 0.68);
+    double access = prng_lognormal(r, SP.access_median_s, SP.access_sigma);
     /* The three parts add up to the drawn time (at least 1 s each), so decision -> confirmed
      * placement on a first-attempt success is the log-normal itself (median 60 s). */
     int64_t prep_s = llround(access * 0.4), ins_s = llround(access * 0.3);
@@ -303,7 +440,7 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
         at->side = pl->side;
         at->start_s = t;
         at->end_s = t + ins_s;
-        double ps = a == 0 ? first_attempt_p(site, bmi) : 0.8;
+        double ps = a == 0 ? first_attempt_p(site, bmi) : SP.further_attempt;
         at->is_success = prng_bernoulli(r, ps);
         pl->nattempts = a + 1;
         if (at->is_success) {
@@ -314,14 +451,15 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
         }
         static const int reasons[] = {1, 5, 4, 3, 7};
         at->fail_reason = reasons[prng_choice(r, (const double[]){0.3, 0.3, 0.15, 0.1, 0.15}, 5)];
-        t = at->end_s + (int64_t)lround(prng_lognormal(r, 45, 0.4));
+        t = at->end_s + (int64_t)lround(prng_lognormal(r, SP.further_attempt_median_s,
+                                                       SP.further_attempt_sigma));
     }
     pl->pain_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 3 : 5, 1.8), 0, 10) : -1;
     pl->pain_inf_nrs = pl->is_conscious ? clampi(prng_gauss(r, pl->has_la ? 2 : 6, 2), 0, 10) : -1;
     /* a dry tap in 25% of working needles (frequent in marrow infiltration, io-reference
      * "confirmation"; share an assumption); bleeding at the site more often with platelets
      * < 20 (assumption) */
-    pl->aspirate = pl->is_success && prng_bernoulli(r, 0.75);
+    pl->aspirate = pl->is_success && prng_bernoulli(r, SP.p_aspirate);
     pl->site_bleed = (int)prng_choice(r,
                                       p->plt < 20 ? (const double[]){0.75, 0.17, 0.06, 0.02}
                                                   : (const double[]){0.87, 0.10, 0.025, 0.005},
@@ -338,26 +476,26 @@ static void draw_placement(struct prng *r, struct sim_patient *p, struct sim_pla
  * needles (io-reference: 3/20 and 5/22 insertions); a pump at 60% of the pressurised flow
  * (assumption), with no cap below the plausibility limit, so each site keeps its own flow;
  * within a needle ±10%. */
-#define FLOW_CV 0.9
-#define P_NO_GRAVITY (8.0 / 42.0)
-
 static void draw_needle_flow(struct prng *r, struct sim_placement *pl)
 {
-    double s2 = log(1 + FLOW_CV * FLOW_CV);
+    double s2 = log(1 + SP.flow_cv * SP.flow_cv);
     pl->flow_factor = exp(prng_gauss(r, -s2 / 2, sqrt(s2)));
-    pl->gravity_ratio = prng_range(r, 0.30, 0.55);
-    pl->no_gravity_flow = prng_bernoulli(r, P_NO_GRAVITY);
+    pl->gravity_ratio = prng_range(r, SP.gravity_lo, SP.gravity_hi);
+    pl->no_gravity_flow = prng_bernoulli(r, SP.p_no_gravity);
 }
 
 static double draw_flow(struct prng *r, const struct sim_placement *pl, int method)
 {
-    double base = pl->site == SITE_HUMERUS ? 153 : pl->site == SITE_TIBIA ? 165 : 100;
+    double base = pl->site == SITE_HUMERUS ? SP.flow_humerus
+                  : pl->site == SITE_TIBIA ? SP.flow_tibia
+                                           : SP.flow_distal;
     /* at most 250 mL/min, the plausibility limit of io-reference.md (the log-normal's tail
      * only: medians stay the sites' own) */
-    double f = fmin(base * pl->flow_factor * prng_range(r, 0.9, 1.1), 250);
+    double f = fmin(base * pl->flow_factor * prng_range(r, SP.flow_within_lo, SP.flow_within_hi),
+                    SP.flow_max);
     if (method == 1)
         return pl->no_gravity_flow ? 0 : f * pl->gravity_ratio;
-    return method == 3 ? f * 0.6 : f;
+    return method == 3 ? f * SP.pump_factor : f;
 }
 
 static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_no)
@@ -384,7 +522,7 @@ static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_
         }
         if (in->type == 7)
             in->drug = p->ne > 0 ? "norepinephrine" : "meropenem";
-        in->method = 1 + (int)prng_choice(r, (const double[]){0.15, 0.55, 0.30}, 3);
+        in->method = 1 + (int)prng_choice(r, SP.method_w, 3);
         if (in->method == 1 && gravity_failed)
             in->method = 2; /* once gravity gave nothing, the next bag goes under pressure */
         double flow = draw_flow(r, pl, in->method);
@@ -414,7 +552,7 @@ static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_
         if (in->method == 3)
             in->pump_rate_ml_h = round(flow * 60);
         in->as_planned = prng_bernoulli(r, 0.95);
-        in->haemolysis = in->type >= 3 && in->type <= 6 && prng_bernoulli(r, 0.02);
+        in->haemolysis = in->type >= 3 && in->type <= 6 && prng_bernoulli(r, SP.p_haemolysis);
         in->stop_reason = 0;
         if (!in->as_planned)
             in->stop_reason = 1 + (int)prng_choice(r, (const double[]){0.4, 0.3, 0.2, 0.1}, 4);
@@ -426,15 +564,11 @@ static void draw_infusions(struct prng *r, struct sim_patient *p, int placement_
 
 static void draw_vitals(struct prng *r, struct sim_patient *p)
 {
-    static const double map_resp[] = {0, 2, 4, 6, 10, 12}, map_non[] = {0, 0, 0, 0, 0, -2},
-                        map_calm[] = {0, 1, 2, 2, 3, 3};
-    static const double lac_resp[] = {1, .97, .93, .88, .75, .6}, lac_non[] = {1, 1, 1, 1, 1, 1.05},
-                        lac_calm[] = {1, .98, .95, .92, .85, .8};
     static const double ne_resp[] = {1, 1, 1, .9, .7, .4}, ne_non[] = {1, 1.05, 1.1, 1.2, 1.3, 1.3};
     static const double hr_resp[] = {0, -2, -4, -6, -10, -14}, hr_non[] = {0, 0, 1, 2, 2, 3};
     bool shock = p->is_shock_t0, resp = p->is_responder;
-    const double *dmap = !shock ? map_calm : resp ? map_resp : map_non;
-    const double *lac = !shock ? lac_calm : resp ? lac_resp : lac_non;
+    const double *dmap = !shock ? SP.map_calm : resp ? SP.map_resp : SP.map_non;
+    const double *lac = !shock ? SP.lac_calm : resp ? SP.lac_resp : SP.lac_non;
     const double *nef = resp ? ne_resp : ne_non;
     const double *dhr = resp || !shock ? hr_resp : hr_non;
     double map0 = (p->sbp + 2.0 * p->dbp) / 3.0, pp = p->sbp - p->dbp;
@@ -524,25 +658,23 @@ static void add_comp(struct prng *r, struct sim_patient *p, int type, int placem
 
 static void draw_complications(struct prng *r, struct sim_patient *p, int placement)
 {
-    /* Per-patient probabilities (docs/simulator.md, with their published sources). */
-    /* extravasation 4% (io-reference: 3.7-3.8%); dislodgement 2-9%, humerus higher
-     * (io-reference: 2% humerus in one series, 9% in an RCT, 33% humerus in an early one):
-     * humerus 8%, other sites 3.5% (assumption within the published range) */
-    if (prng_bernoulli(r, 0.04))
+    /* per working placement; the rows behind each probability are in the table (SP) */
+    if (prng_bernoulli(r, SP.p_extravasation))
         add_comp(r, p, 5, placement);
-    if (prng_bernoulli(r, p->pl[placement - 1].site == SITE_HUMERUS ? 0.08 : 0.035))
+    if (prng_bernoulli(r, p->pl[placement - 1].site == SITE_HUMERUS ? SP.p_dislodge_humerus
+                                                                    : SP.p_dislodge_other))
         add_comp(r, p, 7, placement);
-    if (prng_bernoulli(r, p->plt < 20 ? 0.08 : 0.04))
+    if (prng_bernoulli(r, p->plt < 20 ? SP.p_bleed_low_plt : SP.p_bleed))
         add_comp(r, p, 8, placement);
-    if (prng_bernoulli(r, p->anc < 0.5 ? 0.02 : 0.01))
+    if (prng_bernoulli(r, p->anc < 0.5 ? SP.p_infection_neutropenic : SP.p_infection))
         add_comp(r, p, 1, placement);
-    if (prng_bernoulli(r, 0.003))
+    if (prng_bernoulli(r, SP.p_osteomyelitis))
         add_comp(r, p, 3, placement);
-    if (prng_bernoulli(r, 0.002))
+    if (prng_bernoulli(r, SP.p_compartment))
         add_comp(r, p, 6, placement);
-    if (prng_bernoulli(r, 0.002))
+    if (prng_bernoulli(r, SP.p_fat_embolism))
         add_comp(r, p, 4, placement);
-    if (p->pl[placement - 1].pain_inf_nrs >= 0 && prng_bernoulli(r, 0.03))
+    if (p->pl[placement - 1].pain_inf_nrs >= 0 && prng_bernoulli(r, SP.p_severe_pain))
         add_comp(r, p, 10, placement);
 }
 
@@ -559,7 +691,7 @@ static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_
                                             : 0) +
                          (p->fib < 1 ? 1 : 0) >=
                      5;
-    double hr = (p->septic_shock ? HR_SHOCK : 1) * (dic_overt ? HR_DIC : 1);
+    double hr = (p->septic_shock ? SP.hr_shock : 1) * (dic_overt ? SP.hr_dic : 1);
     double e = prng_exponential(r, 1.0); /* unit exponential: death at cumulative hazard e */
     double h1 = c->haz28 * hr * 28;
     double days;
@@ -573,7 +705,7 @@ static void draw_outcome(struct prng *r, const struct sim_cohort *c, struct sim_
         days = 1.0 / 48;
     p->death_s = p->t0_s + (int64_t)llround(days * DAY_S);
     /* 3% lost to follow-up between day 7 and day 90 (assumption). */
-    p->is_lost = prng_bernoulli(r, 0.03);
+    p->is_lost = prng_bernoulli(r, SP.p_lost);
     int lost_after = p->is_lost ? (int)prng_int(r, 0, 1) : SIM_NFOLLOWUPS;
     for (int k = 0; k < SIM_NFOLLOWUPS; k++) {
         struct sim_followup *f = &p->fu[k];
@@ -682,7 +814,7 @@ static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_p
         if (!pl->is_success)
             continue;
         /* Dwell (sim §8): log-normal median 12 h, 10% beyond 24 h (sigma 0.541). */
-        double dwell_h = prng_lognormal(r, 12, 0.541);
+        double dwell_h = prng_lognormal(r, SP.dwell_median_h, SP.dwell_sigma);
         pl->is_removed = true;
         pl->removal_s = pl->confirm_s + (int64_t)llround(dwell_h * 3600);
         pl->removal_reason = dwell_h > 24 ? 3 : prng_bernoulli(r, 0.6) ? 1 : 2;
@@ -697,18 +829,19 @@ static void draw_course(struct prng *r, const struct sim_cohort *c, struct sim_p
     /* Efficacy (sim §6): delivered when an IO works; another emergency access within 60 min in
      * 4% of the delivered (assumption); the first drug within a log-normal median 4 min. */
     p->eff_delivered = ok != 0;
-    p->eff_other_access = !ok || prng_bernoulli(r, 0.04);
+    p->eff_other_access = !ok || prng_bernoulli(r, SP.p_other_access);
     p->eff_other_type = ok ? 1 : p->pl[p->nplacements - 1].fail_next == 2 ? 1 : 2;
     if (ok) {
         p->eff_access_s = p->pl[ok - 1].confirm_s;
-        p->eff_drug_s = p->eff_access_s + (int64_t)llround(prng_lognormal(r, 4, 0.6) * 60);
+        p->eff_drug_s = p->eff_access_s +
+                        (int64_t)llround(prng_lognormal(r, SP.drug_median_min, SP.drug_sigma) * 60);
     }
     /* The investigator grades efficacy: agreeing with the CRF's algorithm (eff_grade_calc) in
      * 95% (assumption), else one grade off, with a note; when the algorithm gives no grade,
      * by the patient's course. */
     int calc = crf_efficacy_grade(p);
     p->eff_grade_inv = calc ? calc : !ok ? 3 : p->is_responder || !p->is_shock_t0 ? 1 : 2;
-    p->eff_disagrees = calc && prng_bernoulli(r, 0.05);
+    p->eff_disagrees = calc && prng_bernoulli(r, SP.p_grade_disagrees);
     if (p->eff_disagrees)
         p->eff_grade_inv = calc == 1 ? 2 : calc - 1;
 }

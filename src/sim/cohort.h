@@ -171,7 +171,7 @@ struct sim_patient {
 #define SIM_NSITES 4
 extern const char
     *const sim_site_names[SIM_NSITES]; /* "humerus", "tibia", "distal_tibia", "femur" */
-extern const double sim_site_mix_default[SIM_NSITES];
+extern const double *const sim_site_mix_default;
 /* Parses "tibia=0.6,humerus=0.3,..." (names of sim_site_names, non-negative weights, at least
  * one positive; unnamed sites get 0) into out, normalised to sum 1. ERR_USAGE naming the part at
  * fault. */
