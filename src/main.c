@@ -35,9 +35,14 @@ const struct cli_cmd cli_commands[] = {
     {CMD("timezone", cmd_timezone, "show or change the site time zone (admin; audited)",
          CMD_TIMEZONE_USAGE),
      .opts = cmd_timezone_opts, STUDY(PERM_NONE), .check = cmd_timezone_check},
+    /* list needs a login; add and move site_manage (the check hook) */
+    {CMD("site", cmd_site, "the sites of a multi-centre study: list, add, move a record",
+         CMD_SITE_USAGE),
+     .opts = cmd_site_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
+     .action = PERM_SITE_MANAGE, .subs = cmd_site_subs, .check = cmd_site_check},
     /* passwd of oneself needs only a login (the check hook) */
     {CMD("user", cmd_user,
-         "users: add, list, disable, unlock, passwords, roles, policy; access report",
+         "users: add, list, disable, unlock, passwords, roles, sites, policy; access report",
          CMD_USER_USAGE),
      .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
      .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},

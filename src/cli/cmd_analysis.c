@@ -69,7 +69,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 const struct cli_opt_spec cmd_simulate_opts[] = {
     {"db", true},   {"patients", true}, {"seed", true}, {"batch", true},
-    {"user", true}, {"site-mix", true}, {NULL, false}};
+    {"user", true}, {"site-mix", true}, {"site", true}, {NULL, false}};
 
 /* The cohort the arguments ask for. */
 struct sim_plan {
@@ -136,8 +136,8 @@ int cmd_simulate(struct cmd_ctx *ctx)
     return 0;
 }
 
-const struct cli_opt_spec cmd_dataset_opts[] = {
-    {"db", true}, {"out", true}, {"user", true}, {"format", true}, {NULL, false}};
+const struct cli_opt_spec cmd_dataset_opts[] = {{"db", true},     {"out", true},  {"user", true},
+                                                {"format", true}, {"site", true}, {NULL, false}};
 
 int cmd_dataset_check(struct cmd_ctx *ctx)
 {

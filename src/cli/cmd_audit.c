@@ -106,7 +106,8 @@ static int export(struct store *st, const struct store_ctx *who, const struct cl
     return rc ? cli_fail(cmd, &e) : 0;
 }
 
-const struct cli_opt_spec cmd_audit_opts[] = {STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
+const struct cli_opt_spec cmd_audit_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"site", true}, {"out", true}, {NULL, false}};
 const struct cli_sub cmd_audit_subs[] = {
     {"verify", NULL, NULL, NULL}, {"export", NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}};
 

@@ -49,8 +49,9 @@ const char CMD_EXPORT_ODM_USAGE[] =
     "  --db FILE --user NAME   as for every command (password: $IOHEME_PASSWORD)\n";
 
 const struct cli_opt_spec cmd_export_odm_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"out", true},       {"metadata-only", false}, {"record", true},
-    {"records", true},     {"no-audit", false}, {"deidentified", false},  {NULL, false}};
+    STORE_CLI_COMMON_OPTS,    {"site", true},          {"out", true},
+    {"metadata-only", false}, {"record", true},        {"records", true},
+    {"no-audit", false},      {"deidentified", false}, {NULL, false}};
 
 const char CMD_EXPORT_REDCAP_USAGE[] =
     "usage: ioheme export redcap --out DIR [--json]\n"
@@ -66,7 +67,7 @@ const char CMD_EXPORT_REDCAP_USAGE[] =
     "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
 
 static const struct cli_opt_spec cmd_export_redcap_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true}, {"out", true}, {NULL, false}};
 
 static int cmd_export_redcap(struct cmd_ctx *ctx)
 {
@@ -113,7 +114,7 @@ const char CMD_EXPORT_XPT_USAGE[] =
     "and each file's SHA-256.\n";
 
 static const struct cli_opt_spec cmd_export_xpt_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"out", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true}, {"out", true}, {NULL, false}};
 
 static int cmd_export_xpt(struct cmd_ctx *ctx)
 {

@@ -157,7 +157,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"reason", true}, {"dry-run", false}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true}, {"reason", true}, {"dry-run", false}, {NULL, false}};
 
 /* The file, read before the database is opened, and its rows, read against the protocol
  * before the login. */

@@ -73,7 +73,7 @@ int cmd_init(struct cmd_ctx *ctx)
     if (rc)
         return cli_fail("init", &e);
     bool is_synthetic = cli_has(&a, "synthetic");
-    struct store_ctx who = {admin, "cli", NULL};
+    struct store_ctx who = {admin, "cli", NULL, NULL};
     if ((zone && store_set_site_timezone(st, &who, zone, "set at init", &e)) ||
         (is_synthetic && store_mark_synthetic(st, &who, &e))) {
         store_close(st);

@@ -130,8 +130,8 @@ static int query_show(struct store *st, const struct cli_args *a, long long id)
 }
 
 const struct cli_opt_spec cmd_query_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"message", true}, {"field", true}, {"form", true}, {"assign", true},
-    {"record", true},      {"status", true},  {"mine", false}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true},   {"message", true}, {"field", true}, {"form", true},
+    {"assign", true},      {"record", true}, {"status", true},  {"mine", false}, {NULL, false}};
 
 const struct cli_sub cmd_query_subs[] = {
     {"open", NULL, NULL, NULL},   {"answer", NULL, NULL, NULL}, {"close", NULL, NULL, NULL},

@@ -152,8 +152,8 @@ static int write_outputs(const char *out, const struct adataset *ds, const json_
     return rc;
 }
 
-const struct cli_opt_spec cmd_report_opts[] = {
-    {"db", true}, {"dataset", true}, {"out", true}, {"user", true}, {NULL, false}};
+const struct cli_opt_spec cmd_report_opts[] = {{"db", true},   {"dataset", true}, {"out", true},
+                                               {"user", true}, {"site", true},    {NULL, false}};
 
 int cmd_report_check(struct cmd_ctx *ctx)
 {

@@ -44,19 +44,25 @@ static int print_log(struct store *st, bool json)
                           "screened_at", rs[i].screened_at, "screened_by", rs[i].screened_by);
             json_object_set_new(o, "study_id",
                                 rs[i].study_id[0] ? json_string(rs[i].study_id) : json_null());
+            json_object_set_new(o, "site", rs[i].site[0] ? json_string(rs[i].site) : json_null());
             json_array_append_new(arr, o);
         }
         cli_json_print(arr);
     } else {
-        printf("%-9s %-9s %-15s %-9s %-25s %s\n", "SCREENING", "STUDY ID", "STATUS", "ELIGIBLE",
-               "SCREENED AT", "BY");
+        /* a SITE column when any record has a site (a multi-centre study) */
+        bool sites = false;
         for (size_t i = 0; i < n; i++)
-            printf("%-9s %-9s %-15s %-9s %-25s %s\n", rs[i].screening_no,
+            sites = sites || rs[i].site[0];
+        printf("%-9s %-10s %-15s %-9s %-25s %s%s\n", "SCREENING", "STUDY ID", "STATUS", "ELIGIBLE",
+               "SCREENED AT", sites ? "SITE     " : "", "BY");
+        for (size_t i = 0; i < n; i++)
+            printf("%-9s %-10s %-15s %-9s %-25s %-*s%s\n", rs[i].screening_no,
                    rs[i].study_id[0] ? rs[i].study_id : "-", store_record_status_name(rs[i].status),
                    rs[i].eligible == 1   ? "yes"
                    : rs[i].eligible == 0 ? "no"
                                          : "?",
-                   rs[i].screened_at, rs[i].screened_by);
+                   rs[i].screened_at, sites ? 9 : 0,
+                   sites ? (rs[i].site[0] ? rs[i].site : "-") : "", rs[i].screened_by);
     }
     free(rs);
     return 0;
@@ -164,9 +170,9 @@ static void print_eligibility(struct store *st, const char *record, bool json,
     arena_free(&ar);
 }
 
-const struct cli_opt_spec cmd_screen_opts[] = {STORE_CLI_COMMON_OPTS, {"file", true},
-                                               {"record", true},      {"list", false},
-                                               {"reason", true},      {NULL, false}};
+const struct cli_opt_spec cmd_screen_opts[] = {
+    STORE_CLI_COMMON_OPTS, {"site", true},   {"file", true}, {"record", true},
+    {"list", false},       {"reason", true}, {NULL, false}};
 
 /* The values to screen with, from the arguments and --file, read before the login. */
 struct screen_plan {

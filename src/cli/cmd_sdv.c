@@ -77,8 +77,8 @@ static int list_one(void *ctx, const struct store_sdv_value *v)
     return 0;
 }
 
-const struct cli_opt_spec cmd_sdv_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"form", true}, {"field", true}, {"record", true}, {NULL, false}};
+const struct cli_opt_spec cmd_sdv_opts[] = {STORE_CLI_COMMON_OPTS, {"site", true},   {"form", true},
+                                            {"field", true},       {"record", true}, {NULL, false}};
 
 const struct cli_sub cmd_sdv_subs[] = {
     {"verify", NULL, NULL, NULL},

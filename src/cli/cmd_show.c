@@ -228,9 +228,9 @@ static int show(struct store *st, const char *record, bool json)
     int current = store_protocol_version(st);
     json_t *events = json ? json_array() : NULL;
     if (!json)
-        printf("%s  screening %s  study ID %s  %s%s\n", store_record_name(&r), r.screening_no,
+        printf("%s  screening %s  study ID %s  %s%s%s%s\n", store_record_name(&r), r.screening_no,
                r.study_id[0] ? r.study_id : "-", store_record_status_name(r.status),
-               r.is_locked ? "  LOCKED" : "");
+               r.site[0] ? "  site " : "", r.site, r.is_locked ? "  LOCKED" : "");
     for (size_t i = 0; i < nfl && !json; i++)
         printf("locked: form %s at %s%s%.0d (by %s, %s)\n", fl[i].form, fl[i].event,
                fl[i].instance ? ":" : "", fl[i].instance, fl[i].locked_by, fl[i].locked_at);
@@ -284,6 +284,7 @@ static int show(struct store *st, const char *record, bool json)
                       r.screening_no, "status", store_record_status_name(r.status), "locked",
                       r.is_locked, "events", events);
         json_object_set_new(o, "study_id", r.study_id[0] ? json_string(r.study_id) : json_null());
+        json_object_set_new(o, "site", r.site[0] ? json_string(r.site) : json_null());
         json_t *locks = json_array();
         for (size_t i = 0; i < nfl; i++)
             json_array_append_new(locks, json_out_form_lock(&fl[i]));

@@ -6,18 +6,20 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 
 const char CMD_USER_USAGE[] =
-    "usage: ioheme user add NAME --role ROLE [--full-name \"PRINTED NAME\"]\n"
+    "usage: ioheme user add NAME --role ROLE [--full-name \"PRINTED NAME\"] [--sites CODE,...]\n"
     "       ioheme user list [--json]\n"
     "       ioheme user report [--json]\n"
     "       ioheme user disable NAME\n"
     "       ioheme user unlock NAME\n"
     "       ioheme user passwd NAME\n"
     "       ioheme user role NAME ROLE --reason TEXT\n"
+    "       ioheme user sites NAME [CODE[,CODE...] | - | --all] [--reason TEXT] [--json]\n"
     "       ioheme user policy [--max-age DAYS] [--history N] [--reason TEXT] [--json]\n"
     "\n"
     "Manages the users of a study database. Roles: admin, investigator, coordinator, monitor,\n"
@@ -27,7 +29,9 @@ const char CMD_USER_USAGE[] =
     "name; a new password is read from standard input when it is not a terminal, else asked\n"
     "twice. The password policy (`policy`) sets a maximum age (an expired password signs in\n"
     "only to change itself) and how many earlier passwords may not be used again (default 5).\n"
-    "unlock clears a lockout after 5 failed logins. report is the user-access report for\n"
+    "unlock clears a lockout after 5 failed logins. sites: a user works at every site of a\n"
+    "multi-centre study unless given some (user add --sites, user sites): then they see and\n"
+    "change only those sites' records. report is the user-access report for\n"
     "periodic review: every user's role, state, creation, last sign-in and number of sign-ins,\n"
     "last failed sign-in and number of failures, from the audit trail (CSV, or --json).\n"
     "\n"
@@ -37,8 +41,9 @@ const char CMD_USER_USAGE[] =
     "  --db FILE   database (default $IOHEME_DB, else ./ioheme.db)\n";
 
 const struct cli_opt_spec cmd_user_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"role", true},    {"full-name", true}, {"reason", true},
-    {"max-age", true},     {"history", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"role", true},    {"full-name", true},
+    {"reason", true},      {"max-age", true}, {"history", true},
+    {"sites", true},       {"all", false},    {NULL, false}};
 
 const struct cli_sub cmd_user_subs[] = {
     {"add", NULL,
@@ -73,6 +78,13 @@ const struct cli_sub cmd_user_subs[] = {
      "usage: ioheme user role NAME ROLE --reason TEXT [--db FILE] [--user ADMIN]\n"
      "Gives NAME another role (admin only; audited as user_role with the old and new role).\n"
      "The last active admin keeps the admin role.\n",
+     NULL},
+    {"sites", NULL,
+     "usage: ioheme user sites NAME [CODE[,CODE...] | --all] [--reason TEXT] [--db FILE]\n"
+     "                        [--user ADMIN] [--json]\n"
+     "Shows the sites NAME works at, or sets them (admin; a reason is required; audited as\n"
+     "user_sites): CODE,CODE for those sites only (NAME then sees and changes only their\n"
+     "records), '-' for none, --all for every site (the default, a study-wide role).\n",
      NULL},
     {"policy", NULL,
      "usage: ioheme user policy [--max-age DAYS] [--history N] [--reason TEXT] [--json]\n"
@@ -232,6 +244,59 @@ static int policy(struct cmd_ctx *ctx)
     return 0;
 }
 
+/* Sets name's sites from "A,B" ("-": none), or every site. */
+static int set_sites(struct store *st, const struct store_ctx *who, const char *name,
+                     const char *list, bool all, const char *reason, struct err *e)
+{
+    const char *codes[STORE_USER_SITES_MAX + 1];
+    size_t n = 0;
+    char buf[STORE_USER_SITES_MAX * (STORE_SITE_CODE_MAX + 1) + 1];
+    if (!all && !fmt_fits(buf, sizeof buf, "%s", list))
+        return err_set_field(e, ERR_INVALID, "site", "at most %d sites per user",
+                             STORE_USER_SITES_MAX);
+    if (!all && strcmp(buf, "-") != 0)
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n <= STORE_USER_SITES_MAX;
+             tok = strtok_r(NULL, ",", &save))
+            codes[n++] = tok;
+    return store_user_set_sites(st, who, name, all, codes, n, reason, e);
+}
+
+static int user_sites(struct cmd_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *name = a->pos[0];
+    struct err e = {0};
+    int rc = 0;
+    if (a->npos == 2 || cli_has(a, "all"))
+        rc = set_sites(ctx->st, &ctx->who, name, a->npos == 2 ? a->pos[1] : NULL, cli_has(a, "all"),
+                       cli_get(a, "reason"), &e);
+    bool all = false;
+    struct store_site *v = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = store_user_sites(ctx->st, name, &all, &v, &n, &e);
+    if (rc)
+        return cli_fail(ctx->name, &e);
+    if (cli_has(a, "json")) {
+        json_t *codes = json_array();
+        for (size_t i = 0; codes && i < n; i++)
+            json_array_append_new(codes, json_string(v[i].code));
+        cli_json_print(json_pack("{s:s, s:b, s:o}", "user", name, "all_sites", all, "sites",
+                                 all ? json_null() : codes));
+        if (all)
+            json_decref(codes);
+    } else if (all) {
+        printf("%s works at every site\n", name);
+    } else {
+        printf("%s works at %s", name, n ? "" : "no site");
+        for (size_t i = 0; i < n; i++)
+            printf("%s%s (%s)", i ? ", " : "", v[i].code, v[i].name);
+        printf("\n");
+    }
+    free(v);
+    return 0;
+}
+
 int cmd_user_check(struct cmd_ctx *ctx)
 {
     const struct cli_args *a = &ctx->args;
@@ -241,6 +306,9 @@ int cmd_user_check(struct cmd_ctx *ctx)
     if (strcmp(sub, "role") == 0) {
         if (a->npos != 2)
             return cli_usage_error(ctx->name, "expects NAME ROLE");
+    } else if (strcmp(sub, "sites") == 0) {
+        if (a->npos < 1 || a->npos > 2 || (a->npos == 2 && cli_has(a, "all")))
+            return cli_usage_error(ctx->name, "expects NAME and CODE[,CODE...], '-' or --all");
     } else if (is_list ? a->npos != 0 : a->npos != 1) {
         return cli_usage_error(ctx->name, is_list ? "takes no NAME" : "expects one NAME");
     }
@@ -266,6 +334,8 @@ int cmd_user(struct cmd_ctx *ctx)
         return access_report(st, cli_has(a, "json"));
     if (strcmp(sub, "policy") == 0)
         return policy(ctx);
+    if (strcmp(sub, "sites") == 0)
+        return user_sites(ctx);
     struct err e = {0};
     const char *name = a->pos[0];
     int rc = 0;
@@ -280,6 +350,9 @@ int cmd_user(struct cmd_ctx *ctx)
         /* the printed name signatures show (the username until one is set) */
         if (!rc && cli_get(a, "full-name"))
             rc = store_user_set_full_name(st, who, name, cli_get(a, "full-name"), &e);
+        if (!rc && cli_get(a, "sites"))
+            rc =
+                set_sites(st, who, name, cli_get(a, "sites"), false, "sites given at creation", &e);
         if (!rc)
             user_done(a, name, "added", role);
     } else if (strcmp(sub, "disable") == 0) {

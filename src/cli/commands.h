@@ -40,6 +40,13 @@ int cmd_timezone_check(struct cmd_ctx *ctx);
 extern const char CMD_TIMEZONE_USAGE[];
 extern const struct cli_opt_spec cmd_timezone_opts[];
 
+/* cmd_sites.c */
+int cmd_site(struct cmd_ctx *ctx);
+int cmd_site_check(struct cmd_ctx *ctx);
+extern const char CMD_SITE_USAGE[];
+extern const struct cli_opt_spec cmd_site_opts[];
+extern const struct cli_sub cmd_site_subs[];
+
 /* cmd_user.c */
 int cmd_user(struct cmd_ctx *ctx);
 int cmd_user_check(struct cmd_ctx *ctx);

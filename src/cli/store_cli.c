@@ -116,7 +116,7 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
     int rc = cli_read_password("Password for ", user, true, false, pw, sizeof pw, e);
     /* The name as given, whatever its length (a longer one is nobody's, and its attempt is
      * audited like any other); name_buf holds it once it has signed in. */
-    struct store_ctx cli = {user, "cli", NULL};
+    struct store_ctx cli = {user, "cli", NULL, NULL};
     struct store_user u; /* filled by a sign-in with the right password, expired or not */
     memset(&u, 0, sizeof u);
     if (!rc)
@@ -138,7 +138,15 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
         rc = store_authorize(st, &cli, action, e);
     enum role role;
     if (!rc && role_from_name(u.role, &role) == 0)
-        store_set_reader(st, role); /* identifier fields in clear for roles that may (keys.c) */
+        /* identifier fields in clear for roles that may (keys.c); the user's sites (sites.c) */
+        rc = store_set_reader(st, role, cli.user, e);
+    /* --site CODE (the commands that take it): records created now belong to that site, and
+     * reads see that site's records alone (a report, an export, a list by site) */
+    const char *site = cli_get(a, "site");
+    if (!rc && site) {
+        cli.site = site;
+        rc = store_set_site_filter(st, site, e);
+    }
     if (!rc)
         *who = cli;
     return rc;

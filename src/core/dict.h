@@ -12,8 +12,9 @@
  *                     column, the most instances the form may have there: blank means
  *                     DICT_INSTANCE_MAX_DEFAULT, at most DICT_INSTANCE_CEILING)
  *   study.csv         key,value: the study's facts the engine uses (ioheme's own, optional):
- *                     target_enrolment, and the schedule's anchor (anchor_field, anchor_rule,
- *                     fallback_field, fallback_rule); see struct dict_study
+ *                     target_enrolment, the schedule's anchor (anchor_field, anchor_rule,
+ *                     fallback_field, fallback_rule) and study_id_format; see struct
+ *                     dict_study
  *   schedule.csv      unique_event_name,due_min,window_before_min,window_after_min: when an
  *                     event falls due, in minutes after the anchor (ioheme's own, optional;
  *                     events without a row fall due by events.csv's days); see struct
@@ -195,7 +196,19 @@ struct dict_study {
     int target_enrolment; /* 0: the protocol states none */
     struct dict_anchor anchor, fallback;
     bool has_file; /* study.csv was given */
+    /* study_id_format: how enrolment names a record, "IOH-{seq:3}" by default: {seq} (or
+     * {seq:N}, zero-padded to N digits, 1-6) the enrolment's number, {site} the record's site
+     * code (then each site numbers its own: IOH-{site}-{seq:3} gives IOH-02-014); other
+     * characters letters, digits, '-' or '_'. */
+    char id_format[32];
 };
+
+/* The study ID for site code site ("" or NULL: none) and number seq into out: false when it
+ * would be longer than 15 characters. */
+bool dict_study_id_format(const struct dict_study *s, const char *site, long long seq,
+                          char out[16]);
+/* Whether the study IDs carry the site's code. */
+bool dict_study_id_has_site(const struct dict_study *s);
 
 /* One row of the protocol's SDV plan (sdv.csv: form, field, rate, why): the values of field f
  * (NULL: every field of form) of a share `rate` of the records (1: every record; 0.2: a

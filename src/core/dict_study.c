@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "core/dict_int.h"
 #include "core/perm.h"
 
@@ -18,10 +19,78 @@
 
 /* ---- study.csv ---- */
 
-enum study_key { K_TARGET, K_ANCHOR_FIELD, K_ANCHOR_RULE, K_FALLBACK_FIELD, K_FALLBACK_RULE, K__N };
+enum study_key {
+    K_TARGET,
+    K_ANCHOR_FIELD,
+    K_ANCHOR_RULE,
+    K_FALLBACK_FIELD,
+    K_FALLBACK_RULE,
+    K_ID_FORMAT,
+    K__N
+};
 
-static const char *const key_names[K__N] = {"target_enrolment", "anchor_field", "anchor_rule",
-                                            "fallback_field", "fallback_rule"};
+static const char *const key_names[K__N] = {"target_enrolment", "anchor_field",  "anchor_rule",
+                                            "fallback_field",   "fallback_rule", "study_id_format"};
+
+#define ID_FORMAT_DEFAULT "IOH-{seq:3}"
+
+/* Walks a study ID format: calls out for each literal run and each placeholder. Returns NULL
+ * when fmt is well formed (exactly one {seq}/{seq:N}, at most one {site}, literals of letters,
+ * digits, '-' and '_'), else what is wrong. */
+static const char *id_format_walk(const char *fmt, const char *site, long long seq,
+                                  struct strbuf *out)
+{
+    int nseq = 0, nsite = 0;
+    for (const char *p = fmt; *p;) {
+        if (*p == '{') {
+            const char *end = strchr(p, '}');
+            if (!end)
+                return "a '{' without its '}'";
+            size_t n = (size_t)(end - p + 1);
+            if (n == 6 && strncmp(p, "{site}", 6) == 0) {
+                nsite++;
+                if (out)
+                    strbuf_addf(out, "%s", site ? site : "");
+            } else if ((n == 5 && strncmp(p, "{seq}", 5) == 0) ||
+                       (n == 7 && strncmp(p, "{seq:", 5) == 0 && p[5] >= '1' && p[5] <= '6')) {
+                nseq++;
+                if (out)
+                    strbuf_addf(out, "%0*lld", n == 7 ? p[5] - '0' : 1, seq);
+            } else {
+                return "an unknown placeholder (known: {seq}, {seq:N} with N 1-6, {site})";
+            }
+            p = end + 1;
+            continue;
+        }
+        char c = *p++;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return "a character other than a letter, digit, '-', '_' or a placeholder";
+        if (out)
+            strbuf_addf(out, "%c", c);
+    }
+    if (nseq != 1)
+        return "not exactly one {seq}";
+    if (nsite > 1)
+        return "{site} more than once";
+    return NULL;
+}
+
+bool dict_study_id_format(const struct dict_study *s, const char *site, long long seq, char out[16])
+{
+    struct strbuf sb = STRBUF_INIT;
+    const char *fmt = s->id_format[0] ? s->id_format : ID_FORMAT_DEFAULT;
+    bool ok = id_format_walk(fmt, site, seq, &sb) == NULL && strlen(strbuf_str(&sb)) <= 15;
+    if (ok)
+        memcpy(out, strbuf_str(&sb), strlen(strbuf_str(&sb)) + 1);
+    strbuf_release(&sb);
+    return ok;
+}
+
+bool dict_study_id_has_site(const struct dict_study *s)
+{
+    return strstr(s->id_format, "{site}") != NULL;
+}
 
 static const char *const rule_names[] = {
     [DICT_ANCHOR_EARLIEST] = "earliest", [DICT_ANCHOR_FIRST_INSTANCE] = "first_instance"};
@@ -63,6 +132,7 @@ static void study_defaults(struct dict *d)
     const struct dict_field *a = dict_field(d, "att_start_dt");
     const struct dict_field *f = dict_field(d, "iop_decision_dt");
     d->study.target_enrolment = 52;
+    memcpy(d->study.id_format, ID_FORMAT_DEFAULT, sizeof ID_FORMAT_DEFAULT);
     d->study.anchor = (struct dict_anchor){is_datetime(a) ? a : NULL, DICT_ANCHOR_EARLIEST};
     d->study.fallback = (struct dict_anchor){is_datetime(f) ? f : NULL, DICT_ANCHOR_FIRST_INSTANCE};
 }
@@ -74,7 +144,7 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
         study_defaults(L->d);
         return;
     }
-    *s = (struct dict_study){.has_file = true};
+    *s = (struct dict_study){.has_file = true, .id_format = ID_FORMAT_DEFAULT};
     static const char *const names[] = {"key", "value"};
     int c[2];
     if (!dict_need_cols(L, t, "study.csv", names, c, 2))
@@ -89,7 +159,7 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
         if (k == K__N) {
             dict_add_error(L, "study.csv", line, kcol,
                            "unknown key '%s' (known: target_enrolment, anchor_field, "
-                           "anchor_rule, fallback_field, fallback_rule)",
+                           "anchor_rule, fallback_field, fallback_rule, study_id_format)",
                            key);
             continue;
         }
@@ -119,6 +189,23 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
             if (!rule_from_name(val, &a->rule))
                 dict_add_error(L, "study.csv", line, vcol,
                                "%s '%s' is not one of: earliest, first_instance", key, val);
+            break;
+        }
+        case K_ID_FORMAT: {
+            const char *why = id_format_walk(val, "", 1, NULL);
+            char probe[16];
+            if (!why && strlen(val) >= sizeof s->id_format)
+                why = "longer than 31 characters";
+            if (!why) {
+                memcpy(s->id_format, val, strlen(val) + 1);
+                /* the longest number a study could reach, with a one-character site code */
+                if (!dict_study_id_format(s, "X", 9999, probe))
+                    why = "study IDs longer than 15 characters";
+            }
+            if (why) {
+                dict_add_error(L, "study.csv", line, vcol, "study_id_format '%s': %s", val, why);
+                memcpy(s->id_format, ID_FORMAT_DEFAULT, sizeof ID_FORMAT_DEFAULT);
+            }
             break;
         }
         case K__N:

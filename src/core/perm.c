@@ -45,6 +45,7 @@ static const struct {
     [PERM_IDENTIFIERS] = {"identifiers",     {1,  1,  1,  1,  0,  0}, "see identifier fields (hospital number) in clear"},
     [PERM_REDACT] = {"redact",               {1,  0,  0,  0,  0,  0}, "redact personal data from values and the views of the trail"},
     [PERM_PROTOCOL_AMEND] = {"protocol_amend", {1, 0,  0,  0,  0,  0}, "amend the protocol: a new protocol version on the live database"},
+    [PERM_SITE_MANAGE] = {"site_manage",     {1,  0,  0,  0,  0,  0}, "add sites and move records between sites"},
 };
 /* clang-format on */
 

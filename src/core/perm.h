@@ -22,6 +22,7 @@
  *   lock              x                                             x
  *   unlock            x                                             x
  *   settings          x
+ *   site_manage       x
  *
  * sign is the investigator's alone: an electronic signature attests the signer's own review,
  * so not even admin holds it. (1) The statistician should see no direct identifiers; that is
@@ -66,6 +67,7 @@ enum perm_action {
     PERM_REDACT,         /* redact personal data typed into a value (ioheme redact) */
     PERM_IDENTIFIERS,    /* see identifier fields in clear (others see them masked) */
     PERM_PROTOCOL_AMEND, /* apply a protocol amendment (a new protocol version) */
+    PERM_SITE_MANAGE,    /* add sites, move a record to another site */
     PERM__COUNT,
     PERM_NONE = PERM__COUNT /* no action beyond being signed in (a route, a command) */
 };

@@ -20,6 +20,7 @@ json_t *api_record_json(const struct store_record *rec)
                         rec->eligible < 0 ? json_null() : json_boolean(rec->eligible));
     json_object_set_new(o, "enrolled_at",
                         rec->enrolled_at[0] ? json_string(rec->enrolled_at) : json_null());
+    json_object_set_new(o, "site", rec->site[0] ? json_string(rec->site) : json_null());
     return o;
 }
 
@@ -76,6 +77,9 @@ static int record_write(struct req *r, enum record_op op)
     store_put_result_init(&res);
     char name[16] = "";
     struct store_ctx who = req_who(r);
+    /* screening: "site", the site the new record belongs to (store_ctx.site) */
+    if (rc == 0 && op == OP_SCREEN)
+        rc = api_body_str(body, "site", &who.site, &e);
     if (rc == 0 && op == OP_SCREEN)
         rc = store_screen_create(r->st, &who, ch, n, name, &res, &e);
     else if (rc == 0)

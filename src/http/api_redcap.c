@@ -873,10 +873,9 @@ int api_redcap_post(struct req *r)
     err_clear(&e);
     if (auth_token(r, token, true, &e) != 0)
         return rc_error(r, 403, "You do not have permissions to use the API");
-    r->via_bearer = true; /* a token in the body: no ambient credential, no CSRF */
-    enum role role;
-    if (role_from_name(r->user.role, &role) == 0)
-        store_set_reader(r->st, role); /* identifiers as this role may see them */
+    r->via_bearer = true;            /* a token in the body: no ambient credential, no CSRF */
+    if (auth_set_reader(r, &e) != 0) /* identifiers as this role may see them, its sites */
+        return rc_error(r, 500, "the user's sites could not be read");
     const char *content = req_form_opt(r, "content");
     const char *format = req_form_opt(r, "format");
     if (!format)

@@ -306,3 +306,11 @@ json_t *auth_user_json(const struct store_user *u)
 {
     return user_json(u);
 }
+
+int auth_set_reader(struct req *r, struct err *e)
+{
+    enum role role = ROLE__COUNT;
+    if (r->has_user && role_from_name(r->user.role, &role) != 0)
+        role = ROLE__COUNT;
+    return store_set_reader(r->st, role, r->has_user ? r->user.name : NULL, e);
+}

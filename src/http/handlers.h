@@ -61,6 +61,12 @@ int api_body_instance(json_t *body, int *out, struct err *e);
 /* A body member that must be a string when present: *out NULL when absent or null, else the
  * string (owned by body); ERR_INVALID naming the key when it is another type. */
 int api_body_str(json_t *body, const char *key, const char **out, struct err *e);
+/* api_sites.c */
+int api_sites_get(struct req *r);
+int api_sites_post(struct req *r);
+int api_record_site_post(struct req *r);
+int api_user_sites_get(struct req *r);
+int api_user_sites_post(struct req *r);
 /* A record as JSON (new reference). */
 json_t *api_record_json(const struct store_record *rec);
 int api_form_get(struct req *r);

@@ -212,6 +212,9 @@ int auth_token(struct req *r, const char *token, bool may_write, struct err *e);
 /* True when the request carries the CSRF token of its session (header X-CSRF-Token, or form
  * field "csrf"). Bearer-token requests carry no ambient credentials and pass. */
 bool auth_csrf_ok(struct req *r);
+/* Makes r's user (nobody when none is signed in) the reader of r->st: identifier fields as the
+ * role may see them, records of the user's sites only (store_set_reader). */
+int auth_set_reader(struct req *r, struct err *e);
 /* False when the request says it comes from another site: Sec-Fetch-Site other than
  * same-origin/none, an Origin (else Referer) whose host[:port] is not this request's Host, or
  * Origin "null" without Sec-Fetch-Site. True when it carries none of them (an API client, not a

@@ -242,7 +242,8 @@ static void checks_and_handler(struct req *r, bool *snapshot)
     struct err e;
     err_clear(&e);
     const struct route *rt = r->route;
-    store_set_reader(r->st, ROLE__COUNT); /* nobody yet: identifiers masked (keys.c) */
+    /* nobody yet: identifiers masked (keys.c); cannot fail without a user to read */
+    (void)store_set_reader(r->st, ROLE__COUNT, NULL, NULL);
     if (!(rt->flags & RT_PUBLIC) || (rt->flags & RT_HTML)) {
         int rc = auth_identify(r, !*snapshot, &e);
         if (rc == ERR_CONFLICT && *snapshot) {
@@ -270,9 +271,11 @@ static void checks_and_handler(struct req *r, bool *snapshot)
             return;
         }
     }
-    enum role role;
-    if (r->has_user && role_from_name(r->user.role, &role) == 0)
-        store_set_reader(r->st, role); /* this request's reader, for identifier fields */
+    /* this request's reader: identifier fields, the user's sites */
+    if (r->has_user && auth_set_reader(r, &e) != 0) {
+        fail_err(r, &e);
+        return;
+    }
     if ((rt->flags & RT_CSRF) && r->has_user && !auth_csrf_ok(r)) {
         fail(r, 403, "csrf", "missing or wrong CSRF token (header X-CSRF-Token)");
         return;

@@ -23,6 +23,7 @@
 #define P_STATUS PERM_FORM_STATUS
 #define P_AUDIT PERM_AUDIT_READ
 #define P_USERS PERM_USER_MANAGE
+#define P_SITES PERM_SITE_MANAGE
 #define P_QRAISE PERM_QUERY_RAISE
 #define P_QANSWER PERM_QUERY_ANSWER
 #define P_QCLOSE PERM_QUERY_CLOSE
@@ -82,6 +83,11 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/users/{name}/disable",                    api_user_disable_post, P_USERS, CSRF,                 1},
     {HTTP_GET,  "/api/v1/users/{name}/tokens",                     api_user_tokens_get,  P_USERS, 0,                     0},
     {HTTP_POST, "/api/v1/users/{name}/tokens/{token}/revoke",      api_user_token_revoke_post, P_USERS, CSRF,            1},
+    {HTTP_GET,  "/api/v1/sites",                                   api_sites_get,        P_PROTO, 0,                     0},
+    {HTTP_POST, "/api/v1/sites",                                   api_sites_post,       P_SITES, CSRF,                  1},
+    {HTTP_POST, "/api/v1/records/{id}/site",                       api_record_site_post, P_SITES, CSRF | LOCK,           1},
+    {HTTP_GET,  "/api/v1/users/{name}/sites",                      api_user_sites_get,   P_USERS, 0,                     0},
+    {HTTP_POST, "/api/v1/users/{name}/sites",                      api_user_sites_post,  P_USERS, CSRF,                  4},
     {HTTP_GET,  "/api/v1/db",                                      api_db_get,           P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/db/freeze",                               api_db_freeze_post,   P_LOCK,  CSRF,                  4},
     {HTTP_POST, "/api/v1/db/unfreeze",                             api_db_unfreeze_post, P_UNLOCK, CSRF,                 4},

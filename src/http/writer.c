@@ -46,7 +46,11 @@ static void run_batch(struct http_writer *w, struct job *batch)
     for (struct job *j = batch; j; j = j->next) {
         struct store *own = j->r->st;
         j->r->st = w->st;
-        j->fn(j->r);
+        /* the writer's connection reads as this request's user (its sites) */
+        if (auth_set_reader(j->r, &e) == 0)
+            j->fn(j->r);
+        else
+            j->fail(j->r, &e);
         j->r->st = own;
     }
     if (store_batch_commit(w->st, &e) != 0) {

@@ -336,7 +336,9 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
 
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_ALL, e);
+    /* a reader of some sites reads the rows about their records, not the study's own */
+    sqlite3_stmt *s =
+        store_stmt_get(st, store_site_reads_limited(st) ? SQ_AUDIT_SCOPED : SQ_AUDIT_ALL, e);
     return s ? audit_rows(st, s, fn, ctx, true, e) : ERR_IO;
 }
 

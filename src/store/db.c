@@ -30,6 +30,12 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_AUDIT_ALL] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
                      "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
                      "ORDER BY id",
+    /* the rows about records the reader sees (sites.c): a limited reader's or one site's */
+    [SQ_AUDIT_SCOPED] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
+                        "new_value, reason, source, source_sha256, prev_hash, hash FROM audit a "
+                        "WHERE a.record IS NOT NULL AND EXISTS (SELECT 1 FROM record r WHERE "
+                        "(r.screening_no = a.record OR r.study_id = a.record) AND "
+                        "in_scope(r.site_id)) ORDER BY id",
     [SQ_AUDIT_HISTORY] = "SELECT id, ts, user, action, record, event, instance, field, "
                          "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                          "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
@@ -79,23 +85,23 @@ static const char *const stmt_sql[SQ__COUNT] = {
                        "ON u.id = s.user_id WHERE s.token_hash = ?1",
     [SQ_SESSION_TOUCH] = "UPDATE session SET expires_ms = ?2 WHERE token_hash = ?1",
     [SQ_SESSION_DELETE] = "DELETE FROM session WHERE token_hash = ?1",
-    [SQ_REC_GET] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-                   "screened_at, screened_by, enrolled_at, withdrawn_at, "
-                   "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
-                   "WHERE screening_no = ?1 OR study_id = ?1",
-    [SQ_REC_GET_ID] =
-        "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-        "screened_at, screened_by, enrolled_at, withdrawn_at, "
-        "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
-        "WHERE id = ?1",
-    [SQ_REC_LIST] = "SELECT id, screening_no, study_id, status, eligible, is_locked, "
-                    "screened_at, screened_by, enrolled_at, withdrawn_at, "
-                    "(SELECT count(*) FROM form_lock f WHERE f.record_id = record.id) FROM record "
-                    "ORDER BY id",
-    [SQ_REC_INSERT] = "INSERT INTO record(id, screening_no, screened_at, screened_by) "
-                      "VALUES (?1, ?2, ?3, ?4)",
+/* a record's columns (records.c, record_from_stmt); records outside the reader's sites are
+ * not found (sites.c) */
+#define REC_COLS                                                                                   \
+    "SELECT id, screening_no, study_id, status, eligible, is_locked, screened_at, screened_by, "   \
+    "enrolled_at, withdrawn_at, (SELECT count(*) FROM form_lock f WHERE f.record_id = "            \
+    "record.id), (SELECT code FROM site WHERE site.id = record.site_id), site_id FROM record "
+    [SQ_REC_GET] = REC_COLS "WHERE (screening_no = ?1 OR study_id = ?1) AND in_scope(site_id)",
+    [SQ_REC_GET_ID] = REC_COLS "WHERE id = ?1 AND in_scope(site_id)",
+    [SQ_REC_LIST] = REC_COLS "WHERE in_scope(site_id) ORDER BY id",
+    [SQ_REC_INSERT] = "INSERT INTO record(id, screening_no, screened_at, screened_by, site_id) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
     [SQ_REC_NEXT_SCR] = "SELECT coalesce(max(id), 0) + 1 FROM record",
-    [SQ_REC_NEXT_STUDY] = "SELECT count(*) + 1 FROM record WHERE study_id IS NOT NULL",
+    /* the next study ID's number: one more than the enrolled records (of site ?1, when the
+     * study IDs carry the site: each site counts its own) */
+    [SQ_REC_NEXT_STUDY] = "SELECT count(*) + 1 FROM record WHERE study_id IS NOT NULL AND "
+                          "(?1 IS NULL OR site_id IS ?1)",
+    [SQ_REC_ID_TAKEN] = "SELECT 1 FROM record WHERE study_id = ?1 OR screening_no = ?1",
     [SQ_REC_SET_ENROLLED] = "UPDATE record SET study_id = ?2, status = 2, enrolled_at = ?3 "
                             "WHERE id = ?1",
     [SQ_REC_SET_ELIG] = "UPDATE record SET eligible = ?2, status = ?3 WHERE id = ?1",
@@ -124,7 +130,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                       "WHERE record_id = ?1 ORDER BY event, instance, field, code",
     [SQ_VAL_STUDY] = "SELECT v.record_id, coalesce(r.study_id, r.screening_no), v.event, "
                      "v.instance, v.field, v.code, v.value, v.flag, v.pver FROM value v "
-                     "JOIN record r ON r.id = v.record_id "
+                     "JOIN record r ON r.id = v.record_id WHERE in_scope(r.site_id) "
                      "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
     [SQ_VAL_INSTANCES] = "SELECT i.instance, f.status FROM (SELECT instance FROM value WHERE "
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION SELECT instance "
@@ -141,10 +147,13 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
                      "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
                      "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
-    [SQ_VAL_FIELD_STUDY] = "SELECT record_id, event, instance, value FROM value "
-                           "WHERE field = ?1 AND code = '' ORDER BY record_id, event, instance",
-    [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT record_id, event, form, field FROM value "
-                           "ORDER BY record_id, event, form",
+    [SQ_VAL_FIELD_STUDY] = "SELECT v.record_id, v.event, v.instance, v.value FROM value v "
+                           "JOIN record r ON r.id = v.record_id WHERE v.field = ?1 AND "
+                           "v.code = '' AND in_scope(r.site_id) "
+                           "ORDER BY v.record_id, v.event, v.instance",
+    [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT v.record_id, v.event, v.form, v.field FROM value v "
+                           "JOIN record r ON r.id = v.record_id WHERE in_scope(r.site_id) "
+                           "ORDER BY v.record_id, v.event, v.form",
 #define Q_COLS                                                                                     \
     "SELECT q.id, coalesce(r.study_id, r.screening_no), q.event, q.instance, q.form, q.field, "    \
     "q.code, q.status, q.origin, q.rule, q.raised_value, q.assignee, q.opened_by, q.opened_at, "   \
@@ -162,7 +171,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
      * closed"; the "waiting for me" filter is applied by the caller (queries.c) */
     [SQ_Q_LIST] = Q_COLS "WHERE (?1 IS NULL OR q.record_id = ?1) AND (?2 IS NULL OR q.form = ?2) "
                          "AND (?3 < 0 OR q.status = ?3) AND (?4 < 0 OR q.status < 2) "
-                         "ORDER BY q.record_id, q.id",
+                         "AND in_scope(r.site_id) ORDER BY q.record_id, q.id",
     [SQ_Q_MSGS] = "SELECT id, ts, user, action, text, old_value, new_value FROM query_message "
                   "WHERE query_id = ?1 ORDER BY id",
     [SQ_SDV_UPSERT] = "INSERT INTO sdv(record_id, event, instance, field, code, value, "
@@ -178,7 +187,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                       "s.verified_at FROM value v JOIN record r ON r.id = v.record_id "
                       "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
                       "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
-                      "WHERE ?1 IS NULL OR v.record_id = ?1 "
+                      "WHERE (?1 IS NULL OR v.record_id = ?1) AND in_scope(r.site_id) "
                       "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
     [SQ_SIG_INSERT] = "INSERT INTO signature(meaning, record_id, signer, printed_name, signed_at, "
                       "content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -186,7 +195,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SIG_LIST] = "SELECT s.id, s.meaning, coalesce(r.study_id, r.screening_no, ''), s.signer, "
                     "s.printed_name, s.signed_at, s.content_sha256, s.invalidated_at, "
                     "s.invalidated_reason FROM signature s LEFT JOIN record r ON r.id = "
-                    "s.record_id WHERE ?1 IS NULL OR s.record_id = ?1 ORDER BY s.id",
+                    "s.record_id WHERE (?1 IS NULL OR s.record_id = ?1) AND "
+                    "(s.record_id IS NULL OR in_scope(r.site_id)) ORDER BY s.id",
     [SQ_SIG_ANY_VALID] = "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL "
                          "LIMIT 1",
     [SQ_SIG_INVALIDATE] = "UPDATE signature SET invalidated_at = ?2, invalidated_reason = ?3 "
@@ -216,7 +226,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
                   "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
-                  "ORDER BY f.record_id, f.event, f.form, f.instance",
+                  "WHERE in_scope(r.site_id) ORDER BY f.record_id, f.event, f.form, f.instance",
     [SQ_NEXT_INSTANCE] = "SELECT max(m) FROM (SELECT max(instance) AS m FROM value WHERE "
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
                          "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
@@ -228,6 +238,25 @@ static const char *const stmt_sql[SQ__COUNT] = {
                     "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
     [SQ_SNAP_BEGIN] = "BEGIN",
     [SQ_SNAP_COMMIT] = "COMMIT",
+    /* sites.c */
+    [SQ_SITE_SCOPE] = "SELECT u.all_sites, us.site_id FROM user u LEFT JOIN user_site us ON "
+                      "us.user_id = u.id WHERE u.name = ?1 ORDER BY us.site_id",
+#define SITE_COLS                                                                                  \
+    "SELECT s.id, s.code, s.name, s.created_at, s.created_by, (SELECT count(*) FROM record r "     \
+    "WHERE r.site_id = s.id), (SELECT count(*) FROM record r WHERE r.site_id = s.id AND "          \
+    "r.study_id IS NOT NULL) FROM site s "
+    [SQ_SITE_GET] = SITE_COLS "WHERE lower(s.code) = lower(?1)",
+    [SQ_SITE_LIST] = SITE_COLS "WHERE in_scope(s.id) ORDER BY lower(s.code)",
+    [SQ_SITE_INSERT] = "INSERT INTO site(code, name, created_at, created_by) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [SQ_SITE_SET_RECORD] = "UPDATE record SET site_id = ?2 WHERE id = ?1",
+    [SQ_SITE_OF_USER] = SITE_COLS "JOIN user_site us ON us.site_id = s.id JOIN user u ON "
+                                  "u.id = us.user_id WHERE u.name = ?1 ORDER BY lower(s.code)",
+    [SQ_SITE_USER_CLEAR] = "DELETE FROM user_site WHERE user_id = (SELECT id FROM user WHERE "
+                           "name = ?1)",
+    [SQ_SITE_USER_ADD] = "INSERT OR IGNORE INTO user_site(user_id, site_id) SELECT u.id, ?2 "
+                         "FROM user u WHERE u.name = ?1",
+    [SQ_SITE_USER_ALL] = "UPDATE user SET all_sites = ?2 WHERE name = ?1",
     [SQ_AUDIT_RECORD] = "SELECT id, ts, user, action, record, event, instance, field, "
                         "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                         "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
@@ -435,8 +464,10 @@ int store_tx_commit(struct store *st, struct err *e)
         return rc;
     }
     st->tx_depth--;
-    if (st->tx_depth == 0)
+    if (st->tx_depth == 0) {
         st->is_head_known = false;
+        st->is_acting = false; /* reads are the reader's again (sites.c) */
+    }
     return 0;
 }
 
@@ -466,6 +497,8 @@ void store_tx_rollback(struct store *st)
         store_exec_sql(st->db, sql, NULL);
     }
     st->tx_depth--;
+    if (st->tx_depth == 0)
+        st->is_acting = false;
 }
 
 int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,

@@ -278,12 +278,6 @@ void store_reveal_into(struct store *st, char *buf, size_t size)
     arena_free(&ar);
 }
 
-void store_set_reader(struct store *st, enum role role)
-{
-    if (st) /* a request that needs no database has none */
-        st->may_see_identifiers = perm_allows(role, PERM_IDENTIFIERS);
-}
-
 int store_key_rotate(struct store *st, const struct store_ctx *who, const char *reason,
                      size_t *nvalues, struct err *e)
 {

@@ -587,7 +587,7 @@ int store_protocol_amend(struct store *st, const struct store_ctx *who, const ch
                  res->version, pf.sha256, res->nchanges,
                  res->signature_id ? ", approved by signature " : "", res->signature_id);
         fmt_text(areason, sizeof areason, "protocol amendment %d: %s", res->version, a->reason);
-        struct store_ctx amender = {who->user, "amendment", pf.sha256};
+        struct store_ctx amender = {who->user, "amendment", pf.sha256, NULL};
         struct audit_entry ae = {.action = "protocol_amend",
                                  .instance = -1,
                                  .field = "protocol",

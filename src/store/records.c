@@ -45,6 +45,8 @@ static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
     store_col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
     store_col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
     r->nform_locks = sqlite3_column_int(s, 10);
+    store_col_copy(s, 11, r->site, sizeof r->site);
+    r->site_id = sqlite3_column_int64(s, 12); /* 0 when NULL */
 }
 
 int store_record_filter(struct store *st, const char *record, long long *id, struct err *e)
@@ -159,6 +161,21 @@ static int next_number(struct store *st, enum stmt_id id, long long *out, struct
     return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "numbering a record");
 }
 
+/* The "record_site" row of a record created at a site (none when code is ""), as
+ * store_site_move writes when a record moves. */
+static int audit_new_site(struct store *st, const struct store_ctx *who, const char *record,
+                          const char *code, struct err *e)
+{
+    if (!code[0])
+        return 0;
+    struct audit_entry a = {.action = "record_site",
+                            .record = record,
+                            .instance = -1,
+                            .field = "site",
+                            .new_value = code};
+    return store_audit_append(st, who, &a, e);
+}
+
 int store_screen_create(struct store *st, const struct store_ctx *who,
                         const struct store_change *changes, size_t n, char scr_out[16],
                         struct store_put_result *res, struct err *e)
@@ -167,7 +184,10 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
     if (rc)
         return rc;
     rc = store_user_require_active(st, who->user, e);
-    long long id = 0;
+    long long id = 0, site = 0;
+    char site_code[STORE_SITE_CODE_MAX + 1];
+    if (!rc)
+        rc = store_site_for_new_record(st, who, &site, site_code, e);
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
     char scr[16], ts[32];
@@ -182,6 +202,8 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
             store_bind_text(st, s, 2, scr);
             store_bind_text(st, s, 3, ts);
             store_bind_text(st, s, 4, who->user);
+            if (site)
+                store_bind_int64(st, s, 5, site);
             rc = store_stmt_run(st, s, "creating a screening record", e);
         }
     }
@@ -189,6 +211,8 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
         struct audit_entry a = {
             .action = "screen", .record = scr, .instance = -1, .new_value = scr};
         rc = store_audit_append(st, who, &a, e);
+        if (!rc)
+            rc = audit_new_site(st, who, scr, site_code, e);
     }
     struct store_record r;
     if (!rc)
@@ -249,6 +273,58 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
     return 0;
 }
 
+/* Whether name is a record's screening number or study ID, whichever site it belongs to. */
+static int id_taken(struct store *st, const char *name, bool *taken, struct err *e)
+{
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_ID_TAKEN, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_text(st, s, 1, name);
+    int r = store_step(st, s);
+    *taken = r == SQLITE_ROW;
+    sqlite3_reset(s);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading record IDs");
+}
+
+/* The study ID record r gets at enrolment: the protocol's format (dict_study_id_format) with
+ * the next number, counted per site when the IDs carry the site, past any ID already taken
+ * (a format changed by an amendment can meet old ones). */
+static int next_study_id(struct store *st, const struct store_record *r, char sid[16],
+                         struct err *e)
+{
+    const struct dict_study *ds = &st->dict.study;
+    bool per_site = dict_study_id_has_site(ds);
+    if (per_site && !r->site[0])
+        return err_set_field(e, ERR_CONFLICT, "site",
+                             "%s has no site and the study IDs (%s) carry the site's code: "
+                             "move it to a site first (ioheme site move)",
+                             r->screening_no, ds->id_format);
+    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_NEXT_STUDY, e);
+    if (!s)
+        return ERR_IO;
+    if (per_site) /* else ?1 stays NULL: one numbering for the study */
+        store_bind_int64(st, s, 1, r->site_id);
+    long long num = 0;
+    int step = store_step(st, s);
+    if (step == SQLITE_ROW)
+        num = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW)
+        return store_db_fail(st, e, "numbering a record");
+    for (int tries = 0; tries < 1000000; tries++, num++) {
+        if (!dict_study_id_format(ds, r->site, num, sid))
+            return err_set_field(e, ERR_CONFLICT, "study_id",
+                                 "the next study ID (%s, number %lld) would be longer than 15 "
+                                 "characters",
+                                 ds->id_format, num);
+        bool taken;
+        int rc = id_taken(st, sid, &taken, e);
+        if (rc || !taken)
+            return rc;
+    }
+    return err_set(e, ERR_INTERNAL, "no free study ID");
+}
+
 int store_enroll(struct store *st, const struct store_ctx *who, const char *record,
                  const struct store_change *changes, size_t n, char id_out[16],
                  struct store_put_result *res, struct err *e)
@@ -279,11 +355,9 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
     if (!rc && !consent)
         rc = err_set_field(e, ERR_CONFLICT, "consent", "%s: no consent recorded: cannot enrol",
                            r.screening_no);
-    long long num = 0;
-    if (!rc)
-        rc = next_number(st, SQ_REC_NEXT_STUDY, &num, e);
     char sid[16], ts[32];
-    fmt_exact(sid, sizeof sid, "IOH-%03lld", num);
+    if (!rc)
+        rc = next_study_id(st, &r, sid, e);
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
         sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
@@ -524,10 +598,15 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
     if (rc)
         return rc;
     rc = store_user_require_active(st, who->user, e);
-    struct store_record r;
-    if (!rc && store_record_find(st, name, &r, NULL) == 0)
+    bool taken = false;
+    if (!rc)
+        rc = id_taken(st, name, &taken, e);
+    if (!rc && taken)
         rc = err_set_field(e, ERR_CONFLICT, "record", "record '%s' exists", name);
-    long long id = 0;
+    long long id = 0, site = 0;
+    char site_code[STORE_SITE_CODE_MAX + 1];
+    if (!rc)
+        rc = store_site_for_new_record(st, who, &site, site_code, e);
     if (!rc)
         rc = next_number(st, SQ_REC_NEXT_SCR, &id, e);
     char scr[16], ts[32];
@@ -541,6 +620,8 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
         store_bind_text(st, s, 2, scr);
         store_bind_text(st, s, 3, ts);
         store_bind_text(st, s, 4, who->user);
+        if (site)
+            store_bind_int64(st, s, 5, site);
         rc = store_stmt_run(st, s, "creating a record", e);
     }
     s = rc ? NULL : store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
@@ -559,6 +640,8 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
                                 .old_value = scr,
                                 .new_value = name};
         rc = store_audit_append(st, who, &a, e);
+        if (!rc)
+            rc = audit_new_site(st, who, name, site_code, e);
     }
     return store_tx_finish(st, rc, e);
 }

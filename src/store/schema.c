@@ -249,6 +249,26 @@ static const char *const migrations[] = {
     "  SELECT 1, name, content, sha256 FROM protocol_file"
     "  WHERE EXISTS (SELECT 1 FROM protocol_version);"
     "ALTER TABLE value ADD COLUMN pver INTEGER NOT NULL DEFAULT 1;",
+
+    /* 9: sites (a multi-centre study's hospitals; REDCap's data access groups). A record
+     * belongs to at most one site (NULL: none, a single-centre study). A user works at every
+     * site (all_sites 1, as before sites existed) or only at the sites user_site lists: such a
+     * user sees and changes those sites' records alone (sites.c). Codes are compared without
+     * regard to case, so "A" and "a" cannot both exist. */
+    "CREATE TABLE site("
+    "  id INTEGER PRIMARY KEY,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL) STRICT;"
+    "CREATE UNIQUE INDEX site_code_nocase ON site(lower(code));"
+    "CREATE TABLE user_site("
+    "  user_id INTEGER NOT NULL REFERENCES user(id),"
+    "  site_id INTEGER NOT NULL REFERENCES site(id),"
+    "  PRIMARY KEY(user_id, site_id)) STRICT, WITHOUT ROWID;"
+    "ALTER TABLE user ADD COLUMN all_sites INTEGER NOT NULL DEFAULT 1 CHECK(all_sites IN (0,1));"
+    "ALTER TABLE record ADD COLUMN site_id INTEGER REFERENCES site(id);"
+    "CREATE INDEX record_site ON record(site_id);",
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

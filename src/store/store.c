@@ -108,6 +108,10 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     }
     sqlite3_extended_result_codes(st->db, 1);
     store_db_wait_when_busy(st);
+    if (store_sites_register(st, e) != 0) {
+        store_close(st);
+        return ERR_IO;
+    }
     int rc = store_exec_sql(st->db,
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                             "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
@@ -291,11 +295,11 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
             rc = put_meta(st, dict_sha, e);
         if (!rc)
             rc = store_keys_load(st, path, e);
-        struct store_ctx sys = {"system", "system", dict_sha};
+        struct store_ctx sys = {"system", "system", dict_sha, NULL};
         struct audit_entry a = {.action = "create_db", .instance = -1, .new_value = protocol_dir};
         if (!rc)
             rc = store_audit_append(st, &sys, &a, e);
-        struct store_ctx who = {"system", "system", NULL};
+        struct store_ctx who = {"system", "system", NULL, NULL};
         if (!rc)
             rc = store_user_add(st, &who, admin_user, "admin", admin_password, e);
         if (rc)

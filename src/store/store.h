@@ -158,6 +158,9 @@ struct store_ctx {
     const char *user;          /* username of an active user; "system" for the store itself */
     const char *source;        /* "cli" | "api" | "import" | "system" */
     const char *source_sha256; /* 64 hex chars of the source file (imports), or NULL */
+    /* The site (its code) a record this change creates belongs to (sites.c), or NULL: the
+     * user's site when they work at exactly one, else none. */
+    const char *site;
 };
 
 /* ---- users, roles, authentication ---------------------------------------------------------*/
@@ -303,6 +306,7 @@ enum store_record_status {
 /* "screened", "screen_failure", "enrolled", "withdrawn". */
 const char *store_record_status_name(enum store_record_status s);
 
+#define STORE_SITE_CODE_MAX 18 /* REDCap's unique group names are at most 18 characters */
 struct store_record {
     long long id;          /* internal, in order of screening */
     char screening_no[16]; /* "SCR-001" */
@@ -313,6 +317,8 @@ struct store_record {
     int nform_locks; /* locked form instances (store_form_lock) */
     char screened_at[32], enrolled_at[32], withdrawn_at[32]; /* "" when not applicable */
     char screened_by[STORE_USERNAME_MAX + 1];
+    char site[STORE_SITE_CODE_MAX + 1]; /* the record's site's code, "" when it has none */
+    long long site_id;                  /* its internal id, 0 when none */
 };
 
 /* A record's public name: study ID when enrolled, else screening number. Points into r. */
@@ -854,7 +860,9 @@ struct store_audit_row {
 };
 typedef int (*store_audit_fn)(void *ctx, const struct store_audit_row *r);
 
-/* Every audit row in id order. Strings valid during the callback only. */
+/* Every audit row in id order; for a reader of some sites only (store_set_reader,
+ * store_set_site_filter), the rows about those sites' records. Strings valid during the
+ * callback only. */
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e);
 
 /* The history of one field of one record (all events/instances; for a checkbox, all its
@@ -896,14 +904,64 @@ struct store_verify_result {
  * row) when broken. */
 int store_audit_verify(struct store *st, struct store_verify_result *r, struct err *e);
 
+/* ---- sites (sites.c) ----------------------------------------------------------------------
+ * A multi-centre study's hospitals (REDCap's data access groups, OpenClinica's sites). A record
+ * belongs to one site or none; a user works at every site (the default: study-wide roles) or
+ * at the sites listed for them, and then reads, lists, exports and changes only those sites'
+ * records: every read of records and values goes through one test (store_site_visible), every
+ * write checks the writing user's sites. A record of another site is "not found", as if it did
+ * not exist. Codes: 1-18 letters, digits or underscores, unique without regard to case. */
+#define STORE_SITE_NAME_MAX 100
+#define STORE_USER_SITES_MAX 64
+
+struct store_site {
+    long long id;
+    char code[STORE_SITE_CODE_MAX + 1];
+    char name[STORE_SITE_NAME_MAX * 4 + 1]; /* up to 100 characters of UTF-8 */
+    char created_at[32];
+    char created_by[STORE_USERNAME_MAX + 1];
+    long long nrecords, nenrolled; /* its records the reader sees, of which enrolled */
+};
+
+/* ERR_INVALID (field "site") unless code is a valid site code. */
+int store_site_code_check(const char *code, struct err *e);
+/* Adds a site, as who: ERR_CONFLICT when the code exists (any case), ERR_INVALID for a bad
+ * code or a name empty or over 100 characters, or a code too long for the protocol's study
+ * ID format. Audited "site_add". Permission (PERM_SITE_MANAGE) is the caller's to check. */
+int store_site_add(struct store *st, const struct store_ctx *who, const char *code,
+                   const char *name, struct err *e);
+/* The sites the reader sees (all, or a limited user's own), in code order; malloc'ed. */
+int store_site_list(struct store *st, struct store_site **out, size_t *n, struct err *e);
+/* Finds a site by code, any case: ERR_NOT_FOUND naming the known codes. */
+int store_site_get(struct store *st, const char *code, struct store_site *out, struct err *e);
+/* Moves a record to the site code (NULL or "": no site), as who, with a reason (required):
+ * ERR_CONFLICT when the record is locked or the database is not open for data entry, or when
+ * the protocol's study IDs carry the site and the record is enrolled (its ID names its site).
+ * Audited "record_site" (old and new code). Permission (PERM_SITE_MANAGE) is the caller's. */
+int store_site_move(struct store *st, const struct store_ctx *who, const char *record,
+                    const char *code, const char *reason, struct err *e);
+/* The sites user works at: *all true (and no list) for every site. *out malloc'ed. */
+int store_user_sites(struct store *st, const char *user, bool *all, struct store_site **out,
+                     size_t *n, struct err *e);
+/* Sets the sites user works at, as who, with a reason (required): all, or exactly the n codes
+ * (n may be 0: no site, so no record). ERR_NOT_FOUND for an unknown user or code. Audited
+ * "user_sites" (old and new list). Permission (PERM_USER_MANAGE) is the caller's to check. */
+int store_user_set_sites(struct store *st, const struct store_ctx *who, const char *user, bool all,
+                         const char *const *codes, size_t n, const char *reason, struct err *e);
+/* Reads from now on see only the records of site code (NULL: every site the reader may see),
+ * for reports and exports by site. ERR_NOT_FOUND for an unknown code; writes are not affected. */
+int store_set_site_filter(struct store *st, const char *code, struct err *e);
+
 /* Identifier fields (keys.c, P11-35): what a reader without the identifiers permission sees,
  * and what anyone sees when the value's key is not in the key file. */
 #define STORE_MASKED "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2 (identifier)"
 #define STORE_UNREADABLE "(identifier: key missing)"
 /* Who reads through this connection from now on: identifier values in clear for a role with
- * PERM_IDENTIFIERS, masked otherwise (the default before anyone signs in). The CLI sets it at
- * sign-in, the web server per request. */
-void store_set_reader(struct store *st, enum role role);
+ * PERM_IDENTIFIERS, masked otherwise (the default before anyone signs in); and, when user (may
+ * be NULL: nobody yet) works at some sites only, only those sites' records (sites.c). The CLI
+ * sets it at sign-in, the web server per request. When the user's sites cannot be read, the
+ * reader sees no record and the error is returned. */
+int store_set_reader(struct store *st, enum role role, const char *user, struct err *e);
 /* The key file in use ($IOHEME_KEY_FILE, else "<database>.key"). */
 const char *store_key_file_path(const struct store *st);
 /* Adds a key to the key file, re-encrypts every stored identifier value with it (one

@@ -105,6 +105,18 @@ enum stmt_id {
     SQ_USER_SET_FULL_NAME,
     SQ_AUDIT_HEAD_TS, /* audit.c: the trail's first time and its content head's */
     SQ_PROTO_VERSION, /* protocol.c: the newest protocol version stored */
+    /* sites.c */
+    SQ_SITE_SCOPE,
+    SQ_SITE_GET,
+    SQ_SITE_LIST,
+    SQ_SITE_INSERT,
+    SQ_SITE_SET_RECORD,
+    SQ_SITE_OF_USER,
+    SQ_SITE_USER_CLEAR,
+    SQ_SITE_USER_ADD,
+    SQ_SITE_USER_ALL,
+    SQ_REC_ID_TAKEN,
+    SQ_AUDIT_SCOPED,
     SQ__COUNT
 };
 
@@ -116,8 +128,21 @@ struct store_key {
     unsigned char k[32];
 };
 
+/* sites.c: the sites whose records a user may see and change. */
+struct store_scope {
+    bool limited; /* false: every site, and records without one */
+    size_t n;
+    long long site[STORE_USER_SITES_MAX];
+};
+
 struct store {
     sqlite3 *db;
+    /* sites (sites.c): the reader's scope (store_set_reader), the writing user's during a write
+     * transaction (is_acting; set by store_user_active_role, dropped when the transaction
+     * ends), and the site a report or export is limited to (0: none) */
+    struct store_scope reader, acting;
+    bool is_acting;
+    long long site_filter;
     /* identifier encryption (keys.c): the key file's keys, and who reads */
     char key_path[4096];
     struct store_key keys[STORE_MAX_KEYS];
@@ -249,7 +274,7 @@ void store_remove_db_files(const char *path);
 
 /* schema.c: creates or upgrades the schema to the current version. */
 int store_schema_migrate(sqlite3 *db, struct err *e);
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 /* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
 #define IOHEME_APPLICATION_ID 0x494F4845
 
@@ -322,6 +347,22 @@ int store_user_active_role(struct store *st, const char *name, enum role *role, 
  * a batch). Called after the refused work was rolled back, so the row survives it. */
 int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
                              struct err *e);
+
+/* sites.c: registers in_scope(site_id) on st's connection: whether the record of a site (NULL:
+ * none) is one the connection's reader (or, in a write, its writer) may see. Every statement
+ * that lists records or values across the study filters with it. */
+int store_sites_register(struct store *st, struct err *e);
+/* sites.c: whether a record of site (0: none) is in scope (the one rule in_scope applies). */
+bool store_site_visible(const struct store *st, long long site);
+/* sites.c: whether reads are narrowed to some sites (a limited reader, or a site filter). */
+bool store_site_reads_limited(const struct store *st);
+/* sites.c: loads user's scope into *sc (a limited empty scope when anything fails). */
+int store_site_scope_load(struct store *st, const char *user, struct store_scope *sc,
+                          struct err *e);
+/* sites.c: the site a record created now by who belongs to (0: none), by the rules of
+ * store_ctx.site; *code gets its code ("" for none). */
+int store_site_for_new_record(struct store *st, const struct store_ctx *who, long long *site,
+                              char code[STORE_SITE_CODE_MAX + 1], struct err *e);
 
 /* records.c: finds a record by either identifier (ERR_NOT_FOUND naming it). */
 int store_record_find(struct store *st, const char *record, struct store_record *out,

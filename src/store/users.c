@@ -81,11 +81,21 @@ int store_user_require_active(struct store *st, const char *name, struct err *e)
     return store_user_active_role(st, name, &role, e);
 }
 
+/* Every write begins by checking its user: from here to the end of the transaction the
+ * records it may find and change are that user's sites' (sites.c). */
+static int acting_scope(struct store *st, const char *name, struct err *e)
+{
+    if (st->tx_depth == 0)
+        return 0;
+    st->is_acting = true;
+    return store_site_scope_load(st, name, &st->acting, e);
+}
+
 int store_user_active_role(struct store *st, const char *name, enum role *role, struct err *e)
 {
     *role = ROLE__COUNT;
     if (name && strcmp(name, "system") == 0)
-        return 0;
+        return acting_scope(st, name, e);
     struct store_user u;
     if (!name || user_read(st, name, &u, NULL, NULL) != 0)
         return err_set(e, ERR_AUTH, "unknown user '%s'", name ? name : "");
@@ -94,7 +104,7 @@ int store_user_active_role(struct store *st, const char *name, enum role *role, 
                        u.is_disabled ? "disabled" : "locked out");
     if (role_from_name(u.role, role) != 0)
         return err_set(e, ERR_INTERNAL, "user '%s' has an unknown role '%s'", name, u.role);
-    return 0;
+    return acting_scope(st, name, e);
 }
 
 int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum perm_action act,
@@ -597,7 +607,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
                           const char *why, struct err *e)
 {
     const char *name = account ? account : UNKNOWN_USER;
-    struct store_ctx ctx = {name, who && who->source ? who->source : "cli", NULL};
+    struct store_ctx ctx = {name, who && who->source ? who->source : "cli", NULL, NULL};
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
@@ -668,7 +678,7 @@ static int record_success(struct store *st, const struct store_ctx *who, const c
     if (!rc && who && who->source && strcmp(who->source, "cli") == 0)
         rc = cli_session_is_new(st, name, &is_new_session, e);
     if (!rc && is_new_session) {
-        struct store_ctx ctx = {name, who->source, NULL};
+        struct store_ctx ctx = {name, who->source, NULL, NULL};
         struct audit_entry a = {
             .action = "login", .instance = -1, .field = "user", .new_value = name};
         rc = store_audit_append(st, &ctx, &a, e);

@@ -29,6 +29,7 @@ const EXPECTED = {
     sign: ['investigator'],
     lock: ['admin', 'data_manager'],
     unlock: ['admin', 'data_manager'],
+    site_manage: ['admin'],
 };
 
 // Who may call what: the specification this test holds the route table to, written by hand
@@ -69,6 +70,11 @@ const SPEC = {
     'POST /api/v1/users/{name}/unlock': "user_manage",
     'POST /api/v1/users/{name}/disable': "user_manage",
     'GET /api/v1/users/{name}/tokens': "user_manage",
+    'GET /api/v1/users/{name}/sites': "user_manage",
+    'POST /api/v1/users/{name}/sites': "user_manage",
+    'GET /api/v1/sites': "protocol_read",
+    'POST /api/v1/sites': "site_manage",
+    'POST /api/v1/records/{id}/site': "site_manage",
     'POST /api/v1/users/{name}/tokens/{token}/revoke': "user_manage",
     'GET /login': PUBLIC,
     'POST /login': PUBLIC,

@@ -74,7 +74,7 @@ const char *fuzz_study_db(void)
     if (store_create(db, IOHEME_SOURCE_DIR "/protocols/io-heme", "admin", FUZZ_ADMIN_PW, &st, &e) !=
         0)
         die("store_create", &e);
-    struct store_ctx who = {"admin", "cli", NULL};
+    struct store_ctx who = {"admin", "cli", NULL, NULL};
     enum { NE = sizeof ELIGIBLE / sizeof *ELIGIBLE };
     struct store_change ch[NE];
     changes_of(ELIGIBLE, NE, ch);

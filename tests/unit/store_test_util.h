@@ -74,7 +74,7 @@ static inline void tdb_close(struct tdb *t)
     tdb_remove(t->path);
 }
 
-static const struct store_ctx ADMIN = {"admin", "cli", NULL};
+static const struct store_ctx ADMIN = {"admin", "cli", NULL, NULL};
 
 /* SHA-256 (hex) over every row of every table, read straight from the file. */
 static inline void db_digest(const char *path, char out[65])

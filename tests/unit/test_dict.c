@@ -549,6 +549,60 @@ static void test_study_protocol_loads_when_present(void **state)
     dict_free(&d);
 }
 
+/* study.csv's study_id_format: how enrolment names records (IOH-{site}-{seq:3} -> IOH-02-014),
+ * and each malformed format refused with its reason. */
+static void load_study(const char *study, struct dict *d, struct strbuf *all, int want)
+{
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER, "record_id,f,,text,ID,,,,,,,,,,,,,\n");
+    const char *files[DICT_NFILES] = {csv, NULL, NULL, NULL, study, NULL};
+    struct err e;
+    err_clear(&e);
+    size_t n = 0;
+    strbuf_reset(all);
+    assert_int_equal(dict_load_files(files, d, all, &n, &e), want);
+}
+
+static void test_study_id_format(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct strbuf all = STRBUF_INIT;
+    char id[16];
+    load_study("key,value\nstudy_id_format,IOH-{site}-{seq:3}\n", &d, &all, 0);
+    assert_true(dict_study_id_has_site(&d.study));
+    assert_true(dict_study_id_format(&d.study, "02", 14, id));
+    assert_string_equal(id, "IOH-02-014");
+    assert_true(dict_study_id_format(&d.study, "02", 1234, id)); /* past the padding */
+    assert_string_equal(id, "IOH-02-1234");
+    assert_false(dict_study_id_format(&d.study, "LONGSITECODE", 1, id)); /* 20 characters */
+    dict_free(&d);
+    load_study("key,value\ntarget_enrolment,10\n", &d, &all, 0); /* the default */
+    assert_false(dict_study_id_has_site(&d.study));
+    assert_true(dict_study_id_format(&d.study, "", 7, id));
+    assert_string_equal(id, "IOH-007");
+    dict_free(&d);
+    static const struct {
+        const char *fmt, *why;
+    } bad[] = {
+        {"IOH {seq}", "a character other than a letter, digit, '-', '_' or a placeholder"},
+        {"IOH-{seq:9}", "an unknown placeholder (known: {seq}, {seq:N} with N 1-6, {site})"},
+        {"{seq}-{seq}", "not exactly one {seq}"},
+        {"{site}{site}{seq}", "{site} more than once"},
+        {"IOH-{seq", "a '{' without its '}'"},
+        {"STUDYNAME-{seq:6}", "study IDs longer than 15 characters"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char study[128], want[256];
+        snprintf(study, sizeof study, "key,value\nstudy_id_format,%s\n", bad[i].fmt);
+        snprintf(want, sizeof want, "study.csv:2:2: study_id_format '%s': %s\n", bad[i].fmt,
+                 bad[i].why);
+        load_study(study, &d, &all, ERR_INVALID);
+        assert_string_equal(strbuf_str(&all), want);
+    }
+    strbuf_release(&all);
+}
+
 /* study.csv and schedule.csv: every problem reported as file:line:col, after the other files */
 static void test_study_and_schedule_errors_name_file_line_and_column(void **state)
 {
@@ -572,7 +626,9 @@ static void test_study_and_schedule_errors_name_file_line_and_column(void **stat
         "anchor_rule,latest\n"
         "fallback_rule,earliest\n"
         "anchor_field,start_dt\n"
-        "colour,blue\n",
+        "colour,blue\n"
+        "study_id_format,IOH-{site}\n"
+        "study_id_format,IOH {seq}\n",
         "unique_event_name,due_min,window_before_min,window_after_min\n"
         "t30_arm_1,30,-5,60\n"
         "t30_arm_1,30,0,60\n"
@@ -593,13 +649,15 @@ static void test_study_and_schedule_errors_name_file_line_and_column(void **stat
         "study.csv:5:1: fallback_rule without fallback_field\n"
         "study.csv:6:1: key 'anchor_field' given twice (first on line 3)\n"
         "study.csv:7:1: unknown key 'colour' (known: target_enrolment, anchor_field, "
-        "anchor_rule, fallback_field, fallback_rule)\n"
+        "anchor_rule, fallback_field, fallback_rule, study_id_format)\n"
+        "study.csv:8:2: study_id_format 'IOH-{site}': not exactly one {seq}\n"
+        "study.csv:9:1: key 'study_id_format' given twice (first on line 8)\n"
         "schedule.csv:2:3: window_before_min '-5' is not a whole number of minutes, 0 or more\n"
         "schedule.csv:3:1: event 't30_arm_1' scheduled twice (first on line 2)\n"
         "schedule.csv:4:1: unknown event 'nosuch_arm_1'\n"
         "schedule.csv:5:2: due_min '' is not a whole number of minutes\n"
         "schedule.csv:5:4: window_after_min '1.5' is not a whole number of minutes, 0 or more\n");
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 13);
     strbuf_release(&all);
 
     /* an unknown anchor field, a fallback without an anchor, a missing column */
@@ -768,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_csv_shape_error_and_missing_folder),
         cmocka_unit_test(test_study_protocol_loads_when_present),
         cmocka_unit_test(test_study_and_schedule_errors_name_file_line_and_column),
+        cmocka_unit_test(test_study_id_format),
         cmocka_unit_test(test_sdv_plan_rates_and_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,9 +17,10 @@ static const struct {
     const char *role;
     const char *allowed; /* space-separated, with spaces at both ends */
 } expected[] = {
-    {"admin", " user_manage protocol_read screen enroll data_read data_write form_status "
-              "reason_change audit_read audit_verify export analyse query_raise query_answer "
-              "query_close sdv lock unlock settings redact identifiers protocol_amend "},
+    {"admin",
+     " user_manage protocol_read screen enroll data_read data_write form_status "
+     "reason_change audit_read audit_verify export analyse query_raise query_answer "
+     "query_close sdv lock unlock settings redact identifiers protocol_amend site_manage "},
     {"investigator", " protocol_read screen enroll data_read data_write form_status "
                      "reason_change audit_read query_answer sign identifiers "},
     {"coordinator", " protocol_read screen enroll data_read data_write form_status "

@@ -39,7 +39,7 @@ static struct sim_summary simulate(const char *name, uint64_t seed, long n, long
     int rc = store_create(db, protocol_dir(), "admin", "correct-horse", &st, &e);
     if (rc)
         fail_msg("store_create: %s", e.msg);
-    struct store_ctx who = {"admin", "cli", NULL};
+    struct store_ctx who = {"admin", "cli", NULL, NULL};
     if (store_mark_synthetic(st, &who, &e))
         fail_msg("store_mark_synthetic: %s", e.msg);
     struct sim_summary s;
@@ -130,7 +130,7 @@ static void test_simulate_refuses_a_study_database(void **state)
     struct store *st = NULL;
     if (store_create(db, protocol_dir(), "admin", "correct-horse", &st, &e))
         fail_msg("store_create: %s", e.msg);
-    struct store_ctx who = {"admin", "cli", NULL};
+    struct store_ctx who = {"admin", "cli", NULL, NULL};
     bool is_syn = true;
     assert_int_equal(store_is_synthetic(st, &is_syn, &e), 0);
     assert_false(is_syn);

@@ -247,7 +247,7 @@ static void test_access_row_refuses_other_actions_and_unknown_users(void **state
     int before = audit_count(t, NULL);
     /* only what leaves the store is recorded here; an "update" must come from the write path */
     assert_int_equal(store_audit_access(t->st, &ADMIN, "update", "x", "y", &e), ERR_INTERNAL);
-    const struct store_ctx ghost = {"ghost", "cli", NULL};
+    const struct store_ctx ghost = {"ghost", "cli", NULL, NULL};
     assert_int_equal(store_audit_access(t->st, &ghost, "export", "dataset", "ds", &e), ERR_AUTH);
     assert_int_equal(audit_count(t, NULL), before);
 }

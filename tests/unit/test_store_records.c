@@ -317,7 +317,10 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
     /* a version-1 database (before queries, SDV, signatures and form locks) is upgraded on open,
      * its data kept */
     store_close(t->st);
-    db_exec(t->path, "DROP TABLE protocol_archive; DROP TABLE protocol_version; "
+    db_exec(t->path, "DROP INDEX record_site; ALTER TABLE record DROP COLUMN site_id; "
+                     "ALTER TABLE user DROP COLUMN all_sites; DROP TABLE user_site; "
+                     "DROP TABLE site; "
+                     "DROP TABLE protocol_archive; DROP TABLE protocol_version; "
                      "ALTER TABLE value DROP COLUMN pver; "
                      "DROP TABLE redaction; DROP TABLE password_history; "
                      "ALTER TABLE user DROP COLUMN password_set_at; "
@@ -382,7 +385,7 @@ static void test_failed_backup_leaves_no_copy(void **state)
     struct tdb *t = *state;
     const char *dest = "store_test_backup_fail.db";
     tdb_remove(dest);
-    const struct store_ctx ghost = {"ghost", "cli", NULL};
+    const struct store_ctx ghost = {"ghost", "cli", NULL, NULL};
     struct err e = {0};
     assert_int_equal(store_backup(t->st, &ghost, dest, NULL, &e), ERR_AUTH);
     assert_int_equal(access(dest, F_OK), -1);

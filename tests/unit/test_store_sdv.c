@@ -5,8 +5,8 @@
 
 #define D0 "day0_arm_1"
 
-static const struct store_ctx MON = {"mon", "cli", NULL};
-static const struct store_ctx NURSE = {"nurse", "cli", NULL};
+static const struct store_ctx MON = {"mon", "cli", NULL, NULL};
+static const struct store_ctx NURSE = {"nurse", "cli", NULL, NULL};
 
 static int setup(void **state)
 {

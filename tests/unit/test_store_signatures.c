@@ -7,8 +7,8 @@
 #define D0 "day0_arm_1"
 #define INV_PW "investigator-pw"
 
-static const struct store_ctx INV = {"inv", "cli", NULL};
-static const struct store_ctx NURSE = {"nurse", "cli", NULL};
+static const struct store_ctx INV = {"inv", "cli", NULL, NULL};
+static const struct store_ctx NURSE = {"nurse", "cli", NULL, NULL};
 
 static int setup(void **state)
 {

@@ -77,7 +77,7 @@ static void test_a_refused_zone_change_leaves_the_database_unchanged(void **stat
                      ERR_INVALID);
     assert_int_equal(store_set_site_timezone(t.st, &ADMIN, "Europe/London", "again", &e),
                      ERR_CONFLICT);
-    const struct store_ctx ghost = {"ghost", "cli", NULL};
+    const struct store_ctx ghost = {"ghost", "cli", NULL, NULL};
     assert_int_equal(store_set_site_timezone(t.st, &ghost, "Asia/Shanghai", "x", &e), ERR_AUTH);
     db_digest(t.path, after);
     assert_string_equal(before, after);

@@ -19,7 +19,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static const struct store_ctx CLI = {NULL, "cli", NULL};
+static const struct store_ctx CLI = {NULL, "cli", NULL, NULL};
 
 static void test_admin_created_with_store(void **state)
 {
@@ -310,7 +310,7 @@ static void test_monitor_cannot_write_and_refusal_is_audited(void **state)
 {
     struct tdb *t = *state;
     assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
-    struct store_ctx mon = {"mon", "cli", NULL};
+    struct store_ctx mon = {"mon", "cli", NULL, NULL};
     struct err e = {0};
     assert_int_equal(store_authorize(t->st, &mon, PERM_DATA_WRITE, &e), ERR_FORBIDDEN);
     assert_non_null(strstr(e.msg, "monitor"));
@@ -402,8 +402,8 @@ static void test_password_policy(void **state)
     assert_string_equal(u.name, "ann");
     assert_non_null(strstr(e.msg, "expired"));
     assert_int_equal(store_authenticate(t->st, &CLI, "ann", "wrong-pass", NULL, &e), ERR_AUTH);
-    assert_int_equal(store_user_set_password(t->st, &(struct store_ctx){"ann", "cli", NULL}, "ann",
-                                             "sixth-pass", &e),
+    assert_int_equal(store_user_set_password(t->st, &(struct store_ctx){"ann", "cli", NULL, NULL},
+                                             "ann", "sixth-pass", &e),
                      0);
     assert_int_equal(store_authenticate(t->st, &CLI, "ann", "sixth-pass", NULL, &e), 0);
     /* 0: never */
@@ -461,7 +461,7 @@ static void test_cli_login_is_audited_once_per_session(void **state)
     assert_int_equal(store_authenticate(t->st, &CLI, "mona", "mona-pass-1", NULL, NULL), 0);
     assert_int_equal(audit_count(t, "login"), logins + 3);
     /* the web / API: every sign-in starts a session */
-    const struct store_ctx api = {NULL, "api", NULL};
+    const struct store_ctx api = {NULL, "api", NULL, NULL};
     assert_int_equal(store_authenticate(t->st, &api, "admin", ADMIN_PW, NULL, NULL), 0);
     assert_int_equal(store_authenticate(t->st, &api, "admin", ADMIN_PW, NULL, NULL), 0);
     assert_int_equal(audit_count(t, "login"), logins + 5);
@@ -474,7 +474,7 @@ static void test_user_access_report(void **state)
     assert_int_equal(store_user_add(t->st, &ADMIN, "ann", "investigator", "right-pass", NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "bob", "monitor", "bob-pass-1", NULL), 0);
     assert_int_equal(store_user_disable(t->st, &ADMIN, "bob", NULL), 0);
-    const struct store_ctx api = {NULL, "api", NULL};
+    const struct store_ctx api = {NULL, "api", NULL, NULL};
     clock_ms = (long long)time(NULL) * 1000 + 3600 * 1000LL; /* as above */
     store_set_clock(t->st, fixed_clock, NULL);
     assert_int_equal(store_authenticate(t->st, &api, "ann", "nope-nope", NULL, NULL), ERR_AUTH);

@@ -322,7 +322,7 @@ static void test_status_and_complete_form_changes_need_their_permission(void **s
     struct tdb *t = *state;
     assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
-    const struct store_ctx mon = {"mon", "cli", NULL}, nurse = {"nurse", "cli", NULL};
+    const struct store_ctx mon = {"mon", "cli", NULL, NULL}, nurse = {"nurse", "cli", NULL, NULL};
     struct store_change status[] = {{D0, 0, "weight_kg", NULL, "70"},
                                     {D0, 0, "height_cm", NULL, "170"},
                                     {D0, 0, "baseline_complete", NULL, "2"}};
@@ -676,7 +676,7 @@ static void test_disabled_user_cannot_write(void **state)
     struct tdb *t = *state;
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
     assert_int_equal(store_user_disable(t->st, &ADMIN, "nurse", NULL), 0);
-    struct store_ctx nurse = {"nurse", "cli", NULL};
+    struct store_ctx nurse = {"nurse", "cli", NULL, NULL};
     struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
     assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL), ERR_AUTH);
 }
