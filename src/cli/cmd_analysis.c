@@ -181,6 +181,8 @@ int cmd_dataset(struct cmd_ctx *ctx)
                    out, DATASET_MANIFEST_FILE);
         if (rc == 0)
             cli_print_dataset_written(out, &ds);
+        if (rc == 0)
+            cli_note_sites(ctx->st);
         derive_free(&ds);
     }
     return rc ? cli_fail("dataset", &e) : 0;

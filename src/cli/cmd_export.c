@@ -97,6 +97,7 @@ static int cmd_export_redcap(struct cmd_ctx *ctx)
     else
         printf("wrote %s: %zu records in %zu rows (data.csv sha256 %.16s…)\n", out, nrec, nrows,
                sha);
+    cli_note_sites(ctx->st);
     return 0;
 }
 
@@ -163,6 +164,7 @@ static int cmd_export_xpt(struct cmd_ctx *ctx)
                "define.xml\n",
                out, s.datasets, s.subjects, s.rows);
     }
+    cli_note_sites(ctx->st);
     return 0;
 }
 
@@ -291,5 +293,6 @@ int cmd_export_odm(struct cmd_ctx *ctx)
         if (s.withheld)
             printf("left out %zu identifier value(s) (--deidentified)\n", s.withheld);
     }
+    cli_note_sites(ctx->st);
     return 0;
 }

@@ -81,6 +81,13 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
     }
     strbuf_addf(source, "database %s", cli_db_path(a));
     int rc = store_authorize(st, who, PERM_EXPORT, e);
+    /* a report of some sites says so where it names its source (--site, a site's user) */
+    struct strbuf sites = STRBUF_INIT;
+    if (rc == 0)
+        rc = store_reads_sites(st, &sites, e);
+    if (rc == 0 && sites.len)
+        strbuf_addf(source, ": %s only, not the whole study", strbuf_str(&sites));
+    strbuf_release(&sites);
     if (rc == 0) {
         iso_now(snapshot, store_now_ms(st));
         rc = store_audit_head(st, &m->audit_rows, head, e);

@@ -177,6 +177,15 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
     return rc;
 }
 
+void cli_note_sites(struct store *st)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct err e = {0};
+    if (store_reads_sites(st, &sb, &e) == 0 && sb.len)
+        (void)fprintf(stderr, "ioheme: note: %s only, not the whole study\n", strbuf_str(&sb));
+    strbuf_release(&sb);
+}
+
 void cli_print_dataset_written(const char *dir, const struct adataset *ds)
 {
     printf("wrote %s/:", dir);

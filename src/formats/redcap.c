@@ -93,16 +93,10 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
     const char *rec = arena_strdup(ar, record);
     if (!ch || !rec)
         return ERR_NOMEM;
+    /* the record's data access group: its site (redcap_import.c creates it there) */
     const char *dag = cell(c, "redcap_data_access_group");
-    if (dag && *dag) {
-        char msg[200];
-        fmt_text(msg, sizeof msg,
-                 "the record is in data access group '%.80s': ioheme has no data access groups "
-                 "(sites) yet, and would lose it",
-                 dag);
-        reject(ctx, c->line, record, "redcap_data_access_group", "dag", msg);
-        return 0;
-    }
+    if (dag && *dag && !(dag = arena_strdup(ar, dag)))
+        return ERR_NOMEM;
     size_t n = 0, nsurvey = 0;
     for (size_t i = 0; i < c->n; i++) {
         const char *name = c->names[i], *val = c->values[i];
@@ -136,7 +130,8 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         if (!x->field || !x->value || (kind == DICT_KEY_OPTION && *k.code && !x->code))
             return ERR_NOMEM;
     }
-    *out = (struct redcap_row){c->line, rec, event, instance, ch, n, nsurvey};
+    *out = (struct redcap_row){c->line, rec, event,  instance, dag && *dag ? dag : NULL,
+                               ch,      n,   nsurvey};
     *is_placed = true;
     return 0;
 }

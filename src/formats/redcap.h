@@ -28,6 +28,7 @@ struct redcap_row {
     const char *record; /* the row's record ID as written */
     const char *event;  /* the dictionary's unique event name */
     int instance;       /* 0, or redcap_repeat_instance */
+    const char *dag;    /* redcap_data_access_group: the record's site's code, NULL when blank */
     struct store_change *changes;
     size_t n;
     size_t nsurvey; /* cells left out, and counted aloud: survey metadata (<form>_timestamp,

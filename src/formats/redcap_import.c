@@ -100,12 +100,23 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     struct err e = {0};
     struct store_record existing;
     int rc = 0;
-    if (store_record_get(st, r->record, &existing, NULL) == ERR_NOT_FOUND) {
+    struct store_ctx at = *who;
+    if (r->dag) /* the row's data access group: the site a new record is created at */
+        at.site = r->dag;
+    int found = store_record_get(st, r->record, &existing, NULL);
+    if (found == 0 && r->dag && strcasecmp(existing.site, r->dag) != 0) {
+        err_set_field(&e, ERR_CONFLICT, "redcap_data_access_group",
+                      "%s is at site '%s', the file says '%s': an import does not move records "
+                      "(ioheme site move)",
+                      r->record, existing.site[0] ? existing.site : "(none)", r->dag);
+        return redcap_import_outcome(ERR_CONFLICT, &e, &res, r->line, r->record, im);
+    }
+    if (found == ERR_NOT_FOUND) {
         rc = store_authorize(st, who, PERM_SCREEN, &e);
         if (!rc)
             rc = store_authorize(st, who, PERM_ENROLL, &e);
         if (!rc)
-            rc = store_record_create_named(st, who, r->record, &e);
+            rc = store_record_create_named(st, &at, r->record, &e);
         if (rc == 0)
             im->created++;
         else if (rc != ERR_NOMEM && rc != ERR_IO && rc != ERR_BUSY)

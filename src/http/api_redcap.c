@@ -404,6 +404,36 @@ static int rc_project(struct req *r, enum rc_fmt fmt)
     return resp_json(r, 200, o);
 }
 
+/* Data access groups: the study's sites (store.h, "sites") the user works at, the code as
+ * REDCap's unique group name; an empty list for a single-centre study, as REDCap answers for a
+ * project without groups (REDCapR asks on connect). */
+static int rc_dags(struct req *r, enum rc_fmt fmt)
+{
+    static const char *const keys[] = {"data_access_group_name", "unique_group_name",
+                                       "data_access_group_id"};
+    struct err e;
+    err_clear(&e);
+    struct store_site *v = NULL;
+    size_t n = 0;
+    if (store_site_list(r->st, &v, &n, &e) != 0)
+        return rc_error_err(r, &e);
+    char ***rows = arena_calloc(&r->ar, n ? n : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < n; i++) {
+        rows[i] = arena_calloc(&r->ar, 3, sizeof **rows);
+        if (!rows[i]) {
+            rows = NULL;
+            break;
+        }
+        rows[i][0] = arena_strdup(&r->ar, v[i].name);
+        rows[i][1] = arena_strdup(&r->ar, v[i].code);
+        rows[i][2] = arena_printf(&r->ar, "%lld", v[i].id);
+    }
+    free(v);
+    if (!rows)
+        return rc_error(r, 500, "out of memory");
+    return rc_table(r, fmt, keys, 3, rows, n, NULL, NULL);
+}
+
 /* REDCap's user export: one row per ioheme user, REDCap's rights as 0/1 from the user's role in
  * core/perm.c's table (data_export 1 = full data set). ioheme keeps no names, e-mail or DAGs. */
 static int rc_users(struct req *r, enum rc_fmt fmt)
@@ -932,13 +962,8 @@ int api_redcap_post(struct req *r)
         return rc_records(r, fmt);
     if (strcmp(content, "user") == 0)
         return rc_users(r, fmt);
-    if (strcmp(content, "dag") == 0) {
-        /* data access groups: none yet (sites are issue 15), an empty list as REDCap answers
-         * for a project without them — REDCapR asks on connect */
-        static const char *const keys[] = {"data_access_group_name", "unique_group_name",
-                                           "data_access_group_id"};
-        return rc_table(r, fmt, keys, 3, NULL, 0, NULL, NULL);
-    }
+    if (strcmp(content, "dag") == 0)
+        return rc_dags(r, fmt);
     if (strcmp(content, "log") == 0)
         return rc_log(r, fmt);
     return rc_error(r, 400, "The content you specified is not supported by this server");

@@ -419,9 +419,13 @@ int page_screening(struct req *r)
         html_raw(r, "<p><a class=\"button primary\" href=\"/screening/new\">Screen a new "
                     "patient</a></p>");
     static const char *const cols[] = {"Screening no.", "Study ID", "Screened", "By",
-                                       "Eligible",      "Status"};
+                                       "Eligible",      "Status",   "Site"};
+    /* a Site column in a multi-centre study (a record has a site) */
+    bool sites = false;
+    for (size_t i = 0; i < n; i++)
+        sites = sites || recs[i].site[0];
     struct html_table t;
-    html_table_begin(r, &t, "screening-log", cols, 6);
+    html_table_begin(r, &t, "screening-log", cols, sites ? 7 : 6);
     for (size_t i = 0; i < n; i++) {
         const struct store_record *rec = &recs[i];
         html_table_row(r, &t, NULL);
@@ -442,12 +446,52 @@ int page_screening(struct req *r)
         html_raw(r, "\">");
         html_text(r, page_record_status_label(rec->status));
         html_raw(r, "</span></td>");
+        if (sites)
+            html_cell(r, &t, rec->site);
         html_table_row_end(r, &t);
     }
     html_table_end(r, &t, "No patient screened yet.");
     free(recs);
     html_end(r, NULL);
     return 0;
+}
+
+/* In a multi-centre study, which site the new record belongs to: a choice among the sites the
+ * user works at when there is one to make (several, or a study-wide user); "_site" cannot be
+ * a field's name (REDCap names begin with a letter). One site: the store puts it there. */
+static void site_choice(struct req *r, bool from_post)
+{
+    struct store_site *v = NULL;
+    size_t n = 0;
+    struct err e;
+    err_clear(&e);
+    bool all = false;
+    struct store_site *mine = NULL;
+    size_t nmine = 0;
+    if (store_site_list(r->st, &v, &n, &e) != 0 ||
+        store_user_sites(r->st, r->user.name, &all, &mine, &nmine, &e) != 0 || n == 0 ||
+        (!all && n < 2)) {
+        free(v);
+        free(mine);
+        return;
+    }
+    free(mine);
+    const char *chosen = from_post ? req_form_opt(r, "_site") : NULL;
+    html_raw(r, "<div class=\"field\"><label for=\"_site\">Site</label><select id=\"_site\" "
+                "name=\"_site\">");
+    if (all)
+        html_raw(r, "<option value=\"\">(none)</option>");
+    for (size_t i = 0; i < n; i++) {
+        html_raw(r, "<option value=\"");
+        html_text(r, v[i].code);
+        html_raw(r, chosen && strcmp(chosen, v[i].code) == 0 ? "\" selected>" : "\">");
+        html_text(r, v[i].code);
+        html_raw(r, " \xe2\x80\x94 ");
+        html_text(r, v[i].name);
+        html_raw(r, "</option>");
+    }
+    html_raw(r, "</select></div>");
+    free(v);
 }
 
 static void screening_page(struct req *r, const struct dict_form *fm, const char *event,
@@ -462,6 +506,7 @@ static void screening_page(struct req *r, const struct dict_form *fm, const char
     html_text(r, event);
     html_raw(r, "\">");
     html_csrf(r);
+    site_choice(r, from_post);
     struct form_source src = {.event = event, .from_post = from_post, .res = res};
     form_render_fields(r, fm, &src);
     html_raw(r, "<div class=\"savebar\"><button class=\"primary\" type=\"submit\">Save screening"
@@ -501,6 +546,8 @@ int page_screening_post(struct req *r)
     store_put_result_init(&res);
     char scr[16] = "";
     struct store_ctx who = req_who(r);
+    const char *site = req_form_opt(r, "_site"); /* site_choice's */
+    who.site = site && *site ? site : NULL;
     int rc = form_changes_from_post(r, fm, event, 0, &ch, &n, &e);
     if (rc == 0)
         rc = store_screen_create(r->st, &who, ch, n, scr, &res, &e);

@@ -271,8 +271,11 @@ static void checks_and_handler(struct req *r, bool *snapshot)
             return;
         }
     }
-    /* this request's reader: identifier fields, the user's sites */
-    if (r->has_user && auth_set_reader(r, &e) != 0) {
+    /* this request's reader: identifier fields, the user's sites; ?site=CODE narrows a read
+     * to one site (lists, exports and counts by site) */
+    const char *site = r->method == HTTP_GET ? req_query(r, "site") : NULL;
+    if (r->has_user && (auth_set_reader(r, &e) != 0 ||
+                        (site && *site && store_set_site_filter(r->st, site, &e) != 0))) {
         fail_err(r, &e);
         return;
     }

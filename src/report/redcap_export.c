@@ -89,10 +89,12 @@ static bool form_has(const struct dict *d, const struct rec_vals *rv, const char
     return false;
 }
 
-static void header(const struct dict *d, struct strbuf *sb)
+static void header(const struct dict *d, bool dag, struct strbuf *sb)
 {
     strbuf_add_csv(sb, d->fields[0].name);
     strbuf_adds(sb, ",redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance");
+    if (dag) /* a multi-centre study: each record's site, as REDCap's data access group */
+        strbuf_adds(sb, ",redcap_data_access_group");
     for (size_t fm = 0; fm < d->nforms; fm++) {
         const struct dict_form *form = &d->forms[fm];
         for (size_t k = 0; k < form->nfields; k++) {
@@ -112,10 +114,11 @@ static void header(const struct dict *d, struct strbuf *sb)
     strbuf_addc(sb, '\n');
 }
 
-/* One row: record at (ev, inst); forms[fm] says which forms' columns it fills. */
+/* One row: record at (ev, inst); forms[fm] says which forms' columns it fills; dag the
+ * record's site (NULL: no such column). */
 static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
-                const char *record, const char *ev, int inst, const char *instrument,
-                const bool *forms, struct strbuf *sb)
+                const char *record, const char *dag, const char *ev, int inst,
+                const char *instrument, const bool *forms, struct strbuf *sb)
 {
     cell(sb, record);
     strbuf_addc(sb, ',');
@@ -126,6 +129,10 @@ static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec
         strbuf_addf(sb, ",%d", inst);
     else
         strbuf_addc(sb, ',');
+    if (dag) {
+        strbuf_addc(sb, ',');
+        cell(sb, dag);
+    }
     for (size_t fm = 0; fm < d->nforms; fm++) {
         const struct dict_form *form = &d->forms[fm];
         for (size_t k = 0; k < form->nfields; k++) {
@@ -156,7 +163,7 @@ static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec
 /* Every row of one record, event by event: the forms that do not repeat together, then each
  * instance of each repeating form. */
 static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
-                          const char *record, bool *forms, struct strbuf *sb)
+                          const char *record, const char *dag, bool *forms, struct strbuf *sb)
 {
     size_t nrows = 0;
     for (size_t ev = 0; ev < d->nevents; ev++) {
@@ -169,7 +176,7 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
             any |= forms[fm];
         }
         if (any) {
-            row(cell, d, rv, record, evn, 0, NULL, forms, sb);
+            row(cell, d, rv, record, dag, evn, 0, NULL, forms, sb);
             nrows++;
         }
         for (size_t fm = 0; fm < d->nforms; fm++) {
@@ -196,7 +203,7 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
                 inst = next;
                 memset(forms, 0, d->nforms * sizeof *forms);
                 forms[fm] = true;
-                row(cell, d, rv, record, evn, inst, d->forms[fm].name, forms, sb);
+                row(cell, d, rv, record, dag, evn, inst, d->forms[fm].name, forms, sb);
                 nrows++;
             }
         }
@@ -215,8 +222,14 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbu
     bool *forms = calloc(d->nforms ? d->nforms : 1, sizeof *forms);
     if (!rc && !forms)
         rc = err_set(e, ERR_NOMEM, "out of memory");
+    /* the data access group column when the study has sites */
+    struct store_site *sites = NULL;
+    size_t nsites = 0;
     if (!rc)
-        header(d, sb);
+        rc = store_site_list(st, &sites, &nsites, e);
+    free(sites);
+    if (!rc)
+        header(d, nsites > 0, sb);
     for (size_t r = 0; !rc && r < n; r++) {
         struct rec_vals rv = {.ar = ARENA_INIT};
         const char *name = store_record_name(&recs[r]);
@@ -226,7 +239,7 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbu
         if (rc == ERR_NOMEM && e && !e->code)
             err_set(e, ERR_NOMEM, "out of memory");
         if (!rc) {
-            *nrows += record_rows(cell, d, &rv, name, forms, sb);
+            *nrows += record_rows(cell, d, &rv, name, nsites ? recs[r].site : NULL, forms, sb);
             ++*nrecords;
         }
         arena_free(&rv.ar);

@@ -504,15 +504,29 @@ int store_audit_access(struct store *st, const struct store_ctx *who, const char
         return err_set(e, ERR_INTERNAL,
                        "'%s' is not an access action (export, backup, restore, migrate)",
                        action ? action : "");
-    int rc = store_tx_begin(st, e);
-    if (rc)
+    /* an export of some sites' records says which (read before the write: its scope is the
+     * reader's) */
+    struct strbuf full = STRBUF_INIT, sites = STRBUF_INIT;
+    int rc = store_reads_sites(st, &sites, e);
+    strbuf_addf(&full, "%s", detail ? detail : "");
+    if (sites.len)
+        strbuf_addf(&full, " [%s only]", strbuf_str(&sites));
+    strbuf_release(&sites);
+    if (!rc && full.failed)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = store_tx_begin(st, e);
+    if (rc) {
+        strbuf_release(&full);
         return rc;
+    }
     rc = store_user_require_active(st, who ? who->user : NULL, e);
     if (!rc) {
         struct audit_entry a = {
-            .action = action, .instance = -1, .field = what, .new_value = detail};
+            .action = action, .instance = -1, .field = what, .new_value = strbuf_str(&full)};
         rc = store_audit_append(st, who, &a, e);
     }
+    strbuf_release(&full);
     return store_tx_finish(st, rc, e);
 }
 

@@ -288,6 +288,8 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
     if (rc)
         return rc;
     rc = store_user_require_active(st, who->user, e);
+    if (!rc) /* it re-encrypts every site's values */
+        rc = store_site_require_study_wide(st, who->user, "a key rotation", e);
     unsigned old_id = 0;
     for (size_t i = 0; i < st->nkeys; i++)
         if (st->keys[i].id > old_id)

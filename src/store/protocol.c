@@ -543,6 +543,8 @@ int store_protocol_amend(struct store *st, const struct store_ctx *who, const ch
     memcpy(res->sha256, pf.sha256, sizeof res->sha256);
     if (!rc)
         rc = store_authorize(st, who, PERM_PROTOCOL_AMEND, e);
+    if (!rc) /* it recomputes every site's records */
+        rc = store_site_require_study_wide(st, who->user, "a protocol amendment", e);
     if (!rc)
         rc = store_tx_begin(st, e); /* the write lock: no version can be added meanwhile */
     bool in_tx = !rc;

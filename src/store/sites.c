@@ -88,6 +88,21 @@ int store_set_reader(struct store *st, enum role role, const char *user, struct 
     return store_site_scope_load(st, user, &st->reader, e);
 }
 
+int store_site_require_study_wide(struct store *st, const char *user, const char *what,
+                                  struct err *e)
+{
+    struct store_scope sc;
+    int rc = store_user_require_active(st, user, e);
+    if (!rc)
+        rc = store_site_scope_load(st, user, &sc, e);
+    if (!rc && sc.limited)
+        rc = err_set_field(e, ERR_FORBIDDEN, "site",
+                           "%s is an action on the whole study: it needs a user who works at "
+                           "every site, and %s works at some only",
+                           what, user);
+    return rc;
+}
+
 int store_site_code_check(const char *code, struct err *e)
 {
     size_t n = code ? strlen(code) : 0;
@@ -427,6 +442,23 @@ int store_user_set_sites(struct store *st, const struct store_ctx *who, const ch
     strbuf_release(&before);
     strbuf_release(&after);
     return store_tx_finish(st, rc, e);
+}
+
+int store_reads_sites(struct store *st, struct strbuf *out, struct err *e)
+{
+    if (!store_site_reads_limited(st))
+        return 0;
+    struct store_site *v = NULL;
+    size_t n = 0;
+    int rc = store_site_list(st, &v, &n, e); /* the sites in scope, filter included */
+    if (!rc && st->site_filter && n == 1)
+        strbuf_addf(out, "site %s (%s)", v[0].code, v[0].name);
+    else if (!rc)
+        strbuf_addf(out, "%s", n == 1 ? "site " : n ? "sites " : "no site");
+    for (size_t i = 0; !rc && !st->site_filter && i < n; i++)
+        strbuf_addf(out, "%s%s", i ? ", " : "", v[i].code);
+    free(v);
+    return rc;
 }
 
 int store_set_site_filter(struct store *st, const char *code, struct err *e)

@@ -398,7 +398,10 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     if (!vr)
         vr = &local;
     memset(vr, 0, sizeof *vr);
-    int rc = claim_new_file(dest, e); /* a copy never lands on someone else's file */
+    /* a backup copies every site's records */
+    int rc = store_site_require_study_wide(st, who->user, "a backup", e);
+    if (!rc)
+        rc = claim_new_file(dest, e); /* a copy never lands on someone else's file */
     if (rc)
         return rc;
     /* The audit row comes before the copy: a copy exists only once a row names it, and the

@@ -948,6 +948,10 @@ int store_user_sites(struct store *st, const char *user, bool *all, struct store
  * "user_sites" (old and new list). Permission (PERM_USER_MANAGE) is the caller's to check. */
 int store_user_set_sites(struct store *st, const struct store_ctx *who, const char *user, bool all,
                          const char *const *codes, size_t n, const char *reason, struct err *e);
+struct strbuf;
+/* Which sites reads see, for the heading of a report or export: "" for the whole study, else
+ * "site B (Hospital B)" (a site filter) or "sites A, B" (a reader of some sites), into out. */
+int store_reads_sites(struct store *st, struct strbuf *out, struct err *e);
 /* Reads from now on see only the records of site code (NULL: every site the reader may see),
  * for reports and exports by site. ERR_NOT_FOUND for an unknown code; writes are not affected. */
 int store_set_site_filter(struct store *st, const char *code, struct err *e);

@@ -354,6 +354,11 @@ int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum
 int store_sites_register(struct store *st, struct err *e);
 /* sites.c: whether a record of site (0: none) is in scope (the one rule in_scope applies). */
 bool store_site_visible(const struct store *st, long long site);
+/* sites.c: ERR_FORBIDDEN (naming what) unless user works at every site: the actions on the
+ * whole study (a database lock, a protocol amendment, a backup, a key rotation) would otherwise
+ * act on, or copy, records the user may not see. */
+int store_site_require_study_wide(struct store *st, const char *user, const char *what,
+                                  struct err *e);
 /* sites.c: whether reads are narrowed to some sites (a limited reader, or a site filter). */
 bool store_site_reads_limited(const struct store *st);
 /* sites.c: loads user's scope into *sc (a limited empty scope when anything fails). */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # REDCap's own columns in a flat import (issue 12 §2): nothing goes silently. Survey metadata
 # (<form>_timestamp, redcap_survey_identifier) has no home in ioheme: the values are left out and
-# the import says how many; a record in a data access group is refused naming the column and the
-# group (ioheme would lose it), and then nothing of the file is saved.
+# the import says how many; a record the file puts in another data access group (site) than the
+# one it is at is refused naming the column and both groups (an import does not move records),
+# and then nothing of the file is saved.
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
@@ -27,7 +28,7 @@ IOH-001,screening_arm_1,,v9
 IOH-002,screening_arm_1,hospital_b,v9
 CSV
 set +e; "$I" import "$W/dag.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
-[ "$rc" -ne 0 ] && grep -q "row 3, IOH-002, redcap_data_access_group: the record is in data access group 'hospital_b'" "$W/out" ||
+[ "$rc" -ne 0 ] && grep -q "row 3, IOH-002, redcap_data_access_group: IOH-002 is at site '(none)', the file says 'hospital_b': an import does not move records" "$W/out" ||
     fail "a DAG: exit $rc $(cat "$W/out")"
 [ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'cons_version' AND value = 'v9'")" = 0 ] || fail "half saved"
 echo "import_redcap_columns: ok"

@@ -23,7 +23,7 @@ rr-file-repo	imported 2
 rr-repeating-instruments	imported 2
 rr-vignette-repeating	imported 2
 rr-multilevel-model-1	imported 20
-rr-dag	[dag]
+rr-dag	imported 3
 rr-simple	[choice]'
 # cells compared value for value (no canonical rewriting of dates or decimal commas in them)
 compared='rr-checkboxes-1 rr-nonnumeric-record-id rr-arm-single-longitudinal rr-survey
@@ -40,12 +40,23 @@ printf '%s\n' "$expected" | while IFS='	' read -r case want; do
         /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
     fi
     "$IOHEME" init --db "$p/db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init"
+    # data access groups: the sites the records belong to, added first as in REDCap
+    dags=$(/usr/bin/python3 -c 'import csv,sys; print(" ".join(sorted({r.get("redcap_data_access_group") or "" for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))} - {""})))' "$d/data.csv")
+    for g in $dags; do
+        "$IOHEME" site add "$g" --name "DAG $g" --db "$p/db" >/dev/null || fail "$case: site add $g"
+    done
     set +e; "$IOHEME" import "$d/data.csv" --db "$p/db" --reason "from REDCap" >"$p/out" 2>&1; rc=$?; set -e
     case $want in
     imported*)
         n=${want#imported }
         [ "$rc" -eq 0 ] && grep -q "; $n records created with their IDs" "$p/out" || fail "$case: $(cat "$p/out")"
         [ "$(sqlite3 "$p/db" "SELECT count(*) FROM audit WHERE action = 'record_create'")" = "$n" ] || fail "$case: record_create rows"
+        # each record at its data access group's site, as the file says
+        if [ -n "$dags" ]; then
+            want_sites=$(/usr/bin/python3 -c 'import csv,sys; print("\n".join(sorted({r[next(iter(r))] + "|" + r["redcap_data_access_group"] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))})))' "$d/data.csv")
+            got_sites=$(sqlite3 "$p/db" "SELECT r.study_id || '|' || coalesce(s.code, '') FROM record r LEFT JOIN site s ON s.id = r.site_id ORDER BY 1")
+            [ "$got_sites" = "$want_sites" ] || fail "$case: sites $got_sites, want $want_sites"
+        fi
         ;;
     *)
         [ "$rc" -ne 0 ] && grep -q -F "$want" "$p/out" || fail "$case: want $want: $(tail -3 "$p/out")"

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Sites of a multi-centre study on every door (see sites.mjs).
+set -eu
+exec node "$(dirname "$0")/sites.mjs"
