@@ -542,18 +542,33 @@ static int w_admin(struct w *w, struct store *st, const struct dict *d, bool dei
     free(users);
     if (rc)
         return rc;
-    w_start(w, "Location");
-    w_attr(w, "OID", SITE_OID);
-    w_attr(w, "Name", "Study site");
-    w_attr(w, "LocationType", "Site");
-    w_start(w, "MetaDataVersionRef");
-    w_attr(w, "StudyOID", STUDY_OID);
-    w_attr(w, "MetaDataVersionOID", MDV_OID);
+    /* the study's own location (where changes are made from), then each site (docs/sites.md)
+     * as the Location its records' SiteRef names */
+    struct store_site *sites = NULL;
+    size_t nsites = 0;
+    rc = store_site_list(st, &sites, &nsites, e);
+    if (rc)
+        return rc;
     char day[11];
     fmt_exact(day, sizeof day, "%.10s", odm_time(first_ts));
-    w_attr(w, "EffectiveDate", day);
-    w_end(w);
-    w_end(w);
+    for (size_t i = 0; i <= nsites; i++) {
+        w_start(w, "Location");
+        if (i == 0) {
+            w_attr(w, "OID", SITE_OID);
+            w_attr(w, "Name", "Study site");
+        } else {
+            w_attrf(w, "OID", "L.S.%s", sites[i - 1].code);
+            w_attr(w, "Name", sites[i - 1].name);
+        }
+        w_attr(w, "LocationType", "Site");
+        w_start(w, "MetaDataVersionRef");
+        w_attr(w, "StudyOID", STUDY_OID);
+        w_attr(w, "MetaDataVersionOID", MDV_OID);
+        w_attr(w, "EffectiveDate", day);
+        w_end(w);
+        w_end(w);
+    }
+    free(sites);
     for (size_t i = 0; i < d->nsigs; i++) {
         w_start(w, "SignatureDef");
         w_attrf(w, "OID", "SD.%s", d->sigs[i].name);
@@ -903,8 +918,11 @@ static int w_subject(struct w *w, struct store *st, const struct store_record *r
         w_signature(w, last_valid, false);
         stats->signatures++;
     }
-    w_start(w, "SiteRef");
-    w_attr(w, "LocationOID", SITE_OID);
+    w_start(w, "SiteRef"); /* the record's site (w_admin's Location), else the study's */
+    if (rec->site[0])
+        w_attrf(w, "LocationOID", "L.S.%s", rec->site);
+    else
+        w_attr(w, "LocationOID", SITE_OID);
     w_end(w);
     stats->annotations += w_queries(w, st, &qs, NULL, 0, NULL, NULL, e);
     char vbuf[64];

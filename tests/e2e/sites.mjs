@@ -34,20 +34,21 @@ cli(IOHEME, db, ['user', 'sites', 'data_manager', 'A', '--reason', 'site data ma
 
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
+let recA, recB, recNone;
 try {
     const admin = await login(B, 'admin'), nurse = await login(B, 'coordinator'), mon = await login(B, 'monitor');
     const screen = (s, extra = {}) => call(B, 'POST', '/api/v1/screening', { session: s, json: { values: ELIGIBLE, ...extra } });
     let r = await screen(nurse);
     t.check(r.status === 201 && r.json.site === 'A', 'the coordinator of A screens: the record is at A', r.text);
-    const recA = r.json.record;
+    recA = r.json.record;
     r = await screen(nurse, { site: 'B' });
     t.check(r.status === 403 && r.json.error.field === 'site', "screening at another site is refused (403, field site)", r.text);
     r = await screen(admin, { site: 'B' });
     t.check(r.status === 201 && r.json.site === 'B', 'the admin screens at B', r.text);
-    const recB = r.json.record;
+    recB = r.json.record;
     r = await screen(admin);
     t.check(r.status === 201 && r.json.site === null, 'a study-wide admin may screen without a site', r.text);
-    const recNone = r.json.record;
+    recNone = r.json.record;
 
     // reads
     r = await call(B, 'GET', '/api/v1/records', { session: nurse });
@@ -138,6 +139,18 @@ const data = fs.readFileSync(path.join(dir, 'b', 'data.csv'), 'utf8').trim().spl
 t.check(data.length === 2, "site B's export holds its one record", data.join('\n'));
 c = ioheme('coordinator', ['screen', '--list', '--json']);
 t.check(c.status === 0 && JSON.parse(c.stdout).every((x) => x.site === 'A'), "the coordinator's screening log is site A's", c.stdout);
+// ODM: each site a Location, each subject's SiteRef its site; valid against the 1.3.2 XSD
+c = ioheme('admin', ['export', 'odm', '--out', path.join(dir, 'study.xml')]);
+t.check(c.status === 0, 'export odm', c.stderr);
+const xml = fs.readFileSync(path.join(dir, 'study.xml'), 'utf8');
+t.check(/<Location OID="L\.S\.A" Name="Hospital A"/.test(xml) && /<Location OID="L\.S\.B" Name="Hospital B"/.test(xml),
+    'ODM AdminData: a Location per site', '');
+const subj = (rec) => (xml.match(new RegExp(`<SubjectData SubjectKey="${rec}"[\\s\\S]*?<SiteRef LocationOID="([^"]+)"`)) || [])[1];
+t.check(subj(recB) === 'L.S.B' && subj(recA) === 'L.S.A', "each subject's SiteRef is its site", [subj(recA), subj(recB)]);
+let xsd = path.join(SRC, '../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd');
+if (!fs.existsSync(xsd)) xsd = '/work/shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd';
+const v = spawnSync('xmllint', ['--noout', '--nonet', '--schema', xsd, path.join(dir, 'study.xml')], { encoding: 'utf8' });
+t.check(v.status === 0, 'the ODM file with sites validates against the ODM 1.3.2 XSD', v.stderr.slice(0, 400));
 c = ioheme('admin', ['screen', '--list', '--json', '--site', 'A']);
 t.check(c.status === 0 && JSON.parse(c.stdout).length === 2, "the admin's log narrowed to site A: two records", c.stdout);
 c = ioheme('admin', ['screen', '--list', '--site', 'Z']);
