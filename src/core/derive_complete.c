@@ -23,7 +23,7 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
     (void)e;
     struct lookup_ctx *c = ctx;
     if (expr_is_smart(field)) {
-        dict_smart_value(c->d, field, c->event, c->instance, NULL, out);
+        dict_smart_value(c->d, field, c->event, c->instance, NULL, out); /* no record: blank */
         return 0;
     }
     const char *ev = event ? event : c->event;

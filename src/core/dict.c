@@ -739,7 +739,7 @@ void dict_load_dictionary(struct loader *L, const struct csv_table *t)
 }
 
 void dict_smart_value(const struct dict *d, const char *name, const char *event, int instance,
-                      const char *record, struct expr_value *out)
+                      const struct dict_smart_who *who, struct expr_value *out)
 {
     *out = (struct expr_value){EV_BLANK, 0, ""};
     int ev = event ? dict_event_index(d, event) : -1;
@@ -753,13 +753,16 @@ void dict_smart_value(const struct dict *d, const char *name, const char *event,
     else if (strcmp(name, "next-event-name") == 0)
         s = ev >= 0 && (size_t)ev + 1 < d->nevents ? d->events[ev + 1].name : NULL;
     else if (strcmp(name, "record-name") == 0)
-        s = record;
+        s = who ? who->record : NULL;
+    else if (strcmp(name, "record-dag-name") == 0)
+        s = who ? who->record_dag : NULL;
+    else if (strcmp(name, "user-dag-name") == 0)
+        s = who ? who->user_dag : NULL;
     else if (strcmp(name, "current-instance") == 0 && instance > 0) {
         out->kind = EV_NUM;
         out->num = instance;
         return;
     }
-    /* record-dag-name, user-dag-name: no data access groups, blank */
     if (s && *s) {
         out->kind = EV_STR;
         out->str = s;

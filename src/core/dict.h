@@ -297,12 +297,18 @@ int dict_event_index(const struct dict *d, const char *event);
  * (unknown, or ambiguous between arms). */
 const char *dict_event_find(const struct dict *d, const char *name);
 
+/* Whom an expression is evaluated for, as the smart variables name them: the record's name
+ * ([record-name]) and data access group, its site's code ([record-dag-name]), and the user's
+ * group, their one site's code ([user-dag-name]); each NULL or "" when blank. */
+struct dict_smart_who {
+    const char *record, *record_dag, *user_dag;
+};
 /* The value of smart variable name (expr_is_smart) for an expression evaluated at event (its
  * unique name; NULL: blank for the event variables), instance (0: a form that does not
- * repeat) of record (NULL: blank): see expr.h for each. The one place smart variables get their
- * value; every expr_lookup_fn calls it for a smart name. */
+ * repeat), for who (NULL: all blank): see expr.h for each. The one place smart variables get
+ * their value; every expr_lookup_fn calls it for a smart name. */
 void dict_smart_value(const struct dict *d, const char *name, const char *event, int instance,
-                      const char *record, struct expr_value *out);
+                      const struct dict_smart_who *who, struct expr_value *out);
 int dict_form_index(const struct dict *d, const char *form);
 /* A REDCap column name, as imports, exports, the API's value keys, the CLI's assignments and
  * logic write them: a field ("age"), one checkbox option ("qual_cat1___1": the field and its

@@ -241,8 +241,9 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     json_t *smart = json_object();
     for (size_t i = 0; expr_smart_name(i); i++) {
         struct expr_value v;
-        dict_smart_value(f->d, expr_smart_name(i), f->event, f->instance, store_record_name(rec),
-                         &v);
+        const struct dict_smart_who who = {store_record_name(rec), rec->site,
+                                           store_user_dag(r->st)};
+        dict_smart_value(f->d, expr_smart_name(i), f->event, f->instance, &who, &v);
         if (v.kind == EV_STR)
             json_object_set_new(smart, expr_smart_name(i), json_string(v.str));
         else if (v.kind == EV_NUM)

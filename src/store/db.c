@@ -239,8 +239,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SNAP_BEGIN] = "BEGIN",
     [SQ_SNAP_COMMIT] = "COMMIT",
     /* sites.c */
-    [SQ_SITE_SCOPE] = "SELECT u.all_sites, us.site_id FROM user u LEFT JOIN user_site us ON "
-                      "us.user_id = u.id WHERE u.name = ?1 ORDER BY us.site_id",
+    [SQ_SITE_SCOPE] = "SELECT u.all_sites, us.site_id, s.code FROM user u LEFT JOIN user_site us "
+                      "ON us.user_id = u.id LEFT JOIN site s ON s.id = us.site_id WHERE "
+                      "u.name = ?1 ORDER BY us.site_id",
 #define SITE_COLS                                                                                  \
     "SELECT s.id, s.code, s.name, s.created_at, s.created_by, (SELECT count(*) FROM record r "     \
     "WHERE r.site_id = s.id), (SELECT count(*) FROM record r WHERE r.site_id = s.id AND "          \

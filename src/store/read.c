@@ -42,7 +42,8 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
 {
     struct value_lookup *lk = ctx;
     if (expr_is_smart(field)) {
-        dict_smart_value(&lk->st->dict, field, lk->event, lk->instance, lk->record, out);
+        const struct dict_smart_who who = {lk->record, lk->record_dag, store_user_dag(lk->st)};
+        dict_smart_value(&lk->st->dict, field, lk->event, lk->instance, &who, out);
         return 0;
     }
     const struct dict_field *f;

@@ -145,7 +145,7 @@ int store_record_eligibility(struct store *st, const char *record, struct arena 
     const char *ev = store_record_screening_event(st);
     if (!ev && st->dict.nevents)
         ev = st->dict.events[0].name;
-    struct value_lookup lk = {st, r.id, ev, 0, ar, store_record_name(&r)};
+    struct value_lookup lk = {st, r.id, ev, 0, ar, store_record_name(&r), r.site};
     return elig_evaluate(&st->dict, store_value_lookup_fn, &lk, store_now_ms(st), ar, out, e);
 }
 

@@ -65,8 +65,11 @@ int store_site_scope_load(struct store *st, const char *user, struct store_scope
     bool all = false;
     while ((r = store_step(st, s)) == SQLITE_ROW) {
         all = sqlite3_column_int(s, 0) != 0;
-        if (sqlite3_column_type(s, 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX)
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX) {
+            if (sc->n == 0)
+                store_col_copy(s, 2, sc->dag, sizeof sc->dag);
             sc->site[sc->n++] = sqlite3_column_int64(s, 1);
+        }
     }
     sqlite3_reset(s);
     if (r != SQLITE_DONE) {
@@ -75,7 +78,14 @@ int store_site_scope_load(struct store *st, const char *user, struct store_scope
     }
     if (all) /* an unknown user (no row) stays limited to nothing */
         *sc = (struct store_scope){.limited = false};
+    if (sc->n != 1)
+        sc->dag[0] = '\0';
     return 0;
+}
+
+const char *store_user_dag(const struct store *st)
+{
+    return st->is_acting ? st->acting.dag : st->reader.dag;
 }
 
 int store_set_reader(struct store *st, enum role role, const char *user, struct err *e)

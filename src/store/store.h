@@ -948,6 +948,9 @@ int store_user_sites(struct store *st, const char *user, bool *all, struct store
  * "user_sites" (old and new list). Permission (PERM_USER_MANAGE) is the caller's to check. */
 int store_user_set_sites(struct store *st, const struct store_ctx *who, const char *user, bool all,
                          const char *const *codes, size_t n, const char *reason, struct err *e);
+/* REDCap's [user-dag-name]: the code of the one site the reading (or, in a write, writing)
+ * user works at; "" for a user of every site or of several. */
+const char *store_user_dag(const struct store *st);
 struct strbuf;
 /* Which sites reads see, for the heading of a report or export: "" for the whole study, else
  * "site B (Hospital B)" (a site filter) or "sites A, B" (a reader of some sites), into out. */

@@ -133,6 +133,7 @@ struct store_scope {
     bool limited; /* false: every site, and records without one */
     size_t n;
     long long site[STORE_USER_SITES_MAX];
+    char dag[STORE_SITE_CODE_MAX + 1]; /* the one site's code when n is 1, else "" */
 };
 
 struct store {
@@ -427,7 +428,8 @@ struct value_lookup {
     const char *event;
     int instance;
     struct arena *ar;
-    const char *record; /* its name, for [record-name] */
+    const char *record;     /* its name, for [record-name] */
+    const char *record_dag; /* its site's code, for [record-dag-name] */
 };
 /* Where a logic reference [event][field] / [field] reads, seen from (cur_event, cur_instance):
  * the field, its event (index) and the repeat instance — a repeating form is read at the

@@ -187,7 +187,9 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
     struct cached_lookup *lk = ctx;
     const struct dict *d = &lk->ps->st->dict;
     if (expr_is_smart(field)) {
-        dict_smart_value(d, field, lk->event, lk->instance, lk->ps->rname, out);
+        const struct dict_smart_who who = {lk->ps->rname, lk->ps->r->site,
+                                           store_user_dag(lk->ps->st)};
+        dict_smart_value(d, field, lk->event, lk->instance, &who, out);
         return 0;
     }
     const struct dict_field *f;

@@ -78,6 +78,9 @@ try {
     r = await call(B, 'GET', '/screening', { session: nurse });
     t.check(r.status === 200 && r.text.includes(recA) && !r.text.includes(recB) && r.text.includes('<th scope="col">Site</th>'),
         "the coordinator's screening log page: A's record with its site, not B's", r.text.slice(0, 200));
+    r = await call(B, 'GET', `/records/${recA}/forms/screening_arm_1/screening`, { session: nurse });
+    t.check(r.status === 200 && /record-dag-name(&quot;|"):\s*(&quot;|")A(&quot;|")/.test(r.text) && /user-dag-name(&quot;|"):\s*(&quot;|")A(&quot;|")/.test(r.text),
+        "the form page's smart variables: [record-dag-name] and [user-dag-name] are site A", (r.text.match(/record-dag-name[^,]*/) || [''])[0]);
     r = await call(B, 'GET', `/records/${recB}`, { session: nurse });
     t.check(r.status === 404, "B's record page is 404 to the coordinator of A", r.status);
     r = await call(B, 'GET', '/screening/new', { session: admin });

@@ -777,7 +777,8 @@ static void test_smart_variables(void **state)
     err_clear(&e);
     assert_int_equal(dict_load(fixture("good"), &d, &e), 0);
     struct expr_value v;
-    dict_smart_value(&d, "event-name", "day0_arm_1", 0, "IOH-007", &v);
+    const struct dict_smart_who who = {"IOH-02-007", "02", "02"}, nobody = {"IOH-007", "", NULL};
+    dict_smart_value(&d, "event-name", "day0_arm_1", 0, &nobody, &v);
     assert_int_equal(v.kind, EV_STR);
     assert_string_equal(v.str, "day0_arm_1");
     dict_smart_value(&d, "event-label", "day28_arm_1", 0, NULL, &v);
@@ -790,8 +791,16 @@ static void test_smart_variables(void **state)
     assert_string_equal(v.str, "day28_arm_1");
     dict_smart_value(&d, "next-event-name", "day28_arm_1", 0, NULL, &v);
     assert_int_equal(v.kind, EV_BLANK);
-    dict_smart_value(&d, "record-name", "day0_arm_1", 0, "IOH-007", &v);
+    dict_smart_value(&d, "record-name", "day0_arm_1", 0, &nobody, &v);
     assert_string_equal(v.str, "IOH-007");
+    /* a multi-centre study: the record's site and the user's one site (docs/sites.md) */
+    dict_smart_value(&d, "record-dag-name", "day0_arm_1", 0, &who, &v);
+    assert_int_equal(v.kind, EV_STR);
+    assert_string_equal(v.str, "02");
+    dict_smart_value(&d, "user-dag-name", "day0_arm_1", 0, &who, &v);
+    assert_string_equal(v.str, "02");
+    dict_smart_value(&d, "record-dag-name", "day0_arm_1", 0, &nobody, &v);
+    assert_int_equal(v.kind, EV_BLANK); /* a record without a site */
     dict_smart_value(&d, "current-instance", "day0_arm_1", 3, NULL, &v);
     assert_int_equal(v.kind, EV_NUM);
     assert_true(v.num == 3);
