@@ -25,6 +25,37 @@ const char CMD_SDV_USAGE[] =
     "  --record RECORD   status of one record only\n"
     "  --db FILE --user NAME --json   as for every command (password: $IOHEME_PASSWORD)\n";
 
+/* A multi-centre study's progress per site (records at no site as "-"), from the per-record
+ * totals; nothing when no record has a site. */
+static void by_site(const struct store_sdv_count *c, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = any || c[i].site[0];
+    if (!any)
+        return;
+    printf("\n%-18s %7s %9s %9s %6s\n", "SITE", "RECORDS", "PLANNED", "VERIFIED", "DONE");
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].form[0])
+            continue;
+        bool seen = false; /* each site once, at its first record's total */
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = !c[k].form[0] && strcmp(c[k].site, c[i].site) == 0;
+        if (seen)
+            continue;
+        size_t recs = 0, req = 0, ver = 0;
+        for (size_t k = i; k < n; k++)
+            if (!c[k].form[0] && strcmp(c[k].site, c[i].site) == 0) {
+                recs++;
+                req += c[k].required;
+                ver += c[k].required_verified;
+            }
+        printf("%-18s %7zu %9zu %9zu %5.0f%%\n", c[i].site[0] ? c[i].site : "-", recs, req, ver,
+               req ? 100.0 * (double)ver / (double)req : 100.0);
+    }
+    printf("\n");
+}
+
 static int sdv_status(struct store *st, const struct cli_args *a)
 {
     struct err e = {0};
@@ -48,6 +79,7 @@ static int sdv_status(struct store *st, const struct cli_args *a)
             printf("%-9s %-16s %7zu %9zu %9zu %7zu\n", c[i].record,
                    c[i].form[0] ? c[i].form : "(all forms)", c[i].values, c[i].required,
                    c[i].required_verified, c[i].other_verified);
+        by_site(c, n);
         printf("plan: %zu of %zu planned values verified (%.0f%%); %s\n", ver, req,
                req ? 100.0 * (double)ver / (double)req : 100.0, met ? "met" : "not met");
     }

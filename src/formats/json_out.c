@@ -91,7 +91,8 @@ json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
             ver += c[i].required_verified;
         }
         json_array_append_new(
-            arr, json_pack("{s:s, s:o, s:I, s:I, s:I, s:I}", "record", c[i].record, "form",
+            arr, json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I}", "record", c[i].record, "site",
+                           c[i].site[0] ? json_string(c[i].site) : json_null(), "form",
                            c[i].form[0] ? json_string(c[i].form) : json_null(), "values",
                            (json_int_t)c[i].values, "required", (json_int_t)c[i].required,
                            "required_verified", (json_int_t)c[i].required_verified,

@@ -184,7 +184,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     /* every stored value (of one record, ?1, or all) with its verification, if any */
     [SQ_SDV_VALUES] = "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
                       "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
-                      "s.verified_at FROM value v JOIN record r ON r.id = v.record_id "
+                      "s.verified_at, (SELECT code FROM site WHERE site.id = r.site_id) "
+                      "FROM value v JOIN record r ON r.id = v.record_id "
                       "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
                       "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
                       "WHERE (?1 IS NULL OR v.record_id = ?1) AND in_scope(r.site_id) "

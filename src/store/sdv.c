@@ -94,6 +94,7 @@ static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, voi
         if (!f || f->type == FT_CALC)
             continue;
         struct store_sdv_value v = {.record = col(s, 0),
+                                    .site = col(s, 10),
                                     .is_enrolled = sqlite3_column_int(s, 1) != 0,
                                     .event = col(s, 2),
                                     .instance = sqlite3_column_int(s, 3),
@@ -282,7 +283,7 @@ struct progress_ctx {
 };
 
 static struct store_sdv_count *count_for(struct progress_ctx *p, const char *record,
-                                         const char *form)
+                                         const char *site, const char *form)
 {
     for (size_t i = p->n; i-- > 0;) { /* the record's rows are the last ones */
         if (strcmp(p->c[i].record, record) != 0)
@@ -296,8 +297,9 @@ static struct store_sdv_count *count_for(struct progress_ctx *p, const char *rec
     p->c = g;
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
-    fmt_exact(c->record, sizeof c->record, "%s", record); /* a record name (<= 15) */
-    fmt_exact(c->form, sizeof c->form, "%s", form);       /* a form name (<= 100) */
+    fmt_exact(c->record, sizeof c->record, "%s", record);       /* a record name (<= 15) */
+    fmt_exact(c->site, sizeof c->site, "%s", site ? site : ""); /* a site code (<= 18) */
+    fmt_exact(c->form, sizeof c->form, "%s", form);             /* a form name (<= 100) */
     return c;
 }
 
@@ -308,7 +310,7 @@ static int progress_one(void *ctx, const struct store_sdv_value *v)
         return 0;
     const char *forms[2] = {v->form, ""};
     for (int k = 0; k < 2; k++) {
-        struct store_sdv_count *c = count_for(p, v->record, forms[k]);
+        struct store_sdv_count *c = count_for(p, v->record, v->site, forms[k]);
         if (!c) {
             p->nomem = true;
             return ERR_NOMEM;

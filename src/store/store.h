@@ -522,6 +522,7 @@ int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *
 /* One stored value with its place in the plan and its verification. */
 struct store_sdv_value {
     const char *record;
+    const char *site; /* the record's site's code, NULL when none */
     bool is_enrolled;
     const char *event;
     int instance;
@@ -545,6 +546,7 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
  * verified, and verified values beyond the plan. */
 struct store_sdv_count {
     char record[16];
+    char site[STORE_SITE_CODE_MAX + 1]; /* the record's site, "" when none */
     char form[DICT_KEY_NAME_MAX];
     size_t values, required, required_verified, other_verified;
 };

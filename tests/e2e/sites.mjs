@@ -50,6 +50,14 @@ try {
     t.check(r.status === 201 && r.json.site === null, 'a study-wide admin may screen without a site', r.text);
     recNone = r.json.record;
 
+    // enrolled at both sites, for SDV progress by site below
+    for (const [s, rec] of [[nurse, recA], [admin, recB]]) {
+        r = await call(B, 'POST', `/api/v1/records/${rec}/enrol`, { session: s, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
+        t.check(r.status === 200 && r.json.site, `${rec} enrolled at its site`, r.text);
+    }
+    recA = (await call(B, 'GET', `/api/v1/records/${recA}`, { session: nurse })).json.record;
+    recB = (await call(B, 'GET', `/api/v1/records/${recB}`, { session: admin })).json.record;
+
     // reads
     r = await call(B, 'GET', '/api/v1/records', { session: nurse });
     const names = (j) => (j.records || j).map((x) => x.record).sort().join(',');
@@ -154,6 +162,11 @@ let xsd = path.join(SRC, '../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd');
 if (!fs.existsSync(xsd)) xsd = '/work/shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd';
 const v = spawnSync('xmllint', ['--noout', '--nonet', '--schema', xsd, path.join(dir, 'study.xml')], { encoding: 'utf8' });
 t.check(v.status === 0, 'the ODM file with sites validates against the ODM 1.3.2 XSD', v.stderr.slice(0, 400));
+c = ioheme('admin', ['sdv', 'status']);
+t.check(c.status === 0 && /^SITE +RECORDS +PLANNED +VERIFIED +DONE$/m.test(c.stdout) && /^A +1 /m.test(c.stdout) && /^B +1 /m.test(c.stdout),
+    'SDV progress per site', c.stdout);
+c = ioheme('admin', ['sdv', 'status', '--json', '--site', 'B']);
+t.check(c.status === 0 && JSON.parse(c.stdout).progress.every((p) => p.site === 'B' && p.record === recB), 'SDV progress of site B alone', c.stdout.slice(0, 300));
 c = ioheme('admin', ['screen', '--list', '--json', '--site', 'A']);
 t.check(c.status === 0 && JSON.parse(c.stdout).length === 2, "the admin's log narrowed to site A: two records", c.stdout);
 c = ioheme('admin', ['screen', '--list', '--site', 'Z']);
