@@ -107,23 +107,31 @@ static int list_users(struct store *st, bool json)
     struct err e = {0};
     if (store_user_list(st, &us, &n, &e))
         return cli_fail("user list", &e);
-    if (json) {
+    /* where each works (docs/sites.md): "all", "A, B" or "(none)" */
+    struct strbuf *sites = calloc(n ? n : 1, sizeof *sites);
+    int rc = sites ? 0 : err_set(&e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = store_user_sites_text(st, us[i].name, &sites[i], &e);
+    if (!rc && json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr,
-                                  json_pack("{s:s, s:s, s:b, s:b, s:i, s:s}", "name", us[i].name,
-                                            "role", us[i].role, "disabled", us[i].is_disabled,
-                                            "locked_out", us[i].is_locked_out, "failed_logins",
-                                            us[i].failed_logins, "created_at", us[i].created_at));
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:b, s:b, s:i, s:s, s:s}", "name", us[i].name, "role",
+                               us[i].role, "disabled", us[i].is_disabled, "locked_out",
+                               us[i].is_locked_out, "failed_logins", us[i].failed_logins,
+                               "created_at", us[i].created_at, "sites", strbuf_str(&sites[i])));
         cli_json_print(arr);
-    } else {
-        printf("%-20s %-14s %-10s %s\n", "NAME", "ROLE", "STATE", "CREATED");
+    } else if (!rc) {
+        printf("%-20s %-14s %-10s %-25s %s\n", "NAME", "ROLE", "STATE", "CREATED", "SITES");
         for (size_t i = 0; i < n; i++)
-            printf("%-20s %-14s %-10s %s\n", us[i].name, us[i].role, user_state(&us[i]),
-                   us[i].created_at);
+            printf("%-20s %-14s %-10s %-25s %s\n", us[i].name, us[i].role, user_state(&us[i]),
+                   us[i].created_at, strbuf_str(&sites[i]));
     }
+    for (size_t i = 0; sites && i < n; i++)
+        strbuf_release(&sites[i]);
+    free(sites);
     free(us);
-    return 0;
+    return rc ? cli_fail("user list", &e) : 0;
 }
 
 static json_t *json_opt(const char *s)

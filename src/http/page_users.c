@@ -45,9 +45,10 @@ static void users_page(struct req *r, const char *error, const char *notice)
                                 "State",
                                 "Failed sign-ins",
                                 arena_printf(&r->ar, "Created (%s)", html_time_zone(r)),
+                                "Sites",
                                 "Actions"};
     struct html_table t;
-    html_table_begin(r, &t, "users", cols, 6);
+    html_table_begin(r, &t, "users", cols, 7);
     for (size_t i = 0; i < n; i++) {
         const struct store_user *u = &users[i];
         html_table_row(r, &t, NULL);
@@ -56,6 +57,13 @@ static void users_page(struct req *r, const char *error, const char *notice)
         html_cell(r, &t, u->is_disabled ? "disabled" : u->is_locked_out ? "locked out" : "active");
         html_cell(r, &t, arena_printf(&r->ar, "%d", u->failed_logins));
         html_cell(r, &t, html_time(r, u->created_at, false));
+        struct strbuf sites = STRBUF_INIT; /* where they work (docs/sites.md) */
+        struct err se;
+        err_clear(&se);
+        html_cell(r, &t,
+                  store_user_sites_text(r->st, u->name, &sites, &se) == 0 ? strbuf_str(&sites)
+                                                                          : se.msg);
+        strbuf_release(&sites);
         html_cell_open(r, &t, "actions");
         if (!u->is_disabled) {
             html_raw(r, "<form method=\"post\" action=\"/users\" class=\"inline\">");

@@ -368,7 +368,21 @@ int store_user_sites(struct store *st, const char *user, bool *all, struct store
     return sc.limited ? sites_query(st, SQ_SITE_OF_USER, user, out, n, e) : 0;
 }
 
-/* "all" or "A,B" (sorted as stored), or "(none)", into sb. */
+int store_user_sites_text(struct store *st, const char *user, struct strbuf *out, struct err *e)
+{
+    bool all;
+    struct store_site *v = NULL;
+    size_t n = 0;
+    int rc = store_user_sites(st, user, &all, &v, &n, e);
+    if (!rc)
+        strbuf_adds(out, all ? "all" : n ? "" : "(none)");
+    for (size_t i = 0; !rc && !all && i < n; i++)
+        strbuf_addf(out, "%s%s", i ? ", " : "", v[i].code);
+    free(v);
+    return rc;
+}
+
+/* "all" or "A,B" (sorted as stored), or "(none)", into sb: the audit rows' form. */
 static int sites_text(struct store *st, const char *user, struct strbuf *sb, struct err *e)
 {
     bool all;

@@ -945,6 +945,8 @@ int store_site_move(struct store *st, const struct store_ctx *who, const char *r
 /* The sites user works at: *all true (and no list) for every site. *out malloc'ed. */
 int store_user_sites(struct store *st, const char *user, bool *all, struct store_site **out,
                      size_t *n, struct err *e);
+/* The sites user works at as one line: "all", "A, B", or "(none)", into out. */
+int store_user_sites_text(struct store *st, const char *user, struct strbuf *out, struct err *e);
 /* Sets the sites user works at, as who, with a reason (required): all, or exactly the n codes
  * (n may be 0: no site, so no record). ERR_NOT_FOUND for an unknown user or code. Audited
  * "user_sites" (old and new list). Permission (PERM_USER_MANAGE) is the caller's to check. */

@@ -162,6 +162,10 @@ let xsd = path.join(SRC, '../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd');
 if (!fs.existsSync(xsd)) xsd = '/work/shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd';
 const v = spawnSync('xmllint', ['--noout', '--nonet', '--schema', xsd, path.join(dir, 'study.xml')], { encoding: 'utf8' });
 t.check(v.status === 0, 'the ODM file with sites validates against the ODM 1.3.2 XSD', v.stderr.slice(0, 400));
+c = ioheme('admin', ['user', 'list', '--json']);
+const ul = JSON.parse(c.stdout), sitesOf = (n) => ul.find((u) => u.name === n).sites;
+t.check(sitesOf('coordinator') === 'A' && sitesOf('monitor') === 'A, B' && sitesOf('admin') === 'all',
+    'user list says where each user works', c.stdout.slice(0, 300));
 c = ioheme('admin', ['sdv', 'status']);
 t.check(c.status === 0 && /^SITE +RECORDS +PLANNED +VERIFIED +DONE$/m.test(c.stdout) && /^A +1 /m.test(c.stdout) && /^B +1 /m.test(c.stdout),
     'SDV progress per site', c.stdout);
