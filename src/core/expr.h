@@ -76,9 +76,10 @@ void expr_value_format(const struct expr_value *v, struct strbuf *out);
  * expression is evaluated at), [event-label], [previous-event-name] and [next-event-name] (in the
  * protocol's event order; blank at either end), [current-instance] (blank when the form does not
  * repeat), [record-name], [record-dag-name] (the record's site's code, docs/sites.md; blank without
- * one) and [user-dag-name] (the user's site's code when they work at exactly one, else blank). They parse as references whose field is the smart name, with no event and no code;
- * every lookup answers them through dict_smart_value; expr_foreach_ref skips them (they are no
- * field). Any other [name-with-hyphens] is a parse error naming it. */
+ * one) and [user-dag-name] (the user's site's code when they work at exactly one, else blank). They
+ * parse as references whose field is the smart name, with no event and no code; every lookup
+ * answers them through dict_smart_value; expr_foreach_ref skips them (they are no field). Any other
+ * [name-with-hyphens] is a parse error naming it. */
 bool expr_is_smart(const char *name);
 /* The i-th smart variable's name (0, 1, ...), NULL past the last. */
 const char *expr_smart_name(size_t i);
