@@ -166,7 +166,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_Q_MSG_INSERT] = "INSERT INTO query_message(query_id, ts, user, action, text, "
                         "old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_Q_SET_STATUS] = "UPDATE query SET status = ?2, updated_at = ?3 WHERE id = ?1",
-    [SQ_Q_GET] = Q_COLS "WHERE q.id = ?1",
+    [SQ_Q_GET] = Q_COLS "WHERE q.id = ?1 AND in_scope(r.site_id)",
     /* ?1 record id or NULL, ?2 form or NULL, ?3 status or -1 for any, ?4 -1 or 1 for "not
      * closed"; the "waiting for me" filter is applied by the caller (queries.c) */
     [SQ_Q_LIST] = Q_COLS "WHERE (?1 IS NULL OR q.record_id = ?1) AND (?2 IS NULL OR q.form = ?2) "
@@ -218,7 +218,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_DB_INCOMPLETE_FORMS] =
         "SELECT count(*), min(coalesce(r.study_id, '') || ' ' || d.event || ' ' || d.form) FROM "
         "(SELECT DISTINCT record_id, event, form, instance FROM value) d JOIN record r ON "
-        "r.id = d.record_id AND r.study_id IS NOT NULL LEFT JOIN form_status f ON "
+        "r.id = d.record_id AND r.study_id IS NOT NULL AND in_scope(r.site_id) "
+        "LEFT JOIN form_status f ON "
         "f.record_id = d.record_id AND f.event = d.event AND f.form = d.form AND "
         "f.instance = d.instance WHERE coalesce(f.status, 0) <> 2 AND "
         "(?1 IS NULL OR d.record_id = ?1)",

@@ -118,6 +118,35 @@ static void test_a_user_of_one_site_reads_only_its_records(void **state)
     tdb_close(&t);
 }
 
+static void test_a_query_on_another_sites_record_is_not_found(void **state)
+{
+    (void)state;
+    struct tdb t;
+    setup(&t, "sites_query");
+    struct err e = {0};
+    assert_int_equal(store_user_add(t.st, &ADMIN, "mon", "monitor", "mon-pass-1", &e), 0);
+    const struct store_ctx mon = {"mon", "cli", NULL, NULL};
+    long long qa = 0, qb = 0;
+    struct store_query_new q = {.record = "SCR-001", .text = "check"};
+    assert_int_equal(store_query_open(t.st, &mon, &q, &qa, &e), 0);
+    q.record = "SCR-002";
+    assert_int_equal(store_query_open(t.st, &mon, &q, &qb, &e), 0);
+    assert_int_equal(store_set_reader(t.st, ROLE_COORDINATOR, "nurse", &e), 0);
+    struct store_query got;
+    assert_int_equal(store_query_get(t.st, qa, &got, &e), 0);
+    assert_int_equal(store_query_get(t.st, qb, &got, &e), ERR_NOT_FOUND);
+    assert_int_equal(store_query_answer(t.st, &NURSE, qb, "done", NULL, 0, NULL, &e),
+                     ERR_NOT_FOUND);
+    struct store_query *list = NULL;
+    size_t n = 0;
+    struct store_query_filter f = {.status = -1};
+    assert_int_equal(store_query_list(t.st, &f, &list, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].record, "SCR-001");
+    free(list);
+    tdb_close(&t);
+}
+
 static void test_a_user_of_one_site_changes_only_its_records(void **state)
 {
     (void)state;
@@ -275,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_codes_are_unique_whatever_the_case_and_checked),
         cmocka_unit_test(test_a_user_of_one_site_reads_only_its_records),
         cmocka_unit_test(test_a_user_of_one_site_changes_only_its_records),
+        cmocka_unit_test(test_a_query_on_another_sites_record_is_not_found),
         cmocka_unit_test(test_a_site_filter_narrows_reads),
         cmocka_unit_test(test_user_sites_and_moves_are_audited_with_a_reason),
         cmocka_unit_test(test_study_ids_carry_the_site_and_count_per_site),
