@@ -199,12 +199,12 @@ int store_site_get(struct store *st, const char *code, struct store_site *out, s
     return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "reading a site");
 }
 
-/* Whether the longest study ID the protocol's format gives with a site code of n characters
- * fits (records.c renders it). */
+/* Whether the study IDs the protocol's format gives with this site code fit in 15 characters
+ * up to the 9,999th patient (as study.csv's check assumes; records.c refuses past it). */
 static int code_fits_study_ids(struct store *st, const char *code, struct err *e)
 {
     char id[16];
-    if (!dict_study_id_format(&st->dict.study, code, 999999, id))
+    if (!dict_study_id_format(&st->dict.study, code, 9999, id))
         return err_set_field(e, ERR_INVALID, "site",
                              "site code '%s' makes study IDs (%s) longer than 15 characters", code,
                              st->dict.study.id_format);
