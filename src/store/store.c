@@ -141,9 +141,20 @@ static int application_id(struct store *st, int *id, struct err *e)
     return 0;
 }
 
+/* ERR_UNSUPPORTED for a postgres:// database given where a study is opened or created. */
+static int postgres_unsupported(const char *path, struct err *e)
+{
+    return err_set(e, ERR_UNSUPPORTED,
+                   "%s: a study runs on its SQLite file in this version; PostgreSQL holds a copy "
+                   "made and read back with 'ioheme migrate' (docs/operations.md)",
+                   path);
+}
+
 int store_open(const char *path, struct store **out, struct err *e)
 {
     *out = NULL;
+    if (store_is_postgres_url(path)) /* not a missing file: a backend this version lacks */
+        return postgres_unsupported(path, e);
     struct stat sb;
     if (stat(path, &sb) != 0)
         return err_set(e, ERR_NOT_FOUND, "%s: no such database (create one with 'ioheme init')",
@@ -262,6 +273,8 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
                  const char *admin_password, struct store **out, struct err *e)
 {
     *out = NULL;
+    if (store_is_postgres_url(path))
+        return postgres_unsupported(path, e);
     if (!store_username_is_valid(admin_user))
         return err_set_field(e, ERR_INVALID, "admin",
                              "'%s' is not a valid user name "

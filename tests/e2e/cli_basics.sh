@@ -32,4 +32,15 @@ if [ -w /dev/full ]; then
     if err=$("$IOHEME" help 2>&1 >/dev/full); then echo "help > /dev/full exited 0"; exit 1; fi
     echo "$err" | grep -q "writing the output failed" || { echo "no message for a failed write: $err"; exit 1; }
 fi
+# a postgres:// database where a study is opened or created: said plainly (exit 13), not "no
+# such database" nor a file named after the URL
+for cmd in "screen --list" "init --admin admin"; do
+    set +e
+    # shellcheck disable=SC2086
+    err=$(cd "${TMPDIR:-/tmp}" && IOHEME_PASSWORD=Adm1n-passw IOHEME_USER=admin "$IOHEME" $cmd --db postgres://h/db 2>&1)
+    rc=$?
+    set -e
+    [ "$rc" = 13 ] && echo "$err" | grep -q "runs on its SQLite file in this version" ||
+        { echo "$cmd --db postgres://: exit $rc: $err"; exit 1; }
+done
 echo ok
