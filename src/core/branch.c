@@ -26,9 +26,27 @@ struct vtab_lookup {
     int instance;
 };
 
+void branch_vtab_bounds(const struct dict *d, struct vtab *t, const char *event,
+                        const struct dict_field *f, int *first, int *last)
+{
+    *first = *last = 0;
+    const struct dict_form *fm = &d->forms[f->form_index];
+    for (size_t k = 0; k < fm->nfields; k++) {
+        const char *name = d->fields[fm->first_field + k].name;
+        /* the instances that exist, never a range */
+        for (int i = vtab_next_instance(t, event, name, 0); i;
+             i = vtab_next_instance(t, event, name, i)) {
+            if (!*first || i < *first)
+                *first = i;
+            if (i > *last)
+                *last = i;
+        }
+    }
+}
+
 /* The store's reading rule (store_value_ref_resolve) over a value table. */
 static int vtab_lookup(void *ctx, const char *event, const char *field, const char *code,
-                       struct expr_value *out, struct err *e)
+                       int instance, struct expr_value *out, struct err *e)
 {
     struct vtab_lookup *lk = ctx;
     if (expr_is_smart(field)) { /* the value table has no record name: [record-name] is blank */
@@ -40,15 +58,18 @@ static int vtab_lookup(void *ctx, const char *event, const char *field, const ch
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s'", field);
     const char *ev = event ? event : lk->event;
     int evi = dict_event_index(lk->d, ev);
-    int inst = 0;
-    if (evi >= 0 && lk->d->form_repeats[(size_t)evi * lk->d->nforms + f->form_index])
-        inst = strcmp(ev, lk->event) == 0 && lk->instance > 0 ? lk->instance : 1;
+    int first = 0, last = 0;
+    if (dict_ref_needs_bounds(lk->d, evi, f, instance))
+        branch_vtab_bounds(lk->d, lk->t, ev, f, &first, &last);
+    int inst = dict_ref_instance(lk->d, evi, f, strcmp(ev, lk->event) == 0, lk->instance, instance,
+                                 first, last);
     out->kind = EV_BLANK;
     out->num = 0;
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
-    const char *s = vtab_get(lk->t, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL);
+    const char *s =
+        inst < 0 ? NULL : vtab_get(lk->t, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL);
     if (s || f->type == FT_CHECKBOX) {
         out->kind = EV_STR;
         out->str = s ? s : "0";

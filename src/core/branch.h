@@ -22,6 +22,10 @@ int branch_is_shown(const struct dict_field *f, expr_lookup_fn lookup, void *ctx
 
 /* Called for a value that its field's branching logic hides; return non-zero to stop (that
  * value is returned). v is valid only during the call. */
+/* The lowest and highest instance at which any field of f's form holds a value in t at event
+ * (0 when none): [first-instance] / [last-instance] over a value table. */
+void branch_vtab_bounds(const struct dict *d, struct vtab *t, const char *event,
+                        const struct dict_field *f, int *first, int *last);
 typedef int (*branch_hidden_fn)(void *ctx, const struct vtab_value *v, const struct dict_field *f);
 
 /* Blanks in t every value (not of a calc field) that its field's branching logic hides at the

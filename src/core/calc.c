@@ -28,14 +28,15 @@ int calc_field(struct calc_lookup *c, const struct dict_field *f, const char *ev
     return rc;
 }
 
-int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *code, int instance,
                    struct expr_value *out, struct err *e)
 {
     struct calc_lookup *c = ctx;
-    const struct dict_field *f = code ? NULL : dict_field(c->d, field);
+    /* a calc at another instance ([calc][2]) reads its stored value */
+    const struct dict_field *f = code || instance ? NULL : dict_field(c->d, field);
     if (f && f->type == FT_CALC && f->calc)
         return calc_field(c, f, event, out, e);
-    return c->inner(c->inner_ctx, event ? event : c->event, field, code, out, e);
+    return c->inner(c->inner_ctx, event ? event : c->event, field, code, instance, out, e);
 }
 
 /* Collects the references of one calc: every field it reads, and the event-qualified ones (for

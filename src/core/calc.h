@@ -28,7 +28,7 @@ void calc_lookup_init(struct calc_lookup *c, const struct dict *d, expr_lookup_f
 /* The expr_lookup_fn; ctx is a struct calc_lookup *. A reference inside a calc that was itself
  * referenced as [ev][calc] reads event ev. ERR_INVALID when calc fields nest more than 64 deep
  * (only a cycle through other events can do that: dict_load refuses same-event cycles). */
-int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
+int calc_lookup_fn(void *ctx, const char *event, const char *field, const char *code, int instance,
                    struct expr_value *out, struct err *e);
 
 /* Computes calc field f at event (NULL: the current event) into *out. */

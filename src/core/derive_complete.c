@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/branch.h"
 #include "core/derive.h"
 #include "core/dict.h"
 #include "core/expr.h"
@@ -17,7 +18,7 @@ struct lookup_ctx {
     const struct dict *d;
 };
 
-static int lookup(void *ctx, const char *event, const char *field, const char *code,
+static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
                   struct expr_value *out, struct err *e)
 {
     (void)e;
@@ -27,9 +28,20 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
         return 0;
     }
     const char *ev = event ? event : c->event;
-    const char *s = vtab_get(c->v, ev, c->instance, field, code);
-    if (!s && c->instance)
-        s = vtab_get(c->v, ev, 0, field, code);
+    const struct dict_field *f = instance ? dict_field(c->d, field) : NULL;
+    const char *s;
+    if (f) { /* an instance qualifier: the one reading rule (dict_ref_instance) */
+        int evi = dict_event_index(c->d, ev), first = 0, last = 0;
+        if (dict_ref_needs_bounds(c->d, evi, f, instance))
+            branch_vtab_bounds(c->d, c->v, ev, f, &first, &last);
+        int inst = dict_ref_instance(c->d, evi, f, strcmp(ev, c->event) == 0, c->instance, instance,
+                                     first, last);
+        s = inst < 0 ? NULL : vtab_get(c->v, ev, inst, field, code);
+    } else {
+        s = vtab_get(c->v, ev, c->instance, field, code);
+        if (!s && c->instance)
+            s = vtab_get(c->v, ev, 0, field, code);
+    }
     if (code && !s)
         s = "0";
     if (!s) {

@@ -738,6 +738,36 @@ void dict_load_dictionary(struct loader *L, const struct csv_table *t)
         d->forms[i].label = form_label(L, d->forms[i].name);
 }
 
+bool dict_ref_needs_bounds(const struct dict *d, int evi, const struct dict_field *f, int which)
+{
+    return (which == EXPR_INST_FIRST || which == EXPR_INST_LAST) && evi >= 0 &&
+           d->form_repeats[(size_t)evi * d->nforms + f->form_index];
+}
+
+int dict_ref_instance(const struct dict *d, int evi, const struct dict_field *f, bool same_event,
+                      int cur_instance, int which, int first, int last)
+{
+    if (evi < 0 || !d->form_repeats[(size_t)evi * d->nforms + f->form_index])
+        return 0;
+    int cur = same_event && cur_instance > 0 ? cur_instance : 0;
+    switch (which) {
+    case 0:
+        return cur ? cur : 1;
+    case EXPR_INST_CURRENT:
+        return cur_instance > 0 ? cur_instance : 1;
+    case EXPR_INST_PREVIOUS:
+        return cur_instance > 1 ? cur_instance - 1 : -1;
+    case EXPR_INST_NEXT:
+        return cur_instance > 0 ? cur_instance + 1 : -1;
+    case EXPR_INST_FIRST:
+        return first > 0 ? first : -1;
+    case EXPR_INST_LAST:
+        return last > 0 ? last : -1;
+    default:
+        return which > 0 ? which : -1;
+    }
+}
+
 void dict_smart_value(const struct dict *d, const char *name, const char *event, int instance,
                       const struct dict_smart_who *who, struct expr_value *out)
 {

@@ -297,6 +297,19 @@ int dict_event_index(const struct dict *d, const char *event);
  * (unknown, or ambiguous between arms). */
 const char *dict_event_find(const struct dict *d, const char *name);
 
+/* The instance a reference [event][field][which] reads, REDCap's rule, seen from an expression
+ * evaluated at instance cur_instance of the current event (same_event: the reference's event is
+ * that one): 0 when f's form does not repeat at event evi (a qualifier is then ignored); else
+ * for which 0 (no qualifier) the current instance on the current event when there is one, else
+ * 1; N > 0: N; EXPR_INST_CURRENT: the current instance (1 when none); PREVIOUS / NEXT: it less /
+ * plus one; FIRST / LAST: first / last, the lowest and highest instance of the form holding data
+ * there, which the caller looks up when dict_ref_needs_bounds says so (0: none). -1 when there
+ * is no such instance: the reference reads blank. Every lookup reads through this one rule. */
+int dict_ref_instance(const struct dict *d, int evi, const struct dict_field *f, bool same_event,
+                      int cur_instance, int which, int first, int last);
+/* Whether dict_ref_instance needs the form's first and last instances for which. */
+bool dict_ref_needs_bounds(const struct dict *d, int evi, const struct dict_field *f, int which);
+
 /* Whom an expression is evaluated for, as the smart variables name them: the record's name
  * ([record-name]) and data access group, its site's code ([record-dag-name]), and the user's
  * group, their one site's code ([user-dag-name]); each NULL or "" when blank. */

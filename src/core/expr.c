@@ -79,6 +79,7 @@ struct tok {
     const char *start; /* T_NUM, T_WORD: the text; T_STR: the literal's contents */
     size_t len;
     const char *event, *field, *code; /* T_REF, in the arena */
+    int instance;                     /* T_REF: 0, N or EXPR_INST_* */
 };
 
 struct parser {
@@ -153,6 +154,57 @@ static int bad_name_char(struct parser *p, size_t open, size_t i)
     return fail(p, i + 1,
                 "invalid character '%s' in a field name (lowercase letters, digits and _ only)",
                 bad);
+}
+
+static const struct {
+    const char *name;
+    int instance;
+} INSTANCE_WORDS[] = {{"first-instance", EXPR_INST_FIRST},
+                      {"last-instance", EXPR_INST_LAST},
+                      {"previous-instance", EXPR_INST_PREVIOUS},
+                      {"next-instance", EXPR_INST_NEXT},
+                      {"current-instance", EXPR_INST_CURRENT}};
+
+const char *expr_instance_name(int instance)
+{
+    for (size_t i = 0; i < sizeof INSTANCE_WORDS / sizeof INSTANCE_WORDS[0]; i++)
+        if (INSTANCE_WORDS[i].instance == instance)
+            return INSTANCE_WORDS[i].name;
+    return NULL;
+}
+
+/* When the bracket at p->at is an instance qualifier ([2], [last-instance], ...), reads it into
+ * *instance and returns 1; 0 when it is something else (nothing read); the parser's error code
+ * for a number out of range. */
+static int lex_instance(struct parser *p, int *instance)
+{
+    const char *s = p->src;
+    size_t i = p->at;
+    if (s[i] != '[')
+        return 0;
+    if (isdigit((unsigned char)s[i + 1])) {
+        size_t k = i + 1;
+        long long n = 0;
+        while (isdigit((unsigned char)s[k]) && n <= EXPR_INST_MAX)
+            n = n * 10 + (s[k++] - '0');
+        if (s[k] != ']')
+            return 0; /* a field name that starts with a digit: not an instance */
+        if (n < 1 || n > EXPR_INST_MAX)
+            return fail(p, i + 2, "instance [%s] is not a whole number from 1 to 1000000",
+                        arena_strndup(p->ar, s + i + 1, k - i - 1));
+        *instance = (int)n;
+        p->at = k + 1;
+        return 1;
+    }
+    for (size_t w = 0; w < sizeof INSTANCE_WORDS / sizeof INSTANCE_WORDS[0]; w++) {
+        size_t n = strlen(INSTANCE_WORDS[w].name);
+        if (strncmp(s + i + 1, INSTANCE_WORDS[w].name, n) == 0 && s[i + 1 + n] == ']') {
+            *instance = INSTANCE_WORDS[w].instance;
+            p->at = i + n + 2;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Reads "name" or "name(code)" after a '[' up to the ']'. */
@@ -266,9 +318,13 @@ static int lex(struct parser *p)
         t->kind = T_REF;
         t->field = a;
         t->code = acode;
+        t->instance = 0;
         if (expr_is_smart(a) && (acode || s[p->at] == '['))
             return fail(p, t->pos, "smart variable [%s] takes no code, event or instance", a);
-        if (s[p->at] == '[') { /* [event][field] */
+        int q = lex_instance(p, &t->instance); /* [field][N] */
+        if (q < 0)
+            return q;
+        if (q == 0 && s[p->at] == '[') { /* [event][field] */
             if (acode)
                 return fail(p, t->pos, "an event name cannot have a checkbox code", NULL);
             const char *b, *bcode;
@@ -279,9 +335,16 @@ static int lex(struct parser *p)
             t->event = a;
             t->field = b;
             t->code = bcode;
-            if (s[p->at] == '[')
-                return fail(p, p->at + 1, "instance or third bracket not supported", NULL);
+            q = lex_instance(p, &t->instance); /* [event][field][N] */
+            if (q < 0)
+                return q;
         }
+        if (s[p->at] == '[')
+            return fail(p, p->at + 1,
+                        "a bracket after a field reference that is not an instance ([2], "
+                        "[first-instance], [last-instance], [previous-instance], "
+                        "[next-instance], [current-instance])",
+                        NULL);
         return 0;
     }
     if (isalpha((unsigned char)c)) {
@@ -530,6 +593,7 @@ static struct expr *parse_primary(struct parser *p)
         x->event = t.event;
         x->field = t.field;
         x->code = t.code;
+        x->instance = t.instance;
         return advance(p) ? NULL : x;
     case T_WORD:
         return parse_call(p);

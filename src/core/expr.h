@@ -4,6 +4,9 @@
  * long as the arena) and evaluated many times against a lookup callback that supplies field
  * values. The grammar and semantics follow REDCap:
  *   [field]  [event][field]  [checkbox(code)]  numbers  "text" 'text'
+ *   an instance after a field: [field][2]  [field][first-instance]  [field][last-instance]
+ *   [field][previous-instance]  [field][next-instance]  [field][current-instance]  (and after
+ *   [event][field] too); on a form that does not repeat there, the instance is ignored
  *   = <> != < <= > >=   and or not (also && || !)   + - * / ^ unary -   ( )
  *   if(c, a, b)  datediff(d1, d2, "unit"[, "fmt"][, signed])  round(x[, dp])  rounddown(x[, dp])
  *   roundup(x[, dp])  abs(x)  min(...)  max(...)  sum(...)  mean(...)  sqrt(x)  isnumber(x)
@@ -44,11 +47,26 @@ struct expr_value {
     const char *str; /* EV_STR (memory owned by the lookup's provider or the eval arena) */
 };
 
+/* The instance a reference names (REDCap's instance qualifiers, [field][2],
+ * [event][field][last-instance]): 0 for none (the reading rule, dict_ref_instance), a number
+ * N > 0, or one of these. */
+enum {
+    EXPR_INST_FIRST = -1,    /* [first-instance]: the lowest instance holding data */
+    EXPR_INST_LAST = -2,     /* [last-instance]: the highest */
+    EXPR_INST_PREVIOUS = -3, /* [previous-instance]: the current one less one */
+    EXPR_INST_NEXT = -4,     /* [next-instance]: the current one plus one */
+    EXPR_INST_CURRENT = -5,  /* [current-instance] after a field */
+};
+#define EXPR_INST_MAX 1000000 /* the largest [field][N] that parses */
+
 /* Supplies a field's current value. event is NULL for [field] (the "current" event), code is
- * NULL unless the reference is a checkbox option [f(code)]. Must set *out (EV_BLANK when no
- * value) and return 0, or return a negative err code (e.g. unknown field) after filling e. */
+ * NULL unless the reference is a checkbox option [f(code)], instance 0 unless the reference
+ * names one (EXPR_INST_*, or N > 0). Must set *out (EV_BLANK when no value) and return 0, or
+ * return a negative err code (e.g. unknown field) after filling e. */
 typedef int (*expr_lookup_fn)(void *ctx, const char *event, const char *field, const char *code,
-                              struct expr_value *out, struct err *e);
+                              int instance, struct expr_value *out, struct err *e);
+/* The keyword of an instance qualifier ("last-instance"), NULL for 0 and numbers. */
+const char *expr_instance_name(int instance);
 
 /* Called for each field reference in source order; pos is the 1-based column of the '['. A
  * non-zero return stops the walk and is returned by expr_foreach_ref. */

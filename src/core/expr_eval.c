@@ -493,7 +493,7 @@ static int eval(struct evalctx *c, const struct expr *x, struct expr_value *out)
         return 0;
     case EX_REF:
         *out = blank;
-        rc = c->lookup(c->ctx, x->event, x->field, x->code, out, c->e);
+        rc = c->lookup(c->ctx, x->event, x->field, x->code, x->instance, out, c->e);
         if (rc)
             return rc;
         if (is_blank(out) || (out->kind == EV_NUM && !isfinite(out->num)))

@@ -76,6 +76,7 @@ struct expr {
     const char *event;  /* EX_REF: NULL for [field] */
     const char *field;  /* EX_REF */
     const char *code;   /* EX_REF: checkbox option, or NULL */
+    int instance;       /* EX_REF: 0, N > 0 or EXPR_INST_* (expr.h) */
     enum expr_fn fn;    /* EX_CALL */
     struct expr **args; /* operands (unary: 1, binary: 2) or call arguments */
     size_t nargs;

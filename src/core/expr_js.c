@@ -95,6 +95,12 @@ static void emit(const struct expr *x, struct strbuf *out)
         js_string(out, x->field);
         strbuf_addc(out, ',');
         js_opt_string(out, x->code);
+        if (x->instance > 0) /* the instance: a number, or the qualifier's word */
+            strbuf_addf(out, ",%d", x->instance);
+        else if (x->instance < 0) {
+            strbuf_addc(out, ',');
+            js_string(out, expr_instance_name(x->instance));
+        }
         strbuf_addc(out, ')');
         return;
     case EX_CALL:

@@ -592,9 +592,12 @@ struct row_lookup {
 };
 
 static int row_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                         struct expr_value *out, struct err *e)
+                         int instance, struct expr_value *out, struct err *e)
 {
     const struct row_lookup *rl = ctx;
+    if (instance) /* a row is one instance: another one is not in it */
+        return err_set(e, ERR_INVALID, "filterLogic: [%s] with an instance is not supported",
+                       field);
     const struct csv_table *t = rl->t;
     char **row = t->rows[rl->row];
     out->kind = EV_BLANK;

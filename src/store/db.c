@@ -147,6 +147,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
                      "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
                      "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
+    /* the lowest and highest instance of a form holding data at an event (0, 0: none) */
+    [SQ_VAL_INST_BOUNDS] = "SELECT coalesce(min(instance), 0), coalesce(max(instance), 0) FROM "
+                           "value WHERE record_id = ?1 AND event = ?2 AND form = ?3",
     [SQ_VAL_FIELD_STUDY] = "SELECT v.record_id, v.event, v.instance, v.value FROM value v "
                            "JOIN record r ON r.id = v.record_id WHERE v.field = ?1 AND "
                            "v.code = '' AND in_scope(r.site_id) "

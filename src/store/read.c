@@ -20,8 +20,9 @@ sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char
 }
 
 int store_value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
-                            const char *event, const char *field, const struct dict_field **f,
-                            const char **ev, int *evi, int *inst, struct err *e)
+                            const char *event, const char *field, int which, store_bounds_fn bounds,
+                            void *bctx, const struct dict_field **f, const char **ev, int *evi,
+                            int *inst, struct err *e)
 {
     *f = dict_field(d, field);
     if (!*f)
@@ -30,15 +31,39 @@ int store_value_ref_resolve(const struct dict *d, const char *cur_event, int cur
     *evi = *ev ? dict_event_index(d, *ev) : -1;
     if (*evi < 0)
         return err_set(e, ERR_NOT_FOUND, "no event '%s'", *ev ? *ev : "");
-    /* A repeating form is read at the current instance on the current event, else at 1. */
-    *inst = 0;
-    if (d->form_repeats[(size_t)*evi * d->nforms + (*f)->form_index])
-        *inst = (!event || strcmp(event, cur_event) == 0) && cur_instance > 0 ? cur_instance : 1;
+    int first = 0, last = 0;
+    if (dict_ref_needs_bounds(d, *evi, *f, which)) {
+        int rc = bounds(bctx, *evi, *f, &first, &last, e);
+        if (rc)
+            return rc;
+    }
+    bool same = !event || (cur_event && strcmp(event, cur_event) == 0);
+    *inst = dict_ref_instance(d, *evi, *f, same, cur_instance, which, first, last);
     return 0;
 }
 
+/* store_bounds_fn over the stored values of the record being read (struct value_lookup). */
+static int stored_bounds(void *ctx, int evi, const struct dict_field *f, int *first, int *last,
+                         struct err *e)
+{
+    struct value_lookup *lk = ctx;
+    sqlite3_stmt *s = store_stmt_get(lk->st, SQ_VAL_INST_BOUNDS, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(lk->st, s, 1, lk->record_id);
+    store_bind_text(lk->st, s, 2, lk->st->dict.events[evi].name);
+    store_bind_text(lk->st, s, 3, f->form);
+    int q = store_step(lk->st, s);
+    if (q == SQLITE_ROW) {
+        *first = sqlite3_column_int(s, 0);
+        *last = sqlite3_column_int(s, 1);
+    }
+    sqlite3_reset(s);
+    return q == SQLITE_ROW ? 0 : store_db_fail(lk->st, e, "reading a form's instances");
+}
+
 int store_value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                          struct expr_value *out, struct err *e)
+                          int instance, struct expr_value *out, struct err *e)
 {
     struct value_lookup *lk = ctx;
     if (expr_is_smart(field)) {
@@ -49,8 +74,8 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
     const struct dict_field *f;
     const char *ev;
     int evi, inst;
-    int rc = store_value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, &f, &ev,
-                                     &evi, &inst, e);
+    int rc = store_value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, instance,
+                                     stored_bounds, lk, &f, &ev, &evi, &inst, e);
     if (rc)
         return rc;
     out->kind = EV_BLANK;
@@ -58,6 +83,11 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
+    if (inst < 0) { /* no such instance: blank, an unticked option */
+        if (f->type == FT_CHECKBOX)
+            *out = (struct expr_value){EV_STR, 0, "0"};
+        return 0;
+    }
     sqlite3_stmt *s = store_value_stmt(lk->st, lk->record_id, ev, inst, field,
                                        f->type == FT_CHECKBOX ? code : NULL, e);
     if (!s)

@@ -117,6 +117,7 @@ enum stmt_id {
     SQ_SITE_USER_ALL,
     SQ_REC_ID_TAKEN,
     SQ_AUDIT_SCOPED,
+    SQ_VAL_INST_BOUNDS,
     SQ__COUNT
 };
 
@@ -431,14 +432,20 @@ struct value_lookup {
     const char *record;     /* its name, for [record-name] */
     const char *record_dag; /* its site's code, for [record-dag-name] */
 };
-/* Where a logic reference [event][field] / [field] reads, seen from (cur_event, cur_instance):
- * the field, its event (index) and the repeat instance — a repeating form is read at the
- * current instance on the current event, else at instance 1. Errors name an unknown field or
- * event. Shared by the stored-value lookup and the write path's cached lookup. */
+/* The lowest and highest instance of f's form holding data at event evi of the record being
+ * read (0 when none), for [first-instance] / [last-instance]. */
+typedef int (*store_bounds_fn)(void *ctx, int evi, const struct dict_field *f, int *first,
+                               int *last, struct err *e);
+/* Where a logic reference [event][field][which] reads, seen from (cur_event, cur_instance): the
+ * field, its event (index) and the repeat instance by dict_ref_instance (bounds asked only when
+ * which needs them); *inst -1 when no such instance exists (the reference reads blank). Errors
+ * name an unknown field or event. Shared by the stored-value lookup and the write path's cached
+ * lookup. */
 int store_value_ref_resolve(const struct dict *d, const char *cur_event, int cur_instance,
-                            const char *event, const char *field, const struct dict_field **f,
-                            const char **ev, int *evi, int *inst, struct err *e);
+                            const char *event, const char *field, int which, store_bounds_fn bounds,
+                            void *bctx, const struct dict_field **f, const char **ev, int *evi,
+                            int *inst, struct err *e);
 int store_value_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                          struct expr_value *out, struct err *e);
+                          int instance, struct expr_value *out, struct err *e);
 
 #endif

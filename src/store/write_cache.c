@@ -181,8 +181,27 @@ int store_putcache_value_read(struct put_state *ps, const char *event, int insta
     return 0;
 }
 
+/* store_bounds_fn over the cache: the form counts of the record's (event, instance, form). */
+static int cached_bounds(void *ctx, int evi, const struct dict_field *f, int *first, int *last,
+                         struct err *e)
+{
+    (void)e;
+    const struct putcache *pc = ((const struct cached_lookup *)ctx)->ps->pc;
+    for (size_t i = 0; i < pc->formcap; i++) {
+        const struct form_count *fc = &pc->forms[i];
+        if (!fc->is_used || fc->n <= 0 || fc->ev != evi || fc->fi != f->form_index ||
+            fc->instance < 1)
+            continue;
+        if (!*first || fc->instance < *first)
+            *first = fc->instance;
+        if (fc->instance > *last)
+            *last = fc->instance;
+    }
+    return 0;
+}
+
 int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                             struct expr_value *out, struct err *e)
+                             int instance, struct expr_value *out, struct err *e)
 {
     struct cached_lookup *lk = ctx;
     const struct dict *d = &lk->ps->st->dict;
@@ -195,8 +214,8 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
     const struct dict_field *f;
     const char *ev;
     int evi, inst;
-    int rc =
-        store_value_ref_resolve(d, lk->event, lk->instance, event, field, &f, &ev, &evi, &inst, e);
+    int rc = store_value_ref_resolve(d, lk->event, lk->instance, event, field, instance,
+                                     cached_bounds, lk, &f, &ev, &evi, &inst, e);
     if (rc)
         return rc;
     out->kind = EV_BLANK;
@@ -204,6 +223,11 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
     out->str = "";
     if (f->type == FT_CHECKBOX && !code)
         return 0;
+    if (inst < 0) { /* no such instance: blank, an unticked option */
+        if (f->type == FT_CHECKBOX)
+            *out = (struct expr_value){EV_STR, 0, "0"};
+        return 0;
+    }
     struct cached_value *cv = store_putcache_slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
                                                        f->type == FT_CHECKBOX ? code : "");
     if (cv->is_used && cv->value) {

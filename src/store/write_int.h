@@ -133,7 +133,7 @@ int store_putcache_value_read(struct put_state *ps, const char *event, int insta
                               const char *field, const char *code, char **out, struct err *e);
 /* expr_lookup_fn over the cache; ctx is a struct cached_lookup. */
 int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
-                             struct expr_value *out, struct err *e);
+                             int instance, struct expr_value *out, struct err *e);
 /* Remembers a form status read or written by this change set. */
 int store_putcache_status_remember(struct put_state *ps, const char *event, const char *form,
                                    int instance, int status);

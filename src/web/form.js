@@ -27,8 +27,8 @@
         return function (lookup) {
             var L = Object.create(H);
             L.nowMs = Date.now();
-            L.v = function (event, field, code) {
-                var x = lookup(event, field, code);
+            L.v = function (event, field, code, inst) {
+                var x = lookup(event, field, code, inst);
                 return (x === null || x === undefined || x === '') ? null : x;
             };
             return fn(L);
@@ -94,9 +94,43 @@
             return input ? input.value : undefined;
         }
 
-        function lookup(ev, field, code) {
+        /* The instance an instance qualifier names (dict_ref_instance's rule, read from the
+         * values the page holds): a number, or null when there is none. Instance 0 is a form
+         * that does not repeat there, whose qualifier is ignored. */
+        function qualified(ev, suffix, inst, onPage) {
+            var cur = parseInt(instance, 10) || 0; /* this page's instance (data-instance) */
+            var seen = [];
+            for (var k in stored) {
+                var bar = k.indexOf('|', ev.length + 1);
+                if (k.indexOf(ev + '|') === 0 && k.slice(bar) === suffix)
+                    seen.push(parseInt(k.slice(ev.length + 1, bar), 10));
+            }
+            if (seen.indexOf(0) >= 0) return 0;
+            if (onPage && cur > 0 && seen.indexOf(cur) < 0) seen.push(cur);
+            if (typeof inst === 'number') return inst;
+            if (inst === 'current-instance') return cur > 0 ? cur : 1;
+            if (inst === 'previous-instance') return cur > 1 ? cur - 1 : null;
+            if (inst === 'next-instance') return cur > 0 ? cur + 1 : null;
+            if (!seen.length) return null;
+            return inst === 'first-instance' ? Math.min.apply(null, seen) : Math.max.apply(null, seen);
+        }
+
+        function lookup(ev, field, code, inst) {
             if (field.indexOf('-') >= 0) /* a smart variable: no field has a hyphen */
                 return field in smart ? String(smart[field]) : null;
+            if (inst !== undefined && inst !== null) {
+                var e = ev === null || ev === undefined ? event : ev;
+                var sfx = '|' + field + (code !== null && code !== undefined ? '|' + code : '');
+                var here = e === event ? fromDom(field, code) : undefined;
+                var cur = parseInt(instance, 10) || 0;
+                if (here !== undefined && cur === 0) return here; /* the form does not repeat */
+                var n = qualified(e, sfx, inst, here !== undefined);
+                if (n === null) return (code !== null && code !== undefined) ? '0' : null;
+                if (here !== undefined && (n === cur || n === 0)) return here;
+                var qk = e + '|' + n + sfx;
+                if (qk in stored) return stored[qk];
+                return (code !== null && code !== undefined) ? '0' : null;
+            }
             if (ev === null || ev === undefined || ev === event) {
                 var v = fromDom(field, code);
                 if (v !== undefined) return v;

@@ -299,15 +299,17 @@ var IOHEME_LOGIC = (function () {
     };
 
     /* Turns emitted code into function(lookup, nowMs) -> value (null, number or string).
-     * lookup(event, field, code) gives a field's value: event null for [field], code null
-     * unless a checkbox option ("1" ticked, "0" not). */
+     * lookup(event, field, code, instance) gives a field's value: event null for [field], code
+     * null unless a checkbox option ("1" ticked, "0" not), instance undefined unless the
+     * reference names one (a number, or "first-instance", "last-instance",
+     * "previous-instance", "next-instance", "current-instance"). */
     function compile(js) {
         var f = new Function('L', '"use strict"; return (' + js + ');');
         return function (lookup, nowMs) {
             var L = Object.create(H);
             L.nowMs = typeof nowMs === 'number' ? nowMs : Date.now();
-            L.v = function (event, field, code) {
-                var x = lookup(event, field, code);
+            L.v = function (event, field, code, instance) {
+                var x = lookup(event, field, code, instance);
                 return isBlank(x) ? null : x;
             };
             return f(L);

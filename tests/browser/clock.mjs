@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { makeDb, startServer, runner, cli, login, call, ELIGIBLE, PASSWORD } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -38,11 +38,7 @@ const wallMs = (s) => Date.parse(s.replace(' ', 'T') + (s.length === 16 ? ':00Z'
 const near = (stored, ms, zone, slackS) =>
     typeof stored === 'string' && Math.abs(wallMs(stored) - wallMs(wall(ms, zone))) <= slackS * 1000;
 
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const problems = [];
 async function tablet(timezoneId) {
     const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true, timezoneId });

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { makeDb, cli, startServer, call, login, runner, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -36,11 +36,7 @@ function ioheme(args) {
 
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true });
 const page = await context.newPage();
 const problems = [];

@@ -14,7 +14,7 @@
 // the 403 page says in words what the role may not do. Screenshots go to $IOHEME_ARTIFACTS.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { makeDb, startServer, call, login, runner, ELIGIBLE, PASSWORD } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -134,11 +134,7 @@ pages = [
     { name: 'login', url: '/login', as: null },
 ];
 
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const problems = [];
 
 // A signed-in context at this size (as: the user; null signed out).

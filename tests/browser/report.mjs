@@ -5,7 +5,7 @@
 // in $IOHEME_ARTIFACTS.
 //
 // usage: node report.mjs REPORT_DIR
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,11 +14,7 @@ const artifacts = process.env.IOHEME_ARTIFACTS || path.resolve('tests/artifacts'
 fs.mkdirSync(artifacts, { recursive: true });
 const results = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 let failures = 0;
 const fail = (msg) => { console.error('FAIL: ' + msg); failures++; };
 try {

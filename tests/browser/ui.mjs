@@ -6,7 +6,7 @@
 // field's history. Screenshots go to $IOHEME_ARTIFACTS (default build/tests/artifacts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { makeDb, startServer, runner, PASSWORD } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -17,11 +17,7 @@ const { dir, db } = makeDb(IOHEME, SRC);
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
 
-const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
 const page = await context.newPage();
 const problems = [];

@@ -21,8 +21,9 @@ static int count_ref(void *ctx, const char *event, const char *field, const char
 
 /* Answers by the field name's first letter, so inputs can steer the kinds of values. */
 static int lookup(void *ctx, const char *event, const char *field, const char *code,
-                  struct expr_value *out, struct err *e)
+                  int instance, struct expr_value *out, struct err *e)
 {
+    (void)instance;
     (void)ctx;
     (void)event;
     (void)e;

@@ -20,9 +20,10 @@ static const char EVENTS[] =
     "T6,1,0,0,0,t6_arm_1,\n";
 
 /* values: t0 sbp 80 dbp 45, t6 sbp 110 dbp 60 */
-static int lookup(void *ctx, const char *event, const char *field, const char *code,
+static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
                   struct expr_value *out, struct err *e)
 {
+    (void)instance;
     (void)ctx;
     (void)code;
     (void)e;

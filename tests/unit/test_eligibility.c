@@ -19,9 +19,10 @@ struct kv {
     const char *field, *value;
 };
 
-static int lookup(void *ctx, const char *event, const char *field, const char *code,
+static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
                   struct expr_value *out, struct err *e)
 {
+    (void)instance;
     (void)e;
     out->kind = EV_BLANK;
     if (event || code)

@@ -27,13 +27,19 @@ struct env {
     int fail_on_unknown; /* return ERR_NOT_FOUND for fields not in kv */
 };
 
-static int lookup(void *ctx, const char *event, const char *field, const char *code,
+/* The key of a reference: "event/field(code)#instance", each part only when given; the
+ * instance as a number or its qualifier's word ("#last-instance"). */
+static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
                   struct expr_value *out, struct err *e)
 {
     const struct env *env = ctx;
-    char key[256];
-    snprintf(key, sizeof key, "%s%s%s%s%s%s", event ? event : "", event ? "/" : "", field,
-             code ? "(" : "", code ? code : "", code ? ")" : "");
+    char key[256], inst[40] = "";
+    if (instance > 0)
+        snprintf(inst, sizeof inst, "#%d", instance);
+    else if (instance < 0)
+        snprintf(inst, sizeof inst, "#%s", expr_instance_name(instance));
+    snprintf(key, sizeof key, "%s%s%s%s%s%s%s", event ? event : "", event ? "/" : "", field,
+             code ? "(" : "", code ? code : "", code ? ")" : "", inst);
     for (const struct kv *k = env->kv; k && k->key; k++)
         if (strcmp(k->key, key) == 0) {
             out->kind = EV_STR;
@@ -332,7 +338,13 @@ static void test_parse_errors_carry_columns(void **state)
     parse_fails("datediff([a], [b], 'd', 'xyz')", 25, "datediff format 'xyz'");
     parse_fails("1 # 2", 3, "unexpected character '#'");
     parse_fails("[dx(1] = 1", 6, "expected a checkbox code");
-    parse_fails("[e][f][g]", 7, "third bracket");
+    parse_fails("[e][f][g]", 7, "a bracket after a field reference that is not an instance");
+    parse_fails("[f][0]", 5, "instance [0] is not a whole number from 1 to 1000000");
+    parse_fails("[f][1000001]", 5, "is not a whole number from 1 to 1000000");
+    parse_fails("[f][2][3]", 7, "not an instance");
+    parse_fails("[f][last-instances]", 4, "not a field name");
+    parse_fails("[event-name][2]", 1,
+                "smart variable [event-name] takes no code, event or instance");
     parse_fails("12abc", 3, "after a number");
 }
 
@@ -418,6 +430,39 @@ static void test_truthy_and_format(void **state)
     strbuf_release(&sb);
 }
 
+/* REDCap's instance qualifiers reach the lookup with the reference ([field][2],
+ * [ev][field][last-instance], a checkbox option at an instance) and the JavaScript emitter. */
+static void test_instance_references(void **state)
+{
+    (void)state;
+    const struct kv kv[] = {{"att_time#2", "40"},
+                            {"att_time#last-instance", "95"},
+                            {"att_time#first-instance", "30"},
+                            {"day0/att_time#3", "70"},
+                            {"dx(1)#2", "1"},
+                            {"att_time", "30"},
+                            {NULL, NULL}};
+    assert_string_equal(eval_kv("[att_time][2] + 1", kv), "41");
+    assert_string_equal(eval_kv("[att_time][last-instance] - [att_time][first-instance]", kv),
+                        "65");
+    assert_string_equal(eval_kv("[day0][att_time][3]", kv), "70");
+    assert_string_equal(eval_kv("[dx(1)][2] = 1 and [dx(1)] = 0", kv), "1");
+    assert_string_equal(eval_kv("[att_time][previous-instance]", kv), "(blank)");
+    struct arena ar = ARENA_INIT;
+    struct expr *x;
+    struct err e;
+    struct strbuf sb = STRBUF_INIT;
+    assert_int_equal(
+        expr_parse("[a][2] + [ev][b][last-instance] + [c][current-instance]", &ar, &x, NULL, &e),
+        0);
+    assert_int_equal(expr_to_js(x, &sb, &e), 0);
+    assert_string_equal(strbuf_str(&sb), "L.add(L.add(L.v(null,\"a\",null,2),"
+                                         "L.v(\"ev\",\"b\",null,\"last-instance\")),"
+                                         "L.v(null,\"c\",null,\"current-instance\"))");
+    strbuf_release(&sb);
+    arena_free(&ar);
+}
+
 static void test_js_emitter_calls_logic_helpers(void **state)
 {
     (void)state;
@@ -500,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_foreach_ref_in_source_order_with_columns),
         cmocka_unit_test(test_truthy_and_format),
         cmocka_unit_test(test_js_emitter_calls_logic_helpers),
+        cmocka_unit_test(test_instance_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
