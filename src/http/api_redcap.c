@@ -467,14 +467,25 @@ static int rc_users(struct req *r, enum rc_fmt fmt)
     for (size_t i = 0; rows && i < n; i++) {
         enum role role;
         bool known = role_from_name(u[i].role, &role) == 0;
+        /* REDCap's user is in one data access group or none: a user of exactly one site */
+        bool all = true;
+        struct store_site *sites = NULL;
+        size_t nsites = 0;
+        const char *dag = "", *dag_id = "";
+        if (store_user_sites(r->st, u[i].name, &all, &sites, &nsites, NULL) == 0 && !all &&
+            nsites == 1) {
+            dag = arena_strdup(&r->ar, sites[0].code);
+            dag_id = arena_printf(&r->ar, "%lld", sites[0].id);
+        }
+        free(sites);
 #define MAY(p) (known && perm_allows(role, (p)) ? "1" : "0")
         const char *v[NK] = {arena_strdup(&r->ar, u[i].name),
                              "",
                              "",
                              "",
                              "",
-                             "",
-                             "",
+                             dag ? dag : "",
+                             dag_id ? dag_id : "",
                              arena_strdup(&r->ar, u[i].role),
                              u[i].is_disabled ? "1" : "0",
                              MAY(PERM_USER_MANAGE),
@@ -839,7 +850,9 @@ static int rc_records(struct req *r, enum rc_fmt fmt)
     err_clear(&e);
     struct strbuf sb = STRBUF_INIT;
     size_t nrec, nrows;
-    if (dataset_redcap_flat(r->st, strbuf_add_csv_raw, &sb, &nrec, &nrows, &e) != 0) {
+    /* the data access group column only when asked for, as REDCap does */
+    bool with_dags = rc_true(req_form_opt(r, "exportDataAccessGroups"));
+    if (dataset_redcap_flat(r->st, strbuf_add_csv_raw, with_dags, &sb, &nrec, &nrows, &e) != 0) {
         strbuf_release(&sb);
         return rc_error_err(r, &e);
     }

@@ -71,7 +71,9 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
  * file, strbuf_add_csv_raw for the REDCap API's record export (http/api_redcap.c), whose
  * clients read values exactly as stored. */
 typedef void (*dataset_csv_cell_fn)(struct strbuf *sb, const char *s);
-int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbuf *sb,
+/* dags: a redcap_data_access_group column (each record's site) when the study has sites, as
+ * REDCap's data import takes it and its API exports it on exportDataAccessGroups=true. */
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, struct strbuf *sb,
                         size_t *nrecords, size_t *nrows, struct err *e);
 
 /* A dataset from a training/demo database carries this file, and dataset_read sets

@@ -211,7 +211,7 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
     return nrows;
 }
 
-int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbuf *sb,
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, struct strbuf *sb,
                         size_t *nrecords, size_t *nrows, struct err *e)
 {
     *nrecords = *nrows = 0;
@@ -225,7 +225,7 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, struct strbu
     /* the data access group column when the study has sites */
     struct store_site *sites = NULL;
     size_t nsites = 0;
-    if (!rc)
+    if (!rc && dags)
         rc = store_site_list(st, &sites, &nsites, e);
     free(sites);
     if (!rc)
@@ -267,7 +267,7 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
     }
     struct strbuf sb = STRBUF_INIT;
     if (!rc)
-        rc = dataset_redcap_flat(st, strbuf_add_csv, &sb, nrecords, nrows, e);
+        rc = dataset_redcap_flat(st, strbuf_add_csv, true, &sb, nrecords, nrows, e);
     if (!rc)
         rc = dataset_write_file(dir, "data.csv", strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);

@@ -133,7 +133,13 @@ try {
     const TA = await tok(admin), TN = await tok(await login(B, 'data_manager'));
     r = await rc(`token=${TA}&content=dag&format=json`);
     t.check(r.status === 200 && JSON.parse(r.text).map((g) => g.unique_group_name).join() === 'A,B', 'content=dag lists the sites', r.text);
+    r = await rc(`token=${TA}&content=user&format=json`);
+    const dagOf = (n) => JSON.parse(r.text).find((x) => x.username === n).data_access_group;
+    t.check(r.status === 200 && dagOf('coordinator') === 'A' && dagOf('admin') === '', "content=user: a user of one site is in that site's group", r.text.slice(0, 200));
     r = await rc(`token=${TN}&content=record&format=csv&type=flat`);
+    t.check(r.status === 200 && !r.text.split('\n')[0].includes('redcap_data_access_group'),
+        'the record export has no group column unless asked for (exportDataAccessGroups), as REDCap', r.text.slice(0, 120));
+    r = await rc(`token=${TN}&content=record&format=csv&type=flat&exportDataAccessGroups=true`);
     const lines = r.text.trim().split('\n');
     const head = lines[0].split(','), dagCol = head.indexOf('redcap_data_access_group');
     t.check(r.status === 200 && dagCol > 0 && lines.slice(1).every((l) => l.split(',')[dagCol] === 'A') &&
