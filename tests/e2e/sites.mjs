@@ -75,6 +75,18 @@ try {
     r = await call(B, 'GET', '/api/v1/sites', { session: nurse });
     t.check(r.status === 200 && r.json.sites.length === 1 && r.json.sites[0].code === 'A' && r.json.sites[0].records === 1,
         'the coordinator lists site A alone, with its one record', r.text);
+    // queries by site (issue 11): one on each site's record; lists by site, the page too
+    for (const rec of [recA, recB]) {
+        r = await call(B, 'POST', '/api/v1/queries', { session: admin, json: { record: rec, message: `check ${rec}` } });
+        t.check(r.status === 201 || r.status === 200, `a query on ${rec}`, r.text);
+    }
+    r = await call(B, 'GET', '/api/v1/queries?site=B', { session: admin });
+    const qrecs = (j) => (j.queries || j).map((q) => q.record).join();
+    t.check(r.status === 200 && qrecs(r.json) === recB, 'the queries of site B', r.text.slice(0, 300));
+    r = await call(B, 'GET', '/api/v1/queries', { session: nurse });
+    t.check(r.status === 200 && qrecs(r.json) === recA, "the coordinator of A lists A's query alone", r.text.slice(0, 300));
+    r = await call(B, 'GET', '/queries?site=A', { session: admin });
+    t.check(r.status === 200 && r.text.includes(`check ${recA}`) && !r.text.includes(`check ${recB}`), 'the queries page by site', '');
     r = await call(B, 'GET', '/api/v1/records?site=B', { session: admin });
     t.check(r.status === 200 && names(r.json) === recB, '?site=B narrows the admin\'s record list to site B', r.text);
     r = await call(B, 'GET', '/api/v1/sdv?site=A', { session: admin });
