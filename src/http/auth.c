@@ -3,11 +3,12 @@
  *
  * A session id is 32 random bytes (libsodium) shown to the browser as 64 hex chars in an
  * HttpOnly, SameSite=Strict cookie (Secure under TLS); the store keeps only its SHA-256. The
- * CSRF token is a keyed BLAKE2b of the session id under a per-process random key: it needs no
- * storage, is different for every session, and cannot be derived from the cookie without the
- * key. API tokens (Authorization: Bearer) are long-lived sessions of the same table; a bearer
- * request carries no ambient credential, so it needs no CSRF token. Users list and revoke their
- * own tokens; admins (user_manage) anyone's. */
+ * CSRF token is a keyed BLAKE2b of the session id under the database's server key
+ * (store_server_key: random, shared by every server process on the database): it needs no
+ * storage per session, is different for every session, and cannot be derived from the cookie
+ * without the key. API tokens (Authorization: Bearer) are long-lived sessions of the same table; a
+ * bearer request carries no ambient credential, so it needs no CSRF token. Users list and revoke
+ * their own tokens; admins (user_manage) anyone's. */
 #include "base/fmt.h"
 #include "http/http_int.h"
 

@@ -358,12 +358,13 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
     pthread_mutex_lock(&generation_mu);
     srv->generation = ++server_generation;
     pthread_mutex_unlock(&generation_mu);
-    randombytes_buf(srv->csrf_key, sizeof srv->csrf_key);
     /* Open once up front: fails early on a missing database and applies migrations before
-     * workers open their own connections. This connection becomes the writer's (group commit). */
+     * workers open their own connections. This connection becomes the writer's (group commit).
+     * The CSRF key is the database's, shared by every server on it (store_server_key). */
     char zone[STORE_TZ_LEN];
     if (store_open(cfg->db_path, &srv->first, e) != 0 ||
         server_store_setup(srv, srv->first, e) != 0 ||
+        store_server_key(srv->first, srv->csrf_key, e) != 0 ||
         /* the site's zone for every conversion, set before the first thread starts
          * (core/sitetime.h); a zone changed later applies at the next start */
         store_site_timezone(srv->first, zone, NULL, e) != 0 || sitetime_use(zone, e) != 0 ||

@@ -5,11 +5,14 @@
  * with its audit row ("site_timezone": old and new name, the reason). */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/fmt.h"
 #include "core/sitetime.h"
 #include "store/store_int.h"
 
 #define META_SITE_TZ "site_timezone"
+#define META_SERVER_KEY "server_csrf_key"
 
 int store_meta_get(struct store *st, const char *key, char *out, size_t len, bool *found,
                    struct err *e)
@@ -79,5 +82,26 @@ int store_set_site_timezone(struct store *st, const struct store_ctx *who, const
                                 .reason = reason && *reason ? reason : NULL};
         rc = store_audit_append(st, who, &a, e);
     }
+    return store_tx_finish(st, rc, e);
+}
+
+int store_server_key(struct store *st, unsigned char key[32], struct err *e)
+{
+    /* read or made inside one write transaction: two servers starting at once agree */
+    int rc = store_tx_begin(st, e);
+    if (rc)
+        return rc;
+    char hex[65];
+    bool found = false;
+    rc = store_meta_get(st, META_SERVER_KEY, hex, sizeof hex, &found, e);
+    size_t n = 0;
+    if (!rc && found && (sodium_hex2bin(key, 32, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 32))
+        found = false; /* unreadable: replaced by a new one */
+    if (!rc && !found) {
+        randombytes_buf(key, 32);
+        sodium_bin2hex(hex, sizeof hex, key, 32);
+        rc = store_meta_set(st, META_SERVER_KEY, hex, e);
+    }
+    sodium_memzero(hex, sizeof hex);
     return store_tx_finish(st, rc, e);
 }

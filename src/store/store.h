@@ -109,6 +109,13 @@ int store_site_timezone(struct store *st, char out[STORE_TZ_LEN], bool *is_set, 
 int store_set_site_timezone(struct store *st, const struct store_ctx *who, const char *name,
                             const char *reason, struct err *e);
 
+/* The key the web servers of this database derive their CSRF tokens with (http/auth.c): made at
+ * random by the first `ioheme serve` and kept in the database (meta), so every server process
+ * on it — several behind one proxy, or one restarted — accepts the tokens of the others'
+ * sessions. It protects nothing by itself: a CSRF token also needs the session's id, of which
+ * the database keeps only a hash. */
+int store_server_key(struct store *st, unsigned char key[32], struct err *e);
+
 /* ---- training and demo databases ---------------------------------------------------------*/
 
 /* Marks a new database as a synthetic (training/demo) one, as who: a meta row and an audit row

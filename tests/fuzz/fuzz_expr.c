@@ -20,8 +20,8 @@ static int count_ref(void *ctx, const char *event, const char *field, const char
 }
 
 /* Answers by the field name's first letter, so inputs can steer the kinds of values. */
-static int lookup(void *ctx, const char *event, const char *field, const char *code,
-                  int instance, struct expr_value *out, struct err *e)
+static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
+                  struct expr_value *out, struct err *e)
 {
     (void)instance;
     (void)ctx;
