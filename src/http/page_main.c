@@ -164,6 +164,36 @@ static void site_zone_card(struct req *r)
     html_raw(r, "</div>");
 }
 
+/* A multi-centre study's recruitment per site (the sites the user works at; docs/sites.md),
+ * each linked to the screening log narrowed to it. Nothing in a single-centre study. */
+static void sites_card(struct req *r)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_site *v = NULL;
+    size_t n = 0;
+    if (store_site_list(r->st, &v, &n, &e) != 0) {
+        html_notice(r, "error", html_err_msg(r, &e));
+        return;
+    }
+    if (n) {
+        html_raw(r, "<div class=\"card\" id=\"sites\"><h2>Sites</h2><table><thead><tr>"
+                    "<th scope=\"col\">Site</th><th scope=\"col\">Screened</th>"
+                    "<th scope=\"col\">Enrolled</th></tr></thead><tbody>");
+        for (size_t i = 0; i < n; i++) {
+            html_raw(r, "<tr><td><a href=\"/screening?site=");
+            html_text(r, v[i].code);
+            html_raw(r, "\">");
+            html_text(r, v[i].code);
+            html_raw(r, "</a> ");
+            html_text(r, v[i].name);
+            html_rawf(r, "</td><td>%lld</td><td>%lld</td></tr>", v[i].nrecords, v[i].nenrolled);
+        }
+        html_raw(r, "</tbody></table></div>");
+    }
+    free(v);
+}
+
 /* Data quality: what the analysis cannot use as it stands — empty IO placements (a decision
  * but no attempt), never counted silently. */
 static void quality_list(struct req *r, const struct store_record *recs, size_t n)
@@ -260,6 +290,7 @@ int page_dashboard(struct req *r)
                     "patient</a></p>");
     html_raw(r, "<p><a class=\"button\" href=\"/screening\">Screening log</a></p></div>");
     site_zone_card(r);
+    sites_card(r);
     html_raw(r, "</section>");
 
     /* Due times are wall-clock, as the data they come from: compare them with the site's

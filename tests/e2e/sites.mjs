@@ -101,6 +101,11 @@ try {
     r = await call(B, 'GET', `/records/${recA}/forms/screening_arm_1/screening`, { session: nurse });
     t.check(r.status === 200 && /record-dag-name(&quot;|"):\s*(&quot;|")A(&quot;|")/.test(r.text) && /user-dag-name(&quot;|"):\s*(&quot;|")A(&quot;|")/.test(r.text),
         "the form page's smart variables: [record-dag-name] and [user-dag-name] are site A", (r.text.match(/record-dag-name[^,]*/) || [''])[0]);
+    r = await call(B, 'GET', '/', { session: admin });
+    t.check(r.status === 200 && /id="sites"/.test(r.text) && /href="\/screening\?site=A">A<\/a> Hospital A<\/td><td>1<\/td>/.test(r.text),
+        "the dashboard's Sites card: each site's screened and enrolled, linked to its screening log", (r.text.match(/id="sites".{0,300}/s) || [''])[0]);
+    r = await call(B, 'GET', '/screening?site=B', { session: admin });
+    t.check(r.status === 200 && r.text.includes(recB) && !r.text.includes(`>${recA}<`), 'the screening log of site B', '');
     r = await call(B, 'GET', `/records/${recB}`, { session: nurse });
     t.check(r.status === 404, "B's record page is 404 to the coordinator of A", r.status);
     r = await call(B, 'GET', '/screening/new', { session: admin });
