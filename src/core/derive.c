@@ -581,6 +581,7 @@ static int derive_subject_row(struct adataset *ds, struct vtab *v)
     bool in_fas = a->n_attempts > 0;
     rc |= atable_set(t, r, SUB_SUBJECT_ID, v->study_id);
     rc |= atable_set(t, r, SUB_SCREENING_NO, v->screening_no);
+    rc |= atable_set(t, r, SUB_SITE, v->site);
     rc |= atable_set(t, r, SUB_ENROL_DATE, vtab_get(v, EV_SCREEN, 0, "scr_date", NULL));
     rc |= atable_set_int(t, r, SUB_IN_FAS, in_fas);
     rc |= derive_baseline(t, r, v);

@@ -109,6 +109,7 @@ enum subj_col {
     SUB_N_COMPLICATIONS,
     SUB_OS_DAYS,
     SUB_OS_STATUS,
+    SUB_SITE, /* a multi-centre study's site (docs/sites.md); blank in a single-centre one */
     SUB_NCOLS
 };
 

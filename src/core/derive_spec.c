@@ -84,6 +84,7 @@ static const struct acol subj_cols[SUB_NCOLS] = {
     {"n_complications", I, "", "Complications recorded", "§5.4"},
     {"os_days", N, "days", "PRIMARY: overall survival time from T0, censored at day 90", "§4.3"},
     {"os_status", I, "", "PRIMARY: 1 death, 0 censored", "§4.3"},
+    {"site", T, "", "Site (centre) of a multi-centre study; blank in a single-centre one", "§2"},
 };
 
 static const struct acol pl_cols[PL_NCOLS] = {

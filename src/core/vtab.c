@@ -19,7 +19,7 @@ void vtab_reset(struct vtab *t)
 {
     arena_free(&t->arena);
     t->n = 0;
-    t->screening_no = t->study_id = NULL;
+    t->screening_no = t->study_id = t->site = NULL;
     t->is_enrolled = false;
     t->is_sorted = true;
 }
@@ -36,9 +36,16 @@ int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_
     t->screening_no = arena_strdup(&t->arena, screening_no ? screening_no : "");
     t->study_id = study_id && *study_id ? arena_strdup(&t->arena, study_id) : NULL;
     t->is_enrolled = t->study_id != NULL;
+    t->site = NULL;
     if (!t->screening_no || (study_id && *study_id && !t->study_id))
         return ERR_NOMEM;
     return 0;
+}
+
+int vtab_set_site(struct vtab *t, const char *site)
+{
+    t->site = site && *site ? arena_strdup(&t->arena, site) : NULL;
+    return site && *site && !t->site ? ERR_NOMEM : 0;
 }
 
 int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,

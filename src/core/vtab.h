@@ -24,6 +24,7 @@ struct vtab_value {
 struct vtab {
     const char *screening_no; /* "SCR-001" */
     const char *study_id;     /* "IOH-001", or NULL when not enrolled */
+    const char *site;         /* its site's code (docs/sites.md), NULL when none */
     bool is_enrolled;
     struct vtab_value *v;
     size_t n, cap;
@@ -38,6 +39,8 @@ void vtab_free(struct vtab *t);
 
 /* Sets the record's identity (strings copied). study_id NULL when not enrolled. */
 int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_id);
+/* Sets the record's site (copied; NULL or "": none), after vtab_set_record. */
+int vtab_set_site(struct vtab *t, const char *site);
 /* Adds one value (strings copied). Returns 0, or ERR_NOMEM. Empty values are kept (they read
  * as missing). */
 int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,

@@ -88,7 +88,8 @@ static int start_record(struct load_ctx *c, long long id)
         return err_set(c->e, ERR_INTERNAL, "value of unknown record id %lld", id);
     c->seen[r - c->recs] = true;
     bool enrolled = r->status == STORE_REC_ENROLLED || r->status == STORE_REC_WITHDRAWN;
-    if (vtab_set_record(&c->v, r->screening_no, enrolled ? r->study_id : NULL))
+    if (vtab_set_record(&c->v, r->screening_no, enrolled ? r->study_id : NULL) ||
+        vtab_set_site(&c->v, r->site))
         return err_set(c->e, ERR_NOMEM, "out of memory");
     return 0;
 }

@@ -22,6 +22,45 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A multi-centre study's enrolment by site (subjects.site, docs/sites.md): status.by_site,
+ * [{site, enrolled, fas}] in site order, enrolled subjects without a site as site "". Nothing
+ * when no subject has a site. */
+static void plan_by_site(struct plan_ctx *c, json_t *status)
+{
+    const struct atable *t = &c->ds->t[ADS_SUBJECTS];
+    bool any = false;
+    for (size_t r = 0; r < t->nrows && !any; r++)
+        any = atable_get(t, r, SUB_SITE) != NULL;
+    if (!any)
+        return;
+    const char **sites = arena_calloc(&c->ar, t->nrows + 1, sizeof *sites);
+    size_t n = 0;
+    for (size_t r = 0; sites && r < t->nrows; r++)
+        sites[n++] = atable_get(t, r, SUB_SITE) ? atable_get(t, r, SUB_SITE) : "";
+    if (!sites)
+        return;
+    qsort(sites, n, sizeof *sites, cmp_str);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        long enrolled = 0, fas = 0;
+        for (; k < n && strcmp(sites[k], sites[i]) == 0; k++)
+            ;
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *s = atable_get(t, r, SUB_SITE);
+            double x;
+            if (strcmp(s ? s : "", sites[i]) != 0)
+                continue;
+            enrolled++;
+            fas += atable_num(t, r, SUB_IN_FAS, &x) && x == 1;
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "site", sites[i], "enrolled",
+                                             (json_int_t)enrolled, "fas", (json_int_t)fas));
+        i = k;
+    }
+    plan_jset(c, status, "by_site", arr);
+}
+
 static json_t *plan_status(struct plan_ctx *c)
 {
     const struct atable *t = &c->ds->t[ADS_SCREENING];
@@ -95,6 +134,7 @@ static json_t *plan_status(struct plan_ctx *c)
     plan_jset(c, flow, "consent_not_recorded", json_integer(no_consent));
     plan_jset(c, flow, "no_io_attempt", json_integer(no_io));
     plan_jset(c, o, "reasons_first", flow);
+    plan_by_site(c, o);
     /* Enrolment over time: cumulative count by enrolment date. */
     if (dates && ndates) {
         qsort(dates, ndates, sizeof *dates, cmp_str);

@@ -127,6 +127,24 @@ static void s_status(struct strbuf *sb, struct rh_sections *sec, const json_t *r
     strbuf_adds(sb, "</p>\n");
     rh_figure(sb, f, nf, "flow");
     strbuf_adds(sb, "</div>\n");
+    const json_t *by_site = rh_jp(s, "by_site"); /* a multi-centre study (docs/sites.md) */
+    if (json_is_array(by_site)) {
+        strbuf_adds(sb, "<table><caption>Enrolment by site");
+        rh_sap(sb, "§2");
+        strbuf_adds(sb, "</caption><tr><th>Site</th><th>Enrolled</th><th>FAS</th></tr>");
+        for (size_t i = 0; i < json_array_size(by_site); i++) {
+            const json_t *x = json_array_get(by_site, i);
+            const char *code = rh_js(x, "site");
+            strbuf_adds(sb, "<tr><td>");
+            strbuf_add_html(sb, code && *code ? code : "(none)");
+            strbuf_adds(sb, "</td><td>");
+            rh_num(sb, rh_jd(x, "enrolled"), 0);
+            strbuf_adds(sb, "</td><td>");
+            rh_num(sb, rh_jd(x, "fas"), 0);
+            strbuf_adds(sb, "</td></tr>");
+        }
+        strbuf_adds(sb, "</table>\n");
+    }
     static const struct {
         const char *key, *label;
     } reasons[] = {{"age_out_of_range", "Age outside 18–65"},

@@ -215,4 +215,16 @@ t.check(c.status === 0, 'report --site A', c.stderr);
 const results = JSON.parse(fs.readFileSync(path.join(dir, 'rep', 'results.json'), 'utf8'));
 t.check(/site A \(Hospital A\) only, not the whole study/.test(results.study.source),
     "the report of site A says so where it names its source", results.study.source);
+// the whole study: the dataset's subjects carry their site, the report enrolment by site
+c = ioheme('admin', ['dataset', '--out', path.join(dir, 'ds')]);
+t.check(c.status === 0, 'dataset', c.stderr);
+const subjects = fs.readFileSync(path.join(dir, 'ds', 'subjects.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+const sc = subjects[0].indexOf('site'), ic = subjects[0].indexOf('subject_id');
+t.check(sc > 0 && subjects.slice(1).map((r) => `${r[ic]}:${r[sc]}`).sort().join() === [`${recA}:A`, `${recB}:B`].sort().join(),
+    "subjects.csv: each enrolled subject's site", subjects.map((r) => `${r[ic]}:${r[sc]}`).join());
+c = ioheme('admin', ['report', '--out', path.join(dir, 'rep2')]);
+const whole = JSON.parse(fs.readFileSync(path.join(dir, 'rep2', 'results.json'), 'utf8'));
+t.check(JSON.stringify(whole.status.by_site) === JSON.stringify([{ site: 'A', enrolled: 1, fas: 0 }, { site: 'B', enrolled: 1, fas: 0 }]),
+    'the report: enrolment by site', whole.status.by_site);
+t.check(fs.readFileSync(path.join(dir, 'rep2', 'report.html'), 'utf8').includes('Enrolment by site'), 'report.html shows it', '');
 t.done();
