@@ -18,7 +18,8 @@ for cmd in $("$IOHEME" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
     "$IOHEME" "$cmd" --help | grep -qi 'usage' || { echo "$cmd --help has no usage"; exit 1; }
 done
 # ... and every subcommand and stats method, without a database or a password (stdin closed).
-for sub in "user add" "user list" "user disable" "user unlock" "user passwd" "audit verify" \
+for sub in "user add" "user list" "user disable" "user unlock" "user passwd" "user sites" \
+    "site list" "site add" "site move" "audit verify" \
     "audit export" "protocol check" "protocol show" "protocol eval" "protocol js" \
     "stats km" "stats logrank" "stats cox" "stats binom" "stats wilson" "stats poisson" \
     "stats wilcoxon" "stats ttest" "stats fisher" "stats chisq" "stats quantile" \
