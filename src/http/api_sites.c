@@ -59,7 +59,10 @@ int api_record_site_post(struct req *r)
     if (!body)
         return resp_err(r, &e);
     const char *code = NULL, *reason = NULL;
-    int rc = api_body_str(body, "site", &code, &e); /* null: no site */
+    int rc = json_object_get(body, "site") /* null: no site; absent: a mistake */
+                 ? api_body_str(body, "site", &code, &e)
+                 : err_set_field(&e, ERR_INVALID, "site",
+                                 "give \"site\": a site's code, or null for no site");
     if (!rc)
         rc = api_body_str(body, "reason", &reason, &e);
     struct store_ctx who = req_who(r);

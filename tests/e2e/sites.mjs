@@ -128,6 +128,8 @@ try {
     // moving a record, and who may
     r = await call(B, 'POST', `/api/v1/records/${recNone}/site`, { session: nurse, json: { site: 'A', reason: 'ours' } });
     t.check(r.status === 403, 'the coordinator may not move a record', r.text);
+    r = await call(B, 'POST', `/api/v1/records/${recNone}/site`, { session: admin, json: { reason: 'no site named' } });
+    t.check(r.status === 422 && r.json.error.field === 'site', 'a move must name the site (or null)', r.text);
     r = await call(B, 'POST', `/api/v1/records/${recNone}/site`, { session: admin, json: { site: 'A' } });
     t.check(r.status === 422 && r.json.error.field === 'reason', 'moving a record needs a reason', r.text);
     r = await call(B, 'POST', `/api/v1/records/${recNone}/site`, { session: admin, json: { site: 'A', reason: 'referred to A' } });
