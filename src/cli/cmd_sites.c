@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_SITE_USAGE[] =
     "usage: ioheme site list [--json]\n"
@@ -65,11 +66,7 @@ static int list_sites(struct cmd_ctx *ctx)
     if (cli_has(&ctx->args, "json")) {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
-            json_array_append_new(arr,
-                                  json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "code", v[i].code,
-                                            "name", v[i].name, "records", (json_int_t)v[i].nrecords,
-                                            "enrolled", (json_int_t)v[i].nenrolled, "created_at",
-                                            v[i].created_at, "created_by", v[i].created_by));
+            json_array_append_new(arr, json_out_site(&v[i]));
         cli_json_print(arr);
     } else if (n == 0) {
         printf("no sites: a single-centre study (add one with 'ioheme site add CODE --name "

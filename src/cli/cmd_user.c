@@ -10,6 +10,7 @@
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
+#include "formats/json_out.h"
 
 const char CMD_USER_USAGE[] =
     "usage: ioheme user add NAME --role ROLE [--full-name \"PRINTED NAME\"] [--sites CODE,...]\n"
@@ -286,13 +287,7 @@ static int user_sites(struct cmd_ctx *ctx)
     if (rc)
         return cli_fail(ctx->name, &e);
     if (cli_has(a, "json")) {
-        json_t *codes = json_array();
-        for (size_t i = 0; codes && i < n; i++)
-            json_array_append_new(codes, json_string(v[i].code));
-        cli_json_print(json_pack("{s:s, s:b, s:o}", "user", name, "all_sites", all, "sites",
-                                 all ? json_null() : codes));
-        if (all)
-            json_decref(codes);
+        cli_json_print(json_out_user_sites(name, all, v, n));
     } else if (all) {
         printf("%s works at every site\n", name);
     } else {

@@ -335,3 +335,18 @@ char *json_out_dumps(const json_t *v, size_t flags)
     }
     return strbuf_detach(&sb);
 }
+
+json_t *json_out_site(const struct store_site *s)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "code", s->code, "name", s->name, "records",
+                     (json_int_t)s->nrecords, "enrolled", (json_int_t)s->nenrolled, "created_at",
+                     s->created_at, "created_by", s->created_by);
+}
+
+json_t *json_out_user_sites(const char *user, bool all, const struct store_site *v, size_t n)
+{
+    json_t *codes = all ? json_null() : json_array();
+    for (size_t i = 0; !all && codes && i < n; i++)
+        json_array_append_new(codes, json_string(v[i].code));
+    return json_pack("{s:s, s:b, s:o}", "user", user, "all_sites", all, "sites", codes);
+}

@@ -77,5 +77,9 @@ json_t *json_out_sdv_value(const struct store_sdv_value *v);
  * record's total), "values", "required", "required_verified", "other_verified"}, ...],
  * "required", "required_verified" (over every record), "plan_met"}. */
 json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n);
+/* A site (store.h, "sites"): {code, name, records, enrolled, created_at, created_by}. */
+json_t *json_out_site(const struct store_site *s);
+/* Where a user works (store_user_sites): {user, all_sites, sites: [codes] or null for all}. */
+json_t *json_out_user_sites(const char *user, bool all, const struct store_site *v, size_t n);
 
 #endif

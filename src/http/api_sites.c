@@ -6,12 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *site_json(const struct store_site *s)
-{
-    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "code", s->code, "name", s->name, "records",
-                     (json_int_t)s->nrecords, "enrolled", (json_int_t)s->nenrolled, "created_at",
-                     s->created_at, "created_by", s->created_by);
-}
+#include "formats/json_out.h"
 
 int api_sites_get(struct req *r)
 {
@@ -23,7 +18,7 @@ int api_sites_get(struct req *r)
         return resp_err(r, &e);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, site_json(&v[i]));
+        json_array_append_new(arr, json_out_site(&v[i]));
     free(v);
     return resp_json(r, 200, json_pack("{s:o}", "sites", arr));
 }
@@ -48,7 +43,7 @@ int api_sites_post(struct req *r)
     json_decref(body);
     if (rc)
         return resp_err(r, &e);
-    return resp_json(r, 201, json_pack("{s:o}", "site", site_json(&s)));
+    return resp_json(r, 201, json_pack("{s:o}", "site", json_out_site(&s)));
 }
 
 int api_record_site_post(struct req *r)
@@ -86,12 +81,9 @@ static int user_sites_reply(struct req *r, const char *name)
     size_t n = 0;
     if (store_user_sites(r->st, name, &all, &v, &n, &e) != 0)
         return resp_err(r, &e);
-    json_t *codes = all ? json_null() : json_array();
-    for (size_t i = 0; !all && codes && i < n; i++)
-        json_array_append_new(codes, json_string(v[i].code));
+    json_t *o = json_out_user_sites(name, all, v, n);
     free(v);
-    return resp_json(r, 200,
-                     json_pack("{s:s, s:b, s:o}", "user", name, "all_sites", all, "sites", codes));
+    return resp_json(r, 200, o);
 }
 
 int api_user_sites_get(struct req *r)

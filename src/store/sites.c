@@ -113,7 +113,8 @@ int store_site_require_study_wide(struct store *st, const char *user, const char
     return rc;
 }
 
-int store_site_code_check(const char *code, struct err *e)
+/* ERR_INVALID (field "site") unless code is a valid site code. */
+static int site_code_check(const char *code, struct err *e)
 {
     size_t n = code ? strlen(code) : 0;
     bool ok = n >= 1 && n <= STORE_SITE_CODE_MAX;
@@ -214,7 +215,7 @@ static int code_fits_study_ids(struct store *st, const char *code, struct err *e
 int store_site_add(struct store *st, const struct store_ctx *who, const char *code,
                    const char *name, struct err *e)
 {
-    int rc = store_site_code_check(code, e);
+    int rc = site_code_check(code, e);
     if (rc)
         return rc;
     size_t nchars = 0;
@@ -272,16 +273,9 @@ int store_site_for_new_record(struct store *st, const struct store_ctx *who, lon
         if (!store_site_visible(st, x.id) && sc->limited)
             return err_set_field(e, ERR_FORBIDDEN, "site", "you do not work at site '%s'", x.code);
     } else if (sc->limited && sc->n == 1) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SITE_LIST, e);
-        if (!s)
-            return ERR_IO;
-        /* the one site in scope is the one SQ_SITE_LIST returns */
-        int r = store_step(st, s);
-        if (r == SQLITE_ROW)
-            site_from_stmt(s, &x);
-        sqlite3_reset(s);
-        if (r != SQLITE_ROW)
-            return store_db_fail(st, e, "reading the user's site");
+        int rc = store_site_get(st, sc->dag, &x, e); /* the user's one site */
+        if (rc)
+            return rc;
     } else if (sc->limited) {
         char known[256];
         known_codes(st, known, sizeof known);
@@ -382,23 +376,6 @@ int store_user_sites_text(struct store *st, const char *user, struct strbuf *out
     return rc;
 }
 
-/* "all" or "A,B" (sorted as stored), or "(none)", into sb: the audit rows' form. */
-static int sites_text(struct store *st, const char *user, struct strbuf *sb, struct err *e)
-{
-    bool all;
-    struct store_site *v = NULL;
-    size_t n = 0;
-    int rc = store_user_sites(st, user, &all, &v, &n, e);
-    if (!rc && all)
-        strbuf_addf(sb, "all");
-    for (size_t i = 0; !rc && !all && i < n; i++)
-        strbuf_addf(sb, "%s%s", i ? "," : "", v[i].code);
-    if (!rc && !all && n == 0)
-        strbuf_addf(sb, "(none)");
-    free(v);
-    return rc;
-}
-
 int store_user_set_sites(struct store *st, const struct store_ctx *who, const char *user, bool all,
                          const char *const *codes, size_t n, const char *reason, struct err *e)
 {
@@ -417,7 +394,7 @@ int store_user_set_sites(struct store *st, const struct store_ctx *who, const ch
         rc = store_user_get(st, user, &u, e);
     struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
     if (!rc)
-        rc = sites_text(st, user, &before, e);
+        rc = store_user_sites_text(st, user, &before, e);
     sqlite3_stmt *s = NULL;
     if (!rc && !(s = store_stmt_get(st, SQ_SITE_USER_CLEAR, e)))
         rc = ERR_IO;
@@ -444,7 +421,7 @@ int store_user_set_sites(struct store *st, const struct store_ctx *who, const ch
         rc = store_stmt_run(st, s, "changing a user's sites", e);
     }
     if (!rc)
-        rc = sites_text(st, user, &after, e);
+        rc = store_user_sites_text(st, user, &after, e);
     if (!rc && strcmp(strbuf_str(&before), strbuf_str(&after)) == 0)
         rc = err_set_field(e, ERR_CONFLICT, "site", "%s works at %s already", user,
                            strbuf_str(&after));

@@ -932,8 +932,6 @@ struct store_site {
     long long nrecords, nenrolled; /* its records the reader sees, of which enrolled */
 };
 
-/* ERR_INVALID (field "site") unless code is a valid site code. */
-int store_site_code_check(const char *code, struct err *e);
 /* Adds a site, as who: ERR_CONFLICT when the code exists (any case), ERR_INVALID for a bad
  * code or a name empty or over 100 characters, or a code too long for the protocol's study
  * ID format. Audited "site_add". Permission (PERM_SITE_MANAGE) is the caller's to check. */
