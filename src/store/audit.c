@@ -128,12 +128,12 @@ static int head_get(struct store *st, long long *last_id, char hash[65], struct 
         memcpy(hash, st->head_hash, 65);
         return 0;
     }
-    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_GET, e);
     if (!s)
         return ERR_IO;
     int r = store_step(st, s);
     if (r == SQLITE_ROW) {
-        *last_id = sqlite3_column_int64(s, 0);
+        *last_id = store_sql_col_int64(s, 0);
         store_col_copy(s, 1, hash, 65);
     } else if (r == SQLITE_DONE) {
         *last_id = 0;
@@ -141,21 +141,21 @@ static int head_get(struct store *st, long long *last_id, char hash[65], struct 
     } else {
         return store_db_fail(st, e, "reading the audit head");
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return 0;
 }
 
 int store_audit_load_clock(struct store *st, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_LAST, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_LAST, e);
     if (!s)
         return ERR_IO;
     int r = store_step(st, s);
     if (r == SQLITE_ROW)
-        st->last_audit_ms = store_ts_parse((const char *)sqlite3_column_text(s, 0));
+        st->last_audit_ms = store_ts_parse((const char *)store_sql_col_text(s, 0));
     else if (r != SQLITE_DONE)
         return store_db_fail(st, e, "reading the audit trail");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return 0;
 }
 
@@ -188,7 +188,7 @@ int store_audit_append(struct store *st, const struct store_ctx *who, const stru
     };
     if (row_hash_in(&st->canon, &row, prev, hash))
         return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_INSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_INSERT, e);
     if (!s)
         return ERR_IO;
     /* A bind that fails (out of memory, a value over SQLite's length limit) would leave its
@@ -230,16 +230,16 @@ int store_audit_append(struct store *st, const struct store_ctx *who, const stru
     return 0;
 }
 
-static void row_from_stmt(sqlite3_stmt *s, struct store_audit_row *r)
+static void row_from_stmt(sqldb_stmt *s, struct store_audit_row *r)
 {
-#define TXT(i) ((const char *)sqlite3_column_text(s, i))
-    r->id = sqlite3_column_int64(s, 0);
+#define TXT(i) ((const char *)store_sql_col_text(s, i))
+    r->id = store_sql_col_int64(s, 0);
     r->ts = TXT(1);
     r->user = TXT(2);
     r->action = TXT(3);
     r->record = TXT(4);
     r->event = TXT(5);
-    r->instance = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
+    r->instance = store_sql_col_type(s, 6) == SQLITE_NULL ? -1 : store_sql_col_int64(s, 6);
     r->field = TXT(7);
     r->old_value = TXT(8);
     r->new_value = TXT(9);
@@ -262,7 +262,7 @@ static int redacted_rows(struct store *st, struct redacted **out, size_t *n, str
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REDACT_IDS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REDACT_IDS, e);
     if (!s)
         return ERR_IO;
     size_t cap = 0;
@@ -274,12 +274,12 @@ static int redacted_rows(struct store *st, struct redacted **out, size_t *n, str
             break;
         }
         *out = g;
-        g[*n].id = sqlite3_column_int64(s, 0);
-        g[(*n)++].cols = sqlite3_column_int(s, 1);
+        g[*n].id = store_sql_col_int64(s, 0);
+        g[(*n)++].cols = store_sql_col_int(s, 1);
     }
     if (!rc && r != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading redactions");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -297,13 +297,13 @@ static int cmp_id(const void *a, const void *b)
 /* Steps s (bound by the caller) and calls fn per row; with mask, the old and new values of a
  * redacted row read "[redacted]" (every view and export; the chain's check reads them as they
  * are). */
-static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void *ctx, bool mask,
+static int audit_rows(struct store *st, sqldb_stmt *s, store_audit_fn fn, void *ctx, bool mask,
                       struct err *e)
 {
     struct redacted *ids = NULL;
     size_t nids = 0;
     if (mask && redacted_rows(st, &ids, &nids, e)) {
-        sqlite3_reset(s);
+        store_sql_reset(s);
         return e ? e->code : ERR_IO;
     }
     int r, rc = 0;
@@ -329,7 +329,7 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
     }
     if (!rc && r != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading the audit trail");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     free(ids);
     return rc;
 }
@@ -337,7 +337,7 @@ static int audit_rows(struct store *st, sqlite3_stmt *s, store_audit_fn fn, void
 int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct err *e)
 {
     /* a reader of some sites reads the rows about their records, not the study's own */
-    sqlite3_stmt *s =
+    sqldb_stmt *s =
         store_stmt_get(st, store_site_reads_limited(st) ? SQ_AUDIT_SCOPED : SQ_AUDIT_ALL, e);
     return s ? audit_rows(st, s, fn, ctx, true, e) : ERR_IO;
 }
@@ -355,7 +355,7 @@ static int record_rows(struct store *st, const char *record, enum stmt_id id, co
     enum dict_key_kind kind = field ? dict_key_parse(&st->dict, field, &k) : DICT_KEY_FIELD;
     if (kind != DICT_KEY_FIELD && kind != DICT_KEY_STATUS)
         return err_set_field(e, ERR_NOT_FOUND, field, "no field '%s' in the dictionary", field);
-    sqlite3_stmt *s = store_stmt_get(st, id, e);
+    sqldb_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, r.screening_no);
@@ -440,7 +440,7 @@ int store_audit_verify(struct store *st, struct store_verify_result *r, struct e
     int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
-    sqlite3_stmt *all = store_stmt_get(st, SQ_AUDIT_ALL, e);
+    sqldb_stmt *all = store_stmt_get(st, SQ_AUDIT_ALL, e);
     rc = all ? audit_rows(st, all, verify_row, &v, false, e) : ERR_IO; /* the bytes as stored */
     long long head_id = 0;
     char head_hash[65] = "";
@@ -481,7 +481,7 @@ int store_audit_head(struct store *st, long long *nrows, char hash[65], struct e
 
 int store_audit_content_time(struct store *st, char first[32], char last[32], struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_TS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_TS, e);
     if (!s)
         return ERR_IO;
     first[0] = last[0] = '\0';
@@ -490,7 +490,7 @@ int store_audit_content_time(struct store *st, char first[32], char last[32], st
         store_col_copy(s, 0, first, 32);
         store_col_copy(s, 1, last, 32);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return store_db_fail(st, e, "reading the audit head's time");
     return 0;
@@ -628,7 +628,7 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
                              replacement ? replacement : ""};
     rc = store_put_changes(st, who, record, &c, 1, reason, res, e);
     struct redact_walk w = {.event = event, .instance = instance};
-    sqlite3_stmt *s = NULL;
+    sqldb_stmt *s = NULL;
     if (!rc) {
         struct store_record r;
         rc = store_record_find(st, record, &r, e);

@@ -10,6 +10,8 @@
 int store_set_autocheckpoint(struct store *st, bool is_on, struct err *e)
 {
     /* 1000 is SQLite's default (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT); 0 turns it off. */
+    if (store_sql_is_postgres(st->db))
+        return 0; /* PostgreSQL checkpoints on its own */
     return store_exec_sql(
         st->db, is_on ? "PRAGMA wal_autocheckpoint = 1000" : "PRAGMA wal_autocheckpoint = 0", e);
 }
@@ -26,10 +28,15 @@ int store_checkpoint(struct store *st, enum store_checkpoint_mode mode, int wait
     out->is_complete = false;
     if ((unsigned)mode >= sizeof sqlite_mode / sizeof sqlite_mode[0])
         return err_set(e, ERR_INTERNAL, "unknown checkpoint mode %d", (int)mode);
+    sqlite3 *db = store_sql_sqlite(st->db);
+    if (!db) { /* PostgreSQL: nothing to copy back */
+        out->is_complete = true;
+        return 0;
+    }
     if (mode != STORE_CKPT_PASSIVE)
-        sqlite3_busy_timeout(st->db, wait_ms > 0 ? wait_ms : 0);
+        sqlite3_busy_timeout(db, wait_ms > 0 ? wait_ms : 0);
     int nlog = 0, nckpt = 0;
-    int r = sqlite3_wal_checkpoint_v2(st->db, "main", sqlite_mode[mode], &nlog, &nckpt);
+    int r = sqlite3_wal_checkpoint_v2(db, "main", sqlite_mode[mode], &nlog, &nckpt);
     if (r != SQLITE_OK && (r & 0xff) != SQLITE_BUSY && (r & 0xff) != SQLITE_LOCKED)
         return store_db_fail(st, e, "checkpointing the WAL");
     out->wal_frames = nlog > 0 ? nlog : 0;

@@ -23,30 +23,32 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_AUDIT_HEAD_SET] = "INSERT INTO audit_head(one, last_id, hash) VALUES (1, ?1, ?2) "
                           "ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, "
                           "hash = excluded.hash",
-    [SQ_AUDIT_INSERT] = "INSERT INTO audit(id, ts, user, action, record, event, instance, "
+    [SQ_AUDIT_INSERT] = "INSERT INTO audit(id, ts, \"user\", action, record, event, instance, "
                         "field, old_value, new_value, reason, source, source_sha256, "
                         "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
                         "?11, ?12, ?13, ?14, ?15)",
-    [SQ_AUDIT_ALL] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
+    [SQ_AUDIT_ALL] = "SELECT id, ts, \"user\", action, record, event, instance, field, old_value, "
                      "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
                      "ORDER BY id",
     /* the rows about records the reader sees (sites.c): a limited reader's or one site's */
-    [SQ_AUDIT_SCOPED] = "SELECT id, ts, user, action, record, event, instance, field, old_value, "
-                        "new_value, reason, source, source_sha256, prev_hash, hash FROM audit a "
-                        "WHERE a.record IS NOT NULL AND EXISTS (SELECT 1 FROM record r WHERE "
-                        "(r.screening_no = a.record OR r.study_id = a.record) AND "
-                        "in_scope(r.site_id)) ORDER BY id",
-    [SQ_AUDIT_HISTORY] = "SELECT id, ts, user, action, record, event, instance, field, "
+    [SQ_AUDIT_SCOPED] =
+        "SELECT id, ts, \"user\", action, record, event, instance, field, old_value, "
+        "new_value, reason, source, source_sha256, prev_hash, hash FROM audit a "
+        "WHERE a.record IS NOT NULL AND EXISTS (SELECT 1 FROM record r WHERE "
+        "(r.screening_no = a.record OR r.study_id = a.record) AND "
+        "in_scope(r.site_id)) ORDER BY id",
+    [SQ_AUDIT_HISTORY] = "SELECT id, ts, \"user\", action, record, event, instance, field, "
                          "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                          "FROM audit WHERE record IN (?1, ?2) AND (field = ?3 OR "
                          "substr(field, 1, length(?3) + 3) = ?3 || '___') AND "
                          "substr(action, 1, 6) <> 'query_' AND substr(action, 1, 4) <> 'sdv_' "
                          "ORDER BY id",
     [SQ_AUDIT_LAST] = "SELECT ts FROM audit ORDER BY id DESC LIMIT 1",
-    [SQ_USER_GET] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
-                    "created_at, coalesce(password_set_at, created_at) FROM user WHERE name = ?1",
+    [SQ_USER_GET] =
+        "SELECT id, name, role, pwhash, is_disabled, failed_logins, is_locked_out, "
+        "created_at, coalesce(password_set_at, created_at) FROM \"user\" WHERE name = ?1",
     [SQ_USER_LIST] = "SELECT id, name, role, pwhash, is_disabled, failed_logins, "
-                     "is_locked_out, created_at FROM user ORDER BY id",
+                     "is_locked_out, created_at FROM \"user\" ORDER BY id",
     /* the audit rows about users are those with no record and field 'user' (audit_record_field
      * index): sign-ins, failures, lockouts, user changes */
     [SQ_USER_ACCESS] =
@@ -55,33 +57,34 @@ static const char *const stmt_sql[SQ__COUNT] = {
         "count(CASE WHEN a.action = 'login' THEN 1 END), "
         "max(CASE WHEN a.action = 'login_failed' THEN a.ts END), "
         "count(CASE WHEN a.action = 'login_failed' THEN 1 END) "
-        "FROM user u LEFT JOIN audit a ON a.record IS NULL AND a.field = 'user' AND a.user = "
+        "FROM \"user\" u LEFT JOIN audit a ON a.record IS NULL AND a.field = 'user' AND a.\"user\" "
+        "= "
         "u.name "
         "AND a.action IN ('login', 'login_failed') GROUP BY u.id ORDER BY u.id",
     [SQ_USER_CLI_RECENT] = "SELECT 1 FROM audit WHERE record IS NULL AND field = 'user' "
-                           "AND action = 'login' AND source = 'cli' AND user = ?1 AND ts >= ?2 "
+                           "AND action = 'login' AND source = 'cli' AND \"user\" = ?1 AND ts >= ?2 "
                            "LIMIT 1",
-    [SQ_USER_INSERT] = "INSERT INTO user(name, role, pwhash, created_at, password_set_at) "
+    [SQ_USER_INSERT] = "INSERT INTO \"user\"(name, role, pwhash, created_at, password_set_at) "
                        "VALUES (?1, ?2, ?3, ?4, ?4)",
-    [SQ_USER_SET_DISABLED] = "UPDATE user SET is_disabled = ?2 WHERE name = ?1",
-    [SQ_USER_SET_ROLE] = "UPDATE user SET role = ?2 WHERE name = ?1",
-    [SQ_USER_SET_FAILED] = "UPDATE user SET failed_logins = ?2, is_locked_out = ?3 "
+    [SQ_USER_SET_DISABLED] = "UPDATE \"user\" SET is_disabled = ?2 WHERE name = ?1",
+    [SQ_USER_SET_ROLE] = "UPDATE \"user\" SET role = ?2 WHERE name = ?1",
+    [SQ_USER_SET_FAILED] = "UPDATE \"user\" SET failed_logins = ?2, is_locked_out = ?3 "
                            "WHERE name = ?1",
-    [SQ_USER_TRY_LOGIN] = "UPDATE user SET failed_logins = failed_logins + 1 WHERE name = ?1 "
+    [SQ_USER_TRY_LOGIN] = "UPDATE \"user\" SET failed_logins = failed_logins + 1 WHERE name = ?1 "
                           "AND is_disabled = 0 AND is_locked_out = 0 AND failed_logins < ?2 "
                           "RETURNING failed_logins",
-    [SQ_USER_LOCK_IF_SPENT] = "UPDATE user SET is_locked_out = 1 WHERE name = ?1 AND "
+    [SQ_USER_LOCK_IF_SPENT] = "UPDATE \"user\" SET is_locked_out = 1 WHERE name = ?1 AND "
                               "is_locked_out = 0 AND failed_logins >= ?2 RETURNING 1",
-    [SQ_USER_SET_PW] = "UPDATE user SET pwhash = ?2, password_set_at = ?3 WHERE name = ?1",
+    [SQ_USER_SET_PW] = "UPDATE \"user\" SET pwhash = ?2, password_set_at = ?3 WHERE name = ?1",
     [SQ_PWHIST_INSERT] = "INSERT INTO password_history(user_id, pwhash, replaced_at) "
                          "VALUES (?1, ?2, ?3)",
     [SQ_PWHIST_RECENT] = "SELECT pwhash FROM password_history WHERE user_id = ?1 "
                          "ORDER BY replaced_at DESC, rowid DESC LIMIT ?2",
-    [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM user WHERE role = 'admin' AND "
+    [SQ_USER_ACTIVE_ADMINS] = "SELECT count(*) FROM \"user\" WHERE role = 'admin' AND "
                               "is_disabled = 0 AND name <> ?1",
     [SQ_SESSION_INSERT] = "INSERT INTO session(token_hash, user_id, expires_ms, ttl_s, "
                           "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [SQ_SESSION_GET] = "SELECT u.name, s.expires_ms, s.ttl_s FROM session s JOIN user u "
+    [SQ_SESSION_GET] = "SELECT u.name, s.expires_ms, s.ttl_s FROM session s JOIN \"user\" u "
                        "ON u.id = s.user_id WHERE s.token_hash = ?1",
     [SQ_SESSION_TOUCH] = "UPDATE session SET expires_ms = ?2 WHERE token_hash = ?1",
     [SQ_SESSION_DELETE] = "DELETE FROM session WHERE token_hash = ?1",
@@ -100,7 +103,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
     /* the next study ID's number: one more than the enrolled records (of site ?1, when the
      * study IDs carry the site: each site counts its own) */
     [SQ_REC_NEXT_STUDY] = "SELECT count(*) + 1 FROM record WHERE study_id IS NOT NULL AND "
-                          "(?1 IS NULL OR site_id IS ?1)",
+                          "(CAST(?1 AS BIGINT) IS NULL OR site_id IS NOT DISTINCT FROM ?1)",
     [SQ_REC_ID_TAKEN] = "SELECT 1 FROM record WHERE study_id = ?1 OR screening_no = ?1",
     [SQ_REC_SET_ENROLLED] = "UPDATE record SET study_id = ?2, status = 2, enrolled_at = ?3 "
                             "WHERE id = ?1",
@@ -108,8 +111,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_REC_SET_WITHDRAWN] = "UPDATE record SET status = 3, withdrawn_at = ?2 WHERE id = ?1",
     [SQ_REC_SET_LOCK] = "UPDATE record SET is_locked = ?2 WHERE id = ?1",
     [SQ_REDACT_IDS] = "SELECT audit_id, cols FROM redaction ORDER BY audit_id",
-    [SQ_REDACT_INSERT] = "INSERT INTO redaction(audit_id, cols, redact_id) VALUES (?1, ?2, ?3) "
-                         "ON CONFLICT(audit_id) DO UPDATE SET cols = cols | excluded.cols",
+    [SQ_REDACT_INSERT] =
+        "INSERT INTO redaction(audit_id, cols, redact_id) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(audit_id) DO UPDATE SET cols = redaction.cols | excluded.cols",
     [SQ_FLOCK_INSERT] = "INSERT INTO form_lock(record_id, event, form, instance, locked_by, "
                         "locked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQ_FLOCK_DELETE] = "DELETE FROM form_lock WHERE record_id = ?1 AND event = ?2 AND form = ?3 "
@@ -118,10 +122,11 @@ static const char *const stmt_sql[SQ__COUNT] = {
                            "WHERE record_id = ?1 ORDER BY event, form, instance",
     [SQ_VAL_GET] = "SELECT value FROM value WHERE record_id = ?1 AND event = ?2 AND "
                    "instance = ?3 AND field = ?4 AND code = ?5",
-    [SQ_VAL_UPSERT] = "INSERT INTO value(record_id, event, instance, field, code, form, value, "
-                      "flag, pver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO "
-                      "UPDATE SET value = excluded.value, flag = excluded.flag, "
-                      "pver = excluded.pver",
+    [SQ_VAL_UPSERT] =
+        "INSERT INTO value(record_id, event, instance, field, code, form, value, "
+        "flag, pver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(record_id, "
+        "event, instance, field, code) DO UPDATE SET value = excluded.value, flag = excluded.flag, "
+        "pver = excluded.pver",
     [SQ_VAL_DELETE] = "DELETE FROM value WHERE record_id = ?1 AND event = ?2 AND "
                       "instance = ?3 AND field = ?4 AND code = ?5",
     [SQ_VAL_FORM_HAS_DATA] = "SELECT 1 FROM value WHERE record_id = ?1 AND event = ?2 AND "
@@ -142,8 +147,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_FS_GET] = "SELECT status FROM form_status WHERE record_id = ?1 AND event = ?2 AND "
                   "form = ?3 AND instance = ?4",
     [SQ_FS_UPSERT] = "INSERT INTO form_status(record_id, event, form, instance, status) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
-                     "status = excluded.status",
+                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(record_id, event, form, instance) DO "
+                     "UPDATE SET status = excluded.status",
     [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
                      "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
                      "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
@@ -163,50 +168,54 @@ static const char *const stmt_sql[SQ__COUNT] = {
     "q.updated_at, (SELECT m.text FROM query_message m WHERE m.query_id = q.id ORDER BY m.id "     \
     "LIMIT 1), (SELECT count(*) FROM query_message m WHERE m.query_id = q.id) FROM query q JOIN "  \
     "record r ON r.id = q.record_id "
-    [SQ_Q_INSERT] = "INSERT INTO query(record_id, event, instance, form, field, code, status, "
-                    "origin, rule, raised_value, assignee, opened_by, opened_at, updated_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-    [SQ_Q_MSG_INSERT] = "INSERT INTO query_message(query_id, ts, user, action, text, "
+    [SQ_Q_INSERT] =
+        "INSERT INTO query(record_id, event, instance, form, field, code, status, "
+        "origin, rule, raised_value, assignee, opened_by, opened_at, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
+    [SQ_Q_MSG_INSERT] = "INSERT INTO query_message(query_id, ts, \"user\", action, text, "
                         "old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_Q_SET_STATUS] = "UPDATE query SET status = ?2, updated_at = ?3 WHERE id = ?1",
     [SQ_Q_GET] = Q_COLS "WHERE q.id = ?1 AND in_scope(r.site_id)",
     /* ?1 record id or NULL, ?2 form or NULL, ?3 status or -1 for any, ?4 -1 or 1 for "not
      * closed"; the "waiting for me" filter is applied by the caller (queries.c) */
-    [SQ_Q_LIST] = Q_COLS "WHERE (?1 IS NULL OR q.record_id = ?1) AND (?2 IS NULL OR q.form = ?2) "
+    [SQ_Q_LIST] = Q_COLS "WHERE (CAST(?1 AS BIGINT) IS NULL OR q.record_id = ?1) AND "
+                         "(CAST(?2 AS TEXT) IS NULL OR q.form = ?2) "
                          "AND (?3 < 0 OR q.status = ?3) AND (?4 < 0 OR q.status < 2) "
                          "AND in_scope(r.site_id) ORDER BY q.record_id, q.id",
-    [SQ_Q_MSGS] = "SELECT id, ts, user, action, text, old_value, new_value FROM query_message "
+    [SQ_Q_MSGS] = "SELECT id, ts, \"user\", action, text, old_value, new_value FROM query_message "
                   "WHERE query_id = ?1 ORDER BY id",
     [SQ_SDV_UPSERT] = "INSERT INTO sdv(record_id, event, instance, field, code, value, "
                       "verified_by, verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                      "ON CONFLICT DO UPDATE SET value = excluded.value, "
+                      "ON CONFLICT(record_id, event, instance, field, code) DO UPDATE SET value = "
+                      "excluded.value, "
                       "verified_by = excluded.verified_by, verified_at = excluded.verified_at",
     [SQ_SDV_CLEAR] = "DELETE FROM sdv WHERE record_id = ?1 AND event = ?2 AND instance = ?3 AND "
                      "field = ?4 AND code = ?5 RETURNING value",
     [SQ_SDV_ANY_ON_RECORD] = "SELECT 1 FROM sdv WHERE record_id = ?1 LIMIT 1",
     /* every stored value (of one record, ?1, or all) with its verification, if any */
-    [SQ_SDV_VALUES] = "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
-                      "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
-                      "s.verified_at, (SELECT code FROM site WHERE site.id = r.site_id) "
-                      "FROM value v JOIN record r ON r.id = v.record_id "
-                      "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
-                      "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
-                      "WHERE (?1 IS NULL OR v.record_id = ?1) AND in_scope(r.site_id) "
-                      "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+    [SQ_SDV_VALUES] =
+        "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
+        "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
+        "s.verified_at, (SELECT code FROM site WHERE site.id = r.site_id) "
+        "FROM value v JOIN record r ON r.id = v.record_id "
+        "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
+        "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
+        "WHERE (CAST(?1 AS BIGINT) IS NULL OR v.record_id = ?1) AND in_scope(r.site_id) "
+        "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
     [SQ_SIG_INSERT] = "INSERT INTO signature(meaning, record_id, signer, printed_name, signed_at, "
-                      "content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      "content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
     /* ?1: a record id, or NULL for every signature */
     [SQ_SIG_LIST] = "SELECT s.id, s.meaning, coalesce(r.study_id, r.screening_no, ''), s.signer, "
                     "s.printed_name, s.signed_at, s.content_sha256, s.invalidated_at, "
                     "s.invalidated_reason FROM signature s LEFT JOIN record r ON r.id = "
-                    "s.record_id WHERE (?1 IS NULL OR s.record_id = ?1) AND "
+                    "s.record_id WHERE (CAST(?1 AS BIGINT) IS NULL OR s.record_id = ?1) AND "
                     "(s.record_id IS NULL OR in_scope(r.site_id)) ORDER BY s.id",
     [SQ_SIG_ANY_VALID] = "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL "
                          "LIMIT 1",
     [SQ_SIG_INVALIDATE] = "UPDATE signature SET invalidated_at = ?2, invalidated_reason = ?3 "
                           "WHERE record_id = ?1 AND invalidated_at IS NULL RETURNING id, meaning",
-    [SQ_USER_FULL_NAME] = "SELECT coalesce(full_name, name) FROM user WHERE name = ?1",
-    [SQ_USER_SET_FULL_NAME] = "UPDATE user SET full_name = ?2 WHERE name = ?1",
+    [SQ_USER_FULL_NAME] = "SELECT coalesce(full_name, name) FROM \"user\" WHERE name = ?1",
+    [SQ_USER_SET_FULL_NAME] = "UPDATE \"user\" SET full_name = ?2 WHERE name = ?1",
     [SQ_PROTO_VERSION] = "SELECT coalesce(max(version), 0) FROM protocol_version",
     [SQ_AUDIT_HEAD_TS] = "SELECT (SELECT ts FROM audit ORDER BY id LIMIT 1), (SELECT ts FROM "
                          "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
@@ -225,7 +234,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
         "LEFT JOIN form_status f ON "
         "f.record_id = d.record_id AND f.event = d.event AND f.form = d.form AND "
         "f.instance = d.instance WHERE coalesce(f.status, 0) <> 2 AND "
-        "(?1 IS NULL OR d.record_id = ?1)",
+        "(CAST(?1 AS BIGINT) IS NULL OR d.record_id = ?1)",
     [SQ_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [SQ_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -235,18 +244,19 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_NEXT_INSTANCE] = "SELECT max(m) FROM (SELECT max(instance) AS m FROM value WHERE "
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
                          "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
-                         "AND form = ?3)",
+                         "AND form = ?3) AS i",
     [SQ_SESSION_AUTH] = "SELECT u.id, u.name, u.role, NULL, u.is_disabled, u.failed_logins, "
                         "u.is_locked_out, u.created_at, s.expires_ms, s.ttl_s FROM session s "
-                        "JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                        "JOIN \"user\" u ON u.id = s.user_id WHERE s.token_hash = ?1",
     [SQ_VAL_FORM] = "SELECT field, code, value, flag FROM value WHERE record_id = ?1 AND "
                     "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
     [SQ_SNAP_BEGIN] = "BEGIN",
     [SQ_SNAP_COMMIT] = "COMMIT",
     /* sites.c */
-    [SQ_SITE_SCOPE] = "SELECT u.all_sites, us.site_id, s.code FROM user u LEFT JOIN user_site us "
-                      "ON us.user_id = u.id LEFT JOIN site s ON s.id = us.site_id WHERE "
-                      "u.name = ?1 ORDER BY us.site_id",
+    [SQ_SITE_SCOPE] =
+        "SELECT u.all_sites, us.site_id, s.code FROM \"user\" u LEFT JOIN user_site us "
+        "ON us.user_id = u.id LEFT JOIN site s ON s.id = us.site_id WHERE "
+        "u.name = ?1 ORDER BY us.site_id",
 #define SITE_COLS                                                                                  \
     "SELECT s.id, s.code, s.name, s.created_at, s.created_by, (SELECT count(*) FROM record r "     \
     "WHERE r.site_id = s.id), (SELECT count(*) FROM record r WHERE r.site_id = s.id AND "          \
@@ -256,14 +266,14 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SITE_INSERT] = "INSERT INTO site(code, name, created_at, created_by) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [SQ_SITE_SET_RECORD] = "UPDATE record SET site_id = ?2 WHERE id = ?1",
-    [SQ_SITE_OF_USER] = SITE_COLS "JOIN user_site us ON us.site_id = s.id JOIN user u ON "
+    [SQ_SITE_OF_USER] = SITE_COLS "JOIN user_site us ON us.site_id = s.id JOIN \"user\" u ON "
                                   "u.id = us.user_id WHERE u.name = ?1 ORDER BY lower(s.code)",
-    [SQ_SITE_USER_CLEAR] = "DELETE FROM user_site WHERE user_id = (SELECT id FROM user WHERE "
+    [SQ_SITE_USER_CLEAR] = "DELETE FROM user_site WHERE user_id = (SELECT id FROM \"user\" WHERE "
                            "name = ?1)",
-    [SQ_SITE_USER_ADD] = "INSERT OR IGNORE INTO user_site(user_id, site_id) SELECT u.id, ?2 "
-                         "FROM user u WHERE u.name = ?1",
-    [SQ_SITE_USER_ALL] = "UPDATE user SET all_sites = ?2 WHERE name = ?1",
-    [SQ_AUDIT_RECORD] = "SELECT id, ts, user, action, record, event, instance, field, "
+    [SQ_SITE_USER_ADD] = "INSERT INTO user_site(user_id, site_id) SELECT u.id, CAST(?2 AS BIGINT) "
+                         "FROM \"user\" u WHERE u.name = ?1 ON CONFLICT DO NOTHING",
+    [SQ_SITE_USER_ALL] = "UPDATE \"user\" SET all_sites = ?2 WHERE name = ?1",
+    [SQ_AUDIT_RECORD] = "SELECT id, ts, \"user\", action, record, event, instance, field, "
                         "old_value, new_value, reason, source, source_sha256, prev_hash, hash "
                         "FROM audit WHERE record IN (?1, ?2) ORDER BY id",
 };
@@ -271,30 +281,33 @@ static const char *const stmt_sql[SQ__COUNT] = {
 void store_db_wait_when_busy(struct store *st)
 {
     st->busy_wait_ms = STORE_BUSY_WAIT_MS;
-    sqlite3_busy_handler(st->db, busy_wait, st);
+    if (store_sql_sqlite(st->db))
+        sqlite3_busy_handler(store_sql_sqlite(st->db), busy_wait, st);
+    else
+        store_sql_set_lock_timeout(st->db, st->busy_wait_ms);
 }
 
 void store_set_busy_wait(struct store *st, long long ms)
 {
     st->busy_wait_ms = ms < 0 ? 0 : ms;
+    /* PostgreSQL's lock_timeout 0 is "wait for ever": 1 ms is "do not wait" */
+    store_sql_set_lock_timeout(st->db, st->busy_wait_ms > 0 ? st->busy_wait_ms : 1);
 }
 
-/* ERR_BUSY when db's last error is SQLite's "busy" or "locked" (another connection held the
- * database past the busy handler's bound), else ERR_IO. */
-static int db_error_code(sqlite3 *db)
+/* ERR_BUSY when db's last error is "busy" or "locked" (another connection held the database
+ * past the busy handler's bound; on PostgreSQL also a lost connection), else ERR_IO. */
+static int db_error_code(struct sqldb *db)
 {
-    int c = sqlite3_errcode(db) & 0xff;
+    int c = store_sql_errcode(db);
     return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
 }
 
-int store_exec_sql(sqlite3 *db, const char *sql, struct err *e)
+int store_exec_sql(struct sqldb *db, const char *sql, struct err *e)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (store_sql_exec(db, sql) != SQLITE_OK) {
         int code = db_error_code(db);
-        err_set(e, code, "%s%s", msg ? msg : sqlite3_errmsg(db),
+        err_set(e, code, "%s%s", store_sql_errmsg(db),
                 code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
-        sqlite3_free(msg);
         return code;
     }
     return 0;
@@ -310,7 +323,7 @@ int store_db_fail(struct store *st, struct err *e, const char *what)
                        "%s: binding parameter %d: %s", what, st->bind_index, sqlite3_errstr(rc));
     }
     int code = db_error_code(st->db);
-    return err_set(e, code, "%s: %s%s", what, sqlite3_errmsg(st->db),
+    return err_set(e, code, "%s: %s%s", what, store_sql_errmsg(st->db),
                    code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
 }
 
@@ -335,44 +348,63 @@ static int busy_wait(void *ctx, int attempt)
     return 1;
 }
 
-int store_step(struct store *st, sqlite3_stmt *s)
+int store_step(struct store *st, sqldb_stmt *s)
 {
-    return st->bind_rc ? st->bind_rc : sqlite3_step(s);
+    if (st->bind_rc)
+        return st->bind_rc;
+    if (store_sql_is_postgres(st->db) && store_sql_uses_scope(s)) {
+        int rc = store_sites_scope_send(st);
+        if (rc)
+            return rc;
+    }
+    return store_sql_step(s);
 }
 
-int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+int store_stmt_run(struct store *st, sqldb_stmt *s, const char *what, struct err *e)
 {
     int r = store_step(st, s);
     int rc = r == SQLITE_DONE ? 0 : store_db_fail(st, e, what);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
-sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
+int store_stmt_row_id(struct store *st, sqldb_stmt *s, long long *id, const char *what,
+                      struct err *e)
 {
-    sqlite3_stmt *s = st->stmts[id];
+    *id = 0;
+    int r = store_step(st, s);
+    if (r == SQLITE_ROW) {
+        *id = store_sql_col_int64(s, 0);
+        r = store_step(st, s);
+    }
+    int rc = r == SQLITE_DONE && *id ? 0 : store_db_fail(st, e, what);
+    store_sql_reset(s);
+    return rc;
+}
+
+sqldb_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
+{
+    sqldb_stmt *s = st->stmts[id];
     st->bind_rc = 0;
     if (!s) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
-            SQLITE_OK) {
+        if (store_sql_prepare(st->db, stmt_sql[id], true, &s) != SQLITE_OK) {
             store_db_fail(st, e, "preparing a statement");
             return NULL;
         }
         st->stmts[id] = s;
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    store_sql_reset(s);
+    store_sql_clear_bindings(s);
     return s;
 }
 
-int store_stmt_prepare(struct store *st, const char *sql, sqlite3_stmt **out, const char *what,
+int store_stmt_prepare(struct store *st, const char *sql, sqldb_stmt **out, const char *what,
                        struct err *e)
 {
     *out = NULL;
     st->bind_rc = 0;
-    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) == SQLITE_OK)
+    if (store_sql_prepare(st->db, sql, false, out) == SQLITE_OK)
         return 0;
-    sqlite3_finalize(*out);
     *out = NULL;
     return store_db_fail(st, e, what);
 }
@@ -387,53 +419,51 @@ static int bound(struct store *st, int i, int rc)
     return rc;
 }
 
-int store_bind_text(struct store *st, sqlite3_stmt *s, int i, const char *v)
+int store_bind_text(struct store *st, sqldb_stmt *s, int i, const char *v)
 {
-    return bound(st, i,
-                 v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i));
+    return bound(st, i, store_sql_bind_text(s, i, v, v ? strlen(v) : 0, false));
 }
 
-int store_bind_text_static(struct store *st, sqlite3_stmt *s, int i, const char *v)
+int store_bind_text_static(struct store *st, sqldb_stmt *s, int i, const char *v)
 {
-    return bound(st, i,
-                 v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i));
+    return bound(st, i, store_sql_bind_text(s, i, v, v ? strlen(v) : 0, true));
 }
 
-int store_bind_textn_static(struct store *st, sqlite3_stmt *s, int i, const char *v, size_t n)
+int store_bind_textn_static(struct store *st, sqldb_stmt *s, int i, const char *v, size_t n)
 {
-    return bound(st, i, sqlite3_bind_text64(s, i, v, n, SQLITE_STATIC, SQLITE_UTF8));
+    return bound(st, i, store_sql_bind_text(s, i, v, n, true));
 }
 
-int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v)
+int store_bind_int64(struct store *st, sqldb_stmt *s, int i, long long v)
 {
-    return bound(st, i, sqlite3_bind_int64(s, i, v));
+    return bound(st, i, store_sql_bind_int64(s, i, v));
 }
 
-int store_bind_null(struct store *st, sqlite3_stmt *s, int i)
+int store_bind_null(struct store *st, sqldb_stmt *s, int i)
 {
-    return bound(st, i, sqlite3_bind_null(s, i));
+    return bound(st, i, store_sql_bind_null(s, i));
 }
 
-int store_bind_double(struct store *st, sqlite3_stmt *s, int i, double v)
+int store_bind_double(struct store *st, sqldb_stmt *s, int i, double v)
 {
-    return bound(st, i, sqlite3_bind_double(s, i, v));
+    return bound(st, i, store_sql_bind_double(s, i, v));
 }
 
-int store_bind_blob(struct store *st, sqlite3_stmt *s, int i, const void *v, size_t n)
+int store_bind_blob(struct store *st, sqldb_stmt *s, int i, const void *v, size_t n)
 {
-    return bound(st, i, sqlite3_bind_blob64(s, i, v ? v : "", n, SQLITE_TRANSIENT));
+    return bound(st, i, store_sql_bind_blob(s, i, v, n));
 }
 
-int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e)
+int store_stmt_run_unbind(struct store *st, sqldb_stmt *s, const char *what, struct err *e)
 {
     int rc = store_stmt_run(st, s, what, e);
-    sqlite3_clear_bindings(s);
+    store_sql_clear_bindings(s);
     return rc;
 }
 
-void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len)
+void store_col_copy(sqldb_stmt *s, int i, char *buf, size_t len)
 {
-    const char *v = (const char *)sqlite3_column_text(s, i);
+    const char *v = (const char *)store_sql_col_text(s, i);
     /* each caller's buffer holds the longest value store/ writes to its column; anything
      * longer (a file edited by hand) is cut visibly, never silently */
     fmt_text(buf, len, "%s", v ? v : "");
@@ -495,7 +525,7 @@ void store_tx_rollback(struct store *st)
     char sql[64];
     if (st->tx_depth == 1) {
         /* COMMIT may already have ended the transaction when it failed. */
-        if (!sqlite3_get_autocommit(st->db))
+        if (store_sql_in_transaction(st->db))
             store_exec_sql(st->db, "ROLLBACK", NULL);
     } else {
         fmt_exact(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
@@ -507,7 +537,7 @@ void store_tx_rollback(struct store *st)
         st->is_acting = false;
 }
 
-int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,
+int store_rows_to_array(struct store *st, sqldb_stmt *s, size_t elem_size, row_fill_fn fill,
                         void **out, size_t *n, const char *what, struct err *e)
 {
     *out = NULL;
@@ -523,7 +553,7 @@ int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row
         *out = grown;
         fill(s, (char *)*out + (*n)++ * elem_size);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r == SQLITE_DONE)
         return 0;
     free(*out);

@@ -68,17 +68,17 @@ int store_incomplete_forms(struct store *st, long long record_id, long long *n, 
 {
     *n = 0;
     first[0] = '\0';
-    sqlite3_stmt *s = store_stmt_get(st, SQ_DB_INCOMPLETE_FORMS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_DB_INCOMPLETE_FORMS, e);
     if (!s)
         return ERR_IO;
     if (record_id)
         store_bind_int64(st, s, 1, record_id);
     int step = store_step(st, s);
     if (step == SQLITE_ROW) {
-        *n = sqlite3_column_int64(s, 0);
+        *n = store_sql_col_int64(s, 0);
         store_col_copy(s, 1, first, len);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return step == SQLITE_ROW ? 0 : store_db_fail(st, e, "checking form statuses");
 }
 

@@ -79,10 +79,13 @@ static int keys_read(struct store *st, struct err *e)
 int store_keys_load(struct store *st, const char *db_path, struct err *e)
 {
     const char *env = getenv("IOHEME_KEY_FILE");
-    if ((size_t)snprintf(st->key_path, sizeof st->key_path, env && *env ? "%s" : "%s.key",
-                         env && *env ? env : db_path) >= sizeof st->key_path)
+    /* a PostgreSQL study has no file to put its key beside: IOHEME_KEY_FILE names it */
+    if (!(env && *env) && store_sql_is_postgres(st->db))
+        st->key_path[0] = '\0';
+    else if ((size_t)snprintf(st->key_path, sizeof st->key_path, env && *env ? "%s" : "%s.key",
+                              env && *env ? env : db_path) >= sizeof st->key_path)
         return err_set(e, ERR_INVALID, "%s: key file path too long", db_path);
-    int rc = keys_read(st, e);
+    int rc = st->key_path[0] ? keys_read(st, e) : 0;
     if (rc)
         return rc;
     /* every key the database knows must match its check value */
@@ -127,6 +130,11 @@ static const struct store_key *key_find(const struct store *st, unsigned id)
  * and its check value to the database's meta (in the caller's transaction). */
 static int key_add(struct store *st, struct err *e)
 {
+    if (!st->key_path[0])
+        return err_set(e, ERR_INVALID,
+                       "identifier fields are encrypted with a key kept outside the database: "
+                       "a study on PostgreSQL needs IOHEME_KEY_FILE to name its key file "
+                       "(docs/operations.md)");
     if (st->nkeys >= STORE_MAX_KEYS)
         return err_set(e, ERR_INVALID, "%s: more than %d keys", st->key_path, STORE_MAX_KEYS);
     struct store_key k = {.id = st->max_key_id};
@@ -297,7 +305,7 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
     if (!rc)
         rc = key_add(st, e);
     /* every stored identifier value, re-encrypted with the new key */
-    sqlite3_stmt *sel = NULL, *upd = NULL;
+    sqldb_stmt *sel = NULL, *upd = NULL;
     if (!rc)
         rc = store_stmt_prepare(st,
                                 "SELECT record_id, event, instance, field, code, value FROM value "
@@ -310,17 +318,17 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
                                 &upd, "re-encrypting identifier values", e);
     struct arena ar = ARENA_INIT;
     int step;
-    while (!rc && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+    while (!rc && (step = store_sql_step(sel)) == SQLITE_ROW) {
         const char *plain, *enc;
-        rc = store_decrypt(st, (const char *)sqlite3_column_text(sel, 5), &ar, &plain, e);
+        rc = store_decrypt(st, (const char *)store_sql_col_text(sel, 5), &ar, &plain, e);
         if (!rc)
             rc = store_encrypt(st, plain, &ar, &enc, e);
         if (!rc) {
-            store_bind_int64(st, upd, 1, sqlite3_column_int64(sel, 0));
-            store_bind_text(st, upd, 2, (const char *)sqlite3_column_text(sel, 1));
-            store_bind_int64(st, upd, 3, sqlite3_column_int64(sel, 2));
-            store_bind_text(st, upd, 4, (const char *)sqlite3_column_text(sel, 3));
-            store_bind_text(st, upd, 5, (const char *)sqlite3_column_text(sel, 4));
+            store_bind_int64(st, upd, 1, store_sql_col_int64(sel, 0));
+            store_bind_text(st, upd, 2, (const char *)store_sql_col_text(sel, 1));
+            store_bind_int64(st, upd, 3, store_sql_col_int64(sel, 2));
+            store_bind_text(st, upd, 4, (const char *)store_sql_col_text(sel, 3));
+            store_bind_text(st, upd, 5, (const char *)store_sql_col_text(sel, 4));
             store_bind_text(st, upd, 6, enc);
             rc = store_stmt_run(st, upd, "re-encrypting an identifier value", e);
         }
@@ -328,8 +336,8 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
             ++*nvalues;
         arena_free(&ar);
     }
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
+    store_sql_finalize(sel);
+    store_sql_finalize(upd);
     if (!rc) {
         char oldv[32], newv[96];
         fmt_exact(oldv, sizeof oldv, "key %u", old_id);

@@ -26,114 +26,6 @@ bool store_is_postgres_url(const char *s)
     return s && (strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0);
 }
 
-struct col {
-    char *name;
-    char type; /* 'i' integer, 'r' real, 'b' blob, 't' text */
-};
-
-struct table {
-    char *name;
-    struct col *cols;
-    size_t ncols, capcols;
-    char *pk; /* "a, b" */
-    bool append_only;
-    long long rows;
-};
-
-struct tables {
-    struct table *t;
-    size_t n, cap;
-    struct arena ar;
-};
-
-static char type_of(const char *decl)
-{
-    return strcmp(decl, "INTEGER") == 0 ? 'i'
-           : strcmp(decl, "REAL") == 0  ? 'r'
-           : strcmp(decl, "BLOB") == 0  ? 'b'
-                                        : 't';
-}
-
-/* The tables of an ioheme SQLite database (its schema, read from db): columns, key, and
- * whether a trigger keeps them append-only. */
-static int schema_tables(sqlite3 *db, struct tables *ts, struct err *e)
-{
-    sqlite3_stmt *s = NULL, *ti = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, (SELECT count(*) FROM sqlite_schema g WHERE g.type = "
-                           "'trigger' AND g.tbl_name = t.name AND g.sql LIKE '%BEFORE UPDATE%' "
-                           "AND g.sql LIKE '%RAISE(ABORT%') FROM sqlite_schema t WHERE type = "
-                           "'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                           -1, &s, NULL) != SQLITE_OK)
-        return err_set(e, ERR_IO, "reading the schema: %s", sqlite3_errmsg(db));
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-        struct table *g = array_grow(ts->t, ts->n, &ts->cap, sizeof *g, 16);
-        if (!g) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            break;
-        }
-        ts->t = g;
-        struct table *t = &ts->t[ts->n++];
-        memset(t, 0, sizeof *t);
-        t->name = arena_strdup(&ts->ar, (const char *)sqlite3_column_text(s, 0));
-        t->append_only = sqlite3_column_int(s, 1) > 0;
-        char sql[256];
-        if (!t->name || !fmt_fits(sql, sizeof sql, "PRAGMA table_info(\"%s\")", t->name)) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            break;
-        }
-        if (sqlite3_prepare_v2(db, sql, -1, &ti, NULL) != SQLITE_OK) {
-            rc = err_set(e, ERR_IO, "reading table %s: %s", t->name, sqlite3_errmsg(db));
-            break;
-        }
-        struct strbuf pk = STRBUF_INIT;
-        int maxpk = 0;
-        while (sqlite3_step(ti) == SQLITE_ROW) {
-            struct col *c = array_grow(t->cols, t->ncols, &t->capcols, sizeof *c, 8);
-            if (!c) {
-                rc = err_set(e, ERR_NOMEM, "out of memory");
-                break;
-            }
-            t->cols = c;
-            c[t->ncols].name = arena_strdup(&ts->ar, (const char *)sqlite3_column_text(ti, 1));
-            c[t->ncols].type = type_of((const char *)sqlite3_column_text(ti, 2));
-            if (sqlite3_column_int(ti, 5) > maxpk)
-                maxpk = sqlite3_column_int(ti, 5);
-            t->ncols++;
-        }
-        sqlite3_finalize(ti);
-        ti = NULL;
-        /* the key in its declared order (table_info's pk column: 1, 2, ...) */
-        for (int k = 1; !rc && k <= maxpk; k++) {
-            if (sqlite3_prepare_v2(db, sql, -1, &ti, NULL) != SQLITE_OK)
-                break;
-            while (sqlite3_step(ti) == SQLITE_ROW)
-                if (sqlite3_column_int(ti, 5) == k)
-                    strbuf_addf(&pk, "%s\"%s\"", pk.len ? ", " : "",
-                                (const char *)sqlite3_column_text(ti, 1));
-            sqlite3_finalize(ti);
-            ti = NULL;
-        }
-        t->pk = pk.len ? arena_strdup(&ts->ar, strbuf_str(&pk)) : NULL;
-        strbuf_release(&pk);
-    }
-    sqlite3_finalize(s);
-    for (size_t i = 0; !rc && i < ts->n; i++)
-        for (size_t c = 0; c < ts->t[i].ncols; c++)
-            if (!ts->t[i].cols[c].name)
-                rc = err_set(e, ERR_NOMEM, "out of memory");
-    return rc;
-}
-
-static void tables_free(struct tables *ts)
-{
-    for (size_t i = 0; i < ts->n; i++)
-        free(ts->t[i].cols);
-    free(ts->t);
-    arena_free(&ts->ar);
-}
-
 static int pg_fail(PGconn *pg, struct err *e, const char *what)
 {
     return err_set(e, ERR_IO, "PostgreSQL, %s: %s", what, PQerrorMessage(pg));
@@ -193,34 +85,26 @@ static void copy_value(struct strbuf *sb, sqlite3_stmt *s, int i, char type)
     }
 }
 
-static int copy_table_to_pg(sqlite3 *db, PGconn *pg, struct table *t, struct err *e)
+/* Copies every row of t from the SQLite database db into the PostgreSQL table of the same
+ * name (made by store_schema_pg_create), by COPY. */
+static int copy_table_to_pg(sqlite3 *db, PGconn *pg, struct store_table *t, struct err *e)
 {
-    struct strbuf sql = STRBUF_INIT;
-    strbuf_addf(&sql, "CREATE TABLE \"%s\" (", t->name);
+    struct strbuf cols = STRBUF_INIT, sql = STRBUF_INIT;
     for (size_t c = 0; c < t->ncols; c++)
-        strbuf_addf(&sql, "%s\"%s\" %s", c ? ", " : "", t->cols[c].name,
-                    t->cols[c].type == 'i'   ? "bigint"
-                    : t->cols[c].type == 'r' ? "double precision"
-                    : t->cols[c].type == 'b' ? "bytea"
-                                             : "text");
-    if (t->pk)
-        strbuf_addf(&sql, ", PRIMARY KEY (%s)", t->pk);
-    strbuf_adds(&sql, ")");
-    int rc = sql.failed ? err_set(e, ERR_NOMEM, "out of memory")
-                        : pg_exec(pg, strbuf_str(&sql), "creating a table", e);
-    strbuf_reset(&sql);
-    strbuf_addf(&sql, "COPY \"%s\" FROM STDIN", t->name);
+        strbuf_addf(&cols, "%s\"%s\"", c ? ", " : "", t->cols[c].name);
+    strbuf_addf(&sql, "COPY \"%s\" (%s) FROM STDIN", t->name, strbuf_str(&cols));
+    int rc = sql.failed || cols.failed ? err_set(e, ERR_NOMEM, "out of memory") : 0;
     PGresult *r = rc ? NULL : PQexec(pg, strbuf_str(&sql));
     if (!rc && PQresultStatus(r) != PGRES_COPY_IN)
         rc = pg_fail(pg, e, "starting COPY");
     PQclear(r);
     sqlite3_stmt *s = NULL;
     strbuf_reset(&sql);
-    strbuf_addf(&sql, "SELECT * FROM \"%s\"", t->name);
+    strbuf_addf(&sql, "SELECT %s FROM \"%s\"", strbuf_str(&cols), t->name);
     if (!rc && sqlite3_prepare_v2(db, strbuf_str(&sql), -1, &s, NULL) != SQLITE_OK)
         rc = err_set(e, ERR_IO, "reading %s: %s", t->name, sqlite3_errmsg(db));
     struct strbuf line = STRBUF_INIT;
-    int step;
+    int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
         strbuf_reset(&line);
         for (size_t c = 0; c < t->ncols; c++) {
@@ -239,6 +123,8 @@ static int copy_table_to_pg(sqlite3 *db, PGconn *pg, struct table *t, struct err
         rc = err_set(e, ERR_IO, "reading %s: %s", t->name, sqlite3_errmsg(db));
     sqlite3_finalize(s);
     strbuf_release(&line);
+    strbuf_release(&cols);
+    strbuf_release(&sql);
     if (PQputCopyEnd(pg, rc ? "aborted" : NULL) != 1 && !rc)
         rc = pg_fail(pg, e, "ending COPY");
     while ((r = PQgetResult(pg)) != NULL) {
@@ -246,20 +132,11 @@ static int copy_table_to_pg(sqlite3 *db, PGconn *pg, struct table *t, struct err
             rc = pg_fail(pg, e, "copying rows");
         PQclear(r);
     }
-    if (!rc && t->append_only) {
-        strbuf_reset(&sql);
-        strbuf_addf(&sql,
-                    "CREATE TRIGGER \"%s_append_only\" BEFORE UPDATE OR DELETE ON \"%s\" FOR "
-                    "EACH ROW EXECUTE FUNCTION ioheme_append_only()",
-                    t->name, t->name);
-        rc = pg_exec(pg, strbuf_str(&sql), "creating the append-only trigger", e);
-    }
-    strbuf_release(&sql);
     return rc;
 }
 
 /* The number of rows of each table in the PostgreSQL copy equals t->rows. */
-static int pg_counts(PGconn *pg, const struct tables *ts, struct err *e)
+static int pg_counts(PGconn *pg, const struct store_tables *ts, struct err *e)
 {
     for (size_t i = 0; i < ts->n; i++) {
         char sql[256];
@@ -335,9 +212,10 @@ static int to_postgres(const char *from, const char *to, struct store_migrate_re
 {
     struct store *st = NULL;
     int rc = store_open(from, &st, e); /* brings it to this binary's schema first */
-    PGconn *pg = NULL;
-    if (!rc)
-        rc = pg_connect(to, &pg, e);
+    struct sqldb *pgdb = NULL;
+    if (!rc && store_sql_open_postgres(to, &pgdb) != SQLITE_OK)
+        rc = err_set(e, ERR_IO, "%s", pgdb ? store_sql_errmsg(pgdb) : "out of memory");
+    PGconn *pg = rc ? NULL : store_sql_postgres(pgdb);
     if (!rc) {
         PGresult *r = PQexec(pg, "SELECT count(*) FROM pg_tables WHERE schemaname = "
                                  "current_schema() AND tablename IN ('audit', 'ioheme_schema')");
@@ -348,30 +226,16 @@ static int to_postgres(const char *from, const char *to, struct store_migrate_re
                                "the PostgreSQL database already holds a study: migrate into "
                                "an empty one");
     }
-    struct tables ts = {.ar = ARENA_INIT};
-    if (!rc)
-        rc = schema_tables(st->db, &ts, e);
+    struct store_tables ts = {.ar = ARENA_INIT};
     /* one read transaction on SQLite (a consistent snapshot), one write transaction here */
     if (!rc)
         rc = store_exec_sql(st->db, "BEGIN", e);
     if (!rc)
         rc = pg_exec(pg, "BEGIN ISOLATION LEVEL SERIALIZABLE", "beginning", e);
     if (!rc)
-        rc = pg_exec(pg,
-                     "CREATE FUNCTION ioheme_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                     "$$ BEGIN RAISE EXCEPTION '% rows cannot be changed or deleted', "
-                     "TG_TABLE_NAME; END $$",
-                     "creating the append-only function", e);
+        rc = store_schema_pg_create(pgdb, &ts, e);
     for (size_t i = 0; !rc && i < ts.n; i++)
-        rc = copy_table_to_pg(st->db, pg, &ts.t[i], e);
-    if (!rc) {
-        char sql[96];
-        fmt_exact(sql, sizeof sql,
-                  "CREATE TABLE ioheme_schema (version integer NOT NULL); INSERT INTO "
-                  "ioheme_schema VALUES (%d)",
-                  SCHEMA_VERSION);
-        rc = pg_exec(pg, sql, "recording the schema version", e);
-    }
+        rc = copy_table_to_pg(store_sql_sqlite(st->db), pg, &ts.t[i], e);
     if (!rc)
         rc = pg_counts(pg, &ts, e);
     if (!rc)
@@ -385,8 +249,8 @@ static int to_postgres(const char *from, const char *to, struct store_migrate_re
     for (size_t i = 0; i < ts.n; i++)
         res->rows += ts.t[i].rows;
     res->tables = ts.n;
-    tables_free(&ts);
-    PQfinish(pg);
+    store_schema_tables_free(&ts);
+    store_sql_close(pgdb);
     store_close(st);
     return rc;
 }
@@ -415,16 +279,16 @@ static int from_postgres(const char *from, const char *to, struct store_migrate_
     if (!rc)
         rc = store_create_empty(to, &dst, e); /* the same schema, version SCHEMA_VERSION */
     bool created = !rc;
-    struct tables ts = {.ar = ARENA_INIT};
+    struct store_tables ts = {.ar = ARENA_INIT};
     if (!rc)
-        rc = schema_tables(dst->db, &ts, e);
+        rc = store_schema_tables(store_sql_sqlite(dst->db), &ts, e);
     /* tables arrive in name order, before what they reference: keys are checked at the end */
     if (!rc)
         rc = store_exec_sql(dst->db, "PRAGMA foreign_keys = OFF; BEGIN", e);
     if (!rc)
         rc = pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "beginning", e);
     for (size_t i = 0; !rc && i < ts.n; i++) {
-        struct table *t = &ts.t[i];
+        struct store_table *t = &ts.t[i];
         struct strbuf q = STRBUF_INIT, ins = STRBUF_INIT;
         strbuf_adds(&q, "SELECT ");
         strbuf_addf(&ins, "INSERT INTO \"%s\" VALUES (", t->name);
@@ -435,7 +299,7 @@ static int from_postgres(const char *from, const char *to, struct store_migrate_
         strbuf_addf(&q, " FROM \"%s\"%s%s", t->name, t->pk ? " ORDER BY " : "", t->pk ? t->pk : "");
         strbuf_adds(&ins, ")");
         PGresult *r = q.failed ? NULL : PQexec(pg, strbuf_str(&q));
-        sqlite3_stmt *s = NULL;
+        sqldb_stmt *s = NULL;
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             rc = pg_fail(pg, e, "reading a table");
         else if (ins.failed)
@@ -464,20 +328,20 @@ static int from_postgres(const char *from, const char *to, struct store_migrate_
             rc = store_stmt_run(dst, s, t->name, e);
             t->rows++;
         }
-        sqlite3_finalize(s);
+        store_sql_finalize(s);
         PQclear(r);
         strbuf_release(&q);
         strbuf_release(&ins);
     }
     if (!rc) { /* every reference resolves, as it did in the source */
-        sqlite3_stmt *fk = NULL;
+        sqldb_stmt *fk = NULL;
         rc = store_stmt_prepare(dst, "PRAGMA foreign_key_check", &fk, "checking references", e);
         if (!rc && store_step(dst, fk) == SQLITE_ROW)
             rc = err_set(e, ERR_INTEGRITY,
                          "the copy has a row whose reference does not resolve "
                          "(table %s)",
-                         (const char *)sqlite3_column_text(fk, 0));
-        sqlite3_finalize(fk);
+                         (const char *)store_sql_col_text(fk, 0));
+        store_sql_finalize(fk);
     }
     if (!rc)
         rc = store_exec_sql(dst->db, "COMMIT", e);
@@ -503,7 +367,7 @@ static int from_postgres(const char *from, const char *to, struct store_migrate_
     for (size_t i = 0; i < ts.n; i++)
         res->rows += ts.t[i].rows;
     res->tables = ts.n;
-    tables_free(&ts);
+    store_schema_tables_free(&ts);
     PQfinish(pg);
     if (rc && created)
         store_remove_db_files(to);

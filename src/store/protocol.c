@@ -68,15 +68,16 @@ int store_protocol_files_read(const char *dir, struct store_protocol_files *pf, 
 static int put_version(struct store *st, int v, const struct store_protocol_files *pf,
                        const char *user, const char *reason, long long audit_id, struct err *e)
 {
-    sqlite3_stmt *del = NULL, *put = NULL, *arch = NULL, *ver = NULL;
+    sqldb_stmt *del = NULL, *put = NULL, *arch = NULL, *ver = NULL;
     int rc = store_stmt_prepare(st, "DELETE FROM protocol_file", &del, "replacing the protocol", e);
     if (!rc)
         rc = store_stmt_run(st, del, "replacing the protocol", e);
     if (!rc)
-        rc = store_stmt_prepare(st,
-                                "INSERT INTO protocol_version(version, applied_at, user, reason, "
-                                "sha256, audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                &ver, "storing the protocol version", e);
+        rc = store_stmt_prepare(
+            st,
+            "INSERT INTO protocol_version(version, applied_at, \"user\", reason, "
+            "sha256, audit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &ver, "storing the protocol version", e);
     if (!rc) {
         char ts[32];
         store_ts_format(store_now_ms(st), ts);
@@ -115,10 +116,10 @@ static int put_version(struct store *st, int v, const struct store_protocol_file
         if (!rc)
             rc = store_stmt_run(st, arch, "archiving the protocol", e);
     }
-    sqlite3_finalize(del);
-    sqlite3_finalize(put);
-    sqlite3_finalize(arch);
-    sqlite3_finalize(ver);
+    store_sql_finalize(del);
+    store_sql_finalize(put);
+    store_sql_finalize(arch);
+    store_sql_finalize(ver);
     return rc;
 }
 
@@ -130,16 +131,16 @@ int store_protocol_put_first(struct store *st, const struct store_protocol_files
 /* The newest version stored, 0 when none (a database being created). */
 static int stored_version(struct store *st, int *v, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_VERSION, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_PROTO_VERSION, e);
     if (!s)
         return ERR_IO;
     int r = store_step(st, s);
     if (r != SQLITE_ROW) {
-        sqlite3_reset(s);
+        store_sql_reset(s);
         return store_db_fail(st, e, "reading the protocol version");
     }
-    *v = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
+    *v = store_sql_col_int(s, 0);
+    store_sql_reset(s);
     return 0;
 }
 
@@ -197,7 +198,7 @@ int store_protocol_version_at(struct store *st, long long audit_id)
         st->pv_audit = NULL;
         st->pv_n = 0;
         st->pv_for = st->protocol_version;
-        sqlite3_stmt *s = NULL;
+        sqldb_stmt *s = NULL;
         if (store_stmt_prepare(st,
                                "SELECT coalesce(audit_id, 0) FROM protocol_version ORDER BY "
                                "version",
@@ -208,10 +209,10 @@ int store_protocol_version_at(struct store *st, long long audit_id)
                 if (!g)
                     break;
                 st->pv_audit = g;
-                g[st->pv_n++] = sqlite3_column_int64(s, 0);
+                g[st->pv_n++] = store_sql_col_int64(s, 0);
             }
         }
-        sqlite3_finalize(s);
+        store_sql_finalize(s);
     }
     int v = 1;
     for (size_t i = 1; i < st->pv_n; i++)
@@ -253,9 +254,9 @@ int store_protocol_versions(struct store *st, struct store_protocol_version **ou
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = NULL;
+    sqldb_stmt *s = NULL;
     int rc = store_stmt_prepare(st,
-                                "SELECT version, applied_at, user, reason, sha256, "
+                                "SELECT version, applied_at, \"user\", reason, sha256, "
                                 "coalesce(audit_id, (SELECT min(id) FROM audit), 0) FROM "
                                 "protocol_version ORDER BY version",
                                 &s, "reading the protocol versions", e);
@@ -270,16 +271,16 @@ int store_protocol_versions(struct store *st, struct store_protocol_version **ou
         *out = g;
         struct store_protocol_version *pv = &g[(*n)++];
         memset(pv, 0, sizeof *pv);
-        pv->version = sqlite3_column_int(s, 0);
+        pv->version = store_sql_col_int(s, 0);
         store_col_copy(s, 1, pv->applied_at, sizeof pv->applied_at);
         store_col_copy(s, 2, pv->user, sizeof pv->user);
         store_col_copy(s, 3, pv->reason, sizeof pv->reason);
         store_col_copy(s, 4, pv->sha256, sizeof pv->sha256);
-        pv->audit_id = sqlite3_column_int64(s, 5);
+        pv->audit_id = store_sql_col_int64(s, 5);
     }
     if (!rc && r != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading the protocol versions");
-    sqlite3_finalize(s);
+    store_sql_finalize(s);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -432,7 +433,7 @@ static int apply_recodes(struct store *st, const struct store_ctx *who, const st
                          const struct store_record *recs, size_t nrecs, const char *reason,
                          struct store_amend_result *res, struct err *e)
 {
-    sqlite3_stmt *s = NULL;
+    sqldb_stmt *s = NULL;
     int rc = store_stmt_prepare(st,
                                 "SELECT record_id, event, instance FROM value WHERE field = ?1 "
                                 "AND code = '' AND value = ?2 ORDER BY record_id, event, instance",
@@ -456,14 +457,14 @@ static int apply_recodes(struct store *st, const struct store_ctx *who, const st
                 break;
             }
             hits = g;
-            hits[nhits].record_id = sqlite3_column_int64(s, 0);
+            hits[nhits].record_id = store_sql_col_int64(s, 0);
             store_col_copy(s, 1, hits[nhits].event, sizeof hits[nhits].event);
-            hits[nhits++].instance = sqlite3_column_int(s, 2);
+            hits[nhits++].instance = store_sql_col_int(s, 2);
         }
         if (!rc && step != SQLITE_DONE)
             rc = store_db_fail(st, e, "reading the values to recode");
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
+        store_sql_reset(s);
+        store_sql_clear_bindings(s);
         for (size_t h = 0; !rc && h < nhits; h++) {
             const struct store_record *rec = NULL;
             for (size_t k = 0; k < nrecs && !rec; k++)
@@ -484,7 +485,7 @@ static int apply_recodes(struct store *st, const struct store_ctx *who, const st
         }
         free(hits);
     }
-    sqlite3_finalize(s);
+    store_sql_finalize(s);
     return rc;
 }
 

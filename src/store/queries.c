@@ -27,23 +27,23 @@ int store_query_status_from_name(const char *name, enum store_query_status *out)
     return ERR_NOT_FOUND;
 }
 
-static void query_fill(sqlite3_stmt *s, void *elem)
+static void query_fill(sqldb_stmt *s, void *elem)
 {
     struct store_query *q = elem;
     memset(q, 0, sizeof *q);
-    q->id = sqlite3_column_int64(s, 0);
+    q->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, q->record, sizeof q->record);
     store_col_copy(s, 2, q->event, sizeof q->event);
-    q->instance = sqlite3_column_int(s, 3);
+    q->instance = store_sql_col_int(s, 3);
     store_col_copy(s, 4, q->form, sizeof q->form);
     char field[128], code[32];
     store_col_copy(s, 5, field, sizeof field);
     store_col_copy(s, 6, code, sizeof code);
     if (!dict_key_format(field, code[0] ? code : NULL, q->field, sizeof q->field))
         store_col_copy(s, 5, q->field, sizeof q->field);
-    q->status = (enum store_query_status)sqlite3_column_int(s, 7);
+    q->status = (enum store_query_status)store_sql_col_int(s, 7);
     q->is_system =
-        sqlite3_column_text(s, 8) && strcmp((const char *)sqlite3_column_text(s, 8), "system") == 0;
+        store_sql_col_text(s, 8) && strcmp((const char *)store_sql_col_text(s, 8), "system") == 0;
     store_col_copy(s, 9, q->rule, sizeof q->rule);
     store_col_copy(s, 10, q->raised_value, sizeof q->raised_value);
     store_col_copy(s, 11, q->assignee, sizeof q->assignee);
@@ -51,38 +51,38 @@ static void query_fill(sqlite3_stmt *s, void *elem)
     store_col_copy(s, 13, q->opened_at, sizeof q->opened_at);
     store_col_copy(s, 14, q->updated_at, sizeof q->updated_at);
     store_col_copy(s, 15, q->text, sizeof q->text);
-    q->nmessages = sqlite3_column_int(s, 16);
+    q->nmessages = store_sql_col_int(s, 16);
 }
 
-static void message_fill(sqlite3_stmt *s, void *elem)
+static void message_fill(sqldb_stmt *s, void *elem)
 {
     struct store_query_message *m = elem;
     memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(s, 0);
+    m->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, m->ts, sizeof m->ts);
     store_col_copy(s, 2, m->user, sizeof m->user);
     store_col_copy(s, 3, m->action, sizeof m->action);
     store_col_copy(s, 4, m->text, sizeof m->text);
     m->has_values =
-        sqlite3_column_type(s, 5) != SQLITE_NULL || sqlite3_column_type(s, 6) != SQLITE_NULL;
+        store_sql_col_type(s, 5) != SQLITE_NULL || store_sql_col_type(s, 6) != SQLITE_NULL;
     store_col_copy(s, 5, m->old_value, sizeof m->old_value);
     store_col_copy(s, 6, m->new_value, sizeof m->new_value);
 }
 
 int store_query_get(struct store *st, long long id, struct store_query *out, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, id);
     int rc = store_step(st, s);
     if (rc == SQLITE_ROW) {
         query_fill(s, out);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         store_reveal_into(st, out->raised_value, sizeof out->raised_value);
         return 0;
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (rc != SQLITE_DONE)
         return store_db_fail(st, e, "reading a query");
     return err_set_field(e, ERR_NOT_FOUND, "query", "no query %lld", id);
@@ -91,7 +91,7 @@ int store_query_get(struct store *st, long long id, struct store_query *out, str
 int store_query_messages(struct store *st, long long id, struct store_query_message **out,
                          size_t *n, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_MSGS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_MSGS, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, id);
@@ -131,7 +131,7 @@ int store_query_list(struct store *st, const struct store_query_filter *f, struc
         rc = store_user_active_role(st, f->waiting_for, &role, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIST, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_LIST, e);
     if (!s)
         return ERR_IO;
     if (rid)
@@ -163,7 +163,7 @@ static int message_add(struct store *st, long long qid, const char *ts, const ch
                        const char *action, const char *text, const char *old_value,
                        const char *new_value, bool has_values, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_MSG_INSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_MSG_INSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, qid);
@@ -181,7 +181,7 @@ static int message_add(struct store *st, long long qid, const char *ts, const ch
 static int status_set(struct store *st, long long qid, enum store_query_status to, const char *ts,
                       struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_SET_STATUS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_SET_STATUS, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, qid);
@@ -313,7 +313,7 @@ static int query_insert(struct store *st, const struct store_record *r, const st
                         const char *assignee, const char *by, const char *ts, const char *text,
                         long long *id, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_Q_INSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_Q_INSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r->id);
@@ -328,10 +328,9 @@ static int query_insert(struct store *st, const struct store_record *r, const st
     store_bind_text(st, s, 10, assignee && *assignee ? assignee : NULL);
     store_bind_text(st, s, 11, by);
     store_bind_text(st, s, 12, ts);
-    int rc = store_stmt_run(st, s, "writing a query", e);
+    int rc = store_stmt_row_id(st, s, id, "writing a query", e);
     if (rc)
         return rc;
-    *id = sqlite3_last_insert_rowid(st->db);
     return message_add(st, *id, ts, by, "open", text, NULL, NULL, false, e);
 }
 
@@ -492,12 +491,12 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
                            struct err *e)
 {
     if (*has_live < 0) { /* once per change set: most records have no live query */
-        sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_RECORD, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_RECORD, e);
         if (!s)
             return ERR_IO;
         store_bind_int64(st, s, 1, r->id);
         int step = store_step(st, s);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for queries");
         *has_live = step == SQLITE_ROW;
@@ -507,7 +506,7 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
     store_ts_format(store_now_ms(st), ts);
     bool has_system = false;
     if (*has_live) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_KEY, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_Q_LIVE_ON_KEY, e);
         if (!s)
             return ERR_IO;
         store_bind_int64(st, s, 1, r->id);
@@ -523,11 +522,11 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
         size_t nlive = 0;
         int step;
         while ((step = store_step(st, s)) == SQLITE_ROW && nlive < 16) {
-            const unsigned char *o = sqlite3_column_text(s, 2);
-            live[nlive++] = (struct live){sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+            const unsigned char *o = store_sql_col_text(s, 2);
+            live[nlive++] = (struct live){store_sql_col_int64(s, 0), store_sql_col_int(s, 1),
                                           o && strcmp((const char *)o, "system") == 0};
         }
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for queries");
         for (size_t i = 0; i < nlive; i++) {

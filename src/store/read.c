@@ -5,10 +5,10 @@
 
 #include "store/store_int.h"
 
-sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char *event,
-                               int instance, const char *field, const char *code, struct err *e)
+sqldb_stmt *store_value_stmt(struct store *st, long long record_id, const char *event, int instance,
+                             const char *field, const char *code, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_GET, e);
     if (!s)
         return NULL;
     store_bind_int64(st, s, 1, record_id);
@@ -47,7 +47,7 @@ static int stored_bounds(void *ctx, int evi, const struct dict_field *f, int *fi
                          struct err *e)
 {
     struct value_lookup *lk = ctx;
-    sqlite3_stmt *s = store_stmt_get(lk->st, SQ_VAL_INST_BOUNDS, e);
+    sqldb_stmt *s = store_stmt_get(lk->st, SQ_VAL_INST_BOUNDS, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(lk->st, s, 1, lk->record_id);
@@ -55,10 +55,10 @@ static int stored_bounds(void *ctx, int evi, const struct dict_field *f, int *fi
     store_bind_text(lk->st, s, 3, f->form);
     int q = store_step(lk->st, s);
     if (q == SQLITE_ROW) {
-        *first = sqlite3_column_int(s, 0);
-        *last = sqlite3_column_int(s, 1);
+        *first = store_sql_col_int(s, 0);
+        *last = store_sql_col_int(s, 1);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return q == SQLITE_ROW ? 0 : store_db_fail(lk->st, e, "reading a form's instances");
 }
 
@@ -88,29 +88,29 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
             *out = (struct expr_value){EV_STR, 0, "0"};
         return 0;
     }
-    sqlite3_stmt *s = store_value_stmt(lk->st, lk->record_id, ev, inst, field,
-                                       f->type == FT_CHECKBOX ? code : NULL, e);
+    sqldb_stmt *s = store_value_stmt(lk->st, lk->record_id, ev, inst, field,
+                                     f->type == FT_CHECKBOX ? code : NULL, e);
     if (!s)
         return ERR_IO;
     int q = store_step(lk->st, s);
     if (q == SQLITE_ROW) {
         out->kind = EV_STR;
-        const char *stored = (const char *)sqlite3_column_text(s, 0);
+        const char *stored = (const char *)store_sql_col_text(s, 0);
         /* logic reads clear text, whoever is reading (store_decrypt, not store_reveal) */
         if (store_is_encrypted(stored) && store_decrypt(lk->st, stored, lk->ar, &stored, e) != 0) {
-            sqlite3_reset(s);
+            store_sql_reset(s);
             return e ? e->code : ERR_INTEGRITY;
         }
         out->str = arena_strdup(lk->ar, stored);
         if (!out->str) {
-            sqlite3_reset(s);
+            store_sql_reset(s);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
     } else if (f->type == FT_CHECKBOX) {
         out->kind = EV_STR;
         out->str = "0";
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
         return store_db_fail(lk->st, e, "reading a value");
     return 0;
@@ -124,39 +124,39 @@ int store_get_value(struct store *st, const char *record, const char *event, int
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_value_stmt(st, r.id, event, instance, field, code, e);
+    sqldb_stmt *s = store_value_stmt(st, r.id, event, instance, field, code, e);
     if (!s)
         return ERR_IO;
     int q = store_step(st, s);
     if (q == SQLITE_ROW) {
-        *out = strdup((const char *)sqlite3_column_text(s, 0));
+        *out = strdup((const char *)store_sql_col_text(s, 0));
         if (!*out)
             rc = err_set(e, ERR_NOMEM, "out of memory");
     } else if (q != SQLITE_DONE) {
         rc = store_db_fail(st, e, "reading a value");
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
 /* Streams value rows of s: column layout given by the statement. */
-static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char *rname,
-                      long long rid, store_value_fn fn, void *ctx, struct err *e)
+static int value_rows(struct store *st, sqldb_stmt *s, bool study, const char *rname, long long rid,
+                      store_value_fn fn, void *ctx, struct err *e)
 {
     int q, rc = 0;
     int c0 = study ? 2 : 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(s, c0 + 3);
+        const char *code = (const char *)store_sql_col_text(s, c0 + 3);
         struct store_value v = {
-            .record = study ? (const char *)sqlite3_column_text(s, 1) : rname,
-            .record_id = study ? sqlite3_column_int64(s, 0) : rid,
-            .event = (const char *)sqlite3_column_text(s, c0),
-            .instance = sqlite3_column_int(s, c0 + 1),
-            .field = (const char *)sqlite3_column_text(s, c0 + 2),
+            .record = study ? (const char *)store_sql_col_text(s, 1) : rname,
+            .record_id = study ? store_sql_col_int64(s, 0) : rid,
+            .event = (const char *)store_sql_col_text(s, c0),
+            .instance = store_sql_col_int(s, c0 + 1),
+            .field = (const char *)store_sql_col_text(s, c0 + 2),
             .code = code && *code ? code : NULL,
-            .value = (const char *)sqlite3_column_text(s, c0 + 4),
-            .flag = (const char *)sqlite3_column_text(s, c0 + 5),
-            .version = sqlite3_column_int(s, c0 + 6),
+            .value = (const char *)store_sql_col_text(s, c0 + 4),
+            .flag = (const char *)store_sql_col_text(s, c0 + 5),
+            .version = store_sql_col_int(s, c0 + 6),
         };
         struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
         v.value = store_reveal(st, NULL, v.value, &ar);
@@ -167,7 +167,7 @@ static int value_rows(struct store *st, sqlite3_stmt *s, bool study, const char 
     }
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading values");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
@@ -178,7 +178,7 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
@@ -187,7 +187,7 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
 
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_STUDY, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_STUDY, e);
     if (!s)
         return ERR_IO;
     /* Inside a batch the batch's own transaction already gives one snapshot. */
@@ -204,18 +204,18 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
 int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
                        struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FIELD_STUDY, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FIELD_STUDY, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, field);
     int q, rc = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_value v = {
-            .record_id = sqlite3_column_int64(s, 0),
-            .event = (const char *)sqlite3_column_text(s, 1),
-            .instance = sqlite3_column_int(s, 2),
+            .record_id = store_sql_col_int64(s, 0),
+            .event = (const char *)store_sql_col_text(s, 1),
+            .instance = store_sql_col_int(s, 2),
             .field = field,
-            .value = (const char *)sqlite3_column_text(s, 3),
+            .value = (const char *)store_sql_col_text(s, 3),
         };
         struct arena ar = ARENA_INIT;
         v.value = store_reveal(st, NULL, v.value, &ar);
@@ -226,13 +226,13 @@ int store_field_values(struct store *st, const char *field, store_value_fn fn, v
     }
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading values");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
 int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FORMS_STUDY, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FORMS_STUDY, e);
     if (!s)
         return ERR_IO;
     /* rows come grouped by (record, event, form); the last one reported stops repeats */
@@ -241,11 +241,11 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
     int q, rc = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_form_data fd = {
-            .record_id = sqlite3_column_int64(s, 0),
-            .event = (const char *)sqlite3_column_text(s, 1),
-            .form = (const char *)sqlite3_column_text(s, 2),
+            .record_id = store_sql_col_int64(s, 0),
+            .event = (const char *)store_sql_col_text(s, 1),
+            .form = (const char *)store_sql_col_text(s, 2),
         };
-        const struct dict_field *f = dict_field(&st->dict, (const char *)sqlite3_column_text(s, 3));
+        const struct dict_field *f = dict_field(&st->dict, (const char *)store_sql_col_text(s, 3));
         if (!fd.event || !fd.form || !f || f->type == FT_CALC)
             continue;
         if (fd.record_id == last_id && strcmp(fd.event, strbuf_str(&last_event)) == 0 &&
@@ -265,7 +265,7 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
     }
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading values");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     strbuf_release(&last_event);
     strbuf_release(&last_form);
     return rc;
@@ -279,7 +279,7 @@ int store_form_status(struct store *st, const char *record, const char *event, c
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_FS_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
@@ -288,8 +288,8 @@ int store_form_status(struct store *st, const char *record, const char *event, c
     store_bind_int64(st, s, 4, instance);
     int q = store_step(st, s);
     if (q == SQLITE_ROW)
-        *status = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
+        *status = store_sql_col_int(s, 0);
+    store_sql_reset(s);
     return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading form status");
 }
 
@@ -297,7 +297,7 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
                       struct err *e)
 {
     struct store_record r;
-    sqlite3_stmt *s;
+    sqldb_stmt *s;
     if (record) {
         int rc = store_record_find(st, record, &r, e);
         if (rc)
@@ -313,26 +313,26 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
     int q, rc = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_form_state fs = {
-            .record = (const char *)sqlite3_column_text(s, 0),
-            .event = (const char *)sqlite3_column_text(s, 1),
-            .form = (const char *)sqlite3_column_text(s, 2),
-            .instance = sqlite3_column_int(s, 3),
-            .status = sqlite3_column_int(s, 4),
+            .record = (const char *)store_sql_col_text(s, 0),
+            .event = (const char *)store_sql_col_text(s, 1),
+            .form = (const char *)store_sql_col_text(s, 2),
+            .instance = store_sql_col_int(s, 3),
+            .status = store_sql_col_int(s, 4),
         };
         if ((rc = fn(ctx, &fs)))
             break;
     }
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading form status");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
-static void instance_fill(sqlite3_stmt *s, void *elem)
+static void instance_fill(sqldb_stmt *s, void *elem)
 {
     *(struct store_instance *)elem = (struct store_instance){
-        sqlite3_column_int(s, 0),
-        sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 1)};
+        store_sql_col_int(s, 0),
+        store_sql_col_type(s, 1) == SQLITE_NULL ? -1 : store_sql_col_int(s, 1)};
 }
 
 int store_form_instances(struct store *st, const char *record, const char *event, const char *form,
@@ -344,7 +344,7 @@ int store_form_instances(struct store *st, const char *record, const char *event
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_INSTANCES, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_INSTANCES, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
@@ -371,7 +371,7 @@ int store_next_instance(struct store *st, const char *record, const char *event,
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_NEXT_INSTANCE, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_NEXT_INSTANCE, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
@@ -380,9 +380,9 @@ int store_next_instance(struct store *st, const char *record, const char *event,
     int q = store_step(st, s);
     /* 64-bit: a database written before instances were bounded may hold INT_MAX */
     long long last = 0;
-    if (q == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-        last = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
+    if (q == SQLITE_ROW && store_sql_col_type(s, 0) != SQLITE_NULL)
+        last = store_sql_col_int64(s, 0);
+    store_sql_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
         return store_db_fail(st, e, "numbering an instance");
     if (last >= max)

@@ -31,22 +31,22 @@ const char *store_record_name(const struct store_record *r)
     return r->study_id[0] ? r->study_id : r->screening_no;
 }
 
-static void record_from_stmt(sqlite3_stmt *s, struct store_record *r)
+static void record_from_stmt(sqldb_stmt *s, struct store_record *r)
 {
     memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(s, 0);
+    r->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, r->screening_no, sizeof r->screening_no);
     store_col_copy(s, 2, r->study_id, sizeof r->study_id);
-    r->status = (enum store_record_status)sqlite3_column_int(s, 3);
-    r->eligible = sqlite3_column_int(s, 4);
-    r->is_locked = sqlite3_column_int(s, 5) != 0;
+    r->status = (enum store_record_status)store_sql_col_int(s, 3);
+    r->eligible = store_sql_col_int(s, 4);
+    r->is_locked = store_sql_col_int(s, 5) != 0;
     store_col_copy(s, 6, r->screened_at, sizeof r->screened_at);
     store_col_copy(s, 7, r->screened_by, sizeof r->screened_by);
     store_col_copy(s, 8, r->enrolled_at, sizeof r->enrolled_at);
     store_col_copy(s, 9, r->withdrawn_at, sizeof r->withdrawn_at);
-    r->nform_locks = sqlite3_column_int(s, 10);
+    r->nform_locks = store_sql_col_int(s, 10);
     store_col_copy(s, 11, r->site, sizeof r->site);
-    r->site_id = sqlite3_column_int64(s, 12); /* 0 when NULL */
+    r->site_id = store_sql_col_int64(s, 12); /* 0 when NULL */
 }
 
 int store_record_filter(struct store *st, const char *record, long long *id, struct err *e)
@@ -63,14 +63,14 @@ int store_record_filter(struct store *st, const char *record, long long *id, str
 
 int store_record_find(struct store *st, const char *record, struct store_record *out, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REC_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, record ? record : "");
     int r = store_step(st, s);
     if (r == SQLITE_ROW)
         record_from_stmt(s, out);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r == SQLITE_DONE)
         return err_set_field(e, ERR_NOT_FOUND, "record", "no record '%s'", record ? record : "");
     return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "reading a record");
@@ -81,7 +81,7 @@ int store_record_get(struct store *st, const char *record, struct store_record *
     return store_record_find(st, record, out, e);
 }
 
-static void record_fill(sqlite3_stmt *s, void *elem)
+static void record_fill(sqldb_stmt *s, void *elem)
 {
     record_from_stmt(s, elem);
 }
@@ -90,7 +90,7 @@ int store_record_list(struct store *st, struct store_record **out, size_t *n, st
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_LIST, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REC_LIST, e);
     if (!s)
         return ERR_IO;
     void *arr = NULL;
@@ -126,7 +126,7 @@ int store_record_refresh_eligibility(struct store *st, const struct store_record
         status = elig == 0 ? STORE_REC_SCREEN_FAILURE : STORE_REC_SCREENED;
     if (elig == r->eligible && status == (int)r->status)
         return 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ELIG, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REC_SET_ELIG, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r->id);
@@ -151,13 +151,13 @@ int store_record_eligibility(struct store *st, const char *record, struct arena 
 
 static int next_number(struct store *st, enum stmt_id id, long long *out, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, id, e);
+    sqldb_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     int r = store_step(st, s);
     if (r == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
+        *out = store_sql_col_int64(s, 0);
+    store_sql_reset(s);
     return r == SQLITE_ROW ? 0 : store_db_fail(st, e, "numbering a record");
 }
 
@@ -194,7 +194,7 @@ int store_screen_create(struct store *st, const struct store_ctx *who,
     fmt_exact(scr, sizeof scr, "SCR-%03lld", id);
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_REC_INSERT, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_REC_INSERT, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -276,13 +276,13 @@ static int consent_recorded(struct store *st, const struct store_record *r, bool
 /* Whether name is a record's screening number or study ID, whichever site it belongs to. */
 static int id_taken(struct store *st, const char *name, bool *taken, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_ID_TAKEN, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REC_ID_TAKEN, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, name);
     int r = store_step(st, s);
     *taken = r == SQLITE_ROW;
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading record IDs");
 }
 
@@ -299,7 +299,7 @@ static int next_study_id(struct store *st, const struct store_record *r, char si
                              "%s has no site and the study IDs (%s) carry the site's code: "
                              "move it to a site first (ioheme site move)",
                              r->screening_no, ds->id_format);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_REC_NEXT_STUDY, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_REC_NEXT_STUDY, e);
     if (!s)
         return ERR_IO;
     if (per_site) /* else ?1 stays NULL: one numbering for the study */
@@ -307,8 +307,8 @@ static int next_study_id(struct store *st, const struct store_record *r, char si
     long long num = 0;
     int step = store_step(st, s);
     if (step == SQLITE_ROW)
-        num = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
+        num = store_sql_col_int64(s, 0);
+    store_sql_reset(s);
     if (step != SQLITE_ROW)
         return store_db_fail(st, e, "numbering a record");
     for (int tries = 0; tries < 1000000; tries++, num++) {
@@ -360,7 +360,7 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
         rc = next_study_id(st, &r, sid, e);
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -439,7 +439,7 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
         newv = lock ? "locked" : "unlocked";
     }
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, sid, e);
+        sqldb_stmt *s = store_stmt_get(st, sid, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -481,13 +481,13 @@ int store_record_unlock(struct store *st, const struct store_ctx *who, const cha
     return record_action(st, who, record, "unlock", reason, e);
 }
 
-static void flock_fill(sqlite3_stmt *s, void *elem)
+static void flock_fill(sqldb_stmt *s, void *elem)
 {
     struct store_form_lock *l = elem;
     memset(l, 0, sizeof *l);
     store_col_copy(s, 0, l->event, sizeof l->event);
     store_col_copy(s, 1, l->form, sizeof l->form);
-    l->instance = sqlite3_column_int(s, 2);
+    l->instance = store_sql_col_int(s, 2);
     store_col_copy(s, 3, l->locked_by, sizeof l->locked_by);
     store_col_copy(s, 4, l->locked_at, sizeof l->locked_at);
 }
@@ -497,7 +497,7 @@ int store_form_locks(struct store *st, long long record_id, struct store_form_lo
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_FLOCK_BY_RECORD, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_FLOCK_BY_RECORD, e);
     if (!s)
         return ERR_IO;
     if (store_bind_int64(st, s, 1, record_id))
@@ -538,7 +538,7 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
     const char *ev_name = d->events[ev].name;
     char ts[32];
     store_ts_format(store_now_ms(st), ts);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, lock ? SQ_FLOCK_INSERT : SQ_FLOCK_DELETE, e);
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, lock ? SQ_FLOCK_INSERT : SQ_FLOCK_DELETE, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) {
@@ -551,13 +551,13 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
             store_bind_text(st, s, 6, ts);
         }
         int step = store_step(st, s);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (lock && step == SQLITE_CONSTRAINT_PRIMARYKEY)
             rc = err_set(e, ERR_CONFLICT, "form '%s' at %s%s%.0d of %s is already locked", f->name,
                          ev_name, instance ? ":" : "", instance, record);
         else if (step != SQLITE_DONE)
             rc = store_db_fail(st, e, action);
-        else if (!lock && sqlite3_changes(st->db) == 0)
+        else if (!lock && store_sql_changes(st->db) == 0)
             rc = err_set(e, ERR_CONFLICT, "form '%s' at %s%s%.0d of %s is not locked", f->name,
                          ev_name, instance ? ":" : "", instance, record);
     }
@@ -612,7 +612,7 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
     char scr[16], ts[32];
     fmt_exact(scr, sizeof scr, "SCR-%03lld", id);
     store_ts_format(store_now_ms(st), ts);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_REC_INSERT, e);
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, SQ_REC_INSERT, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) {

@@ -119,7 +119,9 @@ static int content_summary(sqlite3 *db, struct store_table_summary **out, size_t
 int store_content_summary(struct store *st, struct store_table_summary **out, size_t *n,
                           struct err *e)
 {
-    return content_summary(st->db, out, n, e);
+    if (!store_sql_sqlite(st->db))
+        return err_set(e, ERR_UNSUPPORTED, "a content summary reads a SQLite study");
+    return content_summary(store_sql_sqlite(st->db), out, n, e);
 }
 
 /* "file:PATH?immutable=1": a file read as it is, with no lock, -wal or -shm made beside it (a

@@ -274,22 +274,22 @@ static const char *const migrations[] = {
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION is the number of migrations");
 
-static int user_version(sqlite3 *db, int *v, struct err *e)
+static int user_version(struct sqldb *db, int *v, struct err *e)
 {
-    sqlite3_stmt *s = NULL;
+    sqldb_stmt *s = NULL;
     /* no parameters to bind */
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW) {
-        err_set(e, ERR_IO, "reading the schema version: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(s);
+    if (store_sql_prepare(db, "PRAGMA user_version", false, &s) != SQLITE_OK ||
+        store_sql_step(s) != SQLITE_ROW) {
+        err_set(e, ERR_IO, "reading the schema version: %s", store_sql_errmsg(db));
+        store_sql_finalize(s);
         return ERR_IO;
     }
-    *v = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    *v = store_sql_col_int(s, 0);
+    store_sql_finalize(s);
     return 0;
 }
 
-int store_schema_migrate(sqlite3 *db, struct err *e)
+int store_schema_migrate(struct sqldb *db, struct err *e)
 {
     int v;
     int rc = user_version(db, &v, e);

@@ -15,12 +15,12 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
                          int instance, const char *afield, const char *value, struct err *e)
 {
     if (*has_sdv < 0) { /* once per change set: most records have no verified value yet */
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_ANY_ON_RECORD, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_SDV_ANY_ON_RECORD, e);
         if (!s)
             return ERR_IO;
         store_bind_int64(st, s, 1, r->id);
         int step = store_step(st, s);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for verified values");
         *has_sdv = step == SQLITE_ROW;
@@ -30,7 +30,7 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
     struct dict_key k;
     if (dict_key_parse(&st->dict, afield, &k) == DICT_KEY_UNKNOWN)
         return 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_CLEAR, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SDV_CLEAR, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r->id);
@@ -41,12 +41,12 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
     int step = store_step(st, s);
     char *verified = NULL;
     if (step == SQLITE_ROW) {
-        const unsigned char *v = sqlite3_column_text(s, 0);
+        const unsigned char *v = store_sql_col_text(s, 0);
         verified = strdup(v ? (const char *)v : "");
         while ((step = store_step(st, s)) == SQLITE_ROW)
             ;
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (step != SQLITE_DONE) {
         free(verified);
         return store_db_fail(st, e, "clearing a verification");
@@ -68,9 +68,9 @@ int store_sdv_note_value(struct store *st, const struct store_ctx *who,
 
 /* ---- reading ------------------------------------------------------------------------------*/
 
-static const char *col(sqlite3_stmt *s, int i)
+static const char *col(sqldb_stmt *s, int i)
 {
-    return (const char *)sqlite3_column_text(s, i);
+    return (const char *)store_sql_col_text(s, i);
 }
 
 /* Every stored value of record (NULL: all) with its verification; reveal: identifiers as their
@@ -82,7 +82,7 @@ static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, voi
     int rc = store_record_filter(st, record, &rid, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_VALUES, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SDV_VALUES, e);
     if (!s)
         return ERR_IO;
     if (rid)
@@ -95,9 +95,9 @@ static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, voi
             continue;
         struct store_sdv_value v = {.record = col(s, 0),
                                     .site = col(s, 10),
-                                    .is_enrolled = sqlite3_column_int(s, 1) != 0,
+                                    .is_enrolled = store_sql_col_int(s, 1) != 0,
                                     .event = col(s, 2),
-                                    .instance = sqlite3_column_int(s, 3),
+                                    .instance = store_sql_col_int(s, 3),
                                     .form = f->form,
                                     .field = f->name,
                                     .code = col(s, 5) && *col(s, 5) ? col(s, 5) : NULL,
@@ -116,7 +116,7 @@ static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, voi
         rc = fn(ctx, &v);
         arena_free(&ar);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (rc)
         return rc;
     return step == SQLITE_DONE || step == SQLITE_ROW
@@ -175,7 +175,7 @@ static int verify_one(struct store *st, const struct store_ctx *who, const struc
                       const char *event, int instance, const struct pending *p, const char *ts,
                       struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SDV_UPSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SDV_UPSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r->id);

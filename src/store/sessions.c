@@ -26,7 +26,7 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
                        long long *expires_ms, long long *ttl_s, struct err *e)
 {
     *found = false;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, th);
@@ -34,10 +34,10 @@ static int session_row(struct store *st, const char *th, bool *found, char user[
     if (r == SQLITE_ROW) {
         *found = true;
         store_col_copy(s, 0, user, 65);
-        *expires_ms = sqlite3_column_int64(s, 1);
-        *ttl_s = sqlite3_column_int64(s, 2);
+        *expires_ms = store_sql_col_int64(s, 1);
+        *ttl_s = store_sql_col_int64(s, 2);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return store_db_fail(st, e, "reading a session");
     return 0;
@@ -58,14 +58,14 @@ static int end_session(struct store *st, const char *th, const char *user, const
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s) {
         rc = ERR_IO;
         goto fail;
     }
     store_bind_text(st, s, 1, th);
     int r = store_step(st, s);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r != SQLITE_DONE) {
         rc = store_db_fail(st, e, "ending a session");
         goto fail;
@@ -84,7 +84,7 @@ static int session_auth_row(struct store *st, const char *th, bool *found, struc
                             long long *expires_ms, long long *ttl_s, struct err *e)
 {
     *found = false;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_AUTH, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_AUTH, e);
     if (!s)
         return ERR_IO;
     store_bind_text_static(st, s, 1, th);
@@ -92,10 +92,10 @@ static int session_auth_row(struct store *st, const char *th, bool *found, struc
     if (r == SQLITE_ROW) {
         *found = true;
         store_user_from_stmt(s, u);
-        *expires_ms = sqlite3_column_int64(s, 8);
-        *ttl_s = sqlite3_column_int64(s, 9);
+        *expires_ms = store_sql_col_int64(s, 8);
+        *ttl_s = store_sql_col_int64(s, 9);
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return store_db_fail(st, e, "reading a session");
     return 0;
@@ -131,13 +131,13 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
     if (u.is_disabled || u.is_locked_out)
         return err_set(e, ERR_AUTH, "user '%s' cannot sign in", u.name);
     if (touch) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_TOUCH, e);
         if (!s)
             return ERR_IO;
         store_bind_text(st, s, 1, th);
         store_bind_int64(st, s, 2, slid);
         int r = store_step(st, s);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (r != SQLITE_DONE)
             return store_db_fail(st, e, "extending a session");
     }
@@ -181,19 +181,19 @@ fail:
  * sessions whose idle time-out is STORE_API_TOKEN_TTL_S. */
 static const char TOKEN_LIST_SQL[] =
     "SELECT substr(s.token_hash, 1, 16), u.name, s.created_at, s.expires_ms FROM session s "
-    "JOIN user u ON u.id = s.user_id WHERE s.ttl_s = ?1 AND s.expires_ms > ?2 "
-    "AND (?3 IS NULL OR u.name = ?3) ORDER BY s.created_at, s.token_hash";
+    "JOIN \"user\" u ON u.id = s.user_id WHERE s.ttl_s = ?1 AND s.expires_ms > ?2 "
+    "AND (CAST(?3 AS TEXT) IS NULL OR u.name = ?3) ORDER BY s.created_at, s.token_hash";
 static const char TOKEN_DELETE_SQL[] =
     "DELETE FROM session WHERE ttl_s = ?1 AND substr(token_hash, 1, 16) = ?2 "
-    "AND user_id = (SELECT id FROM user WHERE name = ?3)";
+    "AND user_id = (SELECT id FROM \"user\" WHERE name = ?3)";
 
-static void token_fill(sqlite3_stmt *s, void *elem)
+static void token_fill(sqldb_stmt *s, void *elem)
 {
     struct store_api_token *t = elem;
     store_col_copy(s, 0, t->id, sizeof t->id);
     store_col_copy(s, 1, t->user, sizeof t->user);
     store_col_copy(s, 2, t->created_at, sizeof t->created_at);
-    t->expires_ms = sqlite3_column_int64(s, 3);
+    t->expires_ms = store_sql_col_int64(s, 3);
 }
 
 int store_api_token_list(struct store *st, const char *user, struct store_api_token **out,
@@ -207,7 +207,7 @@ int store_api_token_list(struct store *st, const char *user, struct store_api_to
         if (rc)
             return rc;
     }
-    sqlite3_stmt *s;
+    sqldb_stmt *s;
     int rc = store_stmt_prepare(st, TOKEN_LIST_SQL, &s, "listing API tokens", e);
     if (rc)
         return rc;
@@ -216,7 +216,7 @@ int store_api_token_list(struct store *st, const char *user, struct store_api_to
     store_bind_text(st, s, 3, user);
     void *arr = NULL;
     rc = store_rows_to_array(st, s, sizeof **out, token_fill, &arr, n, "listing API tokens", e);
-    sqlite3_finalize(s);
+    store_sql_finalize(s);
     *out = arr;
     return rc;
 }
@@ -244,7 +244,7 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
     rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s;
+    sqldb_stmt *s;
     rc = store_stmt_prepare(st, TOKEN_DELETE_SQL, &s, "revoking an API token", e);
     if (rc)
         goto fail;
@@ -252,12 +252,12 @@ int store_api_token_revoke(struct store *st, const struct store_ctx *who, const 
     store_bind_text(st, s, 2, id);
     store_bind_text(st, s, 3, user);
     int r = store_step(st, s);
-    sqlite3_finalize(s);
+    store_sql_finalize(s);
     if (r != SQLITE_DONE) {
         rc = store_db_fail(st, e, "revoking an API token");
         goto fail;
     }
-    if (sqlite3_changes(st->db) == 0) {
+    if (store_sql_changes(st->db) == 0) {
         rc = err_set_field(e, ERR_NOT_FOUND, "token", "user '%s' has no API token '%s'", user, id);
         goto fail;
     }

@@ -58,18 +58,18 @@ int store_record_content_sha256(struct store *st, const char *record, char out[6
 
 /* ---- reading ------------------------------------------------------------------------------*/
 
-static void sig_fill(sqlite3_stmt *s, void *elem)
+static void sig_fill(sqldb_stmt *s, void *elem)
 {
     struct store_signature *g = elem;
     memset(g, 0, sizeof *g);
-    g->id = sqlite3_column_int64(s, 0);
+    g->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, g->meaning, sizeof g->meaning);
     store_col_copy(s, 2, g->record, sizeof g->record);
     store_col_copy(s, 3, g->signer, sizeof g->signer);
     store_col_copy(s, 4, g->printed_name, sizeof g->printed_name);
     store_col_copy(s, 5, g->signed_at, sizeof g->signed_at);
     store_col_copy(s, 6, g->content_sha256, sizeof g->content_sha256);
-    g->is_valid = sqlite3_column_type(s, 7) == SQLITE_NULL;
+    g->is_valid = store_sql_col_type(s, 7) == SQLITE_NULL;
     store_col_copy(s, 7, g->invalidated_at, sizeof g->invalidated_at);
     store_col_copy(s, 8, g->invalidated_reason, sizeof g->invalidated_reason);
 }
@@ -83,7 +83,7 @@ int store_signatures(struct store *st, const char *record, struct store_signatur
     int rc = store_record_filter(st, record, &rid, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SIG_LIST, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SIG_LIST, e);
     if (!s)
         return ERR_IO;
     if (rid && store_bind_int64(st, s, 1, rid))
@@ -136,14 +136,14 @@ int store_signatures_verify(struct store *st, size_t *nvalid, size_t *ninvalid, 
 
 int store_user_full_name(struct store *st, const char *user, char *out, size_t len, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_FULL_NAME, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_FULL_NAME, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, user);
     int step = store_step(st, s);
     if (step == SQLITE_ROW)
         store_col_copy(s, 0, out, len);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (step != SQLITE_ROW)
         return step == SQLITE_DONE ? err_set(e, ERR_AUTH, "unknown user '%s'", user)
                                    : store_db_fail(st, e, "reading a user's name");
@@ -206,7 +206,8 @@ int store_sign(struct store *st, const struct store_ctx *who, const char *passwo
     if (!rc)
         rc = store_user_full_name(st, who->user, name, sizeof name, e);
     store_ts_format(store_now_ms(st), ts);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_SIG_INSERT, e);
+    long long sid = 0;
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, SQ_SIG_INSERT, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) {
@@ -217,9 +218,8 @@ int store_sign(struct store *st, const struct store_ctx *who, const char *passwo
         store_bind_text(st, s, 4, name);
         store_bind_text(st, s, 5, ts);
         store_bind_text(st, s, 6, hash);
-        rc = store_stmt_run(st, s, "writing a signature", e);
+        rc = store_stmt_row_id(st, s, &sid, "writing a signature", e);
     }
-    long long sid = rc ? 0 : sqlite3_last_insert_rowid(st->db);
     if (!rc) {
         struct strbuf why = STRBUF_INIT;
         strbuf_addf(&why, "signature %lld by %s: %s; content sha256 %s", sid, name, m->label, hash);
@@ -250,12 +250,12 @@ int store_signature_note_change(struct store *st, const struct store_ctx *who,
                                 const char *what, struct err *e)
 {
     if (*has_sig < 0) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SIG_ANY_VALID, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_SIG_ANY_VALID, e);
         if (!s)
             return ERR_IO;
         store_bind_int64(st, s, 1, r->id);
         int step = store_step(st, s);
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             return store_db_fail(st, e, "looking for signatures");
         *has_sig = step == SQLITE_ROW;
@@ -266,7 +266,7 @@ int store_signature_note_change(struct store *st, const struct store_ctx *who,
     store_ts_format(store_now_ms(st), ts);
     struct strbuf why = STRBUF_INIT;
     strbuf_addf(&why, "%s at %s changed after signing", what, event);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SIG_INVALIDATE, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SIG_INVALIDATE, e);
     if (!s) {
         strbuf_release(&why);
         return ERR_IO;
@@ -282,11 +282,11 @@ int store_signature_note_change(struct store *st, const struct store_ctx *who,
     int step;
     while ((step = store_step(st, s)) == SQLITE_ROW)
         if (ngone < 16) {
-            gone[ngone].id = sqlite3_column_int64(s, 0);
+            gone[ngone].id = store_sql_col_int64(s, 0);
             store_col_copy(s, 1, gone[ngone].meaning, sizeof gone[ngone].meaning);
             ngone++;
         }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     int rc = step == SQLITE_DONE ? 0 : store_db_fail(st, e, "invalidating signatures");
     for (size_t i = 0; !rc && i < ngone; i++) {
         struct strbuf reason = STRBUF_INIT;
@@ -323,7 +323,7 @@ int store_user_set_full_name(struct store *st, const struct store_ctx *who, cons
         return rc;
     char old[128] = "";
     rc = store_user_full_name(st, name, old, sizeof old, e);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_FULL_NAME, e);
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_FULL_NAME, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) {

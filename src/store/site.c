@@ -20,7 +20,7 @@ int store_meta_get(struct store *st, const char *key, char *out, size_t len, boo
     out[0] = '\0';
     if (found)
         *found = false;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_META_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_META_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, key);
@@ -30,13 +30,13 @@ int store_meta_get(struct store *st, const char *key, char *out, size_t len, boo
         if (found)
             *found = true;
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading meta");
 }
 
 int store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_META_SET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_META_SET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, key);

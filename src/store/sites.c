@@ -7,6 +7,7 @@
  * inside a write transaction the writing user's (loaded by store_user_active_role, which every
  * write begins with), otherwise the reader's (store_set_reader, per CLI sign-in and per web
  * request); a report or export may narrow reads to one site (store_set_site_filter). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,11 +42,35 @@ static void in_scope_fn(sqlite3_context *c, int argc, sqlite3_value **v)
     sqlite3_result_int(c, store_site_visible(st, site));
 }
 
+int store_sites_scope_send(struct store *st)
+{
+    /* "" lets every record through; else the visible site ids between commas (",-1," when
+     * none is: a record without a site is visible only when reads are not limited at all) */
+    const struct store_scope *sc = st->is_acting ? &st->acting : &st->reader;
+    bool filtered = st->site_filter && !st->is_acting;
+    char scope[24 * (STORE_USER_SITES_MAX + 2)] = "";
+    size_t len = 0;
+    if (filtered || sc->limited) {
+        len = (size_t)snprintf(scope, sizeof scope, ",");
+        for (size_t i = 0; i < (filtered ? 1 : sc->n); i++) {
+            long long site = filtered ? st->site_filter : sc->site[i];
+            if (store_site_visible(st, site))
+                len += (size_t)snprintf(scope + len, sizeof scope - len, "%lld,", site);
+        }
+        if (len == 1)
+            fmt_exact(scope, sizeof scope, ",-1,");
+    }
+    return store_sql_set_scope(st->db, scope);
+}
+
 int store_sites_register(struct store *st, struct err *e)
 {
+    if (store_sql_is_postgres(st->db))
+        return 0; /* the database's in_scope() reads the session's ioheme.scope */
     /* DIRECTONLY: not callable from a trigger or view a database file could bring along */
-    if (sqlite3_create_function_v2(st->db, "in_scope", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, st,
-                                   in_scope_fn, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_create_function_v2(store_sql_sqlite(st->db), "in_scope", 1,
+                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, st, in_scope_fn, NULL, NULL,
+                                   NULL) != SQLITE_OK)
         return store_db_fail(st, e, "registering in_scope");
     return 0;
 }
@@ -57,21 +82,21 @@ int store_site_scope_load(struct store *st, const char *user, struct store_scope
         sc->limited = false; /* nobody signed in yet, or the store's own work */
         return 0;
     }
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SITE_SCOPE, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SITE_SCOPE, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, user);
     int r;
     bool all = false;
     while ((r = store_step(st, s)) == SQLITE_ROW) {
-        all = sqlite3_column_int(s, 0) != 0;
-        if (sqlite3_column_type(s, 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX) {
+        all = store_sql_col_int(s, 0) != 0;
+        if (store_sql_col_type(s, 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX) {
             if (sc->n == 0)
                 store_col_copy(s, 2, sc->dag, sizeof sc->dag);
-            sc->site[sc->n++] = sqlite3_column_int64(s, 1);
+            sc->site[sc->n++] = store_sql_col_int64(s, 1);
         }
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r != SQLITE_DONE) {
         sc->n = 0;
         return store_db_fail(st, e, "reading the user's sites");
@@ -129,17 +154,17 @@ static int site_code_check(const char *code, struct err *e)
     return 0;
 }
 
-static void site_from_stmt(sqlite3_stmt *s, void *elem)
+static void site_from_stmt(sqldb_stmt *s, void *elem)
 {
     struct store_site *x = elem;
     memset(x, 0, sizeof *x);
-    x->id = sqlite3_column_int64(s, 0);
+    x->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, x->code, sizeof x->code);
     store_col_copy(s, 2, x->name, sizeof x->name);
     store_col_copy(s, 3, x->created_at, sizeof x->created_at);
     store_col_copy(s, 4, x->created_by, sizeof x->created_by);
-    x->nrecords = sqlite3_column_int64(s, 5);
-    x->nenrolled = sqlite3_column_int64(s, 6);
+    x->nrecords = store_sql_col_int64(s, 5);
+    x->nenrolled = store_sql_col_int64(s, 6);
 }
 
 static int sites_query(struct store *st, enum stmt_id id, const char *arg, struct store_site **out,
@@ -147,7 +172,7 @@ static int sites_query(struct store *st, enum stmt_id id, const char *arg, struc
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, id, e);
+    sqldb_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     if (arg)
@@ -183,14 +208,14 @@ static void known_codes(struct store *st, char *buf, size_t len)
 
 int store_site_get(struct store *st, const char *code, struct store_site *out, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SITE_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SITE_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, code ? code : "");
     int r = store_step(st, s);
     if (r == SQLITE_ROW)
         site_from_stmt(s, out);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (r == SQLITE_DONE) {
         char known[256];
         known_codes(st, known, sizeof known);
@@ -237,7 +262,7 @@ int store_site_add(struct store *st, const struct store_ctx *who, const char *co
     char ts[32];
     store_ts_format(store_now_ms(st), ts);
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SITE_INSERT, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_SITE_INSERT, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -326,7 +351,7 @@ int store_site_move(struct store *st, const struct store_ctx *who, const char *r
         rc = err_set_field(e, ERR_CONFLICT, "site", "%s is at site '%s' already",
                            store_record_name(&r), x.code[0] ? x.code : "(none)");
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_SITE_SET_RECORD, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_SITE_SET_RECORD, e);
         if (!s) {
             rc = ERR_IO;
         } else {
@@ -395,7 +420,7 @@ int store_user_set_sites(struct store *st, const struct store_ctx *who, const ch
     struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
     if (!rc)
         rc = store_user_sites_text(st, user, &before, e);
-    sqlite3_stmt *s = NULL;
+    sqldb_stmt *s = NULL;
     if (!rc && !(s = store_stmt_get(st, SQ_SITE_USER_CLEAR, e)))
         rc = ERR_IO;
     if (!rc) {

@@ -9,7 +9,7 @@
 /* Steps a cached statement that returns no rows: 0 or ERR_IO. */
 static int run_cached(struct store *st, enum stmt_id id, const char *what, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, id, e);
+    sqldb_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     return store_stmt_run(st, s, what, e);
@@ -36,7 +36,7 @@ void store_snapshot_end(struct store *st)
 }
 
 /* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */
-static void bind_form_key(struct store *st, sqlite3_stmt *s, long long rid, const char *event,
+static void bind_form_key(struct store *st, sqldb_stmt *s, long long rid, const char *event,
                           const char *form, int instance)
 {
     store_bind_int64(st, s, 1, rid);
@@ -53,23 +53,23 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_FORM, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FORM, e);
     if (!s)
         return ERR_IO;
     bind_form_key(st, s, r.id, event, form, instance);
     const char *rname = store_record_name(&r);
     int q;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(s, 1);
+        const char *code = (const char *)store_sql_col_text(s, 1);
         struct store_value v = {
             .record = rname,
             .record_id = r.id,
             .event = event,
             .instance = instance,
-            .field = (const char *)sqlite3_column_text(s, 0),
+            .field = (const char *)store_sql_col_text(s, 0),
             .code = code && *code ? code : NULL,
-            .value = (const char *)sqlite3_column_text(s, 2),
-            .flag = (const char *)sqlite3_column_text(s, 3),
+            .value = (const char *)store_sql_col_text(s, 2),
+            .flag = (const char *)store_sql_col_text(s, 3),
         };
         struct arena ar = ARENA_INIT; /* an identifier's clear text, for this callback */
         v.value = store_reveal(st, NULL, v.value, &ar);
@@ -80,7 +80,7 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     }
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading a form's values");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (rc)
         return rc;
     s = store_stmt_get(st, SQ_FS_GET, e);
@@ -89,7 +89,7 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     bind_form_key(st, s, r.id, event, form, instance);
     q = store_step(st, s);
     if (q == SQLITE_ROW)
-        *status = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
+        *status = store_sql_col_int(s, 0);
+    store_sql_reset(s);
     return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading form status");
 }

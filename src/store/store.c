@@ -93,6 +93,19 @@ const struct dict *store_dict(const struct store *st)
     return &st->dict;
 }
 
+/* path without a password a postgres:// URL may carry (error messages name the database) */
+static void display_name(const char *path, char *out, size_t len)
+{
+    const char *at = store_is_postgres_url(path) ? strchr(path, '@') : NULL;
+    const char *scheme_end = strstr(path, "://");
+    const char *colon =
+        at && scheme_end ? memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3)) : NULL;
+    if (colon)
+        fmt_text(out, len, "%.*s:***%s", (int)(colon - path), path, at);
+    else
+        fmt_text(out, len, "%s", path);
+}
+
 static int db_connect(const char *path, int flags, struct store **out, struct err *e)
 {
     if (sodium_init() < 0)
@@ -101,23 +114,31 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     if (!st)
         return err_set(e, ERR_NOMEM, "out of memory");
     st->clock = system_clock;
-    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        err_set(e, ERR_IO, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+    bool pg = store_is_postgres_url(path);
+    char name[512];
+    display_name(path, name, sizeof name);
+    int r = pg ? store_sql_open_postgres(path, &st->db)
+               : store_sql_open_sqlite(path, flags | SQLITE_OPEN_NOMUTEX, &st->db);
+    if (r != SQLITE_OK) {
+        err_set(e, r == SQLITE_NOMEM ? ERR_NOMEM : ERR_IO, "%s: %s", name,
+                st->db ? store_sql_errmsg(st->db) : "cannot open");
         store_close(st);
-        return ERR_IO;
+        return r == SQLITE_NOMEM ? ERR_NOMEM : ERR_IO;
     }
-    sqlite3_extended_result_codes(st->db, 1);
+    if (!pg)
+        sqlite3_extended_result_codes(store_sql_sqlite(st->db), 1);
     store_db_wait_when_busy(st);
     if (store_sites_register(st, e) != 0) {
         store_close(st);
         return ERR_IO;
     }
-    int rc = store_exec_sql(st->db,
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                            "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
-                            e);
+    int rc = pg ? 0
+                : store_exec_sql(st->db,
+                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                                 "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
+                                 e);
     if (rc) {
-        err_prefix(e, "%s", path);
+        err_prefix(e, "%s", name);
         store_close(st);
         return rc;
     }
@@ -128,47 +149,43 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
 static int application_id(struct store *st, int *id, struct err *e)
 {
     const char *what = "reading the application id";
-    sqlite3_stmt *s;
+    sqldb_stmt *s;
     int rc = store_stmt_prepare(st, "PRAGMA application_id", &s, what, e);
     if (rc)
         return rc;
     if (store_step(st, s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+        store_sql_finalize(s);
         return store_db_fail(st, e, what);
     }
-    *id = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    *id = store_sql_col_int(s, 0);
+    store_sql_finalize(s);
     return 0;
-}
-
-/* ERR_UNSUPPORTED for a postgres:// database given where a study is opened or created. */
-static int postgres_unsupported(const char *path, struct err *e)
-{
-    return err_set(e, ERR_UNSUPPORTED,
-                   "%s: a study runs on its SQLite file in this version; PostgreSQL holds a copy "
-                   "made and read back with 'ioheme migrate' (docs/operations.md)",
-                   path);
 }
 
 int store_open(const char *path, struct store **out, struct err *e)
 {
     *out = NULL;
-    if (store_is_postgres_url(path)) /* not a missing file: a backend this version lacks */
-        return postgres_unsupported(path, e);
+    bool pg = store_is_postgres_url(path);
     struct stat sb;
-    if (stat(path, &sb) != 0)
+    if (!pg && stat(path, &sb) != 0)
         return err_set(e, ERR_NOT_FOUND, "%s: no such database (create one with 'ioheme init')",
                        path);
     struct store *st;
     int rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc)
         return rc;
-    int id = 0;
-    rc = application_id(st, &id, e);
-    if (!rc && id != IOHEME_APPLICATION_ID)
-        rc = err_set(e, ERR_INVALID, "%s: not an ioheme database", path);
-    if (!rc)
-        rc = store_schema_migrate(st->db, e);
+    char name[512];
+    display_name(path, name, sizeof name);
+    if (pg) {
+        rc = store_schema_pg_check(st->db, name, e);
+    } else {
+        int id = 0;
+        rc = application_id(st, &id, e);
+        if (!rc && id != IOHEME_APPLICATION_ID)
+            rc = err_set(e, ERR_INVALID, "%s: not an ioheme database", path);
+        if (!rc)
+            rc = store_schema_migrate(st->db, e);
+    }
     if (!rc)
         rc = store_dict_reload(st, e);
     if (!rc)
@@ -269,12 +286,35 @@ int store_create_empty(const char *path, struct store **out, struct err *e)
     return 0;
 }
 
+/* ERR_CONFLICT when the PostgreSQL database already holds a study (or any ioheme table). */
+static int pg_claim_empty(struct store *st, const char *path, struct err *e)
+{
+    sqldb_stmt *s = NULL;
+    long long n = -1;
+    if (store_sql_prepare(st->db,
+                          "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND "
+                          "tablename IN ('audit', 'ioheme_schema', 'record', 'value')",
+                          false, &s) == SQLITE_OK &&
+        store_sql_step(s) == SQLITE_ROW)
+        n = store_sql_col_int64(s, 0);
+    store_sql_finalize(s);
+    char name[512];
+    display_name(path, name, sizeof name);
+    if (n < 0)
+        return err_set(e, ERR_IO, "%s: %s", name, store_sql_errmsg(st->db));
+    if (n > 0)
+        return err_set(e, ERR_CONFLICT,
+                       "%s already holds a study (refusing to overwrite): create it in an empty "
+                       "database",
+                       name);
+    return 0;
+}
+
 int store_create(const char *path, const char *protocol_dir, const char *admin_user,
                  const char *admin_password, struct store **out, struct err *e)
 {
     *out = NULL;
-    if (store_is_postgres_url(path))
-        return postgres_unsupported(path, e);
+    bool pg = store_is_postgres_url(path);
     if (!store_username_is_valid(admin_user))
         return err_set_field(e, ERR_INVALID, "admin",
                              "'%s' is not a valid user name "
@@ -283,23 +323,37 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     if (strlen(admin_password) < STORE_PASSWORD_MIN)
         return err_set(e, ERR_INVALID, "the password must have at least %d characters",
                        STORE_PASSWORD_MIN);
-    int rc = claim_new_file(path, e);
+    int rc = pg ? 0 : claim_new_file(path, e);
     if (rc)
         return rc;
     struct store *st;
     rc = db_connect(path, SQLITE_OPEN_READWRITE, &st, e);
     if (rc) {
-        store_remove_db_files(path);
+        if (!pg)
+            store_remove_db_files(path);
         return rc;
     }
-    char sql[64];
-    fmt_exact(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
-    rc = store_exec_sql(st->db, sql, e);
-    if (!rc)
-        rc = store_schema_migrate(st->db, e);
+    if (pg) {
+        /* one transaction from the schema to the first user: a failure leaves nothing */
+        rc = pg_claim_empty(st, path, e);
+        if (!rc)
+            rc = store_exec_sql(st->db, "BEGIN IMMEDIATE", e);
+        if (!rc) {
+            st->tx_depth = 1;
+            struct store_tables ts = {.ar = ARENA_INIT};
+            rc = store_schema_pg_create(st->db, &ts, e);
+            store_schema_tables_free(&ts);
+        }
+    } else {
+        char sql[64];
+        fmt_exact(sql, sizeof sql, "PRAGMA application_id = %d", IOHEME_APPLICATION_ID);
+        rc = store_exec_sql(st->db, sql, e);
+        if (!rc)
+            rc = store_schema_migrate(st->db, e);
+        if (!rc)
+            rc = store_tx_begin(st, e);
+    }
     char dict_sha[65] = "";
-    if (!rc)
-        rc = store_tx_begin(st, e);
     if (!rc) {
         rc = put_protocol(st, protocol_dir, dict_sha, e);
         if (!rc)
@@ -322,7 +376,8 @@ int store_create(const char *path, const char *protocol_dir, const char *admin_u
     }
     if (rc) {
         store_close(st);
-        store_remove_db_files(path);
+        if (!pg)
+            store_remove_db_files(path);
         return rc;
     }
     *out = st;
@@ -336,8 +391,8 @@ void store_close(struct store *st)
     while (st->tx_depth > 0)
         store_tx_rollback(st);
     for (size_t i = 0; i < SQ__COUNT; i++)
-        sqlite3_finalize(st->stmts[i]);
-    sqlite3_close(st->db);
+        store_sql_finalize(st->stmts[i]);
+    store_sql_close(st->db);
     if (st->has_dict)
         dict_free(&st->dict);
     store_dict_retired_free(st);
@@ -351,20 +406,20 @@ void store_close(struct store *st)
 int store_protocol_file(struct store *st, const char *name, char **out, struct err *e)
 {
     *out = NULL;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_PROTO_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_PROTO_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, name);
     int r = store_step(st, s);
     if (r == SQLITE_DONE) {
-        sqlite3_reset(s);
+        store_sql_reset(s);
         return err_set(e, ERR_NOT_FOUND, "protocol file %s is not in the database", name);
     }
     if (r != SQLITE_ROW)
         return store_db_fail(st, e, "reading the protocol");
-    const char *v = (const char *)sqlite3_column_text(s, 0);
+    const char *v = (const char *)store_sql_col_text(s, 0);
     *out = strdup(v ? v : "");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 }
 
@@ -376,7 +431,7 @@ static int backup_copy(struct store *st, const char *dest, struct err *e)
     if (sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_IO, "%s: %s", dest, to ? sqlite3_errmsg(to) : "cannot open");
     } else {
-        sqlite3_backup *b = sqlite3_backup_init(to, "main", st->db, "main");
+        sqlite3_backup *b = sqlite3_backup_init(to, "main", store_sql_sqlite(st->db), "main");
         if (!b) {
             rc = err_set(e, ERR_IO, "%s: %s", dest, sqlite3_errmsg(to));
         } else {
@@ -413,6 +468,11 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     memset(vr, 0, sizeof *vr);
     /* a backup copies every site's records */
     int rc = store_site_require_study_wide(st, who->user, "a backup", e);
+    if (!rc && store_sql_is_postgres(st->db))
+        rc = err_set(e, ERR_UNSUPPORTED,
+                     "a study on PostgreSQL is copied with 'ioheme migrate --from URL --to "
+                     "FILE.db' (a verified SQLite copy) or PostgreSQL's own backups "
+                     "(docs/operations.md)");
     if (!rc)
         rc = claim_new_file(dest, e); /* a copy never lands on someone else's file */
     if (rc)

@@ -5,7 +5,7 @@
 #ifndef IOHEME_STORE_STORE_INT_H
 #define IOHEME_STORE_STORE_INT_H
 
-#include <sqlite3.h>
+#include "store/sqldb.h"
 
 #include "base/arena.h"
 #include "base/strbuf.h"
@@ -138,7 +138,7 @@ struct store_scope {
 };
 
 struct store {
-    sqlite3 *db;
+    struct sqldb *db; /* SQLite or PostgreSQL (sqldb.h) */
     /* sites (sites.c): the reader's scope (store_set_reader), the writing user's during a write
      * transaction (is_acting; set by store_user_active_role, dropped when the transaction
      * ends), and the site a report or export is limited to (0: none) */
@@ -161,7 +161,7 @@ struct store {
     long long *pv_audit;
     size_t pv_n;
     int pv_for;
-    sqlite3_stmt *stmts[SQ__COUNT];
+    sqldb_stmt *stmts[SQ__COUNT];
     store_clock_fn clock;
     void *clock_ctx;
     long long last_audit_ms; /* audit timestamps never go backwards */
@@ -194,17 +194,21 @@ struct store {
 
 /* The cached statement id, reset and with bindings cleared (and no failed bind recorded);
  * NULL after filling e (ERR_IO). */
-sqlite3_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e);
+sqldb_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e);
 /* Prepares sql into *out as a statement outside the cache (the caller finalizes it), with no
  * failed bind recorded: 0, or the error (e names what) and *out NULL. */
-int store_stmt_prepare(struct store *st, const char *sql, sqlite3_stmt **out, const char *what,
+int store_stmt_prepare(struct store *st, const char *sql, sqldb_stmt **out, const char *what,
                        struct err *e);
 /* Steps s, which must finish without rows, and resets it: 0, or ERR_IO naming what. */
-int store_stmt_run(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
+int store_stmt_run(struct store *st, sqldb_stmt *s, const char *what, struct err *e);
+/* Steps s, an INSERT ... RETURNING id, and resets it: *id gets the new row's id; 0, or ERR_IO
+ * naming what. */
+int store_stmt_row_id(struct store *st, sqldb_stmt *s, long long *id, const char *what,
+                      struct err *e);
 /* Fills e with ERR_IO naming what failed and SQLite's message; returns ERR_IO. */
 int store_db_fail(struct store *st, struct err *e, const char *what);
 /* Runs SQL without parameters (schema, PRAGMAs, transaction control). */
-int store_exec_sql(sqlite3 *db, const char *sql, struct err *e);
+int store_exec_sql(struct sqldb *db, const char *sql, struct err *e);
 
 /* Nested transactions: the outermost is BEGIN IMMEDIATE, inner ones are savepoints, so a
  * function that opens one can be called inside a batch or another store function. */
@@ -220,34 +224,34 @@ void store_tx_rollback(struct store *st);
  * returns that failure instead of running with a parameter left NULL, so no call site can
  * ignore it. Each returns the SQLite result code as well. */
 /* Binds a string or NULL (copied). */
-int store_bind_text(struct store *st, sqlite3_stmt *s, int i, const char *v);
+int store_bind_text(struct store *st, sqldb_stmt *s, int i, const char *v);
 /* Binds a string or NULL without copying it (the hot inserts of the write path): v must stay
  * valid until s has been stepped and store_stmt_run_unbind (or store_stmt_get) has cleared the
  * bindings. */
-int store_bind_text_static(struct store *st, sqlite3_stmt *s, int i, const char *v);
+int store_bind_text_static(struct store *st, sqldb_stmt *s, int i, const char *v);
 /* Binds the n bytes at v as text without copying them (as store_bind_text_static). */
-int store_bind_textn_static(struct store *st, sqlite3_stmt *s, int i, const char *v, size_t n);
-int store_bind_int64(struct store *st, sqlite3_stmt *s, int i, long long v);
-int store_bind_null(struct store *st, sqlite3_stmt *s, int i);
-int store_bind_double(struct store *st, sqlite3_stmt *s, int i, double v);
-int store_bind_blob(struct store *st, sqlite3_stmt *s, int i, const void *v, size_t n);
+int store_bind_textn_static(struct store *st, sqldb_stmt *s, int i, const char *v, size_t n);
+int store_bind_int64(struct store *st, sqldb_stmt *s, int i, long long v);
+int store_bind_null(struct store *st, sqldb_stmt *s, int i);
+int store_bind_double(struct store *st, sqldb_stmt *s, int i, double v);
+int store_bind_blob(struct store *st, sqldb_stmt *s, int i, const void *v, size_t n);
 /* store.c: a new database at path (refused when the file exists) with the schema and nothing
  * else — no protocol, no user: for store_migrate to fill. */
 int store_create_empty(const char *path, struct store **out, struct err *e);
 /* sqlite3_step, unless a bind of s failed: then that failure's code, without stepping. Every
  * statement with parameters steps through it (scripts/lint-includes keeps sqlite3_bind_* in
  * db.c). */
-int store_step(struct store *st, sqlite3_stmt *s);
+int store_step(struct store *st, sqldb_stmt *s);
 /* store_stmt_run, then clears the bindings, so no pointer bound with store_bind_text_static
  * outlives its statement's run. */
-int store_stmt_run_unbind(struct store *st, sqlite3_stmt *s, const char *what, struct err *e);
+int store_stmt_run_unbind(struct store *st, sqldb_stmt *s, const char *what, struct err *e);
 /* Copies column i into buf (NUL-terminated, truncated), "" for NULL. */
-void store_col_copy(sqlite3_stmt *s, int i, char *buf, size_t len);
+void store_col_copy(sqldb_stmt *s, int i, char *buf, size_t len);
 
 /* Steps s (bound by the caller) and collects one element of elem_size per row, filled by
  * fill, into a malloc'ed array (*out, *n; caller frees). On failure *out is NULL. */
-typedef void (*row_fill_fn)(sqlite3_stmt *s, void *elem);
-int store_rows_to_array(struct store *st, sqlite3_stmt *s, size_t elem_size, row_fill_fn fill,
+typedef void (*row_fill_fn)(sqldb_stmt *s, void *elem);
+int store_rows_to_array(struct store *st, sqldb_stmt *s, size_t elem_size, row_fill_fn fill,
                         void **out, size_t *n, const char *what, struct err *e);
 
 /* Formats UTC ms as "YYYY-MM-DDThh:mm:ss.mmmZ" (needs 25 bytes). */
@@ -274,8 +278,40 @@ void store_reveal_into(struct store *st, char *buf, size_t size);
 /* Removes a database file and its -wal and -shm (store.c). */
 void store_remove_db_files(const char *path);
 
+/* schema_pg.c: the tables of an ioheme SQLite database's schema, as PostgreSQL gets them. */
+struct store_col {
+    char *name;
+    char type; /* 'i' integer, 'r' real, 'b' blob, 't' text */
+    bool not_null;
+    char *dflt; /* the DEFAULT's SQL, or NULL */
+    int pk;     /* its place in the primary key (1, 2, ...), 0 when not in it */
+};
+struct store_table {
+    char *name;
+    struct store_col *cols;
+    size_t ncols, capcols;
+    char *pk;       /* the key's columns, quoted and comma-separated, or NULL */
+    bool rowid_id;  /* an INTEGER PRIMARY KEY named id: SQLite numbers rows left without one */
+    bool no_update; /* a trigger refuses UPDATE, DELETE */
+    bool no_delete;
+    long long rows; /* store_migrate's count */
+};
+struct store_tables {
+    struct store_table *t;
+    size_t n, cap;
+    struct arena ar;
+};
+int store_schema_tables(sqlite3 *db, struct store_tables *ts, struct err *e);
+void store_schema_tables_free(struct store_tables *ts);
+/* Creates this binary's schema (SCHEMA_VERSION) in an empty PostgreSQL database, inside the
+ * caller's transaction; *ts gets its tables (store_schema_tables_free). */
+int store_schema_pg_create(struct sqldb *pg, struct store_tables *ts, struct err *e);
+/* ERR_NOT_FOUND when the PostgreSQL database (url) holds no study, ERR_INVALID when one of
+ * another schema version. */
+int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e);
+
 /* schema.c: creates or upgrades the schema to the current version. */
-int store_schema_migrate(sqlite3 *db, struct err *e);
+int store_schema_migrate(struct sqldb *db, struct err *e);
 #define SCHEMA_VERSION 9
 /* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
 #define IOHEME_APPLICATION_ID 0x494F4845
@@ -335,7 +371,7 @@ int store_audit_load_clock(struct store *st, struct err *e);
 
 /* users.c: a user row (id, name, role, pwhash (unread), is_disabled, failed_logins,
  * is_locked_out, created_at as columns 0-7) into *u. */
-void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u);
+void store_user_from_stmt(sqldb_stmt *s, struct store_user *u);
 /* db.c: installs the bounded busy handler on st's connection (STORE_BUSY_WAIT_MS until
  * store_set_busy_wait says otherwise). */
 void store_db_wait_when_busy(struct store *st);
@@ -354,6 +390,9 @@ int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum
  * none) is one the connection's reader (or, in a write, its writer) may see. Every statement
  * that lists records or values across the study filters with it. */
 int store_sites_register(struct store *st, struct err *e);
+/* sites.c, PostgreSQL: sets the session's ioheme.scope, which the database's in_scope() reads,
+ * to what store_site_visible decides now (sent only when it changed). A SQLite result code. */
+int store_sites_scope_send(struct store *st);
 /* sites.c: whether a record of site (0: none) is in scope (the one rule in_scope applies). */
 bool store_site_visible(const struct store *st, long long site);
 /* sites.c: ERR_FORBIDDEN (naming what) unless user works at every site: the actions on the
@@ -419,8 +458,8 @@ void store_put_result_settle(struct store_put_result *res, int rc);
 int store_put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e);
 
 /* read.c: SQ_VAL_GET bound to one key (code NULL for non-checkbox fields), ready to step. */
-sqlite3_stmt *store_value_stmt(struct store *st, long long record_id, const char *event,
-                               int instance, const char *field, const char *code, struct err *e);
+sqldb_stmt *store_value_stmt(struct store *st, long long record_id, const char *event, int instance,
+                             const char *field, const char *code, struct err *e);
 
 /* read.c: the expression lookup over a record's stored values at (event, instance). */
 struct value_lookup {

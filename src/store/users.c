@@ -35,15 +35,15 @@ bool store_username_is_valid(const char *name)
     return true;
 }
 
-void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u)
+void store_user_from_stmt(sqldb_stmt *s, struct store_user *u)
 {
     memset(u, 0, sizeof *u);
-    u->id = sqlite3_column_int64(s, 0);
+    u->id = store_sql_col_int64(s, 0);
     store_col_copy(s, 1, u->name, sizeof u->name);
     store_col_copy(s, 2, u->role, sizeof u->role);
-    u->is_disabled = sqlite3_column_int(s, 4) != 0;
-    u->failed_logins = sqlite3_column_int(s, 5);
-    u->is_locked_out = sqlite3_column_int(s, 6) != 0;
+    u->is_disabled = store_sql_col_int(s, 4) != 0;
+    u->failed_logins = store_sql_col_int(s, 5);
+    u->is_locked_out = store_sql_col_int(s, 6) != 0;
     store_col_copy(s, 7, u->created_at, sizeof u->created_at);
 }
 
@@ -51,13 +51,13 @@ void store_user_from_stmt(sqlite3_stmt *s, struct store_user *u)
 static int user_read(struct store *st, const char *name, struct store_user *u,
                      char pwhash[crypto_pwhash_STRBYTES], struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, name);
     int r = store_step(st, s);
     if (r == SQLITE_DONE) {
-        sqlite3_reset(s);
+        store_sql_reset(s);
         return err_set_field(e, ERR_NOT_FOUND, "user", "no user '%s'", name);
     }
     if (r != SQLITE_ROW)
@@ -66,7 +66,7 @@ static int user_read(struct store *st, const char *name, struct store_user *u,
     store_col_copy(s, 8, u->password_set_at, sizeof u->password_set_at);
     if (pwhash)
         store_col_copy(s, 3, pwhash, crypto_pwhash_STRBYTES);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return 0;
 }
 
@@ -124,7 +124,7 @@ int store_user_refusal_audit(struct store *st, const struct store_ctx *who, enum
     return store_tx_finish(st, store_audit_append(st, who, &a, e), e);
 }
 
-static void user_fill(sqlite3_stmt *s, void *elem)
+static void user_fill(sqldb_stmt *s, void *elem)
 {
     store_user_from_stmt(s, elem);
 }
@@ -133,7 +133,7 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LIST, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_LIST, e);
     if (!s)
         return ERR_IO;
     void *arr = NULL;
@@ -142,14 +142,14 @@ int store_user_list(struct store *st, struct store_user **out, size_t *n, struct
     return rc;
 }
 
-static void access_fill(sqlite3_stmt *s, void *elem)
+static void access_fill(sqldb_stmt *s, void *elem)
 {
     struct store_user_access *a = elem;
     store_user_from_stmt(s, &a->user);
     store_col_copy(s, 8, a->last_login, sizeof a->last_login);
-    a->logins = sqlite3_column_int64(s, 9);
+    a->logins = store_sql_col_int64(s, 9);
     store_col_copy(s, 10, a->last_failed_login, sizeof a->last_failed_login);
-    a->failed_logins_total = sqlite3_column_int64(s, 11);
+    a->failed_logins_total = store_sql_col_int64(s, 11);
 }
 
 int store_user_access_report(struct store *st, struct store_user_access **out, size_t *n,
@@ -157,7 +157,7 @@ int store_user_access_report(struct store *st, struct store_user_access **out, s
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACCESS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_ACCESS, e);
     if (!s)
         return ERR_IO;
     void *arr = NULL;
@@ -301,7 +301,7 @@ static int password_reuse_check(struct store *st, long long id, const char *curr
                                  "this user (the password policy)";
     if (current[0] && password_matches(current, password))
         return err_set_field(e, ERR_INVALID, "password", REUSED, p.history);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_PWHIST_RECENT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_PWHIST_RECENT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, id);
@@ -309,8 +309,8 @@ static int password_reuse_check(struct store *st, long long id, const char *curr
     int step;
     bool reused = false;
     while (!reused && (step = store_step(st, s)) == SQLITE_ROW)
-        reused = password_matches((const char *)sqlite3_column_text(s, 0), password);
-    sqlite3_reset(s);
+        reused = password_matches((const char *)store_sql_col_text(s, 0), password);
+    store_sql_reset(s);
     if (reused)
         return err_set_field(e, ERR_INVALID, "password", REUSED, p.history);
     return !reused && step != SQLITE_DONE ? store_db_fail(st, e, "reading password history") : 0;
@@ -320,7 +320,7 @@ static int password_reuse_check(struct store *st, long long id, const char *curr
 static int user_update(struct store *st, enum stmt_id id, const char *name, long long a,
                        long long b, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, id, e);
+    sqldb_stmt *s = store_stmt_get(st, id, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, name);
@@ -386,7 +386,7 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
         rc = err_set_field(e, ERR_CONFLICT, "user", "user '%s' already exists%s", name,
                            u.is_disabled ? " (disabled; user names are never reused)" : "");
     if (!rc) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_INSERT, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_USER_INSERT, e);
         char ts[32];
         store_ts_format(store_now_ms(st), ts);
         if (!s) {
@@ -416,15 +416,15 @@ int store_user_add(struct store *st, const struct store_ctx *who, const char *na
 static int last_admin_check(struct store *st, const char *name, struct err *e)
 {
     int rc = 0;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_ACTIVE_ADMINS, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, name);
     if (store_step(st, s) != SQLITE_ROW)
         rc = store_db_fail(st, e, "counting admins");
-    else if (sqlite3_column_int(s, 0) == 0)
+    else if (store_sql_col_int(s, 0) == 0)
         rc = err_set(e, ERR_CONFLICT, "'%s' is the last active admin", name);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return rc;
 }
 
@@ -446,7 +446,7 @@ int store_user_set_role(struct store *st, const struct store_ctx *who, const cha
         rc = err_set(e, ERR_CONFLICT, "'%s' already has the role %s", name, role);
     if (!rc && strcmp(u.role, "admin") == 0 && !u.is_disabled)
         rc = last_admin_check(st, name, e);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_ROLE, e);
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, SQ_USER_SET_ROLE, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) {
@@ -514,7 +514,7 @@ int store_user_set_password(struct store *st, const struct store_ctx *who, const
     rc = user_read(st, name, &u, old, e);
     if (!rc)
         rc = password_reuse_check(st, u.id, old, password, e);
-    sqlite3_stmt *s = rc ? NULL : store_stmt_get(st, SQ_PWHIST_INSERT, e);
+    sqldb_stmt *s = rc ? NULL : store_stmt_get(st, SQ_PWHIST_INSERT, e);
     if (!rc && !s)
         rc = ERR_IO;
     if (!rc) { /* the replaced hash joins the history */
@@ -584,7 +584,7 @@ static int spend_attempt(struct store *st, const char *name, bool *admitted, str
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_TRY_LOGIN, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_TRY_LOGIN, e);
     if (!s) {
         store_tx_rollback(st);
         return ERR_IO;
@@ -596,7 +596,7 @@ static int spend_attempt(struct store *st, const char *name, bool *admitted, str
     if (*admitted)
         q = store_step(st, s);
     rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "counting a sign-in attempt");
-    sqlite3_reset(s);
+    store_sql_reset(s);
     return store_tx_finish(st, rc, e);
 }
 
@@ -618,7 +618,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
                             .reason = why};
     rc = store_audit_append(st, &ctx, &a, e);
     if (!rc && account) {
-        sqlite3_stmt *s = store_stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
+        sqldb_stmt *s = store_stmt_get(st, SQ_USER_LOCK_IF_SPENT, e);
         if (!s)
             return store_tx_finish(st, ERR_IO, e);
         store_bind_text(st, s, 1, account);
@@ -628,7 +628,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
         if (locked)
             q = store_step(st, s);
         rc = q == SQLITE_DONE ? 0 : store_db_fail(st, e, "locking an account");
-        sqlite3_reset(s);
+        store_sql_reset(s);
         if (!rc && locked) {
             struct audit_entry l = {.action = "lockout",
                                     .instance = -1,
@@ -647,7 +647,7 @@ static int record_failure(struct store *st, const struct store_ctx *who, const c
  * sign-in starts a session (store_authenticate). */
 static int cli_session_is_new(struct store *st, const char *name, bool *is_new, struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(st, SQ_USER_CLI_RECENT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_USER_CLI_RECENT, e);
     if (!s)
         return ERR_IO;
     char since[32];
@@ -655,7 +655,7 @@ static int cli_session_is_new(struct store *st, const char *name, bool *is_new, 
     store_bind_text(st, s, 1, name);
     store_bind_text(st, s, 2, since);
     int rc = store_step(st, s);
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_db_fail(st, e, "reading the last CLI login");
     *is_new = rc == SQLITE_DONE;
@@ -787,7 +787,7 @@ static int session_insert(struct store *st, const char *user, long long ttl_s, s
     token_hash(token, th);
     long long now = store_now_ms(st);
     store_ts_format(now, ts);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_INSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_INSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, th);
@@ -814,19 +814,19 @@ int store_session_check(struct store *st, const char *token, struct store_user *
 {
     char th[65], name[STORE_USERNAME_MAX + 1];
     token_hash(token ? token : "", th);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, th);
     int r = store_step(st, s);
     if (r != SQLITE_ROW) {
-        sqlite3_reset(s);
+        store_sql_reset(s);
         return r == SQLITE_DONE ? err_set(e, ERR_AUTH, "no such session")
                                 : store_db_fail(st, e, "reading a session");
     }
     store_col_copy(s, 0, name, sizeof name);
-    long long expires = sqlite3_column_int64(s, 1), ttl = sqlite3_column_int64(s, 2);
-    sqlite3_reset(s);
+    long long expires = store_sql_col_int64(s, 1), ttl = store_sql_col_int64(s, 2);
+    store_sql_reset(s);
     long long now = store_now_ms(st);
     if (now >= expires) {
         store_session_delete(st, token, NULL);
@@ -854,7 +854,7 @@ int store_session_delete(struct store *st, const char *token, struct err *e)
 {
     char th[65];
     token_hash(token ? token : "", th);
-    sqlite3_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s)
         return ERR_IO;
     store_bind_text(st, s, 1, th);

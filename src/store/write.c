@@ -110,7 +110,7 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
         if (rc)
             return rc;
     }
-    sqlite3_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
+    sqldb_stmt *s = store_stmt_get(st, del ? SQ_VAL_DELETE : SQ_VAL_UPSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, ps->r->id);
@@ -157,7 +157,7 @@ static int status_write(struct put_state *ps, const char *event, const struct di
                         int instance, const char *old, const char *value, const char *reason,
                         struct err *e)
 {
-    sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_UPSERT, e);
+    sqldb_stmt *s = store_stmt_get(ps->st, SQ_FS_UPSERT, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(ps->st, s, 1, ps->r->id);

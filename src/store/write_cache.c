@@ -130,33 +130,33 @@ int store_putcache_values_load(struct put_state *ps, struct err *e)
     pc->valcap = 256; /* a power of two; store_putcache_slot_set doubles it past half full */
     if (!(pc->vals = arena_calloc(&pc->ar, pc->valcap, sizeof *pc->vals)))
         return err_set(e, ERR_NOMEM, "out of memory");
-    sqlite3_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
+    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, ps->r->id);
     int q;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
-        int ev = dict_event_index(d, (const char *)sqlite3_column_text(s, 0));
-        const struct dict_field *f = dict_field(d, (const char *)sqlite3_column_text(s, 2));
+        int ev = dict_event_index(d, (const char *)store_sql_col_text(s, 0));
+        const struct dict_field *f = dict_field(d, (const char *)store_sql_col_text(s, 2));
         if (ev < 0 || !f)
             continue; /* not in the protocol: nothing in the write path can ask for it */
         /* the write path works on clear text: an identifier is decrypted here, encrypted again
          * by value_write */
-        const char *v = (const char *)sqlite3_column_text(s, 4);
+        const char *v = (const char *)store_sql_col_text(s, 4);
         int drc = store_is_encrypted(v) ? store_decrypt(st, v, &ps->ar, &v, e) : 0;
         if (drc) {
-            sqlite3_reset(s);
+            store_sql_reset(s);
             store_putcache_drop(pc);
             return drc;
         }
-        if (store_putcache_slot_set(ps, ev, sqlite3_column_int(s, 1), (size_t)(f - d->fields),
-                                    (const char *)sqlite3_column_text(s, 3), v)) {
-            sqlite3_reset(s);
+        if (store_putcache_slot_set(ps, ev, store_sql_col_int(s, 1), (size_t)(f - d->fields),
+                                    (const char *)store_sql_col_text(s, 3), v)) {
+            store_sql_reset(s);
             store_putcache_drop(pc);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
     }
-    sqlite3_reset(s);
+    store_sql_reset(s);
     if (q != SQLITE_DONE) {
         store_putcache_drop(pc);
         return store_db_fail(st, e, "reading the record's values");
@@ -280,7 +280,7 @@ int store_putcache_status_read(struct put_state *ps, const char *event, const ch
         *out = cs->status;
         return 0;
     }
-    sqlite3_stmt *s = store_stmt_get(ps->st, SQ_FS_GET, e);
+    sqldb_stmt *s = store_stmt_get(ps->st, SQ_FS_GET, e);
     if (!s)
         return ERR_IO;
     store_bind_int64(ps->st, s, 1, ps->r->id);
@@ -288,8 +288,8 @@ int store_putcache_status_read(struct put_state *ps, const char *event, const ch
     store_bind_text(ps->st, s, 3, form);
     store_bind_int64(ps->st, s, 4, instance);
     int q = store_step(ps->st, s);
-    *out = q == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    sqlite3_reset(s);
+    *out = q == SQLITE_ROW ? store_sql_col_int(s, 0) : -1;
+    store_sql_reset(s);
     if (q != SQLITE_ROW && q != SQLITE_DONE)
         return store_db_fail(ps->st, e, "reading form status");
     return store_putcache_status_remember(ps, event, form, instance, *out)

@@ -33,15 +33,17 @@ if [ -w /dev/full ]; then
     if err=$("$IOHEME" help 2>&1 >/dev/full); then echo "help > /dev/full exited 0"; exit 1; fi
     echo "$err" | grep -q "writing the output failed" || { echo "no message for a failed write: $err"; exit 1; }
 fi
-# a postgres:// database where a study is opened or created: said plainly (exit 13), not "no
-# such database" nor a file named after the URL
+# a postgres:// database that cannot be reached, where a study is opened or created: said
+# plainly, with the URL's password hidden, and no file named after the URL is made
 for cmd in "screen --list" "init --admin admin"; do
     set +e
     # shellcheck disable=SC2086
-    err=$(cd "${TMPDIR:-/tmp}" && IOHEME_PASSWORD=Adm1n-passw IOHEME_USER=admin "$IOHEME" $cmd --db postgres://h/db 2>&1)
+    err=$(cd "${TMPDIR:-/tmp}" && IOHEME_PASSWORD=Adm1n-passw IOHEME_USER=admin "$IOHEME" $cmd --db postgres://u:s3cretpw@h.invalid/db 2>&1)
     rc=$?
     set -e
-    [ "$rc" = 13 ] && echo "$err" | grep -q "runs on its SQLite file in this version" ||
+    [ "$rc" = 8 ] && echo "$err" | grep -q "postgres://u:\*\*\*@h.invalid/db: cannot connect to PostgreSQL" ||
         { echo "$cmd --db postgres://: exit $rc: $err"; exit 1; }
+    if echo "$err" | grep -q s3cretpw; then echo "the password was shown: $err"; exit 1; fi
+    [ ! -e "${TMPDIR:-/tmp}/postgres:" ] || { echo "a file named after the URL"; exit 1; }
 done
 echo ok

@@ -35,9 +35,21 @@ function run(ioheme, args, env, input) {
 
 // A fresh database in a new temporary folder: user <role> for every role (admin is "admin").
 // { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills.
+// With IOHEME_TEST_PG (a cluster directory made by tests/pg/cluster.sh start, the ctest "pg"
+// fixture) the study is a fresh PostgreSQL database of that cluster instead of a file, and
+// IOHEME_KEY_FILE names its key file for every ioheme this process starts: the same test,
+// the other backend.
 export function makeDb(ioheme, src, opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ioheme-http-'));
-    const db = path.join(dir, 'study.db');
+    let db = path.join(dir, 'study.db');
+    const pg = process.env.IOHEME_TEST_PG;
+    if (pg) {
+        const name = `t_${path.basename(dir).replace(/[^a-zA-Z0-9]/g, '_').toLowerCase()}`;
+        const r = spawnSync(path.join(src, 'tests/pg/cluster.sh'), ['createdb', pg, name], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`cluster.sh createdb failed: ${r.stderr}`);
+        db = r.stdout.trim();
+        process.env.IOHEME_KEY_FILE = path.join(dir, 'study.key');
+    }
     run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', path.join(src, 'protocols/io-heme'),
                  ...(opts.synthetic ? ['--synthetic'] : [])],
         { IOHEME_PASSWORD: PASSWORD.admin });

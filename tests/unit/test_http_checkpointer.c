@@ -15,7 +15,7 @@ static const struct http_ckpt_policy FAST = {
 static void commit_pages(struct store *st, int commits)
 {
     for (int i = 0; i < commits; i++)
-        assert_int_equal(sqlite3_exec(st->db,
+        assert_int_equal(sqlite3_exec(store_sql_sqlite(st->db),
                                       "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
                                       "i + 1 FROM n WHERE i < 20) INSERT INTO pad SELECT "
                                       "randomblob(3900) FROM n; COMMIT",
@@ -52,8 +52,9 @@ static void open_as_server(struct tdb *t, const char *name)
 {
     tdb_open(t, name);
     assert_int_equal(store_set_autocheckpoint(t->st, false, NULL), 0);
-    assert_int_equal(sqlite3_exec(t->st->db, "CREATE TABLE pad(x BLOB)", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(store_sql_sqlite(t->st->db), "CREATE TABLE pad(x BLOB)", NULL, NULL, NULL),
+        SQLITE_OK);
 }
 
 static void test_checkpointer_truncates_the_wal_when_writes_stop(void **state)
@@ -84,7 +85,8 @@ static void test_checkpointer_restarts_a_wal_past_its_bound(void **state)
     struct store *reader = NULL;
     struct err e = {0};
     assert_int_equal(store_open(t.path, &reader, &e), 0);
-    assert_int_equal(sqlite3_exec(reader->db, "BEGIN; SELECT count(*) FROM pad", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(reader->db), "BEGIN; SELECT count(*) FROM pad",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     struct http_checkpointer *c = NULL;
     assert_int_equal(http_checkpointer_start(t.path, &FAST, stderr, &c, &e), 0);
@@ -97,7 +99,8 @@ static void test_checkpointer_restarts_a_wal_past_its_bound(void **state)
     assert_true(s.restart >= 1);
     assert_true(s.restart_gave_up >= 1);
     assert_true(s.max_wal_frames > FAST.bound_frames);
-    assert_int_equal(sqlite3_exec(reader->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(reader->db), "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
     store_close(reader);
     assert_true(wal_becomes_empty(&t));
     http_checkpointer_stop(c, &s);

@@ -282,12 +282,12 @@ static void test_audit_row_that_cannot_be_bound_fails_the_save(void **state)
     char reason[3000];
     memset(reason, 'r', sizeof reason - 1);
     reason[sizeof reason - 1] = '\0';
-    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 2000);
+    sqlite3_limit(store_sql_sqlite(t->st->db), SQLITE_LIMIT_LENGTH, 2000);
     struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "72"}};
     struct err e = {0};
     assert_int_not_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, reason, NULL, &e), 0);
     assert_non_null(strstr(e.msg, "audit"));
-    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 1000000000);
+    sqlite3_limit(store_sql_sqlite(t->st->db), SQLITE_LIMIT_LENGTH, 1000000000);
     db_digest(t->path, after);
     assert_string_equal(before, after);
     struct store_verify_result r;
@@ -357,12 +357,12 @@ static void test_record_audit_is_exactly_the_records_rows_through_its_index(void
     assert_int_equal(store_record_audit(t->st, "IOH-404", NULL, collect_id, &w, &e), ERR_NOT_FOUND);
 
     /* The plan SQLite chose for the statement just run: the record index, no table scan. */
-    const char *sql = sqlite3_sql(t->st->stmts[SQ_AUDIT_RECORD]);
+    const char *sql = store_sql_sql(t->st->stmts[SQ_AUDIT_RECORD]);
     assert_non_null(sql);
     char eqp[1024];
     snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(t->st->db, eqp, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(store_sql_sqlite(t->st->db), eqp, -1, &q, NULL), SQLITE_OK);
     sqlite3_bind_text(q, 1, "SCR-001", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, "IOH-001", -1, SQLITE_STATIC);
     char plan[1024] = "";

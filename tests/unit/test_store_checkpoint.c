@@ -18,8 +18,9 @@ static int setup(void **state)
 {
     struct tdb *t = calloc(1, sizeof *t);
     tdb_open(t, "checkpoint");
-    assert_int_equal(sqlite3_exec(t->st->db, "CREATE TABLE pad(x BLOB)", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(store_sql_sqlite(t->st->db), "CREATE TABLE pad(x BLOB)", NULL, NULL, NULL),
+        SQLITE_OK);
     *state = t;
     return 0;
 }
@@ -40,7 +41,7 @@ static void commit_pages(struct store *st, int commits)
              "i < %d) INSERT INTO pad SELECT randomblob(3900) FROM n; COMMIT",
              PAGES_PER_COMMIT);
     for (int i = 0; i < commits; i++)
-        assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(store_sql_sqlite(st->db), sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 static long long file_size(const char *path, const char *suffix)
@@ -54,7 +55,7 @@ static long long file_size(const char *path, const char *suffix)
 static int pragma_int(struct store *st, const char *sql)
 {
     sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(store_sql_sqlite(st->db), sql, -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     int v = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -135,7 +136,8 @@ static void test_restart_waits_for_readers_then_bounds_the_wal(void **state)
     struct store *ckpt = open_other(t), *reader = open_other(t);
     commit_pages(t->st, 2);
     /* A reader whose snapshot is in the WAL keeps the WAL in use. */
-    assert_int_equal(sqlite3_exec(reader->db, "BEGIN; SELECT count(*) FROM pad", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(reader->db), "BEGIN; SELECT count(*) FROM pad",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     commit_pages(t->st, 4);
     struct store_checkpoint_result r = checkpoint(ckpt, STORE_CKPT_RESTART, 20);
@@ -143,7 +145,8 @@ static void test_restart_waits_for_readers_then_bounds_the_wal(void **state)
     assert_true(r.wal_frames >= 6 * PAGES_PER_COMMIT);
     commit_pages(t->st, 1); /* the writer was only held off for the wait */
 
-    assert_int_equal(sqlite3_exec(reader->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(reader->db), "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
     r = checkpoint(ckpt, STORE_CKPT_RESTART, 20);
     assert_true(r.is_complete);
     assert_true(r.wal_frames >= 7 * PAGES_PER_COMMIT);

@@ -210,11 +210,11 @@ static void test_parameter_that_cannot_be_bound_fails_the_read(void **state)
     char name[3000];
     memset(name, 'S', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 2000);
+    sqlite3_limit(store_sql_sqlite(t->st->db), SQLITE_LIMIT_LENGTH, 2000);
     struct store_record r;
     struct err e = {0};
     int rc = store_record_get(t->st, name, &r, &e);
-    sqlite3_limit(t->st->db, SQLITE_LIMIT_LENGTH, 1000000000);
+    sqlite3_limit(store_sql_sqlite(t->st->db), SQLITE_LIMIT_LENGTH, 1000000000);
     assert_int_equal(rc, ERR_IO);
     assert_non_null(strstr(e.msg, "binding parameter 1"));
     /* the next statement starts clean */
@@ -273,17 +273,19 @@ static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
                                      "AND name IN ('audit_no_update', 'audit_no_delete')"),
                      2);
     /* foreign keys are per connection: the store's must enforce them */
-    assert_int_equal(sqlite3_prepare_v2(t->st->db, "PRAGMA foreign_keys", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(store_sql_sqlite(t->st->db), "PRAGMA foreign_keys", -1, &q, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);
-    assert_int_equal(sqlite3_exec(t->st->db,
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(t->st->db),
                                   "INSERT INTO value(record_id, event, instance, field, form, "
                                   "value) VALUES (999999, 'e', 0, 'f', 'x', '1')",
                                   NULL, NULL, NULL),
                      SQLITE_CONSTRAINT_FOREIGNKEY);
     /* STRICT: a text where an INTEGER column is declared is refused, not stored as text */
-    assert_int_equal(sqlite3_exec(t->st->db,
+    assert_int_equal(sqlite3_exec(store_sql_sqlite(t->st->db),
                                   "INSERT INTO form_status(record_id, event, form, instance, "
                                   "status) SELECT id, 'e', 'x', 'one', 1 FROM record LIMIT 1",
                                   NULL, NULL, NULL) &

@@ -1,0 +1,316 @@
+/* The schema on PostgreSQL, made from the one schema (schema.c) rather than written twice: this
+ * binary's migrations run on an in-memory SQLite database, and what they built is read back
+ * table by table (columns with their types, NOT NULL and defaults, keys, unique constraints,
+ * references, indexes, the triggers that keep tables append-only) and created in PostgreSQL:
+ *
+ *   INTEGER -> bigint, REAL -> double precision, BLOB -> bytea, TEXT -> text COLLATE "C" (so
+ *   ordering and comparison are byte order, as SQLite's BINARY: the same rows in the same
+ *   order on both backends);
+ *   an INTEGER PRIMARY KEY named id is given max(id) + 1 by a trigger when an INSERT leaves it
+ *   out, as SQLite's rowid does (writers are serialised, so two cannot take the same);
+ *   references are DEFERRABLE INITIALLY DEFERRED (checked at COMMIT, so a migration may copy
+ *   tables in any order);
+ *   a table with a BEFORE UPDATE / BEFORE DELETE trigger raising an error gets one refusing
+ *   the same in PostgreSQL (the audit trail, query messages, signatures, protocol versions);
+ *   in_scope(site) reads the session setting ioheme.scope (sites.c, store_sites_scope_send);
+ *   ioheme_schema holds the schema version (PostgreSQL has no user_version).
+ *
+ * CHECK constraints stay SQLite's: the write path validates every value before it is stored on
+ * either backend. */
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/array.h"
+#include "base/fmt.h"
+#include "base/strbuf.h"
+#include "store/store_int.h"
+
+static char type_of(const char *decl)
+{
+    return strcmp(decl, "INTEGER") == 0 ? 'i'
+           : strcmp(decl, "REAL") == 0  ? 'r'
+           : strcmp(decl, "BLOB") == 0  ? 'b'
+                                        : 't';
+}
+
+/* The number of triggers on table t whose SQL says when (BEFORE UPDATE / BEFORE DELETE) and
+ * raises an error. */
+static int refusing_triggers(sqlite3 *db, const char *t, const char *when)
+{
+    sqlite3_stmt *s = NULL;
+    int n = 0;
+    /* no parameters: t and when are the schema's own names, quoted by %Q */
+    char *sql = sqlite3_mprintf("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND "
+                                "tbl_name = %Q AND instr(sql, %Q) > 0 AND instr(sql, "
+                                "'RAISE(ABORT') > 0",
+                                t, when);
+    if (sql && sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_free(sql);
+    return n;
+}
+
+int store_schema_tables(sqlite3 *db, struct store_tables *ts, struct err *e)
+{
+    sqlite3_stmt *s = NULL, *ti = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                           "'sqlite_%' ORDER BY name",
+                           -1, &s, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "reading the schema: %s", sqlite3_errmsg(db));
+    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+        struct store_table *g = array_grow(ts->t, ts->n, &ts->cap, sizeof *g, 16);
+        if (!g) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        ts->t = g;
+        struct store_table *t = &ts->t[ts->n++];
+        memset(t, 0, sizeof *t);
+        t->name = arena_strdup(&ts->ar, (const char *)sqlite3_column_text(s, 0));
+        if (!t->name) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        t->no_update = refusing_triggers(db, t->name, "BEFORE UPDATE") > 0;
+        t->no_delete = refusing_triggers(db, t->name, "BEFORE DELETE") > 0;
+        char sql[256];
+        if (!fmt_fits(sql, sizeof sql, "PRAGMA table_info(\"%s\")", t->name)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (sqlite3_prepare_v2(db, sql, -1, &ti, NULL) != SQLITE_OK) {
+            rc = err_set(e, ERR_IO, "reading table %s: %s", t->name, sqlite3_errmsg(db));
+            break;
+        }
+        int maxpk = 0;
+        while (sqlite3_step(ti) == SQLITE_ROW) {
+            struct store_col *c = array_grow(t->cols, t->ncols, &t->capcols, sizeof *c, 8);
+            if (!c) {
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+                break;
+            }
+            t->cols = c;
+            const char *dflt = (const char *)sqlite3_column_text(ti, 4);
+            c[t->ncols] = (struct store_col){
+                .name = arena_strdup(&ts->ar, (const char *)sqlite3_column_text(ti, 1)),
+                .type = type_of((const char *)sqlite3_column_text(ti, 2)),
+                .not_null = sqlite3_column_int(ti, 3) != 0,
+                .dflt = dflt ? arena_strdup(&ts->ar, dflt) : NULL,
+                .pk = sqlite3_column_int(ti, 5)};
+            if (!c[t->ncols].name || (dflt && !c[t->ncols].dflt))
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+            if (c[t->ncols].pk > maxpk)
+                maxpk = c[t->ncols].pk;
+            t->ncols++;
+        }
+        sqlite3_finalize(ti);
+        ti = NULL;
+        /* the key in its declared order (table_info's pk column: 1, 2, ...) */
+        struct strbuf pk = STRBUF_INIT;
+        for (int k = 1; k <= maxpk; k++)
+            for (size_t c = 0; c < t->ncols; c++)
+                if (t->cols[c].pk == k)
+                    strbuf_addf(&pk, "%s\"%s\"", pk.len ? ", " : "", t->cols[c].name);
+        t->pk = pk.len ? arena_strdup(&ts->ar, strbuf_str(&pk)) : NULL;
+        t->rowid_id = maxpk == 1 && t->ncols && strcmp(t->pk, "\"id\"") == 0;
+        for (size_t c = 0; c < t->ncols && t->rowid_id; c++)
+            if (t->cols[c].pk == 1 && t->cols[c].type != 'i')
+                t->rowid_id = false;
+        strbuf_release(&pk);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+void store_schema_tables_free(struct store_tables *ts)
+{
+    for (size_t i = 0; i < ts->n; i++)
+        free(ts->t[i].cols);
+    free(ts->t);
+    arena_free(&ts->ar);
+}
+
+/* Appends the columns of index idx (PRAGMA index_info) as "a", "b" to sb. */
+static void index_cols(sqlite3 *db, const char *idx, struct strbuf *sb)
+{
+    sqlite3_stmt *s = NULL;
+    struct strbuf q = STRBUF_INIT;
+    strbuf_addf(&q, "PRAGMA index_info(\"%s\")", idx);
+    if (!q.failed && sqlite3_prepare_v2(db, strbuf_str(&q), -1, &s, NULL) == SQLITE_OK)
+        for (int n = 0; sqlite3_step(s) == SQLITE_ROW; n++)
+            strbuf_addf(sb, "%s\"%s\"", n ? ", " : "", (const char *)sqlite3_column_text(s, 2));
+    sqlite3_finalize(s);
+    strbuf_release(&q);
+}
+
+/* The CREATE TABLE of t in PostgreSQL, with its unique constraints (lite: the schema's
+ * database). */
+static void create_table_sql(sqlite3 *db, const struct store_table *t, struct strbuf *sql)
+{
+    strbuf_addf(sql, "CREATE TABLE \"%s\" (", t->name);
+    for (size_t c = 0; c < t->ncols; c++) {
+        const struct store_col *col = &t->cols[c];
+        strbuf_addf(sql, "%s\"%s\" %s", c ? ", " : "", col->name,
+                    col->type == 'i'   ? "bigint"
+                    : col->type == 'r' ? "double precision"
+                    : col->type == 'b' ? "bytea"
+                                       : "text COLLATE \"C\"");
+        if (col->not_null || col->pk)
+            strbuf_adds(sql, " NOT NULL");
+        if (col->dflt)
+            strbuf_addf(sql, " DEFAULT %s", col->dflt);
+    }
+    if (t->pk)
+        strbuf_addf(sql, ", PRIMARY KEY (%s)", t->pk);
+    sqlite3_stmt *s = NULL;
+    struct strbuf q = STRBUF_INIT;
+    strbuf_addf(&q, "PRAGMA index_list(\"%s\")", t->name);
+    if (!q.failed && sqlite3_prepare_v2(db, strbuf_str(&q), -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) /* seq, name, unique, origin, partial */
+            if (sqlite3_column_int(s, 2) &&
+                strcmp((const char *)sqlite3_column_text(s, 3), "u") == 0) {
+                strbuf_adds(sql, ", UNIQUE (");
+                index_cols(db, (const char *)sqlite3_column_text(s, 1), sql);
+                strbuf_adds(sql, ")");
+            }
+    sqlite3_finalize(s);
+    strbuf_release(&q);
+    strbuf_adds(sql, ")");
+}
+
+/* Runs sql on PostgreSQL; 0, or ERR_IO naming what. */
+static int pg_run(struct sqldb *pg, const char *sql, const char *what, struct err *e)
+{
+    if (store_sql_exec(pg, sql) == SQLITE_OK)
+        return 0;
+    return err_set(e, ERR_IO, "PostgreSQL, %s: %s", what, store_sql_errmsg(pg));
+}
+
+/* Everything after the tables: references, indexes, triggers. */
+static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table *t, struct err *e)
+{
+    struct strbuf sql = STRBUF_INIT;
+    int rc = 0;
+    sqlite3_stmt *s = NULL;
+    strbuf_addf(&sql, "PRAGMA foreign_key_list(\"%s\")", t->name);
+    struct strbuf ddl = STRBUF_INIT;
+    if (!sql.failed && sqlite3_prepare_v2(db, strbuf_str(&sql), -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW) /* id, seq, table, from, to */
+            strbuf_addf(&ddl,
+                        "ALTER TABLE \"%s\" ADD FOREIGN KEY (\"%s\") REFERENCES \"%s\"(\"%s\") "
+                        "DEFERRABLE INITIALLY DEFERRED;",
+                        t->name, (const char *)sqlite3_column_text(s, 3),
+                        (const char *)sqlite3_column_text(s, 2),
+                        sqlite3_column_type(s, 4) == SQLITE_NULL
+                            ? "id"
+                            : (const char *)sqlite3_column_text(s, 4));
+    sqlite3_finalize(s);
+    s = NULL;
+    /* the schema's own indexes, whose SQL both dialects read alike */
+    char *q = sqlite3_mprintf("SELECT sql FROM sqlite_schema WHERE type = 'index' AND "
+                              "tbl_name = %Q AND sql IS NOT NULL ORDER BY name",
+                              t->name);
+    if (q && sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK)
+        while (sqlite3_step(s) == SQLITE_ROW)
+            strbuf_addf(&ddl, "%s;", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_free(q);
+    if (t->rowid_id)
+        strbuf_addf(&ddl,
+                    "CREATE TRIGGER \"%s_next_id\" BEFORE INSERT ON \"%s\" FOR EACH ROW WHEN "
+                    "(NEW.id IS NULL) EXECUTE FUNCTION ioheme_next_id();",
+                    t->name, t->name);
+    if (t->no_update)
+        strbuf_addf(&ddl,
+                    "CREATE TRIGGER \"%s_no_update\" BEFORE UPDATE ON \"%s\" FOR EACH ROW "
+                    "EXECUTE FUNCTION ioheme_append_only();",
+                    t->name, t->name);
+    if (t->no_delete)
+        strbuf_addf(&ddl,
+                    "CREATE TRIGGER \"%s_no_delete\" BEFORE DELETE ON \"%s\" FOR EACH ROW "
+                    "EXECUTE FUNCTION ioheme_append_only();",
+                    t->name, t->name);
+    if (ddl.failed || sql.failed)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    else if (ddl.len)
+        rc = pg_run(pg, strbuf_str(&ddl), "creating references, indexes and triggers", e);
+    strbuf_release(&ddl);
+    strbuf_release(&sql);
+    return rc;
+}
+
+int store_schema_pg_create(struct sqldb *pg, struct store_tables *ts, struct err *e)
+{
+    struct sqldb *mem = NULL;
+    int rc = 0;
+    if (store_sql_open_sqlite(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &mem) !=
+        SQLITE_OK)
+        rc = err_set(e, ERR_NOMEM, "building the schema: %s",
+                     mem ? store_sql_errmsg(mem) : "out of memory");
+    if (!rc)
+        rc = store_schema_migrate(mem, e);
+    if (!rc)
+        rc = store_schema_tables(store_sql_sqlite(mem), ts, e);
+    if (!rc)
+        rc = pg_run(
+            pg,
+            "CREATE FUNCTION ioheme_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION '% rows cannot be changed or deleted (%)', TG_TABLE_NAME, TG_OP; "
+            "END $$;"
+            "CREATE FUNCTION ioheme_next_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I.%I', TG_TABLE_SCHEMA, "
+            "TG_TABLE_NAME) INTO NEW.id; RETURN NEW; END $$;"
+            "CREATE FUNCTION in_scope(site bigint) RETURNS boolean LANGUAGE sql STABLE AS $$ "
+            "SELECT coalesce(current_setting('ioheme.scope', true), '') = '' OR "
+            "strpos(current_setting('ioheme.scope', true), ',' || coalesce(site, 0) || ',') > 0 "
+            "$$",
+            "creating the schema's functions", e);
+    for (size_t i = 0; !rc && i < ts->n; i++) {
+        struct strbuf sql = STRBUF_INIT;
+        create_table_sql(store_sql_sqlite(mem), &ts->t[i], &sql);
+        rc = sql.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                        : pg_run(pg, strbuf_str(&sql), "creating a table", e);
+        strbuf_release(&sql);
+    }
+    for (size_t i = 0; !rc && i < ts->n; i++)
+        rc = finish_table(store_sql_sqlite(mem), pg, &ts->t[i], e);
+    if (!rc) {
+        char sql[96];
+        fmt_exact(sql, sizeof sql,
+                  "CREATE TABLE ioheme_schema (version integer NOT NULL); INSERT INTO "
+                  "ioheme_schema VALUES (%d)",
+                  SCHEMA_VERSION);
+        rc = pg_run(pg, sql, "recording the schema version", e);
+    }
+    store_sql_close(mem);
+    return rc;
+}
+
+int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
+{
+    sqldb_stmt *s = NULL;
+    int v = -1;
+    if (store_sql_prepare(pg, "SELECT version FROM ioheme_schema", false, &s) == SQLITE_OK &&
+        store_sql_step(s) == SQLITE_ROW)
+        v = store_sql_col_int(s, 0);
+    store_sql_finalize(s);
+    if (v < 0) {
+        /* the failed statement aborted nothing (no transaction): say what is there */
+        return err_set(e, ERR_NOT_FOUND,
+                       "%s: no ioheme study in this PostgreSQL database (create one with "
+                       "'ioheme init', or copy one in with 'ioheme migrate')",
+                       url);
+    }
+    if (v != SCHEMA_VERSION)
+        return err_set(e, ERR_INVALID,
+                       "%s: the study has schema version %d and this ioheme %d: use the "
+                       "matching ioheme (a PostgreSQL study is upgraded by migrating it to "
+                       "SQLite, upgrading that, and migrating it back)",
+                       url, v, SCHEMA_VERSION);
+    return 0;
+}
