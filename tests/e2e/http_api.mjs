@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import { makeDb, cli, startServer, call, login, runner, ELIGIBLE, PASSWORD } from './http_lib.mjs';
+import { makeDb, cli, startServer, call, login, runner, ELIGIBLE, PASSWORD, storedBytes } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('http_api');
@@ -233,7 +233,7 @@ try {
     const bearer = { bearer: r.json.token };
     r = await call(B, 'POST', `/api/v1/records/${ID}/values`, { session: bearer, json: { event: 't15min_arm_1', values: { hd_status: '1', hd_hr: '110' } } });
     t.check(r.status === 200, 'bearer token writes without a CSRF token', r.text);
-    t.check(!fs.readFileSync(db).includes(Buffer.from(bearer.bearer)), 'the token is not stored in clear in the database');
+    t.check(!storedBytes(db).includes(Buffer.from(bearer.bearer)), 'the token is not stored in clear in the database');
     r = await call(B, 'POST', '/api/v1/logout', { session: bearer, json: {} });
     t.check(r.status === 200, 'POST /api/v1/logout revokes the bearer token', r.text);
     t.check((await call(B, 'GET', '/api/v1/me', { session: bearer })).status === 401, 'revoked token: 401');

@@ -59,6 +59,15 @@ export function makeDb(ioheme, src, opts = {}) {
     return { dir, db };
 }
 
+// Every byte the database holds: the file, or a PostgreSQL database's data as pg_dump writes it.
+export function storedBytes(db) {
+    if (!db.includes('://')) return fs.readFileSync(db);
+    const bin = fs.readdirSync('/usr/lib/postgresql').sort().pop();
+    const r = spawnSync(`/usr/lib/postgresql/${bin}/bin/pg_dump`, ['--data-only', db]);
+    if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr}`);
+    return r.stdout;
+}
+
 export function cli(ioheme, db, args, input) {
     return run(ioheme, [...args, '--db', db], { IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin }, input);
 }

@@ -100,14 +100,8 @@ static void test_intact_chain_verifies(void **state)
 static void test_audit_rows_cannot_be_updated_or_deleted(void **state)
 {
     struct tdb *t = *state;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE audit SET user = 'x' WHERE id = 3", NULL, NULL, NULL), SQLITE_OK);
-    assert_non_null(strstr(sqlite3_errmsg(db), "cannot be changed"));
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE id = 3", NULL, NULL, NULL),
-                         SQLITE_OK);
-    sqlite3_close(db);
+    db_exec_refused(t->path, "UPDATE audit SET \"user\" = 'x' WHERE id = 3", "cannot be changed");
+    db_exec_refused(t->path, "DELETE FROM audit WHERE id = 3", NULL);
 }
 
 static void expect_broken_at(struct tdb *t, long long id, const char *why)
@@ -158,7 +152,7 @@ static void test_inserted_row_is_named(void **state)
     db_exec(t->path, "DROP TRIGGER audit_no_update;"
                      "UPDATE audit SET id = id + 1000 WHERE id >= 3;"
                      "UPDATE audit SET id = id - 999 WHERE id >= 1003;"
-                     "INSERT INTO audit(id, ts, user, action, source, prev_hash, hash) VALUES "
+                     "INSERT INTO audit(id, ts, \"user\", action, source, prev_hash, hash) VALUES "
                      "(3, '2026-01-01T08:00:00.000Z', 'mallory', 'update', 'cli', "
                      "(SELECT hash FROM audit WHERE id = 2), 'forged')");
     expect_broken_at(t, 3, "edited");
@@ -190,7 +184,7 @@ static void test_rehashed_insertion_breaks_the_next_row(void **state)
              "DROP TRIGGER audit_no_update;"
              "UPDATE audit SET id = id + 1000 WHERE id >= 2;"
              "UPDATE audit SET id = id - 999 WHERE id >= 1002;"
-             "INSERT INTO audit(id, ts, user, action, source, prev_hash, hash) VALUES "
+             "INSERT INTO audit(id, ts, \"user\", action, source, prev_hash, hash) VALUES "
              "(2, '2026-01-01T08:00:00.500Z', 'mallory', 'update', 'cli', '%s', '%s')",
              f.hash, hex);
     db_exec(t->path, sql);
@@ -229,7 +223,7 @@ static void test_access_row_names_user_command_and_detail_and_chains(void **stat
         store_audit_access(t->st, &ADMIN, "backup", "backup", "copy.db: 9 audit rows", &e), 0);
     assert_int_equal(audit_count(t, NULL), before + 2);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit WHERE action = 'export' AND "
-                                     "user = 'admin' AND field = 'dataset' AND new_value = "
+                                     "\"user\" = 'admin' AND field = 'dataset' AND new_value = "
                                      "'ds: screening 1, subjects 1' AND record IS NULL AND "
                                      "source = 'cli'"),
                      1);
@@ -277,6 +271,8 @@ static void test_audit_time_never_goes_backwards(void **state)
 static void test_audit_row_that_cannot_be_bound_fails_the_save(void **state)
 {
     struct tdb *t = *state;
+    if (tdb_is_pg())
+        skip(); /* SQLite's length limit */
     char before[65], after[65];
     db_digest(t->path, before);
     char reason[3000];
@@ -357,6 +353,8 @@ static void test_record_audit_is_exactly_the_records_rows_through_its_index(void
     assert_int_equal(store_record_audit(t->st, "IOH-404", NULL, collect_id, &w, &e), ERR_NOT_FOUND);
 
     /* The plan SQLite chose for the statement just run: the record index, no table scan. */
+    if (tdb_is_pg())
+        return;
     const char *sql = store_sql_sql(t->st->stmts[SQ_AUDIT_RECORD]);
     assert_non_null(sql);
     char eqp[1024];

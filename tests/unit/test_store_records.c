@@ -206,6 +206,8 @@ static void test_unknown_record(void **state)
  * bind's reason; the statement used to run with the parameter left NULL and answer "no record". */
 static void test_parameter_that_cannot_be_bound_fails_the_read(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     char name[3000];
     memset(name, 'S', sizeof name - 1);
@@ -223,6 +225,8 @@ static void test_parameter_that_cannot_be_bound_fails_the_read(void **state)
 
 static void test_create_refuses_existing_file_and_open_refuses_other_files(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     struct store *st = NULL;
     struct err e = {0};
@@ -251,6 +255,8 @@ static int user_version(const char *path)
  * table STRICT, foreign keys enforced, and the triggers that guard the audit trail. */
 static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     char s1[16];
     screen(t, s1, "age", "40", NULL);
@@ -295,6 +301,8 @@ static void test_schema_is_wal_strict_with_foreign_keys_enforced(void **state)
 
 static void test_migrations_from_an_empty_file_and_reopen(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     /* store_create started from an empty file and migrated it to the current version */
     assert_int_equal(user_version(t->path), SCHEMA_VERSION);
@@ -359,6 +367,8 @@ static void test_migrations_from_an_empty_file_and_reopen(void **state)
 
 static void test_backup_is_a_consistent_copy(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     char s1[16];
     screen(t, s1, "age", "40", NULL);
@@ -384,6 +394,8 @@ static void test_backup_is_a_consistent_copy(void **state)
 /* A backup that cannot be audited is not made: no file is left behind. */
 static void test_failed_backup_leaves_no_copy(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     const char *dest = "store_test_backup_fail.db";
     tdb_remove(dest);
@@ -423,6 +435,8 @@ static void *write_load(void *arg)
 
 static void test_backups_under_write_load_are_audited_or_absent(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     char s1[16];
     screen(t, s1, "age", "40", NULL);
@@ -479,6 +493,8 @@ static void *hold_lock(void *arg)
 
 static void test_busy_database_waits_then_fails_as_busy(void **state)
 {
+    if (tdb_is_pg())
+        skip(); /* SQLite files: PostgreSQL has its own tests */
     struct tdb *t = *state;
     char s1[16];
     screen(t, s1, "age", "40", NULL);
