@@ -50,6 +50,15 @@ done
 if psql "$URL" -c "UPDATE audit SET reason = 'x' WHERE id = 2" 2>/dev/null; then fail "PostgreSQL let an audit row change"; fi
 if psql "$URL" -c "DELETE FROM audit WHERE id = 2" 2>/dev/null; then fail "PostgreSQL let an audit row go"; fi
 if psql "$URL" -c "DELETE FROM protocol_version" 2>/dev/null; then fail "PostgreSQL let a protocol version go"; fi
+# the copy is a study ioheme runs on: its trail verifies (the copied rows and the sign-in this
+# command adds), and its dataset is the SQLite study's, byte for byte
+export IOHEME_KEY_FILE="$W/s.db.key"
+"$IOHEME" audit verify --db "$URL" >"$W/v" || fail "audit verify on PostgreSQL: $(cat "$W/v")"
+grep -q "audit trail intact" "$W/v" || fail "the PostgreSQL trail: $(cat "$W/v")"
+"$IOHEME" dataset --db "$W/snap.db" --out "$W/ds1" >/dev/null 2>&1 || fail "dataset from SQLite"
+"$IOHEME" dataset --db "$URL" --out "$W/ds2" >/dev/null 2>&1 || fail "dataset from PostgreSQL"
+for f in "$W"/ds1/*.csv; do cmp -s "$f" "$W/ds2/$(basename "$f")" || fail "$(basename "$f") differs between the backends"; done
+unset IOHEME_KEY_FILE
 set +e
 "$IOHEME" migrate --from "$W/s.db" --to "$URL" >/dev/null 2>"$W/err"; st=$?
 set -e
@@ -68,9 +77,9 @@ for t in tables:
     if t in ('audit_head', 'session', 'user'):
         continue   # the sign-in on the copy moves its head, opens a session, stamps the login
     assert ra == rb, (t, len(ra), len(rb))
-# the copy's only new rows are its own sign-in and the migration's record
+# the copy's only new rows are its sign-ins, the dataset export and the migration's record
 extra = [r[0] for r in b.execute(f"SELECT action FROM audit WHERE id > {n_audit}")]
-assert set(extra) <= {'login', 'migrate'} and 'migrate' in extra, extra
+assert set(extra) <= {'login', 'migrate', 'export'} and 'migrate' in extra, extra
 PY
 # an altered PostgreSQL copy is refused on the way back
 "$IOHEME" migrate --from "$W/s.db" --to "$URL2" >/dev/null || fail "to the second database"
