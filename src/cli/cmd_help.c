@@ -17,6 +17,9 @@ int cmd_help(struct cmd_ctx *ctx)
         printf("  %-10s %s\n", c->name, c->summary);
     printf("\nCommon options: --db FILE (default $IOHEME_DB, else ./ioheme.db), --user NAME\n"
            "(default $IOHEME_USER; password from $IOHEME_PASSWORD or asked), --json.\n"
+           "FILE may be a PostgreSQL URL (postgresql://user@host/db; several hosts and\n"
+           "target_session_attrs=read-write for a standby that takes over), with the identifier\n"
+           "key in $IOHEME_KEY_FILE (docs/operations.md, 'Running a study on PostgreSQL').\n"
            "'ioheme COMMAND --help' shows a command's help.\n\n"
            "Errors go to standard error as 'ioheme: COMMAND: message'. Exit status\n"
            "(docs/operations.md):");
