@@ -39,8 +39,9 @@ struct sqldb_stmt {
     struct sqldb *db;
     sqlite3_stmt *lite;
     /* PostgreSQL */
-    char *sql;      /* translated */
-    bool is_simple; /* transaction control: run as store_sql_exec */
+    char *sql;       /* translated */
+    bool is_simple;  /* transaction control: run as store_sql_exec */
+    bool persistent; /* the store's cached statements: they live as long as the session */
     char name[24];
     unsigned prepared_gen; /* 0: not prepared on the session of db->gen */
     int np;
@@ -414,6 +415,7 @@ int store_sql_prepare(struct sqldb *db, const char *sql, bool persistent, sqldb_
         *out = s;
         return SQLITE_OK;
     }
+    s->persistent = persistent;
     s->is_simple = strcmp(sql, "BEGIN") == 0 || strcmp(sql, "COMMIT") == 0 ||
                    strcmp(sql, "BEGIN IMMEDIATE") == 0 || strcmp(sql, "ROLLBACK") == 0;
     s->sql = s->is_simple ? strdup(sql) : translate(sql, &s->np);
@@ -553,7 +555,7 @@ void store_sql_finalize(sqldb_stmt *s)
             store_sql_clear_bindings(s);
         /* an aborted transaction refuses even DEALLOCATE: the name then lives until the
          * session ends, unused */
-        if (s->prepared_gen && s->prepared_gen == s->db->gen &&
+        if (!s->persistent && s->prepared_gen && s->prepared_gen == s->db->gen &&
             PQstatus(s->db->pg) == CONNECTION_OK &&
             PQtransactionStatus(s->db->pg) != PQTRANS_INERROR) {
             char sql[48];
