@@ -419,8 +419,10 @@ int http_serve(const struct http_config *cfg, struct err *e)
     /* The writer's commits never checkpoint, nor do the workers' (sign-ins, session touches):
      * the checkpointer thread does, on its own connection (checkpointer.c). Workers open their
      * connections later, with the same settings (server_store_setup). */
-    if (http_checkpointer_start(cfg->db_path, NULL, srv->log, &srv->ckpt, e) != 0 ||
-        store_set_autocheckpoint(srv->first, false, e) != 0) {
+    /* PostgreSQL checkpoints on its own: no thread, no connection for it. */
+    if (!store_is_postgres_url(cfg->db_path) &&
+        (http_checkpointer_start(cfg->db_path, NULL, srv->log, &srv->ckpt, e) != 0 ||
+         store_set_autocheckpoint(srv->first, false, e) != 0)) {
         rc = e->code;
         goto out;
     }
@@ -487,16 +489,18 @@ int http_serve(const struct http_config *cfg, struct err *e)
     unsigned long batches = 0, writes = 0;
     http_writer_stop(srv->writer, &batches, &writes);
     srv->writer = NULL;
-    struct http_ckpt_stats ck;
+    struct http_ckpt_stats ck = {0};
+    bool had_ckpt = srv->ckpt != NULL; /* none on PostgreSQL */
     http_checkpointer_stop(srv->ckpt, &ck);
     srv->ckpt = NULL;
     if (cfg->route_stats)
         router_log_stats(srv->log);
-    (void)fprintf(
-        srv->log,
-        "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
-        "waiting); largest WAL %lld frames\n",
-        ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
+    if (had_ckpt)
+        (void)fprintf(
+            srv->log,
+            "ioheme serve: WAL checkpoints: %lu passive, %lu restart, %lu truncate (%lu gave up "
+            "waiting); largest WAL %lld frames\n",
+            ck.passive, ck.restart, ck.truncate, ck.restart_gave_up, ck.max_wal_frames);
     (void)fprintf(srv->log, "ioheme serve: stopped (%lu writes in %lu commits)\n", writes, batches);
 
 out:

@@ -302,12 +302,22 @@ static int db_error_code(struct sqldb *db)
     return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
 }
 
+/* What a busy error adds to its message: another writer holds the lock, unless the message
+ * already says what happened (a PostgreSQL connection lost or a server unreachable). */
+static const char *busy_hint(struct sqldb *db, int code)
+{
+    if (code != ERR_BUSY)
+        return "";
+    return strstr(store_sql_errmsg(db), "PostgreSQL")
+               ? " (try again)"
+               : " (another writer holds the database; try again)";
+}
+
 int store_exec_sql(struct sqldb *db, const char *sql, struct err *e)
 {
     if (store_sql_exec(db, sql) != SQLITE_OK) {
         int code = db_error_code(db);
-        err_set(e, code, "%s%s", store_sql_errmsg(db),
-                code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
+        err_set(e, code, "%s%s", store_sql_errmsg(db), busy_hint(db, code));
         return code;
     }
     return 0;
@@ -323,8 +333,7 @@ int store_db_fail(struct store *st, struct err *e, const char *what)
                        "%s: binding parameter %d: %s", what, st->bind_index, sqlite3_errstr(rc));
     }
     int code = db_error_code(st->db);
-    return err_set(e, code, "%s: %s%s", what, store_sql_errmsg(st->db),
-                   code == ERR_BUSY ? " (another writer holds the database; try again)" : "");
+    return err_set(e, code, "%s: %s%s", what, store_sql_errmsg(st->db), busy_hint(st->db, code));
 }
 
 /* The busy handler: another connection holds the lock. Retry with growing, jittered sleeps

@@ -128,7 +128,10 @@ static int pg_session_setup(struct sqldb *db)
  * again). 0, or SQLITE_BUSY with the reason. */
 static int pg_revive(struct sqldb *db)
 {
-    if (PQstatus(db->pg) == CONNECTION_OK)
+    /* a session the server closed (a restart, a failover) still says CONNECTION_OK until
+     * something is read: read what is waiting, without blocking, so the next request is not
+     * the one that finds out */
+    if (PQstatus(db->pg) == CONNECTION_OK && (db->in_tx || PQconsumeInput(db->pg)))
         return SQLITE_OK;
     if (db->in_tx) {
         set_err(db, SQLITE_BUSY, "the connection to PostgreSQL was lost mid-transaction");
@@ -320,6 +323,10 @@ int store_sql_exec(struct sqldb *db, const char *sql)
     int rc = SQLITE_OK;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
         pg_err(db, r);
+        if (starts_with_word(sql, "COMMIT") && PQstatus(db->pg) != CONNECTION_OK)
+            set_err(db, SQLITE_BUSY,
+                    "the connection to PostgreSQL was lost during COMMIT: whether the change "
+                    "was stored is not known (read it back before repeating it)");
         rc = db->errcode;
     }
     PQclear(r);

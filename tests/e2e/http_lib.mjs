@@ -11,7 +11,7 @@ export const ROLES = ['admin', 'investigator', 'coordinator', 'monitor', 'data_m
 export const PASSWORD = { admin: 'admin-pass-2026' };
 for (const r of ROLES.slice(1)) PASSWORD[r] = `${r}-pass-2026`;
 
-function freePort() {
+export function freePort() {
     return new Promise((resolve, reject) => {
         const s = net.createServer();
         s.once('error', reject);
@@ -19,7 +19,7 @@ function freePort() {
     });
 }
 
-function listening(port) {
+export function listening(port) {
     return new Promise((resolve) => {
         const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
         c.on('error', () => resolve(false));
