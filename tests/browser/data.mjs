@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
-import { makeDb, cli, startServer, call, login, runner, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
+import { makeDb, cli, startServer, call, login, runner, sql, studyDb, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const ART = process.env.IOHEME_ARTIFACTS || path.resolve('tests/artifacts');
@@ -98,9 +98,9 @@ try {
 
     // ---- a hidden value stored before the rule: marked, listed, never in the dataset ----
     cli(IOHEME, db, ['set', 'IOH-001', 't0', 'hd_status=2']);
-    const q = spawnSync('sqlite3', [db, "INSERT INTO value(record_id, event, instance, field, code, form, value) " +
-        "SELECT id, 't0_arm_1', 0, 'hd_hr', '', 'haemodynamics', '150' FROM record WHERE study_id = 'IOH-001'"], { encoding: 'utf8' });
-    t.check(q.status === 0, 'legacy hidden value written with sqlite3', q.stderr);
+    const q = sql(db, "INSERT INTO value(record_id, event, instance, field, code, form, value) " +
+        "SELECT id, 't0_arm_1', 0, 'hd_hr', '', 'haemodynamics', '150' FROM record WHERE study_id = 'IOH-001'");
+    t.check(q.status === 0, 'legacy hidden value written behind the CLI (SQL)', q.stderr);
     await page.goto(`${B}/records/IOH-001/forms/t0_arm_1/haemodynamics`);
     t.check(await page.locator('#f-hd_hr.hidden-value').isVisible() && /hide this field/.test(await page.textContent('#f-hd_hr .msg')),
             'the form shows the hidden value, marked, so it can be cleared');
@@ -156,7 +156,7 @@ try {
 
 // ---- a training database says so on every page ----
 try {
-    const demo = path.join(dir, 'demo.db');
+    const demo = studyDb(dir, 'demo');
     spawnSync(IOHEME, ['init', '--db', demo, '--admin', 'admin', '--synthetic', '--protocol', path.join(SRC, 'protocols/io-heme')],
               { env: { ...process.env, IOHEME_PASSWORD: PASSWORD.admin } });
     const dsrv = await startServer(IOHEME, demo, dir);

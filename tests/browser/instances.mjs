@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
-import { startServer, runner, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
+import { startServer, runner, studyDb, PASSWORD, ELIGIBLE } from '../e2e/http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('browser_instances');
@@ -22,7 +22,7 @@ lines.splice(last + 1, 0,
     'att_prev_number,io_attempt,,calc,Previous attempt\'s number,"[att_number][previous-instance]",,,,,,,,,,,,',
     'att_last_number,io_attempt,,calc,Highest attempt number so far,"[att_number][last-instance]",,,,,,,,,,,,');
 fs.writeFileSync(path.join(proto, 'dictionary.csv'), lines.join('\n'));
-const db = path.join(dir, 'study.db');
+const db = studyDb(dir);
 const env = { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin };
 const ioheme = (args, input) => spawnSync(IOHEME, [...args, '--db', db], { env, input, encoding: 'utf8' });
 let c = spawnSync(IOHEME, ['init', '--db', db, '--admin', 'admin', '--protocol', proto], { env, encoding: 'utf8' });

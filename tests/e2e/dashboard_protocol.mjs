@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, call, login, runner, ELIGIBLE, PASSWORD } from './http_lib.mjs';
+import { startServer, call, login, runner, studyDb, ELIGIBLE, PASSWORD } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('dashboard_protocol');
@@ -23,7 +23,7 @@ fs.writeFileSync(path.join(proto, 'schedule.csv'),
 const run = (args) => spawnSync(IOHEME, args, { encoding: 'utf8', env: { ...process.env, IOHEME_PASSWORD: PASSWORD.admin } });
 let p = run(['protocol', 'check', proto]);
 t.check(p.status === 0, 'protocol check accepts the modified folder', p.stderr);
-const db = path.join(dir, 'study.db');
+const db = studyDb(dir);
 p = run(['init', '--db', db, '--admin', 'admin', '--protocol', proto]);
 t.check(p.status === 0, 'ioheme init --protocol DIR', p.stderr);
 const srv = await startServer(IOHEME, db, dir);

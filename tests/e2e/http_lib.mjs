@@ -33,23 +33,26 @@ function run(ioheme, args, env, input) {
     return r.stdout;
 }
 
+// Where a test's study lives: DIR/NAME.db, or with IOHEME_TEST_PG (a cluster directory made by
+// tests/pg/cluster.sh start, the ctest "pg" fixture) a fresh PostgreSQL database of that cluster,
+// with IOHEME_KEY_FILE naming its key file (DIR/NAME.key) for every ioheme this process starts:
+// the same test, the other backend.
+export function studyDb(dir, name = 'study') {
+    const pg = process.env.IOHEME_TEST_PG;
+    if (!pg) return path.join(dir, `${name}.db`);
+    const db = `t_${path.basename(dir).replace(/[^a-zA-Z0-9]/g, '_').toLowerCase()}_${name}`;
+    const r = spawnSync(path.join(import.meta.dirname, '../pg/cluster.sh'),
+                        ['createdb', pg, db], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cluster.sh createdb failed: ${r.stderr}`);
+    process.env.IOHEME_KEY_FILE = path.join(dir, `${name}.key`);
+    return r.stdout.trim();
+}
+
 // A fresh database in a new temporary folder: user <role> for every role (admin is "admin").
 // { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills.
-// With IOHEME_TEST_PG (a cluster directory made by tests/pg/cluster.sh start, the ctest "pg"
-// fixture) the study is a fresh PostgreSQL database of that cluster instead of a file, and
-// IOHEME_KEY_FILE names its key file for every ioheme this process starts: the same test,
-// the other backend.
 export function makeDb(ioheme, src, opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ioheme-http-'));
-    let db = path.join(dir, 'study.db');
-    const pg = process.env.IOHEME_TEST_PG;
-    if (pg) {
-        const name = `t_${path.basename(dir).replace(/[^a-zA-Z0-9]/g, '_').toLowerCase()}`;
-        const r = spawnSync(path.join(src, 'tests/pg/cluster.sh'), ['createdb', pg, name], { encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`cluster.sh createdb failed: ${r.stderr}`);
-        db = r.stdout.trim();
-        process.env.IOHEME_KEY_FILE = path.join(dir, 'study.key');
-    }
+    const db = studyDb(dir);
     run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', path.join(src, 'protocols/io-heme'),
                  ...(opts.synthetic ? ['--synthetic'] : [])],
         { IOHEME_PASSWORD: PASSWORD.admin });
@@ -57,6 +60,17 @@ export function makeDb(ioheme, src, opts = {}) {
         run(ioheme, ['user', 'add', r, '--role', r, '--db', db],
             { IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin }, PASSWORD[r] + '\n');
     return { dir, db };
+}
+
+// Runs one SQL statement on the study database behind the CLI's back (what a test needs to set up
+// a state no command makes): sqlite3 on a file, psql on a PostgreSQL URL. Write SQL both accept
+// ("user" quoted). Returns spawnSync's result; stdout is unaligned, one row a line, `|` between
+// columns, as sqlite3 prints it.
+export function sql(db, statement) {
+    if (!db.includes('://')) return spawnSync('sqlite3', [db, statement], { encoding: 'utf8' });
+    const bin = fs.readdirSync('/usr/lib/postgresql').sort().pop();
+    return spawnSync(`/usr/lib/postgresql/${bin}/bin/psql`, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', db, '-c', statement],
+                     { encoding: 'utf8' });
 }
 
 // Every byte the database holds: the file, or a PostgreSQL database's data as pg_dump writes it.

@@ -6,13 +6,16 @@
 # the database is locked; then every write path is refused (CLI set, import, query, SDV, sign,
 # record lock, the API and the web form), the locked dataset is byte-identical across two runs
 # with a manifest of SHA-256s, unlocking needs a reason, and the audit chain verifies.
+# backends: sqlite postgresql
 set -eu
 I=$IOHEME
 W=$(mktemp -d)
 SRV=
 trap 'if [ -n "$SRV" ]; then kill $SRV 2>/dev/null || true; fi; rm -rf "$W"' EXIT
 fail() { echo "FAIL lifecycle: $1"; exit 1; }
-export IOHEME_DB="$W/study.db" IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db study)
+export IOHEME_DB IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 export IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 as() { u=$1 p=$2; shift 2; IOHEME_USER=$u IOHEME_PASSWORD=$p "$@"; }
 "$I" init --admin admin >/dev/null

@@ -5,7 +5,7 @@
 // the CLI refuses every command but `user passwd` of oneself; a reused password is refused; the
 // admin changes a user's role, audited; the chain verifies.
 import { spawnSync } from 'node:child_process';
-import { makeDb, startServer, call, cli, runner, PASSWORD } from './http_lib.mjs';
+import { makeDb, startServer, call, cli, runner, sql, PASSWORD } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('password_policy');
@@ -17,10 +17,10 @@ function ioheme(who, password, args, input) {
     return spawnSync(IOHEME, [...args, '--db', db],
         { env: { ...process.env, IOHEME_USER: who, IOHEME_PASSWORD: password }, input, encoding: 'utf8' });
 }
-// Ages every password of user by moving the date it was set back a year (sqlite3 on the file:
+// Ages every password of user by moving the date it was set back a year (SQL on the database:
 // what 365 days would do).
 function age(user) {
-    const r = spawnSync('sqlite3', [db, `UPDATE user SET password_set_at = '2025-01-01T00:00:00.000Z' WHERE name = '${user}'`], { encoding: 'utf8' });
+    const r = sql(db, `UPDATE "user" SET password_set_at = '2025-01-01T00:00:00.000Z' WHERE name = '${user}'`);
     if (r.status !== 0) throw new Error(r.stderr);
 }
 

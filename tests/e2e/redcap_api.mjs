@@ -7,7 +7,7 @@
 // without the right and an unsupported content get REDCap's {"error": "..."} with its status.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { makeDb, startServer, call, login, runner, ELIGIBLE } from './http_lib.mjs';
+import { makeDb, startServer, call, login, runner, sql, ELIGIBLE } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('redcap_api');
@@ -193,7 +193,7 @@ try {
     t.check(r.status === 403, 'log export as coordinator (no audit_read): 403', r.text);
 
     // --- record import, in the clients' shapes, through the write path (all rows or none) ---
-    const sq = (sql) => spawnSync('sqlite3', [db, sql], { encoding: 'utf8' }).stdout.trim();
+    const sq = (statement) => sql(db, statement).stdout.trim();
     const TCR = await redcapToken('coordinator');
     // PyCap import_records(df/json): content, format, type, overwriteBehavior, returnContent,
     // returnFormat, data, dateFormat, forceAutoNumber=False
@@ -202,7 +202,7 @@ try {
     t.check(r.status === 200 && r.json && r.json.count === 1, 'PyCap import (json, returnContent=count): {"count": 1}', r.text);
     t.check(sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '88', 'the imported value is stored', sq(`SELECT value FROM value WHERE field = 'bl_hr'`));
     t.check(sq(`SELECT count(*) FROM value WHERE field = 'bl_rr'`) === '0', 'a blank cell changes nothing (overwriteBehavior=normal)');
-    t.check(sq(`SELECT count(*) FROM audit WHERE field = 'bl_hr' AND source = 'import' AND user = 'coordinator' AND length(source_sha256) = 64`) === '1',
+    t.check(sq(`SELECT count(*) FROM audit WHERE field = 'bl_hr' AND source = 'import' AND "user" = 'coordinator' AND length(source_sha256) = 64`) === '1',
         'audited as an import by the token\'s user, with the data\'s SHA-256');
     // REDCapR redcap_write_oneshot: CSV data, returnContent=ids, returnFormat=csv
     r = await api(`token=${TCR}&content=record&format=csv&type=flat&overwriteBehavior=normal&returnContent=ids&returnFormat=csv&data=${enc(`record_id,redcap_event_name,bl_temp\n${rec},baseline_arm_1,37.5\n`)}`);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, call, login, runner, PASSWORD } from './http_lib.mjs';
+import { startServer, call, login, runner, studyDb, PASSWORD } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('smart_variables');
@@ -23,7 +23,7 @@ lines.splice(last + 1, 0,
     'hd_t24_note,haemodynamics,,notes,Only at 24 h,,,,,,,"[event-name] = \'t24h_arm_1\'",,,,,,',
     'hd_where,haemodynamics,,calc,Where,"concat([record-name], \'@\', [event-name], \'#\', [current-instance])",,,,,,,,,,,,');
 fs.writeFileSync(path.join(proto, 'dictionary.csv'), lines.join('\n'));
-const db = path.join(dir, 'study.db');
+const db = studyDb(dir);
 function ioheme(args, input) {
     return spawnSync(IOHEME, [...args, '--db', db],
         { env: { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin }, input, encoding: 'utf8' });

@@ -1,0 +1,37 @@
+# Sourced by the shell end-to-end tests (after they make their work directory $W): where a
+# test's studies live, so that one test runs on both backends. A test that uses it carries the
+# line "# backends: sqlite postgresql" and ctest runs it twice (CMakeLists.txt: e2e_NAME on
+# SQLite, pg_e2e_NAME with IOHEME_TEST_PG, a cluster directory made by tests/pg/cluster.sh start).
+#   test_db NAME       prints where study NAME lives: $W/NAME.db, or on PostgreSQL the URL of a
+#                      fresh, empty database of the cluster (named after $W and NAME)
+#   on_pg              true when the tests run on PostgreSQL (for a test's SQLite-only parts:
+#                      the file, its WAL, backup and restore, SQLite's own limits)
+#   test_sql DB SQL    runs one statement on a study behind the CLI's back and prints the rows
+#                      as sqlite3 does (one a line, | between columns); write SQL both accept
+#                      ("user" quoted)
+# On PostgreSQL, IOHEME_KEY_FILE names $W/study.key for every ioheme the test starts: a study on
+# PostgreSQL has no file to keep its identifier key beside (docs/operations.md).
+: "${W:?testdb.sh: set W (the test's work directory) before sourcing it}"
+
+on_pg() { [ -n "${IOHEME_TEST_PG:-}" ]; }
+
+if on_pg; then
+    export IOHEME_KEY_FILE="$W/study.key"
+    TESTDB_PSQL="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/psql"
+fi
+
+test_db() {
+    if ! on_pg; then
+        echo "$W/$1.db"
+        return
+    fi
+    sh "$IOHEME_SRC/tests/pg/cluster.sh" createdb "$IOHEME_TEST_PG" \
+        "t_$(basename "$W" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')_$1" 2>/dev/null
+}
+
+test_sql() {
+    case $1 in
+    *://*) "$TESTDB_PSQL" -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2" ;;
+    *) sqlite3 "$1" "$2" ;;
+    esac
+}
