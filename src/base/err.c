@@ -22,6 +22,7 @@ static const struct err_info err_table[ERR__COUNT] = {
     {ERR_UNSUPPORTED, "unsupported", 400, 13},
     {ERR_BUSY, "busy", 503, 14},
     {ERR_PASSWORD_EXPIRED, "password_expired", 403, 15},
+    {ERR_OUTCOME_UNKNOWN, "outcome_unknown", 503, 16},
 };
 
 const struct err_info *err_info(int code)

@@ -26,7 +26,9 @@ enum err_code {
     ERR_UNSUPPORTED = -12,
     ERR_BUSY = -13, /* the database is held by another writer past the wait bound: try again */
     ERR_PASSWORD_EXPIRED = -14, /* the right password, past the policy's maximum age: change it */
-    ERR__COUNT = 15
+    ERR_OUTCOME_UNKNOWN =
+        -15, /* the database went away during COMMIT: read back before repeating */
+    ERR__COUNT = 16
 };
 
 struct err {

@@ -237,8 +237,8 @@ const char *html_err_msg(struct req *r, const struct err *e)
     if (err_info(e->code)->http_status < 500)
         return e->msg;
     r->failure = arena_strdup(&r->ar, e->msg); /* logged with the request id (server.c) */
-    if (e->code == ERR_BUSY)
-        return resp_busy(r);
+    if (err_info(e->code)->http_status == 503)
+        return resp_busy(r, e->code);
     return internal_msg(r);
 }
 

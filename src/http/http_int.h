@@ -159,10 +159,11 @@ void resp_header(struct req *r, const char *name, const char *value);
 int resp_json(struct req *r, int status, json_t *v);
 /* Sends {"error":{"code","message","field"}} with the status of e->code (err_info). Returns 0. */
 int resp_err(struct req *r, const struct err *e);
-/* For an ERR_BUSY answer (503): adds "Retry-After: HTTP_RETRY_AFTER_S" and returns the message
- * to show. */
+/* For a 503 answer (code ERR_BUSY or ERR_OUTCOME_UNKNOWN): adds "Retry-After:
+ * HTTP_RETRY_AFTER_S" and returns the message to show — nothing was saved (busy), or whether
+ * it was is not known (the database went away during COMMIT: read it back first). */
 #define HTTP_RETRY_AFTER_S "2"
-const char *resp_busy(struct req *r);
+const char *resp_busy(struct req *r, int code);
 /* As resp_err, with issues (reference stolen; may be NULL) under "error"."issues" — a refused
  * write's hard problems (formats/json_out.h). */
 int resp_err_issues(struct req *r, const struct err *e, json_t *issues);

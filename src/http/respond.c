@@ -49,9 +49,12 @@ int resp_json(struct req *r, int status, json_t *v)
     return 0;
 }
 
-const char *resp_busy(struct req *r)
+const char *resp_busy(struct req *r, int code)
 {
     resp_header(r, "Retry-After", HTTP_RETRY_AFTER_S);
+    if (code == ERR_OUTCOME_UNKNOWN)
+        return "the connection to the database was lost while the change was being committed: "
+               "whether it was saved is not known — read it back before entering it again";
     return "the database is busy with another writer (an import or a backup); nothing was "
            "saved — try again in a few seconds";
 }
@@ -70,8 +73,8 @@ int resp_err_issues(struct req *r, const struct err *e, json_t *issues)
      * and the line is logged like every 5xx. */
     if (info->http_status >= 500) {
         r->failure = arena_strdup(&r->ar, msg); /* logged with the request id (server.c) */
-        msg = e->code == ERR_BUSY
-                  ? resp_busy(r)
+        msg = info->http_status == 503
+                  ? resp_busy(r, e->code)
                   : arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id);
     }
     json_t *err = json_pack("{s:s, s:s, s:o}", "code", info->name, "message", msg, "field",

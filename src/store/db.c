@@ -295,9 +295,12 @@ void store_set_busy_wait(struct store *st, long long ms)
 }
 
 /* ERR_BUSY when db's last error is "busy" or "locked" (another connection held the database
- * past the busy handler's bound; on PostgreSQL also a lost connection), else ERR_IO. */
+ * past the busy handler's bound; on PostgreSQL also a lost connection), ERR_OUTCOME_UNKNOWN when
+ * PostgreSQL went away during COMMIT, else ERR_IO. */
 static int db_error_code(struct sqldb *db)
 {
+    if (store_sql_outcome_unknown(db))
+        return ERR_OUTCOME_UNKNOWN;
     int c = store_sql_errcode(db);
     return c == SQLITE_BUSY || c == SQLITE_LOCKED ? ERR_BUSY : ERR_IO;
 }

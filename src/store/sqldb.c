@@ -28,10 +28,11 @@ struct sqldb {
     char errmsg[1024];
     int errcode;
     long long changes;
-    unsigned gen;     /* bumped when the connection is re-established: statements re-prepare */
-    unsigned nstmts;  /* names the next prepared statement */
-    bool in_tx;       /* a transaction this side opened and has not ended */
-    char *scope_sent; /* ioheme.scope as last set on this session (NULL: unknown) */
+    unsigned gen;    /* bumped when the connection is re-established: statements re-prepare */
+    unsigned nstmts; /* names the next prepared statement */
+    bool in_tx;      /* a transaction this side opened and has not ended */
+    bool is_outcome_unknown; /* the last error: the session went during COMMIT */
+    char *scope_sent;        /* ioheme.scope as last set on this session (NULL: unknown) */
     long long lock_timeout_ms;
 };
 
@@ -59,6 +60,7 @@ struct sqldb_stmt {
 static void set_err(struct sqldb *db, int code, const char *msg)
 {
     db->errcode = code;
+    db->is_outcome_unknown = false;
     fmt_text(db->errmsg, sizeof db->errmsg, "%s", msg ? msg : "");
     /* libpq's messages end in a newline */
     size_t n = strlen(db->errmsg);
@@ -218,6 +220,11 @@ const char *store_sql_errmsg(struct sqldb *db)
     return db->errmsg;
 }
 
+bool store_sql_outcome_unknown(struct sqldb *db)
+{
+    return db->is_outcome_unknown;
+}
+
 int store_sql_errcode(struct sqldb *db)
 {
     if (db->lite)
@@ -323,10 +330,12 @@ int store_sql_exec(struct sqldb *db, const char *sql)
     int rc = SQLITE_OK;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
         pg_err(db, r);
-        if (starts_with_word(sql, "COMMIT") && PQstatus(db->pg) != CONNECTION_OK)
+        if (starts_with_word(sql, "COMMIT") && PQstatus(db->pg) != CONNECTION_OK) {
             set_err(db, SQLITE_BUSY,
                     "the connection to PostgreSQL was lost during COMMIT: whether the change "
                     "was stored is not known (read it back before repeating it)");
+            db->is_outcome_unknown = true;
+        }
         rc = db->errcode;
     }
     PQclear(r);

@@ -69,6 +69,9 @@ int store_sql_exec(struct sqldb *db, const char *sql);
  * SQLITE_NOMEM, SQLITE_ERROR, ...). */
 const char *store_sql_errmsg(struct sqldb *db);
 int store_sql_errcode(struct sqldb *db);
+/* True when the last error is a COMMIT whose outcome is not known: the PostgreSQL session went
+ * after COMMIT was sent and before its answer came (the change may or may not be stored). */
+bool store_sql_outcome_unknown(struct sqldb *db);
 /* Whether a transaction is open on the connection. */
 bool store_sql_in_transaction(struct sqldb *db);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
