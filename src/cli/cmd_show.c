@@ -94,38 +94,32 @@ static int form_status_of(const struct states *ss, const char *ev, const char *f
     return -1;
 }
 
-/* Instances of form at ev that have values or a status, ascending; max 256. */
+static int int_order(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Instances of form at ev that have values or a status, ascending, each once, into out (room
+ * for vs->n + ss->n: every instance there is). */
 static size_t instances(const struct dict *d, const struct vals *vs, const struct states *ss,
-                        const char *ev, const struct dict_form *form, int out[256])
+                        const char *ev, const struct dict_form *form, int *out)
 {
     size_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t m = pass ? ss->n : vs->n;
-        for (size_t i = 0; i < m; i++) {
-            const char *e = pass ? ss->s[i].event : vs->v[i].event;
-            int inst = pass ? ss->s[i].instance : vs->v[i].instance;
-            bool same_form;
-            if (pass) {
-                same_form = strcmp(ss->s[i].form, form->name) == 0;
-            } else {
-                const struct dict_field *f = dict_field(d, vs->v[i].field);
-                same_form = f && &d->forms[f->form_index] == form;
-            }
-            if (!same_form || strcmp(e, ev) != 0)
-                continue;
-            size_t k = 0;
-            while (k < n && out[k] < inst)
-                k++;
-            if (k < n && out[k] == inst)
-                continue;
-            if (n == 256)
-                break;
-            memmove(out + k + 1, out + k, (n - k) * sizeof *out);
-            out[k] = inst;
-            n++;
-        }
+    for (size_t i = 0; i < vs->n; i++) {
+        const struct dict_field *f = dict_field(d, vs->v[i].field);
+        if (f && &d->forms[f->form_index] == form && strcmp(vs->v[i].event, ev) == 0)
+            out[n++] = vs->v[i].instance;
     }
-    return n;
+    for (size_t i = 0; i < ss->n; i++)
+        if (strcmp(ss->s[i].form, form->name) == 0 && strcmp(ss->s[i].event, ev) == 0)
+            out[n++] = ss->s[i].instance;
+    qsort(out, n, sizeof *out, int_order);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || out[m - 1] != out[i])
+            out[m++] = out[i];
+    return m;
 }
 
 static json_t *form_json(const struct dict *d, const struct vals *vs, const char *ev,
@@ -218,6 +212,10 @@ static int show(struct store *st, const char *record, bool json)
         ss->ar = &ar;
         rc = store_form_states(st, record, collect_state, ss, &e);
     }
+    /* room for every instance the record has, for each form in turn */
+    int *inst = rc ? NULL : arena_calloc_uninit(&ar, vs.n + ss->n + 1, sizeof *inst);
+    if (!rc && !inst)
+        rc = err_set(&e, ERR_NOMEM, "out of memory");
     if (rc) {
         free(ss);
         free(fl);
@@ -241,7 +239,6 @@ static int show(struct store *st, const char *record, bool json)
         for (size_t fo = 0; fo < d->nforms; fo++) {
             if (!d->form_at_event[ev * d->nforms + fo])
                 continue;
-            int inst[256];
             size_t ni = instances(d, &vs, ss, evn, &d->forms[fo], inst);
             for (size_t k = 0; k < ni; k++) {
                 int status = form_status_of(ss, evn, d->forms[fo].name, inst[k]);
