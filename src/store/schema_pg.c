@@ -15,11 +15,14 @@
  *   in_scope(site) reads the session setting ioheme.scope (sites.c, store_sites_scope_send);
  *   ioheme_schema holds the schema version (PostgreSQL has no user_version).
  *
- * CHECK constraints stay SQLite's: the write path validates every value before it is stored on
- * either backend. */
+ *   the CHECK constraints of the tables' SQL, each as it is written there (the schema's checks
+ *   are ranges and lists both dialects read alike: "status IN (0,1,2)", "instance >= 0"). */
+#include <ctype.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/array.h"
 #include "base/fmt.h"
@@ -183,6 +186,46 @@ static void create_table_sql(sqlite3 *db, const struct store_table *t, struct st
     strbuf_adds(sql, ")");
 }
 
+/* Appends "ALTER TABLE t ADD CHECK (expr);" to ddl for each CHECK constraint in create, a
+ * table's CREATE TABLE statement (a column's or the table's; SQL text in quotes is skipped). */
+static void check_constraints(const char *t, const char *create, struct strbuf *ddl)
+{
+    for (const char *p = create; *p; p++) {
+        if (*p == '\'' || *p == '"') { /* a literal or a quoted name: not SQL to look into */
+            const char *end = strchr(p + 1, *p);
+            if (!end)
+                return;
+            p = end;
+            continue;
+        }
+        bool word = strncasecmp(p, "CHECK", 5) == 0 &&
+                    (p == create || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'));
+        const char *q = p + 5;
+        while (word && (*q == ' ' || *q == '\n' || *q == '\t'))
+            q++;
+        if (!word || *q != '(')
+            continue;
+        const char *from = q + 1;
+        int depth = 1;
+        for (q = from; *q && depth; q++) {
+            if (*q == '\'' || *q == '"') {
+                const char *end = strchr(q + 1, *q);
+                if (!end)
+                    return;
+                q = end;
+            } else if (*q == '(') {
+                depth++;
+            } else if (*q == ')') {
+                depth--;
+            }
+        }
+        if (depth)
+            return;
+        strbuf_addf(ddl, "ALTER TABLE \"%s\" ADD CHECK (%.*s);", t, (int)(q - 1 - from), from);
+        p = q - 1;
+    }
+}
+
 /* Runs sql on PostgreSQL; 0, or ERR_IO naming what. */
 static int pg_run(struct sqldb *pg, const char *sql, const char *what, struct err *e)
 {
@@ -211,6 +254,14 @@ static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table 
                             : (const char *)sqlite3_column_text(s, 4));
     sqlite3_finalize(s);
     s = NULL;
+    char *create = sqlite3_mprintf(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = %Q", t->name);
+    if (create && sqlite3_prepare_v2(db, create, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        check_constraints(t->name, (const char *)sqlite3_column_text(s, 0), &ddl);
+    sqlite3_finalize(s);
+    sqlite3_free(create);
+    s = NULL;
     /* the schema's own indexes, whose SQL both dialects read alike */
     char *q = sqlite3_mprintf("SELECT sql FROM sqlite_schema WHERE type = 'index' AND "
                               "tbl_name = %Q AND sql IS NOT NULL ORDER BY name",
@@ -238,7 +289,7 @@ static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table 
     if (ddl.failed || sql.failed)
         rc = err_set(e, ERR_NOMEM, "out of memory");
     else if (ddl.len)
-        rc = pg_run(pg, strbuf_str(&ddl), "creating references, indexes and triggers", e);
+        rc = pg_run(pg, strbuf_str(&ddl), "creating checks, references, indexes and triggers", e);
     strbuf_release(&ddl);
     strbuf_release(&sql);
     return rc;

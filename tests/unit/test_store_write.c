@@ -31,6 +31,21 @@ static int put(struct tdb *t, const struct store_change *c, size_t n, const char
     return store_put_changes(t->st, &ADMIN, "SCR-001", c, n, reason, res, e);
 }
 
+/* The schema's CHECK constraints hold on both backends (PostgreSQL gets them from the SQLite
+ * schema): what the write path never does is refused by the database too. */
+static void test_schema_checks_hold_on_the_database(void **state)
+{
+    struct tdb *t = *state;
+    /* SQLite says "CHECK constraint failed: ...", PostgreSQL "... violates check constraint" */
+    const char *check = strstr(t->path, "://") ? "violates check constraint" : "CHECK constraint";
+    db_exec_refused(t->path, "UPDATE value SET instance = -1", check);
+    db_exec_refused(t->path, "UPDATE record SET status = 9", check);
+    db_exec_refused(t->path, "UPDATE record SET eligible = 2", check);
+    db_exec_refused(t->path, "UPDATE \"user\" SET is_disabled = 2", check);
+    db_exec_refused(t->path, "INSERT INTO audit_head(one, last_id, hash) VALUES (2, 0, '')", check);
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM value WHERE instance < 0"), 0);
+}
+
 static void test_valid_values_are_saved_and_audited(void **state)
 {
     struct tdb *t = *state;
@@ -685,6 +700,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_schema_checks_hold_on_the_database),
         T(test_valid_values_are_saved_and_audited),
         T(test_hard_error_blocks_whole_set_and_names_field_rule_value),
         T(test_rejected_change_set_leaves_db_unchanged),
