@@ -23,6 +23,7 @@
 #include "base/array.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "store/snapshot.h"
 #include "store/store_int.h"
 
 static const char zero_hash[65] =
@@ -339,7 +340,16 @@ int store_audit_foreach(struct store *st, store_audit_fn fn, void *ctx, struct e
     /* a reader of some sites reads the rows about their records, not the study's own */
     sqldb_stmt *s =
         store_stmt_get(st, store_site_reads_limited(st) ? SQ_AUDIT_SCOPED : SQ_AUDIT_ALL, e);
-    return s ? audit_rows(st, s, fn, ctx, true, e) : ERR_IO;
+    if (!s)
+        return ERR_IO;
+    /* one read snapshot: the trail as of one moment (and, on PostgreSQL, read as a cursor) */
+    bool own = st->tx_depth == 0 && !st->in_batch;
+    int rc = own ? store_snapshot_begin(st, e) : 0;
+    if (!rc)
+        rc = audit_rows(st, s, fn, ctx, true, e);
+    if (own)
+        store_snapshot_end(st);
+    return rc;
 }
 
 /* Runs statement id (the record's two names as ?1 and ?2, field as ?3 when given) and calls fn

@@ -403,6 +403,11 @@ sqldb_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
             store_db_fail(st, e, "preparing a statement");
             return NULL;
         }
+        /* the statements that read a whole table, not a record's rows */
+        if (id == SQ_AUDIT_ALL || id == SQ_AUDIT_SCOPED || id == SQ_VAL_STUDY ||
+            id == SQ_VAL_FIELD_STUDY || id == SQ_VAL_FORMS_STUDY || id == SQ_FS_ALL ||
+            id == SQ_SDV_VALUES)
+            store_sql_set_streamed(s);
         st->stmts[id] = s;
     }
     store_sql_reset(s);

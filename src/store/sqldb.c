@@ -28,9 +28,10 @@ struct sqldb {
     char errmsg[1024];
     int errcode;
     long long changes;
-    unsigned gen;    /* bumped when the connection is re-established: statements re-prepare */
-    unsigned nstmts; /* names the next prepared statement */
-    bool in_tx;      /* a transaction this side opened and has not ended */
+    unsigned gen;       /* bumped when the connection is re-established: statements re-prepare */
+    unsigned nstmts;    /* names the next prepared statement */
+    bool in_tx;         /* a transaction this side opened and has not ended */
+    unsigned tx_serial; /* counts the transactions begun: a cursor lives in one */
     bool is_outcome_unknown; /* the last error: the session went during COMMIT */
     char *scope_sent;        /* ioheme.scope as last set on this session (NULL: unknown) */
     long long lock_timeout_ms;
@@ -52,6 +53,10 @@ struct sqldb_stmt {
     PGresult *res;
     int row, nrows;
     bool ran;
+    /* a statement that reads a whole table (store_sql_set_streamed): inside a transaction it
+     * runs as a cursor fetched STREAM_ROWS rows at a time, so memory does not grow with it */
+    bool is_streamed, in_cursor, has_more;
+    unsigned cursor_tx;
     unsigned char *blob;
     size_t blob_len;
     int blob_col, blob_row;
@@ -340,9 +345,10 @@ int store_sql_exec(struct sqldb *db, const char *sql)
     }
     PQclear(r);
     PGTransactionStatusType ts = PQtransactionStatus(db->pg);
-    if (begins && rc == SQLITE_OK)
+    if (begins && rc == SQLITE_OK) {
         db->in_tx = true;
-    else if (ends && !is_savepoint_undo)
+        db->tx_serial++;
+    } else if (ends && !is_savepoint_undo)
         db->in_tx = false;
     if (ts == PQTRANS_IDLE)
         db->in_tx = false;
@@ -467,8 +473,88 @@ int store_sql_prepare(struct sqldb *db, const char *sql, bool persistent, sqldb_
     return SQLITE_OK;
 }
 
+enum { STREAM_ROWS = 2000 };
+
+void store_sql_set_streamed(sqldb_stmt *s)
+{
+    if (!s->lite)
+        s->is_streamed = true;
+}
+
+/* The cursor of s, named after its statement. */
+static void cursor_name(const sqldb_stmt *s, char out[32])
+{
+    fmt_exact(out, 32, "%s_c", s->name);
+}
+
+/* Ends s's cursor if the transaction it lives in is still open (COMMIT and ROLLBACK close it). */
+static void pg_cursor_close(sqldb_stmt *s)
+{
+    if (!s->in_cursor)
+        return;
+    s->in_cursor = false;
+    struct sqldb *db = s->db;
+    if (s->cursor_tx != db->tx_serial || PQstatus(db->pg) != CONNECTION_OK ||
+        PQtransactionStatus(db->pg) != PQTRANS_INTRANS)
+        return;
+    char cur[32], sql[48];
+    cursor_name(s, cur);
+    fmt_exact(sql, sizeof sql, "CLOSE %s", cur);
+    PQclear(PQexec(db->pg, sql));
+}
+
+/* The next STREAM_ROWS rows of s's cursor into s->res. */
+static int pg_cursor_fetch(sqldb_stmt *s)
+{
+    struct sqldb *db = s->db;
+    PQclear(s->res);
+    free(s->blob);
+    s->blob = NULL;
+    char cur[32], sql[64];
+    cursor_name(s, cur);
+    fmt_exact(sql, sizeof sql, "FETCH %d FROM %s", STREAM_ROWS, cur);
+    s->res = PQexec(db->pg, sql);
+    s->row = 0;
+    s->nrows = 0;
+    if (PQresultStatus(s->res) != PGRES_TUPLES_OK) {
+        pg_err(db, s->res);
+        return db->errcode;
+    }
+    s->nrows = PQntuples(s->res);
+    s->has_more = s->nrows == STREAM_ROWS;
+    return s->nrows > 0 ? SQLITE_ROW : SQLITE_DONE;
+}
+
+/* Runs s, a streamed statement inside a transaction, as a cursor; its first rows. */
+static int pg_cursor_open(sqldb_stmt *s)
+{
+    struct sqldb *db = s->db;
+    char cur[32];
+    cursor_name(s, cur);
+    struct strbuf sql = STRBUF_INIT;
+    strbuf_addf(&sql, "DECLARE %s NO SCROLL CURSOR FOR %s", cur, s->sql);
+    if (sql.failed) {
+        set_err(db, SQLITE_NOMEM, "out of memory");
+        return SQLITE_NOMEM;
+    }
+    PGresult *r = PQexecParams(db->pg, strbuf_str(&sql), s->np, NULL, (const char *const *)s->val,
+                               s->len, s->fmt, 0);
+    strbuf_release(&sql);
+    s->ran = true;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pg_err(db, r);
+        PQclear(r);
+        return db->errcode;
+    }
+    PQclear(r);
+    s->in_cursor = true;
+    s->cursor_tx = db->tx_serial;
+    return pg_cursor_fetch(s);
+}
+
 static void pg_clear_result(sqldb_stmt *s)
 {
+    pg_cursor_close(s);
     PQclear(s->res);
     s->res = NULL;
     s->ran = false;
@@ -487,6 +573,8 @@ int store_sql_step(sqldb_stmt *s)
     if (s->ran) {
         if (++s->row < s->nrows)
             return SQLITE_ROW;
+        if (s->in_cursor && s->has_more)
+            return pg_cursor_fetch(s);
         return SQLITE_DONE;
     }
     if (s->is_simple) {
@@ -500,6 +588,8 @@ int store_sql_step(sqldb_stmt *s)
         if (rc)
             return rc;
     }
+    if (s->is_streamed && PQtransactionStatus(db->pg) == PQTRANS_INTRANS)
+        return pg_cursor_open(s);
     if (s->prepared_gen != db->gen) {
         PGresult *r = PQprepare(db->pg, s->name, s->sql, s->np, NULL);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
