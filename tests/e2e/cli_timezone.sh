@@ -4,13 +4,15 @@
 # without one) and changes it as an admin only (exit 6 for another role, audited as denied),
 # with a reason once one is set (exit 12 without), audited as site_timezone; an unknown zone is
 # invalid input (exit 3) naming the value, and changes nothing.
+# backends: sqlite postgresql
 set -eu
-: "${IOHEME:?}"
+: "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 unset IOHEME_USER IOHEME_PASSWORD IOHEME_PROTOCOL IOHEME_DB || true
 I="$IOHEME"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
 expect() {
     want=$1; shift
     set +e; "$@" >"$W/out" 2>"$W/err" </dev/null; got=$?; set -e
@@ -18,14 +20,21 @@ expect() {
 }
 export IOHEME_PASSWORD=admin-pass-1
 
-# an unknown zone at init: invalid, and no database file left behind
-expect 3 "$I" init --db "$W/bad.db" --admin admin --timezone Europe/Londn
+# an unknown zone at init: invalid, and no database left behind (on PostgreSQL: no table in it)
+bad=$(test_db bad)
+expect 3 "$I" init --db "$bad" --admin admin --timezone Europe/Londn
 grep -q "Europe/Londn" "$W/err" || fail "init names the unknown zone"
-[ ! -e "$W/bad.db" ] || fail "a refused init left a database"
+if ! on_pg; then
+    [ ! -e "$bad" ] || fail "a refused init left a database"
+else
+    [ "$(test_sql "$bad" "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")" = 0 ] ||
+        fail "a refused init left tables"
+fi
 
-expect 0 "$I" init --db "$W/s.db" --admin admin --timezone Europe/London
+db=$(test_db s)
+expect 0 "$I" init --db "$db" --admin admin --timezone Europe/London
 grep -q "site time zone Europe/London" "$W/out" || fail "init says the site time zone"
-export IOHEME_DB="$W/s.db" IOHEME_USER=admin
+export IOHEME_DB="$db" IOHEME_USER=admin
 expect 0 "$I" timezone
 grep -qx "site time zone: Europe/London" "$W/out" || fail "timezone shows the zone"
 
@@ -49,8 +58,9 @@ expect 0 "$I" timezone
 grep -qx "site time zone: Asia/Shanghai" "$W/out" || fail "a refused change changes nothing"
 
 # a database created without a zone runs on UTC and says it is the default
-expect 0 "$I" init --db "$W/plain.db" --admin admin
-expect 0 "$I" timezone --db "$W/plain.db"
+plain=$(test_db plain)
+expect 0 "$I" init --db "$plain" --admin admin
+expect 0 "$I" timezone --db "$plain"
 grep -q "UTC (the default" "$W/out" || fail "no zone: UTC, the default"
 expect 0 "$I" audit verify
 echo ok

@@ -2,8 +2,10 @@
 # Values hidden by branching logic (issue 10, item 3), through the CLI and the importer: a save
 # that hides a field holding a value is refused with a message naming the field by its label,
 # nothing saved; the same answer with the value cleared is saved and the clearing audited; an
-# import gets the same answer; a hidden value stored before the rule (written here with sqlite3,
-# as an older ioheme could have) is listed by `ioheme quality` and left out of the dataset.
+# import gets the same answer; a hidden value stored before the rule (written here with sqlite3
+# or psql, as an older ioheme could have) is listed by `ioheme quality` and left out of the
+# dataset.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
@@ -14,7 +16,9 @@ expect() {
     set +e; "$@" >"$W/out" 2>"$W/err" </dev/null; got=$?; set -e
     [ "$got" -eq "$want" ] || { cat "$W/out" "$W/err" >&2; fail "exit $got, wanted $want: $*"; }
 }
-export IOHEME_DB="$W/s.db" IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 \
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_DB IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 \
     IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 I=$IOHEME
 "$I" init --admin admin >/dev/null
@@ -28,12 +32,12 @@ P=io_procedure:1
 
 # a failed attempt with its reason, then the outcome changed to success: refused
 "$I" set IOH-001 $P att_placement=1 att_number=1 att_outcome=2 att_fail_reason=1 >/dev/null
-n0=$(sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit")
+n0=$(test_sql "$IOHEME_DB" "SELECT count(*) FROM audit")
 expect 3 "$I" set IOH-001 $P att_outcome=1
 grep -q "'Reason for failure' (att_fail_reason)" "$W/err" || fail "message lacks the label: $(cat "$W/err")"
 grep -q "holds '1'" "$W/err" && grep -q "att_fail_reason=" "$W/err" && grep -q "rule: hidden" "$W/err" ||
     fail "message lacks value, remedy or rule: $(cat "$W/err")"
-[ "$(sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit")" = "$n0" ] || fail "a refused save left audit rows"
+[ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM audit")" = "$n0" ] || fail "a refused save left audit rows"
 "$I" show IOH-001 --json | grep -q '"att_outcome": "2"' || fail "the outcome changed anyway"
 
 # the same answer with the hidden value cleared: saved, the clearing audited with the reason
@@ -56,8 +60,8 @@ grep -q "att_fail_reason.*hidden" "$W/err" || fail "import not refused for the h
 
 # a hidden value stored before the rule: listed by the data-quality check, left out of the dataset
 "$I" set IOH-001 t0 hd_status=2 >/dev/null   # not done: the patient died
-rid=$(sqlite3 "$IOHEME_DB" "SELECT id FROM record WHERE study_id = 'IOH-001'")
-sqlite3 "$IOHEME_DB" "INSERT INTO value(record_id, event, instance, field, code, form, value) VALUES ($rid, 't0_arm_1', 0, 'hd_hr', '', 'haemodynamics', '150')"
+rid=$(test_sql "$IOHEME_DB" "SELECT id FROM record WHERE study_id = 'IOH-001'")
+test_sql "$IOHEME_DB" "INSERT INTO value(record_id, event, instance, field, code, form, value) VALUES ($rid, 't0_arm_1', 0, 'hd_hr', '', 'haemodynamics', '150')"
 "$I" quality >"$W/q"
 grep -q "IOH-001  t0_arm_1  'Heart rate' (hd_hr) = '150': hidden by" "$W/q" || fail "quality: $(cat "$W/q")"
 grep -q "^1 finding" "$W/q" || fail "quality count: $(cat "$W/q")"

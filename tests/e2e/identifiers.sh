@@ -6,13 +6,20 @@
 # `show`, the record's history and `audit export`; the analysis dataset never carries it; the
 # key lives in DATABASE.key (0600); a wrong key file is refused, a missing one leaves the value
 # unreadable and refuses new identifiers; rotation re-encrypts the values and keeps the old
-# rows readable; the chain verifies throughout.
+# rows readable; the chain verifies throughout. On PostgreSQL the key is $IOHEME_KEY_FILE, and
+# "nowhere in clear" is checked in a pg_dump of the database and the SQLite copy `ioheme
+# migrate` makes of it (there is no file, WAL or backup there).
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL identifiers: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
+KEY="$W/s.db.key"
+if on_pg; then KEY=$IOHEME_KEY_FILE; fi
 I=$IOHEME
 MRN=MRN-55821-ZK
 as() { u=$1; shift; IOHEME_USER=$u IOHEME_PASSWORD="$u-pass-1" "$I" "$@"; }
@@ -22,15 +29,25 @@ as() { u=$1; shift; IOHEME_USER=$u IOHEME_PASSWORD="$u-pass-1" "$I" "$@"; }
 for r in coordinator monitor data_manager statistician; do
     printf '%s-pass-1\n' "$r" | "$I" user add "$r" --role "$r" >/dev/null
 done
-[ -e "$W/s.db.key" ] && fail "a key before any identifier"
+[ -e "$KEY" ] && fail "a key before any identifier"
 as coordinator set IOH-001 screening "scr_mrn=$MRN" --reason "hospital number added" >/dev/null
-[ "$(stat -c %a "$W/s.db.key")" = 600 ] || fail "key file mode $(stat -c %a "$W/s.db.key")"
+[ "$(stat -c %a "$KEY")" = 600 ] || fail "key file mode $(stat -c %a "$KEY")"
 
 # at rest: nowhere in clear
-grep -a -q "$MRN" "$W/s.db" "$W/s.db-wal" 2>/dev/null && fail "the hospital number is in the database file in clear"
-[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'scr_mrn' AND value LIKE 'enc1:%'")" = 1 ] || fail "the value is not stored encrypted"
-[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM audit WHERE field = 'scr_mrn' AND new_value LIKE 'enc1:%'")" = 1 ] || fail "the audit row is not encrypted"
-"$I" backup "$W/b.db" >/dev/null
+if ! on_pg; then
+    grep -a -q "$MRN" "$W/s.db" "$W/s.db-wal" 2>/dev/null && fail "the hospital number is in the database file in clear"
+else
+    "$(dirname "$TESTDB_PSQL")/pg_dump" "$IOHEME_DB" >"$W/dump.sql" || fail "pg_dump"
+    grep -q "enc1:" "$W/dump.sql" || fail "the dump does not hold the ciphertext"
+    grep -a -q "$MRN" "$W/dump.sql" && fail "the hospital number is in the database in clear"
+fi
+[ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'scr_mrn' AND value LIKE 'enc1:%'")" = 1 ] || fail "the value is not stored encrypted"
+[ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE field = 'scr_mrn' AND new_value LIKE 'enc1:%'")" = 1 ] || fail "the audit row is not encrypted"
+if ! on_pg; then
+    "$I" backup "$W/b.db" >/dev/null
+else
+    "$I" migrate --from "$IOHEME_DB" --to "$W/b.db" >/dev/null # PostgreSQL's copy to a file
+fi
 grep -a -q "$MRN" "$W/b.db" && fail "the backup holds it in clear"
 
 # who sees it
@@ -56,22 +73,22 @@ grep -q "left out 1 identifier value" "$W/out" || fail "not said: $(cat "$W/out"
 "$I" audit verify | grep -q intact || fail "chain"
 
 # a wrong key file is refused; a missing one leaves the value unreadable and refuses new ones
-cp "$W/s.db.key" "$W/good.key"
-printf '1 %064d\n' 0 >"$W/s.db.key"
+cp "$KEY" "$W/good.key"
+printf '1 %064d\n' 0 >"$KEY"
 set +e; "$I" show IOH-001 >/dev/null 2>"$W/err"; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "is not this database's key 1" "$W/err" || fail "a wrong key was accepted: $(cat "$W/err")"
-rm "$W/s.db.key"
+rm "$KEY"
 "$I" show IOH-001 | grep -q "scr_mrn *(identifier: key missing)" || fail "no key: $("$I" show IOH-001 | grep scr_mrn)"
 set +e; "$I" set IOH-002 screening scr_mrn=MRN-1 --reason x >/dev/null 2>"$W/err"; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "is missing" "$W/err" || fail "a new identifier without the key file: exit $rc $(cat "$W/err")"
-cp "$W/good.key" "$W/s.db.key"
+cp "$W/good.key" "$KEY"
 
 # rotation: a second key, the value re-encrypted, the old audit row still readable
-old=$(sqlite3 "$W/s.db" "SELECT value FROM value WHERE field = 'scr_mrn'")
+old=$(test_sql "$IOHEME_DB" "SELECT value FROM value WHERE field = 'scr_mrn'")
 "$I" key rotate --reason "annual rotation (SOP-IT-7)" >"$W/out"
 grep -q "1 identifier value(s) re-encrypted" "$W/out" || fail "rotate: $(cat "$W/out")"
-[ "$(wc -l <"$W/s.db.key")" -eq 2 ] || fail "the key file does not hold two keys"
-new=$(sqlite3 "$W/s.db" "SELECT value FROM value WHERE field = 'scr_mrn'")
+[ "$(wc -l <"$KEY")" -eq 2 ] || fail "the key file does not hold two keys"
+new=$(test_sql "$IOHEME_DB" "SELECT value FROM value WHERE field = 'scr_mrn'")
 [ "$old" != "$new" ] && case $new in enc1:2:*) ;; *) false ;; esac || fail "not re-encrypted with key 2: $new"
 "$I" show IOH-001 | grep -q "scr_mrn *$MRN" || fail "after rotation the value does not read"
 "$I" audit export | grep -q "scr_mrn,,$MRN" || fail "after rotation the old audit row does not read"

@@ -4,12 +4,15 @@
 # the import says how many; a record the file puts in another data access group (site) than the
 # one it is at is refused naming the column and both groups (an import does not move records),
 # and then nothing of the file is saved.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL import_redcap_columns: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
 I=$IOHEME
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 2 --seed 1 >/dev/null
@@ -30,5 +33,5 @@ CSV
 set +e; "$I" import "$W/dag.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "row 3, IOH-002, redcap_data_access_group: IOH-002 is at site '(none)', the file says 'hospital_b': an import does not move records" "$W/out" ||
     fail "a DAG: exit $rc $(cat "$W/out")"
-[ "$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'cons_version' AND value = 'v9'")" = 0 ] || fail "half saved"
+[ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'cons_version' AND value = 'v9'")" = 0 ] || fail "half saved"
 echo "import_redcap_columns: ok"

@@ -3,6 +3,7 @@
 # results.json carry the lock's identifier and its audit head, nothing depends on the clock, two
 # runs give byte-identical folders (figures included), and manifest.json lists every file with
 # its SHA-256. An unlocked database's report gets a manifest too, with null lock members.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
@@ -10,7 +11,8 @@ trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL report_locked: $*"; exit 1; }
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 I=$IOHEME
-D="$W/demo.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+D=$(test_db demo)
 "$I" init --db "$D" --admin admin --synthetic >/dev/null
 "$I" simulate --db "$D" --patients 12 --seed 7 >/dev/null
 

@@ -4,14 +4,19 @@
 # the same counts and on dataset/subjects.csv; and a study with no patients yet still gets a
 # report (zeros, no survival figure). How long the report takes is measured by bench/analysis,
 # not here.
+# backends: sqlite postgresql
 set -eu
 IOHEME=${IOHEME:-ioheme}
+IOHEME_SRC=${IOHEME_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+W=$tmp # the work directory testdb.sh names its studies after
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
-"$IOHEME" init --db "$tmp/s.db" --admin admin --synthetic >/dev/null
-"$IOHEME" simulate --db "$tmp/s.db" --patients 52 --seed 7 >/dev/null
-"$IOHEME" report --db "$tmp/s.db" --out "$tmp/r" >/dev/null
+S=$(test_db s)
+"$IOHEME" init --db "$S" --admin admin --synthetic >/dev/null
+"$IOHEME" simulate --db "$S" --patients 52 --seed 7 >/dev/null
+"$IOHEME" report --db "$S" --out "$tmp/r" >/dev/null
 
 get() { python3 -c "import json,sys; r=json.load(open('$tmp/r/results.json')); print($1)"; }
 fx=$(get "r['primary']['first_attempt_success']['x']")
@@ -93,8 +98,9 @@ print(f"SAP references: {len(refs)} distinct, {'ok' if not bad else 'BAD'}")
 sys.exit(1 if bad else 0)
 PY
 
-"$IOHEME" init --db "$tmp/empty.db" --admin admin >/dev/null
-"$IOHEME" report --db "$tmp/empty.db" --out "$tmp/empty"
+E=$(test_db empty)
+"$IOHEME" init --db "$E" --admin admin >/dev/null
+"$IOHEME" report --db "$E" --out "$tmp/empty"
 python3 -c "import json,sys; r=json.load(open('$tmp/empty/results.json')); sys.exit(0 if r['status']['screened'] == 0 and r['primary']['first_attempt_success']['n'] == 0 else 1)"
 test -s "$tmp/empty/report.html"
 echo "empty study: ok"

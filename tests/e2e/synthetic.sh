@@ -2,6 +2,7 @@
 # Training/demo databases (issue 10, item 5): `simulate` refuses a study database, writing
 # nothing; `init --synthetic` makes the only kind it fills, and that database's dataset, report
 # and audit trail say "synthetic" (the web banner: tests/browser/data.mjs).
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
@@ -9,33 +10,35 @@ trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL synthetic: $*"; exit 1; }
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 I=$IOHEME
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+STUDY=$(test_db study) DEMO=$(test_db demo) DEMO2=$(test_db demo2)
 
 # a study database: refused with a clear message (exit 7, conflict), nothing written
-"$I" init --db "$W/study.db" --admin admin >"$W/out"
+"$I" init --db "$STUDY" --admin admin >"$W/out"
 grep -q synthetic "$W/out" && fail "a study database called synthetic: $(cat "$W/out")"
 # (the refused command's sign-in is its CLI session's "login" row, docs/security.md: not counted)
-n0=$(sqlite3 "$W/study.db" "SELECT count(*) FROM audit WHERE action <> 'login'")
-set +e; "$I" simulate --db "$W/study.db" --patients 3 --seed 1 >"$W/out" 2>"$W/err"; rc=$?; set -e
+n0=$(test_sql "$STUDY" "SELECT count(*) FROM audit WHERE action <> 'login'")
+set +e; "$I" simulate --db "$STUDY" --patients 3 --seed 1 >"$W/out" 2>"$W/err"; rc=$?; set -e
 [ "$rc" -eq 7 ] || fail "simulate into a study database: exit $rc"
 grep -q "ioheme: simulate: this is a study database.*init --synthetic" "$W/err" || fail "message: $(cat "$W/err")"
-[ "$(sqlite3 "$W/study.db" "SELECT count(*) FROM record")" = 0 ] || fail "simulate wrote records"
-[ "$(sqlite3 "$W/study.db" "SELECT count(*) FROM audit WHERE action <> 'login'")" = "$n0" ] || fail "simulate wrote audit rows"
-"$I" dataset --db "$W/study.db" --out "$W/sd" >"$W/out"
+[ "$(test_sql "$STUDY" "SELECT count(*) FROM record")" = 0 ] || fail "simulate wrote records"
+[ "$(test_sql "$STUDY" "SELECT count(*) FROM audit WHERE action <> 'login'")" = "$n0" ] || fail "simulate wrote audit rows"
+"$I" dataset --db "$STUDY" --out "$W/sd" >"$W/out"
 [ -e "$W/sd/SYNTHETIC-DATA.txt" ] && fail "a study dataset marked synthetic"
 grep -q SYNTHETIC "$W/out" && fail "a study dataset reported synthetic"
 
 # a training database: marked, audited, filled, and every output says so
-"$I" init --db "$W/demo.db" --admin admin --synthetic >"$W/out"
+"$I" init --db "$DEMO" --admin admin --synthetic >"$W/out"
 grep -q "(synthetic: a training/demo database)" "$W/out" || fail "init output: $(cat "$W/out")"
-"$I" init --db "$W/demo2.db" --admin admin --synthetic --json | grep -q '"synthetic": true' || fail "init --json"
-"$I" simulate --db "$W/demo.db" --patients 3 --seed 1 >/dev/null
-"$I" audit export --db "$W/demo.db" --out "$W/trail.csv" >/dev/null
+"$I" init --db "$DEMO2" --admin admin --synthetic --json | grep -q '"synthetic": true' || fail "init --json"
+"$I" simulate --db "$DEMO" --patients 3 --seed 1 >/dev/null
+"$I" audit export --db "$DEMO" --out "$W/trail.csv" >/dev/null
 grep -q ",synthetic,.*training/demo database" "$W/trail.csv" || fail "no synthetic row in the audit trail"
 grep -q ",simulate," "$W/trail.csv" || fail "simulated rows lack source 'simulate'"
-"$I" dataset --db "$W/demo.db" --out "$W/dd" >"$W/out"
+"$I" dataset --db "$DEMO" --out "$W/dd" >"$W/out"
 grep -q "SYNTHETIC-DATA.txt (SYNTHETIC data" "$W/out" || fail "dataset output: $(cat "$W/out")"
 grep -q "^SYNTHETIC DATA" "$W/dd/SYNTHETIC-DATA.txt" || fail "dataset marker file"
-"$I" report --db "$W/demo.db" --out "$W/rep" >/dev/null
+"$I" report --db "$DEMO" --out "$W/rep" >/dev/null
 grep -q '"synthetic": true' "$W/rep/results.json" || fail "results.json not marked"
 grep -q 'class="synthetic".*Synthetic data' "$W/rep/report.html" || fail "report.html not marked"
 [ -e "$W/rep/dataset/SYNTHETIC-DATA.txt" ] || fail "the report's dataset not marked"

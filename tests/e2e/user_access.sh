@@ -3,30 +3,33 @@
 # many commands by one user within STORE_CLI_SESSION_S leave one "login" row, every failure its
 # own "login_failed"; `ioheme user report` is the user-access report for periodic review
 # (P11-07): admin only, CSV or JSON, with each user's role, state, sign-ins and failures.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-export IOHEME_DB="$W/s.db" IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_DB IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 unset IOHEME_USER IOHEME_PASSWORD || true
 I="$IOHEME"
 fail() { echo "FAIL user_access: $*" >&2; exit 1; }
 as() { u=$1; p=$2; shift 2; env IOHEME_USER="$u" IOHEME_PASSWORD="$p" "$@"; }
-rows() { sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
+rows() { test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
 
 as admin admin-pass-1 "$I" init --admin admin >/dev/null
 echo mon-pass-1 | as admin admin-pass-1 "$I" user add mon --role monitor >/dev/null
 echo dm-pass-1 | as admin admin-pass-1 "$I" user add dm --role data_manager >/dev/null
 as admin admin-pass-1 "$I" user list >/dev/null
 as admin admin-pass-1 "$I" audit verify >/dev/null
-[ "$(rows "action = 'login' AND user = 'admin' AND source = 'cli'")" -eq 1 ] ||
-    fail "four admin commands in a session: $(rows "action = 'login' AND user = 'admin'") login rows, wanted 1"
+[ "$(rows "action = 'login' AND \"user\" = 'admin' AND source = 'cli'")" -eq 1 ] ||
+    fail "four admin commands in a session: $(rows "action = 'login' AND \"user\" = 'admin'") login rows, wanted 1"
 as mon mon-pass-1 "$I" show IOH-001 >/dev/null 2>&1 || true
 as mon mon-pass-1 "$I" db status >/dev/null
-[ "$(rows "action = 'login' AND user = 'mon' AND source = 'cli'")" -eq 1 ] || fail "the monitor's session: not one login row"
+[ "$(rows "action = 'login' AND \"user\" = 'mon' AND source = 'cli'")" -eq 1 ] || fail "the monitor's session: not one login row"
 set +e; as mon wrong-password "$I" db status >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" -eq 5 ] || fail "a wrong password: exit $rc, wanted 5"
-[ "$(rows "action = 'login_failed' AND user = 'mon'")" -eq 1 ] || fail "the failed sign-in not audited"
+[ "$(rows "action = 'login_failed' AND \"user\" = 'mon'")" -eq 1 ] || fail "the failed sign-in not audited"
 
 # the report: admin only
 set +e; as dm dm-pass-1 "$I" user report >"$W/out" 2>"$W/err"; rc=$?; set -e
