@@ -13,8 +13,9 @@
  *     hash = lowercase hex of SHA-256( prev_hash || canonical bytes )
  *
  * where prev_hash is the previous row's hash as 64 ASCII hex characters, and 64 '0's for the
- * first row. audit_head (last id, last hash) is written in the same transaction as each row,
- * so deleting the last rows — which leaves a valid shorter chain — is detected too.
+ * first row. audit_head (last id, last hash) is written in the transaction that appends rows,
+ * once, before its COMMIT (store_tx_commit), so every committed state names the trail's last
+ * row and deleting the last rows — which leaves a valid shorter chain — is detected too.
  * docs/security.md gives the same definition for independent verifiers. */
 #include <sodium.h>
 #include <stdlib.h>
@@ -217,17 +218,27 @@ int store_audit_append(struct store *st, const struct store_ctx *who, const stru
      * them before this function's buffers go */
     if (store_stmt_run_unbind(st, s, "appending to the audit trail", e))
         return ERR_IO;
-    s = store_stmt_get(st, SQ_AUDIT_HEAD_SET, e);
-    if (!s)
-        return ERR_IO;
-    store_bind_int64(st, s, 1, row.id);
-    store_bind_text_static(st, s, 2, hash);
-    if (store_stmt_run_unbind(st, s, "updating the audit head", e))
-        return ERR_IO;
     st->last_audit_ms = now;
     st->head_id = row.id;
     memcpy(st->head_hash, hash, 65);
     st->is_head_known = st->tx_depth > 0;
+    st->is_head_dirty = true;
+    /* inside a transaction, audit_head is written before its COMMIT (store_tx_commit) */
+    return st->tx_depth > 0 ? 0 : store_audit_head_flush(st, e);
+}
+
+int store_audit_head_flush(struct store *st, struct err *e)
+{
+    if (!st->is_head_dirty)
+        return 0;
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_HEAD_SET, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(st, s, 1, st->head_id);
+    store_bind_text(st, s, 2, st->head_hash);
+    if (store_stmt_run(st, s, "updating the audit head", e))
+        return ERR_IO;
+    st->is_head_dirty = false;
     return 0;
 }
 

@@ -486,16 +486,34 @@ void store_col_copy(sqldb_stmt *s, int i, char *buf, size_t len)
     fmt_text(buf, len, "%s", v ? v : "");
 }
 
+enum {
+    HEAD_SAVED = sizeof((struct store *)0)->head_at_sp / sizeof((struct store *)0)->head_at_sp[0]
+};
+
 int store_tx_begin(struct store *st, struct err *e)
 {
     char sql[48];
-    if (st->tx_depth == 0)
+    int d = st->tx_depth, rc = 0;
+    if (d == 0) {
         st->is_head_known = false; /* another connection may have appended since */
-    if (st->tx_depth == 0)
+        st->is_head_dirty = false;
         fmt_exact(sql, sizeof sql, "BEGIN IMMEDIATE");
-    else
-        fmt_exact(sql, sizeof sql, "SAVEPOINT sp%d", st->tx_depth);
-    int rc = store_exec_sql(st->db, sql, e);
+    } else {
+        fmt_exact(sql, sizeof sql, "SAVEPOINT sp%d", d);
+        /* the head as it is now, for a ROLLBACK TO this savepoint: kept here, or (nested too
+         * deep) written to audit_head before the savepoint, where the rollback leaves it */
+        if (d < HEAD_SAVED) {
+            struct head_state *h = &st->head_at_sp[d];
+            h->is_known = st->is_head_known;
+            h->is_dirty = st->is_head_dirty;
+            h->id = st->head_id;
+            memcpy(h->hash, st->head_hash, sizeof h->hash);
+        } else {
+            rc = store_audit_head_flush(st, e);
+        }
+    }
+    if (!rc)
+        rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         st->tx_depth++;
     /* holding the write lock now: a protocol amended by another connection is in force */
@@ -511,7 +529,10 @@ int store_tx_commit(struct store *st, struct err *e)
         fmt_exact(sql, sizeof sql, "COMMIT");
     else
         fmt_exact(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
-    int rc = store_exec_sql(st->db, sql, e);
+    /* every committed state has audit_head naming the trail's last row */
+    int rc = st->tx_depth == 1 ? store_audit_head_flush(st, e) : 0;
+    if (!rc)
+        rc = store_exec_sql(st->db, sql, e);
     if (rc) {
         store_tx_rollback(st);
         return rc;
@@ -519,6 +540,7 @@ int store_tx_commit(struct store *st, struct err *e)
     st->tx_depth--;
     if (st->tx_depth == 0) {
         st->is_head_known = false;
+        st->is_head_dirty = false;
         st->is_acting = false; /* reads are the reader's again (sites.c) */
     }
     return 0;
@@ -535,8 +557,18 @@ int store_tx_finish(struct store *st, int rc, struct err *e)
 
 void store_tx_rollback(struct store *st)
 {
-    st->is_head_known = false;
-    st->rollbacks++; /* what was cached of the undone writes (write_cache.c) is stale */
+    st->rollbacks++;          /* what was cached of the undone writes (write_cache.c) is stale */
+    int d = st->tx_depth - 1; /* the savepoint rolled back to, sp<d>, when d > 0 */
+    if (d > 0 && d < HEAD_SAVED) {
+        const struct head_state *h = &st->head_at_sp[d];
+        st->is_head_known = h->is_known;
+        st->is_head_dirty = h->is_dirty;
+        st->head_id = h->id;
+        memcpy(st->head_hash, h->hash, sizeof st->head_hash);
+    } else {
+        st->is_head_known = false; /* read again: audit_head as the rollback left it */
+        st->is_head_dirty = false;
+    }
     if (st->tx_depth <= 0)
         return;
     char sql[64];

@@ -175,10 +175,19 @@ struct store {
     struct arena ar;                         /* lifetime of the store: calc_info and friends */
     /* The audit head (last id, last hash) as this connection last read or wrote it. Trusted
      * only inside a transaction (the write lock keeps other connections out) and dropped at
-     * every COMMIT and ROLLBACK, savepoints included (audit.c, tx_*). */
-    bool is_head_known;
+     * every COMMIT and top-level ROLLBACK (audit.c, tx_*). Appends inside a transaction leave
+     * the table audit_head to be written once, just before the COMMIT (is_head_dirty): one
+     * row updated once per transaction, not once per audit row (PostgreSQL walks every
+     * version a transaction made of a row it updates again, so that was quadratic there).
+     * A savepoint keeps the head as it was (head_at_sp, by depth) for a ROLLBACK TO it. */
+    bool is_head_known, is_head_dirty;
     long long head_id;
     char head_hash[65];
+    struct head_state {
+        bool is_known, is_dirty;
+        long long id;
+        char hash[65];
+    } head_at_sp[8];
     struct strbuf canon;       /* audit canonical bytes, reused row after row */
     struct putcache *putcache; /* the write path's record cache (write_int.h), or NULL */
     long long busy_since_ms;   /* when the current wait for the lock began (busy_wait) */
@@ -327,6 +336,9 @@ struct audit_entry {
     const char *new_value;
     const char *reason;
 };
+/* Writes the audit head this connection holds to audit_head if an append changed it since
+ * (store_tx_commit calls it before COMMIT). 0 or ERR_IO. */
+int store_audit_head_flush(struct store *st, struct err *e);
 int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
                        struct err *e);
 /* queries.c: the write path's hook after a value of field f (checkbox option code or NULL) at

@@ -132,6 +132,53 @@ static void test_long_trail_is_read_whole(void **state)
     assert_int_equal(r.nrows, n);
 }
 
+static void put_weight(struct tdb *t, const char *v)
+{
+    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, v};
+    struct err e = {0};
+    if (store_put_changes(t->st, &ADMIN, "IOH-001", &c, 1, NULL, NULL, &e))
+        fail_msg("put %s: %s", v, e.msg);
+}
+
+/* audit_head is written once per transaction, before COMMIT; a savepoint rolled back must give
+ * the head back as it was there — kept in memory at shallow depths, written to audit_head
+ * before the savepoint when nested deeper — or the next row would chain to a row that is gone.
+ * Ten levels deep, rows at every level, the innermost four rolled back, one more row: the
+ * chain verifies and audit_head names its last row. */
+static void test_head_survives_savepoint_rollbacks(void **state)
+{
+    struct tdb *t = *state;
+    struct err e = {0};
+    char v[16];
+    int depth = 10;
+    for (int d = 0; d < depth; d++) {
+        assert_int_equal(store_tx_begin(t->st, &e), 0);
+        snprintf(v, sizeof v, "%d.5", 60 + d);
+        put_weight(t, v);
+    }
+    for (int d = 0; d < 4; d++)
+        store_tx_rollback(t->st);
+    put_weight(t, "99.9");
+    for (int d = 0; d < depth - 4; d++)
+        assert_int_equal(store_tx_commit(t->st, &e), 0);
+    char *w = get(t, "IOH-001", "day0_arm_1", 0, "weight_kg", NULL);
+    assert_string_equal(w, "99.9");
+    free(w);
+    struct store_verify_result r;
+    assert_int_equal(store_audit_verify(t->st, &r, &e), 0);
+    if (r.first_bad_id)
+        fail_msg("chain broken at %lld: %s", r.first_bad_id, r.reason);
+    assert_int_equal(db_int(t->path, "SELECT last_id FROM audit_head"),
+                     db_int(t->path, "SELECT max(id) FROM audit"));
+    /* and a rollback at the top leaves the committed head */
+    assert_int_equal(store_tx_begin(t->st, &e), 0);
+    put_weight(t, "88.8");
+    store_tx_rollback(t->st);
+    put_weight(t, "77.7");
+    assert_int_equal(store_audit_verify(t->st, &r, &e), 0);
+    assert_int_equal(r.first_bad_id, 0);
+}
+
 static void test_audit_rows_cannot_be_updated_or_deleted(void **state)
 {
     struct tdb *t = *state;
@@ -417,6 +464,7 @@ int main(void)
         T(test_first_row_hash_is_sha256_of_zeros_and_canonical_bytes),
         T(test_intact_chain_verifies),
         T(test_long_trail_is_read_whole),
+        T(test_head_survives_savepoint_rollbacks),
         T(test_audit_rows_cannot_be_updated_or_deleted),
         T(test_edited_row_is_named),
         T(test_deleted_row_is_named),
