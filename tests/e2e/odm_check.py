@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """Checks an ODM 1.3.2 file written by `ioheme export odm` against the database it came from,
-with Python's own XML parser and sqlite3 (readers nobody here wrote).
+with Python's own XML parser and sqlite3 (readers nobody here wrote), or psql for a study on
+PostgreSQL (testdb.py).
 
-  odm_check.py FILE.xml DB [--audit]
+  odm_check.py FILE.xml DB [--audit]      DB: a SQLite file or a postgresql:// URL
 
 Every subject's final state (for each StudyEventOID, repeat key and ItemOID, the last ItemData
 in document order; a Remove clears it) must equal the database's stored values and form
 statuses, date-times written with ISO 8601's 'T'. With --audit, the file must be Transactional
 and every ItemData must carry an AuditRecord whose ID names an audit row of the database with
 the same user, UTC time, new value and reason."""
-import sqlite3
 import sys
 import xml.etree.ElementTree as ET
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import testdb  # noqa: E402
 
 NS = "{http://www.cdisc.org/ns/odm/v1.3}"
 path, dbpath = sys.argv[1], sys.argv[2]
 audit = "--audit" in sys.argv
-db = sqlite3.connect(dbpath)
+db = testdb.connect(dbpath)
 root = ET.parse(path).getroot()
 fail = []
 ft = root.get("FileType")
@@ -49,7 +52,7 @@ for scr, ev, form, inst, st in db.execute(
 
 rows = {}
 for (i, u, ts, val, reason) in db.execute(
-        "select id, user, ts, coalesce(new_value, ''), reason from audit "
+        "select id, \"user\", ts, coalesce(new_value, ''), reason from audit "
         "where action in ('update', 'calc', 'form_status')"):
     rows[i] = (u, ts, val, reason)
 

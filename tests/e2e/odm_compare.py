@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Compares the study content of two ioheme databases with Python's sqlite3 (a reader nobody
-here wrote): every record (screening number, study ID, status), every stored value (flag
-included) and every form status. Exit 0 when equal; else prints the first differences.
-Usage: odm_compare.py A.db B.db"""
-import sqlite3
+here wrote), or psql for studies on PostgreSQL (testdb.py): every record (screening number,
+study ID, status), every stored value (flag included) and every form status. Exit 0 when
+equal; else prints the first differences.
+Usage: odm_compare.py A.db B.db (or two postgresql:// URLs)"""
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import testdb  # noqa: E402
 
 
 def content(path):
-    db = sqlite3.connect(path)
+    db = testdb.connect(path)
     recs = sorted(db.execute("select screening_no, coalesce(study_id, ''), status, eligible from record"))
     vals = sorted(db.execute(
         "select r.screening_no, v.event, v.instance, v.field, v.code, v.value, coalesce(v.flag, '') "

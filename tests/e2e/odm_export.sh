@@ -1,6 +1,6 @@
 #!/bin/sh
 # `ioheme export odm` and `ioheme import odm` (docs/exports.md), judged by readers nobody here
-# wrote: xmllint against the CDISC ODM 1.3.2 XSD, Python's XML parser and sqlite3
+# wrote: xmllint against the CDISC ODM 1.3.2 XSD, Python's XML parser and sqlite3 or psql
 # (odm_check.py: every value and audit record of the file equals the database),
 # sha256sum for the audited hash.
 #   - a demo study with signatures, queries and a correction with a reason: valid, values and
@@ -10,6 +10,7 @@
 #   - round trip: export -> import into a fresh database of the same protocol -> same records,
 #     values and form statuses; a file with a bad value imports nothing; --dry-run saves
 #     nothing.
+# backends: sqlite postgresql
 set -eu
 IOHEME=${IOHEME:-ioheme}
 SRC=${IOHEME_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,12 +19,14 @@ XSD=${ODM_XSD:-$SRC/../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd}
 HERE=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+W=$tmp
+. "$SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=e2e-password-1
 fail() { echo "FAIL: $*"; exit 1; }
 valid() { xmllint --noout --nonet --schema "$XSD" "$1" 2>"$tmp/xsd.err" || { cat "$tmp/xsd.err"; fail "$1 does not validate"; }; }
 
 # ---- the demo study: simulated data, two more users, a signature, queries, a correction
-db=$tmp/demo.db
+db=$(test_db demo)
 "$IOHEME" init --db "$db" --admin admin --synthetic >/dev/null
 "$IOHEME" simulate --db "$db" --patients 12 --seed 21 >/dev/null
 echo "pi-password-1" | "$IOHEME" user add pi --role investigator --full-name "Zhang Min" --db "$db" >/dev/null
@@ -117,22 +120,26 @@ for r in rows[1:]:
         r[10] = "y"
 csv.writer(open(p, "w", newline=""), lineterminator="\n").writerows(rows)
 PY
-"$IOHEME" init --db "$tmp/id.db" --admin admin --protocol "$tmp/proto" --synthetic >/dev/null
-"$IOHEME" simulate --db "$tmp/id.db" --patients 4 --seed 3 >/dev/null
-"$IOHEME" set IOH-001 io_procedure:1 iop_notes="Patient Jane Marker-Doe, bed 7" --reason "note" --db "$tmp/id.db" >/dev/null
-"$IOHEME" set IOH-002 screening cons_version="VERSION-MARKER-42" --reason "note" --db "$tmp/id.db" >/dev/null
-"$IOHEME" export odm --db "$tmp/id.db" --out "$tmp/id-full.xml" >/dev/null
+iddb=$(test_db id)
+"$IOHEME" init --db "$iddb" --admin admin --protocol "$tmp/proto" --synthetic >/dev/null
+"$IOHEME" simulate --db "$iddb" --patients 4 --seed 3 >/dev/null
+"$IOHEME" set IOH-001 io_procedure:1 iop_notes="Patient Jane Marker-Doe, bed 7" --reason "note" --db "$iddb" >/dev/null
+"$IOHEME" set IOH-002 screening cons_version="VERSION-MARKER-42" --reason "note" --db "$iddb" >/dev/null
+"$IOHEME" export odm --db "$iddb" --out "$tmp/id-full.xml" >/dev/null
 grep -q "Marker-Doe" "$tmp/id-full.xml" || fail "the identifier is not in the full export: the test proves nothing"
 grep -q "VERSION-MARKER-42" "$tmp/id-full.xml" || fail "the identifier is not in the full export"
-"$IOHEME" export odm --db "$tmp/id.db" --out "$tmp/id.xml" --deidentified >/dev/null
+"$IOHEME" export odm --db "$iddb" --out "$tmp/id.xml" --deidentified >/dev/null
 valid "$tmp/id.xml"
 for v in "Marker-Doe" "VERSION-MARKER-42" '<ItemData ItemOID="I.iop_notes"' '<ItemData ItemOID="I.cons_version"' "<FullName>"; do
     grep -q -- "$v" "$tmp/id.xml" && fail "--deidentified kept $v"
 done
-# every identifier value the database holds is absent (sqlite3 lists them)
-python3 - "$tmp/id.db" "$tmp/id.xml" <<'PY'
-import sqlite3, sys
-vals = [v for (v,) in sqlite3.connect(sys.argv[1]).execute(
+# every identifier value the database holds is absent (sqlite3 or psql lists them)
+python3 - "$iddb" "$tmp/id.xml" "$HERE" <<'PY'
+import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[3])
+import testdb
+vals = [v for (v,) in testdb.connect(sys.argv[1]).execute(
     "select value from value where field in ('iop_notes', 'cons_version') and length(value) > 3")]
 text = open(sys.argv[2]).read()
 assert vals, "no identifier values stored"
@@ -142,44 +149,48 @@ print(f"de-identified: none of {len(vals)} identifier values in the file")
 PY
 
 # ---- round trip: export -> import into a fresh database of the same protocol
-"$IOHEME" init --db "$tmp/rt.db" --admin admin --synthetic >/dev/null
-echo "dm-password-1" | "$IOHEME" user add dm --role data_manager --db "$tmp/rt.db" >/dev/null
+rt=$(test_db rt)
+"$IOHEME" init --db "$rt" --admin admin --synthetic >/dev/null
+echo "dm-password-1" | "$IOHEME" user add dm --role data_manager --db "$rt" >/dev/null
 # a dry run checks everything and saves nothing
-"$IOHEME" import odm "$tmp/a.xml" --dry-run --db "$tmp/rt.db" | grep -q "dry run" || fail "no dry run"
-n=$(sqlite3 "$tmp/rt.db" "select count(*) from record")
+"$IOHEME" import odm "$tmp/a.xml" --dry-run --db "$rt" | grep -q "dry run" || fail "no dry run"
+n=$(test_sql "$rt" "select count(*) from record")
 [ "$n" -eq 0 ] || fail "--dry-run created $n records"
 # a data manager may not screen or enrol: the import creates nothing
-if IOHEME_USER=dm IOHEME_PASSWORD=dm-password-1 "$IOHEME" import odm "$tmp/a.xml" --db "$tmp/rt.db" >/dev/null 2>&1; then
+if IOHEME_USER=dm IOHEME_PASSWORD=dm-password-1 "$IOHEME" import odm "$tmp/a.xml" --db "$rt" >/dev/null 2>&1; then
     fail "a data manager created subjects"
 fi
-"$IOHEME" import odm "$tmp/a.xml" --reason "ODM round trip" --db "$tmp/rt.db" >/dev/null
-python3 "$HERE/odm_compare.py" "$db" "$tmp/rt.db"
+"$IOHEME" import odm "$tmp/a.xml" --reason "ODM round trip" --db "$rt" >/dev/null
+python3 "$HERE/odm_compare.py" "$db" "$rt"
 # the Snapshot file round-trips too
-"$IOHEME" init --db "$tmp/rt2.db" --admin admin --synthetic >/dev/null
-"$IOHEME" import odm "$tmp/snap.xml" --db "$tmp/rt2.db" >/dev/null
-python3 "$HERE/odm_compare.py" "$db" "$tmp/rt2.db"
+rt2=$(test_db rt2)
+"$IOHEME" init --db "$rt2" --admin admin --synthetic >/dev/null
+"$IOHEME" import odm "$tmp/snap.xml" --db "$rt2" >/dev/null
+python3 "$HERE/odm_compare.py" "$db" "$rt2"
 # a bad value anywhere: nothing is imported, and the rejection names it
 sed 's/ItemOID="I.age" Value="53"/ItemOID="I.age" Value="fifty"/' "$tmp/snap.xml" >"$tmp/bad.xml"
 cmp -s "$tmp/snap.xml" "$tmp/bad.xml" && fail "the bad file is not bad"
-"$IOHEME" init --db "$tmp/rt3.db" --admin admin --synthetic >/dev/null
-if "$IOHEME" import odm "$tmp/bad.xml" --db "$tmp/rt3.db" 2>"$tmp/err"; then fail "a bad value was imported"; fi
+rt3=$(test_db rt3)
+"$IOHEME" init --db "$rt3" --admin admin --synthetic >/dev/null
+if "$IOHEME" import odm "$tmp/bad.xml" --db "$rt3" 2>"$tmp/err"; then fail "a bad value was imported"; fi
 grep -q "IOH-002.*age" "$tmp/err" || fail "the rejection does not name subject and field: $(cat "$tmp/err")"
-n=$(sqlite3 "$tmp/rt3.db" "select count(*) from record")
+n=$(test_sql "$rt3" "select count(*) from record")
 [ "$n" -eq 0 ] || fail "a refused import left $n records"
 # not XML: a clear error
 echo "not xml" >"$tmp/junk.xml"
-if "$IOHEME" import odm "$tmp/junk.xml" --db "$tmp/rt3.db" 2>"$tmp/err"; then fail "junk imported"; fi
+if "$IOHEME" import odm "$tmp/junk.xml" --db "$rt3" 2>"$tmp/err"; then fail "junk imported"; fi
 grep -q "junk.xml" "$tmp/err" || fail "the error does not name the file"
 
 # ---- a 1,000-patient simulated study validates
 # (the whole test takes ~27 s under ASan/UBSan, so the sanitizer build runs 1,000 too; ODM_BIG
 # overrides)
 big=${ODM_BIG:-1000}
-"$IOHEME" init --db "$tmp/big.db" --admin admin --synthetic >/dev/null
-"$IOHEME" simulate --db "$tmp/big.db" --patients "$big" --seed 5 >/dev/null
-"$IOHEME" export odm --db "$tmp/big.db" --out "$tmp/big.xml" >/dev/null
+bigdb=$(test_db big)
+"$IOHEME" init --db "$bigdb" --admin admin --synthetic >/dev/null
+"$IOHEME" simulate --db "$bigdb" --patients "$big" --seed 5 >/dev/null
+"$IOHEME" export odm --db "$bigdb" --out "$tmp/big.xml" >/dev/null
 valid "$tmp/big.xml"
 n=$(grep -c '<SubjectData' "$tmp/big.xml")
-s=$(sqlite3 "$tmp/big.db" "select count(*) from record")
+s=$(test_sql "$bigdb" "select count(*) from record")
 [ "$n" -eq "$s" ] || fail "$n SubjectData for $s records"
 echo "odm_export: ok ($big-patient study: $n subjects, $(wc -c <"$tmp/big.xml") bytes)"

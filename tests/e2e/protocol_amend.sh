@@ -13,6 +13,7 @@
 #   - a database made before the eff_grade_calc fix (the calc as it was before commit 9e3a876)
 #     is upgraded by amending it to today's protocol: a patient who needed another emergency
 #     access goes from "partially effective" (2) to "ineffective" (3), as SAP 4.2 says.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
@@ -20,9 +21,11 @@ SRV=""
 cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 fail() { echo "FAIL protocol_amend: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
 I=$IOHEME
-q() { sqlite3 "$IOHEME_DB" "$1"; }
+q() { test_sql "$IOHEME_DB" "$1"; }
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 30 --seed 11 >/dev/null
 echo nurse-pass-1 | "$I" user add nurse --role coordinator >/dev/null
@@ -105,7 +108,7 @@ def fmt(x):
 changed = sum(1 for line in open(sys.argv[2]) if fmt(int(line.split('|')[1]) / 100) != line.rstrip('\n').split('|')[2])
 assert changed > 0 and a["recomputed"] == changed, (a["recomputed"], changed)
 PY
-[ "$(q "SELECT version || '|' || user || '|' || reason || '|' || sha256 FROM protocol_version WHERE version = 2")" = \
+[ "$(q "SELECT version || '|' || \"user\" || '|' || reason || '|' || sha256 FROM protocol_version WHERE version = 2")" = \
   "2|admin|Amendment 1: height-only index|$sha" ] || fail "version row: $(q "SELECT * FROM protocol_version")"
 [ "$(q "SELECT count(*) FROM protocol_archive WHERE version = 2 AND name = 'dictionary.csv' AND sha256 = '$sha'")" = 1 ] ||
     fail "version 2 is not archived"
@@ -205,12 +208,13 @@ for r in rows:
         r[5] = 'if([eff_delivered] = "", "", if([eff_delivered] = "0", 3, if([eff_other_access] = "" or [eff_target] = "", "", if([eff_other_access] = "0" and [eff_target] = 1, 1, 2))))'
 csv.writer(open(sys.argv[1], 'w', newline='')).writerows(rows)
 PY
-export IOHEME_DB="$W/old.db"
+IOHEME_DB=$(test_db old)
+export IOHEME_DB
 # the simulator grades as today's protocol does: a patient it regrades would leave the old
 # calc disagreeing with the investigator's grade without the explanation the form requires, so
 # take the first seed whose patients the old protocol accepts
 for seed in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    rm -f "$IOHEME_DB" "$IOHEME_DB.key" "$IOHEME_DB-wal" "$IOHEME_DB-shm"
+    if on_pg; then test_db old >/dev/null; else rm -f "$IOHEME_DB" "$IOHEME_DB.key" "$IOHEME_DB-wal" "$IOHEME_DB-shm"; fi
     IOHEME_PROTOCOL="$W/old" "$I" init --admin admin --synthetic >/dev/null
     "$I" simulate --patients 25 --seed $seed >/dev/null 2>&1 && break
 done

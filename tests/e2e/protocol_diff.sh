@@ -3,13 +3,16 @@
 # with a field added, a choice added, a calc changed, a label changed, a field that holds values
 # removed and a choice that holds values removed shows each change, and marks unsafe exactly the
 # two that would orphan stored data, with the number of values each touches — counted again
-# here with sqlite3 on the database file.
+# here with sqlite3 on the database file (psql on PostgreSQL).
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL protocol_diff: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
 I=$IOHEME
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 20 --seed 9 >/dev/null
@@ -30,9 +33,9 @@ for r in rows:
 csv.writer(open(sys.argv[1], 'w', newline='')).writerows(out)
 PY
 "$I" protocol diff "$W/p2" >"$W/out" || fail "diff: $(cat "$W/out")"
-females=$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'sex' AND value = '2'")
-weights=$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'bl_weight' AND value <> ''")
-bmis=$(sqlite3 "$W/s.db" "SELECT count(*) FROM value WHERE field = 'bl_bmi' AND value <> ''")
+females=$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'sex' AND value = '2'")
+weights=$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'bl_weight' AND value <> ''")
+bmis=$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'bl_bmi' AND value <> ''")
 [ "$females" -gt 0 ] && [ "$weights" -gt 0 ] || fail "fixture: no values to orphan"
 grep -q "^- choice    sex 2: 'Female' ($females stored values)  \[UNSAFE\]$" "$W/out" || fail "the removed choice: $(grep sex "$W/out")"
 grep -q "^- field     bl_weight: form baseline, text ($weights stored values)  \[UNSAFE\]$" "$W/out" || fail "the removed field: $(grep bl_weight "$W/out")"

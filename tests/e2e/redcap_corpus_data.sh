@@ -3,13 +3,16 @@
 # "as exported" into a database made from their own dictionary (issue 12 §2): records created
 # with their own IDs, checkbox, survey and repeat columns read (a classic project's repeating
 # instruments given as REDCap exports them, read from its own project.xml), and every cell of the cases that carry
-# values as REDCap stores them found in the database (python's csv and sqlite3; identifier
-# fields found encrypted); the others refused for the reason listed, with nothing saved.
+# values as REDCap stores them found in the database (python's csv and sqlite3, or psql on
+# PostgreSQL; identifier fields found encrypted); the others refused for the reason listed, with
+# nothing saved.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL redcap_corpus_data: $*"; exit 1; }
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 C="$IOHEME_SRC/tests/fixtures/redcap-corpus"
 # case <tab> expected: "imported N" (records created) or the refusal's rule
@@ -32,6 +35,7 @@ printf '%s\n' "$expected" | while IFS='	' read -r case want; do
     d="$C/$case"
     p="$W/$case"
     mkdir -p "$p/protocol"
+    db=$(test_db "$(echo "$case" | tr -c 'a-zA-Z0-9\n' _)")
     cp "$d/dictionary.csv" "$p/protocol/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/protocol/events.csv"
     # a classic project's repeating instruments, as REDCap exports them (form_name,
@@ -39,41 +43,44 @@ printf '%s\n' "$expected" | while IFS='	' read -r case want; do
     if [ -f "$d/project.xml" ] && [ ! -f "$d/redcap_events.csv" ] && grep -q '<redcap:RepeatingInstrument ' "$d/project.xml"; then
         /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
     fi
-    "$IOHEME" init --db "$p/db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init"
+    "$IOHEME" init --db "$db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init"
     # data access groups: the sites the records belong to, added first as in REDCap
     dags=$(/usr/bin/python3 -c 'import csv,sys; print(" ".join(sorted({r.get("redcap_data_access_group") or "" for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))} - {""})))' "$d/data.csv")
     for g in $dags; do
-        "$IOHEME" site add "$g" --name "DAG $g" --db "$p/db" >/dev/null || fail "$case: site add $g"
+        "$IOHEME" site add "$g" --name "DAG $g" --db "$db" >/dev/null || fail "$case: site add $g"
     done
-    set +e; "$IOHEME" import "$d/data.csv" --db "$p/db" --reason "from REDCap" >"$p/out" 2>&1; rc=$?; set -e
+    set +e; "$IOHEME" import "$d/data.csv" --db "$db" --reason "from REDCap" >"$p/out" 2>&1; rc=$?; set -e
     case $want in
     imported*)
         n=${want#imported }
         [ "$rc" -eq 0 ] && grep -q "; $n records created with their IDs" "$p/out" || fail "$case: $(cat "$p/out")"
-        [ "$(sqlite3 "$p/db" "SELECT count(*) FROM audit WHERE action = 'record_create'")" = "$n" ] || fail "$case: record_create rows"
+        [ "$(test_sql "$db" "SELECT count(*) FROM audit WHERE action = 'record_create'")" = "$n" ] || fail "$case: record_create rows"
         # each record at its data access group's site, as the file says
         if [ -n "$dags" ]; then
             want_sites=$(/usr/bin/python3 -c 'import csv,sys; print("\n".join(sorted({r[next(iter(r))] + "|" + r["redcap_data_access_group"] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))})))' "$d/data.csv")
-            got_sites=$(sqlite3 "$p/db" "SELECT r.study_id || '|' || coalesce(s.code, '') FROM record r LEFT JOIN site s ON s.id = r.site_id ORDER BY 1")
+            got_sites=$(test_sql "$db" "SELECT r.study_id || '|' || coalesce(s.code, '') FROM record r LEFT JOIN site s ON s.id = r.site_id ORDER BY 1")
             [ "$got_sites" = "$want_sites" ] || fail "$case: sites $got_sites, want $want_sites"
         fi
         ;;
     *)
         [ "$rc" -ne 0 ] && grep -q -F "$want" "$p/out" || fail "$case: want $want: $(tail -3 "$p/out")"
-        [ "$(sqlite3 "$p/db" "SELECT count(*) FROM record")" = 0 ] || fail "$case: half saved"
+        [ "$(test_sql "$db" "SELECT count(*) FROM record")" = 0 ] || fail "$case: half saved"
         ;;
     esac
     case " $compared " in *" $case "*)
-        /usr/bin/python3 - "$d/data.csv" "$d/dictionary.csv" "$p/db" <<'PY' || fail "$case: values differ"
-import csv, sqlite3, sys
-data, dictionary, db = sys.argv[1:]
+        /usr/bin/python3 - "$d/data.csv" "$d/dictionary.csv" "$db" "$IOHEME_SRC/tests/e2e" <<'PY' || fail "$case: values differ"
+import csv, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[4])
+import testdb
+data, dictionary, db = sys.argv[1:4]
 fields, identifiers = {}, set()
 for r in csv.reader(open(dictionary, newline='', encoding='utf-8-sig')):
     if r and r[0] and r[0] != 'Variable / Field Name' and r[0] != 'field_name':
         fields[r[0]] = r[3]
         if len(r) > 10 and r[10].strip().lower() == 'y':
             identifiers.add(r[0])
-con = sqlite3.connect(db)
+con = testdb.connect(db)
 ids = {sid: rid for rid, sid in con.execute('SELECT id, study_id FROM record')}
 stored = {(rid, ev, inst, f, code): v for rid, ev, inst, f, code, v in
           con.execute('SELECT record_id, event, instance, field, code, value FROM value')}

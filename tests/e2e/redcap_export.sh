@@ -1,24 +1,30 @@
 #!/bin/sh
 # `ioheme export redcap` (issue 12 §2): the study written in REDCap's formats. Checked with
-# python's csv and sqlite3 on the database file: every stored value (calcs included) and form
-# status is in data.csv at its record, event, repeat instrument and instance, and nothing else
-# is; the exported protocol files are the database's protocol (`protocol diff` finds nothing);
-# data.csv imports back into the same database as 0 changes (the round trip); the export is
-# audited with data.csv's SHA-256.
+# python's csv and sqlite3 on the database file (psql on PostgreSQL): every stored value (calcs
+# included) and form status is in data.csv at its record, event, repeat instrument and
+# instance, and nothing else is; the exported protocol files are the database's protocol
+# (`protocol diff` finds nothing); data.csv imports back into the same database as 0 changes
+# (the round trip); the export is audited with data.csv's SHA-256.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL redcap_export: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
 I=$IOHEME
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 12 --seed 5 >/dev/null
 "$I" export redcap --out "$W/rc" --json >"$W/out.json" || fail "export"
-/usr/bin/python3 - "$W/s.db" "$W/rc/data.csv" "$W/rc/dictionary.csv" <<'PY' || fail "data.csv does not match the database"
-import csv, sqlite3, sys
-db, data, dictionary = sys.argv[1:]
-con = sqlite3.connect(db)
+/usr/bin/python3 - "$IOHEME_DB" "$W/rc/data.csv" "$W/rc/dictionary.csv" "$IOHEME_SRC/tests/e2e" <<'PY' || fail "data.csv does not match the database"
+import csv, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[4])
+import testdb
+db, data, dictionary = sys.argv[1:4]
+con = testdb.connect(db)
 names = {rid: (sid or scr) for rid, sid, scr in con.execute('SELECT id, study_id, screening_no FROM record')}
 rows = list(csv.DictReader(open(data, newline='')))
 assert rows, 'no rows'

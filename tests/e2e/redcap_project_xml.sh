@@ -8,11 +8,13 @@
 # a database made from that folder alone takes the XML's records (`ioheme import odm`), and
 # holds value for value what a database made from the corpus dictionary holds after importing
 # the corpus data.csv.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL redcap_project_xml: $*"; exit 1; }
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 C="$IOHEME_SRC/tests/fixtures/redcap-corpus"
 n=0
@@ -21,6 +23,9 @@ for x in "$C"/*/project.xml; do
     case=$(basename "$d")
     p="$W/$case"
     mkdir -p "$p"
+    k=$(echo "$case" | tr -c 'a-zA-Z0-9\n' _)
+    xdb=$(test_db "${k}_x")
+    cdb=$(test_db "${k}_c")
     "$IOHEME" protocol from-redcap "$x" "$p/proto" >"$p/out" || fail "$case: from-redcap: $(cat "$p/out")"
     "$IOHEME" protocol check "$p/proto" >/dev/null || fail "$case: the folder does not check"
     /usr/bin/python3 - "$d/dictionary.csv" "$p/proto/dictionary.csv" <<'PY' || fail "$case: dictionaries differ"
@@ -55,19 +60,22 @@ PY
     fi
     # the records: the XML's into a database of the XML's protocol, the corpus CSV's into one of
     # the corpus dictionary
-    "$IOHEME" init --db "$p/x.db" --admin admin --protocol "$p/proto" >/dev/null || fail "$case: init from the XML's folder"
-    "$IOHEME" import "$x" --db "$p/x.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import odm: $(cat "$p/out")"
+    "$IOHEME" init --db "$xdb" --admin admin --protocol "$p/proto" >/dev/null || fail "$case: init from the XML's folder"
+    "$IOHEME" import "$x" --db "$xdb" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import odm: $(cat "$p/out")"
     mkdir -p "$p/corpus"
     cp "$d/dictionary.csv" "$p/corpus/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/corpus/events.csv"
     [ ! -f "$p/want_repeating.csv" ] || cp "$p/want_repeating.csv" "$p/corpus/repeating.csv"
-    "$IOHEME" init --db "$p/c.db" --admin admin --protocol "$p/corpus" >/dev/null || fail "$case: init from the corpus"
-    "$IOHEME" import "$d/data.csv" --db "$p/c.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import data.csv: $(cat "$p/out")"
-    /usr/bin/python3 - "$p/x.db" "$p/c.db" "$p/proto/dictionary.csv" <<'PY' || fail "$case: the XML's records differ from data.csv's"
-import csv, sqlite3, sys
+    "$IOHEME" init --db "$cdb" --admin admin --protocol "$p/corpus" >/dev/null || fail "$case: init from the corpus"
+    "$IOHEME" import "$d/data.csv" --db "$cdb" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import data.csv: $(cat "$p/out")"
+    /usr/bin/python3 - "$xdb" "$cdb" "$p/proto/dictionary.csv" "$IOHEME_SRC/tests/e2e" <<'PY' || fail "$case: the XML's records differ from data.csv's"
+import csv, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[4])
+import testdb
 identifiers = {r[0] for r in csv.reader(open(sys.argv[3], newline='', encoding='utf-8-sig')) if len(r) > 10 and r[10].strip().lower() == 'y'}
 def cells(db):
-    con = sqlite3.connect(db)
+    con = testdb.connect(db)
     name = {rid: (sid or scr) for rid, sid, scr in con.execute('SELECT id, study_id, screening_no FROM record')}
     return {(name[rid], ev, inst, f, code): (None if f in identifiers else v)
             for rid, ev, inst, f, code, v in con.execute('SELECT record_id, event, instance, field, code, value FROM value')}

@@ -3,16 +3,19 @@
 # (tests/fixtures/redcap-corpus, unedited; repeat rows included) is imported into database A made from its own
 # dictionary; `ioheme export redcap` writes A out; database B is made from the exported
 # protocol folder alone and data.csv is imported into it. Checked with python's sqlite3 on
-# both files: every stored value (record ID, event, instance, field, checkbox code) and form
-# status of A is in B, identical, and nothing else is (identifier fields, stored encrypted
-# with each database's own key, are compared through a second export of B instead); B's
-# audit has one record_create per record and one import row per value and status, all with
-# data.csv's SHA-256 as their source.
+# both files (psql on PostgreSQL): every stored value (record ID, event, instance, field,
+# checkbox code) and form status of A is in B, identical, and nothing else is (identifier
+# fields, stored encrypted — with each database's own key on SQLite, under a fresh nonce
+# either way — are compared through a second export of B instead); B's audit has one
+# record_create per record and one import row per value and status, all with data.csv's
+# SHA-256 as their source.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL redcap_round_trip: $*"; exit 1; }
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 C="$IOHEME_SRC/tests/fixtures/redcap-corpus"
 for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id rr-survey rr-decimal-comma \
@@ -20,28 +23,34 @@ for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id r
     d="$C/$case"
     p="$W/$case"
     mkdir -p "$p/protocol"
+    k=$(echo "$case" | tr -c 'a-zA-Z0-9\n' _)
+    adb=$(test_db "${k}_a")
+    bdb=$(test_db "${k}_b")
     cp "$d/dictionary.csv" "$p/protocol/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/protocol/events.csv"
     if [ -f "$d/project.xml" ] && [ ! -f "$d/redcap_events.csv" ] && grep -q '<redcap:RepeatingInstrument ' "$d/project.xml"; then
         /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
     fi
-    "$IOHEME" init --db "$p/a.db" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init A"
-    "$IOHEME" import "$d/data.csv" --db "$p/a.db" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import A: $(cat "$p/out")"
-    "$IOHEME" export redcap --db "$p/a.db" --out "$p/rc" >/dev/null || fail "$case: export A"
-    "$IOHEME" init --db "$p/b.db" --admin admin --protocol "$p/rc" >/dev/null || fail "$case: init B from the export"
-    "$IOHEME" import "$p/rc/data.csv" --db "$p/b.db" --reason "round trip" >"$p/out" 2>&1 || fail "$case: import B: $(cat "$p/out")"
-    "$IOHEME" export redcap --db "$p/b.db" --out "$p/rc2" >/dev/null || fail "$case: export B"
+    "$IOHEME" init --db "$adb" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init A"
+    "$IOHEME" import "$d/data.csv" --db "$adb" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import A: $(cat "$p/out")"
+    "$IOHEME" export redcap --db "$adb" --out "$p/rc" >/dev/null || fail "$case: export A"
+    "$IOHEME" init --db "$bdb" --admin admin --protocol "$p/rc" >/dev/null || fail "$case: init B from the export"
+    "$IOHEME" import "$p/rc/data.csv" --db "$bdb" --reason "round trip" >"$p/out" 2>&1 || fail "$case: import B: $(cat "$p/out")"
+    "$IOHEME" export redcap --db "$bdb" --out "$p/rc2" >/dev/null || fail "$case: export B"
     cmp -s "$p/rc/data.csv" "$p/rc2/data.csv" || fail "$case: B exports differently from A"
     sha=$(sha256sum "$p/rc/data.csv" | cut -d' ' -f1)
-    /usr/bin/python3 - "$p/a.db" "$p/b.db" "$p/rc/dictionary.csv" "$sha" "$case" <<'PY' || fail "$case: A and B differ"
-import csv, sqlite3, sys
-a, b, dictionary, sha, case = sys.argv[1:]
+    /usr/bin/python3 - "$adb" "$bdb" "$p/rc/dictionary.csv" "$sha" "$case" "$IOHEME_SRC/tests/e2e" <<'PY' || fail "$case: A and B differ"
+import csv, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[6])
+import testdb
+a, b, dictionary, sha, case = sys.argv[1:6]
 identifiers = set()
 for r in csv.reader(open(dictionary, newline='', encoding='utf-8-sig')):
     if r and len(r) > 10 and r[10].strip().lower() == 'y':
         identifiers.add(r[0])
 def cells(db):
-    con = sqlite3.connect(db)
+    con = testdb.connect(db)
     name = {rid: (sid or scr) for rid, sid, scr in con.execute('SELECT id, study_id, screening_no FROM record')}
     out = {}
     for rid, ev, inst, f, code, v in con.execute('SELECT record_id, event, instance, field, code, value FROM value'):

@@ -1,24 +1,27 @@
 #!/bin/sh
 # `ioheme export xpt` (issue 14): SDTM-like domains as SAS transport files, read back by readers
 # nobody here wrote — R haven::read_xpt and pandas read_sas — and checked against the analysis
-# dataset's CSVs (`ioheme dataset`) and the database itself (sqlite3): one DM row per enrolled
-# subject with its age and sex, a PR row per insertion attempt, an EC row per infusion, VS and
-# LB values equal to the stored ones, an AE row per complication with its grade; version 5
-# files (not ReadStat's default 8), names <= 8 characters, labels <= 40, values <= 200; haven
-# and pandas read the same values; a second export is byte-identical; define.xml is
-# well-formed XML that lists exactly the datasets and variables written; the export is audited
-# with each file's SHA-256.
+# dataset's CSVs (`ioheme dataset`) and the database itself (sqlite3 or psql): one DM row per
+# enrolled subject with its age and sex, a PR row per insertion attempt, an EC row per infusion,
+# VS and LB values equal to the stored ones, an AE row per complication with its grade;
+# version 5 files (not ReadStat's default 8), names <= 8 characters, labels <= 40, values
+# <= 200; haven and pandas read the same values; a second export is byte-identical; define.xml
+# is well-formed XML that lists exactly the datasets and variables written; the export is
+# audited with each file's SHA-256.
+# backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL xpt_export: $*"; exit 1; }
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB="$W/s.db"
+. "$IOHEME_SRC/tests/e2e/testdb.sh"
+IOHEME_DB=$(test_db s)
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
 I=$IOHEME
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 60 --seed 14 >/dev/null
 # one baseline panel drawn through the IO needle: its platelets go to SUPPLB as excluded
-sid=$(sqlite3 "$IOHEME_DB" "SELECT r.study_id FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'bl_plt' ORDER BY r.id LIMIT 1")
+sid=$(test_sql "$IOHEME_DB" "SELECT r.study_id FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'bl_plt' ORDER BY r.id LIMIT 1")
 "$I" set "$sid" baseline bl_lab_source=4 --reason "sample from the IO needle" >/dev/null || fail "fixture: specimen source"
 "$I" export xpt --out "$W/x" >"$W/out" || fail "export: $(cat "$W/out")"
 "$I" export xpt --out "$W/x2" >/dev/null || fail "second export"
@@ -47,17 +50,20 @@ for (f in list.files(a[1], pattern = "\\.xpt$", full.names = TRUE)) {
 }
 write.csv(meta, file.path(a[2], "_meta.csv"), row.names = FALSE)
 R
-/usr/bin/python3 - "$W" "$IOHEME_DB" "$sid" <<'PY' || fail "the SDTM values"
-import csv, glob, os, sqlite3, sys
+/usr/bin/python3 - "$W" "$IOHEME_DB" "$sid" "$IOHEME_SRC/tests/e2e" <<'PY' || fail "the SDTM values"
+import csv, glob, os, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[4])
+import testdb
 import xml.etree.ElementTree as ET
 import pandas as pd
-W, db, io_sid = sys.argv[1:]
+W, db, io_sid = sys.argv[1:4]
 def rows(p):
     return list(csv.DictReader(open(p, newline='', encoding='utf-8')))
 R = {os.path.basename(p)[:-4]: rows(p) for p in glob.glob(f'{W}/r/*.csv') if not p.endswith('_meta.csv')}
 meta = rows(f'{W}/r/_meta.csv')
 ds = {os.path.basename(p)[:-4]: rows(p) for p in glob.glob(f'{W}/ds/*.csv')}
-con = sqlite3.connect(db)
+con = testdb.connect(db)
 # names, labels, widths (SAS V5)
 for m in meta:
     assert len(m['name']) <= 8 and m['name'] == m['name'].upper(), m
@@ -93,7 +99,7 @@ want = sorted((h['subject_id'], h['timepoint'], t, float(h[c])) for h in ds['hae
               for t, c in (('MAP', 'map'), ('HR', 'hr'), ('SYSBP', 'sbp')) if h[c])
 got = sorted((v['USUBJID'][len('IO-HEME-'):], v['VSTPT'], v['VSTESTCD'], float(v['VSSTRESN'])) for v in R['VS'])
 assert want == got, ('VS', len(want), len(got))
-# LB: the baseline values as stored (sqlite3), with the units and the specimen source
+# LB: the baseline values as stored (sqlite3 or psql), with the units and the specimen source
 stored = {(sid, f): v for sid, f, v in con.execute(
     "SELECT r.study_id, v.field, v.value FROM value v JOIN record r ON r.id = v.record_id "
     "WHERE v.event = 'baseline_arm_1' AND v.field IN ('bl_hb','bl_plt','bl_wbc','bl_anc','bl_inr','bl_fib','bl_creat')")}
@@ -138,6 +144,6 @@ assert all(o in items for oids in groups.values() for o in oids), 'an ItemRef wi
 PY
 xmllint --noout "$W/x/define.xml" || fail "define.xml is not well-formed"
 sha=$(sha256sum "$W/x/dm.xpt" | cut -d' ' -f1)
-[ "$(sqlite3 "$IOHEME_DB" "SELECT count(*) FROM audit WHERE action = 'export' AND field = 'export xpt' AND new_value LIKE '%dm $sha%'")" -ge 1 ] ||
-    fail "the export is not audited with dm.xpt's SHA-256: $(sqlite3 "$IOHEME_DB" "SELECT field, new_value FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")"
+[ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE action = 'export' AND field = 'export xpt' AND new_value LIKE '%dm $sha%'")" -ge 1 ] ||
+    fail "the export is not audited with dm.xpt's SHA-256: $(test_sql "$IOHEME_DB" "SELECT field, new_value FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")"
 echo "xpt_export: ok"
