@@ -73,6 +73,8 @@ struct redcap_import {
     FILE *print;
     const char **ids; /* the record IDs imported, once each, in order (redcap_import_rows) */
     size_t nids, capids;
+    size_t *id_slots; /* a hash set over ids: index + 1, 0 empty; nid_slots a power of two */
+    size_t nid_slots;
 };
 
 void redcap_import_init(struct redcap_import *im, struct arena *ar, FILE *print);
