@@ -29,10 +29,14 @@ void store_snapshot_end(struct store *st)
 {
     if (st->tx_depth != 1 || st->in_batch)
         return;
-    /* A read-only transaction: COMMIT only releases the snapshot. */
-    if (run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
+    /* A read-only transaction: COMMIT only releases the snapshot (and should anything have
+     * appended to the trail in it, audit_head is written first, as store_tx_commit does). */
+    if (store_audit_head_flush(st, NULL) != 0 ||
+        run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
         store_exec_sql(st->db, "ROLLBACK", NULL);
     st->tx_depth = 0;
+    st->is_head_known = false;
+    st->is_head_dirty = false;
 }
 
 /* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */
