@@ -32,6 +32,7 @@ struct sqldb {
     unsigned nstmts;    /* names the next prepared statement */
     bool in_tx;         /* a transaction this side opened and has not ended */
     unsigned tx_serial; /* counts the transactions begun: a cursor lives in one */
+    bool is_snapshot;   /* the open transaction is a read snapshot (BEGIN): no savepoints */
     bool is_outcome_unknown; /* the last error: the session went during COMMIT */
     char *scope_sent;        /* ioheme.scope as last set on this session (NULL: unknown) */
     long long lock_timeout_ms;
@@ -53,7 +54,7 @@ struct sqldb_stmt {
     PGresult *res;
     int row, nrows;
     bool ran;
-    /* a statement that reads a whole table (store_sql_set_streamed): inside a transaction it
+    /* a statement that reads a whole table (store_sql_set_streamed): inside a read snapshot it
      * runs as a cursor fetched STREAM_ROWS rows at a time, so memory does not grow with it */
     bool is_streamed, in_cursor, has_more;
     unsigned cursor_tx;
@@ -348,6 +349,7 @@ int store_sql_exec(struct sqldb *db, const char *sql)
     if (begins && rc == SQLITE_OK) {
         db->in_tx = true;
         db->tx_serial++;
+        db->is_snapshot = strcmp(sql, "BEGIN") == 0;
     } else if (ends && !is_savepoint_undo)
         db->in_tx = false;
     if (ts == PQTRANS_IDLE)
@@ -588,7 +590,9 @@ int store_sql_step(sqldb_stmt *s)
         if (rc)
             return rc;
     }
-    if (s->is_streamed && PQtransactionStatus(db->pg) == PQTRANS_INTRANS)
+    /* only in a read snapshot: a savepoint rolled back would close the cursor under the
+     * statement, and CLOSE of a cursor that is gone aborts the whole transaction */
+    if (s->is_streamed && db->is_snapshot && PQtransactionStatus(db->pg) == PQTRANS_INTRANS)
         return pg_cursor_open(s);
     if (s->prepared_gen != db->gen) {
         PGresult *r = PQprepare(db->pg, s->name, s->sql, s->np, NULL);

@@ -42,7 +42,7 @@ sqlite3 *store_sql_sqlite(struct sqldb *db);
 
 /* Prepares sql (see above for PostgreSQL); SQLITE_OK or an error code (store_sql_errmsg). */
 int store_sql_prepare(struct sqldb *db, const char *sql, bool persistent, sqldb_stmt **out);
-/* Marks s as reading a whole table: on PostgreSQL, inside a transaction, it then runs as a cursor
+/* Marks s as reading a whole table: on PostgreSQL, inside a read snapshot, it runs as a cursor
  * fetched a few thousand rows at a time instead of one result held whole in memory (other
  * statements may run between its steps, as on SQLite). No effect on SQLite. */
 void store_sql_set_streamed(sqldb_stmt *s);
