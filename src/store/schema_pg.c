@@ -188,16 +188,18 @@ static void create_table_sql(sqlite3 *db, const struct store_table *t, struct st
 
 /* Appends "ALTER TABLE t ADD CHECK (expr);" to ddl for each CHECK constraint in create, a
  * table's CREATE TABLE statement (a column's or the table's; SQL text in quotes is skipped). */
+/* At a quote (a literal or a quoted name: text, not SQL), its closing quote, or NULL when it
+ * has none; elsewhere p itself. */
+static const char *past_quoted(const char *p)
+{
+    return *p == '\'' || *p == '"' ? strchr(p + 1, *p) : p;
+}
+
 static void check_constraints(const char *t, const char *create, struct strbuf *ddl)
 {
-    for (const char *p = create; *p; p++) {
-        if (*p == '\'' || *p == '"') { /* a literal or a quoted name: not SQL to look into */
-            const char *end = strchr(p + 1, *p);
-            if (!end)
-                return;
-            p = end;
-            continue;
-        }
+    for (const char *p = create; p && *p; p++) {
+        if ((p = past_quoted(p)) == NULL)
+            return;
         bool word = strncasecmp(p, "CHECK", 5) == 0 &&
                     (p == create || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'));
         const char *q = p + 5;
@@ -208,16 +210,9 @@ static void check_constraints(const char *t, const char *create, struct strbuf *
         const char *from = q + 1;
         int depth = 1;
         for (q = from; *q && depth; q++) {
-            if (*q == '\'' || *q == '"') {
-                const char *end = strchr(q + 1, *q);
-                if (!end)
-                    return;
-                q = end;
-            } else if (*q == '(') {
-                depth++;
-            } else if (*q == ')') {
-                depth--;
-            }
+            if ((q = past_quoted(q)) == NULL)
+                return;
+            depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
         }
         if (depth)
             return;
