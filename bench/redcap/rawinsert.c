@@ -6,11 +6,11 @@
  *          value) per value in a plain table `raw` (no key, no index), one INSERT
  *   rows   the rows an import stores, by ioheme's own statements (src/store/db.c), into DB, a
  *          fresh study (ioheme init), with its pragmas (foreign_keys=ON, cache_size=64 MiB):
- *          per row of the file the record (insert, enrolment update, its audit row) in a
- *          savepoint, then the row's values in another (per value the value upsert and the
- *          audit row), and audit_head once before the COMMIT, as src/store does (fixed time,
- *          user, file SHA-256 and hashes). SQLite's share of an import alone: no validation,
- *          no reads, no hashing, no logic
+ *          per row of the file the record (insert, enrolment update, its audit row), then the
+ *          row's values (per value the value upsert and the audit row), and audit_head once
+ *          before the COMMIT, as src/store does (an import is a whole batch: no savepoint per
+ *          change set, store_batch_begin_whole), with a fixed time, user, file SHA-256 and
+ *          hashes. SQLite's share of an import alone: no validation, reads, hashing or logic
  * Prints "VALUES values MS ms SQLITE_VERSION" (MS: from BEGIN IMMEDIATE to the end of
  * COMMIT). The bench times the whole process too, as it times `ioheme import`.
  * usage: rawinsert raw|rows DB CSV EVENT */
@@ -148,7 +148,6 @@ int main(int argc, char **argv)
             die("a row's cells do not match the header");
         record++;
         if (rows) { /* the record, created and enrolled with the file's ID, and its audit row */
-            exec("SAVEPOINT sp1");
             sqlite3_bind_int64(rec, 1, record);
             step(rec);
             sqlite3_bind_int64(enrol, 1, record);
@@ -159,8 +158,6 @@ int main(int argc, char **argv)
             sqlite3_bind_null(aud, 4);
             sqlite3_bind_text(aud, 5, cells[0], -1, SQLITE_STATIC);
             step(aud);
-            exec("RELEASE sp1");
-            exec("SAVEPOINT sp1"); /* the row's change set */
         }
         for (size_t i = 1; i < n; i++) {
             if (!*cells[i])
@@ -183,8 +180,6 @@ int main(int argc, char **argv)
             }
             nvalues++;
         }
-        if (rows)
-            exec("RELEASE sp1");
     }
     if (rows) { /* the head, once per transaction (store_audit_head_flush) */
         sqlite3_bind_int64(head, 1, audit_id);

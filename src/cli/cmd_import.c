@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
@@ -206,9 +206,7 @@ int cmd_import_check(struct cmd_ctx *ctx)
         err_set(&e, ERR_NOMEM, "out of memory");
         return cli_fail("import", &e);
     }
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)p->data, p->len);
-    sodium_bin2hex(p->sha, sizeof p->sha, h, sizeof h);
+    digest_sha256_hex(p->data, p->len, p->sha);
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
     p->json = cli_has(a, "json");

@@ -27,6 +27,17 @@ static enum validate_level set(struct validate_result *r, enum validate_level le
     return level;
 }
 
+/* An empty, valid result. Not a memset: the struct holds a 64 KiB value buffer, and clearing
+ * it for every value was 6% of an import's time (bench/redcap); only the strings' first bytes
+ * need to be empty. */
+static void result_init(struct validate_result *r)
+{
+    r->level = VALID_OK;
+    r->rule = "";
+    r->canonical[0] = '\0';
+    r->msg[0] = '\0';
+}
+
 /* [-+]digits, with a decimal part after sep when sep is not '\0'; *ndp gets the decimals
  * written. */
 static bool is_decimal(const char *s, char sep, int *ndp)
@@ -409,9 +420,7 @@ static enum validate_level check_text(const struct dict_field *f, char *v,
 enum validate_level validate_value(const struct dict_field *f, const char *code, const char *value,
                                    struct validate_result *r)
 {
-    memset(r, 0, sizeof *r);
-    r->level = VALID_OK;
-    r->rule = "";
+    result_init(r);
     const char *v = value ? value : "";
     while (isspace((unsigned char)*v))
         v++;
@@ -477,8 +486,7 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
 enum validate_level validate_required(const struct dict_field *f, const char *value,
                                       struct validate_result *r)
 {
-    memset(r, 0, sizeof *r);
-    r->rule = "";
+    result_init(r);
     const char *v = value ? value : "";
     while (isspace((unsigned char)*v))
         v++;

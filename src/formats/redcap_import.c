@@ -164,15 +164,45 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     return orc;
 }
 
+/* Rows [*i, to) into im; stops after a row that broke a whole batch (store_batch_begin_whole). */
+static int import_range(struct store *st, const struct store_ctx *who,
+                        const struct redcap_row *rows, size_t *i, size_t to, const char *reason,
+                        struct redcap_import *im, struct err *e)
+{
+    int rc = 0;
+    while (!rc && *i < to && !store_batch_broken(st)) {
+        rc = import_row(st, who, &rows[*i], reason, im);
+        if (rc)
+            err_set(e, rc, "import stopped at row %zu", rows[*i].line);
+        ++*i;
+    }
+    return rc;
+}
+
 int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
                        size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
                        struct err *e)
 {
-    int rc = store_batch_begin(st, e);
-    for (size_t i = 0; !rc && i < nrows; i++) {
-        rc = import_row(st, who, &rows[i], reason, im);
-        if (rc)
-            err_set(e, rc, "import stopped at row %zu", rows[i].line);
+    /* All rows or none, so the batch is a whole one: no savepoint per row (store.h). A row
+     * refused after it began writing (a required field blank on a form marked complete, a
+     * value its branching hides) breaks it; every row up to it is then reported as it would be
+     * with savepoints, and the rows are played again with savepoints — rows up to the broken
+     * one into a scratch report (they are reported already), the rest into im — so the
+     * rejections listed are exact. The import is refused either way. */
+    size_t i = 0;
+    int rc = store_batch_begin_whole(st, e);
+    if (!rc)
+        rc = import_range(st, who, rows, &i, nrows, reason, im, e);
+    if (!rc && store_batch_broken(st)) {
+        store_batch_rollback(st);
+        struct redcap_import again;
+        redcap_import_init(&again, im->ar, NULL);
+        size_t j = 0;
+        rc = store_batch_begin(st, e);
+        if (!rc)
+            rc = import_range(st, who, rows, &j, i, reason, &again, e);
+        if (!rc)
+            rc = import_range(st, who, rows, &i, nrows, reason, im, e);
     }
     if (rc) {
         store_batch_rollback(st);

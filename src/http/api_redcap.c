@@ -13,10 +13,10 @@
  * `ioheme export redcap` writes them (report/redcap_export.c); record imports go through
  * `ioheme import`'s own loop (formats/redcap_import.c). Errors are REDCap's:
  * {"error": "…"} with 400, 401 (no token), 403 (wrong token or role). */
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "http/handlers.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -775,10 +775,8 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
                               &nrows, redcap_import_reject, &im, &e);
     if (rc)
         return rc_error_err(r, &e);
-    unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];
-    crypto_hash_sha256(h, (const unsigned char *)data, len);
-    sodium_bin2hex(sha, sizeof sha, h, sizeof h);
+    digest_sha256_hex(data, len, sha);
     struct store_ctx who = req_who(r);
     who.source = "import";
     who.source_sha256 = sha;

@@ -16,7 +16,7 @@ struct http_ckpt_policy {
                                of the database file competing with the WAL's) */
     int idle_ticks;         /* TRUNCATE after this many ticks without a commit (default 4) */
     long long bound_frames; /* RESTART when the WAL holds more frames than this (default 4096,
-                               16 MiB at 4 KiB pages) */
+                               16 MiB at 4 KiB pages, 64 MiB at the 16 KiB of new databases) */
     int wait_ms;            /* how long RESTART/TRUNCATE wait for readers and the writer,
                                holding off new commits meanwhile (default 50) */
 };

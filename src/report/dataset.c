@@ -1,5 +1,6 @@
 /* The analysis dataset: from the store, to CSV files, and back (see dataset.h). */
 #include "report/dataset.h"
+#include "base/digest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 #include "base/array.h"
 #include "base/fmt.h"
@@ -289,22 +289,20 @@ int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
+    struct digest h;
+    digest_init(&h);
     unsigned char buf[65536];
     size_t n;
     long long total = 0;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        crypto_hash_sha256_update(&h, buf, n);
+        digest_add(&h, buf, n);
         total += (long long)n;
     }
     int rc = ferror(f) ? err_set(e, ERR_IO, "%s: read failed", path) : 0;
     (void)fclose(f);
     if (rc)
         return rc;
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&h, out);
-    sodium_bin2hex(hex, 65, out, sizeof out);
+    digest_hex(&h, hex);
     if (bytes)
         *bytes = total;
     return 0;

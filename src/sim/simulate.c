@@ -92,7 +92,7 @@ int sim_run(struct store *st, const struct store_ctx *who, uint64_t seed, long p
     int rc = 0;
     long in_batch = 0;
     while (sim_cohort_next(&c, p)) {
-        if (batch_size > 0 && in_batch == 0 && (rc = store_batch_begin(st, e)) != 0)
+        if (batch_size > 0 && in_batch == 0 && (rc = store_batch_begin_whole(st, e)) != 0)
             break;
         rc = write_patient(st, who, p, out, e);
         if (rc != 0) {

@@ -17,11 +17,11 @@
  * once, before its COMMIT (store_tx_commit), so every committed state names the trail's last
  * row and deleting the last rows — which leaves a valid shorter chain — is detected too.
  * docs/security.md gives the same definition for independent verifiers. */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/array.h"
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/snapshot.h"
@@ -113,13 +113,11 @@ static int row_hash_in(struct strbuf *sb, const struct store_audit_row *r, const
         strbuf_release(sb);
         return ERR_NOMEM;
     }
-    crypto_hash_sha256_state h;
-    unsigned char bin[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_init(&h);
-    crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
-    crypto_hash_sha256_update(&h, (const unsigned char *)strbuf_str(sb), sb->len);
-    crypto_hash_sha256_final(&h, bin);
-    sodium_bin2hex(out, 65, bin, sizeof bin);
+    struct digest h;
+    digest_init(&h);
+    digest_add(&h, prev, strlen(prev));
+    digest_add(&h, strbuf_str(sb), sb->len);
+    digest_hex(&h, out);
     return 0;
 }
 

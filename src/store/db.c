@@ -490,15 +490,36 @@ enum {
     HEAD_SAVED = sizeof((struct store *)0)->head_at_sp / sizeof((struct store *)0)->head_at_sp[0]
 };
 
+/* Whether depth d (the savepoint sp<d>) is one a whole batch does without (store_int.h). */
+static bool sp_is_virtual(const struct store *st, int d)
+{
+    return d > 0 && d < HEAD_SAVED && (st->sp_virtual >> d & 1u);
+}
+
+void store_tx_ended(struct store *st)
+{
+    st->is_head_known = false;
+    st->is_head_dirty = false;
+    st->is_acting = false; /* reads are the reader's again (sites.c) */
+    st->is_batch_whole = false;
+    st->is_batch_broken = false;
+    st->sp_virtual = 0;
+}
+
 int store_tx_begin(struct store *st, struct err *e)
 {
     char sql[48];
     int d = st->tx_depth, rc = 0;
+    bool is_virtual = false;
     if (d == 0) {
         st->is_head_known = false; /* another connection may have appended since */
         st->is_head_dirty = false;
         fmt_exact(sql, sizeof sql, "BEGIN IMMEDIATE");
     } else {
+        if (st->is_batch_broken)
+            return err_set(e, ERR_CONFLICT,
+                           "an earlier change set of this batch was refused after it had begun "
+                           "writing: the batch can only be rolled back");
         fmt_exact(sql, sizeof sql, "SAVEPOINT sp%d", d);
         /* the head as it is now, for a ROLLBACK TO this savepoint: kept here, or (nested too
          * deep) written to audit_head before the savepoint, where the rollback leaves it */
@@ -508,11 +529,15 @@ int store_tx_begin(struct store *st, struct err *e)
             h->is_dirty = st->is_head_dirty;
             h->id = st->head_id;
             memcpy(h->hash, st->head_hash, sizeof h->hash);
+            long long ch = st->is_batch_whole ? store_sql_total_changes(st->db) : -1;
+            is_virtual = ch >= 0;
+            st->sp_changes[d] = ch;
+            st->sp_virtual = is_virtual ? st->sp_virtual | 1u << d : st->sp_virtual & ~(1u << d);
         } else {
             rc = store_audit_head_flush(st, e);
         }
     }
-    if (!rc)
+    if (!rc && !is_virtual)
         rc = store_exec_sql(st->db, sql, e);
     if (!rc)
         st->tx_depth++;
@@ -531,18 +556,15 @@ int store_tx_commit(struct store *st, struct err *e)
         fmt_exact(sql, sizeof sql, "RELEASE sp%d", st->tx_depth - 1);
     /* every committed state has audit_head naming the trail's last row */
     int rc = st->tx_depth == 1 ? store_audit_head_flush(st, e) : 0;
-    if (!rc)
+    if (!rc && !sp_is_virtual(st, st->tx_depth - 1))
         rc = store_exec_sql(st->db, sql, e);
     if (rc) {
         store_tx_rollback(st);
         return rc;
     }
     st->tx_depth--;
-    if (st->tx_depth == 0) {
-        st->is_head_known = false;
-        st->is_head_dirty = false;
-        st->is_acting = false; /* reads are the reader's again (sites.c) */
-    }
+    if (st->tx_depth == 0)
+        store_tx_ended(st);
     return 0;
 }
 
@@ -559,7 +581,12 @@ void store_tx_rollback(struct store *st)
 {
     st->rollbacks++;          /* what was cached of the undone writes (write_cache.c) is stale */
     int d = st->tx_depth - 1; /* the savepoint rolled back to, sp<d>, when d > 0 */
-    if (d > 0 && d < HEAD_SAVED) {
+    /* a savepoint a whole batch did without: exact when nothing was written since it, and
+     * otherwise the batch is broken, the head staying what the rows written make it */
+    bool is_virtual = sp_is_virtual(st, d);
+    if (is_virtual && store_sql_total_changes(st->db) != st->sp_changes[d]) {
+        st->is_batch_broken = true;
+    } else if (d > 0 && d < HEAD_SAVED) {
         const struct head_state *h = &st->head_at_sp[d];
         st->is_head_known = h->is_known;
         st->is_head_dirty = h->is_dirty;
@@ -576,14 +603,14 @@ void store_tx_rollback(struct store *st)
         /* COMMIT may already have ended the transaction when it failed. */
         if (store_sql_in_transaction(st->db))
             store_exec_sql(st->db, "ROLLBACK", NULL);
-    } else {
+    } else if (!is_virtual) {
         fmt_exact(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d", st->tx_depth - 1,
                   st->tx_depth - 1);
         store_exec_sql(st->db, sql, NULL);
     }
     st->tx_depth--;
     if (st->tx_depth == 0)
-        st->is_acting = false;
+        store_tx_ended(st);
 }
 
 int store_rows_to_array(struct store *st, sqldb_stmt *s, size_t elem_size, row_fill_fn fill,

@@ -11,12 +11,12 @@
  * the recoded choices (through the write path, audited as updates with the amendment's reason)
  * and the recomputed calcs (audited as "calc" with it). Changes that would orphan or
  * reinterpret stored values are refused unless the amendment says what becomes of them. */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "core/calc.h"
 #include "formats/csv.h"
@@ -27,13 +27,6 @@ struct retired_dict {
     struct dict d;
     struct retired_dict *next;
 };
-
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-}
 
 void store_protocol_files_free(struct store_protocol_files *pf)
 {
@@ -57,7 +50,7 @@ int store_protocol_files_read(const char *dir, struct store_protocol_files *pf, 
             rc = csv_file_read_all(path, &pf->content[i], &pf->len[i], e);
     }
     if (!rc)
-        sha256_hex(pf->content[0], pf->len[0], pf->sha256);
+        digest_sha256_hex(pf->content[0], pf->len[0], pf->sha256);
     if (rc)
         store_protocol_files_free(pf);
     return rc;
@@ -104,7 +97,7 @@ static int put_version(struct store *st, int v, const struct store_protocol_file
         if (!pf->content[i])
             continue;
         char hex[65];
-        sha256_hex(pf->content[i], pf->len[i], hex);
+        digest_sha256_hex(pf->content[i], pf->len[i], hex);
         store_bind_text_static(st, put, 1, dict_protocol_files[i]);
         store_bind_textn_static(st, put, 2, pf->content[i], pf->len[i]);
         store_bind_text(st, put, 3, hex);

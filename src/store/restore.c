@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
@@ -35,15 +35,15 @@ static int integrity_check(sqlite3 *db, const char *path, struct err *e)
 }
 
 /* Hashes one column value with its type, so 1 and '1' and NULL differ. */
-static void hash_value(crypto_hash_sha256_state *h, sqlite3_stmt *s, int i)
+static void hash_value(struct digest *h, sqlite3_stmt *s, int i)
 {
     unsigned char tag = (unsigned char)sqlite3_column_type(s, i);
-    crypto_hash_sha256_update(h, &tag, 1);
+    digest_add(h, &tag, 1);
     const void *p = tag == SQLITE_BLOB ? sqlite3_column_blob(s, i) : sqlite3_column_text(s, i);
     unsigned long long n = (unsigned long long)sqlite3_column_bytes(s, i);
-    crypto_hash_sha256_update(h, (const unsigned char *)&n, sizeof n);
+    digest_add(h, &n, sizeof n);
     if (p && n)
-        crypto_hash_sha256_update(h, p, n);
+        digest_add(h, p, n);
 }
 
 /* One table's row count and the SHA-256 of its rows in key order (a b-tree scan: the same for
@@ -66,8 +66,8 @@ static int table_summary(sqlite3 *db, const char *table, struct store_table_summ
     strbuf_release(&sql);
     if (rc)
         return rc;
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
+    struct digest h;
+    digest_init(&h);
     int step, ncol = sqlite3_column_count(s);
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         t->rows++;
@@ -77,9 +77,7 @@ static int table_summary(sqlite3 *db, const char *table, struct store_table_summ
     if (step != SQLITE_DONE)
         rc = err_set(e, ERR_IO, "reading %s: %s", table, sqlite3_errmsg(db));
     sqlite3_finalize(s);
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&h, out);
-    sodium_bin2hex(t->sha256, sizeof t->sha256, out, sizeof out);
+    digest_hex(&h, t->sha256);
     return rc;
 }
 

@@ -2,8 +2,8 @@
  * store's cached session statements (store.c), so a request costs no statement preparation, and
  * checks a session and its user with one statement. */
 #include "store/sessions.h"
+#include "base/digest.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,9 +16,7 @@
 
 static void hash_token(const char *token, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-    sodium_bin2hex(out, 65, h, sizeof h);
+    digest_sha256_hex(token, strlen(token), out);
 }
 
 /* Looks the session up: *found, its user's name, expiry and idle ttl. */

@@ -1,11 +1,11 @@
 /* Electronic signatures (store.h, "electronic signatures"): signing with the password again,
  * the content hash a signature binds, the write path's hook that invalidates the signatures of
  * a changed record, and the check `audit verify` runs over every valid signature. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
@@ -48,9 +48,7 @@ int store_record_content_sha256(struct store *st, const char *record, char out[6
     if (!rc && sb.failed)
         rc = err_set(e, ERR_NOMEM, "out of memory");
     if (!rc) {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, (const unsigned char *)(sb.buf ? sb.buf : ""), sb.len);
-        sodium_bin2hex(out, 65, h, sizeof h);
+        digest_sha256_hex(sb.buf ? sb.buf : "", sb.len, out);
     }
     strbuf_release(&sb);
     return rc;

@@ -35,8 +35,7 @@ void store_snapshot_end(struct store *st)
         run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
         store_exec_sql(st->db, "ROLLBACK", NULL);
     st->tx_depth = 0;
-    st->is_head_known = false;
-    st->is_head_dirty = false;
+    store_tx_ended(st);
 }
 
 /* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */

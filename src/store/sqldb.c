@@ -381,6 +381,11 @@ long long store_sql_changes(struct sqldb *db)
     return db->changes;
 }
 
+long long store_sql_total_changes(struct sqldb *db)
+{
+    return db->lite ? (long long)sqlite3_total_changes64(db->lite) : -1;
+}
+
 int store_sql_set_scope(struct sqldb *db, const char *scope)
 {
     if (!db->pg || (db->scope_sent && strcmp(db->scope_sent, scope) == 0))

@@ -80,6 +80,9 @@ bool store_sql_outcome_unknown(struct sqldb *db);
 bool store_sql_in_transaction(struct sqldb *db);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
 long long store_sql_changes(struct sqldb *db);
+/* Rows every INSERT, UPDATE or DELETE has changed since the connection opened (triggers'
+ * included): SQLite's sqlite3_total_changes64. -1 on PostgreSQL, which does not count them. */
+long long store_sql_total_changes(struct sqldb *db);
 /* PostgreSQL: the value of the session setting ioheme.scope (the sites in_scope() lets
  * through), sent only when it changed since last sent on this session. */
 int store_sql_set_scope(struct sqldb *db, const char *scope);

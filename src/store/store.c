@@ -3,6 +3,10 @@
  * are db.c's, below this file.
  *
  * Connection settings, for every connection:
+ *   page_size=16384    for a new database only (SQLite ignores it once the file has pages):
+ *                      a 100,000-row import stores ~2 GB in one transaction, and 16 KiB pages
+ *                      write it with a quarter of the system calls and B-tree pages of 4 KiB
+ *                      (SQLite alone storing an import's rows: 35 s -> 29 s, bench/redcap).
  *   journal_mode=WAL   readers do not block the writer (the web server reads while a nurse
  *                      saves); a crash mid-save leaves the last committed state.
  *   synchronous=FULL   every COMMIT is fsynced (the WAL too) before it returns: a save the
@@ -134,6 +138,7 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
     }
     int rc = pg ? 0
                 : store_exec_sql(st->db,
+                                 "PRAGMA page_size = 16384; "
                                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                                  "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536",
                                  e);

@@ -754,6 +754,16 @@ int store_put_changes(struct store *st, const struct store_ctx *who, const char 
 int store_batch_begin(struct store *st, struct err *e);
 int store_batch_commit(struct store *st, struct err *e);
 void store_batch_rollback(struct store *st);
+/* A batch whose caller keeps it or drops it whole, never part of it: an import (all rows or
+ * none) or a simulation batch. Each call inside still validates and refuses on its own, but on
+ * SQLite takes no savepoint: a call refused before it wrote anything (a validation, permission
+ * or state refusal: checked before any write) leaves nothing behind, as with a savepoint; a
+ * call refused after it began writing (a calc landing in a locked form, a failed write) breaks
+ * the batch: store_batch_broken says so, every later call is refused (ERR_CONFLICT) and the
+ * batch can only be rolled back (store_batch_commit refuses and rolls it back). The HTTP
+ * writer's batches join unrelated requests and keep their savepoints (store_batch_begin). */
+int store_batch_begin_whole(struct store *st, struct err *e);
+bool store_batch_broken(const struct store *st);
 
 /* ---- reading ------------------------------------------------------------------------------*/
 

@@ -127,6 +127,7 @@ enum stmt_id {
 struct store_key {
     unsigned id;
     unsigned char k[32];
+    bool is_recorded; /* the database's committed meta holds its check value (keys.c) */
 };
 
 /* sites.c: the sites whose records a user may see and change. */
@@ -167,6 +168,14 @@ struct store {
     long long last_audit_ms; /* audit timestamps never go backwards */
     int tx_depth;            /* 0: no transaction; 1: BEGIN; >1: savepoints */
     bool in_batch;
+    /* A batch kept or dropped whole (store_batch_begin_whole): on SQLite its change sets take
+     * no SAVEPOINT (the page copies of one per change set were 15-20% of an import). Instead
+     * the depth's bit in sp_virtual is set and sp_changes[depth] holds the connection's total
+     * changes at that point; a rollback to it is exact when nothing was written since, and
+     * otherwise breaks the batch (is_batch_broken): it can then only be rolled back. */
+    bool is_batch_whole, is_batch_broken;
+    unsigned sp_virtual;
+    long long sp_changes[8];
     enum perm_action put_refused; /* the action a refused write needed (store_put_changes_locked);
                                      PERM_NONE otherwise; audited by the transaction's owner */
     struct calc_info *calcs;      /* every calc field, dictionary order */
@@ -227,6 +236,9 @@ int store_tx_commit(struct store *st, struct err *e);
  * and is returned. */
 int store_tx_finish(struct store *st, int rc, struct err *e);
 void store_tx_rollback(struct store *st);
+/* What holds only inside a transaction goes when it ends (COMMIT, ROLLBACK, a read snapshot's
+ * end): the audit head as remembered, the acting writer's scope, a whole batch's state. */
+void store_tx_ended(struct store *st);
 
 /* Binding parameters. A bind can fail (an index out of range, a string too long, out of
  * memory); each helper records the first failure in st, and the statement's next store_step

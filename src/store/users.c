@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "core/perm.h"
 #include "store/store_int.h"
@@ -763,9 +764,7 @@ int store_authorize(struct store *st, const struct store_ctx *who, enum perm_act
 
 static void token_hash(const char *token, char out[65])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-    sodium_bin2hex(out, 65, h, sizeof h);
+    digest_sha256_hex(token, strlen(token), out);
 }
 
 /* A session or token of nbytes random bytes as hex, upper case when upper. */

@@ -94,11 +94,13 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
 {
     struct store *st = ps->st;
     bool del = !*value;
-    char msg[300], what[160];
-    fmt_text(what, sizeof what, "%s '%s'",
-             strcmp(action, "calc") == 0 ? "the change recomputes calc" : "field", f->name);
-    if (form_lock_check(ps, event, f->form_index, instance, what, msg, sizeof msg))
-        return err_set_field(e, ERR_CONFLICT, f->name, "%s", msg);
+    if (ps->nflocks) { /* the message is built only when some form of the record is locked */
+        char msg[300], what[160];
+        fmt_text(what, sizeof what, "%s '%s'",
+                 strcmp(action, "calc") == 0 ? "the change recomputes calc" : "field", f->name);
+        if (form_lock_check(ps, event, f->form_index, instance, what, msg, sizeof msg))
+            return err_set_field(e, ERR_CONFLICT, f->name, "%s", msg);
+    }
     /* an identifier is stored, and audited, encrypted (keys.c); the cache keeps clear text */
     const char *stored = value, *aold = old, *anew = del ? NULL : value;
     if (f->is_identifier) {
@@ -975,10 +977,29 @@ int store_batch_begin(struct store *st, struct err *e)
     return rc;
 }
 
+int store_batch_begin_whole(struct store *st, struct err *e)
+{
+    int rc = store_batch_begin(st, e);
+    if (!rc)
+        st->is_batch_whole = true;
+    return rc;
+}
+
+bool store_batch_broken(const struct store *st)
+{
+    return st->is_batch_broken;
+}
+
 int store_batch_commit(struct store *st, struct err *e)
 {
     if (!st->in_batch || st->tx_depth != 1)
         return err_set(e, ERR_CONFLICT, "no batch is open");
+    if (st->is_batch_broken) {
+        store_batch_rollback(st);
+        return err_set(e, ERR_CONFLICT,
+                       "a change set of the batch was refused after it had begun writing: the "
+                       "batch was rolled back whole");
+    }
     st->in_batch = false;
     store_putcache_drop(st->putcache); /* once committed, other connections may write the record */
     return store_tx_commit(st, e);

@@ -14,6 +14,12 @@
 #define PAGES_PER_COMMIT 50
 #define COMMITS 30 /* 1500 pages: past the 1000-page default threshold */
 
+/* A row of just under a page: the database's page size (16 KiB for a new one) less room for
+ * the page and cell headers. */
+static long long row_bytes;
+
+static int pragma_int(struct store *st, const char *sql);
+
 static int setup(void **state)
 {
     struct tdb *t = calloc(1, sizeof *t);
@@ -21,6 +27,7 @@ static int setup(void **state)
     assert_int_equal(
         sqlite3_exec(store_sql_sqlite(t->st->db), "CREATE TABLE pad(x BLOB)", NULL, NULL, NULL),
         SQLITE_OK);
+    row_bytes = pragma_int(t->st, "PRAGMA page_size") - 196;
     *state = t;
     return 0;
 }
@@ -38,8 +45,8 @@ static void commit_pages(struct store *st, int commits)
     char sql[160];
     snprintf(sql, sizeof sql,
              "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
-             "i < %d) INSERT INTO pad SELECT randomblob(3900) FROM n; COMMIT",
-             PAGES_PER_COMMIT);
+             "i < %d) INSERT INTO pad SELECT randomblob(%lld) FROM n; COMMIT",
+             PAGES_PER_COMMIT, row_bytes);
     for (int i = 0; i < commits; i++)
         assert_int_equal(sqlite3_exec(store_sql_sqlite(st->db), sql, NULL, NULL, NULL), SQLITE_OK);
 }
@@ -91,7 +98,7 @@ static void test_default_connection_checkpoints_inside_its_commits(void **state)
     commit_pages(t->st, COMMITS);
     /* A commit past 1000 pages copied them into the database file, and the next one started
      * the WAL over. */
-    assert_true(file_size(t->path, "") > db_before + 1000 * 3900LL);
+    assert_true(file_size(t->path, "") > db_before + 1000 * row_bytes);
     struct store *other = open_other(t);
     struct store_checkpoint_result r = checkpoint(other, STORE_CKPT_PASSIVE, 0);
     assert_true(r.wal_frames < 1000);
@@ -118,7 +125,7 @@ static void test_server_connection_commits_never_checkpoint(void **state)
     assert_true(r.wal_frames >= COMMITS * PAGES_PER_COMMIT);
     assert_int_equal(r.copied_frames, r.wal_frames);
     assert_true(r.is_complete);
-    assert_true(file_size(t->path, "") > db_before + COMMITS * PAGES_PER_COMMIT * 3900LL);
+    assert_true(file_size(t->path, "") > db_before + COMMITS * PAGES_PER_COMMIT * row_bytes);
 
     /* Idle: TRUNCATE empties the -wal file; nothing committed is lost. */
     r = checkpoint(other, STORE_CKPT_TRUNCATE, 100);

@@ -686,6 +686,63 @@ static void test_rolled_back_set_in_batch_keeps_the_chain(void **state)
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
 }
 
+/* A whole batch (an import, a simulation batch): on SQLite no savepoint per change set. A set
+ * refused before it wrote anything (validation) leaves nothing, as a savepoint would, and the
+ * batch goes on; a set refused after it began writing (the required-field check runs last)
+ * breaks the batch: later sets are refused and the commit rolls all of it back. PostgreSQL
+ * keeps real savepoints, so there the late refusal undoes itself and the batch goes on. */
+static void test_whole_batch_without_savepoints(void **state)
+{
+    struct tdb *t = *state;
+    bool pg = strstr(t->path, "://") != NULL;
+    int updates = audit_count(t, "update");
+    assert_int_equal(store_batch_begin_whole(t->st, NULL), 0);
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x"}};
+    assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
+    assert_false(store_batch_broken(t->st));
+    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "91"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    assert_int_equal(put(t, ok2, 1, NULL, &res, NULL), 0);
+    assert_int_equal(res.nchanged, 1);
+    store_put_result_free(&res);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "91");
+    assert_int_equal(audit_count(t, "update"), updates + 2); /* nothing of the refused set */
+
+    assert_int_equal(store_batch_begin_whole(t->st, NULL), 0);
+    assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
+    struct store_change late[] = {{D0, 0, "weight_kg", NULL, "99"},
+                                  {D0, 0, "baseline_complete", NULL, "2"}};
+    assert_int_equal(put(t, late, 2, NULL, NULL, NULL), ERR_INVALID);
+    struct err e = {0};
+    if (pg) {
+        assert_false(store_batch_broken(t->st));
+        assert_int_equal(store_batch_commit(t->st, &e), 0);
+        assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
+    } else {
+        assert_true(store_batch_broken(t->st));
+        assert_int_equal(put(t, ok2, 1, NULL, NULL, &e), ERR_CONFLICT);
+        assert_non_null(strstr(e.msg, "can only be rolled back"));
+        assert_int_equal(store_batch_commit(t->st, &e), ERR_CONFLICT);
+        assert_non_null(strstr(e.msg, "rolled back whole"));
+        assert_false(store_batch_broken(t->st));
+        assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "91");
+    }
+    /* ordinary writes go on, with their savepoints, on a chain that verifies */
+    struct store_change ok3[] = {{D0, 0, "weight_kg", NULL, "92"}};
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    assert_int_equal(put(t, late, 2, NULL, NULL, NULL), ERR_INVALID);
+    assert_false(store_batch_broken(t->st));
+    assert_int_equal(put(t, ok3, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "92");
+    struct store_verify_result vr;
+    assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
+}
+
 static void test_disabled_user_cannot_write(void **state)
 {
     struct tdb *t = *state;
@@ -713,6 +770,7 @@ int main(void)
         T(test_calc_is_not_the_first_value_of_an_empty_form),
         T(test_calc_cannot_be_written),
         T(test_rolled_back_set_in_batch_keeps_the_chain),
+        T(test_whole_batch_without_savepoints),
         T(test_cross_event_calc_follows_its_reference),
         T(test_unchanged_value_writes_no_audit_row),
         T(test_reason_required_on_complete_form),
