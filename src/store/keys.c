@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "store/store_int.h"
@@ -28,13 +29,13 @@
 
 static void key_check(const unsigned char k[32], char out[17])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state s;
-    crypto_hash_sha256_init(&s);
-    crypto_hash_sha256_update(&s, (const unsigned char *)"ioheme identifier key", 21);
-    crypto_hash_sha256_update(&s, k, 32);
-    crypto_hash_sha256_final(&s, h);
-    sodium_bin2hex(out, 17, h, 8);
+    unsigned char h[DIGEST_BYTES];
+    struct digest s;
+    digest_init(&s);
+    digest_add(&s, "ioheme identifier key", 21);
+    digest_add(&s, k, 32);
+    digest_bin(&s, h);
+    digest_to_hex(out, h, 8);
 }
 
 const char *store_key_file_path(const struct store *st)
@@ -113,6 +114,8 @@ int store_keys_load(struct store *st, const char *db_path, struct err *e)
                                "%s: key %u is not this database's key %u (wrong key file?): "
                                "identifier fields cannot be read or written with it",
                                st->key_path, id, id);
+            if (st->keys[i].id == id)
+                st->keys[i].is_recorded = true;
         }
     }
     return 0;
@@ -124,6 +127,27 @@ static const struct store_key *key_find(const struct store *st, unsigned id)
         if (st->keys[i].id == id)
             return &st->keys[i];
     return NULL;
+}
+
+/* Records k's check value in the database's meta (in the caller's transaction) unless it is
+ * there already. */
+static int check_record(struct store *st, const struct store_key *k, struct err *e)
+{
+    char checks[1024] = "", check[17], item[32];
+    bool found;
+    int rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
+    if (rc)
+        return rc;
+    key_check(k->k, check);
+    fmt_exact(item, sizeof item, "%u:%s", k->id, check);
+    for (const char *p = checks; (p = strstr(p, item)) != NULL; p++)
+        if ((p == checks || p[-1] == ',') && (p[strlen(item)] == ',' || !p[strlen(item)]))
+            return 0;
+    size_t len = strlen(checks);
+    if ((size_t)snprintf(checks + len, sizeof checks - len, "%s%s", len ? "," : "", item) >=
+        sizeof checks - len)
+        return err_set(e, ERR_INVALID, "too many identifier keys");
+    return store_meta_set(st, META_KEYS, checks, e);
 }
 
 /* Appends a new key (id one above the highest) to the key file — created 0600 when absent —
@@ -143,9 +167,8 @@ static int key_add(struct store *st, struct err *e)
             k.id = st->keys[i].id;
     k.id++;
     crypto_secretbox_keygen(k.k);
-    char hex[65], check[17];
+    char hex[65];
     sodium_bin2hex(hex, sizeof hex, k.k, sizeof k.k);
-    key_check(k.k, check);
     int fd = open(st->key_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     int rc = 0;
     if (fd < 0) {
@@ -159,17 +182,9 @@ static int key_add(struct store *st, struct err *e)
         close(fd);
     }
     sodium_memzero(hex, sizeof hex);
-    char checks[1024] = "";
-    bool found;
     if (!rc)
-        rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
-    size_t len = strlen(checks);
-    if (!rc && (size_t)snprintf(checks + len, sizeof checks - len, "%s%u:%s", len ? "," : "", k.id,
-                                check) >= sizeof checks - len)
-        rc = err_set(e, ERR_INVALID, "too many identifier keys");
-    if (!rc)
-        rc = store_meta_set(st, META_KEYS, checks, e);
-    if (!rc) {
+        rc = check_record(st, &k, e);
+    if (!rc) { /* is_recorded stays false: the transaction may yet roll the record back */
         st->keys[st->nkeys++] = k;
         st->max_key_id = k.id;
     }
@@ -201,6 +216,15 @@ int store_encrypt(struct store *st, const char *plain, struct arena *ar, const c
     for (size_t i = 0; i < st->nkeys; i++)
         if (st->keys[i].id > k->id)
             k = &st->keys[i];
+    /* A key the database never recorded (a key file left from another study, a shared
+     * IOHEME_KEY_FILE, a key added in a transaction that rolled back): its check value is
+     * recorded with the first value it encrypts, so that another key of the same id is
+     * refused later instead of misreading what this one encrypted. */
+    if (!k->is_recorded) {
+        int rc = check_record(st, k, e);
+        if (rc)
+            return rc;
+    }
     size_t n = strlen(plain);
     size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
     unsigned char *box = malloc(blen);

@@ -94,4 +94,28 @@ new=$(test_sql "$IOHEME_DB" "SELECT value FROM value WHERE field = 'scr_mrn'")
 "$I" audit export | grep -q "scr_mrn,,$MRN" || fail "after rotation the old audit row does not read"
 "$I" audit export | grep -q ",key_rotate,.*annual rotation" || fail "rotation not audited"
 "$I" audit verify | grep -q intact || fail "chain after rotation"
+# a key file holding a key this database never recorded (left from another study; on PostgreSQL
+# the test's one IOHEME_KEY_FILE, shared): the first identifier records that key's check value,
+# so another key of the same id is refused later instead of misreading the value
+IOHEME_DB=$(test_db s2)
+export IOHEME_DB
+K2=$W/s2.db.key
+if on_pg; then K2=$IOHEME_KEY_FILE; else cp "$KEY" "$K2"; fi
+"$I" init --admin admin --synthetic >/dev/null
+"$I" simulate --patients 2 --seed 7 >/dev/null
+"$I" set IOH-001 screening scr_mrn=MRN-2 --reason "entered late" >/dev/null
+case $(test_sql "$IOHEME_DB" "SELECT value FROM value WHERE field = 'scr_mrn'") in
+enc1:2:*) ;;
+*) fail "the second study's identifier is not under the key file's key 2" ;;
+esac
+test_sql "$IOHEME_DB" "SELECT value FROM meta WHERE key = 'identifier_keys'" | grep -q "^2:" ||
+    fail "the key file's key 2 was used without its check value recorded"
+cp "$K2" "$W/k2.good"
+{ head -1 "$W/k2.good"; printf '2 %064d\n' 0; } >"$K2"
+set +e; "$I" show IOH-001 >/dev/null 2>"$W/err"; rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -q "is not this database's key 2" "$W/err" ||
+    fail "another key 2 was accepted: exit $rc $(cat "$W/err")"
+cp "$W/k2.good" "$K2"
+"$I" show IOH-001 | grep -q "scr_mrn *MRN-2" || fail "the second study's value does not read"
+"$I" audit verify | grep -q intact || fail "chain of the second study"
 echo "identifiers: ok"
