@@ -1,5 +1,5 @@
-/* The one-record value table (see vtab.h): an array sorted by (field, event, instance, code),
- * searched by bisection. */
+/* The one-record value table (see vtab.h): an array sorted by (field, event, instance, code);
+ * a hash index finds the run of one (field, event), searched by bisection on (instance, code). */
 #include "core/vtab.h"
 #include "base/array.h"
 
@@ -21,13 +21,15 @@ void vtab_reset(struct vtab *t)
     t->n = 0;
     t->screening_no = t->study_id = t->site = NULL;
     t->is_enrolled = false;
-    t->is_sorted = true;
+    t->is_sorted = false; /* the next lookup builds the (empty) index */
 }
 
 void vtab_free(struct vtab *t)
 {
     arena_free(&t->arena);
     free(t->v);
+    free(t->runs);
+    free(t->slots);
     memset(t, 0, sizeof *t);
 }
 
@@ -87,30 +89,116 @@ static int cmp_value(const void *pa, const void *pb)
     return cmp_key(a->field, a->event, a->instance, a->code, pb);
 }
 
-static void ensure_sorted(struct vtab *t)
+static unsigned long long run_hash(const char *field, const char *event)
 {
-    if (!t->is_sorted) {
-        if (t->n)
-            qsort(t->v, t->n, sizeof *t->v, cmp_value);
-        t->is_sorted = true;
+    unsigned long long h = 14695981039346656037u; /* FNV-1a over field, '\0', event */
+    for (const char *p = field;; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+        if (!*p)
+            break;
     }
+    for (const char *p = event; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    return h;
+}
+
+/* The slot of (field, event): where its run is, or the empty slot where it would go. */
+static size_t *run_slot(const struct vtab *t, const char *field, const char *event,
+                        unsigned long long h)
+{
+    size_t mask = t->nslots - 1, i = (size_t)(h & mask);
+    for (;; i = (i + 1) & mask) {
+        size_t *s = &t->slots[i];
+        if (!*s)
+            return s;
+        const struct vtab_run *r = &t->runs[*s - 1];
+        if (r->hash == h && strcmp(r->field, field) == 0 && strcmp(r->event, event) == 0)
+            return s;
+    }
+}
+
+/* Sorts the values and indexes their runs. Returns false when out of memory (lookups then
+ * find nothing: the callers' "absent"; vtab_add has already reported memory trouble to a
+ * caller that loads a whole record). */
+static bool ensure_sorted(struct vtab *t)
+{
+    if (t->is_sorted)
+        return true;
+    if (t->n)
+        qsort(t->v, t->n, sizeof *t->v, cmp_value);
+    t->nruns = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct vtab_value *x = &t->v[i];
+        if (t->nruns && strcmp(t->runs[t->nruns - 1].field, x->field) == 0 &&
+            strcmp(t->runs[t->nruns - 1].event, x->event) == 0) {
+            t->runs[t->nruns - 1].end = i + 1;
+            continue;
+        }
+        struct vtab_run *g = array_grow(t->runs, t->nruns, &t->runs_cap, sizeof *g, 64);
+        if (!g)
+            return false;
+        t->runs = g;
+        g[t->nruns++] =
+            (struct vtab_run){x->field, x->event, run_hash(x->field, x->event), i, i + 1};
+    }
+    size_t want = 16;
+    while (want < 2 * t->nruns)
+        want *= 2;
+    if (want > t->nslots) {
+        size_t *s = realloc(t->slots, want * sizeof *s);
+        if (!s)
+            return false;
+        t->slots = s;
+        t->nslots = want;
+    }
+    memset(t->slots, 0, t->nslots * sizeof *t->slots);
+    for (size_t r = 0; r < t->nruns; r++)
+        *run_slot(t, t->runs[r].field, t->runs[r].event, t->runs[r].hash) = r + 1;
+    t->is_sorted = true;
+    return true;
+}
+
+/* The run of (field, event), NULL when it has no value. */
+static const struct vtab_run *find_run(struct vtab *t, const char *event, const char *field)
+{
+    if (!ensure_sorted(t) || !t->nslots)
+        return NULL;
+    size_t s = *run_slot(t, field, event ? event : "", run_hash(field, event ? event : ""));
+    return s ? &t->runs[s - 1] : NULL;
+}
+
+/* Compares (instance, code) with a value of the same (field, event). */
+static int cmp_in_run(int instance, const char *code, const struct vtab_value *b)
+{
+    if (instance != b->instance)
+        return instance < b->instance ? -1 : 1;
+    return strcmp(code ? code : "", b->code ? b->code : "");
+}
+
+/* Index of the first value of run r not less than (instance, code). */
+static size_t lower_bound(const struct vtab *t, const struct vtab_run *r, int instance,
+                          const char *code)
+{
+    size_t lo = r->start, hi = r->end;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_in_run(instance, code, &t->v[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 const char *vtab_get(struct vtab *t, const char *event, int instance, const char *field,
                      const char *code)
 {
-    ensure_sorted(t);
-    size_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_key(field, event, instance, code, &t->v[mid]);
-        if (c == 0)
-            return t->v[mid].value[0] ? t->v[mid].value : NULL;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    const struct vtab_run *r = find_run(t, event, field);
+    if (!r)
+        return NULL;
+    size_t i = lower_bound(t, r, instance, code);
+    if (i < r->end && cmp_in_run(instance, code, &t->v[i]) == 0)
+        return t->v[i].value[0] ? t->v[i].value : NULL;
     return NULL;
 }
 
@@ -127,31 +215,16 @@ bool vtab_num(struct vtab *t, const char *event, int instance, const char *field
     return true;
 }
 
-/* Index of the first value not less than (field, event, instance, code). */
-static size_t lower_bound(const struct vtab *t, const char *event, int instance, const char *field,
-                          const char *code)
-{
-    size_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cmp_key(field, event, instance, code, &t->v[mid]) > 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 int vtab_next_instance(struct vtab *t, const char *event, const char *field, int after)
 {
-    ensure_sorted(t);
     if (after == INT_MAX)
         return 0;
-    /* values of (field, event) are contiguous, in instance order */
-    for (size_t i = lower_bound(t, event, after + 1, field, NULL); i < t->n; i++) {
+    const struct vtab_run *r = find_run(t, event, field);
+    if (!r)
+        return 0;
+    /* the run is in instance order */
+    for (size_t i = lower_bound(t, r, after + 1, NULL); i < r->end; i++) {
         const struct vtab_value *x = &t->v[i];
-        if (strcmp(x->field, field) != 0 || strcmp(x->event, event) != 0)
-            break;
         if (x->value[0] && x->instance > 0)
             return x->instance;
     }

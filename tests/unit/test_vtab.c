@@ -1,0 +1,159 @@
+/* The one-record value table (core/vtab.h) against a brute-force oracle: every lookup
+ * (vtab_get) and every instance walk (vtab_next_instance) on a record of many fields, events,
+ * repeat instances with gaps, checkbox options and empty values equals what a linear search of
+ * the values added finds. The table indexes its (field, event) runs with a hash set that grows
+ * past its first 16 slots here; after vtab_reset the next record's values replace the last's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vtab.h"
+
+#define NFIELDS 120
+#define NEVENTS 3
+
+struct added {
+    char event[16], field[16], code[8];
+    int instance;
+    char value[24];
+};
+
+static struct added added[NFIELDS * NEVENTS * 8];
+static size_t nadded;
+
+/* The oracle: the last value added for the key (none are added twice), as vtab_get answers. */
+static const char *oracle_get(const char *event, int instance, const char *field, const char *code)
+{
+    for (size_t i = 0; i < nadded; i++) {
+        const struct added *a = &added[i];
+        if (strcmp(a->event, event) == 0 && a->instance == instance &&
+            strcmp(a->field, field) == 0 && strcmp(a->code, code ? code : "") == 0)
+            return a->value[0] ? a->value : NULL;
+    }
+    return NULL;
+}
+
+static int oracle_next(const char *event, const char *field, int after)
+{
+    int best = 0;
+    for (size_t i = 0; i < nadded; i++) {
+        const struct added *a = &added[i];
+        if (strcmp(a->event, event) == 0 && strcmp(a->field, field) == 0 && a->value[0] &&
+            a->instance > after && a->instance > 0 && (!best || a->instance < best))
+            best = a->instance;
+    }
+    return best;
+}
+
+static void add(struct vtab *t, const char *event, int instance, const char *field,
+                const char *code, const char *value)
+{
+    struct added *a = &added[nadded++];
+    snprintf(a->event, sizeof a->event, "%s", event);
+    snprintf(a->field, sizeof a->field, "%s", field);
+    snprintf(a->code, sizeof a->code, "%s", code ? code : "");
+    snprintf(a->value, sizeof a->value, "%s", value);
+    a->instance = instance;
+    assert_int_equal(vtab_add(t, event, instance, field, code, value), 0);
+}
+
+/* A record: field k at event e in a pattern that mixes plain values, empty values, repeat
+ * instances with gaps (1, 3, 7) and checkbox options, added in an order unlike the sorted one. */
+static void fill(struct vtab *t, int seed)
+{
+    nadded = 0;
+    for (int k = NFIELDS - 1; k >= 0; k--) {
+        char field[16], value[24];
+        snprintf(field, sizeof field, "f%03d", k);
+        for (int e = NEVENTS - 1; e >= 0; e--) {
+            char event[16];
+            snprintf(event, sizeof event, "ev%d_arm_1", e);
+            snprintf(value, sizeof value, "v%d-%d-%d", seed, k, e);
+            switch ((k + e + seed) % 5) {
+            case 0:
+                add(t, event, 0, field, NULL, value);
+                break;
+            case 1:
+                add(t, event, 0, field, NULL, ""); /* stored empty: reads as absent */
+                break;
+            case 2:
+                add(t, event, 7, field, NULL, value);
+                add(t, event, 1, field, NULL, value);
+                add(t, event, 3, field, NULL, "");
+                add(t, event, 5, field, NULL, value);
+                break;
+            case 3:
+                add(t, event, 0, field, "2", "1");
+                add(t, event, 0, field, "10", "0");
+                add(t, event, 0, field, "1", "1");
+                break;
+            default:
+                break; /* nothing at this event */
+            }
+        }
+    }
+}
+
+static void check_against_oracle(struct vtab *t)
+{
+    static const char *codes[] = {NULL, "1", "2", "10", "3"};
+    for (int k = -1; k <= NFIELDS; k++) {
+        char field[16];
+        snprintf(field, sizeof field, "f%03d", k);
+        for (int e = -1; e <= NEVENTS; e++) {
+            char event[16];
+            snprintf(event, sizeof event, "ev%d_arm_1", e);
+            for (int inst = 0; inst <= 8; inst++)
+                for (size_t c = 0; c < sizeof codes / sizeof *codes; c++) {
+                    const char *want = oracle_get(event, inst, field, codes[c]);
+                    const char *got = vtab_get(t, event, inst, field, codes[c]);
+                    if (!want)
+                        assert_null(got);
+                    else
+                        assert_string_equal(got, want);
+                }
+            for (int after = -1; after <= 8; after++)
+                assert_int_equal(vtab_next_instance(t, event, field, after),
+                                 oracle_next(event, field, after));
+            assert_int_equal(vtab_next_instance(t, event, field, INT_MAX), 0);
+        }
+    }
+}
+
+static void test_lookups_equal_a_linear_search(void **state)
+{
+    (void)state;
+    struct vtab t;
+    vtab_init(&t);
+    assert_null(vtab_get(&t, "ev0_arm_1", 0, "f000", NULL)); /* empty, never filled */
+    fill(&t, 0);
+    check_against_oracle(&t);
+    /* a value added after lookups is found (the index is rebuilt) */
+    add(&t, "ev9_arm_1", 2, "late", NULL, "x");
+    assert_string_equal(vtab_get(&t, "ev9_arm_1", 2, "late", NULL), "x");
+    assert_int_equal(vtab_next_instance(&t, "ev9_arm_1", "late", 0), 2);
+    check_against_oracle(&t);
+    /* the next record: nothing of the last one is found */
+    vtab_reset(&t);
+    nadded = 0;
+    check_against_oracle(&t);
+    fill(&t, 1);
+    check_against_oracle(&t);
+    vtab_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookups_equal_a_linear_search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
