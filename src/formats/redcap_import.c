@@ -201,6 +201,12 @@ int redcap_import_rows(struct store *st, const struct store_ctx *who, const stru
         rc = store_batch_begin(st, e);
         if (!rc)
             rc = import_range(st, who, rows, &j, i, reason, &again, e);
+        /* the lock was let go between the passes: what another connection wrote meanwhile
+         * could change what the rows up to the broken one give */
+        if (!rc && (again.rejected != im->rejected || again.changed != im->changed))
+            rc = err_set(e, ERR_CONFLICT,
+                         "the database changed while the import was being checked; nothing "
+                         "was imported: run it again");
         if (!rc)
             rc = import_range(st, who, rows, &i, nrows, reason, im, e);
     }

@@ -130,7 +130,8 @@ static const struct store_key *key_find(const struct store *st, unsigned id)
 }
 
 /* Records k's check value in the database's meta (in the caller's transaction) unless it is
- * there already. */
+ * there already; ERR_INTEGRITY when the meta holds another check value for k's id (another
+ * process recorded a different key of the same id since this one loaded its keys). */
 static int check_record(struct store *st, const struct store_key *k, struct err *e)
 {
     char checks[1024] = "", check[17], item[32];
@@ -140,9 +141,18 @@ static int check_record(struct store *st, const struct store_key *k, struct err 
         return rc;
     key_check(k->k, check);
     fmt_exact(item, sizeof item, "%u:%s", k->id, check);
-    for (const char *p = checks; (p = strstr(p, item)) != NULL; p++)
-        if ((p == checks || p[-1] == ',') && (p[strlen(item)] == ',' || !p[strlen(item)]))
+    char id[16];
+    size_t idlen = (size_t)snprintf(id, sizeof id, "%u:", k->id);
+    for (const char *p = checks; (p = strstr(p, id)) != NULL; p++) {
+        if (p != checks && p[-1] != ',')
+            continue; /* "12:" when looking for "2:" */
+        if (strncmp(p + idlen, check, 16) == 0)
             return 0;
+        return err_set(e, ERR_INTEGRITY,
+                       "%s: key %u is not the key %u this database recorded (wrong key file?): "
+                       "identifier fields cannot be written with it",
+                       st->key_path, k->id, k->id);
+    }
     size_t len = strlen(checks);
     if ((size_t)snprintf(checks + len, sizeof checks - len, "%s%s", len ? "," : "", item) >=
         sizeof checks - len)

@@ -881,6 +881,10 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
 
 int store_put_refusal_audit(struct store *st, const struct store_ctx *who, int rc, struct err *e)
 {
+    /* a broken whole batch can only be rolled back, the refusal's audit row with it: the
+     * refusal is reported as it is */
+    if (st->is_batch_broken)
+        st->put_refused = PERM_NONE;
     if (rc != ERR_FORBIDDEN || st->put_refused == PERM_NONE)
         return rc;
     enum perm_action act = st->put_refused;

@@ -118,4 +118,35 @@ set +e; "$I" show IOH-001 >/dev/null 2>"$W/err"; rc=$?; set -e
 cp "$W/k2.good" "$K2"
 "$I" show IOH-001 | grep -q "scr_mrn *MRN-2" || fail "the second study's value does not read"
 "$I" audit verify | grep -q intact || fail "chain of the second study"
+
+# two processes, two key files, a third study whose database has recorded no key: the server
+# (one worker thread, whose connection the sign-in opens, and the writer's, opened at start)
+# loads key file A, its key 1 unrecorded; the command line then records key file B's key 1
+# with an identifier; the server's identifier must be refused, not recorded as a second key 1
+# (the database would then refuse every key 1 on every open)
+IOHEME_DB=$(test_db s3)
+export IOHEME_DB
+"$I" init --admin admin --synthetic >/dev/null
+"$I" simulate --patients 2 --seed 7 >/dev/null
+printf '1 %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$W/a.key"
+printf '1 %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$W/b.key"
+chmod 600 "$W/a.key" "$W/b.key"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+IOHEME_KEY_FILE=$W/a.key "$I" serve --listen "127.0.0.1:$PORT" --threads 1 >/dev/null 2>&1 &
+SRV=$!
+trap 'kill "$SRV" 2>/dev/null || true; rm -rf "$W"' EXIT
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+C=$(curl -s -c "$W/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"admin-pass-1"}' \
+    "http://127.0.0.1:$PORT/api/v1/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
+IOHEME_KEY_FILE=$W/b.key "$I" set IOH-001 screening scr_mrn=MRN-B --reason "entered late" >/dev/null
+code=$(curl -s -o "$W/api" -w '%{http_code}' -b "$W/jar" -H "X-CSRF-Token: $C" -H 'Content-Type: application/json' \
+    -d '{"event":"screening_arm_1","values":{"scr_mrn":"MRN-A"},"reason":"entered late"}' \
+    "http://127.0.0.1:$PORT/api/v1/records/IOH-002/values")
+kill "$SRV"; wait "$SRV" 2>/dev/null || true
+# an integrity error: 500 with the detail in the server's log only (not the client's fault)
+[ "$code" = 500 ] && grep -q '"code":"integrity"' "$W/api" ||
+    fail "the server wrote with a second key 1: $code $(cat "$W/api")"
+[ "$(test_sql "$IOHEME_DB" "SELECT value FROM meta WHERE key = 'identifier_keys'" | tr ',' '\n' | grep -c '^1:')" = 1 ] ||
+    fail "two check values for key 1: $(test_sql "$IOHEME_DB" "SELECT value FROM meta WHERE key = 'identifier_keys'")"
+IOHEME_KEY_FILE=$W/b.key "$I" show IOH-001 | grep -q "scr_mrn *MRN-B" || fail "key file B no longer reads its value"
 echo "identifiers: ok"
