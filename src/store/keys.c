@@ -12,6 +12,7 @@
  * with the identifiers permission see it; others see STORE_MASKED. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,31 @@ static int keys_read(struct store *st, struct err *e)
     return rc;
 }
 
+/* The next "id:check" of the database's list of key check values ("1:<16 hex>,2:<16 hex>"):
+ * *id and *check (its 16 hex digits, not terminated), *p moved past it; false at the end of
+ * the list or where it is malformed. */
+static bool next_check(const char **p, unsigned *id, const char **check)
+{
+    char *end;
+    unsigned long n = strtoul(*p, &end, 10);
+    if (end == *p || *end != ':' || strnlen(end + 1, 16) < 16 || n > UINT_MAX)
+        return false;
+    *id = (unsigned)n;
+    *check = end + 1;
+    *p = end + 17;
+    if (**p == ',')
+        ++*p;
+    return true;
+}
+
+static int wrong_key(const struct store *st, unsigned id, struct err *e)
+{
+    return err_set(e, ERR_INTEGRITY,
+                   "%s: key %u is not this database's key %u (wrong key file?): identifier "
+                   "fields cannot be read or written with it",
+                   st->key_path, id, id);
+}
+
 int store_keys_load(struct store *st, const char *db_path, struct err *e)
 {
     const char *env = getenv("IOHEME_KEY_FILE");
@@ -95,27 +121,19 @@ int store_keys_load(struct store *st, const char *db_path, struct err *e)
     rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
     if (rc || !found)
         return rc;
-    for (char *p = checks; *p;) {
-        unsigned id = (unsigned)strtoul(p, &p, 10);
-        if (*p != ':')
-            break;
+    unsigned id;
+    const char *want;
+    for (const char *p = checks; next_check(&p, &id, &want);) {
         if (id > st->max_key_id)
             st->max_key_id = id;
-        char want[17];
-        fmt_exact(want, sizeof want, "%.16s", p + 1);
-        p += 17;
-        if (*p == ',')
-            p++;
         for (size_t i = 0; i < st->nkeys; i++) {
+            if (st->keys[i].id != id)
+                continue;
             char have[17];
             key_check(st->keys[i].k, have);
-            if (st->keys[i].id == id && strcmp(have, want) != 0)
-                return err_set(e, ERR_INTEGRITY,
-                               "%s: key %u is not this database's key %u (wrong key file?): "
-                               "identifier fields cannot be read or written with it",
-                               st->key_path, id, id);
-            if (st->keys[i].id == id)
-                st->keys[i].is_recorded = true;
+            if (strncmp(have, want, 16) != 0)
+                return wrong_key(st, id, e);
+            st->keys[i].is_recorded = true;
         }
     }
     return 0;
@@ -134,28 +152,20 @@ static const struct store_key *key_find(const struct store *st, unsigned id)
  * process recorded a different key of the same id since this one loaded its keys). */
 static int check_record(struct store *st, const struct store_key *k, struct err *e)
 {
-    char checks[1024] = "", check[17], item[32];
+    char checks[1024] = "", check[17];
     bool found;
     int rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
     if (rc)
         return rc;
     key_check(k->k, check);
-    fmt_exact(item, sizeof item, "%u:%s", k->id, check);
-    char id[16];
-    size_t idlen = (size_t)snprintf(id, sizeof id, "%u:", k->id);
-    for (const char *p = checks; (p = strstr(p, id)) != NULL; p++) {
-        if (p != checks && p[-1] != ',')
-            continue; /* "12:" when looking for "2:" */
-        if (strncmp(p + idlen, check, 16) == 0)
-            return 0;
-        return err_set(e, ERR_INTEGRITY,
-                       "%s: key %u is not the key %u this database recorded (wrong key file?): "
-                       "identifier fields cannot be written with it",
-                       st->key_path, k->id, k->id);
-    }
+    unsigned id;
+    const char *have;
+    for (const char *p = checks; next_check(&p, &id, &have);)
+        if (id == k->id)
+            return strncmp(have, check, 16) == 0 ? 0 : wrong_key(st, id, e);
     size_t len = strlen(checks);
-    if ((size_t)snprintf(checks + len, sizeof checks - len, "%s%s", len ? "," : "", item) >=
-        sizeof checks - len)
+    if ((size_t)snprintf(checks + len, sizeof checks - len, "%s%u:%s", len ? "," : "", k->id,
+                         check) >= sizeof checks - len)
         return err_set(e, ERR_INVALID, "too many identifier keys");
     return store_meta_set(st, META_KEYS, checks, e);
 }
