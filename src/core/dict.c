@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/fmt.h"
+#include "base/hash.h"
 #include "core/dict_int.h"
 #include "core/expr_int.h"
 #include "core/validate.h"
@@ -120,10 +121,7 @@ const char *dict_val_type_name(enum val_type t)
 
 static size_t hash_name(const char *s)
 {
-    size_t h = 1469598103934665603ULL & SIZE_MAX;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (1099511628211ULL & SIZE_MAX);
-    return h;
+    return (size_t)hash_str(HASH_INIT, s);
 }
 
 static long index_find(const struct dict *d, const char *name)

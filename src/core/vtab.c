@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 
 void vtab_init(struct vtab *t)
 {
@@ -91,15 +92,7 @@ static int cmp_value(const void *pa, const void *pb)
 
 static unsigned long long run_hash(const char *field, const char *event)
 {
-    unsigned long long h = 14695981039346656037u; /* FNV-1a over field, '\0', event */
-    for (const char *p = field;; p++) {
-        h = (h ^ (unsigned char)*p) * 1099511628211u;
-        if (!*p)
-            break;
-    }
-    for (const char *p = event; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211u;
-    return h;
+    return hash_str(hash_bytes(hash_str(HASH_INIT, field), "", 1), event);
 }
 
 /* The slot of (field, event): where its run is, or the empty slot where it would go. */

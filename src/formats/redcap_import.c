@@ -1,8 +1,8 @@
 /* Importing REDCap flat rows through the write path (formats/redcap.h): the one import loop of
  * `ioheme import` and of the REDCap API's record import. */
-#include <stdint.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "formats/redcap.h"
 
 void redcap_import_init(struct redcap_import *im, struct arena *ar, FILE *print)
@@ -78,19 +78,10 @@ int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *
     return 0;
 }
 
-/* Keeps the row's record ID once (the API's returnContent=ids). */
-static uint64_t id_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 /* The slot of id in im's set: where it is, or the empty slot where it would go. */
 static size_t *id_slot(const struct redcap_import *im, const char *id)
 {
-    size_t mask = im->nid_slots - 1, i = (size_t)(id_hash(id) & mask);
+    size_t mask = im->nid_slots - 1, i = (size_t)(hash_str(HASH_INIT, id) & mask);
     while (im->id_slots[i] && strcmp(im->ids[im->id_slots[i] - 1], id) != 0)
         i = (i + 1) & mask;
     return &im->id_slots[i];

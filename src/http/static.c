@@ -5,6 +5,7 @@
  * bytes, computed once) and `Cache-Control: no-cache`, so a browser revalidates cheaply and a
  * new binary's assets are picked up at once. */
 #include "base/fmt.h"
+#include "base/hash.h"
 #include "http/handlers.h"
 
 #include <pthread.h>
@@ -22,11 +23,7 @@ static pthread_once_t etags_once = PTHREAD_ONCE_INIT;
 static void compute_etags(void)
 {
     for (size_t i = 0; web_assets[i].name && i < MAX_ASSETS; i++) {
-        uint64_t h = 1469598103934665603ULL;
-        for (size_t k = 0; k < web_assets[i].len; k++) {
-            h ^= web_assets[i].data[k];
-            h *= 1099511628211ULL;
-        }
+        uint64_t h = hash_bytes(HASH_INIT, web_assets[i].data, web_assets[i].len);
         fmt_exact(etags[i], sizeof etags[i], "\"%016llx\"", (unsigned long long)h);
     }
 }
