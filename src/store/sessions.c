@@ -2,11 +2,11 @@
  * store's cached session statements (store.c), so a request costs no statement preparation, and
  * checks a session and its user with one statement. */
 #include "store/sessions.h"
-#include "base/digest.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/digest.h"
 #include "base/fmt.h"
 #include "store/store_int.h"
 
@@ -14,7 +14,7 @@
  * would make every read a durable write (an fsync per request under synchronous=FULL). */
 #define TOUCH_EVERY_MS 60000LL
 
-static void hash_token(const char *token, char out[65])
+void store_session_token_hash(const char *token, char out[65])
 {
     digest_sha256_hex(token, strlen(token), out);
 }
@@ -106,7 +106,7 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
     bool found;
     long long expires_ms = 0, ttl_s = 0;
     struct store_user u;
-    hash_token(token, th);
+    store_session_token_hash(token, th);
     int rc = session_auth_row(st, th, &found, &u, &expires_ms, &ttl_s, e);
     if (rc)
         return rc;
@@ -149,7 +149,7 @@ int store_session_end(struct store *st, const char *token, const char *why, stru
     char th[65], user[65];
     bool found;
     long long expires_ms = 0, ttl_s = 0;
-    hash_token(token, th);
+    store_session_token_hash(token, th);
     int rc = session_row(st, th, &found, user, &expires_ms, &ttl_s, e);
     if (rc || !found)
         return rc;

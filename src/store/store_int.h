@@ -239,6 +239,9 @@ void store_tx_rollback(struct store *st);
 /* What holds only inside a transaction goes when it ends (COMMIT, ROLLBACK, a read snapshot's
  * end): the audit head as remembered, the acting writer's scope, a whole batch's state. */
 void store_tx_ended(struct store *st);
+/* How a session or API token is stored and looked up: the hex SHA-256 of the token, never the
+ * token (sessions.c). */
+void store_session_token_hash(const char *token, char out[65]);
 
 /* Binding parameters. A bind can fail (an index out of range, a string too long, out of
  * memory); each helper records the first failure in st, and the statement's next store_step

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/digest.h"
 #include "base/fmt.h"
 #include "core/perm.h"
 #include "store/store_int.h"
@@ -762,11 +761,6 @@ int store_authorize(struct store *st, const struct store_ctx *who, enum perm_act
 
 /* ---- sessions ---------------------------------------------------------------------------*/
 
-static void token_hash(const char *token, char out[65])
-{
-    digest_sha256_hex(token, strlen(token), out);
-}
-
 /* A session or token of nbytes random bytes as hex, upper case when upper. */
 static int session_insert(struct store *st, const char *user, long long ttl_s, size_t nbytes,
                           bool upper, char token[65], struct err *e)
@@ -783,7 +777,7 @@ static int session_insert(struct store *st, const char *user, long long ttl_s, s
     for (char *p = token; upper && *p; p++)
         *p = (char)toupper((unsigned char)*p);
     char th[65], ts[32];
-    token_hash(token, th);
+    store_session_token_hash(token, th);
     long long now = store_now_ms(st);
     store_ts_format(now, ts);
     sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_INSERT, e);
@@ -812,7 +806,7 @@ int store_session_create_redcap(struct store *st, const char *user, long long tt
 int store_session_check(struct store *st, const char *token, struct store_user *out, struct err *e)
 {
     char th[65], name[STORE_USERNAME_MAX + 1];
-    token_hash(token ? token : "", th);
+    store_session_token_hash(token ? token : "", th);
     sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_GET, e);
     if (!s)
         return ERR_IO;
@@ -852,7 +846,7 @@ int store_session_check(struct store *st, const char *token, struct store_user *
 int store_session_delete(struct store *st, const char *token, struct err *e)
 {
     char th[65];
-    token_hash(token ? token : "", th);
+    store_session_token_hash(token ? token : "", th);
     sqldb_stmt *s = store_stmt_get(st, SQ_SESSION_DELETE, e);
     if (!s)
         return ERR_IO;
