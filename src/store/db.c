@@ -493,7 +493,7 @@ enum {
 /* Whether depth d (the savepoint sp<d>) is one a whole batch does without (store_int.h). */
 static bool sp_is_virtual(const struct store *st, int d)
 {
-    return d > 0 && d < HEAD_SAVED && (st->sp_virtual >> d & 1u);
+    return d > 0 && d < HEAD_SAVED && st->sp_changes[d] >= 0;
 }
 
 void store_tx_ended(struct store *st)
@@ -503,7 +503,6 @@ void store_tx_ended(struct store *st)
     st->is_acting = false; /* reads are the reader's again (sites.c) */
     st->is_batch_whole = false;
     st->is_batch_broken = false;
-    st->sp_virtual = 0;
 }
 
 int store_tx_begin(struct store *st, struct err *e)
@@ -529,10 +528,8 @@ int store_tx_begin(struct store *st, struct err *e)
             h->is_dirty = st->is_head_dirty;
             h->id = st->head_id;
             memcpy(h->hash, st->head_hash, sizeof h->hash);
-            long long ch = st->is_batch_whole ? store_sql_total_changes(st->db) : -1;
-            is_virtual = ch >= 0;
-            st->sp_changes[d] = ch;
-            st->sp_virtual = is_virtual ? st->sp_virtual | 1u << d : st->sp_virtual & ~(1u << d);
+            st->sp_changes[d] = st->is_batch_whole ? store_sql_total_changes(st->db) : -1;
+            is_virtual = st->sp_changes[d] >= 0;
         } else {
             rc = store_audit_head_flush(st, e);
         }

@@ -170,11 +170,10 @@ struct store {
     bool in_batch;
     /* A batch kept or dropped whole (store_batch_begin_whole): on SQLite its change sets take
      * no SAVEPOINT (the page copies of one per change set were 15-20% of an import). Instead
-     * the depth's bit in sp_virtual is set and sp_changes[depth] holds the connection's total
-     * changes at that point; a rollback to it is exact when nothing was written since, and
-     * otherwise breaks the batch (is_batch_broken): it can then only be rolled back. */
+     * sp_changes[depth] holds the connection's total changes at that point (-1 at a real
+     * savepoint); a rollback to it is exact when nothing was written since, and otherwise
+     * breaks the batch (is_batch_broken): it can then only be rolled back. */
     bool is_batch_whole, is_batch_broken;
-    unsigned sp_virtual;
     long long sp_changes[8];
     enum perm_action put_refused; /* the action a refused write needed (store_put_changes_locked);
                                      PERM_NONE otherwise; audited by the transaction's owner */
