@@ -110,6 +110,24 @@ void arena_free(struct arena *a)
     a->head = NULL;
 }
 
+void arena_reset(struct arena *a)
+{
+    struct arena_block *keep = a->head;
+    if (keep && keep->cap != ARENA_BLOCK) /* a big request's block: not worth keeping */
+        keep = NULL;
+    for (struct arena_block *b = a->head; b;) {
+        struct arena_block *next = b->next;
+        if (b != keep)
+            free(b);
+        b = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->head = keep;
+}
+
 void *arena_grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem, size_t first)
 {
     if (n < *cap)

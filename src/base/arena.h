@@ -28,6 +28,10 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
+/* Releases everything allocated so far, as arena_free, but keeps one ordinary block for what
+ * comes next: for work done in rounds (one record at a time) that should neither grow nor go
+ * back to malloc for every round. */
+void arena_reset(struct arena *a);
 
 /* Room for one more element in an array of n elements of elem bytes allocated in a, whose
  * capacity is *cap: returns old while n < *cap; else a copy with twice the capacity (first when

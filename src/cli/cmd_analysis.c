@@ -159,31 +159,27 @@ int cmd_dataset(struct cmd_ctx *ctx)
     const char *out = cli_get(&ctx->args, "out");
     struct err e = {0};
     struct adataset ds;
-    int rc = dataset_from_store(ctx->st, &ds, &e);
     enum dataset_format fmt = DATASET_CSV;
     if (cli_get(&ctx->args, "format"))
         dataset_format_parse(cli_get(&ctx->args, "format"),
                              &fmt); /* checked by cmd_dataset_check */
-    if (rc == 0) {
-        rc = dataset_write(&ds, out, &e);
-        if (rc == 0)
-            rc = dataset_write_package(&ds, out, fmt, &e);
-        /* a locked database's output is stamped with its lock (P11-19, P11-31) */
-        struct store_db_status dbs;
-        if (rc == 0)
-            rc = store_db_status(ctx->st, &dbs, &e);
-        if (rc == 0 && dbs.state == STORE_DB_LOCKED)
-            rc = dataset_write_manifest(&ds, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
-        if (rc == 0)
-            rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
-        if (rc == 0 && dbs.state == STORE_DB_LOCKED)
-            printf("locked database %s: %s/%s lists every file with its SHA-256\n", dbs.lock_id,
-                   out, DATASET_MANIFEST_FILE);
-        if (rc == 0)
-            cli_print_dataset_written(out, &ds);
-        if (rc == 0)
-            cli_note_sites(ctx->st);
-        derive_free(&ds);
-    }
+    /* written record by record as derived: memory does not grow with the study */
+    int rc = dataset_export(ctx->st, out, fmt, &ds, &e);
+    /* a locked database's output is stamped with its lock (P11-19, P11-31) */
+    struct store_db_status dbs;
+    if (rc == 0)
+        rc = store_db_status(ctx->st, &dbs, &e);
+    if (rc == 0 && dbs.state == STORE_DB_LOCKED)
+        rc = dataset_write_manifest(&ds, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
+    if (rc == 0)
+        rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
+    if (rc == 0 && dbs.state == STORE_DB_LOCKED)
+        printf("locked database %s: %s/%s lists every file with its SHA-256\n", dbs.lock_id, out,
+               DATASET_MANIFEST_FILE);
+    if (rc == 0)
+        cli_print_dataset_written(out, &ds);
+    if (rc == 0)
+        cli_note_sites(ctx->st);
+    derive_free(&ds);
     return rc ? cli_fail("dataset", &e) : 0;
 }

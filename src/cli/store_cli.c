@@ -170,7 +170,7 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
     cli_add_basename(&sb, out);
     strbuf_addc(&sb, ':');
     for (size_t i = 0; i < ADS_NTABLES; i++)
-        strbuf_addf(&sb, "%s %s %zu", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
+        strbuf_addf(&sb, "%s %s %zu", i ? "," : "", derive_ads_names[i], derive_nrows(ds, (int)i));
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
                        : store_audit_access(st, who, "export", what, strbuf_str(&sb), e);
     strbuf_release(&sb);
@@ -190,7 +190,7 @@ void cli_print_dataset_written(const char *dir, const struct adataset *ds)
 {
     printf("wrote %s/:", dir);
     for (size_t i = 0; i < ADS_NTABLES; i++)
-        printf("%s %s.csv (%zu rows)", i ? "," : "", derive_ads_names[i], ds->t[i].nrows);
+        printf("%s %s.csv (%zu rows)", i ? "," : "", derive_ads_names[i], derive_nrows(ds, (int)i));
     printf(", dataset_dictionary.csv%s\n", ds->is_synthetic ? ", " DATASET_SYNTHETIC_FILE
                                                               " (SYNTHETIC data: a training/demo "
                                                               "database)"

@@ -45,6 +45,12 @@ void atable_free(struct atable *t)
     t->nrows = t->cap = 0;
 }
 
+void atable_clear(struct atable *t)
+{
+    arena_reset(&t->arena);
+    t->nrows = 0;
+}
+
 int atable_add_row(struct atable *t, size_t *row)
 {
     /* a row is ncols cells: the array grows a row at a time */

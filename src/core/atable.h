@@ -37,6 +37,8 @@ const char *atable_col_type_name(enum acol_type t);
 
 void atable_init(struct atable *t, const char *name, const struct acol *cols, size_t ncols);
 void atable_free(struct atable *t);
+/* Drops every row and cell, keeping the memory for the rows that come next. */
+void atable_clear(struct atable *t);
 /* Appends a row of missing cells; its index goes to *row. ERR_NOMEM on failure. */
 int atable_add_row(struct atable *t, size_t *row);
 /* Sets a cell (s copied; NULL or "" = missing). */

@@ -665,6 +665,19 @@ void derive_free(struct adataset *ds)
     ds->ncpl = 0;
 }
 
+size_t derive_nrows(const struct adataset *ds, int i)
+{
+    return ds->ndropped[i] + ds->t[i].nrows;
+}
+
+void derive_drop_rows(struct adataset *ds)
+{
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        ds->ndropped[i] += ds->t[i].nrows;
+        atable_clear(&ds->t[i]);
+    }
+}
+
 int derive_record(struct adataset *ds, struct vtab *v, struct err *e)
 {
     bool in_fas = false;

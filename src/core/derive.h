@@ -233,12 +233,19 @@ struct adataset {
     struct derive_cpl *cpl;
     size_t ncpl;
     struct arena arena;
+    size_t ndropped[ADS_NTABLES]; /* rows handed on and dropped (derive_drop_rows) */
 };
 
 /* Prepares empty tables. */
 void derive_init(struct adataset *ds);
 /* Frees every table. */
 void derive_free(struct adataset *ds);
+
+/* The rows table i has had: those it holds and those dropped. */
+size_t derive_nrows(const struct adataset *ds, int i);
+/* Drops every table's rows (counted by derive_nrows), keeping their memory for the next
+ * record's: what a streamed export does after writing a record's rows. */
+void derive_drop_rows(struct adataset *ds);
 
 /* Derives one record: a screening row for every record; for enrolled records also the
  * subject, placement, attempt, infusion, haemodynamic and complication rows. Returns 0 or

@@ -31,6 +31,7 @@ struct load_ctx {
     bool *seen;         /* seen[i]: recs[i] has been derived */
     long long cur_id;   /* record being collected, -1 none */
     struct vtab v;
+    const struct dataset_stream *stream; /* NULL: the tables keep every record's rows */
     struct err *e;
     int rc;
 };
@@ -75,6 +76,10 @@ static int flush_record(struct load_ctx *c)
         rc = derive_record(c->ds, &c->v, c->e);
     if (rc == 0 && c->ds)
         rc = derive_completeness(c->ds, c->d, &c->v, c->e);
+    if (rc == 0 && c->ds && c->stream) {
+        rc = c->stream->on_rows(c->stream->ctx, c->ds, c->e);
+        derive_drop_rows(c->ds);
+    }
     vtab_reset(&c->v);
     c->cur_id = -1;
     return rc;
@@ -104,6 +109,8 @@ static int on_value(void *ctx, const struct store_value *sv)
     }
     if (vtab_add(&c->v, sv->event, sv->instance, sv->field, sv->code, sv->value))
         return c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
+    if (c->stream && c->stream->on_value && (rc = c->stream->on_value(c->stream->ctx, sv, c->e)))
+        return c->rc = rc;
     return 0;
 }
 
@@ -136,19 +143,36 @@ static int load_study(struct store *st, struct load_ctx *c, struct err *e)
     return rc;
 }
 
-int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
+static int derive_study(struct store *st, struct adataset *ds, const struct dataset_stream *s,
+                        struct err *e)
 {
     struct load_ctx c = {0};
     derive_init(ds);
     c.ds = ds;
+    c.stream = s;
     int rc = store_is_synthetic(st, &ds->is_synthetic, e);
     if (rc == 0)
         rc = load_study(st, &c, e);
     if (rc == 0)
         rc = derive_finish(ds, e);
+    if (rc == 0 && s) {
+        rc = s->on_rows(s->ctx, ds, e);
+        derive_drop_rows(ds);
+    }
     if (rc)
         derive_free(ds);
     return rc;
+}
+
+int dataset_from_store(struct store *st, struct adataset *ds, struct err *e)
+{
+    return derive_study(st, ds, NULL, e);
+}
+
+int dataset_stream_store(struct store *st, struct adataset *ds, const struct dataset_stream *s,
+                         struct err *e)
+{
+    return derive_study(st, ds, s, e);
 }
 
 int dataset_hidden_values(struct store *st, dataset_hidden_fn fn, void *ctx, struct err *e)
@@ -190,41 +214,101 @@ int dataset_write_file(const char *dir, const char *name, const char *data, size
     return rc;
 }
 
-static void table_csv(const struct atable *t, struct strbuf *sb)
+/* The CSVs of a dataset, written as its rows come (whole, or a record at a time). */
+struct csv_out {
+    const char *dir;
+    FILE *f[ADS_NTABLES];
+    struct strbuf sb;
+};
+
+static int csv_path(const char *dir, const char *table, struct strbuf *path)
 {
-    for (size_t c = 0; c < t->ncols; c++) {
-        if (c)
-            strbuf_addc(sb, ',');
-        strbuf_add_csv(sb, t->cols[c].name);
-    }
-    strbuf_addc(sb, '\n');
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            if (c)
-                strbuf_addc(sb, ',');
-            const char *s = atable_get(t, r, c);
-            if (s)
-                strbuf_add_csv(sb, s);
-        }
-        strbuf_addc(sb, '\n');
-    }
+    strbuf_reset(path);
+    strbuf_addf(path, "%s/%s.csv", dir, table);
+    return path->failed ? ERR_NOMEM : 0;
 }
 
-int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
+static int csv_flush(struct csv_out *o, int i, struct err *e)
 {
+    struct strbuf *sb = &o->sb;
+    if (sb->failed)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    if (sb->len && fwrite(sb->buf, 1, sb->len, o->f[i]) != sb->len)
+        return err_set(e, ERR_IO, "%s/%s.csv: write failed: %s", o->dir, derive_ads_names[i],
+                       strerror(errno));
+    strbuf_reset(sb);
+    return 0;
+}
+
+/* Creates dir and each table's file with its header row. */
+static int csv_open(struct csv_out *o, const struct adataset *ds, const char *dir, struct err *e)
+{
+    memset(o, 0, sizeof *o);
+    o->dir = dir;
+    o->sb = (struct strbuf)STRBUF_INIT;
+    struct strbuf path = STRBUF_INIT;
     int rc = dataset_mkdir(dir, e);
-    struct strbuf sb = STRBUF_INIT, dict = STRBUF_INIT;
-    strbuf_adds(&dict, "table,column,type,unit,description,sap_section\n");
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
         const struct atable *t = &ds->t[i];
-        strbuf_reset(&sb);
-        table_csv(t, &sb);
-        char name[64];
-        fmt_exact(name, sizeof name, "%s.csv", t->name);
-        if (sb.failed)
+        if (csv_path(dir, t->name, &path))
             rc = err_set(e, ERR_NOMEM, "out of memory");
-        else
-            rc = dataset_write_file(dir, name, strbuf_str(&sb), sb.len, e);
+        else if (!(o->f[i] = fopen(path.buf, "wb")))
+            rc = err_set(e, ERR_IO, "%s: cannot write: %s", path.buf, strerror(errno));
+        for (size_t c = 0; rc == 0 && c < t->ncols; c++) {
+            if (c)
+                strbuf_addc(&o->sb, ',');
+            strbuf_add_csv(&o->sb, t->cols[c].name);
+        }
+        strbuf_addc(&o->sb, '\n');
+        if (rc == 0)
+            rc = csv_flush(o, i, e);
+    }
+    strbuf_release(&path);
+    return rc;
+}
+
+/* Appends every row ds's tables hold. */
+static int csv_add(struct csv_out *o, const struct adataset *ds, struct err *e)
+{
+    int rc = 0;
+    for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
+        const struct atable *t = &ds->t[i];
+        for (size_t r = 0; r < t->nrows; r++) {
+            for (size_t c = 0; c < t->ncols; c++) {
+                if (c)
+                    strbuf_addc(&o->sb, ',');
+                const char *s = atable_get(t, r, c);
+                if (s)
+                    strbuf_add_csv(&o->sb, s);
+            }
+            strbuf_addc(&o->sb, '\n');
+        }
+        rc = csv_flush(o, i, e);
+    }
+    return rc;
+}
+
+/* Closes the tables' files (rc: the writing so far) and, when all went well, writes the
+ * dictionary and the synthetic mark. */
+static int csv_close(struct csv_out *o, const struct adataset *ds, int rc, struct err *e)
+{
+    for (int i = 0; i < ADS_NTABLES; i++)
+        if (o->f[i] && fclose(o->f[i]) != 0 && rc == 0)
+            rc = err_set(e, ERR_IO, "%s/%s.csv: write failed: %s", o->dir, derive_ads_names[i],
+                         strerror(errno));
+    strbuf_release(&o->sb);
+    if (rc) { /* no half-written dataset left to be taken for a whole one */
+        struct strbuf path = STRBUF_INIT;
+        for (int i = 0; i < ADS_NTABLES; i++)
+            if (o->f[i] && csv_path(o->dir, derive_ads_names[i], &path) == 0)
+                (void)remove(path.buf);
+        strbuf_release(&path);
+        return rc;
+    }
+    struct strbuf dict = STRBUF_INIT;
+    strbuf_adds(&dict, "table,column,type,unit,description,sap_section\n");
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        const struct atable *t = &ds->t[i];
         for (size_t c = 0; c < t->ncols; c++) {
             const struct acol *col = &t->cols[c];
             strbuf_addf(&dict, "%s,%s,%s,", t->name, col->name, atable_col_type_name(col->type));
@@ -234,15 +318,62 @@ int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
             strbuf_addf(&dict, ",SAP %s\n", col->sap);
         }
     }
-    if (rc == 0)
-        rc = dict.failed ? err_set(e, ERR_NOMEM, "out of memory")
-                         : dataset_write_file(dir, "dataset_dictionary.csv", strbuf_str(&dict),
-                                              dict.len, e);
+    rc = dict.failed
+             ? err_set(e, ERR_NOMEM, "out of memory")
+             : dataset_write_file(o->dir, "dataset_dictionary.csv", strbuf_str(&dict), dict.len, e);
     if (rc == 0 && ds->is_synthetic)
-        rc = dataset_write_file(dir, DATASET_SYNTHETIC_FILE, DATASET_SYNTHETIC_TEXT,
+        rc = dataset_write_file(o->dir, DATASET_SYNTHETIC_FILE, DATASET_SYNTHETIC_TEXT,
                                 strlen(DATASET_SYNTHETIC_TEXT), e);
-    strbuf_release(&sb);
     strbuf_release(&dict);
+    return rc;
+}
+
+int dataset_write(const struct adataset *ds, const char *dir, struct err *e)
+{
+    struct csv_out o;
+    int rc = csv_open(&o, ds, dir, e);
+    if (rc == 0)
+        rc = csv_add(&o, ds, e);
+    return csv_close(&o, ds, rc, e);
+}
+
+/* dataset_export's writer: the CSVs, and each table spooled for a package's files. */
+struct export_out {
+    struct csv_out csv;
+    bool spooled;
+    struct dataset_spool spool[ADS_NTABLES];
+};
+
+static int export_rows(void *ctx, const struct adataset *ds, struct err *e)
+{
+    struct export_out *o = ctx;
+    int rc = csv_add(&o->csv, ds, e);
+    for (int i = 0; rc == 0 && o->spooled && i < ADS_NTABLES; i++)
+        rc = dataset_spool_add(&o->spool[i], &ds->t[i], e);
+    return rc;
+}
+
+int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
+                   struct err *e)
+{
+    struct export_out o = {.spooled = fmt != DATASET_CSV && fmt != DATASET_R};
+    struct dataset_stream s = {NULL, export_rows, &o};
+    /* the files are made before the derivation starts: a folder that cannot be written is
+     * said at once, not after the whole study has been read */
+    derive_init(ds);
+    int rc = csv_open(&o.csv, ds, dir, e);
+    for (int i = 0; rc == 0 && o.spooled && i < ADS_NTABLES; i++)
+        rc = dataset_spool_open(&o.spool[i], dir, ds->t[i].name, ds->t[i].cols, ds->t[i].ncols, e);
+    if (rc == 0)
+        rc = dataset_stream_store(st, ds, &s, e);
+    rc = csv_close(&o.csv, ds, rc, e);
+    for (int i = 0; rc == 0 && o.spooled && i < ADS_NTABLES; i++)
+        rc = dataset_write_package_table(&o.spool[i], dir, fmt, e);
+    if (rc == 0)
+        rc = dataset_write_r_loader(ds, dir, fmt, e);
+    for (int i = 0; i < ADS_NTABLES; i++)
+        if (o.spool[i].f)
+            dataset_spool_close(&o.spool[i]);
     return rc;
 }
 

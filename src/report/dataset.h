@@ -12,12 +12,56 @@
 #ifndef IOHEME_REPORT_DATASET_H
 #define IOHEME_REPORT_DATASET_H
 
+#include <stdio.h>
+
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/derive.h"
 #include "store/store.h"
 
 int dataset_from_store(struct store *st, struct adataset *ds, struct err *e);
+
+/* The same derivation handed on record by record, for exports whose memory must not grow with
+ * the number of patients: on_rows is called after each record with ds's tables holding that
+ * record's rows and nothing else (dropped after the call; derive_nrows counts them), and once
+ * more at the end with the completeness rows. on_value (may be NULL) sees every stored value
+ * as it is read, hidden by branching or not, after on_rows for the record before. Records come
+ * in dataset_from_store's order, so the rows do too. ds is initialised here and holds only the
+ * counts on return (derive_free it). */
+struct dataset_stream {
+    int (*on_value)(void *ctx, const struct store_value *v, struct err *e);
+    int (*on_rows)(void *ctx, const struct adataset *ds, struct err *e);
+    void *ctx;
+};
+int dataset_stream_store(struct store *st, struct adataset *ds, const struct dataset_stream *s,
+                         struct err *e);
+
+/* A table spooled to a working file (spool.c) as an export derives it, and read back row by
+ * row when the file that needs it whole is written (a transport file's character widths,
+ * every ReadStat format's row count up front). The working file is made in dir and unlinked
+ * at once. */
+struct dataset_spool {
+    const char *name; /* the table's, or the SAS member's */
+    const struct acol *cols;
+    size_t ncols, nrows;
+    size_t *widths; /* each column's longest value, in bytes; 1 at least */
+    FILE *f;
+    size_t read; /* rows read since the rewind */
+    char *row;   /* the row read last: its cells, NUL-terminated */
+    size_t rowcap;
+    size_t *ends;       /* each cell's offset in row, SIZE_MAX when missing */
+    const char **cells; /* pointers into row, NULL when missing */
+};
+int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *name,
+                       const struct acol *cols, size_t ncols, struct err *e);
+/* Appends every row of t, whose columns are the spool's. */
+int dataset_spool_add(struct dataset_spool *s, const struct atable *t, struct err *e);
+/* Back to the first row. */
+int dataset_spool_rewind(struct dataset_spool *s, struct err *e);
+/* The next row's ncols cells (NULL = missing) into *cells, valid until the next call; *cells
+ * NULL after the last row. */
+int dataset_spool_next(struct dataset_spool *s, const char *const **cells, struct err *e);
+void dataset_spool_close(struct dataset_spool *s);
 
 /* A stored value that its field's branching logic hides (core/branch.h): the dataset leaves it
  * out; the data-quality check lists it. Strings are valid during the callback only. */
@@ -51,13 +95,24 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
 /* One table as a SAS transport file, version 5 (dataset_pkg.c, through ReadStat): member the SAS
  * member name (<= 8 characters), label the dataset label (<= 40); text columns as character
  * variables as wide as their longest value, the rest numeric; column descriptions as labels. */
-int dataset_xpt_write(const struct atable *t, const char *member, const char *label,
+int dataset_xpt_write(struct dataset_spool *t, const char *member, const char *label,
                       const char *path, struct err *e);
 /* "csv", "stata", "spss", "sas", "r": 0, else -1. */
 int dataset_format_parse(const char *name, enum dataset_format *out);
-/* Writes the package files of fmt into dir (where dataset_write put the CSVs). */
-int dataset_write_package(const struct adataset *ds, const char *dir, enum dataset_format fmt,
-                          struct err *e);
+/* `ioheme dataset`: the study derived record by record (dataset_stream_store) into dir, each
+ * record's rows written as they come: the CSVs, dataset_dictionary.csv and the synthetic mark
+ * (what dataset_write writes, byte for byte), and the package files of fmt. Memory does not
+ * grow with the number of patients. ds holds the row counts on return (derive_nrows; derive_free
+ * it). */
+int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
+                   struct err *e);
+/* The package files of fmt for one table spooled whole (dataset_pkg.c): dir/<name>.<ext> for
+ * stata, spss and sas; nothing for csv and r. */
+int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,
+                                struct err *e);
+/* dataset.R, for csv and r (nothing for the other formats). */
+int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum dataset_format fmt,
+                           struct err *e);
 
 /* redcap_export.c: the study in REDCap's formats into dir — the protocol's files as stored
  * (dictionary.csv, events.csv, form_events.csv, repeating.csv) and data.csv, the flat records

@@ -86,9 +86,9 @@ static bool pkg_number(const struct pkg *p, enum acol_type ty, const char *s, do
  * told (docs/exports.md). */
 static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DATE9", "DATETIME20"};
 
-/* Writes t to path in p's format; member is the SAS member name of a transport file and label
- * the file's label (else the table's name). */
-static int table_write_as(const struct pkg *p, const struct atable *t, const char *path,
+/* Writes t (spooled whole, read from its first row) to path in p's format; member is the SAS
+ * member name of a transport file and label the file's label (else the table's name). */
+static int table_write_as(const struct pkg *p, struct dataset_spool *t, const char *path,
                           const char *member, const char *label, struct err *e)
 {
     FILE *f = fopen(path, "wb");
@@ -126,12 +126,7 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
     if (!widths && !rc)
         rc = err_set(e, ERR_NOMEM, "out of memory");
     for (size_t c = 0; !rc && c < t->ncols; c++) {
-        widths[c] = 1;
-        for (size_t r = 0; t->cols[c].type == ACOL_TEXT && r < t->nrows; r++) {
-            const char *s = atable_get(t, r, c);
-            if (s && strlen(s) > widths[c])
-                widths[c] = strlen(s);
-        }
+        widths[c] = t->widths[c];
         reclen += t->cols[c].type == ACOL_TEXT ? widths[c] : 0;
     }
     if (!rc && p->xport && reclen <= 80 && last_text != SIZE_MAX)
@@ -155,6 +150,8 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
             readstat_variable_set_label(vars[c], col->desc);
     }
     readstat_error_t re = READSTAT_OK;
+    if (!rc)
+        rc = dataset_spool_rewind(t, e);
     if (!rc) {
         long n = (long)t->nrows;
         re = p->xport                  ? readstat_begin_writing_xport(w, f, n)
@@ -162,10 +159,11 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
              : p->fmt == DATASET_SPSS  ? readstat_begin_writing_sav(w, f, n)
                                        : readstat_begin_writing_sas7bdat(w, f, n);
     }
-    for (size_t r = 0; !rc && re == READSTAT_OK && r < t->nrows; r++) {
+    const char *const *cells;
+    while (!rc && re == READSTAT_OK && (rc = dataset_spool_next(t, &cells, e)) == 0 && cells) {
         re = readstat_begin_row(w);
         for (size_t c = 0; re == READSTAT_OK && c < t->ncols; c++) {
-            const char *s = atable_get(t, r, c);
+            const char *s = cells[c];
             double v;
             if (t->cols[c].type == ACOL_TEXT)
                 re = s ? readstat_insert_string_value(w, vars[c], s)
@@ -192,12 +190,7 @@ static int table_write_as(const struct pkg *p, const struct atable *t, const cha
     return rc;
 }
 
-static int table_write(const struct pkg *p, const struct atable *t, const char *path, struct err *e)
-{
-    return table_write_as(p, t, path, NULL, NULL, e);
-}
-
-int dataset_xpt_write(const struct atable *t, const char *member, const char *label,
+int dataset_xpt_write(struct dataset_spool *t, const char *member, const char *label,
                       const char *path, struct err *e)
 {
     return table_write_as(&XPT5, t, path, member, label, e);
@@ -220,8 +213,11 @@ static const char *r_class(enum acol_type t)
 /* dataset.R: reads the CSVs of this folder into a list of data frames with R types, dates as
  * Date, date-times as POSIXct (the site's wall-clock, read as UTC), yes/no factors and every
  * column's description as its "label" attribute (as haven does). */
-static int r_loader(const struct adataset *ds, const char *dir, struct err *e)
+int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum dataset_format fmt,
+                           struct err *e)
 {
+    if (fmt != DATASET_CSV && fmt != DATASET_R)
+        return 0;
     struct strbuf sb = STRBUF_INIT;
     strbuf_adds(
         &sb,
@@ -295,18 +291,15 @@ int dataset_format_parse(const char *name, enum dataset_format *out)
     return -1;
 }
 
-int dataset_write_package(const struct adataset *ds, const char *dir, enum dataset_format fmt,
-                          struct err *e)
+int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,
+                                struct err *e)
 {
     if (fmt == DATASET_CSV || fmt == DATASET_R)
-        return r_loader(ds, dir, e);
-    int rc = 0;
-    for (int i = 0; i < ADS_NTABLES && !rc; i++) {
-        struct strbuf path = STRBUF_INIT;
-        strbuf_addf(&path, "%s/%s.%s", dir, ds->t[i].name, EXT[fmt]);
-        rc = path.failed ? err_set(e, ERR_NOMEM, "out of memory")
-                         : table_write(&PKGS[fmt], &ds->t[i], strbuf_str(&path), e);
-        strbuf_release(&path);
-    }
+        return 0;
+    struct strbuf path = STRBUF_INIT;
+    strbuf_addf(&path, "%s/%s.%s", dir, t->name, EXT[fmt]);
+    int rc = path.failed ? err_set(e, ERR_NOMEM, "out of memory")
+                         : table_write_as(&PKGS[fmt], t, strbuf_str(&path), NULL, NULL, e);
+    strbuf_release(&path);
     return rc;
 }

@@ -607,6 +607,40 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
     return rc ? (rc == ERR_INTERNAL ? ERR_INTERNAL : ERR_NOMEM) : 0;
 }
 
+/* ---- streaming: one record at a time ------------------------------------------------------*/
+
+/* dataset_sdtm_write's state: the domains of the record being built (D, emptied after each
+ * record), that record's stored values (rs, in ar), and every domain's rows so far (sp). */
+struct sdtm_out {
+    struct dom *D;
+    struct raws rs;
+    struct arena ar;
+    struct dataset_spool sp[D_N];
+};
+
+static int sdtm_value(void *ctx, const struct store_value *v, struct err *e)
+{
+    struct sdtm_out *o = ctx;
+    return raw_value(&o->rs, v) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+}
+
+/* A record's analysis rows: its domain rows, spooled; then the next record starts afresh. */
+static int sdtm_rows(void *ctx, const struct adataset *ds, struct err *e)
+{
+    struct sdtm_out *o = ctx;
+    int rc = build(ds, &o->rs, o->D);
+    if (rc)
+        err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
+    for (int i = 0; !rc && i < D_N; i++)
+        rc = dataset_spool_add(&o->sp[i], &o->D[i].t, e);
+    for (int i = 0; i < D_N; i++)
+        atable_clear(&o->D[i].t);
+    o->rs.r = NULL;
+    o->rs.n = o->rs.cap = 0;
+    arena_reset(&o->ar);
+    return rc;
+}
+
 /* ---- define.xml ----------------------------------------------------------------------------*/
 
 static void xml_text(struct strbuf *sb, const char *s)
@@ -614,18 +648,9 @@ static void xml_text(struct strbuf *sb, const char *s)
     strbuf_add_html(sb, s ? s : ""); /* &, <, >, " and ' escaped: valid XML too */
 }
 
-static size_t col_width(const struct atable *t, size_t c)
-{
-    size_t w = 1;
-    for (size_t r = 0; r < t->nrows; r++) {
-        const char *s = atable_get(t, r, c);
-        if (s && strlen(s) > w)
-            w = strlen(s);
-    }
-    return w;
-}
-
-static void define_xml(const struct dom *D, size_t n, const char *when, struct strbuf *sb)
+/* sp[i]: domain i's rows, spooled (their widths). */
+static void define_xml(const struct dom *D, const struct dataset_spool *sp, size_t n,
+                       const char *when, struct strbuf *sb)
 {
     strbuf_adds(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<ODM xmlns=\"http://www.cdisc.org/ns/odm/v1.3\" "
@@ -686,7 +711,7 @@ static void define_xml(const struct dom *D, size_t n, const char *when, struct s
                 : text ? "text"
                        : "float");
             if (text)
-                strbuf_addf(sb, " Length=\"%zu\"", col_width(&d->t, c));
+                strbuf_addf(sb, " Length=\"%zu\"", sp[i].widths[c]);
             strbuf_adds(sb, ">\n    <Description><TranslatedText xml:lang=\"en\">");
             xml_text(sb, col->desc);
             strbuf_adds(sb, "</TranslatedText></Description>\n");
@@ -791,23 +816,24 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
             return err_set(e, ERR_INTERNAL, "SDTM %s: origins do not match its variables",
                            D[i].member);
     }
+    struct sdtm_out o = {.D = D, .rs = {.ar = &o.ar}, .ar = ARENA_INIT};
+    struct dataset_stream stream = {sdtm_value, sdtm_rows, &o};
     struct adataset ds;
-    struct arena ar = ARENA_INIT;
-    struct raws rs = {.ar = &ar};
+    bool has_ds = false;
     char first[32] = "", last[32] = "";
-    int rc = dataset_from_store(st, &ds, e);
-    bool has_ds = rc == 0;
-    if (!rc)
-        rc = store_study_values(st, raw_value, &rs, e);
-    if (!rc)
-        rc = store_audit_content_time(st, first, last, e);
-    if (!rc && (rc = build(&ds, &rs, D)) != 0)
-        err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
-    if (!rc && mkdir(dir, 0755) != 0) {
+    int rc = 0;
+    if (mkdir(dir, 0755) != 0) {
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
             rc = err_set_field(e, ERR_IO, "out", "%s: cannot create the folder", dir);
     }
+    for (int i = 0; !rc && i < D_N; i++)
+        rc = dataset_spool_open(&o.sp[i], dir, D[i].member, D[i].t.cols, D[i].t.ncols, e);
+    if (!rc)
+        rc = dataset_stream_store(st, &ds, &stream, e);
+    has_ds = rc == 0;
+    if (!rc)
+        rc = store_audit_content_time(st, first, last, e);
     for (int i = 0; !rc && i < D_N; i++) {
         char name[16], path[4096];
         fmt_exact(name, sizeof name, "%s", D[i].member);
@@ -816,23 +842,26 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         if (!fmt_fits(path, sizeof path, "%s/%s.xpt", dir, name))
             rc = err_set_field(e, ERR_INVALID, "out", "%s: path too long", dir);
         else
-            rc = dataset_xpt_write(&D[i].t, D[i].member, D[i].label, path, e);
-        stats->rows += D[i].t.nrows;
+            rc = dataset_xpt_write(&o.sp[i], D[i].member, D[i].label, path, e);
+        stats->rows += o.sp[i].nrows;
         stats->datasets++;
     }
     if (!rc) {
         struct strbuf sb = STRBUF_INIT;
-        define_xml(D, D_N, last, &sb);
+        define_xml(D, o.sp, D_N, last, &sb);
         rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
                        : dataset_write_file(dir, "define.xml", strbuf_str(&sb), sb.len, e);
         strbuf_release(&sb);
     }
     if (!rc)
-        stats->subjects = D[D_DM].t.nrows;
-    for (int i = 0; i < D_N; i++)
+        stats->subjects = o.sp[D_DM].nrows;
+    for (int i = 0; i < D_N; i++) {
         atable_free(&D[i].t);
+        if (o.sp[i].f)
+            dataset_spool_close(&o.sp[i]);
+    }
     if (has_ds)
         derive_free(&ds);
-    arena_free(&ar);
+    arena_free(&o.ar);
     return rc;
 }

@@ -59,12 +59,41 @@ static void test_arena_array_keeps_its_elements(void **state)
     arena_free(&ar);
 }
 
+/* arena_reset: what comes after is usable and the memory is kept: after a round that took
+ * several blocks and a big request, rounds that fit in one block start at the same address
+ * (the kept block, from its start) instead of going back to malloc. */
+static void test_arena_reset_reuses_a_block(void **state)
+{
+    (void)state;
+    struct arena ar = ARENA_INIT;
+    for (int i = 0; i < 10000; i++) /* several blocks' worth */
+        assert_non_null(arena_alloc(&ar, 40));
+    assert_non_null(arena_alloc(&ar, 200000));
+    arena_reset(&ar);
+    char *first = NULL;
+    for (int round = 0; round < 3; round++) {
+        char *p = arena_strdup(&ar, "first of the round");
+        assert_non_null(p);
+        assert_non_null(arena_alloc(&ar, 1000));
+        assert_string_equal(p, "first of the round");
+        if (round == 0)
+            first = p;
+        else
+            assert_ptr_equal(p, first);
+        arena_reset(&ar);
+    }
+    arena_free(&ar);
+    arena_reset(&ar); /* a freed arena stays empty */
+    assert_null(ar.head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capacity_doubles_from_first),
         cmocka_unit_test(test_malloc_array_keeps_its_elements),
         cmocka_unit_test(test_arena_array_keeps_its_elements),
+        cmocka_unit_test(test_arena_reset_reuses_a_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,232 @@
+/* Exports written record by record (issue 14: memory that does not grow with the number of
+ * patients): the spool that holds a table's rows on disk gives back exactly what was put in;
+ * the streamed derivation hands on one record's rows at a time; and `ioheme dataset`'s streamed
+ * files are byte for byte those written from the whole dataset in memory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <readstat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/csv.h"
+#include "report/dataset.h"
+#include "sim/simulate.h"
+
+static char tmpdir[256];
+
+static const struct acol COLS[] = {
+    {"id", ACOL_INT, "", "Row", "§1"},
+    {"text", ACOL_TEXT, "", "Text", "§1"},
+    {"note", ACOL_TEXT, "", "Note", "§1"},
+};
+
+/* Rows with missing cells, an empty one (missing, as atable keeps it), and values longer than
+ * the reader's first buffer come back cell for cell, twice (a rewind), with each column's
+ * widest value. */
+static void test_spool_gives_back_what_was_put_in(void **state)
+{
+    (void)state;
+    struct atable t;
+    atable_init(&t, "t", COLS, 3);
+    char *big = malloc(5001);
+    assert_non_null(big);
+    memset(big, 'x', 5000);
+    big[5000] = '\0';
+    const char *const rows[][3] = {
+        {"1", "alpha", NULL}, {"2", "", "b,c\n\"d\""}, {"3", big, "z"}, {NULL, NULL, NULL}};
+    size_t r;
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(atable_add_row(&t, &r), 0);
+        for (size_t c = 0; c < 3; c++)
+            assert_int_equal(atable_set(&t, r, c, rows[i][c]), 0);
+    }
+    struct dataset_spool s;
+    struct err e = {0};
+    assert_int_equal(dataset_spool_open(&s, tmpdir, "t", COLS, 3, &e), 0);
+    assert_int_equal(dataset_spool_add(&s, &t, &e), 0); /* in two rounds, as records come */
+    atable_clear(&t);
+    assert_int_equal(atable_add_row(&t, &r), 0);
+    assert_int_equal(atable_set(&t, r, 1, "last"), 0);
+    assert_int_equal(dataset_spool_add(&s, &t, &e), 0);
+    assert_int_equal(s.nrows, 5);
+    assert_int_equal(s.widths[0], 1);
+    assert_int_equal(s.widths[1], 5000);
+    assert_int_equal(s.widths[2], strlen("b,c\n\"d\""));
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(dataset_spool_rewind(&s, &e), 0);
+        const char *const *cells;
+        for (size_t i = 0; i < 5; i++) {
+            assert_int_equal(dataset_spool_next(&s, &cells, &e), 0);
+            assert_non_null(cells);
+            for (size_t c = 0; c < 3; c++) {
+                const char *want = i < 4 ? rows[i][c] : c == 1 ? "last" : NULL;
+                if (want && !*want)
+                    want = NULL;
+                if (!want)
+                    assert_null(cells[c]);
+                else
+                    assert_string_equal(cells[c], want);
+            }
+        }
+        assert_int_equal(dataset_spool_next(&s, &cells, &e), 0);
+        assert_null(cells);
+    }
+    dataset_spool_close(&s);
+    /* the working file was unlinked at once: nothing is left in the folder */
+    DIR *d = opendir(tmpdir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        assert_true(strncmp(de->d_name, ".ioheme-", 8) != 0);
+    closedir(d);
+    atable_free(&t);
+    free(big);
+}
+
+static struct store *study(const char *name, long patients)
+{
+    char db[512];
+    snprintf(db, sizeof db, "%s/%s.db", tmpdir, name);
+    struct err e = {0};
+    struct store *st = NULL;
+    const char *p = getenv("IOHEME_PROTOCOL");
+    if (store_create(db, p ? p : IOHEME_SOURCE_DIR "/protocols/io-heme", "admin", "correct-horse",
+                     &st, &e))
+        fail_msg("store_create: %s", e.msg);
+    struct store_ctx who = {"admin", "cli", NULL, NULL};
+    struct sim_summary s;
+    if (store_mark_synthetic(st, &who, &e) || sim_run(st, &who, 7, patients, 0, NULL, &s, &e))
+        fail_msg("simulate: %s", e.msg);
+    return st;
+}
+
+struct watch {
+    size_t calls, most_subjects, most_screening;
+};
+
+static int watch_rows(void *ctx, const struct adataset *ds, struct err *e)
+{
+    (void)e;
+    struct watch *w = ctx;
+    w->calls++;
+    if (ds->t[ADS_SUBJECTS].nrows > w->most_subjects)
+        w->most_subjects = ds->t[ADS_SUBJECTS].nrows;
+    if (ds->t[ADS_SCREENING].nrows > w->most_screening)
+        w->most_screening = ds->t[ADS_SCREENING].nrows;
+    return 0;
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s/%s", tmpdir, dir, file);
+    char *data = NULL;
+    size_t len = 0;
+    struct err e = {0};
+    if (csv_file_read_all(path, &data, &len, &e))
+        fail_msg("%s", e.msg);
+    return data;
+}
+
+static int count_rows(readstat_metadata_t *m, void *ctx)
+{
+    *(long *)ctx = readstat_get_row_count(m);
+    return READSTAT_HANDLER_OK;
+}
+
+/* The streamed derivation holds one record at a time (one screening row per call, at most one
+ * subject) and counts every row; `ioheme dataset` written as it streams equals, byte for byte,
+ * the dataset derived whole and written from memory; the Stata files have every row. */
+static void test_streamed_dataset_equals_the_whole(void **state)
+{
+    (void)state;
+    struct store *st = study("s", 30);
+    struct err e = {0};
+    struct adataset whole, streamed, watched;
+    assert_int_equal(dataset_from_store(st, &whole, &e), 0);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/whole", tmpdir);
+    assert_int_equal(dataset_write(&whole, dir, &e), 0);
+
+    struct watch w = {0};
+    struct dataset_stream s = {NULL, watch_rows, &w};
+    assert_int_equal(dataset_stream_store(st, &watched, &s, &e), 0);
+    size_t screened = whole.t[ADS_SCREENING].nrows;
+    assert_true(screened > 30);
+    assert_int_equal(w.calls, screened + 1); /* each record, then the completeness rows */
+    assert_int_equal(w.most_screening, 1);
+    assert_int_equal(w.most_subjects, 1);
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        assert_int_equal(derive_nrows(&watched, i), whole.t[i].nrows);
+        assert_int_equal(watched.t[i].nrows, 0); /* nothing kept */
+    }
+    derive_free(&watched);
+
+    snprintf(dir, sizeof dir, "%s/streamed", tmpdir);
+    assert_int_equal(dataset_export(st, dir, DATASET_STATA, &streamed, &e), 0);
+    assert_true(streamed.is_synthetic);
+    static const char *const extra[] = {"dataset_dictionary.csv", DATASET_SYNTHETIC_FILE};
+    for (int i = 0; i < ADS_NTABLES + 2; i++) {
+        char name[64];
+        if (i < ADS_NTABLES)
+            snprintf(name, sizeof name, "%s.csv", derive_ads_names[i]);
+        else
+            snprintf(name, sizeof name, "%s", extra[i - ADS_NTABLES]);
+        char *x = slurp("whole", name), *y = slurp("streamed", name);
+        if (strcmp(x, y) != 0)
+            fail_msg("%s: the streamed file differs from the whole dataset's", name);
+        free(x);
+        free(y);
+        if (i < ADS_NTABLES) {
+            assert_int_equal(derive_nrows(&streamed, i), whole.t[i].nrows);
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s.dta", dir, derive_ads_names[i]);
+            readstat_parser_t *p = readstat_parser_init();
+            long n = -1;
+            readstat_set_metadata_handler(p, count_rows);
+            assert_int_equal(readstat_parse_dta(p, path, &n), READSTAT_OK);
+            readstat_parser_free(p);
+            assert_int_equal(n, (long)whole.t[i].nrows);
+        }
+    }
+    derive_free(&streamed);
+    derive_free(&whole);
+
+    /* a folder that cannot be made is said before the study is read, and nothing is written */
+    snprintf(dir, sizeof dir, "%s/s.db/out", tmpdir);
+    assert_int_equal(dataset_export(st, dir, DATASET_CSV, &streamed, &e), ERR_IO);
+    assert_non_null(strstr(e.msg, "s.db/out"));
+    derive_free(&streamed);
+    store_close(st);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ioheme-stream-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spool_gives_back_what_was_put_in),
+        cmocka_unit_test(test_streamed_dataset_equals_the_whole),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
