@@ -82,7 +82,8 @@ int branch_vtab_hide(const struct dict *d, struct vtab *t, long long now_ms, bra
 {
     struct arena ar = ARENA_INIT;
     int rc = 0;
-    (void)vtab_get(t, "", 0, "", NULL); /* sorts t now, so the loop below sees a fixed order */
+    if (!vtab_sort(t)) /* now, so the loop below sees a fixed order */
+        return err_set(e, ERR_NOMEM, "out of memory");
     for (bool again = true; again && !rc;) {
         again = false;
         for (size_t i = 0; i < t->n && !rc; i++) {

@@ -151,6 +151,11 @@ static bool ensure_sorted(struct vtab *t)
     return true;
 }
 
+bool vtab_sort(struct vtab *t)
+{
+    return ensure_sorted(t);
+}
+
 /* The run of (field, event), NULL when it has no value. */
 static const struct vtab_run *find_run(struct vtab *t, const char *event, const char *field)
 {

@@ -61,6 +61,10 @@ int vtab_set_site(struct vtab *t, const char *site);
 int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,
              const char *value);
 
+/* Puts v[] in (field, event, instance, code) order (byte order; instances as numbers), for a
+ * caller that walks it; lookups sort by themselves. false: out of memory. */
+bool vtab_sort(struct vtab *t);
+
 /* The value, or NULL when absent or empty. For a checkbox pass the option code. The table is
  * sorted on the first lookup after an add. */
 const char *vtab_get(struct vtab *t, const char *event, int instance, const char *field,

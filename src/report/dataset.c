@@ -77,7 +77,7 @@ static int flush_record(struct load_ctx *c)
     if (rc == 0 && c->ds)
         rc = derive_completeness(c->ds, c->d, &c->v, c->e);
     if (rc == 0 && c->ds && c->stream) {
-        rc = c->stream->on_rows(c->stream->ctx, c->ds, c->e);
+        rc = c->stream->on_rows(c->stream->ctx, c->ds, &c->v, c->e);
         derive_drop_rows(c->ds);
     }
     vtab_reset(&c->v);
@@ -109,8 +109,6 @@ static int on_value(void *ctx, const struct store_value *sv)
     }
     if (vtab_add(&c->v, sv->event, sv->instance, sv->field, sv->code, sv->value))
         return c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
-    if (c->stream && c->stream->on_value && (rc = c->stream->on_value(c->stream->ctx, sv, c->e)))
-        return c->rc = rc;
     return 0;
 }
 
@@ -156,7 +154,7 @@ static int derive_study(struct store *st, struct adataset *ds, const struct data
     if (rc == 0)
         rc = derive_finish(ds, e);
     if (rc == 0 && s) {
-        rc = s->on_rows(s->ctx, ds, e);
+        rc = s->on_rows(s->ctx, ds, NULL, e);
         derive_drop_rows(ds);
     }
     if (rc)
@@ -344,8 +342,9 @@ struct export_out {
     struct dataset_spool spool[ADS_NTABLES];
 };
 
-static int export_rows(void *ctx, const struct adataset *ds, struct err *e)
+static int export_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
 {
+    (void)v;
     struct export_out *o = ctx;
     int rc = csv_add(&o->csv, ds, e);
     for (int i = 0; rc == 0 && o->spooled && i < ADS_NTABLES; i++)
@@ -357,7 +356,7 @@ int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, s
                    struct err *e)
 {
     struct export_out o = {.spooled = fmt != DATASET_CSV && fmt != DATASET_R};
-    struct dataset_stream s = {NULL, export_rows, &o};
+    struct dataset_stream s = {export_rows, &o};
     /* the files are made before the derivation starts: a folder that cannot be written is
      * said at once, not after the whole study has been read */
     derive_init(ds);

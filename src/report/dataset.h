@@ -23,14 +23,13 @@ int dataset_from_store(struct store *st, struct adataset *ds, struct err *e);
 
 /* The same derivation handed on record by record, for exports whose memory must not grow with
  * the number of patients: on_rows is called after each record with ds's tables holding that
- * record's rows and nothing else (dropped after the call; derive_nrows counts them), and once
- * more at the end with the completeness rows. on_value (may be NULL) sees every stored value
- * as it is read, hidden by branching or not, after on_rows for the record before. Records come
- * in dataset_from_store's order, so the rows do too. ds is initialised here and holds only the
- * counts on return (derive_free it). */
+ * record's rows and nothing else (dropped after the call; derive_nrows counts them) and v its
+ * stored values as the derivation saw them (what branching logic hides blanked), and once
+ * more at the end with the completeness rows and v NULL. Records come in dataset_from_store's
+ * order, so the rows do too. ds is initialised here and holds only the counts on return
+ * (derive_free it). */
 struct dataset_stream {
-    int (*on_value)(void *ctx, const struct store_value *v, struct err *e);
-    int (*on_rows)(void *ctx, const struct adataset *ds, struct err *e);
+    int (*on_rows)(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e);
     void *ctx;
 };
 int dataset_stream_store(struct store *st, struct adataset *ds, const struct dataset_stream *s,

@@ -209,42 +209,44 @@ struct raws {
     struct arena *ar;
 };
 
-static int raw_value(void *ctx, const struct store_value *v)
+/* The record's stored values (v, as the derivation saw them: what branching logic hides is
+ * blank, so left out here too) that the dataset keeps no column for, into rs. For a field stored
+ * at several events the last value counts, except the death date: the first (v is in field,
+ * event, instance order). */
+static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
 {
-    struct raws *rs = ctx;
-    if (!v->value || !*v->value || v->code)
-        return 0;
-    if (!rs->n || strcmp(rs->r[rs->n - 1].subject, v->record) != 0) {
-        struct raw *g = arena_grow(rs->ar, rs->r, rs->n, &rs->cap, sizeof *g, 64);
-        if (!g)
-            return ERR_NOMEM;
-        rs->r = g;
-        memset(&g[rs->n], 0, sizeof *g);
-        g[rs->n].subject = arena_strdup(rs->ar, v->record);
-        if (!g[rs->n++].subject)
-            return ERR_NOMEM;
-    }
-    struct raw *r = &rs->r[rs->n - 1];
-    const char *f = v->field, **slot = NULL;
-    if (strcmp(f, "cons_dt") == 0)
-        slot = &r->consent;
-    else if (strcmp(f, "eos_status") == 0)
-        slot = &r->eos_status;
-    else if (strcmp(f, "eos_date") == 0)
-        slot = &r->eos_date;
-    else if (strcmp(f, "fu_death_date") == 0 && !r->death)
-        slot = &r->death;
-    else if (strcmp(f, "bl_lab_dt") == 0)
-        slot = &r->lab_dt;
-    else if (strcmp(f, "bl_lab_source") == 0)
-        slot = &r->lab_source;
-    for (size_t i = 0; !slot && i < N(LABS); i++)
-        if (strcmp(f, LABS[i].field) == 0)
-            slot = &r->lab[i];
-    if (slot) {
-        *slot = arena_strdup(rs->ar, v->value);
-        if (!*slot)
-            return ERR_NOMEM;
+    if (!vtab_sort(v))
+        return ERR_NOMEM;
+    struct raw *g = arena_grow(rs->ar, rs->r, rs->n, &rs->cap, sizeof *g, 1);
+    if (!g)
+        return ERR_NOMEM;
+    rs->r = g;
+    struct raw *r = &g[rs->n];
+    memset(r, 0, sizeof *r);
+    r->subject = subject;
+    rs->n++;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct vtab_value *x = &v->v[i];
+        const char *f = x->field, **slot = NULL;
+        if (!x->value[0] || x->code)
+            continue;
+        if (strcmp(f, "cons_dt") == 0)
+            slot = &r->consent;
+        else if (strcmp(f, "eos_status") == 0)
+            slot = &r->eos_status;
+        else if (strcmp(f, "eos_date") == 0)
+            slot = &r->eos_date;
+        else if (strcmp(f, "fu_death_date") == 0 && !r->death)
+            slot = &r->death;
+        else if (strcmp(f, "bl_lab_dt") == 0)
+            slot = &r->lab_dt;
+        else if (strcmp(f, "bl_lab_source") == 0)
+            slot = &r->lab_source;
+        for (size_t k = 0; !slot && k < N(LABS); k++)
+            if (strcmp(f, LABS[k].field) == 0)
+                slot = &r->lab[k];
+        if (slot)
+            *slot = x->value; /* v outlives the record's build */
     }
     return 0;
 }
@@ -618,17 +620,14 @@ struct sdtm_out {
     struct dataset_spool sp[D_N];
 };
 
-static int sdtm_value(void *ctx, const struct store_value *v, struct err *e)
-{
-    struct sdtm_out *o = ctx;
-    return raw_value(&o->rs, v) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
-}
-
 /* A record's analysis rows: its domain rows, spooled; then the next record starts afresh. */
-static int sdtm_rows(void *ctx, const struct adataset *ds, struct err *e)
+static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
 {
     struct sdtm_out *o = ctx;
-    int rc = build(ds, &o->rs, o->D);
+    int rc = 0;
+    if (v && v->study_id && (rc = raw_from(&o->rs, v->study_id, v)) != 0)
+        return err_set(e, rc, "out of memory");
+    rc = build(ds, &o->rs, o->D);
     if (rc)
         err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
     for (int i = 0; !rc && i < D_N; i++)
@@ -817,7 +816,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
                            D[i].member);
     }
     struct sdtm_out o = {.D = D, .rs = {.ar = &o.ar}, .ar = ARENA_INIT};
-    struct dataset_stream stream = {sdtm_value, sdtm_rows, &o};
+    struct dataset_stream stream = {sdtm_rows, &o};
     struct adataset ds;
     bool has_ds = false;
     char first[32] = "", last[32] = "";

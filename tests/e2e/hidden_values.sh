@@ -71,4 +71,15 @@ grep -q "left out 1 stored value" "$W/out" || fail "dataset does not say what it
 row=$(grep '^IOH-001,T0,' "$W/ds/haemodynamics.csv")
 [ "$(echo "$row" | cut -d, -f6)" = "" ] || fail "the dataset used the hidden heart rate: $row"
 echo "$row" | grep -q ',died,' || fail "T0 status: $row"
+
+# the SDTM export leaves hidden values out too, including those it reads beside the dataset:
+# the consent's date, hidden once the consent type no longer shows it, is no RFICDTC / DSSTDTC
+"$I" export xpt --out "$W/x1" >/dev/null
+grep -q "2026-03-03T09:40" "$W/x1/dm.xpt" || fail "the consent date is not in dm.xpt to begin with"
+test_sql "$IOHEME_DB" "UPDATE value SET value = '3' WHERE record_id = $rid AND field = 'cons_type'" >/dev/null
+"$I" export xpt --out "$W/x2" >/dev/null
+for f in dm ds; do
+    if grep -q "T09:40" "$W/x2/$f.xpt"; then fail "$f.xpt used the hidden consent date"; fi
+done
+grep -q "2026-03-03" "$W/x2/ds.xpt" || fail "ds.xpt lost the consent milestone's date (enrolment)"
 echo ok

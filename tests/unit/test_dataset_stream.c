@@ -111,9 +111,10 @@ struct watch {
     size_t calls, most_subjects, most_screening;
 };
 
-static int watch_rows(void *ctx, const struct adataset *ds, struct err *e)
+static int watch_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
 {
     (void)e;
+    (void)v;
     struct watch *w = ctx;
     w->calls++;
     if (ds->t[ADS_SUBJECTS].nrows > w->most_subjects)
@@ -156,7 +157,7 @@ static void test_streamed_dataset_equals_the_whole(void **state)
     assert_int_equal(dataset_write(&whole, dir, &e), 0);
 
     struct watch w = {0};
-    struct dataset_stream s = {NULL, watch_rows, &w};
+    struct dataset_stream s = {watch_rows, &w};
     assert_int_equal(dataset_stream_store(st, &watched, &s, &e), 0);
     size_t screened = whole.t[ADS_SCREENING].nrows;
     assert_true(screened > 30);
