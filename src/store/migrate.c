@@ -9,8 +9,9 @@
  * each column's declared type. Either way, in one transaction on the receiving side, and at the
  * end the row count of every table is compared and the audit trail read back from the copy is
  * checked link by link with the one chain rule (store_audit_chain_next) and against its head.
- * A database of another schema version is refused (migrate to this binary's first). The
- * identifier key file stays beside the SQLite database: the copy holds the ciphertext. */
+ * A database of another schema version is refused (open it with this binary first, which
+ * upgrades it). The identifier key file stays beside the SQLite database: the copy holds the
+ * ciphertext. */
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,11 +269,19 @@ static int from_postgres(const char *from, const char *to, struct store_migrate_
                     ? atoi(PQgetvalue(r, 0, 0))
                     : -1;
         PQclear(r);
-        if (v != SCHEMA_VERSION)
+        if (v < 0)
             rc = err_set_field(e, ERR_INVALID, "from",
-                               v < 0 ? "not an ioheme study in PostgreSQL (no ioheme_schema)"
-                                     : "the PostgreSQL copy has schema version %d, this ioheme "
-                                       "%d: use the matching ioheme",
+                               "not an ioheme study in PostgreSQL (no ioheme_schema)");
+        else if (v < SCHEMA_VERSION)
+            rc = err_set_field(e, ERR_INVALID, "from",
+                               "the PostgreSQL study has schema version %d, this ioheme %d: "
+                               "open it once with this ioheme (e.g. 'ioheme audit verify --db "
+                               "URL'), which upgrades it in place, then migrate it",
+                               v, SCHEMA_VERSION);
+        else if (v > SCHEMA_VERSION)
+            rc = err_set_field(e, ERR_INVALID, "from",
+                               "the PostgreSQL study has schema version %d and this ioheme "
+                               "knows up to %d: use the matching ioheme",
                                v, SCHEMA_VERSION);
     }
     struct store *dst = NULL;

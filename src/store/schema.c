@@ -241,7 +241,7 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'archived protocol files cannot be changed'); END;"
     "CREATE TRIGGER protocol_archive_no_delete BEFORE DELETE ON protocol_archive"
     "  BEGIN SELECT RAISE(ABORT, 'archived protocol files cannot be deleted'); END;"
-    "INSERT INTO protocol_version(version, applied_at, user, reason, sha256, audit_id)"
+    "INSERT INTO protocol_version(version, applied_at, \"user\", reason, sha256, audit_id)"
     "  SELECT 1, coalesce((SELECT value FROM meta WHERE key = 'created_at'), ''), 'system',"
     "         'the protocol at creation', sha256, (SELECT min(id) FROM audit)"
     "  FROM protocol_file WHERE name = 'dictionary.csv';"
@@ -289,7 +289,17 @@ static int user_version(struct sqldb *db, int *v, struct err *e)
     return 0;
 }
 
+const char *store_schema_migration(int m)
+{
+    return m >= 1 && m <= (int)NMIGRATIONS ? migrations[m - 1] : NULL;
+}
+
 int store_schema_migrate(struct sqldb *db, struct err *e)
+{
+    return store_schema_migrate_to(db, (int)NMIGRATIONS, e);
+}
+
+int store_schema_migrate_to(struct sqldb *db, int target, struct err *e)
 {
     int v;
     int rc = user_version(db, &v, e);
@@ -300,7 +310,7 @@ int store_schema_migrate(struct sqldb *db, struct err *e)
                        "the database has schema version %d; this ioheme knows up to %d "
                        "(upgrade ioheme)",
                        v, (int)NMIGRATIONS);
-    for (int m = v; m < (int)NMIGRATIONS; m++) {
+    for (int m = v; m < target && m < (int)NMIGRATIONS; m++) {
         rc = store_exec_sql(db, "BEGIN IMMEDIATE", e);
         if (rc)
             return rc;

@@ -151,22 +151,29 @@ static void index_cols(sqlite3 *db, const char *idx, struct strbuf *sb)
     strbuf_release(&q);
 }
 
+/* A column's definition: its name, type, NOT NULL and DEFAULT. */
+static void col_sql(const struct store_col *col, struct strbuf *sql)
+{
+    strbuf_addf(sql, "\"%s\" %s", col->name,
+                col->type == 'i'   ? "bigint"
+                : col->type == 'r' ? "double precision"
+                : col->type == 'b' ? "bytea"
+                                   : "text COLLATE \"C\"");
+    if (col->not_null || col->pk)
+        strbuf_adds(sql, " NOT NULL");
+    if (col->dflt)
+        strbuf_addf(sql, " DEFAULT %s", col->dflt);
+}
+
 /* The CREATE TABLE of t in PostgreSQL, with its unique constraints (lite: the schema's
  * database). */
 static void create_table_sql(sqlite3 *db, const struct store_table *t, struct strbuf *sql)
 {
     strbuf_addf(sql, "CREATE TABLE \"%s\" (", t->name);
     for (size_t c = 0; c < t->ncols; c++) {
-        const struct store_col *col = &t->cols[c];
-        strbuf_addf(sql, "%s\"%s\" %s", c ? ", " : "", col->name,
-                    col->type == 'i'   ? "bigint"
-                    : col->type == 'r' ? "double precision"
-                    : col->type == 'b' ? "bytea"
-                                       : "text COLLATE \"C\"");
-        if (col->not_null || col->pk)
-            strbuf_adds(sql, " NOT NULL");
-        if (col->dflt)
-            strbuf_addf(sql, " DEFAULT %s", col->dflt);
+        if (c)
+            strbuf_adds(sql, ", ");
+        col_sql(&t->cols[c], sql);
     }
     if (t->pk)
         strbuf_addf(sql, ", PRIMARY KEY (%s)", t->pk);
@@ -216,7 +223,7 @@ static void check_constraints(const char *t, const char *create, struct strbuf *
         }
         if (depth)
             return;
-        strbuf_addf(ddl, "ALTER TABLE \"%s\" ADD CHECK (%.*s);", t, (int)(q - 1 - from), from);
+        strbuf_addf(ddl, "ALTER TABLE \"%s\" ADD CHECK (%.*s);\n", t, (int)(q - 1 - from), from);
         p = q - 1;
     }
 }
@@ -229,19 +236,19 @@ static int pg_run(struct sqldb *pg, const char *sql, const char *what, struct er
     return err_set(e, ERR_IO, "PostgreSQL, %s: %s", what, store_sql_errmsg(pg));
 }
 
-/* Everything after the tables: references, indexes, triggers. */
-static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table *t, struct err *e)
+/* Everything after the table itself (references, checks, indexes, triggers) as statements
+ * appended to ddl, each ending in ";\n" (the schema's SQL has no newline of its own, so an
+ * upgrade can compare two versions' statements line by line). */
+static void table_ddl(sqlite3 *db, const struct store_table *t, struct strbuf *ddl)
 {
     struct strbuf sql = STRBUF_INIT;
-    int rc = 0;
     sqlite3_stmt *s = NULL;
     strbuf_addf(&sql, "PRAGMA foreign_key_list(\"%s\")", t->name);
-    struct strbuf ddl = STRBUF_INIT;
     if (!sql.failed && sqlite3_prepare_v2(db, strbuf_str(&sql), -1, &s, NULL) == SQLITE_OK)
         while (sqlite3_step(s) == SQLITE_ROW) /* id, seq, table, from, to */
-            strbuf_addf(&ddl,
+            strbuf_addf(ddl,
                         "ALTER TABLE \"%s\" ADD FOREIGN KEY (\"%s\") REFERENCES \"%s\"(\"%s\") "
-                        "DEFERRABLE INITIALLY DEFERRED;",
+                        "DEFERRABLE INITIALLY DEFERRED;\n",
                         t->name, (const char *)sqlite3_column_text(s, 3),
                         (const char *)sqlite3_column_text(s, 2),
                         sqlite3_column_type(s, 4) == SQLITE_NULL
@@ -253,7 +260,7 @@ static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table 
         "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = %Q", t->name);
     if (create && sqlite3_prepare_v2(db, create, -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW)
-        check_constraints(t->name, (const char *)sqlite3_column_text(s, 0), &ddl);
+        check_constraints(t->name, (const char *)sqlite3_column_text(s, 0), ddl);
     sqlite3_finalize(s);
     sqlite3_free(create);
     s = NULL;
@@ -263,43 +270,62 @@ static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table 
                               t->name);
     if (q && sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK)
         while (sqlite3_step(s) == SQLITE_ROW)
-            strbuf_addf(&ddl, "%s;", (const char *)sqlite3_column_text(s, 0));
+            strbuf_addf(ddl, "%s;\n", (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
     sqlite3_free(q);
     if (t->rowid_id)
-        strbuf_addf(&ddl,
+        strbuf_addf(ddl,
                     "CREATE TRIGGER \"%s_next_id\" BEFORE INSERT ON \"%s\" FOR EACH ROW WHEN "
-                    "(NEW.id IS NULL) EXECUTE FUNCTION ioheme_next_id();",
+                    "(NEW.id IS NULL) EXECUTE FUNCTION ioheme_next_id();\n",
                     t->name, t->name);
     if (t->no_update)
-        strbuf_addf(&ddl,
+        strbuf_addf(ddl,
                     "CREATE TRIGGER \"%s_no_update\" BEFORE UPDATE ON \"%s\" FOR EACH ROW "
-                    "EXECUTE FUNCTION ioheme_append_only();",
+                    "EXECUTE FUNCTION ioheme_append_only();\n",
                     t->name, t->name);
     if (t->no_delete)
-        strbuf_addf(&ddl,
+        strbuf_addf(ddl,
                     "CREATE TRIGGER \"%s_no_delete\" BEFORE DELETE ON \"%s\" FOR EACH ROW "
-                    "EXECUTE FUNCTION ioheme_append_only();",
+                    "EXECUTE FUNCTION ioheme_append_only();\n",
                     t->name, t->name);
-    if (ddl.failed || sql.failed)
+    strbuf_release(&sql);
+}
+
+/* The table's references, checks, indexes and triggers, created. */
+static int finish_table(sqlite3 *db, struct sqldb *pg, const struct store_table *t, struct err *e)
+{
+    struct strbuf ddl = STRBUF_INIT;
+    table_ddl(db, t, &ddl);
+    int rc = 0;
+    if (ddl.failed)
         rc = err_set(e, ERR_NOMEM, "out of memory");
     else if (ddl.len)
         rc = pg_run(pg, strbuf_str(&ddl), "creating checks, references, indexes and triggers", e);
     strbuf_release(&ddl);
-    strbuf_release(&sql);
     return rc;
+}
+
+/* An in-memory SQLite database with the schema at version v: what the PostgreSQL schema is
+ * read from. */
+static int schema_at(int v, struct sqldb **mem, struct err *e)
+{
+    *mem = NULL;
+    if (store_sql_open_sqlite(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, mem) !=
+        SQLITE_OK)
+        return err_set(e, ERR_NOMEM, "building the schema: %s",
+                       *mem ? store_sql_errmsg(*mem) : "out of memory");
+    return store_schema_migrate_to(*mem, v, e);
 }
 
 int store_schema_pg_create(struct sqldb *pg, struct store_tables *ts, struct err *e)
 {
+    return store_schema_pg_create_at(pg, SCHEMA_VERSION, ts, e);
+}
+
+int store_schema_pg_create_at(struct sqldb *pg, int version, struct store_tables *ts, struct err *e)
+{
     struct sqldb *mem = NULL;
-    int rc = 0;
-    if (store_sql_open_sqlite(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &mem) !=
-        SQLITE_OK)
-        rc = err_set(e, ERR_NOMEM, "building the schema: %s",
-                     mem ? store_sql_errmsg(mem) : "out of memory");
-    if (!rc)
-        rc = store_schema_migrate(mem, e);
+    int rc = schema_at(version, &mem, e);
     if (!rc)
         rc = store_schema_tables(store_sql_sqlite(mem), ts, e);
     if (!rc)
@@ -330,14 +356,208 @@ int store_schema_pg_create(struct sqldb *pg, struct store_tables *ts, struct err
         fmt_exact(sql, sizeof sql,
                   "CREATE TABLE ioheme_schema (version integer NOT NULL); INSERT INTO "
                   "ioheme_schema VALUES (%d)",
-                  SCHEMA_VERSION);
+                  version);
         rc = pg_run(pg, sql, "recording the schema version", e);
     }
     store_sql_close(mem);
     return rc;
 }
 
-int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
+/* ---- upgrading a study in place -----------------------------------------------------------*/
+
+static const struct store_table *table_named(const struct store_tables *ts, const char *name)
+{
+    for (size_t i = 0; i < ts->n; i++)
+        if (strcmp(ts->t[i].name, name) == 0)
+            return &ts->t[i];
+    return NULL;
+}
+
+static const struct store_col *col_named(const struct store_table *t, const char *name)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        if (strcmp(t->cols[c].name, name) == 0)
+            return &t->cols[c];
+    return NULL;
+}
+
+static bool same_col(const struct store_col *a, const struct store_col *b)
+{
+    return a->type == b->type && a->not_null == b->not_null && a->pk == b->pk &&
+           (a->dflt && b->dflt ? strcmp(a->dflt, b->dflt) == 0 : a->dflt == b->dflt);
+}
+
+/* The line at p (up to and with its '\n') is one of the lines of text. */
+static bool has_line(const char *text, const char *p, size_t n)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t k = nl ? (size_t)(nl - text) + 1 : strlen(text);
+        if (k == n && memcmp(text, p, n) == 0)
+            return true;
+        text += k;
+    }
+    return false;
+}
+
+/* Appends the lines of b that a lacks to out; *lost is set when a has a line b lacks. */
+static void new_lines(const char *a, const char *b, struct strbuf *out, bool *lost)
+{
+    for (const char *p = b; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (!has_line(a, p, n))
+            strbuf_add(out, p, n);
+        p += n;
+    }
+    for (const char *p = a; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (!has_line(b, p, n))
+            *lost = true;
+        p += n;
+    }
+}
+
+/* What only rebuilding the study could do: said, with the way that works. */
+static int not_in_place(int m, const char *what, const char *name, struct err *e)
+{
+    return err_set(e, ERR_UNSUPPORTED,
+                   "migration %d %s %s, which a PostgreSQL study cannot take in place: migrate "
+                   "the study to SQLite with an ioheme of its version ('ioheme migrate'), open "
+                   "it with this one, and migrate it back (docs/operations.md)",
+                   m, what, name);
+}
+
+/* The statements that take PostgreSQL from old's schema to cur's (in-memory SQLite databases
+ * at versions m - 1 and m; their tables in to and tn) into ddl: new tables, new columns, and
+ * each reference, check, index and trigger cur has that old has not. */
+static int upgrade_ddl(sqlite3 *old, const struct store_tables *to, sqlite3 *cur,
+                       const struct store_tables *tn, int m, struct strbuf *ddl, struct err *e)
+{
+    for (size_t i = 0; i < to->n; i++) {
+        const struct store_table *ot = &to->t[i], *nt = table_named(tn, ot->name);
+        if (!nt)
+            return not_in_place(m, "drops table", ot->name, e);
+        for (size_t c = 0; c < ot->ncols; c++) {
+            const struct store_col *nc = col_named(nt, ot->cols[c].name);
+            if (!nc || !same_col(&ot->cols[c], nc))
+                return not_in_place(m, nc ? "changes column" : "drops column", ot->cols[c].name, e);
+        }
+    }
+    /* the tables and columns first: a new reference may name a table made further on */
+    for (size_t i = 0; i < tn->n; i++) {
+        const struct store_table *nt = &tn->t[i], *ot = table_named(to, nt->name);
+        if (!ot) {
+            create_table_sql(cur, nt, ddl);
+            strbuf_adds(ddl, ";\n");
+            continue;
+        }
+        for (size_t c = 0; c < nt->ncols; c++)
+            if (!col_named(ot, nt->cols[c].name)) {
+                strbuf_addf(ddl, "ALTER TABLE \"%s\" ADD COLUMN ", nt->name);
+                col_sql(&nt->cols[c], ddl);
+                strbuf_adds(ddl, ";\n");
+            }
+    }
+    int rc = 0;
+    for (size_t i = 0; !rc && i < tn->n; i++) {
+        const struct store_table *nt = &tn->t[i], *ot = table_named(to, nt->name);
+        struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+        if (ot)
+            table_ddl(old, ot, &a);
+        table_ddl(cur, nt, &b);
+        bool lost = false;
+        new_lines(strbuf_str(&a), strbuf_str(&b), ddl, &lost);
+        if (a.failed || b.failed)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else if (lost)
+            rc =
+                not_in_place(m, "drops a reference, check, index or trigger of table", nt->name, e);
+        strbuf_release(&a);
+        strbuf_release(&b);
+    }
+    return rc;
+}
+
+/* Runs migration m on mem statement by statement, appending to data (when not NULL) each
+ * statement that changes rows rather than the schema (INSERT, UPDATE, DELETE, REPLACE), which
+ * PostgreSQL runs as written, after the migration's schema changes. */
+static int run_migration(struct sqldb *mem, int m, struct strbuf *data, struct err *e)
+{
+    sqlite3 *db = store_sql_sqlite(mem);
+    const char *sql = store_schema_migration(m);
+    while (sql && *sql) {
+        sqlite3_stmt *s = NULL;
+        const char *tail = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, &tail) != SQLITE_OK)
+            return err_set(e, ERR_INTERNAL, "migration %d: %s", m, sqlite3_errmsg(db));
+        if (!s)
+            break; /* only blanks left */
+        const char *text = sqlite3_sql(s);
+        while (*text == ' ')
+            text++;
+        static const char *const kinds[] = {"INSERT", "UPDATE", "DELETE", "REPLACE"};
+        for (size_t k = 0; data && k < sizeof kinds / sizeof kinds[0]; k++)
+            if (strncasecmp(text, kinds[k], strlen(kinds[k])) == 0)
+                strbuf_addf(data, "%s;\n", text);
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(s);
+        if (r != SQLITE_DONE)
+            return err_set(e, ERR_INTERNAL, "migration %d: %s", m, sqlite3_errmsg(db));
+        sql = tail;
+    }
+    char bump[64];
+    fmt_exact(bump, sizeof bump, "PRAGMA user_version = %d", m);
+    return store_exec_sql(mem, bump, e);
+}
+
+/* Brings the study from schema version `from` to this binary's, inside the caller's
+ * transaction: each migration in turn, its schema changes then its data statements. */
+static int pg_upgrade(struct sqldb *pg, int from, struct err *e)
+{
+    struct sqldb *old = NULL, *cur = NULL;
+    int rc = schema_at(from, &old, e);
+    if (!rc)
+        rc = schema_at(from, &cur, e);
+    for (int m = from + 1; !rc && m <= SCHEMA_VERSION; m++) {
+        struct store_tables to = {.ar = ARENA_INIT}, tn = {.ar = ARENA_INIT};
+        struct strbuf ddl = STRBUF_INIT, data = STRBUF_INIT;
+        rc = run_migration(cur, m, &data, e);
+        if (!rc)
+            rc = store_schema_tables(store_sql_sqlite(old), &to, e);
+        if (!rc)
+            rc = store_schema_tables(store_sql_sqlite(cur), &tn, e);
+        if (!rc)
+            rc = upgrade_ddl(store_sql_sqlite(old), &to, store_sql_sqlite(cur), &tn, m, &ddl, e);
+        if (!rc && (ddl.failed || data.failed))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        if (!rc && ddl.len)
+            rc = pg_run(pg, strbuf_str(&ddl), "changing the schema", e);
+        if (!rc && data.len)
+            rc = pg_run(pg, strbuf_str(&data), "moving the data", e);
+        if (!rc)
+            rc = run_migration(old, m, NULL, e);
+        if (rc)
+            err_prefix(e, "migration %d", m);
+        store_schema_tables_free(&to);
+        store_schema_tables_free(&tn);
+        strbuf_release(&ddl);
+        strbuf_release(&data);
+    }
+    if (!rc) {
+        char sql[64];
+        fmt_exact(sql, sizeof sql, "UPDATE ioheme_schema SET version = %d", SCHEMA_VERSION);
+        rc = pg_run(pg, sql, "recording the schema version", e);
+    }
+    store_sql_close(old);
+    store_sql_close(cur);
+    return rc;
+}
+
+static int pg_version(struct sqldb *pg)
 {
     sqldb_stmt *s = NULL;
     int v = -1;
@@ -345,6 +565,12 @@ int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
         store_sql_step(s) == SQLITE_ROW)
         v = store_sql_col_int(s, 0);
     store_sql_finalize(s);
+    return v;
+}
+
+int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
+{
+    int v = pg_version(pg);
     if (v < 0) {
         /* the failed statement aborted nothing (no transaction): say what is there */
         return err_set(e, ERR_NOT_FOUND,
@@ -352,11 +578,28 @@ int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
                        "'ioheme init', or copy one in with 'ioheme migrate')",
                        url);
     }
-    if (v != SCHEMA_VERSION)
+    if (v > SCHEMA_VERSION)
         return err_set(e, ERR_INVALID,
-                       "%s: the study has schema version %d and this ioheme %d: use the "
-                       "matching ioheme (a PostgreSQL study is upgraded by migrating it to "
-                       "SQLite, upgrading that, and migrating it back)",
+                       "%s: the study has schema version %d and this ioheme knows up to %d: "
+                       "upgrade ioheme",
                        url, v, SCHEMA_VERSION);
-    return 0;
+    if (v == SCHEMA_VERSION)
+        return 0;
+    /* under the write lock, in one transaction: another server opening the study at the same
+     * moment waits, then finds it upgraded; a failure leaves the study as it was */
+    int rc = store_exec_sql(pg, "BEGIN IMMEDIATE", e);
+    if (rc)
+        return rc;
+    v = pg_version(pg);
+    if (v < 0)
+        rc = err_set(e, ERR_IO, "%s: reading the schema version: %s", url, store_sql_errmsg(pg));
+    else if (v < SCHEMA_VERSION)
+        rc = pg_upgrade(pg, v, e);
+    if (!rc)
+        rc = store_exec_sql(pg, "COMMIT", e);
+    if (rc) {
+        (void)store_sql_exec(pg, "ROLLBACK");
+        err_prefix(e, "%s: upgrading the study from schema version %d", url, v);
+    }
+    return rc;
 }

@@ -329,12 +329,21 @@ void store_schema_tables_free(struct store_tables *ts);
 /* Creates this binary's schema (SCHEMA_VERSION) in an empty PostgreSQL database, inside the
  * caller's transaction; *ts gets its tables (store_schema_tables_free). */
 int store_schema_pg_create(struct sqldb *pg, struct store_tables *ts, struct err *e);
-/* ERR_NOT_FOUND when the PostgreSQL database (url) holds no study, ERR_INVALID when one of
- * another schema version. */
+/* As store_schema_pg_create, the schema at version `version` (1..SCHEMA_VERSION): what an
+ * older ioheme made, for the upgrade's tests. */
+int store_schema_pg_create_at(struct sqldb *pg, int version, struct store_tables *ts,
+                              struct err *e);
+/* ERR_NOT_FOUND when the PostgreSQL database (url) holds no study, ERR_INVALID when one of a
+ * newer schema version than this binary's. A study of an older version is upgraded in place,
+ * in one transaction under the write lock (schema_pg.c: each migration's new tables, columns,
+ * references, checks, indexes and triggers, then its data statements). */
 int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e);
 
-/* schema.c: creates or upgrades the schema to the current version. */
+/* schema.c: creates or upgrades the schema to the current version; _to stops at version
+ * target; store_schema_migration is migration m's SQL (1..SCHEMA_VERSION), else NULL. */
 int store_schema_migrate(struct sqldb *db, struct err *e);
+int store_schema_migrate_to(struct sqldb *db, int target, struct err *e);
+const char *store_schema_migration(int m);
 #define SCHEMA_VERSION 9
 /* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
 #define IOHEME_APPLICATION_ID 0x494F4845
