@@ -180,6 +180,7 @@ enum dom_id {
 /* Per subject: the stored values the dataset keeps no column for. */
 struct raw {
     const char *subject; /* study ID */
+    const char *site;    /* the record's site code, NULL when none */
     const char *consent, *eos_status, *eos_date, *death;
     const char *lab_dt, *lab_source;
     const char *lab[12];
@@ -224,6 +225,7 @@ static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
     struct raw *r = &g[rs->n];
     memset(r, 0, sizeof *r);
     r->subject = subject;
+    r->site = v->site;
     rs->n++;
     for (size_t i = 0; i < v->n; i++) {
         const struct vtab_value *x = &v->v[i];
@@ -396,7 +398,7 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         set(&b, "SUBJID", sid);
         set(&b, "RFSTDTC", iso(atable_get(sub, r, SUB_T0), b1));
         set(&b, "RFICDTC", raw ? iso(raw->consent, b2) : NULL);
-        set(&b, "SITEID", "01");
+        set(&b, "SITEID", raw && raw->site ? raw->site : "01"); /* 01: a single-centre study */
         set(&b, "AGE", atable_get(sub, r, SUB_AGE));
         set(&b, "AGEU", "YEARS");
         const char *sex = atable_get(sub, r, SUB_SEX);

@@ -3,7 +3,7 @@
 # nobody here wrote — R haven::read_xpt and pandas read_sas — and checked against the analysis
 # dataset's CSVs (`ioheme dataset`) and the database itself (sqlite3 or psql): one DM row per
 # enrolled subject with its age and sex, a PR row per insertion attempt, an EC row per infusion,
-# VS and LB values equal to the stored ones, an AE row per complication with its grade;
+# VS and LB values equal to the stored ones, DM's SITEID the record's site, an AE row per complication with its grade;
 # version 5 files (not ReadStat's default 8), names <= 8 characters, labels <= 40, values
 # <= 200; haven and pandas read the same values; a second export is byte-identical; define.xml
 # is well-formed XML that lists exactly the datasets and variables written; the export is
@@ -23,6 +23,9 @@ I=$IOHEME
 # one baseline panel drawn through the IO needle: its platelets go to SUPPLB as excluded
 sid=$(test_sql "$IOHEME_DB" "SELECT r.study_id FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'bl_plt' ORDER BY r.id LIMIT 1")
 "$I" set "$sid" baseline bl_lab_source=4 --reason "sample from the IO needle" >/dev/null || fail "fixture: specimen source"
+# a second hospital with one of the patients: DM's SITEID is the record's site (01 where none)
+"$I" site add B02 --name "Second hospital" >/dev/null || fail "fixture: site"
+"$I" site move "$sid" B02 --reason "transferred" >/dev/null || fail "fixture: site move"
 "$I" export xpt --out "$W/x" >"$W/out" || fail "export: $(cat "$W/out")"
 "$I" export xpt --out "$W/x2" >/dev/null || fail "second export"
 for f in "$W"/x/*; do
@@ -81,6 +84,7 @@ for s in subj:
     assert d['SEX'] == {'male': 'M', 'female': 'F', '': 'U'}[s['sex']], (d['SEX'], s['sex'])
     assert d['RFSTDTC'] == s['t0'].replace(' ', 'T'), (d['RFSTDTC'], s['t0'])
     assert (d['DTHFL'] == 'Y') == (s['os_status'] == '1')
+    assert d['SITEID'] == ('B02' if s['subject_id'] == io_sid else '01'), (d['SITEID'], s['subject_id'])
 # PR: one row per attempt, start times and sites
 att = ds['attempts']
 assert len(R['PR']) == len(att), ('PR', len(R['PR']), len(att))
