@@ -219,10 +219,12 @@ struct csv_out {
     struct strbuf sb;
 };
 
-static int csv_path(const char *dir, const char *table, struct strbuf *path)
+/* dir/table.csv, or while it is being written dir/.table.csv.partial: a failed export leaves
+ * the files of the last good one as they were. */
+static int csv_path(const char *dir, const char *table, bool partial, struct strbuf *path)
 {
     strbuf_reset(path);
-    strbuf_addf(path, "%s/%s.csv", dir, table);
+    strbuf_addf(path, partial ? "%s/.%s.csv.partial" : "%s/%s.csv", dir, table);
     return path->failed ? ERR_NOMEM : 0;
 }
 
@@ -248,7 +250,7 @@ static int csv_open(struct csv_out *o, const struct adataset *ds, const char *di
     int rc = dataset_mkdir(dir, e);
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
         const struct atable *t = &ds->t[i];
-        if (csv_path(dir, t->name, &path))
+        if (csv_path(dir, t->name, true, &path))
             rc = err_set(e, ERR_NOMEM, "out of memory");
         else if (!(o->f[i] = fopen(path.buf, "wb")))
             rc = err_set(e, ERR_IO, "%s: cannot write: %s", path.buf, strerror(errno));
@@ -295,14 +297,22 @@ static int csv_close(struct csv_out *o, const struct adataset *ds, int rc, struc
             rc = err_set(e, ERR_IO, "%s/%s.csv: write failed: %s", o->dir, derive_ads_names[i],
                          strerror(errno));
     strbuf_release(&o->sb);
-    if (rc) { /* no half-written dataset left to be taken for a whole one */
-        struct strbuf path = STRBUF_INIT;
-        for (int i = 0; i < ADS_NTABLES; i++)
-            if (o->f[i] && csv_path(o->dir, derive_ads_names[i], &path) == 0)
-                (void)remove(path.buf);
-        strbuf_release(&path);
-        return rc;
+    struct strbuf path = STRBUF_INIT, done = STRBUF_INIT;
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        if (!o->f[i] || csv_path(o->dir, derive_ads_names[i], true, &path) ||
+            csv_path(o->dir, derive_ads_names[i], false, &done))
+            continue;
+        if (rc) /* no half-written dataset left to be taken for a whole one */
+            (void)remove(path.buf);
+        else if (rename(path.buf, done.buf) != 0)
+            rc = err_set(e, ERR_IO, "%s: %s", done.buf, strerror(errno));
     }
+    if (!rc && (path.failed || done.failed))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    strbuf_release(&path);
+    strbuf_release(&done);
+    if (rc)
+        return rc;
     struct strbuf dict = STRBUF_INIT;
     strbuf_adds(&dict, "table,column,type,unit,description,sap_section\n");
     for (int i = 0; i < ADS_NTABLES; i++) {
@@ -355,7 +365,7 @@ static int export_rows(void *ctx, const struct adataset *ds, struct vtab *v, str
 int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
                    struct err *e)
 {
-    struct export_out o = {.spooled = fmt != DATASET_CSV && fmt != DATASET_R};
+    struct export_out o = {.spooled = dataset_format_has_package_files(fmt)};
     struct dataset_stream s = {export_rows, &o};
     /* the files are made before the derivation starts: a folder that cannot be written is
      * said at once, not after the whole study has been read */

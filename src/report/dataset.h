@@ -105,6 +105,8 @@ int dataset_format_parse(const char *name, enum dataset_format *out);
  * it). */
 int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
                    struct err *e);
+/* stata, spss and sas have files of their own beside the CSVs; csv and r a loader script. */
+bool dataset_format_has_package_files(enum dataset_format fmt);
 /* The package files of fmt for one table spooled whole (dataset_pkg.c): dir/<name>.<ext> for
  * stata, spss and sas; nothing for csv and r. */
 int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,

@@ -213,10 +213,15 @@ static const char *r_class(enum acol_type t)
 /* dataset.R: reads the CSVs of this folder into a list of data frames with R types, dates as
  * Date, date-times as POSIXct (the site's wall-clock, read as UTC), yes/no factors and every
  * column's description as its "label" attribute (as haven does). */
+bool dataset_format_has_package_files(enum dataset_format fmt)
+{
+    return fmt == DATASET_STATA || fmt == DATASET_SPSS || fmt == DATASET_SAS;
+}
+
 int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum dataset_format fmt,
                            struct err *e)
 {
-    if (fmt != DATASET_CSV && fmt != DATASET_R)
+    if (dataset_format_has_package_files(fmt))
         return 0;
     struct strbuf sb = STRBUF_INIT;
     strbuf_adds(
@@ -294,7 +299,7 @@ int dataset_format_parse(const char *name, enum dataset_format *out)
 int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,
                                 struct err *e)
 {
-    if (fmt == DATASET_CSV || fmt == DATASET_R)
+    if (!dataset_format_has_package_files(fmt))
         return 0;
     struct strbuf path = STRBUF_INIT;
     strbuf_addf(&path, "%s/%s.%s", dir, t->name, EXT[fmt]);

@@ -17,6 +17,7 @@
  * Names are at most 8 characters, labels 40, character values 200; dates and times are ISO
  * 8601 (--DTC). The same database gives the same bytes: no clock is read (the files carry
  * ReadStat's fixed timestamp, define.xml the audit trail's last change). */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -208,6 +209,7 @@ struct raws {
     struct raw *r;
     size_t n, cap;
     struct arena *ar;
+    bool has_sites; /* the study has sites (docs/sites.md): a record without one has no SITEID */
 };
 
 /* The record's stored values (v, as the derivation saw them: what branching logic hides is
@@ -398,7 +400,9 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         set(&b, "SUBJID", sid);
         set(&b, "RFSTDTC", iso(atable_get(sub, r, SUB_T0), b1));
         set(&b, "RFICDTC", raw ? iso(raw->consent, b2) : NULL);
-        set(&b, "SITEID", raw && raw->site ? raw->site : "01"); /* 01: a single-centre study */
+        /* 01 in a single-centre study; in a multi-centre one a record at no site has none,
+         * rather than a code a site may have */
+        set(&b, "SITEID", raw && raw->site ? raw->site : rs->has_sites ? NULL : "01");
         set(&b, "AGE", atable_get(sub, r, SUB_AGE));
         set(&b, "AGEU", "YEARS");
         const char *sex = atable_get(sub, r, SUB_SEX);
@@ -637,7 +641,7 @@ static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struc
     for (int i = 0; i < D_N; i++)
         atable_clear(&o->D[i].t);
     o->rs.r = NULL;
-    o->rs.n = o->rs.cap = 0;
+    o->rs.n = o->rs.cap = 0; /* has_sites stays */
     arena_reset(&o->ar);
     return rc;
 }
@@ -828,6 +832,12 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
             rc = err_set_field(e, ERR_IO, "out", "%s: cannot create the folder", dir);
     }
+    struct store_site *sites = NULL;
+    size_t nsites = 0;
+    if (!rc)
+        rc = store_site_list(st, &sites, &nsites, e);
+    free(sites);
+    o.rs.has_sites = nsites > 0;
     for (int i = 0; !rc && i < D_N; i++)
         rc = dataset_spool_open(&o.sp[i], dir, D[i].member, D[i].t.cols, D[i].t.ncols, e);
     if (!rc)

@@ -4,7 +4,9 @@
  * N-1 to N, and each runs in its own transaction together with the user_version bump, so a
  * crash leaves the database at a whole version. A new migration is appended to the table
  * below; existing entries are never edited once released (databases in the field were built
- * with them).
+ * with them), except to write an identifier so that PostgreSQL reads it alike (a data statement
+ * of a migration runs there too when a study is upgraded in place: migration 8 quotes "user",
+ * which PostgreSQL takes for current_user; SQLite reads both the same).
  *
  * Tables are STRICT (a value of the wrong type is an error, not a silent conversion). The audit
  * table refuses UPDATE and DELETE through triggers; audit_head holds the last id and hash,
@@ -289,9 +291,33 @@ static int user_version(struct sqldb *db, int *v, struct err *e)
     return 0;
 }
 
-const char *store_schema_migration(int m)
+int store_schema_apply(struct sqldb *db, int m, store_schema_stmt_fn fn, void *ctx, struct err *e)
 {
-    return m >= 1 && m <= (int)NMIGRATIONS ? migrations[m - 1] : NULL;
+    if (m < 1 || m > (int)NMIGRATIONS)
+        return err_set(e, ERR_INTERNAL, "no migration %d", m);
+    sqlite3 *lite = store_sql_sqlite(db);
+    const char *sql = migrations[m - 1];
+    int rc = 0;
+    while (!rc && sql && *sql) {
+        sqlite3_stmt *s = NULL;
+        const char *tail = NULL;
+        if (sqlite3_prepare_v2(lite, sql, -1, &s, &tail) != SQLITE_OK)
+            return err_set(e, ERR_IO, "%s", sqlite3_errmsg(lite));
+        if (!s)
+            break; /* only blanks left */
+        if (fn)
+            rc = fn(ctx, sqlite3_sql(s), e);
+        int r = SQLITE_DONE;
+        while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(s);
+        if (!rc && r != SQLITE_DONE)
+            rc = err_set(e, ERR_IO, "%s", sqlite3_errmsg(lite));
+        sql = tail;
+    }
+    char bump[64];
+    fmt_exact(bump, sizeof bump, "PRAGMA user_version = %d", m);
+    return rc ? rc : store_exec_sql(db, bump, e);
 }
 
 int store_schema_migrate(struct sqldb *db, struct err *e)
@@ -314,11 +340,7 @@ int store_schema_migrate_to(struct sqldb *db, int target, struct err *e)
         rc = store_exec_sql(db, "BEGIN IMMEDIATE", e);
         if (rc)
             return rc;
-        char bump[64];
-        fmt_exact(bump, sizeof bump, "PRAGMA user_version = %d", m + 1);
-        rc = store_exec_sql(db, migrations[m], e);
-        if (!rc)
-            rc = store_exec_sql(db, bump, e);
+        rc = store_schema_apply(db, m + 1, NULL, NULL, e);
         if (!rc)
             rc = store_exec_sql(db, "COMMIT", e);
         if (rc) {

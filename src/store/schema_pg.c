@@ -480,38 +480,65 @@ static int upgrade_ddl(sqlite3 *old, const struct store_tables *to, sqlite3 *cur
     return rc;
 }
 
-/* Runs migration m on mem statement by statement, appending to data (when not NULL) each
- * statement that changes rows rather than the schema (INSERT, UPDATE, DELETE, REPLACE), which
- * PostgreSQL runs as written, after the migration's schema changes. */
+/* The first word of a statement past blanks and comments, and its length. */
+static const char *first_word(const char *p, size_t *n)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-')
+            p += strcspn(p, "\n");
+        else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else
+            break;
+    }
+    for (*n = 0; isalpha((unsigned char)p[*n]);)
+        ++*n;
+    return p;
+}
+
+static bool is_word(const char *w, size_t n, const char *kw)
+{
+    return n == strlen(kw) && strncasecmp(w, kw, n) == 0;
+}
+
+/* A migration's statements as an upgrade sees them (store_schema_stmt_fn): the schema's
+ * (CREATE, ALTER, DROP, PRAGMA) come from comparing the schemas; a data statement (INSERT,
+ * UPDATE, DELETE) is kept in data, to run on PostgreSQL as written; anything else, or SQLite's
+ * own INSERT OR ..., is said, not skipped. */
+struct upgrade_stmts {
+    int m;
+    struct strbuf *data;
+};
+
+static int upgrade_stmt(void *ctx, const char *sql, struct err *e)
+{
+    struct upgrade_stmts *u = ctx;
+    size_t n;
+    const char *w = first_word(sql, &n);
+    if (is_word(w, n, "CREATE") || is_word(w, n, "ALTER") || is_word(w, n, "DROP") ||
+        is_word(w, n, "PRAGMA"))
+        return 0;
+    if (is_word(w, n, "INSERT") || is_word(w, n, "UPDATE") || is_word(w, n, "DELETE")) {
+        size_t k;
+        const char *next = first_word(w + n, &k);
+        if (is_word(next, k, "OR"))
+            return not_in_place(u->m, "has SQLite's own", "INSERT/UPDATE OR ...", e);
+        strbuf_addf(u->data, "%s;\n", w);
+        return 0;
+    }
+    char what[40];
+    fmt_text(what, sizeof what, "%.*s", (int)(n ? n : 1), n ? w : "?");
+    return not_in_place(u->m, "has a statement the upgrade cannot place:", what, e);
+}
+
+/* Applies migration m to mem, keeping its data statements in data when data is not NULL. */
 static int run_migration(struct sqldb *mem, int m, struct strbuf *data, struct err *e)
 {
-    sqlite3 *db = store_sql_sqlite(mem);
-    const char *sql = store_schema_migration(m);
-    while (sql && *sql) {
-        sqlite3_stmt *s = NULL;
-        const char *tail = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &s, &tail) != SQLITE_OK)
-            return err_set(e, ERR_INTERNAL, "migration %d: %s", m, sqlite3_errmsg(db));
-        if (!s)
-            break; /* only blanks left */
-        const char *text = sqlite3_sql(s);
-        while (*text == ' ')
-            text++;
-        static const char *const kinds[] = {"INSERT", "UPDATE", "DELETE", "REPLACE"};
-        for (size_t k = 0; data && k < sizeof kinds / sizeof kinds[0]; k++)
-            if (strncasecmp(text, kinds[k], strlen(kinds[k])) == 0)
-                strbuf_addf(data, "%s;\n", text);
-        int r;
-        while ((r = sqlite3_step(s)) == SQLITE_ROW)
-            ;
-        sqlite3_finalize(s);
-        if (r != SQLITE_DONE)
-            return err_set(e, ERR_INTERNAL, "migration %d: %s", m, sqlite3_errmsg(db));
-        sql = tail;
-    }
-    char bump[64];
-    fmt_exact(bump, sizeof bump, "PRAGMA user_version = %d", m);
-    return store_exec_sql(mem, bump, e);
+    struct upgrade_stmts u = {m, data};
+    return store_schema_apply(mem, m, data ? upgrade_stmt : NULL, &u, e);
 }
 
 /* Brings the study from schema version `from` to this binary's, inside the caller's
@@ -557,6 +584,8 @@ static int pg_upgrade(struct sqldb *pg, int from, struct err *e)
     return rc;
 }
 
+#define UPGRADE_WAIT_MS 120000
+
 static int pg_version(struct sqldb *pg)
 {
     sqldb_stmt *s = NULL;
@@ -586,10 +615,16 @@ int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
     if (v == SCHEMA_VERSION)
         return 0;
     /* under the write lock, in one transaction: another server opening the study at the same
-     * moment waits, then finds it upgraded; a failure leaves the study as it was */
+     * moment waits (up to UPGRADE_WAIT_MS, not the usual few seconds: the upgrade, or a writer
+     * of the old version still running, may hold the lock that long), then finds it upgraded;
+     * a failure leaves the study as it was */
+    long long was = store_sql_lock_timeout(pg);
+    (void)store_sql_set_lock_timeout(pg, UPGRADE_WAIT_MS);
     int rc = store_exec_sql(pg, "BEGIN IMMEDIATE", e);
-    if (rc)
+    if (rc) {
+        (void)store_sql_set_lock_timeout(pg, was);
         return rc;
+    }
     v = pg_version(pg);
     if (v < 0)
         rc = err_set(e, ERR_IO, "%s: reading the schema version: %s", url, store_sql_errmsg(pg));
@@ -601,5 +636,6 @@ int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
         (void)store_sql_exec(pg, "ROLLBACK");
         err_prefix(e, "%s: upgrading the study from schema version %d", url, v);
     }
+    (void)store_sql_set_lock_timeout(pg, was);
     return rc;
 }

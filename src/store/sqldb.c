@@ -407,6 +407,11 @@ int store_sql_set_scope(struct sqldb *db, const char *scope)
     return rc ? db->errcode : SQLITE_OK;
 }
 
+long long store_sql_lock_timeout(const struct sqldb *db)
+{
+    return db->lock_timeout_ms;
+}
+
 int store_sql_set_lock_timeout(struct sqldb *db, long long ms)
 {
     if (!db->pg)

@@ -92,5 +92,7 @@ const char *store_sql_sql(const sqldb_stmt *s);
 bool store_sql_uses_scope(const sqldb_stmt *s);
 /* PostgreSQL: how long a writer waits for the write lock before SQLITE_BUSY. */
 int store_sql_set_lock_timeout(struct sqldb *db, long long ms);
+/* The lock timeout in force (PostgreSQL; what store_sql_set_lock_timeout set last). */
+long long store_sql_lock_timeout(const struct sqldb *db);
 
 #endif

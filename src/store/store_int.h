@@ -340,10 +340,14 @@ int store_schema_pg_create_at(struct sqldb *pg, int version, struct store_tables
 int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e);
 
 /* schema.c: creates or upgrades the schema to the current version; _to stops at version
- * target; store_schema_migration is migration m's SQL (1..SCHEMA_VERSION), else NULL. */
+ * target. */
 int store_schema_migrate(struct sqldb *db, struct err *e);
 int store_schema_migrate_to(struct sqldb *db, int target, struct err *e);
-const char *store_schema_migration(int m);
+/* Applies migration m (1..SCHEMA_VERSION) to a SQLite database at version m - 1, inside the
+ * caller's transaction: its statements one by one, each first shown to fn (may be NULL; a
+ * non-zero return stops), then the user_version bump. The one way a migration is applied. */
+typedef int (*store_schema_stmt_fn)(void *ctx, const char *sql, struct err *e);
+int store_schema_apply(struct sqldb *db, int m, store_schema_stmt_fn fn, void *ctx, struct err *e);
 #define SCHEMA_VERSION 9
 /* 'IOHE': marks the file as an ioheme database (PRAGMA application_id). */
 #define IOHEME_APPLICATION_ID 0x494F4845

@@ -136,9 +136,58 @@ static char *slurp(const char *dir, const char *file)
     return data;
 }
 
+/* The streamed CSV of table i, read back by the CSV reader, equals the whole dataset's table
+ * cell for cell (a check of the writer that does not go through it). */
+static void same_cells(const char *dir, const struct atable *t)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, t->name);
+    struct csv_table ct;
+    struct err e = {0};
+    if (csv_read_file(path, &ct, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(ct.ncols, t->ncols);
+    assert_int_equal(ct.nrows, t->nrows);
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *want = atable_get(t, r, c);
+            if (strcmp(ct.rows[r][c], want ? want : "") != 0)
+                fail_msg("%s row %zu column %s: '%s', the dataset has '%s'", t->name, r + 1,
+                         t->cols[c].name, ct.rows[r][c], want ? want : "");
+        }
+    csv_table_free(&ct);
+}
+
 static int count_rows(readstat_metadata_t *m, void *ctx)
 {
     *(long *)ctx = readstat_get_row_count(m);
+    return READSTAT_HANDLER_OK;
+}
+
+/* dm.xpt's SITEID column: how many rows, how many of them "01". */
+struct sites {
+    int col;
+    long rows, ones;
+};
+
+static int site_var(int index, readstat_variable_t *v, const char *labels, void *ctx)
+{
+    (void)labels;
+    struct sites *sc = ctx;
+    if (strcmp(readstat_variable_get_name(v), "SITEID") == 0)
+        sc->col = index + 1;
+    return READSTAT_HANDLER_OK;
+}
+
+static int site_value(int row, readstat_variable_t *v, readstat_value_t value, void *ctx)
+{
+    struct sites *sc = ctx;
+    if (readstat_variable_get_index(v) + 1 != sc->col)
+        return READSTAT_HANDLER_OK;
+    sc->rows = row + 1;
+    const char *s = readstat_string_value(value);
+    if (s && strcmp(s, "01") == 0)
+        sc->ones++;
     return READSTAT_HANDLER_OK;
 }
 
@@ -186,6 +235,7 @@ static void test_streamed_dataset_equals_the_whole(void **state)
         free(x);
         free(y);
         if (i < ADS_NTABLES) {
+            same_cells(dir, &whole.t[i]);
             assert_int_equal(derive_nrows(&streamed, i), whole.t[i].nrows);
             char path[600];
             snprintf(path, sizeof path, "%s/%s.dta", dir, derive_ads_names[i]);
@@ -197,8 +247,25 @@ static void test_streamed_dataset_equals_the_whole(void **state)
             assert_int_equal(n, (long)whole.t[i].nrows);
         }
     }
+    size_t subjects = whole.t[ADS_SUBJECTS].nrows;
     derive_free(&streamed);
     derive_free(&whole);
+
+    /* the SDTM export of a study without sites: every subject's SITEID is 01 */
+    snprintf(dir, sizeof dir, "%s/sdtm", tmpdir);
+    struct dataset_sdtm_stats ss;
+    assert_int_equal(dataset_sdtm_write(st, dir, &ss, &e), 0);
+    assert_int_equal(ss.subjects, subjects);
+    char path[600];
+    snprintf(path, sizeof path, "%s/dm.xpt", dir);
+    struct sites sc = {0};
+    readstat_parser_t *p = readstat_parser_init();
+    readstat_set_variable_handler(p, site_var);
+    readstat_set_value_handler(p, site_value);
+    assert_int_equal(readstat_parse_xport(p, path, &sc), READSTAT_OK);
+    readstat_parser_free(p);
+    assert_int_equal(sc.rows, ss.subjects);
+    assert_int_equal(sc.ones, ss.subjects);
 
     /* a folder that cannot be made is said before the study is read, and nothing is written */
     snprintf(dir, sizeof dir, "%s/s.db/out", tmpdir);
