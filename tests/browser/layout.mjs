@@ -19,6 +19,9 @@ import { makeDb, startServer, call, login, runner, ELIGIBLE, PASSWORD } from '..
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const ART = process.env.IOHEME_ARTIFACTS || path.resolve('tests/artifacts');
+// a full-page screenshot of every page at each size, for a person to look at: a third of the
+// test's time, so only when asked (IOHEME_SCREENSHOTS=1); the checks never read them
+const SHOTS = process.env.IOHEME_SCREENSHOTS === '1';
 fs.mkdirSync(ART, { recursive: true });
 const t = runner('browser_layout');
 const { dir, db } = makeDb(IOHEME, SRC);
@@ -194,7 +197,7 @@ try {
             t.check(m.wide.length === 0, `${where}: no element past the viewport's edge`, m.wide.slice(0, 6));
             t.check(m.small.length === 0, `${where}: inputs, selects and buttons at least 44 px high`, m.small.slice(0, 6));
             t.check(m.iso === null, `${where}: no ISO timestamps on the page`, m.iso);
-            await page.screenshot({ path: path.join(ART, `layout-${size.name}-${p.name}.png`), fullPage: true });
+            if (SHOTS) await page.screenshot({ path: path.join(ART, `layout-${size.name}-${p.name}.png`), fullPage: true });
 
             if (p.name === 'subject-enrolled') {
                 const g = await page.locator('#grid').boundingBox();
@@ -265,6 +268,6 @@ t.check(problems.filter((p) => !/status of 403/.test(p)).length === 0, 'no conso
 await browser.close();
 const exit = await srv.stop();
 t.check(exit.code === 0, 'server stopped cleanly', exit);
-console.log(`browser_layout: screenshots in ${ART}`);
+if (SHOTS) console.log(`browser_layout: screenshots in ${ART}`);
 if (!t.failed) fs.rmSync(dir, { recursive: true, force: true }); // kept on failure, for the logs
 t.done();
