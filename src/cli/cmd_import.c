@@ -169,8 +169,6 @@ struct import_plan {
     bool is_json;
     bool is_odm;     /* import odm FILE */
     bool is_dry_run; /* checked, nothing saved */
-    struct redcap_row *rows;
-    size_t nrows;
     struct odm_subject *subjects;
     size_t nsubjects;
     struct redcap_import rep;
@@ -230,9 +228,7 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
         json_object_set_new(o, "created", json_integer((json_int_t)rep->created));
         cli_json_print(o);
     }
-    size_t nsurvey = 0;
-    for (size_t i = 0; i < p->nrows; i++)
-        nsurvey += p->rows[i].nsurvey;
+    size_t nsurvey = rep->nsurvey;
     for (size_t i = 0; i < p->nsubjects; i++)
         nsurvey += p->subjects[i].nsurvey;
     int status = 0;
@@ -267,9 +263,9 @@ int cmd_import_prepare(struct cmd_ctx *ctx)
         p->rep.rows = p->nsubjects;
         return rc ? import_done(p, rc, &e) : 0;
     }
-    int rc = redcap_flat_read(store_dict(ctx->st), p->path, p->data, p->len, p->is_json, &ctx->ar,
-                              &p->rows, &p->nrows, redcap_import_reject, &p->rep, &e);
-    p->rep.rows = p->nrows + p->rep.rejected; /* rows the reader could not place count too */
+    /* the rows are read here for what the reader refuses, and again as they are written */
+    int rc =
+        redcap_import_read(store_dict(ctx->st), p->path, p->data, p->len, p->is_json, &p->rep, &e);
     return rc ? import_done(p, rc, &e) : 0;
 }
 
@@ -284,8 +280,8 @@ int cmd_import(struct cmd_ctx *ctx)
     const char *reason = cli_get(&ctx->args, "reason");
     p->is_dry_run = cli_has(&ctx->args, "dry-run");
     if (!p->is_odm) {
-        int rc =
-            redcap_import_rows(st, &who, p->rows, p->nrows, reason, p->is_dry_run, &p->rep, &e);
+        int rc = redcap_import_flat(st, &who, p->path, p->data, p->len, p->is_json, reason,
+                                    p->is_dry_run, &p->rep, &e);
         if (rc == ERR_INVALID && p->rep.rejected)
             err_prefix(&e, "%s", p->path);
         return import_done(p, rc, &e);

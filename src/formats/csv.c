@@ -10,14 +10,16 @@
 #include <string.h>
 
 struct csv_build {
-    struct csv_table *t;
-    char **cur; /* fields of the row being read */
+    struct csv_table *t; /* the header (and, for csv_table_parse, every row) */
+    struct arena *cells; /* where a data row's fields go: t's arena, or reset per row */
+    csv_row_fn fn;       /* each data row; NULL: kept in t */
+    void *ctx;
+    struct err *e; /* fn's error */
+    char **cur;    /* fields of the row being read */
     size_t ncur, capcur;
-    char **rows_flat; /* growing arrays */
     size_t caprows;
     size_t line, row_line;
-    const char *data;
-    int failed;
+    int failed; /* an error code, or fn's non-zero return */
     char failmsg[256];
 };
 
@@ -32,12 +34,38 @@ static void on_field(void *s, size_t len, void *p)
         return;
     }
     b->cur = n;
-    char *f = arena_strndup(&b->t->arena, s ? s : "", s ? len : 0);
+    char *f = arena_strndup(b->t->header ? b->cells : &b->t->arena, s ? s : "", s ? len : 0);
     if (!f) {
         b->failed = ERR_NOMEM;
         return;
     }
     b->cur[b->ncur++] = f;
+}
+
+/* A data row into the table. */
+static int keep_row(struct csv_build *b)
+{
+    struct csv_table *t = b->t;
+    if (t->nrows == b->caprows) {
+        size_t cap = b->caprows ? 2 * b->caprows : 64;
+        char ***r = realloc(t->rows, cap * sizeof *r);
+        size_t *l = realloc(t->line, cap * sizeof *l);
+        if (r)
+            t->rows = r;
+        if (l)
+            t->line = l;
+        if (!r || !l)
+            return ERR_NOMEM;
+        b->caprows = cap;
+    }
+    char **row = arena_calloc(&t->arena, t->ncols, sizeof(char *));
+    if (!row)
+        return ERR_NOMEM;
+    memcpy(row, b->cur, t->ncols * sizeof(char *));
+    t->rows[t->nrows] = row;
+    t->line[t->nrows] = b->row_line;
+    t->nrows++;
+    return 0;
 }
 
 static void on_row(int c, void *p)
@@ -68,36 +96,20 @@ static void on_row(int c, void *p)
                   b->row_line, b->ncur, t->ncols);
         return;
     }
-    if (t->nrows == b->caprows) {
-        size_t cap = b->caprows ? 2 * b->caprows : 64;
-        char ***r = realloc(t->rows, cap * sizeof *r);
-        size_t *l = realloc(t->line, cap * sizeof *l);
-        if (r)
-            t->rows = r;
-        if (l)
-            t->line = l;
-        if (!r || !l) {
-            b->failed = ERR_NOMEM;
-            return;
-        }
-        b->caprows = cap;
+    if (!b->fn) {
+        b->failed = keep_row(b);
+    } else {
+        b->failed = b->fn(b->ctx, (const char *const *)t->header, (const char *const *)b->cur,
+                          t->ncols, b->row_line, b->e);
+        arena_reset(b->cells);
     }
-    char **row = arena_calloc(&t->arena, t->ncols, sizeof(char *));
-    if (!row) {
-        b->failed = ERR_NOMEM;
-        return;
-    }
-    memcpy(row, b->cur, t->ncols * sizeof(char *));
-    t->rows[t->nrows] = row;
-    t->line[t->nrows] = b->row_line;
-    t->nrows++;
     b->ncur = 0;
 }
 
-int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t,
-                    struct err *e)
+/* Feeds data to libcsv line by line (so rows carry the line they start on) into b. */
+static int parse_into(const char *data, size_t len, const char *name, struct csv_build *b,
+                      struct err *e)
 {
-    memset(t, 0, sizeof *t);
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         data += 3;
         len -= 3;
@@ -105,40 +117,62 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return err_set(e, ERR_NOMEM, "%s: cannot initialise CSV parser", name);
-    struct csv_build b = {.t = t, .line = 1, .row_line = 1};
-    /* Feed line by line so rows carry the line they start on. */
+    b->line = b->row_line = 1;
     size_t i = 0;
-    while (i < len && !b.failed) {
+    while (i < len && !b->failed) {
         const char *nl = memchr(data + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
-        if (csv_parse(&p, data + i, n, on_field, on_row, &b) != n) {
-            b.failed = ERR_INVALID;
-            fmt_text(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line,
+        if (csv_parse(&p, data + i, n, on_field, on_row, b) != n) {
+            b->failed = ERR_INVALID;
+            fmt_text(b->failmsg, sizeof b->failmsg, "line %zu: %s", b->line,
                      csv_strerror(csv_error(&p)));
             break;
         }
         i += n;
-        b.line++;
-        if (b.ncur == 0)
-            b.row_line = b.line;
+        b->line++;
+        if (b->ncur == 0)
+            b->row_line = b->line;
     }
-    if (!b.failed && csv_fini(&p, on_field, on_row, &b) != 0) {
-        b.failed = ERR_INVALID;
-        fmt_text(b.failmsg, sizeof b.failmsg, "line %zu: %s", b.line, csv_strerror(csv_error(&p)));
+    if (!b->failed && csv_fini(&p, on_field, on_row, b) != 0) {
+        b->failed = ERR_INVALID;
+        fmt_text(b->failmsg, sizeof b->failmsg, "line %zu: %s", b->line,
+                 csv_strerror(csv_error(&p)));
     }
     csv_free(&p);
-    free(b.cur);
-    if (!b.failed && !t->header) {
-        b.failed = ERR_INVALID;
-        fmt_exact(b.failmsg, sizeof b.failmsg, "empty file: no header row");
+    free(b->cur);
+    if (!b->failed && !b->t->header) {
+        b->failed = ERR_INVALID;
+        fmt_exact(b->failmsg, sizeof b->failmsg, "empty file: no header row");
     }
-    if (b.failed) {
-        int code = b.failed == ERR_NOMEM ? ERR_NOMEM : ERR_INVALID;
-        err_set(e, code, "%s: %s", name, b.failed == ERR_NOMEM ? "out of memory" : b.failmsg);
+    if (!b->failed)
+        return 0;
+    if (b->fn && b->failmsg[0] == '\0' && b->failed != ERR_NOMEM)
+        return b->failed; /* fn's own: e is set as fn set it */
+    int code = b->failed == ERR_NOMEM ? ERR_NOMEM : ERR_INVALID;
+    return err_set(e, code, "%s: %s", name, b->failed == ERR_NOMEM ? "out of memory" : b->failmsg);
+}
+
+int csv_table_parse(const char *data, size_t len, const char *name, struct csv_table *t,
+                    struct err *e)
+{
+    memset(t, 0, sizeof *t);
+    struct csv_build b = {.t = t, .cells = &t->arena};
+    int rc = parse_into(data, len, name, &b, e);
+    if (rc)
         csv_table_free(t);
-        return code;
-    }
-    return 0;
+    return rc;
+}
+
+int csv_each_row(const char *data, size_t len, const char *name, csv_row_fn fn, void *ctx,
+                 struct err *e)
+{
+    struct csv_table t = {0}; /* the header only */
+    struct arena cells = ARENA_INIT;
+    struct csv_build b = {.t = &t, .cells = &cells, .fn = fn, .ctx = ctx, .e = e};
+    int rc = parse_into(data, len, name, &b, e);
+    arena_free(&cells);
+    csv_table_free(&t);
+    return rc;
 }
 
 int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e)

@@ -172,52 +172,115 @@ static int json_cells(const char *name, size_t i, json_t *o, struct arena *ar, s
     return 0;
 }
 
+/* What redcap_flat_each reads with: the row source's arena, reset after each row. */
+struct flat_each {
+    const struct dict *d;
+    const char *name;
+    struct arena ar;
+    redcap_row_fn fn;
+    void *fnctx;
+    redcap_reject_fn reject;
+    void *ctx;
+};
+
+static int each_cells(struct flat_each *x, const struct cells *c, struct err *e)
+{
+    struct redcap_row row;
+    bool is_placed = false;
+    int rc = read_row(x->d, c, &x->ar, &row, &is_placed, x->reject, x->ctx);
+    if (rc == ERR_NOMEM)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    if (!rc && is_placed)
+        rc = x->fn(x->fnctx, &row, e);
+    arena_reset(&x->ar);
+    return rc;
+}
+
+static int each_csv_row(void *ctx, const char *const *header, const char *const *cells,
+                        size_t ncols, size_t line, struct err *e)
+{
+    struct cells c = {header, cells, ncols, line};
+    return each_cells(ctx, &c, e);
+}
+
+int redcap_flat_each(const struct dict *d, const char *name, const char *data, size_t len,
+                     bool is_json, redcap_row_fn fn, void *fnctx, redcap_reject_fn reject,
+                     void *ctx, struct err *e)
+{
+    struct flat_each x = {d, name, ARENA_INIT, fn, fnctx, reject, ctx};
+    int rc = 0;
+    if (!is_json) {
+        rc = csv_each_row(data, len, name, each_csv_row, &x, e);
+    } else {
+        json_error_t je;
+        json_t *root = json_loadb(data, len, 0, &je);
+        if (!root)
+            rc = err_set(e, ERR_INVALID, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        else if (!json_is_array(root))
+            rc = err_set(e, ERR_INVALID, "%s: expected an array of records", name);
+        for (size_t i = 0; !rc && root && i < json_array_size(root); i++) {
+            struct cells c;
+            rc = json_cells(name, i, json_array_get(root, i), &x.ar, &c, e);
+            rc = rc ? rc : each_cells(&x, &c, e);
+        }
+        json_decref(root);
+    }
+    arena_free(&x.ar);
+    return rc;
+}
+
+/* redcap_flat_read's collection: each row copied into the caller's arena. */
+struct flat_rows {
+    struct arena *ar;
+    struct redcap_row *rows;
+    size_t n, cap;
+};
+
+static const char *keep(struct arena *ar, const char *s, int *rc)
+{
+    char *k = s ? arena_strdup(ar, s) : NULL;
+    if (s && !k)
+        *rc = ERR_NOMEM;
+    return k;
+}
+
+static int collect_row(void *ctx, const struct redcap_row *r, struct err *e)
+{
+    struct flat_rows *f = ctx;
+    struct redcap_row *g = arena_grow(f->ar, f->rows, f->n, &f->cap, sizeof *g, 64);
+    struct store_change *ch = arena_calloc(f->ar, r->n + 1, sizeof *ch);
+    if (!g || !ch)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    f->rows = g;
+    int rc = 0;
+    struct redcap_row *k = &f->rows[f->n];
+    *k = *r;
+    k->record = keep(f->ar, r->record, &rc);
+    k->dag = keep(f->ar, r->dag, &rc);
+    k->changes = ch;
+    for (size_t i = 0; i < r->n; i++) {
+        ch[i] = r->changes[i];
+        ch[i].field = keep(f->ar, r->changes[i].field, &rc);
+        ch[i].code = keep(f->ar, r->changes[i].code, &rc);
+        ch[i].value = keep(f->ar, r->changes[i].value, &rc);
+    }
+    if (rc)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    f->n++;
+    return 0;
+}
+
 int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
                      bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
                      redcap_reject_fn reject, void *ctx, struct err *e)
 {
+    struct flat_rows f = {ar, NULL, 0, 0};
     *rows = NULL;
     *nrows = 0;
-    struct csv_table t = {0};
-    json_t *root = NULL;
-    size_t total;
-    if (is_json) {
-        json_error_t je;
-        if (!(root = json_loadb(data, len, 0, &je)))
-            return err_set(e, ERR_INVALID, "%s:%d:%d: %s", name, je.line, je.column, je.text);
-        if (!json_is_array(root)) {
-            json_decref(root);
-            return err_set(e, ERR_INVALID, "%s: expected an array of records", name);
-        }
-        total = json_array_size(root);
-    } else {
-        int rc = csv_table_parse(data, len, name, &t, e);
-        if (rc)
-            return rc;
-        total = t.nrows;
-    }
-    int rc = 0;
-    struct redcap_row *out = arena_calloc(ar, total + 1, sizeof *out);
-    if (!out)
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; !rc && i < total; i++) {
-        struct cells c = {0};
-        if (is_json)
-            rc = json_cells(name, i, json_array_get(root, i), ar, &c, e);
-        else
-            c = (struct cells){(const char *const *)t.header, (const char *const *)t.rows[i],
-                               t.ncols, t.line[i]};
-        bool is_placed = false;
-        if (!rc && (rc = read_row(d, &c, ar, &out[n], &is_placed, reject, ctx)) == ERR_NOMEM)
-            err_set(e, ERR_NOMEM, "out of memory");
-        n += !rc && is_placed;
-    }
-    json_decref(root);
-    csv_table_free(&t);
+    int rc = redcap_flat_each(d, name, data, len, is_json, collect_row, &f, reject, ctx, e);
     if (rc)
         return rc;
-    *rows = out;
-    *nrows = n;
+    *rows = f.rows;
+    *nrows = f.n;
     return 0;
 }

@@ -46,11 +46,21 @@ typedef void (*redcap_reject_fn)(void *ctx, size_t line, const char *record, con
  * of that name shadows. */
 bool redcap_is_survey_item(const struct dict *d, const char *name);
 
-/* Reads data (name: the file's name for messages; JSON when is_json, else CSV) into *rows and
- * *nrows, allocated in ar, strings pointing into ar. A row whose record, event or instance
- * cannot be read is reported to reject and left out; the others are returned even when some
- * were rejected (the caller decides: an import saves all rows or none). Returns ERR_INVALID
- * (e naming file, line and column) when the file itself does not parse, ERR_NOMEM. */
+/* A row as it is read; its strings live until the call returns. A non-zero return stops the
+ * reading and is what redcap_flat_each returns. */
+typedef int (*redcap_row_fn)(void *ctx, const struct redcap_row *row, struct err *e);
+
+/* Reads data (name: the file's name for messages; JSON when is_json, else CSV) one row at a
+ * time, in file order, handing each to fn: a file of any number of rows is read in the memory
+ * of one (and, for CSV, the file itself; JSON is parsed whole). A row whose record, event or
+ * instance cannot be read is reported to reject and left out; the others go to fn even when
+ * some were rejected (the caller decides: an import saves all rows or none). Returns
+ * ERR_INVALID (e naming file, line and column) when the file itself does not parse, ERR_NOMEM,
+ * or what fn returned. */
+int redcap_flat_each(const struct dict *d, const char *name, const char *data, size_t len,
+                     bool is_json, redcap_row_fn fn, void *fnctx, redcap_reject_fn reject,
+                     void *ctx, struct err *e);
+/* The same rows gathered into *rows and *nrows, allocated in ar. */
 int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
                      bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
                      redcap_reject_fn reject, void *ctx, struct err *e);
@@ -68,6 +78,7 @@ struct redcap_rejection {
  * written there as it comes (the CLI's stderr) instead of kept. */
 struct redcap_import {
     size_t rows, created, changed, calc, status, unchanged, rejected;
+    size_t nsurvey; /* cells left out as survey metadata or [document] (redcap_import_read) */
     struct redcap_rejection *first, **last;
     struct arena *ar;
     FILE *print;
@@ -96,6 +107,16 @@ int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *
 int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
                        size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
                        struct err *e);
+/* A flat file's import in two steps, so that a file of any size is imported in the memory of
+ * one row (redcap_flat_each). First redcap_import_read: every row the reader cannot place is a
+ * rejection in im, and im->rows and im->nsurvey count the file's rows and left-out cells; an
+ * error when the file does not parse. Then redcap_import_flat writes the placed rows as
+ * redcap_import_rows does, reading the file again (and again, should a row break the batch). */
+int redcap_import_read(const struct dict *d, const char *name, const char *data, size_t len,
+                       bool is_json, struct redcap_import *im, struct err *e);
+int redcap_import_flat(struct store *st, const struct store_ctx *who, const char *name,
+                       const char *data, size_t len, bool is_json, const char *reason, bool dry_run,
+                       struct redcap_import *im, struct err *e);
 
 /* ---- REDCap's project XML as a protocol folder (redcap_xml.c) ----------------------------*/
 

@@ -1,5 +1,6 @@
 /* Importing REDCap flat rows through the write path (formats/redcap.h): the one import loop of
  * `ioheme import` and of the REDCap API's record import. */
+#include <stdint.h>
 #include <string.h>
 
 #include "base/hash.h"
@@ -155,24 +156,77 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     return orc;
 }
 
-/* Rows [*i, to) into im; stops after a row that broke a whole batch (store_batch_begin_whole). */
-static int import_range(struct store *st, const struct store_ctx *who,
-                        const struct redcap_row *rows, size_t *i, size_t to, const char *reason,
-                        struct redcap_import *im, struct err *e)
+/* Where an import's rows come from, read from the first for each pass: an array, or a flat
+ * file read again (redcap_flat_each). */
+struct row_source {
+    int (*each)(const struct row_source *src, redcap_row_fn fn, void *ctx, struct err *e);
+    const struct redcap_row *rows; /* an array */
+    size_t nrows;
+    const struct dict *d; /* a file */
+    const char *name, *data;
+    size_t len;
+    bool is_json;
+};
+
+static int array_each(const struct row_source *src, redcap_row_fn fn, void *ctx, struct err *e)
 {
     int rc = 0;
-    while (!rc && *i < to && !store_batch_broken(st)) {
-        rc = import_row(st, who, &rows[*i], reason, im);
-        if (rc)
-            err_set(e, rc, "import stopped at row %zu", rows[*i].line);
-        ++*i;
-    }
+    for (size_t i = 0; !rc && i < src->nrows; i++)
+        rc = fn(ctx, &src->rows[i], e);
     return rc;
 }
 
-int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
-                       size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
-                       struct err *e)
+/* The reader's rejections were taken by redcap_import_read: a pass does not count them again. */
+static void reject_again(void *ctx, size_t line, const char *record, const char *column,
+                         const char *rule, const char *msg)
+{
+    (void)ctx, (void)line, (void)record, (void)column, (void)rule, (void)msg;
+}
+
+static int file_each(const struct row_source *src, redcap_row_fn fn, void *ctx, struct err *e)
+{
+    return redcap_flat_each(src->d, src->name, src->data, src->len, src->is_json, fn, ctx,
+                            reject_again, NULL, e);
+}
+
+/* One pass: the source's rows from..to-1 (counted from 0) into im, stopping after a row that
+ * broke a whole batch (store_batch_begin_whole); next is then the row after the last written. */
+struct pass {
+    struct store *st;
+    const struct store_ctx *who;
+    const char *reason;
+    struct redcap_import *im;
+    size_t from, to, at, next;
+};
+
+enum { PASS_STOP = 1 }; /* a pass_row return: the pass is over, not failed */
+
+static int pass_row(void *ctx, const struct redcap_row *r, struct err *e)
+{
+    struct pass *p = ctx;
+    size_t k = p->at++;
+    if (k < p->from)
+        return 0;
+    if (k >= p->to || store_batch_broken(p->st))
+        return PASS_STOP;
+    int rc = import_row(p->st, p->who, r, p->reason, p->im);
+    p->next = k + 1;
+    if (rc)
+        err_set(e, rc, "import stopped at row %zu", r->line);
+    return rc;
+}
+
+static int run_pass(const struct row_source *src, struct pass *p, struct err *e)
+{
+    p->at = 0;
+    p->next = p->from;
+    int rc = src->each(src, pass_row, p, e);
+    return rc == PASS_STOP ? 0 : rc;
+}
+
+static int import_source(struct store *st, const struct store_ctx *who,
+                         const struct row_source *src, const char *reason, bool dry_run,
+                         struct redcap_import *im, struct err *e)
 {
     /* All rows or none, so the batch is a whole one: no savepoint per row (store.h). A row
      * refused after it began writing (a required field blank on a form marked complete, a
@@ -180,26 +234,29 @@ int redcap_import_rows(struct store *st, const struct store_ctx *who, const stru
      * with savepoints, and the rows are played again with savepoints — rows up to the broken
      * one into a scratch report (they are reported already), the rest into im — so the
      * rejections listed are exact. The import is refused either way. */
-    size_t i = 0;
+    size_t rejected0 = im->rejected, changed0 = im->changed; /* the reader's are in already */
+    struct pass p = {st, who, reason, im, 0, SIZE_MAX, 0, 0};
     int rc = store_batch_begin_whole(st, e);
     if (!rc)
-        rc = import_range(st, who, rows, &i, nrows, reason, im, e);
+        rc = run_pass(src, &p, e);
     if (!rc && store_batch_broken(st)) {
         store_batch_rollback(st);
         struct redcap_import again;
         redcap_import_init(&again, im->ar, NULL);
-        size_t j = 0;
+        struct pass q = {st, who, reason, &again, 0, p.next, 0, 0};
         rc = store_batch_begin(st, e);
         if (!rc)
-            rc = import_range(st, who, rows, &j, i, reason, &again, e);
+            rc = run_pass(src, &q, e);
         /* the lock was let go between the passes: what another connection wrote meanwhile
          * could change what the rows up to the broken one give */
-        if (!rc && (again.rejected != im->rejected || again.changed != im->changed))
+        if (!rc &&
+            (again.rejected != im->rejected - rejected0 || again.changed != im->changed - changed0))
             rc = err_set(e, ERR_CONFLICT,
                          "the database changed while the import was being checked; nothing "
                          "was imported: run it again");
+        p.from = p.next;
         if (!rc)
-            rc = import_range(st, who, rows, &i, nrows, reason, im, e);
+            rc = run_pass(src, &p, e);
     }
     if (rc) {
         store_batch_rollback(st);
@@ -214,4 +271,44 @@ int redcap_import_rows(struct store *st, const struct store_ctx *who, const stru
         return 0;
     }
     return store_batch_commit(st, e);
+}
+
+int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
+                       size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
+                       struct err *e)
+{
+    struct row_source src = {.each = array_each, .rows = rows, .nrows = nrows};
+    return import_source(st, who, &src, reason, dry_run, im, e);
+}
+
+static int count_row(void *ctx, const struct redcap_row *r, struct err *e)
+{
+    (void)e;
+    struct redcap_import *im = ctx;
+    im->rows++;
+    im->nsurvey += r->nsurvey;
+    return 0;
+}
+
+int redcap_import_read(const struct dict *d, const char *name, const char *data, size_t len,
+                       bool is_json, struct redcap_import *im, struct err *e)
+{
+    size_t rejected0 = im->rejected; /* the reader rejects a row once, and leaves it out */
+    int rc =
+        redcap_flat_each(d, name, data, len, is_json, count_row, im, redcap_import_reject, im, e);
+    im->rows += im->rejected - rejected0;
+    return rc;
+}
+
+int redcap_import_flat(struct store *st, const struct store_ctx *who, const char *name,
+                       const char *data, size_t len, bool is_json, const char *reason, bool dry_run,
+                       struct redcap_import *im, struct err *e)
+{
+    struct row_source src = {.each = file_each,
+                             .d = store_dict(st),
+                             .name = name,
+                             .data = data,
+                             .len = len,
+                             .is_json = is_json};
+    return import_source(st, who, &src, reason, dry_run, im, e);
 }

@@ -768,11 +768,8 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     err_clear(&e);
     struct redcap_import im;
     redcap_import_init(&im, &r->ar, NULL);
-    struct redcap_row *rows = NULL;
-    size_t nrows = 0;
     size_t len = strlen(data);
-    int rc = redcap_flat_read(store_dict(r->st), "data", data, len, fmt == RC_JSON, &r->ar, &rows,
-                              &nrows, redcap_import_reject, &im, &e);
+    int rc = redcap_import_read(store_dict(r->st), "data", data, len, fmt == RC_JSON, &im, &e);
     if (rc)
         return rc_error_err(r, &e);
     char sha[65];
@@ -780,7 +777,8 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     struct store_ctx who = req_who(r);
     who.source = "import";
     who.source_sha256 = sha;
-    rc = redcap_import_rows(r->st, &who, rows, nrows, req_form_opt(r, "reason"), false, &im, &e);
+    rc = redcap_import_flat(r->st, &who, "data", data, len, fmt == RC_JSON,
+                            req_form_opt(r, "reason"), false, &im, &e);
     if (rc == ERR_INVALID && im.rejected) {
         /* REDCap lists each problem: record, field, and why */
         struct strbuf sb = STRBUF_INIT;

@@ -2,9 +2,12 @@
  * with returnContent=ids and count): each ID once, in the order the rows first name it, however
  * many records — the list is kept with a hash set, which grows as IDs come. And the rejections
  * it lists when a row is refused after it began writing (which breaks the import's whole batch,
- * store_batch_begin_whole): exactly those an import with a savepoint per row lists. */
+ * store_batch_begin_whole): exactly those an import with a savepoint per row lists. And the
+ * file import that reads one row at a time (redcap_import_read, then redcap_import_flat, which
+ * reads the file again for each pass). */
 #include "store_test_util.h"
 
+#include "formats/csv.h"
 #include "formats/redcap.h"
 
 enum { NREC = 150 }; /* the set starts with 64 slots, half full at most: it grows twice */
@@ -106,11 +109,130 @@ static void test_rejections_after_a_row_refused_mid_write_are_exact(void **state
     tdb_close(&t);
 }
 
+/* The same three rows as a file, with a row before them the reader cannot place (no such
+ * event): the reader's rejection comes first, the write path's two after, and the import is
+ * refused as an import — not taken for a database changed between the passes, which counting
+ * the reader's rejection among the first pass's would make it. */
+static void test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch(void **state)
+{
+    (void)state;
+    struct tdb t;
+    tdb_open(&t, "rcfile");
+    char scr[16], id[16];
+    screen(&t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
+    assert_int_equal(store_enroll(t.st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
+    char before[65], after[65];
+    db_digest(t.path, before);
+    char csv[512];
+    snprintf(csv, sizeof csv,
+             "record_id,redcap_event_name,weight_kg,height_cm,baseline_complete\n"
+             "%s,no_such_event,70,,\n"
+             "%s,day0_arm_1,99,,2\n"
+             "%s,day0_arm_1,80,,\n"
+             "%s,day0_arm_1,,tall,\n",
+             id, id, id, id);
+    struct arena ar = ARENA_INIT;
+    struct redcap_import im;
+    redcap_import_init(&im, &ar, NULL);
+    struct err e = {0};
+    assert_int_equal(
+        redcap_import_read(store_dict(t.st), "data.csv", csv, strlen(csv), false, &im, &e), 0);
+    assert_int_equal(im.rows, 4);
+    assert_int_equal(im.rejected, 1);
+    int rc =
+        redcap_import_flat(t.st, &ADMIN, "data.csv", csv, strlen(csv), false, NULL, false, &im, &e);
+    if (rc != ERR_INVALID)
+        fail_msg("import: %d %s", rc, e.msg);
+    assert_non_null(strstr(e.msg, "3 value(s) rejected"));
+    const struct redcap_rejection *j = im.first;
+    size_t lines[] = {2, 3, 5};
+    const char *fields[] = {"redcap_event_name", "height_cm", "height_cm"};
+    for (size_t k = 0; k < 3; k++, j = j->next) {
+        assert_non_null(j);
+        assert_int_equal(j->line, lines[k]);
+        assert_string_equal(j->field, fields[k]);
+    }
+    assert_null(j);
+    db_digest(t.path, after);
+    assert_string_equal(before, after);
+    /* without the two bad rows it imports, and row 4's weight is there */
+    snprintf(csv, sizeof csv,
+             "record_id,redcap_event_name,weight_kg\n"
+             "%s,day0_arm_1,80\n",
+             id);
+    redcap_import_init(&im, &ar, NULL);
+    assert_int_equal(
+        redcap_import_read(store_dict(t.st), "data.csv", csv, strlen(csv), false, &im, &e), 0);
+    assert_int_equal(
+        redcap_import_flat(t.st, &ADMIN, "data.csv", csv, strlen(csv), false, NULL, false, &im, &e),
+        0);
+    assert_value(&t, id, "day0_arm_1", 0, "weight_kg", NULL, "80");
+    arena_free(&ar);
+    tdb_close(&t);
+}
+
+/* What a row-at-a-time reader hands on: each row with the line it starts on (a quoted cell
+ * may span lines), its cells gone after the call (so the reader holds one row), and a stop
+ * asked for by the callback returned as it is. */
+struct seen {
+    size_t n, lines[8], stop_after;
+    char cells[8][32];
+};
+
+static int see_row(void *ctx, const char *const *header, const char *const *cells, size_t ncols,
+                   size_t line, struct err *e)
+{
+    (void)e;
+    struct seen *s = ctx;
+    assert_int_equal(ncols, 2);
+    assert_string_equal(header[1], "b");
+    s->lines[s->n] = line;
+    snprintf(s->cells[s->n], sizeof s->cells[s->n], "%s|%s", cells[0], cells[1]);
+    return ++s->n == s->stop_after ? 7 : 0;
+}
+
+static void test_csv_rows_one_at_a_time(void **state)
+{
+    (void)state;
+    const char *csv = "\xEF\xBB\xBF"
+                      "a,b\n1,\"x\ny\"\n\n2,z\n3,w\n";
+    struct seen s = {0};
+    struct err e = {0};
+    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", see_row, &s, &e), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.lines[0], 2);
+    assert_int_equal(s.lines[1], 5); /* the blank line 4 is no row */
+    assert_int_equal(s.lines[2], 6);
+    assert_string_equal(s.cells[0], "1|x\ny");
+    assert_string_equal(s.cells[2], "3|w");
+    /* the callback's stop ends the reading there */
+    s = (struct seen){.stop_after = 2};
+    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", see_row, &s, &e), 7);
+    assert_int_equal(s.n, 2);
+    /* a short row is an error naming the file and its line, after the rows before it */
+    const char *bad = "a,b\n1,2\n3\n";
+    s = (struct seen){0};
+    assert_int_equal(csv_each_row(bad, strlen(bad), "t.csv", see_row, &s, &e), ERR_INVALID);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(e.msg, "t.csv: line 3: 1 fields, the header has 2");
+    /* the table reader, on the same parsing, agrees */
+    struct csv_table tab;
+    assert_int_equal(csv_table_parse(csv, strlen(csv), "t.csv", &tab, &e), 0);
+    assert_int_equal(tab.nrows, 3);
+    assert_int_equal(tab.line[1], 5);
+    assert_string_equal(tab.rows[0][1], "x\ny");
+    csv_table_free(&tab);
+    assert_int_equal(csv_table_parse(bad, strlen(bad), "t.csv", &tab, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "t.csv: line 3: 1 fields, the header has 2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids_once_each_in_order_of_first_row),
         cmocka_unit_test(test_rejections_after_a_row_refused_mid_write_are_exact),
+        cmocka_unit_test(test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch),
+        cmocka_unit_test(test_csv_rows_one_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
