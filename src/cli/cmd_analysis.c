@@ -170,7 +170,7 @@ int cmd_dataset(struct cmd_ctx *ctx)
     if (rc == 0)
         rc = store_db_status(ctx->st, &dbs, &e);
     if (rc == 0 && dbs.state == STORE_DB_LOCKED)
-        rc = dataset_write_manifest(&ds, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
+        rc = dataset_write_manifest(&ds, fmt, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
     if (rc == 0)
         rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
     if (rc == 0 && dbs.state == STORE_DB_LOCKED)

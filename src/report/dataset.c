@@ -487,8 +487,22 @@ static int manifest_save(const char *dir, const char *lock_id, const char *locke
     return rc;
 }
 
-int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
-                           const char *locked_at, const char *audit_head, struct err *e)
+/* Lists dir/<fmt's file for table> when fmt has one (dataset_package_file). */
+static int manifest_package_file(json_t *files, const char *dir, enum dataset_format fmt,
+                                 const char *table, struct err *e)
+{
+    struct strbuf name = STRBUF_INIT;
+    int has = dataset_package_file(fmt, table, &name);
+    int rc = has < 0 ? err_set(e, ERR_NOMEM, "out of memory")
+             : has   ? manifest_file(files, dir, strbuf_str(&name), e)
+                     : 0;
+    strbuf_release(&name);
+    return rc;
+}
+
+int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, const char *dir,
+                           const char *lock_id, const char *locked_at, const char *audit_head,
+                           struct err *e)
 {
     json_t *files = json_array();
     int rc = files ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -496,11 +510,15 @@ int dataset_write_manifest(const struct adataset *ds, const char *dir, const cha
         char name[64];
         fmt_exact(name, sizeof name, "%s.csv", ds->t[i].name);
         rc = manifest_file(files, dir, name, e);
+        if (rc == 0)
+            rc = manifest_package_file(files, dir, fmt, ds->t[i].name, e);
     }
     if (rc == 0)
         rc = manifest_file(files, dir, "dataset_dictionary.csv", e);
     if (rc == 0 && ds->is_synthetic)
         rc = manifest_file(files, dir, DATASET_SYNTHETIC_FILE, e);
+    if (rc == 0)
+        rc = manifest_package_file(files, dir, fmt, NULL, e);
     if (rc) {
         json_decref(files);
         return rc;

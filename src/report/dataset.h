@@ -111,6 +111,11 @@ bool dataset_format_has_package_files(enum dataset_format fmt);
  * stata, spss and sas; nothing for csv and r. */
 int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,
                                 struct err *e);
+/* The name (in dir) of a file of fmt besides the CSVs, appended to name: with table, that
+ * table's package file (<table>.dta, .sav, .sas7bdat); with table NULL, the loader script for
+ * csv and r. Returns 1 when fmt has such a file, 0 when not, ERR_NOMEM. */
+#define DATASET_R_LOADER "dataset.R"
+int dataset_package_file(enum dataset_format fmt, const char *table, struct strbuf *name);
 /* dataset.R, for csv and r (nothing for the other formats). */
 int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum dataset_format fmt,
                            struct err *e);
@@ -146,10 +151,13 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e);
 
 /* A dataset from a locked database (P11-19, P11-31) carries DIR/manifest.json: the lock's
  * identifier, time and audit head (not the clock: the same locked database gives a
- * byte-identical manifest), and every file dataset_write wrote with its size and SHA-256. */
+ * byte-identical manifest), and every file the export of fmt wrote (dataset_export: the CSVs,
+ * the dictionary, the synthetic mark, the package files or the loader) with its size and
+ * SHA-256. */
 #define DATASET_MANIFEST_FILE "manifest.json"
-int dataset_write_manifest(const struct adataset *ds, const char *dir, const char *lock_id,
-                           const char *locked_at, const char *audit_head, struct err *e);
+int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, const char *dir,
+                           const char *lock_id, const char *locked_at, const char *audit_head,
+                           struct err *e);
 
 /* As dataset_write_manifest for every regular file under dir, subfolders included, listed by
  * their path relative to dir in byte order (the report's folder: report.html, results.json,

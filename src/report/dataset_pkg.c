@@ -276,7 +276,7 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
     }
     strbuf_adds(&sb, "  )\n  invisible(ioheme)\n})\n");
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
-                       : dataset_write_file(dir, "dataset.R", strbuf_str(&sb), sb.len, e);
+                       : dataset_write_file(dir, DATASET_R_LOADER, strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);
     return rc;
 }
@@ -296,13 +296,26 @@ int dataset_format_parse(const char *name, enum dataset_format *out)
     return -1;
 }
 
+int dataset_package_file(enum dataset_format fmt, const char *table, struct strbuf *name)
+{
+    bool has = dataset_format_has_package_files(fmt);
+    if (table && has)
+        strbuf_addf(name, "%s.%s", table, EXT[fmt]);
+    else if (!table && !has) /* csv and r: the loader */
+        strbuf_adds(name, DATASET_R_LOADER);
+    else
+        return 0;
+    return name->failed ? ERR_NOMEM : 1;
+}
+
 int dataset_write_package_table(struct dataset_spool *t, const char *dir, enum dataset_format fmt,
                                 struct err *e)
 {
     if (!dataset_format_has_package_files(fmt))
         return 0;
     struct strbuf path = STRBUF_INIT;
-    strbuf_addf(&path, "%s/%s.%s", dir, t->name, EXT[fmt]);
+    strbuf_addf(&path, "%s/", dir);
+    dataset_package_file(fmt, t->name, &path);
     int rc = path.failed ? err_set(e, ERR_NOMEM, "out of memory")
                          : table_write_as(&PKGS[fmt], t, strbuf_str(&path), NULL, NULL, e);
     strbuf_release(&path);

@@ -96,12 +96,22 @@ kill $SRV; wait $SRV 2>/dev/null || true
 "$I" dataset --out "$W/d2" >/dev/null
 diff -r "$W/d1" "$W/d2" >/dev/null || fail "two datasets of the locked database differ"
 grep -q '"lock_id": "LOCK-1"' "$W/d1/manifest.json" || fail "manifest lock id"
-(cd "$W/d1" && python3 -c '
-import json, hashlib
+# every file the export wrote is listed with its SHA-256 (the loader dataset.R for csv; each
+# table's .dta for stata), and nothing else
+"$I" dataset --format stata --out "$W/d3" >/dev/null
+for d in d1 d3; do
+    (cd "$W/$d" && python3 -c '
+import json, hashlib, os
 m = json.load(open("manifest.json"))
 for f in m["files"]:
     assert hashlib.sha256(open(f["file"], "rb").read()).hexdigest() == f["sha256"], f["file"]
-') || fail "a manifest hash does not match its file"
+listed = sorted(f["file"] for f in m["files"])
+there = sorted(n for n in os.listdir(".") if n != "manifest.json")
+assert listed == there, (listed, there)
+') || fail "$d: the manifest does not list every file with its hash"
+done
+grep -q '"file": "dataset.R"' "$W/d1/manifest.json" || fail "csv manifest: no dataset.R"
+grep -q '"file": "subjects.dta"' "$W/d3/manifest.json" || fail "stata manifest: no subjects.dta"
 # 9. unlocking needs a reason; the chain and the signatures verify
 "$I" db unlock >/dev/null 2>&1 && fail "unlocked without a reason"
 "$I" audit verify | grep -q "signatures: 2 valid, 1 invalidated" || fail "audit verify"
