@@ -124,6 +124,55 @@ static void test_pg_study_of_every_older_version_upgrades(void **state)
     free(want);
 }
 
+/* An upgrade that fails part-way leaves the study as it was: a version-7 study with a table
+ * in the way of migration 9's (site) is refused with PostgreSQL's reason, and migration 8,
+ * applied before it in the same transaction — its tables and its data statements — is rolled
+ * back with it: the catalog, the version and the data are those of before. With the obstacle
+ * gone the same study upgrades. */
+static void test_pg_upgrade_failing_part_way_changes_nothing(void **state)
+{
+    (void)state;
+    if (!tdb_is_pg())
+        skip();
+    char fresh[512], url[512];
+    pg_at("uprbnew", SCHEMA_VERSION, fresh, sizeof fresh);
+    char *want = pg_text(fresh, CATALOG);
+    pg_at("uprb", 7, url, sizeof url);
+    char *r = pg_text(url, "INSERT INTO protocol_file(name, content, sha256) VALUES "
+                           "('dictionary.csv', 'x', 'abc'); CREATE TABLE site(in_the_way int); "
+                           "SELECT ''");
+    free(r);
+    char *before = pg_text(url, CATALOG);
+    struct err e = {0};
+    int rc = check(url, &e);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(e.msg, "site"));
+    char *after = pg_text(url, CATALOG);
+    assert_string_equal(after, before);
+    free(after);
+    char *ver = pg_text(url, "SELECT version::text FROM ioheme_schema");
+    assert_string_equal(ver, "7");
+    free(ver);
+    char *has8 = pg_text(url, "SELECT count(*)::text FROM information_schema.tables WHERE "
+                              "table_schema = current_schema() AND table_name = "
+                              "'protocol_version'");
+    assert_string_equal(has8, "0");
+    free(has8);
+    char *files = pg_text(url, "SELECT count(*)::text FROM protocol_file");
+    assert_string_equal(files, "1");
+    free(files);
+    r = pg_text(url, "DROP TABLE site; SELECT ''");
+    free(r);
+    e = (struct err){0};
+    if (check(url, &e))
+        fail_msg("upgrading once the way is clear: %s", e.msg);
+    char *got = pg_text(url, CATALOG);
+    assert_string_equal(got, want);
+    free(got);
+    free(before);
+    free(want);
+}
+
 /* The schema of a SQLite file, one object per line (sqlite_schema's own SQL, in name order). */
 static char *lite_schema(const char *path)
 {
@@ -182,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg_study_of_every_older_version_upgrades),
+        cmocka_unit_test(test_pg_upgrade_failing_part_way_changes_nothing),
         cmocka_unit_test(test_sqlite_file_of_every_older_version_migrates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
