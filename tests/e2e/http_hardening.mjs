@@ -55,7 +55,9 @@ try {
     t.check(r.status === 200, 'instance 999 (the maximum) is accepted', r.text);
     const t0 = Date.now();
     r = await call(B, 'GET', `/records/${ID}/casebook`, { session: nurse });
-    t.check(r.status === 200 && r.text.includes('#999') && Date.now() - t0 < 5000, 'casebook with instance 999 answers at once', r.status);
+    // at once: well under what walking billions of instance numbers would take; the bound is
+    // loose because the browser tests share the CPUs under ctest -j
+    t.check(r.status === 200 && r.text.includes('#999') && Date.now() - t0 < 15000, 'casebook with instance 999 answers at once', r.status);
     r = await call(B, 'GET', `/records/${ID}/forms/${PROC}/infusion`, { session: nurse });
     t.check(r.status === 200 && r.text.includes('#999') && /allows at most 999/.test(r.text), 'instance list: no "Add" past the maximum', r.status);
 
@@ -133,7 +135,8 @@ try {
     const ok = await Promise.all(Array.from({ length: 20 }, () => call(B, 'GET', '/healthz')));
     const elapsed = Date.now() - t1;
     clearInterval(trickle);
-    t.check(ok.every((x) => x.status === 200) && elapsed < 3000, `20 normal requests served while 150 slow connections trickle (${elapsed} ms)`);
+    // starved, they would wait as long as the trickle goes on; the bound is loose for a loaded CI
+    t.check(ok.every((x) => x.status === 200) && elapsed < 10000, `20 normal requests served while 150 slow connections trickle (${elapsed} ms)`);
     t.check(refused >= 150 - 64, `one address holds at most 64 connections (${150 - refused} held)`);
     for (const c of slow) c.destroy();
 } catch (e) {
