@@ -21,7 +21,8 @@
 #include "formats/redcap.h"
 
 const char CMD_IMPORT_USAGE[] =
-    "usage: ioheme import FILE.csv|FILE.json [--reason TEXT] [--dry-run] [--json]\n"
+    "usage: ioheme import FILE.csv|FILE.json [--overwrite] [--date-format YMD|MDY|DMY]\n"
+    "                     [--reason TEXT] [--dry-run] [--json]\n"
     "       ioheme import [odm] FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
     "Imports values in REDCap's flat format (as exported by REDCap: record_id,\n"
@@ -42,6 +43,12 @@ const char CMD_IMPORT_USAGE[] =
     "a number that does not come out as the file's key refuses the import, so import a whole\n"
     "export into a fresh database of the same protocol, or values into existing records.\n"
     "\n"
+    "  --overwrite     blank cells clear values (REDCap's overwriteBehavior=overwrite): a\n"
+    "                  blank cell of a field collected at the row's event and instance clears\n"
+    "                  it there; calc fields and form statuses are left alone\n"
+    "  --date-format F how the file writes dates and date-times: YMD (YYYY-MM-DD, the\n"
+    "                  default), MDY (M/D/YYYY) or DMY (D/M/YYYY), a time after a space;\n"
+    "                  stored as YYYY-MM-DD whatever the field shows (REDCap's dateFormat)\n"
     "  --reason TEXT   reason for changes to forms already marked complete\n"
     "  --dry-run       check every value through the write path, then save nothing\n"
     "  --json          print the outcome (and every rejection) as JSON\n";
@@ -157,7 +164,8 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"site", true}, {"reason", true}, {"dry-run", false}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true},        {"reason", true}, {"dry-run", false},
+    {"overwrite", false},  {"date-format", true}, {NULL, false}};
 
 /* The file, read before the database is opened, and its rows, read against the protocol
  * before the login. */
@@ -167,8 +175,10 @@ struct import_plan {
     size_t len;
     char sha[65];
     bool is_json;
-    bool is_odm;     /* import odm FILE */
-    bool is_dry_run; /* checked, nothing saved */
+    bool is_odm;                  /* import odm FILE */
+    bool is_dry_run;              /* checked, nothing saved */
+    struct redcap_read_opts opts; /* --overwrite, --date-format */
+    struct redcap_flat flat;      /* the file as a flat import reads it */
     struct odm_subject *subjects;
     size_t nsubjects;
     struct redcap_import rep;
@@ -184,6 +194,13 @@ int cmd_import_check(struct cmd_ctx *ctx)
         is_odm = true; /* FILE.xml: ODM, as `import odm FILE.xml` (REDCap's project XML) */
     if (a->npos != 1 && !is_odm)
         return cli_usage_error("import", "expects one FILE.csv or FILE.json, or odm FILE.xml");
+    if (is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format")))
+        return cli_usage_error("import", "--overwrite and --date-format are for REDCap's flat "
+                                         "files (FILE.csv, FILE.json), not ODM");
+    struct redcap_read_opts opts = {.overwrite = cli_has(a, "overwrite")};
+    const char *df = cli_get(a, "date-format");
+    if (df && redcap_dates_parse(df, &opts.dates) != 0)
+        return cli_usage_error("import", "--date-format is YMD, MDY or DMY, not '%s'", df);
     struct err e = {0};
     struct import_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
     if (!p) {
@@ -193,6 +210,7 @@ int cmd_import_check(struct cmd_ctx *ctx)
     ctx->data = p;
     p->path = a->pos[a->npos == 2 ? 1 : 0];
     p->is_odm = is_odm;
+    p->opts = opts;
     char *data = NULL;
     if (csv_file_read_all(p->path, &data, &p->len, &e))
         return cli_fail("import", &e);
@@ -207,6 +225,7 @@ int cmd_import_check(struct cmd_ctx *ctx)
     digest_sha256_hex(p->data, p->len, p->sha);
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
+    p->flat = (struct redcap_flat){p->path, p->data, p->len, p->is_json, &p->opts};
     p->json = cli_has(a, "json");
     redcap_import_init(&p->rep, &ctx->ar, p->json ? NULL : stderr);
     return 0;
@@ -264,8 +283,7 @@ int cmd_import_prepare(struct cmd_ctx *ctx)
         return rc ? import_done(p, rc, &e) : 0;
     }
     /* the rows are read here for what the reader refuses, and again as they are written */
-    int rc =
-        redcap_import_read(store_dict(ctx->st), p->path, p->data, p->len, p->is_json, &p->rep, &e);
+    int rc = redcap_import_read(store_dict(ctx->st), &p->flat, &p->rep, &e);
     return rc ? import_done(p, rc, &e) : 0;
 }
 
@@ -280,8 +298,7 @@ int cmd_import(struct cmd_ctx *ctx)
     const char *reason = cli_get(&ctx->args, "reason");
     p->is_dry_run = cli_has(&ctx->args, "dry-run");
     if (!p->is_odm) {
-        int rc = redcap_import_flat(st, &who, p->path, p->data, p->len, p->is_json, reason,
-                                    p->is_dry_run, &p->rep, &e);
+        int rc = redcap_import_flat(st, &who, &p->flat, reason, p->is_dry_run, &p->rep, &e);
         if (rc == ERR_INVALID && p->rep.rejected)
             err_prefix(&e, "%s", p->path);
         return import_done(p, rc, &e);

@@ -107,6 +107,18 @@ static const char *const vtype_names[] = {
     [VT_AUTOCOMPLETE] = "autocomplete",
 };
 
+bool dict_vtype_is_date(enum val_type t)
+{
+    return t == VT_DATE_YMD || t == VT_DATE_MDY || t == VT_DATE_DMY;
+}
+
+bool dict_vtype_is_datetime(enum val_type t)
+{
+    return t == VT_DATETIME_YMD || t == VT_DATETIME_MDY || t == VT_DATETIME_DMY ||
+           t == VT_DATETIME_SECONDS_YMD || t == VT_DATETIME_SECONDS_MDY ||
+           t == VT_DATETIME_SECONDS_DMY;
+}
+
 const char *dict_field_type_name(enum field_type t)
 {
     return (unsigned)t < sizeof ftype_names / sizeof ftype_names[0] ? ftype_names[t] : "?";

@@ -417,6 +417,10 @@ struct dict_change {
 int dict_diff(const struct dict *a, const struct dict *b, struct arena *ar,
               struct dict_change **out, size_t *n);
 
+/* Whether values of t are dates (date_ymd, _mdy, _dmy) / date-times (datetime_* and
+ * datetime_seconds_*, each order), stored as YYYY-MM-DD[ HH:MM[:SS]]. */
+bool dict_vtype_is_date(enum val_type t);
+bool dict_vtype_is_datetime(enum val_type t);
 const char *dict_field_type_name(enum field_type t);
 const char *dict_val_type_name(enum val_type t);
 

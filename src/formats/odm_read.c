@@ -137,13 +137,6 @@ static void subject_end(struct reader *r)
     r->key = NULL;
 }
 
-static bool is_datetime_type(enum val_type v)
-{
-    return v == VT_DATETIME_YMD || v == VT_DATETIME_MDY || v == VT_DATETIME_DMY ||
-           v == VT_DATETIME_SECONDS_YMD || v == VT_DATETIME_SECONDS_MDY ||
-           v == VT_DATETIME_SECONDS_DMY;
-}
-
 /* typed: ItemDataString, ItemDataInteger, ... (the value is the content) */
 static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
 {
@@ -213,7 +206,7 @@ static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
         return;
     if ((tt && strcmp(tt, "Remove") == 0) || (isnull && strcmp(isnull, "Yes") == 0) || !value)
         value = "";
-    if (kind != DICT_KEY_STATUS && is_datetime_type(k.field->vtype) && strlen(value) > 10 &&
+    if (kind != DICT_KEY_STATUS && dict_vtype_is_datetime(k.field->vtype) && strlen(value) > 10 &&
         value[10] == 'T')
         value[10] = ' ';
     struct item *g = array_grow(r->items, r->nitems, &r->capitems, sizeof *g, 256);

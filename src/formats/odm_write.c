@@ -99,13 +99,6 @@ static const char *odm_time(const char *ts)
 
 /* ---- metadata -----------------------------------------------------------------------------*/
 
-static bool is_datetime(enum val_type v)
-{
-    return v == VT_DATETIME_YMD || v == VT_DATETIME_MDY || v == VT_DATETIME_DMY ||
-           v == VT_DATETIME_SECONDS_YMD || v == VT_DATETIME_SECONDS_MDY ||
-           v == VT_DATETIME_SECONDS_DMY;
-}
-
 static int decimals(enum val_type v)
 {
     switch (v) {
@@ -732,8 +725,8 @@ static int entry_cmp(const void *pa, const void *pb)
 static const char *odm_value(const struct dict *d, const struct entry *x, char *buf, size_t len)
 {
     const char *v = x->value ? x->value : "";
-    if (x->field != SIZE_MAX && is_datetime(d->fields[x->field].vtype) && strlen(v) > 10 &&
-        v[10] == ' ') {
+    if (x->field != SIZE_MAX && dict_vtype_is_datetime(d->fields[x->field].vtype) &&
+        strlen(v) > 10 && v[10] == ' ') {
         if (!fmt_fits(buf, len, "%s", v))
             return v; /* longer than any date-time: written as stored */
         buf[10] = 'T';

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/fmt.h"
 #include "formats/csv.h"
@@ -50,9 +51,54 @@ bool redcap_is_survey_item(const struct dict *d, const char *name)
     return fmt_fits(form, sizeof form, "%.*s", (int)(len - 10), name) && dict_form(d, form);
 }
 
-/* One row's cells into out; false (after telling reject) when the row cannot be placed. */
-static int read_row(const struct dict *d, const struct cells *c, struct arena *ar,
-                    struct redcap_row *out, bool *is_placed, redcap_reject_fn reject, void *ctx)
+int redcap_dates_parse(const char *s, enum redcap_dates *out)
+{
+    static const char *const names[] = {
+        [REDCAP_DATES_YMD] = "YMD", [REDCAP_DATES_MDY] = "MDY", [REDCAP_DATES_DMY] = "DMY"};
+    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = (enum redcap_dates)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* One or two digits at *p, moved past: the number, or -1. */
+static int small_number(const char **p)
+{
+    int n = 0, k = 0;
+    while (k < 2 && **p >= '0' && **p <= '9')
+        n = n * 10 + (*(*p)++ - '0'), k++;
+    return k ? n : -1;
+}
+
+/* A date (or date-time) written M/D/YYYY or D/M/YYYY (dateFormat MDY, DMY), with " HH:MM[:SS]"
+ * after it for a date-time, as YYYY-MM-DD[ …] into out (the time as written: the write path
+ * judges it, and the day). False when v is not written so. */
+static bool date_from(enum redcap_dates order, const char *v, char *out, size_t n)
+{
+    const char *p = v;
+    int a = small_number(&p);
+    if (a < 0 || *p++ != '/')
+        return false;
+    int b = small_number(&p);
+    if (b < 0 || *p++ != '/')
+        return false;
+    for (int k = 0; k < 4; k++)
+        if (p[k] < '0' || p[k] > '9')
+            return false;
+    if (p[4] != '\0' && p[4] != ' ')
+        return false;
+    int month = order == REDCAP_DATES_MDY ? a : b, day = order == REDCAP_DATES_MDY ? b : a;
+    return fmt_fits(out, n, "%.4s-%02d-%02d%s", p, month, day, p + 4);
+}
+
+/* One row's cells into out; false (after telling reject) when the row cannot be placed. A cell
+ * that cannot be read as opts say (a date not in the dateFormat) is told to reject and left
+ * out of a row that is placed. */
+static int read_row(const struct dict *d, const struct cells *c, const struct redcap_read_opts *o,
+                    struct arena *ar, struct redcap_row *out, bool *is_placed,
+                    redcap_reject_fn reject, void *ctx)
 {
     *is_placed = false;
     const char *id_col = d->fields[0].name;
@@ -100,10 +146,11 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
     size_t n = 0, nsurvey = 0;
     for (size_t i = 0; i < c->n; i++) {
         const char *name = c->names[i], *val = c->values[i];
-        if (!val || !*val || strcmp(name, id_col) == 0)
+        bool is_blank = !val || !*val;
+        if ((is_blank && !o->overwrite) || strcmp(name, id_col) == 0)
             continue;
         if (redcap_is_survey_item(d, name)) {
-            nsurvey++;
+            nsurvey += !is_blank;
             continue;
         }
         if (strncmp(name, "redcap_", 7) == 0)
@@ -112,13 +159,35 @@ static int read_row(const struct dict *d, const struct cells *c, struct arena *a
         enum dict_key_kind kind = dict_key_parse(d, name, &k);
         if (kind == DICT_KEY_FIELD && k.field->type == FT_CALC)
             continue; /* recomputed, not imported */
-        if (kind == DICT_KEY_FIELD && k.field->type == FT_FILE && strcmp(val, "[document]") == 0) {
+        if (kind == DICT_KEY_FIELD && k.field->type == FT_FILE && !is_blank &&
+            strcmp(val, "[document]") == 0) {
             nsurvey++; /* a file REDCap holds: a flat export carries only this placeholder */
             continue;
         }
         if (kind == DICT_KEY_STATUS &&
-            !status_fits(d, ev, (int)(k.form - d->forms), instance, instrument))
+            (is_blank || !status_fits(d, ev, (int)(k.form - d->forms), instance, instrument)))
             continue; /* a status column of a form outside this row is not data */
+        char iso[64];
+        if (is_blank) {
+            /* overwrite: a blank clears a field collected at this row's event and instance */
+            if ((kind != DICT_KEY_FIELD && kind != DICT_KEY_OPTION) || k.field->type == FT_FILE ||
+                k.field->type == FT_DESCRIPTIVE ||
+                !status_fits(d, ev, (int)k.field->form_index, instance, instrument))
+                continue;
+            val = "";
+        } else if (o->dates != REDCAP_DATES_YMD && kind == DICT_KEY_FIELD &&
+                   (dict_vtype_is_date(k.field->vtype) || dict_vtype_is_datetime(k.field->vtype))) {
+            if (!date_from(o->dates, val, iso, sizeof iso)) {
+                char msg[200];
+                bool mdy = o->dates == REDCAP_DATES_MDY;
+                fmt_text(msg, sizeof msg, "'%.60s' is not a date written %s (dateFormat=%s)%s", val,
+                         mdy ? "M/D/YYYY" : "D/M/YYYY", mdy ? "MDY" : "DMY",
+                         dict_vtype_is_datetime(k.field->vtype) ? " with HH:MM after it" : "");
+                reject(ctx, c->line, record, name, "dateFormat", msg);
+                continue;
+            }
+            val = iso;
+        }
         struct store_change *x = &ch[n++];
         x->event = event;
         x->instance = instance;
@@ -175,7 +244,8 @@ static int json_cells(const char *name, size_t i, json_t *o, struct arena *ar, s
 /* What redcap_flat_each reads with: the row source's arena, reset after each row. */
 struct flat_each {
     const struct dict *d;
-    const char *name;
+    const struct redcap_read_opts *opts;
+    size_t nrows; /* data rows read, placed or not */
     struct arena ar;
     redcap_row_fn fn;
     void *fnctx;
@@ -187,7 +257,8 @@ static int each_cells(struct flat_each *x, const struct cells *c, struct err *e)
 {
     struct redcap_row row;
     bool is_placed = false;
-    int rc = read_row(x->d, c, &x->ar, &row, &is_placed, x->reject, x->ctx);
+    x->nrows++;
+    int rc = read_row(x->d, c, x->opts, &x->ar, &row, &is_placed, x->reject, x->ctx);
     if (rc == ERR_NOMEM)
         return err_set(e, ERR_NOMEM, "out of memory");
     if (!rc && is_placed)
@@ -203,29 +274,31 @@ static int each_csv_row(void *ctx, const char *const *header, const char *const 
     return each_cells(ctx, &c, e);
 }
 
-int redcap_flat_each(const struct dict *d, const char *name, const char *data, size_t len,
-                     bool is_json, redcap_row_fn fn, void *fnctx, redcap_reject_fn reject,
-                     void *ctx, struct err *e)
+int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_row_fn fn,
+                     void *fnctx, redcap_reject_fn reject, void *ctx, size_t *nrows, struct err *e)
 {
-    struct flat_each x = {d, name, ARENA_INIT, fn, fnctx, reject, ctx};
+    static const struct redcap_read_opts defaults = {0};
+    struct flat_each x = {d, f->opts ? f->opts : &defaults, 0, ARENA_INIT, fn, fnctx, reject, ctx};
     int rc = 0;
-    if (!is_json) {
-        rc = csv_each_row(data, len, name, each_csv_row, &x, e);
+    if (!f->is_json) {
+        rc = csv_each_row(f->data, f->len, f->name, each_csv_row, &x, e);
     } else {
         json_error_t je;
-        json_t *root = json_loadb(data, len, 0, &je);
+        json_t *root = json_loadb(f->data, f->len, 0, &je);
         if (!root)
-            rc = err_set(e, ERR_INVALID, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+            rc = err_set(e, ERR_INVALID, "%s:%d:%d: %s", f->name, je.line, je.column, je.text);
         else if (!json_is_array(root))
-            rc = err_set(e, ERR_INVALID, "%s: expected an array of records", name);
+            rc = err_set(e, ERR_INVALID, "%s: expected an array of records", f->name);
         for (size_t i = 0; !rc && root && i < json_array_size(root); i++) {
             struct cells c;
-            rc = json_cells(name, i, json_array_get(root, i), &x.ar, &c, e);
+            rc = json_cells(f->name, i, json_array_get(root, i), &x.ar, &c, e);
             rc = rc ? rc : each_cells(&x, &c, e);
         }
         json_decref(root);
     }
     arena_free(&x.ar);
+    if (nrows)
+        *nrows = x.nrows;
     return rc;
 }
 
@@ -270,17 +343,17 @@ static int collect_row(void *ctx, const struct redcap_row *r, struct err *e)
     return 0;
 }
 
-int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
-                     bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
-                     redcap_reject_fn reject, void *ctx, struct err *e)
+int redcap_flat_read(const struct dict *d, const struct redcap_flat *f, struct arena *ar,
+                     struct redcap_row **rows, size_t *nrows, redcap_reject_fn reject, void *ctx,
+                     struct err *e)
 {
-    struct flat_rows f = {ar, NULL, 0, 0};
+    struct flat_rows got = {ar, NULL, 0, 0};
     *rows = NULL;
     *nrows = 0;
-    int rc = redcap_flat_each(d, name, data, len, is_json, collect_row, &f, reject, ctx, e);
+    int rc = redcap_flat_each(d, f, collect_row, &got, reject, ctx, NULL, e);
     if (rc)
         return rc;
-    *rows = f.rows;
-    *nrows = f.n;
+    *rows = got.rows;
+    *nrows = got.n;
     return 0;
 }

@@ -46,24 +46,51 @@ typedef void (*redcap_reject_fn)(void *ctx, size_t line, const char *record, con
  * of that name shadows. */
 bool redcap_is_survey_item(const struct dict *d, const char *name);
 
+/* How a flat file's cells are read: REDCap's import options (the API's overwriteBehavior and
+ * dateFormat; the Data Import Tool's "allow blank values to overwrite" and date format). Zeroed:
+ * REDCap's defaults. */
+enum redcap_dates { REDCAP_DATES_YMD, REDCAP_DATES_MDY, REDCAP_DATES_DMY };
+struct redcap_read_opts {
+    /* overwriteBehavior=overwrite: a blank cell of a field (or checkbox option) collected at the
+     * row's event and instance clears its value there; otherwise blanks change nothing. Calc
+     * and file fields and form statuses are never cleared by a blank. */
+    bool overwrite;
+    /* dateFormat: how values of date and date-time fields are written in the file — YYYY-MM-DD
+     * (YMD, the default), M/D/YYYY (MDY) or D/M/YYYY (DMY), a date-time with " HH:MM[:SS]"
+     * after it; stored as YYYY-MM-DD[ HH:MM[:SS]] whatever the field's own order. A value not
+     * written so is a rejection (rule "dateFormat") naming it. */
+    enum redcap_dates dates;
+};
+/* "YMD", "MDY" or "DMY" (any case) into *out: 0, else -1. */
+int redcap_dates_parse(const char *s, enum redcap_dates *out);
+
+/* A flat file to read: its name (for messages), its bytes (JSON when is_json, else CSV), and
+ * how its cells read (NULL: the defaults). */
+struct redcap_flat {
+    const char *name;
+    const char *data;
+    size_t len;
+    bool is_json;
+    const struct redcap_read_opts *opts;
+};
+
 /* A row as it is read; its strings live until the call returns. A non-zero return stops the
  * reading and is what redcap_flat_each returns. */
 typedef int (*redcap_row_fn)(void *ctx, const struct redcap_row *row, struct err *e);
 
-/* Reads data (name: the file's name for messages; JSON when is_json, else CSV) one row at a
- * time, in file order, handing each to fn: a file of any number of rows is read in the memory
- * of one (and, for CSV, the file itself; JSON is parsed whole). A row whose record, event or
- * instance cannot be read is reported to reject and left out; the others go to fn even when
- * some were rejected (the caller decides: an import saves all rows or none). Returns
- * ERR_INVALID (e naming file, line and column) when the file itself does not parse, ERR_NOMEM,
- * or what fn returned. */
-int redcap_flat_each(const struct dict *d, const char *name, const char *data, size_t len,
-                     bool is_json, redcap_row_fn fn, void *fnctx, redcap_reject_fn reject,
-                     void *ctx, struct err *e);
+/* Reads f one row at a time, in file order, handing each to fn: a file of any number of rows is
+ * read in the memory of one (and, for CSV, the file itself; JSON is parsed whole). A row whose
+ * record, event or instance cannot be read is reported to reject and left out; a cell that
+ * cannot be read as f->opts say is reported and left out of its row. The others go to fn even
+ * when some were rejected (the caller decides: an import saves all rows or none). *nrows (may
+ * be NULL) counts the data rows read, placed or not. Returns ERR_INVALID (e naming file, line
+ * and column) when the file itself does not parse, ERR_NOMEM, or what fn returned. */
+int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_row_fn fn,
+                     void *fnctx, redcap_reject_fn reject, void *ctx, size_t *nrows, struct err *e);
 /* The same rows gathered into *rows and *nrows, allocated in ar. */
-int redcap_flat_read(const struct dict *d, const char *name, const char *data, size_t len,
-                     bool is_json, struct arena *ar, struct redcap_row **rows, size_t *nrows,
-                     redcap_reject_fn reject, void *ctx, struct err *e);
+int redcap_flat_read(const struct dict *d, const struct redcap_flat *f, struct arena *ar,
+                     struct redcap_row **rows, size_t *nrows, redcap_reject_fn reject, void *ctx,
+                     struct err *e);
 
 /* ---- importing rows (redcap_import.c): the CLI's `ioheme import` and the API's record import --*/
 
@@ -112,11 +139,10 @@ int redcap_import_rows(struct store *st, const struct store_ctx *who, const stru
  * rejection in im, and im->rows and im->nsurvey count the file's rows and left-out cells; an
  * error when the file does not parse. Then redcap_import_flat writes the placed rows as
  * redcap_import_rows does, reading the file again (and again, should a row break the batch). */
-int redcap_import_read(const struct dict *d, const char *name, const char *data, size_t len,
-                       bool is_json, struct redcap_import *im, struct err *e);
-int redcap_import_flat(struct store *st, const struct store_ctx *who, const char *name,
-                       const char *data, size_t len, bool is_json, const char *reason, bool dry_run,
-                       struct redcap_import *im, struct err *e);
+int redcap_import_read(const struct dict *d, const struct redcap_flat *f, struct redcap_import *im,
+                       struct err *e);
+int redcap_import_flat(struct store *st, const struct store_ctx *who, const struct redcap_flat *f,
+                       const char *reason, bool dry_run, struct redcap_import *im, struct err *e);
 
 /* ---- REDCap's project XML as a protocol folder (redcap_xml.c) ----------------------------*/
 

@@ -163,9 +163,7 @@ struct row_source {
     const struct redcap_row *rows; /* an array */
     size_t nrows;
     const struct dict *d; /* a file */
-    const char *name, *data;
-    size_t len;
-    bool is_json;
+    const struct redcap_flat *f;
 };
 
 static int array_each(const struct row_source *src, redcap_row_fn fn, void *ctx, struct err *e)
@@ -185,8 +183,7 @@ static void reject_again(void *ctx, size_t line, const char *record, const char 
 
 static int file_each(const struct row_source *src, redcap_row_fn fn, void *ctx, struct err *e)
 {
-    return redcap_flat_each(src->d, src->name, src->data, src->len, src->is_json, fn, ctx,
-                            reject_again, NULL, e);
+    return redcap_flat_each(src->d, src->f, fn, ctx, reject_again, NULL, NULL, e);
 }
 
 /* One pass: the source's rows from..to-1 (counted from 0) into im, stopping after a row that
@@ -285,30 +282,22 @@ static int count_row(void *ctx, const struct redcap_row *r, struct err *e)
 {
     (void)e;
     struct redcap_import *im = ctx;
-    im->rows++;
     im->nsurvey += r->nsurvey;
     return 0;
 }
 
-int redcap_import_read(const struct dict *d, const char *name, const char *data, size_t len,
-                       bool is_json, struct redcap_import *im, struct err *e)
+int redcap_import_read(const struct dict *d, const struct redcap_flat *f, struct redcap_import *im,
+                       struct err *e)
 {
-    size_t rejected0 = im->rejected; /* the reader rejects a row once, and leaves it out */
-    int rc =
-        redcap_flat_each(d, name, data, len, is_json, count_row, im, redcap_import_reject, im, e);
-    im->rows += im->rejected - rejected0;
+    size_t n = 0;
+    int rc = redcap_flat_each(d, f, count_row, im, redcap_import_reject, im, &n, e);
+    im->rows += n;
     return rc;
 }
 
-int redcap_import_flat(struct store *st, const struct store_ctx *who, const char *name,
-                       const char *data, size_t len, bool is_json, const char *reason, bool dry_run,
-                       struct redcap_import *im, struct err *e)
+int redcap_import_flat(struct store *st, const struct store_ctx *who, const struct redcap_flat *f,
+                       const char *reason, bool dry_run, struct redcap_import *im, struct err *e)
 {
-    struct row_source src = {.each = file_each,
-                             .d = store_dict(st),
-                             .name = name,
-                             .data = data,
-                             .len = len,
-                             .is_json = is_json};
+    struct row_source src = {.each = file_each, .d = store_dict(st), .f = f};
     return import_source(st, who, &src, reason, dry_run, im, e);
 }

@@ -733,8 +733,10 @@ static bool rc_true(const char *v)
 /* Record import (content=record with data=…): REDCap's flat rows, JSON or CSV, through the same
  * import as `ioheme import` (formats/redcap_import.c) — every row through the write path in
  * one batch, all or none, records created with their IDs where the protocol allows, audited
- * with source "import" and the SHA-256 of the data. overwriteBehavior=normal only (blank cells
- * change nothing); a change to a complete form needs ioheme's reason=… (REDCap has none). */
+ * with source "import" and the SHA-256 of the data. overwriteBehavior (normal: blank cells
+ * change nothing; overwrite: they clear) and dateFormat (YMD, MDY, DMY) as REDCap reads them
+ * (struct redcap_read_opts); a change to a complete form needs ioheme's reason=… (REDCap has
+ * none). */
 static int rc_import(struct req *r, enum rc_fmt fmt)
 {
     const char *data = req_form_opt(r, "data");
@@ -747,14 +749,15 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     const char *type = req_form_opt(r, "type");
     if (type && strcmp(type, "flat") != 0)
         return rc_error(r, 400, "Only type=flat record imports are supported by this server");
+    struct redcap_read_opts opts = {0};
     const char *ow = req_form_opt(r, "overwriteBehavior");
-    if (ow && strcmp(ow, "normal") != 0)
-        return rc_error(r, 400,
-                        "overwriteBehavior=overwrite (blank cells erase values) is not supported "
-                        "by this server: blank cells change nothing; clear a value in ioheme");
+    if (ow && strcmp(ow, "overwrite") == 0)
+        opts.overwrite = true; /* blank cells erase values */
+    else if (ow && strcmp(ow, "normal") != 0)
+        return rc_error(r, 400, "overwriteBehavior must be normal or overwrite");
     const char *df = req_form_opt(r, "dateFormat");
-    if (df && strcmp(df, "YMD") != 0)
-        return rc_error(r, 400, "dateFormat: only YMD (YYYY-MM-DD) is supported by this server");
+    if (df && redcap_dates_parse(df, &opts.dates) != 0)
+        return rc_error(r, 400, "dateFormat must be YMD, MDY or DMY");
     if (rc_true(req_form_opt(r, "forceAutoNumber")))
         return rc_error(r, 400,
                         "forceAutoNumber is not supported by this server: records keep the IDs "
@@ -769,7 +772,8 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     struct redcap_import im;
     redcap_import_init(&im, &r->ar, NULL);
     size_t len = strlen(data);
-    int rc = redcap_import_read(store_dict(r->st), "data", data, len, fmt == RC_JSON, &im, &e);
+    struct redcap_flat flat = {"data", data, len, fmt == RC_JSON, &opts};
+    int rc = redcap_import_read(store_dict(r->st), &flat, &im, &e);
     if (rc)
         return rc_error_err(r, &e);
     char sha[65];
@@ -777,8 +781,7 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     struct store_ctx who = req_who(r);
     who.source = "import";
     who.source_sha256 = sha;
-    rc = redcap_import_flat(r->st, &who, "data", data, len, fmt == RC_JSON,
-                            req_form_opt(r, "reason"), false, &im, &e);
+    rc = redcap_import_flat(r->st, &who, &flat, req_form_opt(r, "reason"), false, &im, &e);
     if (rc == ERR_INVALID && im.rejected) {
         /* REDCap lists each problem: record, field, and why */
         struct strbuf sb = STRBUF_INIT;

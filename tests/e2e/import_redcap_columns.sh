@@ -3,7 +3,8 @@
 # (<form>_timestamp, redcap_survey_identifier) has no home in ioheme: the values are left out and
 # the import says how many; a record the file puts in another data access group (site) than the
 # one it is at is refused naming the column and both groups (an import does not move records),
-# and then nothing of the file is saved.
+# and then nothing of the file is saved. REDCap's import options: --overwrite (blank cells clear
+# the fields the row's event collects) and --date-format MDY|DMY (M/D/YYYY, D/M/YYYY).
 # backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
@@ -34,4 +35,27 @@ set +e; "$I" import "$W/dag.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "row 3, IOH-002, redcap_data_access_group: IOH-002 is at site '(none)', the file says 'hospital_b': an import does not move records" "$W/out" ||
     fail "a DAG: exit $rc $(cat "$W/out")"
 [ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM value WHERE field = 'cons_version' AND value = 'v9'")" = 0 ] || fail "half saved"
+# blanks: nothing without --overwrite; with it, bl_temp (collected at baseline) is cleared,
+# hd_hr (another event's form) and the blank status are left alone
+[ -n "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-001' AND field = 'bl_temp'")" ] ||
+    fail "the simulated IOH-001 has no bl_temp to clear"
+cat >"$W/blank.csv" <<'CSV'
+record_id,redcap_event_name,bl_temp,hd_hr,baseline_complete
+IOH-001,baseline_arm_1,,,
+CSV
+"$I" import "$W/blank.csv" --reason "from REDCap" >"$W/out" || fail "blank import: $(cat "$W/out")"
+grep -q "1 rows, 0 values changed" "$W/out" || fail "blanks changed something: $(cat "$W/out")"
+"$I" import "$W/blank.csv" --overwrite --reason "from REDCap" >"$W/out" || fail "--overwrite: $(cat "$W/out")"
+grep -q "1 rows, 1 values changed" "$W/out" || fail "--overwrite: $(cat "$W/out")"
+[ -z "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-001' AND field = 'bl_temp'")" ] ||
+    fail "--overwrite did not clear bl_temp"
+# dates as the file writes them
+printf 'record_id,redcap_event_name,bl_dx_date\nIOH-002,baseline_arm_1,3/7/2024\n' >"$W/dmy.csv"
+"$I" import "$W/dmy.csv" --date-format DMY --reason "from REDCap" >"$W/out" || fail "--date-format DMY: $(cat "$W/out")"
+[ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-07-03 ] ||
+    fail "--date-format DMY: 3/7/2024 is not 3 July"
+set +e; "$I" import "$W/dmy.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -q "bl_dx_date" "$W/out" || fail "3/7/2024 without --date-format: exit $rc $(cat "$W/out")"
+set +e; "$I" import "$W/dmy.csv" --date-format YDM >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "YMD, MDY or DMY, not 'YDM'" "$W/out" || fail "--date-format YDM: exit $rc $(cat "$W/out")"
 echo "import_redcap_columns: ok"

@@ -218,8 +218,29 @@ try {
     t.check(sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.5', '… and the good row of that import is not saved either');
     r = await api(`token=${TCR}&content=record&format=json&data=${enc(JSON.stringify([{ record_id: 'IOH-999', redcap_event_name: 'baseline_arm_1', bl_hr: '70' }]))}`);
     t.check(r.status === 400 && /IOH-999/.test(r.json.error), 'a record this project cannot create by import (it screens for eligibility): 400', r.text);
-    r = await api(`token=${TCR}&content=record&format=json&overwriteBehavior=overwrite&data=${enc(JSON.stringify(imp))}`);
-    t.check(r.status === 400 && /overwrite/.test(r.json.error), 'overwriteBehavior=overwrite: 400 saying why', r.text);
+    // overwriteBehavior=overwrite (PyCap import_records(overwrite='overwrite')): a blank cell of a
+    // field at the row's event clears it (bl_temp), a blank of a field another event collects
+    // (hd_hr) and a blank form status change nothing, the other cells are written
+    const ow = [{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_temp: '', bl_hr: '91', hd_hr: '', baseline_complete: '' }];
+    r = await api(`token=${TCR}&content=record&format=json&overwriteBehavior=overwrite&data=${enc(JSON.stringify(ow))}`);
+    t.check(r.status === 200 && r.json.count === 1, 'overwriteBehavior=overwrite: imported', r.text);
+    t.check(sq(`SELECT count(*) FROM value WHERE field = 'bl_temp'`) === '0' && sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '91',
+        '… the blank bl_temp is cleared, bl_hr written', sq(`SELECT field || '=' || value FROM value WHERE field IN ('bl_temp', 'bl_hr')`));
+    t.check(sq(`SELECT count(*) FROM audit WHERE field = 'bl_temp' AND old_value = '37.5' AND coalesce(new_value, '') = '' AND source = 'import'`) === '1',
+        '… and the clearing is in the audit trail as an import');
+    r = await api(`token=${TCR}&content=record&format=json&overwriteBehavior=sometimes&data=${enc(JSON.stringify(imp))}`);
+    t.check(r.status === 400 && /overwriteBehavior/.test(r.json.error), 'overwriteBehavior=sometimes: 400 naming it', r.text);
+    // dateFormat=MDY / DMY (REDCapR's and PyCap's date_format): M/D/YYYY and D/M/YYYY, stored ISO
+    r = await api(`token=${TCR}&content=record&format=csv&dateFormat=MDY&data=${enc(`record_id,redcap_event_name,bl_dx_date,bl_dt\n${rec},baseline_arm_1,3/7/2024,3/7/2024 14:05\n`)}`);
+    t.check(r.status === 200 && sq(`SELECT value FROM value WHERE field = 'bl_dx_date'`) === '2024-03-07' &&
+        sq(`SELECT value FROM value WHERE field = 'bl_dt'`) === '2024-03-07 14:05', 'dateFormat=MDY: 3/7/2024 is 7 March', r.text);
+    r = await api(`token=${TCR}&content=record&format=csv&dateFormat=DMY&data=${enc(`record_id,redcap_event_name,bl_dx_date\n${rec},baseline_arm_1,3/7/2024\n`)}`);
+    t.check(r.status === 200 && sq(`SELECT value FROM value WHERE field = 'bl_dx_date'`) === '2024-07-03', 'dateFormat=DMY: 3/7/2024 is 3 July', r.text);
+    r = await api(`token=${TCR}&content=record&format=csv&dateFormat=DMY&data=${enc(`record_id,redcap_event_name,bl_dx_date,bl_hr\n${rec},baseline_arm_1,2024-07-04,92\n`)}`);
+    t.check(r.status === 400 && /bl_dx_date/.test(r.json.error) && /D\/M\/YYYY/.test(r.json.error) &&
+        sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '91', 'dateFormat=DMY with an ISO date: 400 naming the field, nothing saved', r.text);
+    r = await api(`token=${TCR}&content=record&format=csv&dateFormat=YDM&data=${enc(`record_id\n${rec}\n`)}`);
+    t.check(r.status === 400 && /dateFormat/.test(r.json.error), 'dateFormat=YDM: 400 naming it', r.text);
     r = await api(`token=${TCR}&content=record&format=json&forceAutoNumber=True&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 400 && /forceAutoNumber/.test(r.json.error), 'forceAutoNumber=True (PyCap\'s spelling): 400', r.text);
     r = await api(`token=${TCR}&content=record&format=json&data=${enc('[{"record_id": ')}`);

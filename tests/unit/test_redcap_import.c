@@ -135,12 +135,15 @@ static void test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch(vo
     struct redcap_import im;
     redcap_import_init(&im, &ar, NULL);
     struct err e = {0};
-    assert_int_equal(
-        redcap_import_read(store_dict(t.st), "data.csv", csv, strlen(csv), false, &im, &e), 0);
+    assert_int_equal(redcap_import_read(
+                         store_dict(t.st),
+                         &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, &im, &e),
+                     0);
     assert_int_equal(im.rows, 4);
     assert_int_equal(im.rejected, 1);
-    int rc =
-        redcap_import_flat(t.st, &ADMIN, "data.csv", csv, strlen(csv), false, NULL, false, &im, &e);
+    int rc = redcap_import_flat(t.st, &ADMIN,
+                                &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL},
+                                NULL, false, &im, &e);
     if (rc != ERR_INVALID)
         fail_msg("import: %d %s", rc, e.msg);
     assert_non_null(strstr(e.msg, "3 value(s) rejected"));
@@ -161,14 +164,89 @@ static void test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch(vo
              "%s,day0_arm_1,80\n",
              id);
     redcap_import_init(&im, &ar, NULL);
+    assert_int_equal(redcap_import_read(
+                         store_dict(t.st),
+                         &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, &im, &e),
+                     0);
     assert_int_equal(
-        redcap_import_read(store_dict(t.st), "data.csv", csv, strlen(csv), false, &im, &e), 0);
-    assert_int_equal(
-        redcap_import_flat(t.st, &ADMIN, "data.csv", csv, strlen(csv), false, NULL, false, &im, &e),
+        redcap_import_flat(t.st, &ADMIN,
+                           &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, NULL,
+                           false, &im, &e),
         0);
     assert_value(&t, id, "day0_arm_1", 0, "weight_kg", NULL, "80");
     arena_free(&ar);
     tdb_close(&t);
+}
+
+/* dateFormat MDY: each date and date-time cell of a date field as YYYY-MM-DD (the time as
+ * written), a cell not written M/D/YYYY rejected naming its column and rule and left out of its
+ * row (whose other cells still come); other fields' values untouched. */
+struct got_cells {
+    char v[8][40];
+    size_t n, nrejected;
+    char rejected[8][40];
+};
+
+static int got_row(void *ctx, const struct redcap_row *r, struct err *e)
+{
+    (void)e;
+    struct got_cells *g = ctx;
+    for (size_t i = 0; i < r->n && g->n < 8; i++)
+        snprintf(g->v[g->n++], sizeof g->v[0], "%s=%s", r->changes[i].field, r->changes[i].value);
+    return 0;
+}
+
+static void got_reject(void *ctx, size_t line, const char *record, const char *column,
+                       const char *rule, const char *msg)
+{
+    (void)line, (void)record, (void)msg;
+    struct got_cells *g = ctx;
+    snprintf(g->rejected[g->nrejected++ % 8], sizeof g->rejected[0], "%s:%s", column, rule);
+}
+
+static void test_dates_read_in_the_files_order(void **state)
+{
+    (void)state;
+    struct dict dict;
+    struct err e = {0};
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &dict, &e) != 0)
+        fail_msg("io-heme protocol: %s", e.msg);
+    const char *csv = "record_id,redcap_event_name,bl_dx_date,bl_dt,bl_hr\n"
+                      "IOH-001,baseline_arm_1,3/7/2024,12/31/2024 14:05:09,70\n"
+                      "IOH-001,baseline_arm_1,3/7/24,2024-03-07 10:00,71\n"
+                      "IOH-001,baseline_arm_1,03/07/2024x,3/7/2024T10:00,72\n";
+    struct redcap_read_opts mdy = {.dates = REDCAP_DATES_MDY};
+    struct redcap_flat f = {"d.csv", csv, strlen(csv), false, &mdy};
+    struct got_cells g = {0};
+    size_t nrows = 0;
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
+    assert_int_equal(nrows, 3);
+    assert_int_equal(g.n, 5);
+    assert_string_equal(g.v[0], "bl_dx_date=2024-03-07");
+    assert_string_equal(g.v[1], "bl_dt=2024-12-31 14:05:09");
+    assert_string_equal(g.v[2], "bl_hr=70");
+    assert_string_equal(g.v[3], "bl_hr=71"); /* row 2's dates refused, its rate still read */
+    assert_string_equal(g.v[4], "bl_hr=72");
+    assert_int_equal(g.nrejected, 4);
+    assert_string_equal(g.rejected[0], "bl_dx_date:dateFormat");
+    assert_string_equal(g.rejected[1], "bl_dt:dateFormat");
+    /* DMY swaps day and month; YMD (the default) reads nothing but passes values on */
+    struct redcap_read_opts dmy = {.dates = REDCAP_DATES_DMY};
+    const char *one = "record_id,redcap_event_name,bl_dx_date\nIOH-001,baseline_arm_1,3/7/2024\n";
+    f = (struct redcap_flat){"d.csv", one, strlen(one), false, &dmy};
+    g = (struct got_cells){0};
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e), 0);
+    assert_string_equal(g.v[0], "bl_dx_date=2024-07-03");
+    f.opts = NULL;
+    g = (struct got_cells){0};
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e), 0);
+    assert_string_equal(g.v[0], "bl_dx_date=3/7/2024"); /* the write path judges it */
+    enum redcap_dates d;
+    assert_int_equal(redcap_dates_parse("mdy", &d), 0);
+    assert_int_equal(d, REDCAP_DATES_MDY);
+    assert_int_equal(redcap_dates_parse("YDM", &d), -1);
+    dict_free(&dict);
 }
 
 /* What a row-at-a-time reader hands on: each row with the line it starts on (a quoted cell
@@ -233,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_rejections_after_a_row_refused_mid_write_are_exact),
         cmocka_unit_test(test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch),
         cmocka_unit_test(test_csv_rows_one_at_a_time),
+        cmocka_unit_test(test_dates_read_in_the_files_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
