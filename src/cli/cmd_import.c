@@ -21,7 +21,7 @@
 #include "formats/redcap.h"
 
 const char CMD_IMPORT_USAGE[] =
-    "usage: ioheme import FILE.csv|FILE.json [--overwrite] [--date-format YMD|MDY|DMY]\n"
+    "usage: ioheme import FILE.csv|FILE.json|FILE.xml [--overwrite] [--date-format YMD|MDY|DMY]\n"
     "                     [--reason TEXT] [--dry-run] [--json]\n"
     "       ioheme import [odm] FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
@@ -33,7 +33,9 @@ const char CMD_IMPORT_USAGE[] =
     "value with 'ioheme set' first); calculated fields are recomputed, not imported. The\n"
     "audit trail records source 'import' and the file's SHA-256.\n"
     "\n"
-    "'import odm' (or any FILE.xml) reads the ClinicalData of a CDISC ODM 1.3.2 file:\n"
+    "A FILE.xml whose root is <records> is REDCap's XML records export, imported as the\n"
+    "flat files are. 'import odm' (or any other FILE.xml) reads the ClinicalData of a CDISC\n"
+    "ODM 1.3.2 file:\n"
     "ioheme's own export ('ioheme export odm'; with audit, each value's last change is its\n"
     "value) or REDCap's\n"
     "project XML (read leniently). Each subject's values go through the same write path in one\n"
@@ -190,13 +192,11 @@ int cmd_import_check(struct cmd_ctx *ctx)
     const struct cli_args *a = &ctx->args;
     bool is_odm = a->npos == 2 && strcmp(a->pos[0], "odm") == 0;
     size_t l0 = a->npos == 1 ? strlen(a->pos[0]) : 0;
-    if (l0 > 4 && strcmp(a->pos[0] + l0 - 4, ".xml") == 0)
-        is_odm = true; /* FILE.xml: ODM, as `import odm FILE.xml` (REDCap's project XML) */
+    /* FILE.xml: ODM, as `import odm FILE.xml` (REDCap's project XML), unless it is REDCap's XML
+     * records export (<records>), which is flat (below, once read) */
+    bool is_xml = l0 > 4 && strcmp(a->pos[0] + l0 - 4, ".xml") == 0;
     if (a->npos != 1 && !is_odm)
         return cli_usage_error("import", "expects one FILE.csv or FILE.json, or odm FILE.xml");
-    if (is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format")))
-        return cli_usage_error("import", "--overwrite and --date-format are for REDCap's flat "
-                                         "files (FILE.csv, FILE.json), not ODM");
     struct redcap_read_opts opts = {.overwrite = cli_has(a, "overwrite")};
     const char *df = cli_get(a, "date-format");
     if (df && redcap_dates_parse(df, &opts.dates) != 0)
@@ -209,7 +209,6 @@ int cmd_import_check(struct cmd_ctx *ctx)
     }
     ctx->data = p;
     p->path = a->pos[a->npos == 2 ? 1 : 0];
-    p->is_odm = is_odm;
     p->opts = opts;
     char *data = NULL;
     if (csv_file_read_all(p->path, &data, &p->len, &e))
@@ -223,9 +222,16 @@ int cmd_import_check(struct cmd_ctx *ctx)
         return cli_fail("import", &e);
     }
     digest_sha256_hex(p->data, p->len, p->sha);
+    bool is_records = is_xml && !is_odm && redcap_is_records_xml(p->data, p->len);
+    p->is_odm = is_odm || (is_xml && !is_records);
+    if (p->is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format")))
+        return cli_usage_error("import", "--overwrite and --date-format are for REDCap's "
+                                         "records (FILE.csv, FILE.json, <records> XML), not ODM");
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
-    p->flat = (struct redcap_flat){p->path, p->data, p->len, p->is_json, &p->opts};
+    p->flat = (struct redcap_flat){
+        p->path,  p->data, p->len, is_records ? REDCAP_XML : p->is_json ? REDCAP_JSON : REDCAP_CSV,
+        &p->opts, false};
     p->json = cli_has(a, "json");
     redcap_import_init(&p->rep, &ctx->ar, p->json ? NULL : stderr);
     return 0;

@@ -4,6 +4,9 @@
 #include "formats/redcap.h"
 
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -241,10 +244,60 @@ static int json_cells(const char *name, size_t i, json_t *o, struct arena *ar, s
     return 0;
 }
 
+/* The columns of an EAV row (REDCap's type=eav) that are not the event and repeat columns. */
+static bool is_eav_own(const char *name)
+{
+    return strcmp(name, "record") == 0 || strcmp(name, "field_name") == 0 ||
+           strcmp(name, "value") == 0;
+}
+
+/* An EAV row — record, redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance,
+ * field_name, value — as the flat row of its one cell: the record ID column, the event and
+ * repeat columns as they are, and field_name = value, where a checkbox field's value is the
+ * code of an option it ticks (field___code = 1, as REDCap's EAV export writes a ticked option).
+ * False (after telling reject) when the row names no field. */
+static int eav_cells(const struct dict *d, const struct cells *in, struct arena *ar,
+                     struct cells *out, bool *is_row, redcap_reject_fn reject, void *ctx)
+{
+    const char *record = cell(in, "record"), *field = cell(in, "field_name"),
+               *value = cell(in, "value");
+    *is_row = false;
+    if (!field || !*field) {
+        reject(ctx, in->line, record ? record : "", "field_name", "field",
+               "an EAV row names its field in field_name");
+        return 0;
+    }
+    const char **names = arena_calloc(ar, in->n + 2, sizeof *names);
+    const char **values = arena_calloc(ar, in->n + 2, sizeof *values);
+    if (!names || !values)
+        return ERR_NOMEM;
+    size_t n = 0;
+    names[n] = d->fields[0].name;
+    values[n++] = record ? record : "";
+    for (size_t i = 0; i < in->n; i++)
+        if (!is_eav_own(in->names[i])) {
+            names[n] = in->names[i];
+            values[n++] = in->values[i];
+        }
+    const struct dict_field *f = dict_field(d, field);
+    names[n] = field;
+    values[n] = value ? value : "";
+    if (f && f->type == FT_CHECKBOX && value && *value) {
+        char buf[DICT_KEY_NAME_MAX];
+        if (!(names[n] = arena_strdup(ar, dict_key_format(field, value, buf, sizeof buf))))
+            return ERR_NOMEM;
+        values[n] = "1";
+    }
+    *out = (struct cells){names, values, n + 1, in->line};
+    *is_row = true;
+    return 0;
+}
+
 /* What redcap_flat_each reads with: the row source's arena, reset after each row. */
 struct flat_each {
     const struct dict *d;
     const struct redcap_read_opts *opts;
+    bool is_eav;
     size_t nrows; /* data rows read, placed or not */
     struct arena ar;
     redcap_row_fn fn;
@@ -258,7 +311,13 @@ static int each_cells(struct flat_each *x, const struct cells *c, struct err *e)
     struct redcap_row row;
     bool is_placed = false;
     x->nrows++;
-    int rc = read_row(x->d, c, x->opts, &x->ar, &row, &is_placed, x->reject, x->ctx);
+    struct cells flat;
+    int rc = 0;
+    if (x->is_eav && (rc = eav_cells(x->d, c, &x->ar, &flat, &is_placed, x->reject, x->ctx)) == 0 &&
+        is_placed)
+        c = &flat;
+    if (!rc && (!x->is_eav || is_placed))
+        rc = read_row(x->d, c, x->opts, &x->ar, &row, &is_placed, x->reject, x->ctx);
     if (rc == ERR_NOMEM)
         return err_set(e, ERR_NOMEM, "out of memory");
     if (!rc && is_placed)
@@ -274,14 +333,97 @@ static int each_csv_row(void *ctx, const char *const *header, const char *const 
     return each_cells(ctx, &c, e);
 }
 
+bool redcap_is_records_xml(const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+            p++;
+        if (end - p < 2 || *p != '<')
+            return false;
+        if (p[1] != '?' && p[1] != '!')
+            break;                                             /* the root element */
+        const char *close = memchr(p, '>', (size_t)(end - p)); /* <?xml …?>, <!-- -->, <!DOCTYPE> */
+        if (!close)
+            return false;
+        p = close + 1;
+    }
+    return end - p > 8 && memcmp(p, "<records", 8) == 0 &&
+           (p[8] == '>' || p[8] == '/' || p[8] == ' ' || p[8] == '\t' || p[8] == '\r' ||
+            p[8] == '\n');
+}
+
+/* REDCap's XML records (<records><item><field>value</field>…</item>…</records>, what its
+ * format=xml record export writes): each item's child elements as the row's cells. Parsed
+ * without network access or entity substitution. */
+static int each_xml_item(struct flat_each *x, const char *name, xmlNodePtr item, size_t i,
+                         struct err *e)
+{
+    size_t n = 0;
+    for (xmlNodePtr c = item->children; c; c = c->next)
+        n += c->type == XML_ELEMENT_NODE;
+    const char **names = arena_calloc(&x->ar, n + 1, sizeof *names);
+    const char **values = arena_calloc(&x->ar, n + 1, sizeof *values);
+    if (!names || !values)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    n = 0;
+    for (xmlNodePtr c = item->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *v = xmlNodeGetContent(c);
+        names[n] = arena_strdup(&x->ar, (const char *)c->name);
+        values[n] = arena_strdup(&x->ar, v ? (const char *)v : "");
+        xmlFree(v);
+        if (!names[n] || !values[n++])
+            return err_set(e, ERR_NOMEM, "%s: out of memory", name);
+    }
+    struct cells c = {names, values, n, i};
+    return each_cells(x, &c, e);
+}
+
+static int each_xml(struct flat_each *x, const struct redcap_flat *f, struct err *e)
+{
+    if (f->len > INT_MAX)
+        return err_set(e, ERR_INVALID, "%s: too large for XML", f->name);
+    xmlDocPtr doc = xmlReadMemory(f->data, (int)f->len, f->name, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *xe = xmlGetLastError();
+        return err_set(e, ERR_INVALID, "%s:%d: not well-formed XML: %s", f->name, xe ? xe->line : 0,
+                       xe && xe->message ? xe->message : "");
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    int rc = 0;
+    if (!root || strcmp((const char *)root->name, "records") != 0)
+        rc = err_set(e, ERR_INVALID, "%s: expected <records> holding one <item> per record",
+                     f->name);
+    size_t i = 0;
+    for (xmlNodePtr it = root ? root->children : NULL; !rc && it; it = it->next) {
+        if (it->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)it->name, "item") != 0)
+            rc = err_set(e, ERR_INVALID, "%s: <%.40s> in <records>: each record is an <item>",
+                         f->name, (const char *)it->name);
+        else
+            rc = each_xml_item(x, f->name, it, ++i, e);
+    }
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_row_fn fn,
                      void *fnctx, redcap_reject_fn reject, void *ctx, size_t *nrows, struct err *e)
 {
     static const struct redcap_read_opts defaults = {0};
-    struct flat_each x = {d, f->opts ? f->opts : &defaults, 0, ARENA_INIT, fn, fnctx, reject, ctx};
+    struct flat_each x = {
+        d, f->opts ? f->opts : &defaults, f->is_eav, 0, ARENA_INIT, fn, fnctx, reject, ctx};
     int rc = 0;
-    if (!f->is_json) {
+    if (f->format == REDCAP_CSV) {
         rc = csv_each_row(f->data, f->len, f->name, each_csv_row, &x, e);
+    } else if (f->format == REDCAP_XML) {
+        rc = each_xml(&x, f, e);
     } else {
         json_error_t je;
         json_t *root = json_loadb(f->data, f->len, 0, &je);

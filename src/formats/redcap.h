@@ -64,15 +64,25 @@ struct redcap_read_opts {
 /* "YMD", "MDY" or "DMY" (any case) into *out: 0, else -1. */
 int redcap_dates_parse(const char *s, enum redcap_dates *out);
 
-/* A flat file to read: its name (for messages), its bytes (JSON when is_json, else CSV), and
- * how its cells read (NULL: the defaults). */
+/* A flat file to read: its name (for messages), its bytes in one of REDCap's record formats
+ * (CSV; JSON, an array of objects; XML, <records> of <item>s), its rows flat (one per record,
+ * event and instance) or EAV (REDCap's type=eav: record, redcap_event_name,
+ * redcap_repeat_instrument, redcap_repeat_instance, field_name, value — one value a row, a
+ * checkbox's value the code of an option it ticks), and how its cells read (NULL: the
+ * defaults). */
+enum redcap_format { REDCAP_CSV, REDCAP_JSON, REDCAP_XML };
 struct redcap_flat {
     const char *name;
     const char *data;
     size_t len;
-    bool is_json;
+    enum redcap_format format;
     const struct redcap_read_opts *opts;
+    bool is_eav;
 };
+
+/* Whether data is REDCap's XML records format: its root element (after any declaration,
+ * comments and doctype) is <records>. */
+bool redcap_is_records_xml(const char *data, size_t len);
 
 /* A row as it is read; its strings live until the call returns. A non-zero return stops the
  * reading and is what redcap_flat_each returns. */

@@ -730,25 +730,21 @@ static bool rc_true(const char *v)
     return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-/* Record import (content=record with data=…): REDCap's flat rows, JSON or CSV, through the same
- * import as `ioheme import` (formats/redcap_import.c) — every row through the write path in
- * one batch, all or none, records created with their IDs where the protocol allows, audited
- * with source "import" and the SHA-256 of the data. overwriteBehavior (normal: blank cells
- * change nothing; overwrite: they clear) and dateFormat (YMD, MDY, DMY) as REDCap reads them
- * (struct redcap_read_opts); a change to a complete form needs ioheme's reason=… (REDCap has
- * none). */
+/* Record import (content=record with data=…): REDCap's flat or EAV rows (type), JSON, CSV or
+ * XML (format), through the same import as `ioheme import` (formats/redcap_import.c) — every row
+ * through the write path in one batch, all or none, records created with their IDs where the
+ * protocol allows, audited with source "import" and the SHA-256 of the data. overwriteBehavior
+ * (normal: blank cells change nothing; overwrite: they clear) and dateFormat (YMD, MDY, DMY) as
+ * REDCap reads them (struct redcap_read_opts); a change to a complete form needs ioheme's reason=…
+ * (REDCap has none). */
 static int rc_import(struct req *r, enum rc_fmt fmt)
 {
     const char *data = req_form_opt(r, "data");
     if (!data)
         return rc_error(r, 400, "The parameter 'data' is missing");
-    if (fmt == RC_XML)
-        return rc_error(r, 400,
-                        "Imports in format=xml are not supported by this server: send "
-                        "json or csv");
     const char *type = req_form_opt(r, "type");
-    if (type && strcmp(type, "flat") != 0)
-        return rc_error(r, 400, "Only type=flat record imports are supported by this server");
+    if (type && strcmp(type, "flat") != 0 && strcmp(type, "eav") != 0)
+        return rc_error(r, 400, "type: 'flat' or 'eav'");
     struct redcap_read_opts opts = {0};
     const char *ow = req_form_opt(r, "overwriteBehavior");
     if (ow && strcmp(ow, "overwrite") == 0)
@@ -772,7 +768,10 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     struct redcap_import im;
     redcap_import_init(&im, &r->ar, NULL);
     size_t len = strlen(data);
-    struct redcap_flat flat = {"data", data, len, fmt == RC_JSON, &opts};
+    struct redcap_flat flat = {
+        "data", data,
+        len,    fmt == RC_JSON ? REDCAP_JSON : fmt == RC_XML ? REDCAP_XML : REDCAP_CSV,
+        &opts,  type && strcmp(type, "eav") == 0};
     int rc = redcap_import_read(store_dict(r->st), &flat, &im, &e);
     if (rc)
         return rc_error_err(r, &e);
@@ -797,7 +796,23 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     if (rc)
         return rc_error_err(r, &e);
     struct strbuf sb = STRBUF_INIT;
-    if (strcmp(ret, "ids") == 0) {
+    if (fmt == RC_XML &&
+        strcmp(ret, "nothing") != 0) { /* <count>N</count>, <ids><id>…</id></ids> */
+        strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n");
+        if (strcmp(ret, "count") == 0)
+            strbuf_addf(&sb, "<count>%zu</count>\n", im.nids);
+        else {
+            strbuf_adds(&sb, "<ids>");
+            for (size_t i = 0; i < im.nids; i++) {
+                strbuf_adds(&sb, "<id>");
+                xml_cdata(&sb, im.ids[i]);
+                strbuf_adds(&sb, "</id>");
+            }
+            strbuf_adds(&sb, "</ids>\n");
+        }
+        rc = sb.failed ? rc_error(r, 500, "out of memory")
+                       : rc_text(r, "text/xml; charset=utf-8", &sb);
+    } else if (strcmp(ret, "ids") == 0) {
         if (fmt == RC_CSV) {
             strbuf_adds(&sb, "id\n");
             for (size_t i = 0; i < im.nids; i++) {

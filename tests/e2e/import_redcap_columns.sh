@@ -4,7 +4,8 @@
 # the import says how many; a record the file puts in another data access group (site) than the
 # one it is at is refused naming the column and both groups (an import does not move records),
 # and then nothing of the file is saved. REDCap's import options: --overwrite (blank cells clear
-# the fields the row's event collects) and --date-format MDY|DMY (M/D/YYYY, D/M/YYYY).
+# the fields the row's event collects) and --date-format MDY|DMY (M/D/YYYY, D/M/YYYY); REDCap's
+# XML records export.
 # backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
@@ -58,4 +59,15 @@ set +e; "$I" import "$W/dmy.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "bl_dx_date" "$W/out" || fail "3/7/2024 without --date-format: exit $rc $(cat "$W/out")"
 set +e; "$I" import "$W/dmy.csv" --date-format YDM >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q "YMD, MDY or DMY, not 'YDM'" "$W/out" || fail "--date-format YDM: exit $rc $(cat "$W/out")"
+# REDCap's XML records export (a <records> root) is imported as the flat files are, not as ODM
+cat >"$W/records.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8" ?>
+<records>
+<item><record_id><![CDATA[IOH-002]]></record_id><redcap_event_name><![CDATA[baseline_arm_1]]></redcap_event_name><bl_dx_date><![CDATA[4/5/2024]]></bl_dx_date></item>
+</records>
+XML
+"$I" import "$W/records.xml" --date-format MDY --reason "from REDCap" >"$W/out" || fail "XML records: $(cat "$W/out")"
+grep -q "1 rows, 1 values changed" "$W/out" || fail "XML records: $(cat "$W/out")"
+[ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-04-05 ] ||
+    fail "XML records: bl_dx_date not 2024-04-05"
 echo "import_redcap_columns: ok"

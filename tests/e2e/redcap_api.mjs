@@ -241,6 +241,24 @@ try {
         sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '91', 'dateFormat=DMY with an ISO date: 400 naming the field, nothing saved', r.text);
     r = await api(`token=${TCR}&content=record&format=csv&dateFormat=YDM&data=${enc(`record_id\n${rec}\n`)}`);
     t.check(r.status === 400 && /dateFormat/.test(r.json.error), 'dateFormat=YDM: 400 naming it', r.text);
+    // format=xml (REDCap's default format): <records> of <item>s, as the record export writes them
+    r = await api(`token=${TCR}&content=record&format=xml&returnContent=ids&data=${enc(`<?xml version="1.0" encoding="UTF-8" ?><records><item><record_id>${rec}</record_id><redcap_event_name>baseline_arm_1</redcap_event_name><bl_hr><![CDATA[93]]></bl_hr><bl_rr>21</bl_rr></item></records>`)}`);
+    t.check(r.status === 200 && /text\/xml/.test(r.type) && /^<\?xml[^>]*>\s*<ids><id><!\[CDATA\[IOH-001\]\]><\/id><\/ids>/.test(r.text) &&
+        sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '93' && sq(`SELECT value FROM value WHERE field = 'bl_rr'`) === '21',
+        'XML import: values stored, <ids> answered', r.text);
+    r = await api(`token=${TCR}&content=record&format=xml&data=${enc(`<records><item><record_id>${rec}</record_id><bl_hr>94</bl_hr>`)}`);
+    t.check(r.status === 400 && /not well-formed XML/.test(r.json.error) && sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '93',
+        'XML that does not parse: 400, nothing saved', r.text);
+    // type=eav: one value a row; a checkbox's value is the code of the option it ticks
+    const eav = [{ record: rec, redcap_event_name: 'baseline_arm_1', field_name: 'bl_hr', value: '95' },
+                 { record: rec, redcap_event_name: 'baseline_arm_1', field_name: 'bl_immuno', value: '2' }];
+    r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify(eav))}`);
+    t.check(r.status === 200 && r.json.count === 1 && sq(`SELECT value FROM value WHERE field = 'bl_hr'`) === '95' &&
+        sq(`SELECT value FROM value WHERE field = 'bl_immuno' AND code = '2'`) === '1', 'EAV import: the value and the ticked option stored', r.text);
+    r = await api(`token=${T}&content=record&format=json&type=eav&records=${rec}&fields=bl_immuno`);
+    t.check(r.status === 200 && r.json.some((x) => x.field_name === 'bl_immuno' && x.value === '2'), '… and read back by the EAV export as it was sent', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify([{ record: rec, redcap_event_name: 'baseline_arm_1', value: '96' }]))}`);
+    t.check(r.status === 400 && /field_name/.test(r.json.error), 'EAV row without field_name: 400 naming it', r.text);
     r = await api(`token=${TCR}&content=record&format=json&forceAutoNumber=True&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 400 && /forceAutoNumber/.test(r.json.error), 'forceAutoNumber=True (PyCap\'s spelling): 400', r.text);
     r = await api(`token=${TCR}&content=record&format=json&data=${enc('[{"record_id": ')}`);
@@ -274,6 +292,12 @@ try {
     r = await api(`token=${T}&content=record&format=xml&records=${rec}`);
     x = pyxml(r.text);
     t.check(r.status === 200 && JSON.stringify(x.items) === JSON.stringify(rj.json), 'records as XML: the same rows and values as JSON', r.text.slice(0, 200));
+    // the XML export imported back as it is: every row placed, nothing refused
+    const xmlExport = r.text;
+    const before = sq(`SELECT count(*) FROM audit`);
+    r = await api(`token=${TCR}&content=record&format=xml&returnContent=count&data=${enc(xmlExport)}`);
+    t.check(r.status === 200 && /<count>1<\/count>/.test(r.text), 'the XML export imports back: <count>1</count>', r.text.slice(0, 300));
+    t.check(sq(`SELECT count(*) FROM audit WHERE id > 0`) === before, '… changing nothing (no audit row added)', sq(`SELECT count(*) FROM audit`));
     r = await api(`token=${T}&content=project&format=xml`);
     x = pyxml(r.text);
     t.check(r.status === 200 && x.root === 'project' && x.fields.is_longitudinal === '1', 'project as one <project> element', r.text);
@@ -283,7 +307,9 @@ try {
     r = await api(`token=${T}&content=nonsense&format=csv&returnFormat=csv`);
     t.check(r.status === 400 && /^ERROR: /.test(r.text), 'returnFormat=csv: ERROR: …', r.text);
     r = await api(`token=${TCR}&content=record&format=xml&data=${enc('<records/>')}`);
-    t.check(r.status === 400 && /xml/.test(r.json.error), 'an XML import: 400 saying so', r.text);
+    t.check(r.status === 200 && /<count>0<\/count>/.test(r.text), 'an XML import of no records: <count>0</count>', r.text);
+    r = await api(`token=${TCR}&content=record&format=xml&data=${enc('<odm><item/></odm>')}`);
+    t.check(r.status === 400 && /<records>/.test(r.text), 'an XML import whose root is not <records>: 400 saying so', r.text);
 
     // --- errors as REDCap answers them ---
     r = await api(`content=version&format=json`);

@@ -1,5 +1,5 @@
-/* libFuzzer target for the importer: any bytes as a REDCap flat file (CSV, or JSON when the
- * first non-blank byte is '[' or '{'), imported with `ioheme import` through its public entry
+/* libFuzzer target for the importer: any bytes as a REDCap flat file (CSV; JSON when the
+ * first non-blank byte is '[' or '{'; XML when it is '<': REDCap's <records> or else ODM), imported with `ioheme import` through its public entry
  * (its row of the command table, run by cli_run exactly as the command line does) into a study
  * database with an enrolled and a screened patient (fuzz_study.h). Looks for crashes, leaks,
  * undefined behaviour and for an import that half happened: the importer saves all rows or none, so
@@ -34,18 +34,21 @@ const struct cli_cmd cli_commands[] = {{.name = "import",
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char csv[340], json[340];
+    static char csv[340], json[340], xml[340];
     const char *db = fuzz_study_db();
     if (!csv[0]) {
         snprintf(csv, sizeof csv, "%s.csv", db);
         snprintf(json, sizeof json, "%s.json", db);
+        snprintf(xml, sizeof xml, "%s.xml", db);
         setenv("IOHEME_PASSWORD", FUZZ_ADMIN_PW, 1);
     }
     size_t lead = 0;
     while (lead < size &&
            (data[lead] == ' ' || data[lead] == '\n' || data[lead] == '\r' || data[lead] == '\t'))
         lead++;
-    const char *path = lead < size && (data[lead] == '[' || data[lead] == '{') ? json : csv;
+    const char *path = lead < size && (data[lead] == '[' || data[lead] == '{') ? json
+                       : lead < size && data[lead] == '<'                       ? xml
+                                                                                : csv;
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
         perror(path);

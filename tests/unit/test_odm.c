@@ -88,7 +88,7 @@ static void check_case(const char *cs, const char *repeating)
     assert_true(nsubj > 0);
     struct redcap_row *rows = NULL;
     size_t nrows = 0;
-    struct redcap_flat file = {"data.csv", flat, flen, false, NULL};
+    struct redcap_flat file = {"data.csv", flat, flen, REDCAP_CSV, NULL, false};
     assert_int_equal(redcap_flat_read(&d, &file, &ar, &rows, &nrows, on_flat_reject, NULL, &e), 0);
     size_t nflat = 0, nxml = 0;
     for (size_t i = 0; i < nrows; i++)

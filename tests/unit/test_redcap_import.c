@@ -135,15 +135,16 @@ static void test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch(vo
     struct redcap_import im;
     redcap_import_init(&im, &ar, NULL);
     struct err e = {0};
-    assert_int_equal(redcap_import_read(
-                         store_dict(t.st),
-                         &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, &im, &e),
+    assert_int_equal(redcap_import_read(store_dict(t.st),
+                                        &(struct redcap_flat){"data.csv", csv, strlen(csv),
+                                                              REDCAP_CSV, NULL, false},
+                                        &im, &e),
                      0);
     assert_int_equal(im.rows, 4);
     assert_int_equal(im.rejected, 1);
-    int rc = redcap_import_flat(t.st, &ADMIN,
-                                &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL},
-                                NULL, false, &im, &e);
+    int rc = redcap_import_flat(
+        t.st, &ADMIN, &(struct redcap_flat){"data.csv", csv, strlen(csv), REDCAP_CSV, NULL, false},
+        NULL, false, &im, &e);
     if (rc != ERR_INVALID)
         fail_msg("import: %d %s", rc, e.msg);
     assert_non_null(strstr(e.msg, "3 value(s) rejected"));
@@ -164,15 +165,16 @@ static void test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch(vo
              "%s,day0_arm_1,80\n",
              id);
     redcap_import_init(&im, &ar, NULL);
-    assert_int_equal(redcap_import_read(
-                         store_dict(t.st),
-                         &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, &im, &e),
+    assert_int_equal(redcap_import_read(store_dict(t.st),
+                                        &(struct redcap_flat){"data.csv", csv, strlen(csv),
+                                                              REDCAP_CSV, NULL, false},
+                                        &im, &e),
                      0);
-    assert_int_equal(
-        redcap_import_flat(t.st, &ADMIN,
-                           &(struct redcap_flat){"data.csv", csv, strlen(csv), false, NULL}, NULL,
-                           false, &im, &e),
-        0);
+    assert_int_equal(redcap_import_flat(t.st, &ADMIN,
+                                        &(struct redcap_flat){"data.csv", csv, strlen(csv),
+                                                              REDCAP_CSV, NULL, false},
+                                        NULL, false, &im, &e),
+                     0);
     assert_value(&t, id, "day0_arm_1", 0, "weight_kg", NULL, "80");
     arena_free(&ar);
     tdb_close(&t);
@@ -217,7 +219,7 @@ static void test_dates_read_in_the_files_order(void **state)
                       "IOH-001,baseline_arm_1,3/7/24,2024-03-07 10:00,71\n"
                       "IOH-001,baseline_arm_1,03/07/2024x,3/7/2024T10:00,72\n";
     struct redcap_read_opts mdy = {.dates = REDCAP_DATES_MDY};
-    struct redcap_flat f = {"d.csv", csv, strlen(csv), false, &mdy};
+    struct redcap_flat f = {"d.csv", csv, strlen(csv), REDCAP_CSV, &mdy, false};
     struct got_cells g = {0};
     size_t nrows = 0;
     assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
@@ -234,7 +236,7 @@ static void test_dates_read_in_the_files_order(void **state)
     /* DMY swaps day and month; YMD (the default) reads nothing but passes values on */
     struct redcap_read_opts dmy = {.dates = REDCAP_DATES_DMY};
     const char *one = "record_id,redcap_event_name,bl_dx_date\nIOH-001,baseline_arm_1,3/7/2024\n";
-    f = (struct redcap_flat){"d.csv", one, strlen(one), false, &dmy};
+    f = (struct redcap_flat){"d.csv", one, strlen(one), REDCAP_CSV, &dmy, false};
     g = (struct got_cells){0};
     assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e), 0);
     assert_string_equal(g.v[0], "bl_dx_date=2024-07-03");
