@@ -1,9 +1,10 @@
 /* libFuzzer target for the importer: any bytes as a REDCap flat file (CSV; JSON when the
- * first non-blank byte is '[' or '{'; XML when it is '<': REDCap's <records> or else ODM), imported with `ioheme import` through its public entry
- * (its row of the command table, run by cli_run exactly as the command line does) into a study
- * database with an enrolled and a screened patient (fuzz_study.h). Looks for crashes, leaks,
- * undefined behaviour and for an import that half happened: the importer saves all rows or none, so
- * after a refused import the audit trail must not have grown by any change row.
+ * first non-blank byte is '[' or '{'; XML when it is '<': REDCap's <records> or else ODM), imported
+ * with `ioheme import` through its public entry (its row of the command table, run by cli_run
+ * exactly as the command line does) into a study database with an enrolled and a screened patient
+ * (fuzz_study.h). Looks for crashes, leaks, undefined behaviour and for an import that half
+ * happened: the importer saves all rows or none, so after a refused import the audit trail must not
+ * have grown by any change row.
  *
  * Every run signs in as admin (argon2id, as the command does), so this target is slow (tens of
  * inputs a second): it finds what the parser and the row loop do with odd files, not deep
@@ -47,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
            (data[lead] == ' ' || data[lead] == '\n' || data[lead] == '\r' || data[lead] == '\t'))
         lead++;
     const char *path = lead < size && (data[lead] == '[' || data[lead] == '{') ? json
-                       : lead < size && data[lead] == '<'                       ? xml
-                                                                                : csv;
+                       : lead < size && data[lead] == '<'                      ? xml
+                                                                               : csv;
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
         perror(path);
