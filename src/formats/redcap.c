@@ -333,6 +333,11 @@ static int each_csv_row(void *ctx, const char *const *header, const char *const 
     return each_cells(ctx, &c, e);
 }
 
+void redcap_xml_init(void)
+{
+    xmlInitParser();
+}
+
 bool redcap_is_records_xml(const char *data, size_t len)
 {
     const char *p = data, *end = data + len;

@@ -80,6 +80,10 @@ struct redcap_flat {
     bool is_eav;
 };
 
+/* libxml2's one-time set-up, which is not safe to race: a program that reads XML from several
+ * threads (the server: record imports in format=xml) calls this once before they start. */
+void redcap_xml_init(void);
+
 /* Whether data is REDCap's XML records format: its root element (after any declaration,
  * comments and doctype) is <records>. */
 bool redcap_is_records_xml(const char *data, size_t len);

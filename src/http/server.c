@@ -31,6 +31,7 @@
 
 #include "base/strbuf.h"
 #include "core/sitetime.h"
+#include "formats/redcap.h"
 #include "http/checkpointer.h"
 #include "http/writer.h"
 
@@ -443,6 +444,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
         setrlimit(RLIMIT_NOFILE, &nofile); /* best effort: the limits still hold below it */
     }
 
+    redcap_xml_init(); /* before the workers: libxml2's set-up must not be raced */
     /* Two workers per CPU (at least 4): a worker waiting for a group commit holds no CPU, and
      * more writers waiting means more writes share each commit. */
     unsigned threads = cfg->threads;
