@@ -284,7 +284,14 @@ static int eav_cells(const struct dict *d, const struct cells *in, struct arena 
     values[n] = value ? value : "";
     if (f && f->type == FT_CHECKBOX && value && *value) {
         char buf[DICT_KEY_NAME_MAX];
-        if (!(names[n] = arena_strdup(ar, dict_key_format(field, value, buf, sizeof buf))))
+        const char *key = dict_key_format(field, value, buf, sizeof buf);
+        if (!key) { /* longer than any option's name: no code of the field */
+            char msg[160];
+            fmt_text(msg, sizeof msg, "'%.40s…' is not an option code of %s", value, field);
+            reject(ctx, in->line, record ? record : "", field, "choice", msg);
+            return 0;
+        }
+        if (!(names[n] = arena_strdup(ar, key)))
             return ERR_NOMEM;
         values[n] = "1";
     }

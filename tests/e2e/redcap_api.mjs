@@ -259,6 +259,10 @@ try {
     t.check(r.status === 200 && r.json.some((x) => x.field_name === 'bl_immuno' && x.value === '2'), '… and read back by the EAV export as it was sent', r.text);
     r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify([{ record: rec, redcap_event_name: 'baseline_arm_1', value: '96' }]))}`);
     t.check(r.status === 400 && /field_name/.test(r.json.error), 'EAV row without field_name: 400 naming it', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify([{ record: rec, redcap_event_name: 'baseline_arm_1', field_name: 'bl_immuno', value: '9'.repeat(300) }]))}`);
+    t.check(r.status === 400 && /bl_immuno/.test(r.json.error) && /option code/.test(r.json.error), 'EAV checkbox value longer than any code: 400 naming the field', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify([{ record: rec, redcap_event_name: 'baseline_arm_1', field_name: 'bl_immuno', value: '7' }]))}`);
+    t.check(r.status === 400 && /bl_immuno/.test(r.json.error), 'EAV checkbox value that is no code of the field: 400 naming it', r.text);
     r = await api(`token=${TCR}&content=record&format=json&forceAutoNumber=True&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 400 && /forceAutoNumber/.test(r.json.error), 'forceAutoNumber=True (PyCap\'s spelling): 400', r.text);
     r = await api(`token=${TCR}&content=record&format=json&data=${enc('[{"record_id": ')}`);
