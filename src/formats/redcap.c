@@ -30,9 +30,10 @@ static const char *cell(const struct cells *c, const char *name)
     return NULL;
 }
 
-/* Whether a form-status column of form fi is data of a row at (event ev, instance): the form is
- * collected there, and a repeating form's row names it (or no instrument) with an instance. */
-static bool status_fits(const struct dict *d, int ev, int fi, int instance, const char *instrument)
+/* Whether form fi is in a row at (event ev, instance): the form is collected there, and a
+ * repeating form's row names it (or no instrument) with an instance. Its status column is data
+ * of such a row only, and with overwrite its fields' blanks clear values there only. */
+static bool form_in_row(const struct dict *d, int ev, int fi, int instance, const char *instrument)
 {
     size_t k = (size_t)ev * d->nforms + (size_t)fi;
     if (!d->form_at_event[k])
@@ -168,14 +169,14 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
             continue;
         }
         if (kind == DICT_KEY_STATUS &&
-            (is_blank || !status_fits(d, ev, (int)(k.form - d->forms), instance, instrument)))
+            (is_blank || !form_in_row(d, ev, (int)(k.form - d->forms), instance, instrument)))
             continue; /* a status column of a form outside this row is not data */
         char iso[64];
         if (is_blank) {
             /* overwrite: a blank clears a field collected at this row's event and instance */
             if ((kind != DICT_KEY_FIELD && kind != DICT_KEY_OPTION) || k.field->type == FT_FILE ||
                 k.field->type == FT_DESCRIPTIVE ||
-                !status_fits(d, ev, (int)k.field->form_index, instance, instrument))
+                !form_in_row(d, ev, (int)k.field->form_index, instance, instrument))
                 continue;
             val = "";
         } else if (o->dates != REDCAP_DATES_YMD && kind == DICT_KEY_FIELD &&
@@ -454,60 +455,4 @@ int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_r
     if (nrows)
         *nrows = x.nrows;
     return rc;
-}
-
-/* redcap_flat_read's collection: each row copied into the caller's arena. */
-struct flat_rows {
-    struct arena *ar;
-    struct redcap_row *rows;
-    size_t n, cap;
-};
-
-static const char *keep(struct arena *ar, const char *s, int *rc)
-{
-    char *k = s ? arena_strdup(ar, s) : NULL;
-    if (s && !k)
-        *rc = ERR_NOMEM;
-    return k;
-}
-
-static int collect_row(void *ctx, const struct redcap_row *r, struct err *e)
-{
-    struct flat_rows *f = ctx;
-    struct redcap_row *g = arena_grow(f->ar, f->rows, f->n, &f->cap, sizeof *g, 64);
-    struct store_change *ch = arena_calloc(f->ar, r->n + 1, sizeof *ch);
-    if (!g || !ch)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    f->rows = g;
-    int rc = 0;
-    struct redcap_row *k = &f->rows[f->n];
-    *k = *r;
-    k->record = keep(f->ar, r->record, &rc);
-    k->dag = keep(f->ar, r->dag, &rc);
-    k->changes = ch;
-    for (size_t i = 0; i < r->n; i++) {
-        ch[i] = r->changes[i];
-        ch[i].field = keep(f->ar, r->changes[i].field, &rc);
-        ch[i].code = keep(f->ar, r->changes[i].code, &rc);
-        ch[i].value = keep(f->ar, r->changes[i].value, &rc);
-    }
-    if (rc)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    f->n++;
-    return 0;
-}
-
-int redcap_flat_read(const struct dict *d, const struct redcap_flat *f, struct arena *ar,
-                     struct redcap_row **rows, size_t *nrows, redcap_reject_fn reject, void *ctx,
-                     struct err *e)
-{
-    struct flat_rows got = {ar, NULL, 0, 0};
-    *rows = NULL;
-    *nrows = 0;
-    int rc = redcap_flat_each(d, f, collect_row, &got, reject, ctx, NULL, e);
-    if (rc)
-        return rc;
-    *rows = got.rows;
-    *nrows = got.n;
-    return 0;
 }

@@ -101,10 +101,6 @@ typedef int (*redcap_row_fn)(void *ctx, const struct redcap_row *row, struct err
  * and column) when the file itself does not parse, ERR_NOMEM, or what fn returned. */
 int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_row_fn fn,
                      void *fnctx, redcap_reject_fn reject, void *ctx, size_t *nrows, struct err *e);
-/* The same rows gathered into *rows and *nrows, allocated in ar. */
-int redcap_flat_read(const struct dict *d, const struct redcap_flat *f, struct arena *ar,
-                     struct redcap_row **rows, size_t *nrows, redcap_reject_fn reject, void *ctx,
-                     struct err *e);
 
 /* ---- importing rows (redcap_import.c): the CLI's `ioheme import` and the API's record import --*/
 

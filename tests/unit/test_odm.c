@@ -63,6 +63,33 @@ static const char *xml_value(const struct odm_subject *s, size_t n, const struct
     return NULL;
 }
 
+/* Each data.csv row's values against the XML's, as the reader hands the rows on. */
+struct flat_vs_xml {
+    const char *cs;
+    const struct dict *d;
+    const struct odm_subject *subj;
+    size_t nsubj, nflat;
+};
+
+static int compare_row(void *ctx, const struct redcap_row *row, struct err *e)
+{
+    (void)e;
+    struct flat_vs_xml *x = ctx;
+    for (size_t j = 0; j < row->n; j++) {
+        const struct store_change *c = &row->changes[j];
+        const struct dict_field *f = dict_field(x->d, c->field);
+        if (!c->value || !c->value[0] || (f && f->type == FT_FILE))
+            continue; /* files: ioheme keeps none, the XML has their bytes, data.csv names */
+        x->nflat++;
+        const char *v = xml_value(x->subj, x->nsubj, row, c);
+        if (!v || strcmp(v, c->value) != 0)
+            fail_msg("%s: record %s %s:%d %s%s%s: data.csv '%s', project.xml '%s'", x->cs,
+                     row->record, c->event, c->instance, c->field, c->code ? "___" : "",
+                     c->code ? c->code : "", c->value, v ? v : "(none)");
+    }
+    return 0;
+}
+
 /* repeating: the case's repeating.csv, as its project XML's redcap:RepeatingInstrument list
  * says (the corpus has no such export for projects without events) */
 static void check_case(const char *cs, const char *repeating)
@@ -86,24 +113,11 @@ static void check_case(const char *cs, const char *repeating)
     if (rc)
         fail_msg("%s: %s", cs, e.msg);
     assert_true(nsubj > 0);
-    struct redcap_row *rows = NULL;
-    size_t nrows = 0;
     struct redcap_flat file = {"data.csv", flat, flen, REDCAP_CSV, NULL, false};
-    assert_int_equal(redcap_flat_read(&d, &file, &ar, &rows, &nrows, on_flat_reject, NULL, &e), 0);
-    size_t nflat = 0, nxml = 0;
-    for (size_t i = 0; i < nrows; i++)
-        for (size_t j = 0; j < rows[i].n; j++) {
-            const struct store_change *c = &rows[i].changes[j];
-            const struct dict_field *f = dict_field(&d, c->field);
-            if (!c->value || !c->value[0] || (f && f->type == FT_FILE))
-                continue; /* files: ioheme keeps none, the XML has their bytes, data.csv names */
-            nflat++;
-            const char *v = xml_value(subj, nsubj, &rows[i], c);
-            if (!v || strcmp(v, c->value) != 0)
-                fail_msg("%s: record %s %s:%d %s%s%s: data.csv '%s', project.xml '%s'", cs,
-                         rows[i].record, c->event, c->instance, c->field, c->code ? "___" : "",
-                         c->code ? c->code : "", c->value, v ? v : "(none)");
-        }
+    struct flat_vs_xml x = {cs, &d, subj, nsubj, 0};
+    assert_int_equal(redcap_flat_each(&d, &file, compare_row, &x, on_flat_reject, NULL, NULL, &e),
+                     0);
+    size_t nflat = x.nflat, nxml = 0;
     for (size_t i = 0; i < nsubj; i++)
         for (size_t j = 0; j < subj[i].nsets; j++)
             for (size_t k = 0; k < subj[i].sets[j].n; k++)
