@@ -44,9 +44,25 @@ const char *store_key_file_path(const struct store *st)
     return st->key_path;
 }
 
+/* The key file's size and modification time, (-1, 0) when it does not exist. */
+static int key_file_stamp(const char *path, long long *size, long long *mtime_ns, struct err *e)
+{
+    struct stat sb;
+    *size = -1;
+    *mtime_ns = 0;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? 0 : err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    *size = (long long)sb.st_size;
+    *mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+    return 0;
+}
+
 /* Reads the key file into st->keys (none when the file does not exist). */
 static int keys_read(struct store *st, struct err *e)
 {
+    int src = key_file_stamp(st->key_path, &st->key_file_size, &st->key_file_mtime_ns, e);
+    if (src)
+        return src;
     FILE *f = fopen(st->key_path, "r");
     if (!f)
         return errno == ENOENT ? 0 : err_set(e, ERR_IO, "%s: %s", st->key_path, strerror(errno));
@@ -103,19 +119,17 @@ static int wrong_key(const struct store *st, unsigned id, struct err *e)
                    st->key_path, id, id);
 }
 
-int store_keys_load(struct store *st, const char *db_path, struct err *e)
+/* Reads the key file at st->key_path and checks it against the database's check values:
+ * every key the database knows must match its check value. A file with several lines of one id
+ * (left by connections that each made a first key before the fix of 2026-12-06; only the one
+ * the database recorded ever encrypted a stored value) keeps the recorded one. */
+static int keys_load(struct store *st, struct err *e)
 {
-    const char *env = getenv("IOHEME_KEY_FILE");
-    /* a PostgreSQL study has no file to put its key beside: IOHEME_KEY_FILE names it */
-    if (!(env && *env) && store_sql_is_postgres(st->db))
-        st->key_path[0] = '\0';
-    else if ((size_t)snprintf(st->key_path, sizeof st->key_path, env && *env ? "%s" : "%s.key",
-                              env && *env ? env : db_path) >= sizeof st->key_path)
-        return err_set(e, ERR_INVALID, "%s: key file path too long", db_path);
+    st->nkeys = 0;
+    st->max_key_id = 0;
     int rc = st->key_path[0] ? keys_read(st, e) : 0;
     if (rc)
         return rc;
-    /* every key the database knows must match its check value */
     char checks[1024];
     bool found;
     rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
@@ -126,17 +140,66 @@ int store_keys_load(struct store *st, const char *db_path, struct err *e)
     for (const char *p = checks; next_check(&p, &id, &want);) {
         if (id > st->max_key_id)
             st->max_key_id = id;
+        bool match = false, other = false;
         for (size_t i = 0; i < st->nkeys; i++) {
             if (st->keys[i].id != id)
                 continue;
             char have[17];
             key_check(st->keys[i].k, have);
-            if (strncmp(have, want, 16) != 0)
-                return wrong_key(st, id, e);
-            st->keys[i].is_recorded = true;
+            st->keys[i].is_recorded = strncmp(have, want, 16) == 0;
+            match = match || st->keys[i].is_recorded;
+            other = other || !st->keys[i].is_recorded;
         }
+        if (other && !match)
+            return wrong_key(st, id, e);
+        size_t n = 0; /* the unrecorded keys of a recorded id go */
+        for (size_t i = 0; i < st->nkeys; i++)
+            if (st->keys[i].id != id || st->keys[i].is_recorded)
+                st->keys[n++] = st->keys[i];
+        for (size_t i = n; i < st->nkeys; i++)
+            sodium_memzero(&st->keys[i], sizeof st->keys[i]);
+        st->nkeys = n;
     }
     return 0;
+}
+
+int store_keys_load(struct store *st, const char *db_path, struct err *e)
+{
+    const char *env = getenv("IOHEME_KEY_FILE");
+    /* a PostgreSQL study has no file to put its key beside: IOHEME_KEY_FILE names it */
+    if (!(env && *env) && store_sql_is_postgres(st->db))
+        st->key_path[0] = '\0';
+    else if ((size_t)snprintf(st->key_path, sizeof st->key_path, env && *env ? "%s" : "%s.key",
+                              env && *env ? env : db_path) >= sizeof st->key_path)
+        return err_set(e, ERR_INVALID, "%s: key file path too long", db_path);
+    return keys_load(st, e);
+}
+
+/* Reads the keys again when the key file changed since they were read: a key another
+ * connection made (another server thread, process or command: the first identifier value, a
+ * rotation) is then known here too, instead of this connection making a second key of the
+ * same id. The keys held stay when the new reading fails. */
+static int keys_refresh(struct store *st, struct err *e)
+{
+    long long size, mtime;
+    if (!st->key_path[0] || key_file_stamp(st->key_path, &size, &mtime, NULL) != 0 ||
+        (size == st->key_file_size && mtime == st->key_file_mtime_ns))
+        return 0;
+    struct store_key *held = malloc(sizeof st->keys);
+    if (!held)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    memcpy(held, st->keys, sizeof st->keys);
+    size_t nheld = st->nkeys;
+    unsigned max_held = st->max_key_id;
+    int rc = keys_load(st, e);
+    if (rc) {
+        memcpy(st->keys, held, sizeof st->keys);
+        st->nkeys = nheld;
+        st->max_key_id = max_held;
+    }
+    sodium_memzero(held, sizeof st->keys);
+    free(held);
+    return rc;
 }
 
 static const struct store_key *key_find(const struct store *st, unsigned id)
@@ -221,6 +284,10 @@ int store_encrypt(struct store *st, const char *plain, struct arena *ar, const c
                   struct err *e)
 {
     *out = NULL;
+    /* another connection may have made a key since (the first one, a rotation): a stat */
+    int frc = keys_refresh(st, e);
+    if (frc)
+        return frc;
     if (!st->nkeys && st->max_key_id)
         return err_set(e, ERR_INTEGRITY,
                        "%s is missing: this database's identifier values were encrypted with "
@@ -266,7 +333,7 @@ int store_encrypt(struct store *st, const char *plain, struct arena *ar, const c
     return 0;
 }
 
-int store_decrypt(const struct store *st, const char *stored, struct arena *ar, const char **out,
+int store_decrypt(struct store *st, const char *stored, struct arena *ar, const char **out,
                   struct err *e)
 {
     *out = stored;
@@ -277,6 +344,8 @@ int store_decrypt(const struct store *st, const char *stored, struct arena *ar, 
     if (*end != ':')
         return err_set(e, ERR_INTEGRITY, "a malformed encrypted value");
     const struct store_key *k = key_find(st, id);
+    if (!k && keys_refresh(st, NULL) == 0) /* a key made by another connection since */
+        k = key_find(st, id);
     if (!k)
         return err_set(e, ERR_INTEGRITY, "identifier key %u is not in %s", id, st->key_path);
     const char *b64 = end + 1;

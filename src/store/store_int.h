@@ -150,7 +150,8 @@ struct store {
     char key_path[4096];
     struct store_key keys[STORE_MAX_KEYS];
     size_t nkeys;
-    unsigned max_key_id;      /* the highest key id the database has a check value for */
+    unsigned max_key_id; /* the highest key id the database has a check value for */
+    long long key_file_size, key_file_mtime_ns; /* the key file as read (-1: none) */
     bool may_see_identifiers; /* the reader's role holds PERM_IDENTIFIERS (store_set_reader) */
     bool reveal_internal;     /* the store's own reads (signature content): clear text */
     struct dict dict;
@@ -289,7 +290,7 @@ int store_keys_load(struct store *st, const char *db_path, struct err *e);
 bool store_is_encrypted(const char *stored);
 int store_encrypt(struct store *st, const char *plain, struct arena *ar, const char **out,
                   struct err *e);
-int store_decrypt(const struct store *st, const char *stored, struct arena *ar, const char **out,
+int store_decrypt(struct store *st, const char *stored, struct arena *ar, const char **out,
                   struct err *e);
 /* What a stored value shows its reader: clear text, STORE_MASKED for a reader without the
  * identifiers permission, STORE_UNREADABLE when its key is missing (in ar). */
