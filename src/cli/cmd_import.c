@@ -22,12 +22,14 @@
 
 const char CMD_IMPORT_USAGE[] =
     "usage: ioheme import FILE.csv|FILE.json|FILE.xml [--overwrite] [--date-format YMD|MDY|DMY]\n"
-    "                     [--reason TEXT] [--dry-run] [--json]\n"
+    "                     [--auto-number] [--reason TEXT] [--dry-run] [--json]\n"
     "       ioheme import [odm] FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
     "Imports values in REDCap's flat format (as exported by REDCap: record_id,\n"
     "redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, fields; checkboxes as\n"
-    "field___code; form status as form_complete). Records must exist (screened). All rows are\n"
+    "field___code; form status as form_complete). Records the database lacks are created with\n"
+    "the file's IDs where the protocol has no eligibility criteria (a REDCap project brought\n"
+    "in); elsewhere they must exist (screened). All rows are\n"
     "saved or none: every rejected value is listed with its row and the rule it breaks. Blank\n"
     "cells change nothing (so a row whose answer hides a stored value is refused: clear the\n"
     "value with 'ioheme set' first); calculated fields are recomputed, not imported. The\n"
@@ -51,6 +53,10 @@ const char CMD_IMPORT_USAGE[] =
     "  --date-format F how the file writes dates and date-times: YMD (YYYY-MM-DD, the\n"
     "                  default), MDY (M/D/YYYY) or DMY (D/M/YYYY), a time after a space;\n"
     "                  stored as YYYY-MM-DD whatever the field shows (REDCap's dateFormat)\n"
+    "  --auto-number   every record of the file is a new one, named as enrolment names\n"
+    "                  records (the protocol's study_id_format, next free number); rows with\n"
+    "                  the same ID go to the same new record; each ID given and the name it\n"
+    "                  got are printed (REDCap's forceAutoNumber)\n"
     "  --reason TEXT   reason for changes to forms already marked complete\n"
     "  --dry-run       check every value through the write path, then save nothing\n"
     "  --json          print the outcome (and every rejection) as JSON\n";
@@ -166,8 +172,8 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"site", true},        {"reason", true}, {"dry-run", false},
-    {"overwrite", false},  {"date-format", true}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS, {"site", true},        {"reason", true},       {"dry-run", false},
+    {"overwrite", false},  {"date-format", true}, {"auto-number", false}, {NULL, false}};
 
 /* The file, read before the database is opened, and its rows, read against the protocol
  * before the login. */
@@ -224,9 +230,11 @@ int cmd_import_check(struct cmd_ctx *ctx)
     digest_sha256_hex(p->data, p->len, p->sha);
     bool is_records = is_xml && !is_odm && redcap_is_records_xml(p->data, p->len);
     p->is_odm = is_odm || (is_xml && !is_records);
-    if (p->is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format")))
-        return cli_usage_error("import", "--overwrite and --date-format are for REDCap's "
-                                         "records (FILE.csv, FILE.json, <records> XML), not ODM");
+    if (p->is_odm &&
+        (cli_has(a, "overwrite") || cli_has(a, "date-format") || cli_has(a, "auto-number")))
+        return cli_usage_error("import",
+                               "--overwrite, --date-format and --auto-number are for REDCap's "
+                               "records (FILE.csv, FILE.json, <records> XML), not ODM");
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
     p->flat = (struct redcap_flat){
@@ -234,6 +242,7 @@ int cmd_import_check(struct cmd_ctx *ctx)
         &p->opts, false};
     p->json = cli_has(a, "json");
     redcap_import_init(&p->rep, &ctx->ar, p->json ? NULL : stderr);
+    p->rep.auto_number = cli_has(a, "auto-number");
     return 0;
 }
 
@@ -251,6 +260,12 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
                               (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
                               "rejected", redcap_import_rejections_json(rep));
         json_object_set_new(o, "created", json_integer((json_int_t)rep->created));
+        if (rep->auto_number && rc == 0) { /* the file's ID -> the record it became */
+            json_t *m = json_object();
+            for (size_t i = 0; i < rep->nids; i++)
+                json_object_set_new(m, rep->ids[i], json_string(rep->auto_ids[i]));
+            json_object_set_new(o, "numbered", m);
+        }
         cli_json_print(o);
     }
     size_t nsurvey = rep->nsurvey;
@@ -272,9 +287,11 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
                p->is_dry_run ? "checked (dry run: nothing saved)" : "imported", p->path, p->sha,
                rep->rows, p->is_odm ? "subjects" : "rows", rep->changed, rep->calc, rep->status,
                rep->unchanged,
-               rep->created
-                   ? arena_printf(rep->ar, "; %zu records created with their IDs", rep->created)
-                   : "");
+               rep->created ? arena_printf(rep->ar, "; %zu records created %s", rep->created,
+                                           rep->auto_number ? "and numbered" : "with their IDs")
+                            : "");
+    for (size_t i = 0; !rc && !p->json && rep->auto_number && i < rep->nids; i++)
+        printf("  %s -> %s\n", rep->ids[i], rep->auto_ids[i]);
     return status;
 }
 

@@ -121,6 +121,11 @@ struct redcap_import {
     FILE *print;
     const char **ids; /* the record IDs imported, once each, in order (redcap_import_rows) */
     size_t nids, capids;
+    /* REDCap's forceAutoNumber, set by the caller: every record named in the rows is a new
+     * one, numbered as enrolment numbers (store_record_create_numbered); auto_ids[i] is the
+     * name ids[i] (the file's) was given */
+    bool auto_number;
+    const char **auto_ids;
     size_t *id_slots; /* a hash set over ids: index + 1, 0 empty; nid_slots a power of two */
     size_t nid_slots;
 };
@@ -138,9 +143,10 @@ int redcap_import_outcome(int rc, const struct err *e, struct store_put_result *
                           const char *record, struct redcap_import *im);
 /* Imports rows through the write path in one batch, all or none: a record the database lacks
  * is created with the row's record ID when the protocol allows (store_record_create_named), by
- * a user who may screen and enrol. With a rejection nothing is saved (ERR_INVALID naming how
- * many); with dry_run every row is checked and nothing saved. who carries the source and its
- * SHA-256; reason is for changes to complete forms. */
+ * a user who may screen and enrol; with im->auto_number every record of the rows is created,
+ * numbered (store_record_create_numbered), and the rows naming it alike go to it. With a rejection
+ * nothing is saved (ERR_INVALID naming how many); with dry_run every row is checked and nothing
+ * saved. who carries the source and its SHA-256; reason is for changes to complete forms. */
 int redcap_import_rows(struct store *st, const struct store_ctx *who, const struct redcap_row *rows,
                        size_t nrows, const char *reason, bool dry_run, struct redcap_import *im,
                        struct err *e);

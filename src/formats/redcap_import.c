@@ -89,8 +89,9 @@ static size_t *id_slot(const struct redcap_import *im, const char *id)
 }
 
 /* Remembers a record ID the import wrote, once, in order of first appearance: a hash set, so
- * that 100,000 rows cost 100,000 lookups, not 5 billion comparisons. */
-static int note_id(struct redcap_import *im, const char *id)
+ * that 100,000 rows cost 100,000 lookups, not 5 billion comparisons. With auto_number, id is
+ * the file's name and given the one it was created under. */
+static int note_id(struct redcap_import *im, const char *id, const char *given)
 {
     if (2 * (im->nids + 1) > im->nid_slots) { /* at most half full */
         size_t n = im->nid_slots ? 2 * im->nid_slots : 64;
@@ -105,15 +106,59 @@ static int note_id(struct redcap_import *im, const char *id)
     size_t *slot = id_slot(im, id);
     if (*slot)
         return 0;
-    const char **g = arena_grow(im->ar, im->ids, im->nids, &im->capids, sizeof *g, 16);
+    size_t cap = im->capids;
+    const char **g = arena_grow(im->ar, im->ids, im->nids, &cap, sizeof *g, 16);
     if (!g)
         return ERR_NOMEM;
     im->ids = g;
     g[im->nids] = arena_strdup(im->ar, id);
     if (!g[im->nids])
         return ERR_NOMEM;
+    if (im->auto_number) { /* grown alongside ids, to the same capacity */
+        size_t capa = im->capids;
+        const char **a = arena_grow(im->ar, im->auto_ids, im->nids, &capa, sizeof *a, 16);
+        if (!a || !(a[im->nids] = arena_strdup(im->ar, given ? given : "")))
+            return ERR_NOMEM;
+        im->auto_ids = a;
+    }
+    im->capids = cap;
     *slot = ++im->nids;
     return 0;
+}
+
+/* The name the record the file calls id was created under by this import (auto_number), or
+ * NULL when it has not been yet. */
+static const char *auto_name(const struct redcap_import *im, const char *id)
+{
+    if (!im->nid_slots)
+        return NULL;
+    size_t k = *id_slot(im, id);
+    return k ? im->auto_ids[k - 1] : NULL;
+}
+
+/* A row's record under auto_number: the one created for its name earlier in the import, or a
+ * new numbered record (at the row's data access group); *name the record to write to. */
+static int auto_record(struct store *st, const struct store_ctx *who, const struct store_ctx *at,
+                       const char *record, struct redcap_import *im, const char **name,
+                       struct err *e)
+{
+    *name = auto_name(im, record);
+    if (*name)
+        return 0;
+    char made[16];
+    int rc = store_authorize(st, who, PERM_SCREEN, e);
+    if (!rc)
+        rc = store_authorize(st, who, PERM_ENROLL, e);
+    if (!rc)
+        rc = store_record_create_numbered(st, at, made, e);
+    if (!rc) {
+        im->created++;
+        rc = note_id(im, record, made);
+        if (rc)
+            return err_set(e, rc, "out of memory");
+        *name = auto_name(im, record);
+    }
+    return rc;
 }
 
 /* One row through the write path; a record the database does not have is created first. */
@@ -128,6 +173,13 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     struct store_ctx at = *who;
     if (r->dag) /* the row's data access group: the site a new record is created at */
         at.site = r->dag;
+    if (im->auto_number) {
+        const char *name = NULL;
+        rc = auto_record(st, who, &at, r->record, im, &name, &e);
+        if (!rc)
+            rc = store_put_changes(st, who, name, r->changes, r->n, reason, &res, &e);
+        return redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
+    }
     int found = store_record_get(st, r->record, &existing, NULL);
     if (found == 0 && r->dag && strcasecmp(existing.site, r->dag) != 0) {
         err_set_field(&e, ERR_CONFLICT, "redcap_data_access_group",
@@ -152,7 +204,7 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     size_t before = im->rejected;
     int orc = redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
     if (!orc && im->rejected == before)
-        orc = note_id(im, r->record);
+        orc = note_id(im, r->record, NULL);
     return orc;
 }
 
@@ -240,6 +292,7 @@ static int import_source(struct store *st, const struct store_ctx *who,
         store_batch_rollback(st);
         struct redcap_import again;
         redcap_import_init(&again, im->ar, NULL);
+        again.auto_number = im->auto_number;
         struct pass q = {st, who, reason, &again, 0, p.next, 0, 0};
         rc = store_batch_begin(st, e);
         if (!rc)

@@ -378,8 +378,15 @@ static int rc_project(struct req *r, enum rc_fmt fmt)
                                        "surveys_enabled",
                                        "purpose",
                                        "project_language"};
-    char *vals[] = {"1", "ioheme", longitudinal ? "1" : "0", repeating ? "1" : "0", "0", "", "0",
-                    "4", "English"};
+    char *vals[] = {"1",
+                    "ioheme",
+                    longitudinal ? "1" : "0",
+                    repeating ? "1" : "0",
+                    store_records_by_import(r->st) ? "1" : "0", /* forceAutoNumber numbers */
+                    "",
+                    "0",
+                    "4",
+                    "English"};
     char **rows[] = {vals};
     if (fmt == RC_CSV)
         return rc_table(r, RC_CSV, keys, 9, rows, 1, NULL, NULL);
@@ -730,13 +737,44 @@ static bool rc_true(const char *v)
     return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
+/* generateNextRecordName: the name the next record created with forceAutoNumber would get,
+ * as plain text (REDCap answers text whatever the format). */
+static int rc_next_name(struct req *r)
+{
+    char name[16];
+    struct err e;
+    err_clear(&e);
+    struct store_ctx who = req_who(r);
+    if (store_record_next_numbered(r->st, &who, name, &e) != 0)
+        return rc_error_err(r, &e);
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_adds(&sb, name);
+    int rc = rc_text(r, "text/plain", &sb);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* The i-th record an import answers with (returnContent): its name, or with auto_ids, as
+ * REDCap pairs them, "new name,the file's name". */
+static const char *import_id(struct arena *ar, const struct redcap_import *im, size_t i,
+                             const char *ret)
+{
+    if (!im->auto_number)
+        return im->ids[i];
+    if (strcmp(ret, "auto_ids") != 0)
+        return im->auto_ids[i];
+    const char *pair = arena_printf(ar, "%s,%s", im->auto_ids[i], im->ids[i]);
+    return pair ? pair : im->auto_ids[i];
+}
+
 /* Record import (content=record with data=…): REDCap's flat or EAV rows (type), JSON, CSV or
  * XML (format), through the same import as `ioheme import` (formats/redcap_import.c) — every row
  * through the write path in one batch, all or none, records created with their IDs where the
  * protocol allows, audited with source "import" and the SHA-256 of the data. overwriteBehavior
  * (normal: blank cells change nothing; overwrite: they clear) and dateFormat (YMD, MDY, DMY) as
- * REDCap reads them (struct redcap_read_opts); a change to a complete form needs ioheme's reason=…
- * (REDCap has none). */
+ * REDCap reads them (struct redcap_read_opts); forceAutoNumber: every record of the data is a
+ * new one, numbered as enrolment numbers (returnContent=auto_ids pairs "new,given"); a change to
+ * a complete form needs ioheme's reason=… (REDCap has none). */
 static int rc_import(struct req *r, enum rc_fmt fmt)
 {
     const char *data = req_form_opt(r, "data");
@@ -754,19 +792,20 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
     const char *df = req_form_opt(r, "dateFormat");
     if (df && redcap_dates_parse(df, &opts.dates) != 0)
         return rc_error(r, 400, "dateFormat must be YMD, MDY or DMY");
-    if (rc_true(req_form_opt(r, "forceAutoNumber")))
-        return rc_error(r, 400,
-                        "forceAutoNumber is not supported by this server: records keep the IDs "
-                        "given");
+    bool auto_number = rc_true(req_form_opt(r, "forceAutoNumber"));
     const char *ret = req_form_opt(r, "returnContent");
     if (!ret)
         ret = "count";
-    if (strcmp(ret, "count") != 0 && strcmp(ret, "ids") != 0 && strcmp(ret, "nothing") != 0)
-        return rc_error(r, 400, "returnContent must be count, ids or nothing");
+    if (strcmp(ret, "count") != 0 && strcmp(ret, "ids") != 0 && strcmp(ret, "auto_ids") != 0 &&
+        strcmp(ret, "nothing") != 0)
+        return rc_error(r, 400, "returnContent must be count, ids, auto_ids or nothing");
+    if (strcmp(ret, "auto_ids") == 0 && !auto_number)
+        ret = "ids"; /* the file's names are the records' names: nothing to pair */
     struct err e;
     err_clear(&e);
     struct redcap_import im;
     redcap_import_init(&im, &r->ar, NULL);
+    im.auto_number = auto_number;
     size_t len = strlen(data);
     struct redcap_flat flat = {
         "data", data,
@@ -805,25 +844,25 @@ static int rc_import(struct req *r, enum rc_fmt fmt)
             strbuf_adds(&sb, "<ids>");
             for (size_t i = 0; i < im.nids; i++) {
                 strbuf_adds(&sb, "<id>");
-                xml_cdata(&sb, im.ids[i]);
+                xml_cdata(&sb, import_id(&r->ar, &im, i, ret));
                 strbuf_adds(&sb, "</id>");
             }
             strbuf_adds(&sb, "</ids>\n");
         }
         rc = sb.failed ? rc_error(r, 500, "out of memory")
                        : rc_text(r, "text/xml; charset=utf-8", &sb);
-    } else if (strcmp(ret, "ids") == 0) {
+    } else if (strcmp(ret, "ids") == 0 || strcmp(ret, "auto_ids") == 0) {
         if (fmt == RC_CSV) {
             strbuf_adds(&sb, "id\n");
             for (size_t i = 0; i < im.nids; i++) {
-                strbuf_add_csv_raw(&sb, im.ids[i]);
+                strbuf_add_csv_raw(&sb, import_id(&r->ar, &im, i, ret));
                 strbuf_addc(&sb, '\n');
             }
             rc = rc_text(r, "text/csv; charset=utf-8", &sb);
         } else {
             json_t *a = json_array();
             for (size_t i = 0; i < im.nids; i++)
-                json_array_append_new(a, json_string(im.ids[i]));
+                json_array_append_new(a, json_string(import_id(&r->ar, &im, i, ret)));
             rc = resp_json(r, 200, a);
         }
     } else if (strcmp(ret, "count") == 0) {
@@ -970,6 +1009,8 @@ int api_redcap_post(struct req *r)
     }
     if (strcmp(content, "project") == 0)
         return rc_project(r, fmt);
+    if (strcmp(content, "generateNextRecordName") == 0)
+        return rc_next_name(r);
     if (strcmp(content, "metadata") == 0)
         return rc_metadata(r, fmt);
     if (strcmp(content, "exportFieldNames") == 0)

@@ -575,19 +575,22 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
     return store_tx_finish(st, rc, e);
 }
 
-int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
-                              struct err *e)
+/* A record created enrolled, named name, or (name NULL) by the study's ID format as enrolment
+ * names one (next_study_id): store_record_create_named and store_record_create_numbered. */
+static int create_enrolled(struct store *st, const struct store_ctx *who, const char *name,
+                           char id_out[16], struct err *e)
 {
-    if (st->eligible_field)
+    if (!store_records_by_import(st))
         return err_set_field(e, ERR_CONFLICT, "record",
-                             "no record '%s': this protocol's records are created by screening "
+                             "%s%s%s: this protocol's records are created by screening "
                              "(eligibility decides who enrols), not by an import",
-                             name);
+                             name ? "no record '" : "no new record", name ? name : "",
+                             name ? "'" : "");
     size_t len = name ? strlen(name) : 0;
     bool ok = len > 0 && len < sizeof((struct store_record *)0)->study_id;
     for (size_t i = 0; ok && i < len; i++)
         ok = (unsigned char)name[i] > ' ' && name[i] != ',' && (unsigned char)name[i] < 0x7f;
-    if (!ok)
+    if (name && !ok)
         return err_set_field(e, ERR_INVALID, "record",
                              "'%s' cannot be a record ID here: 1 to %zu printable characters, "
                              "no spaces or commas",
@@ -599,7 +602,7 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
         return rc;
     rc = store_user_require_active(st, who->user, e);
     bool taken = false;
-    if (!rc)
+    if (!rc && name)
         rc = id_taken(st, name, &taken, e);
     if (!rc && taken)
         rc = err_set_field(e, ERR_CONFLICT, "record", "record '%s' exists", name);
@@ -624,6 +627,14 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
             store_bind_int64(st, s, 5, site);
         rc = store_stmt_run(st, s, "creating a record", e);
     }
+    char sid[16];
+    if (!rc && !name) { /* numbered as enrolment numbers: per site when the IDs carry it */
+        struct store_record r = {.id = id, .site_id = site};
+        fmt_exact(r.site, sizeof r.site, "%s", site_code);
+        fmt_exact(r.screening_no, sizeof r.screening_no, "%s", scr);
+        rc = next_study_id(st, &r, sid, e);
+        name = sid;
+    }
     s = rc ? NULL : store_stmt_get(st, SQ_REC_SET_ENROLLED, e);
     if (!rc && !s)
         rc = ERR_IO;
@@ -643,5 +654,41 @@ int store_record_create_named(struct store *st, const struct store_ctx *who, con
         if (!rc)
             rc = audit_new_site(st, who, name, site_code, e);
     }
-    return store_tx_finish(st, rc, e);
+    rc = store_tx_finish(st, rc, e);
+    if (!rc && id_out)
+        fmt_exact(id_out, 16, "%s", name);
+    return rc;
+}
+
+int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
+                              struct err *e)
+{
+    if (!name)
+        name = ""; /* refused as no record ID */
+    return create_enrolled(st, who, name, NULL, e);
+}
+
+int store_record_create_numbered(struct store *st, const struct store_ctx *who, char id_out[16],
+                                 struct err *e)
+{
+    return create_enrolled(st, who, NULL, id_out, e);
+}
+
+bool store_records_by_import(const struct store *st)
+{
+    return !st->eligible_field;
+}
+
+int store_record_next_numbered(struct store *st, const struct store_ctx *who, char out[16],
+                               struct err *e)
+{
+    if (!store_records_by_import(st))
+        return err_set_field(e, ERR_CONFLICT, "record",
+                             "this protocol's records are created by screening and named at "
+                             "enrolment");
+    struct store_record r = {0};
+    int rc = store_site_for_new_record(st, who, &r.site_id, r.site, e);
+    if (!rc)
+        rc = next_study_id(st, &r, out, e);
+    return rc;
 }

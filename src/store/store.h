@@ -372,6 +372,19 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
  * Permission (screen and enroll) is the caller's to check. */
 int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
                               struct err *e);
+/* As store_record_create_named, the record named as enrolment names one: the protocol's
+ * study_id_format with the next free number (per site when the format carries the site), at
+ * who->site (else the user's one site). Its name is written to id_out (16 bytes). REDCap's
+ * forceAutoNumber. */
+int store_record_create_numbered(struct store *st, const struct store_ctx *who, char id_out[16],
+                                 struct err *e);
+/* Whether an import may create records (store_record_create_named, _numbered): the protocol
+ * has no eligibility criteria (no @ELIGIBLE calc), as a REDCap project brought in. */
+bool store_records_by_import(const struct store *st);
+/* The name store_record_create_numbered would give now (REDCap's generateNextRecordName):
+ * ERR_CONFLICT when records are created by screening. */
+int store_record_next_numbered(struct store *st, const struct store_ctx *who, char out[16],
+                               struct err *e);
 
 /* Marks an enrolled record withdrawn (reason required). Its data stay. Audited "withdraw". */
 int store_withdraw(struct store *st, const struct store_ctx *who, const char *record,

@@ -49,11 +49,12 @@ export function studyDb(dir, name = 'study') {
 }
 
 // A fresh database in a new temporary folder: user <role> for every role (admin is "admin").
-// { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills.
+// { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills;
+// { protocol: DIR }: another protocol folder than protocols/io-heme.
 export function makeDb(ioheme, src, opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ioheme-http-'));
     const db = studyDb(dir);
-    run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', path.join(src, 'protocols/io-heme'),
+    run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', opts.protocol || path.join(src, 'protocols/io-heme'),
                  ...(opts.synthetic ? ['--synthetic'] : [])],
         { IOHEME_PASSWORD: PASSWORD.admin });
     for (const r of ROLES.slice(1))

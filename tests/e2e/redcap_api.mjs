@@ -264,7 +264,12 @@ try {
     r = await api(`token=${TCR}&content=record&format=json&type=eav&data=${enc(JSON.stringify([{ record: rec, redcap_event_name: 'baseline_arm_1', field_name: 'bl_immuno', value: '7' }]))}`);
     t.check(r.status === 400 && /bl_immuno/.test(r.json.error), 'EAV checkbox value that is no code of the field: 400 naming it', r.text);
     r = await api(`token=${TCR}&content=record&format=json&forceAutoNumber=True&data=${enc(JSON.stringify(imp))}`);
-    t.check(r.status === 400 && /forceAutoNumber/.test(r.json.error), 'forceAutoNumber=True (PyCap\'s spelling): 400', r.text);
+    t.check(r.status === 400 && /created by screening/.test(r.json.error) && sq(`SELECT count(*) FROM record`) === '1',
+        'forceAutoNumber=True (PyCap\'s spelling) where records come from screening: 400 saying so, no record made', r.text);
+    r = await api(`token=${T}&content=project&format=json`);
+    t.check(r.status === 200 && String(r.json.record_autonumbering_enabled) === '0', '… and the project says record_autonumbering_enabled 0', r.text);
+    r = await api(`token=${T}&content=generateNextRecordName`);
+    t.check(r.status === 400 && /screening/.test(r.json.error), '… generateNextRecordName: 400 saying why', r.text);
     r = await api(`token=${TCR}&content=record&format=json&data=${enc('[{"record_id": ')}`);
     t.check(r.status === 400 && typeof r.json.error === 'string', 'data that does not parse: 400', r.text);
     r = await api(`token=${await token('statistician')}&content=record&format=json&data=${enc(JSON.stringify(imp))}`);
