@@ -107,13 +107,13 @@ static bool is_plain_number(const char *s)
     return *p == '\0';
 }
 
-static void add_csv(struct strbuf *sb, const char *s, bool guard)
+static void add_csv(struct strbuf *sb, const char *s, bool guard, char delim)
 {
     /* Formula injection (OWASP "CSV Injection"): a cell starting with = + - @ tab or CR is run
      * as a formula by spreadsheet programs. Such a cell, unless a plain number, is written
      * with a leading apostrophe inside quotes, so it reads as the text it is. */
     bool is_formula = guard && *s && strchr("=+-@\t\r", *s) && !is_plain_number(s);
-    if (!is_formula && !strpbrk(s, ",\"\r\n")) {
+    if (!is_formula && !strpbrk(s, "\"\r\n") && !strchr(s, delim)) {
         strbuf_adds(sb, s);
         return;
     }
@@ -130,12 +130,17 @@ static void add_csv(struct strbuf *sb, const char *s, bool guard)
 
 void strbuf_add_csv(struct strbuf *sb, const char *s)
 {
-    add_csv(sb, s, true);
+    add_csv(sb, s, true, ',');
 }
 
 void strbuf_add_csv_raw(struct strbuf *sb, const char *s)
 {
-    add_csv(sb, s, false);
+    add_csv(sb, s, false, ',');
+}
+
+void strbuf_add_csv_delim(struct strbuf *sb, const char *s, char delim)
+{
+    add_csv(sb, s, false, delim);
 }
 
 void strbuf_reset(struct strbuf *sb)

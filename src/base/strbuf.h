@@ -35,6 +35,9 @@ void strbuf_add_csv(struct strbuf *sb, const char *s);
  * stored — for CSV that programs read, never a spreadsheet (the REDCap API, whose clients
  * would otherwise receive "'@TODAY" for @TODAY). */
 void strbuf_add_csv_raw(struct strbuf *sb, const char *s);
+/* As strbuf_add_csv_raw with another delimiter than ',' (quoted when s holds delim): REDCap's
+ * csvDelimiter (tab, ';', '|', '^'). */
+void strbuf_add_csv_delim(struct strbuf *sb, const char *s, char delim);
 void strbuf_reset(struct strbuf *sb);
 /* Contents as a string: "" when empty (never NULL). Owned by sb. */
 const char *strbuf_str(const struct strbuf *sb);

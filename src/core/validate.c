@@ -169,6 +169,12 @@ static int number_rule(enum val_type t, char *sep)
     }
 }
 
+char validate_decimal_sep(enum val_type t)
+{
+    char sep = '\0';
+    return number_rule(t, &sep) < 0 ? '\0' : sep;
+}
+
 bool validate_type_is_ordered(enum val_type t)
 {
     char sep;

@@ -320,6 +320,68 @@ try {
     r = await api(`token=${TCR}&content=record&format=xml&data=${enc('<odm><item/></odm>')}`);
     t.check(r.status === 400 && /<records>/.test(r.text), 'an XML import whose root is not <records>: 400 saying so', r.text);
 
+    // --- the export options REDCap documents (each either applied or refused, never ignored) ---
+    r = await api(`token=${TCR}&content=record&format=json&data=${enc(JSON.stringify([{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_temp: '37.5' }]))}`);
+    t.check(r.status === 200 && r.json.count === 1, 'fixture: bl_temp 37.5 (number_1dp) imported', r.text);
+    const temp = async (extra) => (await api(`token=${T}&content=record&format=json&fields=bl_temp&events=baseline_arm_1${extra}`)).json?.[0]?.bl_temp;
+    t.check(await temp('&decimalCharacter=%2C') === '37,5' && await temp('&decimalCharacter=.') === '37.5' && await temp('') === '37.5',
+        'decimalCharacter=, writes 37,5; . and none 37.5', await temp('&decimalCharacter=%2C'));
+    r = await api(`token=${T}&content=record&format=json&decimalCharacter=comma`);
+    t.check(r.status === 400 && /decimalCharacter/.test(r.json.error), 'decimalCharacter=comma: 400 naming it', r.text);
+    // csvDelimiter, read back by python's csv module with that delimiter
+    const pydelim = (text, d) => JSON.parse(spawnSync('python3', ['-c',
+        `import csv,json,sys; print(json.dumps(list(csv.DictReader(sys.stdin, delimiter=${JSON.stringify(d)}))))`], { input: text, encoding: 'utf8' }).stdout);
+    const comma = pycsv((await api(`token=${T}&content=record&format=csv&records=${rec}`)).text);
+    for (const [param, d] of [['tab', '\t'], ['%3B', ';'], ['%7C', '|'], ['%5E', '^']]) {
+        r = await api(`token=${T}&content=record&format=csv&records=${rec}&csvDelimiter=${param}`);
+        t.check(r.status === 200 && !r.text.split('\n')[0].includes(',') && JSON.stringify(pydelim(r.text, d)) === JSON.stringify(comma),
+            `csvDelimiter=${decodeURIComponent(param)}: the same rows, split by ${JSON.stringify(d)}`, r.text.slice(0, 200));
+    }
+    r = await api(`token=${T}&content=record&format=csv&csvDelimiter=%3A`);
+    t.check(r.status === 400 && /csvDelimiter/.test(r.text), 'csvDelimiter=: (not REDCap\'s): 400', r.text);
+    // exportCheckboxLabel with rawOrLabel=label: the ticked option's label, the others blank
+    const cat1 = dictRows.find((x) => x.field_name === 'qual_cat1').select_choices_or_calculations.split('|')[0].replace(/^\s*1,\s*/, '').trim();
+    r = await api(`token=${T}&content=record&format=json&records=${rec}&fields=qual_cat1&events=screening_arm_1&rawOrLabel=label&exportCheckboxLabel=true`);
+    t.check(r.status === 200 && r.json[0].qual_cat1___1 === cat1 && r.json[0].qual_cat1___2 === '', 'exportCheckboxLabel=true: the ticked option\'s label, an unticked one blank', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=json&records=${rec}&fields=qual_cat1&events=screening_arm_1&rawOrLabel=label&exportCheckboxLabel=false`);
+    t.check(r.status === 200 && r.json[0].qual_cat1___1 === 'Checked' && r.json[0].qual_cat1___2 === 'Unchecked', '… false: Checked / Unchecked', r.text.slice(0, 300));
+    // rawOrLabelHeaders=label (flat CSV): the labels dictionary.csv gives
+    r = await api(`token=${T}&content=record&format=csv&records=${rec}&fields=age,qual_cat1&rawOrLabelHeaders=label`);
+    const head = spawnSync('python3', ['-c', 'import csv,json,sys; print(json.dumps(next(csv.reader(sys.stdin))))'], { input: r.text, encoding: 'utf8' });
+    const hdr = JSON.parse(head.stdout);
+    const ageLabel = dictRows.find((x) => x.field_name === 'age').field_label;
+    t.check(r.status === 200 && hdr[1] === 'Event Name' && hdr.includes(ageLabel) && hdr.includes(`${dictRows.find((x) => x.field_name === 'qual_cat1').field_label} (choice=${cat1})`) &&
+        !hdr.includes('age'), 'rawOrLabelHeaders=label: Event Name, the field\'s label, "Label (choice=Option)"', hdr);
+    r = await api(`token=${T}&content=record&format=csv&rawOrLabelHeaders=names`);
+    t.check(r.status === 400, 'rawOrLabelHeaders=names: 400', r.text);
+    // dateRangeBegin / dateRangeEnd: records changed in the range (UTC), from the audit trail
+    const utc = (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    r = await api(`token=${T}&content=record&format=json&dateRangeBegin=${enc(utc(Date.now() + 3600e3))}`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'dateRangeBegin an hour ahead: no record', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=record&format=json&dateRangeBegin=${enc(utc(Date.now() - 3600e3))}&dateRangeEnd=`);
+    t.check(r.status === 200 && r.json.length > 0 && r.json.every((x) => x.record_id === rec), 'dateRangeBegin an hour ago (and a blank end, as REDCapR sends): the record changed since', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=record&format=json&dateRangeEnd=${enc('2001-01-01 00:00:00')}`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'dateRangeEnd in 2001: no record', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=record&format=json&dateRangeBegin=${enc('yesterday')}`);
+    t.check(r.status === 400 && /dateRangeBegin/.test(r.json.error), 'dateRangeBegin=yesterday: 400', r.text);
+    // logtype on the log export
+    r = await api(`token=${T}&content=log&format=json&logtype=record`);
+    t.check(r.status === 200 && r.json.some((x) => x.action === `update ${rec}`) && r.json.every((x) => !/^(login|user_add|export)/.test(x.action)),
+        'logtype=record: the record\'s changes, no sign-in, user or export rows', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=log&format=json&logtype=user`);
+    t.check(r.status === 200 && r.json.some((x) => x.action === 'user_add') && r.json.every((x) => /^(user_|api_token|lockout|password)/.test(x.action)),
+        'logtype=user: user rows only', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=log&format=json&logtype=everything`);
+    t.check(r.status === 400 && /logtype/.test(r.json.error), 'an unknown logtype: 400 listing them', r.text);
+    // arms on events and arms
+    r = await api(`token=${T}&content=event&format=json&arms=1`);
+    const allEvents = (await api(`token=${T}&content=event&format=json`)).json;
+    t.check(r.status === 200 && r.json.length === allEvents.length && r.json.length > 0, 'arms=1: every event of arm 1', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=event&format=json&arms[0]=2`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'arms[0]=2: none (one arm)', r.text.slice(0, 200));
+    r = await api(`token=${T}&content=arm&format=json&arms=2`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === '[]', 'arm export, arms=2: none', r.text);
+
     // --- errors as REDCap answers them ---
     r = await api(`content=version&format=json`);
     t.check(r.status === 401 && typeof r.json.error === 'string', 'no token: 401 {"error": "..."}', r.text);

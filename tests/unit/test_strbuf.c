@@ -43,6 +43,27 @@ static void test_csv_raw_keeps_the_cell(void **state)
     }
 }
 
+/* strbuf_add_csv_delim: quoted for its own delimiter, and no longer for a comma */
+static void test_csv_delim_quotes_for_its_delimiter(void **state)
+{
+    (void)state;
+    const struct {
+        const char *in;
+        char delim;
+        const char *want;
+    } cases[] = {
+        {"a,b", '\t', "a,b"},        {"a\tb", '\t', "\"a\tb\""},    {"a;b", ';', "\"a;b\""},
+        {"a|b", '|', "\"a|b\""},     {"a^b", '^', "\"a^b\""},       {"a;b", '|', "a;b"},
+        {"x\"y", ';', "\"x\"\"y\""}, {"l1\nl2", '^', "\"l1\nl2\""}, {"", ';', ""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_add_csv_delim(&sb, cases[i].in, cases[i].delim);
+        assert_false(sb.failed);
+        assert_string_equal(strbuf_str(&sb), cases[i].want);
+        strbuf_release(&sb);
+    }
+}
+
 static void test_csv_quotes_as_rfc4180(void **state)
 {
     (void)state;
@@ -98,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_quotes_as_rfc4180),
         cmocka_unit_test(test_csv_raw_keeps_the_cell),
+        cmocka_unit_test(test_csv_delim_quotes_for_its_delimiter),
         cmocka_unit_test(test_csv_neutralises_formulas),
         cmocka_unit_test(test_csv_keeps_plain_numbers),
         cmocka_unit_test(test_html_escapes_the_five),

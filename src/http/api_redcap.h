@@ -1,0 +1,44 @@
+/* REDCap's API (POST /api/) inside the http module: what api_redcap.c (the dispatch, the
+ * project's metadata, users, log) and api_redcap_records.c (record export and import) share.
+ * The answers are REDCap's shapes in the request's format; errors are REDCap's, in its
+ * returnFormat. */
+#ifndef IOHEME_HTTP_API_REDCAP_H
+#define IOHEME_HTTP_API_REDCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/strbuf.h"
+#include "http/handlers.h"
+
+/* The answer's format (format=json|csv|xml). */
+enum rc_fmt { RC_JSON, RC_CSV, RC_XML };
+
+/* s as XML character data, in CDATA as REDCap writes values. */
+void api_rc_xml_cdata(struct strbuf *sb, const char *s);
+/* An error as REDCap answers it (returnFormat's shape, the status given); returns 0. */
+int api_rc_error(struct req *r, int status, const char *msg);
+/* e's message with the status its code calls for: 403 refused, 500 the server's, else 400. */
+int api_rc_error_err(struct req *r, const struct err *e);
+/* sb's text as the answer, with content type type; returns 0. */
+int api_rc_text(struct req *r, const char *type, struct strbuf *sb);
+/* An array parameter in every client's spelling (name[0]=…, name[]=…, name=a,b): a
+ * NULL-terminated list in the request's arena, NULL when absent or empty. */
+const char **api_rc_list(struct req *r, const char *name);
+bool api_rc_in_list(const char **list, const char *s);
+/* A boolean parameter: true, True, 1 (REDCap reads true and 1 in any case). */
+bool api_rc_true(const char *v);
+/* A table (header keys, rows of strings; keep_row, keep_col may be NULL: all) in fmt. */
+int api_rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t nkeys,
+                 char ***rows, size_t nrows, const bool *keep_row, const bool *keep_col);
+/* The audit actions of REDCap's log type type, between spaces (NULL: no such type), and
+ * whether action is one of them. */
+const char *api_rc_log_actions(const char *type);
+bool api_rc_action_in(const char *actions, const char *action);
+
+/* api_redcap_records.c: content=record (export and import) and generateNextRecordName. */
+int api_rc_records(struct req *r, enum rc_fmt fmt);
+int api_rc_import(struct req *r, enum rc_fmt fmt);
+int api_rc_next_name(struct req *r);
+
+#endif
