@@ -107,6 +107,14 @@ static const char *const vtype_names[] = {
     [VT_AUTOCOMPLETE] = "autocomplete",
 };
 
+bool dict_has_repeating(const struct dict *d)
+{
+    for (size_t i = 0; d->form_repeats && i < d->nevents * d->nforms; i++)
+        if (d->form_repeats[i])
+            return true;
+    return false;
+}
+
 bool dict_vtype_is_date(enum val_type t)
 {
     return t == VT_DATE_YMD || t == VT_DATE_MDY || t == VT_DATE_DMY;

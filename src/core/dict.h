@@ -237,7 +237,9 @@ struct dict {
     struct dict_form *forms;
     size_t nforms; /* in order of first appearance */
     struct dict_event *events;
-    size_t nevents; /* in events.csv order */
+    size_t nevents;       /* in events.csv order */
+    bool is_longitudinal; /* events.csv was given; else one implicit event, "event_1" (a
+                             REDCap classic project, whose exports name no event) */
     struct dict_study study;
     struct dict_sdv_rule *sdv; /* sdv.csv's rules in file order; NULL/0 when there is no plan */
     size_t nsdv;
@@ -255,6 +257,9 @@ struct dict {
     size_t *field_slots; /* open-addressing index by name: field index + 1, 0 = empty */
     size_t nslots;       /* a power of two, > 2 * nfields */
 };
+
+/* Whether any form repeats at any event (REDCap's has_repeating_instruments_or_events). */
+bool dict_has_repeating(const struct dict *d);
 
 /* The protocol folder's files, in the order their errors print; dictionary.csv is required,
  * the others optional. */

@@ -522,6 +522,7 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
     if (has[0])
         dict_load_dictionary(&L, &t[0]);
     if (has[1]) {
+        d->is_longitudinal = true;
         load_events(&L, &t[1]);
     } else if (!L.nomem) {
         d->events = arena_calloc(&d->arena, 1, sizeof *d->events);

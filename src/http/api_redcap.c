@@ -391,12 +391,8 @@ static int rc_instruments(struct req *r, enum rc_fmt fmt)
 
 static int rc_project(struct req *r, enum rc_fmt fmt)
 {
-    char *text = NULL;
-    bool longitudinal = store_protocol_file(r->st, "events.csv", &text, NULL) == 0;
-    free(text);
-    text = NULL;
-    bool repeating = store_protocol_file(r->st, "repeating.csv", &text, NULL) == 0;
-    free(text);
+    const struct dict *d = store_dict(r->st);
+    bool longitudinal = d->is_longitudinal, repeating = dict_has_repeating(d);
     static const char *const keys[] = {"project_id",
                                        "project_title",
                                        "is_longitudinal",

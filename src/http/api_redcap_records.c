@@ -286,7 +286,10 @@ static int rc_eav(struct req *r, enum rc_fmt fmt, const struct dict *d, const st
     }
     if (!rows)
         return api_rc_error(r, 500, "out of memory");
-    return api_rc_table(r, fmt, keys, 6, rows, n, NULL, NULL);
+    /* REDCap's EAV columns: the event in a longitudinal project, the repeat pair where a form
+     * repeats */
+    bool rep = dict_has_repeating(d), cols[6] = {true, d->is_longitudinal, rep, rep, true, true};
+    return api_rc_table(r, fmt, keys, 6, rows, n, NULL, cols);
 }
 
 /* generateNextRecordName: the name the next record created with forceAutoNumber would get,
@@ -472,7 +475,8 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     size_t nrec, nrows;
     /* the data access group column only when asked for, as REDCap does */
     bool with_dags = api_rc_true(req_form_opt(r, "exportDataAccessGroups"));
-    if (dataset_redcap_flat(r->st, strbuf_add_csv_raw, with_dags, &sb, &nrec, &nrows, &e) != 0) {
+    unsigned flags = DATASET_FLAT_ALL_COLUMNS | (with_dags ? DATASET_FLAT_DAGS : 0u);
+    if (dataset_redcap_flat(r->st, strbuf_add_csv_raw, flags, &sb, &nrec, &nrows, &e) != 0) {
         strbuf_release(&sb);
         return api_rc_error_err(r, &e);
     }
@@ -490,10 +494,14 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
         csv_table_free(&t);
         return api_rc_error(r, 500, "out of memory");
     }
+    /* the first four columns are always there (DATASET_FLAT_ALL_COLUMNS: the filters and
+     * filterLogic read them); the answer has them as REDCap does: the event in a longitudinal
+     * project, the repeat pair where a form repeats */
+    bool cols4[4] = {true, d->is_longitudinal, dict_has_repeating(d), dict_has_repeating(d)};
     for (size_t c = 0; c < t.ncols; c++) {
         const char *col = t.header[c];
         if (c < 4 || (!fields && !forms)) {
-            keep_col[c] = true;
+            keep_col[c] = c >= 4 || cols4[c];
             continue;
         }
         struct dict_key k;

@@ -132,10 +132,15 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
  * file, strbuf_add_csv_raw for the REDCap API's record export (http/api_redcap.c), whose
  * clients read values exactly as stored. */
 typedef void (*dataset_csv_cell_fn)(struct strbuf *sb, const char *s);
-/* dags: a redcap_data_access_group column (each record's site) when the study has sites, as
- * REDCap's data import takes it and its API exports it on exportDataAccessGroups=true. */
-int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, struct strbuf *sb,
-                        size_t *nrecords, size_t *nrows, struct err *e);
+/* flags: DATASET_FLAT_DAGS, a redcap_data_access_group column (each record's site) when the
+ * study has sites, as REDCap's data import takes it and its API exports it on
+ * exportDataAccessGroups=true; DATASET_FLAT_ALL_COLUMNS, redcap_event_name,
+ * redcap_repeat_instrument and redcap_repeat_instance always, as the first four columns (the
+ * API selects from them; without it a classic project's rows name no event and a project
+ * without repeating forms has no repeat columns, as REDCap exports them). */
+enum { DATASET_FLAT_DAGS = 1, DATASET_FLAT_ALL_COLUMNS = 2 };
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, unsigned flags,
+                        struct strbuf *sb, size_t *nrecords, size_t *nrows, struct err *e);
 
 /* A dataset from a training/demo database carries this file, and dataset_read sets
  * is_synthetic when it finds it: the mark travels with the files. */

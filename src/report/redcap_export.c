@@ -3,10 +3,11 @@
  * and repeating.csv are REDCap's event, instrument-designation and repeating-instrument exports)
  * and data.csv, the flat records export REDCap's Data Import Tool takes: one row per record
  * and event for the forms that do not repeat, one per instance of a repeating form (with
- * redcap_repeat_instrument and redcap_repeat_instance), every field in dictionary order with
- * checkbox options as field___code (1 ticked, 0 not) and each form's <form>_complete after its
- * fields. Identifier fields hold the clear text only for readers allowed to see it (blank
- * otherwise, never a mask). */
+ * redcap_repeat_instrument and redcap_repeat_instance; those two only where a form repeats,
+ * and redcap_event_name only in a longitudinal project, as REDCap exports), every field in
+ * dictionary order with checkbox options as field___code (1 ticked, 0 not) and each form's
+ * <form>_complete after its fields. Identifier fields hold the clear text only for readers allowed
+ * to see it (blank otherwise, never a mask). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,10 +90,20 @@ static bool form_has(const struct dict *d, const struct rec_vals *rv, const char
     return false;
 }
 
-static void header(const struct dict *d, bool dag, struct strbuf *sb)
+/* Which of REDCap's own columns data.csv has: redcap_event_name in a longitudinal project, the
+ * redcap_repeat_* pair where a form repeats (as REDCap exports a project), or all of them
+ * always (DATASET_FLAT_ALL_COLUMNS). */
+struct flat_shape {
+    bool event, repeat;
+};
+
+static void header(const struct dict *d, const struct flat_shape *sh, bool dag, struct strbuf *sb)
 {
     strbuf_add_csv(sb, d->fields[0].name);
-    strbuf_adds(sb, ",redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance");
+    if (sh->event)
+        strbuf_adds(sb, ",redcap_event_name");
+    if (sh->repeat)
+        strbuf_adds(sb, ",redcap_repeat_instrument,redcap_repeat_instance");
     if (dag) /* a multi-centre study: each record's site, as REDCap's data access group */
         strbuf_adds(sb, ",redcap_data_access_group");
     for (size_t fm = 0; fm < d->nforms; fm++) {
@@ -116,19 +127,23 @@ static void header(const struct dict *d, bool dag, struct strbuf *sb)
 
 /* One row: record at (ev, inst); forms[fm] says which forms' columns it fills; dag the
  * record's site (NULL: no such column). */
-static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
-                const char *record, const char *dag, const char *ev, int inst,
-                const char *instrument, const bool *forms, struct strbuf *sb)
+static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct flat_shape *sh,
+                const struct rec_vals *rv, const char *record, const char *dag, const char *ev,
+                int inst, const char *instrument, const bool *forms, struct strbuf *sb)
 {
     cell(sb, record);
-    strbuf_addc(sb, ',');
-    cell(sb, ev);
-    strbuf_addc(sb, ',');
-    cell(sb, instrument ? instrument : "");
-    if (inst)
-        strbuf_addf(sb, ",%d", inst);
-    else
+    if (sh->event) {
         strbuf_addc(sb, ',');
+        cell(sb, ev);
+    }
+    if (sh->repeat) {
+        strbuf_addc(sb, ',');
+        cell(sb, instrument ? instrument : "");
+        if (inst)
+            strbuf_addf(sb, ",%d", inst);
+        else
+            strbuf_addc(sb, ',');
+    }
     if (dag) {
         strbuf_addc(sb, ',');
         cell(sb, dag);
@@ -162,7 +177,8 @@ static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct rec
 
 /* Every row of one record, event by event: the forms that do not repeat together, then each
  * instance of each repeating form. */
-static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const struct rec_vals *rv,
+static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d,
+                          const struct flat_shape *sh, const struct rec_vals *rv,
                           const char *record, const char *dag, bool *forms, struct strbuf *sb)
 {
     size_t nrows = 0;
@@ -176,7 +192,7 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
             any |= forms[fm];
         }
         if (any) {
-            row(cell, d, rv, record, dag, evn, 0, NULL, forms, sb);
+            row(cell, d, sh, rv, record, dag, evn, 0, NULL, forms, sb);
             nrows++;
         }
         for (size_t fm = 0; fm < d->nforms; fm++) {
@@ -203,7 +219,7 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
                 inst = next;
                 memset(forms, 0, d->nforms * sizeof *forms);
                 forms[fm] = true;
-                row(cell, d, rv, record, dag, evn, inst, d->forms[fm].name, forms, sb);
+                row(cell, d, sh, rv, record, dag, evn, inst, d->forms[fm].name, forms, sb);
                 nrows++;
             }
         }
@@ -211,11 +227,13 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d, const 
     return nrows;
 }
 
-int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, struct strbuf *sb,
-                        size_t *nrecords, size_t *nrows, struct err *e)
+int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, unsigned flags,
+                        struct strbuf *sb, size_t *nrecords, size_t *nrows, struct err *e)
 {
     *nrecords = *nrows = 0;
     const struct dict *d = store_dict(st);
+    bool all = flags & DATASET_FLAT_ALL_COLUMNS, dags = flags & DATASET_FLAT_DAGS;
+    struct flat_shape sh = {all || d->is_longitudinal, all || dict_has_repeating(d)};
     struct store_record *recs = NULL;
     size_t n = 0;
     int rc = store_record_list(st, &recs, &n, e);
@@ -229,7 +247,7 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, s
         rc = store_site_list(st, &sites, &nsites, e);
     free(sites);
     if (!rc)
-        header(d, nsites > 0, sb);
+        header(d, &sh, nsites > 0, sb);
     for (size_t r = 0; !rc && r < n; r++) {
         struct rec_vals rv = {.ar = ARENA_INIT};
         const char *name = store_record_name(&recs[r]);
@@ -239,7 +257,7 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, bool dags, s
         if (rc == ERR_NOMEM && e && !e->code)
             err_set(e, ERR_NOMEM, "out of memory");
         if (!rc) {
-            *nrows += record_rows(cell, d, &rv, name, nsites ? recs[r].site : NULL, forms, sb);
+            *nrows += record_rows(cell, d, &sh, &rv, name, nsites ? recs[r].site : NULL, forms, sb);
             ++*nrecords;
         }
         arena_free(&rv.ar);
@@ -267,7 +285,7 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
     }
     struct strbuf sb = STRBUF_INIT;
     if (!rc)
-        rc = dataset_redcap_flat(st, strbuf_add_csv, true, &sb, nrecords, nrows, e);
+        rc = dataset_redcap_flat(st, strbuf_add_csv, DATASET_FLAT_DAGS, &sb, nrecords, nrows, e);
     if (!rc)
         rc = dataset_write_file(dir, "data.csv", strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);

@@ -37,6 +37,9 @@ try {
     let r = await call(B, 'POST', '/api/v1/tokens', { session: s, json: { format: 'redcap' } });
     const T = r.json.token;
     t.check(/^[0-9A-F]{32}$/.test(T), 'fixture: a coordinator\'s REDCap token', r.text);
+    const sx = await login(B, 'data_manager');
+    r = await call(B, 'POST', '/api/v1/tokens', { session: sx, json: { format: 'redcap' } });
+    const TX = r.json.token; // exports need the export right, which a coordinator lacks
 
     // records 1 and 2 under the names given (no forceAutoNumber): the numbering starts past them
     r = await api(`token=${T}&content=record&format=json&data=${enc(JSON.stringify([
@@ -85,6 +88,18 @@ try {
     t.check(r.status === 200 && r.text === '10', 'generateNextRecordName after it: 10 (nine named records, none used up)', r.text);
     r = await api(`token=${T}&content=record&format=json&forceAutoNumber=True&returnContent=nonsense&data=${enc('[]')}`);
     t.check(r.status === 400 && /auto_ids/.test(r.json.error), 'an unknown returnContent: 400 naming the choices', r.text);
+
+    // a classic project without repeating forms, exported as REDCap exports one: no
+    // redcap_event_name, no redcap_repeat_* (PyCap indexes a classic project by the record ID)
+    r = await api(`token=${TX}&content=record&format=json&records=3`);
+    t.check(r.status === 200 && r.json.length === 1 && Object.keys(r.json[0])[0] === 'record_id' &&
+        !Object.keys(r.json[0]).some((k) => k.startsWith('redcap_')), 'record export (JSON): no redcap_event_name or repeat keys', r.text.slice(0, 200));
+    r = await api(`token=${TX}&content=record&format=csv&fields=record_id,age`);
+    t.check(r.status === 200 && r.text.split('\n')[0] === 'record_id,age', 'record export (CSV), fields=record_id,age: exactly those columns', r.text.slice(0, 100));
+    r = await api(`token=${TX}&content=record&format=json&type=eav&records=3&fields=age`);
+    t.check(r.status === 200 && JSON.stringify(r.json) === JSON.stringify([{ record: '3', field_name: 'age', value: '43' }]), 'EAV: record, field_name, value', r.text);
+    r = await api(`token=${TX}&content=project&format=json`);
+    t.check(r.status === 200 && String(r.json.is_longitudinal) === '0' && String(r.json.has_repeating_instruments_or_events) === '0', 'project: classic, nothing repeats', r.text);
 
     // the CLI: --auto-number, the mapping printed
     fs.writeFileSync(path.join(dir, 'more.csv'), 'record_id,age,comments\nx,51,\ny,52,\nx,,from the CLI\n');

@@ -8,7 +8,8 @@
 # fields, stored encrypted — with each database's own key on SQLite, under a fresh nonce
 # either way — are compared through a second export of B instead); B's audit has one
 # record_create per record and one import row per value and status, all with data.csv's
-# SHA-256 as their source.
+# SHA-256 as their source. data.csv has REDCap's own columns as REDCap's export of the project
+# has them (no redcap_event_name in a classic project, no repeat pair without repeating forms).
 # backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
@@ -34,6 +35,14 @@ for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id r
     "$IOHEME" init --db "$adb" --admin admin --protocol "$p/protocol" >/dev/null || fail "$case: init A"
     "$IOHEME" import "$d/data.csv" --db "$adb" --reason "from REDCap" >"$p/out" 2>&1 || fail "$case: import A: $(cat "$p/out")"
     "$IOHEME" export redcap --db "$adb" --out "$p/rc" >/dev/null || fail "$case: export A"
+    # REDCap's own columns as REDCap's export of the project has them: redcap_event_name only in
+    # a longitudinal project, the redcap_repeat_* pair only where an instrument repeats
+    /usr/bin/python3 - "$d/data.csv" "$p/rc/data.csv" <<'PY' || fail "$case: REDCap's own columns differ from REDCap's export"
+import csv, sys
+own = lambda path: [c for c in next(csv.reader(open(path, newline='', encoding='utf-8-sig')))
+                    if c in ('redcap_event_name', 'redcap_repeat_instrument', 'redcap_repeat_instance')]
+assert own(sys.argv[1]) == own(sys.argv[2]), (own(sys.argv[1]), own(sys.argv[2]))
+PY
     "$IOHEME" init --db "$bdb" --admin admin --protocol "$p/rc" >/dev/null || fail "$case: init B from the export"
     "$IOHEME" import "$p/rc/data.csv" --db "$bdb" --reason "round trip" >"$p/out" 2>&1 || fail "$case: import B: $(cat "$p/out")"
     "$IOHEME" export redcap --db "$bdb" --out "$p/rc2" >/dev/null || fail "$case: export B"
