@@ -22,7 +22,8 @@
 
 const char CMD_IMPORT_USAGE[] =
     "usage: ioheme import FILE.csv|FILE.json|FILE.xml [--overwrite] [--date-format YMD|MDY|DMY]\n"
-    "                     [--auto-number] [--reason TEXT] [--dry-run] [--json]\n"
+    "                     [--csv-delimiter D] [--auto-number] [--reason TEXT] [--dry-run]\n"
+    "                     [--json]\n"
     "       ioheme import [odm] FILE.xml [--reason TEXT] [--dry-run] [--json]\n"
     "\n"
     "Imports values in REDCap's flat format (as exported by REDCap: record_id,\n"
@@ -53,6 +54,8 @@ const char CMD_IMPORT_USAGE[] =
     "  --date-format F how the file writes dates and date-times: YMD (YYYY-MM-DD, the\n"
     "                  default), MDY (M/D/YYYY) or DMY (D/M/YYYY), a time after a space;\n"
     "                  stored as YYYY-MM-DD whatever the field shows (REDCap's dateFormat)\n"
+    "  --csv-delimiter D  what separates a CSV file's cells: , (the default), tab, ; | or ^\n"
+    "                  (REDCap's csvDelimiter)\n"
     "  --auto-number   every record of the file is a new one, named as enrolment names\n"
     "                  records (the protocol's study_id_format, next free number); rows with\n"
     "                  the same ID go to the same new record; each ID given and the name it\n"
@@ -172,8 +175,9 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
 }
 
 const struct cli_opt_spec cmd_import_opts[] = {
-    STORE_CLI_COMMON_OPTS, {"site", true},        {"reason", true},       {"dry-run", false},
-    {"overwrite", false},  {"date-format", true}, {"auto-number", false}, {NULL, false}};
+    STORE_CLI_COMMON_OPTS,  {"site", true},          {"reason", true},
+    {"dry-run", false},     {"overwrite", false},    {"date-format", true},
+    {"auto-number", false}, {"csv-delimiter", true}, {NULL, false}};
 
 /* The file, read before the database is opened, and its rows, read against the protocol
  * before the login. */
@@ -185,7 +189,7 @@ struct import_plan {
     bool is_json;
     bool is_odm;                  /* import odm FILE */
     bool is_dry_run;              /* checked, nothing saved */
-    struct redcap_read_opts opts; /* --overwrite, --date-format */
+    struct redcap_read_opts opts; /* --overwrite, --date-format, --csv-delimiter */
     struct redcap_flat flat;      /* the file as a flat import reads it */
     struct odm_subject *subjects;
     size_t nsubjects;
@@ -207,6 +211,9 @@ int cmd_import_check(struct cmd_ctx *ctx)
     const char *df = cli_get(a, "date-format");
     if (df && redcap_dates_parse(df, &opts.dates) != 0)
         return cli_usage_error("import", "--date-format is YMD, MDY or DMY, not '%s'", df);
+    const char *dl = cli_get(a, "csv-delimiter");
+    if (redcap_delim_parse(dl, &opts.delim) != 0)
+        return cli_usage_error("import", "--csv-delimiter is , tab ; | or ^, not '%s'", dl);
     struct err e = {0};
     struct import_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);
     if (!p) {
@@ -230,11 +237,11 @@ int cmd_import_check(struct cmd_ctx *ctx)
     digest_sha256_hex(p->data, p->len, p->sha);
     bool is_records = is_xml && !is_odm && redcap_is_records_xml(p->data, p->len);
     p->is_odm = is_odm || (is_xml && !is_records);
-    if (p->is_odm &&
-        (cli_has(a, "overwrite") || cli_has(a, "date-format") || cli_has(a, "auto-number")))
-        return cli_usage_error("import",
-                               "--overwrite, --date-format and --auto-number are for REDCap's "
-                               "records (FILE.csv, FILE.json, <records> XML), not ODM");
+    if (p->is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format") ||
+                      cli_has(a, "auto-number") || cli_has(a, "csv-delimiter")))
+        return cli_usage_error("import", "--overwrite, --date-format, --csv-delimiter and "
+                                         "--auto-number are for REDCap's records (FILE.csv, "
+                                         "FILE.json, <records> XML), not ODM");
     size_t plen = strlen(p->path);
     p->is_json = plen > 5 && strcmp(p->path + plen - 5, ".json") == 0;
     p->flat = (struct redcap_flat){

@@ -21,6 +21,7 @@ struct csv_build {
     size_t line, row_line;
     int failed; /* an error code, or fn's non-zero return */
     char failmsg[256];
+    char delim; /* '\0': a comma */
 };
 
 static void on_field(void *s, size_t len, void *p)
@@ -117,6 +118,8 @@ static int parse_into(const char *data, size_t len, const char *name, struct csv
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return err_set(e, ERR_NOMEM, "%s: cannot initialise CSV parser", name);
+    if (b->delim)
+        csv_set_delim(&p, (unsigned char)b->delim);
     b->line = b->row_line = 1;
     size_t i = 0;
     while (i < len && !b->failed) {
@@ -163,12 +166,12 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
     return rc;
 }
 
-int csv_each_row(const char *data, size_t len, const char *name, csv_row_fn fn, void *ctx,
-                 struct err *e)
+int csv_each_row(const char *data, size_t len, const char *name, char delim, csv_row_fn fn,
+                 void *ctx, struct err *e)
 {
     struct csv_table t = {0}; /* the header only */
     struct arena cells = ARENA_INIT;
-    struct csv_build b = {.t = &t, .cells = &cells, .fn = fn, .ctx = ctx, .e = e};
+    struct csv_build b = {.t = &t, .cells = &cells, .fn = fn, .ctx = ctx, .e = e, .delim = delim};
     int rc = parse_into(data, len, name, &b, e);
     arena_free(&cells);
     csv_table_free(&t);

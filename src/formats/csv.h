@@ -24,11 +24,12 @@ int csv_table_parse(const char *data, size_t len, const char *name, struct csv_t
 /* The same reading, one data row at a time, for files too large to hold parsed: fn gets the
  * header, the row's ncols cells and the line where the row starts; the cells live until fn
  * returns. A non-zero return from fn stops the reading and is returned as it is (e as fn set
- * it); otherwise as csv_table_parse. */
+ * it); otherwise as csv_table_parse. delim separates the cells (',' or '\0': a comma; REDCap's
+ * csvDelimiter takes tab, ';', '|' and '^' too). */
 typedef int (*csv_row_fn)(void *ctx, const char *const *header, const char *const *cells,
                           size_t ncols, size_t line, struct err *e);
-int csv_each_row(const char *data, size_t len, const char *name, csv_row_fn fn, void *ctx,
-                 struct err *e);
+int csv_each_row(const char *data, size_t len, const char *name, char delim, csv_row_fn fn,
+                 void *ctx, struct err *e);
 /* Reads and parses a file; "-" reads standard input. */
 int csv_read_file(const char *path, struct csv_table *t, struct err *e);
 /* Index of the column with this header, or -1. */

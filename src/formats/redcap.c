@@ -67,6 +67,19 @@ int redcap_dates_parse(const char *s, enum redcap_dates *out)
     return -1;
 }
 
+int redcap_delim_parse(const char *s, char *out)
+{
+    if (!s || !*s || strcmp(s, ",") == 0)
+        *out = ',';
+    else if (strcmp(s, "tab") == 0 || strcmp(s, "\t") == 0)
+        *out = '\t';
+    else if (strlen(s) == 1 && strchr(";|^", *s))
+        *out = *s;
+    else
+        return -1;
+    return 0;
+}
+
 /* One or two digits at *p, moved past: the number, or -1. */
 static int small_number(const char **p)
 {
@@ -434,7 +447,8 @@ int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_r
         d, f->opts ? f->opts : &defaults, f->is_eav, 0, ARENA_INIT, fn, fnctx, reject, ctx};
     int rc = 0;
     if (f->format == REDCAP_CSV) {
-        rc = csv_each_row(f->data, f->len, f->name, each_csv_row, &x, e);
+        rc = csv_each_row(f->data, f->len, f->name, f->opts ? f->opts->delim : ',', each_csv_row,
+                          &x, e);
     } else if (f->format == REDCAP_XML) {
         rc = each_xml(&x, f, e);
     } else {

@@ -60,9 +60,14 @@ struct redcap_read_opts {
      * after it; stored as YYYY-MM-DD[ HH:MM[:SS]] whatever the field's own order. A value not
      * written so is a rejection (rule "dateFormat") naming it. */
     enum redcap_dates dates;
+    /* csvDelimiter: what separates a CSV file's cells ('\0': a comma) */
+    char delim;
 };
 /* "YMD", "MDY" or "DMY" (any case) into *out: 0, else -1. */
 int redcap_dates_parse(const char *s, enum redcap_dates *out);
+/* REDCap's csvDelimiter — ',' (also blank or NULL), "tab", ';', '|' or '^' — into *out: 0,
+ * else -1. */
+int redcap_delim_parse(const char *s, char *out);
 
 /* A flat file to read: its name (for messages), its bytes in one of REDCap's record formats
  * (CSV; JSON, an array of objects; XML, <records> of <item>s), its rows flat (one per record,

@@ -23,6 +23,7 @@
 #include "base/fmt.h"
 #include "core/perm.h"
 #include "formats/csv.h"
+#include "formats/redcap.h"
 
 /* The REDCap version this API answers as (the clients compare it, e.g. PyCap's is_longitudinal
  * and redcapAPI's version checks). */
@@ -146,16 +147,12 @@ bool api_rc_true(const char *v)
     return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-/* csvDelimiter as REDCap takes it: ',' (the default), "tab", ';', '|' or '^'; '\0' for
- * anything else (refused in api_redcap_post before any work). */
-static char rc_delimiter(struct req *r)
+/* csvDelimiter (redcap_delim_parse); '\0' for a value REDCap does not take, refused in
+ * api_redcap_post before any work. */
+char api_rc_delimiter(struct req *r)
 {
-    const char *v = req_form_opt(r, "csvDelimiter");
-    if (!v || !*v || strcmp(v, ",") == 0)
-        return ',';
-    if (strcmp(v, "tab") == 0 || strcmp(v, "\t") == 0)
-        return '\t';
-    return strlen(v) == 1 && strchr(";|^", *v) ? *v : '\0';
+    char d;
+    return redcap_delim_parse(req_form_opt(r, "csvDelimiter"), &d) == 0 ? d : '\0';
 }
 
 /* A table (header keys, rows of strings) as REDCap answers: JSON array of objects, or CSV
@@ -186,7 +183,7 @@ int api_rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t
     }
     if (fmt == RC_CSV) {
         struct strbuf sb = STRBUF_INIT;
-        char delim = rc_delimiter(r);
+        char delim = api_rc_delimiter(r);
         bool first = true;
         for (size_t c = 0; c < nkeys; c++)
             if (!keep_col || keep_col[c]) {
@@ -692,7 +689,7 @@ int api_redcap_post(struct req *r)
                             "The format you specified is not supported: use json, csv or xml");
     if (!content)
         return api_rc_error(r, 400, "The parameter 'content' is missing");
-    if (!rc_delimiter(r))
+    if (!api_rc_delimiter(r))
         return api_rc_error(r, 400, "csvDelimiter must be ',', 'tab', ';', '|' or '^'");
     const char *action = req_form_opt(r, "action");
     /* a record import: REDCap's clients send data=… (and some action=import) */

@@ -28,6 +28,9 @@ const char **api_rc_list(struct req *r, const char *name);
 bool api_rc_in_list(const char **list, const char *s);
 /* A boolean parameter: true, True, 1 (REDCap reads true and 1 in any case). */
 bool api_rc_true(const char *v);
+/* csvDelimiter as REDCap takes it: ',' (the default), tab, ';', '|' or '^'; '\0' for another
+ * value (refused before any content is served). */
+char api_rc_delimiter(struct req *r);
 /* A table (header keys, rows of strings; keep_row, keep_col may be NULL: all) in fmt. */
 int api_rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t nkeys,
                  char ***rows, size_t nrows, const bool *keep_row, const bool *keep_col);

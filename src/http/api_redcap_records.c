@@ -347,6 +347,7 @@ int api_rc_import(struct req *r, enum rc_fmt fmt)
     const char *df = req_form_opt(r, "dateFormat");
     if (df && redcap_dates_parse(df, &opts.dates) != 0)
         return api_rc_error(r, 400, "dateFormat must be YMD, MDY or DMY");
+    opts.delim = api_rc_delimiter(r); /* csvDelimiter, checked before */
     bool auto_number = api_rc_true(req_form_opt(r, "forceAutoNumber"));
     const char *ret = req_form_opt(r, "returnContent");
     if (!ret)

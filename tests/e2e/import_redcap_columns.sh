@@ -70,4 +70,13 @@ XML
 grep -q "1 rows, 1 values changed" "$W/out" || fail "XML records: $(cat "$W/out")"
 [ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-04-05 ] ||
     fail "XML records: bl_dx_date not 2024-04-05"
+# --csv-delimiter: a tab-separated file, and a value holding a comma read whole
+printf 'record_id\tredcap_event_name\tbl_dx_date\nIOH-002\tbaseline_arm_1\t2024-06-01\n' >"$W/tab.csv"
+"$I" import "$W/tab.csv" --csv-delimiter tab --reason "from REDCap" >"$W/out" || fail "--csv-delimiter tab: $(cat "$W/out")"
+[ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-06-01 ] ||
+    fail "--csv-delimiter tab: bl_dx_date not 2024-06-01"
+set +e; "$I" import "$W/tab.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -ne 0 ] || fail "a tab-separated file read with commas was accepted: $(cat "$W/out")"
+set +e; "$I" import "$W/tab.csv" --csv-delimiter : >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "not ':'" "$W/out" || fail "--csv-delimiter : exit $rc $(cat "$W/out")"
 echo "import_redcap_columns: ok"

@@ -337,6 +337,13 @@ try {
         t.check(r.status === 200 && !r.text.split('\n')[0].includes(',') && JSON.stringify(pydelim(r.text, d)) === JSON.stringify(comma),
             `csvDelimiter=${decodeURIComponent(param)}: the same rows, split by ${JSON.stringify(d)}`, r.text.slice(0, 200));
     }
+    // … and on import: REDCap reads the data's cells with it
+    r = await api(`token=${TCR}&content=record&format=csv&csvDelimiter=tab&data=${enc(`record_id\tredcap_event_name\tbl_temp\n${rec}\tbaseline_arm_1\t37.8\n`)}`);
+    t.check(r.status === 200 && r.text.trim() === 'count\n1' && await temp('') === '37.8', 'a tab-delimited import with csvDelimiter=tab: bl_temp 37.8', r.text);
+    r = await api(`token=${TCR}&content=record&format=csv&csvDelimiter=%3B&data=${enc(`record_id;redcap_event_name;bl_temp\n${rec};baseline_arm_1;37.5\n`)}`);
+    t.check(r.status === 200 && await temp('') === '37.5', '… semicolons with csvDelimiter=; (37.5 again)', r.text);
+    r = await api(`token=${TCR}&content=record&format=csv&data=${enc(`record_id;redcap_event_name;bl_temp\n${rec};baseline_arm_1;36.0\n`)}`);
+    t.check(r.status === 400 && await temp('') === '37.5', '… the same file without csvDelimiter: refused, nothing changed', r.text);
     r = await api(`token=${T}&content=record&format=csv&csvDelimiter=%3A`);
     t.check(r.status === 400 && /csvDelimiter/.test(r.text), 'csvDelimiter=: (not REDCap\'s): 400', r.text);
     // exportCheckboxLabel with rawOrLabel=label: the ticked option's label, the others blank

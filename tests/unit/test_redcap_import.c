@@ -278,7 +278,7 @@ static void test_csv_rows_one_at_a_time(void **state)
                       "a,b\n1,\"x\ny\"\n\n2,z\n3,w\n";
     struct seen s = {0};
     struct err e = {0};
-    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", see_row, &s, &e), 0);
+    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", ',', see_row, &s, &e), 0);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.lines[0], 2);
     assert_int_equal(s.lines[1], 5); /* the blank line 4 is no row */
@@ -287,12 +287,12 @@ static void test_csv_rows_one_at_a_time(void **state)
     assert_string_equal(s.cells[2], "3|w");
     /* the callback's stop ends the reading there */
     s = (struct seen){.stop_after = 2};
-    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", see_row, &s, &e), 7);
+    assert_int_equal(csv_each_row(csv, strlen(csv), "t.csv", ',', see_row, &s, &e), 7);
     assert_int_equal(s.n, 2);
     /* a short row is an error naming the file and its line, after the rows before it */
     const char *bad = "a,b\n1,2\n3\n";
     s = (struct seen){0};
-    assert_int_equal(csv_each_row(bad, strlen(bad), "t.csv", see_row, &s, &e), ERR_INVALID);
+    assert_int_equal(csv_each_row(bad, strlen(bad), "t.csv", ',', see_row, &s, &e), ERR_INVALID);
     assert_int_equal(s.n, 1);
     assert_string_equal(e.msg, "t.csv: line 3: 1 fields, the header has 2");
     /* the table reader, on the same parsing, agrees */
