@@ -197,6 +197,15 @@ static int keys_refresh(struct store *st, struct err *e)
         st->nkeys = nheld;
         st->max_key_id = max_held;
     }
+    /* the check values read now may be an open transaction's own, which can yet roll back: a
+     * key counts as recorded only as it did before (else store_encrypt checks it again) */
+    for (size_t i = 0; !rc && i < st->nkeys; i++) {
+        bool was = false;
+        for (size_t k = 0; k < nheld && !was; k++)
+            was = held[k].is_recorded && held[k].id == st->keys[i].id &&
+                  sodium_memcmp(held[k].k, st->keys[i].k, sizeof held[k].k) == 0;
+        st->keys[i].is_recorded = was;
+    }
     sodium_memzero(held, sizeof st->keys);
     free(held);
     return rc;
