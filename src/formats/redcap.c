@@ -439,6 +439,61 @@ static int each_xml(struct flat_each *x, const struct redcap_flat *f, struct err
     return rc;
 }
 
+/* JSON's whitespace from p on: past it. */
+static const char *json_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The line of data's byte at p (1-based), for messages. */
+static size_t line_at(const char *data, const char *p)
+{
+    size_t line = 1;
+    for (const char *q = data; q < p; q++)
+        line += *q == '\n';
+    return line;
+}
+
+/* A JSON array of records read one element at a time — jansson stops after each object
+ * (JSON_DISABLE_EOF_CHECK) and says how many bytes it read — so a file of any size is read in
+ * the memory of one row, as the CSV is. */
+static int each_json(struct flat_each *x, const struct redcap_flat *f, struct err *e)
+{
+    const char *end = f->data + f->len, *p = json_ws(f->data, end);
+    if (p == end || *p != '[')
+        return err_set(e, ERR_INVALID, "%s: expected an array of records", f->name);
+    p = json_ws(p + 1, end);
+    size_t i = 0;
+    int rc = 0;
+    while (!rc && !(p < end && *p == ']' && i == 0)) {
+        json_error_t je;
+        json_t *v = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK, &je);
+        if (!v)
+            return err_set(e, ERR_INVALID, "%s:%zu: record %zu: %s", f->name,
+                           line_at(f->data, p + (je.position > 0 ? je.position : 0)), i + 1,
+                           je.text);
+        p += je.position;
+        struct cells c;
+        rc = json_cells(f->name, i++, v, &x->ar, &c, e);
+        rc = rc ? rc : each_cells(x, &c, e);
+        json_decref(v);
+        p = json_ws(p, end);
+        if (!rc && p < end && *p == ',')
+            p = json_ws(p + 1, end);
+        else if (!rc && p < end && *p == ']')
+            break;
+        else if (!rc)
+            rc = err_set(e, ERR_INVALID, "%s:%zu: ',' or ']' expected after record %zu", f->name,
+                         line_at(f->data, p), i);
+    }
+    if (!rc && json_ws(p + 1, end) != end)
+        rc = err_set(e, ERR_INVALID, "%s:%zu: text after the array of records", f->name,
+                     line_at(f->data, json_ws(p + 1, end)));
+    return rc;
+}
+
 int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_row_fn fn,
                      void *fnctx, redcap_reject_fn reject, void *ctx, size_t *nrows, struct err *e)
 {
@@ -452,18 +507,7 @@ int redcap_flat_each(const struct dict *d, const struct redcap_flat *f, redcap_r
     } else if (f->format == REDCAP_XML) {
         rc = each_xml(&x, f, e);
     } else {
-        json_error_t je;
-        json_t *root = json_loadb(f->data, f->len, 0, &je);
-        if (!root)
-            rc = err_set(e, ERR_INVALID, "%s:%d:%d: %s", f->name, je.line, je.column, je.text);
-        else if (!json_is_array(root))
-            rc = err_set(e, ERR_INVALID, "%s: expected an array of records", f->name);
-        for (size_t i = 0; !rc && root && i < json_array_size(root); i++) {
-            struct cells c;
-            rc = json_cells(f->name, i, json_array_get(root, i), &x.ar, &c, e);
-            rc = rc ? rc : each_cells(&x, &c, e);
-        }
-        json_decref(root);
+        rc = each_json(&x, f, e);
     }
     arena_free(&x.ar);
     if (nrows)

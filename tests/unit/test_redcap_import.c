@@ -251,6 +251,54 @@ static void test_dates_read_in_the_files_order(void **state)
     dict_free(&dict);
 }
 
+/* JSON records read one object at a time: the values of each, whatever the whitespace between
+ * them; an empty array; and each way the array can be broken, named with its line. */
+static void test_json_records_one_at_a_time(void **state)
+{
+    (void)state;
+    struct dict dict;
+    struct err e = {0};
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &dict, &e) != 0)
+        fail_msg("io-heme protocol: %s", e.msg);
+    const char *json = " \n[ {\"record_id\": \"IOH-001\", \"redcap_event_name\": "
+                       "\"baseline_arm_1\", \"bl_hr\": 70},\n\t{\"record_id\": \"IOH-001\", "
+                       "\"redcap_event_name\": \"baseline_arm_1\", \"bl_hr\": \"]},{\"}\r\n]\n";
+    struct redcap_flat f = {"d.json", json, strlen(json), REDCAP_JSON, NULL, false};
+    struct got_cells g = {0};
+    size_t nrows = 0;
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
+    assert_int_equal(nrows, 2);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.v[0], "bl_hr=70");
+    assert_string_equal(g.v[1], "bl_hr=]},{"); /* brackets inside a string are the value's */
+    const char *empty = " [ ] ";
+    f = (struct redcap_flat){"e.json", empty, strlen(empty), REDCAP_JSON, NULL, false};
+    nrows = 9;
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
+    assert_int_equal(nrows, 0);
+    const struct {
+        const char *json, *msg;
+    } bad[] = {
+        {"{\"record_id\": \"IOH-001\"}", "b.json: expected an array of records"},
+        {"[{\"record_id\": \"IOH-001\"},\n]", "b.json:2: record 2: '[' or '{' expected near ']'"},
+        {"[{\"record_id\": \"IOH-001\"}\n{\"record_id\": \"IOH-002\"}]",
+         "b.json:2: ',' or ']' expected after record 1"},
+        {"[{\"record_id\": \"IOH-001\"}] x", "b.json:1: text after the array of records"},
+        {"[\n\n{\"record_id\": ", "b.json:3: record 1: unexpected token near end of file"},
+        {"[3]", "b.json:1: record 1: '[' or '{' expected near '3'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = (struct redcap_flat){"b.json",    bad[i].json, strlen(bad[i].json),
+                                 REDCAP_JSON, NULL,        false};
+        e = (struct err){0};
+        assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e),
+                         ERR_INVALID);
+        assert_string_equal(e.msg, bad[i].msg);
+    }
+    dict_free(&dict);
+}
+
 /* What a row-at-a-time reader hands on: each row with the line it starts on (a quoted cell
  * may span lines), its cells gone after the call (so the reader holds one row), and a stop
  * asked for by the callback returned as it is. */
@@ -313,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_rejections_after_a_row_refused_mid_write_are_exact),
         cmocka_unit_test(test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch),
         cmocka_unit_test(test_csv_rows_one_at_a_time),
+        cmocka_unit_test(test_json_records_one_at_a_time),
         cmocka_unit_test(test_dates_read_in_the_files_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
