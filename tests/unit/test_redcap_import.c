@@ -198,6 +198,15 @@ static int got_row(void *ctx, const struct redcap_row *r, struct err *e)
     return 0;
 }
 
+/* The io-heme protocol ($IOHEME_PROTOCOL, else the source tree's) into *d. */
+static void load_ioheme(struct dict *d)
+{
+    struct err e = {0};
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", d, &e) != 0)
+        fail_msg("io-heme protocol: %s", e.msg);
+}
+
 static void got_reject(void *ctx, size_t line, const char *record, const char *column,
                        const char *rule, const char *msg)
 {
@@ -211,9 +220,7 @@ static void test_dates_read_in_the_files_order(void **state)
     (void)state;
     struct dict dict;
     struct err e = {0};
-    const char *dir = getenv("IOHEME_PROTOCOL");
-    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &dict, &e) != 0)
-        fail_msg("io-heme protocol: %s", e.msg);
+    load_ioheme(&dict);
     const char *csv = "record_id,redcap_event_name,bl_dx_date,bl_dt,bl_hr\n"
                       "IOH-001,baseline_arm_1,3/7/2024,12/31/2024 14:05:09,70\n"
                       "IOH-001,baseline_arm_1,3/7/24,2024-03-07 10:00,71\n"
@@ -258,9 +265,7 @@ static void test_json_records_one_at_a_time(void **state)
     (void)state;
     struct dict dict;
     struct err e = {0};
-    const char *dir = getenv("IOHEME_PROTOCOL");
-    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &dict, &e) != 0)
-        fail_msg("io-heme protocol: %s", e.msg);
+    load_ioheme(&dict);
     const char *json = " \n[ {\"record_id\": \"IOH-001\", \"redcap_event_name\": "
                        "\"baseline_arm_1\", \"bl_hr\": 70},\n\t{\"record_id\": \"IOH-001\", "
                        "\"redcap_event_name\": \"baseline_arm_1\", \"bl_hr\": \"]},{\"}\r\n]\n";
