@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -359,14 +360,21 @@ void redcap_xml_init(void)
     xmlInitParser();
 }
 
+/* XML's and JSON's whitespace from p on: past it. */
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
 bool redcap_is_records_xml(const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
     while (p < end) {
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-            p++;
+        p = skip_ws(p, end);
         if (end - p < 2 || *p != '<')
             return false;
         if (p[1] != '?' && p[1] != '!')
@@ -409,42 +417,67 @@ static int each_xml_item(struct flat_each *x, const char *name, xmlNodePtr item,
     return each_cells(x, &c, e);
 }
 
+/* The reader's error, as each_xml reports it: the line and libxml2's message. */
+static int xml_read_error(const struct redcap_flat *f, struct err *e)
+{
+    const xmlError *xe = xmlGetLastError();
+    return err_set(e, ERR_INVALID, "%s:%d: not well-formed XML: %s", f->name, xe ? xe->line : 0,
+                   xe && xe->message ? xe->message : "");
+}
+
+/* <records> read with libxml2's streaming reader, one <item> expanded at a time (and let go
+ * as the reader moves past it), so that a file of any size is read in the memory of one row,
+ * as the CSV and the JSON are. */
 static int each_xml(struct flat_each *x, const struct redcap_flat *f, struct err *e)
 {
     if (f->len > INT_MAX)
         return err_set(e, ERR_INVALID, "%s: too large for XML", f->name);
-    xmlDocPtr doc = xmlReadMemory(f->data, (int)f->len, f->name, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *xe = xmlGetLastError();
-        return err_set(e, ERR_INVALID, "%s:%d: not well-formed XML: %s", f->name, xe ? xe->line : 0,
-                       xe && xe->message ? xe->message : "");
-    }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    int rc = 0;
-    if (!root || strcmp((const char *)root->name, "records") != 0)
+    /* nothing at all: libxml2's reader would call it "extra content at the end" */
+    if (skip_ws(f->data, f->data + f->len) == f->data + f->len)
+        return err_set(e, ERR_INVALID, "%s: expected <records> holding one <item> per record",
+                       f->name);
+    xmlResetLastError();
+    xmlTextReaderPtr rd =
+        xmlReaderForMemory(f->data, (int)f->len, f->name, NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!rd)
+        return err_set(e, ERR_NOMEM, "%s: out of memory", f->name);
+    int rc = 0, r = xmlTextReaderRead(rd);
+    while (r == 1 && xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT)
+        r = xmlTextReaderRead(rd); /* to the root element */
+    if (r == 0)                    /* no element at all */
         rc = err_set(e, ERR_INVALID, "%s: expected <records> holding one <item> per record",
                      f->name);
+    else if (r == 1 && strcmp((const char *)xmlTextReaderConstName(rd), "records") != 0)
+        rc = err_set(e, ERR_INVALID, "%s: expected <records> holding one <item> per record",
+                     f->name);
+    else if (r == 1 && !xmlTextReaderIsEmptyElement(rd))
+        r = xmlTextReaderRead(rd);
+    else if (r == 1)
+        r = 0; /* <records/>: no record */
     size_t i = 0;
-    for (xmlNodePtr it = root ? root->children : NULL; !rc && it; it = it->next) {
-        if (it->type != XML_ELEMENT_NODE)
+    while (!rc && r == 1 && xmlTextReaderDepth(rd) >= 1) {
+        if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT) {
+            r = xmlTextReaderRead(rd);
             continue;
-        if (strcmp((const char *)it->name, "item") != 0)
+        }
+        if (strcmp((const char *)xmlTextReaderConstName(rd), "item") != 0) {
             rc = err_set(e, ERR_INVALID, "%s: <%.40s> in <records>: each record is an <item>",
-                         f->name, (const char *)it->name);
-        else
-            rc = each_xml_item(x, f->name, it, ++i, e);
+                         f->name, (const char *)xmlTextReaderConstName(rd));
+            break;
+        }
+        xmlNodePtr item = xmlTextReaderExpand(rd);
+        if (!item)
+            break; /* r stays 1: the error below */
+        rc = each_xml_item(x, f->name, item, ++i, e);
+        r = rc ? 1 : xmlTextReaderNext(rd);
     }
-    xmlFreeDoc(doc);
+    while (!rc && r == 1) /* the rest must be well-formed too */
+        r = xmlTextReaderRead(rd);
+    if (!rc && r != 0)
+        rc = xml_read_error(f, e);
+    xmlFreeTextReader(rd);
     return rc;
-}
-
-/* JSON's whitespace from p on: past it. */
-static const char *json_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
 }
 
 /* The line of data's byte at p (1-based), for messages. */
@@ -461,10 +494,10 @@ static size_t line_at(const char *data, const char *p)
  * the memory of one row, as the CSV is. */
 static int each_json(struct flat_each *x, const struct redcap_flat *f, struct err *e)
 {
-    const char *end = f->data + f->len, *p = json_ws(f->data, end);
+    const char *end = f->data + f->len, *p = skip_ws(f->data, end);
     if (p == end || *p != '[')
         return err_set(e, ERR_INVALID, "%s: expected an array of records", f->name);
-    p = json_ws(p + 1, end);
+    p = skip_ws(p + 1, end);
     size_t i = 0;
     int rc = 0;
     while (!rc && !(p < end && *p == ']' && i == 0)) {
@@ -479,18 +512,18 @@ static int each_json(struct flat_each *x, const struct redcap_flat *f, struct er
         rc = json_cells(f->name, i++, v, &x->ar, &c, e);
         rc = rc ? rc : each_cells(x, &c, e);
         json_decref(v);
-        p = json_ws(p, end);
+        p = skip_ws(p, end);
         if (!rc && p < end && *p == ',')
-            p = json_ws(p + 1, end);
+            p = skip_ws(p + 1, end);
         else if (!rc && p < end && *p == ']')
             break;
         else if (!rc)
             rc = err_set(e, ERR_INVALID, "%s:%zu: ',' or ']' expected after record %zu", f->name,
                          line_at(f->data, p), i);
     }
-    if (!rc && json_ws(p + 1, end) != end)
+    if (!rc && skip_ws(p + 1, end) != end)
         rc = err_set(e, ERR_INVALID, "%s:%zu: text after the array of records", f->name,
-                     line_at(f->data, json_ws(p + 1, end)));
+                     line_at(f->data, skip_ws(p + 1, end)));
     return rc;
 }
 

@@ -304,6 +304,53 @@ static void test_json_records_one_at_a_time(void **state)
     dict_free(&dict);
 }
 
+/* XML records read one <item> at a time by libxml2's streaming reader: the values of each, an
+ * empty <records/>, and what is not REDCap's records, each named. */
+static void test_xml_records_one_at_a_time(void **state)
+{
+    (void)state;
+    struct dict dict;
+    struct err e = {0};
+    load_ioheme(&dict);
+    const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<records>\n"
+                      "<item><record_id>IOH-001</record_id><redcap_event_name>baseline_arm_1"
+                      "</redcap_event_name><bl_hr>70</bl_hr></item>\n<!-- a comment -->\n"
+                      "<item><record_id><![CDATA[IOH-001]]></record_id><redcap_event_name>"
+                      "baseline_arm_1</redcap_event_name><bl_hr><![CDATA[<71>]]></bl_hr></item>\n"
+                      "</records>\n";
+    struct redcap_flat f = {"d.xml", xml, strlen(xml), REDCAP_XML, NULL, false};
+    struct got_cells g = {0};
+    size_t nrows = 0;
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
+    assert_int_equal(nrows, 2);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.v[0], "bl_hr=70");
+    assert_string_equal(g.v[1], "bl_hr=<71>");
+    const char *empty = "<records/>";
+    f = (struct redcap_flat){"e.xml", empty, strlen(empty), REDCAP_XML, NULL, false};
+    nrows = 9;
+    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
+    assert_int_equal(nrows, 0);
+    const struct {
+        const char *xml, *msg;
+    } bad[] = {
+        {"<odm><item/></odm>", "b.xml: expected <records> holding one <item> per record"},
+        {"", "b.xml: expected <records> holding one <item> per record"},
+        {"<records><row/></records>", "b.xml: <row> in <records>: each record is an <item>"},
+        {"<records>\n<item><bl_hr>70</item></records>", "b.xml:2: not well-formed XML: "},
+        {"<records></records>\n<x/>", "b.xml:2: not well-formed XML: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = (struct redcap_flat){"b.xml", bad[i].xml, strlen(bad[i].xml), REDCAP_XML, NULL, false};
+        e = (struct err){0};
+        assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e),
+                         ERR_INVALID);
+        if (strncmp(e.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
+            fail_msg("case %zu: '%s', not '%s…'", i, e.msg, bad[i].msg);
+    }
+    dict_free(&dict);
+}
+
 /* What a row-at-a-time reader hands on: each row with the line it starts on (a quoted cell
  * may span lines), its cells gone after the call (so the reader holds one row), and a stop
  * asked for by the callback returned as it is. */
@@ -367,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_file_import_with_a_row_the_reader_refuses_and_a_broken_batch),
         cmocka_unit_test(test_csv_rows_one_at_a_time),
         cmocka_unit_test(test_json_records_one_at_a_time),
+        cmocka_unit_test(test_xml_records_one_at_a_time),
         cmocka_unit_test(test_dates_read_in_the_files_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
