@@ -258,97 +258,96 @@ static void test_dates_read_in_the_files_order(void **state)
     dict_free(&dict);
 }
 
-/* JSON records read one object at a time: the values of each, whatever the whitespace between
- * them; an empty array; and each way the array can be broken, named with its line. */
-static void test_json_records_one_at_a_time(void **state)
+/* A reader's case: data in format, read whole; then each of bad refused with a message that
+ * starts with its own (bad[i][1]) — the readers' messages name the file, line and record. */
+struct reader_case {
+    enum redcap_format format;
+    const char *data, *empty;  /* two records (bl_hr each), and no record at all */
+    const char *want0, *want1; /* what the two rows hand on */
+    const char *const (*bad)[2];
+    size_t nbad;
+};
+
+static void check_reader(const struct reader_case *c)
 {
-    (void)state;
     struct dict dict;
     struct err e = {0};
     load_ioheme(&dict);
-    const char *json = " \n[ {\"record_id\": \"IOH-001\", \"redcap_event_name\": "
-                       "\"baseline_arm_1\", \"bl_hr\": 70},\n\t{\"record_id\": \"IOH-001\", "
-                       "\"redcap_event_name\": \"baseline_arm_1\", \"bl_hr\": \"]},{\"}\r\n]\n";
-    struct redcap_flat f = {"d.json", json, strlen(json), REDCAP_JSON, NULL, false};
+    struct redcap_flat f = {"d", c->data, strlen(c->data), c->format, NULL, false};
     struct got_cells g = {0};
     size_t nrows = 0;
     assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
     assert_int_equal(nrows, 2);
     assert_int_equal(g.n, 2);
-    assert_string_equal(g.v[0], "bl_hr=70");
-    assert_string_equal(g.v[1], "bl_hr=]},{"); /* brackets inside a string are the value's */
-    const char *empty = " [ ] ";
-    f = (struct redcap_flat){"e.json", empty, strlen(empty), REDCAP_JSON, NULL, false};
+    assert_string_equal(g.v[0], c->want0);
+    assert_string_equal(g.v[1], c->want1);
+    f = (struct redcap_flat){"e", c->empty, strlen(c->empty), c->format, NULL, false};
     nrows = 9;
     assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
     assert_int_equal(nrows, 0);
-    const struct {
-        const char *json, *msg;
-    } bad[] = {
-        {"{\"record_id\": \"IOH-001\"}", "b.json: expected an array of records"},
-        {"[{\"record_id\": \"IOH-001\"},\n]", "b.json:2: record 2: '[' or '{' expected near ']'"},
-        {"[{\"record_id\": \"IOH-001\"}\n{\"record_id\": \"IOH-002\"}]",
-         "b.json:2: ',' or ']' expected after record 1"},
-        {"[{\"record_id\": \"IOH-001\"}] x", "b.json:1: text after the array of records"},
-        {"[\n\n{\"record_id\": ", "b.json:3: record 1: unexpected token near end of file"},
-        {"[3]", "b.json:1: record 1: '[' or '{' expected near '3'"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        f = (struct redcap_flat){"b.json",    bad[i].json, strlen(bad[i].json),
-                                 REDCAP_JSON, NULL,        false};
+    for (size_t i = 0; i < c->nbad; i++) {
+        f = (struct redcap_flat){"b", c->bad[i][0], strlen(c->bad[i][0]), c->format, NULL, false};
         e = (struct err){0};
         assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e),
                          ERR_INVALID);
-        assert_string_equal(e.msg, bad[i].msg);
+        if (strncmp(e.msg, c->bad[i][1], strlen(c->bad[i][1])) != 0)
+            fail_msg("case %zu: '%s', not '%s…'", i, e.msg, c->bad[i][1]);
     }
     dict_free(&dict);
 }
 
-/* XML records read one <item> at a time by libxml2's streaming reader: the values of each, an
- * empty <records/>, and what is not REDCap's records, each named. */
+/* JSON records read one object at a time: whatever the whitespace between them, brackets
+ * inside a string the value's; an empty array; and each way the array can be broken. */
+static void test_json_records_one_at_a_time(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        {"{\"record_id\": \"IOH-001\"}", "b: expected an array of records"},
+        {"[{\"record_id\": \"IOH-001\"},\n]", "b:2: record 2: '[' or '{' expected near ']'"},
+        {"[{\"record_id\": \"IOH-001\"}\n{\"record_id\": \"IOH-002\"}]",
+         "b:2: ',' or ']' expected after record 1"},
+        {"[{\"record_id\": \"IOH-001\"}] x", "b:1: text after the array of records"},
+        {"[\n\n{\"record_id\": ", "b:3: record 1: unexpected token near end of file"},
+        {"[3]", "b:1: record 1: '[' or '{' expected near '3'"},
+    };
+    const struct reader_case c = {
+        REDCAP_JSON,
+        " \n[ {\"record_id\": \"IOH-001\", \"redcap_event_name\": \"baseline_arm_1\", "
+        "\"bl_hr\": 70},\n\t{\"record_id\": \"IOH-001\", \"redcap_event_name\": "
+        "\"baseline_arm_1\", \"bl_hr\": \"]},{\"}\r\n]\n",
+        " [ ] ",
+        "bl_hr=70",
+        "bl_hr=]},{",
+        bad,
+        sizeof bad / sizeof bad[0]};
+    check_reader(&c);
+}
+
+/* XML records read one <item> at a time by libxml2's streaming reader: CDATA and a comment
+ * between items; an empty <records/>; and what is not REDCap's records. */
 static void test_xml_records_one_at_a_time(void **state)
 {
     (void)state;
-    struct dict dict;
-    struct err e = {0};
-    load_ioheme(&dict);
-    const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<records>\n"
-                      "<item><record_id>IOH-001</record_id><redcap_event_name>baseline_arm_1"
-                      "</redcap_event_name><bl_hr>70</bl_hr></item>\n<!-- a comment -->\n"
-                      "<item><record_id><![CDATA[IOH-001]]></record_id><redcap_event_name>"
-                      "baseline_arm_1</redcap_event_name><bl_hr><![CDATA[<71>]]></bl_hr></item>\n"
-                      "</records>\n";
-    struct redcap_flat f = {"d.xml", xml, strlen(xml), REDCAP_XML, NULL, false};
-    struct got_cells g = {0};
-    size_t nrows = 0;
-    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
-    assert_int_equal(nrows, 2);
-    assert_int_equal(g.n, 2);
-    assert_string_equal(g.v[0], "bl_hr=70");
-    assert_string_equal(g.v[1], "bl_hr=<71>");
-    const char *empty = "<records/>";
-    f = (struct redcap_flat){"e.xml", empty, strlen(empty), REDCAP_XML, NULL, false};
-    nrows = 9;
-    assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, &nrows, &e), 0);
-    assert_int_equal(nrows, 0);
-    const struct {
-        const char *xml, *msg;
-    } bad[] = {
-        {"<odm><item/></odm>", "b.xml: expected <records> holding one <item> per record"},
-        {"", "b.xml: expected <records> holding one <item> per record"},
-        {"<records><row/></records>", "b.xml: <row> in <records>: each record is an <item>"},
-        {"<records>\n<item><bl_hr>70</item></records>", "b.xml:2: not well-formed XML: "},
-        {"<records></records>\n<x/>", "b.xml:2: not well-formed XML: "},
+    static const char *const bad[][2] = {
+        {"<odm><item/></odm>", "b: expected <records> holding one <item> per record"},
+        {"", "b: expected <records> holding one <item> per record"},
+        {"<records><row/></records>", "b: <row> in <records>: each record is an <item>"},
+        {"<records>\n<item><bl_hr>70</item></records>", "b:2: not well-formed XML: "},
+        {"<records></records>\n<x/>", "b:2: not well-formed XML: "},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        f = (struct redcap_flat){"b.xml", bad[i].xml, strlen(bad[i].xml), REDCAP_XML, NULL, false};
-        e = (struct err){0};
-        assert_int_equal(redcap_flat_each(&dict, &f, got_row, &g, got_reject, &g, NULL, &e),
-                         ERR_INVALID);
-        if (strncmp(e.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
-            fail_msg("case %zu: '%s', not '%s…'", i, e.msg, bad[i].msg);
-    }
-    dict_free(&dict);
+    const struct reader_case c = {
+        REDCAP_XML,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<records>\n<item><record_id>IOH-001"
+        "</record_id><redcap_event_name>baseline_arm_1</redcap_event_name><bl_hr>70</bl_hr>"
+        "</item>\n<!-- a comment -->\n<item><record_id><![CDATA[IOH-001]]></record_id>"
+        "<redcap_event_name>baseline_arm_1</redcap_event_name><bl_hr><![CDATA[<71>]]></bl_hr>"
+        "</item>\n</records>\n",
+        "<records/>",
+        "bl_hr=70",
+        "bl_hr=<71>",
+        bad,
+        sizeof bad / sizeof bad[0]};
+    check_reader(&c);
 }
 
 /* What a row-at-a-time reader hands on: each row with the line it starts on (a quoted cell
