@@ -204,7 +204,7 @@ static int date_range(struct req *r, const char *begin, const char *end, const s
     if (!c.begin && !c.end)
         return 0;
     int rc = store_audit_foreach(r->st, range_row, &c, e);
-    if (!rc && c.nomem)
+    if (c.nomem) /* range_row stopped the reading */
         rc = err_set(e, ERR_NOMEM, "out of memory");
     if (rc)
         return rc;
