@@ -36,11 +36,11 @@ struct validate_result {
 enum validate_level validate_value(const struct dict_field *f, const char *code, const char *value,
                                    struct validate_result *r);
 
-/* True for the validation types whose values have an order (numbers, dates, date-times,
- * times), i.e. those that may carry a min/max. */
 /* The decimal separator a number type is written with ('.' or ','); '\0' for integer and for
  * a type that is no number. */
 char validate_decimal_sep(enum val_type t);
+/* True for the validation types whose values have an order (numbers, dates, date-times,
+ * times), i.e. those that may carry a min/max. */
 bool validate_type_is_ordered(enum val_type t);
 
 /* Parses s as a value of the ordered type t into *out: the number itself (a decimal comma for
