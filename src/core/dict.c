@@ -209,16 +209,35 @@ const char *dict_complete_field(const struct dict_form *form, char *buf, size_t 
     return buf;
 }
 
-/* The choice of checkbox f that REDCap's column suffix names: its export writes a code in lower
- * case with anything but letters and digits as '_' (code "ABC" as field___abc, "-1" as
- * field____1). The dictionary's own code when one matches so, else the suffix as written. */
+/* A checkbox code's character as REDCap's column suffix writes it: letters in lower case,
+ * digits as they are, anything else '_' (code "ABC" as field___abc, "-1" as field____1). */
+static char column_char(char ch)
+{
+    unsigned char x = (unsigned char)ch;
+    return isalnum(x) ? (char)tolower(x) : '_';
+}
+
+const char *dict_redcap_column(const char *field, const char *code, char *buf, size_t len)
+{
+    size_t nf = strlen(field), nc = strlen(code);
+    if (nf + 3 + nc + 1 > len)
+        return NULL;
+    memcpy(buf, field, nf);
+    memcpy(buf + nf, "___", 3);
+    for (size_t i = 0; i < nc; i++)
+        buf[nf + 3 + i] = column_char(code[i]);
+    buf[nf + 3 + nc] = '\0';
+    return buf;
+}
+
+/* The choice of checkbox f that REDCap's column suffix names (column_char): the dictionary's
+ * own code when one matches so, else the suffix as written. */
 static const char *option_code(const struct dict_field *f, const char *suffix)
 {
     for (size_t i = 0; i < f->nchoices; i++) {
         const char *c = f->choices[i].code, *s = suffix;
         while (*c && *s) {
-            unsigned char x = (unsigned char)*c;
-            char want = isalnum(x) ? (char)tolower(x) : '_';
+            char want = column_char(*c);
             if (*s != want && *s != *c)
                 break;
             c++, s++;

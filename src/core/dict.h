@@ -359,6 +359,12 @@ enum dict_key_kind dict_key_parse(const struct dict *d, const char *key, struct 
  * not fit. */
 const char *dict_key_format(const char *field, const char *code, char *buf, size_t len);
 
+/* REDCap's export column of checkbox option code of field, "field___code" with the code in
+ * lower case and anything but letters and digits as '_' ("cb___abc" for code ABC, "cb____1"
+ * for -1), as REDCap's exports and exportFieldNames name it (dict_key_parse reads it back);
+ * into buf (len bytes), NULL when it does not fit. ioheme's own keys (dict_key_format) keep
+ * the code as it stands. */
+const char *dict_redcap_column(const char *field, const char *code, char *buf, size_t len);
 /* The checkbox/choice label for code, or NULL. */
 const char *dict_choice_label(const struct dict_field *f, const char *code);
 /* "<form>_complete": REDCap's implicit form-status field name, written to buf. */

@@ -12,8 +12,8 @@
  * stored (dictionary.csv, events.csv, form_events.csv, repeating.csv) and the flat records as
  * `ioheme export redcap` writes them (report/redcap_export.c); record exports and imports
  * (`ioheme import`'s own loop, formats/redcap_import.c) are in api_redcap_records.c, the rest
- * here. Errors are REDCap's:
- * {"error": "…"} with 400, 401 (no token), 403 (wrong token or role). */
+ * here. Errors are REDCap's: {"error": "…"} (or its csv and xml shapes, api_rc_error) with 400,
+ * 401 (no token), 403 (wrong token or role). */
 #include "http/api_redcap.h"
 
 #include <stdlib.h>
@@ -44,28 +44,48 @@ void api_rc_xml_cdata(struct strbuf *sb, const char *s)
     strbuf_adds(sb, "]]>");
 }
 
-/* An error as REDCap answers it, in returnFormat: json {"error": "…"} (also when returnFormat
- * is not given: REDCap's own default is xml, every client here asks), xml
+/* A format parameter's value (json, csv, xml); false for another value or none. */
+static bool fmt_parse(const char *v, enum rc_fmt *out)
+{
+    if (!v)
+        return false;
+    *out = strcmp(v, "json") == 0 ? RC_JSON : strcmp(v, "csv") == 0 ? RC_CSV : RC_XML;
+    return *out != RC_XML || strcmp(v, "xml") == 0;
+}
+
+/* REDCap's rule for the format of errors and of an import's answer: returnFormat, else the
+ * request's format, else xml ("If you do not pass in this flag, it will select the default
+ * format for you passed based on the 'format' flag you passed in or if no format flag was
+ * passed in, it will default to 'xml'"). PyCap sends no returnFormat on exports and reads an
+ * error by its body in the export's format; it sends format=csv and returnFormat=json when it
+ * imports CSV (or a DataFrame) and reads the answer as JSON. */
+enum rc_fmt api_rc_return_fmt(struct req *r)
+{
+    enum rc_fmt f;
+    if (fmt_parse(req_form_opt(r, "returnFormat"), &f) || fmt_parse(req_form_opt(r, "format"), &f))
+        return f;
+    return RC_XML;
+}
+
+/* An error as REDCap answers it, in api_rc_return_fmt's format: json {"error": "…"}, xml
  * <hash><error>…</error></hash>, csv "ERROR: …". */
 int api_rc_error(struct req *r, int status, const char *msg)
 {
-    const char *rf = req_form_opt(r, "returnFormat");
-    if (rf && (strcmp(rf, "xml") == 0 || strcmp(rf, "csv") == 0)) {
-        struct strbuf sb = STRBUF_INIT;
-        bool xml = strcmp(rf, "xml") == 0;
-        if (xml) {
-            strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<hash><error>");
-            api_rc_xml_cdata(&sb, msg);
-            strbuf_adds(&sb, "</error></hash>\n");
-        } else {
-            strbuf_addf(&sb, "ERROR: %s\n", msg);
-        }
-        api_rc_text(r, xml ? "text/xml; charset=utf-8" : "text/csv; charset=utf-8", &sb);
-        r->status = status;
-        strbuf_release(&sb);
-        return 0;
+    enum rc_fmt f = api_rc_return_fmt(r);
+    if (f == RC_JSON)
+        return resp_json(r, status, json_pack("{s:s}", "error", msg));
+    struct strbuf sb = STRBUF_INIT;
+    if (f == RC_XML) {
+        strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<hash><error>");
+        api_rc_xml_cdata(&sb, msg);
+        strbuf_adds(&sb, "</error></hash>\n");
+    } else {
+        strbuf_addf(&sb, "ERROR: %s\n", msg);
     }
-    return resp_json(r, status, json_pack("{s:s}", "error", msg));
+    api_rc_text(r, f == RC_XML ? "text/xml; charset=utf-8" : "text/csv; charset=utf-8", &sb);
+    r->status = status;
+    strbuf_release(&sb);
+    return 0;
 }
 
 int api_rc_error_err(struct req *r, const struct err *e)
@@ -138,6 +158,61 @@ bool api_rc_in_list(const char **list, const char *s)
         if (strcmp(list[i], s) == 0)
             return true;
     return false;
+}
+
+/* Whether name is one this project has for list parameter param: fields (a field or a
+ * <form>_complete, REDCap's field names), forms, events (unique event names). */
+static bool name_known(const struct dict *d, const char *param, const char *name)
+{
+    struct dict_key k;
+    if (strcmp(param, "fields") == 0)
+        return dict_key_parse(d, name, &k) == DICT_KEY_FIELD || k.kind == DICT_KEY_STATUS;
+    if (strcmp(param, "forms") == 0)
+        return dict_form(d, name) != NULL;
+    return dict_event_index(d, name) >= 0;
+}
+
+int api_rc_check_names(struct req *r, const char *param, const char **list)
+{
+    const struct dict *d = store_dict(r->st);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; list && list[i]; i++)
+        if (!name_known(d, param, list[i]))
+            strbuf_addf(&sb, "%s'%s'", sb.len ? ", " : "", list[i]);
+    if (!sb.len)
+        return 0;
+    const char *msg = sb.failed ? NULL
+                                : arena_printf(&r->ar,
+                                               "The following values in the parameter \"%s\" "
+                                               "are not valid: %s",
+                                               param, strbuf_str(&sb));
+    strbuf_release(&sb);
+    api_rc_error(r, msg ? 400 : 500, msg ? msg : "out of memory");
+    return 1;
+}
+
+bool api_rc_is_time(const char *v)
+{
+    static const char pat[] = "dddd-dd-dd dd:dd:dd";
+    size_t n = strlen(v);
+    if (n != 10 && n != 16 && n != 19)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (pat[i] == 'd' ? v[i] < '0' || v[i] > '9' : v[i] != pat[i])
+            return false;
+    return true;
+}
+
+/* A time api_rc_is_time takes as "YYYY-MM-DD HH:MM:SS" into out (20 bytes): what it leaves out
+ * is the start of the day or minute for a beginning, its end for an end ("24:00", REDCapR's end
+ * of a day, stays past every time of that day). */
+static void full_time(const char *v, bool end, char out[20])
+{
+    size_t n = strlen(v);
+    fmt_exact(out, 20, "%s%s", v,
+              n == 10   ? (end ? " 23:59:59" : " 00:00:00")
+              : n == 16 ? (end ? ":59" : ":00")
+                        : "");
 }
 
 /* A boolean parameter as the clients send it: PyCap "True"/"False", the others "true"/"false";
@@ -252,6 +327,10 @@ static int rc_metadata(struct req *r, enum rc_fmt fmt)
         return api_rc_error(r, 500, "the stored dictionary is missing");
     }
     const char **fields = api_rc_list(r, "fields"), **forms = api_rc_list(r, "forms");
+    if (api_rc_check_names(r, "fields", fields) || api_rc_check_names(r, "forms", forms)) {
+        csv_table_free(&t);
+        return 0;
+    }
     char ***rows = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *rows);
     bool *keep = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *keep);
     if (!rows || !keep) {
@@ -288,8 +367,13 @@ static int rc_stored_table(struct req *r, enum rc_fmt fmt, const char *file, con
     bool has;
     if (stored_csv(r, file, &t, &has) != 0)
         return 0;
-    if (!has)
-        return missing ? api_rc_error(r, 400, missing) : resp_json(r, 200, json_array());
+    if (!has && missing)
+        return api_rc_error(r, 400, missing);
+    if (!has) { /* repeatingFormsEvents without repeating forms: no rows, REDCap's columns */
+        static const char *const keys[] = {"event_name", "form_name", "custom_form_label"};
+        bool lon = store_dict(r->st)->is_longitudinal;
+        return api_rc_table(r, fmt, lon ? keys : keys + 1, lon ? 3 : 2, NULL, 0, NULL, NULL);
+    }
     const char **arms = api_rc_list(r, "arms"); /* events and mappings: those of these arms */
     int col = csv_col(&t, "arm_num");
     bool *keep = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *keep);
@@ -337,32 +421,57 @@ static int rc_arms(struct req *r, enum rc_fmt fmt)
     return rc;
 }
 
+/* REDCap's export field names: one row per field (per option of a checkbox) and each form's
+ * <form>_complete after its last field; calc, file and descriptive fields are left out, as
+ * REDCap leaves them out ("they cannot be utilized during the data import process"). field=…
+ * names one field (or form status); an unknown one is a 400 as in REDCap. */
 static int rc_field_names(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"original_field_name", "choice_value", "export_field_name"};
     const struct dict *d = store_dict(r->st);
-    const char **only = api_rc_list(r, "field");
-    size_t n = 0;
+    const char *only = req_form_opt(r, "field");
+    struct dict_key ok;
+    if (only && dict_key_parse(d, only, &ok) != DICT_KEY_FIELD && ok.kind != DICT_KEY_STATUS)
+        return api_rc_error(
+            r, 400, arena_printf(&r->ar, "The field '%s' does not exist in this project", only));
+    size_t n = d->nfields; /* a status row at most after each field */
     for (size_t i = 0; i < d->nfields; i++)
         n += d->fields[i].type == FT_CHECKBOX ? d->fields[i].nchoices : 1;
     char ***rows = arena_alloc(&r->ar, (n + 1) * sizeof *rows);
     size_t k = 0;
     for (size_t i = 0; rows && i < d->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
-        if (f->type == FT_DESCRIPTIVE || (only && !api_rc_in_list(only, f->name)))
-            continue;
-        size_t m = f->type == FT_CHECKBOX ? f->nchoices : 1;
+        enum field_type ty = f->type;
+        bool listed = ty != FT_DESCRIPTIVE && ty != FT_CALC && ty != FT_FILE &&
+                      (!only || strcmp(only, f->name) == 0);
+        size_t m = !listed ? 0 : ty == FT_CHECKBOX ? f->nchoices : 1;
         for (size_t c = 0; c < m; c++) {
             char **row = arena_alloc(&r->ar, 3 * sizeof *row);
             if (!row)
                 return api_rc_error(r, 500, "out of memory");
             row[0] = (char *)f->name;
-            row[1] = f->type == FT_CHECKBOX ? (char *)f->choices[c].code : "";
-            row[2] = f->type == FT_CHECKBOX
-                         ? arena_printf(&r->ar, "%s___%s", f->name, f->choices[c].code)
-                         : (char *)f->name;
+            row[1] = ty == FT_CHECKBOX ? (char *)f->choices[c].code : "";
+            char col[DICT_KEY_NAME_MAX * 2];
+            const char *opt = ty == FT_CHECKBOX
+                                  ? dict_redcap_column(f->name, f->choices[c].code, col, sizeof col)
+                                  : NULL;
+            row[2] = ty != FT_CHECKBOX ? (char *)f->name
+                     : opt             ? arena_strdup(&r->ar, opt)
+                           : arena_printf(&r->ar, "%s___%s", f->name, f->choices[c].code);
             rows[k++] = row;
         }
+        if (i + 1 < d->nfields && d->fields[i + 1].form_index == f->form_index)
+            continue; /* the form's status after its last field */
+        char buf[DICT_KEY_NAME_MAX];
+        const char *st = dict_complete_field(&d->forms[f->form_index], buf, sizeof buf);
+        if (!st || (only && strcmp(only, st) != 0))
+            continue;
+        char **row = arena_alloc(&r->ar, 3 * sizeof *row);
+        if (!row)
+            return api_rc_error(r, 500, "out of memory");
+        row[0] = row[2] = arena_strdup(&r->ar, st);
+        row[1] = "";
+        rows[k++] = row;
     }
     if (!rows)
         return api_rc_error(r, 500, "out of memory");
@@ -580,7 +689,8 @@ bool api_rc_action_in(const char *actions, const char *action)
  * does. Values of identifier fields are not shown (the field is named). */
 struct log_ctx {
     struct req *r;
-    const char *user, *begin, *end;
+    const char *user;
+    char begin[20], end[20];      /* beginTime, endTime as "YYYY-MM-DD HH:MM:SS"; "" none */
     const char *actions;          /* logtype's (api_rc_log_actions), NULL: all */
     const char *record, *record2; /* the record asked for: its study ID and screening number */
     char ***rows;
@@ -592,12 +702,14 @@ static int log_row(void *vctx, const struct store_audit_row *a)
 {
     struct log_ctx *c = vctx;
     struct req *r = c->r;
-    char ts[17];
-    fmt_exact(ts, sizeof ts, "%.10s %.5s", a->ts, strlen(a->ts) > 11 ? a->ts + 11 : "");
+    char ts[17], sec[20]; /* shown to the minute, as REDCap; compared to the second */
+    const char *tod = strlen(a->ts) > 11 ? a->ts + 11 : "";
+    fmt_exact(ts, sizeof ts, "%.10s %.5s", a->ts, tod);
+    fmt_exact(sec, sizeof sec, "%.10s %.8s", a->ts, tod);
     if ((c->user && (!a->user || strcmp(c->user, a->user) != 0)) ||
         (c->record && (!a->record || (strcmp(c->record, a->record) != 0 &&
                                       (!c->record2 || strcmp(c->record2, a->record) != 0)))) ||
-        (c->begin && strcmp(ts, c->begin) < 0) || (c->end && strcmp(ts, c->end) > 0) ||
+        (*c->begin && strcmp(sec, c->begin) < 0) || (*c->end && strcmp(sec, c->end) > 0) ||
         (c->actions && !api_rc_action_in(c->actions, a->action)))
         return 0;
     if (c->n + 1 >= c->cap) {
@@ -641,11 +753,15 @@ static int log_row(void *vctx, const struct store_audit_row *a)
 static int rc_log(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"timestamp", "username", "action", "details", "record"};
-    struct log_ctx c = {.r = r,
-                        .user = req_form_opt(r, "user"),
-                        .record = req_form_opt(r, "record"),
-                        .begin = req_form_opt(r, "beginTime"),
-                        .end = req_form_opt(r, "endTime")};
+    struct log_ctx c = {
+        .r = r, .user = req_form_opt(r, "user"), .record = req_form_opt(r, "record")};
+    const char *begin = req_form_opt(r, "beginTime"), *end = req_form_opt(r, "endTime");
+    if ((begin && !api_rc_is_time(begin)) || (end && !api_rc_is_time(end)))
+        return api_rc_error(r, 400, "beginTime and endTime are YYYY-MM-DD HH:MM (UTC)");
+    if (begin)
+        full_time(begin, false, c.begin);
+    if (end)
+        full_time(end, true, c.end);
     const char *type = req_form_opt(r, "logtype");
     if (type && *type && !(c.actions = api_rc_log_actions(type)))
         return api_rc_error(
@@ -668,6 +784,10 @@ static int rc_log(struct req *r, enum rc_fmt fmt)
 int api_redcap_post(struct req *r)
 {
     const char *token = req_form_opt(r, "token");
+    if (r->form_unreadable) /* server.c: a multipart/form-data body that is not one */
+        return api_rc_error(r, 400,
+                            "The request body is not valid multipart/form-data: send the "
+                            "parameters urlencoded or as well-formed multipart/form-data");
     if (!token)
         return api_rc_error(r, 401, "You do not have permissions to use the API");
     struct err e;
@@ -695,9 +815,15 @@ int api_redcap_post(struct req *r)
     /* a record import: REDCap's clients send data=… (and some action=import) */
     bool is_import = strcmp(content, "record") == 0 &&
                      (req_form_opt(r, "data") || (action && strcmp(action, "import") == 0));
-    if (action && strcmp(action, "export") != 0 && !is_import)
-        return api_rc_error(r, 400,
-                            "Only export, and import of records, are supported by this server");
+    /* an import of anything else (metadata, users, events, …: data=… without action=import,
+     * as PyCap's import_metadata sends it) is refused, never answered as an export */
+    if (!is_import && ((action && strcmp(action, "export") != 0) || req_form(r, "data")))
+        return api_rc_error(
+            r, 400,
+            arena_printf(&r->ar,
+                         "Only export, and import of records, are supported by this server: "
+                         "content=%s cannot be imported or changed",
+                         content));
     struct store_ctx who = req_who(r);
     enum perm_action need = is_import                        ? PERM_DATA_WRITE
                             : strcmp(content, "record") == 0 ? PERM_DATA_READ

@@ -141,20 +141,6 @@ static void label_headers(struct req *r, const struct dict *d, struct csv_table 
     }
 }
 
-/* dateRangeBegin / dateRangeEnd: REDCap's "YYYY-MM-DD HH:MM:SS" (also without seconds, or a
- * date alone); blank is none. */
-static bool is_range_time(const char *v)
-{
-    static const char pat[] = "dddd-dd-dd dd:dd:dd";
-    size_t n = strlen(v);
-    if (n != 10 && n != 16 && n != 19)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (pat[i] == 'd' ? v[i] < '0' || v[i] > '9' : v[i] != pat[i])
-            return false;
-    return true;
-}
-
 /* The records whose data changed (REDCap: "created or modified") between begin and end, as the
  * audit trail logs it: names sorted for bsearch, under the name each row of the trail gave. */
 struct range_ctx {
@@ -390,8 +376,11 @@ int api_rc_import(struct req *r, enum rc_fmt fmt)
     }
     if (rc)
         return api_rc_error_err(r, &e);
+    /* the answer in returnFormat (else the data's format), as REDCap: PyCap imports CSV with
+     * returnFormat=json and reads JSON */
+    enum rc_fmt ans = api_rc_return_fmt(r);
     struct strbuf sb = STRBUF_INIT;
-    if (fmt == RC_XML &&
+    if (ans == RC_XML &&
         strcmp(ret, "nothing") != 0) { /* <count>N</count>, <ids><id>…</id></ids> */
         strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n");
         if (strcmp(ret, "count") == 0)
@@ -408,7 +397,7 @@ int api_rc_import(struct req *r, enum rc_fmt fmt)
         rc = sb.failed ? api_rc_error(r, 500, "out of memory")
                        : api_rc_text(r, "text/xml; charset=utf-8", &sb);
     } else if (strcmp(ret, "ids") == 0 || strcmp(ret, "auto_ids") == 0) {
-        if (fmt == RC_CSV) {
+        if (ans == RC_CSV) {
             strbuf_adds(&sb, "id\n");
             for (size_t i = 0; i < im.nids; i++) {
                 strbuf_add_csv_raw(&sb, import_id(&r->ar, &im, i, ret));
@@ -422,7 +411,7 @@ int api_rc_import(struct req *r, enum rc_fmt fmt)
             rc = resp_json(r, 200, a);
         }
     } else if (strcmp(ret, "count") == 0) {
-        if (fmt == RC_CSV) {
+        if (ans == RC_CSV) {
             strbuf_addf(&sb, "count\n%zu\n", im.nids);
             rc = api_rc_text(r, "text/csv; charset=utf-8", &sb);
         } else {
@@ -467,9 +456,17 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     if (dec && *dec && strcmp(dec, ",") != 0 && strcmp(dec, ".") != 0)
         return api_rc_error(r, 400, "decimalCharacter: ',' or '.'");
     const char *begin = req_form_opt(r, "dateRangeBegin"), *end = req_form_opt(r, "dateRangeEnd");
-    if ((begin && *begin && !is_range_time(begin)) || (end && *end && !is_range_time(end)))
+    if ((begin && *begin && !api_rc_is_time(begin)) || (end && *end && !api_rc_is_time(end)))
         return api_rc_error(r, 400,
                             "dateRangeBegin and dateRangeEnd are YYYY-MM-DD HH:MM:SS (UTC)");
+    const char **records = api_rc_list(r, "records"), **fields = api_rc_list(r, "fields"),
+               **forms = api_rc_list(r, "forms"), **events = api_rc_list(r, "events");
+    const struct dict *d = store_dict(r->st);
+    if (!d->is_longitudinal)
+        events = NULL; /* a classic project has no events to choose from */
+    if (api_rc_check_names(r, "fields", fields) || api_rc_check_names(r, "forms", forms) ||
+        api_rc_check_names(r, "events", events))
+        return 0;
     struct err e;
     err_clear(&e);
     struct strbuf sb = STRBUF_INIT;
@@ -486,9 +483,6 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     strbuf_release(&sb);
     if (rc)
         return api_rc_error_err(r, &e);
-    const char **records = api_rc_list(r, "records"), **fields = api_rc_list(r, "fields"),
-               **forms = api_rc_list(r, "forms"), **events = api_rc_list(r, "events");
-    const struct dict *d = store_dict(r->st);
     bool *keep_col = arena_alloc(&r->ar, (t.ncols + 1) * sizeof *keep_col);
     bool *keep_row = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *keep_row);
     if (!keep_col || !keep_row) {
@@ -507,7 +501,10 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
         }
         struct dict_key k;
         dict_key_parse(d, col, &k);
-        keep_col[c] = (fields && k.field && api_rc_in_list(fields, k.field->name)) ||
+        /* fields=… names a field (all its options) or a form's status (PyCap lists every
+         * <form>_complete with the fields) */
+        keep_col[c] = (fields && (k.field ? api_rc_in_list(fields, k.field->name)
+                                          : api_rc_in_list(fields, col))) ||
                       (forms && k.form && api_rc_in_list(forms, k.form->name));
     }
     for (size_t i = 0; i < t.nrows; i++)

@@ -100,9 +100,10 @@ struct req {
 
     struct {
         const char *name, *value;
-    } * form; /* parsed urlencoded body (req_form) */
+    } * form; /* parsed urlencoded or multipart/form-data body (req_form) */
     size_t nform;
     bool form_parsed;
+    bool form_unreadable; /* a multipart/form-data body that could not be read */
 };
 
 /* ---- request.c: a request apart from the socket (server.c and in-process callers) ---- */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -191,6 +192,82 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct req *r)
     return ret;
 }
 
+/* ---- multipart/form-data bodies ----
+ * httr's POST sends its body as multipart/form-data unless told otherwise, and redcapAPI sends
+ * every REDCap API call that way; libmicrohttpd's post processor reads the parts into r->form,
+ * which req_form then reads as it reads an urlencoded body. A part's value arrives in pieces
+ * (off > 0: the same part continued). */
+struct mp_part {
+    const char *name;
+    struct strbuf value;
+};
+
+struct mp_ctx {
+    struct req *r;
+    struct mp_part *parts;
+    size_t n, cap;
+    bool nomem;
+};
+
+static enum MHD_Result mp_part_data(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
+{
+    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+    struct mp_ctx *m = cls;
+    if (off == 0 || !m->n) {
+        struct mp_part *g = array_grow(m->parts, m->n, &m->cap, sizeof *g, 16);
+        const char *name = g ? arena_strdup(&m->r->ar, key ? key : "") : NULL;
+        if (!g || !name) {
+            if (g)
+                m->parts = g;
+            m->nomem = true;
+            return MHD_NO;
+        }
+        m->parts = g;
+        m->parts[m->n].name = name;
+        m->parts[m->n].value = (struct strbuf)STRBUF_INIT;
+        m->n++;
+    }
+    strbuf_add(&m->parts[m->n - 1].value, data, size);
+    return MHD_YES;
+}
+
+/* Reads r's multipart/form-data body into r->form; r->form_unreadable when it is not one. */
+static void read_multipart(struct MHD_Connection *c, struct req *r)
+{
+    struct mp_ctx m = {.r = r};
+    struct MHD_PostProcessor *pp = MHD_create_post_processor(c, 1024, mp_part_data, &m);
+    bool ok = pp != NULL;
+    if (pp) {
+        ok = MHD_post_process(pp, r->body.buf ? r->body.buf : "", r->body.len) == MHD_YES;
+        ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
+    }
+    r->form_parsed = true;
+    r->form = arena_calloc(&r->ar, m.n ? m.n : 1, sizeof *r->form);
+    for (size_t i = 0; i < m.n; i++) {
+        struct strbuf *v = &m.parts[i].value;
+        const char *value = v->failed ? NULL : arena_strndup(&r->ar, strbuf_str(v), v->len);
+        if (r->form && value) {
+            r->form[r->nform].name = m.parts[i].name;
+            r->form[r->nform].value = value;
+            r->nform++;
+        } else {
+            ok = false;
+        }
+        strbuf_release(v);
+    }
+    free(m.parts);
+    r->form_unreadable = !ok || m.nomem;
+}
+
+static bool is_multipart(struct req *r)
+{
+    const char *ct = req_header(r, "Content-Type");
+    return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -233,6 +310,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (!r->body_too_big && is_multipart(r))
+        read_multipart(c, r);
     router_dispatch(r);
     return queue(c, r);
 }

@@ -113,8 +113,16 @@ static void header(const struct dict *d, const struct flat_shape *sh, bool dag, 
             if (f == &d->fields[0] || f->type == FT_DESCRIPTIVE)
                 continue;
             if (f->type == FT_CHECKBOX) {
-                for (size_t c = 0; c < f->nchoices; c++)
-                    strbuf_addf(sb, ",%s___%s", f->name, f->choices[c].code);
+                for (size_t c = 0; c < f->nchoices; c++) {
+                    char col[DICT_KEY_NAME_MAX * 2];
+                    const char *name =
+                        dict_redcap_column(f->name, f->choices[c].code, col, sizeof col);
+                    strbuf_addc(sb, ',');
+                    if (name)
+                        strbuf_add_csv(sb, name);
+                    else /* longer than any REDCap name: as ioheme names the option */
+                        strbuf_addf(sb, "%s___%s", f->name, f->choices[c].code);
+                }
             } else {
                 strbuf_addc(sb, ',');
                 strbuf_add_csv(sb, f->name);

@@ -19,10 +19,27 @@ const B = srv.base;
 async function api(body) {
     const res = await fetch(B + '/api/', { method: 'POST', body,
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    return answer(res);
+}
+
+// An answer; an error in REDCap's CSV ("ERROR: …") or XML (<hash><error>…) shape also as
+// json.error, its shape in errShape
+async function answer(res) {
     const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* CSV or text */ }
-    return { status: res.status, text, json, type: res.headers.get('content-type') };
+    let json = null, errShape = null;
+    try { json = JSON.parse(text); errShape = json && json.error ? 'json' : null; } catch { /* CSV or text */ }
+    let m;
+    if (!json && (m = /^ERROR: ([^]*)\n$/.exec(text))) { json = { error: m[1] }; errShape = 'csv'; }
+    if (!json && (m = /^<\?xml[^>]*>\n<hash><error><!\[CDATA\[([^]*)\]\]><\/error><\/hash>\n$/.exec(text))) { json = { error: m[1] }; errShape = 'xml'; }
+    return { status: res.status, text, json, errShape, type: res.headers.get('content-type') };
+}
+
+// POST /api/ as multipart/form-data, as httr sends a list body by default (redcapAPI's
+// makeApiCall: httr::POST(url, body = list(token = …, …)) with no encode): pairs [name, value]
+async function apiMultipart(pairs) {
+    const fd = new FormData();
+    for (const [k, v] of pairs) fd.append(k, v);
+    return answer(await fetch(B + '/api/', { method: 'POST', body: fd }));
 }
 
 // python's csv module as the independent CSV reader: text -> array of objects
@@ -95,8 +112,31 @@ try {
     const cb = dictRows.filter((d) => d.field_type === 'checkbox');
     t.check(r.status === 200 && efn.some((x) => x.original_field_name === cb[0].field_name && x.export_field_name.startsWith(cb[0].field_name + '___')),
         'PyCap exportFieldNames: checkbox options as field___code', r.text.slice(0, 200));
-    t.check(!efn.some((x) => dictRows.find((d) => d.field_name === x.original_field_name).field_type === 'descriptive'),
-        'exportFieldNames: no descriptive field');
+    // the oracle from dictionary.csv (python csv), REDCap's rule: calc, file and descriptive
+    // fields left out, a checkbox as one row per option, each form's status after its last field
+    const efnWant = [];
+    dictRows.forEach((d, i) => {
+        if (!['calc', 'file', 'descriptive'].includes(d.field_type)) {
+            if (d.field_type === 'checkbox')
+                for (const ch of d.select_choices_or_calculations.split('|')) {
+                    const code = ch.trim().split(',')[0].trim();
+                    efnWant.push({ original_field_name: d.field_name, choice_value: code, export_field_name: `${d.field_name}___${code.toLowerCase()}` });
+                }
+            else
+                efnWant.push({ original_field_name: d.field_name, choice_value: '', export_field_name: d.field_name });
+        }
+        if (i + 1 === dictRows.length || dictRows[i + 1].form_name !== d.form_name)
+            efnWant.push({ original_field_name: `${d.form_name}_complete`, choice_value: '', export_field_name: `${d.form_name}_complete` });
+    });
+    t.check(JSON.stringify(efn) === JSON.stringify(efnWant),
+        'exportFieldNames as REDCap: no calc, file or descriptive field, each form\'s status after its fields (dictionary.csv)',
+        JSON.stringify(efn.filter((x, i) => JSON.stringify(x) !== JSON.stringify(efnWant[i])).slice(0, 3)));
+    t.check(efnWant.some((x) => x.original_field_name === 'consent_complete') &&
+        dictRows.some((d) => d.field_type === 'calc'), 'the io-heme dictionary has calcs, and statuses are listed');
+    r = await api(`token=${T}&content=exportFieldNames&format=json&field=consent_complete`);
+    t.check(r.status === 200 && r.json.length === 1 && r.json[0].export_field_name === 'consent_complete', 'exportFieldNames field=<form>_complete', r.text);
+    r = await api(`token=${T}&content=exportFieldNames&format=json&field=nosuch`);
+    t.check(r.status === 400 && /nosuch/.test(r.json.error), 'exportFieldNames field=nosuch: 400 naming it', r.text);
     r = await api(`token=${T}&content=event&format=json&returnFormat=json`);
     t.check(r.status === 200 && r.json.some((e) => e.unique_event_name === 'screening_arm_1' && e.arm_num === '1'), 'PyCap event', r.text.slice(0, 200));
     r = await api(`token=${T}&content=arm&format=json&returnFormat=json`);
@@ -189,6 +229,17 @@ try {
     t.check(log.every((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(l.timestamp)), 'log timestamps as REDCap writes them (YYYY-MM-DD HH:MM)');
     r = await api(`token=${T}&content=log&format=csv&beginTime=2999-01-01%2000:00`);
     t.check(r.status === 200 && pycsv(r.text).length === 0, 'log export: beginTime in the future: no rows', r.text.slice(0, 200));
+    // beginTime with seconds (PyCap, PHPCap) keeps the rows of its own minute; an endTime to
+    // the minute keeps that whole minute (timestamps are shown to the minute)
+    const m0 = log[0].timestamp;
+    r = await api(`token=${T}&content=log&format=json&record=${rec}&beginTime=${enc(m0 + ':00')}`);
+    t.check(r.status === 200 && r.json.length === log.filter((l) => l.timestamp >= m0).length && r.json.some((l) => l.timestamp === m0),
+        `log beginTime=${m0}:00 keeps the rows of ${m0}`, r.text.slice(0, 200));
+    r = await api(`token=${T}&content=log&format=json&record=${rec}&endTime=${enc(m0)}`);
+    t.check(r.status === 200 && r.json.length === log.filter((l) => l.timestamp <= m0).length && r.json.length > 0,
+        `log endTime=${m0} keeps that whole minute`, r.text.slice(0, 200));
+    r = await api(`token=${T}&content=log&format=json&beginTime=yesterday`);
+    t.check(r.status === 400 && /beginTime/.test(r.json && r.json.error), 'log beginTime=yesterday: 400 naming it', r.text);
     r = await api(`token=${TC}&content=log&format=json`);
     t.check(r.status === 403, 'log export as coordinator (no audit_read): 403', r.text);
 
@@ -274,6 +325,58 @@ try {
     t.check(r.status === 400 && typeof r.json.error === 'string', 'data that does not parse: 400', r.text);
     r = await api(`token=${await token('statistician')}&content=record&format=json&data=${enc(JSON.stringify(imp))}`);
     t.check(r.status === 403, 'a statistician (no data_write) may not import: 403', r.text);
+
+    // --- what PyCap, PHPCap and redcapAPI themselves found (run against this server) ---
+    // PyCap's export_records() lists every field and every <form>_complete in fields[]
+    r = await api(`token=${T}&content=record&format=json&records%5B0%5D=${rec}&fields%5B0%5D=record_id&fields%5B1%5D=age&fields%5B2%5D=screening_complete`);
+    scr = (r.json || []).find((x) => x.redcap_event_name === 'screening_arm_1');
+    t.check(r.status === 200 && scr && scr.age === '45' && 'screening_complete' in scr && !('consent_complete' in scr),
+        'fields[]=…_complete: that form\'s status column (PyCap lists the statuses with the fields)', r.text.slice(0, 300));
+    // names a project does not have: REDCap's 400 naming them, never a silent empty answer
+    for (const [q, bad] of [['fields%5B0%5D=age&fields%5B1%5D=nosuch&fields%5B2%5D=nope', /"fields" are not valid: 'nosuch', 'nope'/],
+        ['forms%5B0%5D=nosuchform', /"forms" are not valid: 'nosuchform'/], ['events%5B0%5D=nosuch_arm_1', /"events" are not valid: 'nosuch_arm_1'/]]) {
+        r = await api(`token=${T}&content=record&format=json&${q}`);
+        t.check(r.status === 400 && bad.test(r.json && r.json.error), `record export ${decodeURIComponent(q)}: 400 naming it`, r.text);
+    }
+    r = await api(`token=${T}&content=metadata&format=json&fields%5B0%5D=nosuch`);
+    t.check(r.status === 400 && /nosuch/.test(r.json && r.json.error), 'metadata fields[0]=nosuch: 400 naming it', r.text);
+    // errors in returnFormat, else in format, else xml (REDCap's rule; PyCap sends no returnFormat on exports)
+    r = await api(`token=${T}&content=record&format=csv&filterLogic=${enc('[nosuch] = 1')}`);
+    t.check(r.status === 400 && r.errShape === 'csv' && /nosuch/.test(r.json.error), 'format=csv without returnFormat: the error as CSV (ERROR: …)', r.text);
+    r = await api(`token=${T}&content=record&format=xml&filterLogic=${enc('[nosuch] = 1')}`);
+    t.check(r.status === 400 && r.errShape === 'xml', 'format=xml without returnFormat: the error as <hash><error>', r.text);
+    r = await api(`token=${T}&content=record&format=csv&returnFormat=json&filterLogic=${enc('[nosuch] = 1')}`);
+    t.check(r.status === 400 && r.errShape === 'json', 'returnFormat=json over format=csv', r.text);
+    r = await api(`token=0123456789ABCDEF0123456789ABCDEF&content=version`);
+    t.check(r.status === 403 && r.errShape === 'xml', 'no format, no returnFormat (PyCap\'s version call): a refusal as xml', r.text);
+    // an import answers in returnFormat: PyCap imports CSV (and DataFrames) with returnFormat=json
+    r = await api(`token=${TCR}&content=record&format=csv&returnFormat=json&returnContent=count&data=${enc(`record_id,redcap_event_name,bl_temp\n${rec},baseline_arm_1,37.6\n`)}`);
+    t.check(r.status === 200 && r.json && r.json.count === 1 && sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.6',
+        'CSV import with returnFormat=json: {"count": 1}', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&returnFormat=csv&returnContent=ids&data=${enc(JSON.stringify([{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_temp: '37.7' }]))}`);
+    t.check(r.status === 200 && r.text === `id\n${rec}\n`, 'JSON import with returnFormat=csv: the ids as CSV', r.text);
+    // an import of anything but records is refused, never answered as an export (PyCap's
+    // import_metadata sends data= without action)
+    r = await api(`token=${TA}&content=metadata&format=json&data=${enc('[{"field_name":"x"}]')}`);
+    t.check(r.status === 400 && /content=metadata cannot be imported/.test(r.json && r.json.error), 'metadata with data= (an import): 400', r.text);
+    r = await api(`token=${TA}&content=user&format=json&data=${enc('[{"username":"x"}]')}`);
+    t.check(r.status === 400 && /content=user/.test(r.json && r.json.error), 'user with data=: 400', r.text);
+    // --- redcapAPI: httr sends every call as multipart/form-data ---
+    r = await apiMultipart([['token', T], ['content', 'version'], ['format', 'csv']]);
+    t.check(r.status === 200 && /^\d+\.\d+\.\d+$/.test(r.text.trim()), 'redcapAPI connect (multipart): content=version', r.text);
+    r = await apiMultipart([['token', T], ['content', 'metadata'], ['format', 'csv'], ['returnFormat', 'csv'], ['fields[1]', 'age'], ['fields[2]', 'sex']]);
+    const mpMeta = r.status === 200 ? pycsv(r.text) : [];
+    t.check(mpMeta.length === 2 && mpMeta[0].field_name === 'age' && JSON.stringify(mpMeta) === JSON.stringify(dictRows.filter((d) => ['age', 'sex'].includes(d.field_name))),
+        'redcapAPI metadata (multipart, fields[1], fields[2]): those rows of dictionary.csv', r.text.slice(0, 200));
+    r = await apiMultipart([['token', T], ['content', 'record'], ['format', 'csv'], ['returnFormat', 'csv'], ['type', 'flat'], ['records[1]', rec], ['fields[1]', 'record_id'], ['fields[2]', 'age']]);
+    rows = r.status === 200 ? pycsv(r.text) : [];
+    t.check(rows.some((x) => x.record_id === rec && x.age === '45'), 'redcapAPI record export (multipart)', r.text.slice(0, 200));
+    r = await apiMultipart([['token', TCR], ['content', 'record'], ['format', 'csv'], ['returnFormat', 'csv'], ['type', 'flat'], ['overwriteBehavior', 'normal'],
+        ['returnContent', 'count'], ['data', `record_id,redcap_event_name,bl_temp\n${rec},baseline_arm_1,37.8\n`]]);
+    t.check(r.status === 200 && r.text === 'count\n1\n' && sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.8', 'redcapAPI import (multipart)', r.text);
+    r = await fetch(B + '/api/', { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=zz' },
+        body: `--zz\r\nContent-Disposition: form-data; name="token"\r\n\r\n${T}` }).then(answer);
+    t.check(r.status === 400 && /multipart/.test(r.json && r.json.error), 'a multipart body cut short: 400 saying so', r.text);
 
     // REDCapR's connect sequence ends with dag (csv): a project without data access groups
     r = await api(`token=${T}&content=dag&format=csv&returnFormat=csv`);

@@ -100,6 +100,14 @@ try {
     t.check(r.status === 200 && JSON.stringify(r.json) === JSON.stringify([{ record: '3', field_name: 'age', value: '43' }]), 'EAV: record, field_name, value', r.text);
     r = await api(`token=${TX}&content=project&format=json`);
     t.check(r.status === 200 && String(r.json.is_longitudinal) === '0' && String(r.json.has_repeating_instruments_or_events) === '0', 'project: classic, nothing repeats', r.text);
+    // repeatingFormsEvents without repeating forms: no rows, in the format asked (PyCap reads
+    // CSV into a DataFrame: a header, not JSON's [])
+    r = await api(`token=${TX}&content=repeatingFormsEvents&format=csv`);
+    t.check(r.status === 200 && r.text === 'form_name,custom_form_label\n', 'repeatingFormsEvents (csv), nothing repeats: the header only', r.text);
+    r = await api(`token=${TX}&content=repeatingFormsEvents&format=xml`);
+    t.check(r.status === 200 && /<records>\s*<\/records>/.test(r.text), 'repeatingFormsEvents (xml), nothing repeats: <records/>', r.text);
+    r = await api(`token=${TX}&content=repeatingFormsEvents&format=json`);
+    t.check(r.status === 200 && r.text.trim() === '[]', 'repeatingFormsEvents (json), nothing repeats: []', r.text);
 
     // the CLI: --auto-number, the mapping printed
     fs.writeFileSync(path.join(dir, 'more.csv'), 'record_id,age,comments\nx,51,\ny,52,\nx,,from the CLI\n');

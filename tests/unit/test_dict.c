@@ -763,6 +763,17 @@ static void test_checkbox_columns_as_redcap_exports_them(void **state)
     assert_string_equal(k.code, "2");
     assert_int_equal(dict_key_parse(&d, "cb___zzz", &k), DICT_KEY_OPTION); /* no such option: */
     assert_string_equal(k.code, "zzz"); /* as written, for the write path to name */
+    /* the writer of REDCap's columns, read back by dict_key_parse to the same option */
+    const char *codes[] = {"ABC", "-1", "x.y", "2"},
+               *cols[] = {"cb___abc", "cb____1", "cb___x_y", "cb___2"};
+    char buf[64];
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(dict_redcap_column("cb", codes[i], buf, sizeof buf), cols[i]);
+        assert_int_equal(dict_key_parse(&d, buf, &k), DICT_KEY_OPTION);
+        assert_string_equal(k.code, codes[i]);
+    }
+    assert_null(dict_redcap_column("cb", "ABC", buf, 8)); /* "cb___abc" and its NUL: 9 bytes */
+    assert_non_null(dict_redcap_column("cb", "ABC", buf, 9));
     dict_free(&d);
     remove(path);
     rmdir(dir);
