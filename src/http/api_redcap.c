@@ -80,7 +80,7 @@ int api_rc_error(struct req *r, int status, const char *msg)
         api_rc_xml_cdata(&sb, msg);
         strbuf_adds(&sb, "</error></hash>\n");
     } else {
-        strbuf_addf(&sb, "ERROR: %s\n", msg);
+        strbuf_addf(&sb, "ERROR: %s", msg); /* no newline: REDCapR compares the text whole */
     }
     api_rc_text(r, f == RC_XML ? "text/xml; charset=utf-8" : "text/csv; charset=utf-8", &sb);
     r->status = status;
@@ -90,10 +90,18 @@ int api_rc_error(struct req *r, int status, const char *msg)
 
 int api_rc_error_err(struct req *r, const struct err *e)
 {
-    int status = e->code == ERR_AUTH || e->code == ERR_FORBIDDEN                        ? 403
-                 : e->code == ERR_NOMEM || e->code == ERR_IO || e->code == ERR_INTERNAL ? 500
-                                                                                        : 400;
-    return api_rc_error(r, status, e->msg);
+    const struct err_info *info = err_info(e->code ? e->code : ERR_INTERNAL);
+    if (e->code == ERR_AUTH || e->code == ERR_FORBIDDEN)
+        return api_rc_error(r, 403, e->msg);
+    if (info->http_status < 500)
+        return api_rc_error(r, 400, e->msg);
+    /* as resp_err: a server-side failure is logged, never shown; a busy database is 503 with
+     * Retry-After (redcapAPI retries 503) */
+    r->failure = arena_strdup(&r->ar, e->msg);
+    if (info->http_status == 503)
+        return api_rc_error(r, 503, resp_busy(r, e->code));
+    return api_rc_error(
+        r, 500, arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id));
 }
 
 int api_rc_text(struct req *r, const char *type, struct strbuf *sb)
@@ -379,9 +387,32 @@ static int rc_stored_table(struct req *r, enum rc_fmt fmt, const char *file, con
     bool *keep = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *keep);
     for (size_t i = 0; keep && i < t.nrows; i++)
         keep[i] = col < 0 || arm_kept(arms, t.rows[i][col]);
-    int rc = keep ? api_rc_table(r, fmt, (const char *const *)t.header, t.ncols, t.rows, t.nrows,
-                                 keep, NULL)
-                  : api_rc_error(r, 500, "out of memory");
+    const char **header = (const char **)t.header;
+    char ***rows = t.rows;
+    size_t ncols = t.ncols;
+    if (strcmp(file, "events.csv") == 0 && csv_col(&t, "event_id") < 0) {
+        /* REDCap's events carry its event_id (REDCapR parses it): the event's place in
+         * events.csv, 1, 2, …, stable while the protocol keeps its events */
+        header = arena_alloc(&r->ar, (ncols + 1) * sizeof *header);
+        rows = arena_alloc(&r->ar, (t.nrows + 1) * sizeof *rows);
+        for (size_t c = 0; header && c < ncols; c++)
+            header[c] = t.header[c];
+        if (header)
+            header[ncols] = "event_id";
+        for (size_t i = 0; rows && i < t.nrows; i++) {
+            char **row = arena_alloc(&r->ar, (ncols + 1) * sizeof *row);
+            if (!row) {
+                rows = NULL;
+                break;
+            }
+            memcpy(row, t.rows[i], ncols * sizeof *row);
+            row[ncols] = arena_printf(&r->ar, "%zu", i + 1);
+            rows[i] = row;
+        }
+        ncols++;
+    }
+    int rc = keep && header && rows ? api_rc_table(r, fmt, header, ncols, rows, t.nrows, keep, NULL)
+                                    : api_rc_error(r, 500, "out of memory");
     csv_table_free(&t);
     return rc;
 }
@@ -571,8 +602,23 @@ static int rc_dags(struct req *r, enum rc_fmt fmt)
     return api_rc_table(r, fmt, keys, 3, rows, n, NULL, NULL);
 }
 
+/* REDCap's per-form rights, "form:right,…" over every form (REDCapR's user export reads the
+ * forms column): the role's right is the same on every form. */
+static const char *form_rights(struct req *r, const char *right)
+{
+    const struct dict *d = store_dict(r->st);
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < d->nforms; i++)
+        strbuf_addf(&sb, "%s%s:%s", i ? "," : "", d->forms[i].name, right);
+    const char *out = sb.failed ? "" : arena_strdup(&r->ar, strbuf_str(&sb));
+    strbuf_release(&sb);
+    return out ? out : "";
+}
+
 /* REDCap's user export: one row per ioheme user, REDCap's rights as 0/1 from the user's role in
- * core/perm.c's table (data_export 1 = full data set). ioheme keeps no names, e-mail or DAGs. */
+ * core/perm.c's table (data_export 1 = full data set); forms "form:1" (view and edit) where the
+ * role writes data, "form:2" (read only) where it reads, forms_export "form:1" where it exports.
+ * ioheme keeps no names, e-mail or DAGs. */
 static int rc_users(struct req *r, enum rc_fmt fmt)
 {
     static const char *const keys[] = {"username",
@@ -592,7 +638,9 @@ static int rc_users(struct req *r, enum rc_fmt fmt)
                                        "record_create",
                                        "record_delete",
                                        "lock_records",
-                                       "data_quality_resolution"};
+                                       "data_quality_resolution",
+                                       "forms",
+                                       "forms_export"};
     enum { NK = sizeof keys / sizeof keys[0] };
     struct err e;
     err_clear(&e);
@@ -633,7 +681,11 @@ static int rc_users(struct req *r, enum rc_fmt fmt)
                              MAY(PERM_ENROLL),
                              "0",
                              MAY(PERM_LOCK),
-                             MAY(PERM_QUERY_RAISE)};
+                             MAY(PERM_QUERY_RAISE),
+                             form_rights(r, MAY(PERM_DATA_WRITE)[0] == '1'  ? "1"
+                                            : MAY(PERM_DATA_READ)[0] == '1' ? "2"
+                                                                            : "0"),
+                             form_rights(r, MAY(PERM_EXPORT))};
 #undef MAY
         rows[i] = arena_alloc(&r->ar, NK * sizeof **rows);
         if (!rows[i]) {
@@ -693,10 +745,61 @@ struct log_ctx {
     char begin[20], end[20];      /* beginTime, endTime as "YYYY-MM-DD HH:MM:SS"; "" none */
     const char *actions;          /* logtype's (api_rc_log_actions), NULL: all */
     const char *record, *record2; /* the record asked for: its study ID and screening number */
+    const char **dag_names;       /* dag=…: the names of that site's records, sorted; NULL all */
+    size_t ndag_names;
     char ***rows;
     size_t n, cap;
     bool nomem;
 };
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* dag=…: the names (study ID and screening number) of the records of the site whose code it
+ * is, sorted, into c; 1 when it answered an error. */
+static int log_dag(struct req *r, const char *dag, struct log_ctx *c)
+{
+    struct err e;
+    err_clear(&e);
+    struct store_site *sites = NULL;
+    size_t nsites = 0;
+    bool known = false;
+    if (store_site_list(r->st, &sites, &nsites, &e) != 0) {
+        api_rc_error_err(r, &e);
+        return 1;
+    }
+    for (size_t i = 0; i < nsites; i++)
+        known = known || strcmp(sites[i].code, dag) == 0;
+    free(sites);
+    if (!known)
+        return api_rc_error(
+                   r, 400,
+                   arena_printf(&r->ar, "dag: '%s' is no data access group of this project", dag)),
+               1;
+    struct store_record *recs = NULL;
+    size_t nrecs = 0;
+    if (store_record_list(r->st, &recs, &nrecs, &e) != 0) {
+        api_rc_error_err(r, &e);
+        return 1;
+    }
+    c->dag_names = arena_calloc(&r->ar, 2 * nrecs + 1, sizeof *c->dag_names);
+    for (size_t i = 0; c->dag_names && i < nrecs; i++) {
+        if (strcmp(recs[i].site, dag) != 0)
+            continue;
+        c->dag_names[c->ndag_names++] = arena_strdup(&r->ar, recs[i].screening_no);
+        if (*recs[i].study_id)
+            c->dag_names[c->ndag_names++] = arena_strdup(&r->ar, recs[i].study_id);
+    }
+    free(recs);
+    if (!c->dag_names) {
+        api_rc_error(r, 500, "out of memory");
+        return 1;
+    }
+    qsort(c->dag_names, c->ndag_names, sizeof *c->dag_names, name_cmp);
+    return 0;
+}
 
 static int log_row(void *vctx, const struct store_audit_row *a)
 {
@@ -710,7 +813,9 @@ static int log_row(void *vctx, const struct store_audit_row *a)
         (c->record && (!a->record || (strcmp(c->record, a->record) != 0 &&
                                       (!c->record2 || strcmp(c->record2, a->record) != 0)))) ||
         (*c->begin && strcmp(sec, c->begin) < 0) || (*c->end && strcmp(sec, c->end) > 0) ||
-        (c->actions && !api_rc_action_in(c->actions, a->action)))
+        (c->actions && !api_rc_action_in(c->actions, a->action)) ||
+        (c->dag_names && (!a->record || !bsearch(&a->record, c->dag_names, c->ndag_names,
+                                                 sizeof *c->dag_names, name_cmp))))
         return 0;
     if (c->n + 1 >= c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
@@ -768,6 +873,9 @@ static int rc_log(struct req *r, enum rc_fmt fmt)
             r, 400,
             "logtype must be export, manage, user, record, record_add, record_edit, "
             "record_delete, lock_record or page_view");
+    const char *dag = req_form_opt(r, "dag");
+    if (dag && log_dag(r, dag, &c))
+        return 0;
     struct err e;
     err_clear(&e);
     struct store_record rec;

@@ -21,7 +21,8 @@ void api_rc_xml_cdata(struct strbuf *sb, const char *s);
 enum rc_fmt api_rc_return_fmt(struct req *r);
 /* An error as REDCap answers it (api_rc_return_fmt's shape, the status given); returns 0. */
 int api_rc_error(struct req *r, int status, const char *msg);
-/* e's message with the status its code calls for: 403 refused, 500 the server's, else 400. */
+/* e's message with the status its code calls for: 403 refused, 400 the request's fault; a
+ * server-side failure 500 (logged, not shown) and a busy database 503 with Retry-After. */
 int api_rc_error_err(struct req *r, const struct err *e);
 /* sb's text as the answer, with content type type; returns 0. */
 int api_rc_text(struct req *r, const char *type, struct strbuf *sb);

@@ -22,25 +22,39 @@ struct row_lookup {
     const struct csv_table *t;
     struct dict_key *keys; /* each column's dict_key_parse */
     size_t row;
+    int dag_col;          /* redcap_data_access_group's column, -1 none */
+    const char *user_dag; /* [user-dag-name] */
 };
 
 static int row_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
                          int instance, struct expr_value *out, struct err *e)
 {
     const struct row_lookup *rl = ctx;
+    const struct csv_table *t = rl->t;
+    char **row = t->rows[rl->row];
+    if (expr_is_smart(field)) { /* [record-dag-name], [event-name], … as for this row */
+        const struct dict_smart_who who = {row[0], rl->dag_col >= 0 ? row[rl->dag_col] : NULL,
+                                           rl->user_dag};
+        dict_smart_value(rl->d, field, row[1], atoi(row[3]), &who, out);
+        return 0;
+    }
     if (instance) /* a row is one instance: another one is not in it */
         return err_set(e, ERR_INVALID, "filterLogic: [%s] with an instance is not supported",
                        field);
-    const struct csv_table *t = rl->t;
-    char **row = t->rows[rl->row];
     out->kind = EV_BLANK;
-    if (!dict_field(rl->d, field))
+    const struct dict_field *f = dict_field(rl->d, field);
+    if (!f)
         return err_set(e, ERR_INVALID, "unknown field [%s]", field);
-    if (event && strcmp(event, row[1]) != 0) {
+    /* [event][field] reads the record's row at that event; on a repeating form's row, a field
+     * of another form reads the record's own row at the event (REDCap keeps the instances of
+     * a record whose [sex] = '1') */
+    bool other_event = event && strcmp(event, row[1]) != 0;
+    if (other_event || (*row[2] && strcmp(row[2], f->form) != 0)) {
+        const char *ev = other_event ? event : row[1];
         row = NULL;
         for (size_t i = 0; i < t->nrows && !row; i++)
-            if (strcmp(t->rows[i][0], t->rows[rl->row][0]) == 0 &&
-                strcmp(t->rows[i][1], event) == 0 && !*t->rows[i][3])
+            if (strcmp(t->rows[i][0], t->rows[rl->row][0]) == 0 && strcmp(t->rows[i][1], ev) == 0 &&
+                !*t->rows[i][3])
                 row = t->rows[i];
     }
     for (size_t c = 0; row && c < t->ncols; c++) {
@@ -224,7 +238,7 @@ static int date_range(struct req *r, const char *begin, const char *end, const s
  * redcap_event_name, redcap_repeat_instrument, redcap_repeat_instance, field_name, value); a
  * checked checkbox option is field_name = the field, value = the option's code. */
 static int rc_eav(struct req *r, enum rc_fmt fmt, const struct dict *d, const struct csv_table *t,
-                  const bool *keep_row, const bool *keep_col)
+                  const bool *keep_row, const bool *keep_col, bool labels)
 {
     static const char *const keys[] = {"record",
                                        "redcap_event_name",
@@ -237,17 +251,21 @@ static int rc_eav(struct req *r, enum rc_fmt fmt, const struct dict *d, const st
     for (size_t i = 0; rows && i < t->nrows; i++) {
         if (!keep_row[i])
             continue;
-        for (size_t c = 4; rows && c < t->ncols; c++) {
+        for (size_t c = 0; rows && c < t->ncols; c++) {
             const char *v = t->rows[i][c], *col = t->header[c];
-            if (!keep_col[c] || !*v)
+            /* the record ID as a value of its own on each event's row, as REDCap's EAV has it
+             * (REDCapR's redcap_read_oneshot_eav takes the record_id column from it) */
+            if ((c > 0 && c < 4) || (c == 0 && *t->rows[i][2]) || !keep_col[c] || !*v)
                 continue;
             const char *field = col;
             struct dict_key k;
             if (dict_key_parse(d, col, &k) == DICT_KEY_OPTION && k.field->type == FT_CHECKBOX) {
-                if (strcmp(v, "1") != 0)
+                /* raw: a ticked option is "1", its row's value the code; labels (to_labels
+                 * with exportCheckboxLabel): the cell holds the option's label, "" unticked */
+                if (!labels && strcmp(v, "1") != 0)
                     continue;
                 field = k.field->name;
-                v = k.code;
+                v = labels ? v : k.code;
             }
             if (n + 1 >= cap) {
                 char ***bigger = arena_alloc(&r->ar, 2 * cap * sizeof *rows);
@@ -473,7 +491,7 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     size_t nrec, nrows;
     /* the data access group column only when asked for, as REDCap does */
     bool with_dags = api_rc_true(req_form_opt(r, "exportDataAccessGroups"));
-    unsigned flags = DATASET_FLAT_ALL_COLUMNS | (with_dags ? DATASET_FLAT_DAGS : 0u);
+    unsigned flags = DATASET_FLAT_ALL_COLUMNS | DATASET_FLAT_DAGS; /* filterLogic reads it */
     if (dataset_redcap_flat(r->st, strbuf_add_csv_raw, flags, &sb, &nrec, &nrows, &e) != 0) {
         strbuf_release(&sb);
         return api_rc_error_err(r, &e);
@@ -493,8 +511,13 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
      * filterLogic read them); the answer has them as REDCap does: the event in a longitudinal
      * project, the repeat pair where a form repeats */
     bool cols4[4] = {true, d->is_longitudinal, dict_has_repeating(d), dict_has_repeating(d)};
+    int dag_col = csv_col(&t, "redcap_data_access_group");
     for (size_t c = 0; c < t.ncols; c++) {
         const char *col = t.header[c];
+        if ((int)c == dag_col) { /* when asked for, whatever fields and forms say */
+            keep_col[c] = with_dags;
+            continue;
+        }
         if (c < 4 || (!fields && !forms)) {
             keep_col[c] = c >= 4 || cols4[c];
             continue;
@@ -514,8 +537,11 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
         csv_table_free(&t);
         return api_rc_error_err(r, &e);
     }
-    struct row_lookup rl = {
-        .d = d, .t = &t, .keys = arena_calloc(&r->ar, t.ncols + 1, sizeof *rl.keys)};
+    struct row_lookup rl = {.d = d,
+                            .t = &t,
+                            .keys = arena_calloc(&r->ar, t.ncols + 1, sizeof *rl.keys),
+                            .dag_col = dag_col,
+                            .user_dag = store_user_dag(r->st)};
     for (size_t c = 0; rl.keys && c < t.ncols; c++)
         dict_key_parse(d, t.header[c], &rl.keys[c]);
     for (size_t i = 0; filter && i < t.nrows; i++) {
@@ -531,13 +557,13 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
         }
         keep_row[i] = expr_truthy(&v);
     }
-    if (label)
-        to_labels(r, d, &t, api_rc_true(req_form_opt(r, "exportCheckboxLabel")));
+    if (label) /* EAV: a ticked option's row carries its label, as REDCap's */
+        to_labels(r, d, &t, eav || api_rc_true(req_form_opt(r, "exportCheckboxLabel")));
     if (dec && *dec)
         to_decimal(d, &t, *dec);
     if (!eav && fmt == RC_CSV && rolh && strcmp(rolh, "label") == 0)
         label_headers(r, d, &t);
-    rc = eav ? rc_eav(r, fmt, d, &t, keep_row, keep_col)
+    rc = eav ? rc_eav(r, fmt, d, &t, keep_row, keep_col, label)
              : api_rc_table(r, fmt, (const char *const *)t.header, t.ncols, t.rows, t.nrows,
                             keep_row, keep_col);
     csv_table_free(&t);

@@ -28,6 +28,7 @@ enum route_flag {
     RT_RECORD_LOCK = 1 << 2, /* writes to record {id}: refused with 409 while it is locked */
     RT_HTML = 1 << 3,        /* a page: 401 redirects to /login, errors render as HTML */
     RT_NO_DB = 1 << 4,       /* needs no database connection (health, static files) */
+    RT_REDCAP = 1 << 5,      /* REDCap's API: the router's own refusals in REDCap's shape */
 };
 
 struct req;

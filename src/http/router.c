@@ -20,6 +20,7 @@
 
 #include "base/utf8.h"
 #include "core/perm.h"
+#include "http/api_redcap.h"
 #include "http/html.h"
 #include "http/writer.h"
 #include "store/snapshot.h"
@@ -134,8 +135,17 @@ static bool wants_html(const struct req *r)
 }
 
 /* An error in the form the caller reads: JSON for the API, a page for the browser. */
+static bool is_redcap(const struct req *r)
+{
+    return r->route && (r->route->flags & RT_REDCAP);
+}
+
 static void fail(struct req *r, int status, const char *code, const char *msg)
 {
+    if (is_redcap(r)) { /* REDCap's clients read {"error": "…"} (or its csv, xml shapes) */
+        api_rc_error(r, status, msg);
+        return;
+    }
     if (wants_html(r)) {
         html_error_page(r, status, msg);
         return;
@@ -146,6 +156,10 @@ static void fail(struct req *r, int status, const char *code, const char *msg)
 
 static void fail_err(struct req *r, const struct err *e)
 {
+    if (is_redcap(r)) {
+        api_rc_error_err(r, e);
+        return;
+    }
     if (wants_html(r)) {
         html_error_page(r, err_info(e->code)->http_status, html_err_msg(r, e));
         return;

@@ -36,6 +36,7 @@
 #define CSRF RT_CSRF
 #define LOCK RT_RECORD_LOCK
 #define HTML RT_HTML
+#define REDCAP RT_REDCAP
 #define NODB RT_NO_DB
 
 /* clang-format off */
@@ -95,8 +96,10 @@ const struct route http_routes[] = {
     {HTTP_POST, "/api/v1/db/unlock",                               api_db_unlock_post,   P_UNLOCK, CSRF,                 4},
 
     /* REDCap's API: public here, the handler checks the body's token= and each content's
-     * permission (api_redcap.c) */
-    {HTTP_POST, "/api/",                                           api_redcap_post,      NONE,    PUB,                1024},
+     * permission (api_redcap.c); a body up to 32 MiB (REDCap's recommended post_max_size: an
+     * import of a few thousand records), read before the token can be checked
+     * (docs/security.md) */
+    {HTTP_POST, "/api/",                                           api_redcap_post,      NONE,    PUB | REDCAP,      32768},
 
     {HTTP_GET,  "/login",                                          page_login_get,       NONE,    PUB | HTML,            0},
     {HTTP_POST, "/login",                                          page_login_post,      NONE,    PUB | HTML,            4},

@@ -6,6 +6,7 @@
 // python's csv module, and the values this test typed in itself. A wrong token, a role
 // without the right and an unsupported content get REDCap's {"error": "..."} with its status.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { makeDb, startServer, call, login, runner, sql, ELIGIBLE } from './http_lib.mjs';
 
@@ -29,7 +30,7 @@ async function answer(res) {
     let json = null, errShape = null;
     try { json = JSON.parse(text); errShape = json && json.error ? 'json' : null; } catch { /* CSV or text */ }
     let m;
-    if (!json && (m = /^ERROR: ([^]*)\n$/.exec(text))) { json = { error: m[1] }; errShape = 'csv'; }
+    if (!json && (m = /^ERROR: ([^]*)$/.exec(text))) { json = { error: m[1] }; errShape = 'csv'; }
     if (!json && (m = /^<\?xml[^>]*>\n<hash><error><!\[CDATA\[([^]*)\]\]><\/error><\/hash>\n$/.exec(text))) { json = { error: m[1] }; errShape = 'xml'; }
     return { status: res.status, text, json, errShape, type: res.headers.get('content-type') };
 }
@@ -139,6 +140,7 @@ try {
     t.check(r.status === 400 && /nosuch/.test(r.json.error), 'exportFieldNames field=nosuch: 400 naming it', r.text);
     r = await api(`token=${T}&content=event&format=json&returnFormat=json`);
     t.check(r.status === 200 && r.json.some((e) => e.unique_event_name === 'screening_arm_1' && e.arm_num === '1'), 'PyCap event', r.text.slice(0, 200));
+    t.check(r.json.every((e, i) => e.event_id === String(i + 1)), 'event: REDCap\'s event_id on each event (REDCapR parses it)', r.text.slice(0, 200));
     r = await api(`token=${T}&content=arm&format=json&returnFormat=json`);
     t.check(r.status === 200 && JSON.stringify(r.json) === '[{"arm_num":"1","name":"Arm 1"}]', 'PyCap arm: the one arm of events.csv', r.text);
     r = await api(`token=${T}&content=version`); // PyCap's export_version: no format
@@ -206,6 +208,13 @@ try {
         'type=eav: age 45 at screening', r.text.slice(0, 300));
     t.check(eavRows.some((x) => x.field_name === 'qual_cat1' && x.value === '1') && !eavRows.some((x) => /___/.test(x.field_name)),
         'type=eav: the checked option of qual_cat1 as value 1, no field___code rows', r.text.slice(0, 300));
+    t.check(eavRows.some((x) => x.field_name === 'record_id' && x.value === rec && x.redcap_event_name === 'screening_arm_1'),
+        'type=eav: the record ID as a value of its own (REDCapR takes record_id from it)', r.text.slice(0, 300));
+    r = await api(`token=${T}&content=record&format=json&type=eav&rawOrLabel=label&records%5B0%5D=${rec}&fields%5B0%5D=qual_cat1`);
+    const qLabel = dictRows.find((d) => d.field_name === 'qual_cat1').select_choices_or_calculations.split('|')
+        .map((c) => c.trim()).find((c) => c.startsWith('1,')).slice(2).trim();
+    t.check(r.status === 200 && (r.json || []).some((x) => x.field_name === 'qual_cat1' && x.value === qLabel),
+        `type=eav&rawOrLabel=label: the ticked option of qual_cat1 as its label (${qLabel})`, r.text.slice(0, 300));
 
     // --- PHPCap (http_build_query) ---
     r = await api(`token=${T}&content=record&format=json&returnFormat=json&type=flat&rawOrLabel=raw&rawOrLabelHeaders=raw` +
@@ -220,6 +229,10 @@ try {
     const dmRow = users.find((u) => u.username === 'data_manager'), coRow = users.find((u) => u.username === 'coordinator');
     t.check(dmRow && dmRow.data_export === '1' && dmRow.api_import === '0' && coRow && coRow.data_export === '0' && coRow.api_import === '1' && coRow.user_rights === '0',
         'user export: REDCap rights from the role (data_manager exports, coordinator enters)', JSON.stringify([dmRow, coRow]));
+    const formNames = [...new Set(dictRows.map((d) => d.form_name))];
+    t.check(coRow && coRow.forms === formNames.map((f) => `${f}:1`).join() && coRow.forms_export === formNames.map((f) => `${f}:0`).join() &&
+            dmRow.forms_export === formNames.map((f) => `${f}:1`).join(),
+        'user export: forms and forms_export as REDCap\'s "form:right" lists (REDCapR reads forms)', JSON.stringify([coRow && coRow.forms, dmRow && dmRow.forms_export]).slice(0, 300));
     r = await api(`token=${T}&content=user&format=json`);
     t.check(r.status === 403, 'user export as data_manager (no user_manage): 403', r.text);
     r = await api(`token=${T}&content=log&format=json&record=${rec}`);
@@ -361,6 +374,42 @@ try {
     t.check(r.status === 400 && /content=metadata cannot be imported/.test(r.json && r.json.error), 'metadata with data= (an import): 400', r.text);
     r = await api(`token=${TA}&content=user&format=json&data=${enc('[{"username":"x"}]')}`);
     t.check(r.status === 400 && /content=user/.test(r.json && r.json.error), 'user with data=: 400', r.text);
+    // filterLogic on a repeating form's row: a field of another form at that event reads the
+    // record's own row there (REDCap keeps the instances of the record the logic selects)
+    r = await api(`token=${TCR}&content=record&format=json&returnFormat=json&data=${enc(JSON.stringify([
+        { record_id: rec, redcap_event_name: 't24h_arm_1', hd_status: '1', hd_hr: '88' },
+        { record_id: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instrument: 'complication', redcap_repeat_instance: '1', comp_type: '1' }]))}`);
+    t.check(r.status === 200, 'a t24h heart rate and a complication instance imported', r.text);
+    r = await api(`token=${T}&content=record&format=json&events%5B0%5D=t24h_arm_1&fields%5B0%5D=record_id&fields%5B1%5D=hd_hr&fields%5B2%5D=comp_type&filterLogic=${enc('[hd_hr] = 88')}`);
+    rows = r.json || [];
+    t.check(r.status === 200 && rows.some((x) => x.redcap_repeat_instrument === 'complication' && x.comp_type === '1') &&
+            rows.some((x) => x.redcap_repeat_instrument === '' && x.hd_hr === '88'),
+        'filterLogic [hd_hr] = 88 keeps the record\'s complication instance at t24h too', r.text.slice(0, 400));
+    r = await api(`token=${T}&content=record&format=json&fields%5B0%5D=record_id&filterLogic=${enc("[event-name] = 't24h_arm_1'")}`);
+    t.check(r.status === 200 && r.json.length > 0 && r.json.every((x) => x.redcap_event_name === 't24h_arm_1'),
+        "filterLogic [event-name] = 't24h_arm_1': a smart variable, the rows of that event", r.text.slice(0, 300));
+    // a body of megabytes (an import of a few thousand records) is taken; past 32 MiB REDCap's
+    // shape of a refusal, not ioheme's own (PHPCap read that as a successful import)
+    const bigData = JSON.stringify([{ record_id: rec, redcap_event_name: 'baseline_arm_1', bl_temp: '37.9' }]) + ' '.repeat(3 << 20);
+    r = await api(`token=${TCR}&content=record&format=json&returnFormat=json&data=${enc(bigData)}`);
+    t.check(r.status === 200 && r.json && r.json.count === 1 && sq(`SELECT value FROM value WHERE field = 'bl_temp'`) === '37.9',
+        'an import of 3 MiB (past the old 1 MiB cap): taken', r.text.slice(0, 200));
+    // (headers alone, announcing 33 MiB: the server answers before any body byte, and a client
+    // still sending would see its socket closed)
+    const raw = await new Promise((resolve, reject) => {
+        const u = new URL(B);
+        const sock = net.connect(Number(u.port), u.hostname, () => sock.write(
+            `POST /api/ HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+            `Content-Length: ${33 << 20}\r\nConnection: close\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d) => { got += d; });
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+        sock.setTimeout(10000, () => sock.destroy(new Error('no answer to a 33 MiB announcement')));
+    });
+    const rawBody = raw.split('\r\n\r\n').slice(1).join('\r\n\r\n');
+    t.check(/^HTTP\/1\.1 413/.test(raw) && /<hash><error><!\[CDATA\[[^\]]*larger/.test(rawBody),
+        'a body over 32 MiB: 413 in REDCap\'s error shape (xml: no format was read)', raw.slice(0, 400));
     // --- redcapAPI: httr sends every call as multipart/form-data ---
     r = await apiMultipart([['token', T], ['content', 'version'], ['format', 'csv']]);
     t.check(r.status === 200 && /^\d+\.\d+\.\d+$/.test(r.text.trim()), 'redcapAPI connect (multipart): content=version', r.text);

@@ -97,7 +97,11 @@ try {
     r = await api(`token=${TX}&content=record&format=csv&fields=record_id,age`);
     t.check(r.status === 200 && r.text.split('\n')[0] === 'record_id,age', 'record export (CSV), fields=record_id,age: exactly those columns', r.text.slice(0, 100));
     r = await api(`token=${TX}&content=record&format=json&type=eav&records=3&fields=age`);
-    t.check(r.status === 200 && JSON.stringify(r.json) === JSON.stringify([{ record: '3', field_name: 'age', value: '43' }]), 'EAV: record, field_name, value', r.text);
+    t.check(r.status === 200 && JSON.stringify(r.json) === JSON.stringify([{ record: '3', field_name: 'record_id', value: '3' }, { record: '3', field_name: 'age', value: '43' }]),
+        'EAV: record, field_name, value; the record ID a value of its own, as REDCap', r.text);
+    // REDCapR's redcap_arm_export tells a classic project by this exact text (no newline)
+    r = await api(`token=${TX}&content=arm&format=csv`);
+    t.check(r.status === 400 && r.text === 'ERROR: You cannot export arms for classic projects', 'arm export of a classic project (csv): REDCap\'s text exactly', JSON.stringify(r.text));
     r = await api(`token=${TX}&content=project&format=json`);
     t.check(r.status === 200 && String(r.json.is_longitudinal) === '0' && String(r.json.has_repeating_instruments_or_events) === '0', 'project: classic, nothing repeats', r.text);
     // repeatingFormsEvents without repeating forms: no rows, in the format asked (PyCap reads

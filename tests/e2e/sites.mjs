@@ -34,7 +34,7 @@ cli(IOHEME, db, ['user', 'sites', 'data_manager', 'A', '--reason', 'site data ma
 
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
-let recA, recB, recNone;
+let recA, recB, recBScr, recNone;
 try {
     const admin = await login(B, 'admin'), nurse = await login(B, 'coordinator'), mon = await login(B, 'monitor');
     const screen = (s, extra = {}) => call(B, 'POST', '/api/v1/screening', { session: s, json: { values: ELIGIBLE, ...extra } });
@@ -45,7 +45,7 @@ try {
     t.check(r.status === 403 && r.json.error.field === 'site', "screening at another site is refused (403, field site)", r.text);
     r = await screen(admin, { site: 'B' });
     t.check(r.status === 201 && r.json.site === 'B', 'the admin screens at B', r.text);
-    recB = r.json.record;
+    recB = recBScr = r.json.record;
     r = await screen(admin);
     t.check(r.status === 201 && r.json.site === null, 'a study-wide admin may screen without a site', r.text);
     recNone = r.json.record;
@@ -163,6 +163,20 @@ try {
     const head = lines[0].split(','), dagCol = head.indexOf('redcap_data_access_group');
     t.check(r.status === 200 && dagCol > 0 && lines.slice(1).every((l) => l.split(',')[dagCol] === 'A') &&
             !r.text.includes(recB), "site A's data manager's record export: site A's rows, each with redcap_data_access_group A", r.text.slice(0, 300));
+    // exportDataAccessGroups with fields (REDCapR strips the pseudo-field from fields= and asks so)
+    r = await rc(`token=${TA}&content=record&format=csv&type=flat&exportDataAccessGroups=true&fields=record_id,age`);
+    t.check(r.status === 200 && r.text.split('\n')[0].split(',').includes('redcap_data_access_group') && r.text.split('\n')[0].split(',').includes('age'),
+        'exportDataAccessGroups=true with fields=…: the group column too', r.text.slice(0, 200));
+    // filterLogic with a smart variable: [record-dag-name] is the row's record's site
+    r = await rc(`token=${TA}&content=record&format=json&type=flat&fields=record_id&filterLogic=${encodeURIComponent("[record-dag-name] = 'B'")}`);
+    t.check(r.status === 200 && JSON.parse(r.text).length > 0 && JSON.parse(r.text).every((x) => x.record_id === recB),
+        "filterLogic [record-dag-name] = 'B': site B's record alone", r.text.slice(0, 200));
+    // the log by data access group: that site's records' rows
+    r = await rc(`token=${TA}&content=log&format=json&dag=B`);
+    t.check(r.status === 200 && JSON.parse(r.text).length > 0 && JSON.parse(r.text).every((x) => x.record === recB || x.record === recBScr),
+        "log dag=B: the rows of site B's record alone", r.text.slice(0, 300));
+    r = await rc(`token=${TA}&content=log&format=json&dag=Z`);
+    t.check(r.status === 400 && /'Z'/.test(r.text), 'log dag=Z (no such group): 400 naming it', r.text);
 } finally {
     await srv.stop();
 }
