@@ -122,7 +122,10 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
     const char *id_col = d->fields[0].name;
     const char *record = cell(c, id_col);
     if (!record || !*record) {
-        reject(ctx, c->line, "", id_col, "record", "no record ID");
+        char msg[160];
+        fmt_text(msg, sizeof msg, "no record ID%s%.100s%s", record ? "" : ": the row has no ",
+                 record ? "" : id_col, record ? "" : ", the record ID field");
+        reject(ctx, c->line, "", id_col, "record", msg);
         return 0;
     }
     const char *evname = cell(c, "redcap_event_name");

@@ -99,6 +99,11 @@ try {
     r = await api(`token=${TX}&content=record&format=json&type=eav&records=3&fields=age`);
     t.check(r.status === 200 && JSON.stringify(r.json) === JSON.stringify([{ record: '3', field_name: 'record_id', value: '3' }, { record: '3', field_name: 'age', value: '43' }]),
         'EAV: record, field_name, value; the record ID a value of its own, as REDCap', r.text);
+    // data without the record ID column: each row named, and why (REDCapR's write of a data
+    // frame that lost its record_id)
+    r = await api(`token=${T}&content=record&format=csv&returnFormat=json&data=${enc('age\n45\n46\n')}`);
+    t.check(r.status === 400 && /row 2, record , field record_id: no record ID: the row has no record_id/.test(r.json.error) && /row 3,/.test(r.json.error),
+        'CSV data without record_id: rows 2 and 3, each saying the row has no record_id', r.text);
     // REDCapR's redcap_arm_export tells a classic project by this exact text (no newline)
     r = await api(`token=${TX}&content=arm&format=csv`);
     t.check(r.status === 400 && r.text === 'ERROR: You cannot export arms for classic projects', 'arm export of a classic project (csv): REDCap\'s text exactly', JSON.stringify(r.text));
