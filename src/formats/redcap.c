@@ -143,7 +143,15 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
     const char *inst_s = cell(c, "redcap_repeat_instance");
     const char *instrument = cell(c, "redcap_repeat_instrument");
     int instance = 0;
-    if (inst_s && *inst_s) {
+    bool is_new = inst_s && strcasecmp(inst_s, "new") == 0;
+    if (is_new && (!instrument || !dict_form(d, instrument))) {
+        reject(ctx, c->line, record, "redcap_repeat_instance", "instance",
+               "redcap_repeat_instance 'new' needs the repeating form in redcap_repeat_instrument");
+        return 0;
+    }
+    if (is_new) {
+        instance = 1; /* placed as a first instance would be; the number is decided on writing */
+    } else if (inst_s && *inst_s) {
         /* REDCap writes a positive integer or nothing; atoi would read "x" as 0 and "2b" as 2.
          * The write path then holds it to the form's maximum. */
         struct err ie;
@@ -211,7 +219,7 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
         }
         struct store_change *x = &ch[n++];
         x->event = event;
-        x->instance = instance;
+        x->instance = is_new ? REDCAP_INSTANCE_NEW : instance;
         /* an unknown column goes to the write path as it is, which names it */
         x->field = kind == DICT_KEY_FIELD || kind == DICT_KEY_OPTION ? k.field->name
                                                                      : arena_strdup(ar, name);
@@ -220,8 +228,18 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
         if (!x->field || !x->value || (kind == DICT_KEY_OPTION && *k.code && !x->code))
             return ERR_NOMEM;
     }
-    *out = (struct redcap_row){c->line, rec, event,  instance, dag && *dag ? dag : NULL,
-                               ch,      n,   nsurvey};
+    const char *form = instrument && *instrument ? arena_strdup(ar, instrument) : NULL;
+    if (instrument && *instrument && !form)
+        return ERR_NOMEM;
+    *out = (struct redcap_row){.line = c->line,
+                               .record = rec,
+                               .event = event,
+                               .instance = is_new ? REDCAP_INSTANCE_NEW : instance,
+                               .instrument = form,
+                               .dag = dag && *dag ? dag : NULL,
+                               .changes = ch,
+                               .n = n,
+                               .nsurvey = nsurvey};
     *is_placed = true;
     return 0;
 }
@@ -283,6 +301,13 @@ static int eav_cells(const struct dict *d, const struct cells *in, struct arena 
     if (!field || !*field) {
         reject(ctx, in->line, record ? record : "", "field_name", "field",
                "an EAV row names its field in field_name");
+        return 0;
+    }
+    const char *inst = cell(in, "redcap_repeat_instance");
+    if (inst && strcasecmp(inst, "new") == 0) { /* one value a row: which new instance? */
+        reject(ctx, in->line, record ? record : "", "redcap_repeat_instance", "instance",
+               "redcap_repeat_instance 'new' is for flat rows: an EAV row holds one value, so "
+               "give the instance's number");
         return 0;
     }
     const char **names = arena_calloc(ar, in->n + 2, sizeof *names);

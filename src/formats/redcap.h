@@ -23,12 +23,17 @@
 #include "store/store.h"
 
 /* One row: whose, where, and the changes it asks for (in the caller's arena). */
+/* redcap_repeat_instance "new" (REDCap 13.1+): the next instance of the row's instrument for
+ * its record and event, decided as the row is written (redcap_import.c). */
+#define REDCAP_INSTANCE_NEW (-1)
+
 struct redcap_row {
     size_t line;        /* CSV line, or JSON record number (1-based) */
     const char *record; /* the row's record ID as written */
     const char *event;  /* the dictionary's unique event name */
-    int instance;       /* 0, or redcap_repeat_instance */
-    const char *dag;    /* redcap_data_access_group: the record's site's code, NULL when blank */
+    int instance;       /* 0, redcap_repeat_instance, or REDCAP_INSTANCE_NEW (as its changes') */
+    const char *instrument; /* redcap_repeat_instrument (a form's name), NULL when blank */
+    const char *dag; /* redcap_data_access_group: the record's site's code, NULL when blank */
     struct store_change *changes;
     size_t n;
     size_t nsurvey; /* cells left out, and counted aloud: survey metadata (<form>_timestamp,

@@ -161,6 +161,21 @@ static int auto_record(struct store *st, const struct store_ctx *who, const stru
     return rc;
 }
 
+/* A row whose redcap_repeat_instance is "new": its changes go to the next instance of its
+ * instrument for the record at its event (store_next_instance: one past the highest stored,
+ * this import's earlier rows included, as they are written in the same transaction). */
+static int place_new(struct store *st, const char *record, const struct redcap_row *r,
+                     struct err *e)
+{
+    if (r->instance != REDCAP_INSTANCE_NEW)
+        return 0;
+    int inst;
+    int rc = store_next_instance(st, record, r->event, r->instrument, &inst, e);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        r->changes[i].instance = inst;
+    return rc;
+}
+
 /* One row through the write path; a record the database does not have is created first. */
 static int import_row(struct store *st, const struct store_ctx *who, const struct redcap_row *r,
                       const char *reason, struct redcap_import *im)
@@ -176,6 +191,8 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
     if (im->auto_number) {
         const char *name = NULL;
         rc = auto_record(st, who, &at, r->record, im, &name, &e);
+        if (!rc)
+            rc = place_new(st, name, r, &e);
         if (!rc)
             rc = store_put_changes(st, who, name, r->changes, r->n, reason, &res, &e);
         return redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
@@ -199,6 +216,8 @@ static int import_row(struct store *st, const struct store_ctx *who, const struc
         else if (rc != ERR_NOMEM && rc != ERR_IO && rc != ERR_BUSY)
             return redcap_import_outcome(rc, &e, &res, r->line, r->record, im);
     }
+    if (!rc)
+        rc = place_new(st, r->record, r, &e);
     if (!rc)
         rc = store_put_changes(st, who, r->record, r->changes, r->n, reason, &res, &e);
     size_t before = im->rejected;

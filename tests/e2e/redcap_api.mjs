@@ -380,6 +380,19 @@ try {
         { record_id: rec, redcap_event_name: 't24h_arm_1', hd_status: '1', hd_hr: '88' },
         { record_id: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instrument: 'complication', redcap_repeat_instance: '1', comp_type: '1' }]))}`);
     t.check(r.status === 200, 'a t24h heart rate and a complication instance imported', r.text);
+    // redcap_repeat_instance "new" (REDCap 13.1+; PHPCap's and PyCap's users send it): the next
+    // instances, one after another within the import
+    r = await api(`token=${TCR}&content=record&format=json&returnFormat=json&data=${enc(JSON.stringify([
+        { record_id: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instrument: 'complication', redcap_repeat_instance: 'new', comp_type: '2' },
+        { record_id: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instrument: 'complication', redcap_repeat_instance: 'new', comp_type: '3' }]))}`);
+    t.check(r.status === 200 && sql(db, `SELECT instance || '=' || value FROM value WHERE field = 'comp_type' AND event = 't24h_arm_1' ORDER BY instance`).stdout.trim().split('\n').join() === '1=1,2=2,3=3',
+        'redcap_repeat_instance=new twice after instance 1: instances 2 and 3', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&returnFormat=json&data=${enc(JSON.stringify([
+        { record_id: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instance: 'new', comp_type: '4' }]))}`);
+    t.check(r.status === 400 && /'new' needs the repeating form in redcap_repeat_instrument/.test(r.json && r.json.error), 'redcap_repeat_instance=new without an instrument: 400 saying so', r.text);
+    r = await api(`token=${TCR}&content=record&format=json&type=eav&returnFormat=json&data=${enc(JSON.stringify([
+        { record: rec, redcap_event_name: 't24h_arm_1', redcap_repeat_instrument: 'complication', redcap_repeat_instance: 'new', field_name: 'comp_type', value: '4' }]))}`);
+    t.check(r.status === 400 && /'new' is for flat rows/.test(r.json && r.json.error), 'redcap_repeat_instance=new in an EAV row: 400 saying why', r.text);
     r = await api(`token=${T}&content=record&format=json&events%5B0%5D=t24h_arm_1&fields%5B0%5D=record_id&fields%5B1%5D=hd_hr&fields%5B2%5D=comp_type&filterLogic=${enc('[hd_hr] = 88')}`);
     rows = r.json || [];
     t.check(r.status === 200 && rows.some((x) => x.redcap_repeat_instrument === 'complication' && x.comp_type === '1') &&
