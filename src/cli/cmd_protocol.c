@@ -346,6 +346,7 @@ struct kv_set {
     struct kv *v;
     size_t n;
     const char *event; /* what a reference without an event means (--event), or NULL */
+    const struct dict *d;
 };
 
 static bool same(const char *a, const char *b)
@@ -365,8 +366,7 @@ static int kv_lookup(void *ctx, const char *event, const char *field, const char
         if (strcmp(k->field, field) ||
             !same(k->event ? k->event : s->event, event ? event : s->event) || !same(k->code, code))
             continue;
-        out->kind = EV_STR;
-        out->str = k->value;
+        validate_logic_value(s->d ? dict_field(s->d, field) : NULL, k->value, out);
     }
     if (code && out->kind == EV_BLANK) { /* an unticked checkbox option is "0" */
         out->kind = EV_STR;
@@ -466,7 +466,7 @@ static int protocol_eval(struct cmd_ctx *ctx)
         now_ms = (long long)secs * 1000;
     }
     struct kv kvs[CLI_MAX_POS];
-    struct kv_set set = {kvs, 0, cli_get(ap, "event")};
+    struct kv_set set = {kvs, 0, cli_get(ap, "event"), NULL};
     for (size_t i = 1; i < ap->npos; i++)
         if (!kv_parse(ap->pos[i], &kvs[set.n++]))
             return cli_usage_error("protocol eval", "'%s' is not NAME=VALUE", ap->pos[i]);
@@ -482,8 +482,10 @@ static int protocol_eval(struct cmd_ctx *ctx)
     err_clear(&e);
     struct dict d = {0};
     const char *dir = cli_get(ap, "protocol");
-    if (dir && dict_load(dir, &d, &e) == 0)
+    if (dir && dict_load(dir, &d, &e) == 0) {
         check_expr_refs(&d, x, set.event, &e);
+        set.d = &d; /* values read as the server's logic reads them (validate_logic_value) */
+    }
     if (e.code) {
         dict_free(&d);
         arena_free(&ar);

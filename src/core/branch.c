@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/validate.h"
+
 int branch_is_shown(const struct dict_field *f, expr_lookup_fn lookup, void *ctx, long long now_ms,
                     struct arena *ar, bool *shown, struct err *e)
 {
@@ -70,10 +72,8 @@ static int vtab_lookup(void *ctx, const char *event, const char *field, const ch
         return 0;
     const char *s =
         inst < 0 ? NULL : vtab_get(lk->t, ev, inst, field, f->type == FT_CHECKBOX ? code : NULL);
-    if (s || f->type == FT_CHECKBOX) {
-        out->kind = EV_STR;
-        out->str = s ? s : "0";
-    }
+    if (s || f->type == FT_CHECKBOX)
+        validate_logic_value(f, s ? s : "0", out);
     return 0;
 }
 

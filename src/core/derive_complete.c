@@ -10,6 +10,7 @@
 #include "core/derive.h"
 #include "core/dict.h"
 #include "core/expr.h"
+#include "core/validate.h"
 
 struct lookup_ctx {
     struct vtab *v;
@@ -48,8 +49,7 @@ static int lookup(void *ctx, const char *event, const char *field, const char *c
         out->kind = EV_BLANK;
         return 0;
     }
-    out->kind = EV_STR;
-    out->str = s;
+    validate_logic_value(dict_field(c->d, field), s, out);
     return 0;
 }
 

@@ -175,6 +175,17 @@ char validate_decimal_sep(enum val_type t)
     return number_rule(t, &sep) < 0 ? '\0' : sep;
 }
 
+void validate_logic_value(const struct dict_field *f, const char *stored, struct expr_value *out)
+{
+    double x;
+    if (f && validate_decimal_sep(f->vtype) == ',' && strchr(stored, ',') &&
+        validate_parse_ordered(f->vtype, stored, &x)) {
+        *out = (struct expr_value){EV_NUM, x, ""};
+        return;
+    }
+    *out = (struct expr_value){EV_STR, 0, stored};
+}
+
 bool validate_type_is_ordered(enum val_type t)
 {
     char sep;

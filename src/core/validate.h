@@ -39,6 +39,11 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
 /* The decimal separator a number type is written with ('.' or ','); '\0' for integer and for
  * a type that is no number. */
 char validate_decimal_sep(enum val_type t);
+/* A stored value of field f as logic (branching, calcs, filterLogic) reads it: the text, but a
+ * number of a _comma_decimal type written with its comma ("52,3") as that number, as REDCap's
+ * calculations read it (a BMI from "1,54" m and "52,3" kg). The one place a stored value
+ * becomes an expr_value; out->str points at stored. f NULL: the text. */
+void validate_logic_value(const struct dict_field *f, const char *stored, struct expr_value *out);
 /* True for the validation types whose values have an order (numbers, dates, date-times,
  * times), i.e. those that may carry a min/max. */
 bool validate_type_is_ordered(enum val_type t);

@@ -63,10 +63,8 @@ static int row_lookup_fn(void *ctx, const char *event, const char *field, const 
             (code ? k->kind != DICT_KEY_OPTION || strcmp(k->code, code) != 0
                   : k->kind != DICT_KEY_FIELD))
             continue;
-        if (*row[c]) {
-            out->kind = EV_STR;
-            out->str = row[c];
-        }
+        if (*row[c])
+            validate_logic_value(f, row[c], out);
     }
     if (code && out->kind == EV_BLANK) {
         out->kind = EV_STR;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/validate.h"
 #include "store/store_int.h"
 
 sqldb_stmt *store_value_stmt(struct store *st, long long record_id, const char *event, int instance,
@@ -101,11 +102,12 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
             store_sql_reset(s);
             return e ? e->code : ERR_INTEGRITY;
         }
-        out->str = arena_strdup(lk->ar, stored);
-        if (!out->str) {
+        const char *copy = arena_strdup(lk->ar, stored);
+        if (!copy) {
             store_sql_reset(s);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
+        validate_logic_value(f, copy, out);
     } else if (f->type == FT_CHECKBOX) {
         out->kind = EV_STR;
         out->str = "0";

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "core/validate.h"
 #include "store/write_int.h"
 
 static size_t putcache_slot_hash(int ev, int instance, size_t fi, const char *code)
@@ -231,8 +232,7 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
     struct cached_value *cv = store_putcache_slot_find(lk->ps, evi, inst, (size_t)(f - d->fields),
                                                        f->type == FT_CHECKBOX ? code : "");
     if (cv->is_used && cv->value) {
-        out->kind = EV_STR;
-        out->str = cv->value;
+        validate_logic_value(f, cv->value, out);
     } else if (f->type == FT_CHECKBOX) {
         out->kind = EV_STR;
         out->str = "0";

@@ -205,6 +205,22 @@ static void test_comma_decimals_and_hh_mm_ss(void **state)
     double v;
     assert_true(validate_parse_ordered(VT_TIME_HH_MM_SS, "01:02:03", &v));
     assert_true(v == 3723.0);
+
+    /* logic reads a comma-decimal number as the number (REDCap's calcs do), other text as it is */
+    struct expr_value x;
+    f = text("w", VT_NUMBER_2DP_COMMA);
+    validate_logic_value(&f, "52,31", &x);
+    assert_int_equal(x.kind, EV_NUM);
+    assert_true(x.num == 52.31);
+    validate_logic_value(&f, "52", &x); /* no comma: the text, which logic reads as 52 */
+    assert_int_equal(x.kind, EV_STR);
+    assert_string_equal(x.str, "52");
+    f = text("t", VT_NONE);
+    validate_logic_value(&f, "1,5", &x); /* a text field's comma is text */
+    assert_int_equal(x.kind, EV_STR);
+    assert_string_equal(x.str, "1,5");
+    validate_logic_value(NULL, "2,5", &x);
+    assert_int_equal(x.kind, EV_STR);
 }
 
 /* The identifier types of REDCap's built-in list; the shapes are REDCap's documented ones. */
