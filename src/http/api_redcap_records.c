@@ -73,12 +73,30 @@ static int row_lookup_fn(void *ctx, const char *event, const char *field, const 
     return 0;
 }
 
+/* redcap_event_name and redcap_repeat_instrument as labels: the event's label and the form's,
+ * as REDCap's labelled export names them. (REDCap adds "(Arm N: name)" to an event's label in
+ * a project of several arms; ioheme keeps no arm names, and writes the label alone.) */
+static void own_labels(const struct dict *d, struct csv_table *t)
+{
+    for (size_t i = 0; i < t->nrows; i++) {
+        char **ev = &t->rows[i][1], **form = &t->rows[i][2];
+        int e = d->is_longitudinal && **ev ? dict_event_index(d, *ev) : -1;
+        if (e >= 0)
+            *ev = (char *)d->events[e].label;
+        const struct dict_form *f = **form ? dict_form(d, *form) : NULL;
+        if (f)
+            *form = (char *)f->label;
+    }
+}
+
 /* rawOrLabel=label: choice codes as their labels, checkbox options as Checked / Unchecked
  * (with exportCheckboxLabel the option's label, or blank), form statuses as Incomplete /
- * Unverified / Complete, as REDCap exports them. */
+ * Unverified / Complete, the event and repeating form by their labels (own_labels), as REDCap
+ * exports them. */
 static void to_labels(struct req *r, const struct dict *d, struct csv_table *t, bool box_labels)
 {
     static const char *const statuses[] = {"Incomplete", "Unverified", "Complete"};
+    own_labels(d, t);
     for (size_t c = 4; c < t->ncols; c++) {
         struct dict_key k;
         enum dict_key_kind kind = dict_key_parse(d, t->header[c], &k);

@@ -6,6 +6,7 @@
 // python's csv module, and the values this test typed in itself. A wrong token, a role
 // without the right and an unsupported content get REDCap's {"error": "..."} with its status.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { makeDb, startServer, call, login, runner, sql, ELIGIBLE } from './http_lib.mjs';
@@ -189,7 +190,12 @@ try {
     // rawOrLabel=label: labels from dictionary.csv (python csv) for a radio and a checkbox
     r = await api(`token=${T}&content=record&format=csv&rawOrLabel=label&records%5B0%5D=${rec}&fields%5B0%5D=sex&fields%5B1%5D=qual_cat1&forms%5B0%5D=consent&forms%5B1%5D=screening`);
     rows = pycsv(r.text);
-    scr = rows.find((x) => x.redcap_event_name === 'screening_arm_1');
+    // events by their labels (events.csv, python csv), as REDCap's labelled export names them
+    const evLabels = Object.fromEntries(pycsv(fs.readFileSync(path.join(SRC, 'protocols/io-heme/events.csv'), 'utf8'))
+        .map((e) => [e.unique_event_name, e.custom_event_label || e.event_name]));
+    scr = rows.find((x) => x.redcap_event_name === evLabels.screening_arm_1);
+    t.check(rows.length > 0 && rows.every((x) => Object.values(evLabels).includes(x.redcap_event_name)),
+        `rawOrLabel=label: redcap_event_name as the event's label ("${evLabels.screening_arm_1}")`, r.text.slice(0, 300));
     const sexChoices = Object.fromEntries(dictRows.find((d) => d.field_name === 'sex').select_choices_or_calculations
         .split('|').map((c) => { const i = c.indexOf(','); return [c.slice(0, i).trim(), c.slice(i + 1).trim()]; }));
     t.check(scr && scr.sex === sexChoices[ELIGIBLE.sex] && scr.qual_cat1___1 === 'Checked' && scr.qual_cat1___2 === 'Unchecked',
@@ -398,6 +404,12 @@ try {
     t.check(r.status === 200 && rows.some((x) => x.redcap_repeat_instrument === 'complication' && x.comp_type === '1') &&
             rows.some((x) => x.redcap_repeat_instrument === '' && x.hd_hr === '88'),
         'filterLogic [hd_hr] = 88 keeps the record\'s complication instance at t24h too', r.text.slice(0, 400));
+    // the repeating form by its label, as REDCap's labelled export has it
+    r = await api(`token=${T}&content=instrument&format=json`);
+    const compLabel = (r.json || []).find((x) => x.instrument_name === 'complication').instrument_label;
+    r = await api(`token=${T}&content=record&format=json&rawOrLabel=label&events%5B0%5D=t24h_arm_1&fields%5B0%5D=record_id&fields%5B1%5D=comp_type`);
+    t.check(r.status === 200 && compLabel && r.json.some((x) => x.redcap_repeat_instrument === compLabel) && !r.json.some((x) => x.redcap_repeat_instrument === 'complication'),
+        `rawOrLabel=label: redcap_repeat_instrument as the form's label ("${compLabel}")`, r.text.slice(0, 300));
     r = await api(`token=${T}&content=record&format=json&fields%5B0%5D=record_id&filterLogic=${enc("[event-name] = 't24h_arm_1'")}`);
     t.check(r.status === 200 && r.json.length > 0 && r.json.every((x) => x.redcap_event_name === 't24h_arm_1'),
         "filterLogic [event-name] = 't24h_arm_1': a smart variable, the rows of that event", r.text.slice(0, 300));
