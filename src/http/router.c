@@ -134,12 +134,14 @@ static bool wants_html(const struct req *r)
     return strncmp(r->path, "/api/", 5) != 0;
 }
 
-/* An error in the form the caller reads: JSON for the API, a page for the browser. */
+/* REDCap's API (RT_REDCAP): its clients read REDCap's error shapes, not ioheme's. */
 static bool is_redcap(const struct req *r)
 {
     return r->route && (r->route->flags & RT_REDCAP);
 }
 
+/* An error in the form the caller reads: REDCap's for REDCap's API, JSON for the API, a page
+ * for the browser. */
 static void fail(struct req *r, int status, const char *code, const char *msg)
 {
     if (is_redcap(r)) { /* REDCap's clients read {"error": "…"} (or its csv, xml shapes) */

@@ -98,7 +98,7 @@ const struct route http_routes[] = {
     /* REDCap's API: public here, the handler checks the body's token= and each content's
      * permission (api_redcap.c); a body up to 32 MiB (REDCap's recommended post_max_size: an
      * import of a few thousand records), read before the token can be checked
-     * (docs/security.md) */
+     * (docs/operations.md, "Limits") */
     {HTTP_POST, "/api/",                                           api_redcap_post,      NONE,    PUB | REDCAP,      32768},
 
     {HTTP_GET,  "/login",                                          page_login_get,       NONE,    PUB | HTML,            0},
