@@ -22,11 +22,11 @@
 #include "core/dict.h"
 #include "store/store.h"
 
-/* One row: whose, where, and the changes it asks for (in the caller's arena). */
 /* redcap_repeat_instance "new" (REDCap 13.1+): the next instance of the row's instrument for
  * its record and event, decided as the row is written (redcap_import.c). */
 #define REDCAP_INSTANCE_NEW (-1)
 
+/* One row: whose, where, and the changes it asks for (in the caller's arena). */
 struct redcap_row {
     size_t line;        /* CSV line, or JSON record number (1-based) */
     const char *record; /* the row's record ID as written */
