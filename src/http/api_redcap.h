@@ -1,5 +1,6 @@
 /* REDCap's API (POST /api/) inside the http module: what api_redcap.c (the dispatch, the
- * project's metadata, users, log) and api_redcap_records.c (record export and import) share.
+ * project's metadata, users), api_redcap_log.c (the log) and api_redcap_records.c (record export
+ * and import) share.
  * The answers are REDCap's shapes in the request's format; errors are REDCap's, in its
  * returnFormat (else its format, else xml). */
 #ifndef IOHEME_HTTP_API_REDCAP_H
@@ -49,6 +50,9 @@ int api_rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t
  * whether action is one of them. */
 const char *api_rc_log_actions(const char *type);
 bool api_rc_action_in(const char *actions, const char *action);
+
+/* api_redcap_log.c: content=log, the audit trail as REDCap's log. */
+int api_rc_log(struct req *r, enum rc_fmt fmt);
 
 /* api_redcap_records.c: content=record (export and import) and generateNextRecordName. */
 int api_rc_records(struct req *r, enum rc_fmt fmt);
