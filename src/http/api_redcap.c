@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/fmt.h"
 #include "core/perm.h"
 #include "formats/csv.h"
 #include "formats/redcap.h"
