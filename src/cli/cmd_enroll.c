@@ -53,7 +53,7 @@ int cmd_enroll(struct cmd_ctx *ctx)
     struct err e = {0};
     struct store_put_result res;
     store_put_result_init(&res);
-    char id[16] = "";
+    char id[STORE_RECORD_ID_MAX + 1] = "";
     int status = 0;
     if (store_enroll(ctx->st, &ctx->who, a->pos[0], p->ch, p->n, id, &res, &e)) {
         status = cli_fail_put("enroll", &e, &res);

@@ -138,7 +138,7 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
                 memmove(&all[nscr + 1], &all[nscr], (i - nscr) * sizeof *all);
                 all[nscr++] = t;
             }
-        char scr[16], id[16];
+        char scr[16], id[STORE_RECORD_ID_MAX + 1];
         store_put_result_init(&res);
         e = (struct err){0};
         rc = store_screen_create(st, who, all, nscr, scr, &res, &e);

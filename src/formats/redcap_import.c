@@ -145,7 +145,7 @@ static int auto_record(struct store *st, const struct store_ctx *who, const stru
     *name = auto_name(im, record);
     if (*name)
         return 0;
-    char made[16];
+    char made[STORE_RECORD_ID_MAX + 1];
     int rc = store_authorize(st, who, PERM_SCREEN, e);
     if (!rc)
         rc = store_authorize(st, who, PERM_ENROLL, e);

@@ -75,7 +75,7 @@ static int record_write(struct req *r, enum record_op op)
                                    &n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
-    char name[16] = "";
+    char name[STORE_RECORD_ID_MAX + 1] = "";
     struct store_ctx who = req_who(r);
     /* screening: "site", the site the new record belongs to (store_ctx.site) */
     if (rc == 0 && op == OP_SCREEN)

@@ -99,7 +99,7 @@ const char *page_record_status_label(enum store_record_status s)
 void page_record_heading(struct req *r, const struct store_record *rec, const char *subtitle)
 {
     html_raw(r, "<div class=\"rec-head\"><h1><a href=\"/records/");
-    html_text(r, store_record_name(rec));
+    html_url(r, store_record_name(rec));
     html_raw(r, "\">");
     html_text(r, store_record_name(rec));
     html_raw(r, "</a>");
@@ -292,7 +292,7 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     html_raw(r, grouped ? "</legend>" : "</label>");
     if (!src->from_post && src->stored && f->type != FT_DESCRIPTIVE && req_param(r, "id")) {
         html_raw(r, "<a class=\"hist\" href=\"/records/");
-        html_text(r, req_param(r, "id"));
+        html_url(r, req_param(r, "id"));
         html_raw(r, "/history/");
         html_text(r, f->name);
         html_raw(r, "\" aria-label=\"history of ");

@@ -15,6 +15,11 @@ void html_text(struct req *r, const char *s)
     strbuf_add_html(&r->out, s ? s : "");
 }
 
+void html_url(struct req *r, const char *s)
+{
+    strbuf_adds(&r->out, http_url_encode(&r->ar, s ? s : ""));
+}
+
 const char *html_time(struct req *r, const char *ts, bool with_seconds)
 {
     if (!ts)

@@ -20,6 +20,8 @@ const char *html_err_msg(struct req *r, const struct err *e);
 void html_error_page(struct req *r, int status, const char *msg);
 /* Escaped text (also safe inside a double-quoted attribute). */
 void html_text(struct req *r, const char *s);
+/* s as one segment of a link's path or a query value: percent-encoded (http_url_encode). */
+void html_url(struct req *r, const char *s);
 /* One table cell holding text (escaped). */
 void html_td(struct req *r, const char *text);
 /* The one place a stored timestamp ("2026-11-27T02:45:12.345Z", UTC, as the store writes them)

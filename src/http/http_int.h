@@ -183,6 +183,10 @@ const char *req_form(struct req *r, const char *name);
 const char *req_form_opt(struct req *r, const char *name);
 /* Percent-decodes s (with '+' as space when is_form) into the arena. */
 char *http_url_decode(struct arena *a, const char *s, size_t n, bool is_form);
+/* s percent-encoded for one segment of a URL's path or a query value (all but letters, digits
+ * and "-._~"), in the arena ("" when out of memory): a record ID ("AMC Javelin") in a link or a
+ * redirect. The result needs no HTML escaping. */
+char *http_url_encode(struct arena *a, const char *s);
 /* The store context for writes made by the signed-in user through the API/web. */
 struct store_ctx req_who(const struct req *r);
 

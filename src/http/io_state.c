@@ -232,7 +232,7 @@ void page_io_link(struct req *r, const char *record, const struct page_io_state 
 {
     const struct dict *d = store_dict(r->st);
     html_raw(r, "<a href=\"/records/");
-    html_text(r, record);
+    html_url(r, record);
     html_raw(r, "/forms/");
     html_text(r, s->event);
     html_raw(r, "/");

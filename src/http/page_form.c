@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/validate.h"
 #include "formats/json_out.h"
 #include "http/html.h"
 #include "http/page.h"
@@ -52,7 +53,7 @@ static int resolve(struct req *r, struct form_ref *f, struct err *e)
     return 0;
 }
 
-static void values_json(struct req *r, const struct page_values *pv)
+static void values_json(struct req *r, const struct dict *d, const struct page_values *pv)
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < pv->n; i++) {
@@ -60,8 +61,13 @@ static void values_json(struct req *r, const struct page_values *pv)
         const char *key =
             v->code ? arena_printf(&r->ar, "%s|%d|%s|%s", v->event, v->instance, v->field, v->code)
                     : arena_printf(&r->ar, "%s|%d|%s", v->event, v->instance, v->field);
+        /* what logic reads: a number written with a decimal comma is a number (the one rule,
+         * validate_logic_value) */
+        struct expr_value lv;
+        validate_logic_value(v->code ? NULL : dict_field(d, v->field), v->value, &lv);
         if (key)
-            json_object_set_new(o, key, json_string(v->value));
+            json_object_set_new(o, key,
+                                lv.kind == EV_NUM ? json_real(lv.num) : json_string(v->value));
     }
     char *s = o ? json_out_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -329,7 +335,7 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     page_lock_section(r, rec, f->event, f->instance, f->fm, is_form_locked ? &held : NULL);
     page_queries_section(r, store_record_name(rec), f->event, f->instance, f->fm);
     page_sdv_section(r, store_record_name(rec), f->event, f->instance, f->fm);
-    values_json(r, pv);
+    values_json(r, f->d, pv);
     html_raw(r, "<script src=\"/forms/");
     html_text(r, f->fm->name);
     html_raw(r, "/logic.js\"></script>");
@@ -398,11 +404,13 @@ int page_form_post(struct req *r)
                                reason && *reason ? reason : NULL, &res, &e);
     if (rc == 0) {
         store_put_result_free(&res);
-        const char *loc =
-            f.instance ? arena_printf(&r->ar, "/records/%s/forms/%s/%s?instance=%d&saved=1",
-                                      store_record_name(&rec), f.event, f.fm->name, f.instance)
-                       : arena_printf(&r->ar, "/records/%s/forms/%s/%s?saved=1",
-                                      store_record_name(&rec), f.event, f.fm->name);
+        const char *loc = f.instance
+                              ? arena_printf(&r->ar, "/records/%s/forms/%s/%s?instance=%d&saved=1",
+                                             http_url_encode(&r->ar, store_record_name(&rec)),
+                                             f.event, f.fm->name, f.instance)
+                              : arena_printf(&r->ar, "/records/%s/forms/%s/%s?saved=1",
+                                             http_url_encode(&r->ar, store_record_name(&rec)),
+                                             f.event, f.fm->name);
         return resp_redirect(r, loc ? loc : "/");
     }
     memset(&pv, 0, sizeof pv);

@@ -24,7 +24,7 @@ static void lock_form(struct req *r, const struct store_record *rec, const char 
 {
     const char *what = fm ? "form" : "record";
     html_raw(r, "<form method=\"post\" class=\"lock\" action=\"/records/");
-    html_text(r, store_record_name(rec));
+    html_url(r, store_record_name(rec));
     if (fm) {
         html_raw(r, "/forms/");
         html_text(r, event);
@@ -95,8 +95,10 @@ static int lock_post(struct req *r, bool is_form, bool lock)
         return 0;
     }
     if (!is_form)
-        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", record));
-    char *back = arena_printf(&r->ar, "/records/%s/forms/%s/%s", record, event, form);
+        return resp_redirect(r,
+                             arena_printf(&r->ar, "/records/%s", http_url_encode(&r->ar, record)));
+    char *back = arena_printf(&r->ar, "/records/%s/forms/%s/%s", http_url_encode(&r->ar, record),
+                              event, form);
     if (instance)
         back = arena_printf(&r->ar, "%s?instance=%d", back, instance);
     return resp_redirect(r, back);

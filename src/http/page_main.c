@@ -103,7 +103,7 @@ static int load_states(struct store *store, struct states *st, struct err *e)
 static void rec_link(struct req *r, const char *name, const char *event, const char *form)
 {
     html_raw(r, "<a href=\"/records/");
-    html_text(r, name);
+    html_url(r, name);
     if (event) {
         html_raw(r, "/forms/");
         html_text(r, event);
@@ -584,7 +584,7 @@ int page_screening_post(struct req *r)
         rc = store_screen_create(r->st, &who, ch, n, scr, &res, &e);
     if (rc == 0) {
         store_put_result_free(&res);
-        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", scr));
+        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", http_url_encode(&r->ar, scr)));
     }
     screening_page(r, fm, event, true, &res,
                    arena_printf(&r->ar, "Not saved. %s", html_err_msg(r, &e)));

@@ -33,7 +33,7 @@ static void place_text(struct req *r, const struct store_query *q, bool link)
     const struct dict_form *fm = dict_form(d, q->form);
     if (link && fm) {
         html_raw(r, "<a href=\"/records/");
-        html_text(r, q->record);
+        html_url(r, q->record);
         html_raw(r, "/forms/");
         html_text(r, q->event);
         html_raw(r, "/");
@@ -83,7 +83,7 @@ static void query_rows(struct req *r, const struct store_query *qs, size_t n, bo
         html_raw(r, "</td>");
         if (show_record) {
             html_raw(r, "<td><a href=\"/records/");
-            html_text(r, q->record);
+            html_url(r, q->record);
             html_raw(r, "\">");
             html_text(r, q->record);
             html_raw(r, "</a></td>");
@@ -190,7 +190,7 @@ static int query_page(struct req *r, long long id, const char *error, const char
     if (notice)
         html_notice(r, "ok", notice);
     html_raw(r, "<dl class=\"facts\"><dt>Record</dt><dd><a href=\"/records/");
-    html_text(r, q.record);
+    html_url(r, q.record);
     html_raw(r, "\">");
     html_text(r, q.record);
     html_raw(r, "</a></dd><dt>On</dt><dd>");
@@ -454,7 +454,7 @@ void page_queries_summary(struct req *r, const char *record)
     html_raw(r, "<p class=\"query-summary\"><a href=\"/queries");
     if (record) {
         html_raw(r, "?record=");
-        html_text(r, record);
+        html_url(r, record);
     } else {
         html_raw(r, "?mine=1");
     }

@@ -65,7 +65,7 @@ void page_sdv_section(struct req *r, const char *record, const char *event, int 
     }
     if (page_may(r, PERM_SDV) && c.verified < c.values) {
         html_raw(r, "<form method=\"post\" action=\"/records/");
-        html_text(r, record);
+        html_url(r, record);
         html_raw(r, "/forms/");
         html_text(r, event);
         html_raw(r, "/");
@@ -98,7 +98,8 @@ int page_form_sdv_post(struct req *r)
         html_error_page(r, err_info(e.code)->http_status, html_err_msg(r, &e));
         return 0;
     }
-    char *back = arena_printf(&r->ar, "/records/%s/forms/%s/%s", record, event, form);
+    char *back = arena_printf(&r->ar, "/records/%s/forms/%s/%s", http_url_encode(&r->ar, record),
+                              event, form);
     if (instance)
         back = arena_printf(&r->ar, "%s?instance=%d", back, instance);
     return resp_redirect(r, back);

@@ -68,7 +68,7 @@ void page_signatures_section(struct req *r, const char *record, const char *erro
             html_raw(r, "<form method=\"post\" class=\"qaction noprint\" action=\"");
             if (record) {
                 html_raw(r, "/records/");
-                html_text(r, record);
+                html_url(r, record);
                 html_raw(r, "/sign");
             } else {
                 html_raw(r, "/study/sign");
@@ -103,7 +103,8 @@ int page_sign_post(struct req *r)
     const char *pw = req_form(r, "password");
     int rc = store_sign(r->st, &who, pw, req_form(r, "meaning"), record, NULL, &e);
     if (rc == 0)
-        return resp_redirect(r, arena_printf(&r->ar, "/records/%s/casebook#signatures", record));
+        return resp_redirect(r, arena_printf(&r->ar, "/records/%s/casebook#signatures",
+                                             http_url_encode(&r->ar, record)));
     /* back to the casebook with the reason: a wrong password is a refusal, not a sign-out */
     int status = err_info(e.code)->http_status;
     page_casebook_render(r, html_err_msg(r, &e));

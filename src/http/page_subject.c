@@ -86,7 +86,7 @@ static void enrol_section(struct req *r, const struct store_record *rec, bool fr
     if (error)
         html_notice(r, "error", error);
     html_raw(r, "<form method=\"post\" class=\"crf\" novalidate action=\"/records/");
-    html_text(r, store_record_name(rec));
+    html_url(r, store_record_name(rec));
     html_raw(r, "/enrol\" data-instance=\"0\" data-event=\"");
     html_text(r, d->nevents ? d->events[0].name : "");
     html_raw(r, "\">");
@@ -210,7 +210,7 @@ static void subject_grid(struct req *r, const struct store_record *rec, bool is_
             }
             int s = g.status[k];
             html_raw(r, "<td><a class=\"cell\" href=\"/records/");
-            html_text(r, store_record_name(rec));
+            html_url(r, store_record_name(rec));
             html_raw(r, "/forms/");
             html_text(r, d->events[ev].name);
             html_raw(r, "/");
@@ -302,11 +302,11 @@ static void subject_page(struct req *r, const struct store_record *rec, bool fro
     html_raw(r, "<p class=\"actions\">");
     if (rec->status == STORE_REC_ENROLLED && page_may(r, PERM_DATA_WRITE)) {
         html_raw(r, "<a class=\"button primary big\" href=\"/records/");
-        html_text(r, store_record_name(rec));
+        html_url(r, store_record_name(rec));
         html_raw(r, "/stopwatch\">IO stopwatch</a> ");
     }
     html_raw(r, "<a class=\"button\" href=\"/records/");
-    html_text(r, store_record_name(rec));
+    html_url(r, store_record_name(rec));
     html_raw(r, "/casebook\">Print casebook</a></p></div>");
     /* An enrolled patient's page is for data entry: the forms first, on the first screen of a
      * tablet, and the eligibility that let the patient in folded below them. */
@@ -354,13 +354,13 @@ int page_enrol_post(struct req *r)
                 : 0;
     struct store_put_result res;
     store_put_result_init(&res);
-    char id[16] = "";
+    char id[STORE_RECORD_ID_MAX + 1] = "";
     struct store_ctx who = req_who(r);
     if (rc == 0)
         rc = store_enroll(r->st, &who, store_record_name(&rec), ch, n, id, &res, &e);
     if (rc == 0) {
         store_put_result_free(&res);
-        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", id));
+        return resp_redirect(r, arena_printf(&r->ar, "/records/%s", http_url_encode(&r->ar, id)));
     }
     subject_page(r, &rec, true, &res,
                  arena_printf(&r->ar, "Not enrolled. %s", html_err_msg(r, &e)));
@@ -537,7 +537,7 @@ static int history_row(void *ctx, const struct store_audit_row *a)
     html_cell_open(r, t, NULL);
     if (f && ev >= 0) {
         html_raw(r, "<a href=\"/records/");
-        html_text(r, req_param(r, "id"));
+        html_url(r, req_param(r, "id"));
         html_raw(r, "/forms/");
         html_text(r, a->event);
         html_raw(r, "/");

@@ -300,7 +300,7 @@ static struct bld row(struct dom *d, const char *subject)
 {
     struct bld b = {d, 0, 0};
     b.rc = atable_add_row(&d->t, &b.row);
-    char usub[64];
+    char usub[sizeof STUDYID + 1 + STORE_RECORD_ID_MAX]; /* STUDYID-subject, never cut */
     fmt_text(usub, sizeof usub, "%s-%s", STUDYID, subject);
     bool supp = strncmp(d->member, "SUPP", 4) == 0;
     b.rc |= atable_set(&d->t, b.row, 0, STUDYID);

@@ -20,7 +20,7 @@ static int write_patient(struct store *st, const struct store_ctx *who, const st
     struct arena ar = ARENA_INIT;
     struct sim_changes ch;
     struct store_put_result res;
-    char scr[16], id[16];
+    char scr[16], id[STORE_RECORD_ID_MAX + 1];
     int rc = sim_changes_screening(p, &ar, &ch);
     if (rc != 0) {
         err_set(e, rc, "out of memory building patient %ld", p->index + 1);

@@ -575,6 +575,16 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
     return store_tx_finish(st, rc, e);
 }
 
+bool store_record_id_ok(const char *name)
+{
+    size_t len = strlen(name);
+    bool ok = len > 0 && len <= STORE_RECORD_ID_MAX && name[0] != ' ' && name[len - 1] != ' ';
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)name[i] >= ' ' && (unsigned char)name[i] < 0x7f && name[i] != ',' &&
+             name[i] != '/';
+    return ok;
+}
+
 /* A record created enrolled, named name, or (name NULL) by the study's ID format as enrolment
  * names one (next_study_id): store_record_create_named and store_record_create_numbered. */
 static int create_enrolled(struct store *st, const struct store_ctx *who, const char *name,
@@ -586,15 +596,11 @@ static int create_enrolled(struct store *st, const struct store_ctx *who, const 
                              "(eligibility decides who enrols), not by an import",
                              name ? "no record '" : "no new record", name ? name : "",
                              name ? "'" : "");
-    size_t len = name ? strlen(name) : 0;
-    bool ok = len > 0 && len < sizeof((struct store_record *)0)->study_id;
-    for (size_t i = 0; ok && i < len; i++)
-        ok = (unsigned char)name[i] > ' ' && name[i] != ',' && (unsigned char)name[i] < 0x7f;
-    if (name && !ok)
+    if (name && !store_record_id_ok(name))
         return err_set_field(e, ERR_INVALID, "record",
-                             "'%s' cannot be a record ID here: 1 to %zu printable characters, "
-                             "no spaces or commas",
-                             name ? name : "", sizeof((struct store_record *)0)->study_id - 1);
+                             "'%s' cannot be a record ID: 1 to %d printable characters, no "
+                             "comma or '/', no space at either end",
+                             name, STORE_RECORD_ID_MAX);
     int rc = store_db_require(st, false, e);
     if (!rc)
         rc = store_tx_begin(st, e);

@@ -297,7 +297,7 @@ static struct store_sdv_count *count_for(struct progress_ctx *p, const char *rec
     p->c = g;
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
-    fmt_exact(c->record, sizeof c->record, "%s", record);       /* a record name (<= 15) */
+    fmt_exact(c->record, sizeof c->record, "%s", record);       /* a record name (<= 100) */
     fmt_exact(c->site, sizeof c->site, "%s", site ? site : ""); /* a site code (<= 18) */
     fmt_exact(c->form, sizeof c->form, "%s", form);             /* a form name (<= 100) */
     return c;

@@ -313,11 +313,12 @@ enum store_record_status {
 /* "screened", "screen_failure", "enrolled", "withdrawn". */
 const char *store_record_status_name(enum store_record_status s);
 
-#define STORE_SITE_CODE_MAX 18 /* REDCap's unique group names are at most 18 characters */
+#define STORE_RECORD_ID_MAX 100 /* REDCap keeps record names of up to 100 characters */
+#define STORE_SITE_CODE_MAX 18  /* REDCap's unique group names are at most 18 characters */
 struct store_record {
-    long long id;          /* internal, in order of screening */
-    char screening_no[16]; /* "SCR-001" */
-    char study_id[16];     /* "IOH-001", "" when not enrolled */
+    long long id;                           /* internal, in order of screening */
+    char screening_no[16];                  /* "SCR-001" */
+    char study_id[STORE_RECORD_ID_MAX + 1]; /* "IOH-001", "" when not enrolled */
     enum store_record_status status;
     int eligible; /* @ELIGIBLE value: 1, 0, or -1 when blank (incomplete) */
     bool is_locked;
@@ -366,12 +367,17 @@ int store_enroll(struct store *st, const struct store_ctx *who, const char *reco
 
 /* Creates an enrolled record whose study ID is name, as a REDCap project's data names its
  * records (an import bringing one in): only for a protocol without eligibility criteria (no
- * @ELIGIBLE calc: elsewhere records are created by screening, ERR_CONFLICT), name 1-15
- * printable characters without spaces or commas (ERR_INVALID), not an existing record's.
+ * @ELIGIBLE calc: elsewhere records are created by screening, ERR_CONFLICT), name a record
+ * ID by store_record_id_ok (ERR_INVALID), not an existing record's.
  * It gets the next screening number too. Audited as "record_create" (screening number -> name).
  * Permission (screen and enroll) is the caller's to check. */
 int store_record_create_named(struct store *st, const struct store_ctx *who, const char *name,
                               struct err *e);
+/* Whether name can be a record ID brought in from another system: 1 to STORE_RECORD_ID_MAX
+ * printable ASCII characters (REDCap's custom record names, "AMC Javelin" or "332-3"), spaces
+ * inside but not at either end, no comma (it separates the API's record lists) and no '/' (it
+ * separates a URL's path). */
+bool store_record_id_ok(const char *name);
 /* As store_record_create_named, the record named as enrolment names one: the protocol's
  * study_id_format with the next free number (per site when the format carries the site), at
  * who->site (else the user's one site). Its name is written to id_out (16 bytes). REDCap's
@@ -445,7 +451,7 @@ int store_query_status_from_name(const char *name, enum store_query_status *out)
 
 struct store_query {
     long long id;
-    char record[16];
+    char record[STORE_RECORD_ID_MAX + 1];
     char event[DICT_KEY_NAME_MAX]; /* "" for a record query */
     int instance;
     char form[DICT_KEY_NAME_MAX]; /* "" for a record query */
@@ -565,7 +571,7 @@ int store_sdv_values(struct store *st, const char *record, store_sdv_fn fn, void
  * which follows its forms): values stored, values the plan requires, how many of those are
  * verified, and verified values beyond the plan. */
 struct store_sdv_count {
-    char record[16];
+    char record[STORE_RECORD_ID_MAX + 1];
     char site[STORE_SITE_CODE_MAX + 1]; /* the record's site, "" when none */
     char form[DICT_KEY_NAME_MAX];
     size_t values, required, required_verified, other_verified;
@@ -587,7 +593,7 @@ bool store_sdv_plan_met(const struct store_sdv_count *c, size_t n);
 struct store_signature {
     long long id;
     char meaning[64];
-    char record[16]; /* "" for a study signature */
+    char record[STORE_RECORD_ID_MAX + 1]; /* "" for a study signature */
     char signer[STORE_USERNAME_MAX + 1];
     char printed_name[128];
     char signed_at[32];

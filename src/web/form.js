@@ -77,6 +77,16 @@
         var byName = {};
         fields.forEach(function (el) { byName[el.getAttribute('data-field')] = el; });
 
+        /* A number written with a decimal comma ("52,3") in a field validated as one: the number
+         * when a value is given as the server's logic reads it (validate_logic_value), and the
+         * text with a point when a hint checks it; null when v has not that shape. */
+        var COMMA_RE = /^[ \t]*[-+]?(\d+,?\d*|,\d+)[ \t]*$/;
+        function commaNumber(kind, v) {
+            if (!/_comma_decimal$/.test(kind || '') || typeof v !== 'string' || !COMMA_RE.test(v))
+                return null;
+            return v.trim().replace(',', '.');
+        }
+
         function fromDom(field, code) {
             var box = byName[field];
             if (!box) return undefined;
@@ -91,7 +101,9 @@
                 return '';
             }
             var input = box.querySelector('input[type=text], select, textarea');
-            return input ? input.value : undefined;
+            if (!input) return undefined;
+            var point = commaNumber(box.getAttribute('data-validation'), input.value);
+            return point !== null ? Number(point) : input.value;
         }
 
         /* The instance an instance qualifier names (dict_ref_instance's rule, read from the
@@ -266,6 +278,17 @@
             msg.textContent = '';
             if (v === '' || !kind) return;
             var numeric = /^(integer|number)/.test(kind);
+            var shown = v, point = commaNumber(kind, v);
+            if (/_comma_decimal$/.test(kind) && point === null) {
+                box.classList.add('has-error');
+                msg.textContent = "'" + v + "' is not a number with a decimal comma";
+                return;
+            }
+            if (point !== null) { /* "52,3", and bounds written "1,5", checked as 52.3 and 1.5 */
+                v = point;
+                lo = lo === null ? null : commaNumber(kind, lo) || lo;
+                hi = hi === null ? null : commaNumber(kind, hi) || hi;
+            }
             if (kind === 'integer' && !/^[-+]?\d+$/.test(v)) {
                 box.classList.add('has-error');
                 msg.textContent = "'" + v + "' is not a whole number";
@@ -286,7 +309,7 @@
             var highOk = hi === null || (numeric ? x <= Number(hi) : x <= hi);
             if (!lowOk || !highOk) {
                 box.classList.add(hard ? 'has-error' : 'has-warning');
-                msg.textContent = (hard ? 'Not allowed: ' : 'Check: ') + v + ' is outside ' +
+                msg.textContent = (hard ? 'Not allowed: ' : 'Check: ') + shown + ' is outside ' +
                     (lo !== null ? lo : '') + '–' + (hi !== null ? hi : '') +
                     (hard ? '' : ' (it can be saved; it will be flagged for review)');
             }

@@ -9,7 +9,8 @@
 //    field by its label, no "(and N more)");
 //  - an empty haemodynamics form says where to start instead of showing empty calc boxes and a
 //    reason box;
-//  - a training database (`init --synthetic`) says so on every page; a study database does not.
+//  - a training database (`init --synthetic`) says so on every page; a study database does not;
+//  - numbers written with a decimal comma compute and check on the form as on the server.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -152,6 +153,52 @@ try {
 } catch (e) {
     t.check(false, 'unexpected exception', e.stack);
     await shot('zz-failure').catch(() => {});
+}
+
+// ---- numbers with a decimal comma (REDCap's number_comma_decimal) on a form ----
+// the corpus's rr-decimal-comma project, its REDCap export imported: BMI over "1,54" m and
+// "52,3" kg is 22.1 in REDCap's export and in the store; the form must compute and check the
+// same numbers as the person types them, as the server's logic reads them (validate_logic_value)
+try {
+    const proto = fs.mkdtempSync(path.join(dir, 'comma-'));
+    const C = path.join(SRC, 'tests/fixtures/redcap-corpus/rr-decimal-comma');
+    fs.copyFileSync(path.join(C, 'dictionary.csv'), path.join(proto, 'dictionary.csv'));
+    const cdb = studyDb(dir, 'comma');
+    let x = spawnSync(IOHEME, ['init', '--db', cdb, '--admin', 'admin', '--protocol', proto],
+                      { encoding: 'utf8', env: { ...process.env, IOHEME_PASSWORD: PASSWORD.admin } });
+    t.check(x.status === 0, 'comma: init', x.stderr);
+    x = spawnSync(IOHEME, ['import', path.join(C, 'data.csv'), '--db', cdb, '--reason', 'from REDCap'],
+                  { encoding: 'utf8', env: { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin } });
+    t.check(x.status === 0, 'comma: REDCap export imported', x.stderr);
+    const csrv = await startServer(IOHEME, cdb, dir);
+    await page.goto(csrv.base + '/login');
+    await page.fill('#username', 'admin');
+    await page.fill('#password', PASSWORD.admin);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    await page.goto(csrv.base + '/records/1/forms/event_1/demographics');
+    const stored = JSON.parse(await page.textContent('#ioh-values'));
+    t.check(stored['event_1|0|height'] === 1.54 && stored['event_1|0|weight'] === 52.3,
+            'comma: the stored "1,54" and "52,3" reach the form\'s logic as numbers', stored);
+    await page.fill('#i-weight', '60,5');
+    // round(60.5 / 1.54^2, 1) = round(25.5101…, 1) = 25.5
+    t.check(await page.inputValue('#i-bmi') === '25.5', 'comma: typing 60,5 kg computes BMI 25.5 live',
+            await page.inputValue('#i-bmi'));
+    await page.locator('#i-weight').blur();
+    t.check(!(await page.getAttribute('#f-weight', 'class')).includes('has-error'),
+            'comma: 60,5 is no error on a number_comma_decimal field', await page.textContent('#f-weight .msg'));
+    await page.fill('#i-weight', '250,5');
+    await page.locator('#i-weight').blur();
+    t.check(/Check: 250,5 is outside 35–200/.test(await page.textContent('#f-weight .msg')),
+            'comma: 250,5 is outside the range 35–200', await page.textContent('#f-weight .msg'));
+    await page.fill('#i-weight', '60.5');
+    await page.locator('#i-weight').blur();
+    t.check(/not a number with a decimal comma/.test(await page.textContent('#f-weight .msg')),
+            'comma: 60.5 (a point) is refused as the server refuses it', await page.textContent('#f-weight .msg'));
+    await shot('05-decimal-comma');
+    await csrv.stop();
+} catch (e) {
+    t.check(false, 'unexpected exception (decimal comma)', e.stack);
+    await shot('zz-comma-failure').catch(() => {});
 }
 
 // ---- a training database says so on every page ----

@@ -135,6 +135,17 @@ export async function call(base, method, p, opts = {}) {
     return { status: res.status, headers: res.headers, text, json };
 }
 
+// A POST to REDCap's API (/api/) with an urlencoded body: {status, headers, text, json (null
+// unless JSON)}.
+export async function redcapPost(base, body) {
+    const res = await fetch(base + '/api/', { method: 'POST', body,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* CSV, XML or text */ }
+    return { status: res.status, headers: res.headers, text, json };
+}
+
 export async function login(base, user, password = PASSWORD[user]) {
     const r = await call(base, 'POST', '/api/v1/login', { json: { username: user, password } });
     if (r.status !== 200) throw new Error(`login ${user}: ${r.status} ${r.text}`);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { makeDb, startServer, call, login, runner, sql, cli } from './http_lib.mjs';
+import { makeDb, startServer, call, login, runner, sql, cli, redcapPost } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('redcap_auto_number');
@@ -23,14 +23,7 @@ const sq = (q) => { const r = sql(db, q); if (r.status !== 0) throw new Error(r.
 const value = (rec, field) => sq(`SELECT v.value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = '${rec}' AND v.field = '${field}'`);
 const nrecords = () => Number(sq('SELECT count(*) FROM record'));
 
-async function api(body) {
-    const res = await fetch(B + '/api/', { method: 'POST', body,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* CSV, XML or text */ }
-    return { status: res.status, text, json };
-}
+const api = (body) => redcapPost(B, body);
 
 try {
     const s = await login(B, 'coordinator');
