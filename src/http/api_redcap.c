@@ -736,8 +736,9 @@ int api_redcap_post(struct req *r)
                             : strcmp(content, "user") == 0   ? PERM_USER_MANAGE
                             : strcmp(content, "log") == 0    ? PERM_AUDIT_READ
                                                              : PERM_PROTOCOL_READ;
+    /* a refusal is 403; the refusal's audit row held up by another writer is 503, not 403 */
     if (strcmp(content, "version") != 0 && store_authorize(r->st, &who, need, &e) != 0)
-        return api_rc_error(r, 403, e.msg);
+        return api_rc_error_err(r, &e);
     if (strcmp(content, "version") == 0) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_adds(&sb, RC_VERSION);

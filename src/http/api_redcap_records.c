@@ -316,7 +316,7 @@ static int rc_eav(struct req *r, enum rc_fmt fmt, const struct dict *d, const st
  * as plain text (REDCap answers text whatever the format). */
 int api_rc_next_name(struct req *r)
 {
-    char name[16];
+    char name[STORE_RECORD_ID_MAX + 1];
     struct err e;
     err_clear(&e);
     struct store_ctx who = req_who(r);
@@ -466,8 +466,13 @@ int api_rc_import(struct req *r, enum rc_fmt fmt)
 int api_rc_records(struct req *r, enum rc_fmt fmt)
 {
     struct store_ctx who = req_who(r);
-    if (store_authorize(r->st, &who, PERM_EXPORT, NULL) != 0)
-        return api_rc_error(r, 403, "You do not have permissions to use the API to export data");
+    struct err e;
+    err_clear(&e);
+    if (store_authorize(r->st, &who, PERM_EXPORT, &e) != 0)
+        return e.code == ERR_FORBIDDEN
+                   ? api_rc_error(r, 403,
+                                  "You do not have permissions to use the API to export data")
+                   : api_rc_error_err(r, &e);
     const char *type = req_form_opt(r, "type");
     if (type && strcmp(type, "flat") != 0 && strcmp(type, "eav") != 0)
         return api_rc_error(r, 400, "type: 'flat' or 'eav'");
@@ -501,7 +506,6 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     if (api_rc_check_names(r, "fields", fields) || api_rc_check_names(r, "forms", forms) ||
         api_rc_check_names(r, "events", events))
         return 0;
-    struct err e;
     err_clear(&e);
     struct strbuf sb = STRBUF_INIT;
     size_t nrec, nrows;
