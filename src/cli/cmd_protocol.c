@@ -282,9 +282,11 @@ static json_t *show_json(const struct dict *d)
                               "required", f->is_required, "identifier", f->is_identifier);
         if (!o)
             continue;
-        if (f->has_min)
+        /* as written; a bound REDCap works out at entry ("today", "[field]") is shown, not
+         * checked (has_min false) */
+        if (*f->vmin)
             json_object_set_new(o, "min", jstr(f->vmin));
-        if (f->has_max)
+        if (*f->vmax)
             json_object_set_new(o, "max", jstr(f->vmax));
         if (f->has_min || f->has_max)
             json_object_set_new(o, "minmax_hard", json_boolean(f->force_minmax));

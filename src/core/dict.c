@@ -431,6 +431,21 @@ static enum field_type vtype_field_type(int v)
     return v == VT_SIGNATURE ? FT_FILE : v == VT_AUTOCOMPLETE ? FT_DROPDOWN : FT_TEXT;
 }
 
+/* Whether a min or max is one REDCap works out when the value is entered: "today", "now", or
+ * a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"). */
+static bool bound_is_dynamic(const char *s)
+{
+    if (strcmp(s, "today") == 0 || strcmp(s, "now") == 0)
+        return true;
+    for (int part = 0; part < 2 && *s == '['; part++) {
+        size_t n = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        if (n == 0 || s[1 + n] != ']')
+            return false;
+        s += n + 2;
+    }
+    return *s == '\0';
+}
+
 static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
 {
     const char *raw[2] = {f->vmin, f->vmax};
@@ -440,7 +455,12 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
         if (!*raw[k])
             continue;
         double v;
-        if (!validate_type_is_ordered(vt)) {
+        if (validate_type_is_ordered(vt) && bound_is_dynamic(raw[k])) {
+            dict_add_warning(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
+                             "field '%s': %s '%s' is worked out by REDCap as the value is "
+                             "entered; ioheme keeps it but does not check it",
+                             f->name, k ? "max" : "min", raw[k]);
+        } else if (!validate_type_is_ordered(vt)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': a %s needs a number, date or time validation type, not "
                            "'%s'",
@@ -520,6 +540,24 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
         dict_add_error(L, "dictionary.csv", line, C_ANNOT + 1,
                        "field '%s': only one of @INCLUSION, @EXCLUSION, @ELIGIBLE per field",
                        f->name);
+}
+
+/* A calc field whose calculation is JavaScript (jQuery, "$('#x-tr select')…"): REDCap's page
+ * runs it in the browser as a side effect, it computes no value. ioheme runs no JavaScript:
+ * the field loads with a warning, keeps the text (choices_raw) and computes blank. */
+static struct expr *calc_javascript(struct loader *L, struct dict_field *f, size_t line)
+{
+    dict_add_warning(L, "dictionary.csv", line, C_CHOICES + 1,
+                     "field '%s': its calculation is JavaScript, which REDCap runs in the "
+                     "browser; ioheme runs none: the field stays blank",
+                     f->name);
+    struct expr *x = NULL;
+    size_t at = 0;
+    struct err e;
+    err_clear(&e);
+    if (expr_parse("''", &L->d->arena, &x, &at, &e) == ERR_NOMEM)
+        L->nomem = true;
+    return x;
 }
 
 /* Parses logic in column col; errors say where inside the cell. */
@@ -635,6 +673,8 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
         if (!raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
                            "calc field '%s' has no calculation", f->name);
+        else if (raw[0] == '$' || strstr(raw, "document.") || strstr(raw, "function("))
+            f->calc = calc_javascript(L, f, line);
         else
             f->calc = parse_logic(L, raw, line, C_CHOICES + 1, "Calculation");
         break;
@@ -647,7 +687,12 @@ static void load_row(struct loader *L, char **cell, size_t line, size_t fi, long
                          f->name);
         break;
     default:
-        if (raw[0])
+        if (f->type == FT_TEXT && strncmp(raw, "BIOPORTAL:", 10) == 0)
+            dict_add_warning(L, "dictionary.csv", line, C_CHOICES + 1,
+                             "field '%s': '%s' looks its values up in BioPortal's ontology, "
+                             "which ioheme cannot reach; it takes free text",
+                             f->name, raw);
+        else if (raw[0])
             dict_add_error(L, "dictionary.csv", line, C_CHOICES + 1,
                            "field '%s': choices or a calculation on a %s field (only dropdown, "
                            "radio, checkbox, calc and slider have them)",

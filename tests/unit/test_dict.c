@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/dict.h"
+#include "core/validate.h"
 #include "redcap_header.h"
 
 static const char *fixture(const char *name)
@@ -199,7 +200,7 @@ static void test_redcap_variants_load(void **state)
     assert_int_equal(d.events[1].day_offset, 0);
     dict_free(&d);
 
-    char csv[2048];
+    char csv[4096];
     snprintf(csv, sizeof csv, "%.*s\n%s", (int)(strlen(REDCAP_HEADER) - 20), REDCAP_HEADER,
              "record_id,visit,,text,ID,,,,,,,,,,,,\n");
     assert_non_null(strstr(csv, "\"Matrix Ranking?\"\n")); /* 17 columns */
@@ -233,6 +234,53 @@ static void test_redcap_variants_load(void **state)
                         "from a query on REDCap's own database, which ioheme cannot run; it takes "
                         "free text");
     dict_free(&d);
+
+    /* what loads but cannot behave as in REDCap, one warning each: a BioPortal lookup (free
+     * text), a JavaScript calc (blank), and bounds REDCap works out at entry (not checked) */
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+             "dx,visit,,text,Diagnosis,BIOPORTAL:ICD10,,,,,,,,,,,,\n"
+             "js,visit,,calc,JS,\"$('#dx-tr select').prop('selected',true)\",,,,,,,,,,,,\n"
+             "lmp,visit,,text,LMP,,,date_mdy,,today,,,,,,,,\n"
+             "onset,visit,,text,Onset,,,date_mdy,[lmp],today,,,,,,,,\n"
+             "n,visit,,text,N,,,integer,0,[visit][lmp],,,,,,,,\n");
+    if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(d.nwarnings, 6);
+    assert_string_equal(d.warnings[0], "dictionary.csv:3:6: warning: field 'dx': 'BIOPORTAL:ICD10' "
+                                       "looks its values up in BioPortal's ontology, which "
+                                       "ioheme cannot reach; it takes free text");
+    assert_string_equal(d.warnings[1], "dictionary.csv:4:6: warning: field 'js': its calculation "
+                                       "is JavaScript, which REDCap runs in the browser; ioheme "
+                                       "runs none: the field stays blank");
+    assert_string_equal(d.warnings[2], "dictionary.csv:5:10: warning: field 'lmp': max 'today' is "
+                                       "worked out by REDCap as the value is entered; ioheme keeps "
+                                       "it but does not check it");
+    assert_non_null(
+        strstr(d.warnings[3], "dictionary.csv:6:9: warning: field 'onset': min '[lmp]'"));
+    assert_non_null(strstr(d.warnings[5], "dictionary.csv:7:10: warning: field 'n': max "
+                                          "'[visit][lmp]'"));
+    assert_non_null(dict_field(&d, "js")->calc);
+    assert_string_equal(dict_field(&d, "js")->choices_raw,
+                        "$('#dx-tr select').prop('selected',true)");
+    const struct dict_field *lmp = dict_field(&d, "lmp");
+    assert_false(lmp->has_max);
+    assert_string_equal(lmp->vmax, "today");
+    struct validate_result vr;
+    assert_int_equal(validate_value(lmp, NULL, "12-31-2999", &vr), VALID_OK); /* not checked */
+    const struct dict_field *nf = dict_field(&d, "n");
+    assert_true(nf->has_min && !nf->has_max); /* the fixed bound is checked as always */
+    assert_int_equal(validate_value(nf, NULL, "-1", &vr), VALID_SOFT);
+    dict_free(&d);
+    /* what is not such a bound is still an error: a broken reference, "today" on a text field */
+    snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+             "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
+             "a,visit,,text,A,,,date_ymd,[lmp,,,,,,,,,\n"
+             "b,visit,,text,B,,,,today,,,,,,,,,\n");
+    assert_int_equal(dict_load_mem(csv, NULL, NULL, NULL, &d, &e), ERR_INVALID);
+    assert_string_equal(e.msg, "dictionary.csv:3:9: field 'a': min '[lmp' is not a valid date_ymd\n"
+                               "dictionary.csv:4:9: field 'b': a min needs a number, date or "
+                               "time validation type, not '(none)'");
 
     /* the validation types that belong on other field types are refused on text */
     snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
