@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "core/derive.h"
+#include "core/sitetime.h"
 #include "formats/json_out.h"
 #include "report/dataset.h"
 
@@ -21,7 +22,16 @@ const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, fal
 
 int cli_store_open(const struct cli_args *a, struct store **st, struct err *e)
 {
-    return store_open(cli_db_path(a), st, e);
+    int rc = store_open(cli_db_path(a), st, e);
+    /* the site's zone for every conversion (core/sitetime.h), as `ioheme serve` sets it: a
+     * "today" bound checked by an import is the ward's date, not the machine's */
+    char zone[STORE_TZ_LEN];
+    if (!rc && (store_site_timezone(*st, zone, NULL, e) != 0 || sitetime_use(zone, e) != 0)) {
+        rc = e->code;
+        store_close(*st);
+        *st = NULL;
+    }
+    return rc;
 }
 
 /* One line from f without its newline: 0, -1 at the end of input, -2 when the line does not

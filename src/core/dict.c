@@ -22,6 +22,7 @@
 #include "base/hash.h"
 #include "core/dict_int.h"
 #include "core/expr_int.h"
+#include "core/sitetime.h"
 #include "core/validate.h"
 
 static const char *const dict_headers[18] = {
@@ -431,12 +432,10 @@ static enum field_type vtype_field_type(int v)
     return v == VT_SIGNATURE ? FT_FILE : v == VT_AUTOCOMPLETE ? FT_DROPDOWN : FT_TEXT;
 }
 
-/* Whether a min or max is one REDCap works out when the value is entered: "today", "now", or
- * a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"). */
+/* Whether a min or max is a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"),
+ * which REDCap works out when the value is entered. */
 static bool bound_is_dynamic(const char *s)
 {
-    if (strcmp(s, "today") == 0 || strcmp(s, "now") == 0)
-        return true;
     for (int part = 0; part < 2 && *s == '['; part++) {
         size_t n = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
         if (n == 0 || s[1 + n] != ']')
@@ -455,9 +454,21 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
         if (!*raw[k])
             continue;
         double v;
-        if (validate_type_is_ordered(vt) && bound_is_dynamic(raw[k])) {
+        char probe[SITETIME_TEXT_LEN];
+        bool is_clock = strcmp(raw[k], "today") == 0 || strcmp(raw[k], "now") == 0;
+        if (is_clock && validate_clock_text(vt, strcmp(raw[k], "now") == 0, "2000-01-01 00:00:00",
+                                            probe, sizeof probe)) {
+            *(k ? &f->max_clock : &f->min_clock) =
+                raw[k][0] == 'n' ? DICT_BOUND_NOW : DICT_BOUND_TODAY;
+        } else if (is_clock) {
+            dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
+                           "field '%s': %s '%s' needs a date, datetime or time validation, not "
+                           "'%s'",
+                           f->name, k ? "max" : "min", raw[k],
+                           f->vtype == VT_NONE ? "(none)" : dict_val_type_name(f->vtype));
+        } else if (validate_type_is_ordered(vt) && bound_is_dynamic(raw[k])) {
             dict_add_warning(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
-                             "field '%s': %s '%s' is worked out by REDCap as the value is "
+                             "field '%s': %s '%s' is a field REDCap reads as the value is "
                              "entered; ioheme keeps it but does not check it",
                              f->name, k ? "max" : "min", raw[k]);
         } else if (!validate_type_is_ordered(vt)) {

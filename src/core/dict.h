@@ -134,6 +134,14 @@ struct dict_field {
     bool has_min, has_max;
     double min_num, max_num; /* numbers; dates/datetimes as days/seconds since epoch;
                                 times (HH:MM, MM:SS) as seconds */
+    /* A min / max of "today" or "now" on a date, datetime or time field: the site's clock when
+     * the value is entered (validate_clock_bounds); has_min / has_max are false for it. */
+    enum dict_clock_bound {
+        DICT_BOUND_FIXED,
+        DICT_BOUND_TODAY,
+        DICT_BOUND_NOW
+    } min_clock,
+        max_clock;
     bool is_identifier, is_required;
     const char *branching_raw;
     struct expr *branching; /* NULL when always shown */

@@ -231,6 +231,54 @@ bool validate_parse_ordered(enum val_type t, const char *s, double *out)
     }
 }
 
+bool validate_clock_text(enum val_type t, bool now, const char *wall, char *out, size_t n)
+{
+    size_t len;
+    if (strlen(wall) < 19)
+        return false;
+    if (date_order(t, &len)) {
+        if (len == 10 || now)
+            fmt_text(out, n, "%.*s", (int)len, wall);
+        else /* today on a datetime field: its first minute */
+            fmt_text(out, n, "%.10s %s", wall, len == 16 ? "00:00" : "00:00:00");
+        return true;
+    }
+    if (now && (t == VT_TIME || t == VT_TIME_HH_MM_SS)) {
+        fmt_text(out, n, "%.*s", t == VT_TIME ? 5 : 8, wall + 11);
+        return true;
+    }
+    return false;
+}
+
+enum validate_level validate_clock_bounds(const struct dict_field *f, const char *value,
+                                          const char *wall, struct validate_result *r)
+{
+    result_init(r);
+    double x;
+    if ((f->min_clock == DICT_BOUND_FIXED && f->max_clock == DICT_BOUND_FIXED) || !*value ||
+        !validate_parse_ordered(f->vtype, value, &x))
+        return VALID_OK;
+    enum validate_level lv = f->force_minmax ? VALID_HARD : VALID_SOFT;
+    const char *how = f->force_minmax ? "" : " (flagged for review)";
+    for (int k = 0; k < 2; k++) {
+        enum dict_clock_bound b = k ? f->max_clock : f->min_clock;
+        char text[32];
+        double y;
+        if (b == DICT_BOUND_FIXED ||
+            !validate_clock_text(f->vtype, b == DICT_BOUND_NOW, wall, text, sizeof text) ||
+            !validate_parse_ordered(f->vtype, text, &y))
+            continue;
+        const char *name = b == DICT_BOUND_NOW ? "now" : "today";
+        if (k == 0 && x < y)
+            return set(r, lv, "min", "field '%s': %s is below the minimum %s (%s)%s", f->name,
+                       value, name, text, how);
+        if (k == 1 && x > y)
+            return set(r, lv, "max", "field '%s': %s is above the maximum %s (%s)%s", f->name,
+                       value, name, text, how);
+    }
+    return VALID_OK;
+}
+
 static bool is_email(const char *s)
 {
     const char *at = strchr(s, '@');

@@ -55,6 +55,20 @@ bool validate_type_is_ordered(enum val_type t);
  * no order). */
 bool validate_parse_ordered(enum val_type t, const char *s, double *out);
 
+/* What a min or max of "today" (now false) or "now" reads on a field of type t, from wall, the
+ * site's wall-clock "YYYY-MM-DD HH:MM:SS": the date for a date field; for a datetime field its
+ * midnight (today) or the minute / second (now); the time for a time field (now only). In the
+ * field's stored form, written to out. False when type t takes no such bound. */
+bool validate_clock_text(enum val_type t, bool now, const char *wall, char *out, size_t n);
+
+/* Checks value (as stored: validate_value's canonical) against f's "today" / "now" bounds
+ * (dict_field.min_clock, max_clock) read on wall, the site's wall-clock now ("YYYY-MM-DD
+ * HH:MM:SS"): a value after today is VALID_SOFT (flagged) or, with @FORCE-MINMAX, VALID_HARD,
+ * rule "min" / "max", the message naming the bound and the date it read. VALID_OK for a blank
+ * value or a field without such bounds. */
+enum validate_level validate_clock_bounds(const struct dict_field *f, const char *value,
+                                          const char *wall, struct validate_result *r);
+
 /* The check made when a form is marked complete: a required field (Required Field? = y) that is
  * shown (the caller evaluates branching logic; hidden fields are not checked) must have a
  * value. VALID_HARD with rule "required" when value is NULL or blank, else VALID_OK. For a

@@ -18,6 +18,7 @@
 #include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/branch.h"
+#include "core/sitetime.h"
 #include "core/validate.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -272,6 +273,20 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
     if (lvl == VALID_SOFT) {
         p->flag = vr.rule;
         fmt_text(msg, msglen, "%s", vr.msg);
+    }
+    if (p->value && (f->min_clock != DICT_BOUND_FIXED || f->max_clock != DICT_BOUND_FIXED)) {
+        /* "today" / "now" as a bound: the site's clock as the value is entered */
+        char wall[SITETIME_TEXT_LEN];
+        sitetime_format_ms(store_now_ms(ps->st), true, wall);
+        enum validate_level cl = validate_clock_bounds(f, p->value, wall, &vr);
+        if (cl == VALID_HARD) {
+            fmt_text(msg, msglen, "%s", vr.msg);
+            return vr.rule;
+        }
+        if (cl == VALID_SOFT && !p->flag) {
+            p->flag = vr.rule;
+            fmt_text(msg, msglen, "%s", vr.msg);
+        }
     }
     return NULL;
 }

@@ -236,51 +236,77 @@ static void test_redcap_variants_load(void **state)
     dict_free(&d);
 
     /* what loads but cannot behave as in REDCap, one warning each: a BioPortal lookup (free
-     * text), a JavaScript calc (blank), and bounds REDCap works out at entry (not checked) */
+     * text), a JavaScript calc (blank), a bound read from another field (not checked); "today"
+     * and "now" as bounds are the site's clock, checked when the value is entered */
     snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
              "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
              "dx,visit,,text,Diagnosis,BIOPORTAL:ICD10,,,,,,,,,,,,\n"
              "js,visit,,calc,JS,\"$('#dx-tr select').prop('selected',true)\",,,,,,,,,,,,\n"
              "lmp,visit,,text,LMP,,,date_mdy,,today,,,,,,,,\n"
              "onset,visit,,text,Onset,,,date_mdy,[lmp],today,,,,,,,,\n"
-             "n,visit,,text,N,,,integer,0,[visit][lmp],,,,,,,,\n");
+             "n,visit,,text,N,,,integer,0,[visit][lmp],,,,,,,,\n"
+             "appt,visit,,text,Appt,,,datetime_ymd,now,,,,,,,,,\n"
+             "dose,visit,,text,Dose,,,time,,now,,,,,,,,@FORCE-MINMAX\n");
     if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
         fail_msg("%s", e.msg);
-    assert_int_equal(d.nwarnings, 6);
+    assert_int_equal(d.nwarnings, 4);
     assert_string_equal(d.warnings[0], "dictionary.csv:3:6: warning: field 'dx': 'BIOPORTAL:ICD10' "
                                        "looks its values up in BioPortal's ontology, which "
                                        "ioheme cannot reach; it takes free text");
     assert_string_equal(d.warnings[1], "dictionary.csv:4:6: warning: field 'js': its calculation "
                                        "is JavaScript, which REDCap runs in the browser; ioheme "
                                        "runs none: the field stays blank");
-    assert_string_equal(d.warnings[2], "dictionary.csv:5:10: warning: field 'lmp': max 'today' is "
-                                       "worked out by REDCap as the value is entered; ioheme keeps "
-                                       "it but does not check it");
-    assert_non_null(
-        strstr(d.warnings[3], "dictionary.csv:6:9: warning: field 'onset': min '[lmp]'"));
-    assert_non_null(strstr(d.warnings[5], "dictionary.csv:7:10: warning: field 'n': max "
+    assert_string_equal(d.warnings[2], "dictionary.csv:6:9: warning: field 'onset': min '[lmp]' "
+                                       "is a field REDCap reads as the value is entered; ioheme "
+                                       "keeps it but does not check it");
+    assert_non_null(strstr(d.warnings[3], "dictionary.csv:7:10: warning: field 'n': max "
                                           "'[visit][lmp]'"));
     assert_non_null(dict_field(&d, "js")->calc);
     assert_string_equal(dict_field(&d, "js")->choices_raw,
                         "$('#dx-tr select').prop('selected',true)");
     const struct dict_field *lmp = dict_field(&d, "lmp");
     assert_false(lmp->has_max);
+    assert_int_equal(lmp->max_clock, DICT_BOUND_TODAY);
     assert_string_equal(lmp->vmax, "today");
     struct validate_result vr;
-    assert_int_equal(validate_value(lmp, NULL, "12-31-2999", &vr), VALID_OK); /* not checked */
+    const char *wall = "2026-12-06 10:00:00"; /* the site's clock in these checks */
+    /* stored ISO, entered MM-DD-YYYY: tomorrow is after today, flagged; today is fine */
+    assert_int_equal(validate_clock_bounds(lmp, "2026-12-07", wall, &vr), VALID_SOFT);
+    assert_string_equal(vr.rule, "max");
+    assert_string_equal(vr.msg, "field 'lmp': 2026-12-07 is above the maximum today (2026-12-06) "
+                                "(flagged for review)");
+    assert_int_equal(validate_clock_bounds(lmp, "2026-12-06", wall, &vr), VALID_OK);
+    assert_int_equal(validate_clock_bounds(lmp, "", wall, &vr), VALID_OK);
+    const struct dict_field *appt = dict_field(&d, "appt");
+    assert_int_equal(validate_clock_bounds(appt, "2026-12-06 09:59", wall, &vr), VALID_SOFT);
+    assert_non_null(strstr(vr.msg, "is below the minimum now (2026-12-06 10:00)"));
+    assert_int_equal(validate_clock_bounds(appt, "2026-12-06 10:00", wall, &vr), VALID_OK);
+    const struct dict_field *dose = dict_field(&d, "dose"); /* @FORCE-MINMAX: refused */
+    assert_int_equal(validate_clock_bounds(dose, "10:01", wall, &vr), VALID_HARD);
+    assert_string_equal(vr.msg, "field 'dose': 10:01 is above the maximum now (10:00)");
+    assert_int_equal(validate_clock_bounds(dict_field(&d, "onset"), "2999-01-01", wall, &vr),
+                     VALID_SOFT); /* its max is today; its min, a field, is not checked */
     const struct dict_field *nf = dict_field(&d, "n");
     assert_true(nf->has_min && !nf->has_max); /* the fixed bound is checked as always */
     assert_int_equal(validate_value(nf, NULL, "-1", &vr), VALID_SOFT);
+    assert_int_equal(validate_clock_bounds(nf, "5", wall, &vr), VALID_OK);
     dict_free(&d);
-    /* what is not such a bound is still an error: a broken reference, "today" on a text field */
+    /* what is not such a bound is an error: a broken reference, "today" on a text field, on an
+     * integer, on a time field (a time has no date: only "now") */
     snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
              "record_id,visit,,text,ID,,,,,,,,,,,,,\n"
              "a,visit,,text,A,,,date_ymd,[lmp,,,,,,,,,\n"
-             "b,visit,,text,B,,,,today,,,,,,,,,\n");
+             "b,visit,,text,B,,,,today,,,,,,,,,\n"
+             "c,visit,,text,C,,,integer,today,,,,,,,,,\n"
+             "t,visit,,text,T,,,time,,today,,,,,,,,\n");
     assert_int_equal(dict_load_mem(csv, NULL, NULL, NULL, &d, &e), ERR_INVALID);
     assert_string_equal(e.msg, "dictionary.csv:3:9: field 'a': min '[lmp' is not a valid date_ymd\n"
-                               "dictionary.csv:4:9: field 'b': a min needs a number, date or "
-                               "time validation type, not '(none)'");
+                               "dictionary.csv:4:9: field 'b': min 'today' needs a date, datetime "
+                               "or time validation, not '(none)'\n"
+                               "dictionary.csv:5:9: field 'c': min 'today' needs a date, datetime "
+                               "or time validation, not 'integer'\n"
+                               "dictionary.csv:6:10: field 't': max 'today' needs a date, datetime "
+                               "or time validation, not 'time'");
 
     /* the validation types that belong on other field types are refused on text */
     snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
