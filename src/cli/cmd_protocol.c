@@ -16,6 +16,7 @@
 #include "core/calc.h"
 #include "core/dict.h"
 #include "core/expr.h"
+#include "core/sitetime.h"
 #include "core/validate.h"
 #include "formats/csv.h"
 #include "formats/json_out.h"
@@ -58,8 +59,9 @@ const char CMD_PROTOCOL_USAGE[] =
     "          its type, validation, range, choices and logic; --json for a machine\n"
     "  eval    evaluates a REDCap logic expression with the C evaluator the server uses.\n"
     "          NAME=VALUE gives [NAME]; 'event/NAME=VALUE' gives [event][NAME]; 'NAME(CODE)=1'\n"
-    "          ticks a checkbox option. Unset fields are blank. --now fixes 'today'/'now'\n"
-    "          (UTC; default the clock). Prints the value (blank prints an empty line);\n"
+    "          ticks a checkbox option. Unset fields are blank. --now fixes 'today'/'now' as\n"
+    "          a wall-clock time (default the clock; 'today' and 'now' are the site's wall\n"
+    "          clock, here the zone of $TZ). Prints the value (blank prints an empty line);\n"
     "          --json prints null, a number or a string. With --protocol DIR, calc fields\n"
     "          are computed from their calculations and the expression is checked against\n"
     "          the dictionary; --event names the event plain NAME=VALUE and [NAME] mean\n"
@@ -465,7 +467,7 @@ static int protocol_eval(struct cmd_ctx *ctx)
             !(validate_parse_ordered(VT_DATE_YMD, now, &secs) && (secs *= 86400.0, true)))
             return cli_usage_error("protocol eval", "--now '%s' is not YYYY-MM-DD[ HH:MM[:SS]]",
                                    now);
-        now_ms = (long long)secs * 1000;
+        now_ms = sitetime_ms_from_wall((long long)secs); /* a wall-clock time: the instant */
     }
     struct kv kvs[CLI_MAX_POS];
     struct kv_set set = {kvs, 0, cli_get(ap, "event"), NULL};

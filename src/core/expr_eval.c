@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "core/expr_int.h"
+#include "core/sitetime.h"
 
 struct evalctx {
     expr_lookup_fn lookup;
@@ -156,10 +157,12 @@ static int fn_datediff(struct evalctx *c, const struct expr *x, struct expr_valu
     for (int i = 0; i < 2; i++) {
         if (is_blank(&a[i]) || a[i].kind != EV_STR)
             return 0;
+        /* 'today' and 'now' are the site's wall clock (core/sitetime.h), the scale of the
+         * dates and times the data hold: the ward's date, whatever the machine's zone */
         if (strcmp(a[i].str, "today") == 0)
-            t[i] = floor((double)c->now_ms / 86400000.0) * 86400.0;
+            t[i] = floor((double)sitetime_wall_from_ms(c->now_ms) / 86400.0) * 86400.0;
         else if (strcmp(a[i].str, "now") == 0)
-            t[i] = floor((double)c->now_ms / 1000.0);
+            t[i] = (double)sitetime_wall_from_ms(c->now_ms);
         else if (!expr_parse_date(a[i].str, fmt, &t[i]))
             return 0;
     }

@@ -27,6 +27,7 @@
         return function (lookup) {
             var L = Object.create(H);
             L.nowMs = Date.now();
+            L.zone = document.body.getAttribute('data-site-tz') || 'UTC'; /* 'today', 'now' */
             L.v = function (event, field, code, inst) {
                 var x = lookup(event, field, code, inst);
                 return (x === null || x === undefined || x === '') ? null : x;

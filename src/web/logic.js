@@ -286,8 +286,10 @@ var IOHEME_LOGIC = (function () {
             for (i = 0; i < 2; i++) {
                 var s = ends[i];
                 if (isBlank(s) || typeof s !== 'string') return null;
-                if (s === 'today') t[i] = Math.floor(this.nowMs / 86400000) * 86400;
-                else if (s === 'now') t[i] = Math.floor(this.nowMs / 1000);
+                /* the site's wall clock, as the server's (sitetime_wall_from_ms) */
+                var wall = wallMs(this.nowMs, this.zone);
+                if (s === 'today') t[i] = Math.floor(wall / 86400000) * 86400;
+                else if (s === 'now') t[i] = Math.floor(wall / 1000);
                 else t[i] = parseDate(s, fmt);
                 if (t[i] === null) return null;
             }
@@ -298,16 +300,32 @@ var IOHEME_LOGIC = (function () {
         }
     };
 
-    /* Turns emitted code into function(lookup, nowMs) -> value (null, number or string).
+    /* The wall clock of zone (an IANA name: the site's, <body data-site-tz>) at instant ms, as
+     * ms since 1970-01-01 00:00 of that calendar: what 'today' and 'now' read, as the server's
+     * sitetime_wall_from_ms. ms itself for UTC or no zone. */
+    function wallMs(ms, zone) {
+        if (!zone || zone === 'UTC') return ms;
+        var p = {};
+        new Intl.DateTimeFormat('en-US', {timeZone: zone, hourCycle: 'h23', year: 'numeric',
+            month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+            second: '2-digit'}).formatToParts(new Date(ms)).forEach(function (x) {
+            p[x.type] = x.value;
+        });
+        return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+    }
+
+    /* Turns emitted code into function(lookup, nowMs, zone) -> value (null, number or string);
+     * zone is the site's time zone ('today' and 'now'), UTC when not given.
      * lookup(event, field, code, instance) gives a field's value: event null for [field], code
      * null unless a checkbox option ("1" ticked, "0" not), instance undefined unless the
      * reference names one (a number, or "first-instance", "last-instance",
      * "previous-instance", "next-instance", "current-instance"). */
     function compile(js) {
         var f = new Function('L', '"use strict"; return (' + js + ');');
-        return function (lookup, nowMs) {
+        return function (lookup, nowMs, zone) {
             var L = Object.create(H);
             L.nowMs = typeof nowMs === 'number' ? nowMs : Date.now();
+            L.zone = zone;
             L.v = function (event, field, code, instance) {
                 var x = lookup(event, field, code, instance);
                 return isBlank(x) ? null : x;

@@ -141,5 +141,25 @@ for (const [expr, vals, want] of table) {
         failed++;
     }
 }
-console.log(`${table.length - failed}/${table.length} expressions agree`);
+// 'today' and 'now' are the site's wall clock in both engines: at 2024-03-01 12:00 UTC it is
+// already 2024-03-02 02:00 at a site on UTC+14 and 2024-03-01 01:00 at one on UTC-11. The C
+// side is `protocol eval` under that TZ, --now the same instant as that zone's wall clock.
+const zoned = [
+    ['Pacific/Kiritimati', '2024-03-02 02:00:00', "datediff('2024-02-01', 'today', 'd')", '30'],
+    ['Pacific/Kiritimati', '2024-03-02 02:00:00', "datediff('2024-03-02', 'now', 'h')", '2'],
+    ['Pacific/Pago_Pago', '2024-03-01 01:00:00', "datediff('2024-02-01', 'today', 'd')", '29'],
+    ['Pacific/Pago_Pago', '2024-03-01 01:00:00', "datediff('2024-03-01', 'now', 'h')", '1'],
+];
+for (const [zone, wall, expr, want] of zoned) {
+    const c = execFileSync(bin, ['protocol', 'eval', '--json', '--now', wall, expr],
+                           { encoding: 'utf8', env: { ...process.env, TZ: zone } }).trim();
+    const js = execFileSync(bin, ['protocol', 'js', expr], { encoding: 'utf8' }).trim();
+    const v = L.compile(js)(() => null, NOW_MS, zone);
+    const j = v === null ? 'null' : L.format(v);
+    if (c !== want || j !== want) {
+        console.log(`FAIL ${expr} at ${zone}: want ${want}, C ${c}, JS ${j}`);
+        failed++;
+    }
+}
+console.log(`${table.length + zoned.length - failed}/${table.length + zoned.length} expressions agree`);
 process.exit(failed ? 1 : 0);

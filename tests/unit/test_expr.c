@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/expr.h"
+#include "core/sitetime.h"
 
 /* 2024-03-01 12:00:00 UTC: 19783 days since 1970-01-01 (54 years = 19723 days incl. 13 leap
  * days, + Jan 31 + Feb 29 = 19783), + 12 h. */
@@ -264,9 +265,19 @@ static void test_datediff_hand_counted(void **state)
     assert_string_equal(eval0("datediff('2024-02-29 23:00', '2024-03-01 01:00', 'h')"), "2");
     assert_string_equal(eval0("datediff('01-31-2024', '03-01-2024', 'd', 'mdy')"), "30");
     assert_string_equal(eval0("datediff('31-01-2024', '01-03-2024', 'd', 'dmy')"), "30");
-    /* NOW_MS is 2024-03-01 12:00 UTC */
+    /* NOW_MS is 2024-03-01 12:00 UTC; 'today' and 'now' are the site's wall clock */
+    assert_int_equal(sitetime_use("UTC", NULL), 0); /* whatever the machine's zone */
     assert_string_equal(eval0("datediff('2024-02-01', 'today', 'd')"), "29");
     assert_string_equal(eval0("datediff('2024-03-01', 'now', 'h')"), "12");
+    /* at that instant it is already 2024-03-02 02:00 at a site on UTC+14, and 2024-03-01 01:00
+     * at one on UTC-11 */
+    assert_int_equal(sitetime_use("Pacific/Kiritimati", NULL), 0);
+    assert_string_equal(eval0("datediff('2024-02-01', 'today', 'd')"), "30");
+    assert_string_equal(eval0("datediff('2024-03-02', 'now', 'h')"), "2");
+    assert_int_equal(sitetime_use("Pacific/Pago_Pago", NULL), 0);
+    assert_string_equal(eval0("datediff('2024-02-01', 'today', 'd')"), "29");
+    assert_string_equal(eval0("datediff('2024-03-01', 'now', 'h')"), "1");
+    assert_int_equal(sitetime_use("UTC", NULL), 0);
     assert_string_equal(eval0("datediff([a], '2024-01-01', 'd')"), "(blank)");
     assert_string_equal(eval0("datediff('2024-02-30', '2024-03-01', 'd')"), "(blank)");
     assert_string_equal(eval0("datediff('2024-13-01', '2024-03-01', 'd')"), "(blank)");
