@@ -433,16 +433,18 @@ static enum field_type vtype_field_type(int v)
 }
 
 /* Whether a min or max is a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"),
- * which REDCap works out when the value is entered. */
-static bool bound_is_dynamic(const char *s)
+ * which REDCap works out when the value is entered: what the logic parser reads as one field
+ * reference. */
+static bool bound_is_dynamic(struct loader *L, const char *s)
 {
-    for (int part = 0; part < 2 && *s == '['; part++) {
-        size_t n = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
-        if (n == 0 || s[1 + n] != ']')
-            return false;
-        s += n + 2;
-    }
-    return *s == '\0';
+    struct expr *x = NULL;
+    size_t at = 0;
+    struct err e;
+    err_clear(&e);
+    int rc = expr_parse(s, &L->d->arena, &x, &at, &e);
+    if (rc == ERR_NOMEM)
+        L->nomem = true;
+    return rc == 0 && x && x->op == EX_REF;
 }
 
 static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
@@ -466,7 +468,8 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
                            "'%s'",
                            f->name, k ? "max" : "min", raw[k],
                            f->vtype == VT_NONE ? "(none)" : dict_val_type_name(f->vtype));
-        } else if (validate_type_is_ordered(vt) && bound_is_dynamic(raw[k])) {
+        } else if (raw[k][0] == '[' && validate_type_is_ordered(vt) &&
+                   bound_is_dynamic(L, raw[k])) {
             dict_add_warning(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                              "field '%s': %s '%s' is a field REDCap reads as the value is "
                              "entered; ioheme keeps it but does not check it",
