@@ -121,7 +121,7 @@ async function cliLoad(db, killAt) {
                 let err = '';
                 c.stderr.on('data', (d) => { err += d; });
                 running.add(c);
-                c.on('exit', (status, sig) => { running.delete(c); resolve({ status, sig, err }); });
+                c.on('close', (status, sig) => { running.delete(c); resolve({ status, sig, err }); });
             });
             if (code.status === 0) acked.set(`${rec}|${inst}`, v);
             else if (code.sig !== 'SIGKILL')

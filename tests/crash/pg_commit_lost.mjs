@@ -58,7 +58,7 @@ try {
         { env: { ...process.env, IOHEME_USER: 'coordinator', IOHEME_PASSWORD: PASSWORD.coordinator } });
     let stderr = '';
     cli.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise((res) => cli.on('exit', (code) => res(code)));
+    const exited = new Promise((res) => cli.on('close', (code) => res(code)));
     t.check(await cutTheWaitingCommit(), 'ioheme set: its COMMIT waits, and its session is terminated');
     const code = await exited;
     holdCommits(false);

@@ -46,7 +46,7 @@ function importAsync(file) {
         let out = '', err = '';
         child.stdout.on('data', (d) => { out += d; });
         child.stderr.on('data', (d) => { err += d; });
-        child.on('exit', (code) => resolve({ code, out, err }));
+        child.on('close', (code) => resolve({ code, out, err }));
     });
 }
 
