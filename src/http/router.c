@@ -236,9 +236,16 @@ void router_dispatch(struct req *r)
         fail_err(r, &e);
         return;
     }
-    /* A read answers from one snapshot (and one read transaction), authentication included. */
+    /* A read answers from one snapshot (and one read transaction), authentication included,
+     * and under the protocol version in force in it (on PostgreSQL that check goes out with
+     * the snapshot's BEGIN: one round trip). */
     bool snapshot = rt->method == HTTP_GET && r->st;
     if (snapshot && store_snapshot_begin(r->st, &e) != 0) {
+        fail_err(r, &e);
+        return;
+    }
+    if (snapshot && store_protocol_sync(r->st, &e) != 0) {
+        store_snapshot_end(r->st);
         fail_err(r, &e);
         return;
     }

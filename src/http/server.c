@@ -99,8 +99,8 @@ struct store *req_store(struct req *r, struct err *e)
         return r->st;
     if (tl_store && tl_generation == r->srv->generation) {
         /* a protocol amended meanwhile (`ioheme protocol amend`) is in force from this
-         * request on, without a restart */
-        if (store_protocol_sync(tl_store, e) != 0)
+         * request on, without a restart (a GET looks inside its read snapshot: router.c) */
+        if (r->method != HTTP_GET && store_protocol_sync(tl_store, e) != 0)
             return NULL;
         r->st = tl_store;
         return r->st;

@@ -245,11 +245,18 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "
                          "max(instance) FROM form_status WHERE record_id = ?1 AND event = ?2 "
                          "AND form = ?3) AS i",
+    /* the session, its user and (one row each, as SQ_SITE_SCOPE) the user's sites */
     [SQ_SESSION_AUTH] = "SELECT u.id, u.name, u.role, NULL, u.is_disabled, u.failed_logins, "
-                        "u.is_locked_out, u.created_at, s.expires_ms, s.ttl_s FROM session s "
-                        "JOIN \"user\" u ON u.id = s.user_id WHERE s.token_hash = ?1",
-    [SQ_VAL_FORM] = "SELECT field, code, value, flag FROM value WHERE record_id = ?1 AND "
-                    "event = ?2 AND form = ?3 AND instance = ?4 ORDER BY field, code",
+                        "u.is_locked_out, u.created_at, s.expires_ms, s.ttl_s, u.all_sites, "
+                        "us.site_id, si.code FROM session s JOIN \"user\" u ON u.id = s.user_id "
+                        "LEFT JOIN user_site us ON us.user_id = u.id LEFT JOIN site si ON si.id = "
+                        "us.site_id WHERE s.token_hash = ?1 ORDER BY us.site_id",
+    /* one form's values in field order and, in a row of its own (field NULL), its status:
+     * one statement, so one round trip on PostgreSQL */
+    [SQ_VAL_FORM] = "SELECT field, code, value, flag, NULL FROM value WHERE record_id = ?1 AND "
+                    "event = ?2 AND form = ?3 AND instance = ?4 UNION ALL "
+                    "SELECT NULL, NULL, NULL, NULL, status FROM form_status WHERE record_id = ?1 "
+                    "AND event = ?2 AND form = ?3 AND instance = ?4 ORDER BY 1, 2",
     [SQ_SNAP_BEGIN] = "BEGIN",
     [SQ_SNAP_COMMIT] = "COMMIT",
     /* sites.c */

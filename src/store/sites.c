@@ -75,11 +75,44 @@ int store_sites_register(struct store *st, struct err *e)
     return 0;
 }
 
+void store_scope_row(sqldb_stmt *s, int col, struct store_scope *sc, bool *all)
+{
+    *all = store_sql_col_int(s, col) != 0;
+    if (store_sql_col_type(s, col + 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX) {
+        if (sc->n == 0)
+            store_col_copy(s, col + 2, sc->dag, sizeof sc->dag);
+        sc->site[sc->n++] = store_sql_col_int64(s, col + 1);
+    }
+}
+
+void store_scope_done(struct store_scope *sc, bool all)
+{
+    if (all) /* an unknown user (no row) stays limited to nothing */
+        *sc = (struct store_scope){.limited = false};
+    if (sc->n != 1)
+        sc->dag[0] = '\0';
+}
+
+void store_scope_prefetched(struct store *st, const char *user, const struct store_scope *sc)
+{
+    st->prefetch_snapshot = 0;
+    if (!st->is_snapshot || !fmt_fits(st->prefetch_user, sizeof st->prefetch_user, "%s", user))
+        return;
+    st->prefetch = *sc;
+    st->prefetch_snapshot = st->snapshot_serial;
+}
+
 int store_site_scope_load(struct store *st, const char *user, struct store_scope *sc, struct err *e)
 {
     *sc = (struct store_scope){.limited = true}; /* until read: nothing */
     if (!user || strcmp(user, "system") == 0) {
         sc->limited = false; /* nobody signed in yet, or the store's own work */
+        return 0;
+    }
+    /* read with the session in this same snapshot: the same rows */
+    if (st->is_snapshot && st->prefetch_snapshot == st->snapshot_serial &&
+        strcmp(st->prefetch_user, user) == 0) {
+        *sc = st->prefetch;
         return 0;
     }
     sqldb_stmt *s = store_stmt_get(st, SQ_SITE_SCOPE, e);
@@ -88,23 +121,14 @@ int store_site_scope_load(struct store *st, const char *user, struct store_scope
     store_bind_text(st, s, 1, user);
     int r;
     bool all = false;
-    while ((r = store_step(st, s)) == SQLITE_ROW) {
-        all = store_sql_col_int(s, 0) != 0;
-        if (store_sql_col_type(s, 1) != SQLITE_NULL && sc->n < STORE_USER_SITES_MAX) {
-            if (sc->n == 0)
-                store_col_copy(s, 2, sc->dag, sizeof sc->dag);
-            sc->site[sc->n++] = store_sql_col_int64(s, 1);
-        }
-    }
+    while ((r = store_step(st, s)) == SQLITE_ROW)
+        store_scope_row(s, 0, sc, &all);
     store_sql_reset(s);
     if (r != SQLITE_DONE) {
         sc->n = 0;
         return store_db_fail(st, e, "reading the user's sites");
     }
-    if (all) /* an unknown user (no row) stays limited to nothing */
-        *sc = (struct store_scope){.limited = false};
-    if (sc->n != 1)
-        sc->dag[0] = '\0';
+    store_scope_done(sc, all);
     return 0;
 }
 

@@ -20,8 +20,12 @@ int store_snapshot_begin(struct store *st, struct err *e)
     if (st->tx_depth || st->in_batch)
         return err_set(e, ERR_CONFLICT, "a transaction is already open");
     int rc = run_cached(st, SQ_SNAP_BEGIN, "starting a read snapshot", e);
-    if (rc == 0)
+    if (rc == 0) {
         st->tx_depth = 1;
+        st->is_snapshot = true;
+        if (++st->snapshot_serial == 0) /* 0 names no snapshot (store_scope_prefetched) */
+            st->snapshot_serial = 1;
+    }
     return rc;
 }
 
@@ -35,10 +39,11 @@ void store_snapshot_end(struct store *st)
         run_cached(st, SQ_SNAP_COMMIT, "ending a read snapshot", NULL) != 0)
         store_exec_sql(st->db, "ROLLBACK", NULL);
     st->tx_depth = 0;
+    st->is_snapshot = false;
     store_tx_ended(st);
 }
 
-/* Binds (record id, event, form, instance) as ?1..?4: SQ_VAL_FORM and SQ_FS_GET share them. */
+/* Binds (record id, event, form, instance) as ?1..?4. */
 static void bind_form_key(struct store *st, sqldb_stmt *s, long long rid, const char *event,
                           const char *form, int instance)
 {
@@ -63,6 +68,10 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     const char *rname = store_record_name(&r);
     int q;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
+        if (store_sql_col_type(s, 0) == SQLITE_NULL) { /* the status row */
+            *status = store_sql_col_int(s, 4);
+            continue;
+        }
         const char *code = (const char *)store_sql_col_text(s, 1);
         struct store_value v = {
             .record = rname,
@@ -84,15 +93,5 @@ int store_form_values(struct store *st, const char *record, const char *event, c
     if (!rc && q != SQLITE_DONE)
         rc = store_db_fail(st, e, "reading a form's values");
     store_sql_reset(s);
-    if (rc)
-        return rc;
-    s = store_stmt_get(st, SQ_FS_GET, e);
-    if (!s)
-        return ERR_IO;
-    bind_form_key(st, s, r.id, event, form, instance);
-    q = store_step(st, s);
-    if (q == SQLITE_ROW)
-        *status = store_sql_col_int(s, 0);
-    store_sql_reset(s);
-    return q == SQLITE_ROW || q == SQLITE_DONE ? 0 : store_db_fail(st, e, "reading form status");
+    return rc;
 }

@@ -34,7 +34,14 @@ struct sqldb {
     unsigned tx_serial; /* counts the transactions begun: a cursor lives in one */
     bool is_snapshot;   /* the open transaction is a read snapshot (BEGIN): no savepoints */
     bool is_outcome_unknown; /* the last error: the session went during COMMIT */
-    char *scope_sent;        /* ioheme.scope as last set on this session (NULL: unknown) */
+    /* A read snapshot costs no round trips of its own: its BEGIN is sent in one pipeline with
+     * its first statement (begin_pending until then), and its COMMIT, when the snapshot wrote
+     * nothing, is sent without waiting for the answer, which is read before the session is used
+     * again (commit_pending). A snapshot that wrote (tx_wrote) commits and waits, as any
+     * transaction does. */
+    bool begin_pending, commit_pending, tx_wrote;
+    bool must_reset;  /* the session is in a state no statement can use: reconnect */
+    char *scope_sent; /* ioheme.scope as last set on this session (NULL: unknown) */
     long long lock_timeout_ms;
 };
 
@@ -44,6 +51,7 @@ struct sqldb_stmt {
     /* PostgreSQL */
     char *sql;       /* translated */
     bool is_simple;  /* transaction control: run as store_sql_exec */
+    bool is_read;    /* a SELECT: running it in a snapshot leaves the snapshot read-only */
     bool persistent; /* the store's cached statements: they live as long as the session */
     char name[24];
     unsigned prepared_gen; /* 0: not prepared on the session of db->gen */
@@ -139,13 +147,15 @@ static int pg_revive(struct sqldb *db)
     /* a session the server closed (a restart, a failover) still says CONNECTION_OK until
      * something is read: read what is waiting, without blocking, so the next request is not
      * the one that finds out */
-    if (PQstatus(db->pg) == CONNECTION_OK && (db->in_tx || PQconsumeInput(db->pg)))
+    if (PQstatus(db->pg) == CONNECTION_OK && !db->must_reset &&
+        (db->in_tx || PQconsumeInput(db->pg)))
         return SQLITE_OK;
     if (db->in_tx) {
         set_err(db, SQLITE_BUSY, "the connection to PostgreSQL was lost mid-transaction");
         return SQLITE_BUSY;
     }
-    PQreset(db->pg);
+    PQreset(db->pg); /* a new session, out of pipeline mode */
+    db->must_reset = false;
     db->gen++;
     free(db->scope_sent);
     db->scope_sent = NULL;
@@ -156,6 +166,37 @@ static int pg_revive(struct sqldb *db)
         return SQLITE_BUSY;
     }
     return pg_session_setup(db);
+}
+
+/* Reads the answer to a snapshot's COMMIT sent without waiting (store_sql_exec): before
+ * anything else uses the session. A read-only snapshot's COMMIT has nothing to report; a session
+ * lost meanwhile is found by the next statement, as any lost session is. */
+static void pg_settle(struct sqldb *db)
+{
+    if (!db->commit_pending)
+        return;
+    db->commit_pending = false;
+    PGresult *r;
+    while ((r = PQgetResult(db->pg)) != NULL)
+        PQclear(r);
+}
+
+#define SNAPSHOT_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+/* Sends a deferred snapshot BEGIN on its own, for what cannot go in one pipeline with it. */
+static int pg_begin_now(struct sqldb *db)
+{
+    if (!db->begin_pending)
+        return SQLITE_OK;
+    db->begin_pending = false;
+    PGresult *r = PQexec(db->pg, SNAPSHOT_BEGIN);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        pg_err(db, r);
+        db->in_tx = false;
+    }
+    PQclear(r);
+    return ok ? SQLITE_OK : db->errcode;
 }
 
 int store_sql_open_sqlite(const char *path, int flags, struct sqldb **out)
@@ -318,6 +359,17 @@ int store_sql_exec(struct sqldb *db, const char *sql)
     bool ends = starts_with_word(sql, "COMMIT") || starts_with_word(sql, "ROLLBACK") ||
                 starts_with_word(sql, "END");
     bool is_savepoint_undo = strncmp(sql, "ROLLBACK TO", 11) == 0;
+    pg_settle(db);
+    if (db->begin_pending) {
+        if (ends && !is_savepoint_undo) { /* the snapshot read nothing: nothing was sent */
+            db->begin_pending = false;
+            db->in_tx = false;
+            return SQLITE_OK;
+        }
+        int rc = pg_begin_now(db);
+        if (rc)
+            return rc;
+    }
     if (ends && !is_savepoint_undo && PQstatus(db->pg) != CONNECTION_OK) {
         db->in_tx = false; /* the server ended it when the connection went */
         if (starts_with_word(sql, "ROLLBACK"))
@@ -329,6 +381,18 @@ int store_sql_exec(struct sqldb *db, const char *sql)
         int rc = pg_revive(db);
         if (rc)
             return rc;
+        if (strcmp(sql, "BEGIN") == 0) { /* a read snapshot: sent with its first statement */
+            db->in_tx = db->begin_pending = db->is_snapshot = true;
+            db->tx_wrote = false;
+            db->tx_serial++;
+            return SQLITE_OK;
+        }
+    }
+    if (strcmp(sql, "COMMIT") == 0 && db->in_tx && db->is_snapshot && !db->tx_wrote &&
+        PQsendQuery(db->pg, "COMMIT") && PQflush(db->pg) == 0) {
+        db->commit_pending = true; /* read before the session's next use (pg_settle) */
+        db->in_tx = false;
+        return SQLITE_OK;
     }
     const char *tx = pg_tx_sql(sql);
     PGresult *r = PQexec(db->pg, tx ? tx : sql);
@@ -350,8 +414,11 @@ int store_sql_exec(struct sqldb *db, const char *sql)
         db->in_tx = true;
         db->tx_serial++;
         db->is_snapshot = strcmp(sql, "BEGIN") == 0;
+        db->tx_wrote = false;
     } else if (ends && !is_savepoint_undo)
         db->in_tx = false;
+    else if (!begins && !ends && !starts_with_word(sql, "SELECT"))
+        db->tx_wrote = true; /* conservatively: anything but a read */
     if (ts == PQTRANS_IDLE)
         db->in_tx = false;
     if (begins && rc != SQLITE_OK && ts != PQTRANS_IDLE && ts != PQTRANS_UNKNOWN) {
@@ -390,6 +457,7 @@ int store_sql_set_scope(struct sqldb *db, const char *scope)
 {
     if (!db->pg || (db->scope_sent && strcmp(db->scope_sent, scope) == 0))
         return SQLITE_OK;
+    pg_settle(db);
     if (!db->in_tx) {
         int rc = pg_revive(db);
         if (rc)
@@ -417,6 +485,7 @@ int store_sql_set_lock_timeout(struct sqldb *db, long long ms)
     if (!db->pg)
         return SQLITE_OK;
     db->lock_timeout_ms = ms;
+    pg_settle(db);
     if (PQstatus(db->pg) != CONNECTION_OK)
         return SQLITE_OK; /* set when the session is re-established */
     char sql[64];
@@ -452,6 +521,7 @@ int store_sql_prepare(struct sqldb *db, const char *sql, bool persistent, sqldb_
     s->persistent = persistent;
     s->is_simple = strcmp(sql, "BEGIN") == 0 || strcmp(sql, "COMMIT") == 0 ||
                    strcmp(sql, "BEGIN IMMEDIATE") == 0 || strcmp(sql, "ROLLBACK") == 0;
+    s->is_read = starts_with_word(sql, "SELECT");
     s->sql = s->is_simple ? strdup(sql) : translate(sql, &s->np);
     if (s->np > 0) {
         s->val = calloc((size_t)s->np, sizeof *s->val);
@@ -467,6 +537,7 @@ int store_sql_prepare(struct sqldb *db, const char *sql, bool persistent, sqldb_
     fmt_exact(s->name, sizeof s->name, "ioheme_%u", ++db->nstmts);
     /* prepared now, so a statement the server refuses is refused here as SQLite would */
     if (!s->is_simple) {
+        pg_settle(db);
         if (!db->in_tx && pg_revive(db) != SQLITE_OK) {
             store_sql_finalize(s);
             return db->errcode;
@@ -576,45 +647,71 @@ static void pg_clear_result(sqldb_stmt *s)
     s->blob = NULL;
 }
 
-int store_sql_step(sqldb_stmt *s)
+/* A snapshot's first statement: its deferred BEGIN, the statement's PREPARE when this session
+ * has not seen it, and the statement go out in one pipeline, one round trip instead of two or
+ * three. The statement's result, or the first error (BEGIN's or PREPARE's) in its place. */
+static PGresult *pg_exec_after_begin(sqldb_stmt *s)
 {
-    if (s->lite) {
-        return sqlite3_step(s->lite); /* extended codes: SQLITE_CONSTRAINT_PRIMARYKEY, ... */
-    }
     struct sqldb *db = s->db;
-    if (s->ran) {
-        if (++s->row < s->nrows)
-            return SQLITE_ROW;
-        if (s->in_cursor && s->has_more)
-            return pg_cursor_fetch(s);
-        return SQLITE_DONE;
+    PGconn *pg = db->pg;
+    bool prepare = s->prepared_gen != db->gen;
+    db->begin_pending = false;
+    if (!PQenterPipelineMode(pg)) {
+        db->begin_pending = true;
+        if (pg_begin_now(db) != SQLITE_OK)
+            return NULL;
+        return PQexecPrepared(pg, s->name, s->np, (const char *const *)s->val, s->len, s->fmt, 0);
     }
-    if (s->is_simple) {
-        int rc = store_sql_exec(db, s->sql);
-        s->ran = true;
-        s->nrows = 0;
-        return rc ? rc : SQLITE_DONE;
+    int nsent = 0;
+    bool sent =
+        PQsendQueryParams(pg, SNAPSHOT_BEGIN, 0, NULL, NULL, NULL, NULL, 0) && ++nsent &&
+        (!prepare || (PQsendPrepare(pg, s->name, s->sql, s->np, NULL) && ++nsent)) &&
+        PQsendQueryPrepared(pg, s->name, s->np, (const char *const *)s->val, s->len, s->fmt, 0) &&
+        ++nsent;
+    sent = PQpipelineSync(pg) && sent;
+    /* one result per query, each followed by NULL, then the sync's */
+    PGresult *got[3] = {NULL, NULL, NULL};
+    int ngot = 0, nulls = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        if (!r) {
+            if (PQstatus(pg) != CONNECTION_OK || ++nulls > nsent + 1)
+                break;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (ngot < 3)
+            got[ngot++] = r;
+        else
+            PQclear(r);
     }
-    if (!db->in_tx) {
-        int rc = pg_revive(db);
-        if (rc)
-            return rc;
+    if (!PQexitPipelineMode(pg))
+        db->must_reset = true; /* answers left unread: the session cannot be trusted */
+    if (!sent || ngot != nsent || db->must_reset) {
+        for (int i = 0; i < ngot; i++)
+            PQclear(got[i]);
+        return NULL; /* the caller reports the session's error */
     }
-    /* only in a read snapshot: a savepoint rolled back would close the cursor under the
-     * statement, and CLOSE of a cursor that is gone aborts the whole transaction */
-    if (s->is_streamed && db->is_snapshot && PQtransactionStatus(db->pg) == PQTRANS_INTRANS)
-        return pg_cursor_open(s);
-    if (s->prepared_gen != db->gen) {
-        PGresult *r = PQprepare(db->pg, s->name, s->sql, s->np, NULL);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            pg_err(db, r);
-        PQclear(r);
-        if (!ok)
-            return db->errcode;
+    if (prepare && PQresultStatus(got[1]) == PGRES_COMMAND_OK)
         s->prepared_gen = db->gen;
+    PGresult *res = NULL; /* the first failure, else the statement's result */
+    for (int i = 0; i < ngot; i++) {
+        ExecStatusType st = PQresultStatus(got[i]);
+        if (!res && (i == ngot - 1 || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)))
+            res = got[i];
+        else
+            PQclear(got[i]);
     }
-    s->res = PQexecPrepared(db->pg, s->name, s->np, (const char *const *)s->val, s->len, s->fmt, 0);
+    return res;
+}
+
+/* What store_sql_step answers for s->res, the result of running s. */
+static int pg_step_result(sqldb_stmt *s)
+{
+    struct sqldb *db = s->db;
     s->ran = true;
     s->row = 0;
     ExecStatusType st = PQresultStatus(s->res);
@@ -634,6 +731,58 @@ int store_sql_step(sqldb_stmt *s)
     if (PQtransactionStatus(db->pg) == PQTRANS_IDLE)
         db->in_tx = false;
     return db->errcode;
+}
+
+int store_sql_step(sqldb_stmt *s)
+{
+    if (s->lite) {
+        return sqlite3_step(s->lite); /* extended codes: SQLITE_CONSTRAINT_PRIMARYKEY, ... */
+    }
+    struct sqldb *db = s->db;
+    if (s->ran) {
+        if (++s->row < s->nrows)
+            return SQLITE_ROW;
+        if (s->in_cursor && s->has_more)
+            return pg_cursor_fetch(s);
+        return SQLITE_DONE;
+    }
+    if (s->is_simple) {
+        int rc = store_sql_exec(db, s->sql);
+        s->ran = true;
+        s->nrows = 0;
+        return rc ? rc : SQLITE_DONE;
+    }
+    pg_settle(db);
+    if (!db->in_tx) {
+        int rc = pg_revive(db);
+        if (rc)
+            return rc;
+    }
+    if (db->in_tx && !s->is_read)
+        db->tx_wrote = true;
+    if (db->begin_pending && !s->is_streamed) {
+        s->res = pg_exec_after_begin(s);
+        return pg_step_result(s);
+    }
+    int brc = pg_begin_now(db);
+    if (brc)
+        return brc;
+    /* only in a read snapshot: a savepoint rolled back would close the cursor under the
+     * statement, and CLOSE of a cursor that is gone aborts the whole transaction */
+    if (s->is_streamed && db->is_snapshot && PQtransactionStatus(db->pg) == PQTRANS_INTRANS)
+        return pg_cursor_open(s);
+    if (s->prepared_gen != db->gen) {
+        PGresult *r = PQprepare(db->pg, s->name, s->sql, s->np, NULL);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            pg_err(db, r);
+        PQclear(r);
+        if (!ok)
+            return db->errcode;
+        s->prepared_gen = db->gen;
+    }
+    s->res = PQexecPrepared(db->pg, s->name, s->np, (const char *const *)s->val, s->len, s->fmt, 0);
+    return pg_step_result(s);
 }
 
 void store_sql_reset(sqldb_stmt *s)
@@ -670,6 +819,7 @@ void store_sql_finalize(sqldb_stmt *s)
     if (s->lite) {
         sqlite3_finalize(s->lite);
     } else {
+        pg_settle(s->db);
         pg_clear_result(s);
         if (s->own)
             store_sql_clear_bindings(s);

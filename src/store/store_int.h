@@ -146,6 +146,14 @@ struct store {
     struct store_scope reader, acting;
     bool is_acting;
     long long site_filter;
+    /* the signed-in user's sites as read with the session (sessions.c) inside read snapshot
+     * number prefetch_snapshot: store_site_scope_load takes them from here for that user in
+     * that snapshot instead of reading them again */
+    struct store_scope prefetch;
+    char prefetch_user[STORE_USERNAME_MAX + 1];
+    unsigned prefetch_snapshot;
+    unsigned snapshot_serial; /* counts read snapshots; the open one's number while is_snapshot */
+    bool is_snapshot;
     /* identifier encryption (keys.c): the key file's keys, and who reads */
     char key_path[4096];
     struct store_key keys[STORE_MAX_KEYS];
@@ -445,6 +453,14 @@ bool store_site_reads_limited(const struct store *st);
 /* sites.c: loads user's scope into *sc (a limited empty scope when anything fails). */
 int store_site_scope_load(struct store *st, const char *user, struct store_scope *sc,
                           struct err *e);
+/* sites.c: one row of (all_sites, site id, site code) at columns col.. of s into sc, as
+ * SQ_SITE_SCOPE and SQ_SESSION_AUTH give them; *all set from it. store_scope_done ends sc after
+ * the last row. */
+void store_scope_row(sqldb_stmt *s, int col, struct store_scope *sc, bool *all);
+void store_scope_done(struct store_scope *sc, bool all);
+/* sites.c: keeps user's sites, read with the session, for store_site_scope_load in the open
+ * read snapshot (nothing when none is open). */
+void store_scope_prefetched(struct store *st, const char *user, const struct store_scope *sc);
 /* sites.c: the site a record created now by who belongs to (0: none), by the rules of
  * store_ctx.site; *code gets its code ("" for none). */
 int store_site_for_new_record(struct store *st, const struct store_ctx *who, long long *site,

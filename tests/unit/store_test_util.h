@@ -302,6 +302,16 @@ static inline int db_int(const char *path, const char *sql)
     return v;
 }
 
+/* The records the store's current reader sees. */
+static inline int count_records(struct store *st)
+{
+    struct store_record *rs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_record_list(st, &rs, &n, NULL), 0);
+    free(rs);
+    return (int)n;
+}
+
 /* Screens a patient with the given screening values (NULL-terminated field/value pairs). */
 static inline void screen(struct tdb *t, char scr[16], ...)
 {

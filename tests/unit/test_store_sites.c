@@ -29,15 +29,6 @@ static void setup(struct tdb *t, const char *name)
     }
 }
 
-static int count_records(struct store *st)
-{
-    struct store_record *rs = NULL;
-    size_t n = 0;
-    assert_int_equal(store_record_list(st, &rs, &n, NULL), 0);
-    free(rs);
-    return (int)n;
-}
-
 static int collect_records(void *ctx, const struct store_value *v)
 {
     char *seen = ctx;
