@@ -231,6 +231,47 @@ bool validate_parse_ordered(enum val_type t, const char *s, double *out)
     }
 }
 
+const char *validate_entry_shape(enum val_type t)
+{
+    static const char *const shapes[][3] = {
+        {"YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DD HH:MM:SS"},
+        {"MM-DD-YYYY", "MM-DD-YYYY HH:MM", "MM-DD-YYYY HH:MM:SS"},
+        {"DD-MM-YYYY", "DD-MM-YYYY HH:MM", "DD-MM-YYYY HH:MM:SS"},
+    };
+    size_t len;
+    const char *order = date_order(t, &len);
+    if (order)
+        return shapes[order[0] == 'y'   ? 0
+                      : order[0] == 'm' ? 1
+                                        : 2][len == 10   ? 0
+                                             : len == 16 ? 1
+                                                         : 2];
+    switch (t) {
+    case VT_TIME:
+        return "HH:MM";
+    case VT_TIME_HH_MM_SS:
+        return "HH:MM:SS";
+    case VT_TIME_MM_SS:
+        return "MM:SS";
+    default:
+        return NULL;
+    }
+}
+
+bool validate_display(enum val_type t, const char *stored, char *out, size_t n)
+{
+    size_t len;
+    const char *order = date_order(t, &len);
+    double secs;
+    char iso[20];
+    if (!order || order[0] == 'y' || strlen(stored) != len || stored[4] != '-' ||
+        !date_value(t, stored, &secs, iso))
+        return false;
+    const char *first = order[0] == 'm' ? stored + 5 : stored + 8;
+    const char *second = order[0] == 'm' ? stored + 8 : stored + 5;
+    return fmt_fits(out, n, "%.2s-%.2s-%.4s%s", first, second, stored, stored + 10);
+}
+
 bool validate_clock_text(enum val_type t, bool now, const char *wall, char *out, size_t n)
 {
     size_t len;

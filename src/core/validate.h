@@ -61,6 +61,15 @@ bool validate_parse_ordered(enum val_type t, const char *s, double *out);
  * field's stored form, written to out. False when type t takes no such bound. */
 bool validate_clock_text(enum val_type t, bool now, const char *wall, char *out, size_t n);
 
+/* How a value of type t is entered, for a form's placeholder: "MM-DD-YYYY HH:MM",
+ * "YYYY-MM-DD", "HH:MM" …; NULL for a type without one. */
+const char *validate_entry_shape(enum val_type t);
+
+/* A stored value of type t as the form shows it: a date of a _mdy / _dmy type, stored ISO,
+ * in the type's own order (MM-DD-YYYY[ HH:MM[:SS]], DD-MM-YYYY…) into out, true; false (out
+ * untouched: show stored as it is) for any other type, or a value not in the stored form. */
+bool validate_display(enum val_type t, const char *stored, char *out, size_t n);
+
 /* Checks value (as stored: validate_value's canonical) against f's "today" / "now" bounds
  * (dict_field.min_clock, max_clock) read on wall, the site's wall-clock now ("YYYY-MM-DD
  * HH:MM:SS"): a value after today is VALID_SOFT (flagged) or, with @FORCE-MINMAX, VALID_HARD,

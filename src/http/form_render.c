@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/fmt.h"
+#include "core/validate.h"
 #include "http/html.h"
 
 static int value_cb(void *ctx, const struct store_value *v)
@@ -177,22 +178,6 @@ static const char *inputmode(enum val_type t)
     }
 }
 
-static const char *placeholder(enum val_type t)
-{
-    switch (t) {
-    case VT_DATE_YMD:
-        return "YYYY-MM-DD";
-    case VT_DATETIME_YMD:
-        return "YYYY-MM-DD HH:MM";
-    case VT_DATETIME_SECONDS_YMD:
-        return "YYYY-MM-DD HH:MM:SS";
-    case VT_TIME:
-        return "HH:MM";
-    default:
-        return NULL;
-    }
-}
-
 static void attr(struct req *r, const char *name, const char *value)
 {
     if (!value)
@@ -273,9 +258,10 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_raw(r, " data-calc=\"1\"");
     if (f->vtype != VT_NONE)
         attr(r, "data-validation", dict_val_type_name(f->vtype));
-    if (f->has_min)
+    /* fixed bounds as written; "today" / "now" as such, read on the site's clock (form.js) */
+    if (f->has_min || f->min_clock != DICT_BOUND_FIXED)
         attr(r, "data-min", f->vmin);
-    if (f->has_max)
+    if (f->has_max || f->max_clock != DICT_BOUND_FIXED)
         attr(r, "data-max", f->vmax);
     if (f->force_minmax)
         html_raw(r, " data-hard-range=\"1\"");
@@ -347,15 +333,19 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_raw(r, "<input type=\"text\"");
         attr(r, "id", id);
         attr(r, "name", f->type == FT_CALC ? NULL : f->name);
-        attr(r, "value", value ? value : "");
+        char shown[32]; /* a date of a _mdy / _dmy field in its own order; stored ISO */
+        attr(r, "value",
+             value && validate_display(f->vtype, value, shown, sizeof shown) ? shown
+             : value                                                         ? value
+                                                                             : "");
         attr(r, "inputmode", inputmode(f->vtype));
-        attr(r, "placeholder", placeholder(f->vtype));
+        attr(r, "placeholder", validate_entry_shape(f->vtype));
         html_raw(r, " autocomplete=\"off\"");
         if (readonly)
             html_raw(r, " readonly");
         html_raw(r, ">");
-        if (!readonly && (f->vtype == VT_DATE_YMD || f->vtype == VT_DATETIME_YMD ||
-                          f->vtype == VT_DATETIME_SECONDS_YMD || f->vtype == VT_TIME))
+        /* a date, date-time or time of day (not a duration, MM:SS) */
+        if (!readonly && validate_entry_shape(f->vtype) && f->vtype != VT_TIME_MM_SS)
             html_raw(r, "<button type=\"button\" class=\"now\">Now</button>");
         break;
     }

@@ -47,7 +47,8 @@
             second: '2-digit', hourCycle: 'h23'});
     } catch (e) { siteFmt = null; }
 
-    function nowText(kind) {
+    /* The site's wall clock now, as 'YYYY-MM-DD HH:MM:SS'. */
+    function siteWall() {
         var p = {};
         if (siteFmt) {
             siteFmt.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
@@ -56,12 +57,72 @@
             p = {year: String(d.getUTCFullYear()), month: pad(d.getUTCMonth() + 1), day: pad(d.getUTCDate()),
                  hour: pad(d.getUTCHours()), minute: pad(d.getUTCMinutes()), second: pad(d.getUTCSeconds())};
         }
-        var date = p.year + '-' + p.month + '-' + p.day;
-        var hm = p.hour + ':' + p.minute;
-        if (kind === 'date_ymd') return date;
-        if (kind === 'time') return hm;
-        if (kind === 'datetime_seconds_ymd') return date + ' ' + hm + ':' + p.second;
-        return date + ' ' + hm;
+        return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second;
+    }
+
+    /* A date validation type's parts: [kind, 'date'|'datetime'|'datetime_seconds', 'ymd'|'mdy'|'dmy']. */
+    var DATE_KIND = /^(date|datetime|datetime_seconds)_(ymd|mdy|dmy)$/;
+
+    /* An ISO date ('YYYY-MM-DD…') written in the order of kind: MM-DD-YYYY for _mdy, DD-MM-YYYY
+     * for _dmy (validate_display on the server); as it is for _ymd. */
+    function inOrder(kind, iso) {
+        var m = DATE_KIND.exec(kind || '');
+        if (!m || m[2] === 'ymd') return iso;
+        var y = iso.slice(0, 4), mo = iso.slice(5, 7), d = iso.slice(8, 10), rest = iso.slice(10);
+        return (m[2] === 'mdy' ? mo + '-' + d : d + '-' + mo) + '-' + y + rest;
+    }
+
+    /* "Now" for a field of validation kind, on the site's clock, as the field is entered. */
+    function nowText(kind) {
+        var wall = siteWall();
+        if (kind === 'time') return wall.slice(11, 16);
+        if (kind === 'time_hh_mm_ss') return wall.slice(11, 19);
+        var m = DATE_KIND.exec(kind || '');
+        var len = !m ? 16 : m[1] === 'date' ? 10 : m[1] === 'datetime' ? 16 : 19;
+        return inOrder(kind, wall.slice(0, len));
+    }
+
+    /* What a bound of "today" (now false) or "now" reads on a field of kind, in the stored form:
+     * validate_clock_text's rule (a datetime's "today" is its first minute); null when kind takes
+     * no such bound. */
+    function clockText(kind, now) {
+        var wall = siteWall();
+        var m = DATE_KIND.exec(kind || '');
+        if (m) {
+            var len = m[1] === 'date' ? 10 : m[1] === 'datetime' ? 16 : 19;
+            if (len === 10 || now) return wall.slice(0, len);
+            return wall.slice(0, 10) + (len === 16 ? ' 00:00' : ' 00:00:00');
+        }
+        if (now && kind === 'time') return wall.slice(11, 16);
+        if (now && kind === 'time_hh_mm_ss') return wall.slice(11, 19);
+        return null;
+    }
+
+    /* A date typed into a field of kind (date_mdy, datetime_dmy, …) as the server stores it,
+     * ISO 'YYYY-MM-DD[ HH:MM[:SS]]': entered in the kind's own order (MM-DD-YYYY or DD-MM-YYYY,
+     * '-' or '/') or ISO, as validate.c's date_value takes it; null when v is neither or names
+     * no calendar day. */
+    function isoDate(kind, v) {
+        var m = DATE_KIND.exec(kind || '');
+        if (!m || typeof v !== 'string') return null;
+        var tail = m[1] === 'date' ? '' : m[1] === 'datetime' ? ' \\d{2}:\\d{2}' : ' \\d{2}:\\d{2}:\\d{2}';
+        var iso = null;
+        if (new RegExp('^\\d{4}-\\d{2}-\\d{2}' + tail + '$').test(v)) {
+            iso = v;
+        } else if (m[2] !== 'ymd') {
+            var own = new RegExp('^(\\d{2})([-/])(\\d{2})\\2(\\d{4})(' + tail + ')$').exec(v);
+            if (!own) return null;
+            iso = own[4] + '-' + (m[2] === 'mdy' ? own[1] + '-' + own[3] : own[3] + '-' + own[1]) + own[5];
+        }
+        if (iso === null) return null;
+        var y = Number(iso.slice(0, 4)), mo = Number(iso.slice(5, 7)), d = Number(iso.slice(8, 10));
+        var day = new Date(Date.UTC(y, mo - 1, d));
+        if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return null;
+        if (iso.length > 10) {
+            var h = Number(iso.slice(11, 13)), mi = Number(iso.slice(14, 16)), sec = iso.length > 16 ? Number(iso.slice(17, 19)) : 0;
+            if (h > 23 || mi > 59 || sec > 59) return null;
+        }
+        return iso;
     }
 
     function setupForm(form) {
@@ -103,8 +164,11 @@
             }
             var input = box.querySelector('input[type=text], select, textarea');
             if (!input) return undefined;
-            var point = commaNumber(box.getAttribute('data-validation'), input.value);
-            return point !== null ? Number(point) : input.value;
+            var kind = box.getAttribute('data-validation');
+            var point = commaNumber(kind, input.value);
+            if (point !== null) return Number(point);
+            var iso = isoDate(kind, input.value); /* a _mdy / _dmy date: logic reads it ISO */
+            return iso !== null ? iso : input.value;
         }
 
         /* The instance an instance qualifier names (dict_ref_instance's rule, read from the
@@ -300,18 +364,32 @@
                 msg.textContent = "'" + v + "' is not a number";
                 return;
             }
-            if (kind === 'date_ymd' && !/^\d{4}-\d{2}-\d{2}$/.test(v)) {
-                box.classList.add('has-error');
-                msg.textContent = 'use YYYY-MM-DD';
-                return;
+            var loText = lo, hiText = hi; /* the bounds as written, for the message */
+            if (DATE_KIND.test(kind)) { /* compared as the stored ISO text; bounds written either way */
+                var iso = isoDate(kind, v);
+                if (iso === null) {
+                    box.classList.add('has-error');
+                    msg.textContent = 'use ' + (input.getAttribute('placeholder') || 'YYYY-MM-DD');
+                    return;
+                }
+                v = iso;
+                lo = lo === null ? null : isoDate(kind, lo) || lo;
+                hi = hi === null ? null : isoDate(kind, hi) || hi;
             }
+            /* "today" / "now": the site's clock as the server reads it when the value is saved */
+            function clock(b, text) {
+                var c = b === 'today' || b === 'now' ? clockText(kind, b === 'now') : null;
+                return c === null ? [b, text] : [c, b + ' (' + inOrder(kind, c) + ')'];
+            }
+            var l = clock(lo, loText), h = clock(hi, hiText);
+            lo = l[0]; loText = l[1]; hi = h[0]; hiText = h[1];
             var x = numeric ? Number(v) : v;
             var lowOk = lo === null || (numeric ? x >= Number(lo) : x >= lo);
             var highOk = hi === null || (numeric ? x <= Number(hi) : x <= hi);
             if (!lowOk || !highOk) {
                 box.classList.add(hard ? 'has-error' : 'has-warning');
                 msg.textContent = (hard ? 'Not allowed: ' : 'Check: ') + shown + ' is outside ' +
-                    (lo !== null ? lo : '') + '–' + (hi !== null ? hi : '') +
+                    (loText !== null ? loText : '') + '–' + (hiText !== null ? hiText : '') +
                     (hard ? '' : ' (it can be saved; it will be flagged for review)');
             }
         }

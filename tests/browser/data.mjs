@@ -10,7 +10,8 @@
 //  - an empty haemodynamics form says where to start instead of showing empty calc boxes and a
 //    reason box;
 //  - a training database (`init --synthetic`) says so on every page; a study database does not;
-//  - numbers written with a decimal comma compute and check on the form as on the server.
+//  - numbers written with a decimal comma compute and check on the form as on the server;
+//  - dates of REDCap's _mdy / _dmy types are shown, entered and checked in the field's order.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -199,6 +200,87 @@ try {
 } catch (e) {
     t.check(false, 'unexpected exception (decimal comma)', e.stack);
     await shot('zz-comma-failure').catch(() => {});
+}
+
+// ---- dates in the field's own order (REDCap's date_mdy / date_dmy / datetime_mdy) ----
+// stored ISO, shown and entered MM-DD-YYYY / DD-MM-YYYY; the live calc reads the typed date as
+// the server will store it; a "today" maximum is read on the site's clock as the server reads it
+let msrv = null;
+try {
+    const proto = fs.mkdtempSync(path.join(dir, 'mdy-'));
+    const H = '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",' +
+        '"Choices, Calculations, OR Slider Labels","Field Note","Text Validation Type OR Show Slider Number",' +
+        '"Text Validation Min","Text Validation Max",Identifier?,"Branching Logic (Show field only if...)",' +
+        '"Required Field?","Custom Alignment","Question Number (surveys only)","Matrix Group Name","Matrix Ranking?","Field Annotation"';
+    fs.writeFileSync(path.join(proto, 'dictionary.csv'), [H,
+        'record_id,visit,,text,Record ID,,,,,,,,,,,,,',
+        'dob,visit,,text,Date of birth,,,date_dmy,01-01-1900,today,,,,,,,,',
+        'visit_dt,visit,,text,Visit date,,,date_mdy,,today,,,,,,,,@FORCE-MINMAX',
+        'seen_at,visit,,text,Seen at,,,datetime_mdy,,,,,,,,,,',
+        'age_days,visit,,calc,Days old at the visit,"datediff([dob],[visit_dt],\'d\')",,,,,,,,,,,,',
+        ''].join('\n'));
+    const data = path.join(proto, 'data.csv');
+    fs.writeFileSync(data, 'record_id,dob,visit_dt,seen_at,age_days,visit_complete\n' +
+        '1,1990-02-28,2026-11-20,2026-11-20 09:30,13414,0\n');
+    const mdb = studyDb(dir, 'mdy');
+    let x = spawnSync(IOHEME, ['init', '--db', mdb, '--admin', 'admin', '--protocol', proto],
+                      { encoding: 'utf8', env: { ...process.env, IOHEME_PASSWORD: PASSWORD.admin } });
+    t.check(x.status === 0, 'mdy: init', x.stderr);
+    x = spawnSync(IOHEME, ['import', data, '--db', mdb], { encoding: 'utf8',
+        env: { ...process.env, IOHEME_USER: 'admin', IOHEME_PASSWORD: PASSWORD.admin } });
+    t.check(x.status === 0, 'mdy: a REDCap export (ISO dates) imported', x.stderr);
+    msrv = await startServer(IOHEME, mdb, dir);
+    await page.goto(msrv.base + '/login');
+    await page.fill('#username', 'admin');
+    await page.fill('#password', PASSWORD.admin);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    const form = msrv.base + '/records/1/forms/event_1/visit';
+    await page.goto(form);
+    // day (28) and month (02) differ, so either order shown the other way round fails
+    t.check(await page.inputValue('#i-dob') === '28-02-1990', 'mdy: a date_dmy value shows DD-MM-YYYY', await page.inputValue('#i-dob'));
+    t.check(await page.inputValue('#i-visit_dt') === '11-20-2026', 'mdy: a date_mdy value shows MM-DD-YYYY', await page.inputValue('#i-visit_dt'));
+    t.check(await page.inputValue('#i-seen_at') === '11-20-2026 09:30', 'mdy: a datetime_mdy value shows MM-DD-YYYY HH:MM', await page.inputValue('#i-seen_at'));
+    t.check(await page.getAttribute('#i-visit_dt', 'placeholder') === 'MM-DD-YYYY', 'mdy: its placeholder says MM-DD-YYYY');
+    const stored = JSON.parse(await page.textContent('#ioh-values'));
+    t.check(stored['event_1|0|visit_dt'] === '2026-11-20', 'mdy: the page\'s logic holds the stored ISO date', stored);
+    // 2026-12-01 is 11 days after 2026-11-20: 13414 + 11 (python: date(2026,12,1) - date(1990,2,28))
+    await page.fill('#i-visit_dt', '12-01-2026');
+    t.check(await page.inputValue('#i-age_days') === '13425', 'mdy: typing 12-01-2026 computes 13425 days live, the date read as December 1st',
+            await page.inputValue('#i-age_days'));
+    await page.fill('#i-visit_dt', '13-01-2026');
+    await page.locator('#i-visit_dt').blur();
+    t.check(/use MM-DD-YYYY/.test(await page.textContent('#f-visit_dt .msg')), 'mdy: 13-01-2026 (month 13) is not a date',
+            await page.textContent('#f-visit_dt .msg'));
+    await page.fill('#i-visit_dt', '12-31-2099');
+    await page.locator('#i-visit_dt').blur();
+    const msg = await page.textContent('#f-visit_dt .msg');
+    t.check(/^Not allowed: 12-31-2099 is outside –today \(\d\d-\d\d-\d{4}\)$/.test(msg),
+            'mdy: a visit after today is refused before saving, naming today in the field\'s order', msg);
+    await page.fill('#i-dob', '31-12-2099');
+    await page.locator('#i-dob').blur();
+    t.check(/^Check: 31-12-2099 is outside 01-01-1900–today/.test(await page.textContent('#f-dob .msg')),
+            'mdy: a date of birth after today is flagged (soft), the bounds as written', await page.textContent('#f-dob .msg'));
+    await page.fill('#i-dob', '28-02-1990');
+    await page.locator('#i-dob').blur(); /* its message goes: the layout settles before the next click */
+    const hasNow = await page.locator('#f-visit_dt button.now').count() === 1;
+    t.check(hasNow, 'mdy: a date_mdy field has a Now button');
+    if (hasNow) await page.click('#f-visit_dt button.now', { timeout: 10000 });
+    const now = await page.inputValue('#i-visit_dt');
+    t.check(/^\d\d-\d\d-\d{4}$/.test(now) && !(await page.getAttribute('#f-visit_dt', 'class')).includes('has-'),
+            'mdy: Now writes today as MM-DD-YYYY, within the maximum "today"', now);
+    await page.fill('#i-visit_dt', '12-01-2026');
+    await Promise.all([page.waitForNavigation({ timeout: 15000 }), page.click('.savebar button.primary', { timeout: 15000 })]);
+    const back = (await (await page.request.get(msrv.base + '/api/v1/records/1/forms/visit?event=event_1')).json()).values;
+    t.check(back.visit_dt === '2026-12-01' && back.dob === '1990-02-28' && back.age_days === '13425',
+            'mdy: saved as ISO, and the calc the server computed is the one the form showed', back);
+    await page.goto(form);
+    t.check(await page.inputValue('#i-visit_dt') === '12-01-2026', 'mdy: and shown again as entered', await page.inputValue('#i-visit_dt'));
+    await shot('06-dates-in-field-order');
+} catch (e) {
+    t.check(false, 'unexpected exception (dates in the field\'s order)', e.stack);
+    await shot('zz-mdy-failure').catch(() => {});
+} finally {
+    if (msrv) await msrv.stop();
 }
 
 // ---- a training database says so on every page ----

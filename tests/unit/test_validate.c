@@ -178,6 +178,47 @@ static void test_mdy_dmy_dates_are_stored_as_iso(void **state)
     ok(&f, NULL, "01-01-2000");
 }
 
+/* The form shows a stored ISO date of a _mdy / _dmy field in the field's order, and entering
+ * what it shows stores the same ISO date again; other types, and text not in the stored form
+ * (what a refused save sends back), are shown as they are. */
+static void test_mdy_dmy_dates_are_shown_in_their_order(void **state)
+{
+    (void)state;
+    char out[32];
+    static const struct {
+        enum val_type t;
+        const char *stored, *shown;
+    } cases[] = {
+        {VT_DATE_MDY, "2024-02-29", "02-29-2024"},
+        {VT_DATE_DMY, "2024-02-29", "29-02-2024"},
+        {VT_DATETIME_MDY, "2024-01-31 07:05", "01-31-2024 07:05"},
+        {VT_DATETIME_DMY, "2024-01-31 23:05", "31-01-2024 23:05"},
+        {VT_DATETIME_SECONDS_MDY, "2024-01-31 07:00:09", "01-31-2024 07:00:09"},
+        {VT_DATETIME_SECONDS_DMY, "1999-12-31 23:59:59", "31-12-1999 23:59:59"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_true(validate_display(cases[i].t, cases[i].stored, out, sizeof out));
+        assert_string_equal(out, cases[i].shown);
+        struct dict_field f = text("d", cases[i].t);
+        stored_as(&f, out, cases[i].stored); /* what is shown goes back unchanged */
+    }
+    assert_false(validate_display(VT_DATE_YMD, "2024-02-29", out, sizeof out));
+    assert_false(validate_display(VT_NONE, "2024-02-29", out, sizeof out));
+    assert_false(validate_display(VT_DATE_MDY, "02-29-2024", out, sizeof out)); /* as typed */
+    assert_false(validate_display(VT_DATE_MDY, "2023-02-29", out, sizeof out)); /* no such day */
+    assert_false(validate_display(VT_DATETIME_MDY, "2024-01-31", out, sizeof out));
+    assert_false(validate_display(VT_DATE_DMY, "2024-02-29", out, 10)); /* no room */
+
+    assert_string_equal(validate_entry_shape(VT_DATE_YMD), "YYYY-MM-DD");
+    assert_string_equal(validate_entry_shape(VT_DATE_MDY), "MM-DD-YYYY");
+    assert_string_equal(validate_entry_shape(VT_DATETIME_DMY), "DD-MM-YYYY HH:MM");
+    assert_string_equal(validate_entry_shape(VT_DATETIME_SECONDS_MDY), "MM-DD-YYYY HH:MM:SS");
+    assert_string_equal(validate_entry_shape(VT_DATETIME_SECONDS_YMD), "YYYY-MM-DD HH:MM:SS");
+    assert_string_equal(validate_entry_shape(VT_TIME), "HH:MM");
+    assert_string_equal(validate_entry_shape(VT_TIME_MM_SS), "MM:SS");
+    assert_null(validate_entry_shape(VT_INTEGER));
+}
+
 static void test_comma_decimals_and_hh_mm_ss(void **state)
 {
     (void)state;
@@ -434,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_canonical_is_trimmed_and_length_limited),
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_mdy_dmy_dates_are_stored_as_iso),
+        cmocka_unit_test(test_mdy_dmy_dates_are_shown_in_their_order),
         cmocka_unit_test(test_comma_decimals_and_hh_mm_ss),
         cmocka_unit_test(test_identifier_and_postal_types),
         cmocka_unit_test(test_slider_ends_come_from_min_and_max),
