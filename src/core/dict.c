@@ -202,6 +202,13 @@ const char *dict_choice_label(const struct dict_field *f, const char *code)
     return NULL;
 }
 
+const char *dict_field_bound(const struct dict_field *f, bool max)
+{
+    if (max)
+        return f->has_max || f->max_clock != DICT_BOUND_FIXED ? f->vmax : NULL;
+    return f->has_min || f->min_clock != DICT_BOUND_FIXED ? f->vmin : NULL;
+}
+
 const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len)
 {
     int n = snprintf(buf, len, "%s_complete", form->name);

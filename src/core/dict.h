@@ -375,6 +375,10 @@ const char *dict_key_format(const char *field, const char *code, char *buf, size
 const char *dict_redcap_column(const char *field, const char *code, char *buf, size_t len);
 /* The checkbox/choice label for code, or NULL. */
 const char *dict_choice_label(const struct dict_field *f, const char *code);
+/* f's minimum (max false) or maximum as written, when a value is checked against it: a fixed
+ * bound, or "today" / "now" (read on the site's clock); NULL when there is none, or one not
+ * checked (a bound piped from another field). */
+const char *dict_field_bound(const struct dict_field *f, bool max);
 /* "<form>_complete": REDCap's implicit form-status field name, written to buf. */
 const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len);
 

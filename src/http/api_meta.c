@@ -18,10 +18,11 @@ static json_t *field_json(const struct dict_field *f)
         json_object_set_new(o, "note", json_string(f->note));
     if (f->vtype != VT_NONE)
         json_object_set_new(o, "validation", json_string(dict_val_type_name(f->vtype)));
-    if (f->has_min)
-        json_object_set_new(o, "min", json_string(f->vmin));
-    if (f->has_max)
-        json_object_set_new(o, "max", json_string(f->vmax));
+    const char *lo = dict_field_bound(f, false), *hi = dict_field_bound(f, true);
+    if (lo) /* as written: "today" / "now" are the site's clock when a value is entered */
+        json_object_set_new(o, "min", json_string(lo));
+    if (hi)
+        json_object_set_new(o, "max", json_string(hi));
     if (f->force_minmax)
         json_object_set_new(o, "force_minmax", json_true());
     if (f->nchoices) {

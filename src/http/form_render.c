@@ -258,11 +258,9 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_raw(r, " data-calc=\"1\"");
     if (f->vtype != VT_NONE)
         attr(r, "data-validation", dict_val_type_name(f->vtype));
-    /* fixed bounds as written; "today" / "now" as such, read on the site's clock (form.js) */
-    if (f->has_min || f->min_clock != DICT_BOUND_FIXED)
-        attr(r, "data-min", f->vmin);
-    if (f->has_max || f->max_clock != DICT_BOUND_FIXED)
-        attr(r, "data-max", f->vmax);
+    /* as written: "today" / "now" are read on the site's clock (form.js) */
+    attr(r, "data-min", dict_field_bound(f, false));
+    attr(r, "data-max", dict_field_bound(f, true));
     if (f->force_minmax)
         html_raw(r, " data-hard-range=\"1\"");
     html_raw(r, ">");

@@ -241,6 +241,10 @@ try {
     t.check(await page.inputValue('#i-visit_dt') === '11-20-2026', 'mdy: a date_mdy value shows MM-DD-YYYY', await page.inputValue('#i-visit_dt'));
     t.check(await page.inputValue('#i-seen_at') === '11-20-2026 09:30', 'mdy: a datetime_mdy value shows MM-DD-YYYY HH:MM', await page.inputValue('#i-seen_at'));
     t.check(await page.getAttribute('#i-visit_dt', 'placeholder') === 'MM-DD-YYYY', 'mdy: its placeholder says MM-DD-YYYY');
+    const meta = await (await page.request.get(msrv.base + '/api/v1/protocol')).json();
+    const mf = Object.fromEntries(meta.forms.flatMap((fm) => fm.fields).map((f) => [f.name, f]));
+    t.check(mf.visit_dt.max === 'today' && mf.dob.min === '01-01-1900' && mf.dob.max === 'today' && !('min' in mf.visit_dt),
+            'mdy: the protocol API lists the bounds a value is checked against, "today" included', [mf.visit_dt, mf.dob]);
     const stored = JSON.parse(await page.textContent('#ioh-values'));
     t.check(stored['event_1|0|visit_dt'] === '2026-11-20', 'mdy: the page\'s logic holds the stored ISO date', stored);
     // 2026-12-01 is 11 days after 2026-11-20: 13414 + 11 (python: date(2026,12,1) - date(1990,2,28))

@@ -290,6 +290,14 @@ static void test_redcap_variants_load(void **state)
     assert_true(nf->has_min && !nf->has_max); /* the fixed bound is checked as always */
     assert_int_equal(validate_value(nf, NULL, "-1", &vr), VALID_SOFT);
     assert_int_equal(validate_clock_bounds(nf, "5", wall, &vr), VALID_OK);
+    /* the bounds a value is checked against, as the form and the API show them */
+    assert_string_equal(dict_field_bound(lmp, true), "today");
+    assert_null(dict_field_bound(lmp, false));
+    assert_null(dict_field_bound(dict_field(&d, "onset"), false)); /* piped: not checked */
+    assert_string_equal(dict_field_bound(dict_field(&d, "onset"), true), "today");
+    assert_string_equal(dict_field_bound(nf, false), "0");
+    assert_null(dict_field_bound(nf, true));
+    assert_string_equal(dict_field_bound(appt, false), "now");
     dict_free(&d);
     /* what is not such a bound is an error: a broken reference, "today" on a text field, on an
      * integer, on a time field (a time has no date: only "now") */
