@@ -72,16 +72,6 @@
         return (m[2] === 'mdy' ? mo + '-' + d : d + '-' + mo) + '-' + y + rest;
     }
 
-    /* "Now" for a field of validation kind, on the site's clock, as the field is entered. */
-    function nowText(kind) {
-        var wall = siteWall();
-        if (kind === 'time') return wall.slice(11, 16);
-        if (kind === 'time_hh_mm_ss') return wall.slice(11, 19);
-        var m = DATE_KIND.exec(kind || '');
-        var len = !m ? 16 : m[1] === 'date' ? 10 : m[1] === 'datetime' ? 16 : 19;
-        return inOrder(kind, wall.slice(0, len));
-    }
-
     /* What a bound of "today" (now false) or "now" reads on a field of kind, in the stored form:
      * validate_clock_text's rule (a datetime's "today" is its first minute); null when kind takes
      * no such bound. */
@@ -96,6 +86,12 @@
         if (now && kind === 'time') return wall.slice(11, 16);
         if (now && kind === 'time_hh_mm_ss') return wall.slice(11, 19);
         return null;
+    }
+
+    /* "Now" for a field of validation kind (one with a Now button: a date, date-time or time of
+     * day), on the site's clock, written as the field is entered. */
+    function nowText(kind) {
+        return inOrder(kind, clockText(kind, true) || '');
     }
 
     /* A date typed into a field of kind (date_mdy, datetime_dmy, …) as the server stores it,
