@@ -205,8 +205,8 @@ const char *dict_choice_label(const struct dict_field *f, const char *code)
 const char *dict_field_bound(const struct dict_field *f, bool max)
 {
     if (max)
-        return f->has_max || f->max_clock != DICT_BOUND_FIXED ? f->vmax : NULL;
-    return f->has_min || f->min_clock != DICT_BOUND_FIXED ? f->vmin : NULL;
+        return f->has_max || f->max_clock != DICT_BOUND_FIXED || f->max_ref ? f->vmax : NULL;
+    return f->has_min || f->min_clock != DICT_BOUND_FIXED || f->min_ref ? f->vmin : NULL;
 }
 
 const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len)
@@ -439,10 +439,10 @@ static enum field_type vtype_field_type(int v)
     return v == VT_SIGNATURE ? FT_FILE : v == VT_AUTOCOMPLETE ? FT_DROPDOWN : FT_TEXT;
 }
 
-/* Whether a min or max is a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"),
- * which REDCap works out when the value is entered: what the logic parser reads as one field
- * reference. */
-static bool bound_is_dynamic(struct loader *L, const char *s)
+/* A min or max that is a field piped in ("[visit_date]", "[screening_arm_1][setup_lmp]"),
+ * which REDCap reads when the value is entered: what the logic parser reads as one field
+ * reference, or NULL. */
+static struct expr *bound_ref(struct loader *L, const char *s)
 {
     struct expr *x = NULL;
     size_t at = 0;
@@ -451,7 +451,7 @@ static bool bound_is_dynamic(struct loader *L, const char *s)
     int rc = expr_parse(s, &L->d->arena, &x, &at, &e);
     if (rc == ERR_NOMEM)
         L->nomem = true;
-    return rc == 0 && x && x->op == EX_REF;
+    return rc == 0 && x && x->op == EX_REF ? x : NULL;
 }
 
 static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
@@ -463,6 +463,7 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
         if (!*raw[k])
             continue;
         double v;
+        struct expr *ref;
         char probe[SITETIME_TEXT_LEN];
         bool is_clock = strcmp(raw[k], "today") == 0 || strcmp(raw[k], "now") == 0;
         if (is_clock && validate_clock_text(vt, strcmp(raw[k], "now") == 0, "2000-01-01 00:00:00",
@@ -476,11 +477,14 @@ static void parse_bounds(struct loader *L, struct dict_field *f, size_t line)
                            f->name, k ? "max" : "min", raw[k],
                            f->vtype == VT_NONE ? "(none)" : dict_val_type_name(f->vtype));
         } else if (raw[k][0] == '[' && validate_type_is_ordered(vt) &&
-                   bound_is_dynamic(L, raw[k])) {
-            dict_add_warning(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
-                             "field '%s': %s '%s' is a field REDCap reads as the value is "
-                             "entered; ioheme keeps it but does not check it",
-                             f->name, k ? "max" : "min", raw[k]);
+                   (ref = bound_ref(L, raw[k]))) {
+            if (!expr_is_smart(ref->field)) /* checked once every field is read: dict_load.c */
+                *(k ? &f->max_ref : &f->min_ref) = ref;
+            else
+                dict_add_warning(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
+                                 "field '%s': %s '%s' is a smart variable, not a value of the "
+                                 "field's type; ioheme keeps it but does not check it",
+                                 f->name, k ? "max" : "min", raw[k]);
         } else if (!validate_type_is_ordered(vt)) {
             dict_add_error(L, "dictionary.csv", line, (size_t)(C_VMIN + 1 + k),
                            "field '%s': a %s needs a number, date or time validation type, not "

@@ -142,6 +142,10 @@ struct dict_field {
         DICT_BOUND_NOW
     } min_clock,
         max_clock;
+    /* A min / max piped from another field ("[lmp]", "[screening_arm_1][lmp]"): that field's
+     * value when this one is entered (validate_piped_bounds); NULL when none, or when it names
+     * no field of the protocol (a warning at load) */
+    struct expr *min_ref, *max_ref;
     bool is_identifier, is_required;
     const char *branching_raw;
     struct expr *branching; /* NULL when always shown */
@@ -376,8 +380,8 @@ const char *dict_redcap_column(const char *field, const char *code, char *buf, s
 /* The checkbox/choice label for code, or NULL. */
 const char *dict_choice_label(const struct dict_field *f, const char *code);
 /* f's minimum (max false) or maximum as written, when a value is checked against it: a fixed
- * bound, or "today" / "now" (read on the site's clock); NULL when there is none, or one not
- * checked (a bound piped from another field). */
+ * bound, "today" / "now" (read on the site's clock) or another field piped in ("[lmp]", its
+ * value as this one is entered); NULL when there is none, or one not checked. */
 const char *dict_field_bound(const struct dict_field *f, bool max);
 /* "<form>_complete": REDCap's implicit form-status field name, written to buf. */
 const char *dict_complete_field(const struct dict_form *form, char *buf, size_t len);

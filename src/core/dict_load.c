@@ -251,14 +251,45 @@ static int check_ref(void *ctx, const char *event, const char *field, const char
     return 0;
 }
 
+/* A bound piped from a field the protocol does not have (or an event it does not have, a
+ * checkbox, a form status): REDCap reads it as blank, so it never bounds anything. Kept as
+ * written, not checked, with a warning rather than a refusal. */
+static int bound_ref_known(void *ctx, const char *event, const char *field, const char *code,
+                           size_t pos)
+{
+    (void)pos;
+    struct refctx *r = ctx;
+    const struct dict_field *t = dict_field(r->L->d, field);
+    if ((event && dict_event_index(r->L->d, event) < 0) || !t || code || t->type == FT_CHECKBOX)
+        return 1;
+    return 0;
+}
+
+static void check_bound_refs(struct loader *L, struct dict_field *f)
+{
+    for (int k = 0; k < 2; k++) {
+        struct expr **ref = k ? &f->max_ref : &f->min_ref;
+        struct refctx r = {L, f, (size_t)(C_VMIN + 1 + k), k ? "max" : "min"};
+        if (!*ref || !expr_foreach_ref(*ref, bound_ref_known, &r))
+            continue;
+        dict_add_warning(L, "dictionary.csv", f->line, r.col,
+                         "field '%s': %s '%s' names no value this protocol holds (an unknown "
+                         "field or event, a checkbox, a form status); ioheme keeps it but does "
+                         "not check it",
+                         f->name, r.what, k ? f->vmax : f->vmin);
+        *ref = NULL;
+    }
+}
+
 static void check_refs(struct loader *L)
 {
     for (size_t i = 0; i < L->d->nfields; i++) {
-        const struct dict_field *f = &L->d->fields[i];
+        struct dict_field *f = &L->d->fields[i];
         struct refctx rb = {L, f, C_BRANCH + 1, "Branching Logic"};
         struct refctx rc = {L, f, C_CHOICES + 1, "Calculation"};
         expr_foreach_ref(f->branching, check_ref, &rb);
         expr_foreach_ref(f->calc, check_ref, &rc);
+        check_bound_refs(L, f);
     }
 }
 

@@ -291,33 +291,80 @@ bool validate_clock_text(enum val_type t, bool now, const char *wall, char *out,
     return false;
 }
 
-enum validate_level validate_clock_bounds(const struct dict_field *f, const char *value,
-                                          const char *wall, struct validate_result *r)
+/* Checks value against the bounds bound[0] (min) and bound[1] (max), texts in the field's
+ * stored form (NULL: none), each named name[k] in the message. */
+static enum validate_level outside_bounds(const struct dict_field *f, const char *value,
+                                          const char *const bound[2], const char *const name[2],
+                                          struct validate_result *r)
 {
-    result_init(r);
     double x;
-    if ((f->min_clock == DICT_BOUND_FIXED && f->max_clock == DICT_BOUND_FIXED) || !*value ||
-        !validate_parse_ordered(f->vtype, value, &x))
+    if (!*value || !validate_parse_ordered(f->vtype, value, &x))
         return VALID_OK;
     enum validate_level lv = f->force_minmax ? VALID_HARD : VALID_SOFT;
     const char *how = f->force_minmax ? "" : " (flagged for review)";
     for (int k = 0; k < 2; k++) {
-        enum dict_clock_bound b = k ? f->max_clock : f->min_clock;
-        char text[32];
         double y;
-        if (b == DICT_BOUND_FIXED ||
-            !validate_clock_text(f->vtype, b == DICT_BOUND_NOW, wall, text, sizeof text) ||
-            !validate_parse_ordered(f->vtype, text, &y))
+        if (!bound[k] || !validate_parse_ordered(f->vtype, bound[k], &y))
             continue;
-        const char *name = b == DICT_BOUND_NOW ? "now" : "today";
         if (k == 0 && x < y)
             return set(r, lv, "min", "field '%s': %s is below the minimum %s (%s)%s", f->name,
-                       value, name, text, how);
+                       value, name[k], bound[k], how);
         if (k == 1 && x > y)
             return set(r, lv, "max", "field '%s': %s is above the maximum %s (%s)%s", f->name,
-                       value, name, text, how);
+                       value, name[k], bound[k], how);
     }
     return VALID_OK;
+}
+
+enum validate_level validate_clock_bounds(const struct dict_field *f, const char *value,
+                                          const char *wall, struct validate_result *r)
+{
+    result_init(r);
+    char text[2][32];
+    const char *bound[2] = {NULL, NULL}, *name[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        enum dict_clock_bound b = k ? f->max_clock : f->min_clock;
+        if (b != DICT_BOUND_FIXED &&
+            validate_clock_text(f->vtype, b == DICT_BOUND_NOW, wall, text[k], sizeof text[k])) {
+            bound[k] = text[k];
+            name[k] = b == DICT_BOUND_NOW ? "now" : "today";
+        }
+    }
+    return outside_bounds(f, value, bound, name, r);
+}
+
+bool validate_bound_fit(enum val_type t, const char *text, char *out, size_t n)
+{
+    static const char midnight[] = "0000-00-00 00:00:00"; /* a time's is its last 8 */
+    size_t len, have = strlen(text);
+    const char *pad = NULL;
+    if (date_order(t, &len)) {
+        if (have == 10 || have == 16 || have == 19)
+            pad = midnight;
+    } else if (t == VT_TIME || t == VT_TIME_HH_MM_SS) {
+        len = t == VT_TIME ? 5 : 8;
+        if (have == 5 || have == 8)
+            pad = midnight + 11;
+    }
+    if (!pad || have == len)
+        return fmt_fits(out, n, "%s", text);
+    if (have > len) /* a datetime read as its date, a time with seconds as its minute */
+        return fmt_fits(out, n, "%.*s", (int)len, text);
+    return fmt_fits(out, n, "%s%.*s", text, (int)(len - have), pad + have); /* its start */
+}
+
+enum validate_level validate_piped_bounds(const struct dict_field *f, const char *value,
+                                          const char *min, const char *max,
+                                          struct validate_result *r)
+{
+    result_init(r);
+    char text[2][64];
+    const char *in[2] = {min, max}, *bound[2] = {NULL, NULL};
+    const char *name[2] = {f->vmin, f->vmax};
+    for (int k = 0; k < 2; k++)
+        if (in[k] && *in[k] && validate_bound_fit(f->vtype, in[k], text[k], sizeof text[k]))
+            bound[k] = text[k];
+    return outside_bounds(f, value, bound, name, r);
 }
 
 static bool is_email(const char *s)

@@ -78,6 +78,21 @@ bool validate_display(enum val_type t, const char *stored, char *out, size_t n);
 enum validate_level validate_clock_bounds(const struct dict_field *f, const char *value,
                                           const char *wall, struct validate_result *r);
 
+/* A bound piped from another field ("[lmp]"), text as that field stores it, made the shape of a
+ * value of type t, written to out: a datetime's date for a date field, a date's midnight for a
+ * datetime field ("2026-01-05" as "2026-01-05 00:00"), seconds cut or added for a time; other
+ * text as it is. False when it does not fit in n bytes. */
+bool validate_bound_fit(enum val_type t, const char *text, char *out, size_t n);
+
+/* Checks value (as stored) against f's bounds piped from other fields (dict_field.min_ref,
+ * max_ref), min and max being those fields' values now (NULL or "" when blank: no check), as
+ * REDCap does when the value is entered: outside them is VALID_SOFT (flagged) or, with
+ * @FORCE-MINMAX, VALID_HARD, rule "min" / "max", the message naming the bound as written and
+ * the value it read. A bound that is no value of f's type is not checked. */
+enum validate_level validate_piped_bounds(const struct dict_field *f, const char *value,
+                                          const char *min, const char *max,
+                                          struct validate_result *r);
+
 /* The check made when a form is marked complete: a required field (Required Field? = y) that is
  * shown (the caller evaluates branching logic; hidden fields are not checked) must have a
  * value. VALID_HARD with rule "required" when value is NULL or blank, else VALID_OK. For a

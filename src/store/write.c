@@ -753,6 +753,79 @@ static int put_begin(struct put_state *ps, struct store *st, const struct store_
     return rc;
 }
 
+/* The text of bound ref (a field piped in) at (event, instance) in ps's cache, into *out
+ * (NULL when blank). */
+static int piped_bound(struct put_state *ps, const struct expr *ref, const char *event,
+                       int instance, const char **out, struct err *e)
+{
+    *out = NULL;
+    if (!ref)
+        return 0;
+    struct cached_lookup lk = {ps, event, instance};
+    struct expr_value v;
+    struct err ee;
+    err_clear(&ee);
+    if (expr_eval(ref, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+        return err_set(e, ERR_INTERNAL, "reading a bound at %s: %s", event, ee.msg);
+    if (v.kind == EV_BLANK)
+        return 0;
+    struct strbuf sb = STRBUF_INIT;
+    expr_value_format(&v, &sb);
+    *out = arena_strdup(&ps->ar, strbuf_str(&sb));
+    strbuf_release(&sb);
+    return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+}
+
+/* Step 2b: a min or max piped from another field ("[lmp]") is that field's value as this change
+ * set leaves it, so every value it writes is put in the cache first (as writing would: nothing is
+ * written yet, and a refused change set drops the cache); then each changed value with such a
+ * bound is checked, flagged (p->flag, a soft issue) or, with @FORCE-MINMAX, refused with every
+ * other value so refused. */
+static int check_piped_bounds(struct put_state *ps, const struct store_change *changes,
+                              struct plan *plans, size_t n, struct err *e)
+{
+    const struct dict *d = &ps->st->dict;
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++)
+        any = plans[i].f && plans[i].is_changed && (plans[i].f->min_ref || plans[i].f->max_ref);
+    if (!any)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct plan *p = &plans[i];
+        if (p->f && p->is_changed &&
+            store_putcache_slot_set(ps, p->ev, changes[i].instance, (size_t)(p->f - d->fields),
+                                    changes[i].code ? changes[i].code : "",
+                                    *p->value ? p->value : NULL))
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    size_t nhard = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct plan *p = &plans[i];
+        if (!p->f || !p->is_changed || !*p->value || !(p->f->min_ref || p->f->max_ref))
+            continue;
+        const char *ev = d->events[p->ev].name, *lo, *hi;
+        int rc = piped_bound(ps, p->f->min_ref, ev, changes[i].instance, &lo, e);
+        if (!rc)
+            rc = piped_bound(ps, p->f->max_ref, ev, changes[i].instance, &hi, e);
+        if (rc)
+            return rc;
+        struct validate_result vr;
+        enum validate_level lv = validate_piped_bounds(p->f, p->value, lo, hi, &vr);
+        if (lv == VALID_HARD && nhard++ == 0)
+            err_set_field(e, ERR_INVALID, p->f->name, "%s (rule: %s)", vr.msg, vr.rule);
+        if (lv == VALID_SOFT && !p->flag)
+            p->flag = vr.rule;
+        if (lv != VALID_OK &&
+            add_issue(ps->res, lv == VALID_HARD ? STORE_ISSUE_HARD : STORE_ISSUE_SOFT, i,
+                      &changes[i], vr.rule, vr.msg))
+            return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (nhard > 1 && e)
+        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                 " (and %zu more rejected values)", nhard - 1);
+    return nhard ? ERR_INVALID : 0;
+}
+
 int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              const struct store_record *r, const struct store_change *changes,
                              size_t n, const char *reason, struct store_put_result *res,
@@ -847,6 +920,8 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
         if (rc == ERR_REASON_REQUIRED)
             add_issue(res, STORE_ISSUE_HARD, i, c, "reason", e ? e->msg : "reason required");
     }
+    if (!rc)
+        rc = check_piped_bounds(&ps, changes, plans, n, e);
     /* 3. write */
     for (size_t i = 0; i < n && !rc; i++) {
         const struct store_change *c = &changes[i];

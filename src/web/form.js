@@ -372,12 +372,28 @@
                 lo = lo === null ? null : isoDate(kind, lo) || lo;
                 hi = hi === null ? null : isoDate(kind, hi) || hi;
             }
-            /* "today" / "now": the site's clock as the server reads it when the value is saved */
-            function clock(b, text) {
-                var c = b === 'today' || b === 'now' ? clockText(kind, b === 'now') : null;
-                return c === null ? [b, text] : [c, b + ' (' + inOrder(kind, c) + ')'];
+            /* "today" / "now": the site's clock as the server reads it when the value is saved;
+               "[lmp]", "[event][lmp]": that field's value as the form holds it now (blank: no
+               bound), a date / time made the shape of this field's values as the server does
+               (validate_bound_fit): a datetime's date, a date's midnight, a time's seconds */
+            function fit(b) {
+                var n = /^date_/.test(kind) ? 10 : /^datetime_seconds_/.test(kind) ? 19 :
+                    /^datetime_/.test(kind) ? 16 : kind === 'time' ? 5 : kind === 'time_hh_mm_ss' ? 8 : 0;
+                var zero = /^\d{4}-/.test(b) ? '0000-00-00 00:00:00' : '00:00:00';
+                if (!n || !/^(\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?|\d\d:\d\d(:\d\d)?)$/.test(b)) return b;
+                return b.length >= n ? b.slice(0, n) : b + zero.slice(b.length, n);
             }
-            var l = clock(lo, loText), h = clock(hi, hiText);
+            function bound(b, text) {
+                var c = b === 'today' || b === 'now' ? clockText(kind, b === 'now') : null;
+                if (c !== null) return [c, b + ' (' + inOrder(kind, c) + ')'];
+                var ref = b === null ? null : /^\[([a-z][a-z0-9_]*)\](?:\[([a-z][a-z0-9_]*)\])?$/.exec(b);
+                if (!ref) return [b, text];
+                var x = ref[2] ? lookup(ref[1], ref[2], null) : lookup(null, ref[1], null);
+                if (x === null || x === undefined || String(x).trim() === '') return [null, null];
+                x = fit(String(x));
+                return [x, b + ' (' + (DATE_KIND.test(kind) ? inOrder(kind, x) : x) + ')'];
+            }
+            var l = bound(lo, loText), h = bound(hi, hiText);
             lo = l[0]; loText = l[1]; hi = h[0]; hiText = h[1];
             var x = numeric ? Number(v) : v;
             var lowOk = lo === null || (numeric ? x >= Number(lo) : x >= lo);
@@ -394,10 +410,30 @@
             /* typing: show and compute as it goes; ask about hidden values once it is done */
             if (ev.target.type === 'text' || ev.target.tagName === 'TEXTAREA') evaluate();
         });
+        /* A field's message appears or goes when the field loses focus, which a tap elsewhere
+           does at its press: drawn then, it moves everything below by a line before the
+           release, and the tap lands on whatever moved under the finger (the next field's Now
+           button missed). So a message waits for the press that moved focus to end. */
+        var pressed = false, waiting = [];
+        function released() {
+            pressed = false;
+            var due = waiting;
+            waiting = [];
+            due.forEach(function (box) { hint(box); });
+        }
+        function afterPress(box) {
+            if (!pressed) hint(box);
+            else if (waiting.indexOf(box) < 0) waiting.push(box);
+        }
+        document.addEventListener('mousedown', function () { pressed = true; }, true);
+        document.addEventListener('mouseup', function () { setTimeout(released, 0); }, true);
+        /* a press that never ends here (released outside the window, a dialog) */
+        window.addEventListener('blur', function () { setTimeout(released, 0); });
+        document.addEventListener('keydown', function () { if (pressed) released(); }, true);
         form.addEventListener('change', function (ev) {
             var box = ev.target.closest('.field');
             settle(box);
-            if (box) hint(box);
+            if (box) afterPress(box);
         });
         form.addEventListener('click', function (ev) {
             var t = ev.target;

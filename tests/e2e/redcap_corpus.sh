@@ -58,17 +58,27 @@ check_case() { # DIR
             grep -q "^$p/dictionary.csv:[0-9]*:4: warning: field '[a-z0-9_]*': sql field: " \
                 "$tmp/err" || fail "$case: no warning for its sql field"
         fi
-        # BioPortal lookups, JavaScript calcs and bounds read from another field ("[field]"):
-        # one warning per field and bound, counted from the CSV by python ("today" and "now"
-        # are checked: no warning)
-        python3 - "$p/dictionary.csv" "$tmp/err" <<'PY' || fail "$case: warnings differ"
-import csv, re, sys
+        # BioPortal lookups, JavaScript calcs, and bounds read from another field ("[field]",
+        # "[event][field]") that name no field or event the project has: one warning per field
+        # and bound, counted from the CSV by python (a bound naming a field that is there is
+        # checked, as "today" and "now" are: no warning)
+        python3 - "$p/dictionary.csv" "$tmp/err" "$p/events.csv" <<'PY' || fail "$case: warnings differ"
+import csv, os, re, sys
 rows = list(csv.reader(open(sys.argv[1], encoding='utf-8-sig', newline='')))[1:]
 err = open(sys.argv[2]).read()
-dyn = re.compile(r'^(\[[a-z0-9_]+\]){1,2}$')
+events = set()
+if os.path.exists(sys.argv[3]):
+    events = {e['unique_event_name'] for e in csv.DictReader(open(sys.argv[3], encoding='utf-8-sig', newline=''))}
+fields = {r[0]: r[3] for r in rows if len(r) > 3}
+dyn = re.compile(r'^(?:\[([a-z0-9_]+)\])?\[([a-z0-9_]+)\]$')
+def unknown(m):
+    ev, f = (m.group(1), m.group(2))
+    return (ev is not None and ev not in events) or fields.get(f, 'checkbox') == 'checkbox'
 want = {'BioPortal': sum(1 for r in rows if len(r) > 5 and r[3] == 'text' and r[5].startswith('BIOPORTAL:')),
         'JavaScript': sum(1 for r in rows if len(r) > 5 and r[3] == 'calc' and r[5].startswith('$')),
-        'a field REDCap reads': sum(1 for r in rows for c in (8, 9) if len(r) > c and dyn.match(r[c].strip()))}
+        'a field REDCap reads': 0,
+        'names no value': sum(1 for r in rows for c in (8, 9)
+                              if len(r) > c and (m := dyn.match(r[c].strip())) and unknown(m))}
 for what, n in want.items():
     got = len(re.findall(r'^.*: warning: field .*' + what, err, re.M))
     if got != n:

@@ -246,21 +246,33 @@ static void test_redcap_variants_load(void **state)
              "onset,visit,,text,Onset,,,date_mdy,[lmp],today,,,,,,,,\n"
              "n,visit,,text,N,,,integer,0,[visit][lmp],,,,,,,,\n"
              "appt,visit,,text,Appt,,,datetime_ymd,now,,,,,,,,,\n"
-             "dose,visit,,text,Dose,,,time,,now,,,,,,,,@FORCE-MINMAX\n");
+             "dose,visit,,text,Dose,,,time,,now,,,,,,,,@FORCE-MINMAX\n"
+             "m,visit,,text,M,,,integer,[record-name],[nosuch],,,,,,,,\n");
     if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
         fail_msg("%s", e.msg);
-    assert_int_equal(d.nwarnings, 4);
+    assert_int_equal(d.nwarnings, 5);
     assert_string_equal(d.warnings[0], "dictionary.csv:3:6: warning: field 'dx': 'BIOPORTAL:ICD10' "
                                        "looks its values up in BioPortal's ontology, which "
                                        "ioheme cannot reach; it takes free text");
     assert_string_equal(d.warnings[1], "dictionary.csv:4:6: warning: field 'js': its calculation "
                                        "is JavaScript, which REDCap runs in the browser; ioheme "
                                        "runs none: the field stays blank");
-    assert_string_equal(d.warnings[2], "dictionary.csv:6:9: warning: field 'onset': min '[lmp]' "
-                                       "is a field REDCap reads as the value is entered; ioheme "
-                                       "keeps it but does not check it");
-    assert_non_null(strstr(d.warnings[3], "dictionary.csv:7:10: warning: field 'n': max "
-                                          "'[visit][lmp]'"));
+    /* a bound piped from a field is checked ([lmp]: no warning); one that names no value (an
+     * event this classic project has not, a field it has not) or a smart variable is kept and
+     * not checked */
+    assert_string_equal(d.warnings[2], "dictionary.csv:7:10: warning: field 'n': max "
+                                       "'[visit][lmp]' names no value this protocol holds (an "
+                                       "unknown field or event, a checkbox, a form status); "
+                                       "ioheme keeps it but does not check it");
+    assert_string_equal(d.warnings[3], "dictionary.csv:10:9: warning: field 'm': min "
+                                       "'[record-name]' is a smart variable, not a value of the "
+                                       "field's type; ioheme keeps it but does not check it");
+    assert_non_null(strstr(d.warnings[4], "dictionary.csv:10:10: warning: field 'm': max "
+                                          "'[nosuch]' names no value"));
+    assert_non_null(dict_field(&d, "onset")->min_ref);
+    assert_null(dict_field(&d, "n")->max_ref);
+    assert_null(dict_field(&d, "m")->min_ref);
+    assert_null(dict_field(&d, "m")->max_ref);
     assert_non_null(dict_field(&d, "js")->calc);
     assert_string_equal(dict_field(&d, "js")->choices_raw,
                         "$('#dx-tr select').prop('selected',true)");
@@ -285,7 +297,7 @@ static void test_redcap_variants_load(void **state)
     assert_int_equal(validate_clock_bounds(dose, "10:01", wall, &vr), VALID_HARD);
     assert_string_equal(vr.msg, "field 'dose': 10:01 is above the maximum now (10:00)");
     assert_int_equal(validate_clock_bounds(dict_field(&d, "onset"), "2999-01-01", wall, &vr),
-                     VALID_SOFT); /* its max is today; its min, a field, is not checked */
+                     VALID_SOFT); /* its max is today; its min, a field, is the store's */
     const struct dict_field *nf = dict_field(&d, "n");
     assert_true(nf->has_min && !nf->has_max); /* the fixed bound is checked as always */
     assert_int_equal(validate_value(nf, NULL, "-1", &vr), VALID_SOFT);
@@ -293,7 +305,8 @@ static void test_redcap_variants_load(void **state)
     /* the bounds a value is checked against, as the form and the API show them */
     assert_string_equal(dict_field_bound(lmp, true), "today");
     assert_null(dict_field_bound(lmp, false));
-    assert_null(dict_field_bound(dict_field(&d, "onset"), false)); /* piped: not checked */
+    assert_string_equal(dict_field_bound(dict_field(&d, "onset"), false), "[lmp]"); /* piped */
+    assert_null(dict_field_bound(dict_field(&d, "m"), false)); /* kept, not checked */
     assert_string_equal(dict_field_bound(dict_field(&d, "onset"), true), "today");
     assert_string_equal(dict_field_bound(nf, false), "0");
     assert_null(dict_field_bound(nf, true));

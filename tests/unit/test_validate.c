@@ -427,6 +427,68 @@ static void test_date_range_compared_as_dates(void **state)
     assert_false(validate_type_is_ordered(VT_PHONE));
 }
 
+/* A bound piped from another field: its value (as that field stores it) fitted to this field's
+ * shape, then compared as the fixed bounds are. */
+static void test_piped_bounds(void **state)
+{
+    (void)state;
+    char out[32];
+    /* a datetime's date for a date field; a date's midnight for a datetime field; a time's
+     * seconds cut or added; anything else as it is */
+    assert_true(validate_bound_fit(VT_DATE_MDY, "2026-01-05 10:30", out, sizeof out));
+    assert_string_equal(out, "2026-01-05");
+    assert_true(validate_bound_fit(VT_DATETIME_DMY, "2026-01-05", out, sizeof out));
+    assert_string_equal(out, "2026-01-05 00:00");
+    assert_true(validate_bound_fit(VT_DATETIME_SECONDS_YMD, "2026-01-05 10:30", out, sizeof out));
+    assert_string_equal(out, "2026-01-05 10:30:00");
+    assert_true(validate_bound_fit(VT_TIME, "10:30:59", out, sizeof out));
+    assert_string_equal(out, "10:30");
+    assert_true(validate_bound_fit(VT_TIME_HH_MM_SS, "10:30", out, sizeof out));
+    assert_string_equal(out, "10:30:00");
+    assert_true(validate_bound_fit(VT_INTEGER, "12.5", out, sizeof out));
+    assert_string_equal(out, "12.5");
+    assert_true(validate_bound_fit(VT_DATE_YMD, "2026", out, sizeof out));
+    assert_string_equal(out, "2026"); /* no date: left as it is, and not a bound below */
+    assert_false(validate_bound_fit(VT_DATE_YMD, "2026-01-05", out, 5));
+
+    struct dict_field onset = text("onset", VT_DATE_MDY);
+    onset.vmin = "[lmp]";
+    onset.vmax = "[visit_dt]";
+    struct validate_result r;
+    assert_int_equal(validate_piped_bounds(&onset, "2026-01-05", "2026-01-05", "2026-02-01", &r),
+                     VALID_OK); /* inclusive */
+    assert_int_equal(validate_piped_bounds(&onset, "2026-01-04", "2026-01-05", NULL, &r),
+                     VALID_SOFT);
+    assert_string_equal(r.rule, "min");
+    assert_string_equal(r.msg, "field 'onset': 2026-01-04 is below the minimum [lmp] (2026-01-05) "
+                               "(flagged for review)");
+    /* a datetime bound on a date field reads as its date: the same day is inside */
+    assert_int_equal(validate_piped_bounds(&onset, "2026-02-01", NULL, "2026-02-01 08:00", &r),
+                     VALID_OK);
+    assert_int_equal(validate_piped_bounds(&onset, "2026-02-02", NULL, "2026-02-01 08:00", &r),
+                     VALID_SOFT);
+    assert_string_equal(r.msg, "field 'onset': 2026-02-02 is above the maximum [visit_dt] "
+                               "(2026-02-01) (flagged for review)");
+    /* blank bounds, a bound that is no date, a blank value: nothing to check */
+    assert_int_equal(validate_piped_bounds(&onset, "1900-01-01", "", NULL, &r), VALID_OK);
+    assert_int_equal(validate_piped_bounds(&onset, "1900-01-01", "soon", NULL, &r), VALID_OK);
+    assert_int_equal(validate_piped_bounds(&onset, "", "2026-01-05", NULL, &r), VALID_OK);
+    /* numbers; @FORCE-MINMAX refuses */
+    struct dict_field dose = text("dose2", VT_NUMBER);
+    dose.vmax = "[dose1]";
+    dose.force_minmax = true;
+    assert_int_equal(validate_piped_bounds(&dose, "10.5", NULL, "10", &r), VALID_HARD);
+    assert_string_equal(r.msg, "field 'dose2': 10.5 is above the maximum [dose1] (10)");
+    assert_int_equal(validate_piped_bounds(&dose, "9", NULL, "10", &r), VALID_OK);
+    /* a date bound on a datetime field is its first minute */
+    struct dict_field seen = text("seen", VT_DATETIME_YMD);
+    seen.vmin = "[visit_dt]";
+    assert_int_equal(validate_piped_bounds(&seen, "2026-02-01 00:00", "2026-02-01", NULL, &r),
+                     VALID_OK);
+    assert_int_equal(validate_piped_bounds(&seen, "2026-01-31 23:59", "2026-02-01", NULL, &r),
+                     VALID_SOFT);
+}
+
 static void test_canonical_is_trimmed_and_length_limited(void **state)
 {
     (void)state;
@@ -479,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_comma_decimals_and_hh_mm_ss),
         cmocka_unit_test(test_identifier_and_postal_types),
         cmocka_unit_test(test_slider_ends_come_from_min_and_max),
+        cmocka_unit_test(test_piped_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
