@@ -526,6 +526,8 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
             f->force_minmax = true;
         else if (!strcmp(tag, "@READONLY"))
             f->is_readonly = true;
+        else if (!strcmp(tag, "@HIDEBUTTON"))
+            f->hide_button = true;
         else if (!strncmp(tag, "@HIDDEN", 7))
             f->is_hidden = true;
         else if (!strcmp(tag, "@INCLUSION"))

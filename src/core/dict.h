@@ -152,6 +152,7 @@ struct dict_field {
     struct expr *calc;      /* calc fields */
     const char *annotation;
     bool force_minmax, is_readonly, is_hidden;
+    bool hide_button; /* @HIDEBUTTON: no Today / Now button beside a date or time field */
     bool is_inclusion, is_exclusion, is_eligible;
     const char *default_value; /* @DEFAULT='x' -> "x"; @TODAY / @NOW -> "today" / "now";
                                   NULL when none */

@@ -342,8 +342,9 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         if (readonly)
             html_raw(r, " readonly");
         html_raw(r, ">");
-        /* a date, date-time or time of day (not a duration, MM:SS) */
-        if (!readonly && validate_entry_shape(f->vtype) && f->vtype != VT_TIME_MM_SS)
+        /* a date, date-time or time of day (not a duration, MM:SS), unless @HIDEBUTTON */
+        if (!readonly && !f->hide_button && validate_entry_shape(f->vtype) &&
+            f->vtype != VT_TIME_MM_SS)
             html_raw(r, "<button type=\"button\" class=\"now\">Now</button>");
         break;
     }
@@ -355,11 +356,13 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
     html_raw(r, "<p class=\"msg\" aria-live=\"polite\">");
     if (iss)
         html_text(r, iss->msg);
-    else if (flag)
+    else if (flag) {
+        const char *lo = dict_field_bound(f, false), *hi = dict_field_bound(f, true);
         html_text(r, arena_printf(&r->ar,
                                   "Saved, flagged for review: outside the expected range"
                                   " %s–%s.",
-                                  f->has_min ? f->vmin : "", f->has_max ? f->vmax : ""));
+                                  lo ? lo : "", hi ? hi : ""));
+    }
     html_raw(r, "</p>");
     html_raw(r, grouped ? "</fieldset>" : "</div>");
 }

@@ -555,12 +555,12 @@ int store_query_note_value(struct store *st, const struct store_ctx *who,
     /* a soft flag: a system query on the value, the site's to answer */
     struct qplace p = {event, st->dict.forms[f->form_index].name, f->name, cd, instance};
     char text[400];
+    const char *lo = dict_field_bound(f, false), *hi = dict_field_bound(f, true);
     fmt_text(text, sizeof text,
              "value %s is outside the expected range (%s%s%s%s%s); please check "
              "it against the source",
-             value, f->has_min ? "min " : "", f->has_min ? f->vmin : "",
-             f->has_min && f->has_max ? ", " : "", f->has_max ? "max " : "",
-             f->has_max ? f->vmax : "");
+             value, lo ? "min " : "", lo ? lo : "", lo && hi ? ", " : "", hi ? "max " : "",
+             hi ? hi : "");
     long long id;
     int rc = query_insert(st, r, &p, "system", flag, value, NULL, "system", ts, text, &id, e);
     struct store_query q;

@@ -214,7 +214,7 @@ try {
         '"Required Field?","Custom Alignment","Question Number (surveys only)","Matrix Group Name","Matrix Ranking?","Field Annotation"';
     fs.writeFileSync(path.join(proto, 'dictionary.csv'), [H,
         'record_id,visit,,text,Record ID,,,,,,,,,,,,,',
-        'dob,visit,,text,Date of birth,,,date_dmy,01-01-1900,today,,,,,,,,',
+        'dob,visit,,text,Date of birth,,,date_dmy,01-01-1900,today,,,,,,,,@HIDEBUTTON',
         'visit_dt,visit,,text,Visit date,,,date_mdy,,today,,,,,,,,@FORCE-MINMAX',
         'seen_at,visit,,text,Seen at,,,datetime_mdy,,,,,,,,,,',
         'onset,visit,,text,Onset,,,datetime_mdy,[dob],,,,,,,,,',
@@ -270,6 +270,7 @@ try {
     await page.fill('#i-dob', '28-02-1990');
     const hasNow = await page.locator('#f-visit_dt button.now').count() === 1;
     t.check(hasNow, 'mdy: a date_mdy field has a Now button');
+    t.check(await page.locator('#f-dob button.now').count() === 0, 'mdy: a date field with @HIDEBUTTON has none');
     if (hasNow) await page.click('#f-visit_dt button.now', { timeout: 10000 });
     t.check(!(await page.getAttribute('#f-dob', 'class')).includes('has-') && await page.textContent('#f-dob .msg') === '',
             'mdy: dob\'s message went once the click on Now was over', await page.textContent('#f-dob .msg'));
@@ -286,6 +287,7 @@ try {
     await page.locator('#i-onset').blur();
     t.check(await page.textContent('#f-onset .msg') === '', 'mdy: an onset at the date of birth\'s midnight is inside',
             await page.textContent('#f-onset .msg'));
+    await page.fill('#i-onset', '02-27-1990 23:59'); /* saved below, flagged by the server */
     await page.fill('#i-visit_dt', '12-01-2026');
     await Promise.all([page.waitForNavigation({ timeout: 15000 }), page.click('.savebar button.primary', { timeout: 15000 })]);
     const back = (await (await page.request.get(msrv.base + '/api/v1/records/1/forms/visit?event=event_1')).json()).values;
@@ -293,6 +295,9 @@ try {
             'mdy: saved as ISO, and the calc the server computed is the one the form showed', back);
     await page.goto(form);
     t.check(await page.inputValue('#i-visit_dt') === '12-01-2026', 'mdy: and shown again as entered', await page.inputValue('#i-visit_dt'));
+    t.check(back.onset === '1990-02-27 23:59' &&
+            (await page.textContent('#f-onset .msg')).trim() === 'Saved, flagged for review: outside the expected range [dob]–.',
+            'mdy: the server flagged the onset before [dob], and the form says which range', [back.onset, await page.textContent('#f-onset .msg')]);
     await shot('06-dates-in-field-order');
 } catch (e) {
     t.check(false, 'unexpected exception (dates in the field\'s order)', e.stack);

@@ -49,6 +49,10 @@ want 2 onset "2026-01-05|" "an onset on the lmp's day"
 want 3 onset "1990-01-01|" "an onset without an lmp"
 want 4 seen "2026-01-04 23:59|min" "seen before the lmp's midnight"
 want 5 seen "2026-01-05 00:00|" "seen at the lmp's midnight"
+# the flag opens a system query naming the bounds the value was checked against
+q=$(test_sql "$db" "SELECT m.text FROM query_message m JOIN query q ON q.id = m.query_id WHERE q.field = 'onset' AND q.raised_value = '2026-01-04'")
+[ "$q" = "value 2026-01-04 is outside the expected range (min [lmp], max 2100-01-01); please check it against the source" ] ||
+    fail "the system query on the flagged onset reads '$q'"
 
 # The bound is the value as this save leaves it: moving lmp back and onset with it in one `set`
 # is inside; a later onset alone is checked against the stored lmp.
