@@ -141,4 +141,21 @@ int store_putcache_status_remember(struct put_state *ps, const char *event, cons
 int store_putcache_status_read(struct put_state *ps, const char *event, const char *form,
                                int instance, int *status, struct err *e);
 
+/* Adds an issue (level, rule, msg) about change idx (c) to res (none when res is NULL):
+ * ERR_NOMEM or 0. */
+int store_put_issue_add(struct store_put_result *res, enum store_issue_level level, size_t idx,
+                        const struct store_change *c, const char *rule, const char *msg);
+
+/* The checks of what a change set leaves behind (write_check.c), in the order
+ * store_put_changes_locked calls them: bounds piped from another field (before writing; sets a
+ * plan's soft flag), values left on fields their branching hides, complete forms without their
+ * required fields (after writing and the calcs). Each returns ERR_INVALID with e and the issues
+ * set when it refuses the set. */
+int store_put_check_piped_bounds(struct put_state *ps, const struct store_change *changes,
+                                 struct plan *plans, size_t n, struct err *e);
+int store_put_check_hidden(struct put_state *ps, const struct store_change *changes, size_t n,
+                           struct err *e);
+int store_put_check_required(struct put_state *ps, const struct store_change *changes,
+                             const struct plan *plans, size_t n, struct err *e);
+
 #endif
