@@ -167,12 +167,13 @@ static const char *rtrim_lines(struct strbuf *sb)
     return sb->buf;
 }
 
+/* " [min, max]" (" hard" after it with @FORCE-MINMAX): the bounds a value is checked against,
+ * fixed, today / now or piped from a field; nothing when there are none. */
 static void range_text(const struct dict_field *f, struct strbuf *sb)
 {
-    if (!f->has_min && !f->has_max)
-        return;
-    strbuf_addf(sb, "[%s, %s]%s", f->has_min ? f->vmin : "", f->has_max ? f->vmax : "",
-                f->force_minmax ? " hard" : "");
+    const char *lo = dict_field_bound(f, false), *hi = dict_field_bound(f, true);
+    if (lo || hi)
+        strbuf_addf(sb, " [%s, %s]%s", lo ? lo : "", hi ? hi : "", f->force_minmax ? " hard" : "");
 }
 
 static void choices_text(const struct dict_field *f, struct strbuf *sb)
@@ -212,10 +213,7 @@ static void show_text(const char *dir, const struct dict *d)
         strbuf_addf(&sb, "  %-24s %-16s %-11s", f->name, f->form, dict_field_type_name(f->type));
         if (f->vtype != VT_NONE)
             strbuf_addf(&sb, " %s", dict_val_type_name(f->vtype));
-        if (f->has_min || f->has_max) {
-            strbuf_addc(&sb, ' ');
-            range_text(f, &sb);
-        }
+        range_text(f, &sb);
         if (f->note[0])
             strbuf_addf(&sb, " (%s)", f->note);
         if (f->is_required)
@@ -284,13 +282,13 @@ static json_t *show_json(const struct dict *d)
                               "required", f->is_required, "identifier", f->is_identifier);
         if (!o)
             continue;
-        /* as written; a bound REDCap works out at entry ("today", "[field]") is shown, not
-         * checked (has_min false) */
+        /* as written, checked or not (one naming no field is kept and not checked);
+         * minmax_hard when a bound is checked */
         if (*f->vmin)
             json_object_set_new(o, "min", jstr(f->vmin));
         if (*f->vmax)
             json_object_set_new(o, "max", jstr(f->vmax));
-        if (f->has_min || f->has_max)
+        if (dict_field_bound(f, false) || dict_field_bound(f, true))
             json_object_set_new(o, "minmax_hard", json_boolean(f->force_minmax));
         if (f->nchoices) {
             json_t *ch = json_array();

@@ -25,6 +25,10 @@ seen,visit,,text,"Seen",,,datetime_ymd,[lmp],,,,,,,,,
 dose1,visit,,text,"Dose 1",,,number,,,,,,,,,,
 dose2,visit,,text,"Dose 2",,,number,0,[dose1],,,,,,,,@FORCE-MINMAX
 CSV
+"$IOHEME" protocol show "$W/p" >"$W/show" || fail "protocol show"
+grep -q "onset  *visit  *text  *date_mdy \[\[lmp\], 2100-01-01\]$" "$W/show" &&
+    grep -q "dose2  *visit  *text  *number \[0, \[dose1\]\] hard$" "$W/show" ||
+    fail "protocol show does not list the bounds checked: $(cat "$W/show")"
 db=$(test_db piped)
 "$IOHEME" init --db "$db" --admin admin --protocol "$W/p" >"$W/out" 2>&1 || fail "init: $(cat "$W/out")"
 grep -q "does not check" "$W/out" && fail "a bound piped from a field is still said to be unchecked: $(cat "$W/out")"
