@@ -414,7 +414,7 @@
            does at its press: drawn then, it moves everything below by a line before the
            release, and the tap lands on whatever moved under the finger (the next field's Now
            button missed). So a message waits for the press that moved focus to end. */
-        var pressed = false, waiting = [];
+        var pressed = false, presses = 0, waiting = [];
         function released() {
             pressed = false;
             var due = waiting;
@@ -425,9 +425,13 @@
             if (!pressed) hint(box);
             else if (waiting.indexOf(box) < 0) waiting.push(box);
         }
-        document.addEventListener('mousedown', function () { pressed = true; }, true);
+        document.addEventListener('mousedown', function () {
+            var press = ++presses;
+            pressed = true;
+            /* a release this page never hears of (outside the window, in a list's popup) */
+            setTimeout(function () { if (pressed && presses === press) released(); }, 2000);
+        }, true);
         document.addEventListener('mouseup', function () { setTimeout(released, 0); }, true);
-        /* a press that never ends here (released outside the window, a dialog) */
         window.addEventListener('blur', function () { setTimeout(released, 0); });
         document.addEventListener('keydown', function () { if (pressed) released(); }, true);
         form.addEventListener('change', function (ev) {
