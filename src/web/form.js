@@ -376,11 +376,12 @@
                "[lmp]", "[event][lmp]": that field's value as the form holds it now (blank: no
                bound), a date / time made the shape of this field's values as the server does
                (validate_bound_fit): a datetime's date, a date's midnight, a time's seconds */
-            function fit(b) {
+            function fit(b) { /* null: no value of this field's kind, so no bound (as the server) */
                 var n = /^date_/.test(kind) ? 10 : /^datetime_seconds_/.test(kind) ? 19 :
                     /^datetime_/.test(kind) ? 16 : kind === 'time' ? 5 : kind === 'time_hh_mm_ss' ? 8 : 0;
-                var zero = /^\d{4}-/.test(b) ? '0000-00-00 00:00:00' : '00:00:00';
-                if (!n || !/^(\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?|\d\d:\d\d(:\d\d)?)$/.test(b)) return b;
+                if (!n) return numeric ? commaNumber(kind, b) || b : b;
+                var isDate = n >= 10, zero = isDate ? '0000-00-00 00:00:00' : '00:00:00';
+                if (!(isDate ? /^\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?$/ : /^\d\d:\d\d(:\d\d)?$/).test(b)) return null;
                 return b.length >= n ? b.slice(0, n) : b + zero.slice(b.length, n);
             }
             function bound(b, text) {
@@ -391,6 +392,7 @@
                 var x = ref[2] ? lookup(ref[1], ref[2], null) : lookup(null, ref[1], null);
                 if (x === null || x === undefined || String(x).trim() === '') return [null, null];
                 x = fit(String(x));
+                if (x === null) return [null, null];
                 return [x, b + ' (' + (DATE_KIND.test(kind) ? inOrder(kind, x) : x) + ')'];
             }
             var l = bound(lo, loText), h = bound(hi, hiText);
