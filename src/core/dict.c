@@ -528,8 +528,8 @@ static void parse_tags(struct loader *L, struct dict_field *f, size_t line)
             f->is_readonly = true;
         else if (!strcmp(tag, "@HIDEBUTTON"))
             f->hide_button = true;
-        else if (!strncmp(tag, "@HIDDEN", 7))
-            f->is_hidden = true;
+        else if (!strcmp(tag, "@HIDDEN") || !strcmp(tag, "@HIDDEN-FORM"))
+            f->is_hidden = true; /* -SURVEY, -APP, -PDF: where ioheme shows no form */
         else if (!strcmp(tag, "@INCLUSION"))
             f->is_inclusion = true;
         else if (!strcmp(tag, "@EXCLUSION"))

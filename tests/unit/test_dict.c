@@ -247,7 +247,10 @@ static void test_redcap_variants_load(void **state)
              "n,visit,,text,N,,,integer,0,[visit][lmp],,,,,,,,\n"
              "appt,visit,,text,Appt,,,datetime_ymd,now,,,,,,,,,\n"
              "dose,visit,,text,Dose,,,time,,now,,,,,,,,@FORCE-MINMAX\n"
-             "m,visit,,text,M,,,integer,[record-name],[nosuch],,,,,,,,\n");
+             "m,visit,,text,M,,,integer,[record-name],[nosuch],,,,,,,,\n"
+             "hf,visit,,text,HF,,,,,,,,,,,,,@HIDDEN-FORM\n"
+             "hs,visit,,text,HS,,,,,,,,,,,,,@HIDDEN-SURVEY @HIDDEN-APP @HIDDEN-PDF\n"
+             "hb,visit,,text,HB,,,date_ymd,,,,,,,,,,@HIDEBUTTON\n");
     if (dict_load_mem(csv, NULL, NULL, NULL, &d, &e) != 0)
         fail_msg("%s", e.msg);
     assert_int_equal(d.nwarnings, 5);
@@ -273,6 +276,12 @@ static void test_redcap_variants_load(void **state)
     assert_null(dict_field(&d, "n")->max_ref);
     assert_null(dict_field(&d, "m")->min_ref);
     assert_null(dict_field(&d, "m")->max_ref);
+    /* @HIDDEN-FORM hides on the data-entry form, as @HIDDEN does; REDCap's survey, app and PDF
+     * variants hide elsewhere only, and ioheme has no surveys, app or PDF form */
+    assert_true(dict_field(&d, "hf")->is_hidden);
+    assert_false(dict_field(&d, "hs")->is_hidden);
+    assert_true(dict_field(&d, "hb")->hide_button);
+    assert_false(dict_field(&d, "hf")->hide_button);
     assert_non_null(dict_field(&d, "js")->calc);
     assert_string_equal(dict_field(&d, "js")->choices_raw,
                         "$('#dx-tr select').prop('selected',true)");
