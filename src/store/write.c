@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "base/fmt.h"
-#include "base/strbuf.h"
 #include "core/sitetime.h"
 #include "core/validate.h"
 #include "store/store_int.h"
@@ -35,6 +34,13 @@ void store_put_result_free(struct store_put_result *r)
         return;
     free(r->issues);
     memset(r, 0, sizeof *r);
+}
+
+void store_put_more_refused(struct err *e, size_t nhard)
+{
+    if (nhard > 1 && e)
+        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                 " (and %zu more rejected values)", nhard - 1);
 }
 
 int store_put_issue_add(struct store_put_result *res, enum store_issue_level level, size_t idx,
@@ -296,22 +302,12 @@ static const char *plan_change(struct put_state *ps, const struct store_change *
 static int calc_one(struct put_state *ps, const struct dict_field *f, const char *event,
                     int instance, bool *changed, struct err *e)
 {
-    struct cached_lookup lk = {ps, event, instance};
-    struct expr_value v;
-    struct err ee;
-    err_clear(&ee);
-    if (expr_eval(f->calc, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
-        return err_set_field(e, ERR_INTERNAL, f->name, "calc field '%s' at %s: %s", f->name, event,
-                             ee.msg);
-    struct strbuf sb = STRBUF_INIT;
-    expr_value_format(&v, &sb);
-    char *nv = arena_strdup(&ps->ar, strbuf_str(&sb));
-    strbuf_release(&sb);
-    char *old;
-    int rc =
-        nv ? store_putcache_value_read(ps, event, instance, f->name, NULL, &old, e) : ERR_NOMEM;
+    char *nv, *old;
+    int rc = store_putcache_eval_text(ps, f->calc, f, event, instance, &nv, e);
+    if (!rc)
+        rc = store_putcache_value_read(ps, event, instance, f->name, NULL, &old, e);
     if (rc)
-        return rc == ERR_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : rc;
+        return rc;
     *changed = strcmp(old ? old : "", nv) != 0;
     if (!*changed)
         return 0;
@@ -553,9 +549,7 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
     }
     if (nhard) {
         arena_free(&ps.ar);
-        if (nhard > 1 && e)
-            fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
-                     " (and %zu more rejected values)", nhard - 1);
+        store_put_more_refused(e, nhard);
         return ERR_INVALID;
     }
     /* 2. what actually changes; the actions it needs beyond entering data — setting a form's

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "base/strbuf.h"
 #include "core/validate.h"
 #include "store/write_int.h"
 
@@ -238,6 +239,23 @@ int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, co
         out->str = "0";
     }
     return 0;
+}
+
+int store_putcache_eval_text(struct put_state *ps, const struct expr *x, const struct dict_field *f,
+                             const char *event, int instance, char **out, struct err *e)
+{
+    struct cached_lookup lk = {ps, event, instance};
+    struct expr_value v;
+    struct err ee;
+    err_clear(&ee);
+    if (expr_eval(x, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
+        return err_set_field(e, ERR_INTERNAL, f->name, "field '%s' at %s: %s", f->name, event,
+                             ee.msg);
+    struct strbuf sb = STRBUF_INIT;
+    expr_value_format(&v, &sb);
+    *out = arena_strdup(&ps->ar, strbuf_str(&sb));
+    strbuf_release(&sb);
+    return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 }
 
 static struct cached_status *putcache_status_find(struct put_state *ps, const char *event,

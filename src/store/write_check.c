@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "base/fmt.h"
-#include "base/strbuf.h"
 #include "core/branch.h"
 #include "core/validate.h"
 #include "store/store_int.h"
@@ -260,29 +259,6 @@ int store_put_check_hidden(struct put_state *ps, const struct store_change *chan
     return ERR_INVALID;
 }
 
-/* The text of bound ref (a field piped in) at (event, instance) in ps's cache, into *out
- * (NULL when blank). */
-static int piped_bound(struct put_state *ps, const struct expr *ref, const char *event,
-                       int instance, const char **out, struct err *e)
-{
-    *out = NULL;
-    if (!ref)
-        return 0;
-    struct cached_lookup lk = {ps, event, instance};
-    struct expr_value v;
-    struct err ee;
-    err_clear(&ee);
-    if (expr_eval(ref, store_putcache_lookup_fn, &lk, store_now_ms(ps->st), &ps->ar, &v, &ee))
-        return err_set(e, ERR_INTERNAL, "reading a bound at %s: %s", event, ee.msg);
-    if (v.kind == EV_BLANK)
-        return 0;
-    struct strbuf sb = STRBUF_INIT;
-    expr_value_format(&v, &sb);
-    *out = arena_strdup(&ps->ar, strbuf_str(&sb));
-    strbuf_release(&sb);
-    return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-}
-
 /* Step 2b: a min or max piped from another field ("[lmp]") is that field's value as this change
  * set leaves it, so every value it writes is put in the cache first (as writing would: nothing is
  * written yet, and a refused change set drops the cache); then each changed value with such a
@@ -310,14 +286,18 @@ int store_put_check_piped_bounds(struct put_state *ps, const struct store_change
         struct plan *p = &plans[i];
         if (!p->f || !p->is_changed || !*p->value || !(p->f->min_ref || p->f->max_ref))
             continue;
-        const char *ev = d->events[p->ev].name, *lo, *hi;
-        int rc = piped_bound(ps, p->f->min_ref, ev, changes[i].instance, &lo, e);
-        if (!rc)
-            rc = piped_bound(ps, p->f->max_ref, ev, changes[i].instance, &hi, e);
-        if (rc)
-            return rc;
+        const char *ev = d->events[p->ev].name;
+        char *bound[2] = {NULL, NULL}; /* the referenced fields' values now; "" when blank */
+        const struct expr *ref[2] = {p->f->min_ref, p->f->max_ref};
+        for (int k = 0; k < 2; k++) {
+            int rc = ref[k] ? store_putcache_eval_text(ps, ref[k], p->f, ev, changes[i].instance,
+                                                       &bound[k], e)
+                            : 0;
+            if (rc)
+                return rc;
+        }
         struct validate_result vr;
-        enum validate_level lv = validate_piped_bounds(p->f, p->value, lo, hi, &vr);
+        enum validate_level lv = validate_piped_bounds(p->f, p->value, bound[0], bound[1], &vr);
         if (lv == VALID_HARD && nhard++ == 0)
             err_set_field(e, ERR_INVALID, p->f->name, "%s (rule: %s)", vr.msg, vr.rule);
         if (lv == VALID_SOFT && !p->flag)
@@ -327,8 +307,6 @@ int store_put_check_piped_bounds(struct put_state *ps, const struct store_change
                                 &changes[i], vr.rule, vr.msg))
             return err_set(e, ERR_NOMEM, "out of memory");
     }
-    if (nhard > 1 && e)
-        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
-                 " (and %zu more rejected values)", nhard - 1);
+    store_put_more_refused(e, nhard);
     return nhard ? ERR_INVALID : 0;
 }

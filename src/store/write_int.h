@@ -134,6 +134,10 @@ int store_putcache_value_read(struct put_state *ps, const char *event, int insta
 /* expr_lookup_fn over the cache; ctx is a struct cached_lookup. */
 int store_putcache_lookup_fn(void *ctx, const char *event, const char *field, const char *code,
                              int instance, struct expr_value *out, struct err *e);
+/* Evaluates x (field f's calc, or a bound piped into it) at (event, instance) over the cache,
+ * formatted as REDCap stores it ("" when blank), into *out (ps's arena). */
+int store_putcache_eval_text(struct put_state *ps, const struct expr *x, const struct dict_field *f,
+                             const char *event, int instance, char **out, struct err *e);
 /* Remembers a form status read or written by this change set. */
 int store_putcache_status_remember(struct put_state *ps, const char *event, const char *form,
                                    int instance, int status);
@@ -145,6 +149,8 @@ int store_putcache_status_read(struct put_state *ps, const char *event, const ch
  * ERR_NOMEM or 0. */
 int store_put_issue_add(struct store_put_result *res, enum store_issue_level level, size_t idx,
                         const struct store_change *c, const char *rule, const char *msg);
+/* Closes e's message on the first of nhard refused values with how many more there were. */
+void store_put_more_refused(struct err *e, size_t nhard);
 
 /* The checks of what a change set leaves behind (write_check.c), in the order
  * store_put_changes_locked calls them: bounds piped from another field (before writing; sets a
