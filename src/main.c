@@ -46,6 +46,11 @@ const struct cli_cmd cli_commands[] = {
          CMD_USER_USAGE),
      .opts = cmd_user_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND,
      .action = PERM_USER_MANAGE, .subs = cmd_user_subs, .check = cmd_user_check},
+    /* one's own tokens need a login only; another user's user_manage (the check hook) */
+    {CMD("token", cmd_token, "API tokens: new, list, revoke ($IOHEME_TOKEN signs commands in)",
+         CMD_TOKEN_USAGE),
+     .opts = cmd_token_opts, .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_NONE,
+     .subs = cmd_token_subs, .check = cmd_token_check},
     /* --list needs data_read (the check hook) */
     {CMD("screen", cmd_screen, "add a patient to the screening log and check eligibility",
          CMD_SCREEN_USAGE),

@@ -17,6 +17,7 @@
 #include "core/sitetime.h"
 #include "formats/json_out.h"
 #include "report/dataset.h"
+#include "store/sessions.h"
 
 const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
 
@@ -114,32 +115,60 @@ int cli_read_new_password(const char *who, char *buf, size_t len, struct err *e)
     return cli_read_password("New password for ", who, false, true, buf, len, e);
 }
 
+/* Signs in with the API token $IOHEME_TOKEN (store/sessions.h): its user, who must be user when
+ * one is named. No argon2id check and no "login" row: a token is a session already issued (and
+ * audited as api_token), as on the API, where a request with a token writes none either. */
+static int token_login(struct store *st, const char *token, const char *user, struct store_user *u,
+                       struct err *e)
+{
+    if (store_session_verify(st, token, true, u, e) != 0)
+        return e->code == ERR_AUTH ? err_set(e, ERR_AUTH,
+                                             "IOHEME_TOKEN is no valid API token (unknown, "
+                                             "revoked, expired, or its user is disabled or locked)")
+                                   : e->code;
+    if (user && *user && strcmp(user, u->name) != 0)
+        return err_set(e, ERR_AUTH,
+                       "IOHEME_TOKEN signs in %s, not %s: unset IOHEME_TOKEN, or give no user",
+                       u->name, user);
+    return 0;
+}
+
 int cli_login(struct store *st, const struct cli_args *a, enum perm_action action, bool is_renewal,
               struct store_ctx *who, char name_buf[STORE_USERNAME_MAX + 1], struct err *e)
 {
     const char *user = cli_get(a, "user");
     if (!user || !*user)
         user = getenv("IOHEME_USER");
-    if (!user || !*user)
-        return err_set(e, ERR_AUTH, "who is acting? give --user NAME or set IOHEME_USER");
-    char pw[256];
-    int rc = cli_read_password("Password for ", user, true, false, pw, sizeof pw, e);
-    /* The name as given, whatever its length (a longer one is nobody's, and its attempt is
-     * audited like any other); name_buf holds it once it has signed in. */
-    struct store_ctx cli = {user, "cli", NULL, NULL};
+    /* a password given wins: `IOHEME_USER=pi IOHEME_PASSWORD=...` works beside a token */
+    const char *token = getenv("IOHEME_TOKEN"), *pwenv = getenv("IOHEME_PASSWORD");
     struct store_user u; /* filled by a sign-in with the right password, expired or not */
     memset(&u, 0, sizeof u);
-    if (!rc)
-        rc = store_authenticate(st, &cli, user, pw, &u, e);
-    sodium_memzero(pw, sizeof pw);
-    if (rc == ERR_PASSWORD_EXPIRED && is_renewal)
-        rc = 0; /* signed in to change it, and only that */
-    else if (rc == ERR_PASSWORD_EXPIRED)
-        fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
-                 " with `ioheme user passwd %s`", user);
+    int rc;
+    if (token && *token && !(pwenv && *pwenv)) {
+        rc = token_login(st, token, user, &u, e);
+        user = u.name;
+    } else if (!user || !*user) {
+        return err_set(e, ERR_AUTH,
+                       "who is acting? give --user NAME or set IOHEME_USER (or IOHEME_TOKEN)");
+    } else {
+        char pw[256];
+        rc = cli_read_password("Password for ", user, true, false, pw, sizeof pw, e);
+        /* The name as given, whatever its length (a longer one is nobody's, and its attempt is
+         * audited like any other); name_buf holds it once it has signed in. */
+        struct store_ctx as_given = {user, "cli", NULL, NULL};
+        if (!rc)
+            rc = store_authenticate(st, &as_given, user, pw, &u, e);
+        sodium_memzero(pw, sizeof pw);
+        if (rc == ERR_PASSWORD_EXPIRED && is_renewal)
+            rc = 0; /* signed in to change it, and only that */
+        else if (rc == ERR_PASSWORD_EXPIRED)
+            fmt_text(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
+                     " with `ioheme user passwd %s`", user);
+    }
     if (!rc && strlen(user) > STORE_USERNAME_MAX)
         rc = err_set(e, ERR_INTERNAL, "user name '%s' longer than %d characters", user,
                      STORE_USERNAME_MAX);
+    struct store_ctx cli = {NULL, "cli", NULL, NULL};
     if (!rc) {
         memcpy(name_buf, user, strlen(user) + 1);
         cli.user = name_buf;

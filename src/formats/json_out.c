@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
+#include "store/sessions.h"
 
 json_t *json_out_issues(const struct store_put_result *res)
 {
@@ -349,4 +352,20 @@ json_t *json_out_user_sites(const char *user, bool all, const struct store_site 
     for (size_t i = 0; !all && codes && i < n; i++)
         json_array_append_new(codes, json_string(v[i].code));
     return json_pack("{s:s, s:b, s:o}", "user", user, "all_sites", all, "sites", codes);
+}
+
+json_t *json_out_api_tokens(const struct store_api_token *t, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        time_t secs = (time_t)(t[i].expires_ms / 1000);
+        struct tm tm;
+        char exp[32];
+        gmtime_r(&secs, &tm);
+        if (strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            fmt_exact(exp, sizeof exp, "?"); /* a year past 9999 */
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user", t[i].user,
+                                           "created_at", t[i].created_at, "expires_at", exp));
+    }
+    return a;
 }

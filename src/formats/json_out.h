@@ -81,5 +81,9 @@ json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n);
 json_t *json_out_site(const struct store_site *s);
 /* Where a user works (store_user_sites): {user, all_sites, sites: [codes] or null for all}. */
 json_t *json_out_user_sites(const char *user, bool all, const struct store_site *v, size_t n);
+/* API tokens as listed (store/sessions.h): [{id, user, created_at, expires_at}], expires_at
+ * UTC "YYYY-MM-DDTHH:MM:SSZ". Never the token. */
+struct store_api_token;
+json_t *json_out_api_tokens(const struct store_api_token *t, size_t n);
 
 #endif

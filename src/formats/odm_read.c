@@ -261,7 +261,7 @@ int odm_read(const struct dict *d, const char *path, const char *data, size_t le
         return err_set(e, ERR_NOMEM, "out of memory");
     struct reader r = {.d = d, .ar = ar, .reject = reject_fn, .ctx = ctx, .ev = -1};
     bool saw_root = false, in_clinical = false;
-    int ret;
+    int ret = 0;
     while (!r.rc && (ret = xmlTextReaderRead(x)) == 1) {
         int type = xmlTextReaderNodeType(x);
         const char *name = (const char *)xmlTextReaderConstLocalName(x);

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "formats/json_out.h"
 #include "http/handlers.h"
 #include "store/sessions.h"
 
@@ -241,22 +242,6 @@ int api_tokens_post(struct req *r)
     return resp_json(r, 201, v);
 }
 
-static json_t *tokens_json(const struct store_api_token *t, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++) {
-        time_t secs = (time_t)(t[i].expires_ms / 1000);
-        struct tm tm;
-        char exp[32];
-        gmtime_r(&secs, &tm);
-        if (strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-            fmt_exact(exp, sizeof exp, "?"); /* a year past 9999 */
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user", t[i].user,
-                                           "created_at", t[i].created_at, "expires_at", exp));
-    }
-    return a;
-}
-
 /* The unexpired API tokens of user, as {"user", "tokens": [...]}. */
 static int tokens_reply(struct req *r, const char *user)
 {
@@ -266,7 +251,7 @@ static int tokens_reply(struct req *r, const char *user)
     size_t n = 0;
     if (store_api_token_list(r->st, user, &t, &n, &e) != 0)
         return resp_err(r, &e);
-    json_t *v = json_pack("{s:s, s:o}", "user", user, "tokens", tokens_json(t, n));
+    json_t *v = json_pack("{s:s, s:o}", "user", user, "tokens", json_out_api_tokens(t, n));
     free(t);
     return resp_json(r, 200, v);
 }

@@ -272,6 +272,10 @@ try {
     t.check(hasNow, 'mdy: a date_mdy field has a Now button');
     t.check(await page.locator('#f-dob button.now').count() === 0, 'mdy: a date field with @HIDEBUTTON has none');
     if (hasNow) await page.click('#f-visit_dt button.now', { timeout: 10000 });
+    // the message goes in a task queued by the release (form.js), which a loaded machine may
+    // run after the click has returned
+    await page.waitForFunction(() => document.querySelector('#f-dob .msg').textContent === '', null,
+        { timeout: 5000 }).catch(() => {});
     t.check(!(await page.getAttribute('#f-dob', 'class')).includes('has-') && await page.textContent('#f-dob .msg') === '',
             'mdy: dob\'s message went once the click on Now was over', await page.textContent('#f-dob .msg'));
     const now = await page.inputValue('#i-visit_dt');

@@ -22,6 +22,7 @@ export IOHEME_DB IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 \
     IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 I=$IOHEME
 "$I" init --admin admin >/dev/null
+use_token "$IOHEME_DB" # admin signs in with an API token (testdb.sh)
 NOCI="ci_fracture=0 ci_prosthesis=0 ci_recent_io=0 ci_skin=0 ci_landmarks=0 ci_osteoporosis=0 ci_oi=0"
 # shellcheck disable=SC2086
 "$I" screen scr_date=2026-03-03 scr_by=3 age=45 sex=2 heme_disease=1 heme_dx=1 qual_cat1___1=1 \

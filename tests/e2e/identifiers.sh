@@ -22,9 +22,11 @@ KEY="$W/s.db.key"
 if on_pg; then KEY=$IOHEME_KEY_FILE; fi
 I=$IOHEME
 MRN=MRN-55821-ZK
-as() { u=$1; shift; IOHEME_USER=$u IOHEME_PASSWORD="$u-pass-1" "$I" "$@"; }
+# each user's commands sign in with an API token of theirs for the study (testdb.sh)
+as() { u=$1; shift; as_token "$IOHEME_DB" "$u" "$u-pass-1" "$I" "$@"; }
 
-"$I" init --admin admin --synthetic >/dev/null
+IOHEME_PASSWORD=admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
+use_token "$IOHEME_DB" admin admin-pass-1
 "$I" simulate --patients 2 --seed 7 >/dev/null
 for r in coordinator monitor data_manager statistician; do
     printf '%s-pass-1\n' "$r" | "$I" user add "$r" --role "$r" >/dev/null
@@ -101,7 +103,8 @@ IOHEME_DB=$(test_db s2)
 export IOHEME_DB
 K2=$W/s2.db.key
 if on_pg; then K2=$IOHEME_KEY_FILE; else cp "$KEY" "$K2"; fi
-"$I" init --admin admin --synthetic >/dev/null
+IOHEME_PASSWORD=admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
+use_token "$IOHEME_DB" admin admin-pass-1
 "$I" simulate --patients 2 --seed 7 >/dev/null
 "$I" set IOH-001 screening scr_mrn=MRN-2 --reason "entered late" >/dev/null
 case $(test_sql "$IOHEME_DB" "SELECT value FROM value WHERE field = 'scr_mrn'") in
@@ -126,7 +129,8 @@ cp "$W/k2.good" "$K2"
 # (the database would then refuse every key 1 on every open)
 IOHEME_DB=$(test_db s3)
 export IOHEME_DB
-"$I" init --admin admin --synthetic >/dev/null
+IOHEME_PASSWORD=admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
+use_token "$IOHEME_DB" admin admin-pass-1
 "$I" simulate --patients 2 --seed 7 >/dev/null
 printf '1 %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$W/a.key"
 printf '1 %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$W/b.key"
@@ -156,7 +160,8 @@ IOHEME_KEY_FILE=$W/b.key "$I" show IOH-001 | grep -q "scr_mrn *MRN-B" || fail "k
 # database refused: every identifier written through that server failed until it restarted)
 IOHEME_DB=$(test_db s4)
 export IOHEME_DB IOHEME_KEY_FILE="$W/c.key"
-"$I" init --admin admin --synthetic >/dev/null
+IOHEME_PASSWORD=admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
+use_token "$IOHEME_DB" admin admin-pass-1
 "$I" simulate --patients 3 --seed 7 >/dev/null
 printf 'coordinator-pass-1\n' | "$I" user add coordinator --role coordinator >/dev/null
 "$I" serve --listen "127.0.0.1:$PORT" --threads 2 >/dev/null 2>&1 &

@@ -17,8 +17,10 @@ fail() { echo "FAIL lifecycle: $1"; exit 1; }
 IOHEME_DB=$(test_db study)
 export IOHEME_DB IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 export IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
-as() { u=$1 p=$2; shift 2; IOHEME_USER=$u IOHEME_PASSWORD=$p "$@"; }
+# each user's commands sign in with an API token of theirs (testdb.sh), not a password check each
+as() { as_token "$IOHEME_DB" "$@"; }
 "$I" init --admin admin >/dev/null
+use_token "$IOHEME_DB"
 echo nurse-pass-1 | "$I" user add nurse --role coordinator >/dev/null
 echo monitor-pass-1 | "$I" user add mon --role monitor >/dev/null
 echo drli-pass-1 | "$I" user add drli --role investigator --full-name "Dr Li Wei" >/dev/null
@@ -54,7 +56,7 @@ for f in "screening screening" "screening consent" "io_procedure:1 io_attempt" "
 done
 "$I" sdv status --json | grep -q '"plan_met": true' || fail "the SDV plan is not met"
 # 5. the investigator signs; a signed value changes (after unfreezing) and is signed again
-D="as drli drli-pass-1 $I"
+D="env IOHEME_USER=drli IOHEME_PASSWORD=drli-pass-1 $I" # a signature asks for the password
 $D sign IOH-001 --meaning casebook_review >/dev/null
 "$I" db unfreeze --reason "late correction from the source" >/dev/null
 $N set IOH-001 t0 hd_dbp=72 --reason "source: monitor printout" >/dev/null

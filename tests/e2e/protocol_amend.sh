@@ -30,6 +30,7 @@ q() { test_sql "$IOHEME_DB" "$1"; }
 "$I" simulate --patients 30 --seed 11 >/dev/null
 echo nurse-pass-1 | "$I" user add nurse --role coordinator >/dev/null
 echo drli-pass-1 | "$I" user add drli --role investigator --full-name "Dr Li Wei" >/dev/null
+use_token "$IOHEME_DB" # admin's commands sign in with an API token (testdb.sh)
 # the protocol defines the study signature protocol_amendment: the PI signs each amendment
 sign_amendment() { IOHEME_USER=drli IOHEME_PASSWORD=drli-pass-1 "$I" sign --study --meaning protocol_amendment >/dev/null ||
     fail "signing the amendment"; }
@@ -209,7 +210,8 @@ for r in rows:
 csv.writer(open(sys.argv[1], 'w', newline='')).writerows(rows)
 PY
 IOHEME_DB=$(test_db old)
-export IOHEME_DB
+unset IOHEME_TOKEN
+export IOHEME_DB IOHEME_PASSWORD=admin-pass-1 # init reads the admin's password
 # the simulator grades as today's protocol does: a patient it regrades would leave the old
 # calc disagreeing with the investigator's grade without the explanation the form requires, so
 # take the first seed whose patients the old protocol accepts
@@ -218,6 +220,7 @@ for seed in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     IOHEME_PROTOCOL="$W/old" "$I" init --admin admin --synthetic >/dev/null
     "$I" simulate --patients 25 --seed $seed >/dev/null 2>&1 && break
 done
+use_token "$IOHEME_DB"
 pick=$(q "SELECT r.study_id FROM value d JOIN record r ON r.id = d.record_id
           JOIN value t ON t.record_id = d.record_id AND t.event = d.event AND t.field = 'eff_target'
           JOIN value o ON o.record_id = d.record_id AND o.event = d.event AND o.field = 'eff_other_access' AND o.value = '0'

@@ -18,6 +18,7 @@ I=$IOHEME
 NAME="Wang Xiaoming"
 
 "$I" init --admin admin --synthetic >/dev/null
+use_token "$IOHEME_DB" # admin signs in with an API token (testdb.sh)
 "$I" simulate --patients 2 --seed 4 >/dev/null
 printf 'monitor-pass-1\n' | "$I" user add mon --role monitor >/dev/null
 "$I" set IOH-001 screening "cons_version=v2 read to $NAME by phone" --reason "version noted" >/dev/null

@@ -29,9 +29,10 @@ echo "nurse-pass-1" | "$I" user add nurse --role coordinator >/dev/null
 echo "invest-pass-1" | "$I" user add pi --role investigator >/dev/null
 echo "monitor-pass-1" | "$I" user add mon --role monitor >/dev/null
 "$I" user list --json | grep -q '"coordinator"' || fail "user list"
+use_token "$IOHEME_DB" # then commands sign in with API tokens, not a password check each
 
 # ---- screening: everything the criteria need, as a nurse
-export IOHEME_USER=nurse IOHEME_PASSWORD=nurse-pass-1
+use_token "$IOHEME_DB" nurse nurse-pass-1
 COMMON="sex=1 heme_disease=1 heme_dx=1 qual_cat1___1=1 qual_cat2___0=1 qual_cat3___0=1
 qual_cat4___0=1 qual_cat5___0=1 scr_date=2026-03-01 scr_by=3 scr_site_plan=2 ci_fracture=0
 ci_prosthesis=0 ci_recent_io=0 ci_skin=0 ci_landmarks=0 ci_osteoporosis=0 ci_oi=0
@@ -122,7 +123,7 @@ for n in 1 2 3 4; do expect 5 env IOHEME_PASSWORD=wrong-password "$I" set IOH-00
 expect 5 env IOHEME_PASSWORD=wrong-password "$I" set IOH-001 t0 hd_hr=99
 grep -q "locked" "$W/err" || fail "fifth failure should lock the account"
 expect 5 env IOHEME_PASSWORD=invest-pass-1 "$I" set IOH-001 t0 hd_hr=99   # locked out
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
+use_token "$IOHEME_DB" admin admin-pass-1
 "$I" audit export --out "$W/audit.csv"
 [ "$(grep -c ',login_failed,' "$W/audit.csv")" -eq 6 ] || fail "failed logins not audited"
 [ "$(grep -c ',lockout,' "$W/audit.csv")" -eq 1 ] || fail "lockout not audited"
@@ -178,7 +179,7 @@ expect 12 "$I" unlock IOH-001
 "$I" set IOH-001 t60min hd_status=1 >/dev/null
 
 # ---- no password and no terminal: refused, never hangs
-expect 5 setsid -w env -u IOHEME_PASSWORD "$I" set IOH-001 t60min hd_hr=90
+expect 5 setsid -w env -u IOHEME_PASSWORD -u IOHEME_TOKEN "$I" set IOH-001 t60min hd_hr=90
 
 # ---- the audit trail verifies, then tampering is found
 "$I" audit verify >"$W/out"

@@ -6,6 +6,15 @@
 #                      fresh, empty database of the cluster (named after $W and NAME)
 #   on_pg              true when the tests run on PostgreSQL (for a test's SQLite-only parts:
 #                      the file, its WAL, backup and restore, SQLite's own limits)
+#   use_token DB [USER PASSWORD]
+#                      the test's later commands on DB sign in as USER (default $IOHEME_USER,
+#                      password $IOHEME_PASSWORD) with an API token: exports IOHEME_USER and
+#                      IOHEME_TOKEN from `ioheme token new`, unsets IOHEME_PASSWORD. One
+#                      password check instead of an argon2id check per command; a command as
+#                      another user gives that user's IOHEME_USER and IOHEME_PASSWORD itself.
+#   as_token DB USER PASSWORD CMD...
+#                      runs CMD as USER with an API token for DB, made on USER's first command
+#                      with PASSWORD and kept in $W for the next ones (a test's `as` helper)
 #   test_sql DB SQL    runs one statement on a study behind the CLI's back and prints the rows
 #                      as sqlite3 does (one a line, | between columns); write SQL both accept
 #                      ("user" quoted)
@@ -27,6 +36,23 @@ test_db() {
     fi
     sh "$IOHEME_SRC/tests/pg/cluster.sh" createdb "$IOHEME_TEST_PG" \
         "t_$(basename "$W" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')_$1" 2>/dev/null
+}
+
+use_token() {
+    IOHEME_TOKEN=$(env -u IOHEME_TOKEN IOHEME_USER="${2:-$IOHEME_USER}" \
+        IOHEME_PASSWORD="${3:-$IOHEME_PASSWORD}" "${IOHEME:-ioheme}" token new --db "$1") || return 1
+    IOHEME_USER=${2:-$IOHEME_USER}
+    export IOHEME_USER IOHEME_TOKEN
+    unset IOHEME_PASSWORD
+}
+
+as_token() {
+    _f="$W/.token-$(printf '%s' "$1" | cksum | cut -d' ' -f1)-$2"
+    [ -s "$_f" ] || env -u IOHEME_TOKEN IOHEME_USER="$2" IOHEME_PASSWORD="$3" \
+        "${IOHEME:-ioheme}" token new --db "$1" >"$_f" || { rm -f "$_f"; return 5; }
+    _db=$1 _u=$2
+    shift 3
+    env -u IOHEME_PASSWORD IOHEME_DB="$_db" IOHEME_USER="$_u" IOHEME_TOKEN="$(cat "$_f")" "$@"
 }
 
 test_sql() {

@@ -24,6 +24,59 @@
 
 #define ADMIN_PW "admin-pass-1"
 
+/* Password hashes at libsodium's minimum cost. The store hashes with argon2id at the
+ * interactive cost (64 MiB, about 0.2 s, and as long again for every sign-in against the
+ * hash), and these tests add and sign in users hundreds of times. CMakeLists.txt links every
+ * test that includes this file with -Wl,--wrap=crypto_pwhash_str, so the store's call lands
+ * here: it checks the store asked for the interactive cost, then hashes at the minimum; the hash
+ * records its own cost, so the store verifies it as cheaply. A sign-in to an unknown, locked
+ * or disabled account checks the password against the store's dummy hash, at the interactive
+ * cost, which no password matches: the wrapped crypto_pwhash_str_verify fails a hash at any
+ * cost but the minimum at once. A test that times sign-ins sets test_pwhash_full_cost while it
+ * runs: then both calls are the real ones. */
+bool test_pwhash_full_cost;
+int __real_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES], const char *const passwd,
+                             unsigned long long passwdlen, unsigned long long opslimit,
+                             size_t memlimit);
+int __wrap_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES], const char *const passwd,
+                             unsigned long long passwdlen, unsigned long long opslimit,
+                             size_t memlimit);
+int __wrap_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES], const char *const passwd,
+                             unsigned long long passwdlen, unsigned long long opslimit,
+                             size_t memlimit)
+{
+    if (opslimit != crypto_pwhash_OPSLIMIT_INTERACTIVE ||
+        memlimit != crypto_pwhash_MEMLIMIT_INTERACTIVE) {
+        fprintf(stderr,
+                "store_test_util: the store hashed a password at %llu/%zu, not the "
+                "interactive cost\n",
+                opslimit, memlimit);
+        abort();
+    }
+    if (!test_pwhash_full_cost) {
+        opslimit = crypto_pwhash_OPSLIMIT_MIN;
+        memlimit = crypto_pwhash_MEMLIMIT_MIN;
+    }
+    return __real_crypto_pwhash_str(out, passwd, passwdlen, opslimit, memlimit);
+}
+int __real_crypto_pwhash_str_verify(const char *str, const char *const passwd,
+                                    unsigned long long passwdlen);
+int __wrap_crypto_pwhash_str_verify(const char *str, const char *const passwd,
+                                    unsigned long long passwdlen);
+int __wrap_crypto_pwhash_str_verify(const char *str, const char *const passwd,
+                                    unsigned long long passwdlen)
+{
+    static const char cheap[] = "$argon2id$v=19$m=8,t=1,p=1$";
+    if (!test_pwhash_full_cost && strncmp(str, cheap, sizeof cheap - 1) != 0) {
+        if (strncmp(str, "$argon2id$v=19$m=65536,t=2,p=1$", 31) != 0) {
+            fprintf(stderr, "store_test_util: a password checked against '%.40s'\n", str);
+            abort();
+        }
+        return -1; /* the dummy hash, or a real one when nobody asked for the cost */
+    }
+    return __real_crypto_pwhash_str_verify(str, passwd, passwdlen);
+}
+
 struct tdb {
     char path[512];
     struct store *st;

@@ -71,10 +71,10 @@ static void fill(struct vtab *t, int seed)
 {
     nadded = 0;
     for (int k = NFIELDS - 1; k >= 0; k--) {
-        char field[16], value[24];
+        char field[24], value[48];
         snprintf(field, sizeof field, "f%03d", k);
         for (int e = NEVENTS - 1; e >= 0; e--) {
-            char event[16];
+            char event[24];
             snprintf(event, sizeof event, "ev%d_arm_1", e);
             snprintf(value, sizeof value, "v%d-%d-%d", seed, k, e);
             switch ((k + e + seed) % 5) {
@@ -106,10 +106,10 @@ static void check_against_oracle(struct vtab *t)
 {
     static const char *codes[] = {NULL, "1", "2", "10", "3"};
     for (int k = -1; k <= NFIELDS; k++) {
-        char field[16];
+        char field[24];
         snprintf(field, sizeof field, "f%03d", k);
         for (int e = -1; e <= NEVENTS; e++) {
-            char event[16];
+            char event[24];
             snprintf(event, sizeof event, "ev%d_arm_1", e);
             for (int inst = 0; inst <= 8; inst++)
                 for (size_t c = 0; c < sizeof codes / sizeof *codes; c++) {
