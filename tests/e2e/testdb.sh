@@ -47,7 +47,8 @@ use_token() {
 }
 
 as_token() {
-    _f="$W/.token-$(printf '%s' "$1" | cksum | cut -d' ' -f1)-$2"
+    _k=$(printf '%s' "$1" | cksum)
+    _f="$W/.token-${_k%% *}-$2"
     [ -s "$_f" ] || env -u IOHEME_TOKEN IOHEME_USER="$2" IOHEME_PASSWORD="$3" \
         "${IOHEME:-ioheme}" token new --db "$1" >"$_f" || { rm -f "$_f"; return 5; }
     _db=$1 _u=$2
