@@ -15,9 +15,8 @@ fail() { echo "FAIL piped_bounds: $*"; exit 1; }
 . "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 mkdir "$W/p"
-H='"Variable / Field Name","Form Name","Section Header","Field Type","Field Label","Choices, Calculations, OR Slider Labels","Field Note","Text Validation Type OR Show Slider Number","Text Validation Min","Text Validation Max",Identifier?,"Branching Logic (Show field only if...)","Required Field?","Custom Alignment","Question Number (surveys only)","Matrix Group Name","Matrix Ranking?","Field Annotation"'
 cat >"$W/p/dictionary.csv" <<CSV
-$H
+$REDCAP_HEADER
 record_id,visit,,text,ID,,,,,,,,,,,,,
 lmp,visit,,text,"Last period",,,date_dmy,,,,,,,,,,
 onset,visit,,text,"Onset",,,date_mdy,[lmp],2100-01-01,,,,,,,,

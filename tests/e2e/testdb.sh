@@ -15,12 +15,15 @@
 #   as_token DB USER PASSWORD CMD...
 #                      runs CMD as USER with an API token for DB, made on USER's first command
 #                      with PASSWORD and kept in $W for the next ones (a test's `as` helper)
+#   REDCAP_HEADER      the header line of a REDCap data dictionary, for a test that writes one
 #   test_sql DB SQL    runs one statement on a study behind the CLI's back and prints the rows
 #                      as sqlite3 does (one a line, | between columns); write SQL both accept
 #                      ("user" quoted)
 # On PostgreSQL, IOHEME_KEY_FILE names $W/study.key for every ioheme the test starts: a study on
 # PostgreSQL has no file to keep its identifier key beside (docs/operations.md).
-: "${W:?testdb.sh: set W (the test's work directory) before sourcing it}"
+: "${W:?testdb.sh: set W (the work directory of the test) before sourcing it}"
+
+REDCAP_HEADER='"Variable / Field Name","Form Name","Section Header","Field Type","Field Label","Choices, Calculations, OR Slider Labels","Field Note","Text Validation Type OR Show Slider Number","Text Validation Min","Text Validation Max",Identifier?,"Branching Logic (Show field only if...)","Required Field?","Custom Alignment","Question Number (surveys only)","Matrix Group Name","Matrix Ranking?","Field Annotation"'
 
 on_pg() { [ -n "${IOHEME_TEST_PG:-}" ]; }
 
