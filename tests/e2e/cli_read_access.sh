@@ -15,14 +15,9 @@ export IOHEME_DB
 unset IOHEME_USER IOHEME_PASSWORD IOHEME_PROTOCOL || true
 I="$IOHEME"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect CODE CMD...: runs CMD, requires exit status CODE; stdout in $W/out, stderr in $W/err
-expect() {
-    want=$1; shift
-    set +e; "$@" >"$W/out" 2>"$W/err" </dev/null; got=$?; set -e
-    [ "$got" -eq "$want" ] || { cat "$W/out" "$W/err" >&2; fail "exit $got, wanted $want: $*"; }
-}
-as() { u=$1; p=$2; shift 2; env IOHEME_USER="$u" IOHEME_PASSWORD="$p" "$@"; }
-rows() { test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
+expect() { expect_exit "$@"; } # testdb.sh
+as() { run_as "$@"; }
+rows() { audit_rows "$1"; }
 
 as admin admin-pass-1 "$I" init --admin admin --synthetic >/dev/null
 for r in monitor:mon coordinator:nurse data_manager:dm statistician:stat; do

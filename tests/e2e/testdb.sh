@@ -15,6 +15,11 @@
 #   as_token DB USER PASSWORD CMD...
 #                      runs CMD as USER with an API token for DB, made on USER's first command
 #                      with PASSWORD and kept in $W for the next ones (a test's `as` helper)
+#   expect_exit CODE CMD...
+#                      runs CMD with no input and requires exit status CODE; its output is in
+#                      $W/out and $W/err, shown with the command when the status differs
+#   run_as USER PASSWORD CMD...   runs CMD signed in as USER with PASSWORD
+#   audit_rows WHERE   the number of rows of $IOHEME_DB's audit trail matching the SQL WHERE
 #   REDCAP_HEADER      the header line of a REDCap data dictionary, for a test that writes one
 #   test_sql DB SQL    runs one statement on a study behind the CLI's back and prints the rows
 #                      as sqlite3 does (one a line, | between columns); write SQL both accept
@@ -58,6 +63,27 @@ as_token() {
     shift 3
     env -u IOHEME_PASSWORD IOHEME_DB="$_db" IOHEME_USER="$_u" IOHEME_TOKEN="$(cat "$_f")" "$@"
 }
+
+expect_exit() {
+    _want=$1
+    shift
+    set +e
+    "$@" >"$W/out" 2>"$W/err" </dev/null
+    _got=$?
+    set -e
+    [ "$_got" -eq "$_want" ] && return 0
+    cat "$W/out" "$W/err" >&2
+    echo "FAIL: exit $_got, wanted $_want: $*" >&2
+    exit 1
+}
+
+run_as() {
+    _u=$1 _p=$2
+    shift 2
+    env IOHEME_USER="$_u" IOHEME_PASSWORD="$_p" "$@"
+}
+
+audit_rows() { test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
 
 test_sql() {
     case $1 in

@@ -14,8 +14,8 @@ export IOHEME_DB IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme"
 unset IOHEME_USER IOHEME_PASSWORD || true
 I="$IOHEME"
 fail() { echo "FAIL user_access: $*" >&2; exit 1; }
-as() { u=$1; p=$2; shift 2; env IOHEME_USER="$u" IOHEME_PASSWORD="$p" "$@"; }
-rows() { test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE $1"; }
+as() { run_as "$@"; } # testdb.sh
+rows() { audit_rows "$1"; }
 
 as admin admin-pass-1 "$I" init --admin admin >/dev/null
 echo mon-pass-1 | as admin admin-pass-1 "$I" user add mon --role monitor >/dev/null
