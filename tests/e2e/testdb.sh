@@ -47,9 +47,10 @@ test_db() {
 }
 
 use_token() {
-    IOHEME_TOKEN=$(env -u IOHEME_TOKEN IOHEME_USER="${2:-$IOHEME_USER}" \
-        IOHEME_PASSWORD="${3:-$IOHEME_PASSWORD}" "${IOHEME:-ioheme}" token new --db "$1") || return 1
-    IOHEME_USER=${2:-$IOHEME_USER}
+    IOHEME_TOKEN=$(env -u IOHEME_TOKEN IOHEME_USER="${2:-${IOHEME_USER:-}}" \
+        IOHEME_PASSWORD="${3:-${IOHEME_PASSWORD:-}}" "${IOHEME:-ioheme}" token new --db "$1") ||
+        return 1
+    IOHEME_USER=${2:-${IOHEME_USER:-}}
     export IOHEME_USER IOHEME_TOKEN
     unset IOHEME_PASSWORD
 }

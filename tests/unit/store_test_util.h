@@ -27,13 +27,14 @@
 /* Password hashes at libsodium's minimum cost. The store hashes with argon2id at the
  * interactive cost (64 MiB, about 0.2 s, and as long again for every sign-in against the
  * hash), and these tests add and sign in users hundreds of times. CMakeLists.txt links every
- * test that includes this file with -Wl,--wrap=crypto_pwhash_str, so the store's call lands
- * here: it checks the store asked for the interactive cost, then hashes at the minimum; the hash
- * records its own cost, so the store verifies it as cheaply. A sign-in to an unknown, locked
- * or disabled account checks the password against the store's dummy hash, at the interactive
- * cost, which no password matches: the wrapped crypto_pwhash_str_verify fails a hash at any
- * cost but the minimum at once. A test that times sign-ins sets test_pwhash_full_cost while it
- * runs: then both calls are the real ones. */
+ * test that includes this file with -Wl,--wrap for crypto_pwhash_str and
+ * crypto_pwhash_str_verify, so the store's calls land here. The hash checks that the store
+ * asked for the interactive cost, then hashes at the minimum; the hash records its own cost,
+ * so the store verifies it as cheaply. A sign-in to an unknown, locked or disabled account
+ * checks the password against the store's dummy hash, at the interactive cost, which no
+ * password matches: the wrapped crypto_pwhash_str_verify fails a hash at any cost but the
+ * minimum at once. A test that times sign-ins sets test_pwhash_full_cost while it runs: then
+ * both calls are the real ones. */
 bool test_pwhash_full_cost;
 int __real_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES], const char *const passwd,
                              unsigned long long passwdlen, unsigned long long opslimit,
