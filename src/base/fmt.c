@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char ellipsis[] = "...";
 
@@ -66,4 +67,12 @@ bool fmt_fits(char *buf, size_t size, const char *fmt, ...)
         return false;
     }
     return true;
+}
+
+void fmt_utc_ms(long long ms, char buf[FMT_UTC_LEN])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, FMT_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        fmt_exact(buf, FMT_UTC_LEN, "?");
 }

@@ -27,4 +27,9 @@ void fmt_exact(char *buf, size_t size, const char *fmt, ...) __attribute__((form
 bool fmt_fits(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), warn_unused_result));
 
+/* An instant (UTC ms since the epoch) as ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" (milliseconds cut),
+ * or "?" for one gmtime cannot break down. */
+#define FMT_UTC_LEN 32
+void fmt_utc_ms(long long ms, char buf[FMT_UTC_LEN]);
+
 #endif

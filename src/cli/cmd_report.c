@@ -58,14 +58,6 @@ const char *__lsan_default_suppressions(void)
     return "leak:libfontconfig.so\n";
 }
 
-static void iso_now(char buf[32], long long ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        memcpy(buf, "unknown", sizeof "unknown");
-}
-
 /* Reads the dataset: from --dataset DIR, or from the database st (open, the user logged in for
  * analyse by cli_run) once the user is also allowed to export. */
 static int load(const struct cli_args *a, struct store *st, const struct store_ctx *who,
@@ -75,7 +67,7 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
     const char *dir = cli_get(a, "dataset");
     if (!st) {
         strbuf_addf(source, "dataset %s", dir);
-        iso_now(snapshot, (long long)time(NULL) * 1000);
+        fmt_utc_ms((long long)time(NULL) * 1000, snapshot);
         m->has_audit = false;
         return dataset_read(dir, ds, e);
     }
@@ -89,7 +81,7 @@ static int load(const struct cli_args *a, struct store *st, const struct store_c
         strbuf_addf(source, ": %s only, not the whole study", strbuf_str(&sites));
     strbuf_release(&sites);
     if (rc == 0) {
-        iso_now(snapshot, store_now_ms(st));
+        fmt_utc_ms(store_now_ms(st), snapshot);
         rc = store_audit_head(st, &m->audit_rows, head, e);
         m->has_audit = rc == 0;
         m->target_n = store_dict(st)->study.target_enrolment;

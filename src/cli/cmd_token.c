@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/json_out.h"
@@ -94,23 +95,18 @@ int cmd_token(struct cmd_ctx *ctx)
     size_t n = 0;
     if (store_api_token_list(ctx->st, user, &t, &n, &e) != 0)
         return cli_fail(ctx->name, &e);
-    json_t *v = json_out_api_tokens(t, n);
-    free(t);
     if (json) {
-        cli_json_print(json_pack("{s:s, s:o}", "user", user, "tokens", v));
-        return 0;
+        cli_json_print(json_pack("{s:s, s:o}", "user", user, "tokens", json_out_api_tokens(t, n)));
+    } else {
+        printf("%-16s  %-24s  %s\n", "ID", "CREATED", "EXPIRES (UTC, unless used)");
+        for (size_t i = 0; i < n; i++) {
+            char exp[FMT_UTC_LEN];
+            fmt_utc_ms(t[i].expires_ms, exp);
+            printf("%-16s  %-24s  %s\n", t[i].id, t[i].created_at, exp);
+        }
+        if (!n)
+            printf("(%s has no API token)\n", user);
     }
-    printf("%-16s  %-24s  %s\n", "ID", "CREATED", "EXPIRES (UTC, unless used)");
-    size_t i;
-    json_t *o;
-    json_array_foreach(v, i, o)
-    {
-        printf("%-16s  %-24s  %s\n", json_string_value(json_object_get(o, "id")),
-               json_string_value(json_object_get(o, "created_at")),
-               json_string_value(json_object_get(o, "expires_at")));
-    }
-    if (!n)
-        printf("(%s has no API token)\n", user);
-    json_decref(v);
+    free(t);
     return 0;
 }

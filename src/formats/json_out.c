@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/fmt.h"
 #include "base/strbuf.h"
@@ -358,12 +357,8 @@ json_t *json_out_api_tokens(const struct store_api_token *t, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++) {
-        time_t secs = (time_t)(t[i].expires_ms / 1000);
-        struct tm tm;
-        char exp[32];
-        gmtime_r(&secs, &tm);
-        if (strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-            fmt_exact(exp, sizeof exp, "?"); /* a year past 9999 */
+        char exp[FMT_UTC_LEN];
+        fmt_utc_ms(t[i].expires_ms, exp);
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "id", t[i].id, "user", t[i].user,
                                            "created_at", t[i].created_at, "expires_at", exp));
     }

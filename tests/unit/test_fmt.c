@@ -72,13 +72,26 @@ static void test_exact(void **state)
     assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* Instants as UTC ISO 8601, to the second (the milliseconds cut): values from python's
+ * datetime.fromtimestamp(s, timezone.utc). */
+static void test_utc_ms(void **state)
+{
+    (void)state;
+    char buf[FMT_UTC_LEN];
+    fmt_utc_ms(0, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    fmt_utc_ms(1796600000999LL, buf);
+    assert_string_equal(buf, "2026-12-06T23:33:20Z");
+    fmt_utc_ms(-1000, buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_fits),
-        cmocka_unit_test(test_text_cut_shows),
-        cmocka_unit_test(test_fits),
-        cmocka_unit_test(test_exact),
+        cmocka_unit_test(test_text_fits), cmocka_unit_test(test_text_cut_shows),
+        cmocka_unit_test(test_fits),      cmocka_unit_test(test_exact),
+        cmocka_unit_test(test_utc_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
