@@ -375,7 +375,7 @@ static void jb_proportion(struct jb *b, int alt, double statistic, double parame
 int stats_run_binom(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     (void)ar;
-    long x, n;
+    long x = 0, n = 0;
     double p, cl;
     int alt, rc;
     if ((rc = opt_count(a, "x", true, 0, &x, e)) || (rc = opt_count(a, "n", true, 0, &n, e)) ||
@@ -396,7 +396,7 @@ int stats_run_binom(const struct cli_args *a, struct arena *ar, json_t **out, st
 int stats_run_wilson(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     (void)ar;
-    long x, n;
+    long x = 0, n = 0;
     double p, cl;
     bool correct;
     int alt, rc;
@@ -423,7 +423,7 @@ int stats_run_wilson(const struct cli_args *a, struct arena *ar, json_t **out, s
 int stats_run_poisson(const struct cli_args *a, struct arena *ar, json_t **out, struct err *e)
 {
     (void)ar;
-    long events;
+    long events = 0;
     double exposure, cl;
     int rc;
     if ((rc = opt_count(a, "events", true, 0, &events, e)) ||

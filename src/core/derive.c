@@ -479,7 +479,7 @@ static void derive_os(struct vtab *v, const struct derive_subject *s, bool *has,
     }
     if (!dead && !has_alive) {
         /* No follow-up contact: censored at the last observation. */
-        double last;
+        double last = 0;
         if (last_observation(v, &last) && last > alive)
             alive = last;
     }

@@ -130,7 +130,7 @@ int samplesize_precision(double p, double half_width, double conf_level, long *n
         return err_set_field(e, ERR_INVALID, "half-width", "half-width must be positive (got %g)",
                              half_width);
     for (long m = 1; m <= SAMPLESIZE_N_MAX; m++) {
-        struct precision_result r;
+        struct precision_result r = {0};
         int rc = samplesize_precision_exact_ci(p * (double)m, (double)m, conf_level, &r, e);
         if (rc)
             return rc;

@@ -72,9 +72,9 @@ int store_value_lookup_fn(void *ctx, const char *event, const char *field, const
         dict_smart_value(&lk->st->dict, field, lk->event, lk->instance, &who, out);
         return 0;
     }
-    const struct dict_field *f;
-    const char *ev;
-    int evi, inst;
+    const struct dict_field *f = NULL;
+    const char *ev = NULL;
+    int evi = -1, inst = -1;
     int rc = store_value_ref_resolve(&lk->st->dict, lk->event, lk->instance, event, field, instance,
                                      stored_bounds, lk, &f, &ev, &evi, &inst, e);
     if (rc)
