@@ -14,6 +14,7 @@ const char CMD_SERVE_USAGE[] =
     "usage: ioheme serve [--db FILE] [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "                    [--threads N] [--access-log FILE] [--idle-timeout S]\n"
     "                    [--max-conns-per-ip N] [--busy-wait MS] [--route-stats]\n"
+    "                    [--no-read-cache]\n"
     "       ioheme serve --routes\n"
     "\n"
     "Serves the study's web application and JSON API (/api/v1/...) until SIGTERM or SIGINT,\n"
@@ -39,6 +40,10 @@ const char CMD_SERVE_USAGE[] =
     "                     Retry-After (default 15000)\n"
     "  --route-stats      at stop, write one line per route (calls, failures, mean\n"
     "                     time) to the access log\n"
+    "  --no-read-cache    on a PostgreSQL study, read every answer from the database;\n"
+    "                     by default a record's answers are kept in memory until any\n"
+    "                     server, command or client changes them (docs/operations.md,\n"
+    "                     \"Several servers\")\n"
     "  --routes           print the route table as JSON and exit\n"
     "\n"
     "A connection that sends nothing for 15 s is closed (docs/operations.md, \"Limits\").\n";
@@ -65,7 +70,8 @@ const struct cli_opt_spec cmd_serve_opts[] = {
     {"db", true},        {"listen", true},       {"tls-cert", true},
     {"tls-key", true},   {"threads", true},      {"access-log", true},
     {"routes", false},   {"idle-timeout", true}, {"max-conns-per-ip", true},
-    {"busy-wait", true}, {"route-stats", false}, {NULL, false},
+    {"busy-wait", true}, {"route-stats", false}, {"no-read-cache", false},
+    {NULL, false},
 };
 
 int cmd_serve(struct cmd_ctx *ctx)
@@ -100,6 +106,7 @@ int cmd_serve(struct cmd_ctx *ctx)
         return 2;
     cfg.busy_wait_ms = n;
     cfg.route_stats = cli_has(a, "route-stats");
+    cfg.no_read_cache = cli_has(a, "no-read-cache");
     FILE *log = NULL;
     const char *log_path = cli_get(a, "access-log");
     if (log_path) {

@@ -43,16 +43,16 @@ static void make_csrf(struct req *r)
     sodium_bin2hex(r->csrf, sizeof r->csrf, h, sizeof h);
 }
 
+const char *auth_request_token(struct req *r, bool *bearer)
+{
+    const char *authz = req_header(r, "Authorization");
+    *bearer = authz && strncmp(authz, "Bearer ", 7) == 0;
+    return *bearer ? authz + 7 : req_cookie(r, AUTH_COOKIE);
+}
+
 int auth_identify(struct req *r, bool may_write, struct err *e)
 {
-    const char *token = NULL;
-    const char *authz = req_header(r, "Authorization");
-    if (authz && strncmp(authz, "Bearer ", 7) == 0) {
-        token = authz + 7;
-        r->via_bearer = true;
-    } else {
-        token = req_cookie(r, AUTH_COOKIE);
-    }
+    const char *token = auth_request_token(r, &r->via_bearer);
     if (!token)
         return err_set(e, ERR_AUTH, "not signed in");
     return auth_token(r, token, may_write, e);

@@ -22,6 +22,7 @@ struct http_config {
     unsigned max_conns_per_ip; /* open connections one client address may hold (0: 64) */
     long long busy_wait_ms;    /* a request's wait for another writer before 503 (0: 15000) */
     bool route_stats;          /* at stop, one counter line per route in the access log */
+    bool no_read_cache;        /* PostgreSQL: no cache of read answers (http/readcache.h) */
 };
 
 /* Connection limits (docs/operations.md, "Limits"): a slow or idle client cannot starve the

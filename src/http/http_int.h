@@ -29,6 +29,8 @@ enum route_flag {
     RT_HTML = 1 << 3,        /* a page: 401 redirects to /login, errors render as HTML */
     RT_NO_DB = 1 << 4,       /* needs no database connection (health, static files) */
     RT_REDCAP = 1 << 5,      /* REDCap's API: the router's own refusals in REDCap's shape */
+    RT_CACHE = 1 << 6,       /* a GET of one record {id} whose answer is the database's state
+                                for its session alone: kept by the read cache (readcache.h) */
 };
 
 struct req;
@@ -150,6 +152,8 @@ void http_server_close(struct http_server *srv);
 long long http_server_idle_s(const struct http_server *srv);
 /* The server's group-commit writer (writer.h). */
 struct http_writer *http_server_writer(const struct http_server *srv);
+/* The server's cache of read answers; NULL on SQLite or with --no-read-cache. */
+struct http_readcache *http_server_readcache(const struct http_server *srv);
 /* The server's 32-byte CSRF key (random per process). */
 const unsigned char *http_server_csrf_key(const struct http_server *srv);
 
@@ -213,6 +217,9 @@ const char *http_method_name(int method);
  * is false and the check needs a write (sliding the expiry, ending an idle session), or
  * another error. */
 int auth_identify(struct req *r, bool may_write, struct err *e);
+/* The session token the request carries (Authorization: Bearer, else the session cookie), or
+ * NULL; *bearer says which. What auth_identify checks. */
+const char *auth_request_token(struct req *r, bool *bearer);
 /* As auth_identify for a token the caller found elsewhere (the REDCap API's body "token="):
  * the same check, filling r->user. */
 int auth_token(struct req *r, const char *token, bool may_write, struct err *e);

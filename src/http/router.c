@@ -22,6 +22,7 @@
 #include "core/perm.h"
 #include "http/api_redcap.h"
 #include "http/html.h"
+#include "http/readcache.h"
 #include "http/writer.h"
 #include "store/snapshot.h"
 
@@ -191,6 +192,75 @@ static void write_failed(struct req *r, const struct err *e)
 
 static void checks_and_handler(struct req *r, bool *snapshot);
 
+/* The read cache's key for r: its session token and its URL (path and query arguments). */
+static bool cache_key(struct req *r, struct strbuf *key)
+{
+    bool bearer;
+    const char *token = auth_request_token(r, &bearer);
+    if (!token)
+        return false;
+    strbuf_addc(key, bearer ? 'b' : 'c');
+    strbuf_adds(key, token);
+    strbuf_add(key, "", 1);
+    strbuf_adds(key, r->path);
+    for (size_t i = 0; i < r->ninputs; i++)
+        if (r->inputs[i].kind == REQ_QUERY) {
+            strbuf_add(key, "", 1);
+            strbuf_adds(key, r->inputs[i].name);
+            if (r->inputs[i].value) {
+                strbuf_addc(key, '=');
+                strbuf_adds(key, r->inputs[i].value);
+            }
+        }
+    return !key->failed;
+}
+
+/* Answers r from the read cache when it holds a good answer; else sets *key (empty when the
+ * answer must not be kept) and *ticket for keep_answer. */
+static bool cached_answer(struct req *r, struct http_readcache *cache, struct strbuf *key,
+                          uint64_t *ticket)
+{
+    if (!cache_key(r, key)) {
+        strbuf_reset(key);
+        return false;
+    }
+    struct http_readcache_answer ans;
+    switch (http_readcache_get(cache, key->buf, key->len, r->t0_us, store_now_ms(r->st), &ans,
+                               &r->out, ticket)) {
+    case HTTP_READCACHE_HIT:
+        r->status = ans.status;
+        r->content_type = ans.content_type;
+        r->user = ans.user;
+        r->has_user = true;
+        resp_header(r, "X-Cache", "hit");
+        return true;
+    case HTTP_READCACHE_MISS:
+        return false;
+    case HTTP_READCACHE_OFF:
+    default:
+        strbuf_reset(key);
+        return false;
+    }
+}
+
+/* Keeps r's answer in the read cache: a 200 read for a signed-in user, in the one snapshot
+ * begun after the lookup, about the record {id}. */
+static void keep_answer(struct req *r, struct http_readcache *cache, struct strbuf *key,
+                        uint64_t ticket)
+{
+    if (r->status != 200 || !r->has_user || r->nhdrs || r->static_body || r->out.failed)
+        return;
+    struct store_record rec;
+    struct err e;
+    err_clear(&e);
+    const char *id = req_param(r, "id");
+    if (!id || store_record_get(r->st, id, &rec, &e) != 0)
+        return;
+    struct http_readcache_answer ans = {r->status, r->content_type, r->user};
+    http_readcache_put(cache, key->buf, key->len, ticket, rec.id, &ans, r->out.buf, r->out.len);
+    resp_header(r, "X-Cache", "miss");
+}
+
 void router_dispatch(struct req *r)
 {
     struct err e;
@@ -236,6 +306,16 @@ void router_dispatch(struct req *r)
         fail_err(r, &e);
         return;
     }
+    /* An answer the read cache kept, still good (readcache.h), is the whole reply. */
+    struct http_readcache *cache = (rt->flags & RT_CACHE) && rt->method == HTTP_GET && r->st
+                                       ? http_server_readcache(r->srv)
+                                       : NULL;
+    struct strbuf key = STRBUF_INIT;
+    uint64_t ticket = 0;
+    if (cache && cached_answer(r, cache, &key, &ticket)) {
+        strbuf_release(&key);
+        return;
+    }
     /* A read answers from one snapshot (and one read transaction), authentication included,
      * and under the protocol version in force in it (on PostgreSQL that check goes out with
      * the snapshot's BEGIN: one round trip). */
@@ -250,6 +330,9 @@ void router_dispatch(struct req *r)
         return;
     }
     checks_and_handler(r, &snapshot);
+    if (key.len && snapshot)
+        keep_answer(r, cache, &key, ticket);
+    strbuf_release(&key);
     if (snapshot)
         store_snapshot_end(r->st);
     if (r->status == 0) {

@@ -38,6 +38,7 @@
 #define HTML RT_HTML
 #define REDCAP RT_REDCAP
 #define NODB RT_NO_DB
+#define CACHE RT_CACHE
 
 /* clang-format off */
 const struct route http_routes[] = {
@@ -55,10 +56,10 @@ const struct route http_routes[] = {
     {HTTP_GET,  "/api/v1/screening",                               api_screening_get,    P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/screening",                               api_screening_post,   P_SCREEN, CSRF,                64},
     {HTTP_GET,  "/api/v1/records",                                 api_records_get,      P_VIEW,  0,                     0},
-    {HTTP_GET,  "/api/v1/records/{id}",                            api_record_get,       P_VIEW,  0,                     0},
+    {HTTP_GET,  "/api/v1/records/{id}",                            api_record_get,       P_VIEW,  CACHE,                 0},
     {HTTP_GET,  "/api/v1/records/{id}/eligibility",                api_eligibility_get,  P_VIEW,  0,                     0},
     {HTTP_POST, "/api/v1/records/{id}/enrol",                      api_enrol_post,       P_ENROL, CSRF | LOCK,          16},
-    {HTTP_GET,  "/api/v1/records/{id}/forms/{form}",               api_form_get,         P_VIEW,  0,                     0},
+    {HTTP_GET,  "/api/v1/records/{id}/forms/{form}",               api_form_get,         P_VIEW,  CACHE,                 0},
     {HTTP_POST, "/api/v1/records/{id}/values",                     api_values_post,      P_ENTER, CSRF | LOCK,          64},
     {HTTP_POST, "/api/v1/records/{id}/lock",                       api_record_lock_post, P_LOCK,  CSRF | LOCK,           4},
     {HTTP_POST, "/api/v1/records/{id}/unlock",                     api_record_unlock_post, P_UNLOCK, CSRF,                4},

@@ -34,7 +34,9 @@
 #include "core/sitetime.h"
 #include "formats/redcap.h"
 #include "http/checkpointer.h"
+#include "http/readcache.h"
 #include "http/writer.h"
+#include "store/listen.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -47,6 +49,7 @@ struct http_server {
     pthread_mutex_t stores_mu;      /* guards stores[] */
     struct http_writer *writer;     /* group commit of every write (writer.c) */
     struct http_checkpointer *ckpt; /* WAL checkpoints, outside every commit */
+    struct http_readcache *cache;   /* PostgreSQL: answers kept (readcache.h) */
     struct store **stores;          /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
 };
@@ -71,6 +74,11 @@ static long long now_us(void)
 struct http_writer *http_server_writer(const struct http_server *srv)
 {
     return srv->writer;
+}
+
+struct http_readcache *http_server_readcache(const struct http_server *srv)
+{
+    return srv->cache;
 }
 
 long long http_server_idle_s(const struct http_server *srv)
@@ -424,6 +432,20 @@ static char *read_file(const char *path, struct err *e)
     return strbuf_detach(&sb);
 }
 
+/* On PostgreSQL, unless --no-read-cache: the triggers that tell every server of a change, then
+ * the cache's listening connection (readcache.h). */
+static int read_cache_start(struct http_server *srv, struct err *e)
+{
+    if (!store_is_postgres_url(srv->cfg->db_path) || srv->cfg->no_read_cache)
+        return 0;
+    if (store_listen_triggers(srv->first, e) != 0 ||
+        http_readcache_open(srv->cfg->db_path, &srv->cache, e) != 0) {
+        err_prefix(e, "the read cache (to serve without it: --no-read-cache)");
+        return e->code;
+    }
+    return 0;
+}
+
 int http_server_open(const struct http_config *cfg, struct http_server **out, struct err *e)
 {
     *out = NULL;
@@ -448,7 +470,8 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
         /* the site's zone for every conversion, set before the first thread starts
          * (core/sitetime.h); a zone changed later applies at the next start */
         store_site_timezone(srv->first, zone, NULL, e) != 0 || sitetime_use(zone, e) != 0 ||
-        http_writer_start(srv->first, &srv->writer, e) != 0) {
+        /* on PostgreSQL, the triggers that tell every server of a change, then the listener */
+        read_cache_start(srv, e) != 0 || http_writer_start(srv->first, &srv->writer, e) != 0) {
         int rc = e->code;
         http_server_close(srv);
         return rc;
@@ -468,6 +491,7 @@ void http_server_close(struct http_server *srv)
     free(srv->stores);
     pthread_mutex_destroy(&srv->stores_mu);
     store_close(srv->first);
+    http_readcache_close(srv->cache);
     free(srv);
 }
 
@@ -576,6 +600,8 @@ int http_serve(const struct http_config *cfg, struct err *e)
     srv->ckpt = NULL;
     if (cfg->route_stats)
         router_log_stats(srv->log);
+    if (srv->cache)
+        http_readcache_log_stats(srv->cache, srv->log);
     if (had_ckpt)
         (void)fprintf(
             srv->log,

@@ -151,8 +151,11 @@ int store_session_verify(struct store *st, const char *token, bool may_write,
         if (r != SQLITE_DONE)
             return store_db_fail(st, e, "extending a session");
     }
-    if (out)
+    if (out) {
         *out = u;
+        long long until = (touch ? slid : expires_ms) - ttl_s * 1000 + TOUCH_EVERY_MS;
+        out->session_quiet_until_ms = ttl_s * 1000 <= TOUCH_EVERY_MS ? 0 : until;
+    }
     return 0;
 }
 

@@ -186,6 +186,9 @@ struct store_user {
     int failed_logins;  /* consecutive failures since the last success */
     char created_at[32];
     char password_set_at[32]; /* UTC; filled by store_user_get and store_authenticate only */
+    /* filled by store_session_verify: until this time (store_now_ms) the same session passes a
+     * check that may not write (its expiry needs no sliding yet); 0 when it never does */
+    long long session_quiet_until_ms;
 };
 
 /* The password policy (P11-02), study-wide, in the database: a password expires max_age_days

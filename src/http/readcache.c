@@ -1,0 +1,375 @@
+/* The cache of read answers (readcache.h).
+ *
+ * Every change heard gets the next sequence number: a record's changes stamp that record, a "*"
+ * stamps everything. A lookup's ticket is the sequence number after its barrier; an answer read
+ * under that ticket is good while neither its record nor everything has a later stamp. So a
+ * change heard while the answer was being read (its transaction committed after the read's
+ * snapshot began, or before it but heard late) keeps the answer from being kept, and one heard
+ * afterwards retires it. */
+#include "http/readcache.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/array.h"
+#include "store/listen.h"
+
+/* At most this many answers (or bytes of them) are kept; past it everything is forgotten and
+ * the cache fills again with what is read now. */
+#define MAX_ENTRIES 8192
+#define MAX_BYTES (32u << 20)
+#define NBUCKETS 4096 /* a power of two */
+/* A lost listening connection is tried again at most this often. */
+#define RETRY_MS 1000
+
+struct entry {
+    struct entry *next;
+    uint64_t hash;
+    char *key;
+    size_t keylen;
+    long long record_id;
+    uint64_t seq; /* the changes heard when its read began (its ticket) */
+    struct http_readcache_answer ans;
+    char *body;
+    size_t len;
+};
+
+/* A record's latest change heard: open addressing, id 0 is an empty slot (ids start at 1). */
+struct stamp {
+    long long id;
+    uint64_t seq;
+};
+
+struct http_readcache {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct store_listener *l;
+    unsigned char hkey[crypto_shorthash_KEYBYTES];
+    bool live;
+    long long retry_at_ms;
+    /* the barrier, one at a time: a lookup waits for one sent after it arrived */
+    bool busy;              /* one is on its way */
+    long long done_sent_us; /* when the last one completed had left */
+    /* what has been heard */
+    uint64_t seq, all_seq;
+    struct stamp *stamps;
+    size_t nstamps, capstamps;
+    /* what is kept */
+    struct entry *bucket[NBUCKETS];
+    size_t nentries, bytes;
+    /* counts for the log */
+    unsigned long long hits, misses, fills, barriers, heard, forgets;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t slot_of(long long id, size_t cap)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 16) & (cap - 1);
+}
+
+static uint64_t stamp_get(const struct http_readcache *c, long long id)
+{
+    if (!c->capstamps)
+        return 0;
+    for (size_t i = slot_of(id, c->capstamps);; i = (i + 1) & (c->capstamps - 1)) {
+        if (c->stamps[i].id == id)
+            return c->stamps[i].seq;
+        if (c->stamps[i].id == 0)
+            return 0;
+    }
+}
+
+static void forget_all(struct http_readcache *c);
+
+static void stamp_set(struct http_readcache *c, long long id, uint64_t seq)
+{
+    if ((c->nstamps + 1) * 2 > c->capstamps) {
+        size_t cap = c->capstamps ? c->capstamps * 2 : 1024;
+        struct stamp *s = calloc(cap, sizeof *s);
+        if (!s) { /* cannot remember the stamp: forget every answer instead */
+            forget_all(c);
+            return;
+        }
+        for (size_t i = 0; i < c->capstamps; i++)
+            if (c->stamps[i].id) {
+                size_t j = slot_of(c->stamps[i].id, cap);
+                while (s[j].id)
+                    j = (j + 1) & (cap - 1);
+                s[j] = c->stamps[i];
+            }
+        free(c->stamps);
+        c->stamps = s;
+        c->capstamps = cap;
+    }
+    size_t i = slot_of(id, c->capstamps);
+    while (c->stamps[i].id && c->stamps[i].id != id)
+        i = (i + 1) & (c->capstamps - 1);
+    if (!c->stamps[i].id)
+        c->nstamps++;
+    c->stamps[i] = (struct stamp){id, seq};
+}
+
+static void entry_free(struct entry *en)
+{
+    free(en->key);
+    free(en->body);
+    free(en);
+}
+
+static void drop_entries(struct http_readcache *c)
+{
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        struct entry *en = c->bucket[b];
+        while (en) {
+            struct entry *next = en->next;
+            entry_free(en);
+            en = next;
+        }
+        c->bucket[b] = NULL;
+    }
+    c->nentries = c->bytes = 0;
+}
+
+/* A change to anything (or one that may have been missed): no answer kept so far is good. */
+static void forget_all(struct http_readcache *c)
+{
+    c->all_seq = ++c->seq;
+    drop_entries(c);
+    c->nstamps = 0; /* older than all_seq: no longer needed */
+    if (c->stamps)
+        memset(c->stamps, 0, c->capstamps * sizeof *c->stamps);
+    c->forgets++;
+}
+
+static void hear(void *ctx, const char *payload)
+{
+    struct http_readcache *c = ctx;
+    c->heard++;
+    char *end;
+    long long id = strtoll(payload, &end, 10);
+    if (strcmp(payload, STORE_LISTEN_ALL) == 0 || *end || end == payload || id <= 0) {
+        forget_all(c);
+        return;
+    }
+    stamp_set(c, id, ++c->seq);
+}
+
+int http_readcache_open(const char *url, struct http_readcache **out, struct err *e)
+{
+    *out = NULL;
+    struct http_readcache *c = calloc(1, sizeof *c);
+    if (!c)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = store_listener_open(url, &c->l, e);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    crypto_shorthash_keygen(c->hkey);
+    c->live = true;
+    *out = c;
+    return 0;
+}
+
+void http_readcache_close(struct http_readcache *c)
+{
+    if (!c)
+        return;
+    drop_entries(c);
+    free(c->stamps);
+    store_listener_close(c->l);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* The notifications a barrier brought, kept until the lock is taken again. */
+struct heard {
+    char **p;
+    size_t n, cap;
+    bool failed;
+};
+
+static void collect(void *ctx, const char *payload)
+{
+    struct heard *h = ctx;
+    char **g = array_grow(h->p, h->n, &h->cap, sizeof *g, 16);
+    char *s = g ? strdup(payload) : NULL;
+    if (!s) {
+        h->failed = true;
+        return;
+    }
+    h->p = g;
+    h->p[h->n++] = s;
+}
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* With c->mu held: waits for (or runs) a barrier sent at or after arrived_us, and applies what
+ * it heard. A request received while a barrier is on its way cannot rely on that one (the change
+ * it must see may have committed after the barrier left) and waits for the next; one received
+ * before it left can. Returns whether the cache may be used. */
+static bool barrier(struct http_readcache *c, long long arrived_us)
+{
+    while (c->done_sent_us < arrived_us) {
+        if (c->busy) {
+            pthread_cond_wait(&c->cv, &c->mu);
+            continue;
+        }
+        bool try = c->live || mono_ms() >= c->retry_at_ms;
+        struct heard h = {0};
+        bool resumed = false;
+        int rc = ERR_IO;
+        long long sent_us = mono_us(); /* taken before the query leaves */
+        if (try) {
+            c->busy = true;
+            pthread_mutex_unlock(&c->mu);
+            struct err e;
+            err_clear(&e);
+            rc = store_listener_sync(c->l, collect, &h, &resumed, &e);
+            pthread_mutex_lock(&c->mu);
+            c->busy = false;
+            c->barriers++;
+        }
+        if (try && (rc || resumed || h.failed || !c->live))
+            forget_all(c);
+        for (size_t i = 0; i < h.n; i++) {
+            if (!rc && !h.failed)
+                hear(c, h.p[i]);
+            free(h.p[i]);
+        }
+        free(h.p);
+        if (try) {
+            c->live = rc == 0 && !h.failed;
+            if (!c->live)
+                c->retry_at_ms = mono_ms() + RETRY_MS;
+        }
+        c->done_sent_us = sent_us;
+        pthread_cond_broadcast(&c->cv);
+    }
+    return c->live;
+}
+
+static uint64_t key_hash(const struct http_readcache *c, const char *key, size_t keylen)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)key, keylen, c->hkey);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return v;
+}
+
+static bool is_good(const struct http_readcache *c, uint64_t seq, long long record_id)
+{
+    return c->all_seq <= seq && stamp_get(c, record_id) <= seq;
+}
+
+static struct entry **find(struct http_readcache *c, uint64_t h, const char *key, size_t keylen)
+{
+    struct entry **p = &c->bucket[h & (NBUCKETS - 1)];
+    while (*p &&
+           !((*p)->hash == h && (*p)->keylen == keylen && memcmp((*p)->key, key, keylen) == 0))
+        p = &(*p)->next;
+    return p;
+}
+
+enum http_readcache_result http_readcache_get(struct http_readcache *c, const char *key,
+                                              size_t keylen, long long arrived_us, long long now_ms,
+                                              struct http_readcache_answer *ans,
+                                              struct strbuf *body, uint64_t *ticket)
+{
+    uint64_t h = key_hash(c, key, keylen);
+    if (arrived_us <= 0) /* not known: now */
+        arrived_us = mono_us();
+    pthread_mutex_lock(&c->mu);
+    if (!barrier(c, arrived_us)) {
+        c->misses++;
+        pthread_mutex_unlock(&c->mu);
+        return HTTP_READCACHE_OFF;
+    }
+    struct entry *en = *find(c, h, key, keylen);
+    if (en && is_good(c, en->seq, en->record_id) && now_ms < en->ans.user.session_quiet_until_ms) {
+        *ans = en->ans;
+        strbuf_add(body, en->body, en->len);
+        c->hits++;
+        pthread_mutex_unlock(&c->mu);
+        return body->failed ? HTTP_READCACHE_OFF : HTTP_READCACHE_HIT;
+    }
+    *ticket = c->seq;
+    c->misses++;
+    pthread_mutex_unlock(&c->mu);
+    return HTTP_READCACHE_MISS;
+}
+
+void http_readcache_put(struct http_readcache *c, const char *key, size_t keylen, uint64_t ticket,
+                        long long record_id, const struct http_readcache_answer *ans,
+                        const char *body, size_t len)
+{
+    uint64_t h = key_hash(c, key, keylen);
+    struct entry *en = calloc(1, sizeof *en);
+    if (!en)
+        return;
+    en->key = malloc(keylen);
+    en->body = malloc(len ? len : 1);
+    if (!en->key || !en->body) {
+        entry_free(en);
+        return;
+    }
+    memcpy(en->key, key, keylen);
+    memcpy(en->body, body, len);
+    en->keylen = keylen;
+    en->len = len;
+    en->hash = h;
+    en->record_id = record_id;
+    en->seq = ticket;
+    en->ans = *ans;
+    pthread_mutex_lock(&c->mu);
+    if (!c->live || !is_good(c, ticket, record_id)) {
+        pthread_mutex_unlock(&c->mu);
+        entry_free(en);
+        return;
+    }
+    if (c->nentries >= MAX_ENTRIES || c->bytes + len + keylen > MAX_BYTES)
+        drop_entries(c);
+    struct entry **p = find(c, h, key, keylen);
+    if (*p) { /* an older answer under the same key */
+        struct entry *old = *p;
+        *p = old->next;
+        c->nentries--;
+        c->bytes -= old->len + old->keylen;
+        entry_free(old);
+    }
+    struct entry **b = &c->bucket[h & (NBUCKETS - 1)];
+    en->next = *b;
+    *b = en;
+    c->nentries++;
+    c->bytes += len + keylen;
+    c->fills++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void http_readcache_log_stats(struct http_readcache *c, FILE *out)
+{
+    pthread_mutex_lock(&c->mu);
+    (void)fprintf(out,
+                  "read-cache hits=%llu misses=%llu kept=%llu barriers=%llu changes_heard=%llu "
+                  "forgotten=%llu entries=%zu\n",
+                  c->hits, c->misses, c->fills, c->barriers, c->heard, c->forgets, c->nentries);
+    pthread_mutex_unlock(&c->mu);
+}
