@@ -191,6 +191,7 @@ int api_record_get(struct req *r)
     json_object_set_new(o, "values", vc.values);
     json_object_set_new(o, "forms", states);
     json_object_set_new(o, "locked_forms", locks);
+    r->cache_record = rec.id; /* what this answer is about (RT_CACHE) */
     return resp_json(r, 200, o);
 }
 

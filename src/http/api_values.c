@@ -115,8 +115,8 @@ int api_form_get(struct req *r)
     if (parse_instance(req_query(r, "instance"), &instance, &e) != 0)
         return resp_err(r, &e);
     struct form_ctx c = {.values = json_object()};
-    int rc =
-        store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status, &e);
+    int rc = store_form_values(r->st, id, event, fm->name, instance, form_value_cb, &c, &status,
+                               &r->cache_record, &e);
     if (rc != 0) {
         json_decref(c.values);
         return resp_err(r, &e);

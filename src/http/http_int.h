@@ -30,7 +30,8 @@ enum route_flag {
     RT_NO_DB = 1 << 4,       /* needs no database connection (health, static files) */
     RT_REDCAP = 1 << 5,      /* REDCap's API: the router's own refusals in REDCap's shape */
     RT_CACHE = 1 << 6,       /* a GET of one record {id} whose answer is the database's state
-                                for its session alone: kept by the read cache (readcache.h) */
+                                for its session alone: kept by the read cache (readcache.h)
+                                when its handler names the record in r->cache_record */
 };
 
 struct req;
@@ -79,11 +80,13 @@ struct req {
     struct strbuf body;
     bool body_too_big;
     bool is_tls;
+    bool parked; /* suspended until the read cache's barrier (router_dispatch) */
     long long t0_us;
     char id[17];         /* request id: 16 hex chars, in X-Request-Id and the logs */
     const char *failure; /* a 5xx's cause, for the error log (never sent out) */
 
-    struct store *st; /* this worker thread's connection */
+    struct store *st;       /* this worker thread's connection */
+    long long cache_record; /* an RT_CACHE answer's record (internal id), set by its handler */
     bool has_user;
     struct store_user user; /* the signed-in user when has_user */
     bool via_bearer;        /* authenticated by Authorization: Bearer */
@@ -200,7 +203,9 @@ struct store_ctx req_who(const struct req *r);
  * r->route NULL and sets r->allowed_methods (non-zero: 405, zero: 404). */
 void router_match(struct req *r);
 /* Runs the router's checks in order (route found, body cap, authentication, CSRF, role
- * permission, record lock), then the handler, leaving the response in r. */
+ * permission, record lock), then the handler, leaving the response in r. Or, for a read the
+ * read cache may answer, sets r->parked when its connection (r->conn) was suspended until the
+ * cache's barrier is back: no response yet; call again when it is resumed. */
 void router_dispatch(struct req *r);
 /* Counts a finished request against its route (calls, 4xx/5xx answers, microseconds). */
 void router_count(const struct route *rt, int status, long long us);

@@ -37,6 +37,12 @@ struct entry {
     size_t len;
 };
 
+/* A request put aside until a barrier sent after it arrived has completed. */
+struct parked {
+    void *conn;
+    long long arrived_us;
+};
+
 /* A record's latest change heard: open addressing, id 0 is an empty slot (ids start at 1). */
 struct stamp {
     long long id;
@@ -50,9 +56,17 @@ struct http_readcache {
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     bool live;
     long long retry_at_ms;
-    /* the barrier, one at a time: a lookup waits for one sent after it arrived */
-    bool busy;              /* one is on its way */
-    long long done_sent_us; /* when the last one completed had left */
+    /* the barriers, run one after the other by their own thread while requests wait for one:
+     * a request waits for one sent after it arrived, parked (its connection suspended, the
+     * worker free for other connections) or, without a connection, blocked */
+    pthread_t thread;
+    bool started, stopping;
+    pthread_cond_t work;    /* a request waits: the barrier thread wakes */
+    long long done_sent_us; /* when the last barrier completed had left */
+    struct parked *parked;
+    size_t nparked, capparked;
+    size_t nblocked;
+    http_readcache_park_fn suspend, resume;
     /* what has been heard */
     uint64_t seq, all_seq;
     struct stamp *stamps;
@@ -163,7 +177,10 @@ static void hear(void *ctx, const char *payload)
     stamp_set(c, id, ++c->seq);
 }
 
-int http_readcache_open(const char *url, struct http_readcache **out, struct err *e)
+static void *barrier_main(void *arg);
+
+int http_readcache_open(const char *url, http_readcache_park_fn suspend,
+                        http_readcache_park_fn resume, struct http_readcache **out, struct err *e)
 {
     *out = NULL;
     struct http_readcache *c = calloc(1, sizeof *c);
@@ -176,19 +193,44 @@ int http_readcache_open(const char *url, struct http_readcache **out, struct err
     }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    pthread_cond_init(&c->work, NULL);
     crypto_shorthash_keygen(c->hkey);
     c->live = true;
+    c->suspend = suspend;
+    c->resume = resume;
+    if (pthread_create(&c->thread, NULL, barrier_main, c) != 0) {
+        http_readcache_close(c);
+        return err_set(e, ERR_INTERNAL, "cannot start the read cache's thread");
+    }
+    c->started = true;
     *out = c;
     return 0;
+}
+
+void http_readcache_stop(struct http_readcache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    c->live = false; /* no barrier from now on: nothing kept is handed out */
+    pthread_cond_signal(&c->work);
+    pthread_mutex_unlock(&c->mu);
+    if (c->started)
+        pthread_join(c->thread, NULL);
+    c->started = false;
 }
 
 void http_readcache_close(struct http_readcache *c)
 {
     if (!c)
         return;
+    http_readcache_stop(c);
     drop_entries(c);
     free(c->stamps);
+    free(c->parked);
     store_listener_close(c->l);
+    pthread_cond_destroy(&c->work);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -221,49 +263,98 @@ static long long mono_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* With c->mu held: waits for (or runs) a barrier sent at or after arrived_us, and applies what
- * it heard. A request received while a barrier is on its way cannot rely on that one (the change
+/* With c->mu held: one barrier (the lock is let go while it is on its way), then what it heard
+ * applied. A request received while a barrier is on its way cannot rely on that one (the change
  * it must see may have committed after the barrier left) and waits for the next; one received
- * before it left can. Returns whether the cache may be used. */
-static bool barrier(struct http_readcache *c, long long arrived_us)
+ * before it left can. */
+static void run_barrier(struct http_readcache *c)
 {
-    while (c->done_sent_us < arrived_us) {
-        if (c->busy) {
-            pthread_cond_wait(&c->cv, &c->mu);
-            continue;
+    bool try = c->live || mono_ms() >= c->retry_at_ms;
+    struct heard h = {0};
+    bool resumed = false;
+    int rc = ERR_IO;
+    long long sent_us = mono_us(); /* taken before the query leaves */
+    if (try) {
+        pthread_mutex_unlock(&c->mu);
+        struct err e;
+        err_clear(&e);
+        rc = store_listener_sync(c->l, collect, &h, &resumed, &e);
+        pthread_mutex_lock(&c->mu);
+        c->barriers++;
+    }
+    if (try && (rc || resumed || h.failed || !c->live))
+        forget_all(c);
+    for (size_t i = 0; i < h.n; i++) {
+        if (!rc && !h.failed)
+            hear(c, h.p[i]);
+        free(h.p[i]);
+    }
+    free(h.p);
+    if (try) {
+        c->live = rc == 0 && !h.failed && !c->stopping;
+        if (!c->live)
+            c->retry_at_ms = mono_ms() + RETRY_MS;
+    }
+    c->done_sent_us = sent_us;
+}
+
+/* The barrier thread: barriers back to back while requests wait; after each, the parked
+ * requests it covers are resumed and the blocked ones woken. At stop, every parked request is
+ * resumed (it then reads the database). */
+static void *barrier_main(void *arg)
+{
+    struct http_readcache *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->stopping && c->nparked == 0 && c->nblocked == 0)
+            pthread_cond_wait(&c->work, &c->mu);
+        if (c->stopping)
+            break;
+        run_barrier(c);
+        size_t kept = 0;
+        for (size_t i = 0; i < c->nparked; i++) {
+            if (c->parked[i].arrived_us <= c->done_sent_us)
+                c->resume(c->parked[i].conn);
+            else
+                c->parked[kept++] = c->parked[i];
         }
-        bool try = c->live || mono_ms() >= c->retry_at_ms;
-        struct heard h = {0};
-        bool resumed = false;
-        int rc = ERR_IO;
-        long long sent_us = mono_us(); /* taken before the query leaves */
-        if (try) {
-            c->busy = true;
-            pthread_mutex_unlock(&c->mu);
-            struct err e;
-            err_clear(&e);
-            rc = store_listener_sync(c->l, collect, &h, &resumed, &e);
-            pthread_mutex_lock(&c->mu);
-            c->busy = false;
-            c->barriers++;
-        }
-        if (try && (rc || resumed || h.failed || !c->live))
-            forget_all(c);
-        for (size_t i = 0; i < h.n; i++) {
-            if (!rc && !h.failed)
-                hear(c, h.p[i]);
-            free(h.p[i]);
-        }
-        free(h.p);
-        if (try) {
-            c->live = rc == 0 && !h.failed;
-            if (!c->live)
-                c->retry_at_ms = mono_ms() + RETRY_MS;
-        }
-        c->done_sent_us = sent_us;
+        c->nparked = kept;
         pthread_cond_broadcast(&c->cv);
     }
-    return c->live;
+    for (size_t i = 0; i < c->nparked; i++)
+        c->resume(c->parked[i].conn);
+    c->nparked = 0;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+bool http_readcache_ready(struct http_readcache *c, long long arrived_us, void *conn)
+{
+    if (arrived_us <= 0) /* not known: now */
+        arrived_us = mono_us();
+    pthread_mutex_lock(&c->mu);
+    if (c->stopping || c->done_sent_us >= arrived_us) {
+        pthread_mutex_unlock(&c->mu);
+        return true;
+    }
+    struct parked *p =
+        conn ? array_grow(c->parked, c->nparked, &c->capparked, sizeof *p, 64) : NULL;
+    if (p) {
+        c->parked = p;
+        c->parked[c->nparked++] = (struct parked){conn, arrived_us};
+        c->suspend(conn); /* under the lock: it cannot be resumed before it is suspended */
+        pthread_cond_signal(&c->work);
+        pthread_mutex_unlock(&c->mu);
+        return false;
+    }
+    c->nblocked++;
+    pthread_cond_signal(&c->work);
+    while (!c->stopping && c->done_sent_us < arrived_us)
+        pthread_cond_wait(&c->cv, &c->mu);
+    c->nblocked--;
+    pthread_mutex_unlock(&c->mu);
+    return true;
 }
 
 static uint64_t key_hash(const struct http_readcache *c, const char *key, size_t keylen)
@@ -290,15 +381,13 @@ static struct entry **find(struct http_readcache *c, uint64_t h, const char *key
 }
 
 enum http_readcache_result http_readcache_get(struct http_readcache *c, const char *key,
-                                              size_t keylen, long long arrived_us, long long now_ms,
+                                              size_t keylen, long long now_ms,
                                               struct http_readcache_answer *ans,
                                               struct strbuf *body, uint64_t *ticket)
 {
     uint64_t h = key_hash(c, key, keylen);
-    if (arrived_us <= 0) /* not known: now */
-        arrived_us = mono_us();
     pthread_mutex_lock(&c->mu);
-    if (!barrier(c, arrived_us)) {
+    if (!c->live) {
         c->misses++;
         pthread_mutex_unlock(&c->mu);
         return HTTP_READCACHE_OFF;

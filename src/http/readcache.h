@@ -11,7 +11,9 @@
  *     request was received and shared by every lookup received before it left) makes sure
  *     every transaction committed before the request arrived has been heard: a save
  *     acknowledged by any server, a session revoked on any server, is seen by the next
- *     request everywhere;
+ *     request everywhere. A thread of the cache's own runs the barriers back to back while
+ *     requests wait; a waiting request's connection is suspended, so its worker serves other
+ *     connections meanwhile;
  *   - an answer is kept only if nothing it depends on was heard of between the barrier before
  *     its read and its storing, and is handed out only while its session would pass a check
  *     that does not write (its expiry need not slide yet);
@@ -22,6 +24,7 @@
 #ifndef IOHEME_HTTP_READCACHE_H
 #define IOHEME_HTTP_READCACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,9 +34,25 @@
 
 struct http_readcache;
 
-/* Opens the cache's listening connection to the PostgreSQL study at url. */
-int http_readcache_open(const char *url, struct http_readcache **out, struct err *e);
+/* Called with the cache's lock held: puts a request's connection aside until its barrier has
+ * completed (MHD_suspend_connection, from its handler), and brings it back (its handler then
+ * runs again: MHD_resume_connection, from the barrier thread). */
+typedef void (*http_readcache_park_fn)(void *conn);
+
+/* Opens the cache's listening connection to the PostgreSQL study at url and starts the thread
+ * that runs the barriers. */
+int http_readcache_open(const char *url, http_readcache_park_fn suspend,
+                        http_readcache_park_fn resume, struct http_readcache **out, struct err *e);
+/* Before the server stops taking requests: no barrier and no kept answer from now on, every
+ * parked request resumed (each then reads the database). */
+void http_readcache_stop(struct http_readcache *c);
 void http_readcache_close(struct http_readcache *c);
+
+/* Whether a barrier sent at or after arrived_us (CLOCK_MONOTONIC, µs: when the request was
+ * received; 0: now) has completed. If not, with conn, the connection is suspended and false
+ * returned: it is resumed once one has, and its handler asks again; without conn (a request
+ * not from a socket), the call waits for it. */
+bool http_readcache_ready(struct http_readcache *c, long long arrived_us, void *conn);
 
 /* A kept answer, as handed out. */
 struct http_readcache_answer {
@@ -48,11 +67,10 @@ enum http_readcache_result {
     HTTP_READCACHE_MISS, /* read the database; *ticket for http_readcache_put */
 };
 
-/* After a barrier sent at or after arrived_us (CLOCK_MONOTONIC, µs: when the request was
- * received), the answer kept under key (the session and the URL) if it is still good at now_ms
+/* Once ready: the answer kept under key (the session and the URL) if it is still good at now_ms
  * (store_now_ms); its body is appended to body. */
 enum http_readcache_result http_readcache_get(struct http_readcache *c, const char *key,
-                                              size_t keylen, long long arrived_us, long long now_ms,
+                                              size_t keylen, long long now_ms,
                                               struct http_readcache_answer *ans,
                                               struct strbuf *body, uint64_t *ticket);
 

@@ -225,8 +225,8 @@ static bool cached_answer(struct req *r, struct http_readcache *cache, struct st
         return false;
     }
     struct http_readcache_answer ans;
-    switch (http_readcache_get(cache, key->buf, key->len, r->t0_us, store_now_ms(r->st), &ans,
-                               &r->out, ticket)) {
+    switch (
+        http_readcache_get(cache, key->buf, key->len, store_now_ms(r->st), &ans, &r->out, ticket)) {
     case HTTP_READCACHE_HIT:
         r->status = ans.status;
         r->content_type = ans.content_type;
@@ -244,20 +244,16 @@ static bool cached_answer(struct req *r, struct http_readcache *cache, struct st
 }
 
 /* Keeps r's answer in the read cache: a 200 read for a signed-in user, in the one snapshot
- * begun after the lookup, about the record {id}. */
+ * begun after the lookup, about the record its handler named. */
 static void keep_answer(struct req *r, struct http_readcache *cache, struct strbuf *key,
                         uint64_t ticket)
 {
-    if (r->status != 200 || !r->has_user || r->nhdrs || r->static_body || r->out.failed)
-        return;
-    struct store_record rec;
-    struct err e;
-    err_clear(&e);
-    const char *id = req_param(r, "id");
-    if (!id || store_record_get(r->st, id, &rec, &e) != 0)
+    if (r->status != 200 || !r->has_user || r->cache_record <= 0 || r->nhdrs || r->static_body ||
+        r->out.failed)
         return;
     struct http_readcache_answer ans = {r->status, r->content_type, r->user};
-    http_readcache_put(cache, key->buf, key->len, ticket, rec.id, &ans, r->out.buf, r->out.len);
+    http_readcache_put(cache, key->buf, key->len, ticket, r->cache_record, &ans, r->out.buf,
+                       r->out.len);
     resp_header(r, "X-Cache", "miss");
 }
 
@@ -312,6 +308,10 @@ void router_dispatch(struct req *r)
                                        : NULL;
     struct strbuf key = STRBUF_INIT;
     uint64_t ticket = 0;
+    if (cache && !http_readcache_ready(cache, r->t0_us, r->conn)) {
+        r->parked = true; /* its handler runs again once the barrier is back (server.c) */
+        return;
+    }
     if (cache && cached_answer(r, cache, &key, &ticket)) {
         strbuf_release(&key);
         return;

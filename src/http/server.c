@@ -6,8 +6,10 @@
  * Request flow: the first access callback creates the struct req and matches the route (so the
  * body cap is known before any body byte is read; a Content-Length over the cap is answered
  * 413 at once); later callbacks append body bytes; the final one runs router_dispatch and
- * queues the response. The completion callback writes the access-log line and frees the
- * request's arena, even when the client went away. */
+ * queues the response — unless the read cache parked the request until its barrier is back
+ * (the connection suspended): then the final callback comes again when it is resumed. The
+ * completion callback writes the access-log line and frees the request's arena, even when the
+ * client went away. */
 #include "base/array.h"
 #include "http/http.h"
 #include "http/http_int.h"
@@ -318,10 +320,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!r->body_too_big && is_multipart(r))
+    if (!r->body_too_big && !r->parked && is_multipart(r))
         read_multipart(c, r);
+    r->parked = false;
     router_dispatch(r);
+    if (r->parked) /* suspended: this handler runs again when it is resumed */
+        return MHD_YES;
     return queue(c, r);
+}
+
+/* The read cache parks a request's connection until its barrier is back (readcache.h). */
+static void park(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static void unpark(void *conn)
+{
+    MHD_resume_connection(conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -439,7 +455,7 @@ static int read_cache_start(struct http_server *srv, struct err *e)
     if (!store_is_postgres_url(srv->cfg->db_path) || srv->cfg->no_read_cache)
         return 0;
     if (store_listen_triggers(srv->first, e) != 0 ||
-        http_readcache_open(srv->cfg->db_path, &srv->cache, e) != 0) {
+        http_readcache_open(srv->cfg->db_path, park, unpark, &srv->cache, e) != 0) {
         err_prefix(e, "the read cache (to serve without it: --no-read-cache)");
         return e->code;
     }
@@ -557,6 +573,8 @@ int http_serve(const struct http_config *cfg, struct err *e)
     }
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (srv->cache)
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
     if (srv->is_tls)
         flags |= MHD_USE_TLS;
     if (sa.ss_family == AF_INET6)
@@ -588,7 +606,9 @@ int http_serve(const struct http_config *cfg, struct err *e)
     while (sigwait(&sigs, &sig) != 0)
         ;
     (void)fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
-    /* Stops accepting, waits for the workers; requests in flight finish first. */
+    /* Requests parked for the read cache's barrier go on (reading the database); then stops
+     * accepting, waits for the workers; requests in flight finish first. */
+    http_readcache_stop(srv->cache);
     MHD_stop_daemon(srv->daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     unsigned long batches = 0, writes = 0;

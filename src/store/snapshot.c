@@ -54,13 +54,16 @@ static void bind_form_key(struct store *st, sqldb_stmt *s, long long rid, const 
 }
 
 int store_form_values(struct store *st, const char *record, const char *event, const char *form,
-                      int instance, store_value_fn fn, void *ctx, int *status, struct err *e)
+                      int instance, store_value_fn fn, void *ctx, int *status, long long *record_id,
+                      struct err *e)
 {
     *status = -1;
     struct store_record r;
     int rc = store_record_find(st, record, &r, e);
     if (rc)
         return rc;
+    if (record_id)
+        *record_id = r.id;
     sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FORM, e);
     if (!s)
         return ERR_IO;

@@ -17,9 +17,11 @@ void store_snapshot_end(struct store *st);
 
 /* One form of record at (event, instance): its values streamed to fn in field order (only that
  * form's rows, read through the value_form index — not the record's every value), then its
- * status into *status (-1: none). ERR_NOT_FOUND when the record does not exist. The strings
- * passed to fn live until fn returns. */
+ * status into *status (-1: none), and the record's internal id into *record_id (may be NULL).
+ * ERR_NOT_FOUND when the record does not exist. The strings passed to fn live until fn
+ * returns. */
 int store_form_values(struct store *st, const char *record, const char *event, const char *form,
-                      int instance, store_value_fn fn, void *ctx, int *status, struct err *e);
+                      int instance, store_value_fn fn, void *ctx, int *status, long long *record_id,
+                      struct err *e);
 
 #endif

@@ -51,6 +51,27 @@ try {
         `${fresh} of 20`);
     a = await age(A.base, nurse);
     t.check(!pg || xcache(a.res) === 'hit', 'then kept again', xcache(a.res));
+    // Under load: 16 clients read the form through A without pause (so reads wait for the cache's
+    // barrier together, parked), while each of 100 saves through B is followed at once by 8 reads
+    // through A, every one of which must show it.
+    let loading = true, loadReads = 0;
+    const loaders = Array.from({ length: 16 }, async () => {
+        while (loading) { await age(A.base, nurse); loadReads++; }
+    });
+    let stale = 0, saves = 0;
+    for (let i = 0; i < 100; i++) {
+        const v = String(20 + (i % 40));
+        r = await call(B.base, 'POST', `/api/v1/records/${rec}/values`,
+            { session: nurse, json: { event: 'screening_arm_1', values: { age: v } } });
+        if (r.status !== 200) { t.check(false, `save ${i} through B under load`, r.text); break; }
+        saves++;
+        const reads = await Promise.all(Array.from({ length: 8 }, () => age(A.base, nurse)));
+        stale += reads.filter((x) => x.age !== v).length;
+    }
+    loading = false;
+    await Promise.all(loaders);
+    t.check(saves === 100 && stale === 0 && loadReads > 100,
+        'under load, every read after a save through B shows it', `${saves} saves, ${stale} stale of 800, ${loadReads} other reads`);
     const behind = sql(db, `UPDATE value SET value = '61' WHERE field = 'age' AND record_id = ` +
         `(SELECT id FROM record WHERE screening_no = '${rec}' OR study_id = '${rec}')`);
     t.check(behind.status === 0, 'a change behind the servers\' backs (sqlite3 or psql)', behind.stderr);

@@ -45,7 +45,7 @@ static int form_read(struct store *st, const char *form, struct form_read *f, in
     memset(f, 0, sizeof *f);
     struct err e = {0};
     assert_int_equal(store_snapshot_begin(st, &e), 0);
-    int rc = store_form_values(st, "IOH-001", D0, form, 0, collect, f, status, &e);
+    int rc = store_form_values(st, "IOH-001", D0, form, 0, collect, f, status, NULL, &e);
     store_snapshot_end(st);
     return rc;
 }
@@ -105,7 +105,7 @@ static void test_empty_and_failed_snapshots_leave_the_connection_usable(void **s
     assert_int_equal(store_snapshot_begin(t.st, &e), 0);
     struct form_read f = {0};
     assert_int_equal(
-        store_form_values(t.st, "IOH-999", D0, "baseline", 0, collect, &f, &status, &e),
+        store_form_values(t.st, "IOH-999", D0, "baseline", 0, collect, &f, &status, NULL, &e),
         ERR_NOT_FOUND);
     store_snapshot_end(t.st);
     struct store_change v = {D0, 0, "weight_kg", NULL, "71.5"};
