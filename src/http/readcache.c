@@ -63,9 +63,9 @@ struct http_readcache {
     bool started, stopping;
     pthread_cond_t work;    /* a request waits: the barrier thread wakes */
     long long done_sent_us; /* when the last barrier completed had left */
+    long long wanted_us;    /* the latest arrival of a request waiting for a barrier */
     struct parked *parked;
     size_t nparked, capparked;
-    size_t nblocked;
     http_readcache_park_fn suspend, resume;
     /* what has been heard */
     uint64_t seq, all_seq;
@@ -298,15 +298,16 @@ static void run_barrier(struct http_readcache *c)
     c->done_sent_us = sent_us;
 }
 
-/* The barrier thread: barriers back to back while requests wait; after each, the parked
- * requests it covers are resumed and the blocked ones woken. At stop, every parked request is
- * resumed (it then reads the database). */
+/* The barrier thread: barriers back to back while a request waits for one sent after it arrived
+ * (every request waiting when a barrier leaves is covered by it); after each, the parked requests
+ * it covers are resumed and the blocked ones woken. At stop, every parked request is resumed (it
+ * then reads the database). */
 static void *barrier_main(void *arg)
 {
     struct http_readcache *c = arg;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!c->stopping && c->nparked == 0 && c->nblocked == 0)
+        while (!c->stopping && c->wanted_us <= c->done_sent_us)
             pthread_cond_wait(&c->work, &c->mu);
         if (c->stopping)
             break;
@@ -338,21 +339,20 @@ bool http_readcache_ready(struct http_readcache *c, long long arrived_us, void *
         pthread_mutex_unlock(&c->mu);
         return true;
     }
+    if (arrived_us > c->wanted_us)
+        c->wanted_us = arrived_us;
+    pthread_cond_signal(&c->work);
     struct parked *p =
         conn ? array_grow(c->parked, c->nparked, &c->capparked, sizeof *p, 64) : NULL;
     if (p) {
         c->parked = p;
         c->parked[c->nparked++] = (struct parked){conn, arrived_us};
         c->suspend(conn); /* under the lock: it cannot be resumed before it is suspended */
-        pthread_cond_signal(&c->work);
         pthread_mutex_unlock(&c->mu);
         return false;
     }
-    c->nblocked++;
-    pthread_cond_signal(&c->work);
     while (!c->stopping && c->done_sent_us < arrived_us)
         pthread_cond_wait(&c->cv, &c->mu);
-    c->nblocked--;
     pthread_mutex_unlock(&c->mu);
     return true;
 }
