@@ -192,7 +192,8 @@ static void write_failed(struct req *r, const struct err *e)
 
 static void checks_and_handler(struct req *r, bool *snapshot);
 
-/* The read cache's key for r: its session token and its URL (path and query arguments). */
+/* The read cache's key for r: its session token and its URL (path and query arguments). False
+ * (key empty) without a session token. */
 static bool cache_key(struct req *r, struct strbuf *key)
 {
     bool bearer;
@@ -212,18 +213,16 @@ static bool cache_key(struct req *r, struct strbuf *key)
                 strbuf_adds(key, r->inputs[i].value);
             }
         }
-    return !key->failed;
+    if (key->failed)
+        strbuf_release(key);
+    return key->len > 0;
 }
 
-/* Answers r from the read cache when it holds a good answer; else sets *key (empty when the
- * answer must not be kept) and *ticket for keep_answer. */
+/* Answers r from the read cache when it holds a good answer under key; else sets *ticket for
+ * keep_answer, or empties key when the answer must not be kept. */
 static bool cached_answer(struct req *r, struct http_readcache *cache, struct strbuf *key,
                           uint64_t *ticket)
 {
-    if (!cache_key(r, key)) {
-        strbuf_reset(key);
-        return false;
-    }
     struct http_readcache_answer ans;
     switch (
         http_readcache_get(cache, key->buf, key->len, store_now_ms(r->st), &ans, &r->out, ticket)) {
@@ -308,7 +307,10 @@ void router_dispatch(struct req *r)
                                        : NULL;
     struct strbuf key = STRBUF_INIT;
     uint64_t ticket = 0;
+    if (cache && !cache_key(r, &key)) /* no session: nothing kept for it */
+        cache = NULL;
     if (cache && !http_readcache_ready(cache, r->t0_us, r->conn)) {
+        strbuf_release(&key);
         r->parked = true; /* its handler runs again once the barrier is back (server.c) */
         return;
     }
