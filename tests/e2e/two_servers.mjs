@@ -127,13 +127,18 @@ try {
     t.check(a.res.status === 401, 'the kept answer with it', a.res.status);
 
     // a restarted server keeps accepting the sessions' CSRF tokens (the key is the database's)
-    await A.stop();
+    // a server stops cleanly (exit 0: under AddressSanitizer, nothing leaked), its kept answers
+    // and parked requests included
+    let ended = await A.stop();
+    t.check(ended.code === 0, 'server A stops with exit status 0', JSON.stringify(ended));
     const A2 = await startServer(IOHEME, db, dir);
     r = await call(A2.base, 'POST', '/api/v1/screening', { session: admin, json: { values: ELIGIBLE } });
     t.check(r.status === 201, 'a save through a restarted server with a session and token from B', r.text);
-    await A2.stop();
+    ended = await A2.stop();
+    t.check(ended.code === 0, 'the restarted server stops with exit status 0', JSON.stringify(ended));
 } finally {
     await A.stop().catch(() => {});
-    await B.stop();
+    const endedB = await B.stop();
+    t.check(endedB.code === 0, 'server B stops with exit status 0', JSON.stringify(endedB));
 }
 t.done();
