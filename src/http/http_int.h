@@ -80,7 +80,8 @@ struct req {
     struct strbuf body;
     bool body_too_big;
     bool is_tls;
-    bool parked; /* suspended until the read cache's barrier (router_dispatch) */
+    bool parked;     /* suspended until the read cache's barrier or its write's commit */
+    bool write_done; /* its write has run and committed (writer.c): the answer is in r */
     long long t0_us;
     char id[17];         /* request id: 16 hex chars, in X-Request-Id and the logs */
     const char *failure; /* a 5xx's cause, for the error log (never sent out) */
@@ -155,6 +156,8 @@ void http_server_close(struct http_server *srv);
 long long http_server_idle_s(const struct http_server *srv);
 /* The server's group-commit writer (writer.h). */
 struct http_writer *http_server_writer(const struct http_server *srv);
+/* Suspends or resumes a request's connection (its libmicrohttpd connection, r->conn). */
+typedef void (*http_park_fn)(void *conn);
 /* The server's cache of read answers; NULL on SQLite or with --no-read-cache. */
 struct http_readcache *http_server_readcache(const struct http_server *srv);
 /* The server's 32-byte CSRF key (random per process). */

@@ -66,7 +66,7 @@ struct http_readcache {
     long long wanted_us;    /* the latest arrival of a request waiting for a barrier */
     struct parked *parked;
     size_t nparked, capparked;
-    http_readcache_park_fn suspend, resume;
+    http_park_fn suspend, resume;
     /* what has been heard */
     uint64_t seq, all_seq;
     struct stamp *stamps;
@@ -179,8 +179,8 @@ static void hear(void *ctx, const char *payload)
 
 static void *barrier_main(void *arg);
 
-int http_readcache_open(const char *url, http_readcache_park_fn suspend,
-                        http_readcache_park_fn resume, struct http_readcache **out, struct err *e)
+int http_readcache_open(const char *url, http_park_fn suspend, http_park_fn resume,
+                        struct http_readcache **out, struct err *e)
 {
     *out = NULL;
     struct http_readcache *c = calloc(1, sizeof *c);

@@ -30,19 +30,17 @@
 
 #include "base/err.h"
 #include "base/strbuf.h"
+#include "http/http_int.h"
 #include "store/store.h"
 
 struct http_readcache;
 
-/* Called with the cache's lock held: puts a request's connection aside until its barrier has
- * completed (MHD_suspend_connection, from its handler), and brings it back (its handler then
- * runs again: MHD_resume_connection, from the barrier thread). */
-typedef void (*http_readcache_park_fn)(void *conn);
-
 /* Opens the cache's listening connection to the PostgreSQL study at url and starts the thread
- * that runs the barriers. */
-int http_readcache_open(const char *url, http_readcache_park_fn suspend,
-                        http_readcache_park_fn resume, struct http_readcache **out, struct err *e);
+ * that runs the barriers. suspend and resume are called with the cache's lock held: suspend puts
+ * a request's connection aside (from its handler), resume brings it back (from the barrier
+ * thread; its handler then runs again). */
+int http_readcache_open(const char *url, http_park_fn suspend, http_park_fn resume,
+                        struct http_readcache **out, struct err *e);
 /* Before the server stops taking requests: no barrier and no kept answer from now on, every
  * parked request resumed (each then reads the database). */
 void http_readcache_stop(struct http_readcache *c);

@@ -256,10 +256,23 @@ static void keep_answer(struct req *r, struct http_readcache *cache, struct strb
     resp_header(r, "X-Cache", "miss");
 }
 
+/* A handler that left no response. */
+static void check_answered(struct req *r)
+{
+    if (r->status == 0) {
+        r->failure = "the handler produced no response";
+        fail(r, 500, "internal", "the handler produced no response");
+    }
+}
+
 void router_dispatch(struct req *r)
 {
     struct err e;
     err_clear(&e);
+    if (r->write_done) { /* resumed after its write's commit: the answer is in r */
+        check_answered(r);
+        return;
+    }
     const struct route *rt = r->route;
     if (!rt) {
         if (r->allowed_methods) {
@@ -337,10 +350,9 @@ void router_dispatch(struct req *r)
     strbuf_release(&key);
     if (snapshot)
         store_snapshot_end(r->st);
-    if (r->status == 0) {
-        r->failure = "the handler produced no response";
-        fail(r, 500, "internal", "the handler produced no response");
-    }
+    if (r->parked) /* its write waits for its commit: resumed after it */
+        return;
+    check_answered(r);
 }
 
 /* The router's checks after the body cap, then the handler. *snapshot says whether a read

@@ -329,7 +329,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return queue(c, r);
 }
 
-/* The read cache parks a request's connection until its barrier is back (readcache.h). */
+/* A request waiting for the read cache's barrier (readcache.h) or its write's commit
+ * (writer.c) is parked: its connection suspended, then resumed and its handler run again. */
 static void park(void *conn)
 {
     MHD_suspend_connection(conn);
@@ -487,7 +488,8 @@ int http_server_open(const struct http_config *cfg, struct http_server **out, st
          * (core/sitetime.h); a zone changed later applies at the next start */
         store_site_timezone(srv->first, zone, NULL, e) != 0 || sitetime_use(zone, e) != 0 ||
         /* on PostgreSQL, the triggers that tell every server of a change, then the listener */
-        read_cache_start(srv, e) != 0 || http_writer_start(srv->first, &srv->writer, e) != 0) {
+        read_cache_start(srv, e) != 0 ||
+        http_writer_start(srv->first, park, unpark, &srv->writer, e) != 0) {
         int rc = e->code;
         http_server_close(srv);
         return rc;
@@ -571,10 +573,10 @@ int http_serve(const struct http_config *cfg, struct err *e)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 2 ? 2 * (unsigned)n : 4;
     }
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (srv->cache)
-        flags |= MHD_ALLOW_SUSPEND_RESUME;
+    /* suspend/resume: a request waiting for its write's commit or the read cache's barrier
+     * holds no worker (park) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->is_tls)
         flags |= MHD_USE_TLS;
     if (sa.ss_family == AF_INET6)
@@ -606,9 +608,11 @@ int http_serve(const struct http_config *cfg, struct err *e)
     while (sigwait(&sigs, &sig) != 0)
         ;
     (void)fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
-    /* Requests parked for the read cache's barrier go on (reading the database); then stops
-     * accepting, waits for the workers; requests in flight finish first. */
+    /* Requests parked for the read cache's barrier go on (reading the database) and parked
+     * writes commit and answer; later ones wait on their workers. Then stops accepting, waits for
+     * the workers; requests in flight finish first. */
     http_readcache_stop(srv->cache);
+    http_writer_quiesce(srv->writer);
     MHD_stop_daemon(srv->daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     unsigned long batches = 0, writes = 0;

@@ -7,7 +7,11 @@
  * kept.
  *
  * With synchronous=FULL a commit is one fsync, which dominates a write's cost; sharing it is
- * what lets the server write faster than a loop that commits each insert on its own. */
+ * what lets the server write faster than a loop that commits each insert on its own.
+ *
+ * A request from a socket does not hold its worker while it waits: its connection is suspended
+ * (parked) when its job is queued and resumed once the batch holding it has committed, so the
+ * worker serves its other connections — reads above all — meanwhile. */
 #include "http/writer.h"
 
 #include <pthread.h>
@@ -19,6 +23,7 @@ struct job {
     struct req *r;
     void (*fn)(struct req *r);
     void (*fail)(struct req *r, const struct err *e);
+    void *conn; /* parked: resumed (and the job freed) after its commit */
     bool done;
     struct job *next;
 };
@@ -31,6 +36,9 @@ struct http_writer {
     pthread_cond_t has_done; /* broadcast when a batch has committed */
     struct job *head, *tail;
     bool stop;
+    http_park_fn park, unpark; /* NULL: every job waits on its worker */
+    bool quiesced;             /* no more parking (the server is stopping) */
+    size_t nparked;
     unsigned long batches, jobs; /* for the record: how much committing was shared */
 };
 
@@ -77,9 +85,17 @@ static void *writer_main(void *arg)
 
         pthread_mutex_lock(&w->mu);
         w->batches++;
-        for (struct job *j = batch; j; j = j->next) {
-            j->done = true;
+        for (struct job *j = batch, *next; j; j = next) {
+            next = j->next;
             w->jobs++;
+            if (j->conn) { /* its handler runs again and answers (router.c) */
+                j->r->write_done = true;
+                w->unpark(j->conn);
+                w->nparked--;
+                free(j);
+            } else {
+                j->done = true;
+            }
         }
         pthread_cond_broadcast(&w->has_done);
     }
@@ -87,12 +103,15 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int http_writer_start(struct store *st, struct http_writer **out, struct err *e)
+int http_writer_start(struct store *st, http_park_fn park, http_park_fn unpark,
+                      struct http_writer **out, struct err *e)
 {
     struct http_writer *w = calloc(1, sizeof *w);
     if (!w)
         return err_set(e, ERR_NOMEM, "out of memory");
     w->st = st;
+    w->park = park;
+    w->unpark = unpark;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->has_work, NULL);
     pthread_cond_init(&w->has_done, NULL);
@@ -107,18 +126,44 @@ int http_writer_start(struct store *st, struct http_writer **out, struct err *e)
     return 0;
 }
 
+static void enqueue(struct http_writer *w, struct job *j)
+{
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    pthread_cond_signal(&w->has_work);
+}
+
 void http_writer_run(struct http_writer *w, struct req *r, void (*fn)(struct req *r),
                      void (*fail)(struct req *r, const struct err *e))
 {
-    struct job j = {.r = r, .fn = fn, .fail = fail};
     pthread_mutex_lock(&w->mu);
-    if (w->tail)
-        w->tail->next = &j;
-    else
-        w->head = &j;
-    w->tail = &j;
-    pthread_cond_signal(&w->has_work);
+    struct job *pj = r->conn && w->park && !w->quiesced ? calloc(1, sizeof *pj) : NULL;
+    if (pj) {
+        *pj = (struct job){.r = r, .fn = fn, .fail = fail, .conn = r->conn};
+        r->parked = true;
+        w->park(r->conn); /* under the lock: the writer cannot resume it first */
+        w->nparked++;
+        enqueue(w, pj);
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
+    struct job j = {.r = r, .fn = fn, .fail = fail};
+    enqueue(w, &j);
     while (!j.done)
+        pthread_cond_wait(&w->has_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void http_writer_quiesce(struct http_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->quiesced = true;
+    while (w->nparked)
         pthread_cond_wait(&w->has_done, &w->mu);
     pthread_mutex_unlock(&w->mu);
 }
