@@ -6,8 +6,9 @@
  * Request flow: the first access callback creates the struct req and matches the route (so the
  * body cap is known before any body byte is read; a Content-Length over the cap is answered
  * 413 at once); later callbacks append body bytes; the final one runs router_dispatch and
- * queues the response — unless the read cache parked the request until its barrier is back
- * (the connection suspended): then the final callback comes again when it is resumed. The
+ * queues the response — unless the request was parked (its connection suspended) until its
+ * write has committed (writer.c) or the read cache's barrier is back (readcache.c): then the
+ * final callback comes again when it is resumed. The
  * completion callback writes the access-log line and frees the request's arena, even when the
  * client went away. */
 #include "base/array.h"
