@@ -16,6 +16,13 @@
 
 static int busy_wait(void *ctx, int attempt);
 
+/* What a change to a record (?1) must act on, each rule once: a live (open or answered) query,
+ * a verified value, a valid signature. */
+#define LIVE_QUERY_ON_RECORD "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2"
+#define SDV_ON_RECORD "SELECT 1 FROM sdv WHERE record_id = ?1"
+#define VALID_SIGNATURE_ON_RECORD                                                                  \
+    "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL"
+
 static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_PROTO_GET] = "SELECT content FROM protocol_file WHERE name = ?1",
     [SQ_PROTO_PUT] = "INSERT INTO protocol_file(name, content, sha256) VALUES (?1, ?2, ?3)",
@@ -191,7 +198,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                       "verified_by = excluded.verified_by, verified_at = excluded.verified_at",
     [SQ_SDV_CLEAR] = "DELETE FROM sdv WHERE record_id = ?1 AND event = ?2 AND instance = ?3 AND "
                      "field = ?4 AND code = ?5 RETURNING value",
-    [SQ_SDV_ANY_ON_RECORD] = "SELECT 1 FROM sdv WHERE record_id = ?1 LIMIT 1",
+    [SQ_SDV_ANY_ON_RECORD] = SDV_ON_RECORD " LIMIT 1",
     /* every stored value (of one record, ?1, or all) with its verification, if any */
     [SQ_SDV_VALUES] =
         "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
@@ -210,8 +217,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                     "s.invalidated_reason FROM signature s LEFT JOIN record r ON r.id = "
                     "s.record_id WHERE (CAST(?1 AS BIGINT) IS NULL OR s.record_id = ?1) AND "
                     "(s.record_id IS NULL OR in_scope(r.site_id)) ORDER BY s.id",
-    [SQ_SIG_ANY_VALID] = "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL "
-                         "LIMIT 1",
+    [SQ_SIG_ANY_VALID] = VALID_SIGNATURE_ON_RECORD " LIMIT 1",
     [SQ_SIG_INVALIDATE] = "UPDATE signature SET invalidated_at = ?2, invalidated_reason = ?3 "
                           "WHERE record_id = ?1 AND invalidated_at IS NULL RETURNING id, meaning",
     [SQ_USER_FULL_NAME] = "SELECT coalesce(full_name, name) FROM \"user\" WHERE name = ?1",
@@ -221,7 +227,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
                          "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
                          "'logout', 'denied', 'export', 'backup', 'restore', 'migrate', "
                          "'api_token', 'password_change') ORDER BY id DESC LIMIT 1)",
-    [SQ_Q_LIVE_ON_RECORD] = "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2 LIMIT 1",
+    [SQ_Q_LIVE_ON_RECORD] = LIVE_QUERY_ON_RECORD " LIMIT 1",
+    [SQ_RECORD_MARKS] = "SELECT EXISTS(" LIVE_QUERY_ON_RECORD "), EXISTS(" SDV_ON_RECORD
+                        "), EXISTS(" VALID_SIGNATURE_ON_RECORD ")",
     [SQ_Q_LIVE_ON_KEY] = "SELECT id, status, origin FROM query WHERE record_id = ?1 AND "
                          "event = ?2 AND instance = ?3 AND field = ?4 AND code = ?5 AND "
                          "status < 2 ORDER BY id",

@@ -87,6 +87,8 @@ enum stmt_id {
     SQ_Q_MSGS,
     SQ_Q_LIVE_ON_RECORD,
     SQ_Q_LIVE_ON_KEY,
+    /* write.c: a live query, a verified value, a valid signature on the record: one read */
+    SQ_RECORD_MARKS,
     /* sdv.c */
     SQ_SDV_UPSERT,
     SQ_SDV_CLEAR,

@@ -95,6 +95,30 @@ static const char *form_lock_check(const struct put_state *ps, const char *event
     return NULL;
 }
 
+/* The first time a change set updates a value of its record: whether the record has a live
+ * query, a verified value or a valid signature (which an update must reopen, clear or
+ * invalidate), in one read instead of one per hook; the hooks read their own when called
+ * elsewhere. */
+static int record_marks(struct put_state *ps, struct err *e)
+{
+    if (ps->has_live_queries >= 0 || ps->has_sdv >= 0 || ps->has_signature >= 0)
+        return 0;
+    sqldb_stmt *s = store_stmt_get(ps->st, SQ_RECORD_MARKS, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(ps->st, s, 1, ps->r->id);
+    int step = store_step(ps->st, s);
+    if (step == SQLITE_ROW) {
+        ps->has_live_queries = store_sql_col_int(s, 0) != 0;
+        ps->has_sdv = store_sql_col_int(s, 1) != 0;
+        ps->has_signature = store_sql_col_int(s, 2) != 0;
+    }
+    store_sql_reset(s);
+    if (step != SQLITE_ROW)
+        return store_db_fail(ps->st, e, "looking for queries, verifications and signatures");
+    return 0;
+}
+
 /* Writes (or deletes, when value is "") one value and its audit row. */
 static int value_write(struct put_state *ps, const char *action, const char *event, int instance,
                        const struct dict_field *f, const char *code, const char *old,
@@ -152,6 +176,8 @@ static int value_write(struct put_state *ps, const char *action, const char *eve
                             .new_value = anew,
                             .reason = reason};
     int rc = store_audit_append(st, ps->who, &a, e);
+    if (!rc && strcmp(action, "update") == 0)
+        rc = record_marks(ps, e);
     if (!rc && strcmp(action, "update") == 0)
         rc = store_query_note_value(st, ps->who, ps->r, &ps->has_live_queries, event, instance, f,
                                     code, aold, del ? value : anew, flag, reason, e);
