@@ -164,6 +164,8 @@ static void forget_all(struct http_readcache *c)
     c->forgets++;
 }
 
+/* One notification: a record's id retires that record's answers; anything else retires all —
+ * "*", and "" (a row whose record_id is NULL: pg_notify sends a NULL payload as ""). */
 static void hear(void *ctx, const char *payload)
 {
     struct http_readcache *c = ctx;
