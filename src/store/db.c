@@ -518,6 +518,7 @@ void store_tx_ended(struct store *st)
     st->is_acting = false; /* reads are the reader's again (sites.c) */
     st->is_batch_whole = false;
     st->is_batch_broken = false;
+    st->is_db_available = false;
 }
 
 int store_tx_begin(struct store *st, struct err *e)

@@ -44,10 +44,17 @@ int store_db_status(struct store *st, struct store_db_status *out, struct err *e
 
 int store_db_require(struct store *st, bool allow_frozen, struct err *e)
 {
+    /* Inside a write transaction the state seen once stands until the transaction ends: no
+     * other connection writes meanwhile, and this one's own change (store_meta_set) forgets
+     * it. Every change set of a group commit asks. */
+    if (st->is_db_available)
+        return 0;
     struct store_db_status s;
     int rc = store_db_status(st, &s, e);
     if (rc)
         return rc;
+    if (s.state == STORE_DB_AVAILABLE && st->tx_depth > 0 && !st->is_snapshot)
+        st->is_db_available = true;
     if (s.state == STORE_DB_AVAILABLE || (allow_frozen && s.state == STORE_DB_FROZEN))
         return 0;
     if (s.state == STORE_DB_LOCKED)

@@ -36,6 +36,7 @@ int store_meta_get(struct store *st, const char *key, char *out, size_t len, boo
 
 int store_meta_set(struct store *st, const char *key, const char *value, struct err *e)
 {
+    st->is_db_available = false; /* the database's state may be what changes (dbstate.c) */
     sqldb_stmt *s = store_stmt_get(st, SQ_META_SET, e);
     if (!s)
         return ERR_IO;

@@ -185,6 +185,9 @@ struct store {
      * savepoint); a rollback to it is exact when nothing was written since, and otherwise
      * breaks the batch (is_batch_broken): it can then only be rolled back. */
     bool is_batch_whole, is_batch_broken;
+    /* store_db_require found the database available in this write transaction, whose write
+     * lock no other writer passes (dbstate.c); forgotten when it ends or meta is written */
+    bool is_db_available;
     long long sp_changes[8];
     enum perm_action put_refused; /* the action a refused write needed (store_put_changes_locked);
                                      PERM_NONE otherwise; audited by the transaction's owner */

@@ -743,6 +743,37 @@ static void test_whole_batch_without_savepoints(void **state)
     assert_int_equal(store_audit_verify(t->st, &vr, NULL), 0);
 }
 
+/* Every change set checks that the database takes data; inside one group commit the first
+ * check's answer is remembered. A freeze committed by a change set of the same batch must still
+ * stop the change sets after it, and the answer must not outlive the batch. */
+static void test_freeze_inside_a_batch_stops_the_change_sets_after_it(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "71"}};
+    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, "72"}};
+    struct err e = {0};
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_db_freeze(t->st, &ADMIN, "interim analysis", NULL), 0);
+    assert_int_equal(put(t, c2, 1, NULL, NULL, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "frozen"));
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
+    /* each batch reads the state again: another connection unfreezes, then freezes */
+    struct store *other = NULL;
+    assert_int_equal(store_open(t->path, &other, NULL), 0);
+    assert_int_equal(store_db_unfreeze(other, &ADMIN, "analysis done", NULL), 0);
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
+    assert_int_equal(store_batch_commit(t->st, NULL), 0);
+    assert_int_equal(store_db_freeze(other, &ADMIN, "again", NULL), 0);
+    store_close(other);
+    assert_int_equal(store_batch_begin(t->st, NULL), 0);
+    assert_int_equal(put(t, c, 1, NULL, NULL, &e), ERR_CONFLICT);
+    store_batch_rollback(t->st);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "72");
+}
+
 static void test_disabled_user_cannot_write(void **state)
 {
     struct tdb *t = *state;
@@ -787,6 +818,7 @@ int main(void)
         T(test_batch_commit_and_rollback),
         T(test_batch_cache_sees_what_is_stored),
         T(test_disabled_user_cannot_write),
+        T(test_freeze_inside_a_batch_stops_the_change_sets_after_it),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
