@@ -156,6 +156,9 @@ void http_server_close(struct http_server *srv);
 long long http_server_idle_s(const struct http_server *srv);
 /* The server's group-commit writer (writer.h). */
 struct http_writer *http_server_writer(const struct http_server *srv);
+/* CLOCK_MONOTONIC in microseconds: a request's arrival (r->t0_us) and whatever is compared with
+ * it (the read cache's barriers). */
+long long http_now_us(void);
 /* Suspends or resumes a request's connection (its libmicrohttpd connection, r->conn). */
 typedef void (*http_park_fn)(void *conn);
 /* The server's cache of read answers; NULL on SQLite or with --no-read-cache. */

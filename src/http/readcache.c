@@ -12,7 +12,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/array.h"
 #include "store/listen.h"
@@ -55,7 +54,7 @@ struct http_readcache {
     struct store_listener *l;
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     bool live;
-    long long retry_at_ms;
+    long long retry_at_us; /* http_now_us */
     /* the barriers, run one after the other by their own thread while requests wait for one:
      * a request waits for one sent after it arrived, parked (its connection suspended, the
      * worker free for other connections) or, without a connection, blocked */
@@ -77,13 +76,6 @@ struct http_readcache {
     /* counts for the log */
     unsigned long long hits, misses, fills, barriers, heard, forgets;
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t slot_of(long long id, size_t cap)
 {
@@ -258,24 +250,17 @@ static void collect(void *ctx, const char *payload)
     h->p[h->n++] = s;
 }
 
-static long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* With c->mu held: one barrier (the lock is let go while it is on its way), then what it heard
  * applied. A request received while a barrier is on its way cannot rely on that one (the change
  * it must see may have committed after the barrier left) and waits for the next; one received
  * before it left can. */
 static void run_barrier(struct http_readcache *c)
 {
-    bool try = c->live || mono_ms() >= c->retry_at_ms;
+    bool try = c->live || http_now_us() >= c->retry_at_us;
     struct heard h = {0};
     bool resumed = false;
     int rc = ERR_IO;
-    long long sent_us = mono_us(); /* taken before the query leaves */
+    long long sent_us = http_now_us(); /* taken before the query leaves */
     if (try) {
         pthread_mutex_unlock(&c->mu);
         struct err e;
@@ -295,7 +280,7 @@ static void run_barrier(struct http_readcache *c)
     if (try) {
         c->live = rc == 0 && !h.failed && !c->stopping;
         if (!c->live)
-            c->retry_at_ms = mono_ms() + RETRY_MS;
+            c->retry_at_us = http_now_us() + RETRY_MS * 1000LL;
     }
     c->done_sent_us = sent_us;
 }
@@ -335,7 +320,7 @@ static void *barrier_main(void *arg)
 bool http_readcache_ready(struct http_readcache *c, long long arrived_us, void *conn)
 {
     if (arrived_us <= 0) /* not known: now */
-        arrived_us = mono_us();
+        arrived_us = http_now_us();
     pthread_mutex_lock(&c->mu);
     if (c->stopping || c->done_sent_us >= arrived_us) {
         pthread_mutex_unlock(&c->mu);

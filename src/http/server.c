@@ -67,7 +67,7 @@ static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'sel
                           "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
                           "base-uri 'none'; form-action 'self'";
 
-static long long now_us(void)
+long long http_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -292,7 +292,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *req_cls = r;
         r->conn = c;
-        r->t0_us = now_us();
+        r->t0_us = http_now_us();
         r->is_tls = srv->is_tls;
         int kinds = MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND;
         if (req_begin(r, srv, method, url) != 0 ||
@@ -351,7 +351,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!r)
         return;
     *req_cls = NULL;
-    long long dur = now_us() - r->t0_us;
+    long long dur = http_now_us() - r->t0_us;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;

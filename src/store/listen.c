@@ -7,6 +7,12 @@
 
 #include "store/store_int.h"
 
+/* The study's tables that lack their trigger (the audit trail and its head notify nothing). */
+#define UNTRIGGERED                                                                                \
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "     \
+    "n.nspname = current_schema() AND c.relname NOT IN ('audit', 'audit_head') AND NOT EXISTS "    \
+    "(SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'ioheme_cache')"
+
 /* Tables whose rows belong to one record notify that record (ioheme_cache_record, or _row for the
  * record table itself); every other table notifies "*" once per statement (ioheme_cache_all); a
  * session notifies "*" when it ends or is cut short, not when its expiry slides forward (that
@@ -29,10 +35,7 @@ static const char TRIGGERS_SQL[] =
     "END IF; RETURN NULL; END $f$; "
     "END IF; "
     "FOR t IN SELECT c.oid, c.relname, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = "
-    "c.oid AND a.attname = 'record_id' AND NOT a.attisdropped) AS per_record FROM pg_class c "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = "
-    "current_schema() AND c.relname NOT IN ('audit', 'audit_head') AND NOT EXISTS (SELECT 1 FROM "
-    "pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'ioheme_cache') LOOP "
+    "c.oid AND a.attname = 'record_id' AND NOT a.attisdropped) AS per_record " UNTRIGGERED " LOOP "
     "IF t.relname = 'session' THEN "
     "EXECUTE 'CREATE TRIGGER ioheme_cache AFTER DELETE ON session FOR EACH STATEMENT EXECUTE "
     "FUNCTION ioheme_cache_all()'; "
@@ -52,11 +55,7 @@ static const char TRIGGERS_SQL[] =
     "END LOOP; END $do$";
 
 /* How many tables lack their trigger (a read, no lock). */
-static const char MISSING_SQL[] =
-    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-    "c.relkind = 'r' AND n.nspname = current_schema() AND c.relname NOT IN ('audit', "
-    "'audit_head') AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND "
-    "g.tgname = 'ioheme_cache')";
+static const char MISSING_SQL[] = "SELECT count(*) " UNTRIGGERED;
 
 /* As long as a schema upgrade may wait for the write lock (schema_pg.c). */
 #define TRIGGERS_WAIT_MS 120000
