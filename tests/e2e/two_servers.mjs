@@ -91,6 +91,12 @@ try {
             "WHERE application_name = 'ioheme read cache'");
         t.check(kill.status === 0 && Number(kill.stdout.trim()) >= 2, 'both servers\' listeners killed',
             kill.stdout + kill.stderr);
+        // pg_terminate_backend only signals: wait until the backends are gone
+        for (let i = 0; i < 500; i++) {
+            const left = sql(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ioheme read cache'");
+            if (left.stdout.trim() === '0') break;
+            await new Promise((res) => setTimeout(res, 10));
+        }
         sql(db, `UPDATE value SET value = '62' WHERE field = 'age' AND record_id = ` +
             `(SELECT id FROM record WHERE screening_no = '${rec}' OR study_id = '${rec}')`);
         a = await age(A.base, nurse);

@@ -166,8 +166,19 @@ static void test_a_lost_listener_turns_the_cache_off_until_it_is_back(void **sta
     assert_int_equal(look(&g, k, 0, &body, &ticket), HTTP_READCACHE_MISS);
     keep(&g, k, ticket, g.rec1, "{\"one\":1}");
     assert_int_equal(look(&g, k, 0, &body, &ticket), HTTP_READCACHE_HIT);
+    /* pg_terminate_backend only signals: wait until the listener's backend is gone */
     behind(&g, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
                "'" STORE_LISTEN_APP_NAME "'");
+    for (int i = 0; i < 500; i++) {
+        PGresult *r = db_pg_exec(g.behind, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                           "application_name = '" STORE_LISTEN_APP_NAME "'");
+        bool gone = strcmp(PQgetvalue(r, 0, 0), "0") == 0;
+        PQclear(r);
+        if (gone)
+            break;
+        struct timespec tick = {0, 10000000};
+        nanosleep(&tick, NULL);
+    }
     assert_int_equal(look(&g, k, 0, &body, &ticket), HTTP_READCACHE_OFF);
     assert_int_equal(look(&g, k, 0, &body, &ticket), HTTP_READCACHE_OFF); /* not tried yet */
     struct timespec pause = {1, 100000000};
