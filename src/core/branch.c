@@ -90,7 +90,9 @@ int branch_vtab_hide(const struct dict *d, struct vtab *t, long long now_ms, bra
             struct vtab_value *v = &t->v[i];
             if (!*v->value)
                 continue;
-            const struct dict_field *f = dict_field(d, v->field);
+            const struct dict_field *f = v->field_index >= 0 && t->dict == d
+                                             ? &d->fields[v->field_index]
+                                             : dict_field(d, v->field);
             if (!f || !f->branching || f->type == FT_CALC)
                 continue;
             struct vtab_lookup lk = {d, t, v->event, v->instance};

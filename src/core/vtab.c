@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "base/hash.h"
+#include "core/dict.h"
 
 void vtab_init(struct vtab *t)
 {
@@ -18,11 +19,16 @@ void vtab_init(struct vtab *t)
 
 void vtab_reset(struct vtab *t)
 {
-    arena_free(&t->arena);
+    arena_reset(&t->arena);
     t->n = 0;
     t->screening_no = t->study_id = t->site = NULL;
     t->is_enrolled = false;
     t->is_sorted = false; /* the next lookup builds the (empty) index */
+}
+
+void vtab_set_dict(struct vtab *t, const struct dict *d)
+{
+    t->dict = d;
 }
 
 void vtab_free(struct vtab *t)
@@ -59,9 +65,12 @@ int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
         return ERR_NOMEM;
     t->v = v;
     struct vtab_value *x = &t->v[t->n];
-    x->event = arena_strdup(&t->arena, event ? event : "");
+    const struct dict_field *f = t->dict ? dict_field(t->dict, field) : NULL;
+    int ev = t->dict && event ? dict_event_index(t->dict, event) : -1;
+    x->event = ev >= 0 ? t->dict->events[ev].name : arena_strdup(&t->arena, event ? event : "");
     x->instance = instance;
-    x->field = arena_strdup(&t->arena, field);
+    x->field = f ? f->name : arena_strdup(&t->arena, field);
+    x->field_index = f ? (int)(f - t->dict->fields) : -1;
     x->code = code ? arena_strdup(&t->arena, code) : NULL;
     x->value = arena_strdup(&t->arena, value ? value : "");
     if (!x->event || !x->field || !x->value || (code && !x->code))
@@ -71,13 +80,19 @@ int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
     return 0;
 }
 
+/* strcmp, but equal at once when both are the same string (a dictionary's name, vtab_set_dict) */
+static int name_cmp(const char *a, const char *b)
+{
+    return a == b ? 0 : strcmp(a, b);
+}
+
 static int cmp_key(const char *field, const char *event, int instance, const char *code,
                    const struct vtab_value *b)
 {
-    int c = strcmp(field, b->field);
+    int c = name_cmp(field, b->field);
     if (c)
         return c;
-    if ((c = strcmp(event, b->event)))
+    if ((c = name_cmp(event, b->event)))
         return c;
     if (instance != b->instance)
         return instance < b->instance ? -1 : 1;
@@ -105,7 +120,7 @@ static size_t *run_slot(const struct vtab *t, const char *field, const char *eve
         if (!*s)
             return s;
         const struct vtab_run *r = &t->runs[*s - 1];
-        if (r->hash == h && strcmp(r->field, field) == 0 && strcmp(r->event, event) == 0)
+        if (r->hash == h && name_cmp(r->field, field) == 0 && name_cmp(r->event, event) == 0)
             return s;
     }
 }
@@ -122,8 +137,8 @@ static bool ensure_sorted(struct vtab *t)
     t->nruns = 0;
     for (size_t i = 0; i < t->n; i++) {
         const struct vtab_value *x = &t->v[i];
-        if (t->nruns && strcmp(t->runs[t->nruns - 1].field, x->field) == 0 &&
-            strcmp(t->runs[t->nruns - 1].event, x->event) == 0) {
+        if (t->nruns && name_cmp(t->runs[t->nruns - 1].field, x->field) == 0 &&
+            name_cmp(t->runs[t->nruns - 1].event, x->event) == 0) {
             t->runs[t->nruns - 1].end = i + 1;
             continue;
         }

@@ -13,12 +13,15 @@
 
 #include "base/arena.h"
 
+struct dict;
+
 struct vtab_value {
     const char *event;
     int instance; /* 0 for non-repeating forms */
     const char *field;
     const char *code; /* checkbox option, or NULL */
     const char *value;
+    int field_index; /* the field's in the table's dictionary (vtab_set_dict), -1 when none */
 };
 
 /* The values of one (field, event): v[start, end), in (instance, code) order. */
@@ -44,6 +47,7 @@ struct vtab {
     size_t nruns, runs_cap;
     size_t *slots;
     size_t nslots;
+    const struct dict *dict; /* vtab_set_dict, NULL when none */
     struct arena arena;
 };
 
@@ -51,6 +55,13 @@ void vtab_init(struct vtab *t);
 /* Forgets the record (keeps the allocation of the value array). */
 void vtab_reset(struct vtab *t);
 void vtab_free(struct vtab *t);
+
+/* The dictionary the values belong to (kept by vtab_reset; it must outlive the table). A value
+ * of one of its fields or events then points at the dictionary's own name instead of a copy
+ * and carries its field's index, and lookups given the dictionary's names (d->fields[i].name,
+ * d->events[k].name, as the derivations pass them) compare pointers where they would compare
+ * strings. */
+void vtab_set_dict(struct vtab *t, const struct dict *d);
 
 /* Sets the record's identity (strings copied). study_id NULL when not enrolled. */
 int vtab_set_record(struct vtab *t, const char *screening_no, const char *study_id);

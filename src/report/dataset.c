@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,24 @@
 
 /* ---- from the store -----------------------------------------------------------------------*/
 
+/* Deriving on a second thread while this one reads the next records from the store (the read
+ * is a third of an export's time, the derivation the rest): the reader fills a ring of value
+ * tables and hands each whole record over; the deriver takes them in record order. */
+enum { PIPE_SLOTS = 4 };
+
+struct pipe {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct pipe_slot { /* each on cache lines of its own: the two threads write neighbours */
+        _Alignas(128) struct vtab v;
+    } slot[PIPE_SLOTS];
+    size_t head, count; /* handed over: slot[(head + k) % PIPE_SLOTS] for k < count */
+    bool done;          /* the reader has handed over its last record */
+    bool failed;        /* the deriver stopped on werr; the reader stops at its next record */
+    struct err werr;
+};
+
 struct load_ctx {
     struct adataset *ds; /* NULL: only list hidden values (dataset_hidden_values) */
     dataset_hidden_fn hidden_fn;
@@ -27,10 +46,12 @@ struct load_ctx {
     long long now_ms;
     const struct dict *d;
     struct store_record *recs;
-    size_t nrecs, next; /* recs[next] is the next record expected */
-    bool *seen;         /* seen[i]: recs[i] has been derived */
-    long long cur_id;   /* record being collected, -1 none */
-    struct vtab v;
+    size_t nrecs, next;                  /* recs[next] is the next record expected */
+    bool *seen;                          /* seen[i]: recs[i] has been derived */
+    long long cur_id;                    /* record being collected, -1 none */
+    struct vtab v;                       /* the record being collected without a pipe */
+    struct vtab *cur;                    /* the record being collected: &v, or a slot of the pipe */
+    struct pipe *pipe;                   /* NULL: read and derive on this thread */
     const struct dataset_stream *stream; /* NULL: the tables keep every record's rows */
     struct err *e;
     int rc;
@@ -49,40 +70,146 @@ static const struct store_record *find_rec(struct load_ctx *c, long long id)
     return NULL;
 }
 
+struct hidden_ctx {
+    struct load_ctx *c;
+    const struct vtab *v;
+};
+
 /* branch_hidden_fn: counts a hidden value and passes it on to the caller's callback. */
 static int on_hidden(void *ctx, const struct vtab_value *v, const struct dict_field *f)
 {
-    struct load_ctx *c = ctx;
+    struct hidden_ctx *h = ctx;
+    struct load_ctx *c = h->c;
     if (c->ds)
         c->ds->nhidden_ignored++;
     if (!c->hidden_fn)
         return 0;
-    struct dataset_hidden h = {c->v.study_id ? c->v.study_id : c->v.screening_no,
+    struct dataset_hidden x = {h->v->study_id ? h->v->study_id : h->v->screening_no,
                                v->event,
                                v->instance,
                                f,
                                v->code,
                                v->value};
-    return c->hidden_fn(c->hidden_ctx, &h);
+    return c->hidden_fn(c->hidden_ctx, &x);
 }
 
+/* Derives one whole record and empties its table (on the deriving thread, when there is one). */
+static int derive_one(struct load_ctx *c, struct vtab *v, struct err *e)
+{
+    /* a value its field's branching logic hides is no data: the derivations never see it */
+    struct hidden_ctx h = {c, v};
+    int rc = branch_vtab_hide(c->d, v, c->now_ms, on_hidden, &h, e);
+    if (rc == 0 && c->ds)
+        rc = derive_record(c->ds, v, e);
+    if (rc == 0 && c->ds && (!c->stream || !c->stream->no_completeness))
+        rc = derive_completeness(c->ds, c->d, v, e);
+    if (rc == 0 && c->ds && c->stream) {
+        rc = c->stream->on_rows(c->stream->ctx, c->ds, v, e);
+        derive_drop_rows(c->ds);
+    }
+    vtab_reset(v);
+    return rc;
+}
+
+static void *pipe_main(void *arg)
+{
+    struct load_ctx *c = arg;
+    struct pipe *p = c->pipe;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->count == 0 && !p->done)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->count == 0)
+            break;
+        struct vtab *v = &p->slot[p->head].v;
+        pthread_mutex_unlock(&p->mu);
+        int rc = p->failed ? 0 : derive_one(c, v, &p->werr);
+        if (p->failed)
+            vtab_reset(v);
+        pthread_mutex_lock(&p->mu);
+        if (rc)
+            p->failed = true;
+        p->head = (p->head + 1) % PIPE_SLOTS;
+        p->count--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts the deriving thread; false (and nothing started) when it cannot. */
+static bool pipe_start(struct load_ctx *c)
+{
+    /* its slots' alignment is more than malloc's */
+    size_t size = (sizeof(struct pipe) + _Alignof(struct pipe) - 1) / _Alignof(struct pipe) *
+                  _Alignof(struct pipe);
+    struct pipe *p = aligned_alloc(_Alignof(struct pipe), size);
+    if (!p)
+        return false;
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < PIPE_SLOTS; i++) {
+        vtab_init(&p->slot[i].v);
+        vtab_set_dict(&p->slot[i].v, c->d);
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    c->pipe = p;
+    if (pthread_create(&p->th, NULL, pipe_main, c) != 0) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        c->pipe = NULL;
+        return false;
+    }
+    c->cur = &p->slot[0].v;
+    return true;
+}
+
+/* Waits for the deriving thread to finish what it was handed; its error, if any, in c->e. */
+static int pipe_stop(struct load_ctx *c)
+{
+    struct pipe *p = c->pipe;
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->th, NULL);
+    int rc = p->failed ? p->werr.code ? p->werr.code : ERR_INTERNAL : 0;
+    if (rc)
+        *c->e = p->werr;
+    for (int i = 0; i < PIPE_SLOTS; i++)
+        vtab_free(&p->slot[i].v);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    c->pipe = NULL;
+    c->cur = &c->v;
+    return rc;
+}
+
+/* The record collected in c->cur is whole: derives it, or hands it to the deriving thread and
+ * moves c->cur to the next free slot (waiting for one). */
 static int flush_record(struct load_ctx *c)
 {
     if (c->cur_id < 0)
         return 0;
-    /* a value its field's branching logic hides is no data: the derivations never see it */
-    int rc = branch_vtab_hide(c->d, &c->v, c->now_ms, on_hidden, c, c->e);
-    if (rc == 0 && c->ds)
-        rc = derive_record(c->ds, &c->v, c->e);
-    if (rc == 0 && c->ds)
-        rc = derive_completeness(c->ds, c->d, &c->v, c->e);
-    if (rc == 0 && c->ds && c->stream) {
-        rc = c->stream->on_rows(c->stream->ctx, c->ds, &c->v, c->e);
-        derive_drop_rows(c->ds);
-    }
-    vtab_reset(&c->v);
     c->cur_id = -1;
-    return rc;
+    struct pipe *p = c->pipe;
+    if (!p)
+        return derive_one(c, c->cur, c->e);
+    if (!vtab_sort(c->cur)) /* here, on the reading thread, where the values are in cache */
+        return err_set(c->e, ERR_NOMEM, "out of memory");
+    pthread_mutex_lock(&p->mu);
+    p->count++;
+    pthread_cond_broadcast(&p->cv);
+    while (p->count == PIPE_SLOTS && !p->failed)
+        pthread_cond_wait(&p->cv, &p->mu);
+    bool failed = p->failed;
+    c->cur = &p->slot[(p->head + p->count) % PIPE_SLOTS].v;
+    pthread_mutex_unlock(&p->mu);
+    return failed ? ERR_INTERNAL : 0; /* pipe_stop reports the deriver's error */
 }
 
 static int start_record(struct load_ctx *c, long long id)
@@ -93,8 +220,8 @@ static int start_record(struct load_ctx *c, long long id)
         return err_set(c->e, ERR_INTERNAL, "value of unknown record id %lld", id);
     c->seen[r - c->recs] = true;
     bool enrolled = r->status == STORE_REC_ENROLLED || r->status == STORE_REC_WITHDRAWN;
-    if (vtab_set_record(&c->v, r->screening_no, enrolled ? r->study_id : NULL) ||
-        vtab_set_site(&c->v, r->site))
+    if (vtab_set_record(c->cur, r->screening_no, enrolled ? r->study_id : NULL) ||
+        vtab_set_site(c->cur, r->site))
         return err_set(c->e, ERR_NOMEM, "out of memory");
     return 0;
 }
@@ -107,13 +234,13 @@ static int on_value(void *ctx, const struct store_value *sv)
         if ((rc = flush_record(c)) || (rc = start_record(c, sv->record_id)))
             return c->rc = rc;
     }
-    if (vtab_add(&c->v, sv->event, sv->instance, sv->field, sv->code, sv->value))
+    if (vtab_add(c->cur, sv->event, sv->instance, sv->field, sv->code, sv->value))
         return c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
     return 0;
 }
 
-/* Reads the study record by record into c->v, hides what branching logic hides, and derives
- * (when c->ds is set). */
+/* Reads the study record by record, hides what branching logic hides, and derives (when c->ds
+ * is set; on a second thread unless a caller's callback sees the hidden values). */
 static int load_study(struct store *st, struct load_ctx *c, struct err *e)
 {
     c->d = store_dict(st);
@@ -121,9 +248,13 @@ static int load_study(struct store *st, struct load_ctx *c, struct err *e)
     c->e = e;
     c->now_ms = store_now_ms(st);
     vtab_init(&c->v);
+    vtab_set_dict(&c->v, c->d);
+    c->cur = &c->v;
     int rc = store_record_list(st, &c->recs, &c->nrecs, e);
     if (rc == 0 && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0 && c->ds && !c->hidden_fn)
+        pipe_start(c); /* else (no thread to be had) all on this one */
     if (rc == 0) {
         rc = store_study_values(st, on_value, c, e);
         if (c->rc)
@@ -131,6 +262,9 @@ static int load_study(struct store *st, struct load_ctx *c, struct err *e)
     }
     if (rc == 0)
         rc = flush_record(c);
+    int prc = pipe_stop(c); /* the deriver's error is the one to tell */
+    if (prc)
+        rc = prc;
     /* Records without any stored value still belong in the screening log. */
     for (size_t i = 0; rc == 0 && i < c->nrecs; i++)
         if (!c->seen[i] && (rc = start_record(c, c->recs[i].id)) == 0)
@@ -366,7 +500,7 @@ int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, s
                    struct err *e)
 {
     struct export_out o = {.spooled = dataset_format_has_package_files(fmt)};
-    struct dataset_stream s = {export_rows, &o};
+    struct dataset_stream s = {export_rows, &o, false};
     /* the files are made before the derivation starts: a folder that cannot be written is
      * said at once, not after the whole study has been read */
     derive_init(ds);

@@ -822,7 +822,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
                            D[i].member);
     }
     struct sdtm_out o = {.D = D, .rs = {.ar = &o.ar}, .ar = ARENA_INIT};
-    struct dataset_stream stream = {sdtm_rows, &o};
+    struct dataset_stream stream = {sdtm_rows, &o, true}; /* no completeness domain */
     struct adataset ds;
     bool has_ds = false;
     char first[32] = "", last[32] = "";

@@ -140,10 +140,10 @@ static const char *const stmt_sql[SQ__COUNT] = {
                              "form = ?3 AND instance = ?4 LIMIT 1",
     [SQ_VAL_RECORD] = "SELECT event, instance, field, code, value, flag, pver FROM value "
                       "WHERE record_id = ?1 ORDER BY event, instance, field, code",
-    [SQ_VAL_STUDY] = "SELECT v.record_id, coalesce(r.study_id, r.screening_no), v.event, "
-                     "v.instance, v.field, v.code, v.value, v.flag, v.pver FROM value v "
-                     "JOIN record r ON r.id = v.record_id WHERE in_scope(r.site_id) "
-                     "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+    /* no join: store_study_values names the records and keeps the site rule from
+     * SQ_REC_LIST, read in the same snapshot (a join read the record row once per value) */
+    [SQ_VAL_STUDY] = "SELECT record_id, event, instance, field, code, value, flag, pver FROM value "
+                     "ORDER BY record_id, event, instance, field, code",
     [SQ_VAL_INSTANCES] = "SELECT i.instance, f.status FROM (SELECT instance FROM value WHERE "
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION SELECT instance "
                          "FROM form_status WHERE record_id = ?1 AND event = ?2 AND form = ?3) "

@@ -141,17 +141,31 @@ int store_get_value(struct store *st, const char *record, const char *event, int
     return rc;
 }
 
-/* Streams value rows of s: column layout given by the statement. */
-static int value_rows(struct store *st, sqldb_stmt *s, bool study, const char *rname, long long rid,
-                      store_value_fn fn, void *ctx, struct err *e)
+/* Streams value rows of s. With recs (the records in scope, in id order), s reads SQ_VAL_STUDY
+ * (record_id first): rows of other records are skipped and each row's record is named from
+ * recs. Else s reads SQ_VAL_RECORD, every row of record rid, named rname. */
+static int value_rows(struct store *st, sqldb_stmt *s, const struct store_record *recs,
+                      size_t nrecs, const char *rname, long long rid, store_value_fn fn, void *ctx,
+                      struct err *e)
 {
     int q, rc = 0;
-    int c0 = study ? 2 : 0;
+    int c0 = recs ? 1 : 0;
+    size_t ri = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
+        if (recs) {
+            rid = store_sql_col_int64(s, 0);
+            while (ri < nrecs && recs[ri].id < rid)
+                ri++;
+            if (ri == nrecs)
+                break; /* no record in scope after this one */
+            if (recs[ri].id != rid)
+                continue;
+            rname = store_record_name(&recs[ri]);
+        }
         const char *code = (const char *)store_sql_col_text(s, c0 + 3);
         struct store_value v = {
-            .record = study ? (const char *)store_sql_col_text(s, 1) : rname,
-            .record_id = study ? store_sql_col_int64(s, 0) : rid,
+            .record = rname,
+            .record_id = rid,
             .event = (const char *)store_sql_col_text(s, c0),
             .instance = store_sql_col_int(s, c0 + 1),
             .field = (const char *)store_sql_col_text(s, c0 + 2),
@@ -167,7 +181,7 @@ static int value_rows(struct store *st, sqldb_stmt *s, bool study, const char *r
         if (rc)
             break;
     }
-    if (!rc && q != SQLITE_DONE)
+    if (!rc && q != SQLITE_DONE && q != SQLITE_ROW)
         rc = store_db_fail(st, e, "reading values");
     store_sql_reset(s);
     return rc;
@@ -184,20 +198,25 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
-    return value_rows(st, s, false, store_record_name(&r), r.id, fn, ctx, e);
+    return value_rows(st, s, NULL, 0, store_record_name(&r), r.id, fn, ctx, e);
 }
 
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
 {
-    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_STUDY, e);
-    if (!s)
-        return ERR_IO;
     /* Inside a batch the batch's own transaction already gives one snapshot. */
     bool own = st->tx_depth == 0;
     int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
-    rc = value_rows(st, s, true, NULL, 0, fn, ctx, e);
+    struct store_record *recs = NULL;
+    size_t nrecs = 0;
+    sqldb_stmt *s = NULL;
+    rc = store_record_list(st, &recs, &nrecs, e);
+    if (rc == 0 && !(s = store_stmt_get(st, SQ_VAL_STUDY, e)))
+        rc = ERR_IO;
+    if (rc == 0)
+        rc = value_rows(st, s, recs, nrecs, NULL, 0, fn, ctx, e);
+    free(recs);
     if (own)
         store_exec_sql(st->db, "COMMIT", NULL);
     return rc;

@@ -109,14 +109,18 @@ static struct store *study(const char *name, long patients)
 
 struct watch {
     size_t calls, most_subjects, most_screening;
+    char seen[256][16]; /* the screening numbers of the records, in the order they came */
+    size_t fail_at;     /* the call that fails (ERR_IO), 0 none */
 };
 
 static int watch_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
 {
-    (void)e;
-    (void)v;
     struct watch *w = ctx;
     w->calls++;
+    if (w->fail_at && w->calls == w->fail_at)
+        return err_set(e, ERR_IO, "disk full at call %zu", w->calls);
+    if (v && w->calls <= 256)
+        snprintf(w->seen[w->calls - 1], sizeof w->seen[0], "%s", v->screening_no);
     if (ds->t[ADS_SUBJECTS].nrows > w->most_subjects)
         w->most_subjects = ds->t[ADS_SUBJECTS].nrows;
     if (ds->t[ADS_SCREENING].nrows > w->most_screening)
@@ -205,11 +209,11 @@ static void test_streamed_dataset_equals_the_whole(void **state)
     snprintf(dir, sizeof dir, "%s/whole", tmpdir);
     assert_int_equal(dataset_write(&whole, dir, &e), 0);
 
-    struct watch w = {0};
-    struct dataset_stream s = {watch_rows, &w};
+    static struct watch w; /* static: its list of names is large */
+    struct dataset_stream s = {watch_rows, &w, false};
     assert_int_equal(dataset_stream_store(st, &watched, &s, &e), 0);
     size_t screened = whole.t[ADS_SCREENING].nrows;
-    assert_true(screened > 30);
+    assert_true(screened > 30 && screened < 256);
     assert_int_equal(w.calls, screened + 1); /* each record, then the completeness rows */
     assert_int_equal(w.most_screening, 1);
     assert_int_equal(w.most_subjects, 1);
@@ -218,6 +222,39 @@ static void test_streamed_dataset_equals_the_whole(void **state)
         assert_int_equal(watched.t[i].nrows, 0); /* nothing kept */
     }
     derive_free(&watched);
+    /* the records came one call each, in screening order (each derived on the second thread
+     * while the store was read on this one) */
+    struct store_record *recs;
+    size_t nrecs;
+    assert_int_equal(store_record_list(st, &recs, &nrecs, &e), 0);
+    assert_int_equal(nrecs, screened);
+    for (size_t i = 0; i < nrecs; i++)
+        assert_string_equal(w.seen[i], recs[i].screening_no);
+    free(recs);
+
+    /* without the completeness table: every other table as before, that one empty */
+    memset(&w, 0, sizeof w);
+    s.no_completeness = true;
+    assert_int_equal(dataset_stream_store(st, &watched, &s, &e), 0);
+    assert_int_equal(w.calls, screened + 1);
+    for (int i = 0; i < ADS_NTABLES; i++)
+        assert_int_equal(derive_nrows(&watched, i), i == ADS_COMPLETENESS ? 0 : whole.t[i].nrows);
+    derive_free(&watched);
+
+    /* a consumer that fails on the fifth record: its error comes back, whole, and no record is
+     * handed to it after that (the reader stops; what it had handed over is dropped) */
+    for (size_t at = 1; at <= 6; at += 5) {
+        memset(&w, 0, sizeof w);
+        w.fail_at = at;
+        s.no_completeness = false;
+        memset(&e, 0, sizeof e);
+        assert_int_equal(dataset_stream_store(st, &watched, &s, &e), ERR_IO);
+        char want[64];
+        snprintf(want, sizeof want, "disk full at call %zu", at);
+        assert_string_equal(e.msg, want);
+        assert_int_equal(w.calls, at);
+    }
+    memset(&e, 0, sizeof e);
 
     snprintf(dir, sizeof dir, "%s/streamed", tmpdir);
     assert_int_equal(dataset_export(st, dir, DATASET_STATA, &streamed, &e), 0);

@@ -78,6 +78,19 @@ static void test_codes_are_unique_whatever_the_case_and_checked(void **state)
     tdb_close(&t);
 }
 
+/* The records whose values the nurse reads (store_study_values) once placed at sites[n], in seen;
+ * the nurse is the reader afterwards. */
+static const char *values_of_nurse_at(struct tdb *t, const char **sites, size_t n, char *seen)
+{
+    struct err e = {0};
+    assert_int_equal(store_set_reader(t->st, ROLE_ADMIN, "admin", &e), 0);
+    assert_int_equal(store_user_set_sites(t->st, &ADMIN, "nurse", false, sites, n, "moved", &e), 0);
+    assert_int_equal(store_set_reader(t->st, ROLE_COORDINATOR, "nurse", &e), 0);
+    seen[0] = '\0';
+    assert_int_equal(store_study_values(t->st, collect_records, seen, &e), 0);
+    return seen;
+}
+
 static void test_a_user_of_one_site_reads_only_its_records(void **state)
 {
     (void)state;
@@ -85,6 +98,7 @@ static void test_a_user_of_one_site_reads_only_its_records(void **state)
     setup(&t, "sites_read");
     struct err e = {0};
     assert_int_equal(count_records(t.st), 3); /* admin: every record, with or without a site */
+    const char *a[] = {"A"};
 
     assert_int_equal(store_set_reader(t.st, ROLE_COORDINATOR, "nurse", &e), 0);
     assert_int_equal(count_records(t.st), 1);
@@ -96,6 +110,12 @@ static void test_a_user_of_one_site_reads_only_its_records(void **state)
     char seen[256] = "";
     assert_int_equal(store_study_values(t.st, collect_records, seen, &e), 0);
     assert_string_equal(seen, "SCR-001 ");
+    /* at B only: the values of the records before and after SCR-002 are passed over; at A and
+     * B: both, the record without a site still not */
+    const char *b[] = {"B"}, *ab[] = {"A", "B"};
+    assert_string_equal(values_of_nurse_at(&t, b, 1, seen), "SCR-002 ");
+    assert_string_equal(values_of_nurse_at(&t, ab, 2, seen), "SCR-001 SCR-002 ");
+    assert_string_equal(values_of_nurse_at(&t, a, 1, seen), "SCR-001 ");
     /* the audit trail: the rows about site A's records, not the study's own rows */
     char rows[256] = "";
     assert_int_equal(store_audit_foreach(t.st, collect_audit_records, rows, &e), 0);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
+#include "core/dict.h"
 #include "core/vtab.h"
 
 #define NFIELDS 120
@@ -158,10 +160,65 @@ static void test_lookups_equal_a_linear_search(void **state)
     vtab_free(&t);
 }
 
+/* With the dictionary named (vtab_set_dict), a value of a known field and event points at the
+ * dictionary's own names and carries the field's index; an unknown one is copied (index -1);
+ * lookups by the dictionary's names and by copies of them find the same values, before and
+ * after vtab_reset (which keeps the dictionary). */
+static void test_dictionary_names(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_true(d.nfields > 20 && d.nevents > 1);
+    struct vtab t;
+    vtab_init(&t);
+    vtab_set_dict(&t, &d);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < d.nfields; i += 3) {
+            char ev[64], f[64], val[48]; /* copies, as a database row's strings are */
+            snprintf(ev, sizeof ev, "%s", d.events[i % d.nevents].name);
+            snprintf(f, sizeof f, "%s", d.fields[i].name);
+            snprintf(val, sizeof val, "v%zu.%d", i, round);
+            assert_int_equal(vtab_add(&t, ev, (int)(i % 3), f, NULL, val), 0);
+            const struct vtab_value *x = &t.v[t.n - 1];
+            assert_ptr_equal(x->field, d.fields[i].name);
+            assert_ptr_equal(x->event, d.events[i % d.nevents].name);
+            assert_int_equal(x->field_index, (int)i);
+        }
+        assert_int_equal(vtab_add(&t, "no_such_event", 0, "no_such_field", NULL, "u"), 0);
+        assert_int_equal(t.v[t.n - 1].field_index, -1);
+        assert_string_equal(t.v[t.n - 1].field, "no_such_field");
+        assert_string_equal(vtab_get(&t, "no_such_event", 0, "no_such_field", NULL), "u");
+        for (size_t i = 0; i < d.nfields; i++) {
+            char ev[64], f[64], want[48];
+            snprintf(ev, sizeof ev, "%s", d.events[i % d.nevents].name);
+            snprintf(f, sizeof f, "%s", d.fields[i].name);
+            snprintf(want, sizeof want, "v%zu.%d", i, round);
+            const char *a =
+                vtab_get(&t, d.events[i % d.nevents].name, (int)(i % 3), d.fields[i].name, NULL);
+            const char *b = vtab_get(&t, ev, (int)(i % 3), f, NULL);
+            if (i % 3 == 0) {
+                assert_non_null(a);
+                assert_string_equal(a, want);
+            } else {
+                assert_null(a);
+            }
+            assert_ptr_equal(a, b);
+        }
+        vtab_reset(&t);
+        assert_ptr_equal(t.dict, &d);
+    }
+    vtab_free(&t);
+    dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups_equal_a_linear_search),
+        cmocka_unit_test(test_dictionary_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
