@@ -29,6 +29,8 @@ void vtab_reset(struct vtab *t)
 void vtab_set_dict(struct vtab *t, const struct dict *d)
 {
     t->dict = d;
+    t->event_hint = -1;
+    t->is_sorted = false;
 }
 
 void vtab_free(struct vtab *t)
@@ -57,6 +59,17 @@ int vtab_set_site(struct vtab *t, const char *site)
     return site && *site && !t->site ? ERR_NOMEM : 0;
 }
 
+/* The dictionary's index of event, -1 when it has none; the last one found is tried first
+ * (a record's values come event by event). */
+static int event_index(struct vtab *t, const char *event)
+{
+    const struct dict *d = t->dict;
+    if (t->event_hint >= 0 && (size_t)t->event_hint < d->nevents &&
+        strcmp(d->events[t->event_hint].name, event) == 0)
+        return t->event_hint;
+    return t->event_hint = dict_event_index(d, event);
+}
+
 int vtab_add(struct vtab *t, const char *event, int instance, const char *field, const char *code,
              const char *value)
 {
@@ -66,7 +79,7 @@ int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
     t->v = v;
     struct vtab_value *x = &t->v[t->n];
     const struct dict_field *f = t->dict ? dict_field(t->dict, field) : NULL;
-    int ev = t->dict && event ? dict_event_index(t->dict, event) : -1;
+    int ev = t->dict && event ? event_index(t, event) : -1;
     x->event = ev >= 0 ? t->dict->events[ev].name : arena_strdup(&t->arena, event ? event : "");
     x->instance = instance;
     x->field = f ? f->name : arena_strdup(&t->arena, field);
@@ -86,14 +99,9 @@ static int name_cmp(const char *a, const char *b)
     return a == b ? 0 : strcmp(a, b);
 }
 
-static int cmp_key(const char *field, const char *event, int instance, const char *code,
-                   const struct vtab_value *b)
+/* Compares (instance, code) with a value of the same (field, event). */
+static int cmp_in_run(int instance, const char *code, const struct vtab_value *b)
 {
-    int c = name_cmp(field, b->field);
-    if (c)
-        return c;
-    if ((c = name_cmp(event, b->event)))
-        return c;
     if (instance != b->instance)
         return instance < b->instance ? -1 : 1;
     return strcmp(code ? code : "", b->code ? b->code : "");
@@ -101,8 +109,13 @@ static int cmp_key(const char *field, const char *event, int instance, const cha
 
 static int cmp_value(const void *pa, const void *pb)
 {
-    const struct vtab_value *a = pa;
-    return cmp_key(a->field, a->event, a->instance, a->code, pb);
+    const struct vtab_value *a = pa, *b = pb;
+    int c = name_cmp(a->field, b->field);
+    if (c)
+        return c;
+    if ((c = name_cmp(a->event, b->event)))
+        return c;
+    return cmp_in_run(a->instance, a->code, b);
 }
 
 static unsigned long long run_hash(const char *field, const char *event)
@@ -178,14 +191,6 @@ static const struct vtab_run *find_run(struct vtab *t, const char *event, const 
         return NULL;
     size_t s = *run_slot(t, field, event ? event : "", run_hash(field, event ? event : ""));
     return s ? &t->runs[s - 1] : NULL;
-}
-
-/* Compares (instance, code) with a value of the same (field, event). */
-static int cmp_in_run(int instance, const char *code, const struct vtab_value *b)
-{
-    if (instance != b->instance)
-        return instance < b->instance ? -1 : 1;
-    return strcmp(code ? code : "", b->code ? b->code : "");
 }
 
 /* Index of the first value of run r not less than (instance, code). */

@@ -48,6 +48,7 @@ struct vtab {
     size_t *slots;
     size_t nslots;
     const struct dict *dict; /* vtab_set_dict, NULL when none */
+    int event_hint;          /* the event of the last value added (its index in dict), or -1 */
     struct arena arena;
 };
 

@@ -24,7 +24,7 @@
 /* Deriving on a second thread while this one reads the next records from the store (the read
  * is a third of an export's time, the derivation the rest): the reader fills a ring of value
  * tables and hands each whole record over; the deriver takes them in record order. */
-enum { PIPE_SLOTS = 4 };
+enum { PIPE_SLOTS = 16 };
 
 struct pipe {
     pthread_t th;
@@ -496,6 +496,19 @@ static int export_rows(void *ctx, const struct adataset *ds, struct vtab *v, str
     return rc;
 }
 
+struct pkg_files {
+    struct dataset_spool *sp;
+    const char *dir;
+    enum dataset_format fmt;
+};
+
+/* dataset_spools_each's job: table i's file of the package. */
+static int pkg_file(void *ctx, size_t i, struct err *e)
+{
+    const struct pkg_files *x = ctx;
+    return dataset_write_package_table(&x->sp[i], x->dir, x->fmt, e);
+}
+
 int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
                    struct err *e)
 {
@@ -510,8 +523,13 @@ int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, s
     if (rc == 0)
         rc = dataset_stream_store(st, ds, &s, e);
     rc = csv_close(&o.csv, ds, rc, e);
-    for (int i = 0; rc == 0 && o.spooled && i < ADS_NTABLES; i++)
-        rc = dataset_write_package_table(&o.spool[i], dir, fmt, e);
+    if (rc == 0 && o.spooled) { /* the package's files, two at a time */
+        struct dataset_spool *sp[ADS_NTABLES];
+        for (int i = 0; i < ADS_NTABLES; i++)
+            sp[i] = &o.spool[i];
+        struct pkg_files x = {o.spool, dir, fmt};
+        rc = dataset_spools_each(ADS_NTABLES, sp, pkg_file, &x, e);
+    }
     if (rc == 0)
         rc = dataset_write_r_loader(ds, dir, fmt, e);
     for (int i = 0; i < ADS_NTABLES; i++)

@@ -94,6 +94,13 @@ struct dataset_sdtm_stats {
 int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_stats *stats,
                        struct err *e);
 
+/* Runs job(ctx, i, e) for i in [0, n) on two threads (this one and one more; this one alone
+ * when no thread can be had), the spools with the most bytes first (sp[i], NULL: in index
+ * order): the files an export writes at its end are independent of each other. Every job runs;
+ * the error returned is the first failing job's in index order, whole. */
+int dataset_spools_each(size_t n, struct dataset_spool *const *sp,
+                        int (*job)(void *ctx, size_t i, struct err *e), void *ctx, struct err *e);
+
 /* One table as a SAS transport file, version 5 (dataset_pkg.c, through ReadStat): member the SAS
  * member name (<= 8 characters), label the dataset label (<= 40); text columns as character
  * variables as wide as their longest value, the rest numeric; column descriptions as labels. */

@@ -7,6 +7,7 @@
  * dataset gives the same bytes. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <readstat.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,11 @@ static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DAT
 
 /* Writes t (spooled whole, read from its first row) to path in p's format; member is the SAS
  * member name of a transport file and label the file's label (else the table's name). */
+/* ReadStat formats a file's timestamp with localtime(), whose answer is one static buffer for
+ * the whole process: files written at once (dataset_spools_each) write their headers under this
+ * lock. */
+static pthread_mutex_t readstat_header_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int table_write_as(const struct pkg *p, struct dataset_spool *t, const char *path,
                           const char *member, const char *label, struct err *e)
 {
@@ -154,14 +160,21 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         rc = dataset_spool_rewind(t, e);
     if (!rc) {
         long n = (long)t->nrows;
+        pthread_mutex_lock(&readstat_header_lock);
         re = p->xport                  ? readstat_begin_writing_xport(w, f, n)
              : p->fmt == DATASET_STATA ? readstat_begin_writing_dta(w, f, n)
              : p->fmt == DATASET_SPSS  ? readstat_begin_writing_sav(w, f, n)
                                        : readstat_begin_writing_sas7bdat(w, f, n);
+        pthread_mutex_unlock(&readstat_header_lock);
     }
     const char *const *cells;
-    while (!rc && re == READSTAT_OK && (rc = dataset_spool_next(t, &cells, e)) == 0 && cells) {
+    for (size_t row = 0;
+         !rc && re == READSTAT_OK && (rc = dataset_spool_next(t, &cells, e)) == 0 && cells; row++) {
+        if (row == 0) /* the header goes out with the first row */
+            pthread_mutex_lock(&readstat_header_lock);
         re = readstat_begin_row(w);
+        if (row == 0)
+            pthread_mutex_unlock(&readstat_header_lock);
         for (size_t c = 0; re == READSTAT_OK && c < t->ncols; c++) {
             const char *s = cells[c];
             double v;
@@ -176,8 +189,11 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         if (re == READSTAT_OK)
             re = readstat_end_row(w);
     }
-    if (!rc && re == READSTAT_OK)
+    if (!rc && re == READSTAT_OK) { /* or, in a file of no rows, with its end */
+        pthread_mutex_lock(&readstat_header_lock);
         re = readstat_end_writing(w);
+        pthread_mutex_unlock(&readstat_header_lock);
+    }
     if (!rc && re != READSTAT_OK)
         rc = err_set(e, ERR_IO, "%s: %s", path, readstat_error_message(re));
     readstat_writer_free(w);
@@ -187,6 +203,75 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
     if (rc)
         (void)remove(path);
+    return rc;
+}
+
+struct spools_each {
+    size_t n, next; /* order[next] is the next job to start */
+    size_t *order;
+    int (*job)(void *ctx, size_t i, struct err *e);
+    void *ctx;
+    int *rc;
+    struct err *errs;
+    pthread_mutex_t mu;
+};
+
+static void *spools_each_main(void *arg)
+{
+    struct spools_each *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t k = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (k >= p->n)
+            return NULL;
+        size_t i = p->order[k];
+        p->rc[i] = p->job(p->ctx, i, &p->errs[i]);
+    }
+}
+
+/* A spool's bytes, about: its rows times the widths of their cells. */
+static size_t spool_bytes(const struct dataset_spool *s)
+{
+    size_t w = 0;
+    for (size_t c = 0; c < s->ncols; c++)
+        w += s->widths ? s->widths[c] : 8;
+    return s->nrows * w;
+}
+
+int dataset_spools_each(size_t n, struct dataset_spool *const *sp,
+                        int (*job)(void *ctx, size_t i, struct err *e), void *ctx, struct err *e)
+{
+    struct spools_each p = {.n = n, .job = job, .ctx = ctx};
+    p.order = calloc(n ? n : 1, sizeof *p.order);
+    p.rc = calloc(n ? n : 1, sizeof *p.rc);
+    p.errs = calloc(n ? n : 1, sizeof *p.errs);
+    if (!p.order || !p.rc || !p.errs) {
+        free(p.order);
+        free(p.rc);
+        free(p.errs);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) { /* by bytes, most first (an insertion sort: a dozen) */
+        size_t k = i;
+        for (; sp && k > 0 && spool_bytes(sp[p.order[k - 1]]) < spool_bytes(sp[i]); k--)
+            p.order[k] = p.order[k - 1];
+        p.order[k] = i;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_t th;
+    bool two = n > 1 && pthread_create(&th, NULL, spools_each_main, &p) == 0;
+    spools_each_main(&p);
+    if (two)
+        pthread_join(th, NULL);
+    pthread_mutex_destroy(&p.mu);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if ((rc = p.rc[i]) != 0 && e)
+            *e = p.errs[i];
+    free(p.order);
+    free(p.rc);
+    free(p.errs);
     return rc;
 }
 

@@ -747,6 +747,25 @@ static void define_xml(const struct dom *D, const struct dataset_spool *sp, size
                 "  </MetaDataVersion>\n </Study>\n</ODM>\n");
 }
 
+struct xpt_files {
+    const struct dom *D;
+    struct dataset_spool *sp;
+    const char *dir;
+};
+
+/* dataset_spools_each's job: domain i's transport file, dir/<member in lower case>.xpt. */
+static int xpt_file(void *ctx, size_t i, struct err *e)
+{
+    const struct xpt_files *x = ctx;
+    char name[16], path[4096];
+    fmt_exact(name, sizeof name, "%s", x->D[i].member);
+    for (char *p = name; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    if (!fmt_fits(path, sizeof path, "%s/%s.xpt", x->dir, name))
+        return err_set_field(e, ERR_INVALID, "out", "%s: path too long", x->dir);
+    return dataset_xpt_write(&x->sp[i], x->D[i].member, x->D[i].label, path, e);
+}
+
 int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_stats *stats,
                        struct err *e)
 {
@@ -845,17 +864,15 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
     has_ds = rc == 0;
     if (!rc)
         rc = store_audit_content_time(st, first, last, e);
-    for (int i = 0; !rc && i < D_N; i++) {
-        char name[16], path[4096];
-        fmt_exact(name, sizeof name, "%s", D[i].member);
-        for (char *p = name; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        if (!fmt_fits(path, sizeof path, "%s/%s.xpt", dir, name))
-            rc = err_set_field(e, ERR_INVALID, "out", "%s: path too long", dir);
-        else
-            rc = dataset_xpt_write(&o.sp[i], D[i].member, D[i].label, path, e);
-        stats->rows += o.sp[i].nrows;
-        stats->datasets++;
+    if (!rc) { /* the transport files, two at a time */
+        struct dataset_spool *sp[D_N];
+        for (int i = 0; i < D_N; i++) {
+            sp[i] = &o.sp[i];
+            stats->rows += o.sp[i].nrows;
+            stats->datasets++;
+        }
+        struct xpt_files x = {D, o.sp, dir};
+        rc = dataset_spools_each(D_N, sp, xpt_file, &x, e);
     }
     if (!rc) {
         struct strbuf sb = STRBUF_INIT;

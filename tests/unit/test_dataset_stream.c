@@ -312,6 +312,47 @@ static void test_streamed_dataset_equals_the_whole(void **state)
     store_close(st);
 }
 
+struct jobs {
+    int ran[12];
+};
+
+static int job(void *ctx, size_t i, struct err *e)
+{
+    struct jobs *j = ctx;
+    __atomic_add_fetch(&j->ran[i], 1, __ATOMIC_RELAXED);
+    if (i == 2 || i == 5 || i == 9)
+        return err_set(e, i == 5 ? ERR_NOMEM : ERR_IO, "job %zu failed", i);
+    return 0;
+}
+
+/* The files at an export's end, written two at a time: every job runs once, even after one
+ * failed, and the error told is the first failing job's in index order (not in the order the
+ * jobs ran: the largest spool, job 9's, starts first). */
+static void test_each_job_runs_and_the_first_error_is_told(void **state)
+{
+    (void)state;
+    struct dataset_spool sp[12];
+    struct dataset_spool *p[12];
+    memset(sp, 0, sizeof sp);
+    for (size_t i = 0; i < 12; i++) {
+        sp[i].nrows = i == 9 ? 1000 : i;
+        p[i] = &sp[i];
+    }
+    for (int round = 0; round < 20; round++) {
+        struct jobs j = {{0}};
+        struct err e = {0};
+        assert_int_equal(dataset_spools_each(12, p, job, &j, &e), ERR_IO);
+        assert_string_equal(e.msg, "job 2 failed");
+        for (size_t i = 0; i < 12; i++)
+            assert_int_equal(j.ran[i], 1);
+    }
+    struct jobs j = {{0}};
+    struct err e = {0};
+    assert_int_equal(dataset_spools_each(2, p, job, &j, &e), 0);
+    assert_int_equal(dataset_spools_each(0, NULL, job, &j, &e), 0);
+    assert_int_equal(j.ran[0] + j.ran[1], 2);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -332,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spool_gives_back_what_was_put_in),
         cmocka_unit_test(test_streamed_dataset_equals_the_whole),
+        cmocka_unit_test(test_each_job_runs_and_the_first_error_is_told),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
