@@ -55,6 +55,7 @@ struct http_server {
     struct http_readcache *cache;   /* PostgreSQL: answers kept (readcache.h) */
     struct store **stores;          /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
+    _Atomic long nheld; /* requests parked at some point and not yet completed (answered) */
 };
 
 /* One connection per worker thread (a struct store is single-threaded). */
@@ -325,8 +326,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         read_multipart(c, r);
     r->parked = false;
     router_dispatch(r);
-    if (r->parked) /* suspended: this handler runs again when it is resumed */
+    if (r->parked) {    /* suspended: this handler runs again when it is resumed */
+        if (!r->held) { /* on_completed, which cannot run before this returns, counts it out */
+            r->held = true;
+            srv->nheld++;
+        }
         return MHD_YES;
+    }
     return queue(c, r);
 }
 
@@ -351,6 +357,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!r)
         return;
     *req_cls = NULL;
+    if (r->held)
+        srv->nheld--;
     long long dur = http_now_us() - r->t0_us;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -614,6 +622,11 @@ int http_serve(const struct http_config *cfg, struct err *e)
      * the workers; requests in flight finish first. */
     http_readcache_stop(srv->cache);
     http_writer_quiesce(srv->writer);
+    /* resumed, they are answered by the daemon's threads: stopping it now would cut them off
+     * (a save committed, its client told nothing); a client that reads no answer is given up
+     * on after a few seconds */
+    for (int i = 0; srv->nheld > 0 && i < 5000; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
     MHD_stop_daemon(srv->daemon);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     unsigned long batches = 0, writes = 0;

@@ -74,6 +74,27 @@ export function sql(db, statement) {
                      { encoding: 'utf8' });
 }
 
+// Holds the database's write lock from another process, as a second writer (an import, a
+// backup) would: SQLite's BEGIN IMMEDIATE, or on PostgreSQL the advisory lock every ioheme write
+// transaction takes first (src/store/sqldb_pg.c, WRITE_LOCK_KEY). Resolves once it is held;
+// release() commits and waits for the holder to exit.
+export async function holdWriteLock(db) {
+    const pg = db.includes('://');
+    const bin = pg ? `/usr/lib/postgresql/${fs.readdirSync('/usr/lib/postgresql').sort().pop()}/bin/psql` : 'sqlite3';
+    const child = spawn(bin, pg ? ['-X', '-q', '-At', db] : [db], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await new Promise((resolve, reject) => {
+        child.stdout.on('data', (b) => { out += b; if (out.includes('held')) resolve(); });
+        child.on('exit', () => reject(new Error('the lock holder exited')));
+        child.stdin.write(pg ? 'BEGIN; SELECT pg_advisory_xact_lock(1229932613); SELECT \'held\';\n'
+                             : 'BEGIN IMMEDIATE;\nSELECT \'held\';\n');
+    });
+    return {
+        release: async () => { child.stdin.end('COMMIT;\n'); await exited; },
+    };
+}
+
 // Every byte the database holds: the file, or a PostgreSQL database's data as pg_dump writes it.
 export function storedBytes(db) {
     if (!db.includes('://')) return fs.readFileSync(db);

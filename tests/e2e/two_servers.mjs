@@ -9,12 +9,13 @@
 // server, a change made behind both servers' backs with psql, a revocation — each is seen by
 // the next read, which must not be the kept answer (X-Cache: miss, or a refusal). With the
 // cache's listening connection killed, reads go to the database until it is back.
-import { makeDb, startServer, call, login, runner, sql, ELIGIBLE } from './http_lib.mjs';
+import { makeDb, startServer, call, login, runner, sql, holdWriteLock, ELIGIBLE } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('two_servers');
 const { dir, db } = makeDb(IOHEME, SRC);
 const A = await startServer(IOHEME, db, dir), B = await startServer(IOHEME, db, dir);
+let B2 = null;
 try {
     const nurse = await login(A.base, 'coordinator');
     let r = await call(B.base, 'GET', '/api/v1/me', { session: nurse });
@@ -147,19 +148,43 @@ try {
     // answers them, then exits 0; every save it answered 200 is stored (a save cut off unanswered
     // may be stored too, never the other way round)
     const count = () => Number(sql(db, "SELECT count(*) FROM audit WHERE field = 'age' AND action = 'update'").stdout.trim());
-    const before = count();
-    const inflight = Array.from({ length: 40 }, (_, i) => call(B.base, 'POST', `/api/v1/records/${rec}/values`,
-        { session: admin, json: { event: 'screening_arm_1', values: { age: String(18 + i) } } })
-        .then((x) => x.status, () => 'cut'));
+    const save = (base, v) => call(base, 'POST', `/api/v1/records/${rec}/values`,
+        { session: admin, json: { event: 'screening_arm_1', values: { age: v } } })
+        .then((x) => x.status, () => 'cut');
+    let before = count();
+    let inflight = Array.from({ length: 40 }, (_, i) => save(B.base, String(18 + i)));
     await new Promise((res) => setTimeout(res, 20));
-    const endedB = await B.stop();
-    const answers = await Promise.all(inflight);
-    const ok = answers.filter((x) => x === 200).length, stored = count() - before;
+    let endedB = await B.stop();
+    let answers = await Promise.all(inflight);
+    let ok = answers.filter((x) => x === 200).length, stored = count() - before;
     t.check(endedB.code === 0, 'server B, stopped with saves in flight, exits 0', JSON.stringify(endedB));
     t.check(ok > 0 && stored >= ok && answers.every((x) => x === 200 || x === 'cut' || x === 503),
         'every save B answered 200 is stored', `${ok} answered 200, ${stored} stored: ${answers.join(' ')}`);
+
+    // The same, every save sure to be parked when the signal comes: another writer holds the
+    // write lock while 40 saves reach B and wait for their commit, and lets go only after B was
+    // told to stop. B must answer all 40 (each stored: 40 distinct values after a 41st) before it
+    // exits: a committed save whose client is told nothing would be retried or reported lost.
+    B2 = await startServer(IOHEME, db, dir);
+    const first = await save(B2.base, '60');
+    t.check(first === 200, 'a save through a new server B', first);
+    before = count();
+    const lock = await holdWriteLock(db);
+    inflight = Array.from({ length: 40 }, (_, i) => save(B2.base, String(18 + i)));
+    await new Promise((res) => setTimeout(res, 500));
+    const stopping = B2.stop();
+    await new Promise((res) => setTimeout(res, 300));
+    await lock.release();
+    endedB = await stopping;
+    answers = await Promise.all(inflight);
+    ok = answers.filter((x) => x === 200).length;
+    stored = count() - before;
+    t.check(endedB.code === 0, 'the server stopped with 40 parked saves exits 0', JSON.stringify(endedB));
+    t.check(ok === 40 && stored === 40, 'and answered every one of them 200, each stored',
+        `${ok} answered 200, ${stored} stored: ${answers.join(' ')}`);
 } finally {
     await A.stop().catch(() => {});
     await B.stop();
+    if (B2) await B2.stop();
 }
 t.done();
