@@ -81,7 +81,6 @@ struct req {
     bool body_too_big;
     bool is_tls;
     bool parked;     /* suspended until the read cache's barrier or its write's commit */
-    bool held;       /* has been parked: counted until it completes (server.c, at stop) */
     bool write_done; /* its write has run and committed (writer.c): the answer is in r */
     long long t0_us;
     char id[17];         /* request id: 16 hex chars, in X-Request-Id and the logs */

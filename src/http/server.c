@@ -55,7 +55,7 @@ struct http_server {
     struct http_readcache *cache;   /* PostgreSQL: answers kept (readcache.h) */
     struct store **stores;          /* every per-thread connection, closed at stop */
     size_t nstores, capstores;
-    _Atomic long nheld; /* requests parked at some point and not yet completed (answered) */
+    _Atomic long ninflight; /* requests begun and not yet completed (answered or cut off) */
 };
 
 /* One connection per worker thread (a struct store is single-threaded). */
@@ -292,6 +292,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r)
             return MHD_NO;
         *req_cls = r;
+        srv->ninflight++; /* until on_completed */
         r->conn = c;
         r->t0_us = http_now_us();
         r->is_tls = srv->is_tls;
@@ -326,13 +327,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         read_multipart(c, r);
     r->parked = false;
     router_dispatch(r);
-    if (r->parked) {    /* suspended: this handler runs again when it is resumed */
-        if (!r->held) { /* on_completed, which cannot run before this returns, counts it out */
-            r->held = true;
-            srv->nheld++;
-        }
+    if (r->parked) /* suspended: this handler runs again when it is resumed */
         return MHD_YES;
-    }
     return queue(c, r);
 }
 
@@ -357,8 +353,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!r)
         return;
     *req_cls = NULL;
-    if (r->held)
-        srv->nheld--;
+    srv->ninflight--;
     long long dur = http_now_us() - r->t0_us;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -585,7 +580,7 @@ int http_serve(const struct http_config *cfg, struct err *e)
     /* suspend/resume: a request waiting for its write's commit or the read cache's barrier
      * holds no worker (park) */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
+                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC; /* ITC: quiescing */
     if (srv->is_tls)
         flags |= MHD_USE_TLS;
     if (sa.ss_family == AF_INET6)
@@ -617,17 +612,20 @@ int http_serve(const struct http_config *cfg, struct err *e)
     while (sigwait(&sigs, &sig) != 0)
         ;
     (void)fprintf(srv->log, "ioheme serve: signal %d, stopping\n", sig);
-    /* Requests parked for the read cache's barrier go on (reading the database) and parked
-     * writes commit and answer; later ones wait on their workers. Then stops accepting, waits for
-     * the workers; requests in flight finish first. */
+    /* Stops accepting connections. Requests parked for the read cache's barrier go on (reading
+     * the database), parked writes commit, later ones wait on their workers; then every request
+     * begun is answered before the daemon stops. */
+    MHD_socket listener = MHD_quiesce_daemon(srv->daemon); /* accepts no more connections */
     http_readcache_stop(srv->cache);
     http_writer_quiesce(srv->writer);
-    /* resumed, they are answered by the daemon's threads: stopping it now would cut them off
-     * (a save committed, its client told nothing); a client that reads no answer is given up
-     * on after a few seconds */
-    for (int i = 0; srv->nheld > 0 && i < 5000; i++)
+    /* Every request begun is answered by the daemon's threads (a parked one once resumed):
+     * stopping the daemon before would cut them off — a save committed, its client told
+     * nothing. A client that reads no answer is given up on after a few seconds. */
+    for (int i = 0; srv->ninflight > 0 && i < 5000; i++)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
     MHD_stop_daemon(srv->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     unsigned long batches = 0, writes = 0;
     http_writer_stop(srv->writer, &batches, &writes);

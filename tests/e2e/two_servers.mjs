@@ -158,7 +158,8 @@ try {
     let answers = await Promise.all(inflight);
     let ok = answers.filter((x) => x === 200).length, stored = count() - before;
     t.check(endedB.code === 0, 'server B, stopped with saves in flight, exits 0', JSON.stringify(endedB));
-    t.check(ok > 0 && stored >= ok && answers.every((x) => x === 200 || x === 'cut' || x === 503),
+    // (how many reach B before the signal depends on timing: under ASan on a busy machine, none)
+    t.check(stored >= ok && answers.every((x) => x === 200 || x === 'cut' || x === 503),
         'every save B answered 200 is stored', `${ok} answered 200, ${stored} stored: ${answers.join(' ')}`);
 
     // The same, every save sure to be parked when the signal comes: another writer holds the
