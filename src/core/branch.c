@@ -21,13 +21,6 @@ int branch_is_shown(const struct dict_field *f, expr_lookup_fn lookup, void *ctx
     return 0;
 }
 
-struct vtab_lookup {
-    const struct dict *d;
-    struct vtab *t;
-    const char *event;
-    int instance;
-};
-
 void branch_vtab_bounds(const struct dict *d, struct vtab *t, const char *event,
                         const struct dict_field *f, int *first, int *last)
 {
@@ -47,10 +40,10 @@ void branch_vtab_bounds(const struct dict *d, struct vtab *t, const char *event,
 }
 
 /* The store's reading rule (store_value_ref_resolve) over a value table. */
-static int vtab_lookup(void *ctx, const char *event, const char *field, const char *code,
+int branch_vtab_lookup(void *ctx, const char *event, const char *field, const char *code,
                        int instance, struct expr_value *out, struct err *e)
 {
-    struct vtab_lookup *lk = ctx;
+    struct branch_vtab_at *lk = ctx;
     if (expr_is_smart(field)) { /* the value table has no record name: [record-name] is blank */
         dict_smart_value(lk->d, field, lk->event, lk->instance, NULL, out);
         return 0;
@@ -95,9 +88,9 @@ int branch_vtab_hide(const struct dict *d, struct vtab *t, long long now_ms, bra
                                              : dict_field(d, v->field);
             if (!f || !f->branching || f->type == FT_CALC)
                 continue;
-            struct vtab_lookup lk = {d, t, v->event, v->instance};
+            struct branch_vtab_at lk = {d, t, v->event, v->instance};
             bool shown;
-            rc = branch_is_shown(f, vtab_lookup, &lk, now_ms, &ar, &shown, e);
+            rc = branch_is_shown(f, branch_vtab_lookup, &lk, now_ms, &ar, &shown, e);
             if (rc || shown)
                 continue;
             if (fn && (rc = fn(ctx, v, f)) != 0)

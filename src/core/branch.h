@@ -28,6 +28,19 @@ void branch_vtab_bounds(const struct dict *d, struct vtab *t, const char *event,
                         const struct dict_field *f, int *first, int *last);
 typedef int (*branch_hidden_fn)(void *ctx, const struct vtab_value *v, const struct dict_field *f);
 
+/* Where logic is evaluated in a value table: the record's table t, the current event and
+ * instance. */
+struct branch_vtab_at {
+    const struct dict *d;
+    struct vtab *t;
+    const char *event;
+    int instance;
+};
+/* The expr_lookup_fn that reads references in a value table as the store reads them (see
+ * branch_vtab_hide); ctx is a struct branch_vtab_at. */
+int branch_vtab_lookup(void *ctx, const char *event, const char *field, const char *code,
+                       int instance, struct expr_value *out, struct err *e);
+
 /* Blanks in t every value (not of a calc field) that its field's branching logic hides at the
  * value's event and instance, calling fn (may be NULL) for each first, in t's order. Repeats
  * until nothing more is hidden, since a blanked value can hide others. References read as the

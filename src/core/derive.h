@@ -254,8 +254,10 @@ int derive_record(struct adataset *ds, struct vtab *v, struct err *e);
 
 struct dict;
 /* Counts the required values a record's forms should hold and how many it holds (SAP §7);
- * enrolled records only. Called after derive_record for the same value table. */
-int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, struct err *e);
+ * enrolled records only. Called after derive_record for the same value table; now_ms is what
+ * "today" and "now" are in branching logic (as for branch_vtab_hide). */
+int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, long long now_ms,
+                        struct err *e);
 /* Turns the completeness counts into the completeness table (fields with nothing expected are
  * left out). Call once, after the last record. */
 int derive_finish(struct adataset *ds, struct err *e);

@@ -9,49 +9,6 @@
 #include "core/branch.h"
 #include "core/derive.h"
 #include "core/dict.h"
-#include "core/expr.h"
-#include "core/validate.h"
-
-struct lookup_ctx {
-    struct vtab *v;
-    const char *event;
-    int instance;
-    const struct dict *d;
-};
-
-static int lookup(void *ctx, const char *event, const char *field, const char *code, int instance,
-                  struct expr_value *out, struct err *e)
-{
-    (void)e;
-    struct lookup_ctx *c = ctx;
-    if (expr_is_smart(field)) {
-        dict_smart_value(c->d, field, c->event, c->instance, NULL, out); /* no record: blank */
-        return 0;
-    }
-    const char *ev = event ? event : c->event;
-    const struct dict_field *f = instance ? dict_field(c->d, field) : NULL;
-    const char *s;
-    if (f) { /* an instance qualifier: the one reading rule (dict_ref_instance) */
-        int evi = dict_event_index(c->d, ev), first = 0, last = 0;
-        if (dict_ref_needs_bounds(c->d, evi, f, instance))
-            branch_vtab_bounds(c->d, c->v, ev, f, &first, &last);
-        int inst = dict_ref_instance(c->d, evi, f, strcmp(ev, c->event) == 0, c->instance, instance,
-                                     first, last);
-        s = inst < 0 ? NULL : vtab_get(c->v, ev, inst, field, code);
-    } else {
-        s = vtab_get(c->v, ev, c->instance, field, code);
-        if (!s && c->instance)
-            s = vtab_get(c->v, ev, 0, field, code);
-    }
-    if (code && !s)
-        s = "0";
-    if (!s) {
-        out->kind = EV_BLANK;
-        return 0;
-    }
-    validate_logic_value(dict_field(c->d, field), s, out);
-    return 0;
-}
 
 static bool field_present(struct vtab *v, const struct dict_field *f, const char *ev, int inst)
 {
@@ -88,27 +45,29 @@ static int next_form_instance(struct vtab *v, const struct dict *d, const struct
     return best;
 }
 
-/* Counts the required fields that form fm shows at (ev, inst) and how many hold a value. */
+/* Counts the required fields that form fm shows at (ev, inst) — branching logic decided as
+ * everywhere else (branch_is_shown, reading the table as branch_vtab_hide does) — and how many
+ * hold a value. */
 static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v,
-                       const struct dict_form *fm, const char *ev, int inst, struct arena *ar)
+                       const struct dict_form *fm, const char *ev, int inst, long long now_ms,
+                       struct arena *ar)
 {
-    struct lookup_ctx lc = {v, ev, inst, d};
+    struct branch_vtab_at at = {d, v, ev, inst};
     for (size_t i = fm->first_field; i < fm->first_field + fm->nfields; i++) {
         const struct dict_field *f = &d->fields[i];
         if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
             continue;
-        if (f->branching) {
-            struct expr_value val;
-            struct err ee = {0};
-            if (expr_eval(f->branching, lookup, &lc, 0, ar, &val, &ee) != 0 || !expr_truthy(&val))
-                continue;
-        }
+        bool shown = true;
+        struct err ee = {0};
+        if (branch_is_shown(f, branch_vtab_lookup, &at, now_ms, ar, &shown, &ee) != 0 || !shown)
+            continue; /* an evaluation error hides, as a blank result does */
         ds->cpl[i].expected++;
         ds->cpl[i].present += field_present(v, f, ev, inst);
     }
 }
 
-int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, struct err *e)
+int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, long long now_ms,
+                        struct err *e)
 {
     if (!v->is_enrolled)
         return 0;
@@ -131,13 +90,13 @@ int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *
                 continue;
             const struct dict_form *fm = &d->forms[fi];
             if (!d->form_repeats[ev * d->nforms + fi]) {
-                count_form(ds, d, v, fm, evname, 0, &ar);
+                count_form(ds, d, v, fm, evname, 0, now_ms, &ar);
                 continue;
             }
             for (int inst = next_form_instance(v, d, fm, evname, 0); inst;
                  inst = next_form_instance(v, d, fm, evname, inst))
                 if (form_has_instance(v, d, fm, evname, inst))
-                    count_form(ds, d, v, fm, evname, inst, &ar);
+                    count_form(ds, d, v, fm, evname, inst, now_ms, &ar);
         }
     }
     arena_free(&ar);

@@ -102,7 +102,7 @@ static int derive_one(struct load_ctx *c, struct vtab *v, struct err *e)
     if (rc == 0 && c->ds)
         rc = derive_record(c->ds, v, e);
     if (rc == 0 && c->ds && (!c->stream || !c->stream->no_completeness))
-        rc = derive_completeness(c->ds, c->d, v, e);
+        rc = derive_completeness(c->ds, c->d, v, c->now_ms, e);
     if (rc == 0 && c->ds && c->stream) {
         rc = c->stream->on_rows(c->stream->ctx, c->ds, v, e);
         derive_drop_rows(c->ds);

@@ -10,9 +10,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/branch.h"
 #include "core/derive.h"
 #include "core/dict.h"
 
@@ -671,7 +673,7 @@ static void test_completeness_counts_required_shown_fields(void **state)
     put(v, PROC, 1, "att_number", "1");
     put(v, PROC, 1, "att_outcome", "1");
     put(v, PROC, 2, "att_number", "2");
-    assert_int_equal(derive_completeness(&f->ds, &d, v, &e), 0);
+    assert_int_equal(derive_completeness(&f->ds, &d, v, 0, &e), 0);
     assert_int_equal(cpl(f, "age", true), 1);
     assert_int_equal(cpl(f, "age", false), 1);
     assert_int_equal(cpl(f, "sex", true), 1);
@@ -687,6 +689,64 @@ static void test_completeness_counts_required_shown_fields(void **state)
     assert_int_equal(derive_finish(&f->ds, &e), 0);
     assert_true(f->ds.t[ADS_COMPLETENESS].nrows > 0);
     dict_free(&d);
+}
+
+/* Writes text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_true(fputs(text, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Completeness decides "shown" by the one branching rule (branch_is_shown over the table, as
+ * branch_vtab_hide reads it): a required field of a form that does not repeat, shown when a
+ * field of a repeating form is ticked, reads that field at instance 1 (the store's rule), not
+ * at instance 0 where nothing is stored. */
+static void test_completeness_reads_references_as_branching_does(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ioheme-cpl-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "dictionary.csv",
+             "field_name,form_name,section_header,field_type,field_label,"
+             "select_choices_or_calculations,field_note,"
+             "text_validation_type_or_show_slider_number,text_validation_min,"
+             "text_validation_max,identifier,branching_logic,required_field,custom_alignment,"
+             "question_number,matrix_group_name,matrix_ranking,field_annotation\n"
+             "record_id,summary,,text,ID,,,,,,,,,,,,,\n"
+             "s_note,summary,,text,Note,,,,,,,[v_done] = '1',y,,,,,\n"
+             "v_done,visits,,yesno,Done,,,,,,,,,,,,,\n");
+    put_file(dir, "repeating.csv", "form_name,custom_form_label\nvisits,\n");
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(dir, &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    struct vtab v;
+    vtab_init(&v);
+    assert_int_equal(vtab_set_record(&v, "SCR-001", "ID-001"), 0);
+    assert_int_equal(vtab_add(&v, "event_1", 1, "v_done", NULL, "1"), 0);
+    struct adataset ds;
+    derive_init(&ds);
+    assert_int_equal(derive_completeness(&ds, &d, &v, 0, &e), 0);
+    const struct dict_field *f = dict_field(&d, "s_note");
+    assert_non_null(f);
+    size_t i = (size_t)(f - d.fields);
+    assert_int_equal(ds.cpl[i].expected, 1); /* shown: v_done is 1 at instance 1 */
+    assert_int_equal(ds.cpl[i].present, 0);
+    /* and branching hides nothing of it */
+    assert_int_equal(vtab_add(&v, "event_1", 0, "s_note", NULL, "kept"), 0);
+    assert_int_equal(branch_vtab_hide(&d, &v, 0, NULL, NULL, &e), 0);
+    assert_string_equal(vtab_get(&v, "event_1", 0, "s_note", NULL), "kept");
+    derive_free(&ds);
+    vtab_free(&v);
+    dict_free(&d);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* A database written before instances were bounded may hold instance 2147483647 (an attack
@@ -714,7 +774,7 @@ static void test_huge_stored_instance_is_visited_not_counted_up_to(void **state)
     struct err e = {0};
     if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
         fail_msg("%s", e.msg);
-    assert_int_equal(derive_completeness(&f->ds, &d, &f->v, &e), 0);
+    assert_int_equal(derive_completeness(&f->ds, &d, &f->v, 0, &e), 0);
     /* attempt forms at instances 1 and INT_MAX: two expected outcomes, both present */
     assert_int_equal(cpl(f, "att_outcome", true), 2);
     assert_int_equal(cpl(f, "att_outcome", false), 2);
@@ -762,6 +822,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_efficacy_rounding_as_the_crf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
+        cmocka_unit_test(test_completeness_reads_references_as_branching_does),
         cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_huge_stored_instance_is_visited_not_counted_up_to,
