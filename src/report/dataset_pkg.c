@@ -87,13 +87,13 @@ static bool pkg_number(const struct pkg *p, enum acol_type ty, const char *s, do
  * told (docs/exports.md). */
 static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DATE9", "DATETIME20"};
 
-/* Writes t (spooled whole, read from its first row) to path in p's format; member is the SAS
- * member name of a transport file and label the file's label (else the table's name). */
 /* ReadStat formats a file's timestamp with localtime(), whose answer is one static buffer for
  * the whole process: files written at once (dataset_spools_each) write their headers under this
  * lock. */
 static pthread_mutex_t readstat_header_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Writes t (spooled whole, read from its first row) to path in p's format; member is the SAS
+ * member name of a transport file and label the file's label (else the table's name). */
 static int table_write_as(const struct pkg *p, struct dataset_spool *t, const char *path,
                           const char *member, const char *label, struct err *e)
 {
