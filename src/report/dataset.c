@@ -214,6 +214,9 @@ static int flush_record(struct load_ctx *c)
 
 static int start_record(struct load_ctx *c, long long id)
 {
+    /* c->recs is set before the first value arrives (store_study_records_values) */
+    if (!c->seen && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
+        return err_set(c->e, ERR_NOMEM, "out of memory");
     const struct store_record *r = find_rec(c, id);
     c->cur_id = id;
     if (!r)
@@ -250,16 +253,15 @@ static int load_study(struct store *st, struct load_ctx *c, struct err *e)
     vtab_init(&c->v);
     vtab_set_dict(&c->v, c->d);
     c->cur = &c->v;
-    int rc = store_record_list(st, &c->recs, &c->nrecs, e);
-    if (rc == 0 && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-    if (rc == 0 && c->ds && !c->hidden_fn)
+    if (c->ds && !c->hidden_fn)
         pipe_start(c); /* else (no thread to be had) all on this one */
-    if (rc == 0) {
-        rc = store_study_values(st, on_value, c, e);
-        if (c->rc)
-            rc = c->rc;
-    }
+    /* the records and their values in one snapshot: a record screened meanwhile is in both
+     * or neither */
+    int rc = store_study_records_values(st, &c->recs, &c->nrecs, on_value, c, e);
+    if (c->rc)
+        rc = c->rc;
+    if (rc == 0 && !c->seen && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
     if (rc == 0)
         rc = flush_record(c);
     int prc = pipe_stop(c); /* the deriver's error is the one to tell */

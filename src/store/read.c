@@ -201,24 +201,33 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
     return value_rows(st, s, NULL, 0, store_record_name(&r), r.id, fn, ctx, e);
 }
 
-int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
+int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
+                               store_value_fn fn, void *ctx, struct err *e)
 {
+    *recs = NULL;
+    *nrecs = 0;
     /* Inside a batch the batch's own transaction already gives one snapshot. */
     bool own = st->tx_depth == 0;
     int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
-    struct store_record *recs = NULL;
-    size_t nrecs = 0;
     sqldb_stmt *s = NULL;
-    rc = store_record_list(st, &recs, &nrecs, e);
+    rc = store_record_list(st, recs, nrecs, e);
     if (rc == 0 && !(s = store_stmt_get(st, SQ_VAL_STUDY, e)))
         rc = ERR_IO;
     if (rc == 0)
-        rc = value_rows(st, s, recs, nrecs, NULL, 0, fn, ctx, e);
-    free(recs);
+        rc = value_rows(st, s, *recs, *nrecs, NULL, 0, fn, ctx, e);
     if (own)
         store_exec_sql(st->db, "COMMIT", NULL);
+    return rc;
+}
+
+int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)
+{
+    struct store_record *recs;
+    size_t nrecs;
+    int rc = store_study_records_values(st, &recs, &nrecs, fn, ctx, e);
+    free(recs);
     return rc;
 }
 

@@ -817,6 +817,11 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
 /* All values of the study, for the analysis: records in screening order, then event,
  * instance, field, code in byte order. One read transaction (a consistent snapshot). */
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e);
+/* As store_study_values, with the records themselves (every one in scope, in screening order,
+ * as store_record_list) read in the same snapshot: *recs is set before the first value (the
+ * caller frees it, also on failure), so a record screened meanwhile is in both or in neither. */
+int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
+                               store_value_fn fn, void *ctx, struct err *e);
 
 /* One field's values across the study, for the dashboard's schedule: each non-blank value of
  * field (not a checkbox) as a struct store_value whose record is NULL (record_id names it), code

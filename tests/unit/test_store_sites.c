@@ -78,6 +78,23 @@ static void test_codes_are_unique_whatever_the_case_and_checked(void **state)
     tdb_close(&t);
 }
 
+struct listed {
+    struct store_record *recs;
+    size_t n, values;
+};
+
+/* store_value_fn: each value's record is in the list already handed over. */
+static int value_listed(void *ctx, const struct store_value *v)
+{
+    struct listed *ls = ctx;
+    bool found = false;
+    for (size_t i = 0; ls->recs && i < ls->n; i++)
+        found |= ls->recs[i].id == v->record_id;
+    assert_true(found);
+    ls->values++;
+    return 0;
+}
+
 /* The records whose values the nurse reads (store_study_values) once placed at sites[n], in seen;
  * the nurse is the reader afterwards. */
 static const char *values_of_nurse_at(struct tdb *t, const char **sites, size_t n, char *seen)
@@ -116,6 +133,14 @@ static void test_a_user_of_one_site_reads_only_its_records(void **state)
     assert_string_equal(values_of_nurse_at(&t, b, 1, seen), "SCR-002 ");
     assert_string_equal(values_of_nurse_at(&t, ab, 2, seen), "SCR-001 SCR-002 ");
     assert_string_equal(values_of_nurse_at(&t, a, 1, seen), "SCR-001 ");
+    /* with the records from the same snapshot: the list is there before the first value, and
+     * holds the reader's records only */
+    struct listed ls = {0};
+    assert_int_equal(store_study_records_values(t.st, &ls.recs, &ls.n, value_listed, &ls, &e), 0);
+    assert_int_equal(ls.n, 1);
+    assert_string_equal(ls.recs[0].screening_no, "SCR-001");
+    assert_true(ls.values > 0);
+    free(ls.recs);
     /* the audit trail: the rows about site A's records, not the study's own rows */
     char rows[256] = "";
     assert_int_equal(store_audit_foreach(t.st, collect_audit_records, rows, &e), 0);
