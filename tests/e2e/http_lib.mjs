@@ -48,11 +48,24 @@ export function studyDb(dir, name = 'study') {
     return r.stdout.trim();
 }
 
+// The temporary folders makeDb made: removed when the test exits 0, kept (and named) when it
+// fails, for whoever reads its output; IOHEME_KEEP_TMP=1 keeps them always.
+const tempDirs = [];
+process.on('exit', (code) => {
+    if (!tempDirs.length) return;
+    if (code !== 0 || process.env.IOHEME_KEEP_TMP) {
+        console.log(`kept: ${tempDirs.join(' ')}`);
+        return;
+    }
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 // A fresh database in a new temporary folder: user <role> for every role (admin is "admin").
 // { synthetic: true }: a training/demo database (`init --synthetic`), the only kind `simulate` fills;
 // { protocol: DIR }: another protocol folder than protocols/io-heme.
 export function makeDb(ioheme, src, opts = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ioheme-http-'));
+    tempDirs.push(dir);
     const db = studyDb(dir);
     run(ioheme, ['init', '--db', db, '--admin', 'admin', '--protocol', opts.protocol || path.join(src, 'protocols/io-heme'),
                  ...(opts.synthetic ? ['--synthetic'] : [])],

@@ -5,7 +5,7 @@
 set -eu
 : "${IOHEME:?}" "${IOHEME_FIXTURES:?}"
 exec python3 - "$IOHEME" "$IOHEME_FIXTURES/stats" <<'PY'
-import csv, json, math, os, subprocess, sys, tempfile
+import csv, json, math, os, shutil, subprocess, sys, tempfile
 
 exe, fx = sys.argv[1], sys.argv[2]
 data = os.path.join(fx, "data")
@@ -205,6 +205,7 @@ fails("bad alternative", ["binom", "--x", "1", "--n", "2", "--alternative", "sid
 fails("no input", ["quantile", "--value", "v"], "--input")
 fails("bad dropout", ["samplesize", "--p0", "0.7", "--p1", "0.87", "--dropout", "1"], "dropout")
 fails("equal p0 p1", ["samplesize", "--p0", "0.7", "--p1", "0.7"], "p1")
+shutil.rmtree(tmp)
 
 if failures:
     print("\n".join(failures))
