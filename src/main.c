@@ -130,8 +130,8 @@ const struct cli_cmd cli_commands[] = {
     {CMD("dataset", cmd_dataset,
          "write the analysis dataset (CSV + dictionary; Stata, SPSS, SAS, R)", CMD_DATASET_USAGE),
      .opts = cmd_dataset_opts, STUDY(PERM_EXPORT), .check = cmd_dataset_check},
-    /* standard formats, one subcommand each (odm) */
-    {CMD("export", NULL, "export the study: CDISC ODM 1.3.2 (odm), REDCap (redcap)",
+    /* standard formats, one subcommand each (odm, redcap, xpt) */
+    {CMD("export", NULL, "export the study: CDISC ODM (odm), REDCap (redcap), SDTM XPT (xpt)",
          CMD_EXPORT_USAGE),
      .flags = CLI_DB | CLI_LOGIN | CLI_SUBCOMMAND, .action = PERM_EXPORT, .subs = cmd_export_subs,
      .check = cmd_export_check},

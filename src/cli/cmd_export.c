@@ -12,7 +12,7 @@
 #include "report/dataset.h"
 
 const char CMD_EXPORT_USAGE[] =
-    "usage: ioheme export odm --out FILE [options]\n"
+    "usage: ioheme export odm|redcap|xpt --out FILE|DIR [options]\n"
     "\n"
     "Writes the study in a standard format. Formats:\n"
     "  odm    CDISC ODM 1.3.2 (XML): metadata, users and site, every value with its audit\n"
@@ -43,8 +43,8 @@ const char CMD_EXPORT_ODM_USAGE[] =
     "  --records LIST    only these records, comma-separated\n"
     "  --no-audit        current values only (a Snapshot file), without their history\n"
     "  --deidentified    leave out the values of fields marked Identifier? = y in the\n"
-    "                    (always, for a role without the identifiers permission)\n"
-    "                    dictionary, queries on them, and the users' real names\n"
+    "                    dictionary, queries on them, and the users' real names (always,\n"
+    "                    for a role without the identifiers permission)\n"
     "  --json            print what was written as JSON\n"
     "  --db FILE --user NAME   as for every command (password: $IOHEME_PASSWORD)\n";
 
