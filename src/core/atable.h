@@ -15,12 +15,17 @@
 
 enum acol_type { ACOL_TEXT, ACOL_INT, ACOL_NUM, ACOL_BOOL, ACOL_DATE, ACOL_DATETIME };
 
+struct derive_level;
+
 struct acol {
     const char *name;
     enum acol_type type;
     const char *unit; /* "" when none */
     const char *desc;
     const char *sap; /* SAP section, e.g. "§4.1" */
+    /* A categorical text column: every value it can hold, in the protocol's order (core/derive.h,
+     * struct derive_level); NULL for the others. R's loader makes such a column a factor. */
+    const struct derive_level *levels;
 };
 
 struct atable {

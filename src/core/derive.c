@@ -78,54 +78,12 @@ bool derive_dv_time(struct vtab *v, const char *event, int instance, const char 
     return derive_parse_time(vtab_get(v, event, instance, field, NULL), out);
 }
 
-struct code_label {
-    const char *code, *label;
-};
-
-static const char *label_of(const char *code, const struct code_label *m)
+/* A coded choice's dataset value (derive_level_of) into a cell. */
+static int set_level(struct atable *t, size_t row, size_t col, struct vtab *v, const char *event,
+                     int instance, const char *field, const struct derive_level *m)
 {
-    if (!code)
-        return NULL;
-    for (; m->code; m++)
-        if (strcmp(m->code, code) == 0)
-            return m->label;
-    return "other";
+    return atable_set(t, row, col, derive_level_of(vtab_get(v, event, instance, field, NULL), m));
 }
-
-/* The dataset value of a site or device code (derive_sites, derive_devices). */
-static const char *level_of(const char *code, const struct derive_level *m)
-{
-    if (!code)
-        return NULL;
-    for (; m->code; m++)
-        if (strcmp(m->code, code) == 0)
-            break;
-    return m->value;
-}
-static const struct code_label OPERATORS[] = {
-    {"1", "attending"},           {"2", "resident"}, {"3", "nurse"}, {"4", "anaesthetist"},
-    {"5", "emergency_physician"}, {NULL, NULL}};
-static const struct code_label SIDES[] = {
-    {"1", "left"}, {"2", "right"}, {"3", "midline"}, {NULL, NULL}};
-static const struct code_label METHODS[] = {
-    {"1", "gravity"}, {"2", "pressure_bag"}, {"3", "pump"}, {"4", "push"}, {NULL, NULL}};
-static const struct code_label INF_TYPES[] = {
-    {"1", "crystalloid"}, {"2", "colloid"},         {"3", "red_cells"}, {"4", "platelets"},
-    {"5", "plasma"},      {"6", "cryoprecipitate"}, {"7", "drug"},      {NULL, NULL}};
-static const struct code_label DX[] = {{"1", "AML"},
-                                       {"2", "ALL"},
-                                       {"3", "APL"},
-                                       {"4", "CML"},
-                                       {"5", "CLL"},
-                                       {"6", "Hodgkin lymphoma"},
-                                       {"7", "Non-Hodgkin lymphoma"},
-                                       {"8", "Myeloma"},
-                                       {"9", "MDS"},
-                                       {"10", "MPN"},
-                                       {"11", "Aplastic anaemia"},
-                                       {"12", "HLH"},
-                                       {"13", "TMA"},
-                                       {NULL, NULL}};
 
 /* ---- screening (SAP §2) -------------------------------------------------------------------*/
 
@@ -217,7 +175,7 @@ static bool last_observation(struct vtab *v, double *out)
     bool has = false;
     for (int k = 0; k < DERIVE_NTP; k++) {
         double t;
-        if (derive_dv_time(v, derive_tp_event[k], 0, "hd_dt", &t) && (!has || t > *out)) {
+        if (derive_dv_time(v, derive_timepoints[k].code, 0, "hd_dt", &t) && (!has || t > *out)) {
             *out = t;
             has = true;
         }
@@ -293,10 +251,10 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
         rc |= atable_set_int(at, r, ATT_PLACEMENT, pn);
         rc |= atable_set_int(at, r, ATT_ATTEMPT, an);
         rc |= atable_set(at, r, ATT_SITE,
-                         level_of(site ? site
-                                  : p  ? p->site_code
-                                       : NULL,
-                                  derive_sites));
+                         derive_level_of(site ? site
+                                         : p  ? p->site_code
+                                              : NULL,
+                                         derive_sites));
         rc |= atable_set(at, r, ATT_START_DT, vtab_get(v, EV_PROC, i, "att_start_dt", NULL));
         rc |= atable_set_opt(at, r, ATT_DURATION_S, has_start && has_end, end - start);
         if (outcome >= 0)
@@ -355,15 +313,12 @@ static int derive_placements(struct adataset *ds, struct vtab *v, struct subj_ac
             return rc;
         rc |= atable_set(pt, r, PL_SUBJECT_ID, v->study_id);
         rc |= atable_set_int(pt, r, PL_PLACEMENT, p->number);
-        rc |= atable_set(pt, r, PL_DEVICE,
-                         level_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), derive_devices));
+        rc |= set_level(pt, r, PL_DEVICE, v, EV_PROC, i, "iop_device", derive_devices);
         rc |= atable_set(pt, r, PL_GAUGE, vtab_get(v, EV_PROC, i, "iop_gauge", NULL));
         rc |= atable_set(pt, r, PL_LENGTH, vtab_get(v, EV_PROC, i, "iop_length", NULL));
-        rc |= atable_set(pt, r, PL_SITE, level_of(p->site_code, derive_sites));
-        rc |=
-            atable_set(pt, r, PL_SIDE, label_of(vtab_get(v, EV_PROC, i, "iop_side", NULL), SIDES));
-        rc |= atable_set(pt, r, PL_OPERATOR,
-                         label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
+        rc |= atable_set(pt, r, PL_SITE, derive_level_of(p->site_code, derive_sites));
+        rc |= set_level(pt, r, PL_SIDE, v, EV_PROC, i, "iop_side", derive_sides);
+        rc |= set_level(pt, r, PL_OPERATOR, v, EV_PROC, i, "iop_operator", derive_operators);
         rc |= atable_set_int(pt, r, PL_N_ATTEMPTS, p->nattempts);
         rc |= atable_set_int(pt, r, PL_SUCCESS, p->success);
         rc |= atable_set(pt, r, PL_DECISION_DT, vtab_get(v, EV_PROC, i, "iop_decision_dt", NULL));
@@ -401,9 +356,7 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
         if (!derive_dv_int(v, EV_PROC, i, "inf_placement", &pn))
             pn = 1;
         const struct placement *p = find_pl((struct placement *)a->pl, a->npl, pn);
-        const char *site = p ? level_of(p->site_code, derive_sites) : NULL;
-        if (site && strcmp(site, "humerus") != 0 && strcmp(site, "tibia") != 0)
-            site = "other";
+        const char *site = p ? derive_level_of(p->site_code, derive_inf_sites) : NULL;
         bool has_dur = has_start && has_stop;
         double dur = has_dur ? (stop - start) / 60.0 : 0;
         size_t r;
@@ -413,10 +366,8 @@ static int derive_infusions(struct adataset *ds, struct vtab *v, const struct su
         rc |= atable_set_int(t, r, INF_INFUSION, i);
         rc |= atable_set_int(t, r, INF_PLACEMENT, pn);
         rc |= atable_set(t, r, INF_SITE, site);
-        rc |= atable_set(t, r, INF_TYPE,
-                         label_of(vtab_get(v, EV_PROC, i, "inf_type", NULL), INF_TYPES));
-        rc |= atable_set(t, r, INF_METHOD,
-                         label_of(vtab_get(v, EV_PROC, i, "inf_method", NULL), METHODS));
+        rc |= set_level(t, r, INF_TYPE, v, EV_PROC, i, "inf_type", derive_inf_types);
+        rc |= set_level(t, r, INF_METHOD, v, EV_PROC, i, "inf_method", derive_methods);
         rc |= atable_set_opt(t, r, INF_VOLUME, has_vol, vol);
         rc |= atable_set(t, r, INF_START_DT, vtab_get(v, EV_PROC, i, "inf_start_dt", NULL));
         rc |= atable_set_opt(t, r, INF_DURATION_MIN, has_dur, dur);
@@ -509,10 +460,8 @@ static int derive_baseline(struct atable *t, size_t r, struct vtab *v)
     int rc = 0;
     double plt = 0, anc = 0, x, w, h;
     rc |= set_from(t, r, SUB_AGE, v, EV_SCREEN, "age");
-    const char *sex = vtab_get(v, EV_SCREEN, 0, "sex", NULL);
-    if (sex)
-        rc |= atable_set(t, r, SUB_SEX, strcmp(sex, "1") == 0 ? "male" : "female");
-    rc |= atable_set(t, r, SUB_HEME_DX, label_of(vtab_get(v, EV_SCREEN, 0, "heme_dx", NULL), DX));
+    rc |= set_level(t, r, SUB_SEX, v, EV_SCREEN, 0, "sex", derive_sexes);
+    rc |= set_level(t, r, SUB_HEME_DX, v, EV_SCREEN, 0, "heme_dx", derive_diagnoses);
     if (derive_dv_num(v, EV_BASE, 0, "bl_weight", &w) &&
         derive_dv_num(v, EV_BASE, 0, "bl_height", &h) && h > 0)
         rc |= atable_set_num(t, r, SUB_BMI, round(w / (h / 100 * h / 100) * 10) / 10);
@@ -596,14 +545,12 @@ static int derive_subject_row(struct adataset *ds, struct vtab *v)
     rc |= atable_set_int(t, r, SUB_N_PLACEMENTS, a->npl);
     if (first) {
         int i = first->instance;
-        rc |= atable_set(t, r, SUB_FIRST_SITE, level_of(first->site_code, derive_sites));
+        rc |= atable_set(t, r, SUB_FIRST_SITE, derive_level_of(first->site_code, derive_sites));
         if (first->site_code &&
             (strcmp(first->site_code, "1") == 0 || strcmp(first->site_code, "2") == 0))
             rc |= atable_set_int(t, r, SUB_SG_HUMERUS, strcmp(first->site_code, "1") == 0);
-        rc |= atable_set(t, r, SUB_FIRST_DEVICE,
-                         level_of(vtab_get(v, EV_PROC, i, "iop_device", NULL), derive_devices));
-        rc |= atable_set(t, r, SUB_FIRST_OPERATOR,
-                         label_of(vtab_get(v, EV_PROC, i, "iop_operator", NULL), OPERATORS));
+        rc |= set_level(t, r, SUB_FIRST_DEVICE, v, EV_PROC, i, "iop_device", derive_devices);
+        rc |= set_level(t, r, SUB_FIRST_OPERATOR, v, EV_PROC, i, "iop_operator", derive_operators);
         rc |= atable_set_int(t, r, SUB_N_ATTEMPTS_FIRST, first->nattempts);
         if (in_fas && first->first_attempt_ok >= 0)
             rc |= atable_set_int(t, r, SUB_FIRST_ATTEMPT_SUCCESS, first->first_attempt_ok == 1);

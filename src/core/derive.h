@@ -198,10 +198,19 @@ extern const struct acol *const derive_ads_cols[ADS_NTABLES];
 extern const size_t derive_ads_ncols[ADS_NTABLES];
 extern const char *const derive_ads_names[ADS_NTABLES];
 
-/* Haemodynamic time points: event names, labels, minutes after T0. */
+/* A coded choice as the dataset writes it: the CRF's code, the dataset's value, a reader's
+ * label. A list ends with {NULL, value, label}: the value every other code falls into (NULL:
+ * none, the cell stays missing). A categorical column's levels (struct acol) are the list's
+ * values in order, the last one included. */
+struct derive_level {
+    const char *code, *value, *label;
+};
+/* The value of code in m (derive_level above); NULL for no code. */
+const char *derive_level_of(const char *code, const struct derive_level *m);
+
+/* Haemodynamic time points: event names (as codes), labels (as values), minutes after T0. */
 #define DERIVE_NTP 6
-extern const char *const derive_tp_event[DERIVE_NTP];
-extern const char *const derive_tp_label[DERIVE_NTP];
+extern const struct derive_level derive_timepoints[DERIVE_NTP + 1];
 extern const int derive_tp_minutes[DERIVE_NTP];
 
 /* Complication types of the protocol (comp_type codes) and their labels, in report order. */
@@ -209,15 +218,20 @@ extern const int derive_tp_minutes[DERIVE_NTP];
 extern const int derive_comp_code[DERIVE_NCOMP_TYPES];
 extern const char *const derive_comp_label[DERIVE_NCOMP_TYPES];
 
-/* A coded choice as the dataset writes it: the CRF's code, the dataset's value, a reader's
- * label. Lists end with the entry every other code falls into: {NULL, "other", ...}. */
-struct derive_level {
-    const char *code, *value, *label;
-};
-/* IO sites (the first_site and site columns) and devices (first_device, device), in the CRF's
- * code order. */
+/* The coded choices of the dataset, in the CRF's code order: sex; haematological diagnosis;
+ * IO sites (first_site, a placement's and an attempt's site) and devices (first_device,
+ * device); the sites an infusion is grouped by (humerus, tibia, other); operators; sides;
+ * infusion types and methods; a time point's status (no status: "missing"). */
+extern const struct derive_level derive_sexes[];
+extern const struct derive_level derive_diagnoses[];
 extern const struct derive_level derive_sites[];
 extern const struct derive_level derive_devices[];
+extern const struct derive_level derive_inf_sites[];
+extern const struct derive_level derive_operators[];
+extern const struct derive_level derive_sides[];
+extern const struct derive_level derive_inf_types[];
+extern const struct derive_level derive_methods[];
+extern const struct derive_level derive_hd_statuses[];
 
 /* A completeness counter for one required field of one form (filled by derive_complete.c). */
 struct derive_cpl {

@@ -68,21 +68,20 @@ int derive_haemodynamics(struct adataset *ds, struct vtab *v, const struct deriv
 {
     struct atable *t = &ds->t[ADS_HAEMO];
     struct tp base;
-    read_tp(v, derive_tp_event[0], &base);
+    read_tp(v, derive_timepoints[0].code, &base);
     int rc = 0;
     for (int k = 0; k < DERIVE_NTP; k++) {
-        const char *ev = derive_tp_event[k];
+        const char *ev = derive_timepoints[k].code;
         struct tp p;
         read_tp(v, ev, &p);
-        double st;
-        const char *status = "missing";
-        if (derive_dv_num(v, ev, 0, "hd_status", &st))
-            status = st == 1 ? "done" : st == 2 ? "died" : "not_done";
+        /* no status (and a code the protocol does not have) falls into "missing" */
+        const char *st = vtab_get(v, ev, 0, "hd_status", NULL);
+        const char *status = derive_level_of(st ? st : "", derive_hd_statuses);
         size_t r;
         if ((rc = atable_add_row(t, &r)))
             return rc;
         rc |= atable_set(t, r, HD_SUBJECT_ID, s->id);
-        rc |= atable_set(t, r, HD_TIMEPOINT, derive_tp_label[k]);
+        rc |= atable_set(t, r, HD_TIMEPOINT, derive_timepoints[k].value);
         rc |= atable_set_int(t, r, HD_MINUTES, derive_tp_minutes[k]);
         rc |= atable_set(t, r, HD_STATUS, status);
         rc |= atable_set_opt(t, r, HD_MAP, p.has_map, p.map);
@@ -113,12 +112,12 @@ int derive_efficacy(struct adataset *ds, struct vtab *v, const struct derive_sub
     size_t r = s->row;
     int rc = 0;
     struct tp p0, p6;
-    read_tp(v, derive_tp_event[0], &p0);
-    read_tp(v, derive_tp_event[4], &p6);
+    read_tp(v, derive_timepoints[0].code, &p0);
+    read_tp(v, derive_timepoints[4].code, &p6);
     /* In shock: MAP < 65 or on vasopressors (the recorded status, as the CRF's eff_shock_t0:
      * an inotrope outside the NE-equivalent list, or doses not recorded, still count). Not in
      * shock needs a T0 MAP or a recorded "no vasopressors". */
-    int vaso0 = derive_dv_bool(v, derive_tp_event[0], 0, "hd_vaso");
+    int vaso0 = derive_dv_bool(v, derive_timepoints[0].code, 0, "hd_vaso");
     int shock = -1;
     if ((p0.has_map && p0.map < 65) || vaso0 == 1 || (p0.has_ne && p0.ne > 0))
         shock = 1;

@@ -296,11 +296,21 @@ static const char *r_class(enum acol_type t)
 }
 
 /* dataset.R: reads the CSVs of this folder into a list of data frames with R types, dates as
- * Date, date-times as POSIXct (the site's wall-clock, read as UTC), yes/no factors and every
+ * Date, date-times as POSIXct (the site's wall-clock, read as UTC), yes/no factors, coded
+ * choices (struct acol's levels) as factors with the protocol's order of levels, and every
  * column's description as its "label" attribute (as haven does). */
 bool dataset_format_has_package_files(enum dataset_format fmt)
 {
     return fmt == DATASET_STATA || fmt == DATASET_SPSS || fmt == DATASET_SAS;
+}
+
+/* s as an R string literal: quotes and backslashes escaped. */
+static void r_string(struct strbuf *sb, const char *s)
+{
+    strbuf_addc(sb, '"');
+    for (const char *p = s; *p; p++)
+        strbuf_addf(sb, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+    strbuf_addc(sb, '"');
 }
 
 int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum dataset_format fmt,
@@ -317,7 +327,7 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
         "# come from dataset_dictionary.csv, written by the same export.\n"
         "local({\n"
         "  here <- if (!is.null(sys.frame(1)$ofile)) dirname(sys.frame(1)$ofile) else \".\"\n"
-        "  read <- function(name, classes, labels, dates, datetimes, flags) {\n"
+        "  read <- function(name, classes, labels, dates, datetimes, flags, levels) {\n"
         "    d <- utils::read.csv(file.path(here, paste0(name, \".csv\")), colClasses = classes,\n"
         "                         na.strings = \"\", check.names = FALSE)\n"
         "    for (c in dates) d[[c]] <- as.Date(d[[c]])\n"
@@ -325,6 +335,7 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
         "        tryFormats = c(\"%Y-%m-%d %H:%M:%S\", \"%Y-%m-%d %H:%M\"))\n"
         "    for (c in flags) d[[c]] <- factor(d[[c]], levels = c(0, 1), labels = c(\"no\", "
         "\"yes\"))\n"
+        "    for (c in names(levels)) d[[c]] <- factor(d[[c]], levels = levels[[c]])\n"
         "    for (c in names(labels)) attr(d[[c]], \"label\") <- labels[[c]]\n"
         "    d\n"
         "  }\n"
@@ -332,15 +343,26 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
     for (int i = 0; i < ADS_NTABLES; i++) {
         const struct atable *t = &ds->t[i];
         struct strbuf cls = STRBUF_INIT, lab = STRBUF_INIT, dat = STRBUF_INIT, dtm = STRBUF_INIT,
-                      flg = STRBUF_INIT;
+                      flg = STRBUF_INIT, lev = STRBUF_INIT;
         for (size_t c = 0; c < t->ncols; c++) {
             const struct acol *col = &t->cols[c];
             const char *sep = c ? ", " : "";
             strbuf_addf(&cls, "%s`%s` = \"%s\"", sep, col->name, r_class(col->type));
-            strbuf_addf(&lab, "%s`%s` = \"", sep, col->name);
-            for (const char *p = col->desc; *p; p++) /* an R string: quotes and backslashes */
-                strbuf_addf(&lab, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-            strbuf_addc(&lab, '"');
+            strbuf_addf(&lab, "%s`%s` = ", sep, col->name);
+            r_string(&lab, col->desc);
+            if (col->levels) { /* every value, the one other codes fall into last */
+                strbuf_addf(&lev, "%s`%s` = c(", lev.len ? ", " : "", col->name);
+                const struct derive_level *l = col->levels;
+                for (; l->code; l++) {
+                    strbuf_adds(&lev, l == col->levels ? "" : ", ");
+                    r_string(&lev, l->value);
+                }
+                if (l->value) {
+                    strbuf_adds(&lev, ", ");
+                    r_string(&lev, l->value);
+                }
+                strbuf_addc(&lev, ')');
+            }
             struct strbuf *kind = col->type == ACOL_DATE       ? &dat
                                   : col->type == ACOL_DATETIME ? &dtm
                                   : col->type == ACOL_BOOL     ? &flg
@@ -350,14 +372,16 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
         }
         strbuf_addf(&sb,
                     "    %s = read(\"%s\",\n      c(%s),\n      list(%s),\n      c(%s), c(%s), "
-                    "c(%s))%s\n",
+                    "c(%s),\n      list(%s))%s\n",
                     t->name, t->name, strbuf_str(&cls), strbuf_str(&lab), strbuf_str(&dat),
-                    strbuf_str(&dtm), strbuf_str(&flg), i + 1 < ADS_NTABLES ? "," : "");
+                    strbuf_str(&dtm), strbuf_str(&flg), strbuf_str(&lev),
+                    i + 1 < ADS_NTABLES ? "," : "");
         strbuf_release(&cls);
         strbuf_release(&lab);
         strbuf_release(&dat);
         strbuf_release(&dtm);
         strbuf_release(&flg);
+        strbuf_release(&lev);
     }
     strbuf_adds(&sb, "  )\n  invisible(ioheme)\n})\n");
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")

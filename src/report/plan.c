@@ -222,29 +222,10 @@ static void t1_levels(struct plan_ctx *c, json_t *rows, const char *what, int co
 
 static json_t *plan_baseline(struct plan_ctx *c)
 {
-    static const char *const dx[] = {"AML",
-                                     "ALL",
-                                     "APL",
-                                     "CML",
-                                     "CLL",
-                                     "Hodgkin lymphoma",
-                                     "Non-Hodgkin lymphoma",
-                                     "Myeloma",
-                                     "MDS",
-                                     "MPN",
-                                     "Aplastic anaemia",
-                                     "HLH",
-                                     "TMA",
-                                     "other",
-                                     NULL};
     json_t *rows = json_array();
     t1_cont(c, rows, "Age", "years", SUB_AGE);
-    t1_level(c, rows, "Male sex", SUB_SEX, "male", NULL);
-    for (const char *const *d = dx; *d; d++) {
-        char label[64];
-        fmt_text(label, sizeof label, "Diagnosis: %s", *d);
-        t1_level(c, rows, label, SUB_HEME_DX, *d, "diagnosis");
-    }
+    t1_level(c, rows, "Male sex", SUB_SEX, derive_sexes[0].value, NULL);
+    t1_levels(c, rows, "Diagnosis", SUB_HEME_DX, derive_diagnoses, "diagnosis");
     t1_cont(c, rows, "BMI", "kg/m²", SUB_BMI);
     t1_cont(c, rows, "SOFA score", "points", SUB_SOFA);
     t1_cont(c, rows, "Platelets", "×10⁹/L", SUB_PLT);

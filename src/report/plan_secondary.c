@@ -49,10 +49,22 @@ static json_t *flow_by(struct plan_ctx *c, int col, const char *const *levels)
     return a;
 }
 
+/* The values of a coded choice (core/derive.h) in order into out, NULL after them; with
+ * fallback the value every other code falls into as well. out holds the list and two more. */
+static void level_values(const struct derive_level *m, bool fallback, const char **out)
+{
+    for (; m->code; m++)
+        *out++ = m->value;
+    *out++ = fallback ? m->value : NULL;
+    *out = NULL;
+}
+
 json_t *plan_infusion(struct plan_ctx *c)
 {
-    static const char *const sites[] = {"humerus", "tibia", "other", NULL};
-    static const char *const methods[] = {"gravity", "pressure_bag", "pump", "push", NULL};
+    /* sites: humerus, tibia, other; methods: the protocol's four, without "other" */
+    const char *sites[8], *methods[8];
+    level_values(derive_inf_sites, true, sites);
+    level_values(derive_methods, false, methods);
     const struct atable *t = &c->ds->t[ADS_INFUSIONS];
     json_t *o = json_object();
     plan_jset(c, o, "sap", json_string("§5.1"));
@@ -195,12 +207,12 @@ json_t *plan_haemodynamics(struct plan_ctx *c)
     json_t *tps = json_array();
     for (int k = 0; k < DERIVE_NTP; k++) {
         json_t *p = json_object();
-        plan_jset(c, p, "timepoint", json_string(derive_tp_label[k]));
+        plan_jset(c, p, "timepoint", json_string(derive_timepoints[k].value));
         plan_jset(c, p, "minutes", json_integer(derive_tp_minutes[k]));
         for (size_t v = 0; v < N_HD_VARS; v++) {
             double *x;
-            size_t n =
-                plan_nums(c, ADS_HAEMO, HD_VARS[v].col, HD_TIMEPOINT, derive_tp_label[k], &x);
+            size_t n = plan_nums(c, ADS_HAEMO, HD_VARS[v].col, HD_TIMEPOINT,
+                                 derive_timepoints[k].value, &x);
             plan_jset(c, p, HD_VARS[v].key, plan_jdescribe(c, x, n, "§5.3"));
             arena_free(&c->ar); /* scratch only: the JSON holds copies */
         }

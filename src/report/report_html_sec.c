@@ -9,20 +9,24 @@
 #include "report/html_out.h"
 #include "report/report_html_int.h"
 
-/* A site's label (derive_sites) or a pressure method's. */
+/* The label of value s in the coded choice m (core/derive.h), NULL when it has none. */
+static const char *level_label(const struct derive_level *m, const char *s)
+{
+    for (;; m++) {
+        if (m->value && strcmp(s, m->value) == 0)
+            return m->label;
+        if (!m->code)
+            return NULL;
+    }
+}
+
+/* A site's label (derive_sites) or a pressure method's (derive_methods). */
 static const char *site_label(const char *s)
 {
-    for (const struct derive_level *l = derive_sites;; l++) {
-        if (strcmp(s, l->value) == 0)
-            return l->label;
-        if (!l->code)
-            break;
-    }
-    return strcmp(s, "gravity") == 0        ? "Gravity"
-           : strcmp(s, "pressure_bag") == 0 ? "Pressure bag 300 mmHg"
-           : strcmp(s, "pump") == 0         ? "Infusion pump"
-           : strcmp(s, "push") == 0         ? "Manual syringe push"
-                                            : s;
+    const char *l = level_label(derive_sites, s);
+    if (!l)
+        l = level_label(derive_methods, s);
+    return l ? l : s;
 }
 
 static void desc_rows(struct strbuf *sb, const json_t *arr, const char *key)

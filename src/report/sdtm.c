@@ -44,7 +44,7 @@ struct dom {
 
 #define COL(n, ty, l)                                                                              \
     {                                                                                              \
-        n, ty, "", l, ""                                                                           \
+        n, ty, "", l, "", NULL                                                                     \
     }
 
 static const struct acol DM_COLS[] = {
@@ -406,7 +406,7 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         set(&b, "AGE", atable_get(sub, r, SUB_AGE));
         set(&b, "AGEU", "YEARS");
         const char *sex = atable_get(sub, r, SUB_SEX);
-        set(&b, "SEX", !sex ? "U" : strcmp(sex, "male") == 0 ? "M" : "F");
+        set(&b, "SEX", !sex ? "U" : strcmp(sex, derive_sexes[0].value) == 0 ? "M" : "F");
         bool fas =
             atable_get(sub, r, SUB_IN_FAS) && strcmp(atable_get(sub, r, SUB_IN_FAS), "1") == 0;
         set(&b, "ARMCD", "IO");

@@ -62,4 +62,19 @@ for (tab in unique(dict$table)) {
             cols$description[i])
   }
 }
+# coded choices are factors whose levels keep the protocol's order (time points in time, codes
+# in the CRF's order), not the alphabet's; a value outside them would have failed above as NA
+want_levels <- list(
+  haemodynamics = list(timepoint = c("T0", "15min", "30min", "60min", "6h", "24h"),
+                       status = c("done", "died", "not_done", "missing")),
+  subjects = list(sex = c("male", "female"),
+                  first_site = c("humerus", "tibia", "distal_tibia", "femur", "sternum", "other")),
+  infusions = list(site = c("humerus", "tibia", "other"),
+                   method = c("gravity", "pressure_bag", "pump", "push", "other")))
+for (tab in names(want_levels)) for (col in names(want_levels[[tab]])) {
+  g <- ds[[tab]][[col]]
+  if (!is.factor(g) || !identical(levels(g), want_levels[[tab]][[col]]))
+    fail("dataset.R", tab, col, "levels", if (is.factor(g)) levels(g) else class(g))
+}
+if (!is.character(ds$subjects$subject_id)) fail("dataset.R subjects subject_id is not text")
 cat("dataset_formats.R: ok,", checked, "values compared\n")

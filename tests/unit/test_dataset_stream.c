@@ -23,9 +23,9 @@
 static char tmpdir[256];
 
 static const struct acol COLS[] = {
-    {"id", ACOL_INT, "", "Row", "§1"},
-    {"text", ACOL_TEXT, "", "Text", "§1"},
-    {"note", ACOL_TEXT, "", "Note", "§1"},
+    {"id", ACOL_INT, "", "Row", "§1", NULL},
+    {"text", ACOL_TEXT, "", "Text", "§1", NULL},
+    {"note", ACOL_TEXT, "", "Note", "§1", NULL},
 };
 
 /* Rows with missing cells, an empty one (missing, as atable keeps it), and values longer than
