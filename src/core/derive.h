@@ -207,6 +207,11 @@ struct derive_level {
 };
 /* The value of code in m (derive_level above); NULL for no code. */
 const char *derive_level_of(const char *code, const struct derive_level *m);
+/* m's values in order into out, NULL after them (at most DERIVE_MAX_LEVELS, out holds one
+ * more); with fallback the value every other code falls into as well (a column's levels);
+ * returns how many. */
+#define DERIVE_MAX_LEVELS 24
+size_t derive_level_values(const struct derive_level *m, bool fallback, const char **out);
 
 /* Haemodynamic time points: event names (as codes), labels (as values), minutes after T0. */
 #define DERIVE_NTP 6

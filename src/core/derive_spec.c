@@ -201,6 +201,17 @@ const char *derive_level_of(const char *code, const struct derive_level *m)
     return m->value;
 }
 
+size_t derive_level_values(const struct derive_level *m, bool fallback, const char **out)
+{
+    size_t n = 0;
+    for (; m->code && n < DERIVE_MAX_LEVELS; m++)
+        out[n++] = m->value;
+    if (fallback && !m->code && m->value && n < DERIVE_MAX_LEVELS)
+        out[n++] = m->value;
+    out[n] = NULL;
+    return n;
+}
+
 const struct derive_level derive_sexes[] = {
     {"1", "male", "Male"}, {"2", "female", "Female"}, {NULL, NULL, NULL}};
 /* The report's labels are the values (Table 1: "Diagnosis: AML"). */

@@ -450,7 +450,7 @@ static int csv_close(struct csv_out *o, const struct adataset *ds, int rc, struc
     if (rc)
         return rc;
     struct strbuf dict = STRBUF_INIT;
-    strbuf_adds(&dict, "table,column,type,unit,description,sap_section\n");
+    strbuf_adds(&dict, "table,column,type,unit,description,sap_section,levels\n");
     for (int i = 0; i < ADS_NTABLES; i++) {
         const struct atable *t = &ds->t[i];
         for (size_t c = 0; c < t->ncols; c++) {
@@ -459,7 +459,18 @@ static int csv_close(struct csv_out *o, const struct adataset *ds, int rc, struc
             strbuf_add_csv(&dict, col->unit);
             strbuf_addc(&dict, ',');
             strbuf_add_csv(&dict, col->desc);
-            strbuf_addf(&dict, ",SAP %s\n", col->sap);
+            strbuf_addf(&dict, ",SAP %s,", col->sap);
+            if (col->levels) { /* a coded choice's values in order, '|' between them */
+                const char *v[DERIVE_MAX_LEVELS + 1];
+                derive_level_values(col->levels, true, v);
+                struct strbuf lv = STRBUF_INIT;
+                for (size_t k = 0; v[k]; k++)
+                    strbuf_addf(&lv, "%s%s", k ? "|" : "", v[k]);
+                strbuf_add_csv(&dict, strbuf_str(&lv));
+                dict.failed |= lv.failed;
+                strbuf_release(&lv);
+            }
+            strbuf_addc(&dict, '\n');
         }
     }
     rc = dict.failed

@@ -4,7 +4,7 @@
  *   dataset_from_store  reads every value of the study in one snapshot, record by record, and
  *                       runs the derivations (core/derive.h) on each;
  *   dataset_write       writes DIR/<table>.csv for every table and DIR/dataset_dictionary.csv
- *                       (table, column, type, unit, description, SAP section);
+ *                       (table, column, type, unit, description, SAP section, levels);
  *   dataset_read        reads such a directory back (for `ioheme report --dataset DIR`).
  * Values hidden by branching logic are left out (the data-quality check lists them); a dataset
  * from a training/demo database says so in every output (DATASET_SYNTHETIC_FILE, the report).

@@ -323,8 +323,8 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
         &sb,
         "# Reads the ioheme analysis dataset in this folder into R: ds <- "
         "source(\"dataset.R\")$value\n"
-        "# (or source it: the list `ioheme` is then defined). Types, dates and labels\n"
-        "# come from dataset_dictionary.csv, written by the same export.\n"
+        "# (or source it: the list `ioheme` is then defined). Types, dates, labels and\n"
+        "# levels are those of dataset_dictionary.csv, written by the same export.\n"
         "local({\n"
         "  here <- if (!is.null(sys.frame(1)$ofile)) dirname(sys.frame(1)$ofile) else \".\"\n"
         "  read <- function(name, classes, labels, dates, datetimes, flags, levels) {\n"
@@ -350,16 +350,13 @@ int dataset_write_r_loader(const struct adataset *ds, const char *dir, enum data
             strbuf_addf(&cls, "%s`%s` = \"%s\"", sep, col->name, r_class(col->type));
             strbuf_addf(&lab, "%s`%s` = ", sep, col->name);
             r_string(&lab, col->desc);
-            if (col->levels) { /* every value, the one other codes fall into last */
+            if (col->levels) {
+                const char *v[DERIVE_MAX_LEVELS + 1];
+                derive_level_values(col->levels, true, v);
                 strbuf_addf(&lev, "%s`%s` = c(", lev.len ? ", " : "", col->name);
-                const struct derive_level *l = col->levels;
-                for (; l->code; l++) {
-                    strbuf_adds(&lev, l == col->levels ? "" : ", ");
-                    r_string(&lev, l->value);
-                }
-                if (l->value) {
-                    strbuf_adds(&lev, ", ");
-                    r_string(&lev, l->value);
+                for (size_t k = 0; v[k]; k++) {
+                    strbuf_adds(&lev, k ? ", " : "");
+                    r_string(&lev, v[k]);
                 }
                 strbuf_addc(&lev, ')');
             }

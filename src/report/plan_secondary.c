@@ -49,22 +49,12 @@ static json_t *flow_by(struct plan_ctx *c, int col, const char *const *levels)
     return a;
 }
 
-/* The values of a coded choice (core/derive.h) in order into out, NULL after them; with
- * fallback the value every other code falls into as well. out holds the list and two more. */
-static void level_values(const struct derive_level *m, bool fallback, const char **out)
-{
-    for (; m->code; m++)
-        *out++ = m->value;
-    *out++ = fallback ? m->value : NULL;
-    *out = NULL;
-}
-
 json_t *plan_infusion(struct plan_ctx *c)
 {
     /* sites: humerus, tibia, other; methods: the protocol's four, without "other" */
-    const char *sites[8], *methods[8];
-    level_values(derive_inf_sites, true, sites);
-    level_values(derive_methods, false, methods);
+    const char *sites[DERIVE_MAX_LEVELS + 1], *methods[DERIVE_MAX_LEVELS + 1];
+    derive_level_values(derive_inf_sites, true, sites);
+    derive_level_values(derive_methods, false, methods);
     const struct atable *t = &c->ds->t[ADS_INFUSIONS];
     json_t *o = json_object();
     plan_jset(c, o, "sap", json_string("§5.1"));

@@ -77,4 +77,10 @@ for (tab in names(want_levels)) for (col in names(want_levels[[tab]])) {
     fail("dataset.R", tab, col, "levels", if (is.factor(g)) levels(g) else class(g))
 }
 if (!is.character(ds$subjects$subject_id)) fail("dataset.R subjects subject_id is not text")
+# and the loader's factors are the dictionary's levels, column by column
+for (i in which(dict$levels != "")) {
+  g <- ds[[dict$table[i]]][[dict$column[i]]]
+  if (!identical(levels(g), strsplit(dict$levels[i], "|", fixed = TRUE)[[1]]))
+    fail("dataset.R", dict$table[i], dict$column[i], "levels differ from the dictionary's")
+}
 cat("dataset_formats.R: ok,", checked, "values compared\n")

@@ -50,6 +50,16 @@ for tab, cols in types.items():
                     assert abs(float(got) - float(want)) <= 1e-9 * max(1, abs(float(want))), (path, c, i, got, want)
                 n += 1
 print(f'dataset_formats: pandas agrees on {n} values')
+# the dictionary's levels (a coded column's values in order, '|' between them): every value
+# of such a column is one of them
+coded = 0
+for r in csv.DictReader(open(f'{w}/stata/dataset_dictionary.csv')):
+    if r['levels']:
+        levels = r['levels'].split('|')
+        seen = {row[r['column']] for row in csv.DictReader(open(f"{w}/stata/{r['table']}.csv"))} - {''}
+        assert seen <= set(levels), (r['table'], r['column'], seen - set(levels))
+        coded += 1
+assert coded >= 15, f'{coded} coded columns in the dictionary'
 PY
 # the same database, the same bytes
 "$I" dataset --out "$W/stata2" --format stata >/dev/null
