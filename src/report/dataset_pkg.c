@@ -1,10 +1,10 @@
 /* The analysis dataset in each statistics package's own format (issue 14): Stata .dta, SPSS
  * .sav and SAS .sas7bdat written by ReadStat (the library behind R's haven and pyreadstat),
- * with every column's description as its variable label, typed dates and date-times, and
- * yes/no labels on the boolean columns; and for R (and beside the CSVs) a loader script that
- * reads the CSVs with their types and labels. Column names are the CSV's (≤ 32 characters,
- * what every one of these formats takes). The files carry a fixed timestamp, so the same
- * dataset gives the same bytes. */
+ * with every column's description as its variable label, typed dates and date-times, yes/no
+ * labels on the boolean columns and coded columns as labelled numbers (Stata, SPSS); and for R (and
+ * beside the CSVs) a loader script that reads the CSVs with their types and labels. Column names
+ * are the CSV's (≤ 32 characters, what every one of these formats takes). The files carry a fixed
+ * timestamp, so the same dataset gives the same bytes. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -83,6 +83,15 @@ static bool pkg_number(const struct pkg *p, enum acol_type ty, const char *s, do
     return true;
 }
 
+/* Stata and SPSS take a coded column (struct acol's levels) as numbers 1..n, in the order of its
+ * levels, with the levels as value labels: what `encode` would make of the strings, and what
+ * haven's as_factor and pandas' categoricals read back. SAS keeps value labels outside the
+ * data file (a format catalog, not written), so there the column stays text. */
+static bool pkg_coded(const struct pkg *p, const struct acol *col)
+{
+    return col->levels && !p->xport && (p->fmt == DATASET_STATA || p->fmt == DATASET_SPSS);
+}
+
 /* SAS transport files, version 5, as regulators take them: ReadStat writes version 8 unless
  * told (docs/exports.md). */
 static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DATE9", "DATETIME20"};
@@ -128,6 +137,10 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         if (t->cols[c].type == ACOL_TEXT)
             last_text = c;
     }
+    /* each coded column's levels (pkg_coded), NULL for the others */
+    const char *(*levels)[DERIVE_MAX_LEVELS + 1] = calloc(t->ncols ? t->ncols : 1, sizeof *levels);
+    if (!levels && !rc)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
     size_t *widths = calloc(t->ncols ? t->ncols : 1, sizeof *widths);
     if (!widths && !rc)
         rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -139,7 +152,16 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         widths[last_text] += 81 - reclen;
     for (size_t c = 0; !rc && c < t->ncols; c++) {
         const struct acol *col = &t->cols[c];
-        if (col->type == ACOL_TEXT) {
+        if (pkg_coded(p, col)) {
+            size_t n = derive_level_values(col->levels, true, levels[c]);
+            readstat_label_set_t *ls = readstat_add_label_set(w, READSTAT_TYPE_DOUBLE, col->name);
+            vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_DOUBLE, 0);
+            if (ls && vars[c]) {
+                for (size_t k = 0; k < n; k++)
+                    readstat_label_double_value(ls, (double)(k + 1), levels[c][k]);
+                readstat_variable_set_label_set(vars[c], ls);
+            }
+        } else if (col->type == ACOL_TEXT) {
             vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_STRING, widths[c]);
         } else {
             vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_DOUBLE, 0);
@@ -178,7 +200,19 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
         for (size_t c = 0; re == READSTAT_OK && c < t->ncols; c++) {
             const char *s = cells[c];
             double v;
-            if (t->cols[c].type == ACOL_TEXT)
+            if (levels[c][0]) { /* coded: the level's place, 1 first */
+                size_t k = 0;
+                while (s && levels[c][k] && strcmp(levels[c][k], s) != 0)
+                    k++;
+                if (s && !levels[c][k])
+                    rc = err_set(e, ERR_INTERNAL, "%s: column %s: '%s' is none of its levels", path,
+                                 t->cols[c].name, s);
+                else
+                    re = s ? readstat_insert_double_value(w, vars[c], (double)(k + 1))
+                           : readstat_insert_missing_value(w, vars[c]);
+                if (rc)
+                    break;
+            } else if (t->cols[c].type == ACOL_TEXT)
                 re = s ? readstat_insert_string_value(w, vars[c], s)
                        : readstat_insert_missing_value(w, vars[c]);
             else if (pkg_number(p, t->cols[c].type, s, &v))
@@ -199,6 +233,7 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
     readstat_writer_free(w);
     free(vars);
     free(widths);
+    free(levels);
     if (fclose(f) != 0 && !rc)
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
     if (rc)

@@ -38,9 +38,19 @@ for (r in readers) {
     cols <- dict[dict$table == tab, ]
     if (!identical(names(got), cols$column)) fail(r[[2]], tab, "columns", names(got))
     if (nrow(got) != nrow(csv)) fail(r[[2]], tab, "rows", nrow(got), "want", nrow(csv))
-    for (i in seq_len(nrow(cols)))
-      compare(paste(r[[2]], tab, cols$column[i]), csv[[cols$column[i]]], got[[cols$column[i]]],
+    for (i in seq_len(nrow(cols))) {
+      g <- got[[cols$column[i]]]
+      # a coded column in .dta and .sav: numbers 1..n labelled with the dictionary's levels
+      if (cols$levels[i] != "" && r[[2]] != "sas7bdat") {
+        lv <- strsplit(cols$levels[i], "|", fixed = TRUE)[[1]]
+        if (!identical(unname(attr(g, "labels")), as.numeric(seq_along(lv))) ||
+            !identical(names(attr(g, "labels")), lv))
+          fail(r[[2]], tab, cols$column[i], "value labels", names(attr(g, "labels")))
+        g <- structure(as.character(as_factor(g, levels = "labels")), label = attr(g, "label"))
+      }
+      compare(paste(r[[2]], tab, cols$column[i]), csv[[cols$column[i]]], g,
               cols$type[i], cols$description[i])
+    }
     # yes/no value labels on the flags (a .sas7bdat keeps none: SAS keeps them in a separate
     # format catalog, which ioheme does not write)
     if (r[[2]] != "sas7bdat") for (c in cols$column[cols$type == "boolean"])

@@ -23,9 +23,11 @@ Rscript "$IOHEME_SRC/tests/e2e/dataset_formats.R" "$W/stata" "$W/spss" "$W/sas" 
 /usr/bin/python3 - "$W" <<'PY' || fail "pandas (python3-pandas, Debian's python)"
 import csv, math, sys, pandas as pd
 w = sys.argv[1]
-types = {}
+types, coded_levels = {}, {}
 for r in csv.DictReader(open(f'{w}/stata/dataset_dictionary.csv')):
     types.setdefault(r['table'], []).append((r['column'], r['type']))
+    if r['levels']:
+        coded_levels[(r['table'], r['column'])] = r['levels'].split('|')
 n = 0
 for tab, cols in types.items():
     rows = list(csv.DictReader(open(f'{w}/stata/{tab}.csv')))
@@ -38,8 +40,11 @@ for tab, cols in types.items():
             for i, row in enumerate(rows):
                 want, got = row[c], df[c].iloc[i]
                 missing = got is None or (isinstance(got, float) and math.isnan(got)) or (got is pd.NaT) or (isinstance(got, str) and got == '')
+                coded = coded_levels.get((tab, c)) if path.endswith('.dta') else None
                 if want == '':
                     assert missing, (path, c, i, got)
+                elif coded:  # a coded column in Stata: the level's place, 1 first
+                    assert got == coded.index(want) + 1, (path, c, i, got, want)
                 elif ty == 'date':
                     assert str(pd.Timestamp(got).date()) == want, (path, c, i, got, want)
                 elif ty == 'datetime':
@@ -60,6 +65,9 @@ for r in csv.DictReader(open(f'{w}/stata/dataset_dictionary.csv')):
         assert seen <= set(levels), (r['table'], r['column'], seen - set(levels))
         coded += 1
 assert coded >= 15, f'{coded} coded columns in the dictionary'
+# and pandas' own reading of the value labels gives categoricals in the levels' order
+hd = pd.read_stata(f'{w}/stata/haemodynamics.dta')
+assert list(hd['timepoint'].cat.categories) == coded_levels[('haemodynamics', 'timepoint')], list(hd['timepoint'].cat.categories)
 PY
 # the same database, the same bytes
 "$I" dataset --out "$W/stata2" --format stata >/dev/null
