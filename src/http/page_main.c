@@ -48,16 +48,12 @@ static int state_cb(void *ctx, const struct store_form_state *s)
 {
     struct states *st = ctx;
     int ev = dict_event_index(st->d, s->event), fm = dict_form_index(st->d, s->form);
-    if (ev < 0 || fm < 0)
+    size_t i = rec_index(st, s->record_id);
+    if (ev < 0 || fm < 0 || i == st->nrecs)
         return 0;
-    for (size_t i = 0; i < st->nrecs; i++) {
-        if (strcmp(store_record_name(&st->recs[i]), s->record) != 0)
-            continue;
-        int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + (size_t)fm];
-        if (*slot < 0 || s->status < *slot)
-            *slot = s->status; /* a repeating form counts as its least complete instance */
-        break;
-    }
+    int *slot = &st->status[(i * st->d->nevents + (size_t)ev) * st->d->nforms + (size_t)fm];
+    if (*slot < 0 || s->status < *slot)
+        *slot = s->status; /* a repeating form counts as its least complete instance */
     return 0;
 }
 

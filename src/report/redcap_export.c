@@ -49,8 +49,12 @@ static int keep_state(void *ctx, const struct store_form_state *s)
     if (!g)
         return ERR_NOMEM;
     rv->s = g;
-    g[rv->ns++] = (struct store_form_state){NULL, arena_strdup(&rv->ar, s->event),
-                                            arena_strdup(&rv->ar, s->form), s->instance, s->status};
+    g[rv->ns++] = (struct store_form_state){NULL,
+                                            arena_strdup(&rv->ar, s->event),
+                                            arena_strdup(&rv->ar, s->form),
+                                            s->instance,
+                                            s->status,
+                                            s->record_id};
     return 0;
 }
 

@@ -157,7 +157,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(record_id, event, form, instance) DO "
                      "UPDATE SET status = excluded.status",
     [SQ_FS_RECORD] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, "
-                     "f.instance, f.status FROM form_status f JOIN record r ON r.id = "
+                     "f.instance, f.status, f.record_id FROM form_status f JOIN record r ON r.id = "
                      "f.record_id WHERE f.record_id = ?1 ORDER BY f.event, f.form, f.instance",
     /* the lowest and highest instance of a form holding data at an event (0, 0: none) */
     [SQ_VAL_INST_BOUNDS] = "SELECT coalesce(min(instance), 0), coalesce(max(instance), 0) FROM "
@@ -247,7 +247,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [SQ_FS_ALL] = "SELECT coalesce(r.study_id, r.screening_no), f.event, f.form, f.instance, "
-                  "f.status FROM form_status f JOIN record r ON r.id = f.record_id "
+                  "f.status, f.record_id FROM form_status f JOIN record r ON r.id = f.record_id "
                   "WHERE in_scope(r.site_id) ORDER BY f.record_id, f.event, f.form, f.instance",
     [SQ_NEXT_INSTANCE] = "SELECT max(m) FROM (SELECT max(instance) AS m FROM value WHERE "
                          "record_id = ?1 AND event = ?2 AND form = ?3 UNION ALL SELECT "

@@ -348,6 +348,7 @@ int store_form_states(struct store *st, const char *record, store_form_state_fn 
             .form = (const char *)store_sql_col_text(s, 2),
             .instance = store_sql_col_int(s, 3),
             .status = store_sql_col_int(s, 4),
+            .record_id = store_sql_col_int64(s, 5),
         };
         if ((rc = fn(ctx, &fs)))
             break;

@@ -854,7 +854,8 @@ struct store_form_state {
     const char *event;
     const char *form;
     int instance;
-    int status; /* 0, 1, 2 */
+    int status;          /* 0, 1, 2 */
+    long long record_id; /* the record's row id (store_record.id) */
 };
 typedef int (*store_form_state_fn)(void *ctx, const struct store_form_state *s);
 
