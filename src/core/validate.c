@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/fmt.h"
+#include "base/utf8.h"
 #include "core/expr_int.h"
 
 static enum validate_level set(struct validate_result *r, enum validate_level level,
@@ -589,6 +590,10 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
     r->canonical[n] = '\0';
     char *cv = r->canonical;
     v = cv;
+    /* every value is text its readers can take (JSON, XML, the trail's exports); the bytes are
+     * not echoed in the message, which goes out as JSON too */
+    if (!utf8_is_valid(cv))
+        return set(r, VALID_HARD, "utf8", "field '%s': the value is not valid UTF-8 text", f->name);
     if (code && f->type != FT_CHECKBOX)
         return set(r, VALID_HARD, "checkbox",
                    "field '%s': option '%s' given, but it is a %s "

@@ -23,7 +23,7 @@ enum validate_level { VALID_OK = 0, VALID_SOFT = 1, VALID_HARD = 2 };
 struct validate_result {
     enum validate_level level;
     const char *rule; /* static string: "integer", "number", "date_ymd", "choice", "min",
-                         "max", "decimals", "calc", "checkbox", "required", "length" */
+                         "max", "decimals", "calc", "checkbox", "required", "length", "utf8" */
     /* value to store when level != VALID_HARD: up to VALIDATE_VALUE_MAX characters, REDCap's own
      * limit for a text or notes value (a MySQL TEXT column); a longer one is refused, rule
      * "length" */

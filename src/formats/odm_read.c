@@ -82,7 +82,8 @@ static void subject_end(struct reader *r)
 {
     if (!r->key || r->rc)
         return;
-    qsort(r->items, r->nitems, sizeof *r->items, item_cmp);
+    if (r->nitems > 1) /* a subject without items has none to sort (and items NULL) */
+        qsort(r->items, r->nitems, sizeof *r->items, item_cmp);
     size_t nlast = 0;
     for (size_t i = 0; i < r->nitems; i++) {
         bool is_last = i + 1 == r->nitems || r->items[i + 1].ev != r->items[i].ev ||

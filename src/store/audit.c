@@ -24,6 +24,7 @@
 #include "base/digest.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "store/snapshot.h"
 #include "store/store_int.h"
 
@@ -157,6 +158,20 @@ int store_audit_load_clock(struct store *st, struct err *e)
         return store_db_fail(st, e, "reading the audit trail");
     store_sql_reset(s);
     return 0;
+}
+
+int store_text_check(const char *field, const char *what, const char *s, struct err *e)
+{
+    if (s && !utf8_is_valid(s))
+        return err_set_field(e, ERR_INVALID, field, "%s is not valid UTF-8 text", what);
+    return 0;
+}
+
+int store_reason_check(const char *reason, bool required, const char *what, struct err *e)
+{
+    if (required && (!reason || !*reason))
+        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", what);
+    return store_text_check("reason", "the reason", reason, e);
 }
 
 int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
@@ -629,8 +644,9 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
                  const char *reason, size_t *nmasked, struct store_put_result *res, struct err *e)
 {
     *nmasked = 0;
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "a redaction needs a reason");
+    int rc0 = store_reason_check(reason, true, "a redaction", e);
+    if (rc0)
+        return rc0;
     struct dict_key k;
     enum dict_key_kind kind = dict_key_parse(&st->dict, key ? key : "", &k);
     if (kind != DICT_KEY_FIELD && kind != DICT_KEY_OPTION)

@@ -255,9 +255,7 @@ static int transition(struct store *st, const struct store_ctx *who, enum store_
 
 static int need_reason(const char *reason, const char *what, struct err *e)
 {
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", what);
-    return 0;
+    return store_reason_check(reason, true, what, e);
 }
 
 int store_db_freeze(struct store *st, const struct store_ctx *who, const char *reason,

@@ -412,9 +412,9 @@ int store_key_rotate(struct store *st, const struct store_ctx *who, const char *
                      size_t *nvalues, struct err *e)
 {
     *nvalues = 0;
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "a key rotation needs a reason");
-    int rc = store_tx_begin(st, e);
+    int rc = store_reason_check(reason, true, "a key rotation", e);
+    if (!rc)
+        rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     rc = store_user_require_active(st, who->user, e);

@@ -519,11 +519,10 @@ int store_protocol_amend(struct store *st, const struct store_ctx *who, const ch
                          struct store_amend_result *res, struct err *e)
 {
     memset(res, 0, sizeof *res);
-    if (!a->reason || !*a->reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason",
-                             "a protocol amendment needs a reason (--reason)");
     struct store_protocol_files pf;
-    int rc = store_protocol_files_read(dir, &pf, e);
+    int rc = store_reason_check(a->reason, true, "a protocol amendment", e);
+    if (!rc)
+        rc = store_protocol_files_read(dir, &pf, e);
     if (rc)
         return rc;
     struct dict nd;

@@ -220,6 +220,8 @@ static int text_check(const char *text, bool required, struct err *e)
 {
     if (required && (!text || !*text))
         return err_set_field(e, ERR_INVALID, "message", "a query action needs a message");
+    if (store_text_check("message", "the message", text, e))
+        return ERR_INVALID;
     if (text && strlen(text) > STORE_QUERY_TEXT_MAX)
         return err_set_field(e, ERR_INVALID, "message",
                              "the message has %zu bytes; at most %d are kept", strlen(text),

@@ -414,8 +414,9 @@ static int record_action(struct store *st, const struct store_ctx *who, const ch
                          const char *action, const char *reason, struct err *e)
 {
     bool need_reason = strcmp(action, "lock") != 0;
-    if (need_reason && (!reason || !*reason))
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "%s needs a reason", action);
+    int rc0 = store_reason_check(reason, need_reason, action, e);
+    if (rc0)
+        return rc0;
     struct store_record r;
     int rc = record_action_begin(st, who, record, &r, e);
     if (rc)
@@ -513,8 +514,9 @@ int store_form_lock(struct store *st, const struct store_ctx *who, const char *r
                     const char *reason, struct err *e)
 {
     const char *action = lock ? "form_lock" : "form_unlock";
-    if (!lock && (!reason || !*reason))
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "unlocking a form needs a reason");
+    int rc0 = store_reason_check(reason, !lock, "unlocking a form", e);
+    if (rc0)
+        return rc0;
     const struct dict *d = &st->dict;
     int ev = event ? dict_event_index(d, event) : -1;
     const struct dict_form *f = form ? dict_form(d, form) : NULL;

@@ -350,9 +350,9 @@ int store_site_for_new_record(struct store *st, const struct store_ctx *who, lon
 int store_site_move(struct store *st, const struct store_ctx *who, const char *record,
                     const char *code, const char *reason, struct err *e)
 {
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason",
-                             "moving a record to another site needs a reason");
+    int rc0 = store_reason_check(reason, true, "moving a record to another site", e);
+    if (rc0)
+        return rc0;
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
@@ -428,9 +428,9 @@ int store_user_sites_text(struct store *st, const char *user, struct strbuf *out
 int store_user_set_sites(struct store *st, const struct store_ctx *who, const char *user, bool all,
                          const char *const *codes, size_t n, const char *reason, struct err *e)
 {
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason",
-                             "changing where a user works needs a reason");
+    int rc0 = store_reason_check(reason, true, "changing where a user works", e);
+    if (rc0)
+        return rc0;
     if (n > STORE_USER_SITES_MAX)
         return err_set_field(e, ERR_INVALID, "site", "at most %d sites per user",
                              STORE_USER_SITES_MAX);

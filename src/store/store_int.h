@@ -382,6 +382,13 @@ struct audit_entry {
 int store_audit_head_flush(struct store *st, struct err *e);
 int store_audit_append(struct store *st, const struct store_ctx *who, const struct audit_entry *a,
                        struct err *e);
+/* Free text a user gives that the trail keeps (a reason, a query's message): UTF-8, or
+ * ERR_INVALID naming field (what the JSON API, the ODM export and every reader of the trail
+ * need; the bytes are not echoed). NULL passes. */
+int store_text_check(const char *field, const char *what, const char *s, struct err *e);
+/* The reason for an action: required, what ("a redaction") "needs a reason"
+ * (ERR_REASON_REQUIRED, field "reason") when missing; any reason given passes store_text_check. */
+int store_reason_check(const char *reason, bool required, const char *what, struct err *e);
 /* queries.c: the write path's hook after a value of field f (checkbox option code or NULL) at
  * (event, instance) of record r changed from old to value (soft flag or NULL), inside the
  * change set's transaction: adds a "value_change" message to every live query on the value,

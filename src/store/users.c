@@ -436,8 +436,9 @@ int store_user_set_role(struct store *st, const struct store_ctx *who, const cha
                              "'%s' is not a role (admin, investigator, coordinator, monitor, "
                              "data_manager, statistician)",
                              role ? role : "");
-    if (!reason || !*reason)
-        return err_set_field(e, ERR_REASON_REQUIRED, "reason", "changing a role needs a reason");
+    int rc0 = store_reason_check(reason, true, "changing a role", e);
+    if (rc0)
+        return rc0;
     struct store_user u;
     int rc = user_change_begin(st, who, name, &u, e);
     if (rc)

@@ -535,7 +535,9 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                              struct err *e)
 {
     enum role role;
-    int rc = store_user_active_role(st, who->user, &role, e);
+    int rc = store_reason_check(reason, false, "a change", e);
+    if (!rc)
+        rc = store_user_active_role(st, who->user, &role, e);
     if (rc)
         return rc;
     st->put_refused = PERM_NONE;

@@ -12,7 +12,7 @@ static char dir[256], db[320];
 
 static void remove_study(void)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal", ".csv", ".json"};
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal", ".csv", ".json", ".xml"};
     char p[340];
     for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
         snprintf(p, sizeof p, "%s%s", db, suffix[i]);

@@ -2,7 +2,7 @@
  * database on the io-heme protocol in a temporary folder (on /dev/shm when there is one, so the
  * commits' fsyncs cost nothing), with admin "admin" and two screened patients of whom the first
  * is enrolled (SCR-001 = IOH-001, SCR-002). The folder is removed at exit, with the files
- * "<db>.csv" and "<db>.json" a target may write beside the database. */
+ * "<db>.csv", "<db>.json" and "<db>.xml" a target may write beside the database. */
 #ifndef IOHEME_TESTS_FUZZ_STUDY_H
 #define IOHEME_TESTS_FUZZ_STUDY_H
 

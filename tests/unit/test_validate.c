@@ -508,6 +508,20 @@ static void test_canonical_is_trimmed_and_length_limited(void **state)
     bad(&f, NULL, big, VALID_HARD, "length");
     assert_int_equal(validate_value(&f, NULL, NULL, &r), VALID_OK);
     assert_string_equal(r.canonical, "");
+    /* text that is not UTF-8 (a stray byte, a lone continuation byte, an overlong '/') is
+     * refused whatever the field, and the message does not carry the bytes */
+    static const char *const not_utf8[] = {"a\xff"
+                                           "b",
+                                           "\x80", "\xc0\xaf"};
+    for (size_t i = 0; i < sizeof not_utf8 / sizeof *not_utf8; i++) {
+        r = bad(&f, NULL, not_utf8[i], VALID_HARD, "utf8");
+        assert_non_null(strstr(r.msg, "notes"));
+        assert_null(strchr(r.msg, '\xff'));
+    }
+    f = text("dose", VT_NUMBER);
+    bad(&f, NULL, "1\xff", VALID_HARD, "utf8");
+    f = text("name", VT_NONE);
+    assert_int_equal(validate_value(&f, NULL, "J\xc3\xbcrgen", &r), VALID_OK);
 }
 
 static void test_required(void **state)

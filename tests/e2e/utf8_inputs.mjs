@@ -1,0 +1,81 @@
+// Text that is not UTF-8 is refused at every door, with nothing saved: a value or a reason
+// posted from the web form (a percent-encoded 0xFF byte), a value imported through REDCap's API
+// and from a CSV file, a value set from the command line, a query's message. Before, such bytes
+// were stored (the web form answered 303 "saved") and then every reader of the record broke:
+// the JSON API answered 500 for the record and its audit trail, `history --json` printed [],
+// and the ODM export was XML that no parser takes (found by fuzz_http).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeDb, startServer, call, login, runner, sql, redcapPost, ELIGIBLE, PASSWORD } from './http_lib.mjs';
+
+const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
+const t = runner('utf8_inputs');
+const { dir, db } = makeDb(IOHEME, SRC);
+const srv = await startServer(IOHEME, db, dir);
+const B = srv.base;
+
+// The CLI through sh, so that an argument can carry a raw 0xFF byte ($(printf '\377')).
+function sh(who, script) {
+    return spawnSync('sh', ['-c', script], {
+        env: { ...process.env, I: IOHEME, DB: db, IOHEME_USER: who, IOHEME_PASSWORD: PASSWORD[who] },
+        encoding: 'utf8',
+    });
+}
+const drug = () => sql(db, "SELECT count(*) FROM value WHERE field = 'bl_first_drug'").stdout.trim();
+const auditRows = () => sql(db, 'SELECT count(*) FROM audit').stdout.trim();
+
+try {
+    const nurse = await login(B, 'coordinator'), dm = await login(B, 'data_manager');
+    let r = await call(B, 'POST', '/api/v1/screening', { session: nurse, json: { values: ELIGIBLE } });
+    r = await call(B, 'POST', `/api/v1/records/${r.json.record}/enrol`, { session: nurse, json: { values: { cons_type: '1', cons_dt: '2026-11-20 10:00' } } });
+    t.check(r.status === 200, 'fixture: IOH-001 enrolled', r.text);
+    const audit0 = auditRows();
+
+    // the web form: a value, then a reason, each one 0xFF byte
+    const post = (body) => call(B, 'POST', '/records/IOH-001/forms/baseline_arm_1/baseline',
+        { session: nurse, raw: `csrf=${nurse.csrf}&${body}`, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    r = await post('bl_first_drug=a%FFb');
+    t.check(r.status !== 303 && /not valid UTF-8/.test(r.text), 'web form: a value of bytes that are not UTF-8 is refused, saying why', `${r.status} ${r.text.slice(0, 300)}`);
+    r = await post('bl_first_drug=noradrenaline&__reason=%FF');
+    t.check(r.status !== 303 && /not valid UTF-8/.test(r.text), 'web form: so is such a reason', `${r.status} ${r.text.slice(0, 300)}`);
+    t.check(drug() === '0' && auditRows() === audit0, 'nothing was saved or audited', `${drug()} values, audit ${audit0} -> ${auditRows()}`);
+
+    // REDCap's API: an import whose data holds the byte
+    r = await call(B, 'POST', '/api/v1/tokens', { session: nurse, json: { format: 'redcap' } });
+    const T = r.json.token;
+    r = await redcapPost(B, `token=${T}&content=record&format=csv&type=flat&data=${encodeURIComponent('record_id,redcap_event_name,bl_first_drug\nIOH-001,baseline_arm_1,a')}%FF${encodeURIComponent('b\n')}`);
+    t.check(r.status === 400 && /bl_first_drug/.test(r.text) && /UTF-8/.test(r.text),
+            'REDCap API import: 400, its error (REDCap\'s text for format=csv) naming the field and UTF-8', `${r.status} ${r.text}`);
+    t.check(drug() === '0', 'nothing imported', drug());
+    // as PyCap sends it: CSV data, errors asked for as JSON
+    r = await redcapPost(B, `token=${T}&content=record&format=csv&returnFormat=json&type=flat&data=${encodeURIComponent('record_id,redcap_event_name,bl_first_drug\nIOH-001,baseline_arm_1,a')}%FF${encodeURIComponent('b\n')}`);
+    t.check(r.status === 400 && typeof r.json?.error === 'string' && /bl_first_drug/.test(r.json.error) && /UTF-8/.test(r.json.error),
+            'REDCap API import with returnFormat=json: 400 {"error"} naming the field and UTF-8', `${r.status} ${r.text}`);
+
+    // the command line: set, and a CSV import (row and column named)
+    let c = sh('coordinator', `"$I" set IOH-001 baseline "bl_first_drug=$(printf 'a\\377b')" --db "$DB"`);
+    t.check(c.status !== 0 && /bl_first_drug/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme set: refused, naming the field', c.stderr);
+    fs.writeFileSync(path.join(dir, 'bad.csv'), Buffer.concat([
+        Buffer.from('record_id,redcap_event_name,bl_first_drug\nIOH-001,baseline_arm_1,a'), Buffer.from([0xff]), Buffer.from('b\n')]));
+    c = sh('coordinator', `"$I" import "${path.join(dir, 'bad.csv')}" --db "$DB"`);
+    t.check(c.status !== 0 && /bl_first_drug/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme import: refused, naming the column', c.stderr);
+    c = sh('data_manager', `"$I" query open IOH-001 --message "$(printf 'see \\377')" --db "$DB"`);
+    t.check(c.status !== 0 && /UTF-8/.test(c.stderr), 'ioheme query open: a message that is not UTF-8 is refused', c.stderr);
+    c = sh('data_manager', `"$I" lock IOH-001 --db "$DB" && "$I" unlock IOH-001 --reason "$(printf '\\377')" --db "$DB"`);
+    t.check(c.status !== 0 && /reason/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme unlock: such a reason is refused', c.stderr);
+    t.check(drug() === '0', 'still no value stored', drug());
+
+    // and every reader still reads the record
+    r = await call(B, 'GET', '/api/v1/records/IOH-001', { session: nurse });
+    t.check(r.status === 200, 'GET the record: 200', `${r.status} ${r.text.slice(0, 200)}`);
+    r = await call(B, 'GET', '/api/v1/records/IOH-001/audit', { session: dm });
+    t.check(r.status === 200, 'GET its audit trail: 200', `${r.status} ${r.text.slice(0, 200)}`);
+    c = sh('data_manager', '"$I" audit verify --db "$DB"');
+    t.check(c.status === 0, 'the audit chain verifies', c.stderr + c.stdout);
+} catch (err) {
+    t.check(false, 'no exception', String(err.stack || err));
+} finally {
+    await srv.stop();
+}
+t.done();
