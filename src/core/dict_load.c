@@ -7,6 +7,7 @@
  * protocol in one pass. The CSV tables are freed before returning. */
 #include "base/array.h"
 #include "base/fmt.h"
+#include "base/utf8.h"
 #include "core/dict.h"
 
 #include <errno.h>
@@ -526,12 +527,42 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
 
 /* ---- the whole load ---- */
 
+/* Every cell is UTF-8 text (labels and choices go out as HTML, JSON and XML): a file saved in
+ * another encoding — Excel's "CSV" is Windows-1252 — is refused with the cells named (the first
+ * few) and what to do. */
+static bool table_is_utf8(struct loader *L, const struct csv_table *t, const char *file)
+{
+    enum { SHOWN = 5 };
+    size_t bad = 0, more_line = 0;
+    for (size_t r = 0; r <= t->nrows; r++) /* the header first, as row 0 */
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = r ? t->rows[r - 1][c] : t->header[c];
+            size_t line = r ? t->line[r - 1] : 1;
+            if (!s || utf8_is_valid(s))
+                continue;
+            if (bad++ < SHOWN)
+                dict_add_error(L, file, line, c + 1,
+                               "not valid UTF-8 text: the file was saved in another encoding "
+                               "(Windows-1252 or Latin-1?); save it as \"CSV UTF-8\"");
+            else if (!more_line)
+                more_line = line;
+        }
+    if (bad > SHOWN)
+        dict_add_error(L, file, more_line, 0,
+                       "and %zu more cells from here on are not valid UTF-8 text", bad - SHOWN);
+    return bad == 0;
+}
+
 static bool parse_table(struct loader *L, const char *data, const char *file, struct csv_table *t)
 {
     struct err e;
     err_clear(&e);
-    if (csv_table_parse(data, strlen(data), file, t, &e) == 0)
-        return true;
+    if (csv_table_parse(data, strlen(data), file, t, &e) == 0) {
+        if (table_is_utf8(L, t, file))
+            return true;
+        csv_table_free(t);
+        return false;
+    }
     if (e.code == ERR_NOMEM)
         L->nomem = true;
     else

@@ -667,6 +667,38 @@ static void load_study(const char *study, struct dict *d, struct strbuf *all, in
     assert_int_equal(dict_load_files(files, d, all, &n, &e), want);
 }
 
+/* A dictionary saved in another encoding (Excel's Windows-1252 "CSV": é as the byte 0xE9) is
+ * refused cell by cell, naming file, line and column; the first five, then a count. */
+static void test_not_utf8_is_refused_where_it_is(void **state)
+{
+    (void)state;
+    char csv[2048];
+    int k = snprintf(csv, sizeof csv, "%s%s", REDCAP_HEADER,
+                     "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+                     "age,f,,text,\xc3\x82ge (UTF-8),,,,,,,,,,,,,\n"
+                     "dx,f,,text,Diagnostic pos\xe9,,,,,,,,,,,,,\n");
+    for (int i = 0; i < 6; i++) /* six more such cells: five are shown in all */
+        k += snprintf(csv + k, sizeof csv - (size_t)k, "f%d,f,,text,Pr\xe9nom,,,,,,,,,,,,,\n", i);
+    const char *files[DICT_NFILES] = {csv};
+    struct dict d;
+    struct err e;
+    struct strbuf all = STRBUF_INIT;
+    size_t n = 0;
+    err_clear(&e);
+    assert_int_equal(dict_load_files(files, &d, &all, &n, &e), ERR_INVALID);
+    const char *want = "dictionary.csv:4:5: not valid UTF-8 text: the file was saved in another "
+                       "encoding (Windows-1252 or Latin-1?); save it as \"CSV UTF-8\"\n";
+    assert_non_null(strstr(strbuf_str(&all), want));
+    assert_non_null(strstr(strbuf_str(&all), "dictionary.csv:8:5: not valid UTF-8"));
+    assert_null(strstr(strbuf_str(&all), "dictionary.csv:9:5: not valid UTF-8"));
+    assert_non_null(
+        strstr(strbuf_str(&all),
+               "dictionary.csv:9: and 2 more cells from here on are not valid UTF-8 text"));
+    assert_null(strstr(strbuf_str(&all), ":3:5:")); /* Âge is UTF-8 */
+    strbuf_release(&all);
+    dict_free(&d);
+}
+
 static void test_study_id_format(void **state)
 {
     (void)state;
@@ -930,6 +962,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_protocol_loads),
+        cmocka_unit_test(test_not_utf8_is_refused_where_it_is),
         cmocka_unit_test(test_smart_variables),
         cmocka_unit_test(test_checkbox_columns_as_redcap_exports_them),
         cmocka_unit_test(test_in_memory_without_events_has_one_implicit_event),
