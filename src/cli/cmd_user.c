@@ -348,14 +348,22 @@ int cmd_user(struct cmd_ctx *ctx)
         if (!role)
             return cli_usage_error(cmd, "--role ROLE is required");
         rc = cli_read_new_password(name, pw, sizeof pw, &e);
+        /* the user, the printed name signatures show (the username until one is set) and the
+         * sites, all or none: a refused name or site leaves no user behind */
+        bool batch = !rc && (cli_get(a, "full-name") || cli_get(a, "sites"));
+        if (batch)
+            batch = (rc = store_batch_begin(st, &e)) == 0;
         if (!rc)
             rc = store_user_add(st, who, name, role, pw, &e);
-        /* the printed name signatures show (the username until one is set) */
         if (!rc && cli_get(a, "full-name"))
             rc = store_user_set_full_name(st, who, name, cli_get(a, "full-name"), &e);
         if (!rc && cli_get(a, "sites"))
             rc =
                 set_sites(st, who, name, cli_get(a, "sites"), false, "sites given at creation", &e);
+        if (batch && !rc)
+            rc = store_batch_commit(st, &e);
+        else if (batch)
+            store_batch_rollback(st);
         if (!rc)
             user_done(a, name, "added", role);
     } else if (strcmp(sub, "disable") == 0) {

@@ -312,6 +312,8 @@ int store_user_set_full_name(struct store *st, const struct store_ctx *who, cons
     int rc = store_authorize(st, who, PERM_USER_MANAGE, e);
     if (rc)
         return rc;
+    if ((rc = store_text_check("full_name", "the printed name", full_name, e)) != 0)
+        return rc;
     size_t len = full_name ? strlen(full_name) : 0;
     if (len < 2 || len > 120)
         return err_set_field(e, ERR_INVALID, "full_name",

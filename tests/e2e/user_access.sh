@@ -43,5 +43,14 @@ grep -Eq '^dm,data_manager,active,[0-9T:.Z-]+,[0-9T:.Z-]+,1,,0,0$' "$W/r.csv" ||
 as admin admin-pass-1 "$I" user disable dm >/dev/null
 as admin admin-pass-1 "$I" user report --json >"$W/r.json"
 grep -q '"user": "dm"' "$W/r.json" && grep -q '"state": "disabled"' "$W/r.json" || fail "JSON: $(cat "$W/r.json")"
+# `user add` with a printed name or sites that are refused adds no user (it did, then failed)
+for bad in "--full-name X" "--full-name $(printf 'N\377')" "--sites ZZ"; do
+    set +e; echo nurse-pass-1 | as admin admin-pass-1 "$I" user add nurse --role coordinator $bad >/dev/null 2>"$W/err"; rc=$?; set -e
+    [ "$rc" -ne 0 ] || fail "user add $bad: exit 0"
+    as admin admin-pass-1 "$I" user list | grep -q '^nurse ' && fail "user add $bad: refused ($(cat "$W/err")) but the user was added"
+done
+grep -q 'no site' "$W/err" || fail "an unknown site: $(cat "$W/err")"
+echo nurse-pass-1 | as admin admin-pass-1 "$I" user add nurse --role coordinator --full-name "Anna Müller" >/dev/null
+as admin admin-pass-1 "$I" user list | grep -q '^nurse ' || fail "user add with a good printed name"
 as admin admin-pass-1 "$I" audit verify >/dev/null || fail "audit verify"
 echo "user_access: ok"
