@@ -3,38 +3,73 @@
 #include "base/utf8.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The length of the valid sequence at p, 0 when none starts there (p not at the NUL). */
+static size_t seq_len(const unsigned char *p)
+{
+    unsigned c = *p;
+    size_t len;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
 
 bool utf8_is_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = seq_len(p);
+        if (!n)
             return false;
-        }
-        for (size_t k = 1; k < len; k++) {
-            if ((p[k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[k] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        p += len;
+        p += n;
     }
     return true;
+}
+
+const char *utf8_text(const char *s, char **tmp)
+{
+    *tmp = NULL;
+    if (!s || utf8_is_valid(s))
+        return s;
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1); /* each byte at most U+FFFD's three */
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t k = seq_len(p);
+        if (k) {
+            memcpy(out + j, p, k);
+            j += k;
+            p += k;
+        } else {
+            memcpy(out + j, "\xEF\xBF\xBD", 3);
+            j += 3;
+            p++;
+        }
+    }
+    out[j] = '\0';
+    return *tmp = out;
 }

@@ -8,4 +8,10 @@
  * nothing above U+10FFFF. */
 bool utf8_is_valid(const char *s);
 
+/* s as UTF-8 for a reader that takes nothing else (JSON, XML): s itself when valid; else a copy
+ * in *tmp (malloc'd; the caller frees it; NULL when out of memory) with every byte that starts
+ * no valid sequence replaced by U+FFFD, as browsers decode. Only a database written before
+ * the store refused such text holds any (a CSV import of a Windows-1252 file). */
+const char *utf8_text(const char *s, char **tmp);
+
 #endif

@@ -141,7 +141,7 @@ static json_t *form_json(const struct dict *d, const struct vals *vs, const char
                 }
                 json_array_append_new(arr, json_string(v->code));
             } else {
-                json_object_set_new(values, f->name, json_string(v->value));
+                json_object_set_new(values, f->name, json_out_text(v->value));
             }
             if (versions)
                 json_object_set_new(versions, f->name, json_integer(v->version));

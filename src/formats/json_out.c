@@ -8,6 +8,7 @@
 
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "store/sessions.h"
 
 json_t *json_out_issues(const struct store_put_result *res)
@@ -38,9 +39,18 @@ json_t *json_out_put_result(const struct store_put_result *res, json_t *o)
     return o;
 }
 
+json_t *json_out_text(const char *s)
+{
+    char *tmp;
+    const char *t = utf8_text(s, &tmp);
+    json_t *j = !s ? json_null() : t ? json_string(t) : NULL;
+    free(tmp);
+    return j;
+}
+
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return json_out_text(s);
 }
 
 json_t *json_out_audit_row(const struct store_audit_row *a)
@@ -58,7 +68,7 @@ json_t *json_out_audit_row(const struct store_audit_row *a)
 /* "" as null: the query's empty place fields */
 static json_t *nonempty_or_null(const char *s)
 {
-    return s && *s ? json_string(s) : json_null();
+    return s && *s ? json_out_text(s) : json_null();
 }
 
 json_t *json_out_query(const struct store_query *q)
@@ -79,8 +89,8 @@ json_t *json_out_query_message(const struct store_query_message *m)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id, "time", m->ts,
                      "user", m->user, "action", m->action, "text", m->text, "old",
-                     m->has_values ? json_string(m->old_value) : json_null(), "new",
-                     m->has_values ? json_string(m->new_value) : json_null());
+                     m->has_values ? json_out_text(m->old_value) : json_null(), "new",
+                     m->has_values ? json_out_text(m->new_value) : json_null());
 }
 
 json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
@@ -111,7 +121,7 @@ json_t *json_out_signature(const struct store_signature *g)
         g->meaning, "record", nonempty_or_null(g->record), "signer", g->signer, "printed_name",
         g->printed_name, "signed_at", g->signed_at, "content_sha256", g->content_sha256, "valid",
         g->is_valid, "invalidated_at", g->is_valid ? json_null() : json_string(g->invalidated_at),
-        "invalidated_reason", g->is_valid ? json_null() : json_string(g->invalidated_reason));
+        "invalidated_reason", g->is_valid ? json_null() : json_out_text(g->invalidated_reason));
 }
 
 json_t *json_out_form_lock(const struct store_form_lock *l)
@@ -125,9 +135,9 @@ json_t *json_out_sdv_value(const struct store_sdv_value *v)
     char key[300];
     if (!dict_key_format(v->field, v->code, key, sizeof key))
         return NULL;
-    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "event", v->event, "instance",
-                     v->instance, "form", v->form, "field", key, "value", v->value, "planned",
-                     v->is_required, "verified", v->is_verified, "verified_by",
+    return json_pack("{s:s, s:i, s:s, s:s, s:o, s:b, s:b, s:o, s:o}", "event", v->event, "instance",
+                     v->instance, "form", v->form, "field", key, "value", json_out_text(v->value),
+                     "planned", v->is_required, "verified", v->is_verified, "verified_by",
                      str_or_null(v->verified_by), "verified_at", str_or_null(v->verified_at));
 }
 

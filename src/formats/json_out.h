@@ -22,6 +22,10 @@
 
 #include "store/store.h"
 
+/* s as a JSON string, NULL as null; bytes that are not UTF-8 (only a database written before
+ * the store refused them holds any) as U+FFFD (utf8_text) rather than no string at all. */
+json_t *json_out_text(const char *s);
+
 /* The longest text json_out_real writes, with its NUL. */
 #define JSON_OUT_REAL_MAX 32
 

@@ -12,6 +12,7 @@
 #include "base/array.h"
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "formats/odm.h"
 #include "formats/odm_int.h"
 #include "store/snapshot.h"
@@ -31,10 +32,17 @@ void odm_w_end(struct odm_w *w)
     if (!w->failed)
         odm_w_check(w, xmlTextWriterEndElement(w->x));
 }
+/* Text from the database as XML takes it: utf8_text (only a database written before the store
+ * refused other bytes holds any). */
 void odm_w_attr(struct odm_w *w, const char *name, const char *value)
 {
+    char *tmp;
+    const char *v = utf8_text(value, &tmp);
+    if (value && !v)
+        w->failed = true;
     if (!w->failed)
-        odm_w_check(w, xmlTextWriterWriteAttribute(w->x, BAD_CAST name, BAD_CAST value));
+        odm_w_check(w, xmlTextWriterWriteAttribute(w->x, BAD_CAST name, BAD_CAST v));
+    free(tmp);
 }
 void odm_w_attrf(struct odm_w *w, const char *name, const char *fmt, ...)
 {
@@ -50,8 +58,23 @@ void odm_w_attrf(struct odm_w *w, const char *name, const char *fmt, ...)
 }
 void odm_w_text_elem(struct odm_w *w, const char *name, const char *text)
 {
+    char *tmp;
+    const char *t = utf8_text(text, &tmp);
+    if (text && !t)
+        w->failed = true;
     if (!w->failed)
-        odm_w_check(w, xmlTextWriterWriteElement(w->x, BAD_CAST name, BAD_CAST text));
+        odm_w_check(w, xmlTextWriterWriteElement(w->x, BAD_CAST name, BAD_CAST t));
+    free(tmp);
+}
+void odm_w_string(struct odm_w *w, const char *text)
+{
+    char *tmp;
+    const char *t = utf8_text(text, &tmp);
+    if (text && !t)
+        w->failed = true;
+    if (!w->failed)
+        odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST t));
+    free(tmp);
 }
 /* <name><TranslatedText xml:lang="en">text</TranslatedText></name> */
 void odm_w_translated(struct odm_w *w, const char *name, const char *text)
@@ -59,8 +82,7 @@ void odm_w_translated(struct odm_w *w, const char *name, const char *text)
     odm_w_start(w, name);
     odm_w_start(w, "TranslatedText");
     odm_w_attr(w, "xml:lang", "en");
-    if (!w->failed)
-        odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST text));
+    odm_w_string(w, text);
     odm_w_end(w);
     odm_w_end(w);
 }
@@ -74,8 +96,8 @@ void odm_w_translated3(struct odm_w *w, const char *name, const char *a, const c
     odm_w_attr(w, "xml:lang", "en");
     const char *parts[3] = {a, b, c};
     for (int i = 0; i < 3; i++)
-        if (parts[i] && !w->failed)
-            odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST parts[i]));
+        if (parts[i])
+            odm_w_string(w, parts[i]);
     odm_w_end(w);
     odm_w_end(w);
 }
@@ -274,8 +296,7 @@ static void w_annotation(struct odm_w *w, struct store *st, const struct store_q
     odm_w_attrf(w, "ID", "Q.%lld", q->id);
     odm_w_start(w, "Comment");
     odm_w_attr(w, "SponsorOrSite", "Sponsor"); /* a query is the sponsor's question to the site */
-    if (!w->failed)
-        odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST(sb.failed ? "" : sb.buf)));
+    odm_w_string(w, sb.failed ? "" : sb.buf);
     odm_w_end(w);
     odm_w_start(w, "Flag");
     odm_w_start(w, "FlagValue");

@@ -385,8 +385,7 @@ void odm_w_metadata(struct odm_w *w, const struct dict *d, const struct odm_unit
         odm_w_attr(w, "Context", "REDCap");
         const char *parts[3] = {"not (", f->branching_raw, ")"};
         for (int k = 0; k < 3; k++)
-            if (!w->failed)
-                odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST parts[k]));
+            odm_w_string(w, parts[k]);
         odm_w_end(w);
         odm_w_end(w);
     }
@@ -401,8 +400,7 @@ void odm_w_metadata(struct odm_w *w, const struct dict *d, const struct odm_unit
         odm_w_translated(w, "Description", f->label);
         odm_w_start(w, "FormalExpression");
         odm_w_attr(w, "Context", "REDCap");
-        if (!w->failed)
-            odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST f->choices_raw));
+        odm_w_string(w, f->choices_raw);
         odm_w_end(w);
         odm_w_end(w);
     }

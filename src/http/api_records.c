@@ -139,8 +139,8 @@ struct values_ctx {
 static int value_cb(void *ctx, const struct store_value *v)
 {
     struct values_ctx *c = ctx;
-    json_t *o = json_pack("{s:s, s:i, s:s, s:s}", "event", v->event, "instance", v->instance,
-                          "field", v->field, "value", v->value ? v->value : "");
+    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "event", v->event, "instance", v->instance,
+                          "field", v->field, "value", json_out_text(v->value ? v->value : ""));
     if (!o)
         return ERR_NOMEM;
     if (v->code)

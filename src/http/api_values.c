@@ -95,7 +95,7 @@ static int form_value_cb(void *ctx, const struct store_value *v)
     struct form_ctx *c = ctx;
     char key[300];
     if (dict_key_format(v->field, v->code, key, sizeof key))
-        json_object_set_new(c->values, key, json_string(v->value ? v->value : ""));
+        json_object_set_new(c->values, key, json_out_text(v->value ? v->value : ""));
     return 0;
 }
 

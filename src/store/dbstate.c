@@ -200,7 +200,9 @@ int store_db_checklist(struct store *st, struct store_checklist *out, struct err
 static int transition(struct store *st, const struct store_ctx *who, enum store_db_state from,
                       enum store_db_state to, const char *action, const char *reason, struct err *e)
 {
-    int rc = store_site_require_study_wide(st, who->user, "changing the database state", e);
+    int rc = store_reason_check(reason, false, action, e);
+    if (!rc)
+        rc = store_site_require_study_wide(st, who->user, "changing the database state", e);
     if (!rc)
         rc = store_tx_begin(st, e);
     if (rc)

@@ -60,6 +60,8 @@ int store_set_site_timezone(struct store *st, const struct store_ctx *who, const
                             const char *reason, struct err *e)
 {
     int rc = sitetime_name_check(name, e);
+    if (!rc)
+        rc = store_reason_check(reason, false, "a time zone change", e);
     if (rc)
         return rc;
     rc = store_tx_begin(st, e);

@@ -240,7 +240,9 @@ int store_set_password_policy(struct store *st, const struct store_ctx *who,
         return err_set_field(e, ERR_INVALID, "history",
                              "the history is 0 to %d earlier passwords, not %d",
                              STORE_PASSWORD_HISTORY_MAX, p->history);
-    int rc = store_tx_begin(st, e);
+    int rc = store_reason_check(reason, false, "a password policy change", e);
+    if (!rc)
+        rc = store_tx_begin(st, e);
     if (rc)
         return rc;
     struct store_password_policy old = {0, 0};

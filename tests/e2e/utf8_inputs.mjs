@@ -64,6 +64,8 @@ try {
     t.check(c.status !== 0 && /UTF-8/.test(c.stderr), 'ioheme query open: a message that is not UTF-8 is refused', c.stderr);
     c = sh('data_manager', `"$I" lock IOH-001 --db "$DB" && "$I" unlock IOH-001 --reason "$(printf '\\377')" --db "$DB"`);
     t.check(c.status !== 0 && /reason/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme unlock: such a reason is refused', c.stderr);
+    c = sh('data_manager', '"$I" unlock IOH-001 --reason "checked" --db "$DB"');
+    t.check(c.status === 0, 'and a UTF-8 one unlocks', c.stderr);
     t.check(drug() === '0', 'still no value stored', drug());
 
     // and every reader still reads the record
@@ -73,6 +75,23 @@ try {
     t.check(r.status === 200, 'GET its audit trail: 200', `${r.status} ${r.text.slice(0, 200)}`);
     c = sh('data_manager', '"$I" audit verify --db "$DB"');
     t.check(c.status === 0, 'the audit chain verifies', c.stderr + c.stdout);
+
+    // A SQLite study written before these refusals may hold such bytes (PostgreSQL never took
+    // them): its readers show U+FFFD for each, as a browser would, instead of failing.
+    if (!db.includes('://')) {
+        r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 'baseline_arm_1', values: { bl_first_drug: 'Noradrenaline' } } });
+        t.check(r.status === 200, 'fixture: a value saved', r.text);
+        const u = sql(db, "UPDATE value SET value = CAST(X'4E6F7261FF64' AS TEXT) WHERE field = 'bl_first_drug'");
+        t.check(u.status === 0, 'fixture: the value made Windows-1252 behind the store\'s back', u.stderr);
+        r = await call(B, 'GET', '/api/v1/records/IOH-001', { session: nurse });
+        t.check(r.status === 200 && r.json.values.some((v) => v.field === 'bl_first_drug' && v.value === 'Nora\uFFFDd'),
+                'an old study\'s bytes: GET the record answers 200, the bad byte as U+FFFD', `${r.status} ${r.text.slice(0, 200)}`);
+        c = sh('coordinator', '"$I" show IOH-001 --json --db "$DB"');
+        t.check(c.status === 0 && c.stdout.includes('"bl_first_drug": "Nora\uFFFDd"'),
+                'ioheme show --json shows it too', c.stdout.slice(0, 300) + c.stderr);
+        c = sh('data_manager', `"$I" export odm --out "${path.join(dir, 'old.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old.xml')}"`);
+        t.check(c.status === 0, 'and the ODM export is XML a parser reads', c.stderr);
+    }
 } catch (err) {
     t.check(false, 'no exception', String(err.stack || err));
 } finally {
