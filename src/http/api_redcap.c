@@ -20,19 +20,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf8.h"
 #include "core/perm.h"
 #include "formats/csv.h"
+#include "formats/json_out.h"
 #include "formats/redcap.h"
 
 /* The REDCap version this API answers as (the clients compare it, e.g. PyCap's is_longitudinal
  * and redcapAPI's version checks). */
 #define RC_VERSION "14.0.0"
 
-/* s as XML character data, in CDATA as REDCap writes values ("]]>" split across sections). */
+/* s as XML character data, in CDATA as REDCap writes values ("]]>" split across sections);
+ * bytes that are not UTF-8 (an old study's, utf8_text) as U+FFFD. */
 void api_rc_xml_cdata(struct strbuf *sb, const char *s)
 {
+    char *tmp;
+    const char *t = utf8_text(s, &tmp);
+    if (s && !t)
+        sb->failed = true;
     strbuf_adds(sb, "<![CDATA[");
-    for (const char *p = s ? s : ""; *p; p++) {
+    for (const char *p = t ? t : ""; *p; p++) {
         if (strncmp(p, "]]>", 3) == 0) {
             strbuf_adds(sb, "]]]]><![CDATA[>");
             p += 2;
@@ -41,6 +48,7 @@ void api_rc_xml_cdata(struct strbuf *sb, const char *s)
         }
     }
     strbuf_adds(sb, "]]>");
+    free(tmp);
 }
 
 /* A format parameter's value (json, csv, xml); false for another value or none. */
@@ -288,7 +296,7 @@ int api_rc_table(struct req *r, enum rc_fmt fmt, const char *const *keys, size_t
         json_t *o = json_object();
         for (size_t c = 0; o && c < nkeys; c++)
             if (!keep_col || keep_col[c])
-                json_object_set_new(o, keys[c], json_string(rows[i][c] ? rows[i][c] : ""));
+                json_object_set_new(o, keys[c], json_out_text(rows[i][c] ? rows[i][c] : ""));
         json_array_append_new(a, o);
     }
     return resp_json(r, 200, a);

@@ -89,6 +89,17 @@ try {
         c = sh('coordinator', '"$I" show IOH-001 --json --db "$DB"');
         t.check(c.status === 0 && c.stdout.includes('"bl_first_drug": "Nora\uFFFDd"'),
                 'ioheme show --json shows it too', c.stdout.slice(0, 300) + c.stderr);
+        r = await call(B, 'POST', '/api/v1/tokens', { session: dm, json: { format: 'redcap' } });
+        const TX = r.json.token; // the data manager's: a coordinator may not export
+        r = await redcapPost(B, `token=${TX}&content=record&format=json&type=flat`);
+        t.check(r.status === 200 && Array.isArray(r.json) && r.json.some((x) => x.bl_first_drug === 'Nora\uFFFDd'),
+                'REDCap API record export (json): 200 with U+FFFD', `${r.status} ${r.text.slice(0, 200)}`);
+        // the bytes as sent (fetch's text() would itself replace what is not UTF-8)
+        const res = await fetch(`${B}/api/`, { method: 'POST', body: `token=${TX}&content=record&format=xml&type=flat`,
+                                               headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+        fs.writeFileSync(path.join(dir, 'old-records.xml'), Buffer.from(await res.arrayBuffer()));
+        c = spawnSync('xmllint', ['--noout', path.join(dir, 'old-records.xml')], { encoding: 'utf8' });
+        t.check(res.status === 200 && c.status === 0, 'and as xml: XML a parser reads', `${res.status} ${c.stderr}`);
         c = sh('data_manager', `"$I" export odm --out "${path.join(dir, 'old.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old.xml')}"`);
         t.check(c.status === 0, 'and the ODM export is XML a parser reads', c.stderr);
     }
