@@ -48,21 +48,16 @@ json_t *json_out_text(const char *s)
     return j;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return json_out_text(s);
-}
-
 json_t *json_out_audit_row(const struct store_audit_row *a)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                     (json_int_t)a->id, "time", str_or_null(a->ts), "user", str_or_null(a->user),
-                     "action", str_or_null(a->action), "event", str_or_null(a->event), "instance",
-                     a->instance < 0 ? json_null() : json_integer(a->instance), "field",
-                     str_or_null(a->field), "old", str_or_null(a->old_value), "new",
-                     str_or_null(a->new_value), "reason", str_or_null(a->reason), "source",
-                     str_or_null(a->source), "protocol_version",
-                     a->protocol_version > 0 ? json_integer(a->protocol_version) : json_null());
+    return json_pack(
+        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id,
+        "time", json_out_text(a->ts), "user", json_out_text(a->user), "action",
+        json_out_text(a->action), "event", json_out_text(a->event), "instance",
+        a->instance < 0 ? json_null() : json_integer(a->instance), "field", json_out_text(a->field),
+        "old", json_out_text(a->old_value), "new", json_out_text(a->new_value), "reason",
+        json_out_text(a->reason), "source", json_out_text(a->source), "protocol_version",
+        a->protocol_version > 0 ? json_integer(a->protocol_version) : json_null());
 }
 
 /* "" as null: the query's empty place fields */
@@ -138,7 +133,7 @@ json_t *json_out_sdv_value(const struct store_sdv_value *v)
     return json_pack("{s:s, s:i, s:s, s:s, s:o, s:b, s:b, s:o, s:o}", "event", v->event, "instance",
                      v->instance, "form", v->form, "field", key, "value", json_out_text(v->value),
                      "planned", v->is_required, "verified", v->is_verified, "verified_by",
-                     str_or_null(v->verified_by), "verified_at", str_or_null(v->verified_at));
+                     json_out_text(v->verified_by), "verified_at", json_out_text(v->verified_at));
 }
 
 /* ---- writing JSON -------------------------------------------------------------------------*/

@@ -33,13 +33,18 @@ void odm_w_end(struct odm_w *w)
         odm_w_check(w, xmlTextWriterEndElement(w->x));
 }
 /* Text from the database as XML takes it: utf8_text (only a database written before the store
- * refused other bytes holds any). */
+ * refused other bytes holds any); out of memory fails w. *tmp is the caller's to free. */
+static const char *w_text(struct odm_w *w, const char *s, char **tmp)
+{
+    const char *t = utf8_text(s, tmp);
+    if (s && !t)
+        w->failed = true;
+    return t;
+}
 void odm_w_attr(struct odm_w *w, const char *name, const char *value)
 {
     char *tmp;
-    const char *v = utf8_text(value, &tmp);
-    if (value && !v)
-        w->failed = true;
+    const char *v = w_text(w, value, &tmp);
     if (!w->failed)
         odm_w_check(w, xmlTextWriterWriteAttribute(w->x, BAD_CAST name, BAD_CAST v));
     free(tmp);
@@ -59,9 +64,7 @@ void odm_w_attrf(struct odm_w *w, const char *name, const char *fmt, ...)
 void odm_w_text_elem(struct odm_w *w, const char *name, const char *text)
 {
     char *tmp;
-    const char *t = utf8_text(text, &tmp);
-    if (text && !t)
-        w->failed = true;
+    const char *t = w_text(w, text, &tmp);
     if (!w->failed)
         odm_w_check(w, xmlTextWriterWriteElement(w->x, BAD_CAST name, BAD_CAST t));
     free(tmp);
@@ -69,9 +72,7 @@ void odm_w_text_elem(struct odm_w *w, const char *name, const char *text)
 void odm_w_string(struct odm_w *w, const char *text)
 {
     char *tmp;
-    const char *t = utf8_text(text, &tmp);
-    if (text && !t)
-        w->failed = true;
+    const char *t = w_text(w, text, &tmp);
     if (!w->failed)
         odm_w_check(w, xmlTextWriterWriteString(w->x, BAD_CAST t));
     free(tmp);
