@@ -33,6 +33,7 @@
 
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "formats/csv.h"
 #include "store/store_int.h"
 #include "store/write_int.h"
@@ -422,8 +423,14 @@ int store_protocol_file(struct store *st, const char *name, char **out, struct e
     }
     if (r != SQLITE_ROW)
         return store_db_fail(st, e, "reading the protocol");
+    /* A protocol stored before the loader refused text that is not UTF-8 (2026-12-07) may hold
+     * such bytes: it is read with each as U+FFFD, so the study still opens (the loader would
+     * refuse it) and its labels go out as valid HTML, JSON and XML. The stored bytes and their
+     * SHA-256 stay as they were; a protocol amendment replaces them. */
     const char *v = (const char *)store_sql_col_text(s, 0);
-    *out = strdup(v ? v : "");
+    char *fixed = NULL;
+    v = utf8_text(v ? v : "", &fixed);
+    *out = fixed ? fixed : v ? strdup(v) : NULL;
     store_sql_reset(s);
     return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 }

@@ -102,6 +102,24 @@ try {
         t.check(res.status === 200 && c.status === 0, 'and as xml: XML a parser reads', `${res.status} ${c.stderr}`);
         c = sh('data_manager', `"$I" export odm --out "${path.join(dir, 'old.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old.xml')}"`);
         t.check(c.status === 0, 'and the ODM export is XML a parser reads', c.stderr);
+
+        // A protocol stored before the loader refused such bytes (a dictionary saved as
+        // Windows-1252, which `ioheme init` took): the study must still open. Before, every
+        // command that opened it failed ("the protocol stored in the database: dictionary.csv:
+        // …: not valid UTF-8 text"), the whole study unusable after an upgrade.
+        const u2 = sql(db, "UPDATE protocol_file SET content = replace(content, 'Screening date', 'Screening date (d' || CAST(X'E9' AS TEXT) || 'but)') WHERE name = 'dictionary.csv'");
+        const hit = sql(db, "SELECT count(*) FROM protocol_file WHERE name = 'dictionary.csv' AND instr(content, CAST(X'E9' AS TEXT)) > 0");
+        t.check(u2.status === 0 && hit.stdout.trim() === '1', 'fixture: a label of the stored dictionary made Windows-1252', u2.stderr + hit.stdout);
+        c = sh('data_manager', '"$I" db status --db "$DB"');
+        t.check(c.status === 0, 'an old study\'s Windows-1252 protocol: the study opens', c.stderr);
+        const rdir = path.join(dir, 'old-redcap');
+        c = sh('data_manager', `"$I" export redcap --out "${rdir}" --db "$DB" && "$I" protocol check "${rdir}"`);
+        const dictText = fs.existsSync(path.join(rdir, 'dictionary.csv')) ? fs.readFileSync(path.join(rdir, 'dictionary.csv'), 'utf8') : '';
+        t.check(c.status === 0 && dictText.includes('Screening date (d\uFFFDbut)'),
+                'its REDCap export holds the label with U+FFFD, a dictionary the loader takes back', c.stderr + c.stdout);
+        c = sh('data_manager', `"$I" export odm --metadata-only --out "${path.join(dir, 'old-meta.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old-meta.xml')}"`);
+        t.check(c.status === 0 && fs.readFileSync(path.join(dir, 'old-meta.xml'), 'utf8').includes('Screening date (d\uFFFDbut)'),
+                'and its ODM metadata is XML a parser reads, the label with U+FFFD', c.stderr);
     }
 } catch (err) {
     t.check(false, 'no exception', String(err.stack || err));
