@@ -69,7 +69,7 @@ static json_t *nonempty_or_null(const char *s)
 json_t *json_out_query(const struct store_query *q)
 {
     return json_pack(
-        "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, "
+        "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, "
         "s:i}",
         "id", (json_int_t)q->id, "record", q->record, "event", nonempty_or_null(q->event),
         "instance", q->event[0] ? json_integer(q->instance) : json_null(), "form",
@@ -77,13 +77,13 @@ json_t *json_out_query(const struct store_query *q)
         store_query_status_name(q->status), "origin", q->is_system ? "system" : "user", "rule",
         nonempty_or_null(q->rule), "raised_value", nonempty_or_null(q->raised_value), "assignee",
         nonempty_or_null(q->assignee), "opened_by", q->opened_by, "opened_at", q->opened_at,
-        "updated_at", q->updated_at, "text", q->text, "messages", q->nmessages);
+        "updated_at", q->updated_at, "text", json_out_text(q->text), "messages", q->nmessages);
 }
 
 json_t *json_out_query_message(const struct store_query_message *m)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)m->id, "time", m->ts,
-                     "user", m->user, "action", m->action, "text", m->text, "old",
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)m->id, "time", m->ts,
+                     "user", m->user, "action", m->action, "text", json_out_text(m->text), "old",
                      m->has_values ? json_out_text(m->old_value) : json_null(), "new",
                      m->has_values ? json_out_text(m->new_value) : json_null());
 }
@@ -111,12 +111,13 @@ json_t *json_out_sdv_progress(const struct store_sdv_count *c, size_t n)
 
 json_t *json_out_signature(const struct store_signature *g)
 {
-    return json_pack(
-        "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "id", (json_int_t)g->id, "meaning",
-        g->meaning, "record", nonempty_or_null(g->record), "signer", g->signer, "printed_name",
-        g->printed_name, "signed_at", g->signed_at, "content_sha256", g->content_sha256, "valid",
-        g->is_valid, "invalidated_at", g->is_valid ? json_null() : json_string(g->invalidated_at),
-        "invalidated_reason", g->is_valid ? json_null() : json_out_text(g->invalidated_reason));
+    return json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:s, s:b, s:o, s:o}", "id", (json_int_t)g->id,
+                     "meaning", g->meaning, "record", nonempty_or_null(g->record), "signer",
+                     g->signer, "printed_name", json_out_text(g->printed_name), "signed_at",
+                     g->signed_at, "content_sha256", g->content_sha256, "valid", g->is_valid,
+                     "invalidated_at", g->is_valid ? json_null() : json_string(g->invalidated_at),
+                     "invalidated_reason",
+                     g->is_valid ? json_null() : json_out_text(g->invalidated_reason));
 }
 
 json_t *json_out_form_lock(const struct store_form_lock *l)

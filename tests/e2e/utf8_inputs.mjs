@@ -103,6 +103,19 @@ try {
         c = sh('data_manager', `"$I" export odm --out "${path.join(dir, 'old.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old.xml')}"`);
         t.check(c.status === 0, 'and the ODM export is XML a parser reads', c.stderr);
 
+        // a query whose message was stored as such bytes: the query and its thread still read
+        r = await call(B, 'POST', '/api/v1/queries', { session: dm, json: { record: 'IOH-001', event: 'baseline_arm_1', field: 'bl_first_drug', message: 'which drug?' } });
+        t.check(r.status === 201, 'fixture: a query raised', r.text);
+        const qid = r.json && r.json.id;
+        const qm = sql(db, `INSERT INTO query_message(query_id, ts, user, action, text) SELECT ${Number(qid)}, ts, user, 'answer', CAST(X'4E6F7261FF64' AS TEXT) FROM query_message WHERE query_id = ${Number(qid)}`);
+        t.check(qm.status === 0, 'fixture: an answer stored as Windows-1252', qm.stderr);
+        r = await call(B, 'GET', `/api/v1/queries/${qid}`, { session: dm });
+        t.check(r.status === 200 && r.json.thread.some((m) => m.text === 'Nora\uFFFDd'),
+                'GET the query: 200, its message with U+FFFD', `${r.status} ${r.text.slice(0, 300)}`);
+        r = await call(B, 'GET', '/api/v1/queries?record=IOH-001', { session: dm });
+        t.check(r.status === 200 && r.json.queries.some((q) => q.id === qid),
+                'and the query list still holds it', `${r.status} ${r.text.slice(0, 300)}`);
+
         // A protocol stored before the loader refused such bytes (a dictionary saved as
         // Windows-1252, which `ioheme init` took): the study must still open. Before, every
         // command that opened it failed ("the protocol stored in the database: dictionary.csv:
