@@ -122,9 +122,20 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
     const char *id_col = d->fields[0].name;
     const char *record = cell(c, id_col);
     if (!record || !*record) {
-        char msg[160];
-        fmt_text(msg, sizeof msg, "no record ID%s%.100s%s", record ? "" : ": the row has no ",
-                 record ? "" : id_col, record ? "" : ", the record ID field");
+        /* a header of one column holding another delimiter: a CSV saved with ';' (Excel where
+         * the decimal mark is a comma) read as ',' separated */
+        const char *sep = !record && c->n == 1 ? strpbrk(c->names[0], ",;\t|^") : NULL;
+        char hint[160] = "", what[8] = "a tab";
+        if (sep && *sep != '\t')
+            fmt_text(what, sizeof what, "'%c'", *sep);
+        if (sep)
+            fmt_text(hint, sizeof hint,
+                     "; the header is one column holding %s: a file whose cells are separated by "
+                     "it needs that CSV delimiter (--csv-delimiter, csvDelimiter)",
+                     what);
+        char msg[320];
+        fmt_text(msg, sizeof msg, "no record ID%s%.100s%s%s", record ? "" : ": the row has no ",
+                 record ? "" : id_col, record ? "" : ", the record ID field", hint);
         reject(ctx, c->line, "", id_col, "record", msg);
         return 0;
     }

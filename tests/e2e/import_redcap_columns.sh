@@ -77,6 +77,14 @@ printf 'record_id\tredcap_event_name\tbl_dx_date\nIOH-002\tbaseline_arm_1\t2024-
     fail "--csv-delimiter tab: bl_dx_date not 2024-06-01"
 set +e; "$I" import "$W/tab.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -ne 0 ] || fail "a tab-separated file read with commas was accepted: $(cat "$W/out")"
+grep -q "the header is one column holding a tab: .*CSV delimiter (--csv-delimiter" "$W/out" ||
+    fail "a tab-separated file read with commas: no hint at the delimiter: $(cat "$W/out")"
+# a file Excel saved with ';' (where the decimal mark is a comma), read as ','
+printf 'record_id;redcap_event_name;bl_dx_date\nIOH-002;baseline_arm_1;2024-06-02\n' >"$W/semi.csv"
+set +e; "$I" import "$W/semi.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -eq 3 ] && grep -q "row 2, , record_id: no record ID: .*holding ';': .*CSV delimiter" "$W/out" ||
+    fail "a ';'-separated file read with commas: exit $rc $(cat "$W/out")"
+"$I" import "$W/semi.csv" --csv-delimiter ';' --reason x >"$W/out" || fail "--csv-delimiter ';': $(cat "$W/out")"
 set +e; "$I" import "$W/tab.csv" --csv-delimiter : >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q "not ':'" "$W/out" || fail "--csv-delimiter : exit $rc $(cat "$W/out")"
 echo "import_redcap_columns: ok"
