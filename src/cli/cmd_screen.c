@@ -73,7 +73,7 @@ static int file_changes(const struct dict *d, struct arena *ar, const char *path
                         struct store_change *ch, size_t *n, size_t cap, struct err *e)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return err_set(e, ERR_INVALID, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     int rc = 0;

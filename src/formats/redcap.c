@@ -541,7 +541,8 @@ static int each_json(struct flat_each *x, const struct redcap_flat *f, struct er
     int rc = 0;
     while (!rc && !(p < end && *p == ']' && i == 0)) {
         json_error_t je;
-        json_t *v = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK, &je);
+        json_t *v =
+            json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
         if (!v)
             return err_set(e, ERR_INVALID, "%s:%zu: record %zu: %s", f->name,
                            line_at(f->data, p + (je.position > 0 ? je.position : 0)), i + 1,

@@ -70,6 +70,17 @@ XML
 grep -q "1 rows, 1 values changed" "$W/out" || fail "XML records: $(cat "$W/out")"
 [ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-04-05 ] ||
     fail "XML records: bl_dx_date not 2024-04-05"
+# a field given twice in one row is refused in every format (the write path's rule); a JSON
+# record with a key twice used to keep the last value silently, CSV and XML said so
+printf 'record_id,redcap_event_name,bl_dx_date,bl_dx_date\nIOH-002,baseline_arm_1,2024-01-01,2024-02-02\n' >"$W/twice.csv"
+printf '[{"record_id":"IOH-002","redcap_event_name":"baseline_arm_1","bl_dx_date":"2024-01-01","bl_dx_date":"2024-02-02"}]' >"$W/twice.json"
+for f in twice.csv twice.json; do
+    set +e; "$I" import "$W/$f" --reason x >"$W/out" 2>&1; rc=$?; set -e
+    [ "$rc" -eq 3 ] && grep -Eq "more than once|duplicate object key near '\"bl_dx_date\"'" "$W/out" ||
+        fail "$f: a field given twice: exit $rc $(cat "$W/out")"
+done
+[ "$(test_sql "$IOHEME_DB" "SELECT value FROM value v JOIN record r ON r.id = v.record_id WHERE r.study_id = 'IOH-002' AND field = 'bl_dx_date'")" = 2024-04-05 ] ||
+    fail "a refused import with a field twice changed bl_dx_date"
 # --csv-delimiter: a tab-separated file, and a value holding a comma read whole
 printf 'record_id\tredcap_event_name\tbl_dx_date\nIOH-002\tbaseline_arm_1\t2024-06-01\n' >"$W/tab.csv"
 "$I" import "$W/tab.csv" --csv-delimiter tab --reason "from REDCap" >"$W/out" || fail "--csv-delimiter tab: $(cat "$W/out")"

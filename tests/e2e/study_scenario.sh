@@ -167,6 +167,10 @@ printf '{"age": 33, "sex": "1", "heme_disease": "1", "qual_cat1___2": "1"}' >"$W
 "$I" screen --file "$W/scr.json" --json >"$W/out"
 grep -q '"screening_no": "SCR-003"' "$W/out" || fail "screen --file"
 grep -q '"verdict": "incomplete"' "$W/out" || fail "partial screening should be incomplete"
+# a key twice (which age?) is refused, not the last one taken
+printf '{"age": 33, "age": 63}' >"$W/scr2.json"
+set +e; "$I" screen --file "$W/scr2.json" >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -eq 3 ] && grep -q "duplicate object key near '\"age\"'" "$W/out" || fail "screen --file with age twice: exit $rc $(cat "$W/out")"
 
 # ---- record lock
 "$I" lock IOH-001 --json >"$W/out"
