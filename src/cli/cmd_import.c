@@ -211,7 +211,8 @@ int cmd_import_check(struct cmd_ctx *ctx)
     if (df && redcap_dates_parse(df, &opts.dates) != 0)
         return cli_usage_error("import", "--date-format is YMD, MDY or DMY, not '%s'", df);
     const char *dl = cli_get(a, "csv-delimiter");
-    if (redcap_delim_parse(dl, &opts.delim) != 0)
+    /* an empty value (an unset shell variable) is refused, not read as the default */
+    if ((dl && !*dl) || redcap_delim_parse(dl, &opts.delim) != 0)
         return cli_usage_error("import", "--csv-delimiter is , tab ; | or ^, not '%s'", dl);
     struct err e = {0};
     struct import_plan *p = arena_calloc(&ctx->ar, 1, sizeof *p);

@@ -98,4 +98,6 @@ set +e; "$I" import "$W/semi.csv" --reason x >"$W/out" 2>&1; rc=$?; set -e
 "$I" import "$W/semi.csv" --csv-delimiter ';' --reason x >"$W/out" || fail "--csv-delimiter ';': $(cat "$W/out")"
 set +e; "$I" import "$W/tab.csv" --csv-delimiter : >"$W/out" 2>&1; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q "not ':'" "$W/out" || fail "--csv-delimiter : exit $rc $(cat "$W/out")"
+set +e; "$I" import "$W/tab.csv" --csv-delimiter "" >"$W/out" 2>&1; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "not ''" "$W/out" || fail "--csv-delimiter '' (empty): exit $rc $(cat "$W/out")"
 echo "import_redcap_columns: ok"
