@@ -107,7 +107,7 @@ int cmd_set_prepare(struct cmd_ctx *ctx)
         } else {
             char *field = arena_printf(&ctx->ar, "%s_complete", form);
             char *val = arena_printf(&ctx->ar, "%d", scode);
-            p->ch[p->n++] = (struct store_change){p->event, p->instance, field, NULL, val};
+            p->ch[p->n++] = (struct store_change){p->event, p->instance, field, NULL, val, NULL};
         }
     }
     return rc ? cli_fail("set", &e) : 0;

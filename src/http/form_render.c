@@ -124,24 +124,124 @@ void page_record_heading(struct req *r, const struct store_record *rec, const ch
     html_raw(r, "</div>");
 }
 
-/* The value to show for field (code for checkbox options). */
-static const char *shown(struct req *r, const struct form_source *src, const char *field,
+/* ---- what the page showed: a save changes only what the user changed ----
+ * Each input goes out with a hidden "__orig.KEY" holding the value stored when the page was made
+ * (KEY: the field, or field___code for a checkbox option; "__orig.__status" for the form
+ * status). A save sends as changes only the inputs the user altered, each with that value as
+ * store_change.expect: a value someone else saved meanwhile is neither overwritten by an input
+ * the user left alone nor silently replaced by one they changed (the store refuses that save,
+ * "conflict", and the page shows what is stored now). */
+
+/* What the posted page said KEY held when it was made, or NULL (a page without it). */
+static const char *posted_orig(struct req *r, const char *key)
+{
+    char name[320];
+    return fmt_fits(name, sizeof name, "__orig.%s", key) ? req_form(r, name) : NULL;
+}
+
+/* Whether text a and b are the same but for the CR a browser puts before each LF of a
+ * textarea's value. */
+static bool same_but_cr(const char *a, const char *b)
+{
+    for (;;) {
+        if (*a == '\r' && a[1] == '\n')
+            a++;
+        if (*b == '\r' && b[1] == '\n')
+            b++;
+        if (*a != *b)
+            return false;
+        if (!*a)
+            return true;
+        a++, b++;
+    }
+}
+
+/* Whether posted, from an input of field f that showed stored value orig, leaves it as it was:
+ * the same text, orig as the form showed it (a date of a _dmy / _mdy field), or the same but
+ * for a textarea's CRs; an unticked checkbox option is "0" or no value. */
+static bool left_as_shown(const struct dict_field *f, const char *posted, const char *orig)
+{
+    posted = posted ? posted : "";
+    if (same_but_cr(posted, orig))
+        return true;
+    if (f->type == FT_CHECKBOX)
+        return strcmp(posted, "0") == 0 && !*orig;
+    char shown[32];
+    return validate_display(f->vtype, orig, shown, sizeof shown) && strcmp(posted, shown) == 0;
+}
+
+/* The key of field f (option code, or NULL) as the form posts it, into key[300]. */
+static const char *post_key(const struct dict_field *f, const char *code, char key[300])
+{
+    if (code)
+        return dict_key_format(f->name, code, key, 300);
+    return fmt_fits(key, 300, "%s", f->name) ? key : NULL;
+}
+
+/* What the request posted for field f (option code, or NULL): a checkbox option "1" or "0". */
+static const char *posted_value(struct req *r, const struct dict_field *f, const char *code)
+{
+    char key[300];
+    if (code)
+        return post_key(f, code, key) && req_form(r, key) ? "1" : "0";
+    return req_form(r, f->name);
+}
+
+/* Whether the posted form left field f (option code, or NULL) as the page showed it: such an
+ * input is no change, and after a refused save it shows what is stored now. */
+static bool form_post_left_as_shown(struct req *r, const struct dict_field *f, const char *code)
+{
+    char key[300];
+    const char *orig = post_key(f, code, key) ? posted_orig(r, key) : NULL;
+    return orig && left_as_shown(f, posted_value(r, f, code), orig);
+}
+
+/* The value to show for field f (code for checkbox options): after a refused save, what the
+ * user changed as they typed it, and what they left alone as it is stored now. */
+static const char *shown(struct req *r, const struct form_source *src, const struct dict_field *f,
                          const char *code, const char **flag)
 {
     *flag = NULL;
-    if (src->from_post) {
-        if (code) {
-            char key[300];
-            return dict_key_format(field, code, key, sizeof key) && req_form(r, key) ? "1" : "0";
-        }
-        return req_form(r, field);
-    }
+    if (src->from_post && !form_post_left_as_shown(r, f, code))
+        return posted_value(r, f, code);
     const struct page_value *p =
-        page_values_get(src->stored, src->event, src->instance, field, code);
+        page_values_get(src->stored, src->event, src->instance, f->name, code);
     if (!p)
         return NULL;
     *flag = p->flag;
     return p->value;
+}
+
+/* Whether the last save refused key as a conflict. */
+static bool is_conflict(const struct form_source *src, const char *key)
+{
+    for (size_t i = 0; src->res && i < src->res->nissues; i++)
+        if (strcmp(src->res->issues[i].rule, "conflict") == 0 &&
+            strcmp(src->res->issues[i].field, key) == 0)
+            return true;
+    return false;
+}
+
+/* The hidden __orig input of field f (option code, or NULL): the value stored now, except for
+ * an input the user changed before a refused save and that was not in conflict — that one is
+ * still judged against what they first saw. */
+static void orig_input(struct req *r, const struct dict_field *f, const char *code,
+                       const struct form_source *src)
+{
+    char key[300];
+    if (!post_key(f, code, key))
+        return;
+    const char *orig = src->from_post ? posted_orig(r, key) : NULL;
+    if (!orig || left_as_shown(f, posted_value(r, f, code), orig) || is_conflict(src, key)) {
+        const struct page_value *p =
+            page_values_get(src->stored, src->event, src->instance, f->name, code);
+        orig = p ? p->value : "";
+    }
+    html_raw(r, "<input type=\"hidden\" name=\"__orig.");
+    html_text(r, key);
+    html_raw(r, "\" value=\"");
+    html_text(r, orig);
+    html_raw(r, "\">");
 }
 
 /* The issue the last save reported for field (any option of a checkbox), or NULL. */
@@ -199,12 +299,12 @@ static void choice_inputs(struct req *r, const struct dict_field *f, const char 
         bool checked;
         char name[300];
         if (type[0] == 'c') {
-            v = shown(r, src, f->name, c->code, &flag);
+            v = shown(r, src, f, c->code, &flag);
             checked = v && strcmp(v, "1") == 0;
             if (!dict_key_format(f->name, c->code, name, sizeof name))
                 continue; /* longer than any dictionary name */
         } else {
-            v = shown(r, src, f->name, NULL, &flag);
+            v = shown(r, src, f, NULL, &flag);
             checked = v && strcmp(v, c->code) == 0;
             fmt_exact(name, sizeof name, "%s", f->name); /* names <= 100 */
         }
@@ -226,6 +326,27 @@ static void choice_inputs(struct req *r, const struct dict_field *f, const char 
     html_raw(r, "</div>");
 }
 
+/* After a conflict: what field f holds now, as its input would show it. */
+static void conflict_now(struct req *r, const struct dict_field *f, const struct form_source *src)
+{
+    html_raw(r, " Stored now: ");
+    size_t n = 0;
+    for (size_t i = 0; i < (f->type == FT_CHECKBOX ? f->nchoices : 1); i++) {
+        const char *code = f->type == FT_CHECKBOX ? f->choices[i].code : NULL;
+        const struct page_value *p =
+            page_values_get(src->stored, src->event, src->instance, f->name, code);
+        if (!p || !p->value[0] || (code && strcmp(p->value, "1") != 0))
+            continue;
+        const char *label = code ? f->choices[i].label : dict_choice_label(f, p->value);
+        char shown[32];
+        if (!label && validate_display(f->vtype, p->value, shown, sizeof shown))
+            label = shown;
+        html_raw(r, n++ ? ", " : "“");
+        html_text(r, label ? label : p->value);
+    }
+    html_raw(r, n ? "”." : "nothing (blank).");
+}
+
 static void render_field(struct req *r, const struct dict_field *f, const struct form_source *src)
 {
     if (f->section_header && *f->section_header) {
@@ -234,7 +355,7 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_raw(r, "</h2>");
     }
     const char *flag = NULL;
-    const char *value = f->type == FT_CHECKBOX ? NULL : shown(r, src, f->name, NULL, &flag);
+    const char *value = f->type == FT_CHECKBOX ? NULL : shown(r, src, f, NULL, &flag);
     const struct store_issue *iss = issue_for(r, src, f->name);
     bool readonly = f->is_readonly || f->type == FT_CALC;
     bool grouped = f->type == FT_RADIO || f->type == FT_YESNO || f->type == FT_TRUEFALSE ||
@@ -353,9 +474,19 @@ static void render_field(struct req *r, const struct dict_field *f, const struct
         html_text(r, f->note);
         html_raw(r, "</span>");
     }
+    /* the value each input showed, posted back with it (above); a read-only input posts none */
+    if (!readonly && f->type != FT_DESCRIPTIVE) {
+        if (f->type == FT_CHECKBOX)
+            for (size_t i = 0; i < f->nchoices; i++)
+                orig_input(r, f, f->choices[i].code, src);
+        else
+            orig_input(r, f, NULL, src);
+    }
     html_raw(r, "<p class=\"msg\" aria-live=\"polite\">");
     if (iss)
         html_text(r, iss->msg);
+    if (iss && strcmp(iss->rule, "conflict") == 0)
+        conflict_now(r, f, src);
     else if (flag) {
         const char *lo = dict_field_bound(f, false), *hi = dict_field_bound(f, true);
         html_text(r, arena_printf(&r->ar,
@@ -400,17 +531,25 @@ int form_changes_from_post(struct req *r, const struct dict_form *fm, const char
             for (size_t c = 0; c < f->nchoices; c++) {
                 char kb[300];
                 const char *key = dict_key_format(f->name, f->choices[c].code, kb, sizeof kb);
+                if (form_post_left_as_shown(r, f, f->choices[c].code))
+                    continue;
                 ch[k++] = (struct store_change){.event = event,
                                                 .instance = instance,
                                                 .field = f->name,
                                                 .code = f->choices[c].code,
-                                                .value = key && req_form(r, key) ? "1" : "0"};
+                                                .value = key && req_form(r, key) ? "1" : "0",
+                                                .expect = key ? posted_orig(r, key) : NULL};
             }
             continue;
         }
+        if (form_post_left_as_shown(r, f, NULL))
+            continue;
         const char *v = req_form(r, f->name);
-        ch[k++] = (struct store_change){
-            .event = event, .instance = instance, .field = f->name, .value = v ? v : ""};
+        ch[k++] = (struct store_change){.event = event,
+                                        .instance = instance,
+                                        .field = f->name,
+                                        .value = v ? v : "",
+                                        .expect = posted_orig(r, f->name)};
     }
     *out = ch;
     *n = k;

@@ -40,8 +40,10 @@ struct form_source {
 /* Writes the inputs of form fm (labels, notes/units, choices, data- attributes for branching
  * logic, calc and validation read by form.js) into the page. */
 void form_render_fields(struct req *r, const struct dict_form *fm, const struct form_source *src);
-/* The changes a posted form asks for: every data field of fm at (event, instance), checkbox
- * options as field___code; allocated in r->ar. */
+/* The changes a posted form asks for: every data field of fm at (event, instance) the user
+ * altered, checkbox options as field___code, each expecting the value the page showed
+ * (store_change.expect, from its hidden __orig input; a post without them: every field, as
+ * before); allocated in r->ar. */
 int form_changes_from_post(struct req *r, const struct dict_form *fm, const char *event,
                            int instance, struct store_change **out, size_t *n, struct err *e);
 /* "Incomplete" / "Unverified" / "Complete" / "No data" for a status 0/1/2/-1. */

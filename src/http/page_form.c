@@ -235,7 +235,23 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     if (store_form_status(r->st, store_record_name(rec), f->event, f->fm->name, f->instance,
                           &status, &e) != 0)
         status = -1;
+    /* the status as the page showed it (form_render.c, "what the page showed"); after a
+     * refused save, the user's choice if they made one, else the status stored now */
     const char *posted_status = from_post ? req_form(r, "__status") : NULL;
+    const char *orig_status = from_post ? req_form(r, "__orig.__status") : NULL;
+    char status_now[16] = "";
+    if (status >= 0)
+        fmt_exact(status_now, sizeof status_now, "%d", status);
+    char complete_field[160];
+    dict_complete_field(f->fm, complete_field, sizeof complete_field);
+    bool status_conflict = false;
+    for (size_t i = 0; res && i < res->nissues; i++)
+        status_conflict |= strcmp(res->issues[i].rule, "conflict") == 0 &&
+                           strcmp(res->issues[i].field, complete_field) == 0;
+    if (posted_status && orig_status && strcmp(posted_status, orig_status) == 0)
+        posted_status = NULL; /* left as shown */
+    if (!posted_status || !orig_status || status_conflict)
+        orig_status = status_now;
     bool has_data = from_post || form_has_data(r, f, pv, status);
     if (!has_data && page_may(r, PERM_DATA_WRITE))
         empty_form_lead(r, f);
@@ -301,6 +317,9 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
     } else {
         html_raw(r, "<div class=\"savebar\">");
         if (may_status) {
+            html_raw(r, "<input type=\"hidden\" name=\"__orig.__status\" value=\"");
+            html_text(r, orig_status);
+            html_raw(r, "\">");
             html_raw(r, "<label for=\"i-status\">Form status</label>"
                         "<select id=\"i-status\" name=\"__status\">");
             for (int s = 0; s <= 2; s++) {
@@ -377,8 +396,10 @@ int page_form_post(struct req *r)
     struct store_change *ch = NULL;
     size_t n = 0;
     int rc = form_changes_from_post(r, f.fm, f.event, f.instance, &ch, &n, &e);
-    const char *st = req_form(r, "__status");
+    const char *st = req_form(r, "__status"), *st_orig = req_form(r, "__orig.__status");
     char status_field[160];
+    if (st && st_orig && strcmp(st, st_orig) == 0)
+        st = NULL; /* left as the page showed it */
     if (rc == 0 && st && (!strcmp(st, "0") || !strcmp(st, "1") || !strcmp(st, "2"))) {
         struct store_change *all = arena_calloc(&r->ar, n + 1, sizeof *all);
         if (!all) {
@@ -391,7 +412,8 @@ int page_form_post(struct req *r)
                 .instance = f.instance,
                 .field = arena_strdup(&r->ar,
                                       dict_complete_field(f.fm, status_field, sizeof status_field)),
-                .value = st};
+                .value = st,
+                .expect = st_orig};
             ch = all;
         }
     }

@@ -314,7 +314,7 @@ int page_query_answer_post(struct req *r)
     if (!rc && value && *value && q.field[0]) {
         struct dict_key k;
         if (dict_key_parse(store_dict(r->st), q.field, &k) != DICT_KEY_UNKNOWN) {
-            ch = (struct store_change){q.event, q.instance, k.field->name, k.code, value};
+            ch = (struct store_change){q.event, q.instance, k.field->name, k.code, value, NULL};
             n = 1;
         }
     }

@@ -63,7 +63,7 @@ static void add_code(struct cw *w, const char *field, const char *code, const ch
         c->failed = 1;
         return;
     }
-    c->v[c->n++] = (struct store_change){w->event, w->instance, field, code, val};
+    c->v[c->n++] = (struct store_change){w->event, w->instance, field, code, val, NULL};
 }
 
 static void add(struct cw *w, const char *field, const char *value)

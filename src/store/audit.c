@@ -658,9 +658,12 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
     int rc = store_tx_begin(st, e);
     if (rc)
         return rc;
-    struct store_change c = {event, instance, k.field->name,
+    struct store_change c = {event,
+                             instance,
+                             k.field->name,
                              kind == DICT_KEY_OPTION ? k.code : NULL,
-                             replacement ? replacement : ""};
+                             replacement ? replacement : "",
+                             NULL};
     rc = store_put_changes(st, who, record, &c, 1, reason, res, e);
     struct redact_walk w = {.event = event, .instance = instance};
     sqldb_stmt *s = NULL;

@@ -465,7 +465,7 @@ static int apply_recodes(struct store *st, const struct store_ctx *who, const st
                     rec = &recs[k];
             if (!rec)
                 continue;
-            struct store_change c = {hits[h].event, hits[h].instance, r->field, NULL, r->to};
+            struct store_change c = {hits[h].event, hits[h].instance, r->field, NULL, r->to, NULL};
             struct store_put_result pr;
             store_put_result_init(&pr);
             rc = store_put_changes_locked(st, who, rec, &c, 1, reason, &pr, e);

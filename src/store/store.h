@@ -708,6 +708,11 @@ struct store_change {
     const char *field;
     const char *code;
     const char *value;
+    /* NULL, or the value the writer saw before changing it ("" for none): when what is stored
+     * now differs (another save came in between) and this change would alter it, the change set
+     * is refused, ERR_CONFLICT, rule "conflict" — a form page's save never overwrites what it
+     * did not show */
+    const char *expect;
 };
 
 enum store_issue_level { STORE_ISSUE_SOFT = 1, STORE_ISSUE_HARD = 2 };
@@ -723,7 +728,8 @@ struct store_issue {
     char rule[24];   /* validate.h rule name, or "unknown_field", "not_on_event",
                         "instance", "calc", "status", "not_enrolled", "record_id",
                         "locked", "reason", "required", "hidden" (a value its
-                        field's branching logic hides), "permission" */
+                        field's branching logic hides), "permission",
+                        "conflict" (store_change.expect) */
     char value[256];
     char msg[512]; /* names field, rule and value */
 };

@@ -585,6 +585,8 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
      * for every door (HTTP, CLI, import) alike; then the reason rule for complete forms */
     const struct dict *d = &st->dict;
     rc = store_putcache_values_load(&ps, e);
+    size_t nconflict = 0, conflict_at = 0;
+    char conflict[320] = "";
     for (size_t i = 0; i < n && !rc; i++) {
         const struct store_change *c = &changes[i];
         struct plan *p = &plans[i];
@@ -602,6 +604,20 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
                 fmt_exact(cur, sizeof cur, "%d", status);
             p->old = status >= 0 ? arena_strdup(&ps.ar, cur) : NULL;
             p->is_changed = strcmp(cur, p->value) != 0;
+        }
+        if (!rc && p->is_changed && c->expect && strcmp(p->old ? p->old : "", c->expect) != 0) {
+            char msg[320];
+            fmt_text(msg, sizeof msg,
+                     "field '%s' was changed by another save since this form was opened: your "
+                     "value was not saved; check the value stored now and save again",
+                     c->field);
+            if (nconflict++ == 0) {
+                fmt_text(conflict, sizeof conflict, "%s", msg);
+                conflict_at = i;
+            }
+            if (store_put_issue_add(res, STORE_ISSUE_HARD, i, c, "conflict", msg))
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+            continue;
         }
         enum perm_action need = PERM_NONE;
         if (p->is_changed && !p->f && !role_allows(role, PERM_FORM_STATUS))
@@ -624,6 +640,11 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
         if (rc == ERR_REASON_REQUIRED)
             store_put_issue_add(res, STORE_ISSUE_HARD, i, c, "reason",
                                 e ? e->msg : "reason required");
+    }
+    /* a conflict is what the writer must hear first (a reason would not help) */
+    if (nconflict && (!rc || rc == ERR_REASON_REQUIRED)) {
+        rc = err_set_field(e, ERR_CONFLICT, changes[conflict_at].field, "%s", conflict);
+        store_put_more_refused(e, nconflict);
     }
     if (!rc)
         rc = store_put_check_piped_bounds(&ps, changes, plans, n, e);

@@ -82,7 +82,7 @@ int store_put_check_required(struct put_state *ps, const struct store_change *ch
                      p->form->name, ev);
             if (nhard++ == 0)
                 err_set_field(e, ERR_INVALID, f->name, "%s (rule: required)", msg);
-            struct store_change missing = {ev, inst, f->name, NULL, ""};
+            struct store_change missing = {ev, inst, f->name, NULL, "", NULL};
             if (store_put_issue_add(ps->res, STORE_ISSUE_HARD, i, &missing, "required", msg))
                 return err_set(e, ERR_NOMEM, "out of memory");
         }
@@ -249,7 +249,7 @@ int store_put_check_hidden(struct put_state *ps, const struct store_change *chan
                      f->label, key, where, hv[h].value, f->branching_raw, key);
         if (h == 0)
             err_set_field(e, ERR_INVALID, f->name, "%s (rule: hidden)", msg);
-        struct store_change c = {ev, hv[h].instance, f->name, code, hv[h].value};
+        struct store_change c = {ev, hv[h].instance, f->name, code, hv[h].value, NULL};
         if (store_put_issue_add(ps->res, STORE_ISSUE_HARD, idx, &c, "hidden", msg))
             return err_set(e, ERR_NOMEM, "out of memory");
     }

@@ -55,7 +55,7 @@ static const char *const CONSENT[][3] = {{"cons_type", NULL, "1"},
 static void changes_of(const char *const (*v)[3], size_t n, struct store_change *ch)
 {
     for (size_t i = 0; i < n; i++)
-        ch[i] = (struct store_change){"screening_arm_1", 0, v[i][0], v[i][1], v[i][2]};
+        ch[i] = (struct store_change){"screening_arm_1", 0, v[i][0], v[i][1], v[i][2], NULL};
 }
 
 const char *fuzz_study_db(void)

@@ -384,7 +384,7 @@ static inline void screen(struct tdb *t, char scr[16], ...)
             code = sep + 3;
             f = fbuf[n];
         }
-        ch[n++] = (struct store_change){"screening_arm_1", 0, f, code, v};
+        ch[n++] = (struct store_change){"screening_arm_1", 0, f, code, v, NULL};
     }
     va_end(ap);
     struct err e = {0};

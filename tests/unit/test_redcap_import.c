@@ -30,7 +30,7 @@ static void test_ids_once_each_in_order_of_first_row(void **state)
     for (int k = 0; k < 2 * NREC; k++) {
         int i = k < NREC ? k : 2 * NREC - 1 - k;
         snprintf(w[k], sizeof w[k], "%d.5", k < NREC ? 60 : 70);
-        ch[k] = (struct store_change){"day0_arm_1", 0, "weight_kg", NULL, w[k]};
+        ch[k] = (struct store_change){"day0_arm_1", 0, "weight_kg", NULL, w[k], NULL};
         rows[k] = (struct redcap_row){.line = (size_t)k + 2,
                                       .record = names[i],
                                       .event = "day0_arm_1",
@@ -69,10 +69,10 @@ static void test_rejections_after_a_row_refused_mid_write_are_exact(void **state
     assert_int_equal(store_enroll(t.st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
     char before[65], after[65];
     db_digest(t.path, before);
-    struct store_change r2[] = {{"day0_arm_1", 0, "weight_kg", NULL, "99"},
-                                {"day0_arm_1", 0, "baseline_complete", NULL, "2"}};
-    struct store_change r3[] = {{"day0_arm_1", 0, "weight_kg", NULL, "80"}};
-    struct store_change r4[] = {{"day0_arm_1", 0, "height_cm", NULL, "tall"}};
+    struct store_change r2[] = {{"day0_arm_1", 0, "weight_kg", NULL, "99", NULL},
+                                {"day0_arm_1", 0, "baseline_complete", NULL, "2", NULL}};
+    struct store_change r3[] = {{"day0_arm_1", 0, "weight_kg", NULL, "80", NULL}};
+    struct store_change r4[] = {{"day0_arm_1", 0, "height_cm", NULL, "tall", NULL}};
     struct redcap_row rows[] = {
         {.line = 2, .record = id, .event = "day0_arm_1", .changes = r2, .n = 2},
         {.line = 3, .record = id, .event = "day0_arm_1", .changes = r3, .n = 1},

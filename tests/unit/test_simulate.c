@@ -145,7 +145,7 @@ static void test_simulate_refuses_a_study_database(void **state)
     free(recs);
     /* a screened patient: the database can no longer become a training one */
     char scr[16];
-    struct store_change c = {"screening_arm_1", 0, "age", NULL, "40"};
+    struct store_change c = {"screening_arm_1", 0, "age", NULL, "40", NULL};
     assert_int_equal(store_screen_create(st, &who, &c, 1, scr, NULL, &e), 0);
     assert_int_equal(store_mark_synthetic(st, &who, &e), ERR_CONFLICT);
     assert_int_equal(store_is_synthetic(st, &is_syn, &e), 0);

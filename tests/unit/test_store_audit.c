@@ -14,8 +14,8 @@ static int setup(void **state)
     screen(t, scr, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     char id[16];
     assert_int_equal(store_enroll(t->st, &ADMIN, scr, NULL, 0, id, NULL, NULL), 0);
-    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"},
-                               {"day0_arm_1", 0, "height_cm", NULL, "170"}};
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70", NULL},
+                               {"day0_arm_1", 0, "height_cm", NULL, "170", NULL}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, scr, c, 2, NULL, NULL, NULL), 0);
     *state = t;
     return 0;
@@ -117,7 +117,7 @@ static void test_long_trail_is_read_whole(void **state)
     for (int i = 1; i <= 2100; i++) { /* a weight (and its BMI when that changes) */
         char v[16];
         snprintf(v, sizeof v, "%d.%d", 40 + i / 10, i % 10);
-        struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, v};
+        struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, v, NULL};
         assert_int_equal(store_put_changes(t->st, &ADMIN, "IOH-001", &c, 1, NULL, NULL, NULL), 0);
     }
     long long n = db_int(t->path, "SELECT count(*) FROM audit");
@@ -134,7 +134,7 @@ static void test_long_trail_is_read_whole(void **state)
 
 static void put_weight(struct tdb *t, const char *v)
 {
-    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, v};
+    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, v, NULL};
     struct err e = {0};
     if (store_put_changes(t->st, &ADMIN, "IOH-001", &c, 1, NULL, NULL, &e))
         fail_msg("put %s: %s", v, e.msg);
@@ -365,7 +365,7 @@ static void test_audit_time_never_goes_backwards(void **state)
 {
     struct tdb *t = *state;
     store_set_clock(t->st, backwards_clock, NULL);
-    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "71"}};
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "71", NULL}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL), 0);
     struct store_verify_result r;
     assert_int_equal(store_audit_verify(t->st, &r, NULL), 0);
@@ -388,7 +388,7 @@ static void test_audit_row_that_cannot_be_bound_fails_the_save(void **state)
     memset(reason, 'r', sizeof reason - 1);
     reason[sizeof reason - 1] = '\0';
     sqlite3_limit(store_sql_sqlite(t->st->db), SQLITE_LIMIT_LENGTH, 2000);
-    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "72"}};
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "72", NULL}};
     struct err e = {0};
     assert_int_not_equal(store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, reason, NULL, &e), 0);
     assert_non_null(strstr(e.msg, "audit"));
@@ -435,7 +435,7 @@ static void test_record_audit_is_exactly_the_records_rows_through_its_index(void
     char scr2[16];
     screen(t, scr2, "age", "50", NULL);
     /* Rows of the two records interleave in id order. */
-    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, "71"};
+    struct store_change c = {"day0_arm_1", 0, "weight_kg", NULL, "71", NULL};
     assert_int_equal(store_put_changes(t->st, &ADMIN, "IOH-001", &c, 1, NULL, NULL, NULL), 0);
 
     /* Expected: a full walk of the trail, filtered here in C by both names of the record. */

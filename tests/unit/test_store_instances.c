@@ -69,7 +69,7 @@ static int teardown(void **state)
 
 static void put(struct tdb *t, int instance, const char *field, const char *value)
 {
-    struct store_change c[] = {{D0, instance, field, NULL, value}};
+    struct store_change c[] = {{D0, instance, field, NULL, value, NULL}};
     struct err e = {0};
     if (store_put_changes(t->st, &ADMIN, "SCR-001", c, 1, NULL, NULL, &e) != 0)
         fail_msg("put %s[%d]: %s", field, instance, e.msg);

@@ -33,7 +33,7 @@ static int teardown(void **state)
 static int put1(struct tdb *t, const struct store_ctx *who, const char *ev, const char *field,
                 const char *value, const char *reason)
 {
-    struct store_change c = {ev, 0, field, NULL, value};
+    struct store_change c = {ev, 0, field, NULL, value, NULL};
     struct err e = {0};
     return store_put_changes(t->st, who, "SCR-001", &c, 1, reason, NULL, &e);
 }
@@ -124,7 +124,7 @@ static void test_lifecycle_permissions_and_transitions(void **state)
     /* answering needs a message */
     assert_int_equal(store_query_answer(t->st, &NURSE, id, "", NULL, 0, NULL, &e), ERR_INVALID);
     /* answered by correcting the value: one transaction, reason links the change */
-    struct store_change fix = {D0, 0, "weight_kg", NULL, "75"};
+    struct store_change fix = {D0, 0, "weight_kg", NULL, "75", NULL};
     assert_int_equal(
         store_query_answer(t->st, &NURSE, id, "transcription error", &fix, 1, NULL, &e), 0);
     char *v = get(t, "IOH-001", D0, 0, "weight_kg", NULL);
@@ -137,7 +137,7 @@ static void test_lifecycle_permissions_and_transitions(void **state)
     assert_int_equal(store_query_get(t->st, id, &q, NULL), 0);
     assert_int_equal(q.status, STORE_QUERY_ANSWERED);
     /* a bad correction refuses the whole answer: value and status unchanged */
-    struct store_change bad = {D0, 0, "weight_kg", NULL, "heavy"};
+    struct store_change bad = {D0, 0, "weight_kg", NULL, "heavy", NULL};
     assert_int_equal(store_query_answer(t->st, &NURSE, id, "again", &bad, 1, NULL, &e),
                      ERR_INVALID);
     assert_int_equal(store_query_get(t->st, id, &q, NULL), 0);

@@ -50,7 +50,7 @@ static void test_screening_numbers_in_order_and_screen_failures_stay(void **stat
 static void test_rejected_screening_creates_no_record(void **state)
 {
     struct tdb *t = *state;
-    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "forty"}};
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "forty", NULL}};
     char scr[16] = "";
     struct err e = {0};
     assert_int_equal(store_screen_create(t->st, &ADMIN, ch, 1, scr, NULL, &e), ERR_INVALID);
@@ -91,7 +91,7 @@ static void test_enrol_needs_eligibility_and_consent(void **state)
     assert_int_equal(store_enroll(t->st, &ADMIN, ok, NULL, 0, id, NULL, &e), ERR_CONFLICT);
     assert_non_null(strstr(e.msg, "consent"));
     /* consent given with the enrolment itself */
-    struct store_change cons[] = {{"screening_arm_1", 0, "cons_type", NULL, "1"}};
+    struct store_change cons[] = {{"screening_arm_1", 0, "cons_type", NULL, "1", NULL}};
     assert_int_equal(store_enroll(t->st, &ADMIN, old, cons, 1, id, NULL, &e), ERR_CONFLICT);
     /* ... which was rolled back with the refusal */
     assert_value(t, old, "screening_arm_1", 0, "cons_type", NULL, NULL);
@@ -113,7 +113,7 @@ static void test_only_screening_data_before_enrolment(void **state)
     struct tdb *t = *state;
     char s1[16], id[16];
     screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
-    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70"}};
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -158,8 +158,8 @@ static void test_study_values_in_record_event_instance_field_order(void **state)
     screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     screen(t, s2, "age", "70", NULL);
     assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
-    struct store_change c[] = {{"day0_arm_1", 2, "att_ok", NULL, "1"},
-                               {"day0_arm_1", 1, "att_ok", NULL, "0"}};
+    struct store_change c[] = {{"day0_arm_1", 2, "att_ok", NULL, "1", NULL},
+                               {"day0_arm_1", 1, "att_ok", NULL, "0", NULL}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 2, NULL, NULL, NULL), 0);
     struct collect col = {""};
     assert_int_equal(store_study_values(t->st, collect_value, &col, NULL), 0);
@@ -424,7 +424,7 @@ static void *write_load(void *arg)
     char v[16];
     while (!l->stop) {
         snprintf(v, sizeof v, "%d", 18 + l->writes % 60);
-        struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, v}};
+        struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, v, NULL}};
         if (store_put_changes(st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL) == 0)
             l->writes++;
         usleep(1000); /* ~1,000 saves a second (a ward's worth many times over) */
@@ -483,7 +483,7 @@ static void *hold_lock(void *arg)
     struct store *st = NULL;
     if (store_open(h->path, &st, NULL) != 0 || store_batch_begin(st, NULL) != 0)
         return NULL;
-    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "41"}};
+    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "41", NULL}};
     store_put_changes(st, &ADMIN, "SCR-001", c, 1, NULL, NULL, NULL); /* takes the write lock */
     usleep((useconds_t)h->hold_ms * 1000);
     store_batch_commit(st, NULL);
@@ -498,7 +498,7 @@ static void test_busy_database_waits_then_fails_as_busy(void **state)
     struct tdb *t = *state;
     char s1[16];
     screen(t, s1, "age", "40", NULL);
-    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "42"}};
+    struct store_change c[] = {{"screening_arm_1", 0, "age", NULL, "42", NULL}};
     /* released after 300 ms, waited for up to 3 s: succeeds */
     store_set_busy_wait(t->st, 3000);
     struct holder h = {t->path, 300};
@@ -514,7 +514,7 @@ static void test_busy_database_waits_then_fails_as_busy(void **state)
     h.hold_ms = 1500;
     assert_int_equal(pthread_create(&th, NULL, hold_lock, &h), 0);
     usleep(100 * 1000);
-    struct store_change d[] = {{"screening_arm_1", 0, "age", NULL, "43"}};
+    struct store_change d[] = {{"screening_arm_1", 0, "age", NULL, "43", NULL}};
     assert_int_equal(store_put_changes(t->st, &ADMIN, s1, d, 1, NULL, NULL, &e), ERR_BUSY);
     assert_non_null(strstr(e.msg, "try again"));
     assert_int_equal(err_info(ERR_BUSY)->http_status, 503);

@@ -18,9 +18,9 @@ static int setup(void **state)
     assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pass", NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass-1", NULL),
                      0);
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
-                               {D0, 0, "height_cm", NULL, "175"},
-                               {D0, 0, "sbp", NULL, "120"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5", NULL},
+                               {D0, 0, "height_cm", NULL, "175", NULL},
+                               {D0, 0, "sbp", NULL, "120", NULL}};
     struct err e = {0};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", c, 3, NULL, NULL, &e), 0);
     *state = t;
@@ -81,7 +81,7 @@ static void test_verify_clear_and_progress(void **state)
     assert_int_equal(c2.required_verified, 2 + sbp_planned);
     assert_int_equal(c2.other_verified, !sbp_planned);
     /* a change of a verified value clears it in the same transaction, audited */
-    struct store_change ch = {D0, 0, "weight_kg", NULL, "71"};
+    struct store_change ch = {D0, 0, "weight_kg", NULL, "71", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &ch, 1, NULL, NULL, &e), 0);
     assert_int_equal(audit_count(t, "sdv_clear"), 1);
     assert_int_equal(db_int(t->path, "SELECT count(*) FROM audit WHERE action = 'sdv_clear' AND "
@@ -91,8 +91,8 @@ static void test_verify_clear_and_progress(void **state)
     struct store_sdv_count c3 = total(t);
     assert_int_equal(c3.required_verified, 1 + sbp_planned);
     /* a refused change set clears nothing */
-    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "176"},
-                                 {D0, 0, "weight_kg", NULL, "heavy"}};
+    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "176", NULL},
+                                 {D0, 0, "weight_kg", NULL, "heavy", NULL}};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", bad, 2, NULL, NULL, &e),
                      ERR_INVALID);
     assert_int_equal(audit_count(t, "sdv_clear"), 1);

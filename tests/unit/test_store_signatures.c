@@ -21,7 +21,7 @@ static int setup(void **state)
     assert_int_equal(store_user_set_full_name(t->st, &ADMIN, "inv", "Dr Ann Example", NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass-1", NULL),
                      0);
-    struct store_change c = {D0, 0, "weight_kg", NULL, "70.5"};
+    struct store_change c = {D0, 0, "weight_kg", NULL, "70.5", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &c, 1, NULL, NULL, NULL), 0);
     *state = t;
     return 0;
@@ -32,10 +32,10 @@ static int complete_forms(void **state)
 {
     setup(state);
     struct tdb *t = *state;
-    struct store_change c[] = {{"screening_arm_1", 0, "screening_complete", NULL, "2"},
-                               {"screening_arm_1", 0, "consent_complete", NULL, "2"},
-                               {D0, 0, "height_cm", NULL, "170"},
-                               {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change c[] = {{"screening_arm_1", 0, "screening_complete", NULL, "2", NULL},
+                               {"screening_arm_1", 0, "consent_complete", NULL, "2", NULL},
+                               {D0, 0, "height_cm", NULL, "170", NULL},
+                               {D0, 0, "baseline_complete", NULL, "2", NULL}};
     struct err e = {0};
     if (store_put_changes(t->st, &NURSE, "IOH-001", c, 4, NULL, NULL, &e))
         fail_msg("completing the forms: %s", e.msg);
@@ -81,12 +81,12 @@ static void test_sign_binds_content_and_a_change_invalidates(void **state)
     assert_int_equal(store_signatures_verify(t->st, &nv, &ni, &nb, &e), 0);
     assert_int_equal(nv, 1);
     /* a refused change set invalidates nothing */
-    struct store_change bad = {D0, 0, "weight_kg", NULL, "heavy"};
+    struct store_change bad = {D0, 0, "weight_kg", NULL, "heavy", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &bad, 1, NULL, NULL, &e),
                      ERR_INVALID);
     assert_int_equal(audit_count(t, "signature_invalid"), 0);
     /* a form status is part of the casebook: changing it invalidates */
-    struct store_change st = {D0, 0, "baseline_complete", NULL, "1"};
+    struct store_change st = {D0, 0, "baseline_complete", NULL, "1", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &st, 1, "reopened", NULL, &e), 0);
     assert_int_equal(audit_count(t, "signature_invalid"), 1);
     assert_int_equal(store_signatures(t->st, "IOH-001", &g, &n, NULL), 0);
@@ -97,11 +97,11 @@ static void test_sign_binds_content_and_a_change_invalidates(void **state)
     assert_int_equal(store_sign(t->st, &INV, INV_PW, "casebook_review", "IOH-001", &id, &e),
                      ERR_CONFLICT);
     assert_non_null(strstr(e.msg, "baseline"));
-    struct store_change done = {D0, 0, "baseline_complete", NULL, "2"};
+    struct store_change done = {D0, 0, "baseline_complete", NULL, "2", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &done, 1, NULL, NULL, &e), 0);
     /* signed again: valid; a value change invalidates it too, once */
     assert_int_equal(store_sign(t->st, &INV, INV_PW, "casebook_review", "IOH-001", &id, &e), 0);
-    struct store_change c = {D0, 0, "weight_kg", NULL, "71"};
+    struct store_change c = {D0, 0, "weight_kg", NULL, "71", NULL};
     assert_int_equal(store_put_changes(t->st, &NURSE, "IOH-001", &c, 1, "source", NULL, &e), 0);
     assert_int_equal(audit_count(t, "signature_invalid"), 2);
     assert_int_equal(store_signatures_verify(t->st, &nv, &ni, &nb, &e), 0);

@@ -18,7 +18,7 @@ static void setup(struct tdb *t, const char *name)
     const char *a[] = {"A"};
     assert_int_equal(store_user_set_sites(t->st, &ADMIN, "nurse", false, a, 1, "works at A", &e),
                      0);
-    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40"}};
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40", NULL}};
     const char *where[] = {"A", "B", NULL};
     for (int i = 0; i < 3; i++) {
         struct store_ctx who = ADMIN;
@@ -191,7 +191,7 @@ static void test_a_user_of_one_site_changes_only_its_records(void **state)
     struct err e = {0};
     /* the connection reads as admin (every site): the write still goes by its writer */
     assert_int_equal(store_set_reader(t.st, ROLE_ADMIN, "admin", &e), 0);
-    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "41"}};
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "41", NULL}};
     assert_int_equal(store_put_changes(t.st, &NURSE, "SCR-002", ch, 1, NULL, NULL, &e),
                      ERR_NOT_FOUND);
     assert_int_equal(store_put_changes(t.st, &NURSE, "SCR-003", ch, 1, NULL, NULL, &e),
@@ -306,10 +306,10 @@ static void test_study_ids_carry_the_site_and_count_per_site(void **state)
     assert_int_equal(store_site_add(t.st, &ADMIN, "07", "Hospital 7", &e), 0);
     /* a code that would make a study ID over 15 characters */
     assert_int_equal(store_site_add(t.st, &ADMIN, "LONGSITECODE", "x", &e), ERR_INVALID);
-    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40"},
-                                {"screening_arm_1", 0, "heme", NULL, "1"},
-                                {"screening_arm_1", 0, "cats", "1", "1"},
-                                {"screening_arm_1", 0, "cons_type", NULL, "1"}};
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40", NULL},
+                                {"screening_arm_1", 0, "heme", NULL, "1", NULL},
+                                {"screening_arm_1", 0, "cats", "1", "1", NULL},
+                                {"screening_arm_1", 0, "cons_type", NULL, "1", NULL}};
     char scr[16];
     /* the IDs carry the site: a record without one is refused */
     assert_int_equal(store_screen_create(t.st, &ADMIN, ch, 3, scr, NULL, &e), ERR_INVALID);

@@ -31,11 +31,11 @@ static void enrolled(struct tdb *t)
     screen(t, scr, "age", "40", "sex", "1", "heme", "1", "cats___1", "1", NULL);
     struct err e = {0};
     char sid[16];
-    struct store_change cons = {"screening_arm_1", 0, "cons_type", NULL, "1"};
+    struct store_change cons = {"screening_arm_1", 0, "cons_type", NULL, "1", NULL};
     if (store_enroll(t->st, &ADMIN, scr, &cons, 1, sid, NULL, &e) != 0)
         fail_msg("enrol: %s", e.msg);
-    struct store_change v[] = {{D0, 0, "weight_kg", NULL, "70.0"},
-                               {D0, 0, "height_cm", NULL, "175"}};
+    struct store_change v[] = {{D0, 0, "weight_kg", NULL, "70.0", NULL},
+                               {D0, 0, "height_cm", NULL, "175", NULL}};
     if (store_put_changes(t->st, &ADMIN, sid, v, 2, NULL, NULL, &e) != 0)
         fail_msg("put: %s", e.msg);
 }
@@ -64,7 +64,7 @@ static void test_a_forms_values_and_status_in_one_read(void **state)
     assert_string_equal(f.seen, "bmi=22.9;height_cm=175;weight_kg=70.0;");
     assert_int_equal(status, -1); /* never set */
     struct err e = {0};
-    struct store_change done = {D0, 0, "baseline_complete", NULL, "2"};
+    struct store_change done = {D0, 0, "baseline_complete", NULL, "2", NULL};
     assert_int_equal(store_put_changes(t.st, &ADMIN, "IOH-001", &done, 1, NULL, NULL, &e), 0);
     assert_int_equal(form_read(t.st, "baseline", &f, &status), 0);
     assert_string_equal(f.seen, "bmi=22.9;height_cm=175;weight_kg=70.0;");
@@ -74,9 +74,9 @@ static void test_a_forms_values_and_status_in_one_read(void **state)
     assert_string_equal(f.seen, "");
     assert_int_equal(status, -1);
     /* the form reopened and its values emptied: a status and no values */
-    struct store_change none[] = {{D0, 0, "baseline_complete", NULL, "0"},
-                                  {D0, 0, "weight_kg", NULL, ""},
-                                  {D0, 0, "height_cm", NULL, ""}};
+    struct store_change none[] = {{D0, 0, "baseline_complete", NULL, "0", NULL},
+                                  {D0, 0, "weight_kg", NULL, "", NULL},
+                                  {D0, 0, "height_cm", NULL, "", NULL}};
     if (store_put_changes(t.st, &ADMIN, "IOH-001", none, 3, "entered on the wrong patient", NULL,
                           &e) != 0)
         fail_msg("emptying: %s (%s)", e.msg, e.field);
@@ -108,7 +108,7 @@ static void test_empty_and_failed_snapshots_leave_the_connection_usable(void **s
         store_form_values(t.st, "IOH-999", D0, "baseline", 0, collect, &f, &status, NULL, &e),
         ERR_NOT_FOUND);
     store_snapshot_end(t.st);
-    struct store_change v = {D0, 0, "weight_kg", NULL, "71.5"};
+    struct store_change v = {D0, 0, "weight_kg", NULL, "71.5", NULL};
     assert_int_equal(store_put_changes(t.st, &ADMIN, "IOH-001", &v, 1, NULL, NULL, &e), 0);
     assert_int_equal(form_read(t.st, "baseline", &f, &status), 0);
     assert_non_null(strstr(f.seen, "weight_kg=71.5;"));
@@ -136,7 +136,7 @@ static void test_a_write_elsewhere_is_in_the_next_snapshot(void **state)
     for (int i = 0; i < 5; i++) {
         char v[16];
         snprintf(v, sizeof v, "%d.0", 60 + i);
-        struct store_change c = {D0, 0, "weight_kg", NULL, v};
+        struct store_change c = {D0, 0, "weight_kg", NULL, v, NULL};
         assert_int_equal(store_put_changes(other, &ADMIN, "IOH-001", &c, 1, NULL, NULL, &e), 0);
         assert_int_equal(form_read(t.st, "baseline", &f, &status), 0);
         snprintf(want, sizeof want, "weight_kg=%s;", v);
@@ -199,7 +199,7 @@ static void test_the_sessions_sites_are_the_readers_scope_in_that_snapshot(void 
     assert_int_equal(store_user_add(t.st, &ADMIN, "nurse", "coordinator", "nurse-pass-1", &e), 0);
     const char *a[] = {"A"}, *b[] = {"B"}, *ab[] = {"A", "B"};
     assert_int_equal(store_user_set_sites(t.st, &ADMIN, "nurse", false, a, 1, "works at A", &e), 0);
-    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40"}};
+    struct store_change ch[] = {{"screening_arm_1", 0, "age", NULL, "40", NULL}};
     const char *where[] = {"A", "B", "B", NULL};
     for (int i = 0; i < 4; i++) {
         struct store_ctx who = ADMIN;

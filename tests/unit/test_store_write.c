@@ -50,8 +50,8 @@ static void test_valid_values_are_saved_and_audited(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "update");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
-                               {D0, 0, "height_cm", NULL, "175"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5", NULL},
+                               {D0, 0, "height_cm", NULL, "175", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -66,9 +66,9 @@ static void test_valid_values_are_saved_and_audited(void **state)
 static void test_hard_error_blocks_whole_set_and_names_field_rule_value(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5"},
-                               {D0, 0, "height_cm", NULL, "tall"},
-                               {D0, 0, "height_cm", NULL, "300"} /* @FORCE-MINMAX: hard */};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70.5", NULL},
+                               {D0, 0, "height_cm", NULL, "tall", NULL},
+                               {D0, 0, "height_cm", NULL, "300", NULL} /* @FORCE-MINMAX: hard */};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -92,14 +92,14 @@ static void test_hard_error_blocks_whole_set_and_names_field_rule_value(void **s
 static void test_rejected_change_set_leaves_db_unchanged(void **state)
 {
     struct tdb *t = *state;
-    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "80"}};
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "80", NULL}};
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
     char before[65], after[65];
     db_digest(t->path, before);
-    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "81"},
-                                 {D0, 0, "height_cm", NULL, "180"},
-                                 {D0, 1, "att_ok", NULL, "1"},
-                                 {D0, 0, "no_such_field", NULL, "1"}};
+    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "81", NULL},
+                                 {D0, 0, "height_cm", NULL, "180", NULL},
+                                 {D0, 1, "att_ok", NULL, "1", NULL},
+                                 {D0, 0, "no_such_field", NULL, "1", NULL}};
     struct err e = {0};
     assert_int_equal(put(t, bad, 4, NULL, NULL, &e), ERR_INVALID);
     db_digest(t->path, after);
@@ -109,7 +109,7 @@ static void test_rejected_change_set_leaves_db_unchanged(void **state)
 static void test_soft_out_of_range_is_saved_and_flagged(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260"}}; /* max 250, soft */
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260", NULL}}; /* max 250, soft */
     struct store_put_result res;
     store_put_result_init(&res);
     assert_int_equal(put(t, c, 1, NULL, &res, NULL), 0);
@@ -127,13 +127,13 @@ static void test_soft_out_of_range_is_saved_and_flagged(void **state)
 static void test_value_hidden_by_branching_is_refused_unless_cleared(void **state)
 {
     struct tdb *t = *state;
-    struct store_change fail[] = {{D0, 1, "att_ok", NULL, "0"},
-                                  {D0, 1, "att_fail_reason", NULL, "2"},
-                                  {D0, 1, "att_fail_oth", NULL, "bent needle"}};
+    struct store_change fail[] = {{D0, 1, "att_ok", NULL, "0", NULL},
+                                  {D0, 1, "att_fail_reason", NULL, "2", NULL},
+                                  {D0, 1, "att_fail_oth", NULL, "bent needle", NULL}};
     assert_int_equal(put(t, fail, 3, NULL, NULL, NULL), 0);
     char before[65], after[65];
     db_digest(t->path, before);
-    struct store_change success[] = {{D0, 1, "att_ok", NULL, "1"}};
+    struct store_change success[] = {{D0, 1, "att_ok", NULL, "1", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -152,8 +152,8 @@ static void test_value_hidden_by_branching_is_refused_unless_cleared(void **stat
     db_digest(t->path, after);
     assert_string_equal(before, after); /* nothing saved, no audit row */
     /* clearing only the reason hides "other reason", which holds a value: refused too */
-    struct store_change half[] = {{D0, 1, "att_ok", NULL, "1"},
-                                  {D0, 1, "att_fail_reason", NULL, ""}};
+    struct store_change half[] = {{D0, 1, "att_ok", NULL, "1", NULL},
+                                  {D0, 1, "att_fail_reason", NULL, "", NULL}};
     store_put_result_init(&res);
     assert_int_equal(put(t, half, 2, NULL, &res, &e), ERR_INVALID);
     assert_int_equal(res.nissues, 1);
@@ -163,21 +163,21 @@ static void test_value_hidden_by_branching_is_refused_unless_cleared(void **stat
     assert_string_equal(before, after);
     /* the new answer with every value it hides cleared: saved, each clearing audited */
     int updates = audit_count(t, "update");
-    struct store_change all[] = {{D0, 1, "att_ok", NULL, "1"},
-                                 {D0, 1, "att_fail_reason", NULL, ""},
-                                 {D0, 1, "att_fail_oth", NULL, ""}};
+    struct store_change all[] = {{D0, 1, "att_ok", NULL, "1", NULL},
+                                 {D0, 1, "att_fail_reason", NULL, "", NULL},
+                                 {D0, 1, "att_fail_oth", NULL, "", NULL}};
     assert_int_equal(put(t, all, 3, "source: procedure note", NULL, &e), 0);
     assert_int_equal(audit_count(t, "update"), updates + 3);
     assert_value(t, "SCR-001", D0, 1, "att_fail_reason", NULL, NULL);
     assert_value(t, "SCR-001", D0, 1, "att_fail_oth", NULL, NULL);
     /* a value on a field its logic hides is refused */
-    struct store_change onhidden[] = {{D0, 1, "att_fail_reason", NULL, "1"}};
+    struct store_change onhidden[] = {{D0, 1, "att_fail_reason", NULL, "1", NULL}};
     assert_int_equal(put(t, onhidden, 1, NULL, NULL, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "cannot be saved"));
     assert_value(t, "SCR-001", D0, 1, "att_fail_reason", NULL, NULL);
     /* and an answer and the value it shows, in one change, are fine */
-    struct store_change both[] = {{D0, 1, "att_ok", NULL, "0"},
-                                  {D0, 1, "att_fail_reason", NULL, "1"}};
+    struct store_change both[] = {{D0, 1, "att_ok", NULL, "0", NULL},
+                                  {D0, 1, "att_fail_reason", NULL, "1", NULL}};
     assert_int_equal(put(t, both, 2, NULL, NULL, &e), 0);
 }
 
@@ -186,14 +186,14 @@ static void test_value_hidden_by_branching_is_refused_unless_cleared(void **stat
 static void test_legacy_hidden_value_blocks_only_changes_to_its_logic(void **state)
 {
     struct tdb *t = *state;
-    struct store_change ok[] = {{D0, 1, "att_ok", NULL, "1"}};
+    struct store_change ok[] = {{D0, 1, "att_ok", NULL, "1", NULL}};
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
     db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
                      "VALUES (1, 'day0_arm_1', 1, 'att_fail_reason', '', 'attempt', '1')");
-    struct store_change other[] = {{D0, 1, "att_time_s", NULL, "45"}};
+    struct store_change other[] = {{D0, 1, "att_time_s", NULL, "45", NULL}};
     struct err e = {0};
     assert_int_equal(put(t, other, 1, NULL, NULL, &e), 0);
-    struct store_change again[] = {{D0, 1, "att_ok", NULL, ""}};
+    struct store_change again[] = {{D0, 1, "att_ok", NULL, "", NULL}};
     assert_int_equal(put(t, again, 1, NULL, NULL, &e), ERR_INVALID);
     assert_string_equal(e.field, "att_fail_reason");
 }
@@ -202,8 +202,8 @@ static void test_legacy_hidden_value_blocks_only_changes_to_its_logic(void **sta
 static void test_soft_issue_of_a_refused_set_says_not_saved(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260"}, /* soft: max 250 */
-                               {D0, 0, "height_cm", NULL, "tall"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "260", NULL}, /* soft: max 250 */
+                               {D0, 0, "height_cm", NULL, "tall", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     assert_int_equal(put(t, c, 2, NULL, &res, NULL), ERR_INVALID);
@@ -230,7 +230,7 @@ static int find_flag(void *ctx, const struct store_value *v)
 static void test_soft_flag_is_stored_for_review(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "20"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "20", NULL}};
     assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
     char flag[16] = "?";
     assert_int_equal(store_record_values(t->st, "SCR-001", find_flag, flag, NULL), 0);
@@ -241,12 +241,13 @@ static void test_calc_is_recomputed_and_audited_as_calc(void **state)
 {
     struct tdb *t = *state;
     int before = audit_count(t, "calc");
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72"}, {D0, 0, "height_cm", NULL, "180"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "72", NULL},
+                               {D0, 0, "height_cm", NULL, "180", NULL}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     /* 72 / 1.8^2 = 22.22… -> 22.2 */
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, "22.2");
     assert_int_equal(audit_count(t, "calc"), before + 1);
-    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, ""}};
+    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, "", NULL}};
     assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "bmi", NULL, NULL); /* blank input -> blank calc */
 }
@@ -255,14 +256,15 @@ static void test_calc_is_not_the_first_value_of_an_empty_form(void **state)
 {
     struct tdb *t = *state;
     /* vitals_done is 0 when sbp is blank: it must not appear on vitals forms nobody filled */
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}, {D0, 1, "att_ok", NULL, "1"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL},
+                               {D0, 1, "att_ok", NULL, "1", NULL}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, NULL);
-    struct store_change v[] = {{D0, 0, "sbp", NULL, "110"}};
+    struct store_change v[] = {{D0, 0, "sbp", NULL, "110", NULL}};
     assert_int_equal(put(t, v, 1, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "1");
     assert_value(t, "SCR-001", D1, 0, "vitals_done", NULL, NULL);
-    struct store_change clear[] = {{D0, 0, "sbp", NULL, ""}};
+    struct store_change clear[] = {{D0, 0, "sbp", NULL, "", NULL}};
     assert_int_equal(put(t, clear, 1, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "vitals_done", NULL, "0");
 }
@@ -270,7 +272,7 @@ static void test_calc_is_not_the_first_value_of_an_empty_form(void **state)
 static void test_calc_cannot_be_written(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "bmi", NULL, "25"}};
+    struct store_change c[] = {{D0, 0, "bmi", NULL, "25", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     assert_int_equal(put(t, c, 1, NULL, &res, NULL), ERR_INVALID);
@@ -281,11 +283,12 @@ static void test_calc_cannot_be_written(void **state)
 static void test_cross_event_calc_follows_its_reference(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "sbp", NULL, "100"}, {D1, 0, "sbp", NULL, "130"}};
+    struct store_change c[] = {{D0, 0, "sbp", NULL, "100", NULL},
+                               {D1, 0, "sbp", NULL, "130", NULL}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D1, 0, "sbp_change", NULL, "30");
     /* changing day 0 only recomputes day 1's calc */
-    struct store_change c2[] = {{D0, 0, "sbp", NULL, "90"}};
+    struct store_change c2[] = {{D0, 0, "sbp", NULL, "90", NULL}};
     assert_int_equal(put(t, c2, 1, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", D1, 0, "sbp_change", NULL, "40");
 }
@@ -293,7 +296,7 @@ static void test_cross_event_calc_follows_its_reference(void **state)
 static void test_unchanged_value_writes_no_audit_row(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL}};
     assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
     int before = audit_count(t, NULL);
     struct store_put_result res;
@@ -308,14 +311,14 @@ static void test_unchanged_value_writes_no_audit_row(void **state)
 static void test_reason_required_on_complete_form(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"},
-                               {D0, 0, "height_cm", NULL, "170"},
-                               {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL},
+                               {D0, 0, "height_cm", NULL, "170", NULL},
+                               {D0, 0, "baseline_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, c, 3, NULL, NULL, NULL), 0);
     int st = -2;
     assert_int_equal(store_form_status(t->st, "SCR-001", D0, "baseline", 0, &st, NULL), 0);
     assert_int_equal(st, 2);
-    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71"}};
+    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71", NULL}};
     struct err e = {0};
     assert_int_equal(put(t, fix, 1, NULL, NULL, &e), ERR_REASON_REQUIRED);
     assert_string_equal(e.field, "weight_kg");
@@ -325,6 +328,52 @@ static void test_reason_required_on_complete_form(void **state)
     assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
     /* an unchanged value on a complete form needs no reason */
     assert_int_equal(put(t, fix, 1, NULL, NULL, &e), 0);
+}
+
+/* store_change.expect: a change made on what the writer saw. When another save changed the value
+ * meanwhile, the change set is refused whole (ERR_CONFLICT, a "conflict" issue per value) and
+ * nothing is written; a change that leaves the stored value as it is, or that saw it right, goes
+ * through. A conflict is reported before a missing reason (a reason would not help). */
+static void test_expected_value_refuses_a_lost_update(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change first[] = {{D0, 0, "weight_kg", NULL, "70", ""}}; /* none stored yet */
+    assert_int_equal(put(t, first, 1, NULL, NULL, NULL), 0);
+    struct store_change other[] = {{D0, 0, "weight_kg", NULL, "71", "70"}}; /* saw 70: right */
+    assert_int_equal(put(t, other, 1, NULL, NULL, NULL), 0);
+    int before = audit_count(t, NULL);
+    /* a form opened when it said 70: its 72, and its height, are not saved */
+    struct store_change stale[] = {{D0, 0, "height_cm", NULL, "170", ""},
+                                   {D0, 0, "weight_kg", NULL, "72", "70"}};
+    struct store_put_result res;
+    store_put_result_init(&res);
+    struct err e = {0};
+    assert_int_equal(put(t, stale, 2, NULL, &res, &e), ERR_CONFLICT);
+    assert_string_equal(e.field, "weight_kg");
+    assert_non_null(strstr(e.msg, "changed by another save since this form was opened"));
+    assert_int_equal(res.nissues, 1);
+    assert_string_equal(res.issues[0].rule, "conflict");
+    assert_string_equal(res.issues[0].field, "weight_kg");
+    store_put_result_free(&res);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
+    assert_int_equal(db_int(t->path, "SELECT count(*) FROM value WHERE field = 'height_cm'"), 0);
+    assert_int_equal(audit_count(t, NULL), before);
+    /* the same value as the other save's: nothing to overwrite, no conflict */
+    struct store_change same[] = {{D0, 0, "weight_kg", NULL, "71", "70"}};
+    assert_int_equal(put(t, same, 1, NULL, NULL, NULL), 0);
+    /* a form status is judged the same way */
+    struct store_change box[] = {{D0, 0, "baseline_complete", NULL, "2", "1"}};
+    assert_int_equal(put(t, box, 1, NULL, NULL, &e), ERR_CONFLICT);
+    assert_string_equal(e.field, "baseline_complete");
+    /* on a complete form, the conflict is what is said, not the missing reason */
+    struct store_change done[] = {{D0, 0, "height_cm", NULL, "170", NULL},
+                                  {D0, 0, "baseline_complete", NULL, "2", ""}};
+    assert_int_equal(put(t, done, 2, NULL, NULL, NULL), 0);
+    store_put_result_init(&res);
+    assert_int_equal(put(t, stale, 2, NULL, &res, &e), ERR_CONFLICT);
+    assert_non_null(strstr(e.msg, "weight_kg"));
+    store_put_result_free(&res);
+    assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "71");
 }
 
 /* The actions a save needs beyond entering data are decided in the write path, where the
@@ -338,9 +387,9 @@ static void test_status_and_complete_form_changes_need_their_permission(void **s
     assert_int_equal(store_user_add(t->st, &ADMIN, "mon", "monitor", "monitor-pw", NULL), 0);
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
     const struct store_ctx mon = {"mon", "cli", NULL, NULL}, nurse = {"nurse", "cli", NULL, NULL};
-    struct store_change status[] = {{D0, 0, "weight_kg", NULL, "70"},
-                                    {D0, 0, "height_cm", NULL, "170"},
-                                    {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change status[] = {{D0, 0, "weight_kg", NULL, "70", NULL},
+                                    {D0, 0, "height_cm", NULL, "170", NULL},
+                                    {D0, 0, "baseline_complete", NULL, "2", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     struct err e = {0};
@@ -357,7 +406,7 @@ static void test_status_and_complete_form_changes_need_their_permission(void **s
 
     assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", status, 3, NULL, NULL, &e), 0);
     /* the form is complete: a monitor's correction needs reason_change, even with a reason */
-    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71"}};
+    struct store_change fix[] = {{D0, 0, "weight_kg", NULL, "71", NULL}};
     assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", fix, 1, "source says 71", NULL, &e),
                      ERR_FORBIDDEN);
     assert_non_null(strstr(e.msg, "may not change data on a complete form (reason_change)"));
@@ -369,7 +418,7 @@ static void test_status_and_complete_form_changes_need_their_permission(void **s
     assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", fix, 1, NULL, NULL, &e), 0);
     /* inside a batch (the server's group commit) the denied row survives the refusal */
     assert_int_equal(store_batch_begin(t->st, &e), 0);
-    struct store_change reopen[] = {{D0, 0, "baseline_complete", NULL, "0"}};
+    struct store_change reopen[] = {{D0, 0, "baseline_complete", NULL, "0", NULL}};
     assert_int_equal(store_put_changes(t->st, &mon, "SCR-001", reopen, 1, "x", NULL, &e),
                      ERR_FORBIDDEN);
     assert_int_equal(store_batch_commit(t->st, &e), 0);
@@ -384,8 +433,8 @@ static void test_complete_form_needs_its_required_fields(void **state)
     struct tdb *t = *state;
     char before[65], after[65];
     db_digest(t->path, before);
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"},
-                               {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL},
+                               {D0, 0, "baseline_complete", NULL, "2", NULL}};
     struct store_put_result res = {0};
     struct err e = {0};
     assert_int_equal(put(t, c, 2, NULL, &res, &e), ERR_INVALID);
@@ -401,22 +450,22 @@ static void test_complete_form_needs_its_required_fields(void **state)
     /* incomplete is fine with blanks; complete once the field is there */
     c[1].value = "0";
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
-    struct store_change done[] = {{D0, 0, "height_cm", NULL, "170"},
-                                  {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change done[] = {{D0, 0, "height_cm", NULL, "170", NULL},
+                                  {D0, 0, "baseline_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, done, 2, NULL, NULL, NULL), 0);
     /* clearing a required value of a complete form is refused, with a reason too */
-    struct store_change clear[] = {{D0, 0, "height_cm", NULL, ""}};
+    struct store_change clear[] = {{D0, 0, "height_cm", NULL, "", NULL}};
     assert_int_equal(put(t, clear, 1, "not measured", NULL, &e), ERR_INVALID);
     assert_value(t, "SCR-001", D0, 0, "height_cm", NULL, "170");
     /* a checkbox counts as filled when any option is ticked */
-    struct store_change scr[] = {{"screening_arm_1", 0, "sex", NULL, "1"},
-                                 {"screening_arm_1", 0, "screening_complete", NULL, "2"}};
+    struct store_change scr[] = {{"screening_arm_1", 0, "sex", NULL, "1", NULL},
+                                 {"screening_arm_1", 0, "screening_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, scr, 2, NULL, NULL, &e), 0); /* cats(1) ticked at screening */
-    struct store_change untick[] = {{"screening_arm_1", 0, "cats", "1", "0"}};
+    struct store_change untick[] = {{"screening_arm_1", 0, "cats", "1", "0", NULL}};
     assert_int_equal(put(t, untick, 1, "wrong box", NULL, &e), ERR_INVALID);
     assert_string_equal(e.field, "cats");
-    struct store_change swap[] = {{"screening_arm_1", 0, "cats", "1", "0"},
-                                  {"screening_arm_1", 0, "cats", "0", "1"}};
+    struct store_change swap[] = {{"screening_arm_1", 0, "cats", "1", "0", NULL},
+                                  {"screening_arm_1", 0, "cats", "0", "1", NULL}};
     assert_int_equal(put(t, swap, 2, "wrong box", NULL, &e), 0);
 }
 
@@ -439,7 +488,7 @@ static void test_history_keeps_every_value(void **state)
     struct tdb *t = *state;
     const char *vals[] = {"60", "65", ""};
     for (int i = 0; i < 3; i++) {
-        struct store_change c[] = {{D0, 0, "weight_kg", NULL, vals[i]}};
+        struct store_change c[] = {{D0, 0, "weight_kg", NULL, vals[i], NULL}};
         assert_int_equal(put(t, c, 1, "why", NULL, NULL), 0);
     }
     struct hist h = {0};
@@ -455,11 +504,11 @@ static void test_instance_rules(void **state)
     struct tdb *t = *state;
     struct store_put_result res;
     store_put_result_init(&res);
-    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1"}}; /* repeating needs >= 1 */
+    struct store_change rep0[] = {{D0, 0, "att_ok", NULL, "1", NULL}}; /* repeating needs >= 1 */
     assert_int_equal(put(t, rep0, 1, NULL, &res, NULL), ERR_INVALID);
     assert_string_equal(res.issues[0].rule, "instance");
     store_put_result_free(&res);
-    struct store_change nonrep[] = {{D0, 2, "weight_kg", NULL, "70"}};
+    struct store_change nonrep[] = {{D0, 2, "weight_kg", NULL, "70", NULL}};
     store_put_result_init(&res);
     assert_int_equal(put(t, nonrep, 1, NULL, &res, NULL), ERR_INVALID);
     assert_string_equal(res.issues[0].rule, "instance");
@@ -467,7 +516,8 @@ static void test_instance_rules(void **state)
     int next = 0;
     assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, NULL), 0);
     assert_int_equal(next, 1);
-    struct store_change a[] = {{D0, 1, "att_ok", NULL, "0"}, {D0, 2, "att_ok", NULL, "1"}};
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "0", NULL},
+                               {D0, 2, "att_ok", NULL, "1", NULL}};
     assert_int_equal(put(t, a, 2, NULL, NULL, NULL), 0);
     assert_int_equal(store_next_instance(t->st, "SCR-001", D0, "attempt", &next, NULL), 0);
     assert_int_equal(next, 3);
@@ -485,7 +535,8 @@ static void test_instance_past_the_protocol_maximum_is_refused(void **state)
         struct store_put_result res;
         store_put_result_init(&res);
         struct err e = {0};
-        struct store_change c[] = {{D0, 1, "att_ok", NULL, "1"}, {D0, bad[k], "att_ok", NULL, "0"}};
+        struct store_change c[] = {{D0, 1, "att_ok", NULL, "1", NULL},
+                                   {D0, bad[k], "att_ok", NULL, "0", NULL}};
         assert_int_equal(put(t, c, 2, NULL, &res, &e), ERR_INVALID);
         assert_int_equal(res.nissues, 1);
         assert_string_equal(res.issues[0].rule, "instance");
@@ -494,7 +545,7 @@ static void test_instance_past_the_protocol_maximum_is_refused(void **state)
     }
     db_digest(t->path, after);
     assert_string_equal(before, after);
-    struct store_change last[] = {{D0, 999, "att_ok", NULL, "1"}};
+    struct store_change last[] = {{D0, 999, "att_ok", NULL, "1", NULL}};
     assert_int_equal(put(t, last, 1, NULL, NULL, NULL), 0);
     /* the form is full: no next instance, and no wrap-around */
     int next = -7;
@@ -509,7 +560,7 @@ static void test_instance_past_the_protocol_maximum_is_refused(void **state)
 static void test_legacy_int_max_instance_neither_overflows_nor_wraps(void **state)
 {
     struct tdb *t = *state;
-    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1"}};
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1", NULL}};
     assert_int_equal(put(t, a, 1, NULL, NULL, NULL), 0);
     db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
                      "VALUES (1, 'day0_arm_1', 2147483647, 'att_ok', '', 'attempt', '0')");
@@ -531,7 +582,7 @@ static void test_form_not_on_event_is_refused(void **state)
     struct tdb *t = *state;
     struct store_put_result res;
     store_put_result_init(&res);
-    struct store_change c[] = {{D1, 0, "weight_kg", NULL, "70"}};
+    struct store_change c[] = {{D1, 0, "weight_kg", NULL, "70", NULL}};
     assert_int_equal(put(t, c, 1, NULL, &res, NULL), ERR_INVALID);
     assert_string_equal(res.issues[0].rule, "not_on_event");
     store_put_result_free(&res);
@@ -540,14 +591,14 @@ static void test_form_not_on_event_is_refused(void **state)
 static void test_checkbox_options(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{"screening_arm_1", 0, "cats", "2", "1"},
-                               {"screening_arm_1", 0, "cats", "1", "0"}};
+    struct store_change c[] = {{"screening_arm_1", 0, "cats", "2", "1", NULL},
+                               {"screening_arm_1", 0, "cats", "1", "0", NULL}};
     assert_int_equal(put(t, c, 2, NULL, NULL, NULL), 0);
     assert_value(t, "SCR-001", "screening_arm_1", 0, "cats", "2", "1");
     assert_value(t, "SCR-001", "screening_arm_1", 0, "cats", "1", NULL);
-    struct store_change bad[] = {{"screening_arm_1", 0, "cats", "7", "1"}};
+    struct store_change bad[] = {{"screening_arm_1", 0, "cats", "7", "1", NULL}};
     assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
-    struct store_change nocode[] = {{"screening_arm_1", 0, "cats", NULL, "1"}};
+    struct store_change nocode[] = {{"screening_arm_1", 0, "cats", NULL, "1", NULL}};
     assert_int_equal(put(t, nocode, 1, NULL, NULL, NULL), ERR_INVALID);
 }
 
@@ -556,16 +607,16 @@ static void test_field_repeated_in_one_change_is_refused(void **state)
     struct tdb *t = *state;
     char before[65], after[65];
     db_digest(t->path, before);
-    struct store_change twice[] = {{D0, 0, "weight_kg", NULL, "80"},
-                                   {D0, 0, "weight_kg", NULL, "81"}};
+    struct store_change twice[] = {{D0, 0, "weight_kg", NULL, "80", NULL},
+                                   {D0, 0, "weight_kg", NULL, "81", NULL}};
     struct store_put_result res = {0};
     struct err e = {0};
     assert_int_equal(put(t, twice, 2, NULL, &res, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "weight_kg"));
     assert_non_null(strstr(e.msg, "repeated"));
     store_put_result_free(&res);
-    struct store_change option_twice[] = {{"screening_arm_1", 0, "cats", "2", "1"},
-                                          {"screening_arm_1", 0, "cats", "2", "0"}};
+    struct store_change option_twice[] = {{"screening_arm_1", 0, "cats", "2", "1", NULL},
+                                          {"screening_arm_1", 0, "cats", "2", "0", NULL}};
     assert_int_equal(put(t, option_twice, 2, NULL, NULL, NULL), ERR_INVALID);
     db_digest(t->path, after);
     assert_string_equal(before, after);
@@ -576,7 +627,7 @@ static void test_locked_record_refuses_writes(void **state)
 {
     struct tdb *t = *state;
     assert_int_equal(store_record_lock(t->st, &ADMIN, "SCR-001", NULL, NULL), 0);
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL}};
     struct err e = {0};
     assert_int_equal(put(t, c, 1, NULL, NULL, &e), ERR_CONFLICT);
     assert_non_null(strstr(e.msg, "locked"));
@@ -592,10 +643,10 @@ static void test_batch_commit_and_rollback(void **state)
     char before[65], after[65];
     db_digest(t->path, before);
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "90", NULL}};
     assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
     /* a rejected set inside a batch undoes only itself */
-    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x"}};
+    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x", NULL}};
     assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
     assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
     store_batch_rollback(t->st);
@@ -619,17 +670,18 @@ static void test_batch_cache_sees_what_is_stored(void **state)
 {
     struct tdb *t = *state;
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
-    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1"}, {D0, 0, "weight_kg", NULL, "80"}};
+    struct store_change a[] = {{D0, 1, "att_ok", NULL, "1", NULL},
+                               {D0, 0, "weight_kg", NULL, "80", NULL}};
     assert_int_equal(put(t, a, 2, NULL, NULL, NULL), 0);
-    struct store_change b[] = {{D0, 0, "weight_kg", NULL, "81"}};
+    struct store_change b[] = {{D0, 0, "weight_kg", NULL, "81", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     assert_int_equal(put(t, b, 1, NULL, &res, NULL), 0);
     assert_int_equal(res.nchanged, 1); /* 80 -> 81, compared against the first set's write */
     store_put_result_free(&res);
     /* refused after writing: complete without the required height */
-    struct store_change refused[] = {{D0, 0, "weight_kg", NULL, "99"},
-                                     {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change refused[] = {{D0, 0, "weight_kg", NULL, "99", NULL},
+                                     {D0, 0, "baseline_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, refused, 2, NULL, NULL, NULL), ERR_INVALID);
     /* the next set sees 81 stored, not the refused 99: saving 81 again changes nothing */
     store_put_result_init(&res);
@@ -639,9 +691,9 @@ static void test_batch_cache_sees_what_is_stored(void **state)
     store_put_result_free(&res);
     /* another record in between: the cache follows it, then reads SCR-001 anew */
     char scr[16];
-    struct store_change other_rec[] = {{"screening_arm_1", 0, "age", NULL, "40"}};
+    struct store_change other_rec[] = {{"screening_arm_1", 0, "age", NULL, "40", NULL}};
     assert_int_equal(store_screen_create(t->st, &ADMIN, other_rec, 1, scr, NULL, NULL), 0);
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "82"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "82", NULL}};
     assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
     assert_int_equal(store_batch_commit(t->st, NULL), 0);
     assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "82");
@@ -649,12 +701,12 @@ static void test_batch_cache_sees_what_is_stored(void **state)
     /* another connection changes the record between batches: the next batch reads it anew */
     struct store *other = NULL;
     assert_int_equal(store_open(t->path, &other, NULL), 0);
-    struct store_change o[] = {{D0, 0, "weight_kg", NULL, "83"}};
+    struct store_change o[] = {{D0, 0, "weight_kg", NULL, "83", NULL}};
     assert_int_equal(store_put_changes(other, &ADMIN, "SCR-001", o, 1, NULL, NULL, NULL), 0);
     store_close(other);
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
     store_put_result_init(&res);
-    struct store_change same[] = {{D0, 0, "weight_kg", NULL, "83"}};
+    struct store_change same[] = {{D0, 0, "weight_kg", NULL, "83", NULL}};
     assert_int_equal(put(t, same, 1, NULL, &res, NULL), 0);
     assert_int_equal(res.nunchanged, 1);
     store_put_result_free(&res);
@@ -671,13 +723,13 @@ static void test_rolled_back_set_in_batch_keeps_the_chain(void **state)
 {
     struct tdb *t = *state;
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
-    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90", NULL}};
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
-    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "91"},
-                                 {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change bad[] = {{D0, 0, "weight_kg", NULL, "91", NULL},
+                                 {D0, 0, "baseline_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, bad, 2, NULL, NULL, NULL), ERR_INVALID);
     assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "90");
-    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "92"}};
+    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "92", NULL}};
     assert_int_equal(put(t, ok2, 1, NULL, NULL, NULL), 0);
     assert_int_equal(store_batch_commit(t->st, NULL), 0);
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
@@ -697,12 +749,12 @@ static void test_whole_batch_without_savepoints(void **state)
     bool pg = strstr(t->path, "://") != NULL;
     int updates = audit_count(t, "update");
     assert_int_equal(store_batch_begin_whole(t->st, NULL), 0);
-    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90"}};
+    struct store_change ok[] = {{D0, 0, "weight_kg", NULL, "90", NULL}};
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
-    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x"}};
+    struct store_change bad[] = {{D0, 0, "height_cm", NULL, "x", NULL}};
     assert_int_equal(put(t, bad, 1, NULL, NULL, NULL), ERR_INVALID);
     assert_false(store_batch_broken(t->st));
-    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "91"}};
+    struct store_change ok2[] = {{D0, 0, "weight_kg", NULL, "91", NULL}};
     struct store_put_result res;
     store_put_result_init(&res);
     assert_int_equal(put(t, ok2, 1, NULL, &res, NULL), 0);
@@ -714,8 +766,8 @@ static void test_whole_batch_without_savepoints(void **state)
 
     assert_int_equal(store_batch_begin_whole(t->st, NULL), 0);
     assert_int_equal(put(t, ok, 1, NULL, NULL, NULL), 0);
-    struct store_change late[] = {{D0, 0, "weight_kg", NULL, "99"},
-                                  {D0, 0, "baseline_complete", NULL, "2"}};
+    struct store_change late[] = {{D0, 0, "weight_kg", NULL, "99", NULL},
+                                  {D0, 0, "baseline_complete", NULL, "2", NULL}};
     assert_int_equal(put(t, late, 2, NULL, NULL, NULL), ERR_INVALID);
     struct err e = {0};
     if (pg) {
@@ -732,7 +784,7 @@ static void test_whole_batch_without_savepoints(void **state)
         assert_value(t, "SCR-001", D0, 0, "weight_kg", NULL, "91");
     }
     /* ordinary writes go on, with their savepoints, on a chain that verifies */
-    struct store_change ok3[] = {{D0, 0, "weight_kg", NULL, "92"}};
+    struct store_change ok3[] = {{D0, 0, "weight_kg", NULL, "92", NULL}};
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
     assert_int_equal(put(t, late, 2, NULL, NULL, NULL), ERR_INVALID);
     assert_false(store_batch_broken(t->st));
@@ -749,8 +801,8 @@ static void test_whole_batch_without_savepoints(void **state)
 static void test_freeze_inside_a_batch_stops_the_change_sets_after_it(void **state)
 {
     struct tdb *t = *state;
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "71"}};
-    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, "72"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "71", NULL}};
+    struct store_change c2[] = {{D0, 0, "weight_kg", NULL, "72", NULL}};
     struct err e = {0};
     assert_int_equal(store_batch_begin(t->st, NULL), 0);
     assert_int_equal(put(t, c, 1, NULL, NULL, NULL), 0);
@@ -780,7 +832,7 @@ static void test_disabled_user_cannot_write(void **state)
     assert_int_equal(store_user_add(t->st, &ADMIN, "nurse", "coordinator", "nurse-pass", NULL), 0);
     assert_int_equal(store_user_disable(t->st, &ADMIN, "nurse", NULL), 0);
     struct store_ctx nurse = {"nurse", "cli", NULL, NULL};
-    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70"}};
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "70", NULL}};
     assert_int_equal(store_put_changes(t->st, &nurse, "SCR-001", c, 1, NULL, NULL, NULL), ERR_AUTH);
 }
 
@@ -804,6 +856,7 @@ int main(void)
         T(test_whole_batch_without_savepoints),
         T(test_cross_event_calc_follows_its_reference),
         T(test_unchanged_value_writes_no_audit_row),
+        T(test_expected_value_refuses_a_lost_update),
         T(test_reason_required_on_complete_form),
         T(test_history_keeps_every_value),
         T(test_instance_rules),
