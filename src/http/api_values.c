@@ -151,6 +151,37 @@ int api_body_str(json_t *body, const char *key, const char **out, struct err *e)
     return 0;
 }
 
+/* The optional "expect" object of a values post: for fields it changes, the value the client
+ * read before ({"hd_hr": 120}, null for none), written as values are; the write path refuses
+ * the set (409, rule "conflict") when another save changed one meanwhile (store_change.expect).
+ * Each key must be one of values'. */
+static int expected_values(struct req *r, json_t *expect, const char *event, int instance,
+                           struct store_change *ch, size_t n, struct err *e)
+{
+    if (!expect)
+        return 0;
+    if (!json_is_object(expect))
+        return err_set_field(e, ERR_INVALID, "expect",
+                             "expect must be an object of field: the value read before");
+    struct store_change *ex;
+    size_t nex;
+    int rc = api_changes_from_json(r, expect, event, instance, &ex, &nex, e);
+    for (size_t j = 0; !rc && j < nex; j++) {
+        size_t i = 0;
+        while (i < n && !(strcmp(ch[i].field, ex[j].field) == 0 &&
+                          (ch[i].code && ex[j].code ? strcmp(ch[i].code, ex[j].code) == 0
+                                                    : ch[i].code == ex[j].code)))
+            i++;
+        if (i == n)
+            rc = err_set_field(e, ERR_INVALID, "expect",
+                               "expect names '%s%s%s', which values does not change", ex[j].field,
+                               ex[j].code ? "___" : "", ex[j].code ? ex[j].code : "");
+        else
+            ch[i].expect = ex[j].value;
+    }
+    return rc;
+}
+
 int api_values_post(struct req *r)
 {
     struct err e;
@@ -172,6 +203,8 @@ int api_values_post(struct req *r)
     if (rc == 0)
         rc =
             api_changes_from_json(r, json_object_get(body, "values"), event, instance, &ch, &n, &e);
+    if (rc == 0)
+        rc = expected_values(r, json_object_get(body, "expect"), event, instance, ch, n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     struct store_ctx who = req_who(r);

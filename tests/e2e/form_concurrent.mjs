@@ -6,7 +6,8 @@
 // keep the first user's values; a field both changed is refused as a conflict (409, nothing of
 // that save written), the page showing what is stored now, and a second save overwrites it
 // deliberately; a status one user set is not reverted by the other's save; a note's line breaks,
-// which a browser sends back as CRLF, are not a change.
+// which a browser sends back as CRLF, are not a change. The JSON API takes the same promise
+// ("expect").
 import { makeDb, startServer, call, login, runner, sql, ELIGIBLE } from './http_lib.mjs';
 
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
@@ -105,6 +106,17 @@ try {
     r = await post(desk, submit(await page(desk, EOS)), EOS);
     t.check(r.status === 303 && noteAudits() === n1 && stored('end_of_study_arm_1', 'eos_comments') === 'line one\nline two',
         'an untouched note is no change (no audit row, LF kept; before: rewritten with CRLF)', `${r.status} audit +${noteAudits() - n1} ${JSON.stringify(stored('end_of_study_arm_1', 'eos_comments'))}`);
+
+    // the JSON API takes the same promise: "expect", the values read before
+    const apiSave = (values, expect) => call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 't0_arm_1', values, expect } });
+    r = await apiSave({ hd_hr: 119 }, { hd_hr: 124 });
+    t.check(r.status === 409 && r.json.error.code === 'conflict' && r.json.error.issues.some((i) => i.rule === 'conflict' && i.field === 'hd_hr') &&
+        stored('t0_arm_1', 'hd_hr') === '118', 'API: HR 119 expecting 124 (the desk saved 118): 409 conflict, not saved', `${r.status} ${r.text.slice(0, 300)}`);
+    r = await apiSave({ hd_hr: 119 }, { hd_hr: 118 });
+    t.check(r.status === 200 && stored('t0_arm_1', 'hd_hr') === '119', 'API: expecting 118, saved', `${r.status} ${r.text.slice(0, 200)}`);
+    r = await apiSave({ hd_hr: 120 }, { hd_rr: 22 });
+    t.check(r.status === 422 && /expect names 'hd_rr', which values does not change/.test(r.text) && stored('t0_arm_1', 'hd_hr') === '119',
+        'API: an expect for a field not changed is refused, saying so', `${r.status} ${r.text.slice(0, 200)}`);
 
     // a post without the page's originals (an older page, a script) saves every field, as before
     r = await post(desk, new URLSearchParams({ csrf: desk.csrf, hd_hr: '118', hd_sbp: '82', hd_dbp: '45', hd_status: '1', hd_dt: '2026-11-20 10:30', hd_rr: '22', hd_spo2: '94' }).toString());
