@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of the valid sequence at p, 0 when none starts there (p not at the NUL). */
-static size_t seq_len(const unsigned char *p)
+/* The length of the valid sequence at p, 0 when none starts there (p not at the NUL); its code
+ * point in *out. */
+static size_t seq_cp(const unsigned char *p, unsigned *out)
 {
     unsigned c = *p;
     size_t len;
     unsigned cp;
+    *out = c;
     if (c < 0x80)
         return 1;
     if ((c & 0xE0) == 0xC0) {
@@ -34,7 +36,34 @@ static size_t seq_len(const unsigned char *p)
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
+    *out = cp;
     return len;
+}
+
+static size_t seq_len(const unsigned char *p)
+{
+    unsigned cp;
+    return seq_cp(p, &cp);
+}
+
+/* Whether XML 1.0 can carry code point cp (its Char production). */
+static bool xml_char(unsigned cp)
+{
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp != 0xFFFE && cp != 0xFFFF);
+}
+
+long utf8_not_text(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned cp;
+        size_t n = seq_cp(p, &cp);
+        if (!n)
+            return -2;
+        if (!xml_char(cp))
+            return (long)cp;
+        p += n;
+    }
+    return -1;
 }
 
 bool utf8_is_valid(const char *s)
@@ -48,10 +77,11 @@ bool utf8_is_valid(const char *s)
     return true;
 }
 
-const char *utf8_text(const char *s, char **tmp)
+/* utf8_text, and with is_xml each character XML cannot carry as U+FFFD too. */
+static const char *text_as(const char *s, char **tmp, bool is_xml)
 {
     *tmp = NULL;
-    if (!s || utf8_is_valid(s))
+    if (!s || (is_xml ? utf8_not_text(s) == -1 : utf8_is_valid(s)))
         return s;
     size_t n = strlen(s);
     char *out = malloc(3 * n + 1); /* each byte at most U+FFFD's three */
@@ -59,8 +89,13 @@ const char *utf8_text(const char *s, char **tmp)
         return NULL;
     size_t j = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t k = seq_len(p);
-        if (k) {
+        unsigned cp;
+        size_t k = seq_cp(p, &cp);
+        if (k && is_xml && !xml_char(cp)) {
+            memcpy(out + j, "\xEF\xBF\xBD", 3);
+            j += 3;
+            p += k;
+        } else if (k) {
             memcpy(out + j, p, k);
             j += k;
             p += k;
@@ -72,4 +107,14 @@ const char *utf8_text(const char *s, char **tmp)
     }
     out[j] = '\0';
     return *tmp = out;
+}
+
+const char *utf8_text(const char *s, char **tmp)
+{
+    return text_as(s, tmp, false);
+}
+
+const char *utf8_xml_text(const char *s, char **tmp)
+{
+    return text_as(s, tmp, true);
 }

@@ -592,8 +592,14 @@ enum validate_level validate_value(const struct dict_field *f, const char *code,
     v = cv;
     /* every value is text its readers can take (JSON, XML, the trail's exports); the bytes are
      * not echoed in the message, which goes out as JSON too */
-    if (!utf8_is_valid(cv))
+    long bad = utf8_not_text(cv);
+    if (bad == -2)
         return set(r, VALID_HARD, "utf8", "field '%s': the value is not valid UTF-8 text", f->name);
+    if (bad >= 0)
+        return set(r, VALID_HARD, "utf8",
+                   "field '%s': the value holds the control character U+%04lX, which no export "
+                   "can carry (a line break pasted from Word?): remove it",
+                   f->name, (unsigned long)bad);
     if (code && f->type != FT_CHECKBOX)
         return set(r, VALID_HARD, "checkbox",
                    "field '%s': option '%s' given, but it is a %s "

@@ -31,7 +31,7 @@ void odm_w_end(struct odm_w *w);
 void odm_w_attr(struct odm_w *w, const char *name, const char *value);
 void odm_w_attrf(struct odm_w *w, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Character data from the database (utf8_text, as odm_w_attr). */
+/* Character data from the database (utf8_xml_text, as odm_w_attr). */
 void odm_w_string(struct odm_w *w, const char *text);
 void odm_w_text_elem(struct odm_w *w, const char *name, const char *text);
 /* <name><TranslatedText xml:lang="en">text</TranslatedText></name> */

@@ -32,11 +32,12 @@ void odm_w_end(struct odm_w *w)
     if (!w->failed)
         odm_w_check(w, xmlTextWriterEndElement(w->x));
 }
-/* Text from the database as XML takes it: utf8_text (only a database written before the store
- * refused other bytes holds any); out of memory fails w. *tmp is the caller's to free. */
+/* Text from the database as XML takes it: utf8_xml_text (only a database written before the
+ * store refused bytes that are not UTF-8, or characters XML cannot carry, holds any); out of
+ * memory fails w. *tmp is the caller's to free. */
 static const char *w_text(struct odm_w *w, const char *s, char **tmp)
 {
-    const char *t = utf8_text(s, tmp);
+    const char *t = utf8_xml_text(s, tmp);
     if (s && !t)
         w->failed = true;
     return t;

@@ -31,11 +31,12 @@
 #define RC_VERSION "14.0.0"
 
 /* s as XML character data, in CDATA as REDCap writes values ("]]>" split across sections);
- * bytes that are not UTF-8 (an old study's, utf8_text) as U+FFFD. */
+ * bytes that are not UTF-8 and characters XML cannot carry (an old study's, utf8_xml_text) as
+ * U+FFFD. */
 void api_rc_xml_cdata(struct strbuf *sb, const char *s)
 {
     char *tmp;
-    const char *t = utf8_text(s, &tmp);
+    const char *t = utf8_xml_text(s, &tmp);
     if (s && !t)
         sb->failed = true;
     strbuf_adds(sb, "<![CDATA[");
@@ -80,7 +81,7 @@ int api_rc_error(struct req *r, int status, const char *msg)
 {
     enum rc_fmt f = api_rc_return_fmt(r);
     if (f == RC_JSON)
-        return resp_json(r, status, json_pack("{s:s}", "error", msg));
+        return resp_json(r, status, json_pack("{s:o}", "error", json_out_text(msg)));
     struct strbuf sb = STRBUF_INIT;
     if (f == RC_XML) {
         strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<hash><error>");

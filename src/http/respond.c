@@ -77,8 +77,10 @@ int resp_err_issues(struct req *r, const struct err *e, json_t *issues)
                   ? resp_busy(r, e->code)
                   : arena_printf(&r->ar, "internal error; see the server log (request %s)", r->id);
     }
-    json_t *err = json_pack("{s:s, s:s, s:o}", "code", info->name, "message", msg, "field",
-                            e->field[0] ? json_string(e->field) : json_null());
+    /* the message and field may echo what the client sent (or be cut inside a character):
+     * bytes that are not UTF-8 go out as U+FFFD rather than losing the whole answer */
+    json_t *err = json_pack("{s:s, s:o, s:o}", "code", info->name, "message", json_out_text(msg),
+                            "field", e->field[0] ? json_out_text(e->field) : json_null());
     if (err && issues)
         json_object_set_new(err, "issues", issues);
     else

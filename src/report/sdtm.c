@@ -23,6 +23,7 @@
 
 #include "base/fmt.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "core/derive.h"
 #include "core/schedule.h"
 #include "report/dataset.h"
@@ -650,7 +651,12 @@ static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struc
 
 static void xml_text(struct strbuf *sb, const char *s)
 {
-    strbuf_add_html(sb, s ? s : ""); /* &, <, >, " and ' escaped: valid XML too */
+    char *tmp;
+    const char *t = utf8_xml_text(s ? s : "", &tmp); /* a label of an old study's protocol */
+    if (!t)
+        sb->failed = true;
+    strbuf_add_html(sb, t ? t : ""); /* &, <, >, " and ' escaped: valid XML too */
+    free(tmp);
 }
 
 /* sp[i]: domain i's rows, spooled (their widths). */

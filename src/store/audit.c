@@ -162,8 +162,13 @@ int store_audit_load_clock(struct store *st, struct err *e)
 
 int store_text_check(const char *field, const char *what, const char *s, struct err *e)
 {
-    if (s && !utf8_is_valid(s))
+    long bad = s ? utf8_not_text(s) : -1;
+    if (bad == -2)
         return err_set_field(e, ERR_INVALID, field, "%s is not valid UTF-8 text", what);
+    if (bad >= 0)
+        return err_set_field(e, ERR_INVALID, field,
+                             "%s holds the control character U+%04lX, which no export can carry",
+                             what, (unsigned long)bad);
     return 0;
 }
 

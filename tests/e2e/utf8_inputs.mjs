@@ -1,4 +1,5 @@
-// Text that is not UTF-8 is refused at every door, with nothing saved: a value or a reason
+// Text that is not UTF-8 (or holds a control character XML cannot carry) is refused at every
+// door, with nothing saved: a value or a reason
 // posted from the web form (a percent-encoded 0xFF byte), a value imported through REDCap's API
 // and from a CSV file, a value set from the command line, a query's message. Before, such bytes
 // were stored (the web form answered 303 "saved") and then every reader of the record broke:
@@ -53,6 +54,18 @@ try {
     t.check(r.status === 400 && typeof r.json?.error === 'string' && /bl_first_drug/.test(r.json.error) && /UTF-8/.test(r.json.error),
             'REDCap API import with returnFormat=json: 400 {"error"} naming the field and UTF-8', `${r.status} ${r.text}`);
 
+    // an export asking for a field whose name is such a byte: REDCap's JSON error, the byte as
+    // U+FFFD (before: 500, the error message could not be made JSON; found by fuzz_http)
+    r = await call(B, 'POST', '/api/v1/tokens', { session: dm, json: { format: 'redcap' } });
+    r = await redcapPost(B, `token=${r.json.token}&content=record&format=json&fields=%FF`);
+    t.check(r.status === 400 && typeof r.json?.error === 'string' && r.json.error.includes('\uFFFD'),
+            'REDCap API export of fields=%FF: 400 {"error"} with U+FFFD', `${r.status} ${r.text}`);
+
+    // a control character no export can carry, pasted from Word (its line break, U+000B):
+    // refused through the API, named, nothing saved
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 'baseline_arm_1', values: { bl_first_drug: 'nor\u000badrenaline' } } });
+    t.check(r.status === 422 && /U\+000B/.test(r.text) && drug() === '0', 'API: a value with U+000B is refused (422), naming it; nothing saved', `${r.status} ${r.text.slice(0, 300)}`);
+
     // the command line: set, and a CSV import (row and column named)
     let c = sh('coordinator', `"$I" set IOH-001 baseline "bl_first_drug=$(printf 'a\\377b')" --db "$DB"`);
     t.check(c.status !== 0 && /bl_first_drug/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme set: refused, naming the field', c.stderr);
@@ -102,6 +115,24 @@ try {
         t.check(res.status === 200 && c.status === 0, 'and as xml: XML a parser reads', `${res.status} ${c.stderr}`);
         c = sh('data_manager', `"$I" export odm --out "${path.join(dir, 'old.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'old.xml')}"`);
         t.check(c.status === 0, 'and the ODM export is XML a parser reads', c.stderr);
+
+        // a value holding a control character XML cannot carry (Word's line break, U+000B),
+        // stored before values were held to that: the XML exports write U+FFFD for it (before,
+        // neither the ODM export nor REDCap's XML records were well-formed XML)
+        const u3 = sql(db, "UPDATE value SET value = CAST(X'4E6F72610B64' AS TEXT) WHERE field = 'bl_first_drug'");
+        t.check(u3.status === 0, 'fixture: a value with U+000B behind the store\'s back', u3.stderr);
+        const res3 = await fetch(`${B}/api/`, { method: 'POST', body: `token=${TX}&content=record&format=xml&type=flat`,
+                                                headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+        fs.writeFileSync(path.join(dir, 'ctl-records.xml'), Buffer.from(await res3.arrayBuffer()));
+        c = spawnSync('xmllint', ['--noout', path.join(dir, 'ctl-records.xml')], { encoding: 'utf8' });
+        t.check(res3.status === 200 && c.status === 0 && fs.readFileSync(path.join(dir, 'ctl-records.xml'), 'utf8').includes('Nora\uFFFDd'),
+                'REDCap API xml export: well-formed, U+FFFD for U+000B', `${res3.status} ${c.stderr}`);
+        c = sh('data_manager', `"$I" export odm --no-audit --out "${path.join(dir, 'ctl.xml')}" --db "$DB" && xmllint --noout "${path.join(dir, 'ctl.xml')}"`);
+        t.check(c.status === 0 && fs.readFileSync(path.join(dir, 'ctl.xml'), 'utf8').includes('Value="Nora\uFFFDd"'),
+                'and the ODM export (a Snapshot): well-formed, U+FFFD for U+000B', c.stderr);
+        r = await call(B, 'GET', '/api/v1/records/IOH-001', { session: nurse });
+        t.check(r.status === 200 && r.json.values.some((v) => v.field === 'bl_first_drug' && v.value === 'Nora\u000bd'),
+                'the JSON API gives it as it is (JSON can)', `${r.status} ${r.text.slice(0, 200)}`);
 
         // a query whose message was stored as such bytes: the query and its thread still read
         r = await call(B, 'POST', '/api/v1/queries', { session: dm, json: { record: 'IOH-001', event: 'baseline_arm_1', field: 'bl_first_drug', message: 'which drug?' } });

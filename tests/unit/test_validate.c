@@ -520,6 +520,11 @@ static void test_canonical_is_trimmed_and_length_limited(void **state)
     }
     f = text("dose", VT_NUMBER);
     bad(&f, NULL, "1\xff", VALID_HARD, "utf8");
+    /* nor a control character no export can carry (Word's line break, U+000B), named */
+    f = text("notes", VT_NONE);
+    r = bad(&f, NULL, "line one\x0bline two", VALID_HARD, "utf8");
+    assert_non_null(strstr(r.msg, "U+000B"));
+    assert_int_equal(validate_value(&f, NULL, "line one\r\nline two\tend", &r), VALID_OK);
     f = text("name", VT_NONE);
     assert_int_equal(validate_value(&f, NULL, "J\xc3\xbcrgen", &r), VALID_OK);
 }
