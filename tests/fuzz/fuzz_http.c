@@ -15,7 +15,9 @@
  *
  * "$TOKEN" in a header or the body is replaced by a signed-in admin session's token and "$CSRF" by
  * its CSRF token, so inputs reach the handlers behind the sign-in (a session cookie works too:
- * "Cookie: ioh_session=$TOKEN" with "X-CSRF-Token: $CSRF").
+ * "Cookie: ioh_session=$TOKEN" with "X-CSRF-Token: $CSRF"). "$APITOKEN" becomes an API token of
+ * the admin's in REDCap's shape (32 upper-case hex characters), for REDCap's API, whose
+ * credential is the form body's token= (POST /api/ with "token=$APITOKEN&content=record&…").
  *
  * Beyond crashes, leaks and undefined behaviour it checks what every answer must be: a status
  * the router sets (never 0, never 500: an internal error on a client's input is a bug), and on
@@ -30,27 +32,41 @@
 
 #include "fuzz_study.h"
 #include "http/http_int.h"
+#include "store/sessions.h"
 #include "store/store.h"
 
 static struct http_config cfg;
 static struct http_server *srv;
-static char token[65], csrf[65];
+static char token[65], csrf[65], apitoken[65];
 
 static void close_server(void)
 {
     http_server_close(srv);
 }
 
-/* Replaces $TOKEN and $CSRF in s (an arena copy when there is one). */
+/* The placeholders an input may hold and what they become (setup fills them). "$APITOKEN" is
+ * looked for before "$TOKEN" only for clarity: neither is a substring of the other. */
+static const struct {
+    const char *name;
+    const char *value;
+} placeholders[] = {{"$APITOKEN", apitoken}, {"$TOKEN", token}, {"$CSRF", csrf}};
+
+/* Replaces the placeholders in s (an arena copy when there is one). */
 static const char *expand(struct arena *a, const char *s)
 {
-    const char *t = strstr(s, "$TOKEN"), *c = strstr(s, "$CSRF");
-    if (!t && !c)
+    const char *at = NULL;
+    size_t which = 0;
+    for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++) {
+        const char *p = strstr(s, placeholders[i].name);
+        if (p && (!at || p < at)) {
+            at = p;
+            which = i;
+        }
+    }
+    if (!at)
         return s;
-    bool is_token = t && (!c || t < c);
-    const char *at = is_token ? t : c;
-    char *rest = arena_printf(a, "%.*s%s", (int)(at - s), s, is_token ? token : csrf);
-    const char *tail = expand(a, at + (is_token ? 6 : 5));
+    char *rest = arena_printf(a, "%.*s%s", (int)(at - s), s, placeholders[which].value);
+    const char *tail = expand(a, at + strlen(placeholders[which].name));
     return rest && tail ? arena_printf(a, "%s%s", rest, tail) : NULL;
 }
 
@@ -146,8 +162,12 @@ static void setup(void)
     }
     atexit(close_server);
     struct store *st = NULL;
+    /* the REDCap API's credential (POST /api/, token=…): an API token in REDCap's shape, as
+     * `ioheme token new --redcap` makes it */
+    struct store_ctx who = {"admin", "cli", NULL, NULL};
     if (store_open(cfg.db_path, &st, &e) != 0 ||
-        store_session_create(st, "admin", 3600, token, &e) != 0) {
+        store_session_create(st, "admin", 3600, token, &e) != 0 ||
+        store_api_token_create(st, &who, "admin", true, apitoken, &e) != 0) {
         fprintf(stderr, "fuzz_http: session: %s\n", e.msg);
         exit(1);
     }
