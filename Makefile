@@ -58,7 +58,7 @@ soak: build
 # copies of tests/fuzz/corpus/; findings in $(BUILD_FUZZ)/fuzz-artifacts/ (tests/fuzz/README.md).
 BUILD_FUZZ   ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= http import expr dict derive
+FUZZ_TARGETS ?= http import expr dict derive redcap_xml
 fuzz: deps
 	IOHEME_FUZZ=1 ./scripts/install-deps
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DIOHEME_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
