@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/store_cli.h"
 #include "formats/csv.h"
+#include "formats/json_out.h"
 #include "formats/odm.h"
 #include "formats/redcap.h"
 
@@ -259,13 +260,14 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
 {
     struct redcap_import *rep = &p->rep;
     if (p->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file",
-                              p->path, "format", p->is_odm ? "odm" : "redcap", "sha256", p->sha,
-                              "imported", rc == 0 && !p->is_dry_run, "dry_run", p->is_dry_run,
-                              p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows, "changed",
-                              (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
-                              (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged,
-                              "rejected", redcap_import_rejections_json(rep));
+        json_t *o =
+            json_pack("{s:o, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "file",
+                      json_out_text(p->path), "format", p->is_odm ? "odm" : "redcap", "sha256",
+                      p->sha, "imported", rc == 0 && !p->is_dry_run, "dry_run", p->is_dry_run,
+                      p->is_odm ? "subjects" : "rows", (json_int_t)rep->rows, "changed",
+                      (json_int_t)rep->changed, "calc", (json_int_t)rep->calc, "status",
+                      (json_int_t)rep->status, "unchanged", (json_int_t)rep->unchanged, "rejected",
+                      redcap_import_rejections_json(rep));
         json_object_set_new(o, "created", json_integer((json_int_t)rep->created));
         if (rep->auto_number && rc == 0) { /* the file's ID -> the record it became */
             json_t *m = json_object();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "formats/json_out.h"
 #include "formats/redcap.h"
 
 void redcap_import_init(struct redcap_import *im, struct arena *ar, FILE *print)
@@ -49,9 +50,11 @@ json_t *redcap_import_rejections_json(const struct redcap_import *im)
 {
     json_t *arr = json_array();
     for (const struct redcap_rejection *r = im->first; arr && r; r = r->next)
-        json_array_append_new(arr, json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "row",
-                                             (json_int_t)r->line, "record", r->record, "field",
-                                             r->field, "rule", r->rule, "message", r->msg));
+        /* record IDs and columns are the file's, in whatever bytes it held */
+        json_array_append_new(
+            arr, json_pack("{s:I, s:o, s:o, s:o, s:o}", "row", (json_int_t)r->line, "record",
+                           json_out_text(r->record), "field", json_out_text(r->field), "rule",
+                           json_out_text(r->rule), "message", json_out_text(r->msg)));
     return arr;
 }
 

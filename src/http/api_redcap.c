@@ -349,8 +349,11 @@ static int rc_metadata(struct req *r, enum rc_fmt fmt)
         }
         for (size_t c = 0; c < DICT_API_NCOLS; c++)
             rows[i][c] = c < t.ncols ? t.rows[i][c] : "";
-        keep[i] = (!fields || api_rc_in_list(fields, rows[i][0])) &&
-                  (!forms || api_rc_in_list(forms, rows[i][1])) && *rows[i][0];
+        /* fields and forms together: the union, as REDCap (a form's fields whether listed in
+         * fields or not) and as this API's record export */
+        keep[i] =
+            *rows[i][0] && ((!fields && !forms) || (fields && api_rc_in_list(fields, rows[i][0])) ||
+                            (forms && api_rc_in_list(forms, rows[i][1])));
     }
     int rc = api_rc_table(r, fmt, dict_api_headers, DICT_API_NCOLS, rows, t.nrows, keep, NULL);
     csv_table_free(&t);

@@ -109,6 +109,13 @@ try {
     t.check(r.status === 200 && Array.isArray(r.json), 'PyCap metadata: 200, a JSON array', r.text.slice(0, 200));
     t.check(r.json.length === dictRows.length, `metadata: one object per dictionary row (${r.json.length} of ${dictRows.length})`);
     t.check(JSON.stringify(r.json) === JSON.stringify(dictRows), 'metadata equals dictionary.csv (python csv) key for key, in REDCap\'s key names');
+    // fields and forms together: their union (a form's fields whether listed or not, as REDCap
+    // and as the record export); before, only fields in both
+    const anyForm = dictRows[dictRows.length - 1].form_name, anyField = dictRows[1].field_name;
+    r = await api(`token=${T}&content=metadata&format=json&fields%5B0%5D=${anyField}&forms%5B0%5D=${anyForm}`);
+    const want = dictRows.filter((d) => d.field_name === anyField || d.form_name === anyForm).map((d) => d.field_name);
+    t.check(r.status === 200 && JSON.stringify(r.json.map((d) => d.field_name)) === JSON.stringify(want) && dictRows[1].form_name !== anyForm,
+        `metadata with fields and forms: the union (${want.length} fields)`, r.text.slice(0, 200));
     r = await api(`token=${T}&content=exportFieldNames&format=json&returnFormat=json`);
     const efn = r.json;
     const cb = dictRows.filter((d) => d.field_type === 'checkbox');

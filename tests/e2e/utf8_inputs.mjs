@@ -73,6 +73,15 @@ try {
         Buffer.from('record_id,redcap_event_name,bl_first_drug\nIOH-001,baseline_arm_1,a'), Buffer.from([0xff]), Buffer.from('b\n')]));
     c = sh('coordinator', `"$I" import "${path.join(dir, 'bad.csv')}" --db "$DB"`);
     t.check(c.status !== 0 && /bl_first_drug/.test(c.stderr) && /UTF-8/.test(c.stderr), 'ioheme import: refused, naming the column', c.stderr);
+    // --json lists each rejection even when it names the file's own bad bytes (a record ID):
+    // before, the list came out empty (found by fuzz_import)
+    fs.writeFileSync(path.join(dir, 'badid.csv'), Buffer.concat([
+        Buffer.from('record_id,redcap_event_name,bl_first_drug\nIOH-'), Buffer.from([0xff]), Buffer.from(',baseline_arm_1,x\n')]));
+    c = sh('coordinator', `"$I" import "${path.join(dir, 'badid.csv')}" --json --db "$DB"`);
+    let rej = [];
+    try { rej = JSON.parse(c.stdout).rejected; } catch { /* not JSON */ }
+    t.check(c.status === 3 && rej.length > 0 && rej.every((x) => typeof x.message === 'string') && rej.some((x) => x.record === 'IOH-\uFFFD'),
+            'ioheme import --json: the rejection of a record ID that is not UTF-8 is listed, with U+FFFD', c.stdout + c.stderr);
     c = sh('data_manager', `"$I" query open IOH-001 --message "$(printf 'see \\377')" --db "$DB"`);
     t.check(c.status !== 0 && /UTF-8/.test(c.stderr), 'ioheme query open: a message that is not UTF-8 is refused', c.stderr);
     c = sh('data_manager', `"$I" lock IOH-001 --db "$DB" && "$I" unlock IOH-001 --reason "$(printf '\\377')" --db "$DB"`);
