@@ -483,8 +483,24 @@ static void load_form_events(struct loader *L, const struct csv_table *t)
     }
 }
 
-/* repeating.csv as REDCap exports it: event_name,form_name,custom_form_label, or for a
- * project without events (a classic project) form_name,custom_form_label. */
+/* Row r's max_instances (column cmax, -1: none): the default when blank or absent. */
+static int row_max_instances(struct loader *L, const struct csv_table *t, size_t r, int cmax)
+{
+    int max = DICT_INSTANCE_MAX_DEFAULT;
+    const char *cell = cmax >= 0 ? t->rows[r][cmax] : NULL;
+    if (cell && (!dict_cell_int(cell, DICT_INSTANCE_MAX_DEFAULT, &max) || max < 1 ||
+                 max > DICT_INSTANCE_CEILING)) {
+        dict_add_error(L, "repeating.csv", t->line[r], (size_t)cmax + 1,
+                       "max_instances '%s' is not a whole number from 1 to %d", cell,
+                       DICT_INSTANCE_CEILING);
+        max = DICT_INSTANCE_MAX_DEFAULT;
+    }
+    return max;
+}
+
+/* repeating.csv as REDCap exports it: event_name,form_name,custom_form_label (form_name blank:
+ * the whole event repeats), or for a project without events (a classic project)
+ * form_name,custom_form_label. */
 static void load_repeating(struct loader *L, const struct csv_table *t, bool implicit_event)
 {
     static const char *const names[] = {"event_name", "form_name", "custom_form_label"};
@@ -499,6 +515,25 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
         char **row = t->rows[r];
         const char *evname = classic ? "" : row[c[0]];
         int ev = implicit_event && !evname[0] ? 0 : dict_event_index(d, evname);
+        if (!classic && !row[c[1]][0] && ev >= 0 && !implicit_event) {
+            int max = row_max_instances(L, t, r, cmax);
+            /* REDCap's repeating event (form_name blank): every form collected at the event
+             * repeats there, an instance's forms sharing its number — what the flat file's rows
+             * with a blank redcap_repeat_instrument fill (redcap.c, form_in_row) */
+            size_t nforms = 0;
+            for (size_t f = 0; f < d->nforms; f++) {
+                size_t k = (size_t)ev * d->nforms + f;
+                if (!d->form_at_event[k])
+                    continue;
+                nforms++;
+                d->form_repeats[k] = true;
+                d->form_max_instance[k] = max;
+            }
+            if (!nforms)
+                dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[0] + 1,
+                               "event '%s' repeats but collects no form (form_events.csv)", evname);
+            continue;
+        }
         int fm = dict_form_index(d, row[c[1]]);
         if (ev < 0)
             dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[0] + 1, "unknown event '%s'",
@@ -515,13 +550,7 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
                            "(form_events.csv)",
                            row[c[1]], evname);
         d->form_repeats[k] = true;
-        int max = DICT_INSTANCE_MAX_DEFAULT;
-        if (cmax >= 0 && (!dict_cell_int(row[cmax], DICT_INSTANCE_MAX_DEFAULT, &max) || max < 1 ||
-                          max > DICT_INSTANCE_CEILING))
-            dict_add_error(L, "repeating.csv", t->line[r], (size_t)cmax + 1,
-                           "max_instances '%s' is not a whole number from 1 to %d", row[cmax],
-                           DICT_INSTANCE_CEILING);
-        d->form_max_instance[k] = max;
+        d->form_max_instance[k] = row_max_instances(L, t, r, cmax);
     }
 }
 

@@ -86,4 +86,11 @@ PY
     n=$((n + 1))
 done
 [ "$n" -ge 5 ] || fail "only $n project XML files in the corpus"
+# a repeating event (none of the corpus projects has one): written as REDCap writes it, a
+# repeating.csv row with the form blank, which the loader takes (it refused it before)
+x="$IOHEME_SRC/tests/fuzz/corpus/redcap_xml/repeating_event.xml"
+rm -rf "$W/repev"
+"$IOHEME" protocol from-redcap "$x" "$W/repev" >"$W/out" 2>&1 || fail "repeating event: from-redcap: $(cat "$W/out")"
+grep -q '^e_arm_1,,' "$W/repev/repeating.csv" || fail "repeating event: repeating.csv $(cat "$W/repev/repeating.csv")"
+"$IOHEME" protocol check "$W/repev" >"$W/out" 2>&1 || fail "repeating event: protocol check: $(cat "$W/out")"
 echo "redcap_project_xml: ok ($n projects)"

@@ -478,6 +478,46 @@ static void test_bad_events(void **state)
 
 /* repeating.csv's optional max_instances column bounds each repeating form; blank is the
  * default 999, a value outside 1..9999 is an error at its cell. */
+/* REDCap's repeating event: a repeating.csv row with form_name blank (as its
+ * repeatingFormsEvents export and its project XML's RepeatingEvent give it) makes every form
+ * collected at the event repeat there; an event that collects no form is an error. Before, the
+ * row was refused ("unknown form ''"), so `protocol from-redcap` wrote folders that did not
+ * load (found by fuzz_redcap_xml). */
+static void test_repeating_event_repeats_its_forms(void **state)
+{
+    (void)state;
+    struct strbuf csv = STRBUF_INIT;
+    strbuf_adds(&csv, REDCAP_HEADER);
+    strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+                      "a,g,,text,A,,,,,,,,,,,,,\n"
+                      "b,h,,text,B,,,,,,,,,,,,,\n");
+    static const char events[] = "event_name,arm_num,unique_event_name\n"
+                                 "Enrolment,1,enrol_arm_1\nVisit,1,visit_arm_1\n"
+                                 "Empty,1,empty_arm_1\n";
+    static const char map[] = "arm_num,unique_event_name,form\n1,enrol_arm_1,f\n"
+                              "1,visit_arm_1,g\n1,visit_arm_1,h\n";
+    struct dict d;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(dict_load_mem(strbuf_str(&csv), events, map,
+                                   "event_name,form_name,custom_form_label,max_instances\n"
+                                   "visit_arm_1,,,12\n",
+                                   &d, &e),
+                     0);
+    assert_int_equal(dict_instance_max(&d, 0, 0), 0);  /* f at enrolment does not repeat */
+    assert_int_equal(dict_instance_max(&d, 1, 1), 12); /* g and h at the visit do */
+    assert_int_equal(dict_instance_max(&d, 1, 2), 12);
+    assert_int_equal(dict_instance_max(&d, 1, 0), 0); /* f is not collected there */
+    dict_free(&d);
+    assert_int_equal(dict_load_mem(strbuf_str(&csv), events, map,
+                                   "event_name,form_name,custom_form_label\nempty_arm_1,,\n", &d,
+                                   &e),
+                     ERR_INVALID);
+    assert_non_null(
+        strstr(e.msg, "repeating.csv:2:1: event 'empty_arm_1' repeats but collects no form"));
+    strbuf_release(&csv);
+}
+
 static void test_repeating_forms_have_a_maximum_instance(void **state)
 {
     (void)state;
@@ -799,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_bad_calc),
         cmocka_unit_test(test_bad_events),
         cmocka_unit_test(test_repeating_forms_have_a_maximum_instance),
+        cmocka_unit_test(test_repeating_event_repeats_its_forms),
         cmocka_unit_test(test_instance_numbers_are_checked_before_narrowing),
         cmocka_unit_test(test_keys_are_fields_options_or_statuses),
         cmocka_unit_test(test_form_fields_must_be_together),
