@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "base/fmt.h"
+#include "base/utf8.h"
 #include "formats/csv.h"
 
 /* One row as it came: column names and cells (borrowed from the parsed file). */
@@ -139,6 +140,19 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
         reject(ctx, c->line, "", id_col, "record", msg);
         return 0;
     }
+    /* the record ID (and its group) name database rows: text, as every value is, checked here
+     * so that both backends refuse it the same way (PostgreSQL would fail the lookup) */
+    const char *dag = cell(c, "redcap_data_access_group");
+    const char *not_text = utf8_not_text(record) != -1               ? id_col
+                           : dag && *dag && utf8_not_text(dag) != -1 ? "redcap_data_access_group"
+                                                                     : NULL;
+    if (not_text) {
+        char msg[200];
+        fmt_text(msg, sizeof msg, "%s is not valid UTF-8 text (or holds a control character)",
+                 not_text == id_col ? "the record ID" : "redcap_data_access_group");
+        reject(ctx, c->line, record, not_text, "utf8", msg);
+        return 0;
+    }
     const char *evname = cell(c, "redcap_event_name");
     const char *event = evname && *evname ? dict_event_find(d, evname)
                         : d->nevents == 1 ? d->events[0].name
@@ -180,7 +194,6 @@ static int read_row(const struct dict *d, const struct cells *c, const struct re
     if (!ch || !rec)
         return ERR_NOMEM;
     /* the record's data access group: its site (redcap_import.c creates it there) */
-    const char *dag = cell(c, "redcap_data_access_group");
     if (dag && *dag && !(dag = arena_strdup(ar, dag)))
         return ERR_NOMEM;
     size_t n = 0, nsurvey = 0;
