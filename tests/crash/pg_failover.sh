@@ -71,6 +71,9 @@ chmod 700 "$W/template"
 [ "$(id -u)" != 0 ] || chown postgres "$W/template"
 as_pg "$PGBIN/initdb" -D "$W/template" -A trust -U ioheme -E UTF8 --locale=C.UTF-8 >"$W/initdb.out" 2>&1 ||
     fail "initdb: $(cat "$W/initdb.out")"
+# dynamic shared memory in the data directory, not /dev/shm: a killed primary leaves its
+# segments behind, and they go with the directory
+echo "dynamic_shared_memory_type = mmap" >>"$W/template/postgresql.conf"
 
 stamp() { date +%s%3N >"$D/$1.tmp" && mv "$D/$1.tmp" "$D/$1"; }   # for the load (ms)
 

@@ -21,7 +21,7 @@ cleanup() { as_pg "$PGBIN/pg_ctl" -D "$W/pg" -m immediate stop >/dev/null 2>&1 |
 trap cleanup EXIT
 [ -z "${KEEP_PG:-}" ] || trap - EXIT
 as_pg "$PGBIN/initdb" -D "$W/pg" -A trust -U ioheme >/dev/null || fail "initdb"
-as_pg "$PGBIN/pg_ctl" -D "$W/pg" -o "-k $W/sock -c listen_addresses=''" -l "$W/pg/log" -w start >/dev/null ||
+as_pg "$PGBIN/pg_ctl" -D "$W/pg" -o "-k $W/sock -c listen_addresses='' -c dynamic_shared_memory_type=mmap" -l "$W/pg/log" -w start >/dev/null ||
     fail "pg_ctl start: $(cat "$W/pg/log")"
 URL="postgresql://ioheme@/postgres?host=$W/sock"
 URL2="postgresql://ioheme@/other?host=$W/sock"

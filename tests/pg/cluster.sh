@@ -30,7 +30,9 @@ start)
     [ "$(id -u)" != 0 ] || chown postgres "$D/data" "$D/sock"
     as_pg "$PGBIN/initdb" -D "$D/data" -A trust -U ioheme -E UTF8 --locale=C.UTF-8 >"$D/initdb.log" 2>&1 ||
         { cat "$D/initdb.log" >&2; exit 1; }
-    as_pg "$PGBIN/pg_ctl" -D "$D/data" -o "-k $D/sock -c listen_addresses='' -c max_connections=300 $durability" \
+    # dynamic shared memory in the data directory (pg_dynshmem), not /dev/shm: an immediate stop
+    # leaves its segments behind, and they go with the directory
+    as_pg "$PGBIN/pg_ctl" -D "$D/data" -o "-k $D/sock -c listen_addresses='' -c max_connections=300 -c dynamic_shared_memory_type=mmap $durability" \
         -l "$D/data/log" -w start >/dev/null || { cat "$D/data/log" >&2; exit 1; }
     echo "postgresql://ioheme@/%s?host=$D/sock" >"$D/url"
     echo "cluster.sh: PostgreSQL running on $D/sock"
