@@ -212,12 +212,10 @@ static const char *shown(struct req *r, const struct form_source *src, const str
     return p->value;
 }
 
-/* Whether the last save refused key as a conflict. */
-static bool is_conflict(const struct form_source *src, const char *key)
+bool form_is_conflict(const struct store_put_result *res, const char *key)
 {
-    for (size_t i = 0; src->res && i < src->res->nissues; i++)
-        if (strcmp(src->res->issues[i].rule, "conflict") == 0 &&
-            strcmp(src->res->issues[i].field, key) == 0)
+    for (size_t i = 0; res && i < res->nissues; i++)
+        if (strcmp(res->issues[i].rule, "conflict") == 0 && strcmp(res->issues[i].field, key) == 0)
             return true;
     return false;
 }
@@ -232,7 +230,8 @@ static void orig_input(struct req *r, const struct dict_field *f, const char *co
     if (!post_key(f, code, key))
         return;
     const char *orig = src->from_post ? posted_orig(r, key) : NULL;
-    if (!orig || left_as_shown(f, posted_value(r, f, code), orig) || is_conflict(src, key)) {
+    if (!orig || left_as_shown(f, posted_value(r, f, code), orig) ||
+        form_is_conflict(src->res, key)) {
         const struct page_value *p =
             page_values_get(src->stored, src->event, src->instance, f->name, code);
         orig = p ? p->value : "";

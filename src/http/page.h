@@ -46,6 +46,9 @@ void form_render_fields(struct req *r, const struct dict_form *fm, const struct 
  * before); allocated in r->ar. */
 int form_changes_from_post(struct req *r, const struct dict_form *fm, const char *event,
                            int instance, struct store_change **out, size_t *n, struct err *e);
+/* Whether the save that gave res refused key (a field, field___code or FORM_complete) as a
+ * conflict (store_change.expect). */
+bool form_is_conflict(const struct store_put_result *res, const char *key);
 /* "Incomplete" / "Unverified" / "Complete" / "No data" for a status 0/1/2/-1. */
 const char *page_status_label(int status);
 /* A mark for a status 0/1/2/-1 that tells it apart without colour: "…" incomplete, "?"

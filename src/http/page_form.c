@@ -244,10 +244,7 @@ static int render(struct req *r, const struct store_record *rec, const struct fo
         fmt_exact(status_now, sizeof status_now, "%d", status);
     char complete_field[160];
     dict_complete_field(f->fm, complete_field, sizeof complete_field);
-    bool status_conflict = false;
-    for (size_t i = 0; res && i < res->nissues; i++)
-        status_conflict |= strcmp(res->issues[i].rule, "conflict") == 0 &&
-                           strcmp(res->issues[i].field, complete_field) == 0;
+    bool status_conflict = form_is_conflict(res, complete_field);
     if (posted_status && orig_status && strcmp(posted_status, orig_status) == 0)
         posted_status = NULL; /* left as shown */
     if (!posted_status || !orig_status || status_conflict)
