@@ -266,6 +266,9 @@ struct dict {
     bool *form_repeats;     /* [event * nforms + form]: repeating form at that event */
     int *form_max_instance; /* [event * nforms + form]: highest instance allowed there
                                (0 for a form that does not repeat) */
+    bool *event_repeats;    /* [event]: REDCap's repeating event (repeating.csv's row with the
+                               form blank): every form there repeats, an instance's forms
+                               sharing its number, and REDCap's files leave the form unnamed */
     struct arena arena;
     size_t *field_slots; /* open-addressing index by name: field index + 1, 0 = empty */
     size_t nslots;       /* a power of two, > 2 * nfields */

@@ -532,6 +532,7 @@ static void load_repeating(struct loader *L, const struct csv_table *t, bool imp
             if (!nforms)
                 dict_add_error(L, "repeating.csv", t->line[r], (size_t)c[0] + 1,
                                "event '%s' repeats but collects no form (form_events.csv)", evname);
+            d->event_repeats[ev] = true;
             continue;
         }
         int fm = dict_form_index(d, row[c[1]]);
@@ -630,7 +631,8 @@ int dict_load_files(const char *const files[DICT_NFILES], struct dict *d, struct
         d->form_at_event = arena_calloc(&d->arena, cells, sizeof(bool));
         d->form_repeats = arena_calloc(&d->arena, cells, sizeof(bool));
         d->form_max_instance = arena_calloc(&d->arena, cells, sizeof(int));
-        if (!d->form_at_event || !d->form_repeats || !d->form_max_instance)
+        d->event_repeats = arena_calloc(&d->arena, d->nevents ? d->nevents : 1, sizeof(bool));
+        if (!d->form_at_event || !d->form_repeats || !d->form_max_instance || !d->event_repeats)
             L.nomem = true;
         else if (has[2])
             load_form_events(&L, &t[2]);

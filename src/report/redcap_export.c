@@ -3,11 +3,13 @@
  * and repeating.csv are REDCap's event, instrument-designation and repeating-instrument exports)
  * and data.csv, the flat records export REDCap's Data Import Tool takes: one row per record
  * and event for the forms that do not repeat, one per instance of a repeating form (with
- * redcap_repeat_instrument and redcap_repeat_instance; those two only where a form repeats,
+ * redcap_repeat_instrument and redcap_repeat_instance) or of a repeating event (the instrument
+ * blank, the event's forms together; those two columns only where something repeats,
  * and redcap_event_name only in a longitudinal project, as REDCap exports), every field in
  * dictionary order with checkbox options as field___code (1 ticked, 0 not) and each form's
  * <form>_complete after its fields. Identifier fields hold the clear text only for readers allowed
  * to see it (blank otherwise, never a mask). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,8 +189,31 @@ static void row(dataset_csv_cell_fn cell, const struct dict *d, const struct fla
     strbuf_addc(sb, '\n');
 }
 
+/* The lowest instance >= from of form fm (every form at the event when fm is SIZE_MAX) with a
+ * value or a status at event evn; 0 when none: the instances that exist, found by scanning the
+ * record, never a range loop past what is stored. */
+static int next_instance(const struct dict *d, const struct rec_vals *rv, const char *evn,
+                         size_t fm, int from)
+{
+    int next = 0;
+    for (size_t i = 0; i < rv->n; i++) {
+        const struct dict_field *f = dict_field(d, rv->v[i].field);
+        if (f && (fm == SIZE_MAX || f->form_index == fm) && strcmp(rv->v[i].event, evn) == 0 &&
+            rv->v[i].instance >= from && (!next || rv->v[i].instance < next))
+            next = rv->v[i].instance;
+    }
+    for (size_t i = 0; i < rv->ns; i++)
+        if ((fm == SIZE_MAX || strcmp(rv->s[i].form, d->forms[fm].name) == 0) &&
+            strcmp(rv->s[i].event, evn) == 0 && rv->s[i].instance >= from &&
+            (!next || rv->s[i].instance < next))
+            next = rv->s[i].instance;
+    return next;
+}
+
 /* Every row of one record, event by event: the forms that do not repeat together, then each
- * instance of each repeating form. */
+ * instance of each repeating form, or at a repeating event each instance of the event with
+ * its forms together and the instrument blank (REDCap's shape: its Data Import Tool refuses a
+ * repeating event's row that names a form). */
 static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d,
                           const struct flat_shape *sh, const struct rec_vals *rv,
                           const char *record, const char *dag, bool *forms, struct strbuf *sb)
@@ -196,6 +221,17 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d,
     size_t nrows = 0;
     for (size_t ev = 0; ev < d->nevents; ev++) {
         const char *evn = d->events[ev].name;
+        if (d->event_repeats[ev]) {
+            for (int inst = next_instance(d, rv, evn, SIZE_MAX, 1); inst > 0;
+                 inst = next_instance(d, rv, evn, SIZE_MAX, inst + 1)) {
+                for (size_t fm = 0; fm < d->nforms; fm++)
+                    forms[fm] = d->form_at_event[ev * d->nforms + fm] &&
+                                form_has(d, rv, evn, inst, &d->forms[fm]);
+                row(cell, d, sh, rv, record, dag, evn, inst, NULL, forms, sb);
+                nrows++;
+            }
+            continue;
+        }
         bool any = false;
         for (size_t fm = 0; fm < d->nforms; fm++) {
             size_t k = ev * d->nforms + fm;
@@ -211,24 +247,8 @@ static size_t record_rows(dataset_csv_cell_fn cell, const struct dict *d,
             size_t k = ev * d->nforms + fm;
             if (!d->form_at_event[k] || !d->form_repeats[k])
                 continue;
-            for (int inst = 1; inst <= d->form_max_instance[k]; inst++) {
-                /* the instances that exist, found by scanning the values: never a range loop
-                 * past what is stored */
-                int next = 0;
-                for (size_t i = 0; i < rv->n; i++) {
-                    const struct dict_field *f = dict_field(d, rv->v[i].field);
-                    if (f && f->form_index == fm && strcmp(rv->v[i].event, evn) == 0 &&
-                        rv->v[i].instance >= inst && (!next || rv->v[i].instance < next))
-                        next = rv->v[i].instance;
-                }
-                for (size_t i = 0; i < rv->ns; i++)
-                    if (strcmp(rv->s[i].form, d->forms[fm].name) == 0 &&
-                        strcmp(rv->s[i].event, evn) == 0 && rv->s[i].instance >= inst &&
-                        (!next || rv->s[i].instance < next))
-                        next = rv->s[i].instance;
-                if (!next)
-                    break;
-                inst = next;
+            for (int inst = next_instance(d, rv, evn, fm, 1); inst > 0;
+                 inst = next_instance(d, rv, evn, fm, inst + 1)) {
                 memset(forms, 0, d->nforms * sizeof *forms);
                 forms[fm] = true;
                 row(cell, d, sh, rv, record, dag, evn, inst, d->forms[fm].name, forms, sb);

@@ -11,6 +11,9 @@
 # record_create per record and one import row per value (update, or calc for a computed one) and status, all with data.csv's
 # SHA-256 as their source. data.csv has REDCap's own columns as REDCap's export of the project
 # has them (no redcap_event_name in a classic project, no repeat pair without repeating forms).
+# A last case, written here in REDCap's shape because no corpus project has one: a repeating
+# event (repeating.csv's row with the form blank), whose rows REDCap exports and imports with
+# redcap_repeat_instrument blank, an instance's forms on one row.
 # backends: sqlite postgresql
 set -eu
 : "${IOHEME:?}" "${IOHEME_SRC:?}"
@@ -20,9 +23,32 @@ fail() { echo "FAIL redcap_round_trip: $*"; exit 1; }
 . "$IOHEME_SRC/tests/e2e/testdb.sh"
 export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1
 C="$IOHEME_SRC/tests/fixtures/redcap-corpus"
+R="$W/made/repeating-event"
+mkdir -p "$R"
+{
+    echo "$REDCAP_HEADER"
+    echo 'record_id,enrol,,text,Record ID,,,,,,,,,,,,,'
+    echo 'age,enrol,,text,Age,,,integer,18,65,,,,,,,,'
+    echo 'v_date,visit,,text,Visit date,,,date_ymd,,,,,,,,,,'
+    echo 'v_hr,visit,,text,Heart rate,,,integer,,,,,,,,,,'
+    echo 'lab_hb,labs,,text,Haemoglobin,,,number,,,,,,,,,,'
+} >"$R/dictionary.csv"
+printf 'event_name,arm_num,unique_event_name,custom_event_label\nBaseline,1,baseline_arm_1,\nVisit,1,visit_arm_1,\n' >"$R/redcap_events.csv"
+printf 'arm_num,unique_event_name,form\n1,baseline_arm_1,enrol\n1,visit_arm_1,visit\n1,visit_arm_1,labs\n' >"$R/form_events.csv"
+printf 'event_name,form_name,custom_form_label\nvisit_arm_1,,\n' >"$R/repeating.csv"
+cat >"$R/data.csv" <<'CSV'
+record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,age,enrol_complete,v_date,v_hr,visit_complete,lab_hb,labs_complete
+1,baseline_arm_1,,,40,2,,,,,
+1,visit_arm_1,,1,,,2026-01-02,80,2,12.5,0
+1,visit_arm_1,,2,,,2026-01-09,84,1,,
+1,visit_arm_1,,4,,,,,,9.8,2
+2,baseline_arm_1,,,55,0,,,,,
+CSV
 for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id rr-survey rr-decimal-comma \
-    rr-vignette-repeating rr-multilevel-model-1 rr-repeating-instruments rr-file-repo rr-validation-types-1; do
+    rr-vignette-repeating rr-multilevel-model-1 rr-repeating-instruments rr-file-repo rr-validation-types-1 \
+    repeating-event; do
     d="$C/$case"
+    [ -d "$d" ] || d="$W/made/$case"
     p="$W/$case"
     mkdir -p "$p/protocol"
     k=$(echo "$case" | tr -c 'a-zA-Z0-9\n' _)
@@ -30,6 +56,8 @@ for case in rr-arm-single-longitudinal rr-checkboxes-1 rr-nonnumeric-record-id r
     bdb=$(test_db "${k}_b")
     cp "$d/dictionary.csv" "$p/protocol/"
     [ ! -f "$d/redcap_events.csv" ] || cp "$d/redcap_events.csv" "$p/protocol/events.csv"
+    [ ! -f "$d/form_events.csv" ] || cp "$d/form_events.csv" "$p/protocol/"
+    [ ! -f "$d/repeating.csv" ] || cp "$d/repeating.csv" "$p/protocol/"
     if [ -f "$d/project.xml" ] && [ ! -f "$d/redcap_events.csv" ] && grep -q '<redcap:RepeatingInstrument ' "$d/project.xml"; then
         /usr/bin/python3 "$IOHEME_SRC/tests/e2e/redcap_repeating.py" "$d/project.xml" "$p/protocol/repeating.csv"
     fi
