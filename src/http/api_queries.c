@@ -128,6 +128,9 @@ int api_query_answer_post(struct req *r)
     struct store_change *ch = NULL;
     size_t n = 0;
     json_t *values = json_object_get(body, "values");
+    if (!rc && !values && json_object_get(body, "expect"))
+        rc = err_set_field(&e, ERR_INVALID, "expect",
+                           "expect names values read before changing them: give values too");
     if (!rc && values) {
         /* the corrected values sit where the query sits */
         rc = store_query_get(r->st, id, &q, &e);
@@ -138,6 +141,9 @@ int api_query_answer_post(struct req *r)
                                id);
         if (!rc)
             rc = api_changes_from_json(r, values, q.event, q.instance, &ch, &n, &e);
+        if (!rc)
+            rc = api_expected_values(r, json_object_get(body, "expect"), q.event, q.instance, ch, n,
+                                     &e);
     }
     struct store_put_result res;
     store_put_result_init(&res);

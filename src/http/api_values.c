@@ -151,12 +151,8 @@ int api_body_str(json_t *body, const char *key, const char **out, struct err *e)
     return 0;
 }
 
-/* The optional "expect" object of a values post: for fields it changes, the value the client
- * read before ({"hd_hr": 120}, null for none), written as values are; the write path refuses
- * the set (409, rule "conflict") when another save changed one meanwhile (store_change.expect).
- * Each key must be one of values'. */
-static int expected_values(struct req *r, json_t *expect, const char *event, int instance,
-                           struct store_change *ch, size_t n, struct err *e)
+int api_expected_values(struct req *r, json_t *expect, const char *event, int instance,
+                        struct store_change *ch, size_t n, struct err *e)
 {
     if (!expect)
         return 0;
@@ -204,7 +200,7 @@ int api_values_post(struct req *r)
         rc =
             api_changes_from_json(r, json_object_get(body, "values"), event, instance, &ch, &n, &e);
     if (rc == 0)
-        rc = expected_values(r, json_object_get(body, "expect"), event, instance, ch, n, &e);
+        rc = api_expected_values(r, json_object_get(body, "expect"), event, instance, ch, n, &e);
     struct store_put_result res;
     store_put_result_init(&res);
     struct store_ctx who = req_who(r);

@@ -52,6 +52,12 @@ int api_record_unlock_post(struct req *r);
  * (event, instance), allocated in r->ar. Values may be strings, numbers or null (clears). */
 int api_changes_from_json(struct req *r, json_t *values, const char *event, int instance,
                           struct store_change **out, size_t *n, struct err *e);
+/* The optional "expect" object of a write's body: for fields it changes, the value the client
+ * read before ({"hd_hr": 120}, null for none), written as values are; the write path refuses
+ * the set (409, rule "conflict") when another save changed one meanwhile (store_change.expect).
+ * Each key must be one of ch's. */
+int api_expected_values(struct req *r, json_t *expect, const char *event, int instance,
+                        struct store_change *ch, size_t n, struct err *e);
 /* Replies to a write: on rc == 0 status (200/201) with extra (stolen, may be NULL) plus the
  * counts and soft issues of res; otherwise the error with every issue of res. */
 int api_put_reply(struct req *r, int rc, int status, const struct err *e,

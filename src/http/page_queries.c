@@ -196,10 +196,28 @@ static int query_page(struct req *r, long long id, const char *error, const char
     html_raw(r, "</a></dd><dt>On</dt><dd>");
     place_text(r, &q, true);
     html_raw(r, "</dd>");
+    /* the field's value now, which a corrected value is saved against (store_change.expect:
+     * a value changed since this page was made is not overwritten unseen); NULL for a query on
+     * a whole record or form, or a value the reader may not see */
+    const char *now = NULL;
     if (q.field[0]) {
         html_raw(r, "<dt>Value when raised</dt><dd>");
         html_text(r, q.raised_value[0] ? q.raised_value : "(blank)");
         html_raw(r, "</dd>");
+        struct dict_key k;
+        struct page_values pv;
+        if (dict_key_parse(store_dict(r->st), q.field, &k) != DICT_KEY_UNKNOWN &&
+            page_values_load(r, q.record, &pv, &e) == 0) {
+            const struct page_value *v =
+                page_values_get(&pv, q.event, q.instance, k.field->name, k.code);
+            now = v ? v->value : "";
+            html_raw(r, "<dt>Value now</dt><dd>");
+            html_text(r, *now ? now : "(blank)");
+            html_raw(r, "</dd>");
+            if (strcmp(now, STORE_MASKED) == 0)
+                now = NULL;
+        }
+        err_clear(&e);
     }
     html_raw(r, "<dt>Raised by</dt><dd>");
     html_text(r, q.is_system ? "the range check (system)" : q.opened_by);
@@ -237,12 +255,25 @@ static int query_page(struct req *r, long long id, const char *error, const char
                   "<h2>Answer</h2>",
                   id);
         html_csrf(r);
+        /* after a refused answer, what the user typed is still there */
+        const char *typed = error ? req_form(r, "message") : NULL;
+        const char *typed_value = error ? req_form(r, "value") : NULL;
         html_raw(r, "<label for=\"i-answer\">Answer <span class=\"req\">*</span></label>"
-                    "<textarea id=\"i-answer\" name=\"message\" rows=\"3\" required></textarea>");
-        if (q.field[0] && page_may(r, PERM_DATA_WRITE))
+                    "<textarea id=\"i-answer\" name=\"message\" rows=\"3\" required>");
+        html_text(r, typed ? typed : "");
+        html_raw(r, "</textarea>");
+        if (q.field[0] && page_may(r, PERM_DATA_WRITE)) {
             html_raw(r, "<label for=\"i-value\">Corrected value <span class=\"muted\">(leave "
                         "empty when the value is right; saved with the answer)</span></label>"
-                        "<input type=\"text\" id=\"i-value\" name=\"value\">");
+                        "<input type=\"text\" id=\"i-value\" name=\"value\" value=\"");
+            html_text(r, typed_value ? typed_value : "");
+            html_raw(r, "\">");
+            if (now) {
+                html_raw(r, "<input type=\"hidden\" name=\"orig\" value=\"");
+                html_text(r, now);
+                html_raw(r, "\">");
+            }
+        }
         html_raw(r, "<button class=\"primary\" type=\"submit\">Answer</button></form>");
     }
     if (q.status != STORE_QUERY_CLOSED && may_close) {
@@ -314,7 +345,9 @@ int page_query_answer_post(struct req *r)
     if (!rc && value && *value && q.field[0]) {
         struct dict_key k;
         if (dict_key_parse(store_dict(r->st), q.field, &k) != DICT_KEY_UNKNOWN) {
-            ch = (struct store_change){q.event, q.instance, k.field->name, k.code, value, NULL};
+            /* against the value the page showed (its hidden "orig"; absent: not checked) */
+            ch = (struct store_change){q.event, q.instance, k.field->name,
+                                       k.code,  value,      req_form(r, "orig")};
             n = 1;
         }
     }

@@ -1,7 +1,8 @@
 // Queries (discrepancy notes) end to end, through the JSON API and the CLI on one database: a
 // soft flag becomes a system query, a monitor raises one on another value, the coordinator
 // finds both under "mine" and answers by correcting the value (one transaction, the change's
-// reason names the query), the monitor closes and reopens; refused actions are 403/409/422
+// reason names the query; a correction made against a value changed meanwhile is refused),
+// the monitor closes and reopens; refused actions are 403/409/422
 // with a JSON error naming the member; the CLI lists the same queries; the chain verifies.
 import { makeDb, startServer, call, login, cli, runner, ELIGIBLE } from './http_lib.mjs';
 
@@ -42,7 +43,14 @@ try {
     r = await call(B, 'GET', '/api/v1/queries?mine=1', { session: mon });
     t.check(r.json.queries.length === 0, 'none waits for the monitor yet', r.text);
 
-    // 4. answered by correcting the value: saved through the write path, linked by the reason
+    // 4. answered by correcting the value: saved through the write path, linked by the reason;
+    // with "expect", a value someone changed since it was read is not overwritten (409)
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/answer`, { session: nurse, json: { message: 'typo', values: { hd_sbp: 140 }, expect: { hd_sbp: 390 } } });
+    t.check(r.status === 409 && r.json.error.code === 'conflict' && r.json.error.issues[0].rule === 'conflict', 'a correction against a value read before another save is refused (409 conflict)', r.text);
+    r = await call(B, 'POST', `/api/v1/queries/${sys.id}/answer`, { session: nurse, json: { message: 'typo', expect: { hd_sbp: 400 } } });
+    t.check(r.status === 422 && r.json.error.field === 'expect', 'expect without values is a 422 naming "expect"', r.text);
+    r = await call(B, 'GET', `/api/v1/queries/${sys.id}`, { session: nurse });
+    t.check(r.json.status === 'open' && r.json.thread.length === 1, 'the refused answers left the query open, its thread as it was', r.text);
     r = await call(B, 'POST', `/api/v1/queries/${sys.id}/answer`, { session: nurse, json: { message: 'typo: the printout says 140', values: { hd_sbp: 140 } } });
     t.check(r.status === 200 && r.json.status === 'answered', 'answered with the corrected value', r.text);
     t.check(r.json.thread.some((m) => m.action === 'value_change' && m.old === '400' && m.new === '140'), 'the thread shows 400 -> 140', r.text);
@@ -86,9 +94,22 @@ try {
     page = await call(B, 'GET', webQ, { session: wnurse });
     t.check(page.text.includes('HR &lt;b&gt;missing&lt;/b&gt;?') && !page.text.includes('<b>missing'), 'the question is HTML-escaped');
     t.check(/Corrected value/.test(page.text) && !/Close the query/.test(page.text), 'a coordinator is offered "answer" with a corrected value, not "close"');
-    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: 'fast' } });
+    // the page shows the value now and sends it back with the correction: a save made on the
+    // form page meanwhile is not overwritten unseen (409, the page shows the new value and keeps
+    // what was typed); sent again from that page, the correction is saved knowingly
+    const orig = (text) => (text.match(/name="orig" value="([^"]*)"/) || [])[1];
+    t.check(/Value now<\/dt><dd>\(blank\)/.test(page.text) && orig(page.text) === '', 'the query page shows the value now (blank) and carries it as "orig"', page.text.slice(0, 300));
+    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: 'fast', orig: orig(page.text) } });
     t.check(r.status === 422 && /hd_hr/.test(r.text), 'a bad corrected value is refused on the page (422, names the field)', r.status);
-    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: '96' } });
+    r = await call(B, 'POST', '/api/v1/records/IOH-001/values', { session: nurse, json: { event: 't0_arm_1', values: { hd_hr: 88 } } });
+    t.check(r.status === 200, 'meanwhile HR 88 is saved from elsewhere', r.text);
+    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: '96', orig: orig(page.text) } });
+    t.check(r.status === 409 && /changed by another save/.test(r.text), 'the correction against the blank the page showed is refused (409)', r.status);
+    t.check(/Value now<\/dt><dd>88</.test(r.text) && orig(r.text) === '88' && r.text.includes('>entered late</textarea>') && /name="value" value="96"/.test(r.text),
+        'the refused page shows HR 88 now and keeps the answer and value typed', r.text.slice(0, 300));
+    r = await call(B, 'GET', '/api/v1/records/IOH-001/forms/haemodynamics?event=t0_arm_1', { session: nurse });
+    t.check(r.json && r.json.values && r.json.values.hd_hr === '88', 'HR 88 is still stored', r.text);
+    r = await call(B, 'POST', `${webQ}/answer`, { session: wnurse, form: { message: 'entered late', value: '96', orig: '88' } });
     t.check(r.status === 303, 'answered with the value from the page', r.status);
     r = await call(B, 'GET', '/api/v1/records/IOH-001/forms/haemodynamics?event=t0_arm_1', { session: nurse });
     t.check(r.json && r.json.values && r.json.values.hd_hr === '96', 'the corrected value is stored', r.text);
