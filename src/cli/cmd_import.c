@@ -7,8 +7,12 @@
  * Every row goes through the one write path inside one batch; every rejected value is
  * reported with its row, and then nothing is saved. Audit rows carry source "import" and the
  * file's SHA-256. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -174,6 +178,23 @@ static int import_subject(struct store *st, const struct store_ctx *who, struct 
     return redcap_import_outcome(rc, &e, &res, 0, s->key, rep);
 }
 
+/* The second reading of an ODM file: each subject imported as it is read, in the batch. */
+struct odm_import {
+    struct store *st;
+    const struct store_ctx *who;
+    const char *reason;
+    struct redcap_import *rep;
+    struct arena ar; /* one subject's change set: reset after each */
+};
+
+static int import_one(void *ctx, const struct odm_subject *s, struct err *e)
+{
+    struct odm_import *oi = ctx;
+    int rc = import_subject(oi->st, oi->who, &oi->ar, s, oi->reason, oi->rep);
+    arena_reset(&oi->ar);
+    return rc ? err_set(e, rc, "import stopped at subject %s", s->key) : 0;
+}
+
 const struct cli_opt_spec cmd_import_opts[] = {
     STORE_CLI_COMMON_OPTS,  {"site", true},          {"reason", true},
     {"dry-run", false},     {"overwrite", false},    {"date-format", true},
@@ -188,14 +209,29 @@ struct import_plan {
     char sha[65];
     bool is_json;
     bool is_odm;                  /* import odm FILE */
+    bool is_stream;               /* ODM read from the file as parsed (data NULL; sha by prepare) */
     bool is_dry_run;              /* checked, nothing saved */
     struct redcap_read_opts opts; /* --overwrite, --date-format, --csv-delimiter */
     struct redcap_flat flat;      /* the file as a flat import reads it */
-    struct odm_subject *subjects;
-    size_t nsubjects;
+    size_t nsurvey;               /* ODM: survey metadata left out, over the whole file */
     struct redcap_import rep;
     bool json;
 };
+
+/* The first cap bytes of path (fewer when it is shorter), and whether it is a regular file. */
+static int file_head(const char *path, char *buf, size_t cap, size_t *len, bool *is_regular,
+                     struct err *e)
+{
+    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+    if (!f) /* standard input: read whole, as it comes */
+        return strcmp(path, "-") == 0 ? 0 : err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    *is_regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+    *len = fread(buf, 1, cap, f);
+    bool bad = ferror(f);
+    (void)fclose(f);
+    return bad ? err_set(e, ERR_IO, "%s: read error", path) : 0;
+}
 
 int cmd_import_check(struct cmd_ctx *ctx)
 {
@@ -224,19 +260,24 @@ int cmd_import_check(struct cmd_ctx *ctx)
     ctx->data = p;
     p->path = a->pos[a->npos == 2 ? 1 : 0];
     p->opts = opts;
-    char *data = NULL;
-    if (csv_file_read_all(p->path, &data, &p->len, &e))
-        return cli_fail("import", &e);
-    p->data = arena_alloc(&ctx->ar, p->len + 1);
-    if (p->data)
-        memcpy(p->data, data, p->len + 1);
-    free(data);
-    if (!p->data) {
-        err_set(&e, ERR_NOMEM, "out of memory");
-        return cli_fail("import", &e);
+    /* an ODM file on disk is read as it is parsed, in prepare and again in run, never held
+     * whole (a study's export with audit runs to gigabytes): here only its beginning, for
+     * REDCap's <records> */
+    bool is_records = false, is_regular = false;
+    if (is_odm || is_xml) {
+        char head[65536];
+        size_t hl = 0;
+        if (file_head(p->path, head, sizeof head, &hl, &is_regular, &e))
+            return cli_fail("import", &e);
+        is_records = !is_odm && redcap_is_records_xml(head, hl);
+        p->is_stream = is_regular && !is_records;
     }
-    digest_sha256_hex(p->data, p->len, p->sha);
-    bool is_records = is_xml && !is_odm && redcap_is_records_xml(p->data, p->len);
+    if (!p->is_stream) {
+        if (csv_file_read_arena(p->path, &ctx->ar, &p->data, &p->len, &e))
+            return cli_fail("import", &e);
+        digest_sha256_hex(p->data, p->len, p->sha);
+        is_records = is_xml && !is_odm && redcap_is_records_xml(p->data, p->len);
+    }
     p->is_odm = is_odm || (is_xml && !is_records);
     if (p->is_odm && (cli_has(a, "overwrite") || cli_has(a, "date-format") ||
                       cli_has(a, "auto-number") || cli_has(a, "csv-delimiter")))
@@ -277,9 +318,7 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
         }
         cli_json_print(o);
     }
-    size_t nsurvey = rep->nsurvey;
-    for (size_t i = 0; i < p->nsubjects; i++)
-        nsurvey += p->subjects[i].nsurvey;
+    size_t nsurvey = rep->nsurvey + p->nsurvey;
     int status = 0;
     if (!rc && nsurvey) /* not data in ioheme, and said so: nothing goes silently */
         (void)fprintf(
@@ -304,14 +343,26 @@ static int import_done(struct import_plan *p, int rc, const struct err *e)
     return status;
 }
 
+/* The first reading of an ODM file: its subjects counted, nothing kept. */
+static int count_subject(void *ctx, const struct odm_subject *s, struct err *e)
+{
+    (void)e;
+    struct import_plan *p = ctx;
+    p->rep.rows++;
+    p->nsurvey += s->nsurvey;
+    return 0;
+}
+
 int cmd_import_prepare(struct cmd_ctx *ctx)
 {
     struct import_plan *p = ctx->data;
     struct err e = {0};
     if (p->is_odm) {
-        int rc = odm_read(store_dict(ctx->st), p->path, p->data, p->len, &ctx->ar, &p->subjects,
-                          &p->nsubjects, odm_reject, &p->rep, &e);
-        p->rep.rows = p->nsubjects;
+        /* read through once for what the reader refuses and to count; again as it is written */
+        int rc = p->is_stream ? odm_read_file(store_dict(ctx->st), p->path, p->sha, count_subject,
+                                              p, odm_reject, &p->rep, &e)
+                              : odm_read(store_dict(ctx->st), p->path, p->data, p->len,
+                                         count_subject, p, odm_reject, &p->rep, &e);
         return rc ? import_done(p, rc, &e) : 0;
     }
     /* the rows are read here for what the reader refuses, and again as they are written */
@@ -336,11 +387,19 @@ int cmd_import(struct cmd_ctx *ctx)
         return import_done(p, rc, &e);
     }
     int rc = store_batch_begin(st, &e);
-    for (size_t i = 0; !rc && i < p->nsubjects; i++) {
-        rc = import_subject(st, &who, &ctx->ar, &p->subjects[i], reason, &p->rep);
-        if (rc)
-            err_set(&e, rc, "import stopped at subject %s", p->subjects[i].key);
-    }
+    struct odm_import oi = {st, &who, reason, &p->rep, ARENA_INIT};
+    /* the reader's refusals were counted by the first reading (prepare) */
+    char sha[65] = "";
+    if (!rc && p->is_stream)
+        rc = odm_read_file(store_dict(st), p->path, sha, import_one, &oi, NULL, NULL, &e);
+    else if (!rc)
+        rc = odm_read(store_dict(st), p->path, p->data, p->len, import_one, &oi, NULL, NULL, &e);
+    if (!rc && p->is_stream && strcmp(sha, p->sha) != 0)
+        rc = err_set(&e, ERR_CONFLICT,
+                     "%s changed while it was imported (its SHA-256 is no longer the one "
+                     "checked); nothing was imported",
+                     p->path);
+    arena_free(&oi.ar);
     if (!rc && p->rep.rejected) {
         store_batch_rollback(st);
         rc = err_set(&e, ERR_INVALID, "%s: %zu value(s) rejected; nothing was imported", p->path,

@@ -5,9 +5,12 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct csv_build {
     struct csv_table *t; /* the header (and, for csv_table_parse, every row) */
@@ -208,6 +211,41 @@ int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e)
         free(buf);
         return err_set(e, ERR_IO, "%s: read error", path);
     }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int csv_file_read_arena(const char *path, struct arena *ar, char **out, size_t *len, struct err *e)
+{
+    FILE *f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+    struct stat sb;
+    if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (uintmax_t)sb.st_size >= SIZE_MAX) {
+        if (f)
+            (void)fclose(f);
+        /* standard input, a pipe, or a file that will not open (csv_file_read_all says why) */
+        char *data = NULL;
+        int rc = csv_file_read_all(path, &data, len, e);
+        if (rc)
+            return rc;
+        *out = arena_strndup(ar, data, *len);
+        free(data);
+        return *out ? 0 : err_set(e, ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t n = (size_t)sb.st_size;
+    char *buf = arena_calloc_uninit(ar, n + 1, 1);
+    size_t got = buf ? fread(buf, 1, n, f) : 0;
+    int more = buf && got == n ? fgetc(f) : EOF;
+    bool bad = ferror(f);
+    (void)fclose(f);
+    if (!buf)
+        return err_set(e, ERR_NOMEM, "%s: out of memory", path);
+    if (bad)
+        return err_set(e, ERR_IO, "%s: read error", path);
+    if (got != n || more != EOF)
+        return err_set(e, ERR_IO, "%s: the file changed size while it was read", path);
     buf[n] = '\0';
     *out = buf;
     *len = n;

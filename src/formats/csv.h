@@ -38,5 +38,8 @@ void csv_table_free(struct csv_table *t);
 
 /* Reads a whole file into memory (caller frees *out). "-" reads stdin. */
 int csv_file_read_all(const char *path, char **out, size_t *len, struct err *e);
+/* As csv_file_read_all, into ar: a regular file straight into one block of its size (a file
+ * imported is held once, not once more while it is copied), anything else as it comes. */
+int csv_file_read_arena(const char *path, struct arena *ar, char **out, size_t *len, struct err *e);
 
 #endif

@@ -87,13 +87,24 @@ struct odm_subject {
 typedef void (*odm_reject_fn)(void *ctx, const char *subject, const char *oid, const char *rule,
                               const char *msg);
 
-/* Reads the ClinicalData of an ODM file (data, len bytes; path names it in messages) against d
- * into *subjects (*n of them, in the caller's arena). Calc fields are skipped (the write path
- * recomputes them), and so is the record-ID field (d->fields[0]); external entities are not
- * loaded. ERR_INVALID (e naming the line) when the file is not well-formed XML or its root is
- * not ODM. */
-int odm_read(const struct dict *d, const char *path, const char *data, size_t len, struct arena *ar,
-             struct odm_subject **subjects, size_t *n, odm_reject_fn reject, void *ctx,
-             struct err *e);
+/* Each subject read, as its SubjectData ends (s and its strings live until fn returns): 0 to
+ * go on, else an error code (with e set) that stops the reading and is odm_read's. */
+typedef int (*odm_subject_fn)(void *ctx, const struct odm_subject *s, struct err *e);
+
+/* Reads the ClinicalData of an ODM file (data, len bytes; path names it in messages) against d,
+ * handing each subject to fn in document order; memory holds one subject at a time. Calc
+ * fields are skipped (the write path recomputes them), and so is the record-ID field
+ * (d->fields[0]); external entities are not loaded. ERR_INVALID (e naming the line) when the
+ * file is not well-formed XML or its root is not ODM — found only where the reading gets to,
+ * after the subjects before it were handed on: read a file through once before acting on its
+ * subjects. reject (may be NULL) hears of each value or element left out. */
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len,
+             odm_subject_fn fn, void *fctx, odm_reject_fn reject, void *ctx, struct err *e);
+/* As odm_read, the file at path read as it is parsed (never held whole: memory holds one
+ * subject and the parser's buffer, whatever the file's size); sha gets the SHA-256 of all of
+ * the file, read to its end whatever the parse found (a second reading that gives another has
+ * read another file). */
+int odm_read_file(const struct dict *d, const char *path, char sha[65], odm_subject_fn fn,
+                  void *fctx, odm_reject_fn reject, void *ctx, struct err *e);
 
 #endif

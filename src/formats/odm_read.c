@@ -1,12 +1,16 @@
 /* ODM ClinicalData reader (odm.h): libxml2's xmlTextReader, one pass in document order; each
- * subject's values reduced to their final state when its SubjectData ends. */
+ * subject's values reduced to their final state when its SubjectData ends and handed on, so
+ * that memory holds one subject at a time. */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/xmlreader.h>
 
 #include "base/array.h"
+#include "base/digest.h"
 #include "formats/odm.h"
 #include "formats/redcap.h"
 
@@ -21,12 +25,13 @@ struct item {
 
 struct reader {
     const struct dict *d;
-    struct arena *ar;
+    struct arena ar; /* the current subject's strings and change sets: reset after each */
     odm_reject_fn reject;
     void *ctx;
-    /* the subjects read */
-    struct odm_subject *subj;
-    size_t nsubj, capsubj;
+    odm_subject_fn fn; /* each subject read, as its SubjectData ends */
+    void *fctx;
+    struct err *e;
+    int stop; /* what fn returned when it stopped the reading */
     /* the current subject, event, form */
     const char *key;
     int ev;
@@ -50,7 +55,7 @@ static char *attr(struct reader *r, xmlTextReaderPtr x, const char *name)
     xmlChar *v = xmlTextReaderGetAttribute(x, BAD_CAST name);
     if (!v)
         return NULL;
-    char *c = arena_strdup(r->ar, (const char *)v);
+    char *c = arena_strdup(&r->ar, (const char *)v);
     xmlFree(v);
     if (!c)
         r->rc = ERR_NOMEM;
@@ -80,7 +85,7 @@ static int item_cmp(const void *pa, const void *pb)
  * sets by event (protocol order) and instance. */
 static void subject_end(struct reader *r)
 {
-    if (!r->key || r->rc)
+    if (!r->key || r->rc || r->stop)
         return;
     if (r->nitems > 1) /* a subject without items has none to sort (and items NULL) */
         qsort(r->items, r->nitems, sizeof *r->items, item_cmp);
@@ -97,8 +102,8 @@ static void subject_end(struct reader *r)
     for (size_t i = 0; i < nlast; i++)
         nsets += i == 0 || r->items[i].ev != r->items[i - 1].ev ||
                  r->items[i].instance != r->items[i - 1].instance;
-    s.sets = nsets ? arena_calloc(r->ar, nsets, sizeof *s.sets) : NULL;
-    struct store_change *ch = nlast ? arena_calloc(r->ar, nlast, sizeof *ch) : NULL;
+    s.sets = nsets ? arena_calloc(&r->ar, nsets, sizeof *s.sets) : NULL;
+    struct store_change *ch = nlast ? arena_calloc(&r->ar, nlast, sizeof *ch) : NULL;
     if ((nsets && !s.sets) || (nlast && !ch)) {
         r->rc = ERR_NOMEM;
         return;
@@ -118,21 +123,18 @@ static void subject_end(struct reader *r)
                                       .field = it->key,
                                       .value = it->value};
         if (k.kind == DICT_KEY_OPTION) {
-            ch[i].field = arena_strdup(r->ar, k.name);
+            ch[i].field = arena_strdup(&r->ar, k.name);
             ch[i].code = k.code;
             if (!ch[i].field)
                 r->rc = ERR_NOMEM;
         }
         s.sets[s.nsets - 1].n++;
     }
-    struct odm_subject *g = arena_grow(r->ar, r->subj, r->nsubj, &r->capsubj, sizeof *g, 64);
-    if (!g) {
-        r->rc = ERR_NOMEM;
+    if (r->rc)
         return;
-    }
-    r->subj = g;
     s.nsurvey = r->nsurvey;
-    r->subj[r->nsubj++] = s;
+    r->stop = r->fn(r->fctx, &s, r->e);
+    arena_reset(&r->ar);
     r->nitems = 0;
     r->nsurvey = 0;
     r->key = NULL;
@@ -196,7 +198,7 @@ static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
     char *value = NULL;
     if (typed) {
         xmlChar *t = xmlTextReaderReadString(x);
-        value = arena_strdup(r->ar, t ? (const char *)t : "");
+        value = arena_strdup(&r->ar, t ? (const char *)t : "");
         xmlFree(t);
         if (!value)
             r->rc = ERR_NOMEM;
@@ -216,7 +218,7 @@ static void item_data(struct reader *r, xmlTextReaderPtr x, bool typed)
         return;
     }
     r->items = g;
-    char *key = arena_strdup(r->ar, name);
+    char *key = arena_strdup(&r->ar, name);
     if (!key) {
         r->rc = ERR_NOMEM;
         return;
@@ -248,22 +250,12 @@ static void start_element(struct reader *r, xmlTextReaderPtr x, const char *name
     }
 }
 
-int odm_read(const struct dict *d, const char *path, const char *data, size_t len, struct arena *ar,
-             struct odm_subject **subjects, size_t *n, odm_reject_fn reject_fn, void *ctx,
-             struct err *e)
+/* The whole document through r: every node in order; x is freed. */
+static int read_doc(struct reader *r, xmlTextReaderPtr x, const char *path, struct err *e)
 {
-    *subjects = NULL;
-    *n = 0;
-    if (len > (size_t)INT_MAX)
-        return err_set(e, ERR_INVALID, "%s: larger than 2 GiB", path);
-    xmlTextReaderPtr x = xmlReaderForMemory(
-        data, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!x)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    struct reader r = {.d = d, .ar = ar, .reject = reject_fn, .ctx = ctx, .ev = -1};
-    bool saw_root = false, in_clinical = false;
+    bool saw_root = false, in_clinical = false, wrong_root = false;
     int ret = 0;
-    while (!r.rc && (ret = xmlTextReaderRead(x)) == 1) {
+    while (!r->rc && !r->stop && (ret = xmlTextReaderRead(x)) == 1) {
         int type = xmlTextReaderNodeType(x);
         const char *name = (const char *)xmlTextReaderConstLocalName(x);
         if (!name)
@@ -272,42 +264,104 @@ int odm_read(const struct dict *d, const char *path, const char *data, size_t le
             if (!saw_root) {
                 saw_root = true;
                 if (strcmp(name, "ODM") != 0) {
-                    int rc = err_set(e, ERR_INVALID, "%s: the root element is <%s>, not <ODM>",
-                                     path, name);
-                    xmlFreeTextReader(x);
-                    free(r.items);
-                    return rc;
+                    err_set(e, ERR_INVALID, "%s: the root element is <%s>, not <ODM>", path, name);
+                    wrong_root = true;
+                    break;
                 }
             }
             if (strcmp(name, "ClinicalData") == 0)
                 in_clinical = !xmlTextReaderIsEmptyElement(x);
             else if (in_clinical)
-                start_element(&r, x, name);
+                start_element(r, x, name);
         } else if (type == XML_READER_TYPE_END_ELEMENT) {
             if (strcmp(name, "ClinicalData") == 0) {
-                subject_end(&r);
+                subject_end(r);
                 in_clinical = false;
             } else if (strcmp(name, "StudyEventData") == 0) {
-                r.ev = -1;
+                r->ev = -1;
             } else if (strcmp(name, "FormData") == 0) {
-                r.form_repeat = NULL;
+                r->form_repeat = NULL;
             } else if (strcmp(name, "ItemGroupData") == 0) {
-                r.group_repeat = NULL;
+                r->group_repeat = NULL;
             } else if (strcmp(name, "SubjectData") == 0) {
-                subject_end(&r);
+                subject_end(r);
             }
         }
     }
     int line = xmlTextReaderGetParserLineNumber(x);
     xmlFreeTextReader(x);
-    free(r.items);
-    if (r.rc)
-        return err_set(e, r.rc, "out of memory");
+    free(r->items);
+    arena_free(&r->ar);
+    if (wrong_root)
+        return ERR_INVALID;
+    if (r->stop)
+        return r->stop;
+    if (r->rc)
+        return err_set(e, r->rc, "out of memory");
     if (ret < 0)
         return err_set(e, ERR_INVALID, "%s:%d: not well-formed XML", path, line);
     if (!saw_root)
         return err_set(e, ERR_INVALID, "%s: no <ODM> element", path);
-    *subjects = r.subj;
-    *n = r.nsubj;
     return 0;
+}
+
+enum { READ_OPTS = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING };
+
+int odm_read(const struct dict *d, const char *path, const char *data, size_t len,
+             odm_subject_fn fn, void *fctx, odm_reject_fn reject_fn, void *ctx, struct err *e)
+{
+    if (len > (size_t)INT_MAX)
+        return err_set(e, ERR_INVALID, "%s: larger than 2 GiB", path);
+    xmlTextReaderPtr x = xmlReaderForMemory(data, (int)len, path, NULL, READ_OPTS);
+    if (!x)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    struct reader r = {
+        .d = d, .reject = reject_fn, .ctx = ctx, .fn = fn, .fctx = fctx, .e = e, .ev = -1};
+    return read_doc(&r, x, path, e);
+}
+
+/* The file as libxml2 reads it, every byte also into the digest. */
+struct hashed_file {
+    FILE *f;
+    struct digest dg;
+};
+
+static int hashed_read(void *ctx, char *buf, int len)
+{
+    struct hashed_file *h = ctx;
+    size_t n = fread(buf, 1, (size_t)len, h->f);
+    if (n == 0 && ferror(h->f))
+        return -1;
+    digest_add(&h->dg, buf, n);
+    return (int)n;
+}
+
+int odm_read_file(const struct dict *d, const char *path, char sha[65], odm_subject_fn fn,
+                  void *fctx, odm_reject_fn reject_fn, void *ctx, struct err *e)
+{
+    struct hashed_file h = {.f = fopen(path, "rb")};
+    if (!h.f)
+        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    digest_init(&h.dg);
+    xmlTextReaderPtr x = xmlReaderForIO(hashed_read, NULL, &h, path, NULL, READ_OPTS);
+    int rc;
+    if (!x) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    } else {
+        struct reader r = {
+            .d = d, .reject = reject_fn, .ctx = ctx, .fn = fn, .fctx = fctx, .e = e, .ev = -1};
+        rc = read_doc(&r, x, path, e);
+    }
+    /* the rest of the file (after an error, or what the parser did not ask for): sha is the
+     * whole file's */
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, h.f)) > 0)
+        digest_add(&h.dg, buf, n);
+    bool bad = ferror(h.f);
+    (void)fclose(h.f);
+    digest_hex(&h.dg, sha);
+    if (!rc && bad)
+        rc = err_set(e, ERR_IO, "%s: read error", path);
+    return rc;
 }
