@@ -166,7 +166,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
                            "JOIN record r ON r.id = v.record_id WHERE v.field = ?1 AND "
                            "v.code = '' AND in_scope(r.site_id) "
                            "ORDER BY v.record_id, v.event, v.instance",
-    [SQ_VAL_FORMS_STUDY] = "SELECT DISTINCT v.record_id, v.event, v.form, v.field FROM value v "
+    [SQ_VAL_FORMS_STUDY] = "SELECT v.record_id, v.event, v.form, v.field FROM value v "
                            "JOIN record r ON r.id = v.record_id WHERE in_scope(r.site_id) "
                            "ORDER BY v.record_id, v.event, v.form",
 #define Q_COLS                                                                                     \
@@ -201,14 +201,17 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_SDV_ANY_ON_RECORD] = SDV_ON_RECORD " LIMIT 1",
     /* every stored value (of one record, ?1, or all) with its verification, if any */
     [SQ_SDV_VALUES] =
-        "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
-        "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
-        "s.verified_at, (SELECT code FROM site WHERE site.id = r.site_id) "
-        "FROM value v JOIN record r ON r.id = v.record_id "
-        "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
-        "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
-        "WHERE (CAST(?1 AS BIGINT) IS NULL OR v.record_id = ?1) AND in_scope(r.site_id) "
-        "ORDER BY v.record_id, v.event, v.instance, v.field, v.code",
+        /* records outside (one record: its values by key, not a scan of every value; the
+         * site and the scope once per record, not per value) */
+    "SELECT coalesce(r.study_id, r.screening_no), r.study_id IS NOT NULL, "
+    "v.event, v.instance, v.field, v.code, v.value, s.value, s.verified_by, "
+    "s.verified_at, st.code "
+    "FROM record r LEFT JOIN site st ON st.id = r.site_id "
+    "JOIN value v ON v.record_id = r.id "
+    "LEFT JOIN sdv s ON s.record_id = v.record_id AND s.event = v.event AND "
+    "s.instance = v.instance AND s.field = v.field AND s.code = v.code "
+    "WHERE (CAST(?1 AS BIGINT) IS NULL OR r.id = ?1) AND in_scope(r.site_id) "
+    "ORDER BY r.id, v.event, v.instance, v.field, v.code",
     [SQ_SIG_INSERT] = "INSERT INTO signature(meaning, record_id, signer, printed_name, signed_at, "
                       "content_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
     /* ?1: a record id, or NULL for every signature */

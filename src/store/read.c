@@ -265,9 +265,13 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
     sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FORMS_STUDY, e);
     if (!s)
         return ERR_IO;
-    /* rows come grouped by (record, event, form); the last one reported stops repeats */
+    /* every value's row, grouped by (record, event, form) in the value_form index's order (no
+     * DISTINCT: its temporary B-tree over every value was most of the dashboard's time); a
+     * group is reported at its first value that is not a calc, and its other rows pass by
+     * with a comparison */
     long long last_id = 0;
     struct strbuf last_event = STRBUF_INIT, last_form = STRBUF_INIT;
+    bool reported = false;
     int q, rc = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
         struct store_form_data fd = {
@@ -275,21 +279,28 @@ int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, st
             .event = (const char *)store_sql_col_text(s, 1),
             .form = (const char *)store_sql_col_text(s, 2),
         };
-        const struct dict_field *f = dict_field(&st->dict, (const char *)store_sql_col_text(s, 3));
-        if (!fd.event || !fd.form || !f || f->type == FT_CALC)
+        if (!fd.event || !fd.form)
             continue;
-        if (fd.record_id == last_id && strcmp(fd.event, strbuf_str(&last_event)) == 0 &&
-            strcmp(fd.form, strbuf_str(&last_form)) == 0)
+        bool same = fd.record_id == last_id && strcmp(fd.event, strbuf_str(&last_event)) == 0 &&
+                    strcmp(fd.form, strbuf_str(&last_form)) == 0;
+        if (same && reported)
             continue;
-        last_id = fd.record_id;
-        strbuf_reset(&last_event);
-        strbuf_adds(&last_event, fd.event);
-        strbuf_reset(&last_form);
-        strbuf_adds(&last_form, fd.form);
-        if (last_event.failed || last_form.failed) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            break;
+        if (!same) {
+            last_id = fd.record_id;
+            strbuf_reset(&last_event);
+            strbuf_adds(&last_event, fd.event);
+            strbuf_reset(&last_form);
+            strbuf_adds(&last_form, fd.form);
+            reported = false;
+            if (last_event.failed || last_form.failed) {
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+                break;
+            }
         }
+        const struct dict_field *f = dict_field(&st->dict, (const char *)store_sql_col_text(s, 3));
+        if (!f || f->type == FT_CALC)
+            continue;
+        reported = true;
         if ((rc = fn(ctx, &fd)))
             break;
     }

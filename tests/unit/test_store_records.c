@@ -151,16 +151,24 @@ static int collect_value(void *ctx, const struct store_value *v)
     return 0;
 }
 
-static void test_study_values_in_record_event_instance_field_order(void **state)
+/* IOH-001 (enrolled, attempts 1 and 2, then changes c) and SCR-002 (screened out). */
+static void two_records(struct tdb *t, const struct store_change *c, size_t n)
 {
-    struct tdb *t = *state;
     char s1[16], s2[16], id[16];
     screen(t, s1, "age", "40", "heme", "1", "cats___1", "1", "cons_type", "1", NULL);
     screen(t, s2, "age", "70", NULL);
     assert_int_equal(store_enroll(t->st, &ADMIN, s1, NULL, 0, id, NULL, NULL), 0);
-    struct store_change c[] = {{"day0_arm_1", 2, "att_ok", NULL, "1", NULL},
-                               {"day0_arm_1", 1, "att_ok", NULL, "0", NULL}};
-    assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, 2, NULL, NULL, NULL), 0);
+    struct store_change att[] = {{"day0_arm_1", 2, "att_ok", NULL, "1", NULL},
+                                 {"day0_arm_1", 1, "att_ok", NULL, "0", NULL}};
+    assert_int_equal(store_put_changes(t->st, &ADMIN, id, att, 2, NULL, NULL, NULL), 0);
+    if (n)
+        assert_int_equal(store_put_changes(t->st, &ADMIN, id, c, n, NULL, NULL, NULL), 0);
+}
+
+static void test_study_values_in_record_event_instance_field_order(void **state)
+{
+    struct tdb *t = *state;
+    two_records(t, NULL, 0);
     struct collect col = {""};
     assert_int_equal(store_study_values(t->st, collect_value, &col, NULL), 0);
     assert_string_equal(col.buf, "IOH-001|day0_arm_1|1|att_ok=0\n"
@@ -176,6 +184,36 @@ static void test_study_values_in_record_event_instance_field_order(void **state)
                                  "SCR-002|screening_arm_1|0|age=70\n"
                                  "SCR-002|screening_arm_1|0|eligible=0\n"
                                  "SCR-002|screening_arm_1|0|inc_age=0\n");
+}
+
+static int collect_form(void *ctx, const struct store_form_data *fd)
+{
+    struct collect *c = ctx;
+    size_t l = strlen(c->buf);
+    snprintf(c->buf + l, sizeof c->buf - l, "%lld|%s|%s\n", fd->record_id, fd->event, fd->form);
+    return 0;
+}
+
+/* Each (record, event, form) holding a value that is not a calc, once, in record, event, form
+ * order: many values and instances of one form are one line; a form holding only calc values
+ * is none. */
+static void test_forms_with_data_once_each_without_calc_only_forms(void **state)
+{
+    struct tdb *t = *state;
+    struct store_change c[] = {{"day0_arm_1", 1, "att_time_s", NULL, "40", NULL},
+                               {"day0_arm_1", 0, "weight_kg", NULL, "70", NULL},
+                               {"day0_arm_1", 0, "height_cm", NULL, "175", NULL}};
+    two_records(t, c, 3);
+    /* a calc value alone on a form (vitals at day 1), as an older protocol could leave one */
+    db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
+                     "VALUES (1, 'day1_arm_1', 0, 'vitals_done', '', 'vitals', '1')");
+    struct collect col = {""};
+    assert_int_equal(store_forms_with_data(t->st, collect_form, &col, NULL), 0);
+    assert_string_equal(col.buf, "1|day0_arm_1|attempt\n"
+                                 "1|day0_arm_1|baseline\n"
+                                 "1|screening_arm_1|consent\n"
+                                 "1|screening_arm_1|screening\n"
+                                 "2|screening_arm_1|screening\n");
 }
 
 static void test_withdraw_keeps_data(void **state)
@@ -533,6 +571,7 @@ int main(void)
         T(test_only_screening_data_before_enrolment),
         T(test_study_ids_follow_enrolment_order),
         T(test_study_values_in_record_event_instance_field_order),
+        T(test_forms_with_data_once_each_without_calc_only_forms),
         T(test_withdraw_keeps_data),
         T(test_unknown_record),
         T(test_parameter_that_cannot_be_bound_fails_the_read),
