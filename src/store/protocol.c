@@ -137,7 +137,9 @@ static int stored_version(struct store *st, int *v, struct err *e)
     return 0;
 }
 
-int store_dict_reload(struct store *st, struct err *e)
+/* The stored protocol (protocol_file, in every schema version) loaded into *d by this binary's
+ * loader; an error names it. */
+static int load_stored(struct store *st, struct dict *d, struct err *e)
 {
     char *files[DICT_NFILES] = {NULL};
     int rc = 0;
@@ -148,18 +150,33 @@ int store_dict_reload(struct store *st, struct err *e)
     }
     if (rc == ERR_NOT_FOUND)
         rc = err_set(e, ERR_INVALID, "not an ioheme database: no protocol stored in it");
-    int version = 0;
-    if (!rc)
-        rc = stored_version(st, &version, e);
-    struct dict nd;
-    memset(&nd, 0, sizeof nd);
+    memset(d, 0, sizeof *d);
     if (!rc) {
-        rc = dict_load_files((const char *const *)files, &nd, NULL, NULL, e);
+        rc = dict_load_files((const char *const *)files, d, NULL, NULL, e);
         if (rc)
             err_prefix(e, "the protocol stored in the database");
     }
     for (size_t i = 0; i < DICT_NFILES; i++)
         free(files[i]);
+    return rc;
+}
+
+int store_protocol_check_stored(struct store *st, struct err *e)
+{
+    struct dict d;
+    int rc = load_stored(st, &d, e);
+    if (!rc)
+        dict_free(&d);
+    return rc;
+}
+
+int store_dict_reload(struct store *st, struct err *e)
+{
+    struct dict nd;
+    int rc = load_stored(st, &nd, e);
+    int version = 0;
+    if (!rc && (rc = stored_version(st, &version, e)) != 0)
+        dict_free(&nd);
     if (rc)
         return rc;
     if (st->has_dict) { /* kept: pointers into it may still be held (see above) */

@@ -276,7 +276,7 @@ static const char *const migrations[] = {
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION is the number of migrations");
 
-static int user_version(struct sqldb *db, int *v, struct err *e)
+int store_schema_version(struct sqldb *db, int *v, struct err *e)
 {
     sqldb_stmt *s = NULL;
     /* no parameters to bind */
@@ -328,7 +328,7 @@ int store_schema_migrate(struct sqldb *db, struct err *e)
 int store_schema_migrate_to(struct sqldb *db, int target, struct err *e)
 {
     int v;
-    int rc = user_version(db, &v, e);
+    int rc = store_schema_version(db, &v, e);
     if (rc)
         return rc;
     if (v > (int)NMIGRATIONS)

@@ -586,7 +586,7 @@ static int pg_upgrade(struct sqldb *pg, int from, struct err *e)
 
 #define UPGRADE_WAIT_MS 120000
 
-static int pg_version(struct sqldb *pg)
+int store_schema_pg_version(struct sqldb *pg)
 {
     sqldb_stmt *s = NULL;
     int v = -1;
@@ -599,7 +599,7 @@ static int pg_version(struct sqldb *pg)
 
 int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
 {
-    int v = pg_version(pg);
+    int v = store_schema_pg_version(pg);
     if (v < 0) {
         /* the failed statement aborted nothing (no transaction): say what is there */
         return err_set(e, ERR_NOT_FOUND,
@@ -625,7 +625,7 @@ int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e)
         (void)store_sql_set_lock_timeout(pg, was);
         return rc;
     }
-    v = pg_version(pg);
+    v = store_schema_pg_version(pg);
     if (v < 0)
         rc = err_set(e, ERR_IO, "%s: reading the schema version: %s", url, store_sql_errmsg(pg));
     else if (v < SCHEMA_VERSION)

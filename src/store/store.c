@@ -182,16 +182,30 @@ int store_open(const char *path, struct store **out, struct err *e)
         return rc;
     char name[512];
     display_name(path, name, sizeof name);
+    int v = SCHEMA_VERSION;
     if (pg) {
-        rc = store_schema_pg_check(st->db, name, e);
+        v = store_schema_pg_version(st->db);
     } else {
         int id = 0;
         rc = application_id(st, &id, e);
         if (!rc && id != IOHEME_APPLICATION_ID)
             rc = err_set(e, ERR_INVALID, "%s: not an ioheme database", path);
         if (!rc)
-            rc = store_schema_migrate(st->db, e);
+            rc = store_schema_version(st->db, &v, e);
     }
+    /* an upgrade is for good (the ioheme before refuses a newer schema): a study whose stored
+     * protocol this binary's loader refuses is left as it was, for the ioheme that made it */
+    if (!rc && v >= 1 && v < SCHEMA_VERSION) {
+        rc = store_protocol_check_stored(st, e);
+        if (rc)
+            err_prefix(e,
+                       "%s: not upgraded from schema version %d (left unchanged: the ioheme "
+                       "that made it still opens it; amend the protocol there, then upgrade): "
+                       "this ioheme refuses",
+                       name, v);
+    }
+    if (!rc)
+        rc = pg ? store_schema_pg_check(st->db, name, e) : store_schema_migrate(st->db, e);
     if (!rc)
         rc = store_dict_reload(st, e);
     if (!rc)

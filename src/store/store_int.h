@@ -352,11 +352,16 @@ int store_schema_pg_create_at(struct sqldb *pg, int version, struct store_tables
  * in one transaction under the write lock (schema_pg.c: each migration's new tables, columns,
  * references, checks, indexes and triggers, then its data statements). */
 int store_schema_pg_check(struct sqldb *pg, const char *url, struct err *e);
+/* The PostgreSQL study's schema version, or -1 when it has none (store_schema_pg_check says
+ * why). */
+int store_schema_pg_version(struct sqldb *pg);
 
 /* schema.c: creates or upgrades the schema to the current version; _to stops at version
  * target. */
 int store_schema_migrate(struct sqldb *db, struct err *e);
 int store_schema_migrate_to(struct sqldb *db, int target, struct err *e);
+/* The SQLite file's schema version (its user_version: 0 for a new file). */
+int store_schema_version(struct sqldb *db, int *v, struct err *e);
 /* Applies migration m (1..SCHEMA_VERSION) to a SQLite database at version m - 1, inside the
  * caller's transaction: its statements one by one, each first shown to fn (may be NULL; a
  * non-zero return stops), then the user_version bump. The one way a migration is applied. */
@@ -500,6 +505,10 @@ int store_put_changes_locked(struct store *st, const struct store_ctx *who,
  * replaced one until store_close (store_dict_retired_free); stores a new database's protocol
  * as version 1. */
 int store_dict_reload(struct store *st, struct err *e);
+/* Whether this binary's loader takes the stored protocol (read from protocol_file, as every
+ * schema version has it), without installing it: asked before an upgrade changes the study for
+ * good. */
+int store_protocol_check_stored(struct store *st, struct err *e);
 /* The protocol version in force when audit row audit_id was written: the newest whose
  * protocol_amend row is at or before it (1 before any amendment). Cached per version. */
 int store_protocol_version_at(struct store *st, long long audit_id);

@@ -227,12 +227,78 @@ static void test_sqlite_file_of_every_older_version_migrates(void **state)
     tdb_remove(fresh);
 }
 
+/* The dictionary of a study of an older version that this ioheme's loader refuses (five of a
+ * REDCap dictionary's columns, and a field type no REDCap knows): such a study is not
+ * upgraded, and store_open says why. */
+static const char REFUSED_DICT[] =
+    "Variable / Field Name,Form Name,Section Header,Field Type,Field Label\n"
+    "record_id,f,,text,Record ID\n"
+    "x,f,,hologram,X\n";
+
+/* A study of schema version 8 whose stored protocol this binary refuses is left at version 8,
+ * its schema untouched (the ioheme that made it still opens it), and the refusal names the
+ * version and the protocol's fault; on either backend. */
+static void test_study_whose_protocol_is_refused_is_not_upgraded(void **state)
+{
+    (void)state;
+    char url[512];
+    const char *path = "store_test_upgrade_refused.db";
+    char *before = NULL;
+    if (tdb_is_pg()) {
+        pg_at("uprefused", 8, url, sizeof url);
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO protocol_file(name, content, sha256) VALUES ('dictionary.csv', "
+                 "'%s', 'abc'); SELECT ''",
+                 REFUSED_DICT);
+        free(pg_text(url, sql));
+        before = pg_text(url, CATALOG);
+        path = url;
+    } else {
+        tdb_remove(path);
+        struct sqldb *db = NULL;
+        struct err e = {0};
+        assert_int_equal(
+            store_sql_open_sqlite(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db),
+            SQLITE_OK);
+        assert_int_equal(store_schema_migrate_to(db, 8, &e), 0);
+        store_sql_close(db);
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "PRAGMA application_id = %d; INSERT INTO protocol_file(name, content, sha256) "
+                 "VALUES ('dictionary.csv', '%s', 'abc')",
+                 IOHEME_APPLICATION_ID, REFUSED_DICT);
+        db_exec(path, sql);
+        before = lite_schema(path);
+    }
+    struct store *st = NULL;
+    struct err e = {0};
+    assert_int_equal(store_open(path, &st, &e), ERR_INVALID);
+    assert_null(st);
+    assert_non_null(strstr(e.msg, "not upgraded from schema version 8"));
+    if (!strstr(e.msg, "this ioheme refuses: the protocol stored in the database: dictionary.csv:"))
+        fail_msg("%s", e.msg);
+    char *after = tdb_is_pg() ? pg_text(url, CATALOG) : lite_schema(path);
+    assert_string_equal(after, before);
+    free(after);
+    free(before);
+    if (tdb_is_pg()) {
+        char *ver = pg_text(url, "SELECT version::text FROM ioheme_schema");
+        assert_string_equal(ver, "8");
+        free(ver);
+    } else {
+        assert_int_equal(db_int(path, "PRAGMA user_version"), 8);
+        tdb_remove(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg_study_of_every_older_version_upgrades),
         cmocka_unit_test(test_pg_upgrade_failing_part_way_changes_nothing),
         cmocka_unit_test(test_sqlite_file_of_every_older_version_migrates),
+        cmocka_unit_test(test_study_whose_protocol_is_refused_is_not_upgraded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
