@@ -2,6 +2,7 @@
  * log with its "screen a new patient" form. */
 #include "http/handlers.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,12 +420,51 @@ static int screening_date_cb(void *ctx, const struct store_value *v)
     return 0;
 }
 
+/* The screening log's lines per page: a study of thousands is not one page of megabytes. */
+#define SCREENING_PAGE 250
+
+/* "First · Previous · lines a–b of n · Next · Last" under the log, when it has pages. */
+static void screening_pager(struct req *r, size_t page, size_t npages, size_t n)
+{
+    size_t first = (page - 1) * SCREENING_PAGE + 1, last = page * SCREENING_PAGE;
+    html_raw(r, "<nav class=\"pager\" aria-label=\"screening log pages\"><p>");
+    if (page > 1)
+        html_rawf(r,
+                  "<a href=\"/screening?page=1\">« First</a> · <a href=\"/screening?page=%zu\" "
+                  "rel=\"prev\">‹ Previous</a> · ",
+                  page - 1);
+    html_rawf(r, "lines %zu–%zu of %zu (page %zu of %zu)", first, last < n ? last : n, n, page,
+              npages);
+    if (page < npages)
+        html_rawf(r,
+                  " · <a href=\"/screening?page=%zu\" rel=\"next\">Next ›</a> · <a "
+                  "href=\"/screening?page=%zu\">Last »</a>",
+                  page + 1, npages);
+    html_raw(r, "</p></nav>");
+}
+
 int page_screening(struct req *r)
 {
     struct store_record *recs = NULL;
     size_t n = 0;
     if (load_records(r, &recs, &n) != 0)
         return 0;
+    size_t npages = n ? (n + SCREENING_PAGE - 1) / SCREENING_PAGE : 1, page = 1;
+    const char *arg = req_query(r, "page");
+    if (arg) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno || *arg == '-' || v < 1 || v > npages) {
+            free(recs);
+            html_error_page(r, 400,
+                            arena_printf(&r->ar,
+                                         "page must be a whole number from 1 to %zu, not '%s'",
+                                         npages, arg));
+            return 0;
+        }
+        page = (size_t)v;
+    }
     /* Each patient's screening date as the form says it (when the patient was screened), not
      * when the line was typed in; that time only where the form has no date. */
     struct screening_dates sd = {.r = r, .st = {.recs = recs, .nrecs = n}};
@@ -451,9 +491,13 @@ int page_screening(struct req *r)
     bool sites = false;
     for (size_t i = 0; i < n; i++)
         sites = sites || recs[i].site[0];
+    if (npages > 1)
+        screening_pager(r, page, npages, n);
     struct html_table t;
     html_table_begin(r, &t, "screening-log", cols, sites ? 7 : 6);
-    for (size_t i = 0; i < n; i++) {
+    size_t from = (page - 1) * SCREENING_PAGE,
+           to = from + SCREENING_PAGE < n ? from + SCREENING_PAGE : n;
+    for (size_t i = from; i < to; i++) {
         const struct store_record *rec = &recs[i];
         html_table_row(r, &t, NULL);
         html_cell_open(r, &t, NULL);
@@ -478,6 +522,8 @@ int page_screening(struct req *r)
         html_table_row_end(r, &t);
     }
     html_table_end(r, &t, "No patient screened yet.");
+    if (npages > 1)
+        screening_pager(r, page, npages, n);
     free(recs);
     html_end(r, NULL);
     return 0;
