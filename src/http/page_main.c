@@ -423,23 +423,26 @@ static int screening_date_cb(void *ctx, const struct store_value *v)
 /* The screening log's lines per page: a study of thousands is not one page of megabytes. */
 #define SCREENING_PAGE 250
 
-/* "First · Previous · lines a–b of n · Next · Last" under the log, when it has pages. */
+/* "First · Previous · lines a–b of n · Next · Last" above and below the log, when it has
+ * pages; the links keep a ?site= narrowing. */
 static void screening_pager(struct req *r, size_t page, size_t npages, size_t n)
 {
+    const char *site = req_query(r, "site");
+    const char *base =
+        site && *site
+            ? arena_printf(&r->ar, "/screening?site=%s&amp;page=", http_url_encode(&r->ar, site))
+            : "/screening?page=";
     size_t first = (page - 1) * SCREENING_PAGE + 1, last = page * SCREENING_PAGE;
     html_raw(r, "<nav class=\"pager\" aria-label=\"screening log pages\"><p>");
     if (page > 1)
         html_rawf(r,
-                  "<a href=\"/screening?page=1\">« First</a> · <a href=\"/screening?page=%zu\" "
-                  "rel=\"prev\">‹ Previous</a> · ",
-                  page - 1);
+                  "<a href=\"%s1\">« First</a> · <a href=\"%s%zu\" rel=\"prev\">‹ Previous</a> · ",
+                  base, base, page - 1);
     html_rawf(r, "lines %zu–%zu of %zu (page %zu of %zu)", first, last < n ? last : n, n, page,
               npages);
     if (page < npages)
-        html_rawf(r,
-                  " · <a href=\"/screening?page=%zu\" rel=\"next\">Next ›</a> · <a "
-                  "href=\"/screening?page=%zu\">Last »</a>",
-                  page + 1, npages);
+        html_rawf(r, " · <a href=\"%s%zu\" rel=\"next\">Next ›</a> · <a href=\"%s%zu\">Last »</a>",
+                  base, page + 1, base, npages);
     html_raw(r, "</p></nav>");
 }
 

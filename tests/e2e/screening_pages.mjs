@@ -1,6 +1,7 @@
-// The screening log in pages of 250 lines: a study of hundreds (here ~280 screened by
+// The screening log in pages of 250 lines: a study of hundreds (here ~290 screened by
 // `ioheme simulate --patients 200`) gets a pager above and below the table, page 2 starts
-// where page 1 stopped, every line is on exactly one page, and a page number out of range or
+// where page 1 stopped, every line is on exactly one page, the links keep a ?site= narrowing,
+// and a page number out of range or
 // not a number is a 400 naming the range (the value HTML-escaped). A study of one page has no
 // pager.
 import { makeDb, startServer, call, login, cli, runner } from './http_lib.mjs';
@@ -17,6 +18,9 @@ try {
     let page = await call(B, 'GET', '/screening', { session: admin });
     t.check(page.status === 200 && !/class="pager"/.test(page.text), 'an empty log has no pager', page.status);
 
+    // at site A (the admin works there only, so simulated records are created there)
+    cli(IOHEME, db, ['site', 'add', 'A', '--name', 'Site A']);
+    cli(IOHEME, db, ['user', 'sites', 'admin', 'A', '--reason', 'the pages of one site']);
     cli(IOHEME, db, ['simulate', '--patients', '200', '--seed', '3']);
     const all = JSON.parse(cli(IOHEME, db, ['screen', '--list', '--json'])).map((r) => r.screening_no);
     t.check(all.length > 250 && all.length <= 500, `the study has two pages of screenings (${all.length})`);
@@ -35,6 +39,12 @@ try {
     t.check(page.text.includes(`lines 251–${all.length} of ${all.length} (page 2 of 2)`) && page.text.includes('href="/screening?page=1" rel="prev"') &&
         !page.text.includes('rel="next"'), 'page 2 links back and not on');
     t.check(new Set([...p1, ...p2]).size === all.length, 'every screening is on exactly one page');
+    page = await call(B, 'GET', '/screening?site=A', { session: admin });
+    t.check(page.status === 200 && rows(page.text).length === 250 && page.text.includes('href="/screening?site=A&amp;page=2" rel="next"'),
+        'narrowed to a site (?site=A), the pager keeps the narrowing');
+    page = await call(B, 'GET', '/screening?site=A&page=2', { session: admin });
+    t.check(page.status === 200 && rows(page.text)[0] === all[250] && page.text.includes('href="/screening?site=A&amp;page=1" rel="prev"'),
+        'page 2 of the site', page.status);
     for (const bad of ['0', '3', 'x<b>', '-1', '1.5', '']) {
         const r = await call(B, 'GET', `/screening?page=${encodeURIComponent(bad)}`, { session: admin });
         t.check(r.status === 400 && r.text.includes('page must be a whole number from 1 to 2') && !r.text.includes('x<b>'),
