@@ -9,23 +9,30 @@ import { makeDb, startServer, call, login, cli, runner } from './http_lib.mjs';
 const IOHEME = process.env.IOHEME, SRC = process.env.IOHEME_SRC;
 const t = runner('screening_pages');
 const { dir, db } = makeDb(IOHEME, SRC, { synthetic: true });
+// the empty log, then the server stopped while the study is simulated (a minute of CLI work
+// on PostgreSQL: a kept-alive connection would go stale meanwhile)
+{
+    const first = await startServer(IOHEME, db, dir);
+    try {
+        const page = await call(first.base, 'GET', '/screening', { session: await login(first.base, 'admin') });
+        t.check(page.status === 200 && !/class="pager"/.test(page.text), 'an empty log has no pager', page.status);
+    } finally {
+        await first.stop();
+    }
+}
+// at site A (the admin works there only, so simulated records are created there)
+cli(IOHEME, db, ['site', 'add', 'A', '--name', 'Site A']);
+cli(IOHEME, db, ['user', 'sites', 'admin', 'A', '--reason', 'the pages of one site']);
+cli(IOHEME, db, ['simulate', '--patients', '200', '--seed', '3']);
 const srv = await startServer(IOHEME, db, dir);
 const B = srv.base;
 const rows = (html) => [...html.matchAll(/<tr><td data-label="Screening no."><a href="\/records\/[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
 
 try {
-    let admin = await login(B, 'admin');
-    let page = await call(B, 'GET', '/screening', { session: admin });
-    t.check(page.status === 200 && !/class="pager"/.test(page.text), 'an empty log has no pager', page.status);
-
-    // at site A (the admin works there only, so simulated records are created there)
-    cli(IOHEME, db, ['site', 'add', 'A', '--name', 'Site A']);
-    cli(IOHEME, db, ['user', 'sites', 'admin', 'A', '--reason', 'the pages of one site']);
-    cli(IOHEME, db, ['simulate', '--patients', '200', '--seed', '3']);
     const all = JSON.parse(cli(IOHEME, db, ['screen', '--list', '--json'])).map((r) => r.screening_no);
     t.check(all.length > 250 && all.length <= 500, `the study has two pages of screenings (${all.length})`);
-    admin = await login(B, 'admin');
-    page = await call(B, 'GET', '/screening', { session: admin });
+    const admin = await login(B, 'admin');
+    let page = await call(B, 'GET', '/screening', { session: admin });
     const p1 = rows(page.text);
     t.check(page.status === 200 && p1.length === 250 && p1[0] === all[0] && p1[249] === all[249],
         'page 1: the first 250 lines, in screening order', p1.slice(0, 2));
