@@ -478,6 +478,15 @@ static void test_bad_events(void **state)
 
 /* repeating.csv's optional max_instances column bounds each repeating form; blank is the
  * default 999, a value outside 1..9999 is an error at its cell. */
+/* A dictionary of three one-field forms: f (the record ID), g and h. */
+static void forms_f_g_h(struct strbuf *csv)
+{
+    strbuf_adds(csv, REDCAP_HEADER);
+    strbuf_adds(csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n"
+                     "a,g,,text,A,,,,,,,,,,,,,\n"
+                     "b,h,,text,B,,,,,,,,,,,,,\n");
+}
+
 /* REDCap's repeating event: a repeating.csv row with form_name blank (as its
  * repeatingFormsEvents export and its project XML's RepeatingEvent give it) makes every form
  * collected at the event repeat there; an event that collects no form is an error. Before, the
@@ -487,10 +496,7 @@ static void test_repeating_event_repeats_its_forms(void **state)
 {
     (void)state;
     struct strbuf csv = STRBUF_INIT;
-    strbuf_adds(&csv, REDCAP_HEADER);
-    strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n"
-                      "a,g,,text,A,,,,,,,,,,,,,\n"
-                      "b,h,,text,B,,,,,,,,,,,,,\n");
+    forms_f_g_h(&csv);
     static const char events[] = "event_name,arm_num,unique_event_name\n"
                                  "Enrolment,1,enrol_arm_1\nVisit,1,visit_arm_1\n"
                                  "Empty,1,empty_arm_1\n";
@@ -522,10 +528,7 @@ static void test_repeating_forms_have_a_maximum_instance(void **state)
 {
     (void)state;
     struct strbuf csv = STRBUF_INIT;
-    strbuf_adds(&csv, REDCAP_HEADER);
-    strbuf_adds(&csv, "record_id,f,,text,ID,,,,,,,,,,,,,\n"
-                      "a,g,,text,A,,,,,,,,,,,,,\n"
-                      "b,h,,text,B,,,,,,,,,,,,,\n");
+    forms_f_g_h(&csv);
     struct dict d;
     struct err e;
     err_clear(&e);
