@@ -212,8 +212,8 @@ int page_io_load_study(struct req *r, const struct store_record *recs, size_t n,
         rc = io_event(r, &out[i], e);
         sl.l[i] = (struct loader){.r = r, .s = &out[i]};
     }
-    for (size_t f = 0; f < sizeof fields / sizeof fields[0] && !rc; f++)
-        rc = store_field_values(r->st, fields[f], study_cb, &sl, e);
+    if (!rc)
+        rc = store_fields_values(r->st, fields, sizeof fields / sizeof fields[0], study_cb, &sl, e);
     for (size_t i = 0; i < n && !rc; i++)
         if (sl.l[i].failed)
             rc = err_set(e, ERR_NOMEM, "out of memory");

@@ -90,10 +90,14 @@ static int load_states(struct store *store, struct states *st, struct err *e)
     int rc = store_form_states(store, NULL, state_cb, st, e);
     if (!rc)
         rc = store_forms_with_data(store, data_cb, st, e);
-    if (!rc && study->anchor.field)
-        rc = store_field_values(store, study->anchor.field->name, anchor_cb, st, e);
-    if (!rc && study->fallback.field && study->fallback.field != study->anchor.field)
-        rc = store_field_values(store, study->fallback.field->name, anchor_cb, st, e);
+    const char *anchors[2];
+    size_t n = 0;
+    if (study->anchor.field)
+        anchors[n++] = study->anchor.field->name;
+    if (study->fallback.field && study->fallback.field != study->anchor.field)
+        anchors[n++] = study->fallback.field->name;
+    if (!rc && n)
+        rc = store_fields_values(store, anchors, n, anchor_cb, st, e);
     return rc;
 }
 

@@ -162,10 +162,19 @@ static const char *const stmt_sql[SQ__COUNT] = {
     /* the lowest and highest instance of a form holding data at an event (0, 0: none) */
     [SQ_VAL_INST_BOUNDS] = "SELECT coalesce(min(instance), 0), coalesce(max(instance), 0) FROM "
                            "value WHERE record_id = ?1 AND event = ?2 AND form = ?3",
-    [SQ_VAL_FIELD_STUDY] = "SELECT v.record_id, v.event, v.instance, v.value FROM value v "
-                           "JOIN record r ON r.id = v.record_id WHERE v.field = ?1 AND "
-                           "v.code = '' AND in_scope(r.site_id) "
-                           "ORDER BY v.record_id, v.event, v.instance",
+    /* a few fields (?1..?8) at a few events (?9..?16; NULL: unused) across the study: the
+     * records outside (CROSS JOIN: SQLite keeps that order), each one's values by key */
+    [SQ_VAL_FIELDS_EVENTS] =
+        "SELECT v.record_id, v.event, v.instance, v.field, v.value FROM record r CROSS JOIN "
+        "value v WHERE v.record_id = r.id AND v.event IN (?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+        "AND v.field IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) AND v.code = '' AND in_scope(r.site_id) "
+        "ORDER BY v.record_id, v.event, v.instance, v.field",
+    /* the same fields at any event: a scan of every value */
+    [SQ_VAL_FIELDS_STUDY] =
+        "SELECT v.record_id, v.event, v.instance, v.field, v.value FROM value v "
+        "JOIN record r ON r.id = v.record_id WHERE v.field IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "AND v.code = '' AND in_scope(r.site_id) ORDER BY v.record_id, v.event, v.instance, "
+        "v.field",
     [SQ_VAL_FORMS_STUDY] = "SELECT v.record_id, v.event, v.form, v.field FROM value v "
                            "JOIN record r ON r.id = v.record_id WHERE in_scope(r.site_id) "
                            "ORDER BY v.record_id, v.event, v.form",
@@ -423,8 +432,8 @@ sqldb_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
         }
         /* the statements that read a whole table, not a record's rows */
         if (id == SQ_AUDIT_ALL || id == SQ_AUDIT_SCOPED || id == SQ_VAL_STUDY ||
-            id == SQ_VAL_FIELD_STUDY || id == SQ_VAL_FORMS_STUDY || id == SQ_FS_ALL ||
-            id == SQ_SDV_VALUES)
+            id == SQ_VAL_FIELDS_EVENTS || id == SQ_VAL_FIELDS_STUDY || id == SQ_VAL_FORMS_STUDY ||
+            id == SQ_FS_ALL || id == SQ_SDV_VALUES)
             store_sql_set_streamed(s);
         st->stmts[id] = s;
     }

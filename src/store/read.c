@@ -231,22 +231,63 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
     return rc;
 }
 
-int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
-                       struct err *e)
+/* The events at which some field of fields[0..n) is collected, into ev[STORE_FIELDS_MAX]:
+ * how many, or STORE_FIELDS_MAX + 1 when more (the caller then scans). */
+static size_t fields_events(const struct dict *d, const struct dict_field *const *f, size_t n,
+                            const char *ev[STORE_FIELDS_MAX])
 {
-    sqldb_stmt *s = store_stmt_get(st, SQ_VAL_FIELD_STUDY, e);
+    size_t nev = 0;
+    for (size_t k = 0; k < d->nevents; k++) {
+        bool at = false;
+        for (size_t i = 0; i < n && !at; i++)
+            at = d->form_at_event[k * d->nforms + f[i]->form_index];
+        if (!at)
+            continue;
+        if (nev == STORE_FIELDS_MAX)
+            return STORE_FIELDS_MAX + 1;
+        ev[nev++] = d->events[k].name;
+    }
+    return nev;
+}
+
+int store_fields_values(struct store *st, const char *const *fields, size_t nfields,
+                        store_value_fn fn, void *ctx, struct err *e)
+{
+    const struct dict *d = &st->dict;
+    if (nfields > STORE_FIELDS_MAX)
+        return err_set(e, ERR_INVALID, "at most %d fields at a time", STORE_FIELDS_MAX);
+    const struct dict_field *f[STORE_FIELDS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < nfields; i++)
+        if ((f[n] = dict_field(d, fields[i])) != NULL)
+            n++;
+    if (!n)
+        return 0;
+    /* Few events: each record's values at those events, by the value table's key (a few rows
+     * a record). Else every value of the study, filtered here to the same events. */
+    const char *ev[STORE_FIELDS_MAX];
+    size_t nev = fields_events(d, f, n, ev);
+    bool by_key = nev <= STORE_FIELDS_MAX;
+    sqldb_stmt *s = store_stmt_get(st, by_key ? SQ_VAL_FIELDS_EVENTS : SQ_VAL_FIELDS_STUDY, e);
     if (!s)
         return ERR_IO;
-    store_bind_text(st, s, 1, field);
+    for (size_t i = 0; i < n; i++)
+        store_bind_text(st, s, (int)i + 1, f[i]->name);
+    for (size_t i = 0; by_key && i < nev; i++)
+        store_bind_text(st, s, STORE_FIELDS_MAX + (int)i + 1, ev[i]);
     int q, rc = 0;
     while ((q = store_step(st, s)) == SQLITE_ROW) {
+        const struct dict_field *vf = dict_field(d, (const char *)store_sql_col_text(s, 3));
         struct store_value v = {
             .record_id = store_sql_col_int64(s, 0),
             .event = (const char *)store_sql_col_text(s, 1),
             .instance = store_sql_col_int(s, 2),
-            .field = field,
-            .value = (const char *)store_sql_col_text(s, 3),
+            .value = (const char *)store_sql_col_text(s, 4),
         };
+        int evi = v.event ? dict_event_index(d, v.event) : -1;
+        if (!vf || evi < 0 || !d->form_at_event[(size_t)evi * d->nforms + vf->form_index])
+            continue;
+        v.field = vf->name;
         struct arena ar = ARENA_INIT;
         v.value = store_reveal(st, NULL, v.value, &ar);
         rc = fn(ctx, &v);
@@ -258,6 +299,12 @@ int store_field_values(struct store *st, const char *field, store_value_fn fn, v
         rc = store_db_fail(st, e, "reading values");
     store_sql_reset(s);
     return rc;
+}
+
+int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
+                       struct err *e)
+{
+    return store_fields_values(st, &field, 1, fn, ctx, e);
 }
 
 int store_forms_with_data(struct store *st, store_form_data_fn fn, void *ctx, struct err *e)

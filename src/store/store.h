@@ -829,11 +829,18 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
 int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
                                store_value_fn fn, void *ctx, struct err *e);
 
-/* One field's values across the study, for the dashboard's schedule: each non-blank value of
- * field (not a checkbox) as a struct store_value whose record is NULL (record_id names it), code
- * and flag NULL; ordered by record_id, event, instance. These are each record's candidates for
- * the schedule's anchor (core/schedule.h); nothing else is read. Strings are valid only during
- * the callback. */
+/* A few fields' values across the study, for the dashboard (the schedule's anchor candidates,
+ * the IO placements) and the screening log: each non-blank value of fields[0..nfields) (not
+ * checkboxes; at most STORE_FIELDS_MAX; names not in the dictionary are skipped) at an event
+ * where the protocol in force collects the field's form, as a struct store_value whose record
+ * is NULL (record_id names it), field the dictionary's name, code and flag NULL; ordered by
+ * record_id, event, instance, field. When the fields' forms are collected at no more than
+ * STORE_FIELDS_MAX events, each record's values are read by key, else every value is scanned.
+ * Strings are valid only during the callback. */
+#define STORE_FIELDS_MAX 8
+int store_fields_values(struct store *st, const char *const *fields, size_t nfields,
+                        store_value_fn fn, void *ctx, struct err *e);
+/* store_fields_values of one field */
 int store_field_values(struct store *st, const char *field, store_value_fn fn, void *ctx,
                        struct err *e);
 

@@ -74,9 +74,11 @@ enum stmt_id {
     SQ_SNAP_BEGIN,   /* snapshot.c: read snapshots, prepared once, not parsed per request */
     SQ_SNAP_COMMIT,
     SQ_AUDIT_RECORD, /* audit.c: one record's rows, through the audit_record_field index */
-    /* read.c, for the dashboard: one field's values across the study (the schedule's anchor
-     * candidates), and which forms hold values per record and event */
-    SQ_VAL_FIELD_STUDY,
+    /* read.c, for the dashboard: a few fields' values across the study (the schedule's anchor
+     * candidates, the IO placements), by key or by a scan, and which forms hold values per
+     * record and event */
+    SQ_VAL_FIELDS_EVENTS,
+    SQ_VAL_FIELDS_STUDY,
     SQ_VAL_FORMS_STUDY,
     /* queries.c */
     SQ_Q_INSERT,

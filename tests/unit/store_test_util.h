@@ -138,7 +138,9 @@ static inline void tdb_pg_create(const char *name, char *url, size_t len)
     setenv("IOHEME_KEY_FILE", key, 1);
 }
 
-static inline void tdb_open(struct tdb *t, const char *name)
+/* A fresh study of the protocol in folder proto, named after name (a file, or a PostgreSQL
+ * database under IOHEME_TEST_PG). */
+static inline void tdb_open_protocol(struct tdb *t, const char *name, const char *proto)
 {
     memset(t, 0, sizeof *t);
     if (tdb_is_pg())
@@ -147,11 +149,17 @@ static inline void tdb_open(struct tdb *t, const char *name)
         snprintf(t->path, sizeof t->path, "store_test_%s_%ld.db", name, (long)getpid());
     tdb_remove(t->path);
     struct err e = {0};
-    int rc = store_create(t->path, fixture_dir(), "admin", ADMIN_PW, &t->st, &e);
+    int rc = store_create(t->path, proto, "admin", ADMIN_PW, &t->st, &e);
     if (rc)
         fail_msg("store_create: %s", e.msg);
     t->now = 1767254400000LL; /* 2026-01-01T08:00:00Z */
     store_set_clock(t->st, test_clock, t);
+}
+
+/* A fresh study of the fixture protocol (tests/fixtures/store/). */
+static inline void tdb_open(struct tdb *t, const char *name)
+{
+    tdb_open_protocol(t, name, fixture_dir());
 }
 
 static inline void tdb_close(struct tdb *t)

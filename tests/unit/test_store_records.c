@@ -216,6 +216,80 @@ static void test_forms_with_data_once_each_without_calc_only_forms(void **state)
                                  "2|screening_arm_1|screening\n");
 }
 
+static int collect_field_value(void *ctx, const struct store_value *v)
+{
+    struct collect *c = ctx;
+    size_t l = strlen(c->buf);
+    snprintf(c->buf + l, sizeof c->buf - l, "%lld|%s|%d|%s=%s\n", v->record_id, v->event,
+             v->instance, v->field, v->value);
+    return 0;
+}
+
+/* The values of a few fields across the study (the dashboard's IO placements and schedule
+ * anchors): at the events where the protocol collects each field's form, never a checkbox's
+ * options, unknown names skipped, in record, event, instance, field order. extra: the value of
+ * sbp at day 9, for a protocol that has that event. */
+static void check_fields_values(struct tdb *t, bool day9)
+{
+    struct store_change c[] = {{"day0_arm_1", 0, "weight_kg", NULL, "70", NULL},
+                               {"day0_arm_1", 0, "sbp", NULL, "120", NULL},
+                               {"day1_arm_1", 0, "sbp", NULL, "110", NULL},
+                               {"day9_arm_1", 0, "sbp", NULL, "95", NULL}};
+    two_records(t, c, day9 ? 4 : 3);
+    /* a vitals value where the protocol no longer collects the form, as an amendment can leave
+     * one behind: not the protocol's data, as on the forms pages */
+    db_exec(t->path, "INSERT INTO value(record_id, event, instance, field, code, form, value) "
+                     "VALUES (1, 'screening_arm_1', 0, 'sbp', '', 'vitals', '300')");
+    static const char *const fields[] = {"sbp", "age", "att_ok", "cats", "nosuch"};
+    struct collect col = {""};
+    assert_int_equal(store_fields_values(t->st, fields, 5, collect_field_value, &col, NULL), 0);
+    char want[512];
+    snprintf(want, sizeof want, "%s%s%s",
+             "1|day0_arm_1|0|sbp=120\n"
+             "1|day0_arm_1|1|att_ok=0\n"
+             "1|day0_arm_1|2|att_ok=1\n"
+             "1|day1_arm_1|0|sbp=110\n",
+             day9 ? "1|day9_arm_1|0|sbp=95\n" : "",
+             "1|screening_arm_1|0|age=40\n"
+             "2|screening_arm_1|0|age=70\n");
+    assert_string_equal(col.buf, want);
+    col.buf[0] = '\0';
+    assert_int_equal(store_field_values(t->st, "age", collect_field_value, &col, NULL), 0);
+    assert_string_equal(col.buf, "1|screening_arm_1|0|age=40\n2|screening_arm_1|0|age=70\n");
+    const char *many[STORE_FIELDS_MAX + 1] = {0};
+    struct err e = {0};
+    assert_int_equal(
+        store_fields_values(t->st, many, STORE_FIELDS_MAX + 1, collect_field_value, &col, &e),
+        ERR_INVALID);
+}
+
+/* The fixture protocol: these fields' forms are collected at three events, read by key. */
+static void test_fields_values_at_the_protocols_events(void **state)
+{
+    check_fields_values(*state, false);
+}
+
+/* The same reading where the forms are collected at more events than a read by key takes
+ * (vitals at day 0 to day 9): every value is scanned, with the same result. */
+static void test_fields_values_at_many_events(void **state)
+{
+    (void)state;
+    char proto[64], cmd[2048];
+    snprintf(proto, sizeof proto, "store_test_records_events_%ld", (long)getpid());
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && cp -r %s %s && for d in 2 3 4 5 6 7 8 9; do "
+             "echo \"Day $d,1,$d,0,0,day${d}_arm_1,Day $d\" >> %s/events.csv && "
+             "echo \"1,day${d}_arm_1,vitals\" >> %s/form_events.csv; done",
+             proto, fixture_dir(), proto, proto, proto);
+    assert_int_equal(system(cmd), 0);
+    struct tdb t;
+    tdb_open_protocol(&t, "records_events", proto);
+    check_fields_values(&t, true);
+    tdb_close(&t);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", proto);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_withdraw_keeps_data(void **state)
 {
     struct tdb *t = *state;
@@ -572,6 +646,8 @@ int main(void)
         T(test_study_ids_follow_enrolment_order),
         T(test_study_values_in_record_event_instance_field_order),
         T(test_forms_with_data_once_each_without_calc_only_forms),
+        T(test_fields_values_at_the_protocols_events),
+        cmocka_unit_test(test_fields_values_at_many_events),
         T(test_withdraw_keeps_data),
         T(test_unknown_record),
         T(test_parameter_that_cannot_be_bound_fails_the_read),
