@@ -1,6 +1,7 @@
 /* Checked formatting into fixed-size buffers (base/fmt.h). */
 #include "base/fmt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +76,19 @@ void fmt_utc_ms(long long ms, char buf[FMT_UTC_LEN])
     struct tm tm;
     if (!gmtime_r(&t, &tm) || strftime(buf, FMT_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         fmt_exact(buf, FMT_UTC_LEN, "?");
+}
+
+bool fmt_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    if (!s)
+        return false;
+    const char *digits = s + (*s == '-' && lo < 0);
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+        return false;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
 }

@@ -32,4 +32,10 @@ bool fmt_fits(char *buf, size_t size, const char *fmt, ...)
 #define FMT_UTC_LEN 32
 void fmt_utc_ms(long long ms, char buf[FMT_UTC_LEN]);
 
+/* And the one way ioheme reads a whole number a person typed (an option's value, a page
+ * number, an ID in a URL): true when s is decimal digits, after a '-' only when lo < 0, and
+ * nothing else (no sign '+', space, "0x" or trailing text, which strtoll would take), with a
+ * value from lo to hi; then *out holds it. NULL and "" are not numbers. */
+bool fmt_parse_int(const char *s, long long lo, long long hi, long long *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/store_cli.h"
@@ -58,14 +59,10 @@ const char CMD_DATASET_USAGE[] =
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
-    if (!s || !*s)
+    long long v;
+    if (!fmt_parse_int(s, lo, hi, &v))
         return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 

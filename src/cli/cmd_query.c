@@ -1,5 +1,6 @@
 /* `ioheme query open|answer|close|reopen|list|show`: queries (discrepancy notes). The store
  * decides every permission and transition (store.h, "queries"); this file parses and prints. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,12 +37,7 @@ const char CMD_QUERY_USAGE[] =
 
 static int parse_id(const char *s, long long *id)
 {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v <= 0)
-        return -1;
-    *id = v;
-    return 0;
+    return fmt_parse_int(s, 1, LLONG_MAX, id) ? 0 : -1;
 }
 
 static void print_query_line(const struct store_query *q)

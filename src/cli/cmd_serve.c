@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "http/http.h"
@@ -57,12 +58,8 @@ static int int_opt(const struct cli_args *a, const char *name, long long lo, lon
     const char *s = cli_get(a, name);
     if (!s)
         return 0;
-    char *end;
-    errno = 0;
-    long long n = strtoll(s, &end, 10);
-    if (errno || end == s || *end || n < lo || n > hi)
+    if (!fmt_parse_int(s, lo, hi, out))
         return cli_usage_error("serve", "--%s '%s': expected %lld..%lld", name, s, lo, hi);
-    *out = n;
     return 0;
 }
 

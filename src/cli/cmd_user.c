@@ -218,9 +218,8 @@ static int opt_int(const struct cmd_ctx *ctx, const char *key, int *out)
     const char *v = cli_get(&ctx->args, key);
     if (!v)
         return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < 0 || n > 100000)
+    long long n;
+    if (!fmt_parse_int(v, 0, 100000, &n))
         return cli_usage_error(ctx->name, "--%s expects a whole number, not '%s'", key, v);
     *out = (int)n;
     return 0;

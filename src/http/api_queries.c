@@ -4,20 +4,20 @@
 #include "formats/json_out.h"
 #include "http/handlers.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/fmt.h"
 
 /* {qid}: a positive decimal number; otherwise the 404 naming it is sent and -1 returned. */
 static int query_id(struct req *r, long long *id)
 {
     const char *s = req_param(r, "qid");
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || v <= 0) {
+    if (!fmt_parse_int(s, 1, LLONG_MAX, id)) {
         resp_errf(r, ERR_NOT_FOUND, "query", "no query '%s'", s ? s : "");
         return -1;
     }
-    *id = v;
     return 0;
 }
 

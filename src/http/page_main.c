@@ -2,11 +2,11 @@
  * log with its "screen a new patient" form. */
 #include "http/handlers.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "core/schedule.h"
 #include "core/sitetime.h"
 #include "http/html.h"
@@ -459,10 +459,8 @@ int page_screening(struct req *r)
     size_t npages = n ? (n + SCREENING_PAGE - 1) / SCREENING_PAGE : 1, page = 1;
     const char *arg = req_query(r, "page");
     if (arg) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(arg, &end, 10);
-        if (!*arg || *end || errno || *arg == '-' || v < 1 || v > npages) {
+        long long v;
+        if (!fmt_parse_int(arg, 1, (long long)npages, &v)) {
             free(recs);
             html_error_page(r, 400,
                             arena_printf(&r->ar,

@@ -5,10 +5,12 @@
  * only what the role may do. */
 #include "http/handlers.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "http/html.h"
 #include "http/page.h"
 #include "store/timestamp.h"
@@ -302,10 +304,8 @@ static int query_page(struct req *r, long long id, const char *error, const char
 
 static long long qid_param(struct req *r)
 {
-    const char *s = req_param(r, "qid");
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    return s && *s && !*end && v > 0 ? v : 0;
+    long long v;
+    return fmt_parse_int(req_param(r, "qid"), 1, LLONG_MAX, &v) ? v : 0;
 }
 
 int page_query(struct req *r)

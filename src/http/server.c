@@ -33,6 +33,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "base/fmt.h"
 #include "base/strbuf.h"
 #include "core/sitetime.h"
 #include "formats/redcap.h"
@@ -407,9 +408,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, struct err *
     memcpy(addr, host, hlen);
     addr[hlen] = '\0';
     const char *ps = colon + 1;
-    long port = 0;
-    if (!*ps || strspn(ps, "0123456789") != strlen(ps) || strlen(ps) > 5 ||
-        (port = strtol(ps, NULL, 10)) < 1 || port > 65535)
+    long long port = 0;
+    if (!fmt_parse_int(ps, 1, 65535, &port))
         return err_set_field(e, ERR_USAGE, "listen", "--listen '%s': the port must be 1..65535", s);
     if (*s == '[') {
         struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;

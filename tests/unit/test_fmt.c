@@ -1,5 +1,6 @@
 /* base/fmt: the three checked ways of formatting into a fixed buffer. Expected strings are
  * written out by hand; fmt_exact's abort on a too-small buffer is checked in a child process. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,12 +87,43 @@ static void test_utc_ms(void **state)
     assert_string_equal(buf, "1969-12-31T23:59:59Z");
 }
 
+/* Whole numbers as a person types them: digits only (a '-' where negatives are allowed),
+ * within the bounds; what strtoll alone would take ("+1", " 1", "1 ", "0x1", "1e3", overflow)
+ * is refused, and *out untouched. */
+static void test_parse_int(void **state)
+{
+    (void)state;
+    long long v = 0;
+    assert_true(fmt_parse_int("0", 0, 10, &v));
+    assert_true(v == 0);
+    assert_true(fmt_parse_int("42", 1, 100, &v));
+    assert_true(v == 42);
+    assert_true(fmt_parse_int("007", 1, 100, &v));
+    assert_true(v == 7);
+    assert_true(fmt_parse_int("-5", -10, 10, &v));
+    assert_true(v == -5);
+    assert_true(fmt_parse_int("9223372036854775807", 1, LLONG_MAX, &v));
+    assert_true(v == LLONG_MAX);
+    static const char *const bad[] = {"",    "+1", " 1",  "1 ", "0x1",
+                                      "1e3", "1.", "--1", "-",  "9223372036854775808"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 99;
+        assert_false(fmt_parse_int(bad[i], -10, LLONG_MAX, &v));
+        assert_true(v == 99);
+    }
+    assert_false(fmt_parse_int(NULL, 0, 10, &v));
+    assert_false(fmt_parse_int("-1", 0, 10, &v)); /* no sign where negatives are not allowed */
+    assert_false(fmt_parse_int("0", 1, 10, &v));  /* below, above the bounds */
+    assert_false(fmt_parse_int("11", 1, 10, &v));
+    assert_true(v == 99);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_fits), cmocka_unit_test(test_text_cut_shows),
         cmocka_unit_test(test_fits),      cmocka_unit_test(test_exact),
-        cmocka_unit_test(test_utc_ms),
+        cmocka_unit_test(test_utc_ms),    cmocka_unit_test(test_parse_int),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
