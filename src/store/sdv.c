@@ -1,6 +1,7 @@
 /* Source data verification: marking stored values verified, clearing a verification when its
  * value changes (the write path's hook), and every value with its place in the protocol's SDV
  * plan (store.h, "source data verification"). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,7 @@ static int sdv_values(struct store *st, const char *record, store_sdv_fn fn, voi
                                     .event = col(s, 2),
                                     .instance = store_sql_col_int(s, 3),
                                     .form = f->form,
+                                    .form_index = f->form_index,
                                     .field = f->name,
                                     .code = col(s, 5) && *col(s, 5) ? col(s, 5) : NULL,
                                     .value = col(s, 6),
@@ -279,27 +281,28 @@ int store_sdv_verify(struct store *st, const struct store_ctx *who, const char *
 struct progress_ctx {
     struct store_sdv_count *c;
     size_t n, cap;
+    /* the current record's counts (values come record by record): its first in c, and where
+     * each form's count is, slot[nforms] the total's (SIZE_MAX: none yet) */
+    size_t first;
+    size_t *slot, nforms;
     bool nomem;
 };
 
-static struct store_sdv_count *count_for(struct progress_ctx *p, const char *record,
-                                         const char *site, const char *form)
+static struct store_sdv_count *count_for(struct progress_ctx *p, const struct store_sdv_value *v,
+                                         size_t form)
 {
-    for (size_t i = p->n; i-- > 0;) { /* the record's rows are the last ones */
-        if (strcmp(p->c[i].record, record) != 0)
-            break;
-        if (strcmp(p->c[i].form, form) == 0)
-            return &p->c[i];
-    }
+    if (p->slot[form] != SIZE_MAX)
+        return &p->c[p->slot[form]];
     struct store_sdv_count *g = array_grow(p->c, p->n, &p->cap, sizeof *g, 32);
     if (!g)
         return NULL;
     p->c = g;
+    p->slot[form] = p->n;
     struct store_sdv_count *c = &p->c[p->n++];
     memset(c, 0, sizeof *c);
-    fmt_exact(c->record, sizeof c->record, "%s", record);       /* a record name (<= 100) */
-    fmt_exact(c->site, sizeof c->site, "%s", site ? site : ""); /* a site code (<= 18) */
-    fmt_exact(c->form, sizeof c->form, "%s", form);             /* a form name (<= 100) */
+    fmt_exact(c->record, sizeof c->record, "%s", v->record);                   /* a name (<= 100) */
+    fmt_exact(c->site, sizeof c->site, "%s", v->site ? v->site : "");          /* a code (<= 18) */
+    fmt_exact(c->form, sizeof c->form, "%s", form < p->nforms ? v->form : ""); /* <= 100 */
     return c;
 }
 
@@ -308,9 +311,14 @@ static int progress_one(void *ctx, const struct store_sdv_value *v)
     struct progress_ctx *p = ctx;
     if (!v->is_enrolled)
         return 0;
-    const char *forms[2] = {v->form, ""};
+    if (p->first == p->n || strcmp(p->c[p->first].record, v->record) != 0) { /* a new record */
+        p->first = p->n;
+        for (size_t i = 0; i <= p->nforms; i++)
+            p->slot[i] = SIZE_MAX;
+    }
+    const size_t forms[2] = {v->form_index, p->nforms};
     for (int k = 0; k < 2; k++) {
-        struct store_sdv_count *c = count_for(p, v->record, v->site, forms[k]);
+        struct store_sdv_count *c = count_for(p, v, forms[k]);
         if (!c) {
             p->nomem = true;
             return ERR_NOMEM;
@@ -337,8 +345,12 @@ static int by_record_then_form(const void *a, const void *b)
 int store_sdv_progress(struct store *st, const char *record, struct store_sdv_count **out,
                        size_t *n, struct err *e)
 {
-    struct progress_ctx p = {0};
+    struct progress_ctx p = {.nforms = st->dict.nforms};
+    p.slot = malloc((p.nforms + 1) * sizeof *p.slot);
+    if (!p.slot)
+        return err_set(e, ERR_NOMEM, "out of memory");
     int rc = sdv_values(st, record, progress_one, &p, false, e);
+    free(p.slot);
     if (rc) {
         free(p.c);
         *out = NULL;

@@ -556,6 +556,7 @@ struct store_sdv_value {
     const char *event;
     int instance;
     const char *form;
+    size_t form_index; /* the form's place in the dictionary's forms */
     const char *field; /* the field's name */
     const char *code;  /* checkbox option, or NULL */
     const char *value;

@@ -129,12 +129,59 @@ static void test_plan_met_only_when_every_required_value_is_verified(void **stat
     free(c);
 }
 
+/* Progress over the study: one count per enrolled record and form holding values, forms in
+ * name order and the record's total after them, records in name order; calcs and records not
+ * enrolled not counted. Counted by hand from the values written: IOH-001 (setup) has screening
+ * age, heme and one checkbox option, consent's type, baseline's weight and height and day 0's
+ * sbp; IOH-002 the same screening and consent, weight alone and sbp at day 1. */
+static void test_progress_per_record_and_form(void **state)
+{
+    struct tdb *t = *state;
+    char s2[16], s3[16], id[16];
+    screen(t, s2, "age", "70", NULL); /* a screen failure */
+    screen(t, s3, "age", "50", "heme", "1", "cats___2", "1", "cons_type", "2", NULL);
+    assert_int_equal(store_enroll(t->st, &ADMIN, s3, NULL, 0, id, NULL, NULL), 0);
+    assert_string_equal(id, "IOH-002");
+    struct store_change c[] = {{D0, 0, "weight_kg", NULL, "80", NULL},
+                               {"day1_arm_1", 0, "sbp", NULL, "101", NULL}};
+    assert_int_equal(store_put_changes(t->st, &NURSE, id, c, 2, NULL, NULL, NULL), 0);
+    size_t k;
+    assert_int_equal(store_sdv_verify(t->st, &MON, id, D0, 0, "baseline", NULL, &k, NULL), 0);
+    assert_int_equal(k, 1);
+    struct store_sdv_count *cs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_sdv_progress(t->st, NULL, &cs, &n, NULL), 0);
+    char got[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(got);
+        snprintf(got + l, sizeof got - l, "%s|%s|%zu|%zu|%zu|%zu\n", cs[i].record, cs[i].form,
+                 cs[i].values, cs[i].required, cs[i].required_verified, cs[i].other_verified);
+    }
+    free(cs);
+    int a = dict_sdv_selected(0.5, "IOH-001"), b = dict_sdv_selected(0.5, "IOH-002");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "IOH-001|baseline|2|2|0|0\n"
+             "IOH-001|consent|1|0|0|0\n"
+             "IOH-001|screening|3|0|0|0\n"
+             "IOH-001|vitals|1|%d|0|0\n"
+             "IOH-001||7|%d|0|0\n"
+             "IOH-002|baseline|1|1|1|0\n"
+             "IOH-002|consent|1|0|0|0\n"
+             "IOH-002|screening|3|0|0|0\n"
+             "IOH-002|vitals|1|%d|0|0\n"
+             "IOH-002||6|%d|1|0\n",
+             a, 2 + a, b, 1 + b);
+    assert_string_equal(got, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_verify_clear_and_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_met_only_when_every_required_value_is_verified,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_per_record_and_form, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
