@@ -345,6 +345,8 @@ static int by_record_then_form(const void *a, const void *b)
 int store_sdv_progress(struct store *st, const char *record, struct store_sdv_count **out,
                        size_t *n, struct err *e)
 {
+    *out = NULL;
+    *n = 0;
     struct progress_ctx p = {.nforms = st->dict.nforms};
     p.slot = malloc((p.nforms + 1) * sizeof *p.slot);
     if (!p.slot)
@@ -353,8 +355,6 @@ int store_sdv_progress(struct store *st, const char *record, struct store_sdv_co
     free(p.slot);
     if (rc) {
         free(p.c);
-        *out = NULL;
-        *n = 0;
         return p.nomem ? err_set(e, ERR_NOMEM, "out of memory") : rc;
     }
     if (p.n)
