@@ -17,6 +17,7 @@
  * Names are at most 8 characters, labels 40, character values 200; dates and times are ISO
  * 8601 (--DTC). The same database gives the same bytes: no clock is read (the files carry
  * ReadStat's fixed timestamp, define.xml the audit trail's last change). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +42,7 @@ struct dom {
     const char *structure;
     const char *origins; /* one letter per column: C CRF, D derived, A assigned */
     struct atable t;
+    size_t next_col; /* where set() looks first: a row's columns are mostly set in order */
 };
 
 #define COL(n, ty, l)                                                                              \
@@ -211,6 +213,24 @@ struct raws {
     size_t n, cap;
     struct arena *ar;
     bool has_sites; /* the study has sites (docs/sites.md): a record without one has no SITEID */
+    /* the first letters of the fields raw_from keeps (lead[0]: filled), so that the record's
+     * other values pass with one look */
+    bool lead[256];
+};
+
+/* The fields raw_from keeps besides the labs, and where: the last value stored, or the first
+ * (the death date). */
+static const struct {
+    const char *field;
+    size_t at; /* offsetof(struct raw, ...) */
+    bool first;
+} RAW_FIELDS[] = {
+    {"cons_dt", offsetof(struct raw, consent), false},
+    {"eos_status", offsetof(struct raw, eos_status), false},
+    {"eos_date", offsetof(struct raw, eos_date), false},
+    {"fu_death_date", offsetof(struct raw, death), true},
+    {"bl_lab_dt", offsetof(struct raw, lab_dt), false},
+    {"bl_lab_source", offsetof(struct raw, lab_source), false},
 };
 
 /* The record's stored values (v, as the derivation saw them: what branching logic hides is
@@ -230,27 +250,28 @@ static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
     r->subject = subject;
     r->site = v->site;
     rs->n++;
+    if (!rs->lead[0]) {
+        for (size_t k = 0; k < N(RAW_FIELDS); k++)
+            rs->lead[(unsigned char)RAW_FIELDS[k].field[0]] = true;
+        for (size_t k = 0; k < N(LABS); k++)
+            rs->lead[(unsigned char)LABS[k].field[0]] = true;
+        rs->lead[0] = true;
+    }
     for (size_t i = 0; i < v->n; i++) {
         const struct vtab_value *x = &v->v[i];
         const char *f = x->field, **slot = NULL;
-        if (!x->value[0] || x->code)
+        if (!x->value[0] || x->code || !rs->lead[(unsigned char)f[0]])
             continue;
-        if (strcmp(f, "cons_dt") == 0)
-            slot = &r->consent;
-        else if (strcmp(f, "eos_status") == 0)
-            slot = &r->eos_status;
-        else if (strcmp(f, "eos_date") == 0)
-            slot = &r->eos_date;
-        else if (strcmp(f, "fu_death_date") == 0 && !r->death)
-            slot = &r->death;
-        else if (strcmp(f, "bl_lab_dt") == 0)
-            slot = &r->lab_dt;
-        else if (strcmp(f, "bl_lab_source") == 0)
-            slot = &r->lab_source;
+        bool keep_first = false;
+        for (size_t k = 0; !slot && k < N(RAW_FIELDS); k++)
+            if (strcmp(f, RAW_FIELDS[k].field) == 0) {
+                slot = (const char **)((char *)r + RAW_FIELDS[k].at);
+                keep_first = RAW_FIELDS[k].first;
+            }
         for (size_t k = 0; !slot && k < N(LABS); k++)
             if (strcmp(f, LABS[k].field) == 0)
                 slot = &r->lab[k];
-        if (slot)
+        if (slot && !(keep_first && *slot))
             *slot = x->value; /* v outlives the record's build */
     }
     return 0;
@@ -310,9 +331,23 @@ static struct bld row(struct dom *d, const char *subject)
     return b;
 }
 
+/* The column named col, looked for from where the last one was found. */
+static int col_of(struct dom *d, const char *col)
+{
+    size_t n = d->t.ncols;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (d->next_col + k) % n;
+        if (strcmp(d->t.cols[i].name, col) == 0) {
+            d->next_col = i + 1;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 static void set(struct bld *b, const char *col, const char *v)
 {
-    int c = atable_col(&b->d->t, col);
+    int c = col_of(b->d, col);
     if (c < 0) {
         b->rc = ERR_INTERNAL;
         return;
@@ -777,54 +812,67 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
 {
     memset(stats, 0, sizeof *stats);
     struct dom D[D_N] = {
-        [D_DM] = {"DM", "Demographics", "One record per subject", "AAAADCAADCAAAADC", {0}},
+        [D_DM] = {"DM", "Demographics", "One record per subject", "AAAADCAADCAAAADC", {0}, 0},
         [D_SUPPDM] = {"SUPPDM",
                       "Supplemental Qualifiers for DM",
                       "One record per supplemental qualifier per subject",
                       "AAAAAAAAA",
-                      {0}},
-        [D_DS] =
-            {"DS", "Disposition", "One record per disposition status per subject", "AAADCCAC", {0}},
+                      {0},
+                      0},
+        [D_DS] = {"DS",
+                  "Disposition",
+                  "One record per disposition status per subject",
+                  "AAADCCAC",
+                  {0},
+                  0},
         [D_PR] = {"PR",
                   "Procedures",
                   "One record per insertion attempt per subject",
                   "AAADCCAACCD",
-                  {0}},
+                  {0},
+                  0},
         [D_SUPPPR] = {"SUPPPR",
                       "Supplemental Qualifiers for PR",
                       "One record per supplemental qualifier per attempt",
                       "AAAAAAAAA",
-                      {0}},
+                      {0},
+                      0},
         [D_EC] = {"EC",
                   "Exposure as Collected",
                   "One record per infusion per subject",
                   "AAADCCACAACD",
-                  {0}},
+                  {0},
+                  0},
         [D_SUPPEC] = {"SUPPEC",
                       "Supplemental Qualifiers for EC",
                       "One record per supplemental qualifier per infusion",
                       "AAAAAAAAA",
-                      {0}},
+                      {0},
+                      0},
         [D_VS] = {"VS",
                   "Vital Signs",
                   "One record per test per time point per subject",
                   "AAADAACACDACDDA",
-                  {0}},
+                  {0},
+                  0},
         [D_LB] = {"LB",
                   "Laboratory Test Results",
                   "One record per test per time point per subject",
                   "AAADAACACDACCAC",
-                  {0}},
+                  {0},
+                  0},
         [D_SUPPLB] = {"SUPPLB",
                       "Supplemental Qualifiers for LB",
                       "One record per supplemental qualifier per result",
                       "AAAAAAAAA",
-                      {0}},
+                      {0},
+                      0},
         [D_AE] = {"AE",
                   "Adverse Events",
                   "One record per complication per subject",
                   "AAADCCACCCCC",
-                  {0}},
+                  {0},
+                  0},
     };
     static const struct {
         const struct acol *cols;
