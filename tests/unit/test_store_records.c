@@ -142,13 +142,23 @@ static void test_study_ids_follow_enrolment_order(void **state)
 struct collect {
     char buf[2048];
 };
-static int collect_value(void *ctx, const struct store_value *v)
+
+/* One line more in c (the callbacks below each print what they are given). */
+__attribute__((format(printf, 2, 3))) static int collect_addf(void *ctx, const char *fmt, ...)
 {
     struct collect *c = ctx;
     size_t n = strlen(c->buf);
-    snprintf(c->buf + n, sizeof c->buf - n, "%s|%s|%d|%s%s%s=%s\n", v->record, v->event,
-             v->instance, v->field, v->code ? "___" : "", v->code ? v->code : "", v->value);
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(c->buf + n, sizeof c->buf - n, fmt, ap);
+    va_end(ap);
     return 0;
+}
+
+static int collect_value(void *ctx, const struct store_value *v)
+{
+    return collect_addf(ctx, "%s|%s|%d|%s%s%s=%s\n", v->record, v->event, v->instance, v->field,
+                        v->code ? "___" : "", v->code ? v->code : "", v->value);
 }
 
 /* IOH-001 (enrolled, attempts 1 and 2, then changes c) and SCR-002 (screened out). */
@@ -188,10 +198,7 @@ static void test_study_values_in_record_event_instance_field_order(void **state)
 
 static int collect_form(void *ctx, const struct store_form_data *fd)
 {
-    struct collect *c = ctx;
-    size_t l = strlen(c->buf);
-    snprintf(c->buf + l, sizeof c->buf - l, "%lld|%s|%s\n", fd->record_id, fd->event, fd->form);
-    return 0;
+    return collect_addf(ctx, "%lld|%s|%s\n", fd->record_id, fd->event, fd->form);
 }
 
 /* Each (record, event, form) holding a value that is not a calc, once, in record, event, form
@@ -218,11 +225,8 @@ static void test_forms_with_data_once_each_without_calc_only_forms(void **state)
 
 static int collect_field_value(void *ctx, const struct store_value *v)
 {
-    struct collect *c = ctx;
-    size_t l = strlen(c->buf);
-    snprintf(c->buf + l, sizeof c->buf - l, "%lld|%s|%d|%s=%s\n", v->record_id, v->event,
-             v->instance, v->field, v->value);
-    return 0;
+    return collect_addf(ctx, "%lld|%s|%d|%s=%s\n", v->record_id, v->event, v->instance, v->field,
+                        v->value);
 }
 
 /* The values of a few fields across the study (the dashboard's IO placements and schedule
