@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/derive_int.h"
+#include "core/schedule.h"
 
 #define DAY_S 86400.0
 
@@ -37,39 +38,21 @@ int derive_dv_bool(struct vtab *v, const char *event, int instance, const char *
     return x != 0;
 }
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
 bool derive_parse_time(const char *s, double *out)
 {
     if (!s)
         return false;
-    int y, mo, d, h = 12, mi = 0, sec = 0, n = 0;
+    char buf[SCHEDULE_WALLCLOCK_LEN];
     size_t len = strlen(s);
-    if (len == 10) {
-        if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-            return false;
-    } else if (len == 16) {
-        if (sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
-            return false;
-    } else if (len == 19) {
-        if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-            return false;
-    } else {
-        return false;
+    if (len == 10) { /* a date counts at 12:00 */
+        memcpy(buf, s, 10);
+        memcpy(buf + 10, " 12:00", sizeof " 12:00");
+        s = buf;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    long long t;
+    if (schedule_parse_wallclock(s, &t) != 0)
         return false;
-    *out = (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * DAY_S + h * 3600.0 + mi * 60.0 +
-           sec;
+    *out = (double)t;
     return true;
 }
 

@@ -282,7 +282,8 @@ int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *
 int derive_finish(struct adataset *ds, struct err *e);
 
 /* Seconds since the epoch (UTC) of "YYYY-MM-DD[ HH:MM[:SS]]"; a date without a time counts at
- * 12:00 (SAP §4.3). false when s is NULL or malformed. */
+ * 12:00 (SAP §4.3). false when s is NULL or malformed: read by schedule_parse_wallclock (digits
+ * only, a real calendar date). */
 bool derive_parse_time(const char *s, double *out);
 /* Norepinephrine equivalents (µg/kg/min) at one haemodynamic event (SAP §5.3): 0 when no
  * vasopressor, false when unknown. prefix is "hd_" or "bl_". */

@@ -53,12 +53,14 @@ struct dataset_spool {
     size_t rowcap;
     size_t *ends;       /* each cell's offset in row, SIZE_MAX when missing */
     const char **cells; /* pointers into row, NULL when missing */
+    char *rbuf;         /* read back a block at a time: rbuf[rpos, rlen) not yet taken */
+    size_t rpos, rlen;
 };
 int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *name,
                        const struct acol *cols, size_t ncols, struct err *e);
 /* Appends every row of t, whose columns are the spool's. */
 int dataset_spool_add(struct dataset_spool *s, const struct atable *t, struct err *e);
-/* Back to the first row. */
+/* Back to the first row: before the first dataset_spool_next. */
 int dataset_spool_rewind(struct dataset_spool *s, struct err *e);
 /* The next row's ncols cells (NULL = missing) into *cells, valid until the next call; *cells
  * NULL after the last row. */

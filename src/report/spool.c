@@ -88,8 +88,31 @@ int dataset_spool_rewind(struct dataset_spool *s, struct err *e)
 {
     if (fflush(s->f) != 0 || fseek(s->f, 0, SEEK_SET) != 0)
         return err_set(e, ERR_IO, "%s: the working file: %s", s->name, strerror(errno));
-    s->read = 0;
+    if (!s->rbuf && !(s->rbuf = malloc(SPOOL_BUFFER)))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    s->read = s->rpos = s->rlen = 0;
     return 0;
+}
+
+/* The next n bytes of the working file into dst, from a block read whole (a call into stdio
+ * per cell, and its lock, was half the time of writing a transport file); false at its end. */
+static bool spool_take(struct dataset_spool *s, void *dst, size_t n)
+{
+    char *out = dst;
+    while (n) {
+        if (s->rpos == s->rlen) {
+            s->rlen = fread_unlocked(s->rbuf, 1, SPOOL_BUFFER, s->f);
+            s->rpos = 0;
+            if (!s->rlen)
+                return false;
+        }
+        size_t k = s->rlen - s->rpos < n ? s->rlen - s->rpos : n;
+        memcpy(out, s->rbuf + s->rpos, k);
+        s->rpos += k;
+        out += k;
+        n -= k;
+    }
+    return true;
 }
 
 int dataset_spool_next(struct dataset_spool *s, const char *const **cells, struct err *e)
@@ -98,10 +121,12 @@ int dataset_spool_next(struct dataset_spool *s, const char *const **cells, struc
         *cells = NULL;
         return 0;
     }
+    if (!s->rbuf)
+        return err_set(e, ERR_INTERNAL, "%s: read before dataset_spool_rewind", s->name);
     size_t used = 0;
     for (size_t c = 0; c < s->ncols; c++) {
         uint32_t len;
-        if (fread(&len, sizeof len, 1, s->f) != 1)
+        if (!spool_take(s, &len, sizeof len))
             return err_set(e, ERR_IO, "%s: the working file ends early", s->name);
         if (len == SPOOL_MISSING) {
             s->ends[c] = SIZE_MAX;
@@ -117,7 +142,7 @@ int dataset_spool_next(struct dataset_spool *s, const char *const **cells, struc
             s->row = g;
             s->rowcap = cap;
         }
-        if (len && fread(s->row + used, 1, len, s->f) != len)
+        if (len && !spool_take(s, s->row + used, len))
             return err_set(e, ERR_IO, "%s: the working file ends early", s->name);
         s->row[used + len] = '\0';
         s->ends[c] = used; /* an offset: the buffer may move while the row is read */
@@ -138,5 +163,6 @@ void dataset_spool_close(struct dataset_spool *s)
     free(s->cells);
     free(s->ends);
     free(s->row);
+    free(s->rbuf);
     memset(s, 0, sizeof *s);
 }

@@ -629,6 +629,40 @@ static void test_complications_and_screen_failure(void **state)
     assert_null(cell(f, ADS_SCREENING, SCR_SUBJECT_ID));
 }
 
+/* A number cell is what printf's %.12g makes of it (whole numbers take a faster path), "-0"
+ * excepted. */
+static void test_number_cells_as_printf(void **state)
+{
+    (void)state;
+    static const struct acol cols[] = {{"x", ACOL_NUM, "", "", "", NULL}};
+    struct atable t;
+    atable_init(&t, "t", cols, 1);
+    const double vs[] = {0,          1,
+                         -1,         7,
+                         10,         72,
+                         -480,       86400,
+                         1740996005, 1e11,
+                         -1e11 - 1,  999999999999.0,
+                         1e12,       -1e12,
+                         1e15,       123456789012345.0,
+                         0.5,        -2.25,
+                         72.5,       1.0 / 3.0,
+                         1e-7,       4503599627370497.0};
+    for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+        size_t r;
+        assert_int_equal(atable_add_row(&t, &r), 0);
+        assert_int_equal(atable_set_num(&t, r, 0, vs[i]), 0);
+        char want[64];
+        snprintf(want, sizeof want, "%.12g", vs[i]);
+        assert_string_equal(atable_get(&t, r, 0), want);
+    }
+    size_t r;
+    assert_int_equal(atable_add_row(&t, &r), 0);
+    assert_int_equal(atable_set_num(&t, r, 0, -0.0), 0);
+    assert_string_equal(atable_get(&t, r, 0), "0");
+    atable_free(&t);
+}
+
 static void test_parse_time(void **state)
 {
     (void)state;
@@ -640,6 +674,12 @@ static void test_parse_time(void **state)
     assert_true(derive_parse_time("2025-03-03 10:00:05", &t));
     assert_float_equal(t, 1740996005, 0);
     assert_false(derive_parse_time("2025-13-01", &t));
+    assert_false(derive_parse_time("2025-02-29", &t)); /* not a leap year */
+    assert_true(derive_parse_time("2024-02-29", &t));
+    assert_float_equal(t, 19782 * 86400.0 + 12 * 3600, 0); /* 2024-02-29 is day 19782 */
+    assert_false(derive_parse_time("+024-01-01", &t)); /* digits only, as the validator stores */
+    assert_false(derive_parse_time("2025-01-01 9:30", &t));
+    assert_false(derive_parse_time("2025-01-01T09:30", &t));
     assert_false(derive_parse_time("yesterday", &t));
     assert_false(derive_parse_time(NULL, &t));
 }
@@ -828,6 +868,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_huge_stored_instance_is_visited_not_counted_up_to,
                                         setup, teardown),
         cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_number_cells_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
