@@ -17,11 +17,12 @@ struct dict;
 
 struct vtab_value {
     const char *event;
-    int instance; /* 0 for non-repeating forms */
     const char *field;
     const char *code; /* checkbox option, or NULL */
     const char *value;
+    int instance;    /* 0 for non-repeating forms */
     int field_index; /* the field's in the table's dictionary (vtab_set_dict), -1 when none */
+    int event_index; /* the event's likewise */
 };
 
 /* The values of one (field, event): v[start, end), in (instance, code) order. */
@@ -49,6 +50,13 @@ struct vtab {
     size_t nslots;
     const struct dict *dict; /* vtab_set_dict, NULL when none */
     int event_hint;          /* the event of the last value added (its index in dict), or -1 */
+    /* Sorting by the dictionary (vtab.c bucket_sort): each field's and event's place among the
+     * dictionary's names in byte order, made at the first sort after vtab_set_dict; a count per
+     * place; the values between the two passes. */
+    unsigned *field_rank, *event_rank, *counts;
+    size_t ncounts;
+    struct vtab_value *spare;
+    size_t spare_cap;
     struct arena arena;
 };
 

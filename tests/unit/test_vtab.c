@@ -214,11 +214,120 @@ static void test_dictionary_names(void **state)
     dict_free(&d);
 }
 
+/* Sorting by the dictionary (bucket_sort) puts v[] in the order a sort by the names gives:
+ * values added in the store's key order, in a shuffled order, with checkbox codes and repeat
+ * instances, and (sorted by qsort instead) with a value of a field the dictionary lacks. The
+ * oracle is qsort of the keys with strcmp on the names, written here. */
+struct key {
+    const char *field, *event, *code;
+    int instance;
+};
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const struct key *a = pa, *b = pb;
+    int c = strcmp(a->field, b->field);
+    if (!c)
+        c = strcmp(a->event, b->event);
+    if (!c && a->instance != b->instance)
+        c = a->instance < b->instance ? -1 : 1;
+    if (!c)
+        c = strcmp(a->code, b->code);
+    return c;
+}
+
+/* The store's order: (event, instance, field, code), names in byte order. */
+static int store_cmp(const void *pa, const void *pb)
+{
+    const struct key *a = pa, *b = pb;
+    int c = strcmp(a->event, b->event);
+    if (!c && a->instance != b->instance)
+        c = a->instance < b->instance ? -1 : 1;
+    if (!c)
+        c = strcmp(a->field, b->field);
+    if (!c)
+        c = strcmp(a->code, b->code);
+    return c;
+}
+
+static void test_sort_by_dictionary_equals_sort_by_names(void **state)
+{
+    (void)state;
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    static const char *codes[] = {"", "1", "10", "2"};
+    enum { MAXK = 4000 };
+    static struct key keys[MAXK], want[MAXK];
+    size_t n = 0;
+    for (size_t i = 0; i < d.nfields && n + 8 < MAXK; i += 2) {
+        const char *ev = d.events[(i * 7) % d.nevents].name;
+        int inst = (int)(i % 4); /* 0, and repeat instances 1..3 */
+        if (i % 5 == 0)          /* checkbox-like: three codes at one instance */
+            for (int c = 1; c < 4; c++)
+                keys[n++] = (struct key){d.fields[i].name, ev, codes[c], inst};
+        else
+            keys[n++] = (struct key){d.fields[i].name, ev, "", inst};
+        if (i % 3 == 0) /* the same field at a second event, another instance */
+            keys[n++] =
+                (struct key){d.fields[i].name, d.events[(i + 1) % d.nevents].name, "", inst + 2};
+    }
+    assert_true(n > 64);
+    memcpy(want, keys, n * sizeof *keys);
+    qsort(want, n, sizeof *want, key_cmp);
+    for (int order = 0; order < 3; order++) {
+        if (order == 0)
+            qsort(keys, n, sizeof *keys, store_cmp);
+        else { /* shuffled (an LCG: the same order every run) */
+            unsigned long long x = 12345u + (unsigned)order;
+            for (size_t i = n - 1; i > 0; i--) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                size_t j = (size_t)(x >> 33) % (i + 1);
+                struct key k = keys[i];
+                keys[i] = keys[j];
+                keys[j] = k;
+            }
+        }
+        struct vtab t;
+        vtab_init(&t);
+        vtab_set_dict(&t, &d);
+        for (size_t i = 0; i < n; i++) {
+            char val[32];
+            snprintf(val, sizeof val, "%s/%d", keys[i].code, keys[i].instance);
+            assert_int_equal(vtab_add(&t, keys[i].event, keys[i].instance, keys[i].field,
+                                      *keys[i].code ? keys[i].code : NULL, val),
+                             0);
+        }
+        if (order == 2) /* a field the dictionary lacks: sorted by qsort, the same order */
+            assert_int_equal(vtab_add(&t, want[0].event, 0, "zz_not_in_dict", NULL, "z"), 0);
+        assert_true(vtab_sort(&t));
+        assert_int_equal(t.n, n + (order == 2));
+        for (size_t i = 0; i < n; i++) {
+            const struct vtab_value *x = &t.v[i];
+            assert_string_equal(x->field, want[i].field);
+            assert_string_equal(x->event, want[i].event);
+            assert_int_equal(x->instance, want[i].instance);
+            assert_string_equal(x->code ? x->code : "", want[i].code);
+            char val[32];
+            snprintf(val, sizeof val, "%s/%d", want[i].code, want[i].instance);
+            assert_string_equal(vtab_get(&t, want[i].event, want[i].instance, want[i].field,
+                                         *want[i].code ? want[i].code : NULL),
+                                val);
+        }
+        if (order == 2)
+            assert_string_equal(t.v[n].field, "zz_not_in_dict");
+        vtab_free(&t);
+    }
+    dict_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups_equal_a_linear_search),
         cmocka_unit_test(test_dictionary_names),
+        cmocka_unit_test(test_sort_by_dictionary_equals_sort_by_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
