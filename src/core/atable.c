@@ -78,11 +78,24 @@ int atable_set(struct atable *t, size_t row, size_t col, const char *s)
     return 0;
 }
 
+/* n in decimal (what %lld prints), written backwards from the end of buf; returns its start. */
+static char *whole_text(long long n, char buf[24])
+{
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    char *p = buf + 24;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (n < 0)
+        *--p = '-';
+    return p;
+}
+
 int atable_set_int(struct atable *t, size_t row, size_t col, long long v)
 {
-    char buf[32];
-    fmt_exact(buf, sizeof buf, "%lld", v);
-    return atable_set(t, row, col, buf);
+    char buf[24];
+    return atable_set(t, row, col, whole_text(v, buf));
 }
 
 int atable_set_num(struct atable *t, size_t row, size_t col, double v)
@@ -91,19 +104,9 @@ int atable_set_num(struct atable *t, size_t row, size_t col, double v)
         return atable_set(t, row, col, NULL);
     char buf[64];
     if (v == 0)
-        v = 0;                             /* no "-0" */
-    if (v == trunc(v) && fabs(v) < 1e12) { /* what %.12g prints of a whole number, faster */
-        long long n = (long long)v;
-        unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-        char *p = buf + sizeof buf;
-        *--p = '\0';
-        do
-            *--p = (char)('0' + u % 10);
-        while (u /= 10);
-        if (n < 0)
-            *--p = '-';
-        return atable_set(t, row, col, p);
-    }
+        v = 0;                           /* no "-0" */
+    if (v == trunc(v) && fabs(v) < 1e12) /* what %.12g prints of a whole number, faster */
+        return atable_set(t, row, col, whole_text((long long)v, buf));
     fmt_exact(buf, sizeof buf, "%.12g", v);
     return atable_set(t, row, col, buf);
 }

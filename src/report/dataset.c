@@ -199,8 +199,6 @@ static int flush_record(struct load_ctx *c)
     struct pipe *p = c->pipe;
     if (!p)
         return derive_one(c, c->cur, c->e);
-    if (!vtab_sort(c->cur)) /* here, on the reading thread, where the values are in cache */
-        return err_set(c->e, ERR_NOMEM, "out of memory");
     pthread_mutex_lock(&p->mu);
     p->count++;
     pthread_cond_broadcast(&p->cv);

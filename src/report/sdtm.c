@@ -216,6 +216,9 @@ struct raws {
     /* the first letters of the fields raw_from keeps (lead[0]: filled), so that the record's
      * other values pass with one look */
     bool lead[256];
+    /* by the dictionary's field index (made at the first record; malloc'ed): which of
+     * RAW_FIELDS (k) or LABS (N(RAW_FIELDS) + k) the field is, -1 none */
+    short *keep_of;
 };
 
 /* The fields raw_from keeps besides the labs, and where: the last value stored, or the first
@@ -232,6 +235,18 @@ static const struct {
     {"bl_lab_dt", offsetof(struct raw, lab_dt), false},
     {"bl_lab_source", offsetof(struct raw, lab_source), false},
 };
+
+/* Which of RAW_FIELDS (k) or LABS (N(RAW_FIELDS) + k) the field named f is, -1 none. */
+static int keep_by_name(const char *f)
+{
+    for (size_t k = 0; k < N(RAW_FIELDS); k++)
+        if (strcmp(f, RAW_FIELDS[k].field) == 0)
+            return (int)k;
+    for (size_t k = 0; k < N(LABS); k++)
+        if (strcmp(f, LABS[k].field) == 0)
+            return (int)(N(RAW_FIELDS) + k);
+    return -1;
+}
 
 /* The record's stored values (v, as the derivation saw them: what branching logic hides is
  * blank, so left out here too) that the dataset keeps no column for, into rs. For a field stored
@@ -257,20 +272,26 @@ static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
             rs->lead[(unsigned char)LABS[k].field[0]] = true;
         rs->lead[0] = true;
     }
+    const struct dict *d = v->dict;
+    if (d && !rs->keep_of) {
+        if (!(rs->keep_of = malloc((d->nfields ? d->nfields : 1) * sizeof *rs->keep_of)))
+            return ERR_NOMEM;
+        for (size_t i = 0; i < d->nfields; i++)
+            rs->keep_of[i] = (short)keep_by_name(d->fields[i].name);
+    }
     for (size_t i = 0; i < v->n; i++) {
         const struct vtab_value *x = &v->v[i];
         const char *f = x->field, **slot = NULL;
         if (!x->value[0] || x->code || !rs->lead[(unsigned char)f[0]])
             continue;
+        /* a value of a field the dictionary lacks (left by an amendment) by its name */
+        int k = x->field_index >= 0 && d ? rs->keep_of[x->field_index] : keep_by_name(f);
         bool keep_first = false;
-        for (size_t k = 0; !slot && k < N(RAW_FIELDS); k++)
-            if (strcmp(f, RAW_FIELDS[k].field) == 0) {
-                slot = (const char **)((char *)r + RAW_FIELDS[k].at);
-                keep_first = RAW_FIELDS[k].first;
-            }
-        for (size_t k = 0; !slot && k < N(LABS); k++)
-            if (strcmp(f, LABS[k].field) == 0)
-                slot = &r->lab[k];
+        if (k >= 0 && (size_t)k < N(RAW_FIELDS)) {
+            slot = (const char **)((char *)r + RAW_FIELDS[k].at);
+            keep_first = RAW_FIELDS[k].first;
+        } else if (k >= 0)
+            slot = &r->lab[(size_t)k - N(RAW_FIELDS)];
         if (slot && !(keep_first && *slot))
             *slot = x->value; /* v outlives the record's build */
     }
@@ -945,5 +966,6 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
     if (has_ds)
         derive_free(&ds);
     arena_free(&o.ar);
+    free(o.rs.keep_of);
     return rc;
 }

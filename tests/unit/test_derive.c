@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -630,7 +631,7 @@ static void test_complications_and_screen_failure(void **state)
 }
 
 /* A number cell is what printf's %.12g makes of it (whole numbers take a faster path), "-0"
- * excepted. */
+ * excepted; an integer cell what %lld makes. */
 static void test_number_cells_as_printf(void **state)
 {
     (void)state;
@@ -660,6 +661,14 @@ static void test_number_cells_as_printf(void **state)
     assert_int_equal(atable_add_row(&t, &r), 0);
     assert_int_equal(atable_set_num(&t, r, 0, -0.0), 0);
     assert_string_equal(atable_get(&t, r, 0), "0");
+    const long long ns[] = {0, 7, -7, 10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) { /* and integers as %lld */
+        assert_int_equal(atable_add_row(&t, &r), 0);
+        assert_int_equal(atable_set_int(&t, r, 0, ns[i]), 0);
+        char want[32];
+        snprintf(want, sizeof want, "%lld", ns[i]);
+        assert_string_equal(atable_get(&t, r, 0), want);
+    }
     atable_free(&t);
 }
 
