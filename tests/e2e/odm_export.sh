@@ -9,6 +9,7 @@
 #   - a 1,000-patient simulated study validates;
 #   - round trip: export -> import into a fresh database of the same protocol -> same records,
 #     values and form statuses; a file with a bad value imports nothing; --dry-run saves
+#     nothing; a file changed between its two readings (while the password is typed) imports
 #     nothing.
 # backends: sqlite postgresql
 set -eu
@@ -184,6 +185,41 @@ n=$(test_sql "$rt3" "select count(*) from record")
 echo "not xml" >"$tmp/junk.xml"
 if "$IOHEME" import odm "$tmp/junk.xml" --db "$rt3" 2>"$tmp/err"; then fail "junk imported"; fi
 grep -q "junk.xml" "$tmp/err" || fail "the error does not name the file"
+# the file changed between its first reading (before the sign-in) and the import: nothing is
+# imported. The password is typed on a terminal (a pty) once the file has been changed.
+rt4=$(test_db rt4)
+"$IOHEME" init --db "$rt4" --admin admin --synthetic >/dev/null
+cp "$tmp/a.xml" "$tmp/moving.xml"
+env -u IOHEME_PASSWORD python3 - "$IOHEME" "$tmp/moving.xml" "$rt4" <<'PY' || fail "a file changed during its import"
+import os, pty, sys
+ioheme, path, db = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(ioheme, [ioheme, "import", "odm", path, "--reason", "moving", "--db", db])
+def read_all(until=None):
+    buf = b""
+    while until is None or until not in buf:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child has gone: the terminal is closed
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf.decode(errors="replace")
+seen = read_all(b"Password for ")
+assert "Password for " in seen, "no password prompt: " + seen
+with open(path, "ab") as f:  # one more byte than was read the first time: a comment
+    f.write(b"<!-- changed while the import waited -->\n")
+os.write(fd, b"e2e-password-1\n")
+out = read_all()
+_, status = os.waitpid(pid, 0)
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0, (status, out)
+assert "changed while it was imported" in out, out
+print("a file changed between its readings: refused")
+PY
+n=$(test_sql "$rt4" "select count(*) from record")
+[ "$n" -eq 0 ] || fail "an import of a file changed meanwhile left $n records"
 
 # ---- a 1,000-patient simulated study validates
 # (the whole test takes ~27 s under ASan/UBSan, so the sanitizer build runs 1,000 too; ODM_BIG
