@@ -100,5 +100,7 @@ int branch_vtab_hide(const struct dict *d, struct vtab *t, long long now_ms, bra
         }
     }
     arena_free(&ar);
+    t->is_branching_applied = rc == 0 && t->dict == d;
+    t->branching_now_ms = now_ms;
     return rc;
 }

@@ -47,7 +47,9 @@ static int next_form_instance(struct vtab *v, const struct dict *d, const struct
 
 /* Counts the required fields that form fm shows at (ev, inst) — branching logic decided as
  * everywhere else (branch_is_shown, reading the table as branch_vtab_hide does) — and how many
- * hold a value. */
+ * hold a value. A value that branch_vtab_hide left in the table is of a field shown there (it
+ * decided so on this very table): only the fields without one are decided here, which halves
+ * the cost of completeness. */
 static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v,
                        const struct dict_form *fm, const char *ev, int inst, long long now_ms,
                        struct arena *ar)
@@ -57,12 +59,14 @@ static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v
         const struct dict_field *f = &d->fields[i];
         if (!f->is_required || f->type == FT_CALC || f->type == FT_DESCRIPTIVE)
             continue;
-        bool shown = true;
+        bool present = field_present(v, f, ev, inst), shown = true;
         struct err ee = {0};
-        if (branch_is_shown(f, branch_vtab_lookup, &at, now_ms, ar, &shown, &ee) != 0 || !shown)
+        if (!(present && v->is_branching_applied && v->dict == d &&
+              v->branching_now_ms == now_ms) &&
+            (branch_is_shown(f, branch_vtab_lookup, &at, now_ms, ar, &shown, &ee) != 0 || !shown))
             continue; /* an evaluation error hides, as a blank result does */
         ds->cpl[i].expected++;
-        ds->cpl[i].present += field_present(v, f, ev, inst);
+        ds->cpl[i].present += present;
     }
 }
 

@@ -24,6 +24,7 @@ void vtab_reset(struct vtab *t)
     t->screening_no = t->study_id = t->site = NULL;
     t->is_enrolled = false;
     t->is_sorted = false; /* the next lookup builds the (empty) index */
+    t->is_branching_applied = false;
 }
 
 /* The dictionary's names ranks, made again for the next dictionary. */
@@ -105,6 +106,7 @@ int vtab_add(struct vtab *t, const char *event, int instance, const char *field,
         return ERR_NOMEM;
     t->n++;
     t->is_sorted = false;
+    t->is_branching_applied = false;
     return 0;
 }
 

@@ -40,6 +40,11 @@ struct vtab {
     struct vtab_value *v;
     size_t n, cap;
     bool is_sorted; /* v sorted and runs/slots built from it (vtab.c ensure_sorted) */
+    /* branch_vtab_hide has blanked what branching logic hides (with "now" at
+     * branching_now_ms), and nothing was added since: every value left is of a field shown
+     * where it is stored */
+    bool is_branching_applied;
+    long long branching_now_ms;
     /* a hash index of the runs: slots[] holds a run's index + 1, 0 when empty; nslots is a
      * power of two, at least twice nruns. A lookup hashes (field, event) once instead of
      * comparing strings at every step of a bisection over the whole record (those strcmp

@@ -740,6 +740,58 @@ static void test_completeness_counts_required_shown_fields(void **state)
     dict_free(&d);
 }
 
+/* A value that branch_vtab_hide left in the table is of a field shown there, so completeness
+ * counts it without deciding again; a value it blanked, and a table it has not seen (or has,
+ * but a value was added since), are decided by the branching logic as before. cons_dt is shown
+ * for written consent only (cons_type 1 or 2). */
+static long cpl_of(const struct adataset *ds, const struct dict *d, const char *field,
+                   bool expected)
+{
+    const struct dict_field *fd = dict_field(d, field);
+    assert_non_null(fd);
+    const struct derive_cpl *c = &ds->cpl[fd - d->fields];
+    return expected ? c->expected : c->present;
+}
+
+static void test_completeness_after_hiding(void **state)
+{
+    (void)state;
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    struct dict d;
+    struct err e = {0};
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
+        fail_msg("%s", e.msg);
+    for (int round = 0; round < 4; round++) {
+        /* 0: deferred consent, its date stored anyway, hidden first; 1: the same, never hidden;
+         * 2: written consent, hidden first (nothing to hide); 3: the same, a value added after */
+        struct vtab v;
+        vtab_init(&v);
+        vtab_set_dict(&v, &d);
+        assert_int_equal(vtab_set_record(&v, "SCR-031", "IOH-031"), 0);
+        put(&v, "screening_arm_1", 0, "age", "40");
+        put(&v, "screening_arm_1", 0, "cons_type", round < 2 ? "3" : "1");
+        put(&v, "screening_arm_1", 0, "cons_dt", "2025-03-03 10:00");
+        assert_false(v.is_branching_applied);
+        if (round != 1)
+            assert_int_equal(branch_vtab_hide(&d, &v, 0, NULL, NULL, &e), 0);
+        assert_int_equal(v.is_branching_applied, round != 1);
+        if (round == 3) {
+            put(&v, "screening_arm_1", 0, "cons_enrol_dt", "2025-03-03 10:00");
+            assert_false(v.is_branching_applied);
+        }
+        struct adataset ds;
+        derive_init(&ds);
+        assert_int_equal(derive_completeness(&ds, &d, &v, 0, &e), 0);
+        assert_int_equal(cpl_of(&ds, &d, "age", true), 1);
+        assert_int_equal(cpl_of(&ds, &d, "age", false), 1);
+        assert_int_equal(cpl_of(&ds, &d, "cons_dt", true), round < 2 ? 0 : 1);
+        assert_int_equal(cpl_of(&ds, &d, "cons_dt", false), round < 2 ? 0 : 1);
+        derive_free(&ds);
+        vtab_free(&v);
+    }
+    dict_free(&d);
+}
+
 /* Writes text to dir/name. */
 static void put_file(const char *dir, const char *name, const char *text)
 {
@@ -872,6 +924,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ne_equivalents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complications_and_screen_failure, setup, teardown),
         cmocka_unit_test(test_completeness_reads_references_as_branching_does),
+        cmocka_unit_test(test_completeness_after_hiding),
         cmocka_unit_test_setup_teardown(test_completeness_counts_required_shown_fields, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_huge_stored_instance_is_visited_not_counted_up_to,
