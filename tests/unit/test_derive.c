@@ -693,6 +693,15 @@ static void test_parse_time(void **state)
     assert_false(derive_parse_time(NULL, &t));
 }
 
+/* The study's protocol ($IOHEME_PROTOCOL, else the repository's). */
+static void load_study_dict(struct dict *d)
+{
+    const char *dir = getenv("IOHEME_PROTOCOL");
+    struct err e = {0};
+    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", d, &e) != 0)
+        fail_msg("%s", e.msg);
+}
+
 /* Completeness (SAP §7) on the study's own protocol: a required field is expected where its
  * form is collected and its branching logic shows it; repeating forms count per instance. */
 static long cpl(struct fx *f, const char *field, bool expected)
@@ -707,11 +716,9 @@ static long cpl(struct fx *f, const char *field, bool expected)
 static void test_completeness_counts_required_shown_fields(void **state)
 {
     struct fx *f = *state;
-    const char *dir = getenv("IOHEME_PROTOCOL");
     struct dict d;
     struct err e = {0};
-    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
-        fail_msg("%s", e.msg);
+    load_study_dict(&d);
     struct vtab *v = &f->v;
     vtab_reset(v);
     assert_int_equal(vtab_set_record(v, "SCR-030", "IOH-030"), 0);
@@ -756,11 +763,9 @@ static long cpl_of(const struct adataset *ds, const struct dict *d, const char *
 static void test_completeness_after_hiding(void **state)
 {
     (void)state;
-    const char *dir = getenv("IOHEME_PROTOCOL");
     struct dict d;
     struct err e = {0};
-    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
-        fail_msg("%s", e.msg);
+    load_study_dict(&d);
     for (int round = 0; round < 4; round++) {
         /* 0: deferred consent, its date stored anyway, hidden first; 1: the same, never hidden;
          * 2: written consent, hidden first (nothing to hide); 3: the same, a value added after */
@@ -870,11 +875,9 @@ static void test_huge_stored_instance_is_visited_not_counted_up_to(void **state)
     assert_int_equal(f->ds.t[ADS_INFUSIONS].nrows, 1);
     assert_int_equal(f->ds.t[ADS_COMPLICATIONS].nrows, 1);
 
-    const char *dir = getenv("IOHEME_PROTOCOL");
     struct dict d;
     struct err e = {0};
-    if (dict_load(dir ? dir : IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
-        fail_msg("%s", e.msg);
+    load_study_dict(&d);
     assert_int_equal(derive_completeness(&f->ds, &d, &f->v, 0, &e), 0);
     /* attempt forms at instances 1 and INT_MAX: two expected outcomes, both present */
     assert_int_equal(cpl(f, "att_outcome", true), 2);
