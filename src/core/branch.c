@@ -56,8 +56,8 @@ int branch_vtab_lookup(void *ctx, const char *event, const char *field, const ch
     int first = 0, last = 0;
     if (dict_ref_needs_bounds(lk->d, evi, f, instance))
         branch_vtab_bounds(lk->d, lk->t, ev, f, &first, &last);
-    int inst = dict_ref_instance(lk->d, evi, f, strcmp(ev, lk->event) == 0, lk->instance, instance,
-                                 first, last);
+    int inst = dict_ref_instance(lk->d, evi, f, ev == lk->event || strcmp(ev, lk->event) == 0,
+                                 lk->instance, instance, first, last);
     out->kind = EV_BLANK;
     out->num = 0;
     out->str = "";

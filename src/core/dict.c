@@ -188,6 +188,9 @@ const struct dict_form *dict_form(const struct dict *d, const char *name)
 
 int dict_event_index(const struct dict *d, const char *event)
 {
+    for (size_t i = 0; i < d->nevents; i++) /* the dictionary's own name, as most callers pass */
+        if (d->events[i].name == event)
+            return (int)i;
     for (size_t i = 0; i < d->nevents; i++)
         if (strcmp(d->events[i].name, event) == 0)
             return (int)i;

@@ -131,7 +131,11 @@ const char *expr_smart_name(size_t i)
 
 bool expr_is_smart(const char *name)
 {
-    for (size_t i = 0; name && SMART[i]; i++)
+    /* each has a '-', which no field name has: most names are settled by that (this runs for
+     * every field reference a logic evaluation reads) */
+    if (!name || !strchr(name, '-'))
+        return false;
+    for (size_t i = 0; SMART[i]; i++)
         if (strcmp(SMART[i], name) == 0)
             return true;
     return false;
