@@ -199,6 +199,8 @@ static int flush_record(struct load_ctx *c)
     struct pipe *p = c->pipe;
     if (!p)
         return derive_one(c, c->cur, c->e);
+    /* the deriving thread sorts the record (its first lookup does): this thread, reading the
+     * store, is the busier of the two */
     pthread_mutex_lock(&p->mu);
     p->count++;
     pthread_cond_broadcast(&p->cv);
