@@ -53,6 +53,7 @@ struct dataset_spool {
     size_t rowcap;
     size_t *ends;       /* each cell's offset in row, SIZE_MAX when missing */
     const char **cells; /* pointers into row, NULL when missing */
+    char *wbuf;         /* f's buffer */
     char *rbuf;         /* read back a block at a time: rbuf[rpos, rlen) not yet taken */
     size_t rpos, rlen;
 };

@@ -22,6 +22,9 @@
 /* 2000-01-01T00:00:00Z: what the files say they were written at, always (reproducible). */
 #define PKG_TIMESTAMP 946684800
 
+/* The stdio buffer of a file written. */
+#define PKG_FILE_BUFFER (1 << 20)
+
 /* Days between 1970-01-01 and each package's day 0. */
 #define DAYS_1960 (-3653LL)   /* Stata and SAS: 1960-01-01 */
 #define DAYS_1582 (-141428LL) /* SPSS: 1582-10-14 */
@@ -109,6 +112,11 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
     FILE *f = fopen(path, "wb");
     if (!f)
         return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    /* ReadStat hands over a row (a transport file: 80-byte cards) at a time: through stdio's
+     * own 4 KiB buffer that was a write(2) per 4 KiB (glibc takes a size only with a buffer) */
+    char *fbuf = malloc(PKG_FILE_BUFFER);
+    if (fbuf)
+        (void)setvbuf(f, fbuf, _IOFBF, PKG_FILE_BUFFER);
     readstat_writer_t *w = readstat_writer_init();
     readstat_variable_t **vars = calloc(t->ncols ? t->ncols : 1, sizeof *vars);
     int rc = w && vars ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -236,6 +244,7 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
     free(levels);
     if (fclose(f) != 0 && !rc)
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    free(fbuf); /* after the stream that used it */
     if (rc)
         (void)remove(path);
     return rc;

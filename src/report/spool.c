@@ -49,8 +49,8 @@ int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *nam
         if (!s->f) {
             rc = err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
             close(fd);
-        } else
-            (void)setvbuf(s->f, NULL, _IOFBF, SPOOL_BUFFER);
+        } else if ((s->wbuf = malloc(SPOOL_BUFFER)) != NULL) /* glibc takes no size without one */
+            (void)setvbuf(s->f, s->wbuf, _IOFBF, SPOOL_BUFFER);
     }
     strbuf_release(&path);
     if (rc)
@@ -159,6 +159,7 @@ void dataset_spool_close(struct dataset_spool *s)
 {
     if (s->f)
         (void)fclose(s->f);
+    free(s->wbuf); /* after the stream that used it */
     free(s->widths);
     free(s->cells);
     free(s->ends);
