@@ -39,8 +39,7 @@ static void drop_ranks(struct vtab *t)
 
 void vtab_set_dict(struct vtab *t, const struct dict *d)
 {
-    if (d != t->dict)
-        drop_ranks(t);
+    drop_ranks(t); /* made again at the next sort: d may be a new dictionary at the old address */
     t->dict = d;
     t->event_hint = -1;
     t->is_sorted = false;

@@ -70,7 +70,9 @@ void vtab_init(struct vtab *t);
 void vtab_reset(struct vtab *t);
 void vtab_free(struct vtab *t);
 
-/* The dictionary the values belong to (kept by vtab_reset; it must outlive the table). A value
+/* The dictionary the values belong to, set on an empty table (kept by vtab_reset; it must
+ * outlive the table, and stay as it is while the table is used with it: call this again after
+ * it changes). A value
  * of one of its fields or events then points at the dictionary's own name instead of a copy
  * and carries its field's index, and lookups given the dictionary's names (d->fields[i].name,
  * d->events[k].name, as the derivations pass them) compare pointers where they would compare
