@@ -213,9 +213,6 @@ struct raws {
     size_t n, cap;
     struct arena *ar;
     bool has_sites; /* the study has sites (docs/sites.md): a record without one has no SITEID */
-    /* the first letters of the fields raw_from keeps (lead[0]: filled), so that the record's
-     * other values pass with one look */
-    bool lead[256];
     /* by the dictionary's field index (made at the first record; malloc'ed): which of
      * RAW_FIELDS (k) or LABS (N(RAW_FIELDS) + k) the field is, -1 none */
     short *keep_of;
@@ -265,13 +262,6 @@ static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
     r->subject = subject;
     r->site = v->site;
     rs->n++;
-    if (!rs->lead[0]) {
-        for (size_t k = 0; k < N(RAW_FIELDS); k++)
-            rs->lead[(unsigned char)RAW_FIELDS[k].field[0]] = true;
-        for (size_t k = 0; k < N(LABS); k++)
-            rs->lead[(unsigned char)LABS[k].field[0]] = true;
-        rs->lead[0] = true;
-    }
     const struct dict *d = v->dict;
     if (d && !rs->keep_of) {
         if (!(rs->keep_of = malloc((d->nfields ? d->nfields : 1) * sizeof *rs->keep_of)))
@@ -282,7 +272,7 @@ static int raw_from(struct raws *rs, const char *subject, struct vtab *v)
     for (size_t i = 0; i < v->n; i++) {
         const struct vtab_value *x = &v->v[i];
         const char *f = x->field, **slot = NULL;
-        if (!x->value[0] || x->code || !rs->lead[(unsigned char)f[0]])
+        if (!x->value[0] || x->code)
             continue;
         /* a value of a field the dictionary lacks (left by an amendment) by its name */
         int k = x->field_index >= 0 && d ? rs->keep_of[x->field_index] : keep_by_name(f);
