@@ -160,6 +160,14 @@ static void test_lookups_equal_a_linear_search(void **state)
     vtab_free(&t);
 }
 
+/* The study's protocol, from the repository. */
+static void load_study_dict(struct dict *d)
+{
+    struct err e = {0};
+    if (dict_load(IOHEME_SOURCE_DIR "/protocols/io-heme", d, &e) != 0)
+        fail_msg("%s", e.msg);
+}
+
 /* With the dictionary named (vtab_set_dict), a value of a known field and event points at the
  * dictionary's own names and carries the field's index; an unknown one is copied (index -1);
  * lookups by the dictionary's names and by copies of them find the same values, before and
@@ -168,9 +176,7 @@ static void test_dictionary_names(void **state)
 {
     (void)state;
     struct dict d;
-    struct err e = {0};
-    if (dict_load(IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
-        fail_msg("%s", e.msg);
+    load_study_dict(&d);
     assert_true(d.nfields > 20 && d.nevents > 1);
     struct vtab t;
     vtab_init(&t);
@@ -254,9 +260,7 @@ static void test_sort_by_dictionary_equals_sort_by_names(void **state)
 {
     (void)state;
     struct dict d;
-    struct err e = {0};
-    if (dict_load(IOHEME_SOURCE_DIR "/protocols/io-heme", &d, &e) != 0)
-        fail_msg("%s", e.msg);
+    load_study_dict(&d);
     static const char *codes[] = {"", "1", "10", "2"};
     enum { MAXK = 4000 };
     static struct key keys[MAXK], want[MAXK];
