@@ -53,6 +53,11 @@ const char CMD_DATASET_USAGE[] =
     "                 (the default) and r add dataset.R, which reads the CSVs into R with the\n"
     "                 same types and labels (docs/exports.md)\n"
     "\n"
+    "Records unchanged since the last dataset of the same format are not derived again: their\n"
+    "rows come from the export cache beside the database (FILE.cache/, docs/exports.md),\n"
+    "valid while the audit trail names no change to them; IOHEME_EXPORT_CACHE=off derives\n"
+    "every record afresh. The files are the same either way.\n"
+    "\n"
     "Needs a role with export (admin, data_manager, statistician).\n"
     "  --user NAME    acting user (default $IOHEME_USER); password from $IOHEME_PASSWORD,\n"
     "                 else asked on the terminal\n";
@@ -175,10 +180,11 @@ int cmd_dataset(struct cmd_ctx *ctx)
     if (rc == 0 && dbs.state == STORE_DB_LOCKED)
         printf("locked database %s: %s/%s lists every file with its SHA-256\n", dbs.lock_id, out,
                DATASET_MANIFEST_FILE);
-    if (rc == 0)
+    if (rc == 0) {
         cli_print_dataset_written(out, &ds);
-    if (rc == 0)
+        cli_note_export_cache();
         cli_note_sites(ctx->st);
+    }
     derive_free(&ds);
     return rc ? cli_fail("dataset", &e) : 0;
 }

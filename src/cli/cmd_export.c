@@ -113,7 +113,9 @@ const char CMD_EXPORT_XPT_USAGE[] =
     "time), ae.xpt (complications with CTCAE grade), and suppdm/supppr/suppec/supplb.xpt for\n"
     "what has no SDTM variable. Names <= 8 characters, labels <= 40, values <= 200, dates ISO\n"
     "8601. The same database gives the same bytes. Audited (action export) with define.xml's\n"
-    "and each file's SHA-256.\n";
+    "and each file's SHA-256. Records unchanged since the last export come from the export\n"
+    "cache beside the database (FILE.cache/; IOHEME_EXPORT_CACHE=off: every record derived\n"
+    "afresh; the same bytes either way).\n";
 
 static const struct cli_opt_spec cmd_export_xpt_opts[] = {
     STORE_CLI_COMMON_OPTS, {"site", true}, {"out", true}, {NULL, false}};
@@ -164,6 +166,7 @@ static int cmd_export_xpt(struct cmd_ctx *ctx)
         printf("wrote %s: %zu SDTM datasets (SAS XPT v5) for %zu subjects, %zu rows, and "
                "define.xml\n",
                out, s.datasets, s.subjects, s.rows);
+        cli_note_export_cache();
     }
     cli_note_sites(ctx->st);
     return 0;

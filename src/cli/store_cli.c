@@ -17,6 +17,7 @@
 #include "core/sitetime.h"
 #include "formats/json_out.h"
 #include "report/dataset.h"
+#include "report/dataset_cache.h"
 #include "store/sessions.h"
 
 const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
@@ -223,6 +224,16 @@ void cli_note_sites(struct store *st)
     if (store_reads_sites(st, &sb, &e) == 0 && sb.len)
         (void)fprintf(stderr, "ioheme: note: %s only, not the whole study\n", strbuf_str(&sb));
     strbuf_release(&sb);
+}
+
+void cli_note_export_cache(void)
+{
+    struct dataset_cache_stats s;
+    dataset_cache_last_stats(&s);
+    if (s.used && s.kept)
+        printf("%zu record(s) unchanged since the last export taken from the export cache, %zu "
+               "derived\n",
+               s.kept, s.derived);
 }
 
 void cli_print_dataset_written(const char *dir, const struct adataset *ds)

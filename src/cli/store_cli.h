@@ -60,6 +60,9 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
 /* Tells the person what `dataset` wrote into dir: each table's file with its rows, and the
  * dictionary. */
 void cli_print_dataset_written(const char *dir, const struct adataset *ds);
+/* After an export: how many records the export cache (report/dataset_cache.h) gave as they were,
+ * and how many were derived afresh; nothing when it gave none. */
+void cli_note_export_cache(void);
 /* On stderr, when reads see some sites only (--site, a user of some sites): which, "not the
  * whole study" — after an export, a dataset or a report. */
 void cli_note_sites(struct store *st);

@@ -277,6 +277,9 @@ struct dict;
  * "today" and "now" are in branching logic (as for branch_vtab_hide). */
 int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, long long now_ms,
                         struct err *e);
+/* Makes the completeness counters (one per field of d, all 0) when ds has none yet: what
+ * derive_completeness starts with, and what an export adds counts kept from before to. */
+int derive_completeness_start(struct adataset *ds, const struct dict *d, struct err *e);
 /* Turns the completeness counts into the completeness table (fields with nothing expected are
  * left out). Call once, after the last record. */
 int derive_finish(struct adataset *ds, struct err *e);

@@ -70,22 +70,30 @@ static void count_form(struct adataset *ds, const struct dict *d, struct vtab *v
     }
 }
 
+int derive_completeness_start(struct adataset *ds, const struct dict *d, struct err *e)
+{
+    if (ds->cpl)
+        return 0;
+    ds->cpl = calloc(d->nfields ? d->nfields : 1, sizeof *ds->cpl);
+    if (!ds->cpl)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    ds->ncpl = d->nfields;
+    for (size_t i = 0; i < d->nfields; i++) {
+        ds->cpl[i].form = d->fields[i].form;
+        ds->cpl[i].form_label = d->forms[d->fields[i].form_index].label;
+        ds->cpl[i].field = d->fields[i].name;
+    }
+    return 0;
+}
+
 int derive_completeness(struct adataset *ds, const struct dict *d, struct vtab *v, long long now_ms,
                         struct err *e)
 {
     if (!v->is_enrolled)
         return 0;
-    if (!ds->cpl) {
-        ds->cpl = calloc(d->nfields, sizeof *ds->cpl);
-        if (!ds->cpl)
-            return err_set(e, ERR_NOMEM, "out of memory");
-        ds->ncpl = d->nfields;
-        for (size_t i = 0; i < d->nfields; i++) {
-            ds->cpl[i].form = d->fields[i].form;
-            ds->cpl[i].form_label = d->forms[d->fields[i].form_index].label;
-            ds->cpl[i].field = d->fields[i].name;
-        }
-    }
+    int rc = derive_completeness_start(ds, d, e);
+    if (rc)
+        return rc;
     struct arena ar = ARENA_INIT;
     for (size_t ev = 0; ev < d->nevents; ev++) {
         const char *evname = d->events[ev].name;

@@ -4,7 +4,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,18 @@
 #include "core/branch.h"
 #include "formats/csv.h"
 #include "formats/json_out.h"
+#include "report/dataset_cache.h"
 
 /* ---- from the store -----------------------------------------------------------------------*/
+
+/* One record on its way to the derivation: its values, or its entry in the export cache. */
+struct rec_slot {
+    struct vtab v;
+    long long id;
+    bool had_values; /* read with values (else derived after them, as the screening log's) */
+    const unsigned char *cached; /* the export cache's entry (dataset_cache.h), NULL: derive v */
+    size_t cached_len;
+};
 
 /* Deriving on a second thread while this one reads the next records from the store (the read
  * is a third of an export's time, the derivation the rest): the reader fills a ring of value
@@ -31,7 +43,7 @@ struct pipe {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct pipe_slot { /* each on cache lines of its own: the two threads write neighbours */
-        _Alignas(128) struct vtab v;
+        _Alignas(128) struct rec_slot r;
     } slot[PIPE_SLOTS];
     size_t head, count; /* handed over: slot[(head + k) % PIPE_SLOTS] for k < count */
     bool done;          /* the reader has handed over its last record */
@@ -49,12 +61,19 @@ struct load_ctx {
     size_t nrecs, next;                  /* recs[next] is the next record expected */
     bool *seen;                          /* seen[i]: recs[i] has been derived */
     long long cur_id;                    /* record being collected, -1 none */
-    struct vtab v;                       /* the record being collected without a pipe */
-    struct vtab *cur;                    /* the record being collected: &v, or a slot of the pipe */
+    struct rec_slot one;                 /* the record being collected without a pipe */
+    struct rec_slot *cur;                /* the record being collected: &one, or a pipe's slot */
     struct pipe *pipe;                   /* NULL: read and derive on this thread */
     const struct dataset_stream *stream; /* NULL: the tables keep every record's rows */
     struct err *e;
     int rc;
+    /* the export cache (stream->cache_kind): entries of recs[i] still valid, in id order; the
+     * next one not yet handed on; on the deriving thread, what a record's entry is built in */
+    struct dataset_cache *cache;
+    size_t cnext;
+    struct dataset_out out;
+    struct strbuf entry;
+    long *cpl_before; /* the completeness counters before the record: expected, present */
 };
 
 static const struct store_record *find_rec(struct load_ctx *c, long long id)
@@ -93,9 +112,165 @@ static int on_hidden(void *ctx, const struct vtab_value *v, const struct dict_fi
     return c->hidden_fn(c->hidden_ctx, &x);
 }
 
-/* Derives one whole record and empties its table (on the deriving thread, when there is one). */
-static int derive_one(struct load_ctx *c, struct vtab *v, struct err *e)
+/* ---- a record's output, and the export cache's entry of it ----------------------------------
+ * An entry: had_values (1 byte); the hidden values left out (u32); the completeness counters
+ * the record added to (u32 count, then field index, expected, present: u32 each); the rows of
+ * each analysis table (ADS_NTABLES u32); each of the consumer's streams' rows and bytes (u32
+ * each) and its bytes. */
+
+static void put_u32(struct strbuf *sb, size_t v)
 {
+    uint32_t x = (uint32_t)v;
+    strbuf_add(sb, &x, sizeof x);
+}
+
+static bool get_u32(const unsigned char **p, const unsigned char *end, size_t *v)
+{
+    uint32_t x;
+    if ((size_t)(end - *p) < sizeof x)
+        return false;
+    memcpy(&x, *p, sizeof x);
+    *p += sizeof x;
+    *v = x;
+    return true;
+}
+
+/* Hands each of the record's streams to the consumer. */
+static int write_out(struct load_ctx *c, const struct dataset_out *o, struct err *e)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < o->n; i++) {
+        if (o->bytes[i].failed)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        if (o->bytes[i].len)
+            rc = c->stream->write(c->stream->ctx, i, o->bytes[i].buf, o->bytes[i].len, o->nrows[i],
+                                  e);
+    }
+    return rc;
+}
+
+static int out_init(struct dataset_out *o, size_t n)
+{
+    o->n = n;
+    o->bytes = calloc(n ? n : 1, sizeof *o->bytes);
+    o->nrows = calloc(n ? n : 1, sizeof *o->nrows);
+    return o->bytes && o->nrows ? 0 : ERR_NOMEM;
+}
+
+static void out_reset(struct dataset_out *o)
+{
+    for (size_t i = 0; o->bytes && i < o->n; i++)
+        strbuf_reset(&o->bytes[i]);
+    for (size_t i = 0; o->nrows && i < o->n; i++)
+        o->nrows[i] = 0;
+}
+
+static void out_free(struct dataset_out *o)
+{
+    for (size_t i = 0; o->bytes && i < o->n; i++)
+        strbuf_release(&o->bytes[i]);
+    free(o->bytes);
+    free(o->nrows);
+    memset(o, 0, sizeof *o);
+}
+
+/* The entry of a record just derived (its output in c->out), from what it added to ds. */
+static int cache_entry(struct load_ctx *c, const struct rec_slot *r, size_t nhidden, struct err *e)
+{
+    struct strbuf *sb = &c->entry;
+    struct adataset *ds = c->ds;
+    strbuf_reset(sb);
+    strbuf_addc(sb, r->had_values ? 1 : 0);
+    put_u32(sb, nhidden);
+    if (ds->cpl && !c->cpl_before && !(c->cpl_before = calloc(2 * ds->ncpl, sizeof(long))))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    size_t at = sb->len, n = 0;
+    put_u32(sb, 0);
+    for (size_t k = 0; ds->cpl && k < ds->ncpl; k++) {
+        long *b = &c->cpl_before[2 * k];
+        if (ds->cpl[k].expected == b[0] && ds->cpl[k].present == b[1])
+            continue;
+        put_u32(sb, k);
+        put_u32(sb, (size_t)(ds->cpl[k].expected - b[0]));
+        put_u32(sb, (size_t)(ds->cpl[k].present - b[1]));
+        b[0] = ds->cpl[k].expected;
+        b[1] = ds->cpl[k].present;
+        n++;
+    }
+    if (!sb->failed) {
+        uint32_t x = (uint32_t)n;
+        memcpy(sb->buf + at, &x, sizeof x);
+    }
+    for (int i = 0; i < ADS_NTABLES; i++)
+        put_u32(sb, ds->t[i].nrows);
+    for (size_t i = 0; i < c->out.n; i++) {
+        put_u32(sb, c->out.nrows[i]);
+        put_u32(sb, c->out.bytes[i].len);
+        strbuf_add(sb, c->out.bytes[i].buf, c->out.bytes[i].len);
+    }
+    if (sb->failed)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    dataset_cache_put(c->cache, r->id, sb->buf, sb->len, false);
+    return 0;
+}
+
+/* A record from its cache entry: what it added to ds, and its streams to the consumer. */
+static int replay(struct load_ctx *c, const struct rec_slot *r, struct err *e)
+{
+    struct adataset *ds = c->ds;
+    const unsigned char *p = r->cached + 1, *end = r->cached + r->cached_len;
+    size_t nhidden, ncpl, rows, nrows, len;
+    bool ok = r->cached_len >= 1 && get_u32(&p, end, &nhidden) && get_u32(&p, end, &ncpl);
+    if (ok && ncpl && !ds->cpl) {
+        int rc = derive_completeness_start(ds, c->d, e);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; ok && i < ncpl; i++) {
+        size_t k, dx, dp;
+        ok = get_u32(&p, end, &k) && get_u32(&p, end, &dx) && get_u32(&p, end, &dp) && k < ds->ncpl;
+        if (ok && !c->cpl_before && !(c->cpl_before = calloc(2 * ds->ncpl, sizeof(long))))
+            return err_set(e, ERR_NOMEM, "out of memory");
+        if (ok) { /* the counters before the next record derived afresh move on too */
+            ds->cpl[k].expected += (long)dx;
+            ds->cpl[k].present += (long)dp;
+            c->cpl_before[2 * k] += (long)dx;
+            c->cpl_before[2 * k + 1] += (long)dp;
+        }
+    }
+    for (int i = 0; ok && i < ADS_NTABLES; i++)
+        if ((ok = get_u32(&p, end, &rows)))
+            ds->ndropped[i] += rows;
+    int rc = 0;
+    for (size_t i = 0; ok && rc == 0 && i < c->out.n; i++) {
+        ok = get_u32(&p, end, &nrows) && get_u32(&p, end, &len) && (size_t)(end - p) >= len;
+        if (ok && len)
+            rc = c->stream->write(c->stream->ctx, i, (const char *)p, len, nrows, e);
+        p += ok ? len : 0;
+    }
+    if (rc)
+        return rc;
+    if (!ok || p != end)
+        return err_set(e, ERR_IO,
+                       "the export cache's entry of record %lld is damaged: remove "
+                       "the folder <database>.cache and export again",
+                       r->id);
+    ds->nhidden_ignored += nhidden;
+    dataset_cache_put(c->cache, r->id, r->cached, r->cached_len, true);
+    dataset_cache_done(c->cache, r->cached);
+    return 0;
+}
+
+/* Derives one whole record and empties its table (on the deriving thread, when there is one). */
+static int derive_one(struct load_ctx *c, struct rec_slot *r, struct err *e)
+{
+    if (r->cached) {
+        int rc = replay(c, r, e);
+        r->cached = NULL;
+        return rc;
+    }
+    struct vtab *v = &r->v;
+    size_t hidden_before = c->ds ? c->ds->nhidden_ignored : 0;
     /* a value its field's branching logic hides is no data: the derivations never see it */
     struct hidden_ctx h = {c, v};
     int rc = branch_vtab_hide(c->d, v, c->now_ms, on_hidden, &h, e);
@@ -104,7 +279,12 @@ static int derive_one(struct load_ctx *c, struct vtab *v, struct err *e)
     if (rc == 0 && c->ds && (!c->stream || !c->stream->no_completeness))
         rc = derive_completeness(c->ds, c->d, v, c->now_ms, e);
     if (rc == 0 && c->ds && c->stream) {
-        rc = c->stream->on_rows(c->stream->ctx, c->ds, v, e);
+        out_reset(&c->out);
+        rc = c->stream->on_rows(c->stream->ctx, c->ds, v, &c->out, e);
+        if (rc == 0)
+            rc = write_out(c, &c->out, e);
+        if (rc == 0 && c->cache)
+            rc = cache_entry(c, r, c->ds->nhidden_ignored - hidden_before, e);
         derive_drop_rows(c->ds);
     }
     vtab_reset(v);
@@ -121,11 +301,13 @@ static void *pipe_main(void *arg)
             pthread_cond_wait(&p->cv, &p->mu);
         if (p->count == 0)
             break;
-        struct vtab *v = &p->slot[p->head].v;
+        struct rec_slot *r = &p->slot[p->head].r;
         pthread_mutex_unlock(&p->mu);
-        int rc = p->failed ? 0 : derive_one(c, v, &p->werr);
-        if (p->failed)
-            vtab_reset(v);
+        int rc = p->failed ? 0 : derive_one(c, r, &p->werr);
+        if (p->failed) {
+            vtab_reset(&r->v);
+            r->cached = NULL;
+        }
         pthread_mutex_lock(&p->mu);
         if (rc)
             p->failed = true;
@@ -135,6 +317,13 @@ static void *pipe_main(void *arg)
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+static void slot_init(struct rec_slot *r, const struct dict *d)
+{
+    memset(r, 0, sizeof *r);
+    vtab_init(&r->v);
+    vtab_set_dict(&r->v, d);
 }
 
 /* Starts the deriving thread; false (and nothing started) when it cannot. */
@@ -147,21 +336,21 @@ static bool pipe_start(struct load_ctx *c)
     if (!p)
         return false;
     memset(p, 0, sizeof *p);
-    for (int i = 0; i < PIPE_SLOTS; i++) {
-        vtab_init(&p->slot[i].v);
-        vtab_set_dict(&p->slot[i].v, c->d);
-    }
+    for (int i = 0; i < PIPE_SLOTS; i++)
+        slot_init(&p->slot[i].r, c->d);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     c->pipe = p;
     if (pthread_create(&p->th, NULL, pipe_main, c) != 0) {
+        for (int i = 0; i < PIPE_SLOTS; i++)
+            vtab_free(&p->slot[i].r.v);
         pthread_cond_destroy(&p->cv);
         pthread_mutex_destroy(&p->mu);
         free(p);
         c->pipe = NULL;
         return false;
     }
-    c->cur = &p->slot[0].v;
+    c->cur = &p->slot[0].r;
     return true;
 }
 
@@ -180,22 +369,19 @@ static int pipe_stop(struct load_ctx *c)
     if (rc)
         *c->e = p->werr;
     for (int i = 0; i < PIPE_SLOTS; i++)
-        vtab_free(&p->slot[i].v);
+        vtab_free(&p->slot[i].r.v);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
     c->pipe = NULL;
-    c->cur = &c->v;
+    c->cur = &c->one;
     return rc;
 }
 
-/* The record collected in c->cur is whole: derives it, or hands it to the deriving thread and
+/* Hands the record in c->cur on: derives it here, or passes it to the deriving thread and
  * moves c->cur to the next free slot (waiting for one). */
-static int flush_record(struct load_ctx *c)
+static int hand_on(struct load_ctx *c)
 {
-    if (c->cur_id < 0)
-        return 0;
-    c->cur_id = -1;
     struct pipe *p = c->pipe;
     if (!p)
         return derive_one(c, c->cur, c->e);
@@ -207,24 +393,65 @@ static int flush_record(struct load_ctx *c)
     while (p->count == PIPE_SLOTS && !p->failed)
         pthread_cond_wait(&p->cv, &p->mu);
     bool failed = p->failed;
-    c->cur = &p->slot[(p->head + p->count) % PIPE_SLOTS].v;
+    c->cur = &p->slot[(p->head + p->count) % PIPE_SLOTS].r;
     pthread_mutex_unlock(&p->mu);
     return failed ? ERR_INTERNAL : 0; /* pipe_stop reports the deriver's error */
 }
 
-static int start_record(struct load_ctx *c, long long id)
+/* The record collected in c->cur is whole: hands it on. */
+static int flush_record(struct load_ctx *c)
+{
+    if (c->cur_id < 0)
+        return 0;
+    c->cur_id = -1;
+    return hand_on(c);
+}
+
+/* Hands on, in their place, the records before id (all: LLONG_MAX) whose cache entries hold
+ * values: records come in id order, those without values after them (load_study). */
+static int cached_before(struct load_ctx *c, long long id)
+{
+    int rc = 0;
+    for (; rc == 0 && c->cnext < c->nrecs && c->recs[c->cnext].id < id; c->cnext++) {
+        size_t len;
+        const unsigned char *at = dataset_cache_get(c->cache, c->recs[c->cnext].id, &len);
+        if (!at || !len || !at[0])
+            continue;
+        c->seen[c->cnext] = true;
+        c->cur->id = c->recs[c->cnext].id;
+        c->cur->cached = at;
+        c->cur->cached_len = len;
+        rc = hand_on(c);
+    }
+    return rc;
+}
+
+static int start_record(struct load_ctx *c, long long id, bool had_values)
 {
     /* c->recs is set before the first value arrives (store_study_records_values) */
     if (!c->seen && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
         return err_set(c->e, ERR_NOMEM, "out of memory");
+    int rc = c->cache && had_values ? cached_before(c, id) : 0;
+    if (rc)
+        return rc;
     const struct store_record *r = find_rec(c, id);
     c->cur_id = id;
     if (!r)
         return err_set(c->e, ERR_INTERNAL, "value of unknown record id %lld", id);
     c->seen[r - c->recs] = true;
+    c->cur->id = id;
+    c->cur->had_values = had_values;
+    c->cur->cached = NULL;
+    size_t len;
+    const unsigned char *at = had_values ? NULL : dataset_cache_get(c->cache, id, &len);
+    if (at) { /* a record without values, kept: its entry as it was */
+        c->cur->cached = at;
+        c->cur->cached_len = len;
+        return 0;
+    }
     bool enrolled = r->status == STORE_REC_ENROLLED || r->status == STORE_REC_WITHDRAWN;
-    if (vtab_set_record(c->cur, r->screening_no, enrolled ? r->study_id : NULL) ||
-        vtab_set_site(c->cur, r->site))
+    if (vtab_set_record(&c->cur->v, r->screening_no, enrolled ? r->study_id : NULL) ||
+        vtab_set_site(&c->cur->v, r->site))
         return err_set(c->e, ERR_NOMEM, "out of memory");
     return 0;
 }
@@ -234,10 +461,10 @@ static int on_value(void *ctx, const struct store_value *sv)
     struct load_ctx *c = ctx;
     int rc;
     if (sv->record_id != c->cur_id) {
-        if ((rc = flush_record(c)) || (rc = start_record(c, sv->record_id)))
+        if ((rc = flush_record(c)) || (rc = start_record(c, sv->record_id, true)))
             return c->rc = rc;
     }
-    if (vtab_add(c->cur, sv->event, sv->instance, sv->field, sv->code, sv->value))
+    if (vtab_add(&c->cur->v, sv->event, sv->instance, sv->field, sv->code, sv->value))
         return c->rc = err_set(c->e, ERR_NOMEM, "out of memory");
     return 0;
 }
@@ -250,28 +477,30 @@ static int load_study(struct store *st, struct load_ctx *c, struct err *e)
     c->cur_id = -1;
     c->e = e;
     c->now_ms = store_now_ms(st);
-    vtab_init(&c->v);
-    vtab_set_dict(&c->v, c->d);
-    c->cur = &c->v;
+    slot_init(&c->one, c->d);
+    c->cur = &c->one;
     if (c->ds && !c->hidden_fn)
         pipe_start(c); /* else (no thread to be had) all on this one */
     /* the records and their values in one snapshot: a record screened meanwhile is in both
-     * or neither */
-    int rc = store_study_records_values(st, &c->recs, &c->nrecs, on_value, c, e);
+     * or neither; with the export cache, the values of the records it holds are not read */
+    int rc = store_study_records_values_some(
+        st, &c->recs, &c->nrecs, c->cache ? dataset_cache_select : NULL, c->cache, on_value, c, e);
     if (c->rc)
         rc = c->rc;
     if (rc == 0 && !c->seen && !(c->seen = calloc(c->nrecs + 1, sizeof *c->seen)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
     if (rc == 0)
         rc = flush_record(c);
+    if (rc == 0 && c->cache)
+        rc = cached_before(c, LLONG_MAX);
+    /* Records without any stored value still belong in the screening log. */
+    for (size_t i = 0; rc == 0 && i < c->nrecs; i++)
+        if (!c->seen[i] && (rc = start_record(c, c->recs[i].id, false)) == 0)
+            rc = flush_record(c);
     int prc = pipe_stop(c); /* the deriver's error is the one to tell */
     if (prc)
         rc = prc;
-    /* Records without any stored value still belong in the screening log. */
-    for (size_t i = 0; rc == 0 && i < c->nrecs; i++)
-        if (!c->seen[i] && (rc = start_record(c, c->recs[i].id)) == 0)
-            rc = flush_record(c);
-    vtab_free(&c->v);
+    vtab_free(&c->one.v);
     free(c->seen);
     free(c->recs);
     return rc;
@@ -284,15 +513,27 @@ static int derive_study(struct store *st, struct adataset *ds, const struct data
     derive_init(ds);
     c.ds = ds;
     c.stream = s;
+    c.entry = (struct strbuf)STRBUF_INIT;
     int rc = store_is_synthetic(st, &ds->is_synthetic, e);
+    if (rc == 0 && s && out_init(&c.out, s->nout))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0 && s && s->cache_kind)
+        rc = dataset_cache_open(st, s->cache_kind, s->cache_layout, &c.cache, e);
     if (rc == 0)
         rc = load_study(st, &c, e);
     if (rc == 0)
         rc = derive_finish(ds, e);
-    if (rc == 0 && s) {
-        rc = s->on_rows(s->ctx, ds, NULL, e);
+    if (rc == 0 && s) { /* the completeness rows */
+        out_reset(&c.out);
+        rc = s->on_rows(s->ctx, ds, NULL, &c.out, e);
+        if (rc == 0)
+            rc = write_out(&c, &c.out, e);
         derive_drop_rows(ds);
     }
+    dataset_cache_close(c.cache, rc == 0);
+    out_free(&c.out);
+    strbuf_release(&c.entry);
+    free(c.cpl_before);
     if (rc)
         derive_free(ds);
     return rc;
@@ -408,22 +649,27 @@ static int csv_open(struct csv_out *o, const struct adataset *ds, const char *di
     return rc;
 }
 
+/* Appends every row of t as CSV lines to sb. */
+static void csv_format(const struct atable *t, struct strbuf *sb)
+{
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (c)
+                strbuf_addc(sb, ',');
+            const char *s = atable_get(t, r, c);
+            if (s)
+                strbuf_add_csv(sb, s);
+        }
+        strbuf_addc(sb, '\n');
+    }
+}
+
 /* Appends every row ds's tables hold. */
 static int csv_add(struct csv_out *o, const struct adataset *ds, struct err *e)
 {
     int rc = 0;
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
-        const struct atable *t = &ds->t[i];
-        for (size_t r = 0; r < t->nrows; r++) {
-            for (size_t c = 0; c < t->ncols; c++) {
-                if (c)
-                    strbuf_addc(&o->sb, ',');
-                const char *s = atable_get(t, r, c);
-                if (s)
-                    strbuf_add_csv(&o->sb, s);
-            }
-            strbuf_addc(&o->sb, '\n');
-        }
+        csv_format(&ds->t[i], &o->sb);
         rc = csv_flush(o, i, e);
     }
     return rc;
@@ -507,14 +753,35 @@ struct export_out {
     struct dataset_spool spool[ADS_NTABLES];
 };
 
-static int export_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
+/* dataset_stream's on_rows: the record's rows as CSV lines (stream i: table i's file) and,
+ * for a package, spooled (stream ADS_NTABLES + i: table i's spool). */
+static int export_rows(void *ctx, const struct adataset *ds, struct vtab *v,
+                       struct dataset_out *out, struct err *e)
 {
     (void)v;
     struct export_out *o = ctx;
-    int rc = csv_add(&o->csv, ds, e);
+    int rc = 0;
+    for (int i = 0; i < ADS_NTABLES; i++) {
+        csv_format(&ds->t[i], &out->bytes[i]);
+        out->nrows[i] = ds->t[i].nrows;
+    }
     for (int i = 0; rc == 0 && o->spooled && i < ADS_NTABLES; i++)
-        rc = dataset_spool_add(&o->spool[i], &ds->t[i], e);
+        rc = dataset_spool_format(&ds->t[i], &out->bytes[ADS_NTABLES + i],
+                                  &out->nrows[ADS_NTABLES + i], e);
     return rc;
+}
+
+/* dataset_stream's write. */
+static int export_write(void *ctx, size_t i, const char *bytes, size_t n, size_t nrows,
+                        struct err *e)
+{
+    struct export_out *o = ctx;
+    if (i >= ADS_NTABLES)
+        return dataset_spool_add_bytes(&o->spool[i - ADS_NTABLES], bytes, n, nrows, e);
+    if (fwrite(bytes, 1, n, o->csv.f[i]) != n)
+        return err_set(e, ERR_IO, "%s/%s.csv: write failed: %s", o->csv.dir, derive_ads_names[i],
+                       strerror(errno));
+    return 0;
 }
 
 struct pkg_files {
@@ -534,7 +801,14 @@ int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, s
                    struct err *e)
 {
     struct export_out o = {.spooled = dataset_format_has_package_files(fmt)};
-    struct dataset_stream s = {export_rows, &o, false};
+    /* the CSVs' lines (and the spools' rows) of each record, kept by the export cache: one
+     * kind for the CSVs alone, one with the spools (a package's files) */
+    struct dataset_stream s = {.on_rows = export_rows,
+                               .write = export_write,
+                               .ctx = &o,
+                               .nout = o.spooled ? 2 * ADS_NTABLES : ADS_NTABLES,
+                               .cache_kind = o.spooled ? "dataset-spooled" : "dataset",
+                               .cache_layout = o.spooled ? "csv lines, spool rows" : "csv lines"};
     /* the files are made before the derivation starts: a folder that cannot be written is
      * said at once, not after the whole study has been read */
     derive_init(ds);

@@ -21,19 +21,38 @@
 
 int dataset_from_store(struct store *st, struct adataset *ds, struct err *e);
 
+/* One record's output, stream by stream (a CSV file, a spooled table): bytes[i] holds what is
+ * appended to stream i, nrows[i] how many rows that is. */
+struct dataset_out {
+    size_t n;
+    struct strbuf *bytes;
+    size_t *nrows;
+};
+
 /* The same derivation handed on record by record, for exports whose memory must not grow with
  * the number of patients: on_rows is called after each record with ds's tables holding that
  * record's rows and nothing else (dropped after the call; derive_nrows counts them) and v its
  * stored values as the derivation saw them (what branching logic hides blanked), and once
- * more at the end with the completeness rows and v NULL. Records come in dataset_from_store's
- * order, so the rows do too. ds is initialised here and holds only the counts on return
- * (derive_free it). on_rows runs on a thread of its own while the store is read (it must not
- * use the store; it is called in record order, one call at a time). With no_completeness the
- * completeness table stays empty: a consumer with no use for it is spared a tenth of the time. */
+ * more at the end with the completeness rows and v NULL; it formats them into out's nout
+ * streams (each empty), and write then appends each stream's bytes where they go. Records come
+ * in dataset_from_store's order, so the rows do too. ds is initialised here and holds only the
+ * counts on return (derive_free it). on_rows and write run on a thread of their own while the
+ * store is read (they must not use the store; they are called in record order, one call at a
+ * time). With no_completeness the completeness table stays empty: a consumer with no use for
+ * it is spared a tenth of the time.
+ *
+ * With cache_kind, the export cache (dataset_cache.h) keeps each record's streams: a record that
+ * has not changed since the last export of that kind is not read nor derived again, and write gets
+ * its streams as kept (on_rows is not called for it). cache_layout names the streams and their
+ * formats: change it whenever what on_rows writes changes shape. */
 struct dataset_stream {
-    int (*on_rows)(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e);
+    int (*on_rows)(void *ctx, const struct adataset *ds, struct vtab *v, struct dataset_out *out,
+                   struct err *e);
+    int (*write)(void *ctx, size_t i, const char *bytes, size_t n, size_t nrows, struct err *e);
     void *ctx;
+    size_t nout;
     bool no_completeness;
+    const char *cache_kind, *cache_layout;
 };
 int dataset_stream_store(struct store *st, struct adataset *ds, const struct dataset_stream *s,
                          struct err *e);
@@ -61,6 +80,11 @@ int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *nam
                        const struct acol *cols, size_t ncols, struct err *e);
 /* Appends every row of t, whose columns are the spool's. */
 int dataset_spool_add(struct dataset_spool *s, const struct atable *t, struct err *e);
+/* The same in two steps: every row of t as the spool's bytes appended to out (*nrows added to);
+ * then such bytes, nrows rows of them (made now or kept by the export cache), appended. */
+int dataset_spool_format(const struct atable *t, struct strbuf *out, size_t *nrows, struct err *e);
+int dataset_spool_add_bytes(struct dataset_spool *s, const char *bytes, size_t n, size_t nrows,
+                            struct err *e);
 /* Back to the first row: before the first dataset_spool_next. */
 int dataset_spool_rewind(struct dataset_spool *s, struct err *e);
 /* The next row's ncols cells (NULL = missing) into *cells, valid until the next call; *cells

@@ -673,8 +673,10 @@ struct sdtm_out {
     struct dataset_spool sp[D_N];
 };
 
-/* A record's analysis rows: its domain rows, spooled; then the next record starts afresh. */
-static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
+/* A record's analysis rows: its domain rows as the spools' bytes (stream i: domain i); then
+ * the next record starts afresh. */
+static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct dataset_out *out,
+                     struct err *e)
 {
     struct sdtm_out *o = ctx;
     int rc = 0;
@@ -684,13 +686,20 @@ static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struc
     if (rc)
         err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
     for (int i = 0; !rc && i < D_N; i++)
-        rc = dataset_spool_add(&o->sp[i], &o->D[i].t, e);
+        rc = dataset_spool_format(&o->D[i].t, &out->bytes[i], &out->nrows[i], e);
     for (int i = 0; i < D_N; i++)
         atable_clear(&o->D[i].t);
     o->rs.r = NULL;
     o->rs.n = o->rs.cap = 0; /* has_sites stays */
     arena_reset(&o->ar);
     return rc;
+}
+
+/* dataset_stream's write: domain i's spool. */
+static int sdtm_write(void *ctx, size_t i, const char *bytes, size_t n, size_t nrows, struct err *e)
+{
+    struct sdtm_out *o = ctx;
+    return dataset_spool_add_bytes(&o->sp[i], bytes, n, nrows, e);
 }
 
 /* ---- define.xml ----------------------------------------------------------------------------*/
@@ -906,7 +915,13 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
                            D[i].member);
     }
     struct sdtm_out o = {.D = D, .rs = {.ar = &o.ar}, .ar = ARENA_INIT};
-    struct dataset_stream stream = {sdtm_rows, &o, true}; /* no completeness domain */
+    /* no completeness domain; the layout names whether the study has sites (DM's SITEID) */
+    struct dataset_stream stream = {.on_rows = sdtm_rows,
+                                    .write = sdtm_write,
+                                    .ctx = &o,
+                                    .nout = D_N,
+                                    .no_completeness = true,
+                                    .cache_kind = "sdtm"};
     struct adataset ds;
     bool has_ds = false;
     char first[32] = "", last[32] = "";
@@ -922,6 +937,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         rc = store_site_list(st, &sites, &nsites, e);
     free(sites);
     o.rs.has_sites = nsites > 0;
+    stream.cache_layout = o.rs.has_sites ? "spool rows, sites" : "spool rows";
     for (int i = 0; !rc && i < D_N; i++)
         rc = dataset_spool_open(&o.sp[i], dir, D[i].member, D[i].t.cols, D[i].t.ncols, e);
     if (!rc)

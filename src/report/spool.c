@@ -58,30 +58,65 @@ int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *nam
     return rc;
 }
 
-int dataset_spool_add(struct dataset_spool *s, const struct atable *t, struct err *e)
+int dataset_spool_format(const struct atable *t, struct strbuf *out, size_t *nrows, struct err *e)
 {
-    if (t->ncols != s->ncols)
-        return err_set(e, ERR_INTERNAL, "%s: a table of %zu columns spooled as %zu", s->name,
-                       t->ncols, s->ncols);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             const char *v = atable_get(t, r, c);
             size_t n = v ? strlen(v) : 0;
             uint32_t len = v ? (uint32_t)n : SPOOL_MISSING;
             if (n >= SPOOL_MISSING)
-                return err_set(e, ERR_INVALID, "%s: a value of %zu bytes", s->name, n);
-            /* unlocked: one thread at a time writes a spool (the lock per call was a fifth
-             * of the writing) */
-            if (fwrite_unlocked(&len, sizeof len, 1, s->f) != 1 ||
-                (n && fwrite_unlocked(v, 1, n, s->f) != n))
-                return err_set(e, ERR_IO, "%s: writing the working file: %s", s->name,
-                               strerror(errno));
-            if (n > s->widths[c])
-                s->widths[c] = n;
+                return err_set(e, ERR_INVALID, "%s: a value of %zu bytes", t->name, n);
+            strbuf_add(out, &len, sizeof len);
+            if (n)
+                strbuf_add(out, v, n);
         }
-        s->nrows++;
     }
+    *nrows += t->nrows;
+    return out->failed ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+}
+
+int dataset_spool_add_bytes(struct dataset_spool *s, const char *bytes, size_t n, size_t nrows,
+                            struct err *e)
+{
+    /* each column's widest value, from the cells' lengths */
+    size_t at = 0;
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < s->ncols; c++) {
+            uint32_t len;
+            if (n - at < sizeof len)
+                return err_set(e, ERR_INTERNAL, "%s: %zu rows that end early", s->name, nrows);
+            memcpy(&len, bytes + at, sizeof len);
+            at += sizeof len;
+            if (len == SPOOL_MISSING)
+                continue;
+            if (n - at < len)
+                return err_set(e, ERR_INTERNAL, "%s: %zu rows that end early", s->name, nrows);
+            at += len;
+            if (len > s->widths[c])
+                s->widths[c] = len;
+        }
+    if (at != n)
+        return err_set(e, ERR_INTERNAL, "%s: %zu bytes after %zu rows", s->name, n - at, nrows);
+    /* unlocked: one thread at a time writes a spool */
+    if (n && fwrite_unlocked(bytes, 1, n, s->f) != n)
+        return err_set(e, ERR_IO, "%s: writing the working file: %s", s->name, strerror(errno));
+    s->nrows += nrows;
     return 0;
+}
+
+int dataset_spool_add(struct dataset_spool *s, const struct atable *t, struct err *e)
+{
+    if (t->ncols != s->ncols)
+        return err_set(e, ERR_INTERNAL, "%s: a table of %zu columns spooled as %zu", s->name,
+                       t->ncols, s->ncols);
+    struct strbuf sb = STRBUF_INIT;
+    size_t nrows = 0;
+    int rc = dataset_spool_format(t, &sb, &nrows, e);
+    if (rc == 0)
+        rc = dataset_spool_add_bytes(s, sb.buf, sb.len, nrows, e);
+    strbuf_release(&sb);
+    return rc;
 }
 
 int dataset_spool_rewind(struct dataset_spool *s, struct err *e)

@@ -719,3 +719,40 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
     *nmasked = w.n;
     return store_tx_commit(st, e);
 }
+
+int store_audit_changes(struct store *st, long long after_id, store_audit_change_fn fn, void *ctx,
+                        struct err *e)
+{
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_CHANGES, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(st, s, 1, after_id);
+    int q, rc = 0;
+    while ((q = store_step(st, s)) == SQLITE_ROW) {
+        rc = fn(ctx, store_sql_col_int64(s, 0), store_sql_col_int(s, 1) != 0,
+                (const char *)store_sql_col_text(s, 2));
+        if (rc)
+            break;
+    }
+    if (!rc && q != SQLITE_DONE && q != SQLITE_ROW)
+        rc = store_db_fail(st, e, "reading the audit trail");
+    store_sql_reset(s);
+    return rc;
+}
+
+int store_audit_hash_at(struct store *st, long long id, char hash[65], struct err *e)
+{
+    sqldb_stmt *s = store_stmt_get(st, SQ_AUDIT_HASH_AT, e);
+    if (!s)
+        return ERR_IO;
+    store_bind_int64(st, s, 1, id);
+    int q = store_step(st, s), rc = 0;
+    if (q == SQLITE_ROW)
+        store_col_copy(s, 0, hash, 65);
+    else if (q == SQLITE_DONE)
+        rc = err_set(e, ERR_NOT_FOUND, "no audit row %lld", id);
+    else
+        rc = store_db_fail(st, e, "reading the audit trail");
+    store_sql_reset(s);
+    return rc;
+}

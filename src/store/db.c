@@ -20,6 +20,11 @@ static int busy_wait(void *ctx, int attempt);
  * a verified value, a valid signature. */
 #define LIVE_QUERY_ON_RECORD "SELECT 1 FROM query WHERE record_id = ?1 AND status < 2"
 #define SDV_ON_RECORD "SELECT 1 FROM sdv WHERE record_id = ?1"
+/* Audit actions that record an access, not a change of what the study holds: what an export's
+ * content time looks past (with restore and migrate), and what leaves the export cache valid. */
+#define AUDIT_ACCESS_ACTIONS                                                                       \
+    "'login', 'login_failed', 'lockout', 'logout', 'denied', 'export', 'backup', 'api_token', "    \
+    "'password_change'"
 #define VALID_SIGNATURE_ON_RECORD                                                                  \
     "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL"
 
@@ -37,6 +42,10 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_AUDIT_ALL] = "SELECT id, ts, \"user\", action, record, event, instance, field, old_value, "
                      "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
                      "ORDER BY id",
+    /* the export cache's view of what changed since it was written (report/dataset_cache.c) */
+    [SQ_AUDIT_CHANGES] = "SELECT id, CASE WHEN action IN (" AUDIT_ACCESS_ACTIONS ") THEN 1 "
+                         "ELSE 0 END, record FROM audit WHERE id > ?1 ORDER BY id",
+    [SQ_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE id = ?1",
     /* the rows about records the reader sees (sites.c): a limited reader's or one site's */
     [SQ_AUDIT_SCOPED] =
         "SELECT id, ts, \"user\", action, record, event, instance, field, old_value, "
@@ -236,9 +245,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
     [SQ_USER_SET_FULL_NAME] = "UPDATE \"user\" SET full_name = ?2 WHERE name = ?1",
     [SQ_PROTO_VERSION] = "SELECT coalesce(max(version), 0) FROM protocol_version",
     [SQ_AUDIT_HEAD_TS] = "SELECT (SELECT ts FROM audit ORDER BY id LIMIT 1), (SELECT ts FROM "
-                         "audit WHERE action NOT IN ('login', 'login_failed', 'lockout', "
-                         "'logout', 'denied', 'export', 'backup', 'restore', 'migrate', "
-                         "'api_token', 'password_change') ORDER BY id DESC LIMIT 1)",
+                         "audit WHERE action NOT IN (" AUDIT_ACCESS_ACTIONS ", 'restore', "
+                         "'migrate') ORDER BY id DESC LIMIT 1)",
     [SQ_Q_LIVE_ON_RECORD] = LIVE_QUERY_ON_RECORD " LIMIT 1",
     [SQ_RECORD_MARKS] = "SELECT EXISTS(" LIVE_QUERY_ON_RECORD "), EXISTS(" SDV_ON_RECORD
                         "), EXISTS(" VALID_SIGNATURE_ON_RECORD ")",
@@ -431,9 +439,9 @@ sqldb_stmt *store_stmt_get(struct store *st, enum stmt_id id, struct err *e)
             return NULL;
         }
         /* the statements that read a whole table, not a record's rows */
-        if (id == SQ_AUDIT_ALL || id == SQ_AUDIT_SCOPED || id == SQ_VAL_STUDY ||
-            id == SQ_VAL_FIELDS_EVENTS || id == SQ_VAL_FIELDS_STUDY || id == SQ_VAL_FORMS_STUDY ||
-            id == SQ_FS_ALL || id == SQ_SDV_VALUES)
+        if (id == SQ_AUDIT_ALL || id == SQ_AUDIT_CHANGES || id == SQ_AUDIT_SCOPED ||
+            id == SQ_VAL_STUDY || id == SQ_VAL_FIELDS_EVENTS || id == SQ_VAL_FIELDS_STUDY ||
+            id == SQ_VAL_FORMS_STUDY || id == SQ_FS_ALL || id == SQ_SDV_VALUES)
             store_sql_set_streamed(s);
         st->stmts[id] = s;
     }

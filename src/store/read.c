@@ -145,8 +145,8 @@ int store_get_value(struct store *st, const char *record, const char *event, int
  * (record_id first): rows of other records are skipped and each row's record is named from
  * recs. Else s reads SQ_VAL_RECORD, every row of record rid, named rname. */
 static int value_rows(struct store *st, sqldb_stmt *s, const struct store_record *recs,
-                      size_t nrecs, const char *rname, long long rid, store_value_fn fn, void *ctx,
-                      struct err *e)
+                      size_t nrecs, const bool *want, const char *rname, long long rid,
+                      store_value_fn fn, void *ctx, struct err *e)
 {
     int q, rc = 0;
     int c0 = recs ? 1 : 0;
@@ -158,7 +158,7 @@ static int value_rows(struct store *st, sqldb_stmt *s, const struct store_record
                 ri++;
             if (ri == nrecs)
                 break; /* no record in scope after this one */
-            if (recs[ri].id != rid)
+            if (recs[ri].id != rid || (want && !want[ri]))
                 continue;
             rname = store_record_name(&recs[ri]);
         }
@@ -198,11 +198,37 @@ int store_record_values(struct store *st, const char *record, store_value_fn fn,
     if (!s)
         return ERR_IO;
     store_bind_int64(st, s, 1, r.id);
-    return value_rows(st, s, NULL, 0, store_record_name(&r), r.id, fn, ctx, e);
+    return value_rows(st, s, NULL, 0, NULL, store_record_name(&r), r.id, fn, ctx, e);
 }
 
-int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
-                               store_value_fn fn, void *ctx, struct err *e)
+/* The values of the records wanted: by key, record by record, when they are few (an export
+ * whose cache holds the rest); else in one scan of the value table that skips the others. */
+static int wanted_values(struct store *st, const struct store_record *recs, size_t nrecs,
+                         const bool *want, store_value_fn fn, void *ctx, struct err *e)
+{
+    size_t nwant = 0;
+    for (size_t i = 0; want && i < nrecs; i++)
+        nwant += want[i];
+    if (!want || nwant > nrecs / 16) {
+        sqldb_stmt *s = store_stmt_get(st, SQ_VAL_STUDY, e);
+        return s ? value_rows(st, s, recs, nrecs, want, NULL, 0, fn, ctx, e) : ERR_IO;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nrecs; i++) {
+        if (!want[i])
+            continue;
+        sqldb_stmt *s = store_stmt_get(st, SQ_VAL_RECORD, e);
+        if (!s)
+            return ERR_IO;
+        store_bind_int64(st, s, 1, recs[i].id);
+        rc = value_rows(st, s, NULL, 0, NULL, store_record_name(&recs[i]), recs[i].id, fn, ctx, e);
+    }
+    return rc;
+}
+
+int store_study_records_values_some(struct store *st, struct store_record **recs, size_t *nrecs,
+                                    store_study_select_fn select, void *sctx, store_value_fn fn,
+                                    void *ctx, struct err *e)
 {
     *recs = NULL;
     *nrecs = 0;
@@ -211,15 +237,28 @@ int store_study_records_values(struct store *st, struct store_record **recs, siz
     int rc = own ? store_exec_sql(st->db, "BEGIN", e) : 0;
     if (rc)
         return rc;
-    sqldb_stmt *s = NULL;
+    bool *want = NULL;
     rc = store_record_list(st, recs, nrecs, e);
-    if (rc == 0 && !(s = store_stmt_get(st, SQ_VAL_STUDY, e)))
-        rc = ERR_IO;
+    if (rc == 0 && select) {
+        if (!(want = malloc((*nrecs ? *nrecs : 1) * sizeof *want)))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        for (size_t i = 0; rc == 0 && i < *nrecs; i++)
+            want[i] = true;
+        if (rc == 0)
+            rc = select(sctx, *recs, *nrecs, want, e);
+    }
     if (rc == 0)
-        rc = value_rows(st, s, *recs, *nrecs, NULL, 0, fn, ctx, e);
+        rc = wanted_values(st, *recs, *nrecs, want, fn, ctx, e);
+    free(want);
     if (own)
         store_exec_sql(st->db, "COMMIT", NULL);
     return rc;
+}
+
+int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
+                               store_value_fn fn, void *ctx, struct err *e)
+{
+    return store_study_records_values_some(st, recs, nrecs, NULL, NULL, fn, ctx, e);
 }
 
 int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct err *e)

@@ -130,8 +130,11 @@ static int db_connect(const char *path, int flags, struct store **out, struct er
         store_close(st);
         return r == SQLITE_NOMEM ? ERR_NOMEM : ERR_IO;
     }
-    if (!pg)
+    if (!pg) {
         sqlite3_extended_result_codes(store_sql_sqlite(st->db), 1);
+        if (snprintf(st->db_path, sizeof st->db_path, "%s", path) >= (int)sizeof st->db_path)
+            st->db_path[0] = '\0'; /* no export cache (report/dataset_cache.c) beside it */
+    }
     store_db_wait_when_busy(st);
     if (store_sites_register(st, e) != 0) {
         store_close(st);
@@ -519,4 +522,11 @@ int store_backup(struct store *st, const struct store_ctx *who, const char *dest
     if (rc)
         store_remove_db_files(dest); /* never a failure with a copy left behind */
     return rc;
+}
+
+void store_cache_key(const struct store *st, struct store_cache_key *k)
+{
+    k->db_path = st->db_path[0] ? st->db_path : NULL;
+    k->protocol_version = st->protocol_version;
+    k->may_see_identifiers = st->may_see_identifiers;
 }

@@ -829,6 +829,16 @@ int store_study_values(struct store *st, store_value_fn fn, void *ctx, struct er
  * caller frees it, also on failure), so a record screened meanwhile is in both or in neither. */
 int store_study_records_values(struct store *st, struct store_record **recs, size_t *nrecs,
                                store_value_fn fn, void *ctx, struct err *e);
+/* As store_study_records_values, the values of some records only: select is called once in
+ * the snapshot, after the records are read and before any value, with want[i] true for each
+ * record; it clears want[i] for a record whose values are not needed, and may read the store
+ * (the audit trail: store_audit_head, store_audit_changes) in the same snapshot. A few records
+ * wanted are read by key, more in one scan of the value table. select NULL: every record. */
+typedef int (*store_study_select_fn)(void *ctx, const struct store_record *recs, size_t nrecs,
+                                     bool *want, struct err *e);
+int store_study_records_values_some(struct store *st, struct store_record **recs, size_t *nrecs,
+                                    store_study_select_fn select, void *sctx, store_value_fn fn,
+                                    void *ctx, struct err *e);
 
 /* A few fields' values across the study, for the dashboard (the schedule's anchor candidates,
  * the IO placements) and the screening log: each non-blank value of fields[0..nfields) (not
@@ -1057,6 +1067,27 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
 
 /* The chain head: number of rows and the last row's hash (65 bytes; "" when empty). */
 int store_audit_head(struct store *st, long long *nrows, char hash[65], struct err *e);
+
+/* What the export cache (report/dataset_cache.c) keys its files on: the database file (NULL for a
+ * PostgreSQL study, which has no folder of its own: no cache), the protocol version in force and
+ * whether the reader sees identifiers. */
+struct store_cache_key {
+    const char *db_path;
+    int protocol_version;
+    bool may_see_identifiers;
+};
+void store_cache_key(const struct store *st, struct store_cache_key *k);
+
+/* What the export cache (report/dataset_cache.c) needs of the trail, whoever reads (no site rule:
+ * the cache must see every change). store_audit_changes calls fn for every row after after_id,
+ * oldest first, with whether its action is an access (a sign-in, an export, a backup, … as
+ * store_audit_content_time looks past, but not restore or migrate) and the record it names
+ * (NULL for a study-level row); store_audit_hash_at copies row id's hash (ERR_NOT_FOUND when
+ * there is no such row). */
+typedef int (*store_audit_change_fn)(void *ctx, long long id, bool is_access, const char *record);
+int store_audit_changes(struct store *st, long long after_id, store_audit_change_fn fn, void *ctx,
+                        struct err *e);
+int store_audit_hash_at(struct store *st, long long id, char hash[65], struct err *e);
 
 /* The UTC times ("2026-11-27T02:45:12.345Z"; "" when the trail is empty) of the trail's first
  * row (the database's creation) and of its content head: the last row that is not an access

@@ -21,6 +21,8 @@ enum stmt_id {
     SQ_AUDIT_HEAD_SET,
     SQ_AUDIT_INSERT,
     SQ_AUDIT_ALL,
+    SQ_AUDIT_CHANGES,
+    SQ_AUDIT_HASH_AT,
     SQ_AUDIT_HISTORY,
     SQ_AUDIT_LAST,
     SQ_USER_GET,
@@ -158,6 +160,7 @@ struct store {
     unsigned prefetch_snapshot;
     unsigned snapshot_serial; /* counts read snapshots; the open one's number while is_snapshot */
     bool is_snapshot;
+    char db_path[4096]; /* the SQLite file as opened; "" for PostgreSQL */
     /* identifier encryption (keys.c): the key file's keys, and who reads */
     char key_path[4096];
     struct store_key keys[STORE_MAX_KEYS];

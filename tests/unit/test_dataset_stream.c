@@ -113,8 +113,10 @@ struct watch {
     size_t fail_at;     /* the call that fails (ERR_IO), 0 none */
 };
 
-static int watch_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct err *e)
+static int watch_rows(void *ctx, const struct adataset *ds, struct vtab *v, struct dataset_out *out,
+                      struct err *e)
 {
+    (void)out; /* no streams */
     struct watch *w = ctx;
     w->calls++;
     if (w->fail_at && w->calls == w->fail_at)
@@ -210,7 +212,7 @@ static void test_streamed_dataset_equals_the_whole(void **state)
     assert_int_equal(dataset_write(&whole, dir, &e), 0);
 
     static struct watch w; /* static: its list of names is large */
-    struct dataset_stream s = {watch_rows, &w, false};
+    struct dataset_stream s = {.on_rows = watch_rows, .ctx = &w}; /* no streams, no cache */
     assert_int_equal(dataset_stream_store(st, &watched, &s, &e), 0);
     size_t screened = whole.t[ADS_SCREENING].nrows;
     assert_true(screened > 30 && screened < 256);
