@@ -206,7 +206,8 @@ static int cache_entry(struct load_ctx *c, const struct rec_slot *r, size_t nhid
     for (size_t i = 0; i < c->out.n; i++) {
         put_u32(sb, c->out.nrows[i]);
         put_u32(sb, c->out.bytes[i].len);
-        strbuf_add(sb, c->out.bytes[i].buf, c->out.bytes[i].len);
+        if (c->out.bytes[i].len) /* an empty stream has no buffer */
+            strbuf_add(sb, c->out.bytes[i].buf, c->out.bytes[i].len);
     }
     if (sb->failed)
         return err_set(e, ERR_NOMEM, "out of memory");

@@ -27,6 +27,7 @@
 enum { OFF_KEY = 8, OFF_ID = 40, OFF_HASH = 48, OFF_N = 112, OFF_LEN = 120, HEADER = 128 };
 enum { ENTRY_HEAD = 12 };
 #define WRITE_BUFFER (1024 * 1024)
+#define WALK_CHUNK (16 << 20)
 
 struct slot {
     long long id;
@@ -127,7 +128,7 @@ static void read_old(struct dataset_cache *c)
     bool ok = memcmp(p, MAGIC, 8) == 0 && memcmp(p + OFF_KEY, c->key, DIGEST_BYTES) == 0 &&
               len == size - HEADER && n <= len / ENTRY_HEAD;
     struct slot *slots = ok ? malloc((n ? n : 1) * sizeof *slots) : NULL;
-    size_t at = HEADER;
+    size_t at = HEADER, walked = 0, page = (size_t)sysconf(_SC_PAGESIZE);
     for (uint64_t i = 0; slots && i < n; i++) {
         if (size - at < ENTRY_HEAD) {
             ok = false;
@@ -143,6 +144,11 @@ static void read_old(struct dataset_cache *c)
         slots[i].at = p + at;
         slots[i].is_valid = true;
         at += slots[i].len;
+        if (at - walked >= WALK_CHUNK) { /* the pages walked given back as the walk goes */
+            size_t upto = at / page * page;
+            (void)madvise((void *)(p + walked), upto - walked, MADV_DONTNEED);
+            walked = upto;
+        }
     }
     if (!slots || !ok || at != size) {
         free(slots);
@@ -156,6 +162,9 @@ static void read_old(struct dataset_cache *c)
             munmap(m, size);
             return;
         }
+    /* the walk read every page and gave them back: each is read again as the export gets to
+     * it (dataset_cache_done gives it back after), so memory stays that of a few entries */
+    (void)madvise(m, size, MADV_DONTNEED);
     memcpy(&c->old_id, p + OFF_ID, sizeof c->old_id);
     memcpy(c->old_hash, p + OFF_HASH, 64);
     c->old_hash[64] = '\0';

@@ -63,9 +63,13 @@ check "a value" 1
 "$I" dataset --out "$W/d" >/dev/null
 grep -q '^IOH-002,SCR-[0-9]*,[0-9-]*,[01],50,' "$W/d/subjects.csv" ||
     fail "the changed age is not in subjects.csv: $(grep '^IOH-002,' "$W/d/subjects.csv")"
+# four records of about 34: more than a sixteenth, so their values are read in one scan of
+# the value table that skips the others (one record: read by key, above)
 "$I" set IOH-003 t0 hd_hr=131 --reason "source: monitor" >/dev/null
 "$I" set IOH-004 t0 hd_hr=77 --reason "source: monitor" >/dev/null
-check "values of two records" 2
+"$I" set IOH-010 screening age=61 --reason "source: chart" >/dev/null
+"$I" set IOH-011 screening age=62 --reason "source: chart" >/dev/null
+check "values of four records" 4
 
 # a new patient screened and enrolled (a record the cache has never seen)
 NOCI="ci_fracture=0 ci_prosthesis=0 ci_recent_io=0 ci_skin=0 ci_landmarks=0 ci_osteoporosis=0 ci_oi=0"
