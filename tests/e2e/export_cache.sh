@@ -33,6 +33,10 @@ derived() {
     grep -q "export cache" "$W/out2" && fail "$what: the cache was used with IOHEME_EXPORT_CACHE=off"
     diff -r "$W/cached" "$W/fresh" >"$W/diff" ||
         fail "$what: '$*' with the cache differs from without: $(head -c 600 "$W/diff")"
+    # what the command says (each table's rows, values left out) is the same too
+    grep -v "export cache" "$W/out" | sed "s|$W/cached|DIR|" >"$W/said"
+    sed "s|$W/fresh|DIR|" "$W/out2" | diff "$W/said" - >/dev/null ||
+        fail "$what: '$*' says otherwise with the cache: $(cat "$W/out") / $(cat "$W/out2")"
     n=$(sed -n 's/.*taken from the export cache, \([0-9]*\) derived$/\1/p' "$W/out")
     echo "${n:-all}"
 }
