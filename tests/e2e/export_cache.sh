@@ -54,8 +54,9 @@ check "first export" all
 for f in "$C"/*.bin; do
     [ "$(stat -c %a "$f")" = 600 ] || fail "$f mode $(stat -c %a "$f")"
 done
-ls "$C" | grep -q '^dataset-spooled-id.bin$' && ls "$C" | grep -q '^sdtm-id.bin$' ||
-    fail "cache files: $(ls "$C")"
+for f in dataset-spooled-id.bin sdtm-id.bin; do
+    [ -f "$C/$f" ] || fail "no cache file $f: $(ls "$C")"
+done
 check "nothing" 0
 # the CSVs alone are a kind of their own
 [ "$(derived "csv" dataset)" = all ] || fail "the first CSV export found a cache"
@@ -107,7 +108,7 @@ printf 'stat-pass-1\nstat-pass-1\n' | "$I" user add stat --role statistician >/d
 use_token "$IOHEME_DB" stat stat-pass-1
 check "another reader" all
 check "another reader, again" 0
-ls "$C" | grep -q '^sdtm-noid.bin$' || fail "no cache of the reader without identifiers: $(ls "$C")"
+[ -f "$C/sdtm-noid.bin" ] || fail "no cache of the reader without identifiers: $(ls "$C")"
 use_token "$IOHEME_DB" admin admin-pass-1
 
 # a backup put back: the trail the cache was written at is not the database's any more
@@ -133,5 +134,7 @@ dead=$(sh -c 'echo $$')
 : >"$C/.sdtm-id.$dead.AbC123"
 check "after a killed export" 0
 [ ! -e "$C/.sdtm-id.$dead.AbC123" ] || fail "a killed export's working file was left: $(ls -a "$C")"
-[ "$(ls -a "$C" | grep -c '^\.[a-z]')" = 0 ] || fail "working files left: $(ls -a "$C")"
+for f in "$C"/.[a-z]*; do
+    [ ! -e "$f" ] || fail "working file left: $f"
+done
 echo ok
