@@ -90,6 +90,61 @@ static void test_spool_gives_back_what_was_put_in(void **state)
     free(big);
 }
 
+/* A record's rows spooled in two steps — formatted to bytes (what the export cache keeps), then
+ * added — give the spool the same rows and widths as dataset_spool_add; bytes that end within a
+ * row, or run past the rows said, are refused and add nothing. */
+static void test_spool_bytes_as_rows(void **state)
+{
+    (void)state;
+    struct atable t;
+    atable_init(&t, "t", COLS, 3);
+    const char *const rows[][3] = {{"1", "alpha", NULL}, {"22", NULL, "wide value"}};
+    size_t r;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(atable_add_row(&t, &r), 0);
+        for (size_t c = 0; c < 3; c++)
+            assert_int_equal(atable_set(&t, r, c, rows[i][c]), 0);
+    }
+    struct err e = {0};
+    struct strbuf b = STRBUF_INIT;
+    size_t nrows = 0;
+    assert_int_equal(dataset_spool_format(&t, &b, &nrows, &e), 0);
+    assert_int_equal(nrows, 2);
+    /* 4-byte length per cell, then its bytes; a missing cell is a length alone */
+    assert_int_equal(b.len, 6 * 4 + strlen("1alpha22wide value"));
+    struct dataset_spool direct, twostep;
+    assert_int_equal(dataset_spool_open(&direct, tmpdir, "d", COLS, 3, &e), 0);
+    assert_int_equal(dataset_spool_open(&twostep, tmpdir, "b", COLS, 3, &e), 0);
+    assert_int_equal(dataset_spool_add(&direct, &t, &e), 0);
+    assert_int_equal(dataset_spool_add_bytes(&twostep, b.buf, b.len, nrows, &e), 0);
+    assert_int_equal(twostep.nrows, direct.nrows);
+    for (size_t c = 0; c < 3; c++)
+        assert_int_equal(twostep.widths[c], direct.widths[c]);
+    assert_int_equal(twostep.widths[2], strlen("wide value"));
+    /* cut within the last cell, or one row said more than there is: refused, nothing added */
+    assert_int_equal(dataset_spool_add_bytes(&twostep, b.buf, b.len - 3, nrows, &e), ERR_INTERNAL);
+    assert_int_equal(dataset_spool_add_bytes(&twostep, b.buf, b.len, nrows + 1, &e), ERR_INTERNAL);
+    assert_int_equal(dataset_spool_add_bytes(&twostep, b.buf, b.len, nrows - 1, &e), ERR_INTERNAL);
+    assert_int_equal(twostep.nrows, 2);
+    assert_int_equal(dataset_spool_rewind(&twostep, &e), 0);
+    const char *const *cells;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(dataset_spool_next(&twostep, &cells, &e), 0);
+        for (size_t c = 0; c < 3; c++) {
+            if (rows[i][c])
+                assert_string_equal(cells[c], rows[i][c]);
+            else
+                assert_null(cells[c]);
+        }
+    }
+    assert_int_equal(dataset_spool_next(&twostep, &cells, &e), 0);
+    assert_null(cells);
+    dataset_spool_close(&direct);
+    dataset_spool_close(&twostep);
+    strbuf_release(&b);
+    atable_free(&t);
+}
+
 static struct store *study(const char *name, long patients)
 {
     char db[512];
@@ -374,6 +429,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spool_gives_back_what_was_put_in),
+        cmocka_unit_test(test_spool_bytes_as_rows),
         cmocka_unit_test(test_streamed_dataset_equals_the_whole),
         cmocka_unit_test(test_each_job_runs_and_the_first_error_is_told),
     };
