@@ -22,6 +22,7 @@
 #include "base/digest.h"
 #include "base/strbuf.h"
 #include "core/dict.h"
+#include "report/dataset.h"
 
 #define MAGIC "IOHMXC01"
 enum { OFF_KEY = 8, OFF_ID = 40, OFF_HASH = 48, OFF_N = 112, OFF_LEN = 120, HEADER = 128 };
@@ -63,30 +64,6 @@ static struct dataset_cache_stats last_stats;
 void dataset_cache_last_stats(struct dataset_cache_stats *s)
 {
     *s = last_stats;
-}
-
-/* The SHA-256 of this process's binary, once: an entry derived by other code is never used. */
-static bool binary_digest(unsigned char out[DIGEST_BYTES])
-{
-    static unsigned char bin[DIGEST_BYTES];
-    static bool done, ok;
-    if (!done) { /* the exports run it on one thread, before any other starts */
-        done = true;
-        FILE *f = fopen("/proc/self/exe", "rb");
-        if (f) {
-            struct digest d;
-            digest_init(&d);
-            unsigned char buf[65536];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-                digest_add(&d, buf, n);
-            ok = !ferror(f);
-            digest_bin(&d, bin);
-            (void)fclose(f);
-        }
-    }
-    memcpy(out, bin, DIGEST_BYTES);
-    return ok;
 }
 
 /* Whether some branching logic may read the clock: 'today' and 'now' are datediff's (expr.h);
@@ -204,9 +181,10 @@ int dataset_cache_open(struct store *st, const char *kind, const char *layout,
     struct store_cache_key k;
     store_cache_key(st, &k);
     const char *env = getenv("IOHEME_EXPORT_CACHE");
-    unsigned char bin[DIGEST_BYTES];
+    char bin[65]; /* this binary's SHA-256: an entry derived by other code is never used */
+    struct err ignored = {0};
     if (!k.db_path || (env && strcmp(env, "off") == 0) || logic_reads_clock(store_dict(st)) ||
-        !binary_digest(bin))
+        dataset_file_sha256("/proc/self/exe", bin, NULL, &ignored) != 0)
         return 0;
     struct dataset_cache *c = calloc(1, sizeof *c);
     if (!c)
@@ -228,7 +206,7 @@ int dataset_cache_open(struct store *st, const char *kind, const char *layout,
     char pv[32];
     int npv = snprintf(pv, sizeof pv, "%d %d", k.protocol_version, k.may_see_identifiers);
     digest_add(&d, "ioheme export cache 1", 22);
-    digest_add(&d, bin, sizeof bin);
+    digest_add(&d, bin, 64);
     digest_add(&d, kind, strlen(kind) + 1);
     digest_add(&d, layout, strlen(layout) + 1);
     digest_add(&d, pv, (size_t)npv);
