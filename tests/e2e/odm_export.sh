@@ -15,8 +15,10 @@
 set -eu
 IOHEME=${IOHEME:-ioheme}
 SRC=${IOHEME_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-XSD=${ODM_XSD:-$SRC/../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd}
-[ -f "$XSD" ] || XSD=/work/shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd
+# the schema is kept with the tests (tests/fixtures/schemas/README.md), checked unedited
+XSD=${ODM_XSD:-$SRC/tests/fixtures/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd}
+(cd "$SRC/tests/fixtures/schemas" && sha256sum --quiet -c SHA256SUMS) ||
+    { echo "FAIL: tests/fixtures/schemas was edited (SHA256SUMS)"; exit 1; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -197,8 +197,8 @@ t.check(/<Location OID="L\.S\.A" Name="Hospital A"/.test(xml) && /<Location OID=
     'ODM AdminData: a Location per site', '');
 const subj = (rec) => (xml.match(new RegExp(`<SubjectData SubjectKey="${rec}"[\\s\\S]*?<SiteRef LocationOID="([^"]+)"`)) || [])[1];
 t.check(subj(recB) === 'L.S.B' && subj(recA) === 'L.S.A', "each subject's SiteRef is its site", [subj(recA), subj(recB)]);
-let xsd = path.join(SRC, '../shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd');
-if (!fs.existsSync(xsd)) xsd = '/work/shared/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd';
+const xsd = process.env.ODM_XSD ||
+    path.join(SRC, 'tests/fixtures/schemas/cdisc-odm-1.3.2/ODM1-3-2.xsd');
 const v = spawnSync('xmllint', ['--noout', '--nonet', '--schema', xsd, path.join(dir, 'study.xml')], { encoding: 'utf8' });
 t.check(v.status === 0, 'the ODM file with sites validates against the ODM 1.3.2 XSD', v.stderr.slice(0, 400));
 c = ioheme('admin', ['user', 'list', '--json']);
