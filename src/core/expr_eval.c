@@ -3,6 +3,7 @@
  *
  * Blank is one thing here: EV_BLANK. A lookup answering EV_STR "" and the literal "" are
  * turned into EV_BLANK on the way in, so `[x] = ""` and "x is blank" are the same test. */
+#include "base/civil.h"
 #include "base/fmt.h"
 #include "core/expr.h"
 
@@ -60,27 +61,6 @@ static const char *as_text(const struct expr_value *v, char buf[64])
     return "";
 }
 
-long long expr_days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
-static bool is_leap(long long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(long long y, unsigned m)
-{
-    static const unsigned dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : dm[m - 1];
-}
-
 /* Reads exactly n digits at *s. */
 static bool digits(const char **s, int n, unsigned *out)
 {
@@ -125,9 +105,10 @@ bool expr_parse_date(const char *s, const char *fmt, double *secs)
                 return false;
         }
     }
-    if (*p || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m) || hh > 23 || mi > 59 || ss > 59)
+    if (*p || m < 1 || m > 12 || d < 1 || d > (unsigned)civil_days_in_month(y, (int)m) || hh > 23 ||
+        mi > 59 || ss > 59)
         return false;
-    *secs = (double)expr_days_from_civil(y, m, d) * 86400.0 + hh * 3600.0 + mi * 60.0 + ss;
+    *secs = (double)civil_days(y, (int)m, (int)d) * 86400.0 + hh * 3600.0 + mi * 60.0 + ss;
     return true;
 }
 

@@ -96,7 +96,4 @@ void expr_fmt_num(double x, char buf[64]);
  * ymd (that is how they are stored). False for anything that is not a real calendar date. */
 bool expr_parse_date(const char *s, const char *fmt, double *secs);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-long long expr_days_from_civil(long long y, unsigned m, unsigned d);
-
 #endif

@@ -1,45 +1,16 @@
 /* The visit schedule (schedule.h): the anchor of one record from its candidate values, and each
  * event's due time and window from the protocol's schedule. Calendar arithmetic is H. Hinnant's
- * days_from_civil / civil_from_days ("chrono-Compatible Low-Level Date Algorithms"): exact on
- * the proleptic Gregorian calendar, no time zone, no library call that reads the host's. */
+ * days_from_civil / civil_from_days (base/civil.h): exact on the proleptic Gregorian calendar,
+ * no time zone, no library call that reads the host's. */
 #include "core/schedule.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/civil.h"
 #include "base/fmt.h"
 
 #define SEC_PER_DAY 86400LL
-
-static long long days_from_civil(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, long long *y, int *m, int *d)
-{
-    z += 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dim[m - 1];
-}
 
 /* n decimal digits at s, into *out. */
 static bool digits(const char *s, int n, int *out)
@@ -64,9 +35,10 @@ int schedule_parse_wallclock(const char *s, long long *out_s)
         return -1;
     if (n == 19 && (s[16] != ':' || !digits(s + 17, 2, &sec)))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > civil_days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 59)
         return -1;
-    *out_s = days_from_civil(y, mo, d) * SEC_PER_DAY + h * 3600LL + mi * 60LL + sec;
+    *out_s = civil_days(y, mo, d) * SEC_PER_DAY + h * 3600LL + mi * 60LL + sec;
     return 0;
 }
 
@@ -75,7 +47,7 @@ void schedule_format_wallclock(long long t_s, char buf[SCHEDULE_WALLCLOCK_LEN])
     long long days = t_s >= 0 ? t_s / SEC_PER_DAY : -((-t_s + SEC_PER_DAY - 1) / SEC_PER_DAY);
     int secs = (int)(t_s - days * SEC_PER_DAY), m, d;
     long long y;
-    civil_from_days(days, &y, &m, &d);
+    civil_date(days, &y, &m, &d);
     fmt_exact(buf, SCHEDULE_WALLCLOCK_LEN, "%04lld-%02d-%02d %02d:%02d", y, m, d, secs / 3600,
               secs / 60 % 60);
 }

@@ -93,8 +93,8 @@ static int csv_open(struct csv_out *o, const struct adataset *ds, const char *di
             rc = err_set(e, ERR_NOMEM, "out of memory");
         else if (!(o->f[i] = fopen(path.buf, "wb")))
             rc = err_set(e, ERR_IO, "%s: cannot write: %s", path.buf, strerror(errno));
-        else if ((o->fbuf[i] = malloc(CSV_FILE_BUFFER)) != NULL) /* a write(2) per 256 KiB */
-            (void)setvbuf(o->f[i], o->fbuf[i], _IOFBF, CSV_FILE_BUFFER);
+        else
+            o->fbuf[i] = dataset_file_buffer(o->f[i], CSV_FILE_BUFFER); /* a write(2) per 256 KiB */
         for (size_t c = 0; rc == 0 && c < t->ncols; c++) {
             if (c)
                 strbuf_addc(&o->sb, ',');
@@ -352,6 +352,14 @@ int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct
     if (bytes)
         *bytes = total;
     return 0;
+}
+
+char *dataset_file_buffer(FILE *f, size_t size)
+{
+    char *buf = malloc(size);
+    if (buf)
+        (void)setvbuf(f, buf, _IOFBF, size);
+    return buf;
 }
 
 /* The file's size and SHA-256 (hex) into the manifest's list. */

@@ -211,6 +211,11 @@ int dataset_write_tree_manifest(const char *dir, const char *lock_id, const char
  * of the file at path: what a manifest lists and an export's audit row records. */
 int dataset_file_sha256(const char *path, char hex[65], long long *bytes, struct err *e);
 
+/* Gives f a buffer of size bytes, so that it writes (or reads) size bytes per system call
+ * instead of stdio's 4 KiB (glibc takes a size only with a buffer). Returns the buffer, for the
+ * caller to free after fclose(f); NULL (out of memory) leaves f with stdio's own. */
+char *dataset_file_buffer(FILE *f, size_t size);
+
 /* Creates directory path if it does not exist (mode 0777 & umask). */
 int dataset_mkdir(const char *path, struct err *e);
 /* Writes len bytes to dir/name. */

@@ -219,8 +219,7 @@ int dataset_cache_open(struct store *st, const char *kind, const char *layout,
     if (fd >= 0 && !(c->out = fdopen(fd, "wb")))
         close(fd);
     if (c->out) {
-        if ((c->obuf = malloc(WRITE_BUFFER)) != NULL)
-            (void)setvbuf(c->out, c->obuf, _IOFBF, WRITE_BUFFER);
+        c->obuf = dataset_file_buffer(c->out, WRITE_BUFFER);
         static const unsigned char zero[HEADER];
         c->out_failed = fwrite(zero, 1, HEADER, c->out) != HEADER; /* written at the end */
     }

@@ -112,11 +112,8 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
     FILE *f = fopen(path, "wb");
     if (!f)
         return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    /* ReadStat hands over a row (a transport file: 80-byte cards) at a time: through stdio's
-     * own 4 KiB buffer that was a write(2) per 4 KiB (glibc takes a size only with a buffer) */
-    char *fbuf = malloc(PKG_FILE_BUFFER);
-    if (fbuf)
-        (void)setvbuf(f, fbuf, _IOFBF, PKG_FILE_BUFFER);
+    /* ReadStat hands over a row (a transport file: 80-byte cards) at a time */
+    char *fbuf = dataset_file_buffer(f, PKG_FILE_BUFFER);
     readstat_writer_t *w = readstat_writer_init();
     readstat_variable_t **vars = calloc(t->ncols ? t->ncols : 1, sizeof *vars);
     int rc = w && vars ? 0 : err_set(e, ERR_NOMEM, "out of memory");

@@ -1,6 +1,7 @@
 /* Enrolment curve: cumulative patients enrolled (a step line rising by one at each
  * enrolment day) against the target sample size and, optionally, the planned linear accrual.
  * The x axis is days since the study start, each tick also labelled with its calendar date. */
+#include "base/civil.h"
 #include "base/fmt.h"
 #include "report/figure_common.h"
 
@@ -13,42 +14,16 @@
 #define EN_RIGHT 24.0
 #define EN_MAX_DAYS 36600.0 /* a century of accrual is surely a typo */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
-static long days_from_civil(long y, long m, long d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, long *m, long *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Parses "YYYY-MM-DD" strictly (a real calendar date); returns false otherwise. */
 static bool parse_date(const char *s, long *days)
 {
     int y, m, d, used = 0;
-    long yy, mm, dd;
     if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || s[10])
         return false;
-    if (m < 1 || m > 12 || d < 1 || d > 31)
-        return false;
-    *days = days_from_civil(y, m, d);
-    civil_from_days(*days, &yy, &mm, &dd);
-    return yy == y && mm == m && dd == d; /* rejects 2023-02-30 */
+    if (m < 1 || m > 12 || d < 1 || d > civil_days_in_month(y, m))
+        return false; /* rejects 2023-02-30 */
+    *days = (long)civil_days(y, m, d);
+    return true;
 }
 
 int fig_enrol_check(const struct fig_enrol *en, struct err *e)
@@ -109,17 +84,18 @@ static size_t date_ticks(long start, double x_max, double *ticks, char (*labels)
 {
     static const long months[] = {1, 2, 3, 6, 12, 24, 60, 120};
     static const long days[] = {1, 2, 7, 14};
-    long y0, m0, d0, y, m, d;
+    long long y0, y;
+    int m0, d0, m, d;
     size_t n = 0;
-    civil_from_days(start, &y0, &m0, &d0);
+    civil_date(start, &y0, &m0, &d0);
     for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
         n = 0;
         /* month index from year 0; the first month start on or after day 0, on a multiple of
          * the step so ticks fall on January, April, July... */
-        long mi = y0 * 12 + (m0 - 1) + (d0 > 1 ? 1 : 0);
+        long mi = (long)(y0 * 12 + (m0 - 1) + (d0 > 1 ? 1 : 0));
         mi = (mi + months[k] - 1) / months[k] * months[k];
         for (;; mi += months[k]) {
-            double t = (double)(days_from_civil(mi / 12, mi % 12 + 1, 1) - start);
+            double t = (double)(civil_days(mi / 12, (int)(mi % 12 + 1), 1) - start);
             if (t > x_max + 1e-9)
                 break;
             if (n == EN_MAX_TICKS) {
@@ -145,8 +121,8 @@ static size_t date_ticks(long start, double x_max, double *ticks, char (*labels)
             ticks[n++] = (double)t;
     }
     for (size_t k = 0; k < n; k++) {
-        civil_from_days(start + (long)ticks[k], &y, &m, &d);
-        fmt_text(labels[k], 16, "%04ld-%02ld-%02ld", y, m, d);
+        civil_date(start + (long)ticks[k], &y, &m, &d);
+        fmt_text(labels[k], 16, "%04lld-%02d-%02d", y, m, d);
     }
     return n;
 }

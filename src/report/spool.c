@@ -49,8 +49,8 @@ int dataset_spool_open(struct dataset_spool *s, const char *dir, const char *nam
         if (!s->f) {
             rc = err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
             close(fd);
-        } else if ((s->wbuf = malloc(SPOOL_BUFFER)) != NULL) /* glibc takes no size without one */
-            (void)setvbuf(s->f, s->wbuf, _IOFBF, SPOOL_BUFFER);
+        } else
+            s->wbuf = dataset_file_buffer(s->f, SPOOL_BUFFER);
     }
     strbuf_release(&path);
     if (rc)
