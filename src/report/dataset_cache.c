@@ -235,12 +235,12 @@ struct changes {
     bool is_all;
 };
 
-static int on_change(void *ctx, long long id, bool is_access, const char *record)
+static int on_change(void *ctx, long long id, bool is_inert, const char *record)
 {
     (void)id;
     struct changes *ch = ctx;
     if (!record) {
-        ch->is_all |= !is_access; /* a study-level change: nothing kept holds */
+        ch->is_all |= !is_inert; /* a study-level change: nothing kept holds */
         return 0;
     }
     if (ch->n && strcmp(ch->names[ch->n - 1], record) == 0)
@@ -297,6 +297,16 @@ int dataset_cache_select(void *cache, const struct store_record *recs, size_t nr
             s->is_valid = false;
         else
             want[i] = false;
+    }
+    /* every record kept, and the file holds no other: the new file would be the old one, so
+     * none is written (the old one stays valid as of its row, the rows since being inert) */
+    bool is_same = rc == 0 && !c->is_all_stale && nrecs == c->nslots;
+    for (size_t i = 0; is_same && i < nrecs; i++)
+        is_same = !want[i];
+    if (is_same && c->out) {
+        (void)fclose(c->out);
+        (void)unlink(c->tmp);
+        c->out = NULL;
     }
     for (size_t i = 0; i < ch.n; i++)
         free(ch.names[i]);

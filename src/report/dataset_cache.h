@@ -10,8 +10,9 @@
  *     the protocol version, whether the reader sees identifiers;
  *   - the audit trail still holds that row with that hash (the same history: not a database
  *     put back from an older backup, nor another database);
- *   - no audit row since is a study-level change (anything but an access: a sign-in, an export,
- *     a backup) and none names the record (by either of its names);
+ *   - no audit row since is a study-level change (anything but an access — a sign-in, an export,
+ *     a backup — or a change of user accounts: store_audit_changes) and none names the record
+ *     (by either of its names);
  *   - no branching logic reads the clock ("today", "now": then what a record derives to
  *     changes with the day, and nothing is cached).
  * A file that cannot be read or written is no cache: the export derives everything, and says
@@ -47,7 +48,9 @@ void dataset_cache_put(struct dataset_cache *c, long long id, const void *entry,
  * back (an entry read again later is read from the file again), so that memory does not grow with
  * the number of records. */
 void dataset_cache_done(struct dataset_cache *c, const unsigned char *at);
-/* Ends the cache: with ok, the new file replaces the old one; else it is dropped. Frees c. */
+/* Ends the cache: with ok, the new file replaces the old one; else it is dropped. When select
+ * found every record's entry valid and no other in the file, no new file was written and the
+ * old one stays. Frees c. */
 void dataset_cache_close(struct dataset_cache *c, bool ok);
 
 /* What the last dataset_cache_close'd cache of this process did (used false: there was none): the

@@ -25,6 +25,13 @@ static int busy_wait(void *ctx, int attempt);
 #define AUDIT_ACCESS_ACTIONS                                                                       \
     "'login', 'login_failed', 'lockout', 'logout', 'denied', 'export', 'backup', 'api_token', "    \
     "'password_change'"
+/* Audit actions that change who may sign in and what they may do, nothing a record's export
+ * derives (the reader's identifier permission is in the export cache's key): with the accesses,
+ * what leaves the export cache valid. Adding a site is not one: the SDTM export's SITEID of a
+ * record without a site depends on whether the study has sites. */
+#define AUDIT_ACCOUNT_ACTIONS                                                                      \
+    "'user_add', 'user_role', 'user_name', 'user_disable', 'unlock_user', 'user_sites', "          \
+    "'password_policy'"
 #define VALID_SIGNATURE_ON_RECORD                                                                  \
     "SELECT 1 FROM signature WHERE record_id = ?1 AND invalidated_at IS NULL"
 
@@ -43,8 +50,9 @@ static const char *const stmt_sql[SQ__COUNT] = {
                      "new_value, reason, source, source_sha256, prev_hash, hash FROM audit "
                      "ORDER BY id",
     /* the export cache's view of what changed since it was written (report/dataset_cache.c) */
-    [SQ_AUDIT_CHANGES] = "SELECT id, CASE WHEN action IN (" AUDIT_ACCESS_ACTIONS ") THEN 1 "
-                         "ELSE 0 END, record FROM audit WHERE id > ?1 ORDER BY id",
+    [SQ_AUDIT_CHANGES] = "SELECT id, CASE WHEN action IN (" AUDIT_ACCESS_ACTIONS
+                         ", " AUDIT_ACCOUNT_ACTIONS ") THEN 1 ELSE 0 END, record FROM audit "
+                         "WHERE id > ?1 ORDER BY id",
     [SQ_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE id = ?1",
     /* the rows about records the reader sees (sites.c): a limited reader's or one site's */
     [SQ_AUDIT_SCOPED] =

@@ -1080,11 +1080,12 @@ void store_cache_key(const struct store *st, struct store_cache_key *k);
 
 /* What the export cache (report/dataset_cache.c) needs of the trail, whoever reads (no site rule:
  * the cache must see every change). store_audit_changes calls fn for every row after after_id,
- * oldest first, with whether its action is an access (a sign-in, an export, a backup, … as
- * store_audit_content_time looks past, but not restore or migrate) and the record it names
- * (NULL for a study-level row); store_audit_hash_at copies row id's hash (ERR_NOT_FOUND when
- * there is no such row). */
-typedef int (*store_audit_change_fn)(void *ctx, long long id, bool is_access, const char *record);
+ * oldest first, with whether its action changes nothing an export derives (is_inert: an access
+ * — a sign-in, an export, a backup, … as store_audit_content_time looks past, but not restore
+ * or migrate — or a change of user accounts, roles and sites they work at) and the record it
+ * names (NULL for a study-level row); store_audit_hash_at copies row id's hash (ERR_NOT_FOUND
+ * when there is no such row). */
+typedef int (*store_audit_change_fn)(void *ctx, long long id, bool is_inert, const char *record);
 int store_audit_changes(struct store *st, long long after_id, store_audit_change_fn fn, void *ctx,
                         struct err *e);
 int store_audit_hash_at(struct store *st, long long id, char hash[65], struct err *e);

@@ -21,14 +21,23 @@ export IOHEME_DB
 use_token "$IOHEME_DB"
 C="$IOHEME_DB.cache"
 
+# the cache files and their inodes (a file written anew is renamed over the old one)
+inodes() {
+    for f in "$C"/*.bin; do
+        [ ! -e "$f" ] || stat -c '%n %i' "$f"
+    done
+}
 # derived() CMD OUTDIR: runs the export, cached, and prints how many records it derived afresh
 # ("all" when the cache gave none); then the same export with the cache off must give the same
-# files.
+# files. An export that derived none leaves its cache file as it was; any other writes it anew.
 derived() {
     what=$1
     shift
     rm -rf "$W/cached" "$W/fresh"
+    inodes >"$W/inodes.before"
     "$I" "$@" --out "$W/cached" >"$W/out" || fail "$what: $*"
+    inodes >"$W/inodes.after"
+    nfiles=$(diff "$W/inodes.before" "$W/inodes.after" | grep -c '^>' || true)
     IOHEME_EXPORT_CACHE=off "$I" "$@" --out "$W/fresh" >"$W/out2" || fail "$what: $* (no cache)"
     grep -q "export cache" "$W/out2" && fail "$what: the cache was used with IOHEME_EXPORT_CACHE=off"
     diff -r "$W/cached" "$W/fresh" >"$W/diff" ||
@@ -38,6 +47,11 @@ derived() {
     sed "s|$W/fresh|DIR|" "$W/out2" | diff "$W/said" - >/dev/null ||
         fail "$what: '$*' says otherwise with the cache: $(cat "$W/out") / $(cat "$W/out2")"
     n=$(sed -n 's/.*taken from the export cache, \([0-9]*\) derived$/\1/p' "$W/out")
+    if [ "${n:-all}" = 0 ]; then
+        [ "$nfiles" = 0 ] || fail "$what: '$*' derived nothing but wrote its cache file again"
+    else
+        [ "$nfiles" = 1 ] || fail "$what: '$*' derived ${n:-all} and wrote $nfiles cache files"
+    fi
     echo "${n:-all}"
 }
 # check WHAT N: after change WHAT, both exports derive N records afresh (all: every one)
@@ -112,7 +126,11 @@ check "another reader, again" 0
 use_token "$IOHEME_DB" admin admin-pass-1
 
 # a backup put back: the trail the cache was written at is not the database's any more
-check "a user added, for the first reader" all
+# a user added and given a role changes nothing an export derives (for readers of any class)
+check "a user added, for the first reader" 0
+printf 'dm-pass-1\ndm-pass-1\n' | "$I" user add dm --role data_manager >/dev/null
+"$I" user role dm monitor --reason "moved to monitoring" >/dev/null
+check "a user added and their role changed" 0
 check "before the backup" 0
 IOHEME_PASSWORD=admin-pass-1 "$I" backup "$W/b.db" >/dev/null
 "$I" set IOH-008 t0 hd_hr=66 --reason "source: monitor" >/dev/null
