@@ -105,26 +105,44 @@ static int on_hidden(void *ctx, const struct vtab_value *v, const struct dict_fi
 }
 
 /* ---- a record's output, and the export cache's entry of it ----------------------------------
- * An entry: had_values (1 byte); the hidden values left out (u32); the completeness counters
- * the record added to (u32 count, then field index, expected, present: u32 each); the rows of
- * each analysis table (ADS_NTABLES u32); each of the consumer's streams' rows and bytes (u32
- * each) and its bytes. */
+ * An entry: had_values (1 byte); the hidden values left out; the completeness counters the
+ * record added to (their count, then for each the distance of its index from the one after the
+ * previous counter's, and what it added to expected and to present); the rows of each analysis
+ * table (ADS_NTABLES numbers); each of the consumer's streams' rows and bytes, and its bytes.
+ * Every number is unsigned LEB128 (7 bits a byte, low first, the high bit set on all but the
+ * last): most are below 128, one byte, where a fixed u32 took four (the counters were most of
+ * an entry of the CSVs). */
 
-static void put_u32(struct strbuf *sb, size_t v)
+#define UV_MAX_BYTES 10 /* a 64-bit number: ceil(64 / 7) */
+
+static void put_uv(struct strbuf *sb, size_t v)
 {
-    uint32_t x = (uint32_t)v;
-    strbuf_add(sb, &x, sizeof x);
+    unsigned char b[UV_MAX_BYTES];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        b[n++] |= v ? 0x80 : 0;
+    } while (v);
+    strbuf_add(sb, b, n);
 }
 
-static bool get_u32(const unsigned char **p, const unsigned char *end, size_t *v)
+/* One number at *p (not past end), *p moved past it; false when it runs past end or is longer
+ * than a size_t holds. */
+static bool get_uv(const unsigned char **p, const unsigned char *end, size_t *v)
 {
-    uint32_t x;
-    if ((size_t)(end - *p) < sizeof x)
-        return false;
-    memcpy(&x, *p, sizeof x);
-    *p += sizeof x;
-    *v = x;
-    return true;
+    size_t x = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        if (shift == 63 && b > 1)
+            return false; /* beyond 64 bits */
+        x |= (size_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Hands each of the record's streams to the consumer. */
@@ -173,31 +191,32 @@ static int cache_entry(struct load_ctx *c, const struct rec_slot *r, size_t nhid
     struct adataset *ds = c->ds;
     strbuf_reset(sb);
     strbuf_addc(sb, r->had_values ? 1 : 0);
-    put_u32(sb, nhidden);
+    put_uv(sb, nhidden);
     if (ds->cpl && !c->cpl_before && !(c->cpl_before = calloc(2 * ds->ncpl, sizeof(long))))
         return err_set(e, ERR_NOMEM, "out of memory");
-    size_t at = sb->len, n = 0;
-    put_u32(sb, 0);
-    for (size_t k = 0; ds->cpl && k < ds->ncpl; k++) {
+    /* the counters the record moved (they only grow while a record is derived), counted first
+     * and then written: the count leads */
+    size_t n = 0;
+    for (size_t k = 0; ds->cpl && k < ds->ncpl; k++)
+        n += ds->cpl[k].expected != c->cpl_before[2 * k] ||
+             ds->cpl[k].present != c->cpl_before[2 * k + 1];
+    put_uv(sb, n);
+    for (size_t k = 0, next = 0; n && k < ds->ncpl; k++) {
         long *b = &c->cpl_before[2 * k];
         if (ds->cpl[k].expected == b[0] && ds->cpl[k].present == b[1])
             continue;
-        put_u32(sb, k);
-        put_u32(sb, (size_t)(ds->cpl[k].expected - b[0]));
-        put_u32(sb, (size_t)(ds->cpl[k].present - b[1]));
+        put_uv(sb, k - next);
+        put_uv(sb, (size_t)(ds->cpl[k].expected - b[0]));
+        put_uv(sb, (size_t)(ds->cpl[k].present - b[1]));
         b[0] = ds->cpl[k].expected;
         b[1] = ds->cpl[k].present;
-        n++;
-    }
-    if (!sb->failed) {
-        uint32_t x = (uint32_t)n;
-        memcpy(sb->buf + at, &x, sizeof x);
+        next = k + 1;
     }
     for (int i = 0; i < ADS_NTABLES; i++)
-        put_u32(sb, ds->t[i].nrows);
+        put_uv(sb, ds->t[i].nrows);
     for (size_t i = 0; i < c->out.n; i++) {
-        put_u32(sb, c->out.nrows[i]);
-        put_u32(sb, c->out.bytes[i].len);
+        put_uv(sb, c->out.nrows[i]);
+        put_uv(sb, c->out.bytes[i].len);
         if (c->out.bytes[i].len) /* an empty stream has no buffer */
             strbuf_add(sb, c->out.bytes[i].buf, c->out.bytes[i].len);
     }
@@ -213,15 +232,18 @@ static int replay(struct load_ctx *c, const struct rec_slot *r, struct err *e)
     struct adataset *ds = c->ds;
     const unsigned char *p = r->cached + 1, *end = r->cached + r->cached_len;
     size_t nhidden, ncpl, rows, nrows, len;
-    bool ok = r->cached_len >= 1 && get_u32(&p, end, &nhidden) && get_u32(&p, end, &ncpl);
+    bool ok = r->cached_len >= 1 && get_uv(&p, end, &nhidden) && get_uv(&p, end, &ncpl);
     if (ok && ncpl && !ds->cpl) {
         int rc = derive_completeness_start(ds, c->d, e);
         if (rc)
             return rc;
     }
-    for (size_t i = 0; ok && i < ncpl; i++) {
+    for (size_t i = 0, next = 0; ok && i < ncpl; i++) {
         size_t k, dx, dp;
-        ok = get_u32(&p, end, &k) && get_u32(&p, end, &dx) && get_u32(&p, end, &dp) && k < ds->ncpl;
+        ok = get_uv(&p, end, &k) && get_uv(&p, end, &dx) && get_uv(&p, end, &dp) &&
+             k < ds->ncpl - next;
+        k += next;
+        next = k + 1;
         if (ok && !c->cpl_before && !(c->cpl_before = calloc(2 * ds->ncpl, sizeof(long))))
             return err_set(e, ERR_NOMEM, "out of memory");
         if (ok) { /* the counters before the next record derived afresh move on too */
@@ -232,11 +254,11 @@ static int replay(struct load_ctx *c, const struct rec_slot *r, struct err *e)
         }
     }
     for (int i = 0; ok && i < ADS_NTABLES; i++)
-        if ((ok = get_u32(&p, end, &rows)))
+        if ((ok = get_uv(&p, end, &rows)))
             ds->ndropped[i] += rows;
     int rc = 0;
     for (size_t i = 0; ok && rc == 0 && i < c->out.n; i++) {
-        ok = get_u32(&p, end, &nrows) && get_u32(&p, end, &len) && (size_t)(end - p) >= len;
+        ok = get_uv(&p, end, &nrows) && get_uv(&p, end, &len) && (size_t)(end - p) >= len;
         if (ok && len)
             rc = c->stream->write(c->stream->ctx, i, (const char *)p, len, nrows, e);
         p += ok ? len : 0;
