@@ -168,7 +168,8 @@ int cmd_dataset(struct cmd_ctx *ctx)
         dataset_format_parse(cli_get(&ctx->args, "format"),
                              &fmt); /* checked by cmd_dataset_check */
     /* written record by record as derived: memory does not grow with the study */
-    int rc = dataset_export(ctx->st, out, fmt, &ds, &e);
+    struct dataset_cache_stats cache;
+    int rc = dataset_export(ctx->st, out, fmt, &ds, &cache, &e);
     /* a locked database's output is stamped with its lock (P11-19, P11-31) */
     struct store_db_status dbs;
     if (rc == 0)
@@ -182,7 +183,7 @@ int cmd_dataset(struct cmd_ctx *ctx)
                DATASET_MANIFEST_FILE);
     if (rc == 0) {
         cli_print_dataset_written(out, &ds);
-        cli_note_export_cache();
+        cli_note_export_cache(&cache);
         cli_note_sites(ctx->st);
     }
     derive_free(&ds);

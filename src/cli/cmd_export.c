@@ -166,7 +166,7 @@ static int cmd_export_xpt(struct cmd_ctx *ctx)
         printf("wrote %s: %zu SDTM datasets (SAS XPT v5) for %zu subjects, %zu rows, and "
                "define.xml\n",
                out, s.datasets, s.subjects, s.rows);
-        cli_note_export_cache();
+        cli_note_export_cache(&s.cache);
     }
     cli_note_sites(ctx->st);
     return 0;

@@ -17,7 +17,6 @@
 #include "core/sitetime.h"
 #include "formats/json_out.h"
 #include "report/dataset.h"
-#include "report/dataset_cache.h"
 #include "store/sessions.h"
 
 const struct cli_opt_spec cmd_common_opts[] = {STORE_CLI_COMMON_OPTS, {NULL, false}};
@@ -226,14 +225,12 @@ void cli_note_sites(struct store *st)
     strbuf_release(&sb);
 }
 
-void cli_note_export_cache(void)
+void cli_note_export_cache(const struct dataset_cache_stats *s)
 {
-    struct dataset_cache_stats s;
-    dataset_cache_last_stats(&s);
-    if (s.used && s.kept)
+    if (s->used && s->kept)
         printf("%zu record(s) unchanged since the last export taken from the export cache, %zu "
                "derived\n",
-               s.kept, s.derived);
+               s->kept, s->derived);
 }
 
 void cli_print_dataset_written(const char *dir, const struct adataset *ds)

@@ -54,6 +54,7 @@ void cli_add_basename(struct strbuf *sb, const char *path);
  * ("dataset", "report"), out the output directory (its last component is recorded) and counts
  * the number of rows of each table, as "DIR: screening 140, subjects 100, ...". */
 struct adataset;
+struct dataset_cache_stats;
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
                              const char *out, const struct adataset *ds, struct err *e);
 
@@ -62,7 +63,7 @@ int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, cons
 void cli_print_dataset_written(const char *dir, const struct adataset *ds);
 /* After an export: how many records the export cache (report/dataset_cache.h) gave as they were,
  * and how many were derived afresh; nothing when it gave none. */
-void cli_note_export_cache(void);
+void cli_note_export_cache(const struct dataset_cache_stats *s);
 /* On stderr, when reads see some sites only (--site, a user of some sites): which, "not the
  * whole study" — after an export, a dataset or a report. */
 void cli_note_sites(struct store *st);

@@ -257,7 +257,7 @@ static int pkg_file(void *ctx, size_t i, struct err *e)
 }
 
 int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
-                   struct err *e)
+                   struct dataset_cache_stats *cache, struct err *e)
 {
     struct export_out o = {.spooled = dataset_format_has_package_files(fmt)};
     /* the CSVs' lines (and the spools' rows) of each record, kept by the export cache: one
@@ -267,7 +267,8 @@ int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, s
                                .ctx = &o,
                                .nout = o.spooled ? 2 * ADS_NTABLES : ADS_NTABLES,
                                .cache_kind = o.spooled ? "dataset-spooled" : "dataset",
-                               .cache_layout = o.spooled ? "csv lines, spool rows" : "csv lines"};
+                               .cache_layout = o.spooled ? "csv lines, spool rows" : "csv lines",
+                               .cache_stats = cache};
     /* the files are made before the derivation starts: a folder that cannot be written is
      * said at once, not after the whole study has been read */
     derive_init(ds);

@@ -44,7 +44,14 @@ struct dataset_out {
  * With cache_kind, the export cache (dataset_cache.h) keeps each record's streams: a record that
  * has not changed since the last export of that kind is not read nor derived again, and write gets
  * its streams as kept (on_rows is not called for it). cache_layout names the streams and their
- * formats: change it whenever what on_rows writes changes shape. */
+ * formats: change it whenever what on_rows writes changes shape. What the cache did goes to
+ * *cache_stats (when not NULL). */
+/* What an export's cache did (used false: there was none): the records whose entries were kept,
+ * and those derived afresh. */
+struct dataset_cache_stats {
+    bool used;
+    size_t kept, derived;
+};
 struct dataset_stream {
     int (*on_rows)(void *ctx, const struct adataset *ds, struct vtab *v, struct dataset_out *out,
                    struct err *e);
@@ -53,6 +60,7 @@ struct dataset_stream {
     size_t nout;
     bool no_completeness;
     const char *cache_kind, *cache_layout;
+    struct dataset_cache_stats *cache_stats;
 };
 int dataset_stream_store(struct store *st, struct adataset *ds, const struct dataset_stream *s,
                          struct err *e);
@@ -117,6 +125,7 @@ enum dataset_format { DATASET_CSV, DATASET_STATA, DATASET_SPSS, DATASET_SAS, DAT
  * (created when missing). The same database gives the same bytes. */
 struct dataset_sdtm_stats {
     size_t datasets, subjects, rows;
+    struct dataset_cache_stats cache;
 };
 int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_stats *stats,
                        struct err *e);
@@ -139,9 +148,9 @@ int dataset_format_parse(const char *name, enum dataset_format *out);
  * record's rows written as they come: the CSVs, dataset_dictionary.csv and the synthetic mark
  * (what dataset_write writes, byte for byte), and the package files of fmt. Memory does not
  * grow with the number of patients. ds holds the row counts on return (derive_nrows; derive_free
- * it). */
+ * it); *cache (when not NULL) what the export cache did. */
 int dataset_export(struct store *st, const char *dir, enum dataset_format fmt, struct adataset *ds,
-                   struct err *e);
+                   struct dataset_cache_stats *cache, struct err *e);
 /* stata, spss and sas have files of their own beside the CSVs; csv and r a loader script. */
 bool dataset_format_has_package_files(enum dataset_format fmt);
 /* The package files of fmt for one table spooled whole (dataset_pkg.c): dir/<name>.<ext> for

@@ -59,13 +59,6 @@ struct dataset_cache {
     struct dataset_cache_stats stats;
 };
 
-static struct dataset_cache_stats last_stats;
-
-void dataset_cache_last_stats(struct dataset_cache_stats *s)
-{
-    *s = last_stats;
-}
-
 /* Whether some branching logic may read the clock: 'today' and 'now' are datediff's (expr.h);
  * any mention of either, or of datediff, counts. */
 static bool logic_reads_clock(const struct dict *d)
@@ -359,9 +352,10 @@ void dataset_cache_done(struct dataset_cache *c, const unsigned char *at)
     c->released = off;
 }
 
-void dataset_cache_close(struct dataset_cache *c, bool ok)
+void dataset_cache_close(struct dataset_cache *c, bool ok, struct dataset_cache_stats *stats)
 {
-    last_stats = (struct dataset_cache_stats){0};
+    if (stats)
+        *stats = (struct dataset_cache_stats){0};
     if (!c)
         return;
     c->stats.used = true;
@@ -384,6 +378,7 @@ void dataset_cache_close(struct dataset_cache *c, bool ok)
     if (c->map)
         munmap((void *)c->map, c->map_len);
     free(c->slots);
-    last_stats = c->stats;
+    if (stats)
+        *stats = c->stats;
     free(c);
 }

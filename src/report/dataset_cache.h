@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "report/dataset.h"
 #include "store/store.h"
 
 struct dataset_cache;
@@ -50,15 +51,7 @@ void dataset_cache_put(struct dataset_cache *c, long long id, const void *entry,
 void dataset_cache_done(struct dataset_cache *c, const unsigned char *at);
 /* Ends the cache: with ok, the new file replaces the old one; else it is dropped. When select
  * found every record's entry valid and no other in the file, no new file was written and the
- * old one stays. Frees c. */
-void dataset_cache_close(struct dataset_cache *c, bool ok);
-
-/* What the last dataset_cache_close'd cache of this process did (used false: there was none): the
- * records whose entries were kept, and those derived afresh. */
-struct dataset_cache_stats {
-    bool used;
-    size_t kept, derived;
-};
-void dataset_cache_last_stats(struct dataset_cache_stats *s);
+ * old one stays. Frees c. What it did goes to *stats (when not NULL; all zero when c is NULL). */
+void dataset_cache_close(struct dataset_cache *c, bool ok, struct dataset_cache_stats *stats);
 
 #endif

@@ -547,7 +547,7 @@ static int derive_study(struct store *st, struct adataset *ds, const struct data
             rc = write_out(&c, &c.out, e);
         derive_drop_rows(ds);
     }
-    dataset_cache_close(c.cache, rc == 0);
+    dataset_cache_close(c.cache, rc == 0, s ? s->cache_stats : NULL);
     out_free(&c.out);
     strbuf_release(&c.entry);
     free(c.cpl_before);

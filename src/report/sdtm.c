@@ -938,6 +938,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
     free(sites);
     o.rs.has_sites = nsites > 0;
     stream.cache_layout = o.rs.has_sites ? "spool rows, sites" : "spool rows";
+    stream.cache_stats = &stats->cache;
     for (int i = 0; !rc && i < D_N; i++)
         rc = dataset_spool_open(&o.sp[i], dir, D[i].member, D[i].t.cols, D[i].t.ncols, e);
     if (!rc)

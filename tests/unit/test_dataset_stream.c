@@ -314,8 +314,18 @@ static void test_streamed_dataset_equals_the_whole(void **state)
     memset(&e, 0, sizeof e);
 
     snprintf(dir, sizeof dir, "%s/streamed", tmpdir);
-    assert_int_equal(dataset_export(st, dir, DATASET_STATA, &streamed, &e), 0);
+    struct dataset_cache_stats cs;
+    assert_int_equal(dataset_export(st, dir, DATASET_STATA, &streamed, &cs, &e), 0);
     assert_true(streamed.is_synthetic);
+    /* the first export found no cache and derived every record; the next, with nothing
+     * changed, takes every one from it */
+    assert_true(cs.used && cs.kept == 0 && cs.derived == whole.t[ADS_SCREENING].nrows);
+    struct adataset again;
+    snprintf(dir, sizeof dir, "%s/again", tmpdir);
+    assert_int_equal(dataset_export(st, dir, DATASET_STATA, &again, &cs, &e), 0);
+    assert_true(cs.used && cs.kept == whole.t[ADS_SCREENING].nrows && cs.derived == 0);
+    derive_free(&again);
+    snprintf(dir, sizeof dir, "%s/streamed", tmpdir);
     static const char *const extra[] = {"dataset_dictionary.csv", DATASET_SYNTHETIC_FILE};
     for (int i = 0; i < ADS_NTABLES + 2; i++) {
         char name[64];
@@ -363,7 +373,7 @@ static void test_streamed_dataset_equals_the_whole(void **state)
 
     /* a folder that cannot be made is said before the study is read, and nothing is written */
     snprintf(dir, sizeof dir, "%s/s.db/out", tmpdir);
-    assert_int_equal(dataset_export(st, dir, DATASET_CSV, &streamed, &e), ERR_IO);
+    assert_int_equal(dataset_export(st, dir, DATASET_CSV, &streamed, NULL, &e), ERR_IO);
     assert_non_null(strstr(e.msg, "s.db/out"));
     derive_free(&streamed);
     store_close(st);
