@@ -176,8 +176,13 @@ int cmd_dataset(struct cmd_ctx *ctx)
         rc = store_db_status(ctx->st, &dbs, &e);
     if (rc == 0 && dbs.state == STORE_DB_LOCKED)
         rc = dataset_write_manifest(&ds, fmt, out, dbs.lock_id, dbs.locked_at, dbs.lock_head, &e);
+    /* the audit row names every file written with its SHA-256 (P11-18) */
+    json_t *files = NULL;
     if (rc == 0)
-        rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, &e);
+        rc = dataset_export_files(&ds, fmt, out, &files, &e);
+    if (rc == 0)
+        rc = cli_audit_dataset_export(ctx->st, &ctx->who, "dataset", out, &ds, files, &e);
+    json_decref(files);
     if (rc == 0 && dbs.state == STORE_DB_LOCKED)
         printf("locked database %s: %s/%s lists every file with its SHA-256\n", dbs.lock_id, out,
                DATASET_MANIFEST_FILE);

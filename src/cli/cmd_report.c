@@ -193,8 +193,22 @@ int cmd_report(struct cmd_ctx *ctx)
             rc = write_outputs(out, &ds, results, &e);
         if (rc == 0) /* last: it lists every file written before it */
             rc = dataset_write_tree_manifest(out, m.lock_id, m.locked_at, head, &e);
-        if (rc == 0 && st)
-            rc = cli_audit_dataset_export(st, &ctx->who, "report", out, &ds, &e);
+        if (rc == 0 &&
+            st) { /* the manifest names every file with its SHA-256: its own binds them */
+            struct strbuf mpath = STRBUF_INIT;
+            char sha[65];
+            strbuf_addf(&mpath, "%s/%s", out, DATASET_MANIFEST_FILE);
+            rc = mpath.failed ? err_set(&e, ERR_NOMEM, "out of memory")
+                              : dataset_file_sha256(strbuf_str(&mpath), sha, NULL, &e);
+            strbuf_release(&mpath);
+            json_t *files =
+                rc ? NULL : json_pack("[{s:s, s:s}]", "file", DATASET_MANIFEST_FILE, "sha256", sha);
+            if (rc == 0 && !files)
+                rc = err_set(&e, ERR_NOMEM, "out of memory");
+            if (rc == 0)
+                rc = cli_audit_dataset_export(st, &ctx->who, "report", out, &ds, files, &e);
+            json_decref(files);
+        }
         if (rc == 0) {
             printf("wrote %s/report.html, %s/results.json and %s/figures/ (SVG, PDF, PNG)\n", out,
                    out, out);

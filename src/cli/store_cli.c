@@ -203,13 +203,21 @@ void cli_add_basename(struct strbuf *sb, const char *path)
 }
 
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
-                             const char *out, const struct adataset *ds, struct err *e)
+                             const char *out, const struct adataset *ds, json_t *files,
+                             struct err *e)
 {
     struct strbuf sb = STRBUF_INIT;
     cli_add_basename(&sb, out);
     strbuf_addc(&sb, ':');
     for (size_t i = 0; i < ADS_NTABLES; i++)
         strbuf_addf(&sb, "%s %s %zu", i ? "," : "", derive_ads_names[i], derive_nrows(ds, (int)i));
+    size_t k;
+    json_t *f;
+    json_array_foreach(files, k, f)
+    {
+        strbuf_addf(&sb, "%s %s %s", k ? "," : ";", json_string_value(json_object_get(f, "file")),
+                    json_string_value(json_object_get(f, "sha256")));
+    }
     int rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
                        : store_audit_access(st, who, "export", what, strbuf_str(&sb), e);
     strbuf_release(&sb);

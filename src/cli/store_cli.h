@@ -51,12 +51,15 @@ int cli_login(struct store *st, const struct cli_args *a, enum perm_action actio
 void cli_add_basename(struct strbuf *sb, const char *path);
 
 /* Audits an analysis dataset leaving the store as action "export" by who: what is the command
- * ("dataset", "report"), out the output directory (its last component is recorded) and counts
- * the number of rows of each table, as "DIR: screening 140, subjects 100, ...". */
+ * ("dataset", "report"), out the output directory (its last component is recorded), the number
+ * of rows of each table and the SHA-256 of each file in files (a JSON array of {"file",
+ * "sha256"}, as dataset_export_files gives), as "DIR: screening 140, subjects 100, ...;
+ * screening.csv 3f2a…, subjects.csv 9be1…". */
 struct adataset;
 struct dataset_cache_stats;
 int cli_audit_dataset_export(struct store *st, const struct store_ctx *who, const char *what,
-                             const char *out, const struct adataset *ds, struct err *e);
+                             const char *out, const struct adataset *ds, json_t *files,
+                             struct err *e);
 
 /* Tells the person what `dataset` wrote into dir: each table's file with its rows, and the
  * dictionary. */

@@ -415,11 +415,11 @@ static int manifest_package_file(json_t *files, const char *dir, enum dataset_fo
     return rc;
 }
 
-int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, const char *dir,
-                           const char *lock_id, const char *locked_at, const char *audit_head,
-                           struct err *e)
+int dataset_export_files(const struct adataset *ds, enum dataset_format fmt, const char *dir,
+                         json_t **out, struct err *e)
 {
     json_t *files = json_array();
+    *out = NULL;
     int rc = files ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     for (int i = 0; i < ADS_NTABLES && rc == 0; i++) {
         char name[64];
@@ -434,11 +434,20 @@ int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, c
         rc = manifest_file(files, dir, DATASET_SYNTHETIC_FILE, e);
     if (rc == 0)
         rc = manifest_package_file(files, dir, fmt, NULL, e);
-    if (rc) {
+    if (rc)
         json_decref(files);
-        return rc;
-    }
-    return manifest_save(dir, lock_id, locked_at, audit_head, files, e);
+    else
+        *out = files;
+    return rc;
+}
+
+int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, const char *dir,
+                           const char *lock_id, const char *locked_at, const char *audit_head,
+                           struct err *e)
+{
+    json_t *files;
+    int rc = dataset_export_files(ds, fmt, dir, &files, e);
+    return rc ? rc : manifest_save(dir, lock_id, locked_at, audit_head, files, e);
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -14,6 +14,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
 #include "base/strbuf.h"
 #include "core/derive.h"
@@ -206,6 +208,11 @@ int dataset_read(const char *dir, struct adataset *ds, struct err *e);
  * the dictionary, the synthetic mark, the package files or the loader) with its size and
  * SHA-256. */
 #define DATASET_MANIFEST_FILE "manifest.json"
+/* Every file the export of fmt wrote into dir, in the manifest's order, as a new JSON array of
+ * {"file", "bytes", "sha256"} (*out; the caller json_decref's it): what the manifest lists and
+ * `ioheme dataset`'s audit row records. */
+int dataset_export_files(const struct adataset *ds, enum dataset_format fmt, const char *dir,
+                         json_t **out, struct err *e);
 int dataset_write_manifest(const struct adataset *ds, enum dataset_format fmt, const char *dir,
                            const char *lock_id, const char *locked_at, const char *audit_head,
                            struct err *e);

@@ -69,6 +69,14 @@ assert coded >= 15, f'{coded} coded columns in the dictionary'
 hd = pd.read_stata(f'{w}/stata/haemodynamics.dta')
 assert list(hd['timepoint'].cat.categories) == coded_levels[('haemodynamics', 'timepoint')], list(hd['timepoint'].cat.categories)
 PY
+# each export is audited with the SHA-256 of every file it wrote (sha256sum's, not ours)
+"$I" audit export --out "$W/audit.csv" >/dev/null
+for f in stata/subjects.dta stata/subjects.csv stata/dataset_dictionary.csv spss/screening.sav \
+    sas/haemodynamics.sas7bdat r/dataset.R; do
+    sha=$(sha256sum "$W/$f" | cut -d' ' -f1)
+    grep "^[^,]*,[^,]*,[^,]*,export," "$W/audit.csv" | grep -q "$(basename "$f") $sha" ||
+        fail "the export of $f is not audited with its SHA-256 $sha: $(grep ',export,' "$W/audit.csv" | tail -2)"
+done
 # the same database, the same bytes
 "$I" dataset --out "$W/stata2" --format stata >/dev/null
 for f in "$W"/stata/*.dta; do cmp -s "$f" "$W/stata2/$(basename "$f")" || fail "$(basename "$f") differs between two runs"; done
