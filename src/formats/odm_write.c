@@ -673,8 +673,12 @@ static int odm_write_snapshot(struct store *st, const char *path, const struct o
 int odm_write(struct store *st, const char *path, const struct odm_write_opts *o,
               struct odm_write_stats *stats, struct err *e)
 {
+    /* an identifier whose key is missing is refused, not written as its placeholder */
+    int rc = o->is_deidentified ? 0 : store_identifiers_readable(st, e);
+    if (rc)
+        return rc;
     /* one consistent state of the database, however long the file takes to write */
-    int rc = store_snapshot_begin(st, e);
+    rc = store_snapshot_begin(st, e);
     if (rc)
         return rc;
     rc = odm_write_snapshot(st, path, o, stats, e);

@@ -268,7 +268,10 @@ int dataset_redcap_flat(struct store *st, dataset_csv_cell_fn cell, unsigned fla
     struct flat_shape sh = {all || d->is_longitudinal, all || dict_has_repeating(d)};
     struct store_record *recs = NULL;
     size_t n = 0;
-    int rc = store_record_list(st, &recs, &n, e);
+    /* an identifier whose key is missing is refused, not written as its placeholder */
+    int rc = store_identifiers_readable(st, e);
+    if (!rc)
+        rc = store_record_list(st, &recs, &n, e);
     bool *forms = calloc(d->nforms ? d->nforms : 1, sizeof *forms);
     if (!rc && !forms)
         rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -305,7 +308,11 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
                           struct err *e)
 {
     *nrecords = *nrows = 0;
-    int rc = dataset_mkdir(dir, e);
+    /* the data first: an export refused (an identifier's key missing) writes no file */
+    struct strbuf sb = STRBUF_INIT;
+    int rc = dataset_redcap_flat(st, strbuf_add_csv, DATASET_FLAT_DAGS, &sb, nrecords, nrows, e);
+    if (!rc)
+        rc = dataset_mkdir(dir, e);
     static const char *const files[] = {"dictionary.csv", "events.csv", "form_events.csv",
                                         "repeating.csv"};
     for (size_t i = 0; !rc && i < sizeof files / sizeof files[0]; i++) {
@@ -315,9 +322,6 @@ int dataset_redcap_export(struct store *st, const char *dir, size_t *nrecords, s
         rc = dataset_write_file(dir, files[i], text, strlen(text), e);
         free(text);
     }
-    struct strbuf sb = STRBUF_INIT;
-    if (!rc)
-        rc = dataset_redcap_flat(st, strbuf_add_csv, DATASET_FLAT_DAGS, &sb, nrecords, nrows, e);
     if (!rc)
         rc = dataset_write_file(dir, "data.csv", strbuf_str(&sb), sb.len, e);
     strbuf_release(&sb);

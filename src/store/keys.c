@@ -284,6 +284,33 @@ static int key_add(struct store *st, struct err *e)
     return rc;
 }
 
+int store_identifiers_readable(struct store *st, struct err *e)
+{
+    if (!st->may_see_identifiers)
+        return 0; /* the reader sees every identifier masked: no key is needed */
+    int rc = keys_refresh(st, e);
+    char checks[1024];
+    bool found = false;
+    if (rc == 0)
+        rc = store_meta_get(st, META_KEYS, checks, sizeof checks, &found, e);
+    unsigned id;
+    const char *want;
+    for (const char *p = checks; rc == 0 && found && next_check(&p, &id, &want);) {
+        bool have = false;
+        for (size_t i = 0; i < st->nkeys && !have; i++)
+            have = st->keys[i].id == id;
+        if (!have)
+            rc = err_set(e, ERR_INTEGRITY,
+                         "%s has no key %u, which encrypted identifier values of this "
+                         "database: they cannot be read, and an export would carry \"%s\" in "
+                         "their place; restore the key file from its backup "
+                         "(docs/operations.md), or export without identifiers",
+                         st->key_path[0] ? st->key_path : "the key file (IOHEME_KEY_FILE)", id,
+                         STORE_UNREADABLE);
+    }
+    return rc;
+}
+
 bool store_is_encrypted(const char *stored)
 {
     return stored && strncmp(stored, ENC_PREFIX, strlen(ENC_PREFIX)) == 0;

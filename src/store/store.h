@@ -1034,6 +1034,11 @@ int store_set_site_filter(struct store *st, const char *code, struct err *e);
  * and what anyone sees when the value's key is not in the key file. */
 #define STORE_MASKED "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2 (identifier)"
 #define STORE_UNREADABLE "(identifier: key missing)"
+/* Whether the reader can read every identifier value in clear: ERR_INTEGRITY (naming the key
+ * file and the key) when it sees identifiers and a key the database encrypted values with is
+ * not in the key file, so that an export refuses rather than hand on STORE_UNREADABLE as if it
+ * were the value; 0 for a reader who sees them masked. */
+int store_identifiers_readable(struct store *st, struct err *e);
 /* Who reads through this connection from now on: identifier values in clear for a role with
  * PERM_IDENTIFIERS, masked otherwise (the default before anyone signs in); and, when user (may
  * be NULL: nobody yet) works at some sites only, only those sites' records (sites.c). The CLI

@@ -83,6 +83,20 @@ rm "$KEY"
 "$I" show IOH-001 | grep -q "scr_mrn *(identifier: key missing)" || fail "no key: $("$I" show IOH-001 | grep scr_mrn)"
 set +e; "$I" set IOH-002 screening scr_mrn=MRN-1 --reason x >/dev/null 2>"$W/err"; rc=$?; set -e
 [ "$rc" -ne 0 ] && grep -q "is missing" "$W/err" || fail "a new identifier without the key file: exit $rc $(cat "$W/err")"
+# an export that would carry identifiers refuses rather than write the placeholder as the value,
+# and leaves no file; without identifiers it goes on
+for x in "export odm --out $W/nokey.xml" "export redcap --out $W/nokey"; do
+    set +e
+    # shellcheck disable=SC2086
+    "$I" $x >/dev/null 2>"$W/err"
+    rc=$?
+    set -e
+    [ "$rc" -eq 10 ] && grep -q "has no key 1, which encrypted identifier values" "$W/err" ||
+        fail "$x without the key: exit $rc $(cat "$W/err")"
+done
+[ ! -e "$W/nokey.xml" ] && [ ! -e "$W/nokey" ] || fail "a refused export left files: $(ls "$W")"
+"$I" export odm --deidentified --out "$W/nokey-deid.xml" >/dev/null || fail "a de-identified export needs no key"
+as statistician dataset --out "$W/nokey-ds" >/dev/null || fail "a dataset without identifiers needs no key"
 cp "$W/good.key" "$KEY"
 
 # rotation: a second key, the value re-encrypted, the old audit row still readable
