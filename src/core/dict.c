@@ -894,6 +894,10 @@ void dict_smart_value(const struct dict *d, const char *name, const char *event,
         s = ev > 0 ? d->events[ev - 1].name : NULL;
     else if (strcmp(name, "next-event-name") == 0)
         s = ev >= 0 && (size_t)ev + 1 < d->nevents ? d->events[ev + 1].name : NULL;
+    else if (strcmp(name, "first-event-name") == 0)
+        s = d->nevents ? d->events[0].name : NULL;
+    else if (strcmp(name, "last-event-name") == 0)
+        s = d->nevents ? d->events[d->nevents - 1].name : NULL;
     else if (strcmp(name, "record-name") == 0)
         s = who ? who->record : NULL;
     else if (strcmp(name, "record-dag-name") == 0)

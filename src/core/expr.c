@@ -46,6 +46,23 @@ const struct expr_fn_info expr_fns[FN__COUNT] = {
     [FN_YEAR] = {"year", 1, 1, "year"},
     [FN_MONTH] = {"month", 1, 1, "month"},
     [FN_DAY] = {"day", 1, 1, "day"},
+    [FN_LEFT] = {"left", 2, 2, "left"},
+    [FN_RIGHT] = {"right", 2, 2, "right"},
+    [FN_MID] = {"mid", 3, 3, "mid"},
+    [FN_LENGTH] = {"length", 1, 1, "length"},
+    [FN_FIND] = {"find", 2, 2, "find"},
+    [FN_UPPER] = {"upper", 1, 1, "upper"},
+    [FN_LOWER] = {"lower", 1, 1, "lower"},
+    [FN_TRIM] = {"trim", 1, 1, "trim"},
+    [FN_CONCAT_WS] = {"concat_ws", 2, 0, "concat_ws"},
+    [FN_REPLACE_TEXT] = {"replace_text", 3, 3, "replace_text"},
+    [FN_CALCTEXT] = {"calctext", 1, 1, "calctext"},
+    [FN_NOT_CONTAIN] = {"not_contain", 2, 2, "not_contain"},
+    [FN_MOD] = {"mod", 2, 2, "mod"},
+    [FN_EXPONENTIAL] = {"exponential", 1, 1, "exponential"},
+    [FN_ISBLANKNOTMISSINGCODE] = {"isblanknotmissingcode", 1, 1, "isblank"},
+    [FN_ISMISSINGCODE] = {"ismissingcode", 1, 1, "ismissingcode"},
+    [FN_HASMISSINGCODE] = {"hasmissingcode", 2, 2, "ismissingcode"},
 };
 
 enum tok_kind {
@@ -120,9 +137,23 @@ static bool is_name_char(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-static const char *const SMART[] = {"event-name",      "event-label",      "previous-event-name",
-                                    "next-event-name", "current-instance", "record-name",
-                                    "record-dag-name", "user-dag-name",    NULL};
+static const char *const SMART[] = {"event-name",
+                                    "event-label",
+                                    "previous-event-name",
+                                    "next-event-name",
+                                    "first-event-name",
+                                    "last-event-name",
+                                    "current-instance",
+                                    "record-name",
+                                    "record-dag-name",
+                                    "user-dag-name",
+                                    NULL};
+
+bool expr_is_smart_event(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n >= 10 && strcmp(name + n - 10, "event-name") == 0 && expr_is_smart(name);
+}
 
 const char *expr_smart_name(size_t i)
 {
@@ -267,7 +298,8 @@ static int lex(struct parser *p)
     for (;;) {
         while (s[p->at] == ' ' || s[p->at] == '\t' || s[p->at] == '\n' || s[p->at] == '\r')
             p->at++;
-        if (s[p->at] != '#' || !at_line_start(s, p->at))
+        bool is_comment = s[p->at] == '#' || (s[p->at] == '/' && s[p->at + 1] == '/');
+        if (!is_comment || !at_line_start(s, p->at))
             break;
         while (s[p->at] && s[p->at] != '\n') /* a comment line, as REDCap allows in logic */
             p->at++;
@@ -323,11 +355,14 @@ static int lex(struct parser *p)
         t->field = a;
         t->code = acode;
         t->instance = 0;
-        if (expr_is_smart(a) && (acode || s[p->at] == '['))
+        /* an event-valued smart variable may stand for the event: [previous-event-name][f] */
+        if (expr_is_smart(a) && (acode || (s[p->at] == '[' && !expr_is_smart_event(a))))
             return fail(p, t->pos, "smart variable [%s] takes no code, event or instance", a);
         int q = lex_instance(p, &t->instance); /* [field][N] */
         if (q < 0)
             return q;
+        if (q > 0 && expr_is_smart(a))
+            return fail(p, t->pos, "smart variable [%s] takes no code, event or instance", a);
         if (q == 0 && s[p->at] == '[') { /* [event][field] */
             if (acode)
                 return fail(p, t->pos, "an event name cannot have a checkbox code", NULL);
@@ -778,8 +813,10 @@ int expr_parse(const char *src, struct arena *ar, struct expr **out, size_t *err
 
 static int foreach_ref(const struct expr *x, expr_ref_fn fn, void *ctx)
 {
-    if (x->op == EX_REF)
-        return expr_is_smart(x->field) ? 0 : fn(ctx, x->event, x->field, x->code, x->pos);
+    if (x->op == EX_REF) /* a smart event is decided as the logic runs: any event, for fn */
+        return expr_is_smart(x->field)
+                   ? 0
+                   : fn(ctx, expr_is_smart(x->event) ? NULL : x->event, x->field, x->code, x->pos);
     for (size_t i = 0; i < x->nargs; i++) {
         int rc = foreach_ref(x->args[i], fn, ctx);
         if (rc)

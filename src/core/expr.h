@@ -13,15 +13,27 @@
  *   isblankormissingcode(x)  isinteger(x)  log(x[, base])  stdev(...)  concat(...)
  *   contains(text, part)  starts_with(text, part)  ends_with(text, part)  year(d)  month(d)
  *   day(d)  "today" / "now" as datediff arguments
- * lines starting with # are comments; and, beyond that list: median(...), `==` for `=`, `true` /
- * `false` (1 / 0, for datediff's signed flag). datediff is d2 - d1 (absolute unless signed),
- * unrounded, a year being 365.2425 days and a month 30.44 days; "today" is the UTC date of now_ms.
- * round* take dp (default 0, may be negative) and round half away from zero after cutting to 15
- * significant digits, as PHP does. stdev is the sample standard deviation (blank under two values);
- * log's base is e unless given; contains/starts_with/ends_with compare the text of their arguments
- * ignoring ASCII case and give 1 / 0; concat joins the text of its arguments (blank adds nothing);
- * isinteger is 1 for whole-number text ("12", "-3"), 0 otherwise ("1.0", blank); year/month/day
- * read a YYYY-MM-DD date, blank for anything else. Strings have no escapes: a quote ends the
+ *   left(t, n)  right(t, n)  mid(t, start, n)  length(t)  find(part, t)  upper(t)  lower(t)
+ *   trim(t)  concat_ws(sep, ...)  replace_text(t, search, replacement)  not_contain(t, part)
+ *   calctext(x)  mod(a, b)  exponential(x)  isblanknotmissingcode(x)  ismissingcode(x)
+ *   hasmissingcode(x, codes)
+ * lines starting with # or // are comments; and, beyond that list: median(...), `==` for `=`,
+ * `true` / `false` (1 / 0, for datediff's signed flag). datediff is d2 - d1 (absolute unless
+ * signed), unrounded, a year being 365.2425 days and a month 30.44 days; "today" is the UTC date of
+ * now_ms. round* take dp (default 0, may be negative) and round half away from zero after cutting
+ * to 15 significant digits, as PHP does. stdev is the sample standard deviation (blank under two
+ * values); log's base is e unless given; contains/starts_with/ends_with compare the text of their
+ * arguments ignoring ASCII case and give 1 / 0; concat joins the text of its arguments (blank adds
+ * nothing); isinteger is 1 for whole-number text ("12", "-3"), 0 otherwise ("1.0", blank);
+ * year/month/day read a YYYY-MM-DD date, blank for anything else. The text functions count
+ * characters (UTF-8), not bytes, and give blank for an empty result: left/right take n characters
+ * (n < 1: blank), mid from the start-th (from 1), length of blank is 0, find is where part starts
+ * (from 1, ASCII case ignored; 0 when nowhere), upper/lower change ASCII letters only, trim drops
+ * spaces, tabs and line ends at both ends, concat_ws puts sep between the arguments that are not
+ * blank, replace_text replaces every occurrence (case as written), not_contain is contains'
+ * opposite, calctext its argument as text. mod is the remainder with the dividend's sign (blank for
+ * 0), exponential e to the x. There are no missing-data codes here: isblanknotmissingcode is
+ * isblank, ismissingcode and hasmissingcode are 0. Strings have no escapes: a quote ends the
  * string. Blanks: a blank value is "" (EV_BLANK). Arithmetic with a blank gives blank (a calc field
  * with a blank input is blank). `=` / `<>` compare as numbers when both sides are numbers (or
  * numeric strings), otherwise as text, and blank equals "" only. `<` `<=` `>` `>=` with a blank
@@ -92,13 +104,19 @@ void expr_value_format(const struct expr_value *v, struct strbuf *out);
 
 /* REDCap smart variables the evaluator knows: [event-name] (the unique name of the event the
  * expression is evaluated at), [event-label], [previous-event-name] and [next-event-name] (in the
- * protocol's event order; blank at either end), [current-instance] (blank when the form does not
- * repeat), [record-name], [record-dag-name] (the record's site's code, docs/sites.md; blank without
- * one) and [user-dag-name] (the user's site's code when they work at exactly one, else blank). They
- * parse as references whose field is the smart name, with no event and no code; every lookup
- * answers them through dict_smart_value; expr_foreach_ref skips them (they are no field). Any other
- * [name-with-hyphens] is a parse error naming it. */
+ * protocol's event order; blank at either end), [first-event-name] and [last-event-name] (the
+ * protocol's first and last event; blank without events), [current-instance] (blank when the form
+ * does not repeat), [record-name], [record-dag-name] (the record's site's code, docs/sites.md;
+ * blank without one) and [user-dag-name] (the user's site's code when they work at exactly one,
+ * else blank). They parse as references whose field is the smart name, with no event and no code;
+ * every lookup answers them through dict_smart_value; expr_foreach_ref skips them (they are no
+ * field). Any other [name-with-hyphens] is a parse error naming it. */
 bool expr_is_smart(const char *name);
+/* Whether name is a smart variable whose value is an event's unique name ([event-name],
+ * [previous-event-name], [next-event-name], [first-event-name], [last-event-name]): such a
+ * variable may stand in a reference for its event, [previous-event-name][weight], which reads
+ * the field at the event the variable names where the logic runs (blank when it names none). */
+bool expr_is_smart_event(const char *name);
 /* The i-th smart variable's name (0, 1, ...), NULL past the last. */
 const char *expr_smart_name(size_t i);
 

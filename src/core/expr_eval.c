@@ -262,7 +262,155 @@ static bool text_has(const char *hay, const char *needle, enum expr_fn fn)
     return false;
 }
 
-/* concat, contains, starts_with, ends_with: on the text of their arguments (blank is ""). */
+/* The number of UTF-8 characters in s, and where the k-th (from 0) starts (the end past the
+ * last): the text functions count characters, not bytes, as the browser's do (logic.js). */
+static size_t u8_count(const char *s, const char *end)
+{
+    size_t n = 0;
+    for (; s < end; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static const char *u8_at(const char *s, size_t k)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80 && k-- == 0)
+            return s;
+    return s;
+}
+
+/* *out the text in sb (copied into the evaluation's arena), blank when there is none. */
+static int text_result(struct evalctx *c, const struct strbuf *sb, struct expr_value *out)
+{
+    *out = blank;
+    if (sb->failed)
+        return err_set(c->e, ERR_NOMEM, "out of memory");
+    if (!sb->len)
+        return 0;
+    out->kind = EV_STR;
+    out->str = arena_strdup(c->ar, strbuf_str(sb));
+    return out->str ? 0 : err_set(c->e, ERR_NOMEM, "out of memory");
+}
+
+/* A whole number of characters from argument i (truncated), or false when it is no number. */
+static int arg_count(struct evalctx *c, const struct expr *x, size_t i, double *n, bool *ok)
+{
+    struct expr_value v;
+    int rc = eval(c, x->args[i], &v);
+    *ok = rc == 0 && as_num(&v, n) && fabs(*n) < 1e15;
+    if (*ok)
+        *n = trunc(*n);
+    return rc;
+}
+
+/* The text functions beyond concat and contains: left, right, mid, length, find, upper,
+ * lower, trim, concat_ws, replace_text, calctext (see expr.h). */
+static int fn_string(struct evalctx *c, const struct expr *x, struct expr_value *out)
+{
+    struct expr_value a;
+    char buf[64];
+    *out = blank;
+    int rc = eval(c, x->args[0], &a);
+    if (rc)
+        return rc;
+    struct strbuf sb = STRBUF_INIT;
+    const char *t = is_blank(&a) ? "" : as_text(&a, buf);
+    double n = 0, m = 0;
+    bool ok = true, ok2 = true;
+    switch (x->fn) {
+    case FN_LENGTH:
+        *out = num((double)u8_count(t, t + strlen(t)));
+        return 0;
+    case FN_LEFT:
+    case FN_RIGHT: {
+        if ((rc = arg_count(c, x, 1, &n, &ok)) || !ok || n <= 0)
+            return rc;
+        size_t len = u8_count(t, t + strlen(t)), k = n < (double)len ? (size_t)n : len;
+        const char *from = x->fn == FN_LEFT ? t : u8_at(t, len - k);
+        const char *to = x->fn == FN_LEFT ? u8_at(t, k) : t + strlen(t);
+        strbuf_add(&sb, from, (size_t)(to - from));
+        break;
+    }
+    case FN_MID: /* mid(text, start, count): start counts from 1 */
+        if ((rc = arg_count(c, x, 1, &n, &ok)) || (rc = arg_count(c, x, 2, &m, &ok2)) || !ok ||
+            !ok2 || n < 1 || m <= 0)
+            return rc;
+        {
+            const char *from = u8_at(t, (size_t)n - 1), *to = u8_at(from, (size_t)m);
+            strbuf_add(&sb, from, (size_t)(to - from));
+        }
+        break;
+    case FN_FIND: { /* find(needle, haystack): where needle starts, from 1; 0 when nowhere */
+        struct expr_value h;
+        char hbuf[64];
+        if ((rc = eval(c, x->args[1], &h)))
+            return rc;
+        const char *hay = is_blank(&h) ? "" : as_text(&h, hbuf);
+        size_t nn = strlen(t), nh = strlen(hay);
+        *out = num(0);
+        for (size_t i = 0; nn && i + nn <= nh; i++)
+            if (strncasecmp(hay + i, t, nn) == 0) {
+                *out = num((double)u8_count(hay, hay + i) + 1);
+                break;
+            }
+        return 0;
+    }
+    case FN_UPPER:
+    case FN_LOWER: /* ASCII letters, as contains() compares them */
+        for (const char *p = t; *p; p++)
+            strbuf_addc(&sb, (char)(x->fn == FN_UPPER ? toupper((unsigned char)*p)
+                                                      : tolower((unsigned char)*p)));
+        break;
+    case FN_TRIM: {
+        size_t b = strspn(t, " \t\r\n"), e = strlen(t);
+        while (e > b && strchr(" \t\r\n", t[e - 1]))
+            e--;
+        strbuf_add(&sb, t + b, e - b);
+        break;
+    }
+    case FN_CONCAT_WS: /* the separator between the arguments that are not blank */
+        for (size_t i = 1, k = 0; i < x->nargs; i++) {
+            struct expr_value v;
+            char vbuf[64];
+            if ((rc = eval(c, x->args[i], &v)))
+                break;
+            if (is_blank(&v))
+                continue;
+            if (k++)
+                strbuf_adds(&sb, t);
+            strbuf_adds(&sb, as_text(&v, vbuf));
+        }
+        break;
+    case FN_REPLACE_TEXT: { /* every occurrence of search (case as written) by replacement */
+        struct expr_value s, r;
+        char sbuf[64], rbuf[64];
+        if ((rc = eval(c, x->args[1], &s)) || (rc = eval(c, x->args[2], &r)))
+            break;
+        const char *find = is_blank(&s) ? "" : as_text(&s, sbuf);
+        const char *with = is_blank(&r) ? "" : as_text(&r, rbuf);
+        size_t nf = strlen(find);
+        for (const char *p = t; *p;) {
+            if (nf && strncmp(p, find, nf) == 0) {
+                strbuf_adds(&sb, with);
+                p += nf;
+            } else
+                strbuf_addc(&sb, *p++);
+        }
+        break;
+    }
+    default: /* FN_CALCTEXT: its argument as text */
+        strbuf_adds(&sb, t);
+        break;
+    }
+    if (!rc)
+        rc = text_result(c, &sb, out);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* concat, contains, not_contain, starts_with, ends_with: on the text of their arguments (blank
+ * is ""). */
 static int fn_text(struct evalctx *c, const struct expr *x, struct expr_value *out)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -279,19 +427,14 @@ static int fn_text(struct evalctx *c, const struct expr *x, struct expr_value *o
         } else if (i == 0) {
             strbuf_adds(&sb, t);
             first = strbuf_str(&sb);
+        } else if (x->fn == FN_NOT_CONTAIN) {
+            *out = num(text_has(first, t, FN_CONTAINS) ? 0 : 1);
         } else {
             *out = num(text_has(first, t, x->fn) ? 1 : 0);
         }
     }
-    if (!rc && x->fn == FN_CONCAT) {
-        *out = blank;
-        if (sb.len) {
-            out->kind = EV_STR;
-            out->str = arena_strdup(c->ar, strbuf_str(&sb));
-            if (!out->str)
-                rc = err_set(c->e, ERR_NOMEM, "out of memory");
-        }
-    }
+    if (!rc && x->fn == FN_CONCAT)
+        rc = text_result(c, &sb, out);
     strbuf_release(&sb);
     return rc;
 }
@@ -371,9 +514,36 @@ static int eval_call(struct evalctx *c, const struct expr *x, struct expr_value 
         return 0;
     case FN_CONCAT:
     case FN_CONTAINS:
+    case FN_NOT_CONTAIN:
     case FN_STARTS_WITH:
     case FN_ENDS_WITH:
         return fn_text(c, x, out);
+    case FN_LEFT:
+    case FN_RIGHT:
+    case FN_MID:
+    case FN_LENGTH:
+    case FN_FIND:
+    case FN_UPPER:
+    case FN_LOWER:
+    case FN_TRIM:
+    case FN_CONCAT_WS:
+    case FN_REPLACE_TEXT:
+    case FN_CALCTEXT:
+        return fn_string(c, x, out);
+    case FN_MOD: /* the remainder with the dividend's sign (C's fmod, JavaScript's %) */
+        if ((rc = eval(c, x->args[0], &a)) || (rc = eval(c, x->args[1], &b)))
+            return rc;
+        *out = blank;
+        if (as_num(&a, &d) && as_num(&b, &dp) && dp != 0)
+            *out = num(fmod(d, dp));
+        return 0;
+    case FN_ISMISSINGCODE:
+    case FN_HASMISSINGCODE: /* a study here has no missing-data codes: never one */
+        for (size_t i = 0; i < x->nargs; i++)
+            if ((rc = eval(c, x->args[i], &a)))
+                return rc;
+        *out = num(0);
+        return 0;
     case FN_ISINTEGER:
     case FN_LOG:
     case FN_YEAR:
@@ -382,18 +552,20 @@ static int eval_call(struct evalctx *c, const struct expr *x, struct expr_value 
         return fn_one(c, x, out);
     case FN_ABS:
     case FN_SQRT:
+    case FN_EXPONENTIAL:
     case FN_ISNUMBER:
     case FN_ISBLANKORMISSINGCODE:
+    case FN_ISBLANKNOTMISSINGCODE:
         if ((rc = eval(c, x->args[0], &a)))
             return rc;
         if (x->fn == FN_ISNUMBER)
             *out = num(as_num(&a, &d) ? 1 : 0);
-        else if (x->fn == FN_ISBLANKORMISSINGCODE)
-            *out = num(is_blank(&a) ? 1 : 0);
+        else if (x->fn == FN_ISBLANKORMISSINGCODE || x->fn == FN_ISBLANKNOTMISSINGCODE)
+            *out = num(is_blank(&a) ? 1 : 0); /* no missing-data codes here: blank is blank */
         else if (!as_num(&a, &d) || (x->fn == FN_SQRT && d < 0))
             *out = blank;
         else
-            *out = num(x->fn == FN_ABS ? fabs(d) : sqrt(d));
+            *out = num(x->fn == FN_ABS ? fabs(d) : x->fn == FN_SQRT ? sqrt(d) : exp(d));
         return 0;
     default:
         return fn_aggregate(c, x, out);
@@ -475,14 +647,24 @@ static int eval(struct evalctx *c, const struct expr *x, struct expr_value *out)
             out->str = x->str;
         }
         return 0;
-    case EX_REF:
+    case EX_REF: {
         *out = blank;
-        rc = c->lookup(c->ctx, x->event, x->field, x->code, x->instance, out, c->e);
+        const char *event = x->event;
+        if (event && expr_is_smart(event)) { /* [previous-event-name][f]: the event it names */
+            struct expr_value ev = blank;
+            if ((rc = c->lookup(c->ctx, NULL, event, NULL, 0, &ev, c->e)))
+                return rc;
+            if (ev.kind != EV_STR || !ev.str[0])
+                return 0; /* no such event here: blank */
+            event = ev.str;
+        }
+        rc = c->lookup(c->ctx, event, x->field, x->code, x->instance, out, c->e);
         if (rc)
             return rc;
         if (is_blank(out) || (out->kind == EV_NUM && !isfinite(out->num)))
             *out = blank;
         return 0;
+    }
     case EX_NEG:
         if ((rc = eval(c, x->args[0], &a)))
             return rc;

@@ -56,6 +56,23 @@ enum expr_fn {
     FN_YEAR,
     FN_MONTH,
     FN_DAY,
+    FN_LEFT,
+    FN_RIGHT,
+    FN_MID,
+    FN_LENGTH,
+    FN_FIND,
+    FN_UPPER,
+    FN_LOWER,
+    FN_TRIM,
+    FN_CONCAT_WS,
+    FN_REPLACE_TEXT,
+    FN_CALCTEXT,
+    FN_NOT_CONTAIN,
+    FN_MOD,
+    FN_EXPONENTIAL,
+    FN_ISBLANKNOTMISSINGCODE,
+    FN_ISMISSINGCODE,
+    FN_HASMISSINGCODE,
     FN__COUNT
 };
 

@@ -198,6 +198,20 @@ var IOHEME_LOGIC = (function () {
         return a.indexOf(b) >= 0 ? 1 : 0;
     }
 
+    /* The text functions of expr_eval.c's fn_string: on characters (code points), blank for "". */
+    function str(x) { return isBlank(x) ? '' : text(x); }
+    function chars(x) { return Array.from(str(x)); }
+    function orBlank(s) { return s === '' ? null : s; }
+    function count(n) {
+        var k = num(n);
+        return k === null || Math.abs(k) >= 1e15 ? null : Math.trunc(k);
+    }
+    function ascii(s, up) {
+        return s.replace(up ? /[a-z]/g : /[A-Z]/g, function (ch) {
+            return up ? ch.toUpperCase() : ch.toLowerCase();
+        });
+    }
+
     /* year(), month(), day(): the number at that offset of a YYYY-MM-DD date, or blank. */
     function datePart(at) {
         return function (a) {
@@ -265,6 +279,46 @@ var IOHEME_LOGIC = (function () {
         contains: function (h, n) { return has(h, n, 'any'); },
         starts_with: function (h, n) { return has(h, n, 'start'); },
         ends_with: function (h, n) { return has(h, n, 'end'); },
+        not_contain: function (h, n) { return has(h, n, 'any') ? 0 : 1; },
+        left: function (a, n) {
+            var k = count(n);
+            return k === null || k <= 0 ? null : orBlank(chars(a).slice(0, k).join(''));
+        },
+        right: function (a, n) {
+            var k = count(n), c = chars(a);
+            return k === null || k <= 0 ? null : orBlank(c.slice(Math.max(c.length - k, 0)).join(''));
+        },
+        mid: function (a, s, n) {
+            var i = count(s), k = count(n);
+            if (i === null || k === null || i < 1 || k <= 0) return null;
+            return orBlank(chars(a).slice(i - 1, i - 1 + k).join(''));
+        },
+        length: function (a) { return chars(a).length; },
+        find: function (n, h) {
+            var nd = ascii(str(n), false), hs = ascii(str(h), false);
+            var at = nd === '' ? -1 : hs.indexOf(nd);
+            return at < 0 ? 0 : Array.from(hs.slice(0, at)).length + 1;
+        },
+        upper: function (a) { return orBlank(ascii(str(a), true)); },
+        lower: function (a) { return orBlank(ascii(str(a), false)); },
+        trim: function (a) { return orBlank(str(a).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')); },
+        concat_ws: function (sep) {
+            var parts = [];
+            for (var i = 1; i < arguments.length; i++)
+                if (!isBlank(arguments[i])) parts.push(text(arguments[i]));
+            return orBlank(parts.join(str(sep)));
+        },
+        replace_text: function (h, f, w) {
+            var find = str(f);
+            return orBlank(find === '' ? str(h) : str(h).split(find).join(str(w)));
+        },
+        calctext: function (a) { return orBlank(str(a)); },
+        mod: function (a, b) {
+            var x = num(a), y = num(b);
+            return x === null || y === null || y === 0 ? null : res(x % y);
+        },
+        exponential: function (a) { var x = num(a); return x === null ? null : res(Math.exp(x)); },
+        ismissingcode: function () { return 0; }, /* no missing-data codes here */
         year: datePart(0),
         month: datePart(5),
         day: datePart(8),
@@ -327,6 +381,12 @@ var IOHEME_LOGIC = (function () {
             L.nowMs = typeof nowMs === 'number' ? nowMs : Date.now();
             L.zone = zone;
             L.v = function (event, field, code, instance) {
+                if (event !== null && event !== undefined && event.indexOf('-') >= 0) {
+                    /* [previous-event-name][f]: the event the smart variable names (expr_eval) */
+                    var ev = lookup(null, event, null);
+                    if (isBlank(ev)) return null;
+                    event = String(ev);
+                }
                 var x = lookup(event, field, code, instance);
                 return isBlank(x) ? null : x;
             };

@@ -111,6 +111,49 @@ const table = [
     ["[t] = 'yes'", { t: 'yes' }, '1'],
     ['[a] >= 18 and [a] <= 65', { a: '70' }, '0'],
     ["'a<b>&\"\\' = [s]", { s: 'a<b>&"\\' }, '1'], // no escapes in logic strings
+    // REDCap's text functions, on characters ("é" is one), blank for an empty result
+    ['left("abcdef", 3)', {}, '"abc"'],
+    ['left([a], 2)', { a: 'éa€b' }, '"éa"'],
+    ['left("abc", 10)', {}, '"abc"'],
+    ['left("abc", 0)', {}, 'null'],
+    ['left("abc", [n])', {}, 'null'],                // no count
+    ['right("abcdef", 2)', {}, '"ef"'],
+    ['right([a], 2)', { a: 'xé€' }, '"é€"'],
+    ['mid("abcdef", 2, 3)', {}, '"bcd"'],             // from the 2nd, three characters
+    ['mid("abcdef", 5, 10)', {}, '"ef"'],
+    ['mid("abc", 0, 2)', {}, 'null'],                 // start counts from 1
+    ['length([a])', { a: 'héllo' }, '5'],
+    ['length([a])', {}, '0'],
+    ['find("L", "hello")', {}, '3'],                  // case ignored; h-e-l: 3rd
+    ['find("é€", "aé€")', {}, '2'],
+    ['find("z", "hello")', {}, '0'],
+    ['upper([a])', { a: 'abé-x' }, '"ABé-X"'],         // ASCII letters only
+    ['lower("AbC")', {}, '"abc"'],
+    ['trim([a])', { a: '  x y \t' }, '"x y"'],
+    ['concat_ws(", ", [a], [b], [c])', { a: 'x', c: 'z' }, '"x, z"'], // blanks left out
+    ['concat_ws("-", 1, 2.5)', {}, '"1-2.5"'],
+    ['replace_text([a], "-", "+")', { a: 'a-b--c' }, '"a+b++c"'],
+    ['replace_text("aXa", "x", "y")', {}, '"aXa"'],   // case as written
+    ['not_contain([a], "ELL")', { a: 'Hello' }, '0'],
+    ['not_contain([a], "z")', { a: 'Hello' }, '1'],
+    ['calctext(2 + 3)', {}, '"5"'],
+    ['mod(17, 5)', {}, '2'],
+    ['mod(-7, 3)', {}, '-1'],                         // the dividend's sign: -7 = -2*3 - 1
+    ['mod(7, 0)', {}, 'null'],
+    ['mod(7.5, 2)', {}, '1.5'],
+    ['round(exponential(1), 6)', {}, '2.718282'],     // e = 2.7182818...
+    ['exponential(0)', {}, '1'],
+    ['isblanknotmissingcode([a])', {}, '1'],
+    ['isblanknotmissingcode([a])', { a: '0' }, '0'],
+    ['ismissingcode([a])', { a: 'UNK' }, '0'],        // no missing-data codes in ioheme
+    ['hasmissingcode([a], "UNK")', { a: 'UNK' }, '0'],
+    // REDCap's comment lines: # and //
+    ['// the adult range\n[a] >= 18', { a: '20' }, '1'],
+    ['  // indented\n# and this\n[a] + 1', { a: '1' }, '2'],
+    // an event-valued smart variable standing for the event
+    ['[previous-event-name][w] + 1', { 'previous-event-name': 'b1', 'b1/w': '70' }, '71'],
+    ['[previous-event-name][w] + 1', { 'b1/w': '70' }, 'null'], // no previous event: blank
+    ['[first-event-name][w]', { 'first-event-name': 'scr', 'scr/w': '9', w: '5' }, '"9"'],
 ];
 
 function cEval(expr, vals) {

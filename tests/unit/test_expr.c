@@ -527,7 +527,13 @@ static void test_smart_variables(void **state)
     assert_int_equal(expr_parse("[first-instance] = 1", &ar, &x, &col, &e), ERR_INVALID);
     assert_non_null(strstr(e.msg, "'[first-instance]' is not a field name"));
     assert_int_equal(col, 1);
-    assert_int_equal(expr_parse("[event-name][x] = 1", &ar, &x, &col, &e), ERR_INVALID);
+    /* an event-valued one may stand for a field's event, no other */
+    assert_int_equal(expr_parse("[previous-event-name][x] = 1", &ar, &x, &col, &e), 0);
+    n = 0;
+    assert_int_equal(expr_foreach_ref(x, count_refs, &n), 0);
+    assert_int_equal(n, 1); /* [x], at an event decided as the logic runs */
+    assert_int_equal(expr_parse("[record-name][x] = 1", &ar, &x, &col, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "smart variable [record-name] takes no code, event or instance"));
     assert_int_equal(expr_parse("[baseline_arm_1][event-name] = 1", &ar, &x, &col, &e),
                      ERR_INVALID);
     assert_int_equal(expr_parse("[a-] = 1", &ar, &x, &col, &e), ERR_INVALID);
