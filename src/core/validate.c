@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/fmt.h"
 #include "base/utf8.h"
@@ -439,6 +440,44 @@ static bool is_mrn(const char *s, size_t min_digits, size_t max_digits)
     return n >= min_digits && n <= max_digits;
 }
 
+/* A UK postcode: an outward code (A9, A99, AA9, AA99, A9A, AA9A), an optional space, and an
+ * inward code (9AA); letters of either case; and GIR 0AA. */
+static bool is_postal_uk(const char *s)
+{
+    static const char *const outward[] = {"Ad", "Add", "AAd", "AAdd", "AdA", "AAdA"};
+    char buf[16];
+    size_t n = strlen(s);
+    if (n < 5 || n > 8)
+        return false;
+    const char *in = s + n - 3; /* the inward code is always 9AA */
+    if (!shaped(in, "dAA"))
+        return false;
+    size_t out = (size_t)(in - s);
+    if (out && s[out - 1] == ' ')
+        out--;
+    memcpy(buf, s, out);
+    buf[out] = '\0';
+    if (strcasecmp(buf, "GIR") == 0)
+        return strcasecmp(in, "0AA") == 0;
+    for (size_t i = 0; i < sizeof outward / sizeof outward[0]; i++)
+        if (shaped(buf, outward[i]))
+            return true;
+    return false;
+}
+
+/* A national number with its country's prefix: a leading 0 and ndigits - 1 more, or +cc (the 0
+ * dropped) and the same; the separators of phone_digits between. */
+static bool is_phone_national(const char *s, const char *cc, size_t ndigits)
+{
+    char d[32];
+    if (!phone_digits(s, true, d, sizeof d))
+        return false;
+    size_t nd = strlen(d), ncc = strlen(cc);
+    if (*s == '+')
+        return nd == ncc + ndigits - 1 && strncmp(d, cc, ncc) == 0 && d[ncc] != '0';
+    return nd == ndigits && d[0] == '0' && d[1] != '0';
+}
+
 /* A Canadian postal code, "K1A 0B1" (the space optional, letters of either case). */
 static bool is_postal_canada(const char *s)
 {
@@ -479,6 +518,9 @@ static const char *const type_describe[] = {
     [VT_POSTALCODE_CANADA] = "a Canadian postal code (A9A 9A9)",
     [VT_POSTALCODE_FRENCH] = "a French postal code (5 digits)",
     [VT_POSTALCODE_GERMANY] = "a German postal code (5 digits)",
+    [VT_POSTALCODE_UK] = "a UK postcode (SW1A 1AA)",
+    [VT_PHONE_UK] = "a UK phone number (0 and 10 digits, or +44 and 10)",
+    [VT_PHONE_FRANCE] = "a French phone number (0 and 9 digits, or +33 and 9)",
     [VT_MRN_10D] = "a medical record number of 10 digits",
     [VT_MRN_GENERIC] = "a medical record number (letters, digits, - and _)",
     [VT_VMRN] = "a medical record number of 4 to 9 digits",
@@ -520,6 +562,15 @@ static enum validate_level check_text(const struct dict_field *f, char *v,
         break;
     case VT_POSTALCODE_CANADA:
         ok = is_postal_canada(v);
+        break;
+    case VT_POSTALCODE_UK:
+        ok = is_postal_uk(v);
+        break;
+    case VT_PHONE_UK: /* 01632 960983, 020 7946 0958, +44 20 7946 0958 */
+        ok = is_phone_national(v, "44", 11);
+        break;
+    case VT_PHONE_FRANCE: /* 01 23 45 67 89, +33 1 23 45 67 89 */
+        ok = is_phone_national(v, "33", 10);
         break;
     case VT_POSTALCODE_FRENCH:
     case VT_POSTALCODE_GERMANY:

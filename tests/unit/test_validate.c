@@ -283,6 +283,22 @@ static void test_identifier_and_postal_types(void **state)
         {VT_MRN_GENERIC, "AB-12_3", "AB 12"},
         {VT_VMRN, "1234", "123"},
         {VT_VMRN, "123456789", "1234567890"},
+        /* UK postcodes of each outward shape (Royal Mail's examples), GIR 0AA, case either */
+        {VT_POSTALCODE_UK, "M1 1AA", "M1 1A"},
+        {VT_POSTALCODE_UK, "m60 1nw", "M60 11W"},
+        {VT_POSTALCODE_UK, "CR2 6XH", "CR2 6X1"},
+        {VT_POSTALCODE_UK, "DN55 1PT", "DN555 1PT"},
+        {VT_POSTALCODE_UK, "W1A 1HQ", "1WA 1HQ"},
+        {VT_POSTALCODE_UK, "EC1A1BB", "EC1A 1BBB"},
+        {VT_POSTALCODE_UK, "GIR 0AA", "GIR 1AA"},
+        /* 0 and 10 digits, or +44 and 10 (the 0 dropped); Ofcom's drama numbers */
+        {VT_PHONE_UK, "020 7946 0958", "020 7946 095"},
+        {VT_PHONE_UK, "+44 20 7946 0958", "+44 020 7946 0958"},
+        {VT_PHONE_UK, "(01632) 960983", "+33 1632 960983"},
+        /* 0 and 9 digits, or +33 and 9 */
+        {VT_PHONE_FRANCE, "01 23 45 67 89", "01 23 45 67 8"},
+        {VT_PHONE_FRANCE, "+33 1 23 45 67 89", "+33 01 23 45 67 89"},
+        {VT_PHONE_FRANCE, "06.12.34.56.78", "00 12 34 56 78"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dict_field f = text("x", cases[i].t);
