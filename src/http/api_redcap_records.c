@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/digest.h"
 #include "base/fmt.h"
@@ -484,12 +485,13 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
     err_clear(&pe);
     if (logic && expr_parse(logic, &r->ar, &filter, &err_col, &pe) != 0)
         return api_rc_error(r, 400, arena_printf(&r->ar, "filterLogic: %s", pe.msg));
+    /* either case, as REDCap reads them (RAW, Label) */
     const char *rol = req_form_opt(r, "rawOrLabel");
-    if (rol && strcmp(rol, "raw") != 0 && strcmp(rol, "label") != 0)
+    if (rol && *rol && strcasecmp(rol, "raw") != 0 && strcasecmp(rol, "label") != 0)
         return api_rc_error(r, 400, "rawOrLabel: 'raw' or 'label'");
-    bool label = rol && strcmp(rol, "label") == 0;
+    bool label = rol && strcasecmp(rol, "label") == 0;
     const char *rolh = req_form_opt(r, "rawOrLabelHeaders");
-    if (rolh && *rolh && strcmp(rolh, "raw") != 0 && strcmp(rolh, "label") != 0)
+    if (rolh && *rolh && strcasecmp(rolh, "raw") != 0 && strcasecmp(rolh, "label") != 0)
         return api_rc_error(r, 400, "rawOrLabelHeaders: 'raw' or 'label'");
     const char *dec = req_form_opt(r, "decimalCharacter");
     if (dec && *dec && strcmp(dec, ",") != 0 && strcmp(dec, ".") != 0)
@@ -581,7 +583,7 @@ int api_rc_records(struct req *r, enum rc_fmt fmt)
         to_labels(r, d, &t, eav || api_rc_true(req_form_opt(r, "exportCheckboxLabel")));
     if (dec && *dec)
         to_decimal(d, &t, *dec);
-    if (!eav && fmt == RC_CSV && rolh && strcmp(rolh, "label") == 0)
+    if (!eav && fmt == RC_CSV && rolh && strcasecmp(rolh, "label") == 0)
         label_headers(r, d, &t);
     rc = eav ? rc_eav(r, fmt, d, &t, keep_row, keep_col, label)
              : api_rc_table(r, fmt, (const char *const *)t.header, t.ncols, t.rows, t.nrows,

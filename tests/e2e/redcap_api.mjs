@@ -207,6 +207,9 @@ try {
         .split('|').map((c) => { const i = c.indexOf(','); return [c.slice(0, i).trim(), c.slice(i + 1).trim()]; }));
     t.check(scr && scr.sex === sexChoices[ELIGIBLE.sex] && scr.qual_cat1___1 === 'Checked' && scr.qual_cat1___2 === 'Unchecked',
         `rawOrLabel=label: sex as "${sexChoices[ELIGIBLE.sex]}", options Checked/Unchecked`, r.text.slice(0, 400));
+    // REDCap reads the word in either case
+    const upper = await api(`token=${T}&content=record&format=csv&rawOrLabel=LABEL&records%5B0%5D=${rec}&fields%5B0%5D=sex&fields%5B1%5D=qual_cat1&forms%5B0%5D=consent&forms%5B1%5D=screening`);
+    t.check(upper.status === 200 && upper.text === r.text, 'rawOrLabel=LABEL as rawOrLabel=label', upper.text.slice(0, 200));
     const rawRows = pycsv((await api(`token=${T}&content=record&format=csv&records%5B0%5D=${rec}&forms%5B0%5D=consent&forms%5B1%5D=screening`)).text);
     const rawScr = rawRows.find((x) => x.redcap_event_name === 'screening_arm_1');
     const words = { '': '', 0: 'Incomplete', 1: 'Unverified', 2: 'Complete' };
