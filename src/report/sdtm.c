@@ -132,6 +132,7 @@ static const struct acol FIND_COLS_VS[] = {
     COL("VSTPTNUM", C_NUM, "Planned Time Point Number"),
     COL("VSELTM", C_TEXT, "Planned Elapsed Time from Time Point Ref"),
     COL("VSTPTREF", C_TEXT, "Time Point Reference"),
+    COL("VSDTC", C_TEXT, "Date/Time of Measurements"),
 };
 static const struct acol FIND_COLS_LB[] = {
     COL("STUDYID", C_TEXT, "Study Identifier"),
@@ -162,7 +163,15 @@ static const struct acol AE_COLS[] = {
     COL("AETOXGR", C_TEXT, "Standard Toxicity Grade"),
     COL("AESER", C_TEXT, "Serious Event"),
     COL("AEREL", C_TEXT, "Causality"),
+    COL("AESDTH", C_TEXT, "Results in Death"),
+    COL("AESLIFE", C_TEXT, "Is Life Threatening"),
+    COL("AESHOSP", C_TEXT, "Requires or Prolongs Hospitalization"),
+    COL("AESDISAB", C_TEXT, "Persist or Signif Disability/Incapacity"),
+    COL("AESMIE", C_TEXT, "Other Medically Important Serious Event"),
+    COL("AEACNOTH", C_TEXT, "Other Action Taken"),
+    COL("AEOUT", C_TEXT, "Outcome of Adverse Event"),
     COL("AESTDTC", C_TEXT, "Start Date/Time of Adverse Event"),
+    COL("AEENDTC", C_TEXT, "End Date/Time of Adverse Event"),
 };
 #define N(a) (sizeof a / sizeof a[0])
 
@@ -433,7 +442,61 @@ static int lb_row(struct dom *d, const char *sid, long long seq, const char *tes
     return l.rc;
 }
 
-static int build(const struct adataset *ds, const struct raws *rs, struct dom *D)
+/* The time point's date-time of measurement (hd_dt at its event) as ISO 8601, or NULL: tp is the
+ * haemodynamics table's time point ("T0", "15min", ...). */
+static const char *tp_dtc(struct vtab *v, const char *tp, char buf[32])
+{
+    for (size_t k = 0; v && tp && derive_timepoints[k].code; k++)
+        if (strcmp(derive_timepoints[k].value, tp) == 0)
+            return iso(vtab_get(v, derive_timepoints[k].code, 0, "hd_dt", NULL), buf);
+    return NULL;
+}
+
+/* AE's seriousness flags from comp_sae_crit's options (1 death ... 5 other medically important)
+ * and its other actions from comp_action's (2 needle removed ... 5 other treatment; 1 none). */
+static const struct {
+    const char *var, *code;
+} AE_SERIOUS[] = {
+    {"AESDTH", "1"}, {"AESLIFE", "2"}, {"AESHOSP", "3"}, {"AESDISAB", "4"}, {"AESMIE", "5"}};
+static const struct {
+    const char *code, *term;
+} AE_ACTIONS[] = {{"2", "IO NEEDLE REMOVED"},
+                  {"3", "ANTIBIOTICS"},
+                  {"4", "SURGICAL INTERVENTION"},
+                  {"5", "OTHER TREATMENT"}};
+/* AEOUT's controlled terms (CDISC OUT) for comp_outcome 1 ... 6. */
+static const char *const AE_OUTCOMES[] = {NULL,
+                                          "RECOVERED/RESOLVED",
+                                          "RECOVERING/RESOLVING",
+                                          "NOT RECOVERED/NOT RESOLVED",
+                                          "RECOVERED/RESOLVED WITH SEQUELAE",
+                                          "FATAL",
+                                          "UNKNOWN"};
+
+/* What the complication form holds beyond the analysis table (v: the record's values, NULL at
+ * the end of the study): the reported term of an "Other", seriousness criteria, other actions,
+ * outcome and end date. */
+static void ae_details(struct bld *b, struct vtab *v, const char *ev, int inst, bool serious,
+                       char end[32])
+{
+    const char *o = v ? vtab_get(v, ev, inst, "comp_outcome", NULL) : NULL;
+    set(b, "AEOUT", o && o[0] >= '1' && o[0] <= '6' && !o[1] ? AE_OUTCOMES[o[0] - '0'] : NULL);
+    set(b, "AEENDTC", iso(v ? vtab_get(v, ev, inst, "comp_resolved", NULL) : NULL, end));
+    for (size_t k = 0; k < N(AE_SERIOUS); k++) {
+        const char *x = v ? vtab_get(v, ev, inst, "comp_sae_crit", AE_SERIOUS[k].code) : NULL;
+        set(b, AE_SERIOUS[k].var, x && strcmp(x, "1") == 0 ? "Y" : serious ? "N" : NULL);
+    }
+    char acts[128] = "";
+    for (size_t k = 0; v && k < N(AE_ACTIONS); k++) {
+        const char *x = vtab_get(v, ev, inst, "comp_action", AE_ACTIONS[k].code);
+        if (x && strcmp(x, "1") == 0)
+            (void)fmt_text(acts + strlen(acts), sizeof acts - strlen(acts), "%s%s",
+                           acts[0] ? "; " : "", AE_ACTIONS[k].term);
+    }
+    set(b, "AEACNOTH", acts[0] ? acts : NULL);
+}
+
+static int build(const struct adataset *ds, const struct raws *rs, struct dom *D, struct vtab *v)
 {
     const struct atable *sub = &ds->t[ADS_SUBJECTS];
     int rc = 0;
@@ -527,11 +590,12 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         for (; !rc && hd_at < hd->nrows && strcmp(atable_get(hd, hd_at, HD_SUBJECT_ID), sid) == 0;
              hd_at++) {
             size_t h = hd_at;
-            const char *v = atable_get(hd, h, HD_LACTATE);
-            if (!v)
+            const char *lac = atable_get(hd, h, HD_LACTATE);
+            if (!lac)
                 continue;
-            rc = lb_row(&D[D_LB], sid, ++seq, "LACTICAC", "Lactic Acid", v, "mmol/L", NULL, NULL,
-                        NULL, atable_get(hd, h, HD_TIMEPOINT));
+            const char *tp = atable_get(hd, h, HD_TIMEPOINT);
+            rc = lb_row(&D[D_LB], sid, ++seq, "LACTICAC", "Lactic Acid", lac, "mmol/L", "BLOOD",
+                        tp_dtc(v, tp, b2), NULL, tp);
         }
     }
     /* PR: each attempt */
@@ -607,9 +671,10 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         if (strcmp(prev, sid) != 0)
             seq = 0;
         prev = sid;
+        const char *dtc = tp_dtc(v, atable_get(hd, r, HD_TIMEPOINT), b2);
         for (size_t k = 0; !rc && k < N(VS); k++) {
-            const char *v = atable_get(hd, r, (size_t)VS[k].col);
-            if (!v)
+            const char *val = atable_get(hd, r, (size_t)VS[k].col);
+            if (!val)
                 continue;
             struct bld b = row(&D[D_VS], sid);
             char eltm[32];
@@ -618,15 +683,16 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
             setn(&b, "VSSEQ", ++seq);
             set(&b, "VSTESTCD", VS[k].cd);
             set(&b, "VSTEST", VS[k].test);
-            set(&b, "VSORRES", v);
+            set(&b, "VSORRES", val);
             set(&b, "VSORRESU", VS[k].unit);
-            set(&b, "VSSTRESC", v);
-            set(&b, "VSSTRESN", v);
+            set(&b, "VSSTRESC", val);
+            set(&b, "VSSTRESN", val);
             set(&b, "VSSTRESU", VS[k].unit);
             set(&b, "VSTPT", atable_get(hd, r, HD_TIMEPOINT));
             set(&b, "VSTPTNUM", min);
             set(&b, "VSELTM", eltm);
             set(&b, "VSTPTREF", "T0 (FIRST SKIN PUNCTURE)");
+            set(&b, "VSDTC", dtc);
             rc = b.rc;
         }
     }
@@ -649,7 +715,14 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
                  atable_get(cmp, r, CMP_INSTANCE));
         setn(&b, "AESEQ", seq);
         set(&b, "AESPID", spid);
-        set(&b, "AETERM", atable_get(cmp, r, CMP_TYPE_LABEL));
+        /* an "Other" is reported as the words the form gives it */
+        const char *ev = atable_get(cmp, r, CMP_EVENT), *in = atable_get(cmp, r, CMP_INSTANCE);
+        int inst = in ? atoi(in) : 0;
+        const char *type = atable_get(cmp, r, CMP_TYPE);
+        const char *oth = v && type && strcmp(type, "99") == 0
+                              ? vtab_get(v, ev, inst, "comp_type_oth", NULL)
+                              : NULL;
+        set(&b, "AETERM", oth ? oth : atable_get(cmp, r, CMP_TYPE_LABEL));
         set(&b, "AEDECOD", upper(atable_get(cmp, r, CMP_TYPE_LABEL), up));
         set(&b, "AECAT", "IO SITE OR IO USE");
         set(&b, "AETOXGR", atable_get(cmp, r, CMP_GRADE));
@@ -657,6 +730,9 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         const char *re = atable_get(cmp, r, CMP_RELATED);
         set(&b, "AEREL", re && re[0] >= '1' && re[0] <= '5' && !re[1] ? rel[re[0] - '0'] : NULL);
         set(&b, "AESTDTC", atable_get(cmp, r, CMP_ONSET));
+        const char *ser = atable_get(cmp, r, CMP_SERIOUS);
+        char end[32];
+        ae_details(&b, v, ev, inst, ser && strcmp(ser, "1") == 0, end);
         rc = b.rc;
     }
     return rc ? (rc == ERR_INTERNAL ? ERR_INTERNAL : ERR_NOMEM) : 0;
@@ -682,7 +758,7 @@ static int sdtm_rows(void *ctx, const struct adataset *ds, struct vtab *v, struc
     int rc = 0;
     if (v && v->study_id && (rc = raw_from(&o->rs, v->study_id, v)) != 0)
         return err_set(e, rc, "out of memory");
-    rc = build(ds, &o->rs, o->D);
+    rc = build(ds, &o->rs, o->D, v);
     if (rc)
         err_set(e, rc, rc == ERR_NOMEM ? "out of memory" : "building the SDTM domains");
     for (int i = 0; !rc && i < D_N; i++)
@@ -872,7 +948,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         [D_VS] = {"VS",
                   "Vital Signs",
                   "One record per test per time point per subject",
-                  "AAADAACACDACDDA",
+                  "AAADAACACDACDDAC",
                   {0},
                   0},
         [D_LB] = {"LB",
@@ -890,7 +966,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         [D_AE] = {"AE",
                   "Adverse Events",
                   "One record per complication per subject",
-                  "AAADCCACCCCC",
+                  "AAADCCACCCCCCCCCCCCC",
                   {0},
                   0},
     };

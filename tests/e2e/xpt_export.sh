@@ -26,6 +26,12 @@ sid=$(test_sql "$IOHEME_DB" "SELECT r.study_id FROM value v JOIN record r ON r.i
 # a second hospital with one of the patients: DM's SITEID is the record's site
 "$I" site add B02 --name "Second hospital" >/dev/null || fail "fixture: site"
 "$I" site move "$sid" B02 --reason "transferred" >/dev/null || fail "fixture: site move"
+# an "Other" complication with everything the form asks: its reported term, seriousness
+# criteria, actions, outcome and end date go to AE
+"$I" set "$sid" day7_arm_1:1 comp_assess=1 comp_placement=1 comp_type=99 \
+    comp_type_oth="Periosteal necrosis" comp_onset=2025-03-10 comp_grade=3 comp_serious=1 \
+    comp_sae_crit___3=1 comp_related=3 comp_action___2=1 comp_action___3=1 comp_outcome=4 \
+    comp_resolved=2025-03-20 --reason "source: chart" >/dev/null || fail "fixture: complication"
 "$I" export xpt --out "$W/x" >"$W/out" || fail "export: $(cat "$W/out")"
 "$I" export xpt --out "$W/x2" >/dev/null || fail "second export"
 for f in "$W"/x/*; do
@@ -123,6 +129,49 @@ assert want == got, ('LB lactate series', len(want), len(got))
 # AE: one row per complication with its grade
 cmp = ds['complications']
 assert len(R['AE']) == len(cmp) and [a['AETOXGR'] for a in R['AE']] == [c['grade'] for c in cmp], 'AE'
+# AE: outcome, end date, seriousness and actions as stored at the row's event and instance
+# (AESPID "event #instance"); CDISC's OUT terms for the protocol's comp_outcome codes 1-6
+def comp(field):
+    return {(s, e, str(i)): v for s, e, i, v in con.execute(
+        "SELECT r.study_id, v.event, v.instance, v.value FROM value v JOIN record r ON r.id = v.record_id "
+        "WHERE v.field = ?", (field,))}
+def ticked(field):
+    out = {}
+    for s, e, i, c in con.execute(
+            "SELECT r.study_id, v.event, v.instance, v.code FROM value v JOIN record r ON r.id = v.record_id "
+            "WHERE v.field = ? AND v.value = '1'", (field,)):
+        out.setdefault((s, e, str(i)), set()).add(c)
+    return out
+OUT = {'1': 'RECOVERED/RESOLVED', '2': 'RECOVERING/RESOLVING', '3': 'NOT RECOVERED/NOT RESOLVED',
+       '4': 'RECOVERED/RESOLVED WITH SEQUELAE', '5': 'FATAL', '6': 'UNKNOWN'}
+outc, end, ser, oth = comp('comp_outcome'), comp('comp_resolved'), comp('comp_serious'), comp('comp_type_oth')
+crit, acts = ticked('comp_sae_crit'), ticked('comp_action')
+ACT = [('2', 'IO NEEDLE REMOVED'), ('3', 'ANTIBIOTICS'), ('4', 'SURGICAL INTERVENTION'), ('5', 'OTHER TREATMENT')]
+for a in R['AE']:
+    ev, inst = a['AESPID'].split(' #')
+    k = (a['USUBJID'][len('IO-HEME-'):], ev, inst)
+    assert a['AEOUT'] == OUT.get(outc.get(k), ''), (k, a['AEOUT'], outc.get(k))
+    assert a['AEENDTC'] == end.get(k, ''), (k, a['AEENDTC'])
+    for var, c in (('AESDTH', '1'), ('AESLIFE', '2'), ('AESHOSP', '3'), ('AESDISAB', '4'), ('AESMIE', '5')):
+        want_flag = 'Y' if c in crit.get(k, set()) else 'N' if ser.get(k) == '1' else ''
+        assert a[var] == want_flag, (k, var, a[var])
+    assert a['AEACNOTH'] == '; '.join(t for c, t in ACT if c in acts.get(k, set())), (k, a['AEACNOTH'])
+    if k in oth:
+        assert a['AETERM'] == oth[k] and a['AEDECOD'] == 'OTHER', (k, a['AETERM'])
+other = [a for a in R['AE'] if a['AETERM'] == 'Periosteal necrosis']
+assert len(other) == 1 and other[0]['AEOUT'] == 'RECOVERED/RESOLVED WITH SEQUELAE' and \
+    other[0]['AESHOSP'] == 'Y' and other[0]['AESDTH'] == 'N' and \
+    other[0]['AEACNOTH'] == 'IO NEEDLE REMOVED; ANTIBIOTICS' and other[0]['AEENDTC'] == '2025-03-20', other
+# VS and the lactate series: the time of measurement stored at the time point's event
+TP = {'T0': 't0_arm_1', '15min': 't15min_arm_1', '30min': 't30min_arm_1', '60min': 't60min_arm_1',
+      '6h': 't6h_arm_1', '24h': 't24h_arm_1'}
+hd_dt = {(s, e): v.replace(' ', 'T') for (s, e, i), v in comp('hd_dt').items()}
+for v in R['VS']:
+    assert v['VSDTC'] == hd_dt.get((v['USUBJID'][len('IO-HEME-'):], TP[v['VSTPT']]), ''), v
+for l in R['LB']:
+    if l['LBTPT']:
+        assert l['LBDTC'] == hd_dt.get((l['USUBJID'][len('IO-HEME-'):], TP[l['LBTPT']]), '') and l['LBSPEC'] == 'BLOOD', l
+assert sum(1 for v in R['VS'] if v['VSDTC']) > len(R['VS']) // 2, 'VSDTC mostly empty'
 # DS: consent for everyone, an end of study where the database has one
 eos = con.execute("SELECT count(*) FROM value v JOIN record r ON r.id = v.record_id WHERE v.field = 'eos_status' AND r.study_id IS NOT NULL").fetchone()[0]
 assert sum(1 for d in R['DS'] if d['DSCAT'] == 'PROTOCOL MILESTONE') == len(subj) and sum(1 for d in R['DS'] if d['DSCAT'] == 'DISPOSITION EVENT') == eos, 'DS'
