@@ -52,12 +52,13 @@ struct pkg {
     bool ms;              /* date-times in milliseconds (Stata %tc), else seconds */
     bool date_secs;       /* dates in seconds too (SPSS), else days */
     const char *fmt_date, *fmt_datetime;
+    const char *fmt_whole; /* whole numbers (integers, codes, yes/no): SPSS shows F8.2 without */
 };
 
 static const struct pkg PKGS[] = {
-    [DATASET_STATA] = {DATASET_STATA, false, DAYS_1960, true, false, "%td", "%tc"},
-    [DATASET_SPSS] = {DATASET_SPSS, false, DAYS_1582, false, true, "DATE11", "DATETIME20"},
-    [DATASET_SAS] = {DATASET_SAS, false, DAYS_1960, false, false, "YYMMDD", "DATETIME"},
+    [DATASET_STATA] = {DATASET_STATA, false, DAYS_1960, true, false, "%td", "%tc", NULL},
+    [DATASET_SPSS] = {DATASET_SPSS, false, DAYS_1582, false, true, "DATE11", "DATETIME20", "F8.0"},
+    [DATASET_SAS] = {DATASET_SAS, false, DAYS_1960, false, false, "YYMMDD", "DATETIME", NULL},
 };
 
 static const char *const EXT[] = {
@@ -97,7 +98,8 @@ static bool pkg_coded(const struct pkg *p, const struct acol *col)
 
 /* SAS transport files, version 5, as regulators take them: ReadStat writes version 8 unless
  * told (docs/exports.md). */
-static const struct pkg XPT5 = {DATASET_SAS, true, DAYS_1960, false, false, "DATE9", "DATETIME20"};
+static const struct pkg XPT5 = {DATASET_SAS, true,    DAYS_1960,    false,
+                                false,       "DATE9", "DATETIME20", NULL};
 
 /* ReadStat formats a file's timestamp with localtime(), whose answer is one static buffer for
  * the whole process: files written at once (dataset_spools_each) write their headers under this
@@ -165,6 +167,8 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
                 for (size_t k = 0; k < n; k++)
                     readstat_label_double_value(ls, (double)(k + 1), levels[c][k]);
                 readstat_variable_set_label_set(vars[c], ls);
+                if (p->fmt_whole)
+                    readstat_variable_set_format(vars[c], p->fmt_whole);
             }
         } else if (col->type == ACOL_TEXT) {
             vars[c] = readstat_add_variable(w, col->name, READSTAT_TYPE_STRING, widths[c]);
@@ -176,6 +180,8 @@ static int table_write_as(const struct pkg *p, struct dataset_spool *t, const ch
                 readstat_variable_set_format(vars[c], p->fmt_datetime);
             else if (col->type == ACOL_BOOL)
                 readstat_variable_set_label_set(vars[c], yesno);
+            if ((col->type == ACOL_INT || col->type == ACOL_BOOL) && p->fmt_whole)
+                readstat_variable_set_format(vars[c], p->fmt_whole);
         }
         if (!vars[c])
             rc = err_set(e, ERR_NOMEM, "out of memory");

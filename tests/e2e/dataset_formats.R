@@ -48,6 +48,10 @@ for (r in readers) {
           fail(r[[2]], tab, cols$column[i], "value labels", names(attr(g, "labels")))
         g <- structure(as.character(as_factor(g, levels = "labels")), label = attr(g, "label"))
       }
+      # SPSS shows whole numbers (integers, codes, flags) without decimals: F8.0, not F8.2
+      if (r[[2]] == "sav" && (cols$type[i] %in% c("integer", "boolean") || cols$levels[i] != "") &&
+          !identical(attr(got[[cols$column[i]]], "format.spss"), "F8.0"))
+        fail("sav", tab, cols$column[i], "format", attr(got[[cols$column[i]]], "format.spss"))
       compare(paste(r[[2]], tab, cols$column[i]), csv[[cols$column[i]]], g,
               cols$type[i], cols$description[i])
     }
