@@ -790,6 +790,23 @@ static void xml_text(struct strbuf *sb, const char *s)
     free(tmp);
 }
 
+/* Whether SDTMIG 3.2 makes variable name of a domain Required (define.xml's Mandatory): the
+ * identifiers, every --SEQ, a finding's --TESTCD and --TEST, an event's or intervention's topic
+ * (--TERM, --DECOD, --TRT), DM's subject, site, sex and arm, a SUPP--'s qualifier. */
+static bool sdtm_required(const char *name)
+{
+    static const char *const req[] = {"STUDYID", "DOMAIN",  "USUBJID", "SUBJID",  "SITEID",
+                                      "SEX",     "ARMCD",   "ARM",     "RDOMAIN", "QNAM",
+                                      "QLABEL",  "QVAL",    "QORIG",   "AETERM",  "AEDECOD",
+                                      "DSTERM",  "DSDECOD", "PRTRT",   "ECTRT"};
+    for (size_t i = 0; i < N(req); i++)
+        if (strcmp(name, req[i]) == 0)
+            return true;
+    size_t n = strlen(name);
+    return (n == 5 && strcmp(name + 2, "SEQ") == 0) ||
+           (n == 8 && strcmp(name + 2, "TESTCD") == 0) || (n == 6 && strcmp(name + 2, "TEST") == 0);
+}
+
 /* sp[i]: domain i's rows, spooled (their widths). */
 static void define_xml(const struct dom *D, const struct dataset_spool *sp, size_t n,
                        const char *when, struct strbuf *sb)
@@ -829,7 +846,8 @@ static void define_xml(const struct dom *D, const struct dataset_spool *sp, size
         for (size_t c = 0; c < d->t.ncols; c++)
             strbuf_addf(
                 sb, "    <ItemRef ItemOID=\"IT.%s.%s\" OrderNumber=\"%zu\" Mandatory=\"%s\"/>\n",
-                d->member, d->t.cols[c].name, c + 1, c < 3 ? "Yes" : "No");
+                d->member, d->t.cols[c].name, c + 1,
+                sdtm_required(d->t.cols[c].name) ? "Yes" : "No");
         char file[16];
         fmt_exact(file, sizeof file, "%s", d->member);
         for (char *p = file; *p; p++)

@@ -194,6 +194,15 @@ assert set(groups) == set(R), set(groups)
 for m, oids in groups.items():
     assert [o.split('.')[-1] for o in oids] == [x['name'] for x in meta if x['dataset'] == m], m
 items = {i.get('OID') for i in root.iter('{%s}ItemDef' % ns['o'])}
+# Mandatory as SDTMIG 3.2's "Req" variables: identifiers, --SEQ, --TESTCD/--TEST, topics
+mand = {(g.get('Name'), r.get('ItemOID').split('.')[-1]): r.get('Mandatory')
+        for g in root.iter('{%s}ItemGroupDef' % ns['o']) for r in g.findall('o:ItemRef', ns)}
+for k in [('DM', 'USUBJID'), ('DM', 'SEX'), ('DM', 'ARMCD'), ('AE', 'AESEQ'), ('AE', 'AETERM'),
+          ('AE', 'AEDECOD'), ('VS', 'VSTESTCD'), ('VS', 'VSTEST'), ('LB', 'LBTESTCD'),
+          ('SUPPDM', 'QNAM'), ('SUPPDM', 'QVAL'), ('DS', 'DSDECOD'), ('PR', 'PRTRT')]:
+    assert mand[k] == 'Yes', (k, mand[k])
+for k in [('AE', 'AETOXGR'), ('AE', 'AEOUT'), ('VS', 'VSDTC'), ('DM', 'AGE'), ('DS', 'DSCAT')]:
+    assert mand[k] == 'No', (k, mand[k])
 assert all(o in items for oids in groups.values() for o in oids), 'an ItemRef without its ItemDef'
 PY
 xmllint --noout "$W/x/define.xml" || fail "define.xml is not well-formed"
