@@ -63,6 +63,39 @@ static bool is_decimal(const char *s, char sep, int *ndp)
     return !*s && (before || after);
 }
 
+/* A number in scientific notation as REDCap's number type takes it: a decimal, then e or E, an
+ * optional sign and digits ("3.14e-2", "1E3"). */
+static bool is_scientific(const char *s)
+{
+    const char *e = strpbrk(s, "eE");
+    if (!e || e == s)
+        return false;
+    char mant[64];
+    size_t n = (size_t)(e - s);
+    if (n >= sizeof mant)
+        return false;
+    memcpy(mant, s, n);
+    mant[n] = '\0';
+    e++;
+    e += *e == '-' || *e == '+';
+    size_t nd = strspn(e, "0123456789");
+    return is_decimal(mant, '.', NULL) && nd > 0 && !e[nd];
+}
+
+/* REDCap's time and date-time types take an hour of one digit ("9:30", "2026-03-01 9:30"):
+ * stored as two ("09:30"), the shape every reader of a stored time expects. v has room for one
+ * more character (validate_result.canonical). */
+static void pad_hour(enum val_type t, char *v)
+{
+    if (strlen(v) > 24) /* longer than any time or date-time: not one, and no room is sure */
+        return;
+    char *h = t == VT_TIME || t == VT_TIME_HH_MM_SS ? v : NULL;
+    if (!h && dict_vtype_is_datetime(t) && (h = strchr(v, ' ')) != NULL)
+        h++;
+    if (h && isdigit((unsigned char)h[0]) && h[1] == ':')
+        memmove(h + 1, h, strlen(h) + 1), h[0] = '0';
+}
+
 /* Whether s has exactly the shape: 'd' a digit, 'A' a letter, anything else itself. */
 static bool shaped(const char *s, const char *shape)
 {
@@ -201,7 +234,7 @@ bool validate_parse_ordered(enum val_type t, const char *s, double *out)
     char sep, iso[20];
     size_t len;
     if (number_rule(t, &sep) >= 0) {
-        if (!is_decimal(s, sep, NULL))
+        if (!is_decimal(s, sep, NULL) && !(t == VT_NUMBER && is_scientific(s)))
             return false;
         char num[64];
         size_t n = strlen(s);
@@ -536,6 +569,7 @@ static enum validate_level check_text(const struct dict_field *f, char *v,
     bool ok;
     char iso[20];
     size_t len;
+    pad_hour(t, v);
     switch (t) {
     case VT_NONE:
     case VT_SIGNATURE:

@@ -56,6 +56,8 @@ static struct validate_result bad(const struct dict_field *f, const char *code, 
     return r;
 }
 
+static void stored_as(const struct dict_field *f, const char *value, const char *want);
+
 static void test_integer_and_numbers(void **state)
 {
     (void)state;
@@ -72,11 +74,20 @@ static void test_integer_and_numbers(void **state)
     ok(&f, NULL, "3.14");
     ok(&f, NULL, ".5");
     ok(&f, NULL, "-0.25");
-    bad(&f, NULL, "1e3", VALID_HARD, "number");
+    /* REDCap's number takes scientific notation: ^[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ */
+    ok(&f, NULL, "1e3");
+    ok(&f, NULL, "3.14e-2");
+    ok(&f, NULL, "-2.5E+4");
+    double x;
+    assert_true(validate_parse_ordered(VT_NUMBER, "3.14e-2", &x) && x == 0.0314);
+    bad(&f, NULL, "1e", VALID_HARD, "number");
+    bad(&f, NULL, "e3", VALID_HARD, "number");
+    bad(&f, NULL, "1e3.5", VALID_HARD, "number");
     bad(&f, NULL, "1,5", VALID_HARD, "number");
     bad(&f, NULL, "-", VALID_HARD, "number");
 
     f = text("w", VT_NUMBER_1DP);
+    bad(&f, NULL, "3e1", VALID_HARD, "number_1dp"); /* the _dp types take no exponent */
     ok(&f, NULL, "3.1");
     ok(&f, NULL, "3");
     r = bad(&f, NULL, "3.14", VALID_HARD, "decimals");
@@ -118,8 +129,19 @@ static void test_dates_times(void **state)
     ok(&f, NULL, "00:00");
     ok(&f, NULL, "23:59");
     bad(&f, NULL, "24:00", VALID_HARD, "time");
-    bad(&f, NULL, "7:30", VALID_HARD, "time");
+    /* REDCap takes an hour of one digit (^([0-9]|[0-1][0-9]|[2][0-3]):([0-5][0-9])$): stored
+     * with two */
+    stored_as(&f, "7:30", "07:30");
+    bad(&f, NULL, "7:3", VALID_HARD, "time");
+    bad(&f, NULL, ":30", VALID_HARD, "time");
     bad(&f, NULL, "07:60", VALID_HARD, "time");
+    f = text("h", VT_TIME_HH_MM_SS);
+    stored_as(&f, "9:05:07", "09:05:07");
+    f = text("t", VT_DATETIME_YMD);
+    stored_as(&f, "2024-02-29 9:30", "2024-02-29 09:30");
+    f = text("t", VT_DATETIME_DMY);
+    stored_as(&f, "29-02-2024 9:30", "2024-02-29 09:30");
+    f = text("h", VT_TIME);
     f = text("h", VT_TIME_MM_SS);
     ok(&f, NULL, "59:59");
     bad(&f, NULL, "60:00", VALID_HARD, "time_mm_ss");
