@@ -101,6 +101,7 @@
     function isoDate(kind, v) {
         var m = DATE_KIND.exec(kind || '');
         if (!m || typeof v !== 'string') return null;
+        v = v.replace(/ (\d):/, ' 0$1:'); /* an hour of one digit, as the server pads it */
         var tail = m[1] === 'date' ? '' : m[1] === 'datetime' ? ' \\d{2}:\\d{2}' : ' \\d{2}:\\d{2}:\\d{2}';
         var iso = null;
         if (new RegExp('^\\d{4}-\\d{2}-\\d{2}' + tail + '$').test(v)) {
