@@ -703,8 +703,10 @@ int store_redact(struct store *st, const struct store_ctx *who, const char *reco
     s = rc ? NULL : store_stmt_get(st, SQ_REDACT_INSERT, e);
     if (!rc && !s)
         rc = ERR_IO;
-    /* the change just made keeps its new value (the replacement) readable */
-    long long replacing = res && res->nchanged ? w.ids[w.n - 1] : 0;
+    /* the row that set the value the field now holds keeps its new value (the replacement)
+     * readable: the change just made, or, when the replacement is the value already there (a
+     * name typed, then corrected, then the history redacted), the row that set it */
+    long long replacing = w.n ? w.ids[w.n - 1] : 0;
     for (size_t i = 0; !rc && i < w.n; i++) {
         store_bind_int64(st, s, 1, w.ids[i]);
         store_bind_int64(st, s, 2, w.ids[i] == replacing ? 1 : 3);

@@ -58,6 +58,24 @@ tail -1 "$W/trail.csv" | grep -q ",admin,redact,IOH-001,screening_arm_1,0,cons_v
 [ "$(test_sql "$IOHEME_DB" "SELECT count(*) FROM audit WHERE new_value LIKE '%$NAME%'")" -ge 1 ] ||
     fail "the stored rows changed (the chain could not prove them)"
 
+# a name corrected away first, then the history redacted keeping the value already there: the
+# row that set that value stays readable, so the audited ODM's last ItemData is the value held
+# and it comes back through `import odm`
+"$I" set IOH-002 screening "cons_version=v3 $NAME" --reason "typed" >/dev/null
+"$I" set IOH-002 screening "cons_version=v3" --reason "name removed" >/dev/null
+"$I" redact IOH-002 screening cons_version --value v3 --reason "patient's name in the history" >/dev/null
+"$I" history IOH-002 cons_version >"$W/hist2"
+grep -q "$NAME" "$W/hist2" && fail "the name is still in IOH-002's history"
+grep -q -- "-> v3  reason: name removed" "$W/hist2" || fail "the value held is not readable: $(cat "$W/hist2")"
+"$I" export odm --out "$W/s2.xml" >/dev/null
+python3 - "$W/s2.xml" <<'PY' || fail "ODM: the last ItemData of IOH-002's cons_version is not the value held"
+import sys, xml.etree.ElementTree as ET
+ns = '{http://www.cdisc.org/ns/odm/v1.3}'
+subj = [s for s in ET.parse(sys.argv[1]).iter(ns + 'SubjectData') if s.get('SubjectKey') == 'IOH-002'][0]
+vals = [i.get('Value') for i in subj.iter(ns + 'ItemData') if i.get('ItemOID') == 'I.cons_version']
+assert vals and vals[-1] == 'v3' and '[redacted]' in vals, vals
+PY
+
 # a backup restored elsewhere keeps the redaction (PostgreSQL: backup and restore are SQLite's;
 # the verified SQLite copy `ioheme migrate` makes is the copy the rest of ioheme reads)
 if ! on_pg; then
