@@ -217,6 +217,9 @@ struct dict_study {
      * code (then each site numbers its own: IOH-{site}-{seq:3} gives IOH-02-014); other
      * characters letters, digits, '-' or '_'. */
     char id_format[32];
+    /* country: the ISO 3166-1 alpha-3 code of the country the study runs in ("CHN"), what the
+     * SDTM export's DM COUNTRY says; "" when study.csv does not give it. */
+    char country[4];
 };
 
 /* The study ID for site code site ("" or NULL: none) and number seq into out: false when it

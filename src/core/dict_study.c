@@ -6,6 +6,7 @@
  *
  * Errors go through dict_add_error like the other files' ("study.csv:3:2: unknown field
  * 'att_start'"), so `ioheme protocol check` lists them with the rest. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,13 @@ enum study_key {
     K_FALLBACK_FIELD,
     K_FALLBACK_RULE,
     K_ID_FORMAT,
+    K_COUNTRY,
     K__N
 };
 
 static const char *const key_names[K__N] = {"target_enrolment", "anchor_field",  "anchor_rule",
-                                            "fallback_field",   "fallback_rule", "study_id_format"};
+                                            "fallback_field",   "fallback_rule", "study_id_format",
+                                            "country"};
 
 #define ID_FORMAT_DEFAULT "IOH-{seq:3}"
 
@@ -159,7 +162,8 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
         if (k == K__N) {
             dict_add_error(L, "study.csv", line, kcol,
                            "unknown key '%s' (known: target_enrolment, anchor_field, "
-                           "anchor_rule, fallback_field, fallback_rule, study_id_format)",
+                           "anchor_rule, fallback_field, fallback_rule, study_id_format, "
+                           "country)",
                            key);
             continue;
         }
@@ -208,6 +212,16 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
             }
             break;
         }
+        case K_COUNTRY: /* three capital letters, as ISO 3166-1 alpha-3 writes them */
+            if (strlen(val) == 3 && isupper((unsigned char)val[0]) &&
+                isupper((unsigned char)val[1]) && isupper((unsigned char)val[2]))
+                memcpy(s->country, val, 4);
+            else
+                dict_add_error(L, "study.csv", line, vcol,
+                               "country '%s' is not an ISO 3166-1 alpha-3 code (three capital "
+                               "letters, e.g. CHN, FRA, USA)",
+                               val);
+            break;
         case K__N:
             break;
         }

@@ -65,6 +65,7 @@ static const struct acol DM_COLS[] = {
     COL("ARM", C_TEXT, "Description of Planned Arm"),
     COL("ACTARMCD", C_TEXT, "Actual Arm Code"),
     COL("ACTARM", C_TEXT, "Description of Actual Arm"),
+    COL("COUNTRY", C_TEXT, "Country"),
     COL("DTHFL", C_TEXT, "Subject Death Flag"),
     COL("DTHDTC", C_TEXT, "Date/Time of Death"),
 };
@@ -523,6 +524,9 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
         set(&b, "ARM", "Intraosseous access");
         set(&b, "ACTARMCD", fas ? "IO" : "NOTTRT");
         set(&b, "ACTARM", fas ? "Intraosseous access" : "Not Treated");
+        /* study.csv's country (ISO 3166-1 alpha-3), empty when the protocol gives none */
+        set(&b, "COUNTRY",
+            v && v->dict && v->dict->study.country[0] ? v->dict->study.country : NULL);
         const char *os = atable_get(sub, r, SUB_OS_STATUS);
         bool dead = os && strcmp(os, "1") == 0;
         set(&b, "DTHFL", dead ? "Y" : NULL);
@@ -795,10 +799,10 @@ static void xml_text(struct strbuf *sb, const char *s)
  * (--TERM, --DECOD, --TRT), DM's subject, site, sex and arm, a SUPP--'s qualifier. */
 static bool sdtm_required(const char *name)
 {
-    static const char *const req[] = {"STUDYID", "DOMAIN",  "USUBJID", "SUBJID",  "SITEID",
-                                      "SEX",     "ARMCD",   "ARM",     "RDOMAIN", "QNAM",
-                                      "QLABEL",  "QVAL",    "QORIG",   "AETERM",  "AEDECOD",
-                                      "DSTERM",  "DSDECOD", "PRTRT",   "ECTRT"};
+    static const char *const req[] = {"STUDYID", "DOMAIN", "USUBJID", "SUBJID",  "SITEID",
+                                      "SEX",     "ARMCD",  "ARM",     "COUNTRY", "RDOMAIN",
+                                      "QNAM",    "QLABEL", "QVAL",    "QORIG",   "AETERM",
+                                      "AEDECOD", "DSTERM", "DSDECOD", "PRTRT",   "ECTRT"};
     for (size_t i = 0; i < N(req); i++)
         if (strcmp(name, req[i]) == 0)
             return true;
@@ -926,7 +930,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
 {
     memset(stats, 0, sizeof *stats);
     struct dom D[D_N] = {
-        [D_DM] = {"DM", "Demographics", "One record per subject", "AAAADCAADCAAAADC", {0}, 0},
+        [D_DM] = {"DM", "Demographics", "One record per subject", "AAAADCAADCAAAAADC", {0}, 0},
         [D_SUPPDM] = {"SUPPDM",
                       "Supplemental Qualifiers for DM",
                       "One record per supplemental qualifier per subject",

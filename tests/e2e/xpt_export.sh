@@ -16,7 +16,10 @@ trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL xpt_export: $*"; exit 1; }
 . "$IOHEME_SRC/tests/e2e/testdb.sh"
 IOHEME_DB=$(test_db s)
-export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$IOHEME_SRC/protocols/io-heme" IOHEME_DB
+# the study's protocol, with the country DM's COUNTRY names (study.csv)
+cp -r "$IOHEME_SRC/protocols/io-heme" "$W/proto"
+printf 'country,CHN\n' >>"$W/proto/study.csv"
+export IOHEME_USER=admin IOHEME_PASSWORD=admin-pass-1 IOHEME_PROTOCOL="$W/proto" IOHEME_DB
 I=$IOHEME
 "$I" init --admin admin --synthetic >/dev/null
 "$I" simulate --patients 60 --seed 14 >/dev/null
@@ -86,6 +89,7 @@ assert set(dm) == {'IO-HEME-' + s['subject_id'] for s in subj}, 'DM subjects'
 for s in subj:
     d = dm['IO-HEME-' + s['subject_id']]
     assert d['STUDYID'] == 'IO-HEME' and d['DOMAIN'] == 'DM' and d['SUBJID'] == s['subject_id']
+    assert d['COUNTRY'] == 'CHN', d['COUNTRY']
     assert (d['AGE'] or '') == (str(int(float(s['age']))) if s['age'] else ''), (d['AGE'], s['age'])
     assert d['SEX'] == {'male': 'M', 'female': 'F', '': 'U'}[s['sex']], (d['SEX'], s['sex'])
     assert d['RFSTDTC'] == s['t0'].replace(' ', 'T'), (d['RFSTDTC'], s['t0'])
@@ -197,7 +201,7 @@ items = {i.get('OID') for i in root.iter('{%s}ItemDef' % ns['o'])}
 # Mandatory as SDTMIG 3.2's "Req" variables: identifiers, --SEQ, --TESTCD/--TEST, topics
 mand = {(g.get('Name'), r.get('ItemOID').split('.')[-1]): r.get('Mandatory')
         for g in root.iter('{%s}ItemGroupDef' % ns['o']) for r in g.findall('o:ItemRef', ns)}
-for k in [('DM', 'USUBJID'), ('DM', 'SEX'), ('DM', 'ARMCD'), ('AE', 'AESEQ'), ('AE', 'AETERM'),
+for k in [('DM', 'USUBJID'), ('DM', 'SEX'), ('DM', 'ARMCD'), ('DM', 'COUNTRY'), ('AE', 'AESEQ'), ('AE', 'AETERM'),
           ('AE', 'AEDECOD'), ('VS', 'VSTESTCD'), ('VS', 'VSTEST'), ('LB', 'LBTESTCD'),
           ('SUPPDM', 'QNAM'), ('SUPPDM', 'QVAL'), ('DS', 'DSDECOD'), ('PR', 'PRTRT')]:
     assert mand[k] == 'Yes', (k, mand[k])

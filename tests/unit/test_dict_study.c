@@ -67,6 +67,24 @@ static void test_study_id_format(void **state)
         load_study(study, &d, &all, ERR_INVALID);
         assert_string_equal(strbuf_str(&all), want);
     }
+    /* country: ISO 3166-1 alpha-3, three capitals, or the load says which cell */
+    load_study("key,value\ncountry,CHN\n", &d, &all, 0);
+    assert_string_equal(d.study.country, "CHN");
+    dict_free(&d);
+    load_study("key,value\ntarget_enrolment,10\n", &d, &all, 0);
+    assert_string_equal(d.study.country, "");
+    dict_free(&d);
+    static const char *const bad_country[] = {"China", "cn", "chn", "CN", "CHNA", ""};
+    for (size_t i = 0; i < sizeof bad_country / sizeof bad_country[0]; i++) {
+        char study[128], want[256];
+        snprintf(study, sizeof study, "key,value\ncountry,%s\n", bad_country[i]);
+        snprintf(want, sizeof want,
+                 "study.csv:2:2: country '%s' is not an ISO 3166-1 alpha-3 code (three capital "
+                 "letters, e.g. CHN, FRA, USA)\n",
+                 bad_country[i]);
+        load_study(study, &d, &all, ERR_INVALID);
+        assert_string_equal(strbuf_str(&all), want);
+    }
     strbuf_release(&all);
 }
 
@@ -116,7 +134,7 @@ static void test_study_and_schedule_errors_name_file_line_and_column(void **stat
         "study.csv:5:1: fallback_rule without fallback_field\n"
         "study.csv:6:1: key 'anchor_field' given twice (first on line 3)\n"
         "study.csv:7:1: unknown key 'colour' (known: target_enrolment, anchor_field, "
-        "anchor_rule, fallback_field, fallback_rule, study_id_format)\n"
+        "anchor_rule, fallback_field, fallback_rule, study_id_format, country)\n"
         "study.csv:8:2: study_id_format 'IOH-{site}': not exactly one {seq}\n"
         "study.csv:9:1: key 'study_id_format' given twice (first on line 8)\n"
         "schedule.csv:2:3: window_before_min '-5' is not a whole number of minutes, 0 or more\n"
