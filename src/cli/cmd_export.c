@@ -274,6 +274,9 @@ int cmd_export_odm(struct cmd_ctx *ctx)
                 o->is_metadata_only ? ", metadata only" : "",
                 o->has_audit ? ", with audit" : ", without audit",
                 o->is_deidentified ? ", de-identified" : "", s.subjects, s.items, bytes, sha);
+    /* a subset names its records: which subjects left the study is the audit's to say */
+    for (size_t i = 0; i < o->nrecords; i++)
+        strbuf_addf(&detail, "%s%s", i ? ", " : "; records ", o->records[i]);
     if (!rc && detail.failed)
         rc = err_set(&e, ERR_NOMEM, "out of memory");
     if (!rc)

@@ -104,6 +104,10 @@ grep -q 'Granularity="Metadata"' "$tmp/meta.xml" || fail "--metadata-only: no Gr
 valid "$tmp/sub.xml"
 keys=$(grep -o 'SubjectKey="[^"]*"' "$tmp/sub.xml" | sort | tr '\n' ' ')
 [ "$keys" = 'SubjectKey="IOH-002" SubjectKey="IOH-004" SubjectKey="SCR-001" ' ] || fail "subset gave $keys"
+# and its audit row says which subjects left
+"$IOHEME" audit export --db "$db" --out "$tmp/audit2.csv" >/dev/null
+grep "export odm" "$tmp/audit2.csv" | tail -1 | grep -q "sub.xml: ODM 1.3.2.*; records IOH-002, IOH-004, SCR-001" ||
+    fail "the subset's audit row does not name its records: $(grep 'export odm' "$tmp/audit2.csv" | tail -1)"
 # an unknown record: refused, no file
 if "$IOHEME" export odm --db "$db" --out "$tmp/none.xml" --record IOH-999 2>"$tmp/err"; then
     fail "an unknown record was accepted"
