@@ -27,7 +27,8 @@ EVENTS_HEADER = ["event_name", "arm_num", "day_offset", "offset_min", "offset_ma
 FORM_EVENTS_HEADER = ["arm_num", "unique_event_name", "form"]
 REPEATING_HEADER = ["event_name", "form_name", "custom_form_label"]
 STUDY_HEADER = ["key", "value"]
-STUDY_KEYS = {"target_enrolment", "anchor_field", "anchor_rule", "fallback_field", "fallback_rule"}
+STUDY_KEYS = {"target_enrolment", "anchor_field", "anchor_rule", "fallback_field", "fallback_rule",
+              "study_id_format", "country", "title"}
 ANCHOR_RULES = {"earliest", "first_instance"}
 SCHEDULE_HEADER = ["unique_event_name", "due_min", "window_before_min", "window_after_min"]
 
@@ -616,6 +617,10 @@ def check_study(d, fields, events):
                     err(SF, line, f"field '{val}' is not a datetime text field")
             elif key.endswith("_rule") and val not in ANCHOR_RULES:
                 err(SF, line, f"{key} '{val}' is not one of: earliest, first_instance")
+            elif key == "country" and not re.fullmatch(r"[A-Z]{3}", val):
+                err(SF, line, f"country '{val}' is not an ISO 3166-1 alpha-3 code")
+            elif key == "title" and not 0 < len(val.encode()) < 256:
+                err(SF, line, "title: empty or longer than 255 bytes")
         for given, needs in (("anchor_rule", "anchor_field"), ("fallback_rule", "fallback_field"),
                              ("fallback_field", "anchor_field")):
             if given in seen and needs not in seen:

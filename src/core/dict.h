@@ -220,6 +220,9 @@ struct dict_study {
     /* country: the ISO 3166-1 alpha-3 code of the country the study runs in ("CHN"), what the
      * SDTM export's DM COUNTRY says; "" when study.csv does not give it. */
     char country[4];
+    /* title: the study's full title, what the exports describe it by (ODM's and define.xml's
+     * StudyDescription, the REDCap API's project_title); "" when study.csv does not give it. */
+    char title[256];
 };
 
 /* The study ID for site code site ("" or NULL: none) and number seq into out: false when it

@@ -28,12 +28,13 @@ enum study_key {
     K_FALLBACK_RULE,
     K_ID_FORMAT,
     K_COUNTRY,
+    K_TITLE,
     K__N
 };
 
 static const char *const key_names[K__N] = {"target_enrolment", "anchor_field",  "anchor_rule",
                                             "fallback_field",   "fallback_rule", "study_id_format",
-                                            "country"};
+                                            "country",          "title"};
 
 #define ID_FORMAT_DEFAULT "IOH-{seq:3}"
 
@@ -163,7 +164,7 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
             dict_add_error(L, "study.csv", line, kcol,
                            "unknown key '%s' (known: target_enrolment, anchor_field, "
                            "anchor_rule, fallback_field, fallback_rule, study_id_format, "
-                           "country)",
+                           "country, title)",
                            key);
             continue;
         }
@@ -221,6 +222,13 @@ void dict_load_study(struct loader *L, const struct csv_table *t)
                                "country '%s' is not an ISO 3166-1 alpha-3 code (three capital "
                                "letters, e.g. CHN, FRA, USA)",
                                val);
+            break;
+        case K_TITLE:
+            if (*val && strlen(val) < sizeof s->title)
+                memcpy(s->title, val, strlen(val) + 1);
+            else
+                dict_add_error(L, "study.csv", line, vcol, "title: %s",
+                               *val ? "longer than 255 bytes" : "empty");
             break;
         case K__N:
             break;

@@ -640,7 +640,9 @@ static int odm_write_snapshot(struct store *st, const char *path, const struct o
     odm_w_start(&w, "GlobalVariables");
     odm_w_text_elem(&w, "StudyName", "ioheme");
     odm_w_text_elem(&w, "StudyDescription",
-                    "A study captured with ioheme; the protocol is a REDCap data dictionary");
+                    d->study.title[0] ? d->study.title /* study.csv's */
+                                      : "A study captured with ioheme; the protocol is a REDCap "
+                                        "data dictionary");
     odm_w_text_elem(&w, "ProtocolName", "ioheme protocol");
     odm_w_end(&w);
     if (u.n) {

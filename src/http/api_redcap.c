@@ -539,7 +539,7 @@ static int rc_project(struct req *r, enum rc_fmt fmt)
                                        "purpose",
                                        "project_language"};
     char *vals[] = {"1",
-                    "ioheme",
+                    (char *)(d->study.title[0] ? d->study.title : "ioheme"), /* study.csv's */
                     longitudinal ? "1" : "0",
                     repeating ? "1" : "0",
                     store_records_by_import(r->st) ? "1" : "0", /* forceAutoNumber numbers */

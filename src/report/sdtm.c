@@ -813,7 +813,7 @@ static bool sdtm_required(const char *name)
 
 /* sp[i]: domain i's rows, spooled (their widths). */
 static void define_xml(const struct dom *D, const struct dataset_spool *sp, size_t n,
-                       const char *when, struct strbuf *sb)
+                       const char *when, const char *title, struct strbuf *sb)
 {
     strbuf_adds(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<ODM xmlns=\"http://www.cdisc.org/ns/odm/v1.3\" "
@@ -824,8 +824,9 @@ static void define_xml(const struct dom *D, const struct dataset_spool *sp, size
     strbuf_adds(sb, "\" Originator=\"ioheme\" SourceSystem=\"ioheme\">\n"
                     " <Study OID=\"" STUDYID "\">\n  <GlobalVariables>\n"
                     "   <StudyName>" STUDYID "</StudyName>\n"
-                    "   <StudyDescription>Application of Intraosseous Infusion in Hematologic "
-                    "Critical Patients</StudyDescription>\n"
+                    "   <StudyDescription>");
+    xml_text(sb, title && *title ? title : STUDYID); /* study.csv's title */
+    strbuf_adds(sb, "</StudyDescription>\n"
                     "   <ProtocolName>" STUDYID "</ProtocolName>\n  </GlobalVariables>\n"
                     "  <MetaDataVersion OID=\"MDV." STUDYID "\" Name=\"SDTM-like tabulation\" "
                     "def:DefineVersion=\"2.0.0\" def:StandardName=\"SDTM-IG\" "
@@ -1056,7 +1057,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
     }
     if (!rc) {
         struct strbuf sb = STRBUF_INIT;
-        define_xml(D, o.sp, D_N, last, &sb);
+        define_xml(D, o.sp, D_N, last, store_dict(st)->study.title, &sb);
         rc = sb.failed ? err_set(e, ERR_NOMEM, "out of memory")
                        : dataset_write_file(dir, "define.xml", strbuf_str(&sb), sb.len, e);
         strbuf_release(&sb);

@@ -99,6 +99,9 @@ python3 "$HERE/odm_check.py" "$tmp/snap.xml" "$db"
 valid "$tmp/meta.xml"
 grep -q "<ClinicalData" "$tmp/meta.xml" && fail "--metadata-only wrote ClinicalData"
 grep -q 'Granularity="Metadata"' "$tmp/meta.xml" || fail "--metadata-only: no Granularity Metadata"
+# the study is described by the protocol's title (study.csv), as written there
+title=$(sed -n 's/^title,//p' "$SRC/protocols/io-heme/study.csv")
+grep -q "<StudyDescription>$title</StudyDescription>" "$tmp/a.xml" || fail "StudyDescription is not study.csv's title '$title'"
 # a subset: exactly the records asked for
 "$IOHEME" export odm --db "$db" --out "$tmp/sub.xml" --record IOH-002 --records IOH-004,SCR-001 >/dev/null
 valid "$tmp/sub.xml"

@@ -189,6 +189,9 @@ try {
     t.check(r.status === 200 && Array.isArray(r.json) && r.json.length > 0, 'redcapAPI repeatingFormsEvents', r.text.slice(0, 200));
     r = await api(`token=${T}&content=project&format=json&returnFormat=json`);
     t.check(r.status === 200 && r.json.is_longitudinal === 1 && r.json.has_repeating_instruments_or_events === 1, 'redcapAPI project info', r.text);
+    // the title is the protocol's (study.csv's title row)
+    const title = pycsv(fs.readFileSync(path.join(SRC, 'protocols/io-heme/study.csv'), 'utf8')).find((x) => x.key === 'title').value;
+    t.check(r.json.project_title === title, `project_title is study.csv's title ("${title}")`, r.json.project_title);
     r = await api(`token=${T}&content=record&format=csv&returnFormat=csv&type=flat&forms%5B0%5D=consent&events%5B0%5D=screening_arm_1`);
     rows = pycsv(r.text);
     t.check(rows.length === 1 && rows[0].cons_type === '1' && 'consent_complete' in rows[0] && !('age' in rows[0]),

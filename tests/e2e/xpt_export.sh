@@ -198,6 +198,8 @@ assert set(groups) == set(R), set(groups)
 for m, oids in groups.items():
     assert [o.split('.')[-1] for o in oids] == [x['name'] for x in meta if x['dataset'] == m], m
 items = {i.get('OID') for i in root.iter('{%s}ItemDef' % ns['o'])}
+title = [l.split(',', 1)[1].strip() for l in open(os.environ['IOHEME_PROTOCOL'] + '/study.csv') if l.startswith('title,')][0]
+assert root.find('o:Study/o:GlobalVariables/o:StudyDescription', ns).text == title, 'define.xml StudyDescription'
 # Mandatory as SDTMIG 3.2's "Req" variables: identifiers, --SEQ, --TESTCD/--TEST, topics
 mand = {(g.get('Name'), r.get('ItemOID').split('.')[-1]): r.get('Mandatory')
         for g in root.iter('{%s}ItemGroupDef' % ns['o']) for r in g.findall('o:ItemRef', ns)}

@@ -67,6 +67,12 @@ static void test_study_id_format(void **state)
         load_study(study, &d, &all, ERR_INVALID);
         assert_string_equal(strbuf_str(&all), want);
     }
+    /* title: as written; empty refused */
+    load_study("key,value\ntitle,\"IO infusion, haematology\"\n", &d, &all, 0);
+    assert_string_equal(d.study.title, "IO infusion, haematology");
+    dict_free(&d);
+    load_study("key,value\ntitle,\n", &d, &all, ERR_INVALID);
+    assert_string_equal(strbuf_str(&all), "study.csv:2:2: title: empty\n");
     /* country: ISO 3166-1 alpha-3, three capitals, or the load says which cell */
     load_study("key,value\ncountry,CHN\n", &d, &all, 0);
     assert_string_equal(d.study.country, "CHN");
@@ -134,7 +140,7 @@ static void test_study_and_schedule_errors_name_file_line_and_column(void **stat
         "study.csv:5:1: fallback_rule without fallback_field\n"
         "study.csv:6:1: key 'anchor_field' given twice (first on line 3)\n"
         "study.csv:7:1: unknown key 'colour' (known: target_enrolment, anchor_field, "
-        "anchor_rule, fallback_field, fallback_rule, study_id_format, country)\n"
+        "anchor_rule, fallback_field, fallback_rule, study_id_format, country, title)\n"
         "study.csv:8:2: study_id_format 'IOH-{site}': not exactly one {seq}\n"
         "study.csv:9:1: key 'study_id_format' given twice (first on line 8)\n"
         "schedule.csv:2:3: window_before_min '-5' is not a whole number of minutes, 0 or more\n"
