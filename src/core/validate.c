@@ -549,7 +549,7 @@ static const char *const type_describe[] = {
     [VT_PHONE_AUSTRALIA] = "an Australian phone number",
     [VT_POSTALCODE_AUSTRALIA] = "an Australian postcode (4 digits)",
     [VT_POSTALCODE_CANADA] = "a Canadian postal code (A9A 9A9)",
-    [VT_POSTALCODE_FRENCH] = "a French postal code (5 digits)",
+    [VT_POSTALCODE_FRENCH] = "a French postal code (5 digits, or 4 without the leading 0)",
     [VT_POSTALCODE_GERMANY] = "a German postal code (5 digits)",
     [VT_POSTALCODE_UK] = "a UK postcode (SW1A 1AA)",
     [VT_PHONE_UK] = "a UK phone number (0 and 10 digits, or +44 and 10)",
@@ -606,7 +606,12 @@ static enum validate_level check_text(const struct dict_field *f, char *v,
     case VT_PHONE_FRANCE: /* 01 23 45 67 89, +33 1 23 45 67 89 */
         ok = is_phone_national(v, "33", 10);
         break;
-    case VT_POSTALCODE_FRENCH:
+    case VT_POSTALCODE_FRENCH: /* REDCap's ^((0?[1-9])|([1-8][0-9])|(9[0-8]))[0-9]{3}$: a
+                                  département 01-98 (its 0 may be left out) and 3 digits */
+        ok = (shaped(v, "ddddd") && !(v[0] == '0' && v[1] == '0') &&
+              !(v[0] == '9' && v[1] == '9')) ||
+             (shaped(v, "dddd") && v[0] != '0');
+        break;
     case VT_POSTALCODE_GERMANY:
         ok = shaped(v, "ddddd");
         break;

@@ -297,7 +297,9 @@ static void test_identifier_and_postal_types(void **state)
         {VT_SSN, "123-45-6789", "123456789"},
         {VT_POSTALCODE_AUSTRALIA, "2000", "20000"},
         {VT_POSTALCODE_CANADA, "K1A 0B1", "K1A 0B"},
-        {VT_POSTALCODE_FRENCH, "75001", "7500"},
+        {VT_POSTALCODE_FRENCH, "75001", "750"},
+        {VT_POSTALCODE_FRENCH, "1234", "99999"}, /* 01234 without its 0; no département 99 */
+        {VT_POSTALCODE_FRENCH, "01234", "00123"},
         {VT_POSTALCODE_GERMANY, "10115", "1011A"},
         {VT_PHONE_AUSTRALIA, "(02) 9876 5432", "+61 2 9876 5432"},
         {VT_PHONE_AUSTRALIA, "0412 345 678", "0112 345 678"},
