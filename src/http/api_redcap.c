@@ -696,7 +696,33 @@ static int rc_users(struct req *r, enum rc_fmt fmt)
     free(u);
     if (!rows)
         return api_rc_error(r, 500, "out of memory");
-    return api_rc_table(r, fmt, keys, NK, rows, n, NULL, NULL);
+    if (fmt != RC_JSON)
+        return api_rc_table(r, fmt, keys, NK, rows, n, NULL, NULL);
+    /* JSON: as REDCap's, forms and forms_export are objects ({"consent": "1", …}), the other
+     * rights strings; CSV and XML keep REDCap's "form:right,…" text */
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = json_object();
+        for (size_t c = 0; o && c < NK; c++) {
+            json_t *v;
+            if (strcmp(keys[c], "forms") == 0 || strcmp(keys[c], "forms_export") == 0) {
+                v = json_object();
+                char *list = arena_strdup(&r->ar, rows[i][c]), *save = NULL;
+                for (char *p = list ? strtok_r(list, ",", &save) : NULL; v && p;
+                     p = strtok_r(NULL, ",", &save)) {
+                    char *colon = strrchr(p, ':');
+                    if (colon) {
+                        *colon = '\0';
+                        json_object_set_new(v, p, json_string(colon + 1));
+                    }
+                }
+            } else
+                v = json_string(rows[i][c]);
+            json_object_set_new(o, keys[c], v);
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr ? resp_json(r, 200, arr) : api_rc_error(r, 500, "out of memory");
 }
 
 int api_redcap_post(struct req *r)

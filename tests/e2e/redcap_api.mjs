@@ -249,9 +249,18 @@ try {
     t.check(dmRow && dmRow.data_export === '1' && dmRow.api_import === '0' && coRow && coRow.data_export === '0' && coRow.api_import === '1' && coRow.user_rights === '0',
         'user export: REDCap rights from the role (data_manager exports, coordinator enters)', JSON.stringify([dmRow, coRow]));
     const formNames = [...new Set(dictRows.map((d) => d.form_name))];
-    t.check(coRow && coRow.forms === formNames.map((f) => `${f}:1`).join() && coRow.forms_export === formNames.map((f) => `${f}:0`).join() &&
-            dmRow.forms_export === formNames.map((f) => `${f}:1`).join(),
-        'user export: forms and forms_export as REDCap\'s "form:right" lists (REDCapR reads forms)', JSON.stringify([coRow && coRow.forms, dmRow && dmRow.forms_export]).slice(0, 300));
+    // JSON: forms and forms_export are objects, as REDCap's API documents them
+    const rights = (v) => Object.fromEntries(formNames.map((f) => [f, v]));
+    t.check(coRow && JSON.stringify(coRow.forms) === JSON.stringify(rights('1')) &&
+            JSON.stringify(coRow.forms_export) === JSON.stringify(rights('0')) &&
+            JSON.stringify(dmRow.forms_export) === JSON.stringify(rights('1')),
+        'user export (JSON): forms and forms_export as REDCap\'s {"form": "right"} objects', JSON.stringify([coRow && coRow.forms, dmRow && dmRow.forms_export]).slice(0, 300));
+    // CSV: REDCap's "form:right,…" lists (REDCapR reads forms)
+    r = await api(`token=${TA}&content=user&format=csv`);
+    const coCsv = pycsv(r.text).find((u) => u.username === 'coordinator');
+    t.check(r.status === 200 && coCsv && coCsv.forms === formNames.map((f) => `${f}:1`).join() &&
+            coCsv.forms_export === formNames.map((f) => `${f}:0`).join(),
+        'user export (CSV): forms and forms_export as "form:right" lists', r.text.slice(0, 300));
     r = await api(`token=${T}&content=user&format=json`);
     t.check(r.status === 403, 'user export as data_manager (no user_manage): 403', r.text);
     r = await api(`token=${T}&content=log&format=json&record=${rec}`);
