@@ -120,6 +120,8 @@ static const struct acol FIND_COLS_VS[] = {
     COL("VSSTRESC", C_TEXT, "Character Result/Finding in Std Format"),
     COL("VSSTRESN", C_NUM, "Numeric Result/Finding in Standard Units"),
     COL("VSSTRESU", C_TEXT, "Standard Units"),
+    COL("VISITNUM", C_NUM, "Visit Number"),
+    COL("VISIT", C_TEXT, "Visit Name"),
     COL("VSTPT", C_TEXT, "Planned Time Point Name"),
     COL("VSTPTNUM", C_NUM, "Planned Time Point Number"),
     COL("VSELTM", C_TEXT, "Planned Elapsed Time from Time Point Ref"),
@@ -433,14 +435,20 @@ static int lb_row(struct dom *d, const char *sid, long long seq, const char *tes
     return l.rc;
 }
 
-/* The time point's date-time of measurement (hd_dt at its event) as ISO 8601, or NULL: tp is the
- * haemodynamics table's time point ("T0", "15min", ...). */
+/* The event of the haemodynamics table's time point tp ("T0", "15min", ...), or NULL. */
+static const char *tp_event(const char *tp)
+{
+    for (size_t k = 0; tp && derive_timepoints[k].code; k++)
+        if (strcmp(derive_timepoints[k].value, tp) == 0)
+            return derive_timepoints[k].code;
+    return NULL;
+}
+
+/* The time point's date-time of measurement (hd_dt at its event) as ISO 8601, or NULL. */
 static const char *tp_dtc(struct vtab *v, const char *tp, char buf[32])
 {
-    for (size_t k = 0; v && tp && derive_timepoints[k].code; k++)
-        if (strcmp(derive_timepoints[k].value, tp) == 0)
-            return iso(vtab_get(v, derive_timepoints[k].code, 0, "hd_dt", NULL), buf);
-    return NULL;
+    const char *ev = tp_event(tp);
+    return v && ev ? iso(vtab_get(v, ev, 0, "hd_dt", NULL), buf) : NULL;
 }
 
 /* AE's seriousness flags from comp_sae_crit's options (1 death ... 5 other medically important)
@@ -666,6 +674,10 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
             seq = 0;
         prev = sid;
         const char *dtc = tp_dtc(v, atable_get(hd, r, HD_TIMEPOINT), b2);
+        /* the time point's event: its place in events.csv and its label */
+        const struct dict *dd = v ? v->dict : NULL;
+        const char *tpev = tp_event(atable_get(hd, r, HD_TIMEPOINT));
+        int evi = dd && tpev ? dict_event_index(dd, tpev) : -1;
         for (size_t k = 0; !rc && k < N(VS); k++) {
             const char *val = atable_get(hd, r, (size_t)VS[k].col);
             if (!val)
@@ -682,6 +694,10 @@ static int build(const struct adataset *ds, const struct raws *rs, struct dom *D
             set(&b, "VSSTRESC", val);
             set(&b, "VSSTRESN", val);
             set(&b, "VSSTRESU", VS[k].unit);
+            if (evi >= 0) {
+                setn(&b, "VISITNUM", evi + 1);
+                set(&b, "VISIT", dd->events[evi].label);
+            }
             set(&b, "VSTPT", atable_get(hd, r, HD_TIMEPOINT));
             set(&b, "VSTPTNUM", min);
             set(&b, "VSELTM", eltm);
@@ -836,7 +852,7 @@ int dataset_sdtm_write(struct store *st, const char *dir, struct dataset_sdtm_st
         [D_VS] = {"VS",
                   "Vital Signs",
                   "One record per test per time point per subject",
-                  "AAADAACACDACDDAC",
+                  "AAADAACACDAAACDDAC",
                   {0},
                   0},
         [D_LB] = {"LB",

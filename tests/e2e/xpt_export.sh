@@ -170,8 +170,11 @@ assert len(other) == 1 and other[0]['AEOUT'] == 'RECOVERED/RESOLVED WITH SEQUELA
 TP = {'T0': 't0_arm_1', '15min': 't15min_arm_1', '30min': 't30min_arm_1', '60min': 't60min_arm_1',
       '6h': 't6h_arm_1', '24h': 't24h_arm_1'}
 hd_dt = {(s, e): v.replace(' ', 'T') for (s, e, i), v in comp('hd_dt').items()}
+evs = rows(os.environ['IOHEME_PROTOCOL'] + '/events.csv')
+visit = {e['unique_event_name']: (str(i + 1), e['custom_event_label'] or e['event_name']) for i, e in enumerate(evs)}
 for v in R['VS']:
     assert v['VSDTC'] == hd_dt.get((v['USUBJID'][len('IO-HEME-'):], TP[v['VSTPT']]), ''), v
+    assert (v['VISITNUM'], v['VISIT']) == visit[TP[v['VSTPT']]], (v['VISITNUM'], v['VISIT'], v['VSTPT'])
 for l in R['LB']:
     if l['LBTPT']:
         assert l['LBDTC'] == hd_dt.get((l['USUBJID'][len('IO-HEME-'):], TP[l['LBTPT']]), '') and l['LBSPEC'] == 'BLOOD', l
